@@ -1,0 +1,152 @@
+// dashboard.js — wires the cluster page together: the embedded first state, the frame stream
+// (frames.js) from the htmx WebSocket extension, the diagram (diagram.js), the travelling
+// messages (messages.js), the event log (log.js) and the small bits of the controls that
+// follow the state (clock, speed, node list, clicking a pod).
+
+import { FrameStream } from "./frames.js";
+import { Diagram } from "./diagram.js";
+import { Messages } from "./messages.js";
+import { EventLog, fmtTime } from "./log.js";
+
+const root = document.getElementById("dashboard");
+const initial = JSON.parse(document.getElementById("initial-state").textContent);
+const diagram = new Diagram(document.getElementById("diagram"));
+const messages = new Messages(diagram.messageLayer, (addr) => diagram.rectOf(addr));
+const log = new EventLog(document.getElementById("event-log"));
+let speed = initial.speed || 1;
+
+function showClock(s) {
+  speed = s.speed ?? speed;
+  const paused = !!s.paused;
+  const time = s.time ?? s.snapshot?.time ?? 0;
+  document.getElementById("clock-time").textContent = fmtTime(time);
+  document.getElementById("clock-speed").textContent = `${Number(speed)}×`;
+  const st = document.getElementById("clock-state");
+  st.textContent = paused ? "paused" : "running";
+  st.className = paused ? "badge paused" : "badge running";
+  root.dataset.time = String(time);
+  root.dataset.speed = String(speed);
+  root.dataset.paused = String(paused);
+  const sel = document.getElementById("speed-select");
+  if (sel && document.activeElement !== sel) {
+    const want = String(Number(speed));
+    if (![...sel.options].some((o) => o.value === want)) sel.add(new Option(`${want}×`, want));
+    sel.value = want;
+  }
+  document.getElementById("btn-pause").hidden = paused;
+  document.getElementById("btn-resume").hidden = !paused;
+}
+
+function showNodes(snap) {
+  const sel = document.getElementById("node-select");
+  if (!sel) return;
+  const names = (snap.nodes || []).map((n) => n.name);
+  const now = [...sel.options].map((o) => o.value);
+  if (names.join("\n") !== now.join("\n")) {
+    const keep = sel.value;
+    sel.textContent = "";
+    for (const n of names) sel.add(new Option(n, n));
+    if (names.includes(keep)) sel.value = keep;
+  }
+  for (const n of snap.nodes || []) {
+    const o = [...sel.options].find((x) => x.value === n.name);
+    if (o) o.textContent = n.alive === false ? `${n.name} (down)` : n.name;
+  }
+  const rs = snap.replicasets || [];
+  const summary = document.getElementById("rs-summary");
+  if (summary) {
+    summary.textContent = rs.length
+      ? rs.map((r) => `${r.name}: ${r.ready ?? 0}/${r.replicas} ready`).join(" · ")
+      : "no ReplicaSets yet";
+  }
+}
+
+function showSnapshot(snap) {
+  diagram.render(snap);
+  showNodes(snap);
+}
+
+function markFrame() {
+  root.dataset.frame = String(stream.last);
+  root.dataset.resyncs = String(stream.resyncs);
+  root.dataset.ignored = String(stream.ignored);
+  root.dataset.resyncing = String(stream.resyncing);
+}
+
+async function fetchState() {
+  const r = await fetch(root.dataset.stateUrl, { headers: { Accept: "application/json" },
+                                                 cache: "no-store" });
+  if (!r.ok) throw new Error(`state: HTTP ${r.status}`);
+  return r.json();
+}
+
+const stream = new FrameStream({
+  frame: initial.frame,
+  fetchState,
+  onFrame(msg) {
+    showClock(msg);
+    if (msg.snapshot) showSnapshot(msg.snapshot);
+    const events = msg.events || [];
+    log.addFrame(msg.frame, events);
+    messages.play(events, msg.speed || speed);
+  },
+  onState(state) {
+    messages.clear();
+    showClock(state);
+    showSnapshot(state.snapshot);
+    log.replace(state.log);
+  },
+  onChange: markFrame,
+});
+
+// First paint: the state the server rendered the page with.
+showClock(initial);
+showSnapshot(initial.snapshot);
+log.replace(initial.log);
+markFrame();
+
+// Frames arrive as JSON over the htmx WebSocket extension; they are not HTML to swap, so the
+// default swap is cancelled and the stream applies them.
+root.addEventListener("htmx:wsBeforeMessage", (e) => {
+  e.preventDefault();
+  let msg;
+  try {
+    msg = JSON.parse(e.detail.message);
+  } catch {
+    return;
+  }
+  if (msg && msg.type === "cluster.frame") stream.receive(msg);
+});
+root.addEventListener("htmx:wsOpen", () => { root.dataset.ws = "open"; });
+root.addEventListener("htmx:wsClose", () => { root.dataset.ws = "closed"; });
+
+// Click a pod: select it for deletion.  Click a node title: select it in the node form.
+document.getElementById("diagram").addEventListener("click", (e) => {
+  const pod = e.target.closest("[data-pod]");
+  if (pod) {
+    selectPod(pod);
+    return;
+  }
+  const node = e.target.closest("[data-node-name]");
+  const sel = document.getElementById("node-select");
+  if (node && sel) sel.value = node.dataset.nodeName;
+});
+document.getElementById("diagram").addEventListener("keydown", (e) => {
+  const pod = e.target.closest?.("[data-pod]");
+  if (pod && (e.key === "Enter" || e.key === " ")) {
+    e.preventDefault();
+    selectPod(pod);
+  }
+});
+
+function selectPod(pod) {
+  for (const p of document.querySelectorAll("#diagram .pod.selected")) p.classList.remove("selected");
+  pod.classList.add("selected");
+  const form = document.getElementById("delete-pod-form");
+  form.querySelector("[name=name]").value = pod.dataset.name;
+  form.querySelector("[name=namespace]").value = pod.dataset.namespace;
+  form.querySelector("button").focus();
+}
+
+// For tests and the curious: window.pilothouse.stream.receive(frame) feeds a frame by hand.
+window.pilothouse = { stream, diagram, messages, log, fetchState };

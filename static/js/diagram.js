@@ -1,0 +1,356 @@
+// diagram.js — the architecture view: renders a cluster snapshot (see sim/cluster.py) as SVG.
+//
+// Layout, top to bottom: the control-plane node (kube-apiserver, kube-scheduler,
+// kube-controller-manager, etcd, ...), the queue of pods not yet scheduled, then the worker
+// nodes (kubelet, kube-proxy, containerd and their pods).  Updates are keyed: an element is
+// rebuilt only when what it shows changed, and pods live in one flat layer so that a pod bound
+// out of the queue slides into its node (a CSS transition on `transform`).
+//
+// Every component box carries data-addr ("kubelet@worker-1"); messages.js asks rectOf(addr)
+// where to draw the dots.  Pods carry data-pod="ns/name", data-phase, data-node, data-ready.
+
+const SVGNS = "http://www.w3.org/2000/svg";
+
+export const W = 1200;          // viewBox width; height follows the content
+const M = 16;                   // outer margin
+const GAP = 16;                 // between node boxes
+const PAD = 12;                 // inside a node box
+const HEADER = 46;              // node title row
+const COMP_H = 50;              // component box height
+const POD_H = 52;
+const POD_GAP = 8;
+const POD_MIN_W = 118;
+const QUEUE_HEADER = 34;
+
+// Display phase: what a student should read.  A bound pod that is not running yet shows as
+// ContainerCreating, the way `kubectl get pods` shows it.
+export function displayPhase(pod, bound) {
+  if (pod.terminating) return "Terminating";
+  const p = pod.phase || "Unknown";
+  if (p === "Pending" && bound) return "ContainerCreating";
+  return p;
+}
+
+export const PHASE_ORDER = ["Pending", "ContainerCreating", "Running", "Terminating", "Failed",
+                            "Succeeded", "Unknown"];
+
+export function esc(s) {
+  return String(s ?? "").replace(/[&<>"']/g, (c) => (
+    { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+function fit(text, width, fontSize) {
+  // Rough average glyph width of the UI font is ~0.56 em; keep names whole when they fit.
+  const max = Math.max(3, Math.floor(width / (fontSize * 0.56)));
+  text = String(text);
+  return text.length <= max ? text : text.slice(0, max - 1) + "…";
+}
+
+function nodeStatus(node) {
+  if (!node.alive) return { label: "DOWN", cls: "down" };
+  if (node.ready === "True") return { label: node.unschedulable ? "Ready, cordoned" : "Ready",
+                                      cls: "ready" };
+  if (node.ready === "Unknown") return { label: "NotReady (Unknown)", cls: "unknown" };
+  return { label: "NotReady", cls: "notready" };
+}
+
+function podGrid(innerW) {
+  const cols = Math.max(1, Math.floor((innerW + POD_GAP) / (POD_MIN_W + POD_GAP)));
+  const w = (innerW - (cols - 1) * POD_GAP) / cols;
+  return { cols, w };
+}
+
+function podsHeight(n, cols) {
+  if (n === 0) return POD_H;  // room for the "no pods" hint
+  return Math.ceil(n / cols) * (POD_H + POD_GAP) - POD_GAP;
+}
+
+// -- layout: snapshot -> boxes in viewBox coordinates ----------------------------------------
+export function layout(snap) {
+  const nodes = snap.nodes || [];
+  const cpNodes = nodes.filter((n) => n.role === "control-plane");
+  const workers = nodes.filter((n) => n.role !== "control-plane");
+  const out = { nodes: [], pods: [], comps: [], queue: null, height: 0 };
+  let y = M;
+
+  // Control plane: one full-width box per control-plane host (one today).  Components listed in
+  // snapshot.control_plane go to the box of their host; a control plane with no matching node
+  // entry still gets a box.
+  const cpHosts = new Map();
+  for (const n of cpNodes) cpHosts.set(n.name, { node: n, comps: [] });
+  for (const c of snap.control_plane || []) {
+    if (!cpHosts.has(c.host)) {
+      cpHosts.set(c.host, { node: { name: c.host, role: "control-plane", alive: true,
+                                    ready: "True", components: [], pods: [] }, comps: [] });
+    }
+    cpHosts.get(c.host).comps.push({ ...c, kind: "cp" });
+  }
+  for (const { node, comps } of cpHosts.values()) {
+    const innerW = W - 2 * M - 2 * PAD;
+    const pods = node.pods || [];
+    const grid = podGrid(innerW);
+    const x0 = M + PAD;
+    const y0 = y + HEADER;
+    // Like the Kubernetes architecture diagram: the API server in the middle, the components
+    // that watch it on its left, etcd behind it on its right, the node's own agents far right.
+    const api = comps.filter((c) => c.name === "kube-apiserver");
+    const store = comps.filter((c) => c.name === "etcd");
+    const others = comps.filter((c) => c.name !== "kube-apiserver" && c.name !== "etcd");
+    const agents = (node.components || []).map((c) => ({ ...c, kind: "node" }));
+    const rowsH = Math.max(2, others.length) * COMP_H + (Math.max(2, others.length) - 1) * 10;
+    const colW = { others: 260, api: 240, store: 150 };
+    let cx = x0;
+    const put = (c, x, yy, w, h) => out.comps.push({ key: "comp:" + c.address, comp: c,
+                                                      node: node.name, kind: c.kind, x, y: yy, w, h });
+    if (others.length) {
+      const h = (rowsH - (others.length - 1) * 10) / others.length;
+      others.forEach((c, i) => put(c, cx, y0 + i * (h + 10), colW.others, h));
+      cx += colW.others + 36;
+    }
+    api.forEach((c) => { put(c, cx, y0, colW.api, rowsH); cx += colW.api + 36; });
+    store.forEach((c) => { put(c, cx, y0 + rowsH / 2 - COMP_H, colW.store, 2 * COMP_H); cx += colW.store + 36; });
+    if (agents.length) {
+      const left = x0 + innerW - cx;
+      const aw = Math.min(130, (left - (agents.length - 1) * 8) / agents.length);
+      const ax = x0 + innerW - agents.length * aw - (agents.length - 1) * 8;
+      agents.forEach((c, i) => put(c, ax + i * (aw + 8), y0 + rowsH - COMP_H, aw, COMP_H));
+      out.cpAgents = { x: ax, y: y0 + rowsH - COMP_H - 26, node: node.name };
+    }
+    const h = HEADER + rowsH + PAD + (pods.length ? podsHeight(pods.length, grid.cols) + PAD : 0);
+    out.nodes.push({ key: "node:" + node.name, node, x: M, y, w: W - 2 * M, h, cp: true });
+    placePods(out, pods, node, x0, y0 + rowsH + PAD, grid);
+    y += h + GAP;
+  }
+
+  // The scheduling queue: pods with no node yet.
+  const pending = snap.pending || [];
+  {
+    const innerW = W - 2 * M - 2 * PAD;
+    const grid = podGrid(innerW);
+    const h = QUEUE_HEADER + podsHeight(pending.length, grid.cols) + PAD;
+    out.queue = { x: M, y, w: W - 2 * M, h, count: pending.length };
+    placePods(out, pending, null, M + PAD, y + QUEUE_HEADER, grid);
+    y += h + GAP;
+  }
+
+  // Workers: up to four a row.
+  if (workers.length) {
+    const rows = Math.ceil(workers.length / 4);
+    const cols = Math.ceil(workers.length / rows);
+    const nw = (W - 2 * M - (cols - 1) * GAP) / cols;
+    for (let r = 0; r < rows; r++) {
+      const row = workers.slice(r * cols, (r + 1) * cols);
+      const innerW = nw - 2 * PAD;
+      const grid = podGrid(innerW);
+      const rowH = Math.max(...row.map((n) => (
+        HEADER + COMP_H + PAD + podsHeight((n.pods || []).length, grid.cols) + PAD)));
+      row.forEach((node, i) => {
+        const x = M + i * (nw + GAP);
+        out.nodes.push({ key: "node:" + node.name, node, x, y, w: nw, h: rowH, cp: false });
+        const comps = node.components || [];
+        const k = Math.max(comps.length, 1);
+        const cw = (innerW - (k - 1) * 8) / k;
+        comps.forEach((c, j) => {
+          out.comps.push({ key: "comp:" + c.address, comp: c, node: node.name, kind: "node",
+                           x: x + PAD + j * (cw + 8), y: y + HEADER, w: cw, h: COMP_H });
+        });
+        placePods(out, node.pods || [], node, x + PAD, y + HEADER + COMP_H + PAD, grid);
+      });
+      y += rowH + GAP;
+    }
+  }
+  if (out.cpAgents) {
+    const b = out.nodes.find((n) => n.cp && n.node.name === out.cpAgents.node);
+    if (b) b.agentsAt = out.cpAgents;
+  }
+  out.height = y - GAP + M;
+  return out;
+}
+
+function placePods(out, pods, node, x0, y0, grid) {
+  pods.forEach((pod, i) => {
+    const c = i % grid.cols;
+    const r = Math.floor(i / grid.cols);
+    out.pods.push({ key: "pod:" + (pod.namespace || "default") + "/" + pod.name, pod,
+                    node: node ? node.name : "", nodeAlive: node ? node.alive !== false : true,
+                    x: x0 + c * (grid.w + POD_GAP), y: y0 + r * (POD_H + POD_GAP),
+                    w: grid.w, h: POD_H });
+  });
+}
+
+// -- rendering --------------------------------------------------------------------------------
+function nodeMarkup(b) {
+  const n = b.node;
+  const st = nodeStatus(n);
+  const title = b.cp ? `${n.name} · control plane` : n.name;
+  const cap = n.cpu || n.memory ? `${n.cpu ?? "?"} CPU · ${n.memory ?? "?"}` : "";
+  const badgeW = st.label.length * 9.5 + 20;
+  let s = `<rect class="node-box" x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="12"/>`;
+  s += `<text class="node-title" x="${b.x + PAD}" y="${b.y + 30}">${esc(fit(title, b.w - badgeW - 40, 20))}</text>`;
+  s += `<g class="node-badge ${st.cls}"><rect x="${b.x + b.w - PAD - badgeW}" y="${b.y + 11}" width="${badgeW}" height="26" rx="13"/>`;
+  s += `<text x="${b.x + b.w - PAD - badgeW / 2}" y="${b.y + 29}" text-anchor="middle">${esc(st.label)}</text></g>`;
+  if (cap && b.w > 420) {
+    s += `<text class="node-cap" x="${b.x + b.w - PAD - badgeW - 12}" y="${b.y + 29}" text-anchor="end">${esc(cap)}</text>`;
+  }
+  if (b.agentsAt) {
+    s += `<text class="agents-caption" x="${b.agentsAt.x}" y="${b.agentsAt.y + 16}">node agents on ${esc(n.name)}</text>`;
+  }
+  if (!n.alive) {
+    s += `<line class="node-cross" x1="${b.x + 6}" y1="${b.y + 6}" x2="${b.x + b.w - 6}" y2="${b.y + b.h - 6}"/>`;
+    s += `<line class="node-cross" x1="${b.x + b.w - 6}" y1="${b.y + 6}" x2="${b.x + 6}" y2="${b.y + b.h - 6}"/>`;
+  }
+  return s;
+}
+
+function compMarkup(c) {
+  const label = c.comp.name;
+  const fs = c.w < 92 ? 13 : 16;
+  let s = `<rect x="${c.x}" y="${c.y}" width="${c.w}" height="${c.h}" rx="8"/>`;
+  s += `<text x="${c.x + c.w / 2}" y="${c.y + c.h / 2 + fs * 0.35}" text-anchor="middle" font-size="${fs}">${esc(fit(label, c.w - 8, fs))}</text>`;
+  return s;
+}
+
+function podMarkup(p, phase) {
+  const name = p.pod.name;
+  const sub = phase + (phase === "Running" && p.pod.ready === false ? " · not ready" : "");
+  let s = `<rect width="${p.w}" height="${p.h}" rx="9"/>`;
+  s += `<text class="pod-name" x="10" y="22">${esc(fit(name, p.w - 16, 16))}</text>`;
+  s += `<text class="pod-phase" x="10" y="42">${esc(fit(sub, p.w - 16, 13))}</text>`;
+  s += `<title>${esc((p.pod.namespace || "default") + "/" + name)} — ${esc(sub)}${p.pod.ip ? " — " + esc(p.pod.ip) : ""}${p.node ? " on " + esc(p.node) : " (not scheduled)"}</title>`;
+  return s;
+}
+
+function svgEl(tag, attrs = {}) {
+  const e = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+}
+
+export class Diagram {
+  constructor(svg) {
+    this.svg = svg;
+    svg.innerHTML = "";
+    this.layers = {};
+    for (const name of ["nodes", "queue", "comps", "pods", "messages"]) {
+      this.layers[name] = svg.appendChild(svgEl("g", { class: "layer-" + name }));
+    }
+    this.els = new Map();   // key -> {el, sig}
+    this.rects = new Map(); // component address / host -> box
+    this.snapshot = null;
+  }
+
+  get messageLayer() {
+    return this.layers.messages;
+  }
+
+  // The box of a component address; falls back to its host's node box.
+  rectOf(addr) {
+    return this.rects.get(addr) || this.rects.get("host:" + String(addr).split("@").pop()) || null;
+  }
+
+  _keep(used, layer, key, tag, sig, build) {
+    used.add(key);
+    let rec = this.els.get(key);
+    if (!rec) {
+      const el = svgEl(tag);
+      layer.appendChild(el);
+      rec = { el, sig: null };
+      this.els.set(key, rec);
+    }
+    if (rec.sig !== sig) {
+      build(rec.el);
+      rec.sig = sig;
+    }
+    return rec.el;
+  }
+
+  render(snap) {
+    this.snapshot = snap;
+    const L = layout(snap);
+    const used = new Set();
+    this.rects.clear();
+    this.svg.setAttribute("viewBox", `0 0 ${W} ${Math.ceil(L.height)}`);
+
+    for (const b of L.nodes) {
+      const n = b.node;
+      const sig = JSON.stringify([b.x, b.y, b.w, b.h, n.alive, n.ready, n.unschedulable, n.cpu, n.memory, b.agentsAt ? b.agentsAt.x : 0]);
+      this._keep(used, this.layers.nodes, b.key, "g", sig, (el) => {
+        el.setAttribute("class", "node " + (b.cp ? "control-plane " : "worker ") + nodeStatus(n).cls);
+        el.dataset.nodeName = n.name;
+        el.dataset.role = n.role || "worker";
+        el.dataset.alive = String(n.alive !== false);
+        el.dataset.ready = n.ready ?? "";
+        el.setAttribute("data-addr", "host:" + n.name);
+        el.innerHTML = nodeMarkup(b);
+      });
+      this.rects.set("host:" + n.name, b);
+    }
+
+    if (L.queue) {
+      const q = L.queue;
+      const sig = JSON.stringify([q.x, q.y, q.w, q.h, q.count]);
+      this._keep(used, this.layers.queue, "queue", "g", sig, (el) => {
+        el.setAttribute("class", "pending-queue");
+        el.id = "pending-queue";
+        el.dataset.count = String(q.count);
+        el.innerHTML =
+          `<rect x="${q.x}" y="${q.y}" width="${q.w}" height="${q.h}" rx="12"/>` +
+          `<text class="queue-title" x="${q.x + PAD}" y="${q.y + 24}">Scheduling queue — pods waiting for a node (${q.count})</text>` +
+          (q.count ? "" : `<text class="queue-empty" x="${q.x + PAD}" y="${q.y + QUEUE_HEADER + 30}">empty: every pod has a node</text>`);
+      });
+    }
+
+    for (const c of L.comps) {
+      const sig = JSON.stringify([c.x, c.y, c.w, c.h, c.comp.running, c.comp.name]);
+      this._keep(used, this.layers.comps, c.key, "g", sig, (el) => {
+        const running = c.comp.running !== false;
+        el.setAttribute("class", `component ${c.kind} ${running ? "running" : "stopped"} comp-${c.comp.name}`);
+        el.setAttribute("data-addr", c.comp.address);
+        el.dataset.component = c.comp.name;
+        el.dataset.node = c.node;
+        el.dataset.running = String(running);
+        el.innerHTML = compMarkup(c);
+      });
+      this.rects.set(c.comp.address, c);
+    }
+
+    for (const p of L.pods) {
+      const phase = displayPhase(p.pod, !!p.node);
+      const sig = JSON.stringify([p.w, p.h, phase, p.pod.ready, p.pod.ip, p.node, p.nodeAlive]);
+      const el = this._keep(used, this.layers.pods, p.key, "g", sig, (el) => {
+        el.setAttribute("class", `pod phase-${phase}${p.nodeAlive ? "" : " on-dead-node"}`);
+        el.dataset.pod = (p.pod.namespace || "default") + "/" + p.pod.name;
+        el.dataset.name = p.pod.name;
+        el.dataset.namespace = p.pod.namespace || "default";
+        el.dataset.phase = phase;
+        el.dataset.node = p.node;
+        el.dataset.ready = String(!!p.pod.ready);
+        el.dataset.owner = p.pod.owner || "";
+        el.setAttribute("tabindex", "0");
+        el.setAttribute("role", "button");
+        el.innerHTML = podMarkup(p, phase);
+      });
+      const tr = `translate(${p.x.toFixed(1)}px, ${p.y.toFixed(1)}px)`;
+      if (el.style.transform !== tr) {
+        if (!el.style.transform) {
+          // First placement: appear in place (no slide in from the origin).
+          el.style.transition = "none";
+          el.style.transform = tr;
+          el.getBoundingClientRect();
+          el.style.transition = "";
+        } else {
+          el.style.transform = tr;
+        }
+      }
+    }
+
+    for (const [key, rec] of this.els) {
+      if (!used.has(key)) {
+        rec.el.remove();
+        this.els.delete(key);
+      }
+    }
+    this.svg.dataset.pods = String(L.pods.length);
+    return L;
+  }
+}

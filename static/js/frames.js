@@ -1,0 +1,88 @@
+// frames.js — the frame stream: no gap, no double counting.
+//
+// The page is rendered with the cluster's state at frame N.  Frames then arrive over the
+// WebSocket, numbered.  A frame <= the last one applied is ignored (its events are already in
+// the page); frame last+1 is applied; a frame beyond last+1 means frames were lost (the channel
+// layer drops messages silently, a reconnect misses some), so the stream fetches the full
+// state from the server, replaces the page's state with it, and then applies any frames that
+// arrived meanwhile and are newer than that state, in order.
+
+export class FrameStream {
+  // frame: the frame the page was rendered at.
+  // fetchState(): Promise of {frame, time, speed, paused, snapshot, log}.
+  // onFrame(msg): apply one frame.  onState(state): replace everything with a full state.
+  constructor({ frame, fetchState, onFrame, onState, onChange }) {
+    this.last = frame;
+    this.fetchState = fetchState;
+    this.onFrame = onFrame;
+    this.onState = onState;
+    this.onChange = onChange || (() => {});
+    this.buffer = [];
+    this.resyncing = false;
+    this.applied = 0;
+    this.ignored = 0;
+    this.resyncs = 0;
+    this.failures = 0;
+  }
+
+  receive(msg) {
+    if (!msg || typeof msg.frame !== "number") return;
+    if (this.resyncing) {
+      this.buffer.push(msg);
+      return;
+    }
+    if (msg.frame <= this.last) {
+      this.ignored++;
+      this.onChange(this);
+      return;
+    }
+    if (msg.frame > this.last + 1) {
+      this.buffer.push(msg);
+      this.resync();
+      return;
+    }
+    this.last = msg.frame;
+    this.applied++;
+    this.onFrame(msg);
+    this.onChange(this);
+  }
+
+  async resync() {
+    if (this.resyncing) return;
+    this.resyncing = true;
+    this.resyncs++;
+    this.onChange(this);
+    // Never hammer the server: at most one state fetch every 500 ms.
+    const wait = (this.lastResyncAt || -1e9) + 500 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    this.lastResyncAt = Date.now();
+    let ok = false;
+    try {
+      const state = await this.fetchState();
+      // A state older than what the page already shows is of no use (a stale response).
+      if (typeof state.frame === "number" && state.frame >= this.last) {
+        this.last = state.frame;
+        this.onState(state);
+      }
+      ok = true;
+      this.failures = 0;
+    } catch (err) {
+      this.failures++;
+      console.warn("pilothouse: resync failed", err);
+    }
+    const pending = this.buffer.sort((a, b) => a.frame - b.frame);
+    this.buffer = [];
+    if (!ok) {
+      // Keep the frames and try again a little later (backing off, at most 5 s).
+      this.buffer = pending;
+      setTimeout(() => {
+        this.resyncing = false;
+        this.resync();
+      }, Math.min(5000, 250 * 2 ** this.failures));
+      return;
+    }
+    this.resyncing = false;
+    this.onChange(this);
+    for (const m of pending) this.receive(m);
+  }
+}

@@ -1,0 +1,159 @@
+// messages.js — messages between components, drawn as dots travelling between their boxes.
+//
+// Fed the trace events of each frame ("message" and "drop" kinds, see sim/cluster.py).  A
+// network hop lasts well under a millisecond of virtual time, far too short to see, so every
+// dot stays on screen at least MIN_MS (longer at low speed, when the virtual flight time
+// scaled by the speed factor is longer) and at most MAX_MS.  At most MAX_ACTIVE dots move at
+// once; the rest are counted as skipped (data-skipped on the layer), never queued, so the
+// picture never lags behind the cluster.
+
+const SVGNS = "http://www.w3.org/2000/svg";
+export const MIN_MS = 1200;
+export const MAX_MS = 3000;
+export const MAX_ACTIVE = 24;
+const LABEL_BELOW = 8;    // show the message type next to the dot when this few are moving
+
+// Message categories, for colour and the legend.
+export function category(ev) {
+  const t = String(ev.type || "").toLowerCase();
+  const src = String(ev.src || "");
+  const dst = String(ev.dst || "");
+  if (t.includes("bind")) return "bind";
+  if (src.startsWith("etcd@") || dst.startsWith("etcd@")) return "etcd";
+  if (t.includes("watch") || t.includes("notify") || t.startsWith("event ") ||
+      /^(added|modified|deleted|bookmark)\b/.test(t)) return "watch";
+  if (t.includes("status") || t.includes("lease") || t.includes("heartbeat")) return "status";
+  return "other";
+}
+
+function center(r) {
+  return { x: r.x + r.w / 2, y: r.y + r.h / 2 };
+}
+
+// Where the segment from the centre of r towards point p leaves r.
+function edge(r, p) {
+  const c = center(r);
+  const dx = p.x - c.x;
+  const dy = p.y - c.y;
+  if (!dx && !dy) return c;
+  const sx = dx ? (r.w / 2) / Math.abs(dx) : Infinity;
+  const sy = dy ? (r.h / 2) / Math.abs(dy) : Infinity;
+  const s = Math.min(sx, sy, 1);
+  return { x: c.x + dx * s, y: c.y + dy * s };
+}
+
+function ease(u) {
+  return u < 0.5 ? 2 * u * u : 1 - Math.pow(-2 * u + 2, 2) / 2;
+}
+
+export class Messages {
+  constructor(layer, rectOf) {
+    this.layer = layer;
+    this.rectOf = rectOf;
+    this.active = [];
+    this.skipped = 0;
+    this.shown = 0;
+    this.enabled = true;
+    this._tick = this._tick.bind(this);
+    this._raf = null;
+  }
+
+  // Animate the hops of one frame.  `speed` is the simulation speed factor.
+  play(events, speed) {
+    if (!this.enabled) return;
+    const hops = events.filter((e) => e.kind === "message" || e.kind === "drop");
+    if (!hops.length) return;
+    const t0 = hops[0].t || 0;
+    const now = performance.now();
+    speed = speed > 0 ? speed : 1;
+    for (const ev of hops) {
+      if (this.active.length >= MAX_ACTIVE) {
+        this.skipped++;
+        continue;
+      }
+      const a = this.rectOf(ev.src);
+      const b = this.rectOf(ev.dst);
+      if (!a || !b) {
+        this.skipped++;
+        continue;
+      }
+      // Spread the hops of a frame the way they were spread in virtual time (at most 1 s).
+      const delay = Math.min(1000, Math.max(0, ((ev.t || t0) - t0) / speed * 1000));
+      const flight = ev.arrive != null ? (ev.arrive - ev.t) / speed * 1000 : 0;
+      const dur = Math.min(MAX_MS, Math.max(MIN_MS, flight));
+      this._spawn(ev, a, b, now + delay, dur);
+    }
+    this.layer.dataset.skipped = String(this.skipped);
+    if (!this._raf) this._raf = requestAnimationFrame(this._tick);
+  }
+
+  clear() {
+    for (const m of this.active) m.g.remove();
+    this.active = [];
+  }
+
+  _spawn(ev, ra, rb, start, dur) {
+    const same = ra === rb;
+    const from = edge(ra, center(rb));
+    const to = same ? { x: from.x + 1, y: from.y - 30 } : edge(rb, center(ra));
+    const cat = ev.kind === "drop" ? "drop" : category(ev);
+    const g = document.createElementNS(SVGNS, "g");
+    g.setAttribute("class", `msg msg-${cat}`);
+    g.dataset.src = ev.src;
+    g.dataset.dst = ev.dst;
+    g.dataset.type = ev.type || "";
+    const line = document.createElementNS(SVGNS, "line");
+    line.setAttribute("class", "msg-path");
+    for (const [k, v] of Object.entries({ x1: from.x, y1: from.y, x2: to.x, y2: to.y })) {
+      line.setAttribute(k, v.toFixed(1));
+    }
+    const dot = document.createElementNS(SVGNS, "circle");
+    dot.setAttribute("class", "msg-dot");
+    dot.setAttribute("r", "8");
+    dot.setAttribute("cx", from.x.toFixed(1));
+    dot.setAttribute("cy", from.y.toFixed(1));
+    g.append(line, dot);
+    let label = null;
+    if (this.active.length < LABEL_BELOW) {
+      label = document.createElementNS(SVGNS, "text");
+      label.setAttribute("class", "msg-label");
+      label.textContent = ev.type || "";
+      g.append(label);
+    }
+    g.style.opacity = "0";
+    this.layer.appendChild(g);
+    this.active.push({ g, dot, label, from, to, start, dur, drop: ev.kind === "drop" });
+    this.shown++;
+  }
+
+  _tick(now) {
+    const keep = [];
+    for (const m of this.active) {
+      const u = (now - m.start) / m.dur;
+      if (u < 0) {
+        keep.push(m);
+        continue;
+      }
+      if (u >= 1.25) {
+        m.g.remove();
+        continue;
+      }
+      // A dropped message stops halfway and fades where it was lost.
+      const reach = m.drop ? 0.5 : 1;
+      const k = ease(Math.min(1, u)) * reach;
+      const x = m.from.x + (m.to.x - m.from.x) * k;
+      const y = m.from.y + (m.to.y - m.from.y) * k;
+      m.dot.setAttribute("cx", x.toFixed(1));
+      m.dot.setAttribute("cy", y.toFixed(1));
+      if (m.label) {
+        m.label.setAttribute("x", (x + 12).toFixed(1));
+        m.label.setAttribute("y", (y - 10).toFixed(1));
+      }
+      m.g.style.opacity = u < 0.1 ? String(u / 0.1) : u > 1 ? String(Math.max(0, (1.25 - u) / 0.25)) : "1";
+      keep.push(m);
+    }
+    this.active = keep;
+    this.layer.dataset.active = String(keep.length);
+    this._raf = keep.length ? requestAnimationFrame(this._tick) : null;
+  }
+}
