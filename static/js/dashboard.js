@@ -89,6 +89,7 @@ const stream = new FrameStream({
     const events = msg.events || [];
     log.addFrame(msg.frame, events);
     messages.play(events, msg.speed || speed);
+    if (msg.omitted) messages.skipped += msg.omitted;
   },
   onState(state) {
     messages.clear();
@@ -115,7 +116,9 @@ root.addEventListener("htmx:wsBeforeMessage", (e) => {
   } catch {
     return;
   }
-  if (msg && msg.type === "cluster.frame") stream.receive(msg);
+  if (!msg) return;
+  if (msg.type === "frame" || msg.type === "cluster.frame") stream.receive(msg);
+  else if (msg.type === "cluster.state" || msg.type === "state") stream.receiveState(msg);
 });
 root.addEventListener("htmx:wsOpen", () => { root.dataset.ws = "open"; });
 root.addEventListener("htmx:wsClose", () => { root.dataset.ws = "closed"; });

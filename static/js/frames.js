@@ -23,10 +23,17 @@ export class FrameStream {
     this.ignored = 0;
     this.resyncs = 0;
     this.failures = 0;
+    this.history = [];  // the last numbers seen, for debugging and tests: [kind, frame]
+  }
+
+  _note(kind, frame) {
+    this.history.push([kind, frame]);
+    if (this.history.length > 200) this.history.shift();
   }
 
   receive(msg) {
     if (!msg || typeof msg.frame !== "number") return;
+    this._note("frame", msg.frame);
     if (this.resyncing) {
       this.buffer.push(msg);
       return;
@@ -47,6 +54,24 @@ export class FrameStream {
     this.onChange(this);
   }
 
+  // A full state pushed by the server (the WebSocket consumer sends one on connect).  Newer
+  // than the page: it replaces the page's state.  Not newer: already shown, ignored.
+  receiveState(state) {
+    if (!state || typeof state.frame !== "number") return;
+    this._note("state", state.frame);
+    if (this.resyncing || state.frame <= this.last) {
+      this.ignored++;
+      this.onChange(this);
+      return;
+    }
+    this.last = state.frame;
+    this.onState(state);
+    this.onChange(this);
+    const pending = this.buffer.sort((a, b) => a.frame - b.frame);
+    this.buffer = [];
+    for (const m of pending) this.receive(m);
+  }
+
   async resync() {
     if (this.resyncing) return;
     this.resyncing = true;
@@ -59,6 +84,7 @@ export class FrameStream {
     let ok = false;
     try {
       const state = await this.fetchState();
+      this._note("fetched", state.frame);
       // A state older than what the page already shows is of no use (a stale response).
       if (typeof state.frame === "number" && state.frame >= this.last) {
         this.last = state.frame;

@@ -1,0 +1,25 @@
+"""Dashboard URLs, mounted at the site root by config/urls.py.
+
+/                                        list of clusters
+/clusters/<name>/                        the live dashboard of one cluster
+/clusters/<name>/dashboard/state         JSON state the page resyncs from after a frame gap
+/clusters/<name>/dashboard/...           htmx actions (POST)
+"""
+from django.urls import path
+
+from cluster.dashboard import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("clusters/<str:name>/", views.cluster_page, name="cluster"),
+    path("clusters/<str:name>/dashboard/state", views.state, name="state"),
+    path("clusters/<str:name>/dashboard/pods", views.create_pod, name="create_pod"),
+    path("clusters/<str:name>/dashboard/pods/delete", views.delete_pod, name="delete_pod"),
+    path("clusters/<str:name>/dashboard/replicasets", views.create_replicaset, name="create_replicaset"),
+    path("clusters/<str:name>/dashboard/nodes", views.add_node, name="add_node"),
+    path("clusters/<str:name>/dashboard/nodes/kill", views.kill_node, name="kill_node"),
+    path("clusters/<str:name>/dashboard/nodes/restore", views.restore_node, name="restore_node"),
+    path("clusters/<str:name>/dashboard/clock", views.clock, name="clock"),
+]

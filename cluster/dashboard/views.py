@@ -1,0 +1,194 @@
+"""Dashboard views: the pages, the state the page resyncs from, and the actions (htmx posts).
+
+Each action answers with a small fragment (templates/dashboard/_result.html) that htmx puts next
+to the form: the API's own message on an error, with the API's status code, so htmx's
+`after-request` handler can tell success from failure (base.html lets 4xx responses swap).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from cluster import services
+from cluster.dashboard import forms
+
+SPEEDS = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0]
+ADVANCES = [("10s", 10), ("1m", 60), ("5m", 300)]
+STEP_SECONDS = "1s"
+OK_CODES = {200, 201, 202}
+
+
+def _result(request: HttpRequest, message: str, *, ok: bool, status: int = 200,
+            reason: str | None = None, element_id: str | None = None) -> HttpResponse:
+    return render(
+        request,
+        "dashboard/_result.html",
+        {"message": message, "ok": ok, "code": None if ok else status, "reason": reason,
+         "element_id": element_id},
+        status=status,
+    )
+
+
+def _error(request: HttpRequest, e: services.SimulationError, element_id: str | None = None) -> HttpResponse:
+    return _result(request, e.message, ok=False, status=e.status, reason=e.reason, element_id=element_id)
+
+
+def _status_message(resp: dict[str, Any]) -> tuple[str, str | None]:
+    body = resp.get("body") or {}
+    message = body.get("message") or body.get("reason") or f"request failed ({resp.get('code')})"
+    return message, body.get("reason")
+
+
+async def _api(request: HttpRequest, cluster: str, req: dict, success: str) -> HttpResponse:
+    try:
+        resp = await services.cluster_api(cluster, req)
+    except services.SimulationError as e:
+        return _error(request, e)
+    code = int(resp.get("code", 500))
+    if code in OK_CODES:
+        return _result(request, success, ok=True, status=200)
+    message, reason = _status_message(resp)
+    return _result(request, message, ok=False, status=code if 400 <= code < 600 else 500, reason=reason)
+
+
+# -- pages ----------------------------------------------------------------------------------
+@require_GET
+async def index(request: HttpRequest) -> HttpResponse:
+    try:
+        names = await services.list_clusters()
+        error = None
+    except services.SimulationError as e:
+        names, error = [], e.message
+    clusters = [{"name": n} for n in names]
+    return render(request, "dashboard/index.html", {"clusters": clusters, "error": error})
+
+
+@require_GET
+async def cluster_page(request: HttpRequest, name: str) -> HttpResponse:
+    try:
+        state = await services.cluster_state(name)
+    except services.ClusterNotFound:
+        raise Http404(f'cluster "{name}" not found') from None
+    except services.SimulationError as e:
+        return HttpResponse(e.message, status=e.status, content_type="text/plain")
+    return render(
+        request,
+        "dashboard/cluster.html",
+        {
+            "name": name,
+            "state": state,
+            "ws_url": f"/clusters/{name}/ws",
+            "speeds": SPEEDS,
+            "advances": ADVANCES,
+            "step": STEP_SECONDS,
+        },
+    )
+
+
+@require_GET
+async def state(request: HttpRequest, name: str) -> JsonResponse:
+    """The page's resync source: {"frame", "time", "speed", "paused", "snapshot", "log"}."""
+    try:
+        st = await services.cluster_state(name)
+    except services.SimulationError as e:
+        return JsonResponse({"error": e.message, "reason": e.reason}, status=e.status)
+    response = JsonResponse(st)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# -- actions: Kubernetes objects --------------------------------------------------------------
+@require_POST
+async def create_pod(request: HttpRequest, name: str) -> HttpResponse:
+    try:
+        body = forms.pod_from(request.POST)
+    except forms.FormError as e:
+        return _result(request, str(e), ok=False, status=400, reason="BadRequest")
+    ns = body["metadata"]["namespace"]
+    req = forms.api_request("create", "pods", ns, body=body)
+    return await _api(request, name, req, f'pod {ns}/{body["metadata"]["name"]} created')
+
+
+@require_POST
+async def create_replicaset(request: HttpRequest, name: str) -> HttpResponse:
+    try:
+        body = forms.replicaset_from(request.POST)
+    except forms.FormError as e:
+        return _result(request, str(e), ok=False, status=400, reason="BadRequest")
+    ns = body["metadata"]["namespace"]
+    req = forms.api_request("create", "replicasets", ns, body=body, group="apps", version="v1")
+    return await _api(request, name, req,
+                      f'replicaset {ns}/{body["metadata"]["name"]} created ({body["spec"]["replicas"]} replicas)')
+
+
+@require_POST
+async def delete_pod(request: HttpRequest, name: str) -> HttpResponse:
+    ns = forms.namespace_of(request.POST)
+    pod = str(request.POST.get("name", "")).strip()
+    if not pod:
+        return _result(request, "name: pick a pod (click one in the diagram) or type its name",
+                       ok=False, status=400, reason="BadRequest")
+    req = forms.api_request("delete", "pods", ns, name=pod)
+    return await _api(request, name, req, f"pod {ns}/{pod} deleted")
+
+
+# -- actions: the simulator -------------------------------------------------------------------
+@require_POST
+async def kill_node(request: HttpRequest, name: str) -> HttpResponse:
+    node = str(request.POST.get("node", "")).strip()
+    try:
+        await services.kill_node(name, node)
+    except services.SimulationError as e:
+        return _error(request, e)
+    return _result(request, f"node {node} killed: its kubelet stopped and it is cut off the network", ok=True)
+
+
+@require_POST
+async def restore_node(request: HttpRequest, name: str) -> HttpResponse:
+    node = str(request.POST.get("node", "")).strip()
+    try:
+        await services.restore_node(name, node)
+    except services.SimulationError as e:
+        return _error(request, e)
+    return _result(request, f"node {node} restored", ok=True)
+
+
+@require_POST
+async def add_node(request: HttpRequest, name: str) -> HttpResponse:
+    node = str(request.POST.get("name", "")).strip()
+    cpu = str(request.POST.get("cpu", "")).strip() or "4"
+    memory = str(request.POST.get("memory", "")).strip() or "8Gi"
+    try:
+        await services.add_node(name, node, cpu=cpu, memory=memory)
+    except services.SimulationError as e:
+        return _error(request, e)
+    return _result(request, f"node {node} added ({cpu} CPU, {memory})", ok=True)
+
+
+@require_POST
+async def clock(request: HttpRequest, name: str) -> HttpResponse:
+    """Pause/resume ("paused"), speed, step (pauses, then runs that much) and advance."""
+    data = request.POST
+    kwargs: dict[str, Any] = {}
+    if "paused" in data:
+        kwargs["paused"] = data["paused"].strip().lower() in {"1", "true", "yes", "on"}
+    if "speed" in data:
+        try:
+            kwargs["speed"] = float(data["speed"])
+        except ValueError:
+            return _result(request, f'speed: "{data["speed"]}" is not a number', ok=False, status=400,
+                           element_id="clock-result")
+    if "step" in data:
+        kwargs["paused"] = True
+        kwargs["step"] = data["step"] or STEP_SECONDS
+    if "advance" in data:
+        kwargs["advance"] = data["advance"]
+    try:
+        await services.set_clock(name, **kwargs)
+    except services.SimulationError as e:
+        return _error(request, e, element_id="clock-result")
+    # The clock display follows the frames; nothing to say here.
+    return _result(request, "", ok=True, element_id="clock-result")
