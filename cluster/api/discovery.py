@@ -1,0 +1,129 @@
+"""Discovery documents, built from the engine's resource registry (sim.api.resources).
+
+Shapes follow k8s.io/apimachinery/pkg/apis/meta/v1 (APIVersions, APIGroupList, APIGroup,
+APIResourceList).  The aggregated discovery format (apidiscovery.k8s.io/v2) is not served:
+clients that ask for it with an Accept list that ends in application/json get this legacy
+format, see it in the Content-Type, and fall back as client-go does.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from sim.api.resources import RESOURCES, Resource
+
+# What /version reports.  kubectl's version dispatcher picks the matching client by minor, so
+# this names the Kubernetes release whose behaviour the engine mirrors.
+KUBERNETES_VERSION = {
+    "major": "1",
+    "minor": "32",
+    "gitVersion": "v1.32.4",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2025-04-22T00:00:00Z",
+    "goVersion": "go1.23.8",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+
+# The address clients should use, as the apiserver announces it; kubectl ignores it over HTTP.
+_SERVER_ADDRESS = [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}]
+
+_SUBRESOURCE_VERBS = {
+    "status": ("get", "patch", "update"),
+    "scale": ("get", "patch", "update"),
+    "binding": ("create",),
+    "eviction": ("create",),
+}
+_SUBRESOURCE_KIND = {"binding": ("Binding", None, None), "scale": ("Scale", "autoscaling", "v1"),
+                     "eviction": ("Eviction", "policy", "v1")}
+
+
+def group_versions() -> "OrderedDict[str, list[str]]":
+    """{group: [versions]} in registry order; the core group is ""."""
+    out: OrderedDict[str, list[str]] = OrderedDict()
+    for r in RESOURCES.values():
+        versions = out.setdefault(r.group, [])
+        if r.version not in versions:
+            versions.append(r.version)
+    return out
+
+
+def resources_for(group: str, version: str) -> list[Resource]:
+    return [r for r in RESOURCES.values() if r.group == group and r.version == version]
+
+
+def lookup(group: str, version: str, resource: str) -> Resource | None:
+    for r in resources_for(group, version):
+        if r.name == resource:
+            return r
+    return None
+
+
+def api_versions() -> dict:
+    """GET /api"""
+    return {
+        "kind": "APIVersions",
+        "versions": group_versions().get("", []),
+        "serverAddressByClientCIDRs": _SERVER_ADDRESS,
+    }
+
+
+def _group(name: str, versions: list[str]) -> dict:
+    gvs = [{"groupVersion": f"{name}/{v}", "version": v} for v in versions]
+    return {"name": name, "versions": gvs, "preferredVersion": gvs[0]}
+
+
+def api_group_list() -> dict:
+    """GET /apis"""
+    return {
+        "kind": "APIGroupList",
+        "apiVersion": "v1",
+        "groups": [_group(g, vs) for g, vs in group_versions().items() if g],
+    }
+
+
+def api_group(name: str) -> dict | None:
+    """GET /apis/<group>"""
+    versions = group_versions().get(name)
+    if not name or not versions:
+        return None
+    return {"kind": "APIGroup", "apiVersion": "v1", **_group(name, versions)}
+
+
+def api_resource_list(group: str, version: str) -> dict | None:
+    """GET /api/v1 or /apis/<group>/<version>"""
+    found = resources_for(group, version)
+    if not found:
+        return None
+    resources = []
+    for r in found:
+        entry = {
+            "name": r.name,
+            "singularName": r.singular or r.kind.lower(),
+            "namespaced": r.namespaced,
+            "kind": r.kind,
+            "verbs": sorted(r.verbs),
+        }
+        if r.short_names:
+            entry["shortNames"] = list(r.short_names)
+        if r.categories:
+            entry["categories"] = list(r.categories)
+        resources.append(entry)
+        for sub in r.subresources:
+            kind, sub_group, sub_version = _SUBRESOURCE_KIND.get(sub, (r.kind, None, None))
+            sub_entry = {
+                "name": f"{r.name}/{sub}",
+                "singularName": "",
+                "namespaced": r.namespaced,
+                "kind": kind,
+                "verbs": list(_SUBRESOURCE_VERBS.get(sub, ("get",))),
+            }
+            if sub_group is not None:
+                sub_entry["group"], sub_entry["version"] = sub_group, sub_version
+            resources.append(sub_entry)
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": f"{group}/{version}" if group else version,
+        "resources": resources,
+    }

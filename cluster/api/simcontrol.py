@@ -1,0 +1,122 @@
+"""The simulator control API: JSON over HTTP, for scripts, tests and the README's examples.
+
+    GET  /clusters/<name>/sim/v1/clock              -> {"time", "speed", "paused"}
+    POST /clusters/<name>/sim/v1/clock              {"speed": 5} | {"paused": true} |
+                                                    {"advance": "400s"} | {"step": "1s"}
+    POST /clusters/<name>/sim/v1/nodes              {"name": "worker-4", "cpu": "4", "memory": "8Gi"}
+    POST /clusters/<name>/sim/v1/nodes/<node>/kill
+    POST /clusters/<name>/sim/v1/nodes/<node>/restore
+    GET  /clusters/<name>/sim/v1/state              -> frame, clock, snapshot, recent log
+    GET  /sim/v1/clusters                           -> {"clusters": [...]}
+    POST /sim/v1/clusters                           {"name": "lab-2", "seed": 7}
+
+Errors: {"error": {"code": 404, "reason": "NotFound", "message": "..."}} with that HTTP status
+(404 unknown cluster or node, 400 bad input, 405 wrong method, 409 existing cluster).
+"""
+from __future__ import annotations
+
+import json
+
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from cluster import services
+
+
+def _error(code: int, reason: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "reason": reason, "message": message}}, status=code)
+
+
+def _from(e: services.SimulationError) -> JsonResponse:
+    return _error(e.status, e.reason, e.message)
+
+
+def _json_body(request) -> dict:
+    if not request.body:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise services.BadCommand("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise services.BadCommand("the request body must be a JSON object")
+    return body
+
+
+def _method_not_allowed(allowed: str) -> JsonResponse:
+    resp = _error(405, "MethodNotAllowed", f"use {allowed}")
+    resp["Allow"] = allowed
+    return resp
+
+
+_CLOCK_KEYS = {"speed", "paused", "advance", "step"}
+
+
+@csrf_exempt
+async def clock(request, cluster: str):
+    try:
+        if request.method == "GET":
+            return JsonResponse(await services.get_clock(cluster))
+        if request.method != "POST":
+            return _method_not_allowed("GET, POST")
+        body = _json_body(request)
+        unknown = set(body) - _CLOCK_KEYS
+        if unknown:
+            raise services.BadCommand(f"unknown field(s) {', '.join(sorted(unknown))}; use speed, paused, advance or step")
+        if not body:
+            raise services.BadCommand("give one of speed, paused, advance or step")
+        return JsonResponse(await services.set_clock(cluster, **body))
+    except services.SimulationError as e:
+        return _from(e)
+
+
+@csrf_exempt
+async def nodes(request, cluster: str):
+    if request.method != "POST":
+        return _method_not_allowed("POST")
+    try:
+        body = _json_body(request)
+        name = body.get("name")
+        if not isinstance(name, str) or not name:
+            raise services.BadCommand("name: Required value")
+        result = await services.add_node(cluster, name, cpu=str(body.get("cpu", "4")), memory=str(body.get("memory", "8Gi")))
+        return JsonResponse(result, status=201)
+    except services.SimulationError as e:
+        return _from(e)
+
+
+@csrf_exempt
+async def node_action(request, cluster: str, node: str, action: str):
+    if request.method != "POST":
+        return _method_not_allowed("POST")
+    try:
+        fn = services.kill_node if action == "kill" else services.restore_node
+        return JsonResponse(await fn(cluster, node))
+    except services.SimulationError as e:
+        return _from(e)
+
+
+async def state(request, cluster: str):
+    try:
+        return JsonResponse(await services.cluster_state(cluster))
+    except services.SimulationError as e:
+        return _from(e)
+
+
+@csrf_exempt
+async def clusters(request):
+    try:
+        if request.method == "GET":
+            return JsonResponse({"clusters": await services.list_clusters()})
+        if request.method != "POST":
+            return _method_not_allowed("GET, POST")
+        body = _json_body(request)
+        name = body.get("name")
+        if not isinstance(name, str) or not name:
+            raise services.BadCommand("name: Required value")
+        seed = body.get("seed", 1)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise services.BadCommand("seed must be an integer")
+        return JsonResponse(await services.create_cluster(name, seed=seed, nodes=body.get("nodes")), status=201)
+    except services.SimulationError as e:
+        return _from(e)

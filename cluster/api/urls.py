@@ -1,0 +1,22 @@
+"""URLs under /clusters/ (see config/urls.py)."""
+from django.urls import path, re_path
+
+from cluster.api import simcontrol, views
+
+CLUSTER = r"(?P<cluster>[a-z0-9]([-a-z0-9]*[a-z0-9])?)"
+
+urlpatterns = [
+    path("<str:cluster>/sim/v1/clock", simcontrol.clock, name="sim-clock"),
+    path("<str:cluster>/sim/v1/state", simcontrol.state, name="sim-state"),
+    path("<str:cluster>/sim/v1/nodes", simcontrol.nodes, name="sim-nodes"),
+    re_path(
+        rf"^{CLUSTER}/sim/v1/nodes/(?P<node>[^/]+)/(?P<action>kill|restore)$",
+        simcontrol.node_action,
+        name="sim-node-action",
+    ),
+    re_path(
+        rf"^{CLUSTER}/(?P<path>(?:api|apis|version|openapi|healthz|livez|readyz)(?:/.*)?)$",
+        views.kube_api,
+        name="kube-api",
+    ),
+]

@@ -1,0 +1,82 @@
+"""Views of the Kubernetes-compatible API.  Thin: parse (requestinfo), call the engine through
+cluster.services, render (status/tables/watch)."""
+from __future__ import annotations
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from cluster import services
+from cluster.api import discovery, tables
+from cluster.api.requestinfo import RequestError, parse
+from cluster.api.status import kube_json, not_found_path, status_response
+from cluster.api.watch import watch_events, watch_timeout
+
+
+def _query(request) -> dict[str, str]:
+    # Kubernetes' query parameters are single-valued; the last one wins as in Go's url.Values.Get
+    # ... except Go takes the first.  Take the first, like the apiserver.
+    return {k: values[0] for k, values in request.GET.lists() if values}
+
+
+def _error(e: services.SimulationError):
+    return status_response(e.status, e.reason, e.message)
+
+
+@csrf_exempt
+async def kube_api(request, cluster: str, path: str):
+    """Everything under /clusters/<cluster>/ that the Kubernetes API serves."""
+    parts = [p for p in path.split("/")]
+    if parts and parts[-1] == "":
+        parts = parts[:-1]
+    try:
+        if parts[:1] in (["api"], ["apis"]) and len(parts) <= (2 if parts[0] == "api" else 3):
+            return await _discovery(cluster, parts)
+        if parts == ["version"]:
+            await services.get_clock(cluster)  # 404 for an unknown cluster
+            return kube_json(discovery.KUBERNETES_VERSION)
+        if parts[0] in ("healthz", "livez", "readyz") and len(parts) == 1:
+            await services.get_clock(cluster)
+            return HttpResponse("ok", content_type="text/plain")
+        if parts[:1] not in (["api"], ["apis"]):
+            # /openapi/v2, /openapi/v3 and friends are not served yet: a clean 404 Status, which
+            # kubectl treats as "no OpenAPI" and works without.
+            return kube_json(not_found_path(), 404)
+        rr = parse(request.method, parts, _query(request), request.content_type or "", request.body)
+    except RequestError as e:
+        return status_response(e.code, e.reason, e.message)
+    except services.SimulationError as e:
+        return _error(e)
+
+    try:
+        if rr.verb == "watch":
+            await services.get_clock(cluster)  # unknown cluster: a 404 now, not an ERROR event
+            return StreamingHttpResponse(
+                watch_events(cluster, rr, watch_timeout(rr.query)), content_type="application/json"
+            )
+        resp = await services.cluster_api(cluster, rr.as_api_request())
+    except services.SimulationError as e:
+        return _error(e)
+
+    body, code = resp["body"], resp["code"]
+    if code < 300 and rr.verb in ("get", "list") and tables.wants_table(request.headers.get("Accept", "")):
+        table = tables.to_table(rr, body, include_object=rr.query.get("includeObject", "Metadata"))
+        if table is not None:
+            return kube_json(table, code)
+    return kube_json(body, code)
+
+
+async def _discovery(cluster: str, parts: list[str]):
+    await services.get_clock(cluster)  # 404 for an unknown cluster
+    if parts == ["api"]:
+        doc = discovery.api_versions()
+    elif parts == ["apis"]:
+        doc = discovery.api_group_list()
+    elif parts[0] == "api":
+        doc = discovery.api_resource_list("", parts[1])
+    elif len(parts) == 2:
+        doc = discovery.api_group(parts[1])
+    else:
+        doc = discovery.api_resource_list(parts[1], parts[2])
+    if doc is None:
+        return kube_json(not_found_path(), 404)
+    return kube_json(doc)

@@ -1,0 +1,120 @@
+"""Reading and writing the persisted clusters: synchronous ORM code the worker runs in a thread.
+
+The worker calls these through `database_sync_to_async`, so each runs on Django's
+thread-sensitive executor and the event loop keeps serving while SQLite or PostgreSQL writes.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from cluster.models import EtcdEntry, SimCluster
+
+
+@dataclass
+class PersistedCluster:
+    """Everything `sim.cluster.Cluster.restore` needs, plus the clock settings."""
+
+    name: str
+    topology: dict
+    time: float
+    speed: float
+    paused: bool
+    compacted_revision: int
+    persisted_revision: int
+    etcd_log: list[dict[str, Any]]
+
+
+def _encode_value(value: Any) -> str | None:
+    # etcd stores bytes; the engine hands us JSON-compatible values (or None for a delete).
+    return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+def _decode_value(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def load_all() -> list[PersistedCluster]:
+    """Every persisted cluster with its whole committed etcd log, oldest revision first."""
+    out = []
+    for row in SimCluster.objects.all():
+        log = [
+            {"revision": rev, "key": key, "value": _decode_value(value)}
+            for rev, key, value in row.etcd_entries.order_by("revision", "id").values_list(
+                "revision", "key", "value"
+            )
+        ]
+        out.append(
+            PersistedCluster(
+                name=row.name,
+                topology=row.topology,
+                time=row.time,
+                speed=row.speed,
+                paused=row.paused,
+                compacted_revision=row.compacted_revision,
+                persisted_revision=row.persisted_revision,
+                etcd_log=log,
+            )
+        )
+    return out
+
+
+def cluster_exists(name: str) -> bool:
+    return SimCluster.objects.filter(name=name).exists()
+
+
+@dataclass
+class FrameWrite:
+    """One frame's worth of changes for one cluster, written in one transaction."""
+
+    name: str
+    time: float
+    speed: float
+    paused: bool
+    compacted_revision: int
+    entries: list[dict[str, Any]]  # Cluster.committed_since(): {"revision", "key", "value"}
+    topology: dict | None = None  # only when it changed (or on create)
+
+
+def save_frames(writes: list[FrameWrite], create: bool = False) -> None:
+    """Persist the new etcd entries and the clock of each cluster, all in ONE transaction.
+
+    With create=True the cluster rows are created first (a newly seeded cluster)."""
+    if not writes:
+        return
+    with transaction.atomic():
+        for w in writes:
+            if create:
+                row = SimCluster.objects.create(
+                    name=w.name,
+                    topology=w.topology or {},
+                    time=w.time,
+                    speed=w.speed,
+                    paused=w.paused,
+                )
+            else:
+                row = SimCluster.objects.select_for_update().get(name=w.name)
+            if w.entries:
+                EtcdEntry.objects.bulk_create(
+                    [
+                        EtcdEntry(
+                            cluster=row,
+                            revision=int(e["revision"]),
+                            key=str(e["key"]),
+                            value=_encode_value(e.get("value")),
+                        )
+                        for e in w.entries
+                    ],
+                    batch_size=500,
+                )
+                row.persisted_revision = max(row.persisted_revision, max(int(e["revision"]) for e in w.entries))
+            row.time = w.time
+            row.speed = w.speed
+            row.paused = w.paused
+            row.compacted_revision = w.compacted_revision
+            if w.topology is not None:
+                row.topology = w.topology
+            row.save()

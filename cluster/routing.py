@@ -1,0 +1,22 @@
+"""Channels routing: WebSocket URLs and named background channels (see config/asgi.py)."""
+from importlib.util import find_spec
+
+from django.urls import re_path
+
+from cluster.consumers import ClusterFramesConsumer
+
+CLUSTER_NAME = r"(?P<cluster>[a-z0-9]([-a-z0-9]*[a-z0-9])?)"
+
+websocket_urlpatterns = [
+    re_path(rf"^clusters/{CLUSTER_NAME}/ws$", ClusterFramesConsumer.as_asgi()),
+]
+
+# The dashboard's own WebSocket routes (htmx fragments), once that package provides them.
+if find_spec("cluster.dashboard") is not None and find_spec("cluster.dashboard.routing") is not None:
+    from cluster.dashboard.routing import websocket_urlpatterns as _dashboard_ws
+
+    websocket_urlpatterns += _dashboard_ws
+
+# Consumers addressed by channel name for `manage.py runworker`; none yet (the simulation
+# worker reads its command channel itself).
+channel_routes: dict = {}

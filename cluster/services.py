@@ -1,0 +1,218 @@
+"""Front-end services: how views and consumers talk to the simulation worker.
+
+Every function here is a coroutine that sends one command over the channel layer to the worker
+that owns the cluster (`cluster.worker.worker_channel_for`) and awaits its reply on a fresh
+reply channel.  Nothing here holds simulation state, so these work the same in the embedded
+deployment (worker on the same event loop, in-memory layer) and the scaled-out one (worker in
+another process, Redis).
+
+Errors are exceptions, all subclasses of `SimulationError` with an HTTP `status` and a Kubernetes
+style `reason`, so a view can turn any of them into a response without knowing which it got:
+
+    ClusterNotFound    404  no cluster by that name
+    NodeNotFound       404  no node by that name in the cluster
+    BadCommand         400  invalid input (speed out of range, bad duration, duplicate node ...)
+    AlreadyExists      409  a cluster by that name exists
+    WorkerUnavailable  503  no worker answered within PILOTHOUSE["COMMAND_TIMEOUT"] seconds
+
+Typical use (the dashboard's views and consumers):
+
+    state = await cluster_state("demo")          # page's first state: frame n + snapshot + log
+    resp = await cluster_api("demo", {"verb": "create", "group": "", "version": "v1",
+                                      "resource": "pods", "namespace": "default",
+                                      "body": pod})  # -> {"code": 201, "body": {...}}
+    await set_clock("demo", speed=5)
+    await kill_node("demo", "worker-2")
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from cluster.durations import parse_duration
+from cluster.worker import group_for, worker_channel_for
+
+__all__ = [
+    "SimulationError",
+    "ClusterNotFound",
+    "NodeNotFound",
+    "BadCommand",
+    "AlreadyExists",
+    "WorkerUnavailable",
+    "sim_command",
+    "cluster_api",
+    "cluster_state",
+    "get_clock",
+    "set_clock",
+    "kill_node",
+    "restore_node",
+    "add_node",
+    "list_clusters",
+    "create_cluster",
+    "group_for",
+]
+
+
+class SimulationError(Exception):
+    status = 500
+    reason = "InternalError"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class ClusterNotFound(SimulationError, LookupError):
+    status, reason = 404, "NotFound"
+
+
+class NodeNotFound(SimulationError, LookupError):
+    status, reason = 404, "NotFound"
+
+
+class BadCommand(SimulationError, ValueError):
+    status, reason = 400, "BadRequest"
+
+
+class AlreadyExists(SimulationError):
+    status, reason = 409, "AlreadyExists"
+
+
+class WorkerUnavailable(SimulationError):
+    status, reason = 503, "ServiceUnavailable"
+
+
+_ERRORS = {
+    "ClusterNotFound": ClusterNotFound,
+    "NodeNotFound": NodeNotFound,
+    "BadRequest": BadCommand,
+    "AlreadyExists": AlreadyExists,
+}
+
+
+async def sim_command(cluster: str | None, command: dict[str, Any], timeout: float | None = None) -> Any:
+    """Send one command to the worker owning `cluster` and return its result.
+
+    `command` is {"op": <op>, ...args}.  Ops (results in brackets):
+      "api"           {"request": ApiRequest}                      [ApiResponse]
+      "state"         {}                                           [see cluster_state]
+      "clock"         {} or any of {"speed": 0.1..50, "paused": bool, "advance": seconds,
+                       "step": seconds | true}                     [{"time","speed","paused"}]
+      "node.kill"     {"node": name}                               [{"node","alive"}]
+      "node.restore"  {"node": name}                               [{"node","alive"}]
+      "node.add"      {"node": name, "cpu": "4", "memory": "8Gi"}  [{"node","alive"}]
+      "clusters"      {} (cluster may be None)                     [["demo", ...]]
+      "cluster.create" {"name", "seed"?, "nodes"?}                 [{"cluster","time",...}]
+    Raises a SimulationError subclass (see the module docstring)."""
+    layer = get_channel_layer()
+    if timeout is None:
+        timeout = settings.PILOTHOUSE.get("COMMAND_TIMEOUT", 10.0)
+    args = {k: v for k, v in command.items() if k != "op"}
+    reply_channel = await layer.new_channel()
+    message = {
+        "type": "sim.command",
+        "op": command.get("op", ""),
+        "cluster": cluster,
+        "args": args,
+        "reply_channel": reply_channel,
+    }
+    try:
+        await layer.send(worker_channel_for(cluster or ""), message)
+    except Exception as e:  # ChannelFull: the worker is swamped or gone
+        raise WorkerUnavailable(f"the simulation worker is not accepting commands ({type(e).__name__})") from e
+    try:
+        reply = await asyncio.wait_for(layer.receive(reply_channel), timeout)
+    except asyncio.TimeoutError:
+        raise WorkerUnavailable(f"the simulation worker did not answer within {timeout:g}s") from None
+    if reply.get("ok"):
+        return reply.get("result")
+    error = reply.get("error") or {}
+    raise _ERRORS.get(error.get("reason"), SimulationError)(error.get("message", "simulation error"))
+
+
+async def cluster_api(cluster: str, request: dict[str, Any]) -> dict[str, Any]:
+    """Run one Kubernetes API request (an ApiRequest dict, see sim/cluster.py) on the cluster's
+    kube-apiserver and return the ApiResponse {"code": int, "body": dict} (or, for verb "watch",
+    {"code", "events", "resourceVersion"}).  Kubernetes errors (404, 409, 422 ...) come back as
+    responses with a Status body, not as exceptions; only an unknown cluster or an unreachable
+    worker raises."""
+    return await sim_command(cluster, {"op": "api", "request": request})
+
+
+async def cluster_state(cluster: str) -> dict[str, Any]:
+    """The cluster as of its latest frame, for a page's first render:
+
+        {"cluster", "frame": n, "time", "speed", "paused",
+         "snapshot": {...Cluster.snapshot() sent with frame n...},
+         "log": [recent action / k8s-event / node events, oldest first, each with "frame"]}
+
+    Join the group `group_for(cluster)` BEFORE calling this, then apply only frames numbered
+    above n: that way no event is missed and none is counted twice.  Frame n is 0 before the
+    first frame was sent."""
+    return await sim_command(cluster, {"op": "state"})
+
+
+async def get_clock(cluster: str) -> dict[str, Any]:
+    """{"time": virtual seconds, "speed": float, "paused": bool}."""
+    return await sim_command(cluster, {"op": "clock"})
+
+
+async def set_clock(
+    cluster: str,
+    *,
+    speed: float | None = None,
+    paused: bool | None = None,
+    advance: str | float | None = None,
+    step: str | float | bool | None = None,
+) -> dict[str, Any]:
+    """Change the clock; returns the new {"time", "speed", "paused"}.
+
+    speed 0.1..50 (x wall clock); paused; advance: run that much virtual time at once
+    ("400s", "5m", "1h30m" or seconds); step: like advance, True meaning one second.
+    Raises BadCommand on out-of-range or malformed values."""
+    command: dict[str, Any] = {"op": "clock"}
+    if speed is not None:
+        command["speed"] = speed
+    if paused is not None:
+        command["paused"] = paused
+    for key, value in (("advance", advance), ("step", step)):
+        if value is None:
+            continue
+        if not (key == "step" and value is True):
+            try:
+                value = parse_duration(value)
+            except ValueError as e:
+                raise BadCommand(f"{key}: {e}") from None
+        command[key] = value
+    return await sim_command(cluster, command)
+
+
+async def kill_node(cluster: str, node: str) -> dict[str, Any]:
+    """Stop the node's kubelet and cut it off the network.  NodeNotFound if unknown."""
+    return await sim_command(cluster, {"op": "node.kill", "node": node})
+
+
+async def restore_node(cluster: str, node: str) -> dict[str, Any]:
+    """Bring a killed node back; its kubelet resumes and the Node becomes Ready again."""
+    return await sim_command(cluster, {"op": "node.restore", "node": node})
+
+
+async def add_node(cluster: str, node: str, cpu: str = "4", memory: str = "8Gi") -> dict[str, Any]:
+    """Add a worker node with that capacity.  BadCommand on a duplicate or invalid node."""
+    return await sim_command(cluster, {"op": "node.add", "node": node, "cpu": cpu, "memory": memory})
+
+
+async def list_clusters() -> list[str]:
+    """Names of the clusters the worker runs."""
+    return await sim_command(None, {"op": "clusters"})
+
+
+async def create_cluster(name: str, seed: int = 1, nodes: list[dict] | None = None) -> dict[str, Any]:
+    """Boot and persist a new cluster (default: the demo topology).  AlreadyExists if taken."""
+    command: dict[str, Any] = {"op": "cluster.create", "name": name, "seed": seed}
+    if nodes:
+        command["nodes"] = nodes
+    return await sim_command(None, command)

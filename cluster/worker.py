@@ -1,0 +1,456 @@
+"""The simulation worker: the one place where simulated clusters run.
+
+A `SimulationWorker` owns running `sim.cluster.Cluster` engines.  It
+
+* loads every persisted cluster on start (`Cluster.restore`) and seeds `demo` when absent;
+* advances each engine against the wall clock times its speed factor (pause, step, speed), in
+  frames of about 1/10 s;
+* after each frame drains the engine's trace events and sends ONE numbered frame to the channel
+  group `cluster.<name>` (DESIGN.md "Frames, not floods"), keeps a ring buffer of log-worthy
+  events, and persists the newly committed etcd entries and the clock in one transaction;
+* takes commands from the channel layer on `worker_channel_for(name)` and answers each on the
+  reply channel the command names (cluster/services.py holds the client side).
+
+HTTP and WebSocket front ends hold no simulation state; they only talk to this worker.  In the
+embedded deployment it runs on Daphne's event loop (`manage.py demo`), in the scaled-out one in
+its own process (`manage.py runsimworker`).
+
+Command messages (sent by cluster/services.py):
+    {"type": "sim.command", "op": <op>, "cluster": <name>, "args": {...}, "reply_channel": <ch>}
+Replies:
+    {"type": "sim.reply", "ok": true, "result": ...}
+    {"type": "sim.reply", "ok": false, "error": {"reason": "ClusterNotFound" | "NodeNotFound" |
+                                                  "BadRequest" | "AlreadyExists" | "Internal",
+                                                  "message": str}}
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from cluster import persistence
+from cluster.durations import parse_duration
+from sim.cluster import Cluster, ClusterConfig, NodeSpec
+
+log = logging.getLogger(__name__)
+
+# Event kinds that make the human-readable log: never dropped from a frame, kept in the ring.
+LOG_KINDS = frozenset({"action", "k8s-event", "node"})
+# At most this many other events (network hops, drops, ...) per frame; the rest are counted in
+# the frame's "omitted" field.  A 50x busy cluster would otherwise send megabyte frames.
+MAX_FRAME_EVENTS = 200
+LOG_RING_SIZE = 300
+MIN_SPEED, MAX_SPEED = 0.1, 50.0
+# One advance or step runs synchronously on the event loop; bound it so a typo cannot hang it.
+MAX_ADVANCE_SECONDS = 7 * 24 * 3600.0
+DEFAULT_STEP_SECONDS = 1.0
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+# If the engine falls this many wall seconds behind real time x speed, stop trying to catch up
+# (re-anchor the clock) rather than spiral.
+MAX_LAG_WALL_SECONDS = 1.0
+
+
+def worker_channel_for(cluster_name: str) -> str:
+    """The channel the worker owning `cluster_name` listens on.
+
+    One worker owns every cluster for now; sharding clusters across worker processes only has
+    to change this function (and start one `runsimworker --channel` per shard)."""
+    return "simworker"
+
+
+def group_for(cluster_name: str) -> str:
+    """The channel-layer group that receives a cluster's frames (WebSocket consumers join it)."""
+    return f"cluster.{cluster_name}"
+
+
+def demo_config(seed: int = 1) -> ClusterConfig:
+    """The `demo` cluster: one control-plane node and three workers, realistic small VMs."""
+    return ClusterConfig(
+        seed=seed,
+        nodes=[
+            NodeSpec("cp-1", "control-plane", "4", "16Gi"),
+            NodeSpec("worker-1", "worker", "4", "8Gi"),
+            NodeSpec("worker-2", "worker", "4", "8Gi"),
+            NodeSpec("worker-3", "worker", "4", "8Gi"),
+        ],
+    )
+
+
+class CommandError(Exception):
+    """A command the worker refuses; `reason` becomes the reply's error reason."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+@dataclass
+class RunningCluster:
+    """One engine plus the worker's bookkeeping for it."""
+
+    name: str
+    engine: Cluster
+    speed: float = 1.0
+    paused: bool = False
+    # Pacing: virtual time = anchor_virtual + (wall - anchor_wall) * speed while running.
+    anchor_wall: float = 0.0
+    anchor_virtual: float = 0.0
+    frame: int = 0
+    log: collections.deque = field(default_factory=lambda: collections.deque(maxlen=LOG_RING_SIZE))
+    pending_events: list = field(default_factory=list)
+    last_snapshot: dict | None = None
+    last_sent_time: float | None = None
+    clock_changed: bool = True
+    persisted_revision: int = 0
+    persisted_time: float | None = None
+    persisted_topology: dict | None = None
+    persisted_clock: tuple | None = None
+
+    def reanchor(self) -> None:
+        self.anchor_wall = time.monotonic()
+        self.anchor_virtual = self.engine.now
+
+    def clock(self) -> dict:
+        return {"time": self.engine.now, "speed": self.speed, "paused": self.paused}
+
+
+class SimulationWorker:
+    """Runs simulated clusters; see the module docstring.
+
+    `await worker.run()` serves until `await worker.stop()` (which persists a last time).
+    `channels`: the command channels to listen on (default: the one from worker_channel_for).
+    """
+
+    def __init__(
+        self,
+        channel_layer=None,
+        frame_rate: float | None = None,
+        seed_demo: bool | None = None,
+        channels: list[str] | None = None,
+    ):
+        conf = getattr(settings, "PILOTHOUSE", {})
+        self.layer = channel_layer or get_channel_layer()
+        self.frame_interval = 1.0 / (frame_rate or conf.get("FRAME_RATE", 10.0))
+        self.seed_demo = conf.get("SEED_DEMO", True) if seed_demo is None else seed_demo
+        self.channels = channels or [worker_channel_for("")]
+        self.clusters: dict[str, RunningCluster] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._started = asyncio.Event()
+        self._stopping = False
+        self._persist_lock = asyncio.Lock()
+
+    # -- lifecycle ----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Load every persisted cluster, seed `demo` if absent, start serving commands/frames."""
+        saved = await database_sync_to_async(persistence.load_all)()
+        for p in saved:
+            engine = Cluster.restore(p.name, p.topology, p.etcd_log, p.time)
+            rc = RunningCluster(p.name, engine, speed=p.speed, paused=p.paused)
+            rc.persisted_revision = p.persisted_revision
+            rc.persisted_time = p.time
+            rc.persisted_topology = p.topology
+            rc.persisted_clock = (p.speed, p.paused)
+            self._install(rc)
+            log.info("restored cluster %s at t=%.1fs (%d etcd entries)", p.name, p.time, len(p.etcd_log))
+        if self.seed_demo and "demo" not in self.clusters:
+            await self.create_cluster("demo", demo_config())
+            log.info("seeded cluster demo")
+        for ch in self.channels:
+            self._tasks.append(asyncio.ensure_future(self._serve_commands(ch)))
+        self._tasks.append(asyncio.ensure_future(self._frame_loop()))
+        self._started.set()
+
+    async def run(self) -> None:
+        """start(), then wait until stop() is called (or a serving task dies)."""
+        await self.start()
+        try:
+            await asyncio.gather(*self._tasks)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+
+    async def wait_started(self) -> None:
+        await self._started.wait()
+
+    async def wait_started_or(self, task: asyncio.Future) -> None:
+        """Wait until started, or re-raise if `task` (running run()) fails first."""
+        started = asyncio.ensure_future(self._started.wait())
+        done, _ = await asyncio.wait({started, task}, return_when=asyncio.FIRST_COMPLETED)
+        if task in done and not started.done():
+            started.cancel()
+            task.result()
+
+    async def stop(self) -> None:
+        """Stop serving and persist every cluster one last time (Ctrl-C path)."""
+        if self._stopping:
+            return
+        self._stopping = True
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._persist()
+        log.info("simulation worker stopped; %d cluster(s) persisted", len(self.clusters))
+
+    def _install(self, rc: RunningCluster) -> None:
+        rc.reanchor()
+        rc.last_snapshot = rc.engine.snapshot()
+        rc.pending_events.extend(rc.engine.drain_events())
+        self.clusters[rc.name] = rc
+
+    async def create_cluster(self, name: str, config: ClusterConfig) -> RunningCluster:
+        """Boot a new engine and persist it (row + bootstrap etcd log) before serving it."""
+        if name in self.clusters:
+            raise CommandError("AlreadyExists", f'cluster "{name}" already exists')
+        engine = Cluster(name, config)
+        rc = RunningCluster(name, engine)
+        entries = engine.committed_since(0)
+        topology = engine.topology()
+        await database_sync_to_async(persistence.save_frames)(
+            [
+                persistence.FrameWrite(
+                    name=name,
+                    time=engine.now,
+                    speed=rc.speed,
+                    paused=rc.paused,
+                    compacted_revision=engine.compacted_revision,
+                    entries=entries,
+                    topology=topology,
+                )
+            ],
+            create=True,
+        )
+        rc.persisted_revision = max((int(e["revision"]) for e in entries), default=0)
+        rc.persisted_time = engine.now
+        rc.persisted_topology = topology
+        rc.persisted_clock = (rc.speed, rc.paused)
+        self._install(rc)
+        return rc
+
+    # -- frames -------------------------------------------------------------------------
+    async def _frame_loop(self) -> None:
+        next_at = time.monotonic()
+        while True:
+            next_at += self.frame_interval
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug in one frame must not stop every cluster for good
+                log.exception("frame failed")
+            delay = next_at - time.monotonic()
+            if delay < 0:  # fell behind: don't burst to catch up
+                next_at = time.monotonic()
+                delay = 0
+            await asyncio.sleep(delay)
+
+    async def tick(self) -> None:
+        """One frame for every cluster: advance, send the frame, persist."""
+        now = time.monotonic()
+        for rc in list(self.clusters.values()):
+            if not rc.paused:
+                target = rc.anchor_virtual + (now - rc.anchor_wall) * rc.speed
+                if target - rc.engine.now > MAX_LAG_WALL_SECONDS * rc.speed:
+                    # Too far behind (e.g. the loop was blocked): skip the debt, keep pace.
+                    rc.anchor_virtual, rc.anchor_wall = rc.engine.now, now
+                    target = rc.engine.now + self.frame_interval * rc.speed
+                if target > rc.engine.now:
+                    rc.engine.run_until(target)
+            await self._send_frame(rc)
+        await self._persist()
+
+    async def _send_frame(self, rc: RunningCluster) -> None:
+        events = rc.pending_events + rc.engine.drain_events()
+        rc.pending_events = []
+        moved = rc.last_sent_time is None or rc.engine.now != rc.last_sent_time
+        if not events and not moved and not rc.clock_changed:
+            return  # paused and idle: nothing new to draw
+        rc.frame += 1
+        kept, omitted = [], 0
+        other = 0
+        for ev in events:
+            if ev.get("kind") in LOG_KINDS:
+                kept.append(ev)
+                rc.log.append({"frame": rc.frame, **ev})
+            elif other < MAX_FRAME_EVENTS:
+                kept.append(ev)
+                other += 1
+            else:
+                omitted += 1
+        rc.last_snapshot = rc.engine.snapshot()
+        rc.last_sent_time = rc.engine.now
+        rc.clock_changed = False
+        frame = {
+            "type": "cluster.frame",
+            "cluster": rc.name,
+            "frame": rc.frame,
+            "time": rc.engine.now,
+            "speed": rc.speed,
+            "paused": rc.paused,
+            "events": kept,
+            "omitted": omitted,
+            "snapshot": rc.last_snapshot,
+        }
+        await self.layer.group_send(group_for(rc.name), frame)
+
+    async def _persist(self) -> None:
+        """Write every cluster's new etcd entries and clock in one transaction."""
+        async with self._persist_lock:
+            writes, marks = [], []
+            for rc in self.clusters.values():
+                entries = rc.engine.committed_since(rc.persisted_revision)
+                topology = rc.engine.topology()
+                clock = (rc.speed, rc.paused)
+                if (
+                    not entries
+                    and rc.engine.now == rc.persisted_time
+                    and clock == rc.persisted_clock
+                    and topology == rc.persisted_topology
+                ):
+                    continue
+                writes.append(
+                    persistence.FrameWrite(
+                        name=rc.name,
+                        time=rc.engine.now,
+                        speed=rc.speed,
+                        paused=rc.paused,
+                        compacted_revision=rc.engine.compacted_revision,
+                        entries=entries,
+                        topology=topology if topology != rc.persisted_topology else None,
+                    )
+                )
+                marks.append((rc, entries, topology, clock, rc.engine.now))
+            if not writes:
+                return
+            await database_sync_to_async(persistence.save_frames)(writes)
+            for rc, entries, topology, clock, t in marks:
+                if entries:
+                    rc.persisted_revision = max(
+                        rc.persisted_revision, max(int(e["revision"]) for e in entries)
+                    )
+                rc.persisted_topology, rc.persisted_clock, rc.persisted_time = topology, clock, t
+
+    # -- commands -----------------------------------------------------------------------
+    async def _serve_commands(self, channel: str) -> None:
+        while True:
+            msg = await self.layer.receive(channel)
+            reply_to = msg.get("reply_channel")
+            try:
+                result = await self.handle(msg.get("op", ""), msg.get("cluster"), msg.get("args") or {})
+                reply = {"type": "sim.reply", "ok": True, "result": result}
+            except CommandError as e:
+                reply = {"type": "sim.reply", "ok": False, "error": {"reason": e.reason, "message": e.message}}
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # report, keep serving
+                log.exception("command %s on %s failed", msg.get("op"), msg.get("cluster"))
+                reply = {"type": "sim.reply", "ok": False, "error": {"reason": "Internal", "message": f"internal error: {e}"}}
+            if reply_to:
+                try:
+                    await self.layer.send(reply_to, reply)
+                except Exception:  # the asker gave up (channel full/expired): nothing to do
+                    log.warning("could not reply to %s", reply_to)
+
+    def _get(self, name: str | None) -> RunningCluster:
+        rc = self.clusters.get(name or "")
+        if rc is None:
+            raise CommandError("ClusterNotFound", f'cluster "{name}" not found')
+        return rc
+
+    async def handle(self, op: str, name: str | None, args: dict) -> Any:
+        """Execute one command; returns a JSON-compatible result or raises CommandError."""
+        if op == "clusters":
+            return sorted(self.clusters)
+        if op == "cluster.create":
+            if not _DNS_LABEL.match(str(args.get("name", ""))):
+                raise CommandError(
+                    "BadRequest",
+                    "name: a lowercase RFC 1123 label must consist of lower case alphanumeric "
+                    "characters or '-', and must start and end with an alphanumeric character",
+                )
+            rc = await self.create_cluster(args["name"], _config_from_args(args))
+            return {"cluster": rc.name, **rc.clock()}
+        rc = self._get(name)
+        if op == "api":
+            return rc.engine.request(args["request"])
+        if op == "state":
+            return {
+                "cluster": rc.name,
+                "frame": rc.frame,
+                "time": rc.last_sent_time if rc.last_sent_time is not None else rc.engine.now,
+                "speed": rc.speed,
+                "paused": rc.paused,
+                # The snapshot sent with frame `frame`: a page that starts from it and applies
+                # frames > `frame` sees every event exactly once.
+                "snapshot": rc.last_snapshot,
+                "log": list(rc.log),
+            }
+        if op == "clock":
+            return self._clock(rc, args)
+        if op in ("node.kill", "node.restore"):
+            node = args.get("node", "")
+            try:
+                (rc.engine.kill_node if op == "node.kill" else rc.engine.restore_node)(node)
+            except KeyError:
+                raise CommandError("NodeNotFound", f'node "{node}" not found in cluster "{rc.name}"') from None
+            return {"node": node, "alive": op == "node.restore"}
+        if op == "node.add":
+            node = args.get("node", "")
+            try:
+                rc.engine.add_node(node, cpu=str(args.get("cpu", "4")), memory=str(args.get("memory", "8Gi")))
+            except ValueError as e:
+                raise CommandError("BadRequest", str(e)) from None
+            return {"node": node, "alive": True}
+        raise CommandError("BadRequest", f"unknown command {op!r}")
+
+    def _clock(self, rc: RunningCluster, args: dict) -> dict:
+        """Get or set the clock: speed, paused, advance (run ahead at once), step."""
+        if "speed" in args:
+            speed = args["speed"]
+            if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not (
+                MIN_SPEED <= speed <= MAX_SPEED
+            ):
+                raise CommandError("BadRequest", f"speed must be a number from {MIN_SPEED} to {MAX_SPEED}")
+            rc.speed = float(speed)
+        if "paused" in args:
+            if not isinstance(args["paused"], bool):
+                raise CommandError("BadRequest", "paused must be true or false")
+            rc.paused = args["paused"]
+        for key in ("advance", "step"):
+            if key not in args:
+                continue
+            value = args[key]
+            if key == "step" and value is True:
+                value = DEFAULT_STEP_SECONDS
+            try:
+                seconds = parse_duration(value)
+            except ValueError as e:
+                raise CommandError("BadRequest", f"{key}: {e}") from None
+            if seconds > MAX_ADVANCE_SECONDS:
+                raise CommandError("BadRequest", f"{key}: at most {MAX_ADVANCE_SECONDS:.0f}s at once")
+            rc.engine.advance(seconds)
+        rc.reanchor()
+        rc.clock_changed = True
+        return rc.clock()
+
+
+def _config_from_args(args: dict) -> ClusterConfig:
+    """A ClusterConfig from {"name", "seed"?, "nodes"?: [{"name","role","cpu","memory"}]}."""
+    seed = int(args.get("seed", 1))
+    nodes = args.get("nodes")
+    if not nodes:
+        return demo_config(seed)
+    try:
+        specs = [NodeSpec(n["name"], n.get("role", "worker"), str(n.get("cpu", "4")), str(n.get("memory", "8Gi"))) for n in nodes]
+    except (KeyError, TypeError):
+        raise CommandError("BadRequest", "nodes: each needs a name (role, cpu, memory optional)") from None
+    return ClusterConfig(seed=seed, nodes=specs)

@@ -1,0 +1,1 @@
+"""Pilothouse's Django project: settings, URLs and the ASGI application."""

@@ -1,0 +1,29 @@
+"""ASGI entry point: HTTP (Django), WebSockets (cluster consumers) and background channels.
+
+Daphne serves this in both deployments.  Static files are served by Django's staticfiles
+handler because the embedded deployment has no separate web server in front of Daphne.
+"""
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+# Django must be set up before anything imports models or consumers.
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+
+from cluster.routing import channel_routes, websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": ASGIStaticFilesHandler(django_asgi_app),
+        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        # Background consumers addressed by channel name (`manage.py runworker <channel>`).
+        # The simulation worker reads its own command channel instead; see cluster/worker.py.
+        "channel": ChannelNameRouter(channel_routes),
+    }
+)

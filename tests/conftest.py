@@ -1,0 +1,199 @@
+"""Shared test helpers.
+
+require_service(name, ok, why)
+    For tests that need PostgreSQL, Redis, Chromium or kubectl: skips when the service is
+    missing, but FAILS when REQUIRE_SERVICES=1 (CI), so a green CI run never hides a skipped
+    integration test.
+
+LiveServer / pilothouse_server / start_server
+    A real `manage.py demo` (Daphne + simulation worker in one process) on a free port with its
+    own temporary SQLite database, for kubectl, the official Python client and the browser.
+    `pilothouse_server` is one per test session (cluster `demo` seeded, speed 1); tests that
+    kill nodes or restart the process start their own with `start_server`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def services_required() -> bool:
+    return os.environ.get("REQUIRE_SERVICES", "").strip() not in ("", "0", "false", "no")
+
+
+def require_service(name: str, ok: bool, why: str = "") -> None:
+    """Skip (or, with REQUIRE_SERVICES=1, fail) the calling test when `ok` is false."""
+    if ok:
+        return
+    message = f"{name} is not available" + (f": {why}" if why else "")
+    if services_required():
+        pytest.fail(f"REQUIRE_SERVICES=1 and {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def tcp_open(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.05, message: str = "condition"):
+    """Poll `predicate` until it returns a truthy value (returned) or fail after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:  # noqa: BLE001 - reported on timeout
+            last_exc = e
+        if time.monotonic() >= deadline:
+            detail = f" (last error: {last_exc!r})" if last_exc else ""
+            pytest.fail(f"timed out after {timeout}s waiting for {message}{detail}")
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# Environment variables that select services; a live server in a test must not inherit them
+# from the shell running pytest unless the test asks.
+_SELECTORS = ("PILOTHOUSE_DB", "PILOTHOUSE_CHANNEL_LAYER", "PILOTHOUSE_SQLITE", "DJANGO_SETTINGS_MODULE")
+
+
+class LiveServer:
+    """One `manage.py demo` process.  start() migrates its database first."""
+
+    def __init__(self, workdir: Path, port: int | None = None, env: dict[str, str] | None = None,
+                 args: list[str] | None = None):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.db_path = self.workdir / "pilothouse.sqlite3"
+        self.log_path = self.workdir / "server.log"
+        self.args = args or []
+        self.env = {k: v for k, v in os.environ.items() if k not in _SELECTORS}
+        self.env.update({"PILOTHOUSE_SQLITE": str(self.db_path), "DJANGO_SETTINGS_MODULE": "config.settings",
+                         "PYTHONUNBUFFERED": "1"})
+        self.env.update(env or {})
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def cluster_url(self, cluster: str = "demo") -> str:
+        return f"{self.base}/clusters/{cluster}"
+
+    def manage(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=self.env,
+                              capture_output=True, text=True, timeout=timeout, check=True)
+
+    def start(self, timeout: float = 60) -> "LiveServer":
+        self.manage("migrate", "--noinput")
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "demo", "--port", str(self.port), *self.args],
+            cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.cluster_url("demo") + "/version", timeout=2) as r:
+                    if r.status == 200:
+                        return self
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not answer within {timeout}s:\n{self.log()}")
+
+    def stop(self, timeout: float = 20) -> int | None:
+        """Ctrl-C the server (it persists on the way out) and wait for it to exit."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+            raise RuntimeError(f"server ignored SIGINT for {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-5000:]
+        except OSError:
+            return ""
+
+    # -- tiny JSON client for the simulator control API -------------------------------
+    def request(self, method: str, path: str, body: dict | None = None, timeout: float = 30):
+        """(status, parsed JSON body) of a request to `path` on this server."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            try:
+                return e.code, json.loads(raw)
+            except ValueError:
+                return e.code, raw.decode(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def start_server(tmp_path_factory):
+    """Factory: start_server(name="x", env={...}) -> a started LiveServer, stopped at the end."""
+    servers: list[LiveServer] = []
+
+    def start(name: str = "server", **kwargs) -> LiveServer:
+        server = LiveServer(tmp_path_factory.mktemp(name), **kwargs)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for s in servers:
+        try:
+            s.stop()
+        except RuntimeError:
+            pass
+
+
+@pytest.fixture(scope="session")
+def pilothouse_server(start_server) -> LiveServer:
+    """The session's shared live server with a seeded `demo` cluster."""
+    return start_server("pilothouse")
+
+
+def kubectl_binaries() -> list[str]:
+    """The real kubectl dispatcher plus every versioned kubectl on the machine (1.27-1.33)."""
+    found = []
+    if shutil.which("kubectl"):
+        found.append(shutil.which("kubectl"))
+    sdk = Path("/usr/lib/google-cloud-sdk/bin")
+    found += sorted(str(p) for p in sdk.glob("kubectl.1.*"))
+    return found
