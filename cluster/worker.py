@@ -381,7 +381,8 @@ class SimulationWorker:
             return {"cluster": rc.name, **rc.clock()}
         rc = self._get(name)
         if op == "api":
-            return rc.engine.request(args["request"])
+            # "now" (virtual seconds) lets front ends print ages against the simulated clock.
+            return {**rc.engine.request(args["request"]), "now": rc.engine.now}
         if op == "state":
             return {
                 "cluster": rc.name,

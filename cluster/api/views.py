@@ -58,8 +58,10 @@ async def kube_api(request, cluster: str, path: str):
         return _error(e)
 
     body, code = resp["body"], resp["code"]
-    if code < 300 and rr.verb in ("get", "list") and tables.wants_table(request.headers.get("Accept", "")):
-        table = tables.to_table(rr, body, include_object=rr.query.get("includeObject", "Metadata"))
+    table_version = tables.wants_table(request.headers.get("Accept", ""))
+    if table_version and code < 300 and rr.verb in ("get", "list"):
+        table = tables.to_table(rr, body, now=resp.get("now", 0.0), api_version=table_version,
+                                include_object=rr.query.get("includeObject", "Metadata"))
         if table is not None:
             return kube_json(table, code)
     return kube_json(body, code)
