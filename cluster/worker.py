@@ -145,6 +145,7 @@ class SimulationWorker:
         self.channels = channels or [worker_channel_for("")]
         self.clusters: dict[str, RunningCluster] = {}
         self._tasks: list[asyncio.Task] = []
+        self._frame_task: asyncio.Task | None = None
         self._started = asyncio.Event()
         self._stopping = False
         self._persist_lock = asyncio.Lock()
@@ -167,7 +168,8 @@ class SimulationWorker:
             log.info("seeded cluster demo")
         for ch in self.channels:
             self._tasks.append(asyncio.ensure_future(self._serve_commands(ch)))
-        self._tasks.append(asyncio.ensure_future(self._frame_loop()))
+        self._frame_task = asyncio.ensure_future(self._frame_loop())
+        self._tasks.append(self._frame_task)
         self._started.set()
 
     async def run(self) -> None:
@@ -195,8 +197,16 @@ class SimulationWorker:
         if self._stopping:
             return
         self._stopping = True
+        # Command readers may be cancelled anywhere (they only wait on the layer); the frame
+        # loop is asked to finish its frame instead, so a persist is never cut in half.
         for t in self._tasks:
-            t.cancel()
+            if t is not self._frame_task:
+                t.cancel()
+        if self._frame_task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._frame_task), 10)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                self._frame_task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._persist()
         log.info("simulation worker stopped; %d cluster(s) persisted", len(self.clusters))
@@ -239,7 +249,7 @@ class SimulationWorker:
     # -- frames -------------------------------------------------------------------------
     async def _frame_loop(self) -> None:
         next_at = time.monotonic()
-        while True:
+        while not self._stopping:
             next_at += self.frame_interval
             try:
                 await self.tick()
@@ -251,7 +261,8 @@ class SimulationWorker:
             if delay < 0:  # fell behind: don't burst to catch up
                 next_at = time.monotonic()
                 delay = 0
-            await asyncio.sleep(delay)
+            if not self._stopping:
+                await asyncio.sleep(delay)
 
     async def tick(self) -> None:
         """One frame for every cluster: advance, send the frame, persist."""

@@ -1,0 +1,116 @@
+"""The WebSocket consumer at /clusters/<name>/ws, through the real ASGI application."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.testing import WebsocketCommunicator
+
+from cluster import services
+from config.asgi import application
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+ORIGIN = [(b"origin", b"http://127.0.0.1:8000")]
+
+
+def connect(path: str = "/clusters/demo/ws") -> WebsocketCommunicator:
+    return WebsocketCommunicator(application, path, headers=ORIGIN)
+
+
+async def receive(comm: WebsocketCommunicator, timeout: float = 10.0) -> dict:
+    return await comm.receive_json_from(timeout=timeout)
+
+
+async def test_sends_state_then_consecutive_frames(worker):
+    comm = connect()
+    connected, _ = await comm.connect()
+    assert connected
+    state = await receive(comm)
+    assert state["type"] == "cluster.state"
+    assert state["cluster"] == "demo" and isinstance(state["frame"], int)
+    assert {"snapshot", "log", "time", "speed", "paused"} <= set(state)
+    frames = [await receive(comm) for _ in range(6)]
+    assert all(f["type"] == "cluster.frame" for f in frames)
+    numbers = [f["frame"] for f in frames]
+    assert numbers == list(range(numbers[0], numbers[0] + 6)), numbers
+    # Frames the state already covers may arrive (we joined the group first), never a gap.
+    assert numbers[0] <= state["frame"] + 1
+    await comm.disconnect()
+
+
+async def test_unknown_cluster_closes_with_4404(worker):
+    comm = connect("/clusters/nope/ws")
+    connected, _ = await comm.connect()
+    assert connected  # accepted so the page can read the close code
+    out = await comm.receive_output(timeout=5)
+    assert out == {"type": "websocket.close", "code": 4404}
+
+
+async def test_foreign_origin_is_refused(worker):
+    comm = WebsocketCommunicator(application, "/clusters/demo/ws", headers=[(b"origin", b"http://evil.example")])
+    connected, _ = await comm.connect()
+    assert not connected
+
+
+def log_events(frames: list[dict]) -> list[tuple]:
+    """The log-worthy events of frames, as comparable tuples."""
+    out = []
+    for f in frames:
+        for e in f["events"]:
+            if e["kind"] in ("action", "k8s-event", "node"):
+                out.append((f["frame"], e["kind"], e["t"], repr(sorted(e.items()))))
+    return out
+
+
+async def test_late_client_sees_no_gap_and_no_double_counting(worker):
+    """Client A watches from the start; B joins later.  B's state (frame n, log) plus the frames
+    above n that B then receives must show exactly A's events: none missing, none twice."""
+    a = connect()
+    assert (await a.connect())[0]
+    state_a = await receive(a)
+    a_frames: list[dict] = []
+
+    async def drain_a(until_frame: int):
+        while not a_frames or a_frames[-1]["frame"] < until_frame:
+            a_frames.append(await receive(a))
+
+    # Make log-worthy events happen while A watches: a node dies, pods get created.
+    await services.kill_node("demo", "worker-3")
+    for i in range(3):
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p{i}"},
+               "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+        resp = await services.cluster_api("demo", {"verb": "create", "group": "", "version": "v1", "resource": "pods",
+                                                   "namespace": "default", "name": None, "subresource": None,
+                                                   "body": pod, "patch_type": None, "query": {}})
+        assert resp["code"] == 201
+    await drain_a(state_a["frame"] + 3)
+
+    b = connect()
+    assert (await b.connect())[0]
+    state_b = await receive(b)
+    n = state_b["frame"]
+    # More events after B joined.
+    await services.restore_node("demo", "worker-3")
+    b_frames = []
+    while not b_frames or b_frames[-1]["frame"] < n + 5:
+        b_frames.append(await receive(b))
+    await drain_a(b_frames[-1]["frame"])
+
+    a_by_number = {f["frame"]: f for f in a_frames}
+    applied_b = [f for f in b_frames if f["frame"] > n]  # what a correct client applies
+    numbers = [f["frame"] for f in applied_b]
+    assert numbers == list(range(n + 1, n + 1 + len(numbers))), "no gap after the state"
+    for f in applied_b:
+        assert log_events([f]) == log_events([a_by_number[f["frame"]]])
+
+    # B's log covers frames <= n; for the window A saw, it matches A's frames exactly.
+    window = [f for f in a_frames if state_a["frame"] < f["frame"] <= n]
+    assert [f["frame"] for f in window] == list(range(state_a["frame"] + 1, n + 1))
+    expected = log_events(window)
+    got = [(e["frame"], e["kind"], e["t"], repr(sorted({k: v for k, v in e.items() if k != "frame"}.items())))
+           for e in state_b["log"] if e["frame"] > state_a["frame"]]
+    assert got == expected
+    assert any(k == "node" for _, k, _, _ in expected), "the kill happened inside the window"
+    await a.disconnect()
+    await b.disconnect()

@@ -1,0 +1,78 @@
+"""Server-side printing mirrors upstream's printers (pkg/printers/internalversion)."""
+import pytest
+
+from cluster.api.requestinfo import ResourceRequest
+from cluster.api.tables import human_duration, pod_row, to_table, wants_table, node_row, event_row
+from sim.api.meta import timestamp
+
+
+@pytest.mark.parametrize(
+    "seconds, text",
+    [(-5, "<invalid>"), (-1, "0s"), (0, "0s"), (119, "119s"), (120, "2m"), (150, "2m30s"),
+     (600, "10m"), (3 * 3600, "3h"), (3 * 3600 + 60 * 5, "3h5m"), (8 * 3600, "8h"),
+     (47 * 3600, "47h"), (48 * 3600, "2d"), (50 * 3600, "2d2h"), (10 * 86400, "10d"),
+     (3 * 365 * 86400, "3y"), (9 * 365 * 86400, "9y")],
+)
+def test_human_duration_matches_apimachinery(seconds, text):
+    assert human_duration(seconds) == text
+
+
+def test_wants_table_reads_kubectl_accept_header():
+    kubectl = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+    assert wants_table(kubectl) == "meta.k8s.io/v1"
+    assert wants_table("application/json;as=Table;v=v1beta1;g=meta.k8s.io") == "meta.k8s.io/v1beta1"
+    assert wants_table("application/json") is None
+    assert wants_table("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList") is None
+
+
+def _pod(**status):
+    return {
+        "metadata": {"name": "web", "namespace": "default", "creationTimestamp": timestamp(100)},
+        "spec": {"nodeName": "worker-1", "containers": [{"name": "web", "image": "nginx"}]},
+        "status": status,
+    }
+
+
+def test_pod_row_running_ready():
+    pod = _pod(phase="Running", podIP="10.244.1.5", containerStatuses=[
+        {"name": "web", "ready": True, "restartCount": 0, "state": {"running": {"startedAt": timestamp(110)}}}])
+    assert pod_row(pod, now=400) == ["web", "1/1", "Running", "0", "5m", "10.244.1.5", "worker-1", "<none>", "<none>"]
+
+
+def test_pod_row_waiting_reason_and_terminating():
+    pod = _pod(phase="Pending", containerStatuses=[
+        {"name": "web", "ready": False, "restartCount": 0, "state": {"waiting": {"reason": "ContainerCreating"}}}])
+    assert pod_row(pod, now=160)[1:4] == ["0/1", "ContainerCreating", "0"]
+    pod["metadata"]["deletionTimestamp"] = timestamp(150)
+    assert pod_row(pod, now=160)[2] == "Terminating"
+
+
+def test_node_row_status_roles_and_cordon():
+    node = {"metadata": {"name": "cp-1", "creationTimestamp": timestamp(0),
+                         "labels": {"node-role.kubernetes.io/control-plane": ""}},
+            "spec": {"unschedulable": True},
+            "status": {"conditions": [{"type": "Ready", "status": "Unknown"}],
+                       "nodeInfo": {"kubeletVersion": "v1.32.4"}}}
+    assert node_row(node, now=30)[:5] == ["cp-1", "NotReady,SchedulingDisabled", "control-plane", "30s", "v1.32.4"]
+
+
+def test_event_row_object_and_count():
+    ev = {"metadata": {"name": "web.1"}, "type": "Normal", "reason": "Scheduled",
+          "involvedObject": {"kind": "Pod", "name": "web"}, "message": "Successfully assigned default/web to worker-1",
+          "source": {"component": "default-scheduler"}, "firstTimestamp": timestamp(10), "lastTimestamp": timestamp(10)}
+    row = event_row(ev, now=70)
+    assert row[:4] == ["60s", "Normal", "Scheduled", "pod/web"]
+    assert row[6] == "Successfully assigned default/web to worker-1"
+    assert row[8] == 1
+
+
+def test_table_for_list_carries_partial_object_metadata():
+    rr = ResourceRequest(group="", version="v1", resource="pods", namespace=None, name=None,
+                         subresource=None, verb="list", kind="Pod")
+    body = {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "42"}, "items": [_pod(phase="Pending")]}
+    table = to_table(rr, body, now=100)
+    assert table["kind"] == "Table" and table["apiVersion"] == "meta.k8s.io/v1"
+    assert table["metadata"] == {"resourceVersion": "42"}
+    assert [c["name"] for c in table["columnDefinitions"]][:5] == ["Name", "Ready", "Status", "Restarts", "Age"]
+    assert table["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
+    assert table["rows"][0]["object"]["metadata"]["namespace"] == "default"

@@ -1,0 +1,179 @@
+"""The simulation worker, in process: seeding, frames, commands, persistence and restore."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+
+from cluster import services
+from cluster.models import EtcdEntry, SimCluster
+from cluster.worker import SimulationWorker, group_for
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "web", "labels": {"app": "web"}},
+    "spec": {"containers": [{"name": "web", "image": "nginx"}]},
+}
+
+
+def pod_request(verb: str, name: str | None = None, body: dict | None = None, namespace: str = "default") -> dict:
+    return {"verb": verb, "group": "", "version": "v1", "resource": "pods", "namespace": namespace,
+            "name": name, "subresource": None, "body": body, "patch_type": None, "query": {}}
+
+
+async def next_frames(layer, channel: str, count: int, timeout: float = 10.0) -> list[dict]:
+    frames = []
+    while len(frames) < count:
+        msg = await asyncio.wait_for(layer.receive(channel), timeout)
+        if msg["type"] == "cluster.frame":
+            frames.append(msg)
+    return frames
+
+
+async def frames_until(layer, channel: str, predicate, timeout: float = 15.0) -> list[dict]:
+    """Receive frames until one satisfies `predicate`; returns all of them (bounded wait)."""
+    frames = []
+    async with asyncio.timeout(timeout):
+        while True:
+            msg = await layer.receive(channel)
+            frames.append(msg)
+            if predicate(msg):
+                return frames
+
+
+@database_sync_to_async
+def persisted(name: str):
+    row = SimCluster.objects.get(name=name)
+    revs = list(EtcdEntry.objects.filter(cluster=row).values_list("revision", flat=True))
+    return row, revs
+
+
+async def test_seeds_demo_and_persists_its_etcd_log(worker):
+    assert sorted(worker.clusters) == ["demo"]
+    row, revs = await persisted("demo")
+    assert revs, "the bootstrap writes of etcd are persisted"
+    assert row.persisted_revision == max(revs)
+    assert row.topology == worker.clusters["demo"].engine.topology()
+    snapshot = worker.clusters["demo"].engine.snapshot()
+    assert [n["name"] for n in snapshot["nodes"]] == ["cp-1", "worker-1", "worker-2", "worker-3"]
+
+
+async def test_frames_are_numbered_consecutively_with_snapshot(worker, fresh_layer):
+    channel = await fresh_layer.new_channel()
+    await fresh_layer.group_add(group_for("demo"), channel)
+    frames = await next_frames(fresh_layer, channel, 5)
+    numbers = [f["frame"] for f in frames]
+    assert numbers == list(range(numbers[0], numbers[0] + 5))
+    times = [f["time"] for f in frames]
+    assert times == sorted(times) and times[-1] > times[0], "virtual time advances while running"
+    for f in frames:
+        assert f["snapshot"]["cluster"] == "demo"
+        assert f["speed"] == 1.0 and f["paused"] is False
+        assert isinstance(f["events"], list)
+
+
+async def test_api_requests_reach_the_engine(worker):
+    created = await services.cluster_api("demo", pod_request("create", body=POD))
+    assert created["code"] == 201, created
+    got = await services.cluster_api("demo", pod_request("get", "web"))
+    assert got["code"] == 200
+    assert got["body"]["metadata"]["uid"] == created["body"]["metadata"]["uid"]
+    missing = await services.cluster_api("demo", pod_request("get", "nope"))
+    assert missing["code"] == 404 and missing["body"]["kind"] == "Status"
+    with pytest.raises(services.ClusterNotFound):
+        await services.cluster_api("no-such-cluster", pod_request("get", "web"))
+
+
+async def test_clock_speed_pause_advance_and_validation(worker):
+    clock = await services.get_clock("demo")
+    assert clock["speed"] == 1.0 and clock["paused"] is False
+    assert (await services.set_clock("demo", speed=5))["speed"] == 5.0
+    paused = await services.set_clock("demo", paused=True)
+    assert paused["paused"] is True
+    advanced = await services.set_clock("demo", advance="400s")
+    assert advanced["time"] >= paused["time"] + 400
+    stepped = await services.set_clock("demo", step=True)
+    assert stepped["time"] == pytest.approx(advanced["time"] + 1.0, abs=1e-6)
+    await asyncio.sleep(0.3)  # paused: the worker must not move the clock on its own
+    assert (await services.get_clock("demo"))["time"] == stepped["time"]
+    for bad in ({"speed": 0}, {"speed": 51}, {"speed": "fast"}, {"paused": "yes"}):
+        with pytest.raises(services.BadCommand):
+            await services.sim_command("demo", {"op": "clock", **bad})
+    with pytest.raises(services.BadCommand):
+        await services.set_clock("demo", advance="soon")
+
+
+async def test_node_kill_restore_add_are_reported_in_frames_and_log(worker, fresh_layer):
+    channel = await fresh_layer.new_channel()
+    await fresh_layer.group_add(group_for("demo"), channel)
+    assert await services.kill_node("demo", "worker-1") == {"node": "worker-1", "alive": False}
+
+    def has_kill(msg):
+        return any(e["kind"] == "node" and e["node"] == "worker-1" and e["alive"] is False for e in msg["events"])
+
+    frames = await frames_until(fresh_layer, channel, has_kill)
+    dead = [n for n in frames[-1]["snapshot"]["nodes"] if n["name"] == "worker-1"][0]
+    assert dead["alive"] is False
+    state = await services.cluster_state("demo")
+    assert any(e["kind"] == "node" and e["node"] == "worker-1" and e["frame"] == frames[-1]["frame"] for e in state["log"])
+
+    await services.restore_node("demo", "worker-1")
+    await services.add_node("demo", "worker-4", cpu="2", memory="4Gi")
+    frames = await frames_until(fresh_layer, channel, lambda m: any(n["name"] == "worker-4" for n in m["snapshot"]["nodes"]))
+    with pytest.raises(services.NodeNotFound):
+        await services.kill_node("demo", "worker-9")
+    with pytest.raises(services.BadCommand):
+        await services.add_node("demo", "worker-4")
+
+
+async def test_state_is_the_snapshot_of_its_frame(worker, fresh_layer):
+    channel = await fresh_layer.new_channel()
+    await fresh_layer.group_add(group_for("demo"), channel)
+    await next_frames(fresh_layer, channel, 2)
+    state = await services.cluster_state("demo")
+    assert state["frame"] >= 2
+    assert set(state) >= {"cluster", "frame", "time", "speed", "paused", "snapshot", "log"}
+    assert state["snapshot"]["time"] == pytest.approx(state["time"])
+
+
+async def test_commands_time_out_without_a_worker(fresh_layer):
+    with pytest.raises(services.WorkerUnavailable):
+        await services.sim_command("demo", {"op": "clock"}, timeout=0.2)
+
+
+async def test_restart_restores_objects_and_clock(worker, fresh_layer):
+    created = await services.cluster_api("demo", pod_request("create", body=POD))
+    assert created["code"] == 201
+    await services.set_clock("demo", advance="30s")
+    before = await services.get_clock("demo")
+    await worker.stop()  # persists a last time
+
+    again = SimulationWorker(channel_layer=fresh_layer, frame_rate=20)
+    await again.start()
+    try:
+        assert sorted(again.clusters) == ["demo"], "restored, not re-seeded"
+        clock = await services.get_clock("demo")
+        assert clock["time"] >= before["time"]
+        got = await services.cluster_api("demo", pod_request("get", "web"))
+        assert got["code"] == 200
+        assert got["body"]["metadata"]["uid"] == created["body"]["metadata"]["uid"]
+    finally:
+        await again.stop()
+
+
+async def test_create_cluster_validates_and_isolates(worker):
+    result = await services.create_cluster("lab-2", seed=7)
+    assert result["cluster"] == "lab-2"
+    assert sorted(await services.list_clusters()) == ["demo", "lab-2"]
+    with pytest.raises(services.AlreadyExists):
+        await services.create_cluster("lab-2")
+    with pytest.raises(services.BadCommand):
+        await services.create_cluster("Not_A_Name")
+    await services.cluster_api("lab-2", pod_request("create", body=POD))
+    assert (await services.cluster_api("demo", pod_request("get", "web")))["code"] == 404
+    row, revs = await persisted("lab-2")
+    assert row.persisted_revision == max(revs)
