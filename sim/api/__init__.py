@@ -1,0 +1,1 @@
+"""Kubernetes API machinery: quantities, selectors, patches, validation, defaulting, Status."""

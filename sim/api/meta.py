@@ -1,0 +1,59 @@
+"""Object metadata helpers: timestamps from virtual time, uids, generated names.
+
+Virtual time 0 is EPOCH (a fixed instant), so timestamps are deterministic too.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+# utilrand.String's alphabet (k8s.io/apimachinery/pkg/util/rand): no vowels, no confusables.
+NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def timestamp(now: float) -> str:
+    """metav1.Time: RFC 3339, whole seconds."""
+    return (EPOCH + dt.timedelta(seconds=int(now))).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def micro_timestamp(now: float) -> str:
+    """metav1.MicroTime: RFC 3339 with microseconds."""
+    return (EPOCH + dt.timedelta(microseconds=round(now * 1e6))).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_timestamp(value: str | None) -> float | None:
+    """Virtual seconds of a metav1.Time or MicroTime string."""
+    if not value:
+        return None
+    v = value.rstrip("Z")
+    fmt = "%Y-%m-%dT%H:%M:%S.%f" if "." in v else "%Y-%m-%dT%H:%M:%S"
+    try:
+        t = dt.datetime.strptime(v, fmt).replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        return None
+    return (t - EPOCH).total_seconds()
+
+
+def new_uid(rng) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def random_suffix(rng, n: int = 5) -> str:
+    return "".join(rng.choice(NAME_ALPHABET) for _ in range(n))
+
+
+def key_of(obj: dict[str, Any]) -> tuple[str, str]:
+    md = obj["metadata"]
+    return md.get("namespace") or "", md["name"]
+
+
+def deep_copy(obj: Any) -> Any:
+    """A fast deep copy of JSON-shaped data (dict/list/scalars)."""
+    if isinstance(obj, dict):
+        return {k: deep_copy(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [deep_copy(v) for v in obj]
+    return obj

@@ -1,0 +1,157 @@
+"""Patches: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and strategic merge patch.
+
+Strategic merge patch follows the patchMergeKey annotations of the core types for the lists a
+student meets (containers by name, ports by containerPort, env by name, conditions by type,
+tolerations are replaced); `$patch: delete` / `replace` directives are honoured on maps.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+
+class PatchError(ValueError):
+    pass
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+# field name -> merge key, for lists merged by key (k8s.io/api/core/v1/types.go patchMergeKey).
+MERGE_KEYS = {
+    "containers": "name", "initContainers": "name", "ephemeralContainers": "name",
+    "env": "name", "ports": "containerPort", "volumeMounts": "mountPath", "volumes": "name",
+    "conditions": "type", "containerStatuses": "name", "initContainerStatuses": "name",
+    "imagePullSecrets": "name", "ownerReferences": "uid", "addresses": "type", "taints": "key",
+}
+
+
+def strategic_merge_patch(target: Any, patch: Any, field: str | None = None) -> Any:
+    if isinstance(patch, dict):
+        if patch.get("$patch") == "delete":
+            return None
+        if patch.get("$patch") == "replace":
+            return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+        result = dict(target) if isinstance(target, dict) else {}
+        for key, value in patch.items():
+            if key.startswith("$"):
+                continue
+            if value is None:
+                result.pop(key, None)
+                continue
+            merged = strategic_merge_patch(result.get(key), value, key)
+            if merged is None:
+                result.pop(key, None)
+            else:
+                result[key] = merged
+        return result
+    if isinstance(patch, list) and field in MERGE_KEYS and isinstance(target, list):
+        key = MERGE_KEYS[field]
+        result = [copy.deepcopy(x) for x in target]
+        for item in patch:
+            if not isinstance(item, dict) or key not in item:
+                result.append(copy.deepcopy(item))
+                continue
+            idx = next((i for i, x in enumerate(result) if isinstance(x, dict) and x.get(key) == item[key]), None)
+            if item.get("$patch") == "delete":
+                if idx is not None:
+                    result.pop(idx)
+            elif idx is None:
+                result.append(strategic_merge_patch({}, item, None))
+            else:
+                result[idx] = strategic_merge_patch(result[idx], item, None)
+        return result
+    return copy.deepcopy(patch)
+
+
+def _pointer(path: str) -> list[str]:
+    if path == "":
+        return []
+    if not path.startswith("/"):
+        raise PatchError(f"invalid JSON pointer {path!r}")
+    return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
+
+
+def json_patch(target: Any, ops: Any) -> Any:
+    if not isinstance(ops, list):
+        raise PatchError("a JSON patch must be a list of operations")
+    doc = copy.deepcopy(target)
+    for op in ops:
+        if not isinstance(op, dict) or "op" not in op or "path" not in op:
+            raise PatchError("each JSON patch operation needs 'op' and 'path'")
+        kind, parts = op["op"], _pointer(op["path"])
+        if kind in ("move", "copy"):
+            value = _get(doc, _pointer(op.get("from", "")))
+            if kind == "move":
+                doc = _remove(doc, _pointer(op["from"]))
+            doc = _add(doc, parts, copy.deepcopy(value))
+        elif kind == "add":
+            doc = _add(doc, parts, copy.deepcopy(op.get("value")))
+        elif kind == "remove":
+            doc = _remove(doc, parts)
+        elif kind == "replace":
+            _get(doc, parts)
+            doc = _add(_remove(doc, parts), parts, copy.deepcopy(op.get("value")))
+        elif kind == "test":
+            if _get(doc, parts) != op.get("value"):
+                raise PatchError(f"testing value {op['path']} failed")
+        else:
+            raise PatchError(f"unexpected kind: {kind}")
+    return doc
+
+
+def _get(doc, parts):
+    cur = doc
+    for p in parts:
+        if isinstance(cur, list):
+            try:
+                cur = cur[int(p)]
+            except (ValueError, IndexError) as e:
+                raise PatchError(f"path not found: /{'/'.join(parts)}") from e
+        elif isinstance(cur, dict) and p in cur:
+            cur = cur[p]
+        else:
+            raise PatchError(f"path not found: /{'/'.join(parts)}")
+    return cur
+
+
+def _add(doc, parts, value):
+    if not parts:
+        return value
+    parent = _get(doc, parts[:-1])
+    last = parts[-1]
+    if isinstance(parent, list):
+        if last == "-":
+            parent.append(value)
+        else:
+            try:
+                parent.insert(int(last), value)
+            except ValueError as e:
+                raise PatchError(f"invalid index {last}") from e
+    elif isinstance(parent, dict):
+        parent[last] = value
+    else:
+        raise PatchError(f"cannot add at /{'/'.join(parts)}")
+    return doc
+
+
+def _remove(doc, parts):
+    parent = _get(doc, parts[:-1])
+    last = parts[-1]
+    try:
+        if isinstance(parent, list):
+            parent.pop(int(last))
+        else:
+            del parent[last]
+    except (KeyError, IndexError, ValueError) as e:
+        raise PatchError(f"path not found: /{'/'.join(parts)}") from e
+    return doc

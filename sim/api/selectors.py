@@ -1,0 +1,189 @@
+"""Label and field selectors (k8s.io/apimachinery/pkg/labels and pkg/fields).
+
+Label selector syntax: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`,
+comma-separated (AND).  Field selectors support `=`, `==`, `!=` on the fields each resource
+allows (see FIELD_GETTERS).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+
+class SelectorError(ValueError):
+    pass
+
+
+Requirement = tuple[str, str, tuple[str, ...]]  # (key, op, values)
+
+
+def _split_top(s: str) -> list[str]:
+    parts, depth, cur = [], 0, []
+    for ch in s:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return [p.strip() for p in parts if p.strip()]
+
+
+_SET_RE = re.compile(r"^([^\s!=()]+)\s+(in|notin)\s+\(([^)]*)\)$")
+_EQ_RE = re.compile(r"^([^\s!=()]+)\s*(==|=|!=)\s*([^\s!=(),]*)$")
+_KEY_RE = re.compile(r"^(!?)\s*([^\s!=(),]+)$")
+
+
+def parse_label_selector(s: str | None) -> list[Requirement]:
+    if not s:
+        return []
+    reqs: list[Requirement] = []
+    for part in _split_top(s):
+        m = _SET_RE.match(part)
+        if m:
+            values = tuple(v.strip() for v in m.group(3).split(",") if v.strip())
+            reqs.append((m.group(1), m.group(2), values))
+            continue
+        m = _EQ_RE.match(part)
+        if m:
+            op = "!=" if m.group(2) == "!=" else "="
+            reqs.append((m.group(1), op, (m.group(3),)))
+            continue
+        m = _KEY_RE.match(part)
+        if m:
+            reqs.append((m.group(2), "!" if m.group(1) else "exists", ()))
+            continue
+        raise SelectorError(f"unable to parse requirement: {part!r}")
+    return reqs
+
+
+def labels_match(reqs: list[Requirement], labels: dict[str, str] | None) -> bool:
+    labels = labels or {}
+    for key, op, values in reqs:
+        has = key in labels
+        if op == "=":
+            if not has or labels[key] != values[0]:
+                return False
+        elif op == "!=":
+            if has and labels[key] == values[0]:
+                return False
+        elif op == "in":
+            if not has or labels[key] not in values:
+                return False
+        elif op == "notin":
+            if has and labels[key] in values:
+                return False
+        elif op == "exists":
+            if not has:
+                return False
+        elif op == "!":
+            if has:
+                return False
+    return True
+
+
+def selector_from_label_selector(sel: dict | None) -> list[Requirement] | None:
+    """metav1.LabelSelector (matchLabels + matchExpressions) -> requirements.
+
+    None means "matches nothing" (a nil selector), [] means "matches everything"."""
+    if sel is None:
+        return None
+    reqs: list[Requirement] = [(k, "=", (v,)) for k, v in sorted((sel.get("matchLabels") or {}).items())]
+    for expr in sel.get("matchExpressions") or []:
+        op = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}.get(expr.get("operator"))
+        if op is None:
+            raise SelectorError(f"{expr.get('operator')!r} is not a valid label selector operator")
+        reqs.append((expr.get("key", ""), op, tuple(expr.get("values") or ())))
+    return reqs
+
+
+def _get_path(obj: dict, path: str) -> str:
+    cur: Any = obj
+    for part in path.split("."):
+        if not isinstance(cur, dict):
+            return ""
+        cur = cur.get(part)
+    if cur is None:
+        return ""
+    if isinstance(cur, bool):
+        return "true" if cur else "false"
+    return str(cur)
+
+
+# Fields each resource allows in a fieldSelector (pkg/registry/*/strategy.go *ToSelectableFields).
+COMMON_FIELDS = ("metadata.name", "metadata.namespace")
+FIELD_GETTERS: dict[str, tuple[str, ...]] = {
+    "pods": COMMON_FIELDS + ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
+                             "spec.serviceAccountName", "spec.hostNetwork", "status.phase",
+                             "status.podIP", "status.nominatedNodeName"),
+    "nodes": COMMON_FIELDS + ("spec.unschedulable",),
+    "namespaces": COMMON_FIELDS + ("status.phase",),
+    "events": COMMON_FIELDS + ("involvedObject.kind", "involvedObject.namespace",
+                               "involvedObject.name", "involvedObject.uid",
+                               "involvedObject.apiVersion", "involvedObject.resourceVersion",
+                               "involvedObject.fieldPath", "reason", "reportingComponent",
+                               "source", "type"),
+    "replicasets": COMMON_FIELDS + ("status.replicas",),
+    "leases": COMMON_FIELDS,
+}
+
+FieldRequirement = tuple[str, bool, str]  # (field, equal?, value)
+
+
+def parse_field_selector(s: str | None, resource: str) -> list[FieldRequirement]:
+    if not s:
+        return []
+    allowed = FIELD_GETTERS.get(resource, COMMON_FIELDS)
+    reqs = []
+    for part in _split_top(s):
+        m = re.match(r"^([^\s!=]+)\s*(==|=|!=)\s*(.*)$", part)
+        if not m:
+            raise SelectorError(f"invalid selector: '{s}'; can't understand '{part}'")
+        field = m.group(1)
+        if field not in allowed:
+            kind = {"pods": "Pod", "nodes": "Node", "namespaces": "Namespace", "events": "Event",
+                    "replicasets": "ReplicaSet", "leases": "Lease"}.get(resource, resource)
+            raise SelectorError(f'field label not supported: {field}' if kind else field)
+        reqs.append((field, m.group(2) != "!=", m.group(3)))
+    return reqs
+
+
+def fields_match(reqs: list[FieldRequirement], obj: dict) -> bool:
+    for field, equal, value in reqs:
+        if field == "source":
+            actual = ((obj.get("source") or {}).get("component")) or obj.get("reportingComponent", "")
+        else:
+            actual = _get_path(obj, field)
+        if (actual == value) != equal:
+            return False
+    return True
+
+
+def field_value(reqs: list[FieldRequirement], field: str) -> str | None:
+    """The exact value a selector requires of `field`, for watch indexing (or None)."""
+    for f, equal, value in reqs:
+        if f == field and equal:
+            return value
+    return None
+
+
+def make_filter(resource: str, namespace: str | None, label_selector: str | None,
+                field_selector: str | None) -> Callable[[dict], bool]:
+    lreqs = parse_label_selector(label_selector)
+    freqs = parse_field_selector(field_selector, resource)
+
+    def match(obj: dict) -> bool:
+        md = obj.get("metadata") or {}
+        if namespace and md.get("namespace") != namespace:
+            return False
+        if lreqs and not labels_match(lreqs, md.get("labels")):
+            return False
+        if freqs and not fields_match(freqs, obj):
+            return False
+        return True
+
+    return match

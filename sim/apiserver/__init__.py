@@ -1,0 +1,1 @@
+"""kube-apiserver: REST semantics over etcd, a watch cache, and watch fan-out."""

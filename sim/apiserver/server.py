@@ -1,0 +1,580 @@
+"""kube-apiserver as a state machine: requests in, etcd transactions out, replies after commit.
+
+REST semantics mirror k8s.io/apiserver's generic registry (pkg/registry/generic/registry/store.go):
+create is a Txn on create_revision == 0; update and patch are a GuaranteedUpdate (a Txn on
+mod_revision, retried from the current value when the cache was stale, a 409 Conflict when the
+client's resourceVersion is stale); graceful pod deletion sets deletionTimestamp and lets the
+kubelet finish; every object's resourceVersion is the etcd revision that wrote it.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Callable
+
+from sim.api import status as st
+from sim.api.defaults import default_pod
+from sim.api.validation import required
+from sim.api.meta import deep_copy, new_uid, parse_timestamp, random_suffix, timestamp
+from sim.api.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
+from sim.api.resources import RESOURCES, Resource, lookup
+from sim.api.selectors import SelectorError, field_value, make_filter, parse_field_selector
+from sim.apiserver.watchcache import WatchCache, Watcher, with_rv
+from sim.component import Component
+
+Reply = Callable[[dict], None]
+PROTECTED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+MAX_UPDATE_RETRIES = 5
+ETCD_REQUEST_TIMEOUT = 7.0  # etcd's request timeout: 5 s + 2 x the 1 s election timeout
+
+
+def _encode(obj: dict) -> str:
+    md = obj.get("metadata") or {}
+    if "resourceVersion" in md:  # never stored: it is the revision (etcd3 store.go)
+        obj = dict(obj)
+        obj["metadata"] = {k: v for k, v in md.items() if k != "resourceVersion"}
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def _ok(code: int, body: dict) -> dict:
+    return {"code": code, "body": body}
+
+
+def _err(body: dict) -> dict:
+    return {"code": body["code"], "body": body}
+
+
+class KubeAPIServer(Component):
+    component = "kube-apiserver"
+
+    def __init__(self, host: str, etcd_address: str, toleration_seconds: int = 300,
+                 event_ttl: float = 3600.0, compaction_interval: float = 300.0):
+        super().__init__(host)
+        self.etcd = etcd_address
+        self.toleration_seconds = toleration_seconds
+        self.event_ttl = event_ttl
+        self.compaction_interval = compaction_interval
+        self.prefixes = sorted(((r.etcd_prefix, r) for r in RESOURCES.values()), key=lambda p: -len(p[0]))
+        self._reset()
+
+    def _reset(self) -> None:
+        self.cache = WatchCache([r.name for r in RESOURCES.values()])
+        self.synced = False
+        self.waiting: list[tuple[str, dict]] = []
+        self.pending: dict[int, tuple[Callable[[dict], None], int]] = {}
+        self.next_id = 0
+        self.client_watchers: dict[tuple[str, Any], Watcher] = {}
+        self.compact_candidate = 0
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def on_start(self) -> None:
+        self._reset()
+        self.etcd_call({"type": "etcd.range", "prefix": "/registry/"}, self._initial_list)
+        self.set_timer(self.compaction_interval, "compact")
+        self.set_timer(60.0, "event-ttl")
+
+    def on_stop(self) -> None:
+        self._reset()
+
+    def _initial_list(self, reply: dict) -> None:
+        for key, value, mod_rev in reply.get("kvs", []):
+            res = self.resource_of_key(key)
+            if res is not None:
+                obj = with_rv(json.loads(value), mod_rev)
+                self.cache.replace(res.name, self._cache_key(obj), obj)
+        self.cache.rv = reply.get("revision", 1)
+        self.send(self.etcd, {"type": "etcd.watch", "id": "cacher", "prefix": "/registry/",
+                              "start_revision": self.cache.rv + 1}, "watch /registry/")
+        self.synced = True
+        self.emit("state", component=self.address, state="ready")
+        waiting, self.waiting = self.waiting, []
+        for src, msg in waiting:
+            self.on_message(src, msg)
+
+    def on_timer(self, name: str, data: Any) -> None:
+        if name == "etcd-timeout":
+            return self.on_timer_etcd_timeout(data)
+        if name == "compact":
+            # The apiserver's compactor (storage/etcd3/compact.go): every interval, compact to
+            # the revision seen one interval earlier.
+            if self.compact_candidate:
+                self.send(self.etcd, {"type": "etcd.compact", "revision": self.compact_candidate}, "compact")
+            self.compact_candidate = self.cache.rv
+            self.set_timer(self.compaction_interval, "compact")
+        elif name == "event-ttl":
+            # Events expire after --event-ttl (1 h); etcd leases do this upstream.
+            cutoff = self.now - self.event_ttl
+            for obj in list(self.cache.resources["events"].objects.values()):
+                created = parse_timestamp(obj["metadata"].get("creationTimestamp"))
+                if created is not None and created < cutoff:
+                    key = RESOURCES[("", "events")].key(obj["metadata"]["namespace"], obj["metadata"]["name"])
+                    self.etcd_call({"type": "etcd.txn", "key": key, "compare": "none", "value": None},
+                                   lambda r: None)
+            self.set_timer(60.0, "event-ttl")
+
+    # -- etcd --------------------------------------------------------------------------
+    def etcd_call(self, msg: dict, callback: Callable[[dict], None]) -> None:
+        self.next_id += 1
+        msg = dict(msg, id=self.next_id)
+        handle = self.set_timer(ETCD_REQUEST_TIMEOUT, "etcd-timeout", self.next_id)
+        self.pending[self.next_id] = (callback, handle)
+        label = f"{'write' if msg['type'] == 'etcd.txn' else 'range'} {msg.get('key') or msg.get('prefix')}"
+        self.send(self.etcd, msg, label)
+
+    def resource_of_key(self, key: str) -> Resource | None:
+        for prefix, res in self.prefixes:
+            if key.startswith(prefix):
+                return res
+        return None
+
+    @staticmethod
+    def _cache_key(obj: dict) -> tuple[str, str]:
+        md = obj["metadata"]
+        return md.get("namespace") or "", md["name"]
+
+    def on_message(self, src: str, msg: dict) -> None:
+        t = msg["type"]
+        if t in ("etcd.txn.reply", "etcd.range.reply"):
+            entry = self.pending.pop(msg["id"], None)
+            if entry:
+                self.cancel_timer(entry[1])
+                entry[0](msg)
+            return
+        if t == "etcd.watch.events":
+            for rev, key, value in msg["events"]:
+                res = self.resource_of_key(key)
+                if res is None:
+                    continue
+                if value is None:
+                    ns_name = key[len(res.etcd_prefix):]
+                    ns, _, name = ns_name.rpartition("/")
+                    self.cache.apply(rev, res.name, (ns if res.namespaced else "", name), None)
+                else:
+                    obj = json.loads(value)
+                    self.cache.apply(rev, res.name, self._cache_key(obj), obj)
+                    if res.name == "events" and self.cache.resources["events"].history[-1][1] == "ADDED":
+                        self._trace_event(obj)
+                self.cache.rv = max(self.cache.rv, rev)
+            return
+        if not self.synced:
+            self.waiting.append((src, msg))
+            return
+        if t == "api":
+            self.handle(msg["req"], lambda resp, src=src, rid=msg["id"], label=self._label(msg["req"]):
+                        self.send(src, {"type": "api.reply", "id": rid, "resp": resp}, f"{label} → {resp['code']}"))
+        elif t == "watch":
+            self.start_watch(src, msg["wid"], msg["req"])
+        elif t == "watch.stop":
+            w = self.client_watchers.pop((src, msg["wid"]), None)
+            if w:
+                self.cache.remove_watcher(w)
+
+    def on_timer_etcd_timeout(self, rid: int) -> None:
+        entry = self.pending.pop(rid, None)
+        if entry:
+            entry[0]({"type": "timeout"})
+
+    def _label(self, req: dict) -> str:
+        sub = f"/{req['subresource']}" if req.get("subresource") else ""
+        return f"{req['verb']} {req['resource']}{sub}"
+
+    def _trace_event(self, ev: dict) -> None:
+        io = ev.get("involvedObject") or {}
+        self.emit("k8s-event", namespace=ev["metadata"].get("namespace"),
+                  object=f"{io.get('kind')}/{io.get('name')}", reason=ev.get("reason"),
+                  type=ev.get("type"), message=ev.get("message"),
+                  source=(ev.get("source") or {}).get("component") or ev.get("reportingComponent"))
+
+    # -- watches from components -------------------------------------------------------
+    def start_watch(self, src: str, wid: Any, req: dict) -> None:
+        res = lookup(req.get("group", ""), req["resource"])
+        if res is None:
+            return
+        try:
+            match = make_filter(res.name, req.get("namespace"), req.get("labelSelector"), req.get("fieldSelector"))
+            node = None
+            if res.name == "pods" and req.get("fieldSelector"):
+                node = field_value(parse_field_selector(req["fieldSelector"], "pods"), "spec.nodeName")
+        except SelectorError:
+            return
+        seq = [0]
+
+        def send(events: list[dict], src=src, wid=wid) -> None:
+            seq[0] += 1
+            self.send(src, {"type": "watch.event", "wid": wid, "seq": seq[0], "events": events},
+                      f"watch {res.name}")
+
+        w = Watcher(wid, res.name, match, send, node)
+        rv = int(req.get("resourceVersion") or 0)
+        backlog = self.cache.events_since(res.name, rv, match) if rv else self.cache.initial_events(res.name, match)
+        if backlog is None:
+            self.send(src, {"type": "watch.error", "wid": wid, "code": 410}, f"watch {res.name} 410")
+            return
+        self.client_watchers[(src, wid)] = w
+        self.cache.add_watcher(w)
+        if backlog:
+            send(backlog)
+
+    # -- requests ----------------------------------------------------------------------
+    def handle(self, req: dict, reply: Reply) -> None:
+        res = lookup(req.get("group", ""), req.get("resource", ""))
+        if res is None:
+            return reply(_err(st.status(404, "NotFound", "the server could not find the requested resource")))
+        sub = req.get("subresource")
+        if sub and sub not in res.subresources:
+            return reply(_err(st.status(404, "NotFound", "the server could not find the requested resource")))
+        verb = req.get("verb")
+        try:
+            if verb == "get":
+                return self.do_get(res, req, reply)
+            if verb == "list":
+                return self.do_list(res, req, reply)
+            if verb == "watch":
+                return self.do_watch_poll(res, req, reply)
+            if verb == "create":
+                if sub == "binding":
+                    return self.do_bind(res, req, reply)
+                return self.do_create(res, req, reply)
+            if verb in ("update", "patch"):
+                return self.do_update(res, req, reply)
+            if verb == "delete":
+                return self.do_delete(res, req, reply)
+            if verb == "deletecollection":
+                return self.do_delete_collection(res, req, reply)
+        except SelectorError as e:
+            return reply(_err(st.bad_request(str(e))))
+        return reply(_err(st.method_not_allowed()))
+
+    def _get_cached(self, res: Resource, namespace: str | None, name: str) -> dict | None:
+        return self.cache.resources[res.name].objects.get((namespace or "" if res.namespaced else "", name))
+
+    def do_get(self, res: Resource, req: dict, reply: Reply) -> None:
+        obj = self._get_cached(res, req.get("namespace"), req.get("name", ""))
+        if obj is None:
+            return reply(_err(st.not_found(res.name, req.get("name", ""), res.group)))
+        reply(_ok(200, obj))
+
+    def _filtered(self, res: Resource, req: dict) -> list[dict]:
+        q = req.get("query") or {}
+        ns = req.get("namespace") if res.namespaced else None
+        match = make_filter(res.name, ns, q.get("labelSelector"), q.get("fieldSelector"))
+        objs = self.cache.resources[res.name].objects
+        return [objs[k] for k in sorted(objs) if match(objs[k])]
+
+    def do_list(self, res: Resource, req: dict, reply: Reply) -> None:
+        q = req.get("query") or {}
+        items = self._filtered(res, req)
+        meta: dict[str, Any] = {"resourceVersion": str(self.cache.rv)}
+        start = 0
+        if q.get("continue"):
+            try:
+                token = json.loads(base64.urlsafe_b64decode(q["continue"].encode()))
+                start = int(token["start"])
+            except (ValueError, KeyError, TypeError):
+                return reply(_err(st.bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")))
+        limit = int(q.get("limit") or 0)
+        if limit > 0 and start + limit < len(items):
+            meta["continue"] = base64.urlsafe_b64encode(json.dumps({"start": start + limit}).encode()).decode()
+            meta["remainingItemCount"] = len(items) - start - limit
+            items = items[start:start + limit]
+        else:
+            items = items[start:]
+        reply(_ok(200, {"kind": f"{res.kind}List", "apiVersion": res.api_version, "metadata": meta,
+                        "items": items}))
+
+    def do_watch_poll(self, res: Resource, req: dict, reply: Reply) -> None:
+        q = req.get("query") or {}
+        ns = req.get("namespace") if res.namespaced else None
+        match = make_filter(res.name, ns, q.get("labelSelector"), q.get("fieldSelector"))
+        rv_text = q.get("resourceVersion") or "0"
+        try:
+            rv = int(rv_text)
+        except ValueError:
+            return reply(_err(st.bad_request(f'invalid resource version "{rv_text}"')))
+        if rv == 0:
+            events = self.cache.initial_events(res.name, match)
+        else:
+            events = self.cache.events_since(res.name, rv, match)
+            if events is None:
+                oldest = self.cache.resources[res.name].oldest_rv
+                return reply(_err(st.gone(f"too old resource version: {rv} ({oldest})")))
+        reply({"code": 200, "events": events, "resourceVersion": str(self.cache.rv)})
+
+    # -- create ------------------------------------------------------------------------
+    def do_create(self, res: Resource, req: dict, reply: Reply) -> None:
+        body = req.get("body")
+        if not isinstance(body, dict) or not isinstance(body.get("metadata", {}), dict):
+            return reply(_err(st.bad_request("the body of the request must be a JSON object")))
+        if body.get("kind") and body["kind"] != res.kind:
+            return reply(_err(st.bad_request(f"the object provided is unrecognized (must be of type {res.kind})")))
+        obj = deep_copy(body)
+        md = obj.setdefault("metadata", {})
+        ns = req.get("namespace")
+        if res.namespaced:
+            if md.get("namespace") and ns and md["namespace"] != ns:
+                return reply(_err(st.bad_request("the namespace of the provided object does not match the namespace sent on the request")))
+            ns = ns or md.get("namespace") or "default"
+            md["namespace"] = ns
+            nsobj = self.cache.resources["namespaces"].objects.get(("", ns))
+            if nsobj is None:
+                return reply(_err(st.not_found("namespaces", ns)))
+            if (nsobj.get("metadata") or {}).get("deletionTimestamp"):
+                return reply(_err(st.forbidden(res.name, md.get("name") or md.get("generateName", ""),
+                                               f"unable to create new content in namespace {ns} because it is being terminated")))
+        else:
+            md.pop("namespace", None)
+        if not md.get("name") and md.get("generateName"):
+            md["name"] = md["generateName"] + random_suffix(self.rng)
+        for k in ("resourceVersion", "uid", "creationTimestamp", "deletionTimestamp",
+                  "deletionGracePeriodSeconds", "selfLink", "managedFields"):
+            md.pop(k, None)
+        if res.name == "pods":
+            obj = default_pod(obj, self.toleration_seconds)
+            # PrepareForCreate: a new pod's status is reset to Pending.
+            obj["status"] = {"phase": "Pending", "qosClass": obj["status"].get("qosClass", "BestEffort")}
+        else:
+            obj = res.default(obj)
+        if res.name == "replicasets":
+            obj["status"] = {"replicas": 0}
+        md = obj["metadata"]
+        errs = res.validate(obj)
+        if errs:
+            return reply(_err(st.invalid(res.kind, md.get("name") or "", errs, res.group)))
+        md["uid"] = new_uid(self.rng)
+        md["creationTimestamp"] = timestamp(self.now)
+        if res.name in ("pods", "replicasets"):
+            md["generation"] = 1
+        if (req.get("query") or {}).get("dryRun"):
+            return reply(_ok(201, obj))
+        key = res.key(md.get("namespace"), md["name"])
+
+        def done(r: dict) -> None:
+            if r.get("type") == "timeout":
+                return reply(_err(st.timeout()))
+            if not r["succeeded"]:
+                return reply(_err(st.already_exists(res.name, md["name"], res.group)))
+            reply(_ok(201, with_rv(obj, r["revision"])))
+
+        self.etcd_call({"type": "etcd.txn", "key": key, "compare": "create", "target": 0,
+                        "value": _encode(obj)}, done)
+
+    # -- guaranteed update -------------------------------------------------------------
+    def guaranteed_update(self, res: Resource, namespace: str | None, name: str,
+                          mutate: Callable[[dict], tuple[str, dict]], reply: Reply,
+                          precondition_rv: str | None = None, ok_code: int = 200) -> None:
+        """Read-modify-write with optimistic concurrency.  `mutate(current)` returns
+        ("update", new) / ("delete", last) / ("noop", current) / ("error", Status)."""
+        key = res.key(namespace if res.namespaced else None, name)
+        cur = self._get_cached(res, namespace, name)
+        if cur is None:
+            return reply(_err(st.not_found(res.name, name, res.group)))
+
+        def attempt(cur: dict, tries: int) -> None:
+            cur_rv = cur["metadata"]["resourceVersion"]
+            if precondition_rv and precondition_rv != cur_rv:
+                return reply(_err(st.conflict(res.name, name, res.group)))
+            action, new = mutate(cur)
+            if action == "error":
+                return reply(_err(new))
+            if action == "noop":
+                return reply(_ok(ok_code, cur))
+
+            def done(r: dict) -> None:
+                if r.get("type") == "timeout":
+                    return reply(_err(st.timeout()))
+                if r["succeeded"]:
+                    if action == "delete":
+                        return reply(_ok(200, new))
+                    return reply(_ok(ok_code, with_rv(new, r["revision"])))
+                current = r.get("current")
+                if current is None:
+                    return reply(_err(st.not_found(res.name, name, res.group)))
+                if precondition_rv or tries >= MAX_UPDATE_RETRIES:
+                    return reply(_err(st.conflict(res.name, name, res.group)))
+                attempt(with_rv(json.loads(current["value"]), current["mod_revision"]), tries + 1)
+
+            self.etcd_call({"type": "etcd.txn", "key": key, "compare": "mod", "target": int(cur_rv),
+                            "value": None if action == "delete" else _encode(new)}, done)
+
+        attempt(cur, 0)
+
+    def _prepare_update(self, res: Resource, cur: dict, candidate: dict, sub: str | None) -> tuple[str, dict]:
+        """Apply the resource strategy's PrepareForUpdate + validation to a candidate object."""
+        if not isinstance(candidate, dict) or not isinstance(candidate.get("metadata"), dict):
+            return "error", st.bad_request("the body of the request must be a JSON object")
+        cmd = cur["metadata"]
+        if sub == "status":
+            new = deep_copy(cur)
+            new["status"] = deep_copy(candidate.get("status") or {})
+            # Status updates may also change labels/annotations? No: only status (strategy.go).
+        else:
+            new = deep_copy(candidate)
+            if new.get("kind") and new["kind"] != res.kind:
+                return "error", st.bad_request(f"the object provided is unrecognized (must be of type {res.kind})")
+            if new["metadata"].get("name") and new["metadata"]["name"] != cmd["name"]:
+                return "error", st.bad_request(f"the name of the object ({new['metadata']['name']}) does not match the name on the URL ({cmd['name']})")
+            md = new["metadata"]
+            for k in ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp",
+                      "deletionGracePeriodSeconds", "generation"):
+                if k in cmd:
+                    md[k] = cmd[k]
+                else:
+                    md.pop(k, None)
+            new = res.default(new)
+            if res.has_status and res.name != "nodes":
+                new["status"] = deep_copy(cur.get("status") or {})
+            elif res.name == "nodes" and "status" in cur:
+                new["status"] = deep_copy(cur["status"])
+            if res.name in ("pods", "replicasets") and new.get("spec") != cur.get("spec"):
+                md["generation"] = cmd.get("generation", 1) + 1
+        new["metadata"]["resourceVersion"] = cmd["resourceVersion"]
+        if res.validate_update is not None and sub != "status":
+            errs = res.validate_update(new, cur)
+        else:
+            errs = res.validate(new)
+        if errs:
+            return "error", st.invalid(res.kind, cmd["name"], errs, res.group)
+        if new == cur:
+            return "noop", cur
+        md = new["metadata"]
+        if md.get("deletionTimestamp") and not md.get("finalizers") and res.name != "pods":
+            return "delete", cur
+        return "update", new
+
+    def do_update(self, res: Resource, req: dict, reply: Reply) -> None:
+        name = req.get("name", "")
+        ns = req.get("namespace")
+        sub = req.get("subresource")
+        body = req.get("body")
+        if req["verb"] == "update":
+            if not isinstance(body, dict):
+                return reply(_err(st.bad_request("the body of the request must be a JSON object")))
+            pre = (body.get("metadata") or {}).get("resourceVersion") or None
+
+            def mutate(cur: dict) -> tuple[str, dict]:
+                return self._prepare_update(res, cur, body, sub)
+        else:
+            ptype = req.get("patch_type") or "application/merge-patch+json"
+            if ptype not in ("application/merge-patch+json", "application/strategic-merge-patch+json",
+                             "application/json-patch+json"):
+                return reply(_err(st.unsupported_media_type(ptype)))
+            if ptype == "application/strategic-merge-patch+json" and res.group not in ("", "apps"):
+                return reply(_err(st.unsupported_media_type(ptype)))
+            pre = ((body or {}).get("metadata") or {}).get("resourceVersion") if isinstance(body, dict) else None
+
+            def mutate(cur: dict) -> tuple[str, dict]:
+                try:
+                    if ptype == "application/json-patch+json":
+                        patched = json_patch(cur, body)
+                    elif ptype == "application/strategic-merge-patch+json":
+                        if not isinstance(body, dict):
+                            raise PatchError("a strategic merge patch must be a JSON object")
+                        patched = strategic_merge_patch(cur, body)
+                    else:
+                        if not isinstance(body, dict):
+                            raise PatchError("a merge patch must be a JSON object")
+                        patched = merge_patch(cur, body)
+                except PatchError as e:
+                    return "error", st.status(422 if ptype == "application/json-patch+json" else 400,
+                                              "Invalid" if ptype == "application/json-patch+json" else "BadRequest", str(e))
+                return self._prepare_update(res, cur, patched, sub)
+        self.guaranteed_update(res, ns, name, mutate, reply, pre)
+
+    # -- binding -----------------------------------------------------------------------
+    def do_bind(self, res: Resource, req: dict, reply: Reply) -> None:
+        body = req.get("body") or {}
+        target = (body.get("target") or {}).get("name")
+        name = req.get("name") or (body.get("metadata") or {}).get("name", "")
+        if not target:
+            return reply(_err(st.invalid("Binding", name, [required("target.name")])))
+
+        def mutate(cur: dict) -> tuple[str, dict]:
+            if cur["metadata"].get("deletionTimestamp"):
+                return "error", st.conflict("pods", name, "", f"pod {name} is being deleted, cannot be assigned to a host")
+            if (cur.get("spec") or {}).get("nodeName"):
+                return "error", st.conflict("pods", name, "", f'pod {name} is already assigned to node "{cur["spec"]["nodeName"]}"')
+            new = deep_copy(cur)
+            new["spec"]["nodeName"] = target
+            conds = [c for c in new["status"].get("conditions", []) if c.get("type") != "PodScheduled"]
+            conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                          "lastTransitionTime": timestamp(self.now)})
+            new["status"]["conditions"] = conds
+            return "update", new
+
+        def done(resp: dict) -> None:
+            if resp["code"] >= 400:
+                return reply(resp)
+            reply(_ok(201, st.success()))
+
+        self.guaranteed_update(res, req.get("namespace"), name, mutate, done)
+
+    # -- delete ------------------------------------------------------------------------
+    def do_delete(self, res: Resource, req: dict, reply: Reply) -> None:
+        name = req.get("name", "")
+        ns = req.get("namespace")
+        q = req.get("query") or {}
+        body = req.get("body") if isinstance(req.get("body"), dict) else {}
+        grace_text = q.get("gracePeriodSeconds", body.get("gracePeriodSeconds"))
+        pre = (body.get("preconditions") or {}).get("resourceVersion")
+        pre_uid = (body.get("preconditions") or {}).get("uid")
+        if res.name == "namespaces" and name in PROTECTED_NAMESPACES:
+            return reply(_err(st.forbidden("namespaces", name, "this namespace may not be deleted")))
+
+        def mutate(cur: dict) -> tuple[str, dict]:
+            md = cur["metadata"]
+            if pre_uid and pre_uid != md.get("uid"):
+                return "error", st.conflict(res.name, name, res.group,
+                                            f"Precondition failed: UID in precondition: {pre_uid}, UID in object meta: {md.get('uid')}")
+            if res.name == "pods":
+                grace = int(grace_text) if grace_text is not None else int(cur["spec"].get("terminationGracePeriodSeconds", 30))
+                # pod strategy CheckGracefulDelete: unscheduled or terminal pods go at once.
+                if not cur["spec"].get("nodeName") or cur["status"].get("phase") in ("Succeeded", "Failed"):
+                    grace = 0
+                if grace <= 0 and not md.get("finalizers"):
+                    return "delete", cur
+                if md.get("deletionTimestamp") and md.get("deletionGracePeriodSeconds", 0) <= grace:
+                    return "noop", cur
+                new = deep_copy(cur)
+                new["metadata"]["deletionTimestamp"] = timestamp(self.now + max(grace, 0))
+                new["metadata"]["deletionGracePeriodSeconds"] = max(grace, 0)
+                return "update", new
+            if res.name == "namespaces":
+                if md.get("deletionTimestamp"):
+                    if not (cur.get("spec") or {}).get("finalizers"):
+                        return "delete", cur
+                    return "noop", cur
+                new = deep_copy(cur)
+                new["metadata"]["deletionTimestamp"] = timestamp(self.now)
+                new["metadata"]["deletionGracePeriodSeconds"] = 0
+                new["status"] = {"phase": "Terminating"}
+                return "update", new
+            if md.get("finalizers"):
+                if md.get("deletionTimestamp"):
+                    return "noop", cur
+                new = deep_copy(cur)
+                new["metadata"]["deletionTimestamp"] = timestamp(self.now)
+                new["metadata"]["deletionGracePeriodSeconds"] = 0
+                return "update", new
+            return "delete", cur
+
+        self.guaranteed_update(res, ns, name, mutate, reply, pre)
+
+    def do_delete_collection(self, res: Resource, req: dict, reply: Reply) -> None:
+        items = self._filtered(res, req)
+        deleted: list[dict] = []
+        remaining = [len(items)]
+
+        def one_done(resp: dict) -> None:
+            if resp["code"] < 400 and resp.get("body", {}).get("kind") == res.kind:
+                deleted.append(resp["body"])
+            remaining[0] -= 1
+            if remaining[0] == 0:
+                reply(_ok(200, {"kind": f"{res.kind}List", "apiVersion": res.api_version,
+                                "metadata": {"resourceVersion": str(self.cache.rv)}, "items": deleted}))
+
+        if not items:
+            return reply(_ok(200, {"kind": f"{res.kind}List", "apiVersion": res.api_version,
+                                   "metadata": {"resourceVersion": str(self.cache.rv)}, "items": []}))
+        for obj in items:
+            md = obj["metadata"]
+            self.do_delete(res, dict(req, verb="delete", name=md["name"], namespace=md.get("namespace")), one_done)

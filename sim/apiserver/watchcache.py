@@ -1,0 +1,129 @@
+"""The API server's watch cache (k8s.io/apiserver/pkg/storage/cacher).
+
+It mirrors etcd through one watch, keeps the current objects of every resource and a bounded
+history of events, serves lists and watches from memory, and fans events out to watchers.
+Watchers of pods that select `spec.nodeName=<node>` (every kubelet) are indexed by node, as
+upstream's cacher indexes them by trigger, so one pod event does not visit every kubelet.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+HISTORY = 10_000  # events kept per resource for watches that resume from a resourceVersion
+
+
+@dataclass
+class Watcher:
+    wid: Any
+    resource: str
+    match: Callable[[dict], bool]
+    send: Callable[[list[dict]], None]
+    node: str | None = None
+
+
+@dataclass
+class ResourceCache:
+    objects: dict[tuple[str, str], dict] = field(default_factory=dict)
+    history: deque = field(default_factory=lambda: deque(maxlen=HISTORY))  # (rv, type, obj, old)
+    oldest_rv: int = 0  # watches from before this revision are "too old"
+
+
+def with_rv(obj: dict, rv: int) -> dict:
+    md = dict(obj["metadata"])
+    md["resourceVersion"] = str(rv)
+    out = dict(obj)
+    out["metadata"] = md
+    return out
+
+
+class WatchCache:
+    def __init__(self, resource_names):
+        self.rv = 0
+        self.resources: dict[str, ResourceCache] = {r: ResourceCache() for r in resource_names}
+        self.watchers: dict[str, dict[Any, Watcher]] = {r: {} for r in resource_names}
+        self.node_watchers: dict[str, dict[Any, Watcher]] = {}
+
+    # -- fill --------------------------------------------------------------------------
+    def replace(self, resource: str, key, obj: dict) -> None:
+        """Initial load: no events."""
+        self.resources[resource].objects[key] = obj
+
+    def apply(self, rev: int, resource: str, key, obj: dict | None) -> None:
+        """One committed etcd event; `obj` is the decoded value (None: deleted)."""
+        rc = self.resources[resource]
+        old = rc.objects.get(key)
+        if obj is None:
+            if old is None:
+                return
+            del rc.objects[key]
+            ev_obj, ev_type = with_rv(old, rev), "DELETED"
+        else:
+            obj = with_rv(obj, rev)
+            rc.objects[key] = obj
+            ev_obj, ev_type = obj, ("MODIFIED" if old is not None else "ADDED")
+        if len(rc.history) == rc.history.maxlen:
+            rc.oldest_rv = rc.history[0][0]
+        rc.history.append((rev, ev_type, ev_obj, old))
+        self.dispatch(resource, ev_type, ev_obj, old)
+
+    # -- watches -----------------------------------------------------------------------
+    def add_watcher(self, w: Watcher) -> None:
+        if w.node is not None:
+            self.node_watchers.setdefault(w.node, {})[w.wid] = w
+        else:
+            self.watchers[w.resource][w.wid] = w
+
+    def remove_watcher(self, w: Watcher) -> None:
+        if w.node is not None:
+            self.node_watchers.get(w.node, {}).pop(w.wid, None)
+        else:
+            self.watchers[w.resource].pop(w.wid, None)
+
+    def dispatch(self, resource: str, ev_type: str, obj: dict, old: dict | None) -> None:
+        targets = list(self.watchers[resource].values())
+        if resource == "pods" and self.node_watchers:
+            nodes = {(obj.get("spec") or {}).get("nodeName")}
+            if old is not None:
+                nodes.add((old.get("spec") or {}).get("nodeName"))
+            for n in nodes:
+                if n and n in self.node_watchers:
+                    targets.extend(self.node_watchers[n].values())
+        for w in targets:
+            ev = transform(ev_type, obj, old, w.match)
+            if ev is not None:
+                w.send([ev])
+
+    def events_since(self, resource: str, rv: int, match: Callable[[dict], bool]) -> list[dict] | None:
+        """Watch events after `rv`, or None when `rv` is older than the history holds."""
+        rc = self.resources[resource]
+        if rv < rc.oldest_rv:
+            return None
+        out = []
+        for ev_rv, ev_type, obj, old in rc.history:
+            if ev_rv > rv:
+                ev = transform(ev_type, obj, old, match)
+                if ev is not None:
+                    out.append(ev)
+        return out
+
+    def initial_events(self, resource: str, match: Callable[[dict], bool]) -> list[dict]:
+        rc = self.resources[resource]
+        return [{"type": "ADDED", "object": o} for k, o in sorted(rc.objects.items()) if match(o)]
+
+
+def transform(ev_type: str, obj: dict, old: dict | None, match: Callable[[dict], bool]) -> dict | None:
+    """Filter one event for a watcher's selector, as the cacher does: an object that stops
+    matching is DELETED for that watcher, one that starts matching is ADDED."""
+    if ev_type == "DELETED":
+        return {"type": "DELETED", "object": obj} if match(obj) else None
+    now_matches = match(obj)
+    was = old is not None and match(old)
+    if now_matches and was:
+        return {"type": "MODIFIED", "object": obj}
+    if now_matches:
+        return {"type": "ADDED", "object": obj}
+    if was:
+        return {"type": "DELETED", "object": obj}
+    return None

@@ -1,0 +1,228 @@
+"""client-go for simulated components: requests to the API server and informers.
+
+An `Informer` lists, then watches from the list's resourceVersion, keeps a local cache (never
+mutate what it hands you: copy first), and relists when the watch fails (410 Gone) or a watch
+message was lost (a gap in the watch's sequence numbers), as client-go's Reflector does.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from sim.api.meta import micro_timestamp, random_suffix, timestamp
+
+REQUEST_TIMEOUT = 60.0  # client-go's default request timeout is none; kubelet uses 60 s-ish
+
+
+class APIClient:
+    def __init__(self, component, apiserver: str):
+        self.c = component
+        self.apiserver = apiserver
+        self.pending: dict[int, Callable[[dict], None] | None] = {}
+        self.next_id = 0
+        self.watch_handlers: dict[Any, "Informer"] = {}
+
+    def reset(self) -> None:
+        self.pending.clear()
+        self.watch_handlers.clear()
+
+    def request(self, req: dict, callback: Callable[[dict], None] | None = None, label: str | None = None) -> None:
+        self.next_id += 1
+        rid = self.next_id
+        self.pending[rid] = callback
+        sub = f"/{req['subresource']}" if req.get("subresource") else ""
+        self.c.send(self.apiserver, {"type": "api", "id": rid, "req": req},
+                    label or f"{req['verb']} {req['resource']}{sub}")
+
+        def expire() -> None:
+            cb = self.pending.pop(rid, None)
+            if cb is not None:
+                cb({"code": 504, "body": {"kind": "Status", "code": 504, "reason": "Timeout",
+                                          "message": "request timed out"}})
+
+        self.c.call_later(REQUEST_TIMEOUT, expire)
+
+    # Convenience verbs --------------------------------------------------------------
+    def create(self, resource: str, obj: dict, cb=None, group: str = "", namespace: str | None = None,
+               label: str | None = None) -> None:
+        ns = namespace or (obj.get("metadata") or {}).get("namespace")
+        self.request({"verb": "create", "group": group, "resource": resource, "namespace": ns, "body": obj}, cb, label)
+
+    def update(self, resource: str, obj: dict, cb=None, group: str = "", subresource: str | None = None) -> None:
+        md = obj["metadata"]
+        self.request({"verb": "update", "group": group, "resource": resource, "namespace": md.get("namespace"),
+                      "name": md["name"], "subresource": subresource, "body": obj}, cb)
+
+    def patch(self, resource: str, namespace: str | None, name: str, patch: dict, cb=None, group: str = "",
+              subresource: str | None = None, patch_type: str = "application/merge-patch+json") -> None:
+        self.request({"verb": "patch", "group": group, "resource": resource, "namespace": namespace, "name": name,
+                      "subresource": subresource, "body": patch, "patch_type": patch_type}, cb)
+
+    def delete(self, resource: str, namespace: str | None, name: str, cb=None, group: str = "",
+               grace: int | None = None, precondition_uid: str | None = None) -> None:
+        q = {} if grace is None else {"gracePeriodSeconds": str(grace)}
+        body = {"preconditions": {"uid": precondition_uid}} if precondition_uid else None
+        self.request({"verb": "delete", "group": group, "resource": resource, "namespace": namespace,
+                      "name": name, "query": q, "body": body}, cb)
+
+    def event(self, involved: dict, reason: str, message: str, component: str, host: str | None = None,
+              type_: str = "Normal") -> None:
+        """Record a core/v1 Event (client-go's EventRecorder)."""
+        md = involved["metadata"]
+        ns = md.get("namespace") or "default"
+        now = self.c.now
+        ev = {"apiVersion": "v1", "kind": "Event",
+              "metadata": {"name": f"{md['name']}.{random_suffix(self.c.rng, 8)}{int(now * 1e6) % 10**8:x}",
+                           "namespace": ns},
+              "involvedObject": {"kind": involved.get("kind"), "namespace": md.get("namespace"),
+                                 "name": md["name"], "uid": md.get("uid"),
+                                 "apiVersion": involved.get("apiVersion"),
+                                 "resourceVersion": md.get("resourceVersion")},
+              "reason": reason, "message": message, "type": type_,
+              "source": {"component": component, **({"host": host} if host else {})},
+              "firstTimestamp": timestamp(now), "lastTimestamp": timestamp(now), "count": 1,
+              "eventTime": None, "reportingComponent": component,
+              "reportingInstance": host or ""}
+        if not md.get("namespace"):
+            ev["involvedObject"].pop("namespace")
+        self.create("events", ev, label="create events")
+
+    # Messages ------------------------------------------------------------------------
+    def handle(self, msg: dict) -> bool:
+        """Route an API reply or watch message; False if `msg` is not for the client."""
+        t = msg.get("type")
+        if t == "api.reply":
+            cb = self.pending.pop(msg["id"], None)
+            if cb is not None:
+                cb(msg["resp"])
+            return True
+        if t in ("watch.event", "watch.error"):
+            inf = self.watch_handlers.get(msg["wid"])
+            if inf is not None:
+                inf.on_watch_message(msg)
+            return True
+        return False
+
+
+class Informer:
+    """A shared informer for one resource (with optional selectors)."""
+
+    def __init__(self, client: APIClient, resource: str, group: str = "", namespace: str | None = None,
+                 label_selector: str | None = None, field_selector: str | None = None,
+                 on_add=None, on_update=None, on_delete=None, on_synced=None):
+        self.client = client
+        self.resource, self.group, self.namespace = resource, group, namespace
+        self.label_selector, self.field_selector = label_selector, field_selector
+        self.on_add, self.on_update, self.on_delete, self.on_synced = on_add, on_update, on_delete, on_synced
+        self.store: dict[tuple[str, str], dict] = {}
+        self.synced = False
+        self.rv = "0"
+        self.wid = None
+        self.seq = 0
+        self.generation = 0
+
+    @staticmethod
+    def key(obj: dict) -> tuple[str, str]:
+        md = obj["metadata"]
+        return md.get("namespace") or "", md["name"]
+
+    def get(self, namespace: str | None, name: str) -> dict | None:
+        return self.store.get((namespace or "", name))
+
+    def list(self) -> list[dict]:
+        return list(self.store.values())
+
+    def start(self) -> None:
+        self.generation += 1
+        gen = self.generation
+        q = {}
+        if self.label_selector:
+            q["labelSelector"] = self.label_selector
+        if self.field_selector:
+            q["fieldSelector"] = self.field_selector
+        self.client.request({"verb": "list", "group": self.group, "resource": self.resource,
+                             "namespace": self.namespace, "query": q},
+                            lambda resp: self._listed(resp, gen), f"list {self.resource}")
+
+    def _listed(self, resp: dict, gen: int) -> None:
+        if gen != self.generation:
+            return
+        if resp["code"] != 200:
+            # Back off and relist, as the Reflector does.
+            self.client.c.call_later(1.0, self.start)
+            return
+        body = resp["body"]
+        new = {self.key(o): o for o in body["items"]}
+        old = self.store
+        self.store = new
+        for k, o in new.items():
+            if k not in old:
+                self.on_add and self.on_add(o)
+            elif old[k]["metadata"].get("resourceVersion") != o["metadata"].get("resourceVersion"):
+                self.on_update and self.on_update(old[k], o)
+        for k, o in old.items():
+            if k not in new:
+                self.on_delete and self.on_delete(o)
+        self.rv = body["metadata"]["resourceVersion"]
+        self._watch()
+        if not self.synced:
+            self.synced = True
+            self.on_synced and self.on_synced()
+
+    def _watch(self) -> None:
+        if self.wid is not None:
+            self.client.watch_handlers.pop(self.wid, None)
+            self.client.c.send(self.client.apiserver, {"type": "watch.stop", "wid": self.wid}, "watch stop")
+        c = self.client.c
+        self.wid = f"{self.resource}-{c.incarnation}-{self.generation}-{random_suffix(c.rng, 4)}"
+        self.seq = 0
+        self.client.watch_handlers[self.wid] = self
+        c.send(self.client.apiserver, {"type": "watch", "wid": self.wid, "req": {
+            "resource": self.resource, "group": self.group, "namespace": self.namespace,
+            "labelSelector": self.label_selector, "fieldSelector": self.field_selector,
+            "resourceVersion": self.rv}}, f"watch {self.resource}")
+
+    def on_watch_message(self, msg: dict) -> None:
+        if msg["type"] == "watch.error" or msg["seq"] != self.seq + 1:
+            self.client.watch_handlers.pop(self.wid, None)
+            self.start()  # relist
+            return
+        self.seq = msg["seq"]
+        for ev in msg["events"]:
+            obj = ev["object"]
+            k = self.key(obj)
+            if ev["type"] == "DELETED":
+                old = self.store.pop(k, None)
+                self.on_delete and self.on_delete(old or obj)
+            else:
+                old = self.store.get(k)
+                self.store[k] = obj
+                if old is None:
+                    self.on_add and self.on_add(obj)
+                else:
+                    self.on_update and self.on_update(old, obj)
+            self.rv = obj["metadata"].get("resourceVersion", self.rv)
+
+
+__all__ = ["APIClient", "Informer", "micro_timestamp", "timestamp"]
+
+
+from sim.component import Component  # noqa: E402  (kept below: client.py is imported by components)
+
+
+class ClientComponent(Component):
+    """A component that talks to the API server (everything but etcd and the apiserver)."""
+
+    def __init__(self, host: str, apiserver: str):
+        super().__init__(host)
+        self.api = APIClient(self, apiserver)
+
+    def start(self) -> None:
+        self.api.reset()
+        super().start()
+
+    def deliver(self, src: str, msg: dict) -> None:
+        if self.running and not self.api.handle(msg):
+            self.on_message(src, msg)
+
+    def informer(self, resource: str, **kw) -> Informer:
+        return Informer(self.api, resource, **kw)

@@ -1,0 +1,399 @@
+"""`Cluster`: one whole simulated Kubernetes cluster, the engine's single facade.
+
+The Django side (cluster/) only ever talks to this class.  INTERFACE (stable; the body is being
+written):
+
+    cfg = ClusterConfig(seed=1, nodes=[NodeSpec("cp-1", "control-plane", "4", "8Gi"),
+                                       NodeSpec("worker-1", "worker", "4", "8Gi"), ...],
+                        node_monitor_grace_period=50.0, default_toleration_seconds=300.0)
+    c = Cluster("demo", cfg)                  # bootstraps etcd, apiserver, nodes ... at t=0
+    c = Cluster.restore("demo", saved_topology, etcd_log, time)   # after a process restart
+    c.now                                     # virtual seconds (float)
+    c.run_until(t) / c.advance(seconds)       # run the kernel
+    resp = c.request(req)                     # one Kubernetes API request, runs until answered
+    c.kill_node(name); c.restore_node(name)   # KeyError on an unknown node
+    c.add_node(name, cpu="4", memory="8Gi")   # ValueError on a duplicate/invalid node
+    c.snapshot() -> dict                      # state for the dashboard (format below)
+    c.drain_events() -> list[dict]            # trace events since the last drain (format below)
+    c.committed_since(rev) -> list[dict]      # etcd log after `rev`: {"revision","key","value"}
+    c.topology() -> dict                      # JSON: config + nodes + alive flags (persist it)
+    c.compacted_revision -> int
+
+ApiRequest (dict):
+    {"verb": "get"|"list"|"create"|"update"|"patch"|"delete"|"deletecollection"|"watch",
+     "group": "" | "apps" | "coordination.k8s.io" | ..., "version": "v1",
+     "resource": "pods", "namespace": "default" | None, "name": "web" | None,
+     "subresource": None | "status" | "binding",
+     "body": dict | None,                      # create/update/patch(the patch document)
+     "patch_type": "application/merge-patch+json" | "application/strategic-merge-patch+json" |
+                   "application/json-patch+json" | None,
+     "query": {"labelSelector": str, "fieldSelector": str, "resourceVersion": str,
+               "gracePeriodSeconds": str, "limit": str, ...}}
+ApiResponse (dict): {"code": int, "body": dict}; body is the object, a List
+    ({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": ...}, "items": []}),
+    or a Status object on errors.  For "watch": {"code": 200, "events": [{"type": "ADDED",
+    "object": {...}}, ...], "resourceVersion": "<last rv>"}: the events after
+    query.resourceVersion, possibly none; poll again from the returned resourceVersion.  A too old
+    resourceVersion gives code 410 with a Status (reason "Expired").
+
+Trace events (drain_events), JSON dicts with at least "t" (virtual s) and "kind":
+    {"kind": "message", "src": "kubelet@worker-1", "dst": "kube-apiserver@cp-1",
+     "type": "update pods/status", "arrive": t2}          # one network hop
+    {"kind": "drop", "src", "dst", "type"}                  # a hop lost on the network
+    {"kind": "action", "component": "kube-scheduler@cp-1",
+     "text": "kube-scheduler bound default/web-1 to worker-2"}
+    {"kind": "k8s-event", "namespace", "object": "Pod/web-1", "reason", "type", "message",
+     "source": "kubelet"}                                   # a Kubernetes Event was written
+    {"kind": "node", "node": "worker-2", "alive": false}    # killed / restored / added
+Component addresses are "<component>@<host>": kube-apiserver, etcd, kube-scheduler,
+kube-controller-manager on the control-plane host; kubelet, kube-proxy, containerd on every node.
+
+snapshot():
+    {"cluster": name, "time": float, "resourceVersion": int,
+     "nodes": [{"name", "role": "control-plane"|"worker", "alive": bool,
+                "ready": "True"|"False"|"Unknown", "unschedulable": bool,
+                "cpu": "4", "memory": "8Gi", "allocatable": {...}, "taints": [...],
+                "components": [{"name": "kubelet", "address": "kubelet@worker-1",
+                                "running": bool}, ...],
+                "pods": [{"namespace", "name", "phase", "ready": bool, "terminating": bool,
+                          "ip": str|None, "owner": "ReplicaSet/web"|None}]}],
+     "control_plane": [{"name": "kube-apiserver", "address": ..., "host": "cp-1",
+                        "running": bool}, ...],
+     "pending": [pods not yet bound, same shape as node pods],
+     "replicasets": [{"namespace", "name", "replicas", "ready", "available"}]}
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sim.api import status as st
+from sim.api.podutil import node_ready_status
+from sim.api.quantity import QuantityError, parse_quantity
+from sim.api.validation import is_dns1123_subdomain
+from sim.apiserver.server import KubeAPIServer
+from sim.controllers.manager import KubeControllerManager
+from sim.etcd.mvcc import MVCCStore
+from sim.etcd.server import EtcdMember
+from sim.external import ExternalClient
+from sim.kernel import Kernel
+from sim.kubelet.kubelet import Kubelet
+from sim.kubelet.runtime import ContainerRuntime
+from sim.kubeproxy import KubeProxy
+from sim.scheduler.scheduler import KubeScheduler
+from sim.api.defaults import TAINT_CONTROL_PLANE
+
+READ_VERBS = ("get", "list", "watch")
+REQUEST_TIMEOUT = 60.0  # kube-apiserver's --request-timeout default
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+@dataclass
+class NodeSpec:
+    name: str
+    role: str = "worker"          # "worker" | "control-plane"
+    cpu: str = "4"
+    memory: str = "8Gi"
+    pods: int = 110
+    alive: bool = True
+
+
+@dataclass
+class ClusterConfig:
+    seed: int = 1
+    nodes: list[NodeSpec] = field(default_factory=list)
+    node_monitor_grace_period: float = 50.0   # kube-controller-manager, v1.32 default
+    node_monitor_period: float = 5.0
+    default_toleration_seconds: int = 300     # DefaultTolerationSeconds admission plugin
+
+    @classmethod
+    def default(cls, seed: int = 1) -> "ClusterConfig":
+        return cls(seed=seed, nodes=[NodeSpec("cp-1", "control-plane", "4", "16Gi"),
+                                     NodeSpec("worker-1"), NodeSpec("worker-2"), NodeSpec("worker-3")])
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ClusterConfig":
+        data = dict(data)
+        data["nodes"] = [NodeSpec(**n) for n in data.get("nodes", [])]
+        return cls(**data)
+
+
+class ClusterError(Exception):
+    """A simulator command that cannot be done; `code` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, code: int = 400):
+        super().__init__(message)
+        self.code = code
+
+
+class Cluster:
+    def __init__(self, name: str, config: ClusterConfig | None = None, *, store: MVCCStore | None = None,
+                 start_time: float = 0.0, running_pods: list[dict] | None = None, record_commits: bool = True):
+        self.name = name
+        self.config = config or ClusterConfig.default()
+        self.kernel = Kernel(self.config.seed, start_time)
+        self.store = store or MVCCStore()
+        self.record_commits = record_commits
+        self._commits: list[dict] = []
+        self._hook_store()
+        cps = [n for n in self.config.nodes if n.role == "control-plane"]
+        if not cps:
+            raise ClusterError("a cluster needs a control-plane node")
+        self.cp_host = cps[0].name
+        k = self.kernel
+        self.etcd = EtcdMember(self.cp_host, self.store)
+        self.apiserver = KubeAPIServer(self.cp_host, self.etcd.address,
+                                       toleration_seconds=self.config.default_toleration_seconds)
+        self.scheduler = KubeScheduler(self.cp_host, self.apiserver.address)
+        self.controller_manager = KubeControllerManager(
+            self.cp_host, self.apiserver.address, node_monitor_grace_period=self.config.node_monitor_grace_period,
+            node_monitor_period=self.config.node_monitor_period)
+        self.client = ExternalClient()
+        self.control_plane = [self.apiserver, self.etcd, self.scheduler, self.controller_manager]
+        for c in self.control_plane + [self.client]:
+            k.add_component(c)
+        self.node_components: dict[str, list] = {}
+        self.specs: dict[str, NodeSpec] = {}
+        for i, spec in enumerate(self.config.nodes):
+            self._build_node(spec, i)
+        if running_pods:
+            self._adopt_running(running_pods)
+        self.etcd.start()
+        self.apiserver.start()
+        self.client.start()
+        self.kernel.call_later(0.05, self._bootstrap_namespaces)
+        if self.specs[self.cp_host].alive:
+            self.scheduler.start()
+            self.controller_manager.start()
+        else:
+            for c in self.control_plane:
+                c.running = False
+            self.kernel.network.cut(self.cp_host)
+        for spec in self.config.nodes:
+            if spec.alive:
+                for c in self.node_components[spec.name]:
+                    c.start()
+            else:
+                self.kernel.network.cut(spec.name)
+
+    # -- construction -------------------------------------------------------------------
+    def _hook_store(self) -> None:
+        store, commits = self.store, self._commits
+        put, delete = store.put, store.delete
+
+        def hooked_put(key, value):
+            rev = put(key, value)
+            if self.record_commits:
+                commits.append({"revision": rev, "key": key, "value": value})
+            return rev
+
+        def hooked_delete(key):
+            rev = delete(key)
+            if rev is not None and self.record_commits:
+                commits.append({"revision": rev, "key": key, "value": None})
+            return rev
+
+        store.put, store.delete = hooked_put, hooked_delete
+
+    def _build_node(self, spec: NodeSpec, index: int) -> None:
+        runtime = ContainerRuntime(spec.name)
+        taints = [{"key": TAINT_CONTROL_PLANE, "effect": "NoSchedule"}] if spec.role == "control-plane" else []
+        kubelet = Kubelet(spec.name, self.apiserver.address, runtime.address, spec.cpu, spec.memory, spec.pods,
+                          role=spec.role, pod_cidr=f"10.244.{index}.0/24", internal_ip=f"192.168.0.{10 + index}",
+                          taints=taints)
+        proxy = KubeProxy(spec.name, self.apiserver.address)
+        for c in (runtime, kubelet, proxy):
+            self.kernel.add_component(c)
+        self.node_components[spec.name] = [runtime, kubelet, proxy]
+        self.specs[spec.name] = spec
+
+    def _adopt_running(self, pods: list[dict]) -> None:
+        for pod in pods:
+            node = (pod.get("spec") or {}).get("nodeName")
+            if node in self.node_components and (pod.get("status") or {}).get("phase") == "Running":
+                runtime = self.node_components[node][0]
+                runtime.adopt(pod["metadata"]["uid"], pod["status"].get("podIP"),
+                              [c["name"] for c in pod["spec"].get("containers", [])])
+
+    def _bootstrap_namespaces(self) -> None:
+        """kube-apiserver's system namespaces controller: default, kube-system, kube-public,
+        kube-node-lease exist from the start."""
+        if not self.apiserver.running:
+            return
+        if not self.apiserver.synced:
+            self.kernel.call_later(0.05, self._bootstrap_namespaces)
+            return
+        for ns in SYSTEM_NAMESPACES:
+            if ("", ns) not in self.apiserver.cache.resources["namespaces"].objects:
+                self.apiserver.handle({"verb": "create", "resource": "namespaces",
+                                       "body": {"metadata": {"name": ns}}}, lambda r: None)
+
+    @classmethod
+    def restore(cls, name: str, topology: dict, etcd_log: list[dict], time: float,
+                compacted_revision: int = 0) -> "Cluster":
+        """Rebuild a cluster after a process restart from its persisted topology and the
+        committed etcd entries (each {"revision", "key", "value"}), in revision order."""
+        store = MVCCStore()
+        for e in etcd_log:
+            store.replay(e["revision"], e["key"], e["value"])
+        if compacted_revision and compacted_revision <= store.revision:
+            store.compact(compacted_revision)
+        pods = [json.loads(kv.value) for kv in store.range("/registry/pods/")]
+        return cls(name, ClusterConfig.from_json(topology["config"]), store=store, start_time=time,
+                   running_pods=pods)
+
+    # -- time -------------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return self.kernel.now
+
+    def run_until(self, t: float) -> None:
+        self.kernel.run_until(t)
+
+    def advance(self, seconds: float) -> None:
+        self.kernel.run_until(self.kernel.now + seconds)
+
+    # -- the Kubernetes API -----------------------------------------------------------
+    def apiserver_reachable(self) -> bool:
+        return self.apiserver.running and self.kernel.network.reachable(self.client.host, self.cp_host)
+
+    def request(self, req: dict) -> dict:
+        if not self.apiserver_reachable():
+            return {"code": 503, "body": st.unavailable(
+                f"the kube-apiserver on {self.cp_host} is not reachable (the node is down)")}
+        if req.get("verb") in READ_VERBS:
+            # Reads are served from the apiserver's watch cache at once: no virtual time
+            # passes, so a paused cluster stays paused while kubectl or the page looks at it.
+            out: list[dict] = []
+            self.apiserver.handle(req, out.append)
+            if out:
+                return out[0]
+        rid = self.client.send_request(self.apiserver.address, req)
+        replies = self.client.replies
+        self.kernel.run_until(self.kernel.now + REQUEST_TIMEOUT, stop=lambda: rid in replies)
+        resp = replies.pop(rid, None)
+        if resp is None:
+            return {"code": 504, "body": st.timeout()}
+        return resp
+
+    # -- simulator commands -----------------------------------------------------------
+    def _spec(self, name: str) -> NodeSpec:
+        spec = self.specs.get(name)
+        if spec is None:
+            raise ClusterError(f'node "{name}" not found', 404)
+        return spec
+
+    def kill_node(self, name: str) -> None:
+        """Power the node off: its kubelet, kube-proxy and runtime stop and it drops off the
+        network (on the control-plane node, the control plane goes with it)."""
+        spec = self._spec(name)
+        if not spec.alive:
+            return
+        spec.alive = False
+        for c in self.node_components[name]:
+            c.stop()
+        self.node_components[name][0].power_off()
+        if name == self.cp_host:
+            for c in self.control_plane:
+                c.stop()
+        self.kernel.network.cut(name)
+        self.kernel.emit("node", node=name, alive=False)
+
+    def restore_node(self, name: str) -> None:
+        spec = self._spec(name)
+        if spec.alive:
+            return
+        spec.alive = True
+        self.kernel.network.reconnect(name)
+        if name == self.cp_host:
+            self.etcd.start()
+            self.apiserver.start()
+            self.scheduler.start()
+            self.controller_manager.start()
+        for c in self.node_components[name]:
+            c.start()
+        self.kernel.emit("node", node=name, alive=True)
+
+    def add_node(self, name: str, cpu: str = "4", memory: str = "8Gi", pods: int = 110) -> None:
+        if not isinstance(name, str) or not is_dns1123_subdomain(name):
+            raise ClusterError(f'invalid node name "{name}": must be a lowercase RFC 1123 subdomain')
+        if name in self.specs or name == "client":
+            raise ClusterError(f'node "{name}" already exists', 409)
+        for what, q in (("cpu", cpu), ("memory", memory)):
+            try:
+                if parse_quantity(str(q)) <= 0:
+                    raise ClusterError(f"{what} must be greater than 0")
+            except QuantityError as e:
+                raise ClusterError(f"invalid {what} {q!r}: {e}") from e
+        spec = NodeSpec(name, "worker", str(cpu), str(memory), int(pods))
+        self.config.nodes.append(spec)
+        self._build_node(spec, len(self.config.nodes) - 1)
+        for c in self.node_components[name]:
+            c.start()
+        self.kernel.emit("node", node=name, alive=True, added=True)
+
+    # -- observation ------------------------------------------------------------------
+    def drain_events(self) -> list[dict[str, Any]]:
+        return self.kernel.drain_trace()
+
+    def committed_since(self, revision: int) -> list[dict]:
+        """Committed etcd entries after `revision` not yet handed out (for persistence).
+        Entries at or before `revision` are forgotten: the caller has stored them."""
+        self._commits[:] = [e for e in self._commits if e["revision"] > revision]
+        return list(self._commits)
+
+    @property
+    def compacted_revision(self) -> int:
+        return self.store.compact_revision
+
+    def topology(self) -> dict:
+        return {"config": self.config.to_json(), "cp_host": self.cp_host}
+
+    def snapshot(self) -> dict:
+        cache = self.apiserver.cache
+        objs = cache.resources
+        pods_by_node: dict[str | None, list[dict]] = {}
+        for pod in objs["pods"].objects.values():
+            md, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
+            ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+            owner = next((f"{r['kind']}/{r['name']}" for r in md.get("ownerReferences") or [] if r.get("controller")), None)
+            waiting = next((cs["state"]["waiting"].get("reason") for cs in status.get("containerStatuses") or []
+                            if "waiting" in (cs.get("state") or {})), None)
+            pods_by_node.setdefault(spec.get("nodeName"), []).append({
+                "namespace": md["namespace"], "name": md["name"], "phase": status.get("phase", "Pending"),
+                "reason": waiting, "ready": ready, "terminating": bool(md.get("deletionTimestamp")),
+                "ip": status.get("podIP"), "owner": owner, "node": spec.get("nodeName")})
+        for lst in pods_by_node.values():
+            lst.sort(key=lambda p: (p["namespace"], p["name"]))
+        nodes = []
+        for spec in self.config.nodes:
+            node = objs["nodes"].objects.get(("", spec.name))
+            comps = self.node_components[spec.name]
+            entry = {"name": spec.name, "role": spec.role, "alive": spec.alive, "cpu": spec.cpu, "memory": spec.memory,
+                     "registered": node is not None,
+                     "ready": node_ready_status(node) if node else "Unknown",
+                     "unschedulable": bool(node and (node.get("spec") or {}).get("unschedulable")),
+                     "allocatable": (node or {}).get("status", {}).get("allocatable", {}),
+                     "taints": (node or {}).get("spec", {}).get("taints", []),
+                     "components": [{"name": c.component, "address": c.address, "running": c.running}
+                                    for c in (comps[1], comps[2], comps[0])],
+                     "pods": pods_by_node.get(spec.name, [])}
+            nodes.append(entry)
+        rss = []
+        for rs in objs["replicasets"].objects.values():
+            s = rs.get("status") or {}
+            rss.append({"namespace": rs["metadata"]["namespace"], "name": rs["metadata"]["name"],
+                        "replicas": rs["spec"].get("replicas", 1), "current": s.get("replicas", 0),
+                        "ready": s.get("readyReplicas", 0), "available": s.get("availableReplicas", 0)})
+        rss.sort(key=lambda r: (r["namespace"], r["name"]))
+        return {"cluster": self.name, "time": round(self.now, 3), "resourceVersion": cache.rv,
+                "nodes": nodes,
+                "control_plane": [{"name": c.component, "address": c.address, "host": c.host, "running": c.running}
+                                  for c in self.control_plane],
+                "pending": pods_by_node.get(None, []),
+                "replicasets": rss}

@@ -1,0 +1,91 @@
+"""The base of every simulated component: a state machine fed messages and timers.
+
+A component never calls another: it sends messages through the kernel's network and arms
+timers; the kernel calls `on_message` and `on_timer`.  A stopped component ignores both, and a
+restarted one starts a new incarnation whose old timers never fire (a process restart loses
+its memory, as a real one does).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class Component:
+    component = "component"  # the Kubernetes name: "kubelet", "kube-scheduler", ...
+
+    def __init__(self, host: str):
+        self.host = host
+        self.address = f"{self.component}@{host}"
+        self.kernel = None
+        self.running = False
+        self.incarnation = 0
+
+    # -- lifecycle (called by the kernel/cluster) ---------------------------------------
+    def attach(self, kernel) -> None:
+        self.kernel = kernel
+
+    def start(self) -> None:
+        self.running = True
+        self.incarnation += 1
+        self.on_start()
+
+    def stop(self) -> None:
+        self.running = False
+        self.on_stop()
+
+    def deliver(self, src: str, msg: dict[str, Any]) -> None:
+        if self.running:
+            self.on_message(src, msg)
+
+    # -- for subclasses ----------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return self.kernel.now
+
+    @property
+    def rng(self):
+        return self.kernel.rng
+
+    def send(self, dst: str, msg: dict[str, Any], label: str | None = None) -> None:
+        self.kernel.network.send(self.address, dst, msg, label)
+
+    def set_timer(self, delay: float, name: str, data: Any = None) -> int:
+        incarnation = self.incarnation
+
+        def fire():
+            if self.running and self.incarnation == incarnation:
+                self.on_timer(name, data)
+
+        return self.kernel.call_later(delay, fire)
+
+    def call_later(self, delay: float, fn) -> int:
+        """Run `fn` after `delay` unless this incarnation has stopped by then."""
+        incarnation = self.incarnation
+
+        def fire():
+            if self.running and self.incarnation == incarnation:
+                fn()
+
+        return self.kernel.call_later(delay, fire)
+
+    def cancel_timer(self, handle: int) -> None:
+        self.kernel.cancel(handle)
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        self.kernel.emit(kind, **fields)
+
+    def action(self, text: str) -> None:
+        """A decision worth showing in the dashboard's log."""
+        self.kernel.emit("action", component=self.address, text=text)
+
+    def on_start(self) -> None:
+        pass
+
+    def on_stop(self) -> None:
+        pass
+
+    def on_message(self, src: str, msg: dict[str, Any]) -> None:
+        pass
+
+    def on_timer(self, name: str, data: Any) -> None:
+        pass

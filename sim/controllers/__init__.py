@@ -1,0 +1,1 @@
+"""kube-controller-manager and its controllers (pkg/controller/...), one module each."""

@@ -1,0 +1,64 @@
+"""kube-controller-manager: one process, shared informers, many level-triggered controllers."""
+from __future__ import annotations
+
+from sim.client import ClientComponent
+
+
+class SharedInformer:
+    """Fans one informer's events out to every controller that registered a handler."""
+
+    def __init__(self, component, resource: str, group: str = "", namespace: str | None = None):
+        self.adds, self.updates, self.deletes = [], [], []
+        self.informer = component.informer(
+            resource, group=group, namespace=namespace,
+            on_add=lambda o: [h(o) for h in self.adds],
+            on_update=lambda old, new: [h(old, new) for h in self.updates],
+            on_delete=lambda o: [h(o) for h in self.deletes])
+
+    def handlers(self, add=None, update=None, delete=None) -> None:
+        if add:
+            self.adds.append(add)
+        if update:
+            self.updates.append(update)
+        if delete:
+            self.deletes.append(delete)
+
+    @property
+    def store(self) -> dict:
+        return self.informer.store
+
+    def get(self, namespace, name):
+        return self.informer.get(namespace, name)
+
+    def list(self) -> list[dict]:
+        return self.informer.list()
+
+
+class KubeControllerManager(ClientComponent):
+    component = "kube-controller-manager"
+
+    def __init__(self, host: str, apiserver: str, node_monitor_grace_period: float = 50.0,
+                 node_monitor_period: float = 5.0, node_startup_grace_period: float = 60.0):
+        super().__init__(host, apiserver)
+        self.node_monitor_grace_period = node_monitor_grace_period
+        self.node_monitor_period = node_monitor_period
+        self.node_startup_grace_period = node_startup_grace_period
+
+    def on_start(self) -> None:
+        from sim.controllers.garbagecollector import GarbageCollector
+        from sim.controllers.namespace import NamespaceController
+        from sim.controllers.nodelifecycle import NodeLifecycleController
+        from sim.controllers.replicaset import ReplicaSetController
+        from sim.controllers.tainteviction import TaintEvictionController
+
+        self.pods = SharedInformer(self, "pods")
+        self.replicasets = SharedInformer(self, "replicasets", group="apps")
+        self.nodes = SharedInformer(self, "nodes")
+        self.leases = SharedInformer(self, "leases", group="coordination.k8s.io", namespace="kube-node-lease")
+        self.namespaces = SharedInformer(self, "namespaces")
+        self.controllers = [ReplicaSetController(self), NodeLifecycleController(self),
+                            TaintEvictionController(self), GarbageCollector(self), NamespaceController(self)]
+        for c in self.controllers:
+            c.start()
+        for inf in (self.namespaces, self.nodes, self.leases, self.replicasets, self.pods):
+            inf.informer.start()

@@ -1,0 +1,224 @@
+"""The ReplicaSet controller (pkg/controller/replicaset/replica_set.go).
+
+reconcile(key): claim pods (adopt matching orphans, release owned pods that stopped matching),
+count the active ones, create or delete the difference, write status.  Expectations (the
+creates and deletes it has asked for but not yet seen through its informer) keep it from
+acting twice on a stale cache, as upstream's ControllerExpectations do.
+"""
+from __future__ import annotations
+
+from sim.api.meta import deep_copy
+from sim.api.podutil import controller_ref, is_deleting, is_pod_ready, is_terminal
+from sim.api.selectors import labels_match, selector_from_label_selector
+from sim.workqueue import WorkQueue
+
+BURST_REPLICAS = 500
+EXPECTATIONS_TIMEOUT = 300.0
+
+
+class ReplicaSetController:
+    name = "replicaset-controller"
+
+    def __init__(self, cm):
+        self.cm = cm
+        self.api = cm.api
+        self.queue = WorkQueue(cm, self.reconcile)
+        self.expectations: dict[tuple[str, str], list] = {}  # key -> [adds, dels, set_at]
+        self.pods_by_ns: dict[str, dict[str, dict]] = {}
+
+    def start(self) -> None:
+        self.cm.replicasets.handlers(add=self._rs_changed, update=lambda o, n: self._rs_changed(n),
+                                     delete=self._rs_deleted)
+        self.cm.pods.handlers(add=self._pod_added, update=self._pod_updated, delete=self._pod_deleted)
+
+    @staticmethod
+    def _key(obj: dict) -> tuple[str, str]:
+        return obj["metadata"]["namespace"], obj["metadata"]["name"]
+
+    def _rs_changed(self, rs: dict) -> None:
+        self.queue.add(self._key(rs))
+
+    def _rs_deleted(self, rs: dict) -> None:
+        self.expectations.pop(self._key(rs), None)
+
+    def _owner_key(self, pod: dict) -> tuple[str, str] | None:
+        ref = controller_ref(pod)
+        if ref and ref.get("kind") == "ReplicaSet":
+            rs = self.cm.replicasets.get(pod["metadata"]["namespace"], ref["name"])
+            if rs is not None and rs["metadata"]["uid"] == ref.get("uid"):
+                return self._key(rs)
+        return None
+
+    def _matching_rs(self, pod: dict) -> list[tuple[str, str]]:
+        out = []
+        ns = pod["metadata"]["namespace"]
+        for rs in self.cm.replicasets.list():
+            if rs["metadata"]["namespace"] != ns:
+                continue
+            reqs = selector_from_label_selector(rs["spec"].get("selector"))
+            if reqs and labels_match(reqs, pod["metadata"].get("labels")):
+                out.append(self._key(rs))
+        return out
+
+    def _index(self, pod: dict, remove: bool = False) -> None:
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        if remove:
+            self.pods_by_ns.get(ns, {}).pop(name, None)
+        else:
+            self.pods_by_ns.setdefault(ns, {})[name] = pod
+
+    def _pod_added(self, pod: dict) -> None:
+        self._index(pod)
+        key = self._owner_key(pod)
+        if key:
+            exp = self.expectations.get(key)
+            if exp:
+                exp[0] -= 1
+            self.queue.add(key)
+        elif not controller_ref(pod):
+            for key in self._matching_rs(pod):
+                self.queue.add(key)
+
+    def _pod_updated(self, old: dict, new: dict) -> None:
+        self._index(new)
+        keys = set()
+        for p in (old, new):
+            k = self._owner_key(p)
+            if k:
+                keys.add(k)
+            elif not controller_ref(p):
+                keys.update(self._matching_rs(p))
+        if is_deleting(new) and not is_deleting(old):
+            k = self._owner_key(new)
+            if k and self.expectations.get(k):
+                self.expectations[k][1] -= 1
+        for k in keys:
+            self.queue.add(k)
+
+    def _pod_deleted(self, pod: dict) -> None:
+        self._index(pod, remove=True)
+        key = self._owner_key(pod)
+        if key:
+            exp = self.expectations.get(key)
+            if exp and not is_deleting(pod):
+                exp[1] -= 1
+            self.queue.add(key)
+
+    def _satisfied(self, key) -> bool:
+        exp = self.expectations.get(key)
+        if exp is None:
+            return True
+        if (exp[0] <= 0 and exp[1] <= 0) or self.cm.now - exp[2] > EXPECTATIONS_TIMEOUT:
+            return True
+        return False
+
+    # -- reconcile --------------------------------------------------------------------
+    def reconcile(self, key) -> None:
+        rs = self.cm.replicasets.get(*key)
+        if rs is None:
+            self.expectations.pop(key, None)
+            return
+        ns = key[0]
+        reqs = selector_from_label_selector(rs["spec"].get("selector")) or []
+        uid = rs["metadata"]["uid"]
+        owned = []
+        for pod in list(self.pods_by_ns.get(ns, {}).values()):
+            ref = controller_ref(pod)
+            matches = labels_match(reqs, pod["metadata"].get("labels"))
+            if ref and ref.get("uid") == uid:
+                if matches:
+                    owned.append(pod)
+                elif not is_deleting(pod):
+                    self._release(rs, pod)
+            elif ref is None and matches and not is_deleting(pod) and not is_deleting(rs):
+                self._adopt(rs, pod)
+                owned.append(pod)
+        active = [p for p in owned if not is_deleting(p) and not is_terminal(p)]
+        if self._satisfied(key) and not is_deleting(rs):
+            self.manage_replicas(rs, key, active)
+        self.update_status(rs, owned, active)
+
+    def _adopt(self, rs: dict, pod: dict) -> None:
+        md = pod["metadata"]
+        refs = list(md.get("ownerReferences") or []) + [self._owner_ref(rs)]
+        self.api.patch("pods", md["namespace"], md["name"],
+                       {"metadata": {"ownerReferences": refs, "uid": md["uid"]}})
+
+    def _release(self, rs: dict, pod: dict) -> None:
+        md = pod["metadata"]
+        refs = [r for r in md.get("ownerReferences") or [] if r.get("uid") != rs["metadata"]["uid"]]
+        self.api.patch("pods", md["namespace"], md["name"], {"metadata": {"ownerReferences": refs or None}})
+
+    @staticmethod
+    def _owner_ref(rs: dict) -> dict:
+        return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs["metadata"]["name"],
+                "uid": rs["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+
+    def manage_replicas(self, rs: dict, key, active: list[dict]) -> None:
+        diff = len(active) - rs["spec"].get("replicas", 1)
+        name = rs["metadata"]["name"]
+        if diff < 0:
+            n = min(-diff, BURST_REPLICAS)
+            self.expectations[key] = [n, 0, self.cm.now]
+            template = rs["spec"]["template"]
+            for _ in range(n):
+                pod = {"apiVersion": "v1", "kind": "Pod",
+                       "metadata": {"generateName": f"{name}-", "namespace": key[0],
+                                    "labels": deep_copy((template.get("metadata") or {}).get("labels") or {}),
+                                    "annotations": deep_copy((template.get("metadata") or {}).get("annotations") or {}),
+                                    "ownerReferences": [self._owner_ref(rs)]},
+                       "spec": deep_copy(template.get("spec") or {})}
+                if not pod["metadata"]["annotations"]:
+                    del pod["metadata"]["annotations"]
+                self.api.create("pods", pod, lambda resp, rs=rs, key=key: self._created(rs, key, resp))
+        elif diff > 0:
+            n = min(diff, BURST_REPLICAS)
+            victims = sorted(active, key=self._deletion_rank)[:n]
+            self.expectations[key] = [0, n, self.cm.now]
+            for pod in victims:
+                md = pod["metadata"]
+                self.api.delete("pods", md["namespace"], md["name"],
+                                lambda resp, pod=pod, rs=rs, key=key: self._deleted(rs, key, pod, resp))
+
+    @staticmethod
+    def _deletion_rank(pod: dict):
+        """controller.ActivePods ordering: unassigned < assigned, Pending < Unknown < Running,
+        not ready < ready, then the newest first."""
+        phase_rank = {"Pending": 0, "Unknown": 1, "Running": 2}.get(pod["status"].get("phase"), 0)
+        return (1 if pod["spec"].get("nodeName") else 0, phase_rank, 1 if is_pod_ready(pod) else 0,
+                # newer pods first: negate creation order by sorting on the timestamp descending
+                "".join(chr(0x10FFFF - ord(ch)) for ch in pod["metadata"].get("creationTimestamp", "")))
+
+    def _created(self, rs: dict, key, resp: dict) -> None:
+        if resp["code"] >= 400:
+            exp = self.expectations.get(key)
+            if exp:
+                exp[0] -= 1
+            self.api.event(rs, "FailedCreate", f"Error creating: {resp['body'].get('message')}", self.name, type_="Warning")
+            return
+        pod = resp["body"]
+        self.cm.action(f"replicaset-controller created pod {key[0]}/{pod['metadata']['name']}")
+        self.api.event(rs, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}", self.name)
+
+    def _deleted(self, rs: dict, key, pod: dict, resp: dict) -> None:
+        if resp["code"] >= 400:
+            exp = self.expectations.get(key)
+            if exp:
+                exp[1] -= 1
+            return
+        self.cm.action(f"replicaset-controller deleted pod {key[0]}/{pod['metadata']['name']}")
+        self.api.event(rs, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", self.name)
+
+    def update_status(self, rs: dict, owned: list[dict], active: list[dict]) -> None:
+        labels = (rs["spec"]["template"].get("metadata") or {}).get("labels") or {}
+        ready = [p for p in active if is_pod_ready(p)]
+        status = {"replicas": len(active),
+                  "fullyLabeledReplicas": sum(1 for p in active
+                                              if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in labels.items())),
+                  "readyReplicas": len(ready), "availableReplicas": len(ready),
+                  "observedGeneration": rs["metadata"].get("generation", 1)}
+        old = rs.get("status") or {}
+        if all(old.get(k, 0) == v for k, v in status.items()):
+            return
+        self.api.patch("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], {"status": status},
+                       group="apps", subresource="status")

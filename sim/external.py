@@ -1,0 +1,26 @@
+"""The outside world's client (kubectl, the dashboard, scripts) as a host on the network, so
+its requests travel to the API server like anyone else's and show in the trace."""
+from __future__ import annotations
+
+from sim.component import Component
+
+CLIENT_HOST = "client"
+
+
+class ExternalClient(Component):
+    component = "kubectl"
+
+    def __init__(self):
+        super().__init__(CLIENT_HOST)
+        self.replies: dict[int, dict] = {}
+        self.next_id = 0
+
+    def send_request(self, apiserver: str, req: dict) -> int:
+        self.next_id += 1
+        sub = f"/{req['subresource']}" if req.get("subresource") else ""
+        self.send(apiserver, {"type": "api", "id": self.next_id, "req": req}, f"{req['verb']} {req['resource']}{sub}")
+        return self.next_id
+
+    def on_message(self, src: str, msg: dict) -> None:
+        if msg.get("type") == "api.reply":
+            self.replies[msg["id"]] = msg["resp"]

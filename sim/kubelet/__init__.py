@@ -1,0 +1,1 @@
+"""The node agents: kubelet and its container runtime (containerd, spoken to over CRI)."""

@@ -1,0 +1,102 @@
+"""The simulated network: per-link latency, message loss, hosts cut off.
+
+Messages travel between component addresses ("kubelet@worker-1"); a link is a pair of hosts.
+A host that is cut off neither sends nor receives; a lossy link drops a share of messages.
+Latency defaults: 0.1 ms on the same host (loopback), 0.5 ms + up to 0.5 ms jitter between
+hosts (one datacentre).  All randomness comes from the kernel's seeded generator.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Link:
+    latency: float = 0.0005
+    jitter: float = 0.0005
+    loss: float = 0.0
+
+
+LOOPBACK = Link(latency=0.0001, jitter=0.0, loss=0.0)
+
+
+def host_of(address: str) -> str:
+    return address.rpartition("@")[2]
+
+
+class Network:
+    def __init__(self, kernel):
+        self.kernel = kernel
+        self.default_link = Link()
+        self.links: dict[frozenset, Link] = {}
+        self.cut_off: set[str] = set()
+        # Groups of hosts that can only reach each other (partitions, issue 3 builds on it).
+        self.partition_of: dict[str, int] = {}
+
+    # -- faults ------------------------------------------------------------------------
+    def cut(self, host: str) -> None:
+        self.cut_off.add(host)
+
+    def reconnect(self, host: str) -> None:
+        self.cut_off.discard(host)
+
+    def set_link(self, a: str, b: str, latency: float | None = None, jitter: float | None = None,
+                 loss: float | None = None) -> None:
+        link = self.links.setdefault(frozenset((a, b)), Link())
+        if latency is not None:
+            link.latency = latency
+        if jitter is not None:
+            link.jitter = jitter
+        if loss is not None:
+            link.loss = loss
+
+    def partition(self, groups: list[list[str]]) -> None:
+        self.partition_of = {h: i for i, g in enumerate(groups) for h in g}
+
+    def heal(self) -> None:
+        self.partition_of = {}
+        self.links.clear()
+
+    def reachable(self, src_host: str, dst_host: str) -> bool:
+        if src_host in self.cut_off or dst_host in self.cut_off:
+            return False
+        p = self.partition_of
+        if p and p.get(src_host, -1) != p.get(dst_host, -1):
+            return False
+        return True
+
+    # -- delivery ----------------------------------------------------------------------
+    def link(self, src_host: str, dst_host: str) -> Link:
+        if src_host == dst_host:
+            return LOOPBACK
+        return self.links.get(frozenset((src_host, dst_host)), self.default_link)
+
+    def send(self, src: str, dst: str, msg: dict[str, Any], label: str | None = None) -> None:
+        """Send `msg` from address `src` to address `dst`; delivery is scheduled on the kernel.
+
+        `msg` must not be mutated by anyone afterwards (receivers treat it as frozen)."""
+        kernel = self.kernel
+        sh, dh = host_of(src), host_of(dst)
+        label = label or msg.get("type", "?")
+        if not self.reachable(sh, dh):
+            kernel.emit("drop", src=src, dst=dst, type=label)
+            return
+        link = self.link(sh, dh)
+        if link.loss and kernel.rng.random() < link.loss:
+            kernel.emit("drop", src=src, dst=dst, type=label)
+            return
+        delay = link.latency + (kernel.rng.random() * link.jitter if link.jitter else 0.0)
+        arrive = kernel.now + delay
+        kernel.emit("message", src=src, dst=dst, type=label, arrive=round(arrive, 6))
+
+        def deliver():
+            # Reachability is checked again on arrival: a host cut off in flight loses it.
+            if not self.reachable(sh, dh):
+                kernel.emit("drop", src=src, dst=dst, type=label)
+                return
+            target = kernel.components.get(dst)
+            if target is not None:
+                target.deliver(src, msg)
+
+        kernel.call_at(arrive, deliver)

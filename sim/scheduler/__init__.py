@@ -1,0 +1,1 @@
+"""kube-scheduler: a scheduling framework with upstream's plugins (one module each)."""
