@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cluster import services
 from cluster.dashboard import forms
 
-SPEEDS = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0]
+SPEEDS = [f"{s:g}" for s in (0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50)]  # as JS prints them
 ADVANCES = [("10s", 10), ("1m", 60), ("5m", 300)]
 STEP_SECONDS = "1s"
 OK_CODES = {200, 201, 202}
@@ -82,6 +82,7 @@ async def cluster_page(request: HttpRequest, name: str) -> HttpResponse:
             "state": state,
             "ws_url": f"/clusters/{name}/ws",
             "speeds": SPEEDS,
+            "speed": f"{float(state.get('speed') or 1):g}",
             "advances": ADVANCES,
             "step": STEP_SECONDS,
         },

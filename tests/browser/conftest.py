@@ -1,0 +1,136 @@
+"""Browser tests: headless Debian chromium driven by Playwright (sync API) against a live server.
+
+Fixtures
+    browser         one chromium per session (skipped without chromium, FAILS with REQUIRE_SERVICES=1)
+    browser_server  a live `manage.py demo` on a free port with a temporary SQLite DB, one per
+                    test module (tests kill nodes and pause clocks; modules must not see each
+                    other's damage).  PILOTHOUSE_BROWSER_SERVER=http://host:port points the tests
+                    at a server you already run instead (development only: they change it).
+    page            a fresh page (1600x1000) whose console errors fail the test
+    dashboard       page opened on /clusters/demo/ with its WebSocket open
+
+`wait_js(page, expr, timeout)` waits for a JS expression to be truthy: tests wait on conditions,
+never sleep.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.conftest import LiveServer, require_service
+
+CHROMIUM = os.environ.get("PILOTHOUSE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1600, "height": 1000}
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    require_service("chromium", Path(CHROMIUM).exists() or bool(shutil.which(CHROMIUM)),
+                    f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as e:  # pragma: no cover - pinned in requirements.txt
+        require_service("playwright", False, str(e))
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    b = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+
+class ExternalServer(LiveServer):
+    """A server somebody else started (PILOTHOUSE_BROWSER_SERVER)."""
+
+    def __init__(self, base: str, workdir: Path):
+        u = urlparse(base)
+        super().__init__(workdir, port=u.port or 80)
+        self.host = u.hostname
+
+    @property
+    def base(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 0):
+        return self
+
+    def stop(self, timeout: float = 0):
+        return None
+
+
+@pytest.fixture(scope="module")
+def browser_server(request, tmp_path_factory):
+    external = os.environ.get("PILOTHOUSE_BROWSER_SERVER")
+    name = "browser-" + request.module.__name__.rsplit(".", 1)[-1]
+    if external:
+        yield ExternalServer(external, tmp_path_factory.mktemp(name))
+        return
+    server = LiveServer(tmp_path_factory.mktemp(name)).start()
+    try:
+        yield server
+    finally:
+        try:
+            server.stop()
+        except RuntimeError:
+            pass
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    pg.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}")
+          if m.type == "error" and "status of 4" not in m.text and "Response Status Error" not in m.text
+          else None)
+    pg.js_errors = errors
+    yield pg
+    context.close()
+    assert not errors, "JavaScript errors on the page:\n" + "\n".join(errors)
+
+
+def wait_js(page, expression: str, timeout: float = 30, arg=None, message: str | None = None):
+    """Wait until `expression` (a JS expression or arrow function) is truthy; return its value."""
+    from playwright.sync_api import TimeoutError as PWTimeout
+
+    try:
+        return page.wait_for_function(expression, arg=arg, timeout=timeout * 1000,
+                                      polling=100).json_value()
+    except PWTimeout:
+        state = page.evaluate("""() => { const d = document.getElementById('dashboard');
+            return d ? {frame: d.dataset.frame, ws: d.dataset.ws, resyncs: d.dataset.resyncs,
+                        pods: [...document.querySelectorAll('#diagram .pod')].map(p =>
+                          `${p.dataset.pod} ${p.dataset.phase} ${p.dataset.node}`)} : null }""")
+        pytest.fail(f"timed out after {timeout}s waiting for {message or expression}; page: {state}")
+
+
+def open_dashboard(page, server, cluster: str = "demo"):
+    page.goto(f"{server.base}/clusters/{cluster}/")
+    wait_js(page, "document.getElementById('dashboard')?.dataset.ws === 'open'", 20,
+            message="the dashboard's WebSocket to open")
+    return page
+
+
+@pytest.fixture
+def dashboard(page, browser_server):
+    return open_dashboard(page, browser_server)
+
+
+# JS helpers shared by the tests.
+PODS_JS = """(sel) => [...document.querySelectorAll('#diagram .pod' + (sel || ''))].map(p => ({
+    pod: p.dataset.pod, name: p.dataset.name, phase: p.dataset.phase, node: p.dataset.node,
+    owner: p.dataset.owner}))"""
+
+
+def pods(page, selector: str = ""):
+    return page.evaluate(PODS_JS, selector)
