@@ -51,20 +51,19 @@ class NodeLifecycleController:
     def monitor(self) -> None:
         self.cm.call_later(self.cm.node_monitor_period, self.monitor)
         nodes = self.cm.nodes.list()
-        not_ready = 0
+        observed: dict[str, str] = {}
         for node in nodes:
             name = node["metadata"]["name"]
             h = self._observe(name)
             ready = node_ready_status(node)
-            grace = self.cm.node_monitor_grace_period
-            if ready != "Unknown" and self.cm.now - h["probe"] > grace:
+            if ready != "Unknown" and self.cm.now - h["probe"] > self.cm.node_monitor_grace_period:
                 self.mark_unknown(node)
                 ready = "Unknown"
-            if ready != "True":
-                not_ready += 1
-        full_disruption = nodes and not_ready == len(nodes)
+            observed[name] = ready
+        # Taints follow the readiness observed in this same pass (processTaintBaseEviction).
+        full_disruption = bool(nodes) and all(r != "True" for r in observed.values())
         for node in nodes:
-            self.reconcile_taints(node, full_disruption)
+            self.reconcile_taints(node, observed[node["metadata"]["name"]], full_disruption)
         for name in list(self.health):
             if self.cm.nodes.get(None, name) is None:
                 del self.health[name]
@@ -100,8 +99,7 @@ class NodeLifecycleController:
                            patch_type="application/merge-patch+json")
             self.api.event(pod, "NodeNotReady", "Node is not ready", self.name, type_="Warning")
 
-    def reconcile_taints(self, node: dict, full_disruption: bool) -> None:
-        ready = node_ready_status(node)
+    def reconcile_taints(self, node: dict, ready: str, full_disruption: bool) -> None:
         taints = list((node.get("spec") or {}).get("taints") or [])
         want: dict[tuple[str, str], dict] = {}
         if ready == "Unknown":

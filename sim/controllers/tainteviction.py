@@ -18,6 +18,7 @@ class TaintEvictionController:
         self.cm = cm
         self.api = cm.api
         self.scheduled: dict[tuple[str, str], tuple[float, int]] = {}  # pod key -> (when, handle)
+        self.evicting: set[tuple[str, str]] = set()  # deletion requested, not yet observed
 
     def start(self) -> None:
         self.cm.nodes.handlers(add=self._node_changed, update=lambda o, n: self._node_changed(n))
@@ -37,7 +38,9 @@ class TaintEvictionController:
                 self._pod_changed(pod)
 
     def _pod_deleted(self, pod: dict) -> None:
-        self._cancel((pod["metadata"]["namespace"], pod["metadata"]["name"]))
+        key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+        self.evicting.discard(key)
+        self._cancel(key)
 
     def _cancel(self, key) -> None:
         entry = self.scheduled.pop(key, None)
@@ -48,6 +51,10 @@ class TaintEvictionController:
         key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
         node = pod["spec"].get("nodeName")
         taints = self._noexecute(node) if node else []
+        if is_deleting(pod):
+            self.evicting.discard(key)
+        if key in self.evicting:
+            return
         if not taints or is_deleting(pod):
             self._cancel(key)
             return
@@ -77,10 +84,12 @@ class TaintEvictionController:
         pod = self.cm.pods.get(*key)
         if pod is None or is_deleting(pod):
             return
+        self.evicting.add(key)
         self.cm.action(f"taint-eviction-controller evicting {key[0]}/{key[1]} from {pod['spec'].get('nodeName')}")
         self.api.event(pod, "TaintManagerEviction", f"Marking for deletion Pod {key[0]}/{key[1]}", self.name)
         cond = {"type": "DisruptionTarget", "status": "True", "reason": "DeletionByTaintManager",
                 "message": "Taint manager: deleting due to NoExecute taint", "lastTransitionTime": timestamp(self.cm.now)}
         self.api.patch("pods", key[0], key[1], {"status": {"conditions": [cond]}}, subresource="status",
                        patch_type="application/strategic-merge-patch+json",
-                       cb=lambda resp: self.api.delete("pods", key[0], key[1]))
+                       cb=lambda resp: self.api.delete("pods", key[0], key[1],
+                                                       cb=lambda r: self.evicting.discard(key)))

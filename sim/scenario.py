@@ -1,0 +1,229 @@
+"""Scripted scenarios: one command per line, read like a lesson, checked like a test.
+
+    cluster seed=7 workers=3           # optional first line (defaults: seed 1, cp-1 + 3 workers)
+    create replicaset web replicas=3 image=nginx:1.27 cpu=100m memory=64Mi
+    create pod db image=postgres:16 cpu=500m memory=256Mi node-selector=disk=ssd
+    delete pod db
+    advance 60s                        # also 500ms, 5m, 1h30m
+    kill-node worker-1 | restore-node worker-1 | add-node worker-4 cpu=4 memory=8Gi
+    expect pod db Running on worker-2
+    expect pod db Pending
+    expect node worker-1 Ready=Unknown
+    expect node worker-1 taint node.kubernetes.io/unreachable:NoExecute
+    expect node worker-1 no-taint node.kubernetes.io/unreachable:NoExecute
+    expect replicaset web ready=3
+    expect pods app=web phase=Running count=3 [node=worker-1] [not-node=worker-1] [terminating] [ready]
+    expect event FailedScheduling 0/4 nodes are available: ...
+
+`run_scenario(text)` returns the cluster and the transcript; a failed expectation raises
+ScenarioError naming the line.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+
+from sim.api.podutil import condition
+from sim.cluster import Cluster, ClusterConfig, NodeSpec
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+
+
+class ScenarioError(AssertionError):
+    pass
+
+
+def parse_duration(text: str) -> float:
+    """Go-style durations: 400s, 1m30s, 500ms, 1h; a bare number is seconds."""
+    text = str(text).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    pos, total = 0, 0.0
+    for m in _DURATION.finditer(text):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+        pos = m.end()
+    if pos != len(text) or not text:
+        raise ValueError(f"invalid duration {text!r} (use e.g. 30s, 5m, 1h30m, 500ms)")
+    return total
+
+
+def _kv(args: list[str]) -> tuple[dict[str, str], list[str]]:
+    kv, flags = {}, []
+    for a in args:
+        if "=" in a:
+            k, _, v = a.partition("=")
+            kv[k] = v
+        else:
+            flags.append(a)
+    return kv, flags
+
+
+def pod_manifest(name: str, image: str, cpu: str | None = None, memory: str | None = None,
+                 node_selector: dict | None = None, labels: dict | None = None, namespace: str = "default") -> dict:
+    resources = {"requests": {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v}}
+    spec = {"containers": [{"name": image.rsplit("/", 1)[-1].split(":")[0].split("@")[0] or "main",
+                            "image": image, "resources": resources if resources["requests"] else {}}]}
+    if node_selector:
+        spec["nodeSelector"] = node_selector
+    md = {"name": name, "namespace": namespace}
+    if labels:
+        md["labels"] = labels
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}
+
+
+def replicaset_manifest(name: str, replicas: int, image: str, cpu: str | None = None, memory: str | None = None,
+                        namespace: str = "default") -> dict:
+    template = pod_manifest(name, image, cpu, memory, labels={"app": name})
+    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}}, "spec": template["spec"]}}}
+
+
+class Scenario:
+    def __init__(self, cluster: Cluster | None = None):
+        self.cluster = cluster
+        self.transcript: list[str] = []
+
+    def _ensure(self) -> Cluster:
+        if self.cluster is None:
+            self.cluster = Cluster("scenario", ClusterConfig.default())
+        return self.cluster
+
+    def run(self, text: str) -> Cluster:
+        for lineno, raw in enumerate(text.splitlines(), 1):
+            line = raw.split("#", 1)[0].strip() if not raw.strip().startswith("expect event") else raw.strip()
+            if not line:
+                continue
+            try:
+                self.step(line)
+            except ScenarioError as e:
+                raise ScenarioError(f"line {lineno}: {line}\n  {e}") from None
+            self.transcript.append(f"[{self._ensure().now:9.3f}] {line}")
+        return self._ensure()
+
+    def _req(self, req: dict) -> dict:
+        resp = self._ensure().request(req)
+        if resp["code"] >= 400:
+            raise ScenarioError(f"API error {resp['code']}: {resp['body'].get('message')}")
+        return resp["body"]
+
+    def step(self, line: str) -> None:
+        words = shlex.split(line)
+        cmd, args = words[0], words[1:]
+        if cmd == "cluster":
+            kv, _ = _kv(args)
+            workers = int(kv.get("workers", 3))
+            cfg = ClusterConfig(seed=int(kv.get("seed", 1)),
+                                nodes=[NodeSpec("cp-1", "control-plane", "4", "16Gi")] +
+                                      [NodeSpec(f"worker-{i}", "worker", kv.get("cpu", "4"), kv.get("memory", "8Gi"))
+                                       for i in range(1, workers + 1)])
+            if "grace" in kv:
+                cfg.node_monitor_grace_period = parse_duration(kv["grace"])
+            if "toleration" in kv:
+                cfg.default_toleration_seconds = int(parse_duration(kv["toleration"]))
+            self.cluster = Cluster("scenario", cfg)
+            return
+        c = self._ensure()
+        if cmd == "advance":
+            c.advance(parse_duration(args[0]))
+        elif cmd == "kill-node":
+            c.kill_node(args[0])
+        elif cmd == "restore-node":
+            c.restore_node(args[0])
+        elif cmd == "add-node":
+            kv, _ = _kv(args[1:])
+            c.add_node(args[0], kv.get("cpu", "4"), kv.get("memory", "8Gi"))
+        elif cmd == "create":
+            kind, name = args[0], args[1]
+            kv, _ = _kv(args[2:])
+            if kind == "pod":
+                sel = dict([kv["node-selector"].split("=", 1)]) if "node-selector" in kv else None
+                self._req({"verb": "create", "resource": "pods", "namespace": "default",
+                           "body": pod_manifest(name, kv.get("image", "nginx"), kv.get("cpu"), kv.get("memory"), sel)})
+            elif kind == "replicaset":
+                self._req({"verb": "create", "group": "apps", "resource": "replicasets", "namespace": "default",
+                           "body": replicaset_manifest(name, int(kv.get("replicas", 1)), kv.get("image", "nginx"),
+                                                       kv.get("cpu"), kv.get("memory"))})
+            else:
+                raise ScenarioError(f"cannot create {kind}")
+        elif cmd == "delete":
+            group = "apps" if args[0] == "replicaset" else ""
+            self._req({"verb": "delete", "group": group, "resource": args[0] + "s", "namespace": "default",
+                       "name": args[1]})
+        elif cmd == "expect":
+            self.expect(args)
+        else:
+            raise ScenarioError(f"unknown command {cmd!r}")
+
+    def expect(self, args: list[str]) -> None:
+        what = args[0]
+        if what == "pod":
+            pod = self._req({"verb": "get", "resource": "pods", "namespace": "default", "name": args[1]})
+            phase = pod["status"].get("phase")
+            if phase != args[2]:
+                raise ScenarioError(f"pod {args[1]} is {phase}, not {args[2]}")
+            if len(args) > 4 and args[3] == "on" and pod["spec"].get("nodeName") != args[4]:
+                raise ScenarioError(f"pod {args[1]} is on {pod['spec'].get('nodeName')}, not {args[4]}")
+        elif what == "node":
+            node = self._req({"verb": "get", "resource": "nodes", "name": args[1]})
+            check = args[2]
+            taints = {f"{t['key']}:{t['effect']}" for t in node["spec"].get("taints") or []}
+            if check == "taint":
+                if args[3] not in taints:
+                    raise ScenarioError(f"node {args[1]} has taints {sorted(taints)}, not {args[3]}")
+            elif check == "no-taint":
+                if args[3] in taints:
+                    raise ScenarioError(f"node {args[1]} still has taint {args[3]}")
+            else:
+                ctype, _, want = check.partition("=")
+                got = (condition(node, ctype) or {}).get("status")
+                if got != want:
+                    raise ScenarioError(f"node {args[1]} has {ctype}={got}, not {want}")
+        elif what == "replicaset":
+            rs = self._req({"verb": "get", "group": "apps", "resource": "replicasets", "namespace": "default",
+                            "name": args[1]})
+            kv, _ = _kv(args[2:])
+            names = {"ready": "readyReplicas", "replicas": "replicas", "available": "availableReplicas"}
+            for k, v in kv.items():
+                got = rs["status"].get(names[k], 0)
+                if got != int(v):
+                    raise ScenarioError(f"replicaset {args[1]} has {k}={got}, not {v}")
+        elif what == "pods":
+            kv, flags = _kv(args[1:])
+            selector = args[1]
+            kv.pop(selector.partition("=")[0], None)
+            items = self._req({"verb": "list", "resource": "pods", "namespace": "default",
+                               "query": {"labelSelector": selector}})["items"]
+            if "phase" in kv:
+                items = [p for p in items if p["status"].get("phase") == kv["phase"]]
+            if "node" in kv:
+                items = [p for p in items if p["spec"].get("nodeName") == kv["node"]]
+            if "not-node" in kv:
+                items = [p for p in items if p["spec"].get("nodeName") != kv["not-node"]]
+            if "terminating" in flags:
+                items = [p for p in items if p["metadata"].get("deletionTimestamp")]
+            if "active" in flags:
+                items = [p for p in items if not p["metadata"].get("deletionTimestamp")]
+            if "ready" in flags:
+                items = [p for p in items if (condition(p, "Ready") or {}).get("status") == "True"]
+            if "count" in kv and len(items) != int(kv["count"]):
+                desc = [(p["metadata"]["name"], p["status"].get("phase"), p["spec"].get("nodeName")) for p in items]
+                raise ScenarioError(f"{len(items)} pods match, not {kv['count']}: {desc}")
+        elif what == "event":
+            reason, message = args[1], " ".join(args[2:])
+            items = self._req({"verb": "list", "resource": "events", "namespace": "default"})["items"]
+            if not any(e.get("reason") == reason and (not message or e.get("message") == message) for e in items):
+                seen = sorted({(e.get("reason"), e.get("message")) for e in items if e.get("reason") == reason})
+                raise ScenarioError(f"no event {reason} {message!r}; seen: {seen}")
+        else:
+            raise ScenarioError(f"cannot expect {what!r}")
+
+
+def run_scenario(text: str) -> tuple[Cluster, list[str]]:
+    s = Scenario()
+    cluster = s.run(text)
+    return cluster, s.transcript
