@@ -1,0 +1,32 @@
+import pytest
+
+from sim.cluster import Cluster, ClusterConfig
+
+
+@pytest.fixture
+def cluster():
+    """A default cluster (cp-1 + 3 workers), booted for 20 virtual seconds."""
+    c = Cluster("t", ClusterConfig.default(seed=3))
+    c.advance(20)
+    return c
+
+
+def ok(resp, code=None):
+    assert resp["code"] < 400, resp
+    if code is not None:
+        assert resp["code"] == code, resp
+    return resp["body"]
+
+
+def pod(name, cpu="100m", memory="64Mi", image="nginx:1.27", **spec):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+            "spec": {"containers": [{"name": "app", "image": image,
+                                     "resources": {"requests": {"cpu": cpu, "memory": memory}}}], **spec}}
+
+
+def create_pod(c, name, **kw):
+    return c.request({"verb": "create", "resource": "pods", "namespace": "default", "body": pod(name, **kw)})
+
+
+def get_pod(c, name):
+    return c.request({"verb": "get", "resource": "pods", "namespace": "default", "name": name})

@@ -1,0 +1,203 @@
+"""kube-apiserver semantics: validation, defaulting, optimistic concurrency, patches, graceful
+deletion, selectors, watch resumption."""
+from tests.sim.conftest import create_pod, get_pod, ok, pod
+
+
+def test_create_defaults_and_metadata(cluster):
+    body = ok(create_pod(cluster, "web"), 201)
+    md = body["metadata"]
+    assert md["uid"] and md["creationTimestamp"].endswith("Z") and md["generation"] == 1
+    assert int(md["resourceVersion"]) == cluster.store.get("/registry/pods/default/web").mod_revision
+    spec = body["spec"]
+    assert spec["restartPolicy"] == "Always" and spec["schedulerName"] == "default-scheduler"
+    assert spec["terminationGracePeriodSeconds"] == 30 and spec["containers"][0]["imagePullPolicy"] == "IfNotPresent"
+    # DefaultTolerationSeconds admission: 300 s for not-ready and unreachable.
+    tol = {t["key"]: t["tolerationSeconds"] for t in spec["tolerations"]}
+    assert tol == {"node.kubernetes.io/not-ready": 300, "node.kubernetes.io/unreachable": 300}
+    assert body["status"] == {"phase": "Pending", "qosClass": "Burstable"}
+
+
+def test_invalid_pod_gets_field_errors_and_nothing_is_stored(cluster):
+    before = cluster.store.revision
+    resp = create_pod(cluster, "Bad_Name", cpu="-1")
+    assert resp["code"] == 422
+    st = resp["body"]
+    assert st["kind"] == "Status" and st["reason"] == "Invalid"
+    fields = {c["field"] for c in st["details"]["causes"]}
+    assert fields == {"metadata.name", "spec.containers[0].resources.requests[cpu]"}
+    assert 'Invalid value: "-1": must be greater than or equal to 0' in st["message"]
+    assert cluster.store.revision == before
+
+
+def test_required_fields_and_bad_quantity(cluster):
+    body = {"metadata": {"name": "x"}, "spec": {"containers": [{"name": "c", "resources": {"requests": {"memory": "12XB"}}}]}}
+    st = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body})["body"]
+    assert {c["field"] for c in st["details"]["causes"]} == {"spec.containers[0].image",
+                                                            "spec.containers[0].resources.requests[memory]"}
+    assert "Required value" in st["message"] and "quantities must match the regular expression" in st["message"]
+
+
+def test_duplicate_is_409_already_exists(cluster):
+    ok(create_pod(cluster, "web"))
+    resp = create_pod(cluster, "web")
+    assert resp["code"] == 409 and resp["body"]["reason"] == "AlreadyExists"
+    assert resp["body"]["message"] == 'pods "web" already exists'
+
+
+def test_missing_is_404_and_unknown_namespace_is_404(cluster):
+    resp = get_pod(cluster, "nope")
+    assert resp["code"] == 404 and resp["body"]["message"] == 'pods "nope" not found'
+    body = pod("a")
+    body["metadata"]["namespace"] = "ghost"
+    resp = cluster.request({"verb": "create", "resource": "pods", "namespace": "ghost", "body": body})
+    assert resp["code"] == 404 and resp["body"]["message"] == 'namespaces "ghost" not found'
+
+
+def test_namespace_in_body_must_match_the_path(cluster):
+    resp = cluster.request({"verb": "create", "resource": "pods", "namespace": "kube-system", "body": pod("a")})
+    assert resp["code"] == 400 and "does not match the namespace" in resp["body"]["message"]
+
+
+def test_stale_resource_version_is_409_conflict(cluster):
+    body = ok(create_pod(cluster, "web"))
+    cluster.advance(5)  # the kubelet updates its status meanwhile
+    cur = ok(get_pod(cluster, "web"))
+    assert cur["metadata"]["resourceVersion"] != body["metadata"]["resourceVersion"]
+    stale = dict(body, metadata=dict(body["metadata"], labels={"x": "y"}))
+    resp = cluster.request({"verb": "update", "resource": "pods", "namespace": "default", "name": "web", "body": stale})
+    assert resp["code"] == 409 and resp["body"]["reason"] == "Conflict"
+    assert "the object has been modified" in resp["body"]["message"]
+    fresh = dict(cur, metadata=dict(cur["metadata"], labels={"x": "y"}))
+    updated = ok(cluster.request({"verb": "update", "resource": "pods", "namespace": "default", "name": "web",
+                                  "body": fresh}))
+    assert updated["metadata"]["labels"] == {"x": "y"}
+    assert int(updated["metadata"]["resourceVersion"]) > int(cur["metadata"]["resourceVersion"])
+
+
+def test_merge_json_and_strategic_patches(cluster):
+    ok(create_pod(cluster, "web"))
+    req = {"verb": "patch", "resource": "pods", "namespace": "default", "name": "web"}
+    p = ok(cluster.request(dict(req, body={"metadata": {"labels": {"a": "1", "b": "2"}}},
+                                patch_type="application/merge-patch+json")))
+    assert p["metadata"]["labels"] == {"a": "1", "b": "2"}
+    p = ok(cluster.request(dict(req, body={"metadata": {"labels": {"a": None}}},
+                                patch_type="application/merge-patch+json")))
+    assert p["metadata"]["labels"] == {"b": "2"}
+    p = ok(cluster.request(dict(req, body=[{"op": "add", "path": "/metadata/annotations", "value": {"n": "x"}}],
+                                patch_type="application/json-patch+json")))
+    assert p["metadata"]["annotations"] == {"n": "x"}
+    p = ok(cluster.request(dict(req, body={"spec": {"containers": [{"name": "app", "image": "nginx:1.28"}]}},
+                                patch_type="application/strategic-merge-patch+json")))
+    assert p["spec"]["containers"][0]["image"] == "nginx:1.28"
+    assert p["spec"]["containers"][0]["resources"]["requests"]["cpu"] == "100m"  # merged by name
+    # Changing an immutable field is Forbidden, and the object is untouched.
+    resp = cluster.request(dict(req, body={"spec": {"restartPolicy": "Never"}}, patch_type="application/merge-patch+json"))
+    assert resp["code"] == 422 and "pod updates may not change fields" in resp["body"]["message"]
+    assert ok(get_pod(cluster, "web"))["spec"]["restartPolicy"] == "Always"
+
+
+def test_status_subresource_ignores_spec_and_main_resource_ignores_status(cluster):
+    ok(create_pod(cluster, "web"))
+    base = {"verb": "patch", "resource": "pods", "namespace": "default", "name": "web",
+            "patch_type": "application/merge-patch+json"}
+    p = ok(cluster.request(dict(base, body={"status": {"phase": "Failed"}})))
+    assert p["status"]["phase"] == "Pending"
+    p = ok(cluster.request(dict(base, subresource="status", body={"status": {"message": "hi"},
+                                                                  "metadata": {"labels": {"z": "1"}}})))
+    assert p["status"]["message"] == "hi" and "z" not in (p["metadata"].get("labels") or {})
+
+
+def test_label_and_field_selectors(cluster):
+    for name, app in (("a", "web"), ("b", "web"), ("c", "db")):
+        body = pod(name)
+        body["metadata"]["labels"] = {"app": app, "tier": "x" if name != "b" else "y"}
+        ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}))
+    cluster.advance(5)
+
+    def names(q):
+        body = ok(cluster.request({"verb": "list", "resource": "pods", "namespace": "default", "query": q}))
+        return [p["metadata"]["name"] for p in body["items"]]
+
+    assert names({"labelSelector": "app=web"}) == ["a", "b"]
+    assert names({"labelSelector": "app in (web,db),tier!=y"}) == ["a", "c"]
+    assert names({"labelSelector": "!tier"}) == []
+    assert names({"fieldSelector": "metadata.name=c"}) == ["c"]
+    node = ok(get_pod(cluster, "a"))["spec"]["nodeName"]
+    assert "a" in names({"fieldSelector": f"spec.nodeName={node}"})
+    resp = cluster.request({"verb": "list", "resource": "pods", "query": {"fieldSelector": "spec.bogus=1"}})
+    assert resp["code"] == 400 and "field label not supported" in resp["body"]["message"]
+
+
+def test_graceful_delete_then_kubelet_removes_the_pod(cluster):
+    ok(create_pod(cluster, "web"))
+    cluster.advance(10)
+    assert ok(get_pod(cluster, "web"))["status"]["phase"] == "Running"
+    body = ok(cluster.request({"verb": "delete", "resource": "pods", "namespace": "default", "name": "web"}))
+    assert body["metadata"]["deletionGracePeriodSeconds"] == 30 and body["metadata"]["deletionTimestamp"]
+    cluster.advance(3)  # nginx exits on SIGTERM well within the grace period
+    assert get_pod(cluster, "web")["code"] == 404
+
+
+def test_unscheduled_pod_is_deleted_at_once(cluster):
+    ok(create_pod(cluster, "huge", cpu="64"))
+    cluster.advance(1)
+    ok(cluster.request({"verb": "delete", "resource": "pods", "namespace": "default", "name": "huge"}))
+    assert get_pod(cluster, "huge")["code"] == 404
+
+
+def test_binding_twice_is_a_conflict(cluster):
+    ok(create_pod(cluster, "web"))
+    cluster.advance(2)
+    node = ok(get_pod(cluster, "web"))["spec"]["nodeName"]
+    resp = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "name": "web",
+                            "subresource": "binding", "body": {"target": {"name": "worker-3"}}})
+    assert resp["code"] == 409 and f'is already assigned to node "{node}"' in resp["body"]["message"]
+
+
+def test_watch_resumes_from_a_resource_version_and_too_old_is_410(cluster):
+    listed = ok(cluster.request({"verb": "list", "resource": "pods", "namespace": "default"}))
+    rv = listed["metadata"]["resourceVersion"]
+    ok(create_pod(cluster, "web"))
+    cluster.advance(10)
+    w = cluster.request({"verb": "watch", "resource": "pods", "namespace": "default",
+                         "query": {"resourceVersion": rv, "fieldSelector": "metadata.name=web"}})
+    types = [e["type"] for e in w["events"]]
+    assert types[0] == "ADDED" and set(types[1:]) == {"MODIFIED"}
+    assert w["events"][-1]["object"]["status"]["phase"] == "Running"
+    again = cluster.request({"verb": "watch", "resource": "pods", "namespace": "default",
+                             "query": {"resourceVersion": w["resourceVersion"]}})
+    assert again["events"] == []
+    cache = cluster.apiserver.cache.resources["pods"]
+    cache.oldest_rv = 10**9  # pretend the history rolled over
+    resp = cluster.request({"verb": "watch", "resource": "pods", "query": {"resourceVersion": "5"}})
+    assert resp["code"] == 410 and resp["body"]["reason"] == "Expired"
+
+
+def test_generate_name_and_dry_run(cluster):
+    body = pod("x")
+    body["metadata"] = {"generateName": "job-", "namespace": "default"}
+    made = ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}))
+    assert made["metadata"]["name"].startswith("job-") and len(made["metadata"]["name"]) == 9
+    made = ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": pod("dry"),
+                               "query": {"dryRun": "All"}}), 201)
+    assert made["metadata"]["name"] == "dry"
+    assert cluster.store.get("/registry/pods/default/dry") is None and get_pod(cluster, "dry")["code"] == 404
+
+
+def test_system_namespaces_exist_and_cannot_be_deleted(cluster):
+    names = [n["metadata"]["name"] for n in ok(cluster.request({"verb": "list", "resource": "namespaces"}))["items"]]
+    assert names == ["default", "kube-node-lease", "kube-public", "kube-system"]
+    resp = cluster.request({"verb": "delete", "resource": "namespaces", "name": "default"})
+    assert resp["code"] == 403
+
+
+def test_namespace_deletion_removes_its_contents(cluster):
+    ok(cluster.request({"verb": "create", "resource": "namespaces", "body": {"metadata": {"name": "team"}}}))
+    body = pod("a")
+    body["metadata"]["namespace"] = "team"
+    ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "team", "body": body}))
+    cluster.advance(5)
+    ok(cluster.request({"verb": "delete", "resource": "namespaces", "name": "team"}))
+    cluster.advance(15)
+    assert cluster.request({"verb": "get", "resource": "namespaces", "name": "team"})["code"] == 404
+    assert ok(cluster.request({"verb": "list", "resource": "pods", "namespace": "team"}))["items"] == []
