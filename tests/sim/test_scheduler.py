@@ -1,0 +1,95 @@
+"""kube-scheduler: filters with upstream's reasons, LeastAllocated spreading, FailedScheduling."""
+from sim.scheduler.framework import NodeInfo
+from sim.scheduler.plugins.node_resources_fit import NodeResourcesBalancedAllocation, NodeResourcesFit
+from sim.scheduler.scheduler import failed_scheduling_message
+from tests.sim.conftest import create_pod, get_pod, ok
+
+
+def _node(cpu="4", mem="8Gi", name="n"):
+    return {"metadata": {"name": name}, "status": {"allocatable": {"cpu": cpu, "memory": mem, "pods": "110"}}}
+
+
+def test_least_allocated_score_matches_upstream_formula():
+    # least_allocated_test.go "nothing scheduled, resources requested, differently sized nodes":
+    # pod 3000m/5000 on node 4000m/10000 -> cpu (4000-3000)*100/4000=25, mem (10000-5000)*100/10000=50 -> 37.
+    info = NodeInfo(_node("4", "10000"))
+    info.set_node(info.node)
+    pod = {"spec": {"containers": [{"resources": {"requests": {"cpu": "1000m", "memory": "2000"}}},
+                                   {"resources": {"requests": {"cpu": "2000m", "memory": "3000"}}}]}}
+    assert NodeResourcesFit().score(pod, info) == 37
+    # Balanced: fractions 0.75 and 0.5 -> std 0.125 -> 87.
+    assert NodeResourcesBalancedAllocation().score(pod, info) == 87
+
+
+def test_fit_filter_reasons():
+    info = NodeInfo(_node("1", "1Gi"))
+    info.set_node(info.node)
+    pod = {"spec": {"containers": [{"resources": {"requests": {"cpu": "2", "memory": "2Gi"}}}]}}
+    s = NodeResourcesFit().filter(pod, info)
+    assert not s.ok and s.reasons == ("Insufficient cpu", "Insufficient memory")
+
+
+def test_failed_scheduling_message_sorts_reasons_like_upstream():
+    from collections import Counter
+    msg = failed_scheduling_message(5, Counter({"Insufficient cpu": 2, "node(s) had untolerated taint {dedicated: gpu}": 3}))
+    assert msg == "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint {dedicated: gpu}."
+
+
+def test_pod_that_fits_nowhere_stays_pending_with_condition_and_event(cluster):
+    ok(create_pod(cluster, "big", cpu="5"))
+    cluster.advance(3)
+    p = ok(get_pod(cluster, "big"))
+    assert p["status"]["phase"] == "Pending" and not p["spec"].get("nodeName")
+    cond = next(c for c in p["status"]["conditions"] if c["type"] == "PodScheduled")
+    expected = ("0/4 nodes are available: 1 node(s) had untolerated taint "
+                "{node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu.")
+    assert (cond["status"], cond["reason"], cond["message"]) == ("False", "Unschedulable", expected)
+    events = ok(cluster.request({"verb": "list", "resource": "events", "namespace": "default",
+                                 "query": {"fieldSelector": "involvedObject.name=big,reason=FailedScheduling"}}))
+    assert events["items"] and events["items"][0]["message"] == expected and events["items"][0]["type"] == "Warning"
+
+
+def test_pending_pod_is_scheduled_when_a_node_that_fits_is_added(cluster):
+    ok(create_pod(cluster, "big", cpu="6"))
+    cluster.advance(3)
+    assert not ok(get_pod(cluster, "big"))["spec"].get("nodeName")
+    cluster.add_node("worker-4", cpu="8", memory="16Gi")
+    cluster.advance(20)
+    p = ok(get_pod(cluster, "big"))
+    assert p["spec"]["nodeName"] == "worker-4" and p["status"]["phase"] == "Running"
+
+
+def test_least_allocated_spreads_pods_and_node_selector_pins(cluster):
+    for i in range(3):
+        ok(create_pod(cluster, f"p{i}", cpu="1"))
+    cluster.advance(5)
+    nodes = {ok(get_pod(cluster, f"p{i}"))["spec"]["nodeName"] for i in range(3)}
+    assert nodes == {"worker-1", "worker-2", "worker-3"}
+    ok(create_pod(cluster, "pinned", nodeSelector={"kubernetes.io/hostname": "worker-2"}))
+    ok(create_pod(cluster, "nowhere", nodeSelector={"disk": "ssd"}))
+    cluster.advance(5)
+    assert ok(get_pod(cluster, "pinned"))["spec"]["nodeName"] == "worker-2"
+    cond = next(c for c in ok(get_pod(cluster, "nowhere"))["status"]["conditions"] if c["type"] == "PodScheduled")
+    assert cond["message"] == ("0/4 nodes are available: 1 node(s) had untolerated taint "
+                               "{node-role.kubernetes.io/control-plane: }, 3 node(s) didn't match Pod's node affinity/selector.")
+
+
+def test_cordoned_node_gets_no_new_pods(cluster):
+    for n in ("worker-1", "worker-2"):
+        ok(cluster.request({"verb": "patch", "resource": "nodes", "name": n, "body": {"spec": {"unschedulable": True}},
+                            "patch_type": "application/merge-patch+json"}))
+    cluster.advance(1)
+    for i in range(2):
+        ok(create_pod(cluster, f"p{i}"))
+    cluster.advance(3)
+    assert {ok(get_pod(cluster, f"p{i}"))["spec"]["nodeName"] for i in range(2)} == {"worker-3"}
+
+
+def test_scheduling_decision_is_explained_in_the_trace(cluster):
+    cluster.drain_events()
+    ok(create_pod(cluster, "web"))
+    cluster.advance(1)
+    decision = next(e for e in cluster.drain_events() if e["kind"] == "schedule")
+    assert decision["pod"] == "default/web" and decision["node"] in decision["scores"]
+    assert set(decision["scores"]) == {"worker-1", "worker-2", "worker-3"}
+    assert decision["rejected"] == {"cp-1": ["node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"]}
