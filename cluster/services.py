@@ -11,8 +11,8 @@ style `reason`, so a view can turn any of them into a response without knowing w
 
     ClusterNotFound    404  no cluster by that name
     NodeNotFound       404  no node by that name in the cluster
-    BadCommand         400  invalid input (speed out of range, bad duration, duplicate node ...)
-    AlreadyExists      409  a cluster by that name exists
+    BadCommand         400  invalid input (speed out of range, bad duration, bad node name ...)
+    AlreadyExists      409  a cluster or node by that name exists
     WorkerUnavailable  503  no worker answered within PILOTHOUSE["COMMAND_TIMEOUT"] seconds
 
 Typical use (the dashboard's views and consumers):
@@ -202,7 +202,8 @@ async def restore_node(cluster: str, node: str) -> dict[str, Any]:
 
 
 async def add_node(cluster: str, node: str, cpu: str = "4", memory: str = "8Gi") -> dict[str, Any]:
-    """Add a worker node with that capacity.  BadCommand on a duplicate or invalid node."""
+    """Add a worker node with that capacity.  AlreadyExists on a duplicate name, BadCommand on
+    an invalid name or quantity."""
     return await sim_command(cluster, {"op": "node.add", "node": node, "cpu": cpu, "memory": memory})
 
 

@@ -39,7 +39,7 @@ from django.conf import settings
 
 from cluster import persistence
 from cluster.durations import parse_duration
-from sim.cluster import Cluster, ClusterConfig, NodeSpec
+from sim.cluster import Cluster, ClusterConfig, ClusterError, NodeSpec
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ MIN_SPEED, MAX_SPEED = 0.1, 50.0
 # One advance or step runs synchronously on the event loop; bound it so a typo cannot hang it.
 MAX_ADVANCE_SECONDS = 7 * 24 * 3600.0
 DEFAULT_STEP_SECONDS = 1.0
+# ClusterError.code (an HTTP status) -> reply reason (see cluster/services.py).
+_REASON_BY_CODE = {400: "BadRequest", 404: "NodeNotFound", 409: "AlreadyExists", 422: "BadRequest"}
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 # If the engine falls this many wall seconds behind real time x speed, stop trying to catch up
 # (re-anchor the clock) rather than spiral.
@@ -155,7 +157,9 @@ class SimulationWorker:
         """Load every persisted cluster, seed `demo` if absent, start serving commands/frames."""
         saved = await database_sync_to_async(persistence.load_all)()
         for p in saved:
-            engine = Cluster.restore(p.name, p.topology, p.etcd_log, p.time)
+            engine = Cluster.restore(p.name, p.topology, p.etcd_log, p.time,
+                                     compacted_revision=p.compacted_revision)
+            _wait_ready(engine)
             rc = RunningCluster(p.name, engine, speed=p.speed, paused=p.paused)
             rc.persisted_revision = p.persisted_revision
             rc.persisted_time = p.time
@@ -412,13 +416,17 @@ class SimulationWorker:
             node = args.get("node", "")
             try:
                 (rc.engine.kill_node if op == "node.kill" else rc.engine.restore_node)(node)
-            except KeyError:
+            except (KeyError, ClusterError) as e:
+                if isinstance(e, ClusterError) and e.code != 404:
+                    raise CommandError(_REASON_BY_CODE.get(e.code, "BadRequest"), str(e)) from None
                 raise CommandError("NodeNotFound", f'node "{node}" not found in cluster "{rc.name}"') from None
             return {"node": node, "alive": op == "node.restore"}
         if op == "node.add":
             node = args.get("node", "")
             try:
                 rc.engine.add_node(node, cpu=str(args.get("cpu", "4")), memory=str(args.get("memory", "8Gi")))
+            except ClusterError as e:
+                raise CommandError(_REASON_BY_CODE.get(e.code, "BadRequest"), str(e)) from None
             except ValueError as e:
                 raise CommandError("BadRequest", str(e)) from None
             return {"node": node, "alive": True}
@@ -453,6 +461,24 @@ class SimulationWorker:
         rc.reanchor()
         rc.clock_changed = True
         return rc.clock()
+
+
+# Virtual seconds a restored control plane may take to come up before we serve it anyway.
+READY_TIMEOUT = 10.0
+_READY_PROBE = {"verb": "get", "group": "", "version": "v1", "resource": "namespaces", "namespace": None,
+                "name": "default", "subresource": None, "body": None, "patch_type": None, "query": {}}
+
+
+def _wait_ready(engine: Cluster) -> None:
+    """Run a restored engine until its kube-apiserver serves what etcd holds.
+
+    Like a readiness probe after a real restart: until the apiserver's watch cache has synced
+    from etcd, reads would answer 404 for objects that exist.  A cluster that was seeded but
+    never got its namespaces, or whose control-plane node is down, gives up after
+    READY_TIMEOUT virtual seconds and is served as it is."""
+    deadline = engine.now + READY_TIMEOUT
+    while engine.now < deadline and engine.request(_READY_PROBE).get("code") != 200:
+        engine.advance(0.05)
 
 
 def _config_from_args(args: dict) -> ClusterConfig:

@@ -1,6 +1,8 @@
 """Fixtures for in-process tests of the worker and consumers (no HTTP server)."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import pytest_asyncio
 from channels.layers import channel_layers, get_channel_layer
@@ -24,5 +26,18 @@ async def worker(transactional_db, fresh_layer):
 
     w = SimulationWorker(channel_layer=fresh_layer, frame_rate=20)
     await w.start()
+    await wait_bootstrapped("demo")
     yield w
     await w.stop()
+
+
+async def wait_bootstrapped(cluster: str, timeout: float = 10.0) -> None:
+    """Wait (bounded) until kube-apiserver has created the `default` namespace, as a fresh
+    cluster does a moment after start; before that, creating pods in it is a 404 as upstream."""
+    from cluster import services
+
+    req = {"verb": "get", "group": "", "version": "v1", "resource": "namespaces", "namespace": None,
+           "name": "default", "subresource": None, "body": None, "patch_type": None, "query": {}}
+    async with asyncio.timeout(timeout):
+        while (await services.cluster_api(cluster, req))["code"] != 200:
+            await asyncio.sleep(0.02)

@@ -9,6 +9,7 @@ from channels.db import database_sync_to_async
 from cluster import services
 from cluster.models import EtcdEntry, SimCluster
 from cluster.worker import SimulationWorker, group_for
+from tests.cluster.conftest import wait_bootstrapped
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -126,8 +127,12 @@ async def test_node_kill_restore_add_are_reported_in_frames_and_log(worker, fres
     frames = await frames_until(fresh_layer, channel, lambda m: any(n["name"] == "worker-4" for n in m["snapshot"]["nodes"]))
     with pytest.raises(services.NodeNotFound):
         await services.kill_node("demo", "worker-9")
-    with pytest.raises(services.BadCommand):
+    with pytest.raises(services.AlreadyExists):
         await services.add_node("demo", "worker-4")
+    with pytest.raises(services.BadCommand):
+        await services.add_node("demo", "Worker_5")
+    with pytest.raises(services.BadCommand):
+        await services.add_node("demo", "worker-5", cpu="-1")
 
 
 async def test_state_is_the_snapshot_of_its_frame(worker, fresh_layer):
@@ -137,7 +142,7 @@ async def test_state_is_the_snapshot_of_its_frame(worker, fresh_layer):
     state = await services.cluster_state("demo")
     assert state["frame"] >= 2
     assert set(state) >= {"cluster", "frame", "time", "speed", "paused", "snapshot", "log"}
-    assert state["snapshot"]["time"] == pytest.approx(state["time"])
+    assert state["snapshot"]["time"] == pytest.approx(state["time"], abs=1e-3)
 
 
 async def test_commands_time_out_without_a_worker(fresh_layer):
@@ -173,7 +178,13 @@ async def test_create_cluster_validates_and_isolates(worker):
         await services.create_cluster("lab-2")
     with pytest.raises(services.BadCommand):
         await services.create_cluster("Not_A_Name")
-    await services.cluster_api("lab-2", pod_request("create", body=POD))
+    await wait_bootstrapped("lab-2")
+    created = await services.cluster_api("lab-2", pod_request("create", body=POD))
+    assert created["code"] == 201
     assert (await services.cluster_api("demo", pod_request("get", "web")))["code"] == 404
+    pod_rv = int(created["body"]["metadata"]["resourceVersion"])
+    async with asyncio.timeout(10):  # persisted within a frame or two
+        while (await persisted("lab-2"))[0].persisted_revision < pod_rv:
+            await asyncio.sleep(0.05)
     row, revs = await persisted("lab-2")
-    assert row.persisted_revision == max(revs)
+    assert pod_rv in revs and row.persisted_revision == max(revs)

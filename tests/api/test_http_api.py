@@ -1,0 +1,133 @@
+"""Raw HTTP on the Kubernetes-compatible API: discovery shapes, Status errors, watch framing,
+Table output.  Shapes are those of k8s.io/apimachinery/pkg/apis/meta/v1."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+
+from tests.api.conftest import make_cluster
+from tests.conftest import wait_until
+
+TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+AGGREGATED_ACCEPT = ("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+                     "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json")
+
+
+@pytest.fixture(scope="module")
+def base(pilothouse_server):
+    name = make_cluster(pilothouse_server, "http-api", speed=50)
+    return pilothouse_server.cluster_url(name)
+
+
+def test_version_names_a_kubernetes_release(base):
+    v = requests.get(f"{base}/version", timeout=10).json()
+    assert v["major"] == "1" and v["minor"] == "32"
+    assert v["gitVersion"].startswith("v1.32.")
+
+
+def test_core_discovery(base):
+    r = requests.get(f"{base}/api", timeout=10)
+    assert r.headers["Content-Type"] == "application/json"
+    assert r.json()["kind"] == "APIVersions" and r.json()["versions"] == ["v1"]
+    v1 = requests.get(f"{base}/api/v1", timeout=10).json()
+    assert v1["kind"] == "APIResourceList" and v1["groupVersion"] == "v1"
+    by_name = {r["name"]: r for r in v1["resources"]}
+    assert {"pods", "pods/status", "pods/binding", "nodes", "namespaces", "events"} <= set(by_name)
+    pods = by_name["pods"]
+    assert (pods["kind"], pods["namespaced"], pods["singularName"], pods["shortNames"]) == ("Pod", True, "pod", ["po"])
+    assert set(pods["verbs"]) == {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
+    assert by_name["nodes"]["namespaced"] is False and by_name["nodes"]["shortNames"] == ["no"]
+    assert by_name["namespaces"]["shortNames"] == ["ns"] and by_name["events"]["shortNames"] == ["ev"]
+    assert by_name["pods/binding"]["kind"] == "Binding" and by_name["pods/binding"]["verbs"] == ["create"]
+
+
+def test_group_discovery(base):
+    groups = requests.get(f"{base}/apis", timeout=10).json()
+    assert groups["kind"] == "APIGroupList"
+    names = {g["name"]: g for g in groups["groups"]}
+    assert names["apps"]["preferredVersion"] == {"groupVersion": "apps/v1", "version": "v1"}
+    apps = requests.get(f"{base}/apis/apps/v1", timeout=10).json()
+    rs = {r["name"]: r for r in apps["resources"]}["replicasets"]
+    assert (apps["groupVersion"], rs["kind"], rs["shortNames"]) == ("apps/v1", "ReplicaSet", ["rs"])
+    group = requests.get(f"{base}/apis/apps", timeout=10).json()
+    assert group["kind"] == "APIGroup" and group["name"] == "apps"
+
+
+def test_aggregated_discovery_request_gets_the_legacy_format(base):
+    r = requests.get(f"{base}/apis", headers={"Accept": AGGREGATED_ACCEPT}, timeout=10)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/json"  # tells client-go to fall back
+    assert r.json()["kind"] == "APIGroupList"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/widgets", "/apis/nope/v1", "/apis/nope", "/openapi/v2", "/openapi/v3",
+                                  "/api/v1/namespaces/default/pods/x/exec", "/api/v9"])
+def test_unknown_paths_are_404_status(base, path):
+    r = requests.get(base + path, timeout=10)
+    assert r.status_code == 404
+    body = r.json()
+    assert (body["kind"], body["status"], body["reason"], body["code"]) == ("Status", "Failure", "NotFound", 404)
+
+
+def test_unknown_cluster_is_404_status(pilothouse_server):
+    for path in ("/version", "/api", "/api/v1/pods", "/api/v1/pods?watch=1"):
+        r = requests.get(pilothouse_server.cluster_url("no-such") + path, timeout=10)
+        assert r.status_code == 404, path
+        assert r.json()["reason"] == "NotFound" and "no-such" in r.json()["message"]
+
+
+def test_bad_json_is_400_and_wrong_method_405(base):
+    r = requests.post(f"{base}/api/v1/namespaces/default/pods", data="{nope", headers={"Content-Type": "application/json"}, timeout=10)
+    assert r.status_code == 400 and r.json()["reason"] == "BadRequest"
+    r = requests.post(f"{base}/api/v1/namespaces/default/pods/x", json={}, timeout=10)
+    assert r.status_code == 405 and r.json()["reason"] == "MethodNotAllowed"
+
+
+def test_csrf_does_not_block_api_writes(base):
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "nocsrf"},
+           "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+    r = requests.post(f"{base}/api/v1/namespaces/default/pods", json=pod, timeout=10)
+    assert r.status_code == 201, r.text
+
+
+def test_table_output_for_kubectl(base):
+    r = requests.get(f"{base}/api/v1/nodes", headers={"Accept": TABLE_ACCEPT}, timeout=10)
+    table = r.json()
+    assert (table["kind"], table["apiVersion"]) == ("Table", "meta.k8s.io/v1")
+    assert [c["name"] for c in table["columnDefinitions"]][:5] == ["Name", "Status", "Roles", "Age", "Version"]
+    rows = {row["cells"][0]: row for row in table["rows"]}
+    assert set(rows) == {"cp-1", "worker-1", "worker-2", "worker-3"}
+    assert rows["cp-1"]["cells"][2] == "control-plane"
+    assert rows["worker-1"]["object"]["kind"] == "PartialObjectMetadata"
+    plain = requests.get(f"{base}/api/v1/nodes", timeout=10).json()
+    assert plain["kind"] == "NodeList"
+
+
+def test_watch_streams_newline_delimited_events_and_honours_timeout(base):
+    listed = requests.get(f"{base}/api/v1/namespaces/default/pods", timeout=10).json()
+    rv = listed["metadata"]["resourceVersion"]
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "streamed"},
+           "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+    assert requests.post(f"{base}/api/v1/namespaces/default/pods", json=pod, timeout=10).status_code == 201
+    started = time.monotonic()
+    with requests.get(f"{base}/api/v1/namespaces/default/pods",
+                      params={"watch": "true", "resourceVersion": rv, "fieldSelector": "metadata.name=streamed",
+                              "timeoutSeconds": "3"}, stream=True, timeout=15) as r:
+        assert r.status_code == 200
+        events = [json.loads(line) for line in r.iter_lines() if line]
+    elapsed = time.monotonic() - started
+    assert 2.5 <= elapsed < 10, "the stream ends when timeoutSeconds runs out"
+    assert events[0]["type"] == "ADDED"
+    assert all(e["object"]["kind"] == "Pod" and e["object"]["metadata"]["name"] == "streamed" for e in events)
+    assert any(e["type"] == "MODIFIED" for e in events), "the pod moves on (scheduled, running) at 50x"
+
+
+def test_watch_without_resource_version_starts_with_current_objects(base):
+    with requests.get(f"{base}/api/v1/nodes", params={"watch": "1", "timeoutSeconds": "1"}, stream=True, timeout=15) as r:
+        events = [json.loads(line) for line in r.iter_lines() if line]
+    added = {e["object"]["metadata"]["name"] for e in events if e["type"] == "ADDED"}
+    assert added == {"cp-1", "worker-1", "worker-2", "worker-3"}
+    assert all(e["object"]["kind"] == "Node" and e["object"]["apiVersion"] == "v1" for e in events)

@@ -1,0 +1,94 @@
+"""The simulator control API (/clusters/<name>/sim/v1/...), as the README documents it."""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.api.conftest import make_cluster
+from tests.conftest import wait_until
+
+
+@pytest.fixture(scope="module")
+def sim(pilothouse_server):
+    name = make_cluster(pilothouse_server, "simcontrol")
+
+    def call(method: str, path: str, body: dict | None = None):
+        return pilothouse_server.request(method, f"/clusters/{name}/sim/v1{path}", body)
+
+    call.cluster_url = pilothouse_server.cluster_url(name)
+    return call
+
+
+def test_clock_get(sim):
+    status, clock = sim("GET", "/clock")
+    assert status == 200
+    assert set(clock) == {"time", "speed", "paused"}
+    assert clock["speed"] == 1.0 and clock["paused"] is False and clock["time"] >= 0
+
+
+def test_clock_speed_pause_and_advance(sim):
+    status, clock = sim("POST", "/clock", {"speed": 5})
+    assert status == 200 and clock["speed"] == 5.0 and clock["paused"] is False
+    status, paused = sim("POST", "/clock", {"paused": True})
+    assert status == 200 and paused["paused"] is True
+    status, after = sim("POST", "/clock", {"advance": "400s"})
+    assert status == 200
+    assert after["time"] == pytest.approx(paused["time"] + 400, abs=1.0)
+    status, after2 = sim("POST", "/clock", {"advance": "1m30s"})
+    assert after2["time"] == pytest.approx(after["time"] + 90, abs=1.0)
+    status, after3 = sim("POST", "/clock", {"advance": 10})
+    assert after3["time"] == pytest.approx(after2["time"] + 10, abs=1.0)
+    status, resumed = sim("POST", "/clock", {"paused": False, "speed": 1})
+    assert resumed["paused"] is False and resumed["speed"] == 1.0
+    # Running again: virtual time moves with the wall clock.
+    wait_until(lambda: sim("GET", "/clock")[1]["time"] > resumed["time"] + 0.2, timeout=5, message="clock to move")
+
+
+@pytest.mark.parametrize("body", [{"speed": 0.01}, {"speed": 100}, {"speed": "fast"}, {"paused": "yes"},
+                                  {"advance": "soon"}, {"advance": "-5s"}, {"warp": 9}, {}])
+def test_clock_bad_input_is_400_json(sim, body):
+    status, err = sim("POST", "/clock", body)
+    assert status == 400, err
+    assert err["error"]["code"] == 400 and err["error"]["reason"] == "BadRequest" and err["error"]["message"]
+
+
+def test_node_kill_restore_and_not_found(sim):
+    status, body = sim("POST", "/nodes/worker-2/kill")
+    assert (status, body) == (200, {"node": "worker-2", "alive": False})
+    status, body = sim("POST", "/nodes/worker-2/restore")
+    assert (status, body) == (200, {"node": "worker-2", "alive": True})
+    status, err = sim("POST", "/nodes/worker-9/kill")
+    assert status == 404 and err["error"]["reason"] == "NotFound" and "worker-9" in err["error"]["message"]
+    status, err = sim("GET", "/nodes/worker-2/kill")
+    assert status == 405
+
+
+def test_add_node_registers_a_ready_node(sim):
+    status, body = sim("POST", "/nodes", {"name": "worker-4", "cpu": "4", "memory": "8Gi"})
+    assert (status, body) == (201, {"node": "worker-4", "alive": True})
+
+    def registered():
+        r = requests.get(sim.cluster_url + "/api/v1/nodes/worker-4", timeout=10)
+        return r.status_code == 200 and r.json()
+
+    node = wait_until(registered, timeout=20, interval=0.2, message="node worker-4 registered")
+    assert node["status"]["capacity"]["cpu"] == "4"
+    status, err = sim("POST", "/nodes", {"name": "worker-4"})
+    assert status == 409 and err["error"]["reason"] == "AlreadyExists", err
+    status, err = sim("POST", "/nodes", {"name": "worker-5", "cpu": "lots"})
+    assert status == 400, err
+    status, err = sim("POST", "/nodes", {"cpu": "4"})
+    assert status == 400
+
+
+def test_unknown_cluster_is_404_json(pilothouse_server):
+    for method, path, body in (("GET", "/clock", None), ("POST", "/clock", {"speed": 2}),
+                               ("POST", "/nodes/worker-1/kill", None), ("POST", "/nodes", {"name": "x"})):
+        status, err = pilothouse_server.request(method, f"/clusters/nowhere/sim/v1{path}", body)
+        assert status == 404, (path, err)
+        assert err["error"]["reason"] == "NotFound" and "nowhere" in err["error"]["message"]
+
+
+def test_bad_json_body_is_400(pilothouse_server, sim):
+    r = requests.post(sim.cluster_url + "/sim/v1/clock", data="{not json", headers={"Content-Type": "application/json"}, timeout=10)
+    assert r.status_code == 400 and r.json()["error"]["reason"] == "BadRequest"
