@@ -24,7 +24,10 @@ class ReplicaSetController:
         self.api = cm.api
         self.queue = WorkQueue(cm, self.reconcile)
         self.expectations: dict[tuple[str, str], list] = {}  # key -> [adds, dels, set_at]
-        self.pods_by_ns: dict[str, dict[str, dict]] = {}
+        # Indexes over the pod informer: by controlling owner's uid, and orphans by namespace.
+        self.pods_by_owner: dict[str, dict[tuple[str, str], dict]] = {}
+        self.orphans: dict[str, dict[str, dict]] = {}
+        self.indexed: dict[tuple[str, str], str | None] = {}
 
     def start(self) -> None:
         self.cm.replicasets.handlers(add=self._rs_changed, update=lambda o, n: self._rs_changed(n),
@@ -62,10 +65,22 @@ class ReplicaSetController:
 
     def _index(self, pod: dict, remove: bool = False) -> None:
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        key = (ns, name)
+        if key in self.indexed:
+            old_owner = self.indexed.pop(key)
+            if old_owner is None:
+                self.orphans.get(ns, {}).pop(name, None)
+            else:
+                self.pods_by_owner.get(old_owner, {}).pop(key, None)
         if remove:
-            self.pods_by_ns.get(ns, {}).pop(name, None)
+            return
+        ref = controller_ref(pod)
+        owner = ref.get("uid") if ref else None
+        self.indexed[key] = owner
+        if owner is None:
+            self.orphans.setdefault(ns, {})[name] = pod
         else:
-            self.pods_by_ns.setdefault(ns, {})[name] = pod
+            self.pods_by_owner.setdefault(owner, {})[key] = pod
 
     def _pod_added(self, pod: dict) -> None:
         self._index(pod)
@@ -122,7 +137,8 @@ class ReplicaSetController:
         reqs = selector_from_label_selector(rs["spec"].get("selector")) or []
         uid = rs["metadata"]["uid"]
         owned = []
-        for pod in list(self.pods_by_ns.get(ns, {}).values()):
+        candidates = list(self.pods_by_owner.get(uid, {}).values()) + list(self.orphans.get(ns, {}).values())
+        for pod in candidates:
             ref = controller_ref(pod)
             matches = labels_match(reqs, pod["metadata"].get("labels"))
             if ref and ref.get("uid") == uid:

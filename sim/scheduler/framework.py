@@ -72,11 +72,22 @@ class NodeInfo:
         self.nz_mem -= r[3]
 
 
+class CycleState(dict):
+    """Data computed once per scheduling cycle and shared by plugins (framework.CycleState)."""
+
+    @classmethod
+    def for_pod(cls, pod: dict) -> "CycleState":
+        state = cls()
+        state["requests"] = pod_requests(pod)
+        state["nonzero_requests"] = pod_requests(pod, non_zero=True)
+        return state
+
+
 class Plugin:
     name = "Plugin"
 
-    def filter(self, pod: dict, node: NodeInfo) -> Status:  # pragma: no cover - interface
+    def filter(self, state: CycleState, pod: dict, node: NodeInfo) -> Status:  # pragma: no cover - interface
         return SUCCESS
 
-    def score(self, pod: dict, node: NodeInfo) -> int:  # pragma: no cover - interface
+    def score(self, state: CycleState, pod: dict, node: NodeInfo) -> int:  # pragma: no cover - interface
         return 0

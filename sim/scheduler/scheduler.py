@@ -14,7 +14,7 @@ from typing import Any
 from sim.api.meta import timestamp
 from sim.api.podutil import is_deleting, is_terminal
 from sim.client import ClientComponent
-from sim.scheduler.framework import NodeInfo
+from sim.scheduler.framework import CycleState, NodeInfo
 from sim.scheduler.plugins.node_affinity import NodeAffinity
 from sim.scheduler.plugins.node_name import NodeName
 from sim.scheduler.plugins.node_resources_fit import NodeResourcesBalancedAllocation, NodeResourcesFit
@@ -156,11 +156,11 @@ class KubeScheduler(ClientComponent):
             self.cycle_armed = True
             self.call_later(CYCLE_TIME, self.schedule_one)
 
-    def find_nodes(self, pod: dict) -> tuple[list[NodeInfo], dict[str, tuple[str, tuple[str, ...]]]]:
+    def find_nodes(self, state: CycleState, pod: dict) -> tuple[list[NodeInfo], dict[str, tuple[str, tuple[str, ...]]]]:
         feasible, rejected = [], {}
         for info in self.nodes.values():
             for plugin in self.filters:
-                s = plugin.filter(pod, info)
+                s = plugin.filter(state, pod, info)
                 if not s.ok:
                     rejected[info.name] = (plugin.name, s.reasons)
                     break
@@ -168,18 +168,19 @@ class KubeScheduler(ClientComponent):
                 feasible.append(info)
         return feasible, rejected
 
-    def score(self, pod: dict, feasible: list[NodeInfo]) -> dict[str, dict[str, int]]:
+    def score(self, state: CycleState, pod: dict, feasible: list[NodeInfo]) -> dict[str, dict[str, int]]:
         table: dict[str, dict[str, int]] = {}
         for info in feasible:
             row = {}
             for plugin, weight in self.scorers:
-                row[plugin.name] = plugin.score(pod, info) * weight
+                row[plugin.name] = plugin.score(state, pod, info) * weight
             row["total"] = sum(row.values())
             table[info.name] = row
         return table
 
     def schedule_pod(self, key, pod: dict) -> None:
-        feasible, rejected = self.find_nodes(pod)
+        state = CycleState.for_pod(pod)
+        feasible, rejected = self.find_nodes(state, pod)
         explain = len(self.nodes) <= EXPLAIN_MAX_NODES
         if not feasible:
             reasons: Counter = Counter()
@@ -193,7 +194,7 @@ class KubeScheduler(ClientComponent):
             self.action(f"kube-scheduler could not place {key[0]}/{key[1]}: {message}")
             self._mark_unschedulable(pod, message)
             return
-        table = self.score(pod, feasible)
+        table = self.score(state, pod, feasible)
         best, best_score, ties = None, -1, 0
         for info in feasible:
             s = table[info.name]["total"]

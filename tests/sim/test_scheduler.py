@@ -1,5 +1,5 @@
 """kube-scheduler: filters with upstream's reasons, LeastAllocated spreading, FailedScheduling."""
-from sim.scheduler.framework import NodeInfo
+from sim.scheduler.framework import CycleState, NodeInfo
 from sim.scheduler.plugins.node_resources_fit import NodeResourcesBalancedAllocation, NodeResourcesFit
 from sim.scheduler.scheduler import failed_scheduling_message
 from tests.sim.conftest import create_pod, get_pod, ok
@@ -16,16 +16,16 @@ def test_least_allocated_score_matches_upstream_formula():
     info.set_node(info.node)
     pod = {"spec": {"containers": [{"resources": {"requests": {"cpu": "1000m", "memory": "2000"}}},
                                    {"resources": {"requests": {"cpu": "2000m", "memory": "3000"}}}]}}
-    assert NodeResourcesFit().score(pod, info) == 37
+    assert NodeResourcesFit().score(CycleState.for_pod(pod), pod, info) == 37
     # Balanced: fractions 0.75 and 0.5 -> std 0.125 -> 87.
-    assert NodeResourcesBalancedAllocation().score(pod, info) == 87
+    assert NodeResourcesBalancedAllocation().score(CycleState.for_pod(pod), pod, info) == 87
 
 
 def test_fit_filter_reasons():
     info = NodeInfo(_node("1", "1Gi"))
     info.set_node(info.node)
     pod = {"spec": {"containers": [{"resources": {"requests": {"cpu": "2", "memory": "2Gi"}}}]}}
-    s = NodeResourcesFit().filter(pod, info)
+    s = NodeResourcesFit().filter(CycleState.for_pod(pod), pod, info)
     assert not s.ok and s.reasons == ("Insufficient cpu", "Insufficient memory")
 
 

@@ -38,7 +38,7 @@ def node_matches_term(term: dict, node: dict) -> bool:
 class NodeAffinity(Plugin):
     name = "NodeAffinity"
 
-    def filter(self, pod: dict, node: NodeInfo):
+    def filter(self, state, pod: dict, node: NodeInfo):
         spec = pod.get("spec") or {}
         labels = node.node["metadata"].get("labels") or {}
         for k, v in (spec.get("nodeSelector") or {}).items():

@@ -7,7 +7,7 @@ ERR_REASON = "node(s) didn't match the requested node name"
 class NodeName(Plugin):
     name = "NodeName"
 
-    def filter(self, pod: dict, node: NodeInfo):
+    def filter(self, state, pod: dict, node: NodeInfo):
         want = (pod.get("spec") or {}).get("nodeName")
         if not want or want == node.name:
             return SUCCESS

@@ -6,15 +6,14 @@ Filter: requested + pod request must not exceed allocatable for cpu, memory and 
 LeastAllocated score: per resource (allocatable - requested) * 100 / allocatable, averaged with
 weight 1 each, using the non-zero requests (100m CPU, 200Mi memory for containers without).
 """
-from sim.api.podutil import pod_requests
 from sim.scheduler.framework import MAX_NODE_SCORE, SUCCESS, NodeInfo, Plugin, unschedulable
 
 
 class NodeResourcesFit(Plugin):
     name = "NodeResourcesFit"
 
-    def filter(self, pod: dict, node: NodeInfo):
-        cpu, mem = pod_requests(pod)
+    def filter(self, state, pod: dict, node: NodeInfo):
+        cpu, mem = state["requests"]
         reasons = []
         if len(node.pods) + 1 > node.alloc_pods:
             reasons.append("Too many pods")
@@ -26,8 +25,8 @@ class NodeResourcesFit(Plugin):
             return unschedulable(self.name, *reasons)
         return SUCCESS
 
-    def score(self, pod: dict, node: NodeInfo) -> int:
-        cpu, mem = pod_requests(pod, non_zero=True)
+    def score(self, state, pod: dict, node: NodeInfo) -> int:
+        cpu, mem = state["nonzero_requests"]
         total = 0
         for requested, alloc in ((node.nz_cpu + cpu, node.alloc_cpu), (node.nz_mem + mem, node.alloc_mem)):
             if alloc == 0 or requested > alloc:
@@ -39,8 +38,8 @@ class NodeResourcesFit(Plugin):
 class NodeResourcesBalancedAllocation(Plugin):
     name = "NodeResourcesBalancedAllocation"
 
-    def score(self, pod: dict, node: NodeInfo) -> int:
-        cpu, mem = pod_requests(pod, non_zero=True)
+    def score(self, state, pod: dict, node: NodeInfo) -> int:
+        cpu, mem = state["nonzero_requests"]
         fractions = []
         for requested, alloc in ((node.nz_cpu + cpu, node.alloc_cpu), (node.nz_mem + mem, node.alloc_mem)):
             fractions.append(min(1.0, requested / alloc) if alloc else 1.0)

@@ -10,7 +10,7 @@ TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
 class NodeUnschedulable(Plugin):
     name = "NodeUnschedulable"
 
-    def filter(self, pod: dict, node: NodeInfo):
+    def filter(self, state, pod: dict, node: NodeInfo):
         if not (node.node.get("spec") or {}).get("unschedulable"):
             return SUCCESS
         if tolerates_taint((pod.get("spec") or {}).get("tolerations") or [], TAINT):

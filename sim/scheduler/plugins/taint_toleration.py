@@ -7,7 +7,7 @@ from sim.scheduler.framework import SUCCESS, NodeInfo, Plugin, unschedulable
 class TaintToleration(Plugin):
     name = "TaintToleration"
 
-    def filter(self, pod: dict, node: NodeInfo):
+    def filter(self, state, pod: dict, node: NodeInfo):
         tolerations = (pod.get("spec") or {}).get("tolerations") or []
         for taint in (node.node.get("spec") or {}).get("taints") or []:
             if taint.get("effect") not in ("NoSchedule", "NoExecute"):
@@ -18,7 +18,7 @@ class TaintToleration(Plugin):
                                      unresolvable=True)
         return SUCCESS
 
-    def score(self, pod: dict, node: NodeInfo) -> int:
+    def score(self, state, pod: dict, node: NodeInfo) -> int:
         """Count of intolerable PreferNoSchedule taints (normalized and reversed by the caller)."""
         tolerations = [t for t in (pod.get("spec") or {}).get("tolerations") or []
                        if not t.get("effect") or t.get("effect") == "PreferNoSchedule"]
