@@ -21,6 +21,8 @@ const POD_H = 52;
 const POD_GAP = 8;
 const POD_MIN_W = 118;
 const QUEUE_HEADER = 34;
+const CLIENT_H = 40;
+export const CLIENT_ADDR = "kubectl@client";
 
 // Display phase: what a student should read.  A bound pod that is not running yet shows as
 // ContainerCreating, the way `kubectl get pods` shows it.
@@ -70,8 +72,12 @@ export function layout(snap) {
   const nodes = snap.nodes || [];
   const cpNodes = nodes.filter((n) => n.role === "control-plane");
   const workers = nodes.filter((n) => n.role !== "control-plane");
-  const out = { nodes: [], pods: [], comps: [], queue: null, height: 0 };
+  const out = { nodes: [], pods: [], comps: [], queue: null, client: null, height: 0 };
   let y = M;
+
+  // The API clients (kubectl, this dashboard, scripts) talk to the API server from outside.
+  out.client = { x: M + PAD + 296, y, w: 240, h: CLIENT_H, addr: CLIENT_ADDR };
+  y += CLIENT_H + GAP;
 
   // Control plane: one full-width box per control-plane host (one today).  Components listed in
   // snapshot.control_plane go to the box of their host; a control plane with no matching node
@@ -107,7 +113,12 @@ export function layout(snap) {
       others.forEach((c, i) => put(c, cx, y0 + i * (h + 10), colW.others, h));
       cx += colW.others + 36;
     }
-    api.forEach((c) => { put(c, cx, y0, colW.api, rowsH); cx += colW.api + 36; });
+    api.forEach((c) => {
+      put(c, cx, y0, colW.api, rowsH);
+      out.client.x = cx;
+      out.client.w = colW.api;
+      cx += colW.api + 36;
+    });
     store.forEach((c) => { put(c, cx, y0 + rowsH / 2 - COMP_H, colW.store, 2 * COMP_H); cx += colW.store + 36; });
     if (agents.length) {
       const left = x0 + innerW - cx;
@@ -284,6 +295,19 @@ export class Diagram {
         el.innerHTML = nodeMarkup(b);
       });
       this.rects.set("host:" + n.name, b);
+    }
+
+    if (L.client) {
+      const c = L.client;
+      const sig = JSON.stringify([c.x, c.y, c.w, c.h]);
+      this._keep(used, this.layers.comps, "client", "g", sig, (el) => {
+        el.setAttribute("class", "component client");
+        el.setAttribute("data-addr", c.addr);
+        el.dataset.component = "kubectl";
+        el.innerHTML = `<rect x="${c.x}" y="${c.y}" width="${c.w}" height="${c.h}" rx="20"/>` +
+          `<text x="${c.x + c.w / 2}" y="${c.y + c.h / 2 + 6}" text-anchor="middle" font-size="16">kubectl · API clients</text>`;
+      });
+      this.rects.set(c.addr, c);
     }
 
     if (L.queue) {

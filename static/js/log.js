@@ -22,7 +22,9 @@ export function fmtTime(t) {
 // -> {who, text, cls}
 export function describe(ev) {
   if (ev.kind === "action") {
-    const who = String(ev.component || "").split("@")[0];
+    // Node agents are told apart by their node: "kubelet · worker-2".
+    const [name, host] = String(ev.component || "").split("@");
+    const who = host && ["kubelet", "kube-proxy", "containerd"].includes(name) ? `${name} · ${host}` : name;
     return { who, text: ev.text || "", cls: "action" };
   }
   if (ev.kind === "k8s-event") {

@@ -20,6 +20,7 @@ export function category(ev) {
   const dst = String(ev.dst || "");
   if (t.includes("bind")) return "bind";
   if (src.startsWith("etcd@") || dst.startsWith("etcd@")) return "etcd";
+  if (src.startsWith("containerd@") || dst.startsWith("containerd@")) return "runtime";
   if (t.includes("watch") || t.includes("notify") || t.startsWith("event ") ||
       /^(added|modified|deleted|bookmark)\b/.test(t)) return "watch";
   if (t.includes("status") || t.includes("lease") || t.includes("heartbeat")) return "status";
@@ -67,7 +68,9 @@ export class Messages {
     const now = performance.now();
     speed = speed > 0 ? speed : 1;
     for (const ev of hops) {
-      if (this.active.length >= MAX_ACTIVE) {
+      // Replies ("patch leases → 200") matter less than requests: they give way first.
+      const reply = String(ev.type || "").includes("→") || /\b(reply|done)$/.test(ev.type || "");
+      if (this.active.length >= (reply ? MAX_ACTIVE / 2 : MAX_ACTIVE)) {
         this.skipped++;
         continue;
       }
@@ -98,7 +101,8 @@ export class Messages {
     const to = same ? { x: from.x + 1, y: from.y - 30 } : edge(rb, center(ra));
     const cat = ev.kind === "drop" ? "drop" : category(ev);
     const g = document.createElementNS(SVGNS, "g");
-    g.setAttribute("class", `msg msg-${cat}`);
+    const reply = String(ev.type || "").includes("→") || /\b(reply|done)$/.test(ev.type || "");
+    g.setAttribute("class", `msg msg-${cat}${reply ? " reply" : ""}`);
     g.dataset.src = ev.src;
     g.dataset.dst = ev.dst;
     g.dataset.type = ev.type || "";
@@ -109,7 +113,7 @@ export class Messages {
     }
     const dot = document.createElementNS(SVGNS, "circle");
     dot.setAttribute("class", "msg-dot");
-    dot.setAttribute("r", "8");
+    dot.setAttribute("r", reply ? "6" : "8");
     dot.setAttribute("cx", from.x.toFixed(1));
     dot.setAttribute("cy", from.y.toFixed(1));
     g.append(line, dot);

@@ -134,3 +134,22 @@ PODS_JS = """(sel) => [...document.querySelectorAll('#diagram .pod' + (sel || ''
 
 def pods(page, selector: str = ""):
     return page.evaluate(PODS_JS, selector)
+
+
+def submit(page, form: str, button: str = "button[type=submit]", result: str | None = None):
+    """Click `button` in `form` and wait for the answer htmx puts in the form's result slot.
+
+    Returns ("ok" | "error", text).  The slot is emptied first, so an earlier answer is never
+    mistaken for this one."""
+    slot = result or f"{form} .result"
+    page.eval_on_selector(slot, "el => { el.className = 'result'; el.textContent = ''; }")
+    page.click(f"{form} {button}")
+    page.wait_for_selector(f"{slot}.ok, {slot}.error")
+    kind = "ok" if page.eval_on_selector(slot, "el => el.classList.contains('ok')") else "error"
+    return kind, page.inner_text(slot)
+
+
+def submit_ok(page, form: str, button: str = "button[type=submit]") -> str:
+    kind, text = submit(page, form, button)
+    assert kind == "ok", f"{form}: {text}"
+    return text

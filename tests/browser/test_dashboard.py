@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import open_dashboard, pods, wait_js
+from tests.browser.conftest import submit, submit_ok, open_dashboard, pods, wait_js
 
 pytestmark = pytest.mark.services
 
@@ -60,8 +60,7 @@ def test_replicaset_of_three_runs_and_screenshot(dashboard):
     page = dashboard
     page.fill("#create-rs-form [name=name]", "web")
     page.fill("#create-rs-form [name=replicas]", "3")
-    page.click("#create-rs-form button[type=submit]")
-    page.wait_for_selector("#create-rs-form .result.ok")
+    submit_ok(page, "#create-rs-form")
     wait_js(page, """document.querySelectorAll('#diagram .pod[data-owner="ReplicaSet/web"][data-phase=Running]').length === 3""",
             60, message="3 Running pods of ReplicaSet web")
     running = pods(page, '[data-owner="ReplicaSet/web"]')
@@ -70,8 +69,8 @@ def test_replicaset_of_three_runs_and_screenshot(dashboard):
     wait_js(page, """[...document.querySelectorAll('#event-log li')].some(l => /bound default\\/web-\\S+ to \\S+/.test(l.innerText))""",
             10, message="a 'bound ... to ...' log line")
     # Messages travel between the components while this happens (wait for one on screen).
-    wait_js(page, "document.querySelectorAll('#diagram .msg').length > 0", 20,
-            message="a travelling message")
+    wait_js(page, "document.querySelectorAll('#diagram .msg').length >= 2", 20,
+            message="travelling messages")
     # The README's screenshot: a running ReplicaSet, messages in flight.
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=False)
@@ -79,9 +78,9 @@ def test_replicaset_of_three_runs_and_screenshot(dashboard):
 
 
 def _submit_error(page, form: str) -> str:
-    page.click(f"{form} button[type=submit]")
-    page.wait_for_selector(f"{form} .result.error")
-    return page.inner_text(f"{form} .result.error")
+    kind, text = submit(page, form)
+    assert kind == "error", text
+    return text
 
 
 def _diagram_signature(page):
@@ -92,8 +91,7 @@ def test_bad_input_shows_the_api_error_and_changes_nothing(dashboard, browser_se
     page = dashboard
     # A pod to collide with.
     page.fill("#create-pod-form [name=name]", "taken")
-    page.click("#create-pod-form button[type=submit]")
-    page.wait_for_selector("#create-pod-form .result.ok")
+    submit_ok(page, "#create-pod-form")
     wait_js(page, "document.querySelector('#diagram .pod[data-name=taken]')", 20)
     before_pods = _diagram_signature(page)
     status, before_api = browser_server.request("GET", "/clusters/demo/api/v1/namespaces/default/pods")
@@ -131,16 +129,14 @@ def test_pod_with_node_selector_lands_on_that_node_and_click_deletes_it(dashboar
     page = dashboard
     page.fill("#create-pod-form [name=name]", "pinned")
     page.fill("#create-pod-form [name=node_selector]", "kubernetes.io/hostname=worker-2")
-    page.click("#create-pod-form button[type=submit]")
-    page.wait_for_selector("#create-pod-form .result.ok")
+    submit_ok(page, "#create-pod-form")
     wait_js(page, "document.querySelector('#diagram .pod[data-name=pinned][data-phase=Running]')", 60,
             message="pod pinned Running")
     assert page.get_attribute("#diagram .pod[data-name=pinned]", "data-node") == "worker-2"
     # Click the pod: the delete form picks it; delete it; it terminates and disappears.
     page.click("#diagram .pod[data-name=pinned]")
     assert page.input_value("#delete-pod-form [name=name]") == "pinned"
-    page.click("#delete-pod-form button[type=submit]")
-    page.wait_for_selector("#delete-pod-form .result.ok")
+    submit_ok(page, "#delete-pod-form")
     wait_js(page, "!document.querySelector('#diagram .pod[data-name=pinned]')", 90,
             message="pod pinned to go away")
     # Deleting it again: the API's 404 text.
@@ -175,8 +171,7 @@ def test_add_node(dashboard):
     page.fill("#add-node-form [name=name]", "worker-9")
     page.fill("#add-node-form [name=cpu]", "2")
     page.fill("#add-node-form [name=memory]", "4Gi")
-    page.click("#add-node-form button[type=submit]")
-    page.wait_for_selector("#add-node-form .result.ok")
+    submit_ok(page, "#add-node-form")
     wait_js(page, "document.querySelector('#diagram .node[data-node-name=\"worker-9\"][data-ready=True]')", 60,
             message="worker-9 to register and become Ready")
     assert page.locator('#diagram [data-addr="kubelet@worker-9"]').count() == 1

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import wait_js
+from tests.conftest import wait_until
+
+from tests.browser.conftest import submit_ok, wait_js
 
 pytestmark = pytest.mark.services
 
@@ -46,16 +48,17 @@ def _pause(server, paused: bool):
 
 def _settled_compare(page, timeout=20):
     """Wait until the page has applied the server's latest frame, then compare logs."""
-    return wait_js(page, f"""async () => {{ const r = await ({COMPARE_LOG})();
-                               return r.pageFrame === r.serverFrame ? r : false; }}""", timeout,
-                   message="the page to reach the server's frame")
+    def settled():
+        r = page.evaluate(COMPARE_LOG)
+        return r if r["pageFrame"] == r["serverFrame"] else None
+
+    return wait_until(settled, timeout, interval=0.2, message="the page to reach the server's frame")
 
 
 def _make_activity(page, name):
     page.fill("#create-rs-form [name=name]", name)
     page.fill("#create-rs-form [name=replicas]", "2")
-    page.click("#create-rs-form button[type=submit]")
-    page.wait_for_selector("#create-rs-form .result.ok")
+    submit_ok(page, "#create-rs-form")
     wait_js(page, f"""document.querySelectorAll('#diagram .pod[data-owner="ReplicaSet/{name}"][data-phase=Running]').length === 2""",
             60, message=f"ReplicaSet {name} running")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import pods, wait_js
+from tests.browser.conftest import submit_ok, pods, wait_js
 
 pytestmark = pytest.mark.services
 
@@ -21,8 +21,7 @@ def test_killed_node_is_noticed_and_its_pod_replaced(dashboard):
 
     page.fill("#create-rs-form [name=name]", "heal")
     page.fill("#create-rs-form [name=replicas]", "3")
-    page.click("#create-rs-form button[type=submit]")
-    page.wait_for_selector("#create-rs-form .result.ok")
+    submit_ok(page, "#create-rs-form")
     wait_js(page, """document.querySelectorAll('#diagram .pod[data-owner="ReplicaSet/heal"][data-phase=Running]').length === 3""",
             60, message="3 Running pods of ReplicaSet heal")
     victim_pod = pods(page, '[data-owner="ReplicaSet/heal"]')[0]
@@ -32,8 +31,7 @@ def test_killed_node_is_noticed_and_its_pod_replaced(dashboard):
     # Kill it from the page: pick the node by clicking its box, then "Kill node".
     page.click(f'#diagram .node[data-node-name="{victim}"] .node-title')
     assert page.input_value("#node-select") == victim
-    page.click("#btn-kill")
-    page.wait_for_selector("#node-form .result.ok")
+    submit_ok(page, "#node-form", "#btn-kill")
     wait_js(page, f"""document.querySelector('#diagram .node[data-node-name="{victim}"]').dataset.alive === 'false'""",
             10, message=f"{victim} drawn as down")
 
@@ -58,8 +56,7 @@ def test_killed_node_is_noticed_and_its_pod_replaced(dashboard):
     # Restore it: it registers again and becomes Ready.
     page.select_option("#speed-select", "10")
     page.select_option("#node-select", victim)
-    page.click("#btn-restore")
-    page.wait_for_selector("#node-form .result.ok")
+    submit_ok(page, "#node-form", "#btn-restore")
     wait_js(page, f"""(() => {{ const n = document.querySelector('#diagram .node[data-node-name="{victim}"]');
                        return n.dataset.alive === 'true' && n.dataset.ready === 'True'; }})()""",
             60, message=f"{victim} Ready again")
