@@ -337,6 +337,39 @@ class Cluster:
             c.start()
         self.kernel.emit("node", node=name, alive=True, added=True)
 
+    # -- per-cluster timings, like the real components' flags ---------------------------
+    TIMINGS = {
+        # name: (kube-controller-manager / admission flag it mirrors)
+        "node_monitor_grace_period": "--node-monitor-grace-period",
+        "node_monitor_period": "--node-monitor-period",
+        "default_toleration_seconds": "--default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds",
+    }
+
+    def timings(self) -> dict:
+        return {k: getattr(self.config, k) for k in self.TIMINGS}
+
+    def configure(self, **timings) -> dict:
+        """Change timings at run time.  The controller manager picks up its periods on its
+        next pass; a new toleration applies to pods created from now on (admission), as it
+        would after restarting kube-apiserver with the new flag."""
+        for k, v in timings.items():
+            if k not in self.TIMINGS:
+                raise ClusterError(f"unknown setting {k!r}; known: {', '.join(self.TIMINGS)}")
+            try:
+                v = float(v)
+            except (TypeError, ValueError):
+                raise ClusterError(f"{k} must be a number of seconds") from None
+            if v < 0 or (k != "default_toleration_seconds" and v <= 0):
+                raise ClusterError(f"{k} must be greater than 0")
+        for k, v in timings.items():
+            if k == "default_toleration_seconds":
+                self.config.default_toleration_seconds = int(float(v))
+                self.apiserver.toleration_seconds = int(float(v))
+            else:
+                setattr(self.config, k, float(v))
+                setattr(self.controller_manager, k, float(v))
+        return self.timings()
+
     # -- observation ------------------------------------------------------------------
     def drain_events(self) -> list[dict[str, Any]]:
         return self.kernel.drain_trace()
