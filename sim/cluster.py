@@ -90,6 +90,18 @@ REQUEST_TIMEOUT = 60.0  # kube-apiserver's --request-timeout default
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
+def pod_cidr(index: int) -> str:
+    """The node's pod CIDR as node-ipam-controller hands out /24s: 10.244.<i>.0/24 for the
+    first 256 nodes (kubeadm's usual 10.244.0.0/16), then from 10.64.0.0/10 for large clusters."""
+    if index < 256:
+        return f"10.244.{index}.0/24"
+    return f"10.{64 + index // 256}.{index % 256}.0/24"
+
+
+def node_ip(index: int) -> str:
+    return f"192.168.{index // 240}.{10 + index % 240}"
+
+
 @dataclass
 class NodeSpec:
     name: str
@@ -204,7 +216,7 @@ class Cluster:
         runtime = ContainerRuntime(spec.name)
         taints = [{"key": TAINT_CONTROL_PLANE, "effect": "NoSchedule"}] if spec.role == "control-plane" else []
         kubelet = Kubelet(spec.name, self.apiserver.address, runtime.address, spec.cpu, spec.memory, spec.pods,
-                          role=spec.role, pod_cidr=f"10.244.{index}.0/24", internal_ip=f"192.168.0.{10 + index}",
+                          role=spec.role, pod_cidr=pod_cidr(index), internal_ip=node_ip(index),
                           taints=taints)
         proxy = KubeProxy(spec.name, self.apiserver.address)
         for c in (runtime, kubelet, proxy):

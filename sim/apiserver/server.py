@@ -19,7 +19,7 @@ from sim.api.meta import deep_copy, new_uid, parse_timestamp, random_suffix, tim
 from sim.api.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from sim.api.resources import RESOURCES, Resource, lookup
 from sim.api.selectors import SelectorError, field_value, make_filter, parse_field_selector
-from sim.apiserver.watchcache import WatchCache, Watcher, with_rv
+from sim.apiserver.watchcache import INDEXED_FIELDS, WatchCache, Watcher, with_rv
 from sim.component import Component
 
 Reply = Callable[[dict], None]
@@ -192,9 +192,14 @@ class KubeAPIServer(Component):
             return
         try:
             match = make_filter(res.name, req.get("namespace"), req.get("labelSelector"), req.get("fieldSelector"))
-            node = None
-            if res.name == "pods" and req.get("fieldSelector"):
-                node = field_value(parse_field_selector(req["fieldSelector"], "pods"), "spec.nodeName")
+            index = None
+            if req.get("fieldSelector"):
+                reqs = parse_field_selector(req["fieldSelector"], res.name)
+                for f in INDEXED_FIELDS.get(res.name, ()):
+                    v = field_value(reqs, f)
+                    if v:
+                        index = (f, v)
+                        break
         except SelectorError:
             return
         seq = [0]
@@ -204,7 +209,7 @@ class KubeAPIServer(Component):
             self.send(src, {"type": "watch.event", "wid": wid, "seq": seq[0], "events": events},
                       f"watch {res.name}")
 
-        w = Watcher(wid, res.name, match, send, node)
+        w = Watcher(wid, res.name, match, send, index)
         rv = int(req.get("resourceVersion") or 0)
         backlog = self.cache.events_since(res.name, rv, match) if rv else self.cache.initial_events(res.name, match)
         if backlog is None:

@@ -2,8 +2,9 @@
 
 It mirrors etcd through one watch, keeps the current objects of every resource and a bounded
 history of events, serves lists and watches from memory, and fans events out to watchers.
-Watchers of pods that select `spec.nodeName=<node>` (every kubelet) are indexed by node, as
-upstream's cacher indexes them by trigger, so one pod event does not visit every kubelet.
+Watchers that select one exact value of an indexed field (every kubelet watches pods with
+`spec.nodeName=<node>` and its own Node with `metadata.name=<node>`) are indexed by that value,
+as upstream's cacher indexes them by trigger, so one event does not visit every kubelet.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ class Watcher:
     resource: str
     match: Callable[[dict], bool]
     send: Callable[[list[dict]], None]
-    node: str | None = None
+    index: tuple[str, str] | None = None  # (field, value) this watcher requires, if indexed
 
 
 @dataclass
@@ -43,7 +44,7 @@ class WatchCache:
         self.rv = 0
         self.resources: dict[str, ResourceCache] = {r: ResourceCache() for r in resource_names}
         self.watchers: dict[str, dict[Any, Watcher]] = {r: {} for r in resource_names}
-        self.node_watchers: dict[str, dict[Any, Watcher]] = {}
+        self.indexed: dict[tuple[str, str, str], dict[Any, Watcher]] = {}  # (resource, field, value)
 
     # -- fill --------------------------------------------------------------------------
     def replace(self, resource: str, key, obj: dict) -> None:
@@ -70,26 +71,28 @@ class WatchCache:
 
     # -- watches -----------------------------------------------------------------------
     def add_watcher(self, w: Watcher) -> None:
-        if w.node is not None:
-            self.node_watchers.setdefault(w.node, {})[w.wid] = w
+        if w.index is not None:
+            self.indexed.setdefault((w.resource, *w.index), {})[w.wid] = w
         else:
             self.watchers[w.resource][w.wid] = w
 
     def remove_watcher(self, w: Watcher) -> None:
-        if w.node is not None:
-            self.node_watchers.get(w.node, {}).pop(w.wid, None)
+        if w.index is not None:
+            self.indexed.get((w.resource, *w.index), {}).pop(w.wid, None)
         else:
             self.watchers[w.resource].pop(w.wid, None)
 
     def dispatch(self, resource: str, ev_type: str, obj: dict, old: dict | None) -> None:
         targets = list(self.watchers[resource].values())
-        if resource == "pods" and self.node_watchers:
-            nodes = {(obj.get("spec") or {}).get("nodeName")}
-            if old is not None:
-                nodes.add((old.get("spec") or {}).get("nodeName"))
-            for n in nodes:
-                if n and n in self.node_watchers:
-                    targets.extend(self.node_watchers[n].values())
+        if self.indexed:
+            for field in INDEXED_FIELDS.get(resource, ()):
+                values = {index_value(obj, field)}
+                if old is not None:
+                    values.add(index_value(old, field))
+                for v in values:
+                    ws = self.indexed.get((resource, field, v)) if v else None
+                    if ws:
+                        targets.extend(ws.values())
         for w in targets:
             ev = transform(ev_type, obj, old, w.match)
             if ev is not None:
@@ -111,6 +114,15 @@ class WatchCache:
     def initial_events(self, resource: str, match: Callable[[dict], bool]) -> list[dict]:
         rc = self.resources[resource]
         return [{"type": "ADDED", "object": o} for k, o in sorted(rc.objects.items()) if match(o)]
+
+
+INDEXED_FIELDS = {"pods": ("spec.nodeName", "metadata.name"), "nodes": ("metadata.name",),
+                  "leases": ("metadata.name",)}
+
+
+def index_value(obj: dict, field: str) -> str | None:
+    part, _, key = field.partition(".")
+    return (obj.get(part) or {}).get(key)
 
 
 def transform(ev_type: str, obj: dict, old: dict | None, match: Callable[[dict], bool]) -> dict | None:
