@@ -85,14 +85,17 @@ const stream = new FrameStream({
   fetchState,
   onFrame(msg) {
     showClock(msg);
-    if (msg.snapshot) showSnapshot(msg.snapshot);
     const events = msg.events || [];
+    diagram.noteEvents(events);
+    if (msg.snapshot) showSnapshot(msg.snapshot);
     log.addFrame(msg.frame, events);
     messages.play(events, msg.speed || speed);
     if (msg.omitted) messages.skipped += msg.omitted;
   },
   onState(state) {
     messages.clear();
+    diagram.why.clear();
+    diagram.noteEvents(state.log);
     showClock(state);
     showSnapshot(state.snapshot);
     log.replace(state.log);
@@ -101,6 +104,7 @@ const stream = new FrameStream({
 });
 
 // First paint: the state the server rendered the page with.
+diagram.noteEvents(initial.log);
 showClock(initial);
 showSnapshot(initial.snapshot);
 log.replace(initial.log);

@@ -248,6 +248,18 @@ export class Diagram {
     this.els = new Map();   // key -> {el, sig}
     this.rects = new Map(); // component address / host -> box
     this.snapshot = null;
+    this.why = new Map();   // "ns/name" -> the scheduler's last FailedScheduling message
+  }
+
+  // Remember why pods are Pending (the scheduler's FailedScheduling events), to show in the
+  // queue: "0/3 nodes are available: 3 Insufficient cpu."
+  noteEvents(events) {
+    for (const ev of events || []) {
+      if (ev.kind !== "k8s-event" || !String(ev.object || "").startsWith("Pod/")) continue;
+      const key = (ev.namespace || "default") + "/" + ev.object.slice(4);
+      if (ev.reason === "FailedScheduling") this.why.set(key, ev.message || "");
+      else if (ev.reason === "Scheduled") this.why.delete(key);
+    }
   }
 
   get messageLayer() {
@@ -312,14 +324,20 @@ export class Diagram {
 
     if (L.queue) {
       const q = L.queue;
-      const sig = JSON.stringify([q.x, q.y, q.w, q.h, q.count]);
+      const pendingKeys = new Set((snap.pending || []).map((p) => (p.namespace || "default") + "/" + p.name));
+      for (const k of [...this.why.keys()]) if (!pendingKeys.has(k)) this.why.delete(k);
+      const whyKey = [...this.why.keys()].pop();
+      const note = whyKey ? `${whyKey.split("/").pop()}: ${this.why.get(whyKey)}` : "";
+      const sig = JSON.stringify([q.x, q.y, q.w, q.h, q.count, note]);
       this._keep(used, this.layers.queue, "queue", "g", sig, (el) => {
         el.setAttribute("class", "pending-queue");
         el.id = "pending-queue";
         el.dataset.count = String(q.count);
+        el.dataset.why = note;
         el.innerHTML =
           `<rect x="${q.x}" y="${q.y}" width="${q.w}" height="${q.h}" rx="12"/>` +
           `<text class="queue-title" x="${q.x + PAD}" y="${q.y + 24}">Scheduling queue — pods waiting for a node (${q.count})</text>` +
+          (note ? `<text class="queue-why" x="${q.x + q.w - PAD}" y="${q.y + 24}" text-anchor="end">${esc(fit(note, q.w - 520, 15))}<title>${esc(note)}</title></text>` : "") +
           (q.count ? "" : `<text class="queue-empty" x="${q.x + PAD}" y="${q.y + QUEUE_HEADER + 30}">empty: every pod has a node</text>`);
       });
     }

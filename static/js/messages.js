@@ -11,7 +11,7 @@ const SVGNS = "http://www.w3.org/2000/svg";
 export const MIN_MS = 1200;
 export const MAX_MS = 3000;
 export const MAX_ACTIVE = 24;
-const LABEL_BELOW = 8;    // show the message type next to the dot when this few are moving
+const LABEL_BELOW = 6;    // name requests next to their dot when this few are moving
 
 // Message categories, for colour and the legend.
 export function category(ev) {
@@ -118,7 +118,7 @@ export class Messages {
     dot.setAttribute("cy", from.y.toFixed(1));
     g.append(line, dot);
     let label = null;
-    if (this.active.length < LABEL_BELOW) {
+    if (this.active.length < LABEL_BELOW && !reply) {
       label = document.createElementNS(SVGNS, "text");
       label.setAttribute("class", "msg-label");
       label.textContent = ev.type || "";
