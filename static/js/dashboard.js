@@ -71,6 +71,7 @@ function markFrame() {
   root.dataset.resyncs = String(stream.resyncs);
   root.dataset.ignored = String(stream.ignored);
   root.dataset.resyncing = String(stream.resyncing);
+  root.dataset.restarts = String(stream.restarts);
 }
 
 async function fetchState() {
@@ -92,7 +93,8 @@ const stream = new FrameStream({
     messages.play(events, msg.speed || speed);
     if (msg.omitted) messages.skipped += msg.omitted;
   },
-  onState(state) {
+  onState(state, { restart } = {}) {
+    if (restart) log.archive("— the server restarted; the cluster was restored from its database —");
     messages.clear();
     diagram.why.clear();
     diagram.noteEvents(state.log);
@@ -124,8 +126,16 @@ root.addEventListener("htmx:wsBeforeMessage", (e) => {
   if (msg.type === "frame" || msg.type === "cluster.frame") stream.receive(msg);
   else if (msg.type === "cluster.state" || msg.type === "state") stream.receiveState(msg);
 });
-root.addEventListener("htmx:wsOpen", () => { root.dataset.ws = "open"; });
-root.addEventListener("htmx:wsClose", () => { root.dataset.ws = "closed"; });
+function showConnection(state) {
+  root.dataset.ws = state;
+  const badge = document.getElementById("ws-state");
+  if (!badge) return;
+  badge.hidden = state === "open";
+  badge.textContent = state === "open" ? "" : "connection lost — reconnecting…";
+}
+root.addEventListener("htmx:wsOpen", () => showConnection("open"));
+root.addEventListener("htmx:wsClose", () => showConnection("closed"));
+root.addEventListener("htmx:wsError", () => showConnection("closed"));
 
 // Click a pod: select it for deletion.  Click a node title: select it in the node form.
 document.getElementById("diagram").addEventListener("click", (e) => {

@@ -10,7 +10,8 @@
 export class FrameStream {
   // frame: the frame the page was rendered at.
   // fetchState(): Promise of {frame, time, speed, paused, snapshot, log}.
-  // onFrame(msg): apply one frame.  onState(state): replace everything with a full state.
+  // onFrame(msg): apply one frame.  onState(state, {restart}): replace everything with a full
+  // state; restart is true when the server restarted and counts frames afresh.
   constructor({ frame, fetchState, onFrame, onState, onChange }) {
     this.last = frame;
     this.fetchState = fetchState;
@@ -23,6 +24,7 @@ export class FrameStream {
     this.ignored = 0;
     this.resyncs = 0;
     this.failures = 0;
+    this.restarts = 0;
     this.history = [];  // the last numbers seen, for debugging and tests: [kind, frame]
   }
 
@@ -54,18 +56,30 @@ export class FrameStream {
     this.onChange(this);
   }
 
-  // A full state pushed by the server (the WebSocket consumer sends one on connect).  Newer
-  // than the page: it replaces the page's state.  Not newer: already shown, ignored.
+  // A full state pushed by the server: the WebSocket consumer sends one on every (re)connect.
+  // Newer than the page: it replaces the page's state.  The same frame: already shown.  Older:
+  // the server restarted and numbers its frames afresh (the cluster itself was restored from
+  // the database), so this state starts a new count.
   receiveState(state) {
     if (!state || typeof state.frame !== "number") return;
     this._note("state", state.frame);
-    if (this.resyncing || state.frame <= this.last) {
+    if (state.frame === this.last) {
       this.ignored++;
       this.onChange(this);
       return;
     }
+    let restart = false;
+    if (state.frame < this.last) {
+      this.restarts++;
+      this.buffer = [];
+      restart = true;
+    } else if (this.resyncing) {
+      // The fetch in flight will bring a state at least this new.
+      this.onChange(this);
+      return;
+    }
     this.last = state.frame;
-    this.onState(state);
+    this.onState(state, { restart });
     this.onChange(this);
     const pending = this.buffer.sort((a, b) => a.frame - b.frame);
     this.buffer = [];

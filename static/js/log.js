@@ -84,9 +84,24 @@ export class EventLog {
     this._trim();
   }
 
-  // Replace everything with the server's log (entries carry their "frame").
+  // The server restarted and numbers frames afresh: keep what was shown, out of the way of the
+  // new numbering, under a separator.
+  archive(text) {
+    for (const li of this.list.querySelectorAll("li:not(.archived)")) {
+      li.id = li.id ? "prev-" + li.id : "";
+      li.classList.add("archived");
+      delete li.dataset.frame;
+    }
+    for (const li of this.list.querySelectorAll("li.archived[id^='prev-prev-']")) li.remove();
+    const sep = document.createElement("li");
+    sep.className = "archived separator";
+    sep.textContent = text;
+    this.list.prepend(sep);
+  }
+
+  // Replace everything but archived lines with the server's log (entries carry their "frame").
   replace(entries) {
-    this.list.textContent = "";
+    for (const li of this.list.querySelectorAll("li:not(.archived)")) li.remove();
     const perFrame = new Map();
     for (const ev of entries || []) {
       if (!isLogEvent(ev)) continue;
