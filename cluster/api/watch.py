@@ -56,6 +56,11 @@ async def watch_events(cluster: str, rr: ResourceRequest, timeout: float) -> Asy
     query = dict(base["query"])
     query.pop("watch", None)
     rv = query.get("resourceVersion", "")
+    # Send the response headers now, as kube-apiserver flushes them when a watch starts: Twisted
+    # (under Daphne) only writes headers with the first body bytes, and client-go blocks until
+    # it has them.  kubectl's `delete` waits on a watch it cannot cancel, so a watch that stays
+    # silent (the pod was already gone) would hang it until timeoutSeconds.
+    yield b""
     try:
         if rv in ("", "0"):
             listed = await services.cluster_api(cluster, {**base, "verb": "list", "query": {

@@ -131,3 +131,17 @@ def test_watch_without_resource_version_starts_with_current_objects(base):
     added = {e["object"]["metadata"]["name"] for e in events if e["type"] == "ADDED"}
     assert added == {"cp-1", "worker-1", "worker-2", "worker-3"}
     assert all(e["object"]["kind"] == "Node" and e["object"]["apiVersion"] == "v1" for e in events)
+
+
+def test_quiet_watch_sends_headers_at_once(base):
+    """client-go blocks until a watch's response headers arrive (kubectl delete waits on such a
+    watch), so they must not wait for the first event."""
+    listed = requests.get(f"{base}/api/v1/namespaces/default/pods", timeout=10).json()
+    started = time.monotonic()
+    with requests.get(f"{base}/api/v1/namespaces/default/pods",
+                      params={"watch": "true", "fieldSelector": "metadata.name=nobody-here",
+                              "resourceVersion": listed["metadata"]["resourceVersion"], "timeoutSeconds": "10"},
+                      stream=True, timeout=(5, 15)) as r:
+        assert r.status_code == 200
+        assert time.monotonic() - started < 3
+        assert r.headers["Content-Type"] == "application/json"

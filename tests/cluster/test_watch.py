@@ -31,7 +31,9 @@ class ScriptedEngine:
 
 
 async def collect(cluster, rr, timeout):
-    return [json.loads(line) async for line in watch.watch_events(cluster, rr, timeout)]
+    chunks = [chunk async for chunk in watch.watch_events(cluster, rr, timeout)]
+    assert chunks[0] == b"", "the first chunk flushes the response headers"
+    return [json.loads(chunk) for chunk in chunks[1:]]
 
 
 @pytest.mark.asyncio

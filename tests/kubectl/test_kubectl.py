@@ -1,0 +1,108 @@
+"""The machine's real kubectl (the version dispatcher and every kubectl 1.27-1.33) against a live
+server: the commands the issue names, with the output kubectl prints against a real cluster."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.api.conftest import make_cluster
+from tests.conftest import kubectl_binaries, require_service, wait_until
+
+BINARIES = kubectl_binaries()
+
+
+def _id(path: str | None) -> str:
+    return "missing" if path is None else Path(path).name
+
+
+@pytest.fixture(scope="module")
+def kube_env(pilothouse_server, tmp_path_factory):
+    """A kubeconfig for cluster `kubectl` (running at 50x) and a private HOME for kubectl's cache."""
+    name = make_cluster(pilothouse_server, "kubectl", speed=50)
+    home = tmp_path_factory.mktemp("kubectl-home")
+    kubeconfig = home / "config"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n- name: {name}\n  cluster:\n    server: {pilothouse_server.cluster_url(name)}\n"
+        f"contexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: student\n"
+        f"current-context: {name}\nusers:\n- name: student\n  user: {{}}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KUBE")}
+    env.update({"HOME": str(home), "KUBECONFIG": str(kubeconfig)})
+    return env
+
+
+@pytest.fixture(params=BINARIES or [None], ids=_id)
+def kubectl(request, kube_env):
+    binary = request.param
+    require_service("kubectl", binary is not None and Path(binary).exists(),
+                    "no kubectl binaries (/usr/bin/kubectl, /usr/lib/google-cloud-sdk/bin/kubectl.1.*)")
+
+    def run(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+        proc = subprocess.run([binary, *args], env=kube_env, capture_output=True, text=True, timeout=timeout)
+        if check:
+            assert proc.returncode == 0, f"kubectl {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}"
+        return proc
+
+    return run
+
+
+def rows(output: str) -> list[list[str]]:
+    return [re.split(r"\s{2,}", line.strip()) for line in output.strip().splitlines()]
+
+
+def test_get_nodes(kubectl):
+    table = rows(kubectl("get", "nodes").stdout)
+    assert table[0] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    nodes = {r[0]: r for r in table[1:]}
+    assert set(nodes) == {"cp-1", "worker-1", "worker-2", "worker-3"}
+    assert nodes["cp-1"][2] == "control-plane"
+    for name in ("worker-1", "worker-2", "worker-3"):
+        assert nodes[name][1] == "Ready" and nodes[name][2] == "<none>"
+        assert nodes[name][4].startswith("v1.")
+
+
+def test_run_get_wide_delete_and_events(kubectl):
+    # kubectl run web --image=nginx
+    created = kubectl("run", "web", "--image=nginx")
+    assert created.stdout.strip() == "pod/web created"
+
+    def running():
+        out = kubectl("get", "pod", "web", "-o", "jsonpath={.status.phase}").stdout
+        return out == "Running"
+
+    wait_until(running, timeout=30, interval=0.3, message="pod web Running")
+
+    # kubectl get pods -A -o wide
+    table = rows(kubectl("get", "pods", "-A", "-o", "wide").stdout)
+    assert table[0][:8] == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"]
+    web = [r for r in table[1:] if r[:2] == ["default", "web"]]
+    assert len(web) == 1, table
+    assert web[0][2:5] == ["1/1", "Running", "0"]
+    assert re.fullmatch(r"10\.244\.\d+\.\d+", web[0][6]), web[0]
+    assert web[0][7] in {"worker-1", "worker-2", "worker-3"}
+
+    # kubectl get events
+    events = kubectl("get", "events").stdout
+    table = rows(events)
+    assert table[0] == ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    reasons = {(r[2], r[3]) for r in table[1:]}
+    assert ("Scheduled", "pod/web") in reasons, events
+    assert re.search(r"Successfully assigned default/web to worker-\d", events)
+
+    # kubectl delete pod web: waits (a watch on metadata.name=web) until the pod is gone.
+    deleted = kubectl("delete", "pod", "web", timeout=90)
+    assert deleted.stdout.strip() == 'pod "web" deleted'
+    gone = kubectl("get", "pod", "web", check=False)
+    assert gone.returncode != 0
+    assert 'pods "web" not found' in gone.stderr
+
+
+def test_version_reports_the_server(kubectl):
+    out = kubectl("version").stdout
+    # kubectl 1.27 prints version.Info{...GitVersion:"v1.32.4"...}; later ones just v1.32.4.
+    assert re.search(r'Server Version: (version\.Info\{.*GitVersion:")?v1\.32\.\d+', out), out
