@@ -62,9 +62,15 @@ function podGrid(innerW) {
   return { cols, w };
 }
 
+// Pod box height: two lines (name, phase) normally; one line when a node holds many pods, so
+// a busy cluster still fits a projector screen (the colour tells the phase).
+let podH = POD_H;
+const COMPACT_POD_H = 30;
+const COMPACT_ABOVE = 10;
+
 function podsHeight(n, cols) {
-  if (n === 0) return POD_H;  // room for the "no pods" hint
-  return Math.ceil(n / cols) * (POD_H + POD_GAP) - POD_GAP;
+  if (n === 0) return podH;  // room for the "no pods" hint
+  return Math.ceil(n / cols) * (podH + POD_GAP) - POD_GAP;
 }
 
 // -- layout: snapshot -> boxes in viewBox coordinates ----------------------------------------
@@ -73,6 +79,9 @@ export function layout(snap) {
   const cpNodes = nodes.filter((n) => n.role === "control-plane");
   const workers = nodes.filter((n) => n.role !== "control-plane");
   const out = { nodes: [], pods: [], comps: [], queue: null, client: null, height: 0 };
+  const most = Math.max((snap.pending || []).length, ...nodes.map((n) => (n.pods || []).length));
+  podH = most > COMPACT_ABOVE ? COMPACT_POD_H : POD_H;
+  out.compact = podH !== POD_H;
   let y = M;
 
   // The API clients (kubectl, this dashboard, scripts) talk to the API server from outside.
@@ -184,8 +193,8 @@ function placePods(out, pods, node, x0, y0, grid) {
     const r = Math.floor(i / grid.cols);
     out.pods.push({ key: "pod:" + (pod.namespace || "default") + "/" + pod.name, pod,
                     node: node ? node.name : "", nodeAlive: node ? node.alive !== false : true,
-                    x: x0 + c * (grid.w + POD_GAP), y: y0 + r * (POD_H + POD_GAP),
-                    w: grid.w, h: POD_H });
+                    x: x0 + c * (grid.w + POD_GAP), y: y0 + r * (podH + POD_GAP),
+                    w: grid.w, h: podH });
   });
 }
 
@@ -225,8 +234,12 @@ function podMarkup(p, phase) {
   const name = p.pod.name;
   const sub = phase + (phase === "Running" && p.pod.ready === false ? " · not ready" : "");
   let s = `<rect width="${p.w}" height="${p.h}" rx="9"/>`;
-  s += `<text class="pod-name" x="10" y="22">${esc(fit(name, p.w - 16, 16))}</text>`;
-  s += `<text class="pod-phase" x="10" y="42">${esc(fit(sub, p.w - 16, 13))}</text>`;
+  if (p.h < POD_H) {
+    s += `<text class="pod-name" x="10" y="${p.h / 2 + 5.5}">${esc(fit(name, p.w - 16, 16))}</text>`;
+  } else {
+    s += `<text class="pod-name" x="10" y="22">${esc(fit(name, p.w - 16, 16))}</text>`;
+    s += `<text class="pod-phase" x="10" y="42">${esc(fit(sub, p.w - 16, 13))}</text>`;
+  }
   s += `<title>${esc((p.pod.namespace || "default") + "/" + name)} — ${esc(sub)}${p.pod.ip ? " — " + esc(p.pod.ip) : ""}${p.node ? " on " + esc(p.node) : " (not scheduled)"}</title>`;
   return s;
 }
