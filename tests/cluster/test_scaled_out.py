@@ -1,0 +1,104 @@
+"""Scaled-out smoke test: PostgreSQL + Redis, one `runsimworker` process and two Daphne front
+ends (`demo --no-worker`), all talking through the Redis channel layer."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+
+import pytest
+import requests
+
+from tests.conftest import REPO, LiveServer, require_service, tcp_open, wait_until
+
+POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "scaled"},
+       "spec": {"containers": [{"name": "main", "image": "nginx"}]}}
+
+
+@pytest.fixture
+def services_env():
+    require_service("postgresql", tcp_open("127.0.0.1", 5432), "nothing listens on 127.0.0.1:5432")
+    require_service("redis", tcp_open("127.0.0.1", 6379), "nothing listens on 127.0.0.1:6379")
+    import psycopg
+
+    suffix = uuid.uuid4().hex[:10]
+    db = f"pilothouse_scaled_{suffix}"
+    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{db}"')
+    env = {"PILOTHOUSE_DB": "postgres", "PILOTHOUSE_PG_NAME": db, "PILOTHOUSE_CHANNEL_LAYER": "redis",
+           "PILOTHOUSE_REDIS_PREFIX": f"pilothouse-test-{suffix}"}
+    yield env
+    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+def pg_rows(db: str, sql: str, *params):
+    import psycopg
+
+    with psycopg.connect(f"host=127.0.0.1 port=5432 dbname={db} user=postgres") as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+async def receive_frame_via_redis(prefix: str, timeout: float = 10.0) -> dict:
+    from channels_redis.core import RedisChannelLayer
+
+    layer = RedisChannelLayer(hosts=["redis://127.0.0.1:6379/0"], prefix=prefix)
+    channel = await layer.new_channel()
+    await layer.group_add("cluster.demo", channel)
+    try:
+        return await asyncio.wait_for(layer.receive(channel), timeout)
+    finally:
+        await layer.group_discard("cluster.demo", channel)
+        await layer.flush()
+
+
+def test_worker_and_two_front_ends_over_postgres_and_redis(services_env, tmp_path):
+    front_a = LiveServer(tmp_path / "a", env=services_env, args=["--no-worker"])
+    front_b = LiveServer(tmp_path / "b", env=services_env, args=["--no-worker"])
+    front_a.manage("migrate", "--noinput")
+    worker_log = open(tmp_path / "worker.log", "wb")
+    worker = subprocess.Popen([sys.executable, "manage.py", "runsimworker"], cwd=REPO, env=front_a.env,
+                              stdout=worker_log, stderr=subprocess.STDOUT)
+    try:
+        front_a.start()
+        front_b.start()
+        base_a, base_b = front_a.cluster_url("demo"), front_b.cluster_url("demo")
+        wait_until(lambda: requests.get(f"{base_a}/api/v1/namespaces/default", timeout=5).status_code == 200,
+                   timeout=20, message="default namespace")
+        assert front_a.request("POST", "/clusters/demo/sim/v1/clock", {"speed": 50})[0] == 200
+        r = requests.post(f"{base_a}/api/v1/namespaces/default/pods", json=POD, timeout=10)
+        assert r.status_code == 201, r.text
+
+        # Front end B sees what A created: the state lives in the worker, not in a front end.
+        def running_via_b():
+            pod = requests.get(f"{base_b}/api/v1/namespaces/default/pods/scaled", timeout=5).json()
+            return pod.get("status", {}).get("phase") == "Running"
+
+        wait_until(running_via_b, timeout=30, interval=0.2, message="pod Running, read through front end B")
+        assert front_b.request("GET", "/clusters/demo/sim/v1/clock")[1]["speed"] == 50.0
+
+        # Frames reach the cluster's group through Redis.
+        frame = asyncio.run(receive_frame_via_redis(services_env["PILOTHOUSE_REDIS_PREFIX"]))
+        assert frame["type"] == "cluster.frame" and frame["snapshot"]["cluster"] == "demo"
+
+        # The worker persists into PostgreSQL.
+        db = services_env["PILOTHOUSE_PG_NAME"]
+        wait_until(lambda: pg_rows(db, "SELECT count(*) FROM cluster_etcdentry WHERE key = %s",
+                                   "/registry/pods/default/scaled")[0][0] > 0,
+                   timeout=10, message="pod persisted in PostgreSQL")
+    finally:
+        worker.send_signal(signal.SIGINT)
+        try:
+            code = worker.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            code = None
+        worker_log.close()
+        front_a.stop()
+        front_b.stop()
+    assert code == 0, (tmp_path / "worker.log").read_text()
+    rows = pg_rows(services_env["PILOTHOUSE_PG_NAME"], "SELECT name, persisted_revision, speed FROM cluster_simcluster")
+    assert rows[0][0] == "demo" and rows[0][1] > 0 and rows[0][2] == 50.0
