@@ -42,13 +42,14 @@ class NodeInfo:
     nz_cpu: int = 0  # non-zero requests, for scoring
     nz_mem: int = 0
     pods: dict = field(default_factory=dict)  # pod key -> (cpu, mem, nz_cpu, nz_mem)
+    name: str = ""
 
-    @property
-    def name(self) -> str:
-        return self.node["metadata"]["name"]
+    def __post_init__(self) -> None:
+        self.name = self.node["metadata"]["name"]
 
     def set_node(self, node: dict) -> None:
         self.node = node
+        self.name = node["metadata"]["name"]
         self.alloc_cpu, self.alloc_mem, self.alloc_pods = node_allocatable(node)
 
     def add_pod(self, key, pod: dict) -> None:

@@ -27,6 +27,20 @@ INITIAL_BACKOFF = 1.0       # podInitialBackoffSeconds
 MAX_BACKOFF = 10.0          # podMaxBackoffSeconds
 UNSCHEDULABLE_FLUSH = 300.0  # podMaxInUnschedulablePodsDuration
 EXPLAIN_MAX_NODES = 100     # keep per-node explanations in the trace up to this many nodes
+MIN_FEASIBLE_NODES_TO_FIND = 100
+MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
+
+
+def num_feasible_nodes_to_find(num_all_nodes: int, percentage: int = 0) -> int:
+    """schedule_one.go numFeasibleNodesToFind with percentageOfNodesToScore unset (0): the
+    adaptive default 50% - nodes/125, at least 5% and at least 100 nodes."""
+    if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND:
+        return num_all_nodes
+    if percentage <= 0:
+        percentage = max(50 - num_all_nodes // 125, MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND)
+    if percentage >= 100:
+        return num_all_nodes
+    return max(num_all_nodes * percentage // 100, MIN_FEASIBLE_NODES_TO_FIND)
 
 
 def failed_scheduling_message(total: int, reasons: Counter) -> str:
@@ -53,6 +67,7 @@ class KubeScheduler(ClientComponent):
         self.attempts: dict[tuple[str, str], int] = {}
         self.binding: set = set()
         self.cycle_armed = False
+        self.next_start_node_index = 0
         self.node_informer = self.informer("nodes", on_add=self._node_add, on_update=lambda o, n: self._node_add(n),
                                            on_delete=self._node_delete)
         self.pod_informer = self.informer("pods", on_add=self._pod_add, on_update=lambda o, n: self._pod_add(n),
@@ -157,8 +172,17 @@ class KubeScheduler(ClientComponent):
             self.call_later(CYCLE_TIME, self.schedule_one)
 
     def find_nodes(self, state: CycleState, pod: dict) -> tuple[list[NodeInfo], dict[str, tuple[str, tuple[str, ...]]]]:
+        """Run the Filter plugins, starting where the last cycle stopped (round robin) and
+        stopping once enough feasible nodes are found, as findNodesThatPassFilters does."""
         feasible, rejected = [], {}
-        for info in self.nodes.values():
+        nodes = list(self.nodes.values())
+        n = len(nodes)
+        want = num_feasible_nodes_to_find(n)
+        start = self.next_start_node_index % n if n else 0
+        processed = 0
+        for i in range(n):
+            info = nodes[(start + i) % n]
+            processed += 1
             for plugin in self.filters:
                 s = plugin.filter(state, pod, info)
                 if not s.ok:
@@ -166,6 +190,9 @@ class KubeScheduler(ClientComponent):
                     break
             else:
                 feasible.append(info)
+                if len(feasible) >= want:
+                    break
+        self.next_start_node_index = (start + processed) % n if n else 0
         return feasible, rejected
 
     def score(self, state: CycleState, pod: dict, feasible: list[NodeInfo]) -> dict[str, dict[str, int]]:
