@@ -165,5 +165,11 @@ function selectPod(pod) {
   form.querySelector("button").focus();
 }
 
+// Switch the travelling messages off for a quieter picture (the log and the diagram go on).
+document.getElementById("toggle-messages")?.addEventListener("change", (e) => {
+  messages.enabled = e.target.checked;
+  if (!messages.enabled) messages.clear();
+});
+
 // For tests and the curious: window.pilothouse.stream.receive(frame) feeds a frame by hand.
 window.pilothouse = { stream, diagram, messages, log, fetchState };

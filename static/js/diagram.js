@@ -111,7 +111,7 @@ export function layout(snap) {
     const api = comps.filter((c) => c.name === "kube-apiserver");
     const store = comps.filter((c) => c.name === "etcd");
     const others = comps.filter((c) => c.name !== "kube-apiserver" && c.name !== "etcd");
-    const agents = (node.components || []).map((c) => ({ ...c, kind: "node" }));
+    const agents = sortAgents(node.components || []).map((c) => ({ ...c, kind: "node" }));
     const rowsH = Math.max(2, others.length) * COMP_H + (Math.max(2, others.length) - 1) * 10;
     const colW = { others: 260, api: 240, store: 150 };
     let cx = x0;
@@ -167,7 +167,7 @@ export function layout(snap) {
       row.forEach((node, i) => {
         const x = M + i * (nw + GAP);
         out.nodes.push({ key: "node:" + node.name, node, x, y, w: nw, h: rowH, cp: false });
-        const comps = node.components || [];
+        const comps = sortAgents(node.components || []);
         const k = Math.max(comps.length, 1);
         const cw = (innerW - (k - 1) * 8) / k;
         comps.forEach((c, j) => {
@@ -185,6 +185,12 @@ export function layout(snap) {
   }
   out.height = y - GAP + M;
   return out;
+}
+
+// The kubelet beside the runtime it drives, so their CRI calls stay short and visible.
+const AGENT_ORDER = { kubelet: 0, containerd: 1, "kube-proxy": 2 };
+function sortAgents(comps) {
+  return [...comps].sort((a, b) => (AGENT_ORDER[a.name] ?? 3) - (AGENT_ORDER[b.name] ?? 3));
 }
 
 function placePods(out, pods, node, x0, y0, grid) {

@@ -121,12 +121,15 @@ export class Messages {
     if (this.active.length < LABEL_BELOW && !reply) {
       label = document.createElementNS(SVGNS, "text");
       label.setAttribute("class", "msg-label");
-      label.textContent = ev.type || "";
+      const text = String(ev.type || "");
+      label.textContent = text.length > 30 ? text.slice(0, 29) + "…" : text;
       g.append(label);
     }
     g.style.opacity = "0";
     this.layer.appendChild(g);
-    this.active.push({ g, dot, label, from, to, start, dur, drop: ev.kind === "drop" });
+    // Alternate labels above and below their dots so that neighbours do not overprint.
+    const labelDy = this.shown % 2 ? 22 : -10;
+    this.active.push({ g, dot, label, labelDy, from, to, start, dur, drop: ev.kind === "drop" });
     this.shown++;
   }
 
@@ -151,7 +154,7 @@ export class Messages {
       m.dot.setAttribute("cy", y.toFixed(1));
       if (m.label) {
         m.label.setAttribute("x", (x + 12).toFixed(1));
-        m.label.setAttribute("y", (y - 10).toFixed(1));
+        m.label.setAttribute("y", (y + m.labelDy).toFixed(1));
       }
       m.g.style.opacity = u < 0.1 ? String(u / 0.1) : u > 1 ? String(Math.max(0, (1.25 - u) / 0.25)) : "1";
       keep.push(m);
