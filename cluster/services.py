@@ -127,6 +127,10 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
         reply = await asyncio.wait_for(layer.receive(reply_channel), timeout)
     except asyncio.TimeoutError:
         raise WorkerUnavailable(f"the simulation worker did not answer within {timeout:g}s") from None
+    except asyncio.CancelledError:
+        raise
+    except Exception as e:  # the channel layer itself failed (Redis down ...)
+        raise WorkerUnavailable(f"the channel layer failed: {type(e).__name__}: {e}") from e
     if reply.get("ok"):
         return reply.get("result")
     error = reply.get("error") or {}

@@ -357,7 +357,14 @@ class SimulationWorker:
     # -- commands -----------------------------------------------------------------------
     async def _serve_commands(self, channel: str) -> None:
         while True:
-            msg = await self.layer.receive(channel)
+            try:
+                msg = await self.layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a Redis hiccup must not take the worker down: retry
+                log.warning("receiving on %s failed; retrying", channel, exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
             reply_to = msg.get("reply_channel")
             try:
                 result = await self.handle(msg.get("op", ""), msg.get("cluster"), msg.get("args") or {})

@@ -117,7 +117,14 @@ if os.environ.get("PILOTHOUSE_CHANNEL_LAYER", "memory").lower() == "redis":
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [os.environ.get("PILOTHOUSE_REDIS_URL", "redis://127.0.0.1:6379/0")],
+                # redis-py 8 defaults socket_timeout to 5 s, the same as channels_redis's BZPOPMIN
+                # wait, so every idle receive() can die with TimeoutError (channels_redis#422).
+                # Give blocking reads ample room above that 5 s.
+                "hosts": [{
+                    "address": os.environ.get("PILOTHOUSE_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                    "socket_timeout": 30,
+                    "socket_connect_timeout": 5,
+                }],
                 "capacity": 1000,
                 "expiry": 30,
                 "prefix": os.environ.get("PILOTHOUSE_REDIS_PREFIX", "pilothouse"),

@@ -10,6 +10,11 @@ LiveServer / pilothouse_server / start_server
     own temporary SQLite database, for kubectl, the official Python client and the browser.
     `pilothouse_server` is one per test session (cluster `demo` seeded, speed 1); tests that
     kill nodes or restart the process start their own with `start_server`.
+
+make_cluster / module_cluster
+    A fresh simulated cluster on the session's server per test module (POST /sim/v1/clusters),
+    so what one module does (killing nodes, filling namespaces) does not leak into another;
+    module_cluster pauses it again when the module ends, so it stops costing CPU.
 """
 from __future__ import annotations
 
@@ -189,6 +194,32 @@ def pilothouse_server(start_server) -> LiveServer:
     return start_server("pilothouse")
 
 
+def make_cluster(server, name: str, speed: float | None = None) -> str:
+    """Create cluster `name` on the live server; return once its `default` namespace exists."""
+    status, body = server.request("POST", "/sim/v1/clusters", {"name": name})
+    assert status in (201, 409), body
+    wait_until(lambda: server.request("GET", f"/clusters/{name}/api/v1/namespaces/default")[0] == 200,
+               timeout=20, interval=0.05, message=f"cluster {name} bootstrapped")
+    if speed is not None:
+        status, body = server.request("POST", f"/clusters/{name}/sim/v1/clock", {"speed": speed})
+        assert status == 200, body
+    return name
+
+
+@pytest.fixture(scope="module")
+def module_cluster(pilothouse_server):
+    """Factory: module_cluster(name, speed=None) -> name; paused again after the module."""
+    made: list[str] = []
+
+    def make(name: str, speed: float | None = None) -> str:
+        made.append(make_cluster(pilothouse_server, name, speed))
+        return name
+
+    yield make
+    for name in made:
+        pilothouse_server.request("POST", f"/clusters/{name}/sim/v1/clock", {"paused": True})
+
+
 def kubectl_binaries() -> list[str]:
     """The real kubectl dispatcher plus every versioned kubectl on the machine (1.27-1.33)."""
     found = []
@@ -197,3 +228,17 @@ def kubectl_binaries() -> list[str]:
     sdk = Path("/usr/lib/google-cloud-sdk/bin")
     found += sorted(str(p) for p in sdk.glob("kubectl.1.*"))
     return found
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the browser tests last.
+
+    Playwright's sync API pumps its event loop inside a greenlet on the main thread and leaves
+    it registered as the thread's running loop for the rest of the session
+    (microsoft/playwright-pytest#167), so every pytest-asyncio test and asyncio.run() after the
+    first browser test would fail with "cannot be called from a running event loop"."""
+    browser_dir = Path(__file__).resolve().parent / "browser"
+    browser = [i for i in items if browser_dir in Path(str(i.path)).resolve().parents]
+    if browser:
+        others = [i for i in items if browser_dir not in Path(str(i.path)).resolve().parents]
+        items[:] = others + browser

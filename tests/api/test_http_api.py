@@ -8,7 +8,6 @@ import time
 import pytest
 import requests
 
-from tests.api.conftest import make_cluster
 from tests.conftest import wait_until
 
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
@@ -17,8 +16,8 @@ AGGREGATED_ACCEPT = ("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDis
 
 
 @pytest.fixture(scope="module")
-def base(pilothouse_server):
-    name = make_cluster(pilothouse_server, "http-api", speed=50)
+def base(pilothouse_server, module_cluster):
+    name = module_cluster("http-api", speed=50)
     return pilothouse_server.cluster_url(name)
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.api.conftest import make_cluster
 from tests.conftest import wait_until
 
 
 @pytest.fixture(scope="module")
-def sim(pilothouse_server):
-    name = make_cluster(pilothouse_server, "simcontrol")
+def sim(pilothouse_server, module_cluster):
+    name = module_cluster("simcontrol")
 
     def call(method: str, path: str, body: dict | None = None):
         return pilothouse_server.request(method, f"/clusters/{name}/sim/v1{path}", body)

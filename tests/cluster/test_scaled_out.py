@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -63,8 +64,12 @@ def test_worker_and_two_front_ends_over_postgres_and_redis(services_env, tmp_pat
     worker = subprocess.Popen([sys.executable, "manage.py", "runsimworker"], cwd=REPO, env=front_a.env,
                               stdout=worker_log, stderr=subprocess.STDOUT)
     try:
-        front_a.start()
-        front_b.start()
+        try:
+            front_a.start()
+            front_b.start()
+        except RuntimeError as e:
+            worker_log.flush()
+            raise RuntimeError(f"{e}\n--- worker log ---\n{(tmp_path / 'worker.log').read_text()[-5000:]}") from None
         base_a, base_b = front_a.cluster_url("demo"), front_b.cluster_url("demo")
         wait_until(lambda: requests.get(f"{base_a}/api/v1/namespaces/default", timeout=5).status_code == 200,
                    timeout=20, message="default namespace")
@@ -89,6 +94,13 @@ def test_worker_and_two_front_ends_over_postgres_and_redis(services_env, tmp_pat
         wait_until(lambda: pg_rows(db, "SELECT count(*) FROM cluster_etcdentry WHERE key = %s",
                                    "/registry/pods/default/scaled")[0][0] > 0,
                    timeout=10, message="pod persisted in PostgreSQL")
+
+        # Stay idle longer than channels_redis's 5 s BZPOPMIN: with redis-py 8's default 5 s
+        # socket timeout every idle receive() used to die (channels_redis#422).  The idle
+        # period is the condition under test, hence a plain sleep.
+        time.sleep(7)
+        status, clock = front_b.request("GET", "/clusters/demo/sim/v1/clock", timeout=15)
+        assert status == 200 and clock["speed"] == 50.0
     finally:
         worker.send_signal(signal.SIGINT)
         try:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.conftest import make_cluster
 from tests.conftest import kubectl_binaries, require_service, wait_until
 
 BINARIES = kubectl_binaries()
@@ -20,9 +19,9 @@ def _id(path: str | None) -> str:
 
 
 @pytest.fixture(scope="module")
-def kube_env(pilothouse_server, tmp_path_factory):
+def kube_env(pilothouse_server, module_cluster, tmp_path_factory):
     """A kubeconfig for cluster `kubectl` (running at 50x) and a private HOME for kubectl's cache."""
-    name = make_cluster(pilothouse_server, "kubectl", speed=50)
+    name = module_cluster("kubectl", speed=50)
     home = tmp_path_factory.mktemp("kubectl-home")
     kubeconfig = home / "config"
     kubeconfig.write_text(
