@@ -133,9 +133,12 @@ def test_pod_with_node_selector_lands_on_that_node_and_click_deletes_it(dashboar
     wait_js(page, "document.querySelector('#diagram .pod[data-name=pinned][data-phase=Running]')", 60,
             message="pod pinned Running")
     assert page.get_attribute("#diagram .pod[data-name=pinned]", "data-node") == "worker-2"
-    # Click the pod: the delete form picks it; delete it; it terminates and disappears.
+    # Click the pod: its details and the scheduler's reasons show, and the delete form picks it.
     page.click("#diagram .pod[data-name=pinned]")
     assert page.input_value("#delete-pod-form [name=name]") == "pinned"
+    details = page.inner_text("#pod-details")
+    assert "default/pinned" in details and "worker-2" in details
+    assert "Filtered out" in details and "worker-1" in details, details  # the selector ruled it out
     submit_ok(page, "#delete-pod-form")
     wait_js(page, "!document.querySelector('#diagram .pod[data-name=pinned]')", 90,
             message="pod pinned to go away")
