@@ -50,8 +50,10 @@ async def kube_api(request, cluster: str, path: str):
     try:
         if rr.verb == "watch":
             await services.get_clock(cluster)  # unknown cluster: a 404 now, not an ERROR event
+            table_version = tables.wants_table(request.headers.get("Accept", ""))
             return StreamingHttpResponse(
-                watch_events(cluster, rr, watch_timeout(rr.query)), content_type="application/json"
+                watch_events(cluster, rr, watch_timeout(rr.query), table_version=table_version),
+                content_type="application/json",
             )
         resp = await services.cluster_api(cluster, rr.as_api_request())
     except services.SimulationError as e:

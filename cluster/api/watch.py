@@ -13,11 +13,13 @@ ends the stream with an ERROR event carrying a 410 Expired Status.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import random
 from typing import AsyncIterator
 
 from cluster import services
+from cluster.api import tables
 from cluster.api.requestinfo import ResourceRequest
 from cluster.api.status import status
 
@@ -48,8 +50,39 @@ def _typed(obj: dict, rr: ResourceRequest) -> dict:
     return {"kind": rr.kind, "apiVersion": rr.api_version, **obj}
 
 
-async def watch_events(cluster: str, rr: ResourceRequest, timeout: float) -> AsyncIterator[bytes]:
-    """Yield the watch stream's lines until `timeout` seconds pass or the watch expires."""
+class _TableEvents:
+    """Turns watch events into Table events for `kubectl get -w` (server-side printing): each
+    event's object is a one-row Table; only the first carries the column definitions, as
+    upstream's watch encoder does (later ones have none, so kubectl prints no new header)."""
+
+    def __init__(self, rr: ResourceRequest, api_version: str, include_object: str):
+        self.rr, self.api_version, self.include_object = rr, api_version, include_object
+        self.first = True
+
+    def convert(self, event: dict, now: float) -> dict:
+        obj = event["object"]
+        if event["type"] in ("ERROR", "BOOKMARK"):
+            return event
+        table = tables.to_table(dataclasses.replace(self.rr, verb="get"), obj, now=now, include_object=self.include_object, api_version=self.api_version)
+        if table is None:
+            return event
+        if not self.first:
+            table["columnDefinitions"] = None
+        self.first = False
+        return {"type": event["type"], "object": table}
+
+
+async def watch_events(cluster: str, rr: ResourceRequest, timeout: float,
+                       table_version: str | None = None) -> AsyncIterator[bytes]:
+    """Yield the watch stream's lines until `timeout` seconds pass or the watch expires.
+
+    With `table_version` (the client asked for meta.k8s.io Tables), objects are printed rows."""
+    as_table = _TableEvents(rr, table_version, rr.query.get("includeObject", "Metadata")) if table_version else None
+
+    def out(event: dict, now: float) -> bytes:
+        if as_table is not None:
+            event = as_table.convert(event, now)
+        return _line(event)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     base = rr.as_api_request()
@@ -69,7 +102,7 @@ async def watch_events(cluster: str, rr: ResourceRequest, timeout: float) -> Asy
                 yield _line({"type": "ERROR", "object": listed["body"]})
                 return
             for item in listed["body"].get("items", []):
-                yield _line({"type": "ADDED", "object": _typed(item, rr)})
+                yield out({"type": "ADDED", "object": _typed(item, rr)}, listed.get("now", 0.0))
             rv = listed["body"].get("metadata", {}).get("resourceVersion", "")
         while loop.time() < deadline:
             resp = await services.cluster_api(cluster, {**base, "verb": "watch", "query": {**query, "resourceVersion": rv}})
@@ -77,7 +110,7 @@ async def watch_events(cluster: str, rr: ResourceRequest, timeout: float) -> Asy
                 yield _line({"type": "ERROR", "object": resp.get("body") or status(resp["code"], "InternalError", "watch failed")})
                 return
             for event in resp.get("events", []):
-                yield _line({"type": event["type"], "object": _typed(event["object"], rr)})
+                yield out({"type": event["type"], "object": _typed(event["object"], rr)}, resp.get("now", 0.0))
             rv = resp.get("resourceVersion") or rv
             await asyncio.sleep(min(POLL_INTERVAL, max(0.0, deadline - loop.time())))
     except services.SimulationError as e:

@@ -102,3 +102,30 @@ def test_default_timeout_is_spread_like_the_apiserver():
     values = {watch.watch_timeout({}) for _ in range(20)}
     assert all(1800 <= v <= 3600 for v in values) and len(values) > 1
     assert watch.watch_timeout({"timeoutSeconds": "7"}) == 7.0
+
+
+@pytest.mark.asyncio
+async def test_table_watch_for_kubectl_get_w(monkeypatch):
+    """`kubectl get pods -w` asks for Tables: each event is a one-row Table and only the first
+    carries the column definitions."""
+    from sim.api.meta import timestamp
+
+    def pod(rv):
+        return {"kind": "Pod", "apiVersion": "v1",
+                "metadata": {"name": "a", "namespace": "default", "resourceVersion": rv, "creationTimestamp": timestamp(0)},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]}, "status": {"phase": "Pending"}}
+
+    engine = ScriptedEngine([
+        {"code": 200, "events": [{"type": "ADDED", "object": pod("6")}, {"type": "MODIFIED", "object": pod("7")}],
+         "resourceVersion": "7", "now": 90.0},
+    ])
+    monkeypatch.setattr(services, "cluster_api", engine)
+    rr = request({"resourceVersion": "5"})
+    chunks = [c async for c in watch.watch_events("demo", rr, 0.3, table_version="meta.k8s.io/v1")]
+    events = [json.loads(c) for c in chunks[1:]]
+    assert [e["type"] for e in events] == ["ADDED", "MODIFIED"]
+    first, second = events[0]["object"], events[1]["object"]
+    assert first["kind"] == "Table" and first["columnDefinitions"][0]["name"] == "Name"
+    assert second["columnDefinitions"] is None
+    assert first["rows"][0]["cells"][:5] == ["a", "0/1", "Pending", "0", "90s"]
+    assert second["rows"][0]["object"]["metadata"]["resourceVersion"] == "7"
