@@ -1,0 +1,105 @@
+"""The dashboard's views in-process, against a real simulation worker (no browser): pages,
+the resync state, and every action with its success and its API error."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import AsyncClient
+
+pytestmark = pytest.mark.asyncio
+
+BASE = "/clusters/demo/dashboard"
+
+
+@pytest.fixture
+def client():
+    return AsyncClient()
+
+
+async def test_index_lists_clusters(worker, client):
+    r = await client.get("/")
+    assert r.status_code == 200
+    assert b'href="/clusters/demo/"' in r.content
+
+
+async def test_cluster_page_embeds_its_frame_and_state(worker, client):
+    r = await client.get("/clusters/demo/")
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert re.search(r'id="dashboard"[^>]*data-frame="\d+"', html)
+    assert 'id="initial-state"' in html and 'ws-connect="/clusters/demo/ws"' in html
+    assert (await client.get("/clusters/nope/")).status_code == 404
+
+
+async def test_state_endpoint(worker, client):
+    r = await client.get(f"{BASE}/state")
+    assert r.status_code == 200 and r["Cache-Control"] == "no-store"
+    body = r.json()
+    assert {"frame", "time", "speed", "paused", "snapshot", "log"} <= set(body)
+    r = await client.get("/clusters/nope/dashboard/state")
+    assert r.status_code == 404 and "nope" in r.json()["error"]
+
+
+async def test_create_pod_and_its_errors(worker, client):
+    r = await client.post(f"{BASE}/pods", {"name": "web-1", "image": "nginx", "cpu": "100m", "memory": "64Mi"})
+    assert r.status_code == 200 and b"result ok" in r.content and b"default/web-1" in r.content
+
+    r = await client.post(f"{BASE}/pods", {"name": "web-1", "image": "nginx"})
+    assert r.status_code == 409 and b"already exists" in r.content and b"result error" in r.content
+
+    r = await client.post(f"{BASE}/pods", {"name": "Bad_Name", "image": "nginx"})
+    assert r.status_code == 422 and b"Bad_Name" in r.content
+
+    r = await client.post(f"{BASE}/pods", {"name": "neg", "image": "nginx", "cpu": "-1"})
+    assert r.status_code == 422 and b"cpu" in r.content
+
+    r = await client.post(f"{BASE}/pods", {"name": "sel", "node_selector": "nokey"})
+    assert r.status_code == 400 and b"key=value" in r.content
+
+
+async def test_create_replicaset_and_delete_pod(worker, client):
+    r = await client.post(f"{BASE}/replicasets", {"name": "web", "replicas": "2", "image": "nginx"})
+    assert r.status_code == 200 and b"replicaset default/web created (2 replicas)" in r.content
+    r = await client.post(f"{BASE}/replicasets", {"name": "web2", "replicas": "two"})
+    assert r.status_code == 400 and b"whole number" in r.content
+
+    r = await client.post(f"{BASE}/pods/delete", {"namespace": "default", "name": "ghost"})
+    assert r.status_code == 404 and b"not found" in r.content
+    r = await client.post(f"{BASE}/pods/delete", {"namespace": "default", "name": ""})
+    assert r.status_code == 400
+
+
+async def test_nodes(worker, client):
+    r = await client.post(f"{BASE}/nodes/kill", {"node": "worker-1"})
+    assert r.status_code == 200 and b"worker-1 killed" in r.content
+    r = await client.post(f"{BASE}/nodes/restore", {"node": "worker-1"})
+    assert r.status_code == 200 and b"worker-1 restored" in r.content
+    r = await client.post(f"{BASE}/nodes/kill", {"node": "worker-99"})
+    assert r.status_code == 404 and b"worker-99" in r.content
+    r = await client.post(f"{BASE}/nodes", {"name": "worker-4", "cpu": "2", "memory": "4Gi"})
+    assert r.status_code == 200 and b"worker-4 added" in r.content
+    r = await client.post(f"{BASE}/nodes", {"name": "worker-4"})
+    assert r.status_code == 409 and b"already exists" in r.content
+
+
+async def test_clock(worker, client):
+    r = await client.post(f"{BASE}/clock", {"paused": "true"})
+    assert r.status_code == 200 and b'id="clock-result"' in r.content
+    assert (await client.get(f"{BASE}/state")).json()["paused"] is True
+    t = worker.clusters["demo"].engine.now
+    r = await client.post(f"{BASE}/clock", {"step": "1s"})
+    assert r.status_code == 200
+    assert worker.clusters["demo"].engine.now == pytest.approx(t + 1.0)
+    assert worker.clusters["demo"].paused
+    r = await client.post(f"{BASE}/clock", {"speed": "5"})
+    assert r.status_code == 200 and worker.clusters["demo"].speed == 5.0
+    r = await client.post(f"{BASE}/clock", {"speed": "500"})
+    assert r.status_code == 400 and b'id="clock-result"' in r.content
+    r = await client.post(f"{BASE}/clock", {"speed": "fast"})
+    assert r.status_code == 400 and b"not a number" in r.content
+    r = await client.post(f"{BASE}/clock", {"advance": "10s"})
+    assert r.status_code == 200
+    assert worker.clusters["demo"].engine.now == pytest.approx(t + 11.0)
+    r = await client.get(f"{BASE}/clock")
+    assert r.status_code == 405
