@@ -64,6 +64,23 @@ function showNodes(snap) {
 function showSnapshot(snap) {
   diagram.render(snap);
   showNodes(snap);
+  refreshDetails();
+}
+
+// Keep the picked pod's panel live: its phase and node change, and it may go away.
+let selectedPod = null;
+function refreshDetails() {
+  if (!selectedPod) return;
+  const el = document.querySelector(`#diagram .pod[data-pod="${CSS.escape(selectedPod)}"]`);
+  if (el) {
+    el.classList.add("selected");
+    showPodDetails(el);
+  } else {
+    const box = document.getElementById("pod-details");
+    if (box && !box.querySelector(".gone")) {
+      box.insertAdjacentHTML("afterbegin", '<p class="gone">This pod no longer exists.</p>');
+    }
+  }
 }
 
 function markFrame() {
@@ -158,6 +175,7 @@ document.getElementById("diagram").addEventListener("keydown", (e) => {
 
 // The picked pod's details and, when this page saw it, the scheduler's decision: which nodes
 // were filtered out and why, and every remaining node's plugin scores ("why this node?").
+let lastDetails = "";
 function showPodDetails(pod) {
   const box = document.getElementById("pod-details");
   if (!box) return;
@@ -183,7 +201,11 @@ function showPodDetails(pod) {
   } else if (why) {
     html += `<p class="why-title">Why Pending?</p><p class="why-pending">${esc(why)}</p>`;
   }
-  box.innerHTML = html;
+  if (box.dataset.for !== d.pod || lastDetails !== html) {
+    box.innerHTML = html;
+    box.dataset.for = d.pod;
+    lastDetails = html;
+  }
   box.hidden = false;
 }
 
@@ -200,6 +222,7 @@ function esc(s) {
 function selectPod(pod) {
   for (const p of document.querySelectorAll("#diagram .pod.selected")) p.classList.remove("selected");
   pod.classList.add("selected");
+  selectedPod = pod.dataset.pod;
   showPodDetails(pod);
   const form = document.getElementById("delete-pod-form");
   form.querySelector("[name=name]").value = pod.dataset.name;

@@ -142,6 +142,7 @@ def test_pod_with_node_selector_lands_on_that_node_and_click_deletes_it(dashboar
     submit_ok(page, "#delete-pod-form")
     wait_js(page, "!document.querySelector('#diagram .pod[data-name=pinned]')", 90,
             message="pod pinned to go away")
+    page.wait_for_selector("#pod-details .gone")  # the details panel follows it live
     # Deleting it again: the API's 404 text.
     page.fill("#delete-pod-form [name=name]", "pinned")
     msg = _submit_error(page, "#delete-pod-form")
