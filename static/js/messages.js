@@ -27,6 +27,13 @@ export function category(ev) {
   return "other";
 }
 
+// Minor traffic gives way first when many dots are moving: replies ("patch leases → 200",
+// "txn reply"), Event objects being written, etcd's own watch feed.
+export function isMinor(ev) {
+  const t = String(ev.type || "");
+  return t.includes("→") || /\b(reply|done)$/.test(t) || /\bevents\b/.test(t) || t === "watch event";
+}
+
 function center(r) {
   return { x: r.x + r.w / 2, y: r.y + r.h / 2 };
 }
@@ -54,6 +61,8 @@ export class Messages {
     this.active = [];
     this.skipped = 0;
     this.shown = 0;
+    this.drawn = {};   // category -> dots drawn so far (tests read it)
+    this.recent = [];  // the last hops drawn: {src, dst, type, cat}
     this.enabled = true;
     this._tick = this._tick.bind(this);
     this._raf = null;
@@ -64,13 +73,13 @@ export class Messages {
     if (!this.enabled) return;
     const hops = events.filter((e) => e.kind === "message" || e.kind === "drop");
     if (!hops.length) return;
-    const t0 = hops[0].t || 0;
+    // Important hops claim the free slots first; each keeps its own start time.
+    hops.sort((a, b) => (isMinor(a) - isMinor(b)) || ((a.t || 0) - (b.t || 0)));
+    const t0 = Math.min(...hops.map((e) => e.t || 0));
     const now = performance.now();
     speed = speed > 0 ? speed : 1;
     for (const ev of hops) {
-      // Replies ("patch leases → 200") matter less than requests: they give way first.
-      const reply = String(ev.type || "").includes("→") || /\b(reply|done)$/.test(ev.type || "");
-      if (this.active.length >= (reply ? MAX_ACTIVE / 2 : MAX_ACTIVE)) {
+      if (this.active.length >= (isMinor(ev) ? MAX_ACTIVE / 2 : MAX_ACTIVE)) {
         this.skipped++;
         continue;
       }
@@ -101,7 +110,7 @@ export class Messages {
     const to = same ? { x: from.x + 1, y: from.y - 30 } : edge(rb, center(ra));
     const cat = ev.kind === "drop" ? "drop" : category(ev);
     const g = document.createElementNS(SVGNS, "g");
-    const reply = String(ev.type || "").includes("→") || /\b(reply|done)$/.test(ev.type || "");
+    const reply = isMinor(ev);
     g.setAttribute("class", `msg msg-${cat}${reply ? " reply" : ""}`);
     g.dataset.src = ev.src;
     g.dataset.dst = ev.dst;
@@ -131,6 +140,9 @@ export class Messages {
     const labelDy = this.shown % 2 ? 22 : -10;
     this.active.push({ g, dot, label, labelDy, from, to, start, dur, drop: ev.kind === "drop" });
     this.shown++;
+    this.drawn[cat] = (this.drawn[cat] || 0) + 1;
+    this.recent.push({ src: ev.src, dst: ev.dst, type: ev.type, cat });
+    if (this.recent.length > 1000) this.recent.shift();
   }
 
   _tick(now) {
