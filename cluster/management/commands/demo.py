@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 
 from django.core.management.base import BaseCommand
 
@@ -66,6 +67,11 @@ class Command(BaseCommand):
             self.stdout.write(f"Pilothouse on http://{host}:{port}/  (Ctrl-C to stop)")
             self.stdout.flush()
 
+        # Twisted only takes over SIGINT when it still has Python's default handler; a process
+        # started in the background by a non-interactive shell inherits SIGINT as *ignored*,
+        # and Ctrl-C (or `kill -INT`) would then do nothing.  This server is meant to stop on
+        # Ctrl-C, persisting first, wherever it was started from.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         server = Server(
             application=application,
             endpoints=[f"tcp:port={port}:interface={host}"],
