@@ -2,6 +2,19 @@
 // (frames.js) from the htmx WebSocket extension, the diagram (diagram.js), the travelling
 // messages (messages.js), the event log (log.js) and the small bits of the controls that
 // follow the state (clock, speed, node list, clicking a pod).
+//
+// What the DOM exposes (tests rely on it):
+//   #dashboard        data-frame (last frame applied), data-resyncs, data-ignored, data-restarts,
+//                     data-resyncing, data-ws ("open"/"closed"), data-time, data-speed, data-paused
+//   #initial-state    the JSON state the page was rendered with (frame N)
+//   #diagram .node    data-node-name, data-role, data-alive, data-ready
+//   [data-addr]       every component box: "kube-apiserver@cp-1", "kubelet@worker-1", ...
+//   #diagram .pod     data-pod ("ns/name"), data-name, data-namespace, data-phase, data-node,
+//                     data-ready, data-owner ("ReplicaSet/web")
+//   #pending-queue    data-count, data-why
+//   #event-log li     id "log-<frame>-<i>", data-frame
+//   .msg              one travelling message: data-src, data-dst, data-type
+//   window.pilothouse {stream, diagram, messages, log, fetchState}
 
 import { FrameStream } from "./frames.js";
 import { Diagram } from "./diagram.js";
