@@ -244,7 +244,13 @@ function selectPod(pod) {
 }
 
 // Switch the travelling messages off for a quieter picture (the log and the diagram go on).
-document.getElementById("toggle-messages")?.addEventListener("change", (e) => {
+// Off from the start for people who asked their system for reduced motion.
+const toggle = document.getElementById("toggle-messages");
+if (toggle && window.matchMedia?.("(prefers-reduced-motion: reduce)").matches) {
+  toggle.checked = false;
+  messages.enabled = false;
+}
+toggle?.addEventListener("change", (e) => {
   messages.enabled = e.target.checked;
   if (!messages.enabled) messages.clear();
 });
