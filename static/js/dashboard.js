@@ -75,6 +75,7 @@ function showNodes(snap) {
 }
 
 function showSnapshot(snap) {
+  if (!snap) return;  // a cluster that has not drawn its first frame yet
   diagram.render(snap);
   showNodes(snap);
   refreshDetails();
