@@ -78,8 +78,8 @@ def test_replicaset_of_three_runs_and_screenshot(dashboard):
     assert seen("status", "kubelet@", "kube-apiserver@"), drawn[-20:]
     assert seen("watch", "kube-apiserver@", "kubelet@"), drawn[-20:]
     # Messages travel between the components while this happens (wait for one on screen).
-    wait_js(page, "document.querySelectorAll('#diagram .msg').length >= 2", 20,
-            message="travelling messages")
+    wait_js(page, "[...document.querySelectorAll('#diagram .msg')].filter(m => +m.style.opacity > 0.8).length >= 2",
+            20, message="travelling messages in full view")
     # The README's screenshot: a running ReplicaSet, messages in flight.
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=False)
