@@ -6,7 +6,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from cluster import services
-from cluster.api import discovery, tables
+from cluster.api import discovery, openapi, tables
 from cluster.api.requestinfo import RequestError, parse
 from cluster.api.status import kube_json, not_found_path, status_response
 from cluster.api.watch import watch_events, watch_timeout
@@ -37,9 +37,17 @@ async def kube_api(request, cluster: str, path: str):
         if parts[0] in ("healthz", "livez", "readyz") and len(parts) == 1:
             await services.get_clock(cluster)
             return HttpResponse("ok", content_type="text/plain")
+        if parts[:2] == ["openapi", "v3"]:
+            await services.get_clock(cluster)
+            if len(parts) == 2:
+                # The root lists per-group-version documents by server-relative URL, which
+                # must keep this cluster's prefix (request.path ends in /openapi/v3).
+                return kube_json(openapi.root_document(request.path[: -len("/openapi/v3")].rstrip("/")))
+            doc = openapi.document_for_path(parts[2:])
+            return kube_json(doc) if doc is not None else kube_json(not_found_path(), 404)
         if parts[:1] not in (["api"], ["apis"]):
-            # /openapi/v2, /openapi/v3 and friends are not served yet: a clean 404 Status, which
-            # kubectl treats as "no OpenAPI" and works without.
+            # /openapi/v2 (kubectl wants it as protobuf only) and other paths: a clean 404
+            # Status, which kubectl treats as "not served" and works without.
             return kube_json(not_found_path(), 404)
         rr = parse(request.method, parts, _query(request), request.content_type or "", request.body)
     except RequestError as e:

@@ -62,7 +62,7 @@ def test_aggregated_discovery_request_gets_the_legacy_format(base):
     assert r.json()["kind"] == "APIGroupList"
 
 
-@pytest.mark.parametrize("path", ["/api/v1/widgets", "/apis/nope/v1", "/apis/nope", "/openapi/v2", "/openapi/v3",
+@pytest.mark.parametrize("path", ["/api/v1/widgets", "/apis/nope/v1", "/apis/nope", "/openapi/v2", "/openapi/v3/api/v9",
                                   "/api/v1/namespaces/default/pods/x/exec", "/api/v9"])
 def test_unknown_paths_are_404_status(base, path):
     r = requests.get(base + path, timeout=10)
@@ -144,3 +144,17 @@ def test_quiet_watch_sends_headers_at_once(base):
         assert r.status_code == 200
         assert time.monotonic() - started < 3
         assert r.headers["Content-Type"] == "application/json"
+
+
+def test_openapi_v3_lists_field_validation_for_kubectl(base):
+    root = requests.get(f"{base}/openapi/v3", timeout=10).json()
+    assert set(root["paths"]) >= {"api/v1", "apis/apps/v1"}
+    url = root["paths"]["apis/apps/v1"]["serverRelativeURL"]
+    assert url.startswith("/clusters/http-api/openapi/v3/apis/apps/v1?hash=")
+    host = base.split("/clusters/")[0]
+    doc = requests.get(host + url, timeout=10).json()
+    assert doc["openapi"].startswith("3.")
+    patch = doc["paths"]["/apis/apps/v1/namespaces/{namespace}/replicasets/{name}"]["patch"]
+    assert patch["x-kubernetes-group-version-kind"] == {"group": "apps", "version": "v1", "kind": "ReplicaSet"}
+    assert any(p["name"] == "fieldValidation" and p["in"] == "query" for p in patch["parameters"])
+    assert requests.get(f"{base}/openapi/v3/apis/nope/v1", timeout=10).status_code == 404
