@@ -36,6 +36,8 @@ class EtcdEntry(models.Model):
 
     `value` is the stored object as JSON text; NULL marks a delete (etcd's tombstone).  One etcd
     revision may carry several keys (a transaction), so (cluster, revision, key) is the identity.
+    When the cluster's kube-apiserver compacts etcd, superseded entries at or below the
+    compaction revision are deleted, as etcd drops them (cluster/persistence.py).
     """
 
     cluster = models.ForeignKey(SimCluster, on_delete=models.CASCADE, related_name="etcd_entries")
@@ -50,7 +52,11 @@ class EtcdEntry(models.Model):
                 fields=["cluster", "revision", "key"], name="etcd_entry_unique_revision_key"
             )
         ]
-        indexes = [models.Index(fields=["cluster", "revision"], name="etcd_entry_cluster_rev")]
+        indexes = [
+            models.Index(fields=["cluster", "revision"], name="etcd_entry_cluster_rev"),
+            # Compaction looks for a newer entry of the same key.
+            models.Index(fields=["cluster", "key", "revision"], name="etcd_entry_cluster_key_rev"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.cluster_id}@{self.revision} {self.key}"

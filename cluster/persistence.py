@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from cluster.models import EtcdEntry, SimCluster
 
@@ -111,6 +112,8 @@ def save_frames(writes: list[FrameWrite], create: bool = False) -> None:
                     batch_size=500,
                 )
                 row.persisted_revision = max(row.persisted_revision, max(int(e["revision"]) for e in w.entries))
+            if w.compacted_revision > row.compacted_revision:
+                _compact(row, w.compacted_revision)
             row.time = w.time
             row.speed = w.speed
             row.paused = w.paused
@@ -118,3 +121,18 @@ def save_frames(writes: list[FrameWrite], create: bool = False) -> None:
             if w.topology is not None:
                 row.topology = w.topology
             row.save()
+
+
+def _compact(row: SimCluster, revision: int) -> None:
+    """Drop what etcd's compaction drops: every entry at or below `revision` that a later entry
+    at or below it supersedes, then the tombstones at or below it.  What remains restores the
+    same keyspace (etcd keeps the latest version of each live key).  The newest entry is always
+    kept, so the restored store's revision never goes backwards."""
+    upto = min(revision, row.persisted_revision - 1)
+    if upto <= 0:
+        return
+    newer = EtcdEntry.objects.filter(
+        cluster=row, key=OuterRef("key"), revision__gt=OuterRef("revision"), revision__lte=upto
+    )
+    EtcdEntry.objects.filter(cluster=row, revision__lte=upto).filter(Exists(newer)).delete()
+    EtcdEntry.objects.filter(cluster=row, revision__lte=upto, value__isnull=True).delete()

@@ -188,3 +188,43 @@ async def test_create_cluster_validates_and_isolates(worker):
             await asyncio.sleep(0.05)
     row, revs = await persisted("lab-2")
     assert pod_rv in revs and row.persisted_revision == max(revs)
+
+
+@database_sync_to_async
+def log_shape(name: str):
+    row = SimCluster.objects.get(name=name)
+    entries = list(EtcdEntry.objects.filter(cluster=row).values_list("revision", "key", "value"))
+    return row, entries
+
+
+async def test_compaction_prunes_the_persisted_log_and_restore_still_works(worker, fresh_layer):
+    for i in range(3):
+        body = {**POD, "metadata": {"name": f"c{i}"}}
+        assert (await services.cluster_api("demo", pod_request("create", body=body)))["code"] == 201
+    assert (await services.cluster_api("demo", pod_request("delete", "c0", None)))["code"] == 200
+    # kube-apiserver compacts every 5 minutes to the revision it saw one interval earlier.
+    await services.set_clock("demo", advance="12m")
+    compacted = worker.clusters["demo"].engine.compacted_revision
+    assert compacted > 0, "the engine compacted etcd"
+    async with asyncio.timeout(10):
+        while (await log_shape("demo"))[0].compacted_revision < compacted:
+            await asyncio.sleep(0.05)
+    row, entries = await log_shape("demo")
+    old = [(rev, key, value) for rev, key, value in entries if rev <= row.compacted_revision]
+    keys = [key for _, key, _ in old]
+    assert len(keys) == len(set(keys)), "at most one entry per key at or below the compaction point"
+    assert all(value is not None for _, _, value in old), "no tombstones at or below it"
+    assert max(rev for rev, _, _ in entries) == row.persisted_revision
+
+    expected = await services.cluster_api("demo", {**pod_request("list"), "namespace": None})
+    await worker.stop()
+    again = SimulationWorker(channel_layer=fresh_layer, frame_rate=20)
+    await again.start()
+    try:
+        got = await services.cluster_api("demo", {**pod_request("list"), "namespace": None})
+        names = lambda resp: sorted((p["metadata"]["name"], p["metadata"]["uid"]) for p in resp["body"]["items"])  # noqa: E731
+        assert names(got) == names(expected)
+        assert ("c0" not in {n for n, _ in names(got)})
+        assert int(got["body"]["metadata"]["resourceVersion"]) >= int(expected["body"]["metadata"]["resourceVersion"])
+    finally:
+        await again.stop()
