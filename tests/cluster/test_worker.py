@@ -228,3 +228,29 @@ async def test_compaction_prunes_the_persisted_log_and_restore_still_works(worke
         assert int(got["body"]["metadata"]["resourceVersion"]) >= int(expected["body"]["metadata"]["resourceVersion"])
     finally:
         await again.stop()
+
+
+async def test_busy_frame_caps_network_events_but_keeps_every_log_event(worker, fresh_layer):
+    from cluster.worker import LOG_KINDS, MAX_FRAME_EVENTS
+
+    await services.set_clock("demo", paused=True)
+    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "busy"},
+          "spec": {"replicas": 12, "selector": {"matchLabels": {"app": "busy"}},
+                   "template": {"metadata": {"labels": {"app": "busy"}},
+                                "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    created = await services.cluster_api("demo", {"verb": "create", "group": "apps", "version": "v1",
+                                                  "resource": "replicasets", "namespace": "default", "name": None,
+                                                  "subresource": None, "body": rs, "patch_type": None, "query": {}})
+    assert created["code"] == 201
+    channel = await fresh_layer.new_channel()
+    await fresh_layer.group_add(group_for("demo"), channel)
+    await services.set_clock("demo", advance="60s")  # 12 pods scheduled and started in one go
+    frames = await frames_until(fresh_layer, channel, lambda m: m["omitted"] > 0)
+    frame = frames[-1]
+    others = [e for e in frame["events"] if e["kind"] not in LOG_KINDS]
+    logged = [e for e in frame["events"] if e["kind"] in LOG_KINDS]
+    assert len(others) == MAX_FRAME_EVENTS
+    assert sum(1 for e in logged if e["kind"] == "action" and "bound default/busy-" in e.get("text", "")) == 12
+    state = await services.cluster_state("demo")
+    ring = [{k: v for k, v in e.items() if k != "frame"} for e in state["log"] if e["frame"] == frame["frame"]]
+    assert ring == logged[-len(ring):] and len(ring) == min(len(logged), 300)
