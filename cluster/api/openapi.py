@@ -6,7 +6,9 @@ query parameter (k8s.io/cli-runtime resource.QueryParamVerifierV3); without it `
 and `kubectl create -f` stop with "failed to download openapi".  So every operation is listed,
 tagged with `x-kubernetes-group-version-kind` and `x-kubernetes-action` as upstream tags them,
 with the write parameters.  Schemas are not served yet (`kubectl explain` needs them: a later
-issue), and /openapi/v2 stays a 404 (kubectl asks for it in protobuf only).
+issue).  /openapi/v2 is an empty Swagger 2.0 document in gnostic's protobuf encoding (the only
+form kubectl accepts): kubectl 1.27 and 1.28 refuse to apply manifests without one, and with no
+definitions they fall back to their compiled-in types.
 
 The root document's serverRelativeURLs carry the /clusters/<name> prefix: client-go fetches them
 with RequestURI, which replaces the kubeconfig server's path.
@@ -130,3 +132,28 @@ def document_for_path(parts: list[str]) -> dict | None:
     if len(parts) == 3 and parts[0] == "apis":
         return gv_document(parts[1], parts[2])
     return None
+
+
+# -- OpenAPI v2 (protobuf) -------------------------------------------------------------------
+# Clients ask for "...spec.v2@v1.0+protobuf"; servers answer with this form (kube-openapi's
+# handler): Go's mime parser rejects the "@" in a Content-Type.
+OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+
+
+def _pb_field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field (wire type 2)."""
+    def varint(n: int) -> bytes:
+        out = bytearray()
+        while True:
+            byte, n = n & 0x7F, n >> 7
+            out.append(byte | (0x80 if n else 0))
+            if not n:
+                return bytes(out)
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
+def v2_document_protobuf() -> bytes:
+    """openapi_v2.Document{swagger: "2.0", info: {title, version}, paths: {}} (gnostic's
+    openapiv2.proto: Document.swagger=1, info=2, paths=8; Info.title=1, version=2)."""
+    info = _pb_field(1, b"Kubernetes") + _pb_field(2, KUBERNETES_VERSION["gitVersion"].encode())
+    return _pb_field(1, b"2.0") + _pb_field(2, info) + _pb_field(8, b"")

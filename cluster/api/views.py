@@ -45,9 +45,11 @@ async def kube_api(request, cluster: str, path: str):
                 return kube_json(openapi.root_document(request.path[: -len("/openapi/v3")].rstrip("/")))
             doc = openapi.document_for_path(parts[2:])
             return kube_json(doc) if doc is not None else kube_json(not_found_path(), 404)
+        if parts == ["openapi", "v2"]:
+            await services.get_clock(cluster)
+            return HttpResponse(openapi.v2_document_protobuf(), content_type=openapi.OPENAPI_V2_PROTOBUF)
         if parts[:1] not in (["api"], ["apis"]):
-            # /openapi/v2 (kubectl wants it as protobuf only) and other paths: a clean 404
-            # Status, which kubectl treats as "not served" and works without.
+            # Anything else: a clean 404 Status, which kubectl treats as "not served".
             return kube_json(not_found_path(), 404)
         rr = parse(request.method, parts, _query(request), request.content_type or "", request.body)
     except RequestError as e:

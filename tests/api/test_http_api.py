@@ -62,7 +62,7 @@ def test_aggregated_discovery_request_gets_the_legacy_format(base):
     assert r.json()["kind"] == "APIGroupList"
 
 
-@pytest.mark.parametrize("path", ["/api/v1/widgets", "/apis/nope/v1", "/apis/nope", "/openapi/v2", "/openapi/v3/api/v9",
+@pytest.mark.parametrize("path", ["/api/v1/widgets", "/apis/nope/v1", "/apis/nope", "/openapi/v3/api/v9", "/openapi/v1",
                                   "/api/v1/namespaces/default/pods/x/exec", "/api/v9"])
 def test_unknown_paths_are_404_status(base, path):
     r = requests.get(base + path, timeout=10)
@@ -158,3 +158,12 @@ def test_openapi_v3_lists_field_validation_for_kubectl(base):
     assert patch["x-kubernetes-group-version-kind"] == {"group": "apps", "version": "v1", "kind": "ReplicaSet"}
     assert any(p["name"] == "fieldValidation" and p["in"] == "query" for p in patch["parameters"])
     assert requests.get(f"{base}/openapi/v3/apis/nope/v1", timeout=10).status_code == 404
+
+
+def test_openapi_v2_is_an_empty_swagger_document_in_protobuf(base):
+    r = requests.get(f"{base}/openapi/v2", timeout=10,
+                     headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+    # Document.swagger (field 1, length-delimited) = "2.0", then Document.info (field 2).
+    assert r.content.startswith(b"\x0a\x032.0\x12")

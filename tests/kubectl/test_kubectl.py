@@ -107,28 +107,10 @@ def test_version_reports_the_server(kubectl):
     assert re.search(r'Server Version: (version\.Info\{.*GitVersion:")?v1\.32\.\d+', out), out
 
 
-# `kubectl apply -f` / `create -f` in 1.27 and 1.28 fetch /openapi/v2, which kubectl accepts as
-# protobuf only and which is not served yet; 1.29+ validate through /openapi/v3 (served).
-def _minor(path: str) -> int | None:
-    name = Path(path).name
-    return int(name.rsplit(".", 1)[1]) if name.startswith("kubectl.1.") else None
-
-
-APPLY_BINARIES = [b for b in BINARIES if (_minor(b) or 99) >= 29]
-
-
-@pytest.fixture(params=APPLY_BINARIES or [None], ids=_id)
-def kubectl_apply(request, kube_env):
-    binary = request.param
-    require_service("kubectl", binary is not None and Path(binary).exists(), "no kubectl 1.29+ binaries")
-
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([binary, *args], env=kube_env, capture_output=True, text=True, timeout=60)
-        if check:
-            assert proc.returncode == 0, f"kubectl {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}"
-        return proc
-
-    return run
+@pytest.fixture
+def kubectl_apply(kubectl):
+    """kubectl for manifests: 1.27/1.28 read /openapi/v2 (protobuf), 1.29+ /openapi/v3."""
+    return kubectl
 
 
 def test_apply_manifest_create_then_configure(kubectl_apply, tmp_path):
