@@ -13,8 +13,7 @@ from cluster.api.watch import watch_events, watch_timeout
 
 
 def _query(request) -> dict[str, str]:
-    # Kubernetes' query parameters are single-valued; the last one wins as in Go's url.Values.Get
-    # ... except Go takes the first.  Take the first, like the apiserver.
+    # Kubernetes' query parameters are single-valued; like Go's url.Values.Get, take the first.
     return {k: values[0] for k, values in request.GET.lists() if values}
 
 
@@ -25,8 +24,8 @@ def _error(e: services.SimulationError):
 @csrf_exempt
 async def kube_api(request, cluster: str, path: str):
     """Everything under /clusters/<cluster>/ that the Kubernetes API serves."""
-    parts = [p for p in path.split("/")]
-    if parts and parts[-1] == "":
+    parts = path.split("/")
+    if parts and parts[-1] == "":  # a trailing slash, as in /api/v1/
         parts = parts[:-1]
     try:
         if parts[:1] in (["api"], ["apis"]) and len(parts) <= (2 if parts[0] == "api" else 3):
