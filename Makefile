@@ -37,7 +37,7 @@ test: venv chromium
 	$(PY) -m pytest tests
 
 bench: venv
-	@set -e; for f in bench/*.py; do echo "== $$f"; $(PY) $$f; done
+	@set -e; for f in bench/*.py; do echo "== $$f"; PYTHONPATH=$(CURDIR) $(PY) $$f; done
 
 clean-venv:
 	rm -rf $(VENV)
