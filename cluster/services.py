@@ -100,7 +100,7 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
       "api"           {"request": ApiRequest}                      [ApiResponse]
       "state"         {}                                           [see cluster_state]
       "clock"         {} or any of {"speed": 0.1..50, "paused": bool, "advance": seconds,
-                       "step": seconds | true}                     [{"time","speed","paused"}]
+                       "step": seconds | true (pauses first)}      [{"time","speed","paused"}]
       "node.kill"     {"node": name}                               [{"node","alive"}]
       "node.restore"  {"node": name}                               [{"node","alive"}]
       "node.add"      {"node": name, "cpu": "4", "memory": "8Gi"}  [{"node","alive"}]
@@ -176,7 +176,8 @@ async def set_clock(
     """Change the clock; returns the new {"time", "speed", "paused"}.
 
     speed 0.1..50 (x wall clock); paused; advance: run that much virtual time at once
-    ("400s", "5m", "1h30m" or seconds); step: like advance, True meaning one second.
+    ("400s", "5m", "1h30m" or seconds); step: pause, then advance that much (True meaning one
+    second).
     Raises BadCommand on out-of-range or malformed values."""
     command: dict[str, Any] = {"op": "clock"}
     if speed is not None:

@@ -440,7 +440,8 @@ class SimulationWorker:
         raise CommandError("BadRequest", f"unknown command {op!r}")
 
     def _clock(self, rc: RunningCluster, args: dict) -> dict:
-        """Get or set the clock: speed, paused, advance (run ahead at once), step."""
+        """Get or set the clock: speed, paused, advance (run ahead at once), step (pause, then
+        run ahead that much)."""
         if "speed" in args:
             speed = args["speed"]
             if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not (
@@ -452,6 +453,9 @@ class SimulationWorker:
             if not isinstance(args["paused"], bool):
                 raise CommandError("BadRequest", "paused must be true or false")
             rc.paused = args["paused"]
+        if "step" in args:
+            # Stepping is for a paused clock: pause first, so the step is all that runs.
+            rc.paused = True
         for key in ("advance", "step"):
             if key not in args:
                 continue

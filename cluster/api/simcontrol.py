@@ -3,6 +3,7 @@
     GET  /clusters/<name>/sim/v1/clock              -> {"time", "speed", "paused"}
     POST /clusters/<name>/sim/v1/clock              {"speed": 5} | {"paused": true} |
                                                     {"advance": "400s"} | {"step": "1s"}
+                                                    (step pauses the clock, then runs 1s)
     POST /clusters/<name>/sim/v1/nodes              {"name": "worker-4", "cpu": "4", "memory": "8Gi"}
     POST /clusters/<name>/sim/v1/nodes/<node>/kill
     POST /clusters/<name>/sim/v1/nodes/<node>/restore

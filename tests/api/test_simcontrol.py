@@ -37,6 +37,10 @@ def test_clock_speed_pause_and_advance(sim):
     assert after2["time"] == pytest.approx(after["time"] + 90, abs=1.0)
     status, after3 = sim("POST", "/clock", {"advance": 10})
     assert after3["time"] == pytest.approx(after2["time"] + 10, abs=1.0)
+    status, stepped = sim("POST", "/clock", {"paused": False})
+    status, stepped = sim("POST", "/clock", {"step": "2s"})
+    assert status == 200 and stepped["paused"] is True, "a step pauses the clock"
+    assert stepped["time"] >= after3["time"] + 2
     status, resumed = sim("POST", "/clock", {"paused": False, "speed": 1})
     assert resumed["paused"] is False and resumed["speed"] == 1.0
     # Running again: virtual time moves with the wall clock.
