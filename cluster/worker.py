@@ -399,7 +399,10 @@ class SimulationWorker:
                     "name: a lowercase RFC 1123 label must consist of lower case alphanumeric "
                     "characters or '-', and must start and end with an alphanumeric character",
                 )
-            rc = await self.create_cluster(args["name"], _config_from_args(args))
+            try:
+                rc = await self.create_cluster(args["name"], _config_from_args(args))
+            except ClusterError as e:
+                raise CommandError(_REASON_BY_CODE.get(e.code, "BadRequest"), str(e)) from None
             return {"cluster": rc.name, **rc.clock()}
         rc = self._get(name)
         if op == "api":

@@ -178,6 +178,9 @@ async def test_create_cluster_validates_and_isolates(worker):
         await services.create_cluster("lab-2")
     with pytest.raises(services.BadCommand):
         await services.create_cluster("Not_A_Name")
+    with pytest.raises(services.BadCommand):  # a cluster needs a control-plane node
+        await services.create_cluster("headless", nodes=[{"name": "w-1", "role": "worker"}])
+    assert "headless" not in await services.list_clusters()
     await wait_bootstrapped("lab-2")
     created = await services.cluster_api("lab-2", pod_request("create", body=POD))
     assert created["code"] == 201
