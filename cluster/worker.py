@@ -151,6 +151,7 @@ class SimulationWorker:
         self._started = asyncio.Event()
         self._stopping = False
         self._persist_lock = asyncio.Lock()
+        self._creating: set[str] = set()
 
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
@@ -223,8 +224,15 @@ class SimulationWorker:
 
     async def create_cluster(self, name: str, config: ClusterConfig) -> RunningCluster:
         """Boot a new engine and persist it (row + bootstrap etcd log) before serving it."""
-        if name in self.clusters:
+        if name in self.clusters or name in self._creating:
             raise CommandError("AlreadyExists", f'cluster "{name}" already exists')
+        self._creating.add(name)  # the save below awaits: keep a second create out meanwhile
+        try:
+            return await self._create(name, config)
+        finally:
+            self._creating.discard(name)
+
+    async def _create(self, name: str, config: ClusterConfig) -> RunningCluster:
         engine = Cluster(name, config)
         rc = RunningCluster(name, engine)
         entries = engine.committed_since(0)
