@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from sim.api.meta import micro_timestamp, random_suffix, timestamp
+from sim.api.meta import random_suffix
 
 REQUEST_TIMEOUT = 60.0  # client-go's default request timeout is none; kubelet uses 60 s-ish
 
@@ -79,7 +79,7 @@ class APIClient:
                                  "resourceVersion": md.get("resourceVersion")},
               "reason": reason, "message": message, "type": type_,
               "source": {"component": component, **({"host": host} if host else {})},
-              "firstTimestamp": timestamp(now), "lastTimestamp": timestamp(now), "count": 1,
+              "firstTimestamp": self.c.timestamp(), "lastTimestamp": self.c.timestamp(), "count": 1,
               "eventTime": None, "reportingComponent": component,
               "reportingInstance": host or ""}
         if not md.get("namespace"):
@@ -203,7 +203,7 @@ class Informer:
             self.rv = obj["metadata"].get("resourceVersion", self.rv)
 
 
-__all__ = ["APIClient", "Informer", "micro_timestamp", "timestamp"]
+__all__ = ["APIClient", "Informer"]
 
 
 from sim.component import Component  # noqa: E402  (kept below: client.py is imported by components)

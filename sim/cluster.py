@@ -70,6 +70,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sim.api import status as st
+from sim.api.meta import EPOCH
 from sim.api.podutil import node_ready_status
 from sim.api.quantity import QuantityError, parse_quantity
 from sim.api.validation import is_dns1123_subdomain
@@ -119,6 +120,10 @@ class ClusterConfig:
     node_monitor_grace_period: float = 50.0   # kube-controller-manager, v1.32 default
     node_monitor_period: float = 5.0
     default_toleration_seconds: int = 300     # DefaultTolerationSeconds admission plugin
+    # When virtual time 0 happened, in Unix seconds (API timestamps count from it).  The Django
+    # side sets it to the wall-clock moment a cluster is created, so `kubectl describe` ages
+    # look right; the engine never reads the wall clock itself.  None: 2026-01-01T00:00:00Z.
+    start_unix_time: float | None = None
 
     @classmethod
     def default(cls, seed: int = 1) -> "ClusterConfig":
@@ -149,6 +154,8 @@ class Cluster:
         self.name = name
         self.config = config or ClusterConfig.default()
         self.kernel = Kernel(self.config.seed, start_time)
+        if self.config.start_unix_time is not None:
+            self.kernel.epoch_offset = float(int(self.config.start_unix_time)) - EPOCH.timestamp()
         self.store = store or MVCCStore()
         self.record_commits = record_commits
         self._commits: list[dict] = []
@@ -263,6 +270,12 @@ class Cluster:
     @property
     def now(self) -> float:
         return self.kernel.now
+
+    @property
+    def api_time(self) -> float:
+        """The cluster's clock as its API timestamps count it: seconds since sim.api.meta.EPOCH
+        (compare with sim.api.meta.parse_timestamp to print ages)."""
+        return self.kernel.now + self.kernel.epoch_offset
 
     def run_until(self, t: float) -> None:
         self.kernel.run_until(t)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.api import meta
+
 
 class Component:
     component = "component"  # the Kubernetes name: "kubelet", "kube-scheduler", ...
@@ -70,6 +72,18 @@ class Component:
 
     def cancel_timer(self, handle: int) -> None:
         self.kernel.cancel(handle)
+
+    # API timestamps: virtual time plus the cluster's epoch offset (sim.api.meta).
+    def timestamp(self, at: float | None = None) -> str:
+        return meta.timestamp((self.now if at is None else at) + self.kernel.epoch_offset)
+
+    def micro_timestamp(self) -> str:
+        return meta.micro_timestamp(self.now + self.kernel.epoch_offset)
+
+    def parse_time(self, value: str | None) -> float | None:
+        """The virtual time of an API timestamp (None if absent or unreadable)."""
+        t = meta.parse_timestamp(value)
+        return None if t is None else t - self.kernel.epoch_offset
 
     def emit(self, kind: str, **fields: Any) -> None:
         self.kernel.emit(kind, **fields)

@@ -16,6 +16,9 @@ class Kernel:
     def __init__(self, seed: int = 1, start_time: float = 0.0):
         self.seed = seed
         self.now = float(start_time)
+        # Seconds from sim.api.meta.EPOCH to virtual time 0: API timestamps read
+        # EPOCH + epoch_offset + now.  A setting, never the wall clock, so traces stay reproducible.
+        self.epoch_offset = 0.0
         self.rng = random.Random(seed)
         self._queue: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = 0

@@ -187,3 +187,19 @@ def make_filter(resource: str, namespace: str | None, label_selector: str | None
         return True
 
     return match
+
+
+def format_label_selector(sel: dict) -> str:
+    """metav1.FormatLabelSelector: the string form of a LabelSelector, e.g. "app=web"."""
+    reqs = selector_from_label_selector(sel) or []
+    parts = []
+    for key, op, values in sorted(reqs):
+        if op == "=":
+            parts.append(f"{key}={values[0]}")
+        elif op == "exists":
+            parts.append(key)
+        elif op == "!":
+            parts.append(f"!{key}")
+        else:
+            parts.append(f"{key} {op} ({','.join(sorted(values))})")
+    return ",".join(parts) if parts else "<none>"

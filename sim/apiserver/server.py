@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 from sim.api import status as st
 from sim.api.defaults import default_pod
-from sim.api.validation import required
-from sim.api.meta import deep_copy, new_uid, parse_timestamp, random_suffix, timestamp
+from sim.api.validation import invalid as validation_invalid, required
+from sim.api.meta import deep_copy, new_uid, random_suffix
 from sim.api.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from sim.api.resources import RESOURCES, Resource, lookup
 from sim.api.selectors import SelectorError, field_value, make_filter, parse_field_selector
@@ -105,7 +105,7 @@ class KubeAPIServer(Component):
             # Events expire after --event-ttl (1 h); etcd leases do this upstream.
             cutoff = self.now - self.event_ttl
             for obj in list(self.cache.resources["events"].objects.values()):
-                created = parse_timestamp(obj["metadata"].get("creationTimestamp"))
+                created = self.parse_time(obj["metadata"].get("creationTimestamp"))
                 if created is not None and created < cutoff:
                     key = RESOURCES[("", "events")].key(obj["metadata"]["namespace"], obj["metadata"]["name"])
                     self.etcd_call({"type": "etcd.txn", "key": key, "compare": "none", "value": None},
@@ -229,6 +229,8 @@ class KubeAPIServer(Component):
         if sub and sub not in res.subresources:
             return reply(_err(st.status(404, "NotFound", "the server could not find the requested resource")))
         verb = req.get("verb")
+        if sub == "scale":
+            return self.do_scale(res, req, reply)
         try:
             if verb == "get":
                 return self.do_get(res, req, reply)
@@ -346,7 +348,7 @@ class KubeAPIServer(Component):
         if errs:
             return reply(_err(st.invalid(res.kind, md.get("name") or "", errs, res.group)))
         md["uid"] = new_uid(self.rng)
-        md["creationTimestamp"] = timestamp(self.now)
+        md["creationTimestamp"] = self.timestamp()
         if res.name in ("pods", "replicasets"):
             md["generation"] = 1
         if (req.get("query") or {}).get("dryRun"):
@@ -485,6 +487,62 @@ class KubeAPIServer(Component):
                 return self._prepare_update(res, cur, patched, sub)
         self.guaranteed_update(res, ns, name, mutate, reply, pre)
 
+    # -- scale -------------------------------------------------------------------------
+    @staticmethod
+    def to_scale(obj: dict) -> dict:
+        """The autoscaling/v1 Scale view of a ReplicaSet (pkg/registry/apps/replicaset ScaleREST)."""
+        from sim.api.selectors import format_label_selector
+        md = obj["metadata"]
+        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                "metadata": {k: md[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+                             if k in md},
+                "spec": {"replicas": obj["spec"].get("replicas", 1)},
+                "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
+                           "selector": format_label_selector(obj["spec"].get("selector") or {})}}
+
+    def do_scale(self, res: Resource, req: dict, reply: Reply) -> None:
+        name, ns, verb = req.get("name", ""), req.get("namespace"), req.get("verb")
+        cur = self._get_cached(res, ns, name)
+        if cur is None:
+            return reply(_err(st.not_found(res.name, name, res.group)))
+        if verb == "get":
+            return reply(_ok(200, self.to_scale(cur)))
+        if verb not in ("update", "patch"):
+            return reply(_err(st.method_not_allowed()))
+        body = req.get("body")
+        pre = None
+        if verb == "update":
+            if not isinstance(body, dict):
+                return reply(_err(st.bad_request("the body of the request must be a JSON object")))
+            pre = (body.get("metadata") or {}).get("resourceVersion") or None
+
+        def mutate(cur: dict) -> tuple[str, dict]:
+            scale = self.to_scale(cur)
+            try:
+                if verb == "update":
+                    new_scale = body
+                elif req.get("patch_type") == "application/json-patch+json":
+                    new_scale = json_patch(scale, body)
+                else:
+                    new_scale = merge_patch(scale, body if isinstance(body, dict) else {})
+            except PatchError as e:
+                return "error", st.bad_request(str(e))
+            replicas = (new_scale.get("spec") or {}).get("replicas")
+            if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+                return "error", st.invalid("Scale", name, [validation_invalid("spec.replicas", replicas,
+                                                                             "must be greater than or equal to 0")],
+                                           "autoscaling")
+            new = deep_copy(cur)
+            new["spec"]["replicas"] = replicas
+            return self._prepare_update(res, cur, new, None)
+
+        def done(resp: dict) -> None:
+            if resp["code"] >= 400:
+                return reply(resp)
+            reply(_ok(200, self.to_scale(resp["body"])))
+
+        self.guaranteed_update(res, ns, name, mutate, done, pre)
+
     # -- binding -----------------------------------------------------------------------
     def do_bind(self, res: Resource, req: dict, reply: Reply) -> None:
         body = req.get("body") or {}
@@ -502,7 +560,7 @@ class KubeAPIServer(Component):
             new["spec"]["nodeName"] = target
             conds = [c for c in new["status"].get("conditions", []) if c.get("type") != "PodScheduled"]
             conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                          "lastTransitionTime": timestamp(self.now)})
+                          "lastTransitionTime": self.timestamp()})
             new["status"]["conditions"] = conds
             return "update", new
 
@@ -540,7 +598,7 @@ class KubeAPIServer(Component):
                 if md.get("deletionTimestamp") and md.get("deletionGracePeriodSeconds", 0) <= grace:
                     return "noop", cur
                 new = deep_copy(cur)
-                new["metadata"]["deletionTimestamp"] = timestamp(self.now + max(grace, 0))
+                new["metadata"]["deletionTimestamp"] = self.timestamp(self.now + max(grace, 0))
                 new["metadata"]["deletionGracePeriodSeconds"] = max(grace, 0)
                 return "update", new
             if res.name == "namespaces":
@@ -549,7 +607,7 @@ class KubeAPIServer(Component):
                         return "delete", cur
                     return "noop", cur
                 new = deep_copy(cur)
-                new["metadata"]["deletionTimestamp"] = timestamp(self.now)
+                new["metadata"]["deletionTimestamp"] = self.timestamp()
                 new["metadata"]["deletionGracePeriodSeconds"] = 0
                 new["status"] = {"phase": "Terminating"}
                 return "update", new
@@ -557,7 +615,7 @@ class KubeAPIServer(Component):
                 if md.get("deletionTimestamp"):
                     return "noop", cur
                 new = deep_copy(cur)
-                new["metadata"]["deletionTimestamp"] = timestamp(self.now)
+                new["metadata"]["deletionTimestamp"] = self.timestamp()
                 new["metadata"]["deletionGracePeriodSeconds"] = 0
                 return "update", new
             return "delete", cur

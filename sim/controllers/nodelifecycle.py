@@ -11,7 +11,7 @@ When a whole zone is down (full disruption) NoExecute tainting stops, as upstrea
 from __future__ import annotations
 
 from sim.api.defaults import TAINT_NOT_READY, TAINT_UNREACHABLE
-from sim.api.meta import deep_copy, timestamp
+from sim.api.meta import deep_copy
 from sim.api.podutil import condition, node_ready_status
 
 NODE_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
@@ -70,7 +70,7 @@ class NodeLifecycleController:
 
     def mark_unknown(self, node: dict) -> None:
         name = node["metadata"]["name"]
-        now = timestamp(self.cm.now)
+        now = self.cm.timestamp()
         conds = []
         for c in node["status"].get("conditions") or []:
             c = dict(c)
@@ -92,7 +92,7 @@ class NodeLifecycleController:
             ready = condition(pod, "Ready")
             if ready is None or ready.get("status") == "False":
                 continue
-            conds = [dict(c, status="False", lastTransitionTime=timestamp(self.cm.now)) if c["type"] == "Ready" else c
+            conds = [dict(c, status="False", lastTransitionTime=self.cm.timestamp()) if c["type"] == "Ready" else c
                      for c in pod["status"].get("conditions") or []]
             self.api.patch("pods", pod["metadata"]["namespace"], pod["metadata"]["name"],
                            {"status": {"conditions": conds}}, subresource="status",
@@ -128,7 +128,7 @@ class NodeLifecycleController:
             if k not in have:
                 t = deep_copy(t)
                 if t["effect"] == "NoExecute":
-                    t["timeAdded"] = timestamp(self.cm.now)
+                    t["timeAdded"] = self.cm.timestamp()
                 new_taints.append(t)
         name = node["metadata"]["name"]
         self.api.patch("nodes", None, name, {"spec": {"taints": new_taints or None}})

@@ -7,7 +7,6 @@ the taint cancels the pending eviction.
 """
 from __future__ import annotations
 
-from sim.api.meta import parse_timestamp, timestamp
 from sim.api.podutil import is_deleting, tolerates
 
 
@@ -67,7 +66,7 @@ class TaintEvictionController:
                 break
             seconds = [t["tolerationSeconds"] for t in matching if t.get("tolerationSeconds") is not None]
             if seconds:
-                added = parse_timestamp(taint.get("timeAdded")) or self.cm.now
+                added = self.cm.parse_time(taint.get("timeAdded")) or self.cm.now
                 d = added + max(0, min(seconds))
                 deadline = d if deadline is None else min(deadline, d)
         if deadline is None:  # tolerated forever
@@ -88,7 +87,7 @@ class TaintEvictionController:
         self.cm.action(f"taint-eviction-controller evicting {key[0]}/{key[1]} from {pod['spec'].get('nodeName')}")
         self.api.event(pod, "TaintManagerEviction", f"Marking for deletion Pod {key[0]}/{key[1]}", self.name)
         cond = {"type": "DisruptionTarget", "status": "True", "reason": "DeletionByTaintManager",
-                "message": "Taint manager: deleting due to NoExecute taint", "lastTransitionTime": timestamp(self.cm.now)}
+                "message": "Taint manager: deleting due to NoExecute taint", "lastTransitionTime": self.cm.timestamp()}
         self.api.patch("pods", key[0], key[1], {"status": {"conditions": [cond]}}, subresource="status",
                        patch_type="application/strategic-merge-patch+json",
                        cb=lambda resp: self.api.delete("pods", key[0], key[1],

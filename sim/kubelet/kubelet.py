@@ -14,7 +14,6 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from sim.api.meta import micro_timestamp, timestamp
 from sim.api.podutil import condition, is_deleting
 from sim.client import ClientComponent
 from sim.kubelet.runtime import image_size
@@ -86,7 +85,7 @@ class Kubelet(ClientComponent):
                                         "osImage": "Debian GNU/Linux 12 (bookworm)", "systemUUID": ""}}}
 
     def conditions(self, previous: list | None = None) -> list[dict]:
-        now = timestamp(self.now)
+        now = self.timestamp()
         prev = {c["type"]: c for c in previous or []}
         wanted = [("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
                   ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
@@ -125,7 +124,7 @@ class Kubelet(ClientComponent):
         lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
                  "metadata": {"name": self.host, "namespace": "kube-node-lease"},
                  "spec": {"holderIdentity": self.host, "leaseDurationSeconds": LEASE_DURATION,
-                          "renewTime": micro_timestamp(self.now)}}
+                          "renewTime": self.micro_timestamp()}}
 
         def done(resp: dict) -> None:
             if resp["code"] == 404:
@@ -230,7 +229,7 @@ class Kubelet(ClientComponent):
         containers = pod["spec"]["containers"]
         if i >= len(containers):
             w["state"] = "running"
-            w["started_at"] = timestamp(self.now)
+            w["started_at"] = self.timestamp()
             self.post_status(w)
             self.action(f"kubelet on {self.host}: pod {pod['metadata']['namespace']}/{pod['metadata']['name']} is Running")
             return
@@ -335,7 +334,7 @@ class Kubelet(ClientComponent):
     # -- status manager ---------------------------------------------------------------
     def post_status(self, w: dict) -> None:
         pod = w["pod"]
-        now = timestamp(self.now)
+        now = self.timestamp()
         state = w["state"]
         prev_conditions = {c["type"]: c for c in pod["status"].get("conditions") or []}
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter, deque
 from typing import Any
 
-from sim.api.meta import timestamp
 from sim.api.podutil import is_deleting, is_terminal
 from sim.client import ClientComponent
 from sim.scheduler.framework import CycleState, NodeInfo
@@ -264,7 +263,7 @@ class KubeScheduler(ClientComponent):
 
     def _mark_unschedulable(self, pod: dict, message: str) -> None:
         cond = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message,
-                "lastProbeTime": None, "lastTransitionTime": timestamp(self.now)}
+                "lastProbeTime": None, "lastTransitionTime": self.timestamp()}
         old = next((c for c in pod["status"].get("conditions") or [] if c.get("type") == "PodScheduled"), None)
         if old is None or old.get("message") != message:
             if old is not None and old.get("status") == "False":

@@ -78,3 +78,22 @@ def test_deleting_the_replicaset_collects_its_pods(cluster):
                         "name": "web"}))
     cluster.advance(10)
     assert _pods(cluster) == []
+
+
+def test_scale_subresource(cluster):
+    _rs(cluster, replicas=2)
+    cluster.advance(5)
+    scale = ok(cluster.request({"verb": "get", "group": "apps", "resource": "replicasets", "namespace": "default",
+                                "name": "web", "subresource": "scale"}))
+    assert (scale["kind"], scale["apiVersion"]) == ("Scale", "autoscaling/v1")
+    assert scale["spec"] == {"replicas": 2} and scale["status"] == {"replicas": 2, "selector": "app=web"}
+    scaled = ok(cluster.request({"verb": "patch", "group": "apps", "resource": "replicasets", "namespace": "default",
+                                 "name": "web", "subresource": "scale", "body": {"spec": {"replicas": 4}},
+                                 "patch_type": "application/merge-patch+json"}))
+    assert scaled["spec"]["replicas"] == 4
+    cluster.advance(10)
+    assert len(_pods(cluster)) == 4
+    bad = cluster.request({"verb": "patch", "group": "apps", "resource": "replicasets", "namespace": "default",
+                           "name": "web", "subresource": "scale", "body": {"spec": {"replicas": -1}},
+                           "patch_type": "application/merge-patch+json"})
+    assert bad["code"] == 422 and "spec.replicas" in bad["body"]["message"]
