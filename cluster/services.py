@@ -140,7 +140,7 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
 async def cluster_api(cluster: str, request: dict[str, Any]) -> dict[str, Any]:
     """Run one Kubernetes API request (an ApiRequest dict, see sim/cluster.py) on the cluster's
     kube-apiserver and return the ApiResponse {"code": int, "body": dict} (or, for verb "watch",
-    {"code", "events", "resourceVersion"}), plus "now": the cluster's virtual time in seconds
+    {"code", "events", "resourceVersion"}), plus "now": the cluster's clock on the API timestamp scale (Cluster.api_time)
     when it answered.  Kubernetes errors (404, 409, 422 ...) come back as
     responses with a Status body, not as exceptions; only an unknown cluster or an unreachable
     worker raises."""

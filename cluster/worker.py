@@ -233,6 +233,10 @@ class SimulationWorker:
             self._creating.discard(name)
 
     async def _create(self, name: str, config: ClusterConfig) -> RunningCluster:
+        if config.start_unix_time is None:
+            # API timestamps count from the moment the cluster was created, so kubectl's
+            # client-side ages (describe, events) read like a real cluster's.
+            config.start_unix_time = time.time()
         engine = Cluster(name, config)
         rc = RunningCluster(name, engine)
         entries = engine.committed_since(0)
@@ -414,8 +418,9 @@ class SimulationWorker:
             return {"cluster": rc.name, **rc.clock()}
         rc = self._get(name)
         if op == "api":
-            # "now" (virtual seconds) lets front ends print ages against the simulated clock.
-            return {**rc.engine.request(args["request"]), "now": rc.engine.now}
+            # "now" (the cluster's clock on the API's timestamp scale, see Cluster.api_time) lets
+            # front ends print ages against the simulated clock.
+            return {**rc.engine.request(args["request"]), "now": rc.engine.api_time}
         if op == "state":
             return {
                 "cluster": rc.name,
