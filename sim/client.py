@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from sim.api.meta import random_suffix
+from sim.api.meta import EPOCH, random_suffix
 
 REQUEST_TIMEOUT = 60.0  # client-go's default request timeout is none; kubelet uses 60 s-ish
 
@@ -20,6 +20,7 @@ class APIClient:
         self.pending: dict[int, Callable[[dict], None] | None] = {}
         self.next_id = 0
         self.watch_handlers: dict[Any, "Informer"] = {}
+        self.last_event_nanos = 0
 
     def reset(self) -> None:
         self.pending.clear()
@@ -64,15 +65,20 @@ class APIClient:
         self.request({"verb": "delete", "group": group, "resource": resource, "namespace": namespace,
                       "name": name, "query": q, "body": body}, cb)
 
+    def _event_nanos(self) -> int:
+        """record.EventRecorder names events `<object>.<hex UnixNano>`, so their names sort
+        in time order; two events of one client in the same nanosecond get consecutive ones."""
+        nanos = int(round((self.c.now + self.c.kernel.epoch_offset + EPOCH.timestamp()) * 1e9))
+        self.last_event_nanos = max(nanos, self.last_event_nanos + 1)
+        return self.last_event_nanos
+
     def event(self, involved: dict, reason: str, message: str, component: str, host: str | None = None,
               type_: str = "Normal") -> None:
         """Record a core/v1 Event (client-go's EventRecorder)."""
         md = involved["metadata"]
         ns = md.get("namespace") or "default"
-        now = self.c.now
         ev = {"apiVersion": "v1", "kind": "Event",
-              "metadata": {"name": f"{md['name']}.{random_suffix(self.c.rng, 8)}{int(now * 1e6) % 10**8:x}",
-                           "namespace": ns},
+              "metadata": {"name": f"{md['name']}.{self._event_nanos():x}", "namespace": ns},
               "involvedObject": {"kind": involved.get("kind"), "namespace": md.get("namespace"),
                                  "name": md["name"], "uid": md.get("uid"),
                                  "apiVersion": involved.get("apiVersion"),
