@@ -11,8 +11,10 @@ written):
     c.now                                     # virtual seconds (float)
     c.run_until(t) / c.advance(seconds)       # run the kernel
     resp = c.request(req)                     # one Kubernetes API request, runs until answered
-    c.kill_node(name); c.restore_node(name)   # KeyError on an unknown node
-    c.add_node(name, cpu="4", memory="8Gi")   # ValueError on a duplicate/invalid node
+    c.kill_node(name); c.restore_node(name)   # ClusterError(message, code=404) on an unknown node
+    c.add_node(name, cpu="4", memory="8Gi")   # ClusterError (400 invalid, 409 duplicate)
+    c.configure(node_monitor_grace_period=40) # per-cluster timings, see Cluster.TIMINGS
+    c.api_time                                # the clock on the API timestamps' scale
     c.snapshot() -> dict                      # state for the dashboard (format below)
     c.drain_events() -> list[dict]            # trace events since the last drain (format below)
     c.committed_since(rev) -> list[dict]      # etcd log after `rev`: {"revision","key","value"}
@@ -291,9 +293,10 @@ class Cluster:
         if not self.apiserver_reachable():
             return {"code": 503, "body": st.unavailable(
                 f"the kube-apiserver on {self.cp_host} is not reachable (the node is down)")}
-        if req.get("verb") in READ_VERBS:
+        if req.get("verb") in READ_VERBS and self.apiserver.synced:
             # Reads are served from the apiserver's watch cache at once: no virtual time
             # passes, so a paused cluster stays paused while kubectl or the page looks at it.
+            # Until the cache has loaded (just after a restart) they wait for it like writes.
             out: list[dict] = []
             self.apiserver.handle(req, out.append)
             if out:

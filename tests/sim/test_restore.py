@@ -45,3 +45,13 @@ def test_committed_since_forgets_what_was_stored():
     c.advance(20)
     nxt = c.committed_since(last)
     assert nxt and nxt[0]["revision"] > last
+
+
+def test_reads_right_after_restore_wait_for_the_cache():
+    c = Cluster("r", ClusterConfig.default(seed=9))
+    c.advance(10)
+    ok(c.request({"verb": "create", "resource": "namespaces", "body": {"metadata": {"name": "team"}}}))
+    r = Cluster.restore("r", c.topology(), c.committed_since(0), c.now)
+    assert not r.apiserver.synced
+    got = ok(r.request({"verb": "get", "resource": "namespaces", "name": "team"}))
+    assert got["metadata"]["name"] == "team"
