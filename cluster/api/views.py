@@ -75,7 +75,18 @@ async def kube_api(request, cluster: str, path: str):
                                 include_object=rr.query.get("includeObject", "Metadata"))
         if table is not None:
             return kube_json(table, code)
-    return kube_json(body, code)
+    response = kube_json(body, code)
+    if resp.get("warnings"):
+        response["Warning"] = warning_header(resp["warnings"])
+    return response
+
+
+def warning_header(warnings: list[str]) -> str:
+    """RFC 7234 Warning values with code 299, as kube-apiserver sends them (kubectl prints
+    each as `Warning: <text>`)."""
+    def quoted(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return ", ".join(f"299 - {quoted(w)}" for w in warnings)
 
 
 async def _discovery(cluster: str, parts: list[str]):

@@ -18,6 +18,7 @@ from sim.api.validation import invalid as validation_invalid, required
 from sim.api.meta import deep_copy, new_uid, random_suffix
 from sim.api.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from sim.api.resources import RESOURCES, Resource, lookup
+from sim.api.schema import BY_KIND as SCHEMAS, FIELD_VALIDATION, prune, strict_error_message
 from sim.api.selectors import SelectorError, field_value, make_filter, parse_field_selector
 from sim.apiserver.watchcache import INDEXED_FIELDS, WatchCache, Watcher, with_rv
 from sim.component import Component
@@ -42,6 +43,11 @@ def _ok(code: int, body: dict) -> dict:
 
 def _err(body: dict) -> dict:
     return {"code": body["code"], "body": body}
+
+
+def _with_warnings(reply: "Reply", warnings: list[str]) -> "Reply":
+    """Successful responses carry the warnings (kube-apiserver sends them as Warning headers)."""
+    return lambda resp: reply(dict(resp, warnings=warnings) if resp["code"] < 400 else resp)
 
 
 class KubeAPIServer(Component):
@@ -307,6 +313,25 @@ class KubeAPIServer(Component):
                 return reply(_err(st.gone(f"too old resource version: {rv} ({oldest})")))
         reply({"code": 200, "events": events, "resourceVersion": str(self.cache.rv)})
 
+    # -- field validation --------------------------------------------------------------
+    @staticmethod
+    def decode(res: Resource, req: dict, obj: Any) -> tuple[Any, list[str], dict | None]:
+        """Drop the fields the kind does not declare, as decoding into Go types does.  Returns
+        (object, warnings, error Status): Strict fails on unknown fields, Warn (the default)
+        reports them as warnings, Ignore drops them silently."""
+        mode = (req.get("query") or {}).get("fieldValidation") or "Warn"
+        if mode not in FIELD_VALIDATION:
+            return obj, [], st.bad_request(f"fieldValidation parameter unsupported: {mode}")
+        schema = SCHEMAS.get(res.kind)
+        if schema is None or not isinstance(obj, dict):
+            return obj, [], None
+        pruned, unknown = prune(obj, schema)
+        if not unknown or mode == "Ignore":
+            return pruned, [], None
+        if mode == "Strict":
+            return obj, [], st.bad_request(strict_error_message(res.kind, res.version, unknown))
+        return pruned, [f'unknown field "{u}"' for u in unknown], None
+
     # -- create ------------------------------------------------------------------------
     def do_create(self, res: Resource, req: dict, reply: Reply) -> None:
         body = req.get("body")
@@ -314,6 +339,11 @@ class KubeAPIServer(Component):
             return reply(_err(st.bad_request("the body of the request must be a JSON object")))
         if body.get("kind") and body["kind"] != res.kind:
             return reply(_err(st.bad_request(f"the object provided is unrecognized (must be of type {res.kind})")))
+        body, warnings, error = self.decode(res, req, body)
+        if error:
+            return reply(_err(error))
+        if warnings:
+            reply = _with_warnings(reply, warnings)
         obj = deep_copy(body)
         md = obj.setdefault("metadata", {})
         ns = req.get("namespace")
@@ -453,10 +483,14 @@ class KubeAPIServer(Component):
         ns = req.get("namespace")
         sub = req.get("subresource")
         body = req.get("body")
+        warnings: list[str] = []
         if req["verb"] == "update":
             if not isinstance(body, dict):
                 return reply(_err(st.bad_request("the body of the request must be a JSON object")))
             pre = (body.get("metadata") or {}).get("resourceVersion") or None
+            body, warnings, error = self.decode(res, req, body)
+            if error:
+                return reply(_err(error))
 
             def mutate(cur: dict) -> tuple[str, dict]:
                 return self._prepare_update(res, cur, body, sub)
@@ -484,8 +518,18 @@ class KubeAPIServer(Component):
                 except PatchError as e:
                     return "error", st.status(422 if ptype == "application/json-patch+json" else 400,
                                               "Invalid" if ptype == "application/json-patch+json" else "BadRequest", str(e))
+                patched, found, error = self.decode(res, req, patched)
+                if error:
+                    return "error", error
+                warnings[:] = found
                 return self._prepare_update(res, cur, patched, sub)
-        self.guaranteed_update(res, ns, name, mutate, reply, pre)
+
+        def done(resp: dict) -> None:
+            if warnings and resp["code"] < 400:
+                resp = dict(resp, warnings=list(warnings))
+            reply(resp)
+
+        self.guaranteed_update(res, ns, name, mutate, done, pre)
 
     # -- scale -------------------------------------------------------------------------
     @staticmethod

@@ -201,3 +201,28 @@ def test_namespace_deletion_removes_its_contents(cluster):
     cluster.advance(15)
     assert cluster.request({"verb": "get", "resource": "namespaces", "name": "team"})["code"] == 404
     assert ok(cluster.request({"verb": "list", "resource": "pods", "namespace": "team"}))["items"] == []
+
+
+def test_unknown_fields_are_dropped_with_a_warning_or_refused_when_strict(cluster):
+    body = pod("web")
+    body["spec"]["containers"][0]["imagee"] = "typo"
+    body["spec"]["bogus"] = 1
+    strict = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body,
+                              "query": {"fieldValidation": "Strict"}})
+    assert strict["code"] == 400
+    msg = strict["body"]["message"]
+    assert msg.startswith('Pod in version "v1" cannot be handled as a Pod: strict decoding error: ')
+    assert 'unknown field "spec.bogus"' in msg and 'unknown field "spec.containers[0].imagee"' in msg
+    assert get_pod(cluster, "web")["code"] == 404
+    warned = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body})
+    assert warned["code"] == 201
+    assert sorted(warned["warnings"]) == ['unknown field "spec.bogus"', 'unknown field "spec.containers[0].imagee"']
+    stored = ok(get_pod(cluster, "web"))
+    assert "bogus" not in stored["spec"] and "imagee" not in stored["spec"]["containers"][0]
+    patched = cluster.request({"verb": "patch", "resource": "pods", "namespace": "default", "name": "web",
+                               "body": {"metadata": {"labels": {"a": "b"}}, "spec": {"nope": True}},
+                               "patch_type": "application/merge-patch+json", "query": {"fieldValidation": "Strict"}})
+    assert patched["code"] == 400 and 'unknown field "spec.nope"' in patched["body"]["message"]
+    bad = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": pod("x"),
+                           "query": {"fieldValidation": "Loose"}})
+    assert bad["code"] == 400
