@@ -125,3 +125,34 @@ def test_apply_manifest_create_then_configure(kubectl_apply, tmp_path):
     desired = kubectl_apply("get", "rs", "shop", "-o", "jsonpath={.spec.replicas}").stdout
     assert desired == "3"
     assert kubectl_apply("delete", "rs", "shop").stdout.strip() == 'replicaset.apps "shop" deleted'
+
+
+def test_unknown_field_is_refused_strictly_or_warned(kubectl_apply, tmp_path):
+    manifest = tmp_path / "typo.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: typo\nspec:\n  containers:\n"
+                        "  - name: c\n    image: nginx\n    imagee: x\n")
+    strict = kubectl_apply("create", "-f", str(manifest), check=False)
+    assert strict.returncode != 0
+    assert 'strict decoding error: unknown field "spec.containers[0].imagee"' in strict.stderr
+    warned = kubectl_apply("create", "-f", str(manifest), "--validate=warn")
+    assert 'Warning: unknown field "spec.containers[0].imagee"' in warned.stderr
+    assert warned.stdout.strip() == "pod/typo created"
+    kubectl_apply("delete", "pod", "typo", "--wait=false")
+
+
+def test_scale_and_describe(kubectl, tmp_path):
+    manifest = tmp_path / "rs.yaml"
+    manifest.write_text("apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: sc\nspec:\n  replicas: 1\n"
+                        "  selector:\n    matchLabels: {app: sc}\n  template:\n    metadata:\n      labels: {app: sc}\n"
+                        "    spec:\n      containers:\n      - name: web\n        image: nginx\n")
+    kubectl("create", "-f", str(manifest))
+    assert kubectl("scale", "rs", "sc", "--replicas=3").stdout.strip() == "replicaset.apps/sc scaled"
+
+    def three_ready():
+        return kubectl("get", "rs", "sc", "-o", "jsonpath={.status.readyReplicas}").stdout == "3"
+
+    wait_until(three_ready, timeout=30, interval=0.3, message="3 ready replicas")
+    described = kubectl("describe", "rs", "sc").stdout
+    assert "Replicas:     3 current / 3 desired" in described
+    assert "SuccessfulCreate" in described
+    kubectl("delete", "rs", "sc")
