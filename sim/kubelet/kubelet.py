@@ -15,6 +15,7 @@ import ipaddress
 from typing import Any
 
 from sim.api.podutil import condition, is_deleting
+from sim.api.quantity import format_memory, value
 from sim.client import ClientComponent
 from sim.kubelet.runtime import image_size
 
@@ -57,7 +58,6 @@ class Kubelet(ClientComponent):
 
     # -- node registration, lease, status ----------------------------------------------
     def node_object(self) -> dict:
-        from sim.api.quantity import format_memory, value
         mem = value(self.memory)
         labels = {"beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
                   "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": self.host,
