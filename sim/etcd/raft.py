@@ -1,0 +1,985 @@
+"""The Raft consensus core: a pure state machine in the spirit of etcd's raft library.
+
+This module mirrors go.etcd.io/raft (raft.go, log.go, tracker/progress.go, rawnode.go) closely
+enough that its comments can name the upstream function each piece corresponds to.  It does no
+I/O, owns no timers and reads no clock:
+
+    node = RawNode(Config(id="etcd-1", peers=[...], rng=random.Random(7)), storage)
+    node.tick()                 # one logical clock tick (etcd: every --heartbeat-interval)
+    node.step(message)          # a message from a peer (or a local one: MsgHup, MsgProp, ...)
+    if node.has_ready():
+        rd = node.ready()
+        storage.apply(rd)       # 1. persist rd.hard_state and rd.entries (stable storage)
+        send(rd.messages)       # 2. then send (a vote or an ack must never outrun its fsync)
+        apply(rd.committed_entries)   # 3. apply to the state machine (after 1.)
+        node.advance(rd)
+
+Section numbers (§) refer to Ongaro & Ousterhout, "In Search of an Understandable Consensus
+Algorithm (Extended Version)", 2014; "thesis" to Ongaro's dissertation "Consensus: Bridging Theory
+and Practice", 2014 (pre-vote §9.6, check-quorum §6.2, leadership transfer §3.10).
+
+What is here: leader election with randomized timeouts (§5.2), terms and votes, heartbeats, log
+replication with the consistency check and etcd's fast backtracking by conflict hint (§5.3),
+commit by a majority of entries of the current term only (§5.4.2), persisted HardState and log
+surviving a restart (Figure 2, "Persistent state"), PreVote and CheckQuorum as etcd enables them,
+leadership transfer (MsgTransferLeader / MsgTimeoutNow), proposals forwarded by followers or
+dropped with ProposalDropped, and linearizable reads by ReadIndex (thesis §6.4, ReadOnlySafe).
+Not here yet: membership changes (the voter set is static), log compaction and snapshots.
+
+Messages and entries are small dataclasses whose `to_dict()` is JSON-compatible, so the
+dashboard can animate them.  Node ids are strings ("etcd-1"); None plays etcd's `None` (0).
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+# -- message types (raftpb.MessageType names) -------------------------------------------------
+MsgHup = "MsgHup"                      # local: start an election (the election timer fired)
+MsgBeat = "MsgBeat"                    # local: leader, send heartbeats
+MsgProp = "MsgProp"                    # a proposal (client write), local or forwarded
+MsgApp = "MsgApp"                      # AppendEntries RPC (§5.3)
+MsgAppResp = "MsgAppResp"
+MsgVote = "MsgVote"                    # RequestVote RPC (§5.2)
+MsgVoteResp = "MsgVoteResp"
+MsgPreVote = "MsgPreVote"              # thesis §9.6
+MsgPreVoteResp = "MsgPreVoteResp"
+MsgHeartbeat = "MsgHeartbeat"          # etcd's empty AppendEntries, carrying a safe commit index
+MsgHeartbeatResp = "MsgHeartbeatResp"
+MsgTransferLeader = "MsgTransferLeader"  # thesis §3.10; From is the transferee
+MsgTimeoutNow = "MsgTimeoutNow"        # "start an election now", from a transferring leader
+MsgCheckQuorum = "MsgCheckQuorum"      # local: leader, check that a quorum was recently active
+MsgReadIndex = "MsgReadIndex"          # thesis §6.4
+MsgReadIndexResp = "MsgReadIndexResp"
+
+LOCAL_MESSAGES = frozenset({MsgHup, MsgBeat, MsgCheckQuorum})
+
+# -- roles (raft.StateType) -------------------------------------------------------------------
+StateFollower = "follower"
+StateCandidate = "candidate"
+StateLeader = "leader"
+StatePreCandidate = "pre-candidate"
+
+# -- campaign types (raft.CampaignType) -------------------------------------------------------
+CampaignPreElection = "CampaignPreElection"
+CampaignElection = "CampaignElection"
+CampaignTransfer = "CampaignTransfer"
+
+# -- progress states (tracker.StateType) ------------------------------------------------------
+StateProbe = "probe"
+StateReplicate = "replicate"
+
+VOTE_WON, VOTE_LOST, VOTE_PENDING = "won", "lost", "pending"
+
+
+class ProposalDropped(Exception):
+    """etcd's ErrProposalDropped: no leader is known, a transfer is in progress, or this node is
+    a candidate.  The caller sees it at once (a forwarded proposal that the leader drops is
+    silently lost: the client's request times out, as with etcd)."""
+
+
+class StepLocalMsg(Exception):
+    """A local-only message type arrived from the network (etcd's ErrStepLocalMsg)."""
+
+
+@dataclass
+class Entry:
+    term: int
+    index: int
+    data: Any = None  # None: the leader's empty entry at the start of its term (§8)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"term": self.term, "index": self.index, "data": self.data}
+
+
+@dataclass
+class Message:
+    type: str
+    to: str | None = None
+    frm: str | None = None         # "from" (a Python keyword)
+    term: int = 0                  # 0: a local message, or a response carrying no term (etcd)
+    log_term: int = 0              # MsgApp: prevLogTerm; MsgVote: lastLogTerm; MsgAppResp: hint term
+    index: int = 0                 # MsgApp: prevLogIndex; MsgVote: lastLogIndex; MsgAppResp: index
+    entries: list[Entry] = field(default_factory=list)
+    commit: int = 0                # leaderCommit
+    reject: bool = False
+    reject_hint: int = 0
+    context: Any = None            # CampaignTransfer, a read request context
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "from": self.frm, "to": self.to, "term": self.term,
+                "logTerm": self.log_term, "index": self.index,
+                "entries": [e.to_dict() for e in self.entries], "commit": self.commit,
+                "reject": self.reject, "rejectHint": self.reject_hint, "context": self.context}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Message":
+        return cls(type=d["type"], to=d.get("to"), frm=d.get("from"), term=d.get("term", 0),
+                   log_term=d.get("logTerm", 0), index=d.get("index", 0),
+                   entries=[Entry(**e) for e in d.get("entries", [])], commit=d.get("commit", 0),
+                   reject=d.get("reject", False), reject_hint=d.get("rejectHint", 0),
+                   context=d.get("context"))
+
+
+@dataclass(frozen=True)
+class HardState:
+    """What Figure 2 calls persistent state (the log is kept by Storage), plus etcd's commit."""
+    term: int = 0
+    vote: str | None = None
+    commit: int = 0
+
+
+@dataclass(frozen=True)
+class SoftState:
+    lead: str | None
+    state: str
+
+
+@dataclass(frozen=True)
+class ReadState:
+    index: int
+    context: Any
+
+
+@dataclass
+class Ready:
+    """What the node wants done (rawnode.go Ready): persist, send, apply - in that order."""
+    soft_state: SoftState | None = None
+    hard_state: HardState | None = None
+    entries: list[Entry] = field(default_factory=list)          # to append to stable storage
+    committed_entries: list[Entry] = field(default_factory=list)  # to apply, after persisting
+    messages: list[Message] = field(default_factory=list)
+    read_states: list[ReadState] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"softState": None if self.soft_state is None else vars(self.soft_state),
+                "hardState": None if self.hard_state is None else vars(self.hard_state),
+                "entries": [e.to_dict() for e in self.entries],
+                "committedEntries": [e.to_dict() for e in self.committed_entries],
+                "messages": [m.to_dict() for m in self.messages],
+                "readStates": [vars(r) for r in self.read_states]}
+
+
+class MemoryStorage:
+    """A member's disk (storage.go MemoryStorage): HardState and the log, surviving restarts.
+
+    `append` truncates a conflicting suffix first, as etcd's MemoryStorage.Append does: the
+    follower's log may be overwritten by a new leader's (§5.3), never below the commit index."""
+
+    def __init__(self) -> None:
+        self.hard_state = HardState()
+        self.entries: list[Entry] = []  # entry i at position i-1 (no compaction yet)
+
+    def initial_state(self) -> HardState:
+        return self.hard_state
+
+    def last_index(self) -> int:
+        return len(self.entries)
+
+    def set_hard_state(self, hs: HardState) -> None:
+        self.hard_state = hs
+
+    def append(self, entries: list[Entry]) -> None:
+        if not entries:
+            return
+        first = entries[0].index
+        assert first <= len(self.entries) + 1, "gap in the log"
+        del self.entries[first - 1:]
+        self.entries.extend(Entry(e.term, e.index, e.data) for e in entries)
+
+    def apply_ready(self, rd: Ready) -> None:
+        """Persist what a Ready asks to persist (entries first, then the HardState)."""
+        self.append(rd.entries)
+        if rd.hard_state is not None:
+            self.set_hard_state(rd.hard_state)
+
+
+# -- the log (log.go raftLog) -----------------------------------------------------------------
+class RaftLog:
+    def __init__(self, storage: MemoryStorage, applied: int = 0):
+        self.entries: list[Entry] = [Entry(e.term, e.index, e.data) for e in storage.entries]
+        hs = storage.initial_state()
+        self.committed = hs.commit
+        self.applied = applied
+        self.stabled = len(self.entries)  # last index known to be on stable storage
+
+    def last_index(self) -> int:
+        return len(self.entries)
+
+    def last_term(self) -> int:
+        return self.entries[-1].term if self.entries else 0
+
+    def term(self, i: int) -> int | None:
+        """The term of entry i; 0 for the dummy entry 0; None past the end (etcd: ErrUnavailable)."""
+        if i == 0:
+            return 0
+        if 1 <= i <= len(self.entries):
+            return self.entries[i - 1].term
+        return None
+
+    def match_term(self, i: int, term: int) -> bool:
+        return self.term(i) == term
+
+    def slice(self, lo: int, hi: int) -> list[Entry]:
+        """Entries [lo, hi), as copies (messages never share mutable entries)."""
+        return [Entry(e.term, e.index, e.data) for e in self.entries[lo - 1:hi - 1]]
+
+    def is_up_to_date(self, last_index: int, last_term: int) -> bool:
+        """§5.4.1: the candidate's log is at least as up-to-date as ours: compare the last terms,
+        then (same term) the lengths."""
+        return last_term > self.last_term() or (last_term == self.last_term()
+                                                 and last_index >= self.last_index())
+
+    def find_conflict(self, ents: list[Entry]) -> int:
+        """The index of the first entry of `ents` that is not in our log (different term or past
+        the end); 0 when all are present."""
+        for e in ents:
+            if not self.match_term(e.index, e.term):
+                return e.index
+        return 0
+
+    def find_conflict_by_term(self, index: int, term: int) -> tuple[int, int]:
+        """etcd's fast backtracking (log.go findConflictByTerm; cf. §5.3's "the follower can
+        include the term of the conflicting entry and the first index it stores for that term"):
+        the largest index <= `index` whose term is <= `term`, and that term."""
+        while index > 0:
+            t = self.term(index)
+            if t is None:
+                return index, 0
+            if t <= term:
+                return index, t
+            index -= 1
+        return 0, 0
+
+    def append(self, ents: list[Entry]) -> int:
+        """Append, truncating a conflicting suffix (never below commit)."""
+        if not ents:
+            return self.last_index()
+        after = ents[0].index - 1
+        if after < self.committed:
+            raise AssertionError(f"append at {after + 1} would overwrite committed {self.committed}")
+        del self.entries[after:]
+        self.entries.extend(Entry(e.term, e.index, e.data) for e in ents)
+        if self.stabled > after:
+            self.stabled = after  # the persisted suffix is superseded; storage truncates it too
+        return self.last_index()
+
+    def maybe_append(self, index: int, log_term: int, committed: int,
+                     ents: list[Entry]) -> int | None:
+        """AppendEntries receiver rules 2-5 (Figure 2): the consistency check on
+        (prevLogIndex, prevLogTerm), delete a conflicting suffix, append what is new, advance
+        commit to min(leaderCommit, index of last new entry).  Returns the last new index, or
+        None when the consistency check fails."""
+        if not self.match_term(index, log_term):
+            return None
+        lastnewi = index + len(ents)
+        ci = self.find_conflict(ents)
+        if ci:
+            if ci <= self.committed:
+                raise AssertionError(f"entry {ci} conflicts with committed entry {self.committed}")
+            self.append(ents[ci - (index + 1):])
+        self.commit_to(min(committed, lastnewi))
+        return lastnewi
+
+    def commit_to(self, tocommit: int) -> None:
+        if self.committed < tocommit:  # never decrease commit
+            if self.last_index() < tocommit:
+                raise AssertionError(f"commit {tocommit} out of range [last {self.last_index()}]")
+            self.committed = tocommit
+
+    def maybe_commit(self, max_index: int, term: int) -> bool:
+        """§5.4.2: only an entry of the leader's current term is committed by counting replicas;
+        earlier entries are committed with it, by the Log Matching Property."""
+        if max_index > self.committed and self.term(max_index) == term:
+            self.commit_to(max_index)
+            return True
+        return False
+
+    def unstable_entries(self) -> list[Entry]:
+        return self.slice(self.stabled + 1, self.last_index() + 1)
+
+    def next_committed_entries(self) -> list[Entry]:
+        return self.slice(self.applied + 1, self.committed + 1)
+
+
+# -- replication progress (tracker/progress.go, tracker/inflights.go) ---------------------------
+class Progress:
+    """The leader's view of one follower: Figure 2's nextIndex and matchIndex, plus etcd's flow
+    control state (probe: one MsgApp per heartbeat until a match is found; replicate: pipeline
+    up to max_inflight messages)."""
+
+    def __init__(self, next_index: int, max_inflight: int):
+        self.match = 0
+        self.next = next_index
+        self.state = StateProbe
+        self.msg_app_flow_paused = False
+        self.recent_active = False
+        self.inflights: list[int] = []  # last index of each in-flight MsgApp
+        self.max_inflight = max_inflight
+
+    def reset_state(self, state: str) -> None:
+        self.msg_app_flow_paused = False
+        self.state = state
+        self.inflights.clear()
+
+    def become_probe(self) -> None:
+        self.reset_state(StateProbe)
+        self.next = self.match + 1
+
+    def become_replicate(self) -> None:
+        self.reset_state(StateReplicate)
+        self.next = self.match + 1
+
+    def maybe_update(self, n: int) -> bool:
+        updated = False
+        if self.match < n:
+            self.match = n
+            updated = True
+            self.msg_app_flow_paused = False
+        self.next = max(self.next, n + 1)
+        return updated
+
+    def maybe_decr_to(self, rejected: int, match_hint: int) -> bool:
+        if self.state == StateReplicate:
+            if rejected <= self.match:  # stale rejection
+                return False
+            self.next = self.match + 1
+            return True
+        if self.next - 1 != rejected:  # stale rejection
+            return False
+        self.next = max(min(rejected, match_hint + 1), 1)
+        self.msg_app_flow_paused = False
+        return True
+
+    def inflights_full(self) -> bool:
+        return len(self.inflights) >= self.max_inflight
+
+    def free_le(self, index: int) -> None:
+        while self.inflights and self.inflights[0] <= index:
+            self.inflights.pop(0)
+
+    def is_paused(self) -> bool:
+        if self.state == StateProbe:
+            return self.msg_app_flow_paused
+        return self.inflights_full()
+
+    def sent_entries(self, n: int, last: int) -> None:
+        if self.state == StateReplicate:
+            if n:
+                self.next = last + 1
+                self.inflights.append(last)
+        elif self.state == StateProbe:
+            self.msg_app_flow_paused = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"match": self.match, "next": self.next, "state": self.state,
+                "recentActive": self.recent_active}
+
+
+# -- configuration -----------------------------------------------------------------------------
+@dataclass
+class Config:
+    id: str
+    peers: list[str]                     # every voter, this node included
+    election_tick: int = 10              # etcd: --election-timeout 1000 ms / 100 ms ticks
+    heartbeat_tick: int = 1              # etcd: --heartbeat-interval 100 ms = one tick
+    pre_vote: bool = True                # etcd server: --pre-vote, on by default since v3.5
+    check_quorum: bool = True            # etcd server always sets CheckQuorum
+    rng: random.Random | None = None     # injected randomness (the kernel's seeded generator)
+    applied: int = 0                     # last index the state machine applied before a restart
+    max_inflight: int = 256
+    max_entries_per_msg: int = 64
+    disable_proposal_forwarding: bool = False
+    # The randomized election timeout in ticks.  Default: etcd's
+    # electionTimeout + rand.Intn(electionTimeout), i.e. uniform over [et, 2*et) (§5.2 asks for
+    # "randomized election timeouts ... chosen randomly from a fixed interval").  A harness
+    # measuring the paper's Figure 16 plugs a continuous uniform [lo, hi] in here.
+    election_timeout_fn: Callable[[random.Random], int] | None = None
+
+
+# -- the state machine (raft.go) -------------------------------------------------------------------
+class RawNode:
+    def __init__(self, config: Config, storage: MemoryStorage):
+        if config.heartbeat_tick <= 0 or config.election_tick <= config.heartbeat_tick:
+            raise ValueError("election tick must be greater than heartbeat tick > 0")
+        if config.id not in config.peers:
+            raise ValueError(f"{config.id} is not among the peers {config.peers}")
+        self.id = config.id
+        self.peers = sorted(config.peers)
+        self.cfg = config
+        self.rng = config.rng or random.Random(0)
+        self.storage = storage
+        self.log = RaftLog(storage, config.applied)
+        hs = storage.initial_state()
+        if hs.commit > self.log.last_index():
+            raise AssertionError(f"commit {hs.commit} is out of range [last {self.log.last_index()}]")
+        # Figure 2 "Persistent state on all servers": currentTerm, votedFor, log[] - read back
+        # from stable storage on restart.
+        self.term = hs.term
+        self.vote: str | None = hs.vote
+        self.lead: str | None = None
+        self.state = StateFollower
+        self.election_timeout = config.election_tick
+        self.heartbeat_timeout = config.heartbeat_tick
+        self.election_elapsed = 0
+        self.heartbeat_elapsed = 0
+        self.randomized_election_timeout = 0
+        self.lead_transferee: str | None = None
+        self.prs: dict[str, Progress] = {}
+        self.votes: dict[str, bool] = {}
+        self.msgs: list[Message] = []
+        self.read_states: list[ReadState] = []
+        self.pending_read_index: list[Message] = []  # reads waiting for a commit in this term
+        self.read_only: dict[Any, dict[str, Any]] = {}  # ctx -> {index, from, acks}
+        self.read_queue: list[Any] = []
+        self._prev_soft = SoftState(None, StateFollower)
+        self._prev_hard = hs
+        self.become_follower(self.term, None)
+
+    # -- small helpers ------------------------------------------------------------------------
+    @property
+    def quorum(self) -> int:
+        return len(self.peers) // 2 + 1
+
+    def promotable(self) -> bool:
+        return self.id in self.peers
+
+    def hard_state(self) -> HardState:
+        return HardState(self.term, self.vote, self.log.committed)
+
+    def soft_state(self) -> SoftState:
+        return SoftState(self.lead, self.state)
+
+    def send(self, m: Message) -> None:
+        m.frm = self.id
+        if m.type in (MsgVote, MsgVoteResp, MsgPreVote, MsgPreVoteResp):
+            # Votes carry the term explicitly (for a pre-vote, the term the candidate would
+            # campaign at; for a response, the term of the request or our own on rejection).
+            assert m.term != 0, f"term should be set when sending {m.type}"
+        else:
+            assert m.term == 0, f"term should not be set when sending {m.type}"
+            if m.type not in (MsgProp, MsgReadIndex):
+                m.term = self.term
+            # Proposals and read requests are forwarded as local messages (term 0), as etcd does.
+        self.msgs.append(m)
+
+    def reset_randomized_election_timeout(self) -> None:
+        fn = self.cfg.election_timeout_fn
+        if fn is not None:
+            self.randomized_election_timeout = int(fn(self.rng))
+        else:
+            self.randomized_election_timeout = self.election_timeout + self.rng.randrange(self.election_timeout)
+
+    def past_election_timeout(self) -> bool:
+        return self.election_elapsed >= self.randomized_election_timeout
+
+    def reset(self, term: int) -> None:
+        if self.term != term:
+            self.term = term
+            self.vote = None
+        self.lead = None
+        self.election_elapsed = 0
+        self.heartbeat_elapsed = 0
+        self.reset_randomized_election_timeout()
+        self.abort_leader_transfer()
+        self.votes = {}
+        last = self.log.last_index()
+        self.prs = {p: Progress(last + 1, self.cfg.max_inflight) for p in self.peers}
+        self.prs[self.id].match = last
+        self.pending_read_index = []
+        self.read_only = {}
+        self.read_queue = []
+
+    def abort_leader_transfer(self) -> None:
+        self.lead_transferee = None
+
+    # -- role changes (becomeFollower, becomeCandidate, becomePreCandidate, becomeLeader) -------
+    def become_follower(self, term: int, lead: str | None) -> None:
+        self.reset(term)
+        self.lead = lead
+        self.state = StateFollower
+
+    def become_candidate(self) -> None:
+        """§5.2: increment currentTerm, vote for self."""
+        if self.state == StateLeader:
+            raise AssertionError("invalid transition [leader -> candidate]")
+        self.reset(self.term + 1)
+        self.vote = self.id
+        self.state = StateCandidate
+
+    def become_pre_candidate(self) -> None:
+        """Thesis §9.6: ask first whether we *could* win, without bumping the term, so a node
+        that was cut off does not disrupt the cluster when it returns.  Term, vote and the
+        election timer are left alone (etcd becomePreCandidate)."""
+        if self.state == StateLeader:
+            raise AssertionError("invalid transition [leader -> pre-candidate]")
+        self.votes = {}
+        self.lead = None
+        self.state = StatePreCandidate
+
+    def become_leader(self) -> None:
+        if self.state == StateFollower:
+            raise AssertionError("invalid transition [follower -> leader]")
+        self.reset(self.term)
+        self.lead = self.id
+        self.state = StateLeader
+        self.prs[self.id].become_replicate()
+        self.prs[self.id].recent_active = True
+        # §8: "each leader commit a blank no-op entry into the log at the start of its term",
+        # which commits the entries of earlier terms (§5.4.2) and makes ReadIndex possible.
+        self.append_entry([Entry(0, 0, None)])
+
+    # -- ticks (tickElection, tickHeartbeat) ---------------------------------------------------
+    def tick(self, n: int = 1) -> None:
+        """Advance the logical clock by n ticks: exactly equivalent to n single ticks (etcd
+        calls Tick once per --heartbeat-interval), but O(timers fired), so an event-driven
+        harness with fine-grained ticks can jump straight to the next due timer."""
+        while n > 0:
+            k = min(n, self.ticks_until_due())
+            n -= k
+            if self.state == StateLeader:
+                self._tick_heartbeat(k)
+            else:
+                self._tick_election(k)
+
+    def ticks_until_due(self) -> int:
+        """Ticks until this node's next timer fires (>= 1)."""
+        if self.state == StateLeader:
+            return max(1, min(self.heartbeat_timeout - self.heartbeat_elapsed,
+                              self.election_timeout - self.election_elapsed))
+        if not self.promotable():
+            return 1 << 62
+        return max(1, self.randomized_election_timeout - self.election_elapsed)
+
+    def _tick_election(self, k: int = 1) -> None:
+        self.election_elapsed += k
+        if self.promotable() and self.past_election_timeout():
+            self.election_elapsed = 0
+            self.step(Message(MsgHup, frm=self.id))
+
+    def _tick_heartbeat(self, k: int = 1) -> None:
+        self.heartbeat_elapsed += k
+        self.election_elapsed += k
+        if self.election_elapsed >= self.election_timeout:
+            self.election_elapsed = 0
+            if self.cfg.check_quorum:
+                self.step(Message(MsgCheckQuorum, frm=self.id))
+            # A transfer must finish within one election timeout, or it is abandoned.
+            if self.state == StateLeader and self.lead_transferee is not None:
+                self.abort_leader_transfer()
+        if self.state != StateLeader:
+            return
+        if self.heartbeat_elapsed >= self.heartbeat_timeout:
+            self.heartbeat_elapsed = 0
+            self.step(Message(MsgBeat, frm=self.id))
+
+    # -- campaigns (hup, campaign, poll) -------------------------------------------------------
+    def hup(self, t: str) -> None:
+        if self.state == StateLeader or not self.promotable():
+            return
+        self.campaign(t)
+
+    def campaign(self, t: str) -> None:
+        if t == CampaignPreElection:
+            self.become_pre_candidate()
+            vote_msg, term = MsgPreVote, self.term + 1  # the term we would campaign at
+        else:
+            self.become_candidate()
+            vote_msg, term = MsgVote, self.term
+        if self.poll(self.id, True) == VOTE_WON:  # a single-member cluster wins at once
+            if t == CampaignPreElection:
+                self.campaign(CampaignElection)
+            else:
+                self.become_leader()
+            return
+        for p in self.peers:
+            if p == self.id:
+                continue
+            self.send(Message(vote_msg, to=p, term=term, index=self.log.last_index(),
+                              log_term=self.log.last_term(),
+                              context=CampaignTransfer if t == CampaignTransfer else None))
+
+    def poll(self, voter: str, granted: bool) -> str:
+        self.votes.setdefault(voter, granted)
+        won = sum(1 for v in self.votes.values() if v)
+        lost = len(self.votes) - won
+        if won >= self.quorum:
+            return VOTE_WON
+        if lost > len(self.peers) - self.quorum:
+            return VOTE_LOST
+        return VOTE_PENDING
+
+    # -- Step: the entry point for every message -------------------------------------------------
+    def step(self, m: Message) -> None:
+        if m.type in LOCAL_MESSAGES and m.frm not in (None, self.id):
+            raise StepLocalMsg(m.type)
+        if m.term == 0:
+            pass  # a local message (or a forwarded proposal / read request)
+        elif m.term > self.term:
+            if m.type in (MsgVote, MsgPreVote):
+                force = m.context == CampaignTransfer
+                # CheckQuorum's lease (thesis §4.2.3 / §9.6): a server that has heard from a
+                # leader within the minimum election timeout ignores RequestVote, so a
+                # partitioned-and-back server cannot depose a working leader.
+                in_lease = (self.cfg.check_quorum and self.lead is not None
+                            and self.election_elapsed < self.election_timeout)
+                if not force and in_lease:
+                    return
+            if m.type == MsgPreVote:
+                pass  # never change our term in response to a PreVote
+            elif m.type == MsgPreVoteResp and not m.reject:
+                pass  # the future term we asked about; we bump it when a quorum grants
+            else:
+                # §5.1: "If a server receives a request with a stale term number ... it updates
+                # its current term ... and reverts to follower state".
+                if m.type in (MsgApp, MsgHeartbeat):
+                    self.become_follower(m.term, m.frm)
+                else:
+                    self.become_follower(m.term, None)
+        elif m.term < self.term:
+            if (self.cfg.check_quorum or self.cfg.pre_vote) and m.type in (MsgHeartbeat, MsgApp):
+                # A stale leader (e.g. one that was partitioned away) would never learn of the
+                # new term from our silence: pre-vote means we do not bump terms on its
+                # requests.  Answer so that it steps down (etcd raft.go Step).
+                self.send(Message(MsgAppResp, to=m.frm))
+            elif m.type == MsgPreVote:
+                self.send(Message(MsgPreVoteResp, to=m.frm, term=self.term, reject=True))
+            return  # §5.1: "If a server receives a request with a stale term number, it rejects"
+
+        t = m.type
+        if t == MsgHup:
+            self.hup(CampaignPreElection if self.cfg.pre_vote else CampaignElection)
+        elif t in (MsgVote, MsgPreVote):
+            # §5.2: at most one vote per term, first-come-first-served; §5.4.1: only for a
+            # candidate whose log is at least as up-to-date.  A pre-vote is granted for any
+            # future term without recording a vote.
+            can_vote = (self.vote == m.frm
+                        or (self.vote is None and self.lead is None)
+                        or (t == MsgPreVote and m.term > self.term))
+            resp = MsgVoteResp if t == MsgVote else MsgPreVoteResp
+            if can_vote and self.log.is_up_to_date(m.index, m.log_term):
+                self.send(Message(resp, to=m.frm, term=m.term))
+                if t == MsgVote:
+                    self.election_elapsed = 0  # Figure 2: granting a vote resets the timer
+                    self.vote = m.frm
+            else:
+                self.send(Message(resp, to=m.frm, term=self.term, reject=True))
+        elif self.state == StateLeader:
+            self.step_leader(m)
+        elif self.state in (StateCandidate, StatePreCandidate):
+            self.step_candidate(m)
+        else:
+            self.step_follower(m)
+
+    # -- stepLeader -----------------------------------------------------------------------------------
+    def step_leader(self, m: Message) -> None:
+        t = m.type
+        if t == MsgBeat:
+            self.bcast_heartbeat()
+            return
+        if t == MsgCheckQuorum:
+            # Check-quorum (thesis §6.2): a leader that has not heard from a majority within an
+            # election timeout steps down, so clients can find the real leader.
+            if not self.quorum_active():
+                self.become_follower(self.term, None)
+            for p, pr in self.prs.items():
+                if p != self.id:
+                    pr.recent_active = False
+            return
+        if t == MsgProp:
+            if not m.entries:
+                raise ValueError("stepped empty MsgProp")
+            if self.lead_transferee is not None:
+                raise ProposalDropped(f"{self.id} is transferring leadership to {self.lead_transferee}")
+            self.append_entry(m.entries)
+            self.bcast_append()
+            return
+        if t == MsgReadIndex:
+            self.handle_read_index(m)
+            return
+        pr = self.prs.get(m.frm)
+        if pr is None:
+            return
+        if t == MsgAppResp:
+            pr.recent_active = True
+            if m.reject:
+                # §5.3 backtracking, with etcd's hint: jump straight past the conflicting term.
+                next_probe = m.reject_hint
+                if m.log_term > 0:
+                    next_probe, _ = self.log.find_conflict_by_term(m.reject_hint, m.log_term)
+                if pr.maybe_decr_to(m.index, next_probe):
+                    if pr.state == StateReplicate:
+                        pr.become_probe()
+                    self.send_append(m.frm)
+            else:
+                old_paused = pr.is_paused()
+                if pr.maybe_update(m.index):
+                    if pr.state == StateProbe:
+                        pr.become_replicate()
+                    else:
+                        pr.free_le(m.index)
+                    if self.maybe_commit():
+                        self.release_pending_read_index()
+                        self.bcast_append()
+                    elif old_paused:
+                        self.send_append(m.frm)
+                    while self.maybe_send_append(m.frm, send_if_empty=False):
+                        pass
+                    if m.frm == self.lead_transferee and pr.match == self.log.last_index():
+                        self.send_timeout_now(m.frm)
+        elif t == MsgHeartbeatResp:
+            pr.recent_active = True
+            pr.msg_app_flow_paused = False
+            if pr.state == StateReplicate and pr.inflights_full():
+                pr.inflights.pop(0)
+            if pr.match < self.log.last_index():
+                self.send_append(m.frm)
+            if m.context is not None:
+                self.ack_read(m.context, m.frm)
+        elif t == MsgTransferLeader:
+            transferee = m.frm
+            if self.lead_transferee is not None:
+                if self.lead_transferee == transferee:
+                    return  # already in progress
+                self.abort_leader_transfer()
+            if transferee == self.id:
+                return  # already the leader
+            # The transfer must finish within one election timeout (thesis §3.10).
+            self.election_elapsed = 0
+            self.lead_transferee = transferee
+            if pr.match == self.log.last_index():
+                self.send_timeout_now(transferee)
+            else:
+                self.send_append(transferee)  # catch it up first; MsgAppResp sends TimeoutNow
+
+    def quorum_active(self) -> bool:
+        return sum(1 for p, pr in self.prs.items() if p == self.id or pr.recent_active) >= self.quorum
+
+    def send_timeout_now(self, to: str) -> None:
+        self.send(Message(MsgTimeoutNow, to=to))
+
+    def append_entry(self, ents: Iterable[Entry]) -> None:
+        li = self.log.last_index()
+        new = [Entry(self.term, li + i + 1, e.data) for i, e in enumerate(ents)]
+        li = self.log.append(new)
+        self.prs[self.id].maybe_update(li)
+        self.maybe_commit()
+
+    def maybe_commit(self) -> bool:
+        """§5.3/§5.4.2: the largest index replicated on a majority, if it is of this term."""
+        matches = sorted((pr.match for pr in self.prs.values()), reverse=True)
+        return self.log.maybe_commit(matches[self.quorum - 1], self.term)
+
+    def send_append(self, to: str) -> None:
+        self.maybe_send_append(to, send_if_empty=True)
+
+    def maybe_send_append(self, to: str, send_if_empty: bool = True) -> bool:
+        pr = self.prs[to]
+        if pr.is_paused():
+            return False
+        prev_index = pr.next - 1
+        prev_term = self.log.term(prev_index)
+        assert prev_term is not None, "no snapshots: the leader has every entry"
+        ents: list[Entry] = []
+        if pr.state != StateReplicate or not pr.inflights_full():
+            hi = min(self.log.last_index() + 1, pr.next + self.cfg.max_entries_per_msg)
+            ents = self.log.slice(pr.next, hi)
+        if not ents and not send_if_empty:
+            return False
+        self.send(Message(MsgApp, to=to, index=prev_index, log_term=prev_term, entries=ents,
+                          commit=self.log.committed))
+        pr.sent_entries(len(ents), ents[-1].index if ents else 0)
+        return True
+
+    def bcast_append(self) -> None:
+        for p in self.peers:
+            if p != self.id:
+                self.send_append(p)
+
+    def bcast_heartbeat(self, ctx: Any = None) -> None:
+        for p in self.peers:
+            if p == self.id:
+                continue
+            # etcd: the follower may not have the leader's committed entries yet, so the
+            # heartbeat carries min(match, committed): commit never points past its log.
+            commit = min(self.prs[p].match, self.log.committed)
+            self.send(Message(MsgHeartbeat, to=p, commit=commit, context=ctx))
+
+    # -- ReadIndex (thesis §6.4, etcd ReadOnlySafe) ------------------------------------------------
+    def committed_entry_in_current_term(self) -> bool:
+        return self.log.term(self.log.committed) == self.term
+
+    def handle_read_index(self, m: Message) -> None:
+        if len(self.peers) == 1:
+            self.respond_read(m, self.log.committed)
+            return
+        if not self.committed_entry_in_current_term():
+            # Until its no-op commits, a new leader does not know the commit index (§8).
+            self.pending_read_index.append(m)
+            return
+        ctx = m.context
+        self.read_only[ctx] = {"index": self.log.committed, "req": m, "acks": {self.id}}
+        self.read_queue.append(ctx)
+        self.bcast_heartbeat(ctx)
+
+    def release_pending_read_index(self) -> None:
+        if not self.committed_entry_in_current_term():
+            return
+        pending, self.pending_read_index = self.pending_read_index, []
+        for m in pending:
+            self.handle_read_index(m)
+
+    def ack_read(self, ctx: Any, frm: str) -> None:
+        rs = self.read_only.get(ctx)
+        if rs is None:
+            return
+        rs["acks"].add(frm)
+        if len(rs["acks"]) < self.quorum:
+            return
+        # A quorum confirmed our leadership: this read and every one queued before it are safe.
+        i = self.read_queue.index(ctx)
+        done, self.read_queue = self.read_queue[:i + 1], self.read_queue[i + 1:]
+        for c in done:
+            r = self.read_only.pop(c)
+            self.respond_read(r["req"], r["index"])
+
+    def respond_read(self, m: Message, index: int) -> None:
+        if m.frm in (None, self.id):
+            self.read_states.append(ReadState(index, m.context))
+        else:
+            self.send(Message(MsgReadIndexResp, to=m.frm, index=index, context=m.context))
+
+    # -- stepCandidate (shared by candidates and pre-candidates) ------------------------------------
+    def step_candidate(self, m: Message) -> None:
+        t = m.type
+        my_resp = MsgPreVoteResp if self.state == StatePreCandidate else MsgVoteResp
+        if t == MsgProp:
+            raise ProposalDropped(f"{self.id} is a {self.state}: no leader")
+        if t == MsgApp:
+            # §5.2: "If the leader's term is at least as large as the candidate's current term,
+            # then the candidate recognizes the leader as legitimate and returns to follower".
+            self.become_follower(m.term, m.frm)
+            self.handle_append_entries(m)
+        elif t == MsgHeartbeat:
+            self.become_follower(m.term, m.frm)
+            self.handle_heartbeat(m)
+        elif t == my_resp:
+            res = self.poll(m.frm, not m.reject)
+            if res == VOTE_WON:
+                if self.state == StatePreCandidate:
+                    self.campaign(CampaignElection)
+                else:
+                    self.become_leader()
+                    self.bcast_append()
+            elif res == VOTE_LOST:
+                # A MsgPreVoteResp carries the future term; stay at ours.
+                self.become_follower(self.term, None)
+        elif t == MsgReadIndex:
+            pass  # no leader to ask: dropped
+
+    # -- stepFollower -----------------------------------------------------------------------------
+    def step_follower(self, m: Message) -> None:
+        t = m.type
+        if t == MsgProp:
+            if self.lead is None:
+                raise ProposalDropped(f"{self.id}: no leader at term {self.term}")
+            if self.cfg.disable_proposal_forwarding:
+                raise ProposalDropped(f"{self.id}: not the leader (forwarding disabled)")
+            self.send(Message(MsgProp, to=self.lead, entries=m.entries))
+        elif t == MsgApp:
+            self.election_elapsed = 0
+            self.lead = m.frm
+            self.handle_append_entries(m)
+        elif t == MsgHeartbeat:
+            self.election_elapsed = 0
+            self.lead = m.frm
+            self.handle_heartbeat(m)
+        elif t == MsgTransferLeader:
+            if self.lead is not None:
+                self.send(Message(MsgTransferLeader, to=self.lead))
+                self.msgs[-1].frm = m.frm  # keep the transferee
+        elif t == MsgTimeoutNow:
+            # Thesis §3.10: the leader tells the caught-up transferee to start an election at
+            # once; it skips pre-vote and the lease, since the leader asked for it.
+            self.hup(CampaignTransfer)
+        elif t == MsgReadIndex:
+            if self.lead is not None:
+                self.send(Message(MsgReadIndex, to=self.lead, context=m.context))
+        elif t == MsgReadIndexResp:
+            self.read_states.append(ReadState(m.index, m.context))
+
+    def handle_append_entries(self, m: Message) -> None:
+        if m.index < self.log.committed:
+            self.send(Message(MsgAppResp, to=m.frm, index=self.log.committed))
+            return
+        last = self.log.maybe_append(m.index, m.log_term, m.commit, m.entries)
+        if last is not None:
+            self.send(Message(MsgAppResp, to=m.frm, index=last))
+            return
+        # §5.3 consistency check failed: reject, with a hint that lets the leader skip a whole
+        # conflicting term at once (the largest index <= prevLogIndex whose term <= prevLogTerm).
+        hint_index = min(m.index, self.log.last_index())
+        hint_index, hint_term = self.log.find_conflict_by_term(hint_index, m.log_term)
+        self.send(Message(MsgAppResp, to=m.frm, index=m.index, reject=True,
+                          reject_hint=hint_index, log_term=hint_term))
+
+    def handle_heartbeat(self, m: Message) -> None:
+        self.log.commit_to(m.commit)
+        self.send(Message(MsgHeartbeatResp, to=m.frm, context=m.context))
+
+    # -- the RawNode interface ------------------------------------------------------------------
+    def campaign_now(self) -> None:
+        self.step(Message(MsgHup, frm=self.id))
+
+    def propose(self, data: Any) -> None:
+        """Propose one entry; raises ProposalDropped when it cannot be accepted here."""
+        self.step(Message(MsgProp, frm=self.id, entries=[Entry(0, 0, data)]))
+
+    def transfer_leader(self, transferee: str) -> None:
+        """Ask the leader to hand leadership to `transferee` (rawnode.TransferLeader)."""
+        self.step(Message(MsgTransferLeader, frm=transferee))
+
+    def read_index(self, ctx: Any) -> None:
+        self.step(Message(MsgReadIndex, frm=self.id, context=ctx))
+
+    def has_ready(self) -> bool:
+        return bool(self.msgs or self.read_states or self.log.stabled < self.log.last_index()
+                     or self.log.committed > self.log.applied
+                     or self.soft_state() != self._prev_soft or self.hard_state() != self._prev_hard)
+
+    def ready(self) -> Ready:
+        rd = Ready(entries=self.log.unstable_entries(),
+                   committed_entries=self.log.next_committed_entries(),
+                   messages=self.msgs, read_states=self.read_states)
+        ss, hs = self.soft_state(), self.hard_state()
+        if ss != self._prev_soft:
+            rd.soft_state = ss
+        if hs != self._prev_hard:
+            rd.hard_state = hs
+        self.msgs, self.read_states = [], []
+        return rd
+
+    def advance(self, rd: Ready) -> None:
+        if rd.soft_state is not None:
+            self._prev_soft = rd.soft_state
+        if rd.hard_state is not None:
+            self._prev_hard = rd.hard_state
+        if rd.entries:
+            last = rd.entries[-1]
+            # Only mark stable if the log still holds that entry (it may have been overwritten).
+            if self.log.match_term(last.index, last.term):
+                self.log.stabled = max(self.log.stabled, last.index)
+        if rd.committed_entries:
+            self.log.applied = max(self.log.applied, rd.committed_entries[-1].index)
+
+    def status(self) -> dict[str, Any]:
+        """JSON-compatible status for the dashboard and `endpoint status`."""
+        st = {"id": self.id, "state": self.state, "term": self.term, "vote": self.vote,
+              "lead": self.lead, "commit": self.log.committed, "applied": self.log.applied,
+              "lastIndex": self.log.last_index(), "electionElapsed": self.election_elapsed,
+              "randomizedElectionTimeout": self.randomized_election_timeout,
+              "leadTransferee": self.lead_transferee}
+        if self.state == StateLeader:
+            st["progress"] = {p: pr.to_dict() for p, pr in self.prs.items()}
+        return st
