@@ -12,6 +12,7 @@ client write that was applied somewhere (acknowledged), for "no acknowledged wri
 """
 from __future__ import annotations
 
+import json
 import random
 
 from sim.etcd.raft import (Config, MemoryStorage, Message, ProposalDropped, RawNode, StateLeader)
@@ -37,6 +38,8 @@ class Net:
         self.check_every_step = check_every_step
         self.delivered: list[Message] = []
         self.record = False
+        self.reads: dict[str, list] = {i: [] for i in self.ids}  # ReadStates handed out
+        self.drop = None  # optional predicate: a message in flight it answers True for is lost
         for i in self.ids:
             self.start(i)
 
@@ -80,6 +83,7 @@ class Net:
             for m in rd.messages:                        # 2. send
                 if self.connected(i, m.to) and not (self.loss and self.rng.random() < self.loss):
                     self.queue.append(m)
+            self.reads[i].extend((r.index, r.context) for r in rd.read_states)
             for e in rd.committed_entries:               # 3. apply
                 self.apply(i, e)
             if rd.soft_state is not None and rd.soft_state.state == StateLeader:
@@ -95,7 +99,7 @@ class Net:
         # State machine safety (Figure 3): no two servers apply different entries at an index.
         assert prev == (e.term, e.data), f"{i} applied {(e.term, e.data)} at {e.index}, others {prev}"
         if e.data is not None:
-            self.acked.setdefault(e.data, e.index)
+            self.acked.setdefault(json.dumps(e.data, sort_keys=True), e.index)
 
     def on_leader(self, i: str) -> None:
         node = self.nodes[i]
@@ -136,7 +140,7 @@ class Net:
             return False
         m = self.queue.pop(self.rng.randrange(len(self.queue)) if pick_random else 0)
         node = self.nodes.get(m.to)
-        if node is None or not self.connected(m.frm, m.to):
+        if node is None or not self.connected(m.frm, m.to) or (self.drop and self.drop(m)):
             return True
         if self.record:
             self.delivered.append(m)
