@@ -396,6 +396,12 @@ class Config:
     # "randomized election timeouts ... chosen randomly from a fixed interval").  A harness
     # measuring the paper's Figure 16 plugs a continuous uniform [lo, hi] in here.
     election_timeout_fn: Callable[[random.Random], int] | None = None
+    # etcd resets (and re-randomizes) the election timer whenever a node steps down to follower,
+    # including on merely seeing a higher term.  The paper's Figure 2 (and LogCabin, whose
+    # RaftConsensus::stepDown keeps a follower's timer) resets it only on hearing from the
+    # leader or granting a vote.  False selects the paper's rule; only the Figure 16 benchmark
+    # uses it.
+    reset_timer_on_step_down: bool = True
 
 
 # -- the state machine (raft.go) -------------------------------------------------------------------
@@ -496,7 +502,12 @@ class RawNode:
 
     # -- role changes (becomeFollower, becomeCandidate, becomePreCandidate, becomeLeader) -------
     def become_follower(self, term: int, lead: str | None) -> None:
+        keep = (not self.cfg.reset_timer_on_step_down and self.state != StateLeader
+                and self.randomized_election_timeout > 0)
+        elapsed, timeout = self.election_elapsed, self.randomized_election_timeout
         self.reset(term)
+        if keep:
+            self.election_elapsed, self.randomized_election_timeout = elapsed, timeout
         self.lead = lead
         self.state = StateFollower
 

@@ -494,3 +494,16 @@ def test_read_index_answers_with_the_commit_index():
     assert {m.context for m in hb} == {"ctx"}
     n.step(Message("MsgHeartbeatResp", frm="n3", to="n1", term=1, context="ctx"))
     assert [(r.index, r.context) for r in n.ready().read_states] == [(1, "ctx")]
+
+
+def test_timer_rule_on_step_down_etcd_resets_paper_keeps():
+    # etcd resets a follower's election timer when it merely sees a higher term; the paper's
+    # Figure 2 (and LogCabin) only on hearing from the leader or granting a vote.
+    for reset, expect_elapsed in ((True, 0), (False, 7)):
+        st = MemoryStorage()
+        st.entries = [Entry(1, 1)]
+        n = RawNode(Config("n1", ["n1", "n2", "n3"], rng=random.Random(1), pre_vote=False,
+                           check_quorum=False, reset_timer_on_step_down=reset), st)
+        n.tick(7)
+        n.step(Message(MsgVote, frm="n2", to="n1", term=3, index=0, log_term=0))  # denied
+        assert (n.term, n.vote, n.election_elapsed) == (3, None, expect_elapsed)
