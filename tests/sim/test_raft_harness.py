@@ -20,11 +20,12 @@ from sim.etcd.raft import (Config, MemoryStorage, Message, ProposalDropped, RawN
 
 class Net:
     def __init__(self, n: int = 3, seed: int = 1, pre_vote: bool = True, check_quorum: bool = True,
-                 election_tick: int = 10, heartbeat_tick: int = 1, check_every_step: bool = True):
+                 election_tick: int = 10, heartbeat_tick: int = 1, check_every_step: bool = True,
+                 max_entries_per_msg: int = 64):
         self.ids = [f"n{i}" for i in range(1, n + 1)]
         self.rng = random.Random(seed)
         self.cfg = dict(pre_vote=pre_vote, check_quorum=check_quorum, election_tick=election_tick,
-                        heartbeat_tick=heartbeat_tick)
+                        heartbeat_tick=heartbeat_tick, max_entries_per_msg=max_entries_per_msg)
         self.storage = {i: MemoryStorage() for i in self.ids}
         self.nodes: dict[str, RawNode | None] = {}
         self.applied: dict[str, list] = {}
