@@ -214,3 +214,25 @@ def test_net_is_deterministic():
 
     assert trace(4) == trace(4)
     assert trace(4) != trace(5)
+
+
+def test_the_harness_invariant_checks_can_fail():
+    import pytest
+    from sim.etcd.raft import Entry
+
+    net = Net(3, seed=1)
+    net.elect("n1")
+    net.propose("n1", "a")
+    net.run(2)
+    # Election safety: a second leader in the same term is caught.
+    net.nodes["n2"].term = net.nodes["n1"].term
+    with pytest.raises(AssertionError, match="two leaders"):
+        net.on_leader("n2")
+    # Log matching: same (index, term) at 2 but different entries below it.
+    net.storage["n3"].entries[0] = Entry(net.storage["n3"].entries[0].term, 1, "forged")
+    with pytest.raises(AssertionError, match="log matching"):
+        net.check_logs()
+    # State machine safety: a different entry applied at an index already applied elsewhere.
+    net.applied["n3"] = []
+    with pytest.raises(AssertionError, match="applied"):
+        net.apply("n3", Entry(9, 1, "other"))
