@@ -101,7 +101,7 @@ class APIClient:
             if cb is not None:
                 cb(msg["resp"])
             return True
-        if t in ("watch.event", "watch.error"):
+        if t in ("watch.event", "watch.error", "watch.closed"):
             inf = self.watch_handlers.get(msg["wid"])
             if inf is not None:
                 inf.on_watch_message(msg)
@@ -188,13 +188,20 @@ class Informer:
             "resourceVersion": self.rv}}, f"watch {self.resource}")
 
     def on_watch_message(self, msg: dict) -> None:
+        if msg["type"] == "watch.closed":
+            self._watch()  # the server ended the watch: resume from the last revision seen
+            return
         if msg["type"] == "watch.error" or msg["seq"] != self.seq + 1:
+            # 410 Gone, or messages were lost: relist, as the Reflector does.
             self.client.watch_handlers.pop(self.wid, None)
-            self.start()  # relist
+            self.start()
             return
         self.seq = msg["seq"]
         for ev in msg["events"]:
             obj = ev["object"]
+            if ev["type"] == "BOOKMARK":
+                self.rv = obj["metadata"]["resourceVersion"]
+                continue
             k = self.key(obj)
             if ev["type"] == "DELETED":
                 old = self.store.pop(k, None)

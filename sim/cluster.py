@@ -365,6 +365,37 @@ class Cluster:
             c.start()
         self.kernel.emit("node", node=name, alive=True, added=True)
 
+    # -- network faults ------------------------------------------------------------------
+    def hosts(self) -> list[str]:
+        return [spec.name for spec in self.config.nodes]
+
+    def partition(self, groups: list[list[str]]) -> None:
+        """Cut the network between groups of hosts (node names).  Hosts in no group keep
+        reaching everyone; the processes keep running on every side, so a worker cut off from
+        the control plane keeps its containers running while the cluster thinks it is gone."""
+        known = set(self.hosts())
+        if not isinstance(groups, list) or len(groups) < 2 or not all(isinstance(g, list) and g for g in groups):
+            raise ClusterError("groups must be a list of at least two non-empty lists of node names")
+        for g in groups:
+            for h in g:
+                if h not in known:
+                    raise ClusterError(f'node "{h}" not found', 404)
+        try:
+            self.kernel.network.partition(groups)
+        except ValueError as e:
+            raise ClusterError(str(e)) from None
+        self.kernel.emit("network", partition=[list(g) for g in groups])
+
+    def heal(self) -> None:
+        self.kernel.network.heal()
+        self.kernel.emit("network", partition=[])
+
+    def network_state(self) -> dict:
+        groups: dict[int, list[str]] = {}
+        for h, i in self.kernel.network.partition_of.items():
+            groups.setdefault(i, []).append(h)
+        return {"partition": [sorted(groups[i]) for i in sorted(groups)]}
+
     # -- per-cluster timings, like the real components' flags ---------------------------
     TIMINGS = {
         # name: (kube-controller-manager / admission flag it mirrors)

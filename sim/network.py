@@ -31,7 +31,8 @@ class Network:
         self.default_link = Link()
         self.links: dict[frozenset, Link] = {}
         self.cut_off: set[str] = set()
-        # Groups of hosts that can only reach each other (partitions, issue 3 builds on it).
+        # A partition: host -> its group.  Links between hosts of different groups are cut;
+        # hosts in no group keep reaching everyone (the partition cuts only between groups).
         self.partition_of: dict[str, int] = {}
 
     # -- faults ------------------------------------------------------------------------
@@ -52,9 +53,17 @@ class Network:
             link.loss = loss
 
     def partition(self, groups: list[list[str]]) -> None:
+        seen: set[str] = set()
+        for g in groups:
+            dup = seen.intersection(g)
+            if dup:
+                raise ValueError(f"host {sorted(dup)[0]} is in two groups")
+            seen.update(g)
         self.partition_of = {h: i for i, g in enumerate(groups) for h in g}
 
     def heal(self) -> None:
+        """End the partition and restore every link's defaults (hosts cut off stay cut: that
+        is a dead node, not a network fault)."""
         self.partition_of = {}
         self.links.clear()
 
@@ -62,8 +71,10 @@ class Network:
         if src_host in self.cut_off or dst_host in self.cut_off:
             return False
         p = self.partition_of
-        if p and p.get(src_host, -1) != p.get(dst_host, -1):
-            return False
+        if p:
+            a, b = p.get(src_host), p.get(dst_host)
+            if a is not None and b is not None and a != b:
+                return False
         return True
 
     # -- delivery ----------------------------------------------------------------------

@@ -6,8 +6,10 @@
     delete pod db
     advance 60s                        # also 500ms, 5m, 1h30m
     kill-node worker-1 | restore-node worker-1 | add-node worker-4 cpu=4 memory=8Gi
+    partition worker-1 / cp-1 worker-2 worker-3    # cut the network between groups; heal
     expect pod db Running on worker-2
     expect pod db Pending
+    expect pod db gone
     expect node worker-1 Ready=Unknown
     expect node worker-1 taint node.kubernetes.io/unreachable:NoExecute
     expect node worker-1 no-taint node.kubernetes.io/unreachable:NoExecute
@@ -134,6 +136,18 @@ class Scenario:
             c.kill_node(args[0])
         elif cmd == "restore-node":
             c.restore_node(args[0])
+        elif cmd == "partition":
+            groups, cur = [], []
+            for a in args:
+                if a == "/":
+                    groups.append(cur)
+                    cur = []
+                else:
+                    cur.append(a)
+            groups.append(cur)
+            c.partition(groups)
+        elif cmd == "heal":
+            c.heal()
         elif cmd == "add-node":
             kv, _ = _kv(args[1:])
             c.add_node(args[0], kv.get("cpu", "4"), kv.get("memory", "8Gi"))
@@ -162,6 +176,12 @@ class Scenario:
     def expect(self, args: list[str]) -> None:
         what = args[0]
         if what == "pod":
+            if args[2] == "gone":
+                resp = self._ensure().request({"verb": "get", "resource": "pods", "namespace": "default",
+                                               "name": args[1]})
+                if resp["code"] != 404:
+                    raise ScenarioError(f"pod {args[1]} still exists ({resp['body'].get('status', {}).get('phase')})")
+                return
             pod = self._req({"verb": "get", "resource": "pods", "namespace": "default", "name": args[1]})
             phase = pod["status"].get("phase")
             if phase != args[2]:

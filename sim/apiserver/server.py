@@ -18,6 +18,8 @@ from sim.api.validation import invalid as validation_invalid, required
 from sim.api.meta import deep_copy, new_uid, random_suffix
 from sim.api.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from sim.api.resources import RESOURCES, Resource, lookup
+
+RESOURCES_BY_NAME = {r.name: r for r in RESOURCES.values()}
 from sim.api.schema import BY_KIND as SCHEMAS, FIELD_VALIDATION, prune, strict_error_message
 from sim.api.selectors import SelectorError, field_value, make_filter, parse_field_selector
 from sim.apiserver.watchcache import INDEXED_FIELDS, WatchCache, Watcher, with_rv
@@ -27,6 +29,8 @@ Reply = Callable[[dict], None]
 PROTECTED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 MAX_UPDATE_RETRIES = 5
 ETCD_REQUEST_TIMEOUT = 7.0  # etcd's request timeout: 5 s + 2 x the 1 s election timeout
+BOOKMARK_INTERVAL = 60.0    # watch bookmarks, about once a minute (cacher's bookmark timer)
+MIN_REQUEST_TIMEOUT = 1800.0  # --min-request-timeout: a watch ends after 1-2x this
 
 
 def _encode(obj: dict) -> str:
@@ -78,6 +82,7 @@ class KubeAPIServer(Component):
         self.etcd_call({"type": "etcd.range", "prefix": "/registry/"}, self._initial_list)
         self.set_timer(self.compaction_interval, "compact")
         self.set_timer(60.0, "event-ttl")
+        self.set_timer(BOOKMARK_INTERVAL, "bookmarks")
 
     def on_stop(self) -> None:
         self._reset()
@@ -107,6 +112,9 @@ class KubeAPIServer(Component):
                 self.send(self.etcd, {"type": "etcd.compact", "revision": self.compact_candidate}, "compact")
             self.compact_candidate = self.cache.rv
             self.set_timer(self.compaction_interval, "compact")
+        elif name == "bookmarks":
+            self.send_bookmarks()
+            self.set_timer(BOOKMARK_INTERVAL, "bookmarks")
         elif name == "event-ttl":
             # Events expire after --event-ttl (1 h); etcd leases do this upstream.
             cutoff = self.now - self.event_ttl
@@ -192,6 +200,21 @@ class KubeAPIServer(Component):
                   source=(ev.get("source") or {}).get("component") or ev.get("reportingComponent"))
 
     # -- watches from components -------------------------------------------------------
+    def send_bookmarks(self) -> None:
+        """Every watcher gets a BOOKMARK with the current revision; watches past their
+        timeout are closed (the client re-watches from its last revision).  A bookmark that
+        arrives after lost messages shows the client a gap, which is how a kubelet cut off by a
+        partition learns, after it heals, that it must relist."""
+        rv = str(self.cache.rv)
+        for key, w in list(self.client_watchers.items()):
+            if self.now >= w.expires:
+                self.cache.remove_watcher(w)
+                del self.client_watchers[key]
+                self.send(key[0], {"type": "watch.closed", "wid": key[1]}, f"watch {w.resource} closed")
+                continue
+            w.send([{"type": "BOOKMARK", "object": {"kind": RESOURCES_BY_NAME[w.resource].kind,
+                                                    "metadata": {"resourceVersion": rv}}}])
+
     def start_watch(self, src: str, wid: Any, req: dict) -> None:
         res = lookup(req.get("group", ""), req["resource"])
         if res is None:
@@ -216,6 +239,7 @@ class KubeAPIServer(Component):
                       f"watch {res.name}")
 
         w = Watcher(wid, res.name, match, send, index)
+        w.expires = self.now + MIN_REQUEST_TIMEOUT * (1 + self.rng.random())
         rv = int(req.get("resourceVersion") or 0)
         backlog = self.cache.events_since(res.name, rv, match) if rv else self.cache.initial_events(res.name, match)
         if backlog is None:

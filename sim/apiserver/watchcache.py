@@ -22,6 +22,7 @@ class Watcher:
     match: Callable[[dict], bool]
     send: Callable[[list[dict]], None]
     index: tuple[str, str] | None = None  # (field, value) this watcher requires, if indexed
+    expires: float = float("inf")
 
 
 @dataclass
