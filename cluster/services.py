@@ -206,6 +206,22 @@ async def restore_node(cluster: str, node: str) -> dict[str, Any]:
     return await sim_command(cluster, {"op": "node.restore", "node": node})
 
 
+async def get_network(cluster: str) -> dict[str, Any]:
+    """{"partition": [[host, ...], ...]}: the current network partition (empty when whole)."""
+    return await sim_command(cluster, {"op": "network.get"})
+
+
+async def partition_network(cluster: str, groups: Any) -> dict[str, Any]:
+    """Cut the network between groups of node names (hosts in no group reach everyone).
+    NodeNotFound for an unknown node, BadCommand for malformed groups."""
+    return await sim_command(cluster, {"op": "network.partition", "groups": groups})
+
+
+async def heal_network(cluster: str) -> dict[str, Any]:
+    """End the partition."""
+    return await sim_command(cluster, {"op": "network.heal"})
+
+
 async def add_node(cluster: str, node: str, cpu: str = "4", memory: str = "8Gi") -> dict[str, Any]:
     """Add a worker node with that capacity.  AlreadyExists on a duplicate name, BadCommand on
     an invalid name or quantity."""

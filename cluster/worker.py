@@ -453,6 +453,16 @@ class SimulationWorker:
             except ValueError as e:
                 raise CommandError("BadRequest", str(e)) from None
             return {"node": node, "alive": True}
+        if op in ("network.get", "network.partition", "network.heal"):
+            try:
+                if op == "network.partition":
+                    rc.engine.partition(args.get("groups"))
+                elif op == "network.heal":
+                    rc.engine.heal()
+            except ClusterError as e:
+                reason = "NodeNotFound" if e.code == 404 else _REASON_BY_CODE.get(e.code, "BadRequest")
+                raise CommandError(reason, str(e)) from None
+            return rc.engine.network_state()
         raise CommandError("BadRequest", f"unknown command {op!r}")
 
     def _clock(self, rc: RunningCluster, args: dict) -> dict:

@@ -8,6 +8,9 @@
     POST /clusters/<name>/sim/v1/nodes/<node>/kill
     POST /clusters/<name>/sim/v1/nodes/<node>/restore
     GET  /clusters/<name>/sim/v1/state              -> frame, clock, snapshot, recent log
+    GET  /clusters/<name>/sim/v1/network            -> {"partition": [[node, ...], ...]}
+    POST /clusters/<name>/sim/v1/network/partition  {"groups": [["worker-1"], ["cp-1", "worker-2"]]}
+    POST /clusters/<name>/sim/v1/network/heal
     GET  /sim/v1/clusters                           -> {"clusters": [...]}
     POST /sim/v1/clusters                           {"name": "lab-2", "seed": 7}
 
@@ -93,6 +96,30 @@ async def node_action(request, cluster: str, node: str, action: str):
     try:
         fn = services.kill_node if action == "kill" else services.restore_node
         return JsonResponse(await fn(cluster, node))
+    except services.SimulationError as e:
+        return _from(e)
+
+
+async def network(request, cluster: str):
+    if request.method != "GET":
+        return _method_not_allowed("GET")
+    try:
+        return JsonResponse(await services.get_network(cluster))
+    except services.SimulationError as e:
+        return _from(e)
+
+
+@csrf_exempt
+async def network_action(request, cluster: str, action: str):
+    if request.method != "POST":
+        return _method_not_allowed("POST")
+    try:
+        if action == "heal":
+            return JsonResponse(await services.heal_network(cluster))
+        body = _json_body(request)
+        if "groups" not in body:
+            raise services.BadCommand("groups: Required value")
+        return JsonResponse(await services.partition_network(cluster, body["groups"]))
     except services.SimulationError as e:
         return _from(e)
 

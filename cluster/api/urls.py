@@ -9,6 +9,9 @@ urlpatterns = [
     path("<str:cluster>/sim/v1/clock", simcontrol.clock, name="sim-clock"),
     path("<str:cluster>/sim/v1/state", simcontrol.state, name="sim-state"),
     path("<str:cluster>/sim/v1/nodes", simcontrol.nodes, name="sim-nodes"),
+    path("<str:cluster>/sim/v1/network", simcontrol.network, name="sim-network"),
+    re_path(rf"^{CLUSTER}/sim/v1/network/(?P<action>partition|heal)$", simcontrol.network_action,
+            name="sim-network-action"),
     re_path(
         rf"^{CLUSTER}/sim/v1/nodes/(?P<node>[^/]+)/(?P<action>kill|restore)$",
         simcontrol.node_action,

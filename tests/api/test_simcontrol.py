@@ -95,3 +95,26 @@ def test_unknown_cluster_is_404_json(pilothouse_server):
 def test_bad_json_body_is_400(pilothouse_server, sim):
     r = requests.post(sim.cluster_url + "/sim/v1/clock", data="{not json", headers={"Content-Type": "application/json"}, timeout=10)
     assert r.status_code == 400 and r.json()["error"]["reason"] == "BadRequest"
+
+
+def test_network_partition_and_heal(sim):
+    status, body = sim("GET", "/network")
+    assert (status, body) == (200, {"partition": []})
+    status, body = sim("POST", "/network/partition", {"groups": [["worker-1"], ["cp-1", "worker-2", "worker-3"]]})
+    assert status == 200 and body == {"partition": [["worker-1"], ["cp-1", "worker-2", "worker-3"]]}
+    # The kubelet on worker-1 can no longer reach the apiserver: its Lease stops being renewed.
+    sim("POST", "/clock", {"advance": "70s"})
+    r = requests.get(sim.cluster_url + "/api/v1/nodes/worker-1", timeout=10).json()
+    ready = next(c for c in r["status"]["conditions"] if c["type"] == "Ready")
+    assert ready["status"] == "Unknown"
+    status, body = sim("POST", "/network/heal")
+    assert (status, body) == (200, {"partition": []})
+    sim("POST", "/clock", {"advance": "30s"})
+    r = requests.get(sim.cluster_url + "/api/v1/nodes/worker-1", timeout=10).json()
+    assert next(c for c in r["status"]["conditions"] if c["type"] == "Ready")["status"] == "True"
+    status, err = sim("POST", "/network/partition", {"groups": [["worker-9"], ["cp-1"]]})
+    assert status == 404 and "worker-9" in err["error"]["message"]
+    status, err = sim("POST", "/network/partition", {"groups": [["worker-1"]]})
+    assert status == 400
+    status, err = sim("POST", "/network/partition", {})
+    assert status == 400
