@@ -122,6 +122,13 @@ class ClusterConfig:
     node_monitor_grace_period: float = 50.0   # kube-controller-manager, v1.32 default
     node_monitor_period: float = 5.0
     default_toleration_seconds: int = 300     # DefaultTolerationSeconds admission plugin
+    # etcd: how many members (1, 3, 5 or 7) and where they run.  "stacked": a member on each
+    # control-plane node (so as many members as control-plane nodes); "external": on hosts of
+    # their own, named etcd-1..N.  Raft timings are etcd's flags.
+    etcd_members: int = 1
+    etcd_topology: str = "stacked"
+    etcd_heartbeat_interval: float = 0.1      # --heartbeat-interval 100 ms
+    etcd_election_timeout: float = 1.0        # --election-timeout 1000 ms
     # When virtual time 0 happened, in Unix seconds (API timestamps count from it).  The Django
     # side sets it to the wall-clock moment a cluster is created, so `kubectl describe` ages
     # look right; the engine never reads the wall clock itself.  None: 2026-01-01T00:00:00Z.
@@ -152,39 +159,48 @@ class ClusterError(Exception):
 
 class Cluster:
     def __init__(self, name: str, config: ClusterConfig | None = None, *, store: MVCCStore | None = None,
-                 start_time: float = 0.0, running_pods: list[dict] | None = None, record_commits: bool = True):
+                 start_time: float = 0.0, running_pods: list[dict] | None = None, record_commits: bool = True,
+                 seed_log: list[dict] | None = None):
         self.name = name
         self.config = config or ClusterConfig.default()
         self.kernel = Kernel(self.config.seed, start_time)
         if self.config.start_unix_time is not None:
             self.kernel.epoch_offset = float(int(self.config.start_unix_time)) - EPOCH.timestamp()
         self.store = store or MVCCStore()
+        self._seed_log = seed_log or []
         self.record_commits = record_commits
         self._commits: list[dict] = []
-        self._hook_store()
+        self._recorded = self.store.revision
         cps = [n for n in self.config.nodes if n.role == "control-plane"]
         if not cps:
             raise ClusterError("a cluster needs a control-plane node")
         self.cp_host = cps[0].name
         k = self.kernel
-        self.etcd = EtcdMember(self.cp_host, self.store)
-        self.apiserver = KubeAPIServer(self.cp_host, self.etcd.address,
+        self.etcd_members = self._build_etcd(cps)
+        self.etcd = self.etcd_members[0]
+        local = [m.address for m in self.etcd_members if m.host == self.cp_host]
+        endpoints = local + [m.address for m in self.etcd_members if m.address not in local]
+        self.apiserver = KubeAPIServer(self.cp_host, endpoints,
                                        toleration_seconds=self.config.default_toleration_seconds)
         self.scheduler = KubeScheduler(self.cp_host, self.apiserver.address)
         self.controller_manager = KubeControllerManager(
             self.cp_host, self.apiserver.address, node_monitor_grace_period=self.config.node_monitor_grace_period,
             node_monitor_period=self.config.node_monitor_period)
         self.client = ExternalClient()
-        self.control_plane = [self.apiserver, self.etcd, self.scheduler, self.controller_manager]
-        for c in self.control_plane + [self.client]:
+        self.control_plane = [self.apiserver, self.scheduler, self.controller_manager] + \
+            [m for m in self.etcd_members if m.host == self.cp_host]
+        for c in [self.apiserver, self.scheduler, self.controller_manager, self.client] + self.etcd_members:
             k.add_component(c)
         self.node_components: dict[str, list] = {}
         self.specs: dict[str, NodeSpec] = {}
+        self.stopped_members: set[str] = set()
         for i, spec in enumerate(self.config.nodes):
             self._build_node(spec, i)
         if running_pods:
             self._adopt_running(running_pods)
-        self.etcd.start()
+        for m in self.etcd_members:
+            if m.host not in self.specs or self.specs[m.host].alive:
+                m.start()
         self.apiserver.start()
         self.client.start()
         self.kernel.call_later(0.05, self._bootstrap_namespaces)
@@ -203,23 +219,59 @@ class Cluster:
                 self.kernel.network.cut(spec.name)
 
     # -- construction -------------------------------------------------------------------
-    def _hook_store(self) -> None:
-        store, commits = self.store, self._commits
+    def _hook_store(self, store: MVCCStore) -> None:
+        """Record committed writes for persistence.  Every member applies the same writes in
+        the same order, so the first member to apply a revision records it."""
+        commits = self._commits
         put, delete = store.put, store.delete
 
         def hooked_put(key, value):
             rev = put(key, value)
-            if self.record_commits:
+            if self.record_commits and rev > self._recorded:
+                self._recorded = rev
                 commits.append({"revision": rev, "key": key, "value": value})
             return rev
 
         def hooked_delete(key):
             rev = delete(key)
-            if rev is not None and self.record_commits:
+            if rev is not None and self.record_commits and rev > self._recorded:
+                self._recorded = rev
                 commits.append({"revision": rev, "key": key, "value": None})
             return rev
 
         store.put, store.delete = hooked_put, hooked_delete
+
+    def _build_etcd(self, cps: list[NodeSpec]) -> list[EtcdMember]:
+        cfg = self.config
+        n = cfg.etcd_members
+        if n not in (1, 3, 5, 7):
+            raise ClusterError("etcd_members must be 1, 3, 5 or 7")
+        if cfg.etcd_topology == "stacked":
+            if n != len(cps):
+                raise ClusterError(f"a stacked topology runs one etcd member per control-plane node: "
+                                   f"{len(cps)} control-plane node(s), not {n} members")
+            hosts = [c.name for c in cps]
+        elif cfg.etcd_topology == "external":
+            hosts = [f"etcd-{i}" for i in range(1, n + 1)]
+        else:
+            raise ClusterError('etcd_topology must be "stacked" or "external"')
+        election_ticks = max(2, round(cfg.etcd_election_timeout / cfg.etcd_heartbeat_interval))
+        members = []
+        for i, host in enumerate(hosts, 1):
+            # Every member's disk starts as a copy of the same keyspace (a restore).
+            store = self.store if i == 1 else MVCCStore()
+            if i > 1:
+                for e in self._seed_log:
+                    store.replay(e["revision"], e["key"], e["value"])
+                if self.store.compact_revision:
+                    store.compact(self.store.compact_revision)
+            self._hook_store(store)
+            members.append(EtcdMember(host, store, name=f"etcd-{i}", heartbeat_interval=cfg.etcd_heartbeat_interval,
+                                      election_ticks=election_ticks))
+        peers = {m.name: m.address for m in members}
+        for m in members:
+            m.set_peers(peers)
+        return members
 
     def _build_node(self, spec: NodeSpec, index: int) -> None:
         runtime = ContainerRuntime(spec.name)
@@ -266,7 +318,7 @@ class Cluster:
             store.compact(compacted_revision)
         pods = [json.loads(kv.value) for kv in store.range("/registry/pods/")]
         return cls(name, ClusterConfig.from_json(topology["config"]), store=store, start_time=time,
-                   running_pods=pods)
+                   running_pods=pods, seed_log=etcd_log)
 
     # -- time -------------------------------------------------------------------------
     @property
@@ -339,7 +391,9 @@ class Cluster:
         spec.alive = True
         self.kernel.network.reconnect(name)
         if name == self.cp_host:
-            self.etcd.start()
+            for m in self.etcd_members:
+                if m.host == name and name not in self.stopped_members:
+                    m.start()
             self.apiserver.start()
             self.scheduler.start()
             self.controller_manager.start()
@@ -365,6 +419,38 @@ class Cluster:
             c.start()
         self.kernel.emit("node", node=name, alive=True, added=True)
 
+    # -- etcd ---------------------------------------------------------------------------
+    def _member(self, name: str) -> EtcdMember:
+        for m in self.etcd_members:
+            if m.name == name:
+                return m
+        raise ClusterError(f'etcd member "{name}" not found', 404)
+
+    def kill_etcd_member(self, name: str) -> None:
+        """Stop the member's process (its disk - keyspace, Raft log, term and vote - survives).
+        An external member's host goes off the network with it."""
+        m = self._member(name)
+        self.stopped_members.add(name)
+        if m.running:
+            m.stop()
+        if m.host not in self.specs:
+            self.kernel.network.cut(m.host)
+        self.kernel.emit("etcd", member=name, address=m.address, role="stopped", event="killed")
+
+    def restore_etcd_member(self, name: str) -> None:
+        m = self._member(name)
+        self.stopped_members.discard(name)
+        if m.host not in self.specs:
+            self.kernel.network.reconnect(m.host)
+        elif not self.specs[m.host].alive:
+            return  # its node is down: it starts when the node is restored
+        if not m.running:
+            m.start()
+
+    def etcd_status(self) -> list[dict]:
+        """The member list with each member's endpoint status (role, term, indexes, db size)."""
+        return [m.status() for m in self.etcd_members]
+
     # -- network faults ------------------------------------------------------------------
     def hosts(self) -> list[str]:
         return [spec.name for spec in self.config.nodes]
@@ -373,18 +459,22 @@ class Cluster:
         """Cut the network between groups of hosts (node names).  Hosts in no group keep
         reaching everyone; the processes keep running on every side, so a worker cut off from
         the control plane keeps its containers running while the cluster thinks it is gone."""
-        known = set(self.hosts())
         if not isinstance(groups, list) or len(groups) < 2 or not all(isinstance(g, list) and g for g in groups):
             raise ClusterError("groups must be a list of at least two non-empty lists of node names")
+        # Names may be nodes or etcd members (a stacked member stands for its node's host).
+        host_of = {h: h for h in self.hosts()}
+        host_of.update({m.name: m.host for m in self.etcd_members})
+        hosts = []
         for g in groups:
             for h in g:
-                if h not in known:
-                    raise ClusterError(f'node "{h}" not found', 404)
+                if h not in host_of:
+                    raise ClusterError(f'node or etcd member "{h}" not found', 404)
+            hosts.append(sorted({host_of[h] for h in g}))
         try:
-            self.kernel.network.partition(groups)
+            self.kernel.network.partition(hosts)
         except ValueError as e:
             raise ClusterError(str(e)) from None
-        self.kernel.emit("network", partition=[list(g) for g in groups])
+        self.kernel.emit("network", partition=hosts)
 
     def heal(self) -> None:
         self.kernel.network.heal()
@@ -488,4 +578,6 @@ class Cluster:
                 "control_plane": [{"name": c.component, "address": c.address, "host": c.host, "running": c.running}
                                   for c in self.control_plane],
                 "pending": pods_by_node.get(None, []),
+                "etcd": self.etcd_status(),
+                "network": self.network_state(),
                 "replicasets": rss}

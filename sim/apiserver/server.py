@@ -57,10 +57,13 @@ def _with_warnings(reply: "Reply", warnings: list[str]) -> "Reply":
 class KubeAPIServer(Component):
     component = "kube-apiserver"
 
-    def __init__(self, host: str, etcd_address: str, toleration_seconds: int = 300,
+    def __init__(self, host: str, etcd_address: str | list[str], toleration_seconds: int = 300,
                  event_ttl: float = 3600.0, compaction_interval: float = 300.0):
         super().__init__(host)
-        self.etcd = etcd_address
+        # --etcd-servers: the first endpoint is used until a request to it times out, then the
+        # next (the etcd client's failover); a member on this host comes first when stacked.
+        self.etcd_endpoints = [etcd_address] if isinstance(etcd_address, str) else list(etcd_address)
+        self.etcd = self.etcd_endpoints[0]
         self.toleration_seconds = toleration_seconds
         self.event_ttl = event_ttl
         self.compaction_interval = compaction_interval
@@ -88,6 +91,10 @@ class KubeAPIServer(Component):
         self._reset()
 
     def _initial_list(self, reply: dict) -> None:
+        if reply.get("type") == "timeout" or "error" in reply:
+            # That endpoint did not answer (fail_over moved on): list from the next one.
+            self.etcd_call({"type": "etcd.range", "prefix": "/registry/"}, self._initial_list)
+            return
         for key, value, mod_rev in reply.get("kvs", []):
             res = self.resource_of_key(key)
             if res is not None:
@@ -157,8 +164,8 @@ class KubeAPIServer(Component):
         if t == "etcd.watch.events":
             for rev, key, value in msg["events"]:
                 res = self.resource_of_key(key)
-                if res is None:
-                    continue
+                if res is None or (rev <= self.cache.rv and self.synced):
+                    continue  # unknown prefix, or already seen through another endpoint
                 if value is None:
                     ns_name = key[len(res.etcd_prefix):]
                     ns, _, name = ns_name.rpartition("/")
@@ -186,7 +193,19 @@ class KubeAPIServer(Component):
     def on_timer_etcd_timeout(self, rid: int) -> None:
         entry = self.pending.pop(rid, None)
         if entry:
+            self.fail_over()
             entry[0]({"type": "timeout"})
+
+    def fail_over(self) -> None:
+        """Switch to the next etcd endpoint and resume the cache's watch there."""
+        if len(self.etcd_endpoints) < 2:
+            return
+        i = self.etcd_endpoints.index(self.etcd)
+        self.etcd = self.etcd_endpoints[(i + 1) % len(self.etcd_endpoints)]
+        self.action(f"kube-apiserver switched to etcd endpoint {self.etcd}")
+        if self.synced:
+            self.send(self.etcd, {"type": "etcd.watch", "id": "cacher", "prefix": "/registry/",
+                                  "start_revision": self.cache.rv + 1}, "watch /registry/")
 
     def _label(self, req: dict) -> str:
         sub = f"/{req['subresource']}" if req.get("subresource") else ""

@@ -1,7 +1,16 @@
-"""An etcd member: serves Txn, Range, Watch and Compact to the API server.
+"""An etcd member: a Raft node (sim/etcd/raft.py) in front of an MVCC keyspace (mvcc.py).
 
-Writes go through `propose`, the seam for consensus: with one member an entry commits at once;
-the Raft group (issue 3) replaces `propose` with log replication and commits on a majority.
+The API server sends Txn, Range, Watch and Compact requests.  Writes and compactions are
+proposed to Raft and applied to every member's keyspace in log order once committed; the member
+that received a write answers it after applying it, so an acknowledged write is a committed one.
+A follower forwards proposals to the leader (etcd's proposal forwarding); with no leader known,
+proposals wait here until one is elected, and the API server's request times out meanwhile, as
+etcd's "etcdserver: request timed out" does.  Reads (Range, Watch) are served from the local
+keyspace (serializable); the API server reads from its watch cache anyway.
+
+Timing defaults are etcd's: --heartbeat-interval 100 ms (one Raft tick), --election-timeout
+1000 ms (10 ticks, randomized to [10, 20) ticks).  A member's Raft log, HardState and keyspace
+are its disk: they survive a restart of the process.
 """
 from __future__ import annotations
 
@@ -9,48 +18,138 @@ from typing import Any
 
 from sim.component import Component
 from sim.etcd.mvcc import CompactedError, FutureRevisionError, MVCCStore
+from sim.etcd.raft import (Config, MemoryStorage, Message, ProposalDropped, RawNode, StateLeader)
 
 
 class EtcdMember(Component):
     component = "etcd"
 
-    def __init__(self, host: str, store: MVCCStore | None = None):
+    def __init__(self, host: str, store: MVCCStore | None = None, name: str = "etcd-1",
+                 peers: dict[str, str] | None = None, heartbeat_interval: float = 0.1,
+                 election_ticks: int = 10):
         super().__init__(host)
-        # The keyspace is the member's disk: it survives a restart of the process.
+        self.name = name
+        self.peers = peers or {name: self.address}  # member name -> address, this one included
+        self.address_to_member = {a: n for n, a in self.peers.items()}
+        self.heartbeat_interval = heartbeat_interval
+        self.election_ticks = election_ticks
+        # The member's disk: keyspace, Raft log and HardState, and the index applied to the
+        # keyspace (etcd's consistent index).
         self.store = store or MVCCStore()
-        self.watches: dict[tuple[str, Any], tuple[str, int]] = {}  # (client, id) -> (prefix, next rev)
+        self.raft_storage = MemoryStorage()
+        self.applied_index = 0
+        self.raft: RawNode | None = None
+        self.watches: dict[tuple[str, Any], tuple[str, int]] = {}
+
+    def set_peers(self, peers: dict[str, str]) -> None:
+        self.peers = dict(peers)
+        self.address_to_member = {a: n for n, a in self.peers.items()}
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def on_start(self) -> None:
+        self.watches = {}
+        self.pending: dict[str, tuple[str, Any]] = {}   # proposal id -> (client, request id)
+        self.waiting: list[dict] = []                    # proposals no leader could take yet
+        self.next_proposal = 0
+        self.raft = RawNode(Config(id=self.name, peers=sorted(self.peers), rng=self.rng,
+                                   election_tick=self.election_ticks, heartbeat_tick=1,
+                                   applied=self.applied_index), self.raft_storage)
+        if len(self.peers) == 1:
+            # A single member elects itself at once (etcd fast-forwards its election ticks).
+            self.raft.campaign_now()
+        self.emit("etcd", member=self.name, address=self.address, role="follower", term=self.raft.term,
+                  event="started")
+        self.set_timer(self.heartbeat_interval, "tick")
+        self.process_ready()
 
     def on_stop(self) -> None:
         self.watches.clear()  # connections die with the process
+        self.emit("etcd", member=self.name, address=self.address, role="stopped", event="stopped")
 
+    def on_timer(self, name: str, data: Any) -> None:
+        if name == "tick":
+            self.raft.tick()
+            self.process_ready()
+            self.retry_waiting()
+            self.set_timer(self.heartbeat_interval, "tick")
+
+    # -- messages -----------------------------------------------------------------------
     def on_message(self, src: str, msg: dict[str, Any]) -> None:
         t = msg["type"]
-        if t == "etcd.txn":
-            self.propose(src, msg)
+        if t == "raft":
+            if src in self.address_to_member:
+                self.raft.step(Message.from_dict(msg["msg"]))
+                self.process_ready()
+        elif t == "etcd.txn":
+            self.propose(src, msg["id"], {"op": "txn", "key": msg["key"], "compare": msg.get("compare", "none"),
+                                          "target": msg.get("target", 0), "value": msg.get("value")})
+        elif t == "etcd.compact":
+            self.propose(None, None, {"op": "compact", "revision": msg["revision"]})
         elif t == "etcd.range":
             self.step_range(src, msg)
         elif t == "etcd.watch":
             self.step_watch(src, msg)
-        elif t == "etcd.compact":
+
+    # -- writes through Raft -----------------------------------------------------------
+    def propose(self, client: str | None, rid: Any, data: dict) -> None:
+        self.next_proposal += 1
+        pid = f"{self.name}/{self.incarnation}/{self.next_proposal}"
+        data = dict(data, pid=pid)
+        if client is not None:
+            self.pending[pid] = (client, rid)
+        self._propose(data)
+
+    def _propose(self, data: dict) -> None:
+        try:
+            self.raft.propose(data)
+        except ProposalDropped:
+            self.waiting.append(data)
+            return
+        self.process_ready()
+
+    def retry_waiting(self) -> None:
+        if self.waiting and self.raft.lead is not None:
+            waiting, self.waiting = self.waiting, []
+            for data in waiting:
+                self._propose(data)
+
+    def process_ready(self) -> None:
+        raft = self.raft
+        while raft.has_ready():
+            rd = raft.ready()
+            self.raft_storage.apply_ready(rd)          # 1. persist
+            for m in rd.messages:                      # 2. send
+                addr = self.peers.get(m.to)
+                if addr is not None:
+                    self.send(addr, {"type": "raft", "msg": m.to_dict()}, m.type)
+            for e in rd.committed_entries:             # 3. apply
+                self.apply(e)
+            raft.advance(rd)
+            if rd.soft_state is not None:
+                self.emit("etcd", member=self.name, address=self.address, role=rd.soft_state.state,
+                          term=raft.term, leader=rd.soft_state.lead, event="role")
+
+    def apply(self, entry) -> None:
+        self.applied_index = entry.index
+        data = entry.data
+        if not data:
+            return  # a new leader's empty entry
+        if data["op"] == "compact":
             try:
-                self.store.compact(msg["revision"])
-                self.emit("etcd", member=self.address, op="compact", revision=msg["revision"])
+                self.store.compact(data["revision"])
+                self.emit("etcd", member=self.name, address=self.address, event="compact",
+                          revision=data["revision"])
             except (CompactedError, FutureRevisionError):
                 pass
-
-    # -- writes ------------------------------------------------------------------------
-    def propose(self, src: str, msg: dict[str, Any]) -> None:
-        """Single member: the entry is committed and applied immediately."""
-        self.apply(src, msg)
-
-    def apply(self, src: str, msg: dict[str, Any]) -> None:
+            return
         before = self.store.revision
-        ok, rev, cur = self.store.txn(msg["key"], msg.get("compare", "none"), msg.get("target", 0),
-                                      msg.get("value"))
-        reply = {"type": "etcd.txn.reply", "id": msg["id"], "succeeded": ok, "revision": rev}
-        if not ok and cur is not None:
-            reply["current"] = {"value": cur.value, "mod_revision": cur.mod_revision}
-        self.send(src, reply, "txn reply")
+        ok, rev, cur = self.store.txn(data["key"], data["compare"], data["target"], data["value"])
+        waiter = self.pending.pop(data["pid"], None)
+        if waiter is not None:
+            reply = {"type": "etcd.txn.reply", "id": waiter[1], "succeeded": ok, "revision": rev}
+            if not ok and cur is not None:
+                reply["current"] = {"value": cur.value, "mod_revision": cur.mod_revision}
+            self.send(waiter[0], reply, "txn reply")
         if self.store.revision != before:
             self.notify_watchers(before + 1)
 
@@ -87,3 +186,28 @@ class EtcdMember(Component):
     def _send_events(self, client: str, wid, events) -> None:
         self.send(client, {"type": "etcd.watch.events", "id": wid,
                            "events": [(e.revision, e.key, e.value) for e in events]}, "watch event")
+
+    # -- observation -------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """`etcdctl endpoint status` and the member list, in one record."""
+        if not self.running or self.raft is None:
+            return {"name": self.name, "address": self.address, "host": self.host, "role": "stopped",
+                    "term": self.raft_storage.hard_state.term, "vote": self.raft_storage.hard_state.vote,
+                    "commitIndex": self.raft_storage.hard_state.commit, "appliedIndex": self.applied_index,
+                    "leader": None, "raftIndex": self.raft_storage.last_index(),
+                    "revision": self.store.revision, "dbSize": self.db_size()}
+        st = self.raft.status()
+        role = {"pre-candidate": "candidate"}.get(st["state"], st["state"])
+        return {"name": self.name, "address": self.address, "host": self.host, "role": role,
+                "term": st["term"], "vote": st["vote"], "leader": st["lead"],
+                "commitIndex": st["commit"], "appliedIndex": st["applied"], "raftIndex": st["lastIndex"],
+                "electionElapsed": st["electionElapsed"],
+                "randomizedElectionTimeout": st["randomizedElectionTimeout"],
+                "revision": self.store.revision, "dbSize": self.db_size()}
+
+    def db_size(self) -> int:
+        return sum(len(kv.key) + len(kv.value) for kv in self.store.current.values())
+
+    @property
+    def is_leader(self) -> bool:
+        return self.running and self.raft is not None and self.raft.state == StateLeader

@@ -1,0 +1,115 @@
+"""etcd as a Raft group inside a cluster (issue 3's first slice): elections, leader loss, quorum
+loss, partitions, with the API server on top."""
+import pytest
+
+from sim.cluster import Cluster, ClusterConfig, ClusterError
+from tests.sim.conftest import create_pod, get_pod, ok
+
+
+def _cluster(members=3, seed=21):
+    cfg = ClusterConfig.default(seed=seed)
+    cfg.etcd_members, cfg.etcd_topology = members, "external"
+    c = Cluster("e", cfg)
+    c.advance(20)
+    return c
+
+
+def _leaders(c):
+    return [m for m in c.etcd_status() if m["role"] == "leader"]
+
+
+def test_three_members_elect_one_leader_and_replicate_writes():
+    c = _cluster()
+    status = c.etcd_status()
+    assert [m["name"] for m in status] == ["etcd-1", "etcd-2", "etcd-3"]
+    leader, = _leaders(c)
+    assert {m["leader"] for m in status} == {leader["name"]}
+    ok(create_pod(c, "web"))
+    c.advance(1)
+    revs = {m["name"]: c._member(m["name"]).store.revision for m in status}
+    assert len(set(revs.values())) == 1  # every member applied the same writes
+    assert all(c._member(n).store.get("/registry/pods/default/web") for n in revs)
+
+
+def test_killing_the_leader_elects_a_new_one_with_a_higher_term():
+    """§5.2: followers time out, one wins a majority in a new term."""
+    c = _cluster()
+    old, = _leaders(c)
+    c.kill_etcd_member(old["name"])
+    c.advance(5)
+    new, = _leaders(c)
+    assert new["name"] != old["name"] and new["term"] > old["term"]
+    # An apiserver talking to the dead member notices when a request times out (7 s) and moves
+    # to the next endpoint; the kubelets' lease renewals trigger that within seconds.
+    c.advance(10)
+    ok(create_pod(c, "after-failover"))
+
+
+def test_without_quorum_writes_time_out_and_succeed_once_it_returns():
+    c = _cluster()
+    followers = [m["name"] for m in c.etcd_status() if m["role"] != "leader"]
+    for name in followers:
+        c.kill_etcd_member(name)
+    resp = create_pod(c, "no-quorum")
+    assert resp["code"] == 504 and resp["body"]["reason"] == "Timeout"
+    c.advance(5)
+    assert not _leaders(c)  # check-quorum: the lone leader steps down
+    for name in followers:
+        c.restore_etcd_member(name)
+    c.advance(5)
+    assert len(_leaders(c)) == 1
+    body = ok(create_pod(c, "quorum-back"))
+    assert body["metadata"]["name"] == "quorum-back"
+    c.advance(10)
+    assert ok(get_pod(c, "quorum-back"))["status"]["phase"] == "Running"
+
+
+def test_partitioned_old_leader_steps_down_and_the_majority_elects():
+    c = _cluster()
+    old, = _leaders(c)
+    others = [m["name"] for m in c.etcd_status() if m["name"] != old["name"]]
+    c.partition([[old["name"]], others])
+    c.advance(5)
+    status = {m["name"]: m for m in c.etcd_status()}
+    assert status[old["name"]]["role"] != "leader"
+    new = [m for m in status.values() if m["role"] == "leader"]
+    assert len(new) == 1 and new[0]["name"] in others and new[0]["term"] > old["term"]
+    c.heal()
+    c.advance(3)
+    assert len(_leaders(c)) == 1
+    assert len({c._member(n).store.revision for n in status}) == 1
+
+
+def test_member_state_survives_a_restart():
+    c = _cluster()
+    follower = next(m for m in c.etcd_status() if m["role"] == "follower")
+    c.kill_etcd_member(follower["name"])
+    stopped = next(m for m in c.etcd_status() if m["name"] == follower["name"])
+    assert stopped["role"] == "stopped" and stopped["term"] == follower["term"]
+    ok(create_pod(c, "while-down"))
+    c.restore_etcd_member(follower["name"])
+    c.advance(3)
+    back = next(m for m in c.etcd_status() if m["name"] == follower["name"])
+    assert back["role"] == "follower" and back["appliedIndex"] == _leaders(c)[0]["appliedIndex"]
+    assert c._member(follower["name"]).store.get("/registry/pods/default/while-down") is not None
+
+
+def test_topology_rules():
+    cfg = ClusterConfig.default()
+    cfg.etcd_members = 3  # stacked with one control-plane node
+    with pytest.raises(ClusterError, match="one etcd member per control-plane node"):
+        Cluster("x", cfg)
+    cfg.etcd_members, cfg.etcd_topology = 4, "external"
+    with pytest.raises(ClusterError, match="1, 3, 5 or 7"):
+        Cluster("x", cfg)
+
+
+def test_restore_rebuilds_every_member():
+    c = _cluster()
+    ok(create_pod(c, "keep"))
+    c.advance(5)
+    r = Cluster.restore("e", c.topology(), c.committed_since(0), c.now, c.compacted_revision)
+    r.advance(5)
+    assert len(_leaders(r)) == 1
+    assert ok(get_pod(r, "keep"))["metadata"]["name"] == "keep"
+    assert len({m.store.revision for m in r.etcd_members}) == 1
