@@ -447,6 +447,43 @@ class Cluster:
         if not m.running:
             m.start()
 
+    def etcd_timeout_now(self, name: str) -> None:
+        """Make the member's election timer fire now (RaftScope's "timeout" button): it starts
+        a (pre-)election as if it had stopped hearing from a leader."""
+        m = self._member(name)
+        if not m.running:
+            raise ClusterError(f'etcd member "{name}" is stopped', 409)
+        m.campaign()
+
+    def etcd_transfer_leadership(self, to: str) -> None:
+        """`etcdctl move-leader`: the leader catches `to` up and sends it MsgTimeoutNow, which
+        starts an election that skips pre-vote (thesis §3.10)."""
+        target = self._member(to)
+        leader = next((m for m in self.etcd_members if m.is_leader), None)
+        if leader is None:
+            raise ClusterError("etcdserver: no leader", 503)
+        if not target.running:
+            raise ClusterError(f'etcd member "{to}" is stopped', 409)
+        if leader is not target:
+            leader.transfer_leadership(to)
+
+    def etcd_put(self, key: str, value: str, member: str | None = None) -> dict:
+        """`etcdctl put`: a client write straight to etcd (to `member`, default the first one
+        running), acknowledged after commit.  ClusterError 504 when no quorum commits it within
+        etcd's request timeout."""
+        if not isinstance(key, str) or not key or not isinstance(value, str):
+            raise ClusterError("key and value must be non-empty strings")
+        m = self._member(member) if member else next((x for x in self.etcd_members if x.running), None)
+        if m is None or not m.running:
+            raise ClusterError("no etcd member is running", 503)
+        rid = self.client.send_etcd_put(m.address, key, value)
+        replies = self.client.replies
+        self.kernel.run_until(self.kernel.now + 7.0, stop=lambda: rid in replies)
+        reply = replies.pop(rid, None)
+        if reply is None:
+            raise ClusterError("etcdserver: request timed out", 504)
+        return {"key": key, "revision": reply["revision"], "member": m.name}
+
     def etcd_status(self) -> list[dict]:
         """The member list with each member's endpoint status (role, term, indexes, db size)."""
         return [m.status() for m in self.etcd_members]

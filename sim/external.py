@@ -21,6 +21,15 @@ class ExternalClient(Component):
         self.send(apiserver, {"type": "api", "id": self.next_id, "req": req}, f"{req['verb']} {req['resource']}{sub}")
         return self.next_id
 
+    def send_etcd_put(self, member: str, key: str, value: str) -> str:
+        self.next_id += 1
+        rid = f"etcdctl-{self.next_id}"
+        self.send(member, {"type": "etcd.txn", "id": rid, "key": key, "compare": "none", "value": value},
+                  "etcdctl put")
+        return rid
+
     def on_message(self, src: str, msg: dict) -> None:
         if msg.get("type") == "api.reply":
             self.replies[msg["id"]] = msg["resp"]
+        elif msg.get("type") == "etcd.txn.reply":
+            self.replies[msg["id"]] = msg

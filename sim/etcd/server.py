@@ -187,6 +187,15 @@ class EtcdMember(Component):
         self.send(client, {"type": "etcd.watch.events", "id": wid,
                            "events": [(e.revision, e.key, e.value) for e in events]}, "watch event")
 
+    def campaign(self) -> None:
+        """The election timer fires now (MsgHup): a pre-vote, then an election if it wins."""
+        self.raft.campaign_now()
+        self.process_ready()
+
+    def transfer_leadership(self, to: str) -> None:
+        self.raft.transfer_leader(to)
+        self.process_ready()
+
     # -- observation -------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """`etcdctl endpoint status` and the member list, in one record."""

@@ -113,3 +113,25 @@ def test_restore_rebuilds_every_member():
     assert len(_leaders(r)) == 1
     assert ok(get_pod(r, "keep"))["metadata"]["name"] == "keep"
     assert len({m.store.revision for m in r.etcd_members}) == 1
+
+
+def test_etcdctl_put_and_timeout_now():
+    c = _cluster()
+    put = c.etcd_put("/demo/hello", "world")
+    assert put["revision"] == max(m.store.revision for m in c.etcd_members)
+    follower = next(m for m in c.etcd_status() if m["role"] == "follower")
+    old_term = _leaders(c)[0]["term"]
+    c.etcd_timeout_now(follower["name"])
+    c.advance(3)
+    # With pre-vote and a live leader the follower's campaign does not disrupt the term
+    # (thesis §9.6): the leader's followers refuse a pre-vote while they hear from it.
+    assert _leaders(c)[0]["term"] == old_term
+    # Leadership transfer does move it: MsgTimeoutNow skips pre-vote (thesis §3.10).
+    c.etcd_transfer_leadership(follower["name"])
+    c.advance(1)
+    new, = _leaders(c)
+    assert new["name"] == follower["name"] and new["term"] == old_term + 1
+    for m in [x["name"] for x in c.etcd_status() if x["role"] != "leader"]:
+        c.kill_etcd_member(m)
+    with pytest.raises(ClusterError, match="request timed out"):
+        c.etcd_put("/demo/x", "y")
