@@ -34,6 +34,9 @@ class Network:
         # A partition: host -> its group.  Links between hosts of different groups are cut;
         # hosts in no group keep reaching everyone (the partition cuts only between groups).
         self.partition_of: dict[str, int] = {}
+        # Components talk over TCP-like streams (HTTP/2, gRPC): messages between the same two
+        # addresses arrive in the order sent, whatever the jitter.
+        self.last_arrival: dict[tuple[str, str], float] = {}
 
     # -- faults ------------------------------------------------------------------------
     def cut(self, host: str) -> None:
@@ -98,7 +101,8 @@ class Network:
             kernel.emit("drop", src=src, dst=dst, type=label)
             return
         delay = link.latency + (kernel.rng.random() * link.jitter if link.jitter else 0.0)
-        arrive = kernel.now + delay
+        arrive = max(kernel.now + delay, self.last_arrival.get((src, dst), 0.0))
+        self.last_arrival[(src, dst)] = arrive
         kernel.emit("message", src=src, dst=dst, type=label, arrive=round(arrive, 6))
 
         def deliver():

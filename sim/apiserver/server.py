@@ -74,7 +74,7 @@ class KubeAPIServer(Component):
         self.cache = WatchCache([r.name for r in RESOURCES.values()])
         self.synced = False
         self.waiting: list[tuple[str, dict]] = []
-        self.pending: dict[int, tuple[Callable[[dict], None], int]] = {}
+        self.pending: dict[int, tuple[Callable[[dict], None], int, str]] = {}
         self.next_id = 0
         self.client_watchers: dict[tuple[str, Any], Watcher] = {}
         self.compact_candidate = 0
@@ -138,7 +138,7 @@ class KubeAPIServer(Component):
         self.next_id += 1
         msg = dict(msg, id=self.next_id)
         handle = self.set_timer(ETCD_REQUEST_TIMEOUT, "etcd-timeout", self.next_id)
-        self.pending[self.next_id] = (callback, handle)
+        self.pending[self.next_id] = (callback, handle, self.etcd)
         label = f"{'write' if msg['type'] == 'etcd.txn' else 'range'} {msg.get('key') or msg.get('prefix')}"
         self.send(self.etcd, msg, label)
 
@@ -193,7 +193,8 @@ class KubeAPIServer(Component):
     def on_timer_etcd_timeout(self, rid: int) -> None:
         entry = self.pending.pop(rid, None)
         if entry:
-            self.fail_over()
+            if entry[2] == self.etcd:  # only the endpoint in use is given up on, once
+                self.fail_over()
             entry[0]({"type": "timeout"})
 
     def fail_over(self) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sim.client import ClientComponent
+from sim.leaderelection import LeaderElector
 
 
 class SharedInformer:
@@ -45,6 +46,16 @@ class KubeControllerManager(ClientComponent):
         self.node_startup_grace_period = node_startup_grace_period
 
     def on_start(self) -> None:
+        self.leading = False
+        self.elector = LeaderElector(self, "kube-controller-manager", self.start_leading, self.restart)
+        self.elector.run()
+
+    def restart(self) -> None:
+        """Losing the lease makes the process exit; the kubelet restarts its static pod."""
+        self.call_later(0.0, lambda: (self.stop(), self.start()))
+
+    def start_leading(self) -> None:
+        self.leading = True
         from sim.controllers.garbagecollector import GarbageCollector
         from sim.controllers.namespace import NamespaceController
         from sim.controllers.nodelifecycle import NodeLifecycleController

@@ -13,6 +13,7 @@ from typing import Any
 
 from sim.api.podutil import is_deleting, is_terminal
 from sim.client import ClientComponent
+from sim.leaderelection import LeaderElector
 from sim.scheduler.framework import CycleState, NodeInfo
 from sim.scheduler.plugins.node_affinity import NodeAffinity
 from sim.scheduler.plugins.node_name import NodeName
@@ -58,6 +59,16 @@ class KubeScheduler(ClientComponent):
         self.scorers = [(NodeResourcesFit(), 1), (NodeResourcesBalancedAllocation(), 1)]
 
     def on_start(self) -> None:
+        self.leading = False
+        self.elector = LeaderElector(self, "kube-scheduler", self.start_leading, self.restart)
+        self.elector.run()
+
+    def restart(self) -> None:
+        """Losing the lease makes kube-scheduler exit; the kubelet restarts its static pod."""
+        self.call_later(0.0, lambda: (self.stop(), self.start()))
+
+    def start_leading(self) -> None:
+        self.leading = True
         self.nodes: dict[str, NodeInfo] = {}
         self.pod_node: dict[tuple[str, str], str] = {}   # assigned or assumed pods -> node
         self.active: deque = deque()

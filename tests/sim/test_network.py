@@ -71,3 +71,12 @@ def test_stopped_component_ignores_messages_and_old_timers():
     a.send(b.address, {"type": "x", "n": 1})
     k.run_until(2)
     assert fired == [] and len(b.got) == 1
+
+
+def test_messages_between_two_addresses_keep_their_order():
+    """Streams (TCP, HTTP/2, gRPC) never reorder: jitter delays, it does not overtake."""
+    k, a, b = _pair()
+    for i in range(200):
+        a.send(b.address, {"type": "x", "n": i})
+    k.run_until(1)
+    assert [g[2] for g in b.got] == list(range(200))
