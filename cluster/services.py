@@ -11,8 +11,12 @@ style `reason`, so a view can turn any of them into a response without knowing w
 
     ClusterNotFound    404  no cluster by that name
     NodeNotFound       404  no node by that name in the cluster
+    MemberNotFound     404  no etcd member by that name in the cluster
     BadCommand         400  invalid input (speed out of range, bad duration, bad node name ...)
     AlreadyExists      409  a cluster or node by that name exists
+    Conflict           409  the etcd member is stopped (time out / make leader a stopped member)
+    EtcdUnavailable    503  etcd has no leader, or no member is running
+    EtcdTimeout        504  "etcdserver: request timed out": no quorum committed the write
     WorkerUnavailable  503  no worker answered within PILOTHOUSE["COMMAND_TIMEOUT"] seconds
 
 Typical use (the dashboard's views and consumers):
@@ -39,7 +43,11 @@ __all__ = [
     "SimulationError",
     "ClusterNotFound",
     "NodeNotFound",
+    "MemberNotFound",
     "BadCommand",
+    "Conflict",
+    "EtcdUnavailable",
+    "EtcdTimeout",
     "AlreadyExists",
     "WorkerUnavailable",
     "sim_command",
@@ -50,6 +58,13 @@ __all__ = [
     "kill_node",
     "restore_node",
     "add_node",
+    "get_network",
+    "partition_network",
+    "heal_network",
+    "etcd_status",
+    "etcd_member_action",
+    "etcd_put",
+    "ETCD_ACTIONS",
     "list_clusters",
     "create_cluster",
     "group_for",
@@ -73,6 +88,22 @@ class NodeNotFound(SimulationError, LookupError):
     status, reason = 404, "NotFound"
 
 
+class MemberNotFound(SimulationError, LookupError):
+    status, reason = 404, "NotFound"
+
+
+class Conflict(SimulationError):
+    status, reason = 409, "Conflict"
+
+
+class EtcdUnavailable(SimulationError):
+    status, reason = 503, "ServiceUnavailable"
+
+
+class EtcdTimeout(SimulationError):
+    status, reason = 504, "Timeout"
+
+
 class BadCommand(SimulationError, ValueError):
     status, reason = 400, "BadRequest"
 
@@ -90,6 +121,10 @@ _ERRORS = {
     "NodeNotFound": NodeNotFound,
     "BadRequest": BadCommand,
     "AlreadyExists": AlreadyExists,
+    "MemberNotFound": MemberNotFound,
+    "Conflict": Conflict,
+    "Unavailable": EtcdUnavailable,
+    "Timeout": EtcdTimeout,
 }
 
 
@@ -99,13 +134,19 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
     `command` is {"op": <op>, ...args}.  Ops (results in brackets):
       "api"           {"request": ApiRequest}                      [ApiResponse]
       "state"         {}                                           [see cluster_state]
-      "clock"         {} or any of {"speed": 0.1..50, "paused": bool, "advance": seconds,
+      "clock"         {} or any of {"speed": 0.01..50, "paused": bool, "advance": seconds,
                        "step": seconds | true (pauses first)}      [{"time","speed","paused"}]
       "node.kill"     {"node": name}                               [{"node","alive"}]
       "node.restore"  {"node": name}                               [{"node","alive"}]
       "node.add"      {"node": name, "cpu": "4", "memory": "8Gi"}  [{"node","alive"}]
+      "network.get" / "network.heal" {}, "network.partition" {"groups"}  [{"partition"}]
+      "etcd.status"   {}                                           [{"members": [...]}]
+      "etcd.kill" | "etcd.restore" | "etcd.timeout" | "etcd.transfer" | "etcd.isolate"
+                      {"member": "etcd-2"}                         [{"member","members","network"}]
+      "etcd.put"      {"key", "value", "member"?}                  [{"key","revision","member","members"}]
       "clusters"      {} (cluster may be None)                     [["demo", ...]]
-      "cluster.create" {"name", "seed"?, "nodes"?}                 [{"cluster","time",...}]
+      "cluster.create" {"name", "seed"?, "nodes"?, "etcd"?, "nodeMonitorGracePeriod"?,
+                       "nodeMonitorPeriod"?, "defaultTolerationSeconds"?}  [{"cluster","time",...}]
     Raises a SimulationError subclass (see the module docstring)."""
     layer = get_channel_layer()
     if timeout is None:
@@ -175,7 +216,7 @@ async def set_clock(
 ) -> dict[str, Any]:
     """Change the clock; returns the new {"time", "speed", "paused"}.
 
-    speed 0.1..50 (x wall clock); paused; advance: run that much virtual time at once
+    speed 0.01..50 (x wall clock); paused; advance: run that much virtual time at once
     ("400s", "5m", "1h30m" or seconds); step: pause, then advance that much (True meaning one
     second).
     Raises BadCommand on out-of-range or malformed values."""
@@ -222,6 +263,46 @@ async def heal_network(cluster: str) -> dict[str, Any]:
     return await sim_command(cluster, {"op": "network.heal"})
 
 
+async def etcd_status(cluster: str) -> dict[str, Any]:
+    """{"members": [{"name", "address", "host", "role", "term", "vote", "leader", "commitIndex",
+    "appliedIndex", "raftIndex", "electionElapsed", "randomizedElectionTimeout", "revision",
+    "dbSize"}, ...]}: etcd's member list with each member's endpoint status."""
+    return await sim_command(cluster, {"op": "etcd.status"})
+
+
+# Member actions: the URL / form word -> the worker op.
+ETCD_ACTIONS = {
+    "kill": "etcd.kill",                  # stop the process; its disk (log, term, vote) survives
+    "restore": "etcd.restore",            # start it again
+    "timeout": "etcd.timeout",            # its election timer fires now (pre-vote may refuse it)
+    "transfer-leadership": "etcd.transfer",  # etcdctl move-leader to this member
+    "isolate": "etcd.isolate",            # partition it from every other host
+}
+
+
+async def etcd_member_action(cluster: str, member: str, action: str) -> dict[str, Any]:
+    """Do one of ETCD_ACTIONS to `member`; returns {"member", "members", "network"}.
+    MemberNotFound, Conflict (member stopped), EtcdUnavailable (no leader to transfer from)."""
+    op = ETCD_ACTIONS.get(action)
+    if op is None:
+        raise BadCommand(f"unknown etcd member action {action!r}; use {', '.join(ETCD_ACTIONS)}")
+    return await sim_command(cluster, {"op": op, "member": member})
+
+
+async def etcd_put(cluster: str, key: str, value: str, member: str | None = None) -> dict[str, Any]:
+    """`etcdctl put key value`, acknowledged after commit: {"key", "revision", "member",
+    "members"}.  EtcdTimeout after etcd's 7 s request timeout without a quorum (the worker runs
+    the simulation ahead until then)."""
+    command: dict[str, Any] = {"op": "etcd.put", "key": key, "value": value}
+    if member:
+        command["member"] = member
+    return await sim_command(cluster, command, timeout=_slow_timeout())
+
+
+def _slow_timeout() -> float:
+    return max(settings.PILOTHOUSE.get("COMMAND_TIMEOUT", 10.0), 30.0)
+
+
 async def add_node(cluster: str, node: str, cpu: str = "4", memory: str = "8Gi") -> dict[str, Any]:
     """Add a worker node with that capacity.  AlreadyExists on a duplicate name, BadCommand on
     an invalid name or quantity."""
@@ -233,9 +314,14 @@ async def list_clusters() -> list[str]:
     return await sim_command(None, {"op": "clusters"})
 
 
-async def create_cluster(name: str, seed: int = 1, nodes: list[dict] | None = None) -> dict[str, Any]:
-    """Boot and persist a new cluster (default: the demo topology).  AlreadyExists if taken."""
-    command: dict[str, Any] = {"op": "cluster.create", "name": name, "seed": seed}
+async def create_cluster(name: str, seed: int = 1, nodes: list[dict] | None = None,
+                         **options: Any) -> dict[str, Any]:
+    """Boot and persist a new cluster (default: the demo topology).  AlreadyExists if taken.
+
+    `options`: the rest of POST /sim/v1/clusters' body, passed through for the worker to
+    validate: etcd={"members", "topology", "heartbeatInterval", "electionTimeout"},
+    nodeMonitorGracePeriod, nodeMonitorPeriod, defaultTolerationSeconds."""
+    command: dict[str, Any] = {"op": "cluster.create", "name": name, "seed": seed, **options}
     if nodes:
         command["nodes"] = nodes
     return await sim_command(None, command)

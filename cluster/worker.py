@@ -20,7 +20,9 @@ Command messages (sent by cluster/services.py):
 Replies:
     {"type": "sim.reply", "ok": true, "result": ...}
     {"type": "sim.reply", "ok": false, "error": {"reason": "ClusterNotFound" | "NodeNotFound" |
-                                                  "BadRequest" | "AlreadyExists" | "Internal",
+                                                  "MemberNotFound" | "BadRequest" |
+                                                  "AlreadyExists" | "Conflict" | "Unavailable" |
+                                                  "Timeout" | "Internal",
                                                   "message": str}}
 """
 from __future__ import annotations
@@ -49,12 +51,24 @@ LOG_KINDS = frozenset({"action", "k8s-event", "node"})
 # the frame's "omitted" field.  A 50x busy cluster would otherwise send megabyte frames.
 MAX_FRAME_EVENTS = 200
 LOG_RING_SIZE = 300
-MIN_SPEED, MAX_SPEED = 0.1, 50.0
+# Down to 0.01x, so that a Raft election (a 100 ms heartbeat becomes 10 s) can be followed by eye.
+MIN_SPEED, MAX_SPEED = 0.01, 50.0
+# Raft heartbeats (and their replies) come every 100 ms per follower: a frame keeps one per
+# (src, dst, type) with a "count" of how many it stands for (DESIGN.md "Frames, not floods").
+GROUPED_MESSAGE_TYPES = frozenset({"MsgHeartbeat", "MsgHeartbeatResp"})
 # One advance or step runs synchronously on the event loop; bound it so a typo cannot hang it.
 MAX_ADVANCE_SECONDS = 7 * 24 * 3600.0
 DEFAULT_STEP_SECONDS = 1.0
 # ClusterError.code (an HTTP status) -> reply reason (see cluster/services.py).
 _REASON_BY_CODE = {400: "BadRequest", 404: "NodeNotFound", 409: "AlreadyExists", 422: "BadRequest"}
+# ... and for the etcd commands, whose 409 is "that member is stopped", not a duplicate.
+_ETCD_REASON_BY_CODE = {400: "BadRequest", 404: "MemberNotFound", 409: "Conflict", 422: "BadRequest",
+                        503: "Unavailable", 504: "Timeout"}
+ETCD_MEMBER_COUNTS = (1, 3, 5, 7)
+ETCD_TOPOLOGIES = ("stacked", "external")
+# etcd refuses --election-timeout below 5 x --heartbeat-interval and above 50 s
+# (etcd server/embed/config.go, Config.Validate).
+ETCD_MAX_ELECTION_TIMEOUT = 50.0
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 # If the engine falls this many wall seconds behind real time x speed, stop trying to catch up
 # (re-anchor the clock) rather than spiral.
@@ -304,10 +318,22 @@ class SimulationWorker:
         rc.frame += 1
         kept, omitted = [], 0
         other = 0
+        grouped: dict[tuple, dict] = {}
         for ev in events:
             if ev.get("kind") in LOG_KINDS:
                 kept.append(ev)
                 rc.log.append({"frame": rc.frame, **ev})
+            elif ev.get("kind") == "message" and ev.get("type") in GROUPED_MESSAGE_TYPES:
+                key = (ev.get("src"), ev.get("dst"), ev.get("type"))
+                first = grouped.get(key)
+                if first is not None:
+                    first["count"] += 1
+                elif other < MAX_FRAME_EVENTS:
+                    grouped[key] = first = {**ev, "count": 1}
+                    kept.append(first)
+                    other += 1
+                else:
+                    omitted += 1
             elif other < MAX_FRAME_EVENTS:
                 kept.append(ev)
                 other += 1
@@ -325,6 +351,7 @@ class SimulationWorker:
             "paused": rc.paused,
             "events": kept,
             "omitted": omitted,
+            "etcdTick": rc.engine.config.etcd_heartbeat_interval,
             "snapshot": rc.last_snapshot,
         }
         await self.layer.group_send(group_for(rc.name), frame)
@@ -420,7 +447,13 @@ class SimulationWorker:
         if op == "api":
             # "now" (the cluster's clock on the API's timestamp scale, see Cluster.api_time) lets
             # front ends print ages against the simulated clock.
-            return {**rc.engine.request(args["request"]), "now": rc.engine.api_time}
+            before = rc.engine.now
+            resp = rc.engine.request(args["request"])
+            if rc.engine.now != before:
+                rc.reanchor()  # a write ran the engine ahead (up to a 504 timeout): go on from there
+            return {**resp, "now": rc.engine.api_time}
+        if op.startswith("etcd."):
+            return self._etcd(rc, op, args)
         if op == "state":
             return {
                 "cluster": rc.name,
@@ -432,6 +465,9 @@ class SimulationWorker:
                 # frames > `frame` sees every event exactly once.
                 "snapshot": rc.last_snapshot,
                 "log": list(rc.log),
+                # One Raft tick in virtual seconds (etcd's --heartbeat-interval): the page runs
+                # the election timers down between frames with it.
+                "etcdTick": rc.engine.config.etcd_heartbeat_interval,
             }
         if op == "clock":
             return self._clock(rc, args)
@@ -464,6 +500,47 @@ class SimulationWorker:
                 raise CommandError(reason, str(e)) from None
             return rc.engine.network_state()
         raise CommandError("BadRequest", f"unknown command {op!r}")
+
+    def _etcd(self, rc: RunningCluster, op: str, args: dict) -> dict:
+        """etcd commands: status, a member's kill / restore / timeout / transfer / isolate, put.
+
+        Every member command answers {"member": name, "members": [...status...]}."""
+        engine = rc.engine
+        if op == "etcd.status":
+            return {"members": engine.etcd_status()}
+        before = engine.now
+        try:
+            if op == "etcd.put":
+                key, value = args.get("key"), args.get("value")
+                if not isinstance(key, str) or not key:
+                    raise CommandError("BadRequest", "key: Required value")
+                if not isinstance(value, str):
+                    raise CommandError("BadRequest", "value must be a string")
+                member = args.get("member") or None
+                result = engine.etcd_put(key, value, member=member)
+                return {**result, "members": engine.etcd_status()}
+            member = args.get("member", "")
+            names = [m["name"] for m in engine.etcd_status()]
+            if member not in names:
+                raise CommandError("MemberNotFound", f'etcd member "{member}" not found in cluster "{rc.name}"')
+            if op == "etcd.kill":
+                engine.kill_etcd_member(member)
+            elif op == "etcd.restore":
+                engine.restore_etcd_member(member)
+            elif op == "etcd.timeout":
+                engine.etcd_timeout_now(member)
+            elif op == "etcd.transfer":
+                engine.etcd_transfer_leadership(member)
+            elif op == "etcd.isolate":
+                engine.partition(isolation_groups(engine, member))
+            else:
+                raise CommandError("BadRequest", f"unknown command {op!r}")
+        except ClusterError as e:
+            raise CommandError(_ETCD_REASON_BY_CODE.get(e.code, "BadRequest"), str(e)) from None
+        finally:
+            if engine.now != before:
+                rc.reanchor()  # a put ran the engine until commit (or etcd's request timeout)
+        return {"member": member, "members": engine.etcd_status(), "network": engine.network_state()}
 
     def _clock(self, rc: RunningCluster, args: dict) -> dict:
         """Get or set the clock: speed, paused, advance (run ahead at once), step (pause, then
@@ -518,14 +595,93 @@ def _wait_ready(engine: Cluster) -> None:
         engine.advance(0.05)
 
 
+def isolation_groups(engine: Cluster, member: str) -> list[list[str]]:
+    """Partition groups that cut etcd `member` off from every other host: its fellow members
+    and every node (for a stacked member that is its whole control-plane node)."""
+    status = engine.etcd_status()
+    host = next(m["host"] for m in status if m["name"] == member)
+    rest = [m["name"] for m in status if m["host"] != host]
+    rest += [h for h in engine.hosts() if h != host]
+    return [[member], rest]
+
+
+_CREATE_KEYS = {"name", "seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
+                "defaultTolerationSeconds"}
+_ETCD_KEYS = {"members", "topology", "heartbeatInterval", "electionTimeout"}
+
+
+def _duration_arg(where: str, value: Any) -> float:
+    try:
+        seconds = parse_duration(value)
+    except ValueError as e:
+        raise CommandError("BadRequest", f"{where}: {e}") from None
+    if seconds <= 0:
+        raise CommandError("BadRequest", f"{where}: must be greater than 0")
+    return seconds
+
+
 def _config_from_args(args: dict) -> ClusterConfig:
-    """A ClusterConfig from {"name", "seed"?, "nodes"?: [{"name","role","cpu","memory"}]}."""
-    seed = int(args.get("seed", 1))
+    """A ClusterConfig from the body of POST /sim/v1/clusters:
+
+        {"name", "seed"?, "nodes"?: [{"name","role","cpu","memory"}],
+         "etcd"?: {"members": 1|3|5|7, "topology": "stacked"|"external",
+                   "heartbeatInterval": "100ms", "electionTimeout": "1s"},
+         "nodeMonitorGracePeriod"?: "50s", "nodeMonitorPeriod"?: "5s",
+         "defaultTolerationSeconds"?: 300}
+
+    Without nodes: the demo's nodes, except that a stacked etcd of N members gets N
+    control-plane nodes (cp-1..cp-N), one member each."""
+    unknown = set(args) - _CREATE_KEYS
+    if unknown:
+        raise CommandError("BadRequest", f"unknown field(s) {', '.join(sorted(unknown))}; "
+                                         f"known: {', '.join(sorted(_CREATE_KEYS))}")
+    seed = args.get("seed", 1)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise CommandError("BadRequest", "seed must be an integer")
+    etcd = args.get("etcd")
+    if etcd is None:
+        etcd = {}
+    if not isinstance(etcd, dict):
+        raise CommandError("BadRequest", "etcd must be an object: {members, topology, heartbeatInterval, electionTimeout}")
+    unknown = set(etcd) - _ETCD_KEYS
+    if unknown:
+        raise CommandError("BadRequest", f"etcd: unknown field(s) {', '.join(sorted(unknown))}; "
+                                         f"known: {', '.join(sorted(_ETCD_KEYS))}")
+    members = etcd.get("members", 1)
+    if isinstance(members, bool) or members not in ETCD_MEMBER_COUNTS:
+        raise CommandError("BadRequest", "etcd.members must be 1, 3, 5 or 7")
+    topology = etcd.get("topology", "stacked")
+    if topology not in ETCD_TOPOLOGIES:
+        raise CommandError("BadRequest", 'etcd.topology must be "stacked" or "external"')
+    heartbeat = _duration_arg("etcd.heartbeatInterval", etcd.get("heartbeatInterval", 0.1))
+    election = _duration_arg("etcd.electionTimeout", etcd.get("electionTimeout", 1.0))
+    if election < 5 * heartbeat - 1e-9:
+        raise CommandError("BadRequest", f"etcd.electionTimeout ({election * 1000:g}ms) should be at least "
+                                         f"5 times etcd.heartbeatInterval ({heartbeat * 1000:g}ms)")
+    if election > ETCD_MAX_ELECTION_TIMEOUT:
+        raise CommandError("BadRequest", "etcd.electionTimeout must be at most 50s")
     nodes = args.get("nodes")
     if not nodes:
-        return demo_config(seed)
-    try:
-        specs = [NodeSpec(n["name"], n.get("role", "worker"), str(n.get("cpu", "4")), str(n.get("memory", "8Gi"))) for n in nodes]
-    except (KeyError, TypeError):
-        raise CommandError("BadRequest", "nodes: each needs a name (role, cpu, memory optional)") from None
-    return ClusterConfig(seed=seed, nodes=specs)
+        specs = demo_config(seed).nodes
+        if topology == "stacked" and members > 1:
+            specs = [NodeSpec(f"cp-{i}", "control-plane", "4", "16Gi") for i in range(1, members + 1)] + \
+                [n for n in specs if n.role != "control-plane"]
+    else:
+        if not isinstance(nodes, list):
+            raise CommandError("BadRequest", "nodes must be a list")
+        try:
+            specs = [NodeSpec(n["name"], n.get("role", "worker"), str(n.get("cpu", "4")), str(n.get("memory", "8Gi"))) for n in nodes]
+        except (KeyError, TypeError, AttributeError):
+            raise CommandError("BadRequest", "nodes: each needs a name (role, cpu, memory optional)") from None
+    config = ClusterConfig(seed=seed, nodes=specs, etcd_members=members, etcd_topology=topology,
+                           etcd_heartbeat_interval=heartbeat, etcd_election_timeout=election)
+    for key, attr in (("nodeMonitorGracePeriod", "node_monitor_grace_period"),
+                      ("nodeMonitorPeriod", "node_monitor_period")):
+        if key in args:
+            setattr(config, attr, _duration_arg(key, args[key]))
+    if "defaultTolerationSeconds" in args:
+        value = args["defaultTolerationSeconds"]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise CommandError("BadRequest", "defaultTolerationSeconds must be a non-negative integer")
+        config.default_toleration_seconds = value
+    return config

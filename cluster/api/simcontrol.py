@@ -11,11 +11,22 @@
     GET  /clusters/<name>/sim/v1/network            -> {"partition": [[node, ...], ...]}
     POST /clusters/<name>/sim/v1/network/partition  {"groups": [["worker-1"], ["cp-1", "worker-2"]]}
     POST /clusters/<name>/sim/v1/network/heal
+    GET  /clusters/<name>/sim/v1/etcd               -> {"members": [{"name", "role", "term", "vote",
+                                                    "leader", "commitIndex", "appliedIndex", ...}]}
+    POST /clusters/<name>/sim/v1/etcd/members/<member>/kill | restore | timeout |
+         transfer-leadership | isolate             -> {"member", "members", "network"}
+    POST /clusters/<name>/sim/v1/etcd/put           {"key": "k", "value": "v"} -> {"key", "revision", ...}
     GET  /sim/v1/clusters                           -> {"clusters": [...]}
-    POST /sim/v1/clusters                           {"name": "lab-2", "seed": 7}
+    POST /sim/v1/clusters                           {"name": "lab-2", "seed": 7, "nodes"?: [...],
+                                                     "etcd"?: {"members": 3, "topology": "external",
+                                                               "heartbeatInterval": "100ms",
+                                                               "electionTimeout": "1s"},
+                                                     "nodeMonitorGracePeriod"?: "50s",
+                                                     "defaultTolerationSeconds"?: 300}
 
 Errors: {"error": {"code": 404, "reason": "NotFound", "message": "..."}} with that HTTP status
-(404 unknown cluster or node, 400 bad input, 405 wrong method, 409 existing cluster).
+(404 unknown cluster, node or member, 400 bad input, 405 wrong method, 409 existing cluster or
+stopped member, 503 etcd without a leader, 504 "etcdserver: request timed out").
 """
 from __future__ import annotations
 
@@ -124,6 +135,45 @@ async def network_action(request, cluster: str, action: str):
         return _from(e)
 
 
+@csrf_exempt
+async def etcd(request, cluster: str):
+    if request.method != "GET":
+        return _method_not_allowed("GET")
+    try:
+        return JsonResponse(await services.etcd_status(cluster))
+    except services.SimulationError as e:
+        return _from(e)
+
+
+@csrf_exempt
+async def etcd_member_action(request, cluster: str, member: str, action: str):
+    if request.method != "POST":
+        return _method_not_allowed("POST")
+    try:
+        return JsonResponse(await services.etcd_member_action(cluster, member, action))
+    except services.SimulationError as e:
+        return _from(e)
+
+
+@csrf_exempt
+async def etcd_put(request, cluster: str):
+    if request.method != "POST":
+        return _method_not_allowed("POST")
+    try:
+        body = _json_body(request)
+        key, value = body.get("key"), body.get("value", "")
+        if not isinstance(key, str) or not key:
+            raise services.BadCommand("key: Required value")
+        if not isinstance(value, str):
+            raise services.BadCommand("value must be a string")
+        member = body.get("member")
+        if member is not None and not isinstance(member, str):
+            raise services.BadCommand("member must be a member name")
+        return JsonResponse(await services.etcd_put(cluster, key, value, member=member))
+    except services.SimulationError as e:
+        return _from(e)
+
+
 async def state(request, cluster: str):
     try:
         return JsonResponse(await services.cluster_state(cluster))
@@ -145,6 +195,9 @@ async def clusters(request):
         seed = body.get("seed", 1)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise services.BadCommand("seed must be an integer")
-        return JsonResponse(await services.create_cluster(name, seed=seed, nodes=body.get("nodes")), status=201)
+        # The topology (etcd, timings) is validated by the worker, which knows the engine's rules.
+        options = {k: v for k, v in body.items() if k not in ("name", "seed", "nodes")}
+        return JsonResponse(await services.create_cluster(name, seed=seed, nodes=body.get("nodes"), **options),
+                            status=201)
     except services.SimulationError as e:
         return _from(e)

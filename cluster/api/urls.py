@@ -12,6 +12,14 @@ urlpatterns = [
     path("<str:cluster>/sim/v1/network", simcontrol.network, name="sim-network"),
     re_path(rf"^{CLUSTER}/sim/v1/network/(?P<action>partition|heal)$", simcontrol.network_action,
             name="sim-network-action"),
+    path("<str:cluster>/sim/v1/etcd", simcontrol.etcd, name="sim-etcd"),
+    path("<str:cluster>/sim/v1/etcd/put", simcontrol.etcd_put, name="sim-etcd-put"),
+    re_path(
+        rf"^{CLUSTER}/sim/v1/etcd/members/(?P<member>[^/]+)/"
+        r"(?P<action>kill|restore|timeout|transfer-leadership|isolate)$",
+        simcontrol.etcd_member_action,
+        name="sim-etcd-member-action",
+    ),
     re_path(
         rf"^{CLUSTER}/sim/v1/nodes/(?P<node>[^/]+)/(?P<action>kill|restore)$",
         simcontrol.node_action,
