@@ -10,13 +10,17 @@ from typing import Any, Callable
 
 from sim.api.meta import EPOCH, random_suffix
 
-REQUEST_TIMEOUT = 60.0  # client-go's default request timeout is none; kubelet uses 60 s-ish
+# A request unanswered this long counts the connection as dead: client-go's HTTP/2 health check
+# pings after 30 s without reads (and gives up 15 s later); here the client then fails over to
+# the next apiserver endpoint, as it would through the control-plane load balancer.
+REQUEST_TIMEOUT = 30.0
 
 
 class APIClient:
-    def __init__(self, component, apiserver: str):
+    def __init__(self, component, apiserver: str | list[str]):
         self.c = component
-        self.apiserver = apiserver
+        self.endpoints = [apiserver] if isinstance(apiserver, str) else list(apiserver)
+        self.apiserver = self.endpoints[0]
         self.pending: dict[int, Callable[[dict], None] | None] = {}
         self.next_id = 0
         self.watch_handlers: dict[Any, "Informer"] = {}
@@ -34,13 +38,38 @@ class APIClient:
         self.c.send(self.apiserver, {"type": "api", "id": rid, "req": req},
                     label or f"{req['verb']} {req['resource']}{sub}")
 
+        endpoint = self.apiserver
+
         def expire() -> None:
-            cb = self.pending.pop(rid, None)
+            if rid not in self.pending:
+                return
+            cb = self.pending.pop(rid)
+            if endpoint == self.apiserver:
+                self.fail_over()
             if cb is not None:
                 cb({"code": 504, "body": {"kind": "Status", "code": 504, "reason": "Timeout",
                                           "message": "request timed out"}})
 
         self.c.call_later(REQUEST_TIMEOUT, expire)
+
+    def fail_over(self) -> None:
+        """Reconnect through the control-plane load balancer, which only hands out apiservers
+        that pass its health checks (/readyz); watches start again with a relist."""
+        if len(self.endpoints) < 2:
+            return
+        i = self.endpoints.index(self.apiserver)
+        candidates = self.endpoints[i + 1:] + self.endpoints[:i + 1]
+        self.apiserver = next((e for e in candidates if self._healthy(e)), candidates[0])
+        self.c.action(f"{self.c.component} on {self.c.host} switched to {self.apiserver}")
+        for inf in list(self.watch_handlers.values()):
+            self.watch_handlers.pop(inf.wid, None)
+            inf.start()
+
+    def _healthy(self, endpoint: str) -> bool:
+        # The load balancer's view: the apiserver process answers and its host is reachable.
+        kernel = self.c.kernel
+        target = kernel.components.get(endpoint)
+        return bool(target and target.running and kernel.network.reachable(self.c.host, target.host))
 
     # Convenience verbs --------------------------------------------------------------
     def create(self, resource: str, obj: dict, cb=None, group: str = "", namespace: str | None = None,

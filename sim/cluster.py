@@ -174,22 +174,37 @@ class Cluster:
         cps = [n for n in self.config.nodes if n.role == "control-plane"]
         if not cps:
             raise ClusterError("a cluster needs a control-plane node")
-        self.cp_host = cps[0].name
+        self.cp_hosts = [c.name for c in cps]
+        if len(self.cp_hosts) not in (1, 3):
+            raise ClusterError("a cluster has 1 or 3 control-plane nodes")
+        self.cp_host = self.cp_hosts[0]
         k = self.kernel
         self.etcd_members = self._build_etcd(cps)
         self.etcd = self.etcd_members[0]
-        local = [m.address for m in self.etcd_members if m.host == self.cp_host]
-        endpoints = local + [m.address for m in self.etcd_members if m.address not in local]
-        self.apiserver = KubeAPIServer(self.cp_host, endpoints,
-                                       toleration_seconds=self.config.default_toleration_seconds)
-        self.scheduler = KubeScheduler(self.cp_host, self.apiserver.address)
-        self.controller_manager = KubeControllerManager(
-            self.cp_host, self.apiserver.address, node_monitor_grace_period=self.config.node_monitor_grace_period,
-            node_monitor_period=self.config.node_monitor_period)
+        # Every control-plane node runs kube-apiserver, kube-scheduler and
+        # kube-controller-manager (and, stacked, an etcd member); the scheduler and the
+        # controller manager talk to their own node's apiserver, and only the holders of their
+        # Leases act.
+        self.apiservers, self.schedulers, self.controller_managers = [], [], []
+        self.cp_components: dict[str, list] = {}
+        for host in self.cp_hosts:
+            local = [m.address for m in self.etcd_members if m.host == host]
+            endpoints = local + [m.address for m in self.etcd_members if m.address not in local]
+            api = KubeAPIServer(host, endpoints, toleration_seconds=self.config.default_toleration_seconds)
+            sched = KubeScheduler(host, api.address)
+            cm = KubeControllerManager(host, api.address,
+                                       node_monitor_grace_period=self.config.node_monitor_grace_period,
+                                       node_monitor_period=self.config.node_monitor_period)
+            self.apiservers.append(api)
+            self.schedulers.append(sched)
+            self.controller_managers.append(cm)
+            self.cp_components[host] = [api, sched, cm]
+        self.apiserver, self.scheduler, self.controller_manager = \
+            self.apiservers[0], self.schedulers[0], self.controller_managers[0]
         self.client = ExternalClient()
-        self.control_plane = [self.apiserver, self.scheduler, self.controller_manager] + \
-            [m for m in self.etcd_members if m.host == self.cp_host]
-        for c in [self.apiserver, self.scheduler, self.controller_manager, self.client] + self.etcd_members:
+        self.control_plane = [c for host in self.cp_hosts for c in self.cp_components[host]] + \
+            [m for m in self.etcd_members if m.host in self.cp_hosts]
+        for c in self.apiservers + self.schedulers + self.controller_managers + [self.client] + self.etcd_members:
             k.add_component(c)
         self.node_components: dict[str, list] = {}
         self.specs: dict[str, NodeSpec] = {}
@@ -201,16 +216,14 @@ class Cluster:
         for m in self.etcd_members:
             if m.host not in self.specs or self.specs[m.host].alive:
                 m.start()
-        self.apiserver.start()
         self.client.start()
         self.kernel.call_later(0.05, self._bootstrap_namespaces)
-        if self.specs[self.cp_host].alive:
-            self.scheduler.start()
-            self.controller_manager.start()
-        else:
-            for c in self.control_plane:
-                c.running = False
-            self.kernel.network.cut(self.cp_host)
+        for host in self.cp_hosts:
+            if self.specs[host].alive:
+                for c in self.cp_components[host]:
+                    c.start()
+            else:
+                self.kernel.network.cut(host)
         for spec in self.config.nodes:
             if spec.alive:
                 for c in self.node_components[spec.name]:
@@ -276,14 +289,33 @@ class Cluster:
     def _build_node(self, spec: NodeSpec, index: int) -> None:
         runtime = ContainerRuntime(spec.name)
         taints = [{"key": TAINT_CONTROL_PLANE, "effect": "NoSchedule"}] if spec.role == "control-plane" else []
-        kubelet = Kubelet(spec.name, self.apiserver.address, runtime.address, spec.cpu, spec.memory, spec.pods,
+        kubelet = Kubelet(spec.name, self.apiserver_endpoints(spec.name, index), runtime.address, spec.cpu,
+                          spec.memory, spec.pods,
                           role=spec.role, pod_cidr=pod_cidr(index), internal_ip=node_ip(index),
                           taints=taints)
-        proxy = KubeProxy(spec.name, self.apiserver.address)
+        proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index))
         for c in (runtime, kubelet, proxy):
             self.kernel.add_component(c)
         self.node_components[spec.name] = [runtime, kubelet, proxy]
         self.specs[spec.name] = spec
+
+    def apiserver_endpoints(self, host: str, index: int = 0) -> list[str]:
+        """The apiservers a node's agents use, in failover order: through the control-plane
+        load balancer, spread across apiservers by node (a control-plane node's own first)."""
+        addrs = [a.address for a in self.apiservers]
+        if host in self.cp_hosts:
+            i = self.cp_hosts.index(host)
+        else:
+            i = index % len(addrs)
+        return addrs[i:] + addrs[:i]
+
+    def serving_apiserver(self) -> KubeAPIServer | None:
+        """The apiserver the load balancer sends outside clients to: the first one running and
+        reachable."""
+        for a in self.apiservers:
+            if a.running and self.kernel.network.reachable(self.client.host, a.host):
+                return a
+        return None
 
     def _adopt_running(self, pods: list[dict]) -> None:
         for pod in pods:
@@ -296,15 +328,16 @@ class Cluster:
     def _bootstrap_namespaces(self) -> None:
         """kube-apiserver's system namespaces controller: default, kube-system, kube-public,
         kube-node-lease exist from the start."""
-        if not self.apiserver.running:
+        api = self.serving_apiserver()
+        if api is None:
             return
-        if not self.apiserver.synced:
+        if not api.synced:
             self.kernel.call_later(0.05, self._bootstrap_namespaces)
             return
         for ns in SYSTEM_NAMESPACES:
-            if ("", ns) not in self.apiserver.cache.resources["namespaces"].objects:
-                self.apiserver.handle({"verb": "create", "resource": "namespaces",
-                                       "body": {"metadata": {"name": ns}}}, lambda r: None)
+            if ("", ns) not in api.cache.resources["namespaces"].objects:
+                api.handle({"verb": "create", "resource": "namespaces", "body": {"metadata": {"name": ns}}},
+                           lambda r: None)
 
     @classmethod
     def restore(cls, name: str, topology: dict, etcd_log: list[dict], time: float,
@@ -339,21 +372,22 @@ class Cluster:
 
     # -- the Kubernetes API -----------------------------------------------------------
     def apiserver_reachable(self) -> bool:
-        return self.apiserver.running and self.kernel.network.reachable(self.client.host, self.cp_host)
+        return self.serving_apiserver() is not None
 
     def request(self, req: dict) -> dict:
-        if not self.apiserver_reachable():
+        api = self.serving_apiserver()
+        if api is None:
             return {"code": 503, "body": st.unavailable(
-                f"the kube-apiserver on {self.cp_host} is not reachable (the node is down)")}
-        if req.get("verb") in READ_VERBS and self.apiserver.synced:
+                f"no kube-apiserver is reachable (control-plane node(s) {', '.join(self.cp_hosts)} down)")}
+        if req.get("verb") in READ_VERBS and api.synced:
             # Reads are served from the apiserver's watch cache at once: no virtual time
             # passes, so a paused cluster stays paused while kubectl or the page looks at it.
             # Until the cache has loaded (just after a restart) they wait for it like writes.
             out: list[dict] = []
-            self.apiserver.handle(req, out.append)
+            api.handle(req, out.append)
             if out:
                 return out[0]
-        rid = self.client.send_request(self.apiserver.address, req)
+        rid = self.client.send_request(api.address, req)
         replies = self.client.replies
         self.kernel.run_until(self.kernel.now + REQUEST_TIMEOUT, stop=lambda: rid in replies)
         resp = replies.pop(rid, None)
@@ -378,9 +412,10 @@ class Cluster:
         for c in self.node_components[name]:
             c.stop()
         self.node_components[name][0].power_off()
-        if name == self.cp_host:
-            for c in self.control_plane:
-                c.stop()
+        if name in self.cp_hosts:
+            for c in self.cp_components[name] + [m for m in self.etcd_members if m.host == name]:
+                if c.running:
+                    c.stop()
         self.kernel.network.cut(name)
         self.kernel.emit("node", node=name, alive=False)
 
@@ -390,13 +425,12 @@ class Cluster:
             return
         spec.alive = True
         self.kernel.network.reconnect(name)
-        if name == self.cp_host:
+        if name in self.cp_hosts:
             for m in self.etcd_members:
-                if m.host == name and name not in self.stopped_members:
+                if m.host == name and m.name not in self.stopped_members:
                     m.start()
-            self.apiserver.start()
-            self.scheduler.start()
-            self.controller_manager.start()
+            for c in self.cp_components[name]:
+                c.start()
         for c in self.node_components[name]:
             c.start()
         self.kernel.emit("node", node=name, alive=True)
@@ -550,10 +584,12 @@ class Cluster:
         for k, v in timings.items():
             if k == "default_toleration_seconds":
                 self.config.default_toleration_seconds = int(float(v))
-                self.apiserver.toleration_seconds = int(float(v))
+                for api in self.apiservers:
+                    api.toleration_seconds = int(float(v))
             else:
                 setattr(self.config, k, float(v))
-                setattr(self.controller_manager, k, float(v))
+                for cm in self.controller_managers:
+                    setattr(cm, k, float(v))
         return self.timings()
 
     # -- observation ------------------------------------------------------------------
@@ -574,7 +610,7 @@ class Cluster:
         return {"config": self.config.to_json(), "cp_host": self.cp_host}
 
     def snapshot(self) -> dict:
-        cache = self.apiserver.cache
+        cache = (self.serving_apiserver() or self.apiserver).cache
         objs = cache.resources
         pods_by_node: dict[str | None, list[dict]] = {}
         for pod in objs["pods"].objects.values():
@@ -612,7 +648,8 @@ class Cluster:
         rss.sort(key=lambda r: (r["namespace"], r["name"]))
         return {"cluster": self.name, "time": round(self.now, 3), "resourceVersion": cache.rv,
                 "nodes": nodes,
-                "control_plane": [{"name": c.component, "address": c.address, "host": c.host, "running": c.running}
+                "control_plane": [{"name": c.component, "address": c.address, "host": c.host, "running": c.running,
+                                   "leading": getattr(c, "leading", None) if c.running else False}
                                   for c in self.control_plane],
                 "pending": pods_by_node.get(None, []),
                 "etcd": self.etcd_status(),
