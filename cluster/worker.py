@@ -323,8 +323,8 @@ class SimulationWorker:
             if ev.get("kind") in LOG_KINDS:
                 kept.append(ev)
                 rc.log.append({"frame": rc.frame, **ev})
-            elif ev.get("kind") == "message" and ev.get("type") in GROUPED_MESSAGE_TYPES:
-                key = (ev.get("src"), ev.get("dst"), ev.get("type"))
+            elif ev.get("kind") in ("message", "drop") and ev.get("type") in GROUPED_MESSAGE_TYPES:
+                key = (ev.get("kind"), ev.get("src"), ev.get("dst"), ev.get("type"))
                 first = grouped.get(key)
                 if first is not None:
                     first["count"] += 1

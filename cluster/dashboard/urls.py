@@ -5,7 +5,7 @@
 /clusters/<name>/dashboard/state         JSON state the page resyncs from after a frame gap
 /clusters/<name>/dashboard/...           htmx actions (POST)
 """
-from django.urls import path
+from django.urls import path, re_path
 
 from cluster.dashboard import views
 
@@ -22,4 +22,8 @@ urlpatterns = [
     path("clusters/<str:name>/dashboard/nodes/kill", views.kill_node, name="kill_node"),
     path("clusters/<str:name>/dashboard/nodes/restore", views.restore_node, name="restore_node"),
     path("clusters/<str:name>/dashboard/clock", views.clock, name="clock"),
+    path("clusters/<str:name>/dashboard/etcd/put", views.etcd_put, name="etcd_put"),
+    path("clusters/<str:name>/dashboard/network/heal", views.heal_network, name="heal_network"),
+    re_path(r"^clusters/(?P<name>[^/]+)/dashboard/etcd/(?P<action>kill|restore|timeout|transfer-leadership|isolate)$",
+            views.etcd_member, name="etcd_member"),
 ]

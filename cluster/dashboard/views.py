@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 from cluster import services
 from cluster.dashboard import forms
 
-SPEEDS = [f"{s:g}" for s in (0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50)]  # as JS prints them
+# Down to 0.01x: a 100 ms Raft heartbeat then takes 10 s, slow enough to follow an election.
+SPEEDS = [f"{s:g}" for s in (0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50)]  # as JS prints them
 ADVANCES = [("10s", 10), ("1m", 60), ("5m", 300)]
 STEP_SECONDS = "1s"
 OK_CODES = {200, 201, 202}
@@ -167,6 +168,59 @@ async def add_node(request: HttpRequest, name: str) -> HttpResponse:
     except services.SimulationError as e:
         return _error(request, e)
     return _result(request, f"node {node} added ({cpu} CPU, {memory})", ok=True)
+
+
+# What each etcd member action did, for the result line (the panel shows the rest as it happens).
+ETCD_DONE = {
+    "kill": "{m} stopped: its process is down, its disk (Raft log, term, vote) is kept",
+    "restore": "{m} restarted: it rejoins as a follower and catches up from the leader",
+    "timeout": "{m}'s election timer fired: it asks the others for pre-votes first. While they "
+               "still hear from a leader they refuse (etcd's pre-vote), so a healthy cluster keeps "
+               "its leader and term; without a leader, {m} becomes a candidate",
+    "transfer-leadership": "leadership is moving to {m}: the leader catches it up and sends it "
+                           "MsgTimeoutNow, and {m} starts an election at once (no pre-vote)",
+    "isolate": "{m} is cut off from every other host; Heal the network to end it",
+}
+
+
+@require_POST
+async def etcd_member(request: HttpRequest, name: str, action: str) -> HttpResponse:
+    """An action on the etcd member picked in the panel: kill, restore, timeout,
+    transfer-leadership, isolate."""
+    member = str(request.POST.get("member", "")).strip()
+    if not member:
+        return _result(request, "member: pick an etcd member", ok=False, status=400, reason="BadRequest",
+                       element_id="etcd-result")
+    try:
+        await services.etcd_member_action(name, member, action)
+    except services.SimulationError as e:
+        return _error(request, e, element_id="etcd-result")
+    return _result(request, ETCD_DONE.get(action, "{m}: done").format(m=member), ok=True, element_id="etcd-result")
+
+
+@require_POST
+async def heal_network(request: HttpRequest, name: str) -> HttpResponse:
+    try:
+        await services.heal_network(name)
+    except services.SimulationError as e:
+        return _error(request, e, element_id="etcd-result")
+    return _result(request, "network healed: every host reaches every other again", ok=True,
+                   element_id="etcd-result")
+
+
+@require_POST
+async def etcd_put(request: HttpRequest, name: str) -> HttpResponse:
+    """The client write button: `etcdctl put <key> <value>`, answered after commit."""
+    key = str(request.POST.get("key", "")).strip()
+    value = str(request.POST.get("value", ""))
+    if not key:
+        return _result(request, "key: Required value", ok=False, status=400, reason="BadRequest")
+    try:
+        result = await services.etcd_put(name, key, value)
+    except services.SimulationError as e:
+        return _error(request, e)
+    return _result(request, f"put {key} committed at revision {result['revision']} (via {result['member']})",
+                   ok=True)
 
 
 @require_POST

@@ -14,23 +14,29 @@
 //   #pending-queue    data-count, data-why
 //   #event-log li     id "log-<frame>-<i>", data-frame
 //   .msg              one travelling message: data-src, data-dst, data-type
-//   window.pilothouse {stream, diagram, messages, log, fetchState}
+//   #etcd-svg ...     the etcd panel (etcd.js documents its data attributes)
+//   window.pilothouse {stream, diagram, messages, etcd, log, fetchState}
 
 import { FrameStream } from "./frames.js";
 import { Diagram } from "./diagram.js";
 import { Messages } from "./messages.js";
 import { EventLog, fmtTime } from "./log.js";
+import { EtcdPanel, isRaftMessage } from "./etcd.js";
 
 const root = document.getElementById("dashboard");
 const initial = JSON.parse(document.getElementById("initial-state").textContent);
 const diagram = new Diagram(document.getElementById("diagram"));
 const messages = new Messages(diagram.messageLayer, (addr) => diagram.rectOf(addr));
 const log = new EventLog(document.getElementById("event-log"));
+const etcd = new EtcdPanel(document.getElementById("etcd-svg"), document.getElementById("etcd-table"),
+                           document.getElementById("etcd-member-select"));
 let speed = initial.speed || 1;
+let etcdTick = initial.etcdTick || 0.1;
+let paused = !!initial.paused;
 
 function showClock(s) {
   speed = s.speed ?? speed;
-  const paused = !!s.paused;
+  paused = !!s.paused;
   const time = s.time ?? s.snapshot?.time ?? 0;
   document.getElementById("clock-time").textContent = fmtTime(time);
   document.getElementById("clock-speed").textContent = `${Number(speed)}×`;
@@ -77,6 +83,14 @@ function showNodes(snap) {
 function showSnapshot(snap) {
   if (!snap) return;  // a cluster that has not drawn its first frame yet
   diagram.render(snap);
+  etcd.render(snap, { speed, paused, tick: etcdTick });
+  const summary = document.getElementById("etcd-summary");
+  if (summary) {
+    const members = snap.etcd || [];
+    const lead = members.find((m) => m.role === "leader");
+    summary.textContent = `${members.length} member${members.length === 1 ? "" : "s"} · ` +
+      (lead ? `leader ${lead.name}, term ${lead.term}` : "no leader: writes wait, then time out");
+  }
   showNodes(snap);
   refreshDetails();
 }
@@ -117,16 +131,21 @@ const stream = new FrameStream({
   fetchState,
   onFrame(msg) {
     showClock(msg);
+    if (msg.etcdTick) etcdTick = msg.etcdTick;
     const events = msg.events || [];
     diagram.noteEvents(events);
     if (msg.snapshot) showSnapshot(msg.snapshot);
     log.addFrame(msg.frame, events);
-    messages.play(events, msg.speed || speed);
+    // Raft's own traffic (heartbeats every 100 ms) plays in the etcd panel, not the diagram.
+    etcd.play(events, msg.speed || speed);
+    messages.play(events.filter((e) => !isRaftMessage(e)), msg.speed || speed);
     if (msg.omitted) messages.skipped += msg.omitted;
   },
   onState(state, { restart } = {}) {
     if (restart) log.archive("— the server restarted; the cluster was restored from its database —");
     messages.clear();
+    etcd.clear();
+    if (state.etcdTick) etcdTick = state.etcdTick;
     diagram.why.clear();
     diagram.noteEvents(state.log);
     showClock(state);
@@ -168,6 +187,28 @@ root.addEventListener("htmx:wsOpen", () => showConnection("open"));
 root.addEventListener("htmx:wsClose", () => showConnection("closed"));
 root.addEventListener("htmx:wsError", () => showConnection("closed"));
 
+// Click an etcd member (in the panel or the diagram): pick it for the member actions.
+function selectMember(name) {
+  const sel = document.getElementById("etcd-member-select");
+  if (!name || !sel) return;
+  sel.value = name;
+  etcd.selected = name;
+  for (const g of document.querySelectorAll("#etcd-svg .etcd-member")) {
+    g.classList.toggle("selected", g.dataset.member === name);
+  }
+}
+document.getElementById("etcd-svg")?.addEventListener("click", (e) => {
+  selectMember(e.target.closest("[data-member]")?.dataset.member);
+});
+document.getElementById("etcd-svg")?.addEventListener("keydown", (e) => {
+  const g = e.target.closest?.("[data-member]");
+  if (g && (e.key === "Enter" || e.key === " ")) {
+    e.preventDefault();
+    selectMember(g.dataset.member);
+  }
+});
+document.getElementById("etcd-member-select")?.addEventListener("change", (e) => selectMember(e.target.value));
+
 // Click a pod: select it for deletion.  Click a node title: select it in the node form.
 document.getElementById("diagram").addEventListener("click", (e) => {
   const pod = e.target.closest("[data-pod]");
@@ -175,6 +216,8 @@ document.getElementById("diagram").addEventListener("click", (e) => {
     selectPod(pod);
     return;
   }
+  const member = e.target.closest("[data-addr^='etcd@']");
+  if (member) selectMember((etcd.members.find((m) => m.address === member.getAttribute("data-addr")) || {}).name);
   const node = e.target.closest("[data-node-name]");
   const sel = document.getElementById("node-select");
   if (node && sel) sel.value = node.dataset.nodeName;
@@ -250,11 +293,16 @@ const toggle = document.getElementById("toggle-messages");
 if (toggle && window.matchMedia?.("(prefers-reduced-motion: reduce)").matches) {
   toggle.checked = false;
   messages.enabled = false;
+  etcd.enabled = false;
 }
 toggle?.addEventListener("change", (e) => {
   messages.enabled = e.target.checked;
-  if (!messages.enabled) messages.clear();
+  etcd.enabled = e.target.checked;
+  if (!messages.enabled) {
+    messages.clear();
+    etcd.clear();
+  }
 });
 
 // For tests and the curious: window.pilothouse.stream.receive(frame) feeds a frame by hand.
-window.pilothouse = { stream, diagram, messages, log, fetchState };
+window.pilothouse = { stream, diagram, messages, etcd, log, fetchState };

@@ -22,6 +22,7 @@ const POD_GAP = 8;
 const POD_MIN_W = 118;
 const QUEUE_HEADER = 34;
 const CLIENT_H = 40;
+const EXT_HEADER = 38;          // title row of the external etcd hosts box
 export const CLIENT_ADDR = "kubectl@client";
 
 // Display phase: what a student should read.  A bound pod that is not running yet shows as
@@ -78,7 +79,10 @@ export function layout(snap) {
   const nodes = snap.nodes || [];
   const cpNodes = nodes.filter((n) => n.role === "control-plane");
   const workers = nodes.filter((n) => n.role !== "control-plane");
-  const out = { nodes: [], pods: [], comps: [], queue: null, client: null, height: 0 };
+  const out = { nodes: [], pods: [], comps: [], queue: null, client: null, etcdHosts: null, hosts: [],
+                height: 0 };
+  // Each etcd member's role, to label its box (RaftScope colours in the etcd panel).
+  const etcdRole = new Map((snap.etcd || []).map((m) => [m.address, m]));
   const most = Math.max((snap.pending || []).length, ...nodes.map((n) => (n.pods || []).length));
   podH = most > COMPACT_ABOVE ? COMPACT_POD_H : POD_H;
   out.compact = podH !== POD_H;
@@ -98,7 +102,8 @@ export function layout(snap) {
       cpHosts.set(c.host, { node: { name: c.host, role: "control-plane", alive: true,
                                     ready: "True", components: [], pods: [] }, comps: [] });
     }
-    cpHosts.get(c.host).comps.push({ ...c, kind: "cp" });
+    const m = c.name === "etcd" ? etcdRole.get(c.address) : null;
+    cpHosts.get(c.host).comps.push({ ...c, kind: "cp", ...(m ? { label: `${m.name} · ${m.role}`, role: m.role } : {}) });
   }
   for (const { node, comps } of cpHosts.values()) {
     const innerW = W - 2 * M - 2 * PAD;
@@ -139,6 +144,26 @@ export function layout(snap) {
     const h = HEADER + rowsH + PAD + (pods.length ? podsHeight(pods.length, grid.cols) + PAD : 0);
     out.nodes.push({ key: "node:" + node.name, node, x: M, y, w: W - 2 * M, h, cp: true });
     placePods(out, pods, node, x0, y0 + rowsH + PAD, grid);
+    y += h + GAP;
+  }
+
+  // External etcd: the members on hosts of their own (etcd-1..N), in one row under the control
+  // plane.  Stacked members are drawn in their control-plane node's box above.
+  const nodeNames = new Set(nodes.map((n) => n.name));
+  const external = (snap.etcd || []).filter((m) => !nodeNames.has(m.host));
+  if (external.length) {
+    const innerW = W - 2 * M - 2 * PAD;
+    const k = external.length;
+    const cw = Math.min(200, (innerW - (k - 1) * 12) / k);
+    const h = EXT_HEADER + COMP_H + PAD;
+    out.etcdHosts = { x: M, y, w: W - 2 * M, h, count: k };
+    external.forEach((m, i) => {
+      out.comps.push({ key: "comp:" + m.address, kind: "etcd-ext", node: m.host,
+                       comp: { name: "etcd", label: `${m.name} · ${m.role}`, address: m.address,
+                               running: m.role !== "stopped", role: m.role },
+                       x: M + PAD + i * (cw + 12), y: y + EXT_HEADER, w: cw, h: COMP_H });
+      out.hosts.push({ host: m.host, x: M + PAD + i * (cw + 12), y: y + EXT_HEADER, w: cw, h: COMP_H });
+    });
     y += h + GAP;
   }
 
@@ -229,7 +254,7 @@ function nodeMarkup(b) {
 }
 
 function compMarkup(c) {
-  const label = c.comp.name;
+  const label = c.comp.label || c.comp.name;
   const fs = c.w < 92 ? 13 : 16;
   let s = `<rect x="${c.x}" y="${c.y}" width="${c.w}" height="${c.h}" rx="8"/>`;
   s += `<text x="${c.x + c.w / 2}" y="${c.y + c.h / 2 + fs * 0.35}" text-anchor="middle" font-size="${fs}">${esc(fit(label, c.w - 8, fs))}</text>`;
@@ -367,11 +392,25 @@ export class Diagram {
       });
     }
 
+    if (L.etcdHosts) {
+      const b = L.etcdHosts;
+      const sig = JSON.stringify([b.x, b.y, b.w, b.h, b.count]);
+      this._keep(used, this.layers.nodes, "etcd-hosts", "g", sig, (el) => {
+        el.setAttribute("class", "etcd-hosts");
+        el.id = "etcd-hosts";
+        el.dataset.count = String(b.count);
+        el.innerHTML = `<rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="12"/>` +
+          `<text class="queue-title" x="${b.x + PAD}" y="${b.y + 26}">External etcd cluster — ${b.count} member${b.count === 1 ? "" : "s"} on hosts of their own; kube-apiserver talks to them over the network</text>`;
+      });
+    }
+    for (const h of L.hosts) this.rects.set("host:" + h.host, h);
+
     for (const c of L.comps) {
-      const sig = JSON.stringify([c.x, c.y, c.w, c.h, c.comp.running, c.comp.name]);
+      const sig = JSON.stringify([c.x, c.y, c.w, c.h, c.comp.running, c.comp.name, c.comp.label || ""]);
       this._keep(used, this.layers.comps, c.key, "g", sig, (el) => {
         const running = c.comp.running !== false;
-        el.setAttribute("class", `component ${c.kind} ${running ? "running" : "stopped"} comp-${c.comp.name}`);
+        el.setAttribute("class", `component ${c.kind} ${running ? "running" : "stopped"} comp-${c.comp.name}` +
+          (c.comp.role ? ` etcd-${c.comp.role}` : ""));
         el.setAttribute("data-addr", c.comp.address);
         el.dataset.component = c.comp.name;
         el.dataset.node = c.node;

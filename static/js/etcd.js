@@ -1,0 +1,385 @@
+// etcd.js — the etcd panel, in the tradition of RaftScope (raft.github.io): the members of the
+// Raft group on a circle, each with its role (colour), term, vote, log length, commit and
+// applied index, and its election timer running down as a ring around it; the Raft messages
+// between members travel as dots (RequestVote, AppendEntries, heartbeats and their replies).
+//
+// Fed snapshot.etcd (sim/etcd/server.py EtcdMember.status) and snapshot.network with every
+// frame, and the frame's "message"/"drop" trace events between etcd members.  The election timer
+// is in Raft ticks (one tick = etcd's --heartbeat-interval, "etcdTick" in the frame); between
+// frames it runs down client-side from the wall clock times the speed, so at 0.01x a 1 s
+// election timeout takes 100 s and can be watched.
+//
+// What the DOM exposes (tests rely on it):
+//   #etcd-svg .etcd-member  data-member, data-role, data-term, data-vote, data-leader,
+//                           data-commit, data-applied, data-log, data-isolated
+//   #etcd-svg               data-leader (name or ""), data-term (the highest term)
+//   .raft-msg               data-src, data-dst, data-type (one travelling Raft message)
+//   #etcd-table tr[data-member]  the same numbers as text
+
+const SVGNS = "http://www.w3.org/2000/svg";
+const VIEW_W = 520;
+const VIEW_H = 400;
+const R = 40;              // member circle radius
+const RING = 50;           // election timer ring radius
+const RING_LEN = 2 * Math.PI * RING;
+export const MAX_ACTIVE = 18;   // Raft messages on screen at once; the rest are counted, not queued
+const MIN_MS = 700;
+const MAX_MS = 3000;
+
+// Raft message types (etcd raftpb names) -> what the panel calls them and their colour class.
+const RAFT_LABELS = {
+  MsgVote: ["RequestVote", "vote"],
+  MsgVoteResp: ["vote reply", "vote reply"],
+  MsgPreVote: ["PreVote", "vote"],
+  MsgPreVoteResp: ["pre-vote reply", "vote reply"],
+  MsgApp: ["AppendEntries", "app"],
+  MsgAppResp: ["append reply", "app reply"],
+  MsgHeartbeat: ["heartbeat", "heartbeat"],
+  MsgHeartbeatResp: ["heartbeat reply", "heartbeat reply"],
+  MsgTimeoutNow: ["TimeoutNow", "vote"],
+  MsgSnap: ["snapshot", "app"],
+  MsgProp: ["proposal", "other"],
+  MsgReadIndex: ["ReadIndex", "other"],
+  MsgReadIndexResp: ["ReadIndex reply", "other reply"],
+};
+
+export function isRaftMessage(ev) {
+  return (ev.kind === "message" || ev.kind === "drop") && /^etcd@/.test(ev.src || "") &&
+    /^etcd@/.test(ev.dst || "");
+}
+
+export function raftLabel(type) {
+  return (RAFT_LABELS[type] || [String(type || "?"), "other"])[0];
+}
+
+function raftClass(type) {
+  return (RAFT_LABELS[type] || [null, "other"])[1];
+}
+
+function svgEl(tag, attrs = {}) {
+  const e = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+}
+
+function esc(s) {
+  return String(s ?? "").replace(/[&<>"']/g, (c) => (
+    { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+function ease(u) {
+  return u < 0.5 ? 2 * u * u : 1 - Math.pow(-2 * u + 2, 2) / 2;
+}
+
+// Members on a circle, the first at the top (RaftScope's layout); one member in the middle.
+export function positions(n) {
+  const cx = VIEW_W / 2;
+  const cy = VIEW_H / 2;
+  if (n <= 1) return [{ x: cx, y: cy }];
+  const r = Math.min(VIEW_W, VIEW_H) / 2 - RING - 34;
+  return Array.from({ length: n }, (_, i) => {
+    const a = -Math.PI / 2 + (2 * Math.PI * i) / n;
+    return { x: cx + r * Math.cos(a), y: cy + r * Math.sin(a) };
+  });
+}
+
+// Which members are cut off: a member whose host is in a partition group with fewer than a
+// majority of the members' hosts (hosts in no group reach everyone).
+export function isolatedMembers(members, network) {
+  const groups = (network && network.partition) || [];
+  const out = new Set();
+  if (!groups.length) return out;
+  const groupOf = new Map();
+  groups.forEach((g, i) => g.forEach((h) => groupOf.set(h, i)));
+  const quorum = Math.floor(members.length / 2) + 1;
+  for (const m of members) {
+    const gi = groupOf.get(m.host);
+    if (gi === undefined) continue;
+    const reach = members.filter((o) => {
+      const go = groupOf.get(o.host);
+      return go === undefined || go === gi;
+    }).length;
+    if (reach < quorum) out.add(m.name);
+  }
+  return out;
+}
+
+export class EtcdPanel {
+  constructor(svg, table, select) {
+    this.svg = svg;
+    this.table = table;
+    this.select = select;
+    svg.innerHTML = "";
+    this.linkLayer = svg.appendChild(svgEl("g", { class: "etcd-links" }));
+    this.memberLayer = svg.appendChild(svgEl("g", { class: "etcd-members" }));
+    this.msgLayer = svg.appendChild(svgEl("g", { class: "etcd-messages" }));
+    this.members = [];
+    this.els = new Map();        // name -> {g, ring, sig}
+    this.pos = new Map();        // address -> {x, y}
+    this.timers = new Map();     // name -> {elapsed, timeout, at}
+    this.speed = 1;
+    this.paused = false;
+    this.tick = 0.1;
+    this.active = [];
+    this.skipped = 0;
+    this.drawn = {};             // label -> count (tests read it)
+    this.enabled = true;
+    this.selected = null;        // the member picked for the actions
+    this._loop = this._loop.bind(this);
+    this._raf = null;
+  }
+
+  // One frame's (or a state's) snapshot and clock.
+  render(snap, { speed, paused, tick } = {}) {
+    if (speed != null) this.speed = speed;
+    if (paused != null) this.paused = !!paused;
+    if (tick) this.tick = tick;
+    const members = (snap && snap.etcd) || [];
+    this.members = members;
+    const isolated = isolatedMembers(members, snap && snap.network);
+    const pos = positions(members.length);
+    const now = performance.now();
+    const used = new Set();
+    this.pos.clear();
+    const leader = members.find((m) => m.role === "leader");
+    const maxTerm = Math.max(0, ...members.map((m) => m.term || 0));
+    this.svg.dataset.leader = leader ? leader.name : "";
+    this.svg.dataset.term = String(maxTerm);
+    this.svg.dataset.members = String(members.length);
+
+    // Faint lines between every pair: the paths the messages take.
+    const pairs = [];
+    for (let i = 0; i < pos.length; i++) for (let j = i + 1; j < pos.length; j++) pairs.push([pos[i], pos[j]]);
+    const linkSig = JSON.stringify(pairs);
+    if (this.linkLayer.dataset.sig !== linkSig) {
+      this.linkLayer.innerHTML = pairs.map(([a, b]) =>
+        `<line x1="${a.x.toFixed(1)}" y1="${a.y.toFixed(1)}" x2="${b.x.toFixed(1)}" y2="${b.y.toFixed(1)}"/>`).join("");
+      this.linkLayer.dataset.sig = linkSig;
+    }
+
+    members.forEach((m, i) => {
+      const p = pos[i];
+      this.pos.set(m.address, p);
+      used.add(m.name);
+      const iso = isolated.has(m.name);
+      const sig = JSON.stringify([p.x, p.y, m.role, m.term, m.vote, m.leader, m.raftIndex, m.commitIndex,
+                                  m.appliedIndex, iso]);
+      let rec = this.els.get(m.name);
+      if (!rec) {
+        const g = svgEl("g", { tabindex: "0", role: "button" });
+        this.memberLayer.appendChild(g);
+        rec = { g, ring: null, sig: null };
+        this.els.set(m.name, rec);
+      }
+      if (rec.sig !== sig) {
+        this._build(rec, m, p, iso);
+        rec.sig = sig;
+      }
+      if (m.role === "follower" || m.role === "candidate") {
+        const t = this.timers.get(m.name);
+        if (t && this.paused) t.at = now;  // a paused clock: the timer waits too
+        // Keep the running estimate when the numbers did not change (a paused clock).
+        if (!t || t.elapsed !== m.electionElapsed || t.timeout !== m.randomizedElectionTimeout) {
+          this.timers.set(m.name, { elapsed: m.electionElapsed || 0, timeout: m.randomizedElectionTimeout || 10,
+                                    at: now });
+        }
+      } else {
+        this.timers.delete(m.name);
+      }
+    });
+    for (const [name, rec] of this.els) {
+      if (!used.has(name)) {
+        rec.g.remove();
+        this.els.delete(name);
+        this.timers.delete(name);
+      }
+    }
+    this._table(members, isolated);
+    this._select(members);
+    this._drawTimers(now);
+    if (!this._raf) this._raf = requestAnimationFrame(this._loop);
+  }
+
+  _build(rec, m, p, iso) {
+    const g = rec.g;
+    g.setAttribute("class", `etcd-member role-${m.role}${iso ? " isolated" : ""}` +
+      `${this.selected === m.name ? " selected" : ""}`);
+    g.dataset.member = m.name;
+    g.dataset.role = m.role;
+    g.dataset.term = String(m.term ?? 0);
+    g.dataset.vote = m.vote || "";
+    g.dataset.leader = m.leader || "";
+    g.dataset.log = String(m.raftIndex ?? 0);
+    g.dataset.commit = String(m.commitIndex ?? 0);
+    g.dataset.applied = String(m.appliedIndex ?? 0);
+    g.dataset.isolated = String(iso);
+    g.setAttribute("data-addr", m.address);
+    const x = p.x.toFixed(1);
+    const y = p.y.toFixed(1);
+    const role = m.role === "stopped" ? "STOPPED" : m.role;
+    g.innerHTML =
+      `<circle class="timer-track" cx="${x}" cy="${y}" r="${RING}"/>` +
+      `<circle class="timer-ring" cx="${x}" cy="${y}" r="${RING}" transform="rotate(-90 ${x} ${y})" ` +
+        `stroke-dasharray="${RING_LEN.toFixed(1)}" stroke-dashoffset="0"/>` +
+      `<circle class="member-body" cx="${x}" cy="${y}" r="${R}"/>` +
+      `<text class="member-term" x="${x}" y="${(p.y + 9).toFixed(1)}" text-anchor="middle">${esc(m.term ?? 0)}</text>` +
+      `<text class="member-name" x="${x}" y="${(p.y - RING - 10).toFixed(1)}" text-anchor="middle">${esc(m.name)}` +
+        `${iso ? " ✂" : ""}</text>` +
+      `<text class="member-role" x="${x}" y="${(p.y + RING + 20).toFixed(1)}" text-anchor="middle">${esc(role)}` +
+        `${m.vote && m.role !== "leader" && m.role !== "stopped" ? ` · voted ${esc(m.vote)}` : ""}</text>` +
+      `<text class="member-log" x="${x}" y="${(p.y + RING + 38).toFixed(1)}" text-anchor="middle">` +
+        `log ${esc(m.raftIndex ?? 0)} · commit ${esc(m.commitIndex ?? 0)} · applied ${esc(m.appliedIndex ?? 0)}</text>` +
+      `<title>${esc(m.name)} on ${esc(m.host)}: ${esc(role)}, term ${esc(m.term)}, vote ${esc(m.vote || "none")}, ` +
+        `leader ${esc(m.leader || "none")}; log ${esc(m.raftIndex)}, commit ${esc(m.commitIndex)}, ` +
+        `applied ${esc(m.appliedIndex)}; revision ${esc(m.revision)}${iso ? "; cut off from a majority" : ""}</title>`;
+    rec.ring = g.querySelector(".timer-ring");
+  }
+
+  _table(members, isolated) {
+    if (!this.table) return;
+    const body = this.table.tBodies[0] || this.table.createTBody();
+    const html = members.map((m) => {
+      const timer = m.role === "follower" || m.role === "candidate"
+        ? `${m.electionElapsed ?? 0}/${m.randomizedElectionTimeout ?? "?"}` : "—";
+      return `<tr data-member="${esc(m.name)}" data-role="${esc(m.role)}" class="role-${esc(m.role)}">` +
+        `<th scope="row">${esc(m.name)}${isolated.has(m.name) ? ' <span class="cut" title="cut off from a majority">✂</span>' : ""}</th>` +
+        `<td class="role">${esc(m.role)}</td><td>${esc(m.term ?? 0)}</td><td>${esc(m.vote || "—")}</td>` +
+        `<td>${esc(m.raftIndex ?? 0)}</td><td>${esc(m.commitIndex ?? 0)}</td><td>${esc(m.appliedIndex ?? 0)}</td>` +
+        `<td title="election timer: ticks elapsed / randomized timeout">${esc(timer)}</td></tr>`;
+    }).join("");
+    if (body.dataset.html !== html) {
+      body.innerHTML = html;
+      body.dataset.html = html;
+    }
+  }
+
+  _select(members) {
+    const sel = this.select;
+    if (!sel) return;
+    const names = members.map((m) => m.name);
+    if ([...sel.options].map((o) => o.value).join("\n") !== names.join("\n")) {
+      const keep = sel.value;
+      sel.textContent = "";
+      for (const n of names) sel.add(new Option(n, n));
+      if (names.includes(keep)) sel.value = keep;
+    }
+    for (const m of members) {
+      const o = [...sel.options].find((x) => x.value === m.name);
+      const text = `${m.name} (${m.role})`;
+      if (o && o.textContent !== text) o.textContent = text;
+    }
+  }
+
+  // Election timers: the ring shows the time left before the member would start an election.
+  _drawTimers(now) {
+    const scale = this.paused ? 0 : this.speed / (this.tick || 0.1) / 1000;  // ticks per wall ms
+    for (const [name, rec] of this.els) {
+      if (!rec.ring) continue;
+      const t = this.timers.get(name);
+      if (!t) {
+        rec.ring.setAttribute("stroke-dashoffset", "0");
+        continue;
+      }
+      const elapsed = Math.min(t.timeout, t.elapsed + (now - t.at) * scale);
+      const left = Math.max(0, 1 - elapsed / t.timeout);
+      rec.ring.setAttribute("stroke-dashoffset", ((1 - left) * RING_LEN).toFixed(1));
+      rec.g.dataset.timerLeft = left.toFixed(3);
+    }
+  }
+
+  // The Raft messages of one frame.  Heartbeats arrive grouped ("count"); important messages
+  // (votes, appends) take the free slots first.
+  play(events, speed) {
+    if (!this.enabled) return;
+    const hops = (events || []).filter(isRaftMessage);
+    if (!hops.length) return;
+    const minor = (e) => /Heartbeat/.test(e.type || "") ? 1 : 0;
+    hops.sort((a, b) => (minor(a) - minor(b)) || ((a.t || 0) - (b.t || 0)));
+    const t0 = Math.min(...hops.map((e) => e.t || 0));
+    const now = performance.now();
+    speed = speed > 0 ? speed : 1;
+    for (const ev of hops) {
+      const a = this.pos.get(ev.src);
+      const b = this.pos.get(ev.dst);
+      if (!a || !b || this.active.length >= (minor(ev) ? MAX_ACTIVE / 2 : MAX_ACTIVE)) {
+        this.skipped++;
+        continue;
+      }
+      const delay = Math.min(1000, Math.max(0, ((ev.t || t0) - t0) / speed * 1000));
+      const flight = ev.arrive != null && ev.t != null ? (ev.arrive - ev.t) / speed * 1000 : 0;
+      this._spawn(ev, a, b, now + delay, Math.min(MAX_MS, Math.max(MIN_MS, flight)));
+    }
+    this.msgLayer.dataset.skipped = String(this.skipped);
+    if (!this._raf) this._raf = requestAnimationFrame(this._loop);
+  }
+
+  clear() {
+    for (const m of this.active) m.g.remove();
+    this.active = [];
+  }
+
+  _spawn(ev, a, b, start, dur) {
+    // From the edge of one circle to the edge of the other; replies run slightly offset so a
+    // request and its reply do not overprint.
+    const dx = b.x - a.x;
+    const dy = b.y - a.y;
+    const len = Math.hypot(dx, dy) || 1;
+    const ux = dx / len;
+    const uy = dy / len;
+    const reply = /Resp$/.test(ev.type || "");
+    const off = reply ? 7 : -7;
+    const from = { x: a.x + ux * (RING + 4) - uy * off, y: a.y + uy * (RING + 4) + ux * off };
+    const to = { x: b.x - ux * (RING + 4) - uy * off, y: b.y - uy * (RING + 4) + ux * off };
+    const drop = ev.kind === "drop";
+    const cls = drop ? "drop" : raftClass(ev.type).replace(" ", "-");
+    const g = svgEl("g", { class: `raft-msg raft-${cls}` });
+    g.dataset.src = ev.src;
+    g.dataset.dst = ev.dst;
+    g.dataset.type = ev.type || "";
+    const dot = svgEl("circle", { r: reply ? "6" : "9", cx: from.x.toFixed(1), cy: from.y.toFixed(1) });
+    g.append(dot);
+    let label = null;
+    if (!/Heartbeat/.test(ev.type || "") || this.active.length < 4) {
+      label = svgEl("text", { class: "raft-label" });
+      label.textContent = raftLabel(ev.type) + (ev.count > 1 ? ` ×${ev.count}` : "") + (drop ? " (lost)" : "");
+      g.append(label);
+    }
+    g.style.opacity = "0";
+    this.msgLayer.appendChild(g);
+    this.active.push({ g, dot, label, from, to, start, dur, drop, dy: reply ? 18 : -12 });
+    const key = raftLabel(ev.type);
+    this.drawn[key] = (this.drawn[key] || 0) + 1;
+  }
+
+  _loop(now) {
+    const keep = [];
+    for (const m of this.active) {
+      const u = (now - m.start) / m.dur;
+      if (u < 0) {
+        keep.push(m);
+        continue;
+      }
+      if (u >= 1.2) {
+        m.g.remove();
+        continue;
+      }
+      const k = ease(Math.min(1, u)) * (m.drop ? 0.5 : 1);
+      const x = m.from.x + (m.to.x - m.from.x) * k;
+      const y = m.from.y + (m.to.y - m.from.y) * k;
+      m.dot.setAttribute("cx", x.toFixed(1));
+      m.dot.setAttribute("cy", y.toFixed(1));
+      if (m.label) {
+        m.label.setAttribute("x", (x + 11).toFixed(1));
+        m.label.setAttribute("y", (y + m.dy).toFixed(1));
+      }
+      m.g.style.opacity = u < 0.1 ? String(u / 0.1) : u > 1 ? String(Math.max(0, (1.2 - u) / 0.2)) : "1";
+      keep.push(m);
+    }
+    this.active = keep;
+    this.msgLayer.dataset.active = String(keep.length);
+    this._drawTimers(now);
+    // Keep running while a timer runs down or a message moves; the next frame restarts it.
+    const timing = !this.paused && this.timers.size > 0;
+    this._raf = keep.length || timing ? requestAnimationFrame(this._loop) : null;
+  }
+}
