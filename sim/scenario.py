@@ -7,6 +7,12 @@
     advance 60s                        # also 500ms, 5m, 1h30m
     kill-node worker-1 | restore-node worker-1 | add-node worker-4 cpu=4 memory=8Gi
     partition worker-1 / cp-1 worker-2 worker-3    # cut the network between groups; heal
+    cluster seed=3 control-planes=3 etcd=3 topology=stacked|external
+    kill-member etcd-2 | kill-member leader | restore-member etcd-2 | restore-member leader
+    partition leader / followers                   # etcd members by role (resolved now)
+    expect etcd new-leader                         # one leader, not the last remembered, higher term
+    expect etcd leader | expect etcd no-leader | expect etcd stepped-down   # (the remembered one)
+    expect write succeeds | expect write fails     # a pod creation through the API
     expect pod db Running on worker-2
     expect pod db Pending
     expect pod db gone
@@ -89,6 +95,24 @@ class Scenario:
     def __init__(self, cluster: Cluster | None = None):
         self.cluster = cluster
         self.transcript: list[str] = []
+        self.remembered: dict | None = None  # the etcd leader a "leader" word last named
+        self.writes = 0
+
+    def _leader(self) -> dict | None:
+        return next((m for m in self._ensure().etcd_status() if m["role"] == "leader"), None)
+
+    def _members(self, word: str) -> list[str]:
+        """An etcd member name, or "leader" / "followers" resolved now (and remembered)."""
+        status = self._ensure().etcd_status()
+        if word == "leader":
+            leader = self._leader()
+            if leader is None:
+                raise ScenarioError("there is no etcd leader to name")
+            self.remembered = leader
+            return [leader["name"]]
+        if word == "followers":
+            return [m["name"] for m in status if m["role"] != "leader"]
+        return [word]
 
     def _ensure(self) -> Cluster:
         if self.cluster is None:
@@ -119,10 +143,12 @@ class Scenario:
         if cmd == "cluster":
             kv, _ = _kv(args)
             workers = int(kv.get("workers", 3))
+            cps = int(kv.get("control-planes", 1))
             cfg = ClusterConfig(seed=int(kv.get("seed", 1)),
-                                nodes=[NodeSpec("cp-1", "control-plane", "4", "16Gi")] +
+                                nodes=[NodeSpec(f"cp-{i}", "control-plane", "4", "16Gi") for i in range(1, cps + 1)] +
                                       [NodeSpec(f"worker-{i}", "worker", kv.get("cpu", "4"), kv.get("memory", "8Gi"))
-                                       for i in range(1, workers + 1)])
+                                       for i in range(1, workers + 1)],
+                                etcd_members=int(kv.get("etcd", cps)), etcd_topology=kv.get("topology", "stacked"))
             if "grace" in kv:
                 cfg.node_monitor_grace_period = parse_duration(kv["grace"])
             if "toleration" in kv:
@@ -142,10 +168,19 @@ class Scenario:
                 if a == "/":
                     groups.append(cur)
                     cur = []
+                elif a in ("leader", "followers"):
+                    cur.extend(self._members(a))
                 else:
                     cur.append(a)
             groups.append(cur)
             c.partition(groups)
+        elif cmd in ("kill-member", "restore-member"):
+            if args[0] == "leader" and cmd == "restore-member":
+                names = [self.remembered["name"]] if self.remembered else []
+            else:
+                names = self._members(args[0])
+            for name in names:
+                (c.kill_etcd_member if cmd == "kill-member" else c.restore_etcd_member)(name)
         elif cmd == "heal":
             c.heal()
         elif cmd == "add-node":
@@ -233,6 +268,33 @@ class Scenario:
             if "count" in kv and len(items) != int(kv["count"]):
                 desc = [(p["metadata"]["name"], p["status"].get("phase"), p["spec"].get("nodeName")) for p in items]
                 raise ScenarioError(f"{len(items)} pods match, not {kv['count']}: {desc}")
+        elif what == "etcd":
+            leader = self._leader()
+            check = args[1]
+            if check == "new-leader":
+                old = self.remembered
+                if leader is None:
+                    raise ScenarioError("no etcd leader")
+                if old and (leader["name"] == old["name"] or leader["term"] <= old["term"]):
+                    raise ScenarioError(f"leader {leader['name']} (term {leader['term']}) is not new after "
+                                        f"{old['name']} (term {old['term']})")
+                self.remembered = leader
+            elif check == "leader" and leader is None:
+                raise ScenarioError("no etcd leader")
+            elif check == "no-leader" and leader is not None:
+                raise ScenarioError(f"{leader['name']} leads (term {leader['term']})")
+            elif check == "stepped-down":
+                me = next(m for m in self._ensure().etcd_status() if m["name"] == self.remembered["name"])
+                if me["role"] == "leader":
+                    raise ScenarioError(f"{me['name']} still thinks it leads (term {me['term']})")
+        elif what == "write":
+            self.writes += 1
+            resp = self._ensure().request({"verb": "create", "resource": "pods", "namespace": "default",
+                                           "body": pod_manifest(f"write-{self.writes}", "nginx")})
+            if args[1] == "succeeds" and resp["code"] >= 400:
+                raise ScenarioError(f"the write failed: {resp['code']} {resp['body'].get('message')}")
+            if args[1] == "fails" and resp["code"] < 400:
+                raise ScenarioError("the write succeeded")
         elif what == "event":
             reason, message = args[1], " ".join(args[2:])
             items = self._req({"verb": "list", "resource": "events", "namespace": "default"})["items"]
