@@ -161,6 +161,9 @@ class KubeAPIServer(Component):
                 self.cancel_timer(entry[1])
                 entry[0](msg)
             return
+        if t == "etcd.watch.compacted":
+            self.relist()
+            return
         if t == "etcd.watch.events":
             for rev, key, value in msg["events"]:
                 res = self.resource_of_key(key)
@@ -196,6 +199,20 @@ class KubeAPIServer(Component):
             if entry[2] == self.etcd:  # only the endpoint in use is given up on, once
                 self.fail_over()
             entry[0]({"type": "timeout"})
+
+    def relist(self) -> None:
+        """The cacher's watch on etcd cannot resume (its revision was compacted, or etcd's
+        keyspace was restored from a snapshot): end every client watch with 410 Gone (clients
+        relist) and load the cache again from a fresh range."""
+        for (client, wid), w in list(self.client_watchers.items()):
+            self.send(client, {"type": "watch.error", "wid": wid, "code": 410}, f"watch {w.resource} 410")
+        self.client_watchers.clear()
+        waiting = self.waiting
+        self.cache = WatchCache([r.name for r in RESOURCES.values()])
+        self.synced = False
+        self.waiting = waiting
+        self.action("kube-apiserver relists its watch cache from etcd")
+        self.etcd_call({"type": "etcd.range", "prefix": "/registry/"}, self._initial_list)
 
     def fail_over(self) -> None:
         """Switch to the next etcd endpoint and resume the cache's watch there."""

@@ -137,3 +137,37 @@ def test_etcdctl_put_and_timeout_now():
         c.kill_etcd_member(m)
     with pytest.raises(ClusterError, match="request timed out"):
         c.etcd_put("/demo/x", "y")
+
+
+def test_compaction_on_demand_and_a_watch_from_before_it_fails():
+    c = _cluster()
+    ok(create_pod(c, "a"))
+    c.advance(2)
+    rev = c.etcd_compact()
+    assert all(m.store.compact_revision == rev for m in c.etcd_members)
+    with pytest.raises(ClusterError, match="compacted"):
+        c.etcd_compact(rev - 1)
+    m = c.etcd_members[0]
+    from sim.etcd.mvcc import CompactedError
+    with pytest.raises(CompactedError, match="required revision has been compacted"):
+        m.store.events_since(rev - 1)
+
+
+def test_snapshot_save_and_restore_brings_back_the_keyspace():
+    c = _cluster()
+    ok(create_pod(c, "before"))
+    c.advance(5)
+    snap = c.etcd_snapshot_save()
+    assert any(k == "/registry/pods/default/before" for k, _, _ in snap["kvs"])
+    ok(c.request({"verb": "delete", "resource": "pods", "namespace": "default", "name": "before",
+                  "query": {"gracePeriodSeconds": "0"}}))
+    ok(create_pod(c, "after"))
+    c.advance(2)
+    c.etcd_snapshot_restore(snap)
+    c.advance(5)
+    assert ok(get_pod(c, "before"))["metadata"]["name"] == "before"
+    assert get_pod(c, "after")["code"] == 404
+    assert len(_leaders(c)) == 1
+    assert ok(create_pod(c, "new-era"))["metadata"]["resourceVersion"]
+    with pytest.raises(ClusterError, match="not a snapshot"):
+        c.etcd_snapshot_restore({"nope": 1})
