@@ -103,3 +103,44 @@ async def test_clock(worker, client):
     assert worker.clusters["demo"].engine.now == pytest.approx(t + 11.0)
     r = await client.get(f"{BASE}/clock")
     assert r.status_code == 405
+
+
+async def test_slow_motion_speeds_are_offered(worker, client):
+    html = (await client.get("/clusters/demo/")).content.decode()
+    assert '<option value="0.01"' in html and 'id="etcd-panel"' in html and 'id="etcd-svg"' in html
+    r = await client.post(f"{BASE}/clock", {"speed": "0.01"})
+    assert r.status_code == 200 and worker.clusters["demo"].speed == 0.01
+
+
+async def test_etcd_member_actions_and_client_write(worker, client):
+    from cluster import services
+
+    await services.create_cluster("etcd-views", etcd={"members": 3, "topology": "external"})
+    base = "/clusters/etcd-views/dashboard"
+    r = await client.post(f"{base}/etcd/timeout", {"member": "etcd-2"})
+    assert r.status_code == 200 and b'id="etcd-result"' in r.content and b"pre-vote" in r.content
+    r = await client.post(f"{base}/etcd/kill", {"member": "etcd-2"})
+    assert r.status_code == 200 and b"etcd-2 stopped" in r.content
+    r = await client.post(f"{base}/etcd/timeout", {"member": "etcd-2"})
+    assert r.status_code == 409 and b"result error" in r.content and b"stopped" in r.content
+    r = await client.post(f"{base}/etcd/restore", {"member": "etcd-2"})
+    assert r.status_code == 200 and b"restarted" in r.content
+    r = await client.post(f"{base}/etcd/isolate", {"member": "etcd-3"})
+    assert r.status_code == 200 and b"cut off" in r.content
+    assert worker.clusters["etcd-views"].engine.network_state()["partition"][0] == ["etcd-3"]
+    r = await client.post(f"{base}/network/heal")
+    assert r.status_code == 200 and worker.clusters["etcd-views"].engine.network_state()["partition"] == []
+    r = await client.post(f"{base}/etcd/kill", {"member": "etcd-9"})
+    assert r.status_code == 404 and b"etcd-9" in r.content
+    r = await client.post(f"{base}/etcd/kill", {})
+    assert r.status_code == 400 and b"pick an etcd member" in r.content
+    r = await client.post(f"{base}/etcd/put", {"key": "/lesson/a", "value": "1"})
+    assert r.status_code == 200 and b"committed at revision" in r.content
+    r = await client.post(f"{base}/etcd/put", {"key": ""})
+    assert r.status_code == 400
+    for name in ("etcd-1", "etcd-2"):
+        await services.etcd_member_action("etcd-views", name, "kill")
+    r = await client.post(f"{base}/etcd/put", {"key": "/lesson/b", "value": "2"})
+    assert r.status_code == 504 and b"request timed out" in r.content
+    r = await client.get(f"{base}/etcd/kill")
+    assert r.status_code == 405
