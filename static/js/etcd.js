@@ -18,7 +18,6 @@
 
 const SVGNS = "http://www.w3.org/2000/svg";
 const VIEW_W = 520;
-const VIEW_H = 400;
 const R = 40;              // member circle radius
 const RING = 50;           // election timer ring radius
 const RING_LEN = 2 * Math.PI * RING;
@@ -72,15 +71,22 @@ function ease(u) {
 }
 
 // Members on a circle, the first at the top (RaftScope's layout); one member in the middle.
+// The circle grows with the member count so that neighbours' labels never overprint; the
+// viewBox follows it: {w, h, pts}.
+export function geometry(n) {
+  const top = RING + 34;      // room for the name above the top member
+  const bottom = RING + 48;   // room for role and log lines below the lowest
+  if (n <= 1) return { w: VIEW_W, h: top + bottom + 20, pts: [{ x: VIEW_W / 2, y: top + 10 }] };
+  const r = n <= 3 ? 116 : n <= 5 ? 185 : 240;
+  const w = Math.max(VIEW_W, 2 * r + 280);
+  const angles = Array.from({ length: n }, (_, i) => -Math.PI / 2 + (2 * Math.PI * i) / n);
+  const maxY = Math.max(...angles.map((a) => Math.sin(a))) * r;
+  const cy = top + r;
+  return { w, h: Math.ceil(top + r + maxY + bottom), pts: angles.map((a) => ({ x: w / 2 + r * Math.cos(a), y: cy + r * Math.sin(a) })) };
+}
+
 export function positions(n) {
-  const cx = VIEW_W / 2;
-  const cy = VIEW_H / 2;
-  if (n <= 1) return [{ x: cx, y: cy }];
-  const r = Math.min(VIEW_W, VIEW_H) / 2 - RING - 34;
-  return Array.from({ length: n }, (_, i) => {
-    const a = -Math.PI / 2 + (2 * Math.PI * i) / n;
-    return { x: cx + r * Math.cos(a), y: cy + r * Math.sin(a) };
-  });
+  return geometry(n).pts;
 }
 
 // Which members are cut off: a member whose host is in a partition group with fewer than a
@@ -137,7 +143,10 @@ export class EtcdPanel {
     const members = (snap && snap.etcd) || [];
     this.members = members;
     const isolated = isolatedMembers(members, snap && snap.network);
-    const pos = positions(members.length);
+    const geo = geometry(members.length);
+    const pos = geo.pts;
+    const box = `0 0 ${geo.w} ${geo.h}`;
+    if (this.svg.getAttribute("viewBox") !== box) this.svg.setAttribute("viewBox", box);
     const now = performance.now();
     const used = new Set();
     this.pos.clear();
