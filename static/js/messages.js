@@ -73,8 +73,10 @@ export class Messages {
     if (!this.enabled) return;
     const hops = events.filter((e) => e.kind === "message" || e.kind === "drop");
     if (!hops.length) return;
-    // Important hops claim the free slots first; each keeps its own start time.
-    hops.sort((a, b) => (isMinor(a) - isMinor(b)) || ((a.t || 0) - (b.t || 0)));
+    // Important hops claim the free slots first (a scheduler's bind before anything else: it is
+    // the moment a lesson is about), then by time; each keeps its own start time.
+    const rank = (e) => (category(e) === "bind" ? 0 : isMinor(e) ? 2 : 1);
+    hops.sort((a, b) => (rank(a) - rank(b)) || ((a.t || 0) - (b.t || 0)));
     const t0 = Math.min(...hops.map((e) => e.t || 0));
     const now = performance.now();
     speed = speed > 0 ? speed : 1;
