@@ -379,10 +379,12 @@ class Cluster:
         if api is None:
             return {"code": 503, "body": st.unavailable(
                 f"no kube-apiserver is reachable (control-plane node(s) {', '.join(self.cp_hosts)} down)")}
-        if req.get("verb") in READ_VERBS and api.synced:
-            # Reads are served from the apiserver's watch cache at once: no virtual time
-            # passes, so a paused cluster stays paused while kubectl or the page looks at it.
-            # Until the cache has loaded (just after a restart) they wait for it like writes.
+        if api.synced and (req.get("verb") == "watch" or (
+                req.get("verb") in READ_VERBS and (req.get("query") or {}).get("resourceVersion"))):
+            # Watches and reads at a given resourceVersion are served from the apiserver's watch
+            # cache at once: no virtual time passes.  Consistent reads (no resourceVersion) go
+            # to etcd's leader first, like writes; until the cache has loaded (just after a
+            # restart) everything waits for it.
             out: list[dict] = []
             api.handle(req, out.append)
             if out:

@@ -78,6 +78,7 @@ class KubeAPIServer(Component):
         self.next_id = 0
         self.client_watchers: dict[tuple[str, Any], Watcher] = {}
         self.compact_candidate = 0
+        self.read_waiters: list[tuple[int, Callable[[], None]]] = []
 
     # -- lifecycle ---------------------------------------------------------------------
     def on_start(self) -> None:
@@ -139,7 +140,8 @@ class KubeAPIServer(Component):
         msg = dict(msg, id=self.next_id)
         handle = self.set_timer(ETCD_REQUEST_TIMEOUT, "etcd-timeout", self.next_id)
         self.pending[self.next_id] = (callback, handle, self.etcd)
-        label = f"{'write' if msg['type'] == 'etcd.txn' else 'range'} {msg.get('key') or msg.get('prefix')}"
+        label = {"etcd.txn": f"write {msg.get('key')}", "etcd.range": f"range {msg.get('prefix')}",
+                 "etcd.readindex": "read index"}.get(msg["type"], msg["type"])
         self.send(self.etcd, msg, label)
 
     def resource_of_key(self, key: str) -> Resource | None:
@@ -155,7 +157,7 @@ class KubeAPIServer(Component):
 
     def on_message(self, src: str, msg: dict) -> None:
         t = msg["type"]
-        if t in ("etcd.txn.reply", "etcd.range.reply"):
+        if t in ("etcd.txn.reply", "etcd.range.reply", "etcd.readindex.reply"):
             entry = self.pending.pop(msg["id"], None)
             if entry:
                 self.cancel_timer(entry[1])
@@ -179,6 +181,7 @@ class KubeAPIServer(Component):
                     if res.name == "events" and self.cache.resources["events"].history[-1][1] == "ADDED":
                         self._trace_event(obj)
                 self.cache.rv = max(self.cache.rv, rev)
+            self.release_reads()
             return
         if not self.synced:
             self.waiting.append((src, msg))
@@ -235,6 +238,25 @@ class KubeAPIServer(Component):
                   object=f"{io.get('kind')}/{io.get('name')}", reason=ev.get("reason"),
                   type=ev.get("type"), message=ev.get("message"),
                   source=(ev.get("source") or {}).get("component") or ev.get("reportingComponent"))
+
+    # -- consistent reads ---------------------------------------------------------------
+    def consistent_read(self, serve: Callable[[], None], reply: Reply) -> None:
+        def got(r: dict) -> None:
+            if r.get("type") == "timeout":
+                return reply(_err(st.timeout("etcdserver: request timed out")))
+            if self.cache.rv >= r["revision"]:
+                return serve()
+            self.read_waiters.append((r["revision"], serve))
+
+        self.etcd_call({"type": "etcd.readindex"}, got)
+
+    def release_reads(self) -> None:
+        if not self.read_waiters:
+            return
+        ready = [w for w in self.read_waiters if w[0] <= self.cache.rv]
+        self.read_waiters = [w for w in self.read_waiters if w[0] > self.cache.rv]
+        for _rev, serve in ready:
+            serve()
 
     # -- watches from components -------------------------------------------------------
     def send_bookmarks(self) -> None:
@@ -296,6 +318,12 @@ class KubeAPIServer(Component):
         if sub and sub not in res.subresources:
             return reply(_err(st.status(404, "NotFound", "the server could not find the requested resource")))
         verb = req.get("verb")
+        if verb in ("get", "list") and not (req.get("query") or {}).get("resourceVersion") \
+                and not req.get("_consistent"):
+            # resourceVersion unset: a consistent read.  As with ConsistentListFromCache, ask
+            # etcd for its current revision through a quorum (ReadIndex), wait for the watch
+            # cache to reach it, then serve from the cache.  Without a quorum: a timeout.
+            return self.consistent_read(lambda: self.handle(dict(req, _consistent=True), reply), reply)
         if sub == "scale":
             return self.do_scale(res, req, reply)
         try:

@@ -21,6 +21,9 @@ from sim.etcd.mvcc import CompactedError, FutureRevisionError, MVCCStore
 from sim.etcd.raft import (Config, MemoryStorage, Message, ProposalDropped, RawNode, StateLeader)
 
 
+READ_INDEX_RETRY = 0.5
+
+
 class EtcdMember(Component):
     component = "etcd"
 
@@ -50,6 +53,9 @@ class EtcdMember(Component):
         self.watches = {}
         self.pending: dict[str, tuple[str, Any]] = {}   # proposal id -> (client, request id)
         self.waiting: list[dict] = []                    # proposals no leader could take yet
+        self.reads: dict[str, tuple[str, Any]] = {}      # ReadIndex context -> (client, request id)
+        self.read_waits: list[tuple[int, str]] = []      # (read index, context) until applied
+        self.unconfirmed: dict[str, float] = {}          # reads with no ReadState yet -> last try
         self.next_proposal = 0
         self.raft = RawNode(Config(id=self.name, peers=sorted(self.peers), rng=self.rng,
                                    election_tick=self.election_ticks, heartbeat_tick=1,
@@ -85,6 +91,14 @@ class EtcdMember(Component):
                                           "target": msg.get("target", 0), "value": msg.get("value")})
         elif t == "etcd.compact":
             self.propose(None, None, {"op": "compact", "revision": msg["revision"]})
+        elif t == "etcd.readindex":
+            # A linearizable read (thesis §6.4): confirm leadership with a quorum, wait until
+            # this member has applied up to the leader's commit index, then answer.
+            ctx = f"{self.name}/{self.incarnation}/{src}/{msg['id']}"
+            self.reads[ctx] = (src, msg["id"])
+            self.unconfirmed[ctx] = self.now
+            self.raft.read_index(ctx)
+            self.process_ready()
         elif t == "etcd.range":
             self.step_range(src, msg)
         elif t == "etcd.watch":
@@ -108,6 +122,14 @@ class EtcdMember(Component):
         self.process_ready()
 
     def retry_waiting(self) -> None:
+        # etcd's linearizable read loop asks again every 500 ms (readIndexRetryTime) until the
+        # client's deadline: a read sent while no leader was known is not lost.
+        for ctx, tried in list(self.unconfirmed.items()):
+            if self.now - tried >= READ_INDEX_RETRY and self.raft.lead is not None:
+                self.unconfirmed[ctx] = self.now
+                self.raft.read_index(ctx)
+        if self.unconfirmed:
+            self.process_ready()
         if self.waiting and self.raft.lead is not None:
             waiting, self.waiting = self.waiting, []
             for data in waiting:
@@ -124,10 +146,25 @@ class EtcdMember(Component):
                     self.send(addr, {"type": "raft", "msg": m.to_dict()}, m.type)
             for e in rd.committed_entries:             # 3. apply
                 self.apply(e)
+            for rs in rd.read_states:
+                if rs.context in self.reads and rs.context in self.unconfirmed:
+                    del self.unconfirmed[rs.context]
+                    self.read_waits.append((rs.index, rs.context))
             raft.advance(rd)
+            self.answer_reads()
             if rd.soft_state is not None:
                 self.emit("etcd", member=self.name, address=self.address, role=rd.soft_state.state,
                           term=raft.term, leader=rd.soft_state.lead, event="role")
+
+    def answer_reads(self) -> None:
+        ready = [w for w in self.read_waits if w[0] <= self.applied_index]
+        if not ready:
+            return
+        self.read_waits = [w for w in self.read_waits if w[0] > self.applied_index]
+        for _index, ctx in ready:
+            client, rid = self.reads.pop(ctx)
+            self.send(client, {"type": "etcd.readindex.reply", "id": rid, "revision": self.store.revision},
+                      "read index reply")
 
     def apply(self, entry) -> None:
         self.applied_index = entry.index

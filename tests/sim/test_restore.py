@@ -17,8 +17,8 @@ def test_restore_from_the_committed_log():
                   "body": replicaset_manifest("web", 3, "nginx:1.27", "100m", "64Mi")}))
     c.advance(15)
     c.kill_node("worker-3")
-    log = c.committed_since(0)
     before = _pods(c)
+    log = c.committed_since(0)
     assert len(before) == 3 and all(p["status"]["phase"] == "Running" for p in before.values())
 
     r = Cluster.restore("r", c.topology(), log, c.now, c.compacted_revision)
