@@ -64,6 +64,8 @@ __all__ = [
     "etcd_status",
     "etcd_member_action",
     "etcd_put",
+    "etcd_compact",
+    "etcd_snapshot_save",
     "ETCD_ACTIONS",
     "list_clusters",
     "create_cluster",
@@ -144,6 +146,8 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
       "etcd.kill" | "etcd.restore" | "etcd.timeout" | "etcd.transfer" | "etcd.isolate"
                       {"member": "etcd-2"}                         [{"member","members","network"}]
       "etcd.put"      {"key", "value", "member"?}                  [{"key","revision","member","members"}]
+      "etcd.compact"  {"revision"?}                                [{"compacted","members"}]
+      "etcd.snapshot.save" {}                                      [{"member","revision","kvs"}]
       "clusters"      {} (cluster may be None)                     [["demo", ...]]
       "cluster.create" {"name", "seed"?, "nodes"?, "etcd"?, "nodeMonitorGracePeriod"?,
                        "nodeMonitorPeriod"?, "defaultTolerationSeconds"?}  [{"cluster","time",...}]
@@ -297,6 +301,20 @@ async def etcd_put(cluster: str, key: str, value: str, member: str | None = None
     if member:
         command["member"] = member
     return await sim_command(cluster, command, timeout=_slow_timeout())
+
+
+async def etcd_compact(cluster: str, revision: int | None = None) -> dict[str, Any]:
+    """`etcdctl compact [revision]` (default: the current revision): {"compacted", "members"}.
+    BadCommand for a revision already compacted or in the future."""
+    command: dict[str, Any] = {"op": "etcd.compact"}
+    if revision is not None:
+        command["revision"] = revision
+    return await sim_command(cluster, command)
+
+
+async def etcd_snapshot_save(cluster: str) -> dict[str, Any]:
+    """`etcdctl snapshot save`: {"member", "revision", "kvs": [[key, value, mod_revision], ...]}."""
+    return await sim_command(cluster, {"op": "etcd.snapshot.save"}, timeout=_slow_timeout())
 
 
 def _slow_timeout() -> float:

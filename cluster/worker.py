@@ -510,6 +510,13 @@ class SimulationWorker:
             return {"members": engine.etcd_status()}
         before = engine.now
         try:
+            if op == "etcd.compact":
+                revision = args.get("revision")
+                if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int)):
+                    raise CommandError("BadRequest", "revision must be an integer")
+                return {"compacted": engine.etcd_compact(revision), "members": engine.etcd_status()}
+            if op == "etcd.snapshot.save":
+                return engine.etcd_snapshot_save()
             if op == "etcd.put":
                 key, value = args.get("key"), args.get("value")
                 if not isinstance(key, str) or not key:

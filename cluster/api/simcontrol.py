@@ -16,6 +16,8 @@
     POST /clusters/<name>/sim/v1/etcd/members/<member>/kill | restore | timeout |
          transfer-leadership | isolate             -> {"member", "members", "network"}
     POST /clusters/<name>/sim/v1/etcd/put           {"key": "k", "value": "v"} -> {"key", "revision", ...}
+    POST /clusters/<name>/sim/v1/etcd/compact       {"revision"?: 120} -> {"compacted", "members"}
+    GET  /clusters/<name>/sim/v1/etcd/snapshot      -> {"member", "revision", "kvs": [[key, value, rev]]}
     GET  /sim/v1/clusters                           -> {"clusters": [...]}
     POST /sim/v1/clusters                           {"name": "lab-2", "seed": 7, "nodes"?: [...],
                                                      "etcd"?: {"members": 3, "topology": "external",
@@ -172,6 +174,27 @@ async def etcd_put(request, cluster: str):
         return JsonResponse(await services.etcd_put(cluster, key, value, member=member))
     except services.SimulationError as e:
         return _from(e)
+
+
+@csrf_exempt
+async def etcd_compact(request, cluster: str):
+    if request.method != "POST":
+        return _method_not_allowed("POST")
+    try:
+        body = _json_body(request)
+        return JsonResponse(await services.etcd_compact(cluster, body.get("revision")))
+    except services.SimulationError as e:
+        return _from(e)
+
+
+async def etcd_snapshot(request, cluster: str):
+    if request.method != "GET":
+        return _method_not_allowed("GET")
+    try:
+        return JsonResponse(await services.etcd_snapshot_save(cluster))
+    except services.SimulationError as e:
+        return _from(e)
+
 
 
 async def state(request, cluster: str):

@@ -14,6 +14,8 @@ urlpatterns = [
             name="sim-network-action"),
     path("<str:cluster>/sim/v1/etcd", simcontrol.etcd, name="sim-etcd"),
     path("<str:cluster>/sim/v1/etcd/put", simcontrol.etcd_put, name="sim-etcd-put"),
+    path("<str:cluster>/sim/v1/etcd/compact", simcontrol.etcd_compact, name="sim-etcd-compact"),
+    path("<str:cluster>/sim/v1/etcd/snapshot", simcontrol.etcd_snapshot, name="sim-etcd-snapshot"),
     re_path(
         rf"^{CLUSTER}/sim/v1/etcd/members/(?P<member>[^/]+)/"
         r"(?P<action>kill|restore|timeout|transfer-leadership|isolate)$",

@@ -235,3 +235,18 @@ def test_cluster_create_stacked_three_members_gets_three_control_plane_nodes(pil
     assert cps == ["cp-1", "cp-2", "cp-3"]
     assert [m["host"] for m in snap["etcd"]] == cps
     pilothouse_server.request("POST", "/clusters/etcd-stacked/sim/v1/clock", {"paused": True})
+
+
+def test_compact_and_snapshot_save(etcd):
+    settled_leader(etcd)
+    status, put = etcd("POST", "/etcd/put", {"key": "/lesson/snap", "value": "kept"})
+    assert status == 200, put
+    status, snap = etcd("GET", "/etcd/snapshot")
+    assert status == 200 and snap["revision"] >= put["revision"]
+    assert ["/lesson/snap", "kept", put["revision"]] in snap["kvs"]
+    status, body = etcd("POST", "/etcd/compact", {"revision": put["revision"]})
+    assert status == 200 and body["compacted"] == put["revision"], body
+    status, err = etcd("POST", "/etcd/compact", {"revision": put["revision"]})
+    assert status == 400 and "compacted" in err["error"]["message"], err
+    status, err = etcd("POST", "/etcd/compact", {"revision": "soon"})
+    assert status == 400, err
