@@ -215,6 +215,7 @@ def test_transfer_leadership_and_timeout_now(etcd):
     {"name": "bad-etcd-7", "nodeMonitorGracePeriod": "-5s"},
     {"name": "bad-etcd-8", "defaultTolerationSeconds": "300"},
     {"name": "bad-etcd-9", "colour": "blue"},
+    {"name": "bad-etcd-11", "etcd": {"members": 5, "topology": "stacked"}},
     {"name": "bad-etcd-10", "etcd": {"members": 3, "topology": "stacked"},
      "nodes": [{"name": "cp-1", "role": "control-plane"}, {"name": "worker-1"}]},
 ])
