@@ -136,6 +136,8 @@ class KubeAPIServer(Component):
 
     # -- etcd --------------------------------------------------------------------------
     def etcd_call(self, msg: dict, callback: Callable[[dict], None]) -> None:
+        if not self._endpoint_up(self.etcd):
+            self.fail_over()  # a stopped member refuses the connection at once
         self.next_id += 1
         msg = dict(msg, id=self.next_id)
         handle = self.set_timer(ETCD_REQUEST_TIMEOUT, "etcd-timeout", self.next_id)
@@ -217,12 +219,23 @@ class KubeAPIServer(Component):
         self.action("kube-apiserver relists its watch cache from etcd")
         self.etcd_call({"type": "etcd.range", "prefix": "/registry/"}, self._initial_list)
 
+    def _endpoint_up(self, endpoint: str) -> bool:
+        """What the etcd client's gRPC connection state tells it: the member's process accepts
+        connections and its host is reachable (a stopped one refuses at once; a slow or
+        leaderless one only shows by timing out)."""
+        member = self.kernel.components.get(endpoint)
+        return bool(member and member.running and self.kernel.network.reachable(self.host, member.host))
+
     def fail_over(self) -> None:
-        """Switch to the next etcd endpoint and resume the cache's watch there."""
+        """Switch to the next etcd endpoint that is up and resume the cache's watch there."""
         if len(self.etcd_endpoints) < 2:
             return
         i = self.etcd_endpoints.index(self.etcd)
-        self.etcd = self.etcd_endpoints[(i + 1) % len(self.etcd_endpoints)]
+        candidates = self.etcd_endpoints[i + 1:] + self.etcd_endpoints[:i]
+        nxt = next((e for e in candidates if self._endpoint_up(e)), None)
+        if nxt is None:
+            return  # nothing better: keep trying this one
+        self.etcd = nxt
         self.action(f"kube-apiserver switched to etcd endpoint {self.etcd}")
         if self.synced:
             self.send(self.etcd, {"type": "etcd.watch", "id": "cacher", "prefix": "/registry/",
