@@ -262,6 +262,12 @@ async def partition_network(cluster: str, groups: Any) -> dict[str, Any]:
     return await sim_command(cluster, {"op": "network.partition", "groups": groups})
 
 
+async def set_link(cluster: str, a: Any, b: Any, latency_ms: Any = None, loss: Any = None) -> dict[str, Any]:
+    """Degrade the link between two hosts (node or etcd member names): one-way latency in ms,
+    and a share of messages lost.  NodeNotFound / BadCommand on bad input."""
+    return await sim_command(cluster, {"op": "network.link", "a": a, "b": b, "latencyMs": latency_ms, "loss": loss})
+
+
 async def heal_network(cluster: str) -> dict[str, Any]:
     """End the partition."""
     return await sim_command(cluster, {"op": "network.heal"})

@@ -489,10 +489,12 @@ class SimulationWorker:
             except ValueError as e:
                 raise CommandError("BadRequest", str(e)) from None
             return {"node": node, "alive": True}
-        if op in ("network.get", "network.partition", "network.heal"):
+        if op in ("network.get", "network.partition", "network.heal", "network.link"):
             try:
                 if op == "network.partition":
                     rc.engine.partition(args.get("groups"))
+                elif op == "network.link":
+                    rc.engine.set_link(args.get("a"), args.get("b"), args.get("latencyMs"), args.get("loss"))
                 elif op == "network.heal":
                     rc.engine.heal()
             except ClusterError as e:

@@ -608,6 +608,26 @@ class Cluster:
             raise ClusterError(str(e)) from None
         self.kernel.emit("network", partition=hosts)
 
+    def set_link(self, a: str, b: str, latency_ms: float | None = None, loss: float | None = None) -> dict:
+        """Degrade the link between two hosts (node or etcd member names): one-way latency in
+        milliseconds and a share of messages lost (0..1).  `heal` restores every link."""
+        host_of = {h: h for h in self.hosts()}
+        host_of.update({m.name: m.host for m in self.etcd_members})
+        for name in (a, b):
+            if name not in host_of:
+                raise ClusterError(f'node or etcd member "{name}" not found', 404)
+        if host_of[a] == host_of[b]:
+            raise ClusterError(f"{a} and {b} are on the same host")
+        if latency_ms is not None and (isinstance(latency_ms, bool) or not isinstance(latency_ms, (int, float))
+                                       or not 0 <= latency_ms <= 60_000):
+            raise ClusterError("latencyMs must be a number from 0 to 60000")
+        if loss is not None and (isinstance(loss, bool) or not isinstance(loss, (int, float)) or not 0 <= loss <= 1):
+            raise ClusterError("loss must be a number from 0 to 1")
+        self.kernel.network.set_link(host_of[a], host_of[b],
+                                     latency=None if latency_ms is None else latency_ms / 1000.0, loss=loss)
+        self.kernel.emit("network", link=[host_of[a], host_of[b]], latencyMs=latency_ms, loss=loss)
+        return self.network_state()
+
     def heal(self) -> None:
         self.kernel.network.heal()
         self.kernel.emit("network", partition=[])
@@ -616,7 +636,9 @@ class Cluster:
         groups: dict[int, list[str]] = {}
         for h, i in self.kernel.network.partition_of.items():
             groups.setdefault(i, []).append(h)
-        return {"partition": [sorted(groups[i]) for i in sorted(groups)]}
+        links = [{"hosts": sorted(pair), "latencyMs": round(link.latency * 1000, 3), "loss": link.loss}
+                 for pair, link in sorted(self.kernel.network.links.items(), key=lambda kv: sorted(kv[0]))]
+        return {"partition": [sorted(groups[i]) for i in sorted(groups)], "links": links}
 
     # -- per-cluster timings, like the real components' flags ---------------------------
     TIMINGS = {

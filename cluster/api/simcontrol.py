@@ -10,6 +10,7 @@
     GET  /clusters/<name>/sim/v1/state              -> frame, clock, snapshot, recent log
     GET  /clusters/<name>/sim/v1/network            -> {"partition": [[node, ...], ...]}
     POST /clusters/<name>/sim/v1/network/partition  {"groups": [["worker-1"], ["cp-1", "worker-2"]]}
+    POST /clusters/<name>/sim/v1/network/link       {"a": "etcd-1", "b": "etcd-2", "latencyMs": 200, "loss": 0.1}
     POST /clusters/<name>/sim/v1/network/heal
     GET  /clusters/<name>/sim/v1/etcd               -> {"members": [{"name", "role", "term", "vote",
                                                     "leader", "commitIndex", "appliedIndex", ...}]}
@@ -129,6 +130,12 @@ async def network_action(request, cluster: str, action: str):
     try:
         if action == "heal":
             return JsonResponse(await services.heal_network(cluster))
+        if action == "link":
+            body = _json_body(request)
+            if "a" not in body or "b" not in body:
+                raise services.BadCommand("a and b: Required value (two node or etcd member names)")
+            return JsonResponse(await services.set_link(cluster, body["a"], body["b"], body.get("latencyMs"),
+                                                        body.get("loss")))
         body = _json_body(request)
         if "groups" not in body:
             raise services.BadCommand("groups: Required value")

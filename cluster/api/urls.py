@@ -10,7 +10,7 @@ urlpatterns = [
     path("<str:cluster>/sim/v1/state", simcontrol.state, name="sim-state"),
     path("<str:cluster>/sim/v1/nodes", simcontrol.nodes, name="sim-nodes"),
     path("<str:cluster>/sim/v1/network", simcontrol.network, name="sim-network"),
-    re_path(rf"^{CLUSTER}/sim/v1/network/(?P<action>partition|heal)$", simcontrol.network_action,
+    re_path(rf"^{CLUSTER}/sim/v1/network/(?P<action>partition|heal|link)$", simcontrol.network_action,
             name="sim-network-action"),
     path("<str:cluster>/sim/v1/etcd", simcontrol.etcd, name="sim-etcd"),
     path("<str:cluster>/sim/v1/etcd/put", simcontrol.etcd_put, name="sim-etcd-put"),

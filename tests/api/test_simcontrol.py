@@ -99,16 +99,16 @@ def test_bad_json_body_is_400(pilothouse_server, sim):
 
 def test_network_partition_and_heal(sim):
     status, body = sim("GET", "/network")
-    assert (status, body) == (200, {"partition": []})
+    assert (status, body) == (200, {"partition": [], "links": []})
     status, body = sim("POST", "/network/partition", {"groups": [["worker-1"], ["cp-1", "worker-2", "worker-3"]]})
-    assert status == 200 and body == {"partition": [["worker-1"], ["cp-1", "worker-2", "worker-3"]]}
+    assert status == 200 and body["partition"] == [["worker-1"], ["cp-1", "worker-2", "worker-3"]]
     # The kubelet on worker-1 can no longer reach the apiserver: its Lease stops being renewed.
     sim("POST", "/clock", {"advance": "70s"})
     r = requests.get(sim.cluster_url + "/api/v1/nodes/worker-1", timeout=10).json()
     ready = next(c for c in r["status"]["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "Unknown"
     status, body = sim("POST", "/network/heal")
-    assert (status, body) == (200, {"partition": []})
+    assert (status, body) == (200, {"partition": [], "links": []})
     sim("POST", "/clock", {"advance": "30s"})
     r = requests.get(sim.cluster_url + "/api/v1/nodes/worker-1", timeout=10).json()
     assert next(c for c in r["status"]["conditions"] if c["type"] == "Ready")["status"] == "True"
@@ -118,3 +118,14 @@ def test_network_partition_and_heal(sim):
     assert status == 400
     status, err = sim("POST", "/network/partition", {})
     assert status == 400
+
+
+def test_network_link_latency_and_loss(sim):
+    status, body = sim("POST", "/network/link", {"a": "worker-2", "b": "cp-1", "latencyMs": 250, "loss": 0.5})
+    assert status == 200 and body["links"] == [{"hosts": ["cp-1", "worker-2"], "latencyMs": 250.0, "loss": 0.5}]
+    status, err = sim("POST", "/network/link", {"a": "worker-2", "b": "cp-1", "loss": 2})
+    assert status == 400 and "loss" in err["error"]["message"]
+    status, err = sim("POST", "/network/link", {"a": "nowhere", "b": "cp-1"})
+    assert status == 404
+    status, body = sim("POST", "/network/heal")
+    assert body["links"] == []

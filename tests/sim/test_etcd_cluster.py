@@ -202,3 +202,26 @@ def test_apiserver_never_fails_over_onto_a_stopped_member():
     before = c.now
     assert ok(create_pod(c, "back"))["metadata"]["name"] == "back"
     assert c.now - before < 1.0
+
+
+def test_a_slow_link_delays_heartbeats_and_a_lossy_one_loses_messages():
+    c = _cluster()
+    leader, = _leaders(c)
+    follower = next(m["name"] for m in c.etcd_status() if m["role"] == "follower")
+    c.set_link(leader["name"], follower, latency_ms=400)
+    c.drain_events()
+    c.advance(1)
+    hops = [e for e in c.drain_events() if e["kind"] == "message" and e["type"] == "MsgHeartbeat"
+            and e["dst"] == c._member(follower).address]
+    assert hops and all(abs(e["arrive"] - e["t"] - 0.4) < 0.001 for e in hops)
+    c.set_link(leader["name"], follower, loss=1.0)
+    c.advance(2)
+    drops = [e for e in c.drain_events() if e["kind"] == "drop" and e["dst"] == c._member(follower).address]
+    assert drops
+    # Cut off by a fully lossy link, the follower's pre-vote reaches the third member, which
+    # still hears the leader and refuses it: the leader keeps its term (thesis §9.6).
+    assert _leaders(c)[0]["term"] == leader["term"]
+    with pytest.raises(ClusterError, match="loss"):
+        c.set_link(leader["name"], follower, loss=1.5)
+    c.heal()
+    assert c.network_state()["links"] == []
