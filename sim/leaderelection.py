@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from sim.client import ClientComponent
+
 LEASE_DURATION = 15.0
 RENEW_DEADLINE = 10.0
 RETRY_PERIOD = 2.0
@@ -95,3 +97,27 @@ class LeaderElector:
         self.leading = False
         self.c.action(f"{self.c.component} on {self.c.host} lost its lease kube-system/{self.lease_name}")
         self.on_stopped_leading()
+
+
+class LeaderElectedComponent(ClientComponent):
+    """A control-plane component that runs on every control-plane node but acts only while it
+    holds its Lease (kube-scheduler, kube-controller-manager).  Subclasses set `lease_name`
+    and implement `start_leading`."""
+
+    lease_name = ""
+
+    def on_start(self) -> None:
+        self.leading = False
+        self.elector = LeaderElector(self, self.lease_name, self._started_leading, self.restart)
+        self.elector.run()
+
+    def _started_leading(self) -> None:
+        self.leading = True
+        self.start_leading()
+
+    def restart(self) -> None:
+        """Losing the lease makes the process exit; the kubelet restarts its static pod."""
+        self.call_later(0.0, lambda: (self.stop(), self.start()))
+
+    def start_leading(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from sim.api.meta import parse_timestamp
+from sim.api.selectors import SelectorError, format_label_selector
 
 TABLE_API_VERSION = "meta.k8s.io/v1"
 
@@ -282,20 +283,13 @@ REPLICASET_COLUMNS = [
 
 
 def _selector_string(selector: dict | None) -> str:
+    """metav1.FormatLabelSelector, as `kubectl get rs -o wide` prints it."""
     if not selector:
         return "<none>"
-    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
-    for expr in selector.get("matchExpressions") or []:
-        op, key, values = expr.get("operator"), expr.get("key"), expr.get("values") or []
-        if op == "In":
-            parts.append(f"{key} in ({','.join(values)})")
-        elif op == "NotIn":
-            parts.append(f"{key} notin ({','.join(values)})")
-        elif op == "Exists":
-            parts.append(key)
-        elif op == "DoesNotExist":
-            parts.append(f"!{key}")
-    return ",".join(parts) or "<none>"
+    try:
+        return format_label_selector(selector)
+    except SelectorError:
+        return "<error>"
 
 
 def replicaset_row(rs: dict, now: float) -> list[Any]:

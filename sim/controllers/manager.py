@@ -1,8 +1,7 @@
 """kube-controller-manager: one process, shared informers, many level-triggered controllers."""
 from __future__ import annotations
 
-from sim.client import ClientComponent
-from sim.leaderelection import LeaderElector
+from sim.leaderelection import LeaderElectedComponent
 
 
 class SharedInformer:
@@ -35,8 +34,9 @@ class SharedInformer:
         return self.informer.list()
 
 
-class KubeControllerManager(ClientComponent):
+class KubeControllerManager(LeaderElectedComponent):
     component = "kube-controller-manager"
+    lease_name = "kube-controller-manager"
 
     def __init__(self, host: str, apiserver: str, node_monitor_grace_period: float = 50.0,
                  node_monitor_period: float = 5.0, node_startup_grace_period: float = 60.0):
@@ -45,17 +45,7 @@ class KubeControllerManager(ClientComponent):
         self.node_monitor_period = node_monitor_period
         self.node_startup_grace_period = node_startup_grace_period
 
-    def on_start(self) -> None:
-        self.leading = False
-        self.elector = LeaderElector(self, "kube-controller-manager", self.start_leading, self.restart)
-        self.elector.run()
-
-    def restart(self) -> None:
-        """Losing the lease makes the process exit; the kubelet restarts its static pod."""
-        self.call_later(0.0, lambda: (self.stop(), self.start()))
-
     def start_leading(self) -> None:
-        self.leading = True
         from sim.controllers.garbagecollector import GarbageCollector
         from sim.controllers.namespace import NamespaceController
         from sim.controllers.nodelifecycle import NodeLifecycleController

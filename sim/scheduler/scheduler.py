@@ -12,8 +12,7 @@ from collections import Counter, deque
 from typing import Any
 
 from sim.api.podutil import is_deleting, is_terminal
-from sim.client import ClientComponent
-from sim.leaderelection import LeaderElector
+from sim.leaderelection import LeaderElectedComponent
 from sim.scheduler.framework import CycleState, NodeInfo
 from sim.scheduler.plugins.node_affinity import NodeAffinity
 from sim.scheduler.plugins.node_name import NodeName
@@ -50,25 +49,16 @@ def failed_scheduling_message(total: int, reasons: Counter) -> str:
     return f"0/{total} nodes are available: {', '.join(parts)}."
 
 
-class KubeScheduler(ClientComponent):
+class KubeScheduler(LeaderElectedComponent):
     component = "kube-scheduler"
+    lease_name = "kube-scheduler"
 
     def __init__(self, host: str, apiserver: str):
         super().__init__(host, apiserver)
         self.filters = [NodeUnschedulable(), NodeName(), TaintToleration(), NodeAffinity(), NodeResourcesFit()]
         self.scorers = [(NodeResourcesFit(), 1), (NodeResourcesBalancedAllocation(), 1)]
 
-    def on_start(self) -> None:
-        self.leading = False
-        self.elector = LeaderElector(self, "kube-scheduler", self.start_leading, self.restart)
-        self.elector.run()
-
-    def restart(self) -> None:
-        """Losing the lease makes kube-scheduler exit; the kubelet restarts its static pod."""
-        self.call_later(0.0, lambda: (self.stop(), self.start()))
-
     def start_leading(self) -> None:
-        self.leading = True
         self.nodes: dict[str, NodeInfo] = {}
         self.pod_node: dict[tuple[str, str], str] = {}   # assigned or assumed pods -> node
         self.active: deque = deque()
