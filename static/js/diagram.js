@@ -254,7 +254,8 @@ function nodeMarkup(b) {
 }
 
 function compMarkup(c) {
-  const label = c.comp.label || c.comp.name;
+  const standby = c.comp.running !== false && c.comp.leading === false;
+  const label = (c.comp.label || c.comp.name) + (standby ? " · standby" : "");
   const fs = c.w < 92 ? 13 : 16;
   let s = `<rect x="${c.x}" y="${c.y}" width="${c.w}" height="${c.h}" rx="8"/>`;
   s += `<text x="${c.x + c.w / 2}" y="${c.y + c.h / 2 + fs * 0.35}" text-anchor="middle" font-size="${fs}">${esc(fit(label, c.w - 8, fs))}</text>`;
@@ -406,11 +407,15 @@ export class Diagram {
     for (const h of L.hosts) this.rects.set("host:" + h.host, h);
 
     for (const c of L.comps) {
-      const sig = JSON.stringify([c.x, c.y, c.w, c.h, c.comp.running, c.comp.name, c.comp.label || ""]);
+      const sig = JSON.stringify([c.x, c.y, c.w, c.h, c.comp.running, c.comp.name, c.comp.label || "",
+                                  c.comp.leading]);
       this._keep(used, this.layers.comps, c.key, "g", sig, (el) => {
         const running = c.comp.running !== false;
+        // kube-scheduler / kube-controller-manager without their Lease wait on standby.
+        const standby = running && c.comp.leading === false;
         el.setAttribute("class", `component ${c.kind} ${running ? "running" : "stopped"} comp-${c.comp.name}` +
-          (c.comp.role ? ` etcd-${c.comp.role}` : ""));
+          (c.comp.role ? ` etcd-${c.comp.role}` : "") + (standby ? " standby" : ""));
+        el.dataset.leading = String(c.comp.leading === true);
         el.setAttribute("data-addr", c.comp.address);
         el.dataset.component = c.comp.name;
         el.dataset.node = c.node;
