@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import open_dashboard, pods, submit_ok, wait_js
+from tests.conftest import require_service
 
 pytestmark = pytest.mark.services
 
 
 def test_dashboard_follows_a_server_restart(page, browser_server):
-    if browser_server.proc is None:
-        pytest.skip("needs a server this test started (not PILOTHOUSE_BROWSER_SERVER)")
+    require_service("a server this test started", browser_server.proc is not None,
+                    "PILOTHOUSE_BROWSER_SERVER points at someone else's server, which this test cannot restart")
     open_dashboard(page, browser_server)
     page.evaluate("window.__sameDocument = 'yes'")
     page.fill("#create-rs-form [name=name]", "keep")
