@@ -15,6 +15,7 @@
 //   #etcd-svg               data-leader (name or ""), data-term (the highest term)
 //   .raft-msg               data-src, data-dst, data-type (one travelling Raft message)
 //   #etcd-table tr[data-member]  the same numbers as text
+import { moveDot } from "./messages.js";
 
 const SVGNS = "http://www.w3.org/2000/svg";
 const VIEW_W = 520;
@@ -64,10 +65,6 @@ function svgEl(tag, attrs = {}) {
 function esc(s) {
   return String(s ?? "").replace(/[&<>"']/g, (c) => (
     { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-}
-
-function ease(u) {
-  return u < 0.5 ? 2 * u * u : 1 - Math.pow(-2 * u + 2, 2) / 2;
 }
 
 // Members on a circle, the first at the top (RaftScope's layout); one member in the middle.
@@ -372,16 +369,7 @@ export class EtcdPanel {
         m.g.remove();
         continue;
       }
-      const k = ease(Math.min(1, u)) * (m.drop ? 0.5 : 1);
-      const x = m.from.x + (m.to.x - m.from.x) * k;
-      const y = m.from.y + (m.to.y - m.from.y) * k;
-      m.dot.setAttribute("cx", x.toFixed(1));
-      m.dot.setAttribute("cy", y.toFixed(1));
-      if (m.label) {
-        m.label.setAttribute("x", (x + 11).toFixed(1));
-        m.label.setAttribute("y", (y + m.dy).toFixed(1));
-      }
-      m.g.style.opacity = u < 0.1 ? String(u / 0.1) : u > 1 ? String(Math.max(0, (1.2 - u) / 0.2)) : "1";
+      moveDot(m, u, 0.2, 11, m.dy);
       keep.push(m);
     }
     this.active = keep;

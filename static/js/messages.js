@@ -54,6 +54,22 @@ function ease(u) {
   return u < 0.5 ? 2 * u * u : 1 - Math.pow(-2 * u + 2, 2) / 2;
 }
 
+// Place a travelling dot (and its label) at progress `u` of its flight: it fades in over the
+// first tenth, and after arriving (u > 1) fades out until u = 1 + `fade`.  A dropped message
+// stops halfway and fades where it was lost.  Shared by the diagram and the etcd panel.
+export function moveDot(m, u, fade, labelDx, labelDy) {
+  const k = ease(Math.min(1, u)) * (m.drop ? 0.5 : 1);
+  const x = m.from.x + (m.to.x - m.from.x) * k;
+  const y = m.from.y + (m.to.y - m.from.y) * k;
+  m.dot.setAttribute("cx", x.toFixed(1));
+  m.dot.setAttribute("cy", y.toFixed(1));
+  if (m.label) {
+    m.label.setAttribute("x", (x + labelDx).toFixed(1));
+    m.label.setAttribute("y", (y + labelDy).toFixed(1));
+  }
+  m.g.style.opacity = u < 0.1 ? String(u / 0.1) : u > 1 ? String(Math.max(0, (1 + fade - u) / fade)) : "1";
+}
+
 export class Messages {
   constructor(layer, rectOf) {
     this.layer = layer;
@@ -159,18 +175,7 @@ export class Messages {
         m.g.remove();
         continue;
       }
-      // A dropped message stops halfway and fades where it was lost.
-      const reach = m.drop ? 0.5 : 1;
-      const k = ease(Math.min(1, u)) * reach;
-      const x = m.from.x + (m.to.x - m.from.x) * k;
-      const y = m.from.y + (m.to.y - m.from.y) * k;
-      m.dot.setAttribute("cx", x.toFixed(1));
-      m.dot.setAttribute("cy", y.toFixed(1));
-      if (m.label) {
-        m.label.setAttribute("x", (x + 12).toFixed(1));
-        m.label.setAttribute("y", (y + m.labelDy).toFixed(1));
-      }
-      m.g.style.opacity = u < 0.1 ? String(u / 0.1) : u > 1 ? String(Math.max(0, (1.25 - u) / 0.25)) : "1";
+      moveDot(m, u, 0.25, 12, m.labelDy);
       keep.push(m);
     }
     this.active = keep;
