@@ -235,24 +235,12 @@ class Cluster:
     def _hook_store(self, store: MVCCStore) -> None:
         """Record committed writes for persistence.  Every member applies the same writes in
         the same order, so the first member to apply a revision records it."""
-        commits = self._commits
-        put, delete = store.put, store.delete
+        store.on_commit.append(self._record_commit)
 
-        def hooked_put(key, value):
-            rev = put(key, value)
-            if self.record_commits and rev > self._recorded:
-                self._recorded = rev
-                commits.append({"revision": rev, "key": key, "value": value})
-            return rev
-
-        def hooked_delete(key):
-            rev = delete(key)
-            if rev is not None and self.record_commits and rev > self._recorded:
-                self._recorded = rev
-                commits.append({"revision": rev, "key": key, "value": None})
-            return rev
-
-        store.put, store.delete = hooked_put, hooked_delete
+    def _record_commit(self, revision: int, key: str, value: str | None) -> None:
+        if self.record_commits and revision > self._recorded:
+            self._recorded = revision
+            self._commits.append({"revision": revision, "key": key, "value": value})
 
     def _build_etcd(self, cps: list[NodeSpec]) -> list[EtcdMember]:
         cfg = self.config

@@ -47,6 +47,9 @@ class MVCCStore:
         self.log: list[Event] = []           # every event after compact_revision, by revision
         self.history: dict[str, list[tuple[int, KeyValue | None]]] = {}
         self.sorted_keys: list[str] = []     # live keys, sorted, for prefix ranges
+        # Called with (revision, key, value or None) after every write: how the simulator
+        # learns what to persist (etcd's own backend would fsync here).
+        self.on_commit: list = []
 
     # -- writes ------------------------------------------------------------------------
     def put(self, key: str, value: str) -> int:
@@ -59,6 +62,8 @@ class MVCCStore:
         self.current[key] = kv
         self.history.setdefault(key, []).append((self.revision, kv))
         self.log.append(Event(self.revision, key, value, prev))
+        for fn in self.on_commit:
+            fn(self.revision, key, value)
         return self.revision
 
     def delete(self, key: str) -> int | None:
@@ -70,6 +75,8 @@ class MVCCStore:
         del self.sorted_keys[i]
         self.history[key].append((self.revision, None))
         self.log.append(Event(self.revision, key, None, prev))
+        for fn in self.on_commit:
+            fn(self.revision, key, None)
         return self.revision
 
     def txn(self, key: str, compare: str, target: int, value: str | None) -> tuple[bool, int, KeyValue | None]:
