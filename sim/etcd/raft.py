@@ -180,6 +180,10 @@ class MemoryStorage:
     def set_hard_state(self, hs: HardState) -> None:
         self.hard_state = hs
 
+    def entry(self, i: int) -> Entry | None:
+        """Entry i, or None when it is not on this disk."""
+        return self.entries[i - 1] if 1 <= i <= len(self.entries) else None
+
     def append(self, entries: list[Entry]) -> None:
         if not entries:
             return

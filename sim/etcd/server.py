@@ -241,7 +241,7 @@ class EtcdMember(Component):
                     "term": self.raft_storage.hard_state.term, "vote": self.raft_storage.hard_state.vote,
                     "commitIndex": self.raft_storage.hard_state.commit, "appliedIndex": self.applied_index,
                     "leader": None, "raftIndex": self.raft_storage.last_index(),
-                    "revision": self.store.revision, "dbSize": self.db_size()}
+                    "revision": self.store.revision, "dbSize": self.db_size(), "log": self.log_tail()}
         st = self.raft.status()
         role = {"pre-candidate": "candidate"}.get(st["state"], st["state"])
         return {"name": self.name, "address": self.address, "host": self.host, "role": role,
@@ -249,7 +249,27 @@ class EtcdMember(Component):
                 "commitIndex": st["commit"], "appliedIndex": st["applied"], "raftIndex": st["lastIndex"],
                 "electionElapsed": st["electionElapsed"],
                 "randomizedElectionTimeout": st["randomizedElectionTimeout"],
-                "revision": self.store.revision, "dbSize": self.db_size()}
+                "revision": self.store.revision, "dbSize": self.db_size(), "log": self.log_tail()}
+
+    LOG_TAIL = 16
+
+    def log_tail(self, n: int | None = None) -> list[dict[str, Any]]:
+        """The last `n` entries of this member's Raft log on disk, for RaftScope's log boxes:
+        index, term and what the entry carries (`empty` for a new leader's entry (§8), `put`,
+        `delete`, `compact`).  Read from storage, so a stopped member's log shows too."""
+        n = n or self.LOG_TAIL
+        last = self.raft_storage.last_index()
+        out = []
+        for i in range(max(1, last - n + 1), last + 1):
+            e = self.raft_storage.entry(i)
+            if e is None:
+                continue  # compacted away
+            d = e.data
+            kind = "empty" if not d else "compact" if d.get("op") == "compact" else \
+                "delete" if d.get("value") is None else "put"
+            out.append({"index": e.index, "term": e.term, "kind": kind,
+                        **({"key": d["key"]} if d and "key" in d else {})})
+        return out
 
     def db_size(self) -> int:
         return sum(len(kv.key) + len(kv.value) for kv in self.store.current.values())
