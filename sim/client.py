@@ -30,7 +30,8 @@ class APIClient:
         self.pending.clear()
         self.watch_handlers.clear()
 
-    def request(self, req: dict, callback: Callable[[dict], None] | None = None, label: str | None = None) -> None:
+    def request(self, req: dict, callback: Callable[[dict], None] | None = None, label: str | None = None,
+                timeout: float = REQUEST_TIMEOUT) -> None:
         self.next_id += 1
         rid = self.next_id
         self.pending[rid] = callback
@@ -50,7 +51,7 @@ class APIClient:
                 cb({"code": 504, "body": {"kind": "Status", "code": 504, "reason": "Timeout",
                                           "message": "request timed out"}})
 
-        self.c.call_later(REQUEST_TIMEOUT, expire)
+        self.c.call_later(timeout, expire)
 
     def fail_over(self) -> None:
         """Reconnect through the control-plane load balancer, which only hands out apiservers
@@ -83,9 +84,10 @@ class APIClient:
                       "name": md["name"], "subresource": subresource, "body": obj}, cb)
 
     def patch(self, resource: str, namespace: str | None, name: str, patch: dict, cb=None, group: str = "",
-              subresource: str | None = None, patch_type: str = "application/merge-patch+json") -> None:
+              subresource: str | None = None, patch_type: str = "application/merge-patch+json",
+              timeout: float = REQUEST_TIMEOUT) -> None:
         self.request({"verb": "patch", "group": group, "resource": resource, "namespace": namespace, "name": name,
-                      "subresource": subresource, "body": patch, "patch_type": patch_type}, cb)
+                      "subresource": subresource, "body": patch, "patch_type": patch_type}, cb, timeout=timeout)
 
     def delete(self, resource: str, namespace: str | None, name: str, cb=None, group: str = "",
                grace: int | None = None, precondition_uid: str | None = None) -> None:

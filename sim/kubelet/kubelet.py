@@ -23,6 +23,10 @@ LEASE_DURATION = 40
 LEASE_RENEW_INTERVAL = 10.0
 NODE_STATUS_UPDATE_FREQUENCY = 10.0
 NODE_STATUS_REPORT_FREQUENCY = 300.0
+# The kubelet's heartbeat client (lease and node status) times out after
+# min(nodeStatusUpdateFrequency, nodeLeaseDurationSeconds) = 10 s (cmd/kubelet/app/server.go),
+# so a heartbeat lost to a dead connection is retried well before the node is marked Unknown.
+HEARTBEAT_TIMEOUT = min(NODE_STATUS_UPDATE_FREQUENCY, LEASE_DURATION)
 KUBELET_VERSION = "v1.32.4"
 EVICTION_HARD_MEMORY = 100 * 1024 * 1024  # memory.available<100Mi is held back from allocatable
 
@@ -131,22 +135,32 @@ class Kubelet(ClientComponent):
                 self.api.create("leases", lease, group="coordination.k8s.io")
 
         self.api.patch("leases", "kube-node-lease", self.host, {"spec": lease["spec"]}, done,
-                       group="coordination.k8s.io")
+                       group="coordination.k8s.io", timeout=HEARTBEAT_TIMEOUT)
         self.call_later(LEASE_RENEW_INTERVAL, self.renew_lease)
 
     def update_node_status(self) -> None:
-        node = self.node_informer.get(None, self.host) if self.registered else None
-        if node is not None:
-            ready = condition(node, "Ready")
-            changed = ready is None or ready.get("status") != "True"
-            if changed or self.now - self.last_report >= NODE_STATUS_REPORT_FREQUENCY:
-                self.last_report = self.now
-                conds = self.conditions(node["status"].get("conditions"))
-                self.api.patch("nodes", None, self.host, {"status": {"conditions": conds}},
-                               subresource="status", patch_type="application/strategic-merge-patch+json")
-                if changed:
-                    self.api.event(node, "NodeReady", f"Node {self.host} status is now: NodeReady", "kubelet", self.host)
+        """kubelet_node_status.go tryUpdateNodeStatus: GET the Node (resourceVersion=0, from
+        the apiserver's cache, not the kubelet's own informer, which may be stale after a
+        partition), and patch its status when it changed or every 5 minutes."""
+        if self.registered:
+            self.api.request({"verb": "get", "resource": "nodes", "name": self.host,
+                              "query": {"resourceVersion": "0"}}, self._node_got, timeout=HEARTBEAT_TIMEOUT)
         self.call_later(NODE_STATUS_UPDATE_FREQUENCY, self.update_node_status)
+
+    def _node_got(self, resp: dict) -> None:
+        if resp["code"] != 200:
+            return
+        node = resp["body"]
+        ready = condition(node, "Ready")
+        changed = ready is None or ready.get("status") != "True"
+        if changed or self.now - self.last_report >= NODE_STATUS_REPORT_FREQUENCY:
+            self.last_report = self.now
+            conds = self.conditions(node["status"].get("conditions"))
+            self.api.patch("nodes", None, self.host, {"status": {"conditions": conds}},
+                           subresource="status", patch_type="application/strategic-merge-patch+json",
+                           timeout=HEARTBEAT_TIMEOUT)
+            if changed:
+                self.api.event(node, "NodeReady", f"Node {self.host} status is now: NodeReady", "kubelet", self.host)
 
     # -- CRI --------------------------------------------------------------------------
     def cri(self, op: str, body: dict, callback) -> None:

@@ -98,7 +98,7 @@ def test_table_output_for_kubectl(base):
     assert (table["kind"], table["apiVersion"]) == ("Table", "meta.k8s.io/v1")
     assert [c["name"] for c in table["columnDefinitions"]][:5] == ["Name", "Status", "Roles", "Age", "Version"]
     rows = {row["cells"][0]: row for row in table["rows"]}
-    assert set(rows) == {"cp-1", "worker-1", "worker-2", "worker-3"}
+    assert set(rows) == {"cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "worker-3"}
     assert rows["cp-1"]["cells"][2] == "control-plane"
     assert rows["worker-1"]["object"]["kind"] == "PartialObjectMetadata"
     plain = requests.get(f"{base}/api/v1/nodes", timeout=10).json()
@@ -128,7 +128,7 @@ def test_watch_without_resource_version_starts_with_current_objects(base):
     with requests.get(f"{base}/api/v1/nodes", params={"watch": "1", "timeoutSeconds": "1"}, stream=True, timeout=15) as r:
         events = [json.loads(line) for line in r.iter_lines() if line]
     added = {e["object"]["metadata"]["name"] for e in events if e["type"] == "ADDED"}
-    assert added == {"cp-1", "worker-1", "worker-2", "worker-3"}
+    assert added == {"cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "worker-3"}
     assert all(e["object"]["kind"] == "Node" and e["object"]["apiVersion"] == "v1" for e in events)
 
 

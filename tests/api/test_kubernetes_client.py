@@ -151,7 +151,7 @@ def test_watch_streams_added_and_modified(kube_client):
 def test_nodes_and_namespaces(kube_client):
     core, _, _ = kube_client
     nodes = sorted(n.metadata.name for n in core.list_node().items)
-    assert nodes == ["cp-1", "worker-1", "worker-2", "worker-3"]
+    assert nodes == ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "worker-3"]
     node = core.read_node("worker-1")
     assert node.status.capacity["cpu"] == "4"
     namespaces = {n.metadata.name for n in core.list_namespace().items}

@@ -42,7 +42,7 @@ def test_objects_and_clock_survive_a_restart(start_server):
     assert pod["spec"]["nodeName"] == before["spec"]["nodeName"]
     assert int(pod["metadata"]["resourceVersion"]) >= int(before["metadata"]["resourceVersion"])
     nodes = requests.get(f"{base}/api/v1/nodes", timeout=5).json()["items"]
-    assert sorted(n["metadata"]["name"] for n in nodes) == ["cp-1", "worker-1", "worker-2", "worker-3"]
+    assert sorted(n["metadata"]["name"] for n in nodes) == ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "worker-3"]
     # Restored, not re-seeded: still one cluster.
     assert server.request("GET", "/sim/v1/clusters")[1] == {"clusters": ["demo"]}
     # The restored pod keeps running (the engine reconciles, it does not restart it).

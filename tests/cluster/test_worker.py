@@ -60,7 +60,12 @@ async def test_seeds_demo_and_persists_its_etcd_log(worker):
     assert row.persisted_revision == max(revs)
     assert row.topology == worker.clusters["demo"].engine.topology()
     snapshot = worker.clusters["demo"].engine.snapshot()
-    assert [n["name"] for n in snapshot["nodes"]] == ["cp-1", "worker-1", "worker-2", "worker-3"]
+    assert [n["name"] for n in snapshot["nodes"]] == ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "worker-3"]
+    # The demo is kubeadm's HA shape with stacked etcd: a Raft group of 3, one member per
+    # control-plane node, one of them leading.
+    members = snapshot["etcd"]
+    assert [(m["name"], m["host"]) for m in members] == [("etcd-1", "cp-1"), ("etcd-2", "cp-2"), ("etcd-3", "cp-3")]
+    assert sum(m["role"] == "leader" for m in members) == 1
 
 
 async def test_frames_are_numbered_consecutively_with_snapshot(worker, fresh_layer):

@@ -102,11 +102,21 @@ def test_config_validation(args, message):
     assert e.value.reason == "BadRequest" and message in e.value.message
 
 
-def test_config_defaults_are_the_demo_with_one_member():
+def test_config_defaults_are_the_demo_with_three_stacked_members():
     cfg = _config_from_args({"name": "x"})
-    assert cfg.etcd_members == 1 and cfg.etcd_topology == "stacked"
-    assert [n.name for n in cfg.nodes] == ["cp-1", "worker-1", "worker-2", "worker-3"]
+    assert cfg.etcd_members == 3 and cfg.etcd_topology == "stacked"
+    assert [n.name for n in cfg.nodes] == ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "worker-3"]
     assert cfg.etcd_heartbeat_interval == 0.1 and cfg.etcd_election_timeout == 1.0
+
+
+def test_config_default_members_follow_the_nodes_and_topology():
+    one_cp = [{"name": "cp-1", "role": "control-plane"}, {"name": "w-1"}]
+    cfg = _config_from_args({"name": "x", "nodes": one_cp})
+    assert (cfg.etcd_members, cfg.etcd_topology) == (1, "stacked")
+    cfg = _config_from_args({"name": "x", "nodes": one_cp, "etcd": {"topology": "external"}})
+    assert (cfg.etcd_members, cfg.etcd_topology) == (3, "external")
+    cfg = _config_from_args({"name": "x", "etcd": {"topology": "external", "members": 5}})
+    assert cfg.etcd_members == 5 and [n.name for n in cfg.nodes if n.role == "control-plane"] == ["cp-1"]
 
 
 @pytest.mark.asyncio

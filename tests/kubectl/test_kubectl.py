@@ -58,7 +58,7 @@ def test_get_nodes(kubectl):
     table = rows(kubectl("get", "nodes").stdout)
     assert table[0] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
     nodes = {r[0]: r for r in table[1:]}
-    assert set(nodes) == {"cp-1", "worker-1", "worker-2", "worker-3"}
+    assert set(nodes) == {"cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "worker-3"}
     assert nodes["cp-1"][2] == "control-plane"
     for name in ("worker-1", "worker-2", "worker-3"):
         assert nodes[name][1] == "Ready" and nodes[name][2] == "<none>"
