@@ -258,7 +258,17 @@ function compMarkup(c) {
   const label = (c.comp.label || c.comp.name) + (standby ? " · standby" : "");
   const fs = c.w < 92 ? 13 : 16;
   let s = `<rect x="${c.x}" y="${c.y}" width="${c.w}" height="${c.h}" rx="8"/>`;
-  s += `<text x="${c.x + c.w / 2}" y="${c.y + c.h / 2 + fs * 0.35}" text-anchor="middle" font-size="${fs}">${esc(fit(label, c.w - 8, fs))}</text>`;
+  const cx = c.x + c.w / 2;
+  const parts = label.split(" · ");
+  if (fit(label, c.w - 8, fs) !== label && parts.length > 1 && c.h >= 2 * fs + 8) {
+    // Too long for one line ("etcd-2 · follower", "kube-controller-manager · standby"):
+    // the name on top, what it is doing under it, so neither is cut off.
+    const sub = parts.slice(1).join(" · ");
+    s += `<text x="${cx}" y="${c.y + c.h / 2 - 3}" text-anchor="middle" font-size="${fs}">${esc(fit(parts[0], c.w - 8, fs))}</text>`;
+    s += `<text class="comp-sub" x="${cx}" y="${c.y + c.h / 2 + fs * 0.85}" text-anchor="middle" font-size="${fs - 3}">${esc(fit(sub, c.w - 8, fs - 3))}</text>`;
+    return s;
+  }
+  s += `<text x="${cx}" y="${c.y + c.h / 2 + fs * 0.35}" text-anchor="middle" font-size="${fs}">${esc(fit(label, c.w - 8, fs))}</text>`;
   return s;
 }
 

@@ -43,3 +43,13 @@ def test_one_active_scheduler_and_handover(page, ha):
                                        return r && r.node !== '{sched["node"]}' ? r : null; }})()""",
                     30, message="another kube-scheduler took the lease")
     assert moved["node"] != sched["node"]
+
+
+def test_component_labels_are_not_cut_off(page, ha):
+    """Long labels ("kube-controller-manager · standby", "etcd-2 · follower") wrap onto two
+    lines in their box instead of being cut with an ellipsis."""
+    open_dashboard(page, ha, CLUSTER)
+    wait_js(page, ACTIVE, 30, arg="kube-controller-manager", message="one active kube-controller-manager")
+    texts = page.eval_on_selector_all("#diagram .component text", "ts => ts.map(t => t.textContent)")
+    assert "kube-controller-manager" in texts and "standby" in texts
+    assert not [t for t in texts if t.endswith("…")], texts

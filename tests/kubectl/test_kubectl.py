@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -128,16 +129,19 @@ def test_apply_manifest_create_then_configure(kubectl_apply, tmp_path):
 
 
 def test_unknown_field_is_refused_strictly_or_warned(kubectl_apply, tmp_path):
+    # A name of its own per kubectl version: the previous version's pod may still be
+    # terminating (graceful deletion) when the next one runs.
+    name = f"typo-{uuid.uuid4().hex[:6]}"
     manifest = tmp_path / "typo.yaml"
-    manifest.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: typo\nspec:\n  containers:\n"
+    manifest.write_text(f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n"
                         "  - name: c\n    image: nginx\n    imagee: x\n")
     strict = kubectl_apply("create", "-f", str(manifest), check=False)
     assert strict.returncode != 0
     assert 'strict decoding error: unknown field "spec.containers[0].imagee"' in strict.stderr
     warned = kubectl_apply("create", "-f", str(manifest), "--validate=warn")
     assert 'Warning: unknown field "spec.containers[0].imagee"' in warned.stderr
-    assert warned.stdout.strip() == "pod/typo created"
-    kubectl_apply("delete", "pod", "typo", "--wait=false")
+    assert warned.stdout.strip() == f"pod/{name} created"
+    kubectl_apply("delete", "pod", name, "--wait=false")
 
 
 def test_scale_and_describe(kubectl, tmp_path):
