@@ -9,10 +9,12 @@ I/O, owns no timers and reads no clock:
     node.step(message)          # a message from a peer (or a local one: MsgHup, MsgProp, ...)
     if node.has_ready():
         rd = node.ready()
-        storage.apply(rd)       # 1. persist rd.hard_state and rd.entries (stable storage)
+        storage.apply_ready(rd) # 1. persist rd.snapshot, rd.entries, rd.hard_state (stable storage)
         send(rd.messages)       # 2. then send (a vote or an ack must never outrun its fsync)
-        apply(rd.committed_entries)   # 3. apply to the state machine (after 1.)
+        restore(rd.snapshot)    # 3. load a snapshot from the leader into the state machine, then
+        apply(rd.committed_entries)   #  apply committed entries (after 1.)
         node.advance(rd)
+    storage.create_snapshot(applied, state); storage.compact(i)   # log compaction (§7), by the app
 
 Section numbers (§) refer to Ongaro & Ousterhout, "In Search of an Understandable Consensus
 Algorithm (Extended Version)", 2014; "thesis" to Ongaro's dissertation "Consensus: Bridging Theory
@@ -23,8 +25,11 @@ replication with the consistency check and etcd's fast backtracking by conflict 
 commit by a majority of entries of the current term only (§5.4.2), persisted HardState and log
 surviving a restart (Figure 2, "Persistent state"), PreVote and CheckQuorum as etcd enables them,
 leadership transfer (MsgTransferLeader / MsgTimeoutNow), proposals forwarded by followers or
-dropped with ProposalDropped, and linearizable reads by ReadIndex (thesis §6.4, ReadOnlySafe).
-Not here yet: membership changes (the voter set is static), log compaction and snapshots.
+dropped with ProposalDropped, linearizable reads by ReadIndex (thesis §6.4, ReadOnlySafe), and
+log compaction with snapshots (§7): the application snapshots its state machine into the storage
+and compacts the log behind it; a leader whose log no longer holds what a follower needs sends
+that snapshot instead (MsgSnap), and the follower replaces its log (or keeps a matching suffix).
+Not here: membership changes (the voter set is static, so a snapshot carries no ConfState).
 
 Messages and entries are small dataclasses whose `to_dict()` is JSON-compatible, so the
 dashboard can animate them.  Node ids are strings ("etcd-1"); None plays etcd's `None` (0).
@@ -52,8 +57,14 @@ MsgTimeoutNow = "MsgTimeoutNow"        # "start an election now", from a transfe
 MsgCheckQuorum = "MsgCheckQuorum"      # local: leader, check that a quorum was recently active
 MsgReadIndex = "MsgReadIndex"          # thesis §6.4
 MsgReadIndexResp = "MsgReadIndexResp"
+MsgSnap = "MsgSnap"                    # InstallSnapshot RPC (§7)
+MsgSnapStatus = "MsgSnapStatus"        # local: the transport reports a MsgSnap delivered or failed
 
 LOCAL_MESSAGES = frozenset({MsgHup, MsgBeat, MsgCheckQuorum})
+
+# -- snapshot status (raft.SnapshotStatus), reported with RawNode.report_snapshot ---------------
+SnapshotFinish = "finish"
+SnapshotFailure = "failure"
 
 # -- roles (raft.StateType) -------------------------------------------------------------------
 StateFollower = "follower"
@@ -69,6 +80,7 @@ CampaignTransfer = "CampaignTransfer"
 # -- progress states (tracker.StateType) ------------------------------------------------------
 StateProbe = "probe"
 StateReplicate = "replicate"
+StateSnapshot = "snapshot"   # a MsgSnap is on its way: no MsgApp until the follower answers
 
 VOTE_WON, VOTE_LOST, VOTE_PENDING = "won", "lost", "pending"
 
@@ -83,6 +95,14 @@ class StepLocalMsg(Exception):
     """A local-only message type arrived from the network (etcd's ErrStepLocalMsg)."""
 
 
+class LogCompacted(Exception):
+    """The requested index is behind the log's compaction point (etcd's ErrCompacted)."""
+
+
+class SnapshotOutOfDate(Exception):
+    """A snapshot no newer than the one already held (etcd's ErrSnapOutOfDate)."""
+
+
 @dataclass
 class Entry:
     term: int
@@ -91,6 +111,24 @@ class Entry:
 
     def to_dict(self) -> dict[str, Any]:
         return {"term": self.term, "index": self.index, "data": self.data}
+
+
+@dataclass
+class Snapshot:
+    """raftpb.Snapshot: the state machine's state as of entry `index` (of term `term`), standing in
+    for every entry up to it (§7: "the last included index and term" and the state).  `data` is
+    the application's, JSON-compatible and never mutated once made (a MsgSnap carries it by
+    reference).  index 0: no snapshot (etcd's IsEmptySnap)."""
+    index: int = 0
+    term: int = 0
+    data: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "term": self.term, "data": self.data}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Snapshot":
+        return cls(index=d["index"], term=d["term"], data=d.get("data"))
 
 
 @dataclass
@@ -106,20 +144,24 @@ class Message:
     reject: bool = False
     reject_hint: int = 0
     context: Any = None            # CampaignTransfer, a read request context
+    snapshot: Snapshot | None = None  # MsgSnap
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type, "from": self.frm, "to": self.to, "term": self.term,
                 "logTerm": self.log_term, "index": self.index,
                 "entries": [e.to_dict() for e in self.entries], "commit": self.commit,
-                "reject": self.reject, "rejectHint": self.reject_hint, "context": self.context}
+                "reject": self.reject, "rejectHint": self.reject_hint, "context": self.context,
+                "snapshot": None if self.snapshot is None else self.snapshot.to_dict()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Message":
+        snap = d.get("snapshot")
         return cls(type=d["type"], to=d.get("to"), frm=d.get("from"), term=d.get("term", 0),
                    log_term=d.get("logTerm", 0), index=d.get("index", 0),
                    entries=[Entry(**e) for e in d.get("entries", [])], commit=d.get("commit", 0),
                    reject=d.get("reject", False), reject_hint=d.get("rejectHint", 0),
-                   context=d.get("context"))
+                   context=d.get("context"),
+                   snapshot=None if snap is None else Snapshot.from_dict(snap))
 
 
 @dataclass(frozen=True)
@@ -151,10 +193,15 @@ class Ready:
     committed_entries: list[Entry] = field(default_factory=list)  # to apply, after persisting
     messages: list[Message] = field(default_factory=list)
     read_states: list[ReadState] = field(default_factory=list)
+    # A snapshot from the leader: persist it (before the entries) and load it into the state
+    # machine before applying committed_entries, which all come after it.
+    snapshot: Snapshot | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"softState": None if self.soft_state is None else vars(self.soft_state),
                 "hardState": None if self.hard_state is None else vars(self.hard_state),
+                "snapshot": None if self.snapshot is None else {"index": self.snapshot.index,
+                                                                "term": self.snapshot.term},
                 "entries": [e.to_dict() for e in self.entries],
                 "committedEntries": [e.to_dict() for e in self.committed_entries],
                 "messages": [m.to_dict() for m in self.messages],
@@ -162,72 +209,243 @@ class Ready:
 
 
 class MemoryStorage:
-    """A member's disk (storage.go MemoryStorage): HardState and the log, surviving restarts.
+    """A member's disk (storage.go MemoryStorage): HardState, the latest snapshot, and the log
+    entries after the compaction point, all surviving restarts.
+
+    etcd keeps a dummy entry at ents[0] carrying the index and term of the last compacted entry;
+    here that is (`offset`, `offset_term`), and `entries[k]` is the entry at index offset + 1 + k
+    (with nothing compacted, entry i sits at entries[i - 1]).  The compaction point may lie
+    below the snapshot: etcd keeps SnapshotCatchUpEntries entries behind its snapshot so a
+    follower slightly behind catches up from the log rather than by a whole snapshot.
 
     `append` truncates a conflicting suffix first, as etcd's MemoryStorage.Append does: the
     follower's log may be overwritten by a new leader's (§5.3), never below the commit index."""
 
     def __init__(self) -> None:
         self.hard_state = HardState()
-        self.entries: list[Entry] = []  # entry i at position i-1 (no compaction yet)
+        self.snapshot = Snapshot()
+        self.offset = 0          # index of the last compacted entry (etcd: ents[0].Index)
+        self.offset_term = 0     # its term, kept for the consistency check at the boundary
+        self.entries: list[Entry] = []
 
     def initial_state(self) -> HardState:
         return self.hard_state
 
-    def last_index(self) -> int:
-        return len(self.entries)
-
     def set_hard_state(self, hs: HardState) -> None:
         self.hard_state = hs
 
+    def first_index(self) -> int:
+        return self.offset + 1
+
+    def last_index(self) -> int:
+        return self.offset + len(self.entries)
+
+    def term(self, i: int) -> int | None:
+        """The term of entry i (storage.go Term): also known for the last compacted entry;
+        None below it (ErrCompacted) or past the end (ErrUnavailable)."""
+        if i == self.offset:
+            return self.offset_term
+        e = self.entry(i)
+        return None if e is None else e.term
+
     def entry(self, i: int) -> Entry | None:
-        """Entry i, or None when it is not on this disk."""
-        return self.entries[i - 1] if 1 <= i <= len(self.entries) else None
+        """Entry i, or None when it is not on this disk (compacted away, or not written)."""
+        return self.entries[i - self.offset - 1] if self.offset < i <= self.last_index() else None
+
+    def slice(self, lo: int, hi: int) -> list[Entry]:
+        """Entries [lo, hi), as copies (storage.go Entries); LogCompacted when lo is compacted."""
+        if lo <= self.offset:
+            raise LogCompacted(f"entry {lo} is compacted (first index {self.first_index()})")
+        if hi > self.last_index() + 1:
+            raise AssertionError(f"entries [{lo}, {hi}) out of bound (last index {self.last_index()})")
+        return [Entry(e.term, e.index, e.data) for e in self.entries[lo - self.offset - 1:hi - self.offset - 1]]
+
+    def create_snapshot(self, index: int, data: Any) -> Snapshot:
+        """storage.go CreateSnapshot: record the state machine's state as of applied entry
+        `index` (which must be on disk); the log is left alone (compact it separately)."""
+        if index <= self.snapshot.index:
+            raise SnapshotOutOfDate(f"snapshot at {index} <= {self.snapshot.index}")
+        term = self.term(index)
+        if term is None:
+            raise AssertionError(f"snapshot {index} is out of bound [{self.offset}, {self.last_index()}]")
+        self.snapshot = Snapshot(index, term, data)
+        return self.snapshot
+
+    def compact(self, index: int) -> None:
+        """storage.go Compact: discard the entries up to `index` (the application must have
+        snapshotted at least that far); `index` becomes the new dummy entry."""
+        if index <= self.offset:
+            raise LogCompacted(f"already compacted at {self.offset}")
+        if index > self.last_index():
+            raise AssertionError(f"compact {index} is out of bound (last index {self.last_index()})")
+        k = index - self.offset
+        self.offset_term = self.entries[k - 1].term
+        self.entries = self.entries[k:]
+        self.offset = index
+
+    def apply_snapshot(self, snap: Snapshot) -> None:
+        """storage.go ApplySnapshot: a snapshot from the leader replaces the whole log."""
+        if snap.index <= self.snapshot.index:
+            raise SnapshotOutOfDate(f"snapshot at {snap.index} <= {self.snapshot.index}")
+        self.snapshot = snap
+        self.offset, self.offset_term, self.entries = snap.index, snap.term, []
 
     def append(self, entries: list[Entry]) -> None:
         if not entries:
             return
-        first = entries[0].index
-        assert first <= len(self.entries) + 1, "gap in the log"
-        del self.entries[first - 1:]
+        first = self.first_index()
+        if entries[0].index + len(entries) - 1 < first:
+            return  # all compacted already
+        if entries[0].index < first:
+            entries = entries[first - entries[0].index:]  # drop the compacted head
+        pos = entries[0].index - self.offset - 1
+        assert pos <= len(self.entries), "gap in the log"
+        del self.entries[pos:]
         self.entries.extend(Entry(e.term, e.index, e.data) for e in entries)
 
     def apply_ready(self, rd: Ready) -> None:
-        """Persist what a Ready asks to persist (entries first, then the HardState)."""
+        """Persist what a Ready asks to persist: the snapshot first (it resets the log), then
+        the entries that follow it, then the HardState (etcd raftNode: SaveSnap, Save,
+        ApplySnapshot, Append)."""
+        if rd.snapshot is not None:
+            self.apply_snapshot(rd.snapshot)
         self.append(rd.entries)
         if rd.hard_state is not None:
             self.set_hard_state(rd.hard_state)
 
 
-# -- the log (log.go raftLog) -----------------------------------------------------------------
+# -- the log (log.go raftLog, log_unstable.go unstable) ----------------------------------------
+class Unstable:
+    """What the node has not yet handed to storage (log_unstable.go): entries from `offset` on,
+    and possibly a snapshot received from the leader (which then precedes them)."""
+
+    def __init__(self, offset: int):
+        self.snapshot: Snapshot | None = None
+        self.entries: list[Entry] = []
+        self.offset = offset  # index of entries[0]
+
+    def maybe_first_index(self) -> int | None:
+        return self.snapshot.index + 1 if self.snapshot is not None else None
+
+    def maybe_last_index(self) -> int | None:
+        if self.entries:
+            return self.offset + len(self.entries) - 1
+        return self.snapshot.index if self.snapshot is not None else None
+
+    def maybe_term(self, i: int) -> int | None:
+        if i < self.offset:
+            if self.snapshot is not None and self.snapshot.index == i:
+                return self.snapshot.term
+            return None
+        last = self.maybe_last_index()
+        if last is None or i > last:
+            return None
+        return self.entries[i - self.offset].term
+
+    def stable_to(self, i: int, t: int) -> None:
+        """Entries up to (i, t) are on disk: forget them, unless (i, t) was overwritten since."""
+        if i >= self.offset and self.maybe_term(i) == t:
+            self.entries = self.entries[i + 1 - self.offset:]
+            self.offset = i + 1
+
+    def stable_snap_to(self, i: int) -> None:
+        if self.snapshot is not None and self.snapshot.index == i:
+            self.snapshot = None
+
+    def restore(self, s: Snapshot) -> None:
+        self.offset = s.index + 1
+        self.entries = []
+        self.snapshot = s
+
+    def truncate_and_append(self, ents: list[Entry]) -> None:
+        after = ents[0].index
+        if after == self.offset + len(self.entries):
+            self.entries.extend(ents)
+        elif after <= self.offset:
+            # The new entries replace everything unstable, and storage's suffix from `after`
+            # is superseded too (MemoryStorage.append truncates it when they are persisted).
+            self.offset = after
+            self.entries = list(ents)
+        else:
+            self.entries = self.entries[:after - self.offset] + list(ents)
+
+    def slice(self, lo: int, hi: int) -> list[Entry]:
+        return [Entry(e.term, e.index, e.data) for e in self.entries[lo - self.offset:hi - self.offset]]
+
+
 class RaftLog:
+    """Stable entries are read from storage, newer ones from `unstable` (log.go raftLog).  After
+    compaction the log starts at first_index(); the entry before it is known by its term only,
+    which is all the consistency check (§5.3) needs at that boundary (§7: "the last included
+    index and term")."""
+
     def __init__(self, storage: MemoryStorage, applied: int = 0):
-        self.entries: list[Entry] = [Entry(e.term, e.index, e.data) for e in storage.entries]
+        self.storage = storage
+        first, last = storage.first_index(), storage.last_index()
+        self.unstable = Unstable(last + 1)
         hs = storage.initial_state()
-        self.committed = hs.commit
-        self.applied = applied
-        self.stabled = len(self.entries)  # last index known to be on stable storage
+        # log.go newLog starts committed and applied at the compaction point; loadState and
+        # Config.Applied move them on.  Everything compacted was applied, hence committed.
+        self.committed = first - 1
+        if hs != HardState():
+            if hs.commit < self.committed:
+                raise AssertionError(f"commit {hs.commit} is below the compaction point {self.committed}")
+            self.committed = hs.commit
+        self.applied = max(first - 1, applied)
+        if self.applied > self.committed:
+            raise AssertionError(f"applied {self.applied} is past commit {self.committed}")
+
+    def first_index(self) -> int:
+        i = self.unstable.maybe_first_index()
+        return i if i is not None else self.storage.first_index()
 
     def last_index(self) -> int:
-        return len(self.entries)
+        i = self.unstable.maybe_last_index()
+        return i if i is not None else self.storage.last_index()
 
     def last_term(self) -> int:
-        return self.entries[-1].term if self.entries else 0
+        t = self.term(self.last_index())
+        assert t is not None, "the last entry's term is always known"
+        return t
 
     def term(self, i: int) -> int | None:
-        """The term of entry i; 0 for the dummy entry 0; None past the end (etcd: ErrUnavailable)."""
-        if i == 0:
-            return 0
-        if 1 <= i <= len(self.entries):
-            return self.entries[i - 1].term
-        return None
+        """The term of entry i: known from first_index() - 1 (the snapshot's or the compaction
+        point's, 0 for the dummy entry 0 of an uncompacted log) to last_index(); None for a
+        compacted index (ErrCompacted) or past the end (ErrUnavailable)."""
+        t = self.unstable.maybe_term(i)
+        if t is not None:
+            return t
+        if i < self.first_index() - 1 or i > self.last_index():
+            return None
+        return self.storage.term(i)
 
     def match_term(self, i: int, term: int) -> bool:
         return self.term(i) == term
 
     def slice(self, lo: int, hi: int) -> list[Entry]:
-        """Entries [lo, hi), as copies (messages never share mutable entries)."""
-        return [Entry(e.term, e.index, e.data) for e in self.entries[lo - 1:hi - 1]]
+        """Entries [lo, hi), as copies (messages never share mutable entries); LogCompacted
+        when lo is behind the first index."""
+        if lo < self.first_index():
+            raise LogCompacted(f"entry {lo} is compacted (first index {self.first_index()})")
+        if hi > self.last_index() + 1:
+            raise AssertionError(f"slice [{lo}, {hi}) out of bound (last index {self.last_index()})")
+        if lo >= hi:
+            return []
+        off = self.unstable.offset
+        ents: list[Entry] = []
+        if lo < off:
+            ents = self.storage.slice(lo, min(hi, off))
+        if hi > off:
+            ents += self.unstable.slice(max(lo, off), hi)
+        return ents
+
+    def all_entries(self) -> list[Entry]:
+        """Every entry still in the log (log.go allEntries), from first_index()."""
+        return self.slice(self.first_index(), self.last_index() + 1)
+
+    def snapshot(self) -> Snapshot:
+        """The snapshot a lagging follower needs: a pending one, else storage's (log.go snapshot)."""
+        return self.unstable.snapshot if self.unstable.snapshot is not None else self.storage.snapshot
 
     def is_up_to_date(self, last_index: int, last_term: int) -> bool:
         """§5.4.1: the candidate's log is at least as up-to-date as ours: compare the last terms,
@@ -246,7 +464,8 @@ class RaftLog:
     def find_conflict_by_term(self, index: int, term: int) -> tuple[int, int]:
         """etcd's fast backtracking (log.go findConflictByTerm; cf. §5.3's "the follower can
         include the term of the conflicting entry and the first index it stores for that term"):
-        the largest index <= `index` whose term is <= `term`, and that term."""
+        the largest index <= `index` whose term is <= `term`, and that term; (index, 0) when the
+        term there is unknown (compacted)."""
         while index > 0:
             t = self.term(index)
             if t is None:
@@ -263,10 +482,7 @@ class RaftLog:
         after = ents[0].index - 1
         if after < self.committed:
             raise AssertionError(f"append at {after + 1} would overwrite committed {self.committed}")
-        del self.entries[after:]
-        self.entries.extend(Entry(e.term, e.index, e.data) for e in ents)
-        if self.stabled > after:
-            self.stabled = after  # the persisted suffix is superseded; storage truncates it too
+        self.unstable.truncate_and_append([Entry(e.term, e.index, e.data) for e in ents])
         return self.last_index()
 
     def maybe_append(self, index: int, log_term: int, committed: int,
@@ -300,18 +516,37 @@ class RaftLog:
             return True
         return False
 
+    def restore(self, s: Snapshot) -> None:
+        """Replace the whole log by a snapshot (log.go restore): committed up to its index,
+        nothing after it until the leader sends more."""
+        self.committed = s.index
+        self.unstable.restore(s)
+
+    def applied_to(self, i: int) -> None:
+        if i:
+            if i > self.committed or i < self.applied:
+                raise AssertionError(f"applied {i} is out of range [{self.applied}, {self.committed}]")
+            self.applied = i
+
     def unstable_entries(self) -> list[Entry]:
-        return self.slice(self.stabled + 1, self.last_index() + 1)
+        return self.unstable.slice(self.unstable.offset, self.unstable.offset + len(self.unstable.entries))
+
+    def has_next_committed_entries(self) -> bool:
+        return self.committed + 1 > max(self.applied + 1, self.first_index())
 
     def next_committed_entries(self) -> list[Entry]:
-        return self.slice(self.applied + 1, self.committed + 1)
+        """Committed entries not yet applied.  Entries covered by a pending snapshot are never
+        handed out: applying the snapshot stands for them (log.go nextEnts starts at
+        max(applied+1, firstIndex))."""
+        off = max(self.applied + 1, self.first_index())
+        return self.slice(off, self.committed + 1) if self.committed + 1 > off else []
 
 
 # -- replication progress (tracker/progress.go, tracker/inflights.go) ---------------------------
 class Progress:
     """The leader's view of one follower: Figure 2's nextIndex and matchIndex, plus etcd's flow
     control state (probe: one MsgApp per heartbeat until a match is found; replicate: pipeline
-    up to max_inflight messages)."""
+    up to max_inflight messages; snapshot: a MsgSnap is on its way, nothing else is sent)."""
 
     def __init__(self, next_index: int, max_inflight: int):
         self.match = 0
@@ -321,19 +556,32 @@ class Progress:
         self.recent_active = False
         self.inflights: list[int] = []  # last index of each in-flight MsgApp
         self.max_inflight = max_inflight
+        self.pending_snapshot = 0       # StateSnapshot: the index of the snapshot sent
 
     def reset_state(self, state: str) -> None:
         self.msg_app_flow_paused = False
+        self.pending_snapshot = 0
         self.state = state
         self.inflights.clear()
 
     def become_probe(self) -> None:
-        self.reset_state(StateProbe)
-        self.next = self.match + 1
+        if self.state == StateSnapshot:
+            # The snapshot was delivered: probe from just after it (a failed one has had
+            # pending_snapshot cleared first, so we probe from match + 1).
+            pending = self.pending_snapshot
+            self.reset_state(StateProbe)
+            self.next = max(self.match + 1, pending + 1)
+        else:
+            self.reset_state(StateProbe)
+            self.next = self.match + 1
 
     def become_replicate(self) -> None:
         self.reset_state(StateReplicate)
         self.next = self.match + 1
+
+    def become_snapshot(self, snapshot_index: int) -> None:
+        self.reset_state(StateSnapshot)
+        self.pending_snapshot = snapshot_index
 
     def maybe_update(self, n: int) -> bool:
         updated = False
@@ -366,6 +614,8 @@ class Progress:
     def is_paused(self) -> bool:
         if self.state == StateProbe:
             return self.msg_app_flow_paused
+        if self.state == StateSnapshot:
+            return True
         return self.inflights_full()
 
     def sent_entries(self, n: int, last: int) -> None:
@@ -378,7 +628,7 @@ class Progress:
 
     def to_dict(self) -> dict[str, Any]:
         return {"match": self.match, "next": self.next, "state": self.state,
-                "recentActive": self.recent_active}
+                "recentActive": self.recent_active, "pendingSnapshot": self.pending_snapshot}
 
 
 # -- configuration -----------------------------------------------------------------------------
@@ -453,7 +703,8 @@ class RawNode:
         return len(self.peers) // 2 + 1
 
     def promotable(self) -> bool:
-        return self.id in self.peers
+        # raft.go promotable: not while a snapshot from the leader waits to be applied.
+        return self.id in self.peers and self.log.unstable.snapshot is None
 
     def hard_state(self) -> HardState:
         return HardState(self.term, self.vote, self.log.committed)
@@ -627,8 +878,11 @@ class RawNode:
 
     # -- Step: the entry point for every message -------------------------------------------------
     def step(self, m: Message) -> None:
-        if m.type in LOCAL_MESSAGES and m.frm not in (None, self.id):
-            raise StepLocalMsg(m.type)
+        if m.type == MsgSnapStatus or (m.type in LOCAL_MESSAGES and m.frm not in (None, self.id)):
+            raise StepLocalMsg(m.type)  # MsgSnapStatus only comes through report_snapshot
+        self._step(m)
+
+    def _step(self, m: Message) -> None:
         if m.term == 0:
             pass  # a local message (or a forwarded proposal / read request)
         elif m.term > self.term:
@@ -648,7 +902,7 @@ class RawNode:
             else:
                 # §5.1: "If a server receives a request with a stale term number ... it updates
                 # its current term ... and reverts to follower state".
-                if m.type in (MsgApp, MsgHeartbeat):
+                if m.type in (MsgApp, MsgHeartbeat, MsgSnap):
                     self.become_follower(m.term, m.frm)
                 else:
                     self.become_follower(m.term, None)
@@ -732,6 +986,14 @@ class RawNode:
                 if pr.maybe_update(m.index):
                     if pr.state == StateProbe:
                         pr.become_replicate()
+                    elif pr.state == StateSnapshot:
+                        # The follower installed the snapshot (or otherwise got this far): once
+                        # our log can take it on from its match, replicate again (through probe,
+                        # which accounts for the snapshot).  etcd: "recovered from needing
+                        # snapshot".
+                        if pr.match + 1 >= self.log.first_index():
+                            pr.become_probe()
+                            pr.become_replicate()
                     else:
                         pr.free_le(m.index)
                     if self.maybe_commit():
@@ -752,6 +1014,16 @@ class RawNode:
                 self.send_append(m.frm)
             if m.context is not None:
                 self.ack_read(m.context, m.frm)
+        elif t == MsgSnapStatus:
+            # The transport's word on a MsgSnap (rawnode.ReportSnapshot).  Delivered: probe from
+            # after the snapshot; failed: probe from the match.  Either way wait for a heartbeat
+            # response (or the MsgAppResp) before sending again.
+            if pr.state != StateSnapshot:
+                return
+            if m.reject:
+                pr.pending_snapshot = 0  # before become_probe, or it would probe past a snapshot never installed
+            pr.become_probe()
+            pr.msg_app_flow_paused = True
         elif t == MsgTransferLeader:
             transferee = m.frm
             if self.lead_transferee is not None:
@@ -795,7 +1067,10 @@ class RawNode:
             return False
         prev_index = pr.next - 1
         prev_term = self.log.term(prev_index)
-        assert prev_term is not None, "no snapshots: the leader has every entry"
+        if prev_term is None:
+            # §7: "the leader must occasionally send snapshots to followers that lag behind":
+            # the entries this follower needs next were compacted away.
+            return self.maybe_send_snapshot(to, pr)
         ents: list[Entry] = []
         if pr.state != StateReplicate or not pr.inflights_full():
             hi = min(self.log.last_index() + 1, pr.next + self.cfg.max_entries_per_msg)
@@ -805,6 +1080,19 @@ class RawNode:
         self.send(Message(MsgApp, to=to, index=prev_index, log_term=prev_term, entries=ents,
                           commit=self.log.committed))
         pr.sent_entries(len(ents), ents[-1].index if ents else 0)
+        return True
+
+    def maybe_send_snapshot(self, to: str, pr: Progress) -> bool:
+        """InstallSnapshot (§7) as etcd does it (raft.go maybeSendSnapshot): the whole snapshot
+        in one MsgSnap, and the follower's Progress paused in StateSnapshot until it answers or
+        the transport reports the snapshot's fate (report_snapshot)."""
+        if not pr.recent_active:
+            return False  # not while it seems down: a snapshot is expensive to send
+        snap = self.log.snapshot()
+        if snap.index == 0:
+            raise AssertionError("need non-empty snapshot: the log was compacted without one")
+        pr.become_snapshot(snap.index)
+        self.send(Message(MsgSnap, to=to, snapshot=snap))
         return True
 
     def bcast_append(self) -> None:
@@ -879,6 +1167,9 @@ class RawNode:
         elif t == MsgHeartbeat:
             self.become_follower(m.term, m.frm)
             self.handle_heartbeat(m)
+        elif t == MsgSnap:
+            self.become_follower(m.term, m.frm)
+            self.handle_snapshot(m)
         elif t == my_resp:
             res = self.poll(m.frm, not m.reject)
             if res == VOTE_WON:
@@ -910,6 +1201,10 @@ class RawNode:
             self.election_elapsed = 0
             self.lead = m.frm
             self.handle_heartbeat(m)
+        elif t == MsgSnap:
+            self.election_elapsed = 0
+            self.lead = m.frm
+            self.handle_snapshot(m)
         elif t == MsgTransferLeader:
             if self.lead is not None:
                 self.send(Message(MsgTransferLeader, to=self.lead))
@@ -943,6 +1238,38 @@ class RawNode:
         self.log.commit_to(m.commit)
         self.send(Message(MsgHeartbeatResp, to=m.frm, context=m.context))
 
+    def handle_snapshot(self, m: Message) -> None:
+        """InstallSnapshot receiver (§7, raft.go handleSnapshot): answer with our new last index
+        when the snapshot was installed, with our commit index when it was not needed."""
+        s = m.snapshot or Snapshot()
+        if self.restore(s):
+            self.send(Message(MsgAppResp, to=m.frm, index=self.log.last_index()))
+        else:
+            self.send(Message(MsgAppResp, to=m.frm, index=self.log.committed))
+
+    def restore(self, s: Snapshot) -> bool:
+        """raft.go restore.  §7: "If existing log entry has same index and term as snapshot's
+        last included entry, retain log entries following it" - we already have everything the
+        snapshot covers, so only the commit index moves; otherwise "discard the entire log" and
+        take the snapshot (the state machine loads it from the next Ready).  A snapshot no newer
+        than our commit index is stale and ignored."""
+        if s.index <= self.log.committed:
+            return False
+        if self.state != StateFollower:
+            # Defense in depth, as etcd: only a follower restores (MsgSnap makes us one).
+            self.become_follower(self.term + 1, None)
+            return False
+        if self.log.match_term(s.index, s.term):
+            self.log.commit_to(s.index)
+            return False
+        self.log.restore(s)
+        # etcd rebuilds the progress tracker from the snapshot's ConfState; the voters are
+        # static here, so only the Progress entries start afresh.
+        last = self.log.last_index()
+        self.prs = {p: Progress(last + 1, self.cfg.max_inflight) for p in self.peers}
+        self.prs[self.id].match = last
+        return True
+
     # -- the RawNode interface ------------------------------------------------------------------
     def campaign_now(self) -> None:
         self.step(Message(MsgHup, frm=self.id))
@@ -958,15 +1285,22 @@ class RawNode:
     def read_index(self, ctx: Any) -> None:
         self.step(Message(MsgReadIndex, frm=self.id, context=ctx))
 
+    def report_snapshot(self, id: str, status: str = SnapshotFinish) -> None:
+        """The transport tells the leader whether the MsgSnap to `id` got there
+        (rawnode.ReportSnapshot): a failure puts that follower back to probing."""
+        self._step(Message(MsgSnapStatus, frm=id, reject=status == SnapshotFailure))
+
     def has_ready(self) -> bool:
-        return bool(self.msgs or self.read_states or self.log.stabled < self.log.last_index()
-                     or self.log.committed > self.log.applied
-                     or self.soft_state() != self._prev_soft or self.hard_state() != self._prev_hard)
+        log = self.log
+        return bool(self.msgs or self.read_states or log.unstable.entries
+                    or log.unstable.snapshot is not None or log.has_next_committed_entries()
+                    or self.soft_state() != self._prev_soft or self.hard_state() != self._prev_hard)
 
     def ready(self) -> Ready:
         rd = Ready(entries=self.log.unstable_entries(),
                    committed_entries=self.log.next_committed_entries(),
-                   messages=self.msgs, read_states=self.read_states)
+                   messages=self.msgs, read_states=self.read_states,
+                   snapshot=self.log.unstable.snapshot)
         ss, hs = self.soft_state(), self.hard_state()
         if ss != self._prev_soft:
             rd.soft_state = ss
@@ -980,19 +1314,25 @@ class RawNode:
             self._prev_soft = rd.soft_state
         if rd.hard_state is not None:
             self._prev_hard = rd.hard_state
+        # Applied up to the last committed entry handed out, or else the snapshot
+        # (Ready.appliedCursor).
+        if rd.committed_entries:
+            self.log.applied_to(max(self.log.applied, rd.committed_entries[-1].index))
+        elif rd.snapshot is not None:
+            self.log.applied_to(max(self.log.applied, rd.snapshot.index))
         if rd.entries:
             last = rd.entries[-1]
-            # Only mark stable if the log still holds that entry (it may have been overwritten).
-            if self.log.match_term(last.index, last.term):
-                self.log.stabled = max(self.log.stabled, last.index)
-        if rd.committed_entries:
-            self.log.applied = max(self.log.applied, rd.committed_entries[-1].index)
+            # Only forgets them if the log still holds that entry (it may have been overwritten).
+            self.log.unstable.stable_to(last.index, last.term)
+        if rd.snapshot is not None:
+            self.log.unstable.stable_snap_to(rd.snapshot.index)
 
     def status(self) -> dict[str, Any]:
         """JSON-compatible status for the dashboard and `endpoint status`."""
         st = {"id": self.id, "state": self.state, "term": self.term, "vote": self.vote,
               "lead": self.lead, "commit": self.log.committed, "applied": self.log.applied,
-              "lastIndex": self.log.last_index(), "electionElapsed": self.election_elapsed,
+              "lastIndex": self.log.last_index(), "firstIndex": self.log.first_index(),
+              "snapshotIndex": self.log.snapshot().index, "electionElapsed": self.election_elapsed,
               "randomizedElectionTimeout": self.randomized_election_timeout,
               "leadTransferee": self.lead_transferee}
         if self.state == StateLeader:

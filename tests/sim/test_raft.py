@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from sim.etcd.raft import (Config, Entry, HardState, MemoryStorage, Message, MsgApp, MsgAppResp,
-                           MsgHeartbeat, MsgPreVote, MsgProp, MsgTimeoutNow, MsgVote, MsgVoteResp,
-                           ProposalDropped, RawNode, StateCandidate, StateFollower, StateLeader,
-                           StatePreCandidate, StepLocalMsg, MsgHup)
+from sim.etcd.raft import (Config, Entry, HardState, LogCompacted, MemoryStorage, Message, MsgApp,
+                           MsgAppResp, MsgHeartbeat, MsgPreVote, MsgProp, MsgTimeoutNow, MsgVote,
+                           MsgVoteResp, ProposalDropped, RawNode, Snapshot, SnapshotOutOfDate,
+                           StateCandidate, StateFollower, StateLeader, StatePreCandidate, StepLocalMsg,
+                           MsgHup)
 from tests.sim.test_raft_harness import Net
 
 
@@ -195,7 +196,7 @@ def test_entries_commit_on_a_majority_and_not_without_one():
     assert net.propose(lead, "b")
     net.run(2)
     assert "b" not in [d for _, d in net.applied[lead]]      # 1 of 3: appended, never committed
-    assert net.nodes[lead].log.entries[-1].data == "b"
+    assert net.nodes[lead].log.all_entries()[-1].data == "b"
 
 
 def test_figure_7_followers_converge_to_the_leaders_log_with_fast_backtracking():
@@ -214,7 +215,7 @@ def test_figure_7_followers_converge_to_the_leaders_log_with_fast_backtracking()
     net.elect("n1")  # votes from (a), (b), (e), (f): 5 of 7; (c) and (d) have newer logs
     assert net.nodes["n1"].term == 8
     net.run(3)
-    want = [(e.term, e.data) for e in net.nodes["n1"].log.entries]
+    want = [(e.term, e.data) for e in net.nodes["n1"].log.all_entries()]
     assert len(want) == 11  # its log and its term-8 no-op
     for i in net.ids:
         assert [(e.term, e.data) for e in net.storage[i].entries] == want, i
@@ -507,3 +508,200 @@ def test_timer_rule_on_step_down_etcd_resets_paper_keeps():
         n.tick(7)
         n.step(Message(MsgVote, frm="n2", to="n1", term=3, index=0, log_term=0))  # denied
         assert (n.term, n.vote, n.election_elapsed) == (3, None, expect_elapsed)
+
+
+# -- §7 log compaction and snapshots --------------------------------------------------------------
+def _lagging_follower_behind_compaction(seed: int = 1) -> Net:
+    """n1 leads; n3 is down while 20 writes commit and n1 and n2 compact their logs past them."""
+    net = Net(3, seed=seed)
+    net.elect("n1")
+    net.crash("n3")
+    for k in range(20):
+        assert net.propose("n1", f"w{k}")
+    net.run(2)
+    for i in ("n1", "n2"):
+        net.compact(i)
+    assert net.storage["n1"].first_index() == 22  # 20 writes and the no-op compacted
+    return net
+
+
+def test_leader_sends_its_snapshot_to_a_follower_behind_its_compaction():
+    # §7: "the leader must occasionally send snapshots to followers that lag behind. This happens
+    # when the leader has already discarded the next log entry that it needs to send".
+    net = _lagging_follower_behind_compaction()
+    net.record = True
+    net.restart("n3")
+    net.run(5)
+    snaps = [m for m in net.delivered if m.type == "MsgSnap"]
+    assert [(m.to, m.snapshot.index, m.snapshot.term) for m in snaps] == [("n3", 21, 1)]
+    assert not [m for m in net.delivered if m.type == MsgApp and m.to == "n3" and m.entries
+                and m.entries[0].index <= 21]  # the compacted entries were never sent
+    assert net.applied["n3"] == net.applied["n1"] and ("n3", 21) in net.installed
+    st = net.storage["n3"]
+    assert (st.snapshot.index, st.first_index(), st.last_index()) == (21, 22, 21)
+    assert net.nodes["n3"].status()["firstIndex"] == 22 == net.nodes["n3"].status()["snapshotIndex"] + 1
+    pr = net.nodes["n1"].prs["n3"]
+    assert (pr.state, pr.match, pr.pending_snapshot) == ("replicate", 21, 0)
+    # Replication goes on from the log after the snapshot.
+    net.record = False
+    assert net.propose("n1", "after")
+    net.run(2)
+    assert net.applied["n3"][-1] == (1, "after") and net.storage["n3"].entry(22).data == "after"
+
+
+def test_a_follower_whose_log_has_the_snapshots_last_entry_keeps_what_follows_it():
+    # §7: "If instead the follower receives a snapshot that describes a prefix of its log ...
+    # then log entries covered by the snapshot are deleted but entries following the snapshot
+    # are still valid and must be retained" - etcd only fast-forwards the commit index.
+    st = MemoryStorage()
+    st.entries = [Entry(1, k, f"e{k}") for k in range(1, 6)]
+    st.hard_state = HardState(1, "n1", 1)
+    n = RawNode(Config("n2", ["n1", "n2", "n3"], rng=random.Random(1), applied=1), st)
+    n.step(Message("MsgSnap", frm="n1", to="n2", term=1, snapshot=Snapshot(3, 1, ["state"])))
+    rd = n.ready()
+    assert rd.snapshot is None                               # nothing to install
+    assert [e.index for e in rd.committed_entries] == [2, 3]  # applied from its own log
+    assert [(m.type, m.index, m.reject) for m in rd.messages] == [(MsgAppResp, 3, False)]
+    assert (n.log.committed, n.log.first_index(), n.log.last_index()) == (3, 1, 5)
+    # A snapshot no newer than the commit index is stale: ignored, answered with the commit.
+    n.advance(rd)
+    n.step(Message("MsgSnap", frm="n1", to="n2", term=1, snapshot=Snapshot(2, 1, ["old"])))
+    rd = n.ready()
+    assert rd.snapshot is None and [(m.index, m.reject) for m in rd.messages] == [(3, False)]
+
+
+def test_a_follower_with_a_conflicting_log_discards_it_for_the_snapshot():
+    # §7: "Usually the snapshot will contain new information not already in the recipient's log.
+    # In this case, the follower discards its entire log; it is all superseded by the snapshot
+    # and may possibly have uncommitted entries that conflict with the snapshot."
+    st = MemoryStorage()
+    st.entries = [Entry(1, 1, "a"), Entry(1, 2, "b"), Entry(2, 3, "stale"), Entry(2, 4, "stale")]
+    st.hard_state = HardState(2, None, 1)
+    n = RawNode(Config("n2", ["n1", "n2", "n3"], rng=random.Random(1), applied=1), st)
+    # One more entry from the old leader, not yet persisted when the snapshot arrives.
+    n.step(Message(MsgApp, frm="n3", to="n2", term=2, index=4, log_term=2, entries=[Entry(2, 5, "stale")], commit=1))
+    n.step(Message("MsgSnap", frm="n1", to="n2", term=3, snapshot=Snapshot(3, 3, ["a", "b", "c"])))
+    assert (n.term, n.lead, n.state) == (3, "n1", StateFollower)
+    rd = n.ready()
+    assert (rd.snapshot.index, rd.snapshot.term, rd.snapshot.data) == (3, 3, ["a", "b", "c"])
+    assert rd.entries == [] and rd.committed_entries == []  # the snapshot stands for 1..3
+    assert [(m.type, m.to, m.index) for m in rd.messages] == [(MsgAppResp, "n3", 5), (MsgAppResp, "n1", 3)]
+    assert (n.log.committed, n.log.first_index(), n.log.last_index(), n.log.term(3)) == (3, 4, 3, 3)
+    assert n.log.term(2) is None and n.log.term(4) is None
+    assert not n.promotable()  # not until the snapshot is applied (raft.go promotable)
+    st.apply_ready(rd)
+    n.advance(rd)
+    assert n.log.applied == 3 and n.promotable()
+    assert (st.offset, st.offset_term, st.entries, st.hard_state) == (3, 3, [], HardState(3, None, 3))
+    assert st.entry(4) is None and st.entry(3) is None and st.term(3) == 3
+    # The next MsgApp is checked against the snapshot's last entry (§7: "the last included
+    # index and term ... support the AppendEntries consistency check").
+    n.step(Message(MsgApp, frm="n1", to="n2", term=3, index=3, log_term=3, entries=[Entry(3, 4, "d")], commit=4))
+    rd = n.ready()
+    assert [e.data for e in rd.committed_entries] == ["d"] and [m.index for m in rd.messages] == [4]
+
+
+def test_a_node_restarted_from_a_snapshot_keeps_term_vote_and_commit():
+    # Figure 2's persistent state (currentTerm, votedFor, log[]) with the log's prefix held by
+    # a snapshot (§7): a restart reads back the term, the vote and the commit index, the
+    # snapshot's last index and term stand in for the compacted entries.
+    st = MemoryStorage()
+    st.apply_snapshot(Snapshot(10, 2, ["state at 10"]))
+    st.append([Entry(3, 11, "x"), Entry(3, 12, "y")])
+    st.hard_state = HardState(3, "n3", 11)
+    n = RawNode(Config("n1", ["n1", "n2", "n3"], rng=random.Random(1), applied=10), st)
+    assert (n.term, n.vote, n.log.committed, n.log.applied) == (3, "n3", 11, 10)
+    assert (n.log.first_index(), n.log.last_index(), n.log.term(10), n.log.term(9)) == (11, 12, 2, None)
+    assert [e.data for e in n.ready().committed_entries] == ["x"]
+    n.step(Message(MsgVote, frm="n2", to="n1", term=3, index=12, log_term=3))  # voted n3 in term 3
+    assert [m.reject for m in n.ready().messages if m.type == MsgVoteResp] == [True]
+    with pytest.raises(AssertionError, match="compaction point"):
+        st.hard_state = HardState(3, "n3", 9)  # a commit index below the snapshot is corrupt
+        RawNode(Config("n1", ["n1", "n2", "n3"], rng=random.Random(1)), st)
+    # In a group: a member that compacted its log crashes and comes back with its term, vote,
+    # commit index and state machine (from the snapshot) intact.
+    net = Net(3, seed=1, pre_vote=False, check_quorum=False)
+    net.elect("n1")
+    for k in range(5):
+        net.propose("n1", k)
+    net.run(2)
+    net.compact("n2", keep=2)
+    before = net.nodes["n2"]
+    state = (before.term, before.vote, before.log.committed, list(net.applied["n2"]))
+    net.crash("n2")
+    net.restart("n2")
+    n2 = net.nodes["n2"]
+    assert (n2.term, n2.vote, n2.log.committed, net.applied["n2"]) == state
+    assert n2.log.first_index() == net.storage["n2"].snapshot.index - 1 == 5
+
+
+def test_a_failed_snapshot_returns_the_follower_to_probe_and_is_retried():
+    # etcd: ReportSnapshot(SnapshotFailure) moves the Progress out of StateSnapshot, to probe
+    # from its match (not from the snapshot it never got), after a heartbeat interval.
+    net = _lagging_follower_behind_compaction()
+    dropped = []
+    net.drop = lambda m: m.type == "MsgSnap" and not dropped.append(m)  # the snapshot stream fails
+    net.restart("n3")
+    pr = net.nodes["n1"].prs["n3"]
+    for _ in range(300):
+        if pr.state == "snapshot":
+            assert pr.pending_snapshot == 21 and pr.is_paused()
+        if not net.deliver_one():
+            net.tick()
+        if dropped:
+            break  # the harness reported the failure as it dropped it
+    assert [m.snapshot.index for m in dropped] == [21]
+    assert (pr.state, pr.pending_snapshot, pr.next, pr.msg_app_flow_paused) == ("probe", 0, pr.match + 1, True)
+    assert len(net.applied["n3"]) < 21
+    net.drop = None
+    net.run(5)
+    assert net.applied["n3"] == net.applied["n1"]
+    # Delivered: probe from just after the snapshot until the follower's answer arrives.
+    pr.become_snapshot(40)
+    pr.match = 21
+    net.nodes["n1"].report_snapshot("n3")
+    assert (pr.state, pr.next, pr.msg_app_flow_paused) == ("probe", 41, True)
+    # An answer the log cannot continue from (behind the compaction point) keeps it waiting for
+    # the snapshot; one at or after the snapshot resumes replication.
+    n1 = net.nodes["n1"]
+    pr.match = 0
+    pr.become_snapshot(21)
+    sent = len(n1.msgs)
+    n1.step(Message(MsgAppResp, frm="n3", to="n1", term=n1.term, index=5))
+    assert (pr.state, pr.match) == ("snapshot", 5) and len(n1.msgs) == sent  # no second MsgSnap
+    n1.step(Message(MsgAppResp, frm="n3", to="n1", term=n1.term, index=21))
+    assert (pr.state, pr.match, pr.next) == ("replicate", 21, 22)
+    # MsgSnapStatus is local: it never comes from the network.
+    with pytest.raises(StepLocalMsg):
+        net.nodes["n1"].step(Message("MsgSnapStatus", frm="n3", to="n1"))
+
+
+def test_snapshot_messages_round_trip_through_json():
+    m = Message("MsgSnap", to="n2", frm="n1", term=4,
+                snapshot=Snapshot(7, 3, {"revision": 9, "kvs": [["/a", "x", 2, 2, 1]]}))
+    assert Message.from_dict(json.loads(json.dumps(m.to_dict()))) == m
+
+
+def test_storage_compaction_and_snapshots_follow_etcds_memory_storage():
+    st = MemoryStorage()
+    st.append([Entry(1, k) for k in range(1, 11)])
+    with pytest.raises(AssertionError, match="out of bound"):
+        st.create_snapshot(11, None)
+    snap = st.create_snapshot(8, "s8")
+    assert (snap.index, snap.term) == (8, 1) and st.first_index() == 1  # the log is left alone
+    with pytest.raises(SnapshotOutOfDate):
+        st.create_snapshot(8, "again")
+    st.compact(5)
+    assert (st.first_index(), st.last_index(), st.term(5), st.term(4), st.entry(5)) == (6, 10, 1, None, None)
+    with pytest.raises(LogCompacted):
+        st.compact(5)
+    with pytest.raises(LogCompacted):
+        st.slice(5, 7)
+    assert [e.index for e in st.slice(6, 8)] == [6, 7]
+    st.append([Entry(2, 9), Entry(2, 10), Entry(2, 11)])  # a conflicting suffix is replaced
+    st.append([Entry(1, 3), Entry(1, 4)])                 # all compacted: ignored
+    assert [(e.index, e.term) for e in st.entries] == [(6, 1), (7, 1), (8, 1), (9, 2), (10, 2), (11, 2)]
+    with pytest.raises(SnapshotOutOfDate):
+        st.apply_snapshot(Snapshot(8, 1))
+    st.apply_snapshot(Snapshot(20, 3, "s20"))
+    assert (st.first_index(), st.last_index(), st.term(20), st.entries) == (21, 20, 3, [])

@@ -2,9 +2,16 @@
 
 `Net` holds N RawNodes and their MemoryStorages, a queue of messages in flight, and the faults:
 message loss, partitions, crashes and restarts.  Every node's Ready is handled right after each
-step or tick, in etcd's order: persist (entries, HardState), then send, then apply.  A crash loses
-everything but the storage; a restart builds a fresh RawNode from it (applied state is rebuilt by
-re-applying committed entries from index 1).
+step or tick, in etcd's order: persist (snapshot, entries, HardState), then send, then apply (a
+snapshot from the leader first, then committed entries).  A crash loses everything but the
+storage; a restart builds a fresh RawNode from it (applied state is rebuilt from the storage's
+snapshot, if any, then by re-applying committed entries after it).
+
+The state machine of node i is `applied[i]`, the list of (term, data) it applied; its snapshot
+data is that list.  Log compaction (§7) happens on request (`compact`) or, with `compact_every`,
+whenever a node has applied that many entries past its last snapshot (etcd's --snapshot-count),
+keeping `compact_keep` entries behind the snapshot (etcd's SnapshotCatchUpEntries).  The harness
+plays etcd's transport for MsgSnap: it reports each one delivered or lost (report_snapshot).
 
 `Net` also checks the Raft paper's guarantees (Figure 3) as it runs, raising AssertionError:
 election safety, log matching, leader completeness and state machine safety; `acked` records every
@@ -15,13 +22,14 @@ from __future__ import annotations
 import json
 import random
 
-from sim.etcd.raft import (Config, MemoryStorage, Message, ProposalDropped, RawNode, StateLeader)
+from sim.etcd.raft import (Config, MemoryStorage, Message, MsgSnap, ProposalDropped, RawNode,
+                           SnapshotFailure, SnapshotFinish, StateLeader)
 
 
 class Net:
     def __init__(self, n: int = 3, seed: int = 1, pre_vote: bool = True, check_quorum: bool = True,
                  election_tick: int = 10, heartbeat_tick: int = 1, check_every_step: bool = True,
-                 max_entries_per_msg: int = 64):
+                 max_entries_per_msg: int = 64, compact_every: int | None = None, compact_keep: int = 0):
         self.ids = [f"n{i}" for i in range(1, n + 1)]
         self.rng = random.Random(seed)
         self.cfg = dict(pre_vote=pre_vote, check_quorum=check_quorum, election_tick=election_tick,
@@ -41,18 +49,30 @@ class Net:
         self.record = False
         self.reads: dict[str, list] = {i: [] for i in self.ids}  # ReadStates handed out
         self.drop = None  # optional predicate: a message in flight it answers True for is lost
+        self.compact_every = compact_every
+        self.compact_keep = compact_keep
+        self.installed: list[tuple[str, int]] = []  # (node, index): snapshots from a leader applied
+        self.snap_reported: dict[int, Message] = {}  # MsgSnaps whose fate was reported (by id)
         for i in self.ids:
             self.start(i)
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self, i: str) -> None:
-        cfg = Config(id=i, peers=self.ids, rng=random.Random(self.rng.random()), **self.cfg)
+        # The state machine comes back from the snapshot on disk; RawNode hands out the
+        # committed entries after it again.
+        snap = self.storage[i].snapshot
+        cfg = Config(id=i, peers=self.ids, rng=random.Random(self.rng.random()), applied=snap.index, **self.cfg)
         self.nodes[i] = RawNode(cfg, self.storage[i])
-        self.applied[i] = []
+        self.applied[i] = [tuple(x) for x in snap.data] if snap.index else []
 
     def crash(self, i: str) -> None:
         self.nodes[i] = None
-        self.queue = [m for m in self.queue if m.to != i]
+        # What was on its way to i is lost, and so is a snapshot i was streaming (the
+        # transport dies with the process).
+        lost = [m for m in self.queue if m.to == i or (m.type == MsgSnap and m.frm == i)]
+        self.queue = [m for m in self.queue if m.to != i and not (m.type == MsgSnap and m.frm == i)]
+        for m in lost:
+            self.report_snap(m, ok=False)
 
     def restart(self, i: str) -> None:
         if self.nodes[i] is None:
@@ -81,17 +101,64 @@ class Net:
         while node is not None and node.has_ready():
             rd = node.ready()
             self.storage[i].apply_ready(rd)              # 1. persist
+            lost = []
             for m in rd.messages:                        # 2. send
                 if self.connected(i, m.to) and not (self.loss and self.rng.random() < self.loss):
                     self.queue.append(m)
+                elif m.type == MsgSnap:
+                    lost.append(m)
             self.reads[i].extend((r.index, r.context) for r in rd.read_states)
-            for e in rd.committed_entries:               # 3. apply
+            if rd.snapshot is not None:                  # 3. apply: a leader's snapshot first,
+                self.install(i, rd.snapshot)
+            for e in rd.committed_entries:               #    then the entries after it
                 self.apply(i, e)
             if rd.soft_state is not None and rd.soft_state.state == StateLeader:
                 self.on_leader(i)
             node.advance(rd)
+            for m in lost:
+                self.report_snap(m, ok=False)
+        if node is not None and self.compact_every is not None:
+            if len(self.applied[i]) - self.storage[i].snapshot.index >= self.compact_every:
+                self.compact(i, self.compact_keep)
         if self.check_every_step:
             self.check_logs()
+
+    def compact(self, i: str, keep: int = 0) -> None:
+        """What etcd's server does every --snapshot-count entries: snapshot the state machine at
+        the applied index, then compact the log, keeping `keep` entries behind the snapshot."""
+        node = self.nodes[i]
+        st = self.storage[i]
+        if node is None:
+            return
+        applied = node.log.applied
+        assert applied == len(self.applied[i])
+        if applied > st.snapshot.index:
+            st.create_snapshot(applied, [list(x) for x in self.applied[i]])
+        if st.snapshot.index - keep > st.offset:
+            st.compact(st.snapshot.index - keep)
+
+    def install(self, i: str, snap) -> None:
+        """Load a leader's snapshot into i's state machine (etcd's applySnapshot)."""
+        state = [tuple(x) for x in snap.data]
+        assert len(state) == snap.index and snap.index > len(self.applied[i]), \
+            f"{i} got a snapshot at {snap.index} having applied {len(self.applied[i])}"
+        for idx, entry in enumerate(state, 1):
+            # State machine safety covers what a snapshot brings too.
+            prev = self.committed.setdefault(idx, entry)
+            assert prev == entry, f"{i} installed {entry} at {idx} from a snapshot, others applied {prev}"
+        self.applied[i] = state
+        self.installed.append((i, snap.index))
+
+    def report_snap(self, m: Message, ok: bool) -> None:
+        """The transport's word to the sender of a MsgSnap (once per message: the network may
+        duplicate it)."""
+        if m.type != MsgSnap or id(m) in self.snap_reported:
+            return
+        self.snap_reported[id(m)] = m  # keeps m alive, so its id is never reused
+        sender = self.nodes.get(m.frm)
+        if sender is not None:
+            sender.report_snapshot(m.to, SnapshotFinish if ok else SnapshotFailure)
+            self.handle(m.frm)
 
     def apply(self, i: str, e) -> None:
         assert e.index == len(self.applied[i]) + 1, f"{i} applied {e.index} out of order"
@@ -107,26 +174,42 @@ class Net:
         # Election safety: at most one leader can be elected in a given term.
         other = self.leaders.setdefault(node.term, i)
         assert other == i, f"two leaders in term {node.term}: {other} and {i}"
-        # Leader completeness: a leader's log contains every entry committed in earlier terms.
-        for idx, (term, data) in self.committed.items():
-            assert idx <= node.log.last_index() and node.log.entries[idx - 1].term == term \
-                and node.log.entries[idx - 1].data == data, \
-                f"leader {i} of term {node.term} lacks committed entry {idx} {(term, data)}"
+        # Leader completeness: a leader's log contains every entry committed in earlier terms
+        # (compacted ones: its snapshot does).
+        log = node.log
+        first, snap = log.first_index(), log.snapshot()
+        for idx, entry in self.committed.items():
+            if idx < first:
+                have = tuple(snap.data[idx - 1]) if idx <= snap.index else None
+            else:
+                have = (log.term(idx), log.slice(idx, idx + 1)[0].data) if idx <= log.last_index() else None
+            assert have == entry, f"leader {i} of term {node.term} lacks committed entry {idx} {entry}"
 
     def check_logs(self) -> None:
         """Log matching (Figure 3): if two logs contain an entry with the same index and term,
-        the logs are identical in all entries up through that index."""
-        logs = [self.storage[i].entries for i in self.ids]
-        for a in range(len(logs)):
-            for b in range(a + 1, len(logs)):
-                la, lb = logs[a], logs[b]
-                n = min(len(la), len(lb))
+        the logs are identical in all entries up through that index - compared over the indexes
+        both still hold, and against a snapshot's entries when the other log holds the
+        snapshot's last entry."""
+        disks = [(i, self.storage[i]) for i in self.ids]
+        for a in range(len(disks)):
+            for b in range(a + 1, len(disks)):
+                (ia, sa), (ib, sb) = disks[a], disks[b]
+                lo, hi = max(sa.offset, sb.offset) + 1, min(sa.last_index(), sb.last_index())
                 # the highest index with the same term; everything before must be equal
-                k = n
-                while k > 0 and la[k - 1].term != lb[k - 1].term:
+                k = hi
+                while k >= lo and sa.entry(k).term != sb.entry(k).term:
                     k -= 1
-                assert [(e.term, e.data) for e in la[:k]] == [(e.term, e.data) for e in lb[:k]], \
-                    f"log matching violated between {self.ids[a]} and {self.ids[b]} below {k}"
+                for idx in range(lo, k + 1):
+                    ea, eb = sa.entry(idx), sb.entry(idx)
+                    assert (ea.term, ea.data) == (eb.term, eb.data), \
+                        f"log matching violated between {ia} and {ib} at {idx} (below {k})"
+                for snap, other, name in ((sa.snapshot, sb, ib), (sb.snapshot, sa, ia)):
+                    last = other.entry(snap.index) if snap.index else None
+                    if last is not None and last.term == snap.term:
+                        for idx in range(other.first_index(), snap.index + 1):
+                            e = other.entry(idx)
+                            assert (e.term, e.data) == tuple(snap.data[idx - 1]), \
+                                f"log matching violated between {name}'s log and a snapshot at {idx}"
 
     def tick(self, i: str | None = None, n: int = 1) -> None:
         for j in ([i] if i else self.ids):
@@ -142,6 +225,7 @@ class Net:
         m = self.queue.pop(self.rng.randrange(len(self.queue)) if pick_random else 0)
         node = self.nodes.get(m.to)
         if node is None or not self.connected(m.frm, m.to) or (self.drop and self.drop(m)):
+            self.report_snap(m, ok=False)
             return True
         if self.record:
             self.delivered.append(m)
@@ -150,6 +234,7 @@ class Net:
         except ProposalDropped:
             pass  # a forwarded proposal the leader cannot take (etcd logs it; the client times out)
         self.handle(m.to)
+        self.report_snap(m, ok=True)
         return True
 
     def deliver_all(self, limit: int = 100_000) -> None:
