@@ -78,12 +78,19 @@ class FrameWrite:
     compacted_revision: int
     entries: list[dict[str, Any]]  # Cluster.committed_since(): {"revision", "key", "value"}
     topology: dict | None = None  # only when it changed (or on create)
+    # After an etcd snapshot restore: the restored keyspace as entries (oldest first, see
+    # cluster.etcdsnapshot.keyspace_entries).  They replace every persisted entry of the
+    # cluster, in this frame's transaction, before `entries` (written since the restore) are
+    # appended; the compaction point starts again from `compacted_revision`.
+    replace_keyspace: list[dict[str, Any]] | None = None
 
 
 def save_frames(writes: list[FrameWrite], create: bool = False) -> None:
     """Persist the new etcd entries and the clock of each cluster, all in ONE transaction.
 
-    With create=True the cluster rows are created first (a newly seeded cluster)."""
+    With create=True the cluster rows are created first (a newly seeded cluster).  A write
+    with `replace_keyspace` (an etcd snapshot restore) first replaces the cluster's whole
+    persisted log with it, in the same transaction."""
     if not writes:
         return
     with transaction.atomic():
@@ -98,19 +105,15 @@ def save_frames(writes: list[FrameWrite], create: bool = False) -> None:
                 )
             else:
                 row = SimCluster.objects.select_for_update().get(name=w.name)
+            if w.replace_keyspace is not None and not create:
+                # A restored snapshot: the old log goes, revisions and all (the restored
+                # keyspace may reuse revisions the old one had).
+                EtcdEntry.objects.filter(cluster=row).delete()
+                _insert(row, w.replace_keyspace)
+                row.persisted_revision = max((int(e["revision"]) for e in w.replace_keyspace), default=0)
+                row.compacted_revision = 0
             if w.entries:
-                EtcdEntry.objects.bulk_create(
-                    [
-                        EtcdEntry(
-                            cluster=row,
-                            revision=int(e["revision"]),
-                            key=str(e["key"]),
-                            value=_encode_value(e.get("value")),
-                        )
-                        for e in w.entries
-                    ],
-                    batch_size=500,
-                )
+                _insert(row, w.entries)
                 row.persisted_revision = max(row.persisted_revision, max(int(e["revision"]) for e in w.entries))
             if w.compacted_revision > row.compacted_revision:
                 _compact(row, w.compacted_revision)
@@ -121,6 +124,21 @@ def save_frames(writes: list[FrameWrite], create: bool = False) -> None:
             if w.topology is not None:
                 row.topology = w.topology
             row.save()
+
+
+def _insert(row: SimCluster, entries: list[dict[str, Any]]) -> None:
+    EtcdEntry.objects.bulk_create(
+        [
+            EtcdEntry(
+                cluster=row,
+                revision=int(e["revision"]),
+                key=str(e["key"]),
+                value=_encode_value(e.get("value")),
+            )
+            for e in entries
+        ],
+        batch_size=500,
+    )
 
 
 def _compact(row: SimCluster, revision: int) -> None:

@@ -13,6 +13,8 @@ style `reason`, so a view can turn any of them into a response without knowing w
     NodeNotFound       404  no node by that name in the cluster
     MemberNotFound     404  no etcd member by that name in the cluster
     BadCommand         400  invalid input (speed out of range, bad duration, bad node name ...)
+    Invalid            422  a document that cannot be used as given (an etcd snapshot that is
+                            not one); `causes` say which fields, as a Kubernetes Status does
     AlreadyExists      409  a cluster or node by that name exists
     Conflict           409  the etcd member is stopped (time out / make leader a stopped member)
     EtcdUnavailable    503  etcd has no leader, or no member is running
@@ -36,6 +38,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from cluster import etcdsnapshot
 from cluster.durations import parse_duration
 from cluster.worker import group_for, worker_channel_for
 
@@ -45,6 +48,7 @@ __all__ = [
     "NodeNotFound",
     "MemberNotFound",
     "BadCommand",
+    "Invalid",
     "Conflict",
     "EtcdUnavailable",
     "EtcdTimeout",
@@ -66,6 +70,7 @@ __all__ = [
     "etcd_put",
     "etcd_compact",
     "etcd_snapshot_save",
+    "etcd_snapshot_restore",
     "ETCD_ACTIONS",
     "list_clusters",
     "create_cluster",
@@ -77,9 +82,10 @@ class SimulationError(Exception):
     status = 500
     reason = "InternalError"
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, causes: list[dict[str, str]] | None = None):
         super().__init__(message)
         self.message = message
+        self.causes = causes or []  # Kubernetes StatusCause dicts: {"type", "field", "message"}
 
 
 class ClusterNotFound(SimulationError, LookupError):
@@ -110,6 +116,10 @@ class BadCommand(SimulationError, ValueError):
     status, reason = 400, "BadRequest"
 
 
+class Invalid(SimulationError, ValueError):
+    status, reason = 422, "Invalid"
+
+
 class AlreadyExists(SimulationError):
     status, reason = 409, "AlreadyExists"
 
@@ -127,6 +137,7 @@ _ERRORS = {
     "Conflict": Conflict,
     "Unavailable": EtcdUnavailable,
     "Timeout": EtcdTimeout,
+    "Invalid": Invalid,
 }
 
 
@@ -148,6 +159,7 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
       "etcd.put"      {"key", "value", "member"?}                  [{"key","revision","member","members"}]
       "etcd.compact"  {"revision"?}                                [{"compacted","members"}]
       "etcd.snapshot.save" {}                                      [{"member","revision","kvs"}]
+      "etcd.snapshot.restore" {"snapshot": {"revision","kvs"}}     [{"revision","keys","members"}]
       "clusters"      {} (cluster may be None)                     [["demo", ...]]
       "cluster.create" {"name", "seed"?, "nodes"?, "etcd"?, "nodeMonitorGracePeriod"?,
                        "nodeMonitorPeriod"?, "defaultTolerationSeconds"?}  [{"cluster","time",...}]
@@ -321,6 +333,18 @@ async def etcd_compact(cluster: str, revision: int | None = None) -> dict[str, A
 async def etcd_snapshot_save(cluster: str) -> dict[str, Any]:
     """`etcdctl snapshot save`: {"member", "revision", "kvs": [[key, value, mod_revision], ...]}."""
     return await sim_command(cluster, {"op": "etcd.snapshot.save"}, timeout=_slow_timeout())
+
+
+async def etcd_snapshot_restore(cluster: str, snapshot: Any) -> dict[str, Any]:
+    """`etcdutl snapshot restore` of what etcd_snapshot_save returned, on every member: the
+    cluster's objects become the snapshot's and its persisted log follows with the next frame.
+    {"revision", "keys", "members"}.  Invalid (422, with causes) for anything that is not a
+    restorable snapshot, checked before anything changes (cluster/etcdsnapshot.py)."""
+    try:
+        snap = etcdsnapshot.parse(snapshot)
+    except etcdsnapshot.SnapshotInvalid as e:
+        raise Invalid(e.message, e.causes) from None
+    return await sim_command(cluster, {"op": "etcd.snapshot.restore", "snapshot": snap}, timeout=_slow_timeout())
 
 
 def _slow_timeout() -> float:

@@ -22,7 +22,7 @@ Replies:
     {"type": "sim.reply", "ok": false, "error": {"reason": "ClusterNotFound" | "NodeNotFound" |
                                                   "MemberNotFound" | "BadRequest" |
                                                   "AlreadyExists" | "Conflict" | "Unavailable" |
-                                                  "Timeout" | "Internal",
+                                                  "Timeout" | "Invalid" | "Internal",
                                                   "message": str}}
 """
 from __future__ import annotations
@@ -39,7 +39,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from cluster import persistence
+from cluster import etcdsnapshot, persistence
 from cluster.durations import parse_duration
 from sim.cluster import Cluster, ClusterConfig, ClusterError, NodeSpec
 
@@ -89,15 +89,17 @@ def group_for(cluster_name: str) -> str:
 
 
 def demo_config(seed: int = 1) -> ClusterConfig:
-    """The `demo` cluster: one control-plane node and three workers, realistic small VMs."""
+    """The `demo` cluster: kubeadm's highly available shape with stacked etcd (three
+    control-plane nodes, each running kube-apiserver, kube-scheduler, kube-controller-manager
+    and an etcd member: a Raft group of 3) and three workers, realistic small VMs."""
     return ClusterConfig(
         seed=seed,
-        nodes=[
-            NodeSpec("cp-1", "control-plane", "4", "16Gi"),
+        nodes=[NodeSpec(f"cp-{i}", "control-plane", "4", "16Gi") for i in (1, 2, 3)] + [
             NodeSpec("worker-1", "worker", "4", "8Gi"),
             NodeSpec("worker-2", "worker", "4", "8Gi"),
             NodeSpec("worker-3", "worker", "4", "8Gi"),
         ],
+        etcd_members=3,
     )
 
 
@@ -131,6 +133,11 @@ class RunningCluster:
     persisted_time: float | None = None
     persisted_topology: dict | None = None
     persisted_clock: tuple | None = None
+    # An etcd snapshot restore not persisted yet: the restored keyspace as entries, which the
+    # next frame's write puts in place of the persisted log.  The epoch counts restores, so a
+    # write begun before one does not mark the new keyspace's revisions as persisted.
+    restored_keyspace: list | None = None
+    keyspace_epoch: int = 0
 
     def reanchor(self) -> None:
         self.anchor_wall = time.monotonic()
@@ -364,8 +371,10 @@ class SimulationWorker:
                 entries = rc.engine.committed_since(rc.persisted_revision)
                 topology = rc.engine.topology()
                 clock = (rc.speed, rc.paused)
+                replace = rc.restored_keyspace
                 if (
-                    not entries
+                    replace is None
+                    and not entries
                     and rc.engine.now == rc.persisted_time
                     and clock == rc.persisted_clock
                     and topology == rc.persisted_topology
@@ -380,18 +389,23 @@ class SimulationWorker:
                         compacted_revision=rc.engine.compacted_revision,
                         entries=entries,
                         topology=topology if topology != rc.persisted_topology else None,
+                        replace_keyspace=replace,
                     )
                 )
-                marks.append((rc, entries, topology, clock, rc.engine.now))
+                marks.append((rc, entries, topology, clock, rc.engine.now, replace, rc.keyspace_epoch))
             if not writes:
                 return
             await database_sync_to_async(persistence.save_frames)(writes)
-            for rc, entries, topology, clock, t in marks:
+            for rc, entries, topology, clock, t, replace, epoch in marks:
+                rc.persisted_topology, rc.persisted_clock, rc.persisted_time = topology, clock, t
+                if epoch != rc.keyspace_epoch:
+                    continue  # restored while this was written: the next frame replaces the log
+                if replace is not None:
+                    rc.restored_keyspace = None
                 if entries:
                     rc.persisted_revision = max(
                         rc.persisted_revision, max(int(e["revision"]) for e in entries)
                     )
-                rc.persisted_topology, rc.persisted_clock, rc.persisted_time = topology, clock, t
 
     # -- commands -----------------------------------------------------------------------
     async def _serve_commands(self, channel: str) -> None:
@@ -519,6 +533,8 @@ class SimulationWorker:
                 return {"compacted": engine.etcd_compact(revision), "members": engine.etcd_status()}
             if op == "etcd.snapshot.save":
                 return engine.etcd_snapshot_save()
+            if op == "etcd.snapshot.restore":
+                return self._etcd_restore(rc, args.get("snapshot"))
             if op == "etcd.put":
                 key, value = args.get("key"), args.get("value")
                 if not isinstance(key, str) or not key:
@@ -550,6 +566,21 @@ class SimulationWorker:
             if engine.now != before:
                 rc.reanchor()  # a put ran the engine until commit (or etcd's request timeout)
         return {"member": member, "members": engine.etcd_status(), "network": engine.network_state()}
+
+    def _etcd_restore(self, rc: RunningCluster, snapshot: Any) -> dict:
+        """`etcdutl snapshot restore` on every member (Cluster.etcd_snapshot_restore), checked
+        first so that a bad snapshot changes nothing; the next frame's write replaces the
+        persisted log with the restored keyspace."""
+        try:
+            snap = etcdsnapshot.parse(snapshot)
+        except etcdsnapshot.SnapshotInvalid as e:
+            raise CommandError("Invalid", e.message) from None
+        rc.engine.etcd_snapshot_restore(snap)
+        rc.restored_keyspace = etcdsnapshot.keyspace_entries(snap)
+        rc.keyspace_epoch += 1
+        # The engine hands out the new keyspace's writes from the restored revision on.
+        rc.persisted_revision = snap["revision"]
+        return {"revision": snap["revision"], "keys": len(snap["kvs"]), "members": rc.engine.etcd_status()}
 
     def _clock(self, rc: RunningCluster, args: dict) -> dict:
         """Get or set the clock: speed, paused, advance (run ahead at once), step (pause, then
@@ -638,8 +669,10 @@ def _config_from_args(args: dict) -> ClusterConfig:
          "nodeMonitorGracePeriod"?: "50s", "nodeMonitorPeriod"?: "5s",
          "defaultTolerationSeconds"?: 300}
 
-    Without nodes: the demo's nodes, except that a stacked etcd of N members gets N
-    control-plane nodes (cp-1..cp-N), one member each."""
+    etcd has 3 members by default (etcd's recommended minimum for fault tolerance); with
+    nodes given and a stacked topology, one per control-plane node given.  Without nodes: the
+    demo's workers, and as many control-plane nodes (cp-1..cp-N) as a stacked etcd has
+    members (one, with an external etcd)."""
     unknown = set(args) - _CREATE_KEYS
     if unknown:
         raise CommandError("BadRequest", f"unknown field(s) {', '.join(sorted(unknown))}; "
@@ -656,10 +689,16 @@ def _config_from_args(args: dict) -> ClusterConfig:
     if unknown:
         raise CommandError("BadRequest", f"etcd: unknown field(s) {', '.join(sorted(unknown))}; "
                                          f"known: {', '.join(sorted(_ETCD_KEYS))}")
-    members = etcd.get("members", 1)
+    nodes = args.get("nodes")
+    topology = etcd.get("topology", "stacked")
+    if "members" in etcd:
+        members = etcd["members"]
+    elif nodes and topology == "stacked" and isinstance(nodes, list):
+        members = sum(1 for n in nodes if isinstance(n, dict) and n.get("role") == "control-plane")
+    else:
+        members = 3
     if isinstance(members, bool) or members not in ETCD_MEMBER_COUNTS:
         raise CommandError("BadRequest", "etcd.members must be 1, 3, 5 or 7")
-    topology = etcd.get("topology", "stacked")
     if topology not in ETCD_TOPOLOGIES:
         raise CommandError("BadRequest", 'etcd.topology must be "stacked" or "external"')
     heartbeat = _duration_arg("etcd.heartbeatInterval", etcd.get("heartbeatInterval", 0.1))
@@ -669,12 +708,10 @@ def _config_from_args(args: dict) -> ClusterConfig:
                                          f"5 times etcd.heartbeatInterval ({heartbeat * 1000:g}ms)")
     if election > ETCD_MAX_ELECTION_TIMEOUT:
         raise CommandError("BadRequest", "etcd.electionTimeout must be at most 50s")
-    nodes = args.get("nodes")
     if not nodes:
-        specs = demo_config(seed).nodes
-        if topology == "stacked" and members > 1:
-            specs = [NodeSpec(f"cp-{i}", "control-plane", "4", "16Gi") for i in range(1, members + 1)] + \
-                [n for n in specs if n.role != "control-plane"]
+        cps = members if topology == "stacked" else 1
+        specs = [NodeSpec(f"cp-{i}", "control-plane", "4", "16Gi") for i in range(1, cps + 1)] + \
+            [n for n in demo_config(seed).nodes if n.role != "control-plane"]
     else:
         if not isinstance(nodes, list):
             raise CommandError("BadRequest", "nodes must be a list")

@@ -547,10 +547,19 @@ class Cluster:
             revision = int(snapshot["revision"])
         except (KeyError, TypeError, ValueError):
             raise ClusterError("not a snapshot: expected {\"revision\", \"kvs\": [[key, value, mod_revision], ...]}") from None
+        was_running = {m.name: m.running for m in self.etcd_members}
         for m in self.etcd_members:
-            was_running = m.running
-            if was_running:
+            if m.running:
                 m.stop()
+        # etcd is down while etcdutl restores: what the old members had in flight (txn replies,
+        # watch events, Raft messages of the old keyspace) lands first, or a kube-apiserver
+        # could apply it after it relisted the restored keyspace.
+        addresses = {m.address for m in self.etcd_members}
+        landed = max((t for (src, _), t in self.kernel.network.last_arrival.items() if src in addresses),
+                     default=0.0)
+        if landed > self.kernel.now:
+            self.kernel.run_until(landed)
+        for m in self.etcd_members:
             store = MVCCStore()
             for key, value, rev in kvs:
                 store.replay(rev, key, value)
@@ -559,9 +568,14 @@ class Cluster:
             m.store = store
             m.raft_storage = type(m.raft_storage)()
             m.applied_index = 0
-            if was_running:
+            if was_running[m.name]:
                 m.start()
-        self._recorded = max(self._recorded, revision)
+        # A new keyspace: persistence records its writes from the restored revision on (they
+        # may reuse revisions the old keyspace had), and the old keyspace's writes not yet
+        # handed out by committed_since are gone with it.
+        self.store = self.etcd_members[0].store
+        self._recorded = self.store.revision
+        self._commits.clear()
         self.kernel.emit("etcd", event="snapshot-restore", revision=revision)
         for api in self.apiservers:
             if api.running:

@@ -19,6 +19,7 @@
     POST /clusters/<name>/sim/v1/etcd/put           {"key": "k", "value": "v"} -> {"key", "revision", ...}
     POST /clusters/<name>/sim/v1/etcd/compact       {"revision"?: 120} -> {"compacted", "members"}
     GET  /clusters/<name>/sim/v1/etcd/snapshot      -> {"member", "revision", "kvs": [[key, value, rev]]}
+    POST /clusters/<name>/sim/v1/etcd/snapshot/restore  that snapshot -> {"revision", "keys", "members"}
     GET  /sim/v1/clusters                           -> {"clusters": [...]}
     POST /sim/v1/clusters                           {"name": "lab-2", "seed": 7, "nodes"?: [...],
                                                      "etcd"?: {"members": 3, "topology": "external",
@@ -29,16 +30,24 @@
 
 Errors: {"error": {"code": 404, "reason": "NotFound", "message": "..."}} with that HTTP status
 (404 unknown cluster, node or member, 400 bad input, 405 wrong method, 409 existing cluster or
-stopped member, 503 etcd without a leader, 504 "etcdserver: request timed out").
+stopped member, 503 etcd without a leader, 504 "etcdserver: request timed out").  The snapshot
+restore answers its errors as a Kubernetes Status (kind, status, reason, code, message and, for
+an invalid snapshot (422 Invalid), details.causes) that carries the same "error" object too.
+
+Every view is wrapped in `control(methods)`: other methods get 405, and a SimulationError from
+the services becomes that error body.
 """
 from __future__ import annotations
 
+import functools
 import json
+from typing import Any, Callable
 
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from cluster import services
+from cluster.api.status import status as k8s_status
 
 
 def _error(code: int, reason: str, message: str) -> JsonResponse:
@@ -47,6 +56,14 @@ def _error(code: int, reason: str, message: str) -> JsonResponse:
 
 def _from(e: services.SimulationError) -> JsonResponse:
     return _error(e.status, e.reason, e.message)
+
+
+def _status_from(e: services.SimulationError) -> JsonResponse:
+    """The error as a Kubernetes Status (field causes in details), plus the control API's own
+    "error" object so that clients of either shape read it."""
+    body = k8s_status(e.status, e.reason, e.message, {"causes": e.causes} if e.causes else None)
+    body["error"] = {"code": e.status, "reason": e.reason, "message": e.message}
+    return JsonResponse(body, status=e.status)
 
 
 def _json_body(request) -> dict:
@@ -67,167 +84,158 @@ def _method_not_allowed(allowed: str) -> JsonResponse:
     return resp
 
 
+def control(methods: str, errors: Callable[[services.SimulationError], JsonResponse] = _from):
+    """Decorate one control API view (an async function): a method not in `methods` ("GET",
+    "GET, POST") gets 405 with an Allow header, and a SimulationError raised by the view
+    becomes `errors(e)` (the control API's {"error": ...} body by default).  Views are
+    CSRF-exempt: this is a JSON API for scripts, not a form."""
+    allowed = {m.strip() for m in methods.split(",")}
+
+    def wrap(view):
+        @functools.wraps(view)
+        async def wrapped(request, *args, **kwargs):
+            if request.method not in allowed:
+                return _method_not_allowed(methods)
+            try:
+                return await view(request, *args, **kwargs)
+            except services.SimulationError as e:
+                return errors(e)
+
+        return csrf_exempt(wrapped)
+
+    return wrap
+
+
 _CLOCK_KEYS = {"speed", "paused", "advance", "step"}
 
 
-@csrf_exempt
+@control("GET, POST")
 async def clock(request, cluster: str):
-    try:
-        if request.method == "GET":
-            return JsonResponse(await services.get_clock(cluster))
-        if request.method != "POST":
-            return _method_not_allowed("GET, POST")
-        body = _json_body(request)
-        unknown = set(body) - _CLOCK_KEYS
-        if unknown:
-            raise services.BadCommand(f"unknown field(s) {', '.join(sorted(unknown))}; use speed, paused, advance or step")
-        if not body:
-            raise services.BadCommand("give one of speed, paused, advance or step")
-        return JsonResponse(await services.set_clock(cluster, **body))
-    except services.SimulationError as e:
-        return _from(e)
+    if request.method == "GET":
+        return JsonResponse(await services.get_clock(cluster))
+    body = _json_body(request)
+    unknown = set(body) - _CLOCK_KEYS
+    if unknown:
+        raise services.BadCommand(f"unknown field(s) {', '.join(sorted(unknown))}; use speed, paused, advance or step")
+    if not body:
+        raise services.BadCommand("give one of speed, paused, advance or step")
+    return JsonResponse(await services.set_clock(cluster, **body))
 
 
-@csrf_exempt
+@control("POST")
 async def nodes(request, cluster: str):
-    if request.method != "POST":
-        return _method_not_allowed("POST")
-    try:
-        body = _json_body(request)
-        name = body.get("name")
-        if not isinstance(name, str) or not name:
-            raise services.BadCommand("name: Required value")
-        result = await services.add_node(cluster, name, cpu=str(body.get("cpu", "4")), memory=str(body.get("memory", "8Gi")))
-        return JsonResponse(result, status=201)
-    except services.SimulationError as e:
-        return _from(e)
+    body = _json_body(request)
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        raise services.BadCommand("name: Required value")
+    result = await services.add_node(cluster, name, cpu=str(body.get("cpu", "4")), memory=str(body.get("memory", "8Gi")))
+    return JsonResponse(result, status=201)
 
 
-@csrf_exempt
+@control("POST")
 async def node_action(request, cluster: str, node: str, action: str):
-    if request.method != "POST":
-        return _method_not_allowed("POST")
-    try:
-        fn = services.kill_node if action == "kill" else services.restore_node
-        return JsonResponse(await fn(cluster, node))
-    except services.SimulationError as e:
-        return _from(e)
+    fn = services.kill_node if action == "kill" else services.restore_node
+    return JsonResponse(await fn(cluster, node))
 
 
+@control("GET")
 async def network(request, cluster: str):
-    if request.method != "GET":
-        return _method_not_allowed("GET")
-    try:
-        return JsonResponse(await services.get_network(cluster))
-    except services.SimulationError as e:
-        return _from(e)
+    return JsonResponse(await services.get_network(cluster))
 
 
-@csrf_exempt
+@control("POST")
 async def network_action(request, cluster: str, action: str):
-    if request.method != "POST":
-        return _method_not_allowed("POST")
-    try:
-        if action == "heal":
-            return JsonResponse(await services.heal_network(cluster))
-        if action == "link":
-            body = _json_body(request)
-            if "a" not in body or "b" not in body:
-                raise services.BadCommand("a and b: Required value (two node or etcd member names)")
-            return JsonResponse(await services.set_link(cluster, body["a"], body["b"], body.get("latencyMs"),
-                                                        body.get("loss")))
-        body = _json_body(request)
-        if "groups" not in body:
-            raise services.BadCommand("groups: Required value")
-        return JsonResponse(await services.partition_network(cluster, body["groups"]))
-    except services.SimulationError as e:
-        return _from(e)
+    if action == "heal":
+        return JsonResponse(await services.heal_network(cluster))
+    body = _json_body(request)
+    if action == "link":
+        if "a" not in body or "b" not in body:
+            raise services.BadCommand("a and b: Required value (two node or etcd member names)")
+        return JsonResponse(await services.set_link(cluster, body["a"], body["b"], body.get("latencyMs"),
+                                                    body.get("loss")))
+    if "groups" not in body:
+        raise services.BadCommand("groups: Required value")
+    return JsonResponse(await services.partition_network(cluster, body["groups"]))
 
 
-@csrf_exempt
+@control("GET")
 async def etcd(request, cluster: str):
-    if request.method != "GET":
-        return _method_not_allowed("GET")
-    try:
-        return JsonResponse(await services.etcd_status(cluster))
-    except services.SimulationError as e:
-        return _from(e)
+    return JsonResponse(await services.etcd_status(cluster))
 
 
-@csrf_exempt
+@control("POST")
 async def etcd_member_action(request, cluster: str, member: str, action: str):
-    if request.method != "POST":
-        return _method_not_allowed("POST")
-    try:
-        return JsonResponse(await services.etcd_member_action(cluster, member, action))
-    except services.SimulationError as e:
-        return _from(e)
+    return JsonResponse(await services.etcd_member_action(cluster, member, action))
 
 
-@csrf_exempt
+@control("POST")
 async def etcd_put(request, cluster: str):
-    if request.method != "POST":
-        return _method_not_allowed("POST")
-    try:
-        body = _json_body(request)
-        key, value = body.get("key"), body.get("value", "")
-        if not isinstance(key, str) or not key:
-            raise services.BadCommand("key: Required value")
-        if not isinstance(value, str):
-            raise services.BadCommand("value must be a string")
-        member = body.get("member")
-        if member is not None and not isinstance(member, str):
-            raise services.BadCommand("member must be a member name")
-        return JsonResponse(await services.etcd_put(cluster, key, value, member=member))
-    except services.SimulationError as e:
-        return _from(e)
+    body = _json_body(request)
+    key, value = body.get("key"), body.get("value", "")
+    if not isinstance(key, str) or not key:
+        raise services.BadCommand("key: Required value")
+    if not isinstance(value, str):
+        raise services.BadCommand("value must be a string")
+    member = body.get("member")
+    if member is not None and not isinstance(member, str):
+        raise services.BadCommand("member must be a member name")
+    return JsonResponse(await services.etcd_put(cluster, key, value, member=member))
 
 
-@csrf_exempt
+@control("POST")
 async def etcd_compact(request, cluster: str):
-    if request.method != "POST":
-        return _method_not_allowed("POST")
-    try:
-        body = _json_body(request)
-        return JsonResponse(await services.etcd_compact(cluster, body.get("revision")))
-    except services.SimulationError as e:
-        return _from(e)
+    body = _json_body(request)
+    return JsonResponse(await services.etcd_compact(cluster, body.get("revision")))
 
 
+@control("GET")
 async def etcd_snapshot(request, cluster: str):
-    if request.method != "GET":
-        return _method_not_allowed("GET")
+    return JsonResponse(await services.etcd_snapshot_save(cluster))
+
+
+# A snapshot of a large cluster outgrows Django's 2.5 MB DATA_UPLOAD_MAX_MEMORY_SIZE.
+MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024
+
+
+class _TooLarge(services.SimulationError):
+    status, reason = 413, "RequestEntityTooLarge"
+
+
+def _snapshot_body(request) -> Any:
+    raw = request.read(MAX_SNAPSHOT_BYTES + 1)
+    if len(raw) > MAX_SNAPSHOT_BYTES:
+        raise _TooLarge(f"the snapshot is larger than {MAX_SNAPSHOT_BYTES // (1024 * 1024)} MiB")
+    if not raw.strip():
+        raise services.BadCommand("the request body is empty: send the JSON that GET .../etcd/snapshot returned")
     try:
-        return JsonResponse(await services.etcd_snapshot_save(cluster))
-    except services.SimulationError as e:
-        return _from(e)
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise services.BadCommand(f"the request body is not valid JSON ({e})") from None
 
 
+@control("POST", errors=_status_from)
+async def etcd_snapshot_restore(request, cluster: str):
+    """`etcdutl snapshot restore` of a snapshot that GET .../etcd/snapshot returned."""
+    return JsonResponse(await services.etcd_snapshot_restore(cluster, _snapshot_body(request)))
 
+
+@control("GET")
 async def state(request, cluster: str):
-    try:
-        return JsonResponse(await services.cluster_state(cluster))
-    except services.SimulationError as e:
-        return _from(e)
+    return JsonResponse(await services.cluster_state(cluster))
 
 
-@csrf_exempt
+@control("GET, POST")
 async def clusters(request):
-    try:
-        if request.method == "GET":
-            return JsonResponse({"clusters": await services.list_clusters()})
-        if request.method != "POST":
-            return _method_not_allowed("GET, POST")
-        body = _json_body(request)
-        name = body.get("name")
-        if not isinstance(name, str) or not name:
-            raise services.BadCommand("name: Required value")
-        seed = body.get("seed", 1)
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise services.BadCommand("seed must be an integer")
-        # The topology (etcd, timings) is validated by the worker, which knows the engine's rules.
-        options = {k: v for k, v in body.items() if k not in ("name", "seed", "nodes")}
-        return JsonResponse(await services.create_cluster(name, seed=seed, nodes=body.get("nodes"), **options),
-                            status=201)
-    except services.SimulationError as e:
-        return _from(e)
+    if request.method == "GET":
+        return JsonResponse({"clusters": await services.list_clusters()})
+    body = _json_body(request)
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        raise services.BadCommand("name: Required value")
+    seed = body.get("seed", 1)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise services.BadCommand("seed must be an integer")
+    # The topology (etcd, timings) is validated by the worker, which knows the engine's rules.
+    options = {k: v for k, v in body.items() if k not in ("name", "seed", "nodes")}
+    return JsonResponse(await services.create_cluster(name, seed=seed, nodes=body.get("nodes"), **options),
+                        status=201)

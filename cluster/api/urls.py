@@ -16,6 +16,8 @@ urlpatterns = [
     path("<str:cluster>/sim/v1/etcd/put", simcontrol.etcd_put, name="sim-etcd-put"),
     path("<str:cluster>/sim/v1/etcd/compact", simcontrol.etcd_compact, name="sim-etcd-compact"),
     path("<str:cluster>/sim/v1/etcd/snapshot", simcontrol.etcd_snapshot, name="sim-etcd-snapshot"),
+    path("<str:cluster>/sim/v1/etcd/snapshot/restore", simcontrol.etcd_snapshot_restore,
+         name="sim-etcd-snapshot-restore"),
     re_path(
         rf"^{CLUSTER}/sim/v1/etcd/members/(?P<member>[^/]+)/"
         r"(?P<action>kill|restore|timeout|transfer-leadership|isolate)$",

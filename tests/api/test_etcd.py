@@ -1,12 +1,17 @@
 """etcd as a Raft group through the simulator control API (issue 3): a cluster created with
 three external members via POST /sim/v1/clusters, its members' status, and what killing and
-partitioning them does to the leader and to Kubernetes API writes."""
+partitioning them does to the leader and to Kubernetes API writes; compaction, and a snapshot
+saved and restored (the objects written after the save are gone, a bad snapshot is refused with
+a Status and changes nothing)."""
 from __future__ import annotations
+
+import os
+import subprocess
 
 import pytest
 import requests
 
-from tests.conftest import wait_until
+from tests.conftest import kubectl_binaries, wait_until
 
 NAME = "etcd-raft"
 
@@ -251,3 +256,104 @@ def test_compact_and_snapshot_save(etcd):
     assert status == 400 and "compacted" in err["error"]["message"], err
     status, err = etcd("POST", "/etcd/compact", {"revision": "soon"})
     assert status == 400, err
+
+
+# -- snapshot restore ---------------------------------------------------------------------
+def snapshot(call) -> dict:
+    status, snap = call("GET", "/etcd/snapshot")
+    assert status == 200, snap
+    return snap
+
+
+def kubectl_get_pods(call, tmp_path) -> str | None:
+    """`kubectl get pods -o name` against the cluster with the machine's kubectl (None without one)."""
+    binaries = kubectl_binaries()
+    if not binaries:
+        return None
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        f"clusters:\n- name: c\n  cluster:\n    server: {call.cluster_url}\n"
+        "users:\n- name: u\n  user: {}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\n")
+    env = {**os.environ, "HOME": str(tmp_path), "KUBECONFIG": str(kubeconfig)}
+    out = subprocess.run([binaries[0], "get", "pods", "-o", "name"], env=env, capture_output=True, text=True,
+                         timeout=60, check=True)
+    return out.stdout
+
+
+def test_snapshot_restore_brings_back_the_saved_keyspace(etcd, tmp_path):
+    settled_leader(etcd)
+    status, kept = etcd("POST", "/etcd/put", {"key": "/lesson/before-save", "value": "kept"})
+    assert status == 200, kept
+    snap = snapshot(etcd)
+    assert create_pod(etcd, "made-after-save").status_code == 201
+    status, lost = etcd("POST", "/etcd/put", {"key": "/lesson/after-save", "value": "lost"})
+    assert status == 200, lost
+    listed = kubectl_get_pods(etcd, tmp_path)
+    assert listed is None or "pod/made-after-save" in listed
+
+    # The file a student saved is exactly what comes back: restore it.
+    status, out = etcd("POST", "/etcd/snapshot/restore", snap)
+    assert status == 200, out
+    assert out["revision"] == snap["revision"] and out["keys"] == len(snap["kvs"])
+    assert [m["name"] for m in out["members"]] == ["etcd-1", "etcd-2", "etcd-3"]
+
+    r = requests.get(etcd.cluster_url + "/api/v1/namespaces/default/pods/made-after-save", timeout=60)
+    assert r.status_code == 404, r.text
+    items = requests.get(etcd.cluster_url + "/api/v1/namespaces/default/pods", timeout=60).json()["items"]
+    assert "made-after-save" not in [p["metadata"]["name"] for p in items]
+    listed = kubectl_get_pods(etcd, tmp_path)
+    assert listed is None or "pod/made-after-save" not in listed
+    keys = {kv[0] for kv in snapshot(etcd)["kvs"]}
+    assert "/lesson/before-save" in keys and "/lesson/after-save" not in keys
+
+    # The members restarted as a new cluster: they elect a leader and take writes again, from
+    # the snapshot's revision on.
+    settled_leader(etcd)
+    r = create_pod(etcd, "made-after-restore")
+    assert r.status_code == 201, r.text
+    assert int(r.json()["metadata"]["resourceVersion"]) > snap["revision"]
+
+
+@pytest.mark.parametrize("body, code, reason, field", [
+    ({"revision": 5}, 422, "Invalid", "kvs"),
+    ({"revision": "latest", "kvs": []}, 422, "Invalid", "revision"),
+    ({"revision": 9, "kvs": [["/registry/pods/default/x", "not json", 3]]}, 422, "Invalid", "kvs[0][1]"),
+    ({"revision": 9, "kvs": [["/a", "v", 12]]}, 422, "Invalid", "kvs[0][2]"),
+    ({"revision": 9, "kvs": [["/a", "v", 2], ["/a", "w", 3]]}, 422, "Invalid", "kvs[1][0]"),
+    ([["/a", "v", 2]], 422, "Invalid", "<body>"),
+    (b"{not json", 400, "BadRequest", None),
+    (b"", 400, "BadRequest", None),
+])
+def test_a_bad_snapshot_is_refused_with_a_status_and_changes_nothing(etcd, body, code, reason, field):
+    settled_leader(etcd)
+    status, kept = etcd("POST", "/etcd/put", {"key": "/lesson/still-here", "value": "yes"})
+    assert status == 200, kept
+    before = members(etcd)
+    if isinstance(body, bytes):
+        r = requests.post(etcd.cluster_url + "/sim/v1/etcd/snapshot/restore", data=body, timeout=30,
+                          headers={"Content-Type": "application/json"})
+        status, err = r.status_code, r.json()
+    else:
+        status, err = etcd("POST", "/etcd/snapshot/restore", body)
+    assert status == code, err
+    # Kubernetes' Status shape, and the control API's own "error" beside it.
+    assert (err["kind"], err["apiVersion"], err["status"]) == ("Status", "v1", "Failure")
+    assert err["code"] == code and err["reason"] == reason and err["message"]
+    assert err["error"] == {"code": code, "reason": reason, "message": err["message"]}
+    if field is not None:
+        assert field in [c["field"] for c in err["details"]["causes"]], err
+    # Nothing changed: no member restarted (a restore empties the Raft logs and restarts the
+    # terms), and the keyspace still has what was written before.
+    after = members(etcd)
+    for b, a in zip(before, after):
+        assert a["term"] >= b["term"] and a["raftIndex"] >= b["raftIndex"], (b, a)
+    assert "/lesson/still-here" in {kv[0] for kv in snapshot(etcd)["kvs"]}
+
+
+def test_snapshot_restore_is_post_only_and_needs_a_cluster(etcd, pilothouse_server):
+    status, err = etcd("GET", "/etcd/snapshot/restore")
+    assert status == 405 and err["error"]["reason"] == "MethodNotAllowed"
+    status, err = pilothouse_server.request("POST", "/clusters/no-such-cluster/sim/v1/etcd/snapshot/restore",
+                                            {"revision": 2, "kvs": []})
+    assert status == 404 and err["reason"] == "NotFound" and err["kind"] == "Status", err
