@@ -21,7 +21,7 @@ import { FrameStream } from "./frames.js";
 import { Diagram } from "./diagram.js";
 import { Messages } from "./messages.js";
 import { EventLog, fmtTime } from "./log.js";
-import { EtcdPanel, isRaftMessage } from "./etcd.js";
+import { EtcdPanel, isRaftMessage, wireSnapshotControls } from "./etcd.js";
 
 const root = document.getElementById("dashboard");
 const initial = JSON.parse(document.getElementById("initial-state").textContent);
@@ -29,7 +29,8 @@ const diagram = new Diagram(document.getElementById("diagram"));
 const messages = new Messages(diagram.messageLayer, (addr) => diagram.rectOf(addr));
 const log = new EventLog(document.getElementById("event-log"));
 const etcd = new EtcdPanel(document.getElementById("etcd-svg"), document.getElementById("etcd-table"),
-                           document.getElementById("etcd-member-select"));
+                           document.getElementById("etcd-member-select"), document.getElementById("etcd-logs"));
+wireSnapshotControls(document.getElementById("etcd-snapshot"));
 let speed = initial.speed || 1;
 let etcdTick = initial.etcdTick || 0.1;
 let paused = !!initial.paused;

@@ -9,12 +9,30 @@
 // frames it runs down client-side from the wall clock times the speed, so at 0.01x a 1 s
 // election timeout takes 100 s and can be watched.
 //
+// Under the members, each one's Raft log as RaftScope draws it: one box per entry (the last 16
+// a member reports, sim/etcd/server.py EtcdMember.log_tail), the term written in it and its
+// colour picked by term; committed entries solid, uncommitted ones dashed, a bar after the
+// commit index; a stopped member keeps its log on disk, so its boxes stay, greyed.  Columns are
+// log indexes, shared by every row (the newest 16 indexes any member has), so entries at the
+// same index line up; a member more than 16 entries behind shows its own last entries with
+// their indexes, marked "behind".
+//
+// The snapshot controls (wireSnapshotControls): "Save snapshot" downloads
+// GET .../sim/v1/etcd/snapshot as a JSON file; "Restore snapshot" posts a chosen file to
+// .../etcd/snapshot/restore and shows the API's answer (its Status causes when refused).
+//
 // What the DOM exposes (tests rely on it):
 //   #etcd-svg .etcd-member  data-member, data-role, data-term, data-vote, data-leader,
 //                           data-commit, data-applied, data-log, data-isolated
 //   #etcd-svg               data-leader (name or ""), data-term (the highest term)
 //   .raft-msg               data-src, data-dst, data-type (one travelling Raft message)
 //   #etcd-table tr[data-member]  the same numbers as text
+//   #etcd-logs              data-lo, data-hi (the index columns shown)
+//   #etcd-logs .log-row     data-member, data-role, data-last, data-commit, data-behind
+//   .log-row .log-entry     data-index, data-term, data-kind (empty|put|delete|compact),
+//                           data-key, data-committed ("true"/"false"), data-greyed
+//   .log-row .commit-mark   data-commit: the bar after the member's commit index
+//   #etcd-snapshot-result   class ok/error, data-code, data-reason after save or restore
 import { moveDot } from "./messages.js";
 
 const SVGNS = "http://www.w3.org/2000/svg";
@@ -42,6 +60,15 @@ const RAFT_LABELS = {
   MsgReadIndex: ["ReadIndex", "other"],
   MsgReadIndexResp: ["ReadIndex reply", "other reply"],
 };
+
+// RaftScope's term colours (ColorBrewer Set2): an entry's box and its term.
+export const TERM_COLORS = ["#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3", "#a6d854", "#ffd92f"];
+export const LOG_SLOTS = 16;    // entries per member: EtcdMember.LOG_TAIL
+
+export function termColor(term) {
+  const n = TERM_COLORS.length;
+  return TERM_COLORS[(((Number(term) || 0) % n) + n) % n];
+}
 
 export function isRaftMessage(ev) {
   return (ev.kind === "message" || ev.kind === "drop") && /^etcd@/.test(ev.src || "") &&
@@ -107,11 +134,47 @@ export function isolatedMembers(members, network) {
   return out;
 }
 
+// Where each member's log entries go: the shared index window [lo, hi] (the newest LOG_SLOTS
+// indexes any member has) and, per member, its entries with a column each.  A member whose
+// newest entry is left of the window is "behind": its own entries fill the columns in order.
+export function logLayout(members) {
+  const last = (m) => {
+    const log = m.log || [];
+    return log.length ? log[log.length - 1].index : 0;
+  };
+  const hi = Math.max(0, ...members.map(last));
+  const lo = Math.max(1, hi - LOG_SLOTS + 1);
+  const rows = members.map((m) => {
+    const log = (m.log || []).slice(-LOG_SLOTS);
+    const behind = log.length > 0 && last(m) < lo;
+    const entries = behind
+      ? log.map((e, i) => ({ ...e, col: i }))
+      : log.filter((e) => e.index >= lo).map((e) => ({ ...e, col: e.index - lo }));
+    const commit = m.commitIndex ?? 0;
+    // The commit bar sits after the column of the commit index, when that is on screen.
+    let commitCol = null;
+    if (entries.length) {
+      const first = entries[0];
+      const lastE = entries[entries.length - 1];
+      if (commit >= first.index - 1 && commit <= lastE.index) commitCol = first.col + (commit - first.index) + 1;
+    }
+    return { name: m.name, role: m.role, last: last(m), commit, behind, entries, commitCol };
+  });
+  return { lo, hi, rows };
+}
+
+const LOG_LABEL_W = 72;
+const LOG_BOX = 28;
+const LOG_STEP = 32;
+const LOG_ROW_H = 42;
+const LOG_HEAD_H = 20;
+
 export class EtcdPanel {
-  constructor(svg, table, select) {
+  constructor(svg, table, select, logs) {
     this.svg = svg;
     this.table = table;
     this.select = select;
+    this.logs = logs || null;
     svg.innerHTML = "";
     this.linkLayer = svg.appendChild(svgEl("g", { class: "etcd-links" }));
     this.memberLayer = svg.appendChild(svgEl("g", { class: "etcd-members" }));
@@ -201,6 +264,7 @@ export class EtcdPanel {
       }
     }
     this._table(members, isolated);
+    this._logs(members);
     this._select(members);
     this._drawTimers(now);
     if (!this._raf) this._raf = requestAnimationFrame(this._loop);
@@ -239,6 +303,65 @@ export class EtcdPanel {
         `leader ${esc(m.leader || "none")}; log ${esc(m.raftIndex)}, commit ${esc(m.commitIndex)}, ` +
         `applied ${esc(m.appliedIndex)}; revision ${esc(m.revision)}${iso ? "; cut off from a majority" : ""}</title>`;
     rec.ring = g.querySelector(".timer-ring");
+  }
+
+  // The members' Raft logs as RaftScope's entry boxes (see the top of this file).
+  _logs(members) {
+    const svg = this.logs;
+    if (!svg) return;
+    const { lo, hi, rows } = logLayout(members);
+    const sig = JSON.stringify([lo, hi, rows]);
+    if (svg.dataset.sig === sig) return;
+    svg.dataset.sig = sig;
+    svg.dataset.lo = String(lo);
+    svg.dataset.hi = String(hi);
+    const w = LOG_LABEL_W + LOG_SLOTS * LOG_STEP + 6;
+    const h = LOG_HEAD_H + Math.max(1, rows.length) * LOG_ROW_H + 4;
+    svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+    const x0 = LOG_LABEL_W;
+    const colX = (col) => x0 + col * LOG_STEP;
+    let html = `<g class="log-indexes">`;
+    if (hi > 0) {
+      for (let i = lo; i <= hi; i++) {
+        html += `<text x="${colX(i - lo) + LOG_BOX / 2}" y="${LOG_HEAD_H - 6}" text-anchor="middle">${i}</text>`;
+      }
+    }
+    html += `<text class="log-axis" x="${x0 - 8}" y="${LOG_HEAD_H - 6}" text-anchor="end">index</text></g>`;
+    rows.forEach((r, ri) => {
+      const y = LOG_HEAD_H + ri * LOG_ROW_H + 4;
+      const stopped = r.role === "stopped";
+      html += `<g class="log-row role-${esc(r.role)}${r.behind ? " behind" : ""}" data-member="${esc(r.name)}" ` +
+        `data-role="${esc(r.role)}" data-last="${r.last}" data-commit="${r.commit}" data-behind="${r.behind}">` +
+        `<text class="log-name" x="${x0 - 8}" y="${y + (r.behind ? 11 : LOG_BOX / 2 + 5)}" text-anchor="end">${esc(r.name)}</text>` +
+        (r.behind ? `<text class="log-behind" x="${x0 - 8}" y="${y + 26}" text-anchor="end">${hi - r.last} behind</text>` : "");
+      for (let c = 0; c < LOG_SLOTS; c++) {
+        html += `<rect class="log-slot" x="${colX(c)}" y="${y}" width="${LOG_BOX}" height="${LOG_BOX}" rx="3"/>`;
+      }
+      for (const e of r.entries) {
+        const committed = e.index <= r.commit;
+        const x = colX(e.col);
+        const fill = stopped ? "#e2e8f0" : termColor(e.term);
+        const what = e.kind === "empty" ? "empty entry (a new leader's first, §5.4.2)"
+          : `${e.kind}${e.key ? " " + e.key : ""}`;
+        html += `<g class="log-entry kind-${esc(e.kind)}${committed ? " committed" : " uncommitted"}` +
+          `${stopped ? " greyed" : ""}" data-index="${e.index}" data-term="${e.term}" data-kind="${esc(e.kind)}" ` +
+          `data-key="${esc(e.key || "")}" data-committed="${committed}" data-greyed="${stopped}">` +
+          `<rect x="${x}" y="${y}" width="${LOG_BOX}" height="${LOG_BOX}" rx="3" fill="${fill}"` +
+          `${committed ? "" : ' stroke-dasharray="4 3"'}/>` +
+          `<text x="${x + LOG_BOX / 2}" y="${y + LOG_BOX / 2 + 5}" text-anchor="middle">${e.term}</text>` +
+          (e.kind === "empty" ? `<circle class="empty-mark" cx="${x + LOG_BOX - 5}" cy="${y + 5}" r="2.5"/>` : "") +
+          (r.behind ? `<text class="log-idx" x="${x + LOG_BOX / 2}" y="${y + LOG_BOX + 10}" text-anchor="middle">${e.index}</text>` : "") +
+          `<title>${esc(r.name)}: index ${e.index}, term ${e.term}, ${esc(what)}; ` +
+          `${committed ? "committed" : "not committed yet"}${stopped ? " (on the stopped member's disk)" : ""}</title></g>`;
+      }
+      if (r.commitCol !== null) {
+        const cx = colX(r.commitCol) - (LOG_STEP - LOG_BOX) / 2;
+        html += `<path class="commit-mark" data-commit="${r.commit}" d="M${cx - 3},${y - 3} H${cx} V${y + LOG_BOX + 3} H${cx - 3}">` +
+          `<title>commit index ${r.commit}: the entries left of this bar are committed</title></path>`;
+      }
+      html += "</g>";
+    });
+    svg.innerHTML = html;
   }
 
   _table(members, isolated) {
@@ -379,4 +502,90 @@ export class EtcdPanel {
     const timing = !this.paused && this.timers.size > 0;
     this._raf = keep.length || timing ? requestAnimationFrame(this._loop) : null;
   }
+}
+
+// "Save snapshot" and "Restore snapshot" (etcdctl snapshot save / etcdutl snapshot restore)
+// through the control API; `box` carries data-save-url, data-restore-url and data-cluster.
+export function wireSnapshotControls(box) {
+  if (!box) return;
+  const result = box.querySelector(".result");
+  const file = box.querySelector("input[type=file]");
+  const saveBtn = box.querySelector("[data-snapshot=save]");
+  const restoreBtn = box.querySelector("[data-snapshot=restore]");
+  const show = (ok, html, { code, reason } = {}) => {
+    result.className = `result ${ok ? "ok" : "error"}`;
+    result.setAttribute("role", ok ? "status" : "alert");
+    if (code) result.dataset.code = String(code); else delete result.dataset.code;
+    if (reason) result.dataset.reason = reason; else delete result.dataset.reason;
+    result.innerHTML = html;
+  };
+  const busy = (on) => {
+    saveBtn.disabled = on;
+    restoreBtn.disabled = on || !file.files.length;
+  };
+  // An error answer of the control API: a Kubernetes Status (restore) or {"error": {...}}.
+  const refusal = async (what, r) => {
+    let body = null;
+    try {
+      body = await r.json();
+    } catch {
+      body = null;
+    }
+    const err = (body && (body.kind === "Status" ? body : body.error)) || {};
+    const code = err.code || r.status;
+    const reason = err.reason || r.statusText || "Error";
+    const causes = (body && body.details && body.details.causes) || [];
+    let html = `<strong>${esc(what)} refused: ${esc(code)} ${esc(reason)}</strong>`;
+    if (causes.length) {
+      html += `<br>${esc(String(err.message || "").split(":")[0])}:<ul class="causes">` +
+        causes.map((c) => `<li><code>${esc(c.field)}</code>: ${esc(c.message)}</li>`).join("") + "</ul>";
+    } else {
+      html += `<br>${esc(err.message || `HTTP ${r.status}`)}`;
+    }
+    show(false, html, { code, reason });
+  };
+
+  saveBtn.addEventListener("click", async () => {
+    busy(true);
+    try {
+      const r = await fetch(box.dataset.saveUrl, { cache: "no-store", headers: { Accept: "application/json" } });
+      if (!r.ok) return await refusal("Save", r);
+      const text = await r.text();
+      const snap = JSON.parse(text);
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+      a.download = `etcd-snapshot-${box.dataset.cluster || "cluster"}-rev${snap.revision}.json`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+      show(true, `Snapshot saved from ${esc(snap.member)}: revision ${esc(snap.revision)}, ` +
+        `${esc((snap.kvs || []).length)} keys (<code>${esc(a.download)}</code>).`);
+    } catch (e) {
+      show(false, `Save failed: ${esc(e.message || e)}`);
+    } finally {
+      busy(false);
+    }
+  });
+
+  file.addEventListener("change", () => busy(false));
+  restoreBtn.addEventListener("click", async () => {
+    const f = file.files[0];
+    if (!f) return;
+    busy(true);
+    try {
+      const text = await f.text();
+      const r = await fetch(box.dataset.restoreUrl, { method: "POST", body: text,
+                                                     headers: { "Content-Type": "application/json" } });
+      if (!r.ok) return await refusal("Restore", r);
+      const out = await r.json();
+      show(true, `Restored <code>${esc(f.name)}</code>: revision ${esc(out.revision)}, ${esc(out.keys)} keys. ` +
+        "Every member restarted as a new cluster from the snapshot, and kube-apiserver relisted.");
+      file.value = "";
+    } catch (e) {
+      show(false, `Restore failed: ${esc(e.message || e)}`);
+    } finally {
+      busy(false);
+    }
+  });
 }

@@ -1,10 +1,16 @@
 """The etcd panel (issue 3): a 3-member external etcd cluster, created through the control API,
 watched and broken from the dashboard.  Stop the leader and see a new one with a higher term;
 stop two of three members and see a pod creation from the form fail with etcd's timeout; the
-architecture view shows the external etcd hosts."""
+architecture view shows the external etcd hosts.  Each member's Raft log is drawn as RaftScope's
+entry boxes, a client write appears committed on every running member; a snapshot saved from
+the panel and restored from the file takes back what was made after the save, and a bad file is
+refused with the API's error shown."""
 from __future__ import annotations
 
+import json
+
 import pytest
+import requests
 
 from tests.browser.conftest import open_dashboard, submit, submit_ok, wait_js
 from tests.conftest import wait_until
@@ -152,3 +158,162 @@ def test_without_quorum_a_pod_creation_fails_with_the_error_shown(panel):
     submit_ok(page, "#create-pod-form")
     wait_js(page, """!!document.querySelector('#diagram .pod[data-name="with-quorum"]')""", 30,
             message="the pod drawn")
+
+
+# Each member's log as the panel draws it: its boxes (index, term, the text in the box, the
+# fill, committed, dashed, greyed) and its commit bar.
+LOG_ROWS = """async () => {
+  const mod = await import('/static/js/etcd.js');
+  return [...document.querySelectorAll('#etcd-logs .log-row')].map(r => ({
+    member: r.dataset.member, role: r.dataset.role, commit: +r.dataset.commit,
+    bar: r.querySelector('.commit-mark') ? +r.querySelector('.commit-mark').dataset.commit : null,
+    entries: [...r.querySelectorAll('.log-entry')].map(e => {
+      const rect = e.querySelector('rect');
+      return {index: +e.dataset.index, term: +e.dataset.term, kind: e.dataset.kind, key: e.dataset.key,
+              text: e.querySelector('text').textContent, fill: rect.getAttribute('fill'),
+              termColor: mod.termColor(+e.dataset.term), committed: e.dataset.committed === 'true',
+              dashed: rect.hasAttribute('stroke-dasharray'), greyed: e.dataset.greyed === 'true'};
+    })}));
+}"""
+
+# Every running member has the entry for `key`, committed; a stopped one does not.
+WRITE_COMMITTED = """(key) => {
+  const rows = [...document.querySelectorAll('#etcd-logs .log-row')];
+  return rows.length === 3 && rows.every(r => {
+    const e = r.querySelector(`.log-entry[data-key="${key}"]`);
+    if (r.dataset.role === 'stopped') return !e;
+    return e && e.dataset.committed === 'true' && +r.dataset.commit >= +e.dataset.index;
+  });
+}"""
+
+
+def test_log_boxes_show_terms_and_a_write_is_committed_on_every_running_member(panel):
+    page = panel
+    lead = wait_js(page, SETTLED, 20, arg="", message="a settled etcd leader")
+    wait_js(page, "document.querySelectorAll('#etcd-logs .log-row .log-entry').length > 0", 10,
+            message="log boxes drawn")
+    rows = page.evaluate(LOG_ROWS)
+    assert [r["member"] for r in rows] == ["etcd-1", "etcd-2", "etcd-3"]
+    for r in rows:
+        assert 0 < len(r["entries"]) <= 16, r
+        for e in r["entries"]:
+            # RaftScope's box: the term written in it, the colour picked by term, dashed until committed.
+            assert e["text"] == str(e["term"]) and e["fill"] == e["termColor"], e
+            assert e["committed"] == (e["index"] <= r["commit"]) and e["dashed"] == (not e["committed"]), (r, e)
+        assert r["bar"] == r["commit"], r
+    assert any(e["term"] == lead["term"] for r in rows for e in r["entries"])
+
+    # Stop a follower: its log stays on its disk, drawn greyed.
+    follower = next(r["member"] for r in rows if r["member"] != lead["name"])
+    page.select_option("#etcd-member-select", follower)
+    submit_ok(page, "#etcd-form", "#btn-etcd-kill")
+    wait_js(page, f"""(() => {{ const r = document.querySelector('#etcd-logs .log-row[data-member="{follower}"]');
+                       const es = [...r.querySelectorAll('.log-entry')];
+                       return r.dataset.role === 'stopped' && es.length > 0 && es.every(e => e.dataset.greyed === 'true'); }})()""",
+            10, message=f"{follower}'s log kept, greyed")
+
+    # A client write: a new box on every running member, committed; none on the stopped one.
+    key = "/lesson/log-boxes"
+    page.fill("#etcd-put-form [name=key]", key)
+    text = submit_ok(page, "#etcd-put-form")
+    assert "committed" in text
+    wait_js(page, WRITE_COMMITTED, 10, arg=key, message=f"{key} committed on the running members")
+    rows = {r["member"]: r for r in page.evaluate(LOG_ROWS)}
+    entry = next(e for e in rows[lead["name"]]["entries"] if e["key"] == key)
+    assert entry["kind"] == "put" and entry["term"] == lead["term"] and not entry["greyed"]
+
+    page.select_option("#etcd-member-select", follower)
+    submit_ok(page, "#etcd-form", "#btn-etcd-restore")
+    wait_js(page, SETTLED, 30, arg="", message="every member following the leader again")
+    wait_js(page, f"""!!document.querySelector('#etcd-logs .log-row[data-member="{follower}"][data-role="follower"]')""",
+            10, message=f"{follower}'s log drawn as a follower's again")
+
+
+def test_a_bad_snapshot_file_shows_the_error_and_changes_nothing(panel):
+    page = panel
+    lead = wait_js(page, SETTLED, 20, arg="", message="a settled etcd leader")
+    log_before = {m: int(page.get_attribute(f'#etcd-svg .etcd-member[data-member="{m}"]', "data-log"))
+                  for m in ("etcd-1", "etcd-2", "etcd-3")}
+    page.set_input_files("#snapshot-file", files=[{
+        "name": "broken.json", "mimeType": "application/json",
+        "buffer": b'{"revision": 40, "kvs": [["/registry/pods/default/x", "not an object", 12]]}'}])
+    page.click("#btn-snapshot-restore")
+    page.wait_for_selector("#etcd-snapshot-result.error")
+    text = page.inner_text("#etcd-snapshot-result")
+    assert "Restore refused: 422 Invalid" in text and "kvs[0][1]" in text and "metadata.name" in text, text
+    assert page.get_attribute("#etcd-snapshot-result", "data-code") == "422"
+
+    page.set_input_files("#snapshot-file", files=[{"name": "notes.txt", "mimeType": "text/plain",
+                                                   "buffer": b"this is not a snapshot"}])
+    page.click("#btn-snapshot-restore")
+    page.wait_for_function("document.getElementById('etcd-snapshot-result').dataset.code === '400'")
+    text = page.inner_text("#etcd-snapshot-result")
+    assert "400 BadRequest" in text and "not valid JSON" in text, text
+
+    # Nothing changed: the same leader and term, and no member's Raft log was reset.
+    now = wait_js(page, SETTLED, 10, arg="", message="the leader still settled")
+    assert (now["name"], now["term"]) == (lead["name"], lead["term"])
+    for m, before in log_before.items():
+        assert int(page.get_attribute(f'#etcd-svg .etcd-member[data-member="{m}"]', "data-log")) >= before
+
+
+def test_save_and_restore_a_snapshot_from_the_panel(panel, tmp_path):
+    page = panel
+    wait_js(page, SETTLED, 20, arg="", message="a settled etcd leader")
+    with page.expect_download() as download:
+        page.click("#btn-snapshot-save")
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name.startswith(f"etcd-snapshot-{CLUSTER}-rev") and saved.suffix == ".json"
+    page.wait_for_selector("#etcd-snapshot-result.ok")
+    assert "Snapshot saved" in page.inner_text("#etcd-snapshot-result")
+    snap = json.loads(saved.read_text())
+    assert snap["revision"] > 1 and snap["kvs"]
+
+    # A pod made after the save...
+    base = f"{panel.url.split('/clusters/')[0]}/clusters/{CLUSTER}"
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "made-after-save"},
+           "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}
+    r = requests.post(f"{base}/api/v1/namespaces/default/pods", json=pod, timeout=60)
+    assert r.status_code == 201, r.text
+    wait_js(page, """!!document.querySelector('#diagram .pod[data-name="made-after-save"]')""", 30,
+            message="the pod drawn")
+
+    # ... is gone once the snapshot is restored from the file.
+    page.set_input_files("#snapshot-file", str(saved))
+    page.click("#btn-snapshot-restore")
+    page.wait_for_selector("#etcd-snapshot-result.ok")
+    text = page.inner_text("#etcd-snapshot-result")
+    assert f"revision {snap['revision']}" in text and "Restored" in text, text
+    wait_js(page, """!document.querySelector('#diagram .pod[data-name="made-after-save"]')""", 30,
+            message="the pod gone from the diagram")
+    assert requests.get(f"{base}/api/v1/namespaces/default/pods/made-after-save", timeout=60).status_code == 404
+    # The members restarted as a new cluster: a leader again, and fresh logs that fill up live.
+    wait_js(page, SETTLED, 30, arg="", message="a leader after the restore")
+    wait_js(page, "[...document.querySelectorAll('#etcd-logs .log-row')].every(r => r.querySelector('.log-entry'))",
+            20, message="the new logs drawn")
+
+
+def test_log_layout_aligns_indexes_and_shows_a_member_far_behind(page, lab):
+    page.goto(lab.base + "/static/js/etcd.js")  # same origin, no page scripts
+    out = page.evaluate("""async () => {
+      const {logLayout} = await import('/static/js/etcd.js');
+      const log = (from, to, term) => Array.from({length: to - from + 1},
+                                                 (_, i) => ({index: from + i, term, kind: 'put', key: '/k'}));
+      return logLayout([
+        {name: 'a', role: 'leader', commitIndex: 40, log: log(25, 40, 3)},
+        {name: 'b', role: 'follower', commitIndex: 30, log: log(23, 38, 3)},
+        {name: 'c', role: 'stopped', commitIndex: 12, log: log(1, 12, 2)},
+        {name: 'd', role: 'follower', commitIndex: 0, log: []},
+      ]);
+    }""")
+    assert (out["lo"], out["hi"]) == (25, 40)
+    a, b, c, d = out["rows"]
+    # Columns are log indexes shared by every row; the bar goes after the commit index.
+    assert [e["col"] for e in a["entries"]] == list(range(16)) and a["commitCol"] == 16
+    assert [e["index"] for e in b["entries"]] == list(range(25, 39)) and b["entries"][0]["col"] == 0
+    assert b["commitCol"] == 6 and not b["behind"]
+    # More than 16 entries behind: its own last entries, in order, marked behind.
+    assert c["behind"] and [e["index"] for e in c["entries"]] == list(range(1, 13))
+    assert [e["col"] for e in c["entries"]] == list(range(12)) and c["commitCol"] == 12
+    assert d["entries"] == [] and d["commitCol"] is None and not d["behind"]
