@@ -129,6 +129,11 @@ class ClusterConfig:
     etcd_topology: str = "stacked"
     etcd_heartbeat_interval: float = 0.1      # --heartbeat-interval 100 ms
     etcd_election_timeout: float = 1.0        # --election-timeout 1000 ms
+    # --snapshot-count: entries applied between two snapshots, each followed by a Raft log
+    # compaction that keeps etcd_snapshot_catchup_entries behind it (etcdserver's
+    # SnapshotCatchUpEntries).  etcd 3.5 defaults to 100000; see sim/etcd/server.py for ours.
+    etcd_snapshot_count: int = 10000
+    etcd_snapshot_catchup_entries: int = 5000
     # When virtual time 0 happened, in Unix seconds (API timestamps count from it).  The Django
     # side sets it to the wall-clock moment a cluster is created, so `kubectl describe` ages
     # look right; the engine never reads the wall clock itself.  None: 2026-01-01T00:00:00Z.
@@ -268,10 +273,23 @@ class Cluster:
                     store.compact(self.store.compact_revision)
             self._hook_store(store)
             members.append(EtcdMember(host, store, name=f"etcd-{i}", heartbeat_interval=cfg.etcd_heartbeat_interval,
-                                      election_ticks=election_ticks))
+                                      election_ticks=election_ticks, snapshot_count=cfg.etcd_snapshot_count,
+                                      snapshot_catchup_entries=cfg.etcd_snapshot_catchup_entries))
         peers = {m.name: m.address for m in members}
         for m in members:
             m.set_peers(peers)
+        disks = getattr(self, "_etcd_disks", None)
+        if disks:
+            # Restarting from persisted disks (Cluster.restore).  One keyspace was persisted for
+            # the whole group, at what the most advanced member had applied, so every member
+            # restarts from that point: a Raft log that is a snapshot at its (index, term).
+            # Each keeps its own term and vote.  (A member restarted further behind would
+            # claim an older point than its keyspace; the group would then hold logs that
+            # disagree about what is committed.)
+            point = max(disks.values(), key=lambda d: int(d["snapshot"]["index"]))["snapshot"]
+            for m in members:
+                hs = (disks.get(m.name) or {}).get("hardState") or {"term": 0, "vote": None, "commit": 0}
+                m.load_disk({"hardState": hs, "snapshot": point})
         return members
 
     def _build_node(self, spec: NodeSpec, index: int) -> None:
@@ -329,17 +347,31 @@ class Cluster:
 
     @classmethod
     def restore(cls, name: str, topology: dict, etcd_log: list[dict], time: float,
-                compacted_revision: int = 0) -> "Cluster":
+                compacted_revision: int = 0, etcd_disks: dict[str, dict] | None = None) -> "Cluster":
         """Rebuild a cluster after a process restart from its persisted topology and the
-        committed etcd entries (each {"revision", "key", "value"}), in revision order."""
+        committed etcd entries (each {"revision", "key", "value"}), in revision order.
+
+        `etcd_disks` (member name -> EtcdMember.disk_state(), as etcd_disk_states() returned them
+        when the entries were saved) brings back each member's Raft term, vote and indexes:
+        the members restart from a snapshot at the saved applied index instead of an empty
+        log at term 0."""
         store = MVCCStore()
         for e in etcd_log:
             store.replay(e["revision"], e["key"], e["value"])
         if compacted_revision and compacted_revision <= store.revision:
             store.compact(compacted_revision)
         pods = [json.loads(kv.value) for kv in store.range("/registry/pods/")]
-        return cls(name, ClusterConfig.from_json(topology["config"]), store=store, start_time=time,
+        # __init__ builds and starts the members; _build_etcd loads the disks in between.
+        c = cls.__new__(cls)
+        c._etcd_disks = etcd_disks or {}
+        c.__init__(name, ClusterConfig.from_json(topology["config"]), store=store, start_time=time,
                    running_pods=pods, seed_log=etcd_log)
+        return c
+
+    def etcd_disk_states(self) -> dict[str, dict]:
+        """Each member's disk_state() (JSON): persist it with the committed entries, and pass
+        it back to Cluster.restore(etcd_disks=...) to restart with terms and indexes intact."""
+        return {m.name: m.disk_state() for m in self.etcd_members}
 
     # -- time -------------------------------------------------------------------------
     @property

@@ -166,3 +166,38 @@ class MVCCStore:
                 self.revision += 1
         else:
             self.put(key, value)
+
+    # -- snapshots -----------------------------------------------------------------------
+    # The whole keyspace as a Raft snapshot's data (etcd sends its bolt database file, the
+    # mvcc backend, to a follower that fell behind the leader's log compaction).  Everything
+    # kept since the last compaction is in it - every revision's history and event log - so a
+    # follower restored from it answers reads, txn compares (create_revision, version) and
+    # watches exactly as the leader would.  JSON-compatible; a KeyValue is
+    # [key, value, create_revision, mod_revision, version].
+
+    def to_snapshot(self) -> dict:
+        def kv(k: KeyValue | None):
+            return None if k is None else [k.key, k.value, k.create_revision, k.mod_revision, k.version]
+
+        return {"revision": self.revision, "compactRevision": self.compact_revision,
+                "history": [[key, [[rev, kv(k)] for rev, k in hist]] for key, hist in self.history.items()],
+                "log": [[e.revision, e.key, e.value, kv(e.prev)] for e in self.log]}
+
+    @classmethod
+    def from_snapshot(cls, data: dict) -> "MVCCStore":
+        store = cls()
+        store.restore(data)
+        return store
+
+    def restore(self, data: dict) -> None:
+        """Replace this keyspace by a snapshot's (etcd mvcc store.Restore), in place: whoever
+        holds this store (and its on_commit listeners) keeps it.  `data` is left untouched."""
+        def kv(x) -> KeyValue | None:
+            return None if x is None else KeyValue(*x)
+
+        self.revision = data["revision"]
+        self.compact_revision = data["compactRevision"]
+        self.history = {key: [(rev, kv(k)) for rev, k in hist] for key, hist in data["history"]}
+        self.current = {key: hist[-1][1] for key, hist in self.history.items() if hist[-1][1] is not None}
+        self.sorted_keys = sorted(self.current)
+        self.log = [Event(rev, key, value, kv(prev)) for rev, key, value, prev in data["log"]]

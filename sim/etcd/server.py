@@ -11,6 +11,13 @@ keyspace (serializable); the API server reads from its watch cache anyway.
 Timing defaults are etcd's: --heartbeat-interval 100 ms (one Raft tick), --election-timeout
 1000 ms (10 ticks, randomized to [10, 20) ticks).  A member's Raft log, HardState and keyspace
 are its disk: they survive a restart of the process.
+
+Log compaction (etcdserver/server.go triggerSnapshot, snapshot): once a member has applied more
+than --snapshot-count entries since its last snapshot, it snapshots its keyspace at the applied
+index and compacts its Raft log, keeping SnapshotCatchUpEntries entries behind the snapshot for
+slightly slow followers.  A follower further behind gets the leader's snapshot (MsgSnap) and
+replaces its keyspace with it (applySnapshot); its watchers then catch up from the restored
+keyspace (watchableStore.Restore).
 """
 from __future__ import annotations
 
@@ -18,10 +25,23 @@ from typing import Any
 
 from sim.component import Component
 from sim.etcd.mvcc import CompactedError, FutureRevisionError, MVCCStore
-from sim.etcd.raft import (Config, MemoryStorage, Message, ProposalDropped, RawNode, StateLeader)
+from sim.etcd.raft import (Config, HardState, LogCompacted, MemoryStorage, Message, MsgSnap,
+                           ProposalDropped, RawNode, Snapshot, SnapshotFailure, SnapshotFinish,
+                           StateLeader)
 
 
 READ_INDEX_RETRY = 0.5
+# --snapshot-count: etcd 3.5's default is 100000 (v3.2 raised it from 10000).  Ours is lower
+# because a simulator process holds many clusters, each member's whole Raft log in memory (no
+# WAL on disk to fall back on): 10000 entries bounds that, and a classroom cluster still goes a
+# long while between snapshots.
+DEFAULT_SNAPSHOT_COUNT = 10_000
+# etcdserver DefaultSnapshotCatchUpEntries: entries kept behind a snapshot so that a follower a
+# little behind catches up from the log instead of being sent the whole keyspace.
+SNAPSHOT_CATCHUP_ENTRIES = 5000
+# rafthttp snapResponseReadTimeout: how long the leader's snapshot sender waits for the
+# follower's answer before it reports the snapshot failed (ReportSnapshot(SnapshotFailure)).
+SNAPSHOT_SEND_TIMEOUT = 5.0
 
 
 class EtcdMember(Component):
@@ -29,20 +49,25 @@ class EtcdMember(Component):
 
     def __init__(self, host: str, store: MVCCStore | None = None, name: str = "etcd-1",
                  peers: dict[str, str] | None = None, heartbeat_interval: float = 0.1,
-                 election_ticks: int = 10):
+                 election_ticks: int = 10, snapshot_count: int = DEFAULT_SNAPSHOT_COUNT,
+                 snapshot_catchup_entries: int = SNAPSHOT_CATCHUP_ENTRIES):
         super().__init__(host)
         self.name = name
         self.peers = peers or {name: self.address}  # member name -> address, this one included
         self.address_to_member = {a: n for n, a in self.peers.items()}
         self.heartbeat_interval = heartbeat_interval
         self.election_ticks = election_ticks
+        self.snapshot_count = snapshot_count
+        self.snapshot_catchup_entries = snapshot_catchup_entries
         # The member's disk: keyspace, Raft log and HardState, and the index applied to the
         # keyspace (etcd's consistent index).
         self.store = store or MVCCStore()
         self.raft_storage = MemoryStorage()
         self.applied_index = 0
         self.raft: RawNode | None = None
+        # (client, watch id) -> (prefix, the next revision it is to see)
         self.watches: dict[tuple[str, Any], tuple[str, int]] = {}
+        self.snapshots_inflight: dict[str, int] = {}  # member -> its snapshot-send timeout
 
     def set_peers(self, peers: dict[str, str]) -> None:
         self.peers = dict(peers)
@@ -56,6 +81,7 @@ class EtcdMember(Component):
         self.reads: dict[str, tuple[str, Any]] = {}      # ReadIndex context -> (client, request id)
         self.read_waits: list[tuple[int, str]] = []      # (read index, context) until applied
         self.unconfirmed: dict[str, float] = {}          # reads with no ReadState yet -> last try
+        self.snapshots_inflight = {}
         self.next_proposal = 0
         self.raft = RawNode(Config(id=self.name, peers=sorted(self.peers), rng=self.rng,
                                    election_tick=self.election_ticks, heartbeat_tick=1,
@@ -78,14 +104,25 @@ class EtcdMember(Component):
             self.process_ready()
             self.retry_waiting()
             self.set_timer(self.heartbeat_interval, "tick")
+        elif name == "snapshot-timeout":
+            self.snapshot_done(data, SnapshotFailure)
 
     # -- messages -----------------------------------------------------------------------
     def on_message(self, src: str, msg: dict[str, Any]) -> None:
         t = msg["type"]
         if t == "raft":
             if src in self.address_to_member:
-                self.raft.step(Message.from_dict(msg["msg"]))
+                m = Message.from_dict(msg["msg"])
+                self.raft.step(m)
                 self.process_ready()
+                if m.type == MsgSnap:
+                    # etcd streams a snapshot over its own HTTP request; the answer (204) tells
+                    # the sender it arrived.
+                    self.send(src, {"type": "raft.snapshot.ack", "index": m.snapshot.index}, "snapshot received")
+        elif t == "raft.snapshot.ack":
+            member = self.address_to_member.get(src)
+            if member in self.snapshots_inflight:
+                self.snapshot_done(member, SnapshotFinish)
         elif t == "etcd.txn":
             self.propose(src, msg["id"], {"op": "txn", "key": msg["key"], "compare": msg.get("compare", "none"),
                                           "target": msg.get("target", 0), "value": msg.get("value")})
@@ -144,7 +181,11 @@ class EtcdMember(Component):
                 addr = self.peers.get(m.to)
                 if addr is not None:
                     self.send(addr, {"type": "raft", "msg": m.to_dict()}, m.type)
-            for e in rd.committed_entries:             # 3. apply
+                    if m.type == MsgSnap:
+                        self.snapshot_sent(m)
+            if rd.snapshot is not None:                # 3. apply: a leader's snapshot first,
+                self.apply_snapshot(rd.snapshot)
+            for e in rd.committed_entries:             #    then the entries after it
                 self.apply(e)
             for rs in rd.read_states:
                 if rs.context in self.reads and rs.context in self.unconfirmed:
@@ -152,6 +193,7 @@ class EtcdMember(Component):
                     self.read_waits.append((rs.index, rs.context))
             raft.advance(rd)
             self.answer_reads()
+            self.trigger_snapshot()
             if rd.soft_state is not None:
                 self.emit("etcd", member=self.name, address=self.address, role=rd.soft_state.state,
                           term=raft.term, leader=rd.soft_state.lead, event="role")
@@ -165,6 +207,107 @@ class EtcdMember(Component):
             client, rid = self.reads.pop(ctx)
             self.send(client, {"type": "etcd.readindex.reply", "id": rid, "revision": self.store.revision},
                       "read index reply")
+
+    # -- snapshots (§7) ----------------------------------------------------------------
+    def trigger_snapshot(self) -> None:
+        """etcdserver triggerSnapshot/snapshot: more than snapshot_count entries applied since
+        the last snapshot -> snapshot the keyspace at the applied index, then compact the log
+        to snapshot_catchup_entries behind it (not while a snapshot is being sent to a
+        follower: it needs the entries right after that snapshot to catch up)."""
+        snapi = self.raft_storage.snapshot.index
+        if self.applied_index - snapi <= self.snapshot_count:
+            return
+        snap = self.raft_storage.create_snapshot(self.applied_index, self.store.to_snapshot())
+        compacted = None
+        if not self.snapshots_inflight:
+            compacted = max(1, snap.index - self.snapshot_catchup_entries)
+            try:
+                self.raft_storage.compact(compacted)
+            except LogCompacted:
+                compacted = None  # already compacted that far
+        self.emit("etcd", member=self.name, address=self.address, event="snapshot", index=snap.index,
+                  term=snap.term, revision=self.store.revision, compactIndex=compacted,
+                  firstIndex=self.raft_storage.first_index())
+
+    def snapshot_sent(self, m: Message) -> None:
+        """The leader streams its snapshot to a follower; its answer (or a timeout) is reported
+        back to Raft (rafthttp snapshotSender -> ReportSnapshot)."""
+        old = self.snapshots_inflight.pop(m.to, None)
+        if old is not None:
+            self.cancel_timer(old)
+        self.snapshots_inflight[m.to] = self.set_timer(SNAPSHOT_SEND_TIMEOUT, "snapshot-timeout", m.to)
+        self.emit("etcd", member=self.name, address=self.address, event="snapshot-send", to=m.to,
+                  index=m.snapshot.index, term=m.snapshot.term)
+
+    def snapshot_done(self, member: str, status: str) -> None:
+        handle = self.snapshots_inflight.pop(member, None)
+        if handle is None:
+            return
+        self.cancel_timer(handle)
+        self.raft.report_snapshot(member, status)
+        self.process_ready()
+
+    def apply_snapshot(self, snap: Snapshot) -> None:
+        """etcdserver applySnapshot: the leader's snapshot replaces this member's keyspace, and
+        the applied index jumps to the snapshot's."""
+        if snap.index <= self.applied_index:
+            raise AssertionError(f"snapshot at {snap.index} from an outdated index (applied {self.applied_index})")
+        self.store.restore(snap.data)
+        self.applied_index = snap.index
+        self.emit("etcd", member=self.name, address=self.address, event="snapshot-restore", index=snap.index,
+                  term=snap.term, revision=self.store.revision)
+        self.resync_watchers()
+
+    def resync_watchers(self) -> None:
+        """watchableStore.Restore: every watcher catches up from the revision it was to see next,
+        on the restored keyspace - no event twice, none missed; one whose revision is compacted
+        away there gets a compacted response (kube-apiserver then relists)."""
+        for key, (prefix, nxt) in list(self.watches.items()):
+            client, wid = key
+            try:
+                events = self.store.events_since(nxt, prefix)
+            except CompactedError as e:
+                del self.watches[key]
+                self.send(client, {"type": "etcd.watch.compacted", "id": wid,
+                                   "compact_revision": e.compact_revision}, "watch compacted")
+                continue
+            self.watches[key] = (prefix, self.store.revision + 1)
+            if events:
+                self._send_events(client, wid, events)
+
+    # -- the member's disk, for a restart from a persisted point ------------------------
+    def disk_state(self) -> dict[str, Any]:
+        """What must survive a restart of the whole simulator besides the keyspace (JSON):
+        the HardState (term, vote, commit) and the point the keyspace is at - the applied index
+        and that entry's term - from which the member restarts as from a snapshot
+        (load_disk).  `revision` is the keyspace's revision at that point."""
+        hs = self.raft_storage.hard_state
+        term = self.raft_storage.term(self.applied_index)
+        if term is None:  # not on disk: applied from the (only) snapshot
+            term = self.raft_storage.snapshot.term
+        return {"hardState": {"term": hs.term, "vote": hs.vote, "commit": hs.commit},
+                "snapshot": {"index": self.applied_index, "term": term},
+                "appliedIndex": self.applied_index, "revision": self.store.revision}
+
+    def load_disk(self, state: dict[str, Any]) -> None:
+        """Before start(): make this member's disk the persisted point `state` (disk_state's
+        format): the keyspace is self.store, already at the snapshot's index; the Raft log is a
+        snapshot at (index, term) of that keyspace with no entries after it; the HardState keeps
+        its term and vote.  Its commit index becomes the snapshot's: the log ends there, and
+        everything up to it was applied, hence committed."""
+        if self.running:
+            raise RuntimeError("load_disk before start")
+        index, snap_term = int(state["snapshot"]["index"]), int(state["snapshot"]["term"])
+        hs = state["hardState"]
+        term, vote = int(hs.get("term", 0)), hs.get("vote")
+        if term < snap_term:
+            term, vote = snap_term, None  # a member's term is never behind its log's
+        storage = MemoryStorage()
+        if index > 0:
+            storage.apply_snapshot(Snapshot(index, snap_term, self.store.to_snapshot()))
+        storage.set_hard_state(HardState(term, vote, index))
+        self.raft_storage = storage
+        self.applied_index = index
 
     def apply(self, entry) -> None:
         self.applied_index = entry.index
@@ -215,10 +358,12 @@ class EtcdMember(Component):
 
     def notify_watchers(self, from_rev: int) -> None:
         events = self.store.events_since(from_rev)
-        for (client, wid), (prefix, _next) in self.watches.items():
+        nxt = self.store.revision + 1
+        for key, (prefix, _next) in self.watches.items():
             matching = [e for e in events if e.key.startswith(prefix)]
             if matching:
-                self._send_events(client, wid, matching)
+                self._send_events(key[0], key[1], matching)
+            self.watches[key] = (prefix, nxt)
 
     def _send_events(self, client: str, wid, events) -> None:
         self.send(client, {"type": "etcd.watch.events", "id": wid,
@@ -241,12 +386,15 @@ class EtcdMember(Component):
                     "term": self.raft_storage.hard_state.term, "vote": self.raft_storage.hard_state.vote,
                     "commitIndex": self.raft_storage.hard_state.commit, "appliedIndex": self.applied_index,
                     "leader": None, "raftIndex": self.raft_storage.last_index(),
+                    "firstIndex": self.raft_storage.first_index(),
+                    "snapshotIndex": self.raft_storage.snapshot.index,
                     "revision": self.store.revision, "dbSize": self.db_size(), "log": self.log_tail()}
         st = self.raft.status()
         role = {"pre-candidate": "candidate"}.get(st["state"], st["state"])
         return {"name": self.name, "address": self.address, "host": self.host, "role": role,
                 "term": st["term"], "vote": st["vote"], "leader": st["lead"],
                 "commitIndex": st["commit"], "appliedIndex": st["applied"], "raftIndex": st["lastIndex"],
+                "firstIndex": st["firstIndex"], "snapshotIndex": st["snapshotIndex"],
                 "electionElapsed": st["electionElapsed"],
                 "randomizedElectionTimeout": st["randomizedElectionTimeout"],
                 "revision": self.store.revision, "dbSize": self.db_size(), "log": self.log_tail()}

@@ -225,3 +225,138 @@ def test_a_slow_link_delays_heartbeats_and_a_lossy_one_loses_messages():
         c.set_link(leader["name"], follower, loss=1.5)
     c.heal()
     assert c.network_state()["links"] == []
+
+
+# -- §7 log compaction and snapshots in the member ------------------------------------------------
+def _compacting_cluster(snapshot_count=50, catchup=10, seed=21):
+    cfg = ClusterConfig.default(seed=seed)
+    cfg.etcd_members, cfg.etcd_topology = 3, "external"
+    cfg.etcd_snapshot_count, cfg.etcd_snapshot_catchup_entries = snapshot_count, catchup
+    c = Cluster("e", cfg)
+    c.advance(20)
+    return c
+
+
+def _log_length(m):
+    return m.raft_storage.last_index() - m.raft_storage.offset
+
+
+def test_a_member_that_missed_a_compaction_catches_up_by_snapshot_and_logs_stay_bounded():
+    """§7: the leader discards the entries a stopped member missed once they are in a snapshot
+    (etcd: every --snapshot-count entries, keeping SnapshotCatchUpEntries); when the member
+    returns, the leader sends it the snapshot, its keyspace becomes the leader's, and its log
+    starts after the snapshot.  No member's log grows past snapshot-count + catch-up entries."""
+    c = _compacting_cluster()
+    leader, = _leaders(c)
+    follower = next(m["name"] for m in c.etcd_status() if m["role"] == "follower")
+    c.kill_etcd_member(follower)
+    c.advance(10)  # an apiserver whose endpoint died moves on
+    bound = 50 + 10
+    for k in range(200):
+        c.etcd_put(f"/demo/k{k % 40}", f"v{k}", member=leader["name"])
+        for m in c.etcd_members:
+            unapplied = m.raft_storage.last_index() - m.applied_index
+            assert _log_length(m) - unapplied <= bound, (m.name, _log_length(m), unapplied)
+    lead = c._member(leader["name"])
+    back = c._member(follower)
+    assert lead.raft_storage.first_index() > back.raft_storage.last_index() + 1  # compacted past it
+    c.drain_events()
+    c.restore_etcd_member(follower)
+    c.advance(3)
+    events = [e for e in c.drain_events() if e["kind"] == "etcd" and e.get("event", "").startswith("snapshot")]
+    sent = [e for e in events if e["event"] == "snapshot-send" and e["to"] == follower]
+    restored = [e for e in events if e["event"] == "snapshot-restore" and e["member"] == follower]
+    assert sent and restored and restored[0]["index"] == sent[0]["index"]
+    assert back.store.to_snapshot() == lead.store.to_snapshot()  # the same keyspace, history and all
+    assert back.store.get("/demo/k39").value == "v199"
+    st = back.status()
+    assert st["role"] == "follower" and st["firstIndex"] > 1 and st["snapshotIndex"] >= restored[0]["index"]
+    assert st["appliedIndex"] == lead.status()["appliedIndex"]
+    # Its log runs on from the snapshot with the leader's entries.
+    c.etcd_put("/demo/after", "x", member=leader["name"])
+    c.advance(1)
+    assert back.store.get("/demo/after").value == "x"
+    assert back.raft_storage.entry(back.raft_storage.last_index()).term == lead.raft.term
+    for m in c.etcd_members:
+        assert _log_length(m) <= bound
+
+
+def test_watchers_of_a_member_restored_from_a_snapshot_miss_nothing_and_see_nothing_twice():
+    """etcd's watchableStore.Restore: a member's watchers catch up from the restored keyspace,
+    from the revision each was to see next."""
+    from sim.component import Component
+
+    class Watcher(Component):
+        component = "watcher"
+
+        def on_message(self, src, msg):
+            self.got = getattr(self, "got", []) + [msg]
+
+    c = _compacting_cluster()
+    leader, = _leaders(c)
+    follower = next(m["name"] for m in c.etcd_status() if m["role"] == "follower")
+    lagging = c._member(follower)
+    w = Watcher("watch-host")
+    c.kernel.add_component(w)
+    w.start()
+    start = lagging.store.revision + 1
+    w.send(lagging.address, {"type": "etcd.watch", "id": "w", "prefix": "/demo/", "start_revision": start})
+    c.etcd_put("/demo/first", "1", member=leader["name"])
+    c.advance(1)
+    others = [m.name for m in c.etcd_members if m.name != follower]
+    c.partition([[follower], others])  # it keeps running (and its watch open), cut off
+    for k in range(120):
+        c.etcd_put(f"/demo/k{k % 30}", f"v{k}", member=leader["name"])
+    c.drain_events()
+    c.heal()
+    c.advance(3)
+    c.etcd_put("/demo/last", "2", member=leader["name"])
+    c.advance(1)
+    assert [e for e in c.drain_events() if e["kind"] == "etcd" and e.get("event") == "snapshot-restore"
+            and e["member"] == follower]
+    seen = [tuple(ev) for msg in w.got if msg["type"] == "etcd.watch.events" for ev in msg["events"]]
+    want = [(e.revision, e.key, e.value) for e in c._member(leader["name"]).store.events_since(start, "/demo/")]
+    assert seen == want and len(want) == 122
+
+
+def test_restart_from_disk_states_keeps_terms_and_raft_indexes():
+    """Figure 2's persistent state survives a restart of the whole simulator: each member comes
+    back with its term and vote, and with a Raft log that is a snapshot at the point the saved
+    keyspace is at (§7) - the most advanced member's applied index, for a member that was behind
+    too, since there is one keyspace - so indexes continue instead of starting again from 1 at
+    term 0."""
+    import json
+
+    c = _cluster()
+    for _ in range(2):  # a couple of leader changes, so terms are past 1
+        leader, = _leaders(c)
+        c.etcd_transfer_leadership(next(m["name"] for m in c.etcd_status() if m["role"] == "follower"))
+        c.advance(1)
+    # One member is down when the state is saved: it is behind the others.
+    lagging = next(m["name"] for m in c.etcd_status() if m["role"] == "follower")
+    c.kill_etcd_member(lagging)
+    c.advance(10)
+    ok(create_pod(c, "keep"))
+    c.advance(2)
+    disks = json.loads(json.dumps(c.etcd_disk_states()))
+    before = {m["name"]: m for m in c.etcd_status()}
+    assert {n: d["hardState"]["term"] for n, d in disks.items()} == {n: m["term"] for n, m in before.items()}
+    assert all(d["appliedIndex"] == before[n]["appliedIndex"] > 0 for n, d in disks.items())
+    point = max(d["appliedIndex"] for d in disks.values())
+    assert disks[lagging]["appliedIndex"] < point
+    r = Cluster.restore("e", c.topology(), c.committed_since(0), c.now, c.compacted_revision, etcd_disks=disks)
+    for m in r.etcd_status():  # as loaded, before any election
+        assert (m["term"], m["vote"]) == (before[m["name"]]["term"], before[m["name"]]["vote"])
+        assert (m["commitIndex"], m["appliedIndex"], m["raftIndex"]) == (point, point, point)
+        assert (m["snapshotIndex"], m["firstIndex"]) == (point, point + 1)
+    r.advance(5)
+    leader, = _leaders(r)
+    assert leader["term"] > max(m["term"] for m in before.values())
+    assert leader["raftIndex"] > point and leader["commitIndex"] > point
+    assert ok(get_pod(r, "keep"))["metadata"]["name"] == "keep"
+    ok(create_pod(r, "after-restart"))
+    r.advance(2)
+    assert len({m.store.revision for m in r.etcd_members}) == 1
+    # Without disk states the members start over, as before.
+    fresh = Cluster.restore("e", c.topology(), c.committed_since(0), c.now, c.compacted_revision)
+    assert {m["term"] for m in fresh.etcd_status()} == {0}
