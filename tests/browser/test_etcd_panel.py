@@ -187,6 +187,19 @@ WRITE_COMMITTED = """(key) => {
 }"""
 
 
+def snapshot_action(page, button: str, files=None) -> tuple[str, str]:
+    """Click Save or Restore snapshot (after choosing `files`) and wait for this answer:
+    ("ok" | "error", its text).  The result is emptied first, so an earlier answer is never
+    mistaken for this one."""
+    page.eval_on_selector("#etcd-snapshot-result", "el => { el.className = 'result'; el.textContent = ''; }")
+    if files is not None:
+        page.set_input_files("#snapshot-file", files=files)
+    page.click(button)
+    page.wait_for_selector("#etcd-snapshot-result.ok, #etcd-snapshot-result.error")
+    kind = "ok" if page.eval_on_selector("#etcd-snapshot-result", "el => el.classList.contains('ok')") else "error"
+    return kind, page.inner_text("#etcd-snapshot-result")
+
+
 def test_log_boxes_show_terms_and_a_write_is_committed_on_every_running_member(panel):
     page = panel
     lead = wait_js(page, SETTLED, 20, arg="", message="a settled etcd leader")
@@ -234,20 +247,16 @@ def test_a_bad_snapshot_file_shows_the_error_and_changes_nothing(panel):
     lead = wait_js(page, SETTLED, 20, arg="", message="a settled etcd leader")
     log_before = {m: int(page.get_attribute(f'#etcd-svg .etcd-member[data-member="{m}"]', "data-log"))
                   for m in ("etcd-1", "etcd-2", "etcd-3")}
-    page.set_input_files("#snapshot-file", files=[{
+    kind, text = snapshot_action(page, "#btn-snapshot-restore", [{
         "name": "broken.json", "mimeType": "application/json",
         "buffer": b'{"revision": 40, "kvs": [["/registry/pods/default/x", "not an object", 12]]}'}])
-    page.click("#btn-snapshot-restore")
-    page.wait_for_selector("#etcd-snapshot-result.error")
-    text = page.inner_text("#etcd-snapshot-result")
+    assert kind == "error", text
     assert "Restore refused: 422 Invalid" in text and "kvs[0][1]" in text and "metadata.name" in text, text
     assert page.get_attribute("#etcd-snapshot-result", "data-code") == "422"
 
-    page.set_input_files("#snapshot-file", files=[{"name": "notes.txt", "mimeType": "text/plain",
-                                                   "buffer": b"this is not a snapshot"}])
-    page.click("#btn-snapshot-restore")
-    page.wait_for_function("document.getElementById('etcd-snapshot-result').dataset.code === '400'")
-    text = page.inner_text("#etcd-snapshot-result")
+    kind, text = snapshot_action(page, "#btn-snapshot-restore", [{"name": "notes.txt", "mimeType": "text/plain",
+                                                                  "buffer": b"this is not a snapshot"}])
+    assert kind == "error" and page.get_attribute("#etcd-snapshot-result", "data-code") == "400", text
     assert "400 BadRequest" in text and "not valid JSON" in text, text
 
     # Nothing changed: the same leader and term, and no member's Raft log was reset.
@@ -261,12 +270,11 @@ def test_save_and_restore_a_snapshot_from_the_panel(panel, tmp_path):
     page = panel
     wait_js(page, SETTLED, 20, arg="", message="a settled etcd leader")
     with page.expect_download() as download:
-        page.click("#btn-snapshot-save")
+        kind, text = snapshot_action(page, "#btn-snapshot-save")
+    assert kind == "ok" and "Snapshot saved" in text, text
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
     assert saved.name.startswith(f"etcd-snapshot-{CLUSTER}-rev") and saved.suffix == ".json"
-    page.wait_for_selector("#etcd-snapshot-result.ok")
-    assert "Snapshot saved" in page.inner_text("#etcd-snapshot-result")
     snap = json.loads(saved.read_text())
     assert snap["revision"] > 1 and snap["kvs"]
 
@@ -280,11 +288,8 @@ def test_save_and_restore_a_snapshot_from_the_panel(panel, tmp_path):
             message="the pod drawn")
 
     # ... is gone once the snapshot is restored from the file.
-    page.set_input_files("#snapshot-file", str(saved))
-    page.click("#btn-snapshot-restore")
-    page.wait_for_selector("#etcd-snapshot-result.ok")
-    text = page.inner_text("#etcd-snapshot-result")
-    assert f"revision {snap['revision']}" in text and "Restored" in text, text
+    kind, text = snapshot_action(page, "#btn-snapshot-restore", str(saved))
+    assert kind == "ok" and f"revision {snap['revision']}" in text and "Restored" in text, text
     wait_js(page, """!document.querySelector('#diagram .pod[data-name="made-after-save"]')""", 30,
             message="the pod gone from the diagram")
     assert requests.get(f"{base}/api/v1/namespaces/default/pods/made-after-save", timeout=60).status_code == 404
