@@ -21,6 +21,10 @@ class SimCluster(models.Model):
     compacted_revision = models.BigIntegerField(default=0)
     # Highest revision copied into EtcdEntry; the next frame persists everything after it.
     persisted_revision = models.BigIntegerField(default=0)
+    # Cluster.etcd_disk_states(): each etcd member's Raft HardState (term, vote, commit) and the
+    # (index, term) its keyspace is at, saved with the entries of the same frame, so a restart
+    # brings the Raft group back with its terms and indexes instead of a new group at term 0.
+    etcd_disks = models.JSONField(default=dict)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

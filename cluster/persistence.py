@@ -27,6 +27,7 @@ class PersistedCluster:
     compacted_revision: int
     persisted_revision: int
     etcd_log: list[dict[str, Any]]
+    etcd_disks: dict[str, dict]
 
 
 def _encode_value(value: Any) -> str | None:
@@ -58,6 +59,7 @@ def load_all() -> list[PersistedCluster]:
                 compacted_revision=row.compacted_revision,
                 persisted_revision=row.persisted_revision,
                 etcd_log=log,
+                etcd_disks=row.etcd_disks or {},
             )
         )
     return out
@@ -83,6 +85,8 @@ class FrameWrite:
     # cluster, in this frame's transaction, before `entries` (written since the restore) are
     # appended; the compaction point starts again from `compacted_revision`.
     replace_keyspace: list[dict[str, Any]] | None = None
+    # Cluster.etcd_disk_states() at the moment `entries` were taken (only when they changed).
+    etcd_disks: dict[str, dict] | None = None
 
 
 def save_frames(writes: list[FrameWrite], create: bool = False) -> None:
@@ -121,6 +125,8 @@ def save_frames(writes: list[FrameWrite], create: bool = False) -> None:
             row.speed = w.speed
             row.paused = w.paused
             row.compacted_revision = w.compacted_revision
+            if w.etcd_disks is not None:
+                row.etcd_disks = w.etcd_disks
             if w.topology is not None:
                 row.topology = w.topology
             row.save()

@@ -133,6 +133,7 @@ class RunningCluster:
     persisted_time: float | None = None
     persisted_topology: dict | None = None
     persisted_clock: tuple | None = None
+    persisted_disks: dict | None = None
     # An etcd snapshot restore not persisted yet: the restored keyspace as entries, which the
     # next frame's write puts in place of the persisted log.  The epoch counts restores, so a
     # write begun before one does not mark the new keyspace's revisions as persisted.
@@ -180,13 +181,14 @@ class SimulationWorker:
         saved = await database_sync_to_async(persistence.load_all)()
         for p in saved:
             engine = Cluster.restore(p.name, p.topology, p.etcd_log, p.time,
-                                     compacted_revision=p.compacted_revision)
+                                     compacted_revision=p.compacted_revision, etcd_disks=p.etcd_disks)
             _wait_ready(engine)
             rc = RunningCluster(p.name, engine, speed=p.speed, paused=p.paused)
             rc.persisted_revision = p.persisted_revision
             rc.persisted_time = p.time
             rc.persisted_topology = p.topology
             rc.persisted_clock = (p.speed, p.paused)
+            rc.persisted_disks = p.etcd_disks
             self._install(rc)
             log.info("restored cluster %s at t=%.1fs (%d etcd entries)", p.name, p.time, len(p.etcd_log))
         if self.seed_demo and "demo" not in self.clusters:
@@ -261,6 +263,7 @@ class SimulationWorker:
         engine = Cluster(name, config)
         rc = RunningCluster(name, engine)
         entries = engine.committed_since(0)
+        disks = engine.etcd_disk_states()
         topology = engine.topology()
         await database_sync_to_async(persistence.save_frames)(
             [
@@ -272,6 +275,7 @@ class SimulationWorker:
                     compacted_revision=engine.compacted_revision,
                     entries=entries,
                     topology=topology,
+                    etcd_disks=disks,
                 )
             ],
             create=True,
@@ -280,6 +284,7 @@ class SimulationWorker:
         rc.persisted_time = engine.now
         rc.persisted_topology = topology
         rc.persisted_clock = (rc.speed, rc.paused)
+        rc.persisted_disks = disks
         self._install(rc)
         return rc
 
@@ -368,7 +373,10 @@ class SimulationWorker:
         async with self._persist_lock:
             writes, marks = [], []
             for rc in self.clusters.values():
+                # Taken together: the disks' (index, term) point is the keyspace these
+                # entries bring the persisted log up to.
                 entries = rc.engine.committed_since(rc.persisted_revision)
+                disks = rc.engine.etcd_disk_states()
                 topology = rc.engine.topology()
                 clock = (rc.speed, rc.paused)
                 replace = rc.restored_keyspace
@@ -378,6 +386,7 @@ class SimulationWorker:
                     and rc.engine.now == rc.persisted_time
                     and clock == rc.persisted_clock
                     and topology == rc.persisted_topology
+                    and disks == rc.persisted_disks
                 ):
                     continue
                 writes.append(
@@ -390,14 +399,16 @@ class SimulationWorker:
                         entries=entries,
                         topology=topology if topology != rc.persisted_topology else None,
                         replace_keyspace=replace,
+                        etcd_disks=disks if disks != rc.persisted_disks else None,
                     )
                 )
-                marks.append((rc, entries, topology, clock, rc.engine.now, replace, rc.keyspace_epoch))
+                marks.append((rc, entries, topology, clock, rc.engine.now, replace, rc.keyspace_epoch, disks))
             if not writes:
                 return
             await database_sync_to_async(persistence.save_frames)(writes)
-            for rc, entries, topology, clock, t, replace, epoch in marks:
+            for rc, entries, topology, clock, t, replace, epoch, disks in marks:
                 rc.persisted_topology, rc.persisted_clock, rc.persisted_time = topology, clock, t
+                rc.persisted_disks = disks
                 if epoch != rc.keyspace_epoch:
                     continue  # restored while this was written: the next frame replaces the log
                 if replace is not None:
