@@ -1,7 +1,5 @@
 """kube-scheduler: filters with upstream's reasons, LeastAllocated spreading, FailedScheduling."""
-from sim.scheduler.framework import CycleState, NodeInfo
-from sim.scheduler.plugins.node_resources_fit import NodeResourcesBalancedAllocation, NodeResourcesFit
-from sim.scheduler.scheduler import failed_scheduling_message
+from sim.scheduler.testing import run_filter, run_score
 from tests.sim.conftest import create_pod, get_pod, ok
 
 
@@ -12,27 +10,21 @@ def _node(cpu="4", mem="8Gi", name="n"):
 def test_least_allocated_score_matches_upstream_formula():
     # least_allocated_test.go "nothing scheduled, resources requested, differently sized nodes":
     # pod 3000m/5000 on node 4000m/10000 -> cpu (4000-3000)*100/4000=25, mem (10000-5000)*100/10000=50 -> 37.
-    info = NodeInfo(_node("4", "10000"))
-    info.set_node(info.node)
-    pod = {"spec": {"containers": [{"resources": {"requests": {"cpu": "1000m", "memory": "2000"}}},
+    pod = {"metadata": {"name": "p", "namespace": "default"},
+           "spec": {"containers": [{"resources": {"requests": {"cpu": "1000m", "memory": "2000"}}},
                                    {"resources": {"requests": {"cpu": "2000m", "memory": "3000"}}}]}}
-    assert NodeResourcesFit().score(CycleState.for_pod(pod), pod, info) == 37
-    # Balanced: fractions 0.75 and 0.5 -> std 0.125 -> 87.
-    assert NodeResourcesBalancedAllocation().score(CycleState.for_pod(pod), pod, info) == 87
+    for vectorised in (True, False):
+        assert run_score("NodeResourcesFit", pod, [_node("4", "10000")], vectorised=vectorised) == {"n": 37}
+        # Balanced: fractions 0.75 and 0.5 -> std 0.125 -> 87.
+        assert run_score("NodeResourcesBalancedAllocation", pod, [_node("4", "10000")], vectorised=vectorised) == {"n": 87}
 
 
 def test_fit_filter_reasons():
-    info = NodeInfo(_node("1", "1Gi"))
-    info.set_node(info.node)
-    pod = {"spec": {"containers": [{"resources": {"requests": {"cpu": "2", "memory": "2Gi"}}}]}}
-    s = NodeResourcesFit().filter(CycleState.for_pod(pod), pod, info)
-    assert not s.ok and s.reasons == ("Insufficient cpu", "Insufficient memory")
-
-
-def test_failed_scheduling_message_sorts_reasons_like_upstream():
-    from collections import Counter
-    msg = failed_scheduling_message(5, Counter({"Insufficient cpu": 2, "node(s) had untolerated taint {dedicated: gpu}": 3}))
-    assert msg == "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint {dedicated: gpu}."
+    pod = {"metadata": {"name": "p", "namespace": "default"},
+           "spec": {"containers": [{"resources": {"requests": {"cpu": "2", "memory": "2Gi"}}}]}}
+    for vectorised in (True, False):
+        got = run_filter("NodeResourcesFit", pod, [_node("1", "1Gi")], vectorised=vectorised)
+        assert got == {"n": {"code": "Unschedulable", "reasons": ["Insufficient cpu", "Insufficient memory"]}}
 
 
 def test_pod_that_fits_nowhere_stays_pending_with_condition_and_event(cluster):

@@ -1,0 +1,61 @@
+"""ImageLocality (plugins/imagelocality): favours nodes that already have the pod's images.
+Each image on the node counts its size scaled by the share of nodes that have it (spread, to
+avoid piling pods onto the few nodes with an image); the sum is clamped to
+[23 MiB, 1000 MiB x containers] and mapped linearly onto 0..100."""
+from __future__ import annotations
+
+import numpy as np
+
+from sim.scheduler.framework.interface import MAX_NODE_SCORE, ScorePlugin
+
+MB = 1024 * 1024
+MIN_THRESHOLD = 23 * MB
+MAX_CONTAINER_THRESHOLD = 1000 * MB
+
+
+def normalized_image_name(name: str) -> str:
+    """A name without a tag gets ":latest" (the CRI form)."""
+    if name.rfind(":") <= name.rfind("/"):
+        name = name + ":latest"
+    return name
+
+
+def calculate_priority(sum_scores: int, num_containers: int) -> int:
+    max_threshold = MAX_CONTAINER_THRESHOLD * num_containers
+    if sum_scores < MIN_THRESHOLD:
+        sum_scores = MIN_THRESHOLD
+    elif sum_scores > max_threshold:
+        sum_scores = max_threshold
+    return MAX_NODE_SCORE * (sum_scores - MIN_THRESHOLD) // (max_threshold - MIN_THRESHOLD)
+
+
+class ImageLocality(ScorePlugin):
+    name = "ImageLocality"
+
+    def score(self, state, pod, node_info) -> int:
+        snapshot = self.handle.snapshot
+        total = snapshot.num_nodes()
+        s = 0
+        for image in pod.images:
+            name = normalized_image_name(image)
+            size = node_info.images.get(name)
+            if size is not None:
+                spread = snapshot.image_num_nodes(name) / total
+                s += int(size * spread)
+        return calculate_priority(s, len(pod.images))
+
+    def score_vec(self, state, pod, table, rows):
+        total = len(table)
+        sums = np.zeros(len(rows), np.int64)
+        for image in pod.images:
+            name = normalized_image_name(image)
+            num = table.image_num_nodes(name)
+            if num == 0:
+                continue
+            spread = num / total
+            sums += (table.image_sizes(name)[rows].astype(np.float64) * spread).astype(np.int64)
+        max_threshold = MAX_CONTAINER_THRESHOLD * len(pod.images)
+        if max_threshold <= MIN_THRESHOLD:
+            return np.array([calculate_priority(int(x), len(pod.images)) for x in sums], np.int64)
+        clamped = np.clip(sums, MIN_THRESHOLD, max_threshold)
+        return MAX_NODE_SCORE * (clamped - MIN_THRESHOLD) // (max_threshold - MIN_THRESHOLD)
