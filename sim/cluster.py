@@ -20,6 +20,8 @@ written):
     c.committed_since(rev) -> list[dict]      # etcd log after `rev`: {"revision","key","value"}
     c.topology() -> dict                      # JSON: config + nodes + alive flags (persist it)
     c.compacted_revision -> int
+    c.scheduler_queue() -> dict               # kube-scheduler's queue (active/backoff/unschedulable)
+    c.scheduling_explanation(ns, name)        # a pod's latest scheduling attempt (dict) or None
 
 ApiRequest (dict):
     {"verb": "get"|"list"|"create"|"update"|"patch"|"delete"|"deletecollection"|"watch",
@@ -62,6 +64,8 @@ snapshot():
      "control_plane": [{"name": "kube-apiserver", "address": ..., "host": "cp-1",
                         "running": bool}, ...],
      "pending": [pods not yet bound, same shape as node pods],
+     "scheduler": {"leader", "active": n, "backoff": n, "unschedulable": n,
+                   "pods": [up to 50 queue entries as scheduler_queue() gives, plus "queue"]},
      "replicasets": [{"namespace", "name", "replicas", "ready", "available"}]}
 """
 
@@ -85,7 +89,8 @@ from sim.kernel import Kernel
 from sim.kubelet.kubelet import Kubelet
 from sim.kubelet.runtime import ContainerRuntime
 from sim.kubeproxy import KubeProxy
-from sim.scheduler.scheduler import KubeScheduler
+from sim.scheduler.framework.config import ConfigError as SchedulerConfigError
+from sim.scheduler.scheduler import KubeScheduler, load_configuration as load_scheduler_configuration
 from sim.api.defaults import TAINT_CONTROL_PLANE
 
 READ_VERBS = ("get", "list", "watch")
@@ -138,6 +143,10 @@ class ClusterConfig:
     # side sets it to the wall-clock moment a cluster is created, so `kubectl describe` ages
     # look right; the engine never reads the wall clock itself.  None: 2026-01-01T00:00:00Z.
     start_unix_time: float | None = None
+    # kube-scheduler's --config: a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)
+    # as JSON, defaulted and validated as upstream does (profiles, plugins per extension point,
+    # weights, pluginConfig args, percentageOfNodesToScore, pod backoff).  None: the defaults.
+    scheduler_config: dict | None = None
 
     @classmethod
     def default(cls, seed: int = 1) -> "ClusterConfig":
@@ -192,11 +201,15 @@ class Cluster:
         # Leases act.
         self.apiservers, self.schedulers, self.controller_managers = [], [], []
         self.cp_components: dict[str, list] = {}
+        try:
+            scheduler_config = load_scheduler_configuration(self.config.scheduler_config)
+        except SchedulerConfigError as e:
+            raise ClusterError(str(e)) from None
         for host in self.cp_hosts:
             local = [m.address for m in self.etcd_members if m.host == host]
             endpoints = local + [m.address for m in self.etcd_members if m.address not in local]
             api = KubeAPIServer(host, endpoints, toleration_seconds=self.config.default_toleration_seconds)
-            sched = KubeScheduler(host, api.address)
+            sched = KubeScheduler(host, api.address, config=scheduler_config)
             cm = KubeControllerManager(host, api.address,
                                        node_monitor_grace_period=self.config.node_monitor_grace_period,
                                        node_monitor_period=self.config.node_monitor_period)
@@ -771,4 +784,34 @@ class Cluster:
                 "pending": pods_by_node.get(None, []),
                 "etcd": self.etcd_status(),
                 "network": self.network_state(),
+                "scheduler": self._scheduler_frame(),
                 "replicasets": rss}
+
+    # -- kube-scheduler: queue and explanations -------------------------------------------
+    def _leading_scheduler(self):
+        return next((s for s in self.schedulers if s.running and s.leading and s.core is not None), None)
+
+    def scheduler_queue(self) -> dict:
+        """The leading kube-scheduler's queue: {"active": [{"pod", "priority", "attempts"}],
+        "backoff": [... "until"], "unschedulable": [... "since", "message"], "leader",
+        "profiles": each profile's plugins per extension point}."""
+        s = self._leading_scheduler()
+        if s is None:
+            return {"active": [], "backoff": [], "unschedulable": [], "leader": None, "profiles": []}
+        return dict(s.core.queue_view(), leader=s.address, profiles=s.core.describe_profiles())
+
+    def scheduling_explanation(self, namespace: str, name: str) -> dict | None:
+        """The latest scheduling attempt for a pod (any scheduler instance that led), or None."""
+        best = None
+        for s in self.schedulers:
+            core = s.core if s.running else None
+            rec = core.explanations.get((namespace, name)) if core is not None else None
+            if rec is not None and (best is None or rec.time >= best.time):
+                best = rec
+        return best.to_json() if best is not None else None
+
+    def _scheduler_frame(self) -> dict:
+        s = self._leading_scheduler()
+        if s is None:
+            return {"leader": None, "active": 0, "backoff": 0, "unschedulable": 0, "pods": []}
+        return dict(s.core.queue_frame(50), leader=s.address)

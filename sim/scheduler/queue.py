@@ -427,18 +427,25 @@ class SchedulingQueue:
         return list((self.nominated_pods.get(node) or {}).values())
 
     # -- views (the dashboard's scheduler panel) ------------------------------------------------
-    def active_list(self) -> list[QueuedPodInfo]:
+    def active_list(self, limit: int | None = None) -> list[QueuedPodInfo]:
+        """activeQ in pop order (the first `limit`)."""
         live = [(k, s, q) for k, s, q in self.active if self.active_map.get(q.key, (None,))[0] == s]
-        live.sort(key=lambda e: (e[0], e[1]))
+        key = lambda e: (e[0], e[1])  # noqa: E731
+        live = heapq.nsmallest(limit, live, key=key) if limit is not None else sorted(live, key=key)
         return [q for _, _, q in live]
 
-    def backoff_list(self) -> list[QueuedPodInfo]:
+    def backoff_list(self, limit: int | None = None) -> list[QueuedPodInfo]:
+        """backoffQ by backoff expiry."""
         live = [(t, s, q) for t, s, q in self.backoff if self.backoff_map.get(q.key, (None,))[0] == s]
-        live.sort(key=lambda e: (e[0], e[1]))
+        key = lambda e: (e[0], e[1])  # noqa: E731
+        live = heapq.nsmallest(limit, live, key=key) if limit is not None else sorted(live, key=key)
         return [q for _, _, q in live]
 
-    def unschedulable_list(self) -> list[QueuedPodInfo]:
-        return sorted(self.unschedulable.values(), key=lambda q: (q.timestamp, q.key))
+    def unschedulable_list(self, limit: int | None = None) -> list[QueuedPodInfo]:
+        """Unschedulable pods, longest waiting first."""
+        key = lambda q: (q.timestamp, q.key)  # noqa: E731
+        vals = self.unschedulable.values()
+        return heapq.nsmallest(limit, vals, key=key) if limit is not None else sorted(vals, key=key)
 
     def __len__(self) -> int:
         return len(self.active_map) + len(self.backoff_map) + len(self.unschedulable)

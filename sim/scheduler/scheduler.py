@@ -63,6 +63,14 @@ def truncate_message(message: str) -> str:
     return message[:NOTE_LENGTH_LIMIT - 4] + " ..."
 
 
+def load_configuration(config: dict | None) -> dict:
+    """Default and validate a KubeSchedulerConfiguration, and build its profiles once so that
+    plugin errors (an unknown plugin, bad args, no Bind plugin) surface as ConfigError."""
+    cfg = default_configuration(config)
+    Scheduler(cfg)
+    return cfg
+
+
 class FitError(Exception):
     def __init__(self, record: AttemptRecord, unschedulable_plugins: set[str], node_to_status: NodeToStatus):
         super().__init__("fit error")
@@ -545,18 +553,29 @@ class Scheduler:
         r = self.explanations.get((namespace, name))
         return r.to_json() if r is not None else None
 
-    def queue_view(self, limit: int | None = None) -> dict:
-        q = self.queue
-        now = self.clock()
+    @staticmethod
+    def _entry(qpi: QueuedPodInfo) -> dict:
+        return {"pod": qpi.pod_info.full_name, "priority": qpi.pod_info.priority, "attempts": qpi.attempts}
 
-        def base(qpi):
-            return {"pod": qpi.pod_info.full_name, "priority": qpi.pod_info.priority, "attempts": qpi.attempts}
-        active = [base(x) for x in q.active_list()[:limit]]
-        backoff = [dict(base(x), until=round(q.backoff_time(x), 3)) for x in q.backoff_list()[:limit]]
-        unsched = [dict(base(x), since=round(x.timestamp, 3), message=x.message)
-                   for x in q.unschedulable_list()[:limit]]
-        _ = now
+    def queue_view(self, limit: int | None = None) -> dict:
+        """The three queues: activeQ in pop order, backoffQ by expiry ("until", virtual
+        seconds), unschedulable pods longest waiting first ("since", the last message)."""
+        q = self.queue
+        active = [self._entry(x) for x in q.active_list(limit)]
+        backoff = [dict(self._entry(x), until=round(q.backoff_time(x), 3)) for x in q.backoff_list(limit)]
+        unsched = [dict(self._entry(x), since=round(x.timestamp, 3), message=x.message)
+                   for x in q.unschedulable_list(limit)]
         return {"active": active, "backoff": backoff, "unschedulable": unsched}
+
+    def queue_frame(self, limit: int = 50) -> dict:
+        """Counts and the first `limit` entries (active, then backoff, then unschedulable),
+        each with its "queue", for the dashboard's live frames."""
+        q = self.queue
+        view = self.queue_view(limit)
+        pods = ([dict(e, queue="active") for e in view["active"]] + [dict(e, queue="backoff") for e in view["backoff"]]
+                + [dict(e, queue="unschedulable") for e in view["unschedulable"]])[:limit]
+        return {"active": len(q.active_map), "backoff": len(q.backoff_map), "unschedulable": len(q.unschedulable),
+                "pods": pods}
 
     def describe_profiles(self) -> list[dict]:
         return [f.describe() for f in self.profiles.values()]

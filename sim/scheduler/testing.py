@@ -5,7 +5,9 @@ its args (defaulted as KubeSchedulerConfiguration would), PreFilter/PreScore fir
     run_filter("TaintToleration", pod, nodes) -> {"node-1": {"code": "Success", "reasons": []}, ...}
     run_score("NodeResourcesFit", pod, nodes, existing_pods, args={...}) -> {"node-1": 37, ...}
 
-run_score returns {} when the plugin's PreScore says Skip.  Both take vectorised=True (the NodeTable methods) or False (the per-node methods).  A plugin
+run_score returns {} when the plugin's PreScore says Skip; pre_score=False calls Score without
+PreScore, as some upstream cases do ("calculate the priorities correctly even if PreScore is not
+called"), so the plugin falls back to computing its state itself.  Both take vectorised=True (the NodeTable methods) or False (the per-node methods).  A plugin
 that does not exist (yet), or has no such extension point, raises KeyError(plugin).
 """
 from __future__ import annotations
@@ -79,7 +81,7 @@ def run_filter(plugin: str, pod: dict, nodes: list[dict], existing_pods=(), args
 
 
 def run_score(plugin: str, pod: dict, nodes: list[dict], existing_pods=(), args: dict | None = None,
-              vectorised: bool = True) -> dict[str, int]:
+              vectorised: bool = True, pre_score: bool = True) -> dict[str, int]:
     sched = build_scheduler(plugin, nodes, existing_pods, args, vectorised)
     pl = _plugin(sched, plugin, ScorePlugin)
     cache, table = sched.cache, sched.cache.table
@@ -89,7 +91,7 @@ def run_score(plugin: str, pod: dict, nodes: list[dict], existing_pods=(), args:
     rows = table.rows_named(names)
     infos = [cache.get(n) for n in names]
     nodeset = NodeSet(table, rows, infos)
-    if isinstance(pl, PreScorePlugin):
+    if pre_score and isinstance(pl, PreScorePlugin):
         s = pl.pre_score(state, p, nodeset)
         if s is not None and s.is_skip():
             return {}     # the framework would not run this Score plugin

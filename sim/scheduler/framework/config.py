@@ -185,7 +185,7 @@ def validate_configuration(obj: dict) -> None:
         if not name:
             errors.append(f"{path}.schedulerName: Required value")
         elif name in names:
-            errors.append(f"{path}.schedulerName: Duplicate value: {name!r}")
+            errors.append(f"{path}.schedulerName: Duplicate value: \"{name}\"")
         else:
             names[name] = i
         p = prof.get("percentageOfNodesToScore")
@@ -206,7 +206,7 @@ def validate_configuration(obj: dict) -> None:
         for j, pc in enumerate(prof.get("pluginConfig") or []):
             pname = pc.get("name")
             if pname in seen_configs:
-                errors.append(f"{path}.pluginConfig[{j}]: Duplicate value: {pname!r}")
+                errors.append(f"{path}.pluginConfig[{j}]: Duplicate value: \"{pname}\"")
                 continue
             seen_configs.add(pname)
             cls = registry.get(pname) if isinstance(pname, str) else None
