@@ -320,6 +320,22 @@ def lease_row(lease: dict, now: float) -> list[Any]:
     return [md.get("name", ""), lease.get("spec", {}).get("holderIdentity") or "<none>", since(md.get("creationTimestamp"), now)]
 
 
+# -- priorityclasses -------------------------------------------------------------------------
+PRIORITYCLASS_COLUMNS = [
+    _NAME,
+    _col("Value", "integer", description="value represents the integer value of this priority class. This is the actual priority that pods receive when they have the name of this class in their pod spec."),
+    _col("Global-Default", "boolean", description="globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class. Only one PriorityClass can be marked as `globalDefault`. However, if more than one PriorityClasses exists with their `globalDefault` field set to true, the smallest value of such global default PriorityClasses will be used as the default priority."),
+    _AGE,
+    _col("PreemptionPolicy", description="preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, PreemptLowerPriority. Defaults to PreemptLowerPriority if unset."),
+]
+
+
+def priorityclass_row(pc: dict, now: float) -> list[Any]:
+    md = pc.get("metadata", {})
+    return [md.get("name", ""), int(pc.get("value") or 0), bool(pc.get("globalDefault", False)),
+            since(md.get("creationTimestamp"), now), pc.get("preemptionPolicy") or ""]
+
+
 PRINTERS: dict[tuple[str, str], tuple[list[dict], Callable[[dict, float], list[Any]]]] = {
     ("", "pods"): (POD_COLUMNS, pod_row),
     ("", "nodes"): (NODE_COLUMNS, node_row),
@@ -327,6 +343,7 @@ PRINTERS: dict[tuple[str, str], tuple[list[dict], Callable[[dict, float], list[A
     ("", "events"): (EVENT_COLUMNS, event_row),
     ("apps", "replicasets"): (REPLICASET_COLUMNS, replicaset_row),
     ("coordination.k8s.io", "leases"): (LEASE_COLUMNS, lease_row),
+    ("scheduling.k8s.io", "priorityclasses"): (PRIORITYCLASS_COLUMNS, priorityclass_row),
 }
 
 

@@ -1,8 +1,13 @@
-"""Defaulting (pkg/apis/core/v1/defaults.go) and the admission plugins that always run
-(DefaultTolerationSeconds, Priority with no PriorityClass).  Functions return new objects."""
+"""Defaulting (pkg/apis/core/v1/defaults.go, pkg/apis/scheduling/v1/defaults.go) and the
+DefaultTolerationSeconds admission plugin, which always runs.  Functions return new objects.
+
+spec.priority and spec.preemptionPolicy are not defaults: the Priority admission plugin
+(sim/apiserver/admission/priority.py) sets them when a pod is created, so pod templates never
+carry them."""
 from __future__ import annotations
 
 from sim.api.meta import deep_copy
+from sim.api.scheduling import GROUP as SCHEDULING_GROUP, PREEMPT_LOWER_PRIORITY
 
 # DefaultTolerationSeconds admission plugin: 300 s for not-ready and unreachable NoExecute taints.
 DEFAULT_TOLERATION_SECONDS = 300
@@ -30,8 +35,6 @@ def default_pod_spec(spec: dict, toleration_seconds: int = DEFAULT_TOLERATION_SE
     spec.setdefault("securityContext", {})
     spec.setdefault("schedulerName", "default-scheduler")
     spec.setdefault("enableServiceLinks", True)
-    spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
-    spec.setdefault("priority", 0)
     for c in spec.get("containers") or []:
         c.setdefault("imagePullPolicy", _image_pull_policy(str(c.get("image", ""))))
         c.setdefault("terminationMessagePath", "/dev/termination-log")
@@ -130,3 +133,18 @@ def default_lease(lease: dict) -> dict:
     lease["apiVersion"], lease["kind"] = "coordination.k8s.io/v1", "Lease"
     lease.setdefault("spec", {})
     return lease
+
+
+def default_priority_class(pc: dict) -> dict:
+    """SetDefaults_PriorityClass: preemptionPolicy defaults to PreemptLowerPriority.  value is
+    always present (an int32 without omitempty); globalDefault and description are dropped when
+    false / empty, as their omitempty JSON tags drop them from every response."""
+    pc = deep_copy(pc)
+    pc["apiVersion"], pc["kind"] = f"{SCHEDULING_GROUP}/v1", "PriorityClass"
+    pc.setdefault("value", 0)
+    if pc.get("preemptionPolicy") is None:
+        pc["preemptionPolicy"] = PREEMPT_LOWER_PRIORITY
+    for key in ("globalDefault", "description"):
+        if key in pc and not pc[key]:
+            del pc[key]
+    return pc

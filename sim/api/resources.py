@@ -3,9 +3,9 @@ strategy (defaulting + validation) that applies to them (pkg/registry/*/strategy
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
-from sim.api import defaults, validation
+from sim.api import defaults, scheduling, validation
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,12 @@ class Resource:
     default: Callable[[dict], dict] = lambda o: o
     validate: Callable[[dict], list] = lambda o: []
     validate_update: Callable[[dict, dict], list] | None = None
+    # The status subresource's own validation (pods: ValidatePodStatusUpdate); None: validate.
+    validate_status_update: Callable[[dict, dict], list] | None = None
+    # Decoding into the Go types: a field of the wrong JSON type is a 400, not a 422.
+    type_error: Callable[[dict], str | None] = lambda o: None
+    # Declared fields, for pruning and fieldValidation; None: sim.api.schema.BY_KIND[kind].
+    schema: Any = None
     has_status: bool = True
     categories: tuple[str, ...] = ()
     verbs: tuple[str, ...] = field(default=("create", "delete", "deletecollection", "get", "list",
@@ -52,7 +58,8 @@ _register(Resource("nodes", "", "v1", "Node", False, "/registry/minions/", ("no"
                    ("status",), defaults.default_node, validation.validate_node))
 _register(Resource("pods", "", "v1", "Pod", True, "/registry/pods/", ("po",), "pod",
                    ("status", "binding"), defaults.default_pod, validation.validate_pod,
-                   validation.validate_pod_update, categories=("all",)))
+                   validation.validate_pod_update, validation.validate_pod_status_update,
+                   validation.pod_type_error, categories=("all",)))
 _register(Resource("events", "", "v1", "Event", True, "/registry/events/", ("ev",), "event",
                    (), defaults.default_event, validation.validate_event, has_status=False))
 _register(Resource("replicasets", "apps", "v1", "ReplicaSet", True, "/registry/replicasets/", ("rs",),
@@ -60,6 +67,11 @@ _register(Resource("replicasets", "apps", "v1", "ReplicaSet", True, "/registry/r
                    validation.validate_replicaset, validation.validate_replicaset_update, categories=("all",)))
 _register(Resource("leases", "coordination.k8s.io", "v1", "Lease", True, "/registry/leases/", (), "lease",
                    (), defaults.default_lease, validation.validate_lease, has_status=False))
+# pkg/registry/scheduling/priorityclass: cluster-scoped, short name "pc", no status.
+_register(Resource("priorityclasses", scheduling.GROUP, "v1", "PriorityClass", False, "/registry/priorityclasses/",
+                   ("pc",), "priorityclass", (), defaults.default_priority_class, validation.validate_priority_class,
+                   validation.validate_priority_class_update, type_error=validation.priority_class_type_error,
+                   schema=scheduling.PRIORITY_CLASS_SCHEMA, has_status=False))
 
 BY_KIND = {r.kind: r for r in RESOURCES.values()}
 

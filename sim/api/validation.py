@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.api.quantity import QuantityError, parse_quantity
+from sim.api.scheduling import (HIGHEST_USER_DEFINABLE_PRIORITY, INT32_MAX, INT32_MIN, PREEMPTION_POLICIES,
+                                SYSTEM_PRIORITY_CLASS_PREFIX, is_known_system_priority_class)
 
 DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 DNS1123_SUBDOMAIN_FMT = DNS1123_LABEL_FMT + r"(\." + DNS1123_LABEL_FMT + ")*"
@@ -101,6 +103,22 @@ def validate_name(value, field: str, label: bool = False) -> list[FieldError]:
     return []
 
 
+QUALIFIED_NAME_MSG = ("name part must consist of alphanumeric characters, '-', '_' or '.', "
+                      "and must start and end with an alphanumeric character (e.g. 'MyName',  or "
+                      "'my.name',  or '123-abc', regex used for validation is "
+                      "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
+
+
+def is_qualified_name(value) -> bool:
+    """IsQualifiedName: an optional DNS-subdomain prefix and "/", then a name of at most 63
+    alphanumerics, '-', '_' or '.' (k8s.io/apimachinery/pkg/util/validation)."""
+    if not isinstance(value, str):
+        return False
+    prefix, _, name = value.rpartition("/")
+    return bool(name) and len(name) <= 63 and bool(_QUALIFIED_NAME_RE.match(name)) \
+        and (not prefix or is_dns1123_subdomain(prefix))
+
+
 def validate_labels(labels, field: str) -> list[FieldError]:
     errs = []
     if labels is None:
@@ -111,10 +129,7 @@ def validate_labels(labels, field: str) -> list[FieldError]:
         name = k.rpartition("/")[2]
         prefix = k.rpartition("/")[0]
         if not name or len(name) > 63 or not _QUALIFIED_NAME_RE.match(name) or (prefix and not is_dns1123_subdomain(prefix)):
-            errs.append(invalid(field, k, "name part must consist of alphanumeric characters, '-', '_' or '.', "
-                                "and must start and end with an alphanumeric character (e.g. 'MyName',  or "
-                                "'my.name',  or '123-abc', regex used for validation is "
-                                "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"))
+            errs.append(invalid(field, k, QUALIFIED_NAME_MSG))
         if not isinstance(v, str) or len(v) > 63 or not _LABEL_VALUE_RE.match(v):
             errs.append(invalid(field, v, "a valid label must be an empty string or consist of alphanumeric "
                                 "characters, '-', '_' or '.', and must start and end with an alphanumeric "
@@ -232,7 +247,21 @@ def validate_pod_spec(spec, field: str) -> list[FieldError]:
     tgp = spec.get("terminationGracePeriodSeconds")
     if tgp is not None and (not isinstance(tgp, int) or tgp < 0):
         errs.append(invalid(f"{field}.terminationGracePeriodSeconds", tgp, "must be greater than or equal to 0"))
+    pcn = spec.get("priorityClassName")
+    if pcn:
+        errs += validate_name(pcn, f"{field}.priorityClassName")
+    if spec.get("preemptionPolicy") is not None:
+        errs += validate_preemption_policy(spec["preemptionPolicy"], f"{field}.preemptionPolicy")
     return errs
+
+
+def validate_preemption_policy(policy, field: str) -> list[FieldError]:
+    """ValidatePreemptionPolicy (pkg/apis/core/validation)."""
+    if policy in PREEMPTION_POLICIES:
+        return []
+    if policy == "":
+        return [required(field)]
+    return [not_supported(field, policy, PREEMPTION_POLICIES)]
 
 
 def validate_pod(pod: dict) -> list[FieldError]:
@@ -258,6 +287,35 @@ def validate_pod_update(new: dict, old: dict) -> list[FieldError]:
 
     if strip(new.get("spec")) != strip(old.get("spec")):
         errs.append(forbidden("spec", _POD_MUTABLE_NOTE))
+    return errs
+
+
+# Conditions the pod API itself defines; any other type must be a qualified name.
+_SYSTEM_POD_CONDITIONS = ("PodScheduled", "Ready", "Initialized")
+
+
+def validate_pod_status_update(new: dict, old: dict) -> list[FieldError]:
+    """ValidatePodStatusUpdate (pkg/apis/core/validation): the status subresource may not move
+    the pod (spec.nodeName), a nominatedNodeName it sets must be a valid node name, and extra
+    conditions (DisruptionTarget, readiness gates) must have qualified-name types."""
+    errs = validate_object_meta(new, namespaced=True)
+    status, old_status = new.get("status") or {}, old.get("status") or {}
+    for i, cond in enumerate(status.get("conditions") or []):
+        ctype = cond.get("type") if isinstance(cond, dict) else None
+        if ctype in _SYSTEM_POD_CONDITIONS:
+            continue
+        if not is_qualified_name(ctype):
+            # Upstream builds this path from "metadata" (validatePodConditions is handed
+            # fldPath.Child("conditions") before fldPath becomes "status"), so it reads so.
+            errs.append(invalid(f"metadata.conditions[{i}].Type", ctype, QUALIFIED_NAME_MSG))
+    if (new.get("spec") or {}).get("nodeName") != (old.get("spec") or {}).get("nodeName"):
+        errs.append(forbidden("status.nodeName", "may not be changed directly"))
+    nominated = status.get("nominatedNodeName")
+    if nominated and nominated != old_status.get("nominatedNodeName"):
+        if not is_dns1123_subdomain(nominated):
+            detail = "must be no more than 253 characters" if isinstance(nominated, str) and len(nominated) > 253 \
+                else SUBDOMAIN_MSG
+            errs.append(invalid("status.nominatedNodeName", nominated, detail))
     return errs
 
 
@@ -323,3 +381,92 @@ def validate_event(ev: dict) -> list[FieldError]:
 
 def validate_lease(lease: dict) -> list[FieldError]:
     return validate_object_meta(lease, namespaced=True)
+
+
+# -- scheduling.k8s.io ---------------------------------------------------------------------
+def validate_priority_class(pc: dict) -> list[FieldError]:
+    """ValidatePriorityClass (pkg/apis/scheduling/validation): names with the "system-" prefix
+    are reserved for the system classes, user classes may not exceed 1,000,000,000, and
+    preemptionPolicy is PreemptLowerPriority or Never."""
+    errs = validate_object_meta(pc, namespaced=False)
+    name = (pc.get("metadata") or {}).get("name") or ""
+    value = pc.get("value", 0)
+    if name.startswith(SYSTEM_PRIORITY_CLASS_PREFIX):
+        known, why = is_known_system_priority_class(name, value, pc.get("globalDefault", False))
+        if not known:
+            errs.append(forbidden("metadata.name", f"priority class names with '{SYSTEM_PRIORITY_CLASS_PREFIX}' "
+                                                   f"prefix are reserved for system use only. error: {why}"))
+    elif value > HIGHEST_USER_DEFINABLE_PRIORITY:
+        errs.append(forbidden("value", f"maximum allowed value of a user defined priority is "
+                                       f"{HIGHEST_USER_DEFINABLE_PRIORITY}"))
+    if pc.get("preemptionPolicy") is not None:
+        errs += validate_preemption_policy(pc["preemptionPolicy"], "preemptionPolicy")
+    return errs
+
+
+def validate_priority_class_update(new: dict, old: dict) -> list[FieldError]:
+    """ValidatePriorityClassUpdate: value and preemptionPolicy are immutable (the name too,
+    which the API server keeps from the stored object).  As upstream, an update is not checked
+    against the create rules again."""
+    errs = validate_object_meta(new, namespaced=False)
+    if new.get("value", 0) != old.get("value", 0):
+        errs.append(forbidden("value", "may not be changed in an update."))
+    if new.get("preemptionPolicy") != old.get("preemptionPolicy"):
+        errs.append(invalid("preemptionPolicy", new.get("preemptionPolicy"), "field is immutable"))
+    return errs
+
+
+# -- decoding ------------------------------------------------------------------------------
+# A field of the wrong JSON type never reaches validation upstream: decoding into the Go struct
+# fails and the request is a 400 BadRequest (apimachinery's json serializer, sigs.k8s.io/json).
+def _json_kind(value) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return f"number {value}"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _type_error(obj: dict, path: tuple[str, ...], go_type: str, struct: str) -> str | None:
+    cur = obj
+    for part in path:
+        if not isinstance(cur, dict) or part not in cur:
+            return None
+        cur = cur[part]
+    if cur is None:
+        return None
+    if go_type == "int32":
+        ok = isinstance(cur, int) and not isinstance(cur, bool) and INT32_MIN <= cur <= INT32_MAX
+    elif go_type == "bool":
+        ok = isinstance(cur, bool)
+    else:  # string, or a string type such as v1.PreemptionPolicy
+        ok = isinstance(cur, str)
+    if ok:
+        return None
+    kind = _json_kind(cur)
+    if go_type != "int32" or not kind.startswith("number"):
+        kind = kind.split(" ")[0]
+    # Go names the innermost struct and the field's whole JSON path.
+    return f"json: cannot unmarshal {kind} into Go struct field {struct}.{'.'.join(path)} of type {go_type}"
+
+
+def priority_class_type_error(pc: dict) -> str | None:
+    for path, go_type in ((("value",), "int32"), (("globalDefault",), "bool"), (("description",), "string"),
+                          (("preemptionPolicy",), "v1.PreemptionPolicy")):
+        msg = _type_error(pc, path, go_type, "PriorityClass")
+        if msg:
+            return msg
+    return None
+
+
+def pod_type_error(pod: dict) -> str | None:
+    for path, go_type in ((("spec", "priority"), "int32"), (("spec", "priorityClassName"), "string"),
+                          (("spec", "preemptionPolicy"), "v1.PreemptionPolicy")):
+        msg = _type_error(pod, path, go_type, "PodSpec")
+        if msg:
+            return msg
+    return None

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from sim.api import status as st
 from sim.api.defaults import default_pod
+from sim.api.scheduling import SYSTEM_PRIORITY_CLASS_NAMES
 from sim.api.validation import invalid as validation_invalid, required
 from sim.api.meta import deep_copy, new_uid, random_suffix
 from sim.api.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
@@ -22,6 +23,9 @@ from sim.api.resources import RESOURCES, Resource, lookup
 RESOURCES_BY_NAME = {r.name: r for r in RESOURCES.values()}
 from sim.api.schema import BY_KIND as SCHEMAS, FIELD_VALIDATION, prune, strict_error_message
 from sim.api.selectors import SelectorError, field_value, make_filter, parse_field_selector
+from sim.apiserver.admission import CREATE, UPDATE, Attributes, Chain, Lister
+from sim.apiserver.admission.priority import Priority
+from sim.apiserver.bootstrap import SystemPriorityClassesHook
 from sim.apiserver.watchcache import INDEXED_FIELDS, WatchCache, Watcher, with_rv
 from sim.component import Component
 
@@ -49,6 +53,14 @@ def _err(body: dict) -> dict:
     return {"code": body["code"], "body": body}
 
 
+def _invalid(kind: str, name: str, errors: list, group: str = "") -> dict:
+    """422 Invalid; errors.NewInvalid names the GroupKind ("ReplicaSet.apps", "PriorityClass.scheduling.k8s.io")."""
+    body = st.invalid(kind, name, errors, group)
+    if group:
+        body["message"] = f"{kind}.{group}{body['message'][len(kind):]}"
+    return body
+
+
 def _with_warnings(reply: "Reply", warnings: list[str]) -> "Reply":
     """Successful responses carry the warnings (kube-apiserver sends them as Warning headers)."""
     return lambda resp: reply(dict(resp, warnings=warnings) if resp["code"] < 400 else resp)
@@ -68,6 +80,11 @@ class KubeAPIServer(Component):
         self.event_ttl = event_ttl
         self.compaction_interval = compaction_interval
         self.prefixes = sorted(((r.etcd_prefix, r) for r in RESOURCES.values()), key=lambda p: -len(p[0]))
+        # --enable-admission-plugins: the ones that matter here (DefaultTolerationSeconds runs
+        # with defaulting, sim.api.defaults).  Plugins read the watch cache, as their informers.
+        self.admission = Chain([Priority(Lister(lambda: self.cache.resources["priorityclasses"].objects))])
+        self.post_start_hooks = [SystemPriorityClassesHook(self)]
+        self.synced_once = False
         self._reset()
 
     def _reset(self) -> None:
@@ -83,6 +100,7 @@ class KubeAPIServer(Component):
     # -- lifecycle ---------------------------------------------------------------------
     def on_start(self) -> None:
         self._reset()
+        self.synced_once = False  # post-start hooks run once the first list has loaded
         self.etcd_call({"type": "etcd.range", "prefix": "/registry/"}, self._initial_list)
         self.set_timer(self.compaction_interval, "compact")
         self.set_timer(60.0, "event-ttl")
@@ -104,8 +122,12 @@ class KubeAPIServer(Component):
         self.cache.rv = reply.get("revision", 1)
         self.send(self.etcd, {"type": "etcd.watch", "id": "cacher", "prefix": "/registry/",
                               "start_revision": self.cache.rv + 1}, "watch /registry/")
-        self.synced = True
+        first_sync = not self.synced_once
+        self.synced = self.synced_once = True
         self.emit("state", component=self.address, state="ready")
+        if first_sync:
+            for hook in self.post_start_hooks:
+                hook.start()
         waiting, self.waiting = self.waiting, []
         for src, msg in waiting:
             self.on_message(src, msg)
@@ -424,7 +446,11 @@ class KubeAPIServer(Component):
         mode = (req.get("query") or {}).get("fieldValidation") or "Warn"
         if mode not in FIELD_VALIDATION:
             return obj, [], st.bad_request(f"fieldValidation parameter unsupported: {mode}")
-        schema = SCHEMAS.get(res.kind)
+        type_error = res.type_error(obj) if isinstance(obj, dict) else None
+        if type_error:
+            return obj, [], st.bad_request(f'{res.kind} in version "{res.version}" cannot be handled as a '
+                                           f'{res.kind}: {type_error}')
+        schema = res.schema if res.schema is not None else SCHEMAS.get(res.kind)
         if schema is None or not isinstance(obj, dict):
             return obj, [], None
         pruned, unknown = prune(obj, schema)
@@ -462,26 +488,37 @@ class KubeAPIServer(Component):
                                                f"unable to create new content in namespace {ns} because it is being terminated")))
         else:
             md.pop("namespace", None)
-        if not md.get("name") and md.get("generateName"):
-            md["name"] = md["generateName"] + random_suffix(self.rng)
         for k in ("resourceVersion", "uid", "creationTimestamp", "deletionTimestamp",
                   "deletionGracePeriodSeconds", "selfLink", "managedFields"):
             md.pop(k, None)
+        obj = default_pod(obj, self.toleration_seconds) if res.name == "pods" else res.default(obj)
+        # Mutating admission, then (BeforeCreate) the generated name, validation, validating
+        # admission: a plugin refusing a generateName object names it by its generateName.
+        attrs = Attributes(CREATE, res.group, res.name, None, ns if res.namespaced else None,
+                           md.get("name") or "", obj)
+        rejected = self.admission.admit(attrs)
+        if rejected:
+            return reply(_err(rejected))
+        obj = attrs.obj
+        md = obj["metadata"]
+        if not md.get("name") and md.get("generateName"):
+            md["name"] = md["generateName"] + random_suffix(self.rng)
         if res.name == "pods":
-            obj = default_pod(obj, self.toleration_seconds)
             # PrepareForCreate: a new pod's status is reset to Pending.
             obj["status"] = {"phase": "Pending", "qosClass": obj["status"].get("qosClass", "BestEffort")}
-        else:
-            obj = res.default(obj)
         if res.name == "replicasets":
             obj["status"] = {"replicas": 0}
         md = obj["metadata"]
         errs = res.validate(obj)
         if errs:
-            return reply(_err(st.invalid(res.kind, md.get("name") or "", errs, res.group)))
+            return reply(_err(_invalid(res.kind, md.get("name") or "", errs, res.group)))
+        attrs.name = md["name"]
+        rejected = self.admission.validate(attrs)
+        if rejected:
+            return reply(_err(rejected))
         md["uid"] = new_uid(self.rng)
         md["creationTimestamp"] = self.timestamp()
-        if res.name in ("pods", "replicasets"):
+        if res.name in ("pods", "replicasets", "priorityclasses"):
             md["generation"] = 1
         if (req.get("query") or {}).get("dryRun"):
             return reply(_ok(201, obj))
@@ -567,12 +604,21 @@ class KubeAPIServer(Component):
             if res.name in ("pods", "replicasets") and new.get("spec") != cur.get("spec"):
                 md["generation"] = cmd.get("generation", 1) + 1
         new["metadata"]["resourceVersion"] = cmd["resourceVersion"]
-        if res.validate_update is not None and sub != "status":
+        attrs = Attributes(UPDATE, res.group, res.name, sub, cmd.get("namespace"), cmd["name"], new, cur)
+        rejected = self.admission.admit(attrs)
+        if rejected:
+            return "error", rejected
+        if sub == "status" and res.validate_status_update is not None:
+            errs = res.validate_status_update(new, cur)
+        elif res.validate_update is not None and sub != "status":
             errs = res.validate_update(new, cur)
         else:
             errs = res.validate(new)
         if errs:
-            return "error", st.invalid(res.kind, cmd["name"], errs, res.group)
+            return "error", _invalid(res.kind, cmd["name"], errs, res.group)
+        rejected = self.admission.validate(attrs)
+        if rejected:
+            return "error", rejected
         if new == cur:
             return "noop", cur
         md = new["metadata"]
@@ -601,7 +647,7 @@ class KubeAPIServer(Component):
             if ptype not in ("application/merge-patch+json", "application/strategic-merge-patch+json",
                              "application/json-patch+json"):
                 return reply(_err(st.unsupported_media_type(ptype)))
-            if ptype == "application/strategic-merge-patch+json" and res.group not in ("", "apps"):
+            if ptype == "application/strategic-merge-patch+json" and res.group not in ("", "apps", "scheduling.k8s.io"):
                 return reply(_err(st.unsupported_media_type(ptype)))
             pre = ((body or {}).get("metadata") or {}).get("resourceVersion") if isinstance(body, dict) else None
 
@@ -675,7 +721,7 @@ class KubeAPIServer(Component):
                 return "error", st.bad_request(str(e))
             replicas = (new_scale.get("spec") or {}).get("replicas")
             if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
-                return "error", st.invalid("Scale", name, [validation_invalid("spec.replicas", replicas,
+                return "error", _invalid("Scale", name, [validation_invalid("spec.replicas", replicas,
                                                                              "must be greater than or equal to 0")],
                                            "autoscaling")
             new = deep_copy(cur)
@@ -695,7 +741,7 @@ class KubeAPIServer(Component):
         target = (body.get("target") or {}).get("name")
         name = req.get("name") or (body.get("metadata") or {}).get("name", "")
         if not target:
-            return reply(_err(st.invalid("Binding", name, [required("target.name")])))
+            return reply(_err(_invalid("Binding", name, [required("target.name")])))
 
         def mutate(cur: dict) -> tuple[str, dict]:
             if cur["metadata"].get("deletionTimestamp"):
@@ -728,6 +774,13 @@ class KubeAPIServer(Component):
         pre_uid = (body.get("preconditions") or {}).get("uid")
         if res.name == "namespaces" and name in PROTECTED_NAMESPACES:
             return reply(_err(st.forbidden("namespaces", name, "this namespace may not be deleted")))
+        if res.name == "priorityclasses" and name in SYSTEM_PRIORITY_CLASS_NAMES and not req.get("_collection"):
+            # pkg/registry/scheduling/priorityclass/storage REST.Delete.  Not on deletecollection:
+            # the generic store's DeleteCollection calls its own Delete, so upstream deletes them
+            # too (they come back when an apiserver restarts and its post-start hook runs).
+            return reply(_err(st.status(403, "Forbidden", f'priorityclasses.{res.group} "{name}" is forbidden: '
+                                                          f'this is a system priority class and cannot be deleted',
+                                        {"name": name, "group": res.group, "kind": res.name})))
 
         def mutate(cur: dict) -> tuple[str, dict]:
             md = cur["metadata"]
@@ -786,4 +839,5 @@ class KubeAPIServer(Component):
                                    "metadata": {"resourceVersion": str(self.cache.rv)}, "items": []}))
         for obj in items:
             md = obj["metadata"]
-            self.do_delete(res, dict(req, verb="delete", name=md["name"], namespace=md.get("namespace")), one_done)
+            self.do_delete(res, dict(req, verb="delete", name=md["name"], namespace=md.get("namespace"),
+                                     _collection=True), one_done)

@@ -1,0 +1,185 @@
+"""Request bodies in Kubernetes' protobuf encoding, read into their JSON form.
+
+Since 1.32, kubectl's `create <kind>` generators (`kubectl create priorityclass`, `kubectl create
+namespace`, ...) write through client-go's typed clients, which send
+`Content-Type: application/vnd.kubernetes.protobuf` (and accept JSON back).  The encoding
+(k8s.io/apimachinery/pkg/runtime/serializer/protobuf): the magic "k8s\\x00", then a
+runtime.Unknown {typeMeta: {apiVersion, kind}, raw: the object's own message, contentEncoding,
+contentType}.  The object's message follows the kind's generated.proto; gogo-protobuf writes
+every non-pointer field, zero or not, so zero strings/ints are read back as absent wherever the
+JSON tag says omitempty - the JSON kube-apiserver would have decoded.
+
+Only the kinds kubectl's generators create and this API serves are described (their descriptors
+below); others raise ProtobufError.  Responses stay JSON: the clients accept it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+MAGIC = b"k8s\x00"
+CONTENT_TYPE = "application/vnd.kubernetes.protobuf"
+
+
+class ProtobufError(ValueError):
+    pass
+
+
+# -- wire format -------------------------------------------------------------------------------
+def _varint(data: bytes, i: int) -> tuple[int, int]:
+    shift = result = 0
+    while True:
+        if i >= len(data):
+            raise ProtobufError("truncated varint")
+        b = data[i]
+        i += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, i
+        shift += 7
+        if shift > 63:
+            raise ProtobufError("varint too long")
+
+
+def fields(data: bytes) -> list[tuple[int, int, Any]]:
+    """(field number, wire type, value) for each field of one message, in order."""
+    out, i = [], 0
+    while i < len(data):
+        key, i = _varint(data, i)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, i = _varint(data, i)
+        elif wire == 1:
+            value, i = data[i:i + 8], i + 8
+        elif wire == 2:
+            n, i = _varint(data, i)
+            if i + n > len(data):
+                raise ProtobufError("truncated length-delimited field")
+            value, i = data[i:i + n], i + n
+        elif wire == 5:
+            value, i = data[i:i + 4], i + 4
+        else:
+            raise ProtobufError(f"unsupported wire type {wire}")
+        out.append((number, wire, value))
+    return out
+
+
+def _signed(v: int, bits: int) -> int:
+    return v - (1 << bits) if v >= 1 << (bits - 1) else v
+
+
+# -- message descriptors ----------------------------------------------------------------------
+# {field number: (JSON name, type, omitempty)}; a type is a scalar name, a nested descriptor
+# (dict), ("repeated", type) or ("map", key type, value type).
+TIME = "time"  # metav1.Time: {seconds int64 = 1, nanos int32 = 2}; the zero time is JSON null
+
+OWNER_REFERENCE = {1: ("kind", "string", False), 3: ("name", "string", False), 4: ("uid", "string", False),
+                   5: ("apiVersion", "string", False), 6: ("controller", "bool", True),
+                   7: ("blockOwnerDeletion", "bool", True)}
+OBJECT_META = {1: ("name", "string", True), 2: ("generateName", "string", True), 3: ("namespace", "string", True),
+               4: ("selfLink", "string", True), 5: ("uid", "string", True), 6: ("resourceVersion", "string", True),
+               7: ("generation", "int64", True), 8: ("creationTimestamp", TIME, True),
+               9: ("deletionTimestamp", TIME, True), 10: ("deletionGracePeriodSeconds", "int64", True),
+               11: ("labels", ("map", "string", "string"), True),
+               12: ("annotations", ("map", "string", "string"), True),
+               13: ("ownerReferences", ("repeated", OWNER_REFERENCE), True),
+               14: ("finalizers", ("repeated", "string"), True)}
+# k8s.io/api/scheduling/v1/generated.proto
+PRIORITY_CLASS = {1: ("metadata", OBJECT_META, False), 2: ("value", "int32", False),
+                  3: ("globalDefault", "bool", True), 4: ("description", "string", True),
+                  5: ("preemptionPolicy", "string", True)}
+# k8s.io/api/core/v1/generated.proto
+NAMESPACE_CONDITION = {1: ("type", "string", False), 2: ("status", "string", False),
+                       4: ("lastTransitionTime", TIME, True), 5: ("reason", "string", True),
+                       6: ("message", "string", True)}
+NAMESPACE = {1: ("metadata", OBJECT_META, False),
+             2: ("spec", {1: ("finalizers", ("repeated", "string"), True)}, True),
+             3: ("status", {1: ("phase", "string", True),
+                            2: ("conditions", ("repeated", NAMESPACE_CONDITION), True)}, True)}
+
+KINDS: dict[tuple[str, str], dict] = {
+    ("scheduling.k8s.io/v1", "PriorityClass"): PRIORITY_CLASS,
+    ("v1", "Namespace"): NAMESPACE,
+}
+
+
+def _scalar(kind: str, wire: int, value: Any) -> Any:
+    if kind == "string":
+        if wire != 2:
+            raise ProtobufError("expected a string")
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ProtobufError(f"invalid UTF-8 in a string field: {e}") from None
+    if wire != 0:
+        raise ProtobufError(f"expected a varint for a {kind}")
+    if kind == "bool":
+        return bool(value)
+    if kind == "int32":
+        return _signed(value & 0xFFFFFFFF, 32)
+    if kind == "int64":
+        return _signed(value, 64)
+    raise ProtobufError(f"unknown scalar type {kind}")
+
+
+def _time(data: bytes) -> str | None:
+    seconds = nanos = 0
+    for number, wire, value in fields(data):
+        if number == 1:
+            seconds = _scalar("int64", wire, value)
+        elif number == 2:
+            nanos = _scalar("int32", wire, value)
+    if seconds == 0 and nanos == 0:
+        return None  # Go's zero time marshals as JSON null
+    t = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=seconds)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _is_zero(value: Any) -> bool:
+    return value is None or value == "" or value is False or value == 0 or value == [] or value == {}
+
+
+def message(data: bytes, descriptor: dict) -> dict:
+    """One message as its JSON object (unknown field numbers are skipped, as proto does)."""
+    out: dict[str, Any] = {}
+    for number, wire, value in fields(data):
+        spec = descriptor.get(number)
+        if spec is None:
+            continue
+        name, kind, _ = spec
+        if isinstance(kind, dict):
+            out[name] = message(value, kind)
+        elif kind == TIME:
+            out[name] = _time(value)
+        elif isinstance(kind, tuple) and kind[0] == "repeated":
+            item = kind[1]
+            out.setdefault(name, []).append(message(value, item) if isinstance(item, dict)
+                                            else _scalar(item, wire, value))
+        elif isinstance(kind, tuple) and kind[0] == "map":
+            entry = {n: _scalar(kind[1] if n == 1 else kind[2], w, v) for n, w, v in fields(value) if n in (1, 2)}
+            out.setdefault(name, {})[entry.get(1, "")] = entry.get(2, "")
+        else:
+            out[name] = _scalar(kind, wire, value)
+    for number, (name, kind, omitempty) in descriptor.items():
+        if name in out and omitempty and _is_zero(out[name]):
+            del out[name]
+        elif name not in out and not omitempty and kind in ("int32", "int64"):
+            out[name] = 0  # a zero varint may be left out on the wire
+    return out
+
+
+def decode(raw: bytes) -> dict:
+    """A protobuf request body as the JSON object it encodes."""
+    if not raw.startswith(MAGIC):
+        raise ProtobufError("the body does not start with the protobuf magic number")
+    type_meta, content = {}, b""
+    for number, wire, value in fields(raw[len(MAGIC):]):
+        if number == 1 and wire == 2:
+            type_meta = message(value, {1: ("apiVersion", "string", True), 2: ("kind", "string", True)})
+        elif number == 2 and wire == 2:
+            content = value
+    api_version, kind = type_meta.get("apiVersion", ""), type_meta.get("kind", "")
+    descriptor = KINDS.get((api_version, kind))
+    if descriptor is None:
+        raise ProtobufError(f"no protobuf decoding for {kind} in {api_version or 'an unknown version'}")
+    return {"apiVersion": api_version, "kind": kind, **message(content, descriptor)}
