@@ -373,7 +373,9 @@ class Scheduler:
         f_rot = fail[rotated]
         feas_pos = np.flatnonzero(f_rot < 0)
         if len(feas_pos) > want:
-            processed = int(feas_pos[want - 1]) + 1
+            # Upstream stops when the (want+1)-th feasible node is found (not kept): the nodes
+            # rejected before it count as processed, it does not.
+            processed = int(feas_pos[want])
             feas_pos = feas_pos[:want]
         else:
             processed = n
@@ -433,9 +435,9 @@ class Scheduler:
             else:
                 s = fwk.run_filter_plugins(state, pod, info)
             if s is None:
-                feasible.append(row)
                 if len(feasible) >= want:
-                    break
+                    break      # one more feasible node than needed: the search stops here
+                feasible.append(row)
                 continue
             i = index.get(s.plugin, 0)
             k = interned[i].get(s)

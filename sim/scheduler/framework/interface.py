@@ -404,6 +404,9 @@ class PreScorePlugin(Plugin):
 
 class ScorePlugin(Plugin):
     has_normalize = False   # ScoreExtensions() != nil
+    # In-tree plugins whose formulas cannot leave [0, 100] set this; the framework then skips
+    # the range check in the vectorised path (the scalar path always checks).
+    bounded_scores = False
 
     def score(self, state: CycleState, pod: Any, node_info: Any) -> int:  # pragma: no cover - interface
         raise NotImplementedError

@@ -26,6 +26,7 @@ from sim.scheduler.framework.podinfo import CPU, EPHEMERAL_STORAGE, MEMORY, PodI
 from sim.scheduler.framework.nodeinfo import DEFAULT_BIND_ALL_HOST_IP, NodeInfo
 
 _INT_RE = re.compile(r"^[+-]?[0-9]+$")
+_MISS = object()
 
 
 def parse_int64(s: str) -> int | None:
@@ -68,16 +69,19 @@ class NodeTable:
     def __init__(self, capacity: int = 64):
         self.cap = capacity
         self.high = 0
-        self.free: list[int] = []
+        self.free_rows: list[int] = []
         self.names: list[str | None] = []
         self.infos: list[NodeInfo | None] = []
         self.row_of: dict[str, int] = {}
         self.alloc: dict[str, np.ndarray] = {r: np.zeros(capacity, np.int64) for r in (CPU, MEMORY, EPHEMERAL_STORAGE)}
         self.requested: dict[str, np.ndarray] = {r: np.zeros(capacity, np.int64) for r in (CPU, MEMORY, EPHEMERAL_STORAGE)}
+        # free = alloc - requested, kept in step (the NodeResourcesFit filter's one comparison)
+        self.free: dict[str, np.ndarray] = {r: np.zeros(capacity, np.int64) for r in (CPU, MEMORY, EPHEMERAL_STORAGE)}
         self.non0_cpu = np.zeros(capacity, np.int64)
         self.non0_mem = np.zeros(capacity, np.int64)
         self.allowed_pods = np.zeros(capacity, np.int64)
         self.pod_count = np.zeros(capacity, np.int64)
+        self.pods_free = np.zeros(capacity, np.int64)     # allowed_pods - pod_count
         self.unschedulable = np.zeros(capacity, bool)
         self.labels: dict[str, LabelColumn] = {}
         self.taint_keys: list[tuple[str, str, str]] = []
@@ -91,6 +95,8 @@ class NodeTable:
         self._image_cols: dict[str, tuple[int, np.ndarray]] = {}
         self.version = 0   # bumped on node add/update/delete (caches of node-derived columns)
         self._names_snapshot: tuple | None = None
+        self._derived: dict = {}
+        self._derived_version = -1
         self.name_codes = LabelColumn(capacity)  # metadata.name as a pseudo-label
 
     # -- rows ---------------------------------------------------------------------------
@@ -106,11 +112,12 @@ class NodeTable:
             b[:old] = a
             return b
 
-        for d in (self.alloc, self.requested):
+        for d in (self.alloc, self.requested, self.free):
             for k in d:
                 d[k] = grow(d[k])
         self.non0_cpu, self.non0_mem = grow(self.non0_cpu), grow(self.non0_mem)
         self.allowed_pods, self.pod_count = grow(self.allowed_pods), grow(self.pod_count)
+        self.pods_free = grow(self.pods_free)
         self.unschedulable = grow(self.unschedulable)
         for col in list(self.labels.values()) + [self.name_codes]:
             col.codes = grow(col.codes, -1)
@@ -118,8 +125,8 @@ class NodeTable:
         self.cap = new
 
     def _new_row(self) -> int:
-        if self.free:
-            return self.free.pop()
+        if self.free_rows:
+            return self.free_rows.pop()
         if self.high == self.cap:
             self._grow()
         row = self.high
@@ -135,6 +142,7 @@ class NodeTable:
         if name not in self.alloc:
             self.alloc[name] = np.zeros(self.cap, np.int64)
             self.requested[name] = np.zeros(self.cap, np.int64)
+            self.free[name] = np.zeros(self.cap, np.int64)
 
     def label_column(self, key: str) -> LabelColumn:
         col = self.labels.get(key)
@@ -186,7 +194,10 @@ class NodeTable:
         for name, v in info.allocatable.items():
             self._resource(name)
             self.alloc[name][row] = v
+        for name in self.alloc:
+            self.free[name][row] = self.alloc[name][row] - self.requested[name][row]
         self.allowed_pods[row] = info.allowed_pods
+        self.pods_free[row] = info.allowed_pods - self.pod_count[row]
         self.unschedulable[row] = info.unschedulable
         old = self._row_labels[row]
         for k in old:
@@ -224,11 +235,11 @@ class NodeTable:
             info.row = -1
             for p in list(info.pods.values()):
                 self.remove_pod(row, p)
-        for d in (self.alloc, self.requested):
+        for d in (self.alloc, self.requested, self.free):
             for a in d.values():
                 a[row] = 0
         self.non0_cpu[row] = self.non0_mem[row] = 0
-        self.allowed_pods[row] = self.pod_count[row] = 0
+        self.allowed_pods[row] = self.pod_count[row] = self.pods_free[row] = 0
         self.unschedulable[row] = False
         for k in self._row_labels[row]:
             self.labels[k].codes[row] = -1
@@ -244,19 +255,21 @@ class NodeTable:
         self._row_labels[row], self._row_taints[row], self._row_images[row] = {}, [], {}
         self.names[row] = None
         self.infos[row] = None
-        self.free.append(row)
+        self.free_rows.append(row)
 
     # -- pods ---------------------------------------------------------------------------
     def add_pod(self, row: int, p: PodInfo) -> None:
         for k, v in p.requests.items():
-            if k in self.requested:
-                self.requested[k][row] += v
-            elif is_scalar_resource_name(k):
+            if k not in self.requested:
+                if not is_scalar_resource_name(k):
+                    continue
                 self._resource(k)
-                self.requested[k][row] += v
+            self.requested[k][row] += v
+            self.free[k][row] -= v
         self.non0_cpu[row] += p.non0_cpu
         self.non0_mem[row] += p.non0_mem
         self.pod_count[row] += 1
+        self.pods_free[row] -= 1
         for ip, proto, port in p.host_ports:
             self.ports.setdefault((proto, port), {}).setdefault(row, Counter())[ip or DEFAULT_BIND_ALL_HOST_IP] += 1
 
@@ -264,9 +277,11 @@ class NodeTable:
         for k, v in p.requests.items():
             if k in self.requested:
                 self.requested[k][row] -= v
+                self.free[k][row] += v
         self.non0_cpu[row] -= p.non0_cpu
         self.non0_mem[row] -= p.non0_mem
         self.pod_count[row] -= 1
+        self.pods_free[row] += 1
         for ip, proto, port in p.host_ports:
             rows = self.ports.get((proto, port))
             if rows is None or row not in rows:
@@ -281,6 +296,20 @@ class NodeTable:
                 del self.ports[(proto, port)]
 
     # -- derived columns ----------------------------------------------------------------
+    def derived(self, key, compute):
+        """A value computed from node facts only (labels, taints, names, images...), cached
+        until a node is added, changed or removed: e.g. one node-affinity mask per distinct
+        selector, shared by every pod of a ReplicaSet.  Callers must not modify it."""
+        if self._derived_version != self.version:
+            self._derived.clear()
+            self._derived_version = self.version
+        v = self._derived.get(key, _MISS)
+        if v is _MISS:
+            if len(self._derived) >= 512:
+                self._derived.clear()
+            v = self._derived[key] = compute()
+        return v
+
     def image_sizes(self, name: str) -> np.ndarray:
         """int64 over rows [0, high): the size of image `name` on each node (0 if absent)."""
         cached = self._image_cols.get(name)

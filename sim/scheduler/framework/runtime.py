@@ -304,17 +304,18 @@ class Framework:
         fail = np.full(n, -1, np.int16)
         ids = np.zeros(n, np.int32)
         decoders: list = [None] * len(plugins)
-        for i, pl in enumerate(plugins):
-            res = pl.filter_vec(state, pod, table)
+        results = [pl.filter_vec(state, pod, table) for pl in plugins]
+        # Last plugin first, so an earlier plugin's rejection overwrites a later one's.
+        for i in range(len(plugins) - 1, -1, -1):
+            res = results[i]
             if res is None:
                 continue
             rejected = res.ids != 0
             if not rejected.any():
                 continue
-            new = rejected & (fail < 0)
-            fail[new] = i
-            ids[new] = res.ids[new]
-            decoders[i] = _checked_decoder(pl.name, res.decode)
+            np.copyto(fail, i, where=rejected)
+            np.copyto(ids, res.ids, where=rejected)
+            decoders[i] = _checked_decoder(plugins[i].name, res.decode)
         return fail, ids, decoders
 
     def run_filter_plugins_with_nominated_pods(self, state: CycleState, pod, node_info) -> Status | None:
@@ -418,7 +419,7 @@ class Framework:
         for pl in self.active_score_plugins(state):
             raw = np.asarray(pl.score_vec(state, pod, table, rows), dtype=np.int64)
             norm = np.asarray(pl.normalize_score_vec(state, pod, raw), dtype=np.int64) if pl.has_normalize else raw
-            if len(norm) and (norm.max() > MAX_NODE_SCORE or norm.min() < MIN_NODE_SCORE):
+            if not pl.bounded_scores and len(norm) and (norm.max() > MAX_NODE_SCORE or norm.min() < MIN_NODE_SCORE):
                 bad = int(norm[(norm > MAX_NODE_SCORE) | (norm < MIN_NODE_SCORE)][0])
                 raise PluginError(f'plugin "{pl.name}" returns an invalid score {bad}, it should in the range of '
                                   f"[{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing")

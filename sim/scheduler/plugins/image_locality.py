@@ -31,6 +31,7 @@ def calculate_priority(sum_scores: int, num_containers: int) -> int:
 
 class ImageLocality(ScorePlugin):
     name = "ImageLocality"
+    bounded_scores = True
 
     def score(self, state, pod, node_info) -> int:
         snapshot = self.handle.snapshot

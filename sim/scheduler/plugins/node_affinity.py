@@ -42,8 +42,18 @@ def _preferred_terms(pod) -> PreferredSchedulingTerms | None:
     return pod.cached("nodeaffinity.preferred", build)
 
 
+def _affinity_key(pod) -> str:
+    """What the required part of node affinity depends on (pods of one template share it)."""
+    def build():
+        spec = pod.pod.get("spec") or {}
+        required = (pod.affinity.get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
+        return repr((sorted((spec.get("nodeSelector") or {}).items()), spec.get("nodeSelector") is None, required))
+    return pod.cached("nodeaffinity.key", build)
+
+
 class NodeAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions):
     name = "NodeAffinity"
+    bounded_scores = True
     has_normalize = True
 
     def __init__(self, args=None, handle=None):
@@ -105,12 +115,16 @@ class NodeAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, E
         return None
 
     def filter_vec(self, state, pod, table):
-        ids = np.zeros(table.high, np.int32)
         req = state.get(PRE_FILTER_STATE_KEY) or _required_affinity(pod)
-        ids[~req.match_vec(table)] = 1
-        if self.added_node_selector is not None:
-            ids[~self.added_node_selector.match_vec(table)] = 2
-        if not ids.any():
+
+        def compute():
+            ids = np.zeros(table.high, np.int32)
+            ids[~req.match_vec(table)] = 1
+            if self.added_node_selector is not None:
+                ids[~self.added_node_selector.match_vec(table)] = 2
+            return ids if ids.any() else None
+        ids = table.derived(("NodeAffinity.filter", id(self), _affinity_key(pod)), compute)
+        if ids is None:
             return None
         return NodeStatusVector(ids, lambda i: _REJECT_POD if i == 1 else _REJECT_ENFORCED)
 
@@ -132,13 +146,19 @@ class NodeAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, E
         return count
 
     def score_vec(self, state, pod, table, rows):
-        out = np.zeros(len(rows), np.int64)
-        if self.added_pref_terms is not None:
-            out += self.added_pref_terms.score_vec(table, rows)
         pref = state[PRE_SCORE_STATE_KEY] if PRE_SCORE_STATE_KEY in state else _preferred_terms(pod)
-        if pref is not None:
-            out += pref.score_vec(table, rows)
-        return out
+
+        def compute():
+            every = np.arange(table.high)
+            out = np.zeros(table.high, np.int64)
+            if self.added_pref_terms is not None:
+                out += self.added_pref_terms.score_vec(table, every)
+            if pref is not None:
+                out += pref.score_vec(table, every)
+            return out
+        key = ("NodeAffinity.score", id(self), repr(((pod.affinity.get("nodeAffinity") or {})
+                                                      .get("preferredDuringSchedulingIgnoredDuringExecution"))))
+        return table.derived(key, compute)[rows]
 
     def normalize_score(self, state, pod, scores):
         return default_normalize_score(MAX_NODE_SCORE, False, scores)

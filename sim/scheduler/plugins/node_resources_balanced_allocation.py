@@ -14,6 +14,7 @@ PRE_SCORE_STATE_KEY = "PreScoreNodeResourcesBalancedAllocation"
 
 class NodeResourcesBalancedAllocation(PreScorePlugin, ScorePlugin):
     name = "NodeResourcesBalancedAllocation"
+    bounded_scores = True
 
     def __init__(self, args=None, handle=None):
         args = self.default_args(args)
@@ -60,5 +61,5 @@ class NodeResourcesBalancedAllocation(PreScorePlugin, ScorePlugin):
         requests = self._requests(state, pod)
         if self.scorer.is_best_effort(requests):
             return np.zeros(len(rows), np.int64)
-        requested, allocatable = self.scorer.node_arrays(table, rows, requests)
-        return balanced_resource_vec(requested, allocatable)
+        requested, allocatable, all_valid = self.scorer.node_arrays(table, rows, requests)
+        return balanced_resource_vec(requested, allocatable, all_valid)

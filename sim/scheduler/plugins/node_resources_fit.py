@@ -82,6 +82,7 @@ def fits_request(req: FitRequest, info: NodeInfo) -> list[str]:
 
 class NodeResourcesFit(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions):
     name = "NodeResourcesFit"
+    bounded_scores = True
 
     def __init__(self, args=None, handle=None):
         args = self.default_args(args)
@@ -163,15 +164,17 @@ class NodeResourcesFit(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugi
     def filter_vec(self, state, pod, table):
         req = self._request(state, pod)
         n = table.high
-        bits = (table.pod_count[:n] + 1 > table.allowed_pods[:n]).astype(np.int32)
+        bits = (table.pods_free[:n] < 1).astype(np.int32)
         if not req.empty:
-            alloc, used = table.alloc, table.requested
+            free = table.free
             for bit, q, name in ((2, req.cpu, CPU), (4, req.memory, MEMORY), (8, req.ephemeral, EPHEMERAL_STORAGE)):
                 if q > 0:
-                    bits |= np.where(q > alloc[name][:n] - used[name][:n], bit, 0).astype(np.int32)
+                    bits += (free[name][:n] < q) * np.int32(bit)
             for j, (name, q) in enumerate(req.scalars):
-                free = (alloc[name][:n] - used[name][:n]) if name in alloc else np.zeros(n, np.int64)
-                bits |= np.where(q > free, 16 << j, 0).astype(np.int32)
+                if name in free:
+                    bits += (free[name][:n] < q) * np.int32(16 << j)
+                else:
+                    bits += np.int32(16 << j)
         if not bits.any():
             return None
         names = req.reasons()
@@ -201,13 +204,13 @@ class NodeResourcesFit(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugi
         return requested_to_capacity_ratio(self.shape, w, requested, allocatable)
 
     def score_vec(self, state, pod, table, rows):
-        requested, allocatable = self.scorer.node_arrays(table, rows, self._pod_requests(state, pod))
+        requested, allocatable, all_valid = self.scorer.node_arrays(table, rows, self._pod_requests(state, pod))
         w = self.scorer.weights
         if self.strategy == LEAST_ALLOCATED:
-            return least_allocated_vec(w, requested, allocatable)
+            return least_allocated_vec(w, requested, allocatable, all_valid)
         if self.strategy == MOST_ALLOCATED:
-            return most_allocated_vec(w, requested, allocatable)
-        return requested_to_capacity_ratio_vec(self.shape, w, requested, allocatable)
+            return most_allocated_vec(w, requested, allocatable, all_valid)
+        return requested_to_capacity_ratio_vec(self.shape, w, requested, allocatable, all_valid)
 
     # -- Queueing hints ------------------------------------------------------------------------
     def events_to_register(self):

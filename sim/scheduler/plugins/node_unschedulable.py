@@ -30,7 +30,8 @@ class NodeUnschedulable(FilterPlugin, EnqueueExtensions):
     def filter_vec(self, state, pod, table):
         if tolerates_unschedulable(pod.tolerations):
             return None
-        return NodeStatusVector(table.unschedulable[:table.high].astype(np.int32), lambda _i: _REJECTED)
+        ids = table.derived("NodeUnschedulable", lambda: table.unschedulable[:table.high].astype(np.int32))
+        return NodeStatusVector(ids, lambda _i: _REJECTED)
 
     def events_to_register(self):
         return [ClusterEventWithHint(ClusterEvent(NODE, ADD | UPDATE_NODE_TAINT), self._after_node_change),

@@ -96,14 +96,19 @@ class ResourceAllocationScorer:
             allocatable[i], requested[i] = alloc, req
         return requested, allocatable
 
-    def node_arrays(self, table, rows, pod_requests: list[int]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def node_arrays(self, table, rows, pod_requests: list[int]) -> tuple[list[np.ndarray], list[np.ndarray], bool]:
+        """(requested, allocatable, every allocatable non-zero) over `rows`."""
         requested, allocatable = [], []
+        all_valid = True
         for i, name in enumerate(self.names):
             alloc, req = self.alloc_req_vec(table, rows, name, pod_requests[i])
-            zero = alloc == 0
-            requested.append(np.where(zero, 0, req))
+            if alloc.all():
+                requested.append(req)
+            else:
+                all_valid = False
+                requested.append(np.where(alloc == 0, 0, req))
             allocatable.append(alloc)
-        return requested, allocatable
+        return requested, allocatable, all_valid
 
 
 # -- LeastAllocated ------------------------------------------------------------------------
@@ -118,7 +123,13 @@ def least_allocated(weights: list[int], requested: list[int], allocatable: list[
     return node_score // weight_sum if weight_sum else 0
 
 
-def least_allocated_vec(weights, requested, allocatable) -> np.ndarray:
+def least_allocated_vec(weights, requested, allocatable, all_valid: bool = False) -> np.ndarray:
+    if all_valid and weights:
+        # No resource to leave out: (alloc - req) * 100 // alloc, 0 when over (a negative floor).
+        node_score = 0
+        for w, req, alloc in zip(weights, requested, allocatable):
+            node_score = node_score + np.maximum((alloc - req) * MAX_NODE_SCORE // alloc, 0) * w
+        return node_score // sum(weights)
     n = len(requested[0]) if requested else 0
     node_score = np.zeros(n, np.int64)
     weight_sum = np.zeros(n, np.int64)
@@ -142,7 +153,12 @@ def most_allocated(weights, requested, allocatable) -> int:
     return node_score // weight_sum if weight_sum else 0
 
 
-def most_allocated_vec(weights, requested, allocatable) -> np.ndarray:
+def most_allocated_vec(weights, requested, allocatable, all_valid: bool = False) -> np.ndarray:
+    if all_valid and weights:
+        node_score = 0
+        for w, req, alloc in zip(weights, requested, allocatable):
+            node_score = node_score + np.minimum(req, alloc) * MAX_NODE_SCORE // alloc * w
+        return node_score // sum(weights)
     n = len(requested[0]) if requested else 0
     node_score = np.zeros(n, np.int64)
     weight_sum = np.zeros(n, np.int64)
@@ -181,7 +197,7 @@ def requested_to_capacity_ratio(shape, weights, requested, allocatable) -> int:
     return _round_div(node_score, weight_sum) if weight_sum else 0
 
 
-def requested_to_capacity_ratio_vec(shape, weights, requested, allocatable) -> np.ndarray:
+def requested_to_capacity_ratio_vec(shape, weights, requested, allocatable, all_valid: bool = False) -> np.ndarray:
     n = len(requested[0]) if requested else 0
     node_score = np.zeros(n, np.int64)
     weight_sum = np.zeros(n, np.int64)
@@ -221,7 +237,12 @@ def balanced_resource(requested, allocatable) -> int:
     return int((1 - std) * MAX_NODE_SCORE)
 
 
-def balanced_resource_vec(requested, allocatable) -> np.ndarray:
+def balanced_resource_vec(requested, allocatable, all_valid: bool = False) -> np.ndarray:
+    if all_valid and len(requested) == 2:
+        # The common case: two resources, both allocatable: std = |f1 - f2| / 2.
+        f0 = np.minimum(requested[0] / allocatable[0], 1.0)
+        f1 = np.minimum(requested[1] / allocatable[1], 1.0)
+        return ((1 - np.abs((f0 - f1) / 2)) * MAX_NODE_SCORE).astype(np.int64)
     n = len(requested[0]) if requested else 0
     count = np.zeros(n, np.int64)
     total = np.zeros(n, np.float64)

@@ -30,8 +30,23 @@ def prefer_no_schedule_tolerations(tolerations: list) -> list:
     return [t for t in tolerations if not t.get("effect") or t.get("effect") == "PreferNoSchedule"]
 
 
+def _first_untolerated(table, untolerated: list[int]) -> np.ndarray:
+    """Per row: 1 + the column of the first (in the node's spec.taints order) untolerated
+    taint, or 0."""
+    pos = table.taint_pos[:table.high]
+    if len(untolerated) == 1:
+        t = untolerated[0]
+        return np.where(pos[:, t] > 0, t + 1, 0).astype(np.int32)
+    sub = pos[:, untolerated].astype(np.int32)
+    sub[sub == 0] = 1 << 20
+    arg = sub.argmin(axis=1)
+    first = sub[np.arange(len(sub)), arg]
+    return np.where(first < (1 << 20), np.asarray(untolerated, np.int32)[arg] + 1, 0).astype(np.int32)
+
+
 class TaintToleration(FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions):
     name = "TaintToleration"
+    bounded_scores = True
     has_normalize = True
 
     # -- Filter ---------------------------------------------------------------------------
@@ -47,17 +62,7 @@ class TaintToleration(FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensio
                        if k[2] in ("NoSchedule", "NoExecute") and not tolerates_taint(pod.tolerations, taint_dict(k))]
         if not untolerated:
             return None
-        pos = table.taint_pos[:table.high]
-        if len(untolerated) == 1:
-            t = untolerated[0]
-            ids = np.where(pos[:, t] > 0, t + 1, 0).astype(np.int32)
-        else:
-            sub = pos[:, untolerated].astype(np.int32)
-            sub[sub == 0] = 1 << 20
-            arg = sub.argmin(axis=1)
-            first = sub[np.arange(len(sub)), arg]
-            ids = np.where(first < (1 << 20), np.asarray(untolerated, np.int32)[arg] + 1, 0).astype(np.int32)
-
+        ids = table.derived(("TaintToleration.filter", tuple(untolerated)), lambda: _first_untolerated(table, untolerated))
         def decode(i: int) -> Status:
             key, value, _ = keys[i - 1]
             return Status(UNSCHEDULABLE_AND_UNRESOLVABLE, (untolerated_reason(key, value),))
@@ -83,7 +88,9 @@ class TaintToleration(FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensio
                 if k[2] == "PreferNoSchedule" and not tolerates_taint(tolerations, taint_dict(k))]
         if not cols:
             return np.zeros(len(rows), np.int64)
-        return (table.taint_pos[rows][:, cols] > 0).sum(axis=1).astype(np.int64)
+        counts = table.derived(("TaintToleration.score", tuple(cols)),
+                               lambda: (table.taint_pos[:table.high, cols] > 0).sum(axis=1).astype(np.int64))
+        return counts[rows]
 
     def normalize_score(self, state, pod, scores):
         return default_normalize_score(MAX_NODE_SCORE, True, scores)
