@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from cluster.api import discovery
+from cluster.api import discovery, protobuf
 
 # Subresources of a namespace that are not a resource inside it (requestinfo.go).
 _NAMESPACE_SUBRESOURCES = {"status", "finalize"}
@@ -145,10 +145,18 @@ def parse(method: str, parts: list[str], query: dict[str, str], content_type: st
                 f"the body of the request was in an unknown format - accepted media types include: {', '.join(PATCH_TYPES)}",
             )
     if verb in ("create", "update", "patch", "delete", "deletecollection") and raw_body:
-        try:
-            body = json.loads(raw_body)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise RequestError(400, "BadRequest", f"the body of the request could not be decoded as JSON: {e}") from None
+        if content_type.split(";")[0].strip().lower() == protobuf.CONTENT_TYPE:
+            # kubectl >= 1.32's `create <kind>` generators send protobuf (cluster/api/protobuf.py).
+            try:
+                body = protobuf.decode(raw_body)
+            except protobuf.ProtobufError as e:
+                raise RequestError(415, "UnsupportedMediaType",
+                                   f"the body of the request could not be decoded as protobuf: {e}") from None
+        else:
+            try:
+                body = json.loads(raw_body)
+            except (ValueError, UnicodeDecodeError) as e:
+                raise RequestError(400, "BadRequest", f"the body of the request could not be decoded as JSON: {e}") from None
     if verb in ("create", "update") and not isinstance(body, dict):
         raise RequestError(400, "BadRequest", "the body of the request was empty or not a JSON object")
     if verb in ("delete", "deletecollection") and isinstance(body, dict):

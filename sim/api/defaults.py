@@ -105,8 +105,11 @@ def default_replicaset(rs: dict) -> dict:
 def default_namespace(ns: dict) -> dict:
     ns = deep_copy(ns)
     ns["apiVersion"], ns["kind"] = "v1", "Namespace"
-    ns.setdefault("spec", {"finalizers": ["kubernetes"]})
-    ns.setdefault("status", {"phase": "Active"})
+    # namespace strategy PrepareForCreate: a new namespace is Active with the `kubernetes`
+    # finalizer.  kubectl sends `"spec": {}, "status": {}`, so fill empty ones too; a finalizer
+    # list the namespace controller has emptied (the key present) stays empty on update.
+    ns.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+    ns.setdefault("status", {}).setdefault("phase", "Active")
     labels = ns["metadata"].setdefault("labels", {})
     labels["kubernetes.io/metadata.name"] = ns["metadata"]["name"]
     return ns

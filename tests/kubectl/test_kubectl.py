@@ -160,3 +160,11 @@ def test_scale_and_describe(kubectl, tmp_path):
     assert "Replicas:     3 current / 3 desired" in described
     assert "SuccessfulCreate" in described
     kubectl("delete", "rs", "sc")
+
+
+def test_create_namespace_generator(kubectl):
+    """`kubectl create namespace` (a generator: JSON up to 1.31, protobuf from 1.32) works with
+    every kubectl version."""
+    name = f"ns-{uuid.uuid4().hex[:6]}"
+    assert kubectl("create", "namespace", name).stdout.strip() == f"namespace/{name} created"
+    assert kubectl("get", "namespace", name, "-o", "jsonpath={.status.phase}").stdout == "Active"
