@@ -200,7 +200,8 @@ class Scheduler:
     def delete_pod(self, pod: dict) -> None:
         key = (pod["metadata"].get("namespace") or "", pod["metadata"]["name"])
         self.pods.pop(key, None)
-        if self.cache.pod_node(key) is not None and not self.cache.is_assumed(key):
+        assigned = (pod.get("spec") or {}).get("nodeName")
+        if self.cache.pod_node(key) is not None and (assigned or not self.cache.is_assumed(key)):
             self.cache.remove_pod(key)
             self.queue.move_all_to_active_or_backoff_queue(fw.EVENT_ASSIGNED_POD_DELETE, pod, None)
             return

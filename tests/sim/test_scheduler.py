@@ -85,12 +85,3 @@ def test_scheduling_decision_is_explained_in_the_trace(cluster):
     assert decision["pod"] == "default/web" and decision["node"] in decision["scores"]
     assert set(decision["scores"]) == {"worker-1", "worker-2", "worker-3"}
     assert decision["rejected"] == {"cp-1": ["node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"]}
-
-
-def test_adaptive_percentage_of_nodes_to_score():
-    from sim.scheduler.scheduler import num_feasible_nodes_to_find
-    assert num_feasible_nodes_to_find(50) == 50
-    assert num_feasible_nodes_to_find(100) == 100       # 42% would be < 100
-    assert num_feasible_nodes_to_find(1000) == 420      # 50 - 1000/125 = 42%
-    assert num_feasible_nodes_to_find(5000) == 500      # 50 - 40 = 10%
-    assert num_feasible_nodes_to_find(6000) == 300      # floor of 5%
