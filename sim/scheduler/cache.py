@@ -39,6 +39,10 @@ def _same_scheduling_facts(a: dict | None, b: dict) -> bool:
             and ast.get("allocatable") == bst.get("allocatable") and ast.get("images") == bst.get("images"))
 
 
+def _deleting(p: PodInfo) -> bool:
+    return bool((p.pod.get("metadata") or {}).get("deletionTimestamp"))
+
+
 class NodeTree:
     """nodeTree: zone -> node names in insertion order; list() takes one node of each zone in
     turn until all are listed."""
@@ -219,7 +223,8 @@ class SchedulerCache:
 
     def _swap(self, old: PodInfo, new: PodInfo, node: str) -> None:
         if (old.requests == new.requests and old.host_ports == new.host_ports and old.non0_cpu == new.non0_cpu
-                and old.non0_mem == new.non0_mem and old.affinity == new.affinity):
+                and old.non0_mem == new.non0_mem and old.affinity == new.affinity and old.labels == new.labels
+                and _deleting(old) == _deleting(new)):
             info = self.nodes[node]
             info.pods[new.key] = new
             for d in (info.pods_with_affinity, info.pods_with_required_anti_affinity):

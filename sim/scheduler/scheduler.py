@@ -90,6 +90,7 @@ class ImmediateClient:
         self.bound: dict[tuple[str, str], str] = {}
         self.events: list[tuple] = []
         self.status_patches: list[tuple] = []
+        self.condition_patches: list[tuple] = []     # add_pod_condition (preemption's DisruptionTarget)
 
     def bind(self, pod: PodInfo, binding: dict, done: Callable[[Status | None], None]) -> None:
         self.bound[pod.key] = binding["target"]["name"]
@@ -102,6 +103,11 @@ class ImmediateClient:
         self.status_patches.append((pod.key, condition, nominated_node))
 
     def delete_pod(self, pod: PodInfo, done: Callable[[Status | None], None] | None = None) -> None:
+        if done:
+            done(None)
+
+    def add_pod_condition(self, pod: PodInfo, condition: dict, done: Callable[[Status | None], None] | None = None) -> None:
+        self.condition_patches.append((pod.key, condition))
         if done:
             done(None)
 
@@ -118,7 +124,7 @@ class Scheduler:
         self.vectorised = vectorised
         self.cache = SchedulerCache()
         self.services = Services(snapshot=self.cache, client=self.client, clock=clock, rng=self.rng,
-                                 pod_lister=pod_lister or (lambda ns, name: None))
+                                 pod_lister=pod_lister or self.pod_lister)
         try:
             self.profiles: dict[str, Framework] = {
                 p["schedulerName"]: Framework(p, self.services, self.config["percentageOfNodesToScore"])
@@ -176,8 +182,12 @@ class Scheduler:
                 self.delete_pod(new)
                 return
             if (old.get("spec") or {}).get("nodeName"):
-                p = PodInfo(new)
                 prev = self.cache.pods.get(key)
+                if (prev is not None and old.get("spec") == new.get("spec")
+                        and (old["metadata"].get("labels") or {}) == (new["metadata"].get("labels") or {})):
+                    prev[0].pod = new          # a status update: nothing the plugins read changed
+                    return
+                p = PodInfo(new)
                 self.cache.update_pod(p)
                 if prev is not None and (prev[0].labels != p.labels):
                     self.queue.assigned_pod_updated(old, p, fw.ClusterEvent(fw.ASSIGNED_POD, fw.UPDATE_POD_LABEL,
@@ -188,6 +198,11 @@ class Scheduler:
                 self.cache.add_pod(p)
                 self.queue.assigned_pod_added(p)
             return
+        if self.cache.pod_node(key) is not None and not self.cache.is_assumed(key):
+            # Bound before, unbound now: only an etcd restore rewinds a pod like this.  Drop the
+            # placement the cache remembers so the pod can be scheduled again.
+            self.cache.remove_pod(key)
+            self.queue.move_all_to_active_or_backoff_queue(fw.EVENT_ASSIGNED_POD_DELETE, old, None)
         if not self.responsible_for(new):
             return
         self.pods[key] = new
@@ -260,7 +275,12 @@ class Scheduler:
             self._failure(fwk, qpi, Status(ERROR, (str(e),)), record, set(), fw.NominatingInfo("", fw.MODE_OVERRIDE), cycle)
             return True
         # Assume, Reserve, Permit; then the binding cycle.
-        self.cache.assume_pod(pod, node)
+        try:
+            self.cache.assume_pod(pod, node)
+        except ValueError as e:
+            record.message, record.result, record.node, record.chosen_row = str(e), ERROR_RESULT, None, -1
+            self._failure(fwk, qpi, Status(ERROR, (str(e),)), record, set(), fw.NominatingInfo("", fw.MODE_OVERRIDE), cycle)
+            return True
         self.queue.delete_nominated_pod_if_exists(pod.key)
         s = fwk.run_reserve_plugins_reserve(state, pod, node) or fwk.run_permit_plugins(state, pod, node)
         if s is not None and not s.is_success():
@@ -622,6 +642,16 @@ class APIClientAdapter:
         self.c.api.patch("pods", pod.namespace, pod.name, {"status": patch}, subresource="status",
                          patch_type="application/strategic-merge-patch+json")
 
+    def add_pod_condition(self, pod: PodInfo, condition: dict, done=None) -> None:
+        """util.PatchPodStatus with one condition set (preemption's DisruptionTarget)."""
+        cond = dict(condition, lastTransitionTime=condition.get("lastTransitionTime") or self.c.timestamp())
+
+        def answered(resp: dict) -> None:
+            if done:
+                done(None if resp["code"] < 400 else Status(ERROR, (str((resp.get("body") or {}).get("message")),)))
+        self.c.api.patch("pods", pod.namespace, pod.name, {"status": {"conditions": [cond]}}, answered,
+                         subresource="status", patch_type="application/strategic-merge-patch+json")
+
     def delete_pod(self, pod: PodInfo, done=None) -> None:
         def answered(resp: dict) -> None:
             if done:
@@ -648,8 +678,12 @@ class KubeScheduler(LeaderElectedComponent):
                                            on_delete=self._wrap(c.delete_node))
         self.pod_informer = self.informer("pods", on_add=self._wrap(c.add_pod), on_update=self._wrap(c.update_pod),
                                           on_delete=self._wrap(c.delete_pod))
+        # PodTopologySpread's default constraints take their selector from the pod's ReplicaSet.
+        self.rs_informer = self.informer("replicasets", group="apps")
+        c.services.replica_set_lister = self.rs_informer.get
         self.node_informer.start()
         self.pod_informer.start()
+        self.rs_informer.start()
         self.set_timer(BACKOFF_FLUSH_INTERVAL, "flush-backoff")
         self.set_timer(UNSCHEDULABLE_FLUSH_INTERVAL, "flush-unschedulable")
 

@@ -225,3 +225,16 @@ def test_a_gated_pod_waits_until_its_gates_are_removed(env):
     assert where(sched, "gated") == "active"
     sched.schedule_one()
     assert sched.client.bound[("default", "gated")] == "n1"
+
+
+def test_a_pod_rewound_to_unbound_is_scheduled_again(env):
+    """An etcd snapshot restore can hand the informer a pod that was bound as unbound again."""
+    sched, _ = env
+    sched.add_node(node("n1", cpu="2"))
+    bound = pod("p", cpu="2")
+    bound["spec"]["nodeName"] = "n1"
+    sched.add_pod(bound)
+    sched.update_pod(bound, pod("p", cpu="2"))
+    assert where(sched, "p") == "active"
+    sched.schedule_one()
+    assert sched.client.bound[("default", "p")] == "n1"

@@ -98,6 +98,9 @@ class NodeTable:
         self._derived: dict = {}
         self._derived_version = -1
         self.name_codes = LabelColumn(capacity)  # metadata.name as a pseudo-label
+        # Callbacks (row, PodInfo, +1 | -1) on every pod placed on or taken off a row: indexes
+        # that plugins keep beside the table (sim.scheduler.podindex) follow it through them.
+        self.pod_listeners: list = []
 
     # -- rows ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -272,6 +275,8 @@ class NodeTable:
         self.pods_free[row] -= 1
         for ip, proto, port in p.host_ports:
             self.ports.setdefault((proto, port), {}).setdefault(row, Counter())[ip or DEFAULT_BIND_ALL_HOST_IP] += 1
+        for listener in self.pod_listeners:
+            listener(row, p, 1)
 
     def remove_pod(self, row: int, p: PodInfo) -> None:
         for k, v in p.requests.items():
@@ -282,6 +287,8 @@ class NodeTable:
         self.non0_mem[row] -= p.non0_mem
         self.pod_count[row] -= 1
         self.pods_free[row] += 1
+        for listener in self.pod_listeners:
+            listener(row, p, -1)
         for ip, proto, port in p.host_ports:
             rows = self.ports.get((proto, port))
             if rows is None or row not in rows:

@@ -41,6 +41,8 @@ class Services:
     clock: Callable[[], float] = lambda: 0.0
     rng: Any = None
     pod_lister: Callable[[str, str], dict | None] = lambda ns, name: None
+    # (namespace, name) -> the ReplicaSet, for PodTopologySpread's default selector
+    replica_set_lister: Callable[[str, str], dict | None] = lambda ns, name: None
 
 
 class NodeSet:

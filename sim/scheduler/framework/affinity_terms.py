@@ -1,0 +1,261 @@
+"""Pod (anti-)affinity terms as the scheduler parses them once per pod (framework.AffinityTerm,
+WeightedAffinityTerm and PodInfo.Update in pkg/scheduler/framework/types.go), with
+metav1.LabelSelectorAsSelector and labels.NewRequirement's validation errors
+(k8s.io/apimachinery/pkg/apis/meta/v1/helpers.go, pkg/labels/selector.go).
+
+A selector is None (a nil selector: matches nothing, labels.Nothing()), () (an empty one:
+matches everything, labels.Everything()) or a sorted tuple of (key, op, values) requirements in
+sim.api.selectors' form.  A term with a namespaceSelector matches a pod in its namespaces, or in
+a namespace whose labels the namespaceSelector matches (AffinityTerm.Matches).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from sim.api.selectors import labels_match
+from sim.api.validation import QUALIFIED_NAME_MSG, SUBDOMAIN_MSG, _LABEL_VALUE_RE, _QUALIFIED_NAME_RE, _SUBDOMAIN_RE
+
+EVERYTHING: tuple = ()
+NOTHING = None
+
+_OPS = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
+LABEL_VALUE_MSG = ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+                   "and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or "
+                   "'12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")
+QUALIFIED_NAME_FMT_MSG = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with "
+                          "an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+                          "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
+
+
+class SelectorParseError(ValueError):
+    """A label selector LabelSelectorAsSelector rejects; str() is upstream's error text."""
+
+
+def _go_quote(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _go_strings(values: Iterable[str]) -> str:
+    """%#v of a []string."""
+    return "[]string{" + ", ".join(_go_quote(v) for v in values) + "}"
+
+
+def aggregate(messages: list[str]) -> str:
+    """utilerrors.NewAggregate(...).Error(): one message as it is, several deduplicated in []."""
+    seen: list[str] = []
+    for m in messages:
+        if m not in seen:
+            seen.append(m)
+    return seen[0] if len(seen) == 1 else "[" + ", ".join(seen) + "]"
+
+
+def qualified_name_errors(value: str) -> list[str]:
+    """validation.IsQualifiedName."""
+    parts = value.split("/")
+    errs: list[str] = []
+    if len(parts) == 1:
+        name = parts[0]
+    elif len(parts) == 2:
+        prefix, name = parts
+        if not prefix:
+            errs.append("prefix part must be non-empty")
+        else:
+            if len(prefix) > 253:
+                errs.append("prefix part must be no more than 253 characters")
+            if not _SUBDOMAIN_RE.match(prefix):
+                errs.append("prefix part " + SUBDOMAIN_MSG)
+    else:
+        return ["a qualified name " + QUALIFIED_NAME_FMT_MSG
+                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
+    if not name:
+        errs.append("name part must be non-empty")
+    elif len(name) > 63:
+        errs.append("name part must be no more than 63 characters")
+    if not _QUALIFIED_NAME_RE.match(name):
+        errs.append(QUALIFIED_NAME_MSG)
+    return errs
+
+
+def label_value_errors(value: str) -> list[str]:
+    """validation.IsValidLabelValue."""
+    errs = []
+    if len(value) > 63:
+        errs.append("must be no more than 63 characters")
+    if not _LABEL_VALUE_RE.match(value):
+        errs.append(LABEL_VALUE_MSG)
+    return errs
+
+
+def new_requirement(key: str, op: str, values: list[str]) -> tuple[str, str, tuple[str, ...]]:
+    """labels.NewRequirement for a LabelSelector's Equals/In/NotIn/Exists/DoesNotExist; raises
+    SelectorParseError with the aggregated field errors."""
+    errs = []
+    if not isinstance(key, str):
+        errs.append(f"key: Invalid value: {key!r}: must be a string")
+    elif kerrs := qualified_name_errors(key):
+        errs.append(f"key: Invalid value: {_go_quote(key)}: " + "; ".join(kerrs))
+    if op in ("in", "notin") and not values:
+        errs.append(f"values: Invalid value: {_go_strings(values)}: for 'in', 'notin' operators, values set can't be empty")
+    elif op == "=" and len(values) != 1:
+        errs.append(f"values: Invalid value: {_go_strings(values)}: exact-match compatibility requires one single value")
+    elif op in ("exists", "!") and values:
+        errs.append(f"values: Invalid value: {_go_strings(values)}: values set must be empty for exists and does not exist")
+    for i, v in enumerate(values):
+        if not isinstance(v, str):
+            errs.append(f"values[{i}][{key}]: Invalid value: {v!r}: must be a string")
+        elif verrs := label_value_errors(v):
+            errs.append(f"values[{i}][{key}]: Invalid value: {_go_quote(v)}: " + "; ".join(verrs))
+    if errs:
+        raise SelectorParseError(aggregate(errs))
+    return (key, op, tuple(values))
+
+
+def label_selector_as_selector(sel: dict | None) -> tuple | None:
+    """metav1.LabelSelectorAsSelector: None for a nil selector (nothing), () for an empty one
+    (everything), else the sorted requirements.  Raises SelectorParseError."""
+    if sel is None:
+        return NOTHING
+    if not isinstance(sel, dict):
+        raise SelectorParseError(f"invalid label selector: {sel!r}")
+    match_labels = sel.get("matchLabels") or {}
+    exprs = sel.get("matchExpressions") or []
+    if not match_labels and not exprs:
+        return EVERYTHING
+    reqs = [new_requirement(k, "=", [v]) for k, v in sorted(match_labels.items())]
+    for e in exprs:
+        op = _OPS.get(e.get("operator"))
+        if op is None:
+            raise SelectorParseError(f"{_go_quote(str(e.get('operator') or ''))} is not a valid label selector operator")
+        reqs.append(new_requirement(e.get("key") or "", op, list(e.get("values") or [])))
+    return tuple(sorted(reqs))
+
+
+def selector_matches(sel: tuple | None, labels: dict | None) -> bool:
+    return sel is not None and labels_match(sel, labels or {})
+
+
+def positive_key(sel: tuple | None) -> str | None:
+    """A label key every pod the selector matches must carry (an =, in or exists requirement):
+    the pod index looks candidates up by it."""
+    for key, op, _ in sel or ():
+        if op in ("=", "in", "exists"):
+            return key
+    return None
+
+
+@dataclass(frozen=True)
+class AffinityTerm:
+    """framework.AffinityTerm: the namespaces (the pod's own when a term lists none and has no
+    namespaceSelector), the label selector, the topology key and the namespace selector."""
+    namespaces: frozenset
+    selector: tuple | None
+    topology_key: str
+    namespace_selector: tuple | None
+
+    def matches(self, namespace: str, labels: dict | None, ns_labels: dict | None) -> bool:
+        """AffinityTerm.Matches(pod, nsLabels)."""
+        if namespace in self.namespaces or selector_matches(self.namespace_selector, ns_labels):
+            return selector_matches(self.selector, labels)
+        return False
+
+    def merged(self, list_namespaces: Callable[[], Iterable[dict]] | None) -> "AffinityTerm":
+        """mergeAffinityTermNamespacesIfNotEmpty: an incoming pod's namespaceSelector unrolled
+        into its namespaces (and then Nothing), unless it is empty (it matches every namespace)."""
+        if self.namespace_selector == EVERYTHING:
+            return self
+        names = set(self.namespaces)
+        if self.namespace_selector is not None and list_namespaces is not None:
+            for ns in list_namespaces():
+                md = ns.get("metadata") or {}
+                if selector_matches(self.namespace_selector, md.get("labels")):
+                    names.add(md.get("name") or "")
+        return AffinityTerm(frozenset(names), self.selector, self.topology_key, NOTHING)
+
+
+@dataclass(frozen=True)
+class WeightedAffinityTerm:
+    term: AffinityTerm
+    weight: int
+
+
+def new_affinity_term(namespace: str, term: dict) -> AffinityTerm:
+    """newAffinityTerm (raises SelectorParseError)."""
+    selector = label_selector_as_selector(term.get("labelSelector"))
+    names = term.get("namespaces") or []
+    ns_sel_spec = term.get("namespaceSelector")
+    namespaces = frozenset([namespace]) if not names and ns_sel_spec is None else frozenset(names)
+    ns_selector = label_selector_as_selector(ns_sel_spec)
+    return AffinityTerm(namespaces, selector, term.get("topologyKey") or "", ns_selector)
+
+
+@dataclass(frozen=True)
+class PodAffinityTerms:
+    """PodInfo's RequiredAffinityTerms, RequiredAntiAffinityTerms, PreferredAffinityTerms and
+    PreferredAntiAffinityTerms.  A list whose parsing failed is empty (the cache keeps a pod with
+    a bad term without that list, as NewPodInfo's ignored error leaves it nil); `errors` keeps
+    each failure as "<list>: <error>"."""
+    required_affinity: tuple = ()
+    required_anti_affinity: tuple = ()
+    preferred_affinity: tuple = ()
+    preferred_anti_affinity: tuple = ()
+    errors: tuple = ()
+
+    @property
+    def error(self) -> str | None:
+        return aggregate(list(self.errors)) if self.errors else None
+
+    @property
+    def required_error(self) -> bool:
+        """GetAffinityTerms of the required lists fails (the queueing hints' error case)."""
+        return any(e.startswith(("requiredAffinityTerms:", "requiredAntiAffinityTerms:")) for e in self.errors)
+
+    def empty(self) -> bool:
+        return not (self.required_affinity or self.required_anti_affinity or self.preferred_affinity
+                    or self.preferred_anti_affinity)
+
+
+NO_TERMS = PodAffinityTerms()
+
+
+def parse_pod_affinity_terms(namespace: str, affinity: dict | None) -> PodAffinityTerms:
+    """PodInfo.Update's four term lists (getPodAffinityTerms and friends)."""
+    affinity = affinity or {}
+    pa, paa = affinity.get("podAffinity"), affinity.get("podAntiAffinity")
+    if not pa and not paa:
+        return NO_TERMS
+    pa, paa = pa or {}, paa or {}
+    errors: list[str] = []
+
+    def required(spec: list | None, name: str) -> tuple:
+        try:
+            return tuple(new_affinity_term(namespace, t) for t in spec or [])
+        except SelectorParseError as e:
+            errors.append(f"{name}: {e}")
+            return ()
+
+    def weighted(spec: list | None, name: str) -> tuple:
+        try:
+            return tuple(WeightedAffinityTerm(new_affinity_term(namespace, t.get("podAffinityTerm") or {}),
+                                              int(t.get("weight") or 0)) for t in spec or [])
+        except SelectorParseError as e:
+            errors.append(f"{name}: {e}")
+            return ()
+
+    ra = required(pa.get("requiredDuringSchedulingIgnoredDuringExecution"), "requiredAffinityTerms")
+    raa = required(paa.get("requiredDuringSchedulingIgnoredDuringExecution"), "requiredAntiAffinityTerms")
+    wa = weighted(pa.get("preferredDuringSchedulingIgnoredDuringExecution"), "preferredAffinityTerms")
+    waa = weighted(paa.get("preferredDuringSchedulingIgnoredDuringExecution"), "preferredAntiAffinityTerms")
+    return PodAffinityTerms(ra, raa, wa, waa, tuple(errors))
+
+
+def pod_affinity_terms(pod) -> PodAffinityTerms:
+    """A PodInfo's parsed terms, computed once per pod version."""
+    return pod.cached("affinityTerms", lambda: parse_pod_affinity_terms(pod.namespace, pod.affinity))
+
+
+def pod_matches_all_affinity_terms(terms: Iterable[AffinityTerm], namespace: str, labels: dict | None) -> bool:
+    """podMatchesAllAffinityTerms: false for no terms; each term matched without namespace
+    labels (an incoming pod's namespaceSelector is already merged into its namespaces)."""
+    terms = list(terms)
+    return bool(terms) and all(t.matches(namespace, labels, None) for t in terms)
