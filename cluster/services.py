@@ -72,6 +72,9 @@ __all__ = [
     "etcd_snapshot_save",
     "etcd_snapshot_restore",
     "ETCD_ACTIONS",
+    "scheduler_queue",
+    "scheduling_explanation",
+    "set_node_labels_and_taints",
     "list_clusters",
     "create_cluster",
     "group_for",
@@ -160,9 +163,12 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
       "etcd.compact"  {"revision"?}                                [{"compacted","members"}]
       "etcd.snapshot.save" {}                                      [{"member","revision","kvs"}]
       "etcd.snapshot.restore" {"snapshot": {"revision","kvs"}}     [{"revision","keys","members"}]
+      "scheduler.queue" {}                                         [Cluster.scheduler_queue()]
+      "scheduler.explain" {"namespace", "name"}                    [{"explanation": dict | None}]
       "clusters"      {} (cluster may be None)                     [["demo", ...]]
       "cluster.create" {"name", "seed"?, "nodes"?, "etcd"?, "nodeMonitorGracePeriod"?,
-                       "nodeMonitorPeriod"?, "defaultTolerationSeconds"?}  [{"cluster","time",...}]
+                       "nodeMonitorPeriod"?, "defaultTolerationSeconds"?,
+                       "schedulerConfiguration"?}                  [{"cluster","time",...}]
     Raises a SimulationError subclass (see the module docstring)."""
     layer = get_channel_layer()
     if timeout is None:
@@ -357,6 +363,49 @@ async def add_node(cluster: str, node: str, cpu: str = "4", memory: str = "8Gi")
     return await sim_command(cluster, {"op": "node.add", "node": node, "cpu": cpu, "memory": memory})
 
 
+async def scheduler_queue(cluster: str) -> dict[str, Any]:
+    """The leading kube-scheduler's queue and profiles (Cluster.scheduler_queue()):
+    {"active": [{"pod", "priority", "attempts"}], "backoff": [... "until"], "unschedulable":
+    [... "since", "message"], "leader": address | None, "profiles": [...]}."""
+    return await sim_command(cluster, {"op": "scheduler.queue"})
+
+
+async def scheduling_explanation(cluster: str, namespace: str, name: str) -> dict[str, Any] | None:
+    """A pod's latest scheduling attempt (Cluster.scheduling_explanation(): per node the
+    filter that rejected it, per plugin the scores, the choice and the one-line "why"), or
+    None when no scheduler has tried the pod (yet, or it is not known)."""
+    result = await sim_command(cluster, {"op": "scheduler.explain", "namespace": namespace, "name": name})
+    return (result or {}).get("explanation")
+
+
+def _node_request(verb: str, node: str, body: Any = None, patch_type: str | None = None) -> dict[str, Any]:
+    return {"verb": verb, "group": "", "version": "v1", "resource": "nodes", "namespace": None, "name": node,
+            "subresource": None, "body": body, "patch_type": patch_type, "query": {}}
+
+
+async def set_node_labels_and_taints(cluster: str, node: str, labels: dict[str, str],
+                                     taints: list[dict[str, Any]]) -> dict[str, Any]:
+    """Make the Node's labels and taints exactly these, through the Kubernetes API as
+    `kubectl label` / `kubectl taint` would: GET the Node, then one JSON patch (RFC 6902) whose
+    "add" ops replace metadata.labels and spec.taints (an atomic list upstream).  A taint left
+    as it was keeps its timeAdded (the node lifecycle controller stamps NoExecute taints).
+
+    Returns the API's response ({"code", "body"}): the patched Node, or the Status of the GET
+    (404) or the PATCH (422 for an invalid label or effect); nothing changes on an error."""
+    current = await cluster_api(cluster, _node_request("get", node))
+    if current.get("code") != 200:
+        return current
+    old = {(t.get("key"), t.get("value") or "", t.get("effect")): t
+           for t in ((current.get("body") or {}).get("spec") or {}).get("taints") or []}
+    new = []
+    for t in taints:
+        was = old.get((t.get("key"), t.get("value") or "", t.get("effect")))
+        new.append(dict(t, timeAdded=was["timeAdded"]) if was and was.get("timeAdded") else dict(t))
+    patch = [{"op": "add", "path": "/metadata/labels", "value": dict(labels)},
+             {"op": "add", "path": "/spec/taints", "value": new}]
+    return await cluster_api(cluster, _node_request("patch", node, patch, "application/json-patch+json"))
+
+
 async def list_clusters() -> list[str]:
     """Names of the clusters the worker runs."""
     return await sim_command(None, {"op": "clusters"})
@@ -368,7 +417,8 @@ async def create_cluster(name: str, seed: int = 1, nodes: list[dict] | None = No
 
     `options`: the rest of POST /sim/v1/clusters' body, passed through for the worker to
     validate: etcd={"members", "topology", "heartbeatInterval", "electionTimeout"},
-    nodeMonitorGracePeriod, nodeMonitorPeriod, defaultTolerationSeconds."""
+    nodeMonitorGracePeriod, nodeMonitorPeriod, defaultTolerationSeconds, schedulerConfiguration
+    (a KubeSchedulerConfiguration; the engine defaults and validates it)."""
     command: dict[str, Any] = {"op": "cluster.create", "name": name, "seed": seed, **options}
     if nodes:
         command["nodes"] = nodes

@@ -479,6 +479,13 @@ class SimulationWorker:
             return {**resp, "now": rc.engine.api_time}
         if op.startswith("etcd."):
             return self._etcd(rc, op, args)
+        if op == "scheduler.queue":
+            return rc.engine.scheduler_queue()
+        if op == "scheduler.explain":
+            namespace, pod = args.get("namespace"), args.get("name")
+            if not isinstance(namespace, str) or not isinstance(pod, str):
+                raise CommandError("BadRequest", "namespace and name: Required value")
+            return {"explanation": rc.engine.scheduling_explanation(namespace, pod)}
         if op == "state":
             return {
                 "cluster": rc.name,
@@ -657,7 +664,7 @@ def isolation_groups(engine: Cluster, member: str) -> list[list[str]]:
 
 
 _CREATE_KEYS = {"name", "seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
-                "defaultTolerationSeconds"}
+                "defaultTolerationSeconds", "schedulerConfiguration"}
 _ETCD_KEYS = {"members", "topology", "heartbeatInterval", "electionTimeout"}
 
 
@@ -678,7 +685,11 @@ def _config_from_args(args: dict) -> ClusterConfig:
          "etcd"?: {"members": 1|3|5|7, "topology": "stacked"|"external",
                    "heartbeatInterval": "100ms", "electionTimeout": "1s"},
          "nodeMonitorGracePeriod"?: "50s", "nodeMonitorPeriod"?: "5s",
-         "defaultTolerationSeconds"?: 300}
+         "defaultTolerationSeconds"?: 300,
+         "schedulerConfiguration"?: {KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)}}
+
+    The scheduler configuration is kube-scheduler's --config file as JSON; the engine
+    defaults and validates it when the cluster boots (a bad one is a 400 ClusterError).
 
     etcd has 3 members by default (etcd's recommended minimum for fault tolerance); with
     nodes given and a stacked topology, one per control-plane node given.  Without nodes: the
@@ -741,4 +752,10 @@ def _config_from_args(args: dict) -> ClusterConfig:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise CommandError("BadRequest", "defaultTolerationSeconds must be a non-negative integer")
         config.default_toleration_seconds = value
+    if "schedulerConfiguration" in args:
+        scheduler_config = args["schedulerConfiguration"]
+        if not isinstance(scheduler_config, dict):
+            raise CommandError("BadRequest", "schedulerConfiguration must be a KubeSchedulerConfiguration object "
+                                             '({"profiles": [...], "percentageOfNodesToScore": ...})')
+        config.scheduler_config = scheduler_config
     return config

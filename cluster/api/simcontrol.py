@@ -26,7 +26,9 @@
                                                                "heartbeatInterval": "100ms",
                                                                "electionTimeout": "1s"},
                                                      "nodeMonitorGracePeriod"?: "50s",
-                                                     "defaultTolerationSeconds"?: 300}
+                                                     "defaultTolerationSeconds"?: 300,
+                                                     "schedulerConfiguration"?: {...}}
+    GET  /clusters/<name>/sim/v1/scheduler[/pods/<ns>/<pod>]  see cluster/api/schedulerviews.py
 
 Errors: {"error": {"code": 404, "reason": "NotFound", "message": "..."}} with that HTTP status
 (404 unknown cluster, node or member, 400 bad input, 405 wrong method, 409 existing cluster or
@@ -224,7 +226,7 @@ async def state(request, cluster: str):
     return JsonResponse(await services.cluster_state(cluster))
 
 
-@control("GET, POST")
+@control("GET, POST", errors=_status_from)
 async def clusters(request):
     if request.method == "GET":
         return JsonResponse({"clusters": await services.list_clusters()})

@@ -1,7 +1,7 @@
 """URLs under /clusters/ (see config/urls.py)."""
 from django.urls import path, re_path
 
-from cluster.api import simcontrol, views
+from cluster.api import schedulerviews, simcontrol, views
 
 CLUSTER = r"(?P<cluster>[a-z0-9]([-a-z0-9]*[a-z0-9])?)"
 
@@ -24,6 +24,9 @@ urlpatterns = [
         simcontrol.etcd_member_action,
         name="sim-etcd-member-action",
     ),
+    path("<str:cluster>/sim/v1/scheduler", schedulerviews.scheduler, name="sim-scheduler"),
+    re_path(rf"^{CLUSTER}/sim/v1/scheduler/pods/(?P<namespace>[^/]+)/(?P<name>[^/]+)$",
+            schedulerviews.pod_explanation, name="sim-scheduler-pod"),
     re_path(
         rf"^{CLUSTER}/sim/v1/nodes/(?P<node>[^/]+)/(?P<action>kill|restore)$",
         simcontrol.node_action,

@@ -21,6 +21,7 @@ urlpatterns = [
     path("clusters/<str:name>/dashboard/nodes", views.add_node, name="add_node"),
     path("clusters/<str:name>/dashboard/nodes/kill", views.kill_node, name="kill_node"),
     path("clusters/<str:name>/dashboard/nodes/restore", views.restore_node, name="restore_node"),
+    path("clusters/<str:name>/dashboard/nodes/edit", views.edit_node, name="edit_node"),
     path("clusters/<str:name>/dashboard/clock", views.clock, name="clock"),
     path("clusters/<str:name>/dashboard/etcd/put", views.etcd_put, name="etcd_put"),
     path("clusters/<str:name>/dashboard/network/heal", views.heal_network, name="heal_network"),

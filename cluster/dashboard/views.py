@@ -48,6 +48,11 @@ async def _api(request: HttpRequest, cluster: str, req: dict, success: str) -> H
         resp = await services.cluster_api(cluster, req)
     except services.SimulationError as e:
         return _error(request, e)
+    return _answer(request, resp, success)
+
+
+def _answer(request: HttpRequest, resp: dict[str, Any], success: str) -> HttpResponse:
+    """An ApiResponse as the result fragment: `success`, or the Status message with its code."""
     code = int(resp.get("code", 500))
     if code in OK_CODES:
         return _result(request, success, ok=True, status=200)
@@ -168,6 +173,27 @@ async def add_node(request: HttpRequest, name: str) -> HttpResponse:
     except services.SimulationError as e:
         return _error(request, e)
     return _result(request, f"node {node} added ({cpu} CPU, {memory})", ok=True)
+
+
+@require_POST
+async def edit_node(request: HttpRequest, name: str) -> HttpResponse:
+    """Set the picked node's labels and taints (the Nodes panel's form), as `kubectl label`
+    and `kubectl taint` would: through the Kubernetes API, whose errors are shown as they are."""
+    node = str(request.POST.get("node", "")).strip()
+    if not node:
+        return _result(request, "node: pick a node (click one in the diagram)", ok=False, status=400,
+                       reason="BadRequest")
+    try:
+        labels = forms.key_values(str(request.POST.get("labels", "")), "labels")
+        taints = forms.taints(str(request.POST.get("taints", "")))
+    except forms.FormError as e:
+        return _result(request, str(e), ok=False, status=400, reason="BadRequest")
+    try:
+        resp = await services.set_node_labels_and_taints(name, node, labels, taints)
+    except services.SimulationError as e:
+        return _error(request, e)
+    shown = ", ".join(forms.format_taint(t) for t in taints) or "none"
+    return _answer(request, resp, f"node {node}: {len(labels)} label(s), taints: {shown}")
 
 
 # What each etcd member action did, for the result line (the panel shows the rest as it happens).

@@ -15,13 +15,15 @@
 //   #event-log li     id "log-<frame>-<i>", data-frame
 //   .msg              one travelling message: data-src, data-dst, data-type
 //   #etcd-svg ...     the etcd panel (etcd.js documents its data attributes)
-//   window.pilothouse {stream, diagram, messages, etcd, log, fetchState}
+//   #scheduler-panel  the scheduler's queue and decisions (scheduler.js documents its attributes)
+//   window.pilothouse {stream, diagram, messages, etcd, scheduler, log, fetchState}
 
 import { FrameStream } from "./frames.js";
 import { Diagram } from "./diagram.js";
 import { Messages } from "./messages.js";
 import { EventLog, fmtTime } from "./log.js";
 import { EtcdPanel, isRaftMessage, wireSnapshotControls } from "./etcd.js";
+import { SchedulerPanel, NodeEditor, wireAddRows } from "./scheduler.js";
 
 const root = document.getElementById("dashboard");
 const initial = JSON.parse(document.getElementById("initial-state").textContent);
@@ -31,6 +33,10 @@ const log = new EventLog(document.getElementById("event-log"));
 const etcd = new EtcdPanel(document.getElementById("etcd-svg"), document.getElementById("etcd-table"),
                            document.getElementById("etcd-member-select"), document.getElementById("etcd-logs"));
 wireSnapshotControls(document.getElementById("etcd-snapshot"));
+// A pod picked in the scheduler's queue is picked as in the diagram (when it is drawn there).
+const scheduler = new SchedulerPanel(document.getElementById("scheduler-panel"), { onPick: pickPod });
+const nodeEditor = new NodeEditor(document.getElementById("node-edit-form"), document.getElementById("node-select"));
+wireAddRows(document.querySelector(".actions"));
 let speed = initial.speed || 1;
 let etcdTick = initial.etcdTick || 0.1;
 let paused = !!initial.paused;
@@ -93,6 +99,8 @@ function showSnapshot(snap) {
       (lead ? `leader ${lead.name}, term ${lead.term}` : "no leader: writes wait, then time out");
   }
   showNodes(snap);
+  scheduler.render(snap);
+  nodeEditor.sync();
   refreshDetails();
 }
 
@@ -135,6 +143,7 @@ const stream = new FrameStream({
     if (msg.etcdTick) etcdTick = msg.etcdTick;
     const events = msg.events || [];
     diagram.noteEvents(events);
+    scheduler.noteEvents(events);
     if (msg.snapshot) showSnapshot(msg.snapshot);
     log.addFrame(msg.frame, events);
     // Raft's own traffic (heartbeats every 100 ms) plays in the etcd panel, not the diagram.
@@ -149,6 +158,7 @@ const stream = new FrameStream({
     if (state.etcdTick) etcdTick = state.etcdTick;
     diagram.why.clear();
     diagram.noteEvents(state.log);
+    scheduler.invalidate();
     showClock(state);
     showSnapshot(state.snapshot);
     log.replace(state.log);
@@ -221,7 +231,10 @@ document.getElementById("diagram").addEventListener("click", (e) => {
   if (member) selectMember((etcd.members.find((m) => m.address === member.getAttribute("data-addr")) || {}).name);
   const node = e.target.closest("[data-node-name]");
   const sel = document.getElementById("node-select");
-  if (node && sel) sel.value = node.dataset.nodeName;
+  if (node && sel) {
+    sel.value = node.dataset.nodeName;
+    nodeEditor.sync();
+  }
 });
 document.getElementById("diagram").addEventListener("keydown", (e) => {
   const pod = e.target.closest?.("[data-pod]");
@@ -282,10 +295,17 @@ function selectPod(pod) {
   pod.classList.add("selected");
   selectedPod = pod.dataset.pod;
   showPodDetails(pod);
+  scheduler.select(pod.dataset.pod);
   const form = document.getElementById("delete-pod-form");
   form.querySelector("[name=name]").value = pod.dataset.name;
   form.querySelector("[name=namespace]").value = pod.dataset.namespace;
   form.querySelector("button").focus();
+}
+
+function pickPod(key) {
+  const el = document.querySelector(`#diagram .pod[data-pod="${CSS.escape(key)}"]`);
+  if (el) selectPod(el);
+  else scheduler.select(key);
 }
 
 // Switch the travelling messages off for a quieter picture (the log and the diagram go on).
@@ -306,4 +326,4 @@ toggle?.addEventListener("change", (e) => {
 });
 
 // For tests and the curious: window.pilothouse.stream.receive(frame) feeds a frame by hand.
-window.pilothouse = { stream, diagram, messages, etcd, log, fetchState };
+window.pilothouse = { stream, diagram, messages, etcd, scheduler, log, fetchState };

@@ -237,7 +237,18 @@ function nodeMarkup(b) {
   const cap = n.cpu || n.memory ? `${n.cpu ?? "?"} CPU · ${n.memory ?? "?"}` : "";
   const badgeW = st.label.length * 9.5 + 20;
   let s = `<rect class="node-box" x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="12"/>`;
-  s += `<text class="node-title" x="${b.x + PAD}" y="${b.y + 30}">${esc(fit(title, b.w - badgeW - 40, 20))}</text>`;
+  const shownTitle = fit(title, b.w - badgeW - 40, 20);
+  s += `<text class="node-title" x="${b.x + PAD}" y="${b.y + 30}">${esc(shownTitle)}</text>`;
+  const taints = taintList(n);
+  if (taints.length) {
+    // A flag after the title: what keeps pods without a toleration off this node.
+    const x = b.x + PAD + shownTitle.length * 20 * 0.6 + 10;
+    const room = b.x + b.w - PAD - badgeW - 24 - x - (cap && b.w > 420 ? cap.length * 14 * 0.6 + 12 : 0);
+    if (room > 30) {
+      // Bold text runs wider than fit()'s average glyph: leave it some slack.
+      s += `<text class="node-taint-flag" x="${x}" y="${b.y + 29}">${esc(fit("⚑ " + taints.join(", "), room * 0.85, 14))}<title>taints: ${esc(taints.join(", "))}</title></text>`;
+    }
+  }
   s += `<g class="node-badge ${st.cls}"><rect x="${b.x + b.w - PAD - badgeW}" y="${b.y + 11}" width="${badgeW}" height="26" rx="13"/>`;
   s += `<text x="${b.x + b.w - PAD - badgeW / 2}" y="${b.y + 29}" text-anchor="middle">${esc(st.label)}</text></g>`;
   if (cap && b.w > 420) {
@@ -251,6 +262,11 @@ function nodeMarkup(b) {
     s += `<line class="node-cross" x1="${b.x + b.w - 6}" y1="${b.y + 6}" x2="${b.x + 6}" y2="${b.y + b.h - 6}"/>`;
   }
   return s;
+}
+
+// "dedicated=gpu:NoSchedule", as kubectl describe node prints a taint.
+function taintList(node) {
+  return (node.taints || []).map((t) => `${t.key}${t.value ? "=" + t.value : ""}:${t.effect}`);
 }
 
 function compMarkup(c) {
@@ -357,13 +373,15 @@ export class Diagram {
 
     for (const b of L.nodes) {
       const n = b.node;
-      const sig = JSON.stringify([b.x, b.y, b.w, b.h, n.alive, n.ready, n.unschedulable, n.cpu, n.memory, b.agentsAt ? b.agentsAt.x : 0]);
+      const sig = JSON.stringify([b.x, b.y, b.w, b.h, n.alive, n.ready, n.unschedulable, n.cpu, n.memory, b.agentsAt ? b.agentsAt.x : 0,
+                                  taintList(n)]);
       this._keep(used, this.layers.nodes, b.key, "g", sig, (el) => {
         el.setAttribute("class", "node " + (b.cp ? "control-plane " : "worker ") + nodeStatus(n).cls);
         el.dataset.nodeName = n.name;
         el.dataset.role = n.role || "worker";
         el.dataset.alive = String(n.alive !== false);
         el.dataset.ready = n.ready ?? "";
+        el.dataset.taints = taintList(n).join(",");
         el.setAttribute("data-addr", "host:" + n.name);
         el.innerHTML = nodeMarkup(b);
       });
