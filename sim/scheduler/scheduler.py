@@ -43,6 +43,8 @@ EXPLAIN_KEEP = 1000         # pods whose latest attempt is kept
 MIN_FEASIBLE_NODES_TO_FIND = 100
 MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
 NOTE_LENGTH_LIMIT = 1024    # validation.NoteLengthLimit (event and condition messages)
+INFORMER_GROUPS = {"replicasets": "apps", "statefulsets": "apps", "priorityclasses": "scheduling.k8s.io",
+                   "poddisruptionbudgets": "policy"}
 ERR_NO_NODES_AVAILABLE = "no nodes available to schedule pods"
 
 
@@ -184,7 +186,9 @@ class Scheduler:
             if (old.get("spec") or {}).get("nodeName"):
                 prev = self.cache.pods.get(key)
                 if (prev is not None and old.get("spec") == new.get("spec")
-                        and (old["metadata"].get("labels") or {}) == (new["metadata"].get("labels") or {})):
+                        and (old["metadata"].get("labels") or {}) == (new["metadata"].get("labels") or {})
+                        # PodTopologySpread stops counting a pod once it is terminating
+                        and bool(old["metadata"].get("deletionTimestamp")) == bool(new["metadata"].get("deletionTimestamp"))):
                     prev[0].pod = new          # a status update: nothing the plugins read changed
                     return
                 p = PodInfo(new)
@@ -600,6 +604,10 @@ class Scheduler:
         return {"active": len(q.active_map), "backoff": len(q.backoff_map), "unschedulable": len(q.unschedulable),
                 "pods": pods}
 
+    def needed_informers(self) -> list[str]:
+        """The extra informers the enabled plugins read (Plugin.informers)."""
+        return sorted({r for f in self.profiles.values() for pl in f.plugins_map.values() for r in pl.informers})
+
     def describe_profiles(self) -> list[dict]:
         return [f.describe() for f in self.profiles.values()]
 
@@ -683,6 +691,10 @@ class KubeScheduler(LeaderElectedComponent):
         c.services.replica_set_lister = self.rs_informer.get
         self.node_informer.start()
         self.pod_informer.start()
+        for resource in c.needed_informers():
+            inf = self.informer(resource, group=INFORMER_GROUPS.get(resource, ""))
+            c.services.listers[resource] = (lambda inf: lambda: list(inf.store.values()))(inf)
+            inf.start()
         self.rs_informer.start()
         self.set_timer(BACKOFF_FLUSH_INTERVAL, "flush-backoff")
         self.set_timer(UNSCHEDULABLE_FLUSH_INTERVAL, "flush-unschedulable")

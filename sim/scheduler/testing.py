@@ -7,7 +7,9 @@ its args (defaulted as KubeSchedulerConfiguration would), PreFilter/PreScore fir
 
 run_score returns {} when the plugin's PreScore says Skip; pre_score=False calls Score without
 PreScore, as some upstream cases do ("calculate the priorities correctly even if PreScore is not
-called"), so the plugin falls back to computing its state itself.  Both take vectorised=True (the NodeTable methods) or False (the per-node methods).  A plugin
+called"), so the plugin falls back to computing its state itself.  `objects`, e.g.
+{"namespaces": [...], "replicasets": [...]}, is what the plugin's handle.lister() returns.
+Both take vectorised=True (the NodeTable methods) or False (the per-node methods).  A plugin
 that does not exist (yet), or has no such extension point, raises KeyError(plugin).
 """
 from __future__ import annotations
@@ -24,7 +26,7 @@ PROFILE = "testing-scheduler"
 
 
 def build_scheduler(plugin: str, nodes: list[dict], existing_pods=(), args: dict | None = None,
-                    vectorised: bool = True) -> Scheduler:
+                    vectorised: bool = True, objects: dict | None = None) -> Scheduler:
     if registry.get(plugin) is None:
         raise KeyError(plugin)
     enabled = [{"name": plugin}]
@@ -34,6 +36,8 @@ def build_scheduler(plugin: str, nodes: list[dict], existing_pods=(), args: dict
                                      "bind": {"enabled": [] if plugin == "DefaultBinder" else [{"name": "DefaultBinder"}]}},
                          "pluginConfig": [{"name": plugin, "args": args}] if args is not None else []}]}
     sched = Scheduler(cfg, clock=lambda: 0.0, rng=random.Random(0), vectorised=vectorised)
+    for resource, items in (objects or {}).items():
+        sched.services.listers[resource] = (lambda items: lambda: list(items))(items)
     for n in nodes:
         sched.cache.add_node(n)
     for p in existing_pods:
@@ -50,8 +54,8 @@ def _plugin(sched: Scheduler, plugin: str, kind: type):
 
 
 def run_filter(plugin: str, pod: dict, nodes: list[dict], existing_pods=(), args: dict | None = None,
-               vectorised: bool = True) -> dict[str, dict]:
-    sched = build_scheduler(plugin, nodes, existing_pods, args, vectorised)
+               vectorised: bool = True, objects: dict | None = None) -> dict[str, dict]:
+    sched = build_scheduler(plugin, nodes, existing_pods, args, vectorised, objects)
     pl = _plugin(sched, plugin, FilterPlugin)
     cache, table = sched.cache, sched.cache.table
     p = PodInfo(pod)
@@ -81,8 +85,8 @@ def run_filter(plugin: str, pod: dict, nodes: list[dict], existing_pods=(), args
 
 
 def run_score(plugin: str, pod: dict, nodes: list[dict], existing_pods=(), args: dict | None = None,
-              vectorised: bool = True, pre_score: bool = True) -> dict[str, int]:
-    sched = build_scheduler(plugin, nodes, existing_pods, args, vectorised)
+              vectorised: bool = True, pre_score: bool = True, objects: dict | None = None) -> dict[str, int]:
+    sched = build_scheduler(plugin, nodes, existing_pods, args, vectorised, objects)
     pl = _plugin(sched, plugin, ScorePlugin)
     cache, table = sched.cache, sched.cache.table
     p = PodInfo(pod)

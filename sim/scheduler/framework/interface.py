@@ -311,6 +311,10 @@ def unroll_wildcard_resource() -> list[ClusterEventWithHint]:
 # -- Plugin base classes (one per extension point; a plugin inherits those it implements) ---
 class Plugin:
     name = ""
+    # API resources (plural names: "namespaces", "replicasets", "priorityclasses") whose
+    # informer caches the plugin reads through handle.lister(resource); kube-scheduler starts
+    # those informers only when an enabled plugin asks for them.
+    informers: tuple[str, ...] = ()
 
     def __init__(self, args: dict | None = None, handle: Any = None):
         self.args = args or {}

@@ -41,6 +41,7 @@ class Services:
     clock: Callable[[], float] = lambda: 0.0
     rng: Any = None
     pod_lister: Callable[[str, str], dict | None] = lambda ns, name: None
+    listers: dict = field(default_factory=dict)   # resource -> () -> list of objects
     # (namespace, name) -> the ReplicaSet, for PodTopologySpread's default selector
     replica_set_lister: Callable[[str, str], dict | None] = lambda ns, name: None
 
@@ -209,6 +210,11 @@ class Framework:
 
     def pod_lister(self, namespace: str, name: str) -> dict | None:
         return self.services.pod_lister(namespace, name)
+
+    def lister(self, resource: str) -> list[dict]:
+        """The objects of `resource` the scheduler's informer holds (see Plugin.informers)."""
+        f = self.services.listers.get(resource)
+        return f() if f is not None else []
 
     def has_filter_plugins(self) -> bool:
         return bool(self.filter_plugins)
