@@ -4,6 +4,8 @@
     create replicaset web replicas=3 image=nginx:1.27 cpu=100m memory=64Mi
     create pod db image=postgres:16 cpu=500m memory=256Mi node-selector=disk=ssd
     delete pod db
+    create priorityclass high value=100000 [preemption-policy=Never]   # scheduling.k8s.io/v1
+    create pod urgent cpu=2 priority-class=high        # spec.priorityClassName
     advance 60s                        # also 500ms, 5m, 1h30m
     kill-node worker-1 | restore-node worker-1 | add-node worker-4 cpu=4 memory=8Gi
     partition worker-1 / cp-1 worker-2 worker-3    # cut the network between groups; heal
@@ -15,6 +17,7 @@
     expect write succeeds | expect write fails     # a pod creation through the API
     expect pod db Running on worker-2
     expect pod db Pending
+    expect pod urgent Pending nominated worker-2       # status.nominatedNodeName (preemption)
     expect pod db gone
     expect node worker-1 Ready=Unknown
     expect node worker-1 taint node.kubernetes.io/unreachable:NoExecute
@@ -71,12 +74,15 @@ def _kv(args: list[str]) -> tuple[dict[str, str], list[str]]:
 
 
 def pod_manifest(name: str, image: str, cpu: str | None = None, memory: str | None = None,
-                 node_selector: dict | None = None, labels: dict | None = None, namespace: str = "default") -> dict:
+                 node_selector: dict | None = None, labels: dict | None = None, namespace: str = "default",
+                 priority_class: str | None = None) -> dict:
     resources = {"requests": {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v}}
     spec = {"containers": [{"name": image.rsplit("/", 1)[-1].split(":")[0].split("@")[0] or "main",
                             "image": image, "resources": resources if resources["requests"] else {}}]}
     if node_selector:
         spec["nodeSelector"] = node_selector
+    if priority_class:
+        spec["priorityClassName"] = priority_class
     md = {"name": name, "namespace": namespace}
     if labels:
         md["labels"] = labels
@@ -192,7 +198,15 @@ class Scenario:
             if kind == "pod":
                 sel = dict([kv["node-selector"].split("=", 1)]) if "node-selector" in kv else None
                 self._req({"verb": "create", "resource": "pods", "namespace": "default",
-                           "body": pod_manifest(name, kv.get("image", "nginx"), kv.get("cpu"), kv.get("memory"), sel)})
+                           "body": pod_manifest(name, kv.get("image", "nginx"), kv.get("cpu"), kv.get("memory"), sel,
+                                                priority_class=kv.get("priority-class"))})
+            elif kind == "priorityclass":
+                body = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name},
+                        "value": int(kv.get("value", 0))}
+                if "preemption-policy" in kv:
+                    body["preemptionPolicy"] = kv["preemption-policy"]
+                self._req({"verb": "create", "group": "scheduling.k8s.io", "version": "v1",
+                           "resource": "priorityclasses", "body": body})
             elif kind == "replicaset":
                 self._req({"verb": "create", "group": "apps", "resource": "replicasets", "namespace": "default",
                            "body": replicaset_manifest(name, int(kv.get("replicas", 1)), kv.get("image", "nginx"),
@@ -223,6 +237,9 @@ class Scenario:
                 raise ScenarioError(f"pod {args[1]} is {phase}, not {args[2]}")
             if len(args) > 4 and args[3] == "on" and pod["spec"].get("nodeName") != args[4]:
                 raise ScenarioError(f"pod {args[1]} is on {pod['spec'].get('nodeName')}, not {args[4]}")
+            nominated = pod["status"].get("nominatedNodeName")
+            if len(args) > 4 and args[3] == "nominated" and nominated != args[4]:
+                raise ScenarioError(f"pod {args[1]} is nominated to {nominated}, not {args[4]}")
         elif what == "node":
             node = self._req({"verb": "get", "resource": "nodes", "name": args[1]})
             check = args[2]

@@ -34,7 +34,8 @@ def test_pod_that_fits_nowhere_stays_pending_with_condition_and_event(cluster):
     assert p["status"]["phase"] == "Pending" and not p["spec"].get("nodeName")
     cond = next(c for c in p["status"]["conditions"] if c["type"] == "PodScheduled")
     expected = ("0/4 nodes are available: 1 node(s) had untolerated taint "
-                "{node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu.")
+                "{node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu. preemption: 0/4 nodes are "
+                "available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod.")
     assert (cond["status"], cond["reason"], cond["message"]) == ("False", "Unschedulable", expected)
     events = ok(cluster.request({"verb": "list", "resource": "events", "namespace": "default",
                                  "query": {"fieldSelector": "involvedObject.name=big,reason=FailedScheduling"}}))
@@ -63,7 +64,8 @@ def test_least_allocated_spreads_pods_and_node_selector_pins(cluster):
     assert ok(get_pod(cluster, "pinned"))["spec"]["nodeName"] == "worker-2"
     cond = next(c for c in ok(get_pod(cluster, "nowhere"))["status"]["conditions"] if c["type"] == "PodScheduled")
     assert cond["message"] == ("0/4 nodes are available: 1 node(s) had untolerated taint "
-                               "{node-role.kubernetes.io/control-plane: }, 3 node(s) didn't match Pod's node affinity/selector.")
+                               "{node-role.kubernetes.io/control-plane: }, 3 node(s) didn't match Pod's node affinity/selector. "
+                               "preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.")
 
 
 def test_cordoned_node_gets_no_new_pods(cluster):

@@ -66,9 +66,12 @@ def test_a_pending_pod_explains_why():
     sched.schedule_one()
     e = sched.explanation("default", "big")
     assert e["result"] == "Unschedulable" and e["node"] is None and e["numFeasible"] == 0
-    assert e["message"] == "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu."
+    preemption = ("preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, "
+                  "2 No preemption victims found for incoming pod.")
+    assert e["message"] == ("0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, "
+                            "2 Insufficient cpu. " + preemption)
     assert e["why"] == ("no node passed the filters: 2 Insufficient cpu (NodeResourcesFit), "
-                        "1 node(s) had untolerated taint {dedicated: gpu} (TaintToleration)")
+                        "1 node(s) had untolerated taint {dedicated: gpu} (TaintToleration); " + preemption)
     assert all(r["filter"] and r["scores"] == {} and r["total"] is None for r in e["nodes"])
 
 

@@ -156,8 +156,11 @@ def fake_post_filter(monkeypatch):
     monkeypatch.setitem(registry._loaded, "FakePreemption", FakePreemption)
 
 
+NO_PREEMPTION = {"postFilter": {"disabled": [{"name": "DefaultPreemption"}]}}
+
+
 def test_failed_scheduling_message_without_post_filter():
-    sched = scheduler()
+    sched = scheduler({"profiles": [{"plugins": NO_PREEMPTION}]})
     five_nodes(sched)
     sched.add_pod(pod("p", cpu="2"))
     sched.schedule_one()
@@ -170,7 +173,7 @@ def test_failed_scheduling_message_without_post_filter():
 
 
 def test_failed_scheduling_message_with_a_post_filter_has_its_part(fake_post_filter):
-    sched = scheduler({"profiles": [{"plugins": {"multiPoint": {"enabled": [{"name": "FakePreemption"}]}}}]})
+    sched = scheduler({"profiles": [{"plugins": {"multiPoint": {"enabled": [{"name": "FakePreemption"}]}, **NO_PREEMPTION}}]})
     five_nodes(sched)
     sched.add_pod(pod("p", cpu="2"))
     sched.schedule_one()
@@ -188,7 +191,9 @@ def test_histogram_sorts_counts_as_strings_like_go():
     sched.add_pod(pod("p", cpu="2"))
     sched.schedule_one()
     assert sched.client.events[0][3] == (
-        "0/12 nodes are available: 10 Insufficient cpu, 2 node(s) had untolerated taint {dedicated: gpu}.")
+        "0/12 nodes are available: 10 Insufficient cpu, 2 node(s) had untolerated taint {dedicated: gpu}. "
+        "preemption: 0/12 nodes are available: 10 No preemption victims found for incoming pod, "
+        "2 Preemption is not helpful for scheduling.")
 
 
 def test_a_prefilter_rejection_is_the_whole_message():
@@ -199,7 +204,8 @@ def test_a_prefilter_rejection_is_the_whole_message():
                          {"key": "metadata.name", "operator": "In", "values": ["small-1"]}]}]}}}
     sched.add_pod(pod("p", affinity=affinity))
     sched.schedule_one()
-    assert sched.client.events[0][3] == "0/5 nodes are available: pod affinity terms conflict."
+    assert sched.client.events[0][3] == ("0/5 nodes are available: pod affinity terms conflict. "
+                                         "preemption: 0/5 nodes are available: 5 Preemption is not helpful for scheduling.")
     e = sched.explanation("default", "p")
     assert e["prefilter"]["plugin"] == "NodeAffinity" and e["numEvaluated"] == 0
     assert e["why"].startswith("the NodeAffinity plugin rejected the pod before any node was considered")
@@ -213,7 +219,9 @@ def test_nodes_a_prefilter_result_left_out_are_counted_as_absent():
     sched.add_pod(pod("p", cpu="2", affinity=affinity))
     sched.schedule_one()
     assert sched.client.events[0][3] == (
-        "0/5 nodes are available: 1 Insufficient cpu, 4 node(s) didn't satisfy plugin(s) [NodeAffinity].")
+        "0/5 nodes are available: 1 Insufficient cpu, 4 node(s) didn't satisfy plugin(s) [NodeAffinity]. "
+        "preemption: 0/5 nodes are available: 1 No preemption victims found for incoming pod, "
+        "4 Preemption is not helpful for scheduling.")
 
 
 def test_no_nodes_at_all():
