@@ -192,7 +192,7 @@ export class SchedulerPanel {
     let html = `<p class="explain-head"><strong>${esc(rec.pod)}</strong>` +
       `<span class="result-badge result-${esc(rec.result)}">${esc(outcome)}</span> ` +
       `<span class="muted">attempt ${esc(rec.attempt)} at ${esc(Number(rec.time).toFixed(2))} s · profile ${esc(rec.profile)}</span></p>`;
-    html += `<p class="why${scheduled ? "" : " pending"}" id="sched-why"><span class="why-q">${scheduled ? "Why this node?" : "Why Pending?"}</span>${esc(rec.why)}</p>`;
+    html += `<p class="why${scheduled ? "" : " pending"}" id="sched-why"><span class="why-q">${scheduled ? "Why this node?" : "Why Pending?"}</span> ${esc(rec.why)}</p>`;
     if (rec.message) html += `<p class="message">Event: <code>${esc(rec.message)}</code></p>`;
     const all = rec.numAllNodes ?? 0;
     html += `<p class="counts">${all} node${all === 1 ? "" : "s"} · ${rec.numEvaluated ?? 0} evaluated · ${rec.numFeasible ?? 0} passed the filters` +
