@@ -7,6 +7,8 @@ The tests share one demo server (in order: the taint is removed again before the
 test needs every worker)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.browser.conftest import pods, submit_ok, wait_js
@@ -190,3 +192,130 @@ def test_a_replicaset_with_anti_affinity_puts_one_pod_per_node(dashboard):
         if r["node"] in WORKERS:
             assert r["filter"] == "InterPodAffinity" and "anti-affinity" in r["text"], r
     assert "anti-affinity" in d["why"], d["why"]
+
+
+# -- static/js/scheduler.js on its own: large records, the queue's timers, no attempt -------------
+PANEL_HTML = """
+<section id="scheduler-panel" data-api="/clusters/x/sim/v1/scheduler">
+  <span id="sched-summary"></span>
+  <div id="sched-queue">
+    <div class="sched-q" data-queue="active"><span class="count"></span><ol></ol></div>
+    <div class="sched-q" data-queue="backoff"><span class="count"></span><ol></ol></div>
+    <div class="sched-q" data-queue="unschedulable"><span class="count"></span><ol></ol></div>
+  </div>
+  <div id="sched-explain"></div>
+</section>"""
+
+HARNESS = """async ({html, script}) => {
+  document.body.innerHTML = html;
+  const mod = await import('/static/js/scheduler.js');
+  const answers = [];       // what the fake fetch answers, in order: [status, body]
+  const asked = [];
+  window.fetch = async (url) => { asked.push(url); const [status, body] = answers.shift();
+                                  return new Response(JSON.stringify(body), {status}); };
+  const panel = new mod.SchedulerPanel(document.getElementById('scheduler-panel'));
+  const until = async (cond) => { for (let i = 0; i < 100 && !cond(); i++) await new Promise(r => setTimeout(r, 20)); };
+  const api = { mod, panel, answers, asked, until, $: (s) => document.querySelector(s),
+                $$: (s) => [...document.querySelectorAll(s)] };
+  return await (new Function('api', 'return (async () => {' + script + '})()'))(api);
+}"""
+
+
+@pytest.fixture
+def run(page, browser_server):
+    page.goto(browser_server.base + "/static/js/scheduler.js")  # same origin, no page scripts
+
+    def run(script: str):
+        return page.evaluate(HARNESS, {"html": PANEL_HTML, "script": script})
+
+    return run
+
+
+def big_record(n_nodes: int) -> dict:
+    """A 5,000-node attempt as the engine records it: 500 rows, the chosen one first."""
+    plugins = [{"name": "TaintToleration", "weight": 3}, {"name": "NodeResourcesFit", "weight": 1}]
+    rows = [{"name": f"node-{i}", "filter": None, "chosen": i == 0, "total": 400 - i % 100,
+             "scores": {"TaintToleration": {"raw": 0, "normalized": 100, "weighted": 300},
+                        "NodeResourcesFit": {"raw": 100 - i % 100, "normalized": 100 - i % 100,
+                                             "weighted": 100 - i % 100}}} for i in range(250)]
+    rows += [{"name": f"node-{i}", "filter": {"plugin": "NodeResourcesFit", "code": "Unschedulable",
+                                              "reasons": ["Insufficient cpu"]}, "scores": {}, "total": None,
+              "chosen": False} for i in range(250, 500)]
+    return {"pod": "default/web", "time": 12.5, "attempt": 1, "profile": "default-scheduler",
+            "result": "Scheduled", "node": "node-0", "nominatedNode": None,
+            "message": "Successfully assigned default/web to node-0",
+            "why": "node-0 had the highest total score (400) of 2500 feasible nodes: TaintToleration 300, NodeResourcesFit 100",
+            "numAllNodes": n_nodes, "numEvaluated": n_nodes, "numFeasible": 2500, "filterPlugins": [],
+            "skippedFilterPlugins": [], "prefilter": None, "scorePlugins": plugins, "nodes": rows,
+            "truncated": True}
+
+
+def test_a_large_record_shows_its_rows_with_a_note(run):
+    out = run("""
+      const {panel, answers, asked, until, $, $$} = api;
+      answers.push([200, %s]);
+      panel.select('default/web');
+      await until(() => $('#sched-explain').dataset.state === 'loaded');
+      return {asked, rows: $$('#sched-table tbody tr').length, note: $('.note.truncated').innerText,
+              chosen: $$('#sched-table tr[data-chosen=true]').map(r => r.dataset.node),
+              first: $('#sched-table tbody tr').dataset.node, why: $('#sched-why').innerText,
+              head: $$('#sched-table th.plugin').map(th => th.innerText)};""" % json.dumps(big_record(5000)))
+    assert out["asked"] == ["/clusters/x/sim/v1/scheduler/pods/default/web"]
+    assert out["rows"] == 500 and out["chosen"] == ["node-0"] and out["first"] == "node-0"
+    assert out["note"].startswith("Showing 500 of 5000 nodes"), out["note"]
+    assert out["why"].startswith("Why this node? node-0 had the highest total score (400)")
+    assert out["head"] == ["Taint Toleration ×3", "Fit ×1"]
+
+
+def test_the_queue_shows_backoff_time_left_and_unschedulable_reasons(run):
+    out = run("""
+      const {panel, $, $$} = api;
+      const snap = (time) => ({time, nodes: [], pending: [], scheduler: {
+        leader: 'kube-scheduler@cp-2', active: 1, backoff: 1, unschedulable: 60,
+        pods: [{pod: 'default/a', priority: 1000, attempts: 0, queue: 'active'},
+               {pod: 'default/b', priority: 0, attempts: 2, until: 14.5, queue: 'backoff'},
+               {pod: 'default/c', priority: 0, attempts: 1, since: 3, queue: 'unschedulable',
+                message: '0/3 nodes are available: 3 Insufficient cpu.'}]}});
+      panel.render(snap(12.0));
+      const left1 = $('[data-queue=backoff] .q-left').innerText;
+      const button = $('[data-queue=backoff] li button');
+      panel.render(snap(13.75));
+      return {left1, left2: $('[data-queue=backoff] .q-left').innerText,
+              sameButton: button === $('[data-queue=backoff] li button'),
+              counts: $$('.sched-q .count').map(c => c.innerText),
+              reason: $('[data-queue=unschedulable] .q-reason').innerText,
+              more: $('[data-queue=unschedulable] .q-more').innerText,
+              active: $('[data-queue=active] li').dataset.pod,
+              summary: $('#sched-summary').innerText};""")
+    assert out["left1"] == "2.5 s left" and out["left2"] == "0.8 s left"
+    assert out["sameButton"], "a frame that only moves the clock must not rebuild the entries"
+    assert out["counts"] == ["1", "1", "60"]
+    assert out["reason"] == "0/3 nodes are available: 3 Insufficient cpu."
+    assert out["more"] == "… and 59 more" and out["active"] == "default/a"
+    assert out["summary"] == "leader on cp-2 · 1 active · 1 backing off · 60 unschedulable"
+
+
+def test_no_attempt_yet_then_a_new_attempt_is_fetched(run):
+    out = run("""
+      const {panel, answers, asked, until, $} = api;
+      answers.push([404, {kind: 'Status', status: 'Failure', code: 404, reason: 'NotFound',
+                          message: 'no scheduling attempt recorded for pod "default/new"', details: {name: 'new', kind: 'pods'}}]);
+      panel.select('default/new');
+      await until(() => $('#sched-explain').dataset.state === 'none');
+      const none = $('#sched-explain').innerText;
+      // The scheduler tries it: its FailedScheduling Event arrives in a frame.
+      answers.push([200, {pod: 'default/new', time: 3, attempt: 1, profile: 'default-scheduler',
+                          result: 'Unschedulable', node: null, nominatedNode: null,
+                          message: '0/1 nodes are available: 1 Insufficient cpu.',
+                          why: 'no node passed the filters: 1 Insufficient cpu (NodeResourcesFit)',
+                          numAllNodes: 1, numEvaluated: 1, numFeasible: 0, scorePlugins: [], truncated: false,
+                          nodes: [{name: 'w', filter: {plugin: 'NodeResourcesFit', code: 'Unschedulable',
+                                   reasons: ['Insufficient cpu']}, scores: {}, total: null, chosen: false}]}]);
+      panel.noteEvents([{kind: 'k8s-event', namespace: 'default', object: 'Pod/new', reason: 'FailedScheduling'}]);
+      panel.render({time: 3, nodes: [], pending: [], scheduler: {pods: []}});
+      await until(() => $('#sched-explain').dataset.state === 'loaded');
+      return {none, asked: asked.length, result: $('#sched-explain').dataset.result,
+              why: $('#sched-why').innerText, row: $('#sched-table tr[data-node=w]').dataset.filterPlugin};""")
+    assert 'no scheduling attempt recorded for pod "default/new"' in out["none"]
+    assert out["asked"] == 2 and out["result"] == "Unschedulable" and out["row"] == "NodeResourcesFit"
+    assert out["why"] == "Why Pending? no node passed the filters: 1 Insufficient cpu (NodeResourcesFit)"
