@@ -186,11 +186,21 @@ class NodeStatusVector:
     where the node passes, otherwise a small id that `decode(id)` turns into the Status (the
     framework decodes each distinct id once, and only for the nodes it reports)."""
 
-    __slots__ = ("ids", "decode")
+    __slots__ = ("ids", "decode", "_rejected")
 
     def __init__(self, ids: np.ndarray, decode: Callable[[int], Status]):
         self.ids = ids
         self.decode = decode
+        self._rejected: np.ndarray | None = None
+
+    @property
+    def rejected(self) -> np.ndarray | None:
+        """ids != 0, or None when no row is rejected (computed once: a plugin may cache the
+        whole vector while the nodes do not change)."""
+        if self._rejected is None:
+            r = self.ids != 0
+            self._rejected = r if r.any() else False
+        return self._rejected if self._rejected is not False else None
 
 
 # -- CycleState (framework.CycleState) ----------------------------------------------------

@@ -42,8 +42,6 @@ class Services:
     rng: Any = None
     pod_lister: Callable[[str, str], dict | None] = lambda ns, name: None
     listers: dict = field(default_factory=dict)   # resource -> () -> list of objects
-    # (namespace, name) -> the ReplicaSet, for PodTopologySpread's default selector
-    replica_set_lister: Callable[[str, str], dict | None] = lambda ns, name: None
 
 
 class NodeSet:
@@ -318,8 +316,8 @@ class Framework:
             res = results[i]
             if res is None:
                 continue
-            rejected = res.ids != 0
-            if not rejected.any():
+            rejected = res.rejected
+            if rejected is None:
                 continue
             np.copyto(fail, i, where=rejected)
             np.copyto(ids, res.ids, where=rejected)

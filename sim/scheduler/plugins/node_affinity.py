@@ -42,6 +42,10 @@ def _preferred_terms(pod) -> PreferredSchedulingTerms | None:
     return pod.cached("nodeaffinity.preferred", build)
 
 
+def _decode(i: int) -> Status:
+    return _REJECT_POD if i == 1 else _REJECT_ENFORCED
+
+
 def _affinity_key(pod) -> str:
     """What the required part of node affinity depends on (pods of one template share it)."""
     def build():
@@ -122,11 +126,8 @@ class NodeAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, E
             ids[~req.match_vec(table)] = 1
             if self.added_node_selector is not None:
                 ids[~self.added_node_selector.match_vec(table)] = 2
-            return ids if ids.any() else None
-        ids = table.derived(("NodeAffinity.filter", id(self), _affinity_key(pod)), compute)
-        if ids is None:
-            return None
-        return NodeStatusVector(ids, lambda i: _REJECT_POD if i == 1 else _REJECT_ENFORCED)
+            return NodeStatusVector(ids, _decode) if ids.any() else None
+        return table.derived(("NodeAffinity.filter", id(self), _affinity_key(pod)), compute)
 
     # -- PreScore / Score ----------------------------------------------------------------------
     def pre_score(self, state, pod, nodes):

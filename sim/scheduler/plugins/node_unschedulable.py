@@ -15,6 +15,10 @@ TAINT_NODE_UNSCHEDULABLE = {"key": "node.kubernetes.io/unschedulable", "effect":
 _REJECTED = Status(UNSCHEDULABLE_AND_UNRESOLVABLE, (ERR_REASON_UNSCHEDULABLE,))
 
 
+def _decode(_i: int) -> Status:
+    return _REJECTED
+
+
 def tolerates_unschedulable(tolerations: list) -> bool:
     return tolerates_taint(tolerations, TAINT_NODE_UNSCHEDULABLE)
 
@@ -30,8 +34,8 @@ class NodeUnschedulable(FilterPlugin, EnqueueExtensions):
     def filter_vec(self, state, pod, table):
         if tolerates_unschedulable(pod.tolerations):
             return None
-        ids = table.derived("NodeUnschedulable", lambda: table.unschedulable[:table.high].astype(np.int32))
-        return NodeStatusVector(ids, lambda _i: _REJECTED)
+        return table.derived("NodeUnschedulable", lambda: NodeStatusVector(
+            table.unschedulable[:table.high].astype(np.int32), _decode))
 
     def events_to_register(self):
         return [ClusterEventWithHint(ClusterEvent(NODE, ADD | UPDATE_NODE_TAINT), self._after_node_change),

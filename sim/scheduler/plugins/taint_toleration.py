@@ -62,11 +62,12 @@ class TaintToleration(FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensio
                        if k[2] in ("NoSchedule", "NoExecute") and not tolerates_taint(pod.tolerations, taint_dict(k))]
         if not untolerated:
             return None
-        ids = table.derived(("TaintToleration.filter", tuple(untolerated)), lambda: _first_untolerated(table, untolerated))
-        def decode(i: int) -> Status:
-            key, value, _ = keys[i - 1]
-            return Status(UNSCHEDULABLE_AND_UNRESOLVABLE, (untolerated_reason(key, value),))
-        return NodeStatusVector(ids, decode)
+        def build() -> NodeStatusVector:
+            def decode(i: int) -> Status:
+                key, value, _ = keys[i - 1]
+                return Status(UNSCHEDULABLE_AND_UNRESOLVABLE, (untolerated_reason(key, value),))
+            return NodeStatusVector(_first_untolerated(table, untolerated), decode)
+        return table.derived(("TaintToleration.filter", tuple(untolerated)), build)
 
     # -- PreScore / Score -------------------------------------------------------------------
     def pre_score(self, state, pod, nodes):
