@@ -126,6 +126,7 @@ class AssignedPodIndex:
     def __init__(self, table):
         self.table = table
         self.groups: dict[tuple, _Group] = {}
+        self.counted: dict[tuple, tuple] = {}            # pod key -> (group key, row) it is counted in
         self.by_namespace: dict[str, OrderedDict] = {}   # namespace -> selector key -> _Counts
         self.num_selectors = 0
         for row in range(table.high):
@@ -144,14 +145,22 @@ class AssignedPodIndex:
 
     # -- following the table ----------------------------------------------------------------
     def on_pod(self, row: int, p, delta: int) -> None:
-        if is_terminating(p):
-            return
-        gkey = (p.namespace, frozenset(p.labels.items()))
-        g = self.groups.get(gkey)
-        if g is None:
-            if delta < 0:
+        if delta > 0:
+            if is_terminating(p) or p.key in self.counted:
                 return
-            g = self.groups[gkey] = _Group(dict(p.labels))
+            gkey = (p.namespace, frozenset(p.labels.items()))
+            g = self.groups.get(gkey)
+            if g is None:
+                g = self.groups[gkey] = _Group(dict(p.labels))
+            self.counted[p.key] = (gkey, row)
+        else:
+            # Take off what was counted when the pod came (its PodInfo may have changed since).
+            entry = self.counted.get(p.key)
+            if entry is None or entry[1] != row:
+                return
+            del self.counted[p.key]
+            gkey = entry[0]
+            g = self.groups[gkey]
         n = g.rows.get(row, 0) + delta
         if n > 0:
             g.rows[row] = n
@@ -159,7 +168,7 @@ class AssignedPodIndex:
             g.rows.pop(row, None)
             if not g.rows:
                 del self.groups[gkey]
-        entries = self.by_namespace.get(p.namespace)
+        entries = self.by_namespace.get(gkey[0])
         if entries:
             for e in entries.values():
                 if e.matches(gkey, g.labels):

@@ -686,16 +686,12 @@ class KubeScheduler(LeaderElectedComponent):
                                            on_delete=self._wrap(c.delete_node))
         self.pod_informer = self.informer("pods", on_add=self._wrap(c.add_pod), on_update=self._wrap(c.update_pod),
                                           on_delete=self._wrap(c.delete_pod))
-        # PodTopologySpread's default constraints take their selector from the pod's ReplicaSet.
-        self.rs_informer = self.informer("replicasets", group="apps")
-        c.services.replica_set_lister = self.rs_informer.get
         self.node_informer.start()
         self.pod_informer.start()
         for resource in c.needed_informers():
             inf = self.informer(resource, group=INFORMER_GROUPS.get(resource, ""))
             c.services.listers[resource] = (lambda inf: lambda: list(inf.store.values()))(inf)
             inf.start()
-        self.rs_informer.start()
         self.set_timer(BACKOFF_FLUSH_INTERVAL, "flush-backoff")
         self.set_timer(UNSCHEDULABLE_FLUSH_INTERVAL, "flush-unschedulable")
 

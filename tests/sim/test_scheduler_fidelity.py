@@ -59,7 +59,7 @@ FIXTURES = Path(__file__).parent / "scheduler_fidelity"
 # Plugins whose implementation has not landed yet: sim.scheduler.testing raises
 # KeyError(plugin) for them. Remove a plugin from this set when it lands; strict xfail
 # then fails its cases until that is done.
-NOT_YET_IMPLEMENTED = {"InterPodAffinity", "PodTopologySpread"}
+NOT_YET_IMPLEMENTED: set[str] = set()
 
 
 def _load_cases():

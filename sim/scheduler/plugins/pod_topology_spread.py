@@ -21,8 +21,9 @@ highest, and nodes missing a topologyKey score 0.
 A pod without constraints gets the profile's default constraints (PodTopologySpreadArgs):
 defaultingType System is kubernetes.io/hostname maxSkew 3 and topology.kubernetes.io/zone maxSkew
 5, both ScheduleAnyway, with the selector helper.DefaultSelector builds from what owns and serves
-the pod.  The simulator has ReplicaSets (read through the scheduler's ReplicaSet lister); it has
-no Services, ReplicationControllers or StatefulSets, so those add nothing to the selector.
+the pod.  The simulator has ReplicaSets (read through the scheduler's ReplicaSet informer,
+handle.lister); it has no Services, ReplicationControllers or StatefulSets, so those add nothing
+to the selector.
 
 Counting is vectorised: the pods per node row come from sim.scheduler.podindex (kept current on
 every bind and delete) and domains are summed with np.bincount over the NodeTable's label codes.
@@ -68,6 +69,7 @@ SYSTEM_DEFAULT_CONSTRAINTS = [
     {"topologyKey": LABEL_TOPOLOGY_ZONE, "whenUnsatisfiable": SCHEDULE_ANYWAY, "maxSkew": 5},
 ]
 
+_EVERYTHING = Selector(())
 _LABEL_NOT_MATCH = Status(UNSCHEDULABLE_AND_UNRESOLVABLE, (ERR_REASON_NODE_LABEL_NOT_MATCH,))
 _CONSTRAINTS_NOT_MATCH = Status(UNSCHEDULABLE, (ERR_REASON_CONSTRAINTS_NOT_MATCH,))
 
@@ -159,6 +161,13 @@ def _fit(a: np.ndarray, n: int) -> np.ndarray:
     return b
 
 
+def _present(dom: np.ndarray, mask: np.ndarray | None, nslots: int) -> np.ndarray:
+    """bool per domain slot: some (masked) row is in it."""
+    out = np.zeros(nslots, bool)
+    out[dom if mask is None else dom[mask]] = True
+    return out
+
+
 def go_round(x: float) -> int:
     """math.Round: half away from zero (the scores are never negative)."""
     return int(math.floor(x + 0.5))
@@ -247,6 +256,9 @@ def score_for_count(cnt, max_skew: int, tp_weight: float):
 class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions,
                         PreFilterExtensions):
     name = NAME
+    # The default selector reads ReplicaSets (upstream also Services, ReplicationControllers and
+    # StatefulSets, which the simulator does not have).
+    informers = ("replicasets",)
     has_normalize = True
     bounded_scores = True
 
@@ -260,6 +272,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
         self.default_constraints = (SYSTEM_DEFAULT_CONSTRAINTS if self.system_defaulted
                                     else list(args.get("defaultConstraints") or []))
         self.count_with_index = True
+        self._rs_selectors: dict[tuple, Selector] = {}
 
     # -- args (SetDefaults_PodTopologySpreadArgs, ValidatePodTopologySpreadArgs) ---------------
     @classmethod
@@ -311,25 +324,37 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
 
     # -- constraints ------------------------------------------------------------------------------
     def _replica_set(self, namespace: str, name: str) -> dict | None:
-        services = getattr(self.handle, "services", None)
-        lister = getattr(services, "replica_set_lister", None)
-        return lister(namespace, name) if lister is not None else None
+        """The ReplicaSet from the scheduler's informer cache (rsl.ReplicaSets(ns).Get(name))."""
+        if self.handle is None:
+            return None
+        for rs in self.handle.lister("replicasets"):
+            md = rs.get("metadata") or {}
+            if md.get("name") == name and (md.get("namespace") or "") == namespace:
+                return rs
+        return None
 
     def default_selector(self, pod) -> Selector:
         """helper.DefaultSelector: the selectors of the Services selecting the pod (none: the
         simulator has no Services) merged with the selector of its controlling ReplicaSet
         (ReplicationControllers and StatefulSets do not exist here either)."""
-        selector = Selector.from_set({})
+        selector = _EVERYTHING
         owner = controller_ref(pod.pod) if pod.pod.get("metadata") else None
         if owner is None or owner.get("apiVersion") != "apps/v1" or owner.get("kind") != "ReplicaSet":
             return selector
         rs = self._replica_set(pod.namespace, owner.get("name") or "")
         if rs is None:
             return selector
-        try:
-            other = Selector.from_label_selector((rs.get("spec") or {}).get("selector"))
-        except SelectorError:
-            return selector
+        # A ReplicaSet's selector is immutable: parse it once per ReplicaSet.
+        key = (pod.namespace, owner.get("name"), (rs.get("metadata") or {}).get("uid"))
+        other = self._rs_selectors.get(key)
+        if other is None:
+            try:
+                other = Selector.from_label_selector((rs.get("spec") or {}).get("selector"))
+            except SelectorError:
+                return selector
+            if len(self._rs_selectors) >= 1024:
+                self._rs_selectors.clear()
+            self._rs_selectors[key] = other
         return selector.add(other)
 
     def build_default_constraints(self, pod, action: str) -> list[Constraint]:
@@ -372,33 +397,53 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
             raise SelectorError(f"setting default soft topology spread constraints: {e}") from e
 
     # -- node masks (vectorised) --------------------------------------------------------------------
+    # What decides whether a node counts (its labels, taints, the pod's node affinity and
+    # tolerations) changes far less often than the pods do, so these masks are NodeTable-derived
+    # values: computed once, shared by every pod with the same keys, affinity and tolerations
+    # until a node changes.
     @staticmethod
-    def _affinity_mask(table, pod) -> np.ndarray:
-        """bool over rows [0, high): the pod's nodeSelector and required node affinity match."""
-        req = _required_affinity(pod)
-        return table.derived(("PodTopologySpread.affinity", _affinity_key(pod)), lambda: req.match_vec(table))
+    def _untolerated(table, pod) -> tuple:
+        """The NoSchedule/NoExecute taint columns the pod does not tolerate."""
+        return tuple(t for t, k in enumerate(table.taint_keys)
+                     if k[2] in ("NoSchedule", "NoExecute") and not tolerates_taint(pod.tolerations, taint_dict(k)))
+
+    def _eligible(self, table, pod, c: Constraint, keys: tuple) -> tuple[np.ndarray, tuple]:
+        """(bool over rows [0, high), its cache key): live nodes that have every topology key in
+        `keys` and pass the constraint's node inclusion policies (matchNodeInclusionPolicies)."""
+        aff = _affinity_key(pod) if c.node_affinity_policy == HONOR and _has_required_affinity(pod) else None
+        untolerated = self._untolerated(table, pod) if c.node_taints_policy == HONOR else ()
+
+        def compute():
+            m = table.name_codes.codes[:table.high] >= 0
+            for k in keys:
+                m = m & (table.label_codes(k) >= 0)
+            if aff is not None:
+                m = m & _required_affinity(pod).match_vec(table)
+            if untolerated:
+                m = m & (_first_untolerated(table, list(untolerated)) == 0)
+            return m
+        sig = ("PodTopologySpread.eligible", keys, aff, untolerated)
+        return table.derived(sig, compute), sig
 
     @staticmethod
-    def _untolerated_mask(table, pod) -> np.ndarray:
-        """bool over rows [0, high): the node has a NoSchedule/NoExecute taint the pod does not
-        tolerate (the column TaintToleration's filter caches too)."""
-        untolerated = [t for t, k in enumerate(table.taint_keys)
-                       if k[2] in ("NoSchedule", "NoExecute") and not tolerates_taint(pod.tolerations, taint_dict(k))]
-        if not untolerated:
-            return np.zeros(table.high, bool)
-        ids = table.derived(("TaintToleration.filter", tuple(untolerated)), lambda: _first_untolerated(table, untolerated))
-        return ids > 0
+    def _domains(table, key: str) -> tuple[np.ndarray, int]:
+        """(domain slot per row over [0, high), number of slots): the key's label code, or the
+        slot of "" where the node has no such label."""
+        _, nslots, empty = _slots(table, key)
+        codes = table.label_codes(key)
+        return table.derived(("PodTopologySpread.domains", key, nslots),
+                             lambda: np.where(codes >= 0, codes, empty)), nslots
 
-    def _included(self, table, pod, c: Constraint, rows: np.ndarray) -> np.ndarray | None:
-        """matchNodeInclusionPolicies over `rows` (None: every row is included)."""
-        mask = None
-        if c.node_affinity_policy == HONOR and _has_required_affinity(pod):
-            mask = self._affinity_mask(table, pod)[rows]
-        if c.node_taints_policy == HONOR:
-            untol = self._untolerated_mask(table, pod)[rows]
-            if untol.any():
-                mask = ~untol if mask is None else mask & ~untol
-        return mask
+    def _domain_counts(self, table, namespace: str, selector: Selector, dom: np.ndarray, nslots: int,
+                       eligible: np.ndarray) -> np.ndarray:
+        """The matching pods summed per domain over the eligible rows: only rows that hold a
+        matching pod are touched (the index says which)."""
+        cnt = self._pod_counts(table, namespace, selector)
+        rows = np.flatnonzero(cnt)
+        rows = rows[eligible[rows]]
+        if not len(rows):
+            return np.zeros(nslots, np.int64)
+        return np.bincount(dom[rows], weights=cnt[rows], minlength=nslots).astype(np.int64)
 
     def _pod_counts(self, table, namespace: str, selector: Selector) -> np.ndarray:
         return AssignedPodIndex.of(table).counts(namespace, selector)
@@ -419,25 +464,26 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
         return None, None
 
     def _pre_filter_state_vec(self, pod, nodes, constraints: list[Constraint]) -> PreFilterState:
-        """calPreFilterState over every node at once: np.bincount of the pods per node row over
-        the domain codes of the eligible rows."""
-        table, rows = nodes.table, nodes.rows
-        codes = [table.label_codes(c.topology_key)[rows] for c in constraints]
-        has_all = np.ones(len(rows), bool)
-        for cd in codes:
-            has_all &= cd >= 0
+        """calPreFilterState over every node at once: the domains present among the eligible
+        rows, and np.bincount of the matching pods per row over their domain codes."""
+        table = nodes.table
+        keys = tuple(sorted({c.topology_key for c in constraints}))
+        subset = None
+        if len(nodes.rows) != len(table):          # not every node (PreFilter normally gets all)
+            subset = np.zeros(table.high, bool)
+            subset[nodes.rows] = True
         counts, present = [], []
-        for i, c in enumerate(constraints):
-            _, nslots, _ = _slots(table, c.topology_key)
-            eligible = has_all
-            inc = self._included(table, pod, c, rows)
-            if inc is not None:
-                eligible = eligible & inc
-            dom = codes[i][eligible]
-            cnt = self._pod_counts(table, pod.namespace, c.selector)[rows][eligible]
-            counts.append(np.bincount(dom, weights=cnt, minlength=nslots).astype(np.int64)
-                          if len(dom) else np.zeros(nslots, np.int64))
-            present.append(np.bincount(dom, minlength=nslots) > 0 if len(dom) else np.zeros(nslots, bool))
+        for c in constraints:
+            dom, nslots = self._domains(table, c.topology_key)
+            eligible, sig = self._eligible(table, pod, c, keys)
+            if subset is None:
+                pres = table.derived(("PodTopologySpread.present", sig, c.topology_key, nslots),
+                                     lambda: _present(dom, eligible, nslots))
+            else:
+                eligible = eligible & subset
+                pres = _present(dom, eligible, nslots)
+            present.append(pres.copy())
+            counts.append(self._domain_counts(table, pod.namespace, c.selector, dom, nslots, eligible))
         return PreFilterState(table, constraints, counts, present,
                               [1 if c.selector.matches(pod.labels) else 0 for c in constraints])
 
@@ -507,16 +553,20 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
             return NodeStatusVector(np.ones(table.high, np.int32), lambda _i: err)
         if not s.constraints:
             return None
-        ids = np.zeros(table.high, np.int32)
+        ids = None
         # The first constraint a node fails decides its status: apply them last to first.
         for i in range(len(s.constraints) - 1, -1, -1):
             c = s.constraints[i]
-            codes = table.label_codes(c.topology_key)
-            missing = codes < 0
-            counts = _fit(s.counts[i], (int(codes.max()) + 1) if len(codes) else 0)
-            match = np.where(missing, 0, counts[np.maximum(codes, 0)] if len(counts) else 0)
-            fail = ~missing & (match + s.self_match[i] - s.min_match_num(i) > c.max_skew)
-            ids = np.where(missing, 1, np.where(fail, 2, ids)).astype(np.int32)
+            col = table.labels.get(c.topology_key)
+            ncodes = len(col.values) if col is not None else 0
+            # Per domain: 2 where the skew would exceed maxSkew, else 0; the last slot, which
+            # label code -1 (no such label) indexes, is 1.
+            counts = _fit(s.counts[i], ncodes)[:ncodes]
+            lut = np.zeros(ncodes + 1, np.int32)
+            lut[:ncodes][counts + s.self_match[i] - s.min_match_num(i) > c.max_skew] = 2
+            lut[ncodes] = 1
+            ids_i = lut[table.label_codes(c.topology_key)]
+            ids = ids_i if ids is None else np.where(ids_i != 0, ids_i, ids)
         if not ids.any():
             return None
         return NodeStatusVector(ids, lambda i: _LABEL_NOT_MATCH if i == 1 else _CONSTRAINTS_NOT_MATCH)
@@ -546,37 +596,24 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
     def _pre_score_vec(self, s: PreScoreState, pod, nodes, require_all: bool) -> None:
         table, filtered = nodes.table, nodes.rows
         constraints = s.constraints
+        keys = tuple(sorted({c.topology_key for c in constraints})) if require_all else ()
         # initPreScoreState: the scored nodes missing a key are ignored; the others' domains.
-        codes_f = [table.label_codes(c.topology_key)[filtered] for c in constraints]
         ignored_f = np.zeros(len(filtered), bool)
-        if require_all:
-            for cd in codes_f:
-                ignored_f |= cd < 0
+        for k in keys:
+            ignored_f |= table.label_codes(k)[filtered] < 0
         s.ignored[filtered[ignored_f]] = True
-        kept = ~ignored_f
-        live = np.flatnonzero(table.name_codes.codes[:table.high] >= 0)
-        codes_a = [table.label_codes(c.topology_key)[live] for c in constraints]
-        base = np.ones(len(live), bool)
-        if require_all:
-            for cd in codes_a:
-                base &= cd >= 0
+        kept = filtered[~ignored_f]
         for i, c in enumerate(constraints):
             if c.topology_key == LABEL_HOSTNAME:
-                size = int(kept.sum())
+                size = len(kept)
             else:
-                _, nslots, empty = _slots(table, c.topology_key)
-                dom_f = np.where(codes_f[i] >= 0, codes_f[i], empty)[kept]
-                tracked = np.bincount(dom_f, minlength=nslots) > 0 if len(dom_f) else np.zeros(nslots, bool)
+                dom, nslots = self._domains(table, c.topology_key)
+                tracked = _present(dom[kept], None, nslots)
                 size = int(tracked.sum())
                 # processAllNode: every node's matching pods, into the tracked domains only.
-                dom_a = np.where(codes_a[i] >= 0, codes_a[i], empty)
-                eligible = base & tracked[dom_a]
-                inc = self._included(table, pod, c, live)
-                if inc is not None:
-                    eligible &= inc
-                cnt = self._pod_counts(table, pod.namespace, c.selector)[live][eligible]
-                s.tp_counts[i] = (np.bincount(dom_a[eligible], weights=cnt, minlength=nslots).astype(np.int64)
-                                  if eligible.any() else np.zeros(nslots, np.int64))
+                eligible, _ = self._eligible(table, pod, c, keys)
+                s.tp_counts[i] = self._domain_counts(table, pod.namespace, c.selector, dom, nslots,
+                                                     eligible & tracked[dom])
                 s.tracked[i] = tracked
             s.weights[i] = topology_normalizing_weight(size)
 
