@@ -39,6 +39,7 @@ from sim.scheduler.framework.podinfo import PodInfo
 INT32_MAX = 2**31 - 1
 NO_NODE_AVAILABLE_MSG = "0/{} nodes are available"
 PREEMPTION_NOT_HELPFUL = "Preemption is not helpful for scheduling"
+DRY_RUN_BATCH_MIN = 16
 DISRUPTION_TARGET = "DisruptionTarget"
 REASON_PREEMPTION_BY_SCHEDULER = "PreemptionByScheduler"   # v1.PodReasonPreemptionByScheduler
 
@@ -47,8 +48,10 @@ REASON_PREEMPTION_BY_SCHEDULER = "PreemptionByScheduler"   # v1.PodReasonPreempt
 def pod_start_time(pod: PodInfo) -> float:
     """GetPodStartTime: status.startTime, or "now" for a pod not started yet (later than any
     start time, which is all the comparisons below need)."""
-    t = parse_timestamp((pod.pod.get("status") or {}).get("startTime"))
-    return math.inf if t is None else t
+    def parse() -> float:
+        t = parse_timestamp((pod.pod.get("status") or {}).get("startTime"))
+        return math.inf if t is None else t
+    return pod.cached("preemption.startTime", parse)
 
 
 def more_important_pod(a: PodInfo, b: PodInfo) -> bool:
@@ -199,7 +202,8 @@ class Evaluator:
     """preemption.Evaluator: the generic algorithm; `interface` (the plugin) supplies the parts a
     preemption plugin may change: GetOffsetAndNumCandidates, CandidatesToVictimsMap,
     PodEligibleToPreemptOthers, SelectVictimsOnNode, OrderedScoreFuncs; and, the simulator's
-    addition, dry_run_rejections (the nodes whose dry run is known to fail without running it)."""
+    addition, select_victims_in_bulk (SelectVictimsOnNode's answer for many nodes at once,
+    for the nodes it can answer that way)."""
 
     def __init__(self, plugin_name: str, handle: Any, interface: Any):
         self.plugin_name = plugin_name
@@ -266,32 +270,38 @@ class Evaluator:
                            num_candidates: int) -> tuple[list[Candidate], dict[str, Status], str | None]:
         """DryRunPreemption: SelectVictimsOnNode on a copy of each node (and of the cycle state),
         from `offset` round the list, until there are `num_candidates` candidates and at least
-        one violates no PodDisruptionBudget.  Candidates that violate none come first."""
+        one violates no PodDisruptionBudget.  Candidates that violate none come first.  The
+        nodes are taken in batches that the plugin may answer in bulk (the first batch as big
+        as the number of candidates wanted, each next one twice the last)."""
         non_violating: list[Candidate] = []
         violating: list[Candidate] = []
         statuses: dict[str, Status] = {}
         errs: list[str] = []
         n = len(potential_nodes)
-        known = self.interface.dry_run_rejections(state, pod, potential_nodes)
-        for i in range(n):
-            info = potential_nodes[(offset + i) % n]
-            status = known.get(info.name)
-            if status is None:
-                victims, num_violations, status = self.interface.select_victims_on_node(
-                    state.clone(), pod, info.clone())
+        order = potential_nodes[offset:] + potential_nodes[:offset] if offset % n else list(potential_nodes)
+        pos, size = 0, max(num_candidates, DRY_RUN_BATCH_MIN)
+        while pos < n:
+            batch = order[pos:pos + size]
+            pos, size = pos + len(batch), size * 2
+            known = self.interface.select_victims_in_bulk(state, pod, batch)
+            for info in batch:
+                outcome = known.get(info.name)
+                if outcome is None:
+                    outcome = self.interface.select_victims_on_node(state.clone(), pod, info.clone())
+                victims, num_violations, status = outcome
                 if is_success(status) and victims:
                     c = Candidate(info.name, Victims(victims, num_violations))
                     target = non_violating if num_violations == 0 else violating
                     if len(target) < num_candidates:      # candidateList's capacity
                         target.append(c)
                     if non_violating and len(non_violating) + len(violating) >= num_candidates:
-                        break
+                        return non_violating + violating, statuses, aggregate_errors(errs)
                     continue
                 if is_success(status):
                     status = as_status(f'expected at least one victim pod on node "{info.name}"')
-            if status.code == ERROR:
-                errs.append(status.message())
-            statuses[info.name] = status
+                if status.code == ERROR:
+                    errs.append(status.message())
+                statuses[info.name] = status
         return non_violating + violating, statuses, aggregate_errors(errs)
 
     # -- choosing --------------------------------------------------------------------------

@@ -503,7 +503,7 @@ _resources = st.sampled_from([SMALL, MEDIUM, LARGE, {"cpu": "100m"}, {}])
 
 @st.composite
 def clusters(draw):
-    n_nodes = draw(st.integers(1, 8))
+    n_nodes = draw(st.integers(1, 40))
     nodes = []
     for i in range(n_nodes):
         cap = draw(st.sampled_from([VERY_LARGE, NODE_RES, {"cpu": "1", "memory": "1000", "pods": "3"}, ONE_POD]))
@@ -512,7 +512,7 @@ def clusters(draw):
             nd["spec"]["taints"] = [{"key": "dedicated", "value": "x", "effect": "NoSchedule"}]
         nodes.append(nd)
     pods = []
-    for j in range(draw(st.integers(0, 16))):
+    for j in range(draw(st.integers(0, 60))):
         extra = {}
         if draw(st.integers(0, 6)) == 0:
             extra["containers"] = [{"name": "c", "ports": [{"containerPort": 80, "hostPort": 8080}],
@@ -530,13 +530,23 @@ def clusters(draw):
     if draw(st.booleans()):
         nominated.append((pod("nominee", draw(st.sampled_from([LOW, VERY_HIGH])), draw(_resources)),
                           f"node{draw(st.integers(0, n_nodes - 1))}"))
-    return nodes, pods, preemptor, nominated, draw(st.integers(0, 7))
+    return nodes, pods, preemptor, nominated, draw(st.integers(0, 39)), draw(st.integers(1, 5))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def _table_columns(table) -> dict:
+    cols = {f"requested.{k}": v[:table.high].copy() for k, v in table.requested.items()}
+    cols.update({f"free.{k}": v[:table.high].copy() for k, v in table.free.items()})
+    for k in ("pod_count", "pods_free", "non0_cpu", "non0_mem"):
+        cols[k] = getattr(table, k)[:table.high].copy()
+    return cols
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(clusters())
-def test_vectorised_pre_check_agrees_with_the_per_node_dry_run(cluster):
-    nodes, pods, preemptor, nominated, offset = cluster
+def test_bulk_dry_run_agrees_with_the_per_node_dry_run(cluster):
+    """select_victims_in_bulk (vectorised) and select_victims_on_node give the same candidates,
+    victims and statuses, batch after batch, and the NodeTable is left as it was."""
+    nodes, pods, preemptor, nominated, offset, num = cluster
     answers = []
     for vectorised in (True, False):
         sched, pl, state, pi = build(nodes, pods, preemptor,
@@ -545,7 +555,10 @@ def test_vectorised_pre_check_agrees_with_the_per_node_dry_run(cluster):
             sched.queue.add_nominated_pod(PodInfo(p), type("NI", (), {"mode": MODE_OVERRIDE, "nominated_node_name": n})())
         pl.vectorised = vectorised
         infos = sched.cache.node_infos()
-        candidates, statuses, err = pl.evaluator.dry_run_preemption(state, pi, infos, offset % len(infos), 2)
+        before = _table_columns(sched.cache.table)
+        candidates, statuses, err = pl.evaluator.dry_run_preemption(state, pi, infos, offset % len(infos), num)
+        after = _table_columns(sched.cache.table)
+        assert before.keys() == after.keys() and all((before[k] == after[k]).all() for k in before)
         answers.append(([(c.name, [p.name for p in c.victims.pods]) for c in candidates],
                         {n: (s.code, s.reasons) for n, s in statuses.items()}, err))
     assert answers[0] == answers[1]

@@ -19,22 +19,24 @@ The PostFilter status message is the evaluator's, prefixed "preemption: ".
 PodDisruptionBudgets: the simulator's API has no policy/v1, so no victim ever violates one
 (filterPodsWithPDBViolation puts every pod among the non-violating ones).
 
-Vectorised dry runs: a node's dry run clones its NodeInfo and re-runs the Filter plugins per
-victim.  Before that, `dry_run_rejections` answers, for all candidate nodes at once, the nodes
-whose dry run is bound to fail: those without a lower-priority pod, and those that a leading run
-of node-local Filter plugins (the plugins before any that looks at other nodes' pods) rejects
-even with every lower-priority pod gone.  That check runs the plugins' vectorised filters over
-the NodeTable with the victims' requests taken off their rows (and put back after), so it gives
-exactly the status the per-node dry run would.
+Vectorised dry runs: upstream's dry run copies each node and re-runs the Filter plugins per
+victim (here `select_victims_on_node`, the per-node reference).  `select_victims_in_bulk`
+answers for every candidate node at once instead, with the same results: the nodes without a
+lower-priority pod; then, unless a PreFilter plugin with AddPod/RemovePod extensions is active
+(InterPodAffinity, PodTopologySpread: they must see each removal), the plugins' vectorised
+filters over the NodeTable with the victims' requests taken off their rows (and put back after).
+When every active filter is node-local the whole dry run, reprieves included, runs in rounds
+over the table; otherwise the node-local filters that come first answer for the nodes they
+reject.  Nodes with nominated pods the filters would count, and (when NodePorts is active)
+nodes whose victims hold host ports, always get the per-node dry run.  The evaluator asks for
+the nodes in batches (offset order), so a dry run that finds its candidates early stops early.
 """
 from __future__ import annotations
-
-from contextlib import contextmanager
 
 import numpy as np
 
 from sim.scheduler.framework.interface import (ERROR, UNSCHEDULABLE_AND_UNRESOLVABLE, PluginError,
-                                               PostFilterPlugin, PreFilterPlugin, Status, as_status, is_success)
+                                               PostFilterPlugin, Status, as_status, is_success)
 from sim.scheduler.framework.podinfo import PodInfo
 from sim.scheduler.preemption import Evaluator, Victims, importance_key, pod_terminating_by_preemption
 
@@ -46,7 +48,7 @@ NOT_ELIGIBLE_NEVER = "not eligible due to preemptionPolicy=Never."
 NOT_ELIGIBLE_TERMINATING = "not eligible due to a terminating pod on the nominated node."
 
 # Filter plugins whose verdict on a node depends on that node and the pods on it only (so the
-# vectorised pre-check may run them over every candidate node at once).  InterPodAffinity and
+# bulk dry run may run them over every candidate node at once).  InterPodAffinity and
 # PodTopologySpread look at other nodes' pods and have PreFilter AddPod/RemovePod extensions:
 # they only ever run in the per-node dry run.
 NODE_LOCAL_FILTERS = frozenset({"NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity",
@@ -187,94 +189,158 @@ class DefaultPreemption(PostFilterPlugin):
         except (_DryRunError, PluginError) as e:
             return [], 0, as_status(str(e))
 
-    # -- the simulator's vectorised pre-check -------------------------------------------------
-    def dry_run_rejections(self, state, pod: PodInfo, nodes: list) -> dict[str, Status]:
-        """The nodes whose dry run must fail, with the status it would give: no lower-priority
-        pod on them, or (vectorised) a leading node-local filter rejects the pod even with all
-        of them gone."""
-        out: dict[str, Status] = {}
-        with_victims = []
+    # -- the simulator's bulk dry runs ----------------------------------------------------------
+    def select_victims_in_bulk(self, state, pod: PodInfo, nodes: list) -> dict[str, tuple]:
+        """SelectVictimsOnNode's (victims, PDB violations, status) for the nodes it can answer
+        without a copy per node: those with no lower-priority pod, and (vectorised) the rest
+        as far as the node-local filters decide.  Nodes left out get the per-node dry run."""
+        out: dict[str, tuple] = {}
+        items = []
+        priority = pod.priority
         for info in nodes:
-            victims = [p for p in info.pods.values() if self.is_preemption_allowed(info, p, pod)]
+            # is_preemption_allowed, inlined: this loop visits every pod of every node in the batch.
+            victims = [p for p in info.pods.values() if p.priority < priority]
             if victims:
-                with_victims.append((info, victims))
+                items.append((info, victims))
             else:
-                out[info.name] = NO_VICTIMS
-        if self.vectorised and with_victims:
-            out.update(self._rejected_without_victims(state, pod, with_victims))
+                out[info.name] = ([], 0, NO_VICTIMS)
+        if self.vectorised and items:
+            out.update(self._select_victims_vec(state, pod, items))
         return out
 
-    def _rejected_without_victims(self, state, pod: PodInfo, items: list) -> dict[str, Status]:
+    def _select_victims_vec(self, state, pod: PodInfo, items: list) -> dict[str, tuple]:
+        """SelectVictimsOnNode over the NodeTable: every potential victim taken off its row at
+        once, the filters run vectorised; then, if every active filter is node-local, the
+        victims are put back round by round (each node's most important first, as the per-node
+        reprieve does), the filters run again after each round, and the ones the pod no longer
+        fits beside are taken off again: those are the victims.  If a filter that looks beyond
+        the node is active, only the nodes the node-local filters before it reject are answered
+        (with the status the per-node dry run would give: the first filter that rejects)."""
         fh = self.handle
-        plugins = []
-        for pl in fh.active_filter_plugins(state):
-            if pl.name not in NODE_LOCAL_FILTERS or (isinstance(pl, PreFilterPlugin) and pl.pre_filter_extensions()):
-                break
-            plugins.append(pl)
-        if not plugins:
+        # PreFilter AddPod/RemovePod extensions (InterPodAffinity, PodTopologySpread) must see
+        # each removal: with one active, every node gets the per-node dry run.
+        if any(pl.name not in state.skip_filter_plugins and pl.pre_filter_extensions() is not None
+               for pl in fh.pre_filter_plugins):
             return {}
-        # Nodes with nominated pods the filters would count, or with victims holding host ports
-        # (the table's port map is not shifted), are left to the per-node dry run.
-        items = [(info, v) for info, v in items
-                 if info.row >= 0 and not any(p.host_ports for p in v) and not fh.has_nominated_pods_ge(pod, info.name)]
-        if not items:
+        active = fh.active_filter_plugins(state)
+        local = []
+        for pl in active:
+            if pl.name not in NODE_LOCAL_FILTERS:
+                break
+            local.append(pl)
+        if not local:
+            return {}
+        whole = len(local) == len(active)
+        # Left to the per-node dry run: nodes where the filters would also count nominated pods,
+        # and nodes whose victims hold host ports the NodePorts filter looks at (the table's port
+        # map is not shifted).
+        nominator = fh.nominator
+        held = {n for n in getattr(nominator, "nominated_pods", {}) if fh.has_nominated_pods_ge(pod, n)}
+        ports_matter = any(pl.name == "NodePorts" for pl in local)
+        eligible = [(info, sorted(v, key=importance_key)) for info, v in items
+                    if info.row >= 0 and info.name not in held and not (ports_matter and any(p.host_ports for p in v))]
+        if not eligible:
             return {}
         table = fh.snapshot.table
-        out: dict[str, Status] = {}
-        with _without_pods(table, [(info.row, v) for info, v in items]):
-            fail, ids, decoders = fh.run_filter_plugins_vec(state, pod, table, plugins)
-            for info, _ in items:
+        rounds = _Rounds(table, eligible)
+        out: dict[str, tuple] = {}
+        with _Overlay(table) as overlay:
+            for r in rounds.rounds:
+                overlay.take_off(r)
+            fail, ids, decoders = fh.run_filter_plugins_vec(state, pod, table, local)
+            fits = np.zeros(table.high, bool)
+            for info, _ in eligible:
                 i = int(fail[info.row])
-                if i >= 0:
-                    s = decoders[i](int(ids[info.row]))
-                    if s.code != ERROR:
-                        out[info.name] = s
+                if i < 0:
+                    fits[info.row] = True
+                    continue
+                s = decoders[i](int(ids[info.row]))
+                if s.code != ERROR:
+                    out[info.name] = ([], 0, s)
+            if not whole:
+                return out
+            victims: dict[int, list[PodInfo]] = {info.row: [] for info, _ in eligible}
+            for r in rounds.rounds:
+                r = r.where(fits[r.rows])
+                if not len(r.rows):
+                    continue
+                overlay.put_back(r)
+                fail, _, _ = fh.run_filter_plugins_vec(state, pod, table, local)
+                r_out = r.where(fail[r.rows] >= 0)
+                overlay.take_off(r_out)
+                for row, p in zip(r_out.rows.tolist(), r_out.pods):
+                    victims[row].append(p)
+        for info, _ in eligible:
+            if fits[info.row]:
+                out[info.name] = (victims[info.row], 0, Status())
         return out
 
 
-@contextmanager
-def _without_pods(table, placed: list[tuple[int, list[PodInfo]]]):
-    """The NodeTable as if the given pods (row, pods; none with host ports) were not there:
-    their requests, non-zero requests and pod counts taken off their rows in bulk, and put
-    back on exit.  Only the capacity columns move (no pod listeners are told: the indexes
-    beside the table serve plugins that never run in this pre-check)."""
-    rows: list[int] = []
-    non0_cpu: list[int] = []
-    non0_mem: list[int] = []
-    per_resource: dict[str, tuple[list[int], list[int]]] = {}
-    for row, pods in placed:
-        for p in pods:
-            rows.append(row)
-            non0_cpu.append(p.non0_cpu)
-            non0_mem.append(p.non0_mem)
-            for k, v in p.requests.items():
-                if k in table.requested and v:
-                    r, vals = per_resource.setdefault(k, ([], []))
-                    r.append(row)
-                    vals.append(v)
-    n = table.high
-    idx = np.asarray(rows, np.int64)
+class _Round:
+    """The k-th most important potential victim of each node: rows (unique) and, per row, the
+    pod, its requests per table resource, its non-zero requests."""
 
-    def summed(at: np.ndarray, values: list[int]) -> np.ndarray:
-        acc = np.zeros(n, np.int64)
-        np.add.at(acc, at, np.asarray(values, np.int64))
-        return acc
+    __slots__ = ("rows", "pods", "requests", "non0_cpu", "non0_mem")
 
-    count = np.bincount(idx, minlength=n).astype(np.int64)[:n]
-    n0c, n0m = summed(idx, non0_cpu), summed(idx, non0_mem)
-    sums = {k: summed(np.asarray(r, np.int64), vals) for k, (r, vals) in per_resource.items()}
+    def __init__(self, rows, pods, requests, non0_cpu, non0_mem):
+        self.rows, self.pods, self.requests, self.non0_cpu, self.non0_mem = rows, pods, requests, non0_cpu, non0_mem
 
-    def shift(sign: int) -> None:
-        for k, acc in sums.items():
-            table.requested[k][:n] -= sign * acc
-            table.free[k][:n] += sign * acc
-        table.pod_count[:n] -= sign * count
-        table.pods_free[:n] += sign * count
-        table.non0_cpu[:n] -= sign * n0c
-        table.non0_mem[:n] -= sign * n0m
+    def where(self, mask: np.ndarray) -> "_Round":
+        idx = np.flatnonzero(mask)
+        return _Round(self.rows[idx], [self.pods[i] for i in idx.tolist()],
+                      {k: v[idx] for k, v in self.requests.items()}, self.non0_cpu[idx], self.non0_mem[idx])
 
-    shift(1)
-    try:
-        yield table
-    finally:
-        shift(-1)
+
+class _Rounds:
+    def __init__(self, table, eligible: list) -> None:
+        depth = max(len(v) for _, v in eligible)
+        self.rounds: list[_Round] = []
+        for k in range(depth):
+            rows, pods = [], []
+            for info, v in eligible:
+                if len(v) > k:
+                    rows.append(info.row)
+                    pods.append(v[k])
+            names = {name for p in pods for name in p.requests if name in table.requested}
+            requests = {name: np.array([p.requests.get(name, 0) for p in pods], np.int64) for name in names}
+            self.rounds.append(_Round(np.array(rows, np.int64), pods, requests,
+                                      np.array([p.non0_cpu for p in pods], np.int64),
+                                      np.array([p.non0_mem for p in pods], np.int64)))
+
+
+class _Overlay:
+    """Pods taken off and put back on NodeTable rows (their requests, non-zero requests and
+    the pod counts: the columns the node-local filters read), everything undone on exit.  No
+    pod listener is told: the indexes beside the table serve filters that never run here."""
+
+    def __init__(self, table) -> None:
+        self.table = table
+        self.changes: list[tuple[_Round, int]] = []
+
+    def __enter__(self) -> "_Overlay":
+        return self
+
+    def _shift(self, r: _Round, sign: int) -> None:
+        t, rows = self.table, r.rows
+        for name, vals in r.requests.items():
+            t.requested[name][rows] -= sign * vals
+            t.free[name][rows] += sign * vals
+        t.pod_count[rows] -= sign
+        t.pods_free[rows] += sign
+        t.non0_cpu[rows] -= sign * r.non0_cpu
+        t.non0_mem[rows] -= sign * r.non0_mem
+
+    def take_off(self, r: _Round) -> None:
+        if len(r.rows):
+            self._shift(r, 1)
+            self.changes.append((r, 1))
+
+    def put_back(self, r: _Round) -> None:
+        if len(r.rows):
+            self._shift(r, -1)
+            self.changes.append((r, -1))
+
+    def __exit__(self, *exc) -> None:
+        for r, sign in reversed(self.changes):
+            self._shift(r, -sign)
+        self.changes.clear()
