@@ -30,36 +30,41 @@ per-node reference, used by tests as an oracle and by the benchmark's baseline) 
 vectorised one (every row of the columnar NodeTable at once, with numpy).  The base classes give
 a vectorised fallback that loops over the scalar method, so a new plugin works before it is fast.
 
-Writing a plugin module (one module per plugin, upstream's name in `name`), e.g.
-sim/scheduler/plugins/node_unschedulable.py in short:
+Writing a plugin module (one module per plugin, upstream's name in `name`); NodeName, in full:
 
-    from sim.scheduler.framework.interface import (FilterPlugin, EnqueueExtensions, ClusterEvent,
-        ClusterEventWithHint, NODE, ADD, UPDATE_NODE_TAINT, NodeStatusVector, Status,
-        UNSCHEDULABLE_AND_UNRESOLVABLE)
+    import numpy as np
+    from sim.scheduler.framework.interface import (ADD, NODE, UNSCHEDULABLE_AND_UNRESOLVABLE,
+        ClusterEvent, ClusterEventWithHint, EnqueueExtensions, FilterPlugin, NodeStatusVector, Status)
 
-    class NodeUnschedulable(FilterPlugin, EnqueueExtensions):
-        name = "NodeUnschedulable"
-        REJECTED = Status(UNSCHEDULABLE_AND_UNRESOLVABLE, ("node(s) were unschedulable",))
+    REJECTED = Status(UNSCHEDULABLE_AND_UNRESOLVABLE, ("node(s) didn't match the requested node name",))
 
-        def filter(self, state, pod, node_info):
-            if node_info.unschedulable and not tolerates_unschedulable(pod):
-                return self.REJECTED
-            return None
+    class NodeName(FilterPlugin, EnqueueExtensions):
+        name = "NodeName"
 
-        def filter_vec(self, state, pod, table):
-            if tolerates_unschedulable(pod):
+        def filter(self, state, pod, node_info):          # one node: None (Success) or a Status
+            if not pod.node_name or pod.node_name == node_info.name:
                 return None
-            return NodeStatusVector(table.unschedulable[:table.high].astype(np.int32),
-                                    lambda _id: self.REJECTED)
+            return REJECTED
 
-        def events_to_register(self):
-            return [ClusterEventWithHint(ClusterEvent(NODE, ADD | UPDATE_NODE_TAINT))]
+        def filter_vec(self, state, pod, table):          # every row at once: ids, 0 = passes
+            if not pod.node_name:
+                return None
+            ids = np.ones(table.high, np.int32)
+            if pod.node_name in table.row_of:
+                ids[table.row_of[pod.node_name]] = 0
+            return NodeStatusVector(ids, lambda _id: REJECTED)
 
-and one line in sim/scheduler/plugins/__init__.py's REGISTRY: "NodeUnschedulable":
-"sim.scheduler.plugins.node_unschedulable:NodeUnschedulable".  A plugin is constructed as
+        def events_to_register(self):                     # what may make a rejected pod fit
+            return [ClusterEventWithHint(ClusterEvent(NODE, ADD))]
+
+and one line in sim/scheduler/plugins/__init__.py's REGISTRY: "NodeName":
+"sim.scheduler.plugins.node_name:NodeName".  Score plugins add score/score_vec (and
+normalize_score/normalize_score_vec with has_normalize = True); tests check that the two paths
+agree (tests/sim/test_scheduler_vectorised.py).  A plugin is constructed as
 `cls(args, handle)`: `args` is its pluginConfig args (after `default_args`), `handle` the
-framework Handle (sim.scheduler.framework.runtime.Handle: the cache snapshot, the nominator,
-the API client, the clock and random source).
+profile's Framework (sim.scheduler.framework.runtime): `snapshot` (the cache: node_infos(),
+get(name), table), `nominator`, `client` (bind, delete_pod, patch_pod_status, event), `now()`,
+`rng`, `lister(resource)`, and the run_* methods preemption needs.
 """
 from __future__ import annotations
 
