@@ -255,8 +255,9 @@ class Scheduler:
             node = self._schedule_pod(fwk, state, pod, record)
         except FitError as fe:
             status = Status(UNSCHEDULABLE)
-            nominating = None
+            nominating = fw.NominatingInfo("", fw.MODE_OVERRIDE)   # clearNominatedNode, unless PostFilter runs
             if fwk.has_post_filter_plugins():
+                nominating = None
                 try:
                     result, s = fwk.run_post_filter_plugins(state, pod, fe.node_to_status)
                 except PluginError as e:
