@@ -113,7 +113,13 @@ class EtcdMember(Component):
         if t == "raft":
             if src in self.address_to_member:
                 m = Message.from_dict(msg["msg"])
-                self.raft.step(m)
+                try:
+                    self.raft.step(m)
+                except ProposalDropped:
+                    # A proposal a peer forwarded while this member knows no leader (it lost
+                    # the old one, or is itself a new follower): etcd's raft node drops it
+                    # (ErrProposalDropped); the client's request times out, as with etcd.
+                    self.emit("etcd", member=self.name, address=self.address, event="proposal-dropped")
                 self.process_ready()
                 if m.type == MsgSnap:
                     # etcd streams a snapshot over its own HTTP request; the answer (204) tells

@@ -360,3 +360,22 @@ def test_restart_from_disk_states_keeps_terms_and_raft_indexes():
     # Without disk states the members start over, as before.
     fresh = Cluster.restore("e", c.topology(), c.committed_since(0), c.now, c.compacted_revision)
     assert {m["term"] for m in fresh.etcd_status()} == {0}
+
+
+def test_a_forwarded_proposal_to_a_member_without_a_leader_is_dropped_not_raised():
+    """A follower forwards a client write to the leader it knows (etcd's proposal forwarding);
+    if that member has meanwhile lost its leader, raft refuses the proposal (ErrProposalDropped)
+    and the member drops it: the client's request times out instead of the member crashing."""
+    from sim.etcd.raft import Message, MsgProp, Entry
+
+    c = _cluster()
+    leader, = _leaders(c)
+    follower = next(m for m in c.etcd_members if m.name != leader["name"])
+    sender = next(m for m in c.etcd_members if m.name not in (leader["name"], follower.name))
+    follower.raft.lead = None  # as just after its leader was lost, before a new one is known
+    prop = Message(type=MsgProp, to=follower.name, frm=sender.name, term=0,
+                   entries=[Entry(0, 0, {"op": "txn", "key": "/x", "compare": "none", "target": 0,
+                                         "value": "v", "pid": "p"})])
+    follower.on_message(sender.address, {"type": "raft", "msg": prop.to_dict()})
+    assert follower.running
+    assert any(e.get("event") == "proposal-dropped" and e.get("member") == follower.name for e in c.kernel.trace)
