@@ -46,17 +46,23 @@ class ImageLocality(ScorePlugin):
         return calculate_priority(s, len(pod.images))
 
     def score_vec(self, state, pod, table, rows):
+        images = tuple(normalized_image_name(i) for i in pod.images)
+        # The score depends only on the nodes' images and the pod's image list: computed once
+        # per distinct image list over every node, until a node changes.
+        return table.derived(("ImageLocality", images), lambda: self._score_all(table, images))[rows]
+
+    @staticmethod
+    def _score_all(table, images: tuple[str, ...]) -> np.ndarray:
         total = len(table)
-        sums = np.zeros(len(rows), np.int64)
-        for image in pod.images:
-            name = normalized_image_name(image)
+        sums = np.zeros(table.high, np.int64)
+        for name in images:
             num = table.image_num_nodes(name)
             if num == 0:
                 continue
             spread = num / total
-            sums += (table.image_sizes(name)[rows].astype(np.float64) * spread).astype(np.int64)
-        max_threshold = MAX_CONTAINER_THRESHOLD * len(pod.images)
+            sums += (table.image_sizes(name).astype(np.float64) * spread).astype(np.int64)
+        max_threshold = MAX_CONTAINER_THRESHOLD * len(images)
         if max_threshold <= MIN_THRESHOLD:
-            return np.array([calculate_priority(int(x), len(pod.images)) for x in sums], np.int64)
+            return np.array([calculate_priority(int(x), len(images)) for x in sums], np.int64)
         clamped = np.clip(sums, MIN_THRESHOLD, max_threshold)
         return MAX_NODE_SCORE * (clamped - MIN_THRESHOLD) // (max_threshold - MIN_THRESHOLD)
