@@ -135,15 +135,6 @@ def selector_matches(sel: tuple | None, labels: dict | None) -> bool:
     return sel is not None and labels_match(sel, labels or {})
 
 
-def positive_key(sel: tuple | None) -> str | None:
-    """A label key every pod the selector matches must carry (an =, in or exists requirement):
-    the pod index looks candidates up by it."""
-    for key, op, _ in sel or ():
-        if op in ("=", "in", "exists"):
-            return key
-    return None
-
-
 @dataclass(frozen=True)
 class AffinityTerm:
     """framework.AffinityTerm: the namespaces (the pod's own when a term lists none and has no

@@ -12,7 +12,7 @@ keeps, incrementally:
   queries       the pods matching an incoming pod's term (standing queries, registered on first
                 use and updated as pods come and go; least recently used ones are dropped), again
                 counted per row; a new pod is only tested against the queries anchored on one of
-                its label keys (or on none).
+                its labels (a key=value an = or In requirement needs, or a key Exists needs).
 
 A plugin turns counts per row into counts per topology domain with one np.bincount over the
 domain codes of a label column.  Unlike the PodTopologySpread index (sim.scheduler.podindex),
@@ -25,7 +25,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from sim.scheduler.framework.affinity_terms import AffinityTerm, positive_key, pod_affinity_terms, selector_matches
+from sim.scheduler.framework.affinity_terms import AffinityTerm, pod_affinity_terms, selector_matches
 
 REQUIRED_AFFINITY = "requiredAffinity"
 REQUIRED_ANTI_AFFINITY = "requiredAntiAffinity"
@@ -69,6 +69,63 @@ class TermGroup(PodGroup):
         self.kind, self.term, self.weight = kind, term, weight
 
 
+def selector_anchors(sel: tuple | None) -> list:
+    """Tokens every pod the selector matches carries at least one of: (key, value) for an =
+    requirement, one per value of an In, (key, None) for Exists; [None] when there is no such
+    requirement (the selector may match a pod with any labels); [] for a nil selector."""
+    if sel is None:
+        return []
+    for key, op, values in sel:
+        if op == "=":
+            return [(key, values[0])]
+    for key, op, values in sel:
+        if op == "in":
+            return [(key, v) for v in values]
+    for key, op, values in sel:
+        if op == "exists":
+            return [(key, None)]
+    return [None]
+
+
+def label_tokens(labels: dict):
+    """The anchor tokens a pod with `labels` may be found under."""
+    yield None
+    for k, v in labels.items():
+        yield (k, v)
+        yield (k, None)
+
+
+class Anchored:
+    """Items filed under anchor tokens: `candidates(labels)` gives each item that can match a
+    pod with those labels once, without looking at the others."""
+
+    __slots__ = ("buckets",)
+
+    def __init__(self) -> None:
+        self.buckets: dict = {}
+
+    def add(self, tokens: list, key, item) -> None:
+        for t in tokens:
+            self.buckets.setdefault(t, {})[key] = item
+
+    def remove(self, tokens: list, key) -> None:
+        for t in tokens:
+            bucket = self.buckets.get(t)
+            if bucket is not None:
+                bucket.pop(key, None)
+                if not bucket:
+                    del self.buckets[t]
+
+    def candidates(self, labels: dict):
+        buckets = self.buckets
+        if not buckets:
+            return
+        for t in label_tokens(labels):
+            bucket = buckets.get(t)
+            if bucket:
+                yield from bucket.values()
+
+
 # A query part: (namespaces, every namespace?, label selector), matched as an incoming pod's
 # (namespace-merged) term matches an existing pod: AffinityTerm.Matches(pod, nil).
 QueryPart = tuple
@@ -87,11 +144,11 @@ class Query(PodGroup):
     """The placed pods matching every part (a pod's required affinity terms must all be met by
     one pod; other terms are queried one by one)."""
 
-    __slots__ = ("parts", "anchor")
+    __slots__ = ("parts", "anchors")
 
-    def __init__(self, parts: tuple, anchor: str | None) -> None:
+    def __init__(self, parts: tuple, anchors: list) -> None:
         super().__init__()
-        self.parts, self.anchor = parts, anchor
+        self.parts, self.anchors = parts, anchors
 
     def matches(self, namespace: str, labels: dict) -> bool:
         return all(_part_matches(p, namespace, labels) for p in self.parts)
@@ -101,10 +158,11 @@ class PodAffinityIndex:
     def __init__(self, table) -> None:
         self.table = table
         self.pods: dict[tuple[str, str], tuple] = {}          # key -> (PodInfo, row)
-        self.by_label_key: dict[str, set] = {}
+        self.by_label: dict[tuple, set] = {}                  # (key, value) and (key, None) -> pod keys
         self.groups: dict[str, dict[tuple, TermGroup]] = {k: {} for k in KINDS}
+        self.anchored_groups: dict[str, Anchored] = {k: Anchored() for k in KINDS}
         self.queries: OrderedDict[tuple, Query] = OrderedDict()
-        self.anchored: dict[str | None, dict[tuple, Query]] = {}
+        self.anchored_queries = Anchored()
         for row in range(table.high):
             info = table.infos[row]
             if info is not None:
@@ -127,21 +185,24 @@ class PodAffinityIndex:
             if old is not None:
                 self.on_pod(old[1], old[0], -1)
             self.pods[p.key] = (p, row)
-            for k in p.labels:
-                self.by_label_key.setdefault(k, set()).add(p.key)
+            for t in label_tokens(p.labels):
+                if t is not None:
+                    self.by_label.setdefault(t, set()).add(p.key)
         else:
             entry = self.pods.pop(p.key, None)
             if entry is None:
                 return
             p, row = entry      # the PodInfo this index counted (the table may hold a newer copy)
-            for k in p.labels:
-                keys = self.by_label_key.get(k)
+            for t in label_tokens(p.labels):
+                keys = self.by_label.get(t)
                 if keys is not None:
                     keys.discard(p.key)
                     if not keys:
-                        del self.by_label_key[k]
+                        del self.by_label[t]
         self._update_terms(p, row, delta)
-        self._update_queries(p, row, delta)
+        for q in self.anchored_queries.candidates(p.labels):
+            if q.matches(p.namespace, p.labels):
+                q.add(row, delta, self.table)
 
     def _update_terms(self, p, row: int, delta: int) -> None:
         terms = pod_affinity_terms(p)
@@ -154,31 +215,26 @@ class PodAffinityIndex:
                             (PREFERRED_ANTI_AFFINITY, [(w.term, w.weight) for w in terms.preferred_anti_affinity])):
             groups = self.groups[kind]
             for term, weight in items:
-                g = groups.get((term, weight))
+                key = (term, weight)
+                g = groups.get(key)
                 if g is None:
                     if delta < 0:
                         continue
-                    g = groups[(term, weight)] = TermGroup(kind, term, weight)
+                    g = groups[key] = TermGroup(kind, term, weight)
+                    self.anchored_groups[kind].add(selector_anchors(term.selector), key, g)
                 g.add(row, delta, table)
                 if g.size <= 0:
-                    del groups[(term, weight)]
-
-    def _update_queries(self, p, row: int, delta: int) -> None:
-        if not self.queries:
-            return
-        table = self.table
-        for anchor in (None, *p.labels):
-            bucket = self.anchored.get(anchor)
-            if not bucket:
-                continue
-            for q in bucket.values():
-                if q.matches(p.namespace, p.labels):
-                    q.add(row, delta, table)
+                    del groups[key]
+                    self.anchored_groups[kind].remove(selector_anchors(term.selector), key)
 
     # -- lookups -------------------------------------------------------------------------------
-    def term_groups(self, kind: str):
-        """The distinct terms of `kind` that placed pods carry (TermGroups with size > 0)."""
-        return self.groups[kind].values()
+    def term_groups(self, kind: str, labels: dict):
+        """The distinct terms of `kind` that placed pods carry and whose label selector may match
+        a pod with `labels` (each TermGroup once; the caller still tests the whole term)."""
+        return self.anchored_groups[kind].candidates(labels)
+
+    def has_terms(self, kind: str) -> bool:
+        return bool(self.groups[kind])
 
     def query(self, terms: list[AffinityTerm]) -> Query:
         """The placed pods that match all `terms` (an incoming pod's terms, namespaces merged)."""
@@ -187,19 +243,22 @@ class PodAffinityIndex:
         if q is not None:
             self.queries.move_to_end(parts)
             return q
-        anchor = next((k for k in (positive_key(p[2]) for p in parts) if k is not None), None)
-        q = Query(parts, anchor)
+        anchors = next((a for a in (selector_anchors(p[2]) for p in parts) if a != [None]), [None])
+        q = Query(parts, anchors)
         if all(p[2] is not None for p in parts):       # a nil selector matches no pod
-            candidates = self.by_label_key.get(anchor, ()) if anchor is not None else self.pods.keys()
+            if anchors == [None]:
+                candidates = list(self.pods)
+            else:
+                candidates = [k for a in anchors for k in self.by_label.get(a, ())]
             for key in candidates:
                 p, row = self.pods[key]
                 if q.matches(p.namespace, p.labels):
                     q.add(row, 1, self.table)
-            self.anchored.setdefault(anchor, {})[parts] = q
+            self.anchored_queries.add(anchors, parts, q)
             self.queries[parts] = q
             if len(self.queries) > MAX_QUERIES:
                 old_parts, old = self.queries.popitem(last=False)
-                self.anchored[old.anchor].pop(old_parts, None)
+                self.anchored_queries.remove(old.anchors, old_parts)
         return q
 
 

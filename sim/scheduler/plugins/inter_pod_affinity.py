@@ -27,9 +27,8 @@ Vectorised: placed pods are indexed (sim.scheduler.framework.podindex) so a cycl
 distinct terms and the pods that match, counted per NodeTable row; per topology key one
 np.bincount over the label column's value codes gives the counts per domain (arrays indexed by
 value code, with a trailing always-zero slot so that code -1, "no such label", reads 0).
-Namespace selectors need the namespaces: the handle's services.namespace_lister (a callable
-returning Namespace objects) when the scheduler has one; without it a non-empty
-namespaceSelector selects no namespace and the pod's namespace has no labels.
+Namespace selectors are resolved against the Namespace objects of the scheduler's namespace
+informer (Plugin.informers, handle.lister("namespaces")), as upstream's nsLister.
 """
 from __future__ import annotations
 
@@ -94,17 +93,17 @@ class TopologyCounts:
         col = self.table.labels.get(key)
         if col is None:
             return False
-        codes = col.codes[:self.table.high]
-        n = len(col.values)
-        per_code = np.bincount(codes + 1, weights=row_counts, minlength=n + 1)[1:]
-        if not per_code.any():
+        rows = np.flatnonzero(row_counts)        # the rows with such pods
+        codes = col.codes[rows]
+        on_key = codes >= 0
+        if not on_key.any():
             return False
         a = self.by_key.get(key)
         if a is None:
-            a = self.by_key[key] = np.zeros(n + 1, np.int64)
+            a = self.by_key[key] = np.zeros(len(col.values) + 1, np.int64)
         else:
             a = self.array(key)
-        a[:n] += per_code.astype(np.int64) * weight
+        np.add.at(a, codes[on_key], row_counts[rows[on_key]] * weight)
         return True
 
     def add_pair(self, key: str, value: str, delta: int) -> None:
@@ -234,6 +233,7 @@ class InterPodAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugi
     name = NAME
     has_normalize = True
     bounded_scores = True
+    informers = ("namespaces",)     # nsLister: namespaceSelector terms, the pod's namespace labels
 
     def __init__(self, args=None, handle=None):
         args = self.default_args(args)
@@ -254,29 +254,33 @@ class InterPodAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugi
 
     @classmethod
     def validate_args(cls, args, path):
-        """ValidateInterPodAffinityArgs."""
-        w = (args or {}).get("hardPodAffinityWeight", DEFAULT_HARD_POD_AFFINITY_WEIGHT)
-        if w is None:
-            return []
-        if isinstance(w, bool) or not isinstance(w, int):
-            return [f"{path}.hardPodAffinityWeight: Invalid value: {w!r}: must be an integer"]
-        if not 0 <= w <= 100:
-            return [f"{path}.hardPodAffinityWeight: Invalid value: {w}: not in valid range [0-100]"]
+        """ValidateInterPodAffinityArgs (hardPodAffinityWeight in [0, 100])."""
+        errors = []
+        w = (args or {}).get("hardPodAffinityWeight")
+        if w is not None:
+            if isinstance(w, bool) or not isinstance(w, int):
+                errors.append(f"{path}.hardPodAffinityWeight: Invalid value: {w!r}: must be an integer")
+            elif not 0 <= w <= 100:
+                errors.append(f"{path}.hardPodAffinityWeight: Invalid value: {w}: not in valid range [0-100]")
         ignore = (args or {}).get("ignorePreferredTermsOfExistingPods")
         if ignore is not None and not isinstance(ignore, bool):
-            return [f"{path}.ignorePreferredTermsOfExistingPods: Invalid value: {ignore!r}: must be a boolean"]
-        return []
+            errors.append(f"{path}.ignorePreferredTermsOfExistingPods: Invalid value: {ignore!r}: must be a boolean")
+        return errors
 
     # -- helpers -------------------------------------------------------------------------------
     def _table(self):
         return self.handle.snapshot.table
 
     def _index(self) -> PodAffinityIndex:
-        return PodAffinityIndex.of(self._table())
+        table = self._table()
+        cached = self.__dict__.get("_cached_index")
+        if cached is None or cached.table is not table:
+            cached = self._cached_index = PodAffinityIndex.of(table)
+        return cached
 
     def _namespace_lister(self):
-        lister = getattr(getattr(self.handle, "services", None), "namespace_lister", None)
-        return lister if callable(lister) else None
+        handle = self.handle
+        return (lambda: handle.lister("namespaces")) if hasattr(handle, "lister") else None
 
     def namespace_labels(self, namespace: str) -> dict:
         """GetNamespaceLabelsSnapshot: the namespace's labels, empty when it is not known."""
@@ -292,14 +296,16 @@ class InterPodAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugi
         terms = pod_affinity_terms(pod)
         if terms.errors:
             return None, Status(UNSCHEDULABLE_AND_UNRESOLVABLE, (f"parsing pod: {terms.error}",))
+        index = self._index()
+        if not terms.required_affinity and not terms.required_anti_affinity and not index.has_terms(REQUIRED_ANTI_AFFINITY):
+            return None, SKIP_STATUS       # no terms either way: nothing to count
         lister = self._namespace_lister()
         affinity = [t.merged(lister) for t in terms.required_affinity]
         anti_affinity = [t.merged(lister) for t in terms.required_anti_affinity]
-        index = self._index()
         table = index.table
         s = PreFilterState(table, pod, affinity, anti_affinity, self.namespace_labels(pod.namespace))
         # getExistingAntiAffinityCounts: each distinct term the placed pods carry, tested once.
-        for g in index.term_groups(REQUIRED_ANTI_AFFINITY):
+        for g in index.term_groups(REQUIRED_ANTI_AFFINITY, pod.labels):
             if g.term.matches(pod.namespace, pod.labels, s.namespace_labels):
                 s.existing_anti_affinity_counts.add_rows(g.term.topology_key, g.row_counts(table))
         # getIncomingAffinityAntiAffinityCounts.
@@ -394,9 +400,12 @@ class InterPodAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugi
         terms = pod_affinity_terms(pod)
         if terms.errors:
             return as_status(f"failed to parse pod: {terms.error}")
+        index = self._index()
+        if not has_constraints and not index.has_terms(PREFERRED_AFFINITY) and not index.has_terms(PREFERRED_ANTI_AFFINITY) \
+                and not (self.hard_pod_affinity_weight > 0 and index.has_terms(REQUIRED_AFFINITY)):
+            return SKIP_STATUS             # no term either way can match anything
         lister = self._namespace_lister()
         ns_labels = self.namespace_labels(pod.namespace)
-        index = self._index()
         table = index.table
         s = PreScoreState(table)
         score = s.topology_score
@@ -415,11 +424,11 @@ class InterPodAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugi
                     add(t.topology_key, q.row_counts(table), sign * w.weight)
         # The placed pods' terms that match the incoming pod.
         if self.hard_pod_affinity_weight > 0:
-            for g in index.term_groups(REQUIRED_AFFINITY):
+            for g in index.term_groups(REQUIRED_AFFINITY, pod.labels):
                 if g.term.matches(pod.namespace, pod.labels, ns_labels):
                     add(g.term.topology_key, g.row_counts(table), self.hard_pod_affinity_weight)
         for sign, kind in ((1, PREFERRED_AFFINITY), (-1, PREFERRED_ANTI_AFFINITY)):
-            for g in index.term_groups(kind):
+            for g in index.term_groups(kind, pod.labels):
                 if g.term.matches(pod.namespace, pod.labels, ns_labels):
                     add(g.term.topology_key, g.row_counts(table), sign * g.weight)
         if not s.keys:
