@@ -8,6 +8,12 @@
     create pod urgent cpu=2 priority-class=high        # spec.priorityClassName
     advance 60s                        # also 500ms, 5m, 1h30m
     kill-node worker-1 | restore-node worker-1 | add-node worker-4 cpu=4 memory=8Gi
+    label node worker-1 topology.kubernetes.io/zone=a    # as kubectl label (zone- removes the label)
+    taint node worker-1 dedicated=gpu:NoSchedule         # as kubectl taint (...:NoSchedule- removes it)
+    create pod job toleration=dedicated=gpu:NoSchedule   # key=value:Effect (Equal) or key:Effect (Exists),
+                                                         # comma-separated; replicasets take it too
+    create replicaset web replicas=6 spread=topology.kubernetes.io/zone:1[:ScheduleAnyway]
+                                                         # a topologySpreadConstraint over its own pods
     partition worker-1 / cp-1 worker-2 worker-3    # cut the network between groups; heal
     cluster seed=3 control-planes=3 etcd=3 topology=stacked|external
     kill-member etcd-2 | kill-member leader | restore-member etcd-2 | restore-member leader
@@ -24,6 +30,7 @@
     expect node worker-1 no-taint node.kubernetes.io/unreachable:NoExecute
     expect replicaset web ready=3
     expect pods app=web phase=Running count=3 [node=worker-1] [not-node=worker-1] [terminating] [ready]
+    expect pods app=web count=2 node-label=topology.kubernetes.io/zone=a   # on nodes with that label
     expect event FailedScheduling 0/4 nodes are available: ...
 
 `run_scenario(text)` returns the cluster and the transcript; a failed expectation raises
@@ -75,7 +82,8 @@ def _kv(args: list[str]) -> tuple[dict[str, str], list[str]]:
 
 def pod_manifest(name: str, image: str, cpu: str | None = None, memory: str | None = None,
                  node_selector: dict | None = None, labels: dict | None = None, namespace: str = "default",
-                 priority_class: str | None = None) -> dict:
+                 priority_class: str | None = None, tolerations: list | None = None,
+                 spread: list | None = None) -> dict:
     resources = {"requests": {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v}}
     spec = {"containers": [{"name": image.rsplit("/", 1)[-1].split(":")[0].split("@")[0] or "main",
                             "image": image, "resources": resources if resources["requests"] else {}}]}
@@ -83,6 +91,10 @@ def pod_manifest(name: str, image: str, cpu: str | None = None, memory: str | No
         spec["nodeSelector"] = node_selector
     if priority_class:
         spec["priorityClassName"] = priority_class
+    if tolerations:
+        spec["tolerations"] = tolerations
+    if spread:
+        spec["topologySpreadConstraints"] = spread
     md = {"name": name, "namespace": namespace}
     if labels:
         md["labels"] = labels
@@ -90,11 +102,52 @@ def pod_manifest(name: str, image: str, cpu: str | None = None, memory: str | No
 
 
 def replicaset_manifest(name: str, replicas: int, image: str, cpu: str | None = None, memory: str | None = None,
-                        namespace: str = "default") -> dict:
-    template = pod_manifest(name, image, cpu, memory, labels={"app": name})
+                        namespace: str = "default", tolerations: list | None = None,
+                        spread: str | None = None) -> dict:
+    template = pod_manifest(name, image, cpu, memory, labels={"app": name}, tolerations=tolerations,
+                            spread=parse_spread(spread, {"app": name}) if spread else None)
     return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": name, "namespace": namespace},
             "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
                      "template": {"metadata": {"labels": {"app": name}}, "spec": template["spec"]}}}
+
+
+def parse_tolerations(text: str) -> list[dict]:
+    """key=value:Effect (operator Equal) or key:Effect (Exists), comma-separated; an empty
+    effect (key=value:) tolerates every effect."""
+    out = []
+    for item in filter(None, text.split(",")):
+        kv, sep, effect = item.rpartition(":")
+        if not sep:
+            raise ScenarioError(f"toleration {item!r}: use key=value:Effect or key:Effect")
+        key, eq, value = kv.partition("=")
+        tol = {"key": key, "operator": "Equal", "value": value} if eq else {"key": key, "operator": "Exists"}
+        if effect:
+            tol["effect"] = effect
+        out.append(tol)
+    return out
+
+
+def parse_spread(text: str, labels: dict) -> list[dict]:
+    """topologyKey:maxSkew[:whenUnsatisfiable] (DoNotSchedule by default), over pods with `labels`."""
+    key, _, rest = text.partition(":")
+    skew, _, when = rest.partition(":")
+    if not key or not skew.isdigit():
+        raise ScenarioError(f"spread {text!r}: use topologyKey:maxSkew[:DoNotSchedule|ScheduleAnyway]")
+    return [{"maxSkew": int(skew), "topologyKey": key, "whenUnsatisfiable": when or "DoNotSchedule",
+             "labelSelector": {"matchLabels": dict(labels)}}]
+
+
+def parse_taint(text: str) -> tuple[dict, bool]:
+    """kubectl taint's key[=value]:Effect, with a trailing '-' to remove: (taint, remove)."""
+    remove = text.endswith("-")
+    kv, sep, effect = text.rstrip("-").rpartition(":")
+    if not sep or effect not in ("NoSchedule", "PreferNoSchedule", "NoExecute"):
+        raise ScenarioError(f"taint {text!r}: use key[=value]:NoSchedule|PreferNoSchedule|NoExecute[-]")
+    key, _, value = kv.partition("=")
+    taint = {"key": key, "effect": effect}
+    if value:
+        taint["value"] = value
+    return taint, remove
 
 
 class Scenario:
@@ -144,7 +197,8 @@ class Scenario:
         return resp["body"]
 
     def step(self, line: str) -> None:
-        words = shlex.split(line)
+        # An event message is taken word for word (upstream's say "didn't": no shell quoting).
+        words = line.split() if line.startswith("expect event") else shlex.split(line)
         cmd, args = words[0], words[1:]
         if cmd == "cluster":
             kv, _ = _kv(args)
@@ -192,6 +246,8 @@ class Scenario:
         elif cmd == "add-node":
             kv, _ = _kv(args[1:])
             c.add_node(args[0], kv.get("cpu", "4"), kv.get("memory", "8Gi"))
+        elif cmd in ("label", "taint"):
+            self.node_edit(cmd, args)
         elif cmd == "create":
             kind, name = args[0], args[1]
             kv, _ = _kv(args[2:])
@@ -199,7 +255,8 @@ class Scenario:
                 sel = dict([kv["node-selector"].split("=", 1)]) if "node-selector" in kv else None
                 self._req({"verb": "create", "resource": "pods", "namespace": "default",
                            "body": pod_manifest(name, kv.get("image", "nginx"), kv.get("cpu"), kv.get("memory"), sel,
-                                                priority_class=kv.get("priority-class"))})
+                                                priority_class=kv.get("priority-class"),
+                                                tolerations=parse_tolerations(kv.get("toleration", "")))})
             elif kind == "priorityclass":
                 body = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name},
                         "value": int(kv.get("value", 0))}
@@ -210,7 +267,9 @@ class Scenario:
             elif kind == "replicaset":
                 self._req({"verb": "create", "group": "apps", "resource": "replicasets", "namespace": "default",
                            "body": replicaset_manifest(name, int(kv.get("replicas", 1)), kv.get("image", "nginx"),
-                                                       kv.get("cpu"), kv.get("memory"))})
+                                                       kv.get("cpu"), kv.get("memory"),
+                                                       tolerations=parse_tolerations(kv.get("toleration", "")),
+                                                       spread=kv.get("spread"))})
             else:
                 raise ScenarioError(f"cannot create {kind}")
         elif cmd == "delete":
@@ -221,6 +280,31 @@ class Scenario:
             self.expect(args)
         else:
             raise ScenarioError(f"unknown command {cmd!r}")
+
+    def node_edit(self, cmd: str, args: list[str]) -> None:
+        """label/taint node <name> ...: a merge patch of the node through the Kubernetes API."""
+        if len(args) < 3 or args[0] != "node":
+            raise ScenarioError(f"use: {cmd} node <name> " + ("key=value|key- ..." if cmd == "label"
+                                                               else "key[=value]:Effect[-]"))
+        name = args[1]
+        if cmd == "label":
+            labels = {}
+            for a in args[2:]:
+                k, eq, v = a.partition("=")
+                labels[k.rstrip("-") if not eq else k] = v if eq else None
+            patch = {"metadata": {"labels": labels}}
+        else:
+            node = self._req({"verb": "get", "resource": "nodes", "name": name})
+            taints = list(node.get("spec", {}).get("taints") or [])
+            for a in args[2:]:
+                taint, remove = parse_taint(a)
+                same = [t for t in taints if (t.get("key"), t.get("effect")) == (taint["key"], taint["effect"])]
+                if remove and not same:
+                    raise ScenarioError(f"node {name} has no taint {a.rstrip('-')}")
+                taints = [t for t in taints if t not in same] + ([] if remove else [taint])
+            patch = {"spec": {"taints": taints or None}}
+        self._req({"verb": "patch", "resource": "nodes", "name": name, "body": patch,
+                   "patch_type": "application/merge-patch+json"})
 
     def expect(self, args: list[str]) -> None:
         what = args[0]
@@ -276,6 +360,11 @@ class Scenario:
                 items = [p for p in items if p["spec"].get("nodeName") == kv["node"]]
             if "not-node" in kv:
                 items = [p for p in items if p["spec"].get("nodeName") != kv["not-node"]]
+            if "node-label" in kv:
+                key, _, value = kv["node-label"].partition("=")
+                nodes = self._req({"verb": "list", "resource": "nodes"})["items"]
+                on = {n["metadata"]["name"] for n in nodes if (n["metadata"].get("labels") or {}).get(key) == value}
+                items = [p for p in items if p["spec"].get("nodeName") in on]
             if "terminating" in flags:
                 items = [p for p in items if p["metadata"].get("deletionTimestamp")]
             if "active" in flags:
