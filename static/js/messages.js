@@ -79,6 +79,9 @@ export class Messages {
     this.shown = 0;
     this.drawn = {};   // category -> dots drawn so far (tests read it)
     this.recent = [];  // the last hops drawn: {src, dst, type, cat}
+    // Every kind of hop drawn so far, "cat from-component to-component" (hosts left out), so a
+    // busy HA control plane cannot push one out of sight as it can from `recent`.
+    this.kinds = new Set();
     this.enabled = true;
     this._tick = this._tick.bind(this);
     this._raf = null;
@@ -161,6 +164,7 @@ export class Messages {
     this.drawn[cat] = (this.drawn[cat] || 0) + 1;
     this.recent.push({ src: ev.src, dst: ev.dst, type: ev.type, cat });
     if (this.recent.length > 1000) this.recent.shift();
+    this.kinds.add(`${cat} ${String(ev.src).split("@")[0]} ${String(ev.dst).split("@")[0]}`);
   }
 
   _tick(now) {
