@@ -2,6 +2,9 @@
 
     cluster seed=7 workers=3           # optional first line (defaults: seed 1, cp-1 + 3 workers)
     create replicaset web replicas=3 image=nginx:1.27 cpu=100m memory=64Mi
+    create replicaset web replicas=3 anti-affinity=kubernetes.io/hostname   # required podAntiAffinity
+                                                                           # against its own pods
+    scale replicaset web replicas=4
     create pod db image=postgres:16 cpu=500m memory=256Mi node-selector=disk=ssd
     delete pod db
     create priorityclass high value=100000 [preemption-policy=Never]   # scheduling.k8s.io/v1
@@ -102,10 +105,14 @@ def pod_manifest(name: str, image: str, cpu: str | None = None, memory: str | No
 
 
 def replicaset_manifest(name: str, replicas: int, image: str, cpu: str | None = None, memory: str | None = None,
-                        namespace: str = "default", tolerations: list | None = None,
-                        spread: str | None = None) -> dict:
+                        namespace: str = "default", anti_affinity_topology_key: str | None = None,
+                        tolerations: list | None = None, spread: str | None = None) -> dict:
     template = pod_manifest(name, image, cpu, memory, labels={"app": name}, tolerations=tolerations,
                             spread=parse_spread(spread, {"app": name}) if spread else None)
+    if anti_affinity_topology_key:
+        # No two of its pods in one topology domain (e.g. one per node with kubernetes.io/hostname).
+        template["spec"]["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"labelSelector": {"matchLabels": {"app": name}}, "topologyKey": anti_affinity_topology_key}]}}
     return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": name, "namespace": namespace},
             "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
                      "template": {"metadata": {"labels": {"app": name}}, "spec": template["spec"]}}}
@@ -268,10 +275,18 @@ class Scenario:
                 self._req({"verb": "create", "group": "apps", "resource": "replicasets", "namespace": "default",
                            "body": replicaset_manifest(name, int(kv.get("replicas", 1)), kv.get("image", "nginx"),
                                                        kv.get("cpu"), kv.get("memory"),
+                                                       anti_affinity_topology_key=kv.get("anti-affinity"),
                                                        tolerations=parse_tolerations(kv.get("toleration", "")),
                                                        spread=kv.get("spread"))})
             else:
                 raise ScenarioError(f"cannot create {kind}")
+        elif cmd == "scale":
+            if args[0] != "replicaset":
+                raise ScenarioError(f"cannot scale {args[0]}")
+            kv, _ = _kv(args[2:])
+            self._req({"verb": "patch", "group": "apps", "resource": "replicasets", "namespace": "default",
+                       "name": args[1], "body": {"spec": {"replicas": int(kv["replicas"])}},
+                       "patch_type": "application/merge-patch+json"})
         elif cmd == "delete":
             group = "apps" if args[0] == "replicaset" else ""
             self._req({"verb": "delete", "group": group, "resource": args[0] + "s", "namespace": "default",
