@@ -83,6 +83,15 @@ function raftClass(type) {
   return (RAFT_LABELS[type] || [null, "other"])[1];
 }
 
+// etcdctl's DB SIZE column: humanize.Bytes (base 1000: "20 kB", "1.2 MB").
+export function formatBytes(n) {
+  const units = ["B", "kB", "MB", "GB"];
+  let v = Number(n) || 0;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+  return i === 0 ? `${v} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
 function svgEl(tag, attrs = {}) {
   const e = document.createElementNS(SVGNS, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
@@ -374,6 +383,7 @@ export class EtcdPanel {
         `<th scope="row">${esc(m.name)}${isolated.has(m.name) ? ' <span class="cut" title="cut off from a majority">✂</span>' : ""}</th>` +
         `<td class="role">${esc(m.role)}</td><td>${esc(m.term ?? 0)}</td><td>${esc(m.vote || "—")}</td>` +
         `<td>${esc(m.raftIndex ?? 0)}</td><td>${esc(m.commitIndex ?? 0)}</td><td>${esc(m.appliedIndex ?? 0)}</td>` +
+        `<td>${esc(m.revision ?? 0)}</td><td class="db-size">${esc(formatBytes(m.dbSize ?? 0))}</td>` +
         `<td title="election timer: ticks elapsed / randomized timeout">${esc(timer)}</td></tr>`;
     }).join("");
     if (body.dataset.html !== html) {

@@ -110,3 +110,18 @@ def test_heartbeats_are_labelled_with_their_count_and_messages_are_capped(run):
     assert out["active"] == out["max"] and out["skipped"] == 60 - (out["max"] - 1)
     assert out["raft"] is True and out["api"] is False
     assert out["labels"] == ["RequestVote", "AppendEntries", "PreVote"]
+
+
+def test_endpoint_status_table_shows_revision_and_db_size(run):
+    """The member table is `etcdctl endpoint status`: revision and DB SIZE (humanized as etcdctl
+    prints it, base 1000) beside term, log, commit and applied index."""
+    out = run("""
+      const s = api.snap(3);
+      s.etcd[0].revision = 42; s.etcd[0].dbSize = 20480;
+      s.etcd[1].revision = 41; s.etcd[1].dbSize = 512;
+      s.etcd[2].revision = 42; s.etcd[2].dbSize = 1234567;
+      api.panel.render(s, {speed: 1, paused: true, tick: 0.1});
+      return [...document.querySelectorAll('#t tbody tr')].map(r => [...r.cells].map(c => c.textContent));
+    """)
+    assert [row[7] for row in out] == ["42", "41", "42"]
+    assert [row[8] for row in out] == ["20 kB", "512 B", "1.2 MB"]
