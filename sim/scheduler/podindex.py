@@ -115,6 +115,8 @@ class _Counts:
     def matches(self, gkey, labels: dict) -> bool:
         m = self.matched.get(gkey)
         if m is None:
+            if len(self.matched) >= 4096:      # pods with labels of their own: do not grow forever
+                self.matched.clear()
             m = self.matched[gkey] = self.selector.matches(labels)
         return m
 

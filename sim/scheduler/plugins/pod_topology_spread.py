@@ -40,7 +40,7 @@ from sim.api.podutil import controller_ref, tolerates_taint
 from sim.api.selectors import SelectorError
 from sim.api.validation import is_qualified_name
 from sim.scheduler.framework.helper import find_matching_untolerated_taint, taint_dict
-from sim.scheduler.framework.interface import (ADD, DELETE, ERROR, MAX_NODE_SCORE, NODE, POD, QUEUE, QUEUE_SKIP,
+from sim.scheduler.framework.interface import (ADD, DELETE, MAX_NODE_SCORE, NODE, POD, QUEUE, QUEUE_SKIP,
                                                SKIP_STATUS, UNSCHEDULABLE, UNSCHEDULABLE_AND_UNRESOLVABLE,
                                                UPDATE_NODE_LABEL, UPDATE_NODE_TAINT, UPDATE_POD_LABEL,
                                                UPDATE_POD_TOLERATION, ClusterEvent, ClusterEventWithHint,
