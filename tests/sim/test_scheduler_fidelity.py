@@ -90,9 +90,13 @@ def _params():
 def _run(case, vectorised):
     from sim.scheduler import testing
 
-    run = testing.run_score if case["kind"] == "score" else testing.run_filter
-    return run(case["plugin"], case["pod"], case["nodes"], case["existingPods"],
-               args=case.get("args"), vectorised=vectorised)
+    if case["kind"] == "score":
+        # "preScore": false - the upstream case calls Score without PreScore (disablePreScore).
+        return testing.run_score(case["plugin"], case["pod"], case["nodes"], case["existingPods"],
+                                 args=case.get("args"), vectorised=vectorised,
+                                 pre_score=case.get("preScore", True))
+    return testing.run_filter(case["plugin"], case["pod"], case["nodes"], case["existingPods"],
+                              args=case.get("args"), vectorised=vectorised)
 
 
 @pytest.mark.parametrize(("case", "vectorised"), list(_params()))
