@@ -244,8 +244,8 @@ document.getElementById("diagram").addEventListener("keydown", (e) => {
   }
 });
 
-// The picked pod's details and, when this page saw it, the scheduler's decision: which nodes
-// were filtered out and why, and every remaining node's plugin scores ("why this node?").
+// The picked pod's details; why it went where it went (or stays Pending) is the scheduler
+// panel's nodes x plugins table (scheduler.js), which selectPod fills too.
 let lastDetails = "";
 function showPodDetails(pod) {
   const box = document.getElementById("pod-details");
@@ -254,35 +254,17 @@ function showPodDetails(pod) {
   const rows = [["Pod", d.pod], ["Phase", d.phase], ["Node", d.node || "— (not scheduled)"],
                 ["Owner", d.owner || "—"]];
   let html = "<dl>" + rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("") + "</dl>";
-  const dec = diagram.decisions.get(d.pod);
   const why = diagram.why.get(d.pod);
-  if (dec) {
-    const scored = Object.entries(dec.scores || {}).sort((a, b) => (b[1].total ?? 0) - (a[1].total ?? 0));
-    const plugins = [...new Set(scored.flatMap(([, s]) => Object.keys(s).filter((k) => k !== "total")))];
-    html += `<p class="why-title">Why ${esc(dec.node)}? The scheduler's scores:</p><table class="scores"><tr><th>node</th>` +
-      plugins.map((p) => `<th title="${esc(p)}">${esc(shortPlugin(p))}</th>`).join("") + "<th>total</th></tr>" +
-      scored.map(([n, s]) => `<tr${n === dec.node ? ' class="chosen"' : ""}><td>${esc(n)}</td>` +
-        plugins.map((p) => `<td>${esc(s[p] ?? "")}</td>`).join("") + `<td>${esc(s.total ?? "")}</td></tr>`).join("") +
-      "</table>";
-    const rejected = Object.entries(dec.rejected || {});
-    if (rejected.length) {
-      html += '<p class="why-title">Filtered out:</p><ul class="rejected">' +
-        rejected.map(([n, r]) => `<li><strong>${esc(n)}</strong>: ${esc([].concat(r).join("; "))}</li>`).join("") + "</ul>";
-    }
-  } else if (why) {
+  if (why && !d.node) {
     html += `<p class="why-title">Why Pending?</p><p class="why-pending">${esc(why)}</p>`;
   }
+  html += '<p class="why-more">The scheduler panel shows its decision node by node.</p>';
   if (box.dataset.for !== d.pod || lastDetails !== html) {
     box.innerHTML = html;
     box.dataset.for = d.pod;
     lastDetails = html;
   }
   box.hidden = false;
-}
-
-// "NodeResourcesBalancedAllocation" -> "Balanced Allocation": narrow enough for the panel.
-function shortPlugin(name) {
-  return String(name).replace(/^NodeResources/, "").replace(/([a-z])([A-Z])/g, "$1 $2");
 }
 
 function esc(s) {

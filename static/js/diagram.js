@@ -320,18 +320,12 @@ export class Diagram {
     this.rects = new Map(); // component address / host -> box
     this.snapshot = null;
     this.why = new Map();   // "ns/name" -> the scheduler's last FailedScheduling message
-    this.decisions = new Map();  // "ns/name" -> the scheduler's last "schedule" trace event
   }
 
   // Remember why pods are Pending (the scheduler's FailedScheduling events), to show in the
   // queue: "0/3 nodes are available: 3 Insufficient cpu."
   noteEvents(events) {
     for (const ev of events || []) {
-      if (ev.kind === "schedule" && ev.pod) {
-        this.decisions.set(ev.pod, ev);
-        if (this.decisions.size > 2000) this.decisions.delete(this.decisions.keys().next().value);
-        continue;
-      }
       if (ev.kind !== "k8s-event" || !String(ev.object || "").startsWith("Pod/")) continue;
       const key = (ev.namespace || "default") + "/" + ev.object.slice(4);
       if (ev.reason === "FailedScheduling") this.why.set(key, ev.message || "");

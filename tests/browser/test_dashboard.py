@@ -144,7 +144,12 @@ def test_pod_with_node_selector_lands_on_that_node_and_click_deletes_it(dashboar
     assert page.input_value("#delete-pod-form [name=name]") == "pinned"
     details = page.inner_text("#pod-details")
     assert "default/pinned" in details and "worker-2" in details
-    assert "Filtered out" in details and "worker-1" in details, details  # the selector ruled it out
+    # The scheduler panel explains it: worker-2 chosen, worker-1 ruled out by the selector.
+    wait_js(page, "document.querySelector('#sched-explain[data-pod=\"default/pinned\"][data-state=loaded]')", 15,
+            message="the pinned pod's scheduling decision")
+    chosen = page.get_attribute("#sched-table tr[data-chosen=true]", "data-node")
+    assert chosen == "worker-2"
+    assert page.get_attribute("#sched-table tr[data-node=worker-1]", "data-filter-plugin") == "NodeAffinity"
     submit_ok(page, "#delete-pod-form")
     wait_js(page, "!document.querySelector('#diagram .pod[data-name=pinned]')", 90,
             message="pod pinned to go away")
