@@ -752,7 +752,8 @@ class Cluster:
             pods_by_node.setdefault(spec.get("nodeName"), []).append({
                 "namespace": md["namespace"], "name": md["name"], "phase": status.get("phase", "Pending"),
                 "reason": waiting, "ready": ready, "terminating": bool(md.get("deletionTimestamp")),
-                "ip": status.get("podIP"), "owner": owner, "node": spec.get("nodeName")})
+                "ip": status.get("podIP"), "owner": owner, "node": spec.get("nodeName"),
+                "nominated": status.get("nominatedNodeName")})
         for lst in pods_by_node.values():
             lst.sort(key=lambda p: (p["namespace"], p["name"]))
         nodes = []

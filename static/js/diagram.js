@@ -290,7 +290,9 @@ function compMarkup(c) {
 
 function podMarkup(p, phase) {
   const name = p.pod.name;
-  const sub = phase + (phase === "Running" && p.pod.ready === false ? " · not ready" : "");
+  // A preemptor waits in the queue with the node preemption made room on (status.nominatedNodeName).
+  const nominated = !p.node && p.pod.nominated ? ` → ${p.pod.nominated}` : "";
+  const sub = phase + (phase === "Running" && p.pod.ready === false ? " · not ready" : "") + nominated;
   let s = `<rect width="${p.w}" height="${p.h}" rx="9"/>`;
   if (p.h < POD_H) {
     s += `<text class="pod-name" x="10" y="${p.h / 2 + 5.5}">${esc(fit(name, p.w - 16, 16))}</text>`;
@@ -449,7 +451,7 @@ export class Diagram {
 
     for (const p of L.pods) {
       const phase = displayPhase(p.pod, !!p.node);
-      const sig = JSON.stringify([p.w, p.h, phase, p.pod.ready, p.pod.ip, p.node, p.nodeAlive]);
+      const sig = JSON.stringify([p.w, p.h, phase, p.pod.ready, p.pod.ip, p.node, p.nodeAlive, p.pod.nominated]);
       const el = this._keep(used, this.layers.pods, p.key, "g", sig, (el) => {
         el.setAttribute("class", `pod phase-${phase}${p.nodeAlive ? "" : " on-dead-node"}`);
         el.dataset.pod = (p.pod.namespace || "default") + "/" + p.pod.name;
@@ -459,6 +461,7 @@ export class Diagram {
         el.dataset.node = p.node;
         el.dataset.ready = String(!!p.pod.ready);
         el.dataset.owner = p.pod.owner || "";
+        el.dataset.nominated = (!p.node && p.pod.nominated) || "";
         el.setAttribute("tabindex", "0");
         el.setAttribute("role", "button");
         el.innerHTML = podMarkup(p, phase);
