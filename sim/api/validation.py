@@ -25,13 +25,25 @@ _QUALIFIED_NAME_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _LABEL_VALUE_RE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 
+@dataclass(frozen=True)
+class GoSyntax:
+    """A bad value already written as Go's %#v prints it (a struct or slice of the internal
+    core types, which field.Error falls back to for values that are not simple)."""
+    text: str
+
+
 def _fmt_value(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, GoSyntax):
+        return v.text
     if isinstance(v, str):
         return json.dumps(v)
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, dict):
-        return "map[string]string{" + ", ".join(f'"{k}":"{x}"' for k, x in v.items()) + "}"
+        # fmt prints a map's keys sorted.
+        return "map[string]string{" + ", ".join(f'"{k}":"{v[k]}"' for k in sorted(v)) + "}"
     return str(v)
 
 
@@ -85,11 +97,11 @@ def not_supported(field, value, supported):
 
 
 def is_dns1123_subdomain(name: str) -> bool:
-    return isinstance(name, str) and len(name) <= 253 and bool(_SUBDOMAIN_RE.match(name))
+    return isinstance(name, str) and len(name) <= 253 and bool(_SUBDOMAIN_RE.fullmatch(name))
 
 
 def is_dns1123_label(name: str) -> bool:
-    return isinstance(name, str) and len(name) <= 63 and bool(_LABEL_RE.match(name))
+    return isinstance(name, str) and len(name) <= 63 and bool(_LABEL_RE.fullmatch(name))
 
 
 def validate_name(value, field: str, label: bool = False) -> list[FieldError]:
@@ -107,35 +119,149 @@ QUALIFIED_NAME_MSG = ("name part must consist of alphanumeric characters, '-', '
                       "and must start and end with an alphanumeric character (e.g. 'MyName',  or "
                       "'my.name',  or '123-abc', regex used for validation is "
                       "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
+QUALIFIED_NAME_FMT_MSG = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with "
+                          "an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+                          "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
+LABEL_VALUE_MSG = ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+                   "and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or "
+                   "'12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")
 
 
 def is_qualified_name(value) -> bool:
     """IsQualifiedName: an optional DNS-subdomain prefix and "/", then a name of at most 63
     alphanumerics, '-', '_' or '.' (k8s.io/apimachinery/pkg/util/validation)."""
-    if not isinstance(value, str):
-        return False
-    prefix, _, name = value.rpartition("/")
-    return bool(name) and len(name) <= 63 and bool(_QUALIFIED_NAME_RE.match(name)) \
-        and (not prefix or is_dns1123_subdomain(prefix))
+    return isinstance(value, str) and not qualified_name_errors(value)
+
+
+# The apiserver's field validation and the scheduler's selector parsing (labels.NewRequirement,
+# sim/scheduler/framework/affinity_terms.py) share these two, as upstream both call
+# k8s.io/apimachinery/pkg/util/validation.
+def qualified_name_errors(value: str) -> list[str]:
+    """validation.IsQualifiedName: every message, as upstream lists them."""
+    parts = value.split("/")
+    errs: list[str] = []
+    if len(parts) == 1:
+        name = parts[0]
+    elif len(parts) == 2:
+        prefix, name = parts
+        if not prefix:
+            errs.append("prefix part must be non-empty")
+        else:
+            if len(prefix) > 253:
+                errs.append("prefix part must be no more than 253 characters")
+            if not _SUBDOMAIN_RE.fullmatch(prefix):
+                errs.append("prefix part " + SUBDOMAIN_MSG)
+    else:
+        return ["a qualified name " + QUALIFIED_NAME_FMT_MSG
+                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
+    if not name:
+        errs.append("name part must be non-empty")
+    elif len(name) > 63:
+        errs.append("name part must be no more than 63 characters")
+    if not _QUALIFIED_NAME_RE.fullmatch(name):
+        errs.append(QUALIFIED_NAME_MSG)
+    return errs
+
+
+def label_value_errors(value: str) -> list[str]:
+    """validation.IsValidLabelValue."""
+    errs = []
+    if len(value) > 63:
+        errs.append("must be no more than 63 characters")
+    if not _LABEL_VALUE_RE.fullmatch(value):
+        errs.append(LABEL_VALUE_MSG)
+    return errs
+
+
+def dns1123_label_errors(value: str) -> list[str]:
+    """validation.IsDNS1123Label (NameIsDNSLabel: namespace names)."""
+    errs = []
+    if len(value) > 63:
+        errs.append("must be no more than 63 characters")
+    if not _LABEL_RE.fullmatch(value):
+        errs.append(LABEL_MSG)
+    return errs
+
+
+def dns1123_subdomain_errors(value: str) -> list[str]:
+    """validation.IsDNS1123Subdomain (NameIsDNSSubdomain: node names)."""
+    errs = []
+    if len(value) > 253:
+        errs.append("must be no more than 253 characters")
+    if not _SUBDOMAIN_RE.fullmatch(value):
+        errs.append(SUBDOMAIN_MSG)
+    return errs
+
+
+# -- k8s.io/apimachinery/pkg/apis/meta/v1/validation ---------------------------------------
+def validate_label_name(name, field: str) -> list[FieldError]:
+    """ValidateLabelName: one Invalid per IsQualifiedName message."""
+    if not isinstance(name, str):
+        return [invalid(field, name, "must be a string")]
+    return [invalid(field, name, msg) for msg in qualified_name_errors(name)]
 
 
 def validate_labels(labels, field: str) -> list[FieldError]:
-    errs = []
+    """ValidateLabels: each key a qualified name, each value a label value."""
+    errs: list[FieldError] = []
     if labels is None:
         return errs
     if not isinstance(labels, dict):
         return [invalid(field, labels, "must be a map of string keys to string values")]
     for k, v in labels.items():
-        name = k.rpartition("/")[2]
-        prefix = k.rpartition("/")[0]
-        if not name or len(name) > 63 or not _QUALIFIED_NAME_RE.match(name) or (prefix and not is_dns1123_subdomain(prefix)):
-            errs.append(invalid(field, k, QUALIFIED_NAME_MSG))
-        if not isinstance(v, str) or len(v) > 63 or not _LABEL_VALUE_RE.match(v):
-            errs.append(invalid(field, v, "a valid label must be an empty string or consist of alphanumeric "
-                                "characters, '-', '_' or '.', and must start and end with an alphanumeric "
-                                "character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for "
-                                "validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"))
+        errs += validate_label_name(k, field)
+        if not isinstance(v, str):
+            errs.append(invalid(field, v, LABEL_VALUE_MSG))
+        else:
+            errs += [invalid(field, v, msg) for msg in label_value_errors(v)]
     return errs
+
+
+def validate_label_selector(selector, field: str, allow_invalid_label_value: bool = False) -> list[FieldError]:
+    """ValidateLabelSelector (LabelSelectorValidationOptions.AllowInvalidLabelValueInSelector):
+    a nil selector is valid; matchLabels as labels, then each matchExpressions requirement."""
+    if selector is None:
+        return []
+    if not isinstance(selector, dict):
+        return [invalid(field, selector, "must be an object")]
+    errs = validate_labels(selector.get("matchLabels"), f"{field}.matchLabels")
+    for i, req in enumerate(_items(selector.get("matchExpressions"))):
+        errs += _validate_label_selector_requirement(_obj(req), allow_invalid_label_value,
+                                                     f"{field}.matchExpressions[{i}]")
+    return errs
+
+
+EXISTS_VALUES_MSG = "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
+
+
+def _validate_label_selector_requirement(req: dict, allow_invalid_label_value: bool, field: str) -> list[FieldError]:
+    """ValidateLabelSelectorRequirement."""
+    errs: list[FieldError] = []
+    op, values = req.get("operator") or "", _items(req.get("values"))
+    if op in ("In", "NotIn"):
+        if not values:
+            errs.append(required(f"{field}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
+    elif op in ("Exists", "DoesNotExist"):
+        if values:
+            errs.append(forbidden(f"{field}.values", EXISTS_VALUES_MSG))
+    else:
+        errs.append(invalid(f"{field}.operator", op, "not a valid selector operator"))
+    errs += validate_label_name(req.get("key") or "", f"{field}.key")
+    if not allow_invalid_label_value:
+        for i, v in enumerate(values):
+            errs += [invalid(f"{field}.values[{i}]", v, msg)
+                     for msg in (label_value_errors(v) if isinstance(v, str) else [LABEL_VALUE_MSG])]
+    return errs
+
+
+def _items(value) -> list:
+    """A list field's items; a value of another JSON type has none (a pod of the wrong type
+    never gets here: decoding refuses it, see pod_type_error)."""
+    return value if isinstance(value, list) else []
+
+
+def _obj(value) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def validate_object_meta(obj: dict, namespaced: bool, name_is_label: bool = False) -> list[FieldError]:
@@ -174,9 +300,334 @@ def validate_quantity(value, field: str, non_negative: bool = True) -> list[Fiel
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+TOLERATION_OPERATORS = ("Equal", "Exists")
+SCHEDULE_ACTIONS = ("DoNotSchedule", "ScheduleAnyway")   # sets.List: sorted
+NODE_INCLUSION_POLICIES = ("Honor", "Ignore")            # sets.List: sorted
+NOT_POSITIVE_MSG = "must be greater than zero"           # isNotPositiveErrorMsg
+WEIGHT_RANGE_MSG = "must be in the range 1-100"
+LABEL_SELECTOR_NOT_SET_MSG = "must not be specified when labelSelector is not set"
 
 
-def validate_pod_spec(spec, field: str) -> list[FieldError]:
+@dataclass(frozen=True)
+class PodValidationOptions:
+    """The PodValidationOptions fields that bear on scheduling fields (pkg/apis/core/validation).
+    Both are false on create; an update keeps allowing what the stored object already had."""
+    allow_invalid_label_value_in_selector: bool = False
+    allow_invalid_topology_spread_constraint_label_selector: bool = False
+
+
+def pod_validation_options(old_spec: dict | None) -> PodValidationOptions:
+    """GetValidationOptionsFromPodSpecAndMeta (pkg/api/pod/util.go): an update of an object stored
+    with an invalid affinity or spread-constraint selector is not refused for it
+    (hasInvalidLabelValueInAffinitySelector, hasInvalidTopologySpreadConstraintLabelSelector)."""
+    if not isinstance(old_spec, dict):
+        return PodValidationOptions()
+    affinity = _obj(old_spec.get("affinity"))
+    invalid_affinity = False
+    for kind in ("podAffinity", "podAntiAffinity"):
+        pa = _obj(affinity.get(kind))
+        terms = _items(pa.get("requiredDuringSchedulingIgnoredDuringExecution")) + \
+            [_obj(w).get("podAffinityTerm") for w in _items(pa.get("preferredDuringSchedulingIgnoredDuringExecution"))]
+        invalid_affinity = invalid_affinity or any(
+            validate_pod_affinity_term_selector(_obj(t), False, "") for t in terms)
+    invalid_spread = any(validate_label_selector(_obj(c).get("labelSelector"), "")
+                         for c in _items(old_spec.get("topologySpreadConstraints")))
+    return PodValidationOptions(invalid_affinity, invalid_spread)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# -- node affinity (ValidateNodeSelector and friends) --------------------------------------
+def validate_node_selector_requirement(req: dict, field: str) -> list[FieldError]:
+    """ValidateNodeSelectorRequirement as of v1.32: the values' count per operator and the key.
+    The values themselves are not checked (that came in v1.33), nor is a Gt/Lt value parsed as
+    an integer: the scheduler reports an unparsable one (NodeAffinity's PreFilter)."""
+    errs: list[FieldError] = []
+    op, values = req.get("operator") or "", _items(req.get("values"))
+    if op in ("In", "NotIn"):
+        if not values:
+            errs.append(required(f"{field}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
+    elif op in ("Exists", "DoesNotExist"):
+        if values:
+            errs.append(forbidden(f"{field}.values", EXISTS_VALUES_MSG))
+    elif op in ("Gt", "Lt"):
+        if len(values) != 1:
+            errs.append(required(f"{field}.values", "must be specified single value when `operator` is 'Lt' or 'Gt'"))
+    else:
+        errs.append(invalid(f"{field}.operator", op, "not a valid selector operator"))
+    return errs + validate_label_name(req.get("key") or "", f"{field}.key")
+
+
+def validate_node_field_selector_requirement(req: dict, field: str) -> list[FieldError]:
+    """ValidateNodeFieldSelectorRequirement: only metadata.name, with In or NotIn and one value."""
+    errs: list[FieldError] = []
+    op, values = req.get("operator") or "", _items(req.get("values"))
+    if op in ("In", "NotIn"):
+        if len(values) != 1:
+            errs.append(required(f"{field}.values",
+                                 "must be only one value when `operator` is 'In' or 'NotIn' for node field selector"))
+    else:
+        errs.append(invalid(f"{field}.operator", op, "not a valid selector operator"))
+    key = req.get("key") or ""
+    if key != "metadata.name":
+        errs.append(invalid(f"{field}.key", key, "not a valid field selector key"))
+    else:
+        for i, v in enumerate(values):
+            msgs = dns1123_subdomain_errors(v) if isinstance(v, str) else [SUBDOMAIN_MSG]
+            errs += [invalid(f"{field}.values[{i}]", v, msg) for msg in msgs]
+    return errs
+
+
+def validate_node_selector_term(term: dict, field: str) -> list[FieldError]:
+    errs: list[FieldError] = []
+    for j, req in enumerate(_items(term.get("matchExpressions"))):
+        errs += validate_node_selector_requirement(_obj(req), f"{field}.matchExpressions[{j}]")
+    for j, req in enumerate(_items(term.get("matchFields"))):
+        errs += validate_node_field_selector_requirement(_obj(req), f"{field}.matchFields[{j}]")
+    return errs
+
+
+def validate_node_selector(selector: dict, field: str) -> list[FieldError]:
+    """ValidateNodeSelector: at least one term (ORed), each term valid."""
+    terms = _items(selector.get("nodeSelectorTerms"))
+    if not terms:
+        return [required(f"{field}.nodeSelectorTerms", "must have at least one node selector term")]
+    errs: list[FieldError] = []
+    for i, term in enumerate(terms):
+        errs += validate_node_selector_term(_obj(term), f"{field}.nodeSelectorTerms[{i}]")
+    return errs
+
+
+def _valid_weight(weight) -> bool:
+    return _is_int(weight) and 0 < weight <= 100
+
+
+def validate_preferred_scheduling_terms(terms: list, field: str) -> list[FieldError]:
+    """ValidatePreferredSchedulingTerms: weight 1..100, then the preference term."""
+    errs: list[FieldError] = []
+    for i, term in enumerate(terms):
+        term = _obj(term)
+        weight = term.get("weight", 0)
+        if not _valid_weight(weight):
+            errs.append(invalid(f"{field}[{i}].weight", weight, WEIGHT_RANGE_MSG))
+        errs += validate_node_selector_term(_obj(term.get("preference")), f"{field}[{i}].preference")
+    return errs
+
+
+def _validate_node_affinity(na: dict, field: str) -> list[FieldError]:
+    errs: list[FieldError] = []
+    if na.get("requiredDuringSchedulingIgnoredDuringExecution") is not None:
+        errs += validate_node_selector(_obj(na["requiredDuringSchedulingIgnoredDuringExecution"]),
+                                       f"{field}.requiredDuringSchedulingIgnoredDuringExecution")
+    preferred = _items(na.get("preferredDuringSchedulingIgnoredDuringExecution"))
+    if preferred:
+        errs += validate_preferred_scheduling_terms(preferred,
+                                                    f"{field}.preferredDuringSchedulingIgnoredDuringExecution")
+    return errs
+
+
+# -- pod (anti-)affinity --------------------------------------------------------------------
+def validate_pod_affinity_term_selector(term: dict, allow_invalid_label_value: bool, field: str) -> list[FieldError]:
+    """ValidatePodAffinityTermSelector: the labelSelector and the namespaceSelector."""
+    return validate_label_selector(term.get("labelSelector"), f"{field}.labelSelector", allow_invalid_label_value) + \
+        validate_label_selector(term.get("namespaceSelector"), f"{field}.namespaceSelector", allow_invalid_label_value)
+
+
+def _validate_label_keys(field: str, keys: list, selector) -> list[FieldError]:
+    """validateLabelKeys: matchLabelKeys / mismatchLabelKeys need a labelSelector, and are label names."""
+    if not keys:
+        return []
+    if selector is None:
+        return [forbidden(field, LABEL_SELECTOR_NOT_SET_MSG)]
+    errs: list[FieldError] = []
+    for i, key in enumerate(keys):
+        errs += validate_label_name(key, f"{field}[{i}]")
+    return errs
+
+
+def _validate_match_label_keys_and_mismatch_label_keys(field: str, match_keys: list, mismatch_keys: list,
+                                                       selector) -> list[FieldError]:
+    """validateMatchLabelKeysAndMismatchLabelKeys.  The "exists in both" check runs on the
+    selector after the pod strategy has merged matchLabelKeys into it, and upstream builds its
+    path from the term's (fldPath.Index(i), so ".../requiredDuringSchedulingIgnoredDuringExecution[0][0]")."""
+    errs = _validate_label_keys(f"{field}.matchLabelKeys", match_keys, selector) + \
+        _validate_label_keys(f"{field}.mismatchLabelKeys", mismatch_keys, selector)
+    if selector is not None:
+        sel = _obj(selector)
+        index = {k: i for i, k in enumerate(match_keys) if isinstance(k, str)}
+        seen = set(_obj(sel.get("matchLabels")))
+        for req in _items(sel.get("matchExpressions")):
+            key = _obj(req).get("key") or ""
+            if not isinstance(key, str):
+                continue
+            if key in index and key in seen:
+                errs.append(invalid(f"{field}[{index[key]}]", key, "exists in both matchLabelKeys and labelSelector"))
+            seen.add(key)
+    mismatch = set(k for k in mismatch_keys if isinstance(k, str))
+    for i, key in enumerate(match_keys):
+        if key in mismatch:
+            errs.append(invalid(f"{field}.matchLabelKeys[{i}]", key,
+                                "exists in both matchLabelKeys and mismatchLabelKeys"))
+    return errs
+
+
+def _validate_pod_affinity_term(term: dict, allow_invalid_label_value: bool, field: str) -> list[FieldError]:
+    """validatePodAffinityTerm."""
+    errs = validate_pod_affinity_term_selector(term, allow_invalid_label_value, field)
+    for name in _items(term.get("namespaces")):
+        # Upstream names the field "namespace" here.
+        msgs = dns1123_label_errors(name) if isinstance(name, str) else [LABEL_MSG]
+        errs += [invalid(f"{field}.namespace", name, msg) for msg in msgs]
+    errs += _validate_match_label_keys_and_mismatch_label_keys(
+        field, _items(term.get("matchLabelKeys")), _items(term.get("mismatchLabelKeys")), term.get("labelSelector"))
+    topology_key = term.get("topologyKey") or ""
+    if not topology_key:
+        errs.append(required(f"{field}.topologyKey", "can not be empty"))
+    return errs + validate_label_name(topology_key, f"{field}.topologyKey")
+
+
+def _validate_pod_affinity(pa: dict, allow_invalid_label_value: bool, field: str) -> list[FieldError]:
+    """validatePodAffinity and validatePodAntiAffinity (the same checks): required terms, then
+    weighted terms (weight 1..100)."""
+    errs: list[FieldError] = []
+    path = f"{field}.requiredDuringSchedulingIgnoredDuringExecution"
+    for i, term in enumerate(_items(pa.get("requiredDuringSchedulingIgnoredDuringExecution"))):
+        errs += _validate_pod_affinity_term(_obj(term), allow_invalid_label_value, f"{path}[{i}]")
+    path = f"{field}.preferredDuringSchedulingIgnoredDuringExecution"
+    for j, weighted in enumerate(_items(pa.get("preferredDuringSchedulingIgnoredDuringExecution"))):
+        weighted = _obj(weighted)
+        weight = weighted.get("weight", 0)
+        if not _valid_weight(weight):
+            errs.append(invalid(f"{path}[{j}].weight", weight, WEIGHT_RANGE_MSG))
+        errs += _validate_pod_affinity_term(_obj(weighted.get("podAffinityTerm")), allow_invalid_label_value,
+                                            f"{path}[{j}].podAffinityTerm")
+    return errs
+
+
+def validate_affinity(affinity, opts: PodValidationOptions, field: str) -> list[FieldError]:
+    """validateAffinity (pkg/apis/core/validation/validation.go)."""
+    if affinity is None:
+        return []
+    if not isinstance(affinity, dict):
+        return [invalid(field, affinity, "must be an object")]
+    errs: list[FieldError] = []
+    if affinity.get("nodeAffinity") is not None:
+        errs += _validate_node_affinity(_obj(affinity["nodeAffinity"]), f"{field}.nodeAffinity")
+    for kind in ("podAffinity", "podAntiAffinity"):
+        if affinity.get(kind) is not None:
+            errs += _validate_pod_affinity(_obj(affinity[kind]), opts.allow_invalid_label_value_in_selector,
+                                           f"{field}.{kind}")
+    return errs
+
+
+# -- topology spread constraints -----------------------------------------------------------
+def _validate_match_label_keys_in_topology_spread(field: str, keys: list, selector) -> list[FieldError]:
+    """validateMatchLabelKeysInTopologySpread."""
+    if not keys:
+        return []
+    errs: list[FieldError] = []
+    selector_keys: set = set()
+    if selector is not None:
+        sel = _obj(selector)
+        selector_keys = set(_obj(sel.get("matchLabels"))) | \
+            {k for r in _items(sel.get("matchExpressions")) if isinstance(k := _obj(r).get("key"), str)}
+    else:
+        errs.append(forbidden(field, LABEL_SELECTOR_NOT_SET_MSG))
+    for i, key in enumerate(keys):
+        errs += validate_label_name(key, f"{field}[{i}]")
+        if isinstance(key, str) and key in selector_keys:
+            errs.append(invalid(f"{field}[{i}]", key, "exists in both matchLabelKeys and labelSelector"))
+    return errs
+
+
+def validate_topology_spread_constraints(constraints: list, opts: PodValidationOptions, field: str) -> list[FieldError]:
+    """validateTopologySpreadConstraints.  topologyKey is only required (no qualified-name
+    check, as upstream); {topologyKey, whenUnsatisfiable} pairs may not repeat."""
+    errs: list[FieldError] = []
+    constraints = [_obj(c) for c in constraints]
+    for i, c in enumerate(constraints):
+        path = f"{field}[{i}]"
+        max_skew = c.get("maxSkew", 0)
+        if not (_is_int(max_skew) and max_skew > 0):
+            errs.append(invalid(f"{path}.maxSkew", max_skew, NOT_POSITIVE_MSG))
+        topology_key = c.get("topologyKey") or ""
+        if not topology_key:
+            errs.append(required(f"{path}.topologyKey", "can not be empty"))
+        action = c.get("whenUnsatisfiable") or ""
+        if action not in SCHEDULE_ACTIONS:
+            errs.append(not_supported(f"{path}.whenUnsatisfiable", action, SCHEDULE_ACTIONS))
+        for rest in constraints[i + 1:]:
+            if (rest.get("topologyKey") or "") == topology_key and (rest.get("whenUnsatisfiable") or "") == action:
+                errs.append(FieldError(f"{path}.{{topologyKey, whenUnsatisfiable}}", "Duplicate",
+                                       f"{{{topology_key}, {action}}}"))
+                break
+        min_domains = c.get("minDomains")
+        if min_domains is not None:
+            if not (_is_int(min_domains) and min_domains > 0):
+                errs.append(invalid(f"{path}.minDomains", min_domains, NOT_POSITIVE_MSG))
+            if action != "DoNotSchedule":
+                errs.append(invalid(f"{path}.minDomains", min_domains,
+                                    f"can only use minDomains if whenUnsatisfiable=DoNotSchedule, not {action}"))
+        for policy in ("nodeAffinityPolicy", "nodeTaintsPolicy"):
+            value = c.get(policy)
+            if value is not None and value not in NODE_INCLUSION_POLICIES:
+                errs.append(not_supported(f"{path}.{policy}", value, NODE_INCLUSION_POLICIES))
+        errs += _validate_match_label_keys_in_topology_spread(f"{path}.matchLabelKeys", _items(c.get("matchLabelKeys")),
+                                                              c.get("labelSelector"))
+        if not opts.allow_invalid_topology_spread_constraint_label_selector:
+            errs += validate_label_selector(c.get("labelSelector"), f"{path}.labelSelector")
+    return errs
+
+
+# -- tolerations, scheduling gates ---------------------------------------------------------
+def validate_tolerations(tolerations: list, field: str) -> list[FieldError]:
+    """ValidateTolerations.  An empty operator means Equal; an empty key (all taints) needs
+    Exists; tolerationSeconds only with NoExecute; an empty effect matches every effect."""
+    errs: list[FieldError] = []
+    for i, t in enumerate(tolerations):
+        path = f"{field}[{i}]"
+        if not isinstance(t, dict):
+            errs.append(invalid(path, t, "must be an object"))
+            continue
+        key, op, value, effect = (t.get(k) or "" for k in ("key", "operator", "value", "effect"))
+        if key:
+            errs += validate_label_name(key, f"{path}.key")
+        if not key and op != "Exists":
+            errs.append(invalid(f"{path}.operator", op, "operator must be Exists when `key` is empty, "
+                                                        "which means \"match all values and all keys\""))
+        if t.get("tolerationSeconds") is not None and effect != "NoExecute":
+            errs.append(invalid(f"{path}.effect", effect, "effect must be 'NoExecute' when `tolerationSeconds` is set"))
+        if op in ("Equal", ""):
+            msgs = label_value_errors(value) if isinstance(value, str) else [LABEL_VALUE_MSG]
+            if msgs:
+                errs.append(invalid(f"{path}.operator", value, ";".join(msgs)))
+        elif op == "Exists":
+            if value:
+                errs.append(invalid(f"{path}.operator", value, "value must be empty when `operator` is 'Exists'"))
+        else:
+            errs.append(not_supported(f"{path}.operator", op, TOLERATION_OPERATORS))
+        if effect and effect not in TAINT_EFFECTS:
+            errs.append(not_supported(f"{path}.effect", effect, TAINT_EFFECTS))
+    return errs
+
+
+def validate_scheduling_gates(gates: list, field: str) -> list[FieldError]:
+    """validateSchedulingGates: qualified names, no duplicates."""
+    errs: list[FieldError] = []
+    seen = set()
+    for i, gate in enumerate(gates):
+        name = _obj(gate).get("name") or ""
+        errs += validate_label_name(name, f"{field}[{i}]")
+        if isinstance(name, str) and name in seen:
+            errs.append(FieldError(f"{field}[{i}]", "Duplicate", name))
+        seen.add(name if isinstance(name, str) else None)
+    return errs
+
+
+def validate_pod_spec(spec, field: str, opts: PodValidationOptions = PodValidationOptions()) -> list[FieldError]:
+    """ValidatePodSpec, in upstream's order for the fields modelled here."""
     if not isinstance(spec, dict):
         return [required(field)]
     errs: list[FieldError] = []
@@ -228,22 +679,14 @@ def validate_pod_spec(spec, field: str) -> list[FieldError]:
     if rp is not None and rp not in RESTART_POLICIES:
         errs.append(not_supported(f"{field}.restartPolicy", rp, RESTART_POLICIES))
     errs += validate_labels(spec.get("nodeSelector"), f"{field}.nodeSelector")
+    errs += validate_affinity(spec.get("affinity"), opts, f"{field}.affinity")
+    errs += validate_scheduling_gates(_items(spec.get("schedulingGates")), f"{field}.schedulingGates")
+    errs += validate_topology_spread_constraints(_items(spec.get("topologySpreadConstraints")), opts,
+                                                 f"{field}.topologySpreadConstraints")
     nn = spec.get("nodeName")
     if nn:
         errs += validate_name(nn, f"{field}.nodeName")
-    for i, t in enumerate(spec.get("tolerations") or []):
-        if not isinstance(t, dict):
-            errs.append(invalid(f"{field}.tolerations[{i}]", t, "must be an object"))
-            continue
-        op = t.get("operator", "Equal")
-        if op not in ("Equal", "Exists"):
-            errs.append(not_supported(f"{field}.tolerations[{i}].operator", op, ("Equal", "Exists")))
-        if op == "Exists" and t.get("value"):
-            errs.append(invalid(f"{field}.tolerations[{i}].operator", t.get("value"),
-                                "value must be empty when `operator` is 'Exists'"))
-        eff = t.get("effect")
-        if eff and eff not in TAINT_EFFECTS:
-            errs.append(not_supported(f"{field}.tolerations[{i}].effect", eff, TAINT_EFFECTS))
+    errs += validate_tolerations(_items(spec.get("tolerations")), f"{field}.tolerations")
     tgp = spec.get("terminationGracePeriodSeconds")
     if tgp is not None and (not isinstance(tgp, int) or tgp < 0):
         errs.append(invalid(f"{field}.terminationGracePeriodSeconds", tgp, "must be greater than or equal to 0"))
@@ -264,8 +707,17 @@ def validate_preemption_policy(policy, field: str) -> list[FieldError]:
     return [not_supported(field, policy, PREEMPTION_POLICIES)]
 
 
+def _validate_pod_metadata_and_spec(pod: dict, opts: PodValidationOptions) -> list[FieldError]:
+    return validate_object_meta(pod, namespaced=True) + validate_pod_spec(pod.get("spec"), "spec", opts)
+
+
 def validate_pod(pod: dict) -> list[FieldError]:
-    return validate_object_meta(pod, namespaced=True) + validate_pod_spec(pod.get("spec"), "spec")
+    """ValidatePodCreate: a pod may not be created bound to a node while scheduling gates remain."""
+    errs = _validate_pod_metadata_and_spec(pod, PodValidationOptions())
+    spec = _obj(pod.get("spec"))
+    if spec.get("nodeName") and _items(spec.get("schedulingGates")):
+        errs.append(forbidden("spec.nodeName", "cannot be set until all schedulingGates have been cleared"))
+    return errs
 
 
 _POD_MUTABLE_NOTE = ("pod updates may not change fields other than `spec.containers[*].image`,"
@@ -274,20 +726,148 @@ _POD_MUTABLE_NOTE = ("pod updates may not change fields other than `spec.contain
                      "(allow it to be set to 1 if it was previously negative)")
 
 
+def _validate_only_added_tolerations(new: list, old: list, field: str) -> list[FieldError]:
+    """validateOnlyAddedTolerations: each old toleration must still be there, tolerationSeconds
+    aside.  (Upstream then validates the new list again; validate_pod_spec already has, and the
+    repeated errors would only be deduplicated out of the message.)"""
+    def core(t) -> dict:
+        t = _obj(t)
+        return {k: t.get(k) or "" for k in ("key", "operator", "value", "effect")}
+    kept = [core(t) for t in new]
+    for t in old:
+        if core(t) not in kept:
+            return [forbidden(field, "existing toleration can not be modified except its tolerationSeconds")]
+    return []
+
+
+def _validate_only_deleted_scheduling_gates(new: list, old: list, field: str) -> list[FieldError]:
+    """validateOnlyDeletedSchedulingGates."""
+    old_names = {_obj(g).get("name") for g in old if isinstance(_obj(g).get("name"), str)}
+    added = {}
+    for i, gate in enumerate(new):
+        if isinstance(name := _obj(gate).get("name"), str):
+            added[name] = i
+    return [forbidden(f"{field}[{i}].name", f"only deletion is allowed, but found new scheduling gate '{name}'")
+            for name, i in added.items() if name not in old_names]
+
+
+def _go_strings(values) -> str:
+    return "[]string(nil)" if values is None else \
+        "[]string{" + ", ".join(json.dumps(v) for v in values) + "}"
+
+
+def _go_requirements(reqs) -> str:
+    if reqs is None:
+        return "[]core.NodeSelectorRequirement(nil)"
+    return "[]core.NodeSelectorRequirement{" + ", ".join(
+        f'core.NodeSelectorRequirement{{Key:{json.dumps(_obj(r).get("key") or "")}, '
+        f'Operator:{json.dumps(_obj(r).get("operator") or "")}, Values:{_go_strings(_obj(r).get("values"))}}}'
+        for r in reqs) + "}"
+
+
+def _go_term(term: dict) -> str:
+    """%#v of a core.NodeSelectorTerm."""
+    return (f"core.NodeSelectorTerm{{MatchExpressions:{_go_requirements(term.get('matchExpressions'))}, "
+            f"MatchFields:{_go_requirements(term.get('matchFields'))}}}")
+
+
+def _validate_node_affinity_mutation(field: str, new_na, old_na) -> list[FieldError]:
+    """validateNodeAffinityMutation: a gated pod's required node selector terms may only gain
+    requirements (an empty old list may become anything)."""
+    old_required = _obj(old_na).get("requiredDuringSchedulingIgnoredDuringExecution")
+    if old_required is None:
+        return []
+    old_terms = _items(_obj(old_required).get("nodeSelectorTerms"))
+    new_required = _obj(new_na).get("requiredDuringSchedulingIgnoredDuringExecution")
+    new_terms = _obj(new_required).get("nodeSelectorTerms") if new_required is not None else None
+    path = f"{field}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms"
+    if old_terms and len(old_terms) != len(_items(new_terms)):
+        shown = "[]core.NodeSelectorTerm(nil)" if new_terms is None else \
+            "[]core.NodeSelectorTerm{" + ", ".join(_go_term(_obj(t)) for t in _items(new_terms)) + "}"
+        return [invalid(path, GoSyntax(shown),
+                        "no additions/deletions to non-empty NodeSelectorTerms list are allowed")]
+    errs: list[FieldError] = []
+    for i, (new_term, old_term) in enumerate(zip(_items(new_terms), old_terms)):
+        new_term, old_term = _obj(new_term), _obj(old_term)
+        if not _term_has_only_additions(new_term, old_term):
+            errs.append(invalid(f"{path}[{i}]", GoSyntax(_go_term(new_term)),
+                                "only additions are allowed (no mutations or deletions)"))
+    return errs
+
+
+def _term_has_only_additions(new: dict, old: dict) -> bool:
+    """validateNodeSelectorTermHasOnlyAdditions."""
+    old_exprs, old_fields = _items(old.get("matchExpressions")), _items(old.get("matchFields"))
+    new_exprs, new_fields = _items(new.get("matchExpressions")), _items(new.get("matchFields"))
+    if not old_exprs and not old_fields and (new_exprs or new_fields):
+        return False
+    return new_exprs[:len(old_exprs)] == old_exprs and new_fields[:len(old_fields)] == old_fields
+
+
 def validate_pod_update(new: dict, old: dict) -> list[FieldError]:
-    errs = validate_pod(new)
+    """ValidatePodUpdate: the new pod is valid (with the options the old one allows), then only
+    images, activeDeadlineSeconds, added tolerations and removed scheduling gates may change; a
+    pod still gated may also gain nodeSelector entries and node affinity requirements."""
+    new_spec, old_spec = _obj(new.get("spec")), _obj(old.get("spec"))
+    errs = _validate_pod_metadata_and_spec(new, pod_validation_options(old_spec))
+    errs += _validate_only_added_tolerations(_items(new_spec.get("tolerations")), _items(old_spec.get("tolerations")),
+                                             "spec.tolerations")
+    errs += _validate_only_deleted_scheduling_gates(_items(new_spec.get("schedulingGates")),
+                                                    _items(old_spec.get("schedulingGates")), "spec.schedulingGates")
 
     def strip(spec):
-        spec = json.loads(json.dumps(spec or {}))
+        spec = _drop_nil(json.loads(json.dumps(spec or {})))
         for c in spec.get("containers") or []:
             c.pop("image", None)
-        spec.pop("tolerations", None)
-        spec.pop("activeDeadlineSeconds", None)
+        for k in ("tolerations", "activeDeadlineSeconds", "schedulingGates"):
+            spec.pop(k, None)
         return spec
 
-    if strip(new.get("spec")) != strip(old.get("spec")):
+    munged, old_stripped = strip(new_spec), strip(old_spec)
+    if _items(old_spec.get("schedulingGates")):
+        if munged.get("nodeSelector") != old_stripped.get("nodeSelector"):
+            errs += _validate_node_selector_mutation("spec.nodeSelector", munged.get("nodeSelector"),
+                                                     old_stripped.get("nodeSelector"))
+            _restore(munged, old_stripped, "nodeSelector")
+        old_na = _obj(old_stripped.get("affinity")).get("nodeAffinity")
+        new_na = _obj(munged.get("affinity")).get("nodeAffinity")
+        if new_na != old_na:
+            errs += _validate_node_affinity_mutation("spec.affinity.nodeAffinity", new_na, old_na)
+            if isinstance(munged.get("affinity"), dict):
+                _restore(munged["affinity"], _obj(old_stripped.get("affinity")), "nodeAffinity")
+                if not munged["affinity"] and "affinity" not in old_stripped:
+                    del munged["affinity"]
+            elif old_na is not None:
+                munged["affinity"] = {"nodeAffinity": old_na}
+    if munged != old_stripped:
         errs.append(forbidden("spec", _POD_MUTABLE_NOTE))
     return errs
+
+
+def _drop_nil(value):
+    """What apiequality.Semantic.DeepEqual cannot tell apart: a null is the field's zero value,
+    and an empty list is a nil slice."""
+    if isinstance(value, dict):
+        return {k: _drop_nil(v) for k, v in value.items() if v is not None and v != []}
+    if isinstance(value, list):
+        return [_drop_nil(v) for v in value]
+    return value
+
+
+def _restore(target: dict, source: dict, key: str) -> None:
+    if key in source:
+        target[key] = source[key]
+    else:
+        target.pop(key, None)
+
+
+def _validate_node_selector_mutation(field: str, new, old) -> list[FieldError]:
+    """validateNodeSelectorMutation: a gated pod's nodeSelector may only gain entries."""
+    new = _obj(new)
+    for k, v in _obj(old).items():
+        if new.get(k) != v:
+            return [invalid(field, new, "only additions to spec.nodeSelector are allowed (no mutations or deletions)")]
+    return []
 
 
 # Conditions the pod API itself defines; any other type must be a qualified name.
@@ -319,7 +899,8 @@ def validate_pod_status_update(new: dict, old: dict) -> list[FieldError]:
     return errs
 
 
-def validate_replicaset(rs: dict) -> list[FieldError]:
+def validate_replicaset(rs: dict, opts: PodValidationOptions = PodValidationOptions()) -> list[FieldError]:
+    """ValidateReplicaSet: the pod template's spec gets ValidatePodSpec, as a pod's does."""
     errs = validate_object_meta(rs, namespaced=True)
     spec = rs.get("spec")
     if not isinstance(spec, dict):
@@ -341,7 +922,7 @@ def validate_replicaset(rs: dict) -> list[FieldError]:
         except SelectorError as e:
             errs.append(invalid("spec.selector", sel, str(e)))
     errs += validate_labels(tlabels, "spec.template.metadata.labels")
-    errs += validate_pod_spec(template.get("spec"), "spec.template.spec")
+    errs += validate_pod_spec(template.get("spec"), "spec.template.spec", opts)
     rp = (template.get("spec") or {}).get("restartPolicy", "Always")
     if rp != "Always":
         errs.append(not_supported("spec.template.spec.restartPolicy", rp, ("Always",)))
@@ -349,7 +930,9 @@ def validate_replicaset(rs: dict) -> list[FieldError]:
 
 
 def validate_replicaset_update(new: dict, old: dict) -> list[FieldError]:
-    errs = validate_replicaset(new)
+    # GetValidationOptionsFromPodTemplate: what the stored template already had stays allowed.
+    old_template_spec = _obj(_obj(_obj(old.get("spec")).get("template")).get("spec"))
+    errs = validate_replicaset(new, pod_validation_options(old_template_spec))
     if (new.get("spec") or {}).get("selector") != (old.get("spec") or {}).get("selector"):
         errs.append(invalid("spec.selector", (new.get("spec") or {}).get("selector"), "field is immutable"))
     return errs
@@ -463,10 +1046,108 @@ def priority_class_type_error(pc: dict) -> str | None:
     return None
 
 
+# The Go types of the fields a pod's scheduling is made of (k8s.io/api/core/v1), for decoding
+# errors: a struct is (name, {json field: type}), a list [type], a map {"": type}; a string is
+# a scalar Go type.  Fields not listed are not checked here.
+def _struct(go_name: str, /, **fields) -> tuple[str, dict]:
+    return go_name, fields
+
+
+_LABEL_SELECTOR = _struct("LabelSelector", matchLabels={"": "string"}, matchExpressions=[_struct(
+    "LabelSelectorRequirement", key="string", operator="v1.LabelSelectorOperator", values=["string"])])
+_NODE_SELECTOR_REQUIREMENT = _struct("NodeSelectorRequirement", key="string", operator="v1.NodeSelectorOperator",
+                                     values=["string"])
+_NODE_SELECTOR_TERM = _struct("NodeSelectorTerm", matchExpressions=[_NODE_SELECTOR_REQUIREMENT],
+                              matchFields=[_NODE_SELECTOR_REQUIREMENT])
+_POD_AFFINITY_TERM = _struct("PodAffinityTerm", labelSelector=_LABEL_SELECTOR, namespaces=["string"],
+                             topologyKey="string", namespaceSelector=_LABEL_SELECTOR, matchLabelKeys=["string"],
+                             mismatchLabelKeys=["string"])
+_WEIGHTED_POD_AFFINITY_TERM = _struct("WeightedPodAffinityTerm", weight="int32", podAffinityTerm=_POD_AFFINITY_TERM)
+_POD_SPEC = _struct(
+    "PodSpec", priority="int32", priorityClassName="string", preemptionPolicy="v1.PreemptionPolicy",
+    nodeSelector={"": "string"},
+    affinity=_struct("Affinity",
+                     nodeAffinity=_struct("NodeAffinity",
+                                          requiredDuringSchedulingIgnoredDuringExecution=_struct(
+                                              "NodeSelector", nodeSelectorTerms=[_NODE_SELECTOR_TERM]),
+                                          preferredDuringSchedulingIgnoredDuringExecution=[_struct(
+                                              "PreferredSchedulingTerm", weight="int32",
+                                              preference=_NODE_SELECTOR_TERM)]),
+                     podAffinity=_struct("PodAffinity",
+                                         requiredDuringSchedulingIgnoredDuringExecution=[_POD_AFFINITY_TERM],
+                                         preferredDuringSchedulingIgnoredDuringExecution=[_WEIGHTED_POD_AFFINITY_TERM]),
+                     podAntiAffinity=_struct("PodAntiAffinity",
+                                             requiredDuringSchedulingIgnoredDuringExecution=[_POD_AFFINITY_TERM],
+                                             preferredDuringSchedulingIgnoredDuringExecution=[
+                                                 _WEIGHTED_POD_AFFINITY_TERM])),
+    tolerations=[_struct("Toleration", key="string", operator="v1.TolerationOperator", value="string",
+                         effect="v1.TaintEffect", tolerationSeconds="int64")],
+    topologySpreadConstraints=[_struct("TopologySpreadConstraint", maxSkew="int32", topologyKey="string",
+                                       whenUnsatisfiable="v1.UnsatisfiableConstraintAction",
+                                       labelSelector=_LABEL_SELECTOR, minDomains="int32",
+                                       nodeAffinityPolicy="v1.NodeInclusionPolicy",
+                                       nodeTaintsPolicy="v1.NodeInclusionPolicy", matchLabelKeys=["string"])],
+    schedulingGates=[_struct("PodSchedulingGate", name="string")])
+_POD = _struct("Pod", spec=_POD_SPEC)
+_REPLICA_SET = _struct("ReplicaSet", spec=_struct("ReplicaSetSpec",
+                                                  template=_struct("PodTemplateSpec", spec=_POD_SPEC)))
+_INT_RANGES = {"int32": (INT32_MIN, INT32_MAX), "int64": (-(1 << 63), (1 << 63) - 1)}
+
+
+def _go_type_name(t) -> str:
+    """reflect.Type.String() of the (dereferenced) field type."""
+    if isinstance(t, tuple):
+        return f"v1.{t[0]}"
+    if isinstance(t, list):
+        return "[]" + _go_type_name(t[0])
+    if isinstance(t, dict):
+        return "map[string]" + _go_type_name(t[""])
+    return t
+
+
+def _decode_error(value, t, struct: str, path: tuple[str, ...]) -> str | None:
+    """The first UnmarshalTypeError decoding `value` into `t` meets, in document order as the
+    decoder walks it: Go names the innermost struct and the field's JSON path (no indices, no
+    map keys); a null is the zero value."""
+    if value is None:
+        return None
+    if isinstance(t, tuple):
+        ok = isinstance(value, dict)
+        if ok:
+            for key, item in value.items():
+                if key in t[1]:
+                    err = _decode_error(item, t[1][key], t[0], path + (key,))
+                    if err:
+                        return err
+    elif isinstance(t, list):
+        ok = isinstance(value, list)
+        for item in value if ok else ():
+            err = _decode_error(item, t[0], struct, path)
+            if err:
+                return err
+    elif isinstance(t, dict):
+        ok = isinstance(value, dict)
+        for item in value.values() if ok else ():
+            err = _decode_error(item, t[""], struct, path)
+            if err:
+                return err
+    elif t in _INT_RANGES:
+        lo, hi = _INT_RANGES[t]
+        ok = isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+    else:  # string, or a string type such as v1.TaintEffect
+        ok = isinstance(value, str)
+    if ok:
+        return None
+    kind = _json_kind(value)
+    if not (isinstance(t, str) and t in _INT_RANGES and kind.startswith("number")):
+        kind = kind.split(" ")[0]
+    return f"json: cannot unmarshal {kind} into Go struct field {struct}.{'.'.join(path)} of type {_go_type_name(t)}"
+
+
 def pod_type_error(pod: dict) -> str | None:
-    for path, go_type in ((("spec", "priority"), "int32"), (("spec", "priorityClassName"), "string"),
-                          (("spec", "preemptionPolicy"), "v1.PreemptionPolicy")):
-        msg = _type_error(pod, path, go_type, "PodSpec")
-        if msg:
-            return msg
-    return None
+    return _decode_error(pod, _POD, "", ())
+
+
+def replicaset_type_error(rs: dict) -> str | None:
+    """As pod_type_error, for a ReplicaSet's pod template."""
+    return _decode_error(rs, _REPLICA_SET, "", ())

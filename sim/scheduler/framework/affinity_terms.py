@@ -14,18 +14,12 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from sim.api.selectors import labels_match
-from sim.api.validation import QUALIFIED_NAME_MSG, SUBDOMAIN_MSG, _LABEL_VALUE_RE, _QUALIFIED_NAME_RE, _SUBDOMAIN_RE
+from sim.api.validation import label_value_errors, qualified_name_errors
 
 EVERYTHING: tuple = ()
 NOTHING = None
 
 _OPS = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
-LABEL_VALUE_MSG = ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
-                   "and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or "
-                   "'12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")
-QUALIFIED_NAME_FMT_MSG = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with "
-                          "an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
-                          "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
 
 
 class SelectorParseError(ValueError):
@@ -48,43 +42,6 @@ def aggregate(messages: list[str]) -> str:
         if m not in seen:
             seen.append(m)
     return seen[0] if len(seen) == 1 else "[" + ", ".join(seen) + "]"
-
-
-def qualified_name_errors(value: str) -> list[str]:
-    """validation.IsQualifiedName."""
-    parts = value.split("/")
-    errs: list[str] = []
-    if len(parts) == 1:
-        name = parts[0]
-    elif len(parts) == 2:
-        prefix, name = parts
-        if not prefix:
-            errs.append("prefix part must be non-empty")
-        else:
-            if len(prefix) > 253:
-                errs.append("prefix part must be no more than 253 characters")
-            if not _SUBDOMAIN_RE.match(prefix):
-                errs.append("prefix part " + SUBDOMAIN_MSG)
-    else:
-        return ["a qualified name " + QUALIFIED_NAME_FMT_MSG
-                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
-    if not name:
-        errs.append("name part must be non-empty")
-    elif len(name) > 63:
-        errs.append("name part must be no more than 63 characters")
-    if not _QUALIFIED_NAME_RE.match(name):
-        errs.append(QUALIFIED_NAME_MSG)
-    return errs
-
-
-def label_value_errors(value: str) -> list[str]:
-    """validation.IsValidLabelValue."""
-    errs = []
-    if len(value) > 63:
-        errs.append("must be no more than 63 characters")
-    if not _LABEL_VALUE_RE.match(value):
-        errs.append(LABEL_VALUE_MSG)
-    return errs
 
 
 def new_requirement(key: str, op: str, values: list[str]) -> tuple[str, str, tuple[str, ...]]:
