@@ -64,7 +64,8 @@ _register(Resource("events", "", "v1", "Event", True, "/registry/events/", ("ev"
                    (), defaults.default_event, validation.validate_event, has_status=False))
 _register(Resource("replicasets", "apps", "v1", "ReplicaSet", True, "/registry/replicasets/", ("rs",),
                    "replicaset", ("status", "scale"), defaults.default_replicaset,
-                   validation.validate_replicaset, validation.validate_replicaset_update, categories=("all",)))
+                   validation.validate_replicaset, validation.validate_replicaset_update,
+                   type_error=validation.replicaset_type_error, categories=("all",)))
 _register(Resource("leases", "coordination.k8s.io", "v1", "Lease", True, "/registry/leases/", (), "lease",
                    (), defaults.default_lease, validation.validate_lease, has_status=False))
 # pkg/registry/scheduling/priorityclass: cluster-scoped, short name "pc", no status.

@@ -592,3 +592,16 @@ def test_a_replicaset_template_of_any_json_shape_is_validated_without_crashing(f
     assert isinstance(validate_replicaset(rs), list)
     assert isinstance(validate_replicaset_update(rs, rs), list)
     assert replicaset_type_error(rs) is None or replicaset_type_error(rs).startswith("json: cannot unmarshal")
+
+
+def test_a_wrong_json_type_in_a_replicaset_template_is_a_400(cluster):
+    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "typed-rs"},
+          "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "t"}},
+                   "template": {"metadata": {"labels": {"app": "t"}},
+                                "spec": {"containers": [{"name": "c", "image": "nginx"}],
+                                         "topologySpreadConstraints": [spread(maxSkew="1")]}}}}
+    resp = cluster.request({"verb": "create", "group": "apps", "resource": "replicasets",
+                            "namespace": "default", "body": rs})
+    assert resp["code"] == 400, resp
+    assert resp["body"]["message"].startswith(
+        'ReplicaSet in version "v1" cannot be handled as a ReplicaSet: json: cannot unmarshal string')
