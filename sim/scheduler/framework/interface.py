@@ -332,6 +332,12 @@ class Plugin:
     informers: tuple[str, ...] = ()
 
     def __init__(self, args: dict | None = None, handle: Any = None):
+        # Defaulted and validated here once for every plugin, as the framework does when it
+        # decodes pluginConfig (defaulting is idempotent: config.py has applied it already).
+        args = self.default_args(args)
+        errors = self.validate_args(args, "args")
+        if errors:
+            raise ValueError("; ".join(errors))
         self.args = args or {}
         self.handle = handle
 

@@ -63,11 +63,8 @@ class DefaultPreemption(PostFilterPlugin):
     name = NAME
 
     def __init__(self, args=None, handle=None):
-        args = self.default_args(args)
-        errors = self.validate_args(args, "args")
-        if errors:
-            raise ValueError("; ".join(errors))
         super().__init__(args, handle)
+        args = self.args
         self.min_candidate_nodes_percentage = args["minCandidateNodesPercentage"]
         self.min_candidate_nodes_absolute = args["minCandidateNodesAbsolute"]
         self.evaluator = Evaluator(NAME, handle, self)

@@ -17,11 +17,8 @@ class NodeResourcesBalancedAllocation(PreScorePlugin, ScorePlugin):
     bounded_scores = True
 
     def __init__(self, args=None, handle=None):
-        args = self.default_args(args)
-        errors = self.validate_args(args, "args")
-        if errors:
-            raise ValueError("; ".join(errors))
         super().__init__(args, handle)
+        args = self.args
         self.scorer = ResourceAllocationScorer(args["resources"], use_requested=True)
 
     @classmethod

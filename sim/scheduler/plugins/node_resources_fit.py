@@ -85,11 +85,8 @@ class NodeResourcesFit(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugi
     bounded_scores = True
 
     def __init__(self, args=None, handle=None):
-        args = self.default_args(args)
-        errors = self.validate_args(args, "args")
-        if errors:
-            raise ValueError("; ".join(errors))
         super().__init__(args, handle)
+        args = self.args
         self.ignored = set(args.get("ignoredResources") or [])
         self.ignored_groups = set(args.get("ignoredResourceGroups") or [])
         strategy = args["scoringStrategy"]
