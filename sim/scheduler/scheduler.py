@@ -383,9 +383,11 @@ class Scheduler:
             want = 1
         return want
 
-    def _find_nodes_vec(self, fwk: Framework, state: CycleState, pod: PodInfo, rows: np.ndarray, record: AttemptRecord) -> None:
-        """findNodesThatPassFilters, every filter over every node at once."""
-        table = self.cache.table
+    def _filter_setup(self, fwk: Framework, state: CycleState, rows: np.ndarray, record: AttemptRecord):
+        """What both findNodesThatPassFilters paths start with: how many feasible nodes to
+        find, the nodes in search order (from where the last cycle stopped, round robin) and
+        the active Filter plugins; with no Filter plugin the first `want` nodes are feasible
+        and None is returned."""
         n = len(rows)
         want = self._num_to_find(fwk, n)
         start = self.next_start_node_index % n if n else 0
@@ -393,7 +395,16 @@ class Scheduler:
         plugins = fwk.active_filter_plugins(state)
         if not plugins:
             record.feasible_rows = rotated[:want]
+            return None
+        return n, want, start, rotated, plugins
+
+    def _find_nodes_vec(self, fwk: Framework, state: CycleState, pod: PodInfo, rows: np.ndarray, record: AttemptRecord) -> None:
+        """findNodesThatPassFilters, every filter over every node at once."""
+        table = self.cache.table
+        setup = self._filter_setup(fwk, state, rows, record)
+        if setup is None:
             return
+        n, want, start, rotated, plugins = setup
         fail, ids, decoders = fwk.run_filter_plugins_vec(state, pod, table, plugins)
         self._apply_nominated_pods(fwk, state, pod, plugins, fail, ids, decoders)
         f_rot = fail[rotated]
@@ -440,14 +451,10 @@ class Scheduler:
     def _find_nodes_scalar(self, fwk: Framework, state: CycleState, pod: PodInfo, rows: np.ndarray, record: AttemptRecord) -> None:
         """findNodesThatPassFilters, the plain loop: per node, per plugin."""
         table = self.cache.table
-        n = len(rows)
-        want = self._num_to_find(fwk, n)
-        start = self.next_start_node_index % n if n else 0
-        rotated = np.concatenate((rows[start:], rows[:start])) if start else rows
-        plugins = fwk.active_filter_plugins(state)
-        if not plugins:
-            record.feasible_rows = rotated[:want]
+        setup = self._filter_setup(fwk, state, rows, record)
+        if setup is None:
             return
+        n, want, start, rotated, plugins = setup
         index = {pl.name: i for i, pl in enumerate(plugins)}
         feasible, rej_rows, rej_plugin, rej_ids = [], [], [], []
         statuses: list[list[Status]] = [[] for _ in plugins]
