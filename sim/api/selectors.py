@@ -101,6 +101,20 @@ def selector_from_label_selector(sel: dict | None) -> list[Requirement] | None:
     return reqs
 
 
+def selector_from_set(labels: dict[str, str]) -> tuple:
+    """labels.SelectorFromSet, in the form metav1.LabelSelectorAsSelector's callers use: sorted
+    requirements; None is labels.Nothing(), () labels.Everything()."""
+    return tuple(sorted((k, "=", (v,)) for k, v in labels.items()))
+
+
+def selector_add(selector: tuple | None, other: tuple | None) -> tuple | None:
+    """selector.Add(other.Requirements()...): Nothing stays Nothing, and a Nothing `other` has
+    no requirements to add."""
+    if selector is None or other is None:
+        return selector
+    return tuple(sorted(selector + other))
+
+
 def _get_path(obj: dict, path: str) -> str:
     cur: Any = obj
     for part in path.split("."):

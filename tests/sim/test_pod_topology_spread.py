@@ -1,4 +1,4 @@
-"""PodTopologySpread: the vectorised plugin (pod counts from sim.scheduler.podindex, domains summed
+"""PodTopologySpread: the vectorised plugin (pod counts from sim.scheduler.framework.podindex, domains summed
 with np.bincount over NodeTable rows) against its per-node reference (upstream's loops over
 NodeInfo.pods); upstream's scoring cases that need nodes which failed filtering or a ReplicaSet
 (which sim.scheduler.testing.run_score cannot express); default constraints; args; queueing hints;
@@ -10,16 +10,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.api.selectors import selector_add, selector_from_set
+from sim.scheduler.framework.affinity_terms import EVERYTHING, label_selector_as_selector, selector_matches
 from sim.scheduler.framework.config import ConfigError, default_configuration
 from sim.scheduler.framework.interface import (QUEUE, QUEUE_SKIP, SKIP, SUCCESS, UNSCHEDULABLE,
                                                UNSCHEDULABLE_AND_UNRESOLVABLE, CycleState, PluginError)
 from sim.scheduler.framework.podinfo import PodInfo
+from sim.scheduler.framework.podindex import PlacedPodIndex, count_pods_match_selector
 from sim.scheduler.framework.runtime import NodeSet
 from sim.scheduler.plugins.pod_topology_spread import (ERR_REASON_CONSTRAINTS_NOT_MATCH,
                                                        ERR_REASON_NODE_LABEL_NOT_MATCH, PRE_FILTER_STATE_KEY,
                                                        PRE_SCORE_STATE_KEY, PodTopologySpread,
                                                        topology_normalizing_weight)
-from sim.scheduler.podindex import AssignedPodIndex, Selector, count_pods_match_selector
 from sim.scheduler.scheduler import ImmediateClient, Scheduler
 from sim.scheduler.testing import PROFILE, build_scheduler
 
@@ -234,7 +236,7 @@ def test_upstream_pre_score_state_system_default_constraints_and_a_replicaset(ve
     assert pl.pre_score(state, incoming, NodeSet(table, sched.cache.order(), sched.cache.node_infos())) is None
     s = state[PRE_SCORE_STATE_KEY]
     assert [(c.topology_key, c.max_skew, c.selector) for c in s.constraints] == [
-        (HOSTNAME, 3, Selector.from_label_selector(FOO)), (ZONE, 5, Selector.from_label_selector(FOO))]
+        (HOSTNAME, 3, label_selector_as_selector(FOO)), (ZONE, 5, label_selector_as_selector(FOO))]
     assert not s.ignored.any()
     assert s.weights == [topology_normalizing_weight(4), topology_normalizing_weight(2)]
     assert int(s.tracked[1].sum()) == 2   # "mars" and ""
@@ -453,13 +455,13 @@ def test_the_index_follows_binds_deletes_relabels_terminations_and_node_removal(
     for i in range(3):
         sched.add_node(node(f"n{i}", {"zone": f"z{i}"}))
     table = sched.cache.table
-    index = AssignedPodIndex.of(table)
-    web = Selector.from_label_selector({"matchLabels": {"app": "web"}})
+    index = PlacedPodIndex.of(table)
+    web = label_selector_as_selector({"matchLabels": {"app": "web"}})
 
     def check():
         want = [count_pods_match_selector(info.pods.values(), web, "default") if info is not None else 0
                 for info in table.infos[:table.high]]
-        assert index.counts("default", web).tolist() == want
+        assert index.pod_counts("default", web).tolist() == want
         return want
 
     assert check() == [0, 0, 0]
@@ -479,20 +481,20 @@ def test_the_index_follows_binds_deletes_relabels_terminations_and_node_removal(
     assert check() == [0, 1, 0]
     sched.delete_node(node("n1", {"zone": "z1"}))
     sched.add_node(node("n3", {"zone": "z3"}))               # may reuse n1's row
-    assert index.counts("default", web).sum() == 0
+    assert index.pod_counts("default", web).sum() == 0
     sched.add_node(node("n1", {"zone": "z1"}))               # back, with its pod
     check()
-    assert index.counts("default", web).sum() == 1
+    assert index.pod_counts("default", web).sum() == 1
     sched.delete_pod(pod("c", {"app": "web"}, "n1", namespace="default"))
-    assert index.counts("default", web).sum() == 0
+    assert index.pod_counts("default", web).sum() == 0
 
 
 def test_a_nil_selector_matches_nothing_and_an_empty_one_everything():
-    nothing, everything = Selector.from_label_selector(None), Selector.from_label_selector({})
-    assert not nothing.matches({}) and everything.matches({"a": "b"})
-    assert everything.empty() and not nothing.empty()
+    nothing, everything = label_selector_as_selector(None), label_selector_as_selector({})
+    assert not selector_matches(nothing, {}) and selector_matches(everything, {"a": "b"})
+    assert everything == EVERYTHING and nothing != EVERYTHING
     # mergeLabelSetWithSelector: matchLabelKeys on a nil selector keep only the pod's values.
-    assert Selector.from_set({"h": "1"}).add(nothing).matches({"h": "1"})
+    assert selector_matches(selector_add(selector_from_set({"h": "1"}), nothing), {"h": "1"})
 
 
 # -- vectorised == per-node on random clusters (hypothesis) ----------------------------------------

@@ -99,7 +99,7 @@ class NodeTable:
         self._derived_version = -1
         self.name_codes = LabelColumn(capacity)  # metadata.name as a pseudo-label
         # Callbacks (row, PodInfo, +1 | -1) on every pod placed on or taken off a row: indexes
-        # that plugins keep beside the table (sim.scheduler.podindex) follow it through them.
+        # that plugins keep beside the table (sim.scheduler.framework.podindex) follow it through them.
         self.pod_listeners: list = []
 
     # -- rows ---------------------------------------------------------------------------

@@ -1,22 +1,26 @@
-"""The pods placed on nodes, indexed for inter-pod affinity, kept current on every placement.
+"""The pods placed on nodes, counted per NodeTable row, kept current on every placement: the one
+index both PodTopologySpread and InterPodAffinity read.
 
-Upstream's InterPodAffinity walks every pod of every node each cycle (PreFilter's
-getIncomingAffinityAntiAffinityCounts, PreScore's processExistingPod).  Here the NodeTable tells
-this index of each pod it places on or takes off a row (NodeTable.pod_listeners), and the index
-keeps, incrementally:
+Upstream's plugins walk every pod of every node each cycle (PodTopologySpread's
+countPodsMatchSelector in common.go; InterPodAffinity's getIncomingAffinityAntiAffinityCounts and
+processExistingPod).  Here the NodeTable tells this index of each pod it places on or takes off a
+row (NodeTable.pod_listeners), and the index keeps, incrementally:
 
   term groups   every required/preferred (anti-)affinity term of the placed pods, grouped by
                 the term itself (the replicas of one ReplicaSet share theirs), each with how many
                 pods carry it on each row: PreFilter/PreScore test the incoming pod against each
                 distinct term once, not against every pod;
-  queries       the pods matching an incoming pod's term (standing queries, registered on first
-                use and updated as pods come and go; least recently used ones are dropped), again
-                counted per row; a new pod is only tested against the queries anchored on one of
-                its labels (a key=value an = or In requirement needs, or a key Exists needs).
+  queries       the pods matching a label selector in some namespaces (an incoming pod's
+                affinity terms, or a spread constraint's selector in the pod's namespace):
+                standing queries, registered on first use and updated as pods come and go (least
+                recently used ones are dropped), counted per row; a new pod is only tested
+                against the queries anchored on one of its labels (a key=value an = or In
+                requirement needs, or a key Exists needs).
 
 A plugin turns counts per row into counts per topology domain with one np.bincount over the
-domain codes of a label column.  Unlike the PodTopologySpread index (sim.scheduler.podindex),
-terminating pods count: upstream's InterPodAffinity reads NodeInfo.Pods, all of them.
+domain codes of a label column.  Terminating pods (deletionTimestamp set) are a query's choice:
+PodTopologySpread leaves them out, as countPodsMatchSelector bypasses them; InterPodAffinity
+counts them, as it reads NodeInfo.Pods, all of them.
 """
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ REQUIRED_ANTI_AFFINITY = "requiredAntiAffinity"
 PREFERRED_AFFINITY = "preferredAffinity"
 PREFERRED_ANTI_AFFINITY = "preferredAntiAffinity"
 KINDS = (REQUIRED_AFFINITY, REQUIRED_ANTI_AFFINITY, PREFERRED_AFFINITY, PREFERRED_ANTI_AFFINITY)
-MAX_QUERIES = 256
+MAX_QUERIES = 512      # affinity terms and spread selectors together (256 each before they shared one index)
 
 
 class PodGroup:
@@ -131,6 +135,23 @@ class Anchored:
 QueryPart = tuple
 
 
+def is_terminating(p) -> bool:
+    """The pod has a deletionTimestamp (countPodsMatchSelector's check)."""
+    return bool((p.pod.get("metadata") or {}).get("deletionTimestamp"))
+
+
+def count_pods_match_selector(pods, selector: tuple | None, namespace: str) -> int:
+    """countPodsMatchSelector (podtopologyspread/common.go): the scalar reference, one node's
+    pods at a time; terminating pods are not counted."""
+    n = 0
+    for p in pods:
+        if is_terminating(p) or p.namespace != namespace:
+            continue
+        if selector_matches(selector, p.labels):
+            n += 1
+    return n
+
+
 def query_part(term: AffinityTerm) -> QueryPart:
     return (term.namespaces, selector_matches(term.namespace_selector, {}), term.selector)
 
@@ -142,19 +163,22 @@ def _part_matches(part: QueryPart, namespace: str, labels: dict) -> bool:
 
 class Query(PodGroup):
     """The placed pods matching every part (a pod's required affinity terms must all be met by
-    one pod; other terms are queried one by one)."""
+    one pod; other terms are queried one by one), terminating ones only if `terminating`."""
 
-    __slots__ = ("parts", "anchors")
+    __slots__ = ("parts", "anchors", "terminating")
 
-    def __init__(self, parts: tuple, anchors: list) -> None:
+    def __init__(self, parts: tuple, anchors: list, terminating: bool = True) -> None:
         super().__init__()
-        self.parts, self.anchors = parts, anchors
+        self.parts, self.anchors, self.terminating = parts, anchors, terminating
 
     def matches(self, namespace: str, labels: dict) -> bool:
         return all(_part_matches(p, namespace, labels) for p in self.parts)
 
+    def counts_pod(self, p) -> bool:
+        return self.matches(p.namespace, p.labels) and (self.terminating or not is_terminating(p))
 
-class PodAffinityIndex:
+
+class PlacedPodIndex:
     def __init__(self, table) -> None:
         self.table = table
         self.pods: dict[tuple[str, str], tuple] = {}          # key -> (PodInfo, row)
@@ -171,7 +195,7 @@ class PodAffinityIndex:
         table.pod_listeners.append(self.on_pod)
 
     @classmethod
-    def of(cls, table) -> "PodAffinityIndex":
+    def of(cls, table) -> "PlacedPodIndex":
         """The table's index (one per NodeTable, shared by every profile), made on first use."""
         idx = _INDEXES.get(table)
         if idx is None:
@@ -201,7 +225,7 @@ class PodAffinityIndex:
                         del self.by_label[t]
         self._update_terms(p, row, delta)
         for q in self.anchored_queries.candidates(p.labels):
-            if q.matches(p.namespace, p.labels):
+            if q.counts_pod(p):
                 q.add(row, delta, self.table)
 
     def _update_terms(self, p, row: int, delta: int) -> None:
@@ -237,28 +261,37 @@ class PodAffinityIndex:
         return bool(self.groups[kind])
 
     def query(self, terms: list[AffinityTerm]) -> Query:
-        """The placed pods that match all `terms` (an incoming pod's terms, namespaces merged)."""
-        parts = tuple(query_part(t) for t in terms)
-        q = self.queries.get(parts)
+        """The placed pods, terminating ones too, that match all `terms` (an incoming pod's
+        terms, namespaces merged)."""
+        return self._query(tuple(query_part(t) for t in terms), True)
+
+    def pod_counts(self, namespace: str, selector: tuple | None) -> np.ndarray:
+        """int64 over rows [0, table.high): countPodsMatchSelector on every node at once, the
+        namespace's non-terminating pods that `selector` matches.  Callers must not modify it."""
+        return self._query(((frozenset((namespace,)), False, selector),), False).row_counts(self.table)
+
+    def _query(self, parts: tuple, terminating: bool) -> Query:
+        key = (parts, terminating)
+        q = self.queries.get(key)
         if q is not None:
-            self.queries.move_to_end(parts)
+            self.queries.move_to_end(key)
             return q
         anchors = next((a for a in (selector_anchors(p[2]) for p in parts) if a != [None]), [None])
-        q = Query(parts, anchors)
+        q = Query(parts, anchors, terminating)
         if all(p[2] is not None for p in parts):       # a nil selector matches no pod
             if anchors == [None]:
                 candidates = list(self.pods)
             else:
-                candidates = [k for a in anchors for k in self.by_label.get(a, ())]
-            for key in candidates:
-                p, row = self.pods[key]
-                if q.matches(p.namespace, p.labels):
+                candidates = list(dict.fromkeys(k for a in anchors for k in self.by_label.get(a, ())))   # In (a, a): once
+            for k in candidates:
+                p, row = self.pods[k]
+                if q.counts_pod(p):
                     q.add(row, 1, self.table)
-            self.anchored_queries.add(anchors, parts, q)
-            self.queries[parts] = q
+            self.anchored_queries.add(anchors, key, q)
+            self.queries[key] = q
             if len(self.queries) > MAX_QUERIES:
-                old_parts, old = self.queries.popitem(last=False)
-                self.anchored_queries.remove(old.anchors, old_parts)
+                old_key, old = self.queries.popitem(last=False)
+                self.anchored_queries.remove(old.anchors, old_key)
         return q
 
 

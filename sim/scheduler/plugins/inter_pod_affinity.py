@@ -43,7 +43,7 @@ from sim.scheduler.framework.interface import (ADD, DELETE, MAX_NODE_SCORE, NODE
                                                NodeStatusVector, PreFilterExtensions, PreFilterPlugin, PreScorePlugin,
                                                ScorePlugin, Status, as_status)
 from sim.scheduler.framework.podindex import (PREFERRED_AFFINITY, PREFERRED_ANTI_AFFINITY, REQUIRED_AFFINITY,
-                                              REQUIRED_ANTI_AFFINITY, PodAffinityIndex)
+                                              REQUIRED_ANTI_AFFINITY, PlacedPodIndex)
 
 NAME = "InterPodAffinity"
 PRE_FILTER_STATE_KEY = "PreFilter" + NAME
@@ -271,11 +271,11 @@ class InterPodAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugi
     def _table(self):
         return self.handle.snapshot.table
 
-    def _index(self) -> PodAffinityIndex:
+    def _index(self) -> PlacedPodIndex:
         table = self._table()
         cached = self.__dict__.get("_cached_index")
         if cached is None or cached.table is not table:
-            cached = self._cached_index = PodAffinityIndex.of(table)
+            cached = self._cached_index = PlacedPodIndex.of(table)
         return cached
 
     def _namespace_lister(self):

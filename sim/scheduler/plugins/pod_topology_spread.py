@@ -25,7 +25,7 @@ the pod.  The simulator has ReplicaSets (read through the scheduler's ReplicaSet
 handle.lister); it has no Services, ReplicationControllers or StatefulSets, so those add nothing
 to the selector.
 
-Counting is vectorised: the pods per node row come from sim.scheduler.podindex (kept current on
+Counting is vectorised: the pods per node row come from sim.scheduler.framework.podindex (kept current on
 every bind and delete) and domains are summed with np.bincount over the NodeTable's label codes.
 `count_with_index = False` counts upstream's way instead, node by node over NodeInfo.pods, the
 scalar reference the tests compare against.
@@ -37,8 +37,10 @@ import math
 import numpy as np
 
 from sim.api.podutil import controller_ref, tolerates_taint
-from sim.api.selectors import SelectorError
+from sim.api.selectors import selector_add, selector_from_set
 from sim.api.validation import is_qualified_name
+from sim.scheduler.framework.affinity_terms import (EVERYTHING, SelectorParseError, label_selector_as_selector,
+                                                   selector_matches)
 from sim.scheduler.framework.helper import find_matching_untolerated_taint, taint_dict
 from sim.scheduler.framework.interface import (ADD, DELETE, MAX_NODE_SCORE, NODE, POD, QUEUE, QUEUE_SKIP,
                                                SKIP_STATUS, UNSCHEDULABLE, UNSCHEDULABLE_AND_UNRESOLVABLE,
@@ -47,9 +49,9 @@ from sim.scheduler.framework.interface import (ADD, DELETE, MAX_NODE_SCORE, NODE
                                                EnqueueExtensions, FilterPlugin, NodeStatusVector, PluginError,
                                                PreFilterExtensions, PreFilterPlugin, PreScorePlugin, ScorePlugin,
                                                Status, as_status)
+from sim.scheduler.framework.podindex import PlacedPodIndex, count_pods_match_selector
 from sim.scheduler.plugins.node_affinity import _affinity_key, _required_affinity
 from sim.scheduler.plugins.taint_toleration import _first_untolerated
-from sim.scheduler.podindex import AssignedPodIndex, Selector, count_pods_match_selector
 
 NAME = "PodTopologySpread"
 ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints"
@@ -69,7 +71,6 @@ SYSTEM_DEFAULT_CONSTRAINTS = [
     {"topologyKey": LABEL_TOPOLOGY_ZONE, "whenUnsatisfiable": SCHEDULE_ANYWAY, "maxSkew": 5},
 ]
 
-_EVERYTHING = Selector(())
 _LABEL_NOT_MATCH = Status(UNSCHEDULABLE_AND_UNRESOLVABLE, (ERR_REASON_NODE_LABEL_NOT_MATCH,))
 _CONSTRAINTS_NOT_MATCH = Status(UNSCHEDULABLE, (ERR_REASON_CONSTRAINTS_NOT_MATCH,))
 
@@ -80,7 +81,7 @@ class Constraint:
 
     __slots__ = ("max_skew", "topology_key", "selector", "min_domains", "node_affinity_policy", "node_taints_policy")
 
-    def __init__(self, max_skew: int, topology_key: str, selector: Selector, min_domains: int = 1,
+    def __init__(self, max_skew: int, topology_key: str, selector: tuple | None, min_domains: int = 1,
                  node_affinity_policy: str = HONOR, node_taints_policy: str = IGNORE):
         self.max_skew, self.topology_key, self.selector = max_skew, topology_key, selector
         self.min_domains = min_domains
@@ -99,13 +100,13 @@ def filter_topology_spread_constraints(constraints: list[dict], pod_labels: dict
     for c in constraints:
         if c.get("whenUnsatisfiable") != action:
             continue
-        selector = Selector.from_label_selector(c.get("labelSelector"))
+        selector = label_selector_as_selector(c.get("labelSelector"))
         keys = c.get("matchLabelKeys") or []
         if keys:
             match_labels = {k: pod_labels[k] for k in keys if k in pod_labels}
             if match_labels:
                 # mergeLabelSetWithSelector: a nil selector has no requirements to keep.
-                selector = Selector.from_set(match_labels).add(selector)
+                selector = selector_add(selector_from_set(match_labels), selector)
         min_domains = c.get("minDomains")
         out.append(Constraint(int(c.get("maxSkew") or 0), c.get("topologyKey") or "", selector,
                               1 if min_domains is None else int(min_domains),
@@ -119,7 +120,7 @@ def node_labels_match_spread_constraints(labels: dict, constraints: list[Constra
 
 
 def pod_labels_match_spread_constraints(constraints: list[Constraint], labels: dict) -> bool:
-    return any(c.selector.matches(labels) for c in constraints)
+    return any(selector_matches(c.selector, labels) for c in constraints)
 
 
 def match_node_inclusion_policies(c: Constraint, pod, node_info, required) -> bool:
@@ -272,7 +273,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
         self.default_constraints = (SYSTEM_DEFAULT_CONSTRAINTS if self.system_defaulted
                                     else list(args.get("defaultConstraints") or []))
         self.count_with_index = True
-        self._rs_selectors: dict[tuple, Selector] = {}
+        self._rs_selectors: dict[tuple, tuple | None] = {}
 
     # -- args (SetDefaults_PodTopologySpreadArgs, ValidatePodTopologySpreadArgs) ---------------
     @classmethod
@@ -333,11 +334,11 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
                 return rs
         return None
 
-    def default_selector(self, pod) -> Selector:
+    def default_selector(self, pod) -> tuple | None:
         """helper.DefaultSelector: the selectors of the Services selecting the pod (none: the
         simulator has no Services) merged with the selector of its controlling ReplicaSet
         (ReplicationControllers and StatefulSets do not exist here either)."""
-        selector = _EVERYTHING
+        selector = EVERYTHING
         owner = controller_ref(pod.pod) if pod.pod.get("metadata") else None
         if owner is None or owner.get("apiVersion") != "apps/v1" or owner.get("kind") != "ReplicaSet":
             return selector
@@ -349,13 +350,13 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
         other = self._rs_selectors.get(key)
         if other is None:
             try:
-                other = Selector.from_label_selector((rs.get("spec") or {}).get("selector"))
-            except SelectorError:
+                other = label_selector_as_selector((rs.get("spec") or {}).get("selector"))
+            except SelectorParseError:
                 return selector
             if len(self._rs_selectors) >= 1024:
                 self._rs_selectors.clear()
             self._rs_selectors[key] = other
-        return selector.add(other)
+        return selector_add(selector, other)
 
     def build_default_constraints(self, pod, action: str) -> list[Constraint]:
         """buildDefaultConstraints: the profile's default constraints with `action`, all with the
@@ -364,37 +365,37 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
         if not constraints:
             return []
         selector = self.default_selector(pod)
-        if selector.empty():
+        if selector == EVERYTHING:      # Selector.Empty()
             return []
         for c in constraints:
             c.selector = selector
         return constraints
 
     def get_constraints(self, pod) -> list[Constraint]:
-        """getConstraints: the pod's hard constraints, or the default ones (SelectorError on a
+        """getConstraints: the pod's hard constraints, or the default ones (SelectorParseError on a
         selector that does not parse)."""
         if _spread_constraints(pod):
             try:
                 return pod.cached("podtopologyspread.hard", lambda: filter_topology_spread_constraints(
                     _spread_constraints(pod), pod.labels, DO_NOT_SCHEDULE))
-            except SelectorError as e:
-                raise SelectorError(f"obtaining pod's hard topology spread constraints: {e}") from e
+            except SelectorParseError as e:
+                raise SelectorParseError(f"obtaining pod's hard topology spread constraints: {e}") from e
         try:
             return self.build_default_constraints(pod, DO_NOT_SCHEDULE)
-        except SelectorError as e:
-            raise SelectorError(f"setting default hard topology spread constraints: {e}") from e
+        except SelectorParseError as e:
+            raise SelectorParseError(f"setting default hard topology spread constraints: {e}") from e
 
     def get_soft_constraints(self, pod) -> list[Constraint]:
         if _spread_constraints(pod):
             try:
                 return pod.cached("podtopologyspread.soft", lambda: filter_topology_spread_constraints(
                     _spread_constraints(pod), pod.labels, SCHEDULE_ANYWAY))
-            except SelectorError as e:
-                raise SelectorError(f"obtaining pod's soft topology spread constraints: {e}") from e
+            except SelectorParseError as e:
+                raise SelectorParseError(f"obtaining pod's soft topology spread constraints: {e}") from e
         try:
             return self.build_default_constraints(pod, SCHEDULE_ANYWAY)
-        except SelectorError as e:
-            raise SelectorError(f"setting default soft topology spread constraints: {e}") from e
+        except SelectorParseError as e:
+            raise SelectorParseError(f"setting default soft topology spread constraints: {e}") from e
 
     # -- node masks (vectorised) --------------------------------------------------------------------
     # What decides whether a node counts (its labels, taints, the pod's node affinity and
@@ -434,7 +435,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
         return table.derived(("PodTopologySpread.domains", key, nslots),
                              lambda: np.where(codes >= 0, codes, empty)), nslots
 
-    def _domain_counts(self, table, namespace: str, selector: Selector, dom: np.ndarray, nslots: int,
+    def _domain_counts(self, table, namespace: str, selector: tuple | None, dom: np.ndarray, nslots: int,
                        eligible: np.ndarray) -> np.ndarray:
         """The matching pods summed per domain over the eligible rows: only rows that hold a
         matching pod are touched (the index says which)."""
@@ -445,14 +446,14 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
             return np.zeros(nslots, np.int64)
         return np.bincount(dom[rows], weights=cnt[rows], minlength=nslots).astype(np.int64)
 
-    def _pod_counts(self, table, namespace: str, selector: Selector) -> np.ndarray:
-        return AssignedPodIndex.of(table).counts(namespace, selector)
+    def _pod_counts(self, table, namespace: str, selector: tuple | None) -> np.ndarray:
+        return PlacedPodIndex.of(table).pod_counts(namespace, selector)
 
     # -- PreFilter / Filter (filtering.go) ------------------------------------------------------
     def pre_filter(self, state, pod, nodes):
         try:
             constraints = self.get_constraints(pod)
-        except SelectorError as e:
+        except SelectorParseError as e:
             return None, as_status(f"get constraints from pod: {e}")
         if not constraints:
             return None, SKIP_STATUS
@@ -485,7 +486,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
             present.append(pres.copy())
             counts.append(self._domain_counts(table, pod.namespace, c.selector, dom, nslots, eligible))
         return PreFilterState(table, constraints, counts, present,
-                              [1 if c.selector.matches(pod.labels) else 0 for c in constraints])
+                              [1 if selector_matches(c.selector, pod.labels) else 0 for c in constraints])
 
     def _pre_filter_state_scalar(self, pod, nodes, constraints: list[Constraint]) -> PreFilterState:
         """calPreFilterState as upstream loops: node by node, pod by pod."""
@@ -504,7 +505,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
                 counts[i][code] += count_pods_match_selector(info.pods.values(), c.selector, pod.namespace)
                 present[i][code] = True
         return PreFilterState(table, constraints, counts, present,
-                              [1 if c.selector.matches(pod.labels) else 0 for c in constraints])
+                              [1 if selector_matches(c.selector, pod.labels) else 0 for c in constraints])
 
     def pre_filter_extensions(self):
         return self
@@ -526,7 +527,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
             return None
         required = _required_affinity(preemptor)
         for i, c in enumerate(s.constraints):
-            if not c.selector.matches(updated.labels):
+            if not selector_matches(c.selector, updated.labels):
                 continue
             if not match_node_inclusion_policies(c, preemptor, node_info, required):
                 continue
@@ -578,7 +579,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
             return SKIP_STATUS
         try:
             constraints = self.get_soft_constraints(pod)
-        except SelectorError as e:
+        except SelectorParseError as e:
             return as_status(f"calculating preScoreState: {e}")
         if not constraints:
             return SKIP_STATUS
@@ -756,7 +757,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
                 return QUEUE_SKIP
         try:
             constraints = self.get_constraints(pod)
-        except SelectorError:
+        except SelectorParseError:
             return QUEUE
         if new is not None and old is not None:
             if ((new.get("metadata") or {}).get("uid") == pod.uid
@@ -768,7 +769,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
             if old_labels == new_labels:
                 return QUEUE_SKIP
             for c in constraints:
-                if c.selector.matches(old_labels) != c.selector.matches(new_labels):
+                if selector_matches(c.selector, old_labels) != selector_matches(c.selector, new_labels):
                     return QUEUE
             return QUEUE_SKIP
         if new is not None:
@@ -781,7 +782,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
         """isSchedulableAfterNodeChange."""
         try:
             constraints = self.get_constraints(pod)
-        except SelectorError:
+        except SelectorParseError:
             return QUEUE
 
         def labels_of(node):
