@@ -7,14 +7,19 @@ allows (see FIELD_GETTERS).
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
+
+from sim.api.validation import label_value_errors, qualified_name_errors
 
 
 class SelectorError(ValueError):
-    pass
+    """A selector that does not parse; for label_selector_as_selector, str() is upstream's text."""
 
 
 Requirement = tuple[str, str, tuple[str, ...]]  # (key, op, values)
+
+# metav1.LabelSelectorOperator -> the labels.Selector operator it becomes.
+LABEL_SELECTOR_OPERATORS = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
 
 
 def _split_top(s: str) -> list[str]:
@@ -94,11 +99,85 @@ def selector_from_label_selector(sel: dict | None) -> list[Requirement] | None:
         return None
     reqs: list[Requirement] = [(k, "=", (v,)) for k, v in sorted((sel.get("matchLabels") or {}).items())]
     for expr in sel.get("matchExpressions") or []:
-        op = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}.get(expr.get("operator"))
+        op = LABEL_SELECTOR_OPERATORS.get(expr.get("operator"))
         if op is None:
             raise SelectorError(f"{expr.get('operator')!r} is not a valid label selector operator")
         reqs.append((expr.get("key", ""), op, tuple(expr.get("values") or ())))
     return reqs
+
+
+# -- the scheduler's label selectors (metav1.LabelSelectorAsSelector, labels.NewRequirement) ------
+# A selector is None (a nil selector: labels.Nothing(), matches no pod), () (an empty one:
+# labels.Everything()) or a sorted tuple of requirements; unlike selector_from_label_selector
+# above (the API server's lenient form), parsing validates as upstream does, with its errors.
+EVERYTHING: tuple = ()
+NOTHING = None
+
+
+def _go_quote(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _go_strings(values: Iterable[str]) -> str:
+    """%#v of a []string."""
+    return "[]string{" + ", ".join(_go_quote(v) for v in values) + "}"
+
+
+def aggregate(messages: list[str]) -> str:
+    """utilerrors.NewAggregate(...).Error(): one message as it is, several deduplicated in []."""
+    seen: list[str] = []
+    for m in messages:
+        if m not in seen:
+            seen.append(m)
+    return seen[0] if len(seen) == 1 else "[" + ", ".join(seen) + "]"
+
+
+def new_requirement(key: str, op: str, values: list[str]) -> tuple[str, str, tuple[str, ...]]:
+    """labels.NewRequirement for a LabelSelector's Equals/In/NotIn/Exists/DoesNotExist; raises
+    SelectorError with the aggregated field errors."""
+    errs = []
+    if not isinstance(key, str):
+        errs.append(f"key: Invalid value: {key!r}: must be a string")
+    elif kerrs := qualified_name_errors(key):
+        errs.append(f"key: Invalid value: {_go_quote(key)}: " + "; ".join(kerrs))
+    if op in ("in", "notin") and not values:
+        errs.append(f"values: Invalid value: {_go_strings(values)}: for 'in', 'notin' operators, values set can't be empty")
+    elif op == "=" and len(values) != 1:
+        errs.append(f"values: Invalid value: {_go_strings(values)}: exact-match compatibility requires one single value")
+    elif op in ("exists", "!") and values:
+        errs.append(f"values: Invalid value: {_go_strings(values)}: values set must be empty for exists and does not exist")
+    for i, v in enumerate(values):
+        if not isinstance(v, str):
+            errs.append(f"values[{i}][{key}]: Invalid value: {v!r}: must be a string")
+        elif verrs := label_value_errors(v):
+            errs.append(f"values[{i}][{key}]: Invalid value: {_go_quote(v)}: " + "; ".join(verrs))
+    if errs:
+        raise SelectorError(aggregate(errs))
+    return (key, op, tuple(values))
+
+
+def label_selector_as_selector(sel: dict | None) -> tuple | None:
+    """metav1.LabelSelectorAsSelector: None for a nil selector (nothing), () for an empty one
+    (everything), else the sorted requirements.  Raises SelectorError."""
+    if sel is None:
+        return NOTHING
+    if not isinstance(sel, dict):
+        raise SelectorError(f"invalid label selector: {sel!r}")
+    match_labels = sel.get("matchLabels") or {}
+    exprs = sel.get("matchExpressions") or []
+    if not match_labels and not exprs:
+        return EVERYTHING
+    reqs = [new_requirement(k, "=", [v]) for k, v in sorted(match_labels.items())]
+    for e in exprs:
+        op = LABEL_SELECTOR_OPERATORS.get(e.get("operator"))
+        if op is None:
+            raise SelectorError(f"{_go_quote(str(e.get('operator') or ''))} is not a valid label selector operator")
+        reqs.append(new_requirement(e.get("key") or "", op, list(e.get("values") or [])))
+    return tuple(sorted(reqs))
+
+
+def selector_matches(sel: tuple | None, labels: dict | None) -> bool:
+    return sel is not None and labels_match(sel, labels or {})
 
 
 def selector_from_set(labels: dict[str, str]) -> tuple:

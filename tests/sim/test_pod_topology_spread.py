@@ -10,8 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.api.selectors import selector_add, selector_from_set
-from sim.scheduler.framework.affinity_terms import EVERYTHING, label_selector_as_selector, selector_matches
+from sim.api.selectors import EVERYTHING, label_selector_as_selector, selector_add, selector_from_set, selector_matches
 from sim.scheduler.framework.config import ConfigError, default_configuration
 from sim.scheduler.framework.interface import (QUEUE, QUEUE_SKIP, SKIP, SUCCESS, UNSCHEDULABLE,
                                                UNSCHEDULABLE_AND_UNRESOLVABLE, CycleState, PluginError)

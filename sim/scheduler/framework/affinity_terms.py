@@ -1,7 +1,7 @@
 """Pod (anti-)affinity terms as the scheduler parses them once per pod (framework.AffinityTerm,
-WeightedAffinityTerm and PodInfo.Update in pkg/scheduler/framework/types.go), with
-metav1.LabelSelectorAsSelector and labels.NewRequirement's validation errors
-(k8s.io/apimachinery/pkg/apis/meta/v1/helpers.go, pkg/labels/selector.go).
+WeightedAffinityTerm and PodInfo.Update in pkg/scheduler/framework/types.go), their label
+selectors parsed by sim.api.selectors.label_selector_as_selector (metav1.LabelSelectorAsSelector,
+with labels.NewRequirement's validation errors).
 
 A selector is None (a nil selector: matches nothing, labels.Nothing()), () (an empty one:
 matches everything, labels.Everything()) or a sorted tuple of (key, op, values) requirements in
@@ -13,83 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from sim.api.selectors import labels_match
-from sim.api.validation import label_value_errors, qualified_name_errors
-
-EVERYTHING: tuple = ()
-NOTHING = None
-
-_OPS = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
-
-
-class SelectorParseError(ValueError):
-    """A label selector LabelSelectorAsSelector rejects; str() is upstream's error text."""
-
-
-def _go_quote(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _go_strings(values: Iterable[str]) -> str:
-    """%#v of a []string."""
-    return "[]string{" + ", ".join(_go_quote(v) for v in values) + "}"
-
-
-def aggregate(messages: list[str]) -> str:
-    """utilerrors.NewAggregate(...).Error(): one message as it is, several deduplicated in []."""
-    seen: list[str] = []
-    for m in messages:
-        if m not in seen:
-            seen.append(m)
-    return seen[0] if len(seen) == 1 else "[" + ", ".join(seen) + "]"
-
-
-def new_requirement(key: str, op: str, values: list[str]) -> tuple[str, str, tuple[str, ...]]:
-    """labels.NewRequirement for a LabelSelector's Equals/In/NotIn/Exists/DoesNotExist; raises
-    SelectorParseError with the aggregated field errors."""
-    errs = []
-    if not isinstance(key, str):
-        errs.append(f"key: Invalid value: {key!r}: must be a string")
-    elif kerrs := qualified_name_errors(key):
-        errs.append(f"key: Invalid value: {_go_quote(key)}: " + "; ".join(kerrs))
-    if op in ("in", "notin") and not values:
-        errs.append(f"values: Invalid value: {_go_strings(values)}: for 'in', 'notin' operators, values set can't be empty")
-    elif op == "=" and len(values) != 1:
-        errs.append(f"values: Invalid value: {_go_strings(values)}: exact-match compatibility requires one single value")
-    elif op in ("exists", "!") and values:
-        errs.append(f"values: Invalid value: {_go_strings(values)}: values set must be empty for exists and does not exist")
-    for i, v in enumerate(values):
-        if not isinstance(v, str):
-            errs.append(f"values[{i}][{key}]: Invalid value: {v!r}: must be a string")
-        elif verrs := label_value_errors(v):
-            errs.append(f"values[{i}][{key}]: Invalid value: {_go_quote(v)}: " + "; ".join(verrs))
-    if errs:
-        raise SelectorParseError(aggregate(errs))
-    return (key, op, tuple(values))
-
-
-def label_selector_as_selector(sel: dict | None) -> tuple | None:
-    """metav1.LabelSelectorAsSelector: None for a nil selector (nothing), () for an empty one
-    (everything), else the sorted requirements.  Raises SelectorParseError."""
-    if sel is None:
-        return NOTHING
-    if not isinstance(sel, dict):
-        raise SelectorParseError(f"invalid label selector: {sel!r}")
-    match_labels = sel.get("matchLabels") or {}
-    exprs = sel.get("matchExpressions") or []
-    if not match_labels and not exprs:
-        return EVERYTHING
-    reqs = [new_requirement(k, "=", [v]) for k, v in sorted(match_labels.items())]
-    for e in exprs:
-        op = _OPS.get(e.get("operator"))
-        if op is None:
-            raise SelectorParseError(f"{_go_quote(str(e.get('operator') or ''))} is not a valid label selector operator")
-        reqs.append(new_requirement(e.get("key") or "", op, list(e.get("values") or [])))
-    return tuple(sorted(reqs))
-
-
-def selector_matches(sel: tuple | None, labels: dict | None) -> bool:
-    return sel is not None and labels_match(sel, labels or {})
+from sim.api.selectors import EVERYTHING, NOTHING, SelectorError, aggregate, label_selector_as_selector, selector_matches
 
 
 @dataclass(frozen=True)
@@ -128,7 +52,7 @@ class WeightedAffinityTerm:
 
 
 def new_affinity_term(namespace: str, term: dict) -> AffinityTerm:
-    """newAffinityTerm (raises SelectorParseError)."""
+    """newAffinityTerm (raises SelectorError)."""
     selector = label_selector_as_selector(term.get("labelSelector"))
     names = term.get("namespaces") or []
     ns_sel_spec = term.get("namespaceSelector")
@@ -178,7 +102,7 @@ def parse_pod_affinity_terms(namespace: str, affinity: dict | None) -> PodAffini
     def required(spec: list | None, name: str) -> tuple:
         try:
             return tuple(new_affinity_term(namespace, t) for t in spec or [])
-        except SelectorParseError as e:
+        except SelectorError as e:
             errors.append(f"{name}: {e}")
             return ()
 
@@ -186,7 +110,7 @@ def parse_pod_affinity_terms(namespace: str, affinity: dict | None) -> PodAffini
         try:
             return tuple(WeightedAffinityTerm(new_affinity_term(namespace, t.get("podAffinityTerm") or {}),
                                               int(t.get("weight") or 0)) for t in spec or [])
-        except SelectorParseError as e:
+        except SelectorError as e:
             errors.append(f"{name}: {e}")
             return ()
 

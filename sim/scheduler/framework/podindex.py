@@ -29,7 +29,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from sim.scheduler.framework.affinity_terms import AffinityTerm, pod_affinity_terms, selector_matches
+from sim.api.selectors import selector_matches
+from sim.scheduler.framework.affinity_terms import AffinityTerm, pod_affinity_terms
 
 REQUIRED_AFFINITY = "requiredAffinity"
 REQUIRED_ANTI_AFFINITY = "requiredAntiAffinity"

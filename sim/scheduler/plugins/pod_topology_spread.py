@@ -37,10 +37,9 @@ import math
 import numpy as np
 
 from sim.api.podutil import controller_ref, tolerates_taint
-from sim.api.selectors import selector_add, selector_from_set
+from sim.api.selectors import (EVERYTHING, SelectorError, label_selector_as_selector, selector_add,
+                               selector_from_set, selector_matches)
 from sim.api.validation import is_qualified_name
-from sim.scheduler.framework.affinity_terms import (EVERYTHING, SelectorParseError, label_selector_as_selector,
-                                                   selector_matches)
 from sim.scheduler.framework.helper import find_matching_untolerated_taint, taint_dict
 from sim.scheduler.framework.interface import (ADD, DELETE, MAX_NODE_SCORE, NODE, POD, QUEUE, QUEUE_SKIP,
                                                SKIP_STATUS, UNSCHEDULABLE, UNSCHEDULABLE_AND_UNRESOLVABLE,
@@ -351,7 +350,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
         if other is None:
             try:
                 other = label_selector_as_selector((rs.get("spec") or {}).get("selector"))
-            except SelectorParseError:
+            except SelectorError:
                 return selector
             if len(self._rs_selectors) >= 1024:
                 self._rs_selectors.clear()
@@ -372,30 +371,30 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
         return constraints
 
     def get_constraints(self, pod) -> list[Constraint]:
-        """getConstraints: the pod's hard constraints, or the default ones (SelectorParseError on a
+        """getConstraints: the pod's hard constraints, or the default ones (SelectorError on a
         selector that does not parse)."""
         if _spread_constraints(pod):
             try:
                 return pod.cached("podtopologyspread.hard", lambda: filter_topology_spread_constraints(
                     _spread_constraints(pod), pod.labels, DO_NOT_SCHEDULE))
-            except SelectorParseError as e:
-                raise SelectorParseError(f"obtaining pod's hard topology spread constraints: {e}") from e
+            except SelectorError as e:
+                raise SelectorError(f"obtaining pod's hard topology spread constraints: {e}") from e
         try:
             return self.build_default_constraints(pod, DO_NOT_SCHEDULE)
-        except SelectorParseError as e:
-            raise SelectorParseError(f"setting default hard topology spread constraints: {e}") from e
+        except SelectorError as e:
+            raise SelectorError(f"setting default hard topology spread constraints: {e}") from e
 
     def get_soft_constraints(self, pod) -> list[Constraint]:
         if _spread_constraints(pod):
             try:
                 return pod.cached("podtopologyspread.soft", lambda: filter_topology_spread_constraints(
                     _spread_constraints(pod), pod.labels, SCHEDULE_ANYWAY))
-            except SelectorParseError as e:
-                raise SelectorParseError(f"obtaining pod's soft topology spread constraints: {e}") from e
+            except SelectorError as e:
+                raise SelectorError(f"obtaining pod's soft topology spread constraints: {e}") from e
         try:
             return self.build_default_constraints(pod, SCHEDULE_ANYWAY)
-        except SelectorParseError as e:
-            raise SelectorParseError(f"setting default soft topology spread constraints: {e}") from e
+        except SelectorError as e:
+            raise SelectorError(f"setting default soft topology spread constraints: {e}") from e
 
     # -- node masks (vectorised) --------------------------------------------------------------------
     # What decides whether a node counts (its labels, taints, the pod's node affinity and
@@ -453,7 +452,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
     def pre_filter(self, state, pod, nodes):
         try:
             constraints = self.get_constraints(pod)
-        except SelectorParseError as e:
+        except SelectorError as e:
             return None, as_status(f"get constraints from pod: {e}")
         if not constraints:
             return None, SKIP_STATUS
@@ -579,7 +578,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
             return SKIP_STATUS
         try:
             constraints = self.get_soft_constraints(pod)
-        except SelectorParseError as e:
+        except SelectorError as e:
             return as_status(f"calculating preScoreState: {e}")
         if not constraints:
             return SKIP_STATUS
@@ -757,7 +756,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
                 return QUEUE_SKIP
         try:
             constraints = self.get_constraints(pod)
-        except SelectorParseError:
+        except SelectorError:
             return QUEUE
         if new is not None and old is not None:
             if ((new.get("metadata") or {}).get("uid") == pod.uid
@@ -782,7 +781,7 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
         """isSchedulableAfterNodeChange."""
         try:
             constraints = self.get_constraints(pod)
-        except SelectorParseError:
+        except SelectorError:
             return QUEUE
 
         def labels_of(node):
