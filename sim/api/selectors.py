@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterable
 
+from sim.api.gofmt import aggregate, go_quote, go_strings
 from sim.api.validation import label_value_errors, qualified_name_errors
 
 
@@ -114,24 +115,6 @@ EVERYTHING: tuple = ()
 NOTHING = None
 
 
-def _go_quote(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _go_strings(values: Iterable[str]) -> str:
-    """%#v of a []string."""
-    return "[]string{" + ", ".join(_go_quote(v) for v in values) + "}"
-
-
-def aggregate(messages: list[str]) -> str:
-    """utilerrors.NewAggregate(...).Error(): one message as it is, several deduplicated in []."""
-    seen: list[str] = []
-    for m in messages:
-        if m not in seen:
-            seen.append(m)
-    return seen[0] if len(seen) == 1 else "[" + ", ".join(seen) + "]"
-
-
 def new_requirement(key: str, op: str, values: list[str]) -> tuple[str, str, tuple[str, ...]]:
     """labels.NewRequirement for a LabelSelector's Equals/In/NotIn/Exists/DoesNotExist; raises
     SelectorError with the aggregated field errors."""
@@ -139,18 +122,18 @@ def new_requirement(key: str, op: str, values: list[str]) -> tuple[str, str, tup
     if not isinstance(key, str):
         errs.append(f"key: Invalid value: {key!r}: must be a string")
     elif kerrs := qualified_name_errors(key):
-        errs.append(f"key: Invalid value: {_go_quote(key)}: " + "; ".join(kerrs))
+        errs.append(f"key: Invalid value: {go_quote(key)}: " + "; ".join(kerrs))
     if op in ("in", "notin") and not values:
-        errs.append(f"values: Invalid value: {_go_strings(values)}: for 'in', 'notin' operators, values set can't be empty")
+        errs.append(f"values: Invalid value: {go_strings(values)}: for 'in', 'notin' operators, values set can't be empty")
     elif op == "=" and len(values) != 1:
-        errs.append(f"values: Invalid value: {_go_strings(values)}: exact-match compatibility requires one single value")
+        errs.append(f"values: Invalid value: {go_strings(values)}: exact-match compatibility requires one single value")
     elif op in ("exists", "!") and values:
-        errs.append(f"values: Invalid value: {_go_strings(values)}: values set must be empty for exists and does not exist")
+        errs.append(f"values: Invalid value: {go_strings(values)}: values set must be empty for exists and does not exist")
     for i, v in enumerate(values):
         if not isinstance(v, str):
             errs.append(f"values[{i}][{key}]: Invalid value: {v!r}: must be a string")
         elif verrs := label_value_errors(v):
-            errs.append(f"values[{i}][{key}]: Invalid value: {_go_quote(v)}: " + "; ".join(verrs))
+            errs.append(f"values[{i}][{key}]: Invalid value: {go_quote(v)}: " + "; ".join(verrs))
     if errs:
         raise SelectorError(aggregate(errs))
     return (key, op, tuple(values))
@@ -171,7 +154,7 @@ def label_selector_as_selector(sel: dict | None) -> tuple | None:
     for e in exprs:
         op = LABEL_SELECTOR_OPERATORS.get(e.get("operator"))
         if op is None:
-            raise SelectorError(f"{_go_quote(str(e.get('operator') or ''))} is not a valid label selector operator")
+            raise SelectorError(f"{go_quote(str(e.get('operator') or ''))} is not a valid label selector operator")
         reqs.append(new_requirement(e.get("key") or "", op, list(e.get("values") or [])))
     return tuple(sorted(reqs))
 

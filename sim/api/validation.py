@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.api.quantity import QuantityError, parse_quantity
+from sim.api.gofmt import go_strings
 from sim.api.scheduling import (HIGHEST_USER_DEFINABLE_PRIORITY, INT32_MAX, INT32_MIN, PREEMPTION_POLICIES,
                                 SYSTEM_PRIORITY_CLASS_PREFIX, is_known_system_priority_class)
 
@@ -751,17 +752,12 @@ def _validate_only_deleted_scheduling_gates(new: list, old: list, field: str) ->
             for name, i in added.items() if name not in old_names]
 
 
-def _go_strings(values) -> str:
-    return "[]string(nil)" if values is None else \
-        "[]string{" + ", ".join(json.dumps(v) for v in values) + "}"
-
-
 def _go_requirements(reqs) -> str:
     if reqs is None:
         return "[]core.NodeSelectorRequirement(nil)"
     return "[]core.NodeSelectorRequirement{" + ", ".join(
         f'core.NodeSelectorRequirement{{Key:{json.dumps(_obj(r).get("key") or "")}, '
-        f'Operator:{json.dumps(_obj(r).get("operator") or "")}, Values:{_go_strings(_obj(r).get("values"))}}}'
+        f'Operator:{json.dumps(_obj(r).get("operator") or "")}, Values:{go_strings(_obj(r).get("values"))}}}'
         for r in reqs) + "}"
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from sim.api.meta import parse_timestamp
+from sim.api.gofmt import aggregate
 from sim.scheduler.framework.interface import (ERROR, MODE_OVERRIDE, SUCCESS, UNSCHEDULABLE,
                                                UNSCHEDULABLE_AND_UNRESOLVABLE, NodeToStatus, NominatingInfo,
                                                PostFilterResult, Status, as_status, is_success)
@@ -116,15 +117,6 @@ def fit_error_message(num_all_nodes: int, statuses: dict[str, Status], absent: S
     if parts:
         msg += f" {', '.join(parts)}."
     return msg
-
-
-def aggregate_errors(errs: list[str]) -> str | None:
-    """utilerrors.NewAggregate(errs).Error()."""
-    if not errs:
-        return None
-    if len(errs) == 1:
-        return errs[0]
-    return "[" + ", ".join(errs) + "]"
 
 
 # -- candidates -----------------------------------------------------------------------------------
@@ -295,14 +287,14 @@ class Evaluator:
                     if len(target) < num_candidates:      # candidateList's capacity
                         target.append(c)
                     if non_violating and len(non_violating) + len(violating) >= num_candidates:
-                        return non_violating + violating, statuses, aggregate_errors(errs)
+                        return non_violating + violating, statuses, (aggregate(errs) if errs else None)
                     continue
                 if is_success(status):
                     status = as_status(f'expected at least one victim pod on node "{info.name}"')
                 if status.code == ERROR:
                     errs.append(status.message())
                 statuses[info.name] = status
-        return non_violating + violating, statuses, aggregate_errors(errs)
+        return non_violating + violating, statuses, (aggregate(errs) if errs else None)
 
     # -- choosing --------------------------------------------------------------------------
     def select_candidate(self, candidates: list[Candidate]) -> Candidate | None:

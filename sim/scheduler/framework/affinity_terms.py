@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from sim.api.selectors import EVERYTHING, NOTHING, SelectorError, aggregate, label_selector_as_selector, selector_matches
+from sim.api.gofmt import aggregate
+from sim.api.selectors import EVERYTHING, NOTHING, SelectorError, label_selector_as_selector, selector_matches
 
 
 @dataclass(frozen=True)
