@@ -236,11 +236,8 @@ class InterPodAffinity(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugi
     informers = ("namespaces",)     # nsLister: namespaceSelector terms, the pod's namespace labels
 
     def __init__(self, args=None, handle=None):
-        args = self.default_args(args)
         super().__init__(args, handle)
-        errors = self.validate_args(args, "args")
-        if errors:
-            raise ValueError("; ".join(errors))
+        args = self.args
         self.hard_pod_affinity_weight = int(args["hardPodAffinityWeight"])
         self.ignore_preferred_terms_of_existing_pods = bool(args.get("ignorePreferredTermsOfExistingPods"))
 
