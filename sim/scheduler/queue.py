@@ -21,7 +21,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sim.api.selectors import SelectorError, labels_match, selector_from_label_selector
+from sim.api.selectors import SelectorError, label_selector_as_selector, selector_matches
 from sim.scheduler.framework import interface as fw
 from sim.scheduler.framework.interface import ClusterEvent, match_cluster_events
 from sim.scheduler.framework.podinfo import PodInfo
@@ -470,10 +470,10 @@ def _term_matches(term: dict, owner: PodInfo, pod: PodInfo) -> bool:
     if not in_ns:
         return False
     try:
-        reqs = selector_from_label_selector(term.get("labelSelector"))
+        sel = label_selector_as_selector(term.get("labelSelector"))
     except SelectorError:
         return False
-    return reqs is not None and labels_match(reqs, pod.labels)
+    return selector_matches(sel, pod.labels)
 
 
 def pod_scheduling_properties_change(new: dict, old: dict | None) -> list[ClusterEvent]:
