@@ -98,12 +98,6 @@ def summary(candidates) -> dict[str, list[str]]:
     return {c.name: sorted(p.name for p in c.victims.pods) for c in candidates}
 
 
-def requires(plugin: str):
-    """Cases that need a plugin another engineer is still writing fail (strictly) until it lands."""
-    return pytest.mark.xfail(not registry.available(plugin), strict=True, raises=KeyError,
-                             reason=f"{plugin} is not implemented yet")
-
-
 # -- a PreFilter plugin whose AddPod/RemovePod fail on nodes labelled error=true ---------------
 class TestPlugin(PreFilterPlugin, PreFilterExtensions):
     """default_preemption_test.go's TestPlugin."""
@@ -267,7 +261,6 @@ def test_dry_run_preemption(name, args, node_names, preemptors, pods, offsets, e
         assert summary(candidates) == want
 
 
-@requires("InterPodAffinity")
 def test_dry_run_preemption_pod_with_anti_affinity_is_preempted():
     """TestDryRunPreemption / pod with anti-affinity is preempted."""
     anti = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
@@ -294,7 +287,6 @@ def _spread_nodes():
                                                                      ("node-x", "zone2"))]
 
 
-@requires("PodTopologySpread")
 def test_dry_run_preemption_to_resolve_pod_topology_spread_filter_failure():
     """TestDryRunPreemption / preemption to resolve pod topology spread filter failure."""
     pods = [_spread_pod("pod-a1", MID, "node-a"), _spread_pod("pod-a2", LOW, "node-a"),
@@ -446,7 +438,6 @@ def test_preempt(name, preemptor, want_node, victims):
         [(("default", v), "Normal", "Preempted", f"Preempted by pod p on node {want_node}") for v in victims]
 
 
-@requires("PodTopologySpread")
 def test_preempt_for_topology_spread_constraints():
     """TestPreempt / preemption for topology spread constraints."""
     pods = [_spread_pod("p-a1", HIGH, "node-a"), _spread_pod("p-a2", HIGH, "node-a"),

@@ -56,12 +56,6 @@ import pytest
 
 FIXTURES = Path(__file__).parent / "scheduler_fidelity"
 
-# Plugins whose implementation has not landed yet: sim.scheduler.testing raises
-# KeyError(plugin) for them. Remove a plugin from this set when it lands; strict xfail
-# then fails its cases until that is done.
-NOT_YET_IMPLEMENTED: set[str] = set()
-
-
 def _load_cases():
     cases = []
     for path in sorted(FIXTURES.glob("*.json")):
@@ -78,12 +72,8 @@ CASES = _load_cases()
 
 def _params():
     for case in CASES:
-        marks = []
-        if case["plugin"] in NOT_YET_IMPLEMENTED:
-            marks.append(pytest.mark.xfail(raises=KeyError, strict=True,
-                                           reason=f"{case['plugin']} not implemented yet"))
         for vectorised in (True, False):
-            yield pytest.param(case, vectorised, marks=marks,
+            yield pytest.param(case, vectorised,
                                id=f"{case['upstream']} [{'vectorised' if vectorised else 'scalar'}]")
 
 
