@@ -2,57 +2,25 @@
 server: the commands the issue names, with the output kubectl prints against a real cluster."""
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import uuid
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import kubectl_binaries, require_service, wait_until
-
-BINARIES = kubectl_binaries()
-
-
-def _id(path: str | None) -> str:
-    return "missing" if path is None else Path(path).name
+from tests.conftest import wait_until
+from tests.kubectl.conftest import BINARIES, binary_id, kube_env_for, kubectl_runner, rows
 
 
 @pytest.fixture(scope="module")
 def kube_env(pilothouse_server, module_cluster, tmp_path_factory):
     """A kubeconfig for cluster `kubectl` (running at 50x) and a private HOME for kubectl's cache."""
     name = module_cluster("kubectl", speed=50)
-    home = tmp_path_factory.mktemp("kubectl-home")
-    kubeconfig = home / "config"
-    kubeconfig.write_text(
-        "apiVersion: v1\nkind: Config\n"
-        f"clusters:\n- name: {name}\n  cluster:\n    server: {pilothouse_server.cluster_url(name)}\n"
-        f"contexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: student\n"
-        f"current-context: {name}\nusers:\n- name: student\n  user: {{}}\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KUBE")}
-    env.update({"HOME": str(home), "KUBECONFIG": str(kubeconfig)})
-    return env
+    return kube_env_for(pilothouse_server, name, tmp_path_factory.mktemp("kubectl-home"))
 
 
-@pytest.fixture(params=BINARIES or [None], ids=_id)
+@pytest.fixture(params=BINARIES or [None], ids=binary_id)
 def kubectl(request, kube_env):
-    binary = request.param
-    require_service("kubectl", binary is not None and Path(binary).exists(),
-                    "no kubectl binaries (/usr/bin/kubectl, /usr/lib/google-cloud-sdk/bin/kubectl.1.*)")
-
-    def run(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
-        proc = subprocess.run([binary, *args], env=kube_env, capture_output=True, text=True, timeout=timeout)
-        if check:
-            assert proc.returncode == 0, f"kubectl {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}"
-        return proc
-
-    return run
-
-
-def rows(output: str) -> list[list[str]]:
-    return [re.split(r"\s{2,}", line.strip()) for line in output.strip().splitlines()]
+    return kubectl_runner(request.param, kube_env)
 
 
 def test_get_nodes(kubectl):
