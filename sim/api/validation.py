@@ -164,34 +164,29 @@ def qualified_name_errors(value: str) -> list[str]:
     return errs
 
 
+def _length_and_pattern_errors(value: str, max_len: int, pattern, message: str) -> list[str]:
+    """The shape of every validation.Is* string check: a length limit, then a pattern."""
+    errs = []
+    if len(value) > max_len:
+        errs.append(f"must be no more than {max_len} characters")
+    if not pattern.fullmatch(value):
+        errs.append(message)
+    return errs
+
+
 def label_value_errors(value: str) -> list[str]:
     """validation.IsValidLabelValue."""
-    errs = []
-    if len(value) > 63:
-        errs.append("must be no more than 63 characters")
-    if not _LABEL_VALUE_RE.fullmatch(value):
-        errs.append(LABEL_VALUE_MSG)
-    return errs
+    return _length_and_pattern_errors(value, 63, _LABEL_VALUE_RE, LABEL_VALUE_MSG)
 
 
 def dns1123_label_errors(value: str) -> list[str]:
     """validation.IsDNS1123Label (NameIsDNSLabel: namespace names)."""
-    errs = []
-    if len(value) > 63:
-        errs.append("must be no more than 63 characters")
-    if not _LABEL_RE.fullmatch(value):
-        errs.append(LABEL_MSG)
-    return errs
+    return _length_and_pattern_errors(value, 63, _LABEL_RE, LABEL_MSG)
 
 
 def dns1123_subdomain_errors(value: str) -> list[str]:
     """validation.IsDNS1123Subdomain (NameIsDNSSubdomain: node names)."""
-    errs = []
-    if len(value) > 253:
-        errs.append("must be no more than 253 characters")
-    if not _SUBDOMAIN_RE.fullmatch(value):
-        errs.append(SUBDOMAIN_MSG)
-    return errs
+    return _length_and_pattern_errors(value, 253, _SUBDOMAIN_RE, SUBDOMAIN_MSG)
 
 
 # -- k8s.io/apimachinery/pkg/apis/meta/v1/validation ---------------------------------------
