@@ -33,7 +33,7 @@
 //                           data-key, data-committed ("true"/"false"), data-greyed
 //   .log-row .commit-mark   data-commit: the bar after the member's commit index
 //   #etcd-snapshot-result   class ok/error, data-code, data-reason after save or restore
-import { moveDot } from "./messages.js";
+import { stepDots } from "./messages.js";
 
 const SVGNS = "http://www.w3.org/2000/svg";
 const VIEW_W = 520;
@@ -491,20 +491,7 @@ export class EtcdPanel {
   }
 
   _loop(now) {
-    const keep = [];
-    for (const m of this.active) {
-      const u = (now - m.start) / m.dur;
-      if (u < 0) {
-        keep.push(m);
-        continue;
-      }
-      if (u >= 1.2) {
-        m.g.remove();
-        continue;
-      }
-      moveDot(m, u, 0.2, 11, m.dy);
-      keep.push(m);
-    }
+    const keep = stepDots(this.active, now, 0.2, 11, (m) => m.dy);
     this.active = keep;
     this.msgLayer.dataset.active = String(keep.length);
     this._drawTimers(now);

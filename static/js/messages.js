@@ -54,6 +54,27 @@ function ease(u) {
   return u < 0.5 ? 2 * u * u : 1 - Math.pow(-2 * u + 2, 2) / 2;
 }
 
+// Move every travelling dot to where it is at `now`; a dot that has lingered `hold` (a share of
+// its flight) after arriving is removed.  Returns the dots still on screen.  Shared by the
+// architecture view (below) and the etcd panel.
+export function stepDots(active, now, hold, labelDx, dyOf) {
+  const keep = [];
+  for (const m of active) {
+    const u = (now - m.start) / m.dur;
+    if (u < 0) {
+      keep.push(m);
+      continue;
+    }
+    if (u >= 1 + hold) {
+      m.g.remove();
+      continue;
+    }
+    moveDot(m, u, hold, labelDx, dyOf(m));
+    keep.push(m);
+  }
+  return keep;
+}
+
 // Place a travelling dot (and its label) at progress `u` of its flight: it fades in over the
 // first tenth, and after arriving (u > 1) fades out until u = 1 + `fade`.  A dropped message
 // stops halfway and fades where it was lost.  Shared by the diagram and the etcd panel.
@@ -168,20 +189,7 @@ export class Messages {
   }
 
   _tick(now) {
-    const keep = [];
-    for (const m of this.active) {
-      const u = (now - m.start) / m.dur;
-      if (u < 0) {
-        keep.push(m);
-        continue;
-      }
-      if (u >= 1.25) {
-        m.g.remove();
-        continue;
-      }
-      moveDot(m, u, 0.25, 12, m.labelDy);
-      keep.push(m);
-    }
+    const keep = stepDots(this.active, now, 0.25, 12, (m) => m.labelDy);
     this.active = keep;
     this.layer.dataset.active = String(keep.length);
     this._raf = keep.length ? requestAnimationFrame(this._tick) : null;
