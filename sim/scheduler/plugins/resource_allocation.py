@@ -123,23 +123,31 @@ def least_allocated(weights: list[int], requested: list[int], allocatable: list[
     return node_score // weight_sum if weight_sum else 0
 
 
-def least_allocated_vec(weights, requested, allocatable, all_valid: bool = False) -> np.ndarray:
+def _weighted_vec(per_resource, weights, requested, allocatable, all_valid: bool) -> np.ndarray:
+    """The weighted mean both strategies take over resources, for every node at once:
+    sum(score_r * w_r) // sum(w_r), leaving out a resource where the node's allocatable is 0
+    (unless `all_valid` says none is).  `per_resource(req, alloc)` is the strategy's 0..100
+    score with alloc > 0."""
     if all_valid and weights:
-        # No resource to leave out: (alloc - req) * 100 // alloc, 0 when over (a negative floor).
         node_score = 0
         for w, req, alloc in zip(weights, requested, allocatable):
-            node_score = node_score + np.maximum((alloc - req) * MAX_NODE_SCORE // alloc, 0) * w
+            node_score = node_score + per_resource(req, alloc) * w
         return node_score // sum(weights)
     n = len(requested[0]) if requested else 0
     node_score = np.zeros(n, np.int64)
     weight_sum = np.zeros(n, np.int64)
     for w, req, alloc in zip(weights, requested, allocatable):
         valid = alloc != 0
-        safe = np.where(valid, alloc, 1)
-        s = np.where(req > alloc, 0, (alloc - req) * MAX_NODE_SCORE // safe)
+        s = per_resource(req, np.where(valid, alloc, 1))
         node_score += np.where(valid, s * w, 0)
         weight_sum += np.where(valid, w, 0)
     return np.where(weight_sum > 0, node_score // np.maximum(weight_sum, 1), 0)
+
+
+def least_allocated_vec(weights, requested, allocatable, all_valid: bool = False) -> np.ndarray:
+    # (alloc - req) * 100 // alloc, 0 when over (a negative floor).
+    return _weighted_vec(lambda req, alloc: np.maximum((alloc - req) * MAX_NODE_SCORE // alloc, 0),
+                         weights, requested, allocatable, all_valid)
 
 
 # -- MostAllocated -------------------------------------------------------------------------
@@ -154,21 +162,8 @@ def most_allocated(weights, requested, allocatable) -> int:
 
 
 def most_allocated_vec(weights, requested, allocatable, all_valid: bool = False) -> np.ndarray:
-    if all_valid and weights:
-        node_score = 0
-        for w, req, alloc in zip(weights, requested, allocatable):
-            node_score = node_score + np.minimum(req, alloc) * MAX_NODE_SCORE // alloc * w
-        return node_score // sum(weights)
-    n = len(requested[0]) if requested else 0
-    node_score = np.zeros(n, np.int64)
-    weight_sum = np.zeros(n, np.int64)
-    for w, req, alloc in zip(weights, requested, allocatable):
-        valid = alloc != 0
-        safe = np.where(valid, alloc, 1)
-        s = np.minimum(req, alloc) * MAX_NODE_SCORE // safe
-        node_score += np.where(valid, s * w, 0)
-        weight_sum += np.where(valid, w, 0)
-    return np.where(weight_sum > 0, node_score // np.maximum(weight_sum, 1), 0)
+    return _weighted_vec(lambda req, alloc: np.minimum(req, alloc) * MAX_NODE_SCORE // alloc,
+                         weights, requested, allocatable, all_valid)
 
 
 # -- RequestedToCapacityRatio --------------------------------------------------------------
