@@ -121,6 +121,11 @@ export class Messages {
     const now = performance.now();
     speed = speed > 0 ? speed : 1;
     for (const ev of hops) {
+      if (this.active.length >= MAX_ACTIVE && category(ev) === "bind") {
+        // Every slot taken by earlier traffic: the oldest dot gives way to the bind.
+        this.active.shift().g.remove();
+        this.skipped++;
+      }
       if (this.active.length >= (isMinor(ev) ? MAX_ACTIVE / 2 : MAX_ACTIVE)) {
         this.skipped++;
         continue;
