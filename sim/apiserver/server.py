@@ -35,6 +35,9 @@ MAX_UPDATE_RETRIES = 5
 ETCD_REQUEST_TIMEOUT = 7.0  # etcd's request timeout: 5 s + 2 x the 1 s election timeout
 BOOKMARK_INTERVAL = 60.0    # watch bookmarks, about once a minute (cacher's bookmark timer)
 MIN_REQUEST_TIMEOUT = 1800.0  # --min-request-timeout: a watch ends after 1-2x this
+# How often the etcd client's view of its watch stream's connection is looked at.  gRPC learns
+# of a reset at once; the check every half second stands for that at a timer's cost.
+WATCH_STREAM_CHECK = 0.5
 
 
 def _encode(obj: dict) -> str:
@@ -96,6 +99,9 @@ class KubeAPIServer(Component):
         self.client_watchers: dict[tuple[str, Any], Watcher] = {}
         self.compact_candidate = 0
         self.read_waiters: list[tuple[int, Callable[[], None]]] = []
+        # The cacher's watch stream: (endpoint, the incarnation of the member process it was
+        # opened on).  A stream lives on one connection and dies with that process.
+        self.watch_stream: tuple[str, int] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     def on_start(self) -> None:
@@ -105,6 +111,7 @@ class KubeAPIServer(Component):
         self.set_timer(self.compaction_interval, "compact")
         self.set_timer(60.0, "event-ttl")
         self.set_timer(BOOKMARK_INTERVAL, "bookmarks")
+        self.set_timer(WATCH_STREAM_CHECK, "watch-stream")
 
     def on_stop(self) -> None:
         self._reset()
@@ -120,8 +127,7 @@ class KubeAPIServer(Component):
                 obj = with_rv(json.loads(value), mod_rev)
                 self.cache.replace(res.name, self._cache_key(obj), obj)
         self.cache.rv = reply.get("revision", 1)
-        self.send(self.etcd, {"type": "etcd.watch", "id": "cacher", "prefix": "/registry/",
-                              "start_revision": self.cache.rv + 1}, "watch /registry/")
+        self.open_watch()
         first_sync = not self.synced_once
         self.synced = self.synced_once = True
         self.emit("state", component=self.address, state="ready")
@@ -145,6 +151,9 @@ class KubeAPIServer(Component):
         elif name == "bookmarks":
             self.send_bookmarks()
             self.set_timer(BOOKMARK_INTERVAL, "bookmarks")
+        elif name == "watch-stream":
+            self.maybe_reopen_watch()
+            self.set_timer(WATCH_STREAM_CHECK, "watch-stream")
         elif name == "event-ttl":
             # Events expire after --event-ttl (1 h); etcd leases do this upstream.
             cutoff = self.now - self.event_ttl
@@ -260,8 +269,33 @@ class KubeAPIServer(Component):
         self.etcd = nxt
         self.action(f"kube-apiserver switched to etcd endpoint {self.etcd}")
         if self.synced:
-            self.send(self.etcd, {"type": "etcd.watch", "id": "cacher", "prefix": "/registry/",
-                                  "start_revision": self.cache.rv + 1}, "watch /registry/")
+            self.open_watch()
+
+    def open_watch(self) -> None:
+        """Open the cacher's watch on the endpoint in use, from the revision after the last
+        one the cache has seen (so nothing is missed, and what comes twice is skipped)."""
+        member = self.kernel.components.get(self.etcd)
+        self.watch_stream = (self.etcd, member.incarnation if member else 0)
+        self.send(self.etcd, {"type": "etcd.watch", "id": "cacher", "prefix": "/registry/",
+                              "start_revision": self.cache.rv + 1}, "watch /registry/")
+
+    def maybe_reopen_watch(self) -> None:
+        """clientv3's watch stream retry: the member process the stream was opened on stopped
+        (or stopped and started again: a restarted member knows no watchers), so the stream is
+        broken.  Re-open it on the endpoint in use when that one is up, else fail over; with no
+        member up, the next check tries again.  (A partition breaks no stream: it resumes when
+        healed, and requests that time out meanwhile fail over, re-opening it elsewhere.)"""
+        if not self.synced or self.watch_stream is None:
+            return  # the initial list (or a relist) opens it when it has loaded
+        endpoint, incarnation = self.watch_stream
+        member = self.kernel.components.get(endpoint)
+        if member is not None and member.running and member.incarnation == incarnation:
+            return
+        if self.etcd == endpoint and not self._endpoint_up(endpoint):
+            self.fail_over()  # re-opens it on the member it moves to, if one is up
+            return
+        self.action(f"kube-apiserver re-opened its watch on {self.etcd} from revision {self.cache.rv + 1}")
+        self.open_watch()
 
     def _label(self, req: dict) -> str:
         sub = f"/{req['subresource']}" if req.get("subresource") else ""

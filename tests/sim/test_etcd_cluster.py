@@ -379,3 +379,25 @@ def test_a_forwarded_proposal_to_a_member_without_a_leader_is_dropped_not_raised
     follower.on_message(sender.address, {"type": "raft", "msg": prop.to_dict()})
     assert follower.running
     assert any(e.get("event") == "proposal-dropped" and e.get("member") == follower.name for e in c.kernel.trace)
+
+
+@pytest.mark.parametrize("downtime", [0.0, 0.05, 0.5])
+def test_a_restart_of_the_apiservers_etcd_endpoint_breaks_its_watch_and_the_cache_resumes(downtime):
+    """The cacher's watch is a gRPC stream on one member's connection: when that member's
+    process restarts, the stream dies with it (a restarted member knows no watchers), even if
+    kube-apiserver sent nothing meanwhile.  The etcd client re-opens the watch from the last
+    revision seen, so the watch cache - and everything read from it - carries on."""
+    c = _cluster()
+    api = c.apiserver
+    endpoint = next(m for m in c.etcd_members if m.address == api.etcd)
+    c.kill_etcd_member(endpoint.name)
+    if downtime:
+        c.advance(downtime)
+    c.restore_etcd_member(endpoint.name)
+    c.advance(5)
+    ok(create_pod(c, "after-restart"))
+    c.advance(5)
+    # The new pod reached the watch cache (a cached read finds it) and was scheduled from it.
+    pod = get_pod(c, "after-restart")
+    assert pod["code"] == 200 and pod["body"]["spec"].get("nodeName"), pod
+    assert api.cache.rv >= max(m.store.revision for m in c.etcd_members if m.running) - 2
