@@ -53,6 +53,9 @@ def strategic_merge_patch(target: Any, patch: Any, field: str | None = None) -> 
                 result.pop(key, None)
             else:
                 result[key] = merged
+        for key, order in patch.items():
+            if key.startswith("$setElementOrder/") and isinstance(result.get(key[17:]), list):
+                result[key[17:]] = _set_element_order(result[key[17:]], order, MERGE_KEYS.get(key[17:]))
         return result
     if isinstance(patch, list) and field in MERGE_KEYS and isinstance(target, list):
         key = MERGE_KEYS[field]
@@ -71,6 +74,18 @@ def strategic_merge_patch(target: Any, patch: Any, field: str | None = None) -> 
                 result[idx] = strategic_merge_patch(result[idx], item, None)
         return result
     return copy.deepcopy(patch)
+
+
+def _set_element_order(items: list, order: Any, key: str | None) -> list:
+    """The `$setElementOrder/<list>` directive (kubectl apply and the kubelet's status patches
+    send it): the merged list's items in the order given, by merge key; items it does not name
+    keep their relative order after them."""
+    if not key or not isinstance(order, list):
+        return items
+    wanted = [o.get(key) for o in order if isinstance(o, dict)]
+    rank = {k: i for i, k in enumerate(wanted)}
+    named = sorted((x for x in items if isinstance(x, dict) and x.get(key) in rank), key=lambda x: rank[x[key]])
+    return named + [x for x in items if not (isinstance(x, dict) and x.get(key) in rank)]
 
 
 def _pointer(path: str) -> list[str]:

@@ -28,6 +28,10 @@ NODE_STATUS_REPORT_FREQUENCY = 300.0
 # so a heartbeat lost to a dead connection is retried well before the node is marked Unknown.
 HEARTBEAT_TIMEOUT = min(NODE_STATUS_UPDATE_FREQUENCY, LEASE_DURATION)
 KUBELET_VERSION = "v1.32.4"
+# The pod conditions the kubelet owns and writes whole (kubetypes.PodConditionsByKubelet, with
+# PodReadyToStartContainers as 1.29+ enables it); it keeps every other one it finds.
+KUBELET_POD_CONDITIONS = frozenset({"PodScheduled", "Ready", "Initialized", "ContainersReady",
+                                    "PodReadyToStartContainers"})
 EVICTION_HARD_MEMORY = 100 * 1024 * 1024  # memory.available<100Mi is held back from allocatable
 
 
@@ -354,27 +358,29 @@ class Kubelet(ClientComponent):
 
         def cond(ctype: str, status: str, reason: str | None = None) -> dict:
             old = prev_conditions.get(ctype)
-            c = {"type": ctype, "status": status, "lastProbeTime": None,
-                 "lastTransitionTime": old["lastTransitionTime"] if old and old.get("status") == status else now}
-            if reason:
-                c["reason"] = reason
-            return c
+            # reason and message are always named, None deleting what an earlier writer left
+            # (the strategic merge patch below merges a condition's fields).
+            return {"type": ctype, "status": status, "lastProbeTime": None,
+                    "lastTransitionTime": old["lastTransitionTime"] if old and old.get("status") == status else now,
+                    "reason": reason, "message": None}
 
         statuses = []
         for c in pod["spec"]["containers"]:
             s = w["containers"].get(c["name"])
             cs = {"name": c["name"], "image": c["image"], "imageID": "", "restartCount": w.get("restarts", 0),
                   "started": False, "ready": False}
+            # One of the three states; the other two named None so that the merge deletes them.
+            none = {"waiting": None, "running": None, "terminated": None}
             if state == "running" and s == "running":
-                cs.update(ready=True, started=True, state={"running": {"startedAt": w.get("started_at", now)}},
+                cs.update(ready=True, started=True, state={**none, "running": {"startedAt": w.get("started_at", now)}},
                           containerID=f"containerd://{w['uid'].replace('-', '')[:12]}{c['name']}",
                           imageID=f"docker.io/library/{c['image']}@sha256:{image_size(c['image']):064x}"[:120])
             elif isinstance(s, tuple):
                 code = s[1]
-                cs["state"] = {"terminated": {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
-                                              "startedAt": w.get("started_at", now), "finishedAt": now}}
+                cs["state"] = {**none, "terminated": {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
+                                                     "startedAt": w.get("started_at", now), "finishedAt": now}}
             else:
-                cs["state"] = {"waiting": {"reason": "ContainerCreating"}}
+                cs["state"] = {**none, "waiting": {"reason": "ContainerCreating"}}
             statuses.append(cs)
         ready = state == "running"
         sandbox = state in ("running",) or (state == "creating" and w.get("sandbox_ready"))
@@ -389,6 +395,10 @@ class Kubelet(ClientComponent):
                       cond("Ready", "True" if ready else "False", None if ready else "ContainersNotReady"),
                       cond("ContainersReady", "True" if ready else "False", None if ready else "ContainersNotReady"),
                       cond("PodScheduled", "True")]
+        # Conditions the kubelet does not own (DisruptionTarget from a preemption or an
+        # eviction, readiness gates) are copied over, as generateAPIPodStatus does
+        # (pkg/kubelet/kubelet_pods.go, kubetypes.PodConditionByKubelet).
+        conditions += [c for t, c in prev_conditions.items() if t not in KUBELET_POD_CONDITIONS]
         status = {"phase": phase, "conditions": conditions, "hostIP": self.internal_ip,
                   "hostIPs": [{"ip": self.internal_ip}], "containerStatuses": statuses,
                   "startTime": pod["status"].get("startTime") or now}
@@ -396,5 +406,8 @@ class Kubelet(ClientComponent):
             status["podIP"] = w["ip"]
             status["podIPs"] = [{"ip": w["ip"]}]
         md = pod["metadata"]
+        # A strategic merge patch, as statusutil.PatchPodStatus sends: conditions merge by type,
+        # so one set meanwhile by someone else (not yet in this kubelet's copy) is kept.
+        status["$setElementOrder/conditions"] = [{"type": c["type"]} for c in conditions]
         self.api.patch("pods", md["namespace"], md["name"], {"status": status}, subresource="status",
-                       patch_type="application/merge-patch+json")
+                       patch_type="application/strategic-merge-patch+json")

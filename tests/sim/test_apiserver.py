@@ -96,6 +96,24 @@ def test_merge_json_and_strategic_patches(cluster):
     assert ok(get_pod(cluster, "web"))["spec"]["restartPolicy"] == "Always"
 
 
+def test_strategic_merge_patch_set_element_order_directive():
+    """`$setElementOrder/<list>` orders the merged list by merge key; items it does not name
+    keep their relative order after the named ones.  A null field in a merged item deletes it."""
+    from sim.api.patch import strategic_merge_patch
+
+    live = {"status": {"conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"},
+                                      {"type": "DisruptionTarget", "status": "True"}]}}
+    patch = {"status": {"$setElementOrder/conditions": [{"type": "Ready"}, {"type": "PodScheduled"}],
+                        "conditions": [{"type": "Ready", "status": "True"},
+                                       {"type": "PodScheduled", "status": "True", "reason": None}]}}
+    out = strategic_merge_patch(live, patch)
+    assert out["status"]["conditions"] == [{"type": "Ready", "status": "True"},
+                                           {"type": "PodScheduled", "status": "True"},
+                                           {"type": "DisruptionTarget", "status": "True"}]
+    assert "$setElementOrder/conditions" not in out["status"]
+    assert live["status"]["conditions"][0]["reason"] == "Unschedulable"  # the live object untouched
+
+
 def test_status_subresource_ignores_spec_and_main_resource_ignores_status(cluster):
     ok(create_pod(cluster, "web"))
     base = {"verb": "patch", "resource": "pods", "namespace": "default", "name": "web",

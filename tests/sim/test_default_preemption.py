@@ -632,6 +632,14 @@ def test_a_high_priority_pod_evicts_the_lowest_priority_pod_and_runs_in_its_plac
                    if any(x["type"] == "DisruptionTarget" for x in o["status"].get("conditions") or []))
     delete_at = next(i for i, (_, o) in enumerate(changes) if o["metadata"].get("deletionTimestamp"))
     assert cond_at < delete_at and changes[-1][0] == "DELETED"
+    # The kubelet's status updates while the victim terminates keep the condition: it owns
+    # the other conditions only (kubelet_pods.go generateAPIPodStatus) and patches strategically.
+    assert len(changes) - cond_at > 3, changes
+    assert all(any(x["type"] == "DisruptionTarget" for x in o["status"].get("conditions") or [])
+               for _, o in changes[cond_at:]), [[x["type"] for x in o["status"]["conditions"]] for _, o in changes]
+    # In the kubelet's order ($setElementOrder), the condition it does not own after its own.
+    assert [x["type"] for x in changes[-1][1]["status"]["conditions"]] == [
+        "PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled", "DisruptionTarget"]
     victim = changes[delete_at][1]
     cond = next(x for x in victim["status"]["conditions"] if x["type"] == "DisruptionTarget")
     assert (cond["status"], cond["reason"], cond["message"]) == \
