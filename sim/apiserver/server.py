@@ -26,6 +26,7 @@ from sim.api.selectors import SelectorError, field_value, make_filter, parse_fie
 from sim.apiserver.admission import CREATE, UPDATE, Attributes, Chain, Lister
 from sim.apiserver.admission.priority import Priority
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
+from sim.apiserver.podstrategy import apply_match_label_keys_and_mismatch_label_keys
 from sim.apiserver.watchcache import INDEXED_FIELDS, WatchCache, Watcher, with_rv
 from sim.component import Component
 
@@ -538,8 +539,10 @@ class KubeAPIServer(Component):
         if not md.get("name") and md.get("generateName"):
             md["name"] = md["generateName"] + random_suffix(self.rng)
         if res.name == "pods":
-            # PrepareForCreate: a new pod's status is reset to Pending.
+            # PrepareForCreate: a new pod's status is reset to Pending, and matchLabelKeys are
+            # merged into its pod (anti-)affinity selectors.
             obj["status"] = {"phase": "Pending", "qosClass": obj["status"].get("qosClass", "BestEffort")}
+            apply_match_label_keys_and_mismatch_label_keys(obj)
         if res.name == "replicasets":
             obj["status"] = {"replicas": 0}
         md = obj["metadata"]
