@@ -82,6 +82,17 @@ def default_pod(pod: dict, toleration_seconds: int = DEFAULT_TOLERATION_SECONDS)
     return pod
 
 
+def encode_pod_status(status: dict) -> dict:
+    """A pod status as the API server stores it after Go's round trip: a PodCondition's
+    lastProbeTime and lastTransitionTime are metav1.Time structs, not pointers, so a zero one is
+    encoded as null rather than left out (and a patch's nulls, discarded on merge, come back)."""
+    for c in status.get("conditions") or []:
+        if isinstance(c, dict):
+            c.setdefault("lastProbeTime", None)
+            c.setdefault("lastTransitionTime", None)
+    return status
+
+
 def default_replicaset(rs: dict) -> dict:
     rs = deep_copy(rs)
     rs["apiVersion"], rs["kind"] = "apps/v1", "ReplicaSet"

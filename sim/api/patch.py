@@ -73,7 +73,18 @@ def strategic_merge_patch(target: Any, patch: Any, field: str | None = None) -> 
             else:
                 result[idx] = strategic_merge_patch(result[idx], item, None)
         return result
-    return copy.deepcopy(patch)
+    return _discard_nulls(patch)
+
+
+def _discard_nulls(value: Any) -> Any:
+    """A patch value taken whole (nothing in the object to merge it with), deep-copied without
+    its null fields: the API server applies strategic merge patches with IgnoreUnmatchedNulls
+    (discardNullValuesFromPatch), so `{"waiting": null, "running": {...}}` stores `{"running": {...}}`."""
+    if isinstance(value, dict):
+        return {k: _discard_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_discard_nulls(v) for v in value]
+    return copy.deepcopy(value)
 
 
 def _set_element_order(items: list, order: Any, key: str | None) -> list:

@@ -13,7 +13,7 @@ import json
 from typing import Any, Callable
 
 from sim.api import status as st
-from sim.api.defaults import default_pod
+from sim.api.defaults import default_pod, encode_pod_status
 from sim.api.scheduling import SYSTEM_PRIORITY_CLASS_NAMES
 from sim.api.validation import invalid as validation_invalid, required
 from sim.api.meta import deep_copy, new_uid, random_suffix
@@ -619,6 +619,8 @@ class KubeAPIServer(Component):
         if sub == "status":
             new = deep_copy(cur)
             new["status"] = deep_copy(candidate.get("status") or {})
+            if res.name == "pods":
+                encode_pod_status(new["status"])
             # Status updates may also change labels/annotations? No: only status (strategy.go).
         else:
             new = deep_copy(candidate)

@@ -111,6 +111,10 @@ def test_strategic_merge_patch_set_element_order_directive():
                                            {"type": "PodScheduled", "status": "True"},
                                            {"type": "DisruptionTarget", "status": "True"}]
     assert "$setElementOrder/conditions" not in out["status"]
+    # Nulls in a list taken whole (no list to merge it with yet) are dropped, not stored.
+    first = strategic_merge_patch({"status": {}}, {"status": {"containerStatuses": [
+        {"name": "app", "state": {"waiting": None, "running": {"startedAt": "t"}, "terminated": None}}]}})
+    assert first["status"]["containerStatuses"] == [{"name": "app", "state": {"running": {"startedAt": "t"}}}]
     assert live["status"]["conditions"][0]["reason"] == "Unschedulable"  # the live object untouched
 
 
@@ -283,3 +287,34 @@ def test_match_label_keys_are_merged_into_pod_affinity_selectors_on_create(clust
     assert resp["code"] == 422, resp
     assert "exists in both matchLabelKeys and labelSelector" in resp["body"]["message"], resp["body"]["message"]
     assert get_pod(cluster, "dup")["code"] == 404
+
+
+def test_a_first_strategic_status_patch_with_nulls_stores_none_and_the_snapshot_reads_it(cluster):
+    """The kubelet names the container states it leaves (null) so that a strategic merge
+    deletes them; when the pod has no containerStatuses yet (its first post comes when the
+    container already runs), those nulls must not be stored: every reader of
+    state.waiting / running / terminated expects an object or nothing."""
+    ok(create_pod(cluster, "first-post"))
+    patch = {"status": {"containerStatuses": [{"name": "app", "image": "nginx:1.27", "ready": True,
+                                               "state": {"waiting": None, "terminated": None,
+                                                         "running": {"startedAt": "2026-01-01T00:00:00Z"}}}]}}
+    stored = ok(cluster.request({"verb": "patch", "resource": "pods", "namespace": "default", "name": "first-post",
+                                 "subresource": "status", "body": patch,
+                                 "patch_type": "application/strategic-merge-patch+json"}))
+    assert stored["status"]["containerStatuses"][0]["state"] == {"running": {"startedAt": "2026-01-01T00:00:00Z"}}
+    drawn = [p for n in cluster.snapshot()["nodes"] for p in n["pods"]] + cluster.snapshot()["pending"]
+    assert any(p["name"] == "first-post" for p in drawn)
+
+
+def test_a_running_pods_conditions_keep_a_null_last_probe_time(cluster):
+    """The kubelet's strategic status patches merge conditions by type and a merge drops a
+    patch's nulls; the API server stores what Go's encoding gives: a zero lastProbeTime is null,
+    never missing (as `kubectl get pod -o yaml` shows on a real cluster)."""
+    ok(create_pod(cluster, "probe-times"))
+    cluster.advance(10)
+    pod = ok(get_pod(cluster, "probe-times"))
+    assert pod["status"]["phase"] == "Running"
+    conds = pod["status"]["conditions"]
+    assert {c["type"] for c in conds} >= {"Ready", "ContainersReady", "Initialized", "PodScheduled"}
+    assert all("lastProbeTime" in c and c["lastProbeTime"] is None and c["lastTransitionTime"] for c in conds), conds
+    assert all("reason" not in c and "message" not in c for c in conds if c["status"] == "True"), conds

@@ -281,7 +281,7 @@ def test_the_api_calls_of_default_preemption(cluster):
                                                                      "conditions": [cond]}},
                              subresource="status", patch_type=STRATEGIC))
     conds = {c["type"]: c for c in patched["status"]["conditions"]}
-    assert conds["DisruptionTarget"] == cond
+    assert conds["DisruptionTarget"] == {**cond, "lastProbeTime": None}  # a zero metav1.Time is stored as null
     assert conds["Ready"]["status"] == "True" and patched["status"]["phase"] == "Running"
 
     # 2. util.DeletePod: DeleteOptions{} - the victim's own grace period.
