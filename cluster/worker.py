@@ -315,15 +315,20 @@ class SimulationWorker:
         """One frame for every cluster: advance, send the frame, persist."""
         now = time.monotonic()
         for rc in list(self.clusters.values()):
-            if not rc.paused:
-                target = rc.anchor_virtual + (now - rc.anchor_wall) * rc.speed
-                if target - rc.engine.now > MAX_LAG_WALL_SECONDS * rc.speed:
-                    # Too far behind (e.g. the loop was blocked): skip the debt, keep pace.
-                    rc.anchor_virtual, rc.anchor_wall = rc.engine.now, now
-                    target = rc.engine.now + self.frame_interval * rc.speed
-                if target > rc.engine.now:
-                    rc.engine.run_until(target)
-            await self._send_frame(rc)
+            try:
+                if not rc.paused:
+                    target = rc.anchor_virtual + (now - rc.anchor_wall) * rc.speed
+                    if target - rc.engine.now > MAX_LAG_WALL_SECONDS * rc.speed:
+                        # Too far behind (e.g. the loop was blocked): skip the debt, keep pace.
+                        rc.anchor_virtual, rc.anchor_wall = rc.engine.now, now
+                        target = rc.engine.now + self.frame_interval * rc.speed
+                    if target > rc.engine.now:
+                        rc.engine.run_until(target)
+                await self._send_frame(rc)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug in one cluster's frame must not stop the others, nor persistence
+                log.exception("frame of cluster %s failed", rc.name)
         await self._persist()
 
     async def _send_frame(self, rc: RunningCluster) -> None:

@@ -175,6 +175,25 @@ async def test_restart_restores_objects_and_clock(worker, fresh_layer):
         await again.stop()
 
 
+async def test_a_cluster_whose_frame_fails_does_not_stop_the_others_nor_persistence(worker, fresh_layer):
+    await services.create_cluster("lab-3", seed=9)
+    await wait_bootstrapped("lab-3")
+
+    def broken():
+        raise RuntimeError("a bug in one cluster's snapshot")
+
+    worker.clusters["demo"].engine.snapshot = broken
+    channel = await fresh_layer.new_channel()
+    await fresh_layer.group_add(group_for("lab-3"), channel)
+    frames = await next_frames(fresh_layer, channel, 3)
+    assert [f["snapshot"]["cluster"] for f in frames] == ["lab-3"] * 3
+    created = await services.cluster_api("lab-3", pod_request("create", body=POD))
+    assert created["code"] == 201
+    async with asyncio.timeout(10):  # still persisted within a frame or two
+        while (await persisted("lab-3"))[0].persisted_revision < int(created["body"]["metadata"]["resourceVersion"]):
+            await asyncio.sleep(0.05)
+
+
 async def test_create_cluster_validates_and_isolates(worker):
     result = await services.create_cluster("lab-2", seed=7)
     assert result["cluster"] == "lab-2"
