@@ -344,7 +344,7 @@ class SimulationWorker:
         # A scheduler's bind is the hop a lesson is about (one per pod): it claims the capped
         # slots before the busy control plane's other traffic (a stable partition, so the log's
         # order is kept).
-        events = [ev for ev in events if _is_bind_hop(ev)] + [ev for ev in events if not _is_bind_hop(ev)]
+        events.sort(key=lambda ev: not _is_bind_hop(ev))
         for ev in events:
             if ev.get("kind") in LOG_KINDS:
                 kept.append(ev)

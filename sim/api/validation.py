@@ -230,18 +230,22 @@ def validate_label_selector(selector, field: str, allow_invalid_label_value: boo
 EXISTS_VALUES_MSG = "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
 
 
+def _set_operator_values_errors(op: str, values: list, field: str) -> list[FieldError] | None:
+    """The values' count for the set operators both selector kinds share (In / NotIn need
+    some, Exists / DoesNotExist none); None for any other operator."""
+    if op in ("In", "NotIn"):
+        return [] if values else [required(f"{field}.values", "must be specified when `operator` is 'In' or 'NotIn'")]
+    if op in ("Exists", "DoesNotExist"):
+        return [forbidden(f"{field}.values", EXISTS_VALUES_MSG)] if values else []
+    return None
+
+
 def _validate_label_selector_requirement(req: dict, allow_invalid_label_value: bool, field: str) -> list[FieldError]:
     """ValidateLabelSelectorRequirement."""
-    errs: list[FieldError] = []
     op, values = req.get("operator") or "", _items(req.get("values"))
-    if op in ("In", "NotIn"):
-        if not values:
-            errs.append(required(f"{field}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
-    elif op in ("Exists", "DoesNotExist"):
-        if values:
-            errs.append(forbidden(f"{field}.values", EXISTS_VALUES_MSG))
-    else:
-        errs.append(invalid(f"{field}.operator", op, "not a valid selector operator"))
+    errs = _set_operator_values_errors(op, values, field)
+    if errs is None:
+        errs = [invalid(f"{field}.operator", op, "not a valid selector operator")]
     errs += validate_label_name(req.get("key") or "", f"{field}.key")
     if not allow_invalid_label_value:
         for i, v in enumerate(values):
@@ -340,19 +344,14 @@ def validate_node_selector_requirement(req: dict, field: str) -> list[FieldError
     """ValidateNodeSelectorRequirement as of v1.32: the values' count per operator and the key.
     The values themselves are not checked (that came in v1.33), nor is a Gt/Lt value parsed as
     an integer: the scheduler reports an unparsable one (NodeAffinity's PreFilter)."""
-    errs: list[FieldError] = []
     op, values = req.get("operator") or "", _items(req.get("values"))
-    if op in ("In", "NotIn"):
-        if not values:
-            errs.append(required(f"{field}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
-    elif op in ("Exists", "DoesNotExist"):
-        if values:
-            errs.append(forbidden(f"{field}.values", EXISTS_VALUES_MSG))
-    elif op in ("Gt", "Lt"):
-        if len(values) != 1:
+    errs = _set_operator_values_errors(op, values, field)
+    if errs is None:
+        errs = []
+        if op not in ("Gt", "Lt"):
+            errs.append(invalid(f"{field}.operator", op, "not a valid selector operator"))
+        elif len(values) != 1:
             errs.append(required(f"{field}.values", "must be specified single value when `operator` is 'Lt' or 'Gt'"))
-    else:
-        errs.append(invalid(f"{field}.operator", op, "not a valid selector operator"))
     return errs + validate_label_name(req.get("key") or "", f"{field}.key")
 
 

@@ -219,15 +219,19 @@ class NodeTable:
                 self.taint_pos[row, t] = i + 1
             cols.append(t)
         self._row_taints[row] = cols
+        self._forget_images(row)
+        for name, size in info.images.items():
+            self.images.setdefault(name, {})[row] = size
+        self._row_images[row] = dict(info.images)
+
+    def _forget_images(self, row: int) -> None:
+        """Drop the row from the image index (name -> {row: size}) for every image it had."""
         for name in self._row_images[row]:
             rows = self.images.get(name)
             if rows is not None:
                 rows.pop(row, None)
                 if not rows:
                     del self.images[name]
-        for name, size in info.images.items():
-            self.images.setdefault(name, {})[row] = size
-        self._row_images[row] = dict(info.images)
 
     def remove_node(self, row: int) -> None:
         self.version += 1
@@ -249,12 +253,7 @@ class NodeTable:
         self.name_codes.codes[row] = -1
         for t in self._row_taints[row]:
             self.taint_pos[row, t] = 0
-        for name in self._row_images[row]:
-            rows = self.images.get(name)
-            if rows is not None:
-                rows.pop(row, None)
-                if not rows:
-                    del self.images[name]
+        self._forget_images(row)
         self._row_labels[row], self._row_taints[row], self._row_images[row] = {}, [], {}
         self.names[row] = None
         self.infos[row] = None

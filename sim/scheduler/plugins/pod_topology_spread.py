@@ -373,28 +373,24 @@ class PodTopologySpread(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlug
     def get_constraints(self, pod) -> list[Constraint]:
         """getConstraints: the pod's hard constraints, or the default ones (SelectorError on a
         selector that does not parse)."""
-        if _spread_constraints(pod):
-            try:
-                return pod.cached("podtopologyspread.hard", lambda: filter_topology_spread_constraints(
-                    _spread_constraints(pod), pod.labels, DO_NOT_SCHEDULE))
-            except SelectorError as e:
-                raise SelectorError(f"obtaining pod's hard topology spread constraints: {e}") from e
-        try:
-            return self.build_default_constraints(pod, DO_NOT_SCHEDULE)
-        except SelectorError as e:
-            raise SelectorError(f"setting default hard topology spread constraints: {e}") from e
+        return self._constraints(pod, DO_NOT_SCHEDULE, "hard")
 
     def get_soft_constraints(self, pod) -> list[Constraint]:
+        return self._constraints(pod, SCHEDULE_ANYWAY, "soft")
+
+    def _constraints(self, pod, action: str, kind: str) -> list[Constraint]:
+        """The pod's own constraints with whenUnsatisfiable `action` (cached on the pod), or the
+        default ones; a selector error names which, in upstream's words."""
         if _spread_constraints(pod):
             try:
-                return pod.cached("podtopologyspread.soft", lambda: filter_topology_spread_constraints(
-                    _spread_constraints(pod), pod.labels, SCHEDULE_ANYWAY))
+                return pod.cached(f"podtopologyspread.{kind}", lambda: filter_topology_spread_constraints(
+                    _spread_constraints(pod), pod.labels, action))
             except SelectorError as e:
-                raise SelectorError(f"obtaining pod's soft topology spread constraints: {e}") from e
+                raise SelectorError(f"obtaining pod's {kind} topology spread constraints: {e}") from e
         try:
-            return self.build_default_constraints(pod, SCHEDULE_ANYWAY)
+            return self.build_default_constraints(pod, action)
         except SelectorError as e:
-            raise SelectorError(f"setting default soft topology spread constraints: {e}") from e
+            raise SelectorError(f"setting default {kind} topology spread constraints: {e}") from e
 
     # -- node masks (vectorised) --------------------------------------------------------------------
     # What decides whether a node counts (its labels, taints, the pod's node affinity and
