@@ -75,9 +75,22 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 MAX_LAG_WALL_SECONDS = 1.0
 
 
-def _is_bind_hop(ev: dict) -> bool:
-    """A network hop carrying a Binding (the dashboard's "bind" category, messages.js)."""
-    return ev.get("kind") == "message" and "bind" in str(ev.get("type", "")).lower()
+_POD_RESOURCE = re.compile(r"\bpods\b")
+
+
+def hop_rank(ev: dict) -> int:
+    """Which events claim a frame's capped slots first, lowest first, as the dashboard ranks its
+    dots (static/js/messages.js, rank): 0 a network hop carrying a scheduler's Binding; 1 the
+    other requests that carry a pod through its life ("create pods", the "watch pods"
+    notification to a kubelet, "patch pods/status"; replies, named "... → code", excluded);
+    2 everything else.  Ranks 0 and 1 are a few hops per pod, where an HA control plane's
+    leases and etcd traffic never stop."""
+    if ev.get("kind") not in ("message", "drop"):
+        return 2
+    kind = str(ev.get("type", ""))
+    if "bind" in kind.lower():
+        return 0
+    return 1 if _POD_RESOURCE.search(kind) and "→" not in kind else 2
 
 
 def worker_channel_for(cluster_name: str) -> str:
@@ -341,10 +354,10 @@ class SimulationWorker:
         kept, omitted = [], 0
         other = 0
         grouped: dict[tuple, dict] = {}
-        # A scheduler's bind is the hop a lesson is about (one per pod): it claims the capped
-        # slots before the busy control plane's other traffic (a stable partition, so the log's
-        # order is kept).
-        events.sort(key=lambda ev: not _is_bind_hop(ev))
+        # The hops a lesson is about (a pod's bind, its watch notification to the kubelet, ...)
+        # claim the capped slots before the busy control plane's other traffic (a stable sort,
+        # so the log's order is kept).
+        events.sort(key=hop_rank)
         for ev in events:
             if ev.get("kind") in LOG_KINDS:
                 kept.append(ev)

@@ -34,6 +34,21 @@ export function isMinor(ev) {
   return t.includes("→") || /\b(reply|done)$/.test(t) || /\bevents\b/.test(t) || t === "watch event";
 }
 
+// Which hops claim the dots first, lowest rank first: 0 a scheduler's bind (the moment a lesson
+// is about); 1 the other requests that carry a pod through its life (a controller's "create
+// pods", the "watch pods" notification that tells a kubelet of its pod, the kubelet's "patch
+// pods/status"), a few per pod; 2 the rest of the traffic (an HA control plane's leases and
+// etcd writes never stop); 3 minor traffic.  A full set of dots makes room for a rank 0 or 1
+// hop by removing the oldest dot of a higher rank.  cluster/worker.py (hop_rank) ranks a
+// frame's capped event slots the same way.
+export const RANK_BIND = 0;
+export const RANK_POD = 1;
+export function rank(ev) {
+  if (category(ev) === "bind") return RANK_BIND;
+  if (isMinor(ev)) return 3;
+  return /\bpods\b/.test(String(ev.type || "")) ? RANK_POD : 2;
+}
+
 function center(r) {
   return { x: r.x + r.w / 2, y: r.y + r.h / 2 };
 }
@@ -113,18 +128,21 @@ export class Messages {
     if (!this.enabled) return;
     const hops = events.filter((e) => e.kind === "message" || e.kind === "drop");
     if (!hops.length) return;
-    // Important hops claim the free slots first (a scheduler's bind before anything else: it is
-    // the moment a lesson is about), then by time; each keeps its own start time.
-    const rank = (e) => (category(e) === "bind" ? 0 : isMinor(e) ? 2 : 1);
+    // Important hops claim the free slots first (see rank), then by time; each keeps its own
+    // start time.
     hops.sort((a, b) => (rank(a) - rank(b)) || ((a.t || 0) - (b.t || 0)));
     const t0 = Math.min(...hops.map((e) => e.t || 0));
     const now = performance.now();
     speed = speed > 0 ? speed : 1;
     for (const ev of hops) {
-      if (this.active.length >= MAX_ACTIVE && category(ev) === "bind") {
-        // Every slot taken by earlier traffic: the oldest dot gives way to the bind.
-        this.active.shift().g.remove();
-        this.skipped++;
+      const r = rank(ev);
+      if (this.active.length >= MAX_ACTIVE && r <= RANK_POD) {
+        // Every slot taken: the oldest dot of less important traffic gives way.
+        const i = this.active.findIndex((m) => m.rank > r);
+        if (i >= 0) {
+          this.active.splice(i, 1)[0].g.remove();
+          this.skipped++;
+        }
       }
       if (this.active.length >= (isMinor(ev) ? MAX_ACTIVE / 2 : MAX_ACTIVE)) {
         this.skipped++;
@@ -185,7 +203,7 @@ export class Messages {
     this.layer.appendChild(g);
     // Alternate labels above and below their dots so that neighbours do not overprint.
     const labelDy = this.shown % 2 ? 22 : -10;
-    this.active.push({ g, dot, label, labelDy, from, to, start, dur, drop: ev.kind === "drop" });
+    this.active.push({ g, dot, label, labelDy, from, to, start, dur, drop: ev.kind === "drop", rank: rank(ev) });
     this.shown++;
     this.drawn[cat] = (this.drawn[cat] || 0) + 1;
     this.recent.push({ src: ev.src, dst: ev.dst, type: ev.type, cat });

@@ -283,6 +283,10 @@ async def test_busy_frame_caps_network_events_but_keeps_every_log_event(worker, 
     # The scheduler's 12 bind hops claim capped slots first: the dashboard draws every one.
     binds = [e for e in others if e["kind"] == "message" and e["type"] == "create pods/binding"]
     assert len(binds) == 12, binds
+    # ... and so do the other hops of a pod's life: each kubelet hears of its pods by watch.
+    to_kubelets = [e for e in others if e["kind"] == "message" and e["type"] == "watch pods"
+                   and e["dst"].startswith("kubelet@")]
+    assert len(to_kubelets) >= 12, to_kubelets
     state = await services.cluster_state("demo")
     ring = [{k: v for k, v in e.items() if k != "frame"} for e in state["log"] if e["frame"] == frame["frame"]]
     assert ring == logged[-len(ring):] and len(ring) == min(len(logged), 300)
