@@ -11,6 +11,9 @@ called"), so the plugin falls back to computing its state itself.  `objects`, e.
 {"namespaces": [...], "replicasets": [...]}, is what the plugin's handle.lister() returns.
 Both take vectorised=True (the NodeTable methods) or False (the per-node methods).  A plugin
 that does not exist (yet), or has no such extension point, raises KeyError(plugin).
+
+loaded_scheduler(nodes, pods) is the whole default scheduler instead, with an ImmediateClient
+(binds at once), a fixed clock and seed, the nodes and pods already in its informers.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from sim.scheduler import plugins as registry
 from sim.scheduler.framework.interface import CycleState, FilterPlugin, PreFilterPlugin, PreScorePlugin, ScorePlugin
 from sim.scheduler.framework.podinfo import PodInfo
 from sim.scheduler.framework.runtime import NodeSet
-from sim.scheduler.scheduler import Scheduler
+from sim.scheduler.scheduler import ImmediateClient, Scheduler
 
 PROFILE = "testing-scheduler"
 
@@ -43,6 +46,17 @@ def build_scheduler(plugin: str, nodes: list[dict], existing_pods=(), args: dict
     for p in existing_pods:
         if (p.get("spec") or {}).get("nodeName"):
             sched.cache.add_pod(PodInfo(p))
+    return sched
+
+
+def loaded_scheduler(nodes: list[dict], pods=(), *, seed: int = 0, vectorised: bool = True) -> Scheduler:
+    """The default profile over `nodes`, `pods` (bound or pending) added in order; drive it
+    with schedule_one()."""
+    sched = Scheduler(None, ImmediateClient(), clock=lambda: 0.0, rng=random.Random(seed), vectorised=vectorised)
+    for n in nodes:
+        sched.add_node(n)
+    for p in pods:
+        sched.add_pod(p)
     return sched
 
 

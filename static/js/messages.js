@@ -130,12 +130,12 @@ export class Messages {
     if (!hops.length) return;
     // Important hops claim the free slots first (see rank), then by time; each keeps its own
     // start time.
-    hops.sort((a, b) => (rank(a) - rank(b)) || ((a.t || 0) - (b.t || 0)));
+    const ranked = hops.map((ev) => ({ ev, r: rank(ev) }));
+    ranked.sort((a, b) => (a.r - b.r) || ((a.ev.t || 0) - (b.ev.t || 0)));
     const t0 = Math.min(...hops.map((e) => e.t || 0));
     const now = performance.now();
     speed = speed > 0 ? speed : 1;
-    for (const ev of hops) {
-      const r = rank(ev);
+    for (const { ev, r } of ranked) {
       if (this.active.length >= MAX_ACTIVE && r <= RANK_POD) {
         // Every slot taken: the oldest dot of less important traffic gives way.
         const i = this.active.findIndex((m) => m.rank > r);
@@ -158,7 +158,7 @@ export class Messages {
       const delay = Math.min(1000, Math.max(0, ((ev.t || t0) - t0) / speed * 1000));
       const flight = ev.arrive != null ? (ev.arrive - ev.t) / speed * 1000 : 0;
       const dur = Math.min(MAX_MS, Math.max(MIN_MS, flight));
-      this._spawn(ev, a, b, now + delay, dur);
+      this._spawn(ev, r, a, b, now + delay, dur);
     }
     this.layer.dataset.skipped = String(this.skipped);
     if (!this._raf) this._raf = requestAnimationFrame(this._tick);
@@ -169,7 +169,7 @@ export class Messages {
     this.active = [];
   }
 
-  _spawn(ev, ra, rb, start, dur) {
+  _spawn(ev, rank, ra, rb, start, dur) {
     const same = ra === rb;
     const from = edge(ra, center(rb));
     const to = same ? { x: from.x + 1, y: from.y - 30 } : edge(rb, center(ra));
@@ -203,7 +203,7 @@ export class Messages {
     this.layer.appendChild(g);
     // Alternate labels above and below their dots so that neighbours do not overprint.
     const labelDy = this.shown % 2 ? 22 : -10;
-    this.active.push({ g, dot, label, labelDy, from, to, start, dur, drop: ev.kind === "drop", rank: rank(ev) });
+    this.active.push({ g, dot, label, labelDy, from, to, start, dur, drop: ev.kind === "drop", rank });
     this.shown++;
     this.drawn[cat] = (this.drawn[cat] || 0) + 1;
     this.recent.push({ src: ev.src, dst: ev.dst, type: ev.type, cat });

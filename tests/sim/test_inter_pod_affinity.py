@@ -19,8 +19,8 @@ from sim.scheduler.framework import podindex
 from sim.scheduler.framework.podinfo import PodInfo
 from sim.scheduler.framework.runtime import NodeSet
 from sim.scheduler.plugins.inter_pod_affinity import PRE_FILTER_STATE_KEY
-from sim.scheduler.scheduler import ImmediateClient, Scheduler
-from sim.scheduler.testing import PROFILE, build_scheduler
+from sim.scheduler.scheduler import Scheduler
+from sim.scheduler.testing import PROFILE, build_scheduler, loaded_scheduler
 
 HOST = "kubernetes.io/hostname"
 KEYS = ["zone", "region", HOST, "rack", "nope"]
@@ -313,11 +313,7 @@ def test_score_vectorised_per_node_and_upstreams_loops_agree(case, hard, ignore)
 
 
 def _schedule_all(nodes, pods, vectorised):
-    sched = Scheduler(None, ImmediateClient(), clock=lambda: 0.0, rng=random.Random(7), vectorised=vectorised)
-    for n in nodes:
-        sched.add_node(n)
-    for p in pods:
-        sched.add_pod(p)
+    sched = loaded_scheduler(nodes, pods, seed=7, vectorised=vectorised)
     messages = []
     while sched.schedule_one():
         pass
@@ -376,7 +372,7 @@ def together(topology_key="zone", **match):
 
 
 def scheduler(vectorised=True):
-    return Scheduler(None, ImmediateClient(), clock=lambda: 0.0, rng=random.Random(3), vectorised=vectorised)
+    return loaded_scheduler([], seed=3, vectorised=vectorised)
 
 
 @pytest.mark.parametrize("vectorised", [True, False])

@@ -6,8 +6,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.scheduler.scheduler import ImmediateClient, Scheduler
-from sim.scheduler.testing import run_filter, run_score
+from sim.scheduler.testing import loaded_scheduler, run_filter, run_score
 
 ZONES = ["a", "b", "c"]
 KEYS = ["zone", "disk", "gen", "team"]
@@ -153,13 +152,7 @@ def test_every_score_agrees_with_its_per_node_reference(case):
 
 
 def _run_scheduler(nodes, pods, vectorised: bool, existing=()):
-    sched = Scheduler(None, ImmediateClient(), clock=lambda: 0.0, rng=random.Random(5), vectorised=vectorised)
-    for n in nodes:
-        sched.add_node(n)
-    for e in existing:
-        sched.add_pod(e)
-    for p in pods:
-        sched.add_pod(p)
+    sched = loaded_scheduler(nodes, [*existing, *pods], seed=5, vectorised=vectorised)
     explanations = []
     while sched.schedule_one():
         key = list(sched.explanations.records)[-1]
