@@ -10,7 +10,11 @@ written):
     c = Cluster.restore("demo", saved_topology, etcd_log, time)   # after a process restart
     c.now                                     # virtual seconds (float)
     c.run_until(t) / c.advance(seconds)       # run the kernel
+    c.run_until(t, max_events=N) -> bool      # a bounded slice: False while t is not reached
     resp = c.request(req)                     # one Kubernetes API request, runs until answered
+    p = c.begin_request(req)                  # ... or in slices: send it (or answer at once),
+    c.run_request(p, max_events=N)            #   run at most N events: the response or None,
+    c.request_reply(p)                        #   poll without running: the response or None
     c.kill_node(name); c.restore_node(name)   # ClusterError(message, code=404) on an unknown node
     c.add_node(name, cpu="4", memory="8Gi")   # ClusterError (400 invalid, 409 duplicate)
     c.configure(node_monitor_grace_period=40) # per-cluster timings, see Cluster.TIMINGS
@@ -48,6 +52,9 @@ Trace events (drain_events), JSON dicts with at least "t" (virtual s) and "kind"
      "text": "kube-scheduler bound default/web-1 to worker-2"}
     {"kind": "k8s-event", "namespace", "object": "Pod/web-1", "reason", "type", "message",
      "source": "kubelet"}                                   # a Kubernetes Event was written
+                                                            # (once, by the apiserver that wrote it)
+    {"kind": "error", "component", "message"}               # an exception recovered (Kernel.handle_crash)
+    {"kind": "corrupt-object", "component", "key", "message"}  # an etcd value that does not decode
     {"kind": "node", "node": "worker-2", "alive": false}    # killed / restored / added
 Component addresses are "<component>@<host>": kube-apiserver, etcd, kube-scheduler,
 kube-controller-manager on the control-plane host; kubelet, kube-proxy, containerd on every node.
@@ -161,6 +168,15 @@ class ClusterConfig:
         data = dict(data)
         data["nodes"] = [NodeSpec(**n) for n in data.get("nodes", [])]
         return cls(**data)
+
+
+@dataclass
+class PendingRequest:
+    """A Kubernetes API request begun with Cluster.begin_request: the external client's request
+    id (None when it was answered at once), its virtual deadline, and the response once known."""
+    rid: int | None
+    deadline: float
+    response: dict | None = None
 
 
 class ClusterError(Exception):
@@ -397,37 +413,70 @@ class Cluster:
         (compare with sim.api.meta.parse_timestamp to print ages)."""
         return self.kernel.now + self.kernel.epoch_offset
 
-    def run_until(self, t: float) -> None:
-        self.kernel.run_until(t)
+    def run_until(self, t: float, max_events: int | None = None) -> bool:
+        """Run the cluster to virtual time `t`; True once there.  With `max_events`, stop
+        after that many kernel events and answer False if `t` is not reached yet: a caller that
+        must stay responsive runs long stretches in slices, yielding between them,
+        `while not c.run_until(t, max_events=5000): await asyncio.sleep(0)`, and gets the same
+        trace as one call.  Nothing here reads the wall clock."""
+        return self.kernel.run_until(t, max_events=max_events)
 
-    def advance(self, seconds: float) -> None:
-        self.kernel.run_until(self.kernel.now + seconds)
+    def advance(self, seconds: float, max_events: int | None = None) -> bool:
+        """run_until(now + seconds, max_events).  For slices, fix the target once and loop on
+        run_until: advance() again would count from wherever the last slice stopped."""
+        return self.kernel.run_until(self.kernel.now + seconds, max_events=max_events)
 
     # -- the Kubernetes API -----------------------------------------------------------
     def apiserver_reachable(self) -> bool:
         return self.serving_apiserver() is not None
 
-    def request(self, req: dict) -> dict:
+    def begin_request(self, req: dict) -> "PendingRequest":
+        """Start one Kubernetes API request; poll it with request_reply / run_request.
+
+        Sends `req` to the serving kube-apiserver over the simulated network, or answers it at
+        once: 503 when no kube-apiserver is reachable; watches and reads at a given
+        resourceVersion from the apiserver's watch cache (no virtual time passes).  Consistent
+        reads (no resourceVersion) go to etcd's leader first, like writes; until the cache has
+        loaded (just after a restart) everything waits for it.  The request's virtual deadline is
+        now + REQUEST_TIMEOUT (kube-apiserver's --request-timeout): then it is a 504."""
         api = self.serving_apiserver()
         if api is None:
-            return {"code": 503, "body": st.unavailable(
-                f"no kube-apiserver is reachable (control-plane node(s) {', '.join(self.cp_hosts)} down)")}
+            return PendingRequest(None, self.kernel.now, {"code": 503, "body": st.unavailable(
+                f"no kube-apiserver is reachable (control-plane node(s) {', '.join(self.cp_hosts)} down)")})
         if api.synced and (req.get("verb") == "watch" or (
                 req.get("verb") in READ_VERBS and (req.get("query") or {}).get("resourceVersion"))):
-            # Watches and reads at a given resourceVersion are served from the apiserver's watch
-            # cache at once: no virtual time passes.  Consistent reads (no resourceVersion) go
-            # to etcd's leader first, like writes; until the cache has loaded (just after a
-            # restart) everything waits for it.
             out: list[dict] = []
-            api.handle(req, out.append)
+            api.serve(req, out.append)
             if out:
-                return out[0]
+                return PendingRequest(None, self.kernel.now, out[0])
         rid = self.client.send_request(api.address, req)
-        replies = self.client.replies
-        self.kernel.run_until(self.kernel.now + REQUEST_TIMEOUT, stop=lambda: rid in replies)
-        resp = replies.pop(rid, None)
-        if resp is None:
-            return {"code": 504, "body": st.timeout()}
+        return PendingRequest(rid, self.kernel.now + REQUEST_TIMEOUT)
+
+    def request_reply(self, pending: "PendingRequest") -> dict | None:
+        """The response to a begun request, or None while it is in flight and its virtual
+        deadline has not passed (then a 504 Timeout Status).  Runs nothing."""
+        if pending.response is None:
+            resp = self.client.take_reply(pending.rid)
+            if resp is None and self.kernel.now >= pending.deadline:
+                self.client.forget(pending.rid)
+                resp = {"code": 504, "body": st.timeout()}
+            pending.response = resp
+        return pending.response
+
+    def run_request(self, pending: "PendingRequest", max_events: int | None = None) -> dict | None:
+        """Run the kernel until the request is answered or its deadline passes (at most
+        `max_events` events), then request_reply(pending): None means "not yet, call again"."""
+        if pending.response is None and pending.rid is not None:
+            rid, replies = pending.rid, self.client.replies
+            self.kernel.run_until(pending.deadline, stop=lambda: rid in replies, max_events=max_events)
+        return self.request_reply(pending)
+
+    def request(self, req: dict) -> dict:
+        """One Kubernetes API request, run until answered (begin_request + run_request)."""
+        pending = self.begin_request(req)
+        resp = self.run_request(pending)
+        while resp is None:  # only with a bounded run; kept for symmetry
+            resp = self.run_request(pending)
         return resp
 
     # -- simulator commands -----------------------------------------------------------
@@ -548,8 +597,9 @@ class Cluster:
         rid = self.client.send_etcd_put(m.address, key, value)
         replies = self.client.replies
         self.kernel.run_until(self.kernel.now + 7.0, stop=lambda: rid in replies)
-        reply = replies.pop(rid, None)
+        reply = self.client.take_reply(rid)
         if reply is None:
+            self.client.forget(rid)
             raise ClusterError("etcdserver: request timed out", 504)
         return {"key": key, "revision": reply["revision"], "member": m.name}
 

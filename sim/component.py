@@ -1,7 +1,8 @@
 """The base of every simulated component: a state machine fed messages and timers.
 
 A component never calls another: it sends messages through the kernel's network and arms
-timers; the kernel calls `on_message` and `on_timer`.  A stopped component ignores both, and a
+timers; the kernel calls `on_message` and `on_timer`.  An exception in either is this
+component's alone: the kernel records it (Kernel.handle_crash) and the simulation runs on.  A stopped component ignores both, and a
 restarted one starts a new incarnation whose old timers never fire (a process restart loses
 its memory, as a real one does).
 """
@@ -56,7 +57,10 @@ class Component:
 
         def fire():
             if self.running and self.incarnation == incarnation:
-                self.on_timer(name, data)
+                try:
+                    self.on_timer(name, data)
+                except Exception as e:  # noqa: BLE001 - a timer's failure is this component's
+                    self.kernel.handle_crash(e, self.address)
 
         return self.kernel.call_later(delay, fire)
 
@@ -66,7 +70,10 @@ class Component:
 
         def fire():
             if self.running and self.incarnation == incarnation:
-                fn()
+                try:
+                    fn()
+                except Exception as e:  # noqa: BLE001 - a callback's failure is this component's
+                    self.kernel.handle_crash(e, self.address)
 
         return self.kernel.call_later(delay, fire)
 

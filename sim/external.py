@@ -13,22 +13,40 @@ class ExternalClient(Component):
     def __init__(self):
         super().__init__(CLIENT_HOST)
         self.replies: dict[int, dict] = {}
+        # Requests someone still waits for: a reply to one given up on is dropped, not kept.
+        self.awaiting: set = set()
         self.next_id = 0
 
     def send_request(self, apiserver: str, req: dict) -> int:
         self.next_id += 1
         sub = f"/{req['subresource']}" if req.get("subresource") else ""
+        self.awaiting.add(self.next_id)
         self.send(apiserver, {"type": "api", "id": self.next_id, "req": req}, f"{req['verb']} {req['resource']}{sub}")
         return self.next_id
 
     def send_etcd_put(self, member: str, key: str, value: str) -> str:
         self.next_id += 1
         rid = f"etcdctl-{self.next_id}"
+        self.awaiting.add(rid)
         self.send(member, {"type": "etcd.txn", "id": rid, "key": key, "compare": "none", "value": value},
                   "etcdctl put")
         return rid
 
+    def take_reply(self, rid) -> dict | None:
+        """The reply to request `rid` if it has come (handed out once)."""
+        resp = self.replies.pop(rid, None)
+        if resp is not None:
+            self.awaiting.discard(rid)
+        return resp
+
+    def forget(self, rid) -> None:
+        """Nobody waits for `rid` any more (it timed out): drop its reply if it comes."""
+        self.awaiting.discard(rid)
+        self.replies.pop(rid, None)
+
     def on_message(self, src: str, msg: dict) -> None:
+        if msg.get("id") not in self.awaiting:
+            return
         if msg.get("type") == "api.reply":
             self.replies[msg["id"]] = msg["resp"]
         elif msg.get("type") == "etcd.txn.reply":

@@ -2,17 +2,39 @@
 
 Events are ordered by (virtual time, sequence number), so two events at the same instant run in
 the order they were scheduled.  Nothing here reads the wall clock: the same seed and the same
-commands give the same trace, byte for byte (tests/sim/test_determinism.py).
+commands give the same trace, byte for byte (tests/sim/test_kernel.py).
+
+Failures stay where they belong.  An exception raised by one event's callback (one message, one
+timer of one component) is recovered here, as Go's utilruntime.HandleCrash recovers a panic in a
+goroutine: it is recorded in `errors`, traced as {"kind": "error", "component", "message"},
+logged, and the run goes on with the next event, so whoever happens to be running the kernel (an
+HTTP request, a frame) never receives another object's error.  `really_crash` (upstream's
+utilruntime.ReallyCrash, which tests set) re-raises instead: tests/sim/conftest.py sets it so an
+unexpected exception still fails a test loudly.
+
+Bounded slices.  `run_until(t, max_events=N)` runs at most N events and answers whether it reached
+`t`; a caller that must stay responsive (the Channels worker) loops on it, yielding in between,
+and gets the very same trace as one uninterrupted run.
 """
 from __future__ import annotations
 
 import heapq
 import json
+import logging
 import random
+import traceback
 from typing import Any, Callable
+
+log = logging.getLogger("sim")
+
+# How many recovered errors a kernel keeps (the trace has every one; this is for inspection).
+MAX_ERRORS = 100
 
 
 class Kernel:
+    # utilruntime.ReallyCrash: re-raise recovered errors instead of carrying on (tests).
+    really_crash = False
+
     def __init__(self, seed: int = 1, start_time: float = 0.0):
         self.seed = seed
         self.now = float(start_time)
@@ -26,6 +48,10 @@ class Kernel:
         self.trace: list[dict[str, Any]] = []
         self.trace_enabled = True
         self.components: dict[str, Any] = {}
+        # Recovered errors, newest last: {"t", "component", "message", "traceback"}.
+        self.errors: list[dict[str, Any]] = []
+        # Events run since the kernel was made (the caller's measure of work done).
+        self.events_run = 0
         from sim.network import Network  # local import: network needs the kernel type only
 
         self.network = Network(self)
@@ -55,27 +81,59 @@ class Kernel:
                 self._cancelled.discard(seq)
                 continue
             self.now = when
-            fn()
+            self.events_run += 1
+            try:
+                fn()
+            except Exception as e:  # noqa: BLE001 - one event's failure must not stop the run
+                self.handle_crash(e)
             return True
         return False
 
-    def run_until(self, until: float, stop: Callable[[], bool] | None = None) -> None:
-        """Run every event due at or before `until`, then set the clock to `until`.
+    def run_until(self, until: float, stop: Callable[[], bool] | None = None,
+                  max_events: int | None = None) -> bool:
+        """Run every event due at or before `until`, then set the clock to `until`; True.
 
-        With `stop`, return as soon as it answers True (the clock stays at that event)."""
+        With `stop`, return (True) as soon as it answers True: the clock stays at that event.
+        With `max_events`, run at most that many events: if some are still due at or before
+        `until`, return False with the clock at the last event run (call again to go on; the
+        events and the trace are exactly those of one uninterrupted run).  An exception in an
+        event is recovered (handle_crash) and the run goes on."""
         queue = self._queue
         cancelled = self._cancelled
+        budget = -1 if max_events is None else max(0, int(max_events))
         while queue and queue[0][0] <= until:
+            if budget == 0:
+                return False
             when, seq, fn = heapq.heappop(queue)
             if seq in cancelled:
                 cancelled.discard(seq)
                 continue
+            budget -= 1
             self.now = when
-            fn()
+            self.events_run += 1
+            try:
+                fn()
+            except Exception as e:  # noqa: BLE001 - one event's failure must not stop the run
+                self.handle_crash(e)
             if stop is not None and stop():
-                return
+                return True
         if until > self.now:
             self.now = until
+        return True
+
+    def handle_crash(self, exc: BaseException, component: str | None = None) -> None:
+        """Recover from an exception in one event's handler (utilruntime.HandleCrash): record
+        it, trace it, log it, go on.  With `really_crash`, re-raise it (tests)."""
+        if self.really_crash:
+            raise exc
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        message = f"{type(exc).__name__}: {exc}"
+        self.errors.append({"t": round(self.now, 6), "component": component, "message": message,
+                            "traceback": tb})
+        del self.errors[:-MAX_ERRORS]
+        self.emit("error", component=component, message=message)
+        log.error("simulation: %s recovered from %s at t=%.6f\n%s", component or "kernel", message,
+                  self.now, tb)
 
     def advance(self, seconds: float) -> None:
         self.run_until(self.now + seconds)

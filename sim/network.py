@@ -112,6 +112,9 @@ class Network:
                 return
             target = kernel.components.get(dst)
             if target is not None:
-                target.deliver(src, msg)
+                try:
+                    target.deliver(src, msg)
+                except Exception as e:  # noqa: BLE001 - the receiver's failure is its own
+                    kernel.handle_crash(e, dst)
 
         kernel.call_at(arrive, deliver)

@@ -77,7 +77,8 @@ def timeout(message: str = "Timeout: request did not complete within requested t
 
 
 def internal(message: str) -> dict:
-    return status(500, "InternalError", message)
+    """errors.NewInternalError(err): 500 "Internal error occurred: <err>", the error as a cause."""
+    return status(500, "InternalError", f"Internal error occurred: {message}", {"causes": [{"message": message}]})
 
 
 def unsupported_media_type(content_type: str) -> dict:

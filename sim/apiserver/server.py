@@ -5,6 +5,12 @@ create is a Txn on create_revision == 0; update and patch are a GuaranteedUpdate
 mod_revision, retried from the current value when the cache was stale, a 409 Conflict when the
 client's resourceVersion is stale); graceful pod deletion sets deletionTimestamp and lets the
 kubelet finish; every object's resourceVersion is the etcd revision that wrote it.
+
+Handler panics are recovered per request, as genericfilters.WithPanicRecovery does: an exception
+while serving one request (at once, or in a callback of that request's etcd calls) answers that
+request with a 500 Status ("Internal error occurred: ..."), is traced as an "error" event
+(Kernel.handle_crash), and touches no other request.  Values in etcd that do not decode are
+corrupt objects (sim/apiserver/storage.py): reported, never fatal.
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ from sim.apiserver.admission import CREATE, UPDATE, Attributes, Chain, Lister
 from sim.apiserver.admission.priority import Priority
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
 from sim.apiserver.podstrategy import apply_match_label_keys_and_mismatch_label_keys
+from sim.apiserver import storage
 from sim.apiserver.watchcache import INDEXED_FIELDS, WatchCache, Watcher, with_rv
 from sim.component import Component
 
@@ -99,7 +106,10 @@ class KubeAPIServer(Component):
         self.next_id = 0
         self.client_watchers: dict[tuple[str, Any], Watcher] = {}
         self.compact_candidate = 0
-        self.read_waiters: list[tuple[int, Callable[[], None]]] = []
+        self.read_waiters: list[tuple[int, Callable[[], None], Reply | None]] = []
+        # The reply of the request being served right now: etcd calls made meanwhile remember
+        # it, so a failure in their callbacks answers that request (and no other).
+        self._serving: Reply | None = None
         # The cacher's watch stream: (endpoint, the incarnation of the member process it was
         # opened on).  A stream lives on one connection and dies with that process.
         self.watch_stream: tuple[str, int] | None = None
@@ -124,9 +134,14 @@ class KubeAPIServer(Component):
             return
         for key, value, mod_rev in reply.get("kvs", []):
             res = self.resource_of_key(key)
-            if res is not None:
-                obj = with_rv(json.loads(value), mod_rev)
-                self.cache.replace(res.name, self._cache_key(obj), obj)
+            ckey = storage.object_key(res, key) if res is not None else None
+            if ckey is None:
+                continue  # not an object's key: the cacher lists by prefix and skips it too
+            obj, error = storage.decode(res, ckey, value)
+            if error:
+                self._corrupt_found(res, ckey, storage.CorruptObject(key, mod_rev, error), initial=True)
+            else:
+                self.cache.replace(res.name, ckey, with_rv(obj, mod_rev))
         self.cache.rv = reply.get("revision", 1)
         self.open_watch()
         first_sync = not self.synced_once
@@ -173,7 +188,7 @@ class KubeAPIServer(Component):
         self.next_id += 1
         msg = dict(msg, id=self.next_id)
         handle = self.set_timer(ETCD_REQUEST_TIMEOUT, "etcd-timeout", self.next_id)
-        self.pending[self.next_id] = (callback, handle, self.etcd)
+        self.pending[self.next_id] = (callback, handle, self.etcd, self._serving)
         label = {"etcd.txn": f"write {msg.get('key')}", "etcd.range": f"range {msg.get('prefix')}",
                  "etcd.readindex": "read index"}.get(msg["type"], msg["type"])
         self.send(self.etcd, msg, label)
@@ -184,10 +199,14 @@ class KubeAPIServer(Component):
                 return res
         return None
 
-    @staticmethod
-    def _cache_key(obj: dict) -> tuple[str, str]:
-        md = obj["metadata"]
-        return md.get("namespace") or "", md["name"]
+    def _corrupt_found(self, res: Resource, ckey: tuple[str, str], corrupt: storage.CorruptObject,
+                       rev: int = 0, initial: bool = False) -> None:
+        """A value that does not decode: kept aside in the watch cache, logged, traced."""
+        if initial:
+            self.cache.replace_corrupt(res.name, ckey, corrupt)
+        else:
+            self.cache.mark_corrupt(rev, res.name, ckey, corrupt)
+        self.emit("corrupt-object", component=self.address, key=corrupt.key, message=corrupt.error)
 
     def on_message(self, src: str, msg: dict) -> None:
         t = msg["type"]
@@ -195,7 +214,7 @@ class KubeAPIServer(Component):
             entry = self.pending.pop(msg["id"], None)
             if entry:
                 self.cancel_timer(entry[1])
-                entry[0](msg)
+                self._within(entry[3], lambda: entry[0](msg))
             return
         if t == "etcd.watch.compacted":
             self.relist()
@@ -205,24 +224,26 @@ class KubeAPIServer(Component):
                 res = self.resource_of_key(key)
                 if res is None or (rev <= self.cache.rv and self.synced):
                     continue  # unknown prefix, or already seen through another endpoint
-                if value is None:
-                    ns_name = key[len(res.etcd_prefix):]
-                    ns, _, name = ns_name.rpartition("/")
-                    self.cache.apply(rev, res.name, (ns if res.namespaced else "", name), None)
-                else:
-                    obj = json.loads(value)
-                    self.cache.apply(rev, res.name, self._cache_key(obj), obj)
-                    if res.name == "events" and self.cache.resources["events"].history[-1][1] == "ADDED":
-                        self._trace_event(obj)
                 self.cache.rv = max(self.cache.rv, rev)
+                ckey = storage.object_key(res, key)
+                if ckey is None:
+                    continue  # not an object's key
+                if value is None:
+                    self.cache.apply(rev, res.name, ckey, None)
+                    continue
+                obj, error = storage.decode(res, ckey, value)
+                if error:
+                    self._corrupt_found(res, ckey, storage.CorruptObject(key, rev, error), rev)
+                else:
+                    self.cache.apply(rev, res.name, ckey, obj)
             self.release_reads()
             return
         if not self.synced:
             self.waiting.append((src, msg))
             return
         if t == "api":
-            self.handle(msg["req"], lambda resp, src=src, rid=msg["id"], label=self._label(msg["req"]):
-                        self.send(src, {"type": "api.reply", "id": rid, "resp": resp}, f"{label} → {resp['code']}"))
+            self.serve(msg["req"], lambda resp, src=src, rid=msg["id"], label=self._label(msg["req"]):
+                       self.send(src, {"type": "api.reply", "id": rid, "resp": resp}, f"{label} → {resp['code']}"))
         elif t == "watch":
             self.start_watch(src, msg["wid"], msg["req"])
         elif t == "watch.stop":
@@ -235,7 +256,7 @@ class KubeAPIServer(Component):
         if entry:
             if entry[2] == self.etcd:  # only the endpoint in use is given up on, once
                 self.fail_over()
-            entry[0]({"type": "timeout"})
+            self._within(entry[3], lambda: entry[0]({"type": "timeout"}))
 
     def relist(self) -> None:
         """The cacher's watch on etcd cannot resume (its revision was compacted, or etcd's
@@ -303,6 +324,8 @@ class KubeAPIServer(Component):
         return f"{req['verb']} {req['resource']}{sub}"
 
     def _trace_event(self, ev: dict) -> None:
+        """A Kubernetes Event was written: one "k8s-event" line, from the kube-apiserver whose
+        write created it (every apiserver's watch cache sees it; the log shows it once)."""
         io = ev.get("involvedObject") or {}
         self.emit("k8s-event", namespace=ev["metadata"].get("namespace"),
                   object=f"{io.get('kind')}/{io.get('name')}", reason=ev.get("reason"),
@@ -316,7 +339,7 @@ class KubeAPIServer(Component):
                 return reply(_err(st.timeout("etcdserver: request timed out")))
             if self.cache.rv >= r["revision"]:
                 return serve()
-            self.read_waiters.append((r["revision"], serve))
+            self.read_waiters.append((r["revision"], serve, self._serving))
 
         self.etcd_call({"type": "etcd.readindex"}, got)
 
@@ -325,8 +348,8 @@ class KubeAPIServer(Component):
             return
         ready = [w for w in self.read_waiters if w[0] <= self.cache.rv]
         self.read_waiters = [w for w in self.read_waiters if w[0] > self.cache.rv]
-        for _rev, serve in ready:
-            serve()
+        for _rev, serve, serving in ready:
+            self._within(serving, serve)
 
     # -- watches from components -------------------------------------------------------
     def send_bookmarks(self) -> None:
@@ -380,6 +403,32 @@ class KubeAPIServer(Component):
             send(backlog)
 
     # -- requests ----------------------------------------------------------------------
+    def serve(self, req: dict, reply: Reply) -> None:
+        """Serve one request with panic recovery (WithPanicRecovery): `reply` is called exactly
+        once, with a 500 InternalError Status if handling it raised."""
+        answered = False
+
+        def once(resp: dict) -> None:
+            nonlocal answered
+            if not answered:
+                answered = True
+                reply(resp)
+
+        self._within(once, lambda: self.handle(req, once))
+
+    def _within(self, reply: Reply | None, fn: Callable[[], None]) -> None:
+        """Run `fn` on behalf of the request answered by `reply` (None: the apiserver's own
+        work); an exception is recovered (Kernel.handle_crash) and answers that request."""
+        outer, self._serving = self._serving, reply
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - one request's failure is that request's alone
+            self.kernel.handle_crash(e, self.address)
+            if reply is not None:
+                reply(_err(st.internal(f"{type(e).__name__}: {e}")))
+        finally:
+            self._serving = outer
+
     def handle(self, req: dict, reply: Reply) -> None:
         res = lookup(req.get("group", ""), req.get("resource", ""))
         if res is None:
@@ -420,11 +469,27 @@ class KubeAPIServer(Component):
     def _get_cached(self, res: Resource, namespace: str | None, name: str) -> dict | None:
         return self.cache.resources[res.name].objects.get((namespace or "" if res.namespaced else "", name))
 
+    def _get_corrupt(self, res: Resource, namespace: str | None, name: str) -> storage.CorruptObject | None:
+        corrupt = self.cache.resources[res.name].corrupt
+        return corrupt.get((namespace or "" if res.namespaced else "", name)) if corrupt else None
+
     def do_get(self, res: Resource, req: dict, reply: Reply) -> None:
         obj = self._get_cached(res, req.get("namespace"), req.get("name", ""))
         if obj is None:
+            corrupt = self._get_corrupt(res, req.get("namespace"), req.get("name", ""))
+            if corrupt is not None:
+                return reply(_err(st.internal(corrupt.storage_error())))
             return reply(_err(st.not_found(res.name, req.get("name", ""), res.group)))
         reply(_ok(200, obj))
+
+    def _corrupt_in_scope(self, res: Resource, req: dict) -> list[storage.CorruptObject]:
+        """The corrupt objects a list of `req`'s scope would have held (any labels: a value
+        that does not decode has none to select on)."""
+        corrupt = self.cache.resources[res.name].corrupt
+        if not corrupt:
+            return []
+        ns = req.get("namespace") if res.namespaced else None
+        return [c for k, c in sorted(corrupt.items()) if not ns or k[0] == ns]
 
     def _filtered(self, res: Resource, req: dict) -> list[dict]:
         q = req.get("query") or {}
@@ -451,8 +516,15 @@ class KubeAPIServer(Component):
             items = items[start:start + limit]
         else:
             items = items[start:]
-        reply(_ok(200, {"kind": f"{res.kind}List", "apiVersion": res.api_version, "metadata": meta,
-                        "items": items}))
+        resp = _ok(200, {"kind": f"{res.kind}List", "apiVersion": res.api_version, "metadata": meta,
+                         "items": items})
+        corrupt = self._corrupt_in_scope(res, req)
+        if corrupt:
+            # The list serves what decodes and names what does not, as the storage layer's
+            # list does when told to skip corrupt objects (a Warning per object), so that the
+            # rest of the cluster keeps working while a user finds and deletes them.
+            resp["warnings"] = [c.warning() for c in corrupt]
+        reply(resp)
 
     def do_watch_poll(self, res: Resource, req: dict, reply: Reply) -> None:
         q = req.get("query") or {}
@@ -566,6 +638,8 @@ class KubeAPIServer(Component):
                 return reply(_err(st.timeout()))
             if not r["succeeded"]:
                 return reply(_err(st.already_exists(res.name, md["name"], res.group)))
+            if res.name == "events":
+                self._trace_event(obj)  # one line per Event: the apiserver that wrote it tells
             reply(_ok(201, with_rv(obj, r["revision"])))
 
         self.etcd_call({"type": "etcd.txn", "key": key, "compare": "create", "target": 0,
@@ -580,6 +654,9 @@ class KubeAPIServer(Component):
         key = res.key(namespace if res.namespaced else None, name)
         cur = self._get_cached(res, namespace, name)
         if cur is None:
+            corrupt = self._get_corrupt(res, namespace, name)
+            if corrupt is not None:
+                return reply(_err(st.internal(corrupt.storage_error())))
             return reply(_err(st.not_found(res.name, name, res.group)))
 
         def attempt(cur: dict, tries: int) -> None:
@@ -604,7 +681,11 @@ class KubeAPIServer(Component):
                     return reply(_err(st.not_found(res.name, name, res.group)))
                 if precondition_rv or tries >= MAX_UPDATE_RETRIES:
                     return reply(_err(st.conflict(res.name, name, res.group)))
-                attempt(with_rv(json.loads(current["value"]), current["mod_revision"]), tries + 1)
+                obj, error = storage.decode(res, (namespace or "" if res.namespaced else "", name), current["value"])
+                if error:
+                    corrupt = storage.CorruptObject(key, current["mod_revision"], error)
+                    return reply(_err(st.internal(corrupt.storage_error())))
+                attempt(with_rv(obj, current["mod_revision"]), tries + 1)
 
             self.etcd_call({"type": "etcd.txn", "key": key, "compare": "mod", "target": int(cur_rv),
                             "value": None if action == "delete" else _encode(new)}, done)
@@ -806,6 +887,9 @@ class KubeAPIServer(Component):
     def do_delete(self, res: Resource, req: dict, reply: Reply) -> None:
         name = req.get("name", "")
         ns = req.get("namespace")
+        corrupt = self._get_corrupt(res, ns, name)
+        if corrupt is not None and self._get_cached(res, ns, name) is None:
+            return self.delete_corrupt(res, req, corrupt, reply)
         q = req.get("query") or {}
         body = req.get("body") if isinstance(req.get("body"), dict) else {}
         grace_text = q.get("gracePeriodSeconds", body.get("gracePeriodSeconds"))
@@ -859,6 +943,28 @@ class KubeAPIServer(Component):
             return "delete", cur
 
         self.guaranteed_update(res, ns, name, mutate, reply, pre)
+
+    def delete_corrupt(self, res: Resource, req: dict, corrupt: storage.CorruptObject, reply: Reply) -> None:
+        """The unsafe deletion of a corrupt object (AllowUnsafeMalformedObjectDeletion): with
+        DeleteOptions ignoreStoreReadErrorWithClusterBreakingPotential=true the key is deleted
+        from etcd unread - no finalizers, no preconditions, no graceful deletion; without it,
+        the storage error, as the ordinary delete flow (which must read the object) fails."""
+        body = req.get("body") if isinstance(req.get("body"), dict) else {}
+        opt = (req.get("query") or {}).get(storage.UNSAFE_DELETE_OPTION, body.get(storage.UNSAFE_DELETE_OPTION))
+        if opt not in (True, "true", "True", "1"):
+            return reply(_err(st.internal(corrupt.storage_error())))
+        name = req.get("name", "")
+
+        def done(r: dict) -> None:
+            if r.get("type") == "timeout":
+                return reply(_err(st.timeout()))
+            details = {"name": name, "kind": res.name}
+            if res.group:
+                details["group"] = res.group
+            reply(_ok(200, st.success(details)))
+
+        self.action(f"kube-apiserver unsafe-deletes corrupt object {corrupt.key}")
+        self.etcd_call({"type": "etcd.txn", "key": corrupt.key, "compare": "none", "value": None}, done)
 
     def do_delete_collection(self, res: Resource, req: dict, reply: Reply) -> None:
         items = self._filtered(res, req)

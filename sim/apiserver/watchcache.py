@@ -30,6 +30,9 @@ class ResourceCache:
     objects: dict[tuple[str, str], dict] = field(default_factory=dict)
     history: deque = field(default_factory=lambda: deque(maxlen=HISTORY))  # (rv, type, obj, old)
     oldest_rv: int = 0  # watches from before this revision are "too old"
+    # Values in etcd that do not decode (sim.apiserver.storage.CorruptObject), by object key:
+    # served to nobody, reported by gets and lists until they are deleted or overwritten.
+    corrupt: dict[tuple[str, str], Any] = field(default_factory=dict)
 
 
 def with_rv(obj: dict, rv: int) -> dict:
@@ -52,9 +55,21 @@ class WatchCache:
         """Initial load: no events."""
         self.resources[resource].objects[key] = obj
 
+    def replace_corrupt(self, resource: str, key, corrupt) -> None:
+        """Initial load of a value that does not decode: no events."""
+        self.resources[resource].corrupt[key] = corrupt
+
+    def mark_corrupt(self, rev: int, resource: str, key, corrupt) -> None:
+        """A committed write whose value does not decode: the object it replaces, if any, is
+        gone for every watcher (DELETED), and the key is reported as corrupt."""
+        self.apply(rev, resource, key, None)
+        self.resources[resource].corrupt[key] = corrupt
+
     def apply(self, rev: int, resource: str, key, obj: dict | None) -> None:
         """One committed etcd event; `obj` is the decoded value (None: deleted)."""
         rc = self.resources[resource]
+        if rc.corrupt:
+            rc.corrupt.pop(key, None)  # overwritten or deleted: whatever was corrupt is gone
         old = rc.objects.get(key)
         if obj is None:
             if old is None:

@@ -1,6 +1,14 @@
 import pytest
 
 from sim.cluster import Cluster, ClusterConfig
+from sim.kernel import Kernel
+
+
+@pytest.fixture(autouse=True)
+def really_crash(monkeypatch):
+    """utilruntime.ReallyCrash for the engine's tests: an exception the kernel would recover
+    from in production fails the test instead.  Tests of that recovery turn it off."""
+    monkeypatch.setattr(Kernel, "really_crash", True)
 
 
 @pytest.fixture
