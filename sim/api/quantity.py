@@ -1,55 +1,138 @@
-"""resource.Quantity as Kubernetes parses it (k8s.io/apimachinery/pkg/api/resource/quantity.go).
+"""resource.Quantity as Kubernetes parses it (k8s.io/apimachinery/pkg/api/resource/quantity.go,
+suffix.go).
 
 `<signedNumber><suffix>` where the suffix is binary (Ki Mi Gi Ti Pi Ei), decimal SI
-(n u m "" k M G T P E) or a decimal exponent (e3, E-2).
+(n u m "" k M G T P E) or a decimal exponent (e3, E-2).  Upstream accepts any magnitude: a
+binary-SI amount is capped at 2^63-1, a decimal one is kept as an arbitrary-precision inf.Dec
+(so "1e309" and "1e100" are valid quantities); Value()/MilliValue() then overflow int64 in Go.
+Here they saturate at the int64 bounds instead, so the scheduler and kubelet see a request no
+node can fit rather than a wrapped-around number.
 """
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
-            "k": Decimal("1e3"), "M": Decimal("1e6"), "G": Decimal("1e9"), "T": Decimal("1e12"),
-            "P": Decimal("1e15"), "E": Decimal("1e18")}
-_RE = re.compile(r"^([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))((?:[KMGTPE]i)|[numkMGTPE]?|[eE][+-]?[0-9]+)$")
+_BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+_DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+SPLIT_RE = "^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"
 
-QUANTITY_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+QUANTITY_ERROR = f"quantities must match the regular expression '{SPLIT_RE}'"  # ErrFormatWrong
+NUMERIC_ERROR = "unable to parse numeric part of quantity"                   # ErrNumeric
+SUFFIX_ERROR = "unable to parse quantity's suffix"                            # ErrSuffix
+
+INT64_MAX = (1 << 63) - 1
+INT64_MIN = -(1 << 63)
+_MAX_ALLOWED = Decimal(INT64_MAX)  # maxAllowed: the cap of a binary-SI amount
+# An exponent is an int32 upstream: a Decimal context wide enough for any of them, so that
+# "1e2000000000" is one small Decimal and never a 2-billion-digit integer.
+_CONTEXT = Context(prec=80, Emax=10**10, Emin=-10**10)
+_SUFFIX_CHARS = set("eEinumkKMGTP")
 
 
 class QuantityError(ValueError):
     pass
 
 
-def parse_quantity(value) -> Decimal:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return Decimal(str(value))
-    if not isinstance(value, str):
+def _split(text: str) -> tuple[bool, str, str, str, str]:
+    """parseQuantityString: (positive, value, numerator, denominator, suffix), as upstream's
+    fast scanner splits them (it is more permissive than SPLIT_RE says: "1." and ".5" parse)."""
+    positive, pos, end = True, 0, len(text)
+    if pos < end and text[0] in "+-":
+        positive = text[0] == "+"
+        pos += 1
+    while pos < end and text[pos] == "0":
+        pos += 1
+    if pos >= end:
+        return positive, "0", "0", "", ""
+    start = pos
+    while pos < end and text[pos].isdigit() and text[pos].isascii():
+        pos += 1
+    num = text[start:pos] or "0"
+    denom = ""
+    if pos < end and text[pos] == ".":
+        pos += 1
+        start = pos
+        while pos < end and text[pos].isdigit() and text[pos].isascii():
+            pos += 1
+        denom = text[start:pos]
+    value = text[:pos]
+    suffix_start = pos
+    while pos < end and text[pos] in _SUFFIX_CHARS:
+        pos += 1
+    if pos < end and text[pos] in "+-":
+        pos += 1
+    while pos < end and text[pos].isdigit() and text[pos].isascii():
+        pos += 1
+    if pos < end:
         raise QuantityError(QUANTITY_ERROR)
-    m = _RE.match(value.strip())
-    if not m:
-        raise QuantityError(QUANTITY_ERROR)
-    try:
-        number = Decimal(m.group(1))
-    except InvalidOperation as e:  # pragma: no cover - the regex admits only numbers
-        raise QuantityError(QUANTITY_ERROR) from e
-    suffix = m.group(2)
-    if suffix in _BINARY:
-        return number * _BINARY[suffix]
+    return positive, value, num, denom, text[suffix_start:]
+
+
+def _interpret(suffix: str) -> tuple[int, int]:
+    """suffixHandler.interpret: (base, exponent)."""
     if suffix in _DECIMAL:
-        return number * _DECIMAL[suffix]
-    return number * (Decimal(10) ** int(suffix[1:]))
+        return 10, _DECIMAL[suffix]
+    if suffix in _BINARY:
+        return 2, _BINARY[suffix]
+    if len(suffix) > 1 and suffix[0] in "eE":
+        digits = suffix[1:]
+        if not re.fullmatch(r"[+-]?[0-9]+", digits) or not INT64_MIN <= int(digits) <= INT64_MAX:
+            raise QuantityError(SUFFIX_ERROR)
+        exponent = int(digits) & 0xFFFFFFFF  # int32(parsed): Go truncates the int64
+        return 10, exponent - (1 << 32) if exponent >= 1 << 31 else exponent
+    raise QuantityError(SUFFIX_ERROR)
+
+
+def parse_quantity(value) -> Decimal:
+    """ParseQuantity.  A JSON number is parsed from its text, as Quantity.UnmarshalJSON does."""
+    if isinstance(value, bool) or value is None:
+        raise QuantityError(QUANTITY_ERROR)
+    if isinstance(value, float):
+        value = getattr(value, "literal", None) or repr(value)
+    elif isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str) or not value:
+        raise QuantityError(QUANTITY_ERROR)
+    if value == "0":
+        return Decimal(0)
+    positive, number, num, denom, suffix = _split(value)
+    base, exponent = _interpret(suffix)
+    digits = number.lstrip("+-")
+    try:
+        amount = Decimal(digits if digits.strip(".") else "0", context=_CONTEXT)
+    except InvalidOperation:
+        raise QuantityError(NUMERIC_ERROR) from None
+    if not amount.is_finite():
+        raise QuantityError(NUMERIC_ERROR)
+    if base == 10:
+        amount = amount.scaleb(exponent, context=_CONTEXT)
+    else:
+        amount = amount * (1 << exponent)
+        if amount > _MAX_ALLOWED:
+            amount = _MAX_ALLOWED
+    if amount != 0:  # rounded up to the nano scale: 0.1n is 1n
+        amount = amount.quantize(Decimal("1e-9"), rounding="ROUND_UP", context=_CONTEXT) \
+            if amount.adjusted() < 40 else amount
+    return amount if positive else -amount
+
+
+def _saturated(d: Decimal) -> int:
+    if d > INT64_MAX:
+        return INT64_MAX
+    if d < INT64_MIN:
+        return INT64_MIN
+    return int(d.to_integral_value(rounding="ROUND_CEILING"))
 
 
 def milli_value(value) -> int:
-    """MilliValue(), rounding up as Kubernetes does (0.1m -> 1m)."""
-    q = parse_quantity(value) * 1000
-    return int(q.to_integral_value(rounding="ROUND_CEILING"))
+    """MilliValue(), rounding up as Kubernetes does (0.1m -> 1m), saturated at int64."""
+    return _saturated(parse_quantity(value).scaleb(3, context=_CONTEXT))
 
 
 def value(value) -> int:
-    """Value(): the integer value, rounded up."""
-    return int(parse_quantity(value).to_integral_value(rounding="ROUND_CEILING"))
+    """Value(): the integer value, rounded up, saturated at int64."""
+    return _saturated(parse_quantity(value))
 
 
 def format_cpu(milli: int) -> str:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from sim.api import defaults, scheduling, validation
+from sim.api.gotypes import Decoded, Struct, decode
+from sim.api.schema import BY_KIND as GO_TYPES
 
 
 @dataclass(frozen=True)
@@ -24,14 +26,25 @@ class Resource:
     validate_update: Callable[[dict, dict], list] | None = None
     # The status subresource's own validation (pods: ValidatePodStatusUpdate); None: validate.
     validate_status_update: Callable[[dict, dict], list] | None = None
-    # Decoding into the Go types: a field of the wrong JSON type is a 400, not a 422.
-    type_error: Callable[[dict], str | None] = lambda o: None
-    # Declared fields, for pruning and fieldValidation; None: sim.api.schema.BY_KIND[kind].
-    schema: Any = None
+    # Its Go type (k8s.io/api), for decoding, pruning and fieldValidation; None:
+    # sim.api.schema.BY_KIND[kind].
+    schema: Struct | None = None
     has_status: bool = True
     categories: tuple[str, ...] = ()
     verbs: tuple[str, ...] = field(default=("create", "delete", "deletecollection", "get", "list",
                                             "patch", "update", "watch"))
+
+    @property
+    def go_type(self) -> Struct:
+        return self.schema if self.schema is not None else GO_TYPES[self.kind]
+
+    def decode(self, obj: Any) -> Decoded:
+        """The request body decoded into the kind's Go type (sim.api.gotypes.decode)."""
+        return decode(obj, self.go_type)
+
+    def type_error(self, obj: Any) -> str | None:
+        """Decoding into the Go type: a field of the wrong JSON type is a 400, not a 422."""
+        return self.decode(obj).error
 
     @property
     def api_version(self) -> str:
@@ -58,21 +71,18 @@ _register(Resource("nodes", "", "v1", "Node", False, "/registry/minions/", ("no"
                    ("status",), defaults.default_node, validation.validate_node))
 _register(Resource("pods", "", "v1", "Pod", True, "/registry/pods/", ("po",), "pod",
                    ("status", "binding"), defaults.default_pod, validation.validate_pod,
-                   validation.validate_pod_update, validation.validate_pod_status_update,
-                   validation.pod_type_error, categories=("all",)))
+                   validation.validate_pod_update, validation.validate_pod_status_update, categories=("all",)))
 _register(Resource("events", "", "v1", "Event", True, "/registry/events/", ("ev",), "event",
                    (), defaults.default_event, validation.validate_event, has_status=False))
 _register(Resource("replicasets", "apps", "v1", "ReplicaSet", True, "/registry/replicasets/", ("rs",),
                    "replicaset", ("status", "scale"), defaults.default_replicaset,
-                   validation.validate_replicaset, validation.validate_replicaset_update,
-                   type_error=validation.replicaset_type_error, categories=("all",)))
+                   validation.validate_replicaset, validation.validate_replicaset_update, categories=("all",)))
 _register(Resource("leases", "coordination.k8s.io", "v1", "Lease", True, "/registry/leases/", (), "lease",
                    (), defaults.default_lease, validation.validate_lease, has_status=False))
 # pkg/registry/scheduling/priorityclass: cluster-scoped, short name "pc", no status.
 _register(Resource("priorityclasses", scheduling.GROUP, "v1", "PriorityClass", False, "/registry/priorityclasses/",
                    ("pc",), "priorityclass", (), defaults.default_priority_class, validation.validate_priority_class,
-                   validation.validate_priority_class_update, type_error=validation.priority_class_type_error,
-                   schema=scheduling.PRIORITY_CLASS_SCHEMA, has_status=False))
+                   validation.validate_priority_class_update, has_status=False))
 
 BY_KIND = {r.kind: r for r in RESOURCES.values()}
 

@@ -1,13 +1,12 @@
-"""The scheduling.k8s.io API group: PriorityClass constants, the system classes every cluster
-has, and the PriorityClass field schema.
+"""The scheduling.k8s.io API group: PriorityClass constants and the system classes every
+cluster has (its Go type is in sim.api.schema).
 
-Mirrors pkg/apis/scheduling/types.go (the constants), pkg/apis/scheduling/v1/helpers.go
-(SystemPriorityClasses, IsKnownSystemPriorityClass) and k8s.io/api/scheduling/v1 (the fields).
+Mirrors pkg/apis/scheduling/types.go (the constants) and pkg/apis/scheduling/v1/helpers.go
+(SystemPriorityClasses, IsKnownSystemPriorityClass).
 """
 from __future__ import annotations
 
 from sim.api.meta import deep_copy
-from sim.api.schema import ANY, OBJECT_META
 
 GROUP = "scheduling.k8s.io"
 
@@ -56,8 +55,3 @@ def is_known_system_priority_class(name: str, value, global_default: bool) -> tu
             return True, ""
     return False, f"{name} is not a known system priority class"
 
-
-# k8s.io/api/scheduling/v1 PriorityClass: the fields a request may carry (for pruning and
-# fieldValidation=Strict, as sim.api.schema does for the core kinds).
-PRIORITY_CLASS_SCHEMA = {"apiVersion": ANY, "kind": ANY, "metadata": OBJECT_META, "value": ANY,
-                         "globalDefault": ANY, "description": ANY, "preemptionPolicy": ANY}

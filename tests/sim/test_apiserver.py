@@ -29,12 +29,21 @@ def test_invalid_pod_gets_field_errors_and_nothing_is_stored(cluster):
     assert cluster.store.revision == before
 
 
-def test_required_fields_and_bad_quantity(cluster):
+def test_a_quantity_that_does_not_parse_is_a_decoding_error(cluster):
+    # Quantity.UnmarshalJSON fails while the body is decoded: a 400, before validation.
     body = {"metadata": {"name": "x"}, "spec": {"containers": [{"name": "c", "resources": {"requests": {"memory": "12XB"}}}]}}
+    resp = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body})
+    assert resp["code"] == 400
+    assert resp["body"]["message"] == ('Pod in version "v1" cannot be handled as a Pod: quantities must match the '
+                                       "regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+
+
+def test_required_fields(cluster):
+    body = {"metadata": {"name": "x"}, "spec": {"containers": [{"name": "c", "resources": {"requests": {"memory": "-1"}}}]}}
     st = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body})["body"]
     assert {c["field"] for c in st["details"]["causes"]} == {"spec.containers[0].image",
                                                             "spec.containers[0].resources.requests[memory]"}
-    assert "Required value" in st["message"] and "quantities must match the regular expression" in st["message"]
+    assert "Required value" in st["message"] and "must be greater than or equal to 0" in st["message"]
 
 
 def test_duplicate_is_409_already_exists(cluster):

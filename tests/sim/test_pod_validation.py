@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.api.validation import (pod_type_error, replicaset_type_error, validate_pod, validate_pod_update,
+from sim.api.resources import BY_KIND as RESOURCES
+from sim.api.validation import (validate_pod, validate_pod_update,
                                 validate_replicaset, validate_replicaset_update)
 from tests.sim.conftest import create_pod, get_pod, ok
 
@@ -392,6 +393,14 @@ def test_wrong_json_types_are_decoding_errors(spec, expected):
     assert pod_type_error(pod(**spec)) == expected
     template = {"spec": {"template": {"spec": pod(**spec)["spec"]}}}
     assert replicaset_type_error(template) == expected.replace(".spec.", ".spec.template.spec.", 1)
+
+
+def pod_type_error(obj):
+    return RESOURCES["Pod"].type_error(obj)
+
+
+def replicaset_type_error(obj):
+    return RESOURCES["ReplicaSet"].type_error(obj)
 
 
 def test_the_first_type_error_in_document_order_is_reported():

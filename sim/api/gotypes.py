@@ -1,0 +1,297 @@
+"""Go types of the API (k8s.io/api), and decoding JSON into them as kube-apiserver does.
+
+One typed schema per kind (sim/api/schema.py) serves both jobs upstream's decoder does at once:
+- type errors: a value of the wrong JSON type is an UnmarshalTypeError ("json: cannot unmarshal
+  number into Go struct field PodSpec.spec.containers of type []v1.Container"); Go keeps the
+  first one in document order and decodes on; an Unmarshaler's own error (a Quantity that does
+  not parse) stops decoding at once and wins (encoding/json decode.go, sigs.k8s.io/json);
+- unknown fields: a field the struct does not declare is dropped, and reported for
+  fieldValidation (Strict: an error, Warn: a warning).
+A null is the zero value of any type (never an error).  The decoded value is what the Go object
+would serialize back to where it matters here: unknown fields dropped, quantities as strings.
+"""
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.api.gojson import literal
+from sim.api.quantity import QuantityError, parse_quantity
+
+INT_RANGES = {"int32": (-(1 << 31), (1 << 31) - 1), "int64": (-(1 << 63), (1 << 63) - 1),
+              "int": (-(1 << 63), (1 << 63) - 1), "uint16": (0, (1 << 16) - 1)}
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """string, bool, an integer or float64, or a named type over one (v1.TaintEffect)."""
+    go: str            # reflect's String() of the type: "string", "int32", "v1.TaintEffect"
+    json: str          # the JSON type it takes: "string", "int", "bool", "float"
+
+
+@dataclass(eq=False)
+class Struct:
+    name: str                                   # "v1.PodSpec" (package-qualified)
+    fields: dict[str, Any] = field(default_factory=dict)
+    opaque: bool = False                        # an object whose fields are not modelled
+
+    @property
+    def short(self) -> str:
+        return self.name.rpartition(".")[2]
+
+
+@dataclass(frozen=True)
+class Slice:
+    item: Any
+
+
+@dataclass(frozen=True)
+class Map:
+    value: Any
+    go: str = ""       # a named map type (v1.ResourceList); "" for map[string]<value>
+
+
+@dataclass(frozen=True)
+class Special:
+    """A type with its own UnmarshalJSON: resource.Quantity, intstr.IntOrString, metav1.Time."""
+    go: str
+
+
+STRING = Scalar("string", "string")
+BOOL = Scalar("bool", "bool")
+INT32 = Scalar("int32", "int")
+INT64 = Scalar("int64", "int")
+FLOAT64 = Scalar("float64", "float")
+QUANTITY = Special("resource.Quantity")
+INT_OR_STRING = Special("intstr.IntOrString")
+TIME = Special("v1.Time")            # metav1.Time and MicroTime: an RFC 3339 string or null
+ANY = Special("interface {}")        # runtime.RawExtension, FieldsV1, free-form JSON
+
+
+def enum(go: str) -> Scalar:
+    """A named string type: v1.TaintEffect, v1.RestartPolicy ..."""
+    return Scalar(go, "string")
+
+
+def struct(go: str, /, **fields) -> Struct:
+    return Struct(go, dict(fields))
+
+
+def opaque(name: str) -> Struct:
+    """A struct whose shape is checked (an object) but whose fields are not modelled here (the
+    volume sources no simulated kubelet mounts)."""
+    return Struct(name, opaque=True)
+
+
+def go_name(t) -> str:
+    """reflect.Type.String() of a field's (dereferenced) type."""
+    if isinstance(t, Struct):
+        return t.name
+    if isinstance(t, Slice):
+        return "[]" + go_name(t.item)
+    if isinstance(t, Map):
+        return t.go or "map[string]" + go_name(t.value)
+    return t.go
+
+
+def zero(t) -> Any:
+    """The zero value of a Go type, as it serializes (a null item of a list or map decodes to it)."""
+    if isinstance(t, Struct):
+        return {}
+    if isinstance(t, Scalar):
+        return {"string": "", "int": 0, "bool": False, "float": 0.0}[t.json]
+    if t is QUANTITY:
+        return "0"
+    if t is INT_OR_STRING:
+        return 0
+    return None
+
+
+def _json_kind(value) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+class _Fatal(Exception):
+    """An Unmarshaler's own error: Go's decoder stops there."""
+
+
+@dataclass
+class Decoded:
+    value: Any
+    unknown: list[str]          # paths of dropped fields, as fieldValidation names them
+    error: str | None           # the decoding error, worded as Go's
+
+
+class _Decoder:
+    def __init__(self):
+        self.unknown: list[str] = []
+        self.error: str | None = None
+
+    def type_error(self, value, t, struct_name: str, path: tuple[str, ...], number: str = "") -> None:
+        if self.error is None:
+            kind = _json_kind(value) + (f" {number}" if number else "")
+            if struct_name:
+                self.error = (f"json: cannot unmarshal {kind} into Go struct field "
+                              f"{struct_name}.{'.'.join(path)} of type {go_name(t)}")
+            else:
+                self.error = f"json: cannot unmarshal {kind} into Go value of type {go_name(t)}"
+
+    def decode(self, value, t, struct_name: str, path: tuple[str, ...], where: str):
+        if value is None:
+            return None
+        if isinstance(t, Struct):
+            if not isinstance(value, dict):
+                self.type_error(value, t, struct_name, path)
+                return None
+            if t.opaque:
+                return self.free_form(value, struct_name, path)
+            out = {}
+            for key, item in value.items():
+                sub = f"{where}.{key}" if where else key
+                if key not in t.fields:
+                    self.unknown.append(sub)
+                    continue
+                decoded = self.decode(item, t.fields[key], t.short, path + (key,), sub)
+                # A null field is the zero value, which Go serializes back as nothing
+                # (omitempty), except a metav1.Time, which it writes as null.
+                if decoded is not None or t.fields[key] is TIME:
+                    out[key] = decoded
+            return out
+        if isinstance(t, Slice):
+            if not isinstance(value, list):
+                self.type_error(value, t, struct_name, path)
+                return None
+            return [zero(t.item) if item is None else self.decode(item, t.item, struct_name, path, f"{where}[{i}]")
+                    for i, item in enumerate(value)]
+        if isinstance(t, Map):
+            if not isinstance(value, dict):
+                self.type_error(value, t, struct_name, path)
+                return None
+            return {k: zero(t.value) if v is None else self.decode(v, t.value, struct_name, path, f"{where}[{k}]")
+                    for k, v in value.items()}
+        if isinstance(t, Scalar):
+            return self.scalar(value, t, struct_name, path)
+        return self.special(value, t, struct_name, path)
+
+    def scalar(self, value, t: Scalar, struct_name: str, path):
+        if t.json == "string":
+            ok = isinstance(value, str)
+        elif t.json == "bool":
+            ok = isinstance(value, bool)
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            ok = False
+        elif t.json == "float":
+            # strconv.ParseFloat: a literal beyond float64 is out of range.
+            if math.isfinite(value):
+                return float(value)
+            self.type_error(value, t, struct_name, path, literal(value))
+            return None
+        else:
+            number = _integer(value)
+            lo, hi = INT_RANGES[t.go] if t.go in INT_RANGES else INT_RANGES["int64"]
+            if number is None or not lo <= number <= hi:
+                self.type_error(value, t, struct_name, path, literal(value))
+                return None
+            return number
+        if not ok:
+            self.type_error(value, t, struct_name, path)
+            return None
+        return value
+
+    def special(self, value, t: Special, struct_name: str, path):
+        if t is QUANTITY:
+            # Quantity.UnmarshalJSON: the text between the quotes, trimmed, parsed; a number's
+            # literal likewise.  Its error ends decoding.
+            text = value.strip() if isinstance(value, str) else \
+                literal(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            try:
+                parse_quantity(text)
+            except QuantityError as e:
+                raise _Fatal(str(e)) from None
+            return text
+        if t is INT_OR_STRING:
+            # IntOrString.UnmarshalJSON: a string, or an int32.
+            # (its nested json.Unmarshal's error ends decoding).
+            if isinstance(value, str):
+                return value
+            number = None if isinstance(value, bool) or not isinstance(value, (int, float)) else _integer(value)
+            lo, hi = INT_RANGES["int32"]
+            if number is None or not lo <= number <= hi:
+                kind = _json_kind(value) + (f" {literal(value)}" if _json_kind(value) == "number" else "")
+                raise _Fatal(f"json: cannot unmarshal {kind} into Go value of type int32")
+            return number
+        if t is TIME:
+            # metav1.Time.UnmarshalJSON: null, or a string that time.Parse takes as RFC 3339.
+            if not isinstance(value, str):
+                raise _Fatal(f"json: cannot unmarshal {_json_kind(value)} into Go value of type string")
+            if value and not _is_rfc3339(value):
+                raise _Fatal(f'parsing time "{value}" as "2006-01-02T15:04:05Z07:00": cannot parse '
+                             f'"{value}" as "2006"')
+            return value
+        # interface{} / RawExtension: any JSON, but a number must fit a float64.
+        return self.free_form(value, struct_name, path)
+
+    def free_form(self, value, struct_name, path):
+        stack = [value]
+        while stack:
+            v = stack.pop()
+            if isinstance(v, dict):
+                stack.extend(v.values())
+            elif isinstance(v, list):
+                stack.extend(v)
+            elif isinstance(v, float) and not math.isfinite(v):
+                self.type_error(v, FLOAT64, "", (), literal(v))
+                return None
+        return value
+
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _is_rfc3339(text: str) -> bool:
+    """time.Parse(time.RFC3339, text) succeeds."""
+    if not _RFC3339.fullmatch(text):
+        return False
+    try:
+        datetime.fromisoformat(text.upper().replace("Z", "+00:00")[:19])
+    except ValueError:
+        return False
+    return True
+
+
+def _integer(value) -> int | None:
+    """The integer a JSON number's literal spells, as strconv.ParseInt reads it (no fraction,
+    no exponent), or None."""
+    if isinstance(value, int):
+        return value
+    text = literal(value)
+    if text.lstrip("-").isdigit():
+        return int(text) if len(text) <= 40 else None
+    return None
+
+
+def decode(value: Any, t: Struct) -> Decoded:
+    """Decode a JSON value into `t` (a kind's root struct)."""
+    d = _Decoder()
+    try:
+        out = d.decode(value, t, "", (), "")
+    except _Fatal as e:
+        return Decoded(value, d.unknown, str(e))
+    return Decoded(out, d.unknown, d.error)
+
+
+def fields(*names: str, of: Any = STRING) -> dict[str, Any]:
+    """Several fields of one type."""
+    return {n: of for n in names}
+
