@@ -3,12 +3,19 @@
 An `Informer` lists, then watches from the list's resourceVersion, keeps a local cache (never
 mutate what it hands you: copy first), and relists when the watch fails (410 Gone) or a watch
 message was lost (a gap in the watch's sequence numbers), as client-go's Reflector does.
+
+Requests are rate limited as client-go's are (sim/flowcontrol.py): each client has a token bucket
+of its component's --kube-api-qps / --kube-api-burst, and a request that finds it empty is sent
+later in virtual time.  `APIClient.client_for(name)` is another client of the same process with
+a bucket of its own, as kube-controller-manager gives each controller its own clientset and
+leader election its own client.  Watches are long-running and not throttled here.
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
 from sim.api.meta import EPOCH, random_suffix
+from sim.flowcontrol import TokenBucketRateLimiter, new_limiter
 
 # A request unanswered this long counts the connection as dead: client-go's HTTP/2 health check
 # pings after 30 s without reads (and gives up 15 s later); here the client then fails over to
@@ -16,8 +23,58 @@ from sim.api.meta import EPOCH, random_suffix
 REQUEST_TIMEOUT = 30.0
 
 
-class APIClient:
-    def __init__(self, component, apiserver: str | list[str]):
+class _Verbs:
+    """The typed verbs over `request` (clientset methods), shared by a component's clients."""
+
+    def request(self, req: dict, callback=None, label: str | None = None, timeout: float = REQUEST_TIMEOUT) -> None:
+        raise NotImplementedError
+
+    def create(self, resource: str, obj: dict, cb=None, group: str = "", namespace: str | None = None,
+               label: str | None = None) -> None:
+        ns = namespace or (obj.get("metadata") or {}).get("namespace")
+        self.request({"verb": "create", "group": group, "resource": resource, "namespace": ns, "body": obj}, cb, label)
+
+    def update(self, resource: str, obj: dict, cb=None, group: str = "", subresource: str | None = None) -> None:
+        md = obj["metadata"]
+        self.request({"verb": "update", "group": group, "resource": resource, "namespace": md.get("namespace"),
+                      "name": md["name"], "subresource": subresource, "body": obj}, cb)
+
+    def patch(self, resource: str, namespace: str | None, name: str, patch: dict, cb=None, group: str = "",
+              subresource: str | None = None, patch_type: str = "application/merge-patch+json",
+              timeout: float = REQUEST_TIMEOUT) -> None:
+        self.request({"verb": "patch", "group": group, "resource": resource, "namespace": namespace, "name": name,
+                      "subresource": subresource, "body": patch, "patch_type": patch_type}, cb, timeout=timeout)
+
+    def delete(self, resource: str, namespace: str | None, name: str, cb=None, group: str = "",
+               grace: int | None = None, precondition_uid: str | None = None) -> None:
+        q = {} if grace is None else {"gracePeriodSeconds": str(grace)}
+        body = {"preconditions": {"uid": precondition_uid}} if precondition_uid else None
+        self.request({"verb": "delete", "group": group, "resource": resource, "namespace": namespace,
+                      "name": name, "query": q, "body": body}, cb)
+
+    def event(self, involved: dict, reason: str, message: str, component: str, host: str | None = None,
+              type_: str = "Normal") -> None:
+        """Record a core/v1 Event (client-go's EventRecorder)."""
+        md = involved["metadata"]
+        ns = md.get("namespace") or "default"
+        ev = {"apiVersion": "v1", "kind": "Event",
+              "metadata": {"name": f"{md['name']}.{self._event_nanos():x}", "namespace": ns},
+              "involvedObject": {"kind": involved.get("kind"), "namespace": md.get("namespace"),
+                                 "name": md["name"], "uid": md.get("uid"),
+                                 "apiVersion": involved.get("apiVersion"),
+                                 "resourceVersion": md.get("resourceVersion")},
+              "reason": reason, "message": message, "type": type_,
+              "source": {"component": component, **({"host": host} if host else {})},
+              "firstTimestamp": self.c.timestamp(), "lastTimestamp": self.c.timestamp(), "count": 1,
+              "eventTime": None, "reportingComponent": component,
+              "reportingInstance": host or ""}
+        if not md.get("namespace"):
+            ev["involvedObject"].pop("namespace")
+        self.create("events", ev, label="create events")
+
+
+class APIClient(_Verbs):
+    def __init__(self, component, apiserver: str | list[str], qps: float | None = None, burst: int | None = None):
         self.c = component
         self.endpoints = [apiserver] if isinstance(apiserver, str) else list(apiserver)
         self.apiserver = self.endpoints[0]
@@ -25,13 +82,36 @@ class APIClient:
         self.next_id = 0
         self.watch_handlers: dict[Any, "Informer"] = {}
         self.last_event_nanos = 0
+        self.qps, self.burst = qps, burst
+        self.limiter = self.new_limiter()
+
+    def new_limiter(self) -> TokenBucketRateLimiter | None:
+        """A fresh bucket with this component's qps and burst (None: not rate limited)."""
+        return new_limiter(self.qps, self.burst, self.c.kernel.now if self.c.kernel else 0.0)
+
+    def client_for(self, name: str, qps: float | None = None, burst: int | None = None) -> "Clientset":
+        """Another client of this process with its own token bucket (a controller's clientset);
+        `qps`/`burst` default to the component's (a negative qps: no limit)."""
+        return Clientset(self, name, qps, burst)
 
     def reset(self) -> None:
         self.pending.clear()
         self.watch_handlers.clear()
+        self.limiter = self.new_limiter()  # a new process: a full bucket
 
     def request(self, req: dict, callback: Callable[[dict], None] | None = None, label: str | None = None,
-                timeout: float = REQUEST_TIMEOUT) -> None:
+                timeout: float = REQUEST_TIMEOUT, limiter: TokenBucketRateLimiter | None = None) -> None:
+        """Send `req` once a token of `limiter` (default: the client's own bucket) allows."""
+        limiter = limiter or self.limiter
+        delay = limiter.reserve(self.c.now) if limiter is not None else 0.0
+        if delay > 0:
+            self.c.call_later(delay, lambda: self._send(req, callback, label, timeout))
+        else:
+            self._send(req, callback, label, timeout)
+
+    def _send(self, req: dict, callback: Callable[[dict], None] | None, label: str | None, timeout: float) -> None:
+        # The timeout counts from the send: it stands for the connection's health check, which
+        # only in-flight requests are subject to (a throttled one waits in client-go, not on the wire).
         self.next_id += 1
         rid = self.next_id
         self.pending[rid] = callback
@@ -72,56 +152,12 @@ class APIClient:
         target = kernel.components.get(endpoint)
         return bool(target and target.running and kernel.network.reachable(self.c.host, target.host))
 
-    # Convenience verbs --------------------------------------------------------------
-    def create(self, resource: str, obj: dict, cb=None, group: str = "", namespace: str | None = None,
-               label: str | None = None) -> None:
-        ns = namespace or (obj.get("metadata") or {}).get("namespace")
-        self.request({"verb": "create", "group": group, "resource": resource, "namespace": ns, "body": obj}, cb, label)
-
-    def update(self, resource: str, obj: dict, cb=None, group: str = "", subresource: str | None = None) -> None:
-        md = obj["metadata"]
-        self.request({"verb": "update", "group": group, "resource": resource, "namespace": md.get("namespace"),
-                      "name": md["name"], "subresource": subresource, "body": obj}, cb)
-
-    def patch(self, resource: str, namespace: str | None, name: str, patch: dict, cb=None, group: str = "",
-              subresource: str | None = None, patch_type: str = "application/merge-patch+json",
-              timeout: float = REQUEST_TIMEOUT) -> None:
-        self.request({"verb": "patch", "group": group, "resource": resource, "namespace": namespace, "name": name,
-                      "subresource": subresource, "body": patch, "patch_type": patch_type}, cb, timeout=timeout)
-
-    def delete(self, resource: str, namespace: str | None, name: str, cb=None, group: str = "",
-               grace: int | None = None, precondition_uid: str | None = None) -> None:
-        q = {} if grace is None else {"gracePeriodSeconds": str(grace)}
-        body = {"preconditions": {"uid": precondition_uid}} if precondition_uid else None
-        self.request({"verb": "delete", "group": group, "resource": resource, "namespace": namespace,
-                      "name": name, "query": q, "body": body}, cb)
-
     def _event_nanos(self) -> int:
         """record.EventRecorder names events `<object>.<hex UnixNano>`, so their names sort
         in time order; two events of one client in the same nanosecond get consecutive ones."""
         nanos = int(round((self.c.now + self.c.kernel.epoch_offset + EPOCH.timestamp()) * 1e9))
         self.last_event_nanos = max(nanos, self.last_event_nanos + 1)
         return self.last_event_nanos
-
-    def event(self, involved: dict, reason: str, message: str, component: str, host: str | None = None,
-              type_: str = "Normal") -> None:
-        """Record a core/v1 Event (client-go's EventRecorder)."""
-        md = involved["metadata"]
-        ns = md.get("namespace") or "default"
-        ev = {"apiVersion": "v1", "kind": "Event",
-              "metadata": {"name": f"{md['name']}.{self._event_nanos():x}", "namespace": ns},
-              "involvedObject": {"kind": involved.get("kind"), "namespace": md.get("namespace"),
-                                 "name": md["name"], "uid": md.get("uid"),
-                                 "apiVersion": involved.get("apiVersion"),
-                                 "resourceVersion": md.get("resourceVersion")},
-              "reason": reason, "message": message, "type": type_,
-              "source": {"component": component, **({"host": host} if host else {})},
-              "firstTimestamp": self.c.timestamp(), "lastTimestamp": self.c.timestamp(), "count": 1,
-              "eventTime": None, "reportingComponent": component,
-              "reportingInstance": host or ""}
-        if not md.get("namespace"):
-            ev["involvedObject"].pop("namespace")
-        self.create("events", ev, label="create events")
 
     # Messages ------------------------------------------------------------------------
     def handle(self, msg: dict) -> bool:
@@ -247,18 +283,44 @@ class Informer:
             self.rv = obj["metadata"].get("resourceVersion", self.rv)
 
 
-__all__ = ["APIClient", "Informer"]
+class Clientset(_Verbs):
+    """One named client of a component (kube-controller-manager's ClientBuilder.ClientOrDie(name)):
+    the component's connection, ids and failover, a token bucket of its own."""
+
+    def __init__(self, base: APIClient, name: str, qps: float | None = None, burst: int | None = None):
+        self.base, self.name = base, name
+        self.c = base.c
+        self.limiter = new_limiter(base.qps if qps is None else qps, base.burst if burst is None else burst,
+                                   self.c.kernel.now if self.c.kernel else 0.0)
+
+    def request(self, req: dict, callback=None, label: str | None = None, timeout: float = REQUEST_TIMEOUT) -> None:
+        self.base.request(req, callback, label, timeout, limiter=self.limiter)
+
+    def _event_nanos(self) -> int:
+        return self.base._event_nanos()
+
+
+__all__ = ["APIClient", "Clientset", "Informer"]
 
 
 from sim.component import Component  # noqa: E402  (kept below: client.py is imported by components)
 
 
 class ClientComponent(Component):
-    """A component that talks to the API server (everything but etcd and the apiserver)."""
+    """A component that talks to the API server (everything but etcd and the apiserver).
+    `kube_api_qps` / `kube_api_burst`: its client's rate limit (None: none), sim/flowcontrol.py."""
 
-    def __init__(self, host: str, apiserver: str):
+    kube_api_qps: float | None = None
+    kube_api_burst: int | None = None
+
+    def __init__(self, host: str, apiserver: str, kube_api_qps: float | None = None,
+                 kube_api_burst: int | None = None):
         super().__init__(host)
-        self.api = APIClient(self, apiserver)
+        if kube_api_qps is not None:
+            self.kube_api_qps = kube_api_qps
+        if kube_api_burst is not None:
+            self.kube_api_burst = kube_api_burst
+        self.api = APIClient(self, apiserver, self.kube_api_qps, self.kube_api_burst)
 
     def start(self) -> None:
         self.api.reset()

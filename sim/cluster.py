@@ -92,6 +92,8 @@ from sim.controllers.manager import KubeControllerManager
 from sim.etcd.mvcc import MVCCStore
 from sim.etcd.server import EtcdMember
 from sim.external import ExternalClient
+from sim.flowcontrol import (CONTROLLER_MANAGER_BURST, CONTROLLER_MANAGER_QPS, KUBELET_BURST, KUBELET_QPS,
+                             SCHEDULER_BURST, SCHEDULER_QPS)
 from sim.kernel import Kernel
 from sim.kubelet.kubelet import Kubelet
 from sim.kubelet.runtime import ContainerRuntime
@@ -154,6 +156,16 @@ class ClusterConfig:
     # as JSON, defaulted and validated as upstream does (profiles, plugins per extension point,
     # weights, pluginConfig args, percentageOfNodesToScore, pod backoff).  None: the defaults.
     scheduler_config: dict | None = None
+    # Client-side rate limits of the components' API clients (client-go's token bucket,
+    # sim/flowcontrol.py): kube-controller-manager --kube-api-qps/--kube-api-burst (each
+    # controller its own client), kube-scheduler clientConnection.qps/burst, kubelet
+    # kubeAPIQPS/kubeAPIBurst.  Upstream's defaults; a qps <= 0 turns the limit off.
+    controller_manager_kube_api_qps: float = CONTROLLER_MANAGER_QPS
+    controller_manager_kube_api_burst: int = CONTROLLER_MANAGER_BURST
+    scheduler_kube_api_qps: float = SCHEDULER_QPS
+    scheduler_kube_api_burst: int = SCHEDULER_BURST
+    kubelet_kube_api_qps: float = KUBELET_QPS
+    kubelet_kube_api_burst: int = KUBELET_BURST
 
     @classmethod
     def default(cls, seed: int = 1) -> "ClusterConfig":
@@ -225,8 +237,12 @@ class Cluster:
             local = [m.address for m in self.etcd_members if m.host == host]
             endpoints = local + [m.address for m in self.etcd_members if m.address not in local]
             api = KubeAPIServer(host, endpoints, toleration_seconds=self.config.default_toleration_seconds)
-            sched = KubeScheduler(host, api.address, config=scheduler_config)
+            sched = KubeScheduler(host, api.address, config=scheduler_config,
+                                  kube_api_qps=self.config.scheduler_kube_api_qps,
+                                  kube_api_burst=self.config.scheduler_kube_api_burst)
             cm = KubeControllerManager(host, api.address,
+                                       kube_api_qps=self.config.controller_manager_kube_api_qps,
+                                       kube_api_burst=self.config.controller_manager_kube_api_burst,
                                        node_monitor_grace_period=self.config.node_monitor_grace_period,
                                        node_monitor_period=self.config.node_monitor_period)
             self.apiservers.append(api)
@@ -327,7 +343,8 @@ class Cluster:
         kubelet = Kubelet(spec.name, self.apiserver_endpoints(spec.name, index), runtime.address, spec.cpu,
                           spec.memory, spec.pods,
                           role=spec.role, pod_cidr=pod_cidr(index), internal_ip=node_ip(index),
-                          taints=taints)
+                          taints=taints, kube_api_qps=self.config.kubelet_kube_api_qps,
+                          kube_api_burst=self.config.kubelet_kube_api_burst)
         proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index))
         for c in (runtime, kubelet, proxy):
             self.kernel.add_component(c)

@@ -4,10 +4,12 @@ syncs its (empty) rules and reports, which is what a real kube-proxy does with n
 from __future__ import annotations
 
 from sim.client import ClientComponent
+from sim.flowcontrol import KUBE_PROXY_BURST, KUBE_PROXY_QPS
 
 
 class KubeProxy(ClientComponent):
     component = "kube-proxy"
+    kube_api_qps, kube_api_burst = KUBE_PROXY_QPS, KUBE_PROXY_BURST  # clientConnection defaults
 
     def on_start(self) -> None:
         self.action(f"kube-proxy on {self.host} started (iptables mode, 0 services)")

@@ -24,6 +24,10 @@ class LeaderElector:
     def __init__(self, component, lease_name: str, on_started_leading: Callable[[], None],
                  on_stopped_leading: Callable[[], None], namespace: str = "kube-system"):
         self.c = component
+        # Leader election has a client of its own (as kube-scheduler's and
+        # kube-controller-manager's do), so a busy component's throttled requests never hold
+        # up its lease renewals.
+        self.client = component.api.client_for("leader-election")
         self.lease_name, self.namespace = lease_name, namespace
         self.identity = f"{component.host}_{component.api.c.rng.getrandbits(64):016x}"
         self.on_started_leading, self.on_stopped_leading = on_started_leading, on_stopped_leading
@@ -46,7 +50,7 @@ class LeaderElector:
         if self.leading and self.c.now - self.last_renew > RENEW_DEADLINE:
             self._lost()
             return
-        self.c.api.request({"verb": "get", "group": "coordination.k8s.io", "resource": "leases",
+        self.client.request({"verb": "get", "group": "coordination.k8s.io", "resource": "leases",
                             "namespace": self.namespace, "name": self.lease_name}, self._got,
                            f"get leases/{self.lease_name}")
 
@@ -60,7 +64,7 @@ class LeaderElector:
             lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
                      "metadata": {"name": self.lease_name, "namespace": self.namespace},
                      "spec": self._record("", 0)}
-            self.c.api.create("leases", lease, self._written, group="coordination.k8s.io",
+            self.client.create("leases", lease, self._written, group="coordination.k8s.io",
                               label=f"create leases/{self.lease_name}")
             return
         if resp["code"] != 200:
@@ -81,7 +85,7 @@ class LeaderElector:
         else:
             new_spec = self._record("", spec.get("leaseTransitions", 0) + (1 if holder else 0))
         updated = dict(lease, spec=new_spec)
-        self.c.api.update("leases", updated, self._written, group="coordination.k8s.io")
+        self.client.update("leases", updated, self._written, group="coordination.k8s.io")
 
     def _written(self, resp: dict) -> None:
         if resp["code"] in (200, 201):

@@ -10,7 +10,7 @@ class GarbageCollector:
 
     def __init__(self, cm):
         self.cm = cm
-        self.api = cm.api
+        self.api = cm.api.client_for(self.name)  # each controller its own clientset
 
     def start(self) -> None:
         self.cm.replicasets.handlers(delete=self._owner_deleted)

@@ -1,6 +1,7 @@
 """kube-controller-manager: one process, shared informers, many level-triggered controllers."""
 from __future__ import annotations
 
+from sim.flowcontrol import CONTROLLER_MANAGER_BURST, CONTROLLER_MANAGER_QPS
 from sim.leaderelection import LeaderElectedComponent
 
 
@@ -37,10 +38,13 @@ class SharedInformer:
 class KubeControllerManager(LeaderElectedComponent):
     component = "kube-controller-manager"
     lease_name = "kube-controller-manager"
+    # --kube-api-qps / --kube-api-burst (every controller's client, sim/flowcontrol.py)
+    kube_api_qps, kube_api_burst = CONTROLLER_MANAGER_QPS, CONTROLLER_MANAGER_BURST
 
     def __init__(self, host: str, apiserver: str, node_monitor_grace_period: float = 50.0,
-                 node_monitor_period: float = 5.0, node_startup_grace_period: float = 60.0):
-        super().__init__(host, apiserver)
+                 node_monitor_period: float = 5.0, node_startup_grace_period: float = 60.0,
+                 kube_api_qps: float | None = None, kube_api_burst: int | None = None):
+        super().__init__(host, apiserver, kube_api_qps, kube_api_burst)
         self.node_monitor_grace_period = node_monitor_grace_period
         self.node_monitor_period = node_monitor_period
         self.node_startup_grace_period = node_startup_grace_period

@@ -12,7 +12,7 @@ class NamespaceController:
 
     def __init__(self, cm):
         self.cm = cm
-        self.api = cm.api
+        self.api = cm.api.client_for(self.name)  # each controller its own clientset
         self.queue = WorkQueue(cm, self.reconcile)
 
     def start(self) -> None:

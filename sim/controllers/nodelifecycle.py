@@ -23,7 +23,7 @@ class NodeLifecycleController:
 
     def __init__(self, cm):
         self.cm = cm
-        self.api = cm.api
+        self.api = cm.api.client_for(self.name)  # each controller its own clientset
         self.health: dict[str, dict] = {}   # node -> {"probe": t, "lease_rv": rv, "heartbeat": ts}
         self.next_taint_time = 0.0
         self.started_at = None

@@ -21,7 +21,7 @@ class ReplicaSetController:
 
     def __init__(self, cm):
         self.cm = cm
-        self.api = cm.api
+        self.api = cm.api.client_for(self.name)  # each controller its own clientset
         self.queue = WorkQueue(cm, self.reconcile)
         self.expectations: dict[tuple[str, str], list] = {}  # key -> [adds, dels, set_at]
         # Indexes over the pod informer: by controlling owner's uid, and orphans by namespace.

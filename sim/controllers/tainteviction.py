@@ -15,7 +15,7 @@ class TaintEvictionController:
 
     def __init__(self, cm):
         self.cm = cm
-        self.api = cm.api
+        self.api = cm.api.client_for(self.name)  # each controller its own clientset
         self.scheduled: dict[tuple[str, str], tuple[float, int]] = {}  # pod key -> (when, handle)
         self.evicting: set[tuple[str, str]] = set()  # deletion requested, not yet observed
 

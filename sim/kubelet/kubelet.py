@@ -17,6 +17,7 @@ from typing import Any
 from sim.api.podutil import condition, is_deleting
 from sim.api.quantity import format_memory, value
 from sim.client import ClientComponent
+from sim.flowcontrol import KUBELET_BURST, KUBELET_QPS
 from sim.kubelet.runtime import image_size
 
 LEASE_DURATION = 40
@@ -37,11 +38,17 @@ EVICTION_HARD_MEMORY = 100 * 1024 * 1024  # memory.available<100Mi is held back 
 
 class Kubelet(ClientComponent):
     component = "kubelet"
+    # KubeletConfiguration kubeAPIQPS / kubeAPIBurst (50 / 100 since 1.27; sim/flowcontrol.py)
+    kube_api_qps, kube_api_burst = KUBELET_QPS, KUBELET_BURST
 
     def __init__(self, host: str, apiserver: str, runtime: str, cpu: str, memory: str, pods: int = 110,
                  role: str = "worker", pod_cidr: str = "10.244.0.0/24", internal_ip: str = "192.168.0.10",
-                 labels: dict | None = None, taints: list | None = None):
-        super().__init__(host, apiserver)
+                 labels: dict | None = None, taints: list | None = None,
+                 kube_api_qps: float | None = None, kube_api_burst: int | None = None):
+        super().__init__(host, apiserver, kube_api_qps, kube_api_burst)
+        # The heartbeat client (node lease, node status) is never throttled: kubelet sets its
+        # QPS to -1 so that a busy kubelet still renews its lease (cmd/kubelet/app/server.go).
+        self.heartbeat = self.api.client_for("heartbeat", qps=-1)
         self.runtime = runtime
         self.cpu, self.memory, self.max_pods = cpu, memory, pods
         self.role, self.pod_cidr, self.internal_ip = role, pod_cidr, internal_ip
@@ -136,9 +143,9 @@ class Kubelet(ClientComponent):
 
         def done(resp: dict) -> None:
             if resp["code"] == 404:
-                self.api.create("leases", lease, group="coordination.k8s.io")
+                self.heartbeat.create("leases", lease, group="coordination.k8s.io")
 
-        self.api.patch("leases", "kube-node-lease", self.host, {"spec": lease["spec"]}, done,
+        self.heartbeat.patch("leases", "kube-node-lease", self.host, {"spec": lease["spec"]}, done,
                        group="coordination.k8s.io", timeout=HEARTBEAT_TIMEOUT)
         self.call_later(LEASE_RENEW_INTERVAL, self.renew_lease)
 
@@ -147,8 +154,8 @@ class Kubelet(ClientComponent):
         the apiserver's cache, not the kubelet's own informer, which may be stale after a
         partition), and patch its status when it changed or every 5 minutes."""
         if self.registered:
-            self.api.request({"verb": "get", "resource": "nodes", "name": self.host,
-                              "query": {"resourceVersion": "0"}}, self._node_got, timeout=HEARTBEAT_TIMEOUT)
+            self.heartbeat.request({"verb": "get", "resource": "nodes", "name": self.host,
+                                    "query": {"resourceVersion": "0"}}, self._node_got, timeout=HEARTBEAT_TIMEOUT)
         self.call_later(NODE_STATUS_UPDATE_FREQUENCY, self.update_node_status)
 
     def _node_got(self, resp: dict) -> None:
@@ -160,9 +167,9 @@ class Kubelet(ClientComponent):
         if changed or self.now - self.last_report >= NODE_STATUS_REPORT_FREQUENCY:
             self.last_report = self.now
             conds = self.conditions(node["status"].get("conditions"))
-            self.api.patch("nodes", None, self.host, {"status": {"conditions": conds}},
-                           subresource="status", patch_type="application/strategic-merge-patch+json",
-                           timeout=HEARTBEAT_TIMEOUT)
+            self.heartbeat.patch("nodes", None, self.host, {"status": {"conditions": conds}},
+                                 subresource="status", patch_type="application/strategic-merge-patch+json",
+                                 timeout=HEARTBEAT_TIMEOUT)
             if changed:
                 self.api.event(node, "NodeReady", f"Node {self.host} status is now: NodeReady", "kubelet", self.host)
 

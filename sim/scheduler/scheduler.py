@@ -23,6 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from sim.api.podutil import is_deleting, is_terminal
+from sim.flowcontrol import SCHEDULER_BURST, SCHEDULER_QPS
 from sim.leaderelection import LeaderElectedComponent
 from sim.scheduler.cache import SchedulerCache
 from sim.scheduler.explain import (ERROR_RESULT, NOMINATED, SCHEDULED, UNSCHEDULABLE_RESULT, AttemptRecord,
@@ -678,9 +679,12 @@ class APIClientAdapter:
 class KubeScheduler(LeaderElectedComponent):
     component = "kube-scheduler"
     lease_name = "kube-scheduler"
+    # KubeSchedulerConfiguration clientConnection.qps / burst (sim/flowcontrol.py)
+    kube_api_qps, kube_api_burst = SCHEDULER_QPS, SCHEDULER_BURST
 
-    def __init__(self, host: str, apiserver: str, config: dict | None = None):
-        super().__init__(host, apiserver)
+    def __init__(self, host: str, apiserver: str, config: dict | None = None,
+                 kube_api_qps: float | None = None, kube_api_burst: int | None = None):
+        super().__init__(host, apiserver, kube_api_qps, kube_api_burst)
         self.scheduler_config = default_configuration(config)
         self.core: Scheduler | None = None
 
