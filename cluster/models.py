@@ -25,6 +25,9 @@ class SimCluster(models.Model):
     # (index, term) its keyspace is at, saved with the entries of the same frame, so a restart
     # brings the Raft group back with its terms and indexes instead of a new group at term 0.
     etcd_disks = models.JSONField(default=dict)
+    # The ClusterConfig the cluster was created with (ClusterConfig.to_json()): what "reset to
+    # the template" brings it back to.  Empty for rows from before templates were kept.
+    template = models.JSONField(default=dict)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -28,6 +28,11 @@ class PersistedCluster:
     persisted_revision: int
     etcd_log: list[dict[str, Any]]
     etcd_disks: dict[str, dict]
+    # The cluster's configuration when it was created (ClusterConfig.to_json()): "reset" goes
+    # back to it.  Empty for clusters persisted before templates were kept.
+    template: dict | None = None
+    # Why the row could not be read (None: it could).  The worker serves such a cluster broken.
+    error: str | None = None
 
 
 def _encode_value(value: Any) -> str | None:
@@ -36,33 +41,72 @@ def _encode_value(value: Any) -> str | None:
 
 
 def _decode_value(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    """The engine's value (a string: the stored object's JSON) from its column.  A column that
+    is not what _encode_value wrote (a hand-edited or damaged database) is handed to the engine
+    as the raw text, as etcd hands back whatever bytes it holds: kube-apiserver then reports
+    that object as corrupt instead of the whole cluster failing to load."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, str) or value is None else text
 
 
 def load_all() -> list[PersistedCluster]:
-    """Every persisted cluster with its whole committed etcd log, oldest revision first."""
-    out = []
-    for row in SimCluster.objects.all():
+    """Every persisted cluster with its whole committed etcd log, oldest revision first.  A row
+    that cannot be read comes back with `error` set instead of failing the others."""
+    return [_load(row) for row in SimCluster.objects.all()]
+
+
+def load_one(name: str) -> PersistedCluster | None:
+    row = SimCluster.objects.filter(name=name).first()
+    return None if row is None else _load(row)
+
+
+def _load(row: SimCluster) -> PersistedCluster:
+    try:
         log = [
             {"revision": rev, "key": key, "value": _decode_value(value)}
             for rev, key, value in row.etcd_entries.order_by("revision", "id").values_list(
                 "revision", "key", "value"
             )
         ]
-        out.append(
-            PersistedCluster(
-                name=row.name,
-                topology=row.topology,
-                time=row.time,
-                speed=row.speed,
-                paused=row.paused,
-                compacted_revision=row.compacted_revision,
-                persisted_revision=row.persisted_revision,
-                etcd_log=log,
-                etcd_disks=row.etcd_disks or {},
-            )
-        )
-    return out
+        error = None
+        if not isinstance(row.topology, dict) or not isinstance(row.topology.get("config"), dict):
+            error = "the stored topology is not a cluster's topology"
+    except Exception as e:  # a damaged database: serve the cluster broken, load the others
+        log, error = [], f"{type(e).__name__}: {e}"
+    return PersistedCluster(
+        name=row.name,
+        topology=row.topology if isinstance(row.topology, dict) else {},
+        time=row.time,
+        speed=row.speed,
+        paused=row.paused,
+        compacted_revision=row.compacted_revision,
+        persisted_revision=row.persisted_revision,
+        etcd_log=log,
+        etcd_disks=row.etcd_disks if isinstance(row.etcd_disks, dict) else {},
+        template=row.template if isinstance(row.template, dict) and row.template else None,
+        error=error,
+    )
+
+
+def stored_keys(name: str, limit: int = 200) -> list[str]:
+    """The newest keys of a cluster's persisted keyspace (for the repair of a broken one)."""
+    return list(EtcdEntry.objects.filter(cluster__name=name).order_by("-revision")
+                .values_list("key", flat=True).distinct()[:limit])
+
+
+def delete_cluster(name: str) -> None:
+    SimCluster.objects.filter(name=name).delete()  # its entries go with it (CASCADE)
+
+
+def delete_key(name: str, key: str) -> int:
+    """Remove every persisted revision of `key` (an offline repair); how many rows went."""
+    deleted, _ = EtcdEntry.objects.filter(cluster__name=name, key=key).delete()
+    return deleted
 
 
 def cluster_exists(name: str) -> bool:
@@ -87,6 +131,8 @@ class FrameWrite:
     replace_keyspace: list[dict[str, Any]] | None = None
     # Cluster.etcd_disk_states() at the moment `entries` were taken (only when they changed).
     etcd_disks: dict[str, dict] | None = None
+    # On create (and reset): the configuration "reset" returns to.
+    template: dict | None = None
 
 
 def save_frames(writes: list[FrameWrite], create: bool = False) -> None:
@@ -106,9 +152,12 @@ def save_frames(writes: list[FrameWrite], create: bool = False) -> None:
                     time=w.time,
                     speed=w.speed,
                     paused=w.paused,
+                    template=w.template or {},
                 )
             else:
                 row = SimCluster.objects.select_for_update().get(name=w.name)
+            if w.template is not None:
+                row.template = w.template
             if w.replace_keyspace is not None and not create:
                 # A restored snapshot: the old log goes, revisions and all (the restored
                 # keyspace may reuse revisions the old one had).

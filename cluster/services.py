@@ -39,7 +39,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from cluster import etcdsnapshot
-from cluster.durations import parse_duration
+from sim.durations import parse_duration
 from cluster.worker import group_for, worker_channel_for
 
 __all__ = [
@@ -54,6 +54,13 @@ __all__ = [
     "EtcdTimeout",
     "AlreadyExists",
     "WorkerUnavailable",
+    "NotFound",
+    "ClusterBroken",
+    "TooLarge",
+    "delete_cluster",
+    "reset_cluster",
+    "retry_cluster",
+    "delete_stored_key",
     "sim_command",
     "cluster_api",
     "cluster_state",
@@ -131,6 +138,19 @@ class WorkerUnavailable(SimulationError):
     status, reason = 503, "ServiceUnavailable"
 
 
+class NotFound(SimulationError, LookupError):
+    status, reason = 404, "NotFound"
+
+
+class ClusterBroken(SimulationError):
+    """The cluster could not be restored; only state, reset, delete, retry and delete-key work."""
+    status, reason = 409, "Conflict"
+
+
+class TooLarge(SimulationError):
+    status, reason = 413, "RequestEntityTooLarge"
+
+
 _ERRORS = {
     "ClusterNotFound": ClusterNotFound,
     "NodeNotFound": NodeNotFound,
@@ -141,6 +161,9 @@ _ERRORS = {
     "Unavailable": EtcdUnavailable,
     "Timeout": EtcdTimeout,
     "Invalid": Invalid,
+    "NotFound": NotFound,
+    "ClusterBroken": ClusterBroken,
+    "TooLarge": TooLarge,
 }
 
 
@@ -166,6 +189,10 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
       "scheduler.queue" {}                                         [Cluster.scheduler_queue()]
       "scheduler.explain" {"namespace", "name"}                    [{"explanation": dict | None}]
       "clusters"      {} (cluster may be None)                     [["demo", ...]]
+      "cluster.delete" {}                                          [{"cluster","deleted"}]
+      "cluster.reset" {} (back to the configuration it was created with) [{"cluster","time",...}]
+      "cluster.retry" {} (a broken cluster: restore it again)      [{"cluster","broken"}]
+      "cluster.delete-key" {"key"} (a broken cluster: drop a stored key, retry) [{"cluster","key","removed","broken"}]
       "cluster.create" {"name", "seed"?, "nodes"?, "etcd"?, "nodeMonitorGracePeriod"?,
                        "nodeMonitorPeriod"?, "defaultTolerationSeconds"?,
                        "schedulerConfiguration"?}                  [{"cluster","time",...}]
@@ -241,7 +268,8 @@ async def set_clock(
     speed 0.01..50 (x wall clock); paused; advance: run that much virtual time at once
     ("400s", "5m", "1h30m" or seconds); step: pause, then advance that much (True meaning one
     second).
-    Raises BadCommand on out-of-range or malformed values."""
+    Raises BadCommand on out-of-range or malformed values (an advance of more than an hour at
+    once, too); EtcdTimeout when a busy cluster could not run that far within a minute."""
     command: dict[str, Any] = {"op": "clock"}
     if speed is not None:
         command["speed"] = speed
@@ -256,7 +284,8 @@ async def set_clock(
             except ValueError as e:
                 raise BadCommand(f"{key}: {e}") from None
         command[key] = value
-    return await sim_command(cluster, command)
+    slow = advance is not None or step is not None
+    return await sim_command(cluster, command, timeout=_advance_timeout() if slow else None)
 
 
 async def kill_node(cluster: str, node: str) -> dict[str, Any]:
@@ -353,6 +382,11 @@ async def etcd_snapshot_restore(cluster: str, snapshot: Any) -> dict[str, Any]:
     return await sim_command(cluster, {"op": "etcd.snapshot.restore", "snapshot": snap}, timeout=_slow_timeout())
 
 
+def _advance_timeout() -> float:
+    from cluster.worker.commands import MAX_ADVANCE_WALL_SECONDS
+    return MAX_ADVANCE_WALL_SECONDS + 15.0
+
+
 def _slow_timeout() -> float:
     return max(settings.PILOTHOUSE.get("COMMAND_TIMEOUT", 10.0), 30.0)
 
@@ -423,3 +457,25 @@ async def create_cluster(name: str, seed: int = 1, nodes: list[dict] | None = No
     if nodes:
         command["nodes"] = nodes
     return await sim_command(None, command)
+
+
+async def delete_cluster(name: str) -> dict[str, Any]:
+    """Stop the cluster and forget it, persisted state included (a broken one too)."""
+    return await sim_command(name, {"op": "cluster.delete"})
+
+
+async def reset_cluster(name: str) -> dict[str, Any]:
+    """Start the cluster again from the configuration it was created with; everything it
+    stored is replaced by a fresh bootstrap (works on a broken cluster too)."""
+    return await sim_command(name, {"op": "cluster.reset"}, timeout=_slow_timeout())
+
+
+async def retry_cluster(name: str) -> dict[str, Any]:
+    """Restore a broken cluster from what is persisted now: {"cluster", "broken": None | why}."""
+    return await sim_command(name, {"op": "cluster.retry"}, timeout=_slow_timeout())
+
+
+async def delete_stored_key(name: str, key: str) -> dict[str, Any]:
+    """A broken cluster's offline repair: drop every persisted revision of `key`, then retry
+    the restore.  NotFound when the key is not stored; Conflict when the cluster runs."""
+    return await sim_command(name, {"op": "cluster.delete-key", "key": key}, timeout=_slow_timeout())

@@ -11,5 +11,6 @@ from cluster.api import simcontrol
 urlpatterns = [
     path("clusters/", include("cluster.api.urls")),
     path("sim/v1/clusters", simcontrol.clusters, name="sim-clusters"),
+    path("sim/v1/clusters/<str:name>", simcontrol.cluster_item, name="sim-cluster"),
     path("", include("cluster.dashboard.urls")),
 ]

@@ -41,35 +41,17 @@ ScenarioError naming the line.
 """
 from __future__ import annotations
 
-import re
 import shlex
 
 from sim.api.podutil import condition
-from sim.cluster import Cluster, ClusterConfig, NodeSpec
+from sim.cluster import Cluster, ClusterConfig
+from sim.clusterconfig import config_from_words
+from sim.durations import parse_duration
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 
 
 class ScenarioError(AssertionError):
     pass
-
-
-def parse_duration(text: str) -> float:
-    """Go-style durations: 400s, 1m30s, 500ms, 1h; a bare number is seconds."""
-    text = str(text).strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    pos, total = 0, 0.0
-    for m in _DURATION.finditer(text):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2)]
-        pos = m.end()
-    if pos != len(text) or not text:
-        raise ValueError(f"invalid duration {text!r} (use e.g. 30s, 5m, 1h30m, 500ms)")
-    return total
 
 
 def _kv(args: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -208,19 +190,7 @@ class Scenario:
         words = line.split() if line.startswith("expect event") else shlex.split(line)
         cmd, args = words[0], words[1:]
         if cmd == "cluster":
-            kv, _ = _kv(args)
-            workers = int(kv.get("workers", 3))
-            cps = int(kv.get("control-planes", 1))
-            cfg = ClusterConfig(seed=int(kv.get("seed", 1)),
-                                nodes=[NodeSpec(f"cp-{i}", "control-plane", "4", "16Gi") for i in range(1, cps + 1)] +
-                                      [NodeSpec(f"worker-{i}", "worker", kv.get("cpu", "4"), kv.get("memory", "8Gi"))
-                                       for i in range(1, workers + 1)],
-                                etcd_members=int(kv.get("etcd", cps)), etcd_topology=kv.get("topology", "stacked"))
-            if "grace" in kv:
-                cfg.node_monitor_grace_period = parse_duration(kv["grace"])
-            if "toleration" in kv:
-                cfg.default_toleration_seconds = int(parse_duration(kv["toleration"]))
-            self.cluster = Cluster("scenario", cfg)
+            self.cluster = Cluster("scenario", config_from_words(args))
             return
         c = self._ensure()
         if cmd == "advance":

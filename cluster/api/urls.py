@@ -8,6 +8,9 @@ CLUSTER = r"(?P<cluster>[a-z0-9]([-a-z0-9]*[a-z0-9])?)"
 urlpatterns = [
     path("<str:cluster>/sim/v1/clock", simcontrol.clock, name="sim-clock"),
     path("<str:cluster>/sim/v1/state", simcontrol.state, name="sim-state"),
+    path("<str:cluster>/sim/v1/reset", simcontrol.reset, name="sim-reset"),
+    path("<str:cluster>/sim/v1/retry", simcontrol.retry, name="sim-retry"),
+    path("<str:cluster>/sim/v1/stored-keys/delete", simcontrol.delete_stored_key, name="sim-delete-stored-key"),
     path("<str:cluster>/sim/v1/nodes", simcontrol.nodes, name="sim-nodes"),
     path("<str:cluster>/sim/v1/network", simcontrol.network, name="sim-network"),
     re_path(rf"^{CLUSTER}/sim/v1/network/(?P<action>partition|heal|link)$", simcontrol.network_action,

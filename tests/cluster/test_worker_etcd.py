@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from cluster import services
-from cluster.worker import GROUPED_MESSAGE_TYPES, MIN_SPEED, _config_from_args, CommandError, group_for
+from cluster.worker import GROUPED_MESSAGE_TYPES, MIN_SPEED, group_for
 from tests.cluster.conftest import wait_bootstrapped
 from tests.cluster.test_worker import frames_until
 
@@ -79,44 +79,6 @@ async def test_stacked_members_get_control_plane_nodes(worker):
     await services.set_clock("raft-2", paused=True)
     status = (await services.etcd_status("raft-2"))["members"]
     assert [m["host"] for m in status] == ["cp-1", "cp-2", "cp-3"]
-
-
-@pytest.mark.parametrize("args, message", [
-    ({"etcd": {"members": 4}}, "1, 3, 5 or 7"),
-    ({"etcd": {"members": True}}, "1, 3, 5 or 7"),
-    ({"etcd": {"topology": "ring"}}, "stacked"),
-    ({"etcd": {"heartbeatInterval": "0s"}}, "greater than 0"),
-    ({"etcd": {"heartbeatInterval": "300ms", "electionTimeout": "1s"}}, "at least 5 times"),
-    ({"etcd": {"electionTimeout": "2m"}}, "at most 50s"),
-    ({"etcd": {"learners": 1}}, "unknown field"),
-    ({"etcd": []}, "must be an object"),
-    ({"nodeMonitorGracePeriod": "later"}, "nodeMonitorGracePeriod"),
-    ({"defaultTolerationSeconds": -1}, "non-negative"),
-    ({"seed": "x"}, "seed"),
-    ({"speed": 3}, "unknown field"),
-    ({"nodes": "cp-1"}, "nodes must be a list"),
-])
-def test_config_validation(args, message):
-    with pytest.raises(CommandError) as e:
-        _config_from_args({"name": "x", **args})
-    assert e.value.reason == "BadRequest" and message in e.value.message
-
-
-def test_config_defaults_are_the_demo_with_three_stacked_members():
-    cfg = _config_from_args({"name": "x"})
-    assert cfg.etcd_members == 3 and cfg.etcd_topology == "stacked"
-    assert [n.name for n in cfg.nodes] == ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "worker-3"]
-    assert cfg.etcd_heartbeat_interval == 0.1 and cfg.etcd_election_timeout == 1.0
-
-
-def test_config_default_members_follow_the_nodes_and_topology():
-    one_cp = [{"name": "cp-1", "role": "control-plane"}, {"name": "w-1"}]
-    cfg = _config_from_args({"name": "x", "nodes": one_cp})
-    assert (cfg.etcd_members, cfg.etcd_topology) == (1, "stacked")
-    cfg = _config_from_args({"name": "x", "nodes": one_cp, "etcd": {"topology": "external"}})
-    assert (cfg.etcd_members, cfg.etcd_topology) == (3, "external")
-    cfg = _config_from_args({"name": "x", "etcd": {"topology": "external", "members": 5}})
-    assert cfg.etcd_members == 5 and [n.name for n in cfg.nodes if n.role == "control-plane"] == ["cp-1"]
 
 
 @pytest.mark.asyncio

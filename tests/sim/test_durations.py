@@ -1,6 +1,6 @@
 import pytest
 
-from cluster.durations import parse_duration
+from sim.durations import parse_duration
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,422 @@
+"""The worker's commands: one handler per op, in one table.
+
+Command messages (sent by cluster/services.py):
+    {"type": "sim.command", "op": <op>, "cluster": <name>, "args": {...}, "reply_channel": <ch>}
+Replies:
+    {"type": "sim.reply", "ok": true, "result": ...}
+    {"type": "sim.reply", "ok": false, "error": {"reason": <one of REASONS>, "message": str}}
+
+Each entry of COMMANDS says what the handler needs (no cluster, a running cluster, or any
+cluster, broken ones included) and whether the command changes what is stored: such a
+command's answer waits until the change is persisted (cluster/worker/durability.py), so an
+acknowledged write survives `kill -9`, as an etcd write acknowledged after its fsync does.
+
+Long work runs in slices (cluster/worker/pacing.py) between which the event loop serves HTTP,
+the WebSocket and the frames: a Kubernetes request waiting for its commit in a busy cluster, or
+an `advance` of an hour.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from cluster import etcdsnapshot
+from cluster.worker.pacing import MAX_SPEED, MIN_SPEED, run_request_slice, run_slice
+from cluster.worker.running import RunningCluster
+from sim.cluster import ClusterError
+from sim.clusterconfig import ConfigError, check_capacity, check_cluster_name, config_from_spec
+from sim.durations import parse_duration
+
+REASONS = ("ClusterNotFound", "NotFound", "NodeNotFound", "MemberNotFound", "BadRequest", "AlreadyExists", "Conflict",
+           "ClusterBroken", "Unavailable", "Timeout", "Invalid", "TooLarge", "Internal")
+# ClusterError.code (an HTTP status) -> reply reason (see cluster/services.py).
+_REASON_BY_CODE = {400: "BadRequest", 404: "NodeNotFound", 409: "AlreadyExists", 413: "TooLarge",
+                   422: "BadRequest", 503: "Unavailable", 504: "Timeout"}
+# ... and for the etcd commands, whose 409 is "that member is stopped", not a duplicate.
+_ETCD_REASON_BY_CODE = {**_REASON_BY_CODE, 404: "MemberNotFound", 409: "Conflict"}
+# One `advance` or `step` runs at most this much virtual time; a longer one is refused with
+# a clear message rather than keeping a busy cluster's worker at it for minutes.
+MAX_ADVANCE_SECONDS = 3600.0
+# ... and gives up (answering what it reached) after this much wall time.
+MAX_ADVANCE_WALL_SECONDS = 60.0
+DEFAULT_STEP_SECONDS = 1.0
+# Wall seconds of engine work between two yields to the event loop, for long commands.
+SLICE_SECONDS = 0.02
+# etcd's --max-request-bytes default (1.5 MiB): a larger put is "etcdserver: request is too large".
+ETCD_MAX_REQUEST_BYTES = 1536 * 1024
+# Kubernetes verbs that change what etcd stores.
+WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+
+
+class CommandError(Exception):
+    """A command the worker refuses; `reason` becomes the reply's error reason."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def _cluster_error(e: ClusterError, table: dict = _REASON_BY_CODE) -> CommandError:
+    return CommandError(table.get(e.code, "BadRequest"), str(e))
+
+
+Handler = Callable[[Any, RunningCluster | None, dict], Awaitable[Any] | Any]
+
+
+@dataclass(frozen=True)
+class Command:
+    handler: Handler
+    scope: str = "running"   # "global": no cluster; "running": a running one; "any": broken too
+    durable: bool = False    # the answer waits for the change to be persisted
+
+
+# -- global -------------------------------------------------------------------------------
+
+def list_clusters(worker, rc, args: dict) -> list[str]:
+    return sorted(worker.clusters)
+
+
+async def create_cluster(worker, rc, args: dict) -> dict:
+    spec = {k: v for k, v in args.items() if k != "name"}
+    try:
+        name = check_cluster_name(args.get("name"))
+        config = config_from_spec(spec)
+    except ConfigError as e:
+        raise CommandError("BadRequest", str(e)) from None
+    try:
+        rc = await worker.create_cluster(name, config)
+    except ClusterError as e:
+        raise _cluster_error(e) from None
+    return {"cluster": rc.name, **rc.clock()}
+
+
+# -- a cluster's life ------------------------------------------------------------------------
+
+async def delete_cluster(worker, rc: RunningCluster, args: dict) -> dict:
+    await worker.delete_cluster(rc)
+    return {"cluster": rc.name, "deleted": True}
+
+
+async def reset_cluster(worker, rc: RunningCluster, args: dict) -> dict:
+    rc = await worker.reset_cluster(rc)
+    return {"cluster": rc.name, **rc.clock()}
+
+
+async def retry_cluster(worker, rc: RunningCluster, args: dict) -> dict:
+    """Restore a broken cluster from its persisted state again (after a repair)."""
+    if rc.broken is None:
+        raise CommandError("Conflict", f'cluster "{rc.name}" is running; nothing to retry')
+    rc = await worker.retry_cluster(rc)
+    return {"cluster": rc.name, "broken": rc.broken}
+
+
+async def delete_stored_key(worker, rc: RunningCluster, args: dict) -> dict:
+    """Remove one key's whole history from a BROKEN cluster's persisted keyspace, then retry
+    its restore: the offline repair of a value that keeps the cluster from starting (a running
+    cluster deletes through its API instead)."""
+    if rc.broken is None:
+        raise CommandError("Conflict", f'cluster "{rc.name}" is running: delete the object through '
+                                       "its Kubernetes API (or etcd) instead")
+    key = args.get("key")
+    if not isinstance(key, str) or not key:
+        raise CommandError("BadRequest", "key: Required value")
+    removed = await worker.delete_stored_key(rc, key)
+    if not removed:
+        raise CommandError("NotFound", f'key "{key}" is not stored for cluster "{rc.name}"')
+    rc = await worker.retry_cluster(rc)
+    return {"cluster": rc.name, "key": key, "removed": removed, "broken": rc.broken}
+
+
+def state(worker, rc: RunningCluster, args: dict) -> dict:
+    if rc.broken is not None:
+        return {"cluster": rc.name, "frame": rc.frame, "time": 0.0, "speed": rc.speed, "paused": True,
+                "broken": rc.broken, "snapshot": None, "log": list(rc.log), "etcdTick": 0.1,
+                "storedKeys": worker.broken_keys.get(rc.name, [])}
+    return {
+        "cluster": rc.name,
+        "frame": rc.frame,
+        "time": rc.last_sent_time if rc.last_sent_time is not None else rc.engine.now,
+        "speed": rc.speed,
+        "paused": rc.paused,
+        "pace": round(rc.lag.ratio, 3),
+        # The snapshot sent with frame `frame`: a page that starts from it and applies frames >
+        # `frame` sees every event exactly once.
+        "snapshot": rc.last_snapshot,
+        "log": list(rc.log),
+        # One Raft tick in virtual seconds (etcd's --heartbeat-interval): the page runs the
+        # election timers down between frames with it.
+        "etcdTick": rc.engine.config.etcd_heartbeat_interval,
+    }
+
+
+# -- the Kubernetes API -----------------------------------------------------------------------
+
+async def api(worker, rc: RunningCluster, args: dict) -> dict:
+    """One Kubernetes API request, run in slices until answered (or its 60 s virtual deadline,
+    a 504).  "now" (the cluster's clock on the API's timestamp scale, see Cluster.api_time)
+    lets front ends print ages against the simulated clock."""
+    request = args.get("request")
+    if not isinstance(request, dict):
+        raise CommandError("BadRequest", "request: Required value")
+    engine = rc.engine
+    before = engine.now
+    pending = engine.begin_request(request)
+    while (resp := run_request_slice(engine, pending, SLICE_SECONDS)) is None:
+        await asyncio.sleep(0)
+        if rc.closed:
+            raise CommandError("ClusterNotFound", f'cluster "{rc.name}" was deleted or reset')
+    if engine.now != before:
+        rc.reanchor()  # the request ran the engine ahead (up to a 504 timeout): go on from there
+    return {**resp, "now": engine.api_time}
+
+
+def _api_is_write(args: dict) -> bool:
+    return (args.get("request") or {}).get("verb") in WRITE_VERBS
+
+
+# -- clock ------------------------------------------------------------------------------------
+
+async def clock(worker, rc: RunningCluster, args: dict) -> dict:
+    """Get or set the clock: speed, paused, advance (run ahead at once), step (pause, then
+    run ahead that much).  Every value is checked before anything changes."""
+    speed = args.get("speed")
+    if "speed" in args and (isinstance(speed, bool) or not isinstance(speed, (int, float))
+                            or not MIN_SPEED <= speed <= MAX_SPEED):
+        raise CommandError("BadRequest", f"speed must be a number from {MIN_SPEED} to {MAX_SPEED}")
+    if "paused" in args and not isinstance(args["paused"], bool):
+        raise CommandError("BadRequest", "paused must be true or false")
+    runs = []
+    for key in ("advance", "step"):
+        if key not in args:
+            continue
+        value = args[key]
+        if key == "step" and value is True:
+            value = DEFAULT_STEP_SECONDS
+        try:
+            seconds = parse_duration(value)
+        except ValueError as e:
+            raise CommandError("BadRequest", f"{key}: {e}") from None
+        if seconds > MAX_ADVANCE_SECONDS:
+            raise CommandError("BadRequest", f"{key}: at most {MAX_ADVANCE_SECONDS / 3600:g}h at once "
+                                             f"(got {seconds:g}s); advance again for more")
+        runs.append((key, seconds))
+    if "speed" in args:
+        rc.speed = float(speed)
+    if "paused" in args:
+        rc.paused = args["paused"]
+    if "step" in args:
+        rc.paused = True  # stepping is for a paused clock: pause first, so the step is all that runs
+    for key, seconds in runs:
+        await _advance(rc, key, seconds)
+    rc.reanchor()
+    rc.lag.reset()
+    rc.clock_changed = True
+    return rc.clock()
+
+
+async def _advance(rc: RunningCluster, what: str, seconds: float) -> None:
+    """Run `seconds` of virtual time in slices; refuse to go on past MAX_ADVANCE_WALL_SECONDS."""
+    engine = rc.engine
+    target = engine.now + seconds
+    started = time.monotonic()
+    while not run_slice(engine, target, SLICE_SECONDS):
+        await asyncio.sleep(0)
+        if rc.closed:
+            raise CommandError("ClusterNotFound", f'cluster "{rc.name}" was deleted or reset')
+        if time.monotonic() - started > MAX_ADVANCE_WALL_SECONDS:
+            rc.reanchor()
+            raise CommandError("Timeout", f"{what}: stopped at t={engine.now:.1f}s after "
+                                          f"{MAX_ADVANCE_WALL_SECONDS:.0f}s of wall time, short of "
+                                          f"t={target:.1f}s: the cluster is too busy to run that far at once; "
+                                          "advance less at a time")
+
+
+# -- nodes and the network ----------------------------------------------------------------------
+
+def node_kill_or_restore(kill: bool):
+    def handler(worker, rc: RunningCluster, args: dict) -> dict:
+        node = args.get("node", "")
+        try:
+            (rc.engine.kill_node if kill else rc.engine.restore_node)(node)
+        except (KeyError, ClusterError) as e:
+            if isinstance(e, ClusterError) and e.code != 404:
+                raise _cluster_error(e) from None
+            raise CommandError("NodeNotFound", f'node "{node}" not found in cluster "{rc.name}"') from None
+        return {"node": node, "alive": not kill}
+    return handler
+
+
+def node_add(worker, rc: RunningCluster, args: dict) -> dict:
+    node = args.get("node", "")
+    try:
+        cpu, memory = check_capacity("node", args.get("cpu", "4"), args.get("memory", "8Gi"))
+        rc.engine.add_node(node, cpu=cpu, memory=memory)
+    except ConfigError as e:
+        raise CommandError("BadRequest", str(e)) from None
+    except ClusterError as e:
+        raise _cluster_error(e) from None
+    except ValueError as e:
+        raise CommandError("BadRequest", str(e)) from None
+    return {"node": node, "alive": True}
+
+
+def network(op: str):
+    def handler(worker, rc: RunningCluster, args: dict) -> dict:
+        try:
+            if op == "partition":
+                rc.engine.partition(args.get("groups"))
+            elif op == "link":
+                rc.engine.set_link(args.get("a"), args.get("b"), args.get("latencyMs"), args.get("loss"))
+            elif op == "heal":
+                rc.engine.heal()
+        except ClusterError as e:
+            raise _cluster_error(e, {**_REASON_BY_CODE, 404: "NodeNotFound"}) from None
+        return rc.engine.network_state()
+    return handler
+
+
+# -- kube-scheduler ------------------------------------------------------------------------------
+
+def scheduler_queue(worker, rc: RunningCluster, args: dict) -> dict:
+    return rc.engine.scheduler_queue()
+
+
+def scheduler_explain(worker, rc: RunningCluster, args: dict) -> dict:
+    namespace, pod = args.get("namespace"), args.get("name")
+    if not isinstance(namespace, str) or not isinstance(pod, str):
+        raise CommandError("BadRequest", "namespace and name: Required value")
+    return {"explanation": rc.engine.scheduling_explanation(namespace, pod)}
+
+
+# -- etcd ------------------------------------------------------------------------------------------
+
+def etcd_status(worker, rc: RunningCluster, args: dict) -> dict:
+    return {"members": rc.engine.etcd_status()}
+
+
+def _etcd_call(rc: RunningCluster, fn: Callable[[], Any]) -> Any:
+    engine = rc.engine
+    before = engine.now
+    try:
+        return fn()
+    except ClusterError as e:
+        raise _cluster_error(e, _ETCD_REASON_BY_CODE) from None
+    finally:
+        if engine.now != before:
+            rc.reanchor()  # a put ran the engine until commit (or etcd's request timeout)
+
+
+def etcd_compact(worker, rc: RunningCluster, args: dict) -> dict:
+    revision = args.get("revision")
+    if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int)):
+        raise CommandError("BadRequest", "revision must be an integer")
+    compacted = _etcd_call(rc, lambda: rc.engine.etcd_compact(revision))
+    return {"compacted": compacted, "members": rc.engine.etcd_status()}
+
+
+def etcd_snapshot_save(worker, rc: RunningCluster, args: dict) -> dict:
+    return _etcd_call(rc, rc.engine.etcd_snapshot_save)
+
+
+def etcd_snapshot_restore(worker, rc: RunningCluster, args: dict) -> dict:
+    """`etcdutl snapshot restore` on every member (Cluster.etcd_snapshot_restore), checked first
+    so that a bad snapshot changes nothing; the persist before the answer replaces the persisted
+    log with the restored keyspace."""
+    try:
+        snap = etcdsnapshot.parse(args.get("snapshot"))
+    except etcdsnapshot.SnapshotInvalid as e:
+        raise CommandError("Invalid", e.message) from None
+    _etcd_call(rc, lambda: rc.engine.etcd_snapshot_restore(snap))
+    rc.restored_keyspace = etcdsnapshot.keyspace_entries(snap)
+    rc.keyspace_epoch += 1
+    # The engine hands out the new keyspace's writes from the restored revision on.
+    rc.persisted_revision = snap["revision"]
+    return {"revision": snap["revision"], "keys": len(snap["kvs"]), "members": rc.engine.etcd_status()}
+
+
+def etcd_put(worker, rc: RunningCluster, args: dict) -> dict:
+    key, value = args.get("key"), args.get("value")
+    if not isinstance(key, str) or not key:
+        raise CommandError("BadRequest", "key: Required value")
+    if not isinstance(value, str):
+        raise CommandError("BadRequest", "value must be a string")
+    if len(key.encode()) + len(value.encode()) > ETCD_MAX_REQUEST_BYTES:
+        raise CommandError("TooLarge", "etcdserver: request is too large")
+    member = args.get("member") or None
+    if member is not None and not isinstance(member, str):
+        raise CommandError("BadRequest", "member must be an etcd member's name")
+    result = _etcd_call(rc, lambda: rc.engine.etcd_put(key, value, member=member))
+    return {**result, "members": rc.engine.etcd_status()}
+
+
+def isolation_groups(engine, member: str) -> list[list[str]]:
+    """Partition groups that cut etcd `member` off from every other host: its fellow members
+    and every node (for a stacked member that is its whole control-plane node)."""
+    status = engine.etcd_status()
+    host = next(m["host"] for m in status if m["name"] == member)
+    rest = [m["name"] for m in status if m["host"] != host]
+    rest += [h for h in engine.hosts() if h != host]
+    return [[member], rest]
+
+
+def etcd_member(op: str):
+    """A member command: kill / restore / timeout / transfer / isolate; answers
+    {"member", "members", "network"}."""
+    def handler(worker, rc: RunningCluster, args: dict) -> dict:
+        engine = rc.engine
+        member = args.get("member", "")
+        if member not in [m["name"] for m in engine.etcd_status()]:
+            raise CommandError("MemberNotFound", f'etcd member "{member}" not found in cluster "{rc.name}"')
+        actions = {
+            "kill": lambda: engine.kill_etcd_member(member),
+            "restore": lambda: engine.restore_etcd_member(member),
+            "timeout": lambda: engine.etcd_timeout_now(member),
+            "transfer": lambda: engine.etcd_transfer_leadership(member),
+            "isolate": lambda: engine.partition(isolation_groups(engine, member)),
+        }
+        _etcd_call(rc, actions[op])
+        return {"member": member, "members": engine.etcd_status(), "network": engine.network_state()}
+    return handler
+
+
+COMMANDS: dict[str, Command] = {
+    "clusters": Command(list_clusters, scope="global"),
+    "cluster.create": Command(create_cluster, scope="global"),
+    "cluster.delete": Command(delete_cluster, scope="any"),
+    "cluster.reset": Command(reset_cluster, scope="any"),
+    "cluster.retry": Command(retry_cluster, scope="any"),
+    "cluster.delete-key": Command(delete_stored_key, scope="any"),
+    "state": Command(state, scope="any"),
+    "api": Command(api),
+    "clock": Command(clock, durable=True),
+    "node.kill": Command(node_kill_or_restore(True), durable=True),
+    "node.restore": Command(node_kill_or_restore(False), durable=True),
+    "node.add": Command(node_add, durable=True),
+    "network.get": Command(network("get")),
+    "network.partition": Command(network("partition"), durable=True),
+    "network.heal": Command(network("heal"), durable=True),
+    "network.link": Command(network("link"), durable=True),
+    "scheduler.queue": Command(scheduler_queue),
+    "scheduler.explain": Command(scheduler_explain),
+    "etcd.status": Command(etcd_status),
+    "etcd.compact": Command(etcd_compact, durable=True),
+    "etcd.snapshot.save": Command(etcd_snapshot_save),
+    "etcd.snapshot.restore": Command(etcd_snapshot_restore, durable=True),
+    "etcd.put": Command(etcd_put, durable=True),
+    "etcd.kill": Command(etcd_member("kill"), durable=True),
+    "etcd.restore": Command(etcd_member("restore"), durable=True),
+    "etcd.timeout": Command(etcd_member("timeout"), durable=True),
+    "etcd.transfer": Command(etcd_member("transfer"), durable=True),
+    "etcd.isolate": Command(etcd_member("isolate"), durable=True),
+}
+
+
+def is_durable(op: str, args: dict) -> bool:
+    """Does this command's answer wait for a persist?  API requests only when they write."""
+    if op == "api":
+        return _api_is_write(args)
+    command = COMMANDS.get(op)
+    return bool(command and command.durable)

@@ -1,0 +1,75 @@
+"""Durability: what each cluster has committed reaches the database, and an acknowledged write
+is durable before its answer leaves.
+
+etcd fsyncs its log before it answers a client; Pilothouse's etcd is simulated, so the worker
+does the equivalent: the frame loop persists every cluster's newly committed entries (and its
+clock, topology and etcd members' disks) once a frame, all clusters in one transaction, and a
+command that changed a cluster (a Kubernetes write, an etcd put, a node killed ...) awaits a
+persist before it is answered (`Persister.persist`).  Writers that arrive while a persist runs
+wait for the next one, which carries all of them at once (a group commit), so a burst of
+requests costs a few transactions, not one each.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Callable, Iterable
+
+from channels.db import database_sync_to_async
+
+from cluster import persistence
+from cluster.worker.running import RunningCluster
+
+
+class Persister:
+    def __init__(self, clusters: Callable[[], Iterable[RunningCluster]]):
+        self._clusters = clusters
+        self._lock = asyncio.Lock()
+
+    async def persist(self) -> None:
+        """Write every cluster's changes since the last persist, in one transaction."""
+        async with self._lock:
+            writes, marks = [], []
+            for rc in list(self._clusters()):
+                if rc.engine is None or rc.closed:
+                    continue
+                write, mark = _frame_write(rc)
+                if write is not None:
+                    writes.append(write)
+                    marks.append(mark)
+            if not writes:
+                return
+            await database_sync_to_async(persistence.save_frames)(writes)
+            for rc, entries, topology, clock, t, replace, epoch, disks in marks:
+                rc.mark_persisted(topology, clock, t, disks)
+                if epoch != rc.keyspace_epoch:
+                    continue  # restored while this was written: the next frame replaces the log
+                if replace is not None:
+                    rc.restored_keyspace = None
+                if entries:
+                    rc.persisted_revision = max(rc.persisted_revision, max(int(e["revision"]) for e in entries))
+
+
+def _frame_write(rc: RunningCluster):
+    engine = rc.engine
+    # Taken together: the disks' (index, term) point is the keyspace these entries bring the
+    # persisted log up to.
+    entries = engine.committed_since(rc.persisted_revision)
+    disks = engine.etcd_disk_states()
+    topology = engine.topology()
+    clock = (rc.speed, rc.paused)
+    replace = rc.restored_keyspace
+    if (replace is None and not entries and engine.now == rc.persisted_time and clock == rc.persisted_clock
+            and topology == rc.persisted_topology and disks == rc.persisted_disks):
+        return None, None
+    write = persistence.FrameWrite(
+        name=rc.name,
+        time=engine.now,
+        speed=rc.speed,
+        paused=rc.paused,
+        compacted_revision=engine.compacted_revision,
+        entries=entries,
+        topology=topology if topology != rc.persisted_topology else None,
+        replace_keyspace=replace,
+        etcd_disks=disks if disks != rc.persisted_disks else None,
+    )
+    return write, (rc, entries, topology, clock, engine.now, replace, rc.keyspace_epoch, disks)

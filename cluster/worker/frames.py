@@ -1,0 +1,199 @@
+"""Frames: what the worker sends a cluster's pages about ten times a second (DESIGN.md "Frames,
+not floods").
+
+A frame carries the trace events since the last one, ranked, grouped and capped, and (when it
+is due) a snapshot of the cluster.  Whatever the cluster does, a frame stays small:
+
+* at most MAX_FRAME_EVENTS network events (the rest counted in "omitted"), Raft heartbeats
+  grouped per (src, dst, type) with a "count";
+* at most MAX_FRAME_LOG_EVENTS log events (actions, Kubernetes Events, node changes; the rest
+  counted in "omittedLog"), so a burst of thousands of pods cannot flood the page;
+* a snapshot that lists each pod only while the cluster has at most SNAPSHOT_POD_LIMIT pods;
+  beyond that, each node carries its pods' counts per phase (`podCounts`) and the pending
+  queue its first pods and a count, so the page draws counts instead of a chip per pod;
+* and, last line of defence, at most MAX_FRAME_BYTES of JSON: a frame over it loses its
+  network events, then its snapshot's details, and says so ("truncated").
+
+A snapshot costs time proportional to the cluster's objects, so it is rebuilt only as often as
+SNAPSHOT_CPU_SHARE of the wall clock allows (every frame for a small cluster; every second or
+two for one with 100,000 pods); frames in between carry "snapshot": null and the page keeps the
+last one.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+# Event kinds that make the human-readable log: kept before any network event, kept in the ring.
+LOG_KINDS = frozenset({"action", "k8s-event", "node", "error"})
+# At most this many other events (network hops, drops, ...) per frame.
+MAX_FRAME_EVENTS = 200
+MAX_FRAME_LOG_EVENTS = 300
+LOG_RING_SIZE = 300
+# Raft heartbeats (and their replies) come every 100 ms per follower: a frame keeps one per
+# (src, dst, type) with a "count" of how many it stands for.
+GROUPED_MESSAGE_TYPES = frozenset({"MsgHeartbeat", "MsgHeartbeatResp"})
+# Beyond this many pods the snapshot summarises them (counts per node and phase).
+SNAPSHOT_POD_LIMIT = 600
+SNAPSHOT_PENDING_SHOWN = 50
+SNAPSHOT_REPLICASETS_SHOWN = 100
+# Far below channels_redis' and Daphne's limits, and what a projector page can digest.
+MAX_FRAME_BYTES = 512 * 1024
+# Snapshots may take this share of the wall clock (per cluster).
+SNAPSHOT_CPU_SHARE = 0.1
+
+_POD_RESOURCE = re.compile(r"\bpods\b")
+
+
+def hop_rank(ev: dict) -> int:
+    """Which events claim a frame's capped slots first, lowest first, as the dashboard ranks its
+    dots (static/js/messages.js, rank): 0 a network hop carrying a scheduler's Binding; 1 the
+    other requests that carry a pod through its life ("create pods", the "watch pods"
+    notification to a kubelet, "patch pods/status"; replies, named "... → code", excluded);
+    2 everything else.  Ranks 0 and 1 are a few hops per pod, where an HA control plane's
+    leases and etcd traffic never stop."""
+    if ev.get("kind") not in ("message", "drop"):
+        return 2
+    kind = str(ev.get("type", ""))
+    if "bind" in kind.lower():
+        return 0
+    return 1 if _POD_RESOURCE.search(kind) and "→" not in kind else 2
+
+
+def select_events(events: list[dict]) -> tuple[list[dict], list[dict], int, int]:
+    """(kept events, the log events among them, network events omitted, log events omitted).
+
+    The hops a lesson is about claim the capped slots before the busy control plane's other
+    traffic (a stable sort, so the log's order is kept)."""
+    events = sorted(events, key=hop_rank)
+    kept: list[dict] = []
+    logged: list[dict] = []
+    omitted = omitted_log = 0
+    other = 0
+    grouped: dict[tuple, dict] = {}
+    for ev in events:
+        kind = ev.get("kind")
+        if kind in LOG_KINDS:
+            if len(logged) < MAX_FRAME_LOG_EVENTS:
+                kept.append(ev)
+                logged.append(ev)
+            else:
+                omitted_log += 1
+        elif kind in ("message", "drop") and ev.get("type") in GROUPED_MESSAGE_TYPES:
+            key = (kind, ev.get("src"), ev.get("dst"), ev.get("type"))
+            first = grouped.get(key)
+            if first is not None:
+                first["count"] += 1
+            elif other < MAX_FRAME_EVENTS:
+                grouped[key] = first = {**ev, "count": 1}
+                kept.append(first)
+                other += 1
+            else:
+                omitted += 1
+        elif other < MAX_FRAME_EVENTS:
+            kept.append(ev)
+            other += 1
+        else:
+            omitted += 1
+    return kept, logged, omitted, omitted_log
+
+
+def summarise_snapshot(snapshot: dict) -> dict:
+    """The snapshot as a page can draw it whatever the cluster's size: unchanged up to
+    SNAPSHOT_POD_LIMIT pods; beyond, per node `podCounts` ({phase: n}) and `podTotal` instead
+    of the pod list, the first pending pods with `pendingTotal`, the first ReplicaSets with
+    `replicasetsTotal`, and `summarised: true`."""
+    nodes = snapshot.get("nodes") or []
+    pending = snapshot.get("pending") or []
+    total = len(pending) + sum(len(n.get("pods") or []) for n in nodes)
+    replicasets = snapshot.get("replicasets") or []
+    if total <= SNAPSHOT_POD_LIMIT and len(replicasets) <= SNAPSHOT_REPLICASETS_SHOWN:
+        return snapshot
+    out = dict(snapshot, summarised=True, podTotal=total)
+    if total > SNAPSHOT_POD_LIMIT:
+        out["nodes"] = []
+        for node in nodes:
+            pods = node.get("pods") or []
+            counts: dict[str, int] = {}
+            for pod in pods:
+                phase = "Terminating" if pod.get("terminating") else pod.get("phase", "Pending")
+                counts[phase] = counts.get(phase, 0) + 1
+            out["nodes"].append(dict(node, pods=[], podCounts=counts, podTotal=len(pods)))
+        out["pending"] = pending[:SNAPSHOT_PENDING_SHOWN]
+        out["pendingTotal"] = len(pending)
+    if len(replicasets) > SNAPSHOT_REPLICASETS_SHOWN:
+        out["replicasets"] = replicasets[:SNAPSHOT_REPLICASETS_SHOWN]
+        out["replicasetsTotal"] = len(replicasets)
+    return out
+
+
+class SnapshotClock:
+    """When a cluster's next snapshot is due: at once for a cheap one; after a pause ten times
+    its cost (SNAPSHOT_CPU_SHARE) for an expensive one."""
+
+    def __init__(self) -> None:
+        self.not_before = 0.0
+
+    def due(self, now: float) -> bool:
+        return now >= self.not_before
+
+    def took(self, started: float, finished: float) -> None:
+        cost = finished - started
+        self.not_before = finished + cost * (1 / SNAPSHOT_CPU_SHARE - 1)
+
+    def force(self) -> None:
+        self.not_before = 0.0
+
+
+def take_snapshot(engine, clock: SnapshotClock) -> dict:
+    """The engine's snapshot, summarised, with its cost recorded on `clock`."""
+    started = time.monotonic()
+    snapshot = summarise_snapshot(engine.snapshot())
+    clock.took(started, time.monotonic())
+    return snapshot
+
+
+def fit(frame: dict) -> dict:
+    """The frame within MAX_FRAME_BYTES: first without its network events, then with a
+    snapshot stripped to nodes and control plane, then without a snapshot at all."""
+    if _size(frame) <= MAX_FRAME_BYTES:
+        return frame
+    logged = [e for e in frame["events"] if e.get("kind") in LOG_KINDS]
+    frame = dict(frame, events=logged, omitted=frame["omitted"] + len(frame["events"]) - len(logged),
+                 truncated=True)
+    if _size(frame) <= MAX_FRAME_BYTES:
+        return frame
+    snapshot = frame.get("snapshot")
+    if snapshot:
+        lean = {k: v for k, v in snapshot.items() if k not in ("pending", "replicasets", "scheduler")}
+        lean["nodes"] = [dict(n, pods=[], taints=[]) for n in snapshot.get("nodes") or []]
+        frame = dict(frame, snapshot=dict(lean, summarised=True))
+        if _size(frame) <= MAX_FRAME_BYTES:
+            return frame
+    return dict(frame, snapshot=None, events=frame["events"][:50])
+
+
+def _size(frame: dict) -> int:
+    return len(json.dumps(frame, separators=(",", ":"), default=str))
+
+
+def frame_message(rc, kept: list[dict], omitted: int, omitted_log: int, snapshot: dict | None) -> dict:
+    """The channel-layer message of frame `rc.frame`."""
+    frame: dict[str, Any] = {
+        "type": "cluster.frame",
+        "cluster": rc.name,
+        "frame": rc.frame,
+        "time": rc.engine.now,
+        "speed": rc.speed,
+        "paused": rc.paused,
+        # The ratio of the speed asked that the cluster really runs at (1.0: keeping up).
+        "pace": round(rc.lag.ratio, 3),
+        "events": kept,
+        "omitted": omitted,
+        "omittedLog": omitted_log,
+        "etcdTick": rc.engine.config.etcd_heartbeat_interval,
+        "snapshot": snapshot,
+    }
+    return fit(frame)

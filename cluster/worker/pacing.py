@@ -1,0 +1,71 @@
+"""Pacing: how far each cluster's virtual clock should be, and running its engine there in
+bounded slices of wall time.
+
+A cluster runs at `speed` x the wall clock: virtual = anchor_virtual + (wall - anchor_wall) x
+speed.  Each frame the worker gives a cluster a slice of wall time (`slice_seconds`); an
+engine with more work than that (a 100,000-replica ReplicaSet being filled, say) stops at the
+slice's end, and its clock falls behind.  Then the anchor moves to where the engine really is,
+so the debt is never paid back in a burst that would starve HTTP and the WebSocket, and the
+LagMeter reports the ratio the cluster really runs at, which the page shows ("running at 0.4x
+of the speed asked").
+
+The engine (sim/) never reads the wall clock: the worker runs it in chunks of a bounded number
+of events (Cluster.run_until(t, max_events=...)) and looks at the wall clock between them.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+# Down to 0.01x, so that a Raft election (a 100 ms heartbeat becomes 10 s) can be followed by eye.
+MIN_SPEED, MAX_SPEED = 0.01, 50.0
+# Of each frame's interval, the share the engines may use between them; the rest is left for
+# HTTP, the WebSocket, persistence and the frame itself.
+ENGINE_SHARE = 0.5
+# A slice is never shorter than this, however many clusters share a frame.
+MIN_SLICE_SECONDS = 0.005
+# The wall clock is read between chunks of this many kernel events (a few milliseconds).
+CHUNK_EVENTS = 500
+# Below this ratio of the speed asked, a cluster is reported as falling behind.
+BEHIND_RATIO = 0.95
+
+
+def run_slice(engine, until: float, seconds: float) -> bool:
+    """Run `engine` toward virtual time `until` for at most about `seconds` of wall time (in
+    chunks of CHUNK_EVENTS kernel events).  True when it got there."""
+    deadline = time.monotonic() + seconds
+    while not engine.run_until(until, max_events=CHUNK_EVENTS):
+        if time.monotonic() >= deadline:
+            return False
+    return True
+
+
+def run_request_slice(engine, pending, seconds: float) -> dict | None:
+    """Run `engine` until the begun request (Cluster.begin_request) is answered, for at most
+    about `seconds` of wall time: its response, or None when the slice ended first."""
+    deadline = time.monotonic() + seconds
+    while (resp := engine.run_request(pending, max_events=CHUNK_EVENTS)) is None:
+        if time.monotonic() >= deadline:
+            return None
+    return resp
+
+
+@dataclass
+class LagMeter:
+    """The ratio of virtual time a cluster got to the virtual time it was asked for, smoothed
+    over about a second of frames (an exponential moving average)."""
+
+    ratio: float = 1.0
+    smoothing: float = 0.1
+
+    def record(self, asked: float, got: float) -> None:
+        if asked <= 0:
+            return
+        self.ratio += self.smoothing * (min(1.0, max(0.0, got / asked)) - self.ratio)
+
+    @property
+    def behind(self) -> bool:
+        return self.ratio < BEHIND_RATIO
+
+    def reset(self) -> None:
+        self.ratio = 1.0

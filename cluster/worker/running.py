@@ -1,0 +1,67 @@
+"""RunningCluster: one engine plus the worker's bookkeeping for it (clock, frames, log ring,
+what has been persisted).
+
+A cluster whose restore failed has no engine: it is `broken` (the error, as text) and serves
+only the commands that inspect and repair it (state, reset, delete, retry, delete a stored
+key); every other command answers 409 ClusterBroken.  The other clusters run on.
+"""
+from __future__ import annotations
+
+import collections
+import time
+from dataclasses import dataclass, field
+
+from cluster.worker.frames import LOG_RING_SIZE, SnapshotClock
+from cluster.worker.pacing import LagMeter
+
+
+@dataclass
+class RunningCluster:
+    name: str
+    engine: object | None  # sim.cluster.Cluster; None while broken
+    speed: float = 1.0
+    paused: bool = False
+    # Pacing: virtual time = anchor_virtual + (wall - anchor_wall) * speed while running.
+    anchor_wall: float = 0.0
+    anchor_virtual: float = 0.0
+    lag: LagMeter = field(default_factory=LagMeter)
+    frame: int = 0
+    log: collections.deque = field(default_factory=lambda: collections.deque(maxlen=LOG_RING_SIZE))
+    pending_events: list = field(default_factory=list)
+    last_snapshot: dict | None = None
+    last_sent_time: float | None = None
+    snapshots: SnapshotClock = field(default_factory=SnapshotClock)
+    clock_changed: bool = True
+    # The configuration the cluster was created with (ClusterConfig.to_json()): "reset" returns to it.
+    template: dict | None = None
+    # Why the restore failed (None: the engine runs).
+    broken: str | None = None
+    # Set when the cluster is deleted or reset: long-running commands on it stop.
+    closed: bool = False
+    # What the persisted row holds (see cluster.worker.durability).
+    persisted_revision: int = 0
+    persisted_time: float | None = None
+    persisted_topology: dict | None = None
+    persisted_clock: tuple | None = None
+    persisted_disks: dict | None = None
+    # An etcd snapshot restore not persisted yet: the restored keyspace as entries, which the
+    # next frame's write puts in place of the persisted log.  The epoch counts restores, so a
+    # write begun before one does not mark the new keyspace's revisions as persisted.
+    restored_keyspace: list | None = None
+    keyspace_epoch: int = 0
+
+    def reanchor(self) -> None:
+        self.anchor_wall = time.monotonic()
+        self.anchor_virtual = self.engine.now if self.engine is not None else 0.0
+
+    def target(self, wall: float) -> float:
+        """Where the virtual clock should be at wall time `wall`."""
+        return self.anchor_virtual + (wall - self.anchor_wall) * self.speed
+
+    def clock(self) -> dict:
+        return {"time": self.engine.now if self.engine is not None else 0.0, "speed": self.speed,
+                "paused": self.paused, "pace": round(self.lag.ratio, 3)}
+
+    def mark_persisted(self, topology: dict, clock: tuple, time_: float, disks: dict) -> None:
+        self.persisted_topology, self.persisted_clock = topology, clock
+        self.persisted_time, self.persisted_disks = time_, disks

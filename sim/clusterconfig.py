@@ -1,0 +1,244 @@
+"""A cluster's shape from a plain document: one parser for every door a cluster comes in by.
+
+The simulator control API (`POST /sim/v1/clusters`), the dashboard's "new cluster" form and the
+scenario language's `cluster ...` line all describe a cluster with the same document:
+
+    {"seed"?: int, "nodes"?: [{"name", "role"?, "cpu"?, "memory"?}],
+     "etcd"?: {"members": 1|3|5|7, "topology": "stacked"|"external",
+               "heartbeatInterval": "100ms", "electionTimeout": "1s"},
+     "nodeMonitorGracePeriod"?: "50s", "nodeMonitorPeriod"?: "5s",
+     "defaultTolerationSeconds"?: 300,
+     "schedulerConfiguration"?: {KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)}}
+
+`config_from_spec` checks every field (types, ranges, names, quantities) and raises ConfigError
+with a message naming the field, before anything is built: no document can make the engine
+allocate without bound or fail later.  The scheduler configuration is defaulted and validated
+by the engine when the cluster boots (a bad one is a 400 ClusterError there).
+
+etcd has 3 members by default (etcd's recommended minimum for fault tolerance); with nodes
+given and a stacked topology, one per control-plane node given.  Without nodes: three workers,
+and as many control-plane nodes (cp-1..cp-N) as a stacked etcd has members (one, with an
+external etcd).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sim.api.quantity import QuantityError, parse_quantity
+from sim.api.validation import is_dns1123_label, is_dns1123_subdomain
+from sim.cluster import ClusterConfig, NodeSpec
+from sim.durations import parse_duration
+
+SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
+                       "defaultTolerationSeconds", "schedulerConfiguration"})
+ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
+NODE_KEYS = frozenset({"name", "role", "cpu", "memory"})
+NODE_ROLES = ("worker", "control-plane")
+ETCD_MEMBER_COUNTS = (1, 3, 5, 7)
+ETCD_TOPOLOGIES = ("stacked", "external")
+# etcd refuses --election-timeout below 5 x --heartbeat-interval and above 50 s
+# (etcd server/embed/config.go, Config.Validate).
+ETCD_MAX_ELECTION_TIMEOUT = 50.0
+# Kubernetes' published limits (kubernetes.io/docs/setup/best-practices/cluster-large/): at most
+# 5,000 nodes per cluster.  A node's capacity is bounded so that no typo (cpu "1e20") can make
+# the scheduler's arithmetic or the page meaningless: the largest cloud VMs have a few hundred
+# cores and a few TiB of memory.
+MAX_NODES = 5000
+MAX_NODE_CPU = 4096           # cores
+MAX_NODE_MEMORY = 64 * 2**40  # 64Ti
+# A seed is an int64 in every API that takes one.
+INT64_MAX = 2**63 - 1
+# node-monitor-grace-period and friends: positive, and at most a day (a longer period would
+# never fire within any lesson, and the timers' arithmetic stays finite).
+MAX_PERIOD_SECONDS = 24 * 3600.0
+
+
+class ConfigError(ValueError):
+    """A cluster document that cannot be used; the message names the field."""
+
+
+def default_nodes(control_planes: int = 1, workers: int = 3) -> list[NodeSpec]:
+    """kubeadm's usual small VMs: control-plane nodes of 4 CPU / 16Gi, workers of 4 CPU / 8Gi."""
+    return ([NodeSpec(f"cp-{i}", "control-plane", "4", "16Gi") for i in range(1, control_planes + 1)]
+            + [NodeSpec(f"worker-{i}", "worker", "4", "8Gi") for i in range(1, workers + 1)])
+
+
+def demo_config(seed: int = 1) -> ClusterConfig:
+    """The `demo` cluster: kubeadm's highly available shape with stacked etcd (three
+    control-plane nodes, each running kube-apiserver, kube-scheduler, kube-controller-manager
+    and an etcd member: a Raft group of 3) and three workers, realistic small VMs."""
+    return ClusterConfig(seed=seed, nodes=default_nodes(3, 3), etcd_members=3)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _duration(where: str, value: Any, maximum: float = MAX_PERIOD_SECONDS) -> float:
+    try:
+        seconds = parse_duration(value)
+    except ValueError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    if seconds <= 0:
+        raise ConfigError(f"{where}: must be greater than 0")
+    if seconds > maximum:
+        raise ConfigError(f"{where}: must be at most {maximum:g}s")
+    return seconds
+
+
+def check_capacity(where: str, cpu: Any, memory: Any) -> tuple[str, str]:
+    """A node's cpu and memory as quantity strings, each positive and within the bounds above."""
+    out = []
+    for what, value, limit, unit in (("cpu", cpu, MAX_NODE_CPU, ""), ("memory", memory, MAX_NODE_MEMORY, " bytes")):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ConfigError(f"{where}.{what}: must be a quantity such as {'4' if what == 'cpu' else '8Gi'}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{where}.{what}: must be a finite quantity")
+        text = str(value)
+        try:
+            amount = parse_quantity(text)
+        except (QuantityError, ArithmeticError, ValueError) as e:
+            raise ConfigError(f"{where}.{what}: invalid quantity {text!r}: {e}") from None
+        if not amount > 0:
+            raise ConfigError(f"{where}.{what}: must be greater than 0")
+        if amount > limit:
+            raise ConfigError(f"{where}.{what}: must be at most {limit}{unit}")
+        out.append(text)
+    return out[0], out[1]
+
+
+def node_spec(where: str, doc: Any, default_role: str = "worker") -> NodeSpec:
+    """One node of the document: {"name", "role"?, "cpu"?, "memory"?}."""
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{where}: must be an object {{name, role, cpu, memory}}")
+    unknown = set(doc) - NODE_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(NODE_KEYS))}")
+    name = doc.get("name")
+    if not isinstance(name, str) or not is_dns1123_subdomain(name) or name == "client":
+        raise ConfigError(f"{where}.name: must be a lowercase RFC 1123 subdomain (e.g. worker-4)")
+    role = doc.get("role", default_role)
+    if role not in NODE_ROLES:
+        raise ConfigError(f'{where}.role: must be "worker" or "control-plane"')
+    cpu, memory = check_capacity(where, doc.get("cpu", "4"), doc.get("memory", "8Gi"))
+    return NodeSpec(name, role, cpu, memory)
+
+
+def config_from_spec(spec: Any) -> ClusterConfig:
+    """A ClusterConfig from the cluster document (see the module docstring)."""
+    if not isinstance(spec, dict):
+        raise ConfigError("the cluster must be described by a JSON object")
+    unknown = set(spec) - SPEC_KEYS
+    if unknown:
+        raise ConfigError(f"unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(SPEC_KEYS))}")
+    seed = spec.get("seed", 1)
+    if not _is_int(seed) or not -INT64_MAX - 1 <= seed <= INT64_MAX:
+        raise ConfigError("seed must be an integer (int64)")
+    etcd = spec.get("etcd")
+    if etcd is None:
+        etcd = {}
+    if not isinstance(etcd, dict):
+        raise ConfigError("etcd must be an object: {members, topology, heartbeatInterval, electionTimeout}")
+    unknown = set(etcd) - ETCD_KEYS
+    if unknown:
+        raise ConfigError(f"etcd: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(ETCD_KEYS))}")
+    topology = etcd.get("topology", "stacked")
+    if topology not in ETCD_TOPOLOGIES:
+        raise ConfigError('etcd.topology must be "stacked" or "external"')
+    nodes = spec.get("nodes")
+    if nodes is not None and not isinstance(nodes, list):
+        raise ConfigError("nodes must be a list")
+    if nodes and len(nodes) > MAX_NODES:
+        raise ConfigError(f"nodes: at most {MAX_NODES} nodes (Kubernetes' published limit)")
+    if "members" in etcd:
+        members = etcd["members"]
+    elif nodes and topology == "stacked":
+        members = sum(1 for n in nodes if isinstance(n, dict) and n.get("role") == "control-plane")
+    else:
+        members = 3
+    if not _is_int(members) or members not in ETCD_MEMBER_COUNTS:
+        raise ConfigError("etcd.members must be 1, 3, 5 or 7")
+    heartbeat = _duration("etcd.heartbeatInterval", etcd.get("heartbeatInterval", 0.1), maximum=10.0)
+    election = _duration("etcd.electionTimeout", etcd.get("electionTimeout", 1.0), maximum=ETCD_MAX_ELECTION_TIMEOUT)
+    if election < 5 * heartbeat - 1e-9:
+        raise ConfigError(f"etcd.electionTimeout ({election * 1000:g}ms) should be at least "
+                          f"5 times etcd.heartbeatInterval ({heartbeat * 1000:g}ms)")
+    if not nodes:
+        specs = default_nodes(members if topology == "stacked" else 1, 3)
+    else:
+        specs = [node_spec(f"nodes[{i}]", n) for i, n in enumerate(nodes)]
+        names = [s.name for s in specs]
+        duplicate = next((n for n in names if names.count(n) > 1), None)
+        if duplicate:
+            raise ConfigError(f'nodes: node "{duplicate}" is given twice')
+        if not any(s.role == "control-plane" for s in specs):
+            raise ConfigError("nodes: at least one control-plane node is needed")
+    config = ClusterConfig(seed=seed, nodes=specs, etcd_members=members, etcd_topology=topology,
+                           etcd_heartbeat_interval=heartbeat, etcd_election_timeout=election)
+    for key, attr in (("nodeMonitorGracePeriod", "node_monitor_grace_period"),
+                      ("nodeMonitorPeriod", "node_monitor_period")):
+        if key in spec:
+            setattr(config, attr, _duration(key, spec[key]))
+    if "defaultTolerationSeconds" in spec:
+        value = spec["defaultTolerationSeconds"]
+        # DefaultTolerationSeconds' flags are int64s; a day is far beyond any lesson's need.
+        if not _is_int(value) or not 0 <= value <= MAX_PERIOD_SECONDS:
+            raise ConfigError(f"defaultTolerationSeconds must be an integer from 0 to {MAX_PERIOD_SECONDS:.0f}")
+        config.default_toleration_seconds = value
+    if "schedulerConfiguration" in spec:
+        scheduler_config = spec["schedulerConfiguration"]
+        if not isinstance(scheduler_config, dict):
+            raise ConfigError("schedulerConfiguration must be a KubeSchedulerConfiguration object "
+                              '({"profiles": [...], "percentageOfNodesToScore": ...})')
+        config.scheduler_config = scheduler_config
+    return config
+
+
+WORD_KEYS = frozenset({"seed", "workers", "control-planes", "etcd", "topology", "cpu", "memory", "grace",
+                       "toleration"})
+
+
+def config_from_words(words: list[str]) -> ClusterConfig:
+    """The scenario language's `cluster seed=3 control-planes=3 etcd=3 topology=external
+    workers=3 cpu=4 memory=8Gi grace=40s toleration=60s` line, as the same document
+    config_from_spec takes (every key optional; defaults: seed 1, cp-1 and three workers)."""
+    kv: dict[str, str] = {}
+    for word in words:
+        key, eq, value = word.partition("=")
+        if not eq or key not in WORD_KEYS:
+            raise ConfigError(f"cluster: unknown setting {word!r}; known: {', '.join(sorted(WORD_KEYS))}")
+        kv[key] = value
+
+    def integer(key: str, default: int, lo: int, hi: int) -> int:
+        try:
+            n = int(kv.get(key, default))
+        except ValueError:
+            raise ConfigError(f"cluster: {key} must be an integer") from None
+        if not lo <= n <= hi:
+            raise ConfigError(f"cluster: {key} must be from {lo} to {hi}")
+        return n
+
+    cps = integer("control-planes", 1, 1, 7)
+    workers = integer("workers", 3, 0, MAX_NODES - cps)
+    nodes = [{"name": n.name, "role": n.role, "cpu": n.cpu, "memory": n.memory} for n in default_nodes(cps, 0)]
+    nodes += [{"name": f"worker-{i}", "role": "worker", "cpu": kv.get("cpu", "4"), "memory": kv.get("memory", "8Gi")}
+              for i in range(1, workers + 1)]
+    spec: dict[str, Any] = {"seed": integer("seed", 1, 0, INT64_MAX), "nodes": nodes,
+                            "etcd": {"members": integer("etcd", cps, 1, 7), "topology": kv.get("topology", "stacked")}}
+    if "grace" in kv:
+        spec["nodeMonitorGracePeriod"] = kv["grace"]
+    if "toleration" in kv:
+        try:
+            spec["defaultTolerationSeconds"] = int(parse_duration(kv["toleration"]))
+        except ValueError as e:
+            raise ConfigError(f"cluster: toleration: {e}") from None
+    return config_from_spec(spec)
+
+
+def check_cluster_name(name: Any) -> str:
+    """A cluster's name is a DNS-1123 label, like a kubeconfig context's cluster."""
+    if not isinstance(name, str) or not is_dns1123_label(name):
+        raise ConfigError("name: a lowercase RFC 1123 label must consist of lower case alphanumeric "
+                          "characters or '-', and must start and end with an alphanumeric character")
+    return name
