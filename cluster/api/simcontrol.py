@@ -241,3 +241,39 @@ async def clusters(request):
     options = {k: v for k, v in body.items() if k not in ("name", "seed", "nodes")}
     return JsonResponse(await services.create_cluster(name, seed=seed, nodes=body.get("nodes"), **options),
                         status=201)
+
+
+# -- a cluster's life: delete, reset, and the repair of one that could not be restored --------
+
+@control("GET, DELETE", errors=_status_from)
+async def cluster_item(request, name: str):
+    """GET: the cluster's clock, or why it is broken; DELETE: stop it and forget it (its
+    persisted state too)."""
+    if request.method == "DELETE":
+        return JsonResponse(await services.delete_cluster(name))
+    state = await services.cluster_state(name)
+    return JsonResponse({k: state.get(k) for k in ("cluster", "time", "speed", "paused", "pace", "broken")})
+
+
+@control("POST", errors=_status_from)
+async def reset(request, cluster: str):
+    """Back to the configuration the cluster was created with: a fresh bootstrap in place of
+    everything it stored (works on a broken cluster)."""
+    return JsonResponse(await services.reset_cluster(cluster))
+
+
+@control("POST", errors=_status_from)
+async def retry(request, cluster: str):
+    """Restore a broken cluster from what is persisted now (after a repair)."""
+    return JsonResponse(await services.retry_cluster(cluster))
+
+
+@control("POST", errors=_status_from)
+async def delete_stored_key(request, cluster: str):
+    """{"key": "/registry/pods/default/hello"}: a broken cluster's offline repair, dropping every
+    persisted revision of that key, then restoring the cluster again."""
+    body = _json_body(request)
+    key = body.get("key")
+    if not isinstance(key, str) or not key:
+        raise services.BadCommand("key: Required value")
+    return JsonResponse(await services.delete_stored_key(cluster, key))
