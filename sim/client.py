@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from sim.api.meta import EPOCH, random_suffix
 from sim.flowcontrol import TokenBucketRateLimiter, new_limiter
+from sim.record import EventSourceObjectSpamFilter
 
 # A request unanswered this long counts the connection as dead: client-go's HTTP/2 health check
 # pings after 30 s without reads (and gives up 15 s later); here the client then fails over to
@@ -70,6 +71,8 @@ class _Verbs:
               "reportingInstance": host or ""}
         if not md.get("namespace"):
             ev["involvedObject"].pop("namespace")
+        if self.spam_filter.filter(ev, self.c.now):
+            return  # over its source's budget for this object (sim/record.py)
         self.create("events", ev, label="create events")
 
 
@@ -82,6 +85,7 @@ class APIClient(_Verbs):
         self.next_id = 0
         self.watch_handlers: dict[Any, "Informer"] = {}
         self.last_event_nanos = 0
+        self.spam_filter = EventSourceObjectSpamFilter()
         self.qps, self.burst = qps, burst
         self.limiter = self.new_limiter()
 
@@ -97,7 +101,8 @@ class APIClient(_Verbs):
     def reset(self) -> None:
         self.pending.clear()
         self.watch_handlers.clear()
-        self.limiter = self.new_limiter()  # a new process: a full bucket
+        self.limiter = self.new_limiter()  # a new process: a full bucket, a new recorder
+        self.spam_filter = EventSourceObjectSpamFilter()
 
     def request(self, req: dict, callback: Callable[[dict], None] | None = None, label: str | None = None,
                 timeout: float = REQUEST_TIMEOUT, limiter: TokenBucketRateLimiter | None = None) -> None:
@@ -298,6 +303,10 @@ class Clientset(_Verbs):
 
     def _event_nanos(self) -> int:
         return self.base._event_nanos()
+
+    @property
+    def spam_filter(self) -> EventSourceObjectSpamFilter:
+        return self.base.spam_filter
 
 
 __all__ = ["APIClient", "Clientset", "Informer"]

@@ -33,13 +33,24 @@ class TokenBucketRateLimiter:
         self.tokens = float(self.burst)
         self.last = now
 
-    def reserve(self, now: float) -> float:
-        """Take a token at virtual time `now`; the seconds to wait before sending (0: at once)."""
+    def _refill(self, now: float) -> None:
         if now > self.last:
             self.tokens = min(float(self.burst), self.tokens + (now - self.last) * self.qps)
             self.last = now
+
+    def reserve(self, now: float) -> float:
+        """Take a token at virtual time `now`; the seconds to wait before sending (0: at once)."""
+        self._refill(now)
         self.tokens -= 1.0
         return 0.0 if self.tokens >= 0 else -self.tokens / self.qps
+
+    def try_accept(self, now: float) -> bool:
+        """Take a token if one is there now (TryAccept): never waits, never goes negative."""
+        self._refill(now)
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
 
 
 def new_limiter(qps: float | None, burst: int | None, now: float = 0.0) -> TokenBucketRateLimiter | None:

@@ -4,6 +4,13 @@ reconcile(key): claim pods (adopt matching orphans, release owned pods that stop
 count the active ones, create or delete the difference, write status.  Expectations (the
 creates and deletes it has asked for but not yet seen through its informer) keep it from
 acting twice on a stale cache, as upstream's ControllerExpectations do.
+
+Creates go out in upstream's slow start (slowStartBatch): at most `burst_replicas` (500) per sync,
+in batches of 1, 2, 4, ... each sent once the previous batch has been answered; the first batch
+with an error ends it, and the creates never attempted are taken off the expectations, so the
+next sync tries again.  A quota or admission error therefore costs one request, not 500; and
+with the controller's client limited to 20 requests per second (sim/flowcontrol.py), a
+ReplicaSet of any size fills at a bounded rate.
 """
 from __future__ import annotations
 
@@ -12,7 +19,8 @@ from sim.api.podutil import controller_ref, is_deleting, is_pod_ready, is_termin
 from sim.api.selectors import labels_match, selector_from_label_selector
 from sim.workqueue import WorkQueue
 
-BURST_REPLICAS = 500
+BURST_REPLICAS = 500             # replicaset.BurstReplicas: creates or deletes per sync
+SLOW_START_INITIAL_BATCH_SIZE = 1  # controller.SlowStartInitialBatchSize
 EXPECTATIONS_TIMEOUT = 300.0
 
 
@@ -172,21 +180,10 @@ class ReplicaSetController:
 
     def manage_replicas(self, rs: dict, key, active: list[dict]) -> None:
         diff = len(active) - rs["spec"].get("replicas", 1)
-        name = rs["metadata"]["name"]
         if diff < 0:
             n = min(-diff, BURST_REPLICAS)
             self.expectations[key] = [n, 0, self.cm.now]
-            template = rs["spec"]["template"]
-            for _ in range(n):
-                pod = {"apiVersion": "v1", "kind": "Pod",
-                       "metadata": {"generateName": f"{name}-", "namespace": key[0],
-                                    "labels": deep_copy((template.get("metadata") or {}).get("labels") or {}),
-                                    "annotations": deep_copy((template.get("metadata") or {}).get("annotations") or {}),
-                                    "ownerReferences": [self._owner_ref(rs)]},
-                       "spec": deep_copy(template.get("spec") or {})}
-                if not pod["metadata"]["annotations"]:
-                    del pod["metadata"]["annotations"]
-                self.api.create("pods", pod, lambda resp, rs=rs, key=key: self._created(rs, key, resp))
+            self.slow_start_batch(rs, key, n)
         elif diff > 0:
             n = min(diff, BURST_REPLICAS)
             victims = sorted(active, key=self._deletion_rank)[:n]
@@ -195,6 +192,61 @@ class ReplicaSetController:
                 md = pod["metadata"]
                 self.api.delete("pods", md["namespace"], md["name"],
                                 lambda resp, pod=pod, rs=rs, key=key: self._deleted(rs, key, pod, resp))
+
+    def _new_pod(self, rs: dict, key) -> dict:
+        """controller.GetPodFromTemplate: the template's labels, annotations and spec, owned by rs."""
+        template = rs["spec"]["template"]
+        pod = {"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"generateName": f"{rs['metadata']['name']}-", "namespace": key[0],
+                            "labels": deep_copy((template.get("metadata") or {}).get("labels") or {}),
+                            "annotations": deep_copy((template.get("metadata") or {}).get("annotations") or {}),
+                            "ownerReferences": [self._owner_ref(rs)]},
+               "spec": deep_copy(template.get("spec") or {})}
+        if not pod["metadata"]["annotations"]:
+            del pod["metadata"]["annotations"]
+        return pod
+
+    def slow_start_batch(self, rs: dict, key, count: int) -> None:
+        """slowStartBatch(count, SlowStartInitialBatchSize, createPod), as a state machine: send a
+        batch, wait for all its answers, double the next one; stop after a batch with an
+        error, and lower the expectations by the creates that did not happen (failed or
+        skipped: the informer will never see them)."""
+        state = {"remaining": count, "successes": 0}
+        done = self.queue.defer(key)  # the sync holds its key until the last batch is answered
+
+        def batch(size: int) -> None:
+            self.cm.emit("slow-start", component=self.cm.address, replicaset=f"{key[0]}/{key[1]}", batch=size)
+            answered = {"n": 0, "errors": 0}
+
+            def created(resp: dict) -> None:
+                self._created(rs, key, resp)
+                answered["n"] += 1
+                if resp["code"] >= 400:
+                    answered["errors"] += 1
+                else:
+                    state["successes"] += 1
+                if answered["n"] < size:
+                    return
+                state["remaining"] -= size
+                if answered["errors"] or state["remaining"] <= 0:
+                    return finish()
+                batch(min(2 * size, state["remaining"]))
+
+            for _ in range(size):
+                self.api.create("pods", self._new_pod(rs, key), created)
+
+        def finish() -> None:
+            done()
+            skipped = count - state["successes"]
+            if skipped <= 0:
+                return self.queue.forget(key)
+            exp = self.expectations.get(key)
+            if exp is not None:
+                exp[0] -= skipped  # CreationObserved for each create that will never be seen
+            # The sync failed: requeue with the queue's backoff, not at once (no hot loop).
+            self.queue.add_rate_limited(key)
+
+        batch(min(count, SLOW_START_INITIAL_BATCH_SIZE))
 
     @staticmethod
     def _deletion_rank(pod: dict):
@@ -207,9 +259,6 @@ class ReplicaSetController:
 
     def _created(self, rs: dict, key, resp: dict) -> None:
         if resp["code"] >= 400:
-            exp = self.expectations.get(key)
-            if exp:
-                exp[0] -= 1
             self.api.event(rs, "FailedCreate", f"Error creating: {resp['body'].get('message')}", self.name, type_="Warning")
             return
         pod = resp["body"]
