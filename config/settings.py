@@ -52,6 +52,8 @@ INSTALLED_APPS = [
 # No sessions, auth or messages: nothing here has users yet, and every middleware that touches
 # the database would cost a thread hop per request on the async path.
 MIDDLEWARE = [
+    # Cross-site refusals, body limits and Status errors for the Kubernetes and control APIs.
+    "cluster.api.guard.APIGuard",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -12,7 +12,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from cluster.api import discovery, protobuf
+from sim.api import gojson
+from sim.api.gotypes import decode as go_decode
+from sim.api.queryparams import is_true, query_error
+from sim.api.schema import DELETE_OPTIONS
 
 # Subresources of a namespace that are not a resource inside it (requestinfo.go).
 _NAMESPACE_SUBRESOURCES = {"status", "finalize"}
@@ -25,6 +31,24 @@ PATCH_TYPES = (
     "application/strategic-merge-patch+json",
     "application/apply-patch+yaml",
 )
+# The serializers a create/update/delete body may come in (NegotiateInputSerializer); an empty
+# Content-Type means the first, JSON.
+BODY_TYPES = ("application/json", "application/yaml", protobuf.CONTENT_TYPE)
+# kube-apiserver's --max-request-body-bytes default (staging/src/k8s.io/apiserver/pkg/server/config.go:
+# MaxRequestBodyBytes = 3 MiB); a larger body is a 413.
+MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024
+
+
+def unsupported_media_type(accepted: tuple[str, ...]) -> "RequestError":
+    """NewUnsupportedMediaTypeError."""
+    return RequestError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                                                     f"accepted media types include: {', '.join(accepted)}")
+
+
+def too_large() -> "RequestError":
+    """The 413 of MaxBytesReader / the request body limit (handlers/rest.go limitedReadBody)."""
+    return RequestError(413, "RequestEntityTooLarge",
+                        f"Request entity too large: limit is {MAX_REQUEST_BODY_BYTES}")
 
 
 class RequestError(Exception):
@@ -70,10 +94,6 @@ class ResourceRequest:
         }
 
 
-def _truthy(value: str | None) -> bool:
-    return value is not None and value.lower() in {"1", "true"}
-
-
 def parse(method: str, parts: list[str], query: dict[str, str], content_type: str, raw_body: bytes) -> ResourceRequest:
     """`parts`: the path after /clusters/<name>/, split on "/", e.g. ["api","v1","pods"]."""
     if parts[:1] == ["api"] and len(parts) >= 3:
@@ -83,7 +103,7 @@ def parse(method: str, parts: list[str], query: dict[str, str], content_type: st
     else:
         raise RequestError(404, "NotFound", "the server could not find the requested resource")
 
-    watch = _truthy(query.get("watch"))
+    watch = is_true(query.get("watch"))
     # Legacy /api/v1/watch/... paths (still served upstream, used by old clients).
     if rest[:1] == ["watch"]:
         watch, rest = True, rest[1:]
@@ -107,6 +127,9 @@ def parse(method: str, parts: list[str], query: dict[str, str], content_type: st
     if not res.namespaced:
         # /api/v1/namespaces/foo is the Namespace foo: "foo" is its name, not a namespace.
         namespace = None
+    elif namespace is None and name is not None:
+        # /api/v1/pods/web: a namespaced object has no path outside its namespace.
+        raise RequestError(404, "NotFound", "the server could not find the requested resource")
 
     if method in ("GET", "HEAD"):
         if watch:
@@ -131,34 +154,40 @@ def parse(method: str, parts: list[str], query: dict[str, str], content_type: st
         name = None
 
     allowed = set(res.verbs) if subresource is None else _subresource_verbs(subresource)
+    if res.namespaced and namespace is None:
+        # The all-namespaces collection (/api/v1/pods) is served for list and watch only: a
+        # POST or DELETE there has no route (go-restful answers 405).
+        allowed &= {"list", "watch"}
     if verb not in allowed:
         raise RequestError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+    problem = query_error(query)
+    if problem:
+        raise RequestError(400, "BadRequest", problem)
+    if len(raw_body) > MAX_REQUEST_BODY_BYTES:
+        raise too_large()
 
     patch_type = None
     body = None
+    media_type = content_type.split(";")[0].strip().lower()
     if verb == "patch":
-        patch_type = content_type.split(";")[0].strip().lower()
+        patch_type = media_type
         if patch_type not in PATCH_TYPES:
-            raise RequestError(
-                415,
-                "UnsupportedMediaType",
-                f"the body of the request was in an unknown format - accepted media types include: {', '.join(PATCH_TYPES)}",
-            )
+            raise unsupported_media_type(PATCH_TYPES)
+    elif raw_body and media_type and media_type not in BODY_TYPES:
+        raise unsupported_media_type(BODY_TYPES)
     if verb in ("create", "update", "patch", "delete", "deletecollection") and raw_body:
-        if content_type.split(";")[0].strip().lower() == protobuf.CONTENT_TYPE:
-            # kubectl >= 1.32's `create <kind>` generators send protobuf (cluster/api/protobuf.py).
-            try:
-                body = protobuf.decode(raw_body)
-            except protobuf.ProtobufError as e:
-                raise RequestError(415, "UnsupportedMediaType",
-                                   f"the body of the request could not be decoded as protobuf: {e}") from None
-        else:
-            try:
-                body = json.loads(raw_body)
-            except (ValueError, UnicodeDecodeError) as e:
-                raise RequestError(400, "BadRequest", f"the body of the request could not be decoded as JSON: {e}") from None
+        body = read_body(media_type, raw_body, kind=res.kind if verb in ("create", "update") and not subresource
+                         else None)
     if verb in ("create", "update") and not isinstance(body, dict):
         raise RequestError(400, "BadRequest", "the body of the request was empty or not a JSON object")
+    if verb in ("delete", "deletecollection") and body is not None:
+        decoded = go_decode(body, DELETE_OPTIONS)
+        if decoded.error:
+            raise RequestError(400, "BadRequest", decoded.error)
+        body = decoded.value
+        problem = query_error({k: str(v) for k, v in body.items() if k == "gracePeriodSeconds"})
+        if problem:
+            raise RequestError(400, "BadRequest", problem)
     if verb in ("delete", "deletecollection") and isinstance(body, dict):
         # DeleteOptions may come as a body (kubectl) or as query parameters; the body wins.
         for key in ("gracePeriodSeconds", "propagationPolicy", "dryRun"):
@@ -180,6 +209,47 @@ def parse(method: str, parts: list[str], query: dict[str, str], content_type: st
         namespaced=res.namespaced,
         kind=res.kind,
     )
+
+
+def read_body(media_type: str, raw_body: bytes, kind: str | None = None) -> Any:
+    """The body as the serializer for its media type reads it.  A body that is not JSON is
+    refused as transformDecodeError words it: "the object provided is unrecognized (must be of
+    type Pod): couldn't get version/kind; json parse error: ..." (or the bare syntax error for
+    bodies that are not objects of a kind: patches, DeleteOptions, subresources)."""
+    if media_type == protobuf.CONTENT_TYPE:
+        # kubectl >= 1.32's `create <kind>` generators send protobuf (cluster/api/protobuf.py).
+        try:
+            return protobuf.decode(raw_body)
+        except protobuf.ProtobufError as e:
+            raise RequestError(415, "UnsupportedMediaType",
+                               f"the body of the request could not be decoded as protobuf: {e}") from None
+    try:
+        if media_type in ("application/yaml", "application/apply-patch+yaml"):
+            return gojson.loads(_yaml_to_json(raw_body))
+        return gojson.loads(raw_body)
+    except gojson.JSONSyntaxError as e:
+        if kind is None:
+            raise RequestError(400, "BadRequest", e.message) from None
+        summary = raw_body[:30].decode("utf-8", "replace") + (" ..." if len(raw_body) > 30 else "")
+        raise RequestError(400, "BadRequest", f"the object provided is unrecognized (must be of type {kind}): "
+                                              f"couldn't get version/kind; json parse error: {e.message} "
+                                              f"({summary})") from None
+
+
+MAX_YAML_ALIASES = 100  # go-yaml refuses "excessive aliasing"; a billion laughs never expands here
+
+
+def _yaml_to_json(raw_body: bytes) -> str:
+    """sigs.k8s.io/yaml's YAMLToJSON, for a body sent as application/yaml."""
+    try:
+        aliases = sum(isinstance(t, yaml.AliasToken) for t in yaml.scan(raw_body))
+        if aliases > MAX_YAML_ALIASES:
+            raise gojson.JSONSyntaxError("error converting YAML to JSON: yaml: document contains excessive aliasing")
+        return json.dumps(yaml.safe_load(raw_body), default=str, allow_nan=False)
+    except (yaml.YAMLError, ValueError, RecursionError) as e:
+        if isinstance(e, gojson.JSONSyntaxError):
+            raise
+        raise gojson.JSONSyntaxError(f"error converting YAML to JSON: {e}") from None
 
 
 def _subresource_verbs(sub: str) -> set[str]:

@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from cluster import services
 from cluster.api import discovery, openapi, tables
-from cluster.api.requestinfo import RequestError, parse
+from cluster.api.requestinfo import MAX_REQUEST_BODY_BYTES, RequestError, parse, too_large
 from cluster.api.status import kube_json, not_found_path, status_response
 from cluster.api.watch import watch_events, watch_timeout
 
@@ -15,6 +15,15 @@ from cluster.api.watch import watch_events, watch_timeout
 def _query(request) -> dict[str, str]:
     # Kubernetes' query parameters are single-valued; like Go's url.Values.Get, take the first.
     return {k: values[0] for k, values in request.GET.lists() if values}
+
+
+def _body(request) -> bytes:
+    """The body, read no further than the limit (a chunked body has no Content-Length for
+    the guard to refuse it by)."""
+    raw = request.read(MAX_REQUEST_BODY_BYTES + 1)
+    if len(raw) > MAX_REQUEST_BODY_BYTES:
+        raise too_large()
+    return raw
 
 
 def _error(e: services.SimulationError):
@@ -50,7 +59,7 @@ async def kube_api(request, cluster: str, path: str):
         if parts[:1] not in (["api"], ["apis"]):
             # Anything else: a clean 404 Status, which kubectl treats as "not served".
             return kube_json(not_found_path(), 404)
-        rr = parse(request.method, parts, _query(request), request.content_type or "", request.body)
+        rr = parse(request.method, parts, _query(request), request.content_type or "", _body(request))
     except RequestError as e:
         return status_response(e.code, e.reason, e.message)
     except services.SimulationError as e:

@@ -281,10 +281,37 @@ def validate_object_meta(obj: dict, namespaced: bool, name_is_label: bool = Fals
         else:
             errs += validate_name(ns, "metadata.namespace", label=True)
     errs += validate_labels(md.get("labels"), "metadata.labels")
-    ann = md.get("annotations")
-    if ann is not None and not (isinstance(ann, dict) and all(isinstance(v, str) for v in ann.values())):
-        errs.append(invalid("metadata.annotations", ann, "must be a map of string keys to string values"))
+    errs += validate_annotations(md.get("annotations"), "metadata.annotations")
     return errs
+
+
+TOTAL_ANNOTATION_SIZE_LIMIT_B = 256 * 1024  # apimachinery/pkg/api/validation/objectmeta.go
+
+
+def validate_annotations(annotations, field: str) -> list[FieldError]:
+    """ValidateAnnotations: each key a qualified name (lower-cased first), and keys plus values
+    at most 256 KiB in all."""
+    if annotations is None:
+        return []
+    if not isinstance(annotations, dict) or not all(isinstance(v, str) for v in annotations.values()):
+        return [invalid(field, annotations, "must be a map of string keys to string values")]
+    errs: list[FieldError] = []
+    total = 0
+    for k, v in annotations.items():
+        errs += [invalid(field, k, msg) for msg in qualified_name_errors(k.lower())]
+        total += len(k.encode()) + len(v.encode())
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT_B:
+        errs.append(FieldError(field, "TooLong", None, f"must have at most {TOTAL_ANNOTATION_SIZE_LIMIT_B} bytes"))
+    return errs
+
+
+INT32_MAX = (1 << 31) - 1
+PORT_RANGE_MSG = "must be between 1 and 65535, inclusive"   # validation.InclusiveRangeError(1, 65535)
+NON_NEGATIVE_MSG = "must be greater than or equal to 0"
+
+
+def _valid_port(port) -> bool:
+    return _is_int(port) and 0 < port < 65536
 
 
 def validate_quantity(value, field: str, non_negative: bool = True) -> list[FieldError]:
@@ -298,6 +325,7 @@ def validate_quantity(value, field: str, non_negative: bool = True) -> list[Fiel
 
 
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
+PROTOCOLS = ("SCTP", "TCP", "UDP")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 TOLERATION_OPERATORS = ("Equal", "Exists")
@@ -667,9 +695,16 @@ def validate_pod_spec(spec, field: str, opts: PodValidationOptions = PodValidati
                 except QuantityError:
                     pass
         for j, p in enumerate(c.get("ports") or []):
-            port = p.get("containerPort") if isinstance(p, dict) else None
-            if not isinstance(port, int) or not 0 < port < 65536:
-                errs.append(invalid(f"{cf}.ports[{j}].containerPort", port, "must be between 1 and 65535, inclusive"))
+            p = _obj(p)
+            port = p.get("containerPort")
+            if not _valid_port(port):
+                errs.append(invalid(f"{cf}.ports[{j}].containerPort", port, PORT_RANGE_MSG))
+            host_port = p.get("hostPort")
+            if host_port not in (None, 0) and not _valid_port(host_port):
+                errs.append(invalid(f"{cf}.ports[{j}].hostPort", host_port, PORT_RANGE_MSG))
+            protocol = p.get("protocol")
+            if protocol not in (None, "") and protocol not in PROTOCOLS:
+                errs.append(not_supported(f"{cf}.ports[{j}].protocol", protocol, PROTOCOLS))
     rp = spec.get("restartPolicy")
     if rp is not None and rp not in RESTART_POLICIES:
         errs.append(not_supported(f"{field}.restartPolicy", rp, RESTART_POLICIES))
@@ -683,8 +718,11 @@ def validate_pod_spec(spec, field: str, opts: PodValidationOptions = PodValidati
         errs += validate_name(nn, f"{field}.nodeName")
     errs += validate_tolerations(_items(spec.get("tolerations")), f"{field}.tolerations")
     tgp = spec.get("terminationGracePeriodSeconds")
-    if tgp is not None and (not isinstance(tgp, int) or tgp < 0):
-        errs.append(invalid(f"{field}.terminationGracePeriodSeconds", tgp, "must be greater than or equal to 0"))
+    if tgp is not None and (not _is_int(tgp) or tgp < 0):
+        errs.append(invalid(f"{field}.terminationGracePeriodSeconds", tgp, NON_NEGATIVE_MSG))
+    ads = spec.get("activeDeadlineSeconds")
+    if ads is not None and (not _is_int(ads) or not 1 <= ads <= INT32_MAX):
+        errs.append(invalid(f"{field}.activeDeadlineSeconds", ads, f"must be between 1 and {INT32_MAX}, inclusive"))
     pcn = spec.get("priorityClassName")
     if pcn:
         errs += validate_name(pcn, f"{field}.priorityClassName")
@@ -896,8 +934,11 @@ def validate_replicaset(rs: dict, opts: PodValidationOptions = PodValidationOpti
     if not isinstance(spec, dict):
         return errs + [required("spec")]
     replicas = spec.get("replicas", 1)
-    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
-        errs.append(invalid("spec.replicas", replicas, "must be greater than or equal to 0"))
+    if not _is_int(replicas) or replicas < 0:
+        errs.append(invalid("spec.replicas", replicas, NON_NEGATIVE_MSG))
+    min_ready = spec.get("minReadySeconds", 0)
+    if not _is_int(min_ready) or min_ready < 0:
+        errs.append(invalid("spec.minReadySeconds", min_ready, NON_NEGATIVE_MSG))
     sel = spec.get("selector")
     template = spec.get("template") or {}
     tlabels = (template.get("metadata") or {}).get("labels") or {}
@@ -928,13 +969,35 @@ def validate_replicaset_update(new: dict, old: dict) -> list[FieldError]:
     return errs
 
 
+def validate_taints(taints: list, field: str) -> list[FieldError]:
+    """validateNodeTaints: the key a label name, a value a label value, a known effect, and
+    each (key, effect) pair once."""
+    errs: list[FieldError] = []
+    seen = set()
+    for i, t in enumerate(taints):
+        t = _obj(t)
+        key, value, effect = t.get("key") or "", t.get("value") or "", t.get("effect") or ""
+        if not key:
+            errs.append(required(f"{field}[{i}].key"))
+        else:
+            errs += validate_label_name(key, f"{field}[{i}].key")
+        if value:
+            errs += [invalid(f"{field}[{i}].value", value, msg) for msg in label_value_errors(value)]
+        if effect not in TAINT_EFFECTS:
+            errs.append(not_supported(f"{field}[{i}].effect", effect, TAINT_EFFECTS))
+        if (key, effect) in seen:
+            errs.append(FieldError(f"{field}[{i}]", "Duplicate", GoSyntax(f"core.Taint{{Key:{json.dumps(key)}, "
+                                                                          f"Value:{json.dumps(value)}, "
+                                                                          f"Effect:{json.dumps(effect)}, "
+                                                                          "TimeAdded:<nil>}"),
+                                   "taints must be unique by key and effect pair"))
+        seen.add((key, effect))
+    return errs
+
+
 def validate_node(node: dict) -> list[FieldError]:
     errs = validate_object_meta(node, namespaced=False)
-    for i, t in enumerate((node.get("spec") or {}).get("taints") or []):
-        if not isinstance(t, dict) or not t.get("key"):
-            errs.append(required(f"spec.taints[{i}].key"))
-        elif t.get("effect") not in TAINT_EFFECTS:
-            errs.append(not_supported(f"spec.taints[{i}].effect", t.get("effect"), TAINT_EFFECTS))
+    errs += validate_taints(_items(_obj(node.get("spec")).get("taints")), "spec.taints")
     for kind in ("capacity", "allocatable"):
         for rname, q in ((node.get("status") or {}).get(kind) or {}).items():
             errs += validate_quantity(q, f"status.{kind}[{rname}]")
@@ -953,7 +1016,17 @@ def validate_event(ev: dict) -> list[FieldError]:
 
 
 def validate_lease(lease: dict) -> list[FieldError]:
-    return validate_object_meta(lease, namespaced=True)
+    """ValidateLease (pkg/apis/coordination/validation): a positive duration, no negative
+    transitions."""
+    errs = validate_object_meta(lease, namespaced=True)
+    spec = _obj(lease.get("spec"))
+    duration = spec.get("leaseDurationSeconds")
+    if duration is not None and duration <= 0:
+        errs.append(invalid("spec.leaseDurationSeconds", duration, "must be greater than 0"))
+    transitions = spec.get("leaseTransitions")
+    if transitions is not None and transitions < 0:
+        errs.append(invalid("spec.leaseTransitions", transitions, NON_NEGATIVE_MSG))
+    return errs
 
 
 # -- scheduling.k8s.io ---------------------------------------------------------------------
