@@ -73,12 +73,13 @@ snapshot():
      "pending": [pods not yet bound, same shape as node pods],
      "scheduler": {"leader", "active": n, "backoff": n, "unschedulable": n,
                    "pods": [up to 50 queue entries as scheduler_queue() gives, plus "queue"]},
-     "replicasets": [{"namespace", "name", "replicas", "ready", "available"}]}
+     "replicasets": [{"namespace", "name", "replicas", "ready", "available"}],
+     "corrupt": [{"key": "/registry/pods/default/hello", "message"}]}  # objects it cannot show
 """
 
 from __future__ import annotations
 
-import json
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -87,6 +88,8 @@ from sim.api.meta import EPOCH
 from sim.api.podutil import node_ready_status
 from sim.api.quantity import QuantityError, parse_quantity
 from sim.api.validation import is_dns1123_subdomain
+from sim.api.resources import lookup as lookup_resource
+from sim.apiserver import storage
 from sim.apiserver.server import KubeAPIServer
 from sim.controllers.manager import KubeControllerManager
 from sim.etcd.mvcc import MVCCStore
@@ -102,7 +105,11 @@ from sim.scheduler.framework.config import ConfigError as SchedulerConfigError
 from sim.scheduler.scheduler import KubeScheduler, load_configuration as load_scheduler_configuration
 from sim.api.defaults import TAINT_CONTROL_PLANE
 
+log = logging.getLogger("sim")
+
 READ_VERBS = ("get", "list", "watch")
+# snapshot(): how many objects it cannot render (or etcd values that do not decode) it lists.
+MAX_CORRUPT_LISTED = 100
 REQUEST_TIMEOUT = 60.0  # kube-apiserver's --request-timeout default
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -197,6 +204,55 @@ class ClusterError(Exception):
     def __init__(self, message: str, code: int = 400):
         super().__init__(message)
         self.code = code
+
+
+def _usable_log(etcd_log: Any, warnings: list[str]) -> list[dict]:
+    """The persisted etcd entries a keyspace can be rebuilt from, in revision order: each a
+    {"revision": int > 0, "key": non-empty str, "value": str or None}.  Anything else is left
+    out with a warning, never an exception (what the values hold is the apiservers' to judge)."""
+    if not isinstance(etcd_log, (list, tuple)):
+        warnings.append(f"etcd log of type {type(etcd_log).__name__} ignored")
+        return []
+    out, bad = [], 0
+    for e in etcd_log:
+        rev = e.get("revision") if isinstance(e, dict) else None
+        key = e.get("key") if isinstance(e, dict) else None
+        value = e.get("value") if isinstance(e, dict) else None
+        if not isinstance(rev, int) or isinstance(rev, bool) or rev <= 0 or not isinstance(key, str) or not key \
+                or not (value is None or isinstance(value, str)):
+            bad += 1
+            continue
+        out.append({"revision": rev, "key": key, "value": value})
+    out.sort(key=lambda e: e["revision"])
+    unique = [e for i, e in enumerate(out) if i == 0 or e["revision"] != out[i - 1]["revision"]]
+    if bad:
+        warnings.append(f"{bad} etcd log entr{'y' if bad == 1 else 'ies'} that are not (revision, key, value) ignored")
+    if len(unique) < len(out):
+        warnings.append(f"{len(out) - len(unique)} etcd log entries repeating a revision ignored")
+    return unique
+
+
+def _usable_disks(disks: Any, warnings: list[str]) -> dict[str, dict]:
+    """The persisted etcd member disks (EtcdMember.disk_state()) that are well formed."""
+    if not disks:
+        return {}
+    if not isinstance(disks, dict):
+        warnings.append("etcd member disks ignored: not a mapping")
+        return {}
+    out = {}
+    for name, d in disks.items():
+        snap = d.get("snapshot") if isinstance(d, dict) else None
+        hs = (d.get("hardState") or {}) if isinstance(d, dict) else None
+        ints = [snap.get("index"), snap.get("term")] if isinstance(snap, dict) else [None]
+        if isinstance(hs, dict):
+            ints.append(hs.get("term", 0))
+        if isinstance(name, str) and isinstance(hs, dict) and all(
+                isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in ints) \
+                and (hs.get("vote") is None or isinstance(hs.get("vote"), str)):
+            out[name] = d
+        else:
+            warnings.append(f"etcd member disk {name!r} ignored: not a disk state")
+    return out
 
 
 class Cluster:
@@ -371,11 +427,16 @@ class Cluster:
 
     def _adopt_running(self, pods: list[dict]) -> None:
         for pod in pods:
-            node = (pod.get("spec") or {}).get("nodeName")
-            if node in self.node_components and (pod.get("status") or {}).get("phase") == "Running":
+            spec, status, md = pod.get("spec"), pod.get("status"), pod.get("metadata")
+            if not (isinstance(spec, dict) and isinstance(status, dict) and isinstance(md, dict)):
+                continue
+            node, uid, ip = spec.get("nodeName"), md.get("uid"), status.get("podIP")
+            containers = spec.get("containers")
+            if node in self.node_components and status.get("phase") == "Running" and isinstance(uid, str) \
+                    and isinstance(containers, list) and (ip is None or isinstance(ip, str)):
                 runtime = self.node_components[node][0]
-                runtime.adopt(pod["metadata"]["uid"], pod["status"].get("podIP"),
-                              [c["name"] for c in pod["spec"].get("containers", [])])
+                runtime.adopt(uid, ip, [c["name"] for c in containers
+                                        if isinstance(c, dict) and isinstance(c.get("name"), str)])
 
     def _bootstrap_namespaces(self) -> None:
         """kube-apiserver's system namespaces controller: default, kube-system, kube-public,
@@ -401,17 +462,37 @@ class Cluster:
         when the entries were saved) brings back each member's Raft term, vote and indexes:
         the members restart from a snapshot at the saved applied index instead of an empty
         log at term 0."""
+        warnings: list[str] = []
+        etcd_log = _usable_log(etcd_log, warnings)
         store = MVCCStore()
         for e in etcd_log:
             store.replay(e["revision"], e["key"], e["value"])
-        if compacted_revision and compacted_revision <= store.revision:
+        if isinstance(compacted_revision, int) and not isinstance(compacted_revision, bool) \
+                and 0 < compacted_revision <= store.revision:
             store.compact(compacted_revision)
-        pods = [json.loads(kv.value) for kv in store.range("/registry/pods/")]
+        elif compacted_revision:
+            warnings.append(f"compacted revision {compacted_revision!r} ignored")
+        # Pods that were running keep their sandboxes; a value that does not decode is left to
+        # the apiservers, which report it as a corrupt object.
+        pods_res = lookup_resource("", "pods")
+        pods = []
+        for kv in store.range(pods_res.etcd_prefix):
+            key = storage.object_key(pods_res, kv.key)
+            obj = storage.decode(pods_res, key, kv.value)[0] if key is not None else None
+            if obj is not None:
+                pods.append(obj)
+        try:
+            config = ClusterConfig.from_json(topology["config"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise ClusterError(f"the saved topology is not a cluster configuration: {e}") from None
         # __init__ builds and starts the members; _build_etcd loads the disks in between.
         c = cls.__new__(cls)
-        c._etcd_disks = etcd_disks or {}
-        c.__init__(name, ClusterConfig.from_json(topology["config"]), store=store, start_time=time,
-                   running_pods=pods, seed_log=etcd_log)
+        c._etcd_disks = _usable_disks(etcd_disks, warnings)
+        c.__init__(name, config, store=store, start_time=time, running_pods=pods, seed_log=etcd_log)
+        c.restore_warnings = warnings
+        for w in warnings:
+            log.warning("cluster %s: restore: %s", name, w)
+            c.kernel.emit("restore-warning", message=w)
         return c
 
     def etcd_disk_states(self) -> dict[str, dict]:
@@ -806,44 +887,71 @@ class Cluster:
     def topology(self) -> dict:
         return {"config": self.config.to_json(), "cp_host": self.cp_host}
 
-    def snapshot(self) -> dict:
-        cache = (self.serving_apiserver() or self.apiserver).cache
-        objs = cache.resources
-        pods_by_node: dict[str | None, list[dict]] = {}
-        for pod in objs["pods"].objects.values():
-            md, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
-            ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
-            owner = next((f"{r['kind']}/{r['name']}" for r in md.get("ownerReferences") or [] if r.get("controller")), None)
-            waiting = next((cs["state"]["waiting"].get("reason") for cs in status.get("containerStatuses") or []
-                            if "waiting" in (cs.get("state") or {})), None)
-            pods_by_node.setdefault(spec.get("nodeName"), []).append({
-                "namespace": md["namespace"], "name": md["name"], "phase": status.get("phase", "Pending"),
+    @staticmethod
+    def _pod_entry(pod: dict) -> dict:
+        md, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+        owner = next((f"{r['kind']}/{r['name']}" for r in md.get("ownerReferences") or [] if r.get("controller")), None)
+        waiting = next((cs["state"]["waiting"].get("reason") for cs in status.get("containerStatuses") or []
+                        if "waiting" in (cs.get("state") or {})), None)
+        return {"namespace": md["namespace"], "name": md["name"], "phase": status.get("phase", "Pending"),
                 "reason": waiting, "ready": ready, "terminating": bool(md.get("deletionTimestamp")),
                 "ip": status.get("podIP"), "owner": owner, "node": spec.get("nodeName"),
-                "nominated": status.get("nominatedNodeName")})
+                "nominated": status.get("nominatedNodeName")}
+
+    def snapshot(self) -> dict:
+        """The dashboard's state (format in the module docstring).  Never raises on what the
+        cluster holds: an object it cannot render is left out and listed, with etcd values
+        that do not decode, in "corrupt": [{"key", "message"}] (at most MAX_CORRUPT_LISTED)."""
+        cache = (self.serving_apiserver() or self.apiserver).cache
+        objs = cache.resources
+        corrupt: list[dict] = []
+
+        def unrenderable(res_name: str, key: tuple[str, str], e: Exception) -> None:
+            if len(corrupt) < MAX_CORRUPT_LISTED:
+                res = next(r for r in (lookup_resource(g, res_name) for g in ("", "apps")) if r)
+                corrupt.append({"key": res.key(key[0] or None, key[1]), "message": f"cannot be shown: {type(e).__name__}: {e}"})
+
+        pods_by_node: dict[str | None, list[dict]] = {}
+        for key, pod in objs["pods"].objects.items():
+            try:
+                entry = self._pod_entry(pod)
+                pods_by_node.setdefault(entry["node"], []).append(entry)
+            except Exception as e:  # noqa: BLE001 - a value of an unforeseen shape is skipped
+                unrenderable("pods", key, e)
         for lst in pods_by_node.values():
-            lst.sort(key=lambda p: (p["namespace"], p["name"]))
+            lst.sort(key=lambda p: (str(p["namespace"]), str(p["name"])))
         nodes = []
         for spec in self.config.nodes:
             node = objs["nodes"].objects.get(("", spec.name))
             comps = self.node_components[spec.name]
-            entry = {"name": spec.name, "role": spec.role, "alive": spec.alive, "cpu": spec.cpu, "memory": spec.memory,
-                     "registered": node is not None,
-                     "ready": node_ready_status(node) if node else "Unknown",
-                     "unschedulable": bool(node and (node.get("spec") or {}).get("unschedulable")),
-                     "allocatable": (node or {}).get("status", {}).get("allocatable", {}),
-                     "taints": (node or {}).get("spec", {}).get("taints", []),
-                     "components": [{"name": c.component, "address": c.address, "running": c.running}
-                                    for c in (comps[1], comps[2], comps[0])],
-                     "pods": pods_by_node.get(spec.name, [])}
-            nodes.append(entry)
+            try:
+                nstatus, nspec = (node or {}).get("status") or {}, (node or {}).get("spec") or {}
+                ready = node_ready_status(node) if node else "Unknown"
+                allocatable, taints = nstatus.get("allocatable", {}), nspec.get("taints", [])
+                unschedulable = bool(nspec.get("unschedulable"))
+            except Exception as e:  # noqa: BLE001
+                unrenderable("nodes", ("", spec.name), e)
+                ready, allocatable, taints, unschedulable = "Unknown", {}, [], False
+            nodes.append({"name": spec.name, "role": spec.role, "alive": spec.alive, "cpu": spec.cpu,
+                          "memory": spec.memory, "registered": node is not None, "ready": ready,
+                          "unschedulable": unschedulable, "allocatable": allocatable, "taints": taints,
+                          "components": [{"name": c.component, "address": c.address, "running": c.running}
+                                         for c in (comps[1], comps[2], comps[0])],
+                          "pods": pods_by_node.get(spec.name, [])})
         rss = []
-        for rs in objs["replicasets"].objects.values():
-            s = rs.get("status") or {}
-            rss.append({"namespace": rs["metadata"]["namespace"], "name": rs["metadata"]["name"],
-                        "replicas": rs["spec"].get("replicas", 1), "current": s.get("replicas", 0),
-                        "ready": s.get("readyReplicas", 0), "available": s.get("availableReplicas", 0)})
-        rss.sort(key=lambda r: (r["namespace"], r["name"]))
+        for key, rs in objs["replicasets"].objects.items():
+            try:
+                s = rs.get("status") or {}
+                rss.append({"namespace": rs["metadata"]["namespace"], "name": rs["metadata"]["name"],
+                            "replicas": rs["spec"].get("replicas", 1), "current": s.get("replicas", 0),
+                            "ready": s.get("readyReplicas", 0), "available": s.get("availableReplicas", 0)})
+            except Exception as e:  # noqa: BLE001
+                unrenderable("replicasets", key, e)
+        rss.sort(key=lambda r: (str(r["namespace"]), str(r["name"])))
+        for rc in objs.values():
+            for c in list(rc.corrupt.values())[:MAX_CORRUPT_LISTED - len(corrupt)]:
+                corrupt.append({"key": c.key, "message": c.error})
         return {"cluster": self.name, "time": round(self.now, 3), "resourceVersion": cache.rv,
                 "nodes": nodes,
                 "control_plane": [{"name": c.component, "address": c.address, "host": c.host, "running": c.running,
@@ -853,7 +961,8 @@ class Cluster:
                 "etcd": self.etcd_status(),
                 "network": self.network_state(),
                 "scheduler": self._scheduler_frame(),
-                "replicasets": rss}
+                "replicasets": rss,
+                "corrupt": corrupt}
 
     # -- kube-scheduler: queue and explanations -------------------------------------------
     def _leading_scheduler(self):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -87,6 +88,8 @@ class SchedulingQueue:
         self.backoff: list = []                                  # heap of (expiry, seq, qpi)
         self.backoff_map: dict[tuple[str, str], tuple[int, QueuedPodInfo]] = {}
         self.unschedulable: dict[tuple[str, str], QueuedPodInfo] = {}
+        self._unschedulable_in_order = True   # see _park_unschedulable
+        self._unschedulable_last: tuple | None = None
         self.in_flight: dict[tuple[str, str], QueuedPodInfo] = {}
         self.in_flight_events: list[tuple[int, ClusterEvent, Any, Any]] = []
         self._event_seq = 0
@@ -158,6 +161,19 @@ class SchedulingQueue:
         qpi.gating_plugin_events = self.plugin_events.get(s.plugin, [])
         qpi.message = s.message()
 
+    def _park_unschedulable(self, qpi: QueuedPodInfo) -> None:
+        """Into unschedulablePods.  Pods arrive there in (timestamp, key) order almost always
+        (the timestamp is set as they arrive), so the dict's own order is the view's order and
+        the dashboard's first 50 cost 50 steps, not a pass over every pending pod; an arrival
+        out of order switches the view back to sorting until the queue empties."""
+        mark = (qpi.timestamp, qpi.key)
+        if not self.unschedulable:
+            self._unschedulable_in_order = True
+        elif self._unschedulable_last is not None and mark < self._unschedulable_last:
+            self._unschedulable_in_order = False
+        self._unschedulable_last = mark
+        self.unschedulable[qpi.key] = qpi
+
     def _remove_everywhere(self, key) -> None:
         self.active_map.pop(key, None)
         self.backoff_map.pop(key, None)
@@ -168,7 +184,7 @@ class SchedulingQueue:
         if qpi.gated():
             if qpi.key in self.active_map or qpi.key in self.backoff_map or qpi.key in self.unschedulable:
                 return False
-            self.unschedulable[qpi.key] = qpi
+            self._park_unschedulable(qpi)
             return False
         if qpi.initial_attempt_timestamp is None:
             qpi.initial_attempt_timestamp = self.clock()
@@ -238,7 +254,7 @@ class SchedulingQueue:
 
     def requeue_pod_with_queueing_strategy(self, qpi: QueuedPodInfo, strategy: int, event: str) -> str:
         if strategy == QUEUE_SKIP_S:
-            self.unschedulable[qpi.key] = qpi
+            self._park_unschedulable(qpi)
             return UNSCHEDULABLE_Q
         if strategy == QUEUE_AFTER_BACKOFF and self.is_pod_backing_off(qpi):
             self.move_to_backoff_q(qpi, event)
@@ -428,27 +444,44 @@ class SchedulingQueue:
 
     # -- views (the dashboard's scheduler panel) ------------------------------------------------
     def active_list(self, limit: int | None = None) -> list[QueuedPodInfo]:
-        """activeQ in pop order (the first `limit`)."""
-        live = [(k, s, q) for k, s, q in self.active if self.active_map.get(q.key, (None,))[0] == s]
-        key = lambda e: (e[0], e[1])  # noqa: E731
-        live = heapq.nsmallest(limit, live, key=key) if limit is not None else sorted(live, key=key)
-        return [q for _, _, q in live]
+        """activeQ in pop order (the first `limit`, found walking the heap: O(limit log limit))."""
+        return [q for _, _, q in _heap_smallest(self.active, limit, self.active_map)]
 
     def backoff_list(self, limit: int | None = None) -> list[QueuedPodInfo]:
-        """backoffQ by backoff expiry."""
-        live = [(t, s, q) for t, s, q in self.backoff if self.backoff_map.get(q.key, (None,))[0] == s]
-        key = lambda e: (e[0], e[1])  # noqa: E731
-        live = heapq.nsmallest(limit, live, key=key) if limit is not None else sorted(live, key=key)
-        return [q for _, _, q in live]
+        """backoffQ by backoff expiry (the first `limit`, as active_list)."""
+        return [q for _, _, q in _heap_smallest(self.backoff, limit, self.backoff_map)]
 
     def unschedulable_list(self, limit: int | None = None) -> list[QueuedPodInfo]:
         """Unschedulable pods, longest waiting first."""
-        key = lambda q: (q.timestamp, q.key)  # noqa: E731
         vals = self.unschedulable.values()
+        if limit is not None and self._unschedulable_in_order:
+            return list(itertools.islice(vals, limit))
+        key = lambda q: (q.timestamp, q.key)  # noqa: E731
         return heapq.nsmallest(limit, vals, key=key) if limit is not None else sorted(vals, key=key)
 
     def __len__(self) -> int:
         return len(self.active_map) + len(self.backoff_map) + len(self.unschedulable)
+
+
+def _heap_smallest(heap: list, limit: int | None, live_map: dict) -> list[tuple]:
+    """The `limit` smallest live entries (sort key, seq, qpi) of a heap, in order, visiting only
+    the heap's top: a node is looked at once its parent has been taken.  An entry is live when
+    live_map still holds its seq for its pod (moved pods leave stale entries behind)."""
+    def live(e) -> bool:
+        return live_map.get(e[2].key, (None,))[0] == e[1]
+
+    if limit is None:
+        return sorted((e for e in heap if live(e)), key=lambda e: (e[0], e[1]))
+    out: list[tuple] = []
+    frontier = [(heap[0], 0)] if heap else []
+    while frontier and len(out) < limit:
+        e, i = heapq.heappop(frontier)
+        if live(e):
+            out.append(e)
+        for j in (2 * i + 1, 2 * i + 2):
+            if j < len(heap):
+                heapq.heappush(frontier, (heap[j], j))
+    return out
 
 
 def _required_affinity_terms(pod: PodInfo) -> list[dict]:
