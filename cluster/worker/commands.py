@@ -211,9 +211,10 @@ async def clock(worker, rc: RunningCluster, args: dict) -> dict:
         rc.paused = True  # stepping is for a paused clock: pause first, so the step is all that runs
     for key, seconds in runs:
         await _advance(rc, key, seconds)
-    rc.reanchor()
-    rc.lag.reset()
-    rc.clock_changed = True
+    if args:  # a read of the clock leaves the pacing (and the measured pace) alone
+        rc.reanchor()
+        rc.lag.reset()
+        rc.clock_changed = True
     return rc.clock()
 
 
@@ -418,5 +419,7 @@ def is_durable(op: str, args: dict) -> bool:
     """Does this command's answer wait for a persist?  API requests only when they write."""
     if op == "api":
         return _api_is_write(args)
+    if op == "clock":
+        return bool(args)
     command = COMMANDS.get(op)
     return bool(command and command.durable)

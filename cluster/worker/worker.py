@@ -250,7 +250,9 @@ class SimulationWorker:
             except Exception:  # a bug in one cluster's frame must not stop the others, nor persistence
                 log.exception("frame of cluster %s failed", rc.name)
             await asyncio.sleep(0)  # HTTP and the WebSocket get their turn between clusters
+        started = time.monotonic()
         await self._persist()
+        log.debug("persist took %.3fs", time.monotonic() - started)
 
     @staticmethod
     def _advance(rc: RunningCluster, share: float) -> None:
@@ -261,6 +263,8 @@ class SimulationWorker:
             return
         reached = run_slice(engine, target, share)
         rc.lag.record(asked=target - start, got=engine.now - start)
+        log.debug("cluster %s: asked %.3fs, got %.3fs (pace %.2f)", rc.name, target - start, engine.now - start,
+                  rc.lag.ratio)
         if not reached:
             # The cluster cannot keep up: its clock falls behind instead of starving the server,
             # and the debt is not carried over (the next frame asks for one frame's worth again).

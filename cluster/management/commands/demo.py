@@ -37,6 +37,7 @@ class Command(BaseCommand):
         from daphne.server import Server
         from twisted.internet import defer, reactor
 
+        from cluster.worker.shutdown import arm_shutdown_deadline
         from config.asgi import application
 
         worker = None
@@ -57,7 +58,9 @@ class Command(BaseCommand):
             task.add_done_callback(done)
 
         def before_shutdown():
-            # Returning a Deferred makes Twisted wait for the last persist before stopping.
+            # Returning a Deferred makes Twisted wait for the last persist before stopping; the
+            # watchdog makes sure a stop signal ends the process within a few seconds anyway.
+            arm_shutdown_deadline()
             return defer.Deferred.fromFuture(asyncio.ensure_future(worker.stop()))
 
         def ready():

@@ -23,6 +23,7 @@ class Command(BaseCommand):
 
     async def _run(self, channels):
         from cluster.worker import SimulationWorker
+        from cluster.worker.shutdown import arm_shutdown_deadline
 
         worker = SimulationWorker(channels=channels)
         loop = asyncio.get_running_loop()
@@ -36,5 +37,6 @@ class Command(BaseCommand):
         done, _ = await asyncio.wait({task, asyncio.ensure_future(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
         if task in done:
             task.result()  # surface a crash
+        arm_shutdown_deadline()
         await worker.stop()
         self.stdout.write("simulation worker stopped")
