@@ -14,10 +14,10 @@ is due) a snapshot of the cluster.  Whatever the cluster does, a frame stays sma
 * and, last line of defence, at most MAX_FRAME_BYTES of JSON: a frame over it loses its
   network events, then its snapshot's details, and says so ("truncated").
 
-A snapshot costs time proportional to the cluster's objects, so it is rebuilt only as often as
-SNAPSHOT_CPU_SHARE of the wall clock allows (every frame for a small cluster; every second or
-two for one with 100,000 pods); frames in between carry "snapshot": null and the page keeps the
-last one.
+A snapshot costs time proportional to the cluster's objects, so an expensive one is rebuilt only
+as often as SNAPSHOT_CPU_SHARE of the wall clock allows (a small cluster's, under
+CHEAP_SNAPSHOT_SECONDS, goes with every frame; one with 100,000 pods every second or two);
+frames in between carry "snapshot": null and the page keeps the last one.
 """
 from __future__ import annotations
 
@@ -41,8 +41,10 @@ SNAPSHOT_PENDING_SHOWN = 50
 SNAPSHOT_REPLICASETS_SHOWN = 100
 # Far below channels_redis' and Daphne's limits, and what a projector page can digest.
 MAX_FRAME_BYTES = 512 * 1024
-# Snapshots may take this share of the wall clock (per cluster).
+# Snapshots may take this share of the wall clock (per cluster) ...
 SNAPSHOT_CPU_SHARE = 0.1
+# ... unless they are cheap: one that took less than this goes out with every frame.
+CHEAP_SNAPSHOT_SECONDS = 0.025
 
 _POD_RESOURCE = re.compile(r"\bpods\b")
 
@@ -141,7 +143,7 @@ class SnapshotClock:
 
     def took(self, started: float, finished: float) -> None:
         cost = finished - started
-        self.not_before = finished + cost * (1 / SNAPSHOT_CPU_SHARE - 1)
+        self.not_before = 0.0 if cost < CHEAP_SNAPSHOT_SECONDS else finished + cost * (1 / SNAPSHOT_CPU_SHARE - 1)
 
     def force(self) -> None:
         self.not_before = 0.0

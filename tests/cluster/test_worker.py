@@ -129,7 +129,7 @@ async def test_node_kill_restore_add_are_reported_in_frames_and_log(worker, fres
 
     await services.restore_node("demo", "worker-1")
     await services.add_node("demo", "worker-4", cpu="2", memory="4Gi")
-    frames = await frames_until(fresh_layer, channel, lambda m: any(n["name"] == "worker-4" for n in m["snapshot"]["nodes"]))
+    frames = await frames_until(fresh_layer, channel, lambda m: any(n["name"] == "worker-4" for n in (m["snapshot"] or {}).get("nodes", [])))
     with pytest.raises(services.NodeNotFound):
         await services.kill_node("demo", "worker-9")
     with pytest.raises(services.AlreadyExists):

@@ -1,0 +1,59 @@
+"""Frames stay small whatever a cluster holds (cluster/worker/frames.py, issue 8)."""
+from __future__ import annotations
+
+import json
+
+from cluster.worker import frames as frames_module
+
+
+def fake_snapshot(pods_per_node: int, nodes: int = 3, pending: int = 0, replicasets: int = 1) -> dict:
+    def pod(i, node):
+        return {"namespace": "default", "name": f"p-{node}-{i}", "phase": "Running" if i % 3 else "Pending",
+                "reason": None, "ready": True, "terminating": i % 7 == 0, "ip": "10.0.0.1", "owner": None,
+                "node": node, "nominated": None}
+    return {"cluster": "x", "time": 1.0, "resourceVersion": 5,
+            "nodes": [{"name": f"n-{n}", "pods": [pod(i, f"n-{n}") for i in range(pods_per_node)], "taints": []}
+                      for n in range(nodes)],
+            "pending": [pod(i, None) for i in range(pending)],
+            "replicasets": [{"namespace": "default", "name": f"rs-{i}"} for i in range(replicasets)],
+            "control_plane": [], "etcd": [], "network": {}, "scheduler": {}}
+
+
+def test_a_small_snapshot_goes_out_whole():
+    snap = fake_snapshot(10)
+    assert frames_module.summarise_snapshot(snap) is snap
+
+
+def test_a_big_snapshot_is_summarised_as_counts_per_node_and_phase():
+    snap = fake_snapshot(1000, nodes=3, pending=500, replicasets=300)
+    out = frames_module.summarise_snapshot(snap)
+    assert out["summarised"] is True and out["podTotal"] == 3500
+    node = out["nodes"][0]
+    assert node["pods"] == [] and node["podTotal"] == 1000
+    assert sum(node["podCounts"].values()) == 1000 and node["podCounts"]["Terminating"] == 143
+    assert len(out["pending"]) == frames_module.SNAPSHOT_PENDING_SHOWN and out["pendingTotal"] == 500
+    assert len(out["replicasets"]) == frames_module.SNAPSHOT_REPLICASETS_SHOWN and out["replicasetsTotal"] == 300
+
+
+def test_no_frame_exceeds_the_size_limit():
+    class Rc:
+        name, frame, speed, paused = "x", 7, 1.0, False
+
+        class engine:  # noqa: N801 - a stand-in for the engine's attributes a frame reads
+            now = 3.0
+
+            class config:  # noqa: N801
+                etcd_heartbeat_interval = 0.1
+
+        class lag:  # noqa: N801
+            ratio = 1.0
+
+    big_events = [{"kind": "message", "type": "x", "payload": "y" * 5000} for _ in range(200)]
+    big_log = [{"kind": "k8s-event", "message": "z" * 2000} for _ in range(300)]
+    kept, logged, omitted, omitted_log = frames_module.select_events(big_events + big_log + big_log)
+    assert len(logged) == frames_module.MAX_FRAME_LOG_EVENTS and omitted_log == 300
+    frame = frames_module.frame_message(Rc, kept, omitted, omitted_log, fake_snapshot(200, nodes=2))
+    assert len(json.dumps(frame)) <= frames_module.MAX_FRAME_BYTES
+    assert frame["truncated"] is True
+
+
