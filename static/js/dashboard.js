@@ -5,7 +5,13 @@
 //
 // What the DOM exposes (tests rely on it):
 //   #dashboard        data-frame (last frame applied), data-resyncs, data-ignored, data-restarts,
-//                     data-resyncing, data-ws ("open"/"closed"), data-time, data-speed, data-paused
+//                     data-resyncing, data-ws ("open"/"closed"), data-time, data-speed, data-paused,
+//                     data-status (the header badge: running, paused, disconnected, not responding,
+//                     broken, deleted), data-pace (the last pace the server sent), data-deleted;
+//                     class is-broken / is-deleted
+//   #clock-state      the status badge (status.js); #pace-state the "falling behind" badge
+//   #broken-panel     the repair panel of a cluster that could not be restored (repair.js)
+//   #gone-panel       shown once the cluster was deleted
 //   #initial-state    the JSON state the page was rendered with (frame N)
 //   #diagram .node    data-node-name, data-role, data-alive, data-ready
 //   [data-addr]       every component box: "kube-apiserver@cp-1", "kubelet@worker-1", ...
@@ -24,6 +30,8 @@ import { Messages } from "./messages.js";
 import { EventLog, fmtTime } from "./log.js";
 import { EtcdPanel, isRaftMessage, wireSnapshotControls } from "./etcd.js";
 import { SchedulerPanel, NodeEditor, wireAddRows } from "./scheduler.js";
+import { clusterStatus, paceWarning, STALE_MS } from "./status.js";
+import { ClusterActions, BrokenPanel, wireClusterMenu } from "./repair.js";
 
 const root = document.getElementById("dashboard");
 const initial = JSON.parse(document.getElementById("initial-state").textContent);
@@ -40,16 +48,44 @@ wireAddRows(document.querySelector(".actions"));
 let speed = initial.speed || 1;
 let etcdTick = initial.etcdTick || 0.1;
 let paused = !!initial.paused;
+let pace = typeof initial.pace === "number" ? initial.pace : 1;
+// What the header may claim (status.js): the WebSocket's state, when the server last sent
+// anything, whether the cluster is broken (could not be restored) or deleted.
+let wsState = "connecting";
+let lastHeardAt = performance.now();
+let broken = null;
+let deleted = false;
+
+function showStatus() {
+  const since = performance.now() - lastHeardAt;
+  // While the first connection is being made the page is as fresh as its render; only a
+  // connection that does not come is "disconnected".
+  const ws = wsState === "connecting" && since <= STALE_MS ? "open" : wsState;
+  const st = clusterStatus({ deleted, broken, ws, paused, sinceFrameMs: since });
+  const badge = document.getElementById("clock-state");
+  if (badge.textContent !== st.label) badge.textContent = st.label;
+  badge.className = "badge " + st.cls;
+  badge.title = st.title;
+  root.dataset.status = st.label;
+  const warn = st.label === "running" ? paceWarning(pace, speed) : null;
+  const pb = document.getElementById("pace-state");
+  if (pb) {
+    pb.hidden = !warn;
+    if (warn && pb.textContent !== warn.label) pb.textContent = warn.label;
+    pb.title = warn ? warn.title : "";
+  }
+  root.dataset.pace = String(pace);
+}
+setInterval(showStatus, 500);
 
 function showClock(s) {
   speed = s.speed ?? speed;
   paused = !!s.paused;
+  if (typeof s.pace === "number") pace = s.pace;
   const time = s.time ?? s.snapshot?.time ?? 0;
   document.getElementById("clock-time").textContent = fmtTime(time);
   document.getElementById("clock-speed").textContent = `${Number(speed)}×`;
-  const st = document.getElementById("clock-state");
-  st.textContent = paused ? "paused" : "running";
-  st.className = paused ? "badge paused" : "badge running";
+  showStatus();
   root.dataset.time = String(time);
   root.dataset.speed = String(speed);
   root.dataset.paused = String(paused);
@@ -78,12 +114,17 @@ function showNodes(snap) {
     const o = [...sel.options].find((x) => x.value === n.name);
     if (o) o.textContent = n.alive === false ? `${n.name} (down)` : n.name;
   }
-  const rs = snap.replicasets || [];
   const summary = document.getElementById("rs-summary");
-  if (summary) {
-    summary.textContent = rs.length
-      ? rs.map((r) => `${r.name}: ${r.ready ?? 0}/${r.replicas} ready`).join(" · ")
-      : "no ReplicaSets yet";
+  // A frame too large to send whole drops the ReplicaSets (snapshot.summarised, no list): keep
+  // the last line rather than claim there are none.
+  if (summary && Array.isArray(snap.replicasets)) {
+    const rs = snap.replicasets;
+    const total = Math.max(Number(snap.replicasetsTotal) || 0, rs.length);
+    const list = rs.map((r) => `${r.name}: ${r.ready ?? 0}/${r.replicas} ready`).join(" · ");
+    summary.textContent = !rs.length ? "no ReplicaSets yet"
+      : total > rs.length ? `first ${rs.length} of ${total.toLocaleString("en-US")} ReplicaSets — ${list}` : list;
+    summary.dataset.shown = String(rs.length);
+    summary.dataset.total = String(total);
   }
 }
 
@@ -114,9 +155,13 @@ function refreshDetails() {
     showPodDetails(el);
   } else {
     const box = document.getElementById("pod-details");
-    if (box && !box.querySelector(".gone")) {
-      box.insertAdjacentHTML("afterbegin", '<p class="gone">This pod no longer exists.</p>');
-    }
+    // A summarised snapshot draws counts, not pods: the pod may well exist.
+    const text = diagram.snapshot?.summarised
+      ? "The cluster has too many pods to draw each one: this pod is counted in its node's phase counts."
+      : "This pod no longer exists.";
+    const gone = box?.querySelector(".gone");
+    if (box && !gone) box.insertAdjacentHTML("afterbegin", `<p class="gone">${esc(text)}</p>`);
+    else if (gone && gone.textContent !== text) gone.textContent = text;
   }
 }
 
@@ -139,13 +184,21 @@ const stream = new FrameStream({
   frame: initial.frame,
   fetchState,
   onFrame(msg) {
+    if (broken) {
+      // Frames come only from a running cluster: it was repaired (here or elsewhere).
+      leaveBroken();
+      refreshState();
+    }
     showClock(msg);
     if (msg.etcdTick) etcdTick = msg.etcdTick;
     const events = msg.events || [];
     diagram.noteEvents(events);
     scheduler.noteEvents(events);
     if (msg.snapshot) showSnapshot(msg.snapshot);
-    log.addFrame(msg.frame, events);
+    log.addFrame(msg.frame, msg.omittedLog > 0
+      ? [...events, { kind: "action", component: "pilothouse", t: msg.time,
+                      text: `${msg.omittedLog} more log line${msg.omittedLog === 1 ? "" : "s"} left out of this update (too many at once)` }]
+      : events);
     // Raft's own traffic (heartbeats every 100 ms) plays in the etcd panel, not the diagram.
     etcd.play(events, msg.speed || speed);
     messages.play(events.filter((e) => !isRaftMessage(e)), msg.speed || speed);
@@ -160,15 +213,82 @@ const stream = new FrameStream({
     diagram.noteEvents(state.log);
     scheduler.invalidate();
     showClock(state);
+    if (state.broken) enterBroken(state);
+    else if (broken) leaveBroken();
     showSnapshot(state.snapshot);
     log.replace(state.log);
   },
   onChange: markFrame,
 });
 
+// -- a broken cluster (its restore failed after a restart), a deleted one ---------------------
+const actions = new ClusterActions(root, {
+  onRepaired: refreshState,
+  async onStillBroken() {
+    try {
+      const state = await fetchState();
+      if (state.broken) enterBroken(state);
+    } catch (err) {
+      console.warn("pilothouse: state after a repair attempt", err);
+    }
+  },
+  onDeleted: () => enterDeleted(),
+});
+const brokenPanel = new BrokenPanel(document.getElementById("broken-panel"), actions);
+wireClusterMenu(document.getElementById("cluster-menu"), actions);
+
+function enterBroken(state) {
+  broken = String(state.broken);
+  root.classList.add("is-broken");
+  document.body.classList.add("cluster-broken");
+  brokenPanel.show(state);
+  showStatus();
+}
+
+function leaveBroken() {
+  broken = null;
+  root.classList.remove("is-broken");
+  document.body.classList.remove("cluster-broken");
+  brokenPanel.hide();
+  showStatus();
+}
+
+// The page's state again, from the server (after a reset or a repair).
+async function refreshState() {
+  try {
+    const state = await fetchState();
+    if (!stream.adopt(state) && state.broken) enterBroken(state);
+  } catch (err) {
+    console.warn("pilothouse: could not fetch the state after a change", err);
+  }
+}
+
+let socket = null;
+function enterDeleted({ gone = false } = {}) {
+  if (deleted) return;
+  deleted = true;
+  stream.stop();
+  messages.clear();
+  etcd.clear();
+  root.classList.add("is-deleted");
+  root.dataset.deleted = "true";
+  document.body.classList.add("cluster-deleted");
+  const panel = document.getElementById("gone-panel");
+  if (panel) {
+    if (gone) panel.querySelector("h2").textContent = "This cluster no longer exists";
+    panel.hidden = false;
+  }
+  brokenPanel.hide();
+  // Nothing more will come: close the WebSocket (a normal close, which the htmx extension does
+  // not reconnect).
+  if (socket && socket.readyState <= 1) socket.close(1000, "cluster deleted");
+  showStatus();
+}
+
 // First paint: the state the server rendered the page with.
 diagram.noteEvents(initial.log);
 showClock(initial);
+if (initial.broken) enterBroken(initial);
 showSnapshot(initial.snapshot);
 log.replace(initial.log);
 markFrame();
@@ -183,19 +303,45 @@ root.addEventListener("htmx:wsBeforeMessage", (e) => {
   } catch {
     return;
   }
-  if (!msg) return;
-  if (msg.type === "frame" || msg.type === "cluster.frame") stream.receive(msg);
-  else if (msg.type === "cluster.state" || msg.type === "state") stream.receiveState(msg);
+  if (!msg || deleted) return;
+  lastHeardAt = performance.now();
+  if (msg.deleted) {
+    // The cluster's last frame: it was deleted.
+    log.addFrame(msg.frame, msg.events || []);
+    enterDeleted();
+  } else if (msg.type === "frame" || msg.type === "cluster.frame") {
+    stream.receive(msg);
+  } else if (msg.type === "cluster.state" || msg.type === "state") {
+    // A broken cluster's state may carry the frame number the page already has: show it anyway.
+    if (msg.broken) enterBroken(msg);
+    stream.receiveState(msg);
+  }
+  showStatus();
 });
 function showConnection(state) {
+  wsState = state;
   root.dataset.ws = state;
   const badge = document.getElementById("ws-state");
-  if (!badge) return;
-  badge.hidden = state === "open";
-  badge.textContent = state === "open" ? "" : "connection lost — reconnecting…";
+  if (badge) {
+    badge.hidden = state === "open" || deleted;
+    badge.textContent = state === "open" || deleted ? "" : "connection lost — reconnecting…";
+  }
+  showStatus();
 }
-root.addEventListener("htmx:wsOpen", () => showConnection("open"));
-root.addEventListener("htmx:wsClose", () => showConnection("closed"));
+root.addEventListener("htmx:wsOpen", (e) => {
+  socket = e.detail?.event?.target || socket;
+  lastHeardAt = performance.now();
+  if (deleted) {
+    socket?.close(1000, "cluster deleted");
+    return;
+  }
+  showConnection("open");
+});
+root.addEventListener("htmx:wsClose", (e) => {
+  // 4404: the server does not know the cluster (deleted while the page was away).
+  if (e.detail?.event?.code === 4404) enterDeleted({ gone: true });
+  showConnection("closed");
+});
 root.addEventListener("htmx:wsError", () => showConnection("closed"));
 
 // Click an etcd member (in the panel or the diagram): pick it for the member actions.
@@ -308,4 +454,4 @@ toggle?.addEventListener("change", (e) => {
 });
 
 // For tests and the curious: window.pilothouse.stream.receive(frame) feeds a frame by hand.
-window.pilothouse = { stream, diagram, messages, etcd, scheduler, log, fetchState };
+window.pilothouse = { stream, diagram, messages, etcd, scheduler, log, fetchState, actions, showStatus };

@@ -74,12 +74,60 @@ function podsHeight(n, cols) {
   return Math.ceil(n / cols) * (podH + POD_GAP) - POD_GAP;
 }
 
+// A summarised snapshot (a cluster of more than 600 pods, see cluster/worker/frames.py) gives
+// each node its pods' counts per phase (`podCounts`, `podTotal`) instead of the pods: the node
+// then shows a bar split by phase and a line per phase ("Running 1,203") instead of chips.
+const COUNT_LINE = 24;
+const COUNT_BAR = 14;
+
+export function fmtCount(n) {
+  return Number(n || 0).toLocaleString("en-US");
+}
+
+// A node's pod counts as [[display phase, n], ...] in the legend's order.  A bound pod still
+// Pending is ContainerCreating, as on a chip (and in `kubectl get pods`).
+export function countRows(counts) {
+  const merged = new Map();
+  for (const [phase, n] of Object.entries(counts || {})) {
+    const shown = phase === "Pending" ? "ContainerCreating" : phase;
+    merged.set(shown, (merged.get(shown) || 0) + (Number(n) || 0));
+  }
+  const rank = (p) => (PHASE_ORDER.includes(p) ? PHASE_ORDER.indexOf(p) : PHASE_ORDER.length);
+  return [...merged].filter(([, n]) => n > 0).sort((a, b) => rank(a[0]) - rank(b[0]));
+}
+
+// "Running 1,203 · ContainerCreating 20", or "no pods".
+export function countsText(counts) {
+  const rows = countRows(counts);
+  return rows.length ? rows.map(([p, n]) => `${p} ${fmtCount(n)}`).join(" · ") : "no pods";
+}
+
+// How the pods of `node` are drawn: "chips", "counts" (podCounts given) or "unlisted" (a frame
+// too large to carry even the counts: cluster/worker/frames.py fit()).
+function podMode(snap, node) {
+  if (node.podCounts && typeof node.podCounts === "object") return "counts";
+  if (snap.summarised && !(node.pods || []).length) return "unlisted";
+  return "chips";
+}
+
+function countsHeight(node) {
+  const lines = Math.max(1, countRows(node.podCounts).length);
+  return COUNT_BAR + 10 + lines * COUNT_LINE;
+}
+
+function podAreaHeight(snap, node, cols) {
+  const mode = podMode(snap, node);
+  if (mode === "counts") return countsHeight(node);
+  if (mode === "unlisted") return COUNT_LINE;
+  return podsHeight((node.pods || []).length, cols);
+}
+
 // -- layout: snapshot -> boxes in viewBox coordinates ----------------------------------------
 export function layout(snap) {
   const nodes = snap.nodes || [];
   const cpNodes = nodes.filter((n) => n.role === "control-plane");
   const workers = nodes.filter((n) => n.role !== "control-plane");
-  const out = { nodes: [], pods: [], comps: [], queue: null, client: null, etcdHosts: null, hosts: [],
+  const out = { nodes: [], pods: [], comps: [], counts: [], queue: null, client: null, etcdHosts: null, hosts: [],
                 height: 0 };
   // Each etcd member's role, to label its box (RaftScope colours in the etcd panel).
   const etcdRole = new Map((snap.etcd || []).map((m) => [m.address, m]));
@@ -141,9 +189,13 @@ export function layout(snap) {
       agents.forEach((c, i) => put(c, ax + i * (aw + 8), y0 + rowsH - COMP_H, aw, COMP_H));
       out.cpAgents = { x: ax, y: y0 + rowsH - COMP_H - 26, node: node.name };
     }
-    const h = HEADER + rowsH + PAD + (pods.length ? podsHeight(pods.length, grid.cols) + PAD : 0);
+    const mode = podMode(snap, node);
+    const shown = mode === "counts" ? (node.podTotal ?? 0) > 0 || countRows(node.podCounts).length > 0
+      : mode === "chips" && pods.length > 0;
+    const h = HEADER + rowsH + PAD + (shown ? podAreaHeight(snap, node, grid.cols) + PAD : 0);
     out.nodes.push({ key: "node:" + node.name, node, x: M, y, w: W - 2 * M, h, cp: true });
-    placePods(out, pods, node, x0, y0 + rowsH + PAD, grid);
+    if (mode === "chips") placePods(out, pods, node, x0, y0 + rowsH + PAD, grid);
+    else if (shown) placeCounts(out, node, mode, x0, y0 + rowsH + PAD, innerW);
     y += h + GAP;
   }
 
@@ -173,7 +225,9 @@ export function layout(snap) {
     const innerW = W - 2 * M - 2 * PAD;
     const grid = podGrid(innerW);
     const h = QUEUE_HEADER + podsHeight(pending.length, grid.cols) + PAD;
-    out.queue = { x: M, y, w: W - 2 * M, h, count: pending.length };
+    // A summarised snapshot lists the first pending pods and counts them all (pendingTotal).
+    const total = Math.max(Number(snap.pendingTotal) || 0, pending.length);
+    out.queue = { x: M, y, w: W - 2 * M, h, count: total, shown: pending.length };
     placePods(out, pending, null, M + PAD, y + QUEUE_HEADER, grid);
     y += h + GAP;
   }
@@ -188,7 +242,7 @@ export function layout(snap) {
       const innerW = nw - 2 * PAD;
       const grid = podGrid(innerW);
       const rowH = Math.max(...row.map((n) => (
-        HEADER + COMP_H + PAD + podsHeight((n.pods || []).length, grid.cols) + PAD)));
+        HEADER + COMP_H + PAD + podAreaHeight(snap, n, grid.cols) + PAD)));
       row.forEach((node, i) => {
         const x = M + i * (nw + GAP);
         out.nodes.push({ key: "node:" + node.name, node, x, y, w: nw, h: rowH, cp: false });
@@ -199,7 +253,9 @@ export function layout(snap) {
           out.comps.push({ key: "comp:" + c.address, comp: c, node: node.name, kind: "node",
                            x: x + PAD + j * (cw + 8), y: y + HEADER, w: cw, h: COMP_H });
         });
-        placePods(out, node.pods || [], node, x + PAD, y + HEADER + COMP_H + PAD, grid);
+        const mode = podMode(snap, node);
+        if (mode === "chips") placePods(out, node.pods || [], node, x + PAD, y + HEADER + COMP_H + PAD, grid);
+        else placeCounts(out, node, mode, x + PAD, y + HEADER + COMP_H + PAD, innerW);
       });
       y += rowH + GAP;
     }
@@ -216,6 +272,45 @@ export function layout(snap) {
 const AGENT_ORDER = { kubelet: 0, containerd: 1, "kube-proxy": 2 };
 function sortAgents(comps) {
   return [...comps].sort((a, b) => (AGENT_ORDER[a.name] ?? 3) - (AGENT_ORDER[b.name] ?? 3));
+}
+
+function placeCounts(out, node, mode, x, y, w) {
+  out.counts.push({ key: "counts:" + node.name, node, mode, x, y, w,
+                    rows: mode === "counts" ? countRows(node.podCounts) : [],
+                    total: mode === "counts" ? Number(node.podTotal ?? countRows(node.podCounts)
+                      .reduce((a, [, n]) => a + n, 0)) : null });
+}
+
+function countsMarkup(c) {
+  if (c.mode === "unlisted") {
+    return `<text class="counts-none" x="${c.x}" y="${c.y + 17}">pods not listed in this update (too large to send)</text>`;
+  }
+  let s = "";
+  const total = c.rows.reduce((a, [, n]) => a + n, 0);
+  // A bar split by phase: the share of each at a glance, from the back of a room.
+  let bx = c.x;
+  for (const [phase, n] of c.rows) {
+    const bw = total ? (c.w * n) / total : 0;
+    s += `<rect class="count-bar phase-${esc(phase)}" x="${bx.toFixed(1)}" y="${c.y}" width="${Math.max(bw, 0).toFixed(1)}" height="${COUNT_BAR}" rx="3"/>`;
+    bx += bw;
+  }
+  if (!c.rows.length) {
+    s += `<rect class="count-bar empty" x="${c.x}" y="${c.y}" width="${c.w}" height="${COUNT_BAR}" rx="3"/>`;
+  }
+  const text = c.rows.length ? null : "no pods";
+  const y0 = c.y + COUNT_BAR + 10;
+  if (text) {
+    s += `<text class="counts-none" x="${c.x}" y="${y0 + 17}">${text}</text>`;
+  }
+  c.rows.forEach(([phase, n], i) => {
+    const yy = y0 + i * COUNT_LINE;
+    s += `<g class="count-row phase-${esc(phase)}" data-phase="${esc(phase)}" data-count="${n}">` +
+         `<rect x="${c.x}" y="${yy + 4}" width="16" height="16" rx="4"/>` +
+         `<text x="${c.x + 24}" y="${yy + 18}">${esc(fit(`${phase} ${fmtCount(n)}`, c.w - 24, 16))}</text></g>`;
+  });
+  s += `<title>${esc(c.node.name)}: ${fmtCount(c.total)} pod${c.total === 1 ? "" : "s"} — ${esc(countsText(c.node.podCounts))}` +
+       ` (a cluster this large is drawn as counts per phase)</title>`;
+  return s;
 }
 
 function placePods(out, pods, node, x0, y0, grid) {
@@ -403,15 +498,17 @@ export class Diagram {
       for (const k of [...this.why.keys()]) if (!pendingKeys.has(k)) this.why.delete(k);
       const whyKey = [...this.why.keys()].pop();
       const note = whyKey ? `${whyKey.split("/").pop()}: ${this.why.get(whyKey)}` : "";
-      const sig = JSON.stringify([q.x, q.y, q.w, q.h, q.count, note]);
+      const sig = JSON.stringify([q.x, q.y, q.w, q.h, q.count, q.shown, note]);
       this._keep(used, this.layers.queue, "queue", "g", sig, (el) => {
         el.setAttribute("class", "pending-queue");
         el.id = "pending-queue";
         el.dataset.count = String(q.count);
+        el.dataset.shown = String(q.shown);
         el.dataset.why = note;
+        const partial = q.shown < q.count ? ` — first ${fmtCount(q.shown)} of ${fmtCount(q.count)} shown` : "";
         el.innerHTML =
           `<rect x="${q.x}" y="${q.y}" width="${q.w}" height="${q.h}" rx="12"/>` +
-          `<text class="queue-title" x="${q.x + PAD}" y="${q.y + 24}">Scheduling queue — pods waiting for a node (${q.count})</text>` +
+          `<text class="queue-title" x="${q.x + PAD}" y="${q.y + 24}">Scheduling queue — pods waiting for a node (${fmtCount(q.count)})${partial}</text>` +
           (note ? `<text class="queue-why" x="${q.x + q.w - PAD}" y="${q.y + 24}" text-anchor="end">${esc(fit(note, q.w - 520, 15))}<title>${esc(note)}</title></text>` : "") +
           (q.count ? "" : `<text class="queue-empty" x="${q.x + PAD}" y="${q.y + QUEUE_HEADER + 30}">empty: every pod has a node</text>`);
       });
@@ -447,6 +544,19 @@ export class Diagram {
         el.innerHTML = compMarkup(c);
       });
       this.rects.set(c.comp.address, c);
+    }
+
+    for (const c of L.counts) {
+      const sig = JSON.stringify([c.x, c.y, c.w, c.mode, c.rows, c.total]);
+      this._keep(used, this.layers.pods, c.key, "g", sig, (el) => {
+        el.setAttribute("class", "pod-counts" + (c.node.alive === false ? " on-dead-node" : ""));
+        el.dataset.node = c.node.name;
+        el.dataset.mode = c.mode;
+        el.dataset.total = c.total == null ? "" : String(c.total);
+        el.dataset.counts = JSON.stringify(Object.fromEntries(c.rows));
+        el.dataset.text = c.mode === "counts" ? countsText(c.node.podCounts) : "";
+        el.innerHTML = countsMarkup(c);
+      });
     }
 
     for (const p of L.pods) {
@@ -487,6 +597,8 @@ export class Diagram {
       }
     }
     this.svg.dataset.pods = String(L.pods.length);
+    this.svg.dataset.summarised = String(!!snap.summarised);
+    this.svg.dataset.podTotal = String(snap.podTotal ?? L.pods.length);
     return L;
   }
 }

@@ -25,6 +25,7 @@ export class FrameStream {
     this.resyncs = 0;
     this.failures = 0;
     this.restarts = 0;
+    this.stopped = false;
     this.history = [];  // the last numbers seen, for debugging and tests: [kind, frame]
   }
 
@@ -33,8 +34,27 @@ export class FrameStream {
     if (this.history.length > 200) this.history.shift();
   }
 
+  // The cluster is gone (deleted): ignore everything from now on, and fetch nothing more.
+  stop() {
+    this.stopped = true;
+    this.buffer = [];
+    this.onChange(this);
+  }
+
+  // A state the page fetched itself after changing the cluster (a reset, a repair): it replaces
+  // the page's state unless frames newer than it were applied meanwhile.
+  adopt(state) {
+    if (this.stopped || !state || typeof state.frame !== "number") return false;
+    this._note("adopted", state.frame);
+    if (state.frame < this.last) return false;
+    this.last = state.frame;
+    this.onState(state);
+    this.onChange(this);
+    return true;
+  }
+
   receive(msg) {
-    if (!msg || typeof msg.frame !== "number") return;
+    if (this.stopped || !msg || typeof msg.frame !== "number") return;
     this._note("frame", msg.frame);
     if (this.resyncing) {
       this.buffer.push(msg);
@@ -61,7 +81,7 @@ export class FrameStream {
   // the server restarted and numbers its frames afresh (the cluster itself was restored from
   // the database), so this state starts a new count.
   receiveState(state) {
-    if (!state || typeof state.frame !== "number") return;
+    if (this.stopped || !state || typeof state.frame !== "number") return;
     this._note("state", state.frame);
     if (state.frame === this.last) {
       this.ignored++;
@@ -87,7 +107,7 @@ export class FrameStream {
   }
 
   async resync() {
-    if (this.resyncing) return;
+    if (this.resyncing || this.stopped) return;
     this.resyncing = true;
     this.resyncs++;
     this.onChange(this);
@@ -113,6 +133,10 @@ export class FrameStream {
     const pending = this.buffer.sort((a, b) => a.frame - b.frame);
     this.buffer = [];
     if (!ok) {
+      if (this.stopped) {
+        this.resyncing = false;
+        return;
+      }
       // Keep the frames and try again a little later (backing off, at most 5 s).
       this.buffer = pending;
       setTimeout(() => {

@@ -3,7 +3,8 @@
 // Each line has id "log-<frame>-<i>" (the i-th log entry of frame <frame>) and data-frame, so a
 // line is never shown twice and a resync can replace the whole log with the server's.
 
-export const LOG_KINDS = new Set(["action", "k8s-event", "node"]);
+// "error": an exception inside one simulated component, recovered (the engine went on).
+export const LOG_KINDS = new Set(["action", "k8s-event", "node", "error"]);
 const MAX_LINES = 400;
 
 export function isLogEvent(ev) {
@@ -25,7 +26,13 @@ export function describe(ev) {
     // Node agents are told apart by their node: "kubelet · worker-2".
     const [name, host] = String(ev.component || "").split("@");
     const who = host && ["kubelet", "kube-proxy", "containerd"].includes(name) ? `${name} · ${host}` : name;
-    return { who, text: ev.text || "", cls: "action" };
+    return { who, text: ev.text || ev.message || "", cls: "action" };
+  }
+  if (ev.kind === "error") {
+    // A bug inside one component, caught: it says which, and the engine goes on without it.
+    const [name, host] = String(ev.component || "").split("@");
+    const who = host ? `${name} · ${host}` : name || "simulator";
+    return { who, text: `internal error (recovered): ${ev.message || "no message"}`, cls: "sim-error" };
   }
   if (ev.kind === "k8s-event") {
     // "Pod/web-1", with the namespace only when it is not the default one.

@@ -53,7 +53,8 @@ export class SchedulerPanel {
 
   // -- the queue ------------------------------------------------------------------------------
   render(snap) {
-    if (!this.root || !snap) return;
+    // A frame too large to send whole drops the scheduler's queue: keep the last one shown.
+    if (!this.root || !snap || (snap.summarised && !snap.scheduler)) return;
     this.time = Number(snap.time) || 0;
     const s = snap.scheduler || {};
     if (this.summaryEl) {
