@@ -234,17 +234,27 @@ class Informer:
         self.store = new
         for k, o in new.items():
             if k not in old:
-                self.on_add and self.on_add(o)
+                self._notify(self.on_add, o)
             elif old[k]["metadata"].get("resourceVersion") != o["metadata"].get("resourceVersion"):
-                self.on_update and self.on_update(old[k], o)
+                self._notify(self.on_update, old[k], o)
         for k, o in old.items():
             if k not in new:
-                self.on_delete and self.on_delete(o)
+                self._notify(self.on_delete, o)
         self.rv = body["metadata"]["resourceVersion"]
         self._watch()
         if not self.synced:
             self.synced = True
             self.on_synced and self.on_synced()
+
+    def _notify(self, handler, *objs) -> None:
+        """Call one event handler for one object: its failure is recovered (Kernel.handle_crash)
+        and the informer goes on with the other objects, its resourceVersion and its watch."""
+        if handler is None:
+            return
+        try:
+            handler(*objs)
+        except Exception as e:  # noqa: BLE001 - one object's handler failing is that object's
+            self.client.c.kernel.handle_crash(e, self.client.c.address)
 
     def _watch(self) -> None:
         if self.wid is not None:
@@ -277,14 +287,14 @@ class Informer:
             k = self.key(obj)
             if ev["type"] == "DELETED":
                 old = self.store.pop(k, None)
-                self.on_delete and self.on_delete(old or obj)
+                self._notify(self.on_delete, old or obj)
             else:
                 old = self.store.get(k)
                 self.store[k] = obj
                 if old is None:
-                    self.on_add and self.on_add(obj)
+                    self._notify(self.on_add, obj)
                 else:
-                    self.on_update and self.on_update(old, obj)
+                    self._notify(self.on_update, old, obj)
             self.rv = obj["metadata"].get("resourceVersion", self.rv)
 
 

@@ -187,6 +187,30 @@ def test_a_valid_request_is_answered_while_another_objects_handler_raises(cluste
     assert "RuntimeError: kubelet cannot handle bad" in errors[0]["message"]
 
 
+def test_an_informer_goes_on_after_one_objects_handler_raises(cluster, recovering, monkeypatch):
+    """A relist that meets an object its handler cannot take still watches and serves the rest."""
+    real = Kubelet.sync_pod
+
+    def sync_pod(self, p):
+        if p["metadata"]["name"] == "bad":
+            raise RuntimeError("kubelet cannot handle bad")
+        return real(self, p)
+
+    monkeypatch.setattr(Kubelet, "sync_pod", sync_pod)
+    on_worker_1 = {"nodeSelector": {"kubernetes.io/hostname": "worker-1"}}
+    ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default",
+                        "body": pod("bad", **on_worker_1)}), 201)
+    cluster.advance(5)
+    kubelet = cluster.node_components["worker-1"][1]
+    kubelet.stop()
+    kubelet.start()  # its pod informer relists, "bad" first
+    cluster.advance(10)
+    ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default",
+                        "body": pod("good", **on_worker_1)}), 201)
+    cluster.advance(10)
+    assert ok(get_pod(cluster, "good"))["status"]["phase"] == "Running"
+
+
 def test_apiserver_answers_500_to_the_request_that_raised(cluster, recovering, monkeypatch):
     real = KubeAPIServer.do_get
 
