@@ -67,8 +67,8 @@ function showStatus() {
   badge.className = "badge " + st.cls;
   badge.title = st.title;
   root.dataset.status = st.label;
-  const warn = st.label === "running" ? paceWarning(pace, speed) : null;
   const pb = document.getElementById("pace-state");
+  const warn = st.label === "running" ? paceWarning(pace, speed, { shown: pb ? !pb.hidden : false }) : null;
   if (pb) {
     pb.hidden = !warn;
     if (warn && pb.textContent !== warn.label) pb.textContent = warn.label;

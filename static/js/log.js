@@ -29,10 +29,19 @@ export function describe(ev) {
     return { who, text: ev.text || ev.message || "", cls: "action" };
   }
   if (ev.kind === "error") {
-    // A bug inside one component, caught: it says which, and the engine goes on without it.
+    // A bug inside one simulated component, caught: it says which, and the engine went on
+    // without that step.  The simulator's own errors ("pilothouse": a cluster that could not be
+    // restored) are said as they are.
     const [name, host] = String(ev.component || "").split("@");
     const who = host ? `${name} · ${host}` : name || "simulator";
-    return { who, text: `internal error (recovered): ${ev.message || "no message"}`, cls: "sim-error" };
+    const own = !ev.component || name === "pilothouse";
+    return {
+      who,
+      text: own ? `error: ${ev.message || "no message"}` : `internal error (recovered): ${ev.message || "no message"}`,
+      cls: "sim-error",
+      title: own ? "" : `An exception inside ${who} was caught; the simulation went on without that step. ` +
+                        "This is a bug in the simulator, not something Kubernetes would do.",
+    };
   }
   if (ev.kind === "k8s-event") {
     // "Pod/web-1", with the namespace only when it is not the default one.
@@ -62,6 +71,7 @@ export class EventLog {
     li.id = `log-${frame}-${i}`;
     li.dataset.frame = String(frame);
     li.className = d.cls;
+    if (d.title) li.title = d.title;
     const t = document.createElement("span");
     t.className = "log-time";
     t.textContent = fmtTime(ev.t);

@@ -12,6 +12,8 @@
 
 export const STALE_MS = 3000;
 export const PACE_WARN = 0.95;
+// Once shown, the warning stays until the pace is back above this (no flicker around 0.95).
+export const PACE_CLEAR = 0.97;
 
 // -> {label, cls, title}
 export function clusterStatus({ deleted = false, broken = null, ws = "open", paused = false,
@@ -44,10 +46,10 @@ export function fmtRatio(x) {
   return String(Number(n.toPrecision(2)));
 }
 
-// -> null (keeping up, or nothing to say) or {label, title}.
-export function paceWarning(pace, speed) {
+// -> null (keeping up, or nothing to say) or {label, title}.  shown: the warning is on screen now.
+export function paceWarning(pace, speed, { shown = false } = {}) {
   const p = Number(pace);
-  if (pace == null || !Number.isFinite(p) || p >= PACE_WARN) return null;
+  if (pace == null || !Number.isFinite(p) || p >= (shown ? PACE_CLEAR : PACE_WARN)) return null;
   const asked = Number(speed) || 1;
   return {
     label: `falling behind: ${fmtRatio(p * asked)}× of ${fmtRatio(asked)}×`,
