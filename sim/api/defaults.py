@@ -121,8 +121,10 @@ def default_namespace(ns: dict) -> dict:
     # list the namespace controller has emptied (the key present) stays empty on update.
     ns.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
     ns.setdefault("status", {}).setdefault("phase", "Active")
-    labels = ns["metadata"].setdefault("labels", {})
-    labels["kubernetes.io/metadata.name"] = ns["metadata"]["name"]
+    # SetDefaults_Namespace: "we can't SetDefaults for nameless namespaces (generateName)".
+    if ns["metadata"].get("name"):
+        labels = ns["metadata"].setdefault("labels", {})
+        labels["kubernetes.io/metadata.name"] = ns["metadata"]["name"]
     return ns
 
 

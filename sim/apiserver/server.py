@@ -97,6 +97,13 @@ def type_meta_error(kind: str, api_version: str, obj: dict) -> dict | None:
     return None
 
 
+def _precondition_rv(body: dict) -> str | None:
+    """metadata.resourceVersion of an update or patch body: the write's precondition."""
+    md = body.get("metadata")
+    rv = md.get("resourceVersion") if isinstance(md, dict) else None
+    return rv if isinstance(rv, str) and rv else None
+
+
 def body_decode_error(kind: str, api_version: str, body: Any, go_type) -> dict | None:
     """A subresource's body (Binding, Scale) decoded into its Go type: None, or the 400."""
     if not isinstance(body, dict):
@@ -793,10 +800,10 @@ class KubeAPIServer(Component):
         if req["verb"] == "update":
             if not isinstance(body, dict):
                 return reply(_err(st.bad_request("the body of the request must be a JSON object")))
-            pre = (body.get("metadata") or {}).get("resourceVersion") or None
             body, warnings, error = self.decode(res, req, body)
             if error:
                 return reply(_err(error))
+            pre = _precondition_rv(body)
 
             def mutate(cur: dict) -> tuple[str, dict]:
                 return self._prepare_update(res, cur, body, sub)
@@ -807,7 +814,7 @@ class KubeAPIServer(Component):
                 return reply(_err(st.unsupported_media_type(ptype)))
             if ptype == "application/strategic-merge-patch+json" and res.group not in ("", "apps", "scheduling.k8s.io"):
                 return reply(_err(st.unsupported_media_type(ptype)))
-            pre = ((body or {}).get("metadata") or {}).get("resourceVersion") if isinstance(body, dict) else None
+            pre = _precondition_rv(body) if isinstance(body, dict) else None
 
             def mutate(cur: dict) -> tuple[str, dict]:
                 try:
@@ -864,7 +871,10 @@ class KubeAPIServer(Component):
         if verb == "update":
             if not isinstance(body, dict):
                 return reply(_err(st.bad_request("the body of the request must be a JSON object")))
-            pre = (body.get("metadata") or {}).get("resourceVersion") or None
+            error = body_decode_error("Scale", "autoscaling/v1", body, SCALE)
+            if error:
+                return reply(_err(error))
+            pre = _precondition_rv(body)
 
         def mutate(cur: dict) -> tuple[str, dict]:
             scale = self.to_scale(cur)
