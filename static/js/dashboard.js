@@ -131,6 +131,16 @@ function showNodes(snap) {
 function showSnapshot(snap) {
   if (!snap) return;  // a cluster that has not drawn its first frame yet
   diagram.render(snap);
+  const note = document.getElementById("diagram-note");
+  if (note) {
+    // A large cluster's snapshot counts its pods instead of listing them (cluster/worker/frames.py).
+    const text = !snap.summarised ? ""
+      : snap.podTotal != null
+        ? `${Number(snap.podTotal).toLocaleString("en-US")} pods: too many to draw one by one, so each node shows its pods' counts per phase.`
+        : "This update was too large to send whole: pods are not listed in it.";
+    note.hidden = !text;
+    if (note.textContent !== text) note.textContent = text;
+  }
   etcd.render(snap, { speed, paused, tick: etcdTick });
   const summary = document.getElementById("etcd-summary");
   if (summary) {
@@ -338,8 +348,12 @@ root.addEventListener("htmx:wsOpen", (e) => {
   showConnection("open");
 });
 root.addEventListener("htmx:wsClose", (e) => {
+  const code = e.detail?.event?.code;
   // 4404: the server does not know the cluster (deleted while the page was away).
-  if (e.detail?.event?.code === 4404) enterDeleted({ gone: true });
+  if (code === 4404) enterDeleted({ gone: true });
+  // 4503: the server is up but its simulation worker did not answer; the extension reconnects
+  // only after a dropped connection, so ask again a little later.
+  if (code === 4503 && !deleted) setTimeout(() => { if (!deleted) e.detail?.socketWrapper?.reconnect?.(); }, 3000);
   showConnection("closed");
 });
 root.addEventListener("htmx:wsError", () => showConnection("closed"));

@@ -150,6 +150,7 @@ def test_summarised_and_missing_snapshots_render(dashboard, browser_server):
     assert page.get_attribute("#pending-queue", "data-count") == "182"
     rs = page.text_content("#rs-summary")
     assert rs.startswith("first 100 of 250 ReplicaSets"), rs
+    assert page.inner_text("#diagram-note").startswith("1,454 pods: too many to draw one by one")
 
     # A frame too large even for counts (fit(): nodes without pods or counts, no lists).
     page.evaluate(FEED, {"paused": True, "truncated": True, "snapshot": page.evaluate("""() => {
@@ -168,6 +169,7 @@ def test_summarised_and_missing_snapshots_render(dashboard, browser_server):
     # The server's own snapshots bring the chips back.
     wait_js(page, "document.querySelectorAll('#diagram .pod-counts[data-mode=unlisted]').length === 0", 15,
             message="the server's next snapshot to replace the fed one")
+    assert page.is_hidden("#diagram-note")
 
 
 def test_error_events_show_in_the_log(dashboard, browser_server):
@@ -255,6 +257,17 @@ def test_broken_cluster_is_repaired_from_the_page(page, start_server):
     page.once("dialog", lambda d: d.dismiss())
     page.click("#stored-keys li[data-key] button")
     assert page.inner_text("#broken-result").startswith("the cluster still cannot")
+    assert page.locator("#stored-keys li[data-key]").count() == len(keys)
+    # Saying yes drops it (here that cannot help either: the list shrinks, the panel stays).
+    victim = keys[0]
+    page.once("dialog", lambda d: d.accept())
+    page.click(f"#stored-keys li[data-key='{victim}'] button")
+    wait_js(page, "document.getElementById('broken-result').textContent.startsWith('key ')", 10)
+    assert page.inner_text("#broken-result").startswith(f"key {victim} deleted, but the cluster still cannot be restored")
+    wait_js(page, f"!document.querySelector(`#stored-keys li[data-key='{victim}']`)", 10,
+            message="the deleted key to leave the list")
+    code, state = server.request("GET", "/clusters/lab/sim/v1/state")
+    assert victim not in state["storedKeys"]
 
     asked = []
     page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
