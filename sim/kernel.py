@@ -50,6 +50,7 @@ class Kernel:
         self.components: dict[str, Any] = {}
         # Recovered errors, newest last: {"t", "component", "message", "traceback"}.
         self.errors: list[dict[str, Any]] = []
+        self.error_counts: dict[tuple[str | None, str], int] = {}  # (component, message) -> times
         # Events run since the kernel was made (the caller's measure of work done).
         self.events_run = 0
         from sim.network import Network  # local import: network needs the kernel type only
@@ -132,8 +133,16 @@ class Kernel:
                             "traceback": tb})
         del self.errors[:-MAX_ERRORS]
         self.emit("error", component=component, message=message)
-        log.error("simulation: %s recovered from %s at t=%.6f\n%s", component or "kernel", message,
-                  self.now, tb)
+        # The log gets the traceback the first time and a count every 100th time after: a
+        # handler failing on every event must not flood it.
+        if len(self.error_counts) >= MAX_ERRORS * 10:
+            self.error_counts.clear()
+        n = self.error_counts[(component, message)] = self.error_counts.get((component, message), 0) + 1
+        if n == 1:
+            log.error("simulation: %s recovered from %s at t=%.6f\n%s", component or "kernel", message, self.now, tb)
+        elif n % 100 == 0:
+            log.error("simulation: %s recovered from %s %d times (latest at t=%.6f)", component or "kernel",
+                      message, n, self.now)
 
     def advance(self, seconds: float) -> None:
         self.run_until(self.now + seconds)
