@@ -42,7 +42,6 @@ the services becomes that error body.
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any, Callable
 
 from django.http import JsonResponse
@@ -50,6 +49,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from cluster import services
 from cluster.api.status import status as k8s_status
+from sim.api import gojson
+from sim.apiserver.server import ETCD_MAX_REQUEST_BYTES
 
 
 def _error(code: int, reason: str, message: str) -> JsonResponse:
@@ -68,13 +69,19 @@ def _status_from(e: services.SimulationError) -> JsonResponse:
     return JsonResponse(body, status=e.status)
 
 
+def _json(raw: bytes):
+    """JSON as the Kubernetes API reads it (sim/api/gojson.py): no NaN or Infinity, nesting
+    bounded, numbers keep their literal."""
+    try:
+        return gojson.loads(raw)
+    except gojson.JSONSyntaxError as e:
+        raise services.BadCommand(f"the request body is not valid JSON: {e.message}") from None
+
+
 def _json_body(request) -> dict:
     if not request.body:
         return {}
-    try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise services.BadCommand("the request body is not valid JSON") from None
+    body = _json(request.body)
     if not isinstance(body, dict):
         raise services.BadCommand("the request body must be a JSON object")
     return body
@@ -130,7 +137,9 @@ async def nodes(request, cluster: str):
     name = body.get("name")
     if not isinstance(name, str) or not name:
         raise services.BadCommand("name: Required value")
-    result = await services.add_node(cluster, name, cpu=str(body.get("cpu", "4")), memory=str(body.get("memory", "8Gi")))
+    # The capacity is checked where cluster configurations are (sim/clusterconfig.check_capacity):
+    # a quantity, positive, finite, within the engine's bounds.
+    result = await services.add_node(cluster, name, cpu=body.get("cpu", "4"), memory=body.get("memory", "8Gi"))
     return JsonResponse(result, status=201)
 
 
@@ -151,7 +160,7 @@ async def network_action(request, cluster: str, action: str):
         return JsonResponse(await services.heal_network(cluster))
     body = _json_body(request)
     if action == "link":
-        if "a" not in body or "b" not in body:
+        if not isinstance(body.get("a"), str) or not isinstance(body.get("b"), str):
             raise services.BadCommand("a and b: Required value (two node or etcd member names)")
         return JsonResponse(await services.set_link(cluster, body["a"], body["b"], body.get("latencyMs"),
                                                     body.get("loss")))
@@ -181,6 +190,8 @@ async def etcd_put(request, cluster: str):
     member = body.get("member")
     if member is not None and not isinstance(member, str):
         raise services.BadCommand("member must be a member name")
+    if len(key.encode()) + len(value.encode()) > ETCD_MAX_REQUEST_BYTES:
+        raise _TooLarge("etcdserver: request is too large")
     return JsonResponse(await services.etcd_put(cluster, key, value, member=member))
 
 
@@ -209,10 +220,7 @@ def _snapshot_body(request) -> Any:
         raise _TooLarge(f"the snapshot is larger than {MAX_SNAPSHOT_BYTES // (1024 * 1024)} MiB")
     if not raw.strip():
         raise services.BadCommand("the request body is empty: send the JSON that GET .../etcd/snapshot returned")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise services.BadCommand(f"the request body is not valid JSON ({e})") from None
+    return _json(raw)
 
 
 @control("POST", errors=_status_from)

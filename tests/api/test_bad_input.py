@@ -352,3 +352,40 @@ def test_an_object_above_etcds_request_limit_is_a_413(api):
     labels = {f"label-{i:06d}": "v" for i in range(120000)}
     r = send(api, "POST", PODS, {**pod(), "metadata": {"name": "bad", "labels": labels}})
     assert_refused(api, before, r, 413, "RequestEntityTooLarge", "etcdserver: request is too large")
+
+
+# -- the simulator control API ----------------------------------------------------------------
+def control(api, pilothouse_server, path, body=None, raw=None):
+    name = api.rsplit("/", 1)[1]
+    data = raw if raw is not None else json.dumps(body)
+    return requests.post(f"{pilothouse_server.base}/clusters/{name}/sim/v1{path}", data=data,
+                         headers={"Content-Type": "application/json"}, timeout=60)
+
+
+def assert_control_refused(api, before, r, code, contains):
+    assert r.status_code == code, r.text
+    assert r.json()["error"]["code"] == code and contains in r.json()["error"]["message"], r.text
+    assert stored(api) == before
+
+
+@pytest.mark.parametrize(("path", "body", "raw", "code", "contains"), [
+    ("/nodes", {"name": "huge", "cpu": "1e309"}, None, 400, "node.cpu: must be at most 4096"),
+    ("/nodes", None, '{"name": "huge", "cpu": 1e309}', 400, "node.cpu: must be a finite quantity"),
+    ("/nodes", {"name": "huge", "memory": " 1Gi"}, None, 400, "node.memory: invalid quantity"),
+    ("/nodes", {"name": "huge", "cpu": []}, None, 400, "node.cpu: must be a quantity"),
+    ("/network/link", None, '{"a": "worker-1", "b": "worker-2", "latencyMs": NaN}', 400,
+     "the request body is not valid JSON: invalid character 'N' looking for beginning of value"),
+    ("/network/link", {"a": "worker-1", "b": "worker-2", "latencyMs": 1e308}, None, 400,
+     "latencyMs must be a number from 0 to 60000"),
+    ("/network/link", {"a": [], "b": "worker-2"}, None, 400, "a and b: Required value"),
+    ("/clock", None, '{"speed": ' + "[" * 5000, 400, "exceeded max depth"),
+    ("/clock", {"speed": 1e308}, None, 400, "speed"),
+    ("/clock", {"advance": "168h"}, None, 400, "advance"),
+    ("/etcd/put", {"key": "/registry/big", "value": "x" * (1600 * 1024)}, None, 413, "etcdserver: request is too large"),
+])
+def test_the_control_api_refuses_malformed_input_with_a_clear_400(api, pilothouse_server, path, body, raw, code,
+                                                                   contains):
+    before = stored(api)
+    r = control(api, pilothouse_server, path, body, raw)
+    assert_control_refused(api, before, r, code, contains)
+    assert requests.get(api + "/version", timeout=10).status_code == 200
