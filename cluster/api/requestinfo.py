@@ -16,6 +16,7 @@ import yaml
 
 from cluster.api import discovery, protobuf
 from sim.api import gojson
+from sim.api.gofmt import go_strings
 from sim.api.gotypes import decode as go_decode
 from sim.api.queryparams import is_true, query_error
 from sim.api.schema import DELETE_OPTIONS
@@ -24,6 +25,9 @@ from sim.api.schema import DELETE_OPTIONS
 _NAMESPACE_SUBRESOURCES = {"status", "finalize"}
 
 _METHOD_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch"}
+# The options a write's query parameters decode into.
+_OPTIONS_KIND = {"create": "CreateOptions", "update": "UpdateOptions", "patch": "PatchOptions",
+                 "delete": "DeleteOptions", "deletecollection": "DeleteOptions"}
 
 PATCH_TYPES = (
     "application/json-patch+json",
@@ -163,6 +167,10 @@ def parse(method: str, parts: list[str], query: dict[str, str], content_type: st
     problem = query_error(query)
     if problem:
         raise RequestError(400, "BadRequest", problem)
+    if verb in _OPTIONS_KIND and query.get("dryRun", "All") != "All":
+        # ValidateDryRun (apimachinery/pkg/apis/meta/v1/validation): only "All" is a dry run.
+        raise RequestError(422, "Invalid", f'{_OPTIONS_KIND[verb]}.meta.k8s.io "" is invalid: dryRun: Unsupported '
+                                           f'value: {go_strings([query["dryRun"]])}: supported values: "All"')
     if len(raw_body) > MAX_REQUEST_BODY_BYTES:
         raise too_large()
 

@@ -74,3 +74,43 @@ def test_bad_json_and_method_not_allowed():
     with pytest.raises(RequestError) as e:
         p("POST", "api/v1/namespaces/default/pods/web", body=b"{}")
     assert e.value.code == 405
+
+
+def test_query_parameters_decode_as_the_options_do():
+    with pytest.raises(RequestError) as e:
+        p("GET", "api/v1/pods", {"limit": "abc"})
+    assert (e.value.code, e.value.message) == (400, 'strconv.ParseInt: parsing "abc": invalid syntax')
+    with pytest.raises(RequestError) as e:
+        p("POST", "api/v1/namespaces/default/pods", {"dryRun": "yes"}, body=b"{}")
+    assert (e.value.code, e.value.message) == (
+        422, 'CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"yes"}: supported values: "All"')
+    assert p("GET", "api/v1/pods", {"watch": "yes"}).verb == "watch"  # anything but false/0
+
+
+def test_namespaced_kinds_outside_a_namespace():
+    with pytest.raises(RequestError) as e:
+        p("POST", "api/v1/pods", body=b"{}")
+    assert e.value.code == 405
+    with pytest.raises(RequestError) as e:
+        p("GET", "api/v1/pods/web")
+    assert e.value.code == 404
+
+
+def test_bodies_read_as_go_reads_them():
+    with pytest.raises(RequestError) as e:
+        p("POST", "api/v1/namespaces/default/pods", body=b'{"spec": NaN}')
+    assert e.value.message == ("the object provided is unrecognized (must be of type Pod): couldn't get version/kind; "
+                               "json parse error: invalid character 'N' looking for beginning of value "
+                               '({"spec": NaN})')
+    with pytest.raises(RequestError) as e:
+        p("POST", "api/v1/namespaces/default/pods", content_type="text/plain", body=b"{}")
+    assert e.value.code == 415
+    r = p("POST", "api/v1/namespaces/default/pods", content_type="application/yaml",
+          body=b"metadata: {name: y}\nspec: {containers: [{name: c, image: i}]}\n")
+    assert r.body["metadata"] == {"name": "y"}
+    with pytest.raises(RequestError) as e:
+        p("POST", "api/v1/namespaces/default/pods", content_type="application/yaml",
+          body=b"a: &a [x, x]\n" + b"".join(b"b%d: &b%d [*a, *a]\n" % (i, i) for i in range(60)))
+    assert "excessive aliasing" in e.value.message
+    r = p("DELETE", "api/v1/namespaces/default/pods/web", body=b'{"gracePeriodSeconds": 5, "unknown": 1}')
+    assert r.query["gracePeriodSeconds"] == "5" and "unknown" not in r.body
