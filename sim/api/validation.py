@@ -282,6 +282,35 @@ def validate_object_meta(obj: dict, namespaced: bool, name_is_label: bool = Fals
             errs += validate_name(ns, "metadata.namespace", label=True)
     errs += validate_labels(md.get("labels"), "metadata.labels")
     errs += validate_annotations(md.get("annotations"), "metadata.annotations")
+    errs += validate_owner_references(_items(md.get("ownerReferences")), "metadata.ownerReferences")
+    for i, name in enumerate(_items(md.get("finalizers"))):
+        errs += [invalid(f"metadata.finalizers[{i}]", name, msg)
+                 for msg in (qualified_name_errors(name) if isinstance(name, str) else [QUALIFIED_NAME_MSG])]
+    return errs
+
+
+def validate_owner_references(refs: list, field: str) -> list[FieldError]:
+    """ValidateOwnerReferences (apimachinery/pkg/api/validation/objectmeta.go): apiVersion with
+    a version, kind, name and uid set, and at most one controller.  Upstream names the list,
+    not the item, in every path."""
+    errs: list[FieldError] = []
+    controller = ""
+    for ref in refs:
+        ref = _obj(ref)
+        api_version, kind = ref.get("apiVersion") or "", ref.get("kind") or ""
+        if not api_version.rpartition("/")[2]:
+            errs.append(invalid(f"{field}.apiVersion", api_version, "version must not be empty"))
+        for key in ("kind", "name", "uid"):
+            if not ref.get(key):
+                errs.append(invalid(f"{field}.{key}", ref.get(key) or "", "must not be empty"))
+        if ref.get("controller") is True:
+            name = f"{kind}/{ref.get('name') or ''}"
+            if controller:
+                errs.append(invalid(field, GoSyntax("[]v1.OwnerReference{...}"),
+                                    f'Only one reference can have Controller set to true. Found "true" in '
+                                    f"references for {controller} and {name}"))
+            else:
+                controller = name
     return errs
 
 

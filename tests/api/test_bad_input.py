@@ -389,3 +389,12 @@ def test_the_control_api_refuses_malformed_input_with_a_clear_400(api, pilothous
     r = control(api, pilothouse_server, path, body, raw)
     assert_control_refused(api, before, r, code, contains)
     assert requests.get(api + "/version", timeout=10).status_code == 200
+
+
+def test_owner_references_and_finalizers_are_validated(api):
+    before = stored(api)
+    r = send(api, "POST", PODS, {**pod(), "metadata": {"name": "bad", "ownerReferences": [{"kind": "ReplicaSet"}]}})
+    assert_refused(api, before, r, 422, "Invalid",
+                   contains='metadata.ownerReferences.apiVersion: Invalid value: "": version must not be empty')
+    r = send(api, "POST", PODS, {**pod(), "metadata": {"name": "bad", "finalizers": ["not a name"]}})
+    assert_refused(api, before, r, 422, "Invalid", contains='metadata.finalizers[0]: Invalid value: "not a name"')
