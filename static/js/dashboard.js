@@ -186,6 +186,11 @@ function markFrame() {
 async function fetchState() {
   const r = await fetch(root.dataset.stateUrl, { headers: { Accept: "application/json" },
                                                  cache: "no-store" });
+  if (r.status === 404) {
+    // The server no longer knows the cluster: it was deleted (a missed last frame).
+    enterDeleted({ gone: true });
+    throw new Error("state: the cluster no longer exists");
+  }
   if (!r.ok) throw new Error(`state: HTTP ${r.status}`);
   return r.json();
 }

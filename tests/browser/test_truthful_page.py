@@ -344,3 +344,22 @@ def test_reset_a_running_cluster_from_the_menu(page, browser_server):
     code, body = browser_server.request("GET", "/clusters/again/api/v1/namespaces/default/pods")
     assert code == 200 and body["items"] == []
 
+
+
+def test_a_cluster_deleted_while_the_page_was_away(page, start_server):
+    server = start_server("truthful-gone")
+    make_cluster(server, "ghost")
+    open_dashboard(page, server, "ghost")
+    page.expected_errors += DOWN_ERRORS
+    server.stop()
+    wait_status(page, "disconnected")
+    server.manage("shell", "-c", "from cluster.models import SimCluster; "
+                                 "assert SimCluster.objects.filter(name='ghost').delete()[0] >= 1")
+    server.start()
+    # The reconnection finds no such cluster (the consumer closes with 4404): the page says so
+    # and stops trying.
+    wait_js(page, "!document.getElementById('gone-panel').hidden", 30, message="the page to learn the cluster is gone")
+    assert page.inner_text("#gone-panel h2") == "This cluster no longer exists"
+    assert page.inner_text("#clock-state") == "deleted"
+    page.wait_for_timeout(2000)  # a window in which it must not reconnect
+    assert page.get_attribute("#dashboard", "data-ws") == "closed"
