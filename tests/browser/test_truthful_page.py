@@ -363,3 +363,42 @@ def test_a_cluster_deleted_while_the_page_was_away(page, start_server):
     assert page.inner_text("#clock-state") == "deleted"
     page.wait_for_timeout(2000)  # a window in which it must not reconnect
     assert page.get_attribute("#dashboard", "data-ws") == "closed"
+
+
+def test_a_large_cluster_is_drawn_as_counts(page, browser_server):
+    """End to end: a cluster of more than 600 pods sends summarised snapshots, and the page draws
+    what the server counted."""
+    make_cluster(browser_server, "big")
+    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "many"},
+          "spec": {"replicas": 700, "selector": {"matchLabels": {"app": "many"}},
+                   "template": {"metadata": {"labels": {"app": "many"}},
+                                "spec": {"containers": [{"name": "c", "image": "nginx", "resources": {
+                                    "requests": {"cpu": "1m", "memory": "1Mi"}}}]}}}}
+    code, body = browser_server.request("POST", "/clusters/big/apis/apps/v1/namespaces/default/replicasets", rs)
+    assert code == 201, body
+    try:
+        open_dashboard(page, browser_server, "big")
+        # Three workers hold 110 pods each (the kubelet's maxPods); the rest wait in the queue.
+        code, body = browser_server.request("POST", "/clusters/big/sim/v1/clock", {"advance": "60s"}, timeout=90)
+        assert code == 200, body
+        wait_js(page, "document.getElementById('diagram').dataset.summarised === 'true'", 60,
+                message="a summarised snapshot")
+        _pause(page, browser_server, "big")
+        code, state = browser_server.request("GET", "/clusters/big/sim/v1/state")
+        snap = state["snapshot"]
+        assert snap["summarised"] and snap["podTotal"] == 700, {k: snap.get(k) for k in ("summarised", "podTotal")}
+        wait_js(page, f"+document.getElementById('dashboard').dataset.frame >= {state['frame']}", 10)
+        drawn = page.evaluate("""Object.fromEntries([...document.querySelectorAll('#diagram .pod-counts')].map(g =>
+            [g.dataset.node, {total: +g.dataset.total, counts: JSON.parse(g.dataset.counts)}]))""")
+        for node in snap["nodes"]:
+            if not node["podTotal"]:
+                continue
+            want = {("ContainerCreating" if k == "Pending" else k): v for k, v in node["podCounts"].items() if v}
+            assert drawn[node["name"]] == {"total": node["podTotal"], "counts": want}, node["name"]
+        assert page.evaluate("document.querySelectorAll('#diagram .pod[data-node]:not([data-node=\"\"])').length") == 0
+        pending_total = snap["pendingTotal"]
+        assert pending_total > 50 and len(snap["pending"]) == 50
+        assert f"first 50 of {pending_total} shown" in page.text_content("#pending-queue .queue-title")
+        assert page.inner_text("#diagram-note").startswith("700 pods: too many to draw one by one")
+    finally:
+        browser_server.request("DELETE", "/sim/v1/clusters/big")
