@@ -81,3 +81,21 @@ def test_pushed_states_newer_same_and_restarted(run):
       return {log: log.slice(0, 5), restarts: stream.restarts, resyncing: stream.resyncing};""")
     assert out["log"] == ["state 12", "frame 13", "state 3 restart", "frame 4"]
     assert out["restarts"] == 1
+
+
+def test_adopt_and_stop(run):
+    out = run("""
+      const {stream, log, f, fetches} = api;
+      stream.receive(f(11));
+      const older = stream.adopt({frame: 10, log: []});   // frames newer than it were applied
+      const same = stream.adopt({frame: 11, log: []});    // a reset keeps the count: replaces the view
+      stream.receive(f(12));
+      stream.stop();                                      // the cluster was deleted
+      stream.receive(f(13));
+      stream.receive(f(20));                              // a gap: no resync once stopped
+      stream.receiveState({frame: 30, log: []});
+      const late = stream.adopt({frame: 40, log: []});
+      await stream.resync();
+      return {log, older, same, late, last: stream.last, fetches: fetches.length, resyncing: stream.resyncing};""")
+    assert out == {"log": ["frame 11", "state 11", "frame 12"], "older": False, "same": True, "late": False,
+                   "last": 12, "fetches": 0, "resyncing": False}
