@@ -7,11 +7,23 @@ tolerations are replaced); `$patch: delete` / `replace` directives are honoured 
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
+
+# staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go: at most 10,000 operations in a
+# JSON patch (a 413 beyond), and "copy" operations may add at most JSONPatchMaxCopyBytes (3 MiB,
+# the request body limit) in all: each copy can double the document, so without a bound 30 of
+# them would ask for a billion copies.
+MAX_JSON_PATCH_OPERATIONS = 10000
+MAX_JSON_PATCH_COPY_BYTES = 3 * 1024 * 1024
 
 
 class PatchError(ValueError):
     pass
+
+
+class PatchTooLarge(PatchError):
+    """errors.NewRequestEntityTooLargeError: a 413."""
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -110,13 +122,26 @@ def _pointer(path: str) -> list[str]:
 def json_patch(target: Any, ops: Any) -> Any:
     if not isinstance(ops, list):
         raise PatchError("a JSON patch must be a list of operations")
+    if len(ops) > MAX_JSON_PATCH_OPERATIONS:
+        raise PatchTooLarge(f"The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, "
+                            f"got {len(ops)}")
     doc = copy.deepcopy(target)
+    copied = 0
     for op in ops:
         if not isinstance(op, dict) or "op" not in op or "path" not in op:
             raise PatchError("each JSON patch operation needs 'op' and 'path'")
+        if not isinstance(op["path"], str) or not isinstance(op.get("from", ""), str):
+            raise PatchError("a JSON patch operation's path and from must be strings")
         kind, parts = op["op"], _pointer(op["path"])
         if kind in ("move", "copy"):
             value = _get(doc, _pointer(op.get("from", "")))
+            if kind == "copy":
+                # evanphx/json-patch's AccumulatedCopySizeLimit, counted as it counts: the
+                # copied value's JSON size.
+                copied += len(json.dumps(value, separators=(",", ":"), default=str))
+                if copied > MAX_JSON_PATCH_COPY_BYTES:
+                    raise PatchError(f"Unable to copy, accumulated size increase of {copied} exceeds the limit "
+                                     f"{MAX_JSON_PATCH_COPY_BYTES}")
             if kind == "move":
                 doc = _remove(doc, _pointer(op["from"]))
             doc = _add(doc, parts, copy.deepcopy(value))

@@ -23,7 +23,7 @@ from sim.api.defaults import default_pod, encode_pod_status
 from sim.api.scheduling import SYSTEM_PRIORITY_CLASS_NAMES
 from sim.api.validation import invalid as validation_invalid, required
 from sim.api.meta import deep_copy, new_uid, random_suffix
-from sim.api.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
+from sim.api.patch import PatchError, PatchTooLarge, json_patch, merge_patch, strategic_merge_patch
 from sim.api.resources import RESOURCES, Resource, lookup
 
 RESOURCES_BY_NAME = {r.name: r for r in RESOURCES.values()}
@@ -828,6 +828,8 @@ class KubeAPIServer(Component):
                         if not isinstance(body, dict):
                             raise PatchError("a merge patch must be a JSON object")
                         patched = merge_patch(cur, body)
+                except PatchTooLarge as e:
+                    return "error", st.status(413, "RequestEntityTooLarge", str(e))
                 except PatchError as e:
                     return "error", st.status(422 if ptype == "application/json-patch+json" else 400,
                                               "Invalid" if ptype == "application/json-patch+json" else "BadRequest", str(e))

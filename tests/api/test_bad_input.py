@@ -398,3 +398,17 @@ def test_owner_references_and_finalizers_are_validated(api):
                    contains='metadata.ownerReferences.apiVersion: Invalid value: "": version must not be empty')
     r = send(api, "POST", PODS, {**pod(), "metadata": {"name": "bad", "finalizers": ["not a name"]}})
     assert_refused(api, before, r, 422, "Invalid", contains='metadata.finalizers[0]: Invalid value: "not a name"')
+
+
+def test_a_json_patch_that_copies_itself_exponentially_is_refused(api):
+    # Each copy doubles the document: 60 of them would ask for 2^60 copies.  Upstream bounds the
+    # bytes copy operations add (JSONPatchMaxCopyBytes) and the number of operations.
+    before = stored(api)
+    bomb = [{"op": "copy", "from": "/metadata/annotations", "path": f"/metadata/annotations/x{i}"} for i in range(60)]
+    bomb.insert(0, {"op": "add", "path": "/metadata/annotations", "value": {}})
+    r = send(api, "PATCH", PODS + "/keep", bomb, content_type="application/json-patch+json")
+    assert_refused(api, before, r, 422, "Invalid", contains="Unable to copy, accumulated size increase of")
+    many = [{"op": "test", "path": "/metadata/name", "value": "keep"}] * 10001
+    r = send(api, "PATCH", PODS + "/keep", many, content_type="application/json-patch+json")
+    assert_refused(api, before, r, 413, "RequestEntityTooLarge",
+                   "The allowed maximum operations in a JSON patch is 10000, got 10001")
