@@ -67,6 +67,8 @@ function showStatus() {
   badge.className = "badge " + st.cls;
   badge.title = st.title;
   root.dataset.status = st.label;
+  // Nothing on the page may look live when the server is not: the etcd timers hold.
+  etcd.freeze(st.label !== "running" && st.label !== "paused");
   const pb = document.getElementById("pace-state");
   const warn = st.label === "running" ? paceWarning(pace, speed, { shown: pb ? !pb.hidden : false }) : null;
   if (pb) {

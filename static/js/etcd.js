@@ -409,9 +409,22 @@ export class EtcdPanel {
     }
   }
 
+  // The page lost the server (disconnected, not responding): show the timers as the server
+  // last reported them rather than run them down on a guess (they would all read "election
+  // now"); the next frame sets them again.
+  freeze(on) {
+    on = !!on;
+    if (on === !!this.frozen) return;
+    const now = performance.now();
+    for (const t of this.timers.values()) t.at = now;
+    this.frozen = on;
+    if (on) this._drawTimers(now);
+    if (!on && !this._raf) this._raf = requestAnimationFrame(this._loop);
+  }
+
   // Election timers: the ring shows the time left before the member would start an election.
   _drawTimers(now) {
-    const scale = this.paused ? 0 : this.speed / (this.tick || 0.1) / 1000;  // ticks per wall ms
+    const scale = this.paused || this.frozen ? 0 : this.speed / (this.tick || 0.1) / 1000;  // ticks per wall ms
     for (const [name, rec] of this.els) {
       if (!rec.ring) continue;
       const t = this.timers.get(name);
@@ -496,7 +509,7 @@ export class EtcdPanel {
     this.msgLayer.dataset.active = String(keep.length);
     this._drawTimers(now);
     // Keep running while a timer runs down or a message moves; the next frame restarts it.
-    const timing = !this.paused && this.timers.size > 0;
+    const timing = !this.paused && !this.frozen && this.timers.size > 0;
     this._raf = keep.length || timing ? requestAnimationFrame(this._loop) : null;
   }
 }

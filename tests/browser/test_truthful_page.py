@@ -202,6 +202,13 @@ def test_badge_stops_claiming_running_when_the_server_does_not_answer(page, star
         wait_status(page, "not responding", 10)
         assert page.get_attribute("#dashboard", "data-ws") == "open"
         assert "No update from the server" in page.get_attribute("#clock-state", "title")
+        # Nothing pretends to be live: the etcd election timers show what the server last
+        # reported (followers just heard a heartbeat), not a guess run down to "election now".
+        timers = "[...document.querySelectorAll('#etcd-svg [data-timer-left]')].map(g => +g.dataset.timerLeft)"
+        held = page.evaluate(timers)
+        assert held and all(left > 0 for left in held), held
+        page.wait_for_timeout(1000)  # a window in which they must not move
+        assert page.evaluate(timers) == held
     finally:
         os.kill(server.proc.pid, signal.SIGCONT)
     wait_status(page, "running", 15)
