@@ -252,7 +252,14 @@ def cases(draw) -> dict:
                 "content_type": f"application/{op}-merge-patch+json" if op == "strategic"
                 else "application/merge-patch+json"}
     if op == "json-patch":
-        patch = [{"op": draw(st.sampled_from(["add", "replace"])), "path": json_pointer(path), "value": value}]
+        patch = [{"op": draw(st.sampled_from(["add", "replace", "test"])), "path": json_pointer(path), "value": value}]
+        for _ in range(draw(st.integers(0, 3))):
+            other, _t = draw(field_path(kind.go_type))
+            patch.append({"op": draw(st.sampled_from(["remove", "copy", "move", "add"])), "path": json_pointer(other),
+                          "from": json_pointer(path), "value": value})
+        if draw(st.integers(0, 9)) == 0:  # a copy that doubles the document, many times over
+            patch = [{"op": "add", "path": "/metadata/labels", "value": {"a": "b"}}] + [
+                {"op": "copy", "from": "/metadata", "path": f"/metadata/x{i}"} for i in range(40)]
         return {"method": "PATCH", "path": item, "body": patch, "content_type": "application/json-patch+json"}
     if op == "delete":
         dpath, dt = draw(field_path(schema.DELETE_OPTIONS))
