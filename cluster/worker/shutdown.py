@@ -1,7 +1,8 @@
 """A stop signal always stops the process, within SHUTDOWN_DEADLINE seconds.
 
 SIGTERM and SIGINT ask the worker to finish its frame and persist (cluster/worker/worker.py,
-`stop`); that takes a fraction of a second, since engine work runs in short slices.  Should it
+`stop`); that takes a fraction of a second, since engine work runs in short slices.  The
+handlers (`install_stop_signals`) arm a watchdog the moment the signal arrives.  Should it
 not end in time anyway (a database that does not answer, a bug), a watchdog thread ends the
 process: what was acknowledged is already persisted, so nothing acknowledged is lost.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 
 log = logging.getLogger("cluster.worker")
@@ -27,3 +29,26 @@ def arm_shutdown_deadline(seconds: float = SHUTDOWN_DEADLINE, code: int = 1) -> 
     timer.daemon = True
     timer.start()
     return timer
+
+
+def install_stop_signals(request_stop) -> None:
+    """SIGTERM and SIGINT: the first arms the watchdog and calls `request_stop()` (which must
+    only schedule the graceful stop, thread-safely); a second one exits at once.
+
+    Python runs a signal handler in the main thread between two bytecodes, even while the event
+    loop is busy in a long computation, so the watchdog is armed whatever the loop is doing;
+    a handler that only schedules work on the loop (Twisted's, asyncio's add_signal_handler)
+    would wait for the loop."""
+    received = []
+
+    def handler(signum, frame) -> None:
+        if received:
+            log.warning("second stop signal: exiting now")
+            logging.shutdown()
+            os._exit(1)
+        received.append(signum)
+        arm_shutdown_deadline()
+        request_stop()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)

@@ -197,7 +197,7 @@ class SimulationWorker:
         new.frame = rc.frame  # pages keep counting; the next frame's snapshot replaces their view
         new.log.extend(rc.log)
         new.pending_events.append({"kind": "action", "component": "pilothouse", "t": 0.0,
-                                   "message": f"cluster {rc.name} was reset to its template"})
+                                   "text": f"cluster {rc.name} was reset to its template"})
         await self._install(new)
         log.info("reset cluster %s to its template", rc.name)
         return new
@@ -293,7 +293,7 @@ class SimulationWorker:
             await self.layer.group_send(group_for(rc.name), {
                 "type": "cluster.frame", "cluster": rc.name, "frame": rc.frame + 1, what: True,
                 "time": rc.engine.now if rc.engine is not None else 0.0, "speed": rc.speed, "paused": True,
-                "events": [{"kind": "action", "component": "pilothouse", "message": message}],
+                "events": [{"kind": "action", "component": "pilothouse", "text": message}],
                 "omitted": 0, "omittedLog": 0, "snapshot": None})
         except Exception:
             log.warning("could not tell the pages of %s", rc.name, exc_info=True)

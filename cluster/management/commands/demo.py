@@ -37,7 +37,7 @@ class Command(BaseCommand):
         from daphne.server import Server
         from twisted.internet import defer, reactor
 
-        from cluster.worker.shutdown import arm_shutdown_deadline
+        from cluster.worker.shutdown import install_stop_signals
         from config.asgi import application
 
         worker = None
@@ -58,12 +58,13 @@ class Command(BaseCommand):
             task.add_done_callback(done)
 
         def before_shutdown():
-            # Returning a Deferred makes Twisted wait for the last persist before stopping; the
-            # watchdog makes sure a stop signal ends the process within a few seconds anyway.
-            arm_shutdown_deadline()
+            # Returning a Deferred makes Twisted wait for the last persist before stopping.
             return defer.Deferred.fromFuture(asyncio.ensure_future(worker.stop()))
 
         def ready():
+            # Replace Twisted's signal handlers (installed by now): ours arm the shutdown
+            # watchdog at once, whatever the loop is doing, then ask the reactor to stop.
+            install_stop_signals(lambda: reactor.callFromThread(reactor.stop))
             if worker is not None:
                 reactor.callWhenRunning(start_worker)
                 reactor.addSystemEventTrigger("before", "shutdown", before_shutdown)

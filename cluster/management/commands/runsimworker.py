@@ -6,7 +6,6 @@ through the shared channel layer, which must then be Redis (PILOTHOUSE_CHANNEL_L
 from __future__ import annotations
 
 import asyncio
-import signal
 
 from django.core.management.base import BaseCommand
 
@@ -23,13 +22,12 @@ class Command(BaseCommand):
 
     async def _run(self, channels):
         from cluster.worker import SimulationWorker
-        from cluster.worker.shutdown import arm_shutdown_deadline
+        from cluster.worker.shutdown import install_stop_signals
 
         worker = SimulationWorker(channels=channels)
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        install_stop_signals(lambda: loop.call_soon_threadsafe(stop.set))
         task = asyncio.ensure_future(worker.run())
         await worker.wait_started_or(task)
         self.stdout.write(f"simulation worker serving {', '.join(worker.channels)}; clusters: {', '.join(sorted(worker.clusters))}")
@@ -37,6 +35,5 @@ class Command(BaseCommand):
         done, _ = await asyncio.wait({task, asyncio.ensure_future(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
         if task in done:
             task.result()  # surface a crash
-        arm_shutdown_deadline()
         await worker.stop()
         self.stdout.write("simulation worker stopped")
