@@ -79,6 +79,7 @@ snapshot():
 
 from __future__ import annotations
 
+import heapq
 import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -899,13 +900,21 @@ class Cluster:
                 "ip": status.get("podIP"), "owner": owner, "node": spec.get("nodeName"),
                 "nominated": status.get("nominatedNodeName")}
 
-    def snapshot(self) -> dict:
+    def snapshot(self, pod_limit: int | None = None, pending_shown: int = 50,
+                 replicasets_shown: int | None = None) -> dict:
         """The dashboard's state (format in the module docstring).  Never raises on what the
         cluster holds: an object it cannot render is left out and listed, with etcd values
-        that do not decode, in "corrupt": [{"key", "message"}] (at most MAX_CORRUPT_LISTED)."""
+        that do not decode, in "corrupt": [{"key", "message"}] (at most MAX_CORRUPT_LISTED).
+
+        With `pod_limit`, a cluster of more pods is summarised at a cost that does not grow
+        with them: `summarised: true`, `podTotal`; each node's "pods" empty, with `podCounts`
+        ({phase or "Terminating": n}) and `podTotal`; "pending" the first `pending_shown`
+        unbound pods by name, with `pendingTotal`.  With `replicasets_shown`, at most that many
+        ReplicaSets, with `replicasetsTotal` when there are more."""
         cache = (self.serving_apiserver() or self.apiserver).cache
         objs = cache.resources
         corrupt: list[dict] = []
+        summarised = pod_limit is not None and len(objs["pods"].objects) > pod_limit
 
         def unrenderable(res_name: str, key: tuple[str, str], e: Exception) -> None:
             if len(corrupt) < MAX_CORRUPT_LISTED:
@@ -913,7 +922,10 @@ class Cluster:
                 corrupt.append({"key": res.key(key[0] or None, key[1]), "message": f"cannot be shown: {type(e).__name__}: {e}"})
 
         pods_by_node: dict[str | None, list[dict]] = {}
-        for key, pod in objs["pods"].objects.items():
+        pod_objects = objs["pods"].objects
+        shown = pod_objects.items() if not summarised else \
+            [(k, pod_objects[k]) for k in heapq.nsmallest(pending_shown, cache.pods.unbound)]
+        for key, pod in shown:
             try:
                 entry = self._pod_entry(pod)
                 pods_by_node.setdefault(entry["node"], []).append(entry)
@@ -939,6 +951,9 @@ class Cluster:
                           "components": [{"name": c.component, "address": c.address, "running": c.running}
                                          for c in (comps[1], comps[2], comps[0])],
                           "pods": pods_by_node.get(spec.name, [])})
+            if summarised:
+                counts = dict(cache.pods.counts.get(spec.name) or {})
+                nodes[-1].update(podCounts=counts, podTotal=sum(counts.values()))
         rss = []
         for key, rs in objs["replicasets"].objects.items():
             try:
@@ -952,7 +967,13 @@ class Cluster:
         for rc in objs.values():
             for c in list(rc.corrupt.values())[:MAX_CORRUPT_LISTED - len(corrupt)]:
                 corrupt.append({"key": c.key, "message": c.error})
-        return {"cluster": self.name, "time": round(self.now, 3), "resourceVersion": cache.rv,
+        extra: dict[str, Any] = {}
+        if summarised:
+            extra = {"summarised": True, "podTotal": len(pod_objects), "pendingTotal": len(cache.pods.unbound)}
+        if replicasets_shown is not None and len(rss) > replicasets_shown:
+            extra.update(summarised=True, replicasetsTotal=len(rss))
+            rss = rss[:replicasets_shown]
+        return {**extra, "cluster": self.name, "time": round(self.now, 3), "resourceVersion": cache.rv,
                 "nodes": nodes,
                 "control_plane": [{"name": c.component, "address": c.address, "host": c.host, "running": c.running,
                                    "leading": getattr(c, "leading", None) if c.running else False}

@@ -35,6 +35,42 @@ class ResourceCache:
     corrupt: dict[tuple[str, str], Any] = field(default_factory=dict)
 
 
+class PodCensus:
+    """How many pods each node has in each phase ("Terminating" for a pod being deleted; node
+    None: not bound yet), kept up to date with every event, so that a dashboard frame of a
+    cluster with 200,000 pods costs what one of 200 does (Cluster.snapshot(pod_limit=...))."""
+
+    def __init__(self):
+        self.bucket: dict[tuple[str, str], tuple] = {}
+        self.counts: dict[Any, dict[str, int]] = {}
+        self.unbound: set[tuple[str, str]] = set()
+
+    @staticmethod
+    def bucket_of(pod: dict) -> tuple:
+        md, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
+        node = spec.get("nodeName") if isinstance(spec, dict) else None
+        phase = "Terminating" if md.get("deletionTimestamp") else (
+            status.get("phase") if isinstance(status, dict) else None) or "Pending"
+        return (node if isinstance(node, str) and node else None, str(phase))
+
+    def set(self, key: tuple[str, str], pod: dict | None) -> None:
+        old = self.bucket.pop(key, None)
+        if old is not None:
+            node_counts = self.counts[old[0]]
+            node_counts[old[1]] -= 1
+            if not node_counts[old[1]]:
+                del node_counts[old[1]]
+            if old[0] is None:
+                self.unbound.discard(key)
+        if pod is None:
+            return
+        new = self.bucket[key] = self.bucket_of(pod)
+        node_counts = self.counts.setdefault(new[0], {})
+        node_counts[new[1]] = node_counts.get(new[1], 0) + 1
+        if new[0] is None:
+            self.unbound.add(key)
+
+
 def with_rv(obj: dict, rv: int) -> dict:
     md = dict(obj["metadata"])
     md["resourceVersion"] = str(rv)
@@ -49,11 +85,14 @@ class WatchCache:
         self.resources: dict[str, ResourceCache] = {r: ResourceCache() for r in resource_names}
         self.watchers: dict[str, dict[Any, Watcher]] = {r: {} for r in resource_names}
         self.indexed: dict[tuple[str, str, str], dict[Any, Watcher]] = {}  # (resource, field, value)
+        self.pods = PodCensus()
 
     # -- fill --------------------------------------------------------------------------
     def replace(self, resource: str, key, obj: dict) -> None:
         """Initial load: no events."""
         self.resources[resource].objects[key] = obj
+        if resource == "pods":
+            self.pods.set(key, obj)
 
     def replace_corrupt(self, resource: str, key, corrupt) -> None:
         """Initial load of a value that does not decode: no events."""
@@ -80,6 +119,8 @@ class WatchCache:
             obj = with_rv(obj, rev)
             rc.objects[key] = obj
             ev_obj, ev_type = obj, ("MODIFIED" if old is not None else "ADDED")
+        if resource == "pods":
+            self.pods.set(key, obj)
         if len(rc.history) == rc.history.maxlen:
             rc.oldest_rv = rc.history[0][0]
         rc.history.append((rev, ev_type, ev_obj, old))

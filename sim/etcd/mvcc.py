@@ -47,6 +47,7 @@ class MVCCStore:
         self.log: list[Event] = []           # every event after compact_revision, by revision
         self.history: dict[str, list[tuple[int, KeyValue | None]]] = {}
         self.sorted_keys: list[str] = []     # live keys, sorted, for prefix ranges
+        self.size = 0                        # bytes of the live keys and values (dbSize), kept as written
         # Called with (revision, key, value or None) after every write: how the simulator
         # learns what to persist (etcd's own backend would fsync here).
         self.on_commit: list = []
@@ -59,6 +60,9 @@ class MVCCStore:
                       prev.version + 1 if prev else 1)
         if prev is None:
             bisect.insort(self.sorted_keys, key)
+        else:
+            self.size -= len(prev.key) + len(prev.value)
+        self.size += len(key) + len(value)
         self.current[key] = kv
         self.history.setdefault(key, []).append((self.revision, kv))
         self.log.append(Event(self.revision, key, value, prev))
@@ -71,6 +75,7 @@ class MVCCStore:
         if prev is None:
             return None
         self.revision += 1
+        self.size -= len(prev.key) + len(prev.value)
         i = bisect.bisect_left(self.sorted_keys, key)
         del self.sorted_keys[i]
         self.history[key].append((self.revision, None))
@@ -200,4 +205,5 @@ class MVCCStore:
         self.history = {key: [(rev, kv(k)) for rev, k in hist] for key, hist in data["history"]}
         self.current = {key: hist[-1][1] for key, hist in self.history.items() if hist[-1][1] is not None}
         self.sorted_keys = sorted(self.current)
+        self.size = sum(len(kv.key) + len(kv.value) for kv in self.current.values())
         self.log = [Event(rev, key, value, kv(prev)) for rev, key, value, prev in data["log"]]

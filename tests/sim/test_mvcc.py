@@ -66,3 +66,17 @@ def test_replay_rebuilds_the_same_keyspace():
     assert r.revision == s.revision
     assert [(kv.key, kv.value, kv.mod_revision) for kv in r.range("/")] == \
         [(kv.key, kv.value, kv.mod_revision) for kv in s.range("/")]
+
+
+def test_size_is_kept_as_written():
+    """dbSize without a pass over the keyspace: the live keys' and values' bytes, kept by
+    every put, delete and restore."""
+    s = MVCCStore()
+    s.put("/a", "12345")
+    s.put("/b", "xy")
+    s.put("/a", "1")
+    s.delete("/b")
+    s.txn("/c", "create", 0, "abc")
+    want = sum(len(kv.key) + len(kv.value) for kv in s.current.values())
+    assert s.size == want == len("/a1") + len("/cabc")
+    assert MVCCStore.from_snapshot(s.to_snapshot()).size == want

@@ -457,3 +457,28 @@ def test_a_request_nobody_answers_times_out_at_its_virtual_deadline(cluster):
     while (resp := cluster.run_request(pending, max_events=50)) is None:
         pass
     assert resp["code"] == 504 and cluster.now - start <= 60.0 + 1e-6
+
+
+# -- frames whose cost does not grow with the cluster -----------------------------------------
+
+def test_a_summarised_snapshot_counts_what_the_full_one_lists(cluster):
+    create_rs(cluster, "web", 400)  # 3 workers x 110 pods: some stay pending
+    cluster.advance(25)
+    ok(create_pod(cluster, "gone"), 201)
+    cluster.advance(5)
+    ok(cluster.request({"verb": "delete", "resource": "pods", "namespace": "default", "name": "gone"}))
+    for _ in range(3):
+        cluster.advance(2)
+        full, small = cluster.snapshot(), cluster.snapshot(pod_limit=100, pending_shown=5, replicasets_shown=0)
+        total = len(full["pending"]) + sum(len(n["pods"]) for n in full["nodes"])
+        assert small["summarised"] and small["podTotal"] == total
+        assert small["pendingTotal"] == len(full["pending"]) > 0
+        assert small["pending"] == full["pending"][:5]
+        for fn, sn in zip(full["nodes"], small["nodes"]):
+            counts = {}
+            for p in fn["pods"]:
+                phase = "Terminating" if p["terminating"] else p["phase"]
+                counts[phase] = counts.get(phase, 0) + 1
+            assert sn["pods"] == [] and sn["podCounts"] == counts and sn["podTotal"] == len(fn["pods"])
+        assert small["replicasets"] == [] and small["replicasetsTotal"] == 1
+    assert "summarised" not in cluster.snapshot(pod_limit=10_000)
