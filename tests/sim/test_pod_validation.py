@@ -595,8 +595,8 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers(-3, 200) | st.floats
 @given(field=st.sampled_from(["affinity", "topologySpreadConstraints", "tolerations", "nodeSelector",
                               "schedulingGates"]), value=JSON)
 def test_a_replicaset_template_of_any_json_shape_is_validated_without_crashing(field, value):
-    # ReplicaSets have no decoding check yet, so a template may carry any JSON where a
-    # scheduling field belongs: validation must answer with field errors, not raise.
+    # Decoding refuses a wrong type before validation runs; validation is still called on
+    # objects that never were decoded (the engine's own), so it must answer, not raise.
     rs = replicaset(**{field: value})
     assert isinstance(validate_replicaset(rs), list)
     assert isinstance(validate_replicaset_update(rs, rs), list)
