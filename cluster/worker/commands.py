@@ -164,7 +164,7 @@ async def api(worker, rc: RunningCluster, args: dict) -> dict:
     engine = rc.engine
     before = engine.now
     pending = engine.begin_request(request)
-    while (resp := run_request_slice(engine, pending, SLICE_SECONDS)) is None:
+    while (resp := await run_request_slice(engine, pending, SLICE_SECONDS)) is None:
         await asyncio.sleep(0)
         if rc.closed:
             raise CommandError("ClusterNotFound", f'cluster "{rc.name}" was deleted or reset')
@@ -223,7 +223,7 @@ async def _advance(rc: RunningCluster, what: str, seconds: float) -> None:
     engine = rc.engine
     target = engine.now + seconds
     started = time.monotonic()
-    while not run_slice(engine, target, SLICE_SECONDS):
+    while not await run_slice(engine, target, SLICE_SECONDS):
         await asyncio.sleep(0)
         if rc.closed:
             raise CommandError("ClusterNotFound", f'cluster "{rc.name}" was deleted or reset')

@@ -102,35 +102,6 @@ def select_events(events: list[dict]) -> tuple[list[dict], list[dict], int, int]
     return kept, logged, omitted, omitted_log
 
 
-def summarise_snapshot(snapshot: dict) -> dict:
-    """The snapshot as a page can draw it whatever the cluster's size: unchanged up to
-    SNAPSHOT_POD_LIMIT pods; beyond, per node `podCounts` ({phase: n}) and `podTotal` instead
-    of the pod list, the first pending pods with `pendingTotal`, the first ReplicaSets with
-    `replicasetsTotal`, and `summarised: true`."""
-    nodes = snapshot.get("nodes") or []
-    pending = snapshot.get("pending") or []
-    total = len(pending) + sum(len(n.get("pods") or []) for n in nodes)
-    replicasets = snapshot.get("replicasets") or []
-    if total <= SNAPSHOT_POD_LIMIT and len(replicasets) <= SNAPSHOT_REPLICASETS_SHOWN:
-        return snapshot
-    out = dict(snapshot, summarised=True, podTotal=total)
-    if total > SNAPSHOT_POD_LIMIT:
-        out["nodes"] = []
-        for node in nodes:
-            pods = node.get("pods") or []
-            counts: dict[str, int] = {}
-            for pod in pods:
-                phase = "Terminating" if pod.get("terminating") else pod.get("phase", "Pending")
-                counts[phase] = counts.get(phase, 0) + 1
-            out["nodes"].append(dict(node, pods=[], podCounts=counts, podTotal=len(pods)))
-        out["pending"] = pending[:SNAPSHOT_PENDING_SHOWN]
-        out["pendingTotal"] = len(pending)
-    if len(replicasets) > SNAPSHOT_REPLICASETS_SHOWN:
-        out["replicasets"] = replicasets[:SNAPSHOT_REPLICASETS_SHOWN]
-        out["replicasetsTotal"] = len(replicasets)
-    return out
-
-
 class SnapshotClock:
     """When a cluster's next snapshot is due: at once for a cheap one; after a pause ten times
     its cost (SNAPSHOT_CPU_SHARE) for an expensive one."""
@@ -150,9 +121,12 @@ class SnapshotClock:
 
 
 def take_snapshot(engine, clock: SnapshotClock) -> dict:
-    """The engine's snapshot, summarised, with its cost recorded on `clock`."""
+    """The engine's snapshot (summarised beyond SNAPSHOT_POD_LIMIT pods, at a cost that does not
+    grow with them: Cluster.snapshot reads the watch cache's per-node counts), with its cost
+    recorded on `clock`."""
     started = time.monotonic()
-    snapshot = summarise_snapshot(engine.snapshot())
+    snapshot = engine.snapshot(pod_limit=SNAPSHOT_POD_LIMIT, pending_shown=SNAPSHOT_PENDING_SHOWN,
+                               replicasets_shown=SNAPSHOT_REPLICASETS_SHOWN)
     clock.took(started, time.monotonic())
     return snapshot
 

@@ -10,10 +10,12 @@ LagMeter reports the ratio the cluster really runs at, which the page shows ("ru
 of the speed asked").
 
 The engine (sim/) never reads the wall clock: the worker runs it in chunks of a bounded number
-of events (Cluster.run_until(t, max_events=...)) and looks at the wall clock between them.
+of events (Cluster.run_until(t, max_events=...)), looks at the wall clock between them, and
+lets the event loop serve everything else every few milliseconds.
 """
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -24,29 +26,45 @@ MIN_SPEED, MAX_SPEED = 0.01, 50.0
 ENGINE_SHARE = 0.5
 # A slice is never shorter than this, however many clusters share a frame.
 MIN_SLICE_SECONDS = 0.005
-# The wall clock is read between chunks of this many kernel events (a few milliseconds).
-CHUNK_EVENTS = 500
+# The wall clock is read between chunks of this many kernel events (about a millisecond) ...
+CHUNK_EVENTS = 100
+# ... and the event loop gets a turn at least this often: an HTTP request takes several turns
+# of the loop (the view, the channel layer, the worker's answer), each of which would otherwise
+# wait for a whole slice.
+YIELD_SECONDS = 0.005
 # Below this ratio of the speed asked, a cluster is reported as falling behind.
 BEHIND_RATIO = 0.95
 
 
-def run_slice(engine, until: float, seconds: float) -> bool:
-    """Run `engine` toward virtual time `until` for at most about `seconds` of wall time (in
-    chunks of CHUNK_EVENTS kernel events).  True when it got there."""
+async def run_slice(engine, until: float, seconds: float) -> bool:
+    """Run `engine` toward virtual time `until` for at most about `seconds` of wall time, in
+    chunks of CHUNK_EVENTS kernel events, yielding to the event loop every YIELD_SECONDS so
+    that HTTP and the WebSocket are served meanwhile.  True when it got there."""
     deadline = time.monotonic() + seconds
+    burst_end = min(deadline, time.monotonic() + YIELD_SECONDS)
     while not engine.run_until(until, max_events=CHUNK_EVENTS):
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if now >= deadline:
             return False
+        if now >= burst_end:
+            await asyncio.sleep(0)
+            burst_end = min(deadline, time.monotonic() + YIELD_SECONDS)
     return True
 
 
-def run_request_slice(engine, pending, seconds: float) -> dict | None:
+async def run_request_slice(engine, pending, seconds: float) -> dict | None:
     """Run `engine` until the begun request (Cluster.begin_request) is answered, for at most
-    about `seconds` of wall time: its response, or None when the slice ended first."""
+    about `seconds` of wall time (yielding as run_slice does): its response, or None when the
+    slice ended first."""
     deadline = time.monotonic() + seconds
+    burst_end = min(deadline, time.monotonic() + YIELD_SECONDS)
     while (resp := engine.run_request(pending, max_events=CHUNK_EVENTS)) is None:
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if now >= deadline:
             return None
+        if now >= burst_end:
+            await asyncio.sleep(0)
+            burst_end = min(deadline, time.monotonic() + YIELD_SECONDS)
     return resp
 
 

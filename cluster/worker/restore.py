@@ -36,14 +36,14 @@ async def wait_ready(engine: Cluster) -> None:
     started = time.monotonic()
     while engine.now < deadline and time.monotonic() - started < READY_WALL_SECONDS:
         pending = engine.begin_request(_READY_PROBE)
-        while (resp := run_request_slice(engine, pending, 0.02)) is None:
+        while (resp := await run_request_slice(engine, pending, 0.02)) is None:
             await asyncio.sleep(0)
             if time.monotonic() - started >= READY_WALL_SECONDS:
                 return
         if resp.get("code") == 200:
             return
         target = engine.now + 0.05
-        while not run_slice(engine, target, 0.02):
+        while not await run_slice(engine, target, 0.02):
             await asyncio.sleep(0)
 
 

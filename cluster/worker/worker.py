@@ -42,6 +42,9 @@ log = logging.getLogger("cluster.worker")
 
 # At most this many commands are handled at once; more wait on the channel.
 MAX_CONCURRENT_COMMANDS = 64
+# However late a frame is, the next one waits at least this long: the rest of the server's
+# work (HTTP, the WebSocket, the database thread) always gets a share of the loop.
+MIN_FRAME_GAP_SECONDS = 0.01
 # stop() lets the frame in progress finish for at most this long before cancelling it.
 STOP_FRAME_WAIT_SECONDS = 2.0
 
@@ -229,9 +232,9 @@ class SimulationWorker:
             except Exception:  # a bug in one frame must not stop every cluster for good
                 log.exception("frame failed")
             delay = next_at - time.monotonic()
-            if delay < 0:  # fell behind: don't burst to catch up
-                next_at = time.monotonic()
-                delay = 0
+            if delay < MIN_FRAME_GAP_SECONDS:  # fell behind: don't burst to catch up
+                next_at = time.monotonic() + MIN_FRAME_GAP_SECONDS
+                delay = MIN_FRAME_GAP_SECONDS
             if not self._stopping:
                 await asyncio.sleep(delay)
 
@@ -243,7 +246,9 @@ class SimulationWorker:
         for rc in running:
             try:
                 if not rc.paused:
-                    self._advance(rc, share)
+                    await self._advance(rc, share)
+                if rc.closed:
+                    continue
                 await self._send_frame(rc)
             except asyncio.CancelledError:
                 raise
@@ -255,13 +260,13 @@ class SimulationWorker:
         log.debug("persist took %.3fs", time.monotonic() - started)
 
     @staticmethod
-    def _advance(rc: RunningCluster, share: float) -> None:
+    async def _advance(rc: RunningCluster, share: float) -> None:
         engine = rc.engine
         target = rc.target(time.monotonic())
         start = engine.now
         if target <= start:
             return
-        reached = run_slice(engine, target, share)
+        reached = await run_slice(engine, target, share)
         rc.lag.record(asked=target - start, got=engine.now - start)
         log.debug("cluster %s: asked %.3fs, got %.3fs (pace %.2f)", rc.name, target - start, engine.now - start,
                   rc.lag.ratio)

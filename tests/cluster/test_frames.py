@@ -19,22 +19,6 @@ def fake_snapshot(pods_per_node: int, nodes: int = 3, pending: int = 0, replicas
             "control_plane": [], "etcd": [], "network": {}, "scheduler": {}}
 
 
-def test_a_small_snapshot_goes_out_whole():
-    snap = fake_snapshot(10)
-    assert frames_module.summarise_snapshot(snap) is snap
-
-
-def test_a_big_snapshot_is_summarised_as_counts_per_node_and_phase():
-    snap = fake_snapshot(1000, nodes=3, pending=500, replicasets=300)
-    out = frames_module.summarise_snapshot(snap)
-    assert out["summarised"] is True and out["podTotal"] == 3500
-    node = out["nodes"][0]
-    assert node["pods"] == [] and node["podTotal"] == 1000
-    assert sum(node["podCounts"].values()) == 1000 and node["podCounts"]["Terminating"] == 143
-    assert len(out["pending"]) == frames_module.SNAPSHOT_PENDING_SHOWN and out["pendingTotal"] == 500
-    assert len(out["replicasets"]) == frames_module.SNAPSHOT_REPLICASETS_SHOWN and out["replicasetsTotal"] == 300
-
-
 def test_no_frame_exceeds_the_size_limit():
     class Rc:
         name, frame, speed, paused = "x", 7, 1.0, False
