@@ -97,6 +97,11 @@ def type_meta_error(kind: str, api_version: str, obj: dict) -> dict | None:
     return None
 
 
+def _dry_run(req: dict) -> bool:
+    """?dryRun=All (requestinfo refuses any other value)."""
+    return bool((req.get("query") or {}).get("dryRun"))
+
+
 def _precondition_rv(body: dict) -> str | None:
     """metadata.resourceVersion of an update or patch body: the write's precondition."""
     md = body.get("metadata")
@@ -692,9 +697,11 @@ class KubeAPIServer(Component):
     # -- guaranteed update -------------------------------------------------------------
     def guaranteed_update(self, res: Resource, namespace: str | None, name: str,
                           mutate: Callable[[dict], tuple[str, dict]], reply: Reply,
-                          precondition_rv: str | None = None, ok_code: int = 200) -> None:
+                          precondition_rv: str | None = None, ok_code: int = 200, dry_run: bool = False) -> None:
         """Read-modify-write with optimistic concurrency.  `mutate(current)` returns
-        ("update", new) / ("delete", last) / ("noop", current) / ("error", Status)."""
+        ("update", new) / ("delete", last) / ("noop", current) / ("error", Status).  A dry run
+        (dryRun=All) answers what would be written, and writes nothing (the registry's
+        DryRunnableStorage skips the etcd transaction)."""
         key = res.key(namespace if res.namespaced else None, name)
         cur = self._get_cached(res, namespace, name)
         if cur is None:
@@ -712,6 +719,8 @@ class KubeAPIServer(Component):
                 return reply(_err(new))
             if action == "noop":
                 return reply(_ok(ok_code, cur))
+            if dry_run:
+                return reply(_ok(200 if action == "delete" else ok_code, new))
 
             def done(r: dict) -> None:
                 if r.get("type") == "timeout":
@@ -844,7 +853,7 @@ class KubeAPIServer(Component):
                 resp = dict(resp, warnings=list(warnings))
             reply(resp)
 
-        self.guaranteed_update(res, ns, name, mutate, done, pre)
+        self.guaranteed_update(res, ns, name, mutate, done, pre, dry_run=_dry_run(req))
 
     # -- scale -------------------------------------------------------------------------
     @staticmethod
@@ -906,7 +915,7 @@ class KubeAPIServer(Component):
                 return reply(resp)
             reply(_ok(200, self.to_scale(resp["body"])))
 
-        self.guaranteed_update(res, ns, name, mutate, done, pre)
+        self.guaranteed_update(res, ns, name, mutate, done, pre, dry_run=_dry_run(req))
 
     # -- binding -----------------------------------------------------------------------
     def do_bind(self, res: Resource, req: dict, reply: Reply) -> None:
@@ -937,7 +946,7 @@ class KubeAPIServer(Component):
                 return reply(resp)
             reply(_ok(201, st.success()))
 
-        self.guaranteed_update(res, req.get("namespace"), name, mutate, done)
+        self.guaranteed_update(res, req.get("namespace"), name, mutate, done, dry_run=_dry_run(req))
 
     # -- delete ------------------------------------------------------------------------
     def do_delete(self, res: Resource, req: dict, reply: Reply) -> None:
@@ -1008,7 +1017,7 @@ class KubeAPIServer(Component):
                 return "update", new
             return "delete", cur
 
-        self.guaranteed_update(res, ns, name, mutate, reply, pre)
+        self.guaranteed_update(res, ns, name, mutate, reply, pre, dry_run=_dry_run(req))
 
     def delete_corrupt(self, res: Resource, req: dict, corrupt: storage.CorruptObject, reply: Reply) -> None:
         """The unsafe deletion of a corrupt object (AllowUnsafeMalformedObjectDeletion): with

@@ -327,3 +327,18 @@ def test_a_running_pods_conditions_keep_a_null_last_probe_time(cluster):
     assert {c["type"] for c in conds} >= {"Ready", "ContainersReady", "Initialized", "PodScheduled"}
     assert all("lastProbeTime" in c and c["lastProbeTime"] is None and c["lastTransitionTime"] for c in conds), conds
     assert all("reason" not in c and "message" not in c for c in conds if c["status"] == "True"), conds
+
+
+def test_a_dry_run_update_patch_or_delete_writes_nothing(cluster):
+    ok(create_pod(cluster, "dry"))
+    cluster.advance(5)  # bound and running: only this test's requests could change it now
+    before = ok(get_pod(cluster, "dry"))
+    base = {"resource": "pods", "namespace": "default", "name": "dry", "query": {"dryRun": "All"}}
+    patched = ok(cluster.request({**base, "verb": "patch", "patch_type": "application/merge-patch+json",
+                                  "body": {"metadata": {"labels": {"tier": "x"}}}}))
+    assert patched["metadata"]["labels"]["tier"] == "x"
+    deleted = ok(cluster.request({**base, "verb": "delete"}))
+    assert deleted["metadata"]["deletionTimestamp"]  # what a graceful delete would write
+    after = ok(get_pod(cluster, "dry"))
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    assert "tier" not in (after["metadata"].get("labels") or {}) and "deletionTimestamp" not in after["metadata"]
