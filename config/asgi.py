@@ -16,11 +16,13 @@ from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  #
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from cluster.api.bodylimit import BodyLimit  # noqa: E402
 from cluster.routing import channel_routes, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": ASGIStaticFilesHandler(django_asgi_app),
+        # BodyLimit: no request body beyond the largest any endpoint takes, refused as it arrives.
+        "http": BodyLimit(ASGIStaticFilesHandler(django_asgi_app)),
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
         # Background consumers addressed by channel name (`manage.py runworker <channel>`).
         # The simulation worker reads its own command channel instead; see cluster/worker.py.

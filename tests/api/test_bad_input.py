@@ -412,3 +412,17 @@ def test_a_json_patch_that_copies_itself_exponentially_is_refused(api):
     r = send(api, "PATCH", PODS + "/keep", many, content_type="application/json-patch+json")
     assert_refused(api, before, r, 413, "RequestEntityTooLarge",
                    "The allowed maximum operations in a JSON patch is 10000, got 10001")
+
+
+def test_a_chunked_body_is_cut_off_at_the_limit_as_it_arrives(api):
+    # No Content-Length to refuse it by: the view reads at most 3 MiB of it, and nothing on the
+    # way keeps more than the server's largest limit (the etcd snapshot restore's 64 MiB).
+    before = stored(api)
+
+    def chunks(mib):
+        for _ in range(mib):
+            yield b" " * (1 << 20)
+    r = requests.post(api + PODS, data=chunks(4), headers={"Content-Type": "application/json"}, timeout=60)
+    assert_refused(api, before, r, 413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728")
+    r = requests.post(api + PODS, data=chunks(70), headers={"Content-Type": "application/json"}, timeout=120)
+    assert_refused(api, before, r, 413, "RequestEntityTooLarge", "Request entity too large: limit is 67108864")
