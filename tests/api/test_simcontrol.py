@@ -21,8 +21,9 @@ def sim(pilothouse_server, module_cluster):
 def test_clock_get(sim):
     status, clock = sim("GET", "/clock")
     assert status == 200
-    assert set(clock) == {"time", "speed", "paused"}
+    assert set(clock) == {"time", "speed", "paused", "pace"}
     assert clock["speed"] == 1.0 and clock["paused"] is False and clock["time"] >= 0
+    assert 0 <= clock["pace"] <= 1  # the share of the asked speed the cluster really runs at
 
 
 def test_clock_speed_pause_and_advance(sim):
