@@ -32,6 +32,7 @@ from cluster.worker import frames
 from cluster.worker.channels import group_for, worker_channel_for
 from cluster.worker.commands import COMMANDS, CommandError, is_durable
 from cluster.worker.durability import Persister
+from cluster.worker.gcpolicy import GenerationFreezer
 from cluster.worker.pacing import ENGINE_SHARE, MIN_SLICE_SECONDS, run_slice
 from cluster.worker.restore import restore_cluster
 from cluster.worker.running import RunningCluster
@@ -67,6 +68,7 @@ class SimulationWorker:
         # For broken clusters: their newest stored keys, which the repair view lists.
         self.broken_keys: dict[str, list[str]] = {}
         self.persister = Persister(lambda: self.clusters.values())
+        self.freezer = GenerationFreezer()
         self._tasks: list[asyncio.Task] = []
         self._commands: set[asyncio.Task] = set()
         self._command_slots = asyncio.Semaphore(MAX_CONCURRENT_COMMANDS)
@@ -189,6 +191,7 @@ class SimulationWorker:
         self.broken_keys.pop(rc.name, None)
         await database_sync_to_async(persistence.delete_cluster)(rc.name)
         await self._send_final(rc, "deleted", f"cluster {rc.name} was deleted")
+        self.freezer.collect_all()  # the dropped engine's reference cycles
         log.info("deleted cluster %s", rc.name)
 
     async def reset_cluster(self, rc: RunningCluster) -> RunningCluster:
@@ -202,6 +205,7 @@ class SimulationWorker:
         new.pending_events.append({"kind": "action", "component": "pilothouse", "t": 0.0,
                                    "text": f"cluster {rc.name} was reset to its template"})
         await self._install(new)
+        self.freezer.collect_all()  # the old engine's reference cycles
         log.info("reset cluster %s to its template", rc.name)
         return new
 
@@ -231,6 +235,7 @@ class SimulationWorker:
                 raise
             except Exception:  # a bug in one frame must not stop every cluster for good
                 log.exception("frame failed")
+            self.freezer.maybe_freeze()
             delay = next_at - time.monotonic()
             if delay < MIN_FRAME_GAP_SECONDS:  # fell behind: don't burst to catch up
                 next_at = time.monotonic() + MIN_FRAME_GAP_SECONDS

@@ -5,6 +5,7 @@ Virtual time 0 is EPOCH (a fixed instant), so timestamps are deterministic too.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from typing import Any
 
@@ -25,9 +26,16 @@ def micro_timestamp(now: float) -> str:
 
 
 def parse_timestamp(value: str | None) -> float | None:
-    """Virtual seconds of a metav1.Time or MicroTime string."""
-    if not value:
+    """Virtual seconds of a metav1.Time or MicroTime string (None if absent or unreadable)."""
+    if not value or not isinstance(value, str):
         return None
+    return _parse_timestamp(value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_timestamp(value: str) -> float | None:
+    # Cached: timestamps have a second's resolution and repeat across thousands of objects
+    # (the apiserver's event TTL sweep reads every Event's creationTimestamp each minute).
     v = value.rstrip("Z")
     fmt = "%Y-%m-%dT%H:%M:%S.%f" if "." in v else "%Y-%m-%dT%H:%M:%S"
     try:
