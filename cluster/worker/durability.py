@@ -25,6 +25,11 @@ class Persister:
         self._clusters = clusters
         self._lock = asyncio.Lock()
 
+    def exclusive(self) -> asyncio.Lock:
+        """Held while anything else writes a cluster's persisted state wholesale (a reset's new
+        keyspace, a delete): no frame's write of the old engine may land after it."""
+        return self._lock
+
     async def persist(self) -> None:
         """Write every cluster's changes since the last persist, in one transaction."""
         async with self._lock:

@@ -179,7 +179,8 @@ class SimulationWorker:
                                        entries=[] if not create else entries, topology=topology,
                                        etcd_disks=disks, template=template,
                                        replace_keyspace=None if create else entries)
-        await database_sync_to_async(persistence.save_frames)([write], create=create)
+        async with self.persister.exclusive():
+            await database_sync_to_async(persistence.save_frames)([write], create=create)
         rc.persisted_revision = max((int(e["revision"]) for e in entries), default=0)
         rc.mark_persisted(topology, (rc.speed, rc.paused), engine.now, disks)
         return rc
@@ -189,7 +190,8 @@ class SimulationWorker:
         rc.closed = True
         self.clusters.pop(rc.name, None)
         self.broken_keys.pop(rc.name, None)
-        await database_sync_to_async(persistence.delete_cluster)(rc.name)
+        async with self.persister.exclusive():
+            await database_sync_to_async(persistence.delete_cluster)(rc.name)
         await self._send_final(rc, "deleted", f"cluster {rc.name} was deleted")
         self.freezer.collect_all()  # the dropped engine's reference cycles
         log.info("deleted cluster %s", rc.name)
