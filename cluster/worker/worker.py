@@ -356,7 +356,7 @@ class SimulationWorker:
                 log.warning("could not reply to %s", reply_to)
 
     def _get(self, name: str | None) -> RunningCluster:
-        rc = self.clusters.get(name or "") if isinstance(name, (str, type(None))) else None
+        rc = self.clusters.get(name) if isinstance(name, str) else None
         if rc is None:
             raise CommandError("ClusterNotFound", f'cluster "{name}" not found')
         return rc
