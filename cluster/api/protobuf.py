@@ -9,8 +9,10 @@ contentType}.  The object's message follows the kind's generated.proto; gogo-pro
 every non-pointer field, zero or not, so zero strings/ints are read back as absent wherever the
 JSON tag says omitempty - the JSON kube-apiserver would have decoded.
 
-Only the kinds kubectl's generators create and this API serves are described (their descriptors
-below); others raise ProtobufError.  Responses stay JSON: the clients accept it.
+Only the kinds kubectl sends as protobuf and this API serves are described (their descriptors
+below): the generators' kinds, DeleteOptions (client-go's typed deletes: `kubectl drain
+--disable-eviction` from 1.32) and policy/v1 Eviction (typed-client evictions; kubectl 1.27-1.33's
+drain sends it as JSON); others raise ProtobufError.  Responses stay JSON: the clients accept it.
 """
 from __future__ import annotations
 
@@ -23,6 +25,10 @@ CONTENT_TYPE = "application/vnd.kubernetes.protobuf"
 
 class ProtobufError(ValueError):
     pass
+
+
+class NoDecoding(ProtobufError):
+    """A well-formed envelope around a kind this API reads as JSON or YAML only."""
 
 
 # -- wire format -------------------------------------------------------------------------------
@@ -70,7 +76,10 @@ def _signed(v: int, bits: int) -> int:
 
 # -- message descriptors ----------------------------------------------------------------------
 # {field number: (JSON name, type, omitempty)}; a type is a scalar name, a nested descriptor
-# (dict), ("repeated", type) or ("map", key type, value type).
+# (dict), ("repeated", type) or ("map", key type, value type).  omitempty POINTER marks a Go
+# pointer field (*int64, *bool, ...): kept when on the wire, even zero (gracePeriodSeconds: 0 is
+# "delete now"), absent when not.
+POINTER = "pointer"
 TIME = "time"  # metav1.Time: {seconds int64 = 1, nanos int32 = 2}; the zero time is JSON null
 
 OWNER_REFERENCE = {1: ("kind", "string", False), 3: ("name", "string", False), 4: ("uid", "string", False),
@@ -97,10 +106,25 @@ NAMESPACE = {1: ("metadata", OBJECT_META, False),
              3: ("status", {1: ("phase", "string", True),
                             2: ("conditions", ("repeated", NAMESPACE_CONDITION), True)}, True)}
 
+# k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto: DeleteOptions' fields are all pointers
+# but propagationPolicy's (*DeletionPropagation too) and dryRun.
+PRECONDITIONS = {1: ("uid", "string", POINTER), 2: ("resourceVersion", "string", POINTER)}
+DELETE_OPTIONS = {1: ("gracePeriodSeconds", "int64", POINTER), 2: ("preconditions", PRECONDITIONS, POINTER),
+                  3: ("orphanDependents", "bool", POINTER), 4: ("propagationPolicy", "string", POINTER),
+                  5: ("dryRun", ("repeated", "string"), True),
+                  6: ("ignoreStoreReadErrorWithClusterBreakingPotential", "bool", POINTER)}
+# k8s.io/api/policy/v1/generated.proto (policy/v1beta1's Eviction has the same numbers)
+EVICTION = {1: ("metadata", OBJECT_META, False), 2: ("deleteOptions", DELETE_OPTIONS, POINTER)}
+
 KINDS: dict[tuple[str, str], dict] = {
     ("scheduling.k8s.io/v1", "PriorityClass"): PRIORITY_CLASS,
     ("v1", "Namespace"): NAMESPACE,
+    ("policy/v1", "Eviction"): EVICTION,
+    ("policy/v1beta1", "Eviction"): EVICTION,
 }
+# DeleteOptions is registered in every group version (metav1.AddToGroupVersion): client-go
+# encodes it with the group version of the resource being deleted ("v1", "apps/v1", ...).
+ANY_VERSION_KINDS = {"DeleteOptions": DELETE_OPTIONS}
 
 
 def _scalar(kind: str, wire: int, value: Any) -> Any:
@@ -161,7 +185,7 @@ def message(data: bytes, descriptor: dict) -> dict:
         else:
             out[name] = _scalar(kind, wire, value)
     for number, (name, kind, omitempty) in descriptor.items():
-        if name in out and omitempty and _is_zero(out[name]):
+        if name in out and omitempty is True and _is_zero(out[name]):
             del out[name]
         elif name not in out and not omitempty and kind in ("int32", "int64"):
             out[name] = 0  # a zero varint may be left out on the wire
@@ -179,7 +203,7 @@ def decode(raw: bytes) -> dict:
         elif number == 2 and wire == 2:
             content = value
     api_version, kind = type_meta.get("apiVersion", ""), type_meta.get("kind", "")
-    descriptor = KINDS.get((api_version, kind))
+    descriptor = KINDS.get((api_version, kind)) or ANY_VERSION_KINDS.get(kind)
     if descriptor is None:
-        raise ProtobufError(f"no protobuf decoding for {kind} in {api_version or 'an unknown version'}")
+        raise NoDecoding(f"no protobuf decoding for {kind} in {api_version or 'an unknown version'}")
     return {"apiVersion": api_version, "kind": kind, **message(content, descriptor)}

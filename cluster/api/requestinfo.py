@@ -229,8 +229,11 @@ def read_body(media_type: str, raw_body: bytes, kind: str | None = None) -> Any:
         try:
             return protobuf.decode(raw_body)
         except protobuf.ProtobufError as e:
+            # Name what is really accepted: for a kind without a protobuf decoding, JSON and YAML.
+            accepted = [t for t in BODY_TYPES if t != protobuf.CONTENT_TYPE or not isinstance(e, protobuf.NoDecoding)]
             raise RequestError(415, "UnsupportedMediaType",
-                               f"the body of the request could not be decoded as protobuf: {e}") from None
+                               f"the body of the request could not be decoded as protobuf: {e} - "
+                               f"accepted media types include: {', '.join(accepted)}") from None
     try:
         if media_type in ("application/yaml", "application/apply-patch+yaml"):
             return gojson.loads(_yaml_to_json(raw_body))

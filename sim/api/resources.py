@@ -70,7 +70,7 @@ _register(Resource("namespaces", "", "v1", "Namespace", False, "/registry/namesp
 _register(Resource("nodes", "", "v1", "Node", False, "/registry/minions/", ("no",), "node",
                    ("status",), defaults.default_node, validation.validate_node))
 _register(Resource("pods", "", "v1", "Pod", True, "/registry/pods/", ("po",), "pod",
-                   ("status", "binding"), defaults.default_pod, validation.validate_pod,
+                   ("status", "binding", "eviction"), defaults.default_pod, validation.validate_pod,
                    validation.validate_pod_update, validation.validate_pod_status_update, categories=("all",)))
 _register(Resource("events", "", "v1", "Event", True, "/registry/events/", ("ev",), "event",
                    (), defaults.default_event, validation.validate_event, has_status=False))

@@ -35,7 +35,7 @@ from sim.apiserver.admission import CREATE, UPDATE, Attributes, Chain, Lister
 from sim.apiserver.admission.priority import Priority
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
 from sim.apiserver.podstrategy import apply_match_label_keys_and_mismatch_label_keys
-from sim.apiserver import storage
+from sim.apiserver import eviction, storage
 from sim.apiserver.watchcache import INDEXED_FIELDS, WatchCache, Watcher, with_rv
 from sim.component import Component
 
@@ -504,6 +504,8 @@ class KubeAPIServer(Component):
             if verb == "create":
                 if sub == "binding":
                     return self.do_bind(res, req, reply)
+                if sub == "eviction":
+                    return eviction.evict(self, res, req, reply)
                 return self.do_create(res, req, reply)
             if verb in ("update", "patch"):
                 return self.do_update(res, req, reply)
