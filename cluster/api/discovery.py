@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from sim.api.resources import RESOURCES, Resource
+from sim.api.reviews import REVIEWS
+
+from cluster.api import reviewproto  # noqa: F401  (the reviews' protobuf descriptors)
 
 # What /version reports.  kubectl's version dispatcher picks the matching client by minor, so
 # this names the Kubernetes release whose behaviour the engine mirrors.
@@ -41,7 +44,7 @@ _SUBRESOURCE_KIND = {"binding": ("Binding", None, None), "scale": ("Scale", "aut
 def group_versions() -> "OrderedDict[str, list[str]]":
     """{group: [versions]} in registry order; the core group is ""."""
     out: OrderedDict[str, list[str]] = OrderedDict()
-    for r in RESOURCES.values():
+    for r in _served():
         versions = out.setdefault(r.group, [])
         if r.version not in versions:
             versions.append(r.version)
@@ -49,7 +52,12 @@ def group_versions() -> "OrderedDict[str, list[str]]":
 
 
 def resources_for(group: str, version: str) -> list[Resource]:
-    return [r for r in RESOURCES.values() if r.group == group and r.version == version]
+    return [r for r in _served() if r.group == group and r.version == version]
+
+
+def _served() -> list[Resource]:
+    """The stored kinds, then the create-only reviews (sim.api.reviews)."""
+    return [*RESOURCES.values(), *REVIEWS.values()]
 
 
 def lookup(group: str, version: str, resource: str) -> Resource | None:

@@ -25,6 +25,7 @@ from sim.api.validation import invalid as validation_invalid, required
 from sim.api.meta import deep_copy, new_uid, random_suffix
 from sim.api.patch import PatchError, PatchTooLarge, json_patch, merge_patch, strategic_merge_patch
 from sim.api.resources import RESOURCES, Resource, lookup
+from sim.api import reviews
 
 RESOURCES_BY_NAME = {r.name: r for r in RESOURCES.values()}
 from sim.api.gotypes import decode as go_decode
@@ -119,6 +120,45 @@ def body_decode_error(kind: str, api_version: str, body: Any, go_type) -> dict |
     error = go_decode(body, go_type).error
     version = api_version.rpartition("/")[2]
     return st.bad_request(decode_error_message(kind, version, error)) if error else None
+
+
+# metadata.generation, as the strategies set it (1.32): PrepareForCreate sets 1 for ReplicaSets
+# and PriorityClasses, and the ReplicaSet strategy's PrepareForUpdate adds 1 when the spec
+# changed (apiequality.Semantic.DeepEqual; a scale is a spec change).  A pod's generation is not
+# populated before 1.33 (KEP-5067 PodObservedGenerationTracking): a client may set one on
+# create, nobody may change it, and only deletion bumps it.
+GENERATION_ON_CREATE = ("replicasets", "priorityclasses")
+GENERATION_ON_SPEC_CHANGE = ("replicasets",)
+
+
+def _bump_generation_on_deletion(obj: dict) -> None:
+    """rest.BeforeDelete (a first graceful deletion) and the store's markAsDeleting (deletion
+    held by finalizers): a set generation goes up by one when deletionTimestamp is first set."""
+    md = obj["metadata"]
+    if md.get("generation", 0) > 0:
+        md["generation"] += 1
+
+
+# The kinds whose registry sets ReturnDeletedObject (pkg/registry/core/{pod,namespace}/storage):
+# their delete answers the deleted object.  Every other kind's answers a Status of success
+# (genericregistry.Store.finalizeDelete); a deletion left pending (finalizers, a graceful pod
+# deletion) answers the object as updated, for every kind.
+RETURNS_DELETED_OBJECT = {("", "pods"), ("", "namespaces")}
+
+
+def _deleted_as_status(res: Resource, reply: "Reply") -> "Reply":
+    """finalizeDelete's Status: details name, group, kind (the resource, "Yes we set Kind field
+    to resource") and uid, for an object gone from storage."""
+    def wrapped(resp: dict) -> None:
+        body = resp.get("body") or {}
+        md = body.get("metadata") or {}
+        if resp.get("code") == 200 and body.get("kind") == res.kind and not md.get("deletionTimestamp"):
+            details = {"name": md.get("name", ""), "kind": res.name, "uid": md.get("uid", "")}
+            if res.group:
+                details["group"] = res.group
+            resp = dict(resp, body=st.success(details))
+        reply(resp)
+    return wrapped
 
 
 def _with_warnings(reply: "Reply", warnings: list[str]) -> "Reply":
@@ -481,6 +521,9 @@ class KubeAPIServer(Component):
     def handle(self, req: dict, reply: Reply) -> None:
         res = lookup(req.get("group", ""), req.get("resource", ""))
         if res is None:
+            review = reviews.lookup(req.get("group", ""), req.get("resource", ""))
+            if review is not None and req.get("verb") == "create" and not req.get("subresource"):
+                return reply(reviews.create(review, req))  # create-only, never stored
             return reply(_err(st.status(404, "NotFound", "the server could not find the requested resource")))
         sub = req.get("subresource")
         if sub and sub not in res.subresources:
@@ -676,7 +719,7 @@ class KubeAPIServer(Component):
             return reply(_err(rejected))
         md["uid"] = new_uid(self.rng)
         md["creationTimestamp"] = self.timestamp()
-        if res.name in ("pods", "replicasets", "priorityclasses"):
+        if res.name in GENERATION_ON_CREATE:
             md["generation"] = 1
         if (req.get("query") or {}).get("dryRun"):
             return reply(_ok(201, obj))
@@ -773,11 +816,12 @@ class KubeAPIServer(Component):
                 else:
                     md.pop(k, None)
             new = res.default(new)
+            md = new["metadata"]  # default() copies
             if res.has_status and res.name != "nodes":
                 new["status"] = deep_copy(cur.get("status") or {})
             elif res.name == "nodes" and "status" in cur:
                 new["status"] = deep_copy(cur["status"])
-            if res.name in ("pods", "replicasets") and new.get("spec") != cur.get("spec"):
+            if res.name in GENERATION_ON_SPEC_CHANGE and new.get("spec") != cur.get("spec"):
                 md["generation"] = cmd.get("generation", 1) + 1
         new["metadata"]["resourceVersion"] = cmd["resourceVersion"]
         attrs = Attributes(UPDATE, res.group, res.name, sub, cmd.get("namespace"), cmd["name"], new, cur)
@@ -997,6 +1041,8 @@ class KubeAPIServer(Component):
                 if md.get("deletionTimestamp") and md.get("deletionGracePeriodSeconds", 0) <= grace:
                     return "noop", cur
                 new = deep_copy(cur)
+                if not md.get("deletionTimestamp"):
+                    _bump_generation_on_deletion(new)
                 new["metadata"]["deletionTimestamp"] = self.timestamp(self.now + max(grace, 0))
                 new["metadata"]["deletionGracePeriodSeconds"] = max(grace, 0)
                 return "update", new
@@ -1014,11 +1060,14 @@ class KubeAPIServer(Component):
                 if md.get("deletionTimestamp"):
                     return "noop", cur
                 new = deep_copy(cur)
+                _bump_generation_on_deletion(new)
                 new["metadata"]["deletionTimestamp"] = self.timestamp()
                 new["metadata"]["deletionGracePeriodSeconds"] = 0
                 return "update", new
             return "delete", cur
 
+        if not req.get("_collection") and (res.group, res.name) not in RETURNS_DELETED_OBJECT:
+            reply = _deleted_as_status(res, reply)
         self.guaranteed_update(res, ns, name, mutate, reply, pre, dry_run=_dry_run(req))
 
     def delete_corrupt(self, res: Resource, req: dict, corrupt: storage.CorruptObject, reply: Reply) -> None:

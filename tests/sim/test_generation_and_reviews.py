@@ -1,0 +1,133 @@
+"""metadata.generation as the 1.32 strategies keep it, status.observedGeneration from the
+ReplicaSet controller, what a delete answers (a Status, or the object for pods and namespaces),
+and the create-only review kinds (SelfSubjectAccessReview, SelfSubjectRulesReview,
+SelfSubjectReview) of the AlwaysAllow, all-anonymous cluster."""
+from sim.scenario import replicaset_manifest
+from tests.sim.conftest import create_pod, get_pod, ok
+
+RS = {"group": "apps", "resource": "replicasets", "namespace": "default", "name": "web"}
+
+
+def _rs(c):
+    ok(c.request({"verb": "create", "group": "apps", "resource": "replicasets", "namespace": "default",
+                  "body": replicaset_manifest("web", 1, "nginx:1.27", "100m", "64Mi")}), 201)
+
+
+def _get_rs(c) -> dict:
+    return ok(c.request({"verb": "get", **RS}))
+
+
+def _patch(c, body, subresource=None):
+    req = {"verb": "patch", **RS, "body": body, "patch_type": "application/merge-patch+json"}
+    if subresource:
+        req["subresource"] = subresource
+    return ok(c.request(req))
+
+
+def _generations(c) -> tuple:
+    rs = _get_rs(c)
+    return rs["metadata"].get("generation"), rs["status"].get("observedGeneration")
+
+
+def test_replicaset_generation_follows_spec_changes_only(cluster):
+    _rs(cluster)
+    cluster.advance(3)
+    assert _generations(cluster) == (1, 1)
+    _patch(cluster, {"metadata": {"labels": {"tier": "web"}}})  # metadata only
+    _patch(cluster, {"status": {"replicas": 7}}, "status")     # status only
+    _patch(cluster, {"status": {"replicas": 7}})               # status through the main resource: ignored
+    assert _get_rs(cluster)["metadata"]["generation"] == 1
+    _patch(cluster, {"spec": {"replicas": 2}})
+    assert _get_rs(cluster)["metadata"]["generation"] == 2
+    _patch(cluster, {"spec": {"replicas": 3}}, "scale")        # the scale subresource changes spec.replicas
+    assert _get_rs(cluster)["metadata"]["generation"] == 3
+    _patch(cluster, {"spec": {"replicas": 3}})                 # no change: no new generation
+    _patch(cluster, {"metadata": {"generation": 40}})          # clients cannot set it
+    assert _get_rs(cluster)["metadata"]["generation"] == 3
+    cluster.advance(5)
+    assert _generations(cluster) == (3, 3)
+
+
+def test_priorityclass_generation_stays_1(cluster):
+    ok(cluster.request({"verb": "create", "group": "scheduling.k8s.io", "resource": "priorityclasses",
+                        "body": {"metadata": {"name": "high"}, "value": 10}}), 201)
+    changed = ok(cluster.request({"verb": "patch", "group": "scheduling.k8s.io", "resource": "priorityclasses",
+                                  "name": "high", "body": {"description": "now described"},
+                                  "patch_type": "application/merge-patch+json"}))
+    assert changed["metadata"]["generation"] == 1
+
+
+def test_pod_generation_is_not_populated_before_1_33_and_deletion_bumps_a_set_one(cluster):
+    body = ok(create_pod(cluster, "plain"), 201)
+    assert "generation" not in body["metadata"]
+    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "gen", "namespace": "default",
+                                                                 "generation": 5},
+                "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}
+    created = ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": manifest}), 201)
+    assert created["metadata"]["generation"] == 5  # a client may set one on create...
+    cluster.advance(10)
+    patched = ok(cluster.request({"verb": "patch", "resource": "pods", "namespace": "default", "name": "gen",
+                                  "body": {"spec": {"activeDeadlineSeconds": 600}},
+                                  "patch_type": "application/merge-patch+json"}))
+    assert patched["metadata"]["generation"] == 5  # ...a spec change does not bump it...
+    deleting = ok(cluster.request({"verb": "delete", "resource": "pods", "namespace": "default", "name": "gen"}))
+    assert deleting["kind"] == "Pod" and deleting["metadata"]["generation"] == 6  # ...graceful deletion does
+
+
+def test_delete_answers_a_status_except_for_pods_and_namespaces(cluster):
+    _rs(cluster)
+    uid = _get_rs(cluster)["metadata"]["uid"]
+    gone = ok(cluster.request({"verb": "delete", **RS}), 200)
+    assert gone == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                    "details": {"name": "web", "group": "apps", "kind": "replicasets", "uid": uid}}
+    ok(cluster.request({"verb": "create", "group": "scheduling.k8s.io", "resource": "priorityclasses",
+                        "body": {"metadata": {"name": "low"}, "value": 1}}), 201)
+    gone = ok(cluster.request({"verb": "delete", "group": "scheduling.k8s.io", "resource": "priorityclasses",
+                               "name": "low"}))
+    assert gone["kind"] == "Status" and gone["details"]["kind"] == "priorityclasses"
+    # A pod is answered as the object (ReturnDeletedObject), deleted at once or not.
+    ok(create_pod(cluster, "huge", cpu="64"))
+    cluster.advance(1)
+    assert ok(cluster.request({"verb": "delete", "resource": "pods", "namespace": "default",
+                               "name": "huge"}))["kind"] == "Pod"
+    assert get_pod(cluster, "huge")["code"] == 404
+    # Held by a finalizer: the object, marked for deletion, for every kind.
+    _rs(cluster)
+    _patch(cluster, {"metadata": {"finalizers": ["example.com/hold"]}})
+    held = ok(cluster.request({"verb": "delete", **RS}))
+    assert held["kind"] == "ReplicaSet" and held["metadata"]["deletionTimestamp"]
+    assert held["metadata"]["generation"] == 2  # markAsDeleting bumps a set generation
+    # A dry-run delete answers the same Status and deletes nothing.
+    ok(cluster.request({"verb": "create", "group": "scheduling.k8s.io", "resource": "priorityclasses",
+                        "body": {"metadata": {"name": "kept"}, "value": 1}}), 201)
+    dry = ok(cluster.request({"verb": "delete", "group": "scheduling.k8s.io", "resource": "priorityclasses",
+                              "name": "kept", "query": {"dryRun": "All"}}))
+    assert dry["kind"] == "Status" and dry["details"]["name"] == "kept"
+    assert cluster.request({"verb": "get", "group": "scheduling.k8s.io", "resource": "priorityclasses",
+                            "name": "kept"})["code"] == 200
+
+
+def test_the_reviews_answer_for_the_anonymous_all_allowed_cluster(cluster):
+    sar = ok(cluster.request({"verb": "create", "group": "authorization.k8s.io",
+                              "resource": "selfsubjectaccessreviews",
+                              "body": {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                                       "spec": {"resourceAttributes": {"verb": "create", "resource": "pods",
+                                                                       "namespace": "default"}}}}), 201)
+    assert sar["status"] == {"allowed": True}
+    assert sar["spec"]["resourceAttributes"]["resource"] == "pods"
+    neither = cluster.request({"verb": "create", "group": "authorization.k8s.io",
+                               "resource": "selfsubjectaccessreviews", "body": {"spec": {}}})
+    assert neither["code"] == 422 and "exactly one of nonResourceAttributes or resourceAttributes" \
+        in neither["body"]["message"]
+    rules = ok(cluster.request({"verb": "create", "group": "authorization.k8s.io",
+                                "resource": "selfsubjectrulesreviews",
+                                "body": {"spec": {"namespace": "default"}}}), 201)
+    assert rules["status"]["resourceRules"] == [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]
+    assert rules["status"]["incomplete"] is False
+    who = ok(cluster.request({"verb": "create", "group": "authentication.k8s.io",
+                              "resource": "selfsubjectreviews", "body": {}}), 201)
+    assert (who["kind"], who["apiVersion"]) == ("SelfSubjectReview", "authentication.k8s.io/v1")
+    assert who["status"]["userInfo"] == {"username": "system:anonymous", "groups": ["system:unauthenticated"]}
+    # Not stored: there is nothing to get or list.
+    assert cluster.request({"verb": "list", "group": "authentication.k8s.io",
+                            "resource": "selfsubjectreviews"})["code"] == 404
