@@ -44,13 +44,15 @@ def lookup(group: str, resource: str) -> Resource | None:
     return REVIEWS.get((group, resource))
 
 
-def _invalid(res: Resource, field: str, value: Any, detail: str) -> dict:
+def _invalid(res: Resource, field: str, value: Any, detail: str, quoted: bool = True) -> dict:
     shown = "null" if value is None else str(value)
+    if quoted:
+        shown = f'"{shown}"'
     return st.status(422, "Invalid",
-                     f'{res.kind}.{res.group} "" is invalid: {field}: Invalid value: "{shown}": {detail}',
+                     f'{res.kind}.{res.group} "" is invalid: {field}: Invalid value: {shown}: {detail}',
                      {"name": "", "group": res.group, "kind": res.kind,
                       "causes": [{"reason": "FieldValueInvalid",
-                                  "message": f'Invalid value: "{shown}": {detail}', "field": field}]})
+                                  "message": f'Invalid value: {shown}: {detail}', "field": field}]})
 
 
 def create(res: Resource, req: dict) -> dict:
@@ -66,9 +68,17 @@ def create(res: Resource, req: dict) -> dict:
     if res.name == "selfsubjectaccessreviews":
         # ValidateSelfSubjectAccessReviewSpec: exactly one of the two attribute sets.
         has_res, has_non = spec.get("resourceAttributes") is not None, spec.get("nonResourceAttributes") is not None
-        if has_res == has_non:
-            return {"code": 422, "body": _invalid(res, "spec.resourceAttributes",
-                                                  spec.get("resourceAttributes"),
+        if has_res and has_non:
+            non = spec["nonResourceAttributes"] if isinstance(spec["nonResourceAttributes"], dict) else {}
+            # field.Invalid's fallback prints the internal struct with %#v.
+            shown = (f'authorization.NonResourceAttributes{{Path:"{non.get("path", "")}", '
+                     f'Verb:"{non.get("verb", "")}"}}')
+            return {"code": 422, "body": _invalid(res, "spec.nonResourceAttributes", shown,
+                                                  "cannot be specified in combination with resourceAttributes",
+                                                  quoted=False)}
+        if not has_res and not has_non:
+            # Upstream passes the (nil) nonResourceAttributes as the value: "null".
+            return {"code": 422, "body": _invalid(res, "spec.resourceAttributes", None,
                                                   "exactly one of nonResourceAttributes or resourceAttributes "
                                                   "must be specified")}
         obj["spec"] = spec

@@ -117,8 +117,14 @@ def test_the_reviews_answer_for_the_anonymous_all_allowed_cluster(cluster):
     assert sar["spec"]["resourceAttributes"]["resource"] == "pods"
     neither = cluster.request({"verb": "create", "group": "authorization.k8s.io",
                                "resource": "selfsubjectaccessreviews", "body": {"spec": {}}})
-    assert neither["code"] == 422 and "exactly one of nonResourceAttributes or resourceAttributes" \
-        in neither["body"]["message"]
+    assert neither["code"] == 422 and neither["body"]["message"] == (
+        'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: '
+        '"null": exactly one of nonResourceAttributes or resourceAttributes must be specified')
+    both = cluster.request({"verb": "create", "group": "authorization.k8s.io", "resource": "selfsubjectaccessreviews",
+                            "body": {"spec": {"resourceAttributes": {"verb": "get"},
+                                              "nonResourceAttributes": {"path": "/healthz", "verb": "get"}}}})
+    assert both["code"] == 422 and both["body"]["details"]["causes"][0]["field"] == "spec.nonResourceAttributes"
+    assert both["body"]["message"].endswith("cannot be specified in combination with resourceAttributes")
     rules = ok(cluster.request({"verb": "create", "group": "authorization.k8s.io",
                                 "resource": "selfsubjectrulesreviews",
                                 "body": {"spec": {"namespace": "default"}}}), 201)
