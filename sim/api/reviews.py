@@ -55,8 +55,9 @@ def _invalid(res: Resource, field: str, value: Any, detail: str, quoted: bool = 
                                   "message": f'Invalid value: {shown}: {detail}', "field": field}]})
 
 
-def create(res: Resource, req: dict) -> dict:
-    """The reply (code, body) to a POST of one review."""
+def create(res: Resource, req: dict, now: str | None = None) -> dict:
+    """The reply (code, body) to a POST of one review; `now` is the server's clock (a
+    SelfSubjectReview carries it as its creationTimestamp)."""
     body = req.get("body")
     if not isinstance(body, dict) or not isinstance(body.get("metadata", {}), dict):
         return {"code": 400, "body": st.bad_request("the body of the request must be a JSON object")}
@@ -84,14 +85,19 @@ def create(res: Resource, req: dict) -> dict:
         obj["spec"] = spec
         obj["status"] = {"allowed": True}
     elif res.name == "selfsubjectrulesreviews":
-        # The AlwaysAllow authorizer's RulesFor: everything, complete.
-        obj["spec"] = spec
+        # selfsubjectrulesreview/rest.go: a namespace is required, and the answer is a new object
+        # holding only the rules - the AlwaysAllow authorizer's RulesFor: everything, complete.
+        if not spec.get("namespace"):
+            return {"code": 400, "body": st.bad_request("no namespace on request")}
+        obj = {"kind": res.kind, "apiVersion": res.api_version, "metadata": {"creationTimestamp": None},
+               "spec": {}}
         obj["status"] = {
             "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
             "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
             "incomplete": False,
         }
     else:
-        obj.pop("spec", None)
-        obj["status"] = {"userInfo": deep_copy(ANONYMOUS_USER)}
+        # selfsubjectreview/rest.go: a new object, created now, with the requester's UserInfo.
+        obj = {"kind": res.kind, "apiVersion": res.api_version, "metadata": {"creationTimestamp": now},
+               "status": {"userInfo": deep_copy(ANONYMOUS_USER)}}
     return {"code": 201, "body": obj}

@@ -523,7 +523,7 @@ class KubeAPIServer(Component):
         if res is None:
             review = reviews.lookup(req.get("group", ""), req.get("resource", ""))
             if review is not None and req.get("verb") == "create" and not req.get("subresource"):
-                return reply(reviews.create(review, req))  # create-only, never stored
+                return reply(reviews.create(review, req, self.timestamp()))  # create-only, never stored
             return reply(_err(st.status(404, "NotFound", "the server could not find the requested resource")))
         sub = req.get("subresource")
         if sub and sub not in res.subresources:

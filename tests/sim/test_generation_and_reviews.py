@@ -129,11 +129,15 @@ def test_the_reviews_answer_for_the_anonymous_all_allowed_cluster(cluster):
                                 "resource": "selfsubjectrulesreviews",
                                 "body": {"spec": {"namespace": "default"}}}), 201)
     assert rules["status"]["resourceRules"] == [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]
-    assert rules["status"]["incomplete"] is False
+    assert rules["status"]["incomplete"] is False and rules["spec"] == {}  # a new object, as upstream's
+    no_ns = cluster.request({"verb": "create", "group": "authorization.k8s.io", "resource": "selfsubjectrulesreviews",
+                             "body": {"spec": {}}})
+    assert no_ns["code"] == 400 and no_ns["body"]["message"] == "no namespace on request"
     who = ok(cluster.request({"verb": "create", "group": "authentication.k8s.io",
                               "resource": "selfsubjectreviews", "body": {}}), 201)
     assert (who["kind"], who["apiVersion"]) == ("SelfSubjectReview", "authentication.k8s.io/v1")
     assert who["status"]["userInfo"] == {"username": "system:anonymous", "groups": ["system:unauthenticated"]}
+    assert who["metadata"]["creationTimestamp"].endswith("Z")
     # Not stored: there is nothing to get or list.
     assert cluster.request({"verb": "list", "group": "authentication.k8s.io",
                             "resource": "selfsubjectreviews"})["code"] == 404
