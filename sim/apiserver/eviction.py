@@ -66,8 +66,9 @@ def _dry_run_options(body: dict, query: dict) -> tuple[dict, dict | None]:
         if request_dry_run:
             options["dryRun"] = request_dry_run
     elif request_dry_run and request_dry_run != content:
-        return options, st.internal(f"Non-matching dry-run options in request and content: "
-                                    f"{go_strings(request_dry_run)} and {go_strings(content)}")
+        # Upstream returns this error undressed (a 500); it is the client's fault: a 400.
+        return options, st.bad_request(f"Non-matching dry-run options in request and content: "
+                                       f"{go_strings(request_dry_run)} and {go_strings(content)}")
     for value in options.get("dryRun") or []:
         if value != "All":
             # ValidateDeleteOptions, when the store deletes.

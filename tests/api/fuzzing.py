@@ -5,8 +5,8 @@ test suite (tests/api/test_fuzz.py) and the benchmark (bench/robustness.py):
     result.cases, result.server_errors, result.non_status, result.changed
 
 Each case is one request: create, update, status update, patch (merge, strategic merge, JSON
-patch), delete with DeleteOptions, binding, scale, for each kind, with a body generated from the
-kinds' Go types (sim/api/schema.py): a valid object with one field replaced by a value of another
+patch), delete with DeleteOptions, binding, eviction, scale, for each kind, with a body generated
+from the kinds' Go types (sim/api/schema.py): a valid object with one field replaced by a value of another
 JSON type, a null, a number no Go integer holds, a float for an integer, a deep or big value; or
 random JSON; or raw text that is not JSON (NaN, deep nesting, truncation, a body over the
 limit).  What is checked:
@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.api import schema
+from sim.apiserver.eviction import EVICTION
 from sim.api.gotypes import INT_OR_STRING, QUANTITY, TIME, Map, Scalar, Slice, Struct
 
 EXAMPLES_ENV = "PILOTHOUSE_FUZZ_EXAMPLES"
@@ -221,7 +222,7 @@ def cases(draw) -> dict:
     """One request: {"method", "path", "body" | "raw", "content_type"}."""
     kind = draw(st.sampled_from(KINDS))
     op = draw(st.sampled_from(["create", "update", "status", "merge", "strategic", "json-patch", "delete",
-                               "binding", "scale", "scale-patch", "random", "raw"]))
+                               "binding", "eviction", "scale", "scale-patch", "random", "raw"]))
     item = f"{kind.collection}/{kind.fixture}"
     path, t = draw(field_path(kind.go_type))
     value = draw(st.one_of(wrong_value(t), valid_value(t)))
@@ -271,6 +272,12 @@ def cases(draw) -> dict:
         body = set_path({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "fuzz-absent"},
                          "target": {"name": "worker-1"}}, bpath, draw(st.one_of(wrong_value(bt), valid_value(bt))))
         return {"method": "POST", "path": f"{KINDS[0].collection}/fuzz-absent/binding", "body": body,
+                "content_type": "application/json"}
+    if op == "eviction":
+        epath, et = draw(field_path(EVICTION))
+        body = set_path({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "fuzz-absent"}},
+                        epath, draw(st.one_of(wrong_value(et), valid_value(et))))
+        return {"method": "POST", "path": f"{KINDS[0].collection}/fuzz-absent/eviction", "body": body,
                 "content_type": "application/json"}
     spath, stype = draw(field_path(schema.SCALE))
     svalue = draw(wrong_value(stype))
