@@ -23,7 +23,7 @@ from sim.api.resources import Resource
 from sim.api.schema import DELETE_OPTIONS, OBJECT_META, TYPE_META, decode_error_message
 
 if TYPE_CHECKING:
-    from sim.apiserver.server import APIServer
+    from sim.apiserver.server import KubeAPIServer
 
 EVICTION = struct("v1.Eviction", **TYPE_META, metadata=OBJECT_META, deleteOptions=DELETE_OPTIONS)
 EVICTION_VERSIONS = ("policy/v1", "policy/v1beta1")
@@ -46,7 +46,7 @@ def can_ignore_pdb(pod: dict) -> bool:
     return phase in ("Succeeded", "Failed", "Pending") or bool(pod["metadata"].get("deletionTimestamp"))
 
 
-def budget_refusal(server: "APIServer", pod: dict) -> dict | None:
+def budget_refusal(server: "KubeAPIServer", pod: dict) -> dict | None:
     """The Status refusing this eviction for a PodDisruptionBudget, or None to allow it.
 
     Upstream (eviction.go, after canIgnorePDB): list the budgets whose selector matches the pod;
@@ -78,7 +78,7 @@ def _dry_run_options(body: dict, query: dict) -> tuple[dict, dict | None]:
     return options, None
 
 
-def evict(server: "APIServer", res: Resource, req: dict, reply: Reply) -> None:
+def evict(server: "KubeAPIServer", res: Resource, req: dict, reply: Reply) -> None:
     body = req.get("body")
     if not isinstance(body, dict):
         return reply(_err(st.bad_request("the body of the request must be a JSON object")))
@@ -115,7 +115,7 @@ def evict(server: "APIServer", res: Resource, req: dict, reply: Reply) -> None:
     _add_condition_and_delete(server, res, ns, name, options, reply)
 
 
-def _add_condition_and_delete(server: "APIServer", res: Resource, ns: str | None, name: str, options: dict,
+def _add_condition_and_delete(server: "KubeAPIServer", res: Resource, ns: str | None, name: str, options: dict,
                               reply: Reply) -> None:
     """addConditionAndDeletePod: the DisruptionTarget condition (not on a dry run), then the
     deletion with the Eviction's DeleteOptions."""
