@@ -137,14 +137,18 @@ def _add_condition_and_delete(server: "KubeAPIServer", res: Resource, ns: str | 
         return delete(options)
 
     def mutate(cur: dict) -> tuple[str, dict]:
+        # getLatestPod's precondition checks (their conflict names the resource "Pod")
         uid, rv = preconditions.get("uid"), preconditions.get("resourceVersion")
-        if uid and uid != cur["metadata"].get("uid"):
-            return "error", st.conflict("pods", name, "", f"Precondition failed: UID in precondition: {uid}, "
-                                                          f"UID in object meta: {cur['metadata'].get('uid')}")
-        if rv and rv != cur["metadata"].get("resourceVersion"):
-            return "error", st.conflict("pods", name, "", f"Precondition failed: ResourceVersion in precondition: "
-                                                          f"{rv}, ResourceVersion in object meta: "
-                                                          f"{cur['metadata'].get('resourceVersion')}")
+        md = cur["metadata"]
+        if uid and uid != md.get("uid"):
+            return "error", st.conflict("Pod", name, "", f"the UID in the precondition ({uid}) does not match the "
+                                                         f"UID in record ({md.get('uid')}). The object might have "
+                                                         f"been deleted and then recreated")
+        if rv and rv != md.get("resourceVersion"):
+            return "error", st.conflict("Pod", name, "", f"the ResourceVersion in the precondition ({rv}) does not "
+                                                         f"match the ResourceVersion in record "
+                                                         f"({md.get('resourceVersion')}). The object might have "
+                                                         f"been modified")
         new = deep_copy(cur)
         status = new.setdefault("status", {})
         conditions = status.setdefault("conditions", [])

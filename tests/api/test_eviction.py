@@ -123,7 +123,7 @@ def test_eviction_deletes_gracefully_and_answers_201_status(base):
 def test_eviction_errors(base):
     r = _evict(base, "nobody", {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "nobody"}})
     assert r.status_code == 404 and r.json()["message"] == 'pods "nobody" not found'
-    _running_pod(base, "stays")
+    uid = _running_pod(base, "stays")["metadata"]["uid"]
     r = _evict(base, "stays", {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "other"}})
     assert r.status_code == 400 and r.json()["message"] == "name in URL does not match name in Eviction object"
     r = _evict(base, "stays", {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "stays"}},
@@ -132,6 +132,11 @@ def test_eviction_errors(base):
     r = _evict(base, "stays", {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "stays"},
                                "deleteOptions": {"dryRun": ["All"]}})
     assert r.status_code == 201, r.text
+    r = _evict(base, "stays", {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "stays"},
+                               "deleteOptions": {"preconditions": {"uid": "not-its-uid"}}})
+    assert r.status_code == 409 and r.json()["message"] == (
+        'Operation cannot be fulfilled on Pod "stays": the UID in the precondition (not-its-uid) does not match '
+        f'the UID in record ({uid}). The object might have been deleted and then recreated')
     pod = requests.get(f"{base}/api/v1/namespaces/default/pods/stays", timeout=10).json()
     assert "deletionTimestamp" not in pod["metadata"]
     assert not [c for c in pod["status"]["conditions"] if c["type"] == "DisruptionTarget"]
