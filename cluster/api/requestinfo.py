@@ -182,7 +182,7 @@ def parse(method: str, parts: list[str], query: dict[str, str], content_type: st
         if patch_type not in PATCH_TYPES:
             raise unsupported_media_type(PATCH_TYPES)
     elif raw_body and media_type and media_type not in BODY_TYPES:
-        raise unsupported_media_type(BODY_TYPES)
+        raise unsupported_media_type(body_types(res, verb, subresource))
     if verb in ("create", "update", "patch", "delete", "deletecollection") and raw_body:
         body = read_body(media_type, raw_body, kind=res.kind if verb in ("create", "update") and not subresource
                          else None)
@@ -217,6 +217,21 @@ def parse(method: str, parts: list[str], query: dict[str, str], content_type: st
         namespaced=res.namespaced,
         kind=res.kind,
     )
+
+
+def body_types(res, verb: str, subresource: str | None) -> tuple[str, ...]:
+    """The media types a body of this request is really read from: JSON and YAML always,
+    protobuf when the body's kind has a protobuf decoding (cluster/api/protobuf.py)."""
+    if verb in ("delete", "deletecollection"):
+        api_version, kind = res.api_version, "DeleteOptions"
+    elif subresource in discovery._SUBRESOURCE_KIND:
+        kind, group, version = discovery._SUBRESOURCE_KIND[subresource]
+        api_version = f"{group}/{version}" if group else "v1"
+    else:
+        api_version, kind = res.api_version, res.kind
+    if (api_version, kind) in protobuf.KINDS or kind in protobuf.ANY_VERSION_KINDS:
+        return BODY_TYPES
+    return tuple(t for t in BODY_TYPES if t != protobuf.CONTENT_TYPE)
 
 
 def read_body(media_type: str, raw_body: bytes, kind: str | None = None) -> Any:

@@ -195,3 +195,17 @@ def test_official_python_client_evicts(kube_client):
         core.create_namespaced_pod_eviction("py-evictee", "default", client.V1Eviction(
             metadata=client.V1ObjectMeta(name="py-evictee")))
     assert missing.value.status == 404
+
+
+def test_an_unknown_media_type_names_what_this_body_is_really_read_from(base):
+    def message(method: str, path: str) -> str:
+        r = requests.request(method, f"{base}{path}", data=b"<pod/>", headers={"Content-Type": "application/xml"},
+                             timeout=10)
+        assert r.status_code == 415, r.text
+        return r.json()["message"].split("accepted media types include: ")[1]
+    assert message("POST", "/api/v1/namespaces/default/pods") == "application/json, application/yaml"
+    assert message("POST", "/api/v1/namespaces/default/pods/x/eviction") == \
+        f"application/json, application/yaml, {PROTOBUF}"
+    assert message("DELETE", "/api/v1/namespaces/default/pods/x") == f"application/json, application/yaml, {PROTOBUF}"
+    assert message("POST", "/apis/scheduling.k8s.io/v1/priorityclasses") == \
+        f"application/json, application/yaml, {PROTOBUF}"
