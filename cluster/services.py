@@ -397,6 +397,12 @@ async def add_node(cluster: str, node: str, cpu: str = "4", memory: str = "8Gi")
     return await sim_command(cluster, {"op": "node.add", "node": node, "cpu": cpu, "memory": memory})
 
 
+async def metrics(cluster: str) -> str:
+    """The cluster's /metrics: kube-apiservers' and etcd members' metrics in Prometheus's
+    text format (sim/metrics.py)."""
+    return (await sim_command(cluster, {"op": "metrics"}))["text"]
+
+
 async def scheduler_queue(cluster: str) -> dict[str, Any]:
     """The leading kube-scheduler's queue and profiles (Cluster.scheduler_queue()):
     {"active": [{"pod", "priority", "attempts"}], "backoff": [... "until"], "unschedulable":

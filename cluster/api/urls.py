@@ -36,7 +36,7 @@ urlpatterns = [
         name="sim-node-action",
     ),
     re_path(
-        rf"^{CLUSTER}/(?P<path>(?:api|apis|version|openapi|healthz|livez|readyz)(?:/.*)?)$",
+        rf"^{CLUSTER}/(?P<path>(?:api|apis|version|openapi|healthz|livez|readyz|metrics)(?:/.*)?)$",
         views.kube_api,
         name="kube-api",
     ),

@@ -12,6 +12,10 @@ from cluster.api.status import kube_json, not_found_path, status_response
 from cluster.api.watch import watch_events, watch_timeout
 
 
+# Prometheus' text exposition format, as kube-apiserver's /metrics answers.
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
 def _query(request) -> dict[str, str]:
     # Kubernetes' query parameters are single-valued; like Go's url.Values.Get, take the first.
     return {k: values[0] for k, values in request.GET.lists() if values}
@@ -45,6 +49,8 @@ async def kube_api(request, cluster: str, path: str):
         if parts[0] in ("healthz", "livez", "readyz") and len(parts) == 1:
             await services.get_clock(cluster)
             return HttpResponse("ok", content_type="text/plain")
+        if parts == ["metrics"]:
+            return HttpResponse(await services.metrics(cluster), content_type=METRICS_CONTENT_TYPE)
         if parts[:2] == ["openapi", "v3"]:
             await services.get_clock(cluster)
             if len(parts) == 2:

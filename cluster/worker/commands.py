@@ -28,6 +28,7 @@ from cluster.worker.running import RunningCluster
 from sim.cluster import ClusterError
 from sim.clusterconfig import ConfigError, check_capacity, check_cluster_name, config_from_spec
 from sim.durations import parse_duration
+from sim.metrics import render as render_metrics
 
 REASONS = ("ClusterNotFound", "NotFound", "NodeNotFound", "MemberNotFound", "BadRequest", "AlreadyExists", "Conflict",
            "ClusterBroken", "Unavailable", "Timeout", "Invalid", "TooLarge", "Internal")
@@ -281,6 +282,11 @@ def network(op: str):
 
 # -- kube-scheduler ------------------------------------------------------------------------------
 
+def metrics(worker, rc: RunningCluster, args: dict) -> dict:
+    """/metrics: the control plane's Prometheus text (sim/metrics.py)."""
+    return {"text": render_metrics(rc.engine)}
+
+
 def scheduler_queue(worker, rc: RunningCluster, args: dict) -> dict:
     return rc.engine.scheduler_queue()
 
@@ -400,6 +406,7 @@ COMMANDS: dict[str, Command] = {
     "network.partition": Command(network("partition"), durable=True),
     "network.heal": Command(network("heal"), durable=True),
     "network.link": Command(network("link"), durable=True),
+    "metrics": Command(metrics),
     "scheduler.queue": Command(scheduler_queue),
     "scheduler.explain": Command(scheduler_explain),
     "etcd.status": Command(etcd_status),

@@ -39,6 +39,7 @@ from sim.apiserver.podstrategy import apply_match_label_keys_and_mismatch_label_
 from sim.apiserver import eviction, storage
 from sim.apiserver.watchcache import INDEXED_FIELDS, WatchCache, Watcher, with_rv
 from sim.component import Component
+from sim.metrics import RequestMetrics, request_labels
 
 Reply = Callable[[dict], None]
 PROTECTED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -188,6 +189,7 @@ class KubeAPIServer(Component):
         self._reset()
 
     def _reset(self) -> None:
+        self.metrics = RequestMetrics()  # a process's counters start at zero
         self.cache = WatchCache([r.name for r in RESOURCES.values()])
         self.synced = False
         self.waiting: list[tuple[str, dict]] = []
@@ -496,11 +498,14 @@ class KubeAPIServer(Component):
         """Serve one request with panic recovery (WithPanicRecovery): `reply` is called exactly
         once, with a 500 InternalError Status if handling it raised."""
         answered = False
+        arrival = self.now
 
         def once(resp: dict) -> None:
             nonlocal answered
             if not answered:
                 answered = True
+                # apiserver_request_total / _duration_seconds: from arrival to reply, virtual.
+                self.metrics.observe(request_labels(req), resp.get("code", 0), self.now - arrival)
                 reply(resp)
 
         self._within(once, lambda: self.handle(req, once))

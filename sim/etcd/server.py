@@ -83,6 +83,9 @@ class EtcdMember(Component):
         self.unconfirmed: dict[str, float] = {}          # reads with no ReadState yet -> last try
         self.snapshots_inflight = {}
         self.next_proposal = 0
+        # etcd_server_leader_changes_seen_total: a process counter (raft.go's serveChannels).
+        self.leader_changes_seen = 0
+        self.last_lead: str | None = None
         self.raft = RawNode(Config(id=self.name, peers=sorted(self.peers), rng=self.rng,
                                    election_tick=self.election_ticks, heartbeat_tick=1,
                                    applied=self.applied_index), self.raft_storage)
@@ -201,6 +204,9 @@ class EtcdMember(Component):
             self.answer_reads()
             self.trigger_snapshot()
             if rd.soft_state is not None:
+                if rd.soft_state.lead is not None and rd.soft_state.lead != self.last_lead:
+                    self.leader_changes_seen += 1
+                self.last_lead = rd.soft_state.lead
                 self.emit("etcd", member=self.name, address=self.address, role=rd.soft_state.state,
                           term=raft.term, leader=rd.soft_state.lead, event="role")
 

@@ -1,0 +1,91 @@
+"""GET /clusters/<name>/metrics over HTTP and through `kubectl get --raw`: Prometheus' text
+format (parsed by the official client's parser) with kube-apiserver's request counters and
+latency histograms and etcd's server gauges under upstream's names (sim/metrics.py).
+
+kubectl's `--raw` takes an absolute path (client-go's RequestURI replaces the server URL's
+path), so with a kubeconfig whose server is http://host:port/clusters/<name>, `kubectl get
+--raw /metrics` asks for http://host:port/metrics; `--raw /clusters/<name>/metrics` is the
+path that reaches the cluster."""
+from __future__ import annotations
+
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+import pytest
+
+from tests.kubectl.conftest import BINARIES, binary_id, kube_env_for, kubectl_runner
+
+NAME = "kubectl-metrics"
+POD_CREATED = {"verb": "POST", "resource": "pods", "code": "201", "subresource": "", "version": "v1",
+               "group": "", "scope": "resource", "component": "apiserver", "dry_run": ""}
+
+
+@pytest.fixture(scope="module")
+def cluster(pilothouse_server, module_cluster):
+    return module_cluster(NAME, speed=50)
+
+
+@pytest.fixture(scope="module")
+def kube_env(pilothouse_server, cluster, tmp_path_factory):
+    return kube_env_for(pilothouse_server, cluster, tmp_path_factory.mktemp("kubectl-metrics-home"))
+
+
+@pytest.fixture(params=BINARIES or [None], ids=binary_id)
+def kubectl(request, kube_env):
+    return kubectl_runner(request.param, kube_env)
+
+
+def parse(text: str) -> dict:
+    return {f.name: f for f in text_string_to_metric_families(text)}
+
+
+def count(fams: dict, family: str, **labels) -> float:
+    return sum(s.value for s in fams[family].samples
+               if s.name in (family, family + "_total") and all(s.labels.get(k) == v for k, v in labels.items()))
+
+
+def pod(name: str) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}
+
+
+def test_metrics_over_http(pilothouse_server, cluster):
+    url = pilothouse_server.cluster_url(cluster)
+    r = requests.get(f"{url}/metrics", timeout=30)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    before = parse(r.text)
+    created = requests.post(f"{url}/api/v1/namespaces/default/pods", json=pod("metrics-web"), timeout=30)
+    assert created.status_code == 201, created.text
+    after = parse(requests.get(f"{url}/metrics", timeout=30).text)
+    assert count(after, "apiserver_request", **POD_CREATED) == count(before, "apiserver_request", **POD_CREATED) + 1
+    # Every histogram series: cumulative buckets ending in +Inf = _count = the counter's total.
+    hist = after["apiserver_request_duration_seconds"]
+    by_series: dict = {}
+    for s in hist.samples:
+        key = tuple(sorted((k, v) for k, v in s.labels.items() if k != "le"))
+        by_series.setdefault(key, []).append(s)
+    for key, ss in by_series.items():
+        buckets = [s.value for s in ss if s.name.endswith("_bucket")]
+        [n] = [s.value for s in ss if s.name.endswith("_count")]
+        assert buckets == sorted(buckets) and buckets[-1] == n and len(buckets) == 24
+        assert n == sum(s.value for s in after["apiserver_request"].samples
+                        if {k: v for k, v in s.labels.items() if k != "code"} == dict(key))
+    leaders = [s for s in after["etcd_server_is_leader"].samples if s.value == 1]
+    assert len(leaders) == 1 and leaders[0].labels["member"].startswith("etcd-")
+    assert count(after, "apiserver_storage_objects", resource="pods") >= 1
+    # An unknown cluster: a 404, as /version answers.
+    assert requests.get(pilothouse_server.cluster_url("no-such-cluster") + "/metrics", timeout=30).status_code == 404
+
+
+def test_kubectl_get_raw_metrics(kubectl, cluster):
+    text = kubectl("get", "--raw", f"/clusters/{cluster}/metrics").stdout
+    fams = parse(text)
+    assert {"apiserver_request", "apiserver_request_duration_seconds", "apiserver_storage_objects",
+            "etcd_server_has_leader", "etcd_server_is_leader", "etcd_server_leader_changes_seen",
+            "etcd_server_proposals_committed_total", "etcd_mvcc_db_total_size_in_bytes",
+            "etcd_debugging_mvcc_keys_total"} <= set(fams)
+    # kubectl's own discovery and GETs were counted.
+    assert count(fams, "apiserver_request", verb="GET") + count(fams, "apiserver_request", verb="LIST") > 0
+    # `--raw /metrics` drops the kubeconfig server's path: it reaches the server's root, not the cluster.
+    assert kubectl("get", "--raw", "/metrics", check=False).returncode != 0
