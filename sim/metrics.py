@@ -49,13 +49,26 @@ def request_labels(req: dict) -> tuple[str, ...]:
 
 
 class RequestMetrics:
-    """One kube-apiserver's apiserver_request_total and apiserver_request_duration_seconds."""
+    """One kube-apiserver's apiserver_request_total and apiserver_request_duration_seconds, and
+    its etcd client's etcd_requests_total, etcd_request_errors_total and
+    etcd_request_duration_seconds (k8s.io/apiserver/pkg/storage/etcd3/metrics/metrics.go)."""
 
-    __slots__ = ("series",)
+    __slots__ = ("series", "etcd")
 
     def __init__(self) -> None:
         # labels -> {code: count}, and per labels: [bucket counts (not cumulative)..., +Inf, sum]
         self.series: dict[tuple[str, ...], tuple[dict[int, int], list[float]]] = {}
+        # (operation, group, resource) -> [bucket counts..., +Inf, sum, errors]
+        self.etcd: dict[tuple[str, str, str], list[float]] = {}
+
+    def observe_etcd(self, labels: tuple[str, str, str], seconds: float, error: bool) -> None:
+        hist = self.etcd.get(labels)
+        if hist is None:
+            hist = self.etcd[labels] = [0] * (_NB + 1) + [0.0, 0]
+        hist[bisect_left(REQUEST_DURATION_BUCKETS, seconds)] += 1
+        hist[-2] += seconds
+        if error:
+            hist[-1] += 1
 
     def observe(self, labels: tuple[str, ...], code: int, seconds: float) -> None:
         entry = self.series.get(labels)
@@ -120,6 +133,32 @@ def render(cluster: Any) -> str:
             cumulative += hist[_NB]
             out.append(f"{name}_bucket{_labels(base + [('le', '+Inf')])} {cumulative}")
             out.append(f"{name}_sum{_labels(base)} {_num(hist[-1])}")
+            out.append(f"{name}_count{_labels(base)} {cumulative}")
+
+    etcd_labels = ("operation", "group", "resource")
+    _header(out, "etcd_requests_total", "counter", "[ALPHA] Etcd request counts for each operation and object type.")
+    for host, api in apiservers:
+        for labels, hist in sorted(api.metrics.etcd.items()):
+            base = [("apiserver", host), *zip(etcd_labels, labels)]
+            out.append(f"etcd_requests_total{_labels(base)} {sum(hist[:_NB + 1])}")
+    _header(out, "etcd_request_errors_total", "counter",
+            "[ALPHA] Etcd failed request counts for each operation and object type.")
+    for host, api in apiservers:
+        for labels, hist in sorted(api.metrics.etcd.items()):
+            base = [("apiserver", host), *zip(etcd_labels, labels)]
+            out.append(f"etcd_request_errors_total{_labels(base)} {hist[-1]}")
+    name = "etcd_request_duration_seconds"
+    _header(out, name, "histogram", "[ALPHA] Etcd request latency in seconds for each operation and object type.")
+    for host, api in apiservers:
+        for labels, hist in sorted(api.metrics.etcd.items()):
+            base = [("apiserver", host), *zip(etcd_labels, labels)]
+            cumulative = 0
+            for b, n in zip(REQUEST_DURATION_BUCKETS, hist):
+                cumulative += n
+                out.append(f"{name}_bucket{_labels(base + [('le', _le(b))])} {cumulative}")
+            cumulative += hist[_NB]
+            out.append(f"{name}_bucket{_labels(base + [('le', '+Inf')])} {cumulative}")
+            out.append(f"{name}_sum{_labels(base)} {_num(hist[-2])}")
             out.append(f"{name}_count{_labels(base)} {cumulative}")
 
     _header(out, "apiserver_storage_objects", "gauge",

@@ -194,6 +194,7 @@ class KubeAPIServer(Component):
         self.synced = False
         self.waiting: list[tuple[str, dict]] = []
         self.pending: dict[int, tuple[Callable[[dict], None], int, str]] = {}
+        self.etcd_requests: dict[int, tuple[tuple[str, str, str], float]] = {}  # id -> (labels, sent at)
         self.next_id = 0
         self.client_watchers: dict[tuple[str, Any], Watcher] = {}
         self.compact_candidate = 0
@@ -280,6 +281,13 @@ class KubeAPIServer(Component):
         msg = dict(msg, id=self.next_id)
         handle = self.set_timer(ETCD_REQUEST_TIMEOUT, "etcd-timeout", self.next_id)
         self.pending[self.next_id] = (callback, handle, self.etcd, self._serving)
+        if msg["type"] == "etcd.txn":
+            # etcd_request_duration_seconds: the storage layer's writes, by operation and resource
+            # (store.go's Create, GuaranteedUpdate, Delete).
+            res = self.resource_of_key(msg["key"])
+            if res is not None:
+                op = "delete" if msg.get("value") is None else "create" if msg.get("compare") == "create" else "update"
+                self.etcd_requests[self.next_id] = ((op, res.group, res.name), self.now)
         label = {"etcd.txn": f"write {msg.get('key')}", "etcd.range": f"range {msg.get('prefix')}",
                  "etcd.readindex": "read index"}.get(msg["type"], msg["type"])
         self.send(self.etcd, msg, label)
@@ -303,6 +311,9 @@ class KubeAPIServer(Component):
         t = msg["type"]
         if t in ("etcd.txn.reply", "etcd.range.reply", "etcd.readindex.reply"):
             entry = self.pending.pop(msg["id"], None)
+            timed = self.etcd_requests.pop(msg["id"], None)
+            if timed:
+                self.metrics.observe_etcd(timed[0], self.now - timed[1], "error" in msg)
             if entry:
                 self.cancel_timer(entry[1])
                 self._within(entry[3], lambda: entry[0](msg))
@@ -344,6 +355,9 @@ class KubeAPIServer(Component):
 
     def on_timer_etcd_timeout(self, rid: int) -> None:
         entry = self.pending.pop(rid, None)
+        timed = self.etcd_requests.pop(rid, None)
+        if timed:
+            self.metrics.observe_etcd(timed[0], self.now - timed[1], True)
         if entry:
             if entry[2] == self.etcd:  # only the endpoint in use is given up on, once
                 self.fail_over()

@@ -74,6 +74,7 @@ def test_metrics_over_http(pilothouse_server, cluster):
     leaders = [s for s in after["etcd_server_is_leader"].samples if s.value == 1]
     assert len(leaders) == 1 and leaders[0].labels["member"].startswith("etcd-")
     assert count(after, "apiserver_storage_objects", resource="pods") >= 1
+    assert count(after, "etcd_requests", operation="create", resource="pods") >= 1
     # An unknown cluster: a 404, as /version answers.
     assert requests.get(pilothouse_server.cluster_url("no-such-cluster") + "/metrics", timeout=30).status_code == 404
 
@@ -84,7 +85,8 @@ def test_kubectl_get_raw_metrics(kubectl, cluster):
     assert {"apiserver_request", "apiserver_request_duration_seconds", "apiserver_storage_objects",
             "etcd_server_has_leader", "etcd_server_is_leader", "etcd_server_leader_changes_seen",
             "etcd_server_proposals_committed_total", "etcd_mvcc_db_total_size_in_bytes",
-            "etcd_debugging_mvcc_keys_total"} <= set(fams)
+            "etcd_debugging_mvcc_keys_total", "etcd_requests", "etcd_request_errors",
+            "etcd_request_duration_seconds"} <= set(fams)
     # kubectl's own discovery and GETs were counted.
     assert count(fams, "apiserver_request", verb="GET") + count(fams, "apiserver_request", verb="LIST") > 0
     # `--raw /metrics` drops the kubeconfig server's path: it reaches the server's root, not the cluster.

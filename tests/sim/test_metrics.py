@@ -129,3 +129,22 @@ def test_the_same_commands_render_the_same_text():
         return metrics.render(c)
 
     assert run() == run()
+
+
+def test_the_apiservers_etcd_client_times_its_writes(cluster):
+    """etcd_requests_total / etcd_request_duration_seconds {operation, group, resource}: a pod
+    create is one etcd "create" for pods, a delete one "delete"; each through Raft's commit."""
+    fams = families(cluster)
+    before = total(fams, "etcd_requests", operation="create", group="", resource="pods")
+    ok(create_pod(cluster, "web"), 201)
+    fams = families(cluster)
+    assert total(fams, "etcd_requests", operation="create", group="", resource="pods") == before + 1
+    assert total(fams, "etcd_request_errors", operation="create", resource="pods") == 0
+    count = total(fams, "etcd_request_duration_seconds", "etcd_request_duration_seconds_count",
+                  operation="create", resource="pods")
+    assert count == before + 1
+    assert total(fams, "etcd_request_duration_seconds", "etcd_request_duration_seconds_sum",
+                  operation="create", resource="pods") > 0
+    updates = total(fams, "etcd_requests", operation="update", resource="pods")
+    cluster.advance(10)  # the scheduler binds, the kubelet reports status: updates
+    assert total(families(cluster), "etcd_requests", operation="update", resource="pods") > updates
