@@ -36,36 +36,32 @@ YIELD_SECONDS = 0.005
 BEHIND_RATIO = 0.95
 
 
-async def run_slice(engine, until: float, seconds: float) -> bool:
-    """Run `engine` toward virtual time `until` for at most about `seconds` of wall time, in
-    chunks of CHUNK_EVENTS kernel events, yielding to the event loop every YIELD_SECONDS so
-    that HTTP and the WebSocket are served meanwhile.  True when it got there."""
+async def run_sliced(step, seconds: float):
+    """Call `step()` (a chunk of engine work: a result when done, None to go on) for at most
+    about `seconds` of wall time, yielding to the event loop every YIELD_SECONDS so that HTTP and
+    the WebSocket are served meanwhile.  Its result, or None when the time ran out first."""
     deadline = time.monotonic() + seconds
     burst_end = min(deadline, time.monotonic() + YIELD_SECONDS)
-    while not engine.run_until(until, max_events=CHUNK_EVENTS):
-        now = time.monotonic()
-        if now >= deadline:
-            return False
-        if now >= burst_end:
-            await asyncio.sleep(0)
-            burst_end = min(deadline, time.monotonic() + YIELD_SECONDS)
-    return True
-
-
-async def run_request_slice(engine, pending, seconds: float) -> dict | None:
-    """Run `engine` until the begun request (Cluster.begin_request) is answered, for at most
-    about `seconds` of wall time (yielding as run_slice does): its response, or None when the
-    slice ended first."""
-    deadline = time.monotonic() + seconds
-    burst_end = min(deadline, time.monotonic() + YIELD_SECONDS)
-    while (resp := engine.run_request(pending, max_events=CHUNK_EVENTS)) is None:
+    while (result := step()) is None:
         now = time.monotonic()
         if now >= deadline:
             return None
         if now >= burst_end:
             await asyncio.sleep(0)
             burst_end = min(deadline, time.monotonic() + YIELD_SECONDS)
-    return resp
+    return result
+
+
+async def run_slice(engine, until: float, seconds: float) -> bool:
+    """Run `engine` toward virtual time `until` (chunks of CHUNK_EVENTS kernel events) for at
+    most about `seconds` of wall time.  True when it got there."""
+    return bool(await run_sliced(lambda: engine.run_until(until, max_events=CHUNK_EVENTS) or None, seconds))
+
+
+async def run_request_slice(engine, pending, seconds: float) -> dict | None:
+    """Run `engine` until the begun request (Cluster.begin_request) is answered, for at most
+    about `seconds` of wall time: its response, or None when the slice ended first."""
+    return await run_sliced(lambda: engine.run_request(pending, max_events=CHUNK_EVENTS), seconds)
 
 
 @dataclass
