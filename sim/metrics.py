@@ -100,6 +100,19 @@ def _le(b: float) -> str:
     return repr(float(b))
 
 
+def _histogram(out: list[str], name: str, base: list, hist: list, total: float) -> None:
+    """One histogram series: cumulative buckets (REQUEST_DURATION_BUCKETS, then +Inf), _sum
+    (`total`) and _count; `hist` holds the per-bucket counts, the +Inf overflow at _NB."""
+    cumulative = 0
+    for b, n in zip(REQUEST_DURATION_BUCKETS, hist):
+        cumulative += n
+        out.append(f"{name}_bucket{_labels(base + [('le', _le(b))])} {cumulative}")
+    cumulative += hist[_NB]
+    out.append(f"{name}_bucket{_labels(base + [('le', '+Inf')])} {cumulative}")
+    out.append(f"{name}_sum{_labels(base)} {_num(total)}")
+    out.append(f"{name}_count{_labels(base)} {cumulative}")
+
+
 def _header(out: list[str], name: str, kind: str, help_text: str) -> None:
     out.append(f"# HELP {name} {help_text}")
     out.append(f"# TYPE {name} {kind}")
@@ -125,15 +138,7 @@ def render(cluster: Any) -> str:
             "version, resource, subresource, scope and component.")
     for host, api in apiservers:
         for labels, (_codes, hist) in sorted(api.metrics.series.items()):
-            base = [("apiserver", host), *zip(REQUEST_LABELS, labels)]
-            cumulative = 0
-            for b, n in zip(REQUEST_DURATION_BUCKETS, hist):
-                cumulative += n
-                out.append(f"{name}_bucket{_labels(base + [('le', _le(b))])} {cumulative}")
-            cumulative += hist[_NB]
-            out.append(f"{name}_bucket{_labels(base + [('le', '+Inf')])} {cumulative}")
-            out.append(f"{name}_sum{_labels(base)} {_num(hist[-1])}")
-            out.append(f"{name}_count{_labels(base)} {cumulative}")
+            _histogram(out, name, [("apiserver", host), *zip(REQUEST_LABELS, labels)], hist, hist[-1])
 
     etcd_labels = ("operation", "group", "resource")
     _header(out, "etcd_requests_total", "counter", "[ALPHA] Etcd request counts for each operation and object type.")
@@ -151,15 +156,7 @@ def render(cluster: Any) -> str:
     _header(out, name, "histogram", "[ALPHA] Etcd request latency in seconds for each operation and object type.")
     for host, api in apiservers:
         for labels, hist in sorted(api.metrics.etcd.items()):
-            base = [("apiserver", host), *zip(etcd_labels, labels)]
-            cumulative = 0
-            for b, n in zip(REQUEST_DURATION_BUCKETS, hist):
-                cumulative += n
-                out.append(f"{name}_bucket{_labels(base + [('le', _le(b))])} {cumulative}")
-            cumulative += hist[_NB]
-            out.append(f"{name}_bucket{_labels(base + [('le', '+Inf')])} {cumulative}")
-            out.append(f"{name}_sum{_labels(base)} {_num(hist[-2])}")
-            out.append(f"{name}_count{_labels(base)} {cumulative}")
+            _histogram(out, name, [("apiserver", host), *zip(etcd_labels, labels)], hist, hist[-2])
 
     _header(out, "apiserver_storage_objects", "gauge",
             "[STABLE] Number of stored objects at the time of last check split by kind. In case of a "
