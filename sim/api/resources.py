@@ -31,6 +31,10 @@ class Resource:
     schema: Struct | None = None
     has_status: bool = True
     categories: tuple[str, ...] = ()
+    # rest.GarbageCollectionDeletionStrategy.DefaultGarbageCollectionPolicy: what a delete with
+    # no propagationPolicy does: "DeleteDependents" (background, the generic store's default and
+    # apps/v1 ReplicaSets'), "OrphanDependents" or "Unsupported".
+    gc_policy: str = "DeleteDependents"
     verbs: tuple[str, ...] = field(default=("create", "delete", "deletecollection", "get", "list",
                                             "patch", "update", "watch"))
 

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from sim.api import status as st
 from sim.api.defaults import default_pod, encode_pod_status
 from sim.api.scheduling import SYSTEM_PRIORITY_CLASS_NAMES
-from sim.api.validation import invalid as validation_invalid, required
+from sim.api.validation import invalid as validation_invalid, not_supported, required
 from sim.api.meta import deep_copy, new_uid, random_suffix
 from sim.api.patch import PatchError, PatchTooLarge, json_patch, merge_patch, strategic_merge_patch
 from sim.api.resources import RESOURCES, Resource, lookup
@@ -144,6 +144,9 @@ def _bump_generation_on_deletion(obj: dict) -> None:
 # their delete answers the deleted object.  Every other kind's answers a Status of success
 # (genericregistry.Store.finalizeDelete); a deletion left pending (finalizers, a graceful pod
 # deletion) answers the object as updated, for every kind.
+# metav1.FinalizerOrphanDependents / FinalizerDeleteDependents and the DeletionPropagation values
+FINALIZER_ORPHAN, FINALIZER_FOREGROUND = "orphan", "foregroundDeletion"
+PROPAGATION_POLICIES = ("Foreground", "Background", "Orphan")
 RETURNS_DELETED_OBJECT = {("", "pods"), ("", "namespaces")}
 
 
@@ -861,7 +864,10 @@ class KubeAPIServer(Component):
         if new == cur:
             return "noop", cur
         md = new["metadata"]
-        if md.get("deletionTimestamp") and not md.get("finalizers") and res.name != "pods":
+        # The last finalizer removed: the object goes (store.go shouldDeleteDuringUpdate; a pod
+        # only once its graceful deletion is over, deletionGracePeriodSeconds 0).
+        if md.get("deletionTimestamp") and not md.get("finalizers") and (
+                res.name != "pods" or md.get("deletionGracePeriodSeconds") == 0):
             return "delete", cur
         return "update", new
 
@@ -1045,25 +1051,68 @@ class KubeAPIServer(Component):
                                                           f'this is a system priority class and cannot be deleted',
                                         {"name": name, "group": res.group, "kind": res.name})))
 
+        orphan_opt = q.get("orphanDependents", body.get("orphanDependents"))
+        if isinstance(orphan_opt, str):
+            orphan_opt = orphan_opt.lower() == "true"
+        policy = q.get("propagationPolicy", body.get("propagationPolicy"))
+        if orphan_opt is not None and policy is not None:
+            # apimachinery/pkg/api/validation ValidateDeleteOptions
+            return reply(_err(st.invalid("DeleteOptions", "", [validation_invalid(
+                "propagationPolicy", policy, "orphanDependents and deletionPropagation cannot be both set")])))
+        if policy is not None and policy not in PROPAGATION_POLICIES:
+            return reply(_err(st.invalid("DeleteOptions", "", [not_supported(
+                "propagationPolicy", policy, list(PROPAGATION_POLICIES))])))
+
+        def gc_finalizers(md: dict) -> list[str]:
+            """registry/generic/registry/store.go deletionFinalizersForGarbageCollection: the
+            object's finalizers with `orphan` / `foregroundDeletion` as the options ask (or as
+            already present, or the kind's DefaultGarbageCollectionPolicy)."""
+            fins = list(md.get("finalizers") or [])
+            if res.gc_policy == "Unsupported":
+                return fins
+            if orphan_opt is not None:
+                orphan = bool(orphan_opt)
+            elif policy is not None:
+                orphan = policy == "Orphan"
+            else:
+                orphan = FINALIZER_ORPHAN in fins or res.gc_policy == "OrphanDependents"
+            if orphan_opt:
+                foreground = False
+            elif policy is not None:
+                foreground = policy == "Foreground"
+            else:
+                foreground = FINALIZER_FOREGROUND in fins
+            out = [f for f in fins if f not in (FINALIZER_ORPHAN, FINALIZER_FOREGROUND)]
+            if orphan:
+                out.append(FINALIZER_ORPHAN)
+            if foreground:
+                out.append(FINALIZER_FOREGROUND)
+            return out if (set(out) != set(fins) or len(out) != len(fins)) else fins
+
         def mutate(cur: dict) -> tuple[str, dict]:
             md = cur["metadata"]
             if pre_uid and pre_uid != md.get("uid"):
                 return "error", st.conflict(res.name, name, res.group,
                                             f"Precondition failed: UID in precondition: {pre_uid}, UID in object meta: {md.get('uid')}")
+            fins = gc_finalizers(md) if res.name != "namespaces" else md.get("finalizers")
+            fins_changed = fins != (md.get("finalizers") or [])
             if res.name == "pods":
                 grace = int(grace_text) if grace_text is not None else int(cur["spec"].get("terminationGracePeriodSeconds", 30))
                 # pod strategy CheckGracefulDelete: unscheduled or terminal pods go at once.
                 if not cur["spec"].get("nodeName") or cur["status"].get("phase") in ("Succeeded", "Failed"):
                     grace = 0
-                if grace <= 0 and not md.get("finalizers"):
+                if grace <= 0 and not fins:
                     return "delete", cur
-                if md.get("deletionTimestamp") and md.get("deletionGracePeriodSeconds", 0) <= grace:
+                if md.get("deletionTimestamp") and md.get("deletionGracePeriodSeconds", 0) <= grace and not fins_changed:
                     return "noop", cur
                 new = deep_copy(cur)
+                if fins_changed:
+                    new["metadata"]["finalizers"] = fins
                 if not md.get("deletionTimestamp"):
                     _bump_generation_on_deletion(new)
-                new["metadata"]["deletionTimestamp"] = self.timestamp(self.now + max(grace, 0))
-                new["metadata"]["deletionGracePeriodSeconds"] = max(grace, 0)
+                if not md.get("deletionTimestamp") or md.get("deletionGracePeriodSeconds", 0) > grace:
+                    new["metadata"]["deletionTimestamp"] = self.timestamp(self.now + max(grace, 0))
+                    new["metadata"]["deletionGracePeriodSeconds"] = max(grace, 0)
                 return "update", new
             if res.name == "namespaces":
                 if md.get("deletionTimestamp"):
@@ -1075,10 +1124,14 @@ class KubeAPIServer(Component):
                 new["metadata"]["deletionGracePeriodSeconds"] = 0
                 new["status"] = {"phase": "Terminating"}
                 return "update", new
-            if md.get("finalizers"):
-                if md.get("deletionTimestamp"):
+            if fins:
+                if md.get("deletionTimestamp") and not fins_changed:
                     return "noop", cur
                 new = deep_copy(cur)
+                if fins_changed:
+                    new["metadata"]["finalizers"] = fins
+                if md.get("deletionTimestamp"):
+                    return "update", new
                 _bump_generation_on_deletion(new)
                 new["metadata"]["deletionTimestamp"] = self.timestamp()
                 new["metadata"]["deletionGracePeriodSeconds"] = 0

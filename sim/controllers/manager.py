@@ -56,14 +56,24 @@ class KubeControllerManager(LeaderElectedComponent):
         from sim.controllers.replicaset import ReplicaSetController
         from sim.controllers.tainteviction import TaintEvictionController
 
-        self.pods = SharedInformer(self, "pods")
-        self.replicasets = SharedInformer(self, "replicasets", group="apps")
-        self.nodes = SharedInformer(self, "nodes")
-        self.leases = SharedInformer(self, "leases", group="coordination.k8s.io", namespace="kube-node-lease")
-        self.namespaces = SharedInformer(self, "namespaces")
+        self.informers: dict[tuple, SharedInformer] = {}
+        self.pods = self.shared_informer("pods")
+        self.replicasets = self.shared_informer("replicasets", group="apps")
+        self.nodes = self.shared_informer("nodes")
+        self.leases = self.shared_informer("leases", group="coordination.k8s.io", namespace="kube-node-lease")
+        self.namespaces = self.shared_informer("namespaces")
         self.controllers = [ReplicaSetController(self), NodeLifecycleController(self),
                             TaintEvictionController(self), GarbageCollector(self), NamespaceController(self)]
         for c in self.controllers:
             c.start()
-        for inf in (self.namespaces, self.nodes, self.leases, self.replicasets, self.pods):
+        order = ("namespaces", "nodes", "leases", "replicasets", "pods")
+        for key, inf in sorted(self.informers.items(),
+                               key=lambda kv: order.index(kv[0][1]) if kv[0][1] in order else len(order)):
             inf.informer.start()
+
+    def shared_informer(self, resource: str, group: str = "", namespace: str | None = None) -> SharedInformer:
+        """The factory's one informer per group/resource (and namespace), made on first ask."""
+        key = (group, resource, namespace)
+        if key not in self.informers:
+            self.informers[key] = SharedInformer(self, resource, group=group, namespace=namespace)
+        return self.informers[key]
