@@ -1,5 +1,9 @@
 """What every real-kubectl test module shares: the binaries to run (the dispatcher and each
-of 1.27..1.33), a kubeconfig + private HOME for a cluster, and a runner that asserts success."""
+of 1.27..1.33), a kubeconfig + private HOME for a cluster, and a runner that asserts success.
+
+Fixtures: `kube_cluster` (a cluster of the test module's own, named after it: test_kubectl_drain
+gets `kubectl-drain`, running at 50x), `kube_env` (a kubeconfig for it and a private HOME) and
+`kubectl` (a runner, parametrized over every binary)."""
 from __future__ import annotations
 
 import os
@@ -7,6 +11,8 @@ import re
 import subprocess
 import uuid
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import kubectl_binaries, require_service
 
@@ -51,3 +57,19 @@ def kubectl_runner(binary: str | None, env: dict):
 
     run.binary, run.env, run.suffix = binary, env, uuid.uuid4().hex[:6]
     return run
+
+
+@pytest.fixture(scope="module")
+def kube_cluster(module_cluster, request) -> str:
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    return module_cluster(module.removeprefix("test_").replace("_", "-")[:50], speed=50)
+
+
+@pytest.fixture(scope="module")
+def kube_env(pilothouse_server, kube_cluster, tmp_path_factory) -> dict:
+    return kube_env_for(pilothouse_server, kube_cluster, tmp_path_factory.mktemp(f"{kube_cluster}-home"))
+
+
+@pytest.fixture(params=BINARIES or [None], ids=binary_id)
+def kubectl(request, kube_env):
+    return kubectl_runner(request.param, kube_env)

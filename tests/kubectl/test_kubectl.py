@@ -8,19 +8,7 @@ import uuid
 import pytest
 
 from tests.conftest import wait_until
-from tests.kubectl.conftest import BINARIES, binary_id, kube_env_for, kubectl_runner, rows
-
-
-@pytest.fixture(scope="module")
-def kube_env(pilothouse_server, module_cluster, tmp_path_factory):
-    """A kubeconfig for cluster `kubectl` (running at 50x) and a private HOME for kubectl's cache."""
-    name = module_cluster("kubectl", speed=50)
-    return kube_env_for(pilothouse_server, name, tmp_path_factory.mktemp("kubectl-home"))
-
-
-@pytest.fixture(params=BINARIES or [None], ids=binary_id)
-def kubectl(request, kube_env):
-    return kubectl_runner(request.param, kube_env)
+from tests.kubectl.conftest import rows
 
 
 def test_get_nodes(kubectl):

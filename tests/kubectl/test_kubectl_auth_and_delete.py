@@ -5,21 +5,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from tests.conftest import wait_until
-from tests.kubectl.conftest import BINARIES, binary_id, kube_env_for, kubectl_runner, rows
-
-
-@pytest.fixture(scope="module")
-def kube_env(pilothouse_server, module_cluster, tmp_path_factory):
-    name = module_cluster("kubectl-auth", speed=50)
-    return kube_env_for(pilothouse_server, name, tmp_path_factory.mktemp("kubectl-auth-home"))
-
-
-@pytest.fixture(params=BINARIES or [None], ids=binary_id)
-def kubectl(request, kube_env):
-    return kubectl_runner(request.param, kube_env)
+from tests.kubectl.conftest import rows
 
 
 def test_auth_can_i_says_yes_to_everything(kubectl):

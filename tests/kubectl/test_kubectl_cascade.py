@@ -4,21 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 
 from tests.conftest import wait_until
-from tests.kubectl.conftest import BINARIES, binary_id, kube_env_for, kubectl_runner
-
-
-@pytest.fixture(scope="module")
-def kube_env(pilothouse_server, module_cluster, tmp_path_factory):
-    name = module_cluster("kubectl-cascade", speed=50)
-    return kube_env_for(pilothouse_server, name, tmp_path_factory.mktemp("kubectl-cascade-home"))
-
-
-@pytest.fixture(params=BINARIES or [None], ids=binary_id)
-def kubectl(request, kube_env):
-    return kubectl_runner(request.param, kube_env)
 
 
 def _replicaset(kubectl, tmp_path, replicas=2) -> str:

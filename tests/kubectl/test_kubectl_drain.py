@@ -13,20 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_until
-from tests.kubectl.conftest import BINARIES, binary_id, kube_env_for, kubectl_runner
+from tests.kubectl.conftest import BINARIES, binary_id, kubectl_runner
 
 NEWEST = [b for b in BINARIES if Path(b).name == "kubectl.1.33"]
-
-
-@pytest.fixture(scope="module")
-def kube_env(pilothouse_server, module_cluster, tmp_path_factory):
-    name = module_cluster("kubectl-drain", speed=50)
-    return kube_env_for(pilothouse_server, name, tmp_path_factory.mktemp("kubectl-drain-home"))
-
-
-@pytest.fixture(params=BINARIES or [None], ids=binary_id)
-def kubectl(request, kube_env):
-    return kubectl_runner(request.param, kube_env)
 
 
 def _pods(kubectl, selector: str) -> list[dict]:

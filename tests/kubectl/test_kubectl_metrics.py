@@ -13,7 +13,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import pytest
 
-from tests.kubectl.conftest import BINARIES, binary_id, kube_env_for, kubectl_runner
 
 NAME = "kubectl-metrics"
 POD_CREATED = {"verb": "POST", "resource": "pods", "code": "201", "subresource": "", "version": "v1",
@@ -21,18 +20,9 @@ POD_CREATED = {"verb": "POST", "resource": "pods", "code": "201", "subresource":
 
 
 @pytest.fixture(scope="module")
-def cluster(pilothouse_server, module_cluster):
-    return module_cluster(NAME, speed=50)
-
-
-@pytest.fixture(scope="module")
-def kube_env(pilothouse_server, cluster, tmp_path_factory):
-    return kube_env_for(pilothouse_server, cluster, tmp_path_factory.mktemp("kubectl-metrics-home"))
-
-
-@pytest.fixture(params=BINARIES or [None], ids=binary_id)
-def kubectl(request, kube_env):
-    return kubectl_runner(request.param, kube_env)
+def cluster(kube_cluster):
+    assert kube_cluster == NAME  # the module's own cluster (tests/kubectl/conftest.py)
+    return kube_cluster
 
 
 def parse(text: str) -> dict:

@@ -11,23 +11,10 @@ import subprocess
 import threading
 from pathlib import Path
 
-import pytest
 
 from cluster.api import protobuf
 from tests.conftest import wait_until
-from tests.kubectl.conftest import BINARIES, binary_id, kube_env_for, kubectl_runner, rows
-
-
-@pytest.fixture(scope="module")
-def kube_env(pilothouse_server, module_cluster, tmp_path_factory):
-    """A kubeconfig for a cluster of this module's own (running at 50x), a private HOME."""
-    name = module_cluster("kubectl-priority", speed=50)
-    return kube_env_for(pilothouse_server, name, tmp_path_factory.mktemp("kubectl-priority-home"))
-
-
-@pytest.fixture(params=BINARIES or [None], ids=binary_id)
-def kubectl(request, kube_env):
-    return kubectl_runner(request.param, kube_env)
+from tests.kubectl.conftest import rows
 
 
 def captured_create(binary: str, home: Path, *args: str) -> tuple[str, bytes]:
