@@ -7,6 +7,8 @@
     durability.py  persisting committed writes, before an acknowledged write is answered
     restore.py     bringing persisted clusters back, or serving them broken for repair
     running.py     RunningCluster: one engine and the worker's bookkeeping for it
+    gcpolicy.py    keeping the garbage collector from pausing the server (gc.freeze)
+    shutdown.py    stop signals, and the watchdog that ends a stop within seconds
     channels.py    which channel a cluster's commands and frames travel on
 
 The cluster configuration documents are parsed in sim/clusterconfig.py, shared with the
