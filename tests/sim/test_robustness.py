@@ -169,7 +169,9 @@ def test_really_crash_reraises_for_tests():
         k.run_until(2.0)
 
 
-def test_a_valid_request_is_answered_while_another_objects_handler_raises(cluster, recovering, monkeypatch):
+@pytest.fixture
+def kubelet_fails_on_bad(monkeypatch):
+    """Every kubelet raises on the pod named "bad" (and handles the others)."""
     real = Kubelet.sync_pod
 
     def sync_pod(self, p):
@@ -178,6 +180,9 @@ def test_a_valid_request_is_answered_while_another_objects_handler_raises(cluste
         return real(self, p)
 
     monkeypatch.setattr(Kubelet, "sync_pod", sync_pod)
+
+
+def test_a_valid_request_is_answered_while_another_objects_handler_raises(cluster, recovering, kubelet_fails_on_bad):
     ok(create_pod(cluster, "bad"), 201)
     ok(create_pod(cluster, "good"), 201)  # runs the kernel while the kubelet fails on "bad"
     cluster.advance(10)
@@ -187,16 +192,8 @@ def test_a_valid_request_is_answered_while_another_objects_handler_raises(cluste
     assert "RuntimeError: kubelet cannot handle bad" in errors[0]["message"]
 
 
-def test_an_informer_goes_on_after_one_objects_handler_raises(cluster, recovering, monkeypatch):
+def test_an_informer_goes_on_after_one_objects_handler_raises(cluster, recovering, kubelet_fails_on_bad):
     """A relist that meets an object its handler cannot take still watches and serves the rest."""
-    real = Kubelet.sync_pod
-
-    def sync_pod(self, p):
-        if p["metadata"]["name"] == "bad":
-            raise RuntimeError("kubelet cannot handle bad")
-        return real(self, p)
-
-    monkeypatch.setattr(Kubelet, "sync_pod", sync_pod)
     on_worker_1 = {"nodeSelector": {"kubernetes.io/hostname": "worker-1"}}
     ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default",
                         "body": pod("bad", **on_worker_1)}), 201)
