@@ -29,6 +29,10 @@ POLL_INTERVAL = 0.15
 MIN_REQUEST_TIMEOUT = 1800.0
 
 
+# The annotation of the BOOKMARK that ends a WatchList's initial events (metav1.InitialEventsAnnotationKey).
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+
+
 def watch_timeout(query: dict[str, str]) -> float:
     raw = query.get("timeoutSeconds")
     if raw:
@@ -94,8 +98,11 @@ async def watch_events(cluster: str, rr: ResourceRequest, timeout: float,
     # it has them.  kubectl's `delete` waits on a watch it cannot cancel, so a watch that stays
     # silent (the pod was already gone) would hang it until timeoutSeconds.
     yield b""
+    # WatchList (KEP-3157; kubectl 1.35+ waits for deletions this way): the current objects as
+    # ADDED events, then a BOOKMARK annotated k8s.io/initial-events-end, then the changes.
+    send_initial = query.get("sendInitialEvents") in ("true", "1")
     try:
-        if rv in ("", "0"):
+        if rv in ("", "0") or send_initial:
             listed = await services.cluster_api(cluster, {**base, "verb": "list", "query": {
                 k: v for k, v in query.items() if k in ("labelSelector", "fieldSelector")}})
             if listed["code"] != 200:
@@ -104,6 +111,9 @@ async def watch_events(cluster: str, rr: ResourceRequest, timeout: float,
             for item in listed["body"].get("items", []):
                 yield out({"type": "ADDED", "object": _typed(item, rr)}, listed.get("now", 0.0))
             rv = listed["body"].get("metadata", {}).get("resourceVersion", "")
+            if send_initial:
+                yield _line({"type": "BOOKMARK", "object": _typed(
+                    {"metadata": {"resourceVersion": rv, "annotations": {INITIAL_EVENTS_END: "true"}}}, rr)})
         while loop.time() < deadline:
             resp = await services.cluster_api(cluster, {**base, "verb": "watch", "query": {**query, "resourceVersion": rv}})
             if resp["code"] != 200:
