@@ -56,7 +56,7 @@ def _op(action: str, gvk: dict, op_id: str, params: list[dict]) -> dict:
 
 
 def gv_document(group: str, version: str) -> dict | None:
-    resources = discovery.resources_for(group, version)
+    resources = discovery.Served.builtin().resources_for(group, version)
     if not resources:
         return None
     prefix = f"/apis/{group}/{version}" if group else f"/api/{version}"
@@ -118,7 +118,7 @@ def _hash(group: str, version: str) -> str:
 def root_document(cluster_prefix: str) -> dict:
     """GET /openapi/v3: one entry per group-version, each with its document's address."""
     paths = {}
-    for group, versions in discovery.group_versions().items():
+    for group, versions in discovery.Served.builtin().group_versions().items():
         for version in versions:
             key = f"apis/{group}/{version}" if group else f"api/{version}"
             paths[key] = {"serverRelativeURL": f"{cluster_prefix}/openapi/v3/{key}?hash={_hash(group, version)}"}

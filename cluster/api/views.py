@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from cluster import services
 from cluster.api import discovery, openapi, tables
-from cluster.api.requestinfo import MAX_REQUEST_BODY_BYTES, RequestError, parse, too_large
+from cluster.api.requestinfo import MAX_REQUEST_BODY_BYTES, RequestError, UnknownResource, parse, too_large
 from cluster.api.status import kube_json, not_found_path, status_response
 from cluster.api.watch import watch_events, watch_timeout
 
@@ -65,7 +65,12 @@ async def kube_api(request, cluster: str, path: str):
         if parts[:1] not in (["api"], ["apis"]):
             # Anything else: a clean 404 Status, which kubectl treats as "not served".
             return kube_json(not_found_path(), 404)
-        rr = parse(request.method, parts, _query(request), request.content_type or "", _body(request))
+        query, content_type, raw = _query(request), request.content_type or "", _body(request)
+        try:
+            rr = parse(request.method, parts, query, content_type, raw)
+        except UnknownResource:
+            # Not a built-in kind: perhaps one the cluster's CRDs serve.
+            rr = parse(request.method, parts, query, content_type, raw, await _served(cluster))
     except RequestError as e:
         return status_response(e.code, e.reason, e.message)
     except services.SimulationError as e:
@@ -104,18 +109,23 @@ def warning_header(warnings: list[str]) -> str:
     return ", ".join(f"299 - {quoted(w)}" for w in warnings)
 
 
+async def _served(cluster: str) -> discovery.Served:
+    """The kinds the cluster serves now (one request to its kube-apiserver's registry)."""
+    return discovery.Served.from_discovery(await services.served_kinds(cluster))
+
+
 async def _discovery(cluster: str, parts: list[str]):
-    await services.get_clock(cluster)  # 404 for an unknown cluster
+    served = await _served(cluster)  # 404 for an unknown cluster
     if parts == ["api"]:
-        doc = discovery.api_versions()
+        doc = discovery.api_versions(served)
     elif parts == ["apis"]:
-        doc = discovery.api_group_list()
+        doc = discovery.api_group_list(served)
     elif parts[0] == "api":
-        doc = discovery.api_resource_list("", parts[1])
+        doc = discovery.api_resource_list(served, "", parts[1])
     elif len(parts) == 2:
-        doc = discovery.api_group(parts[1])
+        doc = discovery.api_group(served, parts[1])
     else:
-        doc = discovery.api_resource_list(parts[1], parts[2])
+        doc = discovery.api_resource_list(served, parts[1], parts[2])
     if doc is None:
         return kube_json(not_found_path(), 404)
     return kube_json(doc)
