@@ -167,9 +167,7 @@ def _for_gv(resources: Iterable, group: str, version: str) -> list:
     return [r for r in resources if r.group == group and r.version == version]
 
 
-def _build_gv(served: list, group: str, version: str) -> tuple[dict, str] | None:
-    if not served:
-        return None
+def _build_gv(served: list, group: str, version: str) -> tuple[dict, str]:
     prefix = f"/apis/{group}/{version}" if group else f"/api/{version}"
     paths: dict[str, dict] = {}
     for r in served:
@@ -186,7 +184,11 @@ def _build_gv(served: list, group: str, version: str) -> tuple[dict, str] | None
 
 
 def _gv(resources: Iterable, group: str, version: str, key: Hashable | None) -> tuple[dict, str] | None:
+    """(document, hash) for one group-version; `key` (the caller's name for `resources`, e.g.
+    a registry generation) or else the group-version's resources' identities key the cache."""
     served = _for_gv(resources, group, version)
+    if not served:
+        return None  # not cached: unknown group-versions must not push real documents out
     cache_key = ("v3", group, version, key if key is not None else resources_key(served))
     return cached(cache_key, lambda: _build_gv(served, group, version))
 
@@ -209,8 +211,7 @@ def root_document(resources: Iterable, cluster_prefix: str, key: Hashable | None
     resources = list(resources)
     paths = {}
     for group, version in _group_versions(resources):
-        gv_key = None if key is None else (key, group, version)
-        _, digest = _gv(resources, group, version, gv_key)
+        _, digest = _gv(resources, group, version, key)
         path = f"apis/{group}/{version}" if group else f"api/{version}"
         paths[path] = {"serverRelativeURL": f"{cluster_prefix}/openapi/v3/{path}?hash={digest}"}
     return {"paths": paths}
@@ -218,11 +219,8 @@ def root_document(resources: Iterable, cluster_prefix: str, key: Hashable | None
 
 def document_for_path(resources: Iterable, parts: list[str], key: Hashable | None = None) -> dict | None:
     """GET /openapi/v3/api/v1 or /openapi/v3/apis/<group>/<version>; None if unknown."""
-    gv_key = None
     if len(parts) == 2 and parts[0] == "api":
-        gv_key = None if key is None else (key, "", parts[1])
-        return gv_document(resources, "", parts[1], gv_key)
+        return gv_document(resources, "", parts[1], key)
     if len(parts) == 3 and parts[0] == "apis":
-        gv_key = None if key is None else (key, parts[1], parts[2])
-        return gv_document(resources, parts[1], parts[2], gv_key)
+        return gv_document(resources, parts[1], parts[2], key)
     return None

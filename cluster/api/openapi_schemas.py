@@ -21,9 +21,10 @@ kube-openapi does.
 from __future__ import annotations
 
 import copy
-import importlib.resources
+import importlib.util
 import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Iterable
 
 from cluster.api.discovery import KUBERNETES_VERSION
@@ -69,7 +70,12 @@ def _normalize(node: Any) -> Any:
 @lru_cache(maxsize=4)
 def upstream_definitions(release: str = SCHEMA_RELEASE) -> dict[str, dict]:
     """{definition name: schema} as upstream's swagger.json `definitions` for `release`."""
-    path = (importlib.resources.files("kubernetes_validate") / "kubernetes-json-schema"
+    # Located, not imported: the package's __init__ pulls in jsonschema & co. (~150 ms), and
+    # only its data is wanted.
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("kubernetes-validate is not installed (requirements.txt)")
+    path = (Path(spec.submodule_search_locations[0]) / "kubernetes-json-schema"
             / f"v{release}.0-local" / "_definitions.json")
     raw = json.loads(path.read_text())["$defs"]
     defs = {name: _normalize(schema) for name, schema in raw.items()}

@@ -95,6 +95,9 @@ def test_root_document_hashes_change_with_the_served_resources():
     url = root["paths"]["api/v1"]["serverRelativeURL"]
     assert url.startswith("/clusters/c/openapi/v3/api/v1?hash=") and len(url.split("=")[1]) == 128
     assert openapi.root_document(SERVED, "/clusters/c") == root  # cached, stable
+    # A caller's key (a registry's generation, say) names the resources instead of their identities.
+    assert openapi.gv_document(SERVED, "", "v1", key="gen-1") is openapi.gv_document(SERVED, "", "v1", key="gen-1")
+    assert openapi.root_document(SERVED, "/clusters/c", key="gen-1") == root
     with_crd = openapi.root_document([*SERVED, _widget()], "/clusters/c")
     assert with_crd["paths"]["api/v1"] == root["paths"]["api/v1"]
     assert "apis/stable.example.com/v1" in with_crd["paths"]
