@@ -68,6 +68,13 @@ def test_upstream_definitions_read_as_swagger():
     assert "null" not in json.dumps(defs["io.k8s.api.apps.v1.ReplicaSetSpec"])
 
 
+def test_every_served_kind_has_upstreams_schema():
+    for r in SERVED:
+        name = openapi_schemas.kind_definition(r)
+        assert name, f"no upstream definition for {r.group}/{r.version} {r.kind}"
+        assert openapi_schemas.upstream_definitions()[name]["description"]
+
+
 def test_gv_document_has_the_kinds_schemas_with_their_gvk():
     doc = openapi.gv_document(SERVED, "", "v1")
     schemas = doc["components"]["schemas"]
