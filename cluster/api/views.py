@@ -52,16 +52,16 @@ async def kube_api(request, cluster: str, path: str):
         if parts == ["metrics"]:
             return HttpResponse(await services.metrics(cluster), content_type=METRICS_CONTENT_TYPE)
         if parts[:2] == ["openapi", "v3"]:
-            await services.get_clock(cluster)
+            served = (await _served(cluster)).resources  # 404 for an unknown cluster
             if len(parts) == 2:
                 # The root lists per-group-version documents by server-relative URL, which
                 # must keep this cluster's prefix (request.path ends in /openapi/v3).
-                return kube_json(openapi.root_document(request.path[: -len("/openapi/v3")].rstrip("/")))
-            doc = openapi.document_for_path(parts[2:])
+                return kube_json(openapi.root_document(served, request.path[: -len("/openapi/v3")].rstrip("/")))
+            doc = openapi.document_for_path(served, parts[2:])
             return kube_json(doc) if doc is not None else kube_json(not_found_path(), 404)
         if parts == ["openapi", "v2"]:
-            await services.get_clock(cluster)
-            return HttpResponse(openapi.v2_document_protobuf(), content_type=openapi.OPENAPI_V2_PROTOBUF)
+            served = (await _served(cluster)).resources
+            return HttpResponse(openapi.v2_document_protobuf(served), content_type=openapi.OPENAPI_V2_PROTOBUF)
         if parts[:1] not in (["api"], ["apis"]):
             # Anything else: a clean 404 Status, which kubectl treats as "not served".
             return kube_json(not_found_path(), 404)
