@@ -27,7 +27,8 @@ import celpy
 import celpy.celparser
 import celpy.evaluation
 
-from sim.api.validation import FieldError, duplicate, forbidden, internal_error, invalid, required
+from sim.api.validation import FieldError, GoSyntax, duplicate, forbidden, invalid, required
+from sim.apiextensions.cellib import FUNCTIONS
 from sim.apiextensions.schemautil import (additional_properties, child, go_validation_rule, index,
                                           items_schema, key, props)
 
@@ -37,6 +38,9 @@ MAX_MESSAGE_EXPRESSION_BYTES = 5 * 1024   # celconfig.MaxEvaluatedMessageExpress
 OUT_OF_BUDGET = "validation failed due to running out of cost budget, no further validation rules will be run"
 SUPPORTED_REASONS = ("FieldValueDuplicate", "FieldValueForbidden", "FieldValueInvalid", "FieldValueRequired")
 _MACROS = ("all", "exists", "exists_one", "map", "filter")
+# Names cel-go declares besides self and oldSelf: the type denotations.
+_DECLARED = ("self", "oldSelf", "int", "uint", "double", "bool", "string", "bytes", "list", "map",
+             "null_type", "type")
 
 _env = celpy.Environment()
 _programs: dict[str, tuple] = {}   # source -> (program, error detail, uses oldSelf); rules repeat
@@ -56,8 +60,8 @@ def _syntax_error(src: str, e: Exception) -> str:
 
 
 def _undeclared(src: str, tree) -> str | None:
-    """cel-go's checker refuses a name it was not given: only self and oldSelf are declared
-    (plus a macro's own variable).  cel-python checks nothing before it runs, so look."""
+    """cel-go's checker refuses a name it was not given: self, oldSelf and the type names are
+    declared (plus a macro's own variable).  cel-python checks nothing before it runs, so look."""
     bound = set()
     for t in tree.iter_subtrees():
         if t.data == "member_dot_arg" and len(t.children) >= 3 and str(t.children[1]) in _MACROS:
@@ -71,7 +75,7 @@ def _undeclared(src: str, tree) -> str | None:
         if t.data == "ident":
             tok = t.children[0]
             name = str(tok)
-            if name not in ("self", "oldSelf") and name not in bound:
+            if name not in _DECLARED and name not in bound:
                 col = getattr(tok, "column", 1) or 1
                 line = getattr(tok, "line", 1) or 1
                 text = src.splitlines()[line - 1] if src.splitlines() else src
@@ -91,7 +95,7 @@ def compile_expression(src: str):
     else:
         err = _undeclared(src, tree)
         uses_old = any(t.data == "ident" and str(t.children[0]) == "oldSelf" for t in tree.iter_subtrees())
-        result = (None, err, uses_old) if err else (_env.program(tree), None, uses_old)
+        result = (None, err, uses_old) if err else (_env.program(tree, functions=FUNCTIONS), None, uses_old)
     if len(_programs) > 4096:
         _programs.clear()
     _programs[src] = result
@@ -125,8 +129,7 @@ def compile_errors(rules: list, path: str, uncorrelatable: str | None) -> list[F
     return errs
 
 
-def _go(rule: dict):
-    from sim.api.validation import GoSyntax
+def _go(rule: dict) -> GoSyntax:
     return GoSyntax(go_validation_rule(rule))
 
 

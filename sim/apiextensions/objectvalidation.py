@@ -19,10 +19,9 @@ import ipaddress
 import re
 import uuid
 
-import re2
-
 from sim.api.gofmt import go_float, go_quote
 from sim.api.validation import (FieldError, invalid, not_supported, required, too_many, type_invalid)
+from sim.apiextensions import goregexp
 from sim.apiextensions.schemautil import additional_properties, items_schema, json_text, props
 
 IN = "body"
@@ -161,8 +160,8 @@ def _string(data: str, s: dict, name: str, errs: list[FieldError]) -> None:
     pattern = s.get("pattern")
     if pattern:
         try:
-            ok = re2.search(pattern, data) is not None
-        except Exception:
+            ok = goregexp.search(pattern, data)
+        except goregexp.PatternError:
             ok = True   # the CRD's validation refuses a bad pattern; nothing to hold the object to
         if not ok:
             errs.append(invalid(_field(name), data, f"{name} in {IN} should match '{pattern}'"))

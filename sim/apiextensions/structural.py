@@ -13,9 +13,8 @@ This module also re-exports the custom-object functions the API server needs
 import for "a schema and an object"."""
 from __future__ import annotations
 
-import re2
-
 from sim.api.validation import FieldError, forbidden, invalid, required
+from sim.apiextensions import goregexp
 from sim.apiextensions.schemautil import (additional_properties, child, index, is_set, items_schema,
                                           key, props)
 
@@ -150,8 +149,8 @@ def _value_validation(v: dict, skip_any_of: bool, skip_first_all_of_any_of: bool
     pattern = v.get("pattern")
     if pattern:
         try:
-            re2.compile(pattern)
-        except Exception as e:  # re2.error: Go's regexp and RE2 share the syntax
+            goregexp.compile(pattern)
+        except goregexp.PatternError as e:
             errs.append(invalid(child(path, "pattern"), pattern, f"must be a valid regular expression, but isn't: {e}"))
     return errs
 
@@ -187,7 +186,6 @@ def _nested(v, skip_any_of: bool, skip_all_of_any_of: bool, lvl: str, path: str)
         errs.append(forbidden(child(path, "additionalProperties"), "must be undefined to be structural"))
     if "metadata" in props(v):
         errs.append(forbidden(key(child(path, "properties"), "metadata"), "must not be specified in a nested context"))
-    # Keep upstream's order: the type message first (the loop above already put it there).
     return errs
 
 

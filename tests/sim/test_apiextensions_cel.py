@@ -177,3 +177,24 @@ def test_old_self_is_refused_below_an_atomic_list():
     assert crd_errors(schema) == [
         f'{P}.properties[spec].properties[l].items.x-kubernetes-validations[0].rule: Invalid value: "self == oldSelf": '
         f"oldSelf cannot be used on the uncorrelatable portion of the schema within {P}.properties[spec].properties[l]"]
+
+
+def test_kubernetes_cel_libraries():
+    """Functions of cel-go's strings extension and Kubernetes' list and regex libraries, as the
+    documentation's rules use them (lowerAscii, isSorted, sum, find, split)."""
+    schema = spec_schema({"s": {"type": "string"}, "l": {"type": "array", "items": {"type": "integer"}}}, [
+        {"rule": "self.s.lowerAscii() == 'abc'"}, {"rule": "self.l.isSorted()"}, {"rule": "self.l.sum() == 6"},
+        {"rule": "self.s.find('[A-Z]+') == 'ABC'"}, {"rule": "self.s.split('B').size() == 2"}])
+    assert cel.validate(crontab({"s": "ABC", "l": [1, 2, 3]}), schema) == []
+    assert texts(cel.validate(crontab({"s": "ABC", "l": [3, 2, 1]}), schema)) == [
+        'spec: Invalid value: "object": failed rule: self.l.isSorted()']
+
+
+def test_int_or_string_rule_from_the_docs():
+    """`type(self) == string ? self == '100%' : self == 1000` on an x-kubernetes-int-or-string
+    field (its schema type is empty, so the error's value is "")."""
+    schema = {"type": "object", "properties": {"v": {"x-kubernetes-int-or-string": True, "x-kubernetes-validations": [
+        {"rule": "type(self) == string ? self == '100%' : self == 1000"}]}}}
+    assert cel.validate({"v": "100%"}, schema) == [] and cel.validate({"v": 1000}, schema) == []
+    assert texts(cel.validate({"v": "5%"}, schema)) == [
+        "v: Invalid value: \"\": failed rule: type(self) == string ? self == '100%' : self == 1000"]
