@@ -20,6 +20,7 @@ the whole budget about half a second of CPU.  Upstream's static cost estimate at
 (maxLength / maxItems bounds) is not reproduced."""
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 
@@ -235,6 +236,9 @@ def _run_rules(path, s: dict, obj, old, rules: list, budget: _Budget, errs: list
         errs.append(invalid(where, typ, OUT_OF_BUDGET))
         budget.exhausted = True
         return
+    # Ratcheting (CRDValidationRatcheting): a rule without oldSelf that fails on a value equal
+    # to its old one is a warning upstream, not an error; this drops it.
+    unchanged = old is not None and _same(obj, old)
     activation = {"self": celpy.json_to_cel(obj)}
     if old is not None:
         activation["oldSelf"] = celpy.json_to_cel(old)
@@ -264,7 +268,7 @@ def _run_rules(path, s: dict, obj, old, rules: list, budget: _Budget, errs: list
             continue
         if isinstance(result, celpy.celtypes.BoolType) and bool(result):
             continue
-        if result is True:
+        if result is True or (unchanged and not uses_old):
             continue
         fld = where
         fp = (rule.get("fieldPath") or "").strip()
@@ -281,6 +285,10 @@ def _run_rules(path, s: dict, obj, old, rules: list, budget: _Budget, errs: list
         if detail is None:
             detail = _rule_message_or_default(rule)
         errs.append(_error_for_reason(fld, typ, detail, rule.get("reason")))
+
+
+def _same(a, b) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 def _message_expression(src: str, activation: dict, budget: _Budget) -> str | None:

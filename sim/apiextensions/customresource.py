@@ -8,6 +8,8 @@ pkg/registry/customresource/strategy.go, validator.go):
   value, too long, too many) was found: upstream's hasBlockingErr."""
 from __future__ import annotations
 
+import copy
+
 from sim.api.validation import FieldError, invalid
 from sim.apiextensions import cel
 from sim.apiextensions.defaulting import default
@@ -54,10 +56,10 @@ def validate(obj: dict, schema: dict | None, old: dict | None = None,
              budget: int = cel.RUNTIME_STEP_BUDGET) -> list[FieldError]:
     """customResourceStrategy.Validate / ValidateUpdate for the schema's part (the object's
     metadata is the generic registry's): old is the stored object on an update, so
-    transition rules (oldSelf) run."""
+    transition rules (oldSelf) run and unchanged values ratchet."""
     if not schema:
         return []
-    errs = validate_schema(obj, schema)
+    errs = validate_schema(obj, schema) if old is None else validate_schema(obj, schema, old=old)
     errs += validate_list_sets_and_maps(obj, schema)
     if _has_rules(schema):
         if any(e.type in BLOCKING for e in errs):
@@ -74,3 +76,83 @@ def _has_rules(s) -> bool:
         return True
     subs = list((s.get("properties") or {}).values()) + [s.get("items"), s.get("additionalProperties")]
     return any(_has_rules(x) for x in subs if isinstance(x, dict))
+
+
+# -- the custom-resource registry's strategy (registry/customresource/strategy.go,
+#    status_strategy.go) and its scale subresource (registry/customresource/etcd.go) ----------
+def prepare_for_create(obj: dict, status_enabled: bool) -> dict:
+    """customResourceStrategy.PrepareForCreate: with a status subresource, a create cannot set
+    status; generation is 1."""
+    obj = copy.deepcopy(obj)
+    if status_enabled:
+        obj.pop("status", None)
+    obj.setdefault("metadata", {})["generation"] = 1
+    return obj
+
+
+def prepare_for_update(new: dict, old: dict, status_enabled: bool) -> dict:
+    """customResourceStrategy.PrepareForUpdate: with a status subresource the old status stays;
+    any change outside metadata bumps generation."""
+    new = copy.deepcopy(new)
+    if status_enabled:
+        if "status" in old:
+            new["status"] = copy.deepcopy(old["status"])
+        else:
+            new.pop("status", None)
+    strip = lambda o: {k: v for k, v in o.items() if k != "metadata"}   # copyNonMetadata
+    gen = (old.get("metadata") or {}).get("generation") or 0
+    new.setdefault("metadata", {})["generation"] = gen + 1 if strip(new) != strip(old) else gen
+    return new
+
+
+def prepare_for_status_update(new: dict, old: dict) -> dict:
+    """statusStrategy.PrepareForUpdate: the old object with the new status (or none)."""
+    out = copy.deepcopy(old)
+    if "status" in new:
+        out["status"] = copy.deepcopy(new["status"])
+    else:
+        out.pop("status", None)
+    if "managedFields" in (new.get("metadata") or {}):
+        out.setdefault("metadata", {})["managedFields"] = copy.deepcopy(new["metadata"]["managedFields"])
+    return out
+
+
+def _get_path(obj, json_path: str):
+    cur = obj
+    for part in json_path.strip(".").split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return None
+        cur = cur[part]
+    return cur
+
+
+def _set_path(obj: dict, json_path: str, value) -> None:
+    parts = json_path.strip(".").split(".")
+    cur = obj
+    for part in parts[:-1]:
+        cur = cur.setdefault(part, {})
+    cur[parts[-1]] = value
+
+
+def scale_of(obj: dict, scale: dict, group_version: str = "autoscaling/v1") -> dict:
+    """scaleFromCustomResource: an autoscaling/v1 Scale read through the CRD's
+    specReplicasPath, statusReplicasPath and labelSelectorPath (a missing replicas reads 0)."""
+    md = obj.get("metadata") or {}
+    spec_r = _get_path(obj, scale.get("specReplicasPath") or "")
+    status_r = _get_path(obj, scale.get("statusReplicasPath") or "")
+    out = {"apiVersion": group_version, "kind": "Scale",
+           "metadata": {k: md[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in md},
+           "spec": {"replicas": spec_r if isinstance(spec_r, int) else 0},
+           "status": {"replicas": status_r if isinstance(status_r, int) else 0}}
+    if scale.get("labelSelectorPath"):
+        sel = _get_path(obj, scale["labelSelectorPath"])
+        if isinstance(sel, str) and sel:
+            out["status"]["selector"] = sel
+    return out
+
+
+def with_replicas(obj: dict, scale: dict, replicas: int) -> dict:
+    """An update through the scale subresource: spec replicas written at specReplicasPath."""
+    obj = copy.deepcopy(obj)
+    _set_path(obj, scale["specReplicasPath"], replicas)
+    return obj

@@ -10,7 +10,13 @@ a leading "." trimmed, and the root itself is field.Path nil, printed "<nil>".
 Validators run in kube-openapi's order (type, allOf/anyOf/oneOf/not, string, format, number,
 array, enum, object); each but the type validator only for a value of its kind, so a wrong
 type is reported once, by the type validator.  Properties are visited in the schema's order
-(upstream iterates a Go map, so its order is random)."""
+(upstream iterates a Go map, so its order is random).
+
+On an update, validation ratchets (CRDValidationRatcheting, on by default since 1.30,
+pkg/apiserver/validation/ratcheting.go): a value equal to its correlated old value is not
+validated again, so an object stored before its schema tightened can still be updated
+elsewhere.  Values correlate through object keys and the items of x-kubernetes-list-type map
+(by their keys) and set (by value) lists; an atomic list's items do not."""
 from __future__ import annotations
 
 import base64
@@ -27,13 +33,17 @@ from sim.apiextensions.schemautil import additional_properties, items_schema, js
 IN = "body"
 
 
-def validate(obj, schema: dict, field_prefix: str | None = None) -> list[FieldError]:
-    """ValidateCustomResource(fldPath, obj, NewSchemaValidator(schema)): every violation.
-    fldPath (field_prefix) prefixes each error's field, as for a default checked at CRD
-    validation; the messages keep kube-openapi's own names."""
+_NO_OLD = object()   # no correlated old value: validate as on create
+
+
+def validate(obj, schema: dict, field_prefix: str | None = None, old=_NO_OLD) -> list[FieldError]:
+    """ValidateCustomResource(fldPath, obj, NewSchemaValidator(schema)), or with old (the
+    stored object) ValidateCustomResourceUpdate with ratcheting: every violation.  fldPath
+    (field_prefix) prefixes each error's field, as for a default checked at CRD validation;
+    the messages keep kube-openapi's own names."""
     errs: list[FieldError] = []
     if schema:
-        _node(obj, schema, "", errs)
+        _node(obj, schema, "", errs, old)
     if field_prefix is not None:
         for e in errs:
             e.field = field_prefix if e.field == "<nil>" else f"{field_prefix}.{e.field}"
@@ -77,7 +87,14 @@ def _num(x) -> str:
     return go_float(float(x))
 
 
-def _node(data, s: dict, name: str, errs: list[FieldError]) -> None:
+def _same(a, b) -> bool:
+    """apiequality.Semantic.DeepEqual of two decoded JSON values (true is not 1)."""
+    return json_text(a) == json_text(b)
+
+
+def _node(data, s: dict, name: str, errs: list[FieldError], old=_NO_OLD) -> None:
+    if old is not _NO_OLD and _same(data, old):
+        return   # ratcheting: an unchanged value is not validated again
     types = _schema_types(s)
     if data is None:
         # typeValidator and the common (enum) validator are the only ones run on null.
@@ -88,17 +105,17 @@ def _node(data, s: dict, name: str, errs: list[FieldError]) -> None:
     kind = _kind(data)
     # A type error is recorded; the value's own kind's validators still run, as upstream's do.
     _type_ok(data, kind, s, types, name, errs)
-    _junctors(data, s, name, errs)
+    _junctors(data, s, name, errs, old)
     if kind == "string":
         _string(data, s, name, errs)
         _format(data, s, name, errs)
     if kind in ("integer", "number"):
         _number(data, s, name, errs)
     if kind == "array":
-        _array(data, s, name, errs)
+        _array(data, s, name, errs, old)
     _enum(data, s, name, errs)
     if kind == "object":
-        _object(data, s, name, errs)
+        _object(data, s, name, errs, old)
 
 
 def _type_ok(data, kind: str, s: dict, types: list[str], name: str, errs: list[FieldError]) -> bool:
@@ -121,12 +138,12 @@ def _type_ok(data, kind: str, s: dict, types: list[str], name: str, errs: list[F
     return True
 
 
-def _junctors(data, s: dict, name: str, errs: list[FieldError]) -> None:
+def _junctors(data, s: dict, name: str, errs: list[FieldError], old=_NO_OLD) -> None:
     """schemaPropsValidator: allOf, anyOf, oneOf, not (messages of schema_messages.go)."""
     def sub_errs(sub) -> list[FieldError]:
         out: list[FieldError] = []
         if isinstance(sub, dict):
-            _node(data, sub, name, out)
+            _node(data, sub, name, out, old)
         return out
     all_of = s.get("allOf") or []
     if all_of:
@@ -188,12 +205,29 @@ def _number(data, s: dict, name: str, errs: list[FieldError]) -> None:
             errs.append(invalid(_field(name), data, f"{name} in {IN} should be {rel} {_num(mn)}"))
 
 
-def _array(data: list, s: dict, name: str, errs: list[FieldError]) -> None:
+def _old_items(s: dict, data: list, old) -> list:
+    """The correlated old value of each item: by key in a map list, by value in a set."""
+    if not isinstance(old, list):
+        return [_NO_OLD] * len(data)
+    lt = s.get("x-kubernetes-list-type")
+    if lt == "set":
+        olds = {json_text(o) for o in old}
+        return [v if json_text(v) in olds else _NO_OLD for v in data]
+    if lt == "map":
+        keys = s.get("x-kubernetes-list-map-keys") or []
+        k = lambda item: json_text({x: item.get(x) for x in keys}) if isinstance(item, dict) else None
+        by_key = {k(o): o for o in old}
+        return [by_key.get(k(v), _NO_OLD) for v in data]
+    return [_NO_OLD] * len(data)
+
+
+def _array(data: list, s: dict, name: str, errs: list[FieldError], old=_NO_OLD) -> None:
     """schemaSliceValidator: items, then minItems, maxItems, uniqueItems."""
     it = items_schema(s)
     if it is not None:
+        olds = _old_items(s, data, old)
         for i, v in enumerate(data):
-            _node(v, it, f"{name}[{i}]", errs)
+            _node(v, it, f"{name}[{i}]", errs, olds[i])
     if s.get("minItems") is not None and len(data) < s["minItems"]:
         errs.append(invalid(_field(name), len(data), f"{name} in {IN} should have at least {s['minItems']} items"))
     if s.get("maxItems") is not None and len(data) > s["maxItems"]:
@@ -222,7 +256,7 @@ def _enum(data, s: dict, name: str, errs: list[FieldError]) -> None:
     errs.append(not_supported(_field(name), data, values))
 
 
-def _object(data: dict, s: dict, name: str, errs: list[FieldError]) -> None:
+def _object(data: dict, s: dict, name: str, errs: list[FieldError], old=_NO_OLD) -> None:
     """objectValidator: min/maxProperties (and stop), additionalProperties, properties, required."""
     n = len(data)
     if s.get("minProperties") is not None and n < s["minProperties"]:
@@ -237,13 +271,15 @@ def _object(data: dict, s: dict, name: str, errs: list[FieldError]) -> None:
         for k in data:
             if k not in p:
                 errs.append(invalid(_field(name), k, f"{name}.{k} in {IN} is a forbidden property"))
-    elif ap is not None:
-        for k, v in data.items():
-            if k not in p:
-                _node(v, ap, f"{name}.{k}", errs)
+    old_map = old if isinstance(old, dict) else {}
+    if not has_ap or s["additionalProperties"] is not False:
+        if ap is not None:
+            for k, v in data.items():
+                if k not in p:
+                    _node(v, ap, f"{name}.{k}", errs, old_map.get(k, _NO_OLD))
     for k, sub in p.items():
         if k in data and isinstance(sub, dict):
-            _node(data[k], sub, k if not name else f"{name}.{k}", errs)
+            _node(data[k], sub, k if not name else f"{name}.{k}", errs, old_map.get(k, _NO_OLD))
     for k in s.get("required") or []:
         if k not in data:
             errs.append(required(_field(f"{name}.{k}")))

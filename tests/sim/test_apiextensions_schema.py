@@ -219,3 +219,31 @@ def test_docs_defaulting_example():
     assert unknown == []
     assert obj["spec"] == {"cronSpec": "5 0 * * *", "image": "my-awesome-cron-image", "replicas": 1}
     assert structural.default({"spec": {"replicas": None}}, CRONTAB_DEFAULTED_SCHEMA)["spec"]["replicas"] == 1
+
+
+def test_update_ratchets_unchanged_invalid_values():
+    """CRDValidationRatcheting (on by default since 1.30): an update may keep a value the
+    schema no longer allows, as long as it does not change it; a changed value is validated."""
+    old = crontab({"cronSpec": "* * * *", "replicas": 15})
+    assert customresource.validate(crontab({"cronSpec": "* * * *", "replicas": 15, "image": "new"}),
+                                   CRONTAB_SCHEMA, old=old) == []
+    assert texts(customresource.validate(crontab({"cronSpec": "* * * *", "replicas": 16}), CRONTAB_SCHEMA, old=old)) == [
+        "spec.replicas: Invalid value: 16: spec.replicas in body should be less than or equal to 10"]
+
+
+def test_status_subresource_strategy_and_scale():
+    """registry/customresource strategy: with /status, an update keeps the old status and a
+    status update keeps the old spec; a change outside metadata bumps generation.  The scale
+    subresource reads and writes through the CRD's replicas paths."""
+    scale = {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas",
+             "labelSelectorPath": ".status.labelSelector"}
+    created = customresource.prepare_for_create(dict(crontab({"replicas": 1}), status={"replicas": 9}), True)
+    assert "status" not in created and created["metadata"]["generation"] == 1
+    stored = dict(created, status={"replicas": 1, "labelSelector": "app=cron"})
+    updated = customresource.prepare_for_update(dict(crontab({"replicas": 3}), status={"replicas": 7}), stored, True)
+    assert updated["status"] == {"replicas": 1, "labelSelector": "app=cron"} and updated["metadata"]["generation"] == 2
+    status_only = customresource.prepare_for_status_update(dict(crontab({"replicas": 5}), status={"replicas": 3}), updated)
+    assert status_only["spec"] == {"replicas": 3} and status_only["status"] == {"replicas": 3}
+    sc = customresource.scale_of(updated, scale)
+    assert sc["spec"] == {"replicas": 3} and sc["status"] == {"replicas": 1, "selector": "app=cron"}
+    assert customresource.with_replicas(updated, scale, 5)["spec"]["replicas"] == 5
