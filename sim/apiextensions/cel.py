@@ -85,6 +85,57 @@ def _undeclared(src: str, tree) -> str | None:
     return None
 
 
+_ROOT_META = {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+              "metadata": {"type": "object", "properties": {"name": {"type": "string"},
+                                                            "generateName": {"type": "string"}}}}
+
+
+def _undefined_field(src: str, tree, schema: dict, is_root: bool) -> str | None:
+    """cel-go's checker knows the schema as types: selecting a field an object's schema does
+    not declare is "undefined field 'x'".  At the resource root the rule sees apiVersion, kind
+    and metadata with only name and generateName (model.WithTypeAndObjectMeta)."""
+    root = schema
+    if is_root:
+        root = {**schema, "properties": {**props(schema), **_ROOT_META}}
+
+    def resolve(t):
+        if not hasattr(t, "data"):
+            return None
+        if t.data in ("member", "primary") and len(t.children) == 1:
+            return resolve(t.children[0])
+        if t.data == "ident":
+            return root if str(t.children[0]) in ("self", "oldSelf") else None
+        if t.data == "member_dot":
+            base = resolve(t.children[0])
+            if not isinstance(base, dict) or base.get("x-kubernetes-preserve-unknown-fields"):
+                return None
+            name = str(t.children[1])
+            has_ap, ap = additional_properties(base)
+            if has_ap:
+                return ap
+            if base.get("type") == "object" and name not in props(base):
+                raise _Undefined(t.children[1], name)
+            return props(base).get(name)
+        return None
+
+    try:
+        for t in tree.iter_subtrees_topdown():
+            if t.data == "member_dot":
+                resolve(t)
+    except _Undefined as u:
+        line = getattr(u.token, "line", 1) or 1
+        col = max((getattr(u.token, "column", 2) or 2) - 1, 1)   # cel-go points at the "."
+        text = src.splitlines()[line - 1] if src.splitlines() else src
+        return f"ERROR: <input>:{line}:{col}: undefined field '{u.name}'\n | {text}\n | {'.' * (col - 1)}^"
+    return None
+
+
+class _Undefined(Exception):
+    def __init__(self, token, name):
+        super().__init__(name)
+        self.token, self.name = token, name
+
+
 def compile_expression(src: str):
     """(program or None, error detail or None, uses oldSelf)."""
     if src in _programs:
@@ -103,16 +154,20 @@ def compile_expression(src: str):
     return result
 
 
-def compile_errors(rules: list, path: str, uncorrelatable: str | None) -> list[FieldError]:
+def compile_errors(rules: list, path: str, uncorrelatable: str | None, schema: dict | None = None,
+                   is_root: bool = False) -> list[FieldError]:
     """The CEL half of ValidateCustomResourceDefinitionOpenAPISchema for one schema node's
-    x-kubernetes-validations: compile errors, messageExpression errors, and oldSelf where the
-    old value cannot be correlated (below a list that is not a map list)."""
+    x-kubernetes-validations: compile errors (syntax, undeclared names, fields the node's
+    schema does not declare), messageExpression errors, and oldSelf where the old value cannot
+    be correlated (below a list that is not a map list)."""
     errs: list[FieldError] = []
     for i, rule in enumerate(rules):
         if not isinstance(rule, dict) or not (rule.get("rule") or "").strip():
             continue
         rpath = index(child(path, "x-kubernetes-validations"), i)
         _, err, uses_old = compile_expression(rule["rule"])
+        if not err and schema is not None:
+            err = _undefined_field(rule["rule"], _env.compile(rule["rule"]), schema, is_root)
         if err:
             errs.append(invalid(child(rpath, "rule"), _go(rule), f"compilation failed: {err}"))
         me = (rule.get("messageExpression") or "").strip()

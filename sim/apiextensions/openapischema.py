@@ -186,7 +186,7 @@ def _walk(s, path: str, ctx: _Ctx, is_root: bool, cel_enabled: bool) -> tuple[li
     if rules:
         errs += _rules_static(s, rules, path)
         if not errs and cel_enabled:
-            cel_errs += cel.compile_errors(rules, path, ctx.uncorrelatable)
+            cel_errs += cel.compile_errors(rules, path, ctx.uncorrelatable, s, is_root)
     return errs, cel_errs
 
 

@@ -198,3 +198,17 @@ def test_int_or_string_rule_from_the_docs():
     assert cel.validate({"v": "100%"}, schema) == [] and cel.validate({"v": 1000}, schema) == []
     assert texts(cel.validate({"v": "5%"}, schema)) == [
         "v: Invalid value: \"\": failed rule: type(self) == string ? self == '100%' : self == 1000"]
+
+
+def test_undefined_field_is_refused():
+    """cel-go type-checks a rule against the schema: "undefined field 'replica'"; at the root
+    metadata offers only name and generateName."""
+    got = crd_errors(spec_schema({"replicas": {"type": "integer"}}, [{"rule": "self.replica > 1"}]))
+    assert len(got) == 1 and "compilation failed: ERROR: <input>:1:5: undefined field 'replica'" in got[0]
+    root = {"type": "object", "x-kubernetes-validations": [{"rule": "self.metadata.labels.size() > 0"}],
+            "properties": {"spec": {"type": "object"}}}
+    got = crd_errors(root)
+    assert len(got) == 1 and "undefined field 'labels'" in got[0]
+    ok = {"type": "object", "x-kubernetes-validations": [{"rule": "self.metadata.name.startsWith('a')"}],
+          "properties": {"spec": {"type": "object", "additionalProperties": {"type": "string"}}}}
+    assert crd_errors(ok) == []
