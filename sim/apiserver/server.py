@@ -30,6 +30,7 @@ from sim.apiserver.admission import CREATE, UPDATE, Attributes, Chain, Lister
 from sim.apiserver.admission.priority import Priority
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
 from sim.apiserver import binding, eviction, scale, storage
+from sim.apiserver.crdcontroller import CRDController
 from sim.apiserver.watchcache import WatchCache, Watcher, with_rv
 from sim.registry import Registry, Resource
 from sim.component import Component
@@ -143,6 +144,39 @@ SUBRESOURCE_HANDLERS = {
 }
 
 
+def _requested_api_version(res: Resource, req: dict) -> str:
+    """The group/version the request addresses: one of the kind's served versions (a custom
+    kind may serve several), else its storage version."""
+    version = req.get("version")
+    if version and version != res.version and version in res.served_versions:
+        return f"{res.group}/{version}" if res.group else version
+    return res.api_version
+
+
+def _converting(res: Resource, req: dict, reply: "Reply") -> "Reply":
+    """Answers at the version asked for: conversion `None` changes only the apiVersion of the
+    kind's objects (in a get, a list, a watch's events)."""
+    api_version = _requested_api_version(res, req)
+    if api_version == res.api_version:
+        return reply
+
+    def convert(obj):
+        if isinstance(obj, dict) and obj.get("apiVersion") == res.api_version and \
+                obj.get("kind") in (res.kind, f"{res.kind}List"):
+            obj = dict(obj, apiVersion=api_version)
+            if isinstance(obj.get("items"), list):
+                obj["items"] = [convert(i) for i in obj["items"]]
+        return obj
+
+    def wrapped(resp: dict) -> None:
+        if "body" in resp:
+            resp = dict(resp, body=convert(resp["body"]))
+        if "events" in resp:
+            resp = dict(resp, events=[dict(e, object=convert(e.get("object"))) for e in resp["events"]])
+        reply(resp)
+    return wrapped
+
+
 def _with_warnings(reply: "Reply", warnings: list[str]) -> "Reply":
     """Successful responses carry the warnings (kube-apiserver sends them as Warning headers)."""
     return lambda resp: reply(dict(resp, warnings=warnings) if resp["code"] < 400 else resp)
@@ -161,8 +195,11 @@ class KubeAPIServer(Component):
         self.toleration_seconds = toleration_seconds
         self.event_ttl = event_ttl
         self.compaction_interval = compaction_interval
-        # The kinds it serves: the built-in ones, and those its CustomResourceDefinitions add.
-        self.registry = registry if registry is not None else Registry()
+        # The kinds it serves: the built-in ones, and those its CustomResourceDefinitions add
+        # (a process starts with the built-in ones and learns the others from etcd).
+        self.builtin_kinds = (registry if registry is not None else Registry()).served()
+        self.registry = Registry(self.builtin_kinds)
+        self.crd_controller = CRDController(self)
         # --enable-admission-plugins: the ones that matter here (DefaultTolerationSeconds runs
         # with defaulting, sim.api.defaults).  Plugins read the watch cache, as their informers.
         self.admission = Chain([Priority(Lister(lambda: self.cache.objects("priorityclasses.scheduling.k8s.io")))])
@@ -172,6 +209,8 @@ class KubeAPIServer(Component):
 
     def _reset(self) -> None:
         self.metrics = RequestMetrics()  # a process's counters start at zero
+        self.registry = Registry(self.builtin_kinds)
+        self.crd_controller.reset()
         self.cache = WatchCache(self.registry.stored())
         self.synced = False
         self.waiting: list[tuple[str, dict]] = []
@@ -216,6 +255,7 @@ class KubeAPIServer(Component):
                 self._corrupt_found(res, ckey, storage.CorruptObject(key, mod_rev, error), initial=True)
             else:
                 self.cache.replace(res.gr, ckey, with_rv(obj, mod_rev))
+                res.strategy.observe(self, ckey, obj)
         self.cache.rv = reply.get("revision", 1)
         self.open_watch()
         first_sync = not self.synced_once
@@ -315,12 +355,14 @@ class KubeAPIServer(Component):
                     continue  # not an object's key
                 if value is None:
                     self.cache.apply(rev, res.gr, ckey, None)
+                    res.strategy.observe(self, ckey, None)
                     continue
                 obj, error = storage.decode(res, ckey, value)
                 if error:
                     self._corrupt_found(res, ckey, storage.CorruptObject(key, rev, error), rev)
                 else:
                     self.cache.apply(rev, res.gr, ckey, obj)
+                    res.strategy.observe(self, ckey, obj)
             self.release_reads()
             return
         if not self.synced:
@@ -345,6 +387,14 @@ class KubeAPIServer(Component):
             if entry[2] == self.etcd:  # only the endpoint in use is given up on, once
                 self.fail_over()
             self._within(entry[3], lambda: entry[0]({"type": "timeout"}))
+
+    def close_watches(self, watchers: list[Watcher]) -> None:
+        """End these client watches (their kind is no longer served): 410, so clients relist."""
+        gone = {id(w) for w in watchers}
+        for key, w in list(self.client_watchers.items()):
+            if id(w) in gone:
+                del self.client_watchers[key]
+                self.send(key[0], {"type": "watch.error", "wid": key[1], "code": 410}, f"watch {w.resource} 410")
 
     def relist(self) -> None:
         """The cacher's watch on etcd cannot resume (its revision was compacted, or etcd's
@@ -531,6 +581,7 @@ class KubeAPIServer(Component):
             if review is not None and req.get("verb") == "create" and not req.get("subresource"):
                 return reply(reviews.create(review, req, self.timestamp()))  # create-only, never stored
             return reply(_err(st.status(404, "NotFound", "the server could not find the requested resource")))
+        reply = _converting(res, req, reply)
         sub = req.get("subresource")
         if sub and sub not in res.subresources:
             return reply(_err(st.status(404, "NotFound", "the server could not find the requested resource")))
@@ -654,17 +705,23 @@ class KubeAPIServer(Component):
             return obj, [], st.bad_request(f"fieldValidation parameter unsupported: {mode}")
         if not isinstance(obj, dict):
             return obj, [], None
-        wrong = type_meta_error(res.kind, res.api_version, obj)
+        api_version = _requested_api_version(res, req)
+        wrong = type_meta_error(res.kind, api_version, obj)
         if wrong:
             return obj, [], wrong
+        if api_version != res.api_version:
+            obj = dict(obj, apiVersion=api_version)  # decoded as the version it is written in
         decoded = res.decode(obj)
         if decoded.error:
             return obj, [], st.bad_request(decode_error_message(res.kind, res.version, decoded.error))
+        value = decoded.value
+        if api_version != res.api_version and isinstance(value, dict):
+            value = dict(value, apiVersion=res.api_version)  # conversion None: stored as the storage version
         if not decoded.unknown or mode == "Ignore":
-            return decoded.value, [], None
+            return value, [], None
         if mode == "Strict":
             return obj, [], st.bad_request(strict_error_message(res.kind, res.version, decoded.unknown))
-        return decoded.value, [f'unknown field "{u}"' for u in decoded.unknown], None
+        return value, [f'unknown field "{u}"' for u in decoded.unknown], None
 
     # -- create ------------------------------------------------------------------------
     def do_create(self, res: Resource, req: dict, reply: Reply) -> None:
@@ -695,6 +752,9 @@ class KubeAPIServer(Component):
         for k in ("resourceVersion", "uid", "creationTimestamp", "deletionTimestamp",
                   "deletionGracePeriodSeconds", "selfLink", "managedFields"):
             md.pop(k, None)
+        refused = res.strategy.check_create(res, obj, self)
+        if refused:
+            return reply(_err(refused))
         obj = res.strategy.default(obj, self)
         # Mutating admission, then (BeforeCreate) the generated name, validation, validating
         # admission: a plugin refusing a generateName object names it by its generateName.

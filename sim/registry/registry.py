@@ -16,19 +16,16 @@ from typing import Iterable
 
 from sim.registry.resource import Resource
 
-# The packages that hold the built-in kinds, one module per kind, in discovery's order.
-GROUP_PACKAGES = ("core", "apps", "coordination", "scheduling", "policy")
-
-
 @lru_cache(maxsize=1)
 def builtin_kinds() -> tuple[Resource, ...]:
-    """Every module under sim/registry/<group>/ that exports RESOURCE, in package order."""
+    """Every module under sim/registry/<group>/ that exports RESOURCE: the core group first,
+    then the other groups' packages by name (discovery's order)."""
+    import sim.registry as root
+    packages = sorted((m.name for m in pkgutil.iter_modules(root.__path__) if m.ispkg),
+                      key=lambda name: (name != "core", name))
     found: list[Resource] = []
-    for pkg_name in GROUP_PACKAGES:
-        try:
-            pkg = importlib.import_module(f"sim.registry.{pkg_name}")
-        except ModuleNotFoundError:
-            continue
+    for pkg_name in packages:
+        pkg = importlib.import_module(f"sim.registry.{pkg_name}")
         for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
             module = importlib.import_module(f"{pkg.__name__}.{info.name}")
             res = getattr(module, "RESOURCE", None)

@@ -74,8 +74,16 @@ class Strategy:
     def validate_status_update(self, new: dict, old: dict) -> list:
         return self.validate_update(new, old)
 
+    def check_create(self, res, obj: dict, ctx) -> dict | None:
+        """A Status refusing a create outright (a custom kind whose CRD is terminating), or None."""
+        return None
+
     def after_create(self, obj: dict, ctx) -> None:
         """Once the write has committed (nothing by default)."""
+
+    def observe(self, ctx, key: tuple[str, str], obj: dict | None) -> None:
+        """Every change the API server's watch cache sees of this kind (None: deleted), after it
+        is applied: how the apiextensions controllers inside kube-apiserver learn of CRDs."""
 
     # -- update ------------------------------------------------------------------------
     def prepare_for_update(self, res, new: dict, old: dict, ctx) -> dict:
