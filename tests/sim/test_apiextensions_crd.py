@@ -238,3 +238,17 @@ def test_naming_controller_reports_a_plural_conflict():
     assert "plural" in names and names["plural"] == ""
     assert established == {"type": "Established", "status": "False", "reason": "NotAccepted",
                            "message": "not all names are accepted"}
+
+
+def test_crd_decodes_against_its_go_types():
+    """kube-apiserver decodes a CRD into apiextensions/v1's structs first: a wrong JSON type is
+    a decoding error, an unknown field is dropped and reported (sim/apiextensions/types.py)."""
+    from sim.api.gotypes import decode
+    from sim.apiextensions.types import CUSTOM_RESOURCE_DEFINITION
+    assert decode(CRONTAB_CRD, CUSTOM_RESOURCE_DEFINITION).error is None
+    bad = copy.deepcopy(CRONTAB_CRD)
+    bad["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["image"]["maxLength"] = "x"
+    bad["spec"]["colour"] = "red"
+    d = decode(bad, CUSTOM_RESOURCE_DEFINITION)
+    assert d.error.startswith("json: cannot unmarshal string into Go struct field JSONSchemaProps.")
+    assert d.unknown == ["spec.colour"]
