@@ -169,7 +169,8 @@ def _string(data: str, s: dict, name: str, errs: list[FieldError]) -> None:
     n = len(data)
     if s.get("maxLength") is not None and n > s["maxLength"]:
         # field.TooLong (1.32 words it "may not be more than N bytes" and omits the value).
-        errs.append(FieldError(_field(name), "TooLong", None, f"may not be more than {s['maxLength']} bytes"))
+        unit = "byte" if s["maxLength"] == 1 else "bytes"
+        errs.append(FieldError(_field(name), "TooLong", None, f"may not be more than {s['maxLength']} {unit}"))
         return
     if s.get("minLength") is not None and n < s["minLength"]:
         errs.append(invalid(_field(name), data, f"{name} in {IN} should be at least {s['minLength']} chars long"))
