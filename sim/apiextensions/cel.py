@@ -53,11 +53,24 @@ class _OutOfSteps(BaseException):
 
 
 def _syntax_error(src: str, e: Exception) -> str:
+    """cel-go's syntax error shape: "ERROR: <input>:L:C: Syntax error: ..." then the line and
+    a caret.  The wording after "Syntax error:" is lark's finding, in cel-go's terms."""
+    cause = e.__cause__ or e.__context__
     line = getattr(e, "line", None) or 1
     col = getattr(e, "column", None) or 1
-    text = src.splitlines()[line - 1] if src.splitlines() else src
-    return (f"ERROR: <input>:{line}:{col}: Syntax error: mismatched input\n"
-            f" | {text}\n | {'.' * (col - 1)}^")
+    lines = src.splitlines() or [src]
+    text = lines[min(line, len(lines)) - 1]
+    token = getattr(cause, "token", None)
+    if token is not None and getattr(token, "type", "") == "$END":
+        what, col = "mismatched input '<EOF>'", len(text) + 1
+    elif token is not None:
+        what = f"mismatched input '{token}'"
+        col = getattr(token, "column", col) or col
+    elif getattr(cause, "char", None) is not None:
+        what = f"token recognition error at: '{src[getattr(cause, 'pos_in_stream', col - 1):]}'"
+    else:
+        what = "mismatched input"
+    return f"ERROR: <input>:{line}:{col}: Syntax error: {what}\n | {text}\n | {'.' * (col - 1)}^"
 
 
 def _undeclared(src: str, tree) -> str | None:

@@ -156,3 +156,51 @@ def with_replicas(obj: dict, scale: dict, replicas: int) -> dict:
     obj = copy.deepcopy(obj)
     _set_path(obj, scale["specReplicasPath"], replicas)
     return obj
+
+
+def _go_type(v) -> str:
+    return {bool: "bool", int: "int64", float: "float64", str: "string", list: "[]interface {}",
+            dict: "map[string]interface {}"}.get(type(v), "<nil>")
+
+
+def _nested_int64(obj, path: str):
+    """unstructured.NestedInt64: (value, error text)."""
+    v = _get_path(obj, path)
+    if v is None or isinstance(v, int) and not isinstance(v, bool):
+        return (v or 0), None
+    shown = v if not isinstance(v, (dict, list)) else _go_type(v)
+    return 0, f"{path} accessor error: {shown} is of the type {_go_type(v)}, expected int64"
+
+
+def validate_scale_spec(obj: dict, scale: dict | None) -> list[FieldError]:
+    """customResourceValidator.ValidateScaleSpec: the value at specReplicasPath is a
+    non-negative int32 (the field path is the JSON path itself, ".spec.replicas")."""
+    if not scale:
+        return []
+    return _replicas_errors(obj, scale.get("specReplicasPath") or "")
+
+
+def validate_scale_status(obj: dict, scale: dict | None) -> list[FieldError]:
+    """ValidateScaleStatus: statusReplicasPath as above, labelSelectorPath a string."""
+    if not scale:
+        return []
+    errs = _replicas_errors(obj, scale.get("statusReplicasPath") or "")
+    sel_path = scale.get("labelSelectorPath")
+    if sel_path:
+        v = _get_path(obj, sel_path)
+        if v is not None and not isinstance(v, str):
+            errs.append(invalid(sel_path, "", f"{sel_path} accessor error: {v} is of the type {_go_type(v)}, expected string"))
+    return errs
+
+
+def _replicas_errors(obj: dict, path: str) -> list[FieldError]:
+    if not path:
+        return []
+    value, err = _nested_int64(obj, path)
+    if err:
+        return [invalid(path, value, err)]
+    if value < 0:
+        return [invalid(path, value, "should be a non-negative integer")]
+    if value > 2147483647:
+        return [invalid(path, value, "should be less than or equal to 2147483647")]
+    return []

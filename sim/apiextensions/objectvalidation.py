@@ -169,7 +169,8 @@ def _string(data: str, s: dict, name: str, errs: list[FieldError]) -> None:
     n = len(data)
     if s.get("maxLength") is not None and n > s["maxLength"]:
         # field.TooLong (1.32 words it "may not be more than N bytes" and omits the value).
-        errs.append(FieldError(_field(name), "TooLong", None, f"may not be more than {s['maxLength']} bytes"))
+        unit = "byte" if s["maxLength"] == 1 else "bytes"
+        errs.append(FieldError(_field(name), "TooLong", None, f"may not be more than {s['maxLength']} {unit}"))
         return
     if s.get("minLength") is not None and n < s["minLength"]:
         errs.append(invalid(_field(name), data, f"{name} in {IN} should be at least {s['minLength']} chars long"))
@@ -188,8 +189,12 @@ def _number(data, s: dict, name: str, errs: list[FieldError]) -> None:
     """numberValidator: multipleOf, maximum, minimum (exclusive* as OpenAPI 3.0's booleans)."""
     m = s.get("multipleOf")
     if m:
-        q = data / m
-        if not float(q).is_integer():
+        if isinstance(data, int) and isinstance(m, int):
+            off = data % m != 0
+        else:   # swag.IsFloat64AJSONInteger: an integer within float error
+            q = data / m
+            off = abs(q - round(q)) > 1e-9 * max(1.0, abs(q))
+        if off:
             errs.append(invalid(_field(name), data, f"{name} in {IN} should be a multiple of {_num(m)}"))
     mx = s.get("maximum")
     if mx is not None:

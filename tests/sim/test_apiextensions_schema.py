@@ -247,3 +247,14 @@ def test_status_subresource_strategy_and_scale():
     sc = customresource.scale_of(updated, scale)
     assert sc["spec"] == {"replicas": 3} and sc["status"] == {"replicas": 1, "selector": "app=cron"}
     assert customresource.with_replicas(updated, scale, 5)["spec"]["replicas"] == 5
+
+
+def test_scale_paths_hold_non_negative_integers():
+    """customResourceValidator.ValidateScaleSpec / ValidateScaleStatus: the field path is the
+    JSON path itself."""
+    scale = {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas",
+             "labelSelectorPath": ".status.labelSelector"}
+    assert texts(customresource.validate_scale_spec(crontab({"replicas": -1}), scale)) == [
+        ".spec.replicas: Invalid value: -1: should be a non-negative integer"]
+    assert texts(customresource.validate_scale_status(dict(crontab({}), status={"replicas": "x"}), scale)) == [
+        ".status.replicas: Invalid value: 0: .status.replicas accessor error: x is of the type string, expected int64"]
