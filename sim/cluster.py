@@ -175,6 +175,8 @@ class ClusterConfig:
     scheduler_kube_api_burst: int = SCHEDULER_BURST
     kubelet_kube_api_qps: float = KUBELET_QPS
     kubelet_kube_api_burst: int = KUBELET_BURST
+    # kube-controller-manager --controllers: "*" (the ones on by default), "foo", "-foo".
+    controllers: list = field(default_factory=lambda: ["*"])
 
     @classmethod
     def default(cls, seed: int = 1) -> "ClusterConfig":
@@ -302,7 +304,8 @@ class Cluster:
                                        kube_api_qps=self.config.controller_manager_kube_api_qps,
                                        kube_api_burst=self.config.controller_manager_kube_api_burst,
                                        node_monitor_grace_period=self.config.node_monitor_grace_period,
-                                       node_monitor_period=self.config.node_monitor_period)
+                                       node_monitor_period=self.config.node_monitor_period,
+                                       controllers=self.config.controllers)
             self.apiservers.append(api)
             self.schedulers.append(sched)
             self.controller_managers.append(cm)

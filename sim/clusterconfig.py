@@ -8,7 +8,8 @@ scenario language's `cluster ...` line all describe a cluster with the same docu
                "heartbeatInterval": "100ms", "electionTimeout": "1s"},
      "nodeMonitorGracePeriod"?: "50s", "nodeMonitorPeriod"?: "5s",
      "defaultTolerationSeconds"?: 300,
-     "schedulerConfiguration"?: {KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)}}
+     "schedulerConfiguration"?: {KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)},
+     "controllers"?: ["*", "-garbage-collector-controller", ...]  (kube-controller-manager --controllers)}
 
 `config_from_spec` checks every field (types, ranges, names, quantities) and raises ConfigError
 with a message naming the field, before anything is built: no document can make the engine
@@ -28,10 +29,11 @@ from typing import Any
 from sim.api.quantity import QuantityError, parse_quantity
 from sim.api.validation import is_dns1123_label, is_dns1123_subdomain
 from sim.cluster import ClusterConfig, NodeSpec
+from sim.controllers.descriptors import UnknownController, enabled as enabled_controllers, known_names as known_controllers
 from sim.durations import parse_duration
 
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
-                       "defaultTolerationSeconds", "schedulerConfiguration"})
+                       "defaultTolerationSeconds", "schedulerConfiguration", "controllers"})
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
 NODE_KEYS = frozenset({"name", "role", "cpu", "memory"})
 NODE_ROLES = ("worker", "control-plane")
@@ -186,6 +188,16 @@ def config_from_spec(spec: Any) -> ClusterConfig:
         if not _is_int(value) or not 0 <= value <= MAX_PERIOD_SECONDS:
             raise ConfigError(f"defaultTolerationSeconds must be an integer from 0 to {MAX_PERIOD_SECONDS:.0f}")
         config.default_toleration_seconds = value
+    if "controllers" in spec:
+        # kube-controller-manager --controllers: ["*", "-garbage-collector-controller"], ...
+        flags = spec["controllers"]
+        if not isinstance(flags, list) or not all(isinstance(f, str) and f for f in flags):
+            raise ConfigError('controllers must be a list of controller names ("*", "foo", "-foo")')
+        try:
+            enabled_controllers(flags)
+        except UnknownController as e:
+            raise ConfigError(f"controllers: {e}; known: {', '.join(known_controllers())}") from None
+        config.controllers = list(flags)
     if "schedulerConfiguration" in spec:
         scheduler_config = spec["schedulerConfiguration"]
         if not isinstance(scheduler_config, dict):

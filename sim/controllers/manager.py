@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sim.flowcontrol import CONTROLLER_MANAGER_BURST, CONTROLLER_MANAGER_QPS
+from sim.controllers.descriptors import enabled
 from sim.leaderelection import LeaderElectedComponent
 
 
@@ -47,19 +48,16 @@ class KubeControllerManager(LeaderElectedComponent):
 
     def __init__(self, host: str, apiserver: str, node_monitor_grace_period: float = 50.0,
                  node_monitor_period: float = 5.0, node_startup_grace_period: float = 60.0,
-                 kube_api_qps: float | None = None, kube_api_burst: int | None = None):
+                 kube_api_qps: float | None = None, kube_api_burst: int | None = None,
+                 controllers: list[str] | tuple[str, ...] = ("*",)):
         super().__init__(host, apiserver, kube_api_qps, kube_api_burst)
+        self.controller_flags = tuple(controllers)  # --controllers
+        enabled(self.controller_flags)  # an unknown name fails now, as the flag's validation does
         self.node_monitor_grace_period = node_monitor_grace_period
         self.node_monitor_period = node_monitor_period
         self.node_startup_grace_period = node_startup_grace_period
 
     def start_leading(self) -> None:
-        from sim.controllers.garbagecollector import GarbageCollector
-        from sim.controllers.namespace import NamespaceController
-        from sim.controllers.nodelifecycle import NodeLifecycleController
-        from sim.controllers.replicaset import ReplicaSetController
-        from sim.controllers.tainteviction import TaintEvictionController
-
         self.informers: dict[tuple, SharedInformer] = {}
         self.informers_started = False
         self.pods = self.shared_informer("pods")
@@ -67,8 +65,7 @@ class KubeControllerManager(LeaderElectedComponent):
         self.nodes = self.shared_informer("nodes")
         self.leases = self.shared_informer("leases", group="coordination.k8s.io", namespace="kube-node-lease")
         self.namespaces = self.shared_informer("namespaces")
-        self.controllers = [ReplicaSetController(self), NodeLifecycleController(self),
-                            TaintEvictionController(self), GarbageCollector(self), NamespaceController(self)]
+        self.controllers = [d.build(self) for d in enabled(self.controller_flags)]
         for c in self.controllers:
             c.start()
         order = ("namespaces", "nodes", "leases", "replicasets", "pods")

@@ -71,7 +71,7 @@ def widget(name, size=3, **md):
 
 
 def test_a_kind_declared_in_one_module_is_served_everywhere(widgets_served):
-    c = Cluster(ClusterConfig())
+    c = Cluster("widgets", ClusterConfig.default())
     c.advance(5)
 
     # The API: create (defaulted, validated), get, list with a field selector, delete.
@@ -147,3 +147,19 @@ def test_the_request_path_names_no_kind():
         # a plural in quotes, not as a dict key ("events": ..., ["events"]) or a membership test
         named = [k for k in kinds if (rel, k) not in ALLOWED and re.search(rf'(?<!\[)["\']{k}["\'](?!\]|:| in )', text)]
         assert named == [], f"{rel} names {named}"
+
+
+def test_controllers_are_descriptors_settable_per_cluster():
+    """kube-controller-manager's --controllers: "*" runs the default ones, "-foo" leaves foo out;
+    an unknown name is refused as the flag's validation refuses it."""
+    from sim.clusterconfig import ConfigError, config_from_spec
+    from sim.controllers.descriptors import enabled, known_names
+    assert [d.name for d in enabled(["*"])] == known_names()
+    assert "garbage-collector-controller" not in [d.name for d in enabled(["*", "-garbagecollector"])]
+    with pytest.raises(ConfigError, match='"nope" is not in the list of known controllers'):
+        config_from_spec({"controllers": ["*", "nope"]})
+    c = Cluster("no-gc", config_from_spec({"controllers": ["*", "-garbage-collector-controller"]}))
+    c.advance(20)
+    leader = next(cm for cm in c.controller_managers if cm.running and cm.leading)
+    names = [ctrl.name for ctrl in leader.controllers]
+    assert "replicaset-controller" in names and "garbage-collector-controller" not in names

@@ -1,0 +1,67 @@
+"""kube-controller-manager's controller list (cmd/kube-controller-manager/app/
+controller_descriptor.go and the --controllers flag): each controller has a name, the kinds its
+informers watch, and whether it runs by default; `--controllers` enables and disables them
+("*" all the default ones, "foo" also foo, "-foo" not foo), settable per cluster.
+
+Adding a controller is its module plus one descriptor here."""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ControllerDescriptor:
+    name: str                     # as --controllers names it (1.28+: "<name>-controller")
+    target: str                   # "module:Class", built with the controller manager
+    watches: tuple[str, ...]      # the GroupResources its informers watch
+    enabled_by_default: bool = True
+    aliases: tuple[str, ...] = field(default=())  # the older short names the flag still accepts
+
+    def build(self, cm):
+        module, _, cls = self.target.partition(":")
+        return getattr(importlib.import_module(module), cls)(cm)
+
+
+DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
+    ControllerDescriptor("replicaset-controller", "sim.controllers.replicaset:ReplicaSetController",
+                         ("replicasets.apps", "pods"), aliases=("replicaset",)),
+    ControllerDescriptor("node-lifecycle-controller", "sim.controllers.nodelifecycle:NodeLifecycleController",
+                         ("nodes", "leases.coordination.k8s.io", "pods"), aliases=("nodelifecycle",)),
+    ControllerDescriptor("taint-eviction-controller", "sim.controllers.tainteviction:TaintEvictionController",
+                         ("nodes", "pods")),
+    ControllerDescriptor("garbage-collector-controller", "sim.controllers.garbagecollector:GarbageCollector",
+                         ("*",), aliases=("garbagecollector",)),
+    ControllerDescriptor("namespace-controller", "sim.controllers.namespace:NamespaceController",
+                         ("namespaces", "*"), aliases=("namespace",)),
+)
+
+
+class UnknownController(ValueError):
+    pass
+
+
+def known_names() -> list[str]:
+    return [d.name for d in DESCRIPTORS]
+
+
+def enabled(flags: list[str] | tuple[str, ...] = ("*",)) -> list[ControllerDescriptor]:
+    """The descriptors --controllers=<flags> runs (IsControllerEnabled): an explicit "foo" or
+    "-foo" wins; otherwise "*" runs the ones enabled by default.  An unknown name is an error,
+    as kube-controller-manager refuses to start with one."""
+    by_name = {}
+    for d in DESCRIPTORS:
+        by_name[d.name] = d
+        for alias in d.aliases:
+            by_name[alias] = d
+    on, off, star = set(), set(), False
+    for flag in flags:
+        name = flag[1:] if flag.startswith("-") else flag
+        if name == "*":
+            star = True
+            continue
+        if name not in by_name:
+            raise UnknownController(f'"{name}" is not in the list of known controllers')
+        (off if flag.startswith("-") else on).add(by_name[name].name)
+    return [d for d in DESCRIPTORS
+            if d.name in on or (d.name not in off and star and d.enabled_by_default)]
