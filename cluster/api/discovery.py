@@ -14,16 +14,27 @@ from sim.api.reviews import REVIEWS
 
 from cluster.api import reviewproto  # noqa: F401  (the reviews' protobuf descriptors)
 
-# What /version reports.  kubectl's version dispatcher picks the matching client by minor, so
-# this names the Kubernetes release whose behaviour the engine mirrors.
+# What /version reports: kube-apiserver v1.36.4 (its release's gitCommit, buildDate and Go, as
+# the official v1.36.4 binaries report them), with the compatibility-version fields every
+# apiserver since 1.33 adds (KEP-4330: emulation = binary version, min compatibility one minor
+# below).  kubectl warns only in `kubectl version`, and only when client and server minors differ
+# by more than one ("version difference between client (1.37) and server (1.32) exceeds the
+# supported minor version skew of +/-1"), so 1.36 is the oldest release that the newest kubectl
+# (1.37) and 1.36 accept quietly; the Cloud SDK's kubectl dispatcher, finding no kubectl.1.36
+# beside it, runs its own built-in 1.32.  The engine's scheduler, controllers and validation
+# cite the release whose code they follow (mostly v1.32) in their own docstrings.
 KUBERNETES_VERSION = {
     "major": "1",
-    "minor": "32",
-    "gitVersion": "v1.32.4",
-    "gitCommit": "0000000000000000000000000000000000000000",
+    "minor": "36",
+    "emulationMajor": "1",
+    "emulationMinor": "36",
+    "minCompatibilityMajor": "1",
+    "minCompatibilityMinor": "35",
+    "gitVersion": "v1.36.4",
+    "gitCommit": "bb826b1d48562f110659e64e8ec444327433db95",
     "gitTreeState": "clean",
-    "buildDate": "2025-04-22T00:00:00Z",
-    "goVersion": "go1.23.8",
+    "buildDate": "2026-08-20T03:09:25Z",
+    "goVersion": "go1.26.5",
     "compiler": "gc",
     "platform": "linux/amd64",
 }

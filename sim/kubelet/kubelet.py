@@ -28,7 +28,9 @@ NODE_STATUS_REPORT_FREQUENCY = 300.0
 # min(nodeStatusUpdateFrequency, nodeLeaseDurationSeconds) = 10 s (cmd/kubelet/app/server.go),
 # so a heartbeat lost to a dead connection is retried well before the node is marked Unknown.
 HEARTBEAT_TIMEOUT = min(NODE_STATUS_UPDATE_FREQUENCY, LEASE_DURATION)
-KUBELET_VERSION = "v1.32.4"
+# The release every node reports (status.nodeInfo), as a kubeadm cluster at the API server's
+# release (cluster/api/discovery.py KUBERNETES_VERSION, v1.36.4) has it.
+KUBELET_VERSION = "v1.36.4"
 # The pod conditions the kubelet owns and writes whole (kubetypes.PodConditionsByKubelet, with
 # PodReadyToStartContainers as 1.29+ enables it); it keeps every other one it finds.
 KUBELET_POD_CONDITIONS = frozenset({"PodScheduled", "Ready", "Initialized", "ContainersReady",

@@ -23,8 +23,11 @@ def base(pilothouse_server, module_cluster):
 
 def test_version_names_a_kubernetes_release(base):
     v = requests.get(f"{base}/version", timeout=10).json()
-    assert v["major"] == "1" and v["minor"] == "32"
-    assert v["gitVersion"].startswith("v1.32.")
+    assert v["major"] == "1" and v["minor"] == "36"
+    assert v["gitVersion"].startswith("v1.36.")
+    # Every apiserver since 1.33 reports its compatibility versions (KEP-4330).
+    assert (v["emulationMajor"], v["emulationMinor"]) == ("1", "36")
+    assert (v["minCompatibilityMajor"], v["minCompatibilityMinor"]) == ("1", "35")
 
 
 def test_core_discovery(base):
