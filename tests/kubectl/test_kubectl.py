@@ -20,7 +20,15 @@ def test_get_nodes(kubectl):
     assert nodes["cp-1"][2] == "control-plane"
     for name in ("worker-1", "worker-2", "worker-3"):
         assert nodes[name][1] == "Ready" and nodes[name][2] == "<none>"
-        assert nodes[name][4].startswith("v1.")
+        assert nodes[name][4] == "v1.36.4"  # the kubelets are at the API server's release
+
+
+def test_describe_node_reports_the_release(kubectl):
+    out = kubectl("describe", "node", "worker-1").stdout
+    assert re.search(r"^  Kubelet Version:\s+v1\.36\.4$", out, re.M), out
+    # Kubelets leave the deprecated nodeInfo.kubeProxyVersion empty since 1.33: kubectl up to 1.33
+    # prints the line blank, 1.37 leaves it out.
+    assert [v.strip() for v in re.findall(r"^  Kube-Proxy Version:(.*)$", out, re.M)] in ([], [""]), out
 
 
 def test_run_get_wide_delete_and_events(kubectl):
