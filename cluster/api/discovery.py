@@ -1,9 +1,13 @@
 """Discovery documents, built from the engine's resource registry (sim.api.resources).
 
 Shapes follow k8s.io/apimachinery/pkg/apis/meta/v1 (APIVersions, APIGroupList, APIGroup,
-APIResourceList).  The aggregated discovery format (apidiscovery.k8s.io/v2) is not served:
-clients that ask for it with an Accept list that ends in application/json get this legacy
-format, see it in the Content-Type, and fall back as client-go does.
+APIResourceList), and for /api and /apis also k8s.io/api/apidiscovery/v2 (aggregated discovery,
+KEP-3352, GA in 1.30): a client whose Accept list names
+`application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList` before plain JSON (kubectl
+since 1.30) gets every group, version and resource in one APIGroupDiscoveryList, and asks for no
+per-group-version document.  v2beta1 is not served, as by kube-apiserver since 1.33
+(AggregatedDiscoveryRemoveBetaType): kubectl 1.27-1.29, which ask for v2beta1 only, get the legacy
+documents, see application/json in the Content-Type, and fall back as client-go does.
 """
 from __future__ import annotations
 
@@ -146,3 +150,76 @@ def api_resource_list(group: str, version: str) -> dict | None:
         "groupVersion": f"{group}/{version}" if group else version,
         "resources": resources,
     }
+
+
+# -- aggregated discovery (apidiscovery.k8s.io/v2) ---------------------------------------------
+AGGREGATED_V2_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+
+def wants_aggregated(accept: str) -> bool:
+    """Whether the first media range of `accept` that this server serves is aggregated v2 JSON
+    (rather than plain JSON, or anything at all); unserved ranges (v2beta1, protobuf) are passed
+    over, as the apiserver's negotiation does."""
+    for media in accept.split(","):
+        mtype, *raw = (part.strip() for part in media.split(";"))
+        params = dict(p.split("=", 1) for p in raw if "=" in p)
+        params.pop("q", None)
+        params.pop("charset", None)
+        if mtype.lower() not in ("application/json", "application/*", "*/*"):
+            continue
+        if not params:
+            return False
+        if mtype.lower() == "application/json" and params == {"g": "apidiscovery.k8s.io", "v": "v2",
+                                                             "as": "APIGroupDiscoveryList"}:
+            return True
+    return False
+
+
+def _gvk(group: str, version: str, kind: str) -> dict:
+    return {"group": group, "version": version, "kind": kind}
+
+
+def _resource_discovery(r: Resource) -> dict:
+    """An APIResourceDiscovery: the resource, its kind, scope, verbs and subresources."""
+    entry = {
+        "resource": r.name,
+        "responseKind": _gvk(r.group, r.version, r.kind),
+        "scope": "Namespaced" if r.namespaced else "Cluster",
+        "singularResource": r.singular or r.kind.lower(),
+        "verbs": sorted(r.verbs),
+    }
+    if r.short_names:
+        entry["shortNames"] = list(r.short_names)
+    if r.categories:
+        entry["categories"] = list(r.categories)
+    subresources = []
+    for sub in r.subresources:
+        kind, sub_group, sub_version = _SUBRESOURCE_KIND.get(sub, (r.kind, None, None))
+        subresources.append({
+            "subresource": sub,
+            "responseKind": _gvk(r.group if sub_group is None else sub_group,
+                                 r.version if sub_version is None else sub_version, kind),
+            "verbs": list(_SUBRESOURCE_VERBS.get(sub, ("get",))),
+        })
+    if subresources:
+        entry["subresources"] = subresources
+    return entry
+
+
+def _group_discovery(name: str, versions: list[str]) -> dict:
+    """An APIGroupDiscovery (the core group's name is empty), its versions in preference order."""
+    metadata = {"name": name, "creationTimestamp": None} if name else {"creationTimestamp": None}
+    return {
+        "metadata": metadata,
+        "versions": [{"version": v, "resources": [_resource_discovery(r) for r in resources_for(name, v)],
+                      "freshness": "Current"} for v in versions],
+    }
+
+
+def aggregated_discovery(core: bool) -> dict:
+    """GET /api (core=True) or /apis as an APIGroupDiscoveryList."""
+    groups = group_versions()
+    items = ([_group_discovery("", groups.get("", []))] if core
+             else [_group_discovery(g, vs) for g, vs in groups.items() if g])
+    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
+            "items": items}

@@ -4,6 +4,7 @@ against a real cluster."""
 from __future__ import annotations
 
 import re
+import subprocess
 import uuid
 
 import pytest
@@ -21,6 +22,22 @@ def test_get_nodes(kubectl):
     for name in ("worker-1", "worker-2", "worker-3"):
         assert nodes[name][1] == "Ready" and nodes[name][2] == "<none>"
         assert nodes[name][4] == "v1.36.4"  # the kubelets are at the API server's release
+
+
+def test_discovery_is_aggregated_from_kubectl_1_30(kubectl, tmp_path):
+    """kubectl 1.30+ ask for aggregated discovery (apidiscovery.k8s.io/v2) and read every resource
+    from /api and /apis; 1.27-1.29 ask for v2beta1, which a 1.36 server no longer serves, and read
+    the legacy per-group-version documents.  A fresh HOME, so that no discovery cache answers."""
+    env = dict(kubectl.env, HOME=str(tmp_path))
+    proc = subprocess.run([kubectl.binary, "get", "pods", "-v=6"], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    # "GET http://host/clusters/x/api?timeout=32s 200 OK" up to 1.29; "verb="GET" url="..."" later.
+    urls = re.findall(r'(?:\] GET |verb="GET" url=")https?://[^/]+/clusters/[^/]+(/[^?" ]*)', proc.stderr)
+    discovery = [u for u in urls if re.fullmatch(r"/api(/v1)?|/apis(/[^/]+/[^/]+)?", u)]
+    if kubectl.minor is None or int(kubectl.minor.split(".")[1]) >= 30:  # the dispatcher runs 1.32
+        assert discovery == ["/api", "/apis"], urls
+    else:
+        assert discovery[:2] == ["/api", "/apis"] and "/api/v1" in discovery and "/apis/apps/v1" in discovery, urls
 
 
 def test_describe_node_reports_the_release(kubectl):
