@@ -237,6 +237,15 @@ async def cluster_api(cluster: str, request: dict[str, Any]) -> dict[str, Any]:
     return await sim_command(cluster, {"op": "api", "request": request})
 
 
+async def served_kinds(cluster: str) -> dict[str, Any]:
+    """What the cluster's kube-apiserver serves: {"revision", "resources": [Resource.describe()]}
+    (its registry: the built-in kinds and those its CustomResourceDefinitions add)."""
+    resp = await cluster_api(cluster, {"verb": "discovery", "resource": ""})
+    if resp.get("code") != 200:
+        raise SimulationError((resp.get("body") or {}).get("message", "discovery failed"))
+    return resp["body"]
+
+
 async def cluster_state(cluster: str) -> dict[str, Any]:
     """The cluster as of its latest frame, for a page's first render:
 

@@ -53,6 +53,13 @@ class _Verbs:
         self.request({"verb": "delete", "group": group, "resource": resource, "namespace": namespace,
                       "name": name, "query": q, "body": body}, cb)
 
+    def discover(self, callback) -> None:
+        """The served kinds (sim.discovery.APIResource list, None on failure), as the discovery
+        client's ServerPreferredResources."""
+        from sim.discovery import parse_discovery
+        self.request({"verb": "discovery", "resource": ""}, lambda resp: callback(parse_discovery(resp)),
+                     "discovery")
+
     def event(self, involved: dict, reason: str, message: str, component: str, host: str | None = None,
               type_: str = "Normal") -> None:
         """Record a core/v1 Event (client-go's EventRecorder)."""
@@ -255,6 +262,14 @@ class Informer:
             handler(*objs)
         except Exception as e:  # noqa: BLE001 - one object's handler failing is that object's
             self.client.c.kernel.handle_crash(e, self.client.c.address)
+
+    def stop(self) -> None:
+        """Stop listing and watching (the kind is no longer served); the store is kept."""
+        self.generation += 1  # a list in flight is ignored when it comes back
+        if self.wid is not None:
+            self.client.watch_handlers.pop(self.wid, None)
+            self.client.c.send(self.client.apiserver, {"type": "watch.stop", "wid": self.wid}, "watch stop")
+            self.wid = None
 
     def _watch(self) -> None:
         if self.wid is not None:

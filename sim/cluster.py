@@ -89,7 +89,7 @@ from sim.api.meta import EPOCH
 from sim.api.podutil import node_ready_status
 from sim.api.quantity import QuantityError, parse_quantity
 from sim.api.validation import is_dns1123_subdomain
-from sim.api.resources import lookup as lookup_resource
+from sim.registry import BUILTIN
 from sim.apiserver import storage
 from sim.apiserver.server import KubeAPIServer
 from sim.controllers.manager import KubeControllerManager
@@ -111,6 +111,7 @@ log = logging.getLogger("sim")
 READ_VERBS = ("get", "list", "watch")
 # snapshot(): how many objects it cannot render (or etcd values that do not decode) it lists.
 MAX_CORRUPT_LISTED = 100
+KIND_OBJECTS_SHOWN = 20  # names of each kind's objects in a dashboard frame
 REQUEST_TIMEOUT = 60.0  # kube-apiserver's --request-timeout default
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -449,7 +450,7 @@ class Cluster:
             self.kernel.call_later(0.05, self._bootstrap_namespaces)
             return
         for ns in SYSTEM_NAMESPACES:
-            if ("", ns) not in api.cache.resources["namespaces"].objects:
+            if ("", ns) not in api.cache.objects("namespaces"):
                 api.handle({"verb": "create", "resource": "namespaces", "body": {"metadata": {"name": ns}}},
                            lambda r: None)
 
@@ -475,7 +476,7 @@ class Cluster:
             warnings.append(f"compacted revision {compacted_revision!r} ignored")
         # Pods that were running keep their sandboxes; a value that does not decode is left to
         # the apiservers, which report it as a corrupt object.
-        pods_res = lookup_resource("", "pods")
+        pods_res = BUILTIN.lookup("", "pods")
         pods = []
         for kv in store.range(pods_res.etcd_prefix):
             key = storage.object_key(pods_res, kv.key)
@@ -542,7 +543,7 @@ class Cluster:
         if api is None:
             return PendingRequest(None, self.kernel.now, {"code": 503, "body": st.unavailable(
                 f"no kube-apiserver is reachable (control-plane node(s) {', '.join(self.cp_hosts)} down)")})
-        if api.synced and (req.get("verb") == "watch" or (
+        if api.synced and (req.get("verb") in ("watch", "discovery") or (
                 req.get("verb") in READ_VERBS and (req.get("query") or {}).get("resourceVersion"))):
             out: list[dict] = []
             api.serve(req, out.append)
@@ -911,14 +912,15 @@ class Cluster:
         ({phase or "Terminating": n}) and `podTotal`; "pending" the first `pending_shown`
         unbound pods by name, with `pendingTotal`.  With `replicasets_shown`, at most that many
         ReplicaSets, with `replicasetsTotal` when there are more."""
-        cache = (self.serving_apiserver() or self.apiserver).cache
+        api = self.serving_apiserver() or self.apiserver
+        cache = api.cache
         objs = cache.resources
         corrupt: list[dict] = []
         summarised = pod_limit is not None and len(objs["pods"].objects) > pod_limit
 
         def unrenderable(res_name: str, key: tuple[str, str], e: Exception) -> None:
             if len(corrupt) < MAX_CORRUPT_LISTED:
-                res = next(r for r in (lookup_resource(g, res_name) for g in ("", "apps")) if r)
+                res = api.registry.by_gr(res_name)
                 corrupt.append({"key": res.key(key[0] or None, key[1]), "message": f"cannot be shown: {type(e).__name__}: {e}"})
 
         pods_by_node: dict[str | None, list[dict]] = {}
@@ -955,14 +957,14 @@ class Cluster:
                 counts = dict(cache.pods.counts.get(spec.name) or {})
                 nodes[-1].update(podCounts=counts, podTotal=sum(counts.values()))
         rss = []
-        for key, rs in objs["replicasets"].objects.items():
+        for key, rs in cache.objects("replicasets.apps").items():
             try:
                 s = rs.get("status") or {}
                 rss.append({"namespace": rs["metadata"]["namespace"], "name": rs["metadata"]["name"],
                             "replicas": rs["spec"].get("replicas", 1), "current": s.get("replicas", 0),
                             "ready": s.get("readyReplicas", 0), "available": s.get("availableReplicas", 0)})
             except Exception as e:  # noqa: BLE001
-                unrenderable("replicasets", key, e)
+                unrenderable("replicasets.apps", key, e)
         rss.sort(key=lambda r: (str(r["namespace"]), str(r["name"])))
         for rc in objs.values():
             for c in list(rc.corrupt.values())[:MAX_CORRUPT_LISTED - len(corrupt)]:
@@ -983,7 +985,19 @@ class Cluster:
                 "network": self.network_state(),
                 "scheduler": self._scheduler_frame(),
                 "replicasets": rss,
+                "kinds": self._kinds_frame(api),
                 "corrupt": corrupt}
+
+    def _kinds_frame(self, api, shown: int = KIND_OBJECTS_SHOWN) -> list[dict]:
+        """Every kind the API server serves (built-in and custom, through its registry), with
+        how many objects it holds and the first few by name: the dashboard's "API objects"."""
+        out = []
+        for res in api.registry.stored():
+            objects = api.cache.objects(res.gr)
+            names = [f"{ns}/{name}" if ns else name for ns, name in heapq.nsmallest(shown, objects)]
+            out.append({"group": res.group, "resource": res.name, "kind": res.kind, "namespaced": res.namespaced,
+                        "source": res.source, "count": len(objects), "names": names})
+        return out
 
     # -- kube-scheduler: queue and explanations -------------------------------------------
     def _leading_scheduler(self):

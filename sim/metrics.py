@@ -14,7 +14,6 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Any
 
-from sim.api.resources import RESOURCES
 
 # apiserver_request_duration_seconds' buckets (metrics.go, requestLatencies).
 REQUEST_DURATION_BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3,
@@ -164,13 +163,9 @@ def render(cluster: Any) -> str:
     for host, api in apiservers:
         if not api.running:
             continue
-        for res in sorted(RESOURCES.values(), key=lambda r: (r.group, r.name)):
-            rc = api.cache.resources.get(res.name)
-            if rc is None:
-                continue
-            resource = f"{res.name}.{res.group}" if res.group else res.name
-            out.append(f"apiserver_storage_objects{_labels([('apiserver', host), ('resource', resource)])} "
-                       f"{len(rc.objects)}")
+        for res in sorted(api.registry.stored(), key=lambda r: (r.group, r.name)):
+            out.append(f"apiserver_storage_objects{_labels([('apiserver', host), ('resource', res.gr)])} "
+                       f"{len(api.cache.objects(res.gr))}")
 
     members = cluster.etcd_members
     statuses = [(m, m.status()) for m in members]

@@ -1,4 +1,5 @@
-"""Discovery documents, built from the engine's resource registry (sim.api.resources).
+"""Discovery documents, built from the cluster's resource registry (sim/registry), as its
+kube-apiserver describes it (`Served`).
 
 Shapes follow k8s.io/apimachinery/pkg/apis/meta/v1 (APIVersions, APIGroupList, APIGroup,
 APIResourceList), and for /api and /apis also k8s.io/api/apidiscovery/v2 (aggregated discovery,
@@ -13,8 +14,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from sim.api.resources import RESOURCES, Resource
 from sim.api.reviews import REVIEWS
+from sim.registry import BUILTIN, Resource
 
 from cluster.api import reviewproto  # noqa: F401  (the reviews' protobuf descriptors)
 
@@ -56,37 +57,57 @@ _SUBRESOURCE_KIND = {"binding": ("Binding", None, None), "scale": ("Scale", "aut
                      "eviction": ("Eviction", "policy", "v1")}
 
 
-def group_versions() -> "OrderedDict[str, list[str]]":
-    """{group: [versions]} in registry order; the core group is ""."""
-    out: OrderedDict[str, list[str]] = OrderedDict()
-    for r in _served():
-        versions = out.setdefault(r.group, [])
-        if r.version not in versions:
-            versions.append(r.version)
-    return out
+class Served:
+    """The kinds one cluster serves - its kube-apiserver's registry, built-in and custom - then
+    the create-only reviews (sim.api.reviews)."""
+
+    def __init__(self, resources: list[Resource], revision: int = 0):
+        self.resources = [*resources, *REVIEWS.values()]
+        self.revision = revision
+
+    @classmethod
+    def builtin(cls) -> "Served":
+        """The built-in kinds only: what every cluster serves before any CRD."""
+        return _BUILTIN_SERVED
+
+    @classmethod
+    def from_discovery(cls, body: dict) -> "Served":
+        """From the API server's {"verb": "discovery"} answer: built-in kinds are the registry's
+        own objects (with their printers); custom ones are rebuilt from their description."""
+        out = []
+        for d in body.get("resources", []):
+            res = BUILTIN.lookup(d["group"], d["name"]) if d.get("source") == "builtin" else None
+            out.append(res if res is not None else Resource.from_description(d))
+        return cls(out, body.get("revision", 0))
+
+    def group_versions(self) -> "OrderedDict[str, list[str]]":
+        """{group: [versions]} in registry order, the preferred version first; the core group is ""."""
+        out: OrderedDict[str, list[str]] = OrderedDict()
+        for r in self.resources:
+            versions = out.setdefault(r.group, [])
+            for v in r.served_versions:
+                if v not in versions:
+                    versions.append(v)
+        return out
+
+    def resources_for(self, group: str, version: str) -> list[Resource]:
+        return [r for r in self.resources if r.group == group and version in r.served_versions]
+
+    def lookup(self, group: str, version: str, resource: str) -> Resource | None:
+        for r in self.resources_for(group, version):
+            if r.name == resource:
+                return r
+        return None
 
 
-def resources_for(group: str, version: str) -> list[Resource]:
-    return [r for r in _served() if r.group == group and r.version == version]
+_BUILTIN_SERVED = Served(BUILTIN.served())
 
 
-def _served() -> list[Resource]:
-    """The stored kinds, then the create-only reviews (sim.api.reviews)."""
-    return [*RESOURCES.values(), *REVIEWS.values()]
-
-
-def lookup(group: str, version: str, resource: str) -> Resource | None:
-    for r in resources_for(group, version):
-        if r.name == resource:
-            return r
-    return None
-
-
-def api_versions() -> dict:
+def api_versions(served: Served) -> dict:
     """GET /api"""
     return {
         "kind": "APIVersions",
-        "versions": group_versions().get("", []),
+        "versions": served.group_versions().get("", []),
         "serverAddressByClientCIDRs": _SERVER_ADDRESS,
     }
 
@@ -96,26 +117,26 @@ def _group(name: str, versions: list[str]) -> dict:
     return {"name": name, "versions": gvs, "preferredVersion": gvs[0]}
 
 
-def api_group_list() -> dict:
+def api_group_list(served: Served) -> dict:
     """GET /apis"""
     return {
         "kind": "APIGroupList",
         "apiVersion": "v1",
-        "groups": [_group(g, vs) for g, vs in group_versions().items() if g],
+        "groups": [_group(g, vs) for g, vs in served.group_versions().items() if g],
     }
 
 
-def api_group(name: str) -> dict | None:
+def api_group(served: Served, name: str) -> dict | None:
     """GET /apis/<group>"""
-    versions = group_versions().get(name)
+    versions = served.group_versions().get(name)
     if not name or not versions:
         return None
     return {"kind": "APIGroup", "apiVersion": "v1", **_group(name, versions)}
 
 
-def api_resource_list(group: str, version: str) -> dict | None:
+def api_resource_list(served: Served, group: str, version: str) -> dict | None:
     """GET /api/v1 or /apis/<group>/<version>"""
-    found = resources_for(group, version)
+    found = served.resources_for(group, version)
     if not found:
         return None
     resources = []
@@ -179,11 +200,12 @@ def _gvk(group: str, version: str, kind: str) -> dict:
     return {"group": group, "version": version, "kind": kind}
 
 
-def _resource_discovery(r: Resource) -> dict:
-    """An APIResourceDiscovery: the resource, its kind, scope, verbs and subresources."""
+def _resource_discovery(r: Resource, version: str) -> dict:
+    """An APIResourceDiscovery: the resource (at `version`), its kind, scope, verbs and
+    subresources."""
     entry = {
         "resource": r.name,
-        "responseKind": _gvk(r.group, r.version, r.kind),
+        "responseKind": _gvk(r.group, version, r.kind),
         "scope": "Namespaced" if r.namespaced else "Cluster",
         "singularResource": r.singular or r.kind.lower(),
         "verbs": sorted(r.verbs),
@@ -198,7 +220,7 @@ def _resource_discovery(r: Resource) -> dict:
         subresources.append({
             "subresource": sub,
             "responseKind": _gvk(r.group if sub_group is None else sub_group,
-                                 r.version if sub_version is None else sub_version, kind),
+                                 version if sub_version is None else sub_version, kind),
             "verbs": list(_SUBRESOURCE_VERBS.get(sub, ("get",))),
         })
     if subresources:
@@ -206,20 +228,20 @@ def _resource_discovery(r: Resource) -> dict:
     return entry
 
 
-def _group_discovery(name: str, versions: list[str]) -> dict:
+def _group_discovery(served: Served, name: str, versions: list[str]) -> dict:
     """An APIGroupDiscovery (the core group's name is empty), its versions in preference order."""
     metadata = {"name": name, "creationTimestamp": None} if name else {"creationTimestamp": None}
     return {
         "metadata": metadata,
-        "versions": [{"version": v, "resources": [_resource_discovery(r) for r in resources_for(name, v)],
+        "versions": [{"version": v, "resources": [_resource_discovery(r, v) for r in served.resources_for(name, v)],
                       "freshness": "Current"} for v in versions],
     }
 
 
-def aggregated_discovery(core: bool) -> dict:
+def aggregated_discovery(served: Served, core: bool) -> dict:
     """GET /api (core=True) or /apis as an APIGroupDiscoveryList."""
-    groups = group_versions()
-    items = ([_group_discovery("", groups.get("", []))] if core
-             else [_group_discovery(g, vs) for g, vs in groups.items() if g])
+    groups = served.group_versions()
+    items = ([_group_discovery(served, "", groups.get("", []))] if core
+             else [_group_discovery(served, g, vs) for g, vs in groups.items() if g])
     return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
             "items": items}

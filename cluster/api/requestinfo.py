@@ -63,6 +63,14 @@ class RequestError(Exception):
         self.code, self.reason, self.message = code, reason, message
 
 
+class UnknownResource(RequestError):
+    """The path names no kind that the `served` list knows: a 404, unless the cluster serves
+    it by now (a CustomResourceDefinition just established) - the caller may look again."""
+
+    def __init__(self):
+        super().__init__(404, "NotFound", "the server could not find the requested resource")
+
+
 @dataclass
 class ResourceRequest:
     group: str
@@ -77,6 +85,8 @@ class ResourceRequest:
     patch_type: str | None = None
     namespaced: bool = True
     kind: str = ""
+    # The kind it addresses (sim.registry Resource): its printer, for a Table.
+    res: Any = field(default=None, compare=False, repr=False)
 
     @property
     def api_version(self) -> str:
@@ -98,8 +108,11 @@ class ResourceRequest:
         }
 
 
-def parse(method: str, parts: list[str], query: dict[str, str], content_type: str, raw_body: bytes) -> ResourceRequest:
-    """`parts`: the path after /clusters/<name>/, split on "/", e.g. ["api","v1","pods"]."""
+def parse(method: str, parts: list[str], query: dict[str, str], content_type: str, raw_body: bytes,
+          served: "discovery.Served | None" = None) -> ResourceRequest:
+    """`parts`: the path after /clusters/<name>/, split on "/", e.g. ["api","v1","pods"];
+    `served`: the cluster's kinds (default: the built-in ones)."""
+    served = served or discovery.Served.builtin()
     if parts[:1] == ["api"] and len(parts) >= 3:
         group, version, rest = "", parts[1], parts[2:]
     elif parts[:1] == ["apis"] and len(parts) >= 4:
@@ -125,9 +138,9 @@ def parse(method: str, parts: list[str], query: dict[str, str], content_type: st
     if len(rest) > 3 or name == "" or subresource == "":
         raise RequestError(404, "NotFound", "the server could not find the requested resource")
 
-    res = discovery.lookup(group, version, resource)
+    res = served.lookup(group, version, resource)
     if res is None or (subresource is not None and subresource not in res.subresources):
-        raise RequestError(404, "NotFound", "the server could not find the requested resource")
+        raise UnknownResource()
     if not res.namespaced:
         # /api/v1/namespaces/foo is the Namespace foo: "foo" is its name, not a namespace.
         namespace = None
@@ -216,6 +229,7 @@ def parse(method: str, parts: list[str], query: dict[str, str], content_type: st
         patch_type=patch_type,
         namespaced=res.namespaced,
         kind=res.kind,
+        res=res,
     )
 
 

@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from cluster import services
 from cluster.api import discovery, openapi, tables
-from cluster.api.requestinfo import MAX_REQUEST_BODY_BYTES, RequestError, parse, too_large
+from cluster.api.requestinfo import MAX_REQUEST_BODY_BYTES, RequestError, UnknownResource, parse, too_large
 from cluster.api.status import kube_json, not_found_path, status_response
 from cluster.api.watch import watch_events, watch_timeout
 
@@ -52,20 +52,25 @@ async def kube_api(request, cluster: str, path: str):
         if parts == ["metrics"]:
             return HttpResponse(await services.metrics(cluster), content_type=METRICS_CONTENT_TYPE)
         if parts[:2] == ["openapi", "v3"]:
-            await services.get_clock(cluster)
+            served = (await _served(cluster)).resources  # 404 for an unknown cluster
             if len(parts) == 2:
                 # The root lists per-group-version documents by server-relative URL, which
                 # must keep this cluster's prefix (request.path ends in /openapi/v3).
-                return kube_json(openapi.root_document(request.path[: -len("/openapi/v3")].rstrip("/")))
-            doc = openapi.document_for_path(parts[2:])
+                return kube_json(openapi.root_document(served, request.path[: -len("/openapi/v3")].rstrip("/")))
+            doc = openapi.document_for_path(served, parts[2:])
             return kube_json(doc) if doc is not None else kube_json(not_found_path(), 404)
         if parts == ["openapi", "v2"]:
-            await services.get_clock(cluster)
-            return HttpResponse(openapi.v2_document_protobuf(), content_type=openapi.OPENAPI_V2_PROTOBUF)
+            served = (await _served(cluster)).resources
+            return HttpResponse(openapi.v2_document_protobuf(served), content_type=openapi.OPENAPI_V2_PROTOBUF)
         if parts[:1] not in (["api"], ["apis"]):
             # Anything else: a clean 404 Status, which kubectl treats as "not served".
             return kube_json(not_found_path(), 404)
-        rr = parse(request.method, parts, _query(request), request.content_type or "", _body(request))
+        query, content_type, raw = _query(request), request.content_type or "", _body(request)
+        try:
+            rr = parse(request.method, parts, query, content_type, raw)
+        except UnknownResource:
+            # Not a built-in kind: perhaps one the cluster's CRDs serve.
+            rr = parse(request.method, parts, query, content_type, raw, await _served(cluster))
     except RequestError as e:
         return status_response(e.code, e.reason, e.message)
     except services.SimulationError as e:
@@ -104,23 +109,28 @@ def warning_header(warnings: list[str]) -> str:
     return ", ".join(f"299 - {quoted(w)}" for w in warnings)
 
 
+async def _served(cluster: str) -> discovery.Served:
+    """The kinds the cluster serves now (one request to its kube-apiserver's registry)."""
+    return discovery.Served.from_discovery(await services.served_kinds(cluster))
+
+
 async def _discovery(cluster: str, parts: list[str], accept: str = ""):
-    await services.get_clock(cluster)  # 404 for an unknown cluster
+    served = await _served(cluster)  # 404 for an unknown cluster
     if parts in (["api"], ["apis"]) and discovery.wants_aggregated(accept):
-        resp = kube_json(discovery.aggregated_discovery(core=parts == ["api"]))
+        resp = kube_json(discovery.aggregated_discovery(served, core=parts == ["api"]))
         resp["Content-Type"] = discovery.AGGREGATED_V2_CONTENT_TYPE
         resp["Vary"] = "Accept"
         return resp
     if parts == ["api"]:
-        doc = discovery.api_versions()
+        doc = discovery.api_versions(served)
     elif parts == ["apis"]:
-        doc = discovery.api_group_list()
+        doc = discovery.api_group_list(served)
     elif parts[0] == "api":
-        doc = discovery.api_resource_list("", parts[1])
+        doc = discovery.api_resource_list(served, "", parts[1])
     elif len(parts) == 2:
-        doc = discovery.api_group(parts[1])
+        doc = discovery.api_group(served, parts[1])
     else:
-        doc = discovery.api_resource_list(parts[1], parts[2])
+        doc = discovery.api_resource_list(served, parts[1], parts[2])
     if doc is None:
         return kube_json(not_found_path(), 404)
     return kube_json(doc)

@@ -2,6 +2,8 @@
 `%q` of a string, `%#v` of a []string, and utilerrors.NewAggregate(errs).Error()."""
 from __future__ import annotations
 
+import math
+from decimal import Decimal
 from typing import Iterable
 
 
@@ -24,3 +26,27 @@ def aggregate(messages: list[str]) -> str:
         if m not in seen:
             seen.append(m)
     return seen[0] if len(seen) == 1 else "[" + ", ".join(seen) + "]"
+
+
+
+def go_float(f: float) -> str:
+    """%v of a float64 (strconv.FormatFloat(f, 'g', -1, 64)): the shortest round-tripping
+    digits, in exponent form when the exponent is below -4 or at least 6 (1e+06, 2.5e-05)."""
+    if f != f:
+        return "NaN"
+    if f in (float("inf"), float("-inf")):
+        return "+Inf" if f > 0 else "-Inf"
+    if f == 0:
+        return "-0" if math.copysign(1.0, f) < 0 else "0"
+    t = Decimal(repr(abs(f))).normalize().as_tuple()   # repr is Python's shortest round trip too
+    ds = "".join(map(str, t.digits))
+    exp10 = len(ds) + t.exponent - 1
+    sign = "-" if f < 0 else ""
+    if exp10 < -4 or exp10 >= 6:
+        m = ds[0] + ("." + ds[1:] if len(ds) > 1 else "")
+        return f"{sign}{m}e{'+' if exp10 >= 0 else '-'}{abs(exp10):02d}"
+    if exp10 < 0:
+        return f"{sign}0.{'0' * (-exp10 - 1)}{ds}"
+    if len(ds) <= exp10 + 1:
+        return sign + ds + "0" * (exp10 + 1 - len(ds))
+    return f"{sign}{ds[:exp10 + 1]}.{ds[exp10 + 1:]}"

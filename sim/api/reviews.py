@@ -16,7 +16,7 @@ from typing import Any
 
 from sim.api import status as st
 from sim.api.meta import deep_copy
-from sim.api.resources import Resource
+from sim.registry.resource import Resource
 
 # The user every request is made as (k8s.io/apiserver/pkg/authentication/request/anonymous).
 ANONYMOUS_USER = {"username": "system:anonymous", "groups": ["system:unauthenticated"]}
@@ -27,8 +27,7 @@ AUTHENTICATION = "authentication.k8s.io"
 
 def _review(name: str, group: str, kind: str) -> Resource:
     # Cluster-scoped, create only, no status subresource: as upstream's discovery lists them.
-    return Resource(name, group, "v1", kind, False, "", (), kind.lower(), (), has_status=False,
-                    verbs=("create",))
+    return Resource(name, group, "v1", kind, False, "", (), kind.lower(), (), verbs=("create",), stored=False)
 
 
 REVIEWS: dict[tuple[str, str], Resource] = {

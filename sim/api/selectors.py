@@ -2,7 +2,7 @@
 
 Label selector syntax: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`,
 comma-separated (AND).  Field selectors support `=`, `==`, `!=` on the fields each resource
-allows (see FIELD_GETTERS).
+allows (each kind's `selectable_fields`, sim/registry).
 """
 from __future__ import annotations
 
@@ -190,30 +190,15 @@ def _get_path(obj: dict, path: str) -> str:
     return str(cur)
 
 
-# Fields each resource allows in a fieldSelector (pkg/registry/*/strategy.go *ToSelectableFields).
-COMMON_FIELDS = ("metadata.name", "metadata.namespace")
-FIELD_GETTERS: dict[str, tuple[str, ...]] = {
-    "pods": COMMON_FIELDS + ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
-                             "spec.serviceAccountName", "spec.hostNetwork", "status.phase",
-                             "status.podIP", "status.nominatedNodeName"),
-    "nodes": COMMON_FIELDS + ("spec.unschedulable",),
-    "namespaces": COMMON_FIELDS + ("status.phase",),
-    "events": COMMON_FIELDS + ("involvedObject.kind", "involvedObject.namespace",
-                               "involvedObject.name", "involvedObject.uid",
-                               "involvedObject.apiVersion", "involvedObject.resourceVersion",
-                               "involvedObject.fieldPath", "reason", "reportingComponent",
-                               "source", "type"),
-    "replicasets": COMMON_FIELDS + ("status.replicas",),
-    "leases": COMMON_FIELDS,
-}
-
 FieldRequirement = tuple[str, bool, str]  # (field, equal?, value)
 
 
-def parse_field_selector(s: str | None, resource: str) -> list[FieldRequirement]:
+def parse_field_selector(s: str | None, res) -> list[FieldRequirement]:
+    """A fieldSelector over the fields the kind `res` (a sim.registry Resource) allows
+    (its strategy's <Kind>ToSelectableFields)."""
     if not s:
         return []
-    allowed = FIELD_GETTERS.get(resource, COMMON_FIELDS)
+    allowed = res.selectable_fields
     reqs = []
     for part in _split_top(s):
         m = re.match(r"^([^\s!=]+)\s*(==|=|!=)\s*(.*)$", part)
@@ -221,19 +206,15 @@ def parse_field_selector(s: str | None, resource: str) -> list[FieldRequirement]
             raise SelectorError(f"invalid selector: '{s}'; can't understand '{part}'")
         field = m.group(1)
         if field not in allowed:
-            kind = {"pods": "Pod", "nodes": "Node", "namespaces": "Namespace", "events": "Event",
-                    "replicasets": "ReplicaSet", "leases": "Lease"}.get(resource, resource)
-            raise SelectorError(f'field label not supported: {field}' if kind else field)
+            raise SelectorError(f'field label not supported: {field}')
         reqs.append((field, m.group(2) != "!=", m.group(3)))
     return reqs
 
 
-def fields_match(reqs: list[FieldRequirement], obj: dict) -> bool:
+def fields_match(reqs: list[FieldRequirement], obj: dict, res=None) -> bool:
     for field, equal, value in reqs:
-        if field == "source":
-            actual = ((obj.get("source") or {}).get("component")) or obj.get("reportingComponent", "")
-        else:
-            actual = _get_path(obj, field)
+        getter = res.field_getter(field) if res is not None else None
+        actual = getter(obj) if getter is not None else _get_path(obj, field)
         if (actual == value) != equal:
             return False
     return True
@@ -247,10 +228,11 @@ def field_value(reqs: list[FieldRequirement], field: str) -> str | None:
     return None
 
 
-def make_filter(resource: str, namespace: str | None, label_selector: str | None,
+def make_filter(res, namespace: str | None, label_selector: str | None,
                 field_selector: str | None) -> Callable[[dict], bool]:
+    """The predicate of a list or watch of kind `res` (a sim.registry Resource)."""
     lreqs = parse_label_selector(label_selector)
-    freqs = parse_field_selector(field_selector, resource)
+    freqs = parse_field_selector(field_selector, res)
 
     def match(obj: dict) -> bool:
         md = obj.get("metadata") or {}
@@ -258,7 +240,7 @@ def make_filter(resource: str, namespace: str | None, label_selector: str | None
             return False
         if lreqs and not labels_match(lreqs, md.get("labels")):
             return False
-        if freqs and not fields_match(freqs, obj):
+        if freqs and not fields_match(freqs, obj, res):
             return False
         return True
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.api.quantity import QuantityError, parse_quantity
-from sim.api.gofmt import go_strings
+from sim.api.gofmt import go_float, go_strings
 from sim.api.scheduling import (HIGHEST_USER_DEFINABLE_PRIORITY, PREEMPTION_POLICIES,
                                 SYSTEM_PRIORITY_CLASS_PREFIX, is_known_system_priority_class)
 
@@ -42,6 +42,8 @@ def _fmt_value(v: Any) -> str:
         return json.dumps(v)
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, float):
+        return go_float(v)
     if isinstance(v, dict):
         # fmt prints a map's keys sorted.
         return "map[string]string{" + ", ".join(f'"{k}":"{v[k]}"' for k in sorted(v)) + "}"
@@ -51,7 +53,7 @@ def _fmt_value(v: Any) -> str:
 @dataclass
 class FieldError:
     field: str
-    type: str  # Invalid, Required, Forbidden, Duplicate, NotSupported, TooLong
+    type: str  # Invalid, TypeInvalid, Required, Forbidden, Duplicate, NotSupported, TooLong, TooMany, Internal
     value: Any = None
     detail: str = ""
 
@@ -59,11 +61,17 @@ class FieldError:
     def cause_reason(self) -> str:
         return {"Invalid": "FieldValueInvalid", "Required": "FieldValueRequired",
                 "Forbidden": "FieldValueForbidden", "Duplicate": "FieldValueDuplicate",
-                "NotSupported": "FieldValueNotSupported", "TooLong": "FieldValueTooLong"}[self.type]
+                "NotSupported": "FieldValueNotSupported", "TooLong": "FieldValueTooLong",
+                "TooMany": "FieldValueTooMany", "TypeInvalid": "FieldValueTypeInvalid",
+                "Internal": "InternalError"}[self.type]
 
     def message(self) -> str:
-        if self.type == "Invalid":
+        if self.type in ("Invalid", "TypeInvalid"):   # ErrorTypeTypeInvalid prints as "Invalid value"
             s = f"Invalid value: {_fmt_value(self.value)}"
+        elif self.type == "TooMany":
+            s = f"Too many: {_fmt_value(self.value)}"
+        elif self.type == "Internal":
+            s = "Internal error"
         elif self.type == "Required":
             s = "Required value"
         elif self.type == "Forbidden":
@@ -90,6 +98,24 @@ def required(field, detail=""):
 
 def forbidden(field, detail):
     return FieldError(field, "Forbidden", None, detail)
+
+
+def duplicate(field, value):
+    return FieldError(field, "Duplicate", value)
+
+
+def too_many(field, actual: int, max_quantity: int):
+    """field.TooMany: "Too many: <actual>: must have at most <max> items"."""
+    return FieldError(field, "TooMany", actual, f"must have at most {max_quantity} items")
+
+
+def type_invalid(field, value, detail):
+    """field.TypeInvalid (ErrorTypeTypeInvalid): printed as "Invalid value", reason FieldValueTypeInvalid."""
+    return FieldError(field, "TypeInvalid", value, detail)
+
+
+def internal_error(field, detail):
+    return FieldError(field, "Internal", None, detail)
 
 
 def not_supported(field, value, supported):

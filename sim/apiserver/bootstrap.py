@@ -35,7 +35,7 @@ class SystemPriorityClassesHook:
     def poll(self) -> None:
         api = self.api
         # The loopback client's GET: served from the watch cache, which mirrors etcd.
-        objects = api.cache.resources["priorityclasses"].objects
+        objects = api.cache.objects("priorityclasses.scheduling.k8s.io")
         missing = [pc for pc in system_priority_classes() if ("", pc["metadata"]["name"]) not in objects]
         if not missing:
             self.done = True

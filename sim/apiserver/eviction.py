@@ -19,7 +19,7 @@ from sim.api import status as st
 from sim.api.gofmt import go_strings
 from sim.api.gotypes import decode as go_decode, struct
 from sim.api.meta import deep_copy
-from sim.api.resources import Resource
+from sim.registry.resource import Resource
 from sim.api.schema import DELETE_OPTIONS, OBJECT_META, TYPE_META, decode_error_message
 
 if TYPE_CHECKING:

@@ -19,30 +19,24 @@ import json
 from typing import Any, Callable
 
 from sim.api import status as st
-from sim.api.defaults import default_pod, encode_pod_status
-from sim.api.scheduling import SYSTEM_PRIORITY_CLASS_NAMES
-from sim.api.validation import invalid as validation_invalid, not_supported, required
+from sim.api.validation import invalid as validation_invalid, not_supported
 from sim.api.meta import deep_copy, new_uid, random_suffix
 from sim.api.patch import PatchError, PatchTooLarge, json_patch, merge_patch, strategic_merge_patch
-from sim.api.resources import RESOURCES, Resource, lookup
 from sim.api import reviews
-
-RESOURCES_BY_NAME = {r.name: r for r in RESOURCES.values()}
 from sim.api.gotypes import decode as go_decode
-from sim.api.schema import (BINDING, DELETE_OPTIONS, FIELD_VALIDATION, SCALE, decode_error_message,
-                            strict_error_message)
+from sim.api.schema import DELETE_OPTIONS, FIELD_VALIDATION, decode_error_message, strict_error_message
 from sim.api.selectors import SelectorError, field_value, make_filter, parse_field_selector
 from sim.apiserver.admission import CREATE, UPDATE, Attributes, Chain, Lister
 from sim.apiserver.admission.priority import Priority
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
-from sim.apiserver.podstrategy import apply_match_label_keys_and_mismatch_label_keys
-from sim.apiserver import eviction, storage
-from sim.apiserver.watchcache import INDEXED_FIELDS, WatchCache, Watcher, with_rv
+from sim.apiserver import binding, eviction, scale, storage
+from sim.apiserver.crdcontroller import CRDController
+from sim.apiserver.watchcache import WatchCache, Watcher, with_rv
+from sim.registry import Registry, Resource
 from sim.component import Component
 from sim.metrics import RequestMetrics, request_labels
 
 Reply = Callable[[dict], None]
-PROTECTED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 MAX_UPDATE_RETRIES = 5
 ETCD_REQUEST_TIMEOUT = 7.0  # etcd's request timeout: 5 s + 2 x the 1 s election timeout
 BOOKMARK_INTERVAL = 60.0    # watch bookmarks, about once a minute (cacher's bookmark timer)
@@ -123,31 +117,7 @@ def body_decode_error(kind: str, api_version: str, body: Any, go_type) -> dict |
     return st.bad_request(decode_error_message(kind, version, error)) if error else None
 
 
-# metadata.generation, as the strategies set it (1.32): PrepareForCreate sets 1 for ReplicaSets
-# and PriorityClasses, and the ReplicaSet strategy's PrepareForUpdate adds 1 when the spec
-# changed (apiequality.Semantic.DeepEqual; a scale is a spec change).  A pod's generation is not
-# populated before 1.33 (KEP-5067 PodObservedGenerationTracking): a client may set one on
-# create, nobody may change it, and only deletion bumps it.
-GENERATION_ON_CREATE = ("replicasets", "priorityclasses")
-GENERATION_ON_SPEC_CHANGE = ("replicasets",)
-
-
-def _bump_generation_on_deletion(obj: dict) -> None:
-    """rest.BeforeDelete (a first graceful deletion) and the store's markAsDeleting (deletion
-    held by finalizers): a set generation goes up by one when deletionTimestamp is first set."""
-    md = obj["metadata"]
-    if md.get("generation", 0) > 0:
-        md["generation"] += 1
-
-
-# The kinds whose registry sets ReturnDeletedObject (pkg/registry/core/{pod,namespace}/storage):
-# their delete answers the deleted object.  Every other kind's answers a Status of success
-# (genericregistry.Store.finalizeDelete); a deletion left pending (finalizers, a graceful pod
-# deletion) answers the object as updated, for every kind.
-# metav1.FinalizerOrphanDependents / FinalizerDeleteDependents and the DeletionPropagation values
-FINALIZER_ORPHAN, FINALIZER_FOREGROUND = "orphan", "foregroundDeletion"
 PROPAGATION_POLICIES = ("Foreground", "Background", "Orphan")
-RETURNS_DELETED_OBJECT = {("", "pods"), ("", "namespaces")}
 
 
 def _deleted_as_status(res: Resource, reply: "Reply") -> "Reply":
@@ -165,6 +135,48 @@ def _deleted_as_status(res: Resource, reply: "Reply") -> "Reply":
     return wrapped
 
 
+# The subresources served by handlers of their own, by the verbs they take (`status` goes
+# through the kind's update; the rest answer 405).
+SUBRESOURCE_HANDLERS = {
+    "scale": (("get", "update", "patch"), scale.serve),
+    "binding": (("create",), binding.bind),
+    "eviction": (("create",), eviction.evict),
+}
+
+
+def _requested_api_version(res: Resource, req: dict) -> str:
+    """The group/version the request addresses: one of the kind's served versions (a custom
+    kind may serve several), else its storage version."""
+    version = req.get("version")
+    if version and version != res.version and version in res.served_versions:
+        return f"{res.group}/{version}" if res.group else version
+    return res.api_version
+
+
+def _converting(res: Resource, req: dict, reply: "Reply") -> "Reply":
+    """Answers at the version asked for: conversion `None` changes only the apiVersion of the
+    kind's objects (in a get, a list, a watch's events)."""
+    api_version = _requested_api_version(res, req)
+    if api_version == res.api_version:
+        return reply
+
+    def convert(obj):
+        if isinstance(obj, dict) and obj.get("apiVersion") == res.api_version and \
+                obj.get("kind") in (res.kind, f"{res.kind}List"):
+            obj = dict(obj, apiVersion=api_version)
+            if isinstance(obj.get("items"), list):
+                obj["items"] = [convert(i) for i in obj["items"]]
+        return obj
+
+    def wrapped(resp: dict) -> None:
+        if "body" in resp:
+            resp = dict(resp, body=convert(resp["body"]))
+        if "events" in resp:
+            resp = dict(resp, events=[dict(e, object=convert(e.get("object"))) for e in resp["events"]])
+        reply(resp)
+    return wrapped
+
+
 def _with_warnings(reply: "Reply", warnings: list[str]) -> "Reply":
     """Successful responses carry the warnings (kube-apiserver sends them as Warning headers)."""
     return lambda resp: reply(dict(resp, warnings=warnings) if resp["code"] < 400 else resp)
@@ -174,7 +186,7 @@ class KubeAPIServer(Component):
     component = "kube-apiserver"
 
     def __init__(self, host: str, etcd_address: str | list[str], toleration_seconds: int = 300,
-                 event_ttl: float = 3600.0, compaction_interval: float = 300.0):
+                 event_ttl: float = 3600.0, compaction_interval: float = 300.0, registry: Registry | None = None):
         super().__init__(host)
         # --etcd-servers: the first endpoint is used until a request to it times out, then the
         # next (the etcd client's failover); a member on this host comes first when stacked.
@@ -183,17 +195,23 @@ class KubeAPIServer(Component):
         self.toleration_seconds = toleration_seconds
         self.event_ttl = event_ttl
         self.compaction_interval = compaction_interval
-        self.prefixes = sorted(((r.etcd_prefix, r) for r in RESOURCES.values()), key=lambda p: -len(p[0]))
+        # The kinds it serves: the built-in ones, and those its CustomResourceDefinitions add
+        # (a process starts with the built-in ones and learns the others from etcd).
+        self.builtin_kinds = (registry if registry is not None else Registry()).served()
+        self.registry = Registry(self.builtin_kinds)
+        self.crd_controller = CRDController(self)
         # --enable-admission-plugins: the ones that matter here (DefaultTolerationSeconds runs
         # with defaulting, sim.api.defaults).  Plugins read the watch cache, as their informers.
-        self.admission = Chain([Priority(Lister(lambda: self.cache.resources["priorityclasses"].objects))])
+        self.admission = Chain([Priority(Lister(lambda: self.cache.objects("priorityclasses.scheduling.k8s.io")))])
         self.post_start_hooks = [SystemPriorityClassesHook(self)]
         self.synced_once = False
         self._reset()
 
     def _reset(self) -> None:
         self.metrics = RequestMetrics()  # a process's counters start at zero
-        self.cache = WatchCache([r.name for r in RESOURCES.values()])
+        self.registry = Registry(self.builtin_kinds)
+        self.crd_controller.reset()
+        self.cache = WatchCache(self.registry.stored())
         self.synced = False
         self.waiting: list[tuple[str, dict]] = []
         self.pending: dict[int, tuple[Callable[[dict], None], int, str]] = {}
@@ -236,7 +254,8 @@ class KubeAPIServer(Component):
             if error:
                 self._corrupt_found(res, ckey, storage.CorruptObject(key, mod_rev, error), initial=True)
             else:
-                self.cache.replace(res.name, ckey, with_rv(obj, mod_rev))
+                self.cache.replace(res.gr, ckey, with_rv(obj, mod_rev))
+                res.strategy.observe(self, ckey, obj)
         self.cache.rv = reply.get("revision", 1)
         self.open_watch()
         first_sync = not self.synced_once
@@ -266,14 +285,18 @@ class KubeAPIServer(Component):
             self.maybe_reopen_watch()
             self.set_timer(WATCH_STREAM_CHECK, "watch-stream")
         elif name == "event-ttl":
-            # Events expire after --event-ttl (1 h); etcd leases do this upstream.
-            cutoff = self.now - self.event_ttl
-            for obj in list(self.cache.resources["events"].objects.values()):
-                created = self.parse_time(obj["metadata"].get("creationTimestamp"))
-                if created is not None and created < cutoff:
-                    key = RESOURCES[("", "events")].key(obj["metadata"]["namespace"], obj["metadata"]["name"])
-                    self.etcd_call({"type": "etcd.txn", "key": key, "compare": "none", "value": None},
-                                   lambda r: None)
+            # Objects of kinds with a TTL (events: --event-ttl, 1 h) expire; etcd leases do this
+            # upstream.
+            for res in self.registry.stored():
+                if res.ttl is None:
+                    continue
+                cutoff = self.now - res.ttl(self)
+                for obj in list(self.cache.objects(res.gr).values()):
+                    created = self.parse_time(obj["metadata"].get("creationTimestamp"))
+                    if created is not None and created < cutoff:
+                        key = res.key(obj["metadata"].get("namespace"), obj["metadata"]["name"])
+                        self.etcd_call({"type": "etcd.txn", "key": key, "compare": "none", "value": None},
+                                       lambda r: None)
             self.set_timer(60.0, "event-ttl")
 
     # -- etcd --------------------------------------------------------------------------
@@ -296,18 +319,15 @@ class KubeAPIServer(Component):
         self.send(self.etcd, msg, label)
 
     def resource_of_key(self, key: str) -> Resource | None:
-        for prefix, res in self.prefixes:
-            if key.startswith(prefix):
-                return res
-        return None
+        return self.registry.of_key(key)
 
     def _corrupt_found(self, res: Resource, ckey: tuple[str, str], corrupt: storage.CorruptObject,
                        rev: int = 0, initial: bool = False) -> None:
         """A value that does not decode: kept aside in the watch cache, logged, traced."""
         if initial:
-            self.cache.replace_corrupt(res.name, ckey, corrupt)
+            self.cache.replace_corrupt(res.gr, ckey, corrupt)
         else:
-            self.cache.mark_corrupt(rev, res.name, ckey, corrupt)
+            self.cache.mark_corrupt(rev, res.gr, ckey, corrupt)
         self.emit("corrupt-object", component=self.address, key=corrupt.key, message=corrupt.error)
 
     def on_message(self, src: str, msg: dict) -> None:
@@ -334,13 +354,15 @@ class KubeAPIServer(Component):
                 if ckey is None:
                     continue  # not an object's key
                 if value is None:
-                    self.cache.apply(rev, res.name, ckey, None)
+                    self.cache.apply(rev, res.gr, ckey, None)
+                    res.strategy.observe(self, ckey, None)
                     continue
                 obj, error = storage.decode(res, ckey, value)
                 if error:
                     self._corrupt_found(res, ckey, storage.CorruptObject(key, rev, error), rev)
                 else:
-                    self.cache.apply(rev, res.name, ckey, obj)
+                    self.cache.apply(rev, res.gr, ckey, obj)
+                    res.strategy.observe(self, ckey, obj)
             self.release_reads()
             return
         if not self.synced:
@@ -366,6 +388,14 @@ class KubeAPIServer(Component):
                 self.fail_over()
             self._within(entry[3], lambda: entry[0]({"type": "timeout"}))
 
+    def close_watches(self, watchers: list[Watcher]) -> None:
+        """End these client watches (their kind is no longer served): 410, so clients relist."""
+        gone = {id(w) for w in watchers}
+        for key, w in list(self.client_watchers.items()):
+            if id(w) in gone:
+                del self.client_watchers[key]
+                self.send(key[0], {"type": "watch.error", "wid": key[1], "code": 410}, f"watch {w.resource} 410")
+
     def relist(self) -> None:
         """The cacher's watch on etcd cannot resume (its revision was compacted, or etcd's
         keyspace was restored from a snapshot): end every client watch with 410 Gone (clients
@@ -374,7 +404,7 @@ class KubeAPIServer(Component):
             self.send(client, {"type": "watch.error", "wid": wid, "code": 410}, f"watch {w.resource} 410")
         self.client_watchers.clear()
         waiting = self.waiting
-        self.cache = WatchCache([r.name for r in RESOURCES.values()])
+        self.cache = WatchCache(self.registry.stored())
         self.synced = False
         self.waiting = waiting
         self.action("kube-apiserver relists its watch cache from etcd")
@@ -431,7 +461,7 @@ class KubeAPIServer(Component):
         sub = f"/{req['subresource']}" if req.get("subresource") else ""
         return f"{req['verb']} {req['resource']}{sub}"
 
-    def _trace_event(self, ev: dict) -> None:
+    def trace_k8s_event(self, ev: dict) -> None:
         """A Kubernetes Event was written: one "k8s-event" line, from the kube-apiserver whose
         write created it (every apiserver's watch cache sees it; the log shows it once)."""
         io = ev.get("involvedObject") or {}
@@ -472,19 +502,20 @@ class KubeAPIServer(Component):
                 del self.client_watchers[key]
                 self.send(key[0], {"type": "watch.closed", "wid": key[1]}, f"watch {w.resource} closed")
                 continue
-            w.send([{"type": "BOOKMARK", "object": {"kind": RESOURCES_BY_NAME[w.resource].kind,
+            res = self.registry.by_gr(w.resource)
+            w.send([{"type": "BOOKMARK", "object": {"kind": res.kind if res else "",
                                                     "metadata": {"resourceVersion": rv}}}])
 
     def start_watch(self, src: str, wid: Any, req: dict) -> None:
-        res = lookup(req.get("group", ""), req["resource"])
+        res = self.registry.lookup(req.get("group", ""), req["resource"])
         if res is None:
             return
         try:
-            match = make_filter(res.name, req.get("namespace"), req.get("labelSelector"), req.get("fieldSelector"))
+            match = make_filter(res, req.get("namespace"), req.get("labelSelector"), req.get("fieldSelector"))
             index = None
             if req.get("fieldSelector"):
-                reqs = parse_field_selector(req["fieldSelector"], res.name)
-                for f in INDEXED_FIELDS.get(res.name, ()):
+                reqs = parse_field_selector(req["fieldSelector"], res)
+                for f in res.indexed_fields:
                     v = field_value(reqs, f)
                     if v:
                         index = (f, v)
@@ -498,10 +529,10 @@ class KubeAPIServer(Component):
             self.send(src, {"type": "watch.event", "wid": wid, "seq": seq[0], "events": events},
                       f"watch {res.name}")
 
-        w = Watcher(wid, res.name, match, send, index)
+        w = Watcher(wid, res.gr, match, send, index)
         w.expires = self.now + MIN_REQUEST_TIMEOUT * (1 + self.rng.random())
         rv = int(req.get("resourceVersion") or 0)
-        backlog = self.cache.events_since(res.name, rv, match) if rv else self.cache.initial_events(res.name, match)
+        backlog = self.cache.events_since(res.gr, rv, match) if rv else self.cache.initial_events(res.gr, match)
         if backlog is None:
             self.send(src, {"type": "watch.error", "wid": wid, "code": 410}, f"watch {res.name} 410")
             return
@@ -541,12 +572,16 @@ class KubeAPIServer(Component):
             self._serving = outer
 
     def handle(self, req: dict, reply: Reply) -> None:
-        res = lookup(req.get("group", ""), req.get("resource", ""))
+        if req.get("verb") == "discovery":
+            return reply(_ok(200, {"revision": self.registry.revision,
+                                   "resources": [r.describe() for r in self.registry.served()]}))
+        res = self.registry.lookup(req.get("group", ""), req.get("resource", ""))
         if res is None:
             review = reviews.lookup(req.get("group", ""), req.get("resource", ""))
             if review is not None and req.get("verb") == "create" and not req.get("subresource"):
                 return reply(reviews.create(review, req, self.timestamp()))  # create-only, never stored
             return reply(_err(st.status(404, "NotFound", "the server could not find the requested resource")))
+        reply = _converting(res, req, reply)
         sub = req.get("subresource")
         if sub and sub not in res.subresources:
             return reply(_err(st.status(404, "NotFound", "the server could not find the requested resource")))
@@ -557,8 +592,11 @@ class KubeAPIServer(Component):
             # etcd for its current revision through a quorum (ReadIndex), wait for the watch
             # cache to reach it, then serve from the cache.  Without a quorum: a timeout.
             return self.consistent_read(lambda: self.handle(dict(req, _consistent=True), reply), reply)
-        if sub == "scale":
-            return self.do_scale(res, req, reply)
+        handler = SUBRESOURCE_HANDLERS.get(sub)
+        if handler is not None and verb in handler[0]:
+            return handler[1](self, res, req, reply)
+        if sub and (sub != "status" or verb not in ("get", "update", "patch")):
+            return reply(_err(st.method_not_allowed()))
         try:
             if verb == "get":
                 return self.do_get(res, req, reply)
@@ -566,11 +604,7 @@ class KubeAPIServer(Component):
                 return self.do_list(res, req, reply)
             if verb == "watch":
                 return self.do_watch_poll(res, req, reply)
-            if verb == "create":
-                if sub == "binding":
-                    return self.do_bind(res, req, reply)
-                if sub == "eviction":
-                    return eviction.evict(self, res, req, reply)
+            if verb == "create" and not sub:
                 return self.do_create(res, req, reply)
             if verb in ("update", "patch"):
                 return self.do_update(res, req, reply)
@@ -583,10 +617,10 @@ class KubeAPIServer(Component):
         return reply(_err(st.method_not_allowed()))
 
     def _get_cached(self, res: Resource, namespace: str | None, name: str) -> dict | None:
-        return self.cache.resources[res.name].objects.get((namespace or "" if res.namespaced else "", name))
+        return self.cache.objects(res.gr).get((namespace or "" if res.namespaced else "", name))
 
     def _get_corrupt(self, res: Resource, namespace: str | None, name: str) -> storage.CorruptObject | None:
-        corrupt = self.cache.resources[res.name].corrupt
+        corrupt = self.cache.corrupt(res.gr)
         return corrupt.get((namespace or "" if res.namespaced else "", name)) if corrupt else None
 
     def do_get(self, res: Resource, req: dict, reply: Reply) -> None:
@@ -601,7 +635,7 @@ class KubeAPIServer(Component):
     def _corrupt_in_scope(self, res: Resource, req: dict) -> list[storage.CorruptObject]:
         """The corrupt objects a list of `req`'s scope would have held (any labels: a value
         that does not decode has none to select on)."""
-        corrupt = self.cache.resources[res.name].corrupt
+        corrupt = self.cache.corrupt(res.gr)
         if not corrupt:
             return []
         ns = req.get("namespace") if res.namespaced else None
@@ -610,8 +644,8 @@ class KubeAPIServer(Component):
     def _filtered(self, res: Resource, req: dict) -> list[dict]:
         q = req.get("query") or {}
         ns = req.get("namespace") if res.namespaced else None
-        match = make_filter(res.name, ns, q.get("labelSelector"), q.get("fieldSelector"))
-        objs = self.cache.resources[res.name].objects
+        match = make_filter(res, ns, q.get("labelSelector"), q.get("fieldSelector"))
+        objs = self.cache.objects(res.gr)
         return [objs[k] for k in sorted(objs) if match(objs[k])]
 
     def do_list(self, res: Resource, req: dict, reply: Reply) -> None:
@@ -645,18 +679,18 @@ class KubeAPIServer(Component):
     def do_watch_poll(self, res: Resource, req: dict, reply: Reply) -> None:
         q = req.get("query") or {}
         ns = req.get("namespace") if res.namespaced else None
-        match = make_filter(res.name, ns, q.get("labelSelector"), q.get("fieldSelector"))
+        match = make_filter(res, ns, q.get("labelSelector"), q.get("fieldSelector"))
         rv_text = q.get("resourceVersion") or "0"
         try:
             rv = int(rv_text)
         except ValueError:
             return reply(_err(st.bad_request(f'invalid resource version "{rv_text}"')))
         if rv == 0:
-            events = self.cache.initial_events(res.name, match)
+            events = self.cache.initial_events(res.gr, match)
         else:
-            events = self.cache.events_since(res.name, rv, match)
+            events = self.cache.events_since(res.gr, rv, match)
             if events is None:
-                oldest = self.cache.resources[res.name].oldest_rv
+                oldest = self.cache.oldest_rv(res.gr)
                 return reply(_err(st.gone(f"too old resource version: {rv} ({oldest})")))
         reply({"code": 200, "events": events, "resourceVersion": str(self.cache.rv)})
 
@@ -671,17 +705,23 @@ class KubeAPIServer(Component):
             return obj, [], st.bad_request(f"fieldValidation parameter unsupported: {mode}")
         if not isinstance(obj, dict):
             return obj, [], None
-        wrong = type_meta_error(res.kind, res.api_version, obj)
+        api_version = _requested_api_version(res, req)
+        wrong = type_meta_error(res.kind, api_version, obj)
         if wrong:
             return obj, [], wrong
+        if api_version != res.api_version:
+            obj = dict(obj, apiVersion=api_version)  # decoded as the version it is written in
         decoded = res.decode(obj)
         if decoded.error:
             return obj, [], st.bad_request(decode_error_message(res.kind, res.version, decoded.error))
+        value = decoded.value
+        if api_version != res.api_version and isinstance(value, dict):
+            value = dict(value, apiVersion=res.api_version)  # conversion None: stored as the storage version
         if not decoded.unknown or mode == "Ignore":
-            return decoded.value, [], None
+            return value, [], None
         if mode == "Strict":
             return obj, [], st.bad_request(strict_error_message(res.kind, res.version, decoded.unknown))
-        return decoded.value, [f'unknown field "{u}"' for u in decoded.unknown], None
+        return value, [f'unknown field "{u}"' for u in decoded.unknown], None
 
     # -- create ------------------------------------------------------------------------
     def do_create(self, res: Resource, req: dict, reply: Reply) -> None:
@@ -701,7 +741,7 @@ class KubeAPIServer(Component):
                 return reply(_err(st.bad_request("the namespace of the provided object does not match the namespace sent on the request")))
             ns = ns or md.get("namespace") or "default"
             md["namespace"] = ns
-            nsobj = self.cache.resources["namespaces"].objects.get(("", ns))
+            nsobj = self.cache.objects("namespaces").get(("", ns))
             if nsobj is None:
                 return reply(_err(st.not_found("namespaces", ns)))
             if (nsobj.get("metadata") or {}).get("deletionTimestamp"):
@@ -712,7 +752,10 @@ class KubeAPIServer(Component):
         for k in ("resourceVersion", "uid", "creationTimestamp", "deletionTimestamp",
                   "deletionGracePeriodSeconds", "selfLink", "managedFields"):
             md.pop(k, None)
-        obj = default_pod(obj, self.toleration_seconds) if res.name == "pods" else res.default(obj)
+        refused = res.strategy.check_create(res, obj, self)
+        if refused:
+            return reply(_err(refused))
+        obj = res.strategy.default(obj, self)
         # Mutating admission, then (BeforeCreate) the generated name, validation, validating
         # admission: a plugin refusing a generateName object names it by its generateName.
         attrs = Attributes(CREATE, res.group, res.name, None, ns if res.namespaced else None,
@@ -724,15 +767,9 @@ class KubeAPIServer(Component):
         md = obj["metadata"]
         if not md.get("name") and md.get("generateName"):
             md["name"] = md["generateName"] + random_suffix(self.rng)
-        if res.name == "pods":
-            # PrepareForCreate: a new pod's status is reset to Pending, and matchLabelKeys are
-            # merged into its pod (anti-)affinity selectors.
-            obj["status"] = {"phase": "Pending", "qosClass": obj["status"].get("qosClass", "BestEffort")}
-            apply_match_label_keys_and_mismatch_label_keys(obj)
-        if res.name == "replicasets":
-            obj["status"] = {"replicas": 0}
+        res.strategy.prepare_for_create(res, obj, self)
         md = obj["metadata"]
-        errs = res.validate(obj)
+        errs = res.strategy.validate(obj)
         if errs:
             return reply(_err(_invalid(res.kind, md.get("name") or "", errs, res.group)))
         attrs.name = md["name"]
@@ -741,8 +778,6 @@ class KubeAPIServer(Component):
             return reply(_err(rejected))
         md["uid"] = new_uid(self.rng)
         md["creationTimestamp"] = self.timestamp()
-        if res.name in GENERATION_ON_CREATE:
-            md["generation"] = 1
         if (req.get("query") or {}).get("dryRun"):
             return reply(_ok(201, obj))
         key = res.key(md.get("namespace"), md["name"])
@@ -752,8 +787,7 @@ class KubeAPIServer(Component):
                 return reply(_err(st.timeout()))
             if not r["succeeded"]:
                 return reply(_err(st.already_exists(res.name, md["name"], res.group)))
-            if res.name == "events":
-                self._trace_event(obj)  # one line per Event: the apiserver that wrote it tells
+            res.strategy.after_create(obj, self)
             reply(_ok(201, with_rv(obj, r["revision"])))
 
         value = _encode(obj)
@@ -821,41 +855,19 @@ class KubeAPIServer(Component):
             return "error", st.bad_request("the body of the request must be a JSON object")
         cmd = cur["metadata"]
         if sub == "status":
-            new = deep_copy(cur)
-            new["status"] = deep_copy(candidate.get("status") or {})
-            if res.name == "pods":
-                encode_pod_status(new["status"])
-            # Status updates may also change labels/annotations? No: only status (strategy.go).
+            new = res.strategy.prepare_for_status_update(res, candidate, cur, self)
         else:
-            new = deep_copy(candidate)
-            if new["metadata"].get("name") and new["metadata"]["name"] != cmd["name"]:
-                return "error", st.bad_request(f"the name of the object ({new['metadata']['name']}) does not match the name on the URL ({cmd['name']})")
-            md = new["metadata"]
-            for k in ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp",
-                      "deletionGracePeriodSeconds", "generation"):
-                if k in cmd:
-                    md[k] = cmd[k]
-                else:
-                    md.pop(k, None)
-            new = res.default(new)
-            md = new["metadata"]  # default() copies
-            if res.has_status and res.name != "nodes":
-                new["status"] = deep_copy(cur.get("status") or {})
-            elif res.name == "nodes" and "status" in cur:
-                new["status"] = deep_copy(cur["status"])
-            if res.name in GENERATION_ON_SPEC_CHANGE and new.get("spec") != cur.get("spec"):
-                md["generation"] = cmd.get("generation", 1) + 1
+            name = candidate["metadata"].get("name")
+            if name and name != cmd["name"]:
+                return "error", st.bad_request(f"the name of the object ({name}) does not match the name on the URL ({cmd['name']})")
+            new = res.strategy.prepare_for_update(res, candidate, cur, self)
         new["metadata"]["resourceVersion"] = cmd["resourceVersion"]
         attrs = Attributes(UPDATE, res.group, res.name, sub, cmd.get("namespace"), cmd["name"], new, cur)
         rejected = self.admission.admit(attrs)
         if rejected:
             return "error", rejected
-        if sub == "status" and res.validate_status_update is not None:
-            errs = res.validate_status_update(new, cur)
-        elif res.validate_update is not None and sub != "status":
-            errs = res.validate_update(new, cur)
-        else:
-            errs = res.validate(new)
+        errs = (res.strategy.validate_status_update(new, cur) if sub == "status"
+                else res.strategy.validate_update(new, cur))
         if errs:
             return "error", _invalid(res.kind, cmd["name"], errs, res.group)
         rejected = self.admission.validate(attrs)
@@ -863,11 +875,7 @@ class KubeAPIServer(Component):
             return "error", rejected
         if new == cur:
             return "noop", cur
-        md = new["metadata"]
-        # The last finalizer removed: the object goes (store.go shouldDeleteDuringUpdate; a pod
-        # only once its graceful deletion is over, deletionGracePeriodSeconds 0).
-        if md.get("deletionTimestamp") and not md.get("finalizers") and (
-                res.name != "pods" or md.get("deletionGracePeriodSeconds") == 0):
+        if res.strategy.deletes_on_update(new):
             return "delete", cur
         return "update", new
 
@@ -892,7 +900,7 @@ class KubeAPIServer(Component):
             if ptype not in ("application/merge-patch+json", "application/strategic-merge-patch+json",
                              "application/json-patch+json"):
                 return reply(_err(st.unsupported_media_type(ptype)))
-            if ptype == "application/strategic-merge-patch+json" and res.group not in ("", "apps", "scheduling.k8s.io"):
+            if ptype == "application/strategic-merge-patch+json" and not res.strategic_merge_patch:
                 return reply(_err(st.unsupported_media_type(ptype)))
             pre = _precondition_rv(body) if isinstance(body, dict) else None
 
@@ -926,99 +934,6 @@ class KubeAPIServer(Component):
 
         self.guaranteed_update(res, ns, name, mutate, done, pre, dry_run=_dry_run(req))
 
-    # -- scale -------------------------------------------------------------------------
-    @staticmethod
-    def to_scale(obj: dict) -> dict:
-        """The autoscaling/v1 Scale view of a ReplicaSet (pkg/registry/apps/replicaset ScaleREST)."""
-        from sim.api.selectors import format_label_selector
-        md = obj["metadata"]
-        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
-                "metadata": {k: md[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-                             if k in md},
-                "spec": {"replicas": obj["spec"].get("replicas", 1)},
-                "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
-                           "selector": format_label_selector(obj["spec"].get("selector") or {})}}
-
-    def do_scale(self, res: Resource, req: dict, reply: Reply) -> None:
-        name, ns, verb = req.get("name", ""), req.get("namespace"), req.get("verb")
-        cur = self._get_cached(res, ns, name)
-        if cur is None:
-            return reply(_err(st.not_found(res.name, name, res.group)))
-        if verb == "get":
-            return reply(_ok(200, self.to_scale(cur)))
-        if verb not in ("update", "patch"):
-            return reply(_err(st.method_not_allowed()))
-        body = req.get("body")
-        pre = None
-        if verb == "update":
-            if not isinstance(body, dict):
-                return reply(_err(st.bad_request("the body of the request must be a JSON object")))
-            error = body_decode_error("Scale", "autoscaling/v1", body, SCALE)
-            if error:
-                return reply(_err(error))
-            pre = _precondition_rv(body)
-
-        def mutate(cur: dict) -> tuple[str, dict]:
-            scale = self.to_scale(cur)
-            try:
-                if verb == "update":
-                    new_scale = body
-                elif req.get("patch_type") == "application/json-patch+json":
-                    new_scale = json_patch(scale, body)
-                else:
-                    new_scale = merge_patch(scale, body if isinstance(body, dict) else {})
-            except PatchError as e:
-                return "error", st.bad_request(str(e))
-            error = body_decode_error("Scale", "autoscaling/v1", new_scale, SCALE)
-            if error:
-                return "error", error
-            replicas = (new_scale.get("spec") or {}).get("replicas", 0)
-            if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
-                return "error", _invalid("Scale", name, [validation_invalid("spec.replicas", replicas,
-                                                                             "must be greater than or equal to 0")],
-                                           "autoscaling")
-            new = deep_copy(cur)
-            new["spec"]["replicas"] = replicas
-            return self._prepare_update(res, cur, new, None)
-
-        def done(resp: dict) -> None:
-            if resp["code"] >= 400:
-                return reply(resp)
-            reply(_ok(200, self.to_scale(resp["body"])))
-
-        self.guaranteed_update(res, ns, name, mutate, done, pre, dry_run=_dry_run(req))
-
-    # -- binding -----------------------------------------------------------------------
-    def do_bind(self, res: Resource, req: dict, reply: Reply) -> None:
-        body = req.get("body") or {}
-        error = body_decode_error("Binding", "v1", body, BINDING)
-        if error:
-            return reply(_err(error))
-        target = (body.get("target") or {}).get("name")
-        name = req.get("name") or (body.get("metadata") or {}).get("name", "")
-        if not target:
-            return reply(_err(_invalid("Binding", name, [required("target.name")])))
-
-        def mutate(cur: dict) -> tuple[str, dict]:
-            if cur["metadata"].get("deletionTimestamp"):
-                return "error", st.conflict("pods", name, "", f"pod {name} is being deleted, cannot be assigned to a host")
-            if (cur.get("spec") or {}).get("nodeName"):
-                return "error", st.conflict("pods", name, "", f'pod {name} is already assigned to node "{cur["spec"]["nodeName"]}"')
-            new = deep_copy(cur)
-            new["spec"]["nodeName"] = target
-            conds = [c for c in new["status"].get("conditions", []) if c.get("type") != "PodScheduled"]
-            conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                          "lastTransitionTime": self.timestamp()})
-            new["status"]["conditions"] = conds
-            return "update", new
-
-        def done(resp: dict) -> None:
-            if resp["code"] >= 400:
-                return reply(resp)
-            reply(_ok(201, st.success()))
-
-        self.guaranteed_update(res, req.get("namespace"), name, mutate, done, dry_run=_dry_run(req))
-
     # -- delete ------------------------------------------------------------------------
     def do_delete(self, res: Resource, req: dict, reply: Reply) -> None:
         name = req.get("name", "")
@@ -1041,15 +956,9 @@ class KubeAPIServer(Component):
             return reply(_err(st.bad_request(f'strconv.ParseInt: parsing "{grace_text}": invalid syntax')))
         pre = (body.get("preconditions") or {}).get("resourceVersion")
         pre_uid = (body.get("preconditions") or {}).get("uid")
-        if res.name == "namespaces" and name in PROTECTED_NAMESPACES:
-            return reply(_err(st.forbidden("namespaces", name, "this namespace may not be deleted")))
-        if res.name == "priorityclasses" and name in SYSTEM_PRIORITY_CLASS_NAMES and not req.get("_collection"):
-            # pkg/registry/scheduling/priorityclass/storage REST.Delete.  Not on deletecollection:
-            # the generic store's DeleteCollection calls its own Delete, so upstream deletes them
-            # too (they come back when an apiserver restarts and its post-start hook runs).
-            return reply(_err(st.status(403, "Forbidden", f'priorityclasses.{res.group} "{name}" is forbidden: '
-                                                          f'this is a system priority class and cannot be deleted',
-                                        {"name": name, "group": res.group, "kind": res.name})))
+        refused = res.strategy.check_delete(res, name, req, self)
+        if refused:
+            return reply(_err(refused))
 
         orphan_opt = q.get("orphanDependents", body.get("orphanDependents"))
         if isinstance(orphan_opt, str):
@@ -1063,82 +972,15 @@ class KubeAPIServer(Component):
             return reply(_err(st.invalid("DeleteOptions", "", [not_supported(
                 "propagationPolicy", policy, list(PROPAGATION_POLICIES))])))
 
-        def gc_finalizers(md: dict) -> list[str]:
-            """registry/generic/registry/store.go deletionFinalizersForGarbageCollection: the
-            object's finalizers with `orphan` / `foregroundDeletion` as the options ask (or as
-            already present, or the kind's DefaultGarbageCollectionPolicy)."""
-            fins = list(md.get("finalizers") or [])
-            if res.gc_policy == "Unsupported":
-                return fins
-            if orphan_opt is not None:
-                orphan = bool(orphan_opt)
-            elif policy is not None:
-                orphan = policy == "Orphan"
-            else:
-                orphan = FINALIZER_ORPHAN in fins or res.gc_policy == "OrphanDependents"
-            if orphan_opt:
-                foreground = False
-            elif policy is not None:
-                foreground = policy == "Foreground"
-            else:
-                foreground = FINALIZER_FOREGROUND in fins
-            out = [f for f in fins if f not in (FINALIZER_ORPHAN, FINALIZER_FOREGROUND)]
-            if orphan:
-                out.append(FINALIZER_ORPHAN)
-            if foreground:
-                out.append(FINALIZER_FOREGROUND)
-            return out if (set(out) != set(fins) or len(out) != len(fins)) else fins
-
         def mutate(cur: dict) -> tuple[str, dict]:
             md = cur["metadata"]
             if pre_uid and pre_uid != md.get("uid"):
                 return "error", st.conflict(res.name, name, res.group,
                                             f"Precondition failed: UID in precondition: {pre_uid}, UID in object meta: {md.get('uid')}")
-            fins = gc_finalizers(md) if res.name != "namespaces" else md.get("finalizers")
-            fins_changed = fins != (md.get("finalizers") or [])
-            if res.name == "pods":
-                grace = int(grace_text) if grace_text is not None else int(cur["spec"].get("terminationGracePeriodSeconds", 30))
-                # pod strategy CheckGracefulDelete: unscheduled or terminal pods go at once.
-                if not cur["spec"].get("nodeName") or cur["status"].get("phase") in ("Succeeded", "Failed"):
-                    grace = 0
-                if grace <= 0 and not fins:
-                    return "delete", cur
-                if md.get("deletionTimestamp") and md.get("deletionGracePeriodSeconds", 0) <= grace and not fins_changed:
-                    return "noop", cur
-                new = deep_copy(cur)
-                if fins_changed:
-                    new["metadata"]["finalizers"] = fins
-                if not md.get("deletionTimestamp"):
-                    _bump_generation_on_deletion(new)
-                if not md.get("deletionTimestamp") or md.get("deletionGracePeriodSeconds", 0) > grace:
-                    new["metadata"]["deletionTimestamp"] = self.timestamp(self.now + max(grace, 0))
-                    new["metadata"]["deletionGracePeriodSeconds"] = max(grace, 0)
-                return "update", new
-            if res.name == "namespaces":
-                if md.get("deletionTimestamp"):
-                    if not (cur.get("spec") or {}).get("finalizers"):
-                        return "delete", cur
-                    return "noop", cur
-                new = deep_copy(cur)
-                new["metadata"]["deletionTimestamp"] = self.timestamp()
-                new["metadata"]["deletionGracePeriodSeconds"] = 0
-                new["status"] = {"phase": "Terminating"}
-                return "update", new
-            if fins:
-                if md.get("deletionTimestamp") and not fins_changed:
-                    return "noop", cur
-                new = deep_copy(cur)
-                if fins_changed:
-                    new["metadata"]["finalizers"] = fins
-                if md.get("deletionTimestamp"):
-                    return "update", new
-                _bump_generation_on_deletion(new)
-                new["metadata"]["deletionTimestamp"] = self.timestamp()
-                new["metadata"]["deletionGracePeriodSeconds"] = 0
-                return "update", new
-            return "delete", cur
+            fins = res.strategy.gc_finalizers(res, md, orphan_opt, policy)
+            return res.strategy.delete_action(res, cur, fins, grace_text, self)
 
-        if not req.get("_collection") and (res.group, res.name) not in RETURNS_DELETED_OBJECT:
+        if not req.get("_collection") and not res.strategy.returns_deleted_object:
             reply = _deleted_as_status(res, reply)
         self.guaranteed_update(res, ns, name, mutate, reply, pre, dry_run=_dry_run(req))
 

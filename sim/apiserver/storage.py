@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sim.api.resources import Resource
+from sim.registry.resource import Resource
 
 # storage.ErrCodeCorruptObj
 ERR_CODE_CORRUPT_OBJ = 7

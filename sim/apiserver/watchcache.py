@@ -80,19 +80,65 @@ def with_rv(obj: dict, rv: int) -> dict:
 
 
 class WatchCache:
-    def __init__(self, resource_names):
+    """Keyed by GroupResource ("pods", "replicasets.apps"); `kinds` are sim.registry Resources,
+    whose `indexed_fields` index watchers and whose `cache_observer` (a census such as
+    PodCensus) is kept current with every event."""
+
+    def __init__(self, kinds):
         self.rv = 0
-        self.resources: dict[str, ResourceCache] = {r: ResourceCache() for r in resource_names}
-        self.watchers: dict[str, dict[Any, Watcher]] = {r: {} for r in resource_names}
+        self.resources: dict[str, ResourceCache] = {}
+        self.watchers: dict[str, dict[Any, Watcher]] = {}
+        self.indexed_fields: dict[str, tuple[str, ...]] = {}
+        self.observers: dict[str, Any] = {}
         self.indexed: dict[tuple[str, str, str], dict[Any, Watcher]] = {}  # (resource, field, value)
-        self.pods = PodCensus()
+        for res in kinds:
+            self.add_kind(res)
+
+    def add_kind(self, res) -> None:
+        """A kind served from now on (a CustomResourceDefinition established): empty until its
+        objects arrive (initial list or watch events)."""
+        if res.gr in self.resources:
+            return
+        self.resources[res.gr] = ResourceCache()
+        self.watchers[res.gr] = {}
+        self.indexed_fields[res.gr] = tuple(res.indexed_fields)
+        if res.cache_observer is not None:
+            self.observers[res.gr] = res.cache_observer()
+
+    def remove_kind(self, gr: str) -> list[Watcher]:
+        """A kind no longer served: its objects are forgotten; returns its watchers to close."""
+        self.resources.pop(gr, None)
+        closed = list(self.watchers.pop(gr, {}).values())
+        for key in [k for k in self.indexed if k[0] == gr]:
+            closed.extend(self.indexed.pop(key).values())
+        self.observers.pop(gr, None)
+        self.indexed_fields.pop(gr, None)
+        return closed
+
+    @property
+    def pods(self) -> "PodCensus":
+        return self.observers["pods"]
+
+    # -- reads -------------------------------------------------------------------------
+    def objects(self, gr: str) -> dict[tuple[str, str], dict]:
+        rc = self.resources.get(gr)
+        return rc.objects if rc is not None else {}
+
+    def corrupt(self, gr: str) -> dict:
+        rc = self.resources.get(gr)
+        return rc.corrupt if rc is not None else {}
+
+    def oldest_rv(self, gr: str) -> int:
+        rc = self.resources.get(gr)
+        return rc.oldest_rv if rc is not None else 0
 
     # -- fill --------------------------------------------------------------------------
     def replace(self, resource: str, key, obj: dict) -> None:
         """Initial load: no events."""
         self.resources[resource].objects[key] = obj
-        if resource == "pods":
-            self.pods.set(key, obj)
+        observer = self.observers.get(resource)
+        if observer is not None:
+            observer.set(key, obj)
 
     def replace_corrupt(self, resource: str, key, corrupt) -> None:
         """Initial load of a value that does not decode: no events."""
@@ -119,8 +165,9 @@ class WatchCache:
             obj = with_rv(obj, rev)
             rc.objects[key] = obj
             ev_obj, ev_type = obj, ("MODIFIED" if old is not None else "ADDED")
-        if resource == "pods":
-            self.pods.set(key, obj)
+        observer = self.observers.get(resource)
+        if observer is not None:
+            observer.set(key, obj)
         if len(rc.history) == rc.history.maxlen:
             rc.oldest_rv = rc.history[0][0]
         rc.history.append((rev, ev_type, ev_obj, old))
@@ -142,7 +189,7 @@ class WatchCache:
     def dispatch(self, resource: str, ev_type: str, obj: dict, old: dict | None) -> None:
         targets = list(self.watchers[resource].values())
         if self.indexed:
-            for field in INDEXED_FIELDS.get(resource, ()):
+            for field in self.indexed_fields.get(resource, ()):
                 values = {index_value(obj, field)}
                 if old is not None:
                     values.add(index_value(old, field))
@@ -171,10 +218,6 @@ class WatchCache:
     def initial_events(self, resource: str, match: Callable[[dict], bool]) -> list[dict]:
         rc = self.resources[resource]
         return [{"type": "ADDED", "object": o} for k, o in sorted(rc.objects.items()) if match(o)]
-
-
-INDEXED_FIELDS = {"pods": ("spec.nodeName", "metadata.name"), "nodes": ("metadata.name",),
-                  "leases": ("metadata.name",)}
 
 
 def index_value(obj: dict, field: str) -> str | None:

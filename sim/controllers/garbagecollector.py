@@ -18,12 +18,15 @@ upstream's attemptToDeleteItem / attemptToOrphan / processDeletingDependentsItem
 """
 from __future__ import annotations
 
-from sim.api.resources import RESOURCES, Resource
+from sim.discovery import APIResource as Resource
+from sim.registry.strategy import FINALIZER_FOREGROUND, FINALIZER_ORPHAN
 
-FINALIZER_ORPHAN, FINALIZER_FOREGROUND = "orphan", "foregroundDeletion"
 # garbagecollector.go's ignoredResources (the events, which are never owners worth a watch).
 IGNORED = {("", "events"), ("events.k8s.io", "events")}
 RETRY = 1.0
+# How often discovery is read again for kinds added or removed (GarbageCollector.Sync's period,
+# kube-controller-manager's 30 s resync of its monitors).
+DISCOVERY_RESYNC = 30.0
 
 
 def _group_of(api_version: str) -> str:
@@ -44,14 +47,34 @@ class GarbageCollector:
         self.scheduled = False
 
     @staticmethod
-    def monitored() -> list[Resource]:
-        """Every served kind the collector watches (upstream: the deletable, listable, watchable
-        resources from discovery, minus the ignored ones)."""
-        return [r for r in RESOURCES.values() if (r.group, r.name) not in IGNORED
+    def monitored(served: list[Resource]) -> list[Resource]:
+        """Every served kind the collector watches (GetDeletableResources: the deletable,
+        listable, watchable resources from discovery, minus the ignored ones)."""
+        return [r for r in served if (r.group, r.name) not in IGNORED
                 and {"list", "watch", "delete"} <= set(r.verbs)]
 
     def start(self) -> None:
-        for res in self.monitored():
+        self.kinds: dict[tuple[str, str], Resource] = {}    # (group, kind) -> the served kind
+        self.monitors: dict[tuple[str, str], Resource] = {}  # (group, resource) watched
+        self._sync()
+
+    def _sync(self) -> None:
+        """Read discovery, watch kinds that appeared, stop watching kinds that went away."""
+        self.api.discover(self._discovered)
+        self.cm.call_later(DISCOVERY_RESYNC, self._sync)
+
+    def _discovered(self, served: list[Resource] | None) -> None:
+        if served is None:
+            return  # discovery failed: the next sync tries again
+        self.kinds = {(r.group, r.kind): r for r in served}
+        wanted = {(r.group, r.name): r for r in self.monitored(served)}
+        for key in [k for k in self.monitors if k not in wanted]:
+            del self.monitors[key]
+            self.cm.stop_informer(key[1], group=key[0])
+        for key, res in wanted.items():
+            if key in self.monitors:
+                continue
+            self.monitors[key] = res
             inf = self.cm.shared_informer(res.name, group=res.group)
             inf.handlers(add=lambda o, res=res: self._upsert(res, o),
                          update=lambda old, new, res=res: self._upsert(res, new, old),
@@ -158,11 +181,7 @@ class GarbageCollector:
                 self._enqueue(d["metadata"]["uid"])
 
     def _owner_resource(self, ref: dict) -> Resource | None:
-        group = _group_of(ref.get("apiVersion", ""))
-        for r in RESOURCES.values():
-            if r.group == group and r.kind == ref.get("kind"):
-                return r
-        return None
+        return self.kinds.get((_group_of(ref.get("apiVersion", "")), ref.get("kind")))
 
     def _attempt_to_delete(self, res: Resource, obj: dict, refs: list[dict]) -> None:
         md = obj["metadata"]

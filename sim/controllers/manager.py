@@ -17,8 +17,12 @@ class SharedInformer:
             on_delete=lambda o: [h(o) for h in self.deletes])
 
     def handlers(self, add=None, update=None, delete=None) -> None:
+        """Register handlers; one registered after the informer synced is first told of every
+        object it already holds (as AddEventHandler replays the store to a late handler)."""
         if add:
             self.adds.append(add)
+            for obj in list(self.informer.store.values()):
+                add(obj)
         if update:
             self.updates.append(update)
         if delete:
@@ -57,6 +61,7 @@ class KubeControllerManager(LeaderElectedComponent):
         from sim.controllers.tainteviction import TaintEvictionController
 
         self.informers: dict[tuple, SharedInformer] = {}
+        self.informers_started = False
         self.pods = self.shared_informer("pods")
         self.replicasets = self.shared_informer("replicasets", group="apps")
         self.nodes = self.shared_informer("nodes")
@@ -70,10 +75,20 @@ class KubeControllerManager(LeaderElectedComponent):
         for key, inf in sorted(self.informers.items(),
                                key=lambda kv: order.index(kv[0][1]) if kv[0][1] in order else len(order)):
             inf.informer.start()
+        self.informers_started = True
 
     def shared_informer(self, resource: str, group: str = "", namespace: str | None = None) -> SharedInformer:
-        """The factory's one informer per group/resource (and namespace), made on first ask."""
+        """The factory's one informer per group/resource (and namespace), made on first ask;
+        one asked for after the factory started (a kind found later by discovery) starts at once."""
         key = (group, resource, namespace)
         if key not in self.informers:
             self.informers[key] = SharedInformer(self, resource, group=group, namespace=namespace)
+            if getattr(self, "informers_started", False):
+                self.informers[key].informer.start()
         return self.informers[key]
+
+    def stop_informer(self, resource: str, group: str = "", namespace: str | None = None) -> None:
+        """A kind no longer served: its informer stops and is forgotten."""
+        inf = self.informers.pop((group, resource, namespace), None)
+        if inf is not None:
+            inf.informer.stop()

@@ -1,10 +1,53 @@
-"""The namespace controller (pkg/controller/namespace): a Terminating namespace has its
-contents deleted, then its `kubernetes` finalizer removed, which lets the API server delete it."""
+"""The namespace controller (pkg/controller/namespace, deletion/namespaced_resources_deleter.go).
+
+A Terminating namespace is emptied of every namespaced kind that discovery lists - built-in or
+custom, none named here - and its status conditions say how the draining goes (deletion/
+status_condition_utils.go); once nothing is left, the `kubernetes` finalizer is removed, which
+lets the API server delete the namespace."""
 from __future__ import annotations
 
+from sim.discovery import APIResource
 from sim.workqueue import WorkQueue
 
-CONTENT = (("pods", ""), ("replicasets", "apps"), ("events", ""), ("leases", "coordination.k8s.io"))
+# How soon a namespace with content left is looked at again (the deleter's estimate: upstream
+# waits the longest remaining grace period; a short fixed wait keeps it visible and bounded).
+RECHECK = 2.0
+
+# status_condition_utils.go: the conditions, and their reason and message when all is well.
+CONDITION_TYPES = ("NamespaceDeletionDiscoveryFailure", "NamespaceDeletionGroupVersionParsingFailure",
+                   "NamespaceDeletionContentFailure", "NamespaceContentRemaining", "NamespaceFinalizersRemaining")
+OK_REASONS = {
+    "NamespaceDeletionDiscoveryFailure": ("ResourcesDiscovered", "All resources successfully discovered"),
+    "NamespaceDeletionGroupVersionParsingFailure": ("ParsedGroupVersions", "All legacy kube types successfully parsed"),
+    "NamespaceDeletionContentFailure": ("ContentDeleted", "All content successfully deleted, may be waiting on finalization"),
+    "NamespaceContentRemaining": ("ContentRemoved", "All content successfully removed"),
+    "NamespaceFinalizersRemaining": ("ContentHasNoFinalizers", "All content-preserving finalizers finished"),
+}
+
+
+def deletable(served: list[APIResource]) -> list[APIResource]:
+    """The namespaced kinds the deleter empties (those it can list and delete)."""
+    return [r for r in served if r.namespaced and {"list", "delete"} <= set(r.verbs)]
+
+
+def conditions(remaining: dict[str, int], finalizers: dict[str, int], failures: list[str],
+               discovery_failed: bool) -> dict[str, tuple[str, str, str]]:
+    """{type: (status, reason, message)} for one pass (namespaceConditionUpdater)."""
+    out = {t: ("False", *OK_REASONS[t]) for t in CONDITION_TYPES}
+    if discovery_failed:
+        out["NamespaceDeletionDiscoveryFailure"] = ("True", "DiscoveryFailed", "Discovery failed for some groups")
+    if failures:
+        out["NamespaceDeletionContentFailure"] = ("True", "ContentDeletionFailed",
+                                                  "Failed to delete all resource types, " + ", ".join(sorted(failures)))
+    left = sorted(f"{gr_dotted} has {n} resource instances" for gr_dotted, n in remaining.items() if n)
+    if left:
+        out["NamespaceContentRemaining"] = ("True", "SomeResourcesRemain",
+                                            "Some resources are remaining: " + ", ".join(left))
+    held = sorted(f"{fin} in {n} resource instances" for fin, n in finalizers.items() if n)
+    if held:
+        out["NamespaceFinalizersRemaining"] = ("True", "SomeFinalizersRemain",
+                                               "Some content in the namespace has finalizers remaining: " + ", ".join(held))
+    return out
 
 
 class NamespaceController:
@@ -26,27 +69,69 @@ class NamespaceController:
         ns = self.cm.namespaces.get(None, name)
         if ns is None or not ns["metadata"].get("deletionTimestamp"):
             return
-        remaining = [0]
+        self.api.discover(lambda served: self._delete_content(name, served))
 
-        def listed(resp: dict, resource: str, group: str) -> None:
-            items = resp.get("body", {}).get("items", []) if resp["code"] == 200 else []
-            remaining[0] += len(items)
-            for obj in items:
-                if not obj["metadata"].get("deletionTimestamp"):
-                    self.api.delete(resource, name, obj["metadata"]["name"], group=group)
+    def _delete_content(self, name: str, served: list[APIResource] | None) -> None:
+        if served is None:
+            self._set_conditions(name, conditions({}, {}, [], discovery_failed=True))
+            self.queue.add_after(name, RECHECK)
+            return
+        kinds = deletable(served)
+        remaining: dict[str, int] = {}
+        finalizers: dict[str, int] = {}
+        failures: list[str] = []
+        pending = [len(kinds)]
+
+        def listed(resp: dict, res: APIResource) -> None:
+            if resp["code"] == 200:
+                items = resp.get("body", {}).get("items", [])
+                for obj in items:
+                    md = obj["metadata"]
+                    if not md.get("deletionTimestamp"):
+                        self.api.delete(res.name, name, md["name"], group=res.group)
+                    for fin in md.get("finalizers") or []:
+                        finalizers[fin] = finalizers.get(fin, 0) + 1
+                # upstream names a kind "<resource>.<group>", the core group's as "pods."
+                remaining[f"{res.name}.{res.group}"] = len(items)
+            elif resp["code"] != 404:  # a kind gone since discovery is not a failure
+                failures.append(f"{res.gr}: {resp.get('body', {}).get('message', resp['code'])}")
             pending[0] -= 1
             if pending[0] == 0:
-                if remaining[0] == 0:
-                    finalize()
-                else:
-                    self.queue.add_after(name, 2.0)
+                self._drained(name, remaining, finalizers, failures)
 
-        def finalize() -> None:
-            spec = dict(ns.get("spec") or {})
-            spec["finalizers"] = []
-            self.api.update("namespaces", dict(ns, spec=spec), lambda r: self.api.delete("namespaces", None, name))
+        if not kinds:
+            return self._drained(name, remaining, finalizers, failures)
+        for res in kinds:
+            self.api.request({"verb": "list", "group": res.group, "resource": res.name, "namespace": name},
+                             lambda resp, r=res: listed(resp, r))
 
-        pending = [len(CONTENT)]
-        for resource, group in CONTENT:
-            self.api.request({"verb": "list", "group": group, "resource": resource, "namespace": name},
-                             lambda resp, r=resource, g=group: listed(resp, r, g))
+    def _drained(self, name: str, remaining: dict, finalizers: dict, failures: list[str]) -> None:
+        self._set_conditions(name, conditions(remaining, finalizers, failures, discovery_failed=False))
+        if any(remaining.values()) or failures:
+            self.queue.add_after(name, RECHECK)
+            return
+        ns = self.cm.namespaces.get(None, name)
+        if ns is None:
+            return
+        spec = dict(ns.get("spec") or {})
+        spec["finalizers"] = []
+        self.api.update("namespaces", dict(ns, spec=spec), lambda r: self.api.delete("namespaces", None, name))
+
+    def _set_conditions(self, name: str, conds: dict[str, tuple[str, str, str]]) -> None:
+        """updateNamespaceStatusFunc: the conditions on namespaces/<name>/status, each
+        transition time kept while its status stays the same."""
+        ns = self.cm.namespaces.get(None, name)
+        if ns is None:
+            return
+        old = {c.get("type"): c for c in (ns.get("status") or {}).get("conditions") or []}
+        new = []
+        for ctype in CONDITION_TYPES:
+            status, reason, message = conds[ctype]
+            prev = old.get(ctype)
+            since = prev.get("lastTransitionTime") if prev and prev.get("status") == status else self.cm.timestamp()
+            new.append({"type": ctype, "status": status, "lastTransitionTime": since, "reason": reason,
+                        "message": message})
+        if [old.get(c["type"]) for c in new] == new:
+            return  # nothing changed: no write
+        status = dict(ns.get("status") or {}, conditions=new)
+        self.api.patch("namespaces", None, name, {"status": status}, subresource="status")

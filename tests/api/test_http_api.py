@@ -201,10 +201,12 @@ def test_openapi_v3_lists_field_validation_for_kubectl(base):
     assert requests.get(f"{base}/openapi/v3/apis/nope/v1", timeout=10).status_code == 404
 
 
-def test_openapi_v2_is_an_empty_swagger_document_in_protobuf(base):
+def test_openapi_v2_is_a_swagger_document_in_protobuf(base):
     r = requests.get(f"{base}/openapi/v2", timeout=10,
                      headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
-    # Document.swagger (field 1, length-delimited) = "2.0", then Document.info (field 2).
+    # Document.swagger (field 1, length-delimited) = "2.0", then Document.info (field 2), and
+    # the definitions (tests/api/test_openapi.py decodes them).
     assert r.content.startswith(b"\x0a\x032.0\x12")
+    assert b"io.k8s.api.core.v1.Pod" in r.content

@@ -2,7 +2,12 @@
 import pytest
 
 from cluster.api.requestinfo import ResourceRequest
-from cluster.api.tables import human_duration, pod_row, to_table, wants_table, node_row, event_row
+from cluster.api.tables import to_table, wants_table
+from sim.registry import BUILTIN
+from sim.registry.core.events import event_row
+from sim.registry.core.nodes import node_row
+from sim.registry.core.pods import pod_row
+from sim.registry.printers import human_duration
 from sim.api.meta import timestamp
 
 
@@ -68,7 +73,7 @@ def test_event_row_object_and_count():
 
 def test_table_for_list_carries_partial_object_metadata():
     rr = ResourceRequest(group="", version="v1", resource="pods", namespace=None, name=None,
-                         subresource=None, verb="list", kind="Pod")
+                         subresource=None, verb="list", kind="Pod", res=BUILTIN.lookup("", "pods"))
     body = {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "42"}, "items": [_pod(phase="Pending")]}
     table = to_table(rr, body, now=100)
     assert table["kind"] == "Table" and table["apiVersion"] == "meta.k8s.io/v1"

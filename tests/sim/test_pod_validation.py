@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.api.resources import BY_KIND as RESOURCES
+from sim.registry import BUILTIN
 from sim.api.validation import (validate_pod, validate_pod_update,
                                 validate_replicaset, validate_replicaset_update)
 from tests.sim.conftest import create_pod, get_pod, ok
@@ -396,11 +396,11 @@ def test_wrong_json_types_are_decoding_errors(spec, expected):
 
 
 def pod_type_error(obj):
-    return RESOURCES["Pod"].type_error(obj)
+    return BUILTIN.by_kind("", "Pod").type_error(obj)
 
 
 def replicaset_type_error(obj):
-    return RESOURCES["ReplicaSet"].type_error(obj)
+    return BUILTIN.by_kind("apps", "ReplicaSet").type_error(obj)
 
 
 def test_the_first_type_error_in_document_order_is_reported():

@@ -231,7 +231,7 @@ def test_an_exception_in_a_requests_etcd_callback_answers_that_request(cluster, 
     def fail(self, ev):
         raise ValueError("cannot trace")
 
-    monkeypatch.setattr(KubeAPIServer, "_trace_event", fail)
+    monkeypatch.setattr(KubeAPIServer, "trace_k8s_event", fail)
     event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1", "namespace": "default"},
              "involvedObject": {"kind": "Pod", "name": "web", "namespace": "default"}, "reason": "Test",
              "message": "m", "type": "Normal"}

@@ -1,0 +1,174 @@
+"""A kind's strategy: what the generic store asks of each kind (k8s.io/apiserver
+pkg/registry/rest: RESTCreateStrategy, RESTUpdateStrategy, RESTDeleteStrategy,
+RESTGracefulDeleteStrategy, as each pkg/registry/<group>/<resource>/strategy.go implements
+them).  The generic request path (sim/apiserver/server.py) calls these hooks and holds no
+branch on a kind's name; a kind overrides what is particular to it.
+
+Invariants the generic flow relies on:
+- hooks get the server as `ctx` for its clock, random generator and flags, and never write;
+- `prepare_for_*` and `delete_action` work on copies they are handed or make, never on an
+  object from the watch cache (controller-runtime's rule: never mutate a cached object).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sim.api.gotypes import Decoded
+from sim.api.meta import deep_copy
+
+# metav1.FinalizerOrphanDependents / FinalizerDeleteDependents
+FINALIZER_ORPHAN, FINALIZER_FOREGROUND = "orphan", "foregroundDeletion"
+
+
+def bump_generation_on_deletion(obj: dict) -> None:
+    """rest.BeforeDelete (a first graceful deletion) and the store's markAsDeleting (deletion
+    held by finalizers): a set generation goes up by one when deletionTimestamp is first set."""
+    md = obj["metadata"]
+    if md.get("generation", 0) > 0:
+        md["generation"] += 1
+
+
+# Metadata a client may not change on update (rest.BeforeUpdate / ObjectMetaUpdateValidation
+# and the store's own bookkeeping): taken from the stored object.
+KEPT_ON_UPDATE = ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp",
+                  "deletionGracePeriodSeconds", "generation")
+
+
+class Strategy:
+    # metadata.generation: set to 1 on create and bumped when the spec changes (the kinds
+    # whose strategies do so: workloads, PriorityClasses, custom resources).
+    tracks_generation = False
+    # ReturnDeletedObject (pods, namespaces): the delete answers the deleted object; every
+    # other kind answers a Status of success (genericregistry.Store.finalizeDelete).
+    returns_deleted_object = False
+    # rest.NamespaceScopedStrategy's "AllowCreateOnUpdate": PUT creates when absent (leases,
+    # events do upstream); no built-in kind here relies on it.
+    allow_create_on_update = False
+
+    # -- decoding (kinds without a Go type) -----------------------------------------------
+    def decode(self, res, obj: Any) -> Decoded:
+        return Decoded(obj, [], None)
+
+    # -- create ------------------------------------------------------------------------
+    def default(self, obj: dict, ctx) -> dict:
+        """Scheme defaulting (SetObjectDefaults_<Kind>); returns the defaulted object."""
+        return obj
+
+    def prepare_for_create(self, res, obj: dict, ctx) -> None:
+        """PrepareForCreate, in place on the request's own copy: a kind with a status
+        subresource starts with an empty status (what users send there is dropped)."""
+        if res.has_status:
+            obj["status"] = self.initial_status(obj)
+        if self.tracks_generation:
+            obj["metadata"]["generation"] = 1
+
+    def initial_status(self, obj: dict) -> dict:
+        return {}
+
+    def validate(self, obj: dict) -> list:
+        return []
+
+    def validate_update(self, new: dict, old: dict) -> list:
+        return self.validate(new)
+
+    def validate_status_update(self, new: dict, old: dict) -> list:
+        return self.validate_update(new, old)
+
+    def check_create(self, res, obj: dict, ctx) -> dict | None:
+        """A Status refusing a create outright (a custom kind whose CRD is terminating), or None."""
+        return None
+
+    def after_create(self, obj: dict, ctx) -> None:
+        """Once the write has committed (nothing by default)."""
+
+    def observe(self, ctx, key: tuple[str, str], obj: dict | None) -> None:
+        """Every change the API server's watch cache sees of this kind (None: deleted), after it
+        is applied: how the apiextensions controllers inside kube-apiserver learn of CRDs."""
+
+    # -- update ------------------------------------------------------------------------
+    def prepare_for_update(self, res, new: dict, old: dict, ctx) -> dict:
+        """PrepareForUpdate on a candidate the client sent: what the client may not change is
+        the stored object's (metadata bookkeeping; the status, when it has a subresource of its
+        own), and the generation moves when the spec changed (apiequality.Semantic.DeepEqual)."""
+        new = deep_copy(new)
+        md, cmd = new["metadata"], old["metadata"]
+        for k in KEPT_ON_UPDATE:
+            if k in cmd:
+                md[k] = cmd[k]
+            else:
+                md.pop(k, None)
+        new = self.default(new, ctx)
+        if res.has_status:
+            self.keep_status(new, old)
+        if self.tracks_generation and self.spec_changed(new, old):
+            new["metadata"]["generation"] = cmd.get("generation", 1) + 1
+        return new
+
+    def keep_status(self, new: dict, old: dict) -> None:
+        new["status"] = deep_copy(old.get("status") or {})
+
+    def spec_changed(self, new: dict, old: dict) -> bool:
+        return new.get("spec") != old.get("spec")
+
+    def prepare_for_status_update(self, res, candidate: dict, old: dict, ctx) -> dict:
+        """The status subresource's PrepareForUpdate: only the status changes."""
+        new = deep_copy(old)
+        new["status"] = deep_copy(candidate.get("status") or {})
+        return new
+
+    # -- delete ------------------------------------------------------------------------
+    def check_delete(self, res, name: str, req: dict, ctx) -> dict | None:
+        """A Status refusing the deletion before anything is read (a protected object), or None."""
+        return None
+
+    def gc_finalizers(self, res, md: dict, orphan_opt, policy) -> list[str]:
+        """registry/generic/registry/store.go deletionFinalizersForGarbageCollection: the
+        object's finalizers with `orphan` / `foregroundDeletion` as the options ask (or as
+        already present, or the kind's DefaultGarbageCollectionPolicy)."""
+        fins = list(md.get("finalizers") or [])
+        if res.gc_policy == "Unsupported":
+            return fins
+        if orphan_opt is not None:
+            orphan = bool(orphan_opt)
+        elif policy is not None:
+            orphan = policy == "Orphan"
+        else:
+            orphan = FINALIZER_ORPHAN in fins or res.gc_policy == "OrphanDependents"
+        if orphan_opt:
+            foreground = False
+        elif policy is not None:
+            foreground = policy == "Foreground"
+        else:
+            foreground = FINALIZER_FOREGROUND in fins
+        out = [f for f in fins if f not in (FINALIZER_ORPHAN, FINALIZER_FOREGROUND)]
+        if orphan:
+            out.append(FINALIZER_ORPHAN)
+        if foreground:
+            out.append(FINALIZER_FOREGROUND)
+        return out if (set(out) != set(fins) or len(out) != len(fins)) else fins
+
+    def delete_action(self, res, cur: dict, fins: list[str], grace: int | None, ctx) -> tuple[str, dict]:
+        """The store's Delete once the object is read: ("delete", cur) to remove it now,
+        ("update", new) to mark it deleting (finalizers hold it), ("noop", cur).  `fins` are
+        the finalizers it would carry (gc_finalizers), `grace` the requested grace period."""
+        md = cur["metadata"]
+        fins_changed = fins != (md.get("finalizers") or [])
+        if not fins:
+            return "delete", cur
+        if md.get("deletionTimestamp") and not fins_changed:
+            return "noop", cur
+        new = deep_copy(cur)
+        if fins_changed:
+            new["metadata"]["finalizers"] = fins
+        if md.get("deletionTimestamp"):
+            return "update", new
+        bump_generation_on_deletion(new)
+        new["metadata"]["deletionTimestamp"] = ctx.timestamp()
+        new["metadata"]["deletionGracePeriodSeconds"] = 0
+        return "update", new
+
+    def deletes_on_update(self, new: dict) -> bool:
+        """The last finalizer removed from an object being deleted: it goes (store.go
+        shouldDeleteDuringUpdate)."""
+        md = new["metadata"]
+        return bool(md.get("deletionTimestamp")) and not md.get("finalizers")
