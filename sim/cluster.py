@@ -914,6 +914,7 @@ class Cluster:
         ReplicaSets, with `replicasetsTotal` when there are more."""
         api = self.serving_apiserver() or self.apiserver
         cache = api.cache
+        census = cache.observers["pods"]  # the pods' PodCensus (sim/registry/core/pods.py)
         objs = cache.resources
         corrupt: list[dict] = []
         summarised = pod_limit is not None and len(objs["pods"].objects) > pod_limit
@@ -926,7 +927,7 @@ class Cluster:
         pods_by_node: dict[str | None, list[dict]] = {}
         pod_objects = objs["pods"].objects
         shown = pod_objects.items() if not summarised else \
-            [(k, pod_objects[k]) for k in heapq.nsmallest(pending_shown, cache.pods.unbound)]
+            [(k, pod_objects[k]) for k in heapq.nsmallest(pending_shown, census.unbound)]
         for key, pod in shown:
             try:
                 entry = self._pod_entry(pod)
@@ -954,7 +955,7 @@ class Cluster:
                                          for c in (comps[1], comps[2], comps[0])],
                           "pods": pods_by_node.get(spec.name, [])})
             if summarised:
-                counts = dict(cache.pods.counts.get(spec.name) or {})
+                counts = dict(census.counts.get(spec.name) or {})
                 nodes[-1].update(podCounts=counts, podTotal=sum(counts.values()))
         rss = []
         for key, rs in cache.objects("replicasets.apps").items():
@@ -971,7 +972,7 @@ class Cluster:
                 corrupt.append({"key": c.key, "message": c.error})
         extra: dict[str, Any] = {}
         if summarised:
-            extra = {"summarised": True, "podTotal": len(pod_objects), "pendingTotal": len(cache.pods.unbound)}
+            extra = {"summarised": True, "podTotal": len(pod_objects), "pendingTotal": len(census.unbound)}
         if replicasets_shown is not None and len(rss) > replicasets_shown:
             extra.update(summarised=True, replicasetsTotal=len(rss))
             rss = rss[:replicasets_shown]

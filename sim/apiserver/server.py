@@ -27,6 +27,7 @@ from sim.api.gotypes import decode as go_decode
 from sim.api.schema import DELETE_OPTIONS, FIELD_VALIDATION, decode_error_message, strict_error_message
 from sim.api.selectors import SelectorError, field_value, make_filter, parse_field_selector
 from sim.apiserver.admission import CREATE, UPDATE, Attributes, Chain, Lister
+from sim.apiserver.admission.namespacelifecycle import NamespaceLifecycle
 from sim.apiserver.admission.priority import Priority
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
 from sim.apiserver import binding, eviction, scale, storage
@@ -202,7 +203,8 @@ class KubeAPIServer(Component):
         self.crd_controller = CRDController(self)
         # --enable-admission-plugins: the ones that matter here (DefaultTolerationSeconds runs
         # with defaulting, sim.api.defaults).  Plugins read the watch cache, as their informers.
-        self.admission = Chain([Priority(Lister(lambda: self.cache.objects("priorityclasses.scheduling.k8s.io")))])
+        # Plugins read the watch cache, as their informers (lister_for: a GroupResource's lister).
+        self.admission = Chain([NamespaceLifecycle(self.lister_for), Priority(self.lister_for)])
         self.post_start_hooks = [SystemPriorityClassesHook(self)]
         self.synced_once = False
         self._reset()
@@ -387,6 +389,10 @@ class KubeAPIServer(Component):
             if entry[2] == self.etcd:  # only the endpoint in use is given up on, once
                 self.fail_over()
             self._within(entry[3], lambda: entry[0]({"type": "timeout"}))
+
+    def lister_for(self, gr: str) -> Lister:
+        """A lister of one kind in the watch cache (read anew each time: a relist replaces it)."""
+        return Lister(lambda: self.cache.objects(gr))
 
     def close_watches(self, watchers: list[Watcher]) -> None:
         """End these client watches (their kind is no longer served): 410, so clients relist."""
@@ -741,12 +747,6 @@ class KubeAPIServer(Component):
                 return reply(_err(st.bad_request("the namespace of the provided object does not match the namespace sent on the request")))
             ns = ns or md.get("namespace") or "default"
             md["namespace"] = ns
-            nsobj = self.cache.objects("namespaces").get(("", ns))
-            if nsobj is None:
-                return reply(_err(st.not_found("namespaces", ns)))
-            if (nsobj.get("metadata") or {}).get("deletionTimestamp"):
-                return reply(_err(st.forbidden(res.name, md.get("name") or md.get("generateName", ""),
-                                               f"unable to create new content in namespace {ns} because it is being terminated")))
         else:
             md.pop("namespace", None)
         for k in ("resourceVersion", "uid", "creationTimestamp", "deletionTimestamp",

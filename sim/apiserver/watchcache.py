@@ -115,10 +115,6 @@ class WatchCache:
         self.indexed_fields.pop(gr, None)
         return closed
 
-    @property
-    def pods(self) -> "PodCensus":
-        return self.observers["pods"]
-
     # -- reads -------------------------------------------------------------------------
     def objects(self, gr: str) -> dict[tuple[str, str], dict]:
         rc = self.resources.get(gr)

@@ -17,11 +17,12 @@ from __future__ import annotations
 from sim.api.meta import deep_copy
 from sim.api.podutil import controller_ref, is_deleting, is_pod_ready, is_terminal
 from sim.api.selectors import labels_match, selector_from_label_selector
+from sim.controllers.controllerref import ControllerRefManager, OwnedIndex, owner_reference
+from sim.controllers.expectations import ControllerExpectations
 from sim.workqueue import WorkQueue
 
 BURST_REPLICAS = 500             # replicaset.BurstReplicas: creates or deletes per sync
 SLOW_START_INITIAL_BATCH_SIZE = 1  # controller.SlowStartInitialBatchSize
-EXPECTATIONS_TIMEOUT = 300.0
 
 
 class ReplicaSetController:
@@ -31,11 +32,8 @@ class ReplicaSetController:
         self.cm = cm
         self.api = cm.api.client_for(self.name)  # each controller its own clientset
         self.queue = WorkQueue(cm, self.reconcile)
-        self.expectations: dict[tuple[str, str], list] = {}  # key -> [adds, dels, set_at]
-        # Indexes over the pod informer: by controlling owner's uid, and orphans by namespace.
-        self.pods_by_owner: dict[str, dict[tuple[str, str], dict]] = {}
-        self.orphans: dict[str, dict[str, dict]] = {}
-        self.indexed: dict[tuple[str, str], str | None] = {}
+        self.expectations = ControllerExpectations(lambda: cm.now)
+        self.pods = OwnedIndex()  # the pod informer's pods by controlling owner, and orphans
 
     def start(self) -> None:
         self.cm.replicasets.handlers(add=self._rs_changed, update=lambda o, n: self._rs_changed(n),
@@ -50,7 +48,7 @@ class ReplicaSetController:
         self.queue.add(self._key(rs))
 
     def _rs_deleted(self, rs: dict) -> None:
-        self.expectations.pop(self._key(rs), None)
+        self.expectations.delete(self._key(rs))
 
     def _owner_key(self, pod: dict) -> tuple[str, str] | None:
         ref = controller_ref(pod)
@@ -71,39 +69,18 @@ class ReplicaSetController:
                 out.append(self._key(rs))
         return out
 
-    def _index(self, pod: dict, remove: bool = False) -> None:
-        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
-        key = (ns, name)
-        if key in self.indexed:
-            old_owner = self.indexed.pop(key)
-            if old_owner is None:
-                self.orphans.get(ns, {}).pop(name, None)
-            else:
-                self.pods_by_owner.get(old_owner, {}).pop(key, None)
-        if remove:
-            return
-        ref = controller_ref(pod)
-        owner = ref.get("uid") if ref else None
-        self.indexed[key] = owner
-        if owner is None:
-            self.orphans.setdefault(ns, {})[name] = pod
-        else:
-            self.pods_by_owner.setdefault(owner, {})[key] = pod
-
     def _pod_added(self, pod: dict) -> None:
-        self._index(pod)
+        self.pods.set(pod)
         key = self._owner_key(pod)
         if key:
-            exp = self.expectations.get(key)
-            if exp:
-                exp[0] -= 1
+            self.expectations.creation_observed(key)
             self.queue.add(key)
         elif not controller_ref(pod):
             for key in self._matching_rs(pod):
                 self.queue.add(key)
 
     def _pod_updated(self, old: dict, new: dict) -> None:
-        self._index(new)
+        self.pods.set(new)
         keys = set()
         for p in (old, new):
             k = self._owner_key(p)
@@ -113,81 +90,47 @@ class ReplicaSetController:
                 keys.update(self._matching_rs(p))
         if is_deleting(new) and not is_deleting(old):
             k = self._owner_key(new)
-            if k and self.expectations.get(k):
-                self.expectations[k][1] -= 1
+            if k:
+                self.expectations.deletion_observed(k)
         for k in keys:
             self.queue.add(k)
 
     def _pod_deleted(self, pod: dict) -> None:
-        self._index(pod, remove=True)
+        self.pods.set(pod, remove=True)
         key = self._owner_key(pod)
         if key:
-            exp = self.expectations.get(key)
-            if exp and not is_deleting(pod):
-                exp[1] -= 1
+            if not is_deleting(pod):
+                self.expectations.deletion_observed(key)
             self.queue.add(key)
-
-    def _satisfied(self, key) -> bool:
-        exp = self.expectations.get(key)
-        if exp is None:
-            return True
-        if (exp[0] <= 0 and exp[1] <= 0) or self.cm.now - exp[2] > EXPECTATIONS_TIMEOUT:
-            return True
-        return False
 
     # -- reconcile --------------------------------------------------------------------
     def reconcile(self, key) -> None:
         rs = self.cm.replicasets.get(*key)
         if rs is None:
-            self.expectations.pop(key, None)
+            self.expectations.delete(key)
             return
-        ns = key[0]
         reqs = selector_from_label_selector(rs["spec"].get("selector")) or []
-        uid = rs["metadata"]["uid"]
-        owned = []
-        candidates = list(self.pods_by_owner.get(uid, {}).values()) + list(self.orphans.get(ns, {}).values())
-        for pod in candidates:
-            ref = controller_ref(pod)
-            matches = labels_match(reqs, pod["metadata"].get("labels"))
-            if ref and ref.get("uid") == uid:
-                if matches:
-                    owned.append(pod)
-                elif not is_deleting(pod):
-                    self._release(rs, pod)
-            elif ref is None and matches and not is_deleting(pod) and not is_deleting(rs):
-                self._adopt(rs, pod)
-                owned.append(pod)
+        claims = ControllerRefManager(rs, "apps/v1", "ReplicaSet", reqs, self._patch_pod)
+        owned = claims.claim(self.pods.candidates(rs))
         active = [p for p in owned if not is_deleting(p) and not is_terminal(p)]
-        if self._satisfied(key) and not is_deleting(rs):
+        if self.expectations.satisfied(key) and not is_deleting(rs):
             self.manage_replicas(rs, key, active)
         self.update_status(rs, owned, active)
 
-    def _adopt(self, rs: dict, pod: dict) -> None:
+    def _patch_pod(self, pod: dict, patch: dict) -> None:
         md = pod["metadata"]
-        refs = list(md.get("ownerReferences") or []) + [self._owner_ref(rs)]
-        self.api.patch("pods", md["namespace"], md["name"],
-                       {"metadata": {"ownerReferences": refs, "uid": md["uid"]}})
-
-    def _release(self, rs: dict, pod: dict) -> None:
-        md = pod["metadata"]
-        refs = [r for r in md.get("ownerReferences") or [] if r.get("uid") != rs["metadata"]["uid"]]
-        self.api.patch("pods", md["namespace"], md["name"], {"metadata": {"ownerReferences": refs or None}})
-
-    @staticmethod
-    def _owner_ref(rs: dict) -> dict:
-        return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs["metadata"]["name"],
-                "uid": rs["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+        self.api.patch("pods", md["namespace"], md["name"], patch)
 
     def manage_replicas(self, rs: dict, key, active: list[dict]) -> None:
         diff = len(active) - rs["spec"].get("replicas", 1)
         if diff < 0:
             n = min(-diff, BURST_REPLICAS)
-            self.expectations[key] = [n, 0, self.cm.now]
+            self.expectations.expect_creations(key, n)
             self.slow_start_batch(rs, key, n)
         elif diff > 0:
             n = min(diff, BURST_REPLICAS)
             victims = sorted(active, key=self._deletion_rank)[:n]
-            self.expectations[key] = [0, n, self.cm.now]
+            self.expectations.expect_deletions(key, n)
             for pod in victims:
                 md = pod["metadata"]
                 self.api.delete("pods", md["namespace"], md["name"],
@@ -200,7 +143,7 @@ class ReplicaSetController:
                "metadata": {"generateName": f"{rs['metadata']['name']}-", "namespace": key[0],
                             "labels": deep_copy((template.get("metadata") or {}).get("labels") or {}),
                             "annotations": deep_copy((template.get("metadata") or {}).get("annotations") or {}),
-                            "ownerReferences": [self._owner_ref(rs)]},
+                            "ownerReferences": [owner_reference(rs, "apps/v1", "ReplicaSet")]},
                "spec": deep_copy(template.get("spec") or {})}
         if not pod["metadata"]["annotations"]:
             del pod["metadata"]["annotations"]
@@ -240,9 +183,7 @@ class ReplicaSetController:
             skipped = count - state["successes"]
             if skipped <= 0:
                 return self.queue.forget(key)
-            exp = self.expectations.get(key)
-            if exp is not None:
-                exp[0] -= skipped  # CreationObserved for each create that will never be seen
+            self.expectations.lower(key, skipped, 0)  # creates that will never be seen
             # The sync failed: requeue with the queue's backoff, not at once (no hot loop).
             self.queue.add_rate_limited(key)
 
@@ -267,9 +208,7 @@ class ReplicaSetController:
 
     def _deleted(self, rs: dict, key, pod: dict, resp: dict) -> None:
         if resp["code"] >= 400:
-            exp = self.expectations.get(key)
-            if exp:
-                exp[1] -= 1
+            self.expectations.deletion_observed(key)
             return
         self.cm.action(f"replicaset-controller deleted pod {key[0]}/{pod['metadata']['name']}")
         self.api.event(rs, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", self.name)

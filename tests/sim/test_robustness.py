@@ -64,7 +64,7 @@ def test_a_sync_creates_at_most_the_burst_and_waits_for_its_expectations(cluster
     create_rs(cluster, "web", 1200)
     cluster.advance(2)
     rsc = next(c for c in cluster.controller_manager.controllers if c.name == "replicaset-controller")
-    exp = rsc.expectations[("default", "web")]
+    exp = rsc.expectations.counts(("default", "web"))
     assert exp[0] > 0 and exp[0] <= BURST_REPLICAS  # creates asked for and not yet seen
     cluster.advance(120)
     sizes = batches(cluster.drain_events())
@@ -92,7 +92,7 @@ def test_slow_start_stops_at_the_first_error_and_backs_off(cluster):
     gaps = [b - a for a, b in zip(creates, creates[1:])]
     assert gaps[-1] > 1.0 and gaps[-1] > gaps[0]
     rsc = next(c for c in cluster.controller_manager.controllers if c.name == "replicaset-controller")
-    assert rsc.expectations[("default", "web")][0] == 0  # the skipped creates were taken off
+    assert rsc.expectations.counts(("default", "web"))[0] == 0  # the skipped creates were taken off
     warnings = [e for e in events if e["kind"] == "k8s-event" and e["reason"] == "FailedCreate"]
     assert warnings and len(warnings) <= 25  # the recorder's spam filter: 25 per object
 

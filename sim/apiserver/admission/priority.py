@@ -20,8 +20,8 @@ PLUGIN_NAME = "Priority"
 class Priority:
     name = PLUGIN_NAME
 
-    def __init__(self, priority_classes: Lister):
-        self.lister = priority_classes
+    def __init__(self, lister_for):
+        self.lister: Lister = lister_for(f"priorityclasses.{GROUP}")
 
     @staticmethod
     def handles(operation: str) -> bool:
