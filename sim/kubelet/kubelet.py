@@ -28,7 +28,11 @@ NODE_STATUS_REPORT_FREQUENCY = 300.0
 # min(nodeStatusUpdateFrequency, nodeLeaseDurationSeconds) = 10 s (cmd/kubelet/app/server.go),
 # so a heartbeat lost to a dead connection is retried well before the node is marked Unknown.
 HEARTBEAT_TIMEOUT = min(NODE_STATUS_UPDATE_FREQUENCY, LEASE_DURATION)
-KUBELET_VERSION = "v1.32.4"
+# The release every node reports (status.nodeInfo.kubeletVersion), as a kubeadm cluster at the
+# API server's release (cluster/api/discovery.py KUBERNETES_VERSION, v1.36.4) has it.  Since 1.33
+# (DisableNodeKubeProxyVersion on by default, KEP-4004) the kubelet leaves the deprecated
+# nodeInfo.kubeProxyVersion empty: `kubectl describe node` shows a blank "Kube-Proxy Version:".
+KUBELET_VERSION = "v1.36.4"
 # The pod conditions the kubelet owns and writes whole (kubetypes.PodConditionsByKubelet, with
 # PodReadyToStartContainers as 1.29+ enables it); it keeps every other one it finds.
 KUBELET_POD_CONDITIONS = frozenset({"PodScheduled", "Ready", "Initialized", "ContainersReady",
@@ -95,7 +99,7 @@ class Kubelet(ClientComponent):
                                          {"type": "Hostname", "address": self.host}],
                            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
                            "nodeInfo": {"architecture": "amd64", "bootID": "", "containerRuntimeVersion": "containerd://1.7.24",
-                                        "kernelVersion": "6.1.0-28-amd64", "kubeProxyVersion": KUBELET_VERSION,
+                                        "kernelVersion": "6.1.0-28-amd64", "kubeProxyVersion": "",
                                         "kubeletVersion": KUBELET_VERSION, "machineID": "", "operatingSystem": "linux",
                                         "osImage": "Debian GNU/Linux 12 (bookworm)", "systemUUID": ""}}}
 

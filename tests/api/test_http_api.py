@@ -23,8 +23,11 @@ def base(pilothouse_server, module_cluster):
 
 def test_version_names_a_kubernetes_release(base):
     v = requests.get(f"{base}/version", timeout=10).json()
-    assert v["major"] == "1" and v["minor"] == "32"
-    assert v["gitVersion"].startswith("v1.32.")
+    assert v["major"] == "1" and v["minor"] == "36"
+    assert v["gitVersion"].startswith("v1.36.")
+    # Every apiserver since 1.33 reports its compatibility versions (KEP-4330).
+    assert (v["emulationMajor"], v["emulationMinor"]) == ("1", "36")
+    assert (v["minCompatibilityMajor"], v["minCompatibilityMinor"]) == ("1", "35")
 
 
 def test_core_discovery(base):
@@ -55,8 +58,46 @@ def test_group_discovery(base):
     assert group["kind"] == "APIGroup" and group["name"] == "apps"
 
 
-def test_aggregated_discovery_request_gets_the_legacy_format(base):
+def test_aggregated_discovery_v2(base):
+    """What kubectl 1.30+ asks for first: one APIGroupDiscoveryList for /api and one for /apis."""
     r = requests.get(f"{base}/apis", headers={"Accept": AGGREGATED_ACCEPT}, timeout=10)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    assert r.headers["Vary"] == "Accept"
+    doc = r.json()
+    assert (doc["kind"], doc["apiVersion"]) == ("APIGroupDiscoveryList", "apidiscovery.k8s.io/v2")
+    groups = {g["metadata"]["name"]: g for g in doc["items"]}
+    assert {"apps", "coordination.k8s.io", "scheduling.k8s.io", "authorization.k8s.io"} <= set(groups)
+    [apps_v1] = groups["apps"]["versions"]
+    assert (apps_v1["version"], apps_v1["freshness"]) == ("v1", "Current")
+    rs = {r["resource"]: r for r in apps_v1["resources"]}["replicasets"]
+    assert rs["responseKind"] == {"group": "apps", "version": "v1", "kind": "ReplicaSet"}
+    assert (rs["scope"], rs["singularResource"], rs["shortNames"], rs["categories"]) == (
+        "Namespaced", "replicaset", ["rs"], ["all"])
+    subs = {s["subresource"]: s for s in rs["subresources"]}
+    assert subs["scale"]["responseKind"] == {"group": "autoscaling", "version": "v1", "kind": "Scale"}
+    assert subs["scale"]["verbs"] == ["get", "patch", "update"]
+
+    core = requests.get(f"{base}/api", headers={"Accept": AGGREGATED_ACCEPT}, timeout=10).json()
+    [group] = core["items"]
+    assert "name" not in group["metadata"] and [v["version"] for v in group["versions"]] == ["v1"]
+    pods = {r["resource"]: r for r in group["versions"][0]["resources"]}["pods"]
+    assert (pods["scope"], pods["shortNames"], pods["categories"]) == ("Namespaced", ["po"], ["all"])
+    subs = {s["subresource"]: s["responseKind"] for s in pods["subresources"]}
+    assert subs == {"status": {"group": "", "version": "v1", "kind": "Pod"},
+                    "binding": {"group": "", "version": "v1", "kind": "Binding"},
+                    "eviction": {"group": "policy", "version": "v1", "kind": "Eviction"}}
+    # The same resources as the legacy documents list.
+    legacy = {r["name"] for r in requests.get(f"{base}/api/v1", timeout=10).json()["resources"] if "/" not in r["name"]}
+    assert {r["resource"] for r in group["versions"][0]["resources"]} == legacy
+
+
+@pytest.mark.parametrize("accept", [
+    # kubectl 1.27-1.29 ask for v2beta1 only, which kube-apiserver no longer serves since 1.33.
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json",
+    "application/json", "*/*", ""])
+def test_other_discovery_requests_get_the_legacy_format(base, accept):
+    r = requests.get(f"{base}/apis", headers={"Accept": accept}, timeout=10)
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "application/json"  # tells client-go to fall back
     assert r.json()["kind"] == "APIGroupList"

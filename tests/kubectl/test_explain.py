@@ -1,6 +1,6 @@
 """`kubectl explain` and manifest validation, from the served OpenAPI v2 and v3 documents
 (upstream's schemas for Kubernetes' release, cluster/api/openapi_schemas.py), with every kubectl
-1.27-1.33: what they print against a real cluster."""
+1.27-1.33, 1.36 and 1.37: what they print against a real cluster."""
 from __future__ import annotations
 
 import json

@@ -1,8 +1,10 @@
-"""The machine's real kubectl (the version dispatcher and every kubectl 1.27-1.33) against a live
-server: the commands the issue names, with the output kubectl prints against a real cluster."""
+"""The machine's real kubectl (the version dispatcher and every kubectl 1.27-1.33, 1.36 and
+1.37) against a live server: the commands the issue names, with the output kubectl prints
+against a real cluster."""
 from __future__ import annotations
 
 import re
+import subprocess
 import uuid
 
 import pytest
@@ -19,7 +21,31 @@ def test_get_nodes(kubectl):
     assert nodes["cp-1"][2] == "control-plane"
     for name in ("worker-1", "worker-2", "worker-3"):
         assert nodes[name][1] == "Ready" and nodes[name][2] == "<none>"
-        assert nodes[name][4].startswith("v1.")
+        assert nodes[name][4] == "v1.36.4"  # the kubelets are at the API server's release
+
+
+def test_discovery_is_aggregated_from_kubectl_1_30(kubectl, tmp_path):
+    """kubectl 1.30+ ask for aggregated discovery (apidiscovery.k8s.io/v2) and read every resource
+    from /api and /apis; 1.27-1.29 ask for v2beta1, which a 1.36 server no longer serves, and read
+    the legacy per-group-version documents.  A fresh HOME, so that no discovery cache answers."""
+    env = dict(kubectl.env, HOME=str(tmp_path))
+    proc = subprocess.run([kubectl.binary, "get", "pods", "-v=6"], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    # "GET http://host/clusters/x/api?timeout=32s 200 OK" up to 1.29; "verb="GET" url="..."" later.
+    urls = re.findall(r'(?:\] GET |verb="GET" url=")https?://[^/]+/clusters/[^/]+(/[^?" ]*)', proc.stderr)
+    discovery = [u for u in urls if re.fullmatch(r"/api(/v1)?|/apis(/[^/]+/[^/]+)?", u)]
+    if kubectl.minor is None or int(kubectl.minor.split(".")[1]) >= 30:  # the dispatcher runs 1.32
+        assert discovery == ["/api", "/apis"], urls
+    else:
+        assert discovery[:2] == ["/api", "/apis"] and "/api/v1" in discovery and "/apis/apps/v1" in discovery, urls
+
+
+def test_describe_node_reports_the_release(kubectl):
+    out = kubectl("describe", "node", "worker-1").stdout
+    assert re.search(r"^  Kubelet Version:\s+v1\.36\.4$", out, re.M), out
+    # Kubelets leave the deprecated nodeInfo.kubeProxyVersion empty since 1.33: kubectl up to 1.33
+    # prints the line blank, 1.37 leaves it out.
+    assert [v.strip() for v in re.findall(r"^  Kube-Proxy Version:(.*)$", out, re.M)] in ([], [""]), out
 
 
 def test_run_get_wide_delete_and_events(kubectl):
@@ -52,16 +78,24 @@ def test_run_get_wide_delete_and_events(kubectl):
 
     # kubectl delete pod web: waits (a watch on metadata.name=web) until the pod is gone.
     deleted = kubectl("delete", "pod", "web", timeout=90)
-    assert deleted.stdout.strip() == 'pod "web" deleted'
+    assert deleted.stdout.strip() == kubectl.deleted('pod "web"', "default")
     gone = kubectl("get", "pod", "web", check=False)
     assert gone.returncode != 0
     assert 'pods "web" not found' in gone.stderr
 
 
 def test_version_reports_the_server(kubectl):
-    out = kubectl("version").stdout
-    # kubectl 1.27 prints version.Info{...GitVersion:"v1.32.4"...}; later ones just v1.32.4.
-    assert re.search(r'Server Version: (version\.Info\{.*GitVersion:")?v1\.32\.\d+', out), out
+    proc = kubectl("version")
+    # kubectl 1.27 prints version.Info{...GitVersion:"v1.36.4"...}; later ones just v1.36.4.
+    assert re.search(r'Server Version: (version\.Info\{.*GitVersion:")?v1\.36\.\d+', proc.stdout), proc.stdout
+    # The skew warning (on stderr): none from 1.35 up; from the others (the dispatcher runs its
+    # built-in 1.32 against a 1.36 server), kubectl's own words.
+    minor = int((kubectl.minor or "1.32").split(".")[1])
+    if minor >= 35:
+        assert "version difference" not in proc.stderr, proc.stderr
+    else:
+        assert (f"WARNING: version difference between client (1.{minor}) and server (1.36) exceeds the "
+                "supported minor version skew of +/-1") in proc.stderr, proc.stderr
 
 
 @pytest.fixture
@@ -81,7 +115,8 @@ def test_apply_manifest_create_then_configure(kubectl_apply, tmp_path):
     assert kubectl_apply("apply", "-f", str(manifest)).stdout.strip() == "replicaset.apps/shop configured"
     desired = kubectl_apply("get", "rs", "shop", "-o", "jsonpath={.spec.replicas}").stdout
     assert desired == "3"
-    assert kubectl_apply("delete", "rs", "shop").stdout.strip() == 'replicaset.apps "shop" deleted'
+    assert (kubectl_apply("delete", "rs", "shop").stdout.strip()
+            == kubectl_apply.deleted('replicaset.apps "shop"', "default"))
 
 
 def test_unknown_field_is_refused_strictly_or_warned(kubectl_apply, tmp_path):

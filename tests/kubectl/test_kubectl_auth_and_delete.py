@@ -1,6 +1,6 @@
 """`kubectl auth can-i` / `auth whoami`, what `kubectl delete` prints now that a delete answers a
 Status, and metadata.generation / status.observedGeneration after `kubectl scale`, with the
-machine's real kubectl (the dispatcher and every kubectl 1.27-1.33)."""
+machine's real kubectl (the dispatcher and every kubectl 1.27-1.33, 1.36 and 1.37)."""
 from __future__ import annotations
 
 import json
@@ -53,4 +53,4 @@ def test_delete_prints_deleted_and_scale_bumps_generation(kubectl, tmp_path):
     kubectl("scale", "rs", name, "--replicas=3")
     wait_until(lambda: generations() == "2 2", timeout=30, interval=0.2, message="generation 2 observed")
     out = kubectl("delete", "rs", name, "--wait=false")
-    assert out.stdout.strip() == f'replicaset.apps "{name}" deleted'
+    assert out.stdout.strip() == kubectl.deleted(f'replicaset.apps "{name}"', "default")

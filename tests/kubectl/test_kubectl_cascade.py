@@ -1,5 +1,6 @@
 """`kubectl delete --cascade=orphan|foreground` with the machine's real kubectl (the dispatcher and
-every kubectl 1.27-1.33): the garbage collector orphans or deletes the ReplicaSet's pods."""
+every kubectl 1.27-1.33, 1.36 and 1.37): the garbage collector orphans or deletes the
+ReplicaSet's pods."""
 from __future__ import annotations
 
 import uuid
@@ -29,7 +30,7 @@ def test_cascade_orphan_leaves_the_pods(kubectl, tmp_path):
     name = _replicaset(kubectl, tmp_path)
     pods = _pods(kubectl, name)
     out = kubectl("delete", "rs", name, "--cascade=orphan", timeout=90).stdout.strip()
-    assert out == f'replicaset.apps "{name}" deleted'
+    assert out == kubectl.deleted(f'replicaset.apps "{name}"', "default")
     assert kubectl("get", "rs", name, check=False).returncode != 0
 
     def released():
@@ -46,6 +47,6 @@ def test_cascade_foreground_removes_the_pods_then_the_replicaset(kubectl, tmp_pa
     name = _replicaset(kubectl, tmp_path)
     # kubectl waits until the ReplicaSet is gone, which is after its pods are.
     out = kubectl("delete", "rs", name, "--cascade=foreground", timeout=120).stdout.strip()
-    assert out == f'replicaset.apps "{name}" deleted'
+    assert out == kubectl.deleted(f'replicaset.apps "{name}"', "default")
     assert _pods(kubectl, name) == []
     assert kubectl("get", "rs", name, check=False).returncode != 0

@@ -1,5 +1,5 @@
 """CustomResourceDefinitions with the machine's real kubectl (the dispatcher and every kubectl
-1.27-1.33), using the Kubernetes documentation's own CronTab example
+1.27-1.33, 1.36 and 1.37), using the Kubernetes documentation's own CronTab example
 (https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/),
 each kubectl in a group of its own: the CRD is established, its objects are created, listed with
 their printer columns and short name, scaled, refused when invalid, explained, and gone with it."""

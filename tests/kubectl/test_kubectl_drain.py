@@ -1,21 +1,22 @@
-"""`kubectl drain` with the machine's real kubectl (the dispatcher and every kubectl 1.27-1.33):
-it cordons the node, evicts its pods through the policy/v1 eviction subresource, waits for them
-to be gone and prints what it prints against a real cluster; the ReplicaSet replaces them on
-other nodes.  And the bodies kubectl 1.33 sends: JSON DeleteOptions from `delete pod`, a JSON
-Eviction from `drain`, protobuf DeleteOptions from `drain --disable-eviction`."""
+"""`kubectl drain` with the machine's real kubectl (the dispatcher and every kubectl 1.27-1.33,
+1.36 and 1.37): it cordons the node, evicts its pods through the policy/v1 eviction subresource,
+waits for them to be gone and prints what it prints against a real cluster; the ReplicaSet
+replaces them on other nodes.  And the bodies kubectl 1.33, 1.36 and 1.37 send: JSON
+DeleteOptions from `delete pod`, a JSON Eviction from `drain`, protobuf DeleteOptions from
+`drain --disable-eviction`."""
 from __future__ import annotations
 
 import json
 import re
 import uuid
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import wait_until
+from tests.conftest import kubectl_minor, wait_until
 from tests.kubectl.conftest import BINARIES, binary_id, kubectl_runner
 
-NEWEST = [b for b in BINARIES if Path(b).name == "kubectl.1.33"]
+# kubectl 1.33 and the newer ones (1.36, 1.37): what they send is checked request by request.
+NEWEST = [b for b in BINARIES if kubectl_minor(b) and int(kubectl_minor(b).split(".")[1]) >= 33]
 
 
 def _pods(kubectl, selector: str) -> list[dict]:
@@ -110,7 +111,7 @@ def _bare_pod_running(kubectl, pod: str) -> str:
 
 
 def test_newest_kubectl_bodies(kubectl_newest, tmp_path):
-    """kubectl 1.33: `delete pod` sends JSON DeleteOptions; drain's eviction sends a protobuf
+    """kubectl 1.33, 1.36 and 1.37: `delete pod` sends JSON DeleteOptions; drain's eviction sends a protobuf
     Eviction and `drain --disable-eviction` protobuf DeleteOptions (the request that failed with
     "no protobuf decoding for DeleteOptions in v1")."""
     kubectl = kubectl_newest

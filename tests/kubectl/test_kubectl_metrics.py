@@ -2,10 +2,12 @@
 format (parsed by the official client's parser) with kube-apiserver's request counters and
 latency histograms and etcd's server gauges under upstream's names (sim/metrics.py).
 
-kubectl's `--raw` takes an absolute path (client-go's RequestURI replaces the server URL's
-path), so with a kubeconfig whose server is http://host:port/clusters/<name>, `kubectl get
---raw /metrics` asks for http://host:port/metrics; `--raw /clusters/<name>/metrics` is the
-path that reaches the cluster."""
+Up to kubectl 1.33, `--raw` takes an absolute path (client-go's RequestURI replaced the server
+URL's path), so with a kubeconfig whose server is http://host:port/clusters/<name>, `kubectl get
+--raw /metrics` asks for http://host:port/metrics and `--raw /clusters/<name>/metrics` is the
+path that reaches the cluster.  From 1.34 (kubernetes/kubernetes#131165, "kubectl
+create|delete|get|replace --raw commands now honor server root paths specified in the kubeconfig
+file") the path is under the server URL's: `--raw /metrics` reaches the cluster."""
 from __future__ import annotations
 
 import requests
@@ -69,8 +71,14 @@ def test_metrics_over_http(pilothouse_server, cluster):
     assert requests.get(pilothouse_server.cluster_url("no-such-cluster") + "/metrics", timeout=30).status_code == 404
 
 
+def raw_path_is_relative(kubectl) -> bool:
+    """kubectl 1.34+ puts a --raw path under the kubeconfig server's; the dispatcher runs 1.32."""
+    return kubectl.minor is not None and int(kubectl.minor.split(".")[1]) >= 34
+
+
 def test_kubectl_get_raw_metrics(kubectl, cluster):
-    text = kubectl("get", "--raw", f"/clusters/{cluster}/metrics").stdout
+    path = "/metrics" if raw_path_is_relative(kubectl) else f"/clusters/{cluster}/metrics"
+    text = kubectl("get", "--raw", path).stdout
     fams = parse(text)
     assert {"apiserver_request", "apiserver_request_duration_seconds", "apiserver_storage_objects",
             "etcd_server_has_leader", "etcd_server_is_leader", "etcd_server_leader_changes_seen",
@@ -79,5 +87,9 @@ def test_kubectl_get_raw_metrics(kubectl, cluster):
             "etcd_request_duration_seconds"} <= set(fams)
     # kubectl's own discovery and GETs were counted.
     assert count(fams, "apiserver_request", verb="GET") + count(fams, "apiserver_request", verb="LIST") > 0
-    # `--raw /metrics` drops the kubeconfig server's path: it reaches the server's root, not the cluster.
-    assert kubectl("get", "--raw", "/metrics", check=False).returncode != 0
+    if raw_path_is_relative(kubectl):
+        # The path is under the server's /clusters/<name>: the absolute one is asked for twice over.
+        assert kubectl("get", "--raw", f"/clusters/{cluster}/metrics", check=False).returncode != 0
+    else:
+        # `--raw /metrics` drops the kubeconfig server's path: it reaches the server's root, not the cluster.
+        assert kubectl("get", "--raw", "/metrics", check=False).returncode != 0

@@ -1,6 +1,6 @@
 """PriorityClasses and pod priority with the machine's real kubectl (the dispatcher and every
-kubectl 1.27-1.33): what `kubectl get/create/delete priorityclass` print against a real cluster,
-and the request bodies `kubectl create priorityclass` sends (JSON up to 1.31, protobuf from 1.32)."""
+kubectl 1.27-1.33, 1.36 and 1.37): what `kubectl get/create/delete priorityclass` print against
+a real cluster, and the request bodies `kubectl create priorityclass` sends (JSON up to 1.31, protobuf from 1.32)."""
 from __future__ import annotations
 
 import http.server
