@@ -366,14 +366,18 @@ class Kubelet(ClientComponent):
         now = self.timestamp()
         state = w["state"]
         prev_conditions = {c["type"]: c for c in pod["status"].get("conditions") or []}
+        generation = pod["metadata"].get("generation")  # KEP-5067: the generation acted on
 
         def cond(ctype: str, status: str, reason: str | None = None) -> dict:
             old = prev_conditions.get(ctype)
             # reason and message are always named, None deleting what an earlier writer left
             # (the strategic merge patch below merges a condition's fields).
-            return {"type": ctype, "status": status, "lastProbeTime": None,
-                    "lastTransitionTime": old["lastTransitionTime"] if old and old.get("status") == status else now,
-                    "reason": reason, "message": None}
+            out = {"type": ctype, "status": status, "lastProbeTime": None,
+                   "lastTransitionTime": old["lastTransitionTime"] if old and old.get("status") == status else now,
+                   "reason": reason, "message": None}
+            if generation:
+                out["observedGeneration"] = generation
+            return out
 
         statuses = []
         for c in pod["spec"]["containers"]:
@@ -413,6 +417,8 @@ class Kubelet(ClientComponent):
         status = {"phase": phase, "conditions": conditions, "hostIP": self.internal_ip,
                   "hostIPs": [{"ip": self.internal_ip}], "containerStatuses": statuses,
                   "startTime": pod["status"].get("startTime") or now}
+        if generation:
+            status["observedGeneration"] = generation
         if w.get("ip") and state != "terminated":
             status["podIP"] = w["ip"]
             status["podIPs"] = [{"ip": w["ip"]}]

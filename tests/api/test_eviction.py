@@ -106,17 +106,22 @@ def test_discovery_lists_pods_eviction(base):
 
 
 def test_eviction_deletes_gracefully_and_answers_201_status(base):
-    _running_pod(base, "evictee", grace=300)  # 6 s at 50x: seen terminating
+    _running_pod(base, "evictee", grace=1800)
+    # The clock stands still while we look: nginx exits on SIGTERM, so at 50x the kubelet may
+    # otherwise finish the graceful deletion before the GET below.
+    requests.post(f"{base}/sim/v1/clock", json={"paused": True}, timeout=10).raise_for_status()
     r = _evict(base, "evictee", {"apiVersion": "policy/v1", "kind": "Eviction",
                                  "metadata": {"name": "evictee", "namespace": "default"}})
     assert r.status_code == 201, r.text
     assert r.json() == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
     pod = requests.get(f"{base}/api/v1/namespaces/default/pods/evictee", timeout=10).json()
+    assert pod.get("kind") == "Pod", pod.get("message")
     # terminating gracefully, with the DisruptionTarget condition
-    assert pod["metadata"]["deletionTimestamp"] and pod["metadata"]["deletionGracePeriodSeconds"] == 300
+    assert pod["metadata"]["deletionTimestamp"] and pod["metadata"]["deletionGracePeriodSeconds"] == 1800
     cond = [c for c in pod["status"]["conditions"] if c["type"] == "DisruptionTarget"]
     assert [(c["status"], c["reason"], c["message"]) for c in cond] == \
         [("True", "EvictionByEvictionAPI", "Eviction API: evicting")]
+    requests.post(f"{base}/sim/v1/clock", json={"paused": False}, timeout=10).raise_for_status()
     wait_until(lambda: _gone(base, "evictee"), timeout=30, message="evicted pod gone")
 
 

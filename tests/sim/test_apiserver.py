@@ -7,7 +7,7 @@ def test_create_defaults_and_metadata(cluster):
     body = ok(create_pod(cluster, "web"), 201)
     md = body["metadata"]
     # A pod's generation is not populated before 1.33 (KEP-5067).
-    assert md["uid"] and md["creationTimestamp"].endswith("Z") and "generation" not in md
+    assert md["uid"] and md["creationTimestamp"].endswith("Z") and md["generation"] == 1  # KEP-5067 (1.35+)
     assert int(md["resourceVersion"]) == cluster.store.get("/registry/pods/default/web").mod_revision
     spec = body["spec"]
     assert spec["restartPolicy"] == "Always" and spec["schedulerName"] == "default-scheduler"

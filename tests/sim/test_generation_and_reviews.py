@@ -57,21 +57,25 @@ def test_priorityclass_generation_stays_1(cluster):
     assert changed["metadata"]["generation"] == 1
 
 
-def test_pod_generation_is_not_populated_before_1_33_and_deletion_bumps_a_set_one(cluster):
-    body = ok(create_pod(cluster, "plain"), 201)
-    assert "generation" not in body["metadata"]
+def test_pod_generation_is_tracked_and_observed_by_the_kubelet(cluster):
+    """KEP-5067 PodObservedGenerationTracking (GA in 1.35): 1 on create whatever the client
+    sends, bumped by a spec change and by graceful deletion, never by a status write; the
+    kubelet reports the generation it acted on in status.observedGeneration and its conditions."""
     manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "gen", "namespace": "default",
                                                                  "generation": 5},
                 "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}
     created = ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": manifest}), 201)
-    assert created["metadata"]["generation"] == 5  # a client may set one on create...
+    assert created["metadata"]["generation"] == 1
     cluster.advance(10)
+    running = ok(cluster.request({"verb": "get", "resource": "pods", "namespace": "default", "name": "gen"}))
+    assert running["metadata"]["generation"] == 1 and running["status"]["observedGeneration"] == 1
+    assert {c["type"]: c.get("observedGeneration") for c in running["status"]["conditions"]}["Ready"] == 1
     patched = ok(cluster.request({"verb": "patch", "resource": "pods", "namespace": "default", "name": "gen",
                                   "body": {"spec": {"activeDeadlineSeconds": 600}},
                                   "patch_type": "application/merge-patch+json"}))
-    assert patched["metadata"]["generation"] == 5  # ...a spec change does not bump it...
+    assert patched["metadata"]["generation"] == 2
     deleting = ok(cluster.request({"verb": "delete", "resource": "pods", "namespace": "default", "name": "gen"}))
-    assert deleting["kind"] == "Pod" and deleting["metadata"]["generation"] == 6  # ...graceful deletion does
+    assert deleting["kind"] == "Pod" and deleting["metadata"]["generation"] == 3
 
 
 def test_delete_answers_a_status_except_for_pods_and_namespaces(cluster):

@@ -18,6 +18,9 @@ from sim.api.meta import parse_timestamp
 
 class PodStrategy(Strategy):
     returns_deleted_object = True
+    # KEP-5067 PodObservedGenerationTracking (GA in 1.35): generation 1 on create, bumped by a
+    # spec change (and by deletion); the kubelet reports the one it acted on.
+    tracks_generation = True
 
     def default(self, obj, ctx):
         # DefaultTolerationSeconds (an admission plugin upstream) runs with defaulting here.
@@ -27,6 +30,7 @@ class PodStrategy(Strategy):
         """podStrategy.PrepareForCreate: a new pod's status is reset to Pending, and
         matchLabelKeys are merged into its pod (anti-)affinity selectors."""
         obj["status"] = {"phase": "Pending", "qosClass": (obj.get("status") or {}).get("qosClass", "BestEffort")}
+        obj["metadata"]["generation"] = 1
         apply_match_label_keys_and_mismatch_label_keys(obj)
 
     def validate(self, obj):
