@@ -1,14 +1,18 @@
 """The namespace controller (pkg/controller/namespace, deletion/namespaced_resources_deleter.go).
 
 A Terminating namespace is emptied of every namespaced kind that discovery lists - built-in or
-custom, none named here - and its status conditions say how the draining goes (deletion/
+custom - and its status conditions say how the draining goes (deletion/
 status_condition_utils.go); once nothing is left, the `kubernetes` finalizer is removed, which
-lets the API server delete the namespace."""
+lets the API server delete the namespace.  Pods go first (OrderedNamespaceDeletion, on by
+default since 1.33): nothing else is deleted while a pod remains, so a pod never outlives the
+ConfigMaps, Secrets or policies it runs with."""
 from __future__ import annotations
 
 from sim.discovery import APIResource
 from sim.workqueue import WorkQueue
 
+# The kind deleted before all others (deletion/namespaced_resources_deleter.go deleteAllContent).
+FIRST = ("", "pods")
 # How soon a namespace with content left is looked at again (the deleter's estimate: upstream
 # waits the longest remaining grace period; a short fixed wait keeps it visible and bounded).
 RECHECK = 2.0
@@ -82,13 +86,23 @@ class NamespaceController:
         failures: list[str] = []
         pending = [len(kinds)]
 
+        listed_items: dict[APIResource, list[dict]] = {}
+
+        def delete_listed() -> None:
+            pods_left = any(items for res, items in listed_items.items() if (res.group, res.name) == FIRST)
+            for res, items in listed_items.items():
+                if pods_left and (res.group, res.name) != FIRST:
+                    continue  # OrderedNamespaceDeletion: the rest once the pods are gone
+                for obj in items:
+                    if not obj["metadata"].get("deletionTimestamp"):
+                        self.api.delete(res.name, name, obj["metadata"]["name"], group=res.group)
+
         def listed(resp: dict, res: APIResource) -> None:
             if resp["code"] == 200:
                 items = resp.get("body", {}).get("items", [])
+                listed_items[res] = items
                 for obj in items:
                     md = obj["metadata"]
-                    if not md.get("deletionTimestamp"):
-                        self.api.delete(res.name, name, md["name"], group=res.group)
                     for fin in md.get("finalizers") or []:
                         finalizers[fin] = finalizers.get(fin, 0) + 1
                 # upstream names a kind "<resource>.<group>", the core group's as "pods."
@@ -97,6 +111,7 @@ class NamespaceController:
                 failures.append(f"{res.gr}: {resp.get('body', {}).get('message', resp['code'])}")
             pending[0] -= 1
             if pending[0] == 0:
+                delete_listed()
                 self._drained(name, remaining, finalizers, failures)
 
         if not kinds:

@@ -220,6 +220,8 @@ class ReplicaSetController:
                   "fullyLabeledReplicas": sum(1 for p in active
                                               if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in labels.items())),
                   "readyReplicas": len(ready), "availableReplicas": len(ready),
+                  # DeploymentReplicaSetTerminatingReplicas (beta, on by default since 1.35)
+                  "terminatingReplicas": sum(1 for p in owned if is_deleting(p)),
                   "observedGeneration": rs["metadata"].get("generation", 1)}
         old = rs.get("status") or {}
         if all(old.get(k, 0) == v for k, v in status.items()):

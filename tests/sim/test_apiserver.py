@@ -235,6 +235,39 @@ def test_namespace_deletion_removes_its_contents(cluster):
     assert ok(cluster.request({"verb": "list", "resource": "pods", "namespace": "team"}))["items"] == []
 
 
+def test_namespace_deletion_goes_pods_first_and_shows_its_conditions(cluster):
+    """OrderedNamespaceDeletion (1.33+): while a pod is terminating, nothing else is deleted;
+    the namespace's conditions say what remains (status_condition_utils.go's words)."""
+    ok(cluster.request({"verb": "create", "resource": "namespaces", "body": {"metadata": {"name": "ordered"}}}))
+    body = pod("held")
+    body["metadata"].update(namespace="ordered", finalizers=["example.com/hold"])
+    ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "ordered", "body": body}))
+    lease = {"metadata": {"name": "kept", "namespace": "ordered"}, "spec": {}}
+    ok(cluster.request({"verb": "create", "group": "coordination.k8s.io", "resource": "leases",
+                        "namespace": "ordered", "body": lease}))
+    cluster.advance(10)
+    ok(cluster.request({"verb": "delete", "resource": "namespaces", "name": "ordered"}))
+    cluster.advance(5)
+    ns = ok(cluster.request({"verb": "get", "resource": "namespaces", "name": "ordered"}))
+    assert ns["status"]["phase"] == "Terminating"
+    conds = {c["type"]: c for c in ns["status"]["conditions"]}
+    assert conds["NamespaceContentRemaining"]["status"] == "True"
+    message = conds["NamespaceContentRemaining"]["message"]  # the pod's events remain too
+    assert message.startswith("Some resources are remaining: ")
+    assert "leases.coordination.k8s.io has 1 resource instances, pods. has 1 resource instances" in message
+    assert conds["NamespaceDeletionDiscoveryFailure"] == {**conds["NamespaceDeletionDiscoveryFailure"], "status": "False",
+                                                          "reason": "ResourcesDiscovered"}
+    assert conds["NamespaceFinalizersRemaining"]["message"] == \
+        "Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances"
+    # the pod is held by its finalizer; the lease waits for it
+    assert ok(cluster.request({"verb": "get", "group": "coordination.k8s.io", "resource": "leases",
+                               "namespace": "ordered", "name": "kept"}))["metadata"].get("deletionTimestamp") is None
+    ok(cluster.request({"verb": "patch", "resource": "pods", "namespace": "ordered", "name": "held",
+                        "body": {"metadata": {"finalizers": None}}}))
+    cluster.advance(10)
+    assert cluster.request({"verb": "get", "resource": "namespaces", "name": "ordered"})["code"] == 404
+
+
 def test_unknown_fields_are_dropped_with_a_warning_or_refused_when_strict(cluster):
     body = pod("web")
     body["spec"]["containers"][0]["imagee"] = "typo"

@@ -132,7 +132,8 @@ def test_a_kind_declared_in_one_module_is_served_everywhere(widgets_served):
 
 # Named on purpose: kube-controller-manager's GCIgnoredResources default is a list of
 # GroupResources; the namespace controller writes Namespaces (and deletes every other kind).
-ALLOWED = {("sim/controllers/garbagecollector.py", "events"), ("sim/controllers/namespace.py", "namespaces")}
+ALLOWED = {("sim/controllers/garbagecollector.py", "events"), ("sim/controllers/namespace.py", "namespaces"),
+           ("sim/controllers/namespace.py", "pods")}  # OrderedNamespaceDeletion: pods first
 
 
 def test_the_request_path_names_no_kind():

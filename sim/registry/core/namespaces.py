@@ -38,6 +38,11 @@ class NamespaceStrategy(Strategy):
     def gc_finalizers(self, res, md, orphan_opt, policy):
         return md.get("finalizers")
 
+    def deletes_on_update(self, new):
+        """ShouldDeleteNamespaceDuringUpdate: also only once spec.finalizers is empty (a status
+        write to a terminating namespace must not delete it)."""
+        return not (new.get("spec") or {}).get("finalizers") and super().deletes_on_update(new)
+
     def delete_action(self, res, cur, fins, grace, ctx):
         """namespace REST.Delete: the first delete sets deletionTimestamp and phase Terminating;
         once the controller has emptied spec.finalizers, a delete removes it."""
