@@ -32,6 +32,7 @@ import { EtcdPanel, isRaftMessage, wireSnapshotControls } from "./etcd.js";
 import { SchedulerPanel, NodeEditor, wireAddRows } from "./scheduler.js";
 import { clusterStatus, paceWarning, STALE_MS } from "./status.js";
 import { ClusterActions, BrokenPanel, wireClusterMenu } from "./repair.js";
+import { renderKinds } from "./kinds.js";
 
 const root = document.getElementById("dashboard");
 const initial = JSON.parse(document.getElementById("initial-state").textContent);
@@ -152,6 +153,7 @@ function showSnapshot(snap) {
       (lead ? `leader ${lead.name}, term ${lead.term}` : "no leader: writes wait, then time out");
   }
   showNodes(snap);
+  renderKinds(document.getElementById("kinds-table"), snap.kinds);
   scheduler.render(snap);
   nodeEditor.sync();
   refreshDetails();
