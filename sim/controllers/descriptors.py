@@ -34,6 +34,8 @@ DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
                          ("*",), aliases=("garbagecollector",)),
     ControllerDescriptor("namespace-controller", "sim.controllers.namespace:NamespaceController",
                          ("namespaces", "*"), aliases=("namespace",)),
+    ControllerDescriptor("disruption-controller", "sim.controllers.disruption:DisruptionController",
+                         ("poddisruptionbudgets.policy", "pods", "replicasets.apps"), aliases=("disruption",)),
 )
 
 
