@@ -36,6 +36,8 @@ DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
                          ("namespaces", "*"), aliases=("namespace",)),
     ControllerDescriptor("disruption-controller", "sim.controllers.disruption:DisruptionController",
                          ("poddisruptionbudgets.policy", "pods", "replicasets.apps"), aliases=("disruption",)),
+    ControllerDescriptor("resourcequota-controller", "sim.controllers.resourcequota:ResourceQuotaController",
+                         ("resourcequotas", "pods", "*"), aliases=("resourcequota",)),
 )
 
 
