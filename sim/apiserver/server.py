@@ -803,7 +803,8 @@ class KubeAPIServer(Component):
     # -- guaranteed update -------------------------------------------------------------
     def guaranteed_update(self, res: Resource, namespace: str | None, name: str,
                           mutate: Callable[[dict], tuple[str, dict]], reply: Reply,
-                          precondition_rv: str | None = None, ok_code: int = 200, dry_run: bool = False) -> None:
+                          precondition_rv: str | None = None, ok_code: int = 200, dry_run: bool = False,
+                          fresh: bool = False) -> None:
         """Read-modify-write with optimistic concurrency.  `mutate(current)` returns
         ("update", new) / ("delete", last) / ("noop", current) / ("error", Status).  A dry run
         (dryRun=All) answers what would be written, and writes nothing (the registry's
@@ -819,6 +820,12 @@ class KubeAPIServer(Component):
         def attempt(cur: dict, tries: int) -> None:
             cur_rv = cur["metadata"]["resourceVersion"]
             if precondition_rv and precondition_rv != cur_rv:
+                if not fresh and tries == 0:
+                    # The cache may be behind the write the client read the precondition from
+                    # (upstream's store reads the current state from etcd): catch up through a
+                    # consistent read, then judge again.
+                    return self.consistent_read(lambda: self.guaranteed_update(
+                        res, namespace, name, mutate, reply, precondition_rv, ok_code, dry_run, fresh=True), reply)
                 return reply(_err(st.conflict(res.name, name, res.group)))
             action, new = mutate(cur)
             if action == "error":
