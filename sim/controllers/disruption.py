@@ -107,7 +107,7 @@ class DisruptionController:
         disrupted, recheck = self._disrupted_pod_map(pods, pdb, now)
         healthy = sum(1 for p in pods if not p["metadata"].get("deletionTimestamp")
                       and not (p["metadata"]["name"] in disrupted
-                               and self.cm.parse_time(disrupted[p["metadata"]["name"]]) + DELETION_TIMEOUT > now)
+                               and (self.cm.parse_time(disrupted[p["metadata"]["name"]]) or 0.0) + DELETION_TIMEOUT > now)
                       and is_pod_ready(p))
 
         def written(ok: bool) -> None:
