@@ -81,6 +81,8 @@ def _signed(v: int, bits: int) -> int:
 # "delete now"), absent when not.
 POINTER = "pointer"
 TIME = "time"  # metav1.Time: {seconds int64 = 1, nanos int32 = 2}; the zero time is JSON null
+QUANTITY = "quantity"  # resource.Quantity: {string = 1}, its text
+INT_OR_STRING = "intorstring"  # intstr.IntOrString: {type int64 = 1, intVal int32 = 2, strVal string = 3}
 
 OWNER_REFERENCE = {1: ("kind", "string", False), 3: ("name", "string", False), 4: ("uid", "string", False),
                    5: ("apiVersion", "string", False), 6: ("controller", "bool", True),
@@ -116,7 +118,37 @@ DELETE_OPTIONS = {1: ("gracePeriodSeconds", "int64", POINTER), 2: ("precondition
 # k8s.io/api/policy/v1/generated.proto (policy/v1beta1's Eviction has the same numbers)
 EVICTION = {1: ("metadata", OBJECT_META, False), 2: ("deleteOptions", DELETE_OPTIONS, POINTER)}
 
+# apimachinery meta/v1: LabelSelector, Condition
+LABEL_SELECTOR_REQUIREMENT = {1: ("key", "string", False), 2: ("operator", "string", False),
+                              3: ("values", ("repeated", "string"), True)}
+LABEL_SELECTOR = {1: ("matchLabels", ("map", "string", "string"), True),
+                  2: ("matchExpressions", ("repeated", LABEL_SELECTOR_REQUIREMENT), True)}
+CONDITION = {1: ("type", "string", False), 2: ("status", "string", False), 3: ("observedGeneration", "int64", True),
+             4: ("lastTransitionTime", TIME, False), 5: ("reason", "string", False), 6: ("message", "string", False)}
+# k8s.io/api/policy/v1/generated.proto: `kubectl create pdb`
+POD_DISRUPTION_BUDGET = {
+    1: ("metadata", OBJECT_META, False),
+    2: ("spec", {1: ("minAvailable", INT_OR_STRING, POINTER), 2: ("selector", LABEL_SELECTOR, POINTER),
+                 3: ("maxUnavailable", INT_OR_STRING, POINTER), 4: ("unhealthyPodEvictionPolicy", "string", POINTER)},
+        False),
+    3: ("status", {1: ("observedGeneration", "int64", True), 2: ("disruptedPods", ("map", "string", TIME), True),
+                   3: ("disruptionsAllowed", "int32", False), 4: ("currentHealthy", "int32", False),
+                   5: ("desiredHealthy", "int32", False), 6: ("expectedPods", "int32", False),
+                   7: ("conditions", ("repeated", CONDITION), True)}, True)}
+# k8s.io/api/core/v1/generated.proto: `kubectl create quota`
+SCOPED_RESOURCE_SELECTOR_REQUIREMENT = {1: ("scopeName", "string", False), 2: ("operator", "string", False),
+                                        3: ("values", ("repeated", "string"), True)}
+RESOURCE_QUOTA = {
+    1: ("metadata", OBJECT_META, False),
+    2: ("spec", {1: ("hard", ("map", "string", QUANTITY), True), 2: ("scopes", ("repeated", "string"), True),
+                 3: ("scopeSelector", {1: ("matchExpressions", ("repeated", SCOPED_RESOURCE_SELECTOR_REQUIREMENT),
+                                           True)}, POINTER)}, True),
+    3: ("status", {1: ("hard", ("map", "string", QUANTITY), True), 2: ("used", ("map", "string", QUANTITY), True)},
+        True)}
+
 KINDS: dict[tuple[str, str], dict] = {
+    ("policy/v1", "PodDisruptionBudget"): POD_DISRUPTION_BUDGET,
+    ("v1", "ResourceQuota"): RESOURCE_QUOTA,
     ("scheduling.k8s.io/v1", "PriorityClass"): PRIORITY_CLASS,
     ("v1", "Namespace"): NAMESPACE,
     ("policy/v1", "Eviction"): EVICTION,
@@ -146,6 +178,38 @@ def _scalar(kind: str, wire: int, value: Any) -> Any:
     raise ProtobufError(f"unknown scalar type {kind}")
 
 
+def _quantity(data: bytes) -> str:
+    for number, wire, value in fields(data):
+        if number == 1:
+            return _scalar("string", wire, value)
+    return "0"
+
+
+def _int_or_string(data: bytes) -> int | str:
+    kind, int_val, str_val = 0, 0, ""
+    for number, wire, value in fields(data):
+        if number == 1:
+            kind = _scalar("int64", wire, value)
+        elif number == 2:
+            int_val = _scalar("int32", wire, value)
+        elif number == 3:
+            str_val = _scalar("string", wire, value)
+    return str_val if kind == 1 else int_val
+
+
+def _value(kind: Any, wire: int, value: Any) -> Any:
+    """One field's value: a nested message, a special type or a scalar."""
+    if isinstance(kind, dict):
+        return message(value, kind)
+    if kind == TIME:
+        return _time(value)
+    if kind == QUANTITY:
+        return _quantity(value)
+    if kind == INT_OR_STRING:
+        return _int_or_string(value)
+    return _scalar(kind, wire, value)
+
+
 def _time(data: bytes) -> str | None:
     seconds = nanos = 0
     for number, wire, value in fields(data):
@@ -171,19 +235,13 @@ def message(data: bytes, descriptor: dict) -> dict:
         if spec is None:
             continue
         name, kind, _ = spec
-        if isinstance(kind, dict):
-            out[name] = message(value, kind)
-        elif kind == TIME:
-            out[name] = _time(value)
-        elif isinstance(kind, tuple) and kind[0] == "repeated":
-            item = kind[1]
-            out.setdefault(name, []).append(message(value, item) if isinstance(item, dict)
-                                            else _scalar(item, wire, value))
+        if isinstance(kind, tuple) and kind[0] == "repeated":
+            out.setdefault(name, []).append(_value(kind[1], wire, value))
         elif isinstance(kind, tuple) and kind[0] == "map":
-            entry = {n: _scalar(kind[1] if n == 1 else kind[2], w, v) for n, w, v in fields(value) if n in (1, 2)}
+            entry = {n: _value(kind[1] if n == 1 else kind[2], w, v) for n, w, v in fields(value) if n in (1, 2)}
             out.setdefault(name, {})[entry.get(1, "")] = entry.get(2, "")
         else:
-            out[name] = _scalar(kind, wire, value)
+            out[name] = _value(kind, wire, value)
     for number, (name, kind, omitempty) in descriptor.items():
         if name in out and omitempty is True and _is_zero(out[name]):
             del out[name]

@@ -144,3 +144,58 @@ def format_memory(n: int) -> str:
         if n and n % size == 0:
             return f"{n // size}{suffix}"
     return str(n)
+
+
+# -- Quantity.String(): the canonical form (quantity.go CanonicalizeBytes) ---------------------
+DECIMAL_SI, BINARY_SI, DECIMAL_EXPONENT = "DecimalSI", "BinarySI", "DecimalExponent"
+_DECIMAL_SUFFIX = {v: k for k, v in _DECIMAL.items()}
+_BINARY_SUFFIX = {v: k for k, v in _BINARY.items()}
+
+
+def quantity_format(value) -> str:
+    """The Format a parsed quantity keeps: BinarySI for Ki..Ei, DecimalExponent for e/E, else
+    DecimalSI."""
+    if isinstance(value, str):
+        suffix = _split(value)[4]
+        if suffix in _BINARY:
+            return BINARY_SI
+        if suffix and suffix[0] in "eE" and suffix not in _DECIMAL:
+            return DECIMAL_EXPONENT
+    return DECIMAL_SI
+
+
+def format_quantity(amount: Decimal, fmt: str = DECIMAL_SI) -> str:
+    """Quantity.String() of `amount` in format `fmt`: "0", "500m", "2k", "1536Mi", "1e3"."""
+    if amount == 0:
+        return "0"
+    if fmt == BINARY_SI:
+        if -1024 < amount < 1024 or amount != amount.to_integral_value():
+            fmt = DECIMAL_SI
+        else:
+            n, exp = int(amount), 0
+            while exp < 60 and n % 1024 == 0:
+                n //= 1024
+                exp += 10
+            return f"{n}{_BINARY_SUFFIX.get(exp, '')}"
+    # AsCanonicalBytes: an integer mantissa, the exponent a multiple of 3 (as large as exact)
+    sign, digits, exponent = amount.normalize(_CONTEXT).as_tuple()
+    mantissa = int("".join(map(str, digits)) or "0")
+    # exponent may not be a multiple of 3: lower it to the next multiple below
+    shift = exponent % 3
+    mantissa *= 10 ** shift
+    exponent -= shift
+    if exponent < -9:  # nano is the smallest scale a quantity keeps (rounded up on parse)
+        factor = 10 ** (-9 - exponent)
+        mantissa, exponent = -(-mantissa // factor), -9
+    while exponent > 18 or (exponent > 0 and fmt == DECIMAL_SI and exponent not in _DECIMAL_SUFFIX):
+        mantissa *= 1000
+        exponent -= 3
+    text = f"{'-' if sign else ''}{mantissa}"
+    if fmt == DECIMAL_EXPONENT:
+        return text if exponent == 0 else f"{text}e{exponent}"
+    return text + _DECIMAL_SUFFIX[exponent]
+
+
+def canonical(value) -> str:
+    """Quantity.String() of a quantity as written ("1000m" -> "1", "2048Mi" -> "2Gi")."""
+    return format_quantity(parse_quantity(value), quantity_format(value))

@@ -7,9 +7,17 @@ does) govern the deletion; a pod that may be disrupted is given the `DisruptionT
 as a DELETE with those options would; the answer is a 201 with a Status of success (createHandler
 fills in the code of a Status that has none).
 
-PodDisruptionBudgets do not exist yet, so every eviction is allowed.  The one place a budget check
-belongs is `budget_refusal` below (eviction.go: getPodDisruptionBudgets, checkAndDecrement, the
-429 "Cannot evict pod as it would violate the pod's disruption budget.").
+A pod that may not ignore its budget (canIgnorePDB) is checked against the PodDisruptionBudget
+that selects it (`guard_with_budget`, eviction.go's getPodDisruptionBudgets and checkAndDecrement):
+none lets it go; more than one is a 500; a budget the controller has not caught up with, or with
+no disruption left, is a 429 TooManyRequests "Cannot evict pod as it would violate the pod's
+disruption budget." with a DisruptionBudget cause; otherwise the budget's disruptionsAllowed goes
+down by one and its status.disruptedPods records the pod (one status write, retried on conflict),
+then the pod is deleted.  An unready pod is deleted without touching the budget when the budget's
+unhealthyPodEvictionPolicy is AlwaysAllow, or (IfHealthyBudget, the default) when the application
+is healthy enough (currentHealthy >= desiredHealthy > 0); its deletion is then conditioned on the
+pod's resourceVersion (setPreconditionsResourceVersion), so a pod that became ready meanwhile is not
+deleted.
 """
 from __future__ import annotations
 
@@ -19,6 +27,8 @@ from sim.api import status as st
 from sim.api.gofmt import go_strings
 from sim.api.gotypes import decode as go_decode, struct
 from sim.api.meta import deep_copy
+from sim.api.podutil import is_pod_ready
+from sim.api.selectors import SelectorError, label_selector_as_selector, selector_matches
 from sim.registry.resource import Resource
 from sim.api.schema import DELETE_OPTIONS, OBJECT_META, TYPE_META, decode_error_message
 
@@ -46,15 +56,102 @@ def can_ignore_pdb(pod: dict) -> bool:
     return phase in ("Succeeded", "Failed", "Pending") or bool(pod["metadata"].get("deletionTimestamp"))
 
 
-def budget_refusal(server: "KubeAPIServer", pod: dict) -> dict | None:
-    """The Status refusing this eviction for a PodDisruptionBudget, or None to allow it.
+PDB_GROUP, PDB_RESOURCE = "policy", "poddisruptionbudgets"
+MAX_DISRUPTED_POD_SIZE = 2000  # eviction.go MaxDisruptedPodSize
+DISRUPTION_BUDGET_CAUSE = "DisruptionBudget"  # policyv1.DisruptionBudgetCause
+VIOLATION = "Cannot evict pod as it would violate the pod's disruption budget."
+MORE_THAN_ONE = "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."
 
-    Upstream (eviction.go, after canIgnorePDB): list the budgets whose selector matches the pod;
-    more than one is a 500 ("This pod has more than one PodDisruptionBudget, which the eviction
-    subresource does not support."); none allows the eviction; one must have
-    status.disruptionsAllowed > 0 and is decremented (its DisruptedPods map records the pod),
-    else a 429 TooManyRequests with a DisruptionBudget cause.  No cluster has budgets yet."""
-    return None
+
+def too_many_requests(cause: str, retry_after: int = 0) -> dict:
+    """errors.NewTooManyRequests(VIOLATION, retryAfter) with a DisruptionBudget cause."""
+    details: dict = {"causes": [{"reason": DISRUPTION_BUDGET_CAUSE, "message": cause}]}
+    if retry_after:
+        details["retryAfterSeconds"] = retry_after
+    return st.status(429, "TooManyRequests", VIOLATION, details)
+
+
+def pod_budgets(server: "KubeAPIServer", pod: dict) -> list[dict]:
+    """getPodDisruptionBudgets: the namespace's budgets whose selector matches the pod; an
+    invalid, nil or empty selector matches nothing here."""
+    res = server.registry.lookup(PDB_GROUP, PDB_RESOURCE)
+    if res is None:
+        return []
+    ns, labels = pod["metadata"].get("namespace") or "", pod["metadata"].get("labels") or {}
+    out = []
+    for (pdb_ns, _name), pdb in sorted(server.cache.objects(res.gr).items()):
+        if pdb_ns != ns:
+            continue
+        try:
+            selector = label_selector_as_selector((pdb.get("spec") or {}).get("selector"))
+        except SelectorError:
+            continue
+        if selector and selector_matches(selector, labels):
+            out.append(pdb)
+    return out
+
+
+def check_and_decrement(pdb: dict, pod_name: str, dry_run: bool, now: str) -> tuple[str, dict]:
+    """checkAndDecrement on the budget as stored: ("error", Status) or ("update", new budget)
+    (("noop", pdb) on a dry run, which writes nothing)."""
+    from sim.registry.policy.poddisruptionbudgets import update_disruption_allowed_condition
+    name, status = pdb["metadata"]["name"], pdb.get("status") or {}
+    if status.get("observedGeneration", 0) < pdb["metadata"].get("generation", 0):
+        return "error", too_many_requests(f"The disruption budget {name} is still being processed by the server.", 10)
+    allowed = status.get("disruptionsAllowed") or 0
+    if allowed < 0:
+        return "error", st.forbidden("poddisruptionbudget.policy", name, "pdb disruptions allowed is negative")
+    if len(status.get("disruptedPods") or {}) > MAX_DISRUPTED_POD_SIZE:
+        return "error", st.forbidden("poddisruptionbudget.policy", name, "DisruptedPods map too big - too many "
+                                                                        "evictions not confirmed by PDB controller")
+    if allowed == 0:
+        return "error", too_many_requests(f"The disruption budget {name} needs {status.get('desiredHealthy') or 0} "
+                                          f"healthy pods and has {status.get('currentHealthy') or 0} currently")
+    if dry_run:
+        return "noop", pdb
+    new = deep_copy(pdb)
+    new["status"]["disruptionsAllowed"] = allowed - 1
+    if allowed - 1 == 0:
+        update_disruption_allowed_condition(new, now)
+    new["status"].setdefault("disruptedPods", {})[pod_name] = now
+    return "update", new
+
+
+def guard_with_budget(server: "KubeAPIServer", pod: dict, options: dict, proceed: Callable[[dict], None],
+                      reply: Reply) -> None:
+    """The PodDisruptionBudget part of EvictionREST.Create: `proceed(deleteOptions)` when the
+    eviction may go on, else `reply` with the refusal."""
+    pdbs = pod_budgets(server, pod)
+    if len(pdbs) > 1:
+        # Returned as the Status object itself (no reason), with its code: a 500.
+        return reply(_err({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                           "message": MORE_THAN_ONE, "code": 500}))
+    if not pdbs:
+        return proceed(options)
+    pdb = pdbs[0]
+    spec, status = pdb.get("spec") or {}, pdb.get("status") or {}
+    if not is_pod_ready(pod):
+        desired, current = status.get("desiredHealthy") or 0, status.get("currentHealthy") or 0
+        if spec.get("unhealthyPodEvictionPolicy") == "AlwaysAllow" or (current >= desired and desired > 0):
+            # setPreconditionsResourceVersion: only the unready pod we looked at is deleted.
+            opts = deep_copy(options)
+            opts.setdefault("preconditions", {})["resourceVersion"] = pod["metadata"]["resourceVersion"]
+            return proceed(opts)
+    res = server.registry.lookup(PDB_GROUP, PDB_RESOURCE)
+    dry_run = bool(options.get("dryRun"))
+
+    def mutate(cur: dict) -> tuple[str, dict]:
+        return check_and_decrement(cur, pod["metadata"]["name"], dry_run, server.timestamp())
+
+    def done(resp: dict) -> None:
+        if resp["code"] >= 400:
+            if resp["code"] == 409:  # RetryOnConflict gave up
+                return reply(_err(st.timeout(f'couldn\'t update PodDisruptionBudget "{pdb["metadata"]["name"]}" '
+                                             f"due to conflicts")))
+            return reply(resp)
+        proceed(options)
+
+    server.guaranteed_update(res, pdb["metadata"]["namespace"], pdb["metadata"]["name"], mutate, done)
 
 
 def _dry_run_options(body: dict, query: dict) -> tuple[dict, dict | None]:
@@ -107,12 +204,14 @@ def evict(server: "KubeAPIServer", res: Resource, req: dict, reply: Reply) -> No
     pod = server._get_cached(res, ns, name)
     if pod is None:
         return reply(_err(st.not_found("pods", name)))
-    if not can_ignore_pdb(pod):
-        refusal = budget_refusal(server, pod)
-        if refusal is not None:
-            return reply(_err(refusal))
-    server.action(f"kube-apiserver evicts pod {ns}/{name}")
-    _add_condition_and_delete(server, res, ns, name, options, reply)
+
+    def proceed(opts: dict) -> None:
+        server.action(f"kube-apiserver evicts pod {ns}/{name}")
+        _add_condition_and_delete(server, res, ns, name, opts, reply)
+
+    if can_ignore_pdb(pod):
+        return proceed(options)
+    guard_with_budget(server, pod, options, proceed, reply)
 
 
 def _add_condition_and_delete(server: "KubeAPIServer", res: Resource, ns: str | None, name: str, options: dict,

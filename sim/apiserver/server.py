@@ -27,8 +27,10 @@ from sim.api.gotypes import decode as go_decode
 from sim.api.schema import DELETE_OPTIONS, FIELD_VALIDATION, decode_error_message, strict_error_message
 from sim.api.selectors import SelectorError, field_value, make_filter, parse_field_selector
 from sim.apiserver.admission import CREATE, UPDATE, Attributes, Chain, Lister
+from sim.apiserver.admission.limitranger import LimitRanger
 from sim.apiserver.admission.namespacelifecycle import NamespaceLifecycle
 from sim.apiserver.admission.priority import Priority
+from sim.apiserver.admission.resourcequota import ResourceQuota
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
 from sim.apiserver import binding, eviction, scale, storage
 from sim.apiserver.crdcontroller import CRDController
@@ -204,7 +206,10 @@ class KubeAPIServer(Component):
         # --enable-admission-plugins: the ones that matter here (DefaultTolerationSeconds runs
         # with defaulting, sim.api.defaults).  Plugins read the watch cache, as their informers.
         # Plugins read the watch cache, as their informers (lister_for: a GroupResource's lister).
-        self.admission = Chain([NamespaceLifecycle(self.lister_for), Priority(self.lister_for)])
+        # kube-apiserver's order: NamespaceLifecycle, LimitRanger, ..., Priority, ..., ResourceQuota
+        # last (it charges what it admits to the quota).
+        self.admission = Chain([NamespaceLifecycle(self.lister_for), LimitRanger(self.lister_for),
+                                Priority(self.lister_for), ResourceQuota(self)])
         self.post_start_hooks = [SystemPriorityClassesHook(self)]
         self.synced_once = False
         self._reset()
@@ -759,7 +764,7 @@ class KubeAPIServer(Component):
         # Mutating admission, then (BeforeCreate) the generated name, validation, validating
         # admission: a plugin refusing a generateName object names it by its generateName.
         attrs = Attributes(CREATE, res.group, res.name, None, ns if res.namespaced else None,
-                           md.get("name") or "", obj)
+                           md.get("name") or "", obj, dry_run=_dry_run(req))
         rejected = self.admission.admit(attrs)
         if rejected:
             return reply(_err(rejected))
@@ -798,7 +803,8 @@ class KubeAPIServer(Component):
     # -- guaranteed update -------------------------------------------------------------
     def guaranteed_update(self, res: Resource, namespace: str | None, name: str,
                           mutate: Callable[[dict], tuple[str, dict]], reply: Reply,
-                          precondition_rv: str | None = None, ok_code: int = 200, dry_run: bool = False) -> None:
+                          precondition_rv: str | None = None, ok_code: int = 200, dry_run: bool = False,
+                          fresh: bool = False) -> None:
         """Read-modify-write with optimistic concurrency.  `mutate(current)` returns
         ("update", new) / ("delete", last) / ("noop", current) / ("error", Status).  A dry run
         (dryRun=All) answers what would be written, and writes nothing (the registry's
@@ -814,6 +820,12 @@ class KubeAPIServer(Component):
         def attempt(cur: dict, tries: int) -> None:
             cur_rv = cur["metadata"]["resourceVersion"]
             if precondition_rv and precondition_rv != cur_rv:
+                if not fresh and tries == 0:
+                    # The cache may be behind the write the client read the precondition from
+                    # (upstream's store reads the current state from etcd): catch up through a
+                    # consistent read, then judge again.
+                    return self.consistent_read(lambda: self.guaranteed_update(
+                        res, namespace, name, mutate, reply, precondition_rv, ok_code, dry_run, fresh=True), reply)
                 return reply(_err(st.conflict(res.name, name, res.group)))
             action, new = mutate(cur)
             if action == "error":

@@ -34,6 +34,10 @@ DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
                          ("*",), aliases=("garbagecollector",)),
     ControllerDescriptor("namespace-controller", "sim.controllers.namespace:NamespaceController",
                          ("namespaces", "*"), aliases=("namespace",)),
+    ControllerDescriptor("disruption-controller", "sim.controllers.disruption:DisruptionController",
+                         ("poddisruptionbudgets.policy", "pods", "replicasets.apps"), aliases=("disruption",)),
+    ControllerDescriptor("resourcequota-controller", "sim.controllers.resourcequota:ResourceQuotaController",
+                         ("resourcequotas", "pods", "*"), aliases=("resourcequota",)),
 )
 
 

@@ -31,6 +31,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.api import schema
+from sim.registry.core import limitranges, resourcequotas
+from sim.registry.policy import poddisruptionbudgets
 from sim.apiserver.eviction import EVICTION
 from sim.api.gotypes import INT_OR_STRING, QUANTITY, TIME, Map, Scalar, Slice, Struct
 
@@ -86,6 +88,12 @@ KINDS = [
          schema.LEASE, has_status=False),
     Kind("PriorityClass", "scheduling.k8s.io/v1", _collection("scheduling.k8s.io/v1", "priorityclasses", False),
          "fuzz-pc", schema.PRIORITY_CLASS, has_status=False),
+    Kind("PodDisruptionBudget", "policy/v1", _collection("policy/v1", "poddisruptionbudgets", True), "fuzz-pdb",
+         poddisruptionbudgets.POD_DISRUPTION_BUDGET),
+    Kind("ResourceQuota", "v1", _collection("v1", "resourcequotas", True), "fuzz-quota",
+         resourcequotas.RESOURCE_QUOTA),
+    Kind("LimitRange", "v1", _collection("v1", "limitranges", True), "fuzz-limits", limitranges.LIMIT_RANGE,
+         has_status=False),
 ]
 
 
@@ -104,6 +112,12 @@ def valid_object(kind: Kind, name: str) -> dict:
         base["spec"] = {"holderIdentity": "fuzz", "leaseDurationSeconds": 15}
     elif kind.kind == "PriorityClass":
         base["value"] = 1000
+    elif kind.kind == "PodDisruptionBudget":
+        base["spec"] = {"minAvailable": 1, "selector": {"matchLabels": {"app": "fuzz"}}}
+    elif kind.kind == "ResourceQuota":
+        base["spec"] = {"hard": {"count/leases.coordination.k8s.io": "100"}}
+    elif kind.kind == "LimitRange":
+        base["spec"] = {"limits": [{"type": "PersistentVolumeClaim", "max": {"storage": "1Ti"}}]}
     return base
 
 

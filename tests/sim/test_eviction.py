@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sim.api import status as st
 from sim.apiserver import eviction
-from tests.sim.conftest import create_pod, get_pod, ok
+from tests.sim.conftest import create_pod, get_pod, ok, pod
 
 
 def evict(c, name, **body):
@@ -52,19 +52,21 @@ def test_missing_pod_and_wrong_name(cluster):
     assert resp["code"] == 400 and resp["body"]["message"] == "name in URL does not match name in Eviction object"
 
 
-def test_a_budget_refusal_is_consulted_for_running_pods_only(cluster, monkeypatch):
-    """The one place PodDisruptionBudgets will plug in (budget_refusal); canIgnorePDB pods
-    (here: a Pending one) never consult it."""
-    refusal = st.status(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.")
-    asked = []
-    monkeypatch.setattr(eviction, "budget_refusal", lambda server, pod: asked.append(pod["metadata"]["name"])
-                        or refusal)
-    running(cluster, "guarded")
+def test_a_budget_is_consulted_for_running_pods_only(cluster):
+    """A budget with no disruption left refuses a running pod's eviction (429); canIgnorePDB
+    pods (here: a Pending one) are evicted without looking at it."""
+    for name, cpu in (("guarded", "100m"), ("pending", "64")):  # 64 CPUs fit no node: stays Pending
+        body = pod(name, cpu=cpu)
+        body["metadata"]["labels"] = {"app": "guarded"}
+        ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}))
+    ok(cluster.request({"verb": "create", "group": "policy", "resource": "poddisruptionbudgets",
+                        "namespace": "default",
+                        "body": {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                                 "metadata": {"name": "guard"},
+                                 "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "guarded"}}}}}))
+    cluster.advance(10)
     resp = evict(cluster, "guarded")
-    assert resp["code"] == 429 and asked == ["guarded"]
+    assert resp["code"] == 429 and resp["body"]["message"] == eviction.VIOLATION
     assert "deletionTimestamp" not in ok(get_pod(cluster, "guarded"))["metadata"]
-    ok(create_pod(cluster, "pending", cpu="64"))  # fits no node: stays Pending
-    cluster.advance(2)
     ok(evict(cluster, "pending"), 201)
-    assert asked == ["guarded"]
     assert get_pod(cluster, "pending")["code"] == 404  # unscheduled: deleted at once

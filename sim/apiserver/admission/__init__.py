@@ -35,6 +35,7 @@ class Attributes:
     name: str                # "" on a create with generateName, as upstream
     obj: dict | None         # the new object (mutating plugins change it in place)
     old: dict | None = None  # the stored object on UPDATE
+    dry_run: bool = False    # ?dryRun=All: plugins with side effects (quota charges) skip them
 
 
 def forbidden(a: Attributes, why: str) -> Rejected:
