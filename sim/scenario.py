@@ -4,9 +4,11 @@
     create replicaset web replicas=3 image=nginx:1.27 cpu=100m memory=64Mi
     create replicaset web replicas=3 anti-affinity=kubernetes.io/hostname   # required podAntiAffinity
                                                                            # against its own pods
-    scale replicaset web replicas=4
+    scale replicaset web replicas=4      # any kind with a scale subresource, by any of its names
     create pod db image=postgres:16 cpu=500m memory=256Mi node-selector=disk=ssd
-    delete pod db
+    delete pod db                        # any kind the cluster serves: delete rs web, delete ct x
+    apply crontab-crd.yaml               # any manifests (YAML, several documents), CRDs included
+    expect crontab my-cron exists | expect crontab my-cron gone          # any kind
     create priorityclass high value=100000 [preemption-policy=Never]   # scheduling.k8s.io/v1
     create pod urgent cpu=2 priority-class=high        # spec.priorityClassName
     advance 60s                        # also 500ms, 5m, 1h30m
@@ -42,6 +44,7 @@ ScenarioError naming the line.
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 from sim.api.podutil import condition
 from sim.cluster import Cluster, ClusterConfig
@@ -140,8 +143,9 @@ def parse_taint(text: str) -> tuple[dict, bool]:
 
 
 class Scenario:
-    def __init__(self, cluster: Cluster | None = None):
+    def __init__(self, cluster: Cluster | None = None, base_dir: Path | None = None):
         self.cluster = cluster
+        self.base_dir = base_dir  # where `apply <file>` finds its files
         self.transcript: list[str] = []
         self.remembered: dict | None = None  # the etcd leader a "leader" word last named
         self.writes = 0
@@ -161,6 +165,46 @@ class Scenario:
         if word == "followers":
             return [m["name"] for m in status if m["role"] != "leader"]
         return [word]
+
+    def _kind(self, word: str):
+        """The kind a word names, through the serving API server's registry (built-in kinds and
+        those CRDs add), as kubectl resolves it."""
+        api = self._ensure().serving_apiserver() or self._ensure().apiserver
+        res = api.registry.resolve(word)
+        if res is None:
+            raise ScenarioError(f'the server doesn\'t have a resource type "{word}"')
+        return res
+
+    @staticmethod
+    def _ns(res) -> str | None:
+        return "default" if res.namespaced else None
+
+    def apply(self, args: list[str]) -> None:
+        """apply <file> (YAML, several documents; relative to the scenario's directory): each
+        object created, or merge-patched when it exists, by its apiVersion and kind."""
+        import yaml
+        if not args:
+            raise ScenarioError("use: apply <file.yaml>")
+        path = (self.base_dir / args[0]) if self.base_dir is not None else Path(args[0])
+        try:
+            docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+        except (OSError, yaml.YAMLError) as e:
+            raise ScenarioError(f"cannot read {args[0]}: {e}") from None
+        api = self._ensure().serving_apiserver() or self._ensure().apiserver
+        for doc in docs:
+            group, _, version = str(doc.get("apiVersion", "")).rpartition("/")
+            res = api.registry.by_kind(group, doc.get("kind", ""))
+            if res is None:
+                raise ScenarioError(f'no matches for kind "{doc.get("kind")}" in version "{doc.get("apiVersion")}"')
+            ns = (doc.get("metadata") or {}).get("namespace") or self._ns(res)
+            req = {"group": res.group, "version": version, "resource": res.name, "namespace": ns}
+            name = (doc.get("metadata") or {}).get("name")
+            exists = self._ensure().request({"verb": "get", **req, "name": name})["code"] == 200
+            if exists:
+                self._req({"verb": "patch", **req, "name": name, "body": doc,
+                           "patch_type": "application/merge-patch+json"})
+            else:
+                self._req({"verb": "create", **req, "body": doc})
 
     def _ensure(self) -> Cluster:
         if self.cluster is None:
@@ -251,16 +295,20 @@ class Scenario:
             else:
                 raise ScenarioError(f"cannot create {kind}")
         elif cmd == "scale":
-            if args[0] != "replicaset":
-                raise ScenarioError(f"cannot scale {args[0]}")
+            res = self._kind(args[0])
+            if res.scale is None:
+                raise ScenarioError(f"{res.gr} has no scale subresource")
             kv, _ = _kv(args[2:])
-            self._req({"verb": "patch", "group": "apps", "resource": "replicasets", "namespace": "default",
-                       "name": args[1], "body": {"spec": {"replicas": int(kv["replicas"])}},
+            self._req({"verb": "patch", "group": res.group, "resource": res.name, "subresource": "scale",
+                       "namespace": self._ns(res), "name": args[1],
+                       "body": {"spec": {"replicas": int(kv["replicas"])}},
                        "patch_type": "application/merge-patch+json"})
         elif cmd == "delete":
-            group = "apps" if args[0] == "replicaset" else ""
-            self._req({"verb": "delete", "group": group, "resource": args[0] + "s", "namespace": "default",
+            res = self._kind(args[0])
+            self._req({"verb": "delete", "group": res.group, "resource": res.name, "namespace": self._ns(res),
                        "name": args[1]})
+        elif cmd == "apply":
+            self.apply(args)
         elif cmd == "expect":
             self.expect(args)
         else:
@@ -392,11 +440,17 @@ class Scenario:
             if not any(e.get("reason") == reason and (not message or e.get("message") == message) for e in items):
                 seen = sorted({(e.get("reason"), e.get("message")) for e in items if e.get("reason") == reason})
                 raise ScenarioError(f"no event {reason} {message!r}; seen: {seen}")
+        elif len(args) == 3 and args[2] in ("exists", "gone"):
+            res = self._kind(what)  # any kind the cluster serves, custom ones included
+            code = self._ensure().request({"verb": "get", "group": res.group, "resource": res.name,
+                                           "namespace": self._ns(res), "name": args[1]})["code"]
+            if (code == 200) != (args[2] == "exists"):
+                raise ScenarioError(f"{res.kind} {args[1]} {'does not exist' if code == 404 else 'still exists'}")
         else:
             raise ScenarioError(f"cannot expect {what!r}")
 
 
-def run_scenario(text: str) -> tuple[Cluster, list[str]]:
-    s = Scenario()
+def run_scenario(text: str, base_dir: Path | None = None) -> tuple[Cluster, list[str]]:
+    s = Scenario(base_dir=base_dir)
     cluster = s.run(text)
     return cluster, s.transcript

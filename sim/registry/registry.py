@@ -82,6 +82,19 @@ class Registry:
                 return res
         return None
 
+    def resolve(self, word: str) -> Resource | None:
+        """The kind a user's word names, as kubectl's RESTMapper reads it: the plural, the
+        singular, a short name or the kind, optionally qualified by its group
+        ("replicasets", "rs", "ReplicaSet", "crontabs.stable.example.com", "ct")."""
+        name, _, group = word.partition(".")
+        lowered = name.lower()
+        for res in self._kinds.values():
+            if group and res.group != group:
+                continue
+            if lowered in (res.name, res.singular, res.kind.lower()) or lowered in res.short_names:
+                return res
+        return None
+
     def served(self) -> list[Resource]:
         return list(self._kinds.values())
 

@@ -10,7 +10,7 @@ DATA = Path(__file__).resolve().parents[1] / "testdata"
 
 @pytest.mark.parametrize("path", sorted(DATA.glob("*.txt")), ids=lambda p: p.stem)
 def test_scenario(path):
-    run_scenario(path.read_text())
+    run_scenario(path.read_text(), base_dir=path.parent)
 
 
 def test_a_failed_expectation_names_its_line():
