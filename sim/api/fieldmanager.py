@@ -397,4 +397,6 @@ def apply(live: dict | None, applied: dict, manager: str, api_version: str, now:
         return _set_managed_fields(base, managers)
     if ident in managers:
         managers[ident].time = now
+    # The Go object serializes apiVersion and kind first, whatever order the merge left.
+    merged = {**{k: merged[k] for k in ("apiVersion", "kind") if k in merged}, **merged}
     return _set_managed_fields(merged, managers)

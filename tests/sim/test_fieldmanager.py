@@ -307,3 +307,35 @@ def test_duplicate_keys_in_an_apply_configuration_are_refused():
     assert e.value.code == 500
     assert str(e.value) == ('failed to create typed patch object (default/web; /v1, Kind=Pod): '
                             '.spec.containers: duplicate entries for key [name="a"]')
+
+
+def test_create_of_a_replicaset_value_structs_and_atomic_selector():
+    """The zero ReplicaSet has spec.template (a value struct), so f:template has no ".";
+    LabelSelector is +structType=atomic, so f:selector is a leaf."""
+    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "rs"},
+          "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "a"}},
+                   "template": {"metadata": {"labels": {"app": "a"}},
+                                "spec": {"containers": [{"name": "c", "image": "i"}]}}}}
+    out = fm.update(None, rs, "kubectl-create", "apps/v1", T0)
+    assert fields(out, "kubectl-create") == {"f:spec": {
+        "f:replicas": {}, "f:selector": {},
+        "f:template": {"f:metadata": {"f:labels": {".": {}, "f:app": {}}},
+                       "f:spec": {"f:containers": {'k:{"name":"c"}': {".": {}, "f:image": {}, "f:name": {}}}}}}}
+
+
+def test_pruning_keeps_unowned_defaults_but_drops_them_with_their_item():
+    """addBackDanglingItems: a field nobody ever owned (a server default) stays when the applier
+    drops a sibling; an associative item the applier drops goes with its defaulted fields."""
+    config = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+              "spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}],
+                       "restartPolicy": "Always"}}
+    live = fm.apply(None, config, "ssa", "v1", T0)
+    for c in live["spec"]["containers"]:
+        c["terminationMessagePath"] = "/dev/termination-log"       # defaulted after the apply
+    live["spec"]["dnsPolicy"] = "ClusterFirst"
+    config["spec"] = {"containers": [{"name": "a", "image": "x"}]}
+    out = fm.apply(live, config, "ssa", "v1", T1)
+    assert out["spec"] == {"containers": [{"name": "a", "image": "x",
+                                           "terminationMessagePath": "/dev/termination-log"}],
+                           "dnsPolicy": "ClusterFirst"}
+    assert list(out)[:2] == ["apiVersion", "kind"]
