@@ -22,6 +22,8 @@ from sim.record import EventSourceObjectSpamFilter
 # pings after 30 s without reads (and gives up 15 s later); here the client then fails over to
 # the next apiserver endpoint, as it would through the control-plane load balancer.
 REQUEST_TIMEOUT = 30.0
+# The release the components report (kube-apiserver's /version, the kubelet's nodeInfo).
+KUBE_VERSION, KUBE_COMMIT = "v1.32.4", "0000000"
 
 
 class _Verbs:
@@ -95,6 +97,7 @@ class APIClient(_Verbs):
         self.spam_filter = EventSourceObjectSpamFilter()
         self.qps, self.burst = qps, burst
         self.limiter = self.new_limiter()
+        self.user_agent = f"{component.component}/{KUBE_VERSION} (linux/amd64) kubernetes/{KUBE_COMMIT}"
 
     def new_limiter(self) -> TokenBucketRateLimiter | None:
         """A fresh bucket with this component's qps and burst (None: not rate limited)."""
@@ -127,6 +130,10 @@ class APIClient(_Verbs):
         self.next_id += 1
         rid = self.next_id
         self.pending[rid] = callback
+        if "user_agent" not in req:
+            # client-go's default User-Agent (rest.DefaultKubernetesUserAgent), which names the
+            # writer in managedFields ("kubelet", "kube-controller-manager", ...).
+            req["user_agent"] = self.user_agent
         sub = f"/{req['subresource']}" if req.get("subresource") else ""
         self.c.send(self.apiserver, {"type": "api", "id": rid, "req": req},
                     label or f"{req['verb']} {req['resource']}{sub}")

@@ -87,6 +87,9 @@ class ResourceRequest:
     kind: str = ""
     # The kind it addresses (sim.registry Resource): its printer, for a Table.
     res: Any = field(default=None, compare=False, repr=False)
+    # The client's User-Agent: a write without ?fieldManager= is recorded in managedFields
+    # under its prefix ("kubectl", "python-requests", "OpenAPI-Generator").
+    user_agent: str = ""
 
     @property
     def api_version(self) -> str:
@@ -105,6 +108,7 @@ class ResourceRequest:
             "body": self.body,
             "patch_type": self.patch_type,
             "query": dict(self.query),
+            "user_agent": self.user_agent,
         }
 
 

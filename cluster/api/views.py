@@ -71,6 +71,7 @@ async def kube_api(request, cluster: str, path: str):
         except UnknownResource:
             # Not a built-in kind: perhaps one the cluster's CRDs serve.
             rr = parse(request.method, parts, query, content_type, raw, await _served(cluster))
+        rr.user_agent = request.headers.get("User-Agent", "")
     except RequestError as e:
         return status_response(e.code, e.reason, e.message)
     except services.SimulationError as e:

@@ -18,6 +18,7 @@ apps/v1 and through /status has two entries.
 from __future__ import annotations
 
 import copy
+import functools
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ class ApplyError(ValueError):
                 "message": str(self), "code": self.code}
 
 
+@functools.lru_cache(maxsize=4096)
 def manager_identifier(manager: str, operation: str, api_version: str, subresource: str = "") -> str:
     """BuildManagerIdentifier (buildmanagerinfo.go fills in "unknown" for an empty name): the
     ManagedFieldsEntry's JSON without time and fields, and without apiVersion for an applier, so
@@ -84,6 +86,7 @@ def manager_identifier(manager: str, operation: str, api_version: str, subresour
     return json.dumps(entry, separators=(",", ":"), ensure_ascii=False)
 
 
+@functools.lru_cache(maxsize=1024)
 def default_manager(user_agent: str) -> str:
     """prefixFromUserAgent (endpoints/handlers/rest.go): the User-Agent before its first "/",
     unprintable characters dropped, at most FieldManagerMaxLength bytes.  "kubectl/v1.37.1
@@ -148,6 +151,7 @@ def validate_managed_fields(obj: dict) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _seconds(time: str | None) -> int:
     if not time:
         return 0
@@ -157,18 +161,24 @@ def _seconds(time: str | None) -> int:
         return 0
 
 
+@functools.lru_cache(maxsize=4096)
+def _who(ident: str) -> dict:
+    """A manager identifier's fields (callers only read them)."""
+    return json.loads(ident)
+
+
 def encode_managed_fields(managers: dict[str, Managed]) -> list[dict]:
     """encodeManagedFields + sortEncodedManagedFields: Apply entries before Update ones, then
     oldest first, then by manager, apiVersion and subresource.  Key order is the Go struct's."""
     entries = []
     for ident, m in managers.items():
-        who = json.loads(ident)
+        who = _who(ident)
         entry: dict[str, Any] = {"manager": who["manager"], "operation": "Apply" if m.applied else "Update",
                                  "apiVersion": m.api_version}
         if m.time is not None:
             entry["time"] = m.time
         entry["fieldsType"] = "FieldsV1"
-        entry["fieldsV1"] = to_fields_v1(m.fields)
+        entry["fieldsV1"] = _fields_v1(m.fields)
         if who.get("subresource"):
             entry["subresource"] = who["subresource"]
         entries.append(entry)
@@ -177,18 +187,76 @@ def encode_managed_fields(managers: dict[str, Managed]) -> list[dict]:
     return entries
 
 
+# The engine writes the same objects again and again (a kubelet's status updates, leases): the
+# managers last encoded for an object are kept, keyed by the object's name, and reused when its
+# live managedFields are still exactly those (a C-speed ==), so a write does not parse its
+# FieldsV1 again.  The FieldsV1 of a field set is kept too (many pods share their shape).
+# Both are bounded; a miss only costs the decoding or encoding.
+MEMO_SIZE = 20000
+_DECODED: dict[tuple, tuple[list, dict[str, "Managed"]]] = {}
+_ENCODED: dict[FieldSet, dict] = {}
+
+
+def _memo_key(obj: dict | None) -> tuple | None:
+    md = (obj or {}).get("metadata")
+    if not isinstance(md, dict) or not md.get("name"):
+        return None
+    return obj.get("kind"), md.get("namespace"), md["name"]
+
+
+def _copy(managers: dict[str, "Managed"]) -> dict[str, "Managed"]:
+    return {k: Managed(m.fields, m.api_version, m.applied, m.time) for k, m in managers.items()}
+
+
+def _bounded_put(memo: dict, key, value) -> None:
+    memo.pop(key, None)
+    if len(memo) >= MEMO_SIZE:
+        del memo[next(iter(memo))]
+    memo[key] = value
+
+
+def _decode_for(obj: dict | None, entries: Any) -> dict[str, "Managed"]:
+    """decode_managed_fields(entries), the entries being `obj`'s, through the memo."""
+    key = _memo_key(obj)
+    hit = _DECODED.get(key) if key is not None and entries else None
+    if hit is not None and (hit[0] is entries or hit[0] == entries):
+        return _copy(hit[1])
+    managers = decode_managed_fields(entries)
+    if key is not None and isinstance(entries, list) and entries:
+        _bounded_put(_DECODED, key, (entries, _copy(managers)))
+    return managers
+
+
+def _fields_v1(fields: FieldSet) -> dict:
+    hit = _ENCODED.get(fields)
+    if hit is None:
+        hit = to_fields_v1(fields)
+        _bounded_put(_ENCODED, fields, hit)
+    return hit
+
+
 def _set_managed_fields(obj: dict, managers: dict[str, Managed]) -> dict:
     meta = obj.setdefault("metadata", {})
     meta.pop("managedFields", None)
     if managers:
-        meta["managedFields"] = encode_managed_fields(managers)
+        meta["managedFields"] = entries = encode_managed_fields(managers)
+        key = _memo_key(obj)
+        if key is not None:
+            _bounded_put(_DECODED, key, (entries, _copy(managers)))
     return obj
 
 
-def _without_managed_fields(obj: dict) -> dict:
-    obj = copy.deepcopy(obj)
+def _without_managed_fields(obj: dict, deep: bool = True) -> dict:
+    """The object without metadata.managedFields: a deep copy, or (deep=False, for a value only
+    read, or whose metadata alone is written) new top and metadata dicts sharing the rest."""
+    if deep:
+        obj = copy.deepcopy(obj)
+        if isinstance(obj.get("metadata"), dict):
+            obj["metadata"].pop("managedFields", None)
+        return obj
+    obj = dict(obj)
     if isinstance(obj.get("metadata"), dict):
-        obj["metadata"].pop("managedFields", None)
+        obj["metadata"] = {k: v for k, v in obj["metadata"].items() if k != "managedFields"}
     return obj
 
 
@@ -199,7 +267,7 @@ def _live_or_new(live: dict | None, new: dict, ignore_new: bool) -> dict[str, Ma
     none at all."""
     def live_managers():
         try:
-            return decode_managed_fields(((live or {}).get("metadata") or {}).get("managedFields"))
+            return _decode_for(live, ((live or {}).get("metadata") or {}).get("managedFields"))
         except ManagedFieldsError:
             return {}
     if ignore_new:
@@ -208,7 +276,7 @@ def _live_or_new(live: dict | None, new: dict, ignore_new: bool) -> dict[str, Ma
     if isinstance(sent, list) and (sent == [] or sent == [{}]):
         return {}
     try:
-        managers = decode_managed_fields(sent)
+        managers = _decode_for(new, sent)
     except ManagedFieldsError:
         managers = {}
     return managers or live_managers()
@@ -229,8 +297,10 @@ def update(live_old: dict | None, new: dict, manager: str, api_version: str, now
     entries are kept."""
     ti = type_info or type_info_for(new.get("kind", ""))
     managers = _live_or_new(live_old, new, bool(subresource))
-    out = _without_managed_fields(new)
-    live = _without_managed_fields(live_old) if live_old is not None else copy.deepcopy(ti.zero)
+    # Neither is written below but `out`'s metadata: shallow copies keep a write's cost to what
+    # it changed (compare skips equal subtrees).
+    out = _without_managed_fields(new, deep=False)
+    live = _without_managed_fields(live_old, deep=False) if live_old is not None else ti.zero
     ignored = _ignored(ti, subresource)
     try:
         added, modified, removed = compare(ti, live, out)
@@ -357,7 +427,7 @@ def apply(live: dict | None, applied: dict, manager: str, api_version: str, now:
         raise ApplyError("Incorrect version specified in apply patch. Specified patch version: "
                          f"{applied.get('apiVersion', '')}, expected: {api_version}")
     try:
-        managers = decode_managed_fields(((live or {}).get("metadata") or {}).get("managedFields"))
+        managers = _decode_for(live, ((live or {}).get("metadata") or {}).get("managedFields"))
     except ManagedFieldsError as e:
         raise ManagedFieldsError(f"failed to decode managed fields: {e}") from None
     base = _without_managed_fields(live) if live is not None else copy.deepcopy(ti.zero)

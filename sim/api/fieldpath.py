@@ -128,7 +128,17 @@ def path_string(path: Path) -> str:
 def recursive_difference(s: FieldSet, other: Iterable[Path]) -> FieldSet:
     """Set.RecursiveDifference: drop the paths in `other` and everything under them."""
     other = set(other)
-    return frozenset(p for p in s if not any(p[:i] in other for i in range(1, len(p) + 1)))
+    if not other or not s:
+        return s
+    lengths = sorted({len(q) for q in other})
+    out = []
+    for p in s:
+        for n in lengths:
+            if n <= len(p) and p[:n] in other:
+                break
+        else:
+            out.append(p)
+    return frozenset(out)
 
 
 def with_prefix(s: FieldSet, pe: Element) -> FieldSet:

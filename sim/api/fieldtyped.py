@@ -112,11 +112,15 @@ def to_field_set(ti: TypeInfo, value: Any, strict: bool = False) -> FieldSet:
 def _is_leaf(ti: TypeInfo, tpath: tuple, lhs: Any, rhs: Any) -> bool:
     """A scalar, an atomic map or list, two values of different shapes, or (emptyPromoteToLeaf)
     a map or list empty or null on both sides."""
-    shapes = {type(v) for v in (lhs, rhs) if isinstance(v, (dict, list))}
-    if len(shapes) != 1 or any(v is not MISSING and v is not None and not isinstance(v, (dict, list))
-                               for v in (lhs, rhs)):
-        return True
-    if dict in shapes:
+    lc, rc = isinstance(lhs, (dict, list)), isinstance(rhs, (dict, list))
+    if not lc and not rc:
+        return True                      # scalars, nulls, absent
+    if lc and rc:
+        if type(lhs) is not type(rhs):
+            return True                  # a map against a list
+    elif (lhs if rc else rhs) is not MISSING and (lhs if rc else rhs) is not None:
+        return True                      # a container against a scalar
+    if isinstance(lhs if lc else rhs, dict):
         if tpath and ti.map_type(tpath) == "atomic":
             return True
     elif ti.list_type(tpath) == "atomic":
@@ -131,8 +135,26 @@ def compare(ti: TypeInfo, lhs: Any, rhs: Any) -> tuple[FieldSet, FieldSet, Field
     `f:spec` does not (the zero object has a spec)."""
     added, modified, removed = set(), set(), set()
 
-    def walk(lv: Any, rv: Any, fpath: Path) -> None:
-        tpath = _names(fpath)
+    def add_all(rv: Any, fpath: Path, tpath: tuple) -> None:
+        """walk(MISSING, rv): everything in rv is added (a create's whole object), cheaply."""
+        if isinstance(rv, dict):
+            if rv and not (tpath and ti.map_type(tpath) == "atomic"):
+                for key, sub in rv.items():
+                    add_all(sub, fpath + (("f", key),), tpath + (key,))
+        elif isinstance(rv, list) and rv:
+            lt = ti.list_type(tpath)
+            if lt != "atomic":
+                for pe, item in _items(ti, tpath, lt, rv, fpath, False):
+                    add_all(item, fpath + (pe,), tpath)
+        added.add(fpath)
+
+    def walk(lv: Any, rv: Any, fpath: Path, tpath: tuple) -> None:
+        if lv is MISSING and fpath:
+            return add_all(rv, fpath, tpath)
+        if lv is rv or (type(lv) is type(rv) and isinstance(lv, (dict, list)) and lv == rv):
+            # An equal subtree (C-speed ==; a bool never meets an int at one typed path): nothing
+            # added, modified or removed - a write costs what it changed, not the object's size.
+            return
         if _is_leaf(ti, tpath, lv, rv):
             if lv is MISSING:
                 added.add(fpath)
@@ -144,19 +166,19 @@ def compare(ti: TypeInfo, lhs: Any, rhs: Any) -> tuple[FieldSet, FieldSet, Field
         if isinstance(lv, dict) or isinstance(rv, dict):
             lm, rm = lv if isinstance(lv, dict) else {}, rv if isinstance(rv, dict) else {}
             for key in list(lm) + [k for k in rm if k not in lm]:
-                walk(lm.get(key, MISSING), rm.get(key, MISSING), fpath + (("f", key),))
+                walk(lm.get(key, MISSING), rm.get(key, MISSING), fpath + (("f", key),), tpath + (key,))
         else:
             lt = ti.list_type(tpath)
             li = dict(_items(ti, tpath, lt, lv, fpath, False))
             ri = dict(_items(ti, tpath, lt, rv, fpath, False))
             for pe in list(li) + [p for p in ri if p not in li]:
-                walk(li.get(pe, MISSING), ri.get(pe, MISSING), fpath + (pe,))
+                walk(li.get(pe, MISSING), ri.get(pe, MISSING), fpath + (pe,), tpath)
         if fpath and lv is MISSING:           # the postItemHook
             added.add(fpath)
         elif fpath and rv is MISSING:
             removed.add(fpath)
 
-    walk(lhs, rhs, ())
+    walk(lhs, rhs, (), ())
     return frozenset(added), frozenset(modified), frozenset(removed)
 
 

@@ -100,12 +100,22 @@ class TypeInfo:
         self._list_type, self._map_type, self._is_field = list_type, map_type, is_field
         self.zero = zero if zero is not None else ZERO_OBJECTS.get(kind, {})
         self._reset = reset_fields if reset_fields is not None else RESET_FIELDS.get(kind, {})
+        # _resolve's answers by path: every write walks the same paths again.
+        self._resolved: dict[tuple, tuple[Any, str, bool]] = {}
 
     def reset_fields(self, subresource: str = "") -> list[tuple[str, ...]]:
         return list(self._reset.get(subresource, []))
 
     def _resolve(self, path: tuple) -> tuple[Any, str, bool]:
         """(the Go type at path, "<parent struct>.<field>", whether the last step was a struct field)."""
+        hit = self._resolved.get(path)
+        if hit is None:
+            if len(self._resolved) > 20000:  # map keys (labels, annotations) are unbounded
+                self._resolved.clear()
+            hit = self._resolved[path] = self._resolve_uncached(path)
+        return hit
+
+    def _resolve_uncached(self, path: tuple) -> tuple[Any, str, bool]:
         t: Any = self.root
         where, named = "", False
         for name in path:

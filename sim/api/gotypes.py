@@ -12,6 +12,7 @@ would serialize back to where it matters here: unknown fields dropped, quantitie
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import datetime
@@ -37,6 +38,7 @@ class Struct:
     name: str                                   # "v1.PodSpec" (package-qualified)
     fields: dict[str, Any] = field(default_factory=dict)
     opaque: bool = False                        # an object whose fields are not modelled
+    raw: bool = False                           # opaque, and any JSON inside (FieldsV1): not walked
 
     @property
     def short(self) -> str:
@@ -155,7 +157,7 @@ class _Decoder:
                 self.type_error(value, t, struct_name, path)
                 return None
             if t.opaque:
-                return self.free_form(value, struct_name, path)
+                return value if t.raw else self.free_form(value, struct_name, path)
             out = {}
             for key, item in value.items():
                 sub = f"{where}.{key}" if where else key
@@ -259,6 +261,7 @@ class _Decoder:
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 
 
+@functools.lru_cache(maxsize=8192)   # the same timestamps are read again and again
 def _is_rfc3339(text: str) -> bool:
     """time.Parse(time.RFC3339, text) succeeds."""
     if not _RFC3339.fullmatch(text):

@@ -23,8 +23,10 @@ TYPE_META = fields("apiVersion", "kind")
 # -- meta/v1 ---------------------------------------------------------------------------------
 OWNER_REFERENCE = struct("v1.OwnerReference", **fields("apiVersion", "kind", "name"), uid=UID, controller=BOOL,
                          blockOwnerDeletion=BOOL)
+# FieldsV1 keeps its JSON as raw bytes (any JSON object): checked as an object, not walked.
+FIELDS_V1 = Struct("v1.FieldsV1", opaque=True, raw=True)
 MANAGED_FIELDS_ENTRY = struct("v1.ManagedFieldsEntry", manager=STRING, operation=enum("v1.ManagedFieldsOperationType"),
-                              apiVersion=STRING, time=TIME, fieldsType=STRING, fieldsV1=opaque("v1.FieldsV1"),
+                              apiVersion=STRING, time=TIME, fieldsType=STRING, fieldsV1=FIELDS_V1,
                               subresource=STRING)
 OBJECT_META = struct("v1.ObjectMeta", **fields("name", "generateName", "namespace", "selfLink", "resourceVersion"),
                      uid=UID, generation=INT64, creationTimestamp=TIME, deletionTimestamp=TIME,

@@ -94,7 +94,7 @@ def serve(server, res, req: dict, reply) -> None:
                                        "autoscaling")
         new = deep_copy(cur)
         set_path(new, res.scale.spec_replicas_path, replicas)
-        return server._prepare_update(res, cur, new, None)
+        return server._prepare_update(res, cur, new, None, req)
 
     def done(resp: dict) -> None:
         if resp["code"] >= 400:

@@ -32,7 +32,7 @@ from sim.apiserver.admission.namespacelifecycle import NamespaceLifecycle
 from sim.apiserver.admission.priority import Priority
 from sim.apiserver.admission.resourcequota import ResourceQuota
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
-from sim.apiserver import binding, eviction, scale, storage
+from sim.apiserver import binding, eviction, fieldmanagement, scale, storage
 from sim.apiserver.crdcontroller import CRDController
 from sim.apiserver.watchcache import WatchCache, Watcher, with_rv
 from sim.registry import Registry, Resource
@@ -739,6 +739,9 @@ class KubeAPIServer(Component):
         body = req.get("body")
         if not isinstance(body, dict) or not isinstance(body.get("metadata", {}), dict):
             return reply(_err(st.bad_request("the body of the request must be a JSON object")))
+        error = fieldmanagement.options_error(req)
+        if error:
+            return reply(_err(error))
         body, warnings, error = self.decode(res, req, body)
         if error:
             return reply(_err(error))
@@ -755,12 +758,14 @@ class KubeAPIServer(Component):
         else:
             md.pop("namespace", None)
         for k in ("resourceVersion", "uid", "creationTimestamp", "deletionTimestamp",
-                  "deletionGracePeriodSeconds", "selfLink", "managedFields"):
+                  "deletionGracePeriodSeconds", "selfLink"):
             md.pop(k, None)
         refused = res.strategy.check_create(res, obj, self)
         if refused:
             return reply(_err(refused))
         obj = res.strategy.default(obj, self)
+        if not req.get("_applied"):  # an apply that creates has set them
+            obj = fieldmanagement.track(self, res, req, None, obj)
         # Mutating admission, then (BeforeCreate) the generated name, validation, validating
         # admission: a plugin refusing a generateName object names it by its generateName.
         attrs = Attributes(CREATE, res.group, res.name, None, ns if res.namespaced else None,
@@ -861,8 +866,12 @@ class KubeAPIServer(Component):
 
         attempt(cur, 0)
 
-    def _prepare_update(self, res: Resource, cur: dict, candidate: dict, sub: str | None) -> tuple[str, dict]:
-        """Apply the resource strategy's PrepareForUpdate + validation to a candidate object."""
+    def _prepare_update(self, res: Resource, cur: dict, candidate: dict, sub: str | None,
+                        req: dict | None = None,
+                        fields: Callable[[dict, dict], dict] | None = None) -> tuple[str, dict]:
+        """Apply the resource strategy's PrepareForUpdate + validation to a candidate object.
+        `fields(cur, new)` sets the prepared object's managedFields; by default, with the
+        request `req`, they are brought up to date for its manager (fieldmanagement.track)."""
         if not isinstance(candidate, dict) or not isinstance(candidate.get("metadata"), dict):
             return "error", st.bad_request("the body of the request must be a JSON object")
         cmd = cur["metadata"]
@@ -874,6 +883,10 @@ class KubeAPIServer(Component):
                 return "error", st.bad_request(f"the name of the object ({name}) does not match the name on the URL ({cmd['name']})")
             new = res.strategy.prepare_for_update(res, candidate, cur, self)
         new["metadata"]["resourceVersion"] = cmd["resourceVersion"]
+        if fields is None and req is not None:
+            fields = fieldmanagement.tracker(self, res, req, req.get("subresource") or "")
+        if fields is not None:
+            new = fields(cur, new)
         attrs = Attributes(UPDATE, res.group, res.name, sub, cmd.get("namespace"), cmd["name"], new, cur)
         rejected = self.admission.admit(attrs)
         if rejected:
@@ -897,6 +910,11 @@ class KubeAPIServer(Component):
         sub = req.get("subresource")
         body = req.get("body")
         warnings: list[str] = []
+        error = fieldmanagement.options_error(req)
+        if error:
+            return reply(_err(error))
+        if req["verb"] == "patch" and req.get("patch_type") == fieldmanagement.APPLY_PATCH:
+            return fieldmanagement.serve_apply(self, res, req, reply)
         if req["verb"] == "update":
             if not isinstance(body, dict):
                 return reply(_err(st.bad_request("the body of the request must be a JSON object")))
@@ -906,7 +924,7 @@ class KubeAPIServer(Component):
             pre = _precondition_rv(body)
 
             def mutate(cur: dict) -> tuple[str, dict]:
-                return self._prepare_update(res, cur, body, sub)
+                return self._prepare_update(res, cur, body, sub, req)
         else:
             ptype = req.get("patch_type") or "application/merge-patch+json"
             if ptype not in ("application/merge-patch+json", "application/strategic-merge-patch+json",
@@ -937,7 +955,7 @@ class KubeAPIServer(Component):
                 if error:
                     return "error", error
                 warnings[:] = found
-                return self._prepare_update(res, cur, patched, sub)
+                return self._prepare_update(res, cur, patched, sub, req)
 
         def done(resp: dict) -> None:
             if warnings and resp["code"] < 400:

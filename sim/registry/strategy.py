@@ -49,6 +49,16 @@ class Strategy:
     def decode(self, res, obj: Any) -> Decoded:
         return Decoded(obj, [], None)
 
+    # -- managedFields and server-side apply --------------------------------------------
+    def field_type_info(self, res):
+        """What server-side apply needs of the kind's schema (sim/api/fieldtypes.TypeInfo: list
+        and map types, the zero object, the fields a subresource resets), by default from its Go
+        type (res.schema).  A kind without one (a custom resource) answers from its own schema
+        (a CRD's x-kubernetes-list-type, -list-map-keys, -map-type); without an answer every list
+        is atomic and every map granular, as structured-merge-diff's deduced schema."""
+        from sim.api.fieldtypes import TypeInfo
+        return TypeInfo(res.schema, kind=res.kind)
+
     # -- create ------------------------------------------------------------------------
     def default(self, obj: dict, ctx) -> dict:
         """Scheme defaulting (SetObjectDefaults_<Kind>); returns the defaulted object."""
