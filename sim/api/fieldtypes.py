@@ -155,3 +155,50 @@ class TypeInfo:
 def type_info_for(kind: str) -> TypeInfo:
     """The TypeInfo of a built-in kind (a deduced one for a kind without Go types here)."""
     return TypeInfo(s.BY_KIND.get(kind), kind=kind)
+
+
+def type_info_from_openapi(schema: dict | None, *, reset_fields: dict | None = None) -> TypeInfo:
+    """A custom resource's TypeInfo from its structural schema (a CRD version's openAPIV3Schema),
+    as schemaconv reads one: `x-kubernetes-list-type` (atomic, set, map with
+    `x-kubernetes-list-map-keys`), `x-kubernetes-map-type: atomic`, `properties` as struct fields;
+    under x-kubernetes-preserve-unknown-fields (or no schema) every list is atomic and every map
+    granular.  metadata is ObjectMeta's, as for every kind.  Its zero object is empty (an
+    Unstructured)."""
+    def node(path: tuple) -> tuple[dict | None, bool]:
+        s, named = schema if isinstance(schema, dict) else None, False
+        for name in path:
+            if s is None:
+                return None, False
+            while s.get("type") == "array" and isinstance(s.get("items"), dict):
+                s = s["items"]
+            props = s.get("properties")
+            if isinstance(props, dict) and isinstance(props.get(name), dict):
+                s, named = props[name], True
+            elif isinstance(s.get("additionalProperties"), dict):
+                s, named = s["additionalProperties"], False
+            else:
+                return None, False
+        return s, named
+
+    def list_type(path: tuple):
+        if path[:1] == ("metadata",):
+            return None
+        s, _ = node(path)
+        lt = (s or {}).get("x-kubernetes-list-type")
+        if lt == "map":
+            return ("map", tuple((s or {}).get("x-kubernetes-list-map-keys") or ()))
+        return "set" if lt == "set" else "atomic"
+
+    def map_type(path: tuple):
+        if path[:1] == ("metadata",):
+            return None
+        s, _ = node(path)
+        return "atomic" if (s or {}).get("x-kubernetes-map-type") == "atomic" else "granular"
+
+    def is_field(path: tuple):
+        if path[:1] == ("metadata",) and len(path) > 1:
+            return None
+        return node(path)[1] or path in (("apiVersion",), ("kind",), ("metadata",))
+
+    return TypeInfo(Struct("unstructured.Unstructured", {"metadata": s.OBJECT_META}), list_type=list_type,
+                    map_type=map_type, is_field=is_field, zero={}, reset_fields=reset_fields or {})

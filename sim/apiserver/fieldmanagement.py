@@ -18,10 +18,13 @@ from its Go type, `res.schema`; a custom resource's strategy answers from its CR
 """
 from __future__ import annotations
 
+import copy
+import json
 from typing import Callable
 
 from sim.api import fieldmanager as fm
 from sim.api import status as st
+from sim.api.fieldtyped import SchemaError, compare, to_field_set
 from sim.api.fieldtypes import TypeInfo
 from sim.api.queryparams import is_true
 from sim.api.validation import FieldError, forbidden, invalid, required
@@ -87,10 +90,17 @@ def _timestamp(server) -> str:
     return _STAMP[2]
 
 
+def _api_version(res, req: dict) -> str:
+    """The group/version the request addresses (managedFields record it; an apply
+    configuration must be written in it)."""
+    from sim.apiserver.server import _requested_api_version
+    return _requested_api_version(res, req)
+
+
 def track(server, res, req: dict, old: dict | None, new: dict, subresource: str = "") -> dict:
     """FieldManager.UpdateNoErrors: `new` with its managedFields brought up to date (never fails
     the write: a schema the object does not fit leaves it without managedFields)."""
-    return fm.update(old, new, manager(req), res.api_version, _timestamp(server),
+    return fm.update(old, new, manager(req), _api_version(res, req), _timestamp(server),
                      subresource=subresource or "", type_info=type_info(res))
 
 
@@ -99,29 +109,55 @@ def tracker(server, res, req: dict, subresource: str = "") -> Callable[[dict | N
 
 
 def _last_applied(applied: dict) -> str:
-    """lastappliedupdater.go buildLastApplied: the configuration as JSON, without the annotation."""
-    import json
-    import copy
+    """lastappliedupdater.go buildLastApplied: the applied configuration without the annotation,
+    as the unstructured JSON encoder writes it (keys sorted, a newline at the end)."""
     config = copy.deepcopy(applied)
     annotations = (config.get("metadata") or {}).get("annotations")
     if isinstance(annotations, dict):
         annotations.pop(LAST_APPLIED, None)
-        if not annotations:
-            config["metadata"].pop("annotations")
-    return json.dumps(config, separators=(",", ":"))
+    return json.dumps(config, separators=(",", ":"), sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _keep_last_applied(live: dict | None, applied: dict) -> dict:
-    """lastappliedupdater.go: an object that carries kubectl's last-applied annotation (it was
-    client-side applied) gets it rewritten to the server-side applied configuration, so that a
-    later client-side apply diffs against what is really applied."""
-    annotations = ((live or {}).get("metadata") or {}).get("annotations") or {}
-    if LAST_APPLIED not in annotations:
-        return applied
-    applied = dict(applied)
-    md = applied["metadata"] = dict(applied.get("metadata") or {})
-    md["annotations"] = {**(md.get("annotations") or {}), LAST_APPLIED: _last_applied(applied)}
-    return applied
+def _has_last_applied(obj: dict | None) -> bool:
+    return bool((((obj or {}).get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED))
+
+
+def _allowed_conflicts(live: dict, ti: TypeInfo) -> frozenset:
+    """lastappliedmanager.go allowedConflictsFromLastApplied: the fields of the last client-side
+    applied configuration whose live values are still the ones it applied."""
+    try:
+        last = json.loads(live["metadata"]["annotations"][LAST_APPLIED])
+        if not isinstance(last, dict):
+            return frozenset()
+        base = fm._without_managed_fields(live, deep=False)
+        fields = to_field_set(ti, last)
+        added, modified, removed = compare(ti, base, last)
+    except (ValueError, TypeError, KeyError, SchemaError):
+        return frozenset()
+    return fields - added - modified - removed
+
+
+def _apply(live: dict | None, applied: dict, mgr: str, api_version: str, now: str, force: bool,
+           sub: str, ti: TypeInfo):
+    """fieldmanager.Apply with the two kubectl-specific layers (lastappliedmanager.go,
+    lastappliedupdater.go), both only for the manager "kubectl": a first server-side apply of
+    an object that was client-side applied is not a conflict on the fields its last-applied
+    configuration set to the values they still have; and the last-applied annotation, when the
+    object has one, follows the server-side applied configuration."""
+    result = fm.apply(live, applied, mgr, api_version, now, force, subresource=sub, type_info=ti)
+    if mgr != "kubectl" or not _has_last_applied(live):
+        return result
+    if isinstance(result, fm.Conflicts):
+        allowed = _allowed_conflicts(live, ti)
+        remaining = [(ident, p) for ident, p in result.items if p not in allowed]
+        if remaining:
+            result.items = remaining
+            return result
+        result = fm.apply(live, applied, mgr, api_version, now, True, subresource=sub, type_info=ti)
+    if _has_last_applied(result):
+        result["metadata"]["annotations"] = {**result["metadata"]["annotations"],
+                                             LAST_APPLIED: _last_applied(applied)}
+    return result
 
 
 def serve_apply(server, res, req: dict, reply, retried: bool = False) -> None:
@@ -149,17 +185,21 @@ def serve_apply(server, res, req: dict, reply, retried: bool = False) -> None:
     mgr = manager(req)
     force = is_true((req.get("query") or {}).get("force"))
     ti = type_info(res)
+    api_version = _api_version(res, req)
+    if isinstance(applied, dict):
+        # decode converted it to the storage version: the configuration is the requested one's.
+        applied = dict(applied, apiVersion=body.get("apiVersion", ""))
 
     def do_apply(live: dict | None) -> tuple[str, dict]:
         try:
-            result = fm.apply(live, _keep_last_applied(live, applied), mgr, res.api_version,
-                              server.timestamp(), force, subresource=sub, type_info=ti)
+            result = _apply(live, applied, mgr, api_version, _timestamp(server), force, sub, ti)
         except fm.ApplyError as e:
             return "error", e.status()
         except fm.ManagedFieldsError as e:
             return "error", st.internal(str(e))
         if isinstance(result, fm.Conflicts):
             return "error", result.status()
+        result["apiVersion"] = res.api_version  # stored at the storage version
         return "ok", result
 
     def done(resp: dict) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sim.api import status as st
 from sim.api import validation as metavalidation
+from sim.api.fieldtypes import type_info_from_openapi
 from sim.api.gotypes import Decoded
 from sim.api.meta import deep_copy
 from sim.apiextensions import customresource as cr
@@ -77,6 +78,12 @@ class CustomResourceStrategy(Strategy):
 
     def prepare_for_status_update(self, res, candidate, old, ctx):
         return cr.prepare_for_status_update(candidate, old)
+
+    def field_type_info(self, res):
+        """Server-side apply's view of the storage version's structural schema; the main
+        resource resets status and /status resets spec (strategy.go GetResetFields)."""
+        reset = {"": [("status",)], "status": [("spec",)]} if self.status_enabled else {}
+        return type_info_from_openapi(cr.schema_for_version(self.crd, self.storage_version), reset_fields=reset)
 
     def validate(self, obj):
         return metavalidation.validate_object_meta(obj, self.namespaced) + cr.validate(obj, self.schema(obj))
