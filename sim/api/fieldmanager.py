@@ -178,7 +178,7 @@ def encode_managed_fields(managers: dict[str, Managed]) -> list[dict]:
         if m.time is not None:
             entry["time"] = m.time
         entry["fieldsType"] = "FieldsV1"
-        entry["fieldsV1"] = _fields_v1(m.fields)
+        entry["fieldsV1"] = to_fields_v1(m.fields)
         if who.get("subresource"):
             entry["subresource"] = who["subresource"]
         entries.append(entry)
@@ -187,62 +187,11 @@ def encode_managed_fields(managers: dict[str, Managed]) -> list[dict]:
     return entries
 
 
-# The engine writes the same objects again and again (a kubelet's status updates, leases): the
-# managers last encoded for an object are kept, keyed by the object's name, and reused when its
-# live managedFields are still exactly those (a C-speed ==), so a write does not parse its
-# FieldsV1 again.  The FieldsV1 of a field set is kept too (many pods share their shape).
-# Both are bounded; a miss only costs the decoding or encoding.
-MEMO_SIZE = 20000
-_DECODED: dict[tuple, tuple[list, dict[str, "Managed"]]] = {}
-_ENCODED: dict[FieldSet, dict] = {}
-
-
-def _memo_key(obj: dict | None) -> tuple | None:
-    md = (obj or {}).get("metadata")
-    if not isinstance(md, dict) or not md.get("name"):
-        return None
-    return obj.get("kind"), md.get("namespace"), md["name"]
-
-
-def _copy(managers: dict[str, "Managed"]) -> dict[str, "Managed"]:
-    return {k: Managed(m.fields, m.api_version, m.applied, m.time) for k, m in managers.items()}
-
-
-def _bounded_put(memo: dict, key, value) -> None:
-    memo.pop(key, None)
-    if len(memo) >= MEMO_SIZE:
-        del memo[next(iter(memo))]
-    memo[key] = value
-
-
-def _decode_for(obj: dict | None, entries: Any) -> dict[str, "Managed"]:
-    """decode_managed_fields(entries), the entries being `obj`'s, through the memo."""
-    key = _memo_key(obj)
-    hit = _DECODED.get(key) if key is not None and entries else None
-    if hit is not None and (hit[0] is entries or hit[0] == entries):
-        return _copy(hit[1])
-    managers = decode_managed_fields(entries)
-    if key is not None and isinstance(entries, list) and entries:
-        _bounded_put(_DECODED, key, (entries, _copy(managers)))
-    return managers
-
-
-def _fields_v1(fields: FieldSet) -> dict:
-    hit = _ENCODED.get(fields)
-    if hit is None:
-        hit = to_fields_v1(fields)
-        _bounded_put(_ENCODED, fields, hit)
-    return hit
-
-
 def _set_managed_fields(obj: dict, managers: dict[str, Managed]) -> dict:
     meta = obj.setdefault("metadata", {})
     meta.pop("managedFields", None)
     if managers:
-        meta["managedFields"] = entries = encode_managed_fields(managers)
-        key = _memo_key(obj)
-        if key is not None:
-            _bounded_put(_DECODED, key, (entries, _copy(managers)))
+        meta["managedFields"] = encode_managed_fields(managers)
     return obj
 
 
@@ -267,7 +216,7 @@ def _live_or_new(live: dict | None, new: dict, ignore_new: bool) -> dict[str, Ma
     none at all."""
     def live_managers():
         try:
-            return _decode_for(live, ((live or {}).get("metadata") or {}).get("managedFields"))
+            return decode_managed_fields(((live or {}).get("metadata") or {}).get("managedFields"))
         except ManagedFieldsError:
             return {}
     if ignore_new:
@@ -276,7 +225,7 @@ def _live_or_new(live: dict | None, new: dict, ignore_new: bool) -> dict[str, Ma
     if isinstance(sent, list) and (sent == [] or sent == [{}]):
         return {}
     try:
-        managers = _decode_for(new, sent)
+        managers = decode_managed_fields(sent)
     except ManagedFieldsError:
         managers = {}
     return managers or live_managers()
@@ -427,7 +376,7 @@ def apply(live: dict | None, applied: dict, manager: str, api_version: str, now:
         raise ApplyError("Incorrect version specified in apply patch. Specified patch version: "
                          f"{applied.get('apiVersion', '')}, expected: {api_version}")
     try:
-        managers = _decode_for(live, ((live or {}).get("metadata") or {}).get("managedFields"))
+        managers = decode_managed_fields(((live or {}).get("metadata") or {}).get("managedFields"))
     except ManagedFieldsError as e:
         raise ManagedFieldsError(f"failed to decode managed fields: {e}") from None
     base = _without_managed_fields(live) if live is not None else copy.deepcopy(ti.zero)

@@ -27,7 +27,7 @@ from sim.api import status as st
 from sim.api.fieldtyped import SchemaError, compare, to_field_set
 from sim.api.fieldtypes import TypeInfo
 from sim.api.queryparams import is_true
-from sim.api.validation import FieldError, forbidden, invalid, required
+from sim.api.validation import FieldError, forbidden, invalid
 
 APPLY_PATCH = "application/apply-patch+yaml"
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -199,7 +199,6 @@ def serve_apply(server, res, req: dict, reply, retried: bool = False) -> None:
             return "error", st.internal(str(e))
         if isinstance(result, fm.Conflicts):
             return "error", result.status()
-        result["apiVersion"] = res.api_version  # stored at the storage version
         return "ok", result
 
     def done(resp: dict) -> None:
@@ -227,6 +226,7 @@ def serve_apply(server, res, req: dict, reply, retried: bool = False) -> None:
         action, result = do_apply(cur)
         if action == "error":
             return action, result
+        result["apiVersion"] = res.api_version  # stored at the storage version (conversion None)
         managed = result["metadata"].get("managedFields")
 
         def keep(_old: dict, new: dict) -> dict:
