@@ -22,8 +22,9 @@ from sim.record import EventSourceObjectSpamFilter
 # pings after 30 s without reads (and gives up 15 s later); here the client then fails over to
 # the next apiserver endpoint, as it would through the control-plane load balancer.
 REQUEST_TIMEOUT = 30.0
-# The release the components report (kube-apiserver's /version, the kubelet's nodeInfo).
-KUBE_VERSION, KUBE_COMMIT = "v1.32.4", "0000000"
+# The release in the components' User-Agents (kube-apiserver's /version, cluster/api/discovery.py
+# KUBERNETES_VERSION, and the kubelet's nodeInfo name the same one).
+KUBE_VERSION, KUBE_COMMIT = "v1.36.4", "0000000"
 
 
 class _Verbs:
