@@ -52,6 +52,11 @@ class Managed:
     api_version: str
     applied: bool
     time: str | None = None
+    # The FieldsV1 it was decoded from, reused when encoding while `fields` is still the very
+    # set decoded (every change makes a new frozenset): a write re-encodes only the managers
+    # it changed, not the whole managedFields.
+    fields_v1: Any = None
+    fields_v1_of: Any = None
 
 
 class ManagedFieldsError(ValueError):
@@ -135,7 +140,8 @@ def decode_managed_fields(entries: Any) -> dict[str, Managed]:
         except (ValueError, TypeError) as err:
             raise ManagedFieldsError(f"error decoding versioned set from {e}: {err}") from None
         ident = manager_identifier(e.get("manager", ""), e["operation"], e["apiVersion"], e.get("subresource", ""))
-        managers[ident] = Managed(fields, e["apiVersion"], e["operation"] == "Apply", e.get("time"))
+        managers[ident] = Managed(fields, e["apiVersion"], e["operation"] == "Apply", e.get("time"),
+                                  e.get("fieldsV1") or {}, fields)
     return managers
 
 
@@ -178,7 +184,7 @@ def encode_managed_fields(managers: dict[str, Managed]) -> list[dict]:
         if m.time is not None:
             entry["time"] = m.time
         entry["fieldsType"] = "FieldsV1"
-        entry["fieldsV1"] = to_fields_v1(m.fields)
+        entry["fieldsV1"] = m.fields_v1 if m.fields_v1_of is m.fields else to_fields_v1(m.fields)
         if who.get("subresource"):
             entry["subresource"] = who["subresource"]
         entries.append(entry)
@@ -261,7 +267,8 @@ def update(live_old: dict | None, new: dict, manager: str, api_version: str, now
     # entry is another manager here, losing what changed, and takes it back in the union below.
     for ident in list(managers):
         m = managers[ident]
-        m.fields = m.fields - changed - removed
+        if not m.fields.isdisjoint(changed) or not m.fields.isdisjoint(removed):
+            m.fields = m.fields - changed - removed
         if not m.fields:
             del managers[ident]
     own = changed - STRIPPED
