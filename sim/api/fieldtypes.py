@@ -40,6 +40,7 @@ LIST_TYPES: dict[str, ListType] = {
     "v1.ReplicaSetStatus.conditions": _MAP("type"),
     "v1.NodeSpec.podCIDRs": "set", "v1.NodeStatus.conditions": _MAP("type"),
     "v1.NodeStatus.addresses": _MAP("type"), "v1.NamespaceStatus.conditions": _MAP("type"),
+    "v1.PodDisruptionBudgetStatus.conditions": _MAP("type"),
 }
 # Key fields with an OpenAPI default (ContainerPort.protocol defaults to TCP): an item that
 # omits them is keyed by the default (listItemToPathElement).
@@ -69,6 +70,11 @@ ZERO_OBJECTS: dict[str, dict] = {
               "reportingComponent": "", "reportingInstance": ""},
     "Lease": {"metadata": {"creationTimestamp": None}, "spec": {}},
     "PriorityClass": {"metadata": {"creationTimestamp": None}, "value": 0},
+    "PodDisruptionBudget": {"metadata": {"creationTimestamp": None}, "spec": {},
+                            "status": {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0,
+                                       "expectedPods": 0}},
+    "ResourceQuota": {"metadata": {"creationTimestamp": None}, "spec": {}, "status": {}},
+    "LimitRange": {"metadata": {"creationTimestamp": None}, "spec": {"limits": None}},
 }
 
 # The strategies' GetResetFields (pkg/registry/core/pod/strategy.go and friends): fields a write
@@ -78,6 +84,7 @@ RESET_FIELDS: dict[str, dict[str, list[tuple[str, ...]]]] = {
     "Pod": {"": [("status",)],
             "status": [("spec",), ("metadata", "deletionTimestamp"), ("metadata", "ownerReferences")]},
     "ReplicaSet": _STATUS_RESOURCE, "Node": _STATUS_RESOURCE, "Namespace": _STATUS_RESOURCE,
+    "PodDisruptionBudget": _STATUS_RESOURCE, "ResourceQuota": _STATUS_RESOURCE,
 }
 
 
