@@ -36,12 +36,14 @@ def parse_timestamp(value: str | None) -> float | None:
 def _parse_timestamp(value: str) -> float | None:
     # Cached: timestamps have a second's resolution and repeat across thousands of objects
     # (the apiserver's event TTL sweep reads every Event's creationTimestamp each minute).
-    v = value.rstrip("Z")
-    fmt = "%Y-%m-%dT%H:%M:%S.%f" if "." in v else "%Y-%m-%dT%H:%M:%S"
+    # Any RFC 3339 time, as metav1.Time.UnmarshalJSON takes it: clients write other offsets and
+    # fractions than the server's own "Z" forms (kopf posts Events stamped "...58.679893+00:00").
     try:
-        t = dt.datetime.strptime(v, fmt).replace(tzinfo=dt.timezone.utc)
+        t = dt.datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in "zZ" else value)
     except ValueError:
         return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
     return (t - EPOCH).total_seconds()
 
 
