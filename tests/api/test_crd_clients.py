@@ -191,6 +191,35 @@ def test_invalid_object_is_422_with_causes(api, crd):
     assert e.value.status == 404
 
 
+def test_dynamic_client(api, crd):
+    """kubernetes.dynamic: discovery finds the custom kind, then CRUD, the scale subresource and a watch."""
+    from kubernetes.dynamic import DynamicClient
+
+    dyn = DynamicClient(api)
+    crontabs = dyn.resources.get(api_version=f"{GROUP}/v1", kind="CronTab")
+    assert (crontabs.name, crontabs.namespaced, crontabs.short_names) == ("crontabs", True, ["ct"])
+    created = crontabs.create(body=crontab(GROUP, "dyn", 2), namespace=NS)
+    assert created.metadata.name == "dyn" and created.spec.replicas == 2
+    assert crontabs.get(name="dyn", namespace=NS).spec.image == "my-awesome-cron-image"
+    assert "dyn" in [o.metadata.name for o in crontabs.get(namespace=NS).items]
+    patched = crontabs.patch(name="dyn", namespace=NS, body={"spec": {"replicas": 3}},
+                             content_type="application/merge-patch+json")
+    assert patched.spec.replicas == 3
+    scale = crontabs.subresources["scale"]
+    assert scale.get(name="dyn", namespace=NS).spec.replicas == 3
+    scale.patch(name="dyn", namespace=NS, body={"spec": {"replicas": 1}}, content_type="application/merge-patch+json")
+    assert crontabs.get(name="dyn", namespace=NS).spec.replicas == 1
+    events = []
+    for event in crontabs.watch(namespace=NS, field_selector="metadata.name=dyn", timeout=10):
+        events.append((event["type"], event["object"].metadata.name))
+        break  # the initial ADDED of the existing object
+    assert events == [("ADDED", "dyn")]
+    crontabs.delete(name="dyn", namespace=NS)
+    with pytest.raises(ApiException) as e:
+        crontabs.get(name="dyn", namespace=NS)
+    assert e.value.status == 404
+
+
 def test_deleting_the_crd_removes_its_objects(api, crd):
     custom = client.CustomObjectsApi(api)
     ext = client.ApiextensionsV1Api(api)
