@@ -8,14 +8,15 @@ from __future__ import annotations
 import threading
 
 import pytest
-from lightkube import ApiError, Client, KubeConfig
-from lightkube.generic_resource import create_namespaced_resource
+import yaml
+from lightkube import ApiError, Client, KubeConfig, codecs
+from lightkube.generic_resource import create_namespaced_resource, load_in_cluster_generic_resources
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.models.core_v1 import Container, PodSpec, ResourceRequirements
 from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 from lightkube.resources.apps_v1 import ReplicaSet
 from lightkube.resources.core_v1 import Namespace, Node, Pod
-from lightkube.types import PatchType
+from lightkube.types import CascadeType, PatchType
 
 from tests.api.crontab import crontab, crontab_crd
 from tests.conftest import wait_until
@@ -194,6 +195,20 @@ def test_crd_flow_with_generic_resources(kube):
     t.join(25)
     assert not t.is_alive(), seen
     assert seen == [("ADDED", "my-awesome-cron-image"), ("MODIFIED", "v2"), ("DELETED", "v2")]
+
+    # The CRDs of the cluster as generic resources, then manifests through lightkube's codecs.
+    load_in_cluster_generic_resources(kube)
+    loaded = codecs.load_all_yaml(
+        "\n---\n".join(yaml.safe_dump(crontab(GROUP, f"lk-yaml-{i}", 1)) for i in range(3)))
+    assert [type(o).__name__ for o in loaded] == ["CronTab"] * 3
+    for obj in loaded:
+        kube.create(obj)
+    assert sorted(c.metadata.name for c in kube.list(CronTab))[1:] == ["lk-yaml-0", "lk-yaml-1", "lk-yaml-2"]
+    kube.deletecollection(CronTab, dry_run=True)  # deletes nothing
+    assert len(list(kube.list(CronTab))) == 4
+    kube.deletecollection(CronTab, cascade=CascadeType.BACKGROUND)
+    assert list(kube.list(CronTab)) == []
+    kube.create(CronTab.from_dict(crontab(GROUP, "lk-last", 1)))  # for the CRD's deletion to take along
 
     # Invalid: the 422 Status with its causes, decoded by lightkube.
     with pytest.raises(ApiError) as e:
