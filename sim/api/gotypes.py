@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +69,8 @@ INT64 = Scalar("int64", "int")
 FLOAT64 = Scalar("float64", "float")
 QUANTITY = Special("resource.Quantity")
 INT_OR_STRING = Special("intstr.IntOrString")
-TIME = Special("v1.Time")            # metav1.Time and MicroTime: an RFC 3339 string or null
+TIME = Special("v1.Time")            # metav1.Time: an RFC 3339 string or null, kept in whole seconds
+MICRO_TIME = Special("v1.MicroTime")  # metav1.MicroTime: the same, kept to the microsecond
 ANY = Special("interface {}")        # runtime.RawExtension, FieldsV1, free-form JSON
 
 
@@ -167,7 +168,7 @@ class _Decoder:
                 decoded = self.decode(item, t.fields[key], t.short, path + (key,), sub)
                 # A null field is the zero value, which Go serializes back as nothing
                 # (omitempty), except a metav1.Time, which it writes as null.
-                if decoded is not None or t.fields[key] is TIME:
+                if decoded is not None or t.fields[key] in (TIME, MICRO_TIME):
                     out[key] = decoded
             return out
         if isinstance(t, Slice):
@@ -233,14 +234,14 @@ class _Decoder:
                 kind = _json_kind(value) + (f" {literal(value)}" if _json_kind(value) == "number" else "")
                 raise _Fatal(f"json: cannot unmarshal {kind} into Go value of type int32")
             return number
-        if t is TIME:
+        if t is TIME or t is MICRO_TIME:
             # metav1.Time.UnmarshalJSON: null, or a string that time.Parse takes as RFC 3339.
             if not isinstance(value, str):
                 raise _Fatal(f"json: cannot unmarshal {_json_kind(value)} into Go value of type string")
             if value and not _is_rfc3339(value):
                 raise _Fatal(f'parsing time "{value}" as "2006-01-02T15:04:05Z07:00": cannot parse '
                              f'"{value}" as "2006"')
-            return value
+            return _rfc3339_utc(value, micro=t is MICRO_TIME) if value else value
         # interface{} / RawExtension: any JSON, but a number must fit a float64.
         return self.free_form(value, struct_name, path)
 
@@ -271,6 +272,14 @@ def _is_rfc3339(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _rfc3339_utc(text: str, micro: bool) -> str:
+    """The time as MarshalJSON writes it back: in UTC, "Z", whole seconds for a metav1.Time
+    (time.RFC3339) and microseconds for a MicroTime (RFC3339Micro).  Clients write other forms:
+    kopf stamps its Events with Python's isoformat(), "2026-12-06T08:07:58.679893+00:00"."""
+    t = datetime.fromisoformat(text.upper().replace("Z", "+00:00")).astimezone(timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if micro else "%Y-%m-%dT%H:%M:%SZ")
 
 
 def _integer(value) -> int | None:

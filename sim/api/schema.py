@@ -10,14 +10,13 @@ kube-apiserver decodes a request into these structs: a field of the wrong JSON t
 """
 from __future__ import annotations
 
-from sim.api.gotypes import (BOOL, INT32, INT64, INT_OR_STRING, QUANTITY, STRING, TIME, Map, Slice,
+from sim.api.gotypes import (BOOL, INT32, INT64, INT_OR_STRING, MICRO_TIME, QUANTITY, STRING, TIME, Map, Slice,
                              Struct, enum, fields, opaque, struct)
 
 STRINGS = Slice(STRING)
 STRING_MAP = Map(STRING)
 RESOURCE_LIST = Map(QUANTITY, "v1.ResourceList")
 UID = enum("types.UID")
-MICRO_TIME = TIME
 TYPE_META = fields("apiVersion", "kind")
 
 # -- meta/v1 ---------------------------------------------------------------------------------

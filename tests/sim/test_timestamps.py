@@ -33,3 +33,22 @@ def test_the_servers_own_forms_round_trip():
 
 def test_an_event_from_a_client_has_an_age():
     assert since("2026-01-01T00:00:00.000001+00:00", 130.0) == "2m9s"
+
+
+def test_decoding_writes_times_back_as_go_marshals_them():
+    """metav1.Time comes back in UTC with whole seconds, MicroTime to the microsecond, as
+    kube-apiserver stores what it decoded (kopf's Events, stamped by Python's isoformat())."""
+    from sim.api.gotypes import decode
+    from sim.api.schema import EVENT
+
+    event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e", "namespace": "default"},
+             "firstTimestamp": "2026-12-06T08:07:58.679893+00:00",
+             "lastTimestamp": "2026-12-06T09:07:58+01:00",
+             "eventTime": "2026-12-06T09:07:58.6+01:00",
+             "series": {"count": 2, "lastObservedTime": "2026-12-06T08:07:58Z"}}
+    value = decode(event, EVENT).value
+    assert value["firstTimestamp"] == "2026-12-06T08:07:58Z"
+    assert value["lastTimestamp"] == "2026-12-06T08:07:58Z"
+    assert value["eventTime"] == "2026-12-06T08:07:58.600000Z"
+    assert value["series"]["lastObservedTime"] == "2026-12-06T08:07:58.000000Z"
+    assert decode(dict(event, eventTime=None), EVENT).value["eventTime"] is None
