@@ -59,13 +59,13 @@ def operator(cluster):
              str(EXAMPLES / "crontab_operator.py")],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     yield proc, log
-    proc.send_signal(signal.SIGINT)  # kopf stops its watches and exits
+    proc.send_signal(signal.SIGTERM)  # as Kubernetes stops a pod: kopf closes its watches and exits
     try:
         proc.wait(15)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(5)
-        pytest.fail(f"the operator ignored SIGINT:\n{log.read_text()[-3000:]}")
+        pytest.fail(f"the operator ignored SIGTERM:\n{log.read_text()[-3000:]}")
 
 
 def test_operator_reconciles_a_crontab(cluster, operator):
