@@ -1,5 +1,6 @@
 """The API through `lightkube` (https://github.com/gtsystem/lightkube, MIT), a second maintained
-client library with typed models and generic resources: pods CRUD and watch, and the CronTab CRD
+client library with typed models and generic resources: pods CRUD, watch and server-side apply, and
+the CronTab CRD
 flow with `create_namespaced_resource`, the status and scale subresources, a 422, and the CRD's
 deletion taking its objects along.  lightkube speaks HTTP through httpx, not urllib3, and builds
 its own URLs (a server at a path prefix, /clusters/<name>, must work)."""
@@ -125,6 +126,23 @@ def test_pod_watch(kube):
     assert seen[0][0] == "ADDED" and seen[-1][0] == "DELETED"
 
 
+def test_server_side_apply(kube):
+    """lightkube's apply() is a server-side apply (application/apply-patch+yaml)."""
+    applied = kube.apply(make_pod("lk-applied", {"app": "lk-applied"}), field_manager="lk-one")
+    assert applied.metadata.uid
+    assert "lk-one" in [m.manager for m in applied.metadata.managedFields]
+    again = kube.apply(make_pod("lk-applied", {"app": "lk-applied", "color": "blue"}), field_manager="lk-one")
+    assert again.metadata.labels == {"app": "lk-applied", "color": "blue"}
+    with pytest.raises(ApiError) as e:  # another manager wants the field lk-one owns
+        kube.apply(make_pod("lk-applied", {"app": "lk-applied", "color": "red"}), field_manager="lk-two")
+    assert e.value.status.code == 409 and e.value.status.reason == "Conflict"
+    assert [c.field for c in e.value.status.details.causes] == [".metadata.labels.color"]
+    forced = kube.apply(make_pod("lk-applied", {"app": "lk-applied", "color": "red"}), field_manager="lk-two",
+                        force=True)
+    assert forced.metadata.labels["color"] == "red"
+    kube.delete(Pod, "lk-applied", grace_period=0)
+
+
 def test_replicaset_scale(kube):
     rs = ReplicaSet.from_dict({  # lightkube builds its models from dicts too
         "metadata": {"name": "lk-rs"},
@@ -133,10 +151,21 @@ def test_replicaset_scale(kube):
                               "spec": {"containers": [{"name": "web", "image": "nginx"}]}}},
     })
     kube.create(rs)
-    scale = kube.get(ReplicaSet.Scale, "lk-rs")
-    assert scale.spec.replicas == 1
-    scale.spec.replicas = 2
-    kube.replace(scale)
+    assert kube.get(ReplicaSet.Scale, "lk-rs").spec.replicas == 1
+
+    def scaled() -> bool:
+        # A Scale carries the ReplicaSet's resourceVersion: the ReplicaSet controller's status
+        # writes make a read-modify-write conflict now and then; retry as RetryOnConflict does.
+        scale = kube.get(ReplicaSet.Scale, "lk-rs")
+        scale.spec.replicas = 2
+        try:
+            return kube.replace(scale).spec.replicas == 2
+        except ApiError as e:
+            if e.status.code != 409:
+                raise
+            return False
+
+    wait_until(scaled, timeout=10, interval=0.05, message="the Scale replaced")
     wait_until(lambda: kube.get(ReplicaSet, "lk-rs").status.readyReplicas == 2, timeout=30, interval=0.2,
                message="ReplicaSet lk-rs ready with 2")
     kube.delete(ReplicaSet, "lk-rs")
@@ -195,6 +224,20 @@ def test_crd_flow_with_generic_resources(kube):
     t.join(25)
     assert not t.is_alive(), seen
     assert seen == [("ADDED", "my-awesome-cron-image"), ("MODIFIED", "v2"), ("DELETED", "v2")]
+
+    # Server-side apply of a custom object: created when absent; what its manager drops is pruned;
+    # another manager's different value is a conflict.
+    applied = kube.apply(CronTab.from_dict(crontab(GROUP, "lk-applied", 1)), field_manager="lk-one")
+    assert applied.spec["replicas"] == 1
+    body = crontab(GROUP, "lk-applied", 3)
+    del body["spec"]["cronSpec"]
+    applied = kube.apply(CronTab.from_dict(body), field_manager="lk-one")
+    assert applied.spec == {"image": "my-awesome-cron-image", "replicas": 3}
+    with pytest.raises(ApiError) as e:
+        kube.apply(CronTab.from_dict(crontab(GROUP, "lk-applied", 4)), field_manager="lk-two")
+    assert e.value.status.code == 409
+    assert [c.field for c in e.value.status.details.causes] == [".spec.replicas"]
+    kube.delete(CronTab, "lk-applied")
 
     # The CRDs of the cluster as generic resources, then manifests through lightkube's codecs.
     load_in_cluster_generic_resources(kube)
