@@ -1,8 +1,7 @@
 """The API through `lightkube` (https://github.com/gtsystem/lightkube, MIT), a second maintained
 client library with typed models and generic resources: pods CRUD, watch and server-side apply, and
-the CronTab CRD
-flow with `create_namespaced_resource`, the status and scale subresources, a 422, and the CRD's
-deletion taking its objects along.  lightkube speaks HTTP through httpx, not urllib3, and builds
+the CronTab CRD flow with `create_namespaced_resource`, the status and scale subresources, a 422,
+and the CRD's deletion taking its objects along.  lightkube speaks HTTP through httpx, not urllib3, and builds
 its own URLs (a server at a path prefix, /clusters/<name>, must work)."""
 from __future__ import annotations
 
