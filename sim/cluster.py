@@ -445,17 +445,35 @@ class Cluster:
 
     def _bootstrap_namespaces(self) -> None:
         """kube-apiserver's system namespaces controller: default, kube-system, kube-public,
-        kube-node-lease exist from the start."""
+        kube-node-lease exist from the start.
+
+        Each also gets, at once, what kube-controller-manager's serviceaccounts and
+        root-ca-cert-publisher controllers make in every namespace (its `default` ServiceAccount
+        and the `kube-root-ca.crt` ConfigMap) - upstream they appear a few seconds later, once
+        kube-controller-manager has won its Lease, and a pod created meanwhile is refused
+        ("serviceaccount "default" not found").  A fresh cluster is used at once (by the page,
+        the scenarios, kubectl), so its system namespaces start complete; the controllers then
+        find nothing to do there, and do the same for every namespace created later."""
         api = self.serving_apiserver()
         if api is None:
             return
         if not api.synced:
             self.kernel.call_later(0.05, self._bootstrap_namespaces)
             return
+        from sim.controllers.rootcacertpublisher import root_ca_config_map
+
+        def populate(ns: str, resp: dict) -> None:
+            if resp.get("code") != 201:
+                return
+            api.handle({"verb": "create", "resource": "serviceaccounts", "namespace": ns,
+                        "body": {"metadata": {"name": "default", "namespace": ns}}}, lambda r: None)
+            api.handle({"verb": "create", "resource": "configmaps", "namespace": ns,
+                        "body": root_ca_config_map(ns)}, lambda r: None)
+
         for ns in SYSTEM_NAMESPACES:
             if ("", ns) not in api.cache.objects("namespaces"):
                 api.handle({"verb": "create", "resource": "namespaces", "body": {"metadata": {"name": ns}}},
-                           lambda r: None)
+                           lambda r, ns=ns: populate(ns, r))
 
     @classmethod
     def restore(cls, name: str, topology: dict, etcd_log: list[dict], time: float,

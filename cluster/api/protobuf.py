@@ -16,6 +16,7 @@ drain sends it as JSON); others raise ProtobufError.  Responses stay JSON: the c
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from typing import Any
 
@@ -108,6 +109,21 @@ NAMESPACE = {1: ("metadata", OBJECT_META, False),
              3: ("status", {1: ("phase", "string", True),
                             2: ("conditions", ("repeated", NAMESPACE_CONDITION), True)}, True)}
 
+# ConfigMap, Secret, ServiceAccount (`kubectl create configmap|secret|serviceaccount`); a bytes
+# value is written as the base64 JSON carries; `immutable` and `automountServiceAccountToken`
+# are *bool (kept when on the wire, even false).
+CONFIG_MAP = {1: ("metadata", OBJECT_META, False), 2: ("data", ("map", "string", "string"), True),
+              3: ("binaryData", ("map", "string", "bytes"), True), 4: ("immutable", "bool", POINTER)}
+SECRET = {1: ("metadata", OBJECT_META, False), 2: ("data", ("map", "string", "bytes"), True),
+          3: ("type", "string", True), 4: ("stringData", ("map", "string", "string"), True),
+          5: ("immutable", "bool", POINTER)}
+OBJECT_REFERENCE = {1: ("kind", "string", True), 2: ("namespace", "string", True), 3: ("name", "string", True),
+                    4: ("uid", "string", True), 5: ("apiVersion", "string", True),
+                    6: ("resourceVersion", "string", True), 7: ("fieldPath", "string", True)}
+LOCAL_OBJECT_REFERENCE = {1: ("name", "string", True)}
+SERVICE_ACCOUNT = {1: ("metadata", OBJECT_META, False), 2: ("secrets", ("repeated", OBJECT_REFERENCE), True),
+                   3: ("imagePullSecrets", ("repeated", LOCAL_OBJECT_REFERENCE), True),
+                   4: ("automountServiceAccountToken", "bool", POINTER)}
 # k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto: DeleteOptions' fields are all pointers
 # but propagationPolicy's (*DeletionPropagation too) and dryRun.
 PRECONDITIONS = {1: ("uid", "string", POINTER), 2: ("resourceVersion", "string", POINTER)}
@@ -151,6 +167,9 @@ KINDS: dict[tuple[str, str], dict] = {
     ("v1", "ResourceQuota"): RESOURCE_QUOTA,
     ("scheduling.k8s.io/v1", "PriorityClass"): PRIORITY_CLASS,
     ("v1", "Namespace"): NAMESPACE,
+    ("v1", "ConfigMap"): CONFIG_MAP,
+    ("v1", "Secret"): SECRET,
+    ("v1", "ServiceAccount"): SERVICE_ACCOUNT,
     ("policy/v1", "Eviction"): EVICTION,
     ("policy/v1beta1", "Eviction"): EVICTION,
 }
@@ -160,6 +179,10 @@ ANY_VERSION_KINDS = {"DeleteOptions": DELETE_OPTIONS}
 
 
 def _scalar(kind: str, wire: int, value: Any) -> Any:
+    if kind == "bytes":
+        if wire != 2:
+            raise ProtobufError("expected bytes")
+        return base64.b64encode(value).decode("ascii")  # []byte's JSON form
     if kind == "string":
         if wire != 2:
             raise ProtobufError("expected a string")

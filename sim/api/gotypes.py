@@ -12,6 +12,7 @@ would serialize back to where it matters here: unknown fields dropped, quantitie
 """
 from __future__ import annotations
 
+import base64
 import functools
 import math
 import re
@@ -72,6 +73,7 @@ INT_OR_STRING = Special("intstr.IntOrString")
 TIME = Special("v1.Time")            # metav1.Time: an RFC 3339 string or null, kept in whole seconds
 MICRO_TIME = Special("v1.MicroTime")  # metav1.MicroTime: the same, kept to the microsecond
 ANY = Special("interface {}")        # runtime.RawExtension, FieldsV1, free-form JSON
+BYTES = Special("[]uint8")           # []byte: a base64 string (encoding/json), re-encoded canonically
 
 
 def enum(go: str) -> Scalar:
@@ -234,6 +236,18 @@ class _Decoder:
                 kind = _json_kind(value) + (f" {literal(value)}" if _json_kind(value) == "number" else "")
                 raise _Fatal(f"json: cannot unmarshal {kind} into Go value of type int32")
             return number
+        if t is BYTES:
+            # encoding/json's []byte: a JSON string holding standard base64; a bad one is a
+            # saved error (the first one wins, decoding goes on), worded as base64's own.
+            if not isinstance(value, str):
+                self.type_error(value, t, struct_name, path)
+                return None
+            raw, error = go_base64_decode(value)
+            if error is not None:
+                if self.error is None:
+                    self.error = error
+                return None
+            return base64.b64encode(raw).decode("ascii")
         if t is TIME or t is MICRO_TIME:
             # metav1.Time.UnmarshalJSON: null, or a string that time.Parse takes as RFC 3339.
             if not isinstance(value, str):
@@ -280,6 +294,65 @@ def _rfc3339_utc(text: str, micro: bool) -> str:
     kopf stamps its Events with Python's isoformat(), "2026-12-06T08:07:58.679893+00:00"."""
     t = datetime.fromisoformat(text.upper().replace("Z", "+00:00")).astimezone(timezone.utc)
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if micro else "%Y-%m-%dT%H:%M:%SZ")
+
+
+_B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+
+
+def go_base64_decode(text: str) -> tuple[bytes, str | None]:
+    """base64.StdEncoding.Decode, with its CorruptInputError offsets ("illegal base64 data at
+    input byte 4"): padding required, \r and \n skipped, nothing after the padding."""
+    src = text.encode("utf-8")
+    out = bytearray()
+    si = 0
+    n = len(src)
+
+    def corrupt(at: int) -> tuple[bytes, str]:
+        return bytes(out), f"illegal base64 data at input byte {at}"
+
+    while si < n:
+        dbuf = [0, 0, 0, 0]
+        dlen = 4
+        j = 0
+        end = False
+        while j < 4:
+            if si == n:
+                if j == 0:
+                    return bytes(out), None
+                return corrupt(si - j)
+            ch = src[si]
+            si += 1
+            v = _B64.get(chr(ch)) if ch < 128 else None
+            if v is not None:
+                dbuf[j] = v
+                j += 1
+                continue
+            if ch in (10, 13):
+                continue
+            if ch != ord("="):
+                return corrupt(si - 1)
+            if j in (0, 1):
+                return corrupt(si - 1)
+            if j == 2:
+                while si < n and src[si] in (10, 13):
+                    si += 1
+                if si == n:
+                    return corrupt(n)
+                if src[si] != ord("="):
+                    return corrupt(si - 1)
+                si += 1
+            while si < n and src[si] in (10, 13):
+                si += 1
+            if si < n:
+                return corrupt(si)
+            dlen = j
+            end = True
+            break
+        val = dbuf[0] << 18 | dbuf[1] << 12 | dbuf[2] << 6 | dbuf[3]
+        out += bytes([(val >> 16) & 0xFF, (val >> 8) & 0xFF, val & 0xFF])[:dlen - 1]
+        if end:
+            break
+    return bytes(out), None
 
 
 def _integer(value) -> int | None:

@@ -1115,3 +1115,42 @@ def validate_priority_class_update(new: dict, old: dict) -> list[FieldError]:
     if new.get("preemptionPolicy") != old.get("preemptionPolicy"):
         errs.append(invalid("preemptionPolicy", new.get("preemptionPolicy"), "field is immutable"))
     return errs
+
+
+# -- ConfigMaps, Secrets, ServiceAccounts (pkg/apis/core/validation) ---------------------------
+# k8s.io/apimachinery/pkg/util/validation IsConfigMapKey
+CONFIG_MAP_KEY_FMT = "[-._a-zA-Z0-9]+"
+_CONFIG_MAP_KEY_RE = re.compile("^" + CONFIG_MAP_KEY_FMT + "$")
+CONFIG_MAP_KEY_MSG = ("a valid config key must consist of alphanumeric characters, '-', '_' or '.' "
+                      "(e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '"
+                      + CONFIG_MAP_KEY_FMT + "')")
+# core.MaxSecretSize: the data of a Secret or ConfigMap, 1 MiB in all.
+MAX_SECRET_SIZE = 1 * 1024 * 1024
+IMMUTABLE_WHEN_SET = "field is immutable when `immutable` is set"
+
+
+def config_map_key_errors(key: str) -> list[str]:
+    """validation.IsConfigMapKey: at most 253 characters of [-._a-zA-Z0-9], not "." or ".."
+    and not starting with ".." (hasChDirPrefix)."""
+    errs: list[str] = []
+    if len(key) > 253:
+        errs.append("must be no more than 253 characters")
+    if not _CONFIG_MAP_KEY_RE.match(key):
+        errs.append(CONFIG_MAP_KEY_MSG)
+    if key == ".":
+        errs.append("must not be '.'")
+    elif key == "..":
+        errs.append("must not be '..'")
+    elif key.startswith(".."):
+        errs.append("must not start with '..'")
+    return errs
+
+
+def too_long(field: str, max_bytes: int) -> FieldError:
+    """field.TooLong (apimachinery 1.32): "may not be more than N bytes"; the value is not shown."""
+    return FieldError(field, "TooLong", None, f"may not be more than {max_bytes} bytes")
+
+
+def validate_immutable_field(new, old, field: str) -> list[FieldError]:
+    """ValidateImmutableField: Invalid, "field is immutable", with the new value."""
+    return [] if new == old else [invalid(field, new, "field is immutable")]

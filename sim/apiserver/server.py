@@ -26,11 +26,12 @@ from sim.api import reviews
 from sim.api.gotypes import decode as go_decode
 from sim.api.schema import DELETE_OPTIONS, FIELD_VALIDATION, decode_error_message, strict_error_message
 from sim.api.selectors import SelectorError, field_value, make_filter, parse_field_selector
-from sim.apiserver.admission import CREATE, UPDATE, Attributes, Chain, Lister
+from sim.apiserver.admission import CREATE, UPDATE, Attributes, Chain, Lister, Wait
 from sim.apiserver.admission.limitranger import LimitRanger
 from sim.apiserver.admission.namespacelifecycle import NamespaceLifecycle
 from sim.apiserver.admission.priority import Priority
 from sim.apiserver.admission.resourcequota import ResourceQuota
+from sim.apiserver.admission.serviceaccount import ServiceAccount
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
 from sim.apiserver import binding, eviction, fieldmanagement, scale, storage
 from sim.apiserver.crdcontroller import CRDController
@@ -206,9 +207,10 @@ class KubeAPIServer(Component):
         # --enable-admission-plugins: the ones that matter here (DefaultTolerationSeconds runs
         # with defaulting, sim.api.defaults).  Plugins read the watch cache, as their informers.
         # Plugins read the watch cache, as their informers (lister_for: a GroupResource's lister).
-        # kube-apiserver's order: NamespaceLifecycle, LimitRanger, ..., Priority, ..., ResourceQuota
-        # last (it charges what it admits to the quota).
+        # kube-apiserver's order: NamespaceLifecycle, LimitRanger, ServiceAccount, ..., Priority, ...,
+        # ResourceQuota last (it charges what it admits to the quota).
         self.admission = Chain([NamespaceLifecycle(self.lister_for), LimitRanger(self.lister_for),
+                                ServiceAccount(self.lister_for, lambda: self.rng),
                                 Priority(self.lister_for), ResourceQuota(self)])
         self.post_start_hooks = [SystemPriorityClassesHook(self)]
         self.synced_once = False
@@ -768,9 +770,18 @@ class KubeAPIServer(Component):
             obj = fieldmanagement.track(self, res, req, None, obj)
         # Mutating admission, then (BeforeCreate) the generated name, validation, validating
         # admission: a plugin refusing a generateName object names it by its generateName.
+        attempt = req.get("_admission_attempt", 0)
         attrs = Attributes(CREATE, res.group, res.name, None, ns if res.namespaced else None,
-                           md.get("name") or "", obj, dry_run=_dry_run(req))
-        rejected = self.admission.admit(attrs)
+                           md.get("name") or "", obj, dry_run=_dry_run(req),
+                           attempt=attempt)
+        try:
+            rejected = self.admission.admit(attrs)
+        except Wait as w:
+            # A plugin blocks the request while it looks again: admit it anew after the delay.
+            serving = self._serving
+            self.call_later(w.delay, lambda: self._within(
+                serving, lambda: self.do_create(res, dict(req, _admission_attempt=attempt + 1), reply)))
+            return
         if rejected:
             return reply(_err(rejected))
         obj = attrs.obj

@@ -38,6 +38,11 @@ DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
                          ("poddisruptionbudgets.policy", "pods", "replicasets.apps"), aliases=("disruption",)),
     ControllerDescriptor("resourcequota-controller", "sim.controllers.resourcequota:ResourceQuotaController",
                          ("resourcequotas", "pods", "*"), aliases=("resourcequota",)),
+    ControllerDescriptor("serviceaccount-controller", "sim.controllers.serviceaccounts:ServiceAccountsController",
+                         ("namespaces", "serviceaccounts"), aliases=("serviceaccount",)),
+    ControllerDescriptor("root-ca-certificate-publisher-controller",
+                         "sim.controllers.rootcacertpublisher:RootCACertPublisher",
+                         ("namespaces", "configmaps"), aliases=("root-ca-cert-publisher",)),
 )
 
 

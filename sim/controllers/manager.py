@@ -68,7 +68,7 @@ class KubeControllerManager(LeaderElectedComponent):
         self.controllers = [d.build(self) for d in enabled(self.controller_flags)]
         for c in self.controllers:
             c.start()
-        order = ("namespaces", "nodes", "leases", "replicasets", "pods")
+        order = ("namespaces", "serviceaccounts", "configmaps", "nodes", "leases", "replicasets", "pods")
         for key, inf in sorted(self.informers.items(),
                                key=lambda kv: order.index(kv[0][1]) if kv[0][1] in order else len(order)):
             inf.informer.start()

@@ -24,6 +24,16 @@ class Rejected(Exception):
         self.status = status
 
 
+class Wait(Exception):
+    """A mutating plugin cannot decide yet and blocks the request while it looks again (the
+    ServiceAccount plugin's retried lookup of a `default` ServiceAccount not yet made): the
+    request is admitted again from the start after `delay` seconds, with `attempt` one higher."""
+
+    def __init__(self, delay: float):
+        super().__init__(f"admission waits {delay}s")
+        self.delay = delay
+
+
 @dataclass
 class Attributes:
     """admission.Attributes: what is being written, and the object as it stands (mutable)."""
@@ -36,6 +46,7 @@ class Attributes:
     obj: dict | None         # the new object (mutating plugins change it in place)
     old: dict | None = None  # the stored object on UPDATE
     dry_run: bool = False    # ?dryRun=All: plugins with side effects (quota charges) skip them
+    attempt: int = 0         # how many times a plugin's Wait has sent this request back
 
 
 def forbidden(a: Attributes, why: str) -> Rejected:
@@ -73,7 +84,8 @@ class Chain:
         self.plugins = plugins
 
     def admit(self, a: Attributes) -> dict | None:
-        """Run the mutating plugins; the refusing plugin's Status, or None."""
+        """Run the mutating plugins; the refusing plugin's Status, or None (a plugin's Wait
+        propagates to the caller, which admits the request again later)."""
         return self._run("admit", a)
 
     def validate(self, a: Attributes) -> dict | None:
