@@ -1,0 +1,142 @@
+"""ServiceAccounts (pkg/registry/core/serviceaccount), the serviceaccounts controller
+(pkg/controller/serviceaccount) and the ServiceAccount admission plugin
+(plugin/pkg/admission/serviceaccount): a `default` one in every namespace, pods get it and the
+projected kube-api-access volume, and are refused while the ServiceAccount they name is missing."""
+import pytest
+
+from sim.cluster import Cluster, ClusterConfig
+from sim.registry import BUILTIN
+from tests.sim.conftest import ok
+
+MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+@pytest.fixture(scope="module")
+def c():
+    cluster = Cluster("sa", ClusterConfig.default(seed=7))
+    cluster.advance(5)
+    return cluster
+
+
+def req(c, verb, resource, ns="default", name=None, body=None, **kw):
+    return c.request({"verb": verb, "resource": resource, "namespace": ns, "name": name, "body": body, **kw})
+
+
+def pod(name, **spec):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}], **spec}}
+
+
+def token_volume(p):
+    vols = [v for v in p["spec"].get("volumes") or [] if v["name"].startswith("kube-api-access-")]
+    return vols[0] if vols else None
+
+
+def test_every_system_namespace_has_a_default_service_account(c):
+    for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
+        sa = ok(req(c, "get", "serviceaccounts", ns, "default"))
+        assert sa["metadata"]["name"] == "default"
+
+
+def test_a_new_namespace_gets_one_from_the_controller(c):
+    ok(req(c, "create", "namespaces", None, body={"metadata": {"name": "fresh"}}), 201)
+    p = ok(req(c, "create", "pods", "fresh", body=pod("early")), 201)
+    assert p["spec"]["serviceAccountName"] == "default"
+    ok(req(c, "get", "serviceaccounts", "fresh", "default"))
+
+
+def test_a_pod_gets_the_default_service_account_and_the_kube_api_access_volume(c):
+    p = ok(req(c, "create", "pods", body=pod("web", initContainers=[{"name": "init", "image": "busybox"}])), 201)
+    spec = p["spec"]
+    assert spec["serviceAccountName"] == "default" and spec["serviceAccount"] == "default"
+    vol = token_volume(p)
+    name = vol["name"]
+    assert len(name) == len("kube-api-access-") + 5
+    assert vol["projected"] == {"defaultMode": 420, "sources": [
+        {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+        {"downwardAPI": {"items": [{"path": "namespace",
+                                    "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}}]}
+    for container in spec["initContainers"] + spec["containers"]:
+        assert container["volumeMounts"] == [{"name": name, "readOnly": True, "mountPath": MOUNT}]
+    c.advance(10)
+    assert ok(req(c, "get", "pods", name="web"))["status"]["phase"] == "Running"
+
+
+def test_automount_false_on_the_pod_or_its_service_account(c):
+    p = ok(req(c, "create", "pods", body=pod("no-token", automountServiceAccountToken=False)), 201)
+    assert token_volume(p) is None and "volumeMounts" not in p["spec"]["containers"][0]
+    ok(req(c, "create", "serviceaccounts", body={"metadata": {"name": "quiet"}, "automountServiceAccountToken": False,
+                                                 "imagePullSecrets": [{"name": "regcred"}]}), 201)
+    p = ok(req(c, "create", "pods", body=pod("quiet-pod", serviceAccountName="quiet")), 201)
+    assert token_volume(p) is None
+    assert p["spec"]["imagePullSecrets"] == [{"name": "regcred"}]
+    # The pod's preference wins over its ServiceAccount's.
+    p = ok(req(c, "create", "pods", body=pod("loud-pod", serviceAccountName="quiet",
+                                              automountServiceAccountToken=True)), 201)
+    assert token_volume(p) is not None
+
+
+def test_a_container_with_its_own_mount_at_the_token_path_is_left_alone(c):
+    own = {"name": "mine", "mountPath": MOUNT}
+    p = ok(req(c, "create", "pods", body=pod("own", volumes=[{"name": "mine", "emptyDir": {}}],
+                                              containers=[{"name": "a", "image": "nginx", "volumeMounts": [own]},
+                                                          {"name": "b", "image": "nginx"}])), 201)
+    a, b = p["spec"]["containers"]
+    assert a["volumeMounts"] == [own]
+    assert b["volumeMounts"][0]["mountPath"] == MOUNT and token_volume(p) is not None
+
+
+def test_a_missing_service_account_refuses_the_pod(c):
+    resp = req(c, "create", "pods", body=pod("orphan", serviceAccountName="bot"))
+    assert resp["code"] == 403
+    assert resp["body"]["message"] == ('pods "orphan" is forbidden: error looking up service account '
+                                       'default/bot: serviceaccount "bot" not found')
+    ok(req(c, "create", "serviceaccounts", body={"metadata": {"name": "bot"}}), 201)
+    ok(req(c, "create", "pods", body=pod("orphan", serviceAccountName="bot")), 201)
+
+
+@pytest.fixture(scope="module")
+def without_controllers():
+    """A cluster whose kube-controller-managers are stopped: nothing makes ServiceAccounts."""
+    c = Cluster("sa-late", ClusterConfig.default(seed=8))
+    c.advance(5)
+    for cm in c.controller_managers:
+        cm.stop()
+    return c
+
+
+def test_a_default_service_account_that_never_comes_refuses_the_pod_after_the_retries(without_controllers):
+    c = without_controllers
+    ok(req(c, "create", "namespaces", None, body={"metadata": {"name": "lonely"}}), 201)
+    start = c.now
+    resp = req(c, "create", "pods", "lonely", body=pod("p"))
+    assert resp["code"] == 403
+    assert resp["body"]["message"] == ('pods "p" is forbidden: error looking up service account '
+                                       'lonely/default: serviceaccount "default" not found')
+    assert 0.9 <= c.now - start <= 2.0  # 9 more lookups, 100-200 ms apart
+
+
+def test_a_pod_waits_while_the_default_service_account_is_being_made(without_controllers):
+    c = without_controllers
+    ok(req(c, "create", "namespaces", None, body={"metadata": {"name": "racing"}}), 201)
+    pending = c.begin_request({"verb": "create", "resource": "pods", "namespace": "racing", "body": pod("p")})
+    c.advance(0.5)
+    assert c.request_reply(pending) is None  # still in admission
+    ok(req(c, "create", "serviceaccounts", "racing", body={"metadata": {"name": "default"}}), 201)
+    resp = c.run_request(pending)
+    assert resp["code"] == 201 and resp["body"]["spec"]["serviceAccountName"] == "default"
+
+
+def test_deleted_default_service_account_comes_back_and_secrets_keep_names_only(c):
+    ok(req(c, "delete", "serviceaccounts", name="default"))
+    c.advance(1)
+    ok(req(c, "get", "serviceaccounts", name="default"))
+    sa = ok(req(c, "create", "serviceaccounts", body={"metadata": {"name": "refs"},
+                                                      "secrets": [{"name": "tok", "namespace": "x", "uid": "u"}]}), 201)
+    assert sa["secrets"] == [{"name": "tok"}]
+    res = BUILTIN.lookup("", "serviceaccounts")
+    assert [col["name"] for col in res.printer.columns] == ["Name", "Secrets", "Age"]
+    assert res.printer.row(sa, c.api_time)[:2] == ["refs", 1] and res.short_names == ("sa",)
+    resp = req(c, "create", "serviceaccounts", body={"metadata": {"name": "Bad_Name"}})
+    assert resp["code"] == 422
