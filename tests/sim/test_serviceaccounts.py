@@ -2,6 +2,8 @@
 (pkg/controller/serviceaccount) and the ServiceAccount admission plugin
 (plugin/pkg/admission/serviceaccount): a `default` one in every namespace, pods get it and the
 projected kube-api-access volume, and are refused while the ServiceAccount they name is missing."""
+import copy
+
 import pytest
 
 from sim.cluster import Cluster, ClusterConfig
@@ -140,3 +142,15 @@ def test_deleted_default_service_account_comes_back_and_secrets_keep_names_only(
     assert res.printer.row(sa, c.api_time)[:2] == ["refs", 1] and res.short_names == ("sa",)
     resp = req(c, "create", "serviceaccounts", body={"metadata": {"name": "Bad_Name"}})
     assert resp["code"] == 422
+
+
+def test_the_deprecated_service_account_field_is_an_alias(c):
+    ok(req(c, "create", "serviceaccounts", body={"metadata": {"name": "old-style"}}), 201)
+    p = ok(req(c, "create", "pods", body=pod("alias", serviceAccount="old-style")), 201)
+    assert p["spec"]["serviceAccountName"] == p["spec"]["serviceAccount"] == "old-style"
+    # An update that leaves the alias out keeps it.
+    c.advance(5)
+    body = copy.deepcopy(ok(req(c, "get", "pods", name="alias")))  # not the cached object itself
+    del body["spec"]["serviceAccount"], body["metadata"]["resourceVersion"]
+    body["metadata"]["labels"] = {"x": "y"}
+    assert ok(req(c, "update", "pods", name="alias", body=body))["spec"]["serviceAccount"] == "old-style"

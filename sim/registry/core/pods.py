@@ -16,6 +16,17 @@ from sim.registry.strategy import Strategy, bump_generation_on_deletion
 from sim.api.meta import parse_timestamp
 
 
+def alias_service_account(spec) -> None:
+    """The v1 conversion of PodSpec: the deprecated `serviceAccount` names the ServiceAccount
+    when `serviceAccountName` does not, and is written back equal to it."""
+    if not isinstance(spec, dict):
+        return
+    if spec.get("serviceAccount") and not spec.get("serviceAccountName"):
+        spec["serviceAccountName"] = spec["serviceAccount"]
+    if spec.get("serviceAccountName"):
+        spec["serviceAccount"] = spec["serviceAccountName"]
+
+
 class PodStrategy(Strategy):
     returns_deleted_object = True
     # KEP-5067 PodObservedGenerationTracking (GA in 1.35): generation 1 on create, bumped by a
@@ -24,7 +35,9 @@ class PodStrategy(Strategy):
 
     def default(self, obj, ctx):
         # DefaultTolerationSeconds (an admission plugin upstream) runs with defaulting here.
-        return default_pod(obj, ctx.toleration_seconds)
+        pod = default_pod(obj, ctx.toleration_seconds)
+        alias_service_account(pod.get("spec"))
+        return pod
 
     def prepare_for_create(self, res, obj, ctx):
         """podStrategy.PrepareForCreate: a new pod's status is reset to Pending, and
