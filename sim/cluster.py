@@ -462,8 +462,13 @@ class Cluster:
             return
         from sim.controllers.rootcacertpublisher import root_ca_config_map
 
-        def populate(ns: str, resp: dict) -> None:
+        def populate(ns: str, resp: dict, tries: int = 0) -> None:
             if resp.get("code") != 201:
+                return
+            if ("", ns) not in api.cache.objects("namespaces"):
+                # Committed, not yet in the watch cache (a create in it would be a 404): soon.
+                if tries < 100:
+                    self.kernel.call_later(0.01, lambda: populate(ns, resp, tries + 1))
                 return
             api.handle({"verb": "create", "resource": "serviceaccounts", "namespace": ns,
                         "body": {"metadata": {"name": "default", "namespace": ns}}}, lambda r: None)

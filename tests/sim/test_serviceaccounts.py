@@ -154,3 +154,16 @@ def test_the_deprecated_service_account_field_is_an_alias(c):
     del body["spec"]["serviceAccount"], body["metadata"]["resourceVersion"]
     body["metadata"]["labels"] = {"x": "y"}
     assert ok(req(c, "update", "pods", name="alias", body=body))["spec"]["serviceAccount"] == "old-style"
+
+
+def test_a_fresh_cluster_has_the_system_service_accounts_before_the_controllers_run():
+    """The bootstrap difference (README): the system namespaces start with their `default`
+    ServiceAccount and kube-root-ca.crt, so a pod can be made the moment a cluster exists."""
+    c = Cluster("sa-fresh", ClusterConfig.default(seed=9))
+    c.advance(0.2)
+    assert not any(cm.running and getattr(cm, "elector", None) and cm.elector.leading
+                   for cm in c.controller_managers)
+    for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
+        assert (ns, "default") in c.apiserver.cache.objects("serviceaccounts")
+        assert (ns, "kube-root-ca.crt") in c.apiserver.cache.objects("configmaps")
+    ok(req(c, "create", "pods", body=pod("first")), 201)
