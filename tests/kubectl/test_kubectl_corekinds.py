@@ -1,5 +1,5 @@
 """ConfigMaps, Secrets and ServiceAccounts with the machine's real kubectl (the dispatcher and
-every kubectl 1.27-1.33): the `create configmap|secret|serviceaccount` generators (JSON up to
+every kubectl 1.27-1.33, 1.36 and 1.37): the `create configmap|secret|serviceaccount` generators (JSON up to
 1.31, protobuf from 1.32), `get` tables, base64 data, the `default` ServiceAccount of a new
 namespace and the kube-api-access volume every pod gets."""
 from __future__ import annotations
@@ -58,7 +58,7 @@ def test_create_and_get_configmaps(kubectl):
     assert refused.returncode != 0
     assert (f'The ConfigMap "{name}" is invalid: data: Forbidden: field is immutable when `immutable` is set'
             in refused.stderr), refused.stderr
-    assert kubectl("delete", "cm", name).stdout.strip() == f'configmap "{name}" deleted'
+    assert kubectl("delete", "cm", name).stdout.strip() == kubectl.deleted(f'configmap "{name}"', "default")
 
 
 def test_create_and_get_secrets(kubectl, tls_pair):
