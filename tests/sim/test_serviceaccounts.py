@@ -167,3 +167,14 @@ def test_a_fresh_cluster_has_the_system_service_accounts_before_the_controllers_
         assert (ns, "default") in c.apiserver.cache.objects("serviceaccounts")
         assert (ns, "kube-root-ca.crt") in c.apiserver.cache.objects("configmaps")
     ok(req(c, "create", "pods", body=pod("first")), 201)
+
+
+def test_a_deleted_namespace_goes_and_nothing_is_made_in_it_meanwhile(c):
+    ok(req(c, "create", "namespaces", None, body={"metadata": {"name": "doomed"}}), 201)
+    c.advance(1)
+    ok(req(c, "get", "serviceaccounts", "doomed", "default"))
+    ok(req(c, "delete", "namespaces", None, "doomed"))
+    c.advance(15)
+    assert req(c, "get", "namespaces", None, "doomed")["code"] == 404
+    for resource in ("serviceaccounts", "configmaps"):
+        assert ok(req(c, "list", resource, "doomed"))["items"] == []
