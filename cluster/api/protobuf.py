@@ -10,8 +10,8 @@ every non-pointer field, zero or not, so zero strings/ints are read back as abse
 JSON tag says omitempty - the JSON kube-apiserver would have decoded.
 
 Only the kinds kubectl sends as protobuf are described (their descriptors below): the
-generators' kinds (namespace, priorityclass, configmap, secret - generic, tls, docker-registry -,
-serviceaccount, and quota's ResourceQuota, which this API does not serve yet), DeleteOptions
+generators' kinds (namespace, priorityclass, pdb, quota, configmap, secret - generic, tls,
+docker-registry -, serviceaccount), DeleteOptions
 (client-go's typed deletes: `kubectl drain --disable-eviction` from 1.32) and policy/v1 Eviction
 (typed-client evictions; kubectl 1.27-1.33's drain sends it as JSON); others raise
 ProtobufError.  Responses stay JSON: the clients accept it.
