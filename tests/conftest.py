@@ -197,11 +197,12 @@ def pilothouse_server(start_server) -> LiveServer:
 
 
 def make_cluster(server, name: str, speed: float | None = None) -> str:
-    """Create cluster `name` on the live server; return once its `default` namespace exists."""
+    """Create cluster `name` on the live server; return once its `default` namespace and that
+    namespace's `default` ServiceAccount (which pods need) exist."""
     status, body = server.request("POST", "/sim/v1/clusters", {"name": name})
     assert status in (201, 409), body
-    wait_until(lambda: server.request("GET", f"/clusters/{name}/api/v1/namespaces/default")[0] == 200,
-               timeout=20, interval=0.05, message=f"cluster {name} bootstrapped")
+    wait_until(lambda: server.request("GET", f"/clusters/{name}/api/v1/namespaces/default/serviceaccounts/default")[0]
+               == 200, timeout=20, interval=0.05, message=f"cluster {name} bootstrapped")
     if speed is not None:
         status, body = server.request("POST", f"/clusters/{name}/sim/v1/clock", {"speed": speed})
         assert status == 200, body

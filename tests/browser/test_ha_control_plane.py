@@ -25,7 +25,7 @@ def ha(browser_server):
     status, body = browser_server.request("POST", "/sim/v1/clusters", {
         "name": CLUSTER, "seed": 9, "etcd": {"members": 3, "topology": "stacked"}})
     assert status == 201, body
-    wait_until(lambda: browser_server.request("GET", f"/clusters/{CLUSTER}/api/v1/namespaces/default")[0] == 200,
+    wait_until(lambda: browser_server.request("GET", f"/clusters/{CLUSTER}/api/v1/namespaces/default/serviceaccounts/default")[0] == 200,
                timeout=20, interval=0.05, message=f"cluster {CLUSTER} bootstrapped")
     return browser_server
 

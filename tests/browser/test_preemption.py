@@ -30,7 +30,7 @@ def cluster(browser_server):
         "nodes": [{"name": "cp-1", "role": "control-plane"}, {"name": "worker-1", "cpu": "2", "memory": "4Gi"}]})
     assert status == 201, body
     api = f"/clusters/{CLUSTER}"
-    wait_until(lambda: browser_server.request("GET", f"{api}/api/v1/namespaces/default")[0] == 200,
+    wait_until(lambda: browser_server.request("GET", f"{api}/api/v1/namespaces/default/serviceaccounts/default")[0] == 200,
                timeout=20, interval=0.05, message=f"cluster {CLUSTER} bootstrapped")
     for name, value in (("low", 100), ("high", 100000)):
         status, body = browser_server.request("POST", f"{api}/apis/scheduling.k8s.io/v1/priorityclasses", {

@@ -32,12 +32,14 @@ async def worker(transactional_db, fresh_layer):
 
 
 async def wait_bootstrapped(cluster: str, timeout: float = 10.0) -> None:
-    """Wait (bounded) until kube-apiserver has created the `default` namespace, as a fresh
-    cluster does a moment after start; before that, creating pods in it is a 404 as upstream."""
+    """Wait (bounded) until the `default` namespace and its `default` ServiceAccount exist, as
+    in a fresh cluster a moment after start; before that, creating pods in it is a 404 (no
+    namespace) or, after the ServiceAccount admission plugin's retries, a 403, as upstream."""
     from cluster import services
 
-    req = {"verb": "get", "group": "", "version": "v1", "resource": "namespaces", "namespace": None,
-           "name": "default", "subresource": None, "body": None, "patch_type": None, "query": {}}
     async with asyncio.timeout(timeout):
-        while (await services.cluster_api(cluster, req))["code"] != 200:
-            await asyncio.sleep(0.02)
+        for resource, namespace in (("namespaces", None), ("serviceaccounts", "default")):
+            req = {"verb": "get", "group": "", "version": "v1", "resource": resource, "namespace": namespace,
+                   "name": "default", "subresource": None, "body": None, "patch_type": None, "query": {}}
+            while (await services.cluster_api(cluster, req))["code"] != 200:
+                await asyncio.sleep(0.02)
