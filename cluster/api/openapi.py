@@ -23,6 +23,7 @@ with RequestURI, which replaces the kubeconfig server's path.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections import OrderedDict
@@ -193,9 +194,19 @@ def _gv(resources: Iterable, group: str, version: str, key: Hashable | None) -> 
     return cached(cache_key, lambda: _build_gv(served, group, version))
 
 
+def per_version(resources: Iterable) -> list:
+    """One entry per served version: a custom kind served at several versions (conversion
+    None) is documented at each, with its storage version's schema."""
+    out = []
+    for r in resources:
+        versions = getattr(r, "served_versions", None) or (r.version,)
+        out.extend(r if v == r.version else dataclasses.replace(r, version=v) for v in versions)
+    return out
+
+
 def gv_document(resources: Iterable, group: str, version: str, key: Hashable | None = None) -> dict | None:
     """GET /openapi/v3/api/v1 or /openapi/v3/apis/<group>/<version>: None if nothing is served."""
-    built = _gv(list(resources), group, version, key)
+    built = _gv(per_version(resources), group, version, key)
     return built[0] if built else None
 
 
@@ -208,7 +219,7 @@ def _group_versions(resources: Iterable) -> "OrderedDict[tuple[str, str], None]"
 
 def root_document(resources: Iterable, cluster_prefix: str, key: Hashable | None = None) -> dict:
     """GET /openapi/v3: one entry per group-version, each with its document's address."""
-    resources = list(resources)
+    resources = per_version(resources)
     paths = {}
     for group, version in _group_versions(resources):
         _, digest = _gv(resources, group, version, key)
