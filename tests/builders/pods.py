@@ -49,9 +49,9 @@ class MakePod(Builder):
         return self
 
     # -- metadata beyond ObjectMeta's basics -------------------------------------------------------
-    def terminating(self, ts: str = "2024-01-01T00:00:00Z") -> "MakePod":
-        """Upstream's Terminating(): a deletionTimestamp."""
-        return self.deletion_timestamp(ts)
+    def terminating(self, terminating: bool = True, ts: str = "2024-01-01T00:00:00Z") -> "MakePod":
+        """Upstream's Terminating(): a deletionTimestamp (terminating(False) leaves the pod alone)."""
+        return self.deletion_timestamp(ts) if terminating else self
 
     # -- containers --------------------------------------------------------------------------------
     def container(self, image: str | None = None, *, name: str | None = None, **fields) -> "MakePod":

@@ -31,6 +31,8 @@ from sim.scheduler.framework.runtime import NodeSet
 from sim.scheduler.preemption import Victims, pick_one_node_for_preemption
 from sim.scheduler.scheduler import ImmediateClient, Scheduler
 from tests.sim.conftest import create_pod, get_pod, ok
+from tests.builders import MakeNode, MakePod
+
 
 NEG, LOW, MID, HIGH, VERY_HIGH = -100, 0, 100, 1000, 10000
 SMALL = {"cpu": "100m", "memory": "100"}
@@ -40,29 +42,6 @@ VERY_LARGE = {"cpu": "500m", "memory": "500"}
 ONE_POD = {"pods": "1"}
 NODE_RES = {"cpu": "200m", "memory": "400"}
 PROFILE = "default-scheduler"
-
-
-def node(name: str, capacity: dict | None = None, labels: dict | None = None) -> dict:
-    """st.MakeNode().Name(name).Capacity(capacity): 32 pods unless the capacity says otherwise."""
-    alloc = {"pods": "32", **(VERY_LARGE if capacity is None else capacity)}
-    return {"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **(labels or {})}},
-            "spec": {}, "status": {"allocatable": alloc}}
-
-
-def pod(name: str, priority: int | None = None, req: dict | None = None, node_name: str | None = None,
-        start: int | None = None, labels: dict | None = None, **spec) -> dict:
-    """st.MakePod().Name(name).UID(name).Priority(priority).Req(req).Node(node).StartTime(t)."""
-    p = {"metadata": {"name": name, "namespace": "default", "uid": name, "labels": labels or {}},
-         "spec": {"containers": [{"name": "c", "resources": {"requests": dict(req or {})}}], **spec},
-         "status": {}}
-    if priority is not None:
-        p["spec"]["priority"] = priority
-    if node_name:
-        p["spec"]["nodeName"] = node_name
-        p["status"]["phase"] = "Running"
-    if start is not None:
-        p["status"]["startTime"] = timestamp(start)
-    return p
 
 
 def build(nodes: list[dict], pods: list[dict], preemptor: dict, plugins=("NodeResourcesFit",), args=None):
@@ -135,40 +114,40 @@ def U(code=UNSCHEDULABLE):
 UU = UNSCHEDULABLE_AND_UNRESOLVABLE
 POST_FILTER_CASES = [
     ("pod with higher priority can be made schedulable",
-     pod("p", HIGH), [pod("p1", node_name="node1")], [node("node1", ONE_POD)],
+     MakePod().name("p").namespace("default").uid("p").labels({}).req({}, name="c").priority(HIGH).status().obj(), [MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").node("node1").phase("Running").obj()], [MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1"}).spec().allocatable({"pods": "32", **ONE_POD}).obj()],
      {"node1": U()}, "node1", (SUCCESS, "")),
     ("pod with tied priority is still unschedulable",
-     pod("p"), [pod("p1", node_name="node1")], [node("node1", ONE_POD)],
+     MakePod().name("p").namespace("default").uid("p").labels({}).req({}, name="c").status().obj(), [MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").node("node1").phase("Running").obj()], [MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1"}).spec().allocatable({"pods": "32", **ONE_POD}).obj()],
      {"node1": U()}, "", (UNSCHEDULABLE, "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.")),
     ("preemption should respect filteredNodesStatuses",
-     pod("p", HIGH), [pod("p1", node_name="node1")], [node("node1", ONE_POD)],
+     MakePod().name("p").namespace("default").uid("p").labels({}).req({}, name="c").priority(HIGH).status().obj(), [MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").node("node1").phase("Running").obj()], [MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1"}).spec().allocatable({"pods": "32", **ONE_POD}).obj()],
      {"node1": U(UU)}, "", (UNSCHEDULABLE, "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.")),
     ("preemption should respect absent NodeToStatusReader entry meaning UnschedulableAndUnresolvable",
-     pod("p", HIGH), [pod("p1", node_name="node1")], [node("node1", ONE_POD)],
+     MakePod().name("p").namespace("default").uid("p").labels({}).req({}, name="c").priority(HIGH).status().obj(), [MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").node("node1").phase("Running").obj()], [MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1"}).spec().allocatable({"pods": "32", **ONE_POD}).obj()],
      {}, "", (UNSCHEDULABLE, "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.")),
     ("pod can be made schedulable on one node",
-     pod("p", MID), [pod("p1", HIGH, node_name="node1"), pod("p2", LOW, node_name="node2")],
-     [node("node1", ONE_POD), node("node2", ONE_POD)],
+     MakePod().name("p").namespace("default").uid("p").labels({}).req({}, name="c").priority(MID).status().obj(), [MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").priority(HIGH).node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req({}, name="c").priority(LOW).node("node2").phase("Running").obj()],
+     [MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1"}).spec().allocatable({"pods": "32", **ONE_POD}).obj(), MakeNode().name("node2").labels({"kubernetes.io/hostname": "node2"}).spec().allocatable({"pods": "32", **ONE_POD}).obj()],
      {"node1": U(), "node2": U()}, "node2", (SUCCESS, "")),
     # Upstream adds PDBs to this case; without them node2 still wins, on its lower highest victim.
     ("pod can be made schedulable on minHighestPriority node",
-     pod("p", VERY_HIGH), [pod("p1", HIGH, node_name="node1"), pod("p2", LOW, node_name="node1"),
-                           pod("p3", MID, node_name="node2")],
-     [node("node1", ONE_POD), node("node2", ONE_POD)],
+     MakePod().name("p").namespace("default").uid("p").labels({}).req({}, name="c").priority(VERY_HIGH).status().obj(), [MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").priority(HIGH).node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req({}, name="c").priority(LOW).node("node1").phase("Running").obj(),
+                           MakePod().name("p3").namespace("default").uid("p3").labels({}).req({}, name="c").priority(MID).node("node2").phase("Running").obj()],
+     [MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1"}).spec().allocatable({"pods": "32", **ONE_POD}).obj(), MakeNode().name("node2").labels({"kubernetes.io/hostname": "node2"}).spec().allocatable({"pods": "32", **ONE_POD}).obj()],
      {"node1": U(), "node2": U()}, "node2", (SUCCESS, "")),
     ("no candidate nodes found, no enough resource after removing low priority pods",
-     pod("p", HIGH, LARGE), [pod("p1", node_name="node1"), pod("p2", node_name="node2")],
-     [node("node1", NODE_RES), node("node2", NODE_RES)],
+     MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj(), [MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req({}, name="c").node("node2").phase("Running").obj()],
+     [MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1"}).spec().allocatable({"pods": "32", **NODE_RES}).obj(), MakeNode().name("node2").labels({"kubernetes.io/hostname": "node2"}).spec().allocatable({"pods": "32", **NODE_RES}).obj()],
      {"node1": U(), "node2": U()}, "", (UNSCHEDULABLE, "preemption: 0/2 nodes are available: 2 Insufficient cpu.")),
     ("no candidate nodes found with mixed reasons, no lower priority pod and no enough CPU resource",
-     pod("p", HIGH, LARGE), [pod("p1", HIGH, node_name="node1"), pod("p2", node_name="node2"),
-                             pod("p3", HIGH, node_name="node3")],
-     [node("node1", ONE_POD), node("node2", NODE_RES), node("node3", ONE_POD)],
+     MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj(), [MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").priority(HIGH).node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req({}, name="c").node("node2").phase("Running").obj(),
+                             MakePod().name("p3").namespace("default").uid("p3").labels({}).req({}, name="c").priority(HIGH).node("node3").phase("Running").obj()],
+     [MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1"}).spec().allocatable({"pods": "32", **ONE_POD}).obj(), MakeNode().name("node2").labels({"kubernetes.io/hostname": "node2"}).spec().allocatable({"pods": "32", **NODE_RES}).obj(), MakeNode().name("node3").labels({"kubernetes.io/hostname": "node3"}).spec().allocatable({"pods": "32", **ONE_POD}).obj()],
      {"node1": U(), "node2": U(), "node3": U()}, "",
      (UNSCHEDULABLE, "preemption: 0/3 nodes are available: 1 Insufficient cpu, 2 No preemption victims found for incoming pod.")),
     ("no candidate nodes found with mixed reason, 2 UnschedulableAndUnresolvable nodes and 2 nodes don't have enough CPU resource",
-     pod("p", HIGH, LARGE), [pod("p1", node_name="node1"), pod("p2", node_name="node2")],
-     [node(f"node{i}", NODE_RES) for i in range(1, 5)],
+     MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj(), [MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req({}, name="c").node("node2").phase("Running").obj()],
+     [MakeNode().name(f"node{i}").labels({"kubernetes.io/hostname": f"node{i}"}).spec().allocatable({"pods": "32", **NODE_RES}).obj() for i in range(1, 5)],
      {"node1": U(), "node2": U(), "node4": U(UU)}, "",
      (UNSCHEDULABLE, "preemption: 0/4 nodes are available: 2 Insufficient cpu, 2 Preemption is not helpful for scheduling.")),
 ]
@@ -186,13 +165,13 @@ def test_post_filter(name, preemptor, pods, nodes, statuses, want_node, want_sta
 
 
 @pytest.mark.parametrize("nodes, want", [
-    ([node("node1", LARGE, {"error": "true"})], (ERROR, None)),
-    ([node("node1", LARGE, {"error": "true"}), node("node2", LARGE)], (SUCCESS, "node2")),
+    ([MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1", "error": "true"}).spec().allocatable({"pods": "32", **LARGE}).obj()], (ERROR, None)),
+    ([MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1", "error": "true"}).spec().allocatable({"pods": "32", **LARGE}).obj(), MakeNode().name("node2").labels({"kubernetes.io/hostname": "node2"}).spec().allocatable({"pods": "32", **LARGE}).obj()], (SUCCESS, "node2")),
 ], ids=["TestPostFilter / only one node but failed with TestPlugin",
         "TestPostFilter / one failed with TestPlugin and the other pass"])
 def test_post_filter_with_a_failing_prefilter_extension(test_plugin, nodes, want):
-    pods = [pod("p1", node_name="node1")] + ([pod("p2", req=MEDIUM, node_name="node2")] if len(nodes) > 1 else [])
-    sched, pl, state, pi = build(nodes, pods, pod("p", HIGH, LARGE), plugins=("NodeResourcesFit", "test-plugin"))
+    pods = [MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").node("node1").phase("Running").obj()] + ([MakePod().name("p2").namespace("default").uid("p2").labels({}).req(MEDIUM, name="c").node("node2").phase("Running").obj()] if len(nodes) > 1 else [])
+    sched, pl, state, pi = build(nodes, pods, MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj(), plugins=("NodeResourcesFit", "test-plugin"))
     result, status = pl.post_filter(state, pi, NodeToStatus({n["metadata"]["name"]: U() for n in nodes}, Status(UU)))
     if want[0] == ERROR:
         assert result is None and status.code == ERROR
@@ -204,44 +183,44 @@ def test_post_filter_with_a_failing_prefilter_extension(test_plugin, nodes, want
 # -- TestDryRunPreemption -------------------------------------------------------------------------
 DRY_RUN_CASES = [
     ("a pod that fits on both nodes when lower priority pods are preempted", None, ["node1", "node2"],
-     [pod("p", HIGH, LARGE)],
-     [pod("p1", MID, LARGE, "node1"), pod("p2", MID, LARGE, "node2")],
+     [MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj()],
+     [MakePod().name("p1").namespace("default").uid("p1").labels({}).req(LARGE, name="c").priority(MID).node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req(LARGE, name="c").priority(MID).node("node2").phase("Running").obj()],
      [0], [{"node1": ["p1"], "node2": ["p2"]}]),
     ("a pod that would fit on the nodes, but other pods running are higher priority, no preemption would happen",
-     None, ["node1", "node2"], [pod("p", LOW, LARGE)],
-     [pod("p1", MID, LARGE, "node1"), pod("p2", MID, LARGE, "node2")],
+     None, ["node1", "node2"], [MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(LOW).status().obj()],
+     [MakePod().name("p1").namespace("default").uid("p1").labels({}).req(LARGE, name="c").priority(MID).node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req(LARGE, name="c").priority(MID).node("node2").phase("Running").obj()],
      [0], [{}]),
     ("medium priority pod is preempted, but lower priority one stays as it is small", None, ["node1", "node2"],
-     [pod("p", HIGH, LARGE)],
-     [pod("p1.1", LOW, SMALL, "node1"), pod("p1.2", MID, LARGE, "node1"), pod("p2", MID, LARGE, "node2")],
+     [MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj()],
+     [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(SMALL, name="c").priority(LOW).node("node1").phase("Running").obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(LARGE, name="c").priority(MID).node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req(LARGE, name="c").priority(MID).node("node2").phase("Running").obj()],
      [0], [{"node1": ["p1.2"], "node2": ["p2"]}]),
-    ("mixed priority pods are preempted", None, ["node1", "node2"], [pod("p", HIGH, LARGE)],
-     [pod("p1.1", MID, SMALL, "node1"), pod("p1.2", LOW, SMALL, "node1"), pod("p1.3", MID, MEDIUM, "node1"),
-      pod("p1.4", HIGH, SMALL, "node1"), pod("p2", HIGH, LARGE, "node2")],
+    ("mixed priority pods are preempted", None, ["node1", "node2"], [MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj()],
+     [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(SMALL, name="c").priority(MID).node("node1").phase("Running").obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(SMALL, name="c").priority(LOW).node("node1").phase("Running").obj(), MakePod().name("p1.3").namespace("default").uid("p1.3").labels({}).req(MEDIUM, name="c").priority(MID).node("node1").phase("Running").obj(),
+      MakePod().name("p1.4").namespace("default").uid("p1.4").labels({}).req(SMALL, name="c").priority(HIGH).node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req(LARGE, name="c").priority(HIGH).node("node2").phase("Running").obj()],
      [0], [{"node1": ["p1.2", "p1.3"]}]),
     ("mixed priority pods are preempted, pick later StartTime one when priorities are equal", None,
-     ["node1", "node2"], [pod("p", HIGH, LARGE)],
-     [pod("p1.1", LOW, SMALL, "node1", start=5), pod("p1.2", LOW, SMALL, "node1", start=4),
-      pod("p1.3", MID, MEDIUM, "node1", start=3), pod("p1.4", HIGH, SMALL, "node1", start=2),
-      pod("p2", HIGH, LARGE, "node2", start=1)],
+     ["node1", "node2"], [MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj()],
+     [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(SMALL, name="c").priority(LOW).node("node1").phase("Running").start_time(timestamp(5)).obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(SMALL, name="c").priority(LOW).node("node1").phase("Running").start_time(timestamp(4)).obj(),
+      MakePod().name("p1.3").namespace("default").uid("p1.3").labels({}).req(MEDIUM, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(3)).obj(), MakePod().name("p1.4").namespace("default").uid("p1.4").labels({}).req(SMALL, name="c").priority(HIGH).node("node1").phase("Running").start_time(timestamp(2)).obj(),
+      MakePod().name("p2").namespace("default").uid("p2").labels({}).req(LARGE, name="c").priority(HIGH).node("node2").phase("Running").start_time(timestamp(1)).obj()],
      [0], [{"node1": ["p1.1", "p1.3"]}]),
     # cycle=0 => offset=4 => node5 (yes), node1 (yes)
     ("all nodes are possible candidates, but DefaultPreemptionArgs limits to 2",
      {"minCandidateNodesPercentage": 40, "minCandidateNodesAbsolute": 1}, [f"node{i}" for i in range(1, 6)],
-     [pod("p", HIGH, LARGE)], [pod(f"p{i}", MID, LARGE, f"node{i}") for i in range(1, 6)],
+     [MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj()], [MakePod().name(f"p{i}").namespace("default").uid(f"p{i}").labels({}).req(LARGE, name="c").priority(MID).node(f"node{i}").status().phase("Running" if f"node{i}" else None).obj() for i in range(1, 6)],
      [4], [{"node1": ["p1"], "node5": ["p5"]}]),
     # cycle=0 => offset=4 => node5 (no), node1 (yes), node2 (no), node3 (yes)
     ("some nodes are not possible candidates, DefaultPreemptionArgs limits to 2",
      {"minCandidateNodesPercentage": 40, "minCandidateNodesAbsolute": 1}, [f"node{i}" for i in range(1, 6)],
-     [pod("p", HIGH, LARGE)],
-     [pod("p1", MID, LARGE, "node1"), pod("p2", VERY_HIGH, LARGE, "node2"), pod("p3", MID, LARGE, "node3"),
-      pod("p4", MID, LARGE, "node4"), pod("p5", VERY_HIGH, LARGE, "node5")],
+     [MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj()],
+     [MakePod().name("p1").namespace("default").uid("p1").labels({}).req(LARGE, name="c").priority(MID).node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req(LARGE, name="c").priority(VERY_HIGH).node("node2").phase("Running").obj(), MakePod().name("p3").namespace("default").uid("p3").labels({}).req(LARGE, name="c").priority(MID).node("node3").phase("Running").obj(),
+      MakePod().name("p4").namespace("default").uid("p4").labels({}).req(LARGE, name="c").priority(MID).node("node4").phase("Running").obj(), MakePod().name("p5").namespace("default").uid("p5").labels({}).req(LARGE, name="c").priority(VERY_HIGH).node("node5").phase("Running").obj()],
      [4], [{"node1": ["p1"], "node3": ["p3"]}]),
     # offsets 4, 1, 3: node5+node1, node2+node3, node4+node5
     ("preemption offset across multiple scheduling cycles and wrap around",
      {"minCandidateNodesPercentage": 40, "minCandidateNodesAbsolute": 1}, [f"node{i}" for i in range(1, 6)],
-     [pod("tp1", HIGH, LARGE), pod("tp2", HIGH, LARGE), pod("tp3", HIGH, LARGE)],
-     [pod(f"p{i}", MID, LARGE, f"node{i}") for i in range(1, 6)],
+     [MakePod().name("tp1").namespace("default").uid("tp1").labels({}).req(LARGE, name="c").priority(HIGH).status().obj(), MakePod().name("tp2").namespace("default").uid("tp2").labels({}).req(LARGE, name="c").priority(HIGH).status().obj(), MakePod().name("tp3").namespace("default").uid("tp3").labels({}).req(LARGE, name="c").priority(HIGH).status().obj()],
+     [MakePod().name(f"p{i}").namespace("default").uid(f"p{i}").labels({}).req(LARGE, name="c").priority(MID).node(f"node{i}").status().phase("Running" if f"node{i}" else None).obj() for i in range(1, 6)],
      [4, 1, 3], [{"node1": ["p1"], "node5": ["p5"]}, {"node2": ["p2"], "node3": ["p3"]},
                  {"node4": ["p4"], "node5": ["p5"]}]),
 ]
@@ -251,7 +230,7 @@ DRY_RUN_CASES = [
 @pytest.mark.parametrize("name, args, node_names, preemptors, pods, offsets, expected", DRY_RUN_CASES,
                          ids=[f"TestDryRunPreemption / {c[0]}" for c in DRY_RUN_CASES])
 def test_dry_run_preemption(name, args, node_names, preemptors, pods, offsets, expected, vectorised):
-    nodes = [node(n) for n in node_names]
+    nodes = [MakeNode().name(n).labels({"kubernetes.io/hostname": n}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj() for n in node_names]
     for preemptor, offset, want in zip(preemptors, offsets, expected):
         sched, pl, state, pi = build(nodes, pods, preemptor, args=args)
         pl.vectorised = vectorised
@@ -265,10 +244,10 @@ def test_dry_run_preemption_pod_with_anti_affinity_is_preempted():
     """TestDryRunPreemption / pod with anti-affinity is preempted."""
     anti = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
         {"labelSelector": {"matchExpressions": [{"key": "foo", "operator": "Exists"}]}, "topologyKey": "hostname"}]}}
-    nodes = [node("node1", labels={"hostname": "node1"}), node("node2", labels={"hostname": "node2"})]
-    pods = [pod("p1.1", LOW, SMALL, "node1", labels={"foo": ""}, affinity=anti), pod("p1.2", MID, SMALL, "node1"),
-            pod("p1.3", HIGH, SMALL, "node1"), pod("p2", HIGH, SMALL, "node2")]
-    sched, pl, state, pi = build(nodes, pods, pod("p", HIGH, SMALL, labels={"foo": ""}),
+    nodes = [MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1", "hostname": "node1"}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj(), MakeNode().name("node2").labels({"kubernetes.io/hostname": "node2", "hostname": "node2"}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj()]
+    pods = [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({"foo": ""}).req(SMALL, name="c").affinity(anti).priority(LOW).node("node1").phase("Running").obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(SMALL, name="c").priority(MID).node("node1").phase("Running").obj(),
+            MakePod().name("p1.3").namespace("default").uid("p1.3").labels({}).req(SMALL, name="c").priority(HIGH).node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req(SMALL, name="c").priority(HIGH).node("node2").phase("Running").obj()]
+    sched, pl, state, pi = build(nodes, pods, MakePod().name("p").namespace("default").uid("p").labels({"foo": ""}).req(SMALL, name="c").priority(HIGH).status().obj(),
                                  plugins=("NodeResourcesFit", "InterPodAffinity"))
     candidates, _, _ = pl.evaluator.dry_run_preemption(state, pi, by_name(sched), 0, 2)
     assert summary(candidates) == {"node1": ["p1.1"]}
@@ -278,12 +257,11 @@ def _spread_pod(name, priority, node_name=None):
     exists = {"matchExpressions": [{"key": "foo", "operator": "Exists"}]}
     constraints = [{"maxSkew": 1, "topologyKey": k, "whenUnsatisfiable": "DoNotSchedule", "labelSelector": exists}
                    for k in ("zone", "hostname")]
-    return pod(name, priority, node_name=node_name, labels={"foo": ""},
-               **({} if node_name else {"topologySpreadConstraints": constraints}))
+    return MakePod().name(name).namespace("default").uid(name).labels({"foo": ""}).req({}, name="c").spec(**{} if node_name else {"topologySpreadConstraints": constraints}).priority(priority).node(node_name).status().phase("Running" if node_name else None).obj()
 
 
 def _spread_nodes():
-    return [node(n, labels={"hostname": n, "zone": z}) for n, z in (("node-a", "zone1"), ("node-b", "zone1"),
+    return [MakeNode().name(n).labels({"kubernetes.io/hostname": n, "hostname": n, "zone": z}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj() for n, z in (("node-a", "zone1"), ("node-b", "zone1"),
                                                                      ("node-x", "zone2"))]
 
 
@@ -299,46 +277,46 @@ def test_dry_run_preemption_to_resolve_pod_topology_spread_filter_failure():
 
 # -- TestSelectBestCandidate ----------------------------------------------------------------------
 SELECT_CASES = [
-    ("a pod that fits on both nodes when lower priority pods are preempted", 2, pod("p", HIGH, LARGE),
-     [pod("p1", MID, LARGE, "node1", start=0), pod("p2", MID, LARGE, "node2", start=0)], {"node1", "node2"}),
-    ("node with min highest priority pod is picked", 3, pod("p", HIGH, VERY_LARGE),
-     [pod("p1.1", MID, MEDIUM, "node1", start=0), pod("p1.2", MID, LARGE, "node1", start=0),
-      pod("p2.1", MID, MEDIUM, "node2", start=0), pod("p2.2", LOW, MEDIUM, "node2", start=0),
-      pod("p3.1", LOW, MEDIUM, "node3", start=0), pod("p3.2", LOW, MEDIUM, "node3", start=0)], {"node3"}),
-    ("when highest priorities are the same, minimum sum of priorities is picked", 3, pod("p", HIGH, VERY_LARGE),
-     [pod("p1.1", MID, MEDIUM, "node1", start=0), pod("p1.2", MID, LARGE, "node1", start=0),
-      pod("p2.1", MID, LARGE, "node2", start=0), pod("p2.2", LOW, MEDIUM, "node2", start=0),
-      pod("p3.1", MID, MEDIUM, "node3", start=0), pod("p3.2", MID, MEDIUM, "node3", start=0)], {"node2"}),
-    ("when highest priority and sum are the same, minimum number of pods is picked", 3, pod("p", HIGH, VERY_LARGE),
-     [pod("p1.1", MID, SMALL, "node1", start=0), pod("p1.2", NEG, SMALL, "node1", start=0),
-      pod("p1.3", MID, SMALL, "node1", start=0), pod("p1.4", NEG, SMALL, "node1", start=0),
-      pod("p2.1", MID, LARGE, "node2", start=0), pod("p2.2", NEG, MEDIUM, "node2", start=0),
-      pod("p3.1", MID, MEDIUM, "node3", start=0), pod("p3.2", NEG, SMALL, "node3", start=0),
-      pod("p3.3", LOW, SMALL, "node3", start=0)], {"node2"}),
-    ("sum of adjusted priorities is considered", 3, pod("p", HIGH, VERY_LARGE),
-     [pod("p1.1", MID, SMALL, "node1", start=0), pod("p1.2", NEG, SMALL, "node1", start=0),
-      pod("p1.3", NEG, SMALL, "node1", start=0), pod("p2.1", MID, LARGE, "node2", start=0),
-      pod("p2.2", NEG, MEDIUM, "node2", start=0), pod("p3.1", MID, MEDIUM, "node3", start=0),
-      pod("p3.2", NEG, SMALL, "node3", start=0), pod("p3.3", LOW, SMALL, "node3", start=0)], {"node2"}),
-    ("non-overlapping lowest high priority, sum priorities, and number of pods", 4, pod("p", VERY_HIGH, VERY_LARGE),
-     [pod("p1.1", MID, SMALL, "node1", start=0), pod("p1.2", LOW, SMALL, "node1", start=0),
-      pod("p1.3", LOW, SMALL, "node1", start=0), pod("p2.1", HIGH, LARGE, "node2", start=0),
-      pod("p3.1", MID, MEDIUM, "node3", start=0), pod("p3.2", LOW, SMALL, "node3", start=0),
-      pod("p3.3", LOW, SMALL, "node3", start=0), pod("p3.4", LOW, MEDIUM, "node3", start=0),
-      pod("p4.1", MID, MEDIUM, "node4", start=0), pod("p4.2", MID, SMALL, "node4", start=0),
-      pod("p4.3", MID, SMALL, "node4", start=0), pod("p4.4", NEG, SMALL, "node4", start=0)], {"node1"}),
-    ("same priority, same number of victims, different start time for each node's pod", 3, pod("p", HIGH, VERY_LARGE),
-     [pod("p1.1", MID, MEDIUM, "node1", start=2), pod("p1.2", MID, MEDIUM, "node1", start=2),
-      pod("p2.1", MID, MEDIUM, "node2", start=3), pod("p2.2", MID, MEDIUM, "node2", start=3),
-      pod("p3.1", MID, MEDIUM, "node3", start=1), pod("p3.2", MID, MEDIUM, "node3", start=1)], {"node2"}),
-    ("same priority, same number of victims, different start time for all pods", 3, pod("p", HIGH, VERY_LARGE),
-     [pod("p1.1", MID, MEDIUM, "node1", start=4), pod("p1.2", MID, MEDIUM, "node1", start=2),
-      pod("p2.1", MID, MEDIUM, "node2", start=5), pod("p2.2", MID, MEDIUM, "node2", start=1),
-      pod("p3.1", MID, MEDIUM, "node3", start=3), pod("p3.2", MID, MEDIUM, "node3", start=6)], {"node3"}),
-    ("different priority, same number of victims, different start time for all pods", 3, pod("p", HIGH, VERY_LARGE),
-     [pod("p1.1", LOW, MEDIUM, "node1", start=4), pod("p1.2", MID, MEDIUM, "node1", start=2),
-      pod("p2.1", MID, MEDIUM, "node2", start=6), pod("p2.2", LOW, MEDIUM, "node2", start=1),
-      pod("p3.1", LOW, MEDIUM, "node3", start=3), pod("p3.2", MID, MEDIUM, "node3", start=5)], {"node2"}),
+    ("a pod that fits on both nodes when lower priority pods are preempted", 2, MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj(),
+     [MakePod().name("p1").namespace("default").uid("p1").labels({}).req(LARGE, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req(LARGE, name="c").priority(MID).node("node2").phase("Running").start_time(timestamp(0)).obj()], {"node1", "node2"}),
+    ("node with min highest priority pod is picked", 3, MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c").priority(HIGH).status().obj(),
+     [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(LARGE, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(0)).obj(),
+      MakePod().name("p2.1").namespace("default").uid("p2.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node2").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p2.2").namespace("default").uid("p2.2").labels({}).req(MEDIUM, name="c").priority(LOW).node("node2").phase("Running").start_time(timestamp(0)).obj(),
+      MakePod().name("p3.1").namespace("default").uid("p3.1").labels({}).req(MEDIUM, name="c").priority(LOW).node("node3").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p3.2").namespace("default").uid("p3.2").labels({}).req(MEDIUM, name="c").priority(LOW).node("node3").phase("Running").start_time(timestamp(0)).obj()], {"node3"}),
+    ("when highest priorities are the same, minimum sum of priorities is picked", 3, MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c").priority(HIGH).status().obj(),
+     [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(LARGE, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(0)).obj(),
+      MakePod().name("p2.1").namespace("default").uid("p2.1").labels({}).req(LARGE, name="c").priority(MID).node("node2").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p2.2").namespace("default").uid("p2.2").labels({}).req(MEDIUM, name="c").priority(LOW).node("node2").phase("Running").start_time(timestamp(0)).obj(),
+      MakePod().name("p3.1").namespace("default").uid("p3.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node3").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p3.2").namespace("default").uid("p3.2").labels({}).req(MEDIUM, name="c").priority(MID).node("node3").phase("Running").start_time(timestamp(0)).obj()], {"node2"}),
+    ("when highest priority and sum are the same, minimum number of pods is picked", 3, MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c").priority(HIGH).status().obj(),
+     [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(SMALL, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(SMALL, name="c").priority(NEG).node("node1").phase("Running").start_time(timestamp(0)).obj(),
+      MakePod().name("p1.3").namespace("default").uid("p1.3").labels({}).req(SMALL, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p1.4").namespace("default").uid("p1.4").labels({}).req(SMALL, name="c").priority(NEG).node("node1").phase("Running").start_time(timestamp(0)).obj(),
+      MakePod().name("p2.1").namespace("default").uid("p2.1").labels({}).req(LARGE, name="c").priority(MID).node("node2").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p2.2").namespace("default").uid("p2.2").labels({}).req(MEDIUM, name="c").priority(NEG).node("node2").phase("Running").start_time(timestamp(0)).obj(),
+      MakePod().name("p3.1").namespace("default").uid("p3.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node3").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p3.2").namespace("default").uid("p3.2").labels({}).req(SMALL, name="c").priority(NEG).node("node3").phase("Running").start_time(timestamp(0)).obj(),
+      MakePod().name("p3.3").namespace("default").uid("p3.3").labels({}).req(SMALL, name="c").priority(LOW).node("node3").phase("Running").start_time(timestamp(0)).obj()], {"node2"}),
+    ("sum of adjusted priorities is considered", 3, MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c").priority(HIGH).status().obj(),
+     [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(SMALL, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(SMALL, name="c").priority(NEG).node("node1").phase("Running").start_time(timestamp(0)).obj(),
+      MakePod().name("p1.3").namespace("default").uid("p1.3").labels({}).req(SMALL, name="c").priority(NEG).node("node1").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p2.1").namespace("default").uid("p2.1").labels({}).req(LARGE, name="c").priority(MID).node("node2").phase("Running").start_time(timestamp(0)).obj(),
+      MakePod().name("p2.2").namespace("default").uid("p2.2").labels({}).req(MEDIUM, name="c").priority(NEG).node("node2").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p3.1").namespace("default").uid("p3.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node3").phase("Running").start_time(timestamp(0)).obj(),
+      MakePod().name("p3.2").namespace("default").uid("p3.2").labels({}).req(SMALL, name="c").priority(NEG).node("node3").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p3.3").namespace("default").uid("p3.3").labels({}).req(SMALL, name="c").priority(LOW).node("node3").phase("Running").start_time(timestamp(0)).obj()], {"node2"}),
+    ("non-overlapping lowest high priority, sum priorities, and number of pods", 4, MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c").priority(VERY_HIGH).status().obj(),
+     [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(SMALL, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(SMALL, name="c").priority(LOW).node("node1").phase("Running").start_time(timestamp(0)).obj(),
+      MakePod().name("p1.3").namespace("default").uid("p1.3").labels({}).req(SMALL, name="c").priority(LOW).node("node1").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p2.1").namespace("default").uid("p2.1").labels({}).req(LARGE, name="c").priority(HIGH).node("node2").phase("Running").start_time(timestamp(0)).obj(),
+      MakePod().name("p3.1").namespace("default").uid("p3.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node3").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p3.2").namespace("default").uid("p3.2").labels({}).req(SMALL, name="c").priority(LOW).node("node3").phase("Running").start_time(timestamp(0)).obj(),
+      MakePod().name("p3.3").namespace("default").uid("p3.3").labels({}).req(SMALL, name="c").priority(LOW).node("node3").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p3.4").namespace("default").uid("p3.4").labels({}).req(MEDIUM, name="c").priority(LOW).node("node3").phase("Running").start_time(timestamp(0)).obj(),
+      MakePod().name("p4.1").namespace("default").uid("p4.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node4").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p4.2").namespace("default").uid("p4.2").labels({}).req(SMALL, name="c").priority(MID).node("node4").phase("Running").start_time(timestamp(0)).obj(),
+      MakePod().name("p4.3").namespace("default").uid("p4.3").labels({}).req(SMALL, name="c").priority(MID).node("node4").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p4.4").namespace("default").uid("p4.4").labels({}).req(SMALL, name="c").priority(NEG).node("node4").phase("Running").start_time(timestamp(0)).obj()], {"node1"}),
+    ("same priority, same number of victims, different start time for each node's pod", 3, MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c").priority(HIGH).status().obj(),
+     [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(2)).obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(MEDIUM, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(2)).obj(),
+      MakePod().name("p2.1").namespace("default").uid("p2.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node2").phase("Running").start_time(timestamp(3)).obj(), MakePod().name("p2.2").namespace("default").uid("p2.2").labels({}).req(MEDIUM, name="c").priority(MID).node("node2").phase("Running").start_time(timestamp(3)).obj(),
+      MakePod().name("p3.1").namespace("default").uid("p3.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node3").phase("Running").start_time(timestamp(1)).obj(), MakePod().name("p3.2").namespace("default").uid("p3.2").labels({}).req(MEDIUM, name="c").priority(MID).node("node3").phase("Running").start_time(timestamp(1)).obj()], {"node2"}),
+    ("same priority, same number of victims, different start time for all pods", 3, MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c").priority(HIGH).status().obj(),
+     [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(4)).obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(MEDIUM, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(2)).obj(),
+      MakePod().name("p2.1").namespace("default").uid("p2.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node2").phase("Running").start_time(timestamp(5)).obj(), MakePod().name("p2.2").namespace("default").uid("p2.2").labels({}).req(MEDIUM, name="c").priority(MID).node("node2").phase("Running").start_time(timestamp(1)).obj(),
+      MakePod().name("p3.1").namespace("default").uid("p3.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node3").phase("Running").start_time(timestamp(3)).obj(), MakePod().name("p3.2").namespace("default").uid("p3.2").labels({}).req(MEDIUM, name="c").priority(MID).node("node3").phase("Running").start_time(timestamp(6)).obj()], {"node3"}),
+    ("different priority, same number of victims, different start time for all pods", 3, MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c").priority(HIGH).status().obj(),
+     [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(MEDIUM, name="c").priority(LOW).node("node1").phase("Running").start_time(timestamp(4)).obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(MEDIUM, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(2)).obj(),
+      MakePod().name("p2.1").namespace("default").uid("p2.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node2").phase("Running").start_time(timestamp(6)).obj(), MakePod().name("p2.2").namespace("default").uid("p2.2").labels({}).req(MEDIUM, name="c").priority(LOW).node("node2").phase("Running").start_time(timestamp(1)).obj(),
+      MakePod().name("p3.1").namespace("default").uid("p3.1").labels({}).req(MEDIUM, name="c").priority(LOW).node("node3").phase("Running").start_time(timestamp(3)).obj(), MakePod().name("p3.2").namespace("default").uid("p3.2").labels({}).req(MEDIUM, name="c").priority(MID).node("node3").phase("Running").start_time(timestamp(5)).obj()], {"node2"}),
 ]
 
 
@@ -346,7 +324,7 @@ SELECT_CASES = [
 @pytest.mark.parametrize("name, n, preemptor, pods, expected", SELECT_CASES,
                          ids=[f"TestSelectBestCandidate / {c[0]}" for c in SELECT_CASES])
 def test_select_best_candidate(name, n, preemptor, pods, expected, vectorised):
-    sched, pl, state, pi = build([node(f"node{i}") for i in range(1, n + 1)], pods, preemptor)
+    sched, pl, state, pi = build([MakeNode().name(f"node{i}").labels({"kubernetes.io/hostname": f"node{i}"}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj() for i in range(1, n + 1)], pods, preemptor)
     pl.vectorised = vectorised
     infos = sched.cache.node_infos()
     offset, num = pl.get_offset_and_num_candidates(len(infos))
@@ -360,7 +338,7 @@ def test_pick_one_node_criteria_in_upstreams_order():
     API cannot produce here, so the function is called directly), then the lowest highest
     victim, the smallest priority sum, the fewest victims, the latest start, the first node."""
     def v(*prios, pdb=0, start=0):
-        return Victims([PodInfo(pod(f"v{i}", p, start=start)) for i, p in enumerate(prios)], pdb)
+        return Victims([PodInfo(MakePod().name(f"v{i}").namespace("default").uid(f"v{i}").labels({}).req({}, name="c").priority(p).start_time(timestamp(start)).obj()) for i, p in enumerate(prios)], pdb)
     assert pick_one_node_for_preemption({"a": v(LOW, pdb=1), "b": v(HIGH)}) == "b"
     assert pick_one_node_for_preemption({"a": v(HIGH), "b": v(MID, MID, MID)}) == "b"
     assert pick_one_node_for_preemption({"a": v(MID, MID), "b": v(MID, LOW)}) == "b"
@@ -381,16 +359,16 @@ def _terminating(p: dict, by_preemption: bool = False) -> dict:
 
 
 ELIGIBLE_CASES = [
-    ("Pod with nominated node", pod("p_with_nominated_node", HIGH), "node1",
-     [_terminating(pod("p1", LOW, node_name="node1"))],
+    ("Pod with nominated node", MakePod().name("p_with_nominated_node").namespace("default").uid("p_with_nominated_node").labels({}).req({}, name="c").priority(HIGH).status().obj(), "node1",
+     [_terminating(MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").priority(LOW).node("node1").phase("Running").obj())],
      Status(UU, ("node(s) had untolerated taint",)), True),
-    ("Pod without nominated node", pod("p_without_nominated_node", HIGH), "", [], None, True),
-    ("Pod with 'PreemptNever' preemption policy", pod("p_with_preempt_never_policy", HIGH, preemptionPolicy="Never"),
+    ("Pod without nominated node", MakePod().name("p_without_nominated_node").namespace("default").uid("p_without_nominated_node").labels({}).req({}, name="c").priority(HIGH).status().obj(), "", [], None, True),
+    ("Pod with 'PreemptNever' preemption policy", MakePod().name("p_with_preempt_never_policy").namespace("default").uid("p_with_preempt_never_policy").labels({}).req({}, name="c").preemption_policy("Never").priority(HIGH).status().obj(),
      "", [], None, False),
     ("preemption victim pod terminating, as indicated by the dedicated DisruptionTarget condition",
-     pod("p_with_nominated_node", HIGH), "node1", [_terminating(pod("p1", LOW, node_name="node1"), True)], None, False),
-    ("non-victim Pods terminating", pod("p_with_nominated_node", HIGH), "node1",
-     [_terminating(pod("p1", LOW, node_name="node1"))], None, True),
+     MakePod().name("p_with_nominated_node").namespace("default").uid("p_with_nominated_node").labels({}).req({}, name="c").priority(HIGH).status().obj(), "node1", [_terminating(MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").priority(LOW).node("node1").phase("Running").obj(), True)], None, False),
+    ("non-victim Pods terminating", MakePod().name("p_with_nominated_node").namespace("default").uid("p_with_nominated_node").labels({}).req({}, name="c").priority(HIGH).status().obj(), "node1",
+     [_terminating(MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").priority(LOW).node("node1").phase("Running").obj())], None, True),
 ]
 
 
@@ -399,7 +377,7 @@ ELIGIBLE_CASES = [
 def test_pod_eligible_to_preempt_others(name, preemptor, nominated, pods, status, expected):
     if nominated:
         preemptor["status"]["nominatedNodeName"] = nominated
-    sched, pl, state, pi = build([node("node1")], pods, preemptor)
+    sched, pl, state, pi = build([MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1"}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj()], pods, preemptor)
     got, msg = pl.pod_eligible_to_preempt_others(pi, status)
     assert got is expected
     if not expected:
@@ -408,20 +386,20 @@ def test_pod_eligible_to_preempt_others(name, preemptor, nominated, pods, status
 
 
 # -- TestPreempt ------------------------------------------------------------------------------------
-PREEMPT_PODS = [pod("p1.1", LOW, SMALL, "node1"), pod("p1.2", LOW, SMALL, "node1"),
-                pod("p2.1", HIGH, LARGE, "node2"), pod("p3.1", MID, MEDIUM, "node3")]
+PREEMPT_PODS = [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(SMALL, name="c").priority(LOW).node("node1").phase("Running").obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(SMALL, name="c").priority(LOW).node("node1").phase("Running").obj(),
+                MakePod().name("p2.1").namespace("default").uid("p2.1").labels({}).req(LARGE, name="c").priority(HIGH).node("node2").phase("Running").obj(), MakePod().name("p3.1").namespace("default").uid("p3.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node3").phase("Running").obj()]
 PREEMPT_CASES = [
-    ("basic preemption logic", pod("p", HIGH, VERY_LARGE, preemptionPolicy="PreemptLowerPriority"), "node1",
+    ("basic preemption logic", MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c").preemption_policy("PreemptLowerPriority").priority(HIGH).status().obj(), "node1",
      ["p1.1", "p1.2"]),
-    ("no preempting in pod", pod("p", HIGH, VERY_LARGE, preemptionPolicy="Never"), None, []),
-    ("PreemptionPolicy is nil", pod("p", HIGH, VERY_LARGE), "node1", ["p1.1", "p1.2"]),
+    ("no preempting in pod", MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c").preemption_policy("Never").priority(HIGH).status().obj(), None, []),
+    ("PreemptionPolicy is nil", MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c").priority(HIGH).status().obj(), "node1", ["p1.1", "p1.2"]),
 ]
 
 
 @pytest.mark.parametrize("name, preemptor, want_node, victims", PREEMPT_CASES,
                          ids=[f"TestPreempt / {c[0]}" for c in PREEMPT_CASES])
 def test_preempt(name, preemptor, want_node, victims):
-    sched, pl, state, pi = build([node(f"node{i}") for i in range(1, 4)], PREEMPT_PODS, preemptor)
+    sched, pl, state, pi = build([MakeNode().name(f"node{i}").labels({"kubernetes.io/hostname": f"node{i}"}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj() for i in range(1, 4)], PREEMPT_PODS, preemptor)
     m = NodeToStatus({n: U() for n in ("node1", "node2", "node3")}, Status(UU))
     result, status = pl.evaluator.preempt(state, pi, m)
     client = sched.client
@@ -452,10 +430,10 @@ def test_preempt_for_topology_spread_constraints():
 
 def test_lower_priority_pods_nominated_to_the_node_lose_the_nomination():
     """prepareCandidate clears the nominatedNodeName of lower-priority pods nominated there."""
-    sched, pl, state, pi = build([node("node1")], [pod("v", LOW, LARGE, "node1")], pod("p", HIGH, LARGE))
-    lower = pod("lower", MID, SMALL)
+    sched, pl, state, pi = build([MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1"}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj()], [MakePod().name("v").namespace("default").uid("v").labels({}).req(LARGE, name="c").priority(LOW).node("node1").phase("Running").obj()], MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj())
+    lower = MakePod().name("lower").namespace("default").uid("lower").labels({}).req(SMALL, name="c").priority(MID).status().obj()
     lower["status"]["nominatedNodeName"] = "node1"
-    higher = pod("higher", VERY_HIGH, SMALL)
+    higher = MakePod().name("higher").namespace("default").uid("higher").labels({}).req(SMALL, name="c").priority(VERY_HIGH).status().obj()
     higher["status"]["nominatedNodeName"] = "node1"
     for p in (lower, higher):
         sched.queue.add_nominated_pod(PodInfo(p), None)
@@ -483,7 +461,7 @@ def test_args_defaults_and_validation():
 @pytest.mark.parametrize("pct, absolute, nodes, want", [(10, 100, 50, 50), (10, 100, 5000, 500), (10, 100, 500, 100),
                                                         (40, 1, 5, 2), (0, 3, 10, 3)])
 def test_calculate_num_candidates(pct, absolute, nodes, want):
-    _, pl, _, _ = build([node("n")], [], pod("p", HIGH),
+    _, pl, _, _ = build([MakeNode().name("n").labels({"kubernetes.io/hostname": "n"}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj()], [], MakePod().name("p").namespace("default").uid("p").labels({}).req({}, name="c").priority(HIGH).status().obj(),
                         args={"minCandidateNodesPercentage": pct, "minCandidateNodesAbsolute": absolute})
     assert pl.calculate_num_candidates(nodes) == want
 
@@ -498,7 +476,7 @@ def clusters(draw):
     nodes = []
     for i in range(n_nodes):
         cap = draw(st.sampled_from([VERY_LARGE, NODE_RES, {"cpu": "1", "memory": "1000", "pods": "3"}, ONE_POD]))
-        nd = node(f"node{i}", cap)
+        nd = MakeNode().name(f"node{i}").labels({"kubernetes.io/hostname": f"node{i}"}).spec().allocatable({"pods": "32", **cap}).obj()
         if draw(st.booleans()) and draw(st.booleans()):
             nd["spec"]["taints"] = [{"key": "dedicated", "value": "x", "effect": "NoSchedule"}]
         nodes.append(nd)
@@ -508,19 +486,24 @@ def clusters(draw):
         if draw(st.integers(0, 6)) == 0:
             extra["containers"] = [{"name": "c", "ports": [{"containerPort": 80, "hostPort": 8080}],
                                     "resources": {"requests": dict(draw(_resources))}}]
-        pods.append(pod(f"p{j}", draw(st.sampled_from([NEG, LOW, MID, HIGH])), draw(_resources),
-                        f"node{draw(st.integers(0, n_nodes - 1))}", start=draw(st.integers(0, 5)), **extra))
+        priority, requests = draw(st.sampled_from([NEG, LOW, MID, HIGH])), draw(_resources)
+        node_name, start = f"node{draw(st.integers(0, n_nodes - 1))}", draw(st.integers(0, 5))
+        pods.append(MakePod().name(f"p{j}").namespace("default").uid(f"p{j}").labels({}).req(requests, name="c")
+                    .spec(**extra).priority(priority).node(node_name).phase("Running").start_time(timestamp(start)).obj())
     spec = {}
     if draw(st.booleans()):
         spec["containers"] = [{"name": "c", "ports": [{"containerPort": 80, "hostPort": 8080}],
                                "resources": {"requests": dict(draw(_resources))}}]
     if draw(st.booleans()):
         spec["tolerations"] = [{"key": "dedicated", "operator": "Exists"}]
-    preemptor = pod("incoming", draw(st.sampled_from([LOW, MID, HIGH, VERY_HIGH])), draw(_resources), **spec)
+    priority, requests = draw(st.sampled_from([LOW, MID, HIGH, VERY_HIGH])), draw(_resources)
+    preemptor = (MakePod().name("incoming").namespace("default").uid("incoming").labels({}).req(requests, name="c")
+                 .spec(**spec).priority(priority).status().obj())
     nominated = []
     if draw(st.booleans()):
-        nominated.append((pod("nominee", draw(st.sampled_from([LOW, VERY_HIGH])), draw(_resources)),
-                          f"node{draw(st.integers(0, n_nodes - 1))}"))
+        priority, requests = draw(st.sampled_from([LOW, VERY_HIGH])), draw(_resources)
+        nominated.append((MakePod().name("nominee").namespace("default").uid("nominee").labels({}).req(requests, name="c")
+                          .priority(priority).status().obj(), f"node{draw(st.integers(0, n_nodes - 1))}"))
     return nodes, pods, preemptor, nominated, draw(st.integers(0, 39)), draw(st.integers(1, 5))
 
 

@@ -21,6 +21,8 @@ from sim.scheduler.framework.runtime import NodeSet
 from sim.scheduler.plugins.inter_pod_affinity import PRE_FILTER_STATE_KEY
 from sim.scheduler.scheduler import Scheduler
 from sim.scheduler.testing import PROFILE, build_scheduler, loaded_scheduler
+from tests.builders import MakeNode, MakePod
+
 
 HOST = "kubernetes.io/hostname"
 KEYS = ["zone", "region", HOST, "rack", "nope"]
@@ -347,20 +349,6 @@ def test_whole_scheduling_runs_decide_the_same_either_way(case, seeds):
 
 
 # -- behaviours ----------------------------------------------------------------------------------
-def node(name, **labels):
-    return {"metadata": {"name": name, "labels": {HOST: name, **labels}},
-            "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}}
-
-
-def pod(name, labels=None, node_name=None, namespace="default", **affinity):
-    spec = {"containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "100m"}}}]}
-    if node_name:
-        spec["nodeName"] = node_name
-    if affinity:
-        spec["affinity"] = affinity
-    return {"metadata": {"name": name, "namespace": namespace, "uid": name, "labels": labels or {}}, "spec": spec}
-
-
 def anti(topology_key=HOST, **match):
     return {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
         {"labelSelector": {"matchLabels": match}, "topologyKey": topology_key}]}}
@@ -379,9 +367,9 @@ def scheduler(vectorised=True):
 def test_required_anti_affinity_spreads_replicas_one_per_node_and_the_extra_one_stays_pending(vectorised):
     sched = scheduler(vectorised)
     for i in range(1, 4):
-        sched.add_node(node(f"worker-{i}"))
+        sched.add_node(MakeNode().name(f"worker-{i}").labels({HOST: f"worker-{i}"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())
     for i in range(4):
-        sched.add_pod(pod(f"web-{i}", {"app": "web"}, **anti(app="web")))
+        sched.add_pod(MakePod().name(f"web-{i}").namespace("default").uid(f"web-{i}").labels({"app": "web"}).container("nginx", name="c", cpu="100m").affinity({**anti(app="web")}).obj())
     while sched.schedule_one():
         pass
     bound = sched.client.bound
@@ -395,73 +383,73 @@ def test_required_anti_affinity_spreads_replicas_one_per_node_and_the_extra_one_
 
 
 def test_the_first_pod_of_a_self_affine_group_goes_anywhere_with_the_topology_key():
-    nodes = [node("a1", zone="a"), node("a2", zone="a"), node("b1", zone="b"), node("nozone")]
-    first = pod("db-0", {"app": "db"}, **together(app="db"))
+    nodes = [MakeNode().name("a1").labels({HOST: "a1", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("a2").labels({HOST: "a2", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("b1").labels({HOST: "b1", "zone": "b"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("nozone").labels({HOST: "nozone"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()]
+    first = MakePod().name("db-0").namespace("default").uid("db-0").labels({"app": "db"}).container("nginx", name="c", cpu="100m").affinity({**together(app="db")}).obj()
     got = run_filter(first, nodes)
     assert got["a1"] == got["a2"] == got["b1"] == ("Success", [])
     assert got["nozone"] == ("UnschedulableAndUnresolvable", ["node(s) didn't match pod affinity rules"])
     # Once one runs in zone b, the next must join it there.
-    second = pod("db-1", {"app": "db"}, **together(app="db"))
-    got = run_filter(second, nodes, [pod("db-0", {"app": "db"}, "b1")])
+    second = MakePod().name("db-1").namespace("default").uid("db-1").labels({"app": "db"}).container("nginx", name="c", cpu="100m").affinity({**together(app="db")}).obj()
+    got = run_filter(second, nodes, [MakePod().name("db-0").namespace("default").uid("db-0").labels({"app": "db"}).container("nginx", name="c", cpu="100m").node("b1").obj()])
     assert [n for n, (code, _) in got.items() if code == "Success"] == ["b1"]
     # A pod that does not match its own terms has no such exemption.
-    other = pod("web", {"app": "web"}, **together(app="db"))
+    other = MakePod().name("web").namespace("default").uid("web").labels({"app": "web"}).container("nginx", name="c", cpu="100m").affinity({**together(app="db")}).obj()
     assert {code for code, _ in run_filter(other, nodes).values()} == {"UnschedulableAndUnresolvable"}
 
 
 def test_an_existing_pods_anti_affinity_repels_the_incoming_pod():
-    nodes = [node("a1", zone="a"), node("a2", zone="a"), node("b1", zone="b")]
-    loner = pod("loner", {"app": "loner"}, "a1", **anti("zone", app="web"))
-    got = run_filter(pod("web", {"app": "web"}), nodes, [loner])
+    nodes = [MakeNode().name("a1").labels({HOST: "a1", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("a2").labels({HOST: "a2", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("b1").labels({HOST: "b1", "zone": "b"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()]
+    loner = MakePod().name("loner").namespace("default").uid("loner").labels({"app": "loner"}).container("nginx", name="c", cpu="100m").node("a1").affinity({**anti("zone", app="web")}).obj()
+    got = run_filter(MakePod().name("web").namespace("default").uid("web").labels({"app": "web"}).container("nginx", name="c", cpu="100m").obj(), nodes, [loner])
     assert got == {"a1": ("Unschedulable", ["node(s) didn't satisfy existing pods anti-affinity rules"]),
                    "a2": ("Unschedulable", ["node(s) didn't satisfy existing pods anti-affinity rules"]),
                    "b1": ("Success", [])}
     # A pod it does not match, or one in another namespace (the term covers the owner's), passes.
-    assert run_filter(pod("db", {"app": "db"}), nodes, [loner])["a1"] == ("Success", [])
-    assert run_filter(pod("web", {"app": "web"}, namespace="other"), nodes, [loner])["a1"] == ("Success", [])
+    assert run_filter(MakePod().name("db").namespace("default").uid("db").labels({"app": "db"}).container("nginx", name="c", cpu="100m").obj(), nodes, [loner])["a1"] == ("Success", [])
+    assert run_filter(MakePod().name("web").namespace("other").uid("web").labels({"app": "web"}).container("nginx", name="c", cpu="100m").obj(), nodes, [loner])["a1"] == ("Success", [])
 
 
 def test_an_unparsable_selector_rejects_the_pod_in_prefilter_with_upstreams_words():
-    bad = pod("bad", **{"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-        {"labelSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": []}]}, "topologyKey": HOST}]}})
-    got = run_filter(bad, [node("n1")])
+    bad = MakePod().name("bad").namespace("default").uid("bad").labels({}).container("nginx", name="c", cpu="100m").affinity({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": []}]}, "topologyKey": HOST}]}}).obj()
+    got = run_filter(bad, [MakeNode().name("n1").labels({HOST: "n1"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()])
     assert got["n1"] == ("UnschedulableAndUnresolvable", [
         "parsing pod: requiredAntiAffinityTerms: values: Invalid value: []string{}: "
         "for 'in', 'notin' operators, values set can't be empty"])
-    worse = pod("worse", **{"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+    worse = MakePod().name("worse").namespace("default").uid("worse").labels({}).container("nginx", name="c", cpu="100m").affinity({"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
         {"weight": 1, "podAffinityTerm": {"labelSelector": {"matchExpressions": [{"key": "app", "operator": "Has"}]},
-                                          "topologyKey": HOST}}]}})
-    assert run_filter(worse, [node("n1")])["n1"] == ("UnschedulableAndUnresolvable", [
+                                          "topologyKey": HOST}}]}}).obj()
+    assert run_filter(worse, [MakeNode().name("n1").labels({HOST: "n1"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()])["n1"] == ("UnschedulableAndUnresolvable", [
         'parsing pod: preferredAffinityTerms: "Has" is not a valid label selector operator'])
 
 
 def test_namespace_selector_reaches_pods_in_the_namespaces_it_selects():
-    nodes = [node("n1"), node("n2")]
-    existing = [pod("prod-db", {"app": "db"}, "n1", namespace="other"), pod("dev-db", {"app": "db"}, "n2")]
+    nodes = [MakeNode().name("n1").labels({HOST: "n1"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("n2").labels({HOST: "n2"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()]
+    existing = [MakePod().name("prod-db").namespace("other").uid("prod-db").labels({"app": "db"}).container("nginx", name="c", cpu="100m").node("n1").obj(), MakePod().name("dev-db").namespace("default").uid("dev-db").labels({"app": "db"}).container("nginx", name="c", cpu="100m").node("n2").obj()]
     term = {"labelSelector": {"matchLabels": {"app": "db"}}, "topologyKey": HOST,
             "namespaceSelector": {"matchLabels": {"env": "prod"}}}
-    incoming = pod("cache", **{"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}})
+    incoming = MakePod().name("cache").namespace("default").uid("cache").labels({}).container("nginx", name="c", cpu="100m").affinity({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}).obj()
     got = run_filter(incoming, nodes, existing, namespaces=NAMESPACES)
     assert got == {"n1": ("Success", []), "n2": ("UnschedulableAndUnresolvable", ["node(s) didn't match pod affinity rules"])}
     assert got == run_filter(incoming, nodes, existing, namespaces=NAMESPACES, vectorised=False)
     # An empty namespaceSelector selects every namespace, with or without the Namespace objects.
     every = dict(term, namespaceSelector={})
-    incoming = pod("cache", **{"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [every]}})
+    incoming = MakePod().name("cache").namespace("default").uid("cache").labels({}).container("nginx", name="c", cpu="100m").affinity({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [every]}}).obj()
     assert run_filter(incoming, nodes, existing) == {"n1": ("Success", []), "n2": ("Success", [])}
     # An existing pod's term with a namespaceSelector is matched against the incoming pod's
     # namespace labels.
-    guard = pod("guard", {}, "n1", **{"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-        {"labelSelector": {}, "topologyKey": HOST, "namespaceSelector": {"matchLabels": {"team": "t2"}}}]}})
-    assert run_filter(pod("x", namespace="other"), nodes, [guard], namespaces=NAMESPACES)["n1"][0] == "Unschedulable"
-    assert run_filter(pod("x", namespace="default"), nodes, [guard], namespaces=NAMESPACES)["n1"][0] == "Success"
+    guard = MakePod().name("guard").namespace("default").uid("guard").labels({}).container("nginx", name="c", cpu="100m").node("n1").affinity({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {}, "topologyKey": HOST, "namespaceSelector": {"matchLabels": {"team": "t2"}}}]}}).obj()
+    assert run_filter(MakePod().name("x").namespace("other").uid("x").labels({}).container("nginx", name="c", cpu="100m").obj(), nodes, [guard], namespaces=NAMESPACES)["n1"][0] == "Unschedulable"
+    assert run_filter(MakePod().name("x").namespace("default").uid("x").labels({}).container("nginx", name="c", cpu="100m").obj(), nodes, [guard], namespaces=NAMESPACES)["n1"][0] == "Success"
 
 
 @pytest.mark.parametrize("vectorised", [True, False])
 def test_add_pod_and_remove_pod_update_the_prefilter_state(vectorised):
     """PreFilterExtensions: what a nominated pod adds and a preemption victim takes away."""
-    nodes = [node("n1", zone="a"), node("n2", zone="b")]
-    incoming = pod("web-2", {"app": "web"}, **anti("zone", app="web"))
-    sched, pl = _plugin(nodes, [pod("web-0", {"app": "web"}, "n1")], vectorised=vectorised)
+    nodes = [MakeNode().name("n1").labels({HOST: "n1", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("n2").labels({HOST: "n2", "zone": "b"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()]
+    incoming = MakePod().name("web-2").namespace("default").uid("web-2").labels({"app": "web"}).container("nginx", name="c", cpu="100m").affinity({**anti("zone", app="web")}).obj()
+    sched, pl = _plugin(nodes, [MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "web"}).container("nginx", name="c", cpu="100m").node("n1").obj()], vectorised=vectorised)
     p, state = PodInfo(incoming), CycleState()
     assert pl.pre_filter(state, p, NodeSet(sched.cache.table, sched.cache.order())) == (None, None)
 
@@ -470,15 +458,15 @@ def test_add_pod_and_remove_pod_update_the_prefilter_state(vectorised):
 
     assert (passes(state, "n1"), passes(state, "n2")) == (False, True)
     with_nominated = state.clone()
-    assert pl.add_pod(with_nominated, p, PodInfo(pod("web-1", {"app": "web"})), sched.cache.get("n2")) is None
+    assert pl.add_pod(with_nominated, p, PodInfo(MakePod().name("web-1").namespace("default").uid("web-1").labels({"app": "web"}).container("nginx", name="c", cpu="100m").obj()), sched.cache.get("n2")) is None
     assert (passes(with_nominated, "n1"), passes(with_nominated, "n2")) == (False, False)
     assert passes(state, "n2"), "the clone is independent"
     without_victim = state.clone()
-    assert pl.remove_pod(without_victim, p, PodInfo(pod("web-0", {"app": "web"}, "n1")), sched.cache.get("n1")) is None
+    assert pl.remove_pod(without_victim, p, PodInfo(MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "web"}).container("nginx", name="c", cpu="100m").node("n1").obj()), sched.cache.get("n1")) is None
     assert passes(without_victim, "n1")
     assert state[PRE_FILTER_STATE_KEY].anti_affinity_counts.pairs() == {("zone", "a"): 1}
     # A victim whose own anti-affinity repelled the pod no longer does once removed.
-    guard = pod("guard", {}, "n2", **anti("zone", app="web"))
+    guard = MakePod().name("guard").namespace("default").uid("guard").labels({}).container("nginx", name="c", cpu="100m").node("n2").affinity({**anti("zone", app="web")}).obj()
     sched, pl = _plugin(nodes, [guard], vectorised=vectorised)
     state = CycleState()
     pl.pre_filter(state, p, NodeSet(sched.cache.table, sched.cache.order()))
@@ -488,16 +476,15 @@ def test_add_pod_and_remove_pod_update_the_prefilter_state(vectorised):
 
 
 def test_preferred_terms_score_both_ways_and_normalize_between_min_and_max():
-    nodes = [node("a1", zone="a"), node("b1", zone="b"), node("c1", zone="c"), node("none")]
-    existing = [pod("db", {"app": "db"}, "a1"), pod("noisy", {"app": "noisy"}, "b1"),
-                pod("fan", {}, "c1", **{"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+    nodes = [MakeNode().name("a1").labels({HOST: "a1", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("b1").labels({HOST: "b1", "zone": "b"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("c1").labels({HOST: "c1", "zone": "c"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("none").labels({HOST: "none"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()]
+    existing = [MakePod().name("db").namespace("default").uid("db").labels({"app": "db"}).container("nginx", name="c", cpu="100m").node("a1").obj(), MakePod().name("noisy").namespace("default").uid("noisy").labels({"app": "noisy"}).container("nginx", name="c", cpu="100m").node("b1").obj(),
+                MakePod().name("fan").namespace("default").uid("fan").labels({}).container("nginx", name="c", cpu="100m").node("c1").affinity({"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
                     {"weight": 10, "podAffinityTerm": {"labelSelector": {"matchLabels": {"app": "web"}},
-                                                       "topologyKey": "zone"}}]}})]
-    incoming = pod("web", {"app": "web"}, **{
-        "podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+                                                       "topologyKey": "zone"}}]}}).obj()]
+    incoming = MakePod().name("web").namespace("default").uid("web").labels({"app": "web"}).container("nginx", name="c", cpu="100m").affinity({"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
             {"weight": 30, "podAffinityTerm": {"labelSelector": {"matchLabels": {"app": "db"}}, "topologyKey": "zone"}}]},
         "podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-            {"weight": 20, "podAffinityTerm": {"labelSelector": {"matchLabels": {"app": "noisy"}}, "topologyKey": "zone"}}]}})
+            {"weight": 20, "podAffinityTerm": {"labelSelector": {"matchLabels": {"app": "noisy"}}, "topologyKey": "zone"}}]}}).obj()
     # raw: a1 30, b1 -20, c1 10 (the existing pod's preferred term), none 0 -> (x + 20) / 50.
     expected = {"a1": 100, "b1": 0, "c1": 60, "none": 40}
     assert run_score(incoming, nodes, existing) == expected == run_score(incoming, nodes, existing, vectorised=False)
@@ -505,12 +492,12 @@ def test_preferred_terms_score_both_ways_and_normalize_between_min_and_max():
 
 
 def test_hard_pod_affinity_weight_counts_existing_pods_required_affinity():
-    nodes = [node("a1", zone="a"), node("b1", zone="b")]
-    existing = [pod("fan", {}, "a1", **together("zone", app="web")),
-                pod("hater", {}, "b1", **{"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+    nodes = [MakeNode().name("a1").labels({HOST: "a1", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("b1").labels({HOST: "b1", "zone": "b"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()]
+    existing = [MakePod().name("fan").namespace("default").uid("fan").labels({}).container("nginx", name="c", cpu="100m").node("a1").affinity({**together("zone", app="web")}).obj(),
+                MakePod().name("hater").namespace("default").uid("hater").labels({}).container("nginx", name="c", cpu="100m").node("b1").affinity({"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
                     {"weight": 3, "podAffinityTerm": {"labelSelector": {"matchLabels": {"app": "web"}},
-                                                      "topologyKey": "zone"}}]}})]
-    web = pod("web", {"app": "web"})
+                                                      "topologyKey": "zone"}}]}}).obj()]
+    web = MakePod().name("web").namespace("default").uid("web").labels({"app": "web"}).container("nginx", name="c", cpu="100m").obj()
     assert run_score(web, nodes, existing) == {"a1": 100, "b1": 0}          # 1 vs -3
     assert run_score(web, nodes, existing, {"hardPodAffinityWeight": 0}) == {"a1": 100, "b1": 0}   # 0 vs -3
     assert run_score(web, nodes, existing[:1], {"hardPodAffinityWeight": 0}) == {}   # nothing matched: Skip
@@ -535,21 +522,21 @@ def test_events_to_register_and_queueing_hints():
     pl = sched.profiles["default-scheduler"].plugins_map["InterPodAffinity"]
     events = [(e.event.resource, e.event.action_type) for e in pl.events_to_register()]
     assert events == [(POD, ADD | UPDATE_POD_LABEL | DELETE), (NODE, ADD | UPDATE_NODE_LABEL | UPDATE_NODE_TAINT)]
-    wants_db = PodInfo(pod("web", {"app": "web"}, **together("zone", app="db"), **anti(HOST, app="web")))
+    wants_db = PodInfo(MakePod().name("web").namespace("default").uid("web").labels({"app": "web"}).container("nginx", name="c", cpu="100m").affinity({**together("zone", app="db"), **anti(HOST, app="web")}).obj())
     on_pod = pl.is_schedulable_after_pod_change
-    db, web = pod("db", {"app": "db"}, "n1"), pod("web-0", {"app": "web"}, "n1")
+    db, web = MakePod().name("db").namespace("default").uid("db").labels({"app": "db"}).container("nginx", name="c", cpu="100m").node("n1").obj(), MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "web"}).container("nginx", name="c", cpu="100m").node("n1").obj()
     assert on_pod(wants_db, None, db) == QUEUE                       # a pod its affinity wants
     assert on_pod(wants_db, None, web) == QUEUE_SKIP
-    assert on_pod(wants_db, None, pod("db", {"app": "db"})) == QUEUE_SKIP  # not scheduled: no room made
-    assert on_pod(wants_db, web, pod("web-0", {"app": "old"}, "n1")) == QUEUE   # stops repelling
+    assert on_pod(wants_db, None, MakePod().name("db").namespace("default").uid("db").labels({"app": "db"}).container("nginx", name="c", cpu="100m").obj()) == QUEUE_SKIP  # not scheduled: no room made
+    assert on_pod(wants_db, web, MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "old"}).container("nginx", name="c", cpu="100m").node("n1").obj()) == QUEUE   # stops repelling
     assert on_pod(wants_db, web, db) == QUEUE                        # starts matching affinity
-    assert on_pod(wants_db, db, pod("db", {"app": "db", "v": "2"}, "n1")) == QUEUE_SKIP
+    assert on_pod(wants_db, db, MakePod().name("db").namespace("default").uid("db").labels({"app": "db", "v": "2"}).container("nginx", name="c", cpu="100m").node("n1").obj()) == QUEUE_SKIP
     assert on_pod(wants_db, web, None) == QUEUE                      # a pod it repels goes
     assert on_pod(wants_db, db, None) == QUEUE_SKIP
-    guard = pod("guard", {}, "n2", **anti(HOST, app="web"))
+    guard = MakePod().name("guard").namespace("default").uid("guard").labels({}).container("nginx", name="c", cpu="100m").node("n2").affinity({**anti(HOST, app="web")}).obj()
     assert on_pod(wants_db, guard, None) == QUEUE                     # a pod that repelled it goes
     on_node = pl.is_schedulable_after_node_change
-    assert on_node(wants_db, None, node("n9")) == QUEUE               # has kubernetes.io/hostname
+    assert on_node(wants_db, None, MakeNode().name("n9").labels({HOST: "n9"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()) == QUEUE               # has kubernetes.io/hostname
     bare = {"metadata": {"name": "bare", "labels": {"disk": "ssd"}}}
     assert on_node(wants_db, None, bare) == QUEUE_SKIP
     assert on_node(wants_db, bare, {"metadata": {"name": "bare", "labels": {"zone": "a"}}}) == QUEUE
@@ -557,21 +544,21 @@ def test_events_to_register_and_queueing_hints():
 
 def test_a_pod_rejected_by_affinity_is_retried_when_its_peer_is_bound():
     sched = scheduler()
-    sched.add_node(node("n1", zone="a"))
-    sched.add_node(node("n2"))                    # no zone label
-    sched.add_pod(pod("web", {"app": "web"}, **together("zone", app="db")))
+    sched.add_node(MakeNode().name("n1").labels({HOST: "n1", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())
+    sched.add_node(MakeNode().name("n2").labels({HOST: "n2"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())                    # no zone label
+    sched.add_pod(MakePod().name("web").namespace("default").uid("web").labels({"app": "web"}).container("nginx", name="c", cpu="100m").affinity({**together("zone", app="db")}).obj())
     sched.schedule_one()
     assert not sched.client.bound and ("default", "web") in sched.queue.unschedulable
-    sched.add_pod(pod("db", {"app": "db"}, "n1"))     # an assigned pod the affinity matches
+    sched.add_pod(MakePod().name("db").namespace("default").uid("db").labels({"app": "db"}).container("nginx", name="c", cpu="100m").node("n1").obj())     # an assigned pod the affinity matches
     assert ("default", "web") not in sched.queue.unschedulable
 
 
 def test_the_index_follows_pods_added_relabelled_and_deleted():
     """Incremental counts equal a fresh build after assigned pods come, change labels and go."""
-    nodes = [node("a1", zone="a"), node("a2", zone="a"), node("b1", zone="b")]
-    incoming = pod("web", {"app": "web"}, **anti("zone", app="web"), **{"podAffinity": {
+    nodes = [MakeNode().name("a1").labels({HOST: "a1", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("a2").labels({HOST: "a2", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("b1").labels({HOST: "b1", "zone": "b"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()]
+    incoming = MakePod().name("web").namespace("default").uid("web").labels({"app": "web"}).container("nginx", name="c", cpu="100m").affinity({**anti("zone", app="web"), "podAffinity": {
         "preferredDuringSchedulingIgnoredDuringExecution": [
-            {"weight": 5, "podAffinityTerm": {"labelSelector": {"matchLabels": {"tier": "cache"}}, "topologyKey": HOST}}]}})
+            {"weight": 5, "podAffinityTerm": {"labelSelector": {"matchLabels": {"tier": "cache"}}, "topologyKey": HOST}}]}}).obj()
     sched = scheduler()
     for n in nodes:
         sched.add_node(n)
@@ -588,17 +575,17 @@ def test_the_index_follows_pods_added_relabelled_and_deleted():
         assert (state[PRE_FILTER_STATE_KEY].anti_affinity_counts.pairs()
                 == fresh_state[PRE_FILTER_STATE_KEY].anti_affinity_counts.pairs())
 
-    web0 = pod("web-0", {"app": "web"}, "a1")
+    web0 = MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "web"}).container("nginx", name="c", cpu="100m").node("a1").obj()
     sched.add_pod(web0)
     check()
-    relabelled = pod("web-0", {"app": "old", "tier": "cache"}, "a1")
+    relabelled = MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "old", "tier": "cache"}).container("nginx", name="c", cpu="100m").node("a1").obj()
     sched.update_pod(web0, relabelled)
     check()
-    sched.add_pod(pod("web-1", {"app": "web"}, "b1", **anti(HOST, app="web")))
+    sched.add_pod(MakePod().name("web-1").namespace("default").uid("web-1").labels({"app": "web"}).container("nginx", name="c", cpu="100m").node("b1").affinity({**anti(HOST, app="web")}).obj())
     check()
     sched.delete_pod(relabelled)
     check()
-    sched.delete_node(node("b1", zone="b"))          # its pods no longer count
+    sched.delete_node(MakeNode().name("b1").labels({HOST: "b1", "zone": "b"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())          # its pods no longer count
     assert run_filter(incoming, nodes[:2], [])["a1"] == ("Success", [])
     pl = sched.profiles["default-scheduler"].plugins_map["InterPodAffinity"]
     state = CycleState()
@@ -611,9 +598,9 @@ def test_a_cycle_looks_only_at_pods_that_can_match(monkeypatch):
     an incoming pod is checked once per distinct term that wants one of its labels, not per pod."""
     sched = scheduler()
     for i in range(20):
-        sched.add_node(node(f"n{i}", zone=f"z{i % 3}"))
+        sched.add_node(MakeNode().name(f"n{i}").labels({HOST: f"n{i}", "zone": f"z{i % 3}"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())
     for i in range(60):       # 60 replicas sharing one anti-affinity term
-        sched.add_pod(pod(f"guard-{i}", {"role": "guard"}, f"n{i % 20}", **anti("zone", app="intruder")))
+        sched.add_pod(MakePod().name(f"guard-{i}").namespace("default").uid(f"guard-{i}").labels({"role": "guard"}).container("nginx", name="c", cpu="100m").node(f"n{i % 20}").affinity({**anti("zone", app="intruder")}).obj())
     calls = Counter()
     real_query_matches = podindex.Query.matches
     real_term_matches = AffinityTerm.matches
@@ -630,18 +617,18 @@ def test_a_cycle_looks_only_at_pods_that_can_match(monkeypatch):
     monkeypatch.setattr(AffinityTerm, "matches", term_matches)
     pl = sched.profiles["default-scheduler"].plugins_map["InterPodAffinity"]
     state = CycleState()
-    pl.pre_filter(state, PodInfo(pod("intruder", {"app": "intruder"})), None)
+    pl.pre_filter(state, PodInfo(MakePod().name("intruder").namespace("default").uid("intruder").labels({"app": "intruder"}).container("nginx", name="c", cpu="100m").obj()), None)
     assert calls["term"] == 1      # one distinct term, not 60 pods
     # 3 per node; zones z0 and z1 have 7 nodes, z2 has 6.
     assert state[PRE_FILTER_STATE_KEY].existing_anti_affinity_counts.pairs() == {("zone", "z0"): 21, ("zone", "z1"): 21,
                                                                                 ("zone", "z2"): 18}
     calls.clear()
     state = CycleState()
-    pl.pre_filter(state, PodInfo(pod("web", {"app": "web"}, **anti(HOST, app="web"))), None)
+    pl.pre_filter(state, PodInfo(MakePod().name("web").namespace("default").uid("web").labels({"app": "web"}).container("nginx", name="c", cpu="100m").affinity({**anti(HOST, app="web")}).obj()), None)
     assert calls["term"] == 0      # the guards' term wants app=intruder: never looked at for app=web
     calls.clear()
     for i in range(50):
-        sched.add_pod(pod(f"batch-{i}", {"job": "batch"}, f"n{i % 20}"))
+        sched.add_pod(MakePod().name(f"batch-{i}").namespace("default").uid(f"batch-{i}").labels({"job": "batch"}).container("nginx", name="c", cpu="100m").node(f"n{i % 20}").obj())
     assert calls["query"] == 0
-    sched.add_pod(pod("web-0", {"app": "web"}, "n3"))
+    sched.add_pod(MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "web"}).container("nginx", name="c", cpu="100m").node("n3").obj())
     assert calls["query"] == 1

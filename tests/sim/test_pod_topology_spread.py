@@ -23,6 +23,8 @@ from sim.scheduler.plugins.pod_topology_spread import (ERR_REASON_CONSTRAINTS_NO
                                                        topology_normalizing_weight)
 from sim.scheduler.scheduler import ImmediateClient, Scheduler
 from sim.scheduler.testing import PROFILE, build_scheduler
+from tests.builders import MakeNode, MakePod
+
 
 HOSTNAME, ZONE = "kubernetes.io/hostname", "topology.kubernetes.io/zone"
 FOO = {"matchExpressions": [{"key": "foo", "operator": "Exists"}]}
@@ -30,26 +32,6 @@ BAR = {"matchExpressions": [{"key": "bar", "operator": "Exists"}]}
 
 
 # -- builders (upstream's st.MakeNode()/st.MakePod(), as JSON) ---------------------------------
-def node(name, labels=None, taints=None):
-    return {"metadata": {"name": name, "labels": dict(labels or {})}, "spec": {"taints": list(taints or [])},
-            "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "32"}}}
-
-
-def pod(name, labels=None, node_name=None, namespace="", constraints=None, owner=None, terminating=False, **spec):
-    md = {"name": name, "namespace": namespace, "uid": f"uid-{namespace}-{name}", "labels": dict(labels or {})}
-    if owner:
-        md["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": owner, "uid": f"uid-{owner}",
-                                  "controller": True}]
-    if terminating:
-        md["deletionTimestamp"] = "2024-01-01T00:00:00Z"
-    spec = dict(spec)
-    if node_name:
-        spec["nodeName"] = node_name
-    if constraints:
-        spec["topologySpreadConstraints"] = constraints
-    return {"metadata": md, "spec": spec}
-
-
 def spread(max_skew, key, when, selector, **extra):
     c = {"maxSkew": max_skew, "topologyKey": key, "whenUnsatisfiable": when}
     if selector is not None:
@@ -126,24 +108,24 @@ def assert_scores(incoming, want, **kw):
 
 # -- upstream cases run_score cannot express (scoring_test.go, commit 38f68d59) ---------------
 def _hostnames(*names, key=HOSTNAME):
-    return [node(n, {key: n}) for n in names]
+    return [MakeNode().name(n).labels({key: n}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj() for n in names]
 
 
 def _pods_on(spec):
     """'node-a': 2 -> two pods labelled foo on node-a."""
-    return [pod(f"p-{n[-1]}{i}", {"foo": ""}, n) for n, k in spec.items() for i in range(1, k + 1)]
+    return [MakePod().name(f"p-{n[-1]}{i}").namespace("").uid(f'uid-{""}-{f"p-{n[-1]}{i}"}').labels({"foo": ""}).node(n).obj() for n, k in spec.items() for i in range(1, k + 1)]
 
 
 def test_upstream_one_constraint_on_node_only_one_node_is_candidate():
     # TestPodTopologySpreadScore / one constraint on node, only one node is candidate
-    incoming = pod("p", {"foo": ""}, constraints=[spread(1, HOSTNAME, "ScheduleAnyway", FOO)])
+    incoming = MakePod().name("p").namespace("").uid("uid--p").labels({"foo": ""}).spread_constraints([spread(1, HOSTNAME, "ScheduleAnyway", FOO)]).obj()
     assert_scores(incoming, {"node-a": 100}, nodes=_hostnames("node-a"), failed_nodes=_hostnames("node-b"),
                   existing=_pods_on({"node-a": 2, "node-b": 1}))
 
 
 def test_upstream_one_constraint_on_node_3_out_of_4_nodes_are_candidates():
     # TestPodTopologySpreadScore / one constraint on node, 3 out of 4 nodes are candidates
-    incoming = pod("p", {"foo": ""}, constraints=[spread(1, HOSTNAME, "ScheduleAnyway", FOO)])
+    incoming = MakePod().name("p").namespace("").uid("uid--p").labels({"foo": ""}).spread_constraints([spread(1, HOSTNAME, "ScheduleAnyway", FOO)]).obj()
     assert_scores(incoming, {"node-a": 33, "node-b": 83, "node-x": 100},
                   nodes=_hostnames("node-a", "node-b", "node-x"), failed_nodes=_hostnames("node-y"),
                   existing=_pods_on({"node-a": 4, "node-b": 2, "node-x": 1, "node-y": 3}))
@@ -152,8 +134,8 @@ def test_upstream_one_constraint_on_node_3_out_of_4_nodes_are_candidates():
 def test_upstream_one_node_of_the_candidates_does_not_match_topology_key():
     # TestPodTopologySpreadScore / one constraint on node, 3 out of 4 nodes are candidates, one
     # node doesn't match topology key
-    incoming = pod("p", {"foo": ""}, constraints=[spread(1, HOSTNAME, "ScheduleAnyway", FOO)])
-    nodes = [node("node-a", {HOSTNAME: "node-a"}), node("node-b", {"n": "node-b"}), node("node-x", {HOSTNAME: "node-x"})]
+    incoming = MakePod().name("p").namespace("").uid("uid--p").labels({"foo": ""}).spread_constraints([spread(1, HOSTNAME, "ScheduleAnyway", FOO)]).obj()
+    nodes = [MakeNode().name("node-a").labels({HOSTNAME: "node-a"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("node-b").labels({"n": "node-b"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("node-x").labels({HOSTNAME: "node-x"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()]
     assert_scores(incoming, {"node-a": 16, "node-b": 0, "node-x": 100}, nodes=nodes,
                   failed_nodes=_hostnames("node-y"),
                   existing=_pods_on({"node-a": 4, "node-b": 2, "node-x": 1, "node-y": 3}))
@@ -161,38 +143,38 @@ def test_upstream_one_node_of_the_candidates_does_not_match_topology_key():
 
 def test_upstream_one_constraint_on_zone_3_out_of_4_nodes_are_candidates():
     # TestPodTopologySpreadScore / one constraint on zone, 3 out of 4 nodes are candidates
-    incoming = pod("p", {"foo": ""}, constraints=[spread(1, "zone", "ScheduleAnyway", FOO)])
-    nodes = [node("node-a", {"zone": "zone1", HOSTNAME: "node-a"}), node("node-b", {"zone": "zone1", HOSTNAME: "node-b"}),
-             node("node-x", {"zone": "zone2", HOSTNAME: "node-x"})]
+    incoming = MakePod().name("p").namespace("").uid("uid--p").labels({"foo": ""}).spread_constraints([spread(1, "zone", "ScheduleAnyway", FOO)]).obj()
+    nodes = [MakeNode().name("node-a").labels({"zone": "zone1", HOSTNAME: "node-a"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("node-b").labels({"zone": "zone1", HOSTNAME: "node-b"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(),
+             MakeNode().name("node-x").labels({"zone": "zone2", HOSTNAME: "node-x"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()]
     assert_scores(incoming, {"node-a": 75, "node-b": 75, "node-x": 100}, nodes=nodes,
-                  failed_nodes=[node("node-y", {"zone": "zone2", HOSTNAME: "node-y"})],
+                  failed_nodes=[MakeNode().name("node-y").labels({"zone": "zone2", HOSTNAME: "node-y"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()],
                   existing=_pods_on({"node-a": 4, "node-b": 2, "node-x": 1, "node-y": 3}))
 
 
 def test_upstream_two_constraints_on_zone_and_node_2_out_of_4_nodes_are_candidates():
     # TestPodTopologySpreadScore / two Constraints on zone and node, 2 out of 4 nodes are candidates
-    incoming = pod("p", {"foo": ""}, constraints=[spread(1, "zone", "ScheduleAnyway", FOO),
-                                                 spread(1, HOSTNAME, "ScheduleAnyway", FOO)])
+    incoming = MakePod().name("p").namespace("").uid("uid--p").labels({"foo": ""}).spread_constraints([spread(1, "zone", "ScheduleAnyway", FOO),
+                                                 spread(1, HOSTNAME, "ScheduleAnyway", FOO)]).obj()
     assert_scores(incoming, {"node-a": 100, "node-x": 63},
-                  nodes=[node("node-a", {"zone": "zone1", HOSTNAME: "node-a"}),
-                         node("node-x", {"zone": "zone2", HOSTNAME: "node-x"})],
-                  failed_nodes=[node("node-b", {"zone": "zone1", HOSTNAME: "node-b"}),
-                                node("node-y", {"zone": "zone2", HOSTNAME: "node-y"})],
+                  nodes=[MakeNode().name("node-a").labels({"zone": "zone1", HOSTNAME: "node-a"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(),
+                         MakeNode().name("node-x").labels({"zone": "zone2", HOSTNAME: "node-x"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()],
+                  failed_nodes=[MakeNode().name("node-b").labels({"zone": "zone1", HOSTNAME: "node-b"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(),
+                                MakeNode().name("node-y").labels({"zone": "zone2", HOSTNAME: "node-y"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()],
                   existing=_pods_on({"node-a": 2, "node-b": 1, "node-x": 2, "node-y": 4}))
 
 
 def test_upstream_two_constraints_with_different_selectors_3_out_of_4_nodes_are_candidates():
     # TestPodTopologySpreadScore / two Constraints on zone and node, with different labelSelectors,
     # 3 out of 4 nodes are candidates
-    incoming = pod("p", {"foo": "", "bar": ""}, constraints=[spread(1, "zone", "ScheduleAnyway", FOO),
-                                                            spread(1, HOSTNAME, "ScheduleAnyway", BAR)])
-    existing = [pod("p-a1", {"foo": ""}, "node-a"), pod("p-b1", {"foo": "", "bar": ""}, "node-b"),
-                pod("p-y1", {"foo": ""}, "node-y"), pod("p-y2", {"bar": ""}, "node-y")]
+    incoming = MakePod().name("p").namespace("").uid("uid--p").labels({"foo": "", "bar": ""}).spread_constraints([spread(1, "zone", "ScheduleAnyway", FOO),
+                                                            spread(1, HOSTNAME, "ScheduleAnyway", BAR)]).obj()
+    existing = [MakePod().name("p-a1").namespace("").uid("uid--p-a1").labels({"foo": ""}).node("node-a").obj(), MakePod().name("p-b1").namespace("").uid("uid--p-b1").labels({"foo": "", "bar": ""}).node("node-b").obj(),
+                MakePod().name("p-y1").namespace("").uid("uid--p-y1").labels({"foo": ""}).node("node-y").obj(), MakePod().name("p-y2").namespace("").uid("uid--p-y2").labels({"bar": ""}).node("node-y").obj()]
     assert_scores(incoming, {"node-a": 50, "node-b": 25, "node-x": 100},
-                  nodes=[node("node-a", {"zone": "zone1", HOSTNAME: "node-a"}),
-                         node("node-b", {"zone": "zone1", HOSTNAME: "node-b"}),
-                         node("node-x", {"zone": "zone2", HOSTNAME: "node-x"})],
-                  failed_nodes=[node("node-y", {"zone": "zone2", HOSTNAME: "node-y"})], existing=existing)
+                  nodes=[MakeNode().name("node-a").labels({"zone": "zone1", HOSTNAME: "node-a"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(),
+                         MakeNode().name("node-b").labels({"zone": "zone1", HOSTNAME: "node-b"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(),
+                         MakeNode().name("node-x").labels({"zone": "zone2", HOSTNAME: "node-x"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()],
+                  failed_nodes=[MakeNode().name("node-y").labels({"zone": "zone2", HOSTNAME: "node-y"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()], existing=existing)
 
 
 def replica_set(name, selector, namespace="default"):
@@ -204,9 +186,9 @@ def test_upstream_system_defaulting_with_a_replicaset_instead_of_a_service():
     # Adapted from TestPodTopologySpreadScore / system defaulting, nodes don't have zone, pods
     # match service: the simulator has no Services, so the same selector {foo} comes from the
     # pod's controlling ReplicaSet; upstream expects the scores of one hostname constraint.
-    existing = [pod(f"p-{n[-1]}{i}", {"foo": ""}, n, namespace="default")
+    existing = [MakePod().name(f"p-{n[-1]}{i}").namespace("default").uid(f'uid-{"default"}-{f"p-{n[-1]}{i}"}').labels({"foo": ""}).node(n).obj()
                 for n, k in {"node-a": 4, "node-b": 3, "node-c": 2, "node-d": 1}.items() for i in range(1, k + 1)]
-    incoming = pod("p", {"foo": ""}, namespace="default", owner="rs1")
+    incoming = MakePod().name("p").namespace("default").uid("uid-default-p").labels({"foo": ""}).owner_reference("rs1", uid="uid-rs1").obj()
     assert_scores(incoming, {"node-a": 44, "node-b": 66, "node-c": 77, "node-d": 100},
                   nodes=_hostnames("node-a", "node-b", "node-c", "node-d"), existing=existing,
                   replica_sets=[replica_set("rs1", {"matchLabels": {"foo": ""}})])
@@ -215,10 +197,10 @@ def test_upstream_system_defaulting_with_a_replicaset_instead_of_a_service():
 def test_upstream_default_constraints_and_a_replicaset_that_does_not_match_skip_prescore():
     # TestPreScoreSkip / default constraints and a replicaset that doesn't match: the pod's
     # owner rs2 does not exist, so the default selector is empty and there is nothing to score.
-    incoming = pod("p", {"foo": "bar", "baz": "sup"}, namespace="default", owner="rs2")
+    incoming = MakePod().name("p").namespace("default").uid("uid-default-p").labels({"foo": "bar", "baz": "sup"}).owner_reference("rs2", uid="uid-rs2").obj()
     args = {"defaultingType": "List", "defaultConstraints": [
         {"maxSkew": 2, "topologyKey": "planet", "whenUnsatisfiable": "ScheduleAnyway"}]}
-    assert score_both(incoming, nodes=[node("node-a", {"planet": "mars"})], args=args,
+    assert score_both(incoming, nodes=[MakeNode().name("node-a").labels({"planet": "mars"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()], args=args,
                       replica_sets=[replica_set("rs1", {"matchExpressions": [{"key": "tar", "operator": "Exists"}]})]) == [{}, {}]
 
 
@@ -226,10 +208,10 @@ def test_upstream_default_constraints_and_a_replicaset_that_does_not_match_skip_
 def test_upstream_pre_score_state_system_default_constraints_and_a_replicaset(vectorised):
     # TestPreScoreStateEmptyNodes / system default constraints and a replicaset: nodes without a
     # zone are not ignored (system defaults need not every key); they form the zone "".
-    nodes = [node("node-a", {HOSTNAME: "node-a", ZONE: "mars"}), node("node-b", {HOSTNAME: "node-b", ZONE: "mars"}),
-             node("node-c", {HOSTNAME: "node-c"}), node("node-d", {HOSTNAME: "node-d"})]
+    nodes = [MakeNode().name("node-a").labels({HOSTNAME: "node-a", ZONE: "mars"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("node-b").labels({HOSTNAME: "node-b", ZONE: "mars"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(),
+             MakeNode().name("node-c").labels({HOSTNAME: "node-c"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("node-d").labels({HOSTNAME: "node-d"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()]
     sched, pl = setup(nodes, replica_sets=[replica_set("rs1", FOO)], count_with_index=vectorised)
-    incoming = PodInfo(pod("p", {"foo": "tar", "baz": "sup"}, namespace="default", owner="rs1"))
+    incoming = PodInfo(MakePod().name("p").namespace("default").uid("uid-default-p").labels({"foo": "tar", "baz": "sup"}).owner_reference("rs1", uid="uid-rs1").obj())
     state = CycleState()
     table = sched.cache.table
     assert pl.pre_score(state, incoming, NodeSet(table, sched.cache.order(), sched.cache.node_infos())) is None
@@ -243,13 +225,13 @@ def test_upstream_pre_score_state_system_default_constraints_and_a_replicaset(ve
 
 # -- filter behaviours ----------------------------------------------------------------------
 def _zone_nodes():
-    return [node("node-a", {"zone": "zone1", "node": "node-a"}), node("node-b", {"zone": "zone1", "node": "node-b"}),
-            node("node-x", {"zone": "zone2", "node": "node-x"}), node("node-y", {"node": "node-y"})]
+    return [MakeNode().name("node-a").labels({"zone": "zone1", "node": "node-a"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("node-b").labels({"zone": "zone1", "node": "node-b"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(),
+            MakeNode().name("node-x").labels({"zone": "zone2", "node": "node-x"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("node-y").labels({"node": "node-y"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()]
 
 
 def test_filter_reasons_and_codes_are_upstreams():
-    incoming = pod("p", {"foo": ""}, constraints=[spread(1, "zone", "DoNotSchedule", FOO)])
-    existing = [pod("e1", {"foo": ""}, "node-a"), pod("e2", {"foo": ""}, "node-b")]
+    incoming = MakePod().name("p").namespace("").uid("uid--p").labels({"foo": ""}).spread_constraints([spread(1, "zone", "DoNotSchedule", FOO)]).obj()
+    existing = [MakePod().name("e1").namespace("").uid("uid--e1").labels({"foo": ""}).node("node-a").obj(), MakePod().name("e2").namespace("").uid("uid--e2").labels({"foo": ""}).node("node-b").obj()]
     for got in filter_both(incoming, _zone_nodes(), existing, {"defaultingType": "List"}):
         assert got == {"node-a": (UNSCHEDULABLE, (ERR_REASON_CONSTRAINTS_NOT_MATCH,)),
                        "node-b": (UNSCHEDULABLE, (ERR_REASON_CONSTRAINTS_NOT_MATCH,)),
@@ -260,11 +242,11 @@ def test_filter_reasons_and_codes_are_upstreams():
 
 def test_the_first_failing_constraint_decides_the_status():
     # node-y fails the zone constraint's skew before it is found to miss the rack label.
-    incoming = pod("p", {"foo": ""}, constraints=[spread(1, "zone", "DoNotSchedule", FOO),
-                                                 spread(1, "rack", "DoNotSchedule", FOO)])
-    nodes = [node("node-a", {"zone": "z1", "rack": "r1"}), node("node-b", {"zone": "z2", "rack": "r2"}),
-             node("node-y", {"zone": "z1"})]
-    existing = [pod("e1", {"foo": ""}, "node-a"), pod("e2", {"foo": ""}, "node-a")]
+    incoming = MakePod().name("p").namespace("").uid("uid--p").labels({"foo": ""}).spread_constraints([spread(1, "zone", "DoNotSchedule", FOO),
+                                                 spread(1, "rack", "DoNotSchedule", FOO)]).obj()
+    nodes = [MakeNode().name("node-a").labels({"zone": "z1", "rack": "r1"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("node-b").labels({"zone": "z2", "rack": "r2"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(),
+             MakeNode().name("node-y").labels({"zone": "z1"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()]
+    existing = [MakePod().name("e1").namespace("").uid("uid--e1").labels({"foo": ""}).node("node-a").obj(), MakePod().name("e2").namespace("").uid("uid--e2").labels({"foo": ""}).node("node-a").obj()]
     for got in filter_both(incoming, nodes, existing):
         assert got["node-y"] == (UNSCHEDULABLE, (ERR_REASON_CONSTRAINTS_NOT_MATCH,))
         assert got["node-b"] == (SUCCESS, ())
@@ -273,9 +255,9 @@ def test_the_first_failing_constraint_decides_the_status():
 def test_min_domains_makes_the_global_minimum_zero():
     # Two zones with 1 pod each, minDomains 3: the global minimum counts as 0, so a zone with a
     # pod is a skew of 2 > maxSkew 1 for a pod that matches itself.
-    incoming = pod("p", {"foo": ""}, constraints=[spread(1, "zone", "DoNotSchedule", FOO, minDomains=3)])
-    nodes = [node("a", {"zone": "z1"}), node("b", {"zone": "z2"})]
-    existing = [pod("e1", {"foo": ""}, "a"), pod("e2", {"foo": ""}, "b")]
+    incoming = MakePod().name("p").namespace("").uid("uid--p").labels({"foo": ""}).spread_constraints([spread(1, "zone", "DoNotSchedule", FOO, minDomains=3)]).obj()
+    nodes = [MakeNode().name("a").labels({"zone": "z1"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("b").labels({"zone": "z2"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()]
+    existing = [MakePod().name("e1").namespace("").uid("uid--e1").labels({"foo": ""}).node("a").obj(), MakePod().name("e2").namespace("").uid("uid--e2").labels({"foo": ""}).node("b").obj()]
     for got in filter_both(incoming, nodes, existing):
         assert got == {"a": (UNSCHEDULABLE, (ERR_REASON_CONSTRAINTS_NOT_MATCH,)),
                        "b": (UNSCHEDULABLE, (ERR_REASON_CONSTRAINTS_NOT_MATCH,))}
@@ -284,21 +266,20 @@ def test_min_domains_makes_the_global_minimum_zero():
 def test_match_label_keys_narrow_the_selector_to_the_pods_revision():
     # Pods of the old revision (pod-template-hash=old) do not count against the new one.
     sel = {"matchLabels": {"app": "web"}}
-    incoming = pod("p", {"app": "web", "pod-template-hash": "new"},
-                   constraints=[spread(1, "zone", "DoNotSchedule", sel, matchLabelKeys=["pod-template-hash"])])
-    nodes = [node("a", {"zone": "z1"}), node("b", {"zone": "z2"})]
-    existing = [pod(f"old{i}", {"app": "web", "pod-template-hash": "old"}, "a") for i in range(3)]
-    existing.append(pod("new0", {"app": "web", "pod-template-hash": "new"}, "b"))
+    incoming = MakePod().name("p").namespace("").uid("uid--p").labels({"app": "web", "pod-template-hash": "new"}).spread_constraints([spread(1, "zone", "DoNotSchedule", sel, matchLabelKeys=["pod-template-hash"])]).obj()
+    nodes = [MakeNode().name("a").labels({"zone": "z1"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("b").labels({"zone": "z2"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()]
+    existing = [MakePod().name(f"old{i}").namespace("").uid(f'uid-{""}-{f"old{i}"}').labels({"app": "web", "pod-template-hash": "old"}).node("a").obj() for i in range(3)]
+    existing.append(MakePod().name("new0").namespace("").uid("uid--new0").labels({"app": "web", "pod-template-hash": "new"}).node("b").obj())
     for got in filter_both(incoming, nodes, existing):
         assert got == {"a": (SUCCESS, ()), "b": (UNSCHEDULABLE, (ERR_REASON_CONSTRAINTS_NOT_MATCH,))}
 
 
 def test_node_taints_policy_honor_leaves_untolerated_nodes_out_of_the_domains():
     taint = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
-    nodes = [node("a", {"zone": "z1"}), node("b", {"zone": "z2"}), node("c", {"zone": "z3"}, [taint])]
-    existing = [pod("e1", {"foo": ""}, "a"), pod("e2", {"foo": ""}, "b")]
-    honor = pod("p", {"foo": ""}, constraints=[spread(1, "zone", "DoNotSchedule", FOO, nodeTaintsPolicy="Honor")])
-    ignore = pod("p", {"foo": ""}, constraints=[spread(1, "zone", "DoNotSchedule", FOO)])
+    nodes = [MakeNode().name("a").labels({"zone": "z1"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("b").labels({"zone": "z2"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("c").labels({"zone": "z3"}).taints([taint]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()]
+    existing = [MakePod().name("e1").namespace("").uid("uid--e1").labels({"foo": ""}).node("a").obj(), MakePod().name("e2").namespace("").uid("uid--e2").labels({"foo": ""}).node("b").obj()]
+    honor = MakePod().name("p").namespace("").uid("uid--p").labels({"foo": ""}).spread_constraints([spread(1, "zone", "DoNotSchedule", FOO, nodeTaintsPolicy="Honor")]).obj()
+    ignore = MakePod().name("p").namespace("").uid("uid--p").labels({"foo": ""}).spread_constraints([spread(1, "zone", "DoNotSchedule", FOO)]).obj()
     for got in filter_both(honor, nodes, existing):
         # z3 is not a domain: the minimum is 1, so a and b fit (the taint itself is TaintToleration's).
         assert [got[n][0] for n in "abc"] == [SUCCESS, SUCCESS, SUCCESS]
@@ -308,8 +289,8 @@ def test_node_taints_policy_honor_leaves_untolerated_nodes_out_of_the_domains():
 
 
 def test_a_pod_without_constraints_skips_filtering_and_with_no_owner_skips_scoring():
-    nodes = [node("a", {HOSTNAME: "a", ZONE: "z1"})]
-    incoming = PodInfo(pod("p", {"app": "web"}, namespace="default"))
+    nodes = [MakeNode().name("a").labels({HOSTNAME: "a", ZONE: "z1"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()]
+    incoming = PodInfo(MakePod().name("p").namespace("default").uid("uid-default-p").labels({"app": "web"}).obj())
     sched, pl = setup(nodes)
     table = sched.cache.table
     _, s = pl.pre_filter(CycleState(), incoming, NodeSet(table, sched.cache.order()))
@@ -319,17 +300,17 @@ def test_a_pod_without_constraints_skips_filtering_and_with_no_owner_skips_scori
 
 
 def test_filter_without_prefilter_state_is_an_error():
-    sched, pl = setup([node("a", {"zone": "z"})])
-    s = pl.filter(CycleState(), PodInfo(pod("p")), sched.cache.get("a"))
+    sched, pl = setup([MakeNode().name("a").labels({"zone": "z"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()])
+    s = pl.filter(CycleState(), PodInfo(MakePod().name("p").namespace("").uid("uid--p").labels({}).obj()), sched.cache.get("a"))
     assert s.code == "Error" and "PreFilterPodTopologySpread" in s.message()
     with pytest.raises(PluginError):
-        pl.score(CycleState(), PodInfo(pod("p")), sched.cache.get("a"))
+        pl.score(CycleState(), PodInfo(MakePod().name("p").namespace("").uid("uid--p").labels({}).obj()), sched.cache.get("a"))
 
 
 def test_an_invalid_selector_is_an_error_status():
     bad = {"matchExpressions": [{"key": "foo", "operator": "In", "values": []}]}
-    sched, pl = setup([node("a", {"zone": "z"})])
-    _, s = pl.pre_filter(CycleState(), PodInfo(pod("p", constraints=[spread(1, "zone", "DoNotSchedule", bad)])),
+    sched, pl = setup([MakeNode().name("a").labels({"zone": "z"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()])
+    _, s = pl.pre_filter(CycleState(), PodInfo(MakePod().name("p").namespace("").uid("uid--p").labels({}).spread_constraints([spread(1, "zone", "DoNotSchedule", bad)]).obj()),
                          NodeSet(sched.cache.table, sched.cache.order()))
     assert s.code == "Error" and "obtaining pod's hard topology spread constraints" in s.message()
 
@@ -337,10 +318,10 @@ def test_an_invalid_selector_is_an_error_status():
 @pytest.mark.parametrize("vectorised", [True, False])
 def test_add_pod_and_remove_pod_update_the_prefilter_state(vectorised):
     """PreFilterExtensions: preemption removes a victim, the nominator adds a nominated pod."""
-    nodes = [node("a", {"zone": "z1"}), node("b", {"zone": "z2"})]
-    existing = [pod("e1", {"foo": ""}, "a"), pod("e2", {"foo": ""}, "a")]
+    nodes = [MakeNode().name("a").labels({"zone": "z1"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("b").labels({"zone": "z2"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()]
+    existing = [MakePod().name("e1").namespace("").uid("uid--e1").labels({"foo": ""}).node("a").obj(), MakePod().name("e2").namespace("").uid("uid--e2").labels({"foo": ""}).node("a").obj()]
     sched, pl = setup(nodes, existing, count_with_index=vectorised)
-    incoming = PodInfo(pod("p", {"foo": ""}, constraints=[spread(1, "zone", "DoNotSchedule", FOO)]))
+    incoming = PodInfo(MakePod().name("p").namespace("").uid("uid--p").labels({"foo": ""}).spread_constraints([spread(1, "zone", "DoNotSchedule", FOO)]).obj())
     state = CycleState()
     pl.pre_filter(state, incoming, NodeSet(sched.cache.table, sched.cache.order()))
     a = sched.cache.get("a")
@@ -352,7 +333,7 @@ def test_add_pod_and_remove_pod_update_the_prefilter_state(vectorised):
     assert state[PRE_FILTER_STATE_KEY].match_num(0, "z1") == 2  # the original is untouched
     assert pl.remove_pod(clone, incoming, next(iter(list(a.pods.values())[1:])), a) is None
     assert pl.filter(clone, incoming, a) is None               # 0 + 1 - 0 <= 1
-    assert pl.add_pod(clone, incoming, PodInfo(pod("n", {"foo": ""}, "b")), sched.cache.get("b")) is None
+    assert pl.add_pod(clone, incoming, PodInfo(MakePod().name("n").namespace("").uid("uid--n").labels({"foo": ""}).node("b").obj()), sched.cache.get("b")) is None
     assert clone[PRE_FILTER_STATE_KEY].min_match_num(0) == 0 and clone[PRE_FILTER_STATE_KEY].match_num(0, "z2") == 1
 
 
@@ -401,9 +382,9 @@ def test_bad_args_are_rejected_with_upstreams_field_errors(args, error):
 def test_list_defaulting_applies_the_profiles_default_constraints_as_hard_ones():
     args = {"defaultingType": "List", "defaultConstraints": [
         {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}]}
-    nodes = [node("a", {"zone": "z1"}), node("b", {"zone": "z2"})]
-    existing = [pod("e1", {"app": "web"}, "a", namespace="default")]
-    incoming = pod("p", {"app": "web"}, namespace="default", owner="web")
+    nodes = [MakeNode().name("a").labels({"zone": "z1"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("b").labels({"zone": "z2"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()]
+    existing = [MakePod().name("e1").namespace("default").uid("uid-default-e1").labels({"app": "web"}).node("a").obj()]
+    incoming = MakePod().name("p").namespace("default").uid("uid-default-p").labels({"app": "web"}).owner_reference("web", uid="uid-web").obj()
     rs = [replica_set("web", {"matchLabels": {"app": "web"}})]
     for vectorised in (True, False):
         sched, pl = setup(nodes, existing, args, rs, count_with_index=vectorised)
@@ -424,35 +405,34 @@ def test_events_to_register_are_upstreams():
 
 def test_queueing_hints():
     _, pl = setup([])
-    waiting = PodInfo(pod("p", {"foo": ""}, namespace="default",
-                          constraints=[spread(1, "zone", "DoNotSchedule", FOO, nodeTaintsPolicy="Honor")]))
+    waiting = PodInfo(MakePod().name("p").namespace("default").uid("uid-default-p").labels({"foo": ""}).spread_constraints([spread(1, "zone", "DoNotSchedule", FOO, nodeTaintsPolicy="Honor")]).obj())
     hint = pl.is_schedulable_after_pod_change
-    match = pod("e", {"foo": ""}, "n1", namespace="default")
+    match = MakePod().name("e").namespace("default").uid("uid-default-e").labels({"foo": ""}).node("n1").obj()
     assert hint(waiting, None, match) == QUEUE                                  # a matching pod was bound
-    assert hint(waiting, None, pod("e", {"x": ""}, "n1", namespace="default")) == QUEUE_SKIP
-    assert hint(waiting, None, pod("e", {"foo": ""}, "n1", namespace="other")) == QUEUE_SKIP
-    assert hint(waiting, None, pod("e", {"foo": ""}, namespace="default")) == QUEUE_SKIP   # not assigned
+    assert hint(waiting, None, MakePod().name("e").namespace("default").uid("uid-default-e").labels({"x": ""}).node("n1").obj()) == QUEUE_SKIP
+    assert hint(waiting, None, MakePod().name("e").namespace("other").uid("uid-other-e").labels({"foo": ""}).node("n1").obj()) == QUEUE_SKIP
+    assert hint(waiting, None, MakePod().name("e").namespace("default").uid("uid-default-e").labels({"foo": ""}).obj()) == QUEUE_SKIP   # not assigned
     assert hint(waiting, match, None) == QUEUE                                  # a matching pod went away
-    relabelled = pod("e", {"bar": ""}, "n1", namespace="default")
+    relabelled = MakePod().name("e").namespace("default").uid("uid-default-e").labels({"bar": ""}).node("n1").obj()
     assert hint(waiting, match, relabelled) == QUEUE
-    assert hint(waiting, match, pod("e", {"foo": "", "x": "1"}, "n1", namespace="default")) == QUEUE_SKIP
+    assert hint(waiting, match, MakePod().name("e").namespace("default").uid("uid-default-e").labels({"foo": "", "x": "1"}).node("n1").obj()) == QUEUE_SKIP
     tolerating = dict(waiting.pod, spec=dict(waiting.pod["spec"], tolerations=[{"operator": "Exists"}]))
     assert hint(waiting, waiting.pod, tolerating) == QUEUE                      # the pod itself tolerates more now
     node_hint = pl.is_schedulable_after_node_change
-    assert node_hint(waiting, None, node("n", {"zone": "z"})) == QUEUE
-    assert node_hint(waiting, None, node("n", {"rack": "r"})) == QUEUE_SKIP
-    assert node_hint(waiting, node("n", {"zone": "z"}), node("n", {"zone": "y"})) == QUEUE
-    assert node_hint(waiting, node("n", {"zone": "z"}), node("n", {"zone": "z", "x": "1"})) == QUEUE_SKIP
-    assert node_hint(waiting, node("n", {"zone": "z"}), node("n", {"zone": "z"}, [{"key": "k", "effect": "NoSchedule"}])) == QUEUE
-    assert node_hint(waiting, node("n", {"zone": "z"}), None) == QUEUE
-    assert node_hint(waiting, node("n", {}), None) == QUEUE_SKIP
+    assert node_hint(waiting, None, MakeNode().name("n").labels({"zone": "z"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()) == QUEUE
+    assert node_hint(waiting, None, MakeNode().name("n").labels({"rack": "r"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()) == QUEUE_SKIP
+    assert node_hint(waiting, MakeNode().name("n").labels({"zone": "z"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("n").labels({"zone": "y"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()) == QUEUE
+    assert node_hint(waiting, MakeNode().name("n").labels({"zone": "z"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("n").labels({"zone": "z", "x": "1"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()) == QUEUE_SKIP
+    assert node_hint(waiting, MakeNode().name("n").labels({"zone": "z"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("n").labels({"zone": "z"}).taints([{"key": "k", "effect": "NoSchedule"}]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()) == QUEUE
+    assert node_hint(waiting, MakeNode().name("n").labels({"zone": "z"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), None) == QUEUE
+    assert node_hint(waiting, MakeNode().name("n").labels({}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), None) == QUEUE_SKIP
 
 
 # -- the index ------------------------------------------------------------------------------------
 def test_the_index_follows_binds_deletes_relabels_terminations_and_node_removal():
     sched = Scheduler(None, ImmediateClient(), clock=lambda: 0.0, rng=random.Random(1))
     for i in range(3):
-        sched.add_node(node(f"n{i}", {"zone": f"z{i}"}))
+        sched.add_node(MakeNode().name(f"n{i}").labels({"zone": f"z{i}"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj())
     table = sched.cache.table
     index = PlacedPodIndex.of(table)
     web = label_selector_as_selector({"matchLabels": {"app": "web"}})
@@ -464,27 +444,27 @@ def test_the_index_follows_binds_deletes_relabels_terminations_and_node_removal(
         return want
 
     assert check() == [0, 0, 0]
-    a = pod("a", {"app": "web"}, "n0", namespace="default")
+    a = MakePod().name("a").namespace("default").uid("uid-default-a").labels({"app": "web"}).node("n0").obj()
     sched.add_pod(a)
-    sched.add_pod(pod("b", {"app": "web"}, "n0", namespace="default"))
-    sched.add_pod(pod("c", {"app": "db"}, "n1", namespace="default"))
-    sched.add_pod(pod("d", {"app": "web"}, "n1", namespace="other"))
+    sched.add_pod(MakePod().name("b").namespace("default").uid("uid-default-b").labels({"app": "web"}).node("n0").obj())
+    sched.add_pod(MakePod().name("c").namespace("default").uid("uid-default-c").labels({"app": "db"}).node("n1").obj())
+    sched.add_pod(MakePod().name("d").namespace("other").uid("uid-other-d").labels({"app": "web"}).node("n1").obj())
     assert check() == [2, 0, 0]
-    sched.update_pod(a, pod("a", {"app": "db"}, "n0", namespace="default"))                     # relabelled
+    sched.update_pod(a, MakePod().name("a").namespace("default").uid("uid-default-a").labels({"app": "db"}).node("n0").obj())                     # relabelled
     assert check() == [1, 0, 0]
-    c = pod("c", {"app": "db"}, "n1", namespace="default")
-    sched.update_pod(c, pod("c", {"app": "web"}, "n1", namespace="default"))
+    c = MakePod().name("c").namespace("default").uid("uid-default-c").labels({"app": "db"}).node("n1").obj()
+    sched.update_pod(c, MakePod().name("c").namespace("default").uid("uid-default-c").labels({"app": "web"}).node("n1").obj())
     assert check() == [1, 1, 0]
-    b = pod("b", {"app": "web"}, "n0", namespace="default")
-    sched.update_pod(b, pod("b", {"app": "web"}, "n0", namespace="default", terminating=True))  # terminating
+    b = MakePod().name("b").namespace("default").uid("uid-default-b").labels({"app": "web"}).node("n0").obj()
+    sched.update_pod(b, MakePod().name("b").namespace("default").uid("uid-default-b").labels({"app": "web"}).terminating().node("n0").obj())  # terminating
     assert check() == [0, 1, 0]
-    sched.delete_node(node("n1", {"zone": "z1"}))
-    sched.add_node(node("n3", {"zone": "z3"}))               # may reuse n1's row
+    sched.delete_node(MakeNode().name("n1").labels({"zone": "z1"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj())
+    sched.add_node(MakeNode().name("n3").labels({"zone": "z3"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj())               # may reuse n1's row
     assert index.pod_counts("default", web).sum() == 0
-    sched.add_node(node("n1", {"zone": "z1"}))               # back, with its pod
+    sched.add_node(MakeNode().name("n1").labels({"zone": "z1"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj())               # back, with its pod
     check()
     assert index.pod_counts("default", web).sum() == 1
-    sched.delete_pod(pod("c", {"app": "web"}, "n1", namespace="default"))
+    sched.delete_pod(MakePod().name("c").namespace("default").uid("uid-default-c").labels({"app": "web"}).node("n1").obj())
     assert index.pod_counts("default", web).sum() == 0
 
 
@@ -519,7 +499,7 @@ def clusters(draw):
             labels["rack"] = draw(st.sampled_from(["r1", "r2"]))
         if draw(st.booleans()):
             labels["disk"] = "ssd"
-        nodes.append(node(f"n{i}", labels, [TAINT] if draw(st.integers(0, 3)) == 0 else []))
+        nodes.append(MakeNode().name(f"n{i}").labels(labels).taints([TAINT] if draw(st.integers(0, 3)) == 0 else []).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj())
     existing = []
     for j in range(draw(st.integers(0, 14))):
         labels = {}
@@ -527,9 +507,10 @@ def clusters(draw):
             labels["app"] = draw(st.sampled_from(["web", "db"]))
         if draw(st.booleans()):
             labels["tier"] = draw(st.sampled_from(["x", "y"]))
-        existing.append(pod(f"e{j}", labels, f"n{draw(st.integers(0, n - 1))}",
-                            namespace=draw(st.sampled_from(["default", "default", "other"])),
-                            terminating=draw(st.integers(0, 5)) == 0))
+        node_name = f"n{draw(st.integers(0, n - 1))}"
+        namespace = draw(st.sampled_from(["default", "default", "other"]))
+        existing.append(MakePod().name(f"e{j}").namespace(namespace).uid(f"uid-{namespace}-e{j}").labels(labels)
+                        .terminating(draw(st.integers(0, 5)) == 0).node(node_name).obj())
     constraints = []
     for key in draw(st.lists(st.sampled_from(KEYS), min_size=0, max_size=2, unique=True)):
         for when in draw(st.lists(st.sampled_from(["DoNotSchedule", "ScheduleAnyway"]), min_size=1, max_size=2,
@@ -555,7 +536,13 @@ def clusters(draw):
     if draw(st.integers(0, 3)) == 0:
         spec["tolerations"] = [{"key": "dedicated", "operator": "Exists"}]
     owner = "web" if not constraints and draw(st.booleans()) else None
-    incoming = pod("incoming", labels, namespace="default", constraints=constraints, owner=owner, **spec)
+    incoming = MakePod().name("incoming").namespace("default").uid("uid-default-incoming").labels(labels)
+    if owner:
+        incoming.owner_reference(owner, uid=f"uid-{owner}")
+    incoming.spec(**spec)
+    if constraints:
+        incoming.spread_constraints(constraints)
+    incoming = incoming.obj()
     filtered = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True))
     args = draw(st.sampled_from([None, {"defaultingType": "List", "defaultConstraints": [
         {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"},
@@ -600,7 +587,7 @@ def _zoned_cluster(sched, zones):
     for zone, count in zones.items():
         for _ in range(count):
             i += 1
-            sched.add_node(node(f"w{i}", {HOSTNAME: f"w{i}", ZONE: zone}))
+            sched.add_node(MakeNode().name(f"w{i}").labels({HOSTNAME: f"w{i}", ZONE: zone}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj())
 
 
 def _web(i, constraints=None, owner=None):
@@ -629,9 +616,9 @@ def test_a_zone_constraint_spreads_six_replicas_two_per_zone(vectorised):
 def test_a_pod_that_would_skew_the_zones_too_much_stays_pending_and_says_why():
     sched = Scheduler(None, ImmediateClient(), clock=lambda: 0.0, rng=random.Random(2))
     _zoned_cluster(sched, {"a": 2, "b": 1})                         # w1, w2 in zone a; w3 in zone b
-    sched.add_node(node("w9", {HOSTNAME: "w9"}))                     # no zone label
-    w3 = node("w3", {HOSTNAME: "w3", ZONE: "b"})
-    cordoned = node("w3", {HOSTNAME: "w3", ZONE: "b"})
+    sched.add_node(MakeNode().name("w9").labels({HOSTNAME: "w9"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj())                     # no zone label
+    w3 = MakeNode().name("w3").labels({HOSTNAME: "w3", ZONE: "b"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()
+    cordoned = MakeNode().name("w3").labels({HOSTNAME: "w3", ZONE: "b"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()
     cordoned["spec"]["unschedulable"] = True
     sched.update_node(w3, cordoned)
     for i in range(2):

@@ -1,10 +1,7 @@
 """kube-scheduler: filters with upstream's reasons, LeastAllocated spreading, FailedScheduling."""
 from sim.scheduler.testing import run_filter, run_score
 from tests.sim.conftest import create_pod, get_pod, ok
-
-
-def _node(cpu="4", mem="8Gi", name="n"):
-    return {"metadata": {"name": name}, "status": {"allocatable": {"cpu": cpu, "memory": mem, "pods": "110"}}}
+from tests.builders import MakeNode
 
 
 def test_least_allocated_score_matches_upstream_formula():
@@ -14,16 +11,16 @@ def test_least_allocated_score_matches_upstream_formula():
            "spec": {"containers": [{"resources": {"requests": {"cpu": "1000m", "memory": "2000"}}},
                                    {"resources": {"requests": {"cpu": "2000m", "memory": "3000"}}}]}}
     for vectorised in (True, False):
-        assert run_score("NodeResourcesFit", pod, [_node("4", "10000")], vectorised=vectorised) == {"n": 37}
+        assert run_score("NodeResourcesFit", pod, [MakeNode().name("n").allocatable({"cpu": "4", "memory": "10000", "pods": "110"}).obj()], vectorised=vectorised) == {"n": 37}
         # Balanced: fractions 0.75 and 0.5 -> std 0.125 -> 87.
-        assert run_score("NodeResourcesBalancedAllocation", pod, [_node("4", "10000")], vectorised=vectorised) == {"n": 87}
+        assert run_score("NodeResourcesBalancedAllocation", pod, [MakeNode().name("n").allocatable({"cpu": "4", "memory": "10000", "pods": "110"}).obj()], vectorised=vectorised) == {"n": 87}
 
 
 def test_fit_filter_reasons():
     pod = {"metadata": {"name": "p", "namespace": "default"},
            "spec": {"containers": [{"resources": {"requests": {"cpu": "2", "memory": "2Gi"}}}]}}
     for vectorised in (True, False):
-        got = run_filter("NodeResourcesFit", pod, [_node("1", "1Gi")], vectorised=vectorised)
+        got = run_filter("NodeResourcesFit", pod, [MakeNode().name("n").allocatable({"cpu": "1", "memory": "1Gi", "pods": "110"}).obj()], vectorised=vectorised)
         assert got == {"n": {"code": "Unschedulable", "reasons": ["Insufficient cpu", "Insufficient memory"]}}
 
 

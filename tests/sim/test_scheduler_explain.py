@@ -6,18 +6,10 @@ import random
 from sim.cluster import Cluster, ClusterConfig, ClusterError, NodeSpec
 from sim.scheduler.scheduler import ImmediateClient, Scheduler
 from tests.sim.conftest import create_pod, get_pod, ok
+from tests.builders import MakeNode, MakePod
+
 
 GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
-
-
-def node(name, cpu="4", labels=None, taints=None):
-    return {"metadata": {"name": name, "labels": labels or {}}, "spec": {"taints": taints or []},
-            "status": {"allocatable": {"cpu": cpu, "memory": "8Gi", "pods": "110"}}}
-
-
-def pod(name, cpu="1", **spec):
-    return {"metadata": {"name": name, "namespace": "default", "uid": name},
-            "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": cpu, "memory": "1Gi"}}}], **spec}}
 
 
 def scheduler():
@@ -26,11 +18,11 @@ def scheduler():
 
 def test_a_scheduled_pod_explains_every_node_and_score():
     sched = scheduler()
-    sched.add_node(node("big", cpu="8"))
-    sched.add_node(node("small", cpu="2"))
-    sched.add_node(node("gpu", cpu="8", taints=[GPU_TAINT]))
-    sched.add_node(node("tiny", cpu="500m"))
-    sched.add_pod(pod("web"))
+    sched.add_node(MakeNode().name("big").labels({}).taints([]).allocatable({"cpu": "8", "memory": "8Gi", "pods": "110"}).obj())
+    sched.add_node(MakeNode().name("small").labels({}).taints([]).allocatable({"cpu": "2", "memory": "8Gi", "pods": "110"}).obj())
+    sched.add_node(MakeNode().name("gpu").labels({}).taints([GPU_TAINT]).allocatable({"cpu": "8", "memory": "8Gi", "pods": "110"}).obj())
+    sched.add_node(MakeNode().name("tiny").labels({}).taints([]).allocatable({"cpu": "500m", "memory": "8Gi", "pods": "110"}).obj())
+    sched.add_pod(MakePod().name("web").namespace("default").uid("web").container(name="c", cpu="1", memory="1Gi").obj())
     sched.schedule_one()
     e = sched.explanation("default", "web")
     assert (e["pod"], e["result"], e["node"], e["attempt"], e["profile"], e["time"]) == \
@@ -59,10 +51,10 @@ def test_a_scheduled_pod_explains_every_node_and_score():
 
 def test_a_pending_pod_explains_why():
     sched = scheduler()
-    sched.add_node(node("gpu", cpu="8", taints=[GPU_TAINT]))
+    sched.add_node(MakeNode().name("gpu").labels({}).taints([GPU_TAINT]).allocatable({"cpu": "8", "memory": "8Gi", "pods": "110"}).obj())
     for i in range(2):
-        sched.add_node(node(f"small-{i}", cpu="1"))
-    sched.add_pod(pod("big", cpu="2"))
+        sched.add_node(MakeNode().name(f"small-{i}").labels({}).taints([]).allocatable({"cpu": "1", "memory": "8Gi", "pods": "110"}).obj())
+    sched.add_pod(MakePod().name("big").namespace("default").uid("big").container(name="c", cpu="2", memory="1Gi").obj())
     sched.schedule_one()
     e = sched.explanation("default", "big")
     assert e["result"] == "Unschedulable" and e["node"] is None and e["numFeasible"] == 0
@@ -77,9 +69,9 @@ def test_a_pending_pod_explains_why():
 
 def test_the_only_feasible_node_is_not_scored():
     sched = scheduler()
-    sched.add_node(node("only"))
-    sched.add_node(node("gpu", taints=[GPU_TAINT]))
-    sched.add_pod(pod("p"))
+    sched.add_node(MakeNode().name("only").labels({}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())
+    sched.add_node(MakeNode().name("gpu").labels({}).taints([GPU_TAINT]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())
+    sched.add_pod(MakePod().name("p").namespace("default").uid("p").container(name="c", cpu="1", memory="1Gi").obj())
     sched.schedule_one()
     e = sched.explanation("default", "p")
     assert e["node"] == "only" and e["scorePlugins"] == []
@@ -89,10 +81,10 @@ def test_the_only_feasible_node_is_not_scored():
 def test_big_clusters_are_truncated_to_500_rows_rejected_and_best_first():
     sched = scheduler()
     for i in range(300):
-        sched.add_node(node(f"fit-{i:03d}", cpu=str(2 + i % 5)))
+        sched.add_node(MakeNode().name(f"fit-{i:03d}").labels({}).taints([]).allocatable({"cpu": str(2 + i % 5), "memory": "8Gi", "pods": "110"}).obj())
     for i in range(400):
-        sched.add_node(node(f"gpu-{i:03d}", taints=[GPU_TAINT]))
-    sched.add_pod(pod("p"))
+        sched.add_node(MakeNode().name(f"gpu-{i:03d}").labels({}).taints([GPU_TAINT]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())
+    sched.add_pod(MakePod().name("p").namespace("default").uid("p").container(name="c", cpu="1", memory="1Gi").obj())
     sched.schedule_one()
     e = sched.explanation("default", "p")
     assert e["truncated"] is True and len(e["nodes"]) == 500
@@ -104,9 +96,9 @@ def test_big_clusters_are_truncated_to_500_rows_rejected_and_best_first():
 
 def test_explanations_are_bounded():
     sched = Scheduler(None, ImmediateClient(), clock=lambda: 0.0, rng=random.Random(1), explain_keep=5)
-    sched.add_node(node("n", cpu="64"))
+    sched.add_node(MakeNode().name("n").labels({}).taints([]).allocatable({"cpu": "64", "memory": "8Gi", "pods": "110"}).obj())
     for i in range(12):
-        sched.add_pod(pod(f"p{i}", cpu="100m"))
+        sched.add_pod(MakePod().name(f"p{i}").namespace("default").uid(f"p{i}").container(name="c", cpu="100m", memory="1Gi").obj())
     while sched.schedule_one():
         pass
     assert len(sched.explanations) == 5

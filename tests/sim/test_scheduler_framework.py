@@ -9,16 +9,7 @@ from sim.scheduler import plugins as registry
 from sim.scheduler.framework.config import ConfigError, default_configuration
 from sim.scheduler.framework.interface import UNSCHEDULABLE, PostFilterPlugin, Status
 from sim.scheduler.scheduler import ImmediateClient, Scheduler, load_configuration, num_feasible_nodes_to_find
-
-
-def node(name, cpu="2", labels=None, taints=None):
-    return {"metadata": {"name": name, "labels": labels or {}}, "spec": {"taints": taints or []},
-            "status": {"allocatable": {"cpu": cpu, "memory": "4Gi", "pods": "110"}}}
-
-
-def pod(name, cpu="1", **spec):
-    return {"metadata": {"name": name, "namespace": "default", "uid": name},
-            "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": cpu, "memory": "100Mi"}}}], **spec}}
+from tests.builders import MakeNode, MakePod
 
 
 def scheduler(config=None):
@@ -31,9 +22,9 @@ GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
 def five_nodes(sched):
     """2 small nodes (no room for a 2-CPU pod), 3 GPU nodes the pod does not tolerate."""
     for i in range(2):
-        sched.add_node(node(f"small-{i}", cpu="1"))
+        sched.add_node(MakeNode().name(f"small-{i}").labels({}).taints([]).allocatable({"cpu": "1", "memory": "4Gi", "pods": "110"}).obj())
     for i in range(3):
-        sched.add_node(node(f"gpu-{i}", cpu="8", taints=[GPU_TAINT]))
+        sched.add_node(MakeNode().name(f"gpu-{i}").labels({}).taints([GPU_TAINT]).allocatable({"cpu": "8", "memory": "4Gi", "pods": "110"}).obj())
 
 
 # -- configuration ---------------------------------------------------------------------------
@@ -109,13 +100,13 @@ def test_pods_choose_their_profile_by_scheduler_name():
                             "scoringStrategy": {"type": "MostAllocated"}}}]}]}
     sched = scheduler(cfg)
     for i in range(3):
-        sched.add_node(node(f"n{i}", cpu="4"))
+        sched.add_node(MakeNode().name(f"n{i}").labels({}).taints([]).allocatable({"cpu": "4", "memory": "4Gi", "pods": "110"}).obj())
     for i in range(3):
-        sched.add_pod(pod(f"packed-{i}", schedulerName="bin-packer"))
+        sched.add_pod(MakePod().name(f"packed-{i}").namespace("default").uid(f"packed-{i}").container(name="c", cpu="1", memory="100Mi").scheduler_name("bin-packer").obj())
         sched.schedule_one()
     assert len({sched.client.bound[("default", f"packed-{i}")] for i in range(3)}) == 1
     for i in range(2):
-        sched.add_pod(pod(f"spread-{i}"))
+        sched.add_pod(MakePod().name(f"spread-{i}").namespace("default").uid(f"spread-{i}").container(name="c", cpu="1", memory="100Mi").obj())
         sched.schedule_one()
     spread = {sched.client.bound[("default", f"spread-{i}")] for i in range(2)}
     assert len(spread) == 2 and sched.client.bound[("default", "packed-0")] not in spread
@@ -134,8 +125,8 @@ def test_adaptive_percentage_of_nodes_to_score():
 def test_percentage_of_nodes_to_score_limits_the_nodes_evaluated():
     sched = scheduler({"percentageOfNodesToScore": 20})
     for i in range(1000):
-        sched.add_node(node(f"n{i:04d}"))
-    sched.add_pod(pod("p"))
+        sched.add_node(MakeNode().name(f"n{i:04d}").labels({}).taints([]).allocatable({"cpu": "2", "memory": "4Gi", "pods": "110"}).obj())
+    sched.add_pod(MakePod().name("p").namespace("default").uid("p").container(name="c", cpu="1", memory="100Mi").obj())
     sched.schedule_one()
     e = sched.explanation("default", "p")
     assert (e["numEvaluated"], e["numFeasible"]) == (200, 200)
@@ -162,7 +153,7 @@ NO_PREEMPTION = {"postFilter": {"disabled": [{"name": "DefaultPreemption"}]}}
 def test_failed_scheduling_message_without_post_filter():
     sched = scheduler({"profiles": [{"plugins": NO_PREEMPTION}]})
     five_nodes(sched)
-    sched.add_pod(pod("p", cpu="2"))
+    sched.add_pod(MakePod().name("p").namespace("default").uid("p").container(name="c", cpu="2", memory="100Mi").obj())
     sched.schedule_one()
     expected = "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint {dedicated: gpu}."
     [(key, type_, reason, message)] = sched.client.events
@@ -175,7 +166,7 @@ def test_failed_scheduling_message_without_post_filter():
 def test_failed_scheduling_message_with_a_post_filter_has_its_part(fake_post_filter):
     sched = scheduler({"profiles": [{"plugins": {"multiPoint": {"enabled": [{"name": "FakePreemption"}]}, **NO_PREEMPTION}}]})
     five_nodes(sched)
-    sched.add_pod(pod("p", cpu="2"))
+    sched.add_pod(MakePod().name("p").namespace("default").uid("p").container(name="c", cpu="2", memory="100Mi").obj())
     sched.schedule_one()
     assert sched.client.events[0][3] == (
         "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint {dedicated: gpu}. "
@@ -185,10 +176,10 @@ def test_failed_scheduling_message_with_a_post_filter_has_its_part(fake_post_fil
 def test_histogram_sorts_counts_as_strings_like_go():
     sched = scheduler()
     for i in range(10):
-        sched.add_node(node(f"small-{i}", cpu="1"))
+        sched.add_node(MakeNode().name(f"small-{i}").labels({}).taints([]).allocatable({"cpu": "1", "memory": "4Gi", "pods": "110"}).obj())
     for i in range(2):
-        sched.add_node(node(f"gpu-{i}", cpu="8", taints=[GPU_TAINT]))
-    sched.add_pod(pod("p", cpu="2"))
+        sched.add_node(MakeNode().name(f"gpu-{i}").labels({}).taints([GPU_TAINT]).allocatable({"cpu": "8", "memory": "4Gi", "pods": "110"}).obj())
+    sched.add_pod(MakePod().name("p").namespace("default").uid("p").container(name="c", cpu="2", memory="100Mi").obj())
     sched.schedule_one()
     assert sched.client.events[0][3] == (
         "0/12 nodes are available: 10 Insufficient cpu, 2 node(s) had untolerated taint {dedicated: gpu}. "
@@ -202,7 +193,7 @@ def test_a_prefilter_rejection_is_the_whole_message():
     affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
         {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["small-0"]},
                          {"key": "metadata.name", "operator": "In", "values": ["small-1"]}]}]}}}
-    sched.add_pod(pod("p", affinity=affinity))
+    sched.add_pod(MakePod().name("p").namespace("default").uid("p").container(name="c", cpu="1", memory="100Mi").affinity(affinity).obj())
     sched.schedule_one()
     assert sched.client.events[0][3] == ("0/5 nodes are available: pod affinity terms conflict. "
                                          "preemption: 0/5 nodes are available: 5 Preemption is not helpful for scheduling.")
@@ -216,7 +207,7 @@ def test_nodes_a_prefilter_result_left_out_are_counted_as_absent():
     five_nodes(sched)
     affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
         {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["small-0"]}]}]}}}
-    sched.add_pod(pod("p", cpu="2", affinity=affinity))
+    sched.add_pod(MakePod().name("p").namespace("default").uid("p").container(name="c", cpu="2", memory="100Mi").affinity(affinity).obj())
     sched.schedule_one()
     assert sched.client.events[0][3] == (
         "0/5 nodes are available: 1 Insufficient cpu, 4 node(s) didn't satisfy plugin(s) [NodeAffinity]. "
@@ -226,7 +217,7 @@ def test_nodes_a_prefilter_result_left_out_are_counted_as_absent():
 
 def test_no_nodes_at_all():
     sched = scheduler()
-    sched.add_pod(pod("p"))
+    sched.add_pod(MakePod().name("p").namespace("default").uid("p").container(name="c", cpu="1", memory="100Mi").obj())
     sched.schedule_one()
     assert sched.client.events[0][3] == "no nodes available to schedule pods"
     assert sched.queue.backoff_map   # an error, not a rejection: retried after backoff
