@@ -2,6 +2,7 @@ import pytest
 
 from sim.cluster import Cluster, ClusterConfig
 from sim.kernel import Kernel
+from tests.builders import MakePod
 
 
 @pytest.fixture(autouse=True)
@@ -26,14 +27,10 @@ def ok(resp, code=None):
     return resp["body"]
 
 
-def pod(name, cpu="100m", memory="64Mi", image="nginx:1.27", **spec):
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
-            "spec": {"containers": [{"name": "app", "image": image,
-                                     "resources": {"requests": {"cpu": cpu, "memory": memory}}}], **spec}}
-
-
-def create_pod(c, name, **kw):
-    return c.request({"verb": "create", "resource": "pods", "namespace": "default", "body": pod(name, **kw)})
+def create_pod(c, name, cpu="100m", memory="64Mi", image="nginx:1.27", **spec):
+    """Creates the suite's usual pod: one container "app" asking for 100m CPU and 64Mi."""
+    body = MakePod().name(name).namespace("default").container(image, name="app", cpu=cpu, memory=memory).spec(**spec)
+    return c.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body.manifest()})
 
 
 def get_pod(c, name):

@@ -1,6 +1,7 @@
 """kube-apiserver semantics: validation, defaulting, optimistic concurrency, patches, graceful
 deletion, selectors, watch resumption."""
-from tests.sim.conftest import create_pod, get_pod, ok, pod
+from tests.sim.conftest import create_pod, get_pod, ok
+from tests.builders import MakePod
 
 
 def test_create_defaults_and_metadata(cluster):
@@ -57,14 +58,14 @@ def test_duplicate_is_409_already_exists(cluster):
 def test_missing_is_404_and_unknown_namespace_is_404(cluster):
     resp = get_pod(cluster, "nope")
     assert resp["code"] == 404 and resp["body"]["message"] == 'pods "nope" not found'
-    body = pod("a")
+    body = MakePod().name("a").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()
     body["metadata"]["namespace"] = "ghost"
     resp = cluster.request({"verb": "create", "resource": "pods", "namespace": "ghost", "body": body})
     assert resp["code"] == 404 and resp["body"]["message"] == 'namespaces "ghost" not found'
 
 
 def test_namespace_in_body_must_match_the_path(cluster):
-    resp = cluster.request({"verb": "create", "resource": "pods", "namespace": "kube-system", "body": pod("a")})
+    resp = cluster.request({"verb": "create", "resource": "pods", "namespace": "kube-system", "body": MakePod().name("a").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()})
     assert resp["code"] == 400 and "does not match the namespace" in resp["body"]["message"]
 
 
@@ -141,7 +142,7 @@ def test_status_subresource_ignores_spec_and_main_resource_ignores_status(cluste
 
 def test_label_and_field_selectors(cluster):
     for name, app in (("a", "web"), ("b", "web"), ("c", "db")):
-        body = pod(name)
+        body = MakePod().name(name).namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()
         body["metadata"]["labels"] = {"app": app, "tier": "x" if name != "b" else "y"}
         ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}))
     cluster.advance(5)
@@ -206,11 +207,11 @@ def test_watch_resumes_from_a_resource_version_and_too_old_is_410(cluster):
 
 
 def test_generate_name_and_dry_run(cluster):
-    body = pod("x")
+    body = MakePod().name("x").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()
     body["metadata"] = {"generateName": "job-", "namespace": "default"}
     made = ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}))
     assert made["metadata"]["name"].startswith("job-") and len(made["metadata"]["name"]) == 9
-    made = ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": pod("dry"),
+    made = ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": MakePod().name("dry").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest(),
                                "query": {"dryRun": "All"}}), 201)
     assert made["metadata"]["name"] == "dry"
     assert cluster.store.get("/registry/pods/default/dry") is None and get_pod(cluster, "dry")["code"] == 404
@@ -225,7 +226,7 @@ def test_system_namespaces_exist_and_cannot_be_deleted(cluster):
 
 def test_namespace_deletion_removes_its_contents(cluster):
     ok(cluster.request({"verb": "create", "resource": "namespaces", "body": {"metadata": {"name": "team"}}}))
-    body = pod("a")
+    body = MakePod().name("a").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()
     body["metadata"]["namespace"] = "team"
     ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "team", "body": body}))
     cluster.advance(5)
@@ -269,7 +270,7 @@ def test_namespace_deletion_goes_pods_first_and_shows_its_conditions(cluster):
 
 
 def test_unknown_fields_are_dropped_with_a_warning_or_refused_when_strict(cluster):
-    body = pod("web")
+    body = MakePod().name("web").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()
     body["spec"]["containers"][0]["imagee"] = "typo"
     body["spec"]["bogus"] = 1
     strict = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body,
@@ -288,15 +289,15 @@ def test_unknown_fields_are_dropped_with_a_warning_or_refused_when_strict(cluste
                                "body": {"metadata": {"labels": {"a": "b"}}, "spec": {"nope": True}},
                                "patch_type": "application/merge-patch+json", "query": {"fieldValidation": "Strict"}})
     assert patched["code"] == 400 and 'unknown field "spec.nope"' in patched["body"]["message"]
-    bad = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": pod("x"),
+    bad = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": MakePod().name("x").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest(),
                            "query": {"fieldValidation": "Loose"}})
     assert bad["code"] == 400
 
 
 def _anti_affine(name, rev, **term_extra):
-    body = pod(name, affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+    body = MakePod().name(name).namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").affinity({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
         {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": "kubernetes.io/hostname",
-         **term_extra}]}})
+         **term_extra}]}}).manifest()
     body["metadata"]["labels"] = {"app": "web", "pod-template-hash": rev}
     return body
 

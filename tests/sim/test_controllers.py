@@ -1,6 +1,7 @@
 """kube-controller-manager: the ReplicaSet controller and the garbage collector."""
 from sim.scenario import replicaset_manifest
-from tests.sim.conftest import get_pod, ok, pod
+from tests.sim.conftest import get_pod, ok
+from tests.builders import MakePod
 
 
 def _rs(c, name="web", replicas=3):
@@ -54,7 +55,7 @@ def test_deleted_pod_is_replaced(cluster):
 
 
 def test_orphan_is_adopted_and_relabelled_pod_is_released(cluster):
-    orphan = pod("orphan")
+    orphan = MakePod().name("orphan").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()
     orphan["metadata"]["labels"] = {"app": "web"}
     ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": orphan}))
     rs = _rs(cluster, replicas=2)

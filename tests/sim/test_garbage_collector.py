@@ -5,7 +5,9 @@ from hypothesis import strategies as hst
 
 from sim.cluster import Cluster, ClusterConfig
 from sim.scenario import replicaset_manifest
-from tests.sim.conftest import ok, pod
+from tests.sim.conftest import ok
+from tests.builders import MakePod
+
 
 RS = {"group": "apps", "resource": "replicasets", "namespace": "default"}
 PODS = {"group": "", "resource": "pods", "namespace": "default"}
@@ -87,7 +89,7 @@ def test_orphan_dependents_option_and_validation(cluster):
 
 
 def test_a_custom_finalizer_holds_deletion_until_removed(cluster):
-    body = pod("held", nodeSelector={"nowhere": "x"})
+    body = MakePod().name("held").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").node_selector({"nowhere": "x"}).manifest()
     body["metadata"]["finalizers"] = ["example.com/hold"]
     ok(cluster.request({"verb": "create", **PODS, "body": body}))
     m = replicaset_manifest("keep", 0, "nginx:1.27", "100m", "64Mi")
@@ -105,8 +107,8 @@ def test_a_custom_finalizer_holds_deletion_until_removed(cluster):
 
 
 def test_a_pod_owned_by_a_pod_is_collected(cluster):
-    owner = ok(cluster.request({"verb": "create", **PODS, "body": pod("owner", nodeSelector={"nowhere": "x"})}))
-    dep = pod("dep", nodeSelector={"nowhere": "x"})
+    owner = ok(cluster.request({"verb": "create", **PODS, "body": MakePod().name("owner").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").node_selector({"nowhere": "x"}).manifest()}))
+    dep = MakePod().name("dep").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").node_selector({"nowhere": "x"}).manifest()
     dep["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "Pod", "name": "owner",
                                            "uid": owner["metadata"]["uid"]}]
     ok(cluster.request({"verb": "create", **PODS, "body": dep}))
@@ -144,7 +146,7 @@ def test_property_no_orphan_left_and_no_live_owner_loses_a_dependent(graph):
                  "name": objs[j][1], "uid": objs[j][2], "blockOwnerDeletion": b} for j, b in owners]
         name = f"o{i}"
         if kind == "pod":
-            body, where = pod(name, nodeSelector={"nowhere": "x"}), PODS
+            body, where = MakePod().name(name).namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").node_selector({"nowhere": "x"}).manifest(), PODS
         else:
             body, where = replicaset_manifest(name, 0, "nginx:1.27", "100m", "64Mi"), RS
         if refs:

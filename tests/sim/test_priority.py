@@ -5,7 +5,9 @@ plugin/pkg/admission/priority, pkg/registry/scheduling/priorityclass/storage."""
 import pytest
 
 from sim.cluster import Cluster, ClusterConfig, NodeSpec
-from tests.sim.conftest import create_pod, get_pod, ok, pod
+from tests.sim.conftest import create_pod, get_pod, ok
+from tests.builders import MakePod
+
 
 PC = {"group": "scheduling.k8s.io", "version": "v1", "resource": "priorityclasses"}
 MERGE = "application/merge-patch+json"
@@ -198,7 +200,7 @@ def test_unknown_class_and_inconsistent_priority_are_forbidden(cluster):
         'pods "pushy" is forbidden: the string value of PreemptionPolicy (PreemptLowerPriority) must not be '
         'provided in pod spec; priority admission controller computed Never from the given PriorityClass name')
     # A generated name does not exist yet when admission runs: the error names the generateName.
-    body = pod("x", priorityClassName="nope")
+    body = MakePod().name("x").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").priority_class_name("nope").manifest()
     body["metadata"] = {"generateName": "web-", "namespace": "default"}
     resp = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body})
     assert resp["body"]["message"] == 'pods "web-" is forbidden: no PriorityClass with name nope was found'
@@ -209,7 +211,7 @@ def test_unknown_class_and_inconsistent_priority_are_forbidden(cluster):
 
 def test_replicaset_pods_get_their_priority_at_creation_not_in_the_template(cluster):
     ok(create_pc(cluster, "frontend", 300))
-    template = pod("t", priorityClassName="frontend")
+    template = MakePod().name("t").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").priority_class_name("frontend").manifest()
     rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "shop", "namespace": "default"},
           "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "shop"}},
                    "template": {"metadata": {"labels": {"app": "shop"}}, "spec": template["spec"]}}}

@@ -15,21 +15,13 @@ from sim.kernel import Kernel
 from sim.kubelet.kubelet import Kubelet
 from sim.scheduler.queue import _heap_smallest
 
-from .conftest import create_pod, get_pod, ok, pod
-
-
-def replicaset(name, replicas, **template_spec):
-    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": name, "namespace": "default"},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}},
-                                  "spec": {"containers": [{"name": "app", "image": "nginx",
-                                                           "resources": {"requests": {"cpu": "1m", "memory": "1Mi"}}}],
-                                           **template_spec}}}}
+from .conftest import create_pod, get_pod, ok
+from tests.builders import MakePod, MakeReplicaSet
 
 
 def create_rs(c, name, replicas, **template_spec):
     return ok(c.request({"verb": "create", "group": "apps", "resource": "replicasets", "namespace": "default",
-                         "body": replicaset(name, replicas, **template_spec)}), 201)
+                         "body": MakeReplicaSet().name(name).namespace("default").replicas(replicas).selector({"app": name}).template(MakePod().labels({"app": name}).container("nginx", name="app", cpu="1m", memory="1Mi").spec(**template_spec)).manifest()}), 201)
 
 
 def batches(events, name="default/web"):
@@ -196,14 +188,14 @@ def test_an_informer_goes_on_after_one_objects_handler_raises(cluster, recoverin
     """A relist that meets an object its handler cannot take still watches and serves the rest."""
     on_worker_1 = {"nodeSelector": {"kubernetes.io/hostname": "worker-1"}}
     ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default",
-                        "body": pod("bad", **on_worker_1)}), 201)
+                        "body": MakePod().name("bad").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").spec(**on_worker_1).manifest()}), 201)
     cluster.advance(5)
     kubelet = cluster.node_components["worker-1"][1]
     kubelet.stop()
     kubelet.start()  # its pod informer relists, "bad" first
     cluster.advance(10)
     ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default",
-                        "body": pod("good", **on_worker_1)}), 201)
+                        "body": MakePod().name("good").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").spec(**on_worker_1).manifest()}), 201)
     cluster.advance(10)
     assert ok(get_pod(cluster, "good"))["status"]["phase"] == "Running"
 
@@ -407,7 +399,7 @@ def test_an_event_written_while_an_apiserver_is_down_is_shown_once():
 
 def _lesson(c):
     ok(c.request({"verb": "create", "group": "apps", "resource": "replicasets", "namespace": "default",
-                  "body": replicaset("web", 6)}), 201)
+                  "body": MakeReplicaSet().name("web").namespace("default").replicas(6).selector({"app": "web"}).template(MakePod().labels({"app": "web"}).container("nginx", name="app", cpu="1m", memory="1Mi")).manifest()}), 201)
 
 
 def test_run_until_in_slices_gives_the_same_trace_as_one_run():
@@ -430,8 +422,8 @@ def test_a_request_in_slices_gets_the_answer_of_one_run():
     a, b = Cluster("a", ClusterConfig.default(seed=9)), Cluster("b", ClusterConfig.default(seed=9))
     a.advance(20)
     b.advance(20)
-    want = a.request({"verb": "create", "resource": "pods", "namespace": "default", "body": pod("web")})
-    pending = b.begin_request({"verb": "create", "resource": "pods", "namespace": "default", "body": pod("web")})
+    want = a.request({"verb": "create", "resource": "pods", "namespace": "default", "body": MakePod().name("web").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()})
+    pending = b.begin_request({"verb": "create", "resource": "pods", "namespace": "default", "body": MakePod().name("web").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()})
     assert b.request_reply(pending) is None  # sent, not answered: nothing ran
     polls = 0
     while (got := b.run_request(pending, max_events=3)) is None:
@@ -449,7 +441,7 @@ def test_a_request_nobody_answers_times_out_at_its_virtual_deadline(cluster):
     for m in cluster.etcd_members:
         cluster.kill_etcd_member(m.name)
     pending = cluster.begin_request({"verb": "create", "resource": "pods", "namespace": "default",
-                                     "body": pod("web")})
+                                     "body": MakePod().name("web").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()})
     start = cluster.now
     while (resp := cluster.run_request(pending, max_events=50)) is None:
         pass
