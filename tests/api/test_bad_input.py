@@ -11,6 +11,8 @@ import requests
 
 from sim.api.quantity import QUANTITY_ERROR
 from tests.conftest import wait_until
+from tests.builders import MakePod, MakeReplicaSet
+
 
 POD_TYPE_ERROR = 'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal '
 RS_TYPE_ERROR = 'ReplicaSet in version "v1" cannot be handled as a ReplicaSet: json: cannot unmarshal '
@@ -24,7 +26,7 @@ def api(pilothouse_server, module_cluster):
            "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
     r = requests.post(f"{base}/api/v1/namespaces/default/pods", json=pod, timeout=30)
     assert r.status_code == 201, r.text
-    rs = replicaset("keep-rs", 1)
+    rs = MakeReplicaSet().name("keep-rs").replicas(1).selector({"app": "keep-rs"}).template(MakePod().labels({"app": "keep-rs"}).container("nginx", name="c")).manifest()
     r = requests.post(f"{base}/apis/apps/v1/namespaces/default/replicasets", json=rs, timeout=30)
     assert r.status_code == 201, r.text
 
@@ -33,18 +35,6 @@ def api(pilothouse_server, module_cluster):
         return len(pods) == 2 and all(p["spec"].get("nodeName") for p in pods)
     wait_until(settled, timeout=60, message="the fixture's pods to be bound")
     return base
-
-
-def pod(name="bad", **spec):
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"containers": [{"name": "c", "image": "nginx"}], **spec}}
-
-
-def replicaset(name="bad-rs", replicas=1, **spec):
-    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": name},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}},
-                                  "spec": {"containers": [{"name": "c", "image": "nginx"}]}}, **spec}}
 
 
 def stored(base) -> dict:
@@ -92,53 +82,53 @@ RSS = "/apis/apps/v1/namespaces/default/replicasets"
 # (method, path, body, code, reason, exact message)
 DECODING_CASES = {
     "containers is a number": (
-        "POST", PODS, {**pod(), "spec": {"containers": 1}}, 400, "BadRequest",
+        "POST", PODS, {**MakePod().name("bad").container("nginx", name="c").manifest(), "spec": {"containers": 1}}, 400, "BadRequest",
         POD_TYPE_ERROR + "number into Go struct field PodSpec.spec.containers of type []v1.Container"),
     "selector is a number": (
-        "POST", RSS, replicaset(selector=1), 400, "BadRequest",
+        "POST", RSS, MakeReplicaSet().name("bad-rs").replicas(1).selector({"app": "bad-rs"}).template(MakePod().labels({"app": "bad-rs"}).container("nginx", name="c")).spec(selector=1).manifest(), 400, "BadRequest",
         RS_TYPE_ERROR + "number into Go struct field ReplicaSetSpec.spec.selector of type v1.LabelSelector"),
     "resources is a string": (
-        "POST", PODS, pod(containers=[{"name": "c", "image": "nginx", "resources": "str"}]), 400, "BadRequest",
+        "POST", PODS, MakePod().name("bad").container("nginx", name="c").spec(containers=[{"name": "c", "image": "nginx", "resources": "str"}]).manifest(), 400, "BadRequest",
         POD_TYPE_ERROR + "string into Go struct field Container.spec.containers.resources of type "
                          "v1.ResourceRequirements"),
     "ownerReferences is a number": (
-        "POST", PODS, {**pod(), "metadata": {"name": "bad", "ownerReferences": 1}}, 400, "BadRequest",
+        "POST", PODS, {**MakePod().name("bad").container("nginx", name="c").manifest(), "metadata": {"name": "bad", "ownerReferences": 1}}, 400, "BadRequest",
         POD_TYPE_ERROR + "number into Go struct field ObjectMeta.metadata.ownerReferences of type "
                          "[]v1.OwnerReference"),
     "replicas 1e30": (
-        "POST", RSS, replicaset(replicas=1e30), 400, "BadRequest",
+        "POST", RSS, MakeReplicaSet().name("bad-rs").replicas(1e30).selector({"app": "bad-rs"}).template(MakePod().labels({"app": "bad-rs"}).container("nginx", name="c")).manifest(), 400, "BadRequest",
         RS_TYPE_ERROR + "number 1e+30 into Go struct field ReplicaSetSpec.spec.replicas of type int32"),
     "replicas above int32": (
-        "POST", RSS, replicaset(replicas=2147483648), 400, "BadRequest",
+        "POST", RSS, MakeReplicaSet().name("bad-rs").replicas(2147483648).selector({"app": "bad-rs"}).template(MakePod().labels({"app": "bad-rs"}).container("nginx", name="c")).manifest(), 400, "BadRequest",
         RS_TYPE_ERROR + "number 2147483648 into Go struct field ReplicaSetSpec.spec.replicas of type int32"),
     "replicas 99999999999": (
-        "POST", RSS, replicaset(replicas=99999999999), 400, "BadRequest",
+        "POST", RSS, MakeReplicaSet().name("bad-rs").replicas(99999999999).selector({"app": "bad-rs"}).template(MakePod().labels({"app": "bad-rs"}).container("nginx", name="c")).manifest(), 400, "BadRequest",
         RS_TYPE_ERROR + "number 99999999999 into Go struct field ReplicaSetSpec.spec.replicas of type int32"),
     "a float for an int32": (
-        "POST", PODS, pod(containers=[{"name": "c", "image": "nginx", "ports": [{"containerPort": 1.5}]}]),
+        "POST", PODS, MakePod().name("bad").container("nginx", name="c").spec(containers=[{"name": "c", "image": "nginx", "ports": [{"containerPort": 1.5}]}]).manifest(),
         400, "BadRequest",
         POD_TYPE_ERROR + "number 1.5 into Go struct field ContainerPort.spec.containers.ports.containerPort "
                          "of type int32"),
     "terminationGracePeriodSeconds 10^30": (
-        "POST", PODS, pod(terminationGracePeriodSeconds=10 ** 30), 400, "BadRequest",
+        "POST", PODS, MakePod().name("bad").container("nginx", name="c").spec(terminationGracePeriodSeconds=10 ** 30).manifest(), 400, "BadRequest",
         POD_TYPE_ERROR + f"number {10 ** 30} into Go struct field PodSpec.spec.terminationGracePeriodSeconds "
                          "of type int64"),
     "a quantity with a space inside": (
-        "POST", PODS, pod(containers=[{"name": "c", "image": "nginx",
-                                       "resources": {"requests": {"cpu": "1 m"}}}]), 400, "BadRequest",
+        "POST", PODS, MakePod().name("bad").container("nginx", name="c").spec(containers=[{"name": "c", "image": "nginx",
+                                       "resources": {"requests": {"cpu": "1 m"}}}]).manifest(), 400, "BadRequest",
         f'Pod in version "v1" cannot be handled as a Pod: {QUANTITY_ERROR}'),
     "a quantity with a bad suffix": (
-        "POST", PODS, pod(containers=[{"name": "c", "image": "nginx",
-                                       "resources": {"requests": {"memory": "1e"}}}]), 400, "BadRequest",
+        "POST", PODS, MakePod().name("bad").container("nginx", name="c").spec(containers=[{"name": "c", "image": "nginx",
+                                       "resources": {"requests": {"memory": "1e"}}}]).manifest(), 400, "BadRequest",
         'Pod in version "v1" cannot be handled as a Pod: unable to parse quantity\'s suffix'),
     "apiVersion v2": (
-        "POST", PODS, {**pod(), "apiVersion": "v2"}, 400, "BadRequest",
+        "POST", PODS, {**MakePod().name("bad").container("nginx", name="c").manifest(), "apiVersion": "v2"}, 400, "BadRequest",
         "the API version in the data (v2) does not match the expected API version (v1)"),
     "apiVersion foo/v1": (
-        "POST", PODS, {**pod(), "apiVersion": "foo/v1"}, 400, "BadRequest",
+        "POST", PODS, {**MakePod().name("bad").container("nginx", name="c").manifest(), "apiVersion": "foo/v1"}, 400, "BadRequest",
         "the API version in the data (foo/v1) does not match the expected API version (v1)"),
     "kind mismatch": (
-        "POST", PODS, {**pod(), "kind": "Service"}, 400, "BadRequest",
+        "POST", PODS, {**MakePod().name("bad").container("nginx", name="c").manifest(), "kind": "Service"}, 400, "BadRequest",
         "the object provided is unrecognized (must be of type Pod)"),
     "binding target is a number": (
         "POST", PODS + "/keep/binding", {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "keep"},
@@ -158,7 +148,7 @@ DECODING_CASES = {
         "PATCH", RSS + "/keep-rs", {"spec": {"replicas": 2147483648}}, 400, "BadRequest",
         RS_TYPE_ERROR + "number 2147483648 into Go struct field ReplicaSetSpec.spec.replicas of type int32"),
     "a status update with the wrong type": (
-        "PUT", PODS + "/keep/status", {**pod("keep"), "status": {"conditions": "Ready"}}, 400, "BadRequest",
+        "PUT", PODS + "/keep/status", {**MakePod().name("keep").container("nginx", name="c").manifest(), "status": {"conditions": "Ready"}}, 400, "BadRequest",
         POD_TYPE_ERROR + "string into Go struct field PodStatus.status.conditions of type []v1.PodCondition"),
 }
 
@@ -176,9 +166,9 @@ def test_template_null_and_tolerations_null_are_zero_values(api):
     # A null is the Go zero value: not a decoding error.  A template without labels then fails
     # validation (422), and a pod with tolerations: null is an ordinary pod.
     before = stored(api)
-    r = send(api, "POST", RSS, {**replicaset(), "spec": {**replicaset()["spec"], "template": None}})
+    r = send(api, "POST", RSS, {**MakeReplicaSet().name("bad-rs").replicas(1).selector({"app": "bad-rs"}).template(MakePod().labels({"app": "bad-rs"}).container("nginx", name="c")).manifest(), "spec": {**MakeReplicaSet().name("bad-rs").replicas(1).selector({"app": "bad-rs"}).template(MakePod().labels({"app": "bad-rs"}).container("nginx", name="c")).manifest()["spec"], "template": None}})
     assert_refused(api, before, r, 422, "Invalid", contains="`selector` does not match template `labels`")
-    r = send(api, "POST", PODS, pod("null-tolerations", tolerations=None))
+    r = send(api, "POST", PODS, MakePod().name("null-tolerations").container("nginx", name="c").spec(tolerations=None).manifest())
     assert r.status_code == 201, r.text
     assert requests.delete(f"{api}{PODS}/null-tolerations?gracePeriodSeconds=0", timeout=30).status_code == 200
 
@@ -217,7 +207,7 @@ def test_a_malformed_query_parameter_is_a_400(api, query, message):
     before = stored(api)
     r = requests.get(f"{api}{PODS}?{query}", timeout=30)
     if message is None:  # fieldValidation matters on writes only
-        r = send(api, "POST", f"{PODS}?{query}", pod("fv"))
+        r = send(api, "POST", f"{PODS}?{query}", MakePod().name("fv").container("nginx", name="c").manifest())
         message = "fieldValidation parameter unsupported: Sloppy"
     assert_refused(api, before, r, 400, "BadRequest", message)
 
@@ -233,7 +223,7 @@ def test_a_malformed_grace_period_is_a_400(api):
 
 def test_a_post_of_a_namespaced_kind_to_the_all_namespaces_collection_is_405(api):
     before = stored(api)
-    r = send(api, "POST", "/api/v1/pods", pod())
+    r = send(api, "POST", "/api/v1/pods", MakePod().name("bad").container("nginx", name="c").manifest())
     assert_refused(api, before, r, 405, "MethodNotAllowed",
                    "the server does not allow this method on the requested resource")
     r = send(api, "DELETE", "/apis/apps/v1/replicasets")
@@ -242,7 +232,7 @@ def test_a_post_of_a_namespaced_kind_to_the_all_namespaces_collection_is_405(api
 
 def test_a_body_above_3_mib_is_a_413(api):
     before = stored(api)
-    big = pod(containers=[{"name": "c", "image": "x" * (3 * 1024 * 1024)}])
+    big = MakePod().name("bad").container("nginx", name="c").spec(containers=[{"name": "c", "image": "x" * (3 * 1024 * 1024)}]).manifest()
     r = send(api, "POST", PODS, big)
     assert_refused(api, before, r, 413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728")
 
@@ -250,20 +240,20 @@ def test_a_body_above_3_mib_is_a_413(api):
 def test_a_body_of_another_media_type_is_a_415(api):
     before = stored(api)
     for content_type in ("text/plain", "application/x-www-form-urlencoded", "application/xml"):
-        r = send(api, "POST", PODS, pod(), content_type=content_type)
+        r = send(api, "POST", PODS, MakePod().name("bad").container("nginx", name="c").manifest(), content_type=content_type)
         assert_refused(api, before, r, 415, "UnsupportedMediaType",
                        contains="the body of the request was in an unknown format - accepted media types include: "
                                 "application/json")
     # A browser form's multipart body (well formed: Twisted refuses a malformed one itself).
-    r = requests.post(api + PODS, files={"pod": ("pod.json", json.dumps(pod()), "application/json")}, timeout=30)
+    r = requests.post(api + PODS, files={"pod": ("pod.json", json.dumps(MakePod().name("bad").container("nginx", name="c").manifest()), "application/json")}, timeout=30)
     assert_refused(api, before, r, 415, "UnsupportedMediaType")
 
 
 def test_a_cross_origin_write_is_403_and_a_same_origin_one_is_served(api, pilothouse_server):
     before = stored(api)
-    r = send(api, "POST", PODS, pod(), headers={"Origin": "http://evil.example"})
+    r = send(api, "POST", PODS, MakePod().name("bad").container("nginx", name="c").manifest(), headers={"Origin": "http://evil.example"})
     assert_refused(api, before, r, 403, "Forbidden", contains="cross-origin request from http://evil.example")
-    r = send(api, "POST", PODS, pod("same-origin"), headers={"Origin": pilothouse_server.base})
+    r = send(api, "POST", PODS, MakePod().name("same-origin").container("nginx", name="c").manifest(), headers={"Origin": pilothouse_server.base})
     assert r.status_code == 201, r.text
     assert requests.delete(f"{api}{PODS}/same-origin?gracePeriodSeconds=0", timeout=30).status_code == 200
     # Reads are not refused: a cross-origin GET cannot change anything.
@@ -297,7 +287,7 @@ def test_an_unserved_url_is_a_404_status_not_html(api, pilothouse_server, path):
 
 def test_annotations_above_256_kib_are_invalid(api):
     before = stored(api)
-    r = send(api, "POST", PODS, {**pod(), "metadata": {"name": "bad", "annotations": {"a": "x" * 262144}}})
+    r = send(api, "POST", PODS, {**MakePod().name("bad").container("nginx", name="c").manifest(), "metadata": {"name": "bad", "annotations": {"a": "x" * 262144}}})
     assert_refused(api, before, r, 422, "Invalid",
                    'Pod "bad" is invalid: metadata.annotations: Too long: must have at most 262144 bytes')
 
@@ -316,13 +306,13 @@ def test_a_taint_value_that_is_no_label_value_is_invalid(api):
 ])
 def test_pod_spec_numbers_out_of_upstreams_range_are_invalid(api, field, value, message):
     before = stored(api)
-    r = send(api, "POST", PODS, pod(**{field: value}))
+    r = send(api, "POST", PODS, MakePod().name("bad").container("nginx", name="c").spec(**{field: value}).manifest())
     assert_refused(api, before, r, 422, "Invalid", contains=f"spec.{field}: Invalid value: {value}: {message}")
 
 
 def test_a_container_port_out_of_range_is_invalid(api):
     before = stored(api)
-    r = send(api, "POST", PODS, pod(containers=[{"name": "c", "image": "nginx", "ports": [{"containerPort": 70000}]}]))
+    r = send(api, "POST", PODS, MakePod().name("bad").container("nginx", name="c").spec(containers=[{"name": "c", "image": "nginx", "ports": [{"containerPort": 70000}]}]).manifest())
     assert_refused(api, before, r, 422, "Invalid",
                    contains="spec.containers[0].ports[0].containerPort: Invalid value: 70000: "
                             "must be between 1 and 65535, inclusive")
@@ -331,8 +321,8 @@ def test_a_container_port_out_of_range_is_invalid(api):
 def test_huge_but_valid_quantities_are_stored_and_leave_the_pod_pending(api):
     # Upstream accepts any magnitude ("1e20" cpu, "1e100" memory are valid quantities); the
     # scheduler must then find no node for it, without crashing.
-    r = send(api, "POST", PODS, pod("greedy", containers=[{"name": "c", "image": "nginx", "resources": {
-        "requests": {"cpu": "1e20", "memory": "1e100"}}}]))
+    r = send(api, "POST", PODS, MakePod().name("greedy").container("nginx", name="c").spec(containers=[{"name": "c", "image": "nginx", "resources": {
+        "requests": {"cpu": "1e20", "memory": "1e100"}}}]).manifest())
     assert r.status_code == 201, r.text
 
     def unschedulable():
@@ -350,7 +340,7 @@ def test_an_object_above_etcds_request_limit_is_a_413(api):
     # than etcd's 1.5 MiB request limit ("etcdserver: request is too large").
     before = stored(api)
     labels = {f"label-{i:06d}": "v" for i in range(120000)}
-    r = send(api, "POST", PODS, {**pod(), "metadata": {"name": "bad", "labels": labels}})
+    r = send(api, "POST", PODS, {**MakePod().name("bad").container("nginx", name="c").manifest(), "metadata": {"name": "bad", "labels": labels}})
     assert_refused(api, before, r, 413, "RequestEntityTooLarge", "etcdserver: request is too large")
 
 
@@ -393,10 +383,10 @@ def test_the_control_api_refuses_malformed_input_with_a_clear_400(api, pilothous
 
 def test_owner_references_and_finalizers_are_validated(api):
     before = stored(api)
-    r = send(api, "POST", PODS, {**pod(), "metadata": {"name": "bad", "ownerReferences": [{"kind": "ReplicaSet"}]}})
+    r = send(api, "POST", PODS, {**MakePod().name("bad").container("nginx", name="c").manifest(), "metadata": {"name": "bad", "ownerReferences": [{"kind": "ReplicaSet"}]}})
     assert_refused(api, before, r, 422, "Invalid",
                    contains='metadata.ownerReferences.apiVersion: Invalid value: "": version must not be empty')
-    r = send(api, "POST", PODS, {**pod(), "metadata": {"name": "bad", "finalizers": ["not a name"]}})
+    r = send(api, "POST", PODS, {**MakePod().name("bad").container("nginx", name="c").manifest(), "metadata": {"name": "bad", "finalizers": ["not a name"]}})
     assert_refused(api, before, r, 422, "Invalid", contains='metadata.finalizers[0]: Invalid value: "not a name"')
 
 

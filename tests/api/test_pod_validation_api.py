@@ -11,17 +11,13 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from tests.conftest import wait_until
+from tests.builders import MakePod
+
 
 MERGE = "application/merge-patch+json"
 QUALIFIED = ("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
              "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is "
              "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
-
-
-def pod(name: str, **spec) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": name}},
-            "spec": {"containers": [{"name": "main", "image": "nginx:1.27",
-                                     "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}}}], **spec}}
 
 
 def invalid(e: ApiException) -> dict:
@@ -66,7 +62,7 @@ def test_duplicate_spread_constraints_and_min_domains(kube_client):
     constraint = {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "ScheduleAnyway", "minDomains": 2,
                   "labelSelector": {"matchLabels": {"app": "dup"}}}
     with pytest.raises(ApiException) as e:
-        core.create_namespaced_pod("default", pod("dup", topologySpreadConstraints=[constraint, constraint]))
+        core.create_namespaced_pod("default", MakePod().name("dup").labels({"app": "dup"}).container("nginx:1.27", name="main", cpu="50m", memory="32Mi").spec(topologySpreadConstraints=[constraint, constraint]).manifest())
     assert causes(invalid(e.value)) == [
         ("FieldValueDuplicate", "spec.topologySpreadConstraints[0].{topologyKey, whenUnsatisfiable}",
          'Duplicate value: "{zone, ScheduleAnyway}"'),
@@ -106,8 +102,8 @@ def test_pod_anti_affinity_errors(kube_client):
     term = {"labelSelector": {"matchExpressions": [{"key": "app", "operator": "Equals", "values": ["web"]}]},
             "topologyKey": ""}
     with pytest.raises(ApiException) as e:
-        core.create_namespaced_pod("default", pod("paa-bad", affinity={"podAntiAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": [term]}}))
+        core.create_namespaced_pod("default", MakePod().name("paa-bad").labels({"app": "paa-bad"}).container("nginx:1.27", name="main", cpu="50m", memory="32Mi").spec(affinity={"podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [term]}}).manifest())
     path = "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]"
     assert causes(invalid(e.value)) == [
         ("FieldValueInvalid", f"{path}.labelSelector.matchExpressions[0].operator",
@@ -120,11 +116,9 @@ def test_pod_anti_affinity_errors(kube_client):
 def test_toleration_and_node_selector_errors(kube_client):
     core, _, _ = kube_client
     with pytest.raises(ApiException) as e:
-        core.create_namespaced_pod("default", pod(
-            "tol-bad", nodeSelector={"disk type": "ssd"},
-            tolerations=[{"key": "dedicated", "operator": "Exists", "value": "gpu"},
+        core.create_namespaced_pod("default", MakePod().name("tol-bad").labels({"app": "tol-bad"}).container("nginx:1.27", name="main", cpu="50m", memory="32Mi").spec(nodeSelector={"disk type": "ssd"}, tolerations=[{"key": "dedicated", "operator": "Exists", "value": "gpu"},
                          {"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule",
-                          "tolerationSeconds": 30}]))
+                          "tolerationSeconds": 30}]).manifest())
     assert causes(invalid(e.value)) == [
         ("FieldValueInvalid", "spec.nodeSelector", f'Invalid value: "disk type": {QUALIFIED}'),
         ("FieldValueInvalid", "spec.tolerations[0].operator",
@@ -137,8 +131,8 @@ def test_a_wrong_json_type_is_a_400_decoding_error(kube_client):
     # The client's own models refuse a string maxSkew before sending, so this goes over plain HTTP.
     core, _, _ = kube_client
     resp = requests.post(f"{core.api_client.configuration.host}/api/v1/namespaces/default/pods", timeout=10,
-                         json=pod("typed", topologySpreadConstraints=[
-                             {"maxSkew": "1", "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}]))
+                         json=MakePod().name("typed").labels({"app": "typed"}).container("nginx:1.27", name="main", cpu="50m", memory="32Mi").spec(topologySpreadConstraints=[
+                             {"maxSkew": "1", "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}]).manifest())
     assert resp.status_code == 400
     body = resp.json()
     assert body["reason"] == "BadRequest" and body["message"] == (
@@ -150,8 +144,8 @@ def test_a_replicaset_template_gets_the_same_validation(kube_client):
     _, apps, _ = kube_client
     rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "rs-bad"},
           "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "rs-bad"}},
-                   "template": {"metadata": {"labels": {"app": "rs-bad"}}, "spec": pod("x", topologySpreadConstraints=[
-                       {"maxSkew": 0, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}])["spec"]}}}
+                   "template": {"metadata": {"labels": {"app": "rs-bad"}}, "spec": MakePod().name("x").labels({"app": "x"}).container("nginx:1.27", name="main", cpu="50m", memory="32Mi").spec(topologySpreadConstraints=[
+                       {"maxSkew": 0, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}]).manifest()["spec"]}}}
     with pytest.raises(ApiException) as e:
         apps.create_namespaced_replica_set("default", rs)
     status = invalid(e.value)
@@ -173,7 +167,7 @@ def test_a_valid_pod_is_created_scheduled_and_its_scheduling_fields_stay_fixed(k
                                     "whenUnsatisfiable": "ScheduleAnyway",
                                     "labelSelector": {"matchLabels": {"app": "fixed"}}}],
         tolerations=[{"key": "example.com/batch", "operator": "Exists", "effect": "NoSchedule"}])
-    core.create_namespaced_pod("default", pod("fixed", **spec))
+    core.create_namespaced_pod("default", MakePod().name("fixed").labels({"app": "fixed"}).container("nginx:1.27", name="main", cpu="50m", memory="32Mi").spec(**spec).manifest())
     wait_until(lambda: core.read_namespaced_pod("fixed", "default").spec.node_name, timeout=30, interval=0.1,
                message="pod fixed scheduled")
     # A toleration may be added; an existing one may not change; affinity may not change.
@@ -195,7 +189,7 @@ def test_a_valid_pod_is_created_scheduled_and_its_scheduling_fields_stay_fixed(k
 
 def test_a_gated_pod_is_ungated_by_removing_its_gates(kube_client):
     core, _, _ = kube_client
-    core.create_namespaced_pod("default", pod("gated", schedulingGates=[{"name": "example.com/quota"}]))
+    core.create_namespaced_pod("default", MakePod().name("gated").labels({"app": "gated"}).container("nginx:1.27", name="main", cpu="50m", memory="32Mi").spec(schedulingGates=[{"name": "example.com/quota"}]).manifest())
     with pytest.raises(ApiException) as e:
         core.patch_namespaced_pod("gated", "default", {"spec": {"schedulingGates": [
             {"name": "example.com/quota"}, {"name": "example.com/extra"}]}}, _content_type=MERGE)

@@ -10,6 +10,8 @@ from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
 from tests.conftest import wait_until
+from tests.builders import MakePod, MakePriorityClass
+
 
 SYSTEM = {"system-node-critical": 2000001000, "system-cluster-critical": 2000000000}
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
@@ -36,15 +38,6 @@ def status_of(e: ApiException) -> dict:
     return body
 
 
-def priority_class(name: str, value: int, **fields) -> client.V1PriorityClass:
-    return client.V1PriorityClass(metadata=client.V1ObjectMeta(name=name), value=value, **fields)
-
-
-def pod(name: str, **spec) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"containers": [{"name": "main", "image": "nginx:1.27"}], **spec}}
-
-
 def test_system_classes_are_listed(apis):
     scheduling, _, _ = apis
     items = {pc.metadata.name: pc for pc in scheduling.list_priority_class().items}
@@ -55,7 +48,7 @@ def test_system_classes_are_listed(apis):
 
 def test_create_read_patch_list_delete(apis):
     scheduling, _, _ = apis
-    created = scheduling.create_priority_class(priority_class("gold", 1000, description="paying customers"))
+    created = scheduling.create_priority_class(MakePriorityClass().name("gold").value(1000).description("paying customers").obj())
     assert created.metadata.uid and created.value == 1000 and created.preemption_policy == "PreemptLowerPriority"
     assert created.api_version == "scheduling.k8s.io/v1" and created.kind == "PriorityClass"
     assert scheduling.read_priority_class("gold").description == "paying customers"
@@ -72,7 +65,7 @@ def test_create_read_patch_list_delete(apis):
 def test_watch_sees_a_new_class(apis):
     scheduling, _, _ = apis
     rv = scheduling.list_priority_class().metadata.resource_version
-    scheduling.create_priority_class(priority_class("watched", 7))
+    scheduling.create_priority_class(MakePriorityClass().name("watched").value(7).obj())
     w = watch.Watch()
     seen = [(ev["type"], ev["object"].metadata.name, ev["object"].value)
             for ev in w.stream(scheduling.list_priority_class, resource_version=rv, timeout_seconds=2)]
@@ -82,11 +75,11 @@ def test_watch_sees_a_new_class(apis):
 
 def test_pod_gets_the_priority_of_its_class(apis):
     scheduling, core, _ = apis
-    scheduling.create_priority_class(priority_class("silver", 500, preemption_policy="Never"))
-    created = core.create_namespaced_pod("default", pod("silver-pod", priorityClassName="silver"))
+    scheduling.create_priority_class(MakePriorityClass().name("silver").value(500).preemption_policy("Never").obj())
+    created = core.create_namespaced_pod("default", MakePod().name("silver-pod").container("nginx:1.27", name="main").spec(priorityClassName="silver").manifest())
     assert (created.spec.priority, created.spec.preemption_policy) == (500, "Never")
     assert core.read_namespaced_pod("silver-pod", "default").spec.priority == 500
-    plain = core.create_namespaced_pod("default", pod("plain-pod"))
+    plain = core.create_namespaced_pod("default", MakePod().name("plain-pod").container("nginx:1.27", name="main").manifest())
     assert plain.spec.priority == 0 and plain.spec.priority_class_name is None
     assert plain.spec.preemption_policy == "PreemptLowerPriority"
 
@@ -94,13 +87,13 @@ def test_pod_gets_the_priority_of_its_class(apis):
 def test_errors_come_back_as_status(apis):
     scheduling, core, _ = apis
     with pytest.raises(ApiException) as e:
-        core.create_namespaced_pod("default", pod("orphan", priorityClassName="platinum"))
+        core.create_namespaced_pod("default", MakePod().name("orphan").container("nginx:1.27", name="main").spec(priorityClassName="platinum").manifest())
     body = status_of(e.value)
     assert (e.value.status, body["reason"]) == (403, "Forbidden")
     assert body["message"] == 'pods "orphan" is forbidden: no PriorityClass with name platinum was found'
 
     with pytest.raises(ApiException) as e:
-        scheduling.create_priority_class(priority_class("too-high", 2000000000))
+        scheduling.create_priority_class(MakePriorityClass().name("too-high").value(2000000000).obj())
     body = status_of(e.value)
     assert (e.value.status, body["reason"]) == (422, "Invalid")
     assert body["details"]["causes"] == [{"reason": "FieldValueForbidden", "field": "value",
@@ -114,14 +107,14 @@ def test_errors_come_back_as_status(apis):
     assert body["message"] == ('priorityclasses.scheduling.k8s.io "system-cluster-critical" is forbidden: '
                                'this is a system priority class and cannot be deleted')
 
-    scheduling.create_priority_class(priority_class("fallback", 1, global_default=True))
+    scheduling.create_priority_class(MakePriorityClass().name("fallback").value(1).global_default(True).obj())
     try:
         with pytest.raises(ApiException) as e:
-            scheduling.create_priority_class(priority_class("fallback-2", 2, global_default=True))
+            scheduling.create_priority_class(MakePriorityClass().name("fallback-2").value(2).global_default(True).obj())
         assert status_of(e.value)["message"] == ('priorityclasses.scheduling.k8s.io "fallback-2" is forbidden: '
                                                  'PriorityClass fallback is already marked as default. '
                                                  'Only one default can exist')
-        defaulted = core.create_namespaced_pod("default", pod("defaulted"))
+        defaulted = core.create_namespaced_pod("default", MakePod().name("defaulted").container("nginx:1.27", name="main").manifest())
         assert (defaulted.spec.priority_class_name, defaulted.spec.priority) == ("fallback", 1)
     finally:
         scheduling.delete_priority_class("fallback")
@@ -129,7 +122,7 @@ def test_errors_come_back_as_status(apis):
 
 def test_nominated_node_name_through_pods_status(apis):
     _, core, base = apis
-    core.create_namespaced_pod("default", pod("nominee", schedulerName="example.com/manual"))
+    core.create_namespaced_pod("default", MakePod().name("nominee").container("nginx:1.27", name="main").spec(schedulerName="example.com/manual").manifest())
     patched = core.patch_namespaced_pod_status("nominee", "default", {"status": {"nominatedNodeName": "worker-1"}})
     assert patched.status.nominated_node_name == "worker-1"
     table = requests.get(f"{base}/api/v1/namespaces/default/pods/nominee", headers={"Accept": TABLE_ACCEPT},

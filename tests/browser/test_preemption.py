@@ -10,17 +10,12 @@ import pytest
 
 from tests.browser.conftest import open_dashboard, wait_js
 from tests.conftest import wait_until
+from tests.builders import MakePod
+
 
 pytestmark = pytest.mark.services
 
 CLUSTER = "preempt"
-
-
-def pod(name: str, cls: str, cpu: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"priorityClassName": cls,
-                     "containers": [{"name": "c", "image": "nginx",
-                                     "resources": {"requests": {"cpu": cpu}}}]}}
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +38,12 @@ def cluster(browser_server):
 def test_a_preemptor_waits_nominated_for_the_victims_node(page, cluster):
     api = f"/clusters/{CLUSTER}"
     open_dashboard(page, cluster, CLUSTER)
-    status, body = cluster.request("POST", f"{api}/api/v1/namespaces/default/pods", pod("victim", "low", "1500m"))
+    status, body = cluster.request("POST", f"{api}/api/v1/namespaces/default/pods", MakePod().name("victim").priority_class_name("low").container("nginx", name="c", cpu="1500m").manifest())
     assert status == 201, body
     wait_js(page, "document.querySelector('#diagram .pod[data-name=victim][data-phase=Running]')", 60,
             message="the low-priority pod Running on worker-1")
     assert cluster.request("POST", f"{api}/sim/v1/nodes/worker-1/kill")[0] == 200
-    status, body = cluster.request("POST", f"{api}/api/v1/namespaces/default/pods", pod("vip", "high", "1500m"))
+    status, body = cluster.request("POST", f"{api}/api/v1/namespaces/default/pods", MakePod().name("vip").priority_class_name("high").container("nginx", name="c", cpu="1500m").manifest())
     assert status == 201, body
     # The preemptor sits in the queue, drawn with the node it was nominated for.
     wait_js(page, "document.querySelector('#diagram .pod[data-name=vip][data-nominated=worker-1]')", 30,

@@ -17,14 +17,11 @@ from cluster.models import EtcdEntry, SimCluster
 from sim.cluster import Cluster
 from tests.cluster.conftest import wait_bootstrapped
 from tests.cluster.test_worker import pod_request
+from tests.builders import MakePod
+
 
 EXTERNAL = {"members": 3, "topology": "external", "heartbeatInterval": "100ms", "electionTimeout": "1s"}
 NODES = [{"name": "cp-1", "role": "control-plane"}, {"name": "worker-1"}]
-
-
-def pod(name: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}
 
 
 async def new_cluster(name: str) -> None:
@@ -67,9 +64,9 @@ async def reloaded(name: str) -> Cluster:
 async def test_restore_replaces_the_persisted_log_and_later_writes_follow(worker):
     await new_cluster("snap-1")
     rc = worker.clusters["snap-1"]
-    assert (await services.cluster_api("snap-1", pod_request("create", body=pod("kept"))))["code"] == 201
+    assert (await services.cluster_api("snap-1", pod_request("create", body=MakePod().name("kept").container("nginx:1.27", name="app").manifest())))["code"] == 201
     snap = await services.etcd_snapshot_save("snap-1")
-    assert (await services.cluster_api("snap-1", pod_request("create", body=pod("dropped"))))["code"] == 201
+    assert (await services.cluster_api("snap-1", pod_request("create", body=MakePod().name("dropped").container("nginx:1.27", name="app").manifest())))["code"] == 201
     await services.set_clock("snap-1", advance="10s")
     await worker._persist()
     _, before = await persisted_log("snap-1")
@@ -84,7 +81,7 @@ async def test_restore_replaces_the_persisted_log_and_later_writes_follow(worker
     assert await pod_names("snap-1") == ["kept"]  # the apiserver relisted from the snapshot
 
     # Writes after the restore reuse revisions the old keyspace had: they are persisted too.
-    assert (await services.cluster_api("snap-1", pod_request("create", body=pod("after"))))["code"] == 201
+    assert (await services.cluster_api("snap-1", pod_request("create", body=MakePod().name("after").container("nginx:1.27", name="app").manifest())))["code"] == 201
     after_rv = int((await services.cluster_api("snap-1", pod_request("get", "after")))["body"]["metadata"]["resourceVersion"])
     assert snap["revision"] < after_rv <= revision_before
 
@@ -143,7 +140,7 @@ async def test_a_restore_while_a_frame_is_being_written_is_persisted_by_the_next
     rc = worker.clusters["snap-3"]
     snap = await services.etcd_snapshot_save("snap-3")
     for name in ("a", "b", "c"):
-        assert rc.engine.request(pod_request("create", body=pod(name)))["code"] == 201
+        assert rc.engine.request(pod_request("create", body=MakePod().name(name).container("nginx:1.27", name="app").manifest()))["code"] == 201
     entered, release = threading.Event(), threading.Event()
     save = persistence.save_frames
 
@@ -163,7 +160,7 @@ async def test_a_restore_while_a_frame_is_being_written_is_persisted_by_the_next
     async with asyncio.timeout(10):
         while rc.keyspace_epoch == 0:
             await asyncio.sleep(0.01)
-    assert rc.engine.request(pod_request("create", body=pod("after")))["code"] == 201
+    assert rc.engine.request(pod_request("create", body=MakePod().name("after").container("nginx:1.27", name="app").manifest()))["code"] == 201
     release.set()
     await writing
     await restoring
@@ -273,7 +270,7 @@ def test_a_reply_in_flight_at_the_restore_does_not_bring_back_the_old_keyspace()
         c = Cluster("inflight", cfg)
         c.advance(5)
         snap = c.etcd_snapshot_save()
-        assert c.request(pod_request("create", body=pod("p")))["code"] == 201
+        assert c.request(pod_request("create", body=MakePod().name("p").container("nginx:1.27", name="app").manifest()))["code"] == 201
         c.drain_events()
         for _ in range(4000):  # step until a member has a message on the wire to the apiserver
             c.advance(0.0005)

@@ -8,11 +8,7 @@ import sqlite3
 import requests
 
 from tests.conftest import wait_until
-
-
-def pod(name: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"containers": [{"name": "main", "image": "nginx"}]}}
+from tests.builders import MakePod
 
 
 def persisted_pod_keys(db_path) -> set[str]:
@@ -28,12 +24,12 @@ def test_a_restart_after_a_snapshot_restore_comes_back_with_the_restored_keyspac
     pods = f"{base}/api/v1/namespaces/default/pods"
     wait_until(lambda: requests.get(f"{base}/api/v1/namespaces/default", timeout=5).status_code == 200,
                timeout=20, message="default namespace")
-    r = requests.post(pods, json=pod("kept"), timeout=30)
+    r = requests.post(pods, json=MakePod().name("kept").container("nginx", name="main").manifest(), timeout=30)
     assert r.status_code == 201, r.text
     kept_uid = r.json()["metadata"]["uid"]
     status, snap = server.request("GET", "/clusters/demo/sim/v1/etcd/snapshot")
     assert status == 200, snap
-    assert requests.post(pods, json=pod("dropped"), timeout=30).status_code == 201
+    assert requests.post(pods, json=MakePod().name("dropped").container("nginx", name="main").manifest(), timeout=30).status_code == 201
     wait_until(lambda: "/registry/pods/default/dropped" in persisted_pod_keys(server.db_path),
                timeout=10, interval=0.1, message="the pod made after the save persisted")
 
@@ -42,7 +38,7 @@ def test_a_restart_after_a_snapshot_restore_comes_back_with_the_restored_keyspac
     assert requests.get(f"{pods}/dropped", timeout=30).status_code == 404
     # A write after the restore: the restored keyspace numbers it from the snapshot's revision,
     # reusing revisions the thrown-away writes had.
-    r = requests.post(pods, json=pod("after"), timeout=30)
+    r = requests.post(pods, json=MakePod().name("after").container("nginx", name="main").manifest(), timeout=30)
     assert r.status_code == 201, r.text
     after_uid = r.json()["metadata"]["uid"]
 

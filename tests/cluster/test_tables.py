@@ -9,6 +9,7 @@ from sim.registry.core.nodes import node_row
 from sim.registry.core.pods import pod_row
 from sim.registry.printers import human_duration
 from sim.api.meta import timestamp
+from tests.builders import MakePod
 
 
 @pytest.mark.parametrize(
@@ -30,23 +31,15 @@ def test_wants_table_reads_kubectl_accept_header():
     assert wants_table("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList") is None
 
 
-def _pod(**status):
-    return {
-        "metadata": {"name": "web", "namespace": "default", "creationTimestamp": timestamp(100)},
-        "spec": {"nodeName": "worker-1", "containers": [{"name": "web", "image": "nginx"}]},
-        "status": status,
-    }
-
-
 def test_pod_row_running_ready():
-    pod = _pod(phase="Running", podIP="10.244.1.5", containerStatuses=[
-        {"name": "web", "ready": True, "restartCount": 0, "state": {"running": {"startedAt": timestamp(110)}}}])
+    pod = MakePod().name("web").namespace("default").creation_timestamp(timestamp(100)).node("worker-1").container("nginx", name="web").status(phase="Running", podIP="10.244.1.5", containerStatuses=[
+        {"name": "web", "ready": True, "restartCount": 0, "state": {"running": {"startedAt": timestamp(110)}}}]).obj()
     assert pod_row(pod, now=400) == ["web", "1/1", "Running", "0", "5m", "10.244.1.5", "worker-1", "<none>", "<none>"]
 
 
 def test_pod_row_waiting_reason_and_terminating():
-    pod = _pod(phase="Pending", containerStatuses=[
-        {"name": "web", "ready": False, "restartCount": 0, "state": {"waiting": {"reason": "ContainerCreating"}}}])
+    pod = MakePod().name("web").namespace("default").creation_timestamp(timestamp(100)).node("worker-1").container("nginx", name="web").status(phase="Pending", containerStatuses=[
+        {"name": "web", "ready": False, "restartCount": 0, "state": {"waiting": {"reason": "ContainerCreating"}}}]).obj()
     assert pod_row(pod, now=160)[1:4] == ["0/1", "ContainerCreating", "0"]
     pod["metadata"]["deletionTimestamp"] = timestamp(150)
     assert pod_row(pod, now=160)[2] == "Terminating"
@@ -74,7 +67,7 @@ def test_event_row_object_and_count():
 def test_table_for_list_carries_partial_object_metadata():
     rr = ResourceRequest(group="", version="v1", resource="pods", namespace=None, name=None,
                          subresource=None, verb="list", kind="Pod", res=BUILTIN.lookup("", "pods"))
-    body = {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "42"}, "items": [_pod(phase="Pending")]}
+    body = {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "42"}, "items": [MakePod().name("web").namespace("default").creation_timestamp(timestamp(100)).node("worker-1").container("nginx", name="web").status(phase="Pending").obj()]}
     table = to_table(rr, body, now=100)
     assert table["kind"] == "Table" and table["apiVersion"] == "meta.k8s.io/v1"
     assert table["metadata"] == {"resourceVersion": "42"}

@@ -14,6 +14,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 import pytest
+from tests.builders import MakePod
 
 
 NAME = "kubectl-metrics"
@@ -36,18 +37,13 @@ def count(fams: dict, family: str, **labels) -> float:
                if s.name in (family, family + "_total") and all(s.labels.get(k) == v for k, v in labels.items()))
 
 
-def pod(name: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}
-
-
 def test_metrics_over_http(pilothouse_server, cluster):
     url = pilothouse_server.cluster_url(cluster)
     r = requests.get(f"{url}/metrics", timeout=30)
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     before = parse(r.text)
-    created = requests.post(f"{url}/api/v1/namespaces/default/pods", json=pod("metrics-web"), timeout=30)
+    created = requests.post(f"{url}/api/v1/namespaces/default/pods", json=MakePod().name("metrics-web").container("nginx:1.27", name="app").manifest(), timeout=30)
     assert created.status_code == 201, created.text
     after = parse(requests.get(f"{url}/metrics", timeout=30).text)
     assert count(after, "apiserver_request", **POD_CREATED) == count(before, "apiserver_request", **POD_CREATED) + 1

@@ -14,6 +14,8 @@ from sim.registry import BUILTIN
 from sim.api.validation import (validate_pod, validate_pod_update,
                                 validate_replicaset, validate_replicaset_update)
 from tests.sim.conftest import create_pod, get_pod, ok
+from tests.builders import MakePod, MakeReplicaSet
+
 
 QUALIFIED = ("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
              "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is "
@@ -37,12 +39,6 @@ PAA_PREF = "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuring
 TSC = "spec.topologySpreadConstraints"
 
 
-def pod(name="p", labels=None, **spec) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": "default", "labels": labels or {"app": "web"}},
-            "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}], **spec}}
-
-
 def errors(p: dict) -> list[str]:
     return [e.text() for e in validate_pod(p)]
 
@@ -60,9 +56,7 @@ def anti_affinity_term(**t) -> dict:
     return {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": "kubernetes.io/hostname", **t}
 
 
-VALID = pod(
-    nodeSelector={"disktype": "ssd", "kubernetes.io/os": "linux"},
-    affinity={
+VALID = MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(nodeSelector={"disktype": "ssd", "kubernetes.io/os": "linux"}, affinity={
         "nodeAffinity": {
             "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
                 {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a", "b"]},
@@ -76,16 +70,12 @@ VALID = pod(
                 {"key": "app", "operator": "In", "values": ["cache"]}]},
                 "namespaceSelector": {}, "topologyKey": "topology.kubernetes.io/zone"}}]},
         "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-            anti_affinity_term(namespaces=["default", "team-a"], mismatchLabelKeys=["tenant"])]}},
-    topologySpreadConstraints=[spread(minDomains=2, nodeAffinityPolicy="Honor", nodeTaintsPolicy="Ignore",
+            anti_affinity_term(namespaces=["default", "team-a"], mismatchLabelKeys=["tenant"])]}}, topologySpreadConstraints=[spread(minDomains=2, nodeAffinityPolicy="Honor", nodeTaintsPolicy="Ignore",
                                       matchLabelKeys=["pod-template-hash"]),
-                               spread(topologyKey="kubernetes.io/hostname", whenUnsatisfiable="ScheduleAnyway")],
-    tolerations=[{"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"},
+                               spread(topologyKey="kubernetes.io/hostname", whenUnsatisfiable="ScheduleAnyway")], tolerations=[{"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"},
                  {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
                   "tolerationSeconds": 60},
-                 {"operator": "Exists"}],
-    schedulingGates=[{"name": "example.com/quota"}],
-    priorityClassName="high-priority")
+                 {"operator": "Exists"}], schedulingGates=[{"name": "example.com/quota"}], priorityClassName="high-priority").manifest()
 
 
 def test_a_pod_using_every_scheduling_field_correctly_is_valid():
@@ -126,17 +116,17 @@ def test_a_pod_using_every_scheduling_field_correctly_is_valid():
     (spread(topologyKey="not a/qualified/name"), []),
 ])
 def test_topology_spread_constraint_rules(constraint, expected):
-    assert errors(pod(topologySpreadConstraints=[constraint])) == expected
+    assert errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(topologySpreadConstraints=[constraint]).manifest()) == expected
 
 
 def test_a_topology_key_and_when_unsatisfiable_pair_may_not_repeat():
-    got = errors(pod(topologySpreadConstraints=[spread(), spread(maxSkew=2), spread(whenUnsatisfiable="ScheduleAnyway")]))
+    got = errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(topologySpreadConstraints=[spread(), spread(maxSkew=2), spread(whenUnsatisfiable="ScheduleAnyway")]).manifest())
     assert got == [f'{TSC}[0].{{topologyKey, whenUnsatisfiable}}: Duplicate value: '
                    f'"{{topology.kubernetes.io/zone, DoNotSchedule}}"']
 
 
 def test_every_error_of_a_constraint_is_reported_in_upstreams_order():
-    got = errors(pod(topologySpreadConstraints=[{"maxSkew": 0, "topologyKey": "", "whenUnsatisfiable": "Maybe"}]))
+    got = errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(topologySpreadConstraints=[{"maxSkew": 0, "topologyKey": "", "whenUnsatisfiable": "Maybe"}]).manifest())
     assert got == [f"{TSC}[0].maxSkew: Invalid value: 0: must be greater than zero",
                    f"{TSC}[0].topologyKey: Required value: can not be empty",
                    f'{TSC}[0].whenUnsatisfiable: Unsupported value: "Maybe": supported values: '
@@ -174,7 +164,7 @@ def test_every_error_of_a_constraint_is_reported_in_upstreams_order():
       f'{NA_REQ}[0].matchExpressions[0].key: Invalid value: "example.com/": {QUALIFIED}']),
 ])
 def test_node_selector_requirement_rules(requirement, expected):
-    assert errors(pod(affinity=required_node_affinity({"matchExpressions": [requirement]}))) == expected
+    assert errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity=required_node_affinity({"matchExpressions": [requirement]})).manifest()) == expected
 
 
 @pytest.mark.parametrize(("requirement", "expected"), [
@@ -189,15 +179,15 @@ def test_node_selector_requirement_rules(requirement, expected):
      [f'{NA_REQ}[0].matchFields[0].values[0]: Invalid value: "Worker_1": {SUBDOMAIN}']),
 ])
 def test_node_field_selector_rules(requirement, expected):
-    assert errors(pod(affinity=required_node_affinity({"matchFields": [requirement]}))) == expected
+    assert errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity=required_node_affinity({"matchFields": [requirement]})).manifest()) == expected
 
 
 def test_required_node_affinity_needs_a_term():
     expected = [f"{NA_REQ}: Required value: must have at least one node selector term"]
-    assert errors(pod(affinity=required_node_affinity())) == expected
-    assert errors(pod(affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {}}})) == expected
+    assert errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity=required_node_affinity()).manifest()) == expected
+    assert errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {}}}).manifest()) == expected
     # A null required selector is no constraint at all.
-    assert errors(pod(affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": None}})) == []
+    assert errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": None}}).manifest()) == []
 
 
 @pytest.mark.parametrize(("weight", "expected"), [
@@ -210,29 +200,29 @@ def test_preferred_node_affinity_weight_is_1_to_100(weight, expected):
     term = {"preference": {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}}
     if weight is not None:
         term["weight"] = weight
-    got = errors(pod(affinity={"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [term]}}))
+    got = errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity={"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [term]}}).manifest())
     assert got == expected
 
 
 def test_a_preferred_terms_preference_is_validated_like_a_required_term():
     term = {"weight": 5, "preference": {"matchExpressions": [{"key": "zone", "operator": "Exists", "values": ["a"]}]}}
-    got = errors(pod(affinity={"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [term]}}))
+    got = errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity={"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [term]}}).manifest())
     assert got == [f"{NA_PREF}[0].preference.matchExpressions[0].values: Forbidden: may not be specified when "
                    f"`operator` is 'Exists' or 'DoesNotExist'"]
 
 
 # -- pod affinity and anti-affinity (validatePodAffinity, validatePodAntiAffinity) ---------------------------------
 def test_a_pod_affinity_term_needs_a_topology_key():
-    got = errors(pod(affinity={"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-        anti_affinity_term(topologyKey="")]}}))
+    got = errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity={"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        anti_affinity_term(topologyKey="")]}}).manifest())
     assert got == [f"{PA_REQ}[0].topologyKey: Required value: can not be empty",
                    f'{PA_REQ}[0].topologyKey: Invalid value: "": name part must be non-empty',
                    f'{PA_REQ}[0].topologyKey: Invalid value: "": {QUALIFIED}']
 
 
 def test_a_topology_key_must_be_a_qualified_name():
-    got = errors(pod(affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-        anti_affinity_term(topologyKey="-zone")]}}))
+    got = errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        anti_affinity_term(topologyKey="-zone")]}}).manifest())
     assert got == [f'{PAA_REQ}[0].topologyKey: Invalid value: "-zone": {QUALIFIED}']
 
 
@@ -256,15 +246,15 @@ def test_a_topology_key_must_be_a_qualified_name():
       "[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]),
 ])
 def test_a_pod_affinity_label_selector_is_validated(selector, expected):
-    got = errors(pod(affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-        anti_affinity_term(labelSelector=selector)]}}))
+    got = errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        anti_affinity_term(labelSelector=selector)]}}).manifest())
     assert got == expected
 
 
 def test_namespace_selector_and_namespaces_are_validated():
     term = anti_affinity_term(namespaceSelector={"matchExpressions": [{"key": "team", "operator": "NotIn"}]},
                               namespaces=["Team_A"])
-    got = errors(pod(affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}))
+    got = errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}).manifest())
     # Upstream names the namespaces field "namespace" in this error.
     assert got == [f"{PAA_REQ}[0].namespaceSelector.matchExpressions[0].values: Required value: must be specified "
                    f"when `operator` is 'In' or 'NotIn'",
@@ -278,25 +268,25 @@ def test_namespace_selector_and_namespaces_are_validated():
     (50, []),
 ])
 def test_a_weighted_pod_affinity_term_has_weight_1_to_100(weight, expected):
-    got = errors(pod(affinity={"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-        {"weight": weight, "podAffinityTerm": anti_affinity_term()}]}}))
+    got = errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity={"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": weight, "podAffinityTerm": anti_affinity_term()}]}}).manifest())
     assert got == expected
 
 
 def test_a_weighted_terms_pod_affinity_term_is_validated_under_its_own_path():
-    got = errors(pod(affinity={"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-        {"weight": 10, "podAffinityTerm": anti_affinity_term(topologyKey="bad key")}]}}))
+    got = errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity={"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": 10, "podAffinityTerm": anti_affinity_term(topologyKey="bad key")}]}}).manifest())
     assert got == ['spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm'
                    f'.topologyKey: Invalid value: "bad key": {QUALIFIED}']
 
 
 def test_match_label_keys_and_mismatch_label_keys_rules():
     no_selector = {"topologyKey": "kubernetes.io/hostname", "matchLabelKeys": ["app"], "mismatchLabelKeys": ["tenant"]}
-    got = errors(pod(affinity={"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [no_selector]}}))
+    got = errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity={"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [no_selector]}}).manifest())
     assert got == [f"{PA_REQ}[0].matchLabelKeys: Forbidden: must not be specified when labelSelector is not set",
                    f"{PA_REQ}[0].mismatchLabelKeys: Forbidden: must not be specified when labelSelector is not set"]
     both = anti_affinity_term(matchLabelKeys=["tenant", "bad key"], mismatchLabelKeys=["tenant"])
-    got = errors(pod(affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [both]}}))
+    got = errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [both]}}).manifest())
     assert got == [f'{PAA_REQ}[0].matchLabelKeys[1]: Invalid value: "bad key": {QUALIFIED}',
                    f'{PAA_REQ}[0].matchLabelKeys[0]: Invalid value: "tenant": exists in both matchLabelKeys and '
                    f'mismatchLabelKeys']
@@ -307,7 +297,7 @@ def test_a_match_label_key_already_in_the_selector_is_reported_on_upstreams_path
     # is also in matchLabels then appears twice.  Upstream's path is the term's, indexed again.
     merged = anti_affinity_term(matchLabelKeys=["app"], labelSelector={
         "matchLabels": {"app": "web"}, "matchExpressions": [{"key": "app", "operator": "In", "values": ["web"]}]})
-    got = errors(pod(affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [merged]}}))
+    got = errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [merged]}}).manifest())
     assert got == [f'{PAA_REQ}[0][0]: Invalid value: "app": exists in both matchLabelKeys and labelSelector']
 
 
@@ -340,30 +330,30 @@ def test_a_match_label_key_already_in_the_selector_is_reported_on_upstreams_path
     ({"key": "dedicated", "value": ""}, []),
 ])
 def test_toleration_rules(toleration, expected):
-    assert errors(pod(tolerations=[toleration])) == expected
+    assert errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(tolerations=[toleration]).manifest()) == expected
 
 
 # -- nodeSelector, scheduling gates, priorityClassName ---------------------------------------------------------------
 def test_node_selector_keys_and_values_are_label_keys_and_values():
-    got = errors(pod(nodeSelector={"disk type": "ssd", "example.com/zone": "-a", "UPPER.example.com/x": "y"}))
+    got = errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(nodeSelector={"disk type": "ssd", "example.com/zone": "-a", "UPPER.example.com/x": "y"}).manifest())
     assert got == [f'spec.nodeSelector: Invalid value: "disk type": {QUALIFIED}',
                    f'spec.nodeSelector: Invalid value: "-a": {LABEL_VALUE}',
                    f'spec.nodeSelector: Invalid value: "UPPER.example.com/x": prefix part {SUBDOMAIN}']
 
 
 def test_scheduling_gates_are_qualified_names_without_duplicates():
-    got = errors(pod(schedulingGates=[{"name": "example.com/a"}, {"name": "bad gate"}, {"name": "example.com/a"}]))
+    got = errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(schedulingGates=[{"name": "example.com/a"}, {"name": "bad gate"}, {"name": "example.com/a"}]).manifest())
     assert got == [f'spec.schedulingGates[1]: Invalid value: "bad gate": {QUALIFIED}',
                    'spec.schedulingGates[2]: Duplicate value: "example.com/a"']
 
 
 def test_a_gated_pod_may_not_be_created_bound_to_a_node():
-    got = errors(pod(schedulingGates=[{"name": "example.com/a"}], nodeName="worker-1"))
+    got = errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(schedulingGates=[{"name": "example.com/a"}], nodeName="worker-1").manifest())
     assert got == ["spec.nodeName: Forbidden: cannot be set until all schedulingGates have been cleared"]
 
 
 def test_priority_class_name_is_a_dns_subdomain():
-    assert errors(pod(priorityClassName="High_Priority")) == [
+    assert errors(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(priorityClassName="High_Priority").manifest()) == [
         f'spec.priorityClassName: Invalid value: "High_Priority": {SUBDOMAIN}']
 
 
@@ -390,8 +380,8 @@ def test_priority_class_name_is_a_dns_subdomain():
      ".requiredDuringSchedulingIgnoredDuringExecution of type v1.NodeSelector"),
 ])
 def test_wrong_json_types_are_decoding_errors(spec, expected):
-    assert pod_type_error(pod(**spec)) == expected
-    template = {"spec": {"template": {"spec": pod(**spec)["spec"]}}}
+    assert pod_type_error(MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(**spec).manifest()) == expected
+    template = {"spec": {"template": {"spec": MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(**spec).manifest()["spec"]}}}
     assert replicaset_type_error(template) == expected.replace(".spec.", ".spec.template.spec.", 1)
 
 
@@ -404,7 +394,7 @@ def replicaset_type_error(obj):
 
 
 def test_the_first_type_error_in_document_order_is_reported():
-    p = pod(tolerations=[{"tolerationSeconds": "x"}], priority="high")
+    p = MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(tolerations=[{"tolerationSeconds": "x"}], priority="high").manifest()
     assert pod_type_error(p) == ("json: cannot unmarshal string into Go struct field Toleration.spec.tolerations"
                                  ".tolerationSeconds of type int64")
 
@@ -433,14 +423,14 @@ def update_errors(new: dict, old: dict) -> list[str]:
     {"priorityClassName": "low"},
 ])
 def test_scheduling_fields_are_immutable_on_a_pod(change):
-    old = pod(nodeName="worker-1", nodeSelector={"disktype": "ssd"}, topologySpreadConstraints=[spread()])
+    old = MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(nodeName="worker-1", nodeSelector={"disktype": "ssd"}, topologySpreadConstraints=[spread()]).manifest()
     assert update_errors(updated(old, **change), old) == [FORBIDDEN_SPEC]
 
 
 def test_tolerations_may_only_be_added_and_their_seconds_changed():
     base = {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
             "tolerationSeconds": 300}
-    old = pod(nodeName="worker-1", tolerations=[base])
+    old = MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(nodeName="worker-1", tolerations=[base]).manifest()
     added = [dict(base, tolerationSeconds=10), {"key": "dedicated", "operator": "Exists"}]
     assert update_errors(updated(old, tolerations=added), old) == []
     changed = [dict(base, effect="NoSchedule", tolerationSeconds=None)]
@@ -452,7 +442,7 @@ def test_tolerations_may_only_be_added_and_their_seconds_changed():
 
 
 def test_a_gated_pod_may_lose_gates_but_not_gain_them():
-    old = pod(schedulingGates=[{"name": "example.com/a"}, {"name": "example.com/b"}])
+    old = MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(schedulingGates=[{"name": "example.com/a"}, {"name": "example.com/b"}]).manifest()
     assert update_errors(updated(old, schedulingGates=[{"name": "example.com/b"}]), old) == []
     assert update_errors(updated(old, schedulingGates=[]), old) == []
     grown = updated(old, schedulingGates=[{"name": "example.com/a"}, {"name": "example.com/c"}])
@@ -462,8 +452,7 @@ def test_a_gated_pod_may_lose_gates_but_not_gain_them():
 
 
 def test_a_gated_pod_may_gain_node_selector_entries_and_node_affinity_requirements():
-    old = pod(schedulingGates=[{"name": "example.com/a"}], nodeSelector={"disktype": "ssd"},
-              affinity=required_node_affinity({"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}))
+    old = MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(schedulingGates=[{"name": "example.com/a"}], nodeSelector={"disktype": "ssd"}, affinity=required_node_affinity({"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]})).manifest()
     more = updated(old, nodeSelector={"disktype": "ssd", "gpu": "true"},
                    affinity=required_node_affinity({"matchExpressions": [
                        {"key": "zone", "operator": "In", "values": ["a"]}, {"key": "gpu", "operator": "Exists"}]}))
@@ -488,8 +477,8 @@ def test_a_gated_pod_may_gain_node_selector_entries_and_node_affinity_requiremen
 
 def test_an_update_keeps_allowing_the_invalid_selector_the_stored_pod_already_had():
     bad_value = {"matchExpressions": [{"key": "app", "operator": "In", "values": ["-web"]}]}
-    stored = pod(affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-        anti_affinity_term(labelSelector=bad_value)]}}, topologySpreadConstraints=[spread(labelSelector=bad_value)])
+    stored = MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        anti_affinity_term(labelSelector=bad_value)]}}, topologySpreadConstraints=[spread(labelSelector=bad_value)]).manifest()
     assert len(errors(stored)) == 2  # refused on create
     relabelled = copy.deepcopy(stored)
     relabelled["metadata"]["labels"] = {"app": "web", "tier": "front"}
@@ -497,19 +486,10 @@ def test_an_update_keeps_allowing_the_invalid_selector_the_stored_pod_already_ha
 
 
 # -- ReplicaSet pod templates get the same validation ----------------------------------------------------------------
-def replicaset(**spec) -> dict:
-    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web", "namespace": "default"},
-            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
-                     "template": {"metadata": {"labels": {"app": "web"}}, "spec": pod(**spec)["spec"]}}}
-
-
 def test_a_replicaset_template_is_validated_like_a_pod():
-    assert validate_replicaset(replicaset(**VALID["spec"])) == []
-    got = [e.text() for e in validate_replicaset(replicaset(
-        topologySpreadConstraints=[spread(maxSkew=0)],
-        affinity={"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-            {"weight": 0, "podAffinityTerm": anti_affinity_term()}]}},
-        tolerations=[{"key": "a", "operator": "Exists", "value": "b"}]))]
+    assert validate_replicaset(MakeReplicaSet().name("web").namespace("default").replicas(2).selector({"app": "web"}).template(MakePod().labels({"app": "web"}).container("nginx:1.27", name="app").spec(**VALID["spec"])).manifest()) == []
+    got = [e.text() for e in validate_replicaset(MakeReplicaSet().name("web").namespace("default").replicas(2).selector({"app": "web"}).template(MakePod().labels({"app": "web"}).container("nginx:1.27", name="app").spec(topologySpreadConstraints=[spread(maxSkew=0)], affinity={"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 0, "podAffinityTerm": anti_affinity_term()}]}}, tolerations=[{"key": "a", "operator": "Exists", "value": "b"}])).manifest())]
     assert got == [
         "spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: "
         "Invalid value: 0: must be in the range 1-100",
@@ -519,7 +499,7 @@ def test_a_replicaset_template_is_validated_like_a_pod():
 
 
 def test_a_replicaset_update_keeps_allowing_its_stored_templates_invalid_spread_selector():
-    stored = replicaset(topologySpreadConstraints=[spread(labelSelector={"matchLabels": {"app": "-web"}})])
+    stored = MakeReplicaSet().name("web").namespace("default").replicas(2).selector({"app": "web"}).template(MakePod().labels({"app": "web"}).container("nginx:1.27", name="app").spec(topologySpreadConstraints=[spread(labelSelector={"matchLabels": {"app": "-web"}})])).manifest()
     assert [e.text() for e in validate_replicaset(stored)] == [
         f'spec.template.spec.topologySpreadConstraints[0].labelSelector.matchLabels: Invalid value: "-web": '
         f'{LABEL_VALUE}']
@@ -577,7 +557,7 @@ def test_an_update_changing_a_scheduled_pods_affinity_is_refused(cluster):
 
 
 def test_a_null_or_empty_list_field_is_no_change():
-    old = pod(nodeName="worker-1", tolerations=[{"key": "a", "operator": "Exists"}])
+    old = MakePod().name("p").namespace("default").labels({"app": "web"}).container("nginx:1.27", name="app").spec(nodeName="worker-1", tolerations=[{"key": "a", "operator": "Exists"}]).manifest()
     assert update_errors(updated(old, affinity=None, topologySpreadConstraints=[], nodeSelector=None), old) == []
 
 
@@ -597,7 +577,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers(-3, 200) | st.floats
 def test_a_replicaset_template_of_any_json_shape_is_validated_without_crashing(field, value):
     # Decoding refuses a wrong type before validation runs; validation is still called on
     # objects that never were decoded (the engine's own), so it must answer, not raise.
-    rs = replicaset(**{field: value})
+    rs = MakeReplicaSet().name("web").namespace("default").replicas(2).selector({"app": "web"}).template(MakePod().labels({"app": "web"}).container("nginx:1.27", name="app").spec(**{field: value})).manifest()
     assert isinstance(validate_replicaset(rs), list)
     assert isinstance(validate_replicaset_update(rs, rs), list)
     assert replicaset_type_error(rs) is None or replicaset_type_error(rs).startswith("json: cannot unmarshal")
