@@ -10,7 +10,7 @@ import pytest
 
 from tests.browser.conftest import open_dashboard, wait_js
 from tests.conftest import wait_until
-from tests.builders import MakePod
+from tests.builders import MakePod, MakePriorityClass
 
 
 pytestmark = pytest.mark.services
@@ -28,9 +28,8 @@ def cluster(browser_server):
     wait_until(lambda: browser_server.request("GET", f"{api}/api/v1/namespaces/default/serviceaccounts/default")[0] == 200,
                timeout=20, interval=0.05, message=f"cluster {CLUSTER} bootstrapped")
     for name, value in (("low", 100), ("high", 100000)):
-        status, body = browser_server.request("POST", f"{api}/apis/scheduling.k8s.io/v1/priorityclasses", {
-            "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name},
-            "value": value})
+        status, body = browser_server.request("POST", f"{api}/apis/scheduling.k8s.io/v1/priorityclasses",
+                                              MakePriorityClass().name(name).value(value).manifest())
         assert status == 201, body
     return browser_server
 

@@ -11,9 +11,11 @@ from tests.builders.generic import Builder
 class MakeEvent(Builder):
     API_VERSION, KIND = "v1", "Event"
 
-    def regarding(self, kind: str, name: str, namespace: str | None = None, api_version: str = "v1",
+    def regarding(self, kind: str, name: str, namespace: str | None = None, api_version: str | None = None,
                   uid: str | None = None) -> "MakeEvent":
-        ref = {"apiVersion": api_version, "kind": kind, "name": name}
+        """involvedObject: the object the event is about."""
+        ref = {"apiVersion": api_version} if api_version is not None else {}
+        ref.update(kind=kind, name=name)
         if namespace is not None:
             ref["namespace"] = namespace
         if uid is not None:

@@ -44,6 +44,11 @@ class Builder:
         self._o[key] = value
         return self
 
+    def fields(self, **top) -> "Builder":
+        """Top-level fields as given (a PriorityClass's globalDefault=True, an Event's count=2)."""
+        self._o.update(top)
+        return self
+
     # -- ObjectMeta -------------------------------------------------------------------------------
     def name(self, name: str) -> "Builder":
         self._md["name"] = name

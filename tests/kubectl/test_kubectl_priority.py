@@ -13,6 +13,7 @@ from pathlib import Path
 
 
 from cluster.api import protobuf
+from tests.builders import MakeNamespace, MakePriorityClass
 from tests.conftest import wait_until
 from tests.kubectl.conftest import rows
 
@@ -64,12 +65,11 @@ def test_the_body_kubectl_create_priorityclass_sends(kubectl, tmp_path):
     ctype, raw = captured_create(kubectl.binary, tmp_path, "create", "priorityclass", "high", "--value=1000",
                                  "--description=for the demo", "--global-default", "--preemption-policy=Never")
     assert ctype in ("application/json", protobuf.CONTENT_TYPE)
-    assert body_of(ctype, raw) == {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
-                                   "metadata": {"name": "high"}, "value": 1000, "globalDefault": True,
-                                   "description": "for the demo", "preemptionPolicy": "Never"}
+    assert body_of(ctype, raw) == (MakePriorityClass().name("high").value(1000).global_default()
+                                   .description("for the demo").preemption_policy("Never").manifest())
     # The same holds for the other generator kubectl users meet first.
     ctype, raw = captured_create(kubectl.binary, tmp_path, "create", "namespace", "lab")
-    assert body_of(ctype, raw) == {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "lab"}}
+    assert body_of(ctype, raw) == MakeNamespace().name("lab").manifest()
 
 
 def test_get_priorityclasses_shows_the_system_classes(kubectl):

@@ -1,12 +1,11 @@
 """kube-controller-manager: the ReplicaSet controller and the garbage collector."""
-from sim.scenario import replicaset_manifest
 from tests.sim.conftest import get_pod, ok
-from tests.builders import MakePod
+from tests.builders import MakePod, MakeReplicaSet
 
 
 def _rs(c, name="web", replicas=3):
     return ok(c.request({"verb": "create", "group": "apps", "resource": "replicasets", "namespace": "default",
-                         "body": replicaset_manifest(name, replicas, "nginx:1.27", "100m", "64Mi")}))
+                         "body": MakeReplicaSet.scenario(name, replicas, "nginx:1.27", "100m", "64Mi")}))
 
 
 def _pods(c, selector="app=web"):

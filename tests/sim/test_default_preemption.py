@@ -31,7 +31,7 @@ from sim.scheduler.framework.runtime import NodeSet
 from sim.scheduler.preemption import Victims, pick_one_node_for_preemption
 from sim.scheduler.scheduler import ImmediateClient, Scheduler
 from tests.sim.conftest import create_pod, get_pod, ok
-from tests.builders import MakeNode, MakePod
+from tests.builders import MakeNode, MakePod, MakePriorityClass
 
 
 NEG, LOW, MID, HIGH, VERY_HIGH = -100, 0, 100, 1000, 10000
@@ -543,8 +543,8 @@ PC = {"group": "scheduling.k8s.io", "version": "v1", "resource": "priorityclasse
 
 
 def create_pc(c, name, value, **fields):
-    return ok(c.request({**PC, "verb": "create", "body": {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
-                                                         "metadata": {"name": name}, "value": value, **fields}}))
+    return ok(c.request({**PC, "verb": "create",
+                         "body": MakePriorityClass().name(name).value(value).fields(**fields).manifest()}))
 
 
 def events(c, reason, name=None):

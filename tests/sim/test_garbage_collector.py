@@ -4,9 +4,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hst
 
 from sim.cluster import Cluster, ClusterConfig
-from sim.scenario import replicaset_manifest
 from tests.sim.conftest import ok
-from tests.builders import MakePod
+from tests.builders import MakePod, MakeReplicaSet
 
 
 RS = {"group": "apps", "resource": "replicasets", "namespace": "default"}
@@ -14,7 +13,7 @@ PODS = {"group": "", "resource": "pods", "namespace": "default"}
 
 
 def _rs(c, name="web", replicas=3):
-    return ok(c.request({"verb": "create", **RS, "body": replicaset_manifest(name, replicas, "nginx:1.27", "100m", "64Mi")}))
+    return ok(c.request({"verb": "create", **RS, "body": MakeReplicaSet.scenario(name, replicas, "nginx:1.27", "100m", "64Mi")}))
 
 
 def _pods(c, selector="app=web"):
@@ -92,7 +91,7 @@ def test_a_custom_finalizer_holds_deletion_until_removed(cluster):
     body = MakePod().name("held").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").node_selector({"nowhere": "x"}).manifest()
     body["metadata"]["finalizers"] = ["example.com/hold"]
     ok(cluster.request({"verb": "create", **PODS, "body": body}))
-    m = replicaset_manifest("keep", 0, "nginx:1.27", "100m", "64Mi")
+    m = MakeReplicaSet.scenario("keep", 0, "nginx:1.27", "100m", "64Mi")
     m["metadata"]["finalizers"] = ["example.com/hold"]
     ok(cluster.request({"verb": "create", **RS, "body": m}))
     ok(_delete(cluster, PODS, "held"))
@@ -148,7 +147,7 @@ def test_property_no_orphan_left_and_no_live_owner_loses_a_dependent(graph):
         if kind == "pod":
             body, where = MakePod().name(name).namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").node_selector({"nowhere": "x"}).manifest(), PODS
         else:
-            body, where = replicaset_manifest(name, 0, "nginx:1.27", "100m", "64Mi"), RS
+            body, where = MakeReplicaSet.scenario(name, 0, "nginx:1.27", "100m", "64Mi"), RS
         if refs:
             body["metadata"]["ownerReferences"] = refs
         created = ok(c.request({"verb": "create", **where, "body": body}))

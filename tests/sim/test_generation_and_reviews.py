@@ -2,7 +2,7 @@
 ReplicaSet controller, what a delete answers (a Status, or the object for pods and namespaces),
 and the create-only review kinds (SelfSubjectAccessReview, SelfSubjectRulesReview,
 SelfSubjectReview) of the AlwaysAllow, all-anonymous cluster."""
-from sim.scenario import replicaset_manifest
+from tests.builders import MakeReplicaSet
 from tests.sim.conftest import create_pod, get_pod, ok
 
 RS = {"group": "apps", "resource": "replicasets", "namespace": "default", "name": "web"}
@@ -10,7 +10,7 @@ RS = {"group": "apps", "resource": "replicasets", "namespace": "default", "name"
 
 def _rs(c):
     ok(c.request({"verb": "create", "group": "apps", "resource": "replicasets", "namespace": "default",
-                  "body": replicaset_manifest("web", 1, "nginx:1.27", "100m", "64Mi")}), 201)
+                  "body": MakeReplicaSet.scenario("web", 1, "nginx:1.27", "100m", "64Mi")}), 201)
 
 
 def _get_rs(c) -> dict:

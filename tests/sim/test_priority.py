@@ -6,7 +6,7 @@ import pytest
 
 from sim.cluster import Cluster, ClusterConfig, NodeSpec
 from tests.sim.conftest import create_pod, get_pod, ok
-from tests.builders import MakePod
+from tests.builders import MakePod, MakePriorityClass
 
 
 PC = {"group": "scheduling.k8s.io", "version": "v1", "resource": "priorityclasses"}
@@ -19,8 +19,7 @@ def pc_request(c, verb, name=None, body=None, **kw):
 
 
 def create_pc(c, name, value, **fields):
-    return pc_request(c, "create", body={"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
-                                         "metadata": {"name": name}, "value": value, **fields})
+    return pc_request(c, "create", body=MakePriorityClass().name(name).value(value).fields(**fields).manifest())
 
 
 def pod_request(c, verb, name, body=None, **kw):

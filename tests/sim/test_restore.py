@@ -1,7 +1,7 @@
 """A cluster rebuilt from its persisted etcd log comes back with its objects, and its running
 pods keep running (containerd's state outlives a restart of Pilothouse itself)."""
 from sim.cluster import Cluster, ClusterConfig
-from sim.scenario import replicaset_manifest
+from tests.builders import MakeReplicaSet
 from tests.sim.conftest import ok
 
 
@@ -14,7 +14,7 @@ def test_restore_from_the_committed_log():
     c = Cluster("r", ClusterConfig.default(seed=9))
     c.advance(15)
     ok(c.request({"verb": "create", "group": "apps", "resource": "replicasets", "namespace": "default",
-                  "body": replicaset_manifest("web", 3, "nginx:1.27", "100m", "64Mi")}))
+                  "body": MakeReplicaSet.scenario("web", 3, "nginx:1.27", "100m", "64Mi")}))
     c.advance(15)
     c.kill_node("worker-3")
     before = _pods(c)

@@ -16,7 +16,7 @@ from sim.kubelet.kubelet import Kubelet
 from sim.scheduler.queue import _heap_smallest
 
 from .conftest import create_pod, get_pod, ok
-from tests.builders import MakePod, MakeReplicaSet
+from tests.builders import MakeEvent, MakePod, MakeReplicaSet
 
 
 def create_rs(c, name, replicas, **template_spec):
@@ -224,9 +224,8 @@ def test_an_exception_in_a_requests_etcd_callback_answers_that_request(cluster, 
         raise ValueError("cannot trace")
 
     monkeypatch.setattr(KubeAPIServer, "trace_k8s_event", fail)
-    event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1", "namespace": "default"},
-             "involvedObject": {"kind": "Pod", "name": "web", "namespace": "default"}, "reason": "Test",
-             "message": "m", "type": "Normal"}
+    event = (MakeEvent().name("e1").namespace("default").regarding("Pod", "web", namespace="default")
+             .reason("Test").message("m").type("Normal").manifest())
     resp = cluster.request({"verb": "create", "resource": "events", "namespace": "default", "body": event})
     assert resp["code"] == 500 and resp["body"]["message"] == "Internal error occurred: ValueError: cannot trace"
     ok(create_pod(cluster, "web"), 201)  # the apiserver goes on serving
