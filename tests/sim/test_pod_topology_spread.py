@@ -23,7 +23,7 @@ from sim.scheduler.plugins.pod_topology_spread import (ERR_REASON_CONSTRAINTS_NO
                                                        topology_normalizing_weight)
 from sim.scheduler.scheduler import ImmediateClient, Scheduler
 from sim.scheduler.testing import PROFILE, build_scheduler
-from tests.builders import MakeNode, MakePod
+from tests.builders import MakeNode, MakePod, MakeReplicaSet
 
 
 HOSTNAME, ZONE = "kubernetes.io/hostname", "topology.kubernetes.io/zone"
@@ -113,7 +113,7 @@ def _hostnames(*names, key=HOSTNAME):
 
 def _pods_on(spec):
     """'node-a': 2 -> two pods labelled foo on node-a."""
-    return [MakePod().name(f"p-{n[-1]}{i}").namespace("").uid(f'uid-{""}-{f"p-{n[-1]}{i}"}').labels({"foo": ""}).node(n).obj() for n, k in spec.items() for i in range(1, k + 1)]
+    return [MakePod().name(f"p-{n[-1]}{i}").namespace("").uid(f"uid--p-{n[-1]}{i}").labels({"foo": ""}).node(n).obj() for n, k in spec.items() for i in range(1, k + 1)]
 
 
 def test_upstream_one_constraint_on_node_only_one_node_is_candidate():
@@ -177,21 +177,16 @@ def test_upstream_two_constraints_with_different_selectors_3_out_of_4_nodes_are_
                   failed_nodes=[MakeNode().name("node-y").labels({"zone": "zone2", HOSTNAME: "node-y"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()], existing=existing)
 
 
-def replica_set(name, selector, namespace="default"):
-    return {"apiVersion": "apps/v1", "kind": "ReplicaSet",
-            "metadata": {"name": name, "namespace": namespace, "uid": f"uid-{name}"}, "spec": {"selector": selector}}
-
-
 def test_upstream_system_defaulting_with_a_replicaset_instead_of_a_service():
     # Adapted from TestPodTopologySpreadScore / system defaulting, nodes don't have zone, pods
     # match service: the simulator has no Services, so the same selector {foo} comes from the
     # pod's controlling ReplicaSet; upstream expects the scores of one hostname constraint.
-    existing = [MakePod().name(f"p-{n[-1]}{i}").namespace("default").uid(f'uid-{"default"}-{f"p-{n[-1]}{i}"}').labels({"foo": ""}).node(n).obj()
+    existing = [MakePod().name(f"p-{n[-1]}{i}").namespace("default").uid(f"uid-default-p-{n[-1]}{i}").labels({"foo": ""}).node(n).obj()
                 for n, k in {"node-a": 4, "node-b": 3, "node-c": 2, "node-d": 1}.items() for i in range(1, k + 1)]
     incoming = MakePod().name("p").namespace("default").uid("uid-default-p").labels({"foo": ""}).owner_reference("rs1", uid="uid-rs1").obj()
     assert_scores(incoming, {"node-a": 44, "node-b": 66, "node-c": 77, "node-d": 100},
                   nodes=_hostnames("node-a", "node-b", "node-c", "node-d"), existing=existing,
-                  replica_sets=[replica_set("rs1", {"matchLabels": {"foo": ""}})])
+                  replica_sets=[MakeReplicaSet().name("rs1").namespace("default").uid("uid-rs1").spec(selector={"matchLabels": {"foo": ""}}).manifest()])
 
 
 def test_upstream_default_constraints_and_a_replicaset_that_does_not_match_skip_prescore():
@@ -201,7 +196,7 @@ def test_upstream_default_constraints_and_a_replicaset_that_does_not_match_skip_
     args = {"defaultingType": "List", "defaultConstraints": [
         {"maxSkew": 2, "topologyKey": "planet", "whenUnsatisfiable": "ScheduleAnyway"}]}
     assert score_both(incoming, nodes=[MakeNode().name("node-a").labels({"planet": "mars"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()], args=args,
-                      replica_sets=[replica_set("rs1", {"matchExpressions": [{"key": "tar", "operator": "Exists"}]})]) == [{}, {}]
+                      replica_sets=[MakeReplicaSet().name("rs1").namespace("default").uid("uid-rs1").spec(selector={"matchExpressions": [{"key": "tar", "operator": "Exists"}]}).manifest()]) == [{}, {}]
 
 
 @pytest.mark.parametrize("vectorised", [True, False])
@@ -210,7 +205,7 @@ def test_upstream_pre_score_state_system_default_constraints_and_a_replicaset(ve
     # zone are not ignored (system defaults need not every key); they form the zone "".
     nodes = [MakeNode().name("node-a").labels({HOSTNAME: "node-a", ZONE: "mars"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("node-b").labels({HOSTNAME: "node-b", ZONE: "mars"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(),
              MakeNode().name("node-c").labels({HOSTNAME: "node-c"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("node-d").labels({HOSTNAME: "node-d"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()]
-    sched, pl = setup(nodes, replica_sets=[replica_set("rs1", FOO)], count_with_index=vectorised)
+    sched, pl = setup(nodes, replica_sets=[MakeReplicaSet().name("rs1").namespace("default").uid("uid-rs1").spec(selector=FOO).manifest()], count_with_index=vectorised)
     incoming = PodInfo(MakePod().name("p").namespace("default").uid("uid-default-p").labels({"foo": "tar", "baz": "sup"}).owner_reference("rs1", uid="uid-rs1").obj())
     state = CycleState()
     table = sched.cache.table
@@ -268,7 +263,7 @@ def test_match_label_keys_narrow_the_selector_to_the_pods_revision():
     sel = {"matchLabels": {"app": "web"}}
     incoming = MakePod().name("p").namespace("").uid("uid--p").labels({"app": "web", "pod-template-hash": "new"}).spread_constraints([spread(1, "zone", "DoNotSchedule", sel, matchLabelKeys=["pod-template-hash"])]).obj()
     nodes = [MakeNode().name("a").labels({"zone": "z1"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("b").labels({"zone": "z2"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()]
-    existing = [MakePod().name(f"old{i}").namespace("").uid(f'uid-{""}-{f"old{i}"}').labels({"app": "web", "pod-template-hash": "old"}).node("a").obj() for i in range(3)]
+    existing = [MakePod().name(f"old{i}").namespace("").uid(f"uid--old{i}").labels({"app": "web", "pod-template-hash": "old"}).node("a").obj() for i in range(3)]
     existing.append(MakePod().name("new0").namespace("").uid("uid--new0").labels({"app": "web", "pod-template-hash": "new"}).node("b").obj())
     for got in filter_both(incoming, nodes, existing):
         assert got == {"a": (SUCCESS, ()), "b": (UNSCHEDULABLE, (ERR_REASON_CONSTRAINTS_NOT_MATCH,))}
@@ -385,7 +380,7 @@ def test_list_defaulting_applies_the_profiles_default_constraints_as_hard_ones()
     nodes = [MakeNode().name("a").labels({"zone": "z1"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj(), MakeNode().name("b").labels({"zone": "z2"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()]
     existing = [MakePod().name("e1").namespace("default").uid("uid-default-e1").labels({"app": "web"}).node("a").obj()]
     incoming = MakePod().name("p").namespace("default").uid("uid-default-p").labels({"app": "web"}).owner_reference("web", uid="uid-web").obj()
-    rs = [replica_set("web", {"matchLabels": {"app": "web"}})]
+    rs = [MakeReplicaSet().name("web").namespace("default").uid("uid-web").spec(selector={"matchLabels": {"app": "web"}}).manifest()]
     for vectorised in (True, False):
         sched, pl = setup(nodes, existing, args, rs, count_with_index=vectorised)
         state = CycleState()
@@ -550,7 +545,7 @@ def clusters(draw):
     return nodes, existing, incoming, filtered, args
 
 
-RS = [replica_set("web", {"matchExpressions": [{"key": "app", "operator": "In", "values": ["web"]}]})]
+RS = [MakeReplicaSet().name("web").namespace("default").uid("uid-web").spec(selector={"matchExpressions": [{"key": "app", "operator": "In", "values": ["web"]}]}).manifest()]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -590,14 +585,6 @@ def _zoned_cluster(sched, zones):
             sched.add_node(MakeNode().name(f"w{i}").labels({HOSTNAME: f"w{i}", ZONE: zone}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj())
 
 
-def _web(i, constraints=None, owner=None):
-    return {"metadata": {"name": f"web-{i}", "namespace": "default", "uid": f"web-{i}", "labels": {"app": "web"},
-                         **({"ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": owner,
-                                                  "uid": "rs", "controller": True}]} if owner else {})},
-            "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}],
-                     **({"topologySpreadConstraints": constraints} if constraints else {})}}
-
-
 @pytest.mark.parametrize("vectorised", [True, False])
 def test_a_zone_constraint_spreads_six_replicas_two_per_zone(vectorised):
     """Zones of 3, 2 and 1 nodes: per-node spreading alone would give 3/2/1."""
@@ -606,7 +593,7 @@ def test_a_zone_constraint_spreads_six_replicas_two_per_zone(vectorised):
     zone_of = {f"w{i}": z for i, z in enumerate("aaabbc", 1)}
     c = [spread(1, ZONE, "DoNotSchedule", {"matchLabels": {"app": "web"}})]
     for i in range(6):
-        sched.add_pod(_web(i, c))
+        sched.add_pod(MakePod().name(f"web-{i}").namespace("default").uid(f"web-{i}").labels({"app": "web"}).container(name="c", cpu="100m", memory="64Mi").spread_constraints(c).obj())
     while sched.schedule_one():
         pass
     per_zone = {z: sum(1 for n in sched.client.bound.values() if zone_of[n] == z) for z in "abc"}
@@ -618,14 +605,12 @@ def test_a_pod_that_would_skew_the_zones_too_much_stays_pending_and_says_why():
     _zoned_cluster(sched, {"a": 2, "b": 1})                         # w1, w2 in zone a; w3 in zone b
     sched.add_node(MakeNode().name("w9").labels({HOSTNAME: "w9"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj())                     # no zone label
     w3 = MakeNode().name("w3").labels({HOSTNAME: "w3", ZONE: "b"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()
-    cordoned = MakeNode().name("w3").labels({HOSTNAME: "w3", ZONE: "b"}).taints([]).allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()
-    cordoned["spec"]["unschedulable"] = True
+    cordoned = MakeNode().name("w3").labels({HOSTNAME: "w3", ZONE: "b"}).taints([]).unschedulable().allocatable({"cpu": "4", "memory": "8Gi", "pods": "32"}).obj()
     sched.update_node(w3, cordoned)
     for i in range(2):
-        web = _web(i)
-        web["spec"]["nodeName"] = "w1"
-        sched.add_pod(web)
-    sched.add_pod(_web(2, [spread(1, ZONE, "DoNotSchedule", {"matchLabels": {"app": "web"}})]))
+        sched.add_pod(MakePod().name(f"web-{i}").namespace("default").uid(f"web-{i}").labels({"app": "web"})
+                      .container(name="c", cpu="100m", memory="64Mi").node("w1").obj())
+    sched.add_pod(MakePod().name(f"web-{2}").namespace("default").uid(f"web-{2}").labels({"app": "web"}).container(name="c", cpu="100m", memory="64Mi").spread_constraints([spread(1, ZONE, "DoNotSchedule", {"matchLabels": {"app": "web"}})]).obj())
     assert sched.schedule_one()
     assert ("default", "web-2") not in sched.client.bound
     msg = sched.explanations.get(("default", "web-2")).to_json()["message"]
@@ -640,11 +625,11 @@ def test_system_default_constraints_spread_a_replicasets_pods_over_nodes(vectori
     """No constraints on the pods: the default hostname (maxSkew 3) and zone (maxSkew 5) soft
     constraints, with the ReplicaSet's selector, prefer the emptiest nodes and zones."""
     sched = Scheduler(None, ImmediateClient(), clock=lambda: 0.0, rng=random.Random(4), vectorised=vectorised)
-    rs = replica_set("web", {"matchLabels": {"app": "web"}})
+    rs = MakeReplicaSet().name("web").namespace("default").uid("uid-web").spec(selector={"matchLabels": {"app": "web"}}).manifest()
     sched.services.listers["replicasets"] = lambda: [rs]
     _zoned_cluster(sched, {"a": 2, "b": 2})
     for i in range(8):
-        sched.add_pod(_web(i, owner="web"))
+        sched.add_pod(MakePod().name(f"web-{i}").namespace("default").uid(f"web-{i}").labels({"app": "web"}).owner_reference("web", uid="rs").container(name="c", cpu="100m", memory="64Mi").obj())
     while sched.schedule_one():
         pass
     per_node = {}
