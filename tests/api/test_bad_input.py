@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from sim.api.quantity import QUANTITY_ERROR
-from tests.conftest import wait_until
 from tests.builders import MakePod, MakeReplicaSet
+from tests.conftest import wait_until
 
 
 POD_TYPE_ERROR = 'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal '

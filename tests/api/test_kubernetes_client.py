@@ -7,8 +7,8 @@ import pytest
 from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
 
-from tests.conftest import wait_until
 from tests.builders import MakePod
+from tests.conftest import wait_until
 
 
 def status_of(e: ApiException) -> dict:

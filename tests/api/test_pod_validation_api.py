@@ -10,8 +10,8 @@ import requests
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from tests.conftest import wait_until
 from tests.builders import MakePod
+from tests.conftest import wait_until
 
 
 MERGE = "application/merge-patch+json"

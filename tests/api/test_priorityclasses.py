@@ -9,8 +9,8 @@ import requests
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
-from tests.conftest import wait_until
 from tests.builders import MakePod, MakePriorityClass
+from tests.conftest import wait_until
 
 
 SYSTEM = {"system-node-critical": 2000001000, "system-cluster-critical": 2000000000}

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.conftest import wait_until
 from tests.builders import MakePod
+from tests.conftest import wait_until
 
 
 # kube-scheduler's default profile (v1 defaults, pkg/scheduler/apis/config/v1/default_plugins.go):

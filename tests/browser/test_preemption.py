@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.builders import MakePod, MakePriorityClass
 from tests.browser.conftest import open_dashboard, wait_js
 from tests.conftest import wait_until
-from tests.builders import MakePod, MakePriorityClass
 
 
 pytestmark = pytest.mark.services

@@ -15,9 +15,9 @@ from channels.db import database_sync_to_async
 from cluster import etcdsnapshot, persistence, services
 from cluster.models import EtcdEntry, SimCluster
 from sim.cluster import Cluster
+from tests.builders import MakePod
 from tests.cluster.conftest import wait_bootstrapped
 from tests.cluster.test_worker import pod_request
-from tests.builders import MakePod
 
 
 EXTERNAL = {"members": 3, "topology": "external", "heartbeatInterval": "100ms", "electionTimeout": "1s"}

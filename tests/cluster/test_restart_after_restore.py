@@ -7,8 +7,8 @@ import sqlite3
 
 import requests
 
-from tests.conftest import wait_until
 from tests.builders import MakePod
+from tests.conftest import wait_until
 
 
 def persisted_pod_keys(db_path) -> set[str]:

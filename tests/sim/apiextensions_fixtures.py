@@ -60,10 +60,5 @@ def with_schema(schema, crd=None):
     return crd
 
 
-def crontab(spec, name="my-new-cron-object"):
-    return {"apiVersion": "stable.example.com/v1", "kind": "CronTab",
-            "metadata": {"name": name, "namespace": "default"}, "spec": spec}
-
-
 def texts(errors):
     return [e.text() for e in errors]

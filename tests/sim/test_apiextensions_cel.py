@@ -5,7 +5,9 @@ import copy
 
 from sim.apiextensions import cel, customresource
 from sim.apiextensions.openapischema import validate_version_schema
-from tests.sim.apiextensions_fixtures import crontab, texts
+from tests.builders import MakeObject
+from tests.sim.apiextensions_fixtures import texts
+
 
 REPLICAS_RULES = [
     {"rule": "self.minReplicas <= self.replicas", "message": "replicas should be greater than or equal to minReplicas."},
@@ -25,16 +27,16 @@ REPLICAS_SCHEMA = spec_schema({"minReplicas": {"type": "integer"}, "replicas": {
 
 def test_docs_replicas_rules():
     """The documentation's first example: the failed rule's message at spec, valued "object"."""
-    obj = crontab({"minReplicas": 0, "replicas": 20, "maxReplicas": 10})
+    obj = MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"minReplicas": 0, "replicas": 20, "maxReplicas": 10}).manifest()
     assert texts(customresource.validate(obj, REPLICAS_SCHEMA)) == [
         'spec: Invalid value: "object": replicas should be smaller than or equal to maxReplicas.']
-    assert customresource.validate(crontab({"minReplicas": 0, "replicas": 5, "maxReplicas": 10}), REPLICAS_SCHEMA) == []
+    assert customresource.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"minReplicas": 0, "replicas": 5, "maxReplicas": 10}).manifest(), REPLICAS_SCHEMA) == []
 
 
 def test_default_message_is_failed_rule():
     """ruleMessageOrDefault: "failed rule: <rule>" without a message."""
     schema = spec_schema({"x": {"type": "integer"}}, [{"rule": "self.x > 0"}])
-    assert texts(cel.validate(crontab({"x": 0}), schema)) == ['spec: Invalid value: "object": failed rule: self.x > 0']
+    assert texts(cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"x": 0}).manifest(), schema)) == ['spec: Invalid value: "object": failed rule: self.x > 0']
 
 
 def test_docs_message_expression():
@@ -42,7 +44,7 @@ def test_docs_message_expression():
     schema = spec_schema({"x": {"type": "integer"}, "maxLimit": {"type": "integer"}},
                          [{"rule": "self.x <= self.maxLimit",
                            "messageExpression": '"x exceeded max limit of " + string(self.maxLimit)'}])
-    assert texts(cel.validate(crontab({"x": 11, "maxLimit": 10}), schema)) == [
+    assert texts(cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"x": 11, "maxLimit": 10}).manifest(), schema)) == [
         'spec: Invalid value: "object": x exceeded max limit of 10']
 
 
@@ -54,7 +56,7 @@ def test_docs_field_path_and_reason():
         [{"rule": "self.foo.test.x <= self.maxLimit", "fieldPath": ".foo.test.x"},
          {"rule": "self.maxLimit < 100", "message": "must be below 100", "reason": "FieldValueForbidden",
           "fieldPath": ".maxLimit"}])
-    assert texts(cel.validate(crontab({"foo": {"test": {"x": 101}}, "maxLimit": 100}), schema)) == [
+    assert texts(cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"foo": {"test": {"x": 101}}, "maxLimit": 100}).manifest(), schema)) == [
         'spec.foo.test.x: Invalid value: "object": failed rule: self.foo.test.x <= self.maxLimit',
         "spec.maxLimit: Forbidden: must be below 100"]
 
@@ -64,9 +66,9 @@ def test_docs_transition_rule_runs_only_on_update():
     ("Value is immutable")."""
     schema = spec_schema({"name": {"type": "string", "x-kubernetes-validations": [
         {"rule": "self == oldSelf", "message": "Value is immutable"}]}})
-    assert cel.validate(crontab({"name": "a"}), schema) == []
-    assert cel.validate(crontab({"name": "a"}), schema, old=crontab({"name": "a"})) == []
-    assert texts(customresource.validate(crontab({"name": "b"}), schema, old=crontab({"name": "a"}))) == [
+    assert cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"name": "a"}).manifest(), schema) == []
+    assert cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"name": "a"}).manifest(), schema, old=MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"name": "a"}).manifest()) == []
+    assert texts(customresource.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"name": "b"}).manifest(), schema, old=MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"name": "a"}).manifest())) == [
         'spec.name: Invalid value: "string": Value is immutable']
 
 
@@ -90,21 +92,21 @@ def test_docs_rule_examples():
     ]
     for props, rule, good, bad in cases:
         schema = spec_schema(props, [{"rule": rule}])
-        assert cel.validate(crontab(good), schema) == [], rule
-        assert texts(cel.validate(crontab(bad), schema)) == [f'spec: Invalid value: "object": failed rule: {rule}'], rule
+        assert cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", good).manifest(), schema) == [], rule
+        assert texts(cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", bad).manifest(), schema)) == [f'spec: Invalid value: "object": failed rule: {rule}'], rule
 
 
 def test_missing_field_is_an_evaluation_error():
     """cel-go's runtime error, "no such key: x evaluating rule: <rule>"."""
     schema = spec_schema({"x": {"type": "integer"}}, [{"rule": "self.x > 0"}])
-    assert texts(cel.validate(crontab({}), schema)) == [
+    assert texts(cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {}).manifest(), schema)) == [
         'spec: Invalid value: "object": no such key: x evaluating rule: self.x > 0']
 
 
 def test_schema_errors_block_rules():
     """hasBlockingErr: with a type / required / enum error the rules are not run."""
     schema = copy.deepcopy(REPLICAS_SCHEMA)
-    obj = crontab({"minReplicas": 0, "replicas": "20", "maxReplicas": 10})
+    obj = MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"minReplicas": 0, "replicas": "20", "maxReplicas": 10}).manifest()
     assert texts(customresource.validate(obj, schema)) == [
         'spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"',
         "<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; "
@@ -116,7 +118,7 @@ def test_runaway_rule_runs_out_of_cost_budget():
     bounded time, instead of hanging the server."""
     schema = spec_schema({"l": {"type": "array", "items": {"type": "integer"}}},
                          [{"rule": "self.l.all(x, self.l.all(y, self.l.all(z, x + y + z >= 0)))"}])
-    obj = crontab({"l": list(range(60))})
+    obj = MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"l": list(range(60))}).manifest()
     assert texts(cel.validate(obj, schema, budget=200_000)) == [
         'spec: Invalid value: "object": validation failed due to running out of cost budget, '
         "no further validation rules will be run"]
@@ -185,8 +187,8 @@ def test_kubernetes_cel_libraries():
     schema = spec_schema({"s": {"type": "string"}, "l": {"type": "array", "items": {"type": "integer"}}}, [
         {"rule": "self.s.lowerAscii() == 'abc'"}, {"rule": "self.l.isSorted()"}, {"rule": "self.l.sum() == 6"},
         {"rule": "self.s.find('[A-Z]+') == 'ABC'"}, {"rule": "self.s.split('B').size() == 2"}])
-    assert cel.validate(crontab({"s": "ABC", "l": [1, 2, 3]}), schema) == []
-    assert texts(cel.validate(crontab({"s": "ABC", "l": [3, 2, 1]}), schema)) == [
+    assert cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"s": "ABC", "l": [1, 2, 3]}).manifest(), schema) == []
+    assert texts(cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"s": "ABC", "l": [3, 2, 1]}).manifest(), schema)) == [
         'spec: Invalid value: "object": failed rule: self.l.isSorted()']
 
 

@@ -1,7 +1,7 @@
 """kube-apiserver semantics: validation, defaulting, optimistic concurrency, patches, graceful
 deletion, selectors, watch resumption."""
-from tests.sim.conftest import create_pod, get_pod, ok
 from tests.builders import MakePod
+from tests.sim.conftest import create_pod, get_pod, ok
 
 
 def test_create_defaults_and_metadata(cluster):

@@ -1,6 +1,6 @@
 """kube-controller-manager: the ReplicaSet controller and the garbage collector."""
-from tests.sim.conftest import get_pod, ok
 from tests.builders import MakePod, MakeReplicaSet
+from tests.sim.conftest import get_pod, ok
 
 
 def _rs(c, name="web", replicas=3):

@@ -30,8 +30,8 @@ from sim.scheduler.framework.podinfo import PodInfo
 from sim.scheduler.framework.runtime import NodeSet
 from sim.scheduler.preemption import Victims, pick_one_node_for_preemption
 from sim.scheduler.scheduler import ImmediateClient, Scheduler
-from tests.sim.conftest import create_pod, get_pod, ok
 from tests.builders import MakeNode, MakePod, MakePriorityClass
+from tests.sim.conftest import create_pod, get_pod, ok
 
 
 NEG, LOW, MID, HIGH, VERY_HIGH = -100, 0, 100, 1000, 10000

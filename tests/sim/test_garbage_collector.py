@@ -4,8 +4,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hst
 
 from sim.cluster import Cluster, ClusterConfig
-from tests.sim.conftest import ok
 from tests.builders import MakePod, MakeReplicaSet
+from tests.sim.conftest import ok
 
 
 RS = {"group": "apps", "resource": "replicasets", "namespace": "default"}

@@ -22,7 +22,9 @@ from sim.registry import Registry
 from sim.registry.printers import AGE, NAME, Printer, col, since
 from sim.registry.resource import COMMON_FIELDS, Resource
 from sim.registry.strategy import Strategy
+from tests.builders import MakeObject
 from tests.sim.conftest import ok
+
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,17 +67,12 @@ def widgets_served(monkeypatch):
     monkeypatch.setattr(discovery, "BUILTIN", Registry(kinds))
 
 
-def widget(name, size=3, **md):
-    return {"apiVersion": "toys.example.com/v1", "kind": "Widget", "metadata": {"name": name, **md},
-            "spec": {"size": size}}
-
-
 def test_a_kind_declared_in_one_module_is_served_everywhere(widgets_served):
     c = Cluster("widgets", ClusterConfig.default())
     c.advance(5)
 
     # The API: create (defaulted, validated), get, list with a field selector, delete.
-    created = ok(c.request({"verb": "create", **W, "body": widget("w1")}), 201)
+    created = ok(c.request({"verb": "create", **W, "body": MakeObject("toys.example.com/v1", "Widget").name("w1").spec(size=3).manifest()}), 201)
     assert created["spec"] == {"size": 3, "color": "blue"} and created["metadata"]["generation"] == 1
     bad = c.request({"verb": "create", **W, "body": {"metadata": {"name": "w0"}, "spec": {}}})
     assert bad["code"] == 422 and bad["body"]["message"] == \
@@ -111,7 +108,7 @@ def test_a_kind_declared_in_one_module_is_served_everywhere(widgets_served):
                                 "template": {"metadata": {"labels": {"a": "b"}},
                                              "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}}), 201)
     ref = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "owner", "uid": rs["metadata"]["uid"]}
-    ok(c.request({"verb": "create", **W, "body": widget("owned", ownerReferences=[ref])}), 201)
+    ok(c.request({"verb": "create", **W, "body": MakeObject("toys.example.com/v1", "Widget").name("owned").metadata(ownerReferences=[ref]).spec(size=3).manifest()}), 201)
     c.advance(35)  # the collector's discovery resync finds the kind
     ok(c.request({"verb": "delete", "group": "apps", "resource": "replicasets", "namespace": "default", "name": "owner"}))
     c.advance(10)
@@ -123,7 +120,7 @@ def test_a_kind_declared_in_one_module_is_served_everywhere(widgets_served):
 
     # Namespace deletion removes it with everything else in the namespace.
     ok(c.request({"verb": "create", "group": "", "resource": "namespaces", "body": {"metadata": {"name": "toys"}}}), 201)
-    ok(c.request({"verb": "create", **dict(W, namespace="toys"), "body": widget("w2")}), 201)
+    ok(c.request({"verb": "create", **dict(W, namespace="toys"), "body": MakeObject("toys.example.com/v1", "Widget").name("w2").spec(size=3).manifest()}), 201)
     ok(c.request({"verb": "delete", "group": "", "resource": "namespaces", "name": "toys"}))
     c.advance(10)
     assert c.request({"verb": "get", "group": "", "resource": "namespaces", "name": "toys"})["code"] == 404

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from sim.registry import BUILTIN
 from sim.api.validation import (validate_pod, validate_pod_update,
                                 validate_replicaset, validate_replicaset_update)
-from tests.sim.conftest import create_pod, get_pod, ok
 from tests.builders import MakePod, MakeReplicaSet
+from tests.sim.conftest import create_pod, get_pod, ok
 
 
 QUALIFIED = ("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "

@@ -5,8 +5,8 @@ plugin/pkg/admission/priority, pkg/registry/scheduling/priorityclass/storage."""
 import pytest
 
 from sim.cluster import Cluster, ClusterConfig, NodeSpec
-from tests.sim.conftest import create_pod, get_pod, ok
 from tests.builders import MakePod, MakePriorityClass
+from tests.sim.conftest import create_pod, get_pod, ok
 
 
 PC = {"group": "scheduling.k8s.io", "version": "v1", "resource": "priorityclasses"}

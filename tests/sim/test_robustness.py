@@ -15,8 +15,8 @@ from sim.kernel import Kernel
 from sim.kubelet.kubelet import Kubelet
 from sim.scheduler.queue import _heap_smallest
 
-from .conftest import create_pod, get_pod, ok
 from tests.builders import MakeEvent, MakePod, MakeReplicaSet
+from .conftest import create_pod, get_pod, ok
 
 
 def create_rs(c, name, replicas, **template_spec):

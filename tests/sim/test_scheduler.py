@@ -1,7 +1,7 @@
 """kube-scheduler: filters with upstream's reasons, LeastAllocated spreading, FailedScheduling."""
 from sim.scheduler.testing import run_filter, run_score
-from tests.sim.conftest import create_pod, get_pod, ok
 from tests.builders import MakeNode
+from tests.sim.conftest import create_pod, get_pod, ok
 
 
 def test_least_allocated_score_matches_upstream_formula():

@@ -5,8 +5,8 @@ import random
 
 from sim.cluster import Cluster, ClusterConfig, ClusterError, NodeSpec
 from sim.scheduler.scheduler import ImmediateClient, Scheduler
-from tests.sim.conftest import create_pod, get_pod, ok
 from tests.builders import MakeNode, MakePod
+from tests.sim.conftest import create_pod, get_pod, ok
 
 
 GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
