@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.scheduler.testing import loaded_scheduler, run_filter, run_score
+from tests.builders import MakeNode, MakePod, make_container
 
 ZONES = ["a", "b", "c"]
 KEYS = ["zone", "disk", "gen", "team"]
@@ -35,14 +36,12 @@ def nodes_and_pods(draw):
         images = [{"names": [img if ":" in img.rsplit("/", 1)[-1] else img + ":latest"],
                    "sizeBytes": draw(st.sampled_from([10, 100, 500, 2000])) * 2**20}
                   for img in IMAGES if draw(st.booleans())]
-        node = {"metadata": {"name": f"n{i}", "labels": labels},
-                "spec": {"taints": taints, "unschedulable": draw(st.integers(0, 5)) == 0},
-                "status": {"allocatable": alloc, "images": images}}
-        nodes.append(node)
+        nodes.append(MakeNode().name(f"n{i}").labels(labels).taints(taints).unschedulable(draw(st.integers(0, 5)) == 0)
+                     .allocatable(alloc).images(images).obj())
     existing = []
     for j in range(draw(st.integers(0, 10))):
-        existing.append({"metadata": {"name": f"e{j}", "namespace": "default", "uid": f"e{j}"},
-                         "spec": {"nodeName": f"n{draw(st.integers(0, n - 1))}", "containers": [container(draw)]}})
+        existing.append(MakePod().name(f"e{j}").namespace("default").uid(f"e{j}")
+                        .node(f"n{draw(st.integers(0, n - 1))}").containers([container(draw)]).obj())
     return nodes, existing, pod(draw, "incoming")
 
 
@@ -52,7 +51,7 @@ def container(draw) -> dict:
                        ("ephemeral-storage", ["0", "1Gi", "5Gi"]), ("example.com/gpu", ["0", "1", "2"])):
         if draw(st.booleans()):
             req[r] = draw(st.sampled_from(choices))
-    c = {"name": "c", "image": draw(st.sampled_from(IMAGES)), "resources": {"requests": req}}
+    c = make_container(draw(st.sampled_from(IMAGES)), name="c", requests=req)
     if draw(st.integers(0, 3)) == 0:
         c["ports"] = [{"containerPort": 80, "hostPort": draw(st.sampled_from([80, 443])),
                        "hostIP": draw(st.sampled_from(["", "0.0.0.0", "10.0.0.1", "10.0.0.2"])),
@@ -73,7 +72,8 @@ def requirement(draw) -> dict:
 
 
 def pod(draw, name: str) -> dict:
-    spec: dict = {"containers": [container(draw) for _ in range(draw(st.integers(1, 2)))]}
+    p = MakePod().name(name).namespace("default").uid(name)
+    p.containers([container(draw) for _ in range(draw(st.integers(1, 2)))])
     tols = []
     for key, value, effect in TAINTS:
         if draw(st.integers(0, 3)) == 0:
@@ -83,9 +83,9 @@ def pod(draw, name: str) -> dict:
     if draw(st.integers(0, 6)) == 0:
         tols.append({"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"})
     if tols:
-        spec["tolerations"] = tols
+        p.tolerations(tols)
     if draw(st.booleans()):
-        spec["nodeSelector"] = {draw(st.sampled_from(KEYS)): draw(st.sampled_from(["a", "b", "1"]))}
+        p.node_selector({draw(st.sampled_from(KEYS)): draw(st.sampled_from(["a", "b", "1"]))})
     aff = {}
     if draw(st.booleans()):
         terms = []
@@ -101,8 +101,8 @@ def pod(draw, name: str) -> dict:
             {"weight": draw(st.integers(1, 100)), "preference": {"matchExpressions": [requirement(draw)]}}
             for _ in range(draw(st.integers(1, 3)))]
     if aff:
-        spec["affinity"] = {"nodeAffinity": aff}
-    return {"metadata": {"name": name, "namespace": "default", "uid": name}, "spec": spec}
+        p.node_affinity(aff)
+    return p.obj()
 
 
 FILTERS = ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit"]
@@ -167,14 +167,13 @@ def test_the_scheduler_decides_and_explains_the_same_either_way(case, seeds):
     pods = []
     for i, seed in enumerate(seeds):
         rng = random.Random(seed)
-        spec = {"priority": rng.choice([0, 10]), "containers": [
-            {"name": "c", "image": rng.choice(IMAGES),
-             "resources": {"requests": {"cpu": rng.choice(["100m", "1", "2"]), "memory": rng.choice(["64Mi", "1Gi"])}}}]}
+        p = (MakePod().name(f"p{i}").namespace("default").uid(f"p{i}").priority(rng.choice([0, 10]))
+             .container(rng.choice(IMAGES), name="c", cpu=rng.choice(["100m", "1", "2"]), memory=rng.choice(["64Mi", "1Gi"])))
         if rng.random() < 0.3:
-            spec["tolerations"] = [{"operator": "Exists"}]
+            p.tolerations([{"operator": "Exists"}])
         if rng.random() < 0.3:
-            spec["nodeSelector"] = {"zone": rng.choice(["a", "b"])}
-        pods.append({"metadata": {"name": f"p{i}", "namespace": "default", "uid": f"p{i}"}, "spec": spec})
+            p.node_selector({"zone": rng.choice(["a", "b"])})
+        pods.append(p.obj())
     vec = _run_scheduler(nodes, pods, True, existing)
     ref = _run_scheduler(nodes, pods, False, existing)
     assert vec[0] == ref[0]
@@ -186,14 +185,13 @@ def test_the_scheduler_agrees_on_a_large_cluster_where_it_samples_nodes():
     """500 nodes: percentageOfNodesToScore's adaptive 46% means the search stops early, so the
     round-robin start and the stopping point must match too."""
     rng = random.Random(3)
-    nodes = [{"metadata": {"name": f"n{i:03d}", "labels": {"zone": ZONES[i % 3]}},
-              "spec": {"taints": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}] if i % 9 == 0 else []},
-              "status": {"allocatable": {"cpu": str(rng.choice([2, 4, 8])), "memory": "8Gi", "pods": "20"}}}
+    nodes = [MakeNode().name(f"n{i:03d}").labels({"zone": ZONES[i % 3]})
+             .taints([{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}] if i % 9 == 0 else [])
+             .allocatable({"cpu": str(rng.choice([2, 4, 8])), "memory": "8Gi", "pods": "20"}).obj()
              for i in range(500)]
-    pods = [{"metadata": {"name": f"p{i}", "namespace": "default", "uid": f"p{i}"},
-             "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": rng.choice(["500m", "1", "3"]),
-                                                                             "memory": "256Mi"}}}],
-                      **({"nodeSelector": {"zone": "b"}} if i % 4 == 0 else {})}} for i in range(150)]
+    pods = [MakePod().name(f"p{i}").namespace("default").uid(f"p{i}")
+            .container(name="c", cpu=rng.choice(["500m", "1", "3"]), memory="256Mi")
+            .node_selector({"zone": "b"} if i % 4 == 0 else None).obj() for i in range(150)]
     vec_bound, vec_expl = _run_scheduler(nodes, pods, True)
     ref_bound, ref_expl = _run_scheduler(nodes, pods, False)
     assert vec_bound == ref_bound and len(vec_bound) == 150
