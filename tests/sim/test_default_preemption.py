@@ -476,10 +476,10 @@ def clusters(draw):
     nodes = []
     for i in range(n_nodes):
         cap = draw(st.sampled_from([VERY_LARGE, NODE_RES, {"cpu": "1", "memory": "1000", "pods": "3"}, ONE_POD]))
-        nd = MakeNode().name(f"node{i}").labels({"kubernetes.io/hostname": f"node{i}"}).spec().allocatable({"pods": "32", **cap}).obj()
+        nd = MakeNode().name(f"node{i}").labels({"kubernetes.io/hostname": f"node{i}"}).spec().allocatable({"pods": "32", **cap})
         if draw(st.booleans()) and draw(st.booleans()):
-            nd["spec"]["taints"] = [{"key": "dedicated", "value": "x", "effect": "NoSchedule"}]
-        nodes.append(nd)
+            nd.taints([{"key": "dedicated", "value": "x", "effect": "NoSchedule"}])
+        nodes.append(nd.obj())
     pods = []
     for j in range(draw(st.integers(0, 60))):
         extra = {}

@@ -21,13 +21,13 @@ from sim.scheduler.framework.runtime import NodeSet
 from sim.scheduler.plugins.inter_pod_affinity import PRE_FILTER_STATE_KEY
 from sim.scheduler.scheduler import Scheduler
 from sim.scheduler.testing import PROFILE, build_scheduler, loaded_scheduler
-from tests.builders import MakeNode, MakePod
+from tests.builders import MakeNamespace, MakeNode, MakePod
 
 
 HOST = "kubernetes.io/hostname"
 KEYS = ["zone", "region", HOST, "rack", "nope"]
-NAMESPACES = [{"metadata": {"name": "default", "labels": {"team": "t1"}}},
-              {"metadata": {"name": "other", "labels": {"team": "t2", "env": "prod"}}}]
+NAMESPACES = [MakeNamespace().name("default").labels({"team": "t1"}).obj(),
+              MakeNamespace().name("other").labels({"team": "t2", "env": "prod"}).obj()]
 
 
 # -- running the plugin the way upstream's unit tests do (with Namespace objects) -------------
@@ -261,15 +261,9 @@ def pod_labels(draw):
 
 
 def a_pod(draw, name, node=None):
-    spec = {"containers": [{"name": "c", "image": "nginx"}]}
-    if node is not None:
-        spec["nodeName"] = node
-    if draw(st.integers(0, 2)):
-        aff = affinity(draw)
-        if aff:
-            spec["affinity"] = aff
-    return {"metadata": {"name": name, "namespace": draw(st.sampled_from(["default", "default", "other"])),
-                         "uid": name, "labels": pod_labels(draw)}, "spec": spec}
+    aff = affinity(draw) or None if draw(st.integers(0, 2)) else None
+    return (MakePod().name(name).namespace(draw(st.sampled_from(["default", "default", "other"]))).uid(name)
+            .labels(pod_labels(draw)).container("nginx", name="c").node(node).affinity(aff).obj())
 
 
 @st.composite
@@ -281,8 +275,7 @@ def clusters(draw):
         for key, values in (("zone", ["z1", "z2"]), ("region", ["r1", "r2"]), ("rack", ["k1", "k2", "k3"])):
             if draw(st.integers(0, 3)):
                 labels[key] = draw(st.sampled_from(values))
-        nodes.append({"metadata": {"name": f"n{i}", "labels": labels},
-                      "status": {"allocatable": {"cpu": "8", "memory": "16Gi", "pods": "110"}}})
+        nodes.append(MakeNode().name(f"n{i}").labels(labels).allocatable({"cpu": "8", "memory": "16Gi", "pods": "110"}).obj())
     existing = [a_pod(draw, f"e{j}", f"n{draw(st.integers(0, n))}")   # n{n}: a node that does not exist
                 for j in range(draw(st.integers(0, 12)))]
     return nodes, existing, a_pod(draw, "incoming"), draw(st.booleans())
@@ -342,9 +335,8 @@ def test_whole_scheduling_runs_decide_the_same_either_way(case, seeds):
         else:
             aff[kind] = {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": rng.randint(1, 100),
                                                                               "podAffinityTerm": term}]}
-        pods.append({"metadata": {"name": f"p{i}", "namespace": "default", "uid": f"p{i}",
-                                  "labels": {"app": rng.choice("ab")}},
-                     "spec": {"containers": [{"name": "c", "image": "nginx"}], "affinity": aff}})
+        pods.append(MakePod().name(f"p{i}").namespace("default").uid(f"p{i}").labels({"app": rng.choice("ab")})
+                    .container("nginx", name="c").affinity(aff).obj())
     assert _schedule_all(nodes, pods, True) == _schedule_all(nodes, pods, False)
 
 
