@@ -22,8 +22,7 @@ RS_TYPE_ERROR = 'ReplicaSet in version "v1" cannot be handled as a ReplicaSet: j
 def api(pilothouse_server, module_cluster):
     name = module_cluster("bad-input", speed=50)
     base = pilothouse_server.cluster_url(name)
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "keep"},
-           "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+    pod = MakePod().name("keep").container("nginx", name="c").manifest()
     r = requests.post(f"{base}/api/v1/namespaces/default/pods", json=pod, timeout=30)
     assert r.status_code == 201, r.text
     rs = MakeReplicaSet().name("keep-rs").replicas(1).selector({"app": "keep-rs"}).template(MakePod().labels({"app": "keep-rs"}).container("nginx", name="c")).manifest()

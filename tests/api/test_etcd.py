@@ -11,6 +11,7 @@ import subprocess
 import pytest
 import requests
 
+from tests.builders import MakePod
 from tests.conftest import kubectl_binaries, wait_until
 
 NAME = "etcd-raft"
@@ -68,8 +69,7 @@ def settled_leader(call, timeout: float = 20, other_than: str | None = None, ter
 
 
 def create_pod(call, name: str) -> requests.Response:
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-           "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}
+    pod = MakePod().name(name).container("nginx:1.27", name="app").manifest()
     return requests.post(call.cluster_url + "/api/v1/namespaces/default/pods", json=pod, timeout=60)
 
 

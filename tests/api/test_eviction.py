@@ -8,6 +8,7 @@ import requests
 import pytest
 
 from cluster.api import protobuf
+from tests.builders import MakePod
 from tests.conftest import wait_until
 
 PROTOBUF = "application/vnd.kubernetes.protobuf"
@@ -77,9 +78,8 @@ def base(pilothouse_server, module_cluster):
 
 
 def _running_pod(base: str, name: str, grace: int = 30) -> dict:
-    r = requests.post(f"{base}/api/v1/namespaces/default/pods", timeout=10, json={
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-        "spec": {"containers": [{"name": "c", "image": "nginx"}], "terminationGracePeriodSeconds": grace}})
+    r = requests.post(f"{base}/api/v1/namespaces/default/pods", timeout=10, json=(
+        MakePod().name(name).container("nginx", name="c").spec(terminationGracePeriodSeconds=grace).manifest()))
     assert r.status_code == 201, r.text
     return wait_until(lambda: (lambda p: p if p["status"].get("phase") == "Running" else None)(
         requests.get(f"{base}/api/v1/namespaces/default/pods/{name}", timeout=10).json()),

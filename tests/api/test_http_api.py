@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+from tests.builders import MakePod
 from tests.conftest import wait_until
 
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
@@ -127,8 +128,7 @@ def test_bad_json_is_400_and_wrong_method_405(base):
 
 
 def test_csrf_does_not_block_api_writes(base):
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "nocsrf"},
-           "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+    pod = MakePod().name("nocsrf").container("nginx", name="c").manifest()
     r = requests.post(f"{base}/api/v1/namespaces/default/pods", json=pod, timeout=10)
     assert r.status_code == 201, r.text
 
@@ -149,8 +149,7 @@ def test_table_output_for_kubectl(base):
 def test_watch_streams_newline_delimited_events_and_honours_timeout(base):
     listed = requests.get(f"{base}/api/v1/namespaces/default/pods", timeout=10).json()
     rv = listed["metadata"]["resourceVersion"]
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "streamed"},
-           "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+    pod = MakePod().name("streamed").container("nginx", name="c").manifest()
     assert requests.post(f"{base}/api/v1/namespaces/default/pods", json=pod, timeout=10).status_code == 201
     started = time.monotonic()
     with requests.get(f"{base}/api/v1/namespaces/default/pods",

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import urllib.request
 
+from tests.builders import MakePod
+
 
 def test_watch_with_send_initial_events_ends_them_with_a_bookmark(pilothouse_server, module_cluster):
     name = module_cluster("watchlist")
     pods = f"/clusters/{name}/api/v1/namespaces/default/pods"
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "w"},
-           "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+    pod = MakePod().name("w").container("nginx", name="c").manifest()
     status, body = pilothouse_server.request("POST", pods, pod)
     assert status == 201, body
     url = (pilothouse_server.base + pods + "?watch=true&sendInitialEvents=true&allowWatchBookmarks=true"

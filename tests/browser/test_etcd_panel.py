@@ -12,6 +12,7 @@ import json
 import pytest
 import requests
 
+from tests.builders import MakePod
 from tests.browser.conftest import open_dashboard, submit, submit_ok, wait_js
 from tests.conftest import wait_until
 
@@ -280,8 +281,7 @@ def test_save_and_restore_a_snapshot_from_the_panel(panel, tmp_path):
 
     # A pod made after the save...
     base = f"{panel.url.split('/clusters/')[0]}/clusters/{CLUSTER}"
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "made-after-save"},
-           "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}
+    pod = MakePod().name("made-after-save").container("nginx:1.27", name="app").manifest()
     r = requests.post(f"{base}/api/v1/namespaces/default/pods", json=pod, timeout=60)
     assert r.status_code == 201, r.text
     wait_js(page, """!!document.querySelector('#diagram .pod[data-name="made-after-save"]')""", 30,

@@ -12,6 +12,7 @@ import signal
 
 import pytest
 
+from tests.builders import MakePod, MakeReplicaSet
 from tests.browser.conftest import open_dashboard, wait_js
 from tests.conftest import make_cluster
 
@@ -376,11 +377,8 @@ def test_a_large_cluster_is_drawn_as_counts(page, browser_server):
     """End to end: a cluster of more than 600 pods sends summarised snapshots, and the page draws
     what the server counted."""
     make_cluster(browser_server, "big")
-    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "many"},
-          "spec": {"replicas": 700, "selector": {"matchLabels": {"app": "many"}},
-                   "template": {"metadata": {"labels": {"app": "many"}},
-                                "spec": {"containers": [{"name": "c", "image": "nginx", "resources": {
-                                    "requests": {"cpu": "1m", "memory": "1Mi"}}}]}}}}
+    rs = (MakeReplicaSet().name("many").replicas(700).selector({"app": "many"})
+          .template(MakePod().labels({"app": "many"}).container("nginx", name="c", cpu="1m", memory="1Mi")).manifest())
     code, body = browser_server.request("POST", "/clusters/big/apis/apps/v1/namespaces/default/replicasets", rs)
     assert code == 201, body
     try:

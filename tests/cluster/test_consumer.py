@@ -8,6 +8,7 @@ from channels.testing import WebsocketCommunicator
 
 from cluster import services
 from config.asgi import application
+from tests.builders import MakePod
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -78,8 +79,7 @@ async def test_late_client_sees_no_gap_and_no_double_counting(worker):
     # Make log-worthy events happen while A watches: a node dies, pods get created.
     await services.kill_node("demo", "worker-3")
     for i in range(3):
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p{i}"},
-               "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+        pod = MakePod().name(f"p{i}").container("nginx", name="c").manifest()
         resp = await services.cluster_api("demo", {"verb": "create", "group": "", "version": "v1", "resource": "pods",
                                                    "namespace": "default", "name": None, "subresource": None,
                                                    "body": pod, "patch_type": None, "query": {}})

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import requests
 
+from tests.builders import MakePod
 from tests.conftest import wait_until
 
-POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "survivor", "labels": {"app": "survivor"}},
-       "spec": {"containers": [{"name": "main", "image": "nginx"}]}}
+POD = MakePod().name("survivor").labels({"app": "survivor"}).container("nginx", name="main").manifest()
 
 
 def test_objects_and_clock_survive_a_restart(start_server):

@@ -13,10 +13,10 @@ import uuid
 import pytest
 import requests
 
+from tests.builders import MakePod
 from tests.conftest import REPO, LiveServer, require_service, tcp_open, wait_until
 
-POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "scaled"},
-       "spec": {"containers": [{"name": "main", "image": "nginx"}]}}
+POD = MakePod().name("scaled").container("nginx", name="main").manifest()
 
 
 @pytest.fixture

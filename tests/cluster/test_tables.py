@@ -9,7 +9,7 @@ from sim.registry.core.nodes import node_row
 from sim.registry.core.pods import pod_row
 from sim.registry.printers import human_duration
 from sim.api.meta import timestamp
-from tests.builders import MakePod
+from tests.builders import MakeEvent, MakeNode, MakePod
 
 
 @pytest.mark.parametrize(
@@ -46,18 +46,15 @@ def test_pod_row_waiting_reason_and_terminating():
 
 
 def test_node_row_status_roles_and_cordon():
-    node = {"metadata": {"name": "cp-1", "creationTimestamp": timestamp(0),
-                         "labels": {"node-role.kubernetes.io/control-plane": ""}},
-            "spec": {"unschedulable": True},
-            "status": {"conditions": [{"type": "Ready", "status": "Unknown"}],
-                       "nodeInfo": {"kubeletVersion": "v1.32.4"}}}
+    node = (MakeNode().name("cp-1").creation_timestamp(timestamp(0)).labels({"node-role.kubernetes.io/control-plane": ""})
+            .unschedulable().condition("Ready", "Unknown").status(nodeInfo={"kubeletVersion": "v1.32.4"}).obj())
     assert node_row(node, now=30)[:5] == ["cp-1", "NotReady,SchedulingDisabled", "control-plane", "30s", "v1.32.4"]
 
 
 def test_event_row_object_and_count():
-    ev = {"metadata": {"name": "web.1"}, "type": "Normal", "reason": "Scheduled",
-          "involvedObject": {"kind": "Pod", "name": "web"}, "message": "Successfully assigned default/web to worker-1",
-          "source": {"component": "default-scheduler"}, "firstTimestamp": timestamp(10), "lastTimestamp": timestamp(10)}
+    ev = (MakeEvent().name("web.1").type("Normal").reason("Scheduled").regarding("Pod", "web")
+          .message("Successfully assigned default/web to worker-1").source("default-scheduler")
+          .first_timestamp(timestamp(10)).last_timestamp(timestamp(10)).obj())
     row = event_row(ev, now=70)
     assert row[:4] == ["60s", "Normal", "Scheduled", "pod/web"]
     assert row[6] == "Successfully assigned default/web to worker-1"

@@ -9,6 +9,7 @@ from channels.db import database_sync_to_async
 from cluster import services
 from cluster.models import EtcdEntry, SimCluster
 from cluster.worker import SimulationWorker, group_for
+from tests.builders import MakePod, MakeReplicaSet
 from tests.cluster.conftest import wait_bootstrapped
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -261,10 +262,8 @@ async def test_busy_frame_caps_network_events_but_keeps_every_log_event(worker, 
     from cluster.worker import LOG_KINDS, MAX_FRAME_EVENTS
 
     await services.set_clock("demo", paused=True)
-    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "busy"},
-          "spec": {"replicas": 12, "selector": {"matchLabels": {"app": "busy"}},
-                   "template": {"metadata": {"labels": {"app": "busy"}},
-                                "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    rs = (MakeReplicaSet().name("busy").replicas(12).selector({"app": "busy"})
+          .template(MakePod().labels({"app": "busy"}).container("nginx", name="c")).manifest())
     created = await services.cluster_api("demo", {"verb": "create", "group": "apps", "version": "v1",
                                                   "resource": "replicasets", "namespace": "default", "name": None,
                                                   "subresource": None, "body": rs, "patch_type": None, "query": {}})

@@ -1,6 +1,6 @@
 """kube-apiserver semantics: validation, defaulting, optimistic concurrency, patches, graceful
 deletion, selectors, watch resumption."""
-from tests.builders import MakePod
+from tests.builders import MakeNamespace, MakePod
 from tests.sim.conftest import create_pod, get_pod, ok
 
 
@@ -225,7 +225,7 @@ def test_system_namespaces_exist_and_cannot_be_deleted(cluster):
 
 
 def test_namespace_deletion_removes_its_contents(cluster):
-    ok(cluster.request({"verb": "create", "resource": "namespaces", "body": {"metadata": {"name": "team"}}}))
+    ok(cluster.request({"verb": "create", "resource": "namespaces", "body": MakeNamespace().name("team").obj()}))
     body = MakePod().name("a").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()
     body["metadata"]["namespace"] = "team"
     ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "team", "body": body}))

@@ -2,7 +2,7 @@
 ReplicaSet controller, what a delete answers (a Status, or the object for pods and namespaces),
 and the create-only review kinds (SelfSubjectAccessReview, SelfSubjectRulesReview,
 SelfSubjectReview) of the AlwaysAllow, all-anonymous cluster."""
-from tests.builders import MakeReplicaSet
+from tests.builders import MakePod, MakePriorityClass, MakeReplicaSet
 from tests.sim.conftest import create_pod, get_pod, ok
 
 RS = {"group": "apps", "resource": "replicasets", "namespace": "default", "name": "web"}
@@ -50,7 +50,7 @@ def test_replicaset_generation_follows_spec_changes_only(cluster):
 
 def test_priorityclass_generation_stays_1(cluster):
     ok(cluster.request({"verb": "create", "group": "scheduling.k8s.io", "resource": "priorityclasses",
-                        "body": {"metadata": {"name": "high"}, "value": 10}}), 201)
+                        "body": MakePriorityClass().name("high").value(10).obj()}), 201)
     changed = ok(cluster.request({"verb": "patch", "group": "scheduling.k8s.io", "resource": "priorityclasses",
                                   "name": "high", "body": {"description": "now described"},
                                   "patch_type": "application/merge-patch+json"}))
@@ -61,9 +61,7 @@ def test_pod_generation_is_tracked_and_observed_by_the_kubelet(cluster):
     """KEP-5067 PodObservedGenerationTracking (GA in 1.35): 1 on create whatever the client
     sends, bumped by a spec change and by graceful deletion, never by a status write; the
     kubelet reports the generation it acted on in status.observedGeneration and its conditions."""
-    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "gen", "namespace": "default",
-                                                                 "generation": 5},
-                "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}
+    manifest = MakePod().name("gen").namespace("default").metadata(generation=5).container("nginx:1.27", name="app").manifest()
     created = ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": manifest}), 201)
     assert created["metadata"]["generation"] == 1
     cluster.advance(10)
@@ -85,7 +83,7 @@ def test_delete_answers_a_status_except_for_pods_and_namespaces(cluster):
     assert gone == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                     "details": {"name": "web", "group": "apps", "kind": "replicasets", "uid": uid}}
     ok(cluster.request({"verb": "create", "group": "scheduling.k8s.io", "resource": "priorityclasses",
-                        "body": {"metadata": {"name": "low"}, "value": 1}}), 201)
+                        "body": MakePriorityClass().name("low").value(1).obj()}), 201)
     gone = ok(cluster.request({"verb": "delete", "group": "scheduling.k8s.io", "resource": "priorityclasses",
                                "name": "low"}))
     assert gone["kind"] == "Status" and gone["details"]["kind"] == "priorityclasses"
@@ -103,7 +101,7 @@ def test_delete_answers_a_status_except_for_pods_and_namespaces(cluster):
     assert held["metadata"]["generation"] == 2  # markAsDeleting bumps a set generation
     # A dry-run delete answers the same Status and deletes nothing.
     ok(cluster.request({"verb": "create", "group": "scheduling.k8s.io", "resource": "priorityclasses",
-                        "body": {"metadata": {"name": "kept"}, "value": 1}}), 201)
+                        "body": MakePriorityClass().name("kept").value(1).obj()}), 201)
     dry = ok(cluster.request({"verb": "delete", "group": "scheduling.k8s.io", "resource": "priorityclasses",
                               "name": "kept", "query": {"dryRun": "All"}}))
     assert dry["kind"] == "Status" and dry["details"]["name"] == "kept"

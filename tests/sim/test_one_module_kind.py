@@ -22,7 +22,7 @@ from sim.registry import Registry
 from sim.registry.printers import AGE, NAME, Printer, col, since
 from sim.registry.resource import COMMON_FIELDS, Resource
 from sim.registry.strategy import Strategy
-from tests.builders import MakeObject
+from tests.builders import MakeNamespace, MakeObject, MakePod, MakeReplicaSet
 from tests.sim.conftest import ok
 
 
@@ -104,9 +104,8 @@ def test_a_kind_declared_in_one_module_is_served_everywhere(widgets_served):
 
     # The garbage collector: a widget owned by a ReplicaSet goes with it.
     rs = ok(c.request({"verb": "create", "group": "apps", "resource": "replicasets", "namespace": "default",
-                       "body": {"metadata": {"name": "owner"}, "spec": {"replicas": 0, "selector": {"matchLabels": {"a": "b"}},
-                                "template": {"metadata": {"labels": {"a": "b"}},
-                                             "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}}), 201)
+                       "body": (MakeReplicaSet().name("owner").replicas(0).selector({"a": "b"})
+                                .template(MakePod().labels({"a": "b"}).container("nginx", name="c")).obj())}), 201)
     ref = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "owner", "uid": rs["metadata"]["uid"]}
     ok(c.request({"verb": "create", **W, "body": MakeObject("toys.example.com/v1", "Widget").name("owned").metadata(ownerReferences=[ref]).spec(size=3).manifest()}), 201)
     c.advance(35)  # the collector's discovery resync finds the kind
@@ -119,7 +118,7 @@ def test_a_kind_declared_in_one_module_is_served_everywhere(widgets_served):
     assert kinds["widgets"]["count"] == 1 and kinds["widgets"]["names"] == ["default/w1"]
 
     # Namespace deletion removes it with everything else in the namespace.
-    ok(c.request({"verb": "create", "group": "", "resource": "namespaces", "body": {"metadata": {"name": "toys"}}}), 201)
+    ok(c.request({"verb": "create", "group": "", "resource": "namespaces", "body": MakeNamespace().name("toys").obj()}), 201)
     ok(c.request({"verb": "create", **dict(W, namespace="toys"), "body": MakeObject("toys.example.com/v1", "Widget").name("w2").spec(size=3).manifest()}), 201)
     ok(c.request({"verb": "delete", "group": "", "resource": "namespaces", "name": "toys"}))
     c.advance(10)

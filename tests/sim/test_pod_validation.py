@@ -584,11 +584,9 @@ def test_a_replicaset_template_of_any_json_shape_is_validated_without_crashing(f
 
 
 def test_a_wrong_json_type_in_a_replicaset_template_is_a_400(cluster):
-    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "typed-rs"},
-          "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "t"}},
-                   "template": {"metadata": {"labels": {"app": "t"}},
-                                "spec": {"containers": [{"name": "c", "image": "nginx"}],
-                                         "topologySpreadConstraints": [spread(maxSkew="1")]}}}}
+    rs = (MakeReplicaSet().name("typed-rs").replicas(1).selector({"app": "t"})
+          .template(MakePod().labels({"app": "t"}).container("nginx", name="c")
+                    .spec(topologySpreadConstraints=[spread(maxSkew="1")])).manifest())
     resp = cluster.request({"verb": "create", "group": "apps", "resource": "replicasets",
                             "namespace": "default", "body": rs})
     assert resp["code"] == 400, resp

@@ -5,7 +5,7 @@ plugin/pkg/admission/priority, pkg/registry/scheduling/priorityclass/storage."""
 import pytest
 
 from sim.cluster import Cluster, ClusterConfig, NodeSpec
-from tests.builders import MakePod, MakePriorityClass
+from tests.builders import MakePod, MakePriorityClass, MakeReplicaSet
 from tests.sim.conftest import create_pod, get_pod, ok
 
 
@@ -210,10 +210,9 @@ def test_unknown_class_and_inconsistent_priority_are_forbidden(cluster):
 
 def test_replicaset_pods_get_their_priority_at_creation_not_in_the_template(cluster):
     ok(create_pc(cluster, "frontend", 300))
-    template = MakePod().name("t").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").priority_class_name("frontend").manifest()
-    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "shop", "namespace": "default"},
-          "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "shop"}},
-                   "template": {"metadata": {"labels": {"app": "shop"}}, "spec": template["spec"]}}}
+    rs = (MakeReplicaSet().name("shop").namespace("default").replicas(2).selector({"app": "shop"})
+          .template(MakePod().labels({"app": "shop"}).container("nginx:1.27", name="app", cpu="100m", memory="64Mi")
+                    .priority_class_name("frontend")).manifest())
     created = ok(cluster.request({"verb": "create", "group": "apps", "resource": "replicasets",
                                   "namespace": "default", "body": rs}))
     tspec = created["spec"]["template"]["spec"]

@@ -1,7 +1,7 @@
 """A cluster rebuilt from its persisted etcd log comes back with its objects, and its running
 pods keep running (containerd's state outlives a restart of Pilothouse itself)."""
 from sim.cluster import Cluster, ClusterConfig
-from tests.builders import MakeReplicaSet
+from tests.builders import MakeNamespace, MakeReplicaSet
 from tests.sim.conftest import ok
 
 
@@ -50,7 +50,7 @@ def test_committed_since_forgets_what_was_stored():
 def test_reads_right_after_restore_wait_for_the_cache():
     c = Cluster("r", ClusterConfig.default(seed=9))
     c.advance(10)
-    ok(c.request({"verb": "create", "resource": "namespaces", "body": {"metadata": {"name": "team"}}}))
+    ok(c.request({"verb": "create", "resource": "namespaces", "body": MakeNamespace().name("team").obj()}))
     r = Cluster.restore("r", c.topology(), c.committed_since(0), c.now)
     assert not r.apiserver.synced
     got = ok(r.request({"verb": "get", "resource": "namespaces", "name": "team"}))
