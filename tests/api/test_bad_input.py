@@ -25,7 +25,8 @@ def api(pilothouse_server, module_cluster):
     pod = MakePod().name("keep").container("nginx", name="c").manifest()
     r = requests.post(f"{base}/api/v1/namespaces/default/pods", json=pod, timeout=30)
     assert r.status_code == 201, r.text
-    rs = MakeReplicaSet().name("keep-rs").replicas(1).selector({"app": "keep-rs"}).template(MakePod().labels({"app": "keep-rs"}).container("nginx", name="c")).manifest()
+    rs = (MakeReplicaSet().name("keep-rs").replicas(1).selector({"app": "keep-rs"})
+          .template(MakePod().labels({"app": "keep-rs"}).container("nginx", name="c")).manifest())
     r = requests.post(f"{base}/apis/apps/v1/namespaces/default/replicasets", json=rs, timeout=30)
     assert r.status_code == 201, r.text
 
@@ -84,10 +85,14 @@ DECODING_CASES = {
         "POST", PODS, {**MakePod().name("bad").container("nginx", name="c").manifest(), "spec": {"containers": 1}}, 400, "BadRequest",
         POD_TYPE_ERROR + "number into Go struct field PodSpec.spec.containers of type []v1.Container"),
     "selector is a number": (
-        "POST", RSS, MakeReplicaSet().name("bad-rs").replicas(1).selector({"app": "bad-rs"}).template(MakePod().labels({"app": "bad-rs"}).container("nginx", name="c")).spec(selector=1).manifest(), 400, "BadRequest",
+        "POST", RSS, (MakeReplicaSet().name("bad-rs").replicas(1).selector({"app": "bad-rs"})
+                      .template(MakePod().labels({"app": "bad-rs"}).container("nginx", name="c"))
+                      .spec(selector=1).manifest()), 400, "BadRequest",
         RS_TYPE_ERROR + "number into Go struct field ReplicaSetSpec.spec.selector of type v1.LabelSelector"),
     "resources is a string": (
-        "POST", PODS, MakePod().name("bad").container("nginx", name="c").spec(containers=[{"name": "c", "image": "nginx", "resources": "str"}]).manifest(), 400, "BadRequest",
+        "POST", PODS, (MakePod().name("bad").container("nginx", name="c")
+                       .spec(containers=[{"name": "c", "image": "nginx", "resources": "str"}])
+                       .manifest()), 400, "BadRequest",
         POD_TYPE_ERROR + "string into Go struct field Container.spec.containers.resources of type "
                          "v1.ResourceRequirements"),
     "ownerReferences is a number": (
@@ -95,21 +100,30 @@ DECODING_CASES = {
         POD_TYPE_ERROR + "number into Go struct field ObjectMeta.metadata.ownerReferences of type "
                          "[]v1.OwnerReference"),
     "replicas 1e30": (
-        "POST", RSS, MakeReplicaSet().name("bad-rs").replicas(1e30).selector({"app": "bad-rs"}).template(MakePod().labels({"app": "bad-rs"}).container("nginx", name="c")).manifest(), 400, "BadRequest",
+        "POST", RSS, (MakeReplicaSet().name("bad-rs").replicas(1e30).selector({"app": "bad-rs"})
+                      .template(MakePod().labels({"app": "bad-rs"}).container("nginx", name="c"))
+                      .manifest()), 400, "BadRequest",
         RS_TYPE_ERROR + "number 1e+30 into Go struct field ReplicaSetSpec.spec.replicas of type int32"),
     "replicas above int32": (
-        "POST", RSS, MakeReplicaSet().name("bad-rs").replicas(2147483648).selector({"app": "bad-rs"}).template(MakePod().labels({"app": "bad-rs"}).container("nginx", name="c")).manifest(), 400, "BadRequest",
+        "POST", RSS, (MakeReplicaSet().name("bad-rs").replicas(2147483648).selector({"app": "bad-rs"})
+                      .template(MakePod().labels({"app": "bad-rs"}).container("nginx", name="c"))
+                      .manifest()), 400, "BadRequest",
         RS_TYPE_ERROR + "number 2147483648 into Go struct field ReplicaSetSpec.spec.replicas of type int32"),
     "replicas 99999999999": (
-        "POST", RSS, MakeReplicaSet().name("bad-rs").replicas(99999999999).selector({"app": "bad-rs"}).template(MakePod().labels({"app": "bad-rs"}).container("nginx", name="c")).manifest(), 400, "BadRequest",
+        "POST", RSS, (MakeReplicaSet().name("bad-rs").replicas(99999999999).selector({"app": "bad-rs"})
+                      .template(MakePod().labels({"app": "bad-rs"}).container("nginx", name="c"))
+                      .manifest()), 400, "BadRequest",
         RS_TYPE_ERROR + "number 99999999999 into Go struct field ReplicaSetSpec.spec.replicas of type int32"),
     "a float for an int32": (
-        "POST", PODS, MakePod().name("bad").container("nginx", name="c").spec(containers=[{"name": "c", "image": "nginx", "ports": [{"containerPort": 1.5}]}]).manifest(),
+        "POST", PODS, (MakePod().name("bad").container("nginx", name="c")
+                       .spec(containers=[{"name": "c", "image": "nginx", "ports": [{"containerPort": 1.5}]}])
+                       .manifest()),
         400, "BadRequest",
         POD_TYPE_ERROR + "number 1.5 into Go struct field ContainerPort.spec.containers.ports.containerPort "
                          "of type int32"),
     "terminationGracePeriodSeconds 10^30": (
-        "POST", PODS, MakePod().name("bad").container("nginx", name="c").spec(terminationGracePeriodSeconds=10 ** 30).manifest(), 400, "BadRequest",
+        "POST", PODS, (MakePod().name("bad").container("nginx", name="c")
+                       .spec(terminationGracePeriodSeconds=10 ** 30).manifest()), 400, "BadRequest",
         POD_TYPE_ERROR + f"number {10 ** 30} into Go struct field PodSpec.spec.terminationGracePeriodSeconds "
                          "of type int64"),
     "a quantity with a space inside": (
@@ -167,7 +181,8 @@ def test_template_null_and_tolerations_null_are_zero_values(api):
     before = stored(api)
     r = send(api, "POST", RSS, {**MakeReplicaSet().name("bad-rs").replicas(1).selector({"app": "bad-rs"}).template(MakePod().labels({"app": "bad-rs"}).container("nginx", name="c")).manifest(), "spec": {**MakeReplicaSet().name("bad-rs").replicas(1).selector({"app": "bad-rs"}).template(MakePod().labels({"app": "bad-rs"}).container("nginx", name="c")).manifest()["spec"], "template": None}})
     assert_refused(api, before, r, 422, "Invalid", contains="`selector` does not match template `labels`")
-    r = send(api, "POST", PODS, MakePod().name("null-tolerations").container("nginx", name="c").spec(tolerations=None).manifest())
+    r = send(api, "POST", PODS, MakePod().name("null-tolerations").container("nginx", name="c")
+                                .spec(tolerations=None).manifest())
     assert r.status_code == 201, r.text
     assert requests.delete(f"{api}{PODS}/null-tolerations?gracePeriodSeconds=0", timeout=30).status_code == 200
 
@@ -231,7 +246,8 @@ def test_a_post_of_a_namespaced_kind_to_the_all_namespaces_collection_is_405(api
 
 def test_a_body_above_3_mib_is_a_413(api):
     before = stored(api)
-    big = MakePod().name("bad").container("nginx", name="c").spec(containers=[{"name": "c", "image": "x" * (3 * 1024 * 1024)}]).manifest()
+    big = (MakePod().name("bad").container("nginx", name="c")
+           .spec(containers=[{"name": "c", "image": "x" * (3 * 1024 * 1024)}]).manifest())
     r = send(api, "POST", PODS, big)
     assert_refused(api, before, r, 413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728")
 
@@ -239,7 +255,8 @@ def test_a_body_above_3_mib_is_a_413(api):
 def test_a_body_of_another_media_type_is_a_415(api):
     before = stored(api)
     for content_type in ("text/plain", "application/x-www-form-urlencoded", "application/xml"):
-        r = send(api, "POST", PODS, MakePod().name("bad").container("nginx", name="c").manifest(), content_type=content_type)
+        r = send(api, "POST", PODS, MakePod().name("bad")
+                                    .container("nginx", name="c").manifest(), content_type=content_type)
         assert_refused(api, before, r, 415, "UnsupportedMediaType",
                        contains="the body of the request was in an unknown format - accepted media types include: "
                                 "application/json")
@@ -250,9 +267,11 @@ def test_a_body_of_another_media_type_is_a_415(api):
 
 def test_a_cross_origin_write_is_403_and_a_same_origin_one_is_served(api, pilothouse_server):
     before = stored(api)
-    r = send(api, "POST", PODS, MakePod().name("bad").container("nginx", name="c").manifest(), headers={"Origin": "http://evil.example"})
+    r = send(api, "POST", PODS, MakePod().name("bad")
+                                .container("nginx", name="c").manifest(), headers={"Origin": "http://evil.example"})
     assert_refused(api, before, r, 403, "Forbidden", contains="cross-origin request from http://evil.example")
-    r = send(api, "POST", PODS, MakePod().name("same-origin").container("nginx", name="c").manifest(), headers={"Origin": pilothouse_server.base})
+    r = send(api, "POST", PODS, MakePod().name("same-origin")
+                                .container("nginx", name="c").manifest(), headers={"Origin": pilothouse_server.base})
     assert r.status_code == 201, r.text
     assert requests.delete(f"{api}{PODS}/same-origin?gracePeriodSeconds=0", timeout=30).status_code == 200
     # Reads are not refused: a cross-origin GET cannot change anything.
@@ -311,7 +330,9 @@ def test_pod_spec_numbers_out_of_upstreams_range_are_invalid(api, field, value, 
 
 def test_a_container_port_out_of_range_is_invalid(api):
     before = stored(api)
-    r = send(api, "POST", PODS, MakePod().name("bad").container("nginx", name="c").spec(containers=[{"name": "c", "image": "nginx", "ports": [{"containerPort": 70000}]}]).manifest())
+    r = send(api, "POST", PODS, MakePod().name("bad").container("nginx", name="c")
+                                .spec(containers=[{"name": "c", "image": "nginx", "ports": [{"containerPort": 70000}]}])
+                                .manifest())
     assert_refused(api, before, r, 422, "Invalid",
                    contains="spec.containers[0].ports[0].containerPort: Invalid value: 70000: "
                             "must be between 1 and 65535, inclusive")

@@ -20,7 +20,9 @@ def status_of(e: ApiException) -> dict:
 
 def test_create_get_and_server_set_fields(kube_client):
     core, _, _ = kube_client
-    created = core.create_namespaced_pod("default", MakePod().name("alpha").labels({"app": "alpha"}).container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
+    created = core.create_namespaced_pod("default", MakePod().name("alpha").labels({"app": "alpha"})
+                                                    .container("nginx:1.27", name="main", cpu="100m", memory="64Mi")
+                                                    .manifest())
     assert created.metadata.uid and created.metadata.resource_version
     assert created.metadata.creation_timestamp is not None
     assert created.metadata.namespace == "default"
@@ -31,7 +33,8 @@ def test_create_get_and_server_set_fields(kube_client):
 
 def test_pod_gets_scheduled_and_runs(kube_client):
     core, _, _ = kube_client
-    core.create_namespaced_pod("default", MakePod().name("runner").labels({"app": "runner"}).container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
+    core.create_namespaced_pod("default", MakePod().name("runner").labels({"app": "runner"})
+                                          .container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
 
     def running():
         p = core.read_namespaced_pod("runner", "default")
@@ -45,9 +48,12 @@ def test_pod_gets_scheduled_and_runs(kube_client):
 
 def test_list_with_label_and_field_selectors(kube_client):
     core, _, _ = kube_client
-    core.create_namespaced_pod("default", MakePod().name("sel-a1").labels({"tier": "a"}).container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
-    core.create_namespaced_pod("default", MakePod().name("sel-a2").labels({"tier": "a"}).container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
-    core.create_namespaced_pod("default", MakePod().name("sel-b1").labels({"tier": "b"}).container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
+    core.create_namespaced_pod("default", MakePod().name("sel-a1").labels({"tier": "a"})
+                                          .container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
+    core.create_namespaced_pod("default", MakePod().name("sel-a2").labels({"tier": "a"})
+                                          .container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
+    core.create_namespaced_pod("default", MakePod().name("sel-b1").labels({"tier": "b"})
+                                          .container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
     names = sorted(p.metadata.name for p in core.list_namespaced_pod("default", label_selector="tier=a").items)
     assert names == ["sel-a1", "sel-a2"]
     names = sorted(p.metadata.name for p in core.list_namespaced_pod("default", label_selector="tier!=a,tier").items)
@@ -61,7 +67,9 @@ def test_list_with_label_and_field_selectors(kube_client):
 
 def test_merge_patch_and_stale_update_conflict(kube_client):
     core, _, _ = kube_client
-    created = core.create_namespaced_pod("default", MakePod().name("patchme").labels({"app": "patchme"}).container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
+    created = core.create_namespaced_pod("default", MakePod().name("patchme").labels({"app": "patchme"})
+                                                    .container("nginx:1.27", name="main", cpu="100m", memory="64Mi")
+                                                    .manifest())
     patched = core.patch_namespaced_pod(
         "patchme", "default", {"metadata": {"labels": {"color": "blue"}}},
         _content_type="application/merge-patch+json",
@@ -81,7 +89,9 @@ def test_merge_patch_and_stale_update_conflict(kube_client):
 def test_invalid_name_is_422_with_field_causes(kube_client):
     core, _, _ = kube_client
     with pytest.raises(ApiException) as e:
-        core.create_namespaced_pod("default", MakePod().name("Bad_Name").labels({"app": "Bad_Name"}).container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
+        core.create_namespaced_pod("default", MakePod().name("Bad_Name").labels({"app": "Bad_Name"})
+                                              .container("nginx:1.27", name="main", cpu="100m", memory="64Mi")
+                                              .manifest())
     assert e.value.status == 422
     body = status_of(e.value)
     assert body["reason"] == "Invalid"
@@ -102,16 +112,20 @@ def test_missing_pod_is_404_status(kube_client):
 
 def test_duplicate_create_is_409_already_exists(kube_client):
     core, _, _ = kube_client
-    core.create_namespaced_pod("default", MakePod().name("twice").labels({"app": "twice"}).container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
+    core.create_namespaced_pod("default", MakePod().name("twice").labels({"app": "twice"})
+                                          .container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
     with pytest.raises(ApiException) as e:
-        core.create_namespaced_pod("default", MakePod().name("twice").labels({"app": "twice"}).container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
+        core.create_namespaced_pod("default", MakePod().name("twice").labels({"app": "twice"})
+                                              .container("nginx:1.27", name="main", cpu="100m", memory="64Mi")
+                                              .manifest())
     assert e.value.status == 409
     assert status_of(e.value)["reason"] == "AlreadyExists"
 
 
 def test_delete_terminates_the_pod(kube_client):
     core, _, _ = kube_client
-    core.create_namespaced_pod("default", MakePod().name("doomed").labels({"app": "doomed"}).container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
+    core.create_namespaced_pod("default", MakePod().name("doomed").labels({"app": "doomed"})
+                                          .container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
     core.delete_namespaced_pod("doomed", "default")
 
     def gone():
@@ -127,7 +141,8 @@ def test_delete_terminates_the_pod(kube_client):
 def test_watch_streams_added_and_modified(kube_client):
     core, _, _ = kube_client
     listed = core.list_namespaced_pod("default", field_selector="metadata.name=watched")
-    core.create_namespaced_pod("default", MakePod().name("watched").labels({"app": "watched"}).container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
+    core.create_namespaced_pod("default", MakePod().name("watched").labels({"app": "watched"})
+                                          .container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
     seen = []
     w = watch.Watch()
     for event in w.stream(core.list_namespaced_pod, "default", field_selector="metadata.name=watched",

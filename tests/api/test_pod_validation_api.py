@@ -62,7 +62,9 @@ def test_duplicate_spread_constraints_and_min_domains(kube_client):
     constraint = {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "ScheduleAnyway", "minDomains": 2,
                   "labelSelector": {"matchLabels": {"app": "dup"}}}
     with pytest.raises(ApiException) as e:
-        core.create_namespaced_pod("default", MakePod().name("dup").labels({"app": "dup"}).container("nginx:1.27", name="main", cpu="50m", memory="32Mi").spec(topologySpreadConstraints=[constraint, constraint]).manifest())
+        core.create_namespaced_pod("default", MakePod().name("dup").labels({"app": "dup"})
+                                              .container("nginx:1.27", name="main", cpu="50m", memory="32Mi")
+                                              .spec(topologySpreadConstraints=[constraint, constraint]).manifest())
     assert causes(invalid(e.value)) == [
         ("FieldValueDuplicate", "spec.topologySpreadConstraints[0].{topologyKey, whenUnsatisfiable}",
          'Duplicate value: "{zone, ScheduleAnyway}"'),
@@ -167,7 +169,9 @@ def test_a_valid_pod_is_created_scheduled_and_its_scheduling_fields_stay_fixed(k
                                     "whenUnsatisfiable": "ScheduleAnyway",
                                     "labelSelector": {"matchLabels": {"app": "fixed"}}}],
         tolerations=[{"key": "example.com/batch", "operator": "Exists", "effect": "NoSchedule"}])
-    core.create_namespaced_pod("default", MakePod().name("fixed").labels({"app": "fixed"}).container("nginx:1.27", name="main", cpu="50m", memory="32Mi").spec(**spec).manifest())
+    core.create_namespaced_pod("default", MakePod().name("fixed").labels({"app": "fixed"})
+                                          .container("nginx:1.27", name="main", cpu="50m", memory="32Mi")
+                                          .spec(**spec).manifest())
     wait_until(lambda: core.read_namespaced_pod("fixed", "default").spec.node_name, timeout=30, interval=0.1,
                message="pod fixed scheduled")
     # A toleration may be added; an existing one may not change; affinity may not change.
@@ -189,7 +193,9 @@ def test_a_valid_pod_is_created_scheduled_and_its_scheduling_fields_stay_fixed(k
 
 def test_a_gated_pod_is_ungated_by_removing_its_gates(kube_client):
     core, _, _ = kube_client
-    core.create_namespaced_pod("default", MakePod().name("gated").labels({"app": "gated"}).container("nginx:1.27", name="main", cpu="50m", memory="32Mi").spec(schedulingGates=[{"name": "example.com/quota"}]).manifest())
+    core.create_namespaced_pod("default", MakePod().name("gated").labels({"app": "gated"})
+                                          .container("nginx:1.27", name="main", cpu="50m", memory="32Mi")
+                                          .spec(schedulingGates=[{"name": "example.com/quota"}]).manifest())
     with pytest.raises(ApiException) as e:
         core.patch_namespaced_pod("gated", "default", {"spec": {"schedulingGates": [
             {"name": "example.com/quota"}, {"name": "example.com/extra"}]}}, _content_type=MERGE)

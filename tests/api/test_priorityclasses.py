@@ -48,7 +48,8 @@ def test_system_classes_are_listed(apis):
 
 def test_create_read_patch_list_delete(apis):
     scheduling, _, _ = apis
-    created = scheduling.create_priority_class(MakePriorityClass().name("gold").value(1000).description("paying customers").obj())
+    created = scheduling.create_priority_class(MakePriorityClass().name("gold").value(1000)
+                                               .description("paying customers").obj())
     assert created.metadata.uid and created.value == 1000 and created.preemption_policy == "PreemptLowerPriority"
     assert created.api_version == "scheduling.k8s.io/v1" and created.kind == "PriorityClass"
     assert scheduling.read_priority_class("gold").description == "paying customers"
@@ -76,10 +77,12 @@ def test_watch_sees_a_new_class(apis):
 def test_pod_gets_the_priority_of_its_class(apis):
     scheduling, core, _ = apis
     scheduling.create_priority_class(MakePriorityClass().name("silver").value(500).preemption_policy("Never").obj())
-    created = core.create_namespaced_pod("default", MakePod().name("silver-pod").container("nginx:1.27", name="main").spec(priorityClassName="silver").manifest())
+    created = core.create_namespaced_pod("default", MakePod().name("silver-pod").container("nginx:1.27", name="main")
+                                                    .spec(priorityClassName="silver").manifest())
     assert (created.spec.priority, created.spec.preemption_policy) == (500, "Never")
     assert core.read_namespaced_pod("silver-pod", "default").spec.priority == 500
-    plain = core.create_namespaced_pod("default", MakePod().name("plain-pod").container("nginx:1.27", name="main").manifest())
+    plain = core.create_namespaced_pod("default", MakePod().name("plain-pod")
+                                                  .container("nginx:1.27", name="main").manifest())
     assert plain.spec.priority == 0 and plain.spec.priority_class_name is None
     assert plain.spec.preemption_policy == "PreemptLowerPriority"
 
@@ -87,7 +90,8 @@ def test_pod_gets_the_priority_of_its_class(apis):
 def test_errors_come_back_as_status(apis):
     scheduling, core, _ = apis
     with pytest.raises(ApiException) as e:
-        core.create_namespaced_pod("default", MakePod().name("orphan").container("nginx:1.27", name="main").spec(priorityClassName="platinum").manifest())
+        core.create_namespaced_pod("default", MakePod().name("orphan").container("nginx:1.27", name="main")
+                                              .spec(priorityClassName="platinum").manifest())
     body = status_of(e.value)
     assert (e.value.status, body["reason"]) == (403, "Forbidden")
     assert body["message"] == 'pods "orphan" is forbidden: no PriorityClass with name platinum was found'
@@ -114,7 +118,8 @@ def test_errors_come_back_as_status(apis):
         assert status_of(e.value)["message"] == ('priorityclasses.scheduling.k8s.io "fallback-2" is forbidden: '
                                                  'PriorityClass fallback is already marked as default. '
                                                  'Only one default can exist')
-        defaulted = core.create_namespaced_pod("default", MakePod().name("defaulted").container("nginx:1.27", name="main").manifest())
+        defaulted = core.create_namespaced_pod("default", MakePod().name("defaulted")
+                                                          .container("nginx:1.27", name="main").manifest())
         assert (defaulted.spec.priority_class_name, defaulted.spec.priority) == ("fallback", 1)
     finally:
         scheduling.delete_priority_class("fallback")
@@ -122,7 +127,8 @@ def test_errors_come_back_as_status(apis):
 
 def test_nominated_node_name_through_pods_status(apis):
     _, core, base = apis
-    core.create_namespaced_pod("default", MakePod().name("nominee").container("nginx:1.27", name="main").spec(schedulerName="example.com/manual").manifest())
+    core.create_namespaced_pod("default", MakePod().name("nominee").container("nginx:1.27", name="main")
+                                          .spec(schedulerName="example.com/manual").manifest())
     patched = core.patch_namespaced_pod_status("nominee", "default", {"status": {"nominatedNodeName": "worker-1"}})
     assert patched.status.nominated_node_name == "worker-1"
     table = requests.get(f"{base}/api/v1/namespaces/default/pods/nominee", headers={"Accept": TABLE_ACCEPT},

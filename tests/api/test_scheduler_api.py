@@ -94,7 +94,8 @@ def test_queue_and_profiles(api):
 
 
 def test_a_scheduled_pod_is_explained(api):
-    api.create(MakePod().name("explained").labels({"app": "explained"}).container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
+    api.create(MakePod().name("explained").labels({"app": "explained"})
+               .container("nginx:1.27", name="main", cpu="100m", memory="64Mi").manifest())
     rec = api.wait_explanation("explained", "Scheduled")
     node = wait_until(lambda: api.get_pod("explained")["spec"].get("nodeName"), timeout=20, message="bound")
     assert rec["pod"] == "default/explained" and rec["node"] == node and rec["profile"] == "default-scheduler"
@@ -123,7 +124,8 @@ def test_a_scheduled_pod_is_explained(api):
 
 
 def test_a_pending_pod_is_explained_and_queued(api):
-    api.create(MakePod().name("too-big").labels({"app": "too-big"}).container("nginx:1.27", name="main", cpu="64", memory="64Mi").manifest())
+    api.create(MakePod().name("too-big").labels({"app": "too-big"})
+               .container("nginx:1.27", name="main", cpu="64", memory="64Mi").manifest())
     rec = api.wait_explanation("too-big", "Unschedulable")
     n = rec["numAllNodes"]
     assert rec["node"] is None and rec["numFeasible"] == 0
@@ -192,10 +194,12 @@ def test_cluster_with_a_scheduler_configuration(pilothouse_server):
     assert profiles["default-scheduler"]["percentageOfNodesToScore"] == 50
     assert {s["name"] for s in profiles["spread-scheduler"]["score"]} >= set(DEFAULT_SCORE_WEIGHTS)
     # MostAllocated packs: the second pod goes where the first one went.
-    api.create(MakePod().name("first").labels({"app": "first"}).container("nginx:1.27", name="main", cpu="1", memory="64Mi").manifest())
+    api.create(MakePod().name("first").labels({"app": "first"})
+               .container("nginx:1.27", name="main", cpu="1", memory="64Mi").manifest())
     first = api.wait_explanation("first", "Scheduled")
     assert first["scorePlugins"] == [{"name": "NodeResourcesFit", "weight": 5}]
-    api.create(MakePod().name("second").labels({"app": "second"}).container("nginx:1.27", name="main", cpu="1", memory="64Mi").manifest())
+    api.create(MakePod().name("second").labels({"app": "second"})
+               .container("nginx:1.27", name="main", cpu="1", memory="64Mi").manifest())
     second = api.wait_explanation("second", "Scheduled")
     assert second["node"] == first["node"], second["why"]
     chosen = next(n for n in second["nodes"] if n["chosen"])
@@ -203,7 +207,9 @@ def test_cluster_with_a_scheduler_configuration(pilothouse_server):
     assert chosen["scores"]["NodeResourcesFit"]["normalized"] > other["scores"]["NodeResourcesFit"]["normalized"]
     assert chosen["scores"]["NodeResourcesFit"]["weighted"] == 5 * chosen["scores"]["NodeResourcesFit"]["normalized"]
     # A pod names its profile with schedulerName.
-    api.create(MakePod().name("spread").labels({"app": "spread"}).container("nginx:1.27", name="main", cpu="100m", memory="64Mi").spec(schedulerName="spread-scheduler").manifest())
+    api.create(MakePod().name("spread").labels({"app": "spread"})
+               .container("nginx:1.27", name="main", cpu="100m", memory="64Mi")
+               .spec(schedulerName="spread-scheduler").manifest())
     spread = api.wait_explanation("spread", "Scheduled")
     assert spread["profile"] == "spread-scheduler"
     # ... with the default plugins (NodeAffinity's PreScore skips a pod without preferred terms).

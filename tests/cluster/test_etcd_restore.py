@@ -140,7 +140,8 @@ async def test_a_restore_while_a_frame_is_being_written_is_persisted_by_the_next
     rc = worker.clusters["snap-3"]
     snap = await services.etcd_snapshot_save("snap-3")
     for name in ("a", "b", "c"):
-        assert rc.engine.request(pod_request("create", body=MakePod().name(name).container("nginx:1.27", name="app").manifest()))["code"] == 201
+        assert rc.engine.request(pod_request("create", body=MakePod().name(name)
+                                                            .container("nginx:1.27", name="app").manifest()))["code"] == 201
     entered, release = threading.Event(), threading.Event()
     save = persistence.save_frames
 
@@ -160,7 +161,8 @@ async def test_a_restore_while_a_frame_is_being_written_is_persisted_by_the_next
     async with asyncio.timeout(10):
         while rc.keyspace_epoch == 0:
             await asyncio.sleep(0.01)
-    assert rc.engine.request(pod_request("create", body=MakePod().name("after").container("nginx:1.27", name="app").manifest()))["code"] == 201
+    assert rc.engine.request(pod_request("create", body=MakePod().name("after")
+                                                        .container("nginx:1.27", name="app").manifest()))["code"] == 201
     release.set()
     await writing
     await restoring
@@ -270,7 +272,8 @@ def test_a_reply_in_flight_at_the_restore_does_not_bring_back_the_old_keyspace()
         c = Cluster("inflight", cfg)
         c.advance(5)
         snap = c.etcd_snapshot_save()
-        assert c.request(pod_request("create", body=MakePod().name("p").container("nginx:1.27", name="app").manifest()))["code"] == 201
+        assert c.request(pod_request("create", body=MakePod().name("p")
+                                                    .container("nginx:1.27", name="app").manifest()))["code"] == 201
         c.drain_events()
         for _ in range(4000):  # step until a member has a message on the wire to the apiserver
             c.advance(0.0005)

@@ -29,7 +29,8 @@ def test_a_restart_after_a_snapshot_restore_comes_back_with_the_restored_keyspac
     kept_uid = r.json()["metadata"]["uid"]
     status, snap = server.request("GET", "/clusters/demo/sim/v1/etcd/snapshot")
     assert status == 200, snap
-    assert requests.post(pods, json=MakePod().name("dropped").container("nginx", name="main").manifest(), timeout=30).status_code == 201
+    assert requests.post(pods, json=MakePod().name("dropped")
+                                    .container("nginx", name="main").manifest(), timeout=30).status_code == 201
     wait_until(lambda: "/registry/pods/default/dropped" in persisted_pod_keys(server.db_path),
                timeout=10, interval=0.1, message="the pod made after the save persisted")
 

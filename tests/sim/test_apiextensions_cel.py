@@ -27,10 +27,14 @@ REPLICAS_SCHEMA = spec_schema({"minReplicas": {"type": "integer"}, "replicas": {
 
 def test_docs_replicas_rules():
     """The documentation's first example: the failed rule's message at spec, valued "object"."""
-    obj = MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"minReplicas": 0, "replicas": 20, "maxReplicas": 10}).manifest()
+    obj = (MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default")
+           .set("spec", {"minReplicas": 0, "replicas": 20, "maxReplicas": 10}).manifest())
     assert texts(customresource.validate(obj, REPLICAS_SCHEMA)) == [
         'spec: Invalid value: "object": replicas should be smaller than or equal to maxReplicas.']
-    assert customresource.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"minReplicas": 0, "replicas": 5, "maxReplicas": 10}).manifest(), REPLICAS_SCHEMA) == []
+    assert customresource.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object")
+                                   .namespace("default")
+                                   .set("spec", {"minReplicas": 0, "replicas": 5, "maxReplicas": 10})
+                                   .manifest(), REPLICAS_SCHEMA) == []
 
 
 def test_default_message_is_failed_rule():
@@ -44,7 +48,8 @@ def test_docs_message_expression():
     schema = spec_schema({"x": {"type": "integer"}, "maxLimit": {"type": "integer"}},
                          [{"rule": "self.x <= self.maxLimit",
                            "messageExpression": '"x exceeded max limit of " + string(self.maxLimit)'}])
-    assert texts(cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"x": 11, "maxLimit": 10}).manifest(), schema)) == [
+    assert texts(cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object")
+                              .namespace("default").set("spec", {"x": 11, "maxLimit": 10}).manifest(), schema)) == [
         'spec: Invalid value: "object": x exceeded max limit of 10']
 
 
@@ -56,7 +61,9 @@ def test_docs_field_path_and_reason():
         [{"rule": "self.foo.test.x <= self.maxLimit", "fieldPath": ".foo.test.x"},
          {"rule": "self.maxLimit < 100", "message": "must be below 100", "reason": "FieldValueForbidden",
           "fieldPath": ".maxLimit"}])
-    assert texts(cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"foo": {"test": {"x": 101}}, "maxLimit": 100}).manifest(), schema)) == [
+    assert texts(cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object")
+                              .namespace("default")
+                              .set("spec", {"foo": {"test": {"x": 101}}, "maxLimit": 100}).manifest(), schema)) == [
         'spec.foo.test.x: Invalid value: "object": failed rule: self.foo.test.x <= self.maxLimit',
         "spec.maxLimit: Forbidden: must be below 100"]
 
@@ -66,7 +73,8 @@ def test_docs_transition_rule_runs_only_on_update():
     ("Value is immutable")."""
     schema = spec_schema({"name": {"type": "string", "x-kubernetes-validations": [
         {"rule": "self == oldSelf", "message": "Value is immutable"}]}})
-    assert cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"name": "a"}).manifest(), schema) == []
+    assert cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default")
+                        .set("spec", {"name": "a"}).manifest(), schema) == []
     assert cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"name": "a"}).manifest(), schema, old=MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"name": "a"}).manifest()) == []
     assert texts(customresource.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"name": "b"}).manifest(), schema, old=MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"name": "a"}).manifest())) == [
         'spec.name: Invalid value: "string": Value is immutable']
@@ -92,21 +100,24 @@ def test_docs_rule_examples():
     ]
     for props, rule, good, bad in cases:
         schema = spec_schema(props, [{"rule": rule}])
-        assert cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", good).manifest(), schema) == [], rule
+        assert cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object")
+                            .namespace("default").set("spec", good).manifest(), schema) == [], rule
         assert texts(cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", bad).manifest(), schema)) == [f'spec: Invalid value: "object": failed rule: {rule}'], rule
 
 
 def test_missing_field_is_an_evaluation_error():
     """cel-go's runtime error, "no such key: x evaluating rule: <rule>"."""
     schema = spec_schema({"x": {"type": "integer"}}, [{"rule": "self.x > 0"}])
-    assert texts(cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {}).manifest(), schema)) == [
+    assert texts(cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object")
+                              .namespace("default").set("spec", {}).manifest(), schema)) == [
         'spec: Invalid value: "object": no such key: x evaluating rule: self.x > 0']
 
 
 def test_schema_errors_block_rules():
     """hasBlockingErr: with a type / required / enum error the rules are not run."""
     schema = copy.deepcopy(REPLICAS_SCHEMA)
-    obj = MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"minReplicas": 0, "replicas": "20", "maxReplicas": 10}).manifest()
+    obj = (MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default")
+           .set("spec", {"minReplicas": 0, "replicas": "20", "maxReplicas": 10}).manifest())
     assert texts(customresource.validate(obj, schema)) == [
         'spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"',
         "<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; "
@@ -118,7 +129,8 @@ def test_runaway_rule_runs_out_of_cost_budget():
     bounded time, instead of hanging the server."""
     schema = spec_schema({"l": {"type": "array", "items": {"type": "integer"}}},
                          [{"rule": "self.l.all(x, self.l.all(y, self.l.all(z, x + y + z >= 0)))"}])
-    obj = MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"l": list(range(60))}).manifest()
+    obj = (MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default")
+           .set("spec", {"l": list(range(60))}).manifest())
     assert texts(cel.validate(obj, schema, budget=200_000)) == [
         'spec: Invalid value: "object": validation failed due to running out of cost budget, '
         "no further validation rules will be run"]
@@ -187,8 +199,10 @@ def test_kubernetes_cel_libraries():
     schema = spec_schema({"s": {"type": "string"}, "l": {"type": "array", "items": {"type": "integer"}}}, [
         {"rule": "self.s.lowerAscii() == 'abc'"}, {"rule": "self.l.isSorted()"}, {"rule": "self.l.sum() == 6"},
         {"rule": "self.s.find('[A-Z]+') == 'ABC'"}, {"rule": "self.s.split('B').size() == 2"}])
-    assert cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"s": "ABC", "l": [1, 2, 3]}).manifest(), schema) == []
-    assert texts(cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"s": "ABC", "l": [3, 2, 1]}).manifest(), schema)) == [
+    assert cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default")
+                        .set("spec", {"s": "ABC", "l": [1, 2, 3]}).manifest(), schema) == []
+    assert texts(cel.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object")
+                              .namespace("default").set("spec", {"s": "ABC", "l": [3, 2, 1]}).manifest(), schema)) == [
         'spec: Invalid value: "object": failed rule: self.l.isSorted()']
 
 

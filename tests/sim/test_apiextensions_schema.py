@@ -126,11 +126,13 @@ def test_list_map_keys_must_be_required_or_defaulted():
 # -- custom objects (kube-openapi validate, apiserver/validation kubeOpenAPIResultToFieldErrors) --
 def test_docs_invalid_crontab():
     """The documentation's invalid CronTab: a cronSpec that misses the pattern and replicas 15."""
-    obj = MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"cronSpec": "* * * *", "image": "my-awesome-cron-image", "replicas": 15}).manifest()
+    obj = (MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default")
+           .set("spec", {"cronSpec": "* * * *", "image": "my-awesome-cron-image", "replicas": 15}).manifest())
     assert texts(customresource.validate(obj, CRONTAB_SCHEMA)) == [
         f'spec.cronSpec: Invalid value: "* * * *": spec.cronSpec in body should match \'{CRON_SPEC_PATTERN}\'',
         "spec.replicas: Invalid value: 15: spec.replicas in body should be less than or equal to 10"]
-    good = MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"cronSpec": "* * * * */5", "image": "my-awesome-cron-image", "replicas": 1}).manifest()
+    good = (MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default")
+            .set("spec", {"cronSpec": "* * * * */5", "image": "my-awesome-cron-image", "replicas": 1}).manifest())
     assert customresource.validate(good, CRONTAB_SCHEMA) == []
 
 
@@ -138,14 +140,17 @@ def test_minimum_and_exclusive_bounds():
     """numberValidator: "should be greater than or equal to", exclusiveMaximum "should be less than"."""
     schema = {"type": "object", "properties": {"spec": {"type": "object", "properties": {
         "replicas": {"type": "integer", "minimum": 1}, "ratio": {"type": "number", "maximum": 1.5, "exclusiveMaximum": True}}}}}
-    assert texts(structural.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"replicas": 0, "ratio": 1.5}).manifest(), schema)) == [
+    assert texts(structural.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object")
+                                     .namespace("default")
+                                     .set("spec", {"replicas": 0, "ratio": 1.5}).manifest(), schema)) == [
         "spec.replicas: Invalid value: 0: spec.replicas in body should be greater than or equal to 1",
         "spec.ratio: Invalid value: 1.5: spec.ratio in body should be less than 1.5"]
 
 
 def test_wrong_type_and_null():
     """typeValidator: `must be of type integer: "string"` (a TypeInvalid error), null without nullable."""
-    obj = MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"replicas": "five", "image": None}).manifest()
+    obj = (MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default")
+           .set("spec", {"replicas": "five", "image": None}).manifest())
     errs = structural.validate(obj, CRONTAB_SCHEMA)
     assert sorted(texts(errs)) == [
         'spec.image: Invalid value: "null": spec.image in body must be of type string: "null"',
@@ -163,7 +168,8 @@ def test_required_enum_and_lengths():
         "name": {"type": "string", "maxLength": 3}, "tag": {"type": "string", "minLength": 2},
         "args": {"type": "array", "maxItems": 1, "items": {"type": "string"}},
         "envs": {"type": "array", "minItems": 2, "items": {"type": "string"}}}}}}
-    obj = MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"x": "c", "name": "toolong", "tag": "a", "args": ["a", "b"], "envs": ["e"]}).manifest()
+    obj = (MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default")
+           .set("spec", {"x": "c", "name": "toolong", "tag": "a", "args": ["a", "b"], "envs": ["e"]}).manifest())
     assert texts(structural.validate(obj, schema)) == [
         'spec.x: Unsupported value: "c": supported values: "a", "b"',
         "spec.name: Too long: may not be more than 3 bytes",
@@ -196,11 +202,13 @@ def test_int_or_string():
 def test_prune_reports_unknown_fields_and_keeps_type_and_object_meta():
     """pruning.Prune: apiVersion, kind, metadata stay at the root; unknown fields are dropped
     and reported (the server warns `unknown field "spec.foo"`)."""
-    obj = MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"cronSpec": "* * * * */5", "foo": 1, "nested": {"a": 1}}).manifest()
+    obj = (MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default")
+           .set("spec", {"cronSpec": "* * * * */5", "foo": 1, "nested": {"a": 1}}).manifest())
     obj["bar"] = True
     pruned, unknown = structural.prune(obj, CRONTAB_SCHEMA)
     assert unknown == ["bar", "spec.foo", "spec.nested"]
-    assert pruned == MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"cronSpec": "* * * * */5"}).manifest()
+    assert pruned == (MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default")
+                      .set("spec", {"cronSpec": "* * * * */5"}).manifest())
     assert customresource.unknown_field_warnings(unknown)[1] == 'unknown field "spec.foo"'
 
 
@@ -216,7 +224,8 @@ def test_preserve_unknown_fields_keeps_everything_below():
 def test_docs_defaulting_example():
     """The documentation's defaulting example: a CronTab without cronSpec and replicas gets
     "5 0 * * *" and 1; a null for a non-nullable field is defaulted too."""
-    obj = MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"image": "my-awesome-cron-image"}).manifest()
+    obj = (MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default")
+           .set("spec", {"image": "my-awesome-cron-image"}).manifest())
     obj, unknown = customresource.prune_and_default(obj, CRONTAB_DEFAULTED_SCHEMA)
     assert unknown == []
     assert obj["spec"] == {"cronSpec": "5 0 * * *", "image": "my-awesome-cron-image", "replicas": 1}
@@ -226,8 +235,11 @@ def test_docs_defaulting_example():
 def test_update_ratchets_unchanged_invalid_values():
     """CRDValidationRatcheting (on by default since 1.30): an update may keep a value the
     schema no longer allows, as long as it does not change it; a changed value is validated."""
-    old = MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"cronSpec": "* * * *", "replicas": 15}).manifest()
-    assert customresource.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"cronSpec": "* * * *", "replicas": 15, "image": "new"}).manifest(),
+    old = (MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default")
+           .set("spec", {"cronSpec": "* * * *", "replicas": 15}).manifest())
+    assert customresource.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object")
+                                   .namespace("default")
+                                   .set("spec", {"cronSpec": "* * * *", "replicas": 15, "image": "new"}).manifest(),
                                    CRONTAB_SCHEMA, old=old) == []
     assert texts(customresource.validate(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"cronSpec": "* * * *", "replicas": 16}).manifest(), CRONTAB_SCHEMA, old=old)) == [
         "spec.replicas: Invalid value: 16: spec.replicas in body should be less than or equal to 10"]
@@ -239,12 +251,21 @@ def test_status_subresource_strategy_and_scale():
     subresource reads and writes through the CRD's replicas paths."""
     scale = {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas",
              "labelSelectorPath": ".status.labelSelector"}
-    created = customresource.prepare_for_create(dict(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"replicas": 1}).manifest(), status={"replicas": 9}), True)
+    created = customresource.prepare_for_create(dict(MakeObject("stable.example.com/v1", "CronTab")
+                                                     .name("my-new-cron-object").namespace("default")
+                                                     .set("spec", {"replicas": 1})
+                                                     .manifest(), status={"replicas": 9}), True)
     assert "status" not in created and created["metadata"]["generation"] == 1
     stored = dict(created, status={"replicas": 1, "labelSelector": "app=cron"})
-    updated = customresource.prepare_for_update(dict(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"replicas": 3}).manifest(), status={"replicas": 7}), stored, True)
+    updated = customresource.prepare_for_update(dict(MakeObject("stable.example.com/v1", "CronTab")
+                                                     .name("my-new-cron-object").namespace("default")
+                                                     .set("spec", {"replicas": 3})
+                                                     .manifest(), status={"replicas": 7}), stored, True)
     assert updated["status"] == {"replicas": 1, "labelSelector": "app=cron"} and updated["metadata"]["generation"] == 2
-    status_only = customresource.prepare_for_status_update(dict(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"replicas": 5}).manifest(), status={"replicas": 3}), updated)
+    status_only = customresource.prepare_for_status_update(dict(MakeObject("stable.example.com/v1", "CronTab")
+                                                                .name("my-new-cron-object").namespace("default")
+                                                                .set("spec", {"replicas": 5})
+                                                                .manifest(), status={"replicas": 3}), updated)
     assert status_only["spec"] == {"replicas": 3} and status_only["status"] == {"replicas": 3}
     sc = customresource.scale_of(updated, scale)
     assert sc["spec"] == {"replicas": 3} and sc["status"] == {"replicas": 1, "selector": "app=cron"}
@@ -256,7 +277,12 @@ def test_scale_paths_hold_non_negative_integers():
     JSON path itself."""
     scale = {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas",
              "labelSelectorPath": ".status.labelSelector"}
-    assert texts(customresource.validate_scale_spec(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {"replicas": -1}).manifest(), scale)) == [
+    assert texts(customresource.validate_scale_spec(MakeObject("stable.example.com/v1", "CronTab")
+                                                    .name("my-new-cron-object").namespace("default")
+                                                    .set("spec", {"replicas": -1}).manifest(), scale)) == [
         ".spec.replicas: Invalid value: -1: should be a non-negative integer"]
-    assert texts(customresource.validate_scale_status(dict(MakeObject("stable.example.com/v1", "CronTab").name("my-new-cron-object").namespace("default").set("spec", {}).manifest(), status={"replicas": "x"}), scale)) == [
+    assert texts(customresource.validate_scale_status(dict(MakeObject("stable.example.com/v1", "CronTab")
+                                                           .name("my-new-cron-object").namespace("default")
+                                                           .set("spec", {})
+                                                           .manifest(), status={"replicas": "x"}), scale)) == [
         ".status.replicas: Invalid value: 0: .status.replicas accessor error: x is of the type string, expected int64"]

@@ -58,7 +58,8 @@ def test_duplicate_is_409_already_exists(cluster):
 def test_missing_is_404_and_unknown_namespace_is_404(cluster):
     resp = get_pod(cluster, "nope")
     assert resp["code"] == 404 and resp["body"]["message"] == 'pods "nope" not found'
-    body = MakePod().name("a").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()
+    body = (MakePod().name("a").namespace("default")
+            .container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest())
     body["metadata"]["namespace"] = "ghost"
     resp = cluster.request({"verb": "create", "resource": "pods", "namespace": "ghost", "body": body})
     assert resp["code"] == 404 and resp["body"]["message"] == 'namespaces "ghost" not found'
@@ -142,7 +143,8 @@ def test_status_subresource_ignores_spec_and_main_resource_ignores_status(cluste
 
 def test_label_and_field_selectors(cluster):
     for name, app in (("a", "web"), ("b", "web"), ("c", "db")):
-        body = MakePod().name(name).namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()
+        body = (MakePod().name(name).namespace("default")
+                .container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest())
         body["metadata"]["labels"] = {"app": app, "tier": "x" if name != "b" else "y"}
         ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}))
     cluster.advance(5)
@@ -207,7 +209,8 @@ def test_watch_resumes_from_a_resource_version_and_too_old_is_410(cluster):
 
 
 def test_generate_name_and_dry_run(cluster):
-    body = MakePod().name("x").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()
+    body = (MakePod().name("x").namespace("default")
+            .container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest())
     body["metadata"] = {"generateName": "job-", "namespace": "default"}
     made = ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}))
     assert made["metadata"]["name"].startswith("job-") and len(made["metadata"]["name"]) == 9
@@ -226,7 +229,8 @@ def test_system_namespaces_exist_and_cannot_be_deleted(cluster):
 
 def test_namespace_deletion_removes_its_contents(cluster):
     ok(cluster.request({"verb": "create", "resource": "namespaces", "body": MakeNamespace().name("team").obj()}))
-    body = MakePod().name("a").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()
+    body = (MakePod().name("a").namespace("default")
+            .container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest())
     body["metadata"]["namespace"] = "team"
     ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "team", "body": body}))
     cluster.advance(5)
@@ -270,7 +274,8 @@ def test_namespace_deletion_goes_pods_first_and_shows_its_conditions(cluster):
 
 
 def test_unknown_fields_are_dropped_with_a_warning_or_refused_when_strict(cluster):
-    body = MakePod().name("web").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()
+    body = (MakePod().name("web").namespace("default")
+            .container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest())
     body["spec"]["containers"][0]["imagee"] = "typo"
     body["spec"]["bogus"] = 1
     strict = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body,

@@ -54,7 +54,8 @@ def test_deleted_pod_is_replaced(cluster):
 
 
 def test_orphan_is_adopted_and_relabelled_pod_is_released(cluster):
-    orphan = MakePod().name("orphan").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()
+    orphan = (MakePod().name("orphan").namespace("default")
+              .container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest())
     orphan["metadata"]["labels"] = {"app": "web"}
     ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": orphan}))
     rs = _rs(cluster, replicas=2)

@@ -132,7 +132,8 @@ POST_FILTER_CASES = [
     # Upstream adds PDBs to this case; without them node2 still wins, on its lower highest victim.
     ("pod can be made schedulable on minHighestPriority node",
      MakePod().name("p").namespace("default").uid("p").labels({}).req({}, name="c").priority(VERY_HIGH).status().obj(), [MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").priority(HIGH).node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req({}, name="c").priority(LOW).node("node1").phase("Running").obj(),
-                           MakePod().name("p3").namespace("default").uid("p3").labels({}).req({}, name="c").priority(MID).node("node2").phase("Running").obj()],
+                           MakePod().name("p3").namespace("default").uid("p3").labels({}).req({}, name="c")
+                           .priority(MID).node("node2").phase("Running").obj()],
      [MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1"}).spec().allocatable({"pods": "32", **ONE_POD}).obj(), MakeNode().name("node2").labels({"kubernetes.io/hostname": "node2"}).spec().allocatable({"pods": "32", **ONE_POD}).obj()],
      {"node1": U(), "node2": U()}, "node2", (SUCCESS, "")),
     ("no candidate nodes found, no enough resource after removing low priority pods",
@@ -141,13 +142,15 @@ POST_FILTER_CASES = [
      {"node1": U(), "node2": U()}, "", (UNSCHEDULABLE, "preemption: 0/2 nodes are available: 2 Insufficient cpu.")),
     ("no candidate nodes found with mixed reasons, no lower priority pod and no enough CPU resource",
      MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj(), [MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").priority(HIGH).node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req({}, name="c").node("node2").phase("Running").obj(),
-                             MakePod().name("p3").namespace("default").uid("p3").labels({}).req({}, name="c").priority(HIGH).node("node3").phase("Running").obj()],
+                             MakePod().name("p3").namespace("default").uid("p3").labels({}).req({}, name="c")
+                             .priority(HIGH).node("node3").phase("Running").obj()],
      [MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1"}).spec().allocatable({"pods": "32", **ONE_POD}).obj(), MakeNode().name("node2").labels({"kubernetes.io/hostname": "node2"}).spec().allocatable({"pods": "32", **NODE_RES}).obj(), MakeNode().name("node3").labels({"kubernetes.io/hostname": "node3"}).spec().allocatable({"pods": "32", **ONE_POD}).obj()],
      {"node1": U(), "node2": U(), "node3": U()}, "",
      (UNSCHEDULABLE, "preemption: 0/3 nodes are available: 1 Insufficient cpu, 2 No preemption victims found for incoming pod.")),
     ("no candidate nodes found with mixed reason, 2 UnschedulableAndUnresolvable nodes and 2 nodes don't have enough CPU resource",
      MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj(), [MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req({}, name="c").node("node2").phase("Running").obj()],
-     [MakeNode().name(f"node{i}").labels({"kubernetes.io/hostname": f"node{i}"}).spec().allocatable({"pods": "32", **NODE_RES}).obj() for i in range(1, 5)],
+     [MakeNode().name(f"node{i}").labels({"kubernetes.io/hostname": f"node{i}"}).spec()
+      .allocatable({"pods": "32", **NODE_RES}).obj() for i in range(1, 5)],
      {"node1": U(), "node2": U(), "node4": U(UU)}, "",
      (UNSCHEDULABLE, "preemption: 0/4 nodes are available: 2 Insufficient cpu, 2 Preemption is not helpful for scheduling.")),
 ]
@@ -165,13 +168,16 @@ def test_post_filter(name, preemptor, pods, nodes, statuses, want_node, want_sta
 
 
 @pytest.mark.parametrize("nodes, want", [
-    ([MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1", "error": "true"}).spec().allocatable({"pods": "32", **LARGE}).obj()], (ERROR, None)),
+    ([MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1", "error": "true"}).spec()
+      .allocatable({"pods": "32", **LARGE}).obj()], (ERROR, None)),
     ([MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1", "error": "true"}).spec().allocatable({"pods": "32", **LARGE}).obj(), MakeNode().name("node2").labels({"kubernetes.io/hostname": "node2"}).spec().allocatable({"pods": "32", **LARGE}).obj()], (SUCCESS, "node2")),
 ], ids=["TestPostFilter / only one node but failed with TestPlugin",
         "TestPostFilter / one failed with TestPlugin and the other pass"])
 def test_post_filter_with_a_failing_prefilter_extension(test_plugin, nodes, want):
     pods = [MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").node("node1").phase("Running").obj()] + ([MakePod().name("p2").namespace("default").uid("p2").labels({}).req(MEDIUM, name="c").node("node2").phase("Running").obj()] if len(nodes) > 1 else [])
-    sched, pl, state, pi = build(nodes, pods, MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj(), plugins=("NodeResourcesFit", "test-plugin"))
+    sched, pl, state, pi = build(nodes, pods, MakePod().name("p").namespace("default").uid("p").labels({})
+                                              .req(LARGE, name="c").priority(HIGH)
+                                              .status().obj(), plugins=("NodeResourcesFit", "test-plugin"))
     result, status = pl.post_filter(state, pi, NodeToStatus({n["metadata"]["name"]: U() for n in nodes}, Status(UU)))
     if want[0] == ERROR:
         assert result is None and status.code == ERROR
@@ -187,22 +193,27 @@ DRY_RUN_CASES = [
      [MakePod().name("p1").namespace("default").uid("p1").labels({}).req(LARGE, name="c").priority(MID).node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req(LARGE, name="c").priority(MID).node("node2").phase("Running").obj()],
      [0], [{"node1": ["p1"], "node2": ["p2"]}]),
     ("a pod that would fit on the nodes, but other pods running are higher priority, no preemption would happen",
-     None, ["node1", "node2"], [MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(LOW).status().obj()],
+     None, ["node1", "node2"], [MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c")
+                                .priority(LOW).status().obj()],
      [MakePod().name("p1").namespace("default").uid("p1").labels({}).req(LARGE, name="c").priority(MID).node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req(LARGE, name="c").priority(MID).node("node2").phase("Running").obj()],
      [0], [{}]),
     ("medium priority pod is preempted, but lower priority one stays as it is small", None, ["node1", "node2"],
      [MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj()],
      [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(SMALL, name="c").priority(LOW).node("node1").phase("Running").obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(LARGE, name="c").priority(MID).node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req(LARGE, name="c").priority(MID).node("node2").phase("Running").obj()],
      [0], [{"node1": ["p1.2"], "node2": ["p2"]}]),
-    ("mixed priority pods are preempted", None, ["node1", "node2"], [MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj()],
+    ("mixed priority pods are preempted", None, ["node1", "node2"], [MakePod().name("p").namespace("default").uid("p")
+                                                                     .labels({}).req(LARGE, name="c").priority(HIGH)
+                                                                     .status().obj()],
      [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(SMALL, name="c").priority(MID).node("node1").phase("Running").obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(SMALL, name="c").priority(LOW).node("node1").phase("Running").obj(), MakePod().name("p1.3").namespace("default").uid("p1.3").labels({}).req(MEDIUM, name="c").priority(MID).node("node1").phase("Running").obj(),
       MakePod().name("p1.4").namespace("default").uid("p1.4").labels({}).req(SMALL, name="c").priority(HIGH).node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req(LARGE, name="c").priority(HIGH).node("node2").phase("Running").obj()],
      [0], [{"node1": ["p1.2", "p1.3"]}]),
     ("mixed priority pods are preempted, pick later StartTime one when priorities are equal", None,
-     ["node1", "node2"], [MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj()],
+     ["node1", "node2"], [MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c")
+                          .priority(HIGH).status().obj()],
      [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(SMALL, name="c").priority(LOW).node("node1").phase("Running").start_time(timestamp(5)).obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(SMALL, name="c").priority(LOW).node("node1").phase("Running").start_time(timestamp(4)).obj(),
       MakePod().name("p1.3").namespace("default").uid("p1.3").labels({}).req(MEDIUM, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(3)).obj(), MakePod().name("p1.4").namespace("default").uid("p1.4").labels({}).req(SMALL, name="c").priority(HIGH).node("node1").phase("Running").start_time(timestamp(2)).obj(),
-      MakePod().name("p2").namespace("default").uid("p2").labels({}).req(LARGE, name="c").priority(HIGH).node("node2").phase("Running").start_time(timestamp(1)).obj()],
+      MakePod().name("p2").namespace("default").uid("p2").labels({}).req(LARGE, name="c").priority(HIGH).node("node2")
+      .phase("Running").start_time(timestamp(1)).obj()],
      [0], [{"node1": ["p1.1", "p1.3"]}]),
     # cycle=0 => offset=4 => node5 (yes), node1 (yes)
     ("all nodes are possible candidates, but DefaultPreemptionArgs limits to 2",
@@ -220,7 +231,8 @@ DRY_RUN_CASES = [
     ("preemption offset across multiple scheduling cycles and wrap around",
      {"minCandidateNodesPercentage": 40, "minCandidateNodesAbsolute": 1}, [f"node{i}" for i in range(1, 6)],
      [MakePod().name("tp1").namespace("default").uid("tp1").labels({}).req(LARGE, name="c").priority(HIGH).status().obj(), MakePod().name("tp2").namespace("default").uid("tp2").labels({}).req(LARGE, name="c").priority(HIGH).status().obj(), MakePod().name("tp3").namespace("default").uid("tp3").labels({}).req(LARGE, name="c").priority(HIGH).status().obj()],
-     [MakePod().name(f"p{i}").namespace("default").uid(f"p{i}").labels({}).req(LARGE, name="c").priority(MID).node(f"node{i}").status().phase("Running" if f"node{i}" else None).obj() for i in range(1, 6)],
+     [MakePod().name(f"p{i}").namespace("default").uid(f"p{i}").labels({}).req(LARGE, name="c").priority(MID)
+      .node(f"node{i}").status().phase("Running" if f"node{i}" else None).obj() for i in range(1, 6)],
      [4, 1, 3], [{"node1": ["p1"], "node5": ["p5"]}, {"node2": ["p2"], "node3": ["p3"]},
                  {"node4": ["p4"], "node5": ["p5"]}]),
 ]
@@ -230,7 +242,8 @@ DRY_RUN_CASES = [
 @pytest.mark.parametrize("name, args, node_names, preemptors, pods, offsets, expected", DRY_RUN_CASES,
                          ids=[f"TestDryRunPreemption / {c[0]}" for c in DRY_RUN_CASES])
 def test_dry_run_preemption(name, args, node_names, preemptors, pods, offsets, expected, vectorised):
-    nodes = [MakeNode().name(n).labels({"kubernetes.io/hostname": n}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj() for n in node_names]
+    nodes = [MakeNode().name(n).labels({"kubernetes.io/hostname": n}).spec()
+             .allocatable({"pods": "32", **VERY_LARGE}).obj() for n in node_names]
     for preemptor, offset, want in zip(preemptors, offsets, expected):
         sched, pl, state, pi = build(nodes, pods, preemptor, args=args)
         pl.vectorised = vectorised
@@ -247,7 +260,8 @@ def test_dry_run_preemption_pod_with_anti_affinity_is_preempted():
     nodes = [MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1", "hostname": "node1"}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj(), MakeNode().name("node2").labels({"kubernetes.io/hostname": "node2", "hostname": "node2"}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj()]
     pods = [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({"foo": ""}).req(SMALL, name="c").affinity(anti).priority(LOW).node("node1").phase("Running").obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(SMALL, name="c").priority(MID).node("node1").phase("Running").obj(),
             MakePod().name("p1.3").namespace("default").uid("p1.3").labels({}).req(SMALL, name="c").priority(HIGH).node("node1").phase("Running").obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req(SMALL, name="c").priority(HIGH).node("node2").phase("Running").obj()]
-    sched, pl, state, pi = build(nodes, pods, MakePod().name("p").namespace("default").uid("p").labels({"foo": ""}).req(SMALL, name="c").priority(HIGH).status().obj(),
+    sched, pl, state, pi = build(nodes, pods, MakePod().name("p").namespace("default").uid("p").labels({"foo": ""})
+                                              .req(SMALL, name="c").priority(HIGH).status().obj(),
                                  plugins=("NodeResourcesFit", "InterPodAffinity"))
     candidates, _, _ = pl.evaluator.dry_run_preemption(state, pi, by_name(sched), 0, 2)
     assert summary(candidates) == {"node1": ["p1.1"]}
@@ -257,11 +271,14 @@ def _spread_pod(name, priority, node_name=None):
     exists = {"matchExpressions": [{"key": "foo", "operator": "Exists"}]}
     constraints = [{"maxSkew": 1, "topologyKey": k, "whenUnsatisfiable": "DoNotSchedule", "labelSelector": exists}
                    for k in ("zone", "hostname")]
-    return MakePod().name(name).namespace("default").uid(name).labels({"foo": ""}).req({}, name="c").spec(**{} if node_name else {"topologySpreadConstraints": constraints}).priority(priority).node(node_name).status().phase("Running" if node_name else None).obj()
+    return (MakePod().name(name).namespace("default").uid(name).labels({"foo": ""}).req({}, name="c")
+            .spec(**{} if node_name else {"topologySpreadConstraints": constraints}).priority(priority).node(node_name)
+            .status().phase("Running" if node_name else None).obj())
 
 
 def _spread_nodes():
-    return [MakeNode().name(n).labels({"kubernetes.io/hostname": n, "hostname": n, "zone": z}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj() for n, z in (("node-a", "zone1"), ("node-b", "zone1"),
+    return [MakeNode().name(n).labels({"kubernetes.io/hostname": n, "hostname": n, "zone": z}).spec()
+            .allocatable({"pods": "32", **VERY_LARGE}).obj() for n, z in (("node-a", "zone1"), ("node-b", "zone1"),
                                                                      ("node-x", "zone2"))]
 
 
@@ -279,7 +296,8 @@ def test_dry_run_preemption_to_resolve_pod_topology_spread_filter_failure():
 SELECT_CASES = [
     ("a pod that fits on both nodes when lower priority pods are preempted", 2, MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj(),
      [MakePod().name("p1").namespace("default").uid("p1").labels({}).req(LARGE, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p2").namespace("default").uid("p2").labels({}).req(LARGE, name="c").priority(MID).node("node2").phase("Running").start_time(timestamp(0)).obj()], {"node1", "node2"}),
-    ("node with min highest priority pod is picked", 3, MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c").priority(HIGH).status().obj(),
+    ("node with min highest priority pod is picked", 3, MakePod().name("p").namespace("default").uid("p").labels({})
+                                                        .req(VERY_LARGE, name="c").priority(HIGH).status().obj(),
      [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(LARGE, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(0)).obj(),
       MakePod().name("p2.1").namespace("default").uid("p2.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node2").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p2.2").namespace("default").uid("p2.2").labels({}).req(MEDIUM, name="c").priority(LOW).node("node2").phase("Running").start_time(timestamp(0)).obj(),
       MakePod().name("p3.1").namespace("default").uid("p3.1").labels({}).req(MEDIUM, name="c").priority(LOW).node("node3").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p3.2").namespace("default").uid("p3.2").labels({}).req(MEDIUM, name="c").priority(LOW).node("node3").phase("Running").start_time(timestamp(0)).obj()], {"node3"}),
@@ -292,8 +310,10 @@ SELECT_CASES = [
       MakePod().name("p1.3").namespace("default").uid("p1.3").labels({}).req(SMALL, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p1.4").namespace("default").uid("p1.4").labels({}).req(SMALL, name="c").priority(NEG).node("node1").phase("Running").start_time(timestamp(0)).obj(),
       MakePod().name("p2.1").namespace("default").uid("p2.1").labels({}).req(LARGE, name="c").priority(MID).node("node2").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p2.2").namespace("default").uid("p2.2").labels({}).req(MEDIUM, name="c").priority(NEG).node("node2").phase("Running").start_time(timestamp(0)).obj(),
       MakePod().name("p3.1").namespace("default").uid("p3.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node3").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p3.2").namespace("default").uid("p3.2").labels({}).req(SMALL, name="c").priority(NEG).node("node3").phase("Running").start_time(timestamp(0)).obj(),
-      MakePod().name("p3.3").namespace("default").uid("p3.3").labels({}).req(SMALL, name="c").priority(LOW).node("node3").phase("Running").start_time(timestamp(0)).obj()], {"node2"}),
-    ("sum of adjusted priorities is considered", 3, MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c").priority(HIGH).status().obj(),
+      MakePod().name("p3.3").namespace("default").uid("p3.3").labels({}).req(SMALL, name="c").priority(LOW)
+      .node("node3").phase("Running").start_time(timestamp(0)).obj()], {"node2"}),
+    ("sum of adjusted priorities is considered", 3, MakePod().name("p").namespace("default").uid("p").labels({})
+                                                    .req(VERY_LARGE, name="c").priority(HIGH).status().obj(),
      [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(SMALL, name="c").priority(MID).node("node1").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(SMALL, name="c").priority(NEG).node("node1").phase("Running").start_time(timestamp(0)).obj(),
       MakePod().name("p1.3").namespace("default").uid("p1.3").labels({}).req(SMALL, name="c").priority(NEG).node("node1").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p2.1").namespace("default").uid("p2.1").labels({}).req(LARGE, name="c").priority(MID).node("node2").phase("Running").start_time(timestamp(0)).obj(),
       MakePod().name("p2.2").namespace("default").uid("p2.2").labels({}).req(MEDIUM, name="c").priority(NEG).node("node2").phase("Running").start_time(timestamp(0)).obj(), MakePod().name("p3.1").namespace("default").uid("p3.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node3").phase("Running").start_time(timestamp(0)).obj(),
@@ -324,7 +344,9 @@ SELECT_CASES = [
 @pytest.mark.parametrize("name, n, preemptor, pods, expected", SELECT_CASES,
                          ids=[f"TestSelectBestCandidate / {c[0]}" for c in SELECT_CASES])
 def test_select_best_candidate(name, n, preemptor, pods, expected, vectorised):
-    sched, pl, state, pi = build([MakeNode().name(f"node{i}").labels({"kubernetes.io/hostname": f"node{i}"}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj() for i in range(1, n + 1)], pods, preemptor)
+    sched, pl, state, pi = build([MakeNode().name(f"node{i}").labels({"kubernetes.io/hostname": f"node{i}"}).spec()
+                                  .allocatable({"pods": "32", **VERY_LARGE})
+                                  .obj() for i in range(1, n + 1)], pods, preemptor)
     pl.vectorised = vectorised
     infos = sched.cache.node_infos()
     offset, num = pl.get_offset_and_num_candidates(len(infos))
@@ -338,7 +360,8 @@ def test_pick_one_node_criteria_in_upstreams_order():
     API cannot produce here, so the function is called directly), then the lowest highest
     victim, the smallest priority sum, the fewest victims, the latest start, the first node."""
     def v(*prios, pdb=0, start=0):
-        return Victims([PodInfo(MakePod().name(f"v{i}").namespace("default").uid(f"v{i}").labels({}).req({}, name="c").priority(p).start_time(timestamp(start)).obj()) for i, p in enumerate(prios)], pdb)
+        return Victims([PodInfo(MakePod().name(f"v{i}").namespace("default").uid(f"v{i}").labels({}).req({}, name="c")
+                                .priority(p).start_time(timestamp(start)).obj()) for i, p in enumerate(prios)], pdb)
     assert pick_one_node_for_preemption({"a": v(LOW, pdb=1), "b": v(HIGH)}) == "b"
     assert pick_one_node_for_preemption({"a": v(HIGH), "b": v(MID, MID, MID)}) == "b"
     assert pick_one_node_for_preemption({"a": v(MID, MID), "b": v(MID, LOW)}) == "b"
@@ -359,16 +382,26 @@ def _terminating(p: dict, by_preemption: bool = False) -> dict:
 
 
 ELIGIBLE_CASES = [
-    ("Pod with nominated node", MakePod().name("p_with_nominated_node").namespace("default").uid("p_with_nominated_node").labels({}).req({}, name="c").priority(HIGH).status().obj(), "node1",
-     [_terminating(MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").priority(LOW).node("node1").phase("Running").obj())],
+    ("Pod with nominated node", MakePod().name("p_with_nominated_node").namespace("default")
+                                .uid("p_with_nominated_node").labels({}).req({}, name="c").priority(HIGH)
+                                .status().obj(), "node1",
+     [_terminating(MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").priority(LOW)
+                   .node("node1").phase("Running").obj())],
      Status(UU, ("node(s) had untolerated taint",)), True),
-    ("Pod without nominated node", MakePod().name("p_without_nominated_node").namespace("default").uid("p_without_nominated_node").labels({}).req({}, name="c").priority(HIGH).status().obj(), "", [], None, True),
-    ("Pod with 'PreemptNever' preemption policy", MakePod().name("p_with_preempt_never_policy").namespace("default").uid("p_with_preempt_never_policy").labels({}).req({}, name="c").preemption_policy("Never").priority(HIGH).status().obj(),
+    ("Pod without nominated node", MakePod().name("p_without_nominated_node").namespace("default")
+                                   .uid("p_without_nominated_node").labels({}).req({}, name="c").priority(HIGH)
+                                   .status().obj(), "", [], None, True),
+    ("Pod with 'PreemptNever' preemption policy", MakePod().name("p_with_preempt_never_policy").namespace("default")
+                                                  .uid("p_with_preempt_never_policy").labels({}).req({}, name="c")
+                                                  .preemption_policy("Never").priority(HIGH).status().obj(),
      "", [], None, False),
     ("preemption victim pod terminating, as indicated by the dedicated DisruptionTarget condition",
      MakePod().name("p_with_nominated_node").namespace("default").uid("p_with_nominated_node").labels({}).req({}, name="c").priority(HIGH).status().obj(), "node1", [_terminating(MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").priority(LOW).node("node1").phase("Running").obj(), True)], None, False),
-    ("non-victim Pods terminating", MakePod().name("p_with_nominated_node").namespace("default").uid("p_with_nominated_node").labels({}).req({}, name="c").priority(HIGH).status().obj(), "node1",
-     [_terminating(MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").priority(LOW).node("node1").phase("Running").obj())], None, True),
+    ("non-victim Pods terminating", MakePod().name("p_with_nominated_node").namespace("default")
+                                    .uid("p_with_nominated_node").labels({}).req({}, name="c").priority(HIGH)
+                                    .status().obj(), "node1",
+     [_terminating(MakePod().name("p1").namespace("default").uid("p1").labels({}).req({}, name="c").priority(LOW)
+                   .node("node1").phase("Running").obj())], None, True),
 ]
 
 
@@ -377,7 +410,8 @@ ELIGIBLE_CASES = [
 def test_pod_eligible_to_preempt_others(name, preemptor, nominated, pods, status, expected):
     if nominated:
         preemptor["status"]["nominatedNodeName"] = nominated
-    sched, pl, state, pi = build([MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1"}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj()], pods, preemptor)
+    sched, pl, state, pi = build([MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1"}).spec()
+                                  .allocatable({"pods": "32", **VERY_LARGE}).obj()], pods, preemptor)
     got, msg = pl.pod_eligible_to_preempt_others(pi, status)
     assert got is expected
     if not expected:
@@ -389,17 +423,22 @@ def test_pod_eligible_to_preempt_others(name, preemptor, nominated, pods, status
 PREEMPT_PODS = [MakePod().name("p1.1").namespace("default").uid("p1.1").labels({}).req(SMALL, name="c").priority(LOW).node("node1").phase("Running").obj(), MakePod().name("p1.2").namespace("default").uid("p1.2").labels({}).req(SMALL, name="c").priority(LOW).node("node1").phase("Running").obj(),
                 MakePod().name("p2.1").namespace("default").uid("p2.1").labels({}).req(LARGE, name="c").priority(HIGH).node("node2").phase("Running").obj(), MakePod().name("p3.1").namespace("default").uid("p3.1").labels({}).req(MEDIUM, name="c").priority(MID).node("node3").phase("Running").obj()]
 PREEMPT_CASES = [
-    ("basic preemption logic", MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c").preemption_policy("PreemptLowerPriority").priority(HIGH).status().obj(), "node1",
+    ("basic preemption logic", MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c")
+                               .preemption_policy("PreemptLowerPriority").priority(HIGH).status().obj(), "node1",
      ["p1.1", "p1.2"]),
-    ("no preempting in pod", MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c").preemption_policy("Never").priority(HIGH).status().obj(), None, []),
-    ("PreemptionPolicy is nil", MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c").priority(HIGH).status().obj(), "node1", ["p1.1", "p1.2"]),
+    ("no preempting in pod", MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c")
+                             .preemption_policy("Never").priority(HIGH).status().obj(), None, []),
+    ("PreemptionPolicy is nil", MakePod().name("p").namespace("default").uid("p").labels({}).req(VERY_LARGE, name="c")
+                                .priority(HIGH).status().obj(), "node1", ["p1.1", "p1.2"]),
 ]
 
 
 @pytest.mark.parametrize("name, preemptor, want_node, victims", PREEMPT_CASES,
                          ids=[f"TestPreempt / {c[0]}" for c in PREEMPT_CASES])
 def test_preempt(name, preemptor, want_node, victims):
-    sched, pl, state, pi = build([MakeNode().name(f"node{i}").labels({"kubernetes.io/hostname": f"node{i}"}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj() for i in range(1, 4)], PREEMPT_PODS, preemptor)
+    sched, pl, state, pi = build([MakeNode().name(f"node{i}").labels({"kubernetes.io/hostname": f"node{i}"}).spec()
+                                  .allocatable({"pods": "32", **VERY_LARGE})
+                                  .obj() for i in range(1, 4)], PREEMPT_PODS, preemptor)
     m = NodeToStatus({n: U() for n in ("node1", "node2", "node3")}, Status(UU))
     result, status = pl.evaluator.preempt(state, pi, m)
     client = sched.client
@@ -431,9 +470,11 @@ def test_preempt_for_topology_spread_constraints():
 def test_lower_priority_pods_nominated_to_the_node_lose_the_nomination():
     """prepareCandidate clears the nominatedNodeName of lower-priority pods nominated there."""
     sched, pl, state, pi = build([MakeNode().name("node1").labels({"kubernetes.io/hostname": "node1"}).spec().allocatable({"pods": "32", **VERY_LARGE}).obj()], [MakePod().name("v").namespace("default").uid("v").labels({}).req(LARGE, name="c").priority(LOW).node("node1").phase("Running").obj()], MakePod().name("p").namespace("default").uid("p").labels({}).req(LARGE, name="c").priority(HIGH).status().obj())
-    lower = MakePod().name("lower").namespace("default").uid("lower").labels({}).req(SMALL, name="c").priority(MID).status().obj()
+    lower = (MakePod().name("lower").namespace("default").uid("lower").labels({}).req(SMALL, name="c").priority(MID)
+             .status().obj())
     lower["status"]["nominatedNodeName"] = "node1"
-    higher = MakePod().name("higher").namespace("default").uid("higher").labels({}).req(SMALL, name="c").priority(VERY_HIGH).status().obj()
+    higher = (MakePod().name("higher").namespace("default").uid("higher").labels({}).req(SMALL, name="c")
+              .priority(VERY_HIGH).status().obj())
     higher["status"]["nominatedNodeName"] = "node1"
     for p in (lower, higher):
         sched.queue.add_nominated_pod(PodInfo(p), None)
@@ -476,7 +517,8 @@ def clusters(draw):
     nodes = []
     for i in range(n_nodes):
         cap = draw(st.sampled_from([VERY_LARGE, NODE_RES, {"cpu": "1", "memory": "1000", "pods": "3"}, ONE_POD]))
-        nd = MakeNode().name(f"node{i}").labels({"kubernetes.io/hostname": f"node{i}"}).spec().allocatable({"pods": "32", **cap})
+        nd = (MakeNode().name(f"node{i}").labels({"kubernetes.io/hostname": f"node{i}"}).spec()
+              .allocatable({"pods": "32", **cap}))
         if draw(st.booleans()) and draw(st.booleans()):
             nd.taints([{"key": "dedicated", "value": "x", "effect": "NoSchedule"}])
         nodes.append(nd.obj())

@@ -88,7 +88,8 @@ def test_orphan_dependents_option_and_validation(cluster):
 
 
 def test_a_custom_finalizer_holds_deletion_until_removed(cluster):
-    body = MakePod().name("held").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").node_selector({"nowhere": "x"}).manifest()
+    body = (MakePod().name("held").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi")
+            .node_selector({"nowhere": "x"}).manifest())
     body["metadata"]["finalizers"] = ["example.com/hold"]
     ok(cluster.request({"verb": "create", **PODS, "body": body}))
     m = MakeReplicaSet.scenario("keep", 0, "nginx:1.27", "100m", "64Mi")
@@ -107,7 +108,8 @@ def test_a_custom_finalizer_holds_deletion_until_removed(cluster):
 
 def test_a_pod_owned_by_a_pod_is_collected(cluster):
     owner = ok(cluster.request({"verb": "create", **PODS, "body": MakePod().name("owner").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").node_selector({"nowhere": "x"}).manifest()}))
-    dep = MakePod().name("dep").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").node_selector({"nowhere": "x"}).manifest()
+    dep = (MakePod().name("dep").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi")
+           .node_selector({"nowhere": "x"}).manifest())
     dep["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "Pod", "name": "owner",
                                            "uid": owner["metadata"]["uid"]}]
     ok(cluster.request({"verb": "create", **PODS, "body": dep}))
@@ -145,7 +147,9 @@ def test_property_no_orphan_left_and_no_live_owner_loses_a_dependent(graph):
                  "name": objs[j][1], "uid": objs[j][2], "blockOwnerDeletion": b} for j, b in owners]
         name = f"o{i}"
         if kind == "pod":
-            body, where = MakePod().name(name).namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").node_selector({"nowhere": "x"}).manifest(), PODS
+            body, where = (MakePod().name(name).namespace("default")
+                           .container("nginx:1.27", name="app", cpu="100m", memory="64Mi")
+                           .node_selector({"nowhere": "x"}).manifest()), PODS
         else:
             body, where = MakeReplicaSet.scenario(name, 0, "nginx:1.27", "100m", "64Mi"), RS
         if refs:

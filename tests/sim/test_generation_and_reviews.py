@@ -61,7 +61,8 @@ def test_pod_generation_is_tracked_and_observed_by_the_kubelet(cluster):
     """KEP-5067 PodObservedGenerationTracking (GA in 1.35): 1 on create whatever the client
     sends, bumped by a spec change and by graceful deletion, never by a status write; the
     kubelet reports the generation it acted on in status.observedGeneration and its conditions."""
-    manifest = MakePod().name("gen").namespace("default").metadata(generation=5).container("nginx:1.27", name="app").manifest()
+    manifest = (MakePod().name("gen").namespace("default").metadata(generation=5)
+                .container("nginx:1.27", name="app").manifest())
     created = ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": manifest}), 201)
     assert created["metadata"]["generation"] == 1
     cluster.advance(10)

@@ -275,7 +275,8 @@ def clusters(draw):
         for key, values in (("zone", ["z1", "z2"]), ("region", ["r1", "r2"]), ("rack", ["k1", "k2", "k3"])):
             if draw(st.integers(0, 3)):
                 labels[key] = draw(st.sampled_from(values))
-        nodes.append(MakeNode().name(f"n{i}").labels(labels).allocatable({"cpu": "8", "memory": "16Gi", "pods": "110"}).obj())
+        nodes.append(MakeNode().name(f"n{i}").labels(labels)
+                     .allocatable({"cpu": "8", "memory": "16Gi", "pods": "110"}).obj())
     existing = [a_pod(draw, f"e{j}", f"n{draw(st.integers(0, n))}")   # n{n}: a node that does not exist
                 for j in range(draw(st.integers(0, 12)))]
     return nodes, existing, a_pod(draw, "incoming"), draw(st.booleans())
@@ -359,9 +360,11 @@ def scheduler(vectorised=True):
 def test_required_anti_affinity_spreads_replicas_one_per_node_and_the_extra_one_stays_pending(vectorised):
     sched = scheduler(vectorised)
     for i in range(1, 4):
-        sched.add_node(MakeNode().name(f"worker-{i}").labels({HOST: f"worker-{i}"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())
+        sched.add_node(MakeNode().name(f"worker-{i}").labels({HOST: f"worker-{i}"})
+                       .allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())
     for i in range(4):
-        sched.add_pod(MakePod().name(f"web-{i}").namespace("default").uid(f"web-{i}").labels({"app": "web"}).container("nginx", name="c", cpu="100m").affinity({**anti(app="web")}).obj())
+        sched.add_pod(MakePod().name(f"web-{i}").namespace("default").uid(f"web-{i}").labels({"app": "web"})
+                      .container("nginx", name="c", cpu="100m").affinity({**anti(app="web")}).obj())
     while sched.schedule_one():
         pass
     bound = sched.client.bound
@@ -376,42 +379,53 @@ def test_required_anti_affinity_spreads_replicas_one_per_node_and_the_extra_one_
 
 def test_the_first_pod_of_a_self_affine_group_goes_anywhere_with_the_topology_key():
     nodes = [MakeNode().name("a1").labels({HOST: "a1", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("a2").labels({HOST: "a2", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("b1").labels({HOST: "b1", "zone": "b"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("nozone").labels({HOST: "nozone"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()]
-    first = MakePod().name("db-0").namespace("default").uid("db-0").labels({"app": "db"}).container("nginx", name="c", cpu="100m").affinity({**together(app="db")}).obj()
+    first = (MakePod().name("db-0").namespace("default").uid("db-0").labels({"app": "db"})
+             .container("nginx", name="c", cpu="100m").affinity({**together(app="db")}).obj())
     got = run_filter(first, nodes)
     assert got["a1"] == got["a2"] == got["b1"] == ("Success", [])
     assert got["nozone"] == ("UnschedulableAndUnresolvable", ["node(s) didn't match pod affinity rules"])
     # Once one runs in zone b, the next must join it there.
-    second = MakePod().name("db-1").namespace("default").uid("db-1").labels({"app": "db"}).container("nginx", name="c", cpu="100m").affinity({**together(app="db")}).obj()
-    got = run_filter(second, nodes, [MakePod().name("db-0").namespace("default").uid("db-0").labels({"app": "db"}).container("nginx", name="c", cpu="100m").node("b1").obj()])
+    second = (MakePod().name("db-1").namespace("default").uid("db-1").labels({"app": "db"})
+              .container("nginx", name="c", cpu="100m").affinity({**together(app="db")}).obj())
+    got = run_filter(second, nodes, [MakePod().name("db-0").namespace("default").uid("db-0").labels({"app": "db"})
+                                     .container("nginx", name="c", cpu="100m").node("b1").obj()])
     assert [n for n, (code, _) in got.items() if code == "Success"] == ["b1"]
     # A pod that does not match its own terms has no such exemption.
-    other = MakePod().name("web").namespace("default").uid("web").labels({"app": "web"}).container("nginx", name="c", cpu="100m").affinity({**together(app="db")}).obj()
+    other = (MakePod().name("web").namespace("default").uid("web").labels({"app": "web"})
+             .container("nginx", name="c", cpu="100m").affinity({**together(app="db")}).obj())
     assert {code for code, _ in run_filter(other, nodes).values()} == {"UnschedulableAndUnresolvable"}
 
 
 def test_an_existing_pods_anti_affinity_repels_the_incoming_pod():
     nodes = [MakeNode().name("a1").labels({HOST: "a1", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("a2").labels({HOST: "a2", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("b1").labels({HOST: "b1", "zone": "b"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()]
-    loner = MakePod().name("loner").namespace("default").uid("loner").labels({"app": "loner"}).container("nginx", name="c", cpu="100m").node("a1").affinity({**anti("zone", app="web")}).obj()
-    got = run_filter(MakePod().name("web").namespace("default").uid("web").labels({"app": "web"}).container("nginx", name="c", cpu="100m").obj(), nodes, [loner])
+    loner = (MakePod().name("loner").namespace("default").uid("loner").labels({"app": "loner"})
+             .container("nginx", name="c", cpu="100m").node("a1").affinity({**anti("zone", app="web")}).obj())
+    got = run_filter(MakePod().name("web").namespace("default").uid("web").labels({"app": "web"})
+                     .container("nginx", name="c", cpu="100m").obj(), nodes, [loner])
     assert got == {"a1": ("Unschedulable", ["node(s) didn't satisfy existing pods anti-affinity rules"]),
                    "a2": ("Unschedulable", ["node(s) didn't satisfy existing pods anti-affinity rules"]),
                    "b1": ("Success", [])}
     # A pod it does not match, or one in another namespace (the term covers the owner's), passes.
-    assert run_filter(MakePod().name("db").namespace("default").uid("db").labels({"app": "db"}).container("nginx", name="c", cpu="100m").obj(), nodes, [loner])["a1"] == ("Success", [])
-    assert run_filter(MakePod().name("web").namespace("other").uid("web").labels({"app": "web"}).container("nginx", name="c", cpu="100m").obj(), nodes, [loner])["a1"] == ("Success", [])
+    assert run_filter(MakePod().name("db").namespace("default").uid("db").labels({"app": "db"})
+                      .container("nginx", name="c", cpu="100m").obj(), nodes, [loner])["a1"] == ("Success", [])
+    assert run_filter(MakePod().name("web").namespace("other").uid("web").labels({"app": "web"})
+                      .container("nginx", name="c", cpu="100m").obj(), nodes, [loner])["a1"] == ("Success", [])
 
 
 def test_an_unparsable_selector_rejects_the_pod_in_prefilter_with_upstreams_words():
     bad = MakePod().name("bad").namespace("default").uid("bad").labels({}).container("nginx", name="c", cpu="100m").affinity({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
         {"labelSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": []}]}, "topologyKey": HOST}]}}).obj()
-    got = run_filter(bad, [MakeNode().name("n1").labels({HOST: "n1"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()])
+    got = run_filter(bad, [MakeNode().name("n1").labels({HOST: "n1"})
+                           .allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()])
     assert got["n1"] == ("UnschedulableAndUnresolvable", [
         "parsing pod: requiredAntiAffinityTerms: values: Invalid value: []string{}: "
         "for 'in', 'notin' operators, values set can't be empty"])
     worse = MakePod().name("worse").namespace("default").uid("worse").labels({}).container("nginx", name="c", cpu="100m").affinity({"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
         {"weight": 1, "podAffinityTerm": {"labelSelector": {"matchExpressions": [{"key": "app", "operator": "Has"}]},
                                           "topologyKey": HOST}}]}}).obj()
-    assert run_filter(worse, [MakeNode().name("n1").labels({HOST: "n1"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()])["n1"] == ("UnschedulableAndUnresolvable", [
+    assert run_filter(worse, [MakeNode().name("n1").labels({HOST: "n1"})
+                              .allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"})
+                              .obj()])["n1"] == ("UnschedulableAndUnresolvable", [
         'parsing pod: preferredAffinityTerms: "Has" is not a valid label selector operator'])
 
 
@@ -420,28 +434,38 @@ def test_namespace_selector_reaches_pods_in_the_namespaces_it_selects():
     existing = [MakePod().name("prod-db").namespace("other").uid("prod-db").labels({"app": "db"}).container("nginx", name="c", cpu="100m").node("n1").obj(), MakePod().name("dev-db").namespace("default").uid("dev-db").labels({"app": "db"}).container("nginx", name="c", cpu="100m").node("n2").obj()]
     term = {"labelSelector": {"matchLabels": {"app": "db"}}, "topologyKey": HOST,
             "namespaceSelector": {"matchLabels": {"env": "prod"}}}
-    incoming = MakePod().name("cache").namespace("default").uid("cache").labels({}).container("nginx", name="c", cpu="100m").affinity({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}).obj()
+    incoming = (MakePod().name("cache").namespace("default").uid("cache").labels({})
+                .container("nginx", name="c", cpu="100m")
+                .affinity({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}).obj())
     got = run_filter(incoming, nodes, existing, namespaces=NAMESPACES)
     assert got == {"n1": ("Success", []), "n2": ("UnschedulableAndUnresolvable", ["node(s) didn't match pod affinity rules"])}
     assert got == run_filter(incoming, nodes, existing, namespaces=NAMESPACES, vectorised=False)
     # An empty namespaceSelector selects every namespace, with or without the Namespace objects.
     every = dict(term, namespaceSelector={})
-    incoming = MakePod().name("cache").namespace("default").uid("cache").labels({}).container("nginx", name="c", cpu="100m").affinity({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [every]}}).obj()
+    incoming = (MakePod().name("cache").namespace("default").uid("cache").labels({})
+                .container("nginx", name="c", cpu="100m")
+                .affinity({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [every]}}).obj())
     assert run_filter(incoming, nodes, existing) == {"n1": ("Success", []), "n2": ("Success", [])}
     # An existing pod's term with a namespaceSelector is matched against the incoming pod's
     # namespace labels.
     guard = MakePod().name("guard").namespace("default").uid("guard").labels({}).container("nginx", name="c", cpu="100m").node("n1").affinity({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
         {"labelSelector": {}, "topologyKey": HOST, "namespaceSelector": {"matchLabels": {"team": "t2"}}}]}}).obj()
-    assert run_filter(MakePod().name("x").namespace("other").uid("x").labels({}).container("nginx", name="c", cpu="100m").obj(), nodes, [guard], namespaces=NAMESPACES)["n1"][0] == "Unschedulable"
-    assert run_filter(MakePod().name("x").namespace("default").uid("x").labels({}).container("nginx", name="c", cpu="100m").obj(), nodes, [guard], namespaces=NAMESPACES)["n1"][0] == "Success"
+    assert run_filter(MakePod().name("x").namespace("other").uid("x").labels({})
+                      .container("nginx", name="c", cpu="100m")
+                      .obj(), nodes, [guard], namespaces=NAMESPACES)["n1"][0] == "Unschedulable"
+    assert run_filter(MakePod().name("x").namespace("default").uid("x").labels({})
+                      .container("nginx", name="c", cpu="100m")
+                      .obj(), nodes, [guard], namespaces=NAMESPACES)["n1"][0] == "Success"
 
 
 @pytest.mark.parametrize("vectorised", [True, False])
 def test_add_pod_and_remove_pod_update_the_prefilter_state(vectorised):
     """PreFilterExtensions: what a nominated pod adds and a preemption victim takes away."""
     nodes = [MakeNode().name("n1").labels({HOST: "n1", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("n2").labels({HOST: "n2", "zone": "b"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()]
-    incoming = MakePod().name("web-2").namespace("default").uid("web-2").labels({"app": "web"}).container("nginx", name="c", cpu="100m").affinity({**anti("zone", app="web")}).obj()
-    sched, pl = _plugin(nodes, [MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "web"}).container("nginx", name="c", cpu="100m").node("n1").obj()], vectorised=vectorised)
+    incoming = (MakePod().name("web-2").namespace("default").uid("web-2").labels({"app": "web"})
+                .container("nginx", name="c", cpu="100m").affinity({**anti("zone", app="web")}).obj())
+    sched, pl = _plugin(nodes, [MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "web"})
+                                .container("nginx", name="c", cpu="100m").node("n1").obj()], vectorised=vectorised)
     p, state = PodInfo(incoming), CycleState()
     assert pl.pre_filter(state, p, NodeSet(sched.cache.table, sched.cache.order())) == (None, None)
 
@@ -450,15 +474,20 @@ def test_add_pod_and_remove_pod_update_the_prefilter_state(vectorised):
 
     assert (passes(state, "n1"), passes(state, "n2")) == (False, True)
     with_nominated = state.clone()
-    assert pl.add_pod(with_nominated, p, PodInfo(MakePod().name("web-1").namespace("default").uid("web-1").labels({"app": "web"}).container("nginx", name="c", cpu="100m").obj()), sched.cache.get("n2")) is None
+    assert pl.add_pod(with_nominated, p, PodInfo(MakePod().name("web-1").namespace("default").uid("web-1")
+                                                 .labels({"app": "web"})
+                                                 .container("nginx", name="c", cpu="100m").obj()), sched.cache.get("n2")) is None
     assert (passes(with_nominated, "n1"), passes(with_nominated, "n2")) == (False, False)
     assert passes(state, "n2"), "the clone is independent"
     without_victim = state.clone()
-    assert pl.remove_pod(without_victim, p, PodInfo(MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "web"}).container("nginx", name="c", cpu="100m").node("n1").obj()), sched.cache.get("n1")) is None
+    assert pl.remove_pod(without_victim, p, PodInfo(MakePod().name("web-0").namespace("default").uid("web-0")
+                                                    .labels({"app": "web"}).container("nginx", name="c", cpu="100m")
+                                                    .node("n1").obj()), sched.cache.get("n1")) is None
     assert passes(without_victim, "n1")
     assert state[PRE_FILTER_STATE_KEY].anti_affinity_counts.pairs() == {("zone", "a"): 1}
     # A victim whose own anti-affinity repelled the pod no longer does once removed.
-    guard = MakePod().name("guard").namespace("default").uid("guard").labels({}).container("nginx", name="c", cpu="100m").node("n2").affinity({**anti("zone", app="web")}).obj()
+    guard = (MakePod().name("guard").namespace("default").uid("guard").labels({})
+             .container("nginx", name="c", cpu="100m").node("n2").affinity({**anti("zone", app="web")}).obj())
     sched, pl = _plugin(nodes, [guard], vectorised=vectorised)
     state = CycleState()
     pl.pre_filter(state, p, NodeSet(sched.cache.table, sched.cache.order()))
@@ -485,11 +514,13 @@ def test_preferred_terms_score_both_ways_and_normalize_between_min_and_max():
 
 def test_hard_pod_affinity_weight_counts_existing_pods_required_affinity():
     nodes = [MakeNode().name("a1").labels({HOST: "a1", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj(), MakeNode().name("b1").labels({HOST: "b1", "zone": "b"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()]
-    existing = [MakePod().name("fan").namespace("default").uid("fan").labels({}).container("nginx", name="c", cpu="100m").node("a1").affinity({**together("zone", app="web")}).obj(),
+    existing = [MakePod().name("fan").namespace("default").uid("fan").labels({})
+                .container("nginx", name="c", cpu="100m").node("a1").affinity({**together("zone", app="web")}).obj(),
                 MakePod().name("hater").namespace("default").uid("hater").labels({}).container("nginx", name="c", cpu="100m").node("b1").affinity({"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
                     {"weight": 3, "podAffinityTerm": {"labelSelector": {"matchLabels": {"app": "web"}},
                                                       "topologyKey": "zone"}}]}}).obj()]
-    web = MakePod().name("web").namespace("default").uid("web").labels({"app": "web"}).container("nginx", name="c", cpu="100m").obj()
+    web = (MakePod().name("web").namespace("default").uid("web").labels({"app": "web"})
+           .container("nginx", name="c", cpu="100m").obj())
     assert run_score(web, nodes, existing) == {"a1": 100, "b1": 0}          # 1 vs -3
     assert run_score(web, nodes, existing, {"hardPodAffinityWeight": 0}) == {"a1": 100, "b1": 0}   # 0 vs -3
     assert run_score(web, nodes, existing[:1], {"hardPodAffinityWeight": 0}) == {}   # nothing matched: Skip
@@ -514,21 +545,31 @@ def test_events_to_register_and_queueing_hints():
     pl = sched.profiles["default-scheduler"].plugins_map["InterPodAffinity"]
     events = [(e.event.resource, e.event.action_type) for e in pl.events_to_register()]
     assert events == [(POD, ADD | UPDATE_POD_LABEL | DELETE), (NODE, ADD | UPDATE_NODE_LABEL | UPDATE_NODE_TAINT)]
-    wants_db = PodInfo(MakePod().name("web").namespace("default").uid("web").labels({"app": "web"}).container("nginx", name="c", cpu="100m").affinity({**together("zone", app="db"), **anti(HOST, app="web")}).obj())
+    wants_db = PodInfo(MakePod().name("web").namespace("default").uid("web").labels({"app": "web"})
+                       .container("nginx", name="c", cpu="100m")
+                       .affinity({**together("zone", app="db"), **anti(HOST, app="web")}).obj())
     on_pod = pl.is_schedulable_after_pod_change
     db, web = MakePod().name("db").namespace("default").uid("db").labels({"app": "db"}).container("nginx", name="c", cpu="100m").node("n1").obj(), MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "web"}).container("nginx", name="c", cpu="100m").node("n1").obj()
     assert on_pod(wants_db, None, db) == QUEUE                       # a pod its affinity wants
     assert on_pod(wants_db, None, web) == QUEUE_SKIP
-    assert on_pod(wants_db, None, MakePod().name("db").namespace("default").uid("db").labels({"app": "db"}).container("nginx", name="c", cpu="100m").obj()) == QUEUE_SKIP  # not scheduled: no room made
-    assert on_pod(wants_db, web, MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "old"}).container("nginx", name="c", cpu="100m").node("n1").obj()) == QUEUE   # stops repelling
+    assert on_pod(wants_db, None, MakePod().name("db").namespace("default").uid("db").labels({"app": "db"})
+                                  .container("nginx", name="c", cpu="100m")
+                                  .obj()) == QUEUE_SKIP  # not scheduled: no room made
+    assert on_pod(wants_db, web, MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "old"})
+                                 .container("nginx", name="c", cpu="100m")
+                                 .node("n1").obj()) == QUEUE   # stops repelling
     assert on_pod(wants_db, web, db) == QUEUE                        # starts matching affinity
-    assert on_pod(wants_db, db, MakePod().name("db").namespace("default").uid("db").labels({"app": "db", "v": "2"}).container("nginx", name="c", cpu="100m").node("n1").obj()) == QUEUE_SKIP
+    assert on_pod(wants_db, db, MakePod().name("db").namespace("default").uid("db").labels({"app": "db", "v": "2"})
+                                .container("nginx", name="c", cpu="100m").node("n1").obj()) == QUEUE_SKIP
     assert on_pod(wants_db, web, None) == QUEUE                      # a pod it repels goes
     assert on_pod(wants_db, db, None) == QUEUE_SKIP
-    guard = MakePod().name("guard").namespace("default").uid("guard").labels({}).container("nginx", name="c", cpu="100m").node("n2").affinity({**anti(HOST, app="web")}).obj()
+    guard = (MakePod().name("guard").namespace("default").uid("guard").labels({})
+             .container("nginx", name="c", cpu="100m").node("n2").affinity({**anti(HOST, app="web")}).obj())
     assert on_pod(wants_db, guard, None) == QUEUE                     # a pod that repelled it goes
     on_node = pl.is_schedulable_after_node_change
-    assert on_node(wants_db, None, MakeNode().name("n9").labels({HOST: "n9"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj()) == QUEUE               # has kubernetes.io/hostname
+    assert on_node(wants_db, None, MakeNode().name("n9").labels({HOST: "n9"})
+                                   .allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"})
+                                   .obj()) == QUEUE               # has kubernetes.io/hostname
     bare = {"metadata": {"name": "bare", "labels": {"disk": "ssd"}}}
     assert on_node(wants_db, None, bare) == QUEUE_SKIP
     assert on_node(wants_db, bare, {"metadata": {"name": "bare", "labels": {"zone": "a"}}}) == QUEUE
@@ -536,12 +577,16 @@ def test_events_to_register_and_queueing_hints():
 
 def test_a_pod_rejected_by_affinity_is_retried_when_its_peer_is_bound():
     sched = scheduler()
-    sched.add_node(MakeNode().name("n1").labels({HOST: "n1", "zone": "a"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())
-    sched.add_node(MakeNode().name("n2").labels({HOST: "n2"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())                    # no zone label
-    sched.add_pod(MakePod().name("web").namespace("default").uid("web").labels({"app": "web"}).container("nginx", name="c", cpu="100m").affinity({**together("zone", app="db")}).obj())
+    sched.add_node(MakeNode().name("n1").labels({HOST: "n1", "zone": "a"})
+                   .allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())
+    sched.add_node(MakeNode().name("n2").labels({HOST: "n2"})
+                   .allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())                    # no zone label
+    sched.add_pod(MakePod().name("web").namespace("default").uid("web").labels({"app": "web"})
+                  .container("nginx", name="c", cpu="100m").affinity({**together("zone", app="db")}).obj())
     sched.schedule_one()
     assert not sched.client.bound and ("default", "web") in sched.queue.unschedulable
-    sched.add_pod(MakePod().name("db").namespace("default").uid("db").labels({"app": "db"}).container("nginx", name="c", cpu="100m").node("n1").obj())     # an assigned pod the affinity matches
+    sched.add_pod(MakePod().name("db").namespace("default").uid("db").labels({"app": "db"})
+                  .container("nginx", name="c", cpu="100m").node("n1").obj())     # an assigned pod the affinity matches
     assert ("default", "web") not in sched.queue.unschedulable
 
 
@@ -567,17 +612,22 @@ def test_the_index_follows_pods_added_relabelled_and_deleted():
         assert (state[PRE_FILTER_STATE_KEY].anti_affinity_counts.pairs()
                 == fresh_state[PRE_FILTER_STATE_KEY].anti_affinity_counts.pairs())
 
-    web0 = MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "web"}).container("nginx", name="c", cpu="100m").node("a1").obj()
+    web0 = (MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "web"})
+            .container("nginx", name="c", cpu="100m").node("a1").obj())
     sched.add_pod(web0)
     check()
-    relabelled = MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "old", "tier": "cache"}).container("nginx", name="c", cpu="100m").node("a1").obj()
+    relabelled = (MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "old", "tier": "cache"})
+                  .container("nginx", name="c", cpu="100m").node("a1").obj())
     sched.update_pod(web0, relabelled)
     check()
-    sched.add_pod(MakePod().name("web-1").namespace("default").uid("web-1").labels({"app": "web"}).container("nginx", name="c", cpu="100m").node("b1").affinity({**anti(HOST, app="web")}).obj())
+    sched.add_pod(MakePod().name("web-1").namespace("default").uid("web-1").labels({"app": "web"})
+                  .container("nginx", name="c", cpu="100m").node("b1").affinity({**anti(HOST, app="web")}).obj())
     check()
     sched.delete_pod(relabelled)
     check()
-    sched.delete_node(MakeNode().name("b1").labels({HOST: "b1", "zone": "b"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())          # its pods no longer count
+    sched.delete_node(MakeNode().name("b1").labels({HOST: "b1", "zone": "b"})
+                      .allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"})
+                      .obj())          # its pods no longer count
     assert run_filter(incoming, nodes[:2], [])["a1"] == ("Success", [])
     pl = sched.profiles["default-scheduler"].plugins_map["InterPodAffinity"]
     state = CycleState()
@@ -590,9 +640,12 @@ def test_a_cycle_looks_only_at_pods_that_can_match(monkeypatch):
     an incoming pod is checked once per distinct term that wants one of its labels, not per pod."""
     sched = scheduler()
     for i in range(20):
-        sched.add_node(MakeNode().name(f"n{i}").labels({HOST: f"n{i}", "zone": f"z{i % 3}"}).allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())
+        sched.add_node(MakeNode().name(f"n{i}").labels({HOST: f"n{i}", "zone": f"z{i % 3}"})
+                       .allocatable({"cpu": "4", "memory": "8Gi", "pods": "110"}).obj())
     for i in range(60):       # 60 replicas sharing one anti-affinity term
-        sched.add_pod(MakePod().name(f"guard-{i}").namespace("default").uid(f"guard-{i}").labels({"role": "guard"}).container("nginx", name="c", cpu="100m").node(f"n{i % 20}").affinity({**anti("zone", app="intruder")}).obj())
+        sched.add_pod(MakePod().name(f"guard-{i}").namespace("default").uid(f"guard-{i}").labels({"role": "guard"})
+                      .container("nginx", name="c", cpu="100m").node(f"n{i % 20}")
+                      .affinity({**anti("zone", app="intruder")}).obj())
     calls = Counter()
     real_query_matches = podindex.Query.matches
     real_term_matches = AffinityTerm.matches
@@ -609,18 +662,23 @@ def test_a_cycle_looks_only_at_pods_that_can_match(monkeypatch):
     monkeypatch.setattr(AffinityTerm, "matches", term_matches)
     pl = sched.profiles["default-scheduler"].plugins_map["InterPodAffinity"]
     state = CycleState()
-    pl.pre_filter(state, PodInfo(MakePod().name("intruder").namespace("default").uid("intruder").labels({"app": "intruder"}).container("nginx", name="c", cpu="100m").obj()), None)
+    pl.pre_filter(state, PodInfo(MakePod().name("intruder").namespace("default").uid("intruder")
+                                 .labels({"app": "intruder"}).container("nginx", name="c", cpu="100m").obj()), None)
     assert calls["term"] == 1      # one distinct term, not 60 pods
     # 3 per node; zones z0 and z1 have 7 nodes, z2 has 6.
     assert state[PRE_FILTER_STATE_KEY].existing_anti_affinity_counts.pairs() == {("zone", "z0"): 21, ("zone", "z1"): 21,
                                                                                 ("zone", "z2"): 18}
     calls.clear()
     state = CycleState()
-    pl.pre_filter(state, PodInfo(MakePod().name("web").namespace("default").uid("web").labels({"app": "web"}).container("nginx", name="c", cpu="100m").affinity({**anti(HOST, app="web")}).obj()), None)
+    pl.pre_filter(state, PodInfo(MakePod().name("web").namespace("default").uid("web").labels({"app": "web"})
+                                 .container("nginx", name="c", cpu="100m")
+                                 .affinity({**anti(HOST, app="web")}).obj()), None)
     assert calls["term"] == 0      # the guards' term wants app=intruder: never looked at for app=web
     calls.clear()
     for i in range(50):
-        sched.add_pod(MakePod().name(f"batch-{i}").namespace("default").uid(f"batch-{i}").labels({"job": "batch"}).container("nginx", name="c", cpu="100m").node(f"n{i % 20}").obj())
+        sched.add_pod(MakePod().name(f"batch-{i}").namespace("default").uid(f"batch-{i}").labels({"job": "batch"})
+                      .container("nginx", name="c", cpu="100m").node(f"n{i % 20}").obj())
     assert calls["query"] == 0
-    sched.add_pod(MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "web"}).container("nginx", name="c", cpu="100m").node("n3").obj())
+    sched.add_pod(MakePod().name("web-0").namespace("default").uid("web-0").labels({"app": "web"})
+                  .container("nginx", name="c", cpu="100m").node("n3").obj())
     assert calls["query"] == 1
