@@ -14,11 +14,14 @@ package (k8s.io/kubernetes/pkg/scheduler/testing/wrappers.go: `st.MakePod().Name
 obj() is the object as built (no apiVersion/kind, like upstream's Obj()); manifest() puts
 apiVersion and kind first. Only the fields a chain sets are present.
 """
-from tests.builders.events import MakeEvent  # noqa: F401
-from tests.builders.generic import Builder, MakeObject  # noqa: F401
-from tests.builders.leases import MakeLease  # noqa: F401
-from tests.builders.namespaces import MakeNamespace  # noqa: F401
-from tests.builders.nodes import MakeNode  # noqa: F401
-from tests.builders.pods import MakePod, make_container  # noqa: F401
-from tests.builders.priorityclasses import MakePriorityClass  # noqa: F401
-from tests.builders.replicasets import MakeReplicaSet  # noqa: F401
+from tests.builders.events import MakeEvent
+from tests.builders.generic import Builder, MakeObject
+from tests.builders.leases import MakeLease
+from tests.builders.namespaces import MakeNamespace
+from tests.builders.nodes import MakeNode
+from tests.builders.pods import MakePod, make_container
+from tests.builders.priorityclasses import MakePriorityClass
+from tests.builders.replicasets import MakeReplicaSet
+
+__all__ = ["Builder", "MakeEvent", "MakeLease", "MakeNamespace", "MakeNode", "MakeObject", "MakePod", "MakePriorityClass",
+           "MakeReplicaSet", "make_container"]

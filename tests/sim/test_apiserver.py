@@ -1,6 +1,6 @@
 """kube-apiserver semantics: validation, defaulting, optimistic concurrency, patches, graceful
 deletion, selectors, watch resumption."""
-from tests.builders import MakeNamespace, MakePod
+from tests.builders import MakeLease, MakeNamespace, MakePod
 from tests.sim.conftest import create_pod, get_pod, ok
 
 
@@ -243,11 +243,11 @@ def test_namespace_deletion_removes_its_contents(cluster):
 def test_namespace_deletion_goes_pods_first_and_shows_its_conditions(cluster):
     """OrderedNamespaceDeletion (1.33+): while a pod is terminating, nothing else is deleted;
     the namespace's conditions say what remains (status_condition_utils.go's words)."""
-    ok(cluster.request({"verb": "create", "resource": "namespaces", "body": {"metadata": {"name": "ordered"}}}))
-    body = pod("held")
-    body["metadata"].update(namespace="ordered", finalizers=["example.com/hold"])
+    ok(cluster.request({"verb": "create", "resource": "namespaces", "body": MakeNamespace().name("ordered").obj()}))
+    body = (MakePod().name("held").namespace("ordered").finalizers("example.com/hold")
+            .container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest())
     ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "ordered", "body": body}))
-    lease = {"metadata": {"name": "kept", "namespace": "ordered"}, "spec": {}}
+    lease = MakeLease().name("kept").namespace("ordered").set("spec", {}).obj()
     ok(cluster.request({"verb": "create", "group": "coordination.k8s.io", "resource": "leases",
                         "namespace": "ordered", "body": lease}))
     cluster.advance(10)
