@@ -8,7 +8,9 @@ import pytest
 import requests
 import yaml
 
+from tests.builders import MakePod, MakeReplicaSet
 from tests.conftest import wait_until
+
 
 APPLY = "application/apply-patch+yaml"
 
@@ -16,14 +18,6 @@ APPLY = "application/apply-patch+yaml"
 @pytest.fixture(scope="module")
 def base(pilothouse_server, module_cluster):
     return pilothouse_server.cluster_url(module_cluster("server-side-apply", speed=50))
-
-
-def rs(name: str, replicas: int = 0, image: str = "nginx", **labels) -> dict:
-    return {"apiVersion": "apps/v1", "kind": "ReplicaSet",
-            "metadata": {"name": name, **({"labels": labels} if labels else {})},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}},
-                                  "spec": {"containers": [{"name": "web", "image": image}]}}}}
 
 
 def apply(base, name: str, body: dict | str, manager: str | None = "tester", **query) -> requests.Response:
@@ -40,7 +34,7 @@ def managers(obj: dict) -> dict[tuple, dict]:
 
 
 def test_apply_creates_then_updates_and_owns_its_fields(base):
-    r = apply(base, "ssa-a", rs("ssa-a", app="ssa-a"))
+    r = apply(base, "ssa-a", MakeReplicaSet().name("ssa-a").labels({"app": "ssa-a"}).replicas(0).selector({"app": "ssa-a"}).template(MakePod().labels({"app": "ssa-a"}).container("nginx", name="web")).manifest())
     assert r.status_code == 201, r.text
     obj = r.json()
     assert obj["metadata"]["uid"] and obj["spec"]["replicas"] == 0
@@ -50,17 +44,17 @@ def test_apply_creates_then_updates_and_owns_its_fields(base):
     assert entry["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"] == {
         'k:{"name":"web"}': {".": {}, "f:image": {}, "f:name": {}}}
 
-    r = apply(base, "ssa-a", rs("ssa-a", image="nginx:1.27", app="ssa-a"))
+    r = apply(base, "ssa-a", MakeReplicaSet().name("ssa-a").labels({"app": "ssa-a"}).replicas(0).selector({"app": "ssa-a"}).template(MakePod().labels({"app": "ssa-a"}).container("nginx:1.27", name="web")).manifest())
     assert r.status_code == 200, r.text
     assert r.json()["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
     # Dropping a label from the configuration removes it (the applier owned it alone).
-    r = apply(base, "ssa-a", rs("ssa-a", image="nginx:1.27"))
+    r = apply(base, "ssa-a", MakeReplicaSet().name("ssa-a").replicas(0).selector({"app": "ssa-a"}).template(MakePod().labels({"app": "ssa-a"}).container("nginx:1.27", name="web")).manifest())
     assert "labels" not in r.json()["metadata"] or "app" not in r.json()["metadata"]["labels"]
 
 
 def test_conflicts_are_409_with_causes_and_force_takes_over(base):
-    assert apply(base, "ssa-b", rs("ssa-b")).status_code == 201
-    r = apply(base, "ssa-b", rs("ssa-b", replicas=1), manager="other")
+    assert apply(base, "ssa-b", MakeReplicaSet().name("ssa-b").replicas(0).selector({"app": "ssa-b"}).template(MakePod().labels({"app": "ssa-b"}).container("nginx", name="web")).manifest()).status_code == 201
+    r = apply(base, "ssa-b", MakeReplicaSet().name("ssa-b").replicas(1).selector({"app": "ssa-b"}).template(MakePod().labels({"app": "ssa-b"}).container("nginx", name="web")).manifest(), manager="other")
     assert r.status_code == 409
     status = r.json()
     assert status["reason"] == "Conflict"
@@ -68,8 +62,8 @@ def test_conflicts_are_409_with_causes_and_force_takes_over(base):
     assert status["details"]["causes"] == [{"reason": "FieldManagerConflict", "message": 'conflict with "tester"',
                                             "field": ".spec.replicas"}]
     # The same value is shared, not a conflict.
-    assert apply(base, "ssa-b", rs("ssa-b"), manager="other").status_code == 200
-    r = apply(base, "ssa-b", rs("ssa-b", replicas=1), manager="other", force="true")
+    assert apply(base, "ssa-b", MakeReplicaSet().name("ssa-b").replicas(0).selector({"app": "ssa-b"}).template(MakePod().labels({"app": "ssa-b"}).container("nginx", name="web")).manifest(), manager="other").status_code == 200
+    r = apply(base, "ssa-b", MakeReplicaSet().name("ssa-b").replicas(1).selector({"app": "ssa-b"}).template(MakePod().labels({"app": "ssa-b"}).container("nginx", name="web")).manifest(), manager="other", force="true")
     assert r.status_code == 200 and r.json()["spec"]["replicas"] == 1
     m = managers(r.json())
     assert "f:replicas" in m[("other", "Apply", "")]["fieldsV1"]["f:spec"]
@@ -77,7 +71,7 @@ def test_conflicts_are_409_with_causes_and_force_takes_over(base):
 
 
 def test_apply_needs_a_field_manager_and_force_only_applies(base):
-    r = apply(base, "ssa-c", rs("ssa-c"), manager=None)
+    r = apply(base, "ssa-c", MakeReplicaSet().name("ssa-c").replicas(0).selector({"app": "ssa-c"}).template(MakePod().labels({"app": "ssa-c"}).container("nginx", name="web")).manifest(), manager=None)
     assert r.status_code == 422
     assert r.json()["message"] == 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch'
     assert r.json()["details"]["causes"][0]["field"] == "fieldManager"
@@ -85,36 +79,36 @@ def test_apply_needs_a_field_manager_and_force_only_applies(base):
                        data="{}", headers={"Content-Type": "application/merge-patch+json"}, timeout=10)
     assert r.status_code == 422
     assert "force: Forbidden: may not be specified for non-apply patch" in r.json()["message"]
-    r = apply(base, "ssa-c", rs("ssa-c"), manager="x" * 129)
+    r = apply(base, "ssa-c", MakeReplicaSet().name("ssa-c").replicas(0).selector({"app": "ssa-c"}).template(MakePod().labels({"app": "ssa-c"}).container("nginx", name="web")).manifest(), manager="x" * 129)
     assert r.status_code == 422 and "fieldManager: Too long" in r.json()["message"]
 
 
 def test_dry_run_writes_nothing(base):
-    r = apply(base, "ssa-d", rs("ssa-d"), dryRun="All")
+    r = apply(base, "ssa-d", MakeReplicaSet().name("ssa-d").replicas(0).selector({"app": "ssa-d"}).template(MakePod().labels({"app": "ssa-d"}).container("nginx", name="web")).manifest(), dryRun="All")
     assert r.status_code == 201 and r.json()["metadata"]["managedFields"]
     assert requests.get(f"{base}/apis/apps/v1/namespaces/default/replicasets/ssa-d", timeout=10).status_code == 404
-    assert apply(base, "ssa-d", rs("ssa-d")).status_code == 201
-    r = apply(base, "ssa-d", rs("ssa-d", replicas=2), dryRun="All")
+    assert apply(base, "ssa-d", MakeReplicaSet().name("ssa-d").replicas(0).selector({"app": "ssa-d"}).template(MakePod().labels({"app": "ssa-d"}).container("nginx", name="web")).manifest()).status_code == 201
+    r = apply(base, "ssa-d", MakeReplicaSet().name("ssa-d").replicas(2).selector({"app": "ssa-d"}).template(MakePod().labels({"app": "ssa-d"}).container("nginx", name="web")).manifest(), dryRun="All")
     assert r.status_code == 200 and r.json()["spec"]["replicas"] == 2
     got = requests.get(f"{base}/apis/apps/v1/namespaces/default/replicasets/ssa-d", timeout=10).json()
     assert got["spec"]["replicas"] == 0
 
 
 def test_apply_errors(base):
-    r = apply(base, "ssa-e", {**rs("ssa-e"), "apiVersion": "apps/v1beta1"})
+    r = apply(base, "ssa-e", {**MakeReplicaSet().name("ssa-e").replicas(0).selector({"app": "ssa-e"}).template(MakePod().labels({"app": "ssa-e"}).container("nginx", name="web")).manifest(), "apiVersion": "apps/v1beta1"})
     assert r.status_code == 400
-    r = apply(base, "ssa-e", rs("other-name"))
+    r = apply(base, "ssa-e", MakeReplicaSet().name("other-name").replicas(0).selector({"app": "other-name"}).template(MakePod().labels({"app": "other-name"}).container("nginx", name="web")).manifest())
     assert r.status_code == 400 and "does not match the name on the URL" in r.json()["message"]
-    r = apply(base, "ssa-e", {**rs("ssa-e"), "metadata": {"name": "ssa-e", "managedFields": [{"manager": "x"}]}})
+    r = apply(base, "ssa-e", {**MakeReplicaSet().name("ssa-e").replicas(0).selector({"app": "ssa-e"}).template(MakePod().labels({"app": "ssa-e"}).container("nginx", name="web")).manifest(), "metadata": {"name": "ssa-e", "managedFields": [{"manager": "x"}]}})
     assert r.status_code == 400 and r.json()["message"] == "metadata.managedFields must be nil"
     # A duplicate key in an associative list is refused (the configuration is checked strictly).
-    body = rs("ssa-e")
+    body = MakeReplicaSet().name("ssa-e").replicas(0).selector({"app": "ssa-e"}).template(MakePod().labels({"app": "ssa-e"}).container("nginx", name="web")).manifest()
     body["spec"]["template"]["spec"]["containers"].append({"name": "web", "image": "busybox"})
     assert apply(base, "ssa-e", body).status_code >= 400
 
 
 def test_writes_without_field_manager_use_the_user_agent(base):
-    r = requests.post(f"{base}/apis/apps/v1/namespaces/default/replicasets", json=rs("ssa-ua"),
+    r = requests.post(f"{base}/apis/apps/v1/namespaces/default/replicasets", json=MakeReplicaSet().name("ssa-ua").replicas(0).selector({"app": "ssa-ua"}).template(MakePod().labels({"app": "ssa-ua"}).container("nginx", name="web")).manifest(),
                       headers={"User-Agent": "my-tool/1.2 (linux/amd64)"}, timeout=10)
     assert r.status_code == 201
     assert [(e["manager"], e["operation"]) for e in r.json()["metadata"]["managedFields"]] == [("my-tool", "Update")]
@@ -126,7 +120,7 @@ def test_writes_without_field_manager_use_the_user_agent(base):
 
 
 def test_engine_components_are_managers(base):
-    assert apply(base, "ssa-eng", rs("ssa-eng", replicas=1)).status_code == 201
+    assert apply(base, "ssa-eng", MakeReplicaSet().name("ssa-eng").replicas(1).selector({"app": "ssa-eng"}).template(MakePod().labels({"app": "ssa-eng"}).container("nginx", name="web")).manifest()).status_code == 201
 
     def pod():
         items = requests.get(f"{base}/api/v1/namespaces/default/pods", params={"labelSelector": "app=ssa-eng"},
@@ -144,7 +138,7 @@ def test_engine_components_are_managers(base):
 
 
 def test_status_apply(base):
-    assert apply(base, "ssa-st", rs("ssa-st")).status_code == 201
+    assert apply(base, "ssa-st", MakeReplicaSet().name("ssa-st").replicas(0).selector({"app": "ssa-st"}).template(MakePod().labels({"app": "ssa-st"}).container("nginx", name="web")).manifest()).status_code == 201
     r = requests.patch(f"{base}/apis/apps/v1/namespaces/default/replicasets/ssa-st/status",
                        params={"fieldManager": "st", "force": "true"},
                        data=yaml.safe_dump({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "ssa-st"},
@@ -161,17 +155,17 @@ def test_kubernetes_client_server_side_apply(base):
     cfg.host = base
     with client.ApiClient(cfg) as api:
         apps = client.AppsV1Api(api)
-        got = apps.patch_namespaced_replica_set("ssa-py", "default", rs("ssa-py"), field_manager="py",
+        got = apps.patch_namespaced_replica_set("ssa-py", "default", MakeReplicaSet().name("ssa-py").replicas(0).selector({"app": "ssa-py"}).template(MakePod().labels({"app": "ssa-py"}).container("nginx", name="web")).manifest(), field_manager="py",
                                                 _content_type=APPLY)
         assert got.metadata.name == "ssa-py"
         assert [(e.manager, e.operation) for e in got.metadata.managed_fields] == [("py", "Apply")]
         with pytest.raises(client.ApiException) as err:
-            apps.patch_namespaced_replica_set("ssa-py", "default", rs("ssa-py", replicas=3), field_manager="py2",
+            apps.patch_namespaced_replica_set("ssa-py", "default", MakeReplicaSet().name("ssa-py").replicas(3).selector({"app": "ssa-py"}).template(MakePod().labels({"app": "ssa-py"}).container("nginx", name="web")).manifest(), field_manager="py2",
                                               _content_type=APPLY)
         assert err.value.status == 409
         dyn = dynamic.DynamicClient(api)
         rsets = dyn.resources.get(api_version="apps/v1", kind="ReplicaSet")
-        out = rsets.server_side_apply(body=rs("ssa-py", replicas=3), name="ssa-py", namespace="default",
+        out = rsets.server_side_apply(body=MakeReplicaSet().name("ssa-py").replicas(3).selector({"app": "ssa-py"}).template(MakePod().labels({"app": "ssa-py"}).container("nginx", name="web")).manifest(), name="ssa-py", namespace="default",
                                       field_manager="py2", force_conflicts=True)
         assert out.spec.replicas == 3
 

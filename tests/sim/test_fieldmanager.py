@@ -10,15 +10,10 @@ import pytest
 from sim.api import fieldmanager as fm
 from sim.api.fieldpath import from_fields_v1, path_of, to_fields_v1
 from sim.api.fieldtypes import TypeInfo
+from tests.builders import MakePod, MakeReplicaSet, make_container
+
 
 T0, T1, T2 = "2026-01-01T00:00:00Z", "2026-01-01T00:01:00Z", "2026-01-01T00:02:00Z"
-
-
-def pod(image="nginx:1.25", labels=None, **spec):
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "web", "namespace": "default", "uid": "u1", "resourceVersion": "5",
-                         "creationTimestamp": T0, "labels": labels if labels is not None else {"app": "web"}},
-            "spec": {"containers": [{"name": "nginx", "image": image}], **spec}}
 
 
 def entries(obj):
@@ -29,17 +24,12 @@ def fields(obj, manager, operation="Update", subresource=""):
     return entries(obj)[(manager, operation, subresource)]["fieldsV1"]
 
 
-def replicaset(replicas=3, image="nginx"):
-    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
-            "spec": {"replicas": replicas, "template": {"spec": {"containers": [{"name": "c", "image": image}]}}}}
-
-
 def test_create_owns_every_field_set_in_upstreams_fieldsv1_shape():
     """A create is compared with the kind's zero object (structuredmerge.go Update with
     Creater.New): every field set is the creator's; labels and the container item are "added"
     (".": {}), spec is not (the zero Pod has one); name, namespace, uid... are never owned
     (stripmeta.go)."""
-    out = fm.update(None, pod(), "kubectl-create", "v1", T0)
+    out = fm.update(None, MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({"app": "web"}).container("nginx:1.25", name="nginx").manifest(), "kubectl-create", "v1", T0)
     assert out["metadata"]["managedFields"] == [{
         "manager": "kubectl-create", "operation": "Update", "apiVersion": "v1", "time": T0,
         "fieldsType": "FieldsV1",
@@ -63,7 +53,7 @@ def test_fieldsv1_encoding_round_trips_keys_values_and_order():
 def test_update_transfers_changed_fields_and_keeps_the_rest():
     """Updater.update: a field another manager changes leaves its old owner's set; unchanged
     fields stay with the creator; the writer's entry gets the write's time."""
-    created = fm.update(None, pod(), "kubectl-create", "v1", T0)
+    created = fm.update(None, MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({"app": "web"}).container("nginx:1.25", name="nginx").manifest(), "kubectl-create", "v1", T0)
     changed = copy.deepcopy(created)
     changed["spec"]["containers"][0]["image"] = "nginx:1.26"
     out = fm.update(created, changed, "kubectl-set", "v1", T1)
@@ -76,17 +66,17 @@ def test_update_transfers_changed_fields_and_keeps_the_rest():
 
 def test_update_that_changes_nothing_keeps_entries_and_times():
     """managedfieldsupdater.go: the time moves only when the write took fields."""
-    created = fm.update(None, pod(), "kubectl-create", "v1", T0)
+    created = fm.update(None, MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({"app": "web"}).container("nginx:1.25", name="nginx").manifest(), "kubectl-create", "v1", T0)
     out = fm.update(created, copy.deepcopy(created), "kubectl-create", "v1", T1)
     assert out["metadata"]["managedFields"] == created["metadata"]["managedFields"]
 
 
 def test_removing_a_field_by_update_removes_it_from_its_owner():
     """Updater.update: compare.Removed leaves every manager's set; an empty entry is dropped."""
-    created = fm.update(None, pod(), "creator", "v1", T0)
-    labeled = fm.update(created, pod(labels={"app": "web", "tier": "fe"}), "labeler", "v1", T1)
+    created = fm.update(None, MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({"app": "web"}).container("nginx:1.25", name="nginx").manifest(), "creator", "v1", T0)
+    labeled = fm.update(created, MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({"app": "web", "tier": "fe"}).container("nginx:1.25", name="nginx").manifest(), "labeler", "v1", T1)
     assert fields(labeled, "labeler") == {"f:metadata": {"f:labels": {"f:tier": {}}}}
-    unlabeled = fm.update(labeled, {**pod(), "metadata": {**pod()["metadata"],
+    unlabeled = fm.update(labeled, {**MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({"app": "web"}).container("nginx:1.25", name="nginx").manifest(), "metadata": {**MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({"app": "web"}).container("nginx:1.25", name="nginx").manifest()["metadata"],
                                                            "managedFields": labeled["metadata"]["managedFields"]}},
                           "creator", "v1", T2)
     assert ("labeler", "Update", "") not in entries(unlabeled)
@@ -94,8 +84,8 @@ def test_removing_a_field_by_update_removes_it_from_its_owner():
 
 def test_apply_conflict_with_one_manager_is_a_409_with_upstreams_message():
     """conflict.go NewConflictError / getConflictMessage (one conflict), errors.NewApplyConflict."""
-    live = fm.update(None, replicaset(replicas=3), "kubectl-client-side-apply", "apps/v1", T0)
-    result = fm.apply(live, replicaset(replicas=5), "ssa", "apps/v1", T1, force=False)
+    live = fm.update(None, MakeReplicaSet().name("web").replicas(3).spec(template={"spec": {"containers": [make_container("nginx", name="c")]}}).manifest(), "kubectl-client-side-apply", "apps/v1", T0)
+    result = fm.apply(live, MakeReplicaSet().name("web").replicas(5).spec(template={"spec": {"containers": [make_container("nginx", name="c")]}}).manifest(), "ssa", "apps/v1", T1, force=False)
     assert isinstance(result, fm.Conflicts)
     assert result.message() == ('Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" '
                                 'using apps/v1: .spec.replicas')
@@ -110,10 +100,10 @@ def test_apply_conflict_with_one_manager_is_a_409_with_upstreams_message():
 def test_apply_conflicts_with_two_managers_are_grouped_by_sorted_manager():
     """getConflictMessage (several): "conflicts with <manager>:" then "- <path>" lines, managers
     sorted; an applier is printed without "using"."""
-    live = fm.update(None, replicaset(), "m2", "apps/v1", T0)
+    live = fm.update(None, MakeReplicaSet().name("web").replicas(3).spec(template={"spec": {"containers": [make_container("nginx", name="c")]}}).manifest(), "m2", "apps/v1", T0)
     live = fm.apply(live, {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
                            "spec": {"replicas": 3}}, "m1", "apps/v1", T1)
-    result = fm.apply(live, replicaset(replicas=4, image="httpd"), "ssa", "apps/v1", T2)
+    result = fm.apply(live, MakeReplicaSet().name("web").replicas(4).spec(template={"spec": {"containers": [make_container("httpd", name="c")]}}).manifest(), "ssa", "apps/v1", T2)
     assert result.message() == ('Apply failed with 3 conflicts: conflicts with "m1":\n- .spec.replicas\n'
                                 'conflicts with "m2" using apps/v1:\n- .spec.replicas\n'
                                 '- .spec.template.spec.containers[name="c"].image')
@@ -123,7 +113,7 @@ def test_apply_conflicts_with_two_managers_are_grouped_by_sorted_manager():
 
 def test_force_takes_conflicting_fields_from_their_owners():
     """Updater.update with force: the conflicting fields leave the other managers' sets."""
-    live = fm.update(None, replicaset(replicas=3), "kubectl-client-side-apply", "apps/v1", T0)
+    live = fm.update(None, MakeReplicaSet().name("web").replicas(3).spec(template={"spec": {"containers": [make_container("nginx", name="c")]}}).manifest(), "kubectl-client-side-apply", "apps/v1", T0)
     out = fm.apply(live, {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
                           "spec": {"replicas": 5}}, "ssa", "apps/v1", T1, force=True)
     assert out["spec"]["replicas"] == 5
@@ -134,7 +124,7 @@ def test_force_takes_conflicting_fields_from_their_owners():
 
 def test_applying_the_same_value_shares_ownership_without_conflict():
     """Same value, no change: not in compare's Modified, so no conflict and both own it."""
-    live = fm.update(None, replicaset(replicas=3), "creator", "apps/v1", T0)
+    live = fm.update(None, MakeReplicaSet().name("web").replicas(3).spec(template={"spec": {"containers": [make_container("nginx", name="c")]}}).manifest(), "creator", "apps/v1", T0)
     out = fm.apply(live, {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
                           "spec": {"replicas": 3}}, "ssa", "apps/v1", T1)
     assert not isinstance(out, fm.Conflicts)
@@ -146,7 +136,7 @@ def test_applying_the_same_value_shares_ownership_without_conflict():
 
 def test_dropping_a_field_from_the_apply_configuration_removes_it():
     """Updater.prune: applied last time, not this time, owned by nobody else: removed."""
-    config = pod(labels={"app": "web", "tier": "fe"})
+    config = MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({"app": "web", "tier": "fe"}).container("nginx:1.25", name="nginx").manifest()
     del config["metadata"]["uid"], config["metadata"]["resourceVersion"], config["metadata"]["creationTimestamp"]
     first = fm.apply(None, config, "ssa", "v1", T0)
     config["metadata"]["labels"] = {"app": "web"}
@@ -168,7 +158,7 @@ def test_dropped_field_still_owned_by_another_applier_stays():
 
 def test_associative_list_merges_containers_by_name():
     """merge.go visitListItems: items merge by key; the live object's other items are kept."""
-    live = fm.update(None, pod(), "creator", "v1", T0)
+    live = fm.update(None, MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({"app": "web"}).container("nginx:1.25", name="nginx").manifest(), "creator", "v1", T0)
     config = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
               "spec": {"containers": [{"name": "sidecar", "image": "envoy"}]}}
     out = fm.apply(live, config, "mesh", "v1", T1)
@@ -183,7 +173,7 @@ def test_associative_list_merges_containers_by_name():
 
 def test_set_list_items_are_owned_by_value():
     """+listType=set (ObjectMeta.finalizers): items are v:"<value>" and merge as a union."""
-    live = fm.update(None, {**pod(), "metadata": {**pod()["metadata"], "finalizers": ["a.io/x"]}},
+    live = fm.update(None, {**MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({"app": "web"}).container("nginx:1.25", name="nginx").manifest(), "metadata": {**MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({"app": "web"}).container("nginx:1.25", name="nginx").manifest()["metadata"], "finalizers": ["a.io/x"]}},
                      "creator", "v1", T0)
     out = fm.apply(live, {"apiVersion": "v1", "kind": "Pod",
                           "metadata": {"name": "web", "finalizers": ["b.io/y"]}}, "ssa", "v1", T1)
@@ -194,9 +184,9 @@ def test_set_list_items_are_owned_by_value():
 
 def test_atomic_list_is_owned_whole_and_conflicts_whole():
     """Lists without list-type markers are atomic (schemaconv): f:args is a leaf."""
-    live = fm.update(None, pod(), "creator", "v1", T0)
+    live = fm.update(None, MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({"app": "web"}).container("nginx:1.25", name="nginx").manifest(), "creator", "v1", T0)
     live["spec"]["containers"][0]["args"] = ["a", "b"]
-    live = fm.update(fm.update(None, pod(), "creator", "v1", T0), live, "editor", "v1", T1)
+    live = fm.update(fm.update(None, MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({"app": "web"}).container("nginx:1.25", name="nginx").manifest(), "creator", "v1", T0), live, "editor", "v1", T1)
     assert fields(live, "editor")["f:spec"]["f:containers"]['k:{"name":"nginx"}'] == {"f:args": {}}
     config = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
               "spec": {"containers": [{"name": "nginx", "args": ["c"]}]}}
@@ -220,7 +210,7 @@ def test_crd_list_and_map_types_come_from_callbacks():
 def test_status_subresource_entries_carry_subresource_and_ignore_spec():
     """buildmanagerinfo.go puts the subresource in the identifier; decodeLiveOrNew takes the live
     managedFields for a subresource; the pod status strategy's reset fields (spec) are not owned."""
-    live = fm.update(None, {**pod(), "status": {}}, "creator", "v1", T0)
+    live = fm.update(None, {**MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({"app": "web"}).container("nginx:1.25", name="nginx").manifest(), "status": {}}, "creator", "v1", T0)
     new = copy.deepcopy(live)
     new["status"] = {"phase": "Running"}
     new["spec"]["containers"][0]["image"] = "ignored-by-status"
@@ -233,7 +223,7 @@ def test_status_subresource_entries_carry_subresource_and_ignore_spec():
 
 def test_conflict_with_a_subresource_manager_names_it():
     """printManager: `"kubelet" with subresource "status" using v1`."""
-    live = fm.update(None, pod(), "creator", "v1", T0)
+    live = fm.update(None, MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({"app": "web"}).container("nginx:1.25", name="nginx").manifest(), "creator", "v1", T0)
     new = copy.deepcopy(live)
     new["status"] = {"phase": "Running"}
     live = fm.update(live, new, "kubelet", "v1", T1, subresource="status")
@@ -246,7 +236,7 @@ def test_conflict_with_a_subresource_manager_names_it():
 def test_update_managers_are_capped_at_ten():
     """capmanagers.go: beyond DefaultMaxUpdateManagers (10) Update entries, the oldest two (and
     more) merge into "ancient-changes" per apiVersion."""
-    obj = fm.update(None, pod(labels={}), "creator", "v1", "2026-01-01T00:00:00Z")
+    obj = fm.update(None, MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({}).container("nginx:1.25", name="nginx").manifest(), "creator", "v1", "2026-01-01T00:00:00Z")
     for i in range(11):
         new = copy.deepcopy(obj)
         new["metadata"]["labels"][f"l{i}"] = "x"
@@ -262,7 +252,7 @@ def test_update_managers_are_capped_at_ten():
 def test_client_managed_fields_reset_invalid_fallback_and_apply_refusal():
     """decodeLiveOrNew: `[]` resets; undecodable ones fall back to the live object's;
     structuredmerge.go Apply refuses a configuration with managedFields or another version."""
-    live = fm.update(None, pod(), "creator", "v1", T0)
+    live = fm.update(None, MakePod().name("web").namespace("default").uid("u1").metadata(resourceVersion="5", creationTimestamp=T0).labels({"app": "web"}).container("nginx:1.25", name="nginx").manifest(), "creator", "v1", T0)
     reset = copy.deepcopy(live)
     reset["metadata"]["managedFields"] = []
     assert "managedFields" not in fm.update(live, reset, "x", "v1", T1)["metadata"]

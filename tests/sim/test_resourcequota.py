@@ -7,6 +7,7 @@ import pytest
 from sim.api import quota
 from sim.api.quantity import canonical
 from sim.registry.core import limitranges, resourcequotas
+from tests.builders import MakePod
 from tests.sim.conftest import ok
 
 
@@ -25,13 +26,6 @@ def create_limits(c, name, *items):
                                             "spec": {"limits": list(items)}})
 
 
-def pod(name, **resources):
-    c = {"name": "c", "image": "nginx"}
-    if resources:
-        c["resources"] = resources
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {"containers": [c]}}
-
-
 def status(c, name):
     return ok(req(c, "get", "resourcequotas", name=name))["status"]
 
@@ -44,8 +38,8 @@ def test_controller_fills_in_hard_and_used(cluster):
                                              "count/replicasets.apps": "2"},
                                     "used": {"pods": "0", "requests.cpu": "0", "limits.memory": "0",
                                              "count/replicasets.apps": "0"}}
-    ok(req(cluster, "create", "pods", pod("a", requests={"cpu": "250m"}, limits={"memory": "256Mi", "cpu": "1"})))
-    ok(req(cluster, "create", "pods", pod("b", requests={"cpu": "250m"}, limits={"memory": "256Mi", "cpu": "1"})))
+    ok(req(cluster, "create", "pods", MakePod().name("a").container("nginx", name="c", resources={"requests": {"cpu": "250m"}, "limits": {"memory": "256Mi", "cpu": "1"}}).manifest()))
+    ok(req(cluster, "create", "pods", MakePod().name("b").container("nginx", name="c", resources={"requests": {"cpu": "250m"}, "limits": {"memory": "256Mi", "cpu": "1"}}).manifest()))
     cluster.advance(2)
     used = status(cluster, "q")["used"]
     assert (used["pods"], used["requests.cpu"], used["limits.memory"]) == ("2", "500m", "512Mi")
@@ -59,28 +53,28 @@ def test_exceeded_quota_is_refused_with_upstreams_message(cluster):
     ok(create_quota(cluster, "q", {"pods": "2", "requests.cpu": "1"}))
     cluster.advance(5)
     for name in ("a", "b"):
-        ok(req(cluster, "create", "pods", pod(name, requests={"cpu": "400m"})))
+        ok(req(cluster, "create", "pods", MakePod().name(name).container("nginx", name="c", resources={"requests": {"cpu": "400m"}}).manifest()))
     # At once, before the controller recounts: the admission charges showed the usage.
-    resp = req(cluster, "create", "pods", pod("c", requests={"cpu": "100m"}))
+    resp = req(cluster, "create", "pods", MakePod().name("c").container("nginx", name="c", resources={"requests": {"cpu": "100m"}}).manifest())
     assert resp["code"] == 403, resp
     assert resp["body"]["message"] == ('pods "c" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, '
                                        'limited: pods=2')
     assert resp["body"]["reason"] == "Forbidden"
     ok(req(cluster, "delete", "pods", name="b", body={"gracePeriodSeconds": 0}))
     cluster.advance(40)
-    resp = req(cluster, "create", "pods", pod("d", requests={"cpu": "700m"}))
+    resp = req(cluster, "create", "pods", MakePod().name("d").container("nginx", name="c", resources={"requests": {"cpu": "700m"}}).manifest())
     assert resp["body"]["message"] == ('pods "d" is forbidden: exceeded quota: q, requested: requests.cpu=700m, '
                                        'used: requests.cpu=400m, limited: requests.cpu=1')
-    ok(req(cluster, "create", "pods", pod("e", requests={"cpu": "600m"})))
+    ok(req(cluster, "create", "pods", MakePod().name("e").container("nginx", name="c", resources={"requests": {"cpu": "600m"}}).manifest()))
 
 
 def test_quota_needs_requests_named_and_status_known(cluster):
     ok(create_quota(cluster, "q", {"requests.memory": "1Gi", "limits.cpu": "2"}))
     # Before the controller has written status.used: refused.
-    resp = req(cluster, "create", "pods", pod("early"))
+    resp = req(cluster, "create", "pods", MakePod().name("early").container("nginx", name="c").manifest())
     assert resp["code"] == 403
     cluster.advance(5)
-    resp = req(cluster, "create", "pods", pod("bare"))
+    resp = req(cluster, "create", "pods", MakePod().name("bare").container("nginx", name="c").manifest())
     assert resp["body"]["message"] == ('pods "bare" is forbidden: failed quota: q: must specify limits.cpu for: c; '
                                        'requests.memory for: c')
 
@@ -104,9 +98,9 @@ def test_object_counts(cluster):
 def test_scoped_quota_counts_matching_pods_only(cluster):
     ok(create_quota(cluster, "be", {"pods": "1"}, scopes=["BestEffort"]))
     cluster.advance(5)
-    ok(req(cluster, "create", "pods", pod("be1")))
-    assert req(cluster, "create", "pods", pod("be2"))["code"] == 403
-    ok(req(cluster, "create", "pods", pod("burst", requests={"cpu": "100m"})))
+    ok(req(cluster, "create", "pods", MakePod().name("be1").container("nginx", name="c").manifest()))
+    assert req(cluster, "create", "pods", MakePod().name("be2").container("nginx", name="c").manifest())["code"] == 403
+    ok(req(cluster, "create", "pods", MakePod().name("burst").container("nginx", name="c", resources={"requests": {"cpu": "100m"}}).manifest()))
 
 
 def test_limit_ranger_defaults_and_refuses(cluster):
@@ -116,12 +110,12 @@ def test_limit_ranger_defaults_and_refuses(cluster):
     assert lr["spec"]["limits"][0]["default"] == {"cpu": "1"}
     assert lr["spec"]["limits"][0]["defaultRequest"] == {"cpu": "200m", "memory": "64Mi"}
     cluster.advance(1)
-    created = ok(req(cluster, "create", "pods", pod("d")))
+    created = ok(req(cluster, "create", "pods", MakePod().name("d").container("nginx", name="c").manifest()))
     assert created["spec"]["containers"][0]["resources"] == {"limits": {"cpu": "1"},
                                                              "requests": {"cpu": "200m", "memory": "64Mi"}}
     assert created["metadata"]["annotations"]["kubernetes.io/limit-ranger"] == \
         "LimitRanger plugin set: cpu, memory request for container c; cpu limit for container c"
-    resp = req(cluster, "create", "pods", pod("big", limits={"cpu": "2"}, requests={"memory": "32Mi"}))
+    resp = req(cluster, "create", "pods", MakePod().name("big").container("nginx", name="c", resources={"limits": {"cpu": "2"}, "requests": {"memory": "32Mi"}}).manifest())
     assert resp["code"] == 403
     assert resp["body"]["message"] == ('pods "big" is forbidden: [minimum memory usage per Container is 64Mi, but '
                                        'request is 32Mi, maximum cpu usage per Container is 1, but limit is 2]')
@@ -130,7 +124,7 @@ def test_limit_ranger_defaults_and_refuses(cluster):
 def test_limit_ratio(cluster):
     ok(create_limits(cluster, "lr", {"type": "Container", "maxLimitRequestRatio": {"cpu": "2"}}))
     cluster.advance(1)
-    resp = req(cluster, "create", "pods", pod("r", requests={"cpu": "100m"}, limits={"cpu": "500m"}))
+    resp = req(cluster, "create", "pods", MakePod().name("r").container("nginx", name="c", resources={"requests": {"cpu": "100m"}, "limits": {"cpu": "500m"}}).manifest())
     assert resp["body"]["message"] == ('pods "r" is forbidden: cpu max limit to request ratio per Container is 2, '
                                        'but provided ratio is 5.000000')
 

@@ -8,7 +8,9 @@ import pytest
 
 from sim.cluster import Cluster, ClusterConfig
 from sim.registry import BUILTIN
+from tests.builders import MakePod
 from tests.sim.conftest import ok
+
 
 MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -24,11 +26,6 @@ def req(c, verb, resource, ns="default", name=None, body=None, **kw):
     return c.request({"verb": verb, "resource": resource, "namespace": ns, "name": name, "body": body, **kw})
 
 
-def pod(name, **spec):
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}], **spec}}
-
-
 def token_volume(p):
     vols = [v for v in p["spec"].get("volumes") or [] if v["name"].startswith("kube-api-access-")]
     return vols[0] if vols else None
@@ -42,13 +39,13 @@ def test_every_system_namespace_has_a_default_service_account(c):
 
 def test_a_new_namespace_gets_one_from_the_controller(c):
     ok(req(c, "create", "namespaces", None, body={"metadata": {"name": "fresh"}}), 201)
-    p = ok(req(c, "create", "pods", "fresh", body=pod("early")), 201)
+    p = ok(req(c, "create", "pods", "fresh", body=MakePod().name("early").container("nginx:1.27", name="app").manifest()), 201)
     assert p["spec"]["serviceAccountName"] == "default"
     ok(req(c, "get", "serviceaccounts", "fresh", "default"))
 
 
 def test_a_pod_gets_the_default_service_account_and_the_kube_api_access_volume(c):
-    p = ok(req(c, "create", "pods", body=pod("web", initContainers=[{"name": "init", "image": "busybox"}])), 201)
+    p = ok(req(c, "create", "pods", body=MakePod().name("web").container("nginx:1.27", name="app").spec(initContainers=[{"name": "init", "image": "busybox"}]).manifest()), 201)
     spec = p["spec"]
     assert spec["serviceAccountName"] == "default" and spec["serviceAccount"] == "default"
     vol = token_volume(p)
@@ -66,36 +63,34 @@ def test_a_pod_gets_the_default_service_account_and_the_kube_api_access_volume(c
 
 
 def test_automount_false_on_the_pod_or_its_service_account(c):
-    p = ok(req(c, "create", "pods", body=pod("no-token", automountServiceAccountToken=False)), 201)
+    p = ok(req(c, "create", "pods", body=MakePod().name("no-token").container("nginx:1.27", name="app").spec(automountServiceAccountToken=False).manifest()), 201)
     assert token_volume(p) is None and "volumeMounts" not in p["spec"]["containers"][0]
     ok(req(c, "create", "serviceaccounts", body={"metadata": {"name": "quiet"}, "automountServiceAccountToken": False,
                                                  "imagePullSecrets": [{"name": "regcred"}]}), 201)
-    p = ok(req(c, "create", "pods", body=pod("quiet-pod", serviceAccountName="quiet")), 201)
+    p = ok(req(c, "create", "pods", body=MakePod().name("quiet-pod").container("nginx:1.27", name="app").spec(serviceAccountName="quiet").manifest()), 201)
     assert token_volume(p) is None
     assert p["spec"]["imagePullSecrets"] == [{"name": "regcred"}]
     # The pod's preference wins over its ServiceAccount's.
-    p = ok(req(c, "create", "pods", body=pod("loud-pod", serviceAccountName="quiet",
-                                              automountServiceAccountToken=True)), 201)
+    p = ok(req(c, "create", "pods", body=MakePod().name("loud-pod").container("nginx:1.27", name="app").spec(serviceAccountName="quiet", automountServiceAccountToken=True).manifest()), 201)
     assert token_volume(p) is not None
 
 
 def test_a_container_with_its_own_mount_at_the_token_path_is_left_alone(c):
     own = {"name": "mine", "mountPath": MOUNT}
-    p = ok(req(c, "create", "pods", body=pod("own", volumes=[{"name": "mine", "emptyDir": {}}],
-                                              containers=[{"name": "a", "image": "nginx", "volumeMounts": [own]},
-                                                          {"name": "b", "image": "nginx"}])), 201)
+    p = ok(req(c, "create", "pods", body=MakePod().name("own").container("nginx:1.27", name="app").spec(volumes=[{"name": "mine", "emptyDir": {}}], containers=[{"name": "a", "image": "nginx", "volumeMounts": [own]},
+                                                          {"name": "b", "image": "nginx"}]).manifest()), 201)
     a, b = p["spec"]["containers"]
     assert a["volumeMounts"] == [own]
     assert b["volumeMounts"][0]["mountPath"] == MOUNT and token_volume(p) is not None
 
 
 def test_a_missing_service_account_refuses_the_pod(c):
-    resp = req(c, "create", "pods", body=pod("orphan", serviceAccountName="bot"))
+    resp = req(c, "create", "pods", body=MakePod().name("orphan").container("nginx:1.27", name="app").spec(serviceAccountName="bot").manifest())
     assert resp["code"] == 403
     assert resp["body"]["message"] == ('pods "orphan" is forbidden: error looking up service account '
                                        'default/bot: serviceaccount "bot" not found')
     ok(req(c, "create", "serviceaccounts", body={"metadata": {"name": "bot"}}), 201)
-    ok(req(c, "create", "pods", body=pod("orphan", serviceAccountName="bot")), 201)
+    ok(req(c, "create", "pods", body=MakePod().name("orphan").container("nginx:1.27", name="app").spec(serviceAccountName="bot").manifest()), 201)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +107,7 @@ def test_a_default_service_account_that_never_comes_refuses_the_pod_after_the_re
     c = without_controllers
     ok(req(c, "create", "namespaces", None, body={"metadata": {"name": "lonely"}}), 201)
     start = c.now
-    resp = req(c, "create", "pods", "lonely", body=pod("p"))
+    resp = req(c, "create", "pods", "lonely", body=MakePod().name("p").container("nginx:1.27", name="app").manifest())
     assert resp["code"] == 403
     assert resp["body"]["message"] == ('pods "p" is forbidden: error looking up service account '
                                        'lonely/default: serviceaccount "default" not found')
@@ -122,7 +117,7 @@ def test_a_default_service_account_that_never_comes_refuses_the_pod_after_the_re
 def test_a_pod_waits_while_the_default_service_account_is_being_made(without_controllers):
     c = without_controllers
     ok(req(c, "create", "namespaces", None, body={"metadata": {"name": "racing"}}), 201)
-    pending = c.begin_request({"verb": "create", "resource": "pods", "namespace": "racing", "body": pod("p")})
+    pending = c.begin_request({"verb": "create", "resource": "pods", "namespace": "racing", "body": MakePod().name("p").container("nginx:1.27", name="app").manifest()})
     c.advance(0.5)
     assert c.request_reply(pending) is None  # still in admission
     ok(req(c, "create", "serviceaccounts", "racing", body={"metadata": {"name": "default"}}), 201)
@@ -146,7 +141,7 @@ def test_deleted_default_service_account_comes_back_and_secrets_keep_names_only(
 
 def test_the_deprecated_service_account_field_is_an_alias(c):
     ok(req(c, "create", "serviceaccounts", body={"metadata": {"name": "old-style"}}), 201)
-    p = ok(req(c, "create", "pods", body=pod("alias", serviceAccount="old-style")), 201)
+    p = ok(req(c, "create", "pods", body=MakePod().name("alias").container("nginx:1.27", name="app").spec(serviceAccount="old-style").manifest()), 201)
     assert p["spec"]["serviceAccountName"] == p["spec"]["serviceAccount"] == "old-style"
     # An update that leaves the alias out keeps it.
     c.advance(5)
@@ -166,7 +161,7 @@ def test_a_fresh_cluster_has_the_system_service_accounts_before_the_controllers_
     for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
         assert (ns, "default") in c.apiserver.cache.objects("serviceaccounts")
         assert (ns, "kube-root-ca.crt") in c.apiserver.cache.objects("configmaps")
-    ok(req(c, "create", "pods", body=pod("first")), 201)
+    ok(req(c, "create", "pods", body=MakePod().name("first").container("nginx:1.27", name="app").manifest()), 201)
 
 
 def test_a_deleted_namespace_goes_and_nothing_is_made_in_it_meanwhile(c):
