@@ -9,7 +9,8 @@ import pytest
 
 from sim.apiserver import eviction
 from sim.registry.policy import poddisruptionbudgets as pdbs
-from tests.sim.conftest import ok, pod
+from tests.builders import MakePod
+from tests.sim.conftest import ok
 
 
 def req(c, verb, resource, body=None, name=None, group="", sub=None):
@@ -87,7 +88,7 @@ def test_a_new_budget_starts_empty_and_generation_moves_with_the_spec(cluster):
 
 
 def test_unmanaged_pods_with_a_percentage_fail_safe(cluster):
-    body = pod("bare")
+    body = MakePod().name("bare").namespace("default").container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()
     body["metadata"]["labels"] = {"app": "bare"}
     ok(req(cluster, "create", "pods", body))
     ok(create_pdb(cluster, "bare", maxUnavailable="50%"))

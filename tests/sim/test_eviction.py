@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from sim.api import status as st
 from sim.apiserver import eviction
-from tests.sim.conftest import create_pod, get_pod, ok, pod
+from tests.builders import MakePod
+from tests.sim.conftest import create_pod, get_pod, ok
 
 
 def evict(c, name, **body):
@@ -56,7 +57,7 @@ def test_a_budget_is_consulted_for_running_pods_only(cluster):
     """A budget with no disruption left refuses a running pod's eviction (429); canIgnorePDB
     pods (here: a Pending one) are evicted without looking at it."""
     for name, cpu in (("guarded", "100m"), ("pending", "64")):  # 64 CPUs fit no node: stays Pending
-        body = pod(name, cpu=cpu)
+        body = MakePod().name(name).namespace("default").container("nginx:1.27", name="app", cpu=cpu, memory="64Mi").manifest()
         body["metadata"]["labels"] = {"app": "guarded"}
         ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}))
     ok(cluster.request({"verb": "create", "group": "policy", "resource": "poddisruptionbudgets",
