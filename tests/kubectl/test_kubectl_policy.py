@@ -45,13 +45,13 @@ def test_drain_blocked_by_a_budget_then_relaxed(kubectl, tmp_path):
     wait_until(lambda: _budget(kubectl, app).get("currentHealthy") == 3, timeout=30, message="budget observed")
     node = sorted(placed.values())[0]
     try:
-        blocked = kubectl("drain", node, "--ignore-daemonsets", "--timeout=12s", check=False, timeout=60)
+        blocked = kubectl("drain", node, "--ignore-daemonsets", "--timeout=7s", check=False, timeout=60)
         assert blocked.returncode != 0
         text = blocked.stdout + blocked.stderr
         assert f"node/{node} cordoned" in text
         assert re.search(rf'error when evicting pods/"{app}-\w+" -n "default" \(will retry after 5s\): '
                          rf"{re.escape(VIOLATION)}", text), text
-        assert "global timeout reached: 12s" in text
+        assert "global timeout reached: 7s" in text
         assert f'unable to drain node "{node}"' in text
         # Nothing was evicted: the budget still has its three pods.
         assert set(_running(kubectl, app)) == set(placed)
