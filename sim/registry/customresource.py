@@ -18,7 +18,7 @@ from sim.apiextensions import customresource as cr
 from sim.apiextensions.status import is_condition_true
 from sim.apiextensions.versions import sort_versions
 from sim.registry.resource import Resource, ScaleSubresource
-from sim.registry.strategy import KEPT_ON_UPDATE, Strategy
+from sim.registry.strategy import Strategy, keep_stored_metadata
 
 
 def _version_of(obj: Any, group: str, fallback: str) -> str:
@@ -67,14 +67,7 @@ class CustomResourceStrategy(Strategy):
         obj.update(prepared)
 
     def prepare_for_update(self, res, new, old, ctx):
-        new = deep_copy(new)
-        md, cmd = new["metadata"], old["metadata"]
-        for k in KEPT_ON_UPDATE:
-            if k in cmd:
-                md[k] = cmd[k]
-            else:
-                md.pop(k, None)
-        return cr.prepare_for_update(new, old, self.status_enabled)
+        return cr.prepare_for_update(keep_stored_metadata(new, old), old, self.status_enabled)
 
     def prepare_for_status_update(self, res, candidate, old, ctx):
         return cr.prepare_for_status_update(candidate, old)

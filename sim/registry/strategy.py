@@ -34,6 +34,18 @@ KEPT_ON_UPDATE = ("name", "namespace", "uid", "creationTimestamp", "deletionTime
                   "deletionGracePeriodSeconds", "generation")
 
 
+def keep_stored_metadata(new: dict, old: dict) -> dict:
+    """A copy of `new` with the metadata a client may not change taken from `old`."""
+    new = deep_copy(new)
+    md, cmd = new["metadata"], old["metadata"]
+    for k in KEPT_ON_UPDATE:
+        if k in cmd:
+            md[k] = cmd[k]
+        else:
+            md.pop(k, None)
+    return new
+
+
 class Strategy:
     # metadata.generation: set to 1 on create and bumped when the spec changes (the kinds
     # whose strategies do so: workloads, PriorityClasses, custom resources).
@@ -100,14 +112,8 @@ class Strategy:
         """PrepareForUpdate on a candidate the client sent: what the client may not change is
         the stored object's (metadata bookkeeping; the status, when it has a subresource of its
         own), and the generation moves when the spec changed (apiequality.Semantic.DeepEqual)."""
-        new = deep_copy(new)
-        md, cmd = new["metadata"], old["metadata"]
-        for k in KEPT_ON_UPDATE:
-            if k in cmd:
-                md[k] = cmd[k]
-            else:
-                md.pop(k, None)
-        new = self.default(new, ctx)
+        new = self.default(keep_stored_metadata(new, old), ctx)
+        cmd = old["metadata"]
         if res.has_status:
             self.keep_status(new, old)
         if self.tracks_generation and self.spec_changed(new, old):

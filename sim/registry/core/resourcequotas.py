@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.api import validation as v
-from sim.api.gotypes import STRING, Slice, enum, struct
+from sim.api.gotypes import Slice, enum, struct
 from sim.api.meta import deep_copy
 from sim.api.quantity import QuantityError, canonical, parse_quantity
 from sim.api.schema import OBJECT_META, RESOURCE_LIST, STRINGS, TYPE_META

@@ -18,7 +18,7 @@ from sim.api import validation as v
 from sim.api.gotypes import INT32, INT64, INT_OR_STRING, STRING, TIME, Map, Slice, enum, struct
 from sim.api.meta import deep_copy
 from sim.api.schema import LABEL_SELECTOR, OBJECT_META, TYPE_META
-from sim.api.validation import GoSyntax, forbidden, invalid, not_supported
+from sim.api.validation import GoSyntax, invalid, not_supported
 from sim.registry.printers import AGE, NAME, Printer, col, since
 from sim.registry.resource import Resource
 from sim.registry.strategy import Strategy
@@ -74,7 +74,7 @@ def scaled_value(value: Any, total: int, round_up: bool) -> int:
         return value
     if isinstance(value, str):
         if not value.endswith("%"):
-            raise IntOrPercentError(f'invalid type: string is not a percentage')
+            raise IntOrPercentError('invalid type: string is not a percentage')
         try:
             pct = int(value[:-1])
         except ValueError:
