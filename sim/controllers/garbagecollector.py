@@ -56,6 +56,8 @@ class GarbageCollector:
     def start(self) -> None:
         self.kinds: dict[tuple[str, str], Resource] = {}    # (group, kind) -> the served kind
         self.monitors: dict[tuple[str, str], Resource] = {}  # (group, resource) watched
+        self.unmapped: set[str] = set()  # dependents whose owner's kind discovery did not list
+        self.rediscovered: set[tuple[str, str]] = set()  # unknown owner kinds already looked up
         self._sync()
 
     def _sync(self) -> None:
@@ -63,10 +65,22 @@ class GarbageCollector:
         self.api.discover(self._discovered)
         self.cm.call_later(DISCOVERY_RESYNC, self._sync)
 
+    def _rediscover_soon(self, ref: dict) -> None:
+        """An ownerReference names a kind discovery did not list (a CRD established since the
+        last sync): read discovery again now - the deferred RESTMapper's Reset() on a kind it
+        cannot map - once per unknown kind; the periodic sync covers the rest."""
+        kind = (_group_of(ref.get("apiVersion", "")), ref.get("kind"))
+        if kind not in self.rediscovered:
+            self.rediscovered.add(kind)
+            self.api.discover(self._discovered)
+
     def _discovered(self, served: list[Resource] | None) -> None:
         if served is None:
             return  # discovery failed: the next sync tries again
         self.kinds = {(r.group, r.kind): r for r in served}
+        waiting, self.unmapped = self.unmapped, set()
+        for uid in sorted(waiting):  # their owners' kinds may be known now
+            self._enqueue(uid)
         wanted = {(r.group, r.name): r for r in self.monitored(served)}
         for key in [k for k in self.monitors if k not in wanted]:
             del self.monitors[key]
@@ -199,7 +213,9 @@ class GarbageCollector:
                 dangling.append(ref)
             else:
                 if not self._verify_absent(res, obj, ref):
-                    solid.append(ref)  # unknown kind: never collected on its account
+                    solid.append(ref)  # unknown kind: not collected on its account (yet)
+                    self.unmapped.add(md["uid"])
+                    self._rediscover_soon(ref)
                 else:
                     return  # a live lookup is in flight; processed again when it answers
         if solid:

@@ -129,7 +129,7 @@ def test_operator_reconciles_a_crontab(cluster, operator):
 
     # Deleting the CronTab: the garbage collector deletes the ReplicaSet it owns, then its pods.
     custom.delete_namespaced_custom_object(GROUP, "v1", NS, "crontabs", name)
-    wait_until(lambda: replicaset() is None, timeout=20, interval=0.1,
+    wait_until(lambda: replicaset() is None, timeout=60, interval=0.1,
                message="the ReplicaSet garbage-collected")
     wait_until(lambda: alive(not core.list_namespaced_pod(NS, label_selector=f"{LABEL}={name}").items),
                timeout=30, interval=0.2, message="its pods gone")
