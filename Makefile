@@ -40,8 +40,17 @@ chromium:
 	  fi; \
 	fi
 
+# Two runs: the engine, the API and the real-kubectl tests are independent module by module
+# and mostly wait on subprocesses, so they run in 3 workers (pytest-xdist, each module whole in
+# one worker with its own server); the Django, worker, scaled-out and browser tests share
+# databases, channel layers and ports, so they run one at a time.
+PARALLEL_TESTS := tests/sim tests/api tests/kubectl
+
 test: venv chromium
-	$(PY) -m pytest tests
+	@status=0; \
+	$(PY) -m pytest $(PARALLEL_TESTS) -n 3 --dist loadfile || status=1; \
+	$(PY) -m pytest tests $(PARALLEL_TESTS:%=--ignore=%) || status=1; \
+	exit $$status
 
 bench: venv
 	@set -e; for f in bench/*.py; do echo "== $$f"; PYTHONPATH=$(CURDIR) $(PY) $$f; done
