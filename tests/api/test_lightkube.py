@@ -74,8 +74,17 @@ def test_pod_crud(kube):
                          patch_type=PatchType.JSON)
     assert patched.metadata.labels["shape"] == "round"
 
-    patched.metadata.labels["replaced"] = "yes"
-    replaced = kube.replace(patched)
+    # The kubelet's status writes may move the pod's resourceVersion between a read and the
+    # replace: re-read and retry on a conflict, as client-go's RetryOnConflict does.
+    for _ in range(10):
+        patched.metadata.labels["replaced"] = "yes"
+        try:
+            replaced = kube.replace(patched)
+            break
+        except ApiError as conflict:
+            if conflict.status.code != 409:
+                raise
+            patched = kube.get(Pod, "lk-crud")
     assert replaced.metadata.labels["replaced"] == "yes"
     with pytest.raises(ApiError) as e:
         kube.replace(patched)  # its resourceVersion is stale now
