@@ -237,6 +237,13 @@ async def cluster_api(cluster: str, request: dict[str, Any]) -> dict[str, Any]:
     return await sim_command(cluster, {"op": "api", "request": request})
 
 
+async def cluster_api_encoded(cluster: str, request: dict[str, Any]) -> dict[str, Any]:
+    """cluster_api, with the body as JSON bytes: {"code", "json": bytes, "now", "warnings"?}
+    (a watch's answer keeps its "events").  For a front end that only writes the body out: the
+    worker encodes it once and the channel layer need not copy a large list."""
+    return await sim_command(cluster, {"op": "api", "request": request, "encode": "json"})
+
+
 async def served_kinds(cluster: str) -> dict[str, Any]:
     """What the cluster's kube-apiserver serves: {"revision", "resources": [Resource.describe()]}
     (its registry: the built-in kinds and those its CustomResourceDefinitions add)."""

@@ -36,7 +36,9 @@ ApiRequest (dict):
      "patch_type": "application/merge-patch+json" | "application/strategic-merge-patch+json" |
                    "application/json-patch+json" | None,
      "query": {"labelSelector": str, "fieldSelector": str, "resourceVersion": str,
-               "gracePeriodSeconds": str, "limit": str, ...}}
+               "gracePeriodSeconds": str, "limit": str, ...},
+     "as": {"apiVersion": "meta.k8s.io/v1", "includeObject": "Metadata"} | None}
+                                               # a get/list answered as a Table (sim/registry/tables.py)
 ApiResponse (dict): {"code": int, "body": dict}; body is the object, a List
     ({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": ...}, "items": []}),
     or a Status object on errors.  For "watch": {"code": 200, "events": [{"type": "ADDED",
@@ -79,7 +81,7 @@ snapshot():
 
 from __future__ import annotations
 
-import heapq
+import itertools
 import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -569,8 +571,9 @@ class Cluster:
         if api is None:
             return PendingRequest(None, self.kernel.now, {"code": 503, "body": st.unavailable(
                 f"no kube-apiserver is reachable (control-plane node(s) {', '.join(self.cp_hosts)} down)")})
+        query = req.get("query") or {}
         if api.synced and (req.get("verb") in ("watch", "discovery") or (
-                req.get("verb") in READ_VERBS and (req.get("query") or {}).get("resourceVersion"))):
+                req.get("verb") in READ_VERBS and (query.get("resourceVersion") or query.get("continue")))):
             out: list[dict] = []
             api.serve(req, out.append)
             if out:
@@ -952,8 +955,11 @@ class Cluster:
 
         pods_by_node: dict[str | None, list[dict]] = {}
         pod_objects = objs["pods"].objects
-        shown = pod_objects.items() if not summarised else \
-            [(k, pod_objects[k]) for k in heapq.nsmallest(pending_shown, census.unbound)]
+        # Summarised: the first unbound pods in key order (the cache keeps the keys sorted;
+        # when most pods are unbound this stops after a few).
+        shown = pod_objects.items() if not summarised else [
+            (k, pod_objects[k]) for k in itertools.islice(
+                (k for k in cache.sorted_keys("pods") if k in census.unbound), pending_shown)]
         for key, pod in shown:
             try:
                 entry = self._pod_entry(pod)
@@ -1020,10 +1026,10 @@ class Cluster:
         how many objects it holds and the first few by name: the dashboard's "API objects"."""
         out = []
         for res in api.registry.stored():
-            objects = api.cache.objects(res.gr)
-            names = [f"{ns}/{name}" if ns else name for ns, name in heapq.nsmallest(shown, objects)]
+            keys = api.cache.sorted_keys(res.gr)
+            names = [f"{ns}/{name}" if ns else name for ns, name in keys[:shown]]
             out.append({"group": res.group, "resource": res.name, "kind": res.kind, "namespaced": res.namespaced,
-                        "source": res.source, "count": len(objects), "names": names})
+                        "source": res.source, "count": len(keys), "names": names})
         return out
 
     # -- kube-scheduler: queue and explanations -------------------------------------------

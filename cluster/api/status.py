@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import JsonResponse
+from django.http import HttpResponse
+
+from sim.api.jsonserializer import encode
 
 
 def status(code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> dict:
@@ -30,16 +32,15 @@ def not_found_path() -> dict:
     return status(404, "NotFound", "the server could not find the requested resource")
 
 
-def kube_json(body: Any, code: int = 200) -> JsonResponse:
+def kube_json(body: Any, code: int = 200) -> HttpResponse:
     """A JSON response as kube-apiserver sends it: plain application/json, no escaping games."""
-    return JsonResponse(
-        body,
-        status=code,
-        safe=False,
-        content_type="application/json",
-        json_dumps_params={"separators": (",", ":")},
-    )
+    return encoded_json(encode(body), code)
 
 
-def status_response(code: int, reason: str, message: str, details: dict | None = None) -> JsonResponse:
+def encoded_json(body: bytes, code: int = 200) -> HttpResponse:
+    """A response of JSON already encoded (sim.api.jsonserializer)."""
+    return HttpResponse(body, status=code, content_type="application/json")
+
+
+def status_response(code: int, reason: str, message: str, details: dict | None = None) -> HttpResponse:
     return kube_json(status(code, reason, message, details), code)

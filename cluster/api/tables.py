@@ -1,17 +1,15 @@
-"""Server-side printing: the meta.k8s.io/v1 Table that kubectl asks for with
-`Accept: application/json;as=Table;v=v1;g=meta.k8s.io,application/json`.
+"""Content negotiation for server-side printing: does the client's Accept header ask for a
+meta.k8s.io Table (kubectl sends `application/json;as=Table;v=v1;g=meta.k8s.io,application/json`)?
 
-Each kind brings its printer (sim/registry/<group>/<kind>.py; columns and cells as
-pkg/printers/internalversion/printers.go upstream: the server always prints the wide set and
-kubectl hides columns with priority > 0 unless `-o wide`); a custom kind's columns are its
-CRD's additionalPrinterColumns (sim/registry/printers.py columns_printer); any other kind gets
-NAME and AGE.  Ages are measured against the cluster's VIRTUAL clock.
+The conversion itself is the apiserver's (sim/registry/tables.py): a get or list is answered
+with the Table already built, as kube-apiserver does.
 """
 from __future__ import annotations
 
-from sim.registry.printers import Printer, columns_printer, name_age_printer
+import json
 
-TABLE_API_VERSION = "meta.k8s.io/v1"
+from cluster.api.requestinfo import RequestError
+from sim.registry.tables import INCLUDE_OBJECT, TableRequest
 
 
 def wants_table(accept: str) -> str | None:
@@ -29,47 +27,13 @@ def wants_table(accept: str) -> str | None:
     return None
 
 
-def printer_of(res) -> Printer:
-    """The kind's own printer, its CRD's columns, or NAME/AGE."""
-    if res is not None and res.printer is not None:
-        return res.printer
-    if res is not None and res.additional_printer_columns:
-        return columns_printer(res.additional_printer_columns)
-    return name_age_printer()
-
-
-def _row_object(obj: dict, kind: str, api_version: str, include_object: str) -> dict | None:
-    if include_object == "None":
+def table_request(accept: str, query: dict[str, str]) -> TableRequest | None:
+    """The Table the request asks for (its version and ?includeObject=), or None.  RequestError
+    for an includeObject upstream does not know (handlers/response.go asTable)."""
+    version = wants_table(accept)
+    if version is None:
         return None
-    if include_object == "Object":
-        return {"kind": kind, "apiVersion": api_version, **obj}
-    return {"kind": "PartialObjectMetadata", "apiVersion": TABLE_API_VERSION, "metadata": obj.get("metadata", {})}
-
-
-def to_table(rr, body: dict, now: float, include_object: str = "Metadata",
-             api_version: str = TABLE_API_VERSION) -> dict | None:
-    """The Table for a get (one object) or list response body; None for a subresource."""
-    if rr.subresource is not None:
-        return None
-    printer = printer_of(rr.res)
-    columns, row_fn = printer.columns, printer.row
-    if rr.verb == "list":
-        items = body.get("items", [])
-        metadata = {k: v for k, v in (body.get("metadata") or {}).items() if k in ("resourceVersion", "continue", "remainingItemCount")}
-    else:
-        items = [body]
-        metadata = {"resourceVersion": body.get("metadata", {}).get("resourceVersion", "")}
-    rows = []
-    for obj in items:
-        row = {"cells": row_fn(obj, now)}
-        ro = _row_object(obj, rr.kind, rr.api_version, include_object)
-        if ro is not None:
-            row["object"] = ro
-        rows.append(row)
-    return {
-        "kind": "Table",
-        "apiVersion": api_version,
-        "metadata": metadata,
-        "columnDefinitions": columns,
-        "rows": rows,
-    }
+    include = query.get("includeObject") or "Metadata"
+    if include not in INCLUDE_OBJECT:
+        raise RequestError(400, "BadRequest", f"unrecognized includeObject value: {json.dumps(include)}")
+    return TableRequest(version, include)

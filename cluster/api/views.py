@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from cluster import services
 from cluster.api import discovery, openapi, tables
 from cluster.api.requestinfo import MAX_REQUEST_BODY_BYTES, RequestError, UnknownResource, parse, too_large
-from cluster.api.status import kube_json, not_found_path, status_response
+from cluster.api.status import encoded_json, kube_json, not_found_path, status_response
 from cluster.api.watch import watch_events, watch_timeout
 
 
@@ -72,6 +72,7 @@ async def kube_api(request, cluster: str, path: str):
             # Not a built-in kind: perhaps one the cluster's CRDs serve.
             rr = parse(request.method, parts, query, content_type, raw, await _served(cluster))
         rr.user_agent = request.headers.get("User-Agent", "")
+        table = tables.table_request(request.headers.get("Accept", ""), rr.query)
     except RequestError as e:
         return status_response(e.code, e.reason, e.message)
     except services.SimulationError as e:
@@ -80,23 +81,18 @@ async def kube_api(request, cluster: str, path: str):
     try:
         if rr.verb == "watch":
             await services.get_clock(cluster)  # unknown cluster: a 404 now, not an ERROR event
-            table_version = tables.wants_table(request.headers.get("Accept", ""))
             return StreamingHttpResponse(
-                watch_events(cluster, rr, watch_timeout(rr.query), table_version=table_version),
+                watch_events(cluster, rr, watch_timeout(rr.query), table=table),
                 content_type="application/json",
             )
-        resp = await services.cluster_api(cluster, rr.as_api_request())
+        api_request = rr.as_api_request()
+        if table is not None:
+            api_request["as"] = table.to_json()  # the apiserver answers a get or list with a Table
+        resp = await services.cluster_api_encoded(cluster, api_request)
     except services.SimulationError as e:
         return _error(e)
 
-    body, code = resp["body"], resp["code"]
-    table_version = tables.wants_table(request.headers.get("Accept", ""))
-    if table_version and code < 300 and rr.verb in ("get", "list"):
-        table = tables.to_table(rr, body, now=resp.get("now", 0.0), api_version=table_version,
-                                include_object=rr.query.get("includeObject", "Metadata"))
-        if table is not None:
-            return kube_json(table, code)
-    response = kube_json(body, code)
+    response = encoded_json(resp["json"], resp["code"])
     if resp.get("warnings"):
         response["Warning"] = warning_header(resp["warnings"])
     return response

@@ -13,15 +13,14 @@ ends the stream with an ERROR event carrying a 410 Expired Status.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import json
 import random
 from typing import AsyncIterator
 
 from cluster import services
-from cluster.api import tables
 from cluster.api.requestinfo import ResourceRequest
 from cluster.api.status import status
+from sim.api.jsonserializer import encode
+from sim.registry.tables import TableRequest, to_table
 
 POLL_INTERVAL = 0.15
 # kube-apiserver's --min-request-timeout is 1800 s; without timeoutSeconds a watch lasts a
@@ -44,7 +43,7 @@ def watch_timeout(query: dict[str, str]) -> float:
 
 
 def _line(event: dict) -> bytes:
-    return (json.dumps(event, separators=(",", ":")) + "\n").encode()
+    return encode(event) + b"\n"
 
 
 def _typed(obj: dict, rr: ResourceRequest) -> dict:
@@ -59,17 +58,15 @@ class _TableEvents:
     event's object is a one-row Table; only the first carries the column definitions, as
     upstream's watch encoder does (later ones have none, so kubectl prints no new header)."""
 
-    def __init__(self, rr: ResourceRequest, api_version: str, include_object: str):
-        self.rr, self.api_version, self.include_object = rr, api_version, include_object
+    def __init__(self, rr: ResourceRequest, table: TableRequest):
+        self.rr, self.table = rr, table
         self.first = True
 
     def convert(self, event: dict, now: float) -> dict:
         obj = event["object"]
-        if event["type"] in ("ERROR", "BOOKMARK"):
+        if event["type"] in ("ERROR", "BOOKMARK") or self.rr.subresource is not None:
             return event
-        table = tables.to_table(dataclasses.replace(self.rr, verb="get"), obj, now=now, include_object=self.include_object, api_version=self.api_version)
-        if table is None:
-            return event
+        table = to_table(self.rr.res, obj, is_list=False, now=now, api_version=self.rr.api_version, table=self.table)
         if not self.first:
             table["columnDefinitions"] = None
         self.first = False
@@ -77,11 +74,11 @@ class _TableEvents:
 
 
 async def watch_events(cluster: str, rr: ResourceRequest, timeout: float,
-                       table_version: str | None = None) -> AsyncIterator[bytes]:
+                       table: TableRequest | None = None) -> AsyncIterator[bytes]:
     """Yield the watch stream's lines until `timeout` seconds pass or the watch expires.
 
-    With `table_version` (the client asked for meta.k8s.io Tables), objects are printed rows."""
-    as_table = _TableEvents(rr, table_version, rr.query.get("includeObject", "Metadata")) if table_version else None
+    With `table` (the client asked for meta.k8s.io Tables), objects are printed rows."""
+    as_table = _TableEvents(rr, table) if table is not None else None
 
     def out(event: dict, now: float) -> bytes:
         if as_table is not None:

@@ -25,6 +25,7 @@ from typing import Any, Awaitable, Callable
 from cluster import etcdsnapshot
 from cluster.worker.pacing import MAX_SPEED, MIN_SPEED, run_request_slice, run_slice
 from cluster.worker.running import RunningCluster
+from sim.api.jsonserializer import encode
 from sim.cluster import ClusterError
 from sim.clusterconfig import ConfigError, check_capacity, check_cluster_name, config_from_spec
 from sim.durations import parse_duration
@@ -171,6 +172,10 @@ async def api(worker, rc: RunningCluster, args: dict) -> dict:
             raise CommandError("ClusterNotFound", f'cluster "{rc.name}" was deleted or reset')
     if engine.now != before:
         rc.reanchor()  # the request ran the engine ahead (up to a 504 timeout): go on from there
+    if args.get("encode") == "json" and "body" in resp:
+        body = resp["body"]
+        resp = {k: v for k, v in resp.items() if k != "body"}
+        resp["json"] = encode(body)
     return {**resp, "now": engine.api_time}
 
 

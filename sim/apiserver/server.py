@@ -14,7 +14,7 @@ corrupt objects (sim/apiserver/storage.py): reported, never fatal.
 """
 from __future__ import annotations
 
-import base64
+import bisect
 import json
 from typing import Any, Callable
 
@@ -33,10 +33,11 @@ from sim.apiserver.admission.priority import Priority
 from sim.apiserver.admission.resourcequota import ResourceQuota
 from sim.apiserver.admission.serviceaccount import ServiceAccount
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
-from sim.apiserver import binding, eviction, fieldmanagement, scale, storage
+from sim.apiserver import binding, continuetoken, eviction, fieldmanagement, scale, storage
 from sim.apiserver.crdcontroller import CRDController
 from sim.apiserver.watchcache import WatchCache, Watcher, with_rv
 from sim.registry import Registry, Resource
+from sim.registry.tables import TableRequest, to_table
 from sim.component import Component
 from sim.metrics import RequestMetrics, request_labels
 
@@ -594,17 +595,21 @@ class KubeAPIServer(Component):
             if review is not None and req.get("verb") == "create" and not req.get("subresource"):
                 return reply(reviews.create(review, req, self.timestamp()))  # create-only, never stored
             return reply(_err(st.status(404, "NotFound", "the server could not find the requested resource")))
-        reply = _converting(res, req, reply)
         sub = req.get("subresource")
         if sub and sub not in res.subresources:
             return reply(_err(st.status(404, "NotFound", "the server could not find the requested resource")))
         verb = req.get("verb")
         if verb in ("get", "list") and not (req.get("query") or {}).get("resourceVersion") \
-                and not req.get("_consistent"):
+                and not (verb == "list" and (req.get("query") or {}).get("continue")) and not req.get("_consistent"):
             # resourceVersion unset: a consistent read.  As with ConsistentListFromCache, ask
             # etcd for its current revision through a quorum (ReadIndex), wait for the watch
-            # cache to reach it, then serve from the cache.  Without a quorum: a timeout.
+            # cache to reach it, then serve from the cache.  Without a quorum: a timeout.  A
+            # continued list is not one: its token names the resourceVersion it reads at.
             return self.consistent_read(lambda: self.handle(dict(req, _consistent=True), reply), reply)
+        table = TableRequest.from_json(req.get("as"))
+        if table is not None and not sub and verb in ("get", "list"):
+            reply = self._as_table(res, req, table, reply)
+        reply = _converting(res, req, reply)
         handler = SUBRESOURCE_HANDLERS.get(sub)
         if handler is not None and verb in handler[0]:
             return handler[1](self, res, req, reply)
@@ -628,6 +633,18 @@ class KubeAPIServer(Component):
         except SelectorError as e:
             return reply(_err(st.bad_request(str(e))))
         return reply(_err(st.method_not_allowed()))
+
+    def _as_table(self, res: Resource, req: dict, table: TableRequest, reply: Reply) -> Reply:
+        """Answers a successful get or list as a meta.k8s.io Table (the client's Accept asked
+        for one), built here as kube-apiserver's response writer does, so that only the rows
+        leave the apiserver."""
+        def wrapped(resp: dict) -> None:
+            if resp.get("code", 500) < 300 and isinstance(resp.get("body"), dict):
+                resp = dict(resp, body=to_table(res, resp["body"], is_list=req.get("verb") == "list",
+                                                now=self.now + self.kernel.epoch_offset,
+                                                api_version=_requested_api_version(res, req), table=table))
+            reply(resp)
+        return wrapped
 
     def _get_cached(self, res: Resource, namespace: str | None, name: str) -> dict | None:
         return self.cache.objects(res.gr).get((namespace or "" if res.namespaced else "", name))
@@ -654,31 +671,65 @@ class KubeAPIServer(Component):
         ns = req.get("namespace") if res.namespaced else None
         return [c for k, c in sorted(corrupt.items()) if not ns or k[0] == ns]
 
+    def _scope(self, res: Resource, req: dict) -> tuple[list[tuple[str, str]], int, int]:
+        """The kind's keys in order, and the range [lo, hi) of them the request's namespace
+        holds (all of them for a cluster-wide list): etcd's range over the namespace's prefix."""
+        keys = self.cache.sorted_keys(res.gr)
+        ns = req.get("namespace") if res.namespaced else None
+        if not ns:
+            return keys, 0, len(keys)
+        # (ns,) sorts before every (ns, name); (ns + NUL,) after them and before any other namespace.
+        return keys, bisect.bisect_left(keys, (ns,)), bisect.bisect_left(keys, (ns + "\x00",))
+
     def _filtered(self, res: Resource, req: dict) -> list[dict]:
         q = req.get("query") or {}
         ns = req.get("namespace") if res.namespaced else None
         match = make_filter(res, ns, q.get("labelSelector"), q.get("fieldSelector"))
         objs = self.cache.objects(res.gr)
-        return [objs[k] for k in sorted(objs) if match(objs[k])]
+        keys, lo, hi = self._scope(res, req)
+        return [objs[k] for k in keys[lo:hi] if match(objs[k])]
 
     def do_list(self, res: Resource, req: dict, reply: Reply) -> None:
+        """A list from the watch cache, in key order, a page of `limit` at a time (the cacher's
+        list: upstream's storage/cacher serves paginated lists from memory since 1.33)."""
         q = req.get("query") or {}
-        items = self._filtered(res, req)
-        meta: dict[str, Any] = {"resourceVersion": str(self.cache.rv)}
-        start = 0
+        ns = req.get("namespace") if res.namespaced else None
+        try:
+            limit = int(q.get("limit") or 0)
+        except ValueError:
+            return reply(_err(st.bad_request(f"invalid limit {q.get('limit')!r}")))
+        rv = self.cache.rv
+        keys, lo, hi = self._scope(res, req)
+        start = lo
         if q.get("continue"):
+            if q.get("resourceVersion") not in (None, "", "0"):
+                return reply(_err(st.bad_request("specifying resource version is not allowed when using continue")))
             try:
-                token = json.loads(base64.urlsafe_b64decode(q["continue"].encode()))
-                start = int(token["start"])
-            except (ValueError, KeyError, TypeError):
-                return reply(_err(st.bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")))
-        limit = int(q.get("limit") or 0)
-        if limit > 0 and start + limit < len(items):
-            meta["continue"] = base64.urlsafe_b64encode(json.dumps({"start": start + limit}).encode()).decode()
-            meta["remainingItemCount"] = len(items) - start - limit
-            items = items[start:start + limit]
-        else:
-            items = items[start:]
+                key, after, rv = continuetoken.decode(q["continue"], res.namespaced)
+            except continuetoken.InvalidContinue as e:
+                return reply(_err(st.bad_request(str(e))))
+            start = max(lo, (bisect.bisect_right if after else bisect.bisect_left)(keys, key))
+            # The pages after the first are served from the cache as it is now, not as of the
+            # first page's resourceVersion (no snapshots are kept); they report that
+            # resourceVersion, so a watch started from it misses nothing.
+        match = make_filter(res, ns, q.get("labelSelector"), q.get("fieldSelector"))
+        selects = bool(q.get("labelSelector") or q.get("fieldSelector"))
+        objs = self.cache.objects(res.gr)
+        meta: dict[str, Any] = {"resourceVersion": str(rv)}
+        items: list[dict] = []
+        i = start
+        while i < hi:
+            obj = objs[keys[i]]
+            i += 1
+            if match(obj):
+                items.append(obj)
+                if limit > 0 and len(items) == limit:
+                    break
+        if limit > 0 and len(items) == limit and any(match(objs[keys[j]]) for j in range(i, hi)):
+            meta["continue"] = continuetoken.encode(keys[i - 1], rv)
+            if not selects:
+                # Counted only when nothing is filtered, as etcd's count of the keys left is.
+                meta["remainingItemCount"] = hi - i
         resp = _ok(200, {"kind": f"{res.kind}List", "apiVersion": res.api_version, "metadata": meta,
                          "items": items})
         corrupt = self._corrupt_in_scope(res, req)

@@ -33,6 +33,16 @@ class ResourceCache:
     # Values in etcd that do not decode (sim.apiserver.storage.CorruptObject), by object key:
     # served to nobody, reported by gets and lists until they are deleted or overwritten.
     corrupt: dict[tuple[str, str], Any] = field(default_factory=dict)
+    # The keys in order (etcd's key order: namespace, then name), sorted again only after a key
+    # came or went: a list page starts at its continue key by bisection instead of sorting
+    # every object for every page.
+    _sorted: list[tuple[str, str]] | None = None
+
+    def sorted_keys(self) -> list[tuple[str, str]]:
+        """The keys in order.  The list is shared: do not change it."""
+        if self._sorted is None:
+            self._sorted = sorted(self.objects)
+        return self._sorted
 
 
 class PodCensus:
@@ -120,6 +130,11 @@ class WatchCache:
         rc = self.resources.get(gr)
         return rc.objects if rc is not None else {}
 
+    def sorted_keys(self, gr: str) -> list[tuple[str, str]]:
+        """The kind's object keys in order (read-only)."""
+        rc = self.resources.get(gr)
+        return rc.sorted_keys() if rc is not None else []
+
     def corrupt(self, gr: str) -> dict:
         rc = self.resources.get(gr)
         return rc.corrupt if rc is not None else {}
@@ -131,7 +146,10 @@ class WatchCache:
     # -- fill --------------------------------------------------------------------------
     def replace(self, resource: str, key, obj: dict) -> None:
         """Initial load: no events."""
-        self.resources[resource].objects[key] = obj
+        rc = self.resources[resource]
+        if key not in rc.objects:
+            rc._sorted = None
+        rc.objects[key] = obj
         observer = self.observers.get(resource)
         if observer is not None:
             observer.set(key, obj)
@@ -156,9 +174,12 @@ class WatchCache:
             if old is None:
                 return
             del rc.objects[key]
+            rc._sorted = None
             ev_obj, ev_type = with_rv(old, rev), "DELETED"
         else:
             obj = with_rv(obj, rev)
+            if old is None:
+                rc._sorted = None
             rc.objects[key] = obj
             ev_obj, ev_type = obj, ("MODIFIED" if old is not None else "ADDED")
         observer = self.observers.get(resource)
@@ -213,7 +234,8 @@ class WatchCache:
 
     def initial_events(self, resource: str, match: Callable[[dict], bool]) -> list[dict]:
         rc = self.resources[resource]
-        return [{"type": "ADDED", "object": o} for k, o in sorted(rc.objects.items()) if match(o)]
+        objects = rc.objects
+        return [{"type": "ADDED", "object": objects[k]} for k in rc.sorted_keys() if match(objects[k])]
 
 
 def index_value(obj: dict, field: str) -> str | None:

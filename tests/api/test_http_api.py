@@ -144,6 +144,31 @@ def test_table_output_for_kubectl(base):
     assert rows["worker-1"]["object"]["kind"] == "PartialObjectMetadata"
     plain = requests.get(f"{base}/api/v1/nodes", timeout=10).json()
     assert plain["kind"] == "NodeList"
+    bare = requests.get(f"{base}/api/v1/nodes", params={"includeObject": "None"}, headers={"Accept": TABLE_ACCEPT},
+                        timeout=10).json()
+    assert bare["kind"] == "Table" and all("object" not in row for row in bare["rows"])
+    bad = requests.get(f"{base}/api/v1/nodes", params={"includeObject": "Everything"}, headers={"Accept": TABLE_ACCEPT},
+                       timeout=10)
+    assert bad.status_code == 400 and bad.json()["message"] == 'unrecognized includeObject value: "Everything"'
+
+
+def test_a_large_list_in_chunks_as_kubectl_pages_it(base):
+    """kubectl asks for 500 rows at a time and follows `continue`; every row arrives once, in
+    key order, and the server's answers carry no more than each page."""
+    for i in range(12):
+        pod = MakePod().name(f"chunk-{i:02d}").labels({"chunk": "yes"}).container("nginx", name="c").manifest()
+        assert requests.post(f"{base}/api/v1/namespaces/default/pods", json=pod, timeout=10).status_code == 201
+    seen, token, pages = [], None, 0
+    while True:
+        params = {"limit": "5", "labelSelector": "chunk=yes", **({"continue": token} if token else {})}
+        table = requests.get(f"{base}/api/v1/pods", params=params, headers={"Accept": TABLE_ACCEPT}, timeout=10).json()
+        assert table["kind"] == "Table" and len(table["rows"]) <= 5
+        seen += [row["cells"][0] for row in table["rows"]]
+        pages += 1
+        token = table["metadata"].get("continue")
+        if not token:
+            break
+    assert seen == [f"chunk-{i:02d}" for i in range(12)] and pages == 3
 
 
 def test_watch_streams_newline_delimited_events_and_honours_timeout(base):

@@ -1,13 +1,13 @@
 """Server-side printing mirrors upstream's printers (pkg/printers/internalversion)."""
 import pytest
 
-from cluster.api.requestinfo import ResourceRequest
-from cluster.api.tables import to_table, wants_table
+from cluster.api.tables import wants_table
 from sim.registry import BUILTIN
 from sim.registry.core.events import event_row
 from sim.registry.core.nodes import node_row
 from sim.registry.core.pods import pod_row
 from sim.registry.printers import human_duration
+from sim.registry.tables import to_table
 from sim.api.meta import timestamp
 from tests.builders import MakeEvent, MakeNode, MakePod
 
@@ -62,10 +62,8 @@ def test_event_row_object_and_count():
 
 
 def test_table_for_list_carries_partial_object_metadata():
-    rr = ResourceRequest(group="", version="v1", resource="pods", namespace=None, name=None,
-                         subresource=None, verb="list", kind="Pod", res=BUILTIN.lookup("", "pods"))
     body = {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "42"}, "items": [MakePod().name("web").namespace("default").creation_timestamp(timestamp(100)).node("worker-1").container("nginx", name="web").status(phase="Pending").obj()]}
-    table = to_table(rr, body, now=100)
+    table = to_table(BUILTIN.lookup("", "pods"), body, is_list=True, now=100, api_version="v1")
     assert table["kind"] == "Table" and table["apiVersion"] == "meta.k8s.io/v1"
     assert table["metadata"] == {"resourceVersion": "42"}
     assert [c["name"] for c in table["columnDefinitions"]][:5] == ["Name", "Ready", "Status", "Restarts", "Age"]

@@ -9,6 +9,7 @@ import pytest
 from cluster import services
 from cluster.api import watch
 from cluster.api.requestinfo import parse
+from sim.registry.tables import TableRequest
 
 
 
@@ -121,7 +122,7 @@ async def test_table_watch_for_kubectl_get_w(monkeypatch):
     ])
     monkeypatch.setattr(services, "cluster_api", engine)
     rr = request({"resourceVersion": "5"})
-    chunks = [c async for c in watch.watch_events("demo", rr, 0.3, table_version="meta.k8s.io/v1")]
+    chunks = [c async for c in watch.watch_events("demo", rr, 0.3, table=TableRequest())]
     events = [json.loads(c) for c in chunks[1:]]
     assert [e["type"] for e in events] == ["ADDED", "MODIFIED"]
     first, second = events[0]["object"], events[1]["object"]

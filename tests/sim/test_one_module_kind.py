@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import sim.registry.registry as registry_module
-from cluster.api import discovery, openapi, tables
+from cluster.api import discovery, openapi
 from cluster.api.requestinfo import parse
 from sim.api.validation import required
 from sim.cluster import Cluster, ClusterConfig
@@ -94,11 +94,12 @@ def test_a_kind_declared_in_one_module_is_served_everywhere(widgets_served):
     assert entry["kind"] == "Widget" and entry["shortNames"] == ["wd"] and entry["categories"] == ["all"]
     assert "toys.example.com" in [g["name"] for g in discovery.api_group_list(served)["groups"]]
 
-    # OpenAPI v3 carries its schema; requestinfo routes its paths; tables use its printer.
+    # OpenAPI v3 carries its schema; requestinfo routes its paths; the apiserver's Tables use its printer.
     v3 = openapi.document_for_path(served.resources, ["apis", "toys.example.com", "v1"])
     assert any("Widget" in name for name in v3["components"]["schemas"])
     rr = parse("GET", ["apis", "toys.example.com", "v1", "namespaces", "default", "widgets"], {}, "", b"", served)
-    table = tables.to_table(rr, ok(c.request({"verb": "list", **W})), now=c.now)
+    assert rr.res.kind == "Widget"
+    table = ok(c.request({"verb": "list", **W, "as": {"apiVersion": "meta.k8s.io/v1"}}))
     assert [col["name"] for col in table["columnDefinitions"]] == ["Name", "Color", "Age"]
     assert table["rows"][0]["cells"][:2] == ["w1", "red"]
 
@@ -136,7 +137,7 @@ def test_the_request_path_names_no_kind():
     """sim/apiserver/server.py, the watch cache, selectors and storage mention no kind's plural."""
     generic = ["sim/apiserver/server.py", "sim/apiserver/admission/__init__.py", "sim/apiserver/watchcache.py", "sim/api/selectors.py",
                "sim/apiserver/storage.py", "sim/apiserver/scale.py", "sim/controllers/garbagecollector.py",
-               "sim/controllers/namespace.py", "cluster/api/tables.py", "cluster/api/discovery.py"]
+               "sim/controllers/namespace.py", "cluster/api/tables.py", "sim/registry/tables.py", "cluster/api/discovery.py"]
     kinds = [r.name for r in registry_module.builtin_kinds()]
     for rel in generic:
         # comments and docstrings may name kinds as examples
