@@ -18,11 +18,13 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 from cluster.api.bodylimit import BodyLimit  # noqa: E402
 from cluster.routing import channel_routes, websocket_urlpatterns  # noqa: E402
+from cluster.worker.foreground import TrackRequests  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # BodyLimit: no request body beyond the largest any endpoint takes, refused as it arrives.
-        "http": BodyLimit(ASGIStaticFilesHandler(django_asgi_app)),
+        # TrackRequests: the simulation's background advance steps aside while one is served.
+        "http": TrackRequests(BodyLimit(ASGIStaticFilesHandler(django_asgi_app))),
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
         # Background consumers addressed by channel name (`manage.py runworker <channel>`).
         # The simulation worker reads its own command channel instead; see cluster/worker.py.

@@ -12,6 +12,7 @@ requests costs a few transactions, not one each.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Callable, Iterable
 
 from channels.db import database_sync_to_async
@@ -24,6 +25,7 @@ class Persister:
     def __init__(self, clusters: Callable[[], Iterable[RunningCluster]]):
         self._clusters = clusters
         self._lock = asyncio.Lock()
+        self.last = time.monotonic()  # when the latest persist finished
 
     def exclusive(self) -> asyncio.Lock:
         """Held while anything else writes a cluster's persisted state wholesale (a reset's new
@@ -42,8 +44,10 @@ class Persister:
                     writes.append(write)
                     marks.append(mark)
             if not writes:
+                self.last = time.monotonic()
                 return
             await database_sync_to_async(persistence.save_frames)(writes)
+            self.last = time.monotonic()
             for rc, entries, topology, clock, t, replace, epoch, disks in marks:
                 rc.mark_persisted(topology, clock, t, disks)
                 if epoch != rc.keyspace_epoch:

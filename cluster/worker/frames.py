@@ -21,10 +21,11 @@ frames in between carry "snapshot": null and the page keeps the last one.
 """
 from __future__ import annotations
 
-import json
 import re
 import time
 from typing import Any
+
+from sim.api.jsonserializer import encode
 
 # Event kinds that make the human-readable log: kept before any network event, kept in the ring.
 LOG_KINDS = frozenset({"action", "k8s-event", "node", "error"})
@@ -45,6 +46,8 @@ MAX_FRAME_BYTES = 512 * 1024
 SNAPSHOT_CPU_SHARE = 0.1
 # ... unless they are cheap: one that took less than this goes out with every frame.
 CHEAP_SNAPSHOT_SECONDS = 0.025
+# While requests are answered, snapshots wait for a quieter frame, but never longer than this.
+MAX_SNAPSHOT_DEFER_SECONDS = 1.0
 
 _POD_RESOURCE = re.compile(r"\bpods\b")
 
@@ -108,12 +111,18 @@ class SnapshotClock:
 
     def __init__(self) -> None:
         self.not_before = 0.0
+        self.taken = 0.0
 
-    def due(self, now: float) -> bool:
+    def due(self, now: float, defer: bool = False) -> bool:
+        """`defer`: a request is being answered (cluster/worker/foreground.py) - the snapshot
+        waits for a later frame, unless the last one is older than MAX_SNAPSHOT_DEFER_SECONDS."""
+        if defer and now < self.taken + MAX_SNAPSHOT_DEFER_SECONDS:
+            return False
         return now >= self.not_before
 
     def took(self, started: float, finished: float) -> None:
         cost = finished - started
+        self.taken = finished
         self.not_before = 0.0 if cost < CHEAP_SNAPSHOT_SECONDS else finished + cost * (1 / SNAPSHOT_CPU_SHARE - 1)
 
     def force(self) -> None:
@@ -152,7 +161,7 @@ def fit(frame: dict) -> dict:
 
 
 def _size(frame: dict) -> int:
-    return len(json.dumps(frame, separators=(",", ":"), default=str))
+    return len(encode(frame))
 
 
 def frame_message(rc, kept: list[dict], omitted: int, omitted_log: int, snapshot: dict | None) -> dict:

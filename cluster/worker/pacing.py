@@ -19,6 +19,8 @@ import asyncio
 import time
 from dataclasses import dataclass
 
+from cluster.worker.foreground import Foreground
+
 # Down to 0.01x, so that a Raft election (a 100 ms heartbeat becomes 10 s) can be followed by eye.
 MIN_SPEED, MAX_SPEED = 0.01, 50.0
 # Of each frame's interval, the share the engines may use between them; the rest is left for
@@ -26,8 +28,10 @@ MIN_SPEED, MAX_SPEED = 0.01, 50.0
 ENGINE_SHARE = 0.5
 # A slice is never shorter than this, however many clusters share a frame.
 MIN_SLICE_SECONDS = 0.005
-# The wall clock is read between chunks of this many kernel events (about a millisecond) ...
-CHUNK_EVENTS = 100
+# The wall clock is read between chunks of this many kernel events (a millisecond or two: an
+# event such as a kubelet's status update, decoded and validated by the apiserver, costs a good
+# fraction of one; at 100 a chunk of them held the loop for tens of milliseconds) ...
+CHUNK_EVENTS = 20
 # ... and the event loop gets a turn at least this often: an HTTP request takes several turns
 # of the loop (the view, the channel layer, the worker's answer), each of which would otherwise
 # wait for a whole slice.
@@ -36,26 +40,34 @@ YIELD_SECONDS = 0.005
 BEHIND_RATIO = 0.95
 
 
-async def run_sliced(step, seconds: float):
+async def run_sliced(step, seconds: float, foreground: "Foreground | None" = None):
     """Call `step()` (a chunk of engine work: a result when done, None to go on) for at most
     about `seconds` of wall time, yielding to the event loop every YIELD_SECONDS so that HTTP and
-    the WebSocket are served meanwhile.  Its result, or None when the time ran out first."""
+    the WebSocket are served meanwhile.  Its result, or None when the time ran out first.
+
+    Background work passes `foreground` (cluster/worker/foreground.py): while a request is in
+    flight it steps aside instead, then runs one burst before it may step aside again."""
     deadline = time.monotonic() + seconds
     burst_end = min(deadline, time.monotonic() + YIELD_SECONDS)
+    aside_after = 0.0
     while (result := step()) is None:
         now = time.monotonic()
         if now >= deadline:
             return None
-        if now >= burst_end:
+        if foreground is not None and foreground.busy and now >= aside_after:
+            await foreground.step_aside(deadline)
+            aside_after = burst_end = min(deadline, time.monotonic() + YIELD_SECONDS)
+        elif now >= burst_end:
             await asyncio.sleep(0)
             burst_end = min(deadline, time.monotonic() + YIELD_SECONDS)
     return result
 
 
-async def run_slice(engine, until: float, seconds: float) -> bool:
+async def run_slice(engine, until: float, seconds: float, foreground: "Foreground | None" = None) -> bool:
     """Run `engine` toward virtual time `until` (chunks of CHUNK_EVENTS kernel events) for at
-    most about `seconds` of wall time.  True when it got there."""
-    return bool(await run_sliced(lambda: engine.run_until(until, max_events=CHUNK_EVENTS) or None, seconds))
+    most about `seconds` of wall time.  True when it got there.  `foreground`: see run_sliced."""
+    return bool(await run_sliced(lambda: engine.run_until(until, max_events=CHUNK_EVENTS) or None, seconds,
+                                 foreground))
 
 
 async def run_request_slice(engine, pending, seconds: float) -> dict | None:

@@ -32,6 +32,7 @@ from cluster.worker import frames
 from cluster.worker.channels import group_for, worker_channel_for
 from cluster.worker.commands import COMMANDS, CommandError, is_durable
 from cluster.worker.durability import Persister
+from cluster.worker.foreground import FOREGROUND
 from cluster.worker.gcpolicy import GenerationFreezer
 from cluster.worker.pacing import ENGINE_SHARE, MIN_SLICE_SECONDS, run_slice
 from cluster.worker.restore import restore_cluster
@@ -46,6 +47,9 @@ MAX_CONCURRENT_COMMANDS = 64
 # However late a frame is, the next one waits at least this long: the rest of the server's
 # work (HTTP, the WebSocket, the database thread) always gets a share of the loop.
 MIN_FRAME_GAP_SECONDS = 0.01
+# While requests are answered, a frame's persist may wait (a write's own persist carries what
+# the frames committed), but never longer than this.
+MAX_PERSIST_DEFER_SECONDS = 1.0
 # stop() lets the frame in progress finish for at most this long before cancelling it.
 STOP_FRAME_WAIT_SECONDS = 2.0
 
@@ -263,6 +267,10 @@ class SimulationWorker:
                 log.exception("frame of cluster %s failed", rc.name)
             await asyncio.sleep(0)  # HTTP and the WebSocket get their turn between clusters
         started = time.monotonic()
+        if FOREGROUND.busy and started - self.persister.last < MAX_PERSIST_DEFER_SECONDS:
+            # A request is being answered: a write among them persists everything committed so
+            # far anyway, and this frame's persist would only make it wait for a second one.
+            return
         await self._persist()
         log.debug("persist took %.3fs", time.monotonic() - started)
 
@@ -273,7 +281,7 @@ class SimulationWorker:
         start = engine.now
         if target <= start:
             return
-        reached = await run_slice(engine, target, share)
+        reached = await run_slice(engine, target, share, FOREGROUND)
         rc.lag.record(asked=target - start, got=engine.now - start)
         log.debug("cluster %s: asked %.3fs, got %.3fs (pace %.2f)", rc.name, target - start, engine.now - start,
                   rc.lag.ratio)
@@ -293,7 +301,7 @@ class SimulationWorker:
         for ev in logged:
             rc.log.append({"frame": rc.frame, **ev})
         snapshot = None
-        if rc.snapshots.due(time.monotonic()) or rc.clock_changed:
+        if rc.snapshots.due(time.monotonic(), defer=FOREGROUND.busy) or rc.clock_changed:
             snapshot = frames.take_snapshot(rc.engine, rc.snapshots)
             rc.last_snapshot = snapshot
         rc.last_sent_time = rc.engine.now
@@ -339,6 +347,11 @@ class SimulationWorker:
         reply_to = msg.get("reply_channel")
         op, name = msg.get("op", ""), msg.get("cluster")
         args = msg.get("args") if isinstance(msg.get("args"), dict) else {}
+        # A Kubernetes API request is foreground work: the frame loop's advance steps aside for
+        # it (with the worker in its own process, the web process's count does not reach here).
+        foreground = op == "api"
+        if foreground:
+            FOREGROUND.enter()
         try:
             reply = {"type": "sim.reply", "ok": True, "result": await self.handle(op, name, args)}
         except CommandError as e:
@@ -349,6 +362,9 @@ class SimulationWorker:
             log.exception("command %s on %s failed", op, name)
             reply = {"type": "sim.reply", "ok": False,
                      "error": {"reason": "Internal", "message": f"internal error: {type(e).__name__}: {e}"}}
+        finally:
+            if foreground:
+                FOREGROUND.leave()
         if reply_to:
             try:
                 await self.layer.send(reply_to, reply)
