@@ -7,6 +7,19 @@ lines at the end:
                                           for 20 s (goal: p99 <= 50 ms)
   get_pods_all_namespaces_seconds         `kubectl get pods -A` (kubectl 1.37 from PyPI, its
                                           discovery cache warm) on 10,000 pods (goal <= 1 s)
+  get_pods_all_namespaces_kubectl_floor_seconds
+                                          the same command against a replay of the same answers
+                                          from memory (a trivial HTTP server in this process):
+                                          what kubectl itself needs, whatever the server.  It
+                                          asks for 500 pods a request and its client-side rate
+                                          limiter (5 requests a second after a burst of 10, fixed
+                                          in kubectl) spaces the 20 requests over 2 s; then it
+                                          decodes and prints 10,000 rows
+  list_pods_all_namespaces_server_seconds the server's share: the same 20 pages (kubectl's Accept
+                                          header, limit=500, continue) one after another over one
+                                          connection, each timed from request to last byte
+  list_pods_all_namespaces_one_request_seconds
+                                          all 10,000 rows in one request (no limit)
   server_side_apply_100_seconds           `kubectl apply --server-side` of a 100-object manifest
                                           (100 ReplicaSets), first apply
   server_side_apply_100_again_seconds     the same manifest again (every object unchanged)
@@ -17,12 +30,19 @@ BENCH_QUICK=1: 2,000 pods and 10 s of writes.
 """
 from __future__ import annotations
 
+import http.client as httpclient
+import http.server as httpserver
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,6 +121,76 @@ spec:
     raise SystemExit(f"the ReplicaSet made {have} of {pods} pods in 15 minutes")
 
 
+# What kubectl 1.37 sends for `get` (server-side printing).
+TABLE_ACCEPT = ("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,"
+                "application/json")
+
+
+def list_pages(server, cluster: str, limit: int | None = 500) -> tuple[float, int]:
+    """Every page of a cluster-wide pod list as kubectl asks for it: (seconds spent waiting for
+    the server, rows).  The client's own JSON decoding is not counted."""
+    conn = httpclient.HTTPConnection("127.0.0.1", server.port, timeout=120)
+    waited, rows, token = 0.0, 0, None
+    try:
+        while True:
+            query = {"limit": str(limit)} if limit else {}
+            if token:
+                query["continue"] = token
+            t = time.monotonic()
+            conn.request("GET", f"/clusters/{cluster}/api/v1/pods?{urllib.parse.urlencode(query)}",
+                         headers={"Accept": TABLE_ACCEPT})
+            resp = conn.getresponse()
+            body = resp.read()
+            waited += time.monotonic() - t
+            assert resp.status == 200, body[:300]
+            table = json.loads(body)
+            rows += len(table["rows"])
+            token = table["metadata"].get("continue")
+            if not token:
+                return waited, rows
+    finally:
+        conn.close()
+
+
+class ReplayServer:
+    """Answers each GET from memory once it has fetched it from `upstream`: kubectl against it
+    shows what kubectl alone costs."""
+
+    def __init__(self, upstream: str):
+        answers: dict[tuple[str, str], tuple[int, str, bytes]] = {}
+
+        class Handler(httpserver.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                key = (self.path, self.headers.get("Accept", ""))
+                if key not in answers:
+                    req = urllib.request.Request(upstream + self.path, headers={"Accept": key[1] or "*/*"})
+                    try:
+                        with urllib.request.urlopen(req, timeout=120) as r:
+                            answers[key] = (r.status, r.headers.get("Content-Type", ""), r.read())
+                    except urllib.error.HTTPError as e:
+                        answers[key] = (e.code, e.headers.get("Content-Type", ""), e.read())
+                status, content_type, body = answers[key]
+                self.send_response(status)
+                self.send_header("Content-Type", content_type or "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = httpserver.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 def hundred_objects(path: Path) -> None:
     docs = []
     for i in range(100):
@@ -153,6 +243,30 @@ def main() -> None:
             rows = len(proc.stdout.strip().splitlines()) - 1
             figures.update(get_pods_all_namespaces_seconds=round(statistics.median(runs), 2),
                            get_pods_all_namespaces_rows=rows)
+
+            replay = ReplayServer(server.base)
+            try:
+                replay_home = Path(tmp) / "replay"
+                replay_home.mkdir()
+                replay_env = kubeconfig(server, "demo", replay_home)
+                cfg = Path(replay_env["KUBECONFIG"])
+                cfg.write_text(cfg.read_text().replace(server.base, f"http://127.0.0.1:{replay.port}"))
+                kubectl(replay_env, "get", "pods", "-A")  # fills the replay (and kubectl's cache)
+                floor = []
+                for _ in range(3):
+                    seconds, proc = kubectl(replay_env, "get", "pods", "-A")
+                    assert proc.returncode == 0, proc.stderr
+                    floor.append(seconds)
+                figures["get_pods_all_namespaces_kubectl_floor_seconds"] = round(statistics.median(floor), 2)
+            finally:
+                replay.close()
+
+            paged = [list_pages(server, "demo") for _ in range(3)]
+            whole = [list_pages(server, "demo", limit=None) for _ in range(3)]
+            assert all(r == rows for _, r in paged + whole), (rows, paged, whole)
+            figures.update(
+                list_pods_all_namespaces_server_seconds=round(statistics.median(w for w, _ in paged), 2),
+                list_pods_all_namespaces_one_request_seconds=round(statistics.median(w for w, _ in whole), 2))
         finally:
             server.stop()
     for k, v in figures.items():

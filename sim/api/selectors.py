@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterable
 
+from sim.api.nested import get_path
 from sim.api.gofmt import aggregate, go_quote, go_strings
 from sim.api.validation import label_value_errors, qualified_name_errors
 
@@ -178,11 +179,8 @@ def selector_add(selector: tuple | None, other: tuple | None) -> tuple | None:
 
 
 def _get_path(obj: dict, path: str) -> str:
-    cur: Any = obj
-    for part in path.split("."):
-        if not isinstance(cur, dict):
-            return ""
-        cur = cur.get(part)
+    """A field selector's value: the field as a string ("" when absent)."""
+    cur = get_path(obj, path)
     if cur is None:
         return ""
     if isinstance(cur, bool):

@@ -1,11 +1,10 @@
 """CustomResourceDefinitions (apiextensions.k8s.io/v1), as k8s.io/apiextensions-apiserver has
 them: plain functions over the JSON dicts the API server stores, no I/O, no clock.
 
-flows.py is the API server's entry point, one function per request:
-    flows.create_crd(body) / update_crd(body, old) / update_crd_status(body, old)
-    flows.controllers_status(crd, stored_crds, now)    # naming + establishing controllers
-    flows.create_custom(body, crd) / update_custom(body, old, crd) / update_custom_status(body, old, crd)
-each returning Result(obj, errors, unknown, decode_error).  Underneath, in upstream's order:
+The API server reaches them through the registry: sim/registry/apiextensions/
+customresourcedefinitions.py (the CRD kind's strategy) and sim/registry/customresource.py (a
+Resource per served CRD), with the CRD controllers in sim/apiserver/crdcontroller.py.  In
+upstream's order:
 
   a CRD (registry/customresourcedefinition/strategy.go):
     types.CUSTOM_RESOURCE_DEFINITION      decoding (sim.api.gotypes.decode)
@@ -17,7 +16,7 @@ each returning Result(obj, errors, unknown, decode_error).  Underneath, in upstr
     customresource.schema_for_version, prune_and_default (pruning, defaulting)
     customresource.prepare_for_create / _update / _status_update
     customresource.validate (objectvalidation, listtype, then cel), validate_scale_spec / _status
-    customresource.scale_of / with_replicas for the scale subresource
+  (the scale subresource itself is the apiserver's, sim/apiserver/scale.py, for every kind)
 
 Modules, one job each: schemautil (paths, zero values, Go renderings), goregexp (Go's regexp
 through RE2), structural (the structural-schema rules; re-exports validate/prune/default),

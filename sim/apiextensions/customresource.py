@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 
+from sim.api.nested import get_path
 from sim.api.validation import FieldError, invalid
 from sim.apiextensions import cel
 from sim.apiextensions.defaulting import default
@@ -117,47 +118,6 @@ def prepare_for_status_update(new: dict, old: dict) -> dict:
     return out
 
 
-def _get_path(obj, json_path: str):
-    cur = obj
-    for part in json_path.strip(".").split("."):
-        if not isinstance(cur, dict) or part not in cur:
-            return None
-        cur = cur[part]
-    return cur
-
-
-def _set_path(obj: dict, json_path: str, value) -> None:
-    parts = json_path.strip(".").split(".")
-    cur = obj
-    for part in parts[:-1]:
-        cur = cur.setdefault(part, {})
-    cur[parts[-1]] = value
-
-
-def scale_of(obj: dict, scale: dict, group_version: str = "autoscaling/v1") -> dict:
-    """scaleFromCustomResource: an autoscaling/v1 Scale read through the CRD's
-    specReplicasPath, statusReplicasPath and labelSelectorPath (a missing replicas reads 0)."""
-    md = obj.get("metadata") or {}
-    spec_r = _get_path(obj, scale.get("specReplicasPath") or "")
-    status_r = _get_path(obj, scale.get("statusReplicasPath") or "")
-    out = {"apiVersion": group_version, "kind": "Scale",
-           "metadata": {k: md[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in md},
-           "spec": {"replicas": spec_r if isinstance(spec_r, int) else 0},
-           "status": {"replicas": status_r if isinstance(status_r, int) else 0}}
-    if scale.get("labelSelectorPath"):
-        sel = _get_path(obj, scale["labelSelectorPath"])
-        if isinstance(sel, str) and sel:
-            out["status"]["selector"] = sel
-    return out
-
-
-def with_replicas(obj: dict, scale: dict, replicas: int) -> dict:
-    """An update through the scale subresource: spec replicas written at specReplicasPath."""
-    obj = copy.deepcopy(obj)
-    _set_path(obj, scale["specReplicasPath"], replicas)
-    return obj
-
-
 def _go_type(v) -> str:
     return {bool: "bool", int: "int64", float: "float64", str: "string", list: "[]interface {}",
             dict: "map[string]interface {}"}.get(type(v), "<nil>")
@@ -165,7 +125,7 @@ def _go_type(v) -> str:
 
 def _nested_int64(obj, path: str):
     """unstructured.NestedInt64: (value, error text)."""
-    v = _get_path(obj, path)
+    v = get_path(obj, path)
     if v is None or isinstance(v, int) and not isinstance(v, bool):
         return (v or 0), None
     shown = v if not isinstance(v, (dict, list)) else _go_type(v)
@@ -187,7 +147,7 @@ def validate_scale_status(obj: dict, scale: dict | None) -> list[FieldError]:
     errs = _replicas_errors(obj, scale.get("statusReplicasPath") or "")
     sel_path = scale.get("labelSelectorPath")
     if sel_path:
-        v = _get_path(obj, sel_path)
+        v = get_path(obj, sel_path)
         if v is not None and not isinstance(v, str):
             errs.append(invalid(sel_path, "", f"{sel_path} accessor error: {v} is of the type {_go_type(v)}, expected string"))
     return errs

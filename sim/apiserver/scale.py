@@ -7,32 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from sim.api import status as st
+from sim.api.nested import get_path, set_path
 from sim.api.meta import deep_copy
 from sim.api.patch import PatchError, json_patch, merge_patch
 from sim.api.schema import SCALE
 from sim.api.validation import invalid as validation_invalid
-
-
-def _path(path: str) -> list[str]:
-    return [p for p in path.split(".") if p]
-
-
-def get_path(obj: Any, path: str) -> Any:
-    for part in _path(path):
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(part)
-    return obj
-
-
-def set_path(obj: dict, path: str, value: Any) -> None:
-    parts = _path(path)
-    for part in parts[:-1]:
-        nxt = obj.get(part)
-        if not isinstance(nxt, dict):
-            nxt = obj[part] = {}
-        obj = nxt
-    obj[parts[-1]] = value
 
 
 def to_scale(res, obj: dict) -> dict:

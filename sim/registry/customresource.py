@@ -11,6 +11,7 @@ from typing import Any
 
 from sim.api import status as st
 from sim.api import validation as metavalidation
+from sim.api.nested import get_path
 from sim.api.fieldtypes import type_info_from_openapi
 from sim.api.gotypes import Decoded
 from sim.api.meta import deep_copy
@@ -123,6 +124,6 @@ def _selector_reader(path: str | None):
     def read(obj: dict) -> str:
         if not path:
             return ""
-        value = cr._get_path(obj, path)
+        value = get_path(obj, path)
         return value if isinstance(value, str) else ""
     return read

@@ -159,3 +159,13 @@ def test_create_namespace_generator(kubectl):
     name = f"ns-{uuid.uuid4().hex[:6]}"
     assert kubectl("create", "namespace", name).stdout.strip() == f"namespace/{name} created"
     assert kubectl("get", "namespace", name, "-o", "jsonpath={.status.phase}").stdout == "Active"
+
+
+def test_get_in_chunks_prints_every_row_once(kubectl):
+    """kubectl pages with ?limit=&continue= (--chunk-size; 500 by default) and prints one table:
+    each node once, in order, whatever the chunk size, as one request would."""
+    whole = rows(kubectl("get", "nodes", "--chunk-size=0").stdout)
+    for size in ("1", "4"):
+        chunked = rows(kubectl("get", "nodes", f"--chunk-size={size}").stdout)
+        assert [r[0] for r in chunked] == [r[0] for r in whole]
+    assert [r[0] for r in whole[1:]] == ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "worker-3"]

@@ -252,24 +252,3 @@ def test_crd_decodes_against_its_go_types():
     d = decode(bad, CUSTOM_RESOURCE_DEFINITION)
     assert d.error.startswith("json: cannot unmarshal string into Go struct field JSONSchemaProps.")
     assert d.unknown == ["spec.colour"]
-
-
-def test_flows_create_a_crd_then_a_crontab():
-    """The server's steps end to end: create the CRD (decode, default, prepare, validate), let
-    the naming/establishing controllers accept it, then create, update and scale CronTabs."""
-    from sim.apiextensions import flows
-    r = flows.create_crd(CRONTAB_CRD)
-    assert r.errors == [] and r.decode_error is None
-    crd = flows.controllers_status(r.obj, [r.obj], "2026-01-01T00:00:00Z")
-    assert status.is_condition_true(crd, "Established")
-    body = {"apiVersion": "stable.example.com/v1", "kind": "CronTab",
-            "metadata": {"name": "my-new-cron-object", "namespace": "default"},
-            "spec": {"cronSpec": "* * * * */5", "image": "my-awesome-cron-image", "replicas": 15, "colour": "red"}}
-    c = flows.create_custom(body, crd)
-    assert c.unknown == ["spec.colour"]
-    assert texts(c.errors) == ["spec.replicas: Invalid value: 15: spec.replicas in body should be less than or equal to 10"]
-    body["spec"]["replicas"] = 3
-    c = flows.create_custom(body, crd)
-    assert c.errors == [] and "colour" not in c.obj["spec"] and c.obj["metadata"]["generation"] == 1
-    u = flows.update_custom(dict(c.obj, spec=dict(c.obj["spec"], replicas=4)), c.obj, crd)
-    assert u.errors == [] and u.obj["metadata"]["generation"] == 2

@@ -267,9 +267,6 @@ def test_status_subresource_strategy_and_scale():
                                                                 .set("spec", {"replicas": 5})
                                                                 .manifest(), status={"replicas": 3}), updated)
     assert status_only["spec"] == {"replicas": 3} and status_only["status"] == {"replicas": 3}
-    sc = customresource.scale_of(updated, scale)
-    assert sc["spec"] == {"replicas": 3} and sc["status"] == {"replicas": 1, "selector": "app=cron"}
-    assert customresource.with_replicas(updated, scale, 5)["spec"]["replicas"] == 5
 
 
 def test_scale_paths_hold_non_negative_integers():
