@@ -13,22 +13,37 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.middleware import clickjacking, common, csrf, security
 
 
-class InlineMiddleware:
-    """Runs `stock`'s hooks in whichever mode the stack around it is (sync or async)."""
-    stock: type
+class DualModeMiddleware:
+    """A middleware that runs in whichever mode the stack around it is (sync or async), without
+    Django adapting it through a thread: subclasses write `_call` and `_acall`."""
     sync_capable = True
     async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.inner = self.stock(get_response)
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
 
     def __call__(self, request):
-        if self.is_async:
-            return self._acall(request)
+        return self._acall(request) if self.is_async else self._call(request)
+
+    def _call(self, request):
+        raise NotImplementedError
+
+    async def _acall(self, request):
+        raise NotImplementedError
+
+
+class InlineMiddleware(DualModeMiddleware):
+    """Runs `stock`'s hooks in whichever mode the stack around it is."""
+    stock: type
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self.inner = self.stock(get_response)
+
+    def _call(self, request):
         return self.inner(request)
 
     async def _acall(self, request):

@@ -17,12 +17,12 @@ from __future__ import annotations
 import logging
 import re
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 
 from cluster.api.requestinfo import MAX_REQUEST_BODY_BYTES, BODY_TYPES, PATCH_TYPES
 from cluster.api.status import kube_json, status
+from cluster.inlinemiddleware import DualModeMiddleware
 
 log = logging.getLogger("pilothouse.api")
 
@@ -99,20 +99,10 @@ def as_status(request, api: str, response):
     return response
 
 
-class APIGuard:
+class APIGuard(DualModeMiddleware):
     """The middleware (sync or async, as the stack around it is)."""
-    sync_capable = True
-    async_capable = True
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if self.is_async:
-            return self._acall(request)
+    def _call(self, request):
         api = _api(request.path)
         if api is None:
             return self.get_response(request)
