@@ -28,10 +28,12 @@ MIN_SPEED, MAX_SPEED = 0.01, 50.0
 ENGINE_SHARE = 0.5
 # A slice is never shorter than this, however many clusters share a frame.
 MIN_SLICE_SECONDS = 0.005
-# The wall clock is read between chunks of this many kernel events (a millisecond or two: an
-# event such as a kubelet's status update, decoded and validated by the apiserver, costs a good
-# fraction of one; at 100 a chunk of them held the loop for tens of milliseconds) ...
-CHUNK_EVENTS = 20
+# The wall clock is read between chunks of this many kernel events.  An event such as a
+# kubelet's status update, decoded, patched and validated by the apiserver, costs up to 1.5 ms;
+# when a node's image pull ends and thirty pods start at once, a chunk of 20 of them held the
+# loop for 30 ms, and a request arriving meanwhile waited for it (creates at 20/s: p99 41-46 ms
+# at 20, 37-38 ms at 4).  Reading the clock costs a microsecond or so a chunk ...
+CHUNK_EVENTS = 4
 # ... and the event loop gets a turn at least this often: an HTTP request takes several turns
 # of the loop (the accept, the read, the view, the channel layer, the worker's answer), each of
 # which would otherwise wait for a whole slice; the first few come before the request counts as

@@ -232,6 +232,14 @@ class SimulationWorker:
 
     # -- frames -------------------------------------------------------------------------
     async def _frame_loop(self) -> None:
+        # Full collections are this loop's (maybe_freeze) only while it runs.
+        self.freezer.install()
+        try:
+            await self._run_frames()
+        finally:
+            self.freezer.uninstall()
+
+    async def _run_frames(self) -> None:
         next_at = time.monotonic()
         while not self._stopping:
             next_at += self.frame_interval
