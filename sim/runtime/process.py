@@ -1,0 +1,158 @@
+"""What a simulated program is, and the process that runs it.
+
+A container runs a program picked by its image and its argv (command + args over the image's
+ENTRYPOINT + CMD, as Kubernetes combines them).  A program is a Python generator function
+`program(ctx)` that yields *system calls* and returns its exit code (None is 0):
+
+    yield Sleep(2.5)              # block for 2.5 virtual seconds
+    yield Write("hello\\n")        # append to stdout (Write(text, "stderr") for stderr)
+    return 3                      # exit(3)
+
+`ctx` (ProcessContext) is what the process sees: argv, environment, hostname, its files
+(FileSystem), the virtual clock as Unix time, and `resolve(host)` for name lookups (None until
+the cluster has DNS).  The generator never reads the wall clock or does I/O: the runtime drives
+it on the kernel (sim/kernel.py), one system call at a time, like etcd's raft state machine the
+program is pure, so a test can drive it with `run_to_exit` and no cluster at all.
+
+Signals: the runtime delivers SIGTERM (a stop) and SIGKILL (the grace period ran out).  A
+program that handles SIGTERM names the exit code it then exits with (`Program.on_sigterm`,
+e.g. nginx's fast shutdown exits 0); otherwise SIGTERM does nothing, because a container's
+program is PID 1 and the kernel ignores signals PID 1 installed no handler for - which is why
+`sleep 3600` in a busybox container takes the whole grace period to stop, then exits 137.
+"""
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Callable, Generator, Iterator, Optional
+
+# Exit codes as a shell reports a death by signal: 128 + the signal's number.
+SIGKILL_EXIT = 137   # 128 + 9
+SIGTERM_EXIT = 143   # 128 + 15
+NOT_FOUND_EXIT = 127  # command not found
+# How much output a container's log keeps (the kubelet rotates at containerLogMaxSize, 10 MiB;
+# this is a simulation, so a smaller bound, counted in lines).
+MAX_LOG_LINES = 5000
+# A program's single Write is cut at this many characters: no program can grow memory unbounded.
+MAX_WRITE_CHARS = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Write:
+    text: str
+    stream: str = "stdout"
+
+
+Syscall = Sleep | Write
+ProgramGen = Generator[Syscall, None, Optional[int]]
+
+
+class FileSystem:
+    """A container's files: path -> content (str).  Directories exist implicitly (a path is a
+    directory when some file lies under it) or explicitly (`mkdir`).  Mounted volumes
+    (ConfigMap, Secret, downward API) are files the kubelet writes here; `read_only` prefixes
+    refuse writes as a read-only mount does."""
+
+    def __init__(self, files: dict[str, str] | None = None, read_only: tuple[str, ...] = ()):
+        self.files: dict[str, str] = {}
+        self.dirs: set[str] = {"/"}
+        self.read_only = tuple(read_only)
+        for path, content in (files or {}).items():
+            self.write(path, content, force=True)
+
+    @staticmethod
+    def normalize(path: str, cwd: str = "/") -> str:
+        return posixpath.normpath(posixpath.join(cwd, path)) if path else cwd
+
+    def exists(self, path: str) -> bool:
+        return path in self.files or self.is_dir(path)
+
+    def is_dir(self, path: str) -> bool:
+        if path in self.dirs:
+            return True
+        prefix = path.rstrip("/") + "/"
+        return any(p.startswith(prefix) for p in self.files)
+
+    def read(self, path: str) -> str | None:
+        return self.files.get(path)
+
+    def writable(self, path: str) -> bool:
+        return not any(path == ro or path.startswith(ro.rstrip("/") + "/") for ro in self.read_only)
+
+    def write(self, path: str, content: str, force: bool = False) -> bool:
+        if not force and not self.writable(path):
+            return False
+        self.files[path] = content
+        parent = posixpath.dirname(path)
+        while parent not in self.dirs:
+            self.dirs.add(parent)
+            parent = posixpath.dirname(parent)
+        return True
+
+    def remove(self, path: str) -> bool:
+        if path in self.files and self.writable(path):
+            del self.files[path]
+            return True
+        return False
+
+    def mkdir(self, path: str) -> None:
+        self.write(path + "/.keep", "", force=True)
+        self.files.pop(path + "/.keep", None)
+        self.dirs.add(path)
+
+    def listdir(self, path: str) -> list[str]:
+        prefix = path.rstrip("/") + "/"
+        names = {p[len(prefix):].split("/", 1)[0] for p in (*self.files, *self.dirs) if p.startswith(prefix)}
+        names.discard("")
+        return sorted(names)
+
+
+@dataclass
+class ProcessContext:
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    hostname: str = "localhost"
+    fs: FileSystem = field(default_factory=FileSystem)
+    # The virtual clock as Unix seconds (the cluster's API clock).
+    clock: Callable[[], float] = lambda: 0.0
+    # Name resolution: an IP address, or None (no DNS answer).
+    resolve: Callable[[str], Optional[str]] = lambda host: None
+    cwd: str = "/"
+
+
+@dataclass(frozen=True)
+class Program:
+    """A program an image can run: its name (argv[0]'s basename) and its behaviour."""
+    name: str
+    run: Callable[[ProcessContext], ProgramGen]
+    # The exit code after SIGTERM, or None: SIGTERM is ignored (PID 1 without a handler).
+    on_sigterm: int | None = None
+
+
+def run_to_exit(gen: ProgramGen, max_steps: int = 100_000) -> tuple[int, str, float]:
+    """Drive a program with no runtime: (exit code, everything it wrote, virtual seconds it
+    slept).  For tests and for exec's synchronous commands."""
+    out: list[str] = []
+    slept = 0.0
+    try:
+        for _ in range(max_steps):
+            call = next(gen)
+            if isinstance(call, Sleep):
+                slept += call.seconds
+            elif isinstance(call, Write):
+                out.append(call.text[:MAX_WRITE_CHARS])
+        raise RuntimeError(f"program did not exit within {max_steps} system calls")
+    except StopIteration as stop:
+        return (stop.value or 0), "".join(out), slept
+
+
+def lines(text: str) -> Iterator[str]:
+    """The log lines a write makes (a trailing partial line is still a line, as the CRI log
+    format marks partial lines; simulated programs end their writes with newlines)."""
+    for line in text.splitlines():
+        yield line
