@@ -408,6 +408,7 @@ class Cluster:
                           role=spec.role, pod_cidr=pod_cidr(index), internal_ip=node_ip(index),
                           taints=taints, kube_api_qps=self.config.kubelet_kube_api_qps,
                           kube_api_burst=self.config.kubelet_kube_api_burst)
+        kubelet.node_runtime = runtime
         proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index))
         for c in (runtime, kubelet, proxy):
             self.kernel.add_component(c)
@@ -442,8 +443,14 @@ class Cluster:
             if node in self.node_components and status.get("phase") == "Running" and isinstance(uid, str) \
                     and isinstance(containers, list) and (ip is None or isinstance(ip, str)):
                 runtime = self.node_components[node][0]
-                runtime.adopt(uid, ip, [c["name"] for c in containers
-                                        if isinstance(c, dict) and isinstance(c.get("name"), str)])
+                statuses = {cs.get("name"): cs for cs in status.get("containerStatuses") or [] if isinstance(cs, dict)}
+                runtime.adopt(uid, ip, [
+                    {"name": c["name"], "image": c.get("image"), "command": c.get("command"), "args": c.get("args"),
+                     "containerID": (statuses.get(c["name"]) or {}).get("containerID"),
+                     "restartCount": (statuses.get(c["name"]) or {}).get("restartCount", 0)}
+                    for c in containers if isinstance(c, dict) and isinstance(c.get("name"), str)
+                    and "running" in ((statuses.get(c["name"]) or {}).get("state") or {"running": {}})],
+                    hostname=md.get("name") if isinstance(md.get("name"), str) else "")
 
     def _bootstrap_namespaces(self) -> None:
         """kube-apiserver's system namespaces controller: default, kube-system, kube-public,

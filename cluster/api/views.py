@@ -92,7 +92,10 @@ async def kube_api(request, cluster: str, path: str):
     except services.SimulationError as e:
         return _error(e)
 
-    response = encoded_json(resp["json"], resp["code"])
+    if "text" in resp:  # pods/log: the container's log as plain text
+        response = HttpResponse(resp["text"], status=resp["code"], content_type="text/plain")
+    else:
+        response = encoded_json(resp["json"], resp["code"])
     if resp.get("warnings"):
         response["Warning"] = warning_header(resp["warnings"])
     return response

@@ -50,3 +50,20 @@ def go_float(f: float) -> str:
     if len(ds) <= exp10 + 1:
         return sign + ds + "0" * (exp10 + 1 - len(ds))
     return f"{sign}{ds[:exp10 + 1]}.{ds[exp10 + 1:]}"
+
+
+def go_duration(seconds: float) -> str:
+    """time.Duration.String() for whole and fractional seconds: "10s", "1m20s", "5m0s",
+    "1h0m0s", "500ms"."""
+    if seconds <= 0:
+        return "0s"
+    if seconds < 1:
+        return f"{go_float(round(seconds * 1000, 3))}ms"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{go_float(round(secs, 9))}s"
+    if hours:
+        return f"{int(hours)}h{int(minutes)}m{text}"
+    if minutes:
+        return f"{int(minutes)}m{text}"
+    return text

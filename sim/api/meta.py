@@ -25,6 +25,18 @@ def micro_timestamp(now: float) -> str:
     return (EPOCH + dt.timedelta(microseconds=round(now * 1e6))).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def rfc3339_nano(now: float) -> str:
+    """time.RFC3339Nano as the kubelet's log timestamps print it: nanoseconds, trailing zeros
+    dropped ("2026-01-01T00:00:05.123456789Z", "2026-01-01T00:00:05Z")."""
+    whole = int(now // 1)
+    nanos = int(round((now - whole) * 1e9))
+    if nanos >= 1_000_000_000:
+        whole, nanos = whole + 1, nanos - 1_000_000_000
+    base = (EPOCH + dt.timedelta(seconds=whole)).strftime("%Y-%m-%dT%H:%M:%S")
+    frac = f".{nanos:09d}".rstrip("0") if nanos else ""
+    return f"{base}{frac}Z"
+
+
 def parse_timestamp(value: str | None) -> float | None:
     """Virtual seconds of a metav1.Time or MicroTime string (None if absent or unreadable)."""
     if not value or not isinstance(value, str):

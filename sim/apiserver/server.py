@@ -33,7 +33,7 @@ from sim.apiserver.admission.priority import Priority
 from sim.apiserver.admission.resourcequota import ResourceQuota
 from sim.apiserver.admission.serviceaccount import ServiceAccount
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
-from sim.apiserver import binding, continuetoken, eviction, fieldmanagement, scale, storage
+from sim.apiserver import binding, continuetoken, eviction, fieldmanagement, podlogs, scale, storage
 from sim.apiserver.crdcontroller import CRDController
 from sim.apiserver.watchcache import WatchCache, Watcher, with_rv
 from sim.registry import Registry, Resource
@@ -146,6 +146,7 @@ SUBRESOURCE_HANDLERS = {
     "scale": (("get", "update", "patch"), scale.serve),
     "binding": (("create",), binding.bind),
     "eviction": (("create",), eviction.evict),
+    "log": (("get",), podlogs.serve),
 }
 
 
@@ -225,6 +226,7 @@ class KubeAPIServer(Component):
         self.synced = False
         self.waiting: list[tuple[str, dict]] = []
         self.pending: dict[int, tuple[Callable[[dict], None], int, str]] = {}
+        self.kubelet_pending: dict[int, Callable[[dict], None]] = {}  # pods/log: sim/apiserver/podlogs.py
         self.etcd_requests: dict[int, tuple[tuple[str, str, str], float]] = {}  # id -> (labels, sent at)
         self.next_id = 0
         self.client_watchers: dict[tuple[str, Any], Watcher] = {}
@@ -342,6 +344,8 @@ class KubeAPIServer(Component):
 
     def on_message(self, src: str, msg: dict) -> None:
         t = msg["type"]
+        if t == "kubelet.reply":
+            return podlogs.kubelet_replied(self, msg)
         if t in ("etcd.txn.reply", "etcd.range.reply", "etcd.readindex.reply"):
             entry = self.pending.pop(msg["id"], None)
             timed = self.etcd_requests.pop(msg["id"], None)

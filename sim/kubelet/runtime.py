@@ -1,18 +1,46 @@
-"""containerd as the kubelet sees it through CRI (k8s.io/cri-api): sandboxes, images, containers.
+"""The node's container runtime as the kubelet sees it through CRI (k8s.io/cri-api): images,
+pod sandboxes, and containers that run simulated programs.
 
-Operations take realistic virtual time: a pause sandbox ~0.5 s, an image pull 1-4 s the first
-time on a node (then it is cached on disk), container create/start tens of milliseconds, a stop
-as long as the process takes to exit on SIGTERM (capped by the grace period).  Images survive a
-node restart; running containers do not.
+ImageService: ImageStatus, PullImage (the simulated registry, sim/runtime/images.py: a pull
+takes the image's size over the node's bandwidth; an unknown image fails with containerd's
+error).  RuntimeService: RunPodSandbox (the pause container holding the pod's namespaces),
+CreateContainer (argv from the image's ENTRYPOINT/CMD and the container's command/args),
+StartContainer (the program starts: sim/runtime/programs.py; a binary the image lacks fails as
+runc does), StopContainer (SIGTERM, then SIGKILL at the timeout: exit 137 for a program that
+ignores SIGTERM, as PID 1 does without a handler), RemoveContainer, StopPodSandbox,
+ListPodSandbox.  GetContainerEvents is the stream the kubelet subscribes to on start: a
+container's exit reaches it as CONTAINER_STOPPED_EVENT (the Evented PLEG, KEP-3386; the generic
+PLEG would notice at its next one-second relist).
+
+Each container's output is its log (the CRI log files under /var/log/pods that the kubelet
+reads for `kubectl logs`): lines with their virtual time and stream, bounded.  Exited
+containers stay until the kubelet removes them, which is what `kubectl logs --previous` reads.
+Images survive a node restart; running containers do not.
 """
 from __future__ import annotations
 
 import hashlib
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 
+from sim.api.meta import EPOCH
 from sim.component import Component
+from sim.runtime import images as imagelib
+from sim.runtime import programs
+from sim.runtime.process import (MAX_LOG_LINES, MAX_WRITE_CHARS, SIGKILL_EXIT, FileSystem, ProcessContext, Sleep,
+                                 Write)
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
+# At most this many system calls of one program per kernel event; a busy loop that never
+# sleeps is then continued a millisecond later, so no program holds the engine.
+MAX_SYSCALLS_PER_EVENT = 200
+BUSY_LOOP_DELAY = 0.001
+# How long a program that handles SIGTERM takes to exit after it.
+SIGTERM_EXIT_SECONDS = 0.2
+EPOCH_UNIX = EPOCH.timestamp()
+# The catalogue a runtime pulls from unless its cluster gives it one of its own.
+DEFAULT_REGISTRY = imagelib.Registry.default()
 
 
 def _digest(text: str) -> str:
@@ -20,74 +48,307 @@ def _digest(text: str) -> str:
 
 
 def image_size(image: str) -> int:
-    """A stable, plausible image size in bytes (20-120 MB) derived from the name."""
+    """The size the scheduler's ImageLocality and the pull time use: the registry's, when it
+    has the image; else a stable, plausible size derived from the name."""
+    try:
+        found = DEFAULT_REGISTRY.resolve(imagelib.parse_reference(image))
+    except imagelib.InvalidReference:
+        found = None
+    if isinstance(found, imagelib.Image):
+        return found.size
     return 20_000_000 + int(_digest(image)[:8], 16) % 100_000_000
+
+
+@dataclass
+class Container:
+    """The runtime's record of one container (CRI ContainerStatus), with its process."""
+    id: str
+    pod_uid: str
+    name: str
+    attempt: int
+    image: imagelib.Image
+    argv: list[str]
+    env: dict[str, str]
+    files: dict[str, str]
+    hostname: str
+    state: str = "created"            # created | running | exited
+    exit_code: int | None = None
+    reason: str = ""
+    message: str = ""
+    started_at: float | None = None
+    finished_at: float | None = None
+    log: deque = field(default_factory=lambda: deque(maxlen=MAX_LOG_LINES))
+    partial: dict = field(default_factory=dict)  # stream -> an unfinished line
+    gen: Any = None
+    program: Any = None
+    timer: int | None = None
+    kill_timer: int | None = None
+    stop_callbacks: list = field(default_factory=list)
+    fs: FileSystem | None = None
 
 
 class ContainerRuntime(Component):
     component = "containerd"
 
-    def __init__(self, host: str):
+    def __init__(self, host: str, registry: "imagelib.Registry | None" = None, kind: str = "containerd",
+                 bandwidth: float | None = None):
         super().__init__(host)
-        self.images: set[str] = {PAUSE_IMAGE}     # on disk: kept across restarts
-        self.sandboxes: dict[str, dict] = {}      # pod uid -> {"id", "ip", "containers": {name: id}}
+        self.registry = registry or DEFAULT_REGISTRY
+        self.kind = kind
+        self.bandwidth = bandwidth or imagelib.DEFAULT_NODE_BANDWIDTH
+        self.images: dict[str, imagelib.Image] = {}   # on disk, by normalized reference: kept across restarts
+        pause = self.registry.resolve(imagelib.parse_reference(PAUSE_IMAGE))
+        if isinstance(pause, imagelib.Image):
+            self.images[imagelib.parse_reference(PAUSE_IMAGE).normalized] = pause
+        self.sandboxes: dict[str, dict] = {}      # pod uid -> {"id", "ip", "containers": {name: container id}}
+        self.containers: dict[str, Container] = {}
+        self.subscribers: set[str] = set()
         self.next = 0
 
+    # -- lifecycle ----------------------------------------------------------------------
     def power_off(self) -> None:
         """The node lost power: every running container and sandbox is gone."""
+        for c in self.containers.values():
+            self._cancel(c)
         self.sandboxes.clear()
+        self.containers.clear()
+        self.subscribers.clear()
 
-    def adopt(self, pod_uid: str, ip: str | None, containers: list[str]) -> None:
+    def adopt(self, pod_uid: str, ip: str | None, containers: list[dict], hostname: str = "") -> None:
         """Restore a running sandbox from persisted pod status (a process restart of Pilothouse,
-        not of the node)."""
-        self.sandboxes[pod_uid] = {"id": _digest(pod_uid)[:13], "ip": ip,
-                                   "containers": {c: _digest(pod_uid + c)[:13] for c in containers}}
+        not of the node): each container's program starts again from its beginning (the
+        process's memory is not persisted), under the container ID the status reported."""
+        sb = self.sandboxes.setdefault(pod_uid, {"id": _digest(pod_uid)[:64], "ip": ip, "containers": {}})
+        for spec in containers:
+            name = spec.get("name")
+            if not isinstance(name, str):
+                continue
+            cid = (spec.get("containerID") or "").partition("://")[2] or _digest(pod_uid + name)[:64]
+            image = self._image_for(str(spec.get("image") or ""))
+            if image is None:
+                continue
+            c = Container(cid, pod_uid, name, int(spec.get("restartCount") or 0), image,
+                          self._argv(image, spec), {}, {}, hostname)
+            self.containers[cid] = c
+            sb["containers"][name] = cid
+            self._start(c)
+
+    def _image_for(self, text: str) -> imagelib.Image | None:
+        try:
+            found = self.registry.resolve(imagelib.parse_reference(text))
+        except imagelib.InvalidReference:
+            return None
+        return found if isinstance(found, imagelib.Image) else None
+
+    @staticmethod
+    def _argv(image: imagelib.Image, spec: dict) -> list[str]:
+        return imagelib.image_config_argv(image.config, spec.get("command"), spec.get("args"))
 
     def _id(self) -> str:
         self.next += 1
         return _digest(f"{self.host}-{self.incarnation}-{self.next}-{self.rng.random()}")[:64]
 
+    @property
+    def version(self) -> str:
+        """status.nodeInfo.containerRuntimeVersion."""
+        return {"containerd": "containerd://1.7.24", "cri-o": "cri-o://1.33.2",
+                "docker": "docker://28.0.1"}.get(self.kind, "containerd://1.7.24")
+
+    # -- CRI --------------------------------------------------------------------------
     def on_message(self, src: str, msg: dict[str, Any]) -> None:
         t = msg["type"]
-        rid = msg["id"]
+        rid = msg.get("id")
 
         def reply(delay: float, **body) -> None:
             self.call_later(delay, lambda: self.send(src, {"type": "cri.reply", "id": rid, **body}, f"{t[4:]} done"))
 
-        if t == "cri.RunPodSandbox":
+        if t == "cri.GetContainerEvents":
+            self.subscribers.add(src)
+        elif t == "cri.RunPodSandbox":
             sid = self._id()
             sb = self.sandboxes.setdefault(msg["pod_uid"], {"id": sid, "ip": msg.get("ip"), "containers": {}})
             sb["ip"] = msg.get("ip")
             reply(0.3 + self.rng.random() * 0.4, sandbox_id=sb["id"])
         elif t == "cri.ImageStatus":
-            reply(0.001, present=msg["image"] in self.images)
+            reply(0.001, present=self._present(msg["image"]) is not None)
         elif t == "cri.PullImage":
-            image = msg["image"]
-            # A pull of an image already on disk only checks the registry's digest.
-            duration = (1.0 + self.rng.random() * 3.0) if image not in self.images else 0.3 + self.rng.random() * 0.4
-            self.images.add(image)
-            reply(duration, size=image_size(image), duration=round(duration, 3))
+            self._pull(msg["image"], reply)
         elif t == "cri.CreateContainer":
-            sb = self.sandboxes.get(msg["pod_uid"])
-            if sb is None:
-                reply(0.001, error="sandbox not found")
-                return
-            cid = self._id()
-            sb["containers"][msg["name"]] = cid
-            reply(0.02 + self.rng.random() * 0.03, container_id=cid)
+            self._create(msg, reply)
         elif t == "cri.StartContainer":
-            reply(0.03 + self.rng.random() * 0.05, ok=True)
+            c = self.containers.get(msg["container_id"])
+            if c is None or c.state != "created":
+                reply(0.001, error=f'container "{msg["container_id"]}" not found')
+                return
+            c.program = programs.program_for(c.argv, c.image.config.binaries)
+            if c.program is None:
+                # runc's exec of a binary the image does not have: the task never starts.
+                error = (f"failed to create containerd task: failed to create shim task: OCI runtime create failed: "
+                         f"runc create failed: unable to start container process: exec: \"{c.argv[0] if c.argv else ''}\": "
+                         f"executable file not found in $PATH: unknown")
+                c.state, c.exit_code, c.reason, c.message = "exited", 128, "StartError", error
+                c.started_at = c.finished_at = self.now
+                reply(0.03, error=error)
+                return
+            self.call_later(0.03 + self.rng.random() * 0.05, lambda: (self._start(c), self.send(
+                src, {"type": "cri.reply", "id": rid, "ok": True, "started_at": c.started_at}, "StartContainer done")))
         elif t == "cri.StopContainer":
-            # Most processes exit on SIGTERM within a second; SIGKILL at the grace period.
-            exit_after = 0.1 + self.rng.random() * 0.7
-            timeout = msg.get("timeout", 30)
-            sb = self.sandboxes.get(msg["pod_uid"])
-            if sb:
-                sb["containers"].pop(msg["name"], None)
-            reply(min(exit_after, max(timeout, 0.0)), exit_code=0 if exit_after <= timeout else 137)
+            c = self.containers.get(msg.get("container_id") or "")
+            if c is None or c.state != "running":
+                reply(0.001, exit_code=c.exit_code if c else 0)
+                return
+            c.stop_callbacks.append(lambda: self.send(src, {"type": "cri.reply", "id": rid, "exit_code": c.exit_code},
+                                                      "StopContainer done"))
+            self._signal_term(c, float(msg.get("timeout", 30)))
+        elif t == "cri.RemoveContainer":
+            c = self.containers.pop(msg.get("container_id") or "", None)
+            if c is not None:
+                self._cancel(c)
+                sb = self.sandboxes.get(c.pod_uid)
+                if sb and sb["containers"].get(c.name) == c.id:
+                    del sb["containers"][c.name]
+            reply(0.01, ok=True)
         elif t == "cri.StopPodSandbox":
-            self.sandboxes.pop(msg["pod_uid"], None)
+            uid = msg["pod_uid"]
+            for c in [c for c in self.containers.values() if c.pod_uid == uid and c.state == "running"]:
+                self._exit(c, SIGKILL_EXIT, notify=False)
             reply(0.05, ok=True)
+        elif t == "cri.RemovePodSandbox":
+            uid = msg["pod_uid"]
+            self.sandboxes.pop(uid, None)
+            for cid in [cid for cid, c in self.containers.items() if c.pod_uid == uid]:
+                self._cancel(self.containers.pop(cid))
+            reply(0.01, ok=True)
         elif t == "cri.ListPodSandbox":
-            reply(0.001, sandboxes={uid: {"ip": sb["ip"], "containers": sorted(sb["containers"])}
+            reply(0.001, sandboxes={uid: {"ip": sb["ip"], "containers": dict(sb["containers"])}
                                     for uid, sb in self.sandboxes.items()})
+
+    # -- images -----------------------------------------------------------------------
+    def _present(self, text: str) -> imagelib.Image | None:
+        try:
+            ref = imagelib.parse_reference(text)
+        except imagelib.InvalidReference:
+            return None
+        return self.images.get(ref.normalized)
+
+    def _pull(self, text: str, reply) -> None:
+        try:
+            ref = imagelib.parse_reference(text)
+        except imagelib.InvalidReference as e:
+            reply(0.001, error=str(e))
+            return
+        found = self.registry.resolve(ref)
+        if not isinstance(found, imagelib.Image):
+            reply(0.3 + self.rng.random() * 0.4, error=found.message)  # the registry's answer
+            return
+        if ref.normalized in self.images:
+            duration = 0.2 + self.rng.random() * 0.2  # only the manifest's digest is checked
+        else:
+            duration = imagelib.pull_seconds(found, self.bandwidth) * (0.9 + self.rng.random() * 0.2)
+
+        self.call_later(duration, lambda: self.images.__setitem__(ref.normalized, found))
+        reply(duration, size=found.size, duration=round(duration, 3), image_ref=imagelib.image_id(found))
+
+    # -- containers -------------------------------------------------------------------
+    def _create(self, msg: dict, reply) -> None:
+        sb = self.sandboxes.get(msg["pod_uid"])
+        image = self._present(msg["image"])
+        if sb is None:
+            reply(0.001, error="sandbox not found")
+            return
+        if image is None:
+            reply(0.001, error=f'failed to get image "{msg["image"]}": not found')
+            return
+        env = dict(msg.get("env") or {})
+        try:
+            argv = imagelib.image_config_argv(image.config, msg.get("command"), msg.get("args"), env)
+        except imagelib.NoCommandSpecified as e:
+            reply(0.001, error=f"failed to generate container spec: {e}")
+            return
+        base_env = image.config.env_dict()
+        cid = self._id()
+        c = Container(cid, msg["pod_uid"], msg["name"], int(msg.get("attempt", 0)), image, argv,
+                      {**base_env, "HOSTNAME": msg.get("hostname", ""), **env}, dict(msg.get("files") or {}),
+                      msg.get("hostname", ""))
+        self.containers[cid] = c
+        sb["containers"][c.name] = cid
+        reply(0.02 + self.rng.random() * 0.03, container_id=cid)
+
+    def _start(self, c: Container) -> None:
+        c.program = c.program or programs.program_for(c.argv, c.image.config.binaries)
+        c.state, c.started_at = "running", self.now
+        if c.program is None:
+            return self._exit(c, 128)
+        c.fs = FileSystem(c.files)
+        ctx = ProcessContext(argv=list(c.argv), env=dict(c.env), hostname=c.hostname, fs=c.fs,
+                             clock=lambda: EPOCH_UNIX + self.now + self.kernel.epoch_offset,
+                             cwd=c.image.config.working_dir or "/")
+        try:
+            c.gen = c.program.run(ctx)
+        except Exception:  # noqa: BLE001 - a program that cannot even start exits 1
+            return self._exit(c, 1)
+        self._step(c)
+
+    def _step(self, c: Container) -> None:
+        c.timer = None
+        if c.state != "running" or c.gen is None:
+            return
+        for _ in range(MAX_SYSCALLS_PER_EVENT):
+            try:
+                call = next(c.gen)
+            except StopIteration as stop:
+                code = stop.value if isinstance(stop.value, int) else 0
+                return self._exit(c, code & 0xFF)
+            except Exception as e:  # noqa: BLE001 - a simulated program's bug is its crash, not the node's
+                self._write(c, f"panic: {type(e).__name__}: {e}\n", "stderr")
+                return self._exit(c, 2)
+            if isinstance(call, Write):
+                self._write(c, call.text, call.stream)
+            elif isinstance(call, Sleep):
+                c.timer = self.call_later(max(0.0, float(call.seconds)), lambda: self._step(c))
+                return
+        c.timer = self.call_later(BUSY_LOOP_DELAY, lambda: self._step(c))
+
+    def _write(self, c: Container, text: str, stream: str) -> None:
+        text = (c.partial.pop(stream, "") + str(text)[:MAX_WRITE_CHARS])
+        at = self.now + self.kernel.epoch_offset
+        *done, rest = text.split("\n")
+        for line in done:
+            c.log.append((at, stream, line))
+        if rest:
+            c.partial[stream] = rest[:MAX_WRITE_CHARS]
+
+    def _signal_term(self, c: Container, timeout: float) -> None:
+        if c.program is not None and c.program.on_sigterm is not None:
+            code = c.program.on_sigterm
+            self.call_later(min(SIGTERM_EXIT_SECONDS, max(timeout, 0.0)), lambda: self._exit(c, code))
+        if c.kill_timer is None:
+            c.kill_timer = self.call_later(max(timeout, 0.0), lambda: self._exit(c, SIGKILL_EXIT))
+
+    def _cancel(self, c: Container) -> None:
+        for h in (c.timer, c.kill_timer):
+            if h is not None:
+                self.cancel_timer(h)
+        c.timer = c.kill_timer = None
+        c.gen = None
+
+    def _exit(self, c: Container, code: int, notify: bool = True) -> None:
+        if c.state == "exited":
+            return
+        for stream in list(c.partial):
+            self._write(c, "\n", stream)  # a partial last line is still logged
+        self._cancel(c)
+        c.state, c.exit_code, c.finished_at = "exited", code, self.now
+        c.reason = "Completed" if code == 0 else "Error"
+        callbacks, c.stop_callbacks = c.stop_callbacks, []
+        for cb in callbacks:
+            cb()
+        if notify and not callbacks:
+            for sub in self.subscribers:
+                self.send(sub, {"type": "cri.ContainerEvent", "event": "CONTAINER_STOPPED_EVENT",
+                                "container_id": c.id, "pod_uid": c.pod_uid, "name": c.name,
+                                "exit_code": code, "reason": c.reason}, "container exited")
+
+    # -- read by the kubelet on the same node (its log files, /var/log/pods) --------------
+    def container(self, container_id: str | None) -> Container | None:
+        return self.containers.get(container_id or "")

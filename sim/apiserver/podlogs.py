@@ -1,0 +1,104 @@
+"""pods/log (pkg/registry/core/pod/rest/log.go, LogREST.Get): the options checked here, the
+log itself read by the kubelet of the pod's node (the apiserver connects to its port 10250,
+/containerLogs/<namespace>/<pod>/<container>: pkg/kubelet/server), the answer plain text.
+
+The kubelet's side is sim/kubelet/logs.py.  A node that does not answer (down, cut off) is
+upstream's 500 with the dial error, after the connection's timeout.
+"""
+from __future__ import annotations
+
+from sim.api import status as st
+from sim.api.validation import invalid
+
+# How long the apiserver waits for a kubelet (the proxy transport's dial and response timeout).
+KUBELET_TIMEOUT = 10.0
+KUBELET_PORT = 10250
+
+
+def _int_option(query: dict, name: str, minimum: int) -> tuple[int | None, dict | None]:
+    raw = query.get(name)
+    if raw in (None, ""):
+        return None, None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return None, st.bad_request(f'strconv.ParseInt: parsing "{raw}": invalid syntax')
+    if value < minimum:
+        # validation.ValidatePodLogOptions
+        detail = "must be greater than or equal to 0" if minimum == 0 else "must be greater than 0"
+        return None, st.invalid("PodLogOptions", "", [invalid(name, value, detail)])
+    return min(value, 1 << 62), None
+
+
+def serve(server, res, req: dict, reply) -> None:
+    from sim.apiserver.server import _err, _ok
+    q = req.get("query") or {}
+    ns, name = req.get("namespace"), req.get("name", "")
+    pod = server._get_cached(res, ns, name)
+    if pod is None:
+        return reply(_err(st.not_found("pods", name)))
+    options = {"previous": str(q.get("previous", "")).lower() == "true",
+               "timestamps": str(q.get("timestamps", "")).lower() == "true"}
+    for option, minimum in (("tailLines", 0), ("limitBytes", 1), ("sinceSeconds", 1)):
+        options[option], error = _int_option(q, option, minimum)
+        if error:
+            return reply(_err(error))
+    if q.get("sinceSeconds") and q.get("sinceTime"):
+        return reply(_err(st.bad_request("at most one of `sinceTime` or `sinceSeconds` may be specified")))
+    if q.get("sinceTime"):
+        since = server.parse_time(q["sinceTime"])
+        if since is None:
+            return reply(_err(st.bad_request(f'parsing time "{q["sinceTime"]}" as "2006-01-02T15:04:05Z07:00": '
+                                             f'cannot parse "{q["sinceTime"]}" as "2006"')))
+        options["sinceTime"] = since + server.kernel.epoch_offset
+    spec = pod.get("spec") or {}
+    containers = [c.get("name") for c in spec.get("containers") or []]
+    inits = [c.get("name") for c in spec.get("initContainers") or []]
+    container = q.get("container") or ""
+    if not container:
+        if len(containers) == 1:
+            container = containers[0]
+        else:
+            message = f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]"
+            if inits:
+                message += f" or one of the init containers: [{' '.join(inits)}]"
+            return reply(_err(st.bad_request(message)))
+    if container not in containers and container not in inits:
+        return reply(_err(st.bad_request(f"container {container} is not valid for pod {name}")))
+    node = spec.get("nodeName")
+    if not node:
+        return reply(_err(st.bad_request(f"pod {name} does not have a host assigned")))
+    options.update(namespace=ns, pod=name, uid=pod["metadata"].get("uid"), container=container)
+    url = f"https://{node}:{KUBELET_PORT}/containerLogs/{ns}/{name}/{container}"
+
+    def answered(msg: dict) -> None:
+        if msg.get("type") == "timeout":
+            return reply(_err(st.internal(f'Get "{url}": dial tcp {node}:{KUBELET_PORT}: i/o timeout')))
+        if msg.get("code", 200) != 200:
+            return reply({"code": msg["code"], "body": msg["body"]})
+        reply({"code": 200, "text": msg.get("text", "")})
+
+    call_kubelet(server, node, {"type": "kubelet.containerLogs", **options}, answered)
+
+
+def call_kubelet(server, node: str, msg: dict, callback) -> None:
+    """One request to a node's kubelet, answered by its "kubelet.reply" or, after
+    KUBELET_TIMEOUT, by {"type": "timeout"}."""
+    server.next_id += 1
+    rid = server.next_id
+    pending = server.kubelet_pending
+
+    def timed_out() -> None:
+        entry = pending.pop(rid, None)
+        if entry is not None:
+            entry({"type": "timeout"})
+
+    pending[rid] = callback
+    server.call_later(KUBELET_TIMEOUT, timed_out)
+    server.send(f"kubelet@{node}", {**msg, "id": rid}, "containerLogs")
+
+
+def kubelet_replied(server, msg: dict) -> None:
+    callback = server.kubelet_pending.pop(msg.get("id"), None)
+    if callback is not None:
+        callback(msg)

@@ -1,0 +1,50 @@
+"""The kubelet's /containerLogs (pkg/kubelet/server, kuberuntime/logs): a container's log as
+the runtime wrote it (the CRI log file: each line with its time and stream), filtered by the
+PodLogOptions the apiserver passed on: previous (the last terminated instance), sinceSeconds /
+sinceTime, tailLines, limitBytes, timestamps.
+"""
+from __future__ import annotations
+
+from sim.api import meta
+from sim.api import status as st
+
+
+def _bad(message: str) -> dict:
+    return {"code": 400, "body": st.bad_request(message)}
+
+
+def container_logs(kubelet, runtime, msg: dict) -> dict:
+    """{"code": 200, "text"} or {"code", "body": Status}."""
+    pod, name = msg.get("pod", ""), msg.get("container", "")
+    w = kubelet.workers.get(msg.get("uid"))
+    rec = w["containers"].get(name) if w is not None else None
+    if rec is None:
+        return {"code": 404, "body": st.not_found("pods", pod)}
+    if msg.get("previous"):
+        prev = (rec.last_terminated or {}).get("containerID") or ""
+        container = runtime.container(prev.partition("://")[2])
+        if container is None:
+            return _bad(f'previous terminated container "{name}" in pod "{pod}" not found')
+    else:
+        container = runtime.container(rec.container_id) if rec.state != "waiting" else None
+        if container is None:
+            reason = rec.reason or "ContainerCreating"
+            if reason in ("ErrImagePull", "ImagePullBackOff"):
+                reason = "trying and failing to pull image"
+            return _bad(f'container "{name}" in pod "{pod}" is waiting to start: {reason}')
+    entries = list(container.log)
+    since = msg.get("sinceTime")
+    if msg.get("sinceSeconds"):
+        since = kubelet.now + kubelet.kernel.epoch_offset - msg["sinceSeconds"]
+    if since is not None:
+        entries = [e for e in entries if e[0] >= since]
+    if msg.get("tailLines") is not None:
+        entries = entries[-msg["tailLines"]:] if msg["tailLines"] else []
+    if msg.get("timestamps"):
+        lines = [f"{meta.rfc3339_nano(at)} {line}\n" for at, _, line in entries]
+    else:
+        lines = [line + "\n" for _, _, line in entries]
+    text = "".join(lines)
+    if msg.get("limitBytes"):
+        text = text.encode()[: msg["limitBytes"]].decode(errors="ignore")
+    return {"code": 200, "text": text}

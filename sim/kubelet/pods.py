@@ -1,0 +1,482 @@
+"""The kubelet's pods: one worker per pod running its containers through CRI, as upstream's pod
+workers and SyncPod (pkg/kubelet/pod_workers.go, kuberuntime/kuberuntime_manager.go) do.
+
+A pod starts with its sandbox (the pause container, the pod's IP); then each container of the
+spec is pulled (imagePullPolicy), created and started, and runs the program its image and argv
+name.  When a container exits (the runtime's CONTAINER_STOPPED_EVENT), `restartPolicy`
+decides: Always restarts it, OnFailure restarts a non-zero exit, Never leaves it.  Restarts
+wait out the crash-loop back-off (10 s doubling to 5 min, reset after 10 minutes without a
+failure): meanwhile the container waits as `CrashLoopBackOff`.  A failed pull is `ErrImagePull`,
+then `ImagePullBackOff` until the image back-off lets the next pull try.  When every container
+has terminated for good the pod is Succeeded or Failed and its sandbox is stopped.
+
+Events are upstream's (pkg/kubelet/events): Pulling, Pulled, Failed, BackOff, Created,
+Started, Killing, with the same messages.
+"""
+from __future__ import annotations
+
+from sim.api.gofmt import go_duration
+from sim.api.podutil import is_deleting
+from sim.kubelet.backoff import Backoff
+from sim.kubelet.podstatus import ContainerRecord, container_status, pod_phase
+from sim.runtime import images as imagelib
+
+# How soon the pod worker looks again at a container waiting out a back-off (upstream's pod
+# worker requeues after the back-off; the sync loop's one-second tick bounds it).
+RESYNC_AFTER_BACKOFF = 0.5
+TERMINAL = ("Succeeded", "Failed")
+
+
+def pod_name(pod: dict) -> str:
+    """format.Pod: name_namespace(uid)."""
+    md = pod["metadata"]
+    return f"{md['name']}_{md.get('namespace', '')}({md.get('uid', '')})"
+
+
+def should_restart(policy: str, exit_code: int | None) -> bool:
+    if policy == "Never":
+        return False
+    if policy == "OnFailure":
+        return exit_code != 0
+    return True
+
+
+class PodLifecycle:
+    """Mixed into Kubelet: needs self.api, self.cri, self.now, self.timestamp, self.host,
+    self.runtime_kind, self.call_later, self.action."""
+
+    def init_pods(self) -> None:
+        self.workers: dict[str, dict] = {}       # pod uid -> worker state
+        self.crash_backoff = Backoff()
+        self.image_backoff = Backoff()
+
+    # -- the informer's events ------------------------------------------------------------
+    def _pods_synced(self) -> None:
+        # Sandboxes the runtime runs for pods no longer bound here are stopped (orphans).
+        known = {p["metadata"]["uid"] for p in self.pod_informer.list()}
+        for uid in list(self.runtime_sandboxes or {}):
+            if uid not in known:
+                self.cri("cri.StopPodSandbox", {"pod_uid": uid}, lambda r: None)
+                self.cri("cri.RemovePodSandbox", {"pod_uid": uid}, lambda r: None)
+
+    def sync_pod(self, pod: dict) -> None:
+        uid = pod["metadata"]["uid"]
+        w = self.workers.get(uid)
+        if is_deleting(pod):
+            if w is None:
+                w = self._new_worker(pod)
+            w["pod"] = pod
+            if w["state"] not in ("terminating", "terminated"):
+                self.terminate(w)
+            return
+        if w is not None:
+            w["pod"] = pod
+            return
+        if pod["status"].get("phase") in TERMINAL:
+            return
+        w = self._new_worker(pod)
+        sandbox = (self.runtime_sandboxes or {}).get(uid)
+        if sandbox is not None and pod["status"].get("phase") == "Running":
+            # The runtime still runs this pod (Pilothouse itself restarted): adopt it.
+            self._adopt(w, sandbox)
+            return
+        if pod["status"].get("phase") == "Running":
+            # The node rebooted: its containers are gone; start the pod again.
+            for cs in pod["status"].get("containerStatuses") or []:
+                rec = w["containers"].get(cs.get("name"))
+                if rec is not None:
+                    rec.restart_count = int(cs.get("restartCount", 0)) + 1
+            self.api.event(pod, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.", "kubelet",
+                           self.host)
+        self.start_pod(w)
+
+    def _new_worker(self, pod: dict) -> dict:
+        spec = pod.get("spec") or {}
+        records = {c["name"]: ContainerRecord(c["name"], c.get("image", "")) for c in spec.get("containers") or []}
+        w = self.workers[pod["metadata"]["uid"]] = {"uid": pod["metadata"]["uid"], "pod": pod, "state": "new",
+                                                    "ip": None, "containers": records, "phase": None}
+        return w
+
+    def _adopt(self, w: dict, sandbox: dict) -> None:
+        pod = w["pod"]
+        w["ip"] = sandbox.get("ip")
+        w["state"] = "running"
+        w["sandbox_ready"] = True
+        ids = sandbox.get("containers") or {}
+        for cs in pod["status"].get("containerStatuses") or []:
+            rec = w["containers"].get(cs.get("name"))
+            if rec is None:
+                continue
+            rec.restart_count = int(cs.get("restartCount", 0))
+            rec.image, rec.image_id = cs.get("image", rec.image), cs.get("imageID", "")
+            rec.last_terminated = (cs.get("lastState") or {}).get("terminated")
+            state = cs.get("state") or {}
+            if "running" in state and rec.name in ids:
+                rec.state, rec.started_at, rec.ever_ran = "running", state["running"].get("startedAt"), True
+                rec.container_id = ids[rec.name]
+            elif "terminated" in state:
+                t = state["terminated"]
+                rec.state, rec.exit_code, rec.reason = "terminated", t.get("exitCode"), t.get("reason", "")
+                rec.started_at, rec.finished_at, rec.ever_ran = t.get("startedAt"), t.get("finishedAt"), True
+                rec.finished_virtual = self.now
+        self._sync_containers(w)
+
+    def start_pod(self, w: dict) -> None:
+        pod = w["pod"]
+        w["state"] = "creating"
+        w["ip"] = self._allocate_ip()
+        self.action(f"kubelet on {self.host} starting pod {pod['metadata']['namespace']}/{pod['metadata']['name']}")
+        self.post_status(w)
+        self.cri("cri.RunPodSandbox", {"pod_uid": w["uid"], "ip": w["ip"]}, lambda r: self._sandbox_ready(w))
+
+    def _sandbox_ready(self, w: dict) -> None:
+        if w["state"] != "creating":
+            return
+        w["sandbox_ready"] = True
+        w["state"] = "running"
+        self._sync_containers(w)
+
+    # -- SyncPod: what each container needs now ------------------------------------------
+    def _sync_containers(self, w: dict) -> None:
+        """computePodActions for the containers: start what never ran, restart what exited
+        when the policy says so and the back-off allows; report; finish a pod that is done."""
+        if w["state"] != "running":
+            return
+        pod = w["pod"]
+        policy = pod["spec"].get("restartPolicy", "Always")
+        for spec in pod["spec"].get("containers") or []:
+            rec = w["containers"].get(spec["name"])
+            if rec is None or rec.busy or rec.state == "running":
+                continue
+            if rec.state == "terminated" and not should_restart(policy, rec.exit_code):
+                continue
+            if rec.state == "terminated" or (rec.state == "waiting" and rec.reason == "CrashLoopBackOff"):
+                key = f"{w['uid']}_{rec.name}"
+                if self.crash_backoff.in_backoff_since(key, rec.finished_virtual or self.now, self.now):
+                    self._crash_loop(w, spec, rec, key)
+                    continue
+                self.crash_backoff.next(key, rec.finished_virtual or self.now)
+                self._move_to_last(rec)
+            self._start_container(w, spec, rec)
+        self._maybe_finish(w)
+        self.post_status(w)
+
+    def _move_to_last(self, rec: ContainerRecord) -> None:
+        """The exited container becomes lastState; the next one is a restart."""
+        if rec.state == "terminated" or rec.exit_code is not None:
+            term = rec.terminated()
+            if rec.container_id:
+                term["containerID"] = f"{self.runtime_kind}://{rec.container_id}"
+            rec.last_terminated = term
+            rec.restart_count += 1
+        rec.state, rec.reason, rec.message = "waiting", "ContainerCreating", ""
+        rec.exit_code = None
+
+    def _crash_loop(self, w: dict, spec: dict, rec: ContainerRecord, key: str) -> None:
+        pod = w["pod"]
+        period = self.crash_backoff.get(key)
+        if rec.state == "terminated":
+            self._move_to_last(rec)
+            rec.restart_count -= 1  # not restarted yet: the count goes up when it is
+        message = f"back-off {go_duration(period)} restarting failed container={rec.name} pod={pod_name(pod)}"
+        if rec.reason != "CrashLoopBackOff" or rec.message != message:
+            self.api.event(self._ref(pod, f"spec.containers{{{rec.name}}}"), "BackOff",
+                           f"Back-off restarting failed container {rec.name} in pod {pod_name(pod)}", "kubelet",
+                           self.host, type_="Warning")
+        rec.state, rec.reason, rec.message = "waiting", "CrashLoopBackOff", message
+        due = (rec.finished_virtual or self.now) + period - self.now
+        self._resync_later(w, max(due, 0.0))
+
+    def _resync_later(self, w: dict, delay: float) -> None:
+        if w.get("resync_at") is not None and w["resync_at"] <= self.now + delay:
+            return
+        w["resync_at"] = self.now + delay
+
+        def fire() -> None:
+            w["resync_at"] = None
+            self._sync_containers(w)
+        self.call_later(delay, fire)
+
+    # -- one container: image, create, start ------------------------------------------------
+    def _start_container(self, w: dict, spec: dict, rec: ContainerRecord) -> None:
+        pod = w["pod"]
+        image = spec.get("image", "")
+        ref = self._ref(pod, f"spec.containers{{{spec['name']}}}")
+        try:
+            parsed = imagelib.parse_reference(image)
+        except imagelib.InvalidReference as e:
+            message = imagelib.kubelet_invalid_image_message(image, e)
+            if rec.reason != "InvalidImageName":
+                self.api.event(ref, "InspectFailed", message, "kubelet", self.host, type_="Warning")
+                self.api.event(ref, "Failed", "Error: InvalidImageName", "kubelet", self.host, type_="Warning")
+            rec.state, rec.reason, rec.message = "waiting", "InvalidImageName", message
+            return
+        policy = spec.get("imagePullPolicy") or ("Always" if parsed.tag == "latest" and not parsed.digest else "IfNotPresent")
+        pull_key = f"{w['uid']}_{image}"
+        rec.busy = True
+
+        def alive() -> bool:
+            return w["state"] == "running" and self.workers.get(w["uid"]) is w
+
+        def image_status(r: dict) -> None:
+            if not alive():
+                rec.busy = False
+                return
+            present = r.get("present")
+            if policy == "Never" and not present:
+                rec.busy = False
+                message = f'Container image "{image}" is not present with pull policy of Never'
+                if rec.reason != "ErrImageNeverPull":
+                    self.api.event(ref, "ErrImageNeverPull", message, "kubelet", self.host, type_="Warning")
+                    self.api.event(ref, "Failed", "Error: ErrImageNeverPull", "kubelet", self.host, type_="Warning")
+                rec.state, rec.reason, rec.message = "waiting", "ErrImageNeverPull", message
+                return self.post_status(w)
+            if present and policy != "Always":
+                self.api.event(ref, "Pulled", f'Container image "{image}" already present on machine',
+                               "kubelet", self.host)
+                return create(parsed)
+            if self.image_backoff.in_backoff_since(pull_key, w.get("pull_failed_at", {}).get(image, -1e18), self.now):
+                rec.busy = False
+                message = f'Back-off pulling image "{image}": ErrImagePull: {rec.extra.get("pull_error", "")}'
+                if rec.reason != "ImagePullBackOff":
+                    self.api.event(ref, "BackOff", f'Back-off pulling image "{image}"', "kubelet", self.host)
+                    self.api.event(ref, "Failed", "Error: ImagePullBackOff", "kubelet", self.host, type_="Warning")
+                rec.state, rec.reason, rec.message = "waiting", "ImagePullBackOff", message
+                failed_at = w["pull_failed_at"][image]
+                self._resync_later(w, max(0.0, failed_at + self.image_backoff.get(pull_key) - self.now))
+                return self.post_status(w)
+            self.api.event(ref, "Pulling", f'Pulling image "{image}"', "kubelet", self.host)
+            w.setdefault("pull_started", {})[image] = self.now
+            self.cri("cri.PullImage", {"image": image}, pulled)
+
+        def pulled(r: dict) -> None:
+            if not alive():
+                rec.busy = False
+                return
+            if r.get("error"):
+                rec.busy = False
+                self.image_backoff.next(pull_key, self.now)
+                w.setdefault("pull_failed_at", {})[image] = self.now
+                rec.extra["pull_error"] = r["error"]
+                self.api.event(ref, "Failed", f'Failed to pull image "{image}": {r["error"]}', "kubelet", self.host,
+                               type_="Warning")
+                self.api.event(ref, "Failed", "Error: ErrImagePull", "kubelet", self.host, type_="Warning")
+                rec.state, rec.reason, rec.message = "waiting", "ErrImagePull", r["error"]
+                self.post_status(w)
+                # The pod worker syncs again at once: now in the image back-off.
+                self._resync_later(w, RESYNC_AFTER_BACKOFF)
+                return
+            self.image_backoff.reset(pull_key)
+            d = r.get("duration", 0.0)
+            waited = round(self.now - w.get("pull_started", {}).get(image, self.now), 3)
+            self.api.event(ref, "Pulled", f'Successfully pulled image "{image}" in {go_duration(d)} '
+                           f'({go_duration(max(d, waited))} including waiting). Image size: {r.get("size", 0)} bytes.',
+                           "kubelet", self.host)
+            create(parsed)
+
+        def create(parsed_ref) -> None:
+            rec.image = parsed_ref.normalized if not parsed_ref.digest else rec.image
+            self.cri("cri.CreateContainer", {"pod_uid": w["uid"], "name": spec["name"], "image": image,
+                                             "command": spec.get("command"), "args": spec.get("args"),
+                                             "env": self._container_env(pod, spec), "attempt": rec.restart_count,
+                                             "hostname": pod["spec"].get("hostname") or pod["metadata"]["name"]},
+                     created)
+
+        def created(r: dict) -> None:
+            if not alive() or r.get("error"):
+                rec.busy = False
+                if r.get("error") and alive():
+                    self.api.event(ref, "Failed", f"Error: {r['error']}", "kubelet", self.host, type_="Warning")
+                    rec.state, rec.reason, rec.message = "waiting", "CreateContainerError", r["error"]
+                    self.post_status(w)
+                return
+            rec.container_id = r["container_id"]
+            self.api.event(ref, "Created", f"Created container: {spec['name']}", "kubelet", self.host)
+            self.cri("cri.StartContainer", {"container_id": rec.container_id}, started)
+
+        def started(r: dict) -> None:
+            rec.busy = False
+            if not alive():
+                return
+            rec.ever_ran = True
+            if r.get("error"):
+                # runc could not start the process: terminated with StartError, exit 128.
+                self.api.event(ref, "Failed", f"Error: {r['error']}", "kubelet", self.host, type_="Warning")
+                now = self.timestamp()
+                rec.state, rec.exit_code, rec.reason, rec.message = "terminated", 128, "StartError", r["error"]
+                rec.started_at = rec.finished_at = now
+                rec.finished_virtual = self.now
+                self._sync_containers(w)
+                return
+            rec.state, rec.reason, rec.message = "running", "", ""
+            rec.started_at = self.timestamp()
+            rec.image_id = r.get("image_id") or rec.image_id
+            self.api.event(ref, "Started", f"Started container {spec['name']}", "kubelet", self.host)
+            self.post_status(w)
+
+        self.cri("cri.ImageStatus", {"image": image}, image_status)
+
+    def _container_env(self, pod: dict, spec: dict) -> dict[str, str]:
+        """The container's environment: its `env` values in order, each expanding $(VAR)
+        references to the ones before it (valueFrom sources join with configuration)."""
+        env: dict[str, str] = {}
+        for e in spec.get("env") or []:
+            if isinstance(e, dict) and isinstance(e.get("name"), str) and "value" in e:
+                env[e["name"]] = imagelib.expand(str(e.get("value") or ""), env)
+        return env
+
+    # -- the runtime's events (PLEG) ------------------------------------------------------
+    def container_event(self, msg: dict) -> None:
+        w = self.workers.get(msg.get("pod_uid"))
+        if w is None:
+            return
+        rec = w["containers"].get(msg.get("name"))
+        if rec is None or rec.container_id != msg.get("container_id") or rec.state != "running":
+            return
+        code = int(msg.get("exit_code", 0))
+        rec.state, rec.exit_code = "terminated", code
+        rec.reason = msg.get("reason") or ("Completed" if code == 0 else "Error")
+        rec.message = ""
+        rec.finished_at, rec.finished_virtual = self.timestamp(), self.now
+        if w["state"] == "running":
+            self._sync_containers(w)
+        else:
+            self.post_status(w)
+
+    def _maybe_finish(self, w: dict) -> None:
+        """Every container terminated for good: the pod is Succeeded or Failed, and its
+        sandbox is stopped (killPodWithSyncResult); the record stays for its status and logs."""
+        pod = w["pod"]
+        policy = pod["spec"].get("restartPolicy", "Always")
+        phase = pod_phase(list(w["containers"].values()), policy)
+        if phase in TERMINAL and w["state"] == "running":
+            w["phase"] = phase
+            w["state"] = "finished"
+            self.action(f"kubelet on {self.host}: pod {pod['metadata']['namespace']}/{pod['metadata']['name']} {phase}")
+            self.cri("cri.StopPodSandbox", {"pod_uid": w["uid"]}, lambda r: None)
+
+    # -- termination --------------------------------------------------------------------
+    def terminate(self, w: dict) -> None:
+        pod = w["pod"]
+        prev = w["state"]
+        w["state"] = "terminating"
+        grace = pod["metadata"].get("deletionGracePeriodSeconds", 30)
+        running = [rec for rec in w["containers"].values() if rec.state == "running" and rec.container_id]
+        self.action(f"kubelet on {self.host} stopping pod {pod['metadata']['namespace']}/{pod['metadata']['name']}")
+        remaining = [len(running)]
+
+        def all_stopped() -> None:
+            self.cri("cri.StopPodSandbox", {"pod_uid": w["uid"]}, lambda r: self._terminated(w, prev))
+
+        if not running:
+            return all_stopped()
+        for rec in running:
+            self.api.event(self._ref(pod, f"spec.containers{{{rec.name}}}"), "Killing",
+                           f"Stopping container {rec.name}", "kubelet", self.host)
+
+            def stopped(r: dict, rec=rec) -> None:
+                code = int(r.get("exit_code", 0))
+                rec.state, rec.exit_code = "terminated", code
+                rec.reason = "Completed" if code == 0 else "Error"
+                rec.finished_at, rec.finished_virtual = self.timestamp(), self.now
+                remaining[0] -= 1
+                if remaining[0] == 0:
+                    all_stopped()
+
+            self.cri("cri.StopContainer", {"container_id": rec.container_id, "timeout": grace}, stopped)
+
+    def _terminated(self, w: dict, prev_state: str) -> None:
+        w["state"] = "terminated"
+        pod = w["pod"]
+        if prev_state in ("running", "creating"):
+            self.post_status(w)
+        md = pod["metadata"]
+
+        def deleted(resp: dict) -> None:
+            if resp["code"] < 400 or resp["code"] == 404:
+                self._forget(w)
+
+        self.api.delete("pods", md["namespace"], md["name"], deleted, grace=0, precondition_uid=md["uid"])
+
+    def _forget(self, w: dict) -> None:
+        if self.workers.get(w["uid"]) is w:
+            del self.workers[w["uid"]]
+        self.cri("cri.RemovePodSandbox", {"pod_uid": w["uid"]}, lambda r: None)
+        for rec in w["containers"].values():
+            self.crash_backoff.reset(f"{w['uid']}_{rec.name}")
+
+    def pod_removed(self, pod: dict) -> None:
+        """The pod object is gone from the API (deleted for good): stop whatever still runs."""
+        w = self.workers.pop(pod["metadata"]["uid"], None)
+        if w is not None:
+            w["state"] = "terminated"
+            self.cri("cri.StopPodSandbox", {"pod_uid": w["uid"]}, lambda r: None)
+            self.cri("cri.RemovePodSandbox", {"pod_uid": w["uid"]}, lambda r: None)
+
+    # -- status manager ---------------------------------------------------------------
+    def post_status(self, w: dict) -> None:
+        pod = w["pod"]
+        now = self.timestamp()
+        state = w["state"]
+        prev_conditions = {c["type"]: c for c in pod["status"].get("conditions") or []}
+        generation = pod["metadata"].get("generation")  # KEP-5067: the generation acted on
+        policy = pod["spec"].get("restartPolicy", "Always")
+        records = [w["containers"][c["name"]] for c in pod["spec"].get("containers") or [] if c["name"] in w["containers"]]
+
+        def cond(ctype: str, status: str, reason: str | None = None, message: str | None = None) -> dict:
+            old = prev_conditions.get(ctype)
+            # reason and message are always named, None deleting what an earlier writer left
+            # (the strategic merge patch below merges a condition's fields).
+            out = {"type": ctype, "status": status, "lastProbeTime": None,
+                   "lastTransitionTime": old["lastTransitionTime"] if old and old.get("status") == status else now,
+                   "reason": reason, "message": message}
+            if generation:
+                out["observedGeneration"] = generation
+            return out
+
+        phase = w.get("phase") or pod["status"].get("phase", "Pending")
+        if phase not in TERMINAL:
+            if state in ("running", "finished"):
+                phase = pod_phase(records, policy)
+            elif state == "terminated" and phase == "Running":
+                # Since 1.27 the kubelet moves a deleted pod to a terminal phase before removal.
+                phase = "Succeeded" if all(r.state == "terminated" and r.exit_code == 0 for r in records) else "Failed"
+        ready_names = [r.name for r in records if r.state == "running"] if state == "running" else []
+        statuses = [container_status(r, self.runtime_kind, r.name in ready_names) for r in records]
+        unready = [r.name for r in records if r.name not in ready_names]
+        ready = bool(records) and not unready
+        if phase in TERMINAL:
+            ready_reason, ready_message = "PodCompleted", None
+        else:
+            ready_reason = None if ready else "ContainersNotReady"
+            ready_message = None if ready else f"containers with unready status: [{' '.join(unready)}]"
+        sandbox = state == "running" or (state == "creating" and w.get("sandbox_ready"))
+        conditions = [cond("PodReadyToStartContainers", "True" if sandbox else "False"),
+                      cond("Initialized", "True", "PodCompleted" if phase in TERMINAL else None),
+                      cond("Ready", "True" if ready else "False", ready_reason, ready_message),
+                      cond("ContainersReady", "True" if ready else "False", ready_reason, ready_message),
+                      cond("PodScheduled", "True")]
+        # Conditions the kubelet does not own (DisruptionTarget from a preemption or an
+        # eviction, readiness gates) are copied over, as generateAPIPodStatus does
+        # (pkg/kubelet/kubelet_pods.go, kubetypes.PodConditionByKubelet).
+        conditions += [c for t, c in prev_conditions.items() if t not in KUBELET_POD_CONDITIONS]
+        status = {"phase": phase, "conditions": conditions, "hostIP": self.internal_ip,
+                  "hostIPs": [{"ip": self.internal_ip}], "containerStatuses": statuses,
+                  "startTime": pod["status"].get("startTime") or now}
+        if generation:
+            status["observedGeneration"] = generation
+        if w.get("ip") and state != "terminated":
+            status["podIP"] = w["ip"]
+            status["podIPs"] = [{"ip": w["ip"]}]
+        md = pod["metadata"]
+        # A strategic merge patch, as statusutil.PatchPodStatus sends: conditions merge by type,
+        # so one set meanwhile by someone else (not yet in this kubelet's copy) is kept.
+        status["$setElementOrder/conditions"] = [{"type": c["type"]} for c in conditions]
+        self.api.patch("pods", md["namespace"], md["name"], {"status": status}, subresource="status",
+                       patch_type="application/strategic-merge-patch+json")
+
+
+# The pod conditions the kubelet owns and writes whole (kubetypes.PodConditionsByKubelet, with
+# PodReadyToStartContainers as 1.29+ enables it); it keeps every other one it finds.
+KUBELET_POD_CONDITIONS = frozenset({"PodScheduled", "Ready", "Initialized", "ContainersReady",
+                                    "PodReadyToStartContainers"})

@@ -1,0 +1,308 @@
+"""The programs images run: what a container does once started, picked by its argv.
+
+`program_for(argv, binaries)` finds the program argv[0] names among the image's executables
+(sim/runtime/images.py lists them per image): a shell (sim/runtime/shell.py) and its utilities
+in busybox, alpine and ubuntu; servers (nginx, httpd, redis, mysql, postgres) that log their
+start-up as the real ones do and then run until stopped; `pause`; perl and python one-liners;
+agnhost's common sub-commands.  An entrypoint script (`docker-entrypoint.sh`) runs what follows
+it, as the official images' scripts `exec "$@"`.
+
+A lesson adds its own with `register(Program(name, run, on_sigterm))`: `run(ctx)` is a
+generator of sim.runtime.process system calls, and the image that contains it lists `name`
+among its binaries (Registry.add in sim/runtime/images.py).
+"""
+from __future__ import annotations
+
+import posixpath
+import shlex
+import time as _time
+from typing import Callable
+
+from sim.runtime import shell
+from sim.runtime.process import NOT_FOUND_EXIT, Program, ProcessContext, ProgramGen, Sleep, Write
+
+# A server "runs until stopped": it sleeps this long at a time (a year), woken by signals.
+FOREVER = 365 * 24 * 3600.0
+
+PROGRAMS: dict[str, Program] = {}
+
+
+def register(program: Program) -> Program:
+    PROGRAMS[program.name] = program
+    return program
+
+
+def program_for(argv: list[str], binaries: frozenset[str] | set[str]) -> Program | None:
+    """The program argv[0] runs in an image with these executables, or None: then the runtime
+    fails the start as runc does (`exec: "x": executable file not found in $PATH`)."""
+    if not argv:
+        return None
+    name = posixpath.basename(argv[0])
+    if name not in binaries and argv[0] not in binaries:
+        return None
+    return PROGRAMS.get(name) or PROGRAMS.get(argv[0])
+
+
+def _strftime(ctx: ProcessContext, fmt: str) -> str:
+    return _time.strftime(fmt, _time.gmtime(ctx.clock()))
+
+
+def _forever() -> ProgramGen:
+    while True:
+        yield Sleep(FOREVER)
+
+
+# -- shells and their utilities ---------------------------------------------------------
+for _name in ("sh", "ash", "bash", "dash"):
+    register(Program(_name, shell.shell_program))
+
+
+def _utility(name: str, util: Callable) -> Program:
+    def run(ctx: ProcessContext) -> ProgramGen:
+        return (yield from util(ctx, ctx.argv))
+    return Program(name, run)
+
+
+for _name, _util in shell.UTILITIES.items():
+    register(_utility(_name, _util))
+# `sleep` is PID 1 in many examples: it installs no handler, so SIGTERM is ignored (137 at the
+# grace period's end).  The utilities above inherit that (on_sigterm None).
+
+
+# -- pause ------------------------------------------------------------------------------
+def _pause(ctx: ProcessContext) -> ProgramGen:
+    # registry.k8s.io/pause: sleeps until a signal; SIGINT/SIGTERM make it exit 0.
+    yield from _forever()
+
+
+register(Program("pause", _pause, on_sigterm=0))
+
+
+# -- entrypoint scripts -------------------------------------------------------------------
+def _entrypoint(ctx: ProcessContext) -> ProgramGen:
+    """docker-entrypoint.sh: the official images' script, which ends with `exec "$@"`."""
+    rest = ctx.argv[1:]
+    if not rest:
+        return 0
+    prog = PROGRAMS.get(posixpath.basename(rest[0]))
+    if prog is None:
+        # The script's exec of a program the image lacks.
+        yield Write(f"/docker-entrypoint.sh: line 47: exec: {rest[0]}: not found\n", "stderr")
+        return NOT_FOUND_EXIT
+    if posixpath.basename(rest[0]) == "nginx":
+        for line in NGINX_ENTRYPOINT_LINES:
+            yield Write(line + "\n")
+    ctx.argv = rest
+    return (yield from prog.run(ctx))
+
+
+NGINX_ENTRYPOINT_LINES = (
+    "/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration",
+    "/docker-entrypoint.sh: Looking for shell scripts in /docker-entrypoint.d/",
+    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/10-listen-on-ipv6-by-default.sh",
+    "10-listen-on-ipv6-by-default.sh: info: Getting the checksum of /etc/nginx/conf.d/default.conf",
+    "10-listen-on-ipv6-by-default.sh: info: Enabled listen on IPv6 in /etc/nginx/conf.d/default.conf",
+    "/docker-entrypoint.sh: Sourcing /docker-entrypoint.d/15-local-resolvers.envsh",
+    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/20-envsubst-on-templates.sh",
+    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/30-tune-worker-processes.sh",
+    "/docker-entrypoint.sh: Configuration complete; ready for start up",
+)
+for _name in ("docker-entrypoint.sh", "/docker-entrypoint.sh"):
+    register(Program(_name, _entrypoint, on_sigterm=0))
+
+
+# -- servers ----------------------------------------------------------------------------
+def _nginx(ctx: ProcessContext) -> ProgramGen:
+    stamp = _strftime(ctx, "%Y/%m/%d %H:%M:%S")
+    version = ctx.env.get("NGINX_VERSION", "1.27.3")
+    for line in ('using the "epoll" event method', f"nginx/{version}", "built by gcc 12.2.0 (Debian 12.2.0-14)",
+                 "OS: Linux 6.1.0-28-amd64", "getrlimit(RLIMIT_NOFILE): 1048576:1048576",
+                 "start worker processes", "start worker process 29", "start worker process 30"):
+        yield Write(f"{stamp} [notice] 1#1: {line}\n", "stderr")
+    yield from _forever()
+
+
+register(Program("nginx", _nginx, on_sigterm=0))
+
+
+def _httpd(ctx: ProcessContext) -> ProgramGen:
+    stamp = _strftime(ctx, "%a %b %d %H:%M:%S.000000 %Y")
+    yield Write("AH00558: httpd: Could not reliably determine the server's fully qualified domain name, "
+                f"using {ctx.hostname}. Set the 'ServerName' directive globally to suppress this message\n", "stderr")
+    yield Write(f"[{stamp}] [mpm_event:notice] [pid 1:tid 1] AH00489: Apache/2.4.62 (Unix) configured -- "
+                "resuming normal operations\n", "stderr")
+    yield Write(f"[{stamp}] [core:notice] [pid 1:tid 1] AH00094: Command line: 'httpd -D FOREGROUND'\n", "stderr")
+    yield from _forever()
+
+
+register(Program("httpd-foreground", _httpd, on_sigterm=0))
+register(Program("apache2-foreground", _httpd, on_sigterm=0))
+
+
+def _redis(ctx: ProcessContext) -> ProgramGen:
+    stamp = _strftime(ctx, "%d %b %Y %H:%M:%S.000")
+    for line in ("# WARNING Memory overcommit must be enabled!",
+                 "* oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo",
+                 "* Redis version=7.4.1, bits=64, commit=00000000, modified=0, pid=1, just started",
+                 "# Warning: no config file specified, using the default config.",
+                 "* monotonic clock: POSIX clock_gettime",
+                 "* Running mode=standalone, port=6379.",
+                 "* Server initialized",
+                 "* Ready to accept connections tcp"):
+        yield Write(f"1:M {stamp} {line}\n")
+    yield from _forever()
+
+
+register(Program("redis-server", _redis, on_sigterm=0))
+
+
+def _mysqld(ctx: ProcessContext) -> ProgramGen:
+    stamp = _strftime(ctx, "%Y-%m-%d %H:%M:%S+00:00")
+    yield Write(f"{stamp} [Note] [Entrypoint]: Entrypoint script for MySQL Server 8.4.3-1.el9 started.\n")
+    if not any(ctx.env.get(v) for v in ("MYSQL_ROOT_PASSWORD", "MYSQL_ALLOW_EMPTY_PASSWORD", "MYSQL_RANDOM_ROOT_PASSWORD")):
+        # The official image's most common first error.
+        yield Write(f"{stamp} [ERROR] [Entrypoint]: Database is uninitialized and password option is not specified\n"
+                    "    You need to specify one of the following as an environment variable:\n"
+                    "    - MYSQL_ROOT_PASSWORD\n    - MYSQL_ALLOW_EMPTY_PASSWORD\n    - MYSQL_RANDOM_ROOT_PASSWORD\n",
+                    "stderr")
+        return 1
+    yield Sleep(8.0)  # initialising the data directory
+    yield Write(f"{stamp} [System] [MY-010931] [Server] /usr/sbin/mysqld: ready for connections. "
+                "Version: '8.4.3'  socket: '/var/run/mysqld/mysqld.sock'  port: 3306  MySQL Community Server - GPL.\n")
+    yield from _forever()
+
+
+register(Program("mysqld", _mysqld, on_sigterm=0))
+
+
+def _postgres(ctx: ProcessContext) -> ProgramGen:
+    if not (ctx.env.get("POSTGRES_PASSWORD") or ctx.env.get("POSTGRES_HOST_AUTH_METHOD") == "trust"):
+        yield Write("Error: Database is uninitialized and superuser password is not specified.\n"
+                    "       You must specify POSTGRES_PASSWORD to a non-empty value for the\n"
+                    "       superuser. For example, \"-e POSTGRES_PASSWORD=password\" on \"docker run\".\n", "stderr")
+        return 1
+    stamp = _strftime(ctx, "%Y-%m-%d %H:%M:%S.000 UTC")
+    yield Sleep(3.0)
+    for line in ("LOG:  starting PostgreSQL 17.2 (Debian 17.2-1.pgdg120+1) on x86_64-pc-linux-gnu",
+                 'LOG:  listening on IPv4 address "0.0.0.0", port 5432',
+                 'LOG:  listening on Unix socket "/var/run/postgresql/.s.PGSQL.5432"',
+                 "LOG:  database system is ready to accept connections"):
+        yield Write(f"{stamp} [1] {line}\n")
+    yield from _forever()
+
+
+register(Program("postgres", _postgres, on_sigterm=0))
+
+
+# -- interpreters -------------------------------------------------------------------------
+def pi_digits(n: int) -> str:
+    """π to n significant digits (Gibbons' unbounded spigot), as `bpi(n)` prints it."""
+    n = max(1, min(int(n), 20000))
+    q, r, t, k, m, x = 1, 0, 1, 1, 3, 3
+    out: list[str] = []
+    while len(out) < n:
+        if 4 * q + r - t < m * t:
+            out.append(str(m))
+            q, r, t, k, m, x = 10 * q, 10 * (r - m * t), t, k, (10 * (3 * q + r)) // t - 10 * m, x
+        else:
+            q, r, t, k, m, x = q * k, (2 * q + r) * x, t * x, k + 1, (q * (7 * k + 2) + r * x) // (t * x), x + 2
+    return out[0] + "." + "".join(out[1:])
+
+
+def _one_liner(ctx: ProcessContext, lang: str) -> ProgramGen:
+    """perl -e / python -c with what introductory material runs: print a string or π's digits,
+    sleep, exit.  Anything else is the language's syntax error (exit 255 / 1)."""
+    args = ctx.argv[1:]
+    code = None
+    for i, a in enumerate(args):
+        if (lang == "perl" and a.startswith("-") and a.endswith("e")) or (lang == "python" and a == "-c"):
+            code = args[i + 1] if i + 1 < len(args) else ""
+            break
+    if code is None:
+        if lang == "python" and args[:2] == ["-m", "http.server"]:
+            port = args[2] if len(args) > 2 else "8000"
+            yield Write(f"Serving HTTP on 0.0.0.0 port {port} (http://0.0.0.0:{port}/) ...\n")
+            yield from _forever()
+        return 0  # an interactive interpreter with no terminal reads EOF and exits
+    for statement in [s.strip() for s in code.replace("\n", ";").split(";") if s.strip()]:
+        result = yield from _statement(ctx, lang, statement)
+        if result is not None:
+            return result
+    return 0
+
+
+def _statement(ctx: ProcessContext, lang: str, statement: str):
+    import re
+    if m := re.fullmatch(r"print\s*\(?\s*bpi\((\d+)\)\s*\)?", statement):
+        digits = int(m.group(1))
+        yield Sleep(min(60.0, 0.5 + digits * digits / 400_000))  # bignum work grows with n^2
+        yield Write(pi_digits(digits) + "\n")
+        return None
+    if m := re.fullmatch(r"print\s*\(?\s*(\"[^\"]*\"|'[^']*')\s*\)?", statement):
+        text = m.group(1)[1:-1].replace("\\n", "\n")
+        yield Write(text + ("" if lang == "perl" and "-l" not in "".join(ctx.argv[1:2]) and text.endswith("\n")
+                            else "\n"))
+        return None
+    if m := re.fullmatch(r"(?:time\.)?sleep\s*\(?\s*(\d+(?:\.\d+)?)\s*\)?", statement):
+        yield Sleep(float(m.group(1)))
+        return None
+    if m := re.fullmatch(r"(?:exit|sys\.exit)\s*\(?\s*(\d+)?\s*\)?", statement):
+        return int(m.group(1) or 0)
+    if re.fullmatch(r"import\s+[\w., ]+|use\s+[\w:]+.*", statement):
+        return None
+    if lang == "perl":
+        yield Write(f'syntax error at -e line 1, near "{statement[:20]}"\nExecution of -e aborted due to compilation errors.\n',
+                    "stderr")
+        return 255
+    yield Write(f'  File "<string>", line 1\n    {statement}\n    ^\nSyntaxError: invalid syntax\n', "stderr")
+    return 1
+
+
+def _perl(ctx: ProcessContext) -> ProgramGen:
+    return (yield from _one_liner(ctx, "perl"))
+
+
+def _python(ctx: ProcessContext) -> ProgramGen:
+    return (yield from _one_liner(ctx, "python"))
+
+
+for _name in ("perl", "perl5.40.0", "perl5.34.0"):
+    register(Program(_name, _perl))
+for _name in ("python", "python3"):
+    register(Program(_name, _python))
+
+
+# -- agnhost (registry.k8s.io/e2e-test-images/agnhost) -------------------------------------
+def _agnhost(ctx: ProcessContext) -> ProgramGen:
+    sub = ctx.argv[1] if len(ctx.argv) > 1 else "help"
+    if sub in ("netexec", "serve-hostname", "test-webserver", "liveness"):
+        port = next((a.split("=", 1)[1] for a in ctx.argv[2:] if a.startswith("--http-port=") or a.startswith("--port=")),
+                    {"netexec": "8080", "serve-hostname": "9376", "test-webserver": "80", "liveness": "8080"}[sub])
+        yield Write(f"I0101 00:00:00.000000       1 log.go:245] Started HTTP server on port {port}\n", "stderr")
+        yield from _forever()
+    if sub == "pause":
+        yield Write("Paused\n")
+        yield from _forever()
+    if sub == "help":
+        yield Write("agnhost is a tool for e2e tests: netexec, serve-hostname, pause, liveness, test-webserver, ...\n")
+        return 0
+    yield Write(f'Error: unknown command "{sub}" for "agnhost"\nRun \'agnhost --help\' for usage.\n', "stderr")
+    return 1
+
+
+register(Program("agnhost", _agnhost, on_sigterm=0))
+register(Program("/agnhost", _agnhost, on_sigterm=0))
+
+
+def _liveness_server(ctx: ProcessContext) -> ProgramGen:
+    # registry.k8s.io/liveness: /healthz answers 200 for its first 10 seconds, then 500 (the
+    # documentation's liveness-HTTP example); the answers come with the probes.
+    yield from _forever()
+
+
+register(Program("/server", _liveness_server))
+register(Program("server", _liveness_server))
+
+
+def describe_argv(argv: list[str]) -> str:
+    return shlex.join(argv)

@@ -1,0 +1,187 @@
+"""Containers that behave like programs (issue 10): they run what their image and argv name,
+exit with a code, restart per restartPolicy with the crash-loop back-off, fail to pull images
+the registry does not have, and log what they write (pods/log)."""
+from tests.sim.conftest import get_pod, ok
+
+
+def run_pod(cluster, name, image="busybox:1.36", command=None, args=None, restart="Always", node="worker-1", **spec):
+    container = {"name": name, "image": image}
+    if command is not None:
+        container["command"] = command
+    if args is not None:
+        container["args"] = args
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+            "spec": {"containers": [container], "restartPolicy": restart,
+                     "nodeSelector": {"kubernetes.io/hostname": node}, **spec}}
+    return ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}), 201)
+
+
+def status_of(cluster, name) -> dict:
+    return ok(get_pod(cluster, name))["status"]
+
+
+def container_of(cluster, name) -> dict:
+    return status_of(cluster, name)["containerStatuses"][0]
+
+
+def logs(cluster, name, **query) -> dict:
+    return cluster.request({"verb": "get", "resource": "pods", "namespace": "default", "name": name,
+                            "subresource": "log", "query": {k: str(v) for k, v in query.items()}})
+
+
+def events_of(cluster, name) -> list[tuple[str, str]]:
+    items = ok(cluster.request({"verb": "list", "resource": "events", "namespace": "default",
+                                "query": {"fieldSelector": f"involvedObject.name={name}"}}))["items"]
+    items.sort(key=lambda e: int(e["metadata"]["resourceVersion"]))
+    return [(e["reason"], e["message"]) for e in items]
+
+
+def advance_until(cluster, predicate, limit: float, step: float = 0.5) -> float:
+    """Advance in steps until predicate() holds; the virtual time it took (bounded)."""
+    start = cluster.now
+    while not predicate():
+        assert cluster.now - start < limit, "condition not reached in time"
+        cluster.advance(step)
+    return cluster.now - start
+
+
+def test_a_pod_that_echoes_completes_and_its_log_holds_the_output(cluster):
+    run_pod(cluster, "once", command=None, args=["echo", "hi"], restart="Never")
+    advance_until(cluster, lambda: status_of(cluster, "once")["phase"] == "Succeeded", 30)
+    cs = container_of(cluster, "once")
+    term = cs["state"]["terminated"]
+    assert term["exitCode"] == 0 and term["reason"] == "Completed"
+    assert cs["containerID"].startswith("containerd://") and len(cs["containerID"]) == len("containerd://") + 64
+    assert cs["image"] == "docker.io/library/busybox:1.36"
+    assert cs["imageID"].startswith("docker.io/library/busybox@sha256:")
+    resp = logs(cluster, "once")
+    assert resp["code"] == 200 and resp["text"] == "hi\n"
+
+
+def test_an_image_the_registry_does_not_have_goes_err_image_pull_then_image_pull_back_off(cluster):
+    run_pod(cluster, "bad", image="nginxx:nope")
+    advance_until(cluster, lambda: container_of(cluster, "bad")["state"].get("waiting", {}).get("reason")
+                  == "ErrImagePull", 30, 0.1)
+    waiting = container_of(cluster, "bad")["state"]["waiting"]
+    assert "pull access denied, repository does not exist" in waiting["message"]
+    advance_until(cluster, lambda: container_of(cluster, "bad")["state"]["waiting"]["reason"] == "ImagePullBackOff",
+                  5, 0.1)
+    assert status_of(cluster, "bad")["phase"] == "Pending"
+    reasons = [r for r, _ in events_of(cluster, "bad")]
+    assert reasons[:4] == ["Scheduled", "Pulling", "Failed", "Failed"]
+    assert "BackOff" in reasons
+    failed = [m for r, m in events_of(cluster, "bad") if r == "Failed"]
+    assert failed[0].startswith('Failed to pull image "nginxx:nope": failed to pull and unpack image '
+                                '"docker.io/library/nginxx:nope"')
+    assert "Error: ErrImagePull" in failed
+    # The pulls are retried with the image back-off: 10 s, then 20 s, then 40 s.
+    cluster.advance(120)
+    pulls = [e for e in ok(cluster.request({"verb": "list", "resource": "events", "namespace": "default",
+                                            "query": {"fieldSelector": "involvedObject.name=bad,reason=Pulling"}}))["items"]]
+    assert 3 <= sum(int(e.get("count", 1)) for e in pulls) <= 5
+
+
+def test_a_crashing_container_restarts_with_the_crash_loop_back_off(cluster):
+    run_pod(cluster, "crash", command=["sh", "-c", "echo boom; exit 3"])
+    # Record the virtual time of each increment of restartCount.
+    starts, seen, t0 = [], 0, cluster.now
+    while cluster.now - t0 < 1200 and seen < 8:
+        cluster.advance(0.25)
+        count = container_of(cluster, "crash")["restartCount"]
+        if count > seen:
+            seen = count
+            starts.append(cluster.now)
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    # The first restart is at once; each later one waits the back-off: 10, 20, 40, 80, 160,
+    # 300, 300 s (plus the container's own few hundred milliseconds to start and exit).
+    assert len(gaps) == 7, starts
+    assert all(abs(g - want) <= 1.5 for g, want in zip(gaps, [10, 20, 40, 80, 160, 300, 300])), gaps
+    cs = container_of(cluster, "crash")
+    last = cs["lastState"]["terminated"]
+    assert last["exitCode"] == 3 and last["reason"] == "Error"
+    assert status_of(cluster, "crash")["phase"] == "Running"
+    cluster.advance(3)
+    waiting = container_of(cluster, "crash")["state"].get("waiting")
+    assert waiting and waiting["reason"] == "CrashLoopBackOff"
+    assert waiting["message"].startswith("back-off 5m0s restarting failed container=crash pod=crash_default(")
+    assert logs(cluster, "crash", previous="true")["text"] == "boom\n"
+    assert ("BackOff", f"Back-off restarting failed container crash in pod crash_default({ok(get_pod(cluster, 'crash'))['metadata']['uid']})") \
+        in events_of(cluster, "crash")
+
+
+def test_busybox_with_no_command_exits_at_once_and_crash_loops(cluster):
+    run_pod(cluster, "b")  # sh with no terminal reads EOF and exits 0
+    advance_until(cluster, lambda: container_of(cluster, "b")["restartCount"] >= 1, 60)
+    advance_until(cluster, lambda: container_of(cluster, "b")["state"].get("waiting", {}).get("reason")
+                  == "CrashLoopBackOff", 30)
+    assert container_of(cluster, "b")["lastState"]["terminated"]["reason"] == "Completed"
+
+
+def test_restart_policy_on_failure_and_never(cluster):
+    run_pod(cluster, "fail-never", command=["sh", "-c", "exit 1"], restart="Never")
+    run_pod(cluster, "ok-onfailure", command=["sh", "-c", "true"], restart="OnFailure")
+    advance_until(cluster, lambda: status_of(cluster, "fail-never")["phase"] == "Failed", 30)
+    advance_until(cluster, lambda: status_of(cluster, "ok-onfailure")["phase"] == "Succeeded", 30)
+    assert container_of(cluster, "fail-never")["state"]["terminated"]["reason"] == "Error"
+    assert container_of(cluster, "fail-never")["restartCount"] == 0
+
+
+def test_a_binary_the_image_lacks_fails_to_start_with_exit_128(cluster):
+    run_pod(cluster, "nobin", command=["nope"])
+    advance_until(cluster, lambda: container_of(cluster, "nobin")["restartCount"] >= 1
+                  or "terminated" in container_of(cluster, "nobin")["state"], 30, 0.2)
+    cs = container_of(cluster, "nobin")
+    term = cs["state"].get("terminated") or cs["lastState"]["terminated"]
+    assert term["exitCode"] == 128 and term["reason"] == "StartError"
+    assert 'exec: "nope": executable file not found in $PATH' in term["message"]
+
+
+def test_nginx_logs_its_start_and_stops_on_sigterm_while_sleep_is_killed_at_the_grace_period(cluster):
+    run_pod(cluster, "web", image="nginx:1.27")
+    run_pod(cluster, "sleeper", command=["sleep", "3600"], terminationGracePeriodSeconds=5)
+    advance_until(cluster, lambda: status_of(cluster, "web")["phase"] == "Running"
+                  and status_of(cluster, "sleeper")["phase"] == "Running", 60)
+    text = logs(cluster, "web")["text"]
+    assert "Configuration complete; ready for start up" in text and "nginx/1.27" in text
+    stamped = logs(cluster, "web", timestamps="true", tailLines=1)["text"]
+    assert stamped.count("\n") == 1 and stamped[:4] == "2026" and "Z " in stamped
+    for name in ("web", "sleeper"):
+        ok(cluster.request({"verb": "delete", "resource": "pods", "namespace": "default", "name": name}))
+    deleted_at = cluster.now
+
+    def gone(name):
+        return cluster.request({"verb": "get", "resource": "pods", "namespace": "default", "name": name})["code"] == 404
+    advance_until(cluster, lambda: gone("web"), 10, 0.1)
+    assert cluster.now - deleted_at < 3  # nginx handles SIGTERM
+    advance_until(cluster, lambda: gone("sleeper"), 20, 0.1)
+    assert cluster.now - deleted_at >= 5  # sleep as PID 1 ignores it: SIGKILL at the grace period
+
+
+def test_log_options_are_checked_as_upstream_does(cluster):
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "two", "namespace": "default"},
+            "spec": {"containers": [{"name": "a", "image": "nginx:1.27"}, {"name": "b", "image": "redis:7"}]}}
+    ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}), 201)
+    resp = logs(cluster, "two")
+    assert resp["code"] == 400
+    assert resp["body"]["message"] == "a container name must be specified for pod two, choose one of: [a b]"
+    assert logs(cluster, "two", container="c")["body"]["message"] == "container c is not valid for pod two"
+    assert logs(cluster, "two", container="a", tailLines=-1)["code"] == 422
+    cluster.advance(0.5)
+    waiting = logs(cluster, "two", container="a")
+    assert waiting["code"] == 400 and waiting["body"]["message"] in (
+        'container "a" in pod "two" is waiting to start: ContainerCreating', "pod two does not have a host assigned")
+    advance_until(cluster, lambda: status_of(cluster, "two")["phase"] == "Running", 60)
+    assert logs(cluster, "two", container="a", previous="true")["body"]["message"] == \
+        'previous terminated container "a" in pod "two" not found'
+    assert "Ready to accept connections" in logs(cluster, "two", container="b")["text"]
+
+
+def test_a_shell_loop_logs_every_second(cluster):
+    script = 'i=0; while true; do echo "$i: $(date)"; i=$((i+1)); sleep 1; done'
+    run_pod(cluster, "counter", command=["sh", "-c", script])
+    advance_until(cluster, lambda: status_of(cluster, "counter")["phase"] == "Running", 60)
+    cluster.advance(5)
+    lines = logs(cluster, "counter")["text"].splitlines()
+    assert len(lines) in (5, 6, 7) and lines[0].startswith("0: ") and lines[1].startswith("1: ")
+    # busybox date: "Thu Jan  1 00:00:00 UTC 2026"; a second apart.
+    assert lines[0].endswith(" UTC 2026") and lines[0][3:] != lines[1][3:]
