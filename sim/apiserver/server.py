@@ -123,6 +123,8 @@ def body_decode_error(kind: str, api_version: str, body: Any, go_type) -> dict |
 
 
 PROPAGATION_POLICIES = ("Foreground", "Background", "Orphan")
+# genericregistry.Store's maxNameGenerationCreateAttempts (RetryGenerateName).
+MAX_NAME_GENERATION_CREATE_ATTEMPTS = 8
 
 
 def _deleted_as_status(res: Resource, reply: "Reply") -> "Reply":
@@ -841,7 +843,8 @@ class KubeAPIServer(Component):
             return reply(_err(rejected))
         obj = attrs.obj
         md = obj["metadata"]
-        if not md.get("name") and md.get("generateName"):
+        generated = not md.get("name") and bool(md.get("generateName"))
+        if generated:
             md["name"] = md["generateName"] + random_suffix(self.rng)
         res.strategy.prepare_for_create(res, obj, self)
         md = obj["metadata"]
@@ -856,20 +859,29 @@ class KubeAPIServer(Component):
         md["creationTimestamp"] = self.timestamp()
         if (req.get("query") or {}).get("dryRun"):
             return reply(_ok(201, obj))
-        key = res.key(md.get("namespace"), md["name"])
+        attempts = [1]
 
         def done(r: dict) -> None:
             if r.get("type") == "timeout":
                 return reply(_err(st.timeout()))
             if not r["succeeded"]:
+                if generated and attempts[0] < MAX_NAME_GENERATION_CREATE_ATTEMPTS:
+                    # RetryGenerateName (GA in 1.32): a generated name that is taken is drawn
+                    # again, up to 8 attempts, instead of a 409 for a name the client never chose.
+                    attempts[0] += 1
+                    md["name"] = md["generateName"] + random_suffix(self.rng)
+                    return write()
                 return reply(_err(st.already_exists(res.name, md["name"], res.group)))
             res.strategy.after_create(obj, self)
             reply(_ok(201, with_rv(obj, r["revision"])))
 
-        value = _encode(obj)
-        if len(value) > ETCD_MAX_REQUEST_BYTES:
-            return reply(_err(_request_too_large()))
-        self.etcd_call({"type": "etcd.txn", "key": key, "compare": "create", "target": 0, "value": value}, done)
+        def write() -> None:
+            value = _encode(obj)
+            if len(value) > ETCD_MAX_REQUEST_BYTES:
+                return reply(_err(_request_too_large()))
+            self.etcd_call({"type": "etcd.txn", "key": res.key(md.get("namespace"), md["name"]), "compare": "create",
+                            "target": 0, "value": value}, done)
+        write()
 
     # -- guaranteed update -------------------------------------------------------------
     def guaranteed_update(self, res: Resource, namespace: str | None, name: str,

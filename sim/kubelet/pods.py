@@ -24,6 +24,7 @@ from sim.runtime import images as imagelib
 # How soon the pod worker looks again at a container waiting out a back-off (upstream's pod
 # worker requeues after the back-off; the sync loop's one-second tick bounds it).
 RESYNC_AFTER_BACKOFF = 0.5
+MIN_RESYNC_DELAY = 0.001
 TERMINAL = ("Succeeded", "Failed")
 
 
@@ -157,27 +158,29 @@ class PodLifecycle:
                     continue
                 self.crash_backoff.next(key, rec.finished_virtual or self.now)
                 self._move_to_last(rec)
+                rec.restart_count += 1
             self._start_container(w, spec, rec)
         self._maybe_finish(w)
         self.post_status(w)
 
     def _move_to_last(self, rec: ContainerRecord) -> None:
-        """The exited container becomes lastState; the next one is a restart."""
-        if rec.state == "terminated" or rec.exit_code is not None:
+        """The exited container becomes lastState (the runtime keeps it for `logs --previous`)."""
+        if rec.state == "terminated":
             term = rec.terminated()
             if rec.container_id:
                 term["containerID"] = f"{self.runtime_kind}://{rec.container_id}"
+            older = (rec.last_terminated or {}).get("containerID")
+            if older:
+                # The container GC keeps one dead container per container name (MaxPerPodContainer).
+                self.cri("cri.RemoveContainer", {"container_id": older.partition("://")[2]}, lambda r: None)
             rec.last_terminated = term
-            rec.restart_count += 1
-        rec.state, rec.reason, rec.message = "waiting", "ContainerCreating", ""
-        rec.exit_code = None
+        rec.state, rec.reason, rec.message, rec.exit_code = "waiting", "ContainerCreating", "", None
 
     def _crash_loop(self, w: dict, spec: dict, rec: ContainerRecord, key: str) -> None:
         pod = w["pod"]
         period = self.crash_backoff.get(key)
         if rec.state == "terminated":
             self._move_to_last(rec)
-            rec.restart_count -= 1  # not restarted yet: the count goes up when it is
         message = f"back-off {go_duration(period)} restarting failed container={rec.name} pod={pod_name(pod)}"
         if rec.reason != "CrashLoopBackOff" or rec.message != message:
             self.api.event(self._ref(pod, f"spec.containers{{{rec.name}}}"), "BackOff",
@@ -188,6 +191,9 @@ class PodLifecycle:
         self._resync_later(w, max(due, 0.0))
 
     def _resync_later(self, w: dict, delay: float) -> None:
+        # A millisecond past the back-off's end: `now - finished < period` must be False then,
+        # whatever the rounding of the virtual clock.
+        delay = max(delay, 0.0) + MIN_RESYNC_DELAY
         if w.get("resync_at") is not None and w["resync_at"] <= self.now + delay:
             return
         w["resync_at"] = self.now + delay
@@ -275,7 +281,6 @@ class PodLifecycle:
             create(parsed)
 
         def create(parsed_ref) -> None:
-            rec.image = parsed_ref.normalized if not parsed_ref.digest else rec.image
             self.cri("cri.CreateContainer", {"pod_uid": w["uid"], "name": spec["name"], "image": image,
                                              "command": spec.get("command"), "args": spec.get("args"),
                                              "env": self._container_env(pod, spec), "attempt": rec.restart_count,
@@ -291,6 +296,8 @@ class PodLifecycle:
                     self.post_status(w)
                 return
             rec.container_id = r["container_id"]
+            rec.image_id = r.get("image_id") or rec.image_id
+            rec.image = r.get("image") or rec.image
             self.api.event(ref, "Created", f"Created container: {spec['name']}", "kubelet", self.host)
             self.cri("cri.StartContainer", {"container_id": rec.container_id}, started)
 
@@ -310,7 +317,6 @@ class PodLifecycle:
                 return
             rec.state, rec.reason, rec.message = "running", "", ""
             rec.started_at = self.timestamp()
-            rec.image_id = r.get("image_id") or rec.image_id
             self.api.event(ref, "Started", f"Started container {spec['name']}", "kubelet", self.host)
             self.post_status(w)
 
@@ -469,6 +475,11 @@ class PodLifecycle:
             status["podIP"] = w["ip"]
             status["podIPs"] = [{"ip": w["ip"]}]
         md = pod["metadata"]
+        # The status manager sends a status only when it changed (status_manager.go needsUpdate).
+        if w.get("last_status") == status:
+            return
+        w["last_status"] = status
+        status = dict(status)
         # A strategic merge patch, as statusutil.PatchPodStatus sends: conditions merge by type,
         # so one set meanwhile by someone else (not yet in this kubelet's copy) is kept.
         status["$setElementOrder/conditions"] = [{"type": c["type"]} for c in conditions]

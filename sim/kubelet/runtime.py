@@ -190,8 +190,12 @@ class ContainerRuntime(Component):
                 c.started_at = c.finished_at = self.now
                 reply(0.03, error=error)
                 return
-            self.call_later(0.03 + self.rng.random() * 0.05, lambda: (self._start(c), self.send(
-                src, {"type": "cri.reply", "id": rid, "ok": True, "started_at": c.started_at}, "StartContainer done")))
+            def start() -> None:
+                # The answer leaves before anything the process does (an exit at once included):
+                # messages between two components arrive in order.
+                self.send(src, {"type": "cri.reply", "id": rid, "ok": True}, "StartContainer done")
+                self._start(c)
+            self.call_later(0.03 + self.rng.random() * 0.05, start)
         elif t == "cri.StopContainer":
             c = self.containers.get(msg.get("container_id") or "")
             if c is None or c.state != "running":
@@ -272,7 +276,8 @@ class ContainerRuntime(Component):
                       msg.get("hostname", ""))
         self.containers[cid] = c
         sb["containers"][c.name] = cid
-        reply(0.02 + self.rng.random() * 0.03, container_id=cid)
+        reply(0.02 + self.rng.random() * 0.03, container_id=cid, image_id=imagelib.image_id(image),
+              image=imagelib.status_image(image))
 
     def _start(self, c: Container) -> None:
         c.program = c.program or programs.program_for(c.argv, c.image.config.binaries)

@@ -382,3 +382,18 @@ def test_a_dry_run_update_patch_or_delete_writes_nothing(cluster):
     after = ok(get_pod(cluster, "dry"))
     assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
     assert "tier" not in (after["metadata"].get("labels") or {}) and "deletionTimestamp" not in after["metadata"]
+
+
+def test_a_generated_name_that_is_taken_is_drawn_again(cluster, monkeypatch):
+    """RetryGenerateName (GA in 1.32): the apiserver draws another suffix instead of answering
+    409 for a name the client never chose; a chosen name still gets the 409."""
+    import sim.apiserver.server as server_module
+    suffixes = iter(["aaaaa", "aaaaa", "bbbbb"])
+    monkeypatch.setattr(server_module, "random_suffix", lambda rng: next(suffixes))
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "x-"}}
+    first = ok(cluster.request({"verb": "create", "resource": "configmaps", "namespace": "default", "body": body}), 201)
+    second = ok(cluster.request({"verb": "create", "resource": "configmaps", "namespace": "default", "body": body}), 201)
+    assert (first["metadata"]["name"], second["metadata"]["name"]) == ("x-aaaaa", "x-bbbbb")
+    taken = cluster.request({"verb": "create", "resource": "configmaps", "namespace": "default",
+                             "body": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x-aaaaa"}}})
+    assert taken["code"] == 409

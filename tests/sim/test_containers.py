@@ -21,7 +21,8 @@ def status_of(cluster, name) -> dict:
 
 
 def container_of(cluster, name) -> dict:
-    return status_of(cluster, name)["containerStatuses"][0]
+    """The pod's first container status (an empty one before the kubelet reported)."""
+    return (status_of(cluster, name).get("containerStatuses") or [{"state": {}, "restartCount": 0}])[0]
 
 
 def logs(cluster, name, **query) -> dict:
