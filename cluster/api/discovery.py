@@ -52,6 +52,7 @@ _SUBRESOURCE_VERBS = {
     "scale": ("get", "patch", "update"),
     "binding": ("create",),
     "eviction": ("create",),
+    "log": ("get",),
 }
 _SUBRESOURCE_KIND = {"binding": ("Binding", None, None), "scale": ("Scale", "autoscaling", "v1"),
                      "eviction": ("Eviction", "policy", "v1")}

@@ -87,7 +87,8 @@ def test_aggregated_discovery_v2(base):
     subs = {s["subresource"]: s["responseKind"] for s in pods["subresources"]}
     assert subs == {"status": {"group": "", "version": "v1", "kind": "Pod"},
                     "binding": {"group": "", "version": "v1", "kind": "Binding"},
-                    "eviction": {"group": "policy", "version": "v1", "kind": "Eviction"}}
+                    "eviction": {"group": "policy", "version": "v1", "kind": "Eviction"},
+                    "log": {"group": "", "version": "v1", "kind": "Pod"}}
     # The same resources as the legacy documents list.
     legacy = {r["name"] for r in requests.get(f"{base}/api/v1", timeout=10).json()["resources"] if "/" not in r["name"]}
     assert {r["resource"] for r in group["versions"][0]["resources"]} == legacy

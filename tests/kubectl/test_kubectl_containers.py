@@ -1,0 +1,77 @@
+"""Containers that run programs, with the machine's real kubectl (every one, 1.27-1.33, 1.36,
+1.37): `kubectl run --restart=Never -- echo hi` completes and `kubectl logs` prints `hi`; a
+crashing container shows its restarts, CrashLoopBackOff and `logs --previous`; an image the
+registry does not have shows ErrImagePull / ImagePullBackOff; `logs` options."""
+from __future__ import annotations
+
+import json
+
+from tests.conftest import wait_until
+from tests.kubectl.conftest import rows
+
+
+def _pod(kubectl, name: str) -> dict:
+    return json.loads(kubectl("get", "pod", name, "-o", "json").stdout)
+
+
+def _status_column(kubectl, name: str) -> str:
+    out = kubectl("get", "pod", name, check=False).stdout
+    table = rows(out)
+    return table[1][2] if len(table) > 1 else ""
+
+
+def test_run_echo_completes_and_logs_print_its_output(kubectl):
+    name = f"once-{kubectl.suffix}"
+    kubectl("run", name, "--restart=Never", "--image=busybox", "--", "echo", "hi")
+    wait_until(lambda: _status_column(kubectl, name) == "Completed", 30, 0.5, f"{name} Completed")
+    assert _pod(kubectl, name)["status"]["phase"] == "Succeeded"
+    assert kubectl("logs", name).stdout == "hi\n"
+    stamped = kubectl("logs", name, "--timestamps").stdout
+    assert stamped.endswith(" hi\n") and stamped.startswith("20")
+
+
+def test_a_crashing_container_crash_loops_and_logs_previous(kubectl):
+    name = f"crash-{kubectl.suffix}"
+    kubectl("run", name, "--image=busybox", "--command", "--", "sh", "-c", "echo boom; exit 3")
+    wait_until(lambda: _status_column(kubectl, name) in ("CrashLoopBackOff", "Error")
+               and _pod(kubectl, name)["status"]["containerStatuses"][0]["restartCount"] >= 1,
+               60, 0.5, f"{name} restarting")
+    cs = _pod(kubectl, name)["status"]["containerStatuses"][0]
+    assert cs["lastState"]["terminated"]["exitCode"] == 3
+    assert kubectl("logs", name, "--previous").stdout == "boom\n"
+    described = kubectl("describe", "pod", name).stdout
+    assert "Last State:     Terminated" in described and "Exit Code:    3" in described
+    assert "Back-off restarting failed container" in described or "BackOff" in described
+
+
+def test_an_unknown_image_is_err_image_pull_then_image_pull_back_off(kubectl):
+    name = f"bad-{kubectl.suffix}"
+    kubectl("run", name, "--image=nginxx:nope")
+    wait_until(lambda: _status_column(kubectl, name) in ("ErrImagePull", "ImagePullBackOff"), 60, 0.5,
+               f"{name} failing to pull")
+    wait_until(lambda: _status_column(kubectl, name) == "ImagePullBackOff", 60, 0.5, f"{name} ImagePullBackOff")
+    described = kubectl("describe", "pod", name).stdout
+    assert 'Failed to pull image "nginxx:nope"' in described
+    assert "pull access denied, repository does not exist or may require authorization" in described
+    logs = kubectl("logs", name, check=False)
+    assert logs.returncode != 0
+    assert f'container "{name}" in pod "{name}" is waiting to start: trying and failing to pull image' in logs.stderr
+
+
+def test_logs_of_a_pod_with_two_containers_needs_a_container_name(kubectl, tmp_path):
+    name = f"two-{kubectl.suffix}"
+    manifest = tmp_path / "two.yaml"
+    manifest.write_text(
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\n"
+        "spec:\n  containers:\n  - {name: web, image: nginx}\n"
+        "  - {name: counter, image: busybox, command: [sh, -c, 'i=0; while true; do echo $i; i=$((i+1)); sleep 1; done']}\n")
+    kubectl("apply", "-f", str(manifest))
+    wait_until(lambda: _pod(kubectl, name)["status"].get("phase") == "Running", 60, 0.5, f"{name} Running")
+    # kubectl picks the first container (or the default-container annotation) and says so.
+    out = kubectl("logs", name, "-c", "web").stdout
+    assert "Configuration complete; ready for start up" in out
+    wait_until(lambda: len(kubectl("logs", name, "-c", "counter").stdout.splitlines()) >= 3, 30, 0.5, "3 lines")
+    tail = kubectl("logs", name, "-c", "counter", "--tail=1").stdout.splitlines()
+    assert len(tail) == 1 and tail[0].isdigit()
+    missing = kubectl("logs", name, "-c", "nope", check=False)
+    assert missing.returncode != 0 and f"container nope is not valid for pod {name}" in missing.stderr
