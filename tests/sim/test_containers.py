@@ -186,3 +186,19 @@ def test_a_shell_loop_logs_every_second(cluster):
     assert len(lines) in (5, 6, 7) and lines[0].startswith("0: ") and lines[1].startswith("1: ")
     # busybox date: "Thu Jan  1 00:00:00 UTC 2026"; a second apart.
     assert lines[0].endswith(" UTC 2026") and lines[0][3:] != lines[1][3:]
+
+
+def test_the_documentation_s_pi_job_container_computes_and_prints_pi(cluster):
+    # The Job example's container (kubernetes.io/docs/concepts/workloads/controllers/job/).
+    run_pod(cluster, "pi", image="perl:5.34.0", command=["perl", "-Mbignum=bpi", "-wle", "print bpi(2000)"],
+            restart="Never")
+    advance_until(cluster, lambda: status_of(cluster, "pi")["phase"] == "Succeeded", 120)
+    digits = logs(cluster, "pi")["text"].strip()
+    assert digits.startswith("3.14159265358979323846264338327950288419716939937510") and len(digits) == 2001
+
+
+def test_mysql_without_a_password_exits_with_its_real_error(cluster):
+    run_pod(cluster, "db", image="mysql:8.4", restart="Never")
+    advance_until(cluster, lambda: status_of(cluster, "db")["phase"] == "Failed", 120)
+    assert "You need to specify one of the following as an environment variable" in logs(cluster, "db")["text"]
+    assert container_of(cluster, "db")["state"]["terminated"]["exitCode"] == 1
