@@ -6,7 +6,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from cluster import services
-from cluster.api import discovery, openapi, tables
+from cluster.api import discovery, openapi, podlogs, tables
 from cluster.api.requestinfo import MAX_REQUEST_BODY_BYTES, RequestError, UnknownResource, parse, too_large
 from cluster.api.status import encoded_json, kube_json, not_found_path, status_response
 from cluster.api.watch import watch_events, watch_timeout
@@ -85,6 +85,11 @@ async def kube_api(request, cluster: str, path: str):
                 watch_events(cluster, rr, watch_timeout(rr.query), table=table),
                 content_type="application/json",
             )
+        if podlogs.wants_follow(rr):
+            first = await podlogs.first_read(cluster, rr)
+            if first.get("code") != 200:
+                return kube_json(first["body"], first["code"])
+            return StreamingHttpResponse(podlogs.follow(cluster, rr, first), content_type="text/plain")
         api_request = rr.as_api_request()
         if table is not None:
             api_request["as"] = table.to_json()  # the apiserver answers a get or list with a Table

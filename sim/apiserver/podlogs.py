@@ -68,7 +68,8 @@ def serve(server, res, req: dict, reply) -> None:
     node = spec.get("nodeName")
     if not node:
         return reply(_err(st.bad_request(f"pod {name} does not have a host assigned")))
-    options.update(namespace=ns, pod=name, uid=pod["metadata"].get("uid"), container=container)
+    options.update(namespace=ns, pod=name, uid=pod["metadata"].get("uid"), container=container,
+                   after=req.get("log_after"))  # a follower's cursor (cluster/api/podlogs.py)
     url = f"https://{node}:{KUBELET_PORT}/containerLogs/{ns}/{name}/{container}"
 
     def answered(msg: dict) -> None:
@@ -76,7 +77,7 @@ def serve(server, res, req: dict, reply) -> None:
             return reply(_err(st.internal(f'Get "{url}": dial tcp {node}:{KUBELET_PORT}: i/o timeout')))
         if msg.get("code", 200) != 200:
             return reply({"code": msg["code"], "body": msg["body"]})
-        reply({"code": 200, "text": msg.get("text", "")})
+        reply({"code": 200, "text": msg.get("text", ""), "next": msg.get("next"), "running": msg.get("running")})
 
     call_kubelet(server, node, {"type": "kubelet.containerLogs", **options}, answered)
 

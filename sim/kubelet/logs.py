@@ -33,6 +33,11 @@ def container_logs(kubelet, runtime, msg: dict) -> dict:
                 reason = "trying and failing to pull image"
             return _bad(f'container "{name}" in pod "{pod}" is waiting to start: {reason}')
     entries = list(container.log)
+    first = container.log_total - len(entries)
+    after = msg.get("after")
+    if after is not None:
+        # A follower's next read (kubectl logs -f): the lines written since its last one.
+        entries = entries[max(0, int(after) - first):]
     since = msg.get("sinceTime")
     if msg.get("sinceSeconds"):
         since = kubelet.now + kubelet.kernel.epoch_offset - msg["sinceSeconds"]
@@ -47,4 +52,5 @@ def container_logs(kubelet, runtime, msg: dict) -> dict:
     text = "".join(lines)
     if msg.get("limitBytes"):
         text = text.encode()[: msg["limitBytes"]].decode(errors="ignore")
-    return {"code": 200, "text": text}
+    # "next": where a follower goes on from; "running": whether more may come.
+    return {"code": 200, "text": text, "next": container.log_total, "running": container.state == "running"}

@@ -78,6 +78,7 @@ class Container:
     started_at: float | None = None
     finished_at: float | None = None
     log: deque = field(default_factory=lambda: deque(maxlen=MAX_LOG_LINES))
+    log_total: int = 0                # lines ever written: the log's first line is number log_total - len(log)
     partial: dict = field(default_factory=dict)  # stream -> an unfinished line
     gen: Any = None
     program: Any = None
@@ -320,6 +321,7 @@ class ContainerRuntime(Component):
         *done, rest = text.split("\n")
         for line in done:
             c.log.append((at, stream, line))
+            c.log_total += 1
         if rest:
             c.partial[stream] = rest[:MAX_WRITE_CHARS]
 

@@ -75,3 +75,33 @@ def test_logs_of_a_pod_with_two_containers_needs_a_container_name(kubectl, tmp_p
     assert len(tail) == 1 and tail[0].isdigit()
     missing = kubectl("logs", name, "-c", "nope", check=False)
     assert missing.returncode != 0 and f"container nope is not valid for pod {name}" in missing.stderr
+
+
+def test_logs_follow_streams_lines_as_they_are_written_and_ends_with_the_container(kubectl):
+    import subprocess
+    import time
+    name = f"follow-{kubectl.suffix}"
+    # At the cluster's 50x, "sleep 25" is half a second of wall time between lines.
+    kubectl("run", name, "--restart=Never", "--image=busybox", "--", "sh", "-c",
+            "for i in 1 2 3; do echo line $i; sleep 25; done; echo done")
+    wait_until(lambda: _pod(kubectl, name)["status"].get("phase") in ("Running", "Succeeded"), 60, 0.5, "running")
+    proc = subprocess.Popen([kubectl.binary, "logs", "-f", name], env=kubectl.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+        arrived = [time.monotonic()]
+        lines = [first]
+        while len(lines) < 4:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            arrived.append(time.monotonic())
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert [line.strip() for line in lines] == ["line 1", "line 2", "line 3", "done"], lines
+    # The lines came as they were written (half a second or so apart), not all at once at the end.
+    assert arrived[-1] - arrived[0] > 0.8
+    assert proc.returncode == 0, proc.stderr.read()
