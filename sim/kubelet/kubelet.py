@@ -20,6 +20,7 @@ from sim.client import ClientComponent
 from sim.flowcontrol import KUBELET_BURST, KUBELET_QPS
 from sim.api import status as st
 from sim.kubelet.logs import container_logs
+from sim.kubelet.prober import Prober
 from sim.kubelet.pods import KUBELET_POD_CONDITIONS, PodLifecycle  # noqa: F401 (re-exported)
 
 LEASE_DURATION = 40
@@ -42,7 +43,7 @@ CRI_SOCKETS = {"containerd": "unix:///var/run/containerd/containerd.sock", "cri-
 EVICTION_HARD_MEMORY = 100 * 1024 * 1024  # memory.available<100Mi is held back from allocatable
 
 
-class Kubelet(PodLifecycle, ClientComponent):
+class Kubelet(PodLifecycle, Prober, ClientComponent):
     component = "kubelet"
     # KubeletConfiguration kubeAPIQPS / kubeAPIBurst (50 / 100 since 1.27; sim/flowcontrol.py)
     kube_api_qps, kube_api_burst = KUBELET_QPS, KUBELET_BURST

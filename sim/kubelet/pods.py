@@ -317,6 +317,7 @@ class PodLifecycle:
                 return
             rec.state, rec.reason, rec.message = "running", "", ""
             rec.started_at = self.timestamp()
+            self.start_probes(w, spec, rec)
             self.api.event(ref, "Started", f"Started container {spec['name']}", "kubelet", self.host)
             self.post_status(w)
 
@@ -330,6 +331,21 @@ class PodLifecycle:
             if isinstance(e, dict) and isinstance(e.get("name"), str) and "value" in e:
                 env[e["name"]] = imagelib.expand(str(e.get("value") or ""), env)
         return env
+
+    def kill_container(self, w: dict, rec: ContainerRecord, grace: int) -> None:
+        """Stop one container (a failed liveness or startup probe): SIGTERM, SIGKILL at the
+        grace period; then the restart policy decides, as after any exit."""
+        def stopped(r: dict) -> None:
+            if rec.state != "running":
+                return
+            code = int(r.get("exit_code", 0) or 0)
+            rec.state, rec.exit_code = "terminated", code
+            rec.reason = "Completed" if code == 0 else "Error"
+            rec.message = ""
+            rec.finished_at, rec.finished_virtual = self.timestamp(), self.now
+            if w["state"] == "running":
+                self._sync_containers(w)
+        self.cri("cri.StopContainer", {"container_id": rec.container_id, "timeout": grace}, stopped)
 
     # -- the runtime's events (PLEG) ------------------------------------------------------
     def container_event(self, msg: dict) -> None:
@@ -447,7 +463,8 @@ class PodLifecycle:
             elif state == "terminated" and phase == "Running":
                 # Since 1.27 the kubelet moves a deleted pod to a terminal phase before removal.
                 phase = "Succeeded" if all(r.state == "terminated" and r.exit_code == 0 for r in records) else "Failed"
-        ready_names = [r.name for r in records if r.state == "running"] if state == "running" else []
+        ready_names = [r.name for r in records if r.state == "running" and r.extra.get("ready", True)] \
+            if state == "running" else []
         statuses = [container_status(r, self.runtime_kind, r.name in ready_names) for r in records]
         unready = [r.name for r in records if r.name not in ready_names]
         ready = bool(records) and not unready

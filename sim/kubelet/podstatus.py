@@ -61,7 +61,7 @@ def container_status(rec: ContainerRecord, runtime: str, ready: bool) -> dict:
     return {"name": rec.name, "state": state,
             "lastState": {"terminated": rec.last_terminated} if rec.last_terminated else {},
             "ready": ready, "restartCount": rec.restart_count, "image": rec.image, "imageID": rec.image_id,
-            "started": rec.state == "running", "containerID": container_id}
+            "started": rec.state == "running" and rec.extra.get("started", True), "containerID": container_id}
 
 
 def pod_phase(records: list[ContainerRecord], restart_policy: str, init_done: bool = True) -> str:

@@ -29,7 +29,7 @@ from sim.component import Component
 from sim.runtime import images as imagelib
 from sim.runtime import programs
 from sim.runtime.process import (MAX_LOG_LINES, MAX_WRITE_CHARS, SIGKILL_EXIT, FileSystem, ProcessContext, Sleep,
-                                 Write)
+                                 Write, run_to_exit)
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
 # At most this many system calls of one program per kernel event; a busy loop that never
@@ -38,6 +38,10 @@ MAX_SYSCALLS_PER_EVENT = 200
 BUSY_LOOP_DELAY = 0.001
 # How long a program that handles SIGTERM takes to exit after it.
 SIGTERM_EXIT_SECONDS = 0.2
+# An exec (a probe's command, kubectl exec without a terminal) runs at most this many system
+# calls and keeps at most this much output.
+EXEC_MAX_STEPS = 10_000
+EXEC_MAX_OUTPUT = 64 * 1024
 EPOCH_UNIX = EPOCH.timestamp()
 # The catalogue a runtime pulls from unless its cluster gives it one of its own.
 DEFAULT_REGISTRY = imagelib.Registry.default()
@@ -86,6 +90,7 @@ class Container:
     kill_timer: int | None = None
     stop_callbacks: list = field(default_factory=list)
     fs: FileSystem | None = None
+    ctx: ProcessContext | None = None
 
 
 class ContainerRuntime(Component):
@@ -224,6 +229,10 @@ class ContainerRuntime(Component):
             for cid in [cid for cid, c in self.containers.items() if c.pod_uid == uid]:
                 self._cancel(self.containers.pop(cid))
             reply(0.01, ok=True)
+        elif t == "cri.ExecSync":
+            self._exec_sync(msg, reply)
+        elif t in ("probe.http", "probe.tcp"):
+            self._probe_connect(msg, reply)
         elif t == "cri.ListPodSandbox":
             reply(0.001, sandboxes={uid: {"ip": sb["ip"], "containers": dict(sb["containers"])}
                                     for uid, sb in self.sandboxes.items()})
@@ -289,6 +298,7 @@ class ContainerRuntime(Component):
         ctx = ProcessContext(argv=list(c.argv), env=dict(c.env), hostname=c.hostname, fs=c.fs,
                              clock=lambda: EPOCH_UNIX + self.now + self.kernel.epoch_offset,
                              cwd=c.image.config.working_dir or "/")
+        c.ctx = ctx
         try:
             c.gen = c.program.run(ctx)
         except Exception:  # noqa: BLE001 - a program that cannot even start exits 1
@@ -355,6 +365,52 @@ class ContainerRuntime(Component):
                 self.send(sub, {"type": "cri.ContainerEvent", "event": "CONTAINER_STOPPED_EVENT",
                                 "container_id": c.id, "pod_uid": c.pod_uid, "name": c.name,
                                 "exit_code": code, "reason": c.reason}, "container exited")
+
+    # -- exec and connections -----------------------------------------------------------
+    def _exec_sync(self, msg: dict, reply) -> None:
+        """ExecSync: run a command in the container (its files, its environment) to the end,
+        or until `timeout`: {"exit_code", "output"} or {"timed_out": True}."""
+        c = self.containers.get(msg.get("container_id") or "")
+        if c is None or c.state != "running" or c.ctx is None:
+            reply(0.001, error=f'container not running ({msg.get("container_id", "")[:13]})')
+            return
+        argv = [str(a) for a in msg.get("cmd") or []]
+        ctx = ProcessContext(argv=argv, env=dict(c.ctx.env), hostname=c.hostname, fs=c.ctx.fs, clock=c.ctx.clock,
+                             cwd=c.ctx.cwd)
+        program = programs.program_for(argv, c.image.config.binaries)
+        timeout = float(msg.get("timeout") or 1.0)
+        if program is None:
+            reply(0.01, exit_code=126 if argv else 1,
+                  output=f'OCI runtime exec failed: exec failed: unable to start container process: exec: '
+                         f'"{argv[0] if argv else ""}": executable file not found in $PATH: unknown')
+            return
+        try:
+            code, output, slept = run_to_exit(program.run(ctx), max_steps=EXEC_MAX_STEPS, max_seconds=timeout)
+        except Exception as e:  # noqa: BLE001 - a program's bug is a failed exec, not the node's
+            code, output, slept = 2, f"panic: {type(e).__name__}: {e}\n", 0.0
+        if slept > timeout:
+            reply(timeout, timed_out=True)
+            return
+        reply(0.005 + slept, exit_code=code, output=output[:EXEC_MAX_OUTPUT])
+
+    def _probe_connect(self, msg: dict, reply) -> None:
+        """A TCP connection (and, for "probe.http", a GET) to a port of the pod's network
+        namespace: whichever of its running containers listens there answers."""
+        port = int(msg.get("port") or 0)
+        ip = (self.sandboxes.get(msg.get("pod_uid")) or {}).get("ip") or ""
+        for c in self.containers.values():
+            if c.pod_uid == msg.get("pod_uid") and c.state == "running" and c.ctx is not None and c.program \
+                    and port in c.program.ports(c.ctx):
+                if msg["type"] == "probe.tcp":
+                    return reply(0.001, ok=True)
+                if c.program.http is None:
+                    return reply(0.001, error=f'Get "http://{ip}:{port}{msg.get("path", "/")}": EOF')
+                status, body = c.program.http(c.ctx, msg.get("path") or "/", self.now - (c.started_at or self.now))
+                return reply(0.002, status=status, body=body[:EXEC_MAX_OUTPUT])
+        where = f"{ip}:{port}"
+        if msg["type"] == "probe.tcp":
+            return reply(0.001, error=f"dial tcp {where}: connect: connection refused")
+        reply(0.001, error=f'Get "http://{where}{msg.get("path") or "/"}": dial tcp {where}: connect: connection refused')
 
     # -- read by the kubelet on the same node (its log files, /var/log/pods) --------------
     def container(self, container_id: str | None) -> Container | None:

@@ -132,11 +132,17 @@ class Program:
     run: Callable[[ProcessContext], ProgramGen]
     # The exit code after SIGTERM, or None: SIGTERM is ignored (PID 1 without a handler).
     on_sigterm: int | None = None
+    # The TCP ports it listens on once started, given its context (its argv may choose them).
+    ports: Callable[[ProcessContext], frozenset[int]] = lambda ctx: frozenset()
+    # Its answer to an HTTP GET on one of them: (status code, body), given the path and the
+    # seconds since it started.  None: it speaks no HTTP (a probe's GET fails).
+    http: Optional[Callable[[ProcessContext, str, float], tuple[int, str]]] = None
 
 
-def run_to_exit(gen: ProgramGen, max_steps: int = 100_000) -> tuple[int, str, float]:
+def run_to_exit(gen: ProgramGen, max_steps: int = 100_000, max_seconds: float | None = None) -> tuple[int, str, float]:
     """Drive a program with no runtime: (exit code, everything it wrote, virtual seconds it
-    slept).  For tests and for exec's synchronous commands."""
+    slept).  For tests and for exec's synchronous commands.  With `max_seconds`, stop once it
+    has slept longer than that (the caller's timeout: the slept figure says so)."""
     out: list[str] = []
     slept = 0.0
     try:
@@ -144,6 +150,9 @@ def run_to_exit(gen: ProgramGen, max_steps: int = 100_000) -> tuple[int, str, fl
             call = next(gen)
             if isinstance(call, Sleep):
                 slept += call.seconds
+                if max_seconds is not None and slept > max_seconds:
+                    gen.close()
+                    return 0, "".join(out), slept
             elif isinstance(call, Write):
                 out.append(call.text[:MAX_WRITE_CHARS])
         raise RuntimeError(f"program did not exit within {max_steps} system calls")

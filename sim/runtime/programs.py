@@ -13,6 +13,7 @@ among its binaries (Registry.add in sim/runtime/images.py).
 """
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import shlex
 import time as _time
@@ -40,7 +41,14 @@ def program_for(argv: list[str], binaries: frozenset[str] | set[str]) -> Program
     name = posixpath.basename(argv[0])
     if name not in binaries and argv[0] not in binaries:
         return None
-    return PROGRAMS.get(name) or PROGRAMS.get(argv[0])
+    program = PROGRAMS.get(name) or PROGRAMS.get(argv[0])
+    if name == "docker-entrypoint.sh" and len(argv) > 1:
+        # The script execs what follows it: the container listens, answers and stops as that
+        # program does (its context's argv becomes the rest once the script ran).
+        inner = PROGRAMS.get(posixpath.basename(argv[1]))
+        if inner is not None and program is not None:
+            return dataclasses.replace(inner, name=program.name, run=program.run)
+    return program
 
 
 def _strftime(ctx: ProcessContext, fmt: str) -> str:
@@ -50,6 +58,30 @@ def _strftime(ctx: ProcessContext, fmt: str) -> str:
 def _forever() -> ProgramGen:
     while True:
         yield Sleep(FOREVER)
+
+
+def _ports(*ports: int) -> Callable[[ProcessContext], frozenset[int]]:
+    fixed = frozenset(ports)
+    return lambda ctx: fixed
+
+
+NGINX_WELCOME = ("<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>\n</head>\n<body>\n"
+                 "<h1>Welcome to nginx!</h1>\n<p>If you see this page, the nginx web server is successfully installed and\n"
+                 "working. Further configuration is required.</p>\n</body>\n</html>\n")
+
+
+def _static_site(index: str) -> Callable[[ProcessContext, str, float], tuple[int, str]]:
+    """A web server's document root: / and /index.html answer `index`, a file the container
+    holds under the root (a mounted volume) answers its content, anything else 404."""
+    def http(ctx: ProcessContext, path: str, elapsed: float) -> tuple[int, str]:
+        path = path.split("?", 1)[0]
+        if path in ("/", "/index.html"):
+            return 200, ctx.fs.read("/usr/share/nginx/html/index.html") or index
+        content = ctx.fs.read("/usr/share/nginx/html" + path)
+        if content is not None:
+            return 200, content
+        return 404, "<html>\r\n<head><title>404 Not Found</title></head>\r\n</html>\r\n"
+    return http
 
 
 # -- shells and their utilities ---------------------------------------------------------
@@ -122,7 +154,7 @@ def _nginx(ctx: ProcessContext) -> ProgramGen:
     yield from _forever()
 
 
-register(Program("nginx", _nginx, on_sigterm=0))
+register(Program("nginx", _nginx, on_sigterm=0, ports=_ports(80), http=_static_site(NGINX_WELCOME)))
 
 
 def _httpd(ctx: ProcessContext) -> ProgramGen:
@@ -135,8 +167,10 @@ def _httpd(ctx: ProcessContext) -> ProgramGen:
     yield from _forever()
 
 
-register(Program("httpd-foreground", _httpd, on_sigterm=0))
-register(Program("apache2-foreground", _httpd, on_sigterm=0))
+register(Program("httpd-foreground", _httpd, on_sigterm=0, ports=_ports(80),
+                 http=_static_site("<html><body><h1>It works!</h1></body></html>\n")))
+register(Program("apache2-foreground", _httpd, on_sigterm=0, ports=_ports(80),
+                 http=lambda ctx, path, elapsed: (200, "OK!")))  # hpa-example's index.php
 
 
 def _redis(ctx: ProcessContext) -> ProgramGen:
@@ -153,7 +187,7 @@ def _redis(ctx: ProcessContext) -> ProgramGen:
     yield from _forever()
 
 
-register(Program("redis-server", _redis, on_sigterm=0))
+register(Program("redis-server", _redis, on_sigterm=0, ports=_ports(6379)))
 
 
 def _mysqld(ctx: ProcessContext) -> ProgramGen:
@@ -172,7 +206,7 @@ def _mysqld(ctx: ProcessContext) -> ProgramGen:
     yield from _forever()
 
 
-register(Program("mysqld", _mysqld, on_sigterm=0))
+register(Program("mysqld", _mysqld, on_sigterm=0, ports=_ports(3306)))
 
 
 def _postgres(ctx: ProcessContext) -> ProgramGen:
@@ -191,7 +225,7 @@ def _postgres(ctx: ProcessContext) -> ProgramGen:
     yield from _forever()
 
 
-register(Program("postgres", _postgres, on_sigterm=0))
+register(Program("postgres", _postgres, on_sigterm=0, ports=_ports(5432)))
 
 
 # -- interpreters -------------------------------------------------------------------------
@@ -269,7 +303,8 @@ def _python(ctx: ProcessContext) -> ProgramGen:
 for _name in ("perl", "perl5.40.0", "perl5.34.0"):
     register(Program(_name, _perl))
 for _name in ("python", "python3"):
-    register(Program(_name, _python))
+    register(Program(_name, _python, ports=lambda ctx: _python_ports(ctx),
+                     http=lambda ctx, path, elapsed: (200, "<!DOCTYPE HTML>\n<html><body><h1>Directory listing for /</h1></body></html>\n")))
 
 
 # -- agnhost (registry.k8s.io/e2e-test-images/agnhost) -------------------------------------
@@ -290,18 +325,62 @@ def _agnhost(ctx: ProcessContext) -> ProgramGen:
     return 1
 
 
-register(Program("agnhost", _agnhost, on_sigterm=0))
-register(Program("/agnhost", _agnhost, on_sigterm=0))
+def _agnhost_ports(ctx: ProcessContext) -> frozenset[int]:
+    sub = ctx.argv[1] if len(ctx.argv) > 1 else "help"
+    default = {"netexec": 8080, "serve-hostname": 9376, "test-webserver": 80, "liveness": 8080}.get(sub)
+    if default is None:
+        return frozenset()
+    for a in ctx.argv[2:]:
+        if a.startswith(("--http-port=", "--port=")) and a.split("=", 1)[1].isdigit():
+            return frozenset({int(a.split("=", 1)[1])})
+    return frozenset({default})
+
+
+def _agnhost_http(ctx: ProcessContext, path: str, elapsed: float) -> tuple[int, str]:
+    sub = ctx.argv[1] if len(ctx.argv) > 1 else ""
+    if sub == "serve-hostname" or path.startswith("/hostname"):
+        return 200, ctx.hostname
+    if sub == "liveness":
+        return _liveness_http(ctx, path, elapsed)
+    return 200, "NOW: " + _strftime(ctx, "%Y-%m-%d %H:%M:%S")
+
+
+register(Program("agnhost", _agnhost, on_sigterm=0, ports=_agnhost_ports, http=_agnhost_http))
+register(Program("/agnhost", _agnhost, on_sigterm=0, ports=_agnhost_ports, http=_agnhost_http))
 
 
 def _liveness_server(ctx: ProcessContext) -> ProgramGen:
-    # registry.k8s.io/liveness: /healthz answers 200 for its first 10 seconds, then 500 (the
-    # documentation's liveness-HTTP example); the answers come with the probes.
+    # registry.k8s.io/liveness (test/images/agnhost/liveness): /healthz answers 200 for its first
+    # 10 seconds, then 500 - the documentation's liveness-HTTP example.
     yield from _forever()
 
 
-register(Program("/server", _liveness_server))
-register(Program("server", _liveness_server))
+def _liveness_http(ctx: ProcessContext, path: str, elapsed: float) -> tuple[int, str]:
+    if path.split("?", 1)[0] != "/healthz":
+        return 404, "404 page not found\n"
+    if elapsed > 10:
+        return 500, f"error: {elapsed:.6f}"
+    return 200, "ok"
+
+
+register(Program("/server", _liveness_server, ports=_ports(8080), http=_liveness_http))
+register(Program("server", _liveness_server, ports=_ports(8080), http=_liveness_http))
+
+
+def _goproxy(ctx: ProcessContext) -> ProgramGen:
+    # registry.k8s.io/goproxy: an HTTP proxy on 8080 (the documentation's TCP-probe example).
+    yield from _forever()
+
+
+register(Program("goproxy", _goproxy, ports=_ports(8080), http=lambda ctx, path, elapsed: (200, "")))
+register(Program("/goproxy", _goproxy, ports=_ports(8080), http=lambda ctx, path, elapsed: (200, "")))
+
+
+def _python_ports(ctx: ProcessContext) -> frozenset[int]:
+    args = ctx.argv[1:]
+    if args[:2] == ["-m", "http.server"]:
+        return frozenset({int(args[2]) if len(args) > 2 and args[2].isdigit() else 8000})
+    return frozenset()
 
 
 def describe_argv(argv: list[str]) -> str:

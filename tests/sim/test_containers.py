@@ -202,3 +202,57 @@ def test_mysql_without_a_password_exits_with_its_real_error(cluster):
     advance_until(cluster, lambda: status_of(cluster, "db")["phase"] == "Failed", 120)
     assert "You need to specify one of the following as an environment variable" in logs(cluster, "db")["text"]
     assert container_of(cluster, "db")["state"]["terminated"]["exitCode"] == 1
+
+
+def _pod_with(cluster, name, container: dict):
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+            "spec": {"containers": [container], "nodeSelector": {"kubernetes.io/hostname": "worker-2"}}}
+    return ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}), 201)
+
+
+def test_the_documentation_s_exec_liveness_probe_restarts_the_container(cluster):
+    # kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/
+    _pod_with(cluster, "liveness-exec", {
+        "name": "liveness", "image": "registry.k8s.io/busybox",
+        "args": ["/bin/sh", "-c", "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600"],
+        "livenessProbe": {"exec": {"command": ["cat", "/tmp/healthy"]}, "initialDelaySeconds": 5, "periodSeconds": 5}})
+    advance_until(cluster, lambda: status_of(cluster, "liveness-exec")["phase"] == "Running", 60)
+    cluster.advance(30)
+    assert container_of(cluster, "liveness-exec")["restartCount"] == 0
+    advance_until(cluster, lambda: container_of(cluster, "liveness-exec")["restartCount"] == 1, 60)
+    events = events_of(cluster, "liveness-exec")
+    assert ("Unhealthy", "Liveness probe failed: cat: can't open '/tmp/healthy': No such file or directory") in events
+    assert ("Killing", "Container liveness failed liveness probe, will be restarted") in events
+    # sh as PID 1 ignores SIGTERM: killed at the 30 s grace period.
+    assert container_of(cluster, "liveness-exec")["lastState"]["terminated"]["exitCode"] == 137
+
+
+def test_the_documentation_s_http_liveness_probe_fails_after_ten_seconds(cluster):
+    _pod_with(cluster, "liveness-http", {
+        "name": "liveness", "image": "registry.k8s.io/liveness", "args": ["/server"],
+        "livenessProbe": {"httpGet": {"path": "/healthz", "port": 8080,
+                                      "httpHeaders": [{"name": "Custom-Header", "value": "Awesome"}]},
+                          "initialDelaySeconds": 3, "periodSeconds": 3}})
+    advance_until(cluster, lambda: container_of(cluster, "liveness-http")["restartCount"] == 1, 120)
+    assert ("Unhealthy", "Liveness probe failed: HTTP probe failed with statuscode: 500") in events_of(cluster, "liveness-http")
+
+
+def test_readiness_follows_the_probe_and_a_tcp_probe_connects(cluster):
+    _pod_with(cluster, "goproxy", {
+        "name": "goproxy", "image": "registry.k8s.io/goproxy:0.1", "ports": [{"containerPort": 8080}],
+        "readinessProbe": {"tcpSocket": {"port": 8080}, "initialDelaySeconds": 15, "periodSeconds": 10},
+        "livenessProbe": {"tcpSocket": {"port": 8080}, "initialDelaySeconds": 15, "periodSeconds": 10}})
+    _pod_with(cluster, "unready", {
+        "name": "web", "image": "nginx:1.27",
+        "readinessProbe": {"httpGet": {"path": "/nope", "port": 80}, "periodSeconds": 2}})
+    advance_until(cluster, lambda: status_of(cluster, "goproxy")["phase"] == "Running", 60)
+    assert container_of(cluster, "goproxy")["ready"] is False  # not before the first success
+    advance_until(cluster, lambda: container_of(cluster, "goproxy")["ready"], 30)
+    ready = {c["type"]: c["status"] for c in status_of(cluster, "goproxy")["conditions"]}
+    assert ready["Ready"] == "True"
+    cluster.advance(20)
+    st = status_of(cluster, "unready")
+    assert st["phase"] == "Running" and not st["containerStatuses"][0]["ready"]
+    assert {c["type"]: c["status"] for c in st["conditions"]}["Ready"] == "False"
+    assert ("Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 404") in events_of(cluster, "unready")
+    assert st["containerStatuses"][0]["restartCount"] == 0  # readiness never restarts
