@@ -17,14 +17,21 @@ from __future__ import annotations
 
 from sim.api.gofmt import go_duration
 from sim.api.podutil import is_deleting
+from sim.kubelet import podconfig
 from sim.kubelet.backoff import Backoff
 from sim.kubelet.podstatus import ContainerRecord, container_status, pod_phase
 from sim.runtime import images as imagelib
+from sim.runtime.process import Volume
 
 # How soon the pod worker looks again at a container waiting out a back-off (upstream's pod
 # worker requeues after the back-off; the sync loop's one-second tick bounds it).
 RESYNC_AFTER_BACKOFF = 0.5
 MIN_RESYNC_DELAY = 0.001
+# The volume manager's retries of a volume that cannot be set up (2 s doubling to ~2 min).
+VOLUME_RETRY_SECONDS = 2.0
+VOLUME_RETRY_MAX_SECONDS = 122.0
+# How soon a container waiting as CreateContainerConfigError is tried again.
+CONFIG_ERROR_RETRY_SECONDS = 10.0
 TERMINAL = ("Succeeded", "Failed")
 
 
@@ -49,6 +56,7 @@ class PodLifecycle:
     def init_pods(self) -> None:
         self.workers: dict[str, dict] = {}       # pod uid -> worker state
         self.crash_backoff = Backoff()
+        self.host_paths: dict[str, Volume] = {}  # hostPath volumes: the node's own directories
         self.image_backoff = Backoff()
 
     # -- the informer's events ------------------------------------------------------------
@@ -134,8 +142,67 @@ class PodLifecycle:
         if w["state"] != "creating":
             return
         w["sandbox_ready"] = True
-        w["state"] = "running"
-        self._sync_containers(w)
+        self._mount_volumes(w, VOLUME_RETRY_SECONDS)
+
+    # -- volumes (the volume manager) -------------------------------------------------------
+    def _mount_volumes(self, w: dict, retry: float) -> None:
+        """Set up the pod's volumes, then start its containers; a volume that cannot be set
+        up (its ConfigMap or Secret missing) is a FailedMount event and a retry, doubling
+        from 2 s to about 2 minutes, while the pod stays ContainerCreating."""
+        pod = w["pod"]
+        refs = [r for r in podconfig._sources({"spec": {"volumes": pod["spec"].get("volumes") or []}})]
+
+        def fetched(objs: dict) -> None:
+            if w["state"] != "creating" or self.workers.get(w["uid"]) is not w:
+                return
+            volumes, error = self._build_volumes(w, objs)
+            if error:
+                self.api.event(pod, "FailedMount", error, "kubelet", self.host, type_="Warning")
+                self.call_later(retry, lambda: self._mount_volumes(w, min(retry * 2, VOLUME_RETRY_MAX_SECONDS)))
+                return
+            w["volumes"] = volumes
+            w["state"] = "running"
+            if any(r[0] in podconfig.KINDS for r in refs):
+                self.call_later(podconfig.SYNC_SECONDS, lambda: self._refresh_volumes(w))
+            self._sync_containers(w)
+        podconfig.fetch(self, pod["metadata"]["namespace"], refs, fetched)
+
+    def _build_volumes(self, w: dict, objs: dict) -> tuple[dict, str | None]:
+        pod = w["pod"]
+        volumes = dict(w.get("volumes") or {})
+        for v in pod["spec"].get("volumes") or []:
+            name = v.get("name")
+            if not isinstance(name, str):
+                continue
+            if isinstance(v.get("hostPath"), dict):
+                volumes[name] = self.host_paths.setdefault(str(v["hostPath"].get("path") or "/"), Volume())
+                continue
+            files, error = podconfig.volume_files(pod, v, objs, self.internal_ip, w.get("ip"))
+            if error:
+                return volumes, error
+            if files is None:  # emptyDir, and kinds not simulated yet: an empty directory
+                volumes.setdefault(name, Volume())
+            elif name in volumes:
+                volumes[name].files.clear()
+                volumes[name].files.update(files)
+            else:
+                volumes[name] = Volume(files)
+        return volumes, None
+
+    def _refresh_volumes(self, w: dict) -> None:
+        """The kubelet's periodic sync: mounted ConfigMaps and Secrets are read again and the
+        files updated in place (every container mounting them sees the change)."""
+        if w["state"] not in ("running", "finished") or self.workers.get(w["uid"]) is not w:
+            return
+        pod = w["pod"]
+        refs = list(podconfig._sources({"spec": {"volumes": pod["spec"].get("volumes") or []}}))
+
+        def fetched(objs: dict) -> None:
+            if self.workers.get(w["uid"]) is w:
+                volumes, _ = self._build_volumes(w, objs)
+                w["volumes"] = volumes
+                self.call_later(podconfig.SYNC_SECONDS, lambda: self._refresh_volumes(w))
+        podconfig.fetch(self, pod["metadata"]["namespace"], refs, fetched)
 
     # -- SyncPod: what each container needs now ------------------------------------------
     def _sync_containers(self, w: dict) -> None:
@@ -281,9 +348,27 @@ class PodLifecycle:
             create(parsed)
 
         def create(parsed_ref) -> None:
+            podconfig.fetch(self, pod["metadata"]["namespace"], list(podconfig.container_sources(spec)), configured)
+
+        def configured(objs: dict) -> None:
+            if not alive():
+                rec.busy = False
+                return
+            env, error = podconfig.container_env(pod, spec, objs, self.internal_ip, w.get("ip"),
+                                                 {"cpu": str(self.cpu), "memory": self.memory})
+            if error:
+                # CreateContainerConfigError: the pod worker tries again at its next sync.
+                rec.busy = False
+                if rec.reason != "CreateContainerConfigError" or rec.message != error:
+                    self.api.event(ref, "Failed", f"Error: {error}", "kubelet", self.host, type_="Warning")
+                rec.state, rec.reason, rec.message = "waiting", "CreateContainerConfigError", error
+                self._resync_later(w, CONFIG_ERROR_RETRY_SECONDS)
+                return self.post_status(w)
+            mounts, read_only = self._mounts_of(w, spec)
             self.cri("cri.CreateContainer", {"pod_uid": w["uid"], "name": spec["name"], "image": image,
                                              "command": spec.get("command"), "args": spec.get("args"),
-                                             "env": self._container_env(pod, spec), "attempt": rec.restart_count,
+                                             "env": env, "attempt": rec.restart_count,
+                                             "mounts": mounts, "read_only": read_only,
                                              "hostname": pod["spec"].get("hostname") or pod["metadata"]["name"]},
                      created)
 
@@ -323,14 +408,20 @@ class PodLifecycle:
 
         self.cri("cri.ImageStatus", {"image": image}, image_status)
 
-    def _container_env(self, pod: dict, spec: dict) -> dict[str, str]:
-        """The container's environment: its `env` values in order, each expanding $(VAR)
-        references to the ones before it (valueFrom sources join with configuration)."""
-        env: dict[str, str] = {}
-        for e in spec.get("env") or []:
-            if isinstance(e, dict) and isinstance(e.get("name"), str) and "value" in e:
-                env[e["name"]] = imagelib.expand(str(e.get("value") or ""), env)
-        return env
+    def _mounts_of(self, w: dict, spec: dict) -> tuple[dict, list[str]]:
+        """mountPath -> the pod's Volume, and the read-only ones (readOnly, and configMap,
+        secret, downwardAPI and projected volumes, which are always read-only)."""
+        volumes = w.get("volumes") or {}
+        kinds = {v.get("name"): v for v in w["pod"]["spec"].get("volumes") or [] if isinstance(v, dict)}
+        mounts, read_only = {}, []
+        for m in spec.get("volumeMounts") or []:
+            if not isinstance(m, dict) or m.get("name") not in volumes or not isinstance(m.get("mountPath"), str):
+                continue
+            mounts[m["mountPath"]] = volumes[m["name"]]
+            source = kinds.get(m["name"]) or {}
+            if m.get("readOnly") or any(k in source for k in ("configMap", "secret", "downwardAPI", "projected")):
+                read_only.append(m["mountPath"])
+        return mounts, read_only
 
     def kill_container(self, w: dict, rec: ContainerRecord, grace: int) -> None:
         """Stop one container (a failed liveness or startup probe): SIGTERM, SIGKILL at the

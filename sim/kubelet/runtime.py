@@ -91,6 +91,8 @@ class Container:
     stop_callbacks: list = field(default_factory=list)
     fs: FileSystem | None = None
     ctx: ProcessContext | None = None
+    mounts: dict = field(default_factory=dict)       # mount path -> Volume (shared with the pod)
+    read_only: tuple = ()
 
 
 class ContainerRuntime(Component):
@@ -284,6 +286,8 @@ class ContainerRuntime(Component):
         c = Container(cid, msg["pod_uid"], msg["name"], int(msg.get("attempt", 0)), image, argv,
                       {**base_env, "HOSTNAME": msg.get("hostname", ""), **env}, dict(msg.get("files") or {}),
                       msg.get("hostname", ""))
+        c.mounts = dict(msg.get("mounts") or {})
+        c.read_only = tuple(msg.get("read_only") or ())
         self.containers[cid] = c
         sb["containers"][c.name] = cid
         reply(0.02 + self.rng.random() * 0.03, container_id=cid, image_id=imagelib.image_id(image),
@@ -294,7 +298,7 @@ class ContainerRuntime(Component):
         c.state, c.started_at = "running", self.now
         if c.program is None:
             return self._exit(c, 128)
-        c.fs = FileSystem(c.files)
+        c.fs = FileSystem(c.files, read_only=c.read_only, mounts=c.mounts)
         ctx = ProcessContext(argv=list(c.argv), env=dict(c.env), hostname=c.hostname, fs=c.fs,
                              clock=lambda: EPOCH_UNIX + self.now + self.kernel.epoch_offset,
                              cwd=c.image.config.working_dir or "/")

@@ -23,6 +23,7 @@ program is PID 1 and the kernel ignores signals PID 1 installed no handler for -
 from __future__ import annotations
 
 import posixpath
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Callable, Generator, Iterator, Optional
 
@@ -52,16 +53,67 @@ Syscall = Sleep | Write
 ProgramGen = Generator[Syscall, None, Optional[int]]
 
 
+class Volume:
+    """Files a pod's volume holds, by path relative to where it is mounted.  One object per
+    volume and pod: every container that mounts it sees (and, unless read-only, changes) the
+    same files - an emptyDir shared by two containers, a ConfigMap the kubelet refreshes."""
+
+    def __init__(self, files: dict[str, str] | None = None):
+        self.files: dict[str, str] = dict(files or {})
+
+
+class MountedFiles(MutableMapping):
+    """path -> content over a container's own files and the volumes mounted into it: a path
+    under a mount point lives in that volume (the longest mount point wins)."""
+
+    def __init__(self, own: dict[str, str], mounts: dict[str, Volume]):
+        self.own = own
+        self.mounts = {posixpath.normpath(p): v for p, v in mounts.items()}
+        self._order = sorted(self.mounts, key=len, reverse=True)
+
+    def _route(self, path: str) -> tuple[dict, str]:
+        for point in self._order:
+            if path.startswith(point + "/"):
+                return self.mounts[point].files, path[len(point) + 1:]
+        return self.own, path
+
+    def __getitem__(self, path: str) -> str:
+        store, key = self._route(path)
+        return store[key]
+
+    def __setitem__(self, path: str, content: str) -> None:
+        store, key = self._route(path)
+        store[key] = content
+
+    def __delitem__(self, path: str) -> None:
+        store, key = self._route(path)
+        del store[key]
+
+    def __iter__(self):
+        for path in self.own:
+            if self._route(path)[0] is self.own:
+                yield path
+        for point, volume in self.mounts.items():
+            for rel in list(volume.files):
+                yield f"{point}/{rel}"
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 class FileSystem:
     """A container's files: path -> content (str).  Directories exist implicitly (a path is a
-    directory when some file lies under it) or explicitly (`mkdir`).  Mounted volumes
-    (ConfigMap, Secret, downward API) are files the kubelet writes here; `read_only` prefixes
-    refuse writes as a read-only mount does."""
+    directory when some file lies under it) or explicitly (`mkdir`).  Volumes (`mounts`: mount
+    point -> Volume) are shared with the pod's other containers; `read_only` prefixes refuse
+    writes as a read-only mount does."""
 
-    def __init__(self, files: dict[str, str] | None = None, read_only: tuple[str, ...] = ()):
-        self.files: dict[str, str] = {}
+    def __init__(self, files: dict[str, str] | None = None, read_only: tuple[str, ...] = (),
+                 mounts: dict[str, Volume] | None = None):
+        self.files: MutableMapping[str, str] = MountedFiles({}, mounts or {})
         self.dirs: set[str] = {"/"}
         self.read_only = tuple(read_only)
+        for point in mounts or {}:
+            self.mkdir(posixpath.normpath(point))
         for path, content in (files or {}).items():
             self.write(path, content, force=True)
 

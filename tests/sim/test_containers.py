@@ -256,3 +256,85 @@ def test_readiness_follows_the_probe_and_a_tcp_probe_connects(cluster):
     assert {c["type"]: c["status"] for c in st["conditions"]}["Ready"] == "False"
     assert ("Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 404") in events_of(cluster, "unready")
     assert st["containerStatuses"][0]["restartCount"] == 0  # readiness never restarts
+
+
+def _create(cluster, resource, body):
+    return ok(cluster.request({"verb": "create", "resource": resource, "namespace": "default", "body": body}), 201)
+
+
+def _exec(cluster, pod_name, container, command):
+    """Run a command in a running container the way an exec probe does (CRI ExecSync)."""
+    pod = ok(get_pod(cluster, pod_name))
+    node = pod["spec"]["nodeName"]
+    runtime = cluster.node_components[node][0]
+    kubelet = cluster.node_components[node][1]
+    rec = kubelet.workers[pod["metadata"]["uid"]]["containers"][container]
+    c = runtime.container(rec.container_id)
+    from sim.runtime import programs
+    from sim.runtime.process import ProcessContext, run_to_exit
+    ctx = ProcessContext(argv=command, env=dict(c.ctx.env), fs=c.ctx.fs, clock=c.ctx.clock)
+    code, out, _ = run_to_exit(programs.program_for(command, c.image.config.binaries).run(ctx))
+    return code, out
+
+
+def test_config_maps_and_secrets_reach_env_and_files_and_an_update_reaches_only_the_files(cluster):
+    _create(cluster, "configmaps", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "game"},
+                                    "data": {"level": "easy", "ui.properties": "color=blue\n"}})
+    _create(cluster, "secrets", {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds"},
+                                 "data": {"password": "czNjcjN0"}})  # s3cr3t
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "cfg", "namespace": "default", "labels": {"app": "cfg"}},
+            "spec": {"nodeSelector": {"kubernetes.io/hostname": "worker-3"},
+                     "containers": [{"name": "app", "image": "busybox:1.36", "command": ["sleep", "3600"],
+                                     "env": [{"name": "LEVEL", "valueFrom": {"configMapKeyRef": {"name": "game", "key": "level"}}},
+                                             {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "password"}}},
+                                             {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                                             {"name": "GREETING", "value": "level $(LEVEL)"}],
+                                     "envFrom": [{"configMapRef": {"name": "game"}, "prefix": "GAME_"}],
+                                     "volumeMounts": [{"name": "config", "mountPath": "/etc/config"},
+                                                      {"name": "info", "mountPath": "/etc/podinfo"}]}],
+                     "volumes": [{"name": "config", "configMap": {"name": "game"}},
+                                 {"name": "info", "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}}]}}
+    _create(cluster, "pods", body)
+    advance_until(cluster, lambda: status_of(cluster, "cfg")["phase"] == "Running", 60)
+    code, env = _exec(cluster, "cfg", "app", ["env"])
+    assert code == 0
+    assert {"LEVEL=easy", "PASSWORD=s3cr3t", "POD_NAME=cfg", "GREETING=level easy", "GAME_level=easy"} <= set(env.splitlines())
+    assert _exec(cluster, "cfg", "app", ["cat", "/etc/config/level"]) == (0, "easy")
+    assert _exec(cluster, "cfg", "app", ["cat", "/etc/podinfo/labels"]) == (0, 'app="cfg"')
+    code, out = _exec(cluster, "cfg", "app", ["touch", "/etc/config/new"])
+    assert code != 0 and "Read-only file system" in out
+    cm = ok(cluster.request({"verb": "get", "resource": "configmaps", "namespace": "default", "name": "game"}))
+    cm["data"]["level"] = "hard"
+    ok(cluster.request({"verb": "update", "resource": "configmaps", "namespace": "default", "name": "game", "body": cm}))
+    advance_until(cluster, lambda: _exec(cluster, "cfg", "app", ["cat", "/etc/config/level"])[1] == "hard", 90, 5)
+    assert "LEVEL=easy" in _exec(cluster, "cfg", "app", ["env"])[1].splitlines()  # env never changes
+
+
+def test_a_missing_config_map_is_create_container_config_error_until_it_exists(cluster):
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "nocfg", "namespace": "default"},
+            "spec": {"containers": [{"name": "app", "image": "busybox:1.36", "command": ["sleep", "3600"],
+                                     "env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "later", "key": "x"}}}]}]}}
+    _create(cluster, "pods", body)
+    advance_until(cluster, lambda: container_of(cluster, "nocfg")["state"].get("waiting", {}).get("reason")
+                  == "CreateContainerConfigError", 60, 0.5)
+    assert container_of(cluster, "nocfg")["state"]["waiting"]["message"] == 'configmap "later" not found'
+    _create(cluster, "configmaps", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "later"}, "data": {"x": "1"}})
+    advance_until(cluster, lambda: status_of(cluster, "nocfg")["phase"] == "Running", 30)
+
+
+def test_the_documentation_s_two_containers_share_an_empty_dir(cluster):
+    # kubernetes.io/docs/tasks/access-application-cluster/communicate-containers-same-pod-shared-volume/
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "two-containers", "namespace": "default"},
+            "spec": {"restartPolicy": "Never", "volumes": [{"name": "shared-data", "emptyDir": {}}],
+                     "containers": [{"name": "nginx-container", "image": "nginx",
+                                     "volumeMounts": [{"name": "shared-data", "mountPath": "/usr/share/nginx/html"}]},
+                                    {"name": "debian-container", "image": "debian",
+                                     "volumeMounts": [{"name": "shared-data", "mountPath": "/pod-data"}],
+                                     "command": ["/bin/sh"],
+                                     "args": ["-c", "echo Hello from the debian container > /pod-data/index.html"]}]}}
+    _create(cluster, "pods", body)
+    def states():
+        return [list(c["state"]) for c in status_of(cluster, "two-containers").get("containerStatuses") or []]
+    advance_until(cluster, lambda: states() == [["running"], ["terminated"]], 60)
+    assert _exec(cluster, "two-containers", "nginx-container", ["cat", "/usr/share/nginx/html/index.html"]) == \
+        (0, "Hello from the debian container\n")
