@@ -3,6 +3,7 @@ from importlib.util import find_spec
 
 from django.urls import re_path
 
+from cluster.api.execstream import ExecConsumer
 from cluster.consumers import ClusterFramesConsumer
 
 CLUSTER_NAME = r"(?P<cluster>[a-z0-9]([-a-z0-9]*[a-z0-9])?)"
@@ -16,6 +17,12 @@ if find_spec("cluster.dashboard") is not None and find_spec("cluster.dashboard.r
     from cluster.dashboard.routing import websocket_urlpatterns as _dashboard_ws
 
     websocket_urlpatterns += _dashboard_ws
+
+# The Kubernetes API's streams, for kubectl (no browser Origin: see config/asgi.py).
+kube_websocket_urlpatterns = [
+    re_path(rf"^clusters/{CLUSTER_NAME}/api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<pod>[^/]+)/exec/?$",
+            ExecConsumer.as_asgi()),
+]
 
 # Consumers addressed by channel name for `manage.py runworker`; none yet (the simulation
 # worker reads its command channel itself).

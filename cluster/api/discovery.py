@@ -53,6 +53,7 @@ _SUBRESOURCE_VERBS = {
     "binding": ("create",),
     "eviction": ("create",),
     "log": ("get",),
+    "exec": ("create", "get"),
 }
 _SUBRESOURCE_KIND = {"binding": ("Binding", None, None), "scale": ("Scale", "autoscaling", "v1"),
                      "eviction": ("Eviction", "policy", "v1")}

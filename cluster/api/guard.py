@@ -124,3 +124,19 @@ class APIGuard(DualModeMiddleware):
         log.exception("uncaught exception serving %s %s", request.method, request.path)
         return _response(api, 500, "InternalError",
                          f"Internal error occurred: {type(exception).__name__}: {exception}")
+
+
+class KubectlOrSameOrigin:
+    """A WebSocket of the Kubernetes API (kubectl exec): clients that send no Origin header
+    (kubectl, the Python client) connect; a browser page connects only from this site's own
+    origin (AllowedHostsOriginValidator), so another site's page cannot exec into a cluster."""
+
+    def __init__(self, app):
+        from channels.security.websocket import AllowedHostsOriginValidator
+        self.app = app
+        self.browser = AllowedHostsOriginValidator(app)
+
+    async def __call__(self, scope, receive, send):
+        if not any(name == b"origin" for name, _ in scope.get("headers") or []):
+            return await self.app(scope, receive, send)
+        return await self.browser(scope, receive, send)

@@ -65,6 +65,9 @@ async def kube_api(request, cluster: str, path: str):
         if parts[:1] not in (["api"], ["apis"]):
             # Anything else: a clean 404 Status, which kubectl treats as "not served".
             return kube_json(not_found_path(), 404)
+        if parts[:3] == ["api", "v1", "namespaces"] and len(parts) == 7 and parts[4] == "pods" \
+                and parts[6] in ("exec", "attach", "portforward"):
+            return _stream_refused(request, parts[6])  # these come as WebSockets (config/asgi.py)
         query, content_type, raw = _query(request), request.content_type or "", _body(request)
         try:
             rr = parse(request.method, parts, query, content_type, raw)
@@ -104,6 +107,18 @@ async def kube_api(request, cluster: str, path: str):
     if resp.get("warnings"):
         response["Warning"] = warning_header(resp["warnings"])
     return response
+
+
+def _stream_refused(request, subresource: str):
+    """exec / attach / port-forward over plain HTTP.  kube-apiserver answers a request without an
+    upgrade "400 Upgrade request required"; Pilothouse streams over WebSocket only, so a SPDY
+    upgrade (kubectl 1.29 and older) is told which kubectl speaks WebSocket."""
+    upgrade = request.headers.get("Upgrade", "")
+    if upgrade.lower().startswith("spdy"):
+        return status_response(400, "BadRequest", f"pods/{subresource} is served over WebSocket "
+                               "(v5.channel.k8s.io) only, not SPDY: use kubectl 1.30 or newer (as `make venv` "
+                               "installs in .venv/bin/kubectl)")
+    return status_response(400, "BadRequest", "Upgrade request required")
 
 
 def warning_header(warnings: list[str]) -> str:

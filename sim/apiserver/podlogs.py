@@ -96,7 +96,7 @@ def call_kubelet(server, node: str, msg: dict, callback) -> None:
 
     pending[rid] = callback
     server.call_later(KUBELET_TIMEOUT, timed_out)
-    server.send(f"kubelet@{node}", {**msg, "id": rid}, "containerLogs")
+    server.send(f"kubelet@{node}", {**msg, "id": rid}, msg["type"].partition(".")[2])
 
 
 def kubelet_replied(server, msg: dict) -> None:

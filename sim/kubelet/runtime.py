@@ -29,7 +29,7 @@ from sim.component import Component
 from sim.runtime import images as imagelib
 from sim.runtime import programs
 from sim.runtime.process import (MAX_LOG_LINES, MAX_WRITE_CHARS, SIGKILL_EXIT, FileSystem, ProcessContext, Sleep,
-                                 Write, run_to_exit)
+                                 Write, run_capture)
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
 # At most this many system calls of one program per kernel event; a busy loop that never
@@ -389,13 +389,14 @@ class ContainerRuntime(Component):
                          f'"{argv[0] if argv else ""}": executable file not found in $PATH: unknown')
             return
         try:
-            code, output, slept = run_to_exit(program.run(ctx), max_steps=EXEC_MAX_STEPS, max_seconds=timeout)
+            code, stdout, stderr, slept = run_capture(program.run(ctx), max_steps=EXEC_MAX_STEPS, max_seconds=timeout)
         except Exception as e:  # noqa: BLE001 - a program's bug is a failed exec, not the node's
-            code, output, slept = 2, f"panic: {type(e).__name__}: {e}\n", 0.0
-        if slept > timeout:
-            reply(timeout, timed_out=True)
+            code, stdout, stderr, slept = 2, "", f"panic: {type(e).__name__}: {e}\n", 0.0
+        if code is None:
+            reply(min(slept, timeout), timed_out=True, stdout=stdout[:EXEC_MAX_OUTPUT], stderr=stderr[:EXEC_MAX_OUTPUT])
             return
-        reply(0.005 + slept, exit_code=code, output=output[:EXEC_MAX_OUTPUT])
+        reply(0.005 + slept, exit_code=code, output=(stdout + stderr)[:EXEC_MAX_OUTPUT],
+              stdout=stdout[:EXEC_MAX_OUTPUT], stderr=stderr[:EXEC_MAX_OUTPUT])
 
     def _probe_connect(self, msg: dict, reply) -> None:
         """A TCP connection (and, for "probe.http", a GET) to a port of the pod's network

@@ -212,6 +212,28 @@ def run_to_exit(gen: ProgramGen, max_steps: int = 100_000, max_seconds: float | 
         return (stop.value or 0), "".join(out), slept
 
 
+def run_capture(gen: ProgramGen, max_steps: int = 100_000,
+                max_seconds: float | None = None) -> tuple[int | None, str, str, float]:
+    """Like run_to_exit, with stdout and stderr apart: (exit code, stdout, stderr, slept); the
+    code is None when it slept past `max_seconds` (timed out)."""
+    out: dict[str, list[str]] = {"stdout": [], "stderr": []}
+    slept = 0.0
+    try:
+        for _ in range(max_steps):
+            call = next(gen)
+            if isinstance(call, Sleep):
+                slept += call.seconds
+                if max_seconds is not None and slept > max_seconds:
+                    gen.close()
+                    return None, "".join(out["stdout"]), "".join(out["stderr"]), slept
+            elif isinstance(call, Write):
+                out["stderr" if call.stream == "stderr" else "stdout"].append(call.text[:MAX_WRITE_CHARS])
+        gen.close()
+        return None, "".join(out["stdout"]), "".join(out["stderr"]), slept
+    except StopIteration as stop:
+        return (stop.value or 0), "".join(out["stdout"]), "".join(out["stderr"]), slept
+
+
 def lines(text: str) -> Iterator[str]:
     """The log lines a write makes (a trailing partial line is still a line, as the CRI log
     format marks partial lines; simulated programs end their writes with newlines)."""

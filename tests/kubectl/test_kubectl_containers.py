@@ -105,3 +105,33 @@ def test_logs_follow_streams_lines_as_they_are_written_and_ends_with_the_contain
     # The lines came as they were written (half a second or so apart), not all at once at the end.
     assert arrived[-1] - arrived[0] > 0.8
     assert proc.returncode == 0, proc.stderr.read()
+
+
+def _speaks_websocket(kubectl) -> bool:
+    """kubectl 1.30 and later exec over WebSocket; the dispatcher runs 1.32 or 1.33."""
+    return kubectl.minor is None or int(kubectl.minor.split(".")[1]) >= 30
+
+
+def test_exec_runs_a_command_in_the_container(kubectl, tmp_path):
+    name = f"exec-{kubectl.suffix}"
+    manifest = tmp_path / "exec.yaml"
+    manifest.write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{key: hello-from-the-configmap}}\n---\n"
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\n"
+        "spec:\n  containers:\n  - name: web\n    image: nginx\n"
+        "    env: [{name: GREETING, value: hi}]\n"
+        "    volumeMounts: [{name: config, mountPath: /etc/config}]\n"
+        f"  volumes: [{{name: config, configMap: {{name: {name}}}}}]\n")
+    kubectl("apply", "-f", str(manifest))
+    wait_until(lambda: _pod(kubectl, name)["status"].get("phase") == "Running", 60, 0.5, f"{name} Running")
+    if not _speaks_websocket(kubectl):
+        refused = kubectl("exec", name, "--", "cat", "/etc/config/key", check=False)
+        assert refused.returncode != 0 and "use kubectl 1.30 or newer" in refused.stderr
+        return
+    assert kubectl("exec", name, "--", "cat", "/etc/config/key").stdout == "hello-from-the-configmap"
+    assert "GREETING=hi" in kubectl("exec", name, "-c", "web", "--", "env").stdout.splitlines()
+    failed = kubectl("exec", name, "--", "sh", "-c", "echo oops >&2; exit 3", check=False)
+    assert failed.returncode == 3 and "oops" in failed.stderr
+    assert "command terminated with exit code 3" in failed.stderr
+    missing = kubectl("exec", name, "--", "nope", check=False)
+    assert missing.returncode != 0

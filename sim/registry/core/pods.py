@@ -158,7 +158,7 @@ def pod_row(pod: dict, now: float) -> list[Any]:
 
 
 RESOURCE = Resource(
-    "pods", "", "v1", "Pod", True, "/registry/pods/", ("po",), "pod", ("status", "binding", "eviction", "log"),
+    "pods", "", "v1", "Pod", True, "/registry/pods/", ("po",), "pod", ("status", "binding", "eviction", "log", "exec"),
     PodStrategy(), BY_KIND["Pod"], categories=("all",),
     # pod.ToSelectableFields
     selectable_fields=COMMON_FIELDS + ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
