@@ -56,7 +56,7 @@ _SUBRESOURCE_VERBS = {
     "exec": ("create", "get"),
 }
 _SUBRESOURCE_KIND = {"binding": ("Binding", None, None), "scale": ("Scale", "autoscaling", "v1"),
-                     "eviction": ("Eviction", "policy", "v1")}
+                     "eviction": ("Eviction", "policy", "v1"), "exec": ("PodExecOptions", None, None)}
 
 
 class Served:

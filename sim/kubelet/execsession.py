@@ -13,7 +13,7 @@ def exec_in_container(kubelet, msg: dict, answer) -> None:
     """answer({"code": 200, "exit_code", "stdout", "stderr"} or {"code", "body": Status})."""
     w = kubelet.workers.get(msg.get("uid"))
     name = msg.get("container", "")
-    rec = w["containers"].get(name) if w is not None else None
+    rec = (w["containers"].get(name) or w["init"].get(name)) if w is not None else None
     if rec is None or rec.state != "running" or not rec.container_id:
         return answer({"code": 400, "body": st.bad_request(f'container not found ("{name}")')})
     command = [str(a) for a in msg.get("command") or []]

@@ -102,8 +102,9 @@ class PodLifecycle:
     def _new_worker(self, pod: dict) -> dict:
         spec = pod.get("spec") or {}
         records = {c["name"]: ContainerRecord(c["name"], c.get("image", "")) for c in spec.get("containers") or []}
+        inits = {c["name"]: ContainerRecord(c["name"], c.get("image", "")) for c in spec.get("initContainers") or []}
         w = self.workers[pod["metadata"]["uid"]] = {"uid": pod["metadata"]["uid"], "pod": pod, "state": "new",
-                                                    "ip": None, "containers": records, "phase": None}
+                                                    "ip": None, "containers": records, "init": inits, "phase": None}
         return w
 
     def _adopt(self, w: dict, sandbox: dict) -> None:
@@ -111,6 +112,13 @@ class PodLifecycle:
         w["ip"] = sandbox.get("ip")
         w["state"] = "running"
         w["sandbox_ready"] = True
+        w["initialized"] = True  # a running pod's init containers have done their work
+        for cs in pod["status"].get("initContainerStatuses") or []:
+            rec = w["init"].get(cs.get("name"))
+            term = (cs.get("state") or {}).get("terminated")
+            if rec is not None and term:
+                rec.state, rec.exit_code, rec.reason, rec.ever_ran = "terminated", term.get("exitCode"), term.get("reason", ""), True
+                rec.started_at, rec.finished_at, rec.restart_count = term.get("startedAt"), term.get("finishedAt"), int(cs.get("restartCount", 0))
         ids = sandbox.get("containers") or {}
         for cs in pod["status"].get("containerStatuses") or []:
             rec = w["containers"].get(cs.get("name"))
@@ -212,6 +220,11 @@ class PodLifecycle:
             return
         pod = w["pod"]
         policy = pod["spec"].get("restartPolicy", "Always")
+        w["initialized"] = self._sync_init_containers(w, pod, policy)
+        if not w["initialized"]:
+            self._maybe_finish(w)
+            self.post_status(w)
+            return
         for spec in pod["spec"].get("containers") or []:
             rec = w["containers"].get(spec["name"])
             if rec is None or rec.busy or rec.state == "running":
@@ -229,6 +242,39 @@ class PodLifecycle:
             self._start_container(w, spec, rec)
         self._maybe_finish(w)
         self.post_status(w)
+
+    def _sync_init_containers(self, w: dict, pod: dict, policy: str) -> bool:
+        """Init containers, in order: each must exit 0 before the next starts (a failed one is
+        restarted with the crash-loop back-off, or fails the pod under restartPolicy Never);
+        a sidecar (restartPolicy Always) must have started, and keeps running.  True once the
+        pod is initialized."""
+        for spec in pod["spec"].get("initContainers") or []:
+            rec = w["init"].get(spec["name"])
+            if rec is None:
+                continue
+            sidecar = spec.get("restartPolicy") == "Always"
+            if rec.busy:
+                return False
+            if rec.state == "running":
+                if sidecar and rec.extra.get("started", True):
+                    continue
+                return False
+            if rec.state == "terminated" and rec.exit_code == 0 and not sidecar:
+                continue
+            if rec.state == "terminated" or (rec.state == "waiting" and rec.reason == "CrashLoopBackOff"):
+                if not sidecar and policy == "Never":
+                    w["init_failed"] = True
+                    return False
+                key = f"{w['uid']}_{rec.name}"
+                if self.crash_backoff.in_backoff_since(key, rec.finished_virtual or self.now, self.now):
+                    self._crash_loop(w, spec, rec, key)
+                    return False
+                self.crash_backoff.next(key, rec.finished_virtual or self.now)
+                self._move_to_last(rec)
+                rec.restart_count += 1
+            self._start_container(w, spec, rec, init=True)
+            return False
+        return True
 
     def _move_to_last(self, rec: ContainerRecord) -> None:
         """The exited container becomes lastState (the runtime keeps it for `logs --previous`)."""
@@ -271,10 +317,10 @@ class PodLifecycle:
         self.call_later(delay, fire)
 
     # -- one container: image, create, start ------------------------------------------------
-    def _start_container(self, w: dict, spec: dict, rec: ContainerRecord) -> None:
+    def _start_container(self, w: dict, spec: dict, rec: ContainerRecord, init: bool = False) -> None:
         pod = w["pod"]
         image = spec.get("image", "")
-        ref = self._ref(pod, f"spec.containers{{{spec['name']}}}")
+        ref = self._ref(pod, f"spec.{'initContainers' if init else 'containers'}{{{spec['name']}}}")
         try:
             parsed = imagelib.parse_reference(image)
         except imagelib.InvalidReference as e:
@@ -404,6 +450,8 @@ class PodLifecycle:
             rec.started_at = self.timestamp()
             self.start_probes(w, spec, rec)
             self.api.event(ref, "Started", f"Started container {spec['name']}", "kubelet", self.host)
+            if init:
+                self._sync_containers(w)  # a sidecar that started lets the next init container go
             self.post_status(w)
 
         self.cri("cri.ImageStatus", {"image": image}, image_status)
@@ -443,7 +491,7 @@ class PodLifecycle:
         w = self.workers.get(msg.get("pod_uid"))
         if w is None:
             return
-        rec = w["containers"].get(msg.get("name"))
+        rec = w["containers"].get(msg.get("name")) or w["init"].get(msg.get("name"))
         if rec is None or rec.container_id != msg.get("container_id") or rec.state != "running":
             return
         code = int(msg.get("exit_code", 0))
@@ -461,7 +509,8 @@ class PodLifecycle:
         sandbox is stopped (killPodWithSyncResult); the record stays for its status and logs."""
         pod = w["pod"]
         policy = pod["spec"].get("restartPolicy", "Always")
-        phase = pod_phase(list(w["containers"].values()), policy)
+        phase = "Failed" if w.get("init_failed") else \
+            pod_phase(list(w["containers"].values()), policy, w.get("initialized", True))
         if phase in TERMINAL and w["state"] == "running":
             w["phase"] = phase
             w["state"] = "finished"
@@ -474,7 +523,8 @@ class PodLifecycle:
         prev = w["state"]
         w["state"] = "terminating"
         grace = pod["metadata"].get("deletionGracePeriodSeconds", 30)
-        running = [rec for rec in w["containers"].values() if rec.state == "running" and rec.container_id]
+        running = [rec for rec in [*w["containers"].values(), *w["init"].values()]
+                   if rec.state == "running" and rec.container_id]
         self.action(f"kubelet on {self.host} stopping pod {pod['metadata']['namespace']}/{pod['metadata']['name']}")
         remaining = [len(running)]
 
@@ -547,17 +597,30 @@ class PodLifecycle:
                 out["observedGeneration"] = generation
             return out
 
+        init_specs = pod["spec"].get("initContainers") or []
+        init_records = [w["init"][c["name"]] for c in init_specs if c["name"] in w["init"]]
+        sidecars = {c["name"] for c in init_specs if c.get("restartPolicy") == "Always"}
+        initialized = w.get("initialized", not init_specs) if state in ("running", "finished") else not init_specs
+        if not initialized:
+            for r in records:  # app containers wait for the init containers
+                if r.state == "waiting" and r.reason == "ContainerCreating" and not r.busy:
+                    r.reason = "PodInitializing"
         phase = w.get("phase") or pod["status"].get("phase", "Pending")
         if phase not in TERMINAL:
-            if state in ("running", "finished"):
-                phase = pod_phase(records, policy)
+            if w.get("init_failed"):
+                phase = "Failed"
+            elif state in ("running", "finished"):
+                phase = pod_phase(records, policy, initialized)
             elif state == "terminated" and phase == "Running":
                 # Since 1.27 the kubelet moves a deleted pod to a terminal phase before removal.
                 phase = "Succeeded" if all(r.state == "terminated" and r.exit_code == 0 for r in records) else "Failed"
-        ready_names = [r.name for r in records if r.state == "running" and r.extra.get("ready", True)] \
+        ready_names = [r.name for r in [*records, *init_records] if r.state == "running" and r.extra.get("ready", True)] \
             if state == "running" else []
         statuses = [container_status(r, self.runtime_kind, r.name in ready_names) for r in records]
-        unready = [r.name for r in records if r.name not in ready_names]
+        init_statuses = [container_status(r, self.runtime_kind, r.name in ready_names if r.name in sidecars else
+                                          r.state == "terminated" and r.exit_code == 0) for r in init_records]
+        unready = [r.name for r in [*[r for r in init_records if r.name in sidecars], *records]
+                   if r.name not in ready_names]
         ready = bool(records) and not unready
         if phase in TERMINAL:
             ready_reason, ready_message = "PodCompleted", None
@@ -566,7 +629,10 @@ class PodLifecycle:
             ready_message = None if ready else f"containers with unready status: [{' '.join(unready)}]"
         sandbox = state == "running" or (state == "creating" and w.get("sandbox_ready"))
         conditions = [cond("PodReadyToStartContainers", "True" if sandbox else "False"),
-                      cond("Initialized", "True", "PodCompleted" if phase in TERMINAL else None),
+                      cond("Initialized", "True", "PodCompleted" if phase in TERMINAL else None) if initialized else
+                      cond("Initialized", "False", "ContainersNotInitialized", "containers with incomplete status: [" +
+                           " ".join(r.name for r in init_records if not (r.state == "terminated" and r.exit_code == 0)
+                                    and r.name not in sidecars) + "]"),
                       cond("Ready", "True" if ready else "False", ready_reason, ready_message),
                       cond("ContainersReady", "True" if ready else "False", ready_reason, ready_message),
                       cond("PodScheduled", "True")]
@@ -576,6 +642,7 @@ class PodLifecycle:
         conditions += [c for t, c in prev_conditions.items() if t not in KUBELET_POD_CONDITIONS]
         status = {"phase": phase, "conditions": conditions, "hostIP": self.internal_ip,
                   "hostIPs": [{"ip": self.internal_ip}], "containerStatuses": statuses,
+                  **({"initContainerStatuses": init_statuses} if init_statuses else {}),
                   "startTime": pod["status"].get("startTime") or now}
         if generation:
             status["observedGeneration"] = generation

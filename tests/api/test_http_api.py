@@ -88,7 +88,8 @@ def test_aggregated_discovery_v2(base):
     assert subs == {"status": {"group": "", "version": "v1", "kind": "Pod"},
                     "binding": {"group": "", "version": "v1", "kind": "Binding"},
                     "eviction": {"group": "policy", "version": "v1", "kind": "Eviction"},
-                    "log": {"group": "", "version": "v1", "kind": "Pod"}}
+                    "log": {"group": "", "version": "v1", "kind": "Pod"},
+                    "exec": {"group": "", "version": "v1", "kind": "PodExecOptions"}}
     # The same resources as the legacy documents list.
     legacy = {r["name"] for r in requests.get(f"{base}/api/v1", timeout=10).json()["resources"] if "/" not in r["name"]}
     assert {r["resource"] for r in group["versions"][0]["resources"]} == legacy
@@ -106,12 +107,22 @@ def test_other_discovery_requests_get_the_legacy_format(base, accept):
 
 
 @pytest.mark.parametrize("path", ["/api/v1/widgets", "/apis/nope/v1", "/apis/nope", "/openapi/v3/api/v9", "/openapi/v1",
-                                  "/api/v1/namespaces/default/pods/x/exec", "/api/v9"])
+                                  "/api/v1/namespaces/default/pods/x/nope", "/api/v9"])
 def test_unknown_paths_are_404_status(base, path):
     r = requests.get(base + path, timeout=10)
     assert r.status_code == 404
     body = r.json()
     assert (body["kind"], body["status"], body["reason"], body["code"]) == ("Status", "Failure", "NotFound", 404)
+
+
+def test_exec_over_plain_http_asks_for_an_upgrade(base):
+    """pods/exec is a stream: without a WebSocket upgrade, kube-apiserver's 400; a SPDY upgrade
+    (kubectl 1.29 and older) is told which kubectl speaks WebSocket."""
+    r = requests.post(base + "/api/v1/namespaces/default/pods/x/exec?command=ls", timeout=10)
+    assert (r.status_code, r.json()["message"]) == (400, "Upgrade request required")
+    r = requests.post(base + "/api/v1/namespaces/default/pods/x/exec?command=ls", timeout=10,
+                      headers={"Upgrade": "SPDY/3.1", "Connection": "Upgrade"})
+    assert r.status_code == 400 and "use kubectl 1.30 or newer" in r.json()["message"]
 
 
 def test_unknown_cluster_is_404_status(pilothouse_server):

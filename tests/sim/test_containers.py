@@ -338,3 +338,70 @@ def test_the_documentation_s_two_containers_share_an_empty_dir(cluster):
     advance_until(cluster, lambda: states() == [["running"], ["terminated"]], 60)
     assert _exec(cluster, "two-containers", "nginx-container", ["cat", "/usr/share/nginx/html/index.html"]) == \
         (0, "Hello from the debian container\n")
+
+
+def _table_row(cluster, name):
+    from sim.registry.core.pods import pod_row
+    return pod_row(ok(get_pod(cluster, name)), cluster.api_time)
+
+
+def test_init_containers_run_in_order_before_the_app(cluster):
+    # kubernetes.io/docs/concepts/workloads/pods/init-containers/ (with commands that finish).
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "myapp", "namespace": "default"},
+            "spec": {"containers": [{"name": "app", "image": "busybox:1.28",
+                                     "command": ["sh", "-c", "echo The app is running! && sleep 3600"]}],
+                     "initContainers": [{"name": "init-one", "image": "busybox:1.28", "command": ["sh", "-c", "sleep 5"]},
+                                        {"name": "init-two", "image": "busybox:1.28", "command": ["sh", "-c", "sleep 5"]}]}}
+    _create(cluster, "pods", body)
+    advance_until(cluster, lambda: (status_of(cluster, "myapp").get("initContainerStatuses") or [{}])[0]
+                  .get("state", {}).get("running") is not None, 60, 0.25)
+    assert _table_row(cluster, "myapp")[1:3] == ["0/1", "Init:0/2"]
+    conds = {c["type"]: c for c in status_of(cluster, "myapp")["conditions"]}
+    assert conds["Initialized"]["status"] == "False" and conds["Initialized"]["message"] == \
+        "containers with incomplete status: [init-one init-two]"
+    assert container_of(cluster, "myapp")["state"]["waiting"]["reason"] == "PodInitializing"
+    advance_until(cluster, lambda: _table_row(cluster, "myapp")[2] == "Init:1/2", 20, 0.25)
+    advance_until(cluster, lambda: status_of(cluster, "myapp")["phase"] == "Running", 30, 0.25)
+    inits = status_of(cluster, "myapp")["initContainerStatuses"]
+    assert [c["state"]["terminated"]["reason"] for c in inits] == ["Completed", "Completed"]
+    first_done = parse_ts(inits[0]["state"]["terminated"]["finishedAt"])
+    assert parse_ts(inits[1]["state"]["terminated"]["startedAt"]) >= first_done
+    assert _table_row(cluster, "myapp")[1:3] == ["1/1", "Running"]
+    assert logs(cluster, "myapp")["text"] == "The app is running!\n"
+
+
+def test_a_failing_init_container_crash_loops_or_fails_the_pod(cluster):
+    for name, policy in (("init-loop", "Always"), ("init-never", "Never")):
+        _create(cluster, "pods", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+                                  "spec": {"restartPolicy": policy,
+                                           "containers": [{"name": "app", "image": "nginx"}],
+                                           "initContainers": [{"name": "check", "image": "busybox",
+                                                               "command": ["sh", "-c", "exit 1"]}]}})
+    advance_until(cluster, lambda: status_of(cluster, "init-never")["phase"] == "Failed", 60)
+    advance_until(cluster, lambda: _table_row(cluster, "init-loop")[2] == "Init:CrashLoopBackOff", 60, 0.25)
+    assert status_of(cluster, "init-loop")["phase"] == "Pending"
+    assert container_of(cluster, "init-never")["state"]["waiting"]["reason"] == "PodInitializing"
+
+
+def test_a_sidecar_starts_before_the_app_and_keeps_running(cluster):
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "withlog", "namespace": "default"},
+            "spec": {"containers": [{"name": "app", "image": "busybox",
+                                     "command": ["sh", "-c", "while true; do echo line >> /var/log/app.log; sleep 1; done"],
+                                     "volumeMounts": [{"name": "data", "mountPath": "/var/log"}]}],
+                     "initContainers": [{"name": "logshipper", "image": "alpine:latest", "restartPolicy": "Always",
+                                         "command": ["sh", "-c", "tail -F /opt/app.log"],
+                                         "volumeMounts": [{"name": "data", "mountPath": "/opt"}]}],
+                     "volumes": [{"name": "data", "emptyDir": {}}]}}
+    _create(cluster, "pods", body)
+    advance_until(cluster, lambda: status_of(cluster, "withlog")["phase"] == "Running"
+                  and container_of(cluster, "withlog")["state"].get("running") is not None, 60, 0.25)
+    st = status_of(cluster, "withlog")
+    assert "running" in st["initContainerStatuses"][0]["state"]
+    assert _table_row(cluster, "withlog")[1:3] == ["2/2", "Running"]
+    cluster.advance(3)
+    assert _exec(cluster, "withlog", "app", ["cat", "/var/log/app.log"])[1].count("line") >= 3
+
+
+def parse_ts(text):
+    from sim.api.meta import parse_timestamp
+    return parse_timestamp(text)

@@ -111,6 +111,38 @@ def pod_row(pod: dict, now: float) -> list[Any]:
         if cond.get("type") == "PodScheduled" and cond.get("reason") == "SchedulingGated":
             reason = "SchedulingGated"
     has_running = False
+    # Init containers first (printPod): a sidecar (restartPolicy Always) counts among the
+    # containers; the first init container not done names the status (Init:1/2, Init:Error,
+    # Init:CrashLoopBackOff), and then only sidecars' restarts count.
+    init_specs = {c.get("name"): c for c in spec.get("initContainers") or []}
+    sidecar = {n for n, c in init_specs.items() if c.get("restartPolicy") == "Always"}
+    total += len(sidecar)
+    initializing = False
+    sidecar_restarts = 0
+    for i, cs in enumerate(st.get("initContainerStatuses") or []):
+        restarts += int(cs.get("restartCount", 0))
+        if cs.get("name") in sidecar:
+            sidecar_restarts += int(cs.get("restartCount", 0))
+        state = cs.get("state", {})
+        terminated, waiting = state.get("terminated"), state.get("waiting")
+        if cs.get("name") in sidecar and cs.get("started"):
+            ready += 1 if cs.get("ready") else 0
+            continue
+        if terminated and terminated.get("exitCode") == 0:
+            continue
+        if terminated:
+            reason = "Init:" + terminated["reason"] if terminated.get("reason") else (
+                f"Init:Signal:{terminated['signal']}" if terminated.get("signal") else f"Init:ExitCode:{terminated.get('exitCode', 0)}")
+        elif waiting and waiting.get("reason") and waiting["reason"] != "PodInitializing":
+            reason = "Init:" + waiting["reason"]
+        else:
+            reason = f"Init:{i}/{len(init_specs)}"
+        initializing = True
+        break
+    initialized = any(c.get("type") == "Initialized" and c.get("status") == "True" for c in st.get("conditions", []))
+    if initializing and not initialized:
+        return _row(md, spec, st, f"{ready}/{total}", reason, str(restarts), now)
+    restarts = sidecar_restarts
     for cs in reversed(st.get("containerStatuses", [])):
         restarts += int(cs.get("restartCount", 0))
         finished = (cs.get("lastState", {}).get("terminated") or {}).get("finishedAt")
@@ -131,13 +163,17 @@ def pod_row(pod: dict, now: float) -> list[Any]:
     if reason == "Completed" and has_running:
         pod_ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in st.get("conditions", []))
         reason = "Running" if pod_ready else "NotReady"
+    restarts_cell = str(restarts)
+    if last_restart is not None and restarts:
+        restarts_cell = f"{restarts} ({human_duration(now - last_restart)} ago)"
+    return _row(md, spec, st, f"{ready}/{total}", reason, restarts_cell, now)
+
+
+def _row(md: dict, spec: dict, st: dict, ready: str, reason: str, restarts: str, now: float) -> list[Any]:
     if md.get("deletionTimestamp") and st.get("reason") == "NodeLost":
         reason = "Unknown"
     elif md.get("deletionTimestamp"):
         reason = "Terminating"
-    restarts_cell = str(restarts)
-    if last_restart is not None and restarts:
-        restarts_cell = f"{restarts} ({human_duration(now - last_restart)} ago)"
     gates = spec.get("readinessGates") or []
     if gates:
         true_conds = {c.get("type") for c in st.get("conditions", []) if c.get("status") == "True"}
@@ -146,9 +182,9 @@ def pod_row(pod: dict, now: float) -> list[Any]:
         gates_cell = "<none>"
     return [
         md.get("name", ""),
-        f"{ready}/{total}",
+        ready,
         reason,
-        restarts_cell,
+        restarts,
         since(md.get("creationTimestamp"), now),
         st.get("podIP") or "<none>",
         spec.get("nodeName") or "<none>",
