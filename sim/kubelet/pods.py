@@ -21,6 +21,7 @@ from sim.kubelet import podconfig
 from sim.kubelet.backoff import Backoff
 from sim.kubelet.podstatus import ContainerRecord, container_status, pod_phase
 from sim.runtime import images as imagelib
+from sim.runtime import rootfs
 from sim.runtime.process import Volume
 
 # How soon the pod worker looks again at a container waiting out a back-off (upstream's pod
@@ -415,6 +416,8 @@ class PodLifecycle:
                                              "command": spec.get("command"), "args": spec.get("args"),
                                              "env": env, "attempt": rec.restart_count,
                                              "mounts": mounts, "read_only": read_only,
+                                             "files": rootfs.kubelet_files(pod, pod["spec"].get("hostname") or
+                                                                           pod["metadata"]["name"], w.get("ip")),
                                              "hostname": pod["spec"].get("hostname") or pod["metadata"]["name"]},
                      created)
 

@@ -27,7 +27,7 @@ from typing import Any
 from sim.api.meta import EPOCH
 from sim.component import Component
 from sim.runtime import images as imagelib
-from sim.runtime import programs
+from sim.runtime import programs, rootfs
 from sim.runtime.process import (MAX_LOG_LINES, MAX_WRITE_CHARS, SIGKILL_EXIT, FileSystem, ProcessContext, Sleep,
                                  Write, run_capture)
 
@@ -284,8 +284,8 @@ class ContainerRuntime(Component):
         base_env = image.config.env_dict()
         cid = self._id()
         c = Container(cid, msg["pod_uid"], msg["name"], int(msg.get("attempt", 0)), image, argv,
-                      {**base_env, "HOSTNAME": msg.get("hostname", ""), **env}, dict(msg.get("files") or {}),
-                      msg.get("hostname", ""))
+                      {**base_env, "HOSTNAME": msg.get("hostname", ""), **env},
+                      {**rootfs.image_files(image), **(msg.get("files") or {})}, msg.get("hostname", ""))
         c.mounts = dict(msg.get("mounts") or {})
         c.read_only = tuple(msg.get("read_only") or ())
         self.containers[cid] = c

@@ -115,6 +115,8 @@ class FileSystem:
         for point in mounts or {}:
             self.mkdir(posixpath.normpath(point))
         for path, content in (files or {}).items():
+            if self.files._route(path)[0] is not self.files.own:
+                continue  # a mount hides what the image has under its mount point
             self.write(path, content, force=True)
 
     @staticmethod

@@ -405,3 +405,15 @@ def test_a_sidecar_starts_before_the_app_and_keeps_running(cluster):
 def parse_ts(text):
     from sim.api.meta import parse_timestamp
     return parse_timestamp(text)
+
+
+def test_a_container_holds_its_image_s_files_and_the_ones_the_kubelet_writes(cluster):
+    run_pod(cluster, "files", image="nginx:1.27")
+    advance_until(cluster, lambda: status_of(cluster, "files")["phase"] == "Running", 60)
+    assert _exec(cluster, "files", "files", ["ls", "/usr/share/nginx/html"]) == (0, "50x.html\nindex.html\n")
+    code, resolv = _exec(cluster, "files", "files", ["cat", "/etc/resolv.conf"])
+    assert code == 0 and "nameserver 10.96.0.10" in resolv and "search default.svc.cluster.local" in resolv
+    ip = status_of(cluster, "files")["podIP"]
+    assert f"{ip}\tfiles" in _exec(cluster, "files", "files", ["cat", "/etc/hosts"])[1]
+    assert _exec(cluster, "files", "files", ["cat", "/var/run/secrets/kubernetes.io/serviceaccount/namespace"]) == \
+        (0, "default")
