@@ -103,6 +103,7 @@ from sim.flowcontrol import (CONTROLLER_MANAGER_BURST, CONTROLLER_MANAGER_QPS, K
 from sim.kernel import Kernel
 from sim.kubelet.kubelet import Kubelet
 from sim.kubelet.runtime import ContainerRuntime
+from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
 from sim.scheduler.framework.config import ConfigError as SchedulerConfigError
 from sim.scheduler.scheduler import KubeScheduler, load_configuration as load_scheduler_configuration
@@ -932,8 +933,14 @@ class Cluster:
         owner = next((f"{r['kind']}/{r['name']}" for r in md.get("ownerReferences") or [] if r.get("controller")), None)
         waiting = next((cs["state"]["waiting"].get("reason") for cs in status.get("containerStatuses") or []
                         if "waiting" in (cs.get("state") or {})), None)
+        try:
+            shown = pod_status_column(pod)
+        except Exception:  # noqa: BLE001 - a status no printer foresaw: the phase will do
+            shown = status.get("phase", "Pending")
+        # "status": what `kubectl get pods` prints in STATUS (CrashLoopBackOff, Completed,
+        # Init:0/1, ImagePullBackOff ...), which the page writes on the pod's chip.
         return {"namespace": md["namespace"], "name": md["name"], "phase": status.get("phase", "Pending"),
-                "reason": waiting, "ready": ready, "terminating": bool(md.get("deletionTimestamp")),
+                "reason": waiting, "status": shown, "ready": ready, "terminating": bool(md.get("deletionTimestamp")),
                 "ip": status.get("podIP"), "owner": owner, "node": spec.get("nodeName"),
                 "nominated": status.get("nominatedNodeName")}
 

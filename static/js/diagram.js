@@ -387,7 +387,10 @@ function podMarkup(p, phase) {
   const name = p.pod.name;
   // A preemptor waits in the queue with the node preemption made room on (status.nominatedNodeName).
   const nominated = !p.node && p.pod.nominated ? ` → ${p.pod.nominated}` : "";
-  const sub = phase + (phase === "Running" && p.pod.ready === false ? " · not ready" : "") + nominated;
+  // The words are kubectl's STATUS when the server sent it (CrashLoopBackOff, Completed,
+  // ImagePullBackOff, Init:0/1 ...); the colour stays the phase's.
+  const words = p.pod.status && p.pod.status !== "Pending" ? p.pod.status : phase;
+  const sub = words + (words === "Running" && p.pod.ready === false ? " · not ready" : "") + nominated;
   let s = `<rect width="${p.w}" height="${p.h}" rx="9"/>`;
   if (p.h < POD_H) {
     s += `<text class="pod-name" x="10" y="${p.h / 2 + 5.5}">${esc(fit(name, p.w - 16, 16))}</text>`;
@@ -561,7 +564,8 @@ export class Diagram {
 
     for (const p of L.pods) {
       const phase = displayPhase(p.pod, !!p.node);
-      const sig = JSON.stringify([p.w, p.h, phase, p.pod.ready, p.pod.ip, p.node, p.nodeAlive, p.pod.nominated]);
+      const sig = JSON.stringify([p.w, p.h, phase, p.pod.status, p.pod.ready, p.pod.ip, p.node, p.nodeAlive,
+                                  p.pod.nominated]);
       const el = this._keep(used, this.layers.pods, p.key, "g", sig, (el) => {
         el.setAttribute("class", `pod phase-${phase}${p.nodeAlive ? "" : " on-dead-node"}`);
         el.dataset.pod = (p.pod.namespace || "default") + "/" + p.pod.name;

@@ -101,6 +101,11 @@ POD_COLUMNS = [
 ]
 
 
+def status_column(pod: dict) -> str:
+    """The STATUS `kubectl get pods` prints for the pod (printPod's reason)."""
+    return pod_row(pod, 0.0)[2]
+
+
 def pod_row(pod: dict, now: float) -> list[Any]:
     spec, st, md = pod.get("spec", {}), pod.get("status", {}), pod.get("metadata", {})
     total = len(spec.get("containers", []))

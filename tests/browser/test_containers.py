@@ -1,0 +1,35 @@
+"""Containers on the page: a pod's chip says what `kubectl get pods` says in STATUS - a
+crashing container goes CrashLoopBackOff, an image the registry lacks ImagePullBackOff, a
+finished one Completed - live, without reloading."""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import wait_js
+
+pytestmark = pytest.mark.services
+
+CHIP_TEXT = "(name) => document.querySelector(`#diagram .pod[data-name='${name}'] .pod-phase`)?.textContent || ''"
+
+
+def _pod(server, name, container):
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"containers": [{"name": "c", **container}], "restartPolicy": container.pop("restart", "Always")}}
+    code, resp = server.request("POST", "/clusters/demo/api/v1/namespaces/default/pods", body)
+    assert code == 201, resp
+
+
+def test_a_pod_s_chip_shows_crash_loop_back_off_image_pull_back_off_and_completed(dashboard, browser_server):
+    page = dashboard
+    page.evaluate("window.__sameDocument = 'yes'")
+    _pod(browser_server, "crasher", {"image": "busybox", "command": ["sh", "-c", "echo boom; exit 1"]})
+    _pod(browser_server, "typo", {"image": "nginxx:nope"})
+    _pod(browser_server, "once", {"image": "busybox", "args": ["echo", "hi"], "restart": "Never"})
+    for name, words in (("crasher", "CrashLoopBackOff"), ("typo", "ImagePullBackOff"), ("once", "Completed")):
+        wait_js(page, f"({CHIP_TEXT})('{name}').startsWith('{words}')", 60, message=f"{name} shown as {words}")
+    assert page.evaluate("window.__sameDocument") == "yes"
+    # The colours stay the phase's: the crashing pod is Running (it will be restarted), the
+    # typo Pending on its node, the finished one Succeeded.
+    phases = page.evaluate("""Object.fromEntries([...document.querySelectorAll('#diagram .pod')]
+        .map(p => [p.dataset.name, p.dataset.phase]))""")
+    assert (phases["crasher"], phases["typo"], phases["once"]) == ("Running", "ContainerCreating", "Succeeded")
