@@ -5,7 +5,7 @@ WebSocket, v5.channel.k8s.io)."""
 from __future__ import annotations
 
 from sim.api import status as st
-from sim.apiserver.podlogs import KUBELET_PORT, call_kubelet
+from sim.apiserver.podlogs import KUBELET_PORT, call_kubelet, container_and_node
 
 
 def serve(server, res, req: dict, reply) -> None:
@@ -22,19 +22,9 @@ def serve(server, res, req: dict, reply) -> None:
     phase = (pod.get("status") or {}).get("phase")
     if phase in ("Succeeded", "Failed"):
         return reply(_err(st.bad_request(f"cannot exec into a container in a completed pod; current phase is {phase}")))
-    spec = pod.get("spec") or {}
-    containers = [c.get("name") for c in spec.get("containers") or []]
-    container = q.get("container") or ""
-    if not container:
-        if len(containers) != 1:
-            return reply(_err(st.bad_request(
-                f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]")))
-        container = containers[0]
-    if container not in containers and container not in [c.get("name") for c in spec.get("initContainers") or []]:
-        return reply(_err(st.bad_request(f"container {container} is not valid for pod {name}")))
-    node = spec.get("nodeName")
-    if not node:
-        return reply(_err(st.bad_request(f"pod {name} does not have a host assigned")))
+    container, node, error = container_and_node(pod, q.get("container") or "")
+    if error:
+        return reply(_err(st.bad_request(error)))
 
     def answered(msg: dict) -> None:
         if msg.get("type") == "timeout":

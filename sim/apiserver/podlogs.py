@@ -51,23 +51,9 @@ def serve(server, res, req: dict, reply) -> None:
             return reply(_err(st.bad_request(f'parsing time "{q["sinceTime"]}" as "2006-01-02T15:04:05Z07:00": '
                                              f'cannot parse "{q["sinceTime"]}" as "2006"')))
         options["sinceTime"] = since + server.kernel.epoch_offset
-    spec = pod.get("spec") or {}
-    containers = [c.get("name") for c in spec.get("containers") or []]
-    inits = [c.get("name") for c in spec.get("initContainers") or []]
-    container = q.get("container") or ""
-    if not container:
-        if len(containers) == 1:
-            container = containers[0]
-        else:
-            message = f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]"
-            if inits:
-                message += f" or one of the init containers: [{' '.join(inits)}]"
-            return reply(_err(st.bad_request(message)))
-    if container not in containers and container not in inits:
-        return reply(_err(st.bad_request(f"container {container} is not valid for pod {name}")))
-    node = spec.get("nodeName")
-    if not node:
-        return reply(_err(st.bad_request(f"pod {name} does not have a host assigned")))
+    container, node, error = container_and_node(pod, q.get("container") or "")
+    if error:
+        return reply(_err(st.bad_request(error)))
     options.update(namespace=ns, pod=name, uid=pod["metadata"].get("uid"), container=container,
                    after=req.get("log_after"))  # a follower's cursor (cluster/api/podlogs.py)
     url = f"https://{node}:{KUBELET_PORT}/containerLogs/{ns}/{name}/{container}"
@@ -80,6 +66,27 @@ def serve(server, res, req: dict, reply) -> None:
         reply({"code": 200, "text": msg.get("text", ""), "next": msg.get("next"), "running": msg.get("running")})
 
     call_kubelet(server, node, {"type": "kubelet.containerLogs", **options}, answered)
+
+
+def container_and_node(pod: dict, container: str) -> tuple[str, str, str | None]:
+    """The container a log or exec request means (the only one when none is named) and the
+    pod's node, or the error upstream answers (400)."""
+    name = (pod.get("metadata") or {}).get("name", "")
+    spec = pod.get("spec") or {}
+    containers = [c.get("name") for c in spec.get("containers") or []]
+    inits = [c.get("name") for c in spec.get("initContainers") or []]
+    if not container:
+        if len(containers) != 1:
+            message = f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]"
+            if inits:
+                message += f" or one of the init containers: [{' '.join(inits)}]"
+            return "", "", message
+        container = containers[0]
+    if container not in containers and container not in inits:
+        return container, "", f"container {container} is not valid for pod {name}"
+    if not spec.get("nodeName"):
+        return container, "", f"pod {name} does not have a host assigned"
+    return container, spec["nodeName"], None
 
 
 def call_kubelet(server, node: str, msg: dict, callback) -> None:

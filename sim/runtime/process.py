@@ -196,28 +196,18 @@ class Program:
 def run_to_exit(gen: ProgramGen, max_steps: int = 100_000, max_seconds: float | None = None) -> tuple[int, str, float]:
     """Drive a program with no runtime: (exit code, everything it wrote, virtual seconds it
     slept).  For tests and for exec's synchronous commands.  With `max_seconds`, stop once it
-    has slept longer than that (the caller's timeout: the slept figure says so)."""
-    out: list[str] = []
-    slept = 0.0
-    try:
-        for _ in range(max_steps):
-            call = next(gen)
-            if isinstance(call, Sleep):
-                slept += call.seconds
-                if max_seconds is not None and slept > max_seconds:
-                    gen.close()
-                    return 0, "".join(out), slept
-            elif isinstance(call, Write):
-                out.append(call.text[:MAX_WRITE_CHARS])
+    has slept longer than that (the caller's timeout: the slept figure says so; the code is 0)."""
+    code, stdout, stderr, slept = run_capture(gen, max_steps, max_seconds, merged=True)
+    if code is None and (max_seconds is None or slept <= max_seconds):
         raise RuntimeError(f"program did not exit within {max_steps} system calls")
-    except StopIteration as stop:
-        return (stop.value or 0), "".join(out), slept
+    return code or 0, stdout, slept
 
 
-def run_capture(gen: ProgramGen, max_steps: int = 100_000,
-                max_seconds: float | None = None) -> tuple[int | None, str, str, float]:
-    """Like run_to_exit, with stdout and stderr apart: (exit code, stdout, stderr, slept); the
-    code is None when it slept past `max_seconds` (timed out)."""
+def run_capture(gen: ProgramGen, max_steps: int = 100_000, max_seconds: float | None = None,
+                merged: bool = False) -> tuple[int | None, str, str, float]:
+    """Drive a program with no runtime, stdout and stderr apart (`merged`: both in stdout, in
+    the order written): (exit code, stdout, stderr, slept); the code is None when it slept past
+    `max_seconds` (timed out) or did not exit within `max_steps` system calls."""
     out: dict[str, list[str]] = {"stdout": [], "stderr": []}
     slept = 0.0
     try:
@@ -229,7 +219,8 @@ def run_capture(gen: ProgramGen, max_steps: int = 100_000,
                     gen.close()
                     return None, "".join(out["stdout"]), "".join(out["stderr"]), slept
             elif isinstance(call, Write):
-                out["stderr" if call.stream == "stderr" else "stdout"].append(call.text[:MAX_WRITE_CHARS])
+                stream = "stderr" if call.stream == "stderr" and not merged else "stdout"
+                out[stream].append(call.text[:MAX_WRITE_CHARS])
         gen.close()
         return None, "".join(out["stdout"]), "".join(out["stderr"]), slept
     except StopIteration as stop:
