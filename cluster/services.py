@@ -407,10 +407,13 @@ def _slow_timeout() -> float:
     return max(settings.PILOTHOUSE.get("COMMAND_TIMEOUT", 10.0), 30.0)
 
 
-async def add_node(cluster: str, node: str, cpu: str = "4", memory: str = "8Gi") -> dict[str, Any]:
-    """Add a worker node with that capacity.  AlreadyExists on a duplicate name, BadCommand on
-    an invalid name or quantity."""
-    return await sim_command(cluster, {"op": "node.add", "node": node, "cpu": cpu, "memory": memory})
+async def add_node(cluster: str, node: str, cpu: str = "4", memory: str = "8Gi",
+                   runtime: str = "containerd") -> dict[str, Any]:
+    """Add a worker node with that capacity and container runtime ("containerd", "cri-o",
+    "docker").  AlreadyExists on a duplicate name, BadCommand on an invalid name, quantity or
+    runtime."""
+    return await sim_command(cluster, {"op": "node.add", "node": node, "cpu": cpu, "memory": memory,
+                                       "runtime": runtime})
 
 
 async def metrics(cluster: str) -> str:

@@ -131,6 +131,9 @@ def node_ip(index: int) -> str:
     return f"192.168.{index // 240}.{10 + index % 240}"
 
 
+RUNTIMES = ("containerd", "cri-o", "docker")
+
+
 @dataclass
 class NodeSpec:
     name: str
@@ -139,6 +142,9 @@ class NodeSpec:
     memory: str = "8Gi"
     pods: int = 110
     alive: bool = True
+    # The container runtime behind the kubelet's CRI: "containerd", "cri-o" or "docker"
+    # (Docker Engine through cri-dockerd).
+    runtime: str = "containerd"
 
 
 @dataclass
@@ -402,13 +408,13 @@ class Cluster:
         return members
 
     def _build_node(self, spec: NodeSpec, index: int) -> None:
-        runtime = ContainerRuntime(spec.name)
+        runtime = ContainerRuntime(spec.name, kind=spec.runtime)
         taints = [{"key": TAINT_CONTROL_PLANE, "effect": "NoSchedule"}] if spec.role == "control-plane" else []
         kubelet = Kubelet(spec.name, self.apiserver_endpoints(spec.name, index), runtime.address, spec.cpu,
                           spec.memory, spec.pods,
                           role=spec.role, pod_cidr=pod_cidr(index), internal_ip=node_ip(index),
                           taints=taints, kube_api_qps=self.config.kubelet_kube_api_qps,
-                          kube_api_burst=self.config.kubelet_kube_api_burst)
+                          kube_api_burst=self.config.kubelet_kube_api_burst, runtime_kind=spec.runtime)
         kubelet.node_runtime = runtime
         proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index))
         for c in (runtime, kubelet, proxy):
@@ -656,7 +662,8 @@ class Cluster:
             c.start()
         self.kernel.emit("node", node=name, alive=True)
 
-    def add_node(self, name: str, cpu: str = "4", memory: str = "8Gi", pods: int = 110) -> None:
+    def add_node(self, name: str, cpu: str = "4", memory: str = "8Gi", pods: int = 110,
+                 runtime: str = "containerd") -> None:
         if not isinstance(name, str) or not is_dns1123_subdomain(name):
             raise ClusterError(f'invalid node name "{name}": must be a lowercase RFC 1123 subdomain')
         if name in self.specs or name == "client":
@@ -667,7 +674,9 @@ class Cluster:
                     raise ClusterError(f"{what} must be greater than 0")
             except QuantityError as e:
                 raise ClusterError(f"invalid {what} {q!r}: {e}") from e
-        spec = NodeSpec(name, "worker", str(cpu), str(memory), int(pods))
+        if runtime not in RUNTIMES:
+            raise ClusterError(f'invalid runtime "{runtime}": must be one of {", ".join(RUNTIMES)}')
+        spec = NodeSpec(name, "worker", str(cpu), str(memory), int(pods), runtime=runtime)
         self.config.nodes.append(spec)
         self._build_node(spec, len(self.config.nodes) - 1)
         for c in self.node_components[name]:

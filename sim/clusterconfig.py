@@ -28,14 +28,14 @@ from typing import Any
 
 from sim.api.quantity import QuantityError, parse_quantity
 from sim.api.validation import is_dns1123_label, is_dns1123_subdomain
-from sim.cluster import ClusterConfig, NodeSpec
+from sim.cluster import RUNTIMES, ClusterConfig, NodeSpec
 from sim.controllers.descriptors import UnknownController, enabled as enabled_controllers, known_names as known_controllers
 from sim.durations import parse_duration
 
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
                        "defaultTolerationSeconds", "schedulerConfiguration", "controllers"})
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
-NODE_KEYS = frozenset({"name", "role", "cpu", "memory"})
+NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime"})
 NODE_ROLES = ("worker", "control-plane")
 ETCD_MEMBER_COUNTS = (1, 3, 5, 7)
 ETCD_TOPOLOGIES = ("stacked", "external")
@@ -111,7 +111,7 @@ def check_capacity(where: str, cpu: Any, memory: Any) -> tuple[str, str]:
 
 
 def node_spec(where: str, doc: Any, default_role: str = "worker") -> NodeSpec:
-    """One node of the document: {"name", "role"?, "cpu"?, "memory"?}."""
+    """One node of the document: {"name", "role"?, "cpu"?, "memory"?, "runtime"?}."""
     if not isinstance(doc, dict):
         raise ConfigError(f"{where}: must be an object {{name, role, cpu, memory}}")
     unknown = set(doc) - NODE_KEYS
@@ -124,7 +124,10 @@ def node_spec(where: str, doc: Any, default_role: str = "worker") -> NodeSpec:
     if role not in NODE_ROLES:
         raise ConfigError(f'{where}.role: must be "worker" or "control-plane"')
     cpu, memory = check_capacity(where, doc.get("cpu", "4"), doc.get("memory", "8Gi"))
-    return NodeSpec(name, role, cpu, memory)
+    runtime = doc.get("runtime", "containerd")
+    if runtime not in RUNTIMES:
+        raise ConfigError(f'{where}.runtime: must be one of {", ".join(RUNTIMES)} (docker: Docker Engine through cri-dockerd)')
+    return NodeSpec(name, role, cpu, memory, runtime=runtime)
 
 
 def config_from_spec(spec: Any) -> ClusterConfig:

@@ -4,7 +4,8 @@
     POST /clusters/<name>/sim/v1/clock              {"speed": 5} | {"paused": true} |
                                                     {"advance": "400s"} | {"step": "1s"}
                                                     (step pauses the clock, then runs 1s)
-    POST /clusters/<name>/sim/v1/nodes              {"name": "worker-4", "cpu": "4", "memory": "8Gi"}
+    POST /clusters/<name>/sim/v1/nodes              {"name": "worker-4", "cpu": "4", "memory": "8Gi",
+                                                     "runtime": "containerd" | "cri-o" | "docker"}
     POST /clusters/<name>/sim/v1/nodes/<node>/kill
     POST /clusters/<name>/sim/v1/nodes/<node>/restore
     GET  /clusters/<name>/sim/v1/state              -> frame, clock, snapshot, recent log
@@ -139,7 +140,11 @@ async def nodes(request, cluster: str):
         raise services.BadCommand("name: Required value")
     # The capacity is checked where cluster configurations are (sim/clusterconfig.check_capacity):
     # a quantity, positive, finite, within the engine's bounds.
-    result = await services.add_node(cluster, name, cpu=body.get("cpu", "4"), memory=body.get("memory", "8Gi"))
+    runtime = body.get("runtime", "containerd")
+    if not isinstance(runtime, str):
+        raise services.BadCommand('runtime: must be "containerd", "cri-o" or "docker"')
+    result = await services.add_node(cluster, name, cpu=body.get("cpu", "4"), memory=body.get("memory", "8Gi"),
+                                     runtime=runtime)
     return JsonResponse(result, status=201)
 
 

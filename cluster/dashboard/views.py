@@ -168,11 +168,12 @@ async def add_node(request: HttpRequest, name: str) -> HttpResponse:
     node = str(request.POST.get("name", "")).strip()
     cpu = str(request.POST.get("cpu", "")).strip() or "4"
     memory = str(request.POST.get("memory", "")).strip() or "8Gi"
+    runtime = str(request.POST.get("runtime", "")).strip() or "containerd"
     try:
-        await services.add_node(name, node, cpu=cpu, memory=memory)
+        await services.add_node(name, node, cpu=cpu, memory=memory, runtime=runtime)
     except services.SimulationError as e:
         return _error(request, e)
-    return _result(request, f"node {node} added ({cpu} CPU, {memory})", ok=True)
+    return _result(request, f"node {node} added ({cpu} CPU, {memory}, {runtime})", ok=True)
 
 
 @require_POST

@@ -260,7 +260,7 @@ def node_add(worker, rc: RunningCluster, args: dict) -> dict:
     node = args.get("node", "")
     try:
         cpu, memory = check_capacity("node", args.get("cpu", "4"), args.get("memory", "8Gi"))
-        rc.engine.add_node(node, cpu=cpu, memory=memory)
+        rc.engine.add_node(node, cpu=cpu, memory=memory, runtime=args.get("runtime") or "containerd")
     except ConfigError as e:
         raise CommandError("BadRequest", str(e)) from None
     except ClusterError as e:

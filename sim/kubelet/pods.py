@@ -19,6 +19,7 @@ from sim.api.gofmt import go_duration
 from sim.api.podutil import is_deleting
 from sim.kubelet import podconfig
 from sim.kubelet.backoff import Backoff
+from sim.kubelet.lifecycle import run_handler
 from sim.kubelet.podstatus import ContainerRecord, container_status, pod_phase
 from sim.runtime import images as imagelib
 from sim.runtime import rootfs
@@ -449,6 +450,26 @@ class PodLifecycle:
                 rec.finished_virtual = self.now
                 self._sync_containers(w)
                 return
+            hook = ((spec.get("lifecycle") or {}).get("postStart"))
+            if isinstance(hook, dict):
+                # The container runs; it is reported Running once postStart returned.
+                rec.busy = True
+                return run_handler(self, w, spec, rec, hook, lambda ok, message: post_started(ok, message))
+            running()
+
+        def post_started(ok: bool, message: str) -> None:
+            rec.busy = False
+            if not alive():
+                return
+            if not ok:
+                self.api.event(ref, "FailedPostStartHook", f"PostStartHook failed: {message}", "kubelet", self.host,
+                               type_="Warning")
+                rec.state = "running"  # so that the kill below is the container's exit
+                rec.started_at = self.timestamp()
+                return self.kill_container(w, rec, pod["spec"].get("terminationGracePeriodSeconds", 30))
+            running()
+
+        def running() -> None:
             rec.state, rec.reason, rec.message = "running", "", ""
             rec.started_at = self.timestamp()
             self.start_probes(w, spec, rec)
@@ -536,6 +557,7 @@ class PodLifecycle:
 
         if not running:
             return all_stopped()
+        specs = {c["name"]: c for c in [*(pod["spec"].get("initContainers") or []), *(pod["spec"].get("containers") or [])]}
         for rec in running:
             self.api.event(self._ref(pod, f"spec.containers{{{rec.name}}}"), "Killing",
                            f"Stopping container {rec.name}", "kubelet", self.host)
@@ -549,7 +571,23 @@ class PodLifecycle:
                 if remaining[0] == 0:
                     all_stopped()
 
-            self.cri("cri.StopContainer", {"container_id": rec.container_id, "timeout": grace}, stopped)
+            self._stop_with_pre_stop(w, specs.get(rec.name) or {}, rec, grace, stopped)
+
+    def _stop_with_pre_stop(self, w: dict, spec: dict, rec: ContainerRecord, grace: float, stopped) -> None:
+        """killContainer: the preStop hook first (within the grace period), then SIGTERM with
+        what is left of the grace period, then SIGKILL."""
+        hook = (spec.get("lifecycle") or {}).get("preStop")
+        if not isinstance(hook, dict):
+            return self.cri("cri.StopContainer", {"container_id": rec.container_id, "timeout": grace}, stopped)
+        began = self.now
+
+        def hooked(ok: bool, message: str) -> None:
+            if not ok:
+                self.api.event(self._ref(w["pod"], f"spec.containers{{{rec.name}}}"), "FailedPreStopHook",
+                               f"PreStopHook failed: {message}", "kubelet", self.host, type_="Warning")
+            left = max(grace - (self.now - began), 2.0)  # upstream grants at least 2 s after the hook
+            self.cri("cri.StopContainer", {"container_id": rec.container_id, "timeout": left}, stopped)
+        run_handler(self, w, spec, rec, hook, hooked, timeout=max(float(grace), 0.0))
 
     def _terminated(self, w: dict, prev_state: str) -> None:
         w["state"] = "terminated"

@@ -32,6 +32,8 @@ from sim.runtime.process import (MAX_LOG_LINES, MAX_WRITE_CHARS, SIGKILL_EXIT, F
                                  Write, run_capture)
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
+COMPONENT_OF = {"containerd": "containerd", "cri-o": "crio", "docker": "cri-dockerd"}
+RUNTIME_RUNC = {"containerd": "runc", "cri-o": "crun", "docker": "runc"}
 # At most this many system calls of one program per kernel event; a busy loop that never
 # sleeps is then continued a millisecond later, so no program holds the engine.
 MAX_SYSCALLS_PER_EVENT = 200
@@ -100,6 +102,9 @@ class ContainerRuntime(Component):
 
     def __init__(self, host: str, registry: "imagelib.Registry | None" = None, kind: str = "containerd",
                  bandwidth: float | None = None):
+        # The component the kubelet's CRI calls reach: containerd's CRI plugin, CRI-O, or
+        # cri-dockerd (the shim in front of Docker Engine since dockershim left the kubelet).
+        self.component = COMPONENT_OF.get(kind, "containerd")
         super().__init__(host)
         self.registry = registry or DEFAULT_REGISTRY
         self.kind = kind
@@ -156,12 +161,6 @@ class ContainerRuntime(Component):
         self.next += 1
         return _digest(f"{self.host}-{self.incarnation}-{self.next}-{self.rng.random()}")[:64]
 
-    @property
-    def version(self) -> str:
-        """status.nodeInfo.containerRuntimeVersion."""
-        return {"containerd": "containerd://1.7.24", "cri-o": "cri-o://1.33.2",
-                "docker": "docker://28.0.1"}.get(self.kind, "containerd://1.7.24")
-
     # -- CRI --------------------------------------------------------------------------
     def on_message(self, src: str, msg: dict[str, Any]) -> None:
         t = msg["type"]
@@ -191,9 +190,12 @@ class ContainerRuntime(Component):
             c.program = programs.program_for(c.argv, c.image.config.binaries)
             if c.program is None:
                 # runc's exec of a binary the image does not have: the task never starts.
-                error = (f"failed to create containerd task: failed to create shim task: OCI runtime create failed: "
-                         f"runc create failed: unable to start container process: exec: \"{c.argv[0] if c.argv else ''}\": "
-                         f"executable file not found in $PATH: unknown")
+                missing = f'exec: "{c.argv[0] if c.argv else ""}": executable file not found in $PATH'
+                error = {"cri-o": f"{RUNTIME_RUNC['cri-o']}: {missing}",
+                         "docker": f"failed to create task for container: failed to create shim task: OCI runtime create "
+                                   f"failed: runc create failed: unable to start container process: {missing}: unknown"
+                         }.get(self.kind, "failed to create containerd task: failed to create shim task: OCI runtime create "
+                                          f"failed: runc create failed: unable to start container process: {missing}: unknown")
                 c.state, c.exit_code, c.reason, c.message = "exited", 128, "StartError", error
                 c.started_at = c.finished_at = self.now
                 reply(0.03, error=error)
@@ -380,7 +382,8 @@ class ContainerRuntime(Component):
             return
         argv = [str(a) for a in msg.get("cmd") or []]
         ctx = ProcessContext(argv=argv, env=dict(c.ctx.env), hostname=c.hostname, fs=c.ctx.fs, clock=c.ctx.clock,
-                             cwd=c.ctx.cwd)
+                             cwd=c.ctx.cwd,
+                             signal_main=lambda code: self.call_later(SIGTERM_EXIT_SECONDS, lambda: self._exit(c, code)))
         program = programs.program_for(argv, c.image.config.binaries)
         timeout = float(msg.get("timeout") or 1.0)
         if program is None:

@@ -177,6 +177,9 @@ class ProcessContext:
     # Name resolution: an IP address, or None (no DNS answer).
     resolve: Callable[[str], Optional[str]] = lambda host: None
     cwd: str = "/"
+    # For a command exec'd beside the container's main process: make that process exit with
+    # this code, as `nginx -s quit` makes the running nginx quit.  A no-op elsewhere.
+    signal_main: Callable[[int], None] = lambda code: None
 
 
 @dataclass(frozen=True)

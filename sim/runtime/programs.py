@@ -146,6 +146,17 @@ for _name in ("docker-entrypoint.sh", "/docker-entrypoint.sh"):
 # -- servers ----------------------------------------------------------------------------
 def _nginx(ctx: ProcessContext) -> ProgramGen:
     stamp = _strftime(ctx, "%Y/%m/%d %H:%M:%S")
+    if "-s" in ctx.argv:
+        # `nginx -s quit|stop|reload|reopen`: a signal to the running master process.
+        i = ctx.argv.index("-s")
+        signal = ctx.argv[i + 1] if i + 1 < len(ctx.argv) else ""
+        if signal not in ("quit", "stop", "reload", "reopen"):
+            yield Write(f'nginx: invalid option: "-s {signal}"\n', "stderr")
+            return 1
+        yield Write(f"{stamp} [notice] {len(ctx.argv) + 40}#{len(ctx.argv) + 40}: signal process started\n", "stderr")
+        if signal in ("quit", "stop"):
+            ctx.signal_main(0)
+        return 0
     version = ctx.env.get("NGINX_VERSION", "1.27.3")
     for line in ('using the "epoll" event method', f"nginx/{version}", "built by gcc 12.2.0 (Debian 12.2.0-14)",
                  "OS: Linux 6.1.0-28-amd64", "getrlimit(RLIMIT_NOFILE): 1048576:1048576",

@@ -269,7 +269,8 @@ export function layout(snap) {
 }
 
 // The kubelet beside the runtime it drives, so their CRI calls stay short and visible.
-const AGENT_ORDER = { kubelet: 0, containerd: 1, "kube-proxy": 2 };
+// The node's runtime is containerd, CRI-O (crio) or Docker Engine behind cri-dockerd.
+const AGENT_ORDER = { kubelet: 0, containerd: 1, crio: 1, "cri-dockerd": 1, "kube-proxy": 2 };
 function sortAgents(comps) {
   return [...comps].sort((a, b) => (AGENT_ORDER[a.name] ?? 3) - (AGENT_ORDER[b.name] ?? 3));
 }

@@ -25,7 +25,7 @@ export function describe(ev) {
   if (ev.kind === "action") {
     // Node agents are told apart by their node: "kubelet · worker-2".
     const [name, host] = String(ev.component || "").split("@");
-    const who = host && ["kubelet", "kube-proxy", "containerd"].includes(name) ? `${name} · ${host}` : name;
+    const who = host && ["kubelet", "kube-proxy", "containerd", "crio", "cri-dockerd"].includes(name) ? `${name} · ${host}` : name;
     return { who, text: ev.text || ev.message || "", cls: "action" };
   }
   if (ev.kind === "error") {

@@ -14,13 +14,15 @@ export const MAX_ACTIVE = 24;
 const LABEL_BELOW = 6;    // name requests next to their dot when this few are moving
 
 // Message categories, for colour and the legend.
+const RUNTIMES = ["containerd@", "crio@", "cri-dockerd@"];  // the node's CRI runtime, whichever
+
 export function category(ev) {
   const t = String(ev.type || "").toLowerCase();
   const src = String(ev.src || "");
   const dst = String(ev.dst || "");
   if (t.includes("bind")) return "bind";
   if (src.startsWith("etcd@") || dst.startsWith("etcd@")) return "etcd";
-  if (src.startsWith("containerd@") || dst.startsWith("containerd@")) return "runtime";
+  if (RUNTIMES.some(r => src.startsWith(r) || dst.startsWith(r))) return "runtime";
   if (t.includes("watch") || t.includes("notify") || t.startsWith("event ") ||
       /^(added|modified|deleted|bookmark)\b/.test(t)) return "watch";
   if (t.includes("status") || t.includes("lease") || t.includes("heartbeat")) return "status";

@@ -33,3 +33,19 @@ def test_a_pod_s_chip_shows_crash_loop_back_off_image_pull_back_off_and_complete
     phases = page.evaluate("""Object.fromEntries([...document.querySelectorAll('#diagram .pod')]
         .map(p => [p.dataset.name, p.dataset.phase]))""")
     assert (phases["crasher"], phases["typo"], phases["once"]) == ("Running", "ContainerCreating", "Succeeded")
+
+
+def test_a_new_node_runs_the_runtime_chosen_on_the_page(dashboard, browser_server):
+    from tests.browser.conftest import submit_ok
+    page = dashboard
+    page.fill("#add-node-form [name=name]", "worker-crio")
+    page.select_option("#add-node-form [name=runtime]", "cri-o")
+    text = submit_ok(page, "#add-node-form")
+    assert "cri-o" in text
+    wait_js(page, """!!document.querySelector('#diagram [data-component="crio"][data-node="worker-crio"]')""", 30,
+            message="worker-crio drawn with CRI-O")
+    from tests.conftest import wait_until
+    wait_until(lambda: browser_server.request("GET", "/clusters/demo/api/v1/nodes/worker-crio")[0] == 200, 30, 0.2,
+               "worker-crio registered")
+    node = browser_server.request("GET", "/clusters/demo/api/v1/nodes/worker-crio")[1]
+    assert node["status"]["nodeInfo"]["containerRuntimeVersion"] == "cri-o://1.33.2"

@@ -417,3 +417,56 @@ def test_a_container_holds_its_image_s_files_and_the_ones_the_kubelet_writes(clu
     assert f"{ip}\tfiles" in _exec(cluster, "files", "files", ["cat", "/etc/hosts"])[1]
     assert _exec(cluster, "files", "files", ["cat", "/var/run/secrets/kubernetes.io/serviceaccount/namespace"]) == \
         (0, "default")
+
+
+def test_each_node_runs_the_container_runtime_chosen_for_it(cluster):
+    cluster.add_node("worker-crio", runtime="cri-o")
+    cluster.add_node("worker-docker", runtime="docker")
+    cluster.advance(5)
+    nodes = {n["metadata"]["name"]: n for n in ok(cluster.request({"verb": "list", "resource": "nodes"}))["items"]}
+    versions = {name: nodes[name]["status"]["nodeInfo"]["containerRuntimeVersion"]
+                for name in ("worker-1", "worker-crio", "worker-docker")}
+    assert versions == {"worker-1": "containerd://1.7.24", "worker-crio": "cri-o://1.33.2",
+                        "worker-docker": "docker://28.0.1"}
+    assert nodes["worker-docker"]["metadata"]["annotations"]["kubeadm.alpha.kubernetes.io/cri-socket"] == \
+        "unix:///var/run/cri-dockerd.sock"
+    # The kubelet's CRI calls go to crio / cri-dockerd, and container IDs carry the runtime.
+    assert [c.address for c in cluster.node_components["worker-crio"]][0] == "crio@worker-crio"
+    run_pod(cluster, "on-crio", image="nginx:1.27", node="worker-crio")
+    run_pod(cluster, "on-docker", image="nginx:1.27", node="worker-docker")
+    advance_until(cluster, lambda: status_of(cluster, "on-crio")["phase"] == "Running"
+                  and status_of(cluster, "on-docker")["phase"] == "Running", 60)
+    assert container_of(cluster, "on-crio")["containerID"].startswith("cri-o://")
+    assert container_of(cluster, "on-docker")["containerID"].startswith("docker://")
+    import pytest
+    from sim.cluster import ClusterError
+    with pytest.raises(ClusterError):
+        cluster.add_node("worker-x", runtime="rkt")
+
+
+def test_the_documentation_s_lifecycle_hooks(cluster):
+    # kubernetes.io/docs/tasks/configure-pod-container/attach-handler-lifecycle-event/
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "lifecycle-demo", "namespace": "default"},
+            "spec": {"containers": [{"name": "lifecycle-demo-container", "image": "nginx", "lifecycle": {
+                "postStart": {"exec": {"command": ["/bin/sh", "-c", "echo Hello from the postStart handler > /usr/share/message"]}},
+                "preStop": {"exec": {"command": ["/bin/sh", "-c", "nginx -s quit; while killall -0 nginx; do sleep 1; done"]}}}}]}}
+    _create(cluster, "pods", body)
+    advance_until(cluster, lambda: status_of(cluster, "lifecycle-demo")["phase"] == "Running", 60)
+    assert _exec(cluster, "lifecycle-demo", "lifecycle-demo-container", ["cat", "/usr/share/message"]) == \
+        (0, "Hello from the postStart handler\n")
+    ok(cluster.request({"verb": "delete", "resource": "pods", "namespace": "default", "name": "lifecycle-demo"}))
+    deleted = cluster.now
+    advance_until(cluster, lambda: cluster.request({"verb": "get", "resource": "pods", "namespace": "default",
+                                                    "name": "lifecycle-demo"})["code"] == 404, 40, 0.1)
+    assert cluster.now - deleted < 5  # the preStop hook's `nginx -s quit` stopped it, long before 30 s
+    assert not [r for r, _ in events_of(cluster, "lifecycle-demo") if r in ("FailedPreStopHook", "FailedPostStartHook")]
+
+
+def test_a_failing_post_start_hook_kills_the_container(cluster):
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "badhook", "namespace": "default"},
+            "spec": {"terminationGracePeriodSeconds": 1,
+                     "containers": [{"name": "c", "image": "nginx", "lifecycle": {
+                         "postStart": {"exec": {"command": ["sh", "-c", "exit 7"]}}}}]}}
+    _create(cluster, "pods", body)
+    advance_until(cluster, lambda: container_of(cluster, "badhook")["restartCount"] >= 1, 60)
+    assert any(r == "FailedPostStartHook" for r, _ in events_of(cluster, "badhook"))
