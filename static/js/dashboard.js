@@ -24,6 +24,7 @@
 //   #scheduler-panel  the scheduler's queue and decisions (scheduler.js documents its attributes)
 //   window.pilothouse {stream, diagram, messages, etcd, scheduler, log, fetchState}
 
+import { loadPodDetail } from "./poddetail.js";
 import { FrameStream } from "./frames.js";
 import { Diagram } from "./diagram.js";
 import { Messages } from "./messages.js";
@@ -429,11 +430,14 @@ function showPodDetails(pod) {
   }
   html += '<p class="why-more">The scheduler panel shows its decision node by node.</p>';
   if (box.dataset.for !== d.pod || lastDetails !== html) {
+    const kept = box.dataset.for === d.pod ? box.querySelector(".pod-containers") : null;
     box.innerHTML = html;
+    if (kept) box.appendChild(kept);  // the containers stay until the next read replaces them
     box.dataset.for = d.pod;
     lastDetails = html;
   }
   box.hidden = false;
+  loadPodDetail(box, `/clusters/${encodeURIComponent(root.dataset.cluster)}`, d.pod);
 }
 
 function esc(s) {

@@ -49,3 +49,19 @@ def test_a_new_node_runs_the_runtime_chosen_on_the_page(dashboard, browser_serve
                "worker-crio registered")
     node = browser_server.request("GET", "/clusters/demo/api/v1/nodes/worker-crio")[1]
     assert node["status"]["nodeInfo"]["containerRuntimeVersion"] == "cri-o://1.33.2"
+
+
+def test_a_picked_pod_shows_its_containers_and_its_log(dashboard, browser_server):
+    page = dashboard
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "talker"},
+            "spec": {"containers": [{"name": "c", "image": "busybox",
+                                     "command": ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"]}]}}
+    code, resp = browser_server.request("POST", "/clusters/demo/api/v1/namespaces/default/pods", body)
+    assert code == 201, resp
+    wait_js(page, "document.querySelector(`#diagram .pod[data-name='talker'][data-phase='Running']`) !== null", 60,
+            message="talker Running")
+    page.click("#diagram .pod[data-name='talker']")
+    wait_js(page, "(document.querySelector('#pod-details .container[data-container=c]')?.textContent || '')"
+                  ".includes('Running')", 20, message="the container's state in the pod's details")
+    wait_js(page, "(document.querySelector('#pod-details pre.pod-log')?.textContent || '').includes('tick 2')", 20,
+            message="the log in the pod's details, growing")
