@@ -222,7 +222,10 @@ class PodLifecycle:
             return
         pod = w["pod"]
         policy = pod["spec"].get("restartPolicy", "Always")
-        w["initialized"] = self._sync_init_containers(w, pod, policy)
+        # Once initialized, a pod stays so: a sidecar that exits later is restarted beside the
+        # app's containers, which go on.
+        done = self._sync_init_containers(w, pod, policy)
+        w["initialized"] = bool(w.get("initialized")) or done
         if not w["initialized"]:
             self._maybe_finish(w)
             self.post_status(w)
