@@ -5,16 +5,15 @@ WebSocket, v5.channel.k8s.io)."""
 from __future__ import annotations
 
 from sim.api import status as st
-from sim.apiserver.podlogs import KUBELET_PORT, call_kubelet, container_and_node
+from sim.apiserver.podlogs import KUBELET_PORT, cached_pod, call_kubelet, container_and_node
 
 
 def serve(server, res, req: dict, reply) -> None:
     from sim.apiserver.server import _err
     q = req.get("query") or {}
-    ns, name = req.get("namespace"), req.get("name", "")
-    pod = server._get_cached(res, ns, name)
-    if pod is None:
-        return reply(_err(st.not_found("pods", name)))
+    pod, missing = cached_pod(server, res, req)
+    if missing:
+        return reply(_err(missing))
     command = q.get("command")
     command = [command] if isinstance(command, str) else list(command or [])
     if not command:

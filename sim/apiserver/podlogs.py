@@ -30,13 +30,20 @@ def _int_option(query: dict, name: str, minimum: int) -> tuple[int | None, dict 
     return min(value, 1 << 62), None
 
 
+def cached_pod(server, res, req: dict) -> tuple[dict | None, dict | None]:
+    """The pod a pods/log or pods/exec request names, from the watch cache, or its 404."""
+    name = req.get("name", "")
+    pod = server._get_cached(res, req.get("namespace"), name)
+    return (pod, None) if pod is not None else (None, st.not_found("pods", name))
+
+
 def serve(server, res, req: dict, reply) -> None:
-    from sim.apiserver.server import _err, _ok
+    from sim.apiserver.server import _err
     q = req.get("query") or {}
     ns, name = req.get("namespace"), req.get("name", "")
-    pod = server._get_cached(res, ns, name)
-    if pod is None:
-        return reply(_err(st.not_found("pods", name)))
+    pod, missing = cached_pod(server, res, req)
+    if missing:
+        return reply(_err(missing))
     options = {"previous": str(q.get("previous", "")).lower() == "true",
                "timestamps": str(q.get("timestamps", "")).lower() == "true"}
     for option, minimum in (("tailLines", 0), ("limitBytes", 1), ("sinceSeconds", 1)):
