@@ -31,6 +31,10 @@ class Prober:
     """Mixed into Kubelet: needs self.cri, self.api, self.call_later, self.now, self._ref and
     the pod workers' post_status / kill_container."""
 
+    # Probes run since the kubelet started (upstream's prober_probe_total counter, summed over
+    # results); bench/kubelet.py reads it.
+    probes_run = 0
+
     def start_probes(self, w: dict, spec: dict, rec: ContainerRecord) -> None:
         probes = {kind: spec[f"{kind}Probe"] for kind in KINDS if isinstance(spec.get(f"{kind}Probe"), dict)}
         rec.extra["probes"] = {kind: {"successes": 0, "failures": 0} for kind in probes}
@@ -50,6 +54,7 @@ class Prober:
             return  # the startup probe has not succeeded yet
         if kind == "startup" and rec.extra.get("started"):
             return  # a startup probe stops once it succeeded
+        self.probes_run += 1
         self._run_probe(w, spec, rec, probe, lambda ok, output: self._probed(w, spec, rec, token, kind, probe, ok, output))
 
     def _run_probe(self, w: dict, spec: dict, rec: ContainerRecord, probe: dict, done) -> None:

@@ -1,0 +1,174 @@
+"""Kubelet benchmark (no Django): pods started by one node, and a large cluster at rest with probes.
+
+(a) 110 pods on one node (upstream's per-node maximum, the kubelet's default maxPods) from
+    nothing: a ReplicaSet of 110 nginx pods through the scheduler onto the one worker; the
+    virtual and wall seconds until every pod is Running and Ready.
+(b) NODES nodes x 30 nginx pods, each with an httpGet liveness and an httpGet readiness probe
+    every 10 s (the kubelet's own GET to the pod's IP, port 80, through the node's runtime).
+    The pods are created through the API with spec.nodeName set (a pod bound at creation, as
+    a DaemonSet's or a static assignment's are: the scheduler has nothing to do; every create
+    still goes through kube-apiserver, admission and etcd's Raft), many in flight at once.
+    Once every pod is Running and Ready, the cluster runs at rest for 10 virtual minutes.
+
+Prints, as name=value lines at the end:
+  one_node_110_pods_virtual_seconds / _wall_seconds   (a)
+  <n>_nodes_bringup_virtual_seconds / _wall_seconds   (b) until all 30 x n pods are Running and Ready
+  <n>_nodes_virtual_per_wall                          (b) virtual seconds per wall second at rest
+  <n>_nodes_probes_per_wall_second                    (b) probes run per wall second at rest
+  <n>_nodes_probes_per_virtual_second                 (b) the same per virtual second (about 6 per pod-minute x pods)
+  <n>_nodes_events_per_wall_second                    (b) kernel events per wall second at rest
+  peak_rss_mb                                         peak resident memory of the process
+
+BENCH_NODES=100 runs (b) with 100 nodes (3,000 pods) instead of 1,000 (30,000 pods);
+BENCH_QUICK=1 is the same as BENCH_NODES=100.  BENCH_PROFILE=path writes a cProfile of the
+10 minutes at rest there.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sim.cluster import Cluster, ClusterConfig, NodeSpec  # noqa: E402
+from sim.scenario import replicaset_manifest  # noqa: E402
+
+PODS_PER_NODE = 30
+AT_REST_SECONDS = 600.0
+PROBE = {"httpGet": {"path": "/", "port": 80}, "periodSeconds": 10}
+
+
+def build(workers: int, seed: int = 1) -> Cluster:
+    nodes = [NodeSpec("cp-1", "control-plane", "8", "32Gi")] + \
+            [NodeSpec(f"worker-{i}", "worker", "16", "64Gi") for i in range(1, workers + 1)]
+    c = Cluster("bench", ClusterConfig(seed=seed, nodes=nodes), record_commits=False)
+    c.kernel.trace_enabled = False
+    c.advance(15)  # boot: nodes register, leases start
+    return c
+
+
+def pods(c: Cluster) -> list[dict]:
+    return list(c.apiserver.cache.resources["pods"].objects.values())
+
+
+def running_and_ready(c: Cluster) -> int:
+    n = 0
+    for p in pods(c):
+        st = p["status"]
+        if st.get("phase") == "Running" and any(
+                cond.get("type") == "Ready" and cond.get("status") == "True" for cond in st.get("conditions") or []):
+            n += 1
+    return n
+
+
+def wait_ready(c: Cluster, want: int, limit: float, step: float = 1.0) -> None:
+    start = c.now
+    while running_and_ready(c) < want:
+        if c.now - start > limit:
+            raise SystemExit(f"only {running_and_ready(c)} of {want} pods Running and Ready after {limit}s virtual")
+        c.advance(step)
+
+
+def one_node(figures: dict) -> None:
+    c = build(1)
+    manifest = replicaset_manifest("full", 110, "nginx:1.27", "10m", "16Mi")
+    start_v, start_w = c.now, time.perf_counter()
+    resp = c.request({"verb": "create", "group": "apps", "resource": "replicasets", "namespace": "default",
+                      "body": manifest})
+    assert resp["code"] == 201, resp
+    wait_ready(c, 110, 600, 0.5)
+    figures["one_node_110_pods_virtual_seconds"] = c.now - start_v
+    figures["one_node_110_pods_wall_seconds"] = time.perf_counter() - start_w
+    print(f"one node: 110 pods Running and Ready after {c.now - start_v:.1f}s virtual, "
+          f"{time.perf_counter() - start_w:.1f}s wall", flush=True)
+
+
+def probed_pod(name: str, node: str) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default",
+                                                           "labels": {"app": "probed"}},
+            "spec": {"nodeName": node, "containers": [{
+                "name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}],
+                "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
+                "livenessProbe": dict(PROBE), "readinessProbe": dict(PROBE)}]}}
+
+
+def create_all(c: Cluster, bodies: list[dict], in_flight: int = 200) -> None:
+    """Create every pod, `in_flight` requests outstanding at a time (as a client with many
+    connections would), advancing the cluster while they are answered."""
+    pending = []
+    queue = list(reversed(bodies))
+    while queue or pending:
+        while queue and len(pending) < in_flight:
+            pending.append(c.begin_request({"verb": "create", "resource": "pods", "namespace": "default",
+                                            "body": queue.pop()}))
+        c.advance(0.05)
+        still = []
+        for p in pending:
+            resp = c.request_reply(p)
+            if resp is None:
+                still.append(p)
+            elif resp["code"] != 201:
+                raise SystemExit(f"create failed: {resp}")
+        pending = still
+
+
+def probes_run(c: Cluster) -> int:
+    return sum(k.probes_run for host, comps in c.node_components.items() for k in comps[1:2])
+
+
+def at_rest(workers: int, figures: dict) -> None:
+    name = f"n{workers}"
+    t0 = time.perf_counter()
+    c = build(workers)
+    print(f"{name}: built {workers} workers in {time.perf_counter() - t0:.1f}s wall", flush=True)
+    bodies = [probed_pod(f"p-{i}-{j}", f"worker-{i}") for i in range(1, workers + 1) for j in range(PODS_PER_NODE)]
+    start_v, start_w = c.now, time.perf_counter()
+    create_all(c, bodies)
+    print(f"{name}: {len(bodies)} pods created after {c.now - start_v:.1f}s virtual, "
+          f"{time.perf_counter() - start_w:.1f}s wall", flush=True)
+    wait_ready(c, len(bodies), 1800, 5.0)
+    figures[f"{name}_nodes_bringup_virtual_seconds"] = c.now - start_v
+    figures[f"{name}_nodes_bringup_wall_seconds"] = time.perf_counter() - start_w
+    print(f"{name}: {len(bodies)} pods Running and Ready after {c.now - start_v:.1f}s virtual, "
+          f"{time.perf_counter() - start_w:.1f}s wall", flush=True)
+    c.advance(20)  # let the last status posts and their events settle
+    probes0, events0 = probes_run(c), c.kernel.events_run
+    profile = os.environ.get("BENCH_PROFILE")
+    if profile:
+        import cProfile
+        prof = cProfile.Profile()
+        prof.enable()
+    t = time.perf_counter()
+    c.advance(AT_REST_SECONDS)
+    wall = time.perf_counter() - t
+    if profile:
+        prof.disable()
+        prof.dump_stats(profile)
+    probes = probes_run(c) - probes0
+    figures[f"{name}_nodes_virtual_per_wall"] = AT_REST_SECONDS / wall
+    figures[f"{name}_nodes_probes_per_wall_second"] = probes / wall
+    figures[f"{name}_nodes_probes_per_virtual_second"] = probes / AT_REST_SECONDS
+    figures[f"{name}_nodes_events_per_wall_second"] = (c.kernel.events_run - events0) / wall
+    ready = running_and_ready(c)
+    print(f"{name}: {AT_REST_SECONDS:.0f}s virtual at rest in {wall:.1f}s wall, {probes} probes, "
+          f"{ready} of {len(bodies)} pods still Running and Ready", flush=True)
+    if ready != len(bodies):
+        raise SystemExit(f"{name}: pods stopped being Ready at rest")
+
+
+def main() -> None:
+    figures: dict[str, float] = {}
+    print(f"load average {os.getloadavg()[0]:.1f}", flush=True)
+    one_node(figures)
+    workers = int(os.environ.get("BENCH_NODES") or (100 if os.environ.get("BENCH_QUICK") else 1000))
+    at_rest(workers, figures)
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for k, v in figures.items():
+        print(f"{k}={v:.1f}")
+
+
+if __name__ == "__main__":
+    main()
