@@ -405,20 +405,34 @@ class ContainerRuntime(Component):
         """A TCP connection (and, for "probe.http", a GET) to a port of the pod's network
         namespace: whichever of its running containers listens there answers."""
         port = int(msg.get("port") or 0)
-        ip = (self.sandboxes.get(msg.get("pod_uid")) or {}).get("ip") or ""
-        for c in self.containers.values():
-            if c.pod_uid == msg.get("pod_uid") and c.state == "running" and c.ctx is not None and c.program \
-                    and port in c.program.ports(c.ctx):
-                if msg["type"] == "probe.tcp":
-                    return reply(0.001, ok=True)
-                if c.program.http is None:
-                    return reply(0.001, error=f'Get "http://{ip}:{port}{msg.get("path", "/")}": EOF')
-                status, body = c.program.http(c.ctx, msg.get("path") or "/", self.now - (c.started_at or self.now))
-                return reply(0.002, status=status, body=body[:EXEC_MAX_OUTPUT])
+        uid = msg.get("pod_uid")
+        sandbox = self.sandboxes.get(uid) or {}
+        ip = sandbox.get("ip") or ""
+        for c in self._listening(uid, port, sandbox):
+            if msg["type"] == "probe.tcp":
+                return reply(0.001, ok=True)
+            if c.program.http is None:
+                return reply(0.001, error=f'Get "http://{ip}:{port}{msg.get("path", "/")}": EOF')
+            status, body = c.program.http(c.ctx, msg.get("path") or "/", self.now - (c.started_at or self.now))
+            return reply(0.002, status=status, body=body[:EXEC_MAX_OUTPUT])
         where = f"{ip}:{port}"
         if msg["type"] == "probe.tcp":
             return reply(0.001, error=f"dial tcp {where}: connect: connection refused")
         reply(0.001, error=f'Get "http://{where}{msg.get("path") or "/"}": dial tcp {where}: connect: connection refused')
+
+    def _listening(self, pod_uid, port: int, sandbox: dict) -> list[Container]:
+        """The pod's running containers that listen on `port`, in the order they were created.
+        The sandbox names the pod's current containers, so a probe need not look at every
+        container of the node; when more than one listens, the node-wide scan gives the order."""
+        found = []
+        for cid in (sandbox.get("containers") or {}).values():
+            c = self.containers.get(cid)
+            if c is not None and c.pod_uid == pod_uid and c.state == "running" and c.ctx is not None and c.program \
+                    and port in c.program.ports(c.ctx):
+                found.append(c)
+        if len(found) > 1:
+            found = [c for c in self.containers.values() if c in found]
+        return found
 
     # -- read by the kubelet on the same node (its log files, /var/log/pods) --------------
     def container(self, container_id: str | None) -> Container | None:
