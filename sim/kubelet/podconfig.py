@@ -58,8 +58,14 @@ def container_sources(container: dict):
             yield "secrets", e["secretRef"].get("name"), bool(e["secretRef"].get("optional"))
 
 
-def fetch(kubelet, namespace: str, refs, done: Callable[[dict], None]) -> None:
-    """Read each (resource, name) through the API; done({(resource, name): object or None})."""
+def fetch(kubelet, namespace: str, refs, done: Callable[[dict], None], refresh: bool = False) -> None:
+    """Read each (resource, name) through the API; done({(resource, name): object or None}).
+
+    A `refresh` (the periodic re-read of what a running pod mounts) is served from the
+    apiserver's watch cache (resourceVersion=0), as the kubelet's cache-based ConfigMap and
+    Secret managers do for "a periodic refresh of an object we successfully fetched previously"
+    (pkg/kubelet/util/manager/cache_based_manager.go, util.FromApiserverCache): no quorum
+    read through etcd for every pod every minute."""
     wanted = sorted({(r, n) for r, n, *_ in refs if isinstance(n, str) and n})
     found: dict = {}
     if not wanted:
@@ -71,7 +77,10 @@ def fetch(kubelet, namespace: str, refs, done: Callable[[dict], None]) -> None:
             remaining[0] -= 1
             if remaining[0] == 0:
                 done(found)
-        kubelet.api.request({"verb": "get", "resource": resource, "namespace": namespace, "name": name}, got)
+        req = {"verb": "get", "resource": resource, "namespace": namespace, "name": name}
+        if refresh:
+            req["query"] = {"resourceVersion": "0"}
+        kubelet.api.request(req, got)
 
 
 def data_of(obj: dict, resource: str) -> dict[str, str]:

@@ -212,7 +212,7 @@ class PodLifecycle:
                 volumes, _ = self._build_volumes(w, objs)
                 w["volumes"] = volumes
                 self.call_later(podconfig.SYNC_SECONDS, lambda: self._refresh_volumes(w))
-        podconfig.fetch(self, pod["metadata"]["namespace"], refs, fetched)
+        podconfig.fetch(self, pod["metadata"]["namespace"], refs, fetched, refresh=True)
 
     # -- SyncPod: what each container needs now ------------------------------------------
     def _sync_containers(self, w: dict) -> None:
