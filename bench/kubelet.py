@@ -22,12 +22,18 @@ Prints, as name=value lines at the end:
   <n>_nodes_events_per_wall_second                    (b) kernel events per wall second at rest
   peak_rss_mb                                         peak resident memory of the process
 
+The engine runs as the simulation worker runs it (cluster/worker/gcpolicy.py): CPython's
+automatic full collections off, and every wall second a collection of what is not frozen yet
+followed by gc.freeze(), between slices of at most 5,000 events.  With CPython's defaults a
+full collection walks every object of the cluster (millions), which is then most of the time.
+
 BENCH_NODES=100 runs (b) with 100 nodes (3,000 pods) instead of 1,000 (30,000 pods);
 BENCH_QUICK=1 is the same as BENCH_NODES=100.  BENCH_PROFILE=path writes a cProfile of the
 10 minutes at rest there.
 """
 from __future__ import annotations
 
+import gc
 import os
 import resource
 import sys
@@ -44,12 +50,41 @@ AT_REST_SECONDS = 600.0
 PROBE = {"httpGet": {"path": "/", "port": 80}, "periodSeconds": 10}
 
 
+class Freezer:
+    """The worker's GenerationFreezer (cluster/worker/gcpolicy.py), without Django: automatic
+    full collections off; collect and freeze at most once a wall second."""
+    INTERVAL = 1.0
+
+    def __init__(self) -> None:
+        young, middle, _ = gc.get_threshold()
+        gc.set_threshold(young, middle, 1_000_000_000)
+        self.last = time.perf_counter()
+
+    def maybe_freeze(self) -> None:
+        if time.perf_counter() - self.last >= self.INTERVAL:
+            gc.collect()
+            gc.freeze()
+            self.last = time.perf_counter()
+
+
+FREEZER: Freezer | None = None
+
+
+def advance(c: Cluster, seconds: float) -> None:
+    """c.advance(seconds) in slices of at most 5,000 events, as the worker's frame loop runs a
+    cluster (cluster/worker/pacing.py), freezing the survivors between slices."""
+    target = c.now + seconds
+    while not c.run_until(target, max_events=5000):
+        FREEZER.maybe_freeze()
+    FREEZER.maybe_freeze()
+
+
 def build(workers: int, seed: int = 1) -> Cluster:
     nodes = [NodeSpec("cp-1", "control-plane", "8", "32Gi")] + \
             [NodeSpec(f"worker-{i}", "worker", "16", "64Gi") for i in range(1, workers + 1)]
     c = Cluster("bench", ClusterConfig(seed=seed, nodes=nodes), record_commits=False)
     c.kernel.trace_enabled = False
-    c.advance(15)  # boot: nodes register, leases start
+    advance(c, 15)  # boot: nodes register, leases start
     return c
 
 
@@ -72,7 +107,7 @@ def wait_ready(c: Cluster, want: int, limit: float, step: float = 1.0) -> None:
     while running_and_ready(c) < want:
         if c.now - start > limit:
             raise SystemExit(f"only {running_and_ready(c)} of {want} pods Running and Ready after {limit}s virtual")
-        c.advance(step)
+        advance(c, step)
 
 
 def one_node(figures: dict) -> None:
@@ -103,11 +138,16 @@ def create_all(c: Cluster, bodies: list[dict], in_flight: int = 200) -> None:
     connections would), advancing the cluster while they are answered."""
     pending = []
     queue = list(reversed(bodies))
+    reported = 0
     while queue or pending:
+        done = len(bodies) - len(queue) - len(pending)
+        if done - reported >= 5000:
+            reported = done
+            print(f"  {done} pods created ({c.now:.1f}s virtual)", flush=True)
         while queue and len(pending) < in_flight:
             pending.append(c.begin_request({"verb": "create", "resource": "pods", "namespace": "default",
                                             "body": queue.pop()}))
-        c.advance(0.05)
+        advance(c, 0.05)
         still = []
         for p in pending:
             resp = c.request_reply(p)
@@ -137,7 +177,7 @@ def at_rest(workers: int, figures: dict) -> None:
     figures[f"{name}_nodes_bringup_wall_seconds"] = time.perf_counter() - start_w
     print(f"{name}: {len(bodies)} pods Running and Ready after {c.now - start_v:.1f}s virtual, "
           f"{time.perf_counter() - start_w:.1f}s wall", flush=True)
-    c.advance(20)  # let the last status posts and their events settle
+    advance(c, 20)  # let the last status posts and their events settle
     probes0, events0 = probes_run(c), c.kernel.events_run
     profile = os.environ.get("BENCH_PROFILE")
     if profile:
@@ -145,7 +185,7 @@ def at_rest(workers: int, figures: dict) -> None:
         prof = cProfile.Profile()
         prof.enable()
     t, cpu = time.perf_counter(), time.process_time()
-    c.advance(AT_REST_SECONDS)
+    advance(c, AT_REST_SECONDS)
     wall, cpu = time.perf_counter() - t, time.process_time() - cpu
     if profile:
         prof.disable()
@@ -164,6 +204,8 @@ def at_rest(workers: int, figures: dict) -> None:
 
 
 def main() -> None:
+    global FREEZER
+    FREEZER = Freezer()
     figures: dict[str, float] = {}
     print(f"load average {os.getloadavg()[0]:.1f}", flush=True)
     one_node(figures)
