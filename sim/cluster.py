@@ -101,7 +101,10 @@ from sim.external import ExternalClient
 from sim.flowcontrol import (CONTROLLER_MANAGER_BURST, CONTROLLER_MANAGER_QPS, KUBELET_BURST, KUBELET_QPS,
                              SCHEDULER_BURST, SCHEDULER_QPS)
 from sim.kernel import Kernel
+from sim import kubeadm
 from sim.kubelet.kubelet import Kubelet
+from sim.kubelet.staticpods import is_mirror_pod
+from sim.kubeadm import check_node_identity
 from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
@@ -145,6 +148,10 @@ class NodeSpec:
     # The container runtime behind the kubelet's CRI: "containerd", "cri-o" or "docker"
     # (Docker Engine through cri-dockerd).
     runtime: str = "containerd"
+    # The kubelet's release (status.nodeInfo.kubeletVersion; "" = the cluster's) and the labels
+    # it registers the Node with (--node-labels).
+    kubelet_version: str = ""
+    labels: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -342,6 +349,7 @@ class Cluster:
             if self.specs[host].alive:
                 for c in self.cp_components[host]:
                     c.start()
+                self._boot_static_pods(host)
             else:
                 self.kernel.network.cut(host)
         for spec in self.config.nodes:
@@ -413,9 +421,13 @@ class Cluster:
         kubelet = Kubelet(spec.name, self.apiserver_endpoints(spec.name, index), runtime.address, spec.cpu,
                           spec.memory, spec.pods,
                           role=spec.role, pod_cidr=pod_cidr(index), internal_ip=node_ip(index),
+                          labels=dict(spec.labels or {}),
                           taints=taints, kube_api_qps=self.config.kubelet_kube_api_qps,
-                          kube_api_burst=self.config.kubelet_kube_api_burst, runtime_kind=spec.runtime)
+                          kube_api_burst=self.config.kubelet_kube_api_burst, runtime_kind=spec.runtime,
+                          kubelet_version=spec.kubelet_version or None)
         kubelet.node_runtime = runtime
+        if spec.name in self.cp_hosts:
+            kubeadm.install(self, spec.name, kubelet, runtime)
         proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index))
         for c in (runtime, kubelet, proxy):
             self.kernel.add_component(c)
@@ -447,6 +459,8 @@ class Cluster:
                 continue
             node, uid, ip = spec.get("nodeName"), md.get("uid"), status.get("podIP")
             containers = spec.get("containers")
+            if is_mirror_pod(pod):
+                continue  # a static pod runs from its manifest (_boot_static_pods), not from the API
             if node in self.node_components and status.get("phase") == "Running" and isinstance(uid, str) \
                     and isinstance(containers, list) and (ip is None or isinstance(ip, str)):
                 runtime = self.node_components[node][0]
@@ -658,12 +672,13 @@ class Cluster:
                     m.start()
             for c in self.cp_components[name]:
                 c.start()
+            self._boot_static_pods(name)
         for c in self.node_components[name]:
             c.start()
         self.kernel.emit("node", node=name, alive=True)
 
     def add_node(self, name: str, cpu: str = "4", memory: str = "8Gi", pods: int = 110,
-                 runtime: str = "containerd") -> None:
+                 runtime: str = "containerd", kubelet_version: str = "", labels: dict | None = None) -> None:
         if not isinstance(name, str) or not is_dns1123_subdomain(name):
             raise ClusterError(f'invalid node name "{name}": must be a lowercase RFC 1123 subdomain')
         if name in self.specs or name == "client":
@@ -676,12 +691,22 @@ class Cluster:
                 raise ClusterError(f"invalid {what} {q!r}: {e}") from e
         if runtime not in RUNTIMES:
             raise ClusterError(f'invalid runtime "{runtime}": must be one of {", ".join(RUNTIMES)}')
-        spec = NodeSpec(name, "worker", str(cpu), str(memory), int(pods), runtime=runtime)
+        kubelet_version, labels = check_node_identity(kubelet_version, labels)
+        spec = NodeSpec(name, "worker", str(cpu), str(memory), int(pods), runtime=runtime,
+                        kubelet_version=kubelet_version, labels=labels)
         self.config.nodes.append(spec)
         self._build_node(spec, len(self.config.nodes) - 1)
         for c in self.node_components[name]:
             c.start()
         self.kernel.emit("node", node=name, alive=True, added=True)
+
+    def _boot_static_pods(self, host: str) -> None:
+        kubeadm.boot_static_pods(self, host)
+
+    def kill_component(self, node: str, component: str) -> dict:
+        """Kill a control-plane component's process (`crictl stop`, `kill -9`): its static
+        pod's container dies, and the node's kubelet restarts it."""
+        return kubeadm.kill_component(self, node, component)
 
     # -- etcd ---------------------------------------------------------------------------
     def _member(self, name: str) -> EtcdMember:
@@ -695,6 +720,10 @@ class Cluster:
         An external member's host goes off the network with it."""
         m = self._member(name)
         self.stopped_members.add(name)
+        if m.host in self.cp_hosts:
+            # A stacked member is a static pod: it stays down as when its manifest is moved
+            # out of /etc/kubernetes/manifests (the kubelet stops it and deletes its mirror pod).
+            kubeadm.remove_etcd_manifest(self, m)
         if m.running:
             m.stop()
         if m.host not in self.specs:
@@ -706,6 +735,10 @@ class Cluster:
         self.stopped_members.discard(name)
         if m.host not in self.specs:
             self.kernel.network.reconnect(m.host)
+        elif m.host in self.cp_hosts:
+            # The manifest is back: the kubelet starts the static pod (once its node is up).
+            kubeadm.restore_etcd_manifest(self, m)
+            return
         elif not self.specs[m.host].alive:
             return  # its node is down: it starts when the node is restored
         if not m.running:

@@ -23,6 +23,8 @@ from sim.kubelet.execsession import exec_in_container
 from sim.kubelet.logs import container_logs
 from sim.kubelet.prober import Prober
 from sim.kubelet.pods import KUBELET_POD_CONDITIONS, PodLifecycle  # noqa: F401 (re-exported)
+from sim.kubelet.nodeinfo import NodeIdentity
+from sim.kubelet.staticpods import StaticPods
 
 LEASE_DURATION = 40
 LEASE_RENEW_INTERVAL = 10.0
@@ -44,7 +46,7 @@ CRI_SOCKETS = {"containerd": "unix:///var/run/containerd/containerd.sock", "cri-
 EVICTION_HARD_MEMORY = 100 * 1024 * 1024  # memory.available<100Mi is held back from allocatable
 
 
-class Kubelet(PodLifecycle, Prober, ClientComponent):
+class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
     component = "kubelet"
     # KubeletConfiguration kubeAPIQPS / kubeAPIBurst (50 / 100 since 1.27; sim/flowcontrol.py)
     kube_api_qps, kube_api_burst = KUBELET_QPS, KUBELET_BURST
@@ -53,7 +55,7 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
                  role: str = "worker", pod_cidr: str = "10.244.0.0/24", internal_ip: str = "192.168.0.10",
                  labels: dict | None = None, taints: list | None = None,
                  kube_api_qps: float | None = None, kube_api_burst: int | None = None,
-                 runtime_kind: str = "containerd"):
+                 runtime_kind: str = "containerd", kubelet_version: str | None = None):
         super().__init__(host, apiserver, kube_api_qps, kube_api_burst)
         # The heartbeat client (node lease, node status) is never throttled: kubelet sets its
         # QPS to -1 so that a busy kubelet still renews its lease (cmd/kubelet/app/server.go).
@@ -66,10 +68,13 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
         self.role, self.pod_cidr, self.internal_ip = role, pod_cidr, internal_ip
         self.extra_labels = labels or {}
         self.taints = taints or []
+        self.kubelet_version = kubelet_version or KUBELET_VERSION
+        self.manifests: dict[str, str] = {}  # staticPodPath, /etc/kubernetes/manifests (the node's disk)
 
     # -- lifecycle ----------------------------------------------------------------------
     def on_start(self) -> None:
         self.init_pods()
+        self.boot_id = None  # the kubelet starts once per boot (nodeinfo.py)
         self.cri_pending: dict[int, Any] = {}
         self.cri_next = 0
         self.registered = False
@@ -83,6 +88,7 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
 
     def _runtime_listed(self, reply: dict) -> None:
         self.runtime_sandboxes = reply.get("sandboxes", {})
+        self.sync_static_pods()  # static pods run before (and without) the API server
         self.register_node()
 
     # -- node registration, lease, status ----------------------------------------------
@@ -108,10 +114,7 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
                            "addresses": [{"type": "InternalIP", "address": self.internal_ip},
                                          {"type": "Hostname", "address": self.host}],
                            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
-                           "nodeInfo": {"architecture": "amd64", "bootID": "", "containerRuntimeVersion": RUNTIME_VERSIONS.get(self.runtime_kind, "containerd://1.7.24"),
-                                        "kernelVersion": "6.1.0-28-amd64", "kubeProxyVersion": "",
-                                        "kubeletVersion": KUBELET_VERSION, "machineID": "", "operatingSystem": "linux",
-                                        "osImage": "Debian GNU/Linux 12 (bookworm)", "systemUUID": ""}}}
+                           "nodeInfo": self.node_info(), "images": self.node_images()}}
 
     def conditions(self, previous: list | None = None) -> list[dict]:
         now = self.timestamp()
@@ -178,10 +181,13 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
         node = resp["body"]
         ready = condition(node, "Ready")
         changed = ready is None or ready.get("status") != "True"
-        if changed or self.now - self.last_report >= NODE_STATUS_REPORT_FREQUENCY:
+        # nodeInfo (a new bootID after a reboot) and images are posted when they changed.
+        info, images = self.node_info(), self.node_images()
+        facts = {k: v for k, v in (("nodeInfo", info), ("images", images)) if node["status"].get(k) != v}
+        if changed or facts or self.now - self.last_report >= NODE_STATUS_REPORT_FREQUENCY:
             self.last_report = self.now
             conds = self.conditions(node["status"].get("conditions"))
-            self.heartbeat.patch("nodes", None, self.host, {"status": {"conditions": conds}},
+            self.heartbeat.patch("nodes", None, self.host, {"status": {"conditions": conds, **facts}},
                                  subresource="status", patch_type="application/strategic-merge-patch+json",
                                  timeout=HEARTBEAT_TIMEOUT)
             if changed:

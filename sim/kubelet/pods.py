@@ -20,6 +20,7 @@ from sim.api.podutil import is_deleting
 from sim.kubelet import podconfig
 from sim.kubelet.backoff import Backoff
 from sim.kubelet.lifecycle import run_handler
+from sim.kubelet.staticpods import is_mirror_pod
 from sim.kubelet.podstatus import ContainerRecord, container_status, pod_phase
 from sim.runtime import images as imagelib
 from sim.runtime import rootfs
@@ -64,13 +65,16 @@ class PodLifecycle:
     # -- the informer's events ------------------------------------------------------------
     def _pods_synced(self) -> None:
         # Sandboxes the runtime runs for pods no longer bound here are stopped (orphans).
-        known = {p["metadata"]["uid"] for p in self.pod_informer.list()}
+        known = {p["metadata"]["uid"] for p in self.pod_informer.list()} | set(self.static_workers())
         for uid in list(self.runtime_sandboxes or {}):
             if uid not in known:
                 self.cri("cri.StopPodSandbox", {"pod_uid": uid}, lambda r: None)
                 self.cri("cri.RemovePodSandbox", {"pod_uid": uid}, lambda r: None)
+        self.sync_mirror_pods()
 
     def sync_pod(self, pod: dict) -> None:
+        if is_mirror_pod(pod):
+            return self.mirror_pod_changed(pod)  # the static pod runs from its file (staticpods.py)
         uid = pod["metadata"]["uid"]
         w = self.workers.get(uid)
         if is_deleting(pod):
@@ -143,7 +147,8 @@ class PodLifecycle:
     def start_pod(self, w: dict) -> None:
         pod = w["pod"]
         w["state"] = "creating"
-        w["ip"] = self._allocate_ip()
+        # A hostNetwork pod shares the node's network namespace: its IP is the node's.
+        w["ip"] = self.internal_ip if pod["spec"].get("hostNetwork") else self._allocate_ip()
         self.action(f"kubelet on {self.host} starting pod {pod['metadata']['namespace']}/{pod['metadata']['name']}")
         self.post_status(w)
         self.cri("cri.RunPodSandbox", {"pod_uid": w["uid"], "ip": w["ip"]}, lambda r: self._sandbox_ready(w))
@@ -597,6 +602,8 @@ class PodLifecycle:
         pod = w["pod"]
         if prev_state in ("running", "creating"):
             self.post_status(w)
+        if w.get("static"):
+            return self.static_pod_terminated(w)
         md = pod["metadata"]
 
         def deleted(resp: dict) -> None:
@@ -614,6 +621,8 @@ class PodLifecycle:
 
     def pod_removed(self, pod: dict) -> None:
         """The pod object is gone from the API (deleted for good): stop whatever still runs."""
+        if is_mirror_pod(pod):
+            return self.mirror_pod_removed(pod)
         w = self.workers.pop(pod["metadata"]["uid"], None)
         if w is not None:
             w["state"] = "terminated"

@@ -27,6 +27,7 @@ from typing import Any
 from sim.api.meta import EPOCH
 from sim.component import Component
 from sim.runtime import images as imagelib
+from sim.runtime import controlplane  # noqa: F401 - registers the control-plane images' programs
 from sim.runtime import programs, rootfs
 from sim.runtime.process import (MAX_LOG_LINES, MAX_WRITE_CHARS, SIGKILL_EXIT, FileSystem, ProcessContext, Sleep,
                                  Write, run_capture)
@@ -95,6 +96,7 @@ class Container:
     ctx: ProcessContext | None = None
     mounts: dict = field(default_factory=dict)       # mount path -> Volume (shared with the pod)
     read_only: tuple = ()
+    process: Any = None               # the simulated component this container's process is (host_processes)
 
 
 class ContainerRuntime(Component):
@@ -117,6 +119,10 @@ class ContainerRuntime(Component):
         self.containers: dict[str, Container] = {}
         self.subscribers: set[str] = set()
         self.next = 0
+        # binary -> the simulated component a container running it *is* (a control-plane node's
+        # kube-apiserver, etcd, ...; sim/kubelet/staticpods.py): its start starts the component,
+        # its end stops it, and the component's death is the container's.
+        self.host_processes: dict[str, Component] = {}
 
     # -- lifecycle ----------------------------------------------------------------------
     def power_off(self) -> None:
@@ -309,6 +315,9 @@ class ContainerRuntime(Component):
             c.gen = c.program.run(ctx)
         except Exception:  # noqa: BLE001 - a program that cannot even start exits 1
             return self._exit(c, 1)
+        c.process = self.host_processes.get(c.program.name)
+        if c.process is not None and not c.process.running:
+            c.process.start()
         self._step(c)
 
     def _step(self, c: Container) -> None:
@@ -348,7 +357,18 @@ class ContainerRuntime(Component):
         if c.kill_timer is None:
             c.kill_timer = self.call_later(max(timeout, 0.0), lambda: self._exit(c, SIGKILL_EXIT))
 
+    def process_killed(self, process: Component, code: int = SIGKILL_EXIT) -> bool:
+        """The component a running container is died (it was killed): the container exits
+        with `code` and the kubelet hears of it.  False when no running container is it."""
+        for c in self.containers.values():
+            if c.process is process and c.state == "running":
+                self._exit(c, code)
+                return True
+        return False
+
     def _cancel(self, c: Container) -> None:
+        if c.state == "running" and c.process is not None and c.process.running:
+            c.process.stop()  # the container's process ends: so does the component it is
         for h in (c.timer, c.kill_timer):
             if h is not None:
                 self.cancel_timer(h)
