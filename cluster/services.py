@@ -408,12 +408,19 @@ def _slow_timeout() -> float:
 
 
 async def add_node(cluster: str, node: str, cpu: str = "4", memory: str = "8Gi",
-                   runtime: str = "containerd") -> dict[str, Any]:
+                   runtime: str = "containerd", kubelet_version: str = "", labels: Any = None) -> dict[str, Any]:
     """Add a worker node with that capacity and container runtime ("containerd", "cri-o",
-    "docker").  AlreadyExists on a duplicate name, BadCommand on an invalid name, quantity or
-    runtime."""
+    "docker"), kubelet release ("v1.35.2"; "" = the cluster's) and Node labels.  AlreadyExists on
+    a duplicate name, BadCommand on an invalid name, quantity, runtime, version or label."""
     return await sim_command(cluster, {"op": "node.add", "node": node, "cpu": cpu, "memory": memory,
-                                       "runtime": runtime})
+                                       "runtime": runtime, "kubeletVersion": kubelet_version, "labels": labels})
+
+
+async def kill_component(cluster: str, node: str, component: str) -> dict[str, Any]:
+    """Kill a control-plane component's process on a node (its static pod's container dies;
+    the kubelet restarts it).  NotFound for an unknown node or component, Conflict when it is
+    not running."""
+    return await sim_command(cluster, {"op": "component.kill", "node": node, "component": component})
 
 
 async def metrics(cluster: str) -> str:

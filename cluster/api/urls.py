@@ -36,6 +36,11 @@ urlpatterns = [
         name="sim-node-action",
     ),
     re_path(
+        rf"^{CLUSTER}/sim/v1/nodes/(?P<node>[^/]+)/components/(?P<component>[^/]+)/kill$",
+        simcontrol.component_kill,
+        name="sim-component-kill",
+    ),
+    re_path(
         rf"^{CLUSTER}/(?P<path>(?:api|apis|version|openapi|healthz|livez|readyz|metrics)(?:/.*)?)$",
         views.kube_api,
         name="kube-api",

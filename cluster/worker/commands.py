@@ -260,7 +260,8 @@ def node_add(worker, rc: RunningCluster, args: dict) -> dict:
     node = args.get("node", "")
     try:
         cpu, memory = check_capacity("node", args.get("cpu", "4"), args.get("memory", "8Gi"))
-        rc.engine.add_node(node, cpu=cpu, memory=memory, runtime=args.get("runtime") or "containerd")
+        rc.engine.add_node(node, cpu=cpu, memory=memory, runtime=args.get("runtime") or "containerd",
+                           kubelet_version=args.get("kubeletVersion") or "", labels=args.get("labels"))
     except ConfigError as e:
         raise CommandError("BadRequest", str(e)) from None
     except ClusterError as e:
@@ -268,6 +269,13 @@ def node_add(worker, rc: RunningCluster, args: dict) -> dict:
     except ValueError as e:
         raise CommandError("BadRequest", str(e)) from None
     return {"node": node, "alive": True}
+
+
+def component_kill(worker, rc: RunningCluster, args: dict) -> dict:
+    try:
+        return rc.engine.kill_component(args.get("node", ""), args.get("component", ""))
+    except ClusterError as e:
+        raise _cluster_error(e) from None
 
 
 def network(op: str):
@@ -407,6 +415,7 @@ COMMANDS: dict[str, Command] = {
     "node.kill": Command(node_kill_or_restore(True), durable=True),
     "node.restore": Command(node_kill_or_restore(False), durable=True),
     "node.add": Command(node_add, durable=True),
+    "component.kill": Command(component_kill, durable=True),
     "network.get": Command(network("get")),
     "network.partition": Command(network("partition"), durable=True),
     "network.heal": Command(network("heal"), durable=True),

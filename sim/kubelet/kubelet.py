@@ -75,6 +75,7 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
     def on_start(self) -> None:
         self.init_pods()
         self.boot_id = None  # the kubelet starts once per boot (nodeinfo.py)
+        self.housekeeping, self.mirror_deletes = False, set()
         self.cri_pending: dict[int, Any] = {}
         self.cri_next = 0
         self.registered = False

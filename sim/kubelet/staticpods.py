@@ -45,6 +45,9 @@ CONFIG_SEEN = "kubernetes.io/config.seen"
 # How soon the kubelet tries again to create a mirror pod it could not (no API server yet, the
 # Node not in its cache yet); upstream's pod workers resync the pod.
 MIRROR_RETRY_SECONDS = 2.0
+# HandlePodCleanups runs every housekeepingPeriod (pkg/kubelet/kubelet.go): a mirror pod the
+# kubelet could not delete or create (the API server unreachable) is seen to again.
+HOUSEKEEPING_PERIOD = 2.0
 SYSTEM_NODE_CRITICAL = 2000001000
 CONTROL_PLANE_VERSION = "v1.36.4"
 ETCD_IMAGE = "registry.k8s.io/etcd:3.6.5-0"
@@ -245,6 +248,9 @@ class StaticPods:
         for uid, w in self.static_workers().items():
             if uid not in wanted and w["state"] not in ("terminating", "terminated"):
                 self.terminate(w)
+        if wanted and not getattr(self, "housekeeping", False):
+            self.housekeeping = True
+            self.call_later(HOUSEKEEPING_PERIOD, self._housekeeping)
         for uid, pod in wanted.items():
             if uid in self.workers:
                 continue
@@ -272,6 +278,10 @@ class StaticPods:
             rec.image = c.image.reference
             rec.image_id = c.image.repo_digest
         self._sync_containers(w)
+
+    def _housekeeping(self) -> None:
+        self.sync_mirror_pods()
+        self.call_later(HOUSEKEEPING_PERIOD, self._housekeeping)
 
     # -- mirror pods ---------------------------------------------------------------------------
     def sync_mirror_pods(self) -> None:
@@ -319,7 +329,12 @@ class StaticPods:
 
     def _delete_mirror_pod(self, pod: dict) -> None:
         md = pod["metadata"]
-        self.api.delete("pods", md["namespace"], md["name"], lambda r: None, grace=0, precondition_uid=md["uid"])
+        pending = self.__dict__.setdefault("mirror_deletes", set())
+        if md["uid"] in pending:
+            return
+        pending.add(md["uid"])
+        self.api.delete("pods", md["namespace"], md["name"], lambda r: pending.discard(md["uid"]), grace=0,
+                        precondition_uid=md["uid"])
 
     def mirror_pod_changed(self, pod: dict) -> None:
         """The informer's add/update of a mirror pod: a deleted or stray one goes."""
