@@ -154,6 +154,19 @@ async def kill_node(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_POST
+async def kill_component(request: HttpRequest, name: str) -> HttpResponse:
+    """Kill a control-plane component's process on the picked node: its static pod's container
+    dies and the kubelet restarts it."""
+    node = str(request.POST.get("node", "")).strip()
+    component = str(request.POST.get("component", "")).strip()
+    try:
+        await services.kill_component(name, node, component)
+    except services.SimulationError as e:
+        return _error(request, e)
+    return _result(request, f"{component} on {node} killed: the kubelet restarts its static pod's container", ok=True)
+
+
+@require_POST
 async def restore_node(request: HttpRequest, name: str) -> HttpResponse:
     node = str(request.POST.get("node", "")).strip()
     try:
