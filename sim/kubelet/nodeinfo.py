@@ -8,11 +8,16 @@
 - images (setters.go Images): what the container runtime holds (CRI ListImages, as the image
   manager caches it), largest first (sliceutils.ByImageSize), at most nodeStatusMaxImages (50),
   each with its repo digests then its tags, at most MaxNamesPerImageInNodeStatus (5) names.
-  The scheduler's ImageLocality plugin scores nodes by them.
+  Names are as the runtime reports them: containerd and CRI-O fully qualified
+  (docker.io/library/nginx:1.27.3), Docker Engine (cri-dockerd) in Docker's familiar form
+  (nginx:1.27.3).  The scheduler's ImageLocality plugin scores nodes by them, matching names as
+  written (upstream's normalizedImageName only adds ":latest").
 """
 from __future__ import annotations
 
 import hashlib
+
+from sim.runtime import images as imagelib
 
 NODE_STATUS_MAX_IMAGES = 50          # KubeletConfiguration nodeStatusMaxImages
 MAX_NAMES_PER_IMAGE_IN_NODE_STATUS = 5
@@ -36,16 +41,20 @@ def system_uuid(host: str) -> str:
     return _uuid(_hex(f"system-uuid/{host}"))
 
 
-def node_images(images: dict, max_images: int = NODE_STATUS_MAX_IMAGES) -> list[dict]:
-    """status.images from the runtime's images (normalised reference -> Image)."""
+def node_images(images: dict, max_images: int = NODE_STATUS_MAX_IMAGES, familiar: bool = False) -> list[dict]:
+    """status.images from the runtime's images (normalised reference -> Image); `familiar`:
+    names in Docker's familiar form, as cri-dockerd reports them."""
+    def name(ref: str) -> str:
+        return imagelib.parse_reference(ref).familiar if familiar else ref
+
     by_digest: dict[str, dict] = {}
     for ref in sorted(images):
         image = images[ref]
         entry = by_digest.setdefault(image.digest, {"digests": [], "tags": [], "size": image.size})
-        if image.repo_digest not in entry["digests"]:
-            entry["digests"].append(image.repo_digest)
-        if "@" not in ref and ref not in entry["tags"]:
-            entry["tags"].append(ref)
+        if name(image.repo_digest) not in entry["digests"]:
+            entry["digests"].append(name(image.repo_digest))
+        if "@" not in ref and name(ref) not in entry["tags"]:
+            entry["tags"].append(name(ref))
     ordered = sorted(by_digest.items(), key=lambda kv: (-kv[1]["size"], kv[0]))
     if max_images > -1:
         ordered = ordered[:max_images]
@@ -70,4 +79,4 @@ class NodeIdentity:
 
     def node_images(self) -> list[dict]:
         runtime = getattr(self, "node_runtime", None)
-        return node_images(runtime.images) if runtime is not None else []
+        return node_images(runtime.images, familiar=self.runtime_kind == "docker") if runtime is not None else []

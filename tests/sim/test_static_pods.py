@@ -171,3 +171,14 @@ def test_image_locality_prefers_the_node_that_pulled_the_image(cluster):
     assert why["node"] == "worker-3"
     scores = {n["name"]: n["scores"]["ImageLocality"]["raw"] for n in why["nodes"] if n.get("scores")}
     assert scores["worker-3"] > 0 and scores["worker-1"] == 0 and scores["worker-2"] == 0
+
+
+def test_a_docker_node_reports_image_names_in_docker_s_familiar_form(cluster):
+    cluster.add_node("docker-1", runtime="docker")
+    advance_until(cluster, lambda: cluster.request({"verb": "get", "resource": "nodes", "name": "docker-1"})["code"] == 200,
+                  10)
+    run_pod(cluster, "web", image="nginx:1.27.3", node="docker-1")
+    advance_until(cluster, lambda: any("nginx:1.27.3" in i["names"]
+                                       for i in node(cluster, "docker-1")["status"].get("images") or []), 60)
+    names = {n for i in node(cluster, "docker-1")["status"]["images"] for n in i["names"]}
+    assert "docker.io/library/nginx:1.27.3" not in names
