@@ -338,6 +338,8 @@ class Cluster:
         self.stopped_members: set[str] = set()
         for i, spec in enumerate(self.config.nodes):
             self._build_node(spec, i)
+        # The mirror pods a restart of Pilothouse found: their static pods keep their restart counts.
+        self._persisted_mirrors = [p for p in running_pods or [] if is_mirror_pod(p)]
         if running_pods:
             self._adopt_running(running_pods)
         for m in self.etcd_members:
@@ -672,7 +674,7 @@ class Cluster:
                     m.start()
             for c in self.cp_components[name]:
                 c.start()
-            self._boot_static_pods(name)
+            self._boot_static_pods(name, rebooted=True)
         for c in self.node_components[name]:
             c.start()
         self.kernel.emit("node", node=name, alive=True)
@@ -700,8 +702,8 @@ class Cluster:
             c.start()
         self.kernel.emit("node", node=name, alive=True, added=True)
 
-    def _boot_static_pods(self, host: str) -> None:
-        kubeadm.boot_static_pods(self, host)
+    def _boot_static_pods(self, host: str, rebooted: bool = False) -> None:
+        kubeadm.boot_static_pods(self, host, [] if rebooted else self._persisted_mirrors, rebooted)
 
     def kill_component(self, node: str, component: str) -> dict:
         """Kill a control-plane component's process (`crictl stop`, `kill -9`): its static

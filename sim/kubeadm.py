@@ -17,7 +17,7 @@ import re
 from typing import TYPE_CHECKING
 
 from sim.api.validation import validate_labels
-from sim.kubelet.staticpods import kubeadm_manifests, manifest_files, static_pod
+from sim.kubelet.staticpods import CONFIG_MIRROR, kubeadm_manifests, manifest_files, static_pod
 from sim.runtime import images as imagelib
 from sim.runtime.process import SIGKILL_EXIT
 
@@ -83,16 +83,29 @@ def _node(cluster: "Cluster", host: str):
     return runtime, kubelet
 
 
-def boot_static_pods(cluster: "Cluster", host: str) -> None:
-    """The node booted: its static pods run (their components are started, or start now)."""
+def boot_static_pods(cluster: "Cluster", host: str, mirrors: list[dict] = (), rebooted: bool = False) -> None:
+    """The node booted: its static pods run (their components are started, or start now).
+
+    Each container keeps its restart count: after a reboot of the node one more than the
+    attempt the runtime's records of the dead containers hold (containerd's metadata survives a
+    reboot; the kubelet counts a pod's containers on after a sandbox change), after a restart of
+    Pilothouse the one its mirror pod reported (`mirrors`, as persisted)."""
     runtime, kubelet = _node(cluster, host)
     ip = _ip(cluster, host)
+    counts = {(uid, name): attempt + 1 for (uid, name), attempt in runtime.dead_attempts.items()} if rebooted else {}
+    for m in mirrors:
+        ann = (m.get("metadata") or {}).get("annotations") or {}
+        for cs in (m.get("status") or {}).get("containerStatuses") or []:
+            if isinstance(cs, dict) and isinstance(cs.get("restartCount"), int):
+                counts[(ann.get(CONFIG_MIRROR), cs.get("name"))] = cs["restartCount"]
     for name in sorted(kubelet.manifests):
         pod = static_pod(kubelet.manifests[name], name, host, kubelet.timestamp())
         if pod is None:
             continue
-        runtime.adopt(pod["metadata"]["uid"], ip, [
-            {"name": c["name"], "image": c.get("image"), "command": c.get("command"), "args": c.get("args")}
+        uid = pod["metadata"]["uid"]
+        runtime.adopt(uid, ip, [
+            {"name": c["name"], "image": c.get("image"), "command": c.get("command"), "args": c.get("args"),
+             "restartCount": counts.get((uid, c["name"]), 0)}
             for c in pod["spec"]["containers"]], hostname=host)
 
 

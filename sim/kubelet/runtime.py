@@ -123,11 +123,15 @@ class ContainerRuntime(Component):
         # kube-apiserver, etcd, ...; sim/kubelet/staticpods.py): its start starts the component,
         # its end stops it, and the component's death is the container's.
         self.host_processes: dict[str, Component] = {}
+        self.dead_attempts: dict[tuple[str, str], int] = {}  # (pod uid, container) -> attempt, after a power-off
 
     # -- lifecycle ----------------------------------------------------------------------
     def power_off(self) -> None:
-        """The node lost power: every running container and sandbox is gone."""
+        """The node lost power: every running container and sandbox is gone (the attempt each
+        container name had reached stays on disk, in `dead_attempts`)."""
         for c in self.containers.values():
+            key = (c.pod_uid, c.name)
+            self.dead_attempts[key] = max(self.dead_attempts.get(key, 0), c.attempt)
             self._cancel(c)
         self.sandboxes.clear()
         self.containers.clear()

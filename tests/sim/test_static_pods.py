@@ -182,3 +182,21 @@ def test_a_docker_node_reports_image_names_in_docker_s_familiar_form(cluster):
                                        for i in node(cluster, "docker-1")["status"].get("images") or []), 60)
     names = {n for i in node(cluster, "docker-1")["status"]["images"] for n in i["names"]}
     assert "docker.io/library/nginx:1.27.3" not in names
+
+
+def test_restart_counts_survive_a_reboot_of_the_node_and_a_restart_of_pilothouse(cluster):
+    cluster.kill_component("cp-1", "kube-scheduler")
+    advance_until(cluster, lambda: restarts(system_pod(cluster, "kube-scheduler-cp-1")) == 1, 15)
+    # A restart of Pilothouse (not of the node): the mirror pods keep their uid and counts.
+    cluster.advance(2)
+    r = Cluster.restore("r", cluster.topology(), cluster.committed_since(0), cluster.now, cluster.compacted_revision)
+    r.advance(5)
+    pods = system_pods(r)
+    assert restarts(pods["kube-scheduler-cp-1"]) == 1 and restarts(pods["kube-apiserver-cp-1"]) == 0
+    assert pods["kube-scheduler-cp-1"]["metadata"]["uid"] == system_pod(cluster, "kube-scheduler-cp-1")["metadata"]["uid"]
+    # A reboot of the node: every container was started once more.
+    r.kill_node("cp-1")
+    r.advance(5)
+    r.restore_node("cp-1")
+    advance_until(r, lambda: restarts(system_pods(r).get("kube-scheduler-cp-1", {"status": {}})) == 2
+                  and restarts(system_pod(r, "kube-apiserver-cp-1")) == 1, 30)
