@@ -106,6 +106,8 @@ def test_a_crashing_container_restarts_with_the_crash_loop_back_off(cluster):
     assert waiting and waiting["reason"] == "CrashLoopBackOff"
     assert waiting["message"].startswith("back-off 5m0s restarting failed container=crash pod=crash_default(")
     assert logs(cluster, "crash", previous="true")["text"] == "boom\n"
+    # Waiting to restart, the container's log is its last run's (validateContainerLogStatus).
+    assert logs(cluster, "crash")["text"] == "boom\n"
     assert ("BackOff", f"Back-off restarting failed container crash in pod crash_default({ok(get_pod(cluster, 'crash'))['metadata']['uid']})") \
         in events_of(cluster, "crash")
     # The recorder deduplicates: each repeated Event is one object whose count goes up
