@@ -1677,6 +1677,16 @@ def _b_type(sh: Shell, argv):
     return status
 
 
+def _b_double_bracket(sh: Shell, argv):
+    """`[[ expr ]]`: busybox ash (with its bash compatibility, as the busybox image builds it)
+    runs it as `test` closed by `]]`; the docs' downward API examples use it."""
+    if argv[-1] != "]]":
+        yield Write(f"{sh.proc.name}: [[: missing ]]\n", stream="stderr")
+        return 2
+    argv = ["test", *argv[1:-1]]
+    return (yield from UTILITIES["test"](dataclasses.replace(sh.proc.ctx, argv=argv, cwd=sh.cwd), argv))
+
+
 def _b_noop(sh: Shell, argv):
     # trap, wait, ulimit, umask...: accepted; there are no signals to trap from a script here,
     # no background jobs to wait for (`&` runs in the foreground).
@@ -1689,7 +1699,7 @@ BUILTINS: dict[str, Callable] = {
     "export": _b_export, "readonly": _b_export, "local": _b_export, "unset": _b_unset,
     "set": _b_set, "shift": _b_shift, "cd": _b_cd, "eval": _b_eval, ".": _b_source,
     "source": _b_source, "exec": _b_exec, "read": _b_read, "command": _b_command,
-    "type": _b_type, "trap": _b_noop, "wait": _b_noop, "ulimit": _b_noop, "umask": _b_noop,
+    "type": _b_type, "[[": _b_double_bracket, "trap": _b_noop, "wait": _b_noop, "ulimit": _b_noop, "umask": _b_noop,
 }
 
 

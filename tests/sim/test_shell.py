@@ -375,3 +375,13 @@ def test_utilities_table_has_the_briefs_commands():
     for name in ("echo printf env printenv cat ls sleep date hostname true false touch rm mkdir pwd "
                  "whoami id uname wget curl nslookup seq expr test [ kill grep wc head tail").split():
         assert name in UTILITIES, name
+
+
+def test_double_brackets_test_as_busybox_ash_does_for_the_docs_downward_api_example():
+    script = ("if [[ -e /etc/podinfo/labels ]]; then echo -en '\\n\\n'; cat /etc/podinfo/labels; fi; "
+              "if [[ -e /etc/podinfo/nope ]]; then echo no; fi")
+    code, out, _ = sh(script, files={"/etc/podinfo/labels": 'zone="us-est-coast"'})
+    assert (code, out) == (0, '\n\nzone="us-est-coast"')
+    assert sh("[[ a == a ]] && [[ 1 -lt 2 ]] && echo yes")[:2] == (0, "yes\n")
+    code, _, err = split("[[ -e /x")
+    assert code == 2 and "[[: missing ]]" in err
