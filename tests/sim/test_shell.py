@@ -386,11 +386,3 @@ def test_double_brackets_test_as_busybox_ash_does_for_the_docs_downward_api_exam
     code, _, err = split("[[ -e /x")
     assert code == 2 and "[[: missing ]]" in err
 
-
-def test_the_downward_api_writes_labels_and_annotations_as_the_kubelet_formats_them():
-    from sim.kubelet.podconfig import field_ref
-    pod = {"metadata": {"name": "p", "labels": {"zone": "us-est-coast", "rack": "rack-22"},
-                        "annotations": {"builder": "john-doe", "json": '{"a":"b"}\n'}}}
-    assert field_ref(pod, "metadata.labels", "", None) == 'rack="rack-22"\nzone="us-est-coast"'
-    assert field_ref(pod, "metadata.annotations", "", None) == 'builder="john-doe"\njson="{\\"a\\":\\"b\\"}\\n"'
-    assert field_ref(pod, "metadata.labels['zone']", "", None) == "us-est-coast"
