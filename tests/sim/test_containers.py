@@ -481,3 +481,25 @@ def test_a_failing_post_start_hook_kills_the_container(cluster):
     _create(cluster, "pods", body)
     advance_until(cluster, lambda: container_of(cluster, "badhook")["restartCount"] >= 1, 60)
     assert any(r == "FailedPostStartHook" for r, _ in events_of(cluster, "badhook"))
+
+
+def test_the_docs_sample_apps_serve_http_and_a_shell_execs_a_lone_command(cluster):
+    probe = {"readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 2}}
+    _pod_with(cluster, "hello", {"name": "hello", "image": "gcr.io/google-samples/hello-app:2.0", **probe})
+    # node-hello's CMD is `/bin/sh -c "node server.js"`: the shell execs node, which listens.
+    _pod_with(cluster, "node-hello", {"name": "node-hello", "image": "gcr.io/google-samples/node-hello:1.0", **probe})
+    _pod_with(cluster, "client", {"name": "client", "image": "busybox:1.36", "command": ["sleep", "3600"]})
+    advance_until(cluster, lambda: all(container_of(cluster, n).get("ready") for n in ("hello", "node-hello")), 60)
+    assert logs(cluster, "hello")["text"].endswith(" Server listening on port 8080\n")
+    # (wget from another pod reaches them once pod networking exists: the networking issue.)
+    assert _answer(cluster, "hello") == (200, "Hello, world!\nVersion: 2.0.0\nHostname: hello\n")
+    assert _answer(cluster, "node-hello") == (200, "Hello World!")
+
+
+def _answer(cluster, name, path="/"):
+    """What the pod's program answers an HTTP GET of `path` (as an httpGet probe gets it)."""
+    pod = ok(get_pod(cluster, name))
+    runtime = cluster.node_components[pod["spec"]["nodeName"]][0]
+    kubelet = cluster.node_components[pod["spec"]["nodeName"]][1]
+    c = runtime.container(kubelet.workers[pod["metadata"]["uid"]]["containers"][name].container_id)
+    return c.program.http(c.ctx, path, 1.0)

@@ -386,3 +386,13 @@ def test_double_brackets_test_as_busybox_ash_does_for_the_docs_downward_api_exam
     code, _, err = split("[[ -e /x")
     assert code == 2 and "[[: missing ]]" in err
 
+
+
+def test_a_shell_execs_the_lone_command_of_its_script_so_a_server_started_by_sh_c_listens():
+    from sim.runtime.programs import program_for
+    binaries = frozenset({"sh", "node", "sleep"})
+    execed = program_for(["/bin/sh", "-c", "node server.js"], binaries)
+    assert execed.name == "node" and 8080 in execed.ports(ctx(["/bin/sh", "-c", "node server.js"]))
+    assert program_for(["/bin/sh", "-c", "echo hi; node server.js"], binaries).name == "sh"
+    assert program_for(["/bin/sh", "-c", "sleep 5"], binaries).name == "sh"       # a utility: the shell runs it
+    assert program_for(["/bin/sh", "-c", "node server.js"], frozenset({"sh"})).name == "sh"  # not in the image
