@@ -188,6 +188,13 @@ def _nginx(ctx: ProcessContext) -> ProgramGen:
             ctx.signal_main(0)
         return 0
     version = ctx.env.get("NGINX_VERSION", "1.27.3")
+    if "-v" in ctx.argv[1:] or "-V" in ctx.argv[1:]:
+        yield Write(f"nginx version: nginx/{version}\n", "stderr")
+        return 0
+    if "-t" in ctx.argv[1:] or "-T" in ctx.argv[1:]:
+        yield Write("nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n"
+                    "nginx: configuration file /etc/nginx/nginx.conf test is successful\n", "stderr")
+        return 0
     for line in ('using the "epoll" event method', f"nginx/{version}", "built by gcc 12.2.0 (Debian 12.2.0-14)",
                  "OS: Linux 6.1.0-28-amd64", "getrlimit(RLIMIT_NOFILE): 1048576:1048576",
                  "start worker processes", "start worker process 29", "start worker process 30"):

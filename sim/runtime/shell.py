@@ -1182,7 +1182,7 @@ class Shell:
 
     def external(self, argv: list[str], assigns) -> ProgramGen:
         name = argv[0]
-        util = find_program(name, self.fs, self.cwd)
+        util = find_program(name, self.fs, self.cwd) or _image_program(name, self.proc.ctx.binaries)
         if util is None:
             if self.proc.name == "bash":
                 yield self._msg(f"{name}: command not found")
@@ -1765,6 +1765,15 @@ def find_program(name: str, fs, cwd: str = "/"):
         return lambda ctx, argv, stdin=None: shell_program(
             dataclasses.replace(ctx, argv=["sh", path, *argv[1:]]), stdin)
     return None
+
+
+def _image_program(name: str, binaries: frozenset):
+    """Another program of the container's image (nginx, redis-cli ...), run as a utility is."""
+    from sim.runtime.programs import program_for   # programs.py imports this module
+    program = program_for([name], binaries) if posixpath.basename(name) not in UTILITIES else None
+    if program is None or program.name in ("sh", "ash", "bash", "dash"):
+        return None
+    return lambda ctx, argv, stdin=None: program.run(ctx)
 
 
 def run_command(ctx: ProcessContext, argv: list[str]) -> ProgramGen:
