@@ -20,6 +20,7 @@ import time as _time
 from typing import Callable
 
 from sim.runtime import shell
+from sim.runtime.connection import httpd_access_log, nginx_access_log, python_http_server_log, redis_stream
 from sim.runtime.process import NOT_FOUND_EXIT, Program, ProcessContext, ProgramGen, Sleep, Write
 
 # A server "runs until stopped": it sleeps this long at a time (a year), woken by signals.
@@ -165,7 +166,8 @@ def _nginx(ctx: ProcessContext) -> ProgramGen:
     yield from _forever()
 
 
-register(Program("nginx", _nginx, on_sigterm=0, ports=_ports(80), http=_static_site(NGINX_WELCOME)))
+register(Program("nginx", _nginx, on_sigterm=0, ports=_ports(80), http=_static_site(NGINX_WELCOME),
+                 server_header="nginx/1.27.3", access_log=nginx_access_log))
 
 
 def _httpd(ctx: ProcessContext) -> ProgramGen:
@@ -179,9 +181,11 @@ def _httpd(ctx: ProcessContext) -> ProgramGen:
 
 
 register(Program("httpd-foreground", _httpd, on_sigterm=0, ports=_ports(80),
-                 http=_static_site("<html><body><h1>It works!</h1></body></html>\n")))
+                 http=_static_site("<html><body><h1>It works!</h1></body></html>\n"),
+                 server_header="Apache/2.4.62 (Unix)", access_log=httpd_access_log))
 register(Program("apache2-foreground", _httpd, on_sigterm=0, ports=_ports(80),
-                 http=lambda ctx, path, elapsed: (200, "OK!")))  # hpa-example's index.php
+                 http=lambda ctx, path, elapsed: (200, "OK!"),  # hpa-example's index.php
+                 server_header="Apache/2.4.10 (Debian)", access_log=httpd_access_log))
 
 
 def _redis(ctx: ProcessContext) -> ProgramGen:
@@ -198,7 +202,7 @@ def _redis(ctx: ProcessContext) -> ProgramGen:
     yield from _forever()
 
 
-register(Program("redis-server", _redis, on_sigterm=0, ports=_ports(6379)))
+register(Program("redis-server", _redis, on_sigterm=0, ports=_ports(6379), stream=redis_stream))
 
 
 def _mysqld(ctx: ProcessContext) -> ProgramGen:
@@ -315,7 +319,8 @@ for _name in ("perl", "perl5.40.0", "perl5.34.0"):
     register(Program(_name, _perl))
 for _name in ("python", "python3"):
     register(Program(_name, _python, ports=lambda ctx: _python_ports(ctx),
-                     http=lambda ctx, path, elapsed: (200, "<!DOCTYPE HTML>\n<html><body><h1>Directory listing for /</h1></body></html>\n")))
+                     http=lambda ctx, path, elapsed: (200, "<!DOCTYPE HTML>\n<html><body><h1>Directory listing for /</h1></body></html>\n"),
+                     server_header="SimpleHTTP/0.6 Python/3.13.1", access_log=python_http_server_log))
 
 
 # -- agnhost (registry.k8s.io/e2e-test-images/agnhost) -------------------------------------
