@@ -44,13 +44,16 @@ WATCH_PERIOD_SECONDS = 5.0
 MAX_STREAMS = 64                     # open at once (two per forwarded connection)
 MAX_PENDING_BYTES = 256 * 1024       # what a connection sent that its program has not yet used
 CALL_TIMEOUT_SECONDS = 60.0          # wall time for one round trip through the cluster
+# How long the first stream of a pair waits for the other (the kubelet's streamCreationTimeout,
+# pkg/kubelet/server: DefaultStreamCreationTimeout, 30 s).
+STREAM_CREATION_TIMEOUT_SECONDS = 30.0
 
 
 class _Forwarded:
     """One forwarded connection: its two streams and the bytes not yet consumed."""
 
-    def __init__(self, request_id: str, port: int) -> None:
-        self.request_id, self.port = request_id, port
+    def __init__(self, request_id: str, port: int, created: float) -> None:
+        self.request_id, self.port, self.created = request_id, port, created
         self.data_id = self.error_id = 0
         self.inbox = bytearray()
         self.client_done = False        # kubectl sent FIN on the data stream
@@ -150,7 +153,7 @@ class PortForwardConsumer(AsyncWebsocketConsumer):
             log.info("port-forward stream %d refused: port %r, streamType %r", sid, port_text, kind)
             return await self._send(spdy.Frame(spdy.RST_STREAM, stream_id=sid, status=spdy.RST_CANCEL))
         if fwd is None:
-            fwd = self.forwarded[request_id] = _Forwarded(request_id, port)
+            fwd = self.forwarded[request_id] = _Forwarded(request_id, port, asyncio.get_running_loop().time())
         if kind == "data":
             fwd.data_id = sid
             fwd.client_done = f.fin
@@ -215,15 +218,15 @@ class PortForwardConsumer(AsyncWebsocketConsumer):
         return resp.get("portforward") or {"error": "port forward failed"}
 
     async def _fail(self, fwd: _Forwarded, message: str) -> None:
-        if not fwd.reset and not self.closing:
+        if not fwd.reset and not self.closing and fwd.error_id:
             await self._send(spdy.Frame(spdy.DATA, stream_id=fwd.error_id, data=message.encode()[:4096]))
         await self._finish(fwd)
 
     async def _finish(self, fwd: _Forwarded) -> None:
         """Both streams closed from our side (httpstream.go portForward's deferred Closes)."""
         if not fwd.reset and not self.closing:
-            await self._send(spdy.Frame(spdy.DATA, flags=spdy.FLAG_FIN, stream_id=fwd.data_id),
-                             spdy.Frame(spdy.DATA, flags=spdy.FLAG_FIN, stream_id=fwd.error_id))
+            await self._send(*[spdy.Frame(spdy.DATA, flags=spdy.FLAG_FIN, stream_id=sid)
+                               for sid in (fwd.data_id, fwd.error_id) if sid])
         self._forget(fwd)
 
     async def _reset(self, fwd: _Forwarded, status: int) -> None:
@@ -265,3 +268,7 @@ class PortForwardConsumer(AsyncWebsocketConsumer):
                 await self.close()
             elif now - self.last_activity > IDLE_SECONDS:
                 await self._go_away(spdy.GOAWAY_OK, "idle")
+            for fwd in [f for f in self.forwarded.values() if f.task is None]:
+                if now - fwd.created > STREAM_CREATION_TIMEOUT_SECONDS:
+                    # httpstream.go monitorStreamPair: the error goes on the error stream, if any.
+                    await self._fail(fwd, f"(request={fwd.request_id}) timed out waiting for streams")

@@ -106,3 +106,18 @@ async def test_a_silent_tunnel_is_closed(monkeypatch):
     closed = await asyncio.wait_for(ws.receive_output(timeout=5), 5)
     assert closed["type"] == "websocket.close"
     await ws.disconnect()
+
+
+async def test_a_stream_whose_pair_never_comes_is_closed_with_an_error(monkeypatch):
+    monkeypatch.setattr(portforwardstream, "STREAM_CREATION_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(portforwardstream, "WATCH_PERIOD_SECONDS", 0.1)
+    ws, codec, reader = await _open()
+    await ws.send_to(bytes_data=_stream(codec, 1, "error", request_id="4"))
+    reply, error, fin = await _frames(ws, reader, 3)
+    assert reply == Frame(spdy.SYN_REPLY, stream_id=1)
+    assert error == Frame(spdy.DATA, stream_id=1, data=b"(request=4) timed out waiting for streams")
+    assert fin == Frame(spdy.DATA, flags=spdy.FLAG_FIN, stream_id=1)
+    # The tunnel itself goes on.
+    await ws.send_to(bytes_data=spdy.encode(Frame(spdy.PING, ping_id=5), codec))
+    assert await _frames(ws, reader) == [Frame(spdy.PING, ping_id=5)]
+    await ws.disconnect()
