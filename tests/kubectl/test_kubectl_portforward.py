@@ -5,6 +5,7 @@ shows the kubelet's error.  The SPDY-only kubectl 1.27 is told which kubectl to 
 from __future__ import annotations
 
 import concurrent.futures
+import http.client
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.conftest import free_port, kubectl_minor, wait_until
-from tests.kubectl.conftest import SOME, binary_id, kubectl_runner, pod_json
+from tests.kubectl.conftest import SOME, binary_id, kube_env_for, kubectl_runner, pod_json
 
 WEBSOCKET = [b for b in SOME if kubectl_minor(b) is not None and int(kubectl_minor(b).split(".")[1]) >= 31]
 SPDY_ONLY = [b for b in SOME if kubectl_minor(b) == "1.27"]
@@ -79,9 +80,18 @@ def test_port_forward_reaches_nginx_which_answers_and_logs(kubectl_ws, tmp_path)
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             both = list(pool.map(lambda path: _get(port, path), ["/", "/index.html"]))
         assert [s for s, _ in both] == [200, 200] and all("Welcome to nginx!" in b for _, b in both)
-        assert proc.out.read_text().count(f"Handling connection for {port}") == 6
+        # Two requests on one kept-alive connection (HTTP/1.1, as curl with two URLs does).
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        for path in ("/", "/missing"):
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            assert (resp.status, resp.getheader("Server")) == ({"/": 200, "/missing": 404}[path], "nginx/1.27.3")
+            resp.read()
+        conn.close()
+        wait_until(lambda: proc.out.read_text().count(f"Handling connection for {port}") == 7, 10, 0.1,
+                   "seven connections handled")
     lines = [ln for ln in kubectl_ws("logs", name).stdout.splitlines() if ln.startswith("127.0.0.1 - - [")]
-    assert len(lines) == 6
+    assert len(lines) == 8
     agent = f"Python-urllib/{sys.version_info.major}.{sys.version_info.minor}"
     assert lines[0].endswith(f'"GET / HTTP/1.1" 200 245 "-" "{agent}" "-"')
     assert any('"GET /missing HTTP/1.1" 404 ' in ln for ln in lines)
@@ -99,6 +109,28 @@ def test_a_port_nothing_listens_on_shows_the_kubelet_s_error(kubectl_ws, tmp_pat
         err = proc.err.read_text()
     assert "error forwarding port 8080 to pod " in err and ", uid : failed to execute portforward in network " \
         "namespace" in err and "dial tcp4 127.0.0.1:8080: connect: connection refused" in err
+    assert "error: lost connection to pod" in err
+
+
+def test_a_node_that_is_down_fails_the_connection(pilothouse_server, module_cluster, tmp_path):
+    """The bytes go through the pod's node: with the node powered off, kube-apiserver cannot
+    dial its kubelet (a cluster of its own, so that no other test loses a node)."""
+    cluster = module_cluster("portforward-node-down", speed=50)
+    home = tmp_path / "home"
+    home.mkdir()
+    kubectl = kubectl_runner(WEBSOCKET[-1] if WEBSOCKET else None, kube_env_for(pilothouse_server, cluster, home))
+    name = _nginx(kubectl, "web")
+    node = pod_json(kubectl, name)["spec"]["nodeName"]
+    port = free_port()
+    with _port_forward(kubectl, tmp_path, name, f"{port}:80") as proc:
+        assert _get(port)[0] == 200
+        status, body = pilothouse_server.request("POST", f"/clusters/{cluster}/sim/v1/nodes/{node}/kill")
+        assert status == 200, body
+        with pytest.raises((urllib.error.URLError, ConnectionError, OSError)):
+            _get(port)
+        wait_until(lambda: proc.poll() is not None, 30, 0.1, "port-forward exits")
+        err = proc.err.read_text()
+    assert f"error dialing backend: dial tcp {node}:10250: i/o timeout" in err
     assert "error: lost connection to pod" in err
 
 
