@@ -104,3 +104,13 @@ def test_redis_protocol_errors_close_and_incomplete_commands_wait():
     assert bad.close and bad.reply.startswith(b"-ERR Protocol error")
     quit_ = connection.serve(redis, ctx, b"SET a 1\r\nQUIT\r\n", 0)
     assert quit_.reply == b"-ERR unknown command 'SET', with args beginning with: 'a' '1'\r\n+OK\r\n" and quit_.close
+
+
+def test_httpd_and_python_http_server_log_in_their_own_formats():
+    ctx = ProcessContext(argv=["x"], clock=lambda: 1_780_000_000.0)
+    httpd = connection.serve(programs.PROGRAMS["httpd-foreground"], ctx, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 1.0)
+    assert b"Server: Apache/2.4.62 (Unix)\r\n" in httpd.reply and b"<h1>It works!</h1>" in httpd.reply
+    assert httpd.log == [("stdout", '127.0.0.1 - - [28/May/2026:20:26:40 +0000] "GET / HTTP/1.1" 200 45')]
+    ctx.argv = ["python", "-m", "http.server", "8000"]
+    py = connection.serve(programs.PROGRAMS["python3"], ctx, b"GET / HTTP/1.0\r\n\r\n", 1.0)
+    assert py.close and py.log == [("stderr", '127.0.0.1 - - [28/May/2026 20:26:40] "GET / HTTP/1.0" 200 -')]
