@@ -93,7 +93,7 @@ def test_port_forward_reaches_nginx_which_answers_and_logs(kubectl_ws, tmp_path)
     lines = [ln for ln in kubectl_ws("logs", name).stdout.splitlines() if ln.startswith("127.0.0.1 - - [")]
     assert len(lines) == 8
     agent = f"Python-urllib/{sys.version_info.major}.{sys.version_info.minor}"
-    assert lines[0].endswith(f'"GET / HTTP/1.1" 200 245 "-" "{agent}" "-"')
+    assert lines[0].endswith(f'"GET / HTTP/1.1" 200 615 "-" "{agent}" "-"')
     assert any('"GET /missing HTTP/1.1" 404 ' in ln for ln in lines)
     assert any('"GET /index.html HTTP/1.1" 200 ' in ln for ln in lines)
 

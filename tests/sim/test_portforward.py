@@ -44,6 +44,8 @@ def test_a_request_in_pieces_waits_for_its_end_and_close_ends_the_connection(clu
     whole = part + b"Connection: close\r\n\r\nGET / HTTP/1.1\r\n\r\n"
     pf = forward(cluster, "web", 80, whole)["portforward"]
     assert pf["close"] and pf["data"].startswith("HTTP/1.1 404 Not Found\r\n")
+    assert pf["data"].endswith("<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx/1.27.3</center>\r\n"
+                               "</body>\r\n</html>\r\n")
     assert "Connection: close" in pf["data"] and pf["consumed"] == len(part) + len(b"Connection: close\r\n\r\n")
 
 
