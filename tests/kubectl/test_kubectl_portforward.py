@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import http.client
+import re
 import subprocess
 import sys
 import time
@@ -110,6 +111,25 @@ def test_a_port_nothing_listens_on_shows_the_kubelet_s_error(kubectl_ws, tmp_pat
     assert "error forwarding port 8080 to pod " in err and ", uid : failed to execute portforward in network " \
         "namespace" in err and "dial tcp4 127.0.0.1:8080: connect: connection refused" in err
     assert "error: lost connection to pod" in err
+
+
+def test_a_replicaset_forwards_to_one_of_its_pods_on_a_port_kubectl_picks(kube_env, tmp_path):
+    """kubectl picks a running pod of the ReplicaSet (by its selector) and, with ":80", a free
+    local port, which it prints."""
+    kubectl = kubectl_runner(WEBSOCKET[-1] if WEBSOCKET else None, kube_env)
+    name = f"pf-rs-{kubectl.suffix}"
+    manifest = tmp_path / "rs.yaml"
+    manifest.write_text(
+        f"apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: {name}}}\n"
+        f"spec:\n  replicas: 2\n  selector: {{matchLabels: {{app: {name}}}}}\n"
+        f"  template:\n    metadata: {{labels: {{app: {name}}}}}\n"
+        "    spec: {containers: [{name: web, image: nginx, ports: [{name: http, containerPort: 80}]}]}\n")
+    kubectl("apply", "-f", str(manifest))
+    wait_until(lambda: kubectl("get", "rs", name, "-o", "jsonpath={.status.readyReplicas}").stdout == "2", 60, 0.5,
+               f"{name} ready")
+    with _port_forward(kubectl, tmp_path, f"rs/{name}", ":http") as proc:
+        port = int(re.search(r"Forwarding from 127\.0\.0\.1:(\d+) -> 80", proc.out.read_text()).group(1))
+        assert _get(port)[0] == 200
 
 
 def test_a_node_that_is_down_fails_the_connection(pilothouse_server, module_cluster, tmp_path):
