@@ -103,7 +103,9 @@ def _http(program: Program, ctx: ProcessContext, data: bytes, elapsed: float, cl
         connection = headers.get("connection", "").lower()
         close = connection == "close" or (version == "HTTP/1.0" and connection != "keep-alive")
         if method in ("GET", "HEAD"):
-            status, body = program.http(ctx, target, elapsed)
+            # An absolute URI (RFC 9112 3.2.2, as a proxy-minded client sends it) names the path after its host.
+            path = "/" + target.split("://", 1)[1].partition("/")[2] if "://" in target else target
+            status, body = program.http(ctx, path, elapsed)
         else:
             status, body = 405, ""  # a static site: nginx's "405 Not Allowed" for POST and the rest
         _answer(program, ctx, out, client, (method, target, version), headers, status, body=body,

@@ -95,6 +95,8 @@ def test_http_exchange_pipelining_head_post_and_garbage():
     assert junk.close and junk.reply.startswith(b"HTTP/1.1 400 Bad Request")
     huge = connection.serve(nginx, ctx, b"GET /" + b"a" * (connection.MAX_REQUEST_HEAD + 10), 1.0)
     assert huge.close and huge.reply.startswith(b"HTTP/1.1 400 Bad Request")
+    absolute = connection.serve(nginx, ctx, b"GET http://localhost:8080/index.html HTTP/1.1\r\n\r\n", 1.0)
+    assert absolute.reply.startswith(b"HTTP/1.1 200 OK")
     old = connection.serve(nginx, ctx, b"GET / HTTP/1.0\r\n\r\n", 1.0)
     assert old.close and b"Connection: close" in old.reply
 
