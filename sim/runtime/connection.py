@@ -67,12 +67,12 @@ def _http(program: Program, ctx: ProcessContext, data: bytes, elapsed: float, cl
         rest = data[out.consumed:]
         if not rest:
             break
-        end = rest.find(b"\r\n\r\n")
-        sep = 4
-        if end < 0:
-            end, sep = rest.find(b"\n\n"), 2
+        # The head ends at the first empty line (nginx also takes bare LF line ends).
+        end, sep = min(((i, n) for i, n in ((rest.find(b"\r\n\r\n"), 4), (rest.find(b"\n\n"), 2)) if i >= 0),
+                       default=(-1, 0))
         if end < 0:
             if len(rest) > MAX_REQUEST_HEAD:
+                out.consumed = len(data)
                 _answer(program, ctx, out, client, ("", "", ""), {}, 400, close=True)
             break
         head = rest[:end].decode("latin-1")
@@ -90,7 +90,7 @@ def _http(program: Program, ctx: ProcessContext, data: bytes, elapsed: float, cl
             break
         method, target, version = parts
         length = headers.get("content-length", "0")
-        if not length.isdigit() or int(length) > MAX_REQUEST_BODY or "transfer-encoding" in headers:
+        if not length.isdigit() or len(length) > 9 or int(length) > MAX_REQUEST_BODY or "transfer-encoding" in headers:
             # A chunked or oversized body is not simulated: 400 (or nginx's 413) and close.
             out.consumed = len(data)
             _answer(program, ctx, out, client, (method, target, version), headers,
@@ -214,14 +214,14 @@ def _resp_command(data: bytes) -> tuple[list[str] | None, int]:
         return (None, -1) if len(data) > MAX_REQUEST_HEAD else (None, 0)
     if not data.startswith(b"*"):
         return data[:end].decode("latin-1").split(), end + 2
-    if not data[1:end].isdigit() or int(data[1:end]) > 1024:
+    if not data[1:end].isdigit() or end > 6 or int(data[1:end]) > 1024:
         return None, -1
     args, at = [], end + 2
     for _ in range(int(data[1:end])):
         line_end = data.find(b"\r\n", at)
         if line_end < 0:
             return None, 0
-        if data[at:at + 1] != b"$" or not data[at + 1:line_end].isdigit():
+        if data[at:at + 1] != b"$" or not data[at + 1:line_end].isdigit() or line_end - at > 10:
             return None, -1
         n = int(data[at + 1:line_end])
         if n > MAX_REQUEST_BODY:

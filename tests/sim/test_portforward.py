@@ -97,6 +97,10 @@ def test_http_exchange_pipelining_head_post_and_garbage():
     assert huge.close and huge.reply.startswith(b"HTTP/1.1 400 Bad Request")
     absolute = connection.serve(nginx, ctx, b"GET http://localhost:8080/index.html HTTP/1.1\r\n\r\n", 1.0)
     assert absolute.reply.startswith(b"HTTP/1.1 200 OK")
+    lf = connection.serve(nginx, ctx, b"GET /a HTTP/1.1\n\nGET / HTTP/1.1\r\n\r\n", 1.0)
+    assert lf.reply.startswith(b"HTTP/1.1 404 Not Found") and lf.reply.count(b"HTTP/1.1 ") == 2
+    digits = connection.serve(nginx, ctx, b"POST / HTTP/1.1\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n", 1.0)
+    assert digits.close and digits.reply.startswith(b"HTTP/1.1 413")
     old = connection.serve(nginx, ctx, b"GET / HTTP/1.0\r\n\r\n", 1.0)
     assert old.close and b"Connection: close" in old.reply
 
@@ -104,8 +108,9 @@ def test_http_exchange_pipelining_head_post_and_garbage():
 def test_redis_protocol_errors_close_and_incomplete_commands_wait():
     redis, ctx = programs.PROGRAMS["redis-server"], ProcessContext(argv=["redis-server"])
     assert connection.serve(redis, ctx, b"*1\r\n$4\r\nPI", 0).consumed == 0
-    bad = connection.serve(redis, ctx, b"*x\r\n", 0)
-    assert bad.close and bad.reply.startswith(b"-ERR Protocol error")
+    for garbage in (b"*x\r\n", b"*" + b"9" * 5000 + b"\r\n", b"*1\r\n$" + b"9" * 5000 + b"\r\n"):
+        bad = connection.serve(redis, ctx, garbage, 0)
+        assert bad.close and bad.reply.startswith(b"-ERR Protocol error")
     quit_ = connection.serve(redis, ctx, b"SET a 1\r\nQUIT\r\n", 0)
     assert quit_.reply == b"-ERR unknown command 'SET', with args beginning with: 'a' '1'\r\n+OK\r\n" and quit_.close
 
