@@ -54,9 +54,11 @@ _SUBRESOURCE_VERBS = {
     "eviction": ("create",),
     "log": ("get",),
     "exec": ("create", "get"),
+    "portforward": ("create", "get"),
 }
 _SUBRESOURCE_KIND = {"binding": ("Binding", None, None), "scale": ("Scale", "autoscaling", "v1"),
-                     "eviction": ("Eviction", "policy", "v1"), "exec": ("PodExecOptions", None, None)}
+                     "eviction": ("Eviction", "policy", "v1"), "exec": ("PodExecOptions", None, None),
+                     "portforward": ("PodPortForwardOptions", None, None)}
 
 
 class Served:

@@ -20,6 +20,7 @@ from sim.client import ClientComponent
 from sim.flowcontrol import KUBELET_BURST, KUBELET_QPS
 from sim.api import status as st
 from sim.kubelet.execsession import exec_in_container
+from sim.kubelet.portforward import port_forward
 from sim.kubelet.logs import container_logs
 from sim.kubelet.prober import Prober
 from sim.kubelet.pods import KUBELET_POD_CONDITIONS, PodLifecycle  # noqa: F401 (re-exported)
@@ -203,6 +204,9 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
         elif msg.get("type") == "kubelet.exec":
             exec_in_container(self, msg, lambda reply: self.send(
                 src, {"type": "kubelet.reply", "id": msg.get("id"), **reply}, "exec reply"))
+        elif msg.get("type") == "kubelet.portForward":
+            port_forward(self, msg, lambda reply: self.send(
+                src, {"type": "kubelet.reply", "id": msg.get("id"), **reply}, "portForward reply"))
         elif msg.get("type") == "kubelet.containerLogs":
             reply = container_logs(self, self.node_runtime, msg) if self.node_runtime is not None else \
                 {"code": 503, "body": st.unavailable("the container runtime is not ready")}

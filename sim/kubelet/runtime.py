@@ -27,6 +27,7 @@ from typing import Any
 from sim.api.meta import EPOCH
 from sim.component import Component
 from sim.runtime import images as imagelib
+from sim.kubelet import portforward
 from sim.runtime import programs, rootfs
 from sim.runtime.process import (MAX_LOG_LINES, MAX_WRITE_CHARS, SIGKILL_EXIT, FileSystem, ProcessContext, Sleep,
                                  Write, run_capture)
@@ -237,6 +238,8 @@ class ContainerRuntime(Component):
             self._exec_sync(msg, reply)
         elif t in ("probe.http", "probe.tcp"):
             self._probe_connect(msg, reply)
+        elif t == "cri.PortForward":
+            portforward.forward(self, msg, reply)
         elif t == "cri.ListPodSandbox":
             reply(0.001, sandboxes={uid: {"ip": sb["ip"], "containers": dict(sb["containers"])}
                                     for uid, sb in self.sandboxes.items()})
@@ -408,19 +411,31 @@ class ContainerRuntime(Component):
         namespace: whichever of its running containers listens there answers."""
         port = int(msg.get("port") or 0)
         ip = (self.sandboxes.get(msg.get("pod_uid")) or {}).get("ip") or ""
-        for c in self.containers.values():
-            if c.pod_uid == msg.get("pod_uid") and c.state == "running" and c.ctx is not None and c.program \
-                    and port in c.program.ports(c.ctx):
-                if msg["type"] == "probe.tcp":
-                    return reply(0.001, ok=True)
-                if c.program.http is None:
-                    return reply(0.001, error=f'Get "http://{ip}:{port}{msg.get("path", "/")}": EOF')
-                status, body = c.program.http(c.ctx, msg.get("path") or "/", self.now - (c.started_at or self.now))
-                return reply(0.002, status=status, body=body[:EXEC_MAX_OUTPUT])
+        c = self.listener(msg.get("pod_uid"), port)
+        if c is not None:
+            if msg["type"] == "probe.tcp":
+                return reply(0.001, ok=True)
+            if c.program.http is None:
+                return reply(0.001, error=f'Get "http://{ip}:{port}{msg.get("path", "/")}": EOF')
+            status, body = c.program.http(c.ctx, msg.get("path") or "/", self.now - (c.started_at or self.now))
+            return reply(0.002, status=status, body=body[:EXEC_MAX_OUTPUT])
         where = f"{ip}:{port}"
         if msg["type"] == "probe.tcp":
             return reply(0.001, error=f"dial tcp {where}: connect: connection refused")
         reply(0.001, error=f'Get "http://{where}{msg.get("path") or "/"}": dial tcp {where}: connect: connection refused')
+
+    def listener(self, pod_uid: str | None, port: int) -> Container | None:
+        """The running container of the pod that listens on `port` (they share the pod's network
+        namespace), or None: a connection there is refused."""
+        for c in self.containers.values():
+            if c.pod_uid == pod_uid and c.state == "running" and c.ctx is not None and c.program \
+                    and port in c.program.ports(c.ctx):
+                return c
+        return None
+
+    def write_log(self, c: Container, text: str, stream: str) -> None:
+        """What a container's program writes outside its own steps (a request it answers)."""
+        self._write(c, text, stream)
 
     # -- read by the kubelet on the same node (its log files, /var/log/pods) --------------
     def container(self, container_id: str | None) -> Container | None:

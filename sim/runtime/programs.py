@@ -20,7 +20,8 @@ import shlex
 import time as _time
 from typing import Callable
 
-from sim.runtime import shell
+from sim.runtime import rootfs, shell
+from sim.runtime.connection import httpd_access_log, nginx_access_log, python_http_server_log, redis_stream
 from sim.runtime.process import NOT_FOUND_EXIT, Program, ProcessContext, ProgramGen, Sleep, Write
 
 # A server "runs until stopped": it sleeps this long at a time (a year), woken by signals.
@@ -95,22 +96,27 @@ def _ports(*ports: int) -> Callable[[ProcessContext], frozenset[int]]:
     return lambda ctx: fixed
 
 
-NGINX_WELCOME = ("<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>\n</head>\n<body>\n"
-                 "<h1>Welcome to nginx!</h1>\n<p>If you see this page, the nginx web server is successfully installed and\n"
-                 "working. Further configuration is required.</p>\n</body>\n</html>\n")
+NGINX_WELCOME = rootfs.NGINX_INDEX
+# The error pages the servers write themselves (nginx's ngx_http_special_response.c; httpd's
+# default 404 document).
+NGINX_404 = ("<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1>"
+             "</center>\r\n<hr><center>nginx/1.27.3</center>\r\n</body>\r\n</html>\r\n")
+HTTPD_404 = ('<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>404 Not Found</title>\n'
+             "</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n")
 
 
-def _static_site(index: str) -> Callable[[ProcessContext, str, float], tuple[int, str]]:
+def _static_site(index: str, root: str = "/usr/share/nginx/html",
+                 not_found: str = NGINX_404) -> Callable[[ProcessContext, str, float], tuple[int, str]]:
     """A web server's document root: / and /index.html answer `index`, a file the container
     holds under the root (a mounted volume) answers its content, anything else 404."""
     def http(ctx: ProcessContext, path: str, elapsed: float) -> tuple[int, str]:
         path = path.split("?", 1)[0]
         if path in ("/", "/index.html"):
-            return 200, ctx.fs.read("/usr/share/nginx/html/index.html") or index
-        content = ctx.fs.read("/usr/share/nginx/html" + path)
+            return 200, ctx.fs.read(root + "/index.html") or index
+        content = ctx.fs.read(root + path)
         if content is not None:
             return 200, content
-        return 404, "<html>\r\n<head><title>404 Not Found</title></head>\r\n</html>\r\n"
+        return 404, not_found
     return http
 
 
@@ -202,7 +208,8 @@ def _nginx(ctx: ProcessContext) -> ProgramGen:
     yield from _forever()
 
 
-register(Program("nginx", _nginx, on_sigterm=0, ports=_ports(80), http=_static_site(NGINX_WELCOME)))
+register(Program("nginx", _nginx, on_sigterm=0, ports=_ports(80), http=_static_site(NGINX_WELCOME),
+                 server_header="nginx/1.27.3", access_log=nginx_access_log))
 
 
 def _httpd(ctx: ProcessContext) -> ProgramGen:
@@ -216,9 +223,12 @@ def _httpd(ctx: ProcessContext) -> ProgramGen:
 
 
 register(Program("httpd-foreground", _httpd, on_sigterm=0, ports=_ports(80),
-                 http=_static_site("<html><body><h1>It works!</h1></body></html>\n")))
+                 http=_static_site("<html><body><h1>It works!</h1></body></html>\n", "/usr/local/apache2/htdocs",
+                                   HTTPD_404),
+                 server_header="Apache/2.4.62 (Unix)", access_log=httpd_access_log))
 register(Program("apache2-foreground", _httpd, on_sigterm=0, ports=_ports(80),
-                 http=lambda ctx, path, elapsed: (200, "OK!")))  # hpa-example's index.php
+                 http=lambda ctx, path, elapsed: (200, "OK!"),  # hpa-example's index.php
+                 server_header="Apache/2.4.10 (Debian)", access_log=httpd_access_log))
 
 
 def _redis(ctx: ProcessContext) -> ProgramGen:
@@ -235,7 +245,7 @@ def _redis(ctx: ProcessContext) -> ProgramGen:
     yield from _forever()
 
 
-register(Program("redis-server", _redis, on_sigterm=0, ports=_ports(6379)))
+register(Program("redis-server", _redis, on_sigterm=0, ports=_ports(6379), stream=redis_stream))
 
 
 def _mysqld(ctx: ProcessContext) -> ProgramGen:
@@ -352,7 +362,8 @@ for _name in ("perl", "perl5.40.0", "perl5.34.0"):
     register(Program(_name, _perl))
 for _name in ("python", "python3"):
     register(Program(_name, _python, ports=lambda ctx: _python_ports(ctx),
-                     http=lambda ctx, path, elapsed: (200, "<!DOCTYPE HTML>\n<html><body><h1>Directory listing for /</h1></body></html>\n")))
+                     http=lambda ctx, path, elapsed: (200, "<!DOCTYPE HTML>\n<html><body><h1>Directory listing for /</h1></body></html>\n"),
+                     server_header="SimpleHTTP/0.6 Python/3.13.1", access_log=python_http_server_log))
 
 
 # -- agnhost (registry.k8s.io/e2e-test-images/agnhost) -------------------------------------
