@@ -12,6 +12,7 @@ what the real one logs.
 from __future__ import annotations
 
 import json
+import time
 
 from sim.runtime.programs import FOREVER, _strftime, register
 from sim.runtime.process import Program, ProcessContext, ProgramGen, Sleep, Write
@@ -39,8 +40,13 @@ def _hello_app_http(ctx: ProcessContext, path: str, elapsed: float) -> tuple[int
     return 200, f"Hello, world!\nVersion: {version}\nHostname: {ctx.hostname}\n"
 
 
+def _hello_app_log(ctx: ProcessContext, r) -> tuple[str, str]:
+    # log.Printf("Serving request: %s", r.URL.Path): the standard logger, to stderr
+    return "stderr", f"{time.strftime('%Y/%m/%d %H:%M:%S', time.gmtime(r.time))} Serving request: {r.target.split('?', 1)[0]}"
+
+
 register(Program("hello-app", _hello_app, on_sigterm=2, ports=lambda ctx: frozenset({_port(ctx, 8080)}),
-                 http=_hello_app_http))
+                 http=_hello_app_http, access_log=_hello_app_log))
 
 
 # -- node-hello: `node server.js` -----------------------------------------------------------------
@@ -53,7 +59,8 @@ def _node(ctx: ProcessContext) -> ProgramGen:
 
 
 register(Program("node", _node, ports=lambda ctx: frozenset({8080}),
-                 http=lambda ctx, path, elapsed: (200, "Hello World!")))
+                 http=lambda ctx, path, elapsed: (200, "Hello World!"),
+                 access_log=lambda ctx, r: ("stdout", f"Received request for URL: {r.target}")))
 
 
 # -- kicbase/echo-server --------------------------------------------------------------------------

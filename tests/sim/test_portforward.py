@@ -123,3 +123,13 @@ def test_httpd_and_python_http_server_log_in_their_own_formats():
     ctx.argv = ["python", "-m", "http.server", "8000"]
     py = connection.serve(programs.PROGRAMS["python3"], ctx, b"GET / HTTP/1.0\r\n\r\n", 1.0)
     assert py.close and py.log == [("stderr", '127.0.0.1 - - [28/May/2026 20:26:40] "GET / HTTP/1.0" 200 -')]
+
+
+def test_the_docs_sample_apps_log_each_request_in_their_own_words():
+    ctx = ProcessContext(argv=["/hello-app"], hostname="hello", clock=lambda: 1_780_000_000.0)
+    hello = connection.serve(programs.PROGRAMS["hello-app"], ctx, b"GET /?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", 1.0)
+    assert b"Hello, world!\nVersion: 1.0.0\nHostname: hello\n" in hello.reply
+    assert hello.log == [("stderr", "2026/05/28 20:26:40 Serving request: /")]
+    node = connection.serve(programs.PROGRAMS["node"], dataclasses.replace(ctx, argv=["node", "server.js"]),
+                            b"GET /hi HTTP/1.1\r\nHost: x\r\n\r\n", 1.0)
+    assert b"Hello World!" in node.reply and node.log == [("stdout", "Received request for URL: /hi")]
