@@ -428,6 +428,7 @@ class ContainerRuntime(FaultInjection, Component):
                 if c.program.http is None:
                     return reply(0.001, error=f'Get "http://{ip}:{port}{msg.get("path", "/")}": EOF')
                 status, body = c.program.http(c.ctx, msg.get("path") or "/", self.now - (c.started_at or self.now))
+                self.served_request(c)
                 return reply(0.002, status=status, body=body[:EXEC_MAX_OUTPUT])
         where = f"{ip}:{port}"
         if msg["type"] == "probe.tcp":

@@ -19,6 +19,7 @@ from __future__ import annotations
 import posixpath
 
 from sim.api.quantity import QuantityError, parse_quantity
+from sim.runtime.programs import ENTRYPOINT_SCRIPTS
 
 CFS_PERIOD = 0.1  # cpu.cfs_period_us = 100000 (the kubelet's default cpuCFSQuotaPeriod)
 MI = 1024 * 1024
@@ -46,13 +47,12 @@ BASELINES: dict[str, tuple[float, int]] = {
 }
 # A shell, sleep and the other utilities: a busybox process at rest.
 DEFAULT_BASELINE = (0.0, 512 * 1024)
-ENTRYPOINTS = frozenset({"docker-entrypoint.sh", "docker-php-entrypoint", "/docker-entrypoint.sh"})
 
 
 def baseline(argv: list[str]) -> tuple[float, int]:
     """The idle use of the program argv runs (past the image's entrypoint script)."""
     args = list(argv)
-    while args and posixpath.basename(args[0]) in ENTRYPOINTS:
+    while args and posixpath.basename(args[0]) in ENTRYPOINT_SCRIPTS:
         args = args[1:]
     if not args:
         return DEFAULT_BASELINE
@@ -79,7 +79,8 @@ class Cgroup:
                  memory_limit: int | None = None):
         self.base_cpu, self.base_memory = base_cpu, base_memory
         self.cpu_limit, self.memory_limit = cpu_limit, memory_limit
-        self.burn = 0.0          # extra cores demanded
+        self.burn = 0.0          # extra cores demanded (a fault)
+        self.backlog = 0.0       # CPU seconds of requests still to serve (hpa-example)
         self.leak_rate = 0.0     # bytes a second
         self.leaked = 0.0        # bytes leaked up to `mark`
         self.cpu_seconds = 0.0   # usage_usec / 1e6 up to `mark`
@@ -90,7 +91,20 @@ class Cgroup:
 
     # -- what the program wants and gets ---------------------------------------------------
     def demand(self) -> float:
-        return self.base_cpu + self.burn
+        # A request being served keeps one worker busy: one core, on top of the rest.
+        return self.base_cpu + self.burn + (1.0 if self.backlog > 0 else 0.0)
+
+    def _work_rate(self) -> float:
+        """Cores the backlog gets: what the cap leaves after the baseline and a burn."""
+        return max(0.0, min(1.0, self.cpu_rate() - self.base_cpu - self.burn)) if self.backlog > 0 else 0.0
+
+    def add_work(self, now: float, cpu_seconds: float) -> float | None:
+        """A request that costs `cpu_seconds` of CPU: queued behind the others; the seconds
+        until the backlog is served (None: it never will be, the cap leaves it nothing)."""
+        self.advance(now)
+        self.backlog += max(0.0, cpu_seconds)
+        rate = self._work_rate()
+        return self.backlog / rate if rate > 0 else None
 
     def cpu_rate(self) -> float:
         """Cores used now: the demand, capped at the CFS quota."""
@@ -110,6 +124,9 @@ class Cgroup:
                 self.nr_throttled += dt / CFS_PERIOD
                 self.throttled_seconds += (self.demand() - self.cpu_limit) * dt
             self.leaked += self.leak_rate * dt
+            self.backlog = max(0.0, self.backlog - self._work_rate() * dt)
+            if self.backlog < 1e-9:
+                self.backlog = 0.0
         self.mark = now
 
     # -- changes ---------------------------------------------------------------------------
@@ -124,7 +141,7 @@ class Cgroup:
     def release(self, now: float) -> None:
         """The program freed what it leaked (and stopped leaking and burning)."""
         self.advance(now)
-        self.burn, self.leak_rate, self.leaked = 0.0, 0.0, 0.0
+        self.burn, self.leak_rate, self.leaked, self.backlog = 0.0, 0.0, 0.0, 0.0
 
     # -- what cpu.stat and memory.current say ---------------------------------------------
     def memory(self, now: float) -> int:

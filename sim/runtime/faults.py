@@ -30,6 +30,8 @@ DEFAULT_BURN_CORES = 1.0
 # How long a restarted instance of a crashing application runs before it crashes again.
 CRASH_AFTER_START = 0.5
 OOM_KILLED = "OOMKilled"
+# CPU seconds one HTTP request costs, by image repository.
+REQUEST_CPU_SECONDS = {"registry.k8s.io/hpa-example": 0.1}
 
 
 class FaultError(ValueError):
@@ -143,6 +145,19 @@ class FaultInjection:
         if "fail-health" in faults and kind == "probe.http":
             return {"delay": 0.002, "status": 500, "body": "Internal Server Error"}
         return None
+
+    # -- work a request costs -------------------------------------------------------------
+    def served_request(self, c) -> None:
+        """A request the program answered: registry.k8s.io/hpa-example's index.php computes a
+        million square roots per request (REQUEST_CPU_SECONDS of CPU), which is what makes the
+        HorizontalPodAutoscaler walkthrough's load generator raise its CPU use."""
+        cost = REQUEST_CPU_SECONDS.get(c.image.name)
+        if not cost or c.cgroup is None:
+            return
+        due = c.cgroup.add_work(self.now, cost)
+        if due is not None:
+            # When the backlog is served the busy worker goes idle: settle the accounting then.
+            self.call_later(due + 1e-6, lambda: c.cgroup.advance(self.now) if c.cgroup is not None else None)
 
     # -- what cadvisor reads (CRI ListContainerStats) ------------------------------------
     def container_stats(self) -> list[dict]:

@@ -205,3 +205,13 @@ def test_metrics_api_serves_node_and_pod_usage_from_the_kubelets(cluster):
     missing = metrics(cluster, "nodes", verb="get", name="nope")
     assert missing["code"] == 404 and missing["body"]["message"] == 'nodemetrics.metrics.k8s.io "nope" not found'
     assert metrics(cluster, "pods", verb="create", namespace="default", body={})["code"] == 405
+
+
+def test_hpa_example_burns_cpu_per_http_request(cluster):
+    # One GET a second (a readiness probe): each costs 0.1 CPU seconds on top of php:apache at rest.
+    app_pod(cluster, "php", image="registry.k8s.io/hpa-example",
+            readinessProbe={"httpGet": {"path": "/", "port": 80}, "periodSeconds": 1})
+    before = stats_of(cluster, "worker-1", "php")
+    cluster.advance(20)
+    after = stats_of(cluster, "worker-1", "php")
+    assert after["usage_seconds"] - before["usage_seconds"] == pytest.approx(20 * 0.001 + 20 * 0.1, rel=0.1)
