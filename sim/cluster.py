@@ -283,6 +283,9 @@ class Cluster:
         self._seed_log = seed_log or []
         self.record_commits = record_commits
         self._commits: list[dict] = []
+        # The page's entry of each pod, by key, with the resourceVersion it was made from: a
+        # snapshot remakes only the entries of pods that changed since the last one.
+        self._pod_entries: dict[tuple, tuple[str, dict]] = {}
         self._recorded = self.store.revision
         cps = [n for n in self.config.nodes if n.role == "control-plane"]
         if not cps:
@@ -999,9 +1002,14 @@ class Cluster:
         shown = pod_objects.items() if not summarised else [
             (k, pod_objects[k]) for k in itertools.islice(
                 (k for k in cache.sorted_keys("pods") if k in census.unbound), pending_shown)]
+        entries, self._pod_entries = self._pod_entries, {}
         for key, pod in shown:
             try:
-                entry = self._pod_entry(pod)
+                rv = pod["metadata"].get("resourceVersion")
+                made = entries.get(key)
+                entry = made[1] if made is not None and made[0] == rv and rv else self._pod_entry(pod)
+                self._pod_entries[key] = (rv, entry)
+                entry = dict(entry)
                 pods_by_node.setdefault(entry["node"], []).append(entry)
             except Exception as e:  # noqa: BLE001 - a value of an unforeseen shape is skipped
                 unrenderable("pods", key, e)

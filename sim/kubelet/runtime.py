@@ -308,6 +308,7 @@ class ContainerRuntime(FaultInjection, Component):
             return self._exit(c, 128)
         c.fs = FileSystem(c.files, read_only=c.read_only, mounts=c.mounts)
         ctx = ProcessContext(argv=list(c.argv), env=dict(c.env), hostname=c.hostname, fs=c.fs,
+                             binaries=c.image.config.binaries,
                              clock=lambda: EPOCH_UNIX + self.now + self.kernel.epoch_offset,
                              cwd=c.image.config.working_dir or "/")
         c.ctx = ctx
@@ -392,6 +393,7 @@ class ContainerRuntime(FaultInjection, Component):
         if faulted is not None:
             return reply(faulted.pop("delay"), **faulted)
         ctx = ProcessContext(argv=argv, env=dict(c.ctx.env), hostname=c.hostname, fs=c.ctx.fs, clock=c.ctx.clock,
+                             binaries=c.image.config.binaries,
                              cwd=c.ctx.cwd,
                              signal_main=lambda code: self.call_later(SIGTERM_EXIT_SECONDS, lambda: self._exit(c, code)))
         program = programs.program_for(argv, c.image.config.binaries)

@@ -180,6 +180,9 @@ class ProcessContext:
     # For a command exec'd beside the container's main process: make that process exit with
     # this code, as `nginx -s quit` makes the running nginx quit.  A no-op elsewhere.
     signal_main: Callable[[int], None] = lambda code: None
+    # The image's executables by basename (ImageConfig.binaries): what a shell in the container
+    # can run beside its own utilities (`nginx -s quit` in a preStop hook's `sh -c`).
+    binaries: frozenset = frozenset()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+import re
 import shlex
 import time as _time
 from typing import Callable
@@ -42,6 +43,10 @@ def program_for(argv: list[str], binaries: frozenset[str] | set[str]) -> Program
     if name not in binaries and argv[0] not in binaries:
         return None
     program = PROGRAMS.get(name) or PROGRAMS.get(argv[0])
+    if name in SHELLS and len(argv) == 3 and argv[1] == "-c":
+        execed = _exec_of_one_command(argv[2], binaries)
+        if execed is not None:
+            return execed
     if name in ENTRYPOINT_SCRIPTS and len(argv) > 1:
         # The script execs what follows it: the container listens, answers and stops as that
         # program does (its context's argv becomes the rest once the script ran).
@@ -49,6 +54,31 @@ def program_for(argv: list[str], binaries: frozenset[str] | set[str]) -> Program
         if inner is not None and program is not None:
             return dataclasses.replace(inner, name=program.name, run=program.run)
     return program
+
+
+SHELLS = ("sh", "ash", "bash", "dash")
+# A script that is one simple command: words without shell syntax.
+_ONE_SIMPLE_COMMAND = re.compile(r"[^;&|<>$`(){}\[\]*?~#'\"\\\n=]+")
+
+
+def _exec_of_one_command(script: str, binaries) -> Program | None:
+    """`sh -c 'node server.js'`: dash, bash and busybox ash all exec a -c script's only simple
+    command, so the program (a server the image holds, not a shell utility) is the container's
+    process: it listens on its ports and answers HTTP as when run directly.  None otherwise."""
+    if not _ONE_SIMPLE_COMMAND.fullmatch(script):
+        return None
+    words = script.split()
+    inner = PROGRAMS.get(posixpath.basename(words[0])) if words else None
+    if inner is None or posixpath.basename(words[0]) in shell.UTILITIES or inner.name in SHELLS \
+            or posixpath.basename(words[0]) not in binaries:
+        return None
+
+    def run(ctx: ProcessContext) -> ProgramGen:
+        ctx.argv = words   # the exec: what ports() and http() see from now on
+        return (yield from inner.run(ctx))
+    http = inner.http and (lambda ctx, path, elapsed: inner.http(dataclasses.replace(ctx, argv=words), path, elapsed))
+    return dataclasses.replace(inner, run=run, ports=lambda ctx: inner.ports(dataclasses.replace(ctx, argv=words)),
+                               http=http)
 
 
 def _strftime(ctx: ProcessContext, fmt: str) -> str:
@@ -85,7 +115,7 @@ def _static_site(index: str) -> Callable[[ProcessContext, str, float], tuple[int
 
 
 # -- shells and their utilities ---------------------------------------------------------
-for _name in ("sh", "ash", "bash", "dash"):
+for _name in SHELLS:
     register(Program(_name, shell.shell_program))
 
 
@@ -160,6 +190,13 @@ def _nginx(ctx: ProcessContext) -> ProgramGen:
             ctx.signal_main(0)
         return 0
     version = ctx.env.get("NGINX_VERSION", "1.27.3")
+    if "-v" in ctx.argv[1:] or "-V" in ctx.argv[1:]:
+        yield Write(f"nginx version: nginx/{version}\n", "stderr")
+        return 0
+    if "-t" in ctx.argv[1:] or "-T" in ctx.argv[1:]:
+        yield Write("nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n"
+                    "nginx: configuration file /etc/nginx/nginx.conf test is successful\n", "stderr")
+        return 0
     for line in ('using the "epoll" event method', f"nginx/{version}", "built by gcc 12.2.0 (Debian 12.2.0-14)",
                  "OS: Linux 6.1.0-28-amd64", "getrlimit(RLIMIT_NOFILE): 1048576:1048576",
                  "start worker processes", "start worker process 29", "start worker process 30"):
@@ -398,3 +435,4 @@ def _python_ports(ctx: ProcessContext) -> frozenset[int]:
 
 def describe_argv(argv: list[str]) -> str:
     return shlex.join(argv)
+from sim.runtime import sampleapps  # noqa: E402,F401  (registers the docs' sample applications)

@@ -48,6 +48,10 @@ def image_files(image: Image) -> dict[str, str]:
         files["/etc/nginx/conf.d/default.conf"] = NGINX_DEFAULT_CONF
         files["/etc/nginx/nginx.conf"] = "user  nginx;\nworker_processes  auto;\n\nevents {\n    worker_connections  1024;\n}\n\n" \
                                          "http {\n    include /etc/nginx/conf.d/*.conf;\n}\n"
+    if repo == "hello-app":
+        # The binary, whose source prints its version (2.0 is the build that says 2.0.0): the
+        # program reads it from here, as the image holds nothing else (distroless).
+        files["/hello-app"] = f"\x7fELF hello-app {'2.0.0' if image.tag.startswith('2') else '1.0.0'}"
     if repo == "httpd":
         files["/usr/local/apache2/htdocs/index.html"] = "<html><body><h1>It works!</h1></body></html>\n"
     return files
