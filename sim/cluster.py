@@ -105,6 +105,8 @@ from sim.kubelet.kubelet import Kubelet
 from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
+from sim.metricsserver import MetricsServer
+from sim.podfaults import PodFaultError, inject_pod_fault
 from sim.scheduler.framework.config import ConfigError as SchedulerConfigError
 from sim.scheduler.scheduler import KubeScheduler, load_configuration as load_scheduler_configuration
 from sim.api.defaults import TAINT_CONTROL_PLANE
@@ -324,6 +326,13 @@ class Cluster:
             self.cp_components[host] = [api, sched, cm]
         self.apiserver, self.scheduler, self.controller_manager = \
             self.apiservers[0], self.schedulers[0], self.controller_managers[0]
+        # metrics-server, one replica on the first control-plane node, behind every
+        # apiserver's aggregator (the APIService v1beta1.metrics.k8s.io).
+        self.metrics_server = MetricsServer(self.cp_host, self.apiserver_endpoints(self.cp_host))
+        self.cp_components[self.cp_host].append(self.metrics_server)
+        k.add_component(self.metrics_server)
+        for api in self.apiservers:
+            api.metrics_server = self.metrics_server.address
         self.client = ExternalClient()
         self.control_plane = [c for host in self.cp_hosts for c in self.cp_components[host]] + \
             [m for m in self.etcd_members if m.host in self.cp_hosts]
@@ -685,6 +694,13 @@ class Cluster:
         for c in self.node_components[name]:
             c.start()
         self.kernel.emit("node", node=name, alive=True, added=True)
+
+    def inject_fault(self, namespace: str, pod: str, body: Any) -> dict:
+        """A fault in a pod's container (sim/podfaults.py); ClusterError for bad input."""
+        try:
+            return inject_pod_fault(self, namespace, pod, body)
+        except PodFaultError as e:
+            raise ClusterError(str(e), e.code) from None
 
     # -- etcd ---------------------------------------------------------------------------
     def _member(self, name: str) -> EtcdMember:

@@ -63,12 +63,16 @@ def forward(runtime, msg: dict, reply) -> None:
     c = runtime.listener(uid, port)
     if c is None:
         return reply(0.001, sandbox_id=sandbox["id"], error=refused(runtime.kind, sandbox["id"], port))
+    if "hang" in runtime.container_faults(c):
+        # A hung program (the page's "hang" fault) accepts the connection and never answers.
+        return None
     data = str(msg.get("data") or "").encode("latin-1", "replace")
     try:
         ex = connection.serve(c.program, c.ctx, data, runtime.now - (c.started_at or runtime.now))
     except Exception as e:  # noqa: BLE001 - a program's bug resets its connection, not the node
         return reply(0.001, sandbox_id=sandbox["id"], error=f"read: connection reset by peer ({type(e).__name__})")
-    for stream, line in ex.log:
+    for stream, line in ex.log:   # one line per request answered
         runtime.write_log(c, line + "\n", stream)
+        runtime.served_request(c)
     reply(0.002, sandbox_id=sandbox["id"], consumed=ex.consumed, data=ex.reply[:MAX_REPLY_BYTES].decode("latin-1"),
           close=ex.close)

@@ -29,6 +29,7 @@ from sim.component import Component
 from sim.runtime import images as imagelib
 from sim.kubelet import portforward
 from sim.runtime import programs, rootfs
+from sim.runtime.faults import FaultInjection
 from sim.runtime.process import (MAX_LOG_LINES, MAX_WRITE_CHARS, SIGKILL_EXIT, FileSystem, ProcessContext, Sleep,
                                  Write, run_capture)
 
@@ -96,9 +97,12 @@ class Container:
     ctx: ProcessContext | None = None
     mounts: dict = field(default_factory=dict)       # mount path -> Volume (shared with the pod)
     read_only: tuple = ()
+    resources: dict = field(default_factory=dict)    # the container's resources (its cgroup's limits)
+    cgroup: Any = None                               # sim/runtime/cgroups.py, while it runs
+    oom_timer: int | None = None
 
 
-class ContainerRuntime(Component):
+class ContainerRuntime(FaultInjection, Component):
     component = "containerd"
 
     def __init__(self, host: str, registry: "imagelib.Registry | None" = None, kind: str = "containerd",
@@ -118,6 +122,7 @@ class ContainerRuntime(Component):
         self.containers: dict[str, Container] = {}
         self.subscribers: set[str] = set()
         self.next = 0
+        self.init_faults()
 
     # -- lifecycle ----------------------------------------------------------------------
     def power_off(self) -> None:
@@ -293,6 +298,7 @@ class ContainerRuntime(Component):
                       {**rootfs.image_files(image), **(msg.get("files") or {})}, msg.get("hostname", ""))
         c.mounts = dict(msg.get("mounts") or {})
         c.read_only = tuple(msg.get("read_only") or ())
+        c.resources = dict(msg.get("resources") or {})
         self.containers[cid] = c
         sb["containers"][c.name] = cid
         reply(0.02 + self.rng.random() * 0.03, container_id=cid, image_id=imagelib.image_id(image),
@@ -313,6 +319,7 @@ class ContainerRuntime(Component):
             c.gen = c.program.run(ctx)
         except Exception:  # noqa: BLE001 - a program that cannot even start exits 1
             return self._exit(c, 1)
+        self.start_cgroup(c)
         self._step(c)
 
     def _step(self, c: Container) -> None:
@@ -353,20 +360,20 @@ class ContainerRuntime(Component):
             c.kill_timer = self.call_later(max(timeout, 0.0), lambda: self._exit(c, SIGKILL_EXIT))
 
     def _cancel(self, c: Container) -> None:
-        for h in (c.timer, c.kill_timer):
+        for h in (c.timer, c.kill_timer, c.oom_timer):
             if h is not None:
                 self.cancel_timer(h)
-        c.timer = c.kill_timer = None
+        c.timer = c.kill_timer = c.oom_timer = None
         c.gen = None
 
-    def _exit(self, c: Container, code: int, notify: bool = True) -> None:
+    def _exit(self, c: Container, code: int, notify: bool = True, reason: str | None = None) -> None:
         if c.state == "exited":
             return
         for stream in list(c.partial):
             self._write(c, "\n", stream)  # a partial last line is still logged
         self._cancel(c)
         c.state, c.exit_code, c.finished_at = "exited", code, self.now
-        c.reason = "Completed" if code == 0 else "Error"
+        c.reason = reason or ("Completed" if code == 0 else "Error")
         callbacks, c.stop_callbacks = c.stop_callbacks, []
         for cb in callbacks:
             cb()
@@ -385,6 +392,9 @@ class ContainerRuntime(Component):
             reply(0.001, error=f'container not running ({msg.get("container_id", "")[:13]})')
             return
         argv = [str(a) for a in msg.get("cmd") or []]
+        faulted = self.probe_fault(c, msg) if msg.get("probe") else None
+        if faulted is not None:
+            return reply(faulted.pop("delay"), **faulted)
         ctx = ProcessContext(argv=argv, env=dict(c.ctx.env), hostname=c.hostname, fs=c.ctx.fs, clock=c.ctx.clock,
                              binaries=c.image.config.binaries,
                              cwd=c.ctx.cwd,
@@ -413,11 +423,16 @@ class ContainerRuntime(Component):
         ip = (self.sandboxes.get(msg.get("pod_uid")) or {}).get("ip") or ""
         c = self.listener(msg.get("pod_uid"), port)
         if c is not None:
+            faulted = self.probe_fault(c, {**msg, "url": f"http://{ip}:{port}{msg.get('path') or '/'}",
+                                           "where": f"{ip}:{port}"})
+            if faulted is not None:
+                return reply(faulted.pop("delay"), **faulted)
             if msg["type"] == "probe.tcp":
                 return reply(0.001, ok=True)
             if c.program.http is None:
                 return reply(0.001, error=f'Get "http://{ip}:{port}{msg.get("path", "/")}": EOF')
             status, body = c.program.http(c.ctx, msg.get("path") or "/", self.now - (c.started_at or self.now))
+            self.served_request(c)
             return reply(0.002, status=status, body=body[:EXEC_MAX_OUTPUT])
         where = f"{ip}:{port}"
         if msg["type"] == "probe.tcp":

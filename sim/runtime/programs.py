@@ -48,7 +48,7 @@ def program_for(argv: list[str], binaries: frozenset[str] | set[str]) -> Program
         execed = _exec_of_one_command(argv[2], binaries)
         if execed is not None:
             return execed
-    if name == "docker-entrypoint.sh" and len(argv) > 1:
+    if name in ENTRYPOINT_SCRIPTS and len(argv) > 1:
         # The script execs what follows it: the container listens, answers and stops as that
         # program does (its context's argv becomes the rest once the script ran).
         inner = PROGRAMS.get(posixpath.basename(argv[1]))
@@ -175,7 +175,9 @@ NGINX_ENTRYPOINT_LINES = (
     "/docker-entrypoint.sh: Launching /docker-entrypoint.d/30-tune-worker-processes.sh",
     "/docker-entrypoint.sh: Configuration complete; ready for start up",
 )
-for _name in ("docker-entrypoint.sh", "/docker-entrypoint.sh"):
+# php's images (hpa-example among them) name theirs docker-php-entrypoint; it too ends in exec "$@".
+ENTRYPOINT_SCRIPTS = ("docker-entrypoint.sh", "docker-php-entrypoint")
+for _name in ("docker-entrypoint.sh", "/docker-entrypoint.sh", "docker-php-entrypoint"):
     register(Program(_name, _entrypoint, on_sigterm=0))
 
 

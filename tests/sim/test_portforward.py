@@ -3,6 +3,8 @@ the kubelet of the pod's node and the runtime, to the program listening on the p
 answers HTTP and logs the request, redis answers PING, a port nothing listens on is refused
 with the kubelet's and containerd's words, and a node that is down times the request out.
 Also the programs' side of a connection (sim/runtime/connection.py) on its own."""
+import dataclasses
+
 from sim.runtime import connection, programs
 from sim.runtime.process import ProcessContext
 from tests.sim.conftest import ok
