@@ -70,7 +70,7 @@ def install(cluster: "Cluster", host: str, kubelet, runtime) -> None:
             found = runtime.registry.resolve(ref)
             if isinstance(found, imagelib.Image):
                 runtime.images[ref.normalized] = found
-    api, sched, cm = cluster.cp_components[host]
+    api, sched, cm = cluster.cp_components[host][:3]  # (metrics-server beside them is an addon, no static pod)
     runtime.host_processes.update({"kube-apiserver": api, "kube-scheduler": sched, "kube-controller-manager": cm})
     if local:
         runtime.host_processes["etcd"] = local[0]

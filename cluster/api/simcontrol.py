@@ -13,6 +13,8 @@
                                                     (kube-apiserver, kube-controller-manager,
                                                     kube-scheduler, stacked etcd: the kubelet
                                                     restarts its static pod's container)
+    POST /clusters/<name>/sim/v1/pods/<ns>/<pod>/fault  {"container"?, "fault": "crash" | "hang" | "fail-health" |
+                                                    "unready" | "leak-memory" | "burn-cpu" | "recover", ...}
     GET  /clusters/<name>/sim/v1/state              -> frame, clock, snapshot, recent log
     GET  /clusters/<name>/sim/v1/network            -> {"partition": [[node, ...], ...]}
     POST /clusters/<name>/sim/v1/network/partition  {"groups": [["worker-1"], ["cp-1", "worker-2"]]}
@@ -168,6 +170,11 @@ async def node_action(request, cluster: str, node: str, action: str):
 @control("POST")
 async def component_kill(request, cluster: str, node: str, component: str):
     return JsonResponse(await services.kill_component(cluster, node, component))
+@control("POST", errors=_status_from)
+async def pod_fault(request, cluster: str, namespace: str, name: str):
+    """{"container"?, "fault": "crash|hang|fail-health|unready|leak-memory|burn-cpu|recover",
+    "exitCode"?, "rate"?, "cpu"?}: a fault in the pod's application (sim/runtime/faults.py)."""
+    return JsonResponse(await services.pod_fault(cluster, namespace, name, _json_body(request)))
 
 
 @control("GET")
