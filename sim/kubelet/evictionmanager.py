@@ -84,7 +84,10 @@ class EvictionManager:
         if not was:
             k.action(f"kubelet on {k.host}: memory.available {_ki(self.available)} < {THRESHOLD_TEXT}: MemoryPressure")
             k.update_node_status_now()
-        candidates = [w for w in k.workers.values() if w["state"] == "running" and w["uid"] in usage]
+        # evictPod refuses critical pods (kubelettypes.IsCriticalPod: static and mirror pods, and
+        # a priority of system-cluster-critical's 2000000000 or more): the next one goes instead.
+        candidates = [w for w in k.workers.values() if w["state"] == "running" and w["uid"] in usage
+                      and not w.get("static") and ((w["pod"].get("spec") or {}).get("priority") or 0) < 2000000000]
         if not candidates:
             return
         victim = min(candidates, key=lambda w: self._rank(w, usage[w["uid"]]))
