@@ -3,8 +3,9 @@
 - nodeInfo (pkg/kubelet/nodestatus/setters.go MachineInfo, VersionInfo): machineID
   (/etc/machine-id) and systemUUID (the DMI product UUID) are the machine's and never change;
   bootID (/proc/sys/kernel/random/boot_id) is new at every boot, so a restarted node reports a
-  new one; kubeletVersion is this kubelet's build; kubeProxyVersion stays empty (deprecated,
-  DisableNodeKubeProxyVersion, KEP-4004).
+  new one; kubeletVersion is this kubelet's build; kubeProxyVersion (deprecated, KEP-4004) is
+  empty when the kubelet's DisableNodeKubeProxyVersion gate is on - by default in 1.30 (beta)
+  and from 1.33 on (pkg/features/kube_features.go) - and the kubelet's own version otherwise.
 - images (setters.go Images): what the container runtime holds (CRI ListImages, as the image
   manager caches it), largest first (sliceutils.ByImageSize), at most nodeStatusMaxImages (50),
   each with its repo digests then its tags, at most MaxNamesPerImageInNodeStatus (5) names.
@@ -41,6 +42,17 @@ def system_uuid(host: str) -> str:
     return _uuid(_hex(f"system-uuid/{host}"))
 
 
+def kube_proxy_version(kubelet_version: str) -> str:
+    """status.nodeInfo.kubeProxyVersion as a kubelet of that release sets it (setters.go
+    VersionInfo: the kubelet's version unless DisableNodeKubeProxyVersion is enabled)."""
+    parts = kubelet_version.lstrip("v").split(".")
+    try:
+        minor = int(parts[1]) if parts[0] == "1" else 99
+    except (IndexError, ValueError):
+        return ""
+    return "" if minor >= 33 or minor == 30 else kubelet_version
+
+
 def node_images(images: dict, max_images: int = NODE_STATUS_MAX_IMAGES, familiar: bool = False) -> list[dict]:
     """status.images from the runtime's images (normalised reference -> Image); `familiar`:
     names in Docker's familiar form, as cri-dockerd reports them."""
@@ -73,7 +85,8 @@ class NodeIdentity:
             self.boot_id = _uuid(_hex(f"boot-id/{self.host}/{self.now!r}/{self.incarnation}"))
         return {"architecture": "amd64", "bootID": self.boot_id,
                 "containerRuntimeVersion": RUNTIME_VERSIONS.get(self.runtime_kind, RUNTIME_VERSIONS["containerd"]),
-                "kernelVersion": KERNEL_VERSION, "kubeProxyVersion": "", "kubeletVersion": self.kubelet_version,
+                "kernelVersion": KERNEL_VERSION, "kubeProxyVersion": kube_proxy_version(self.kubelet_version),
+                "kubeletVersion": self.kubelet_version,
                 "machineID": machine_id(self.host), "operatingSystem": "linux", "osImage": OS_IMAGE,
                 "systemUUID": system_uuid(self.host)}
 

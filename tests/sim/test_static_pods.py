@@ -142,6 +142,13 @@ def test_an_added_node_reports_its_kubelet_version_and_labels(cluster):
     assert n["status"]["nodeInfo"]["kubeletVersion"] == "v1.34.1"
     assert n["status"]["nodeInfo"]["containerRuntimeVersion"].startswith("cri-o://")
     assert n["metadata"]["labels"]["disk"] == "ssd"
+    assert n["status"]["nodeInfo"]["kubeProxyVersion"] == ""  # DisableNodeKubeProxyVersion, on since 1.33
+    # A kubelet older than 1.33 (but 1.30) still copies its version into kubeProxyVersion.
+    cluster.add_node("older-1", kubelet_version="v1.32.3")
+    advance_until(cluster, lambda: cluster.request({"verb": "get", "resource": "nodes", "name": "older-1"})["code"] == 200,
+                  10)
+    info = node(cluster, "older-1")["status"]["nodeInfo"]
+    assert (info["kubeletVersion"], info["kubeProxyVersion"]) == ("v1.32.3", "v1.32.3")
 
 
 def test_status_images_list_what_the_runtime_holds_largest_first(cluster):
