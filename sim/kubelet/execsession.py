@@ -11,7 +11,7 @@ EXEC_TIMEOUT_SECONDS = 60.0
 
 def exec_in_container(kubelet, msg: dict, answer) -> None:
     """answer({"code": 200, "exit_code", "stdout", "stderr"} or {"code", "body": Status})."""
-    w = kubelet.workers.get(msg.get("uid"))
+    w = kubelet.worker_for(msg.get("uid"))
     name = msg.get("container", "")
     rec = (w["containers"].get(name) or w["init"].get(name)) if w is not None else None
     if rec is None or rec.state != "running" or not rec.container_id:

@@ -32,7 +32,7 @@ def _log_container_id(rec, name: str, pod: str, previous: bool) -> str | dict:
 def container_logs(kubelet, runtime, msg: dict) -> dict:
     """{"code": 200, "text"} or {"code", "body": Status}."""
     pod, name = msg.get("pod", ""), msg.get("container", "")
-    w = kubelet.workers.get(msg.get("uid"))
+    w = kubelet.worker_for(msg.get("uid"))
     rec = (w["containers"].get(name) or w["init"].get(name)) if w is not None else None
     if rec is None:
         return {"code": 404, "body": st.not_found("pods", pod)}

@@ -27,7 +27,8 @@ MAX_REPLY_BYTES = 1024 * 1024
 def port_forward(kubelet, msg: dict, answer) -> None:
     """answer({"code": 200, "consumed", "data", "close"} or {"code": 200, "error"} for a
     connection that failed, or {"code", "body": Status} for a request the kubelet refuses)."""
-    if kubelet.workers.get(msg.get("uid")) is None:
+    w = kubelet.worker_for(msg.get("uid"))
+    if w is None:
         # server.go getPortForward: the pod is not on this node (any more).
         return answer({"code": 404, "body": st.not_found("pods", msg.get("pod", ""))})
     port = int(msg.get("port") or 0)
@@ -38,7 +39,7 @@ def port_forward(kubelet, msg: dict, answer) -> None:
                                                  f"uid : {r['error']}"})
         answer({"code": 200, "consumed": r.get("consumed", 0), "data": r.get("data", ""), "close": r.get("close")})
 
-    kubelet.cri("cri.PortForward", {"pod_uid": msg.get("uid"), "port": port, "data": msg.get("data") or ""}, done)
+    kubelet.cri("cri.PortForward", {"pod_uid": w["uid"], "port": port, "data": msg.get("data") or ""}, done)
 
 
 # -- the container runtime ------------------------------------------------------------------

@@ -233,6 +233,17 @@ class StaticPods:
 
     manifests: dict[str, str]  # the node's /etc/kubernetes/manifests: file name -> YAML (its disk)
 
+    def worker_for(self, uid: str | None) -> dict | None:
+        """The pod worker of the API pod with this uid: a mirror pod's is its static pod's
+        (the pod manager's GetPodByMirrorPod, as logs, exec and port-forward resolve it)."""
+        w = self.workers.get(uid)
+        if w is None and getattr(self, "pod_informer", None) is not None:
+            mirror = next((p for p in self.pod_informer.list() if p["metadata"].get("uid") == uid
+                           and is_mirror_pod(p)), None)
+            if mirror is not None:
+                w = self.workers.get(mirror["metadata"]["annotations"][CONFIG_MIRROR])
+        return w
+
     def static_workers(self) -> dict[str, dict]:
         return {uid: w for uid, w in self.workers.items() if w.get("static")}
 

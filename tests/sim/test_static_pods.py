@@ -207,3 +207,13 @@ def test_restart_counts_survive_a_reboot_of_the_node_and_a_restart_of_pilothouse
     r.restore_node("cp-1")
     advance_until(r, lambda: restarts(system_pods(r).get("kube-scheduler-cp-1", {"status": {}})) == 2
                   and restarts(system_pod(r, "kube-apiserver-cp-1")) == 1, 30)
+
+
+def test_a_mirror_pod_s_logs_are_its_static_pod_s(cluster):
+    def log(name):
+        return cluster.request({"verb": "get", "resource": "pods", "namespace": "kube-system", "name": name,
+                                "subresource": "log", "query": {}})
+    api = log("kube-apiserver-cp-1")
+    assert api["code"] == 200 and "Serving securely on [::]:6443" in api["text"]
+    etcd = log("etcd-cp-1")
+    assert etcd["code"] == 200 and '"msg":"serving client traffic securely"' in etcd["text"]
