@@ -31,6 +31,8 @@ def test_get_pods_in_kube_system_lists_the_static_pods(kubectl_some):
             assert row[1] == "1/1" and row[2] == "Running" and row[5] == ips[node] and row[6] == node, row
     selected = kubectl_some("get", "pods", "-n", "kube-system", "-l", "tier=control-plane", "-o", "name").stdout.split()
     assert sorted(selected) == sorted(f"pod/{n}" for n in wanted)
+    # A mirror pod's log is its static pod's container's.
+    assert "Serving securely on [::]:6443" in kubectl_some("logs", "-n", "kube-system", f"kube-apiserver-{nodes[0]}").stdout
 
 
 def test_describe_node_lists_its_non_terminated_pods(kubectl_some):
