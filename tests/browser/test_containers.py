@@ -65,3 +65,23 @@ def test_a_picked_pod_shows_its_containers_and_its_log(dashboard, browser_server
                   ".includes('Running')", 20, message="the container's state in the pod's details")
     wait_js(page, "(document.querySelector('#pod-details pre.pod-log')?.textContent || '').includes('tick 2')", 20,
             message="the log in the pod's details, growing")
+
+
+def test_a_picked_pod_shows_its_probes_and_its_events_with_their_counts(dashboard, browser_server):
+    page = dashboard
+    _pod(browser_server, "flaky", {"image": "busybox", "command": ["sh", "-c", "echo boom; exit 1"],
+                                   "readinessProbe": {"exec": {"command": ["true"]}, "periodSeconds": 5}})
+    wait_js(page, f"({CHIP_TEXT})('flaky') === 'CrashLoopBackOff'", 90, message="flaky crash-looping")
+    page.click("#diagram .pod[data-name='flaky']")
+    wait_js(page, "(document.querySelector('#pod-details .container-probe')?.textContent || '')"
+                  ".startsWith('Readiness: exec [true] delay=0s timeout=1s period=5s #success=1 #failure=3')", 20,
+            message="the readiness probe as kubectl describe prints it")
+    # The crash loop's repeated Events are one row each, counted as the recorder counts them.
+    wait_js(page, "[...document.querySelectorAll('#pod-details tr.event[data-reason=Started]')]"
+                  ".some((tr) => /\\(x[2-9] since /.test(tr.textContent))", 90,
+            message="a counted Started event in the pod's details")
+    assert page.evaluate("document.querySelectorAll('#pod-details tr.event[data-reason=Started]').length") == 1
+    assert page.evaluate("document.querySelector('#pod-details tr.event[data-reason=BackOff]').dataset.type") == "Warning"
+    # Waiting to restart, the log is the last run's.
+    wait_js(page, "(document.querySelector('#pod-details pre.pod-log')?.textContent || '').includes('boom')", 20,
+            message="the last run's log")
