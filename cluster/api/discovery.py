@@ -54,9 +54,11 @@ _SUBRESOURCE_VERBS = {
     "eviction": ("create",),
     "log": ("get",),
     "exec": ("create", "get"),
+    "attach": ("create", "get"),
 }
 _SUBRESOURCE_KIND = {"binding": ("Binding", None, None), "scale": ("Scale", "autoscaling", "v1"),
-                     "eviction": ("Eviction", "policy", "v1"), "exec": ("PodExecOptions", None, None)}
+                     "eviction": ("Eviction", "policy", "v1"), "exec": ("PodExecOptions", None, None),
+                     "attach": ("PodAttachOptions", None, None)}
 
 
 class Served:

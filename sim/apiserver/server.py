@@ -33,7 +33,8 @@ from sim.apiserver.admission.priority import Priority
 from sim.apiserver.admission.resourcequota import ResourceQuota
 from sim.apiserver.admission.serviceaccount import ServiceAccount
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
-from sim.apiserver import binding, continuetoken, eviction, fieldmanagement, podexec, podlogs, scale, storage
+from sim.apiserver import (binding, continuetoken, eviction, fieldmanagement, podattach, podexec, podlogs, scale,
+                           storage)
 from sim.apiserver.crdcontroller import CRDController
 from sim.apiserver.watchcache import WatchCache, Watcher, with_rv
 from sim.registry import Registry, Resource
@@ -150,6 +151,7 @@ SUBRESOURCE_HANDLERS = {
     "eviction": (("create",), eviction.evict),
     "log": (("get",), podlogs.serve),
     "exec": (("get", "create"), podexec.serve),
+    "attach": (("get", "create"), podattach.serve),
 }
 
 

@@ -19,7 +19,7 @@ from sim.api.quantity import format_memory, value
 from sim.client import ClientComponent
 from sim.flowcontrol import KUBELET_BURST, KUBELET_QPS
 from sim.api import status as st
-from sim.kubelet.execsession import exec_in_container
+from sim.kubelet.execsession import attach_to_container, exec_in_container
 from sim.kubelet.logs import container_logs
 from sim.kubelet.prober import Prober
 from sim.kubelet.pods import KUBELET_POD_CONDITIONS, PodLifecycle  # noqa: F401 (re-exported)
@@ -200,9 +200,10 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
                 cb(msg)
         elif msg.get("type") == "cri.ContainerEvent":
             self.container_event(msg)
-        elif msg.get("type") == "kubelet.exec":
-            exec_in_container(self, msg, lambda reply: self.send(
-                src, {"type": "kubelet.reply", "id": msg.get("id"), **reply}, "exec reply"))
+        elif msg.get("type") in ("kubelet.exec", "kubelet.attach"):
+            serve = exec_in_container if msg["type"] == "kubelet.exec" else attach_to_container
+            serve(self, msg, lambda reply: self.send(
+                src, {"type": "kubelet.reply", "id": msg.get("id"), **reply}, f"{msg['type'][8:]} reply"))
         elif msg.get("type") == "kubelet.containerLogs":
             reply = container_logs(self, self.node_runtime, msg) if self.node_runtime is not None else \
                 {"code": 503, "body": st.unavailable("the container runtime is not ready")}

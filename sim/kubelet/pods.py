@@ -422,7 +422,10 @@ class PodLifecycle:
                                              "mounts": mounts, "read_only": read_only,
                                              "files": rootfs.kubelet_files(pod, pod["spec"].get("hostname") or
                                                                            pod["metadata"]["name"], w.get("ip")),
-                                             "hostname": pod["spec"].get("hostname") or pod["metadata"]["name"]},
+                                             "hostname": pod["spec"].get("hostname") or pod["metadata"]["name"],
+                                             # ContainerConfig's stdin, stdin_once and tty (kuberuntime_container.go)
+                                             "stdin": bool(spec.get("stdin")), "stdin_once": bool(spec.get("stdinOnce")),
+                                             "tty": bool(spec.get("tty"))},
                      created)
 
         def created(r: dict) -> None:

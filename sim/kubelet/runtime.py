@@ -28,8 +28,10 @@ from sim.api.meta import EPOCH
 from sim.component import Component
 from sim.runtime import images as imagelib
 from sim.runtime import programs, rootfs
-from sim.runtime.process import (MAX_LOG_LINES, MAX_WRITE_CHARS, SIGKILL_EXIT, FileSystem, ProcessContext, Sleep,
-                                 Write, run_capture)
+from sim.runtime.process import (MAX_LOG_LINES, MAX_WRITE_CHARS, SIGKILL_EXIT, FileSystem, ProcessContext,
+                                 run_capture, step)
+from sim.runtime.stdio import WOULD_BLOCK, Stdio
+from sim.kubelet.streaming import StreamingServer
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
 COMPONENT_OF = {"containerd": "containerd", "cri-o": "crio", "docker": "cri-dockerd"}
@@ -95,6 +97,11 @@ class Container:
     ctx: ProcessContext | None = None
     mounts: dict = field(default_factory=dict)       # mount path -> Volume (shared with the pod)
     read_only: tuple = ()
+    # The main process's stdin and terminal (`stdin`, `stdinOnce`, `tty` of the container's
+    # spec) and what it writes, for `kubectl attach` (sim/runtime/stdio.py).
+    stdio: Stdio | None = None
+    stdin_once: bool = False
+    reading: bool = False             # blocked reading stdin
 
 
 class ContainerRuntime(Component):
@@ -117,6 +124,7 @@ class ContainerRuntime(Component):
         self.containers: dict[str, Container] = {}
         self.subscribers: set[str] = set()
         self.next = 0
+        self.streaming = StreamingServer(self)   # exec -i/-t and attach (sim/kubelet/streaming.py)
 
     # -- lifecycle ----------------------------------------------------------------------
     def power_off(self) -> None:
@@ -126,6 +134,7 @@ class ContainerRuntime(Component):
         self.sandboxes.clear()
         self.containers.clear()
         self.subscribers.clear()
+        self.streaming.power_off()
 
     def adopt(self, pod_uid: str, ip: str | None, containers: list[dict], hostname: str = "") -> None:
         """Restore a running sandbox from persisted pod status (a process restart of Pilothouse,
@@ -142,6 +151,8 @@ class ContainerRuntime(Component):
                 continue
             c = Container(cid, pod_uid, name, int(spec.get("restartCount") or 0), image,
                           self._argv(image, spec), {}, {}, hostname)
+            c.stdio = Stdio(stdin=bool(spec.get("stdin")), tty=bool(spec.get("tty")))
+            c.stdin_once = bool(spec.get("stdinOnce"))
             self.containers[cid] = c
             sb["containers"][name] = cid
             self._start(c)
@@ -235,6 +246,16 @@ class ContainerRuntime(Component):
             reply(0.01, ok=True)
         elif t == "cri.ExecSync":
             self._exec_sync(msg, reply)
+        elif t in ("cri.Exec", "cri.Attach"):
+            # The streaming variants: a token for the streaming server (sim/kubelet/streaming.py).
+            c = self.containers.get(msg.get("container_id") or "")
+            if c is None or c.state != "running" or c.ctx is None:
+                reply(0.001, error=f'container not running ({msg.get("container_id", "")[:13]})')
+            elif t == "cri.Exec":
+                reply(0.005, **self.streaming.open_exec(c, msg.get("cmd") or [], bool(msg.get("stdin")),
+                                                        bool(msg.get("tty"))))
+            else:
+                reply(0.005, **self.streaming.open_attach(c, bool(msg.get("stdin"))))
         elif t in ("probe.http", "probe.tcp"):
             self._probe_connect(msg, reply)
         elif t == "cri.ListPodSandbox":
@@ -289,6 +310,8 @@ class ContainerRuntime(Component):
                       {**base_env, "HOSTNAME": msg.get("hostname", ""), **env},
                       {**rootfs.image_files(image), **(msg.get("files") or {})}, msg.get("hostname", ""))
         c.mounts = dict(msg.get("mounts") or {})
+        c.stdio = Stdio(stdin=bool(msg.get("stdin")), tty=bool(msg.get("tty")))
+        c.stdin_once = bool(msg.get("stdin_once"))
         c.read_only = tuple(msg.get("read_only") or ())
         self.containers[cid] = c
         sb["containers"][c.name] = cid
@@ -301,9 +324,11 @@ class ContainerRuntime(Component):
         if c.program is None:
             return self._exit(c, 128)
         c.fs = FileSystem(c.files, read_only=c.read_only, mounts=c.mounts)
+        stdio = c.stdio or Stdio()
         ctx = ProcessContext(argv=list(c.argv), env=dict(c.env), hostname=c.hostname, fs=c.fs,
                              clock=lambda: EPOCH_UNIX + self.now + self.kernel.epoch_offset,
-                             cwd=c.image.config.working_dir or "/")
+                             cwd=c.image.config.working_dir or "/", stdin=stdio.stdin_open, tty=stdio.tty)
+        stdio.on_input = lambda: self._wake(c)
         c.ctx = ctx
         try:
             c.gen = c.program.run(ctx)
@@ -315,23 +340,29 @@ class ContainerRuntime(Component):
         c.timer = None
         if c.state != "running" or c.gen is None:
             return
-        for _ in range(MAX_SYSCALLS_PER_EVENT):
-            try:
-                call = next(c.gen)
-            except StopIteration as stop:
-                code = stop.value if isinstance(stop.value, int) else 0
-                return self._exit(c, code & 0xFF)
-            except Exception as e:  # noqa: BLE001 - a simulated program's bug is its crash, not the node's
-                self._write(c, f"panic: {type(e).__name__}: {e}\n", "stderr")
-                return self._exit(c, 2)
-            if isinstance(call, Write):
-                self._write(c, call.text, call.stream)
-            elif isinstance(call, Sleep):
-                c.timer = self.call_later(max(0.0, float(call.seconds)), lambda: self._step(c))
-                return
-        c.timer = self.call_later(BUSY_LOOP_DELAY, lambda: self._step(c))
+        stdio = c.stdio or Stdio()
+        try:
+            outcome, value = step(c.gen, stdio.read_line, lambda text, stream: self._write(c, text, stream),
+                                  MAX_SYSCALLS_PER_EVENT, reading=c.reading, would_block=WOULD_BLOCK)
+        except Exception as e:  # noqa: BLE001 - a simulated program's bug is its crash, not the node's
+            self._write(c, f"panic: {type(e).__name__}: {e}\n", "stderr")
+            return self._exit(c, 2)
+        c.reading = outcome == "read"
+        if outcome == "exit":
+            self._exit(c, value)
+        elif outcome == "sleep":
+            c.timer = self.call_later(value, lambda: self._step(c))
+        elif outcome == "busy":
+            c.timer = self.call_later(BUSY_LOOP_DELAY, lambda: self._step(c))
+
+    def _wake(self, c: Container) -> None:
+        """Input came for a process blocked reading its stdin: run it again at once."""
+        if c.reading and c.timer is None and c.state == "running":
+            c.timer = self.call_later(0.0, lambda: self._step(c))
 
     def _write(self, c: Container, text: str, stream: str) -> None:
+        if c.stdio is not None:
+            c.stdio.write(str(text)[:MAX_WRITE_CHARS], stream)
         text = (c.partial.pop(stream, "") + str(text)[:MAX_WRITE_CHARS])
         at = self.now + self.kernel.epoch_offset
         *done, rest = text.split("\n")

@@ -6,6 +6,7 @@ ENTRYPOINT + CMD, as Kubernetes combines them).  A program is a Python generator
 
     yield Sleep(2.5)              # block for 2.5 virtual seconds
     yield Write("hello\\n")        # append to stdout (Write(text, "stderr") for stderr)
+    line = yield Read()           # the next line of stdin ("...\\n"), or None at end of file
     return 3                      # exit(3)
 
 `ctx` (ProcessContext) is what the process sees: argv, environment, hostname, its files
@@ -49,7 +50,15 @@ class Write:
     stream: str = "stdout"
 
 
-Syscall = Sleep | Write
+@dataclass(frozen=True)
+class Read:
+    """Read one line of stdin: the driver sends back the line (with its newline; a last line
+    may lack one) or None at end of file.  A process without stdin (a container without
+    `stdin: true`, an exec without -i) reads end of file at once, as from /dev/null; one with
+    an open stdin blocks until a line or the end comes (sim/runtime/stdio.py)."""
+
+
+Syscall = Sleep | Write | Read
 ProgramGen = Generator[Syscall, None, Optional[int]]
 
 
@@ -180,6 +189,10 @@ class ProcessContext:
     # For a command exec'd beside the container's main process: make that process exit with
     # this code, as `nginx -s quit` makes the running nginx quit.  A no-op elsewhere.
     signal_main: Callable[[int], None] = lambda code: None
+    # Whether stdin is open (`stdin: true`, `exec -i`): a plain `sh` then reads its commands
+    # from it; and whether it is a terminal (`tty: true`, `-t`): the shell is interactive.
+    stdin: bool = False
+    tty: bool = False
 
 
 @dataclass(frozen=True)
@@ -207,15 +220,22 @@ def run_to_exit(gen: ProgramGen, max_steps: int = 100_000, max_seconds: float | 
 
 
 def run_capture(gen: ProgramGen, max_steps: int = 100_000, max_seconds: float | None = None,
-                merged: bool = False) -> tuple[int | None, str, str, float]:
+                merged: bool = False, stdin: str = "") -> tuple[int | None, str, str, float]:
     """Drive a program with no runtime, stdout and stderr apart (`merged`: both in stdout, in
     the order written): (exit code, stdout, stderr, slept); the code is None when it slept past
-    `max_seconds` (timed out) or did not exit within `max_steps` system calls."""
+    `max_seconds` (timed out) or did not exit within `max_steps` system calls.  Its reads get
+    the lines of `stdin`, then end of file."""
     out: dict[str, list[str]] = {"stdout": [], "stderr": []}
     slept = 0.0
+    pending = stdin.splitlines(keepends=True)
+    pending.reverse()
+    sent = None
     try:
         for _ in range(max_steps):
-            call = next(gen)
+            call = gen.send(sent)
+            sent = None
+            if isinstance(call, Read):
+                sent = pending.pop() if pending else None
             if isinstance(call, Sleep):
                 slept += call.seconds
                 if max_seconds is not None and slept > max_seconds:
@@ -235,3 +255,32 @@ def lines(text: str) -> Iterator[str]:
     format marks partial lines; simulated programs end their writes with newlines)."""
     for line in text.splitlines():
         yield line
+
+
+def step(gen: ProgramGen, read: Callable[[], object], write: Callable[[str, str], None], max_calls: int,
+         reading: bool = False, would_block: object = None) -> tuple[str, float | int | None]:
+    """Run a program for at most `max_calls` system calls, as a runtime does between two of its
+    events: ("exit", code), ("sleep", seconds) - call again when they passed -, ("read", None) -
+    blocked on stdin: call again with `reading=True` once input came -, or ("busy", None).
+    `read()` answers a line, None (end of file) or `would_block`; writes go to `write`.  An
+    exception in the program propagates (the caller words its crash)."""
+    sent = None
+    if reading:
+        sent = read()
+        if sent is would_block:
+            return "read", None
+    for _ in range(max_calls):
+        try:
+            call = gen.send(sent)
+        except StopIteration as stop:
+            return "exit", (stop.value if isinstance(stop.value, int) else 0) & 0xFF
+        sent = None
+        if isinstance(call, Write):
+            write(call.text[:MAX_WRITE_CHARS], call.stream)
+        elif isinstance(call, Sleep):
+            return "sleep", max(0.0, float(call.seconds))
+        elif isinstance(call, Read):
+            sent = read()
+            if sent is would_block:
+                return "read", None
+    return "busy", None
