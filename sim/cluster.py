@@ -211,6 +211,10 @@ class PendingRequest:
     response: dict | None = None
 
 
+# Events an input to a stream session may run at once (the process's answer to it).
+STREAM_EVENTS = 2000
+
+
 class ClusterError(Exception):
     """A simulator command that cannot be done; `code` is the HTTP status to answer with."""
 
@@ -635,8 +639,9 @@ class Cluster:
         """The client's side of an exec -i/-t or attach session on `node`'s streaming server
         (sim/kubelet/streaming.py), as the connection kube-apiserver proxies to it carries it:
         deliver stdin, answer the output since the last call and whether it ended; `close`: the
-        client went.  None: no such session (ended, or the node is down).  Runs nothing: the
-        session's process runs as the kernel advances."""
+        client went.  None: no such session (ended, or the node is down).  Input runs the
+        events due now, so the process answers what it was given at once (an echo, a
+        command's output) while no virtual time passes: its sleeps wait for the clock."""
         spec = self.specs.get(node)
         if spec is None or not spec.alive:
             return None
@@ -644,7 +649,13 @@ class Cluster:
         if close:
             server.close(token)
             return None
-        return server.io(token, stdin, close_stdin)
+        answer = server.io(token, stdin, close_stdin)
+        if answer is not None and (stdin or close_stdin) and not answer["done"]:
+            self.kernel.run_until(self.kernel.now, max_events=STREAM_EVENTS)
+            more = server.io(token)
+            if more is not None:
+                answer = {**more, "output": answer["output"] + more["output"]}
+        return answer
 
     def kill_node(self, name: str) -> None:
         """Power the node off: its kubelet, kube-proxy and runtime stop and it drops off the
