@@ -140,7 +140,10 @@ def test_attach_it_reaches_the_main_shell(kubectl_ws, terminal, tmp_path):
 def test_run_it_rm_runs_a_shell_in_a_new_pod_and_deletes_it(kubectl_ws, terminal):
     name = f"demo-{kubectl_ws.suffix}"
     t = terminal(kubectl_ws, "run", "-it", "--rm", name, "--image=busybox", "--restart=Never", "--", "sh")
-    t.expect("/ # ", timeout=40)
+    # The shell prompted before kubectl attached, as on a real cluster: pressing Enter prompts again.
+    t.expect("If you don't see a command prompt, try pressing enter.", timeout=40)
+    t.send("\r")
+    t.expect("/ # ")
     t.send("hostname\r")
     t.expect(f"{name}\r\n")
     t.send("exit\r")
