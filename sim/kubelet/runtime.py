@@ -360,8 +360,8 @@ class ContainerRuntime(Component):
         if c.reading and c.timer is None and c.state == "running":
             c.timer = self.call_later(0.0, lambda: self._step(c))
 
-    def _write(self, c: Container, text: str, stream: str) -> None:
-        if c.stdio is not None:
+    def _write(self, c: Container, text: str, stream: str, log_only: bool = False) -> None:
+        if c.stdio is not None and not log_only:
             c.stdio.write(str(text)[:MAX_WRITE_CHARS], stream)
         text = (c.partial.pop(stream, "") + str(text)[:MAX_WRITE_CHARS])
         at = self.now + self.kernel.epoch_offset
@@ -390,7 +390,7 @@ class ContainerRuntime(Component):
         if c.state == "exited":
             return
         for stream in list(c.partial):
-            self._write(c, "\n", stream)  # a partial last line is still logged
+            self._write(c, "\n", stream, log_only=True)  # a partial last line is still logged
         self._cancel(c)
         c.state, c.exit_code, c.finished_at = "exited", code, self.now
         c.reason = "Completed" if code == 0 else "Error"

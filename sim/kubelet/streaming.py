@@ -181,10 +181,17 @@ class StreamingServer:
             return
         if s.kind == "exec":
             self._kill(s)
-        elif s.extra.get("stdin_once"):
-            c = self.runtime.containers.get(s.container_id)
-            if c is not None and c.stdio is not None:
-                c.stdio.close_stdin()
+            return
+        c = self.runtime.containers.get(s.container_id)
+        if c is None or c.stdio is None:
+            return
+        if s.extra.get("stdin_once"):
+            c.stdio.close_stdin()
+        if not c.stdio.tty and not c.stdio.stdin_open and \
+                not any(o.container_id == c.id for o in self.sessions.values()):
+            c.stdio.recording = False  # no one reads the output any more: the log has it
+            c.stdio.chunks.clear()
+            c.stdio.kept_chars = 0
 
     def _sweep(self) -> None:
         self.janitor = None

@@ -23,6 +23,7 @@ WOULD_BLOCK = object()
 # How many output chunks stay for a client to read; how long a typed line may grow (N_TTY's
 # 4096-byte line buffer).
 MAX_CHUNKS = 2000
+MAX_OUTPUT_CHARS = 1024 * 1024
 MAX_LINE = 4096
 MAX_PENDING = 256 * 1024  # unread stdin kept, beyond which input is dropped
 
@@ -37,7 +38,8 @@ class Stdio:
         self.lines: deque[str] = deque()  # complete lines not yet read (None = an end of file)
         self.pending_chars = 0
         self.edit = ""                 # the terminal's line being typed
-        self.chunks: deque[tuple[int, str, str]] = deque(maxlen=MAX_CHUNKS)
+        self.chunks: deque[tuple[int, str, str]] = deque()
+        self.kept_chars = 0
         self.written = 0               # chunks ever written: the next one's number
         self.on_input: Optional[Callable[[], None]] = None  # wakes a process blocked reading
         # Output is kept only for a process a client can attach to with stdin, or once one did:
@@ -135,7 +137,10 @@ class Stdio:
             stream, text = "stdout", text.replace("\r\n", "\n").replace("\n", "\r\n")
         if text:
             self.chunks.append((self.written, stream, text))
+            self.kept_chars += len(text)
             self.written += 1
+            while len(self.chunks) > MAX_CHUNKS or self.kept_chars > MAX_OUTPUT_CHARS:
+                self.kept_chars -= len(self.chunks.popleft()[2])
 
     def read_output(self, cursor: int) -> tuple[list[tuple[str, str]], int]:
         """The chunks from number `cursor` on (those still kept) and the cursor after them."""

@@ -1,0 +1,232 @@
+"""Interactive containers in the engine: the shell reading commands from stdin (with a terminal:
+a prompt, errors that do not end it), the pty's line discipline (sim/runtime/stdio.py), and
+exec -i/-t and attach sessions on the runtime's streaming server (sim/kubelet/streaming.py)
+driven as the HTTP front end drives them (Cluster.stream)."""
+from __future__ import annotations
+
+from sim.kubelet import streaming
+from sim.runtime.process import FileSystem, ProcessContext, Read, run_capture
+from sim.runtime.shell import shell_program
+from sim.runtime.stdio import WOULD_BLOCK, Stdio
+from tests.sim.conftest import ok
+from tests.sim.test_containers import advance_until, container_of, run_pod, status_of
+
+
+def interactive(stdin: str, argv=("sh",), tty=True, hostname="pod-1"):
+    """A shell reading `stdin` (then end of file): (exit code, everything it wrote)."""
+    context = ProcessContext(argv=list(argv), env={"HOME": "/root"}, hostname=hostname,
+                             fs=FileSystem({"/etc/hosts": "x"}), stdin=True, tty=tty)
+    code, out, _, _ = run_capture(shell_program(context), max_steps=10_000, merged=True, stdin=stdin)
+    return code, out
+
+
+# -- the shell reading stdin --------------------------------------------------------------------
+
+def test_an_interactive_shell_prompts_runs_each_line_and_exits_with_exit_n():
+    code, out = interactive("echo hi\ncd /etc\nexit 3\necho never\n")
+    assert out == "/ # hi\n/ # /etc # "
+    assert code == 3
+
+
+def test_a_command_left_open_continues_on_the_next_line_with_ps2():
+    code, out = interactive("if true; then\necho yes\nfi\necho 'two\nlines'\n")
+    assert out == "/ # > > yes\n/ # > two\nlines\n/ # "
+    assert code == 0
+
+
+def test_errors_do_not_end_an_interactive_shell_and_end_of_file_exits_with_the_last_status():
+    code, out = interactive("nope\necho )\nfalse\n")
+    assert "sh: nope: not found\n" in out and 'sh: syntax error: unexpected ")"\n' in out
+    assert out.endswith("/ # ")
+    assert code == 1  # `false` was last
+
+
+def test_without_a_terminal_there_is_no_prompt_and_a_syntax_error_ends_the_shell():
+    assert interactive("echo hi\nexit 3\n", tty=False) == (3, "hi\n")
+    code, out = interactive("echo a\necho )\necho b\n", tty=False)
+    assert code == 2 and out == 'a\nsh: syntax error: unexpected ")"\n'
+
+
+def test_bash_prompts_as_debian_images_do_and_says_exit():
+    code, out = interactive("echo hi\n", argv=("bash",), hostname="web")
+    assert out == "root@web:/# hi\nroot@web:/# exit\n" and code == 0
+
+
+def test_read_takes_the_next_line_of_the_shells_stdin():
+    code, out = interactive("read name\nworld\necho \"hello $name\"\n", tty=False)
+    assert out == "hello world\n" and code == 0
+
+
+def test_a_plain_sh_without_stdin_still_exits_at_once():
+    context = ProcessContext(argv=["sh"], fs=FileSystem({}))
+    gen = shell_program(context)
+    try:
+        call = next(gen)
+    except StopIteration as stop:
+        assert stop.value == 0
+    else:
+        raise AssertionError(f"sh without stdin did {call}")
+
+
+# -- the terminal's line discipline -------------------------------------------------------------
+
+def test_the_terminal_echoes_edits_and_ends_lines_on_enter():
+    io = Stdio(stdin=True, tty=True)
+    io.feed("ecko\x7f\x7fho hi\r")
+    assert io.read_line() == "echo hi\n"
+    assert io.read_line() is WOULD_BLOCK
+    echoed = "".join(text for _, _, text in io.chunks)
+    assert echoed == "ecko\b \b\b \bho hi\r\n"
+
+
+def test_ctrl_c_drops_the_line_ctrl_u_erases_it_and_ctrl_d_on_an_empty_line_is_end_of_file():
+    io = Stdio(stdin=True, tty=True)
+    io.feed("sleep 9\x03")
+    assert io.read_line() == "\n"           # the shell prompts again
+    io.feed("abc\x15ls\x04")                # ^D mid-line hands over what was typed
+    assert io.read_line() == "ls"
+    io.feed("\x04")
+    assert io.read_line() is None
+    io.write("a\nb")
+    assert list(io.chunks)[-1][2] == "a\r\nb"  # ONLCR
+
+
+def test_without_a_terminal_stdin_is_lines_as_they_come_then_end_of_file_on_close():
+    io = Stdio(stdin=True)
+    io.feed("one\ntw")
+    assert io.read_line() == "one\n" and io.read_line() is WOULD_BLOCK
+    io.close_stdin()
+    assert io.read_line() == "tw" and io.read_line() is None
+    assert Stdio().read_line() is None      # no stdin: /dev/null
+
+
+# -- exec -i / -t sessions -----------------------------------------------------------------------
+
+def _sleeper(cluster, name="web"):
+    run_pod(cluster, name, args=["sleep", "3600"])
+    advance_until(cluster, lambda: status_of(cluster, name)["phase"] == "Running", 60)
+
+
+def _open(cluster, name, subresource="exec", **query):
+    resp = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "name": name,
+                            "subresource": subresource, "query": query})
+    assert resp["code"] == 200, resp
+    return resp["stream"]
+
+
+def _talk(cluster, session, text="", **kw):
+    answer = cluster.stream(session["node"], session["token"], text, **kw)
+    return answer, "".join(t for _, t in answer["output"]) if answer else ""
+
+
+def test_exec_it_runs_a_shell_whose_sleeps_take_the_clusters_time(cluster):
+    _sleeper(cluster)
+    session = _open(cluster, "web", command=["sh"], stdin="true", tty="true")
+    assert session["tty"] is True
+    cluster.advance(0.1)
+    assert _talk(cluster, session)[1] == "/ # "
+    answer, out = _talk(cluster, session, "echo a; sleep 5; echo b\r")
+    assert out == "echo a; sleep 5; echo b\r\na\r\n"   # the echo and what ran at once
+    cluster.advance(4)
+    assert _talk(cluster, session)[1] == ""
+    cluster.advance(1.5)
+    assert _talk(cluster, session)[1] == "b\r\n/ # "
+    answer, out = _talk(cluster, session, "exit 3\r")
+    assert answer["done"] and answer["exit_code"] == 3
+    assert cluster.stream(session["node"], session["token"]) is None  # the session is over
+
+
+def test_exec_i_reads_stdin_to_its_close_and_files_it_writes_stay_in_the_container(cluster):
+    _sleeper(cluster)
+    session = _open(cluster, "web", command=["sh"], stdin="true")
+    first, _ = _talk(cluster, session, "echo kept > /tmp/f\necho out; echo err >&2\n")
+    assert not first["done"]                              # stdin is still open: more may come
+    answer, _ = _talk(cluster, session, close_stdin=True)
+    assert answer["done"] and answer["exit_code"] == 0
+    assert first["output"] + answer["output"] == [("stdout", "out\n"), ("stderr", "err\n")]
+    resp = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "name": "web",
+                            "subresource": "exec", "query": {"command": ["cat", "/tmp/f"]}})
+    assert resp["exec"]["stdout"] == "kept\n"
+    cat = _open(cluster, "web", command=["cat"], stdin="true")
+    answer, out = _talk(cluster, cat, "a\nb\n", close_stdin=True)
+    assert out == "a\nb\n" and answer["exit_code"] == 0
+
+
+def test_a_busy_session_never_holds_the_engine(cluster):
+    _sleeper(cluster)
+    session = _open(cluster, "web", command=["sh", "-c", "while :; do :; done"], stdin="true")
+    start = cluster.now
+    cluster.advance(2)                                    # returns: the loop runs in slices
+    assert cluster.now >= start + 2
+    assert ok(cluster.request({"verb": "get", "resource": "pods", "namespace": "default", "name": "web"}))
+    answer, _ = _talk(cluster, session)
+    assert not answer["done"]
+    cluster.stream(session["node"], session["token"], close=True)   # the client went: hung up
+    assert cluster.stream(session["node"], session["token"]) is None
+
+
+def test_an_abandoned_session_is_closed_and_its_process_killed(cluster):
+    _sleeper(cluster)
+    session = _open(cluster, "web", command=["sh"], stdin="true", tty="true")
+    server = cluster.node_components[session["node"]][0].streaming
+    s = server.sessions[session["token"]]
+    cluster.advance(streaming.ABANDONED_SECONDS * 2)
+    assert session["token"] not in server.sessions
+    assert s.gen is None and s.exit_code == streaming.SIGHUP_EXIT
+
+
+def test_exec_with_a_missing_binary_and_exec_into_a_missing_container_are_errors(cluster):
+    _sleeper(cluster)
+    resp = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "name": "web",
+                            "subresource": "exec", "query": {"command": ["nope"], "stdin": "true", "tty": "true"}})
+    assert resp["code"] == 500 and 'exec: "nope": executable file not found in $PATH' in resp["body"]["message"]
+    resp = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "name": "web",
+                            "subresource": "attach", "query": {"container": "other", "stdin": "true"}})
+    assert resp["code"] == 400 and resp["body"]["message"] == "container other is not valid for pod web"
+
+
+# -- attach ---------------------------------------------------------------------------------------
+
+def test_a_shell_container_with_stdin_waits_for_commands_and_attach_gives_them(cluster):
+    run_pod(cluster, "box", command=["sh"], restart="Never", node="worker-1")  # no stdin: exits at once
+    run_pod(cluster, "tty", restart="Never", node="worker-2",
+            containers=[{"name": "tty", "image": "busybox", "command": ["sh"], "stdin": True, "stdinOnce": True,
+                         "tty": True}])
+    advance_until(cluster, lambda: status_of(cluster, "box")["phase"] == "Succeeded", 60)
+    advance_until(cluster, lambda: status_of(cluster, "tty")["phase"] == "Running", 60)
+    cluster.advance(30)
+    assert status_of(cluster, "tty")["phase"] == "Running"   # blocked reading its terminal
+    session = _open(cluster, "tty", "attach", stdin="true", tty="true")
+    assert _talk(cluster, session)[1] == ""                   # the first prompt went before attach
+    _, out = _talk(cluster, session, "\r")
+    assert out == "\r\n/ # "
+    _, out = _talk(cluster, session, "echo $((6*7))\r")
+    assert out == "echo $((6*7))\r\n42\r\n/ # "
+    answer, out = _talk(cluster, session, "exit 5\r")
+    assert answer["done"] and out == "exit 5\r\n"          # the container ended: so does the attach
+    advance_until(cluster, lambda: status_of(cluster, "tty")["phase"] == "Failed", 30)
+    assert container_of(cluster, "tty")["state"]["terminated"]["exitCode"] == 5
+    resp = cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "name": "tty",
+                            "subresource": "attach", "query": {"stdin": "true"}})
+    assert resp["code"] == 400
+    assert resp["body"]["message"] == "cannot attach a container in a completed pod; current phase is Failed"
+
+
+def test_with_stdin_once_the_end_of_the_first_attach_closes_the_containers_stdin(cluster):
+    run_pod(cluster, "once", restart="Never",
+            containers=[{"name": "once", "image": "busybox", "command": ["sh"], "stdin": True, "stdinOnce": True}])
+    advance_until(cluster, lambda: status_of(cluster, "once")["phase"] == "Running", 60)
+    session = _open(cluster, "once", "attach", stdin="true")
+    _talk(cluster, session, "false\n")
+    cluster.advance(5)
+    assert status_of(cluster, "once")["phase"] == "Running"            # still reading
+    cluster.stream(session["node"], session["token"], close=True)      # kubectl went away
+    advance_until(cluster, lambda: status_of(cluster, "once")["phase"] == "Failed", 30)
+    assert container_of(cluster, "once")["state"]["terminated"]["exitCode"] == 1  # end of file: `false`'s status
+
+
+def test_the_read_system_call_without_stdin_is_end_of_file():
+    def program(ctx):
+        line = yield Read()
+        return 0 if line is None else 1
+    assert run_capture(program(ProcessContext(argv=["x"])))[0] == 0
