@@ -95,6 +95,8 @@ def test_exec_it_gives_an_interactive_shell_and_exits_with_its_code(kubectl_ws, 
     _running(kubectl_ws, name)
     t = terminal(kubectl_ws, "exec", "-it", name, "--", "sh")
     t.expect("/ # ")
+    # The server answers everything else while the session waits for input.
+    assert kubectl_ws("get", "pod", name, "-o", "name").stdout == f"pod/{name}\n"
     t.send("echo hello > /tmp/x; cat /tmp/x\r")
     shown = t.expect("hello\r\n/ # ")
     assert "echo hello > /tmp/x; cat /tmp/x\r\n" in shown  # the terminal echoed what was typed
@@ -146,9 +148,10 @@ def test_run_it_rm_runs_a_shell_in_a_new_pod_and_deletes_it(kubectl_ws, terminal
     t.expect("/ # ")
     t.send("hostname\r")
     t.expect(f"{name}\r\n")
-    t.send("exit\r")
-    assert t.wait(40) == 0
+    t.send("exit 3\r")
+    assert t.wait(40) == 3          # the container's exit code, read from the pod (restartPolicy Never)
     assert f'pod "{name}" deleted' in t.output.decode()
+    assert f"pod default/{name} terminated (Error)" in t.output.decode()
     assert kubectl_ws("get", "pod", name, check=False).returncode != 0
 
 
