@@ -336,14 +336,15 @@ class ContainerRuntime(Component):
             return self._exit(c, 1)
         self._step(c)
 
-    def _step(self, c: Container) -> None:
+    def _step(self, c: Container, interrupt: bool = False) -> None:
         c.timer = None
         if c.state != "running" or c.gen is None:
             return
         stdio = c.stdio or Stdio()
         try:
             outcome, value = step(c.gen, stdio.read_line, lambda text, stream: self._write(c, text, stream),
-                                  MAX_SYSCALLS_PER_EVENT, reading=c.reading, would_block=WOULD_BLOCK)
+                                  MAX_SYSCALLS_PER_EVENT, reading=c.reading, would_block=WOULD_BLOCK,
+                                  interrupt=interrupt)
         except Exception as e:  # noqa: BLE001 - a simulated program's bug is its crash, not the node's
             self._write(c, f"panic: {type(e).__name__}: {e}\n", "stderr")
             return self._exit(c, 2)
@@ -356,9 +357,19 @@ class ContainerRuntime(Component):
             c.timer = self.call_later(BUSY_LOOP_DELAY, lambda: self._step(c))
 
     def _wake(self, c: Container) -> None:
-        """Input came for a process blocked reading its stdin: run it again at once."""
-        if c.reading and c.timer is None and c.state == "running":
+        """Input came for a process blocked reading its stdin: run it again at once.  A ^C
+        for one that is busy interrupts it if it is a shell: PID 1 receives no signal it has no
+        handler for, and only the shell installs one for SIGINT."""
+        if c.state != "running" or c.gen is None or c.stdio is None:
+            return
+        if c.reading and c.timer is None:
             c.timer = self.call_later(0.0, lambda: self._step(c))
+        elif not c.reading and c.stdio.interrupt and c.program is not None and \
+                c.program.name in ("sh", "ash", "bash", "dash"):
+            c.stdio.take_interrupt()
+            if c.timer is not None:
+                self.cancel_timer(c.timer)
+            c.timer = self.call_later(0.0, lambda: self._step(c, interrupt=True))
 
     def _write(self, c: Container, text: str, stream: str, log_only: bool = False) -> None:
         if c.stdio is not None and not log_only:

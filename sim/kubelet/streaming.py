@@ -107,13 +107,13 @@ class StreamingServer:
         return {"token": self._add(s), "tty": stdio.tty}
 
     # -- an exec's process --------------------------------------------------------------
-    def _step(self, s: Session) -> None:
+    def _step(self, s: Session, interrupt: bool = False) -> None:
         s.timer = None
         if s.gen is None or s.exit_code is not None:
             return
         try:
             outcome, value = step(s.gen, s.stdio.read_line, s.stdio.write, MAX_SYSCALLS_PER_EVENT,
-                                  reading=s.reading, would_block=WOULD_BLOCK)
+                                  reading=s.reading, would_block=WOULD_BLOCK, interrupt=interrupt)
         except Exception as e:  # noqa: BLE001 - a program's bug ends its exec, not the node
             s.stdio.write(f"panic: {type(e).__name__}: {e}\n", "stderr")
             outcome, value = "exit", 2
@@ -126,8 +126,15 @@ class StreamingServer:
             s.timer = self.runtime.call_later(BUSY_LOOP_DELAY, lambda: self._step(s))
 
     def _wake(self, s: Session) -> None:
-        if s.reading and s.timer is None and s.gen is not None:
+        """Input for a process blocked reading: run it at once; a ^C for a busy one: SIGINT."""
+        if s.gen is None:
+            return
+        if s.reading and s.timer is None:
             s.timer = self.runtime.call_later(0.0, lambda: self._step(s))
+        elif not s.reading and s.stdio.take_interrupt():
+            if s.timer is not None:
+                self.runtime.cancel_timer(s.timer)
+            s.timer = self.runtime.call_later(0.0, lambda: self._step(s, interrupt=True))
 
     def _kill(self, s: Session) -> None:
         if s.timer is not None:

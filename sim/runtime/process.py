@@ -59,6 +59,15 @@ class Read:
 
 
 Syscall = Sleep | Write | Read
+
+
+class Interrupted(BaseException):
+    """SIGINT (^C on the process's terminal), raised where the program is blocked (a Sleep):
+    an interactive shell drops the command and prompts again; a program that does not catch it
+    dies of it (exit 130).  A BaseException, so that no `except Exception` swallows it."""
+
+
+SIGINT_EXIT = 130    # 128 + 2
 ProgramGen = Generator[Syscall, None, Optional[int]]
 
 
@@ -258,11 +267,13 @@ def lines(text: str) -> Iterator[str]:
 
 
 def step(gen: ProgramGen, read: Callable[[], object], write: Callable[[str, str], None], max_calls: int,
-         reading: bool = False, would_block: object = None) -> tuple[str, float | int | None]:
+         reading: bool = False, would_block: object = None,
+         interrupt: bool = False) -> tuple[str, float | int | None]:
     """Run a program for at most `max_calls` system calls, as a runtime does between two of its
     events: ("exit", code), ("sleep", seconds) - call again when they passed -, ("read", None) -
     blocked on stdin: call again with `reading=True` once input came -, or ("busy", None).
-    `read()` answers a line, None (end of file) or `would_block`; writes go to `write`.  An
+    `read()` answers a line, None (end of file) or `would_block`; writes go to `write`.
+    `interrupt`: deliver SIGINT first (Interrupted, raised at the system call it waits in).  An
     exception in the program propagates (the caller words its crash)."""
     sent = None
     if reading:
@@ -271,9 +282,15 @@ def step(gen: ProgramGen, read: Callable[[], object], write: Callable[[str, str]
             return "read", None
     for _ in range(max_calls):
         try:
-            call = gen.send(sent)
+            if interrupt:
+                interrupt = False
+                call = gen.throw(Interrupted())
+            else:
+                call = gen.send(sent)
         except StopIteration as stop:
             return "exit", (stop.value if isinstance(stop.value, int) else 0) & 0xFF
+        except Interrupted:
+            return "exit", SIGINT_EXIT
         sent = None
         if isinstance(call, Write):
             write(call.text[:MAX_WRITE_CHARS], call.stream)

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from sim.runtime.process import NOT_FOUND_EXIT, ProcessContext, ProgramGen, Read, Sleep, Write
+from sim.runtime.process import NOT_FOUND_EXIT, Interrupted, ProcessContext, ProgramGen, Read, Sleep, Write
 
 # Bounds, so that no script can grow the simulator's memory or hold its CPU.
 MAX_VALUE_CHARS = 1024 * 1024      # one variable, one command substitution, one pipe's text
@@ -1016,6 +1016,11 @@ class Shell:
                     return e.code & 255
             except (_Return, _Break):
                 pass
+            except Interrupted:
+                # ^C: the command is dropped and the shell prompts again (ash: status 130).
+                self.status = 130
+                if not interactive:
+                    return 130
 
     def run_nested(self, src: str) -> ProgramGen:
         """eval / `.`: parse all of src and run it in this shell; errors are fatal."""

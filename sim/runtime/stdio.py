@@ -38,6 +38,7 @@ class Stdio:
         self.lines: deque[str] = deque()  # complete lines not yet read (None = an end of file)
         self.pending_chars = 0
         self.edit = ""                 # the terminal's line being typed
+        self.interrupt = False         # a ^C not yet delivered
         self.chunks: deque[tuple[int, str, str]] = deque()
         self.kept_chars = 0
         self.written = 0               # chunks ever written: the next one's number
@@ -49,6 +50,9 @@ class Stdio:
     # -- stdin --------------------------------------------------------------------------
     def read_line(self):
         """The next line, None at end of file, or WOULD_BLOCK."""
+        if self.interrupt:
+            self.interrupt = False
+            return "\n"
         if self.lines:
             line = self.lines.popleft()
             if line is not None:
@@ -89,11 +93,12 @@ class Stdio:
             self.echo("\b \b" * len(self.edit))
             self.edit = ""
         elif ch == INTR:
-            # SIGINT to the foreground process: an interactive shell drops the line it was
-            # given and prompts again, which an empty line does too.
+            # ISIG: SIGINT to the foreground process.  A process waiting for input gets an
+            # empty line (an interactive shell drops what was typed and prompts again); one that
+            # is busy is interrupted by its driver (`take_interrupt`).
             self.echo("^C\n")
             self.edit = ""
-            self._queue("\n")
+            self.interrupt = True
         elif ch == EOF_CHAR:
             if self.edit:
                 self._queue(self.edit)
@@ -104,6 +109,11 @@ class Stdio:
             if len(self.edit) < MAX_LINE:
                 self.edit += ch
                 self.echo(ch)
+
+    def take_interrupt(self) -> bool:
+        """A ^C for a process that is not reading: its driver raises SIGINT in it."""
+        pending, self.interrupt = self.interrupt, False
+        return pending
 
     def _queue(self, line: str) -> None:
         if self.pending_chars + len(line) > MAX_PENDING:

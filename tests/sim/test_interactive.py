@@ -230,3 +230,21 @@ def test_the_read_system_call_without_stdin_is_end_of_file():
         line = yield Read()
         return 0 if line is None else 1
     assert run_capture(program(ProcessContext(argv=["x"])))[0] == 0
+
+
+def test_ctrl_c_interrupts_the_running_command_and_the_shell_prompts_again(cluster):
+    _sleeper(cluster)
+    session = _open(cluster, "web", command=["sh"], stdin="true", tty="true")
+    cluster.advance(0.1)
+    _talk(cluster, session, "sleep 100; echo never\r")
+    cluster.advance(3)
+    answer, out = _talk(cluster, session, "\x03")
+    assert out == "^C\r\n/ # " and not answer["done"]
+    _, out = _talk(cluster, session, "echo $?\r")
+    assert out == "echo $?\r\n130\r\n/ # "
+    cluster.advance(200)
+    assert "never" not in _talk(cluster, session)[1]
+    # A program that is not a shell dies of SIGINT.
+    sleeper = _open(cluster, "web", command=["sleep", "100"], stdin="true", tty="true")
+    answer, _ = _talk(cluster, sleeper, "\x03")
+    assert answer["done"] and answer["exit_code"] == 130
