@@ -55,6 +55,7 @@ _SUBRESOURCE_VERBS = {
     "log": ("get",),
     "exec": ("create", "get"),
     "attach": ("create", "get"),
+    "ephemeralcontainers": ("get", "patch", "update"),
 }
 _SUBRESOURCE_KIND = {"binding": ("Binding", None, None), "scale": ("Scale", "autoscaling", "v1"),
                      "eviction": ("Eviction", "policy", "v1"), "exec": ("PodExecOptions", None, None),

@@ -622,7 +622,7 @@ class KubeAPIServer(Component):
         handler = SUBRESOURCE_HANDLERS.get(sub)
         if handler is not None and verb in handler[0]:
             return handler[1](self, res, req, reply)
-        if sub and (sub != "status" or verb not in ("get", "update", "patch")):
+        if sub and (sub not in res.strategy.update_subresources or verb not in ("get", "update", "patch")):
             return reply(_err(st.method_not_allowed()))
         try:
             if verb == "get":
@@ -956,8 +956,8 @@ class KubeAPIServer(Component):
         if not isinstance(candidate, dict) or not isinstance(candidate.get("metadata"), dict):
             return "error", st.bad_request("the body of the request must be a JSON object")
         cmd = cur["metadata"]
-        if sub == "status":
-            new = res.strategy.prepare_for_status_update(res, candidate, cur, self)
+        if sub:
+            new = res.strategy.prepare_for_subresource_update(res, sub, candidate, cur, self)
         else:
             name = candidate["metadata"].get("name")
             if name and name != cmd["name"]:
@@ -972,7 +972,7 @@ class KubeAPIServer(Component):
         rejected = self.admission.admit(attrs)
         if rejected:
             return "error", rejected
-        errs = (res.strategy.validate_status_update(new, cur) if sub == "status"
+        errs = (res.strategy.validate_subresource_update(sub, new, cur) if sub
                 else res.strategy.validate_update(new, cur))
         if errs:
             return "error", _invalid(res.kind, cmd["name"], errs, res.group)

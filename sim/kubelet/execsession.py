@@ -46,7 +46,8 @@ def attach_to_container(kubelet, msg: dict, answer) -> None:
 def _running(kubelet, msg: dict):
     w = kubelet.workers.get(msg.get("uid"))
     name = msg.get("container", "")
-    rec = (w["containers"].get(name) or w["init"].get(name)) if w is not None else None
+    rec = (w["containers"].get(name) or w["init"].get(name) or (w.get("ephemeral") or {}).get(name)) \
+        if w is not None else None
     return rec if rec is not None and rec.state == "running" and rec.container_id else None
 
 

@@ -4,6 +4,8 @@ exec -i/-t and attach sessions on the runtime's streaming server (sim/kubelet/st
 driven as the HTTP front end drives them (Cluster.stream)."""
 from __future__ import annotations
 
+import copy
+
 from sim.kubelet import streaming
 from sim.runtime.process import FileSystem, ProcessContext, Read, run_capture
 from sim.runtime.shell import shell_program
@@ -248,3 +250,53 @@ def test_ctrl_c_interrupts_the_running_command_and_the_shell_prompts_again(clust
     sleeper = _open(cluster, "web", command=["sleep", "100"], stdin="true", tty="true")
     answer, _ = _talk(cluster, sleeper, "\x03")
     assert answer["done"] and answer["exit_code"] == 130
+
+
+# -- ephemeral containers (kubectl debug) ---------------------------------------------------------
+
+def _patch_ephemeral(cluster, name, containers, patch_type="application/strategic-merge-patch+json"):
+    return cluster.request({"verb": "patch", "resource": "pods", "namespace": "default", "name": name,
+                            "subresource": "ephemeralcontainers", "patch_type": patch_type,
+                            "body": {"spec": {"ephemeralContainers": containers}}})
+
+
+def test_an_ephemeral_container_is_started_in_the_running_pod_and_can_be_attached_to(cluster):
+    _sleeper(cluster)
+    debugger = {"name": "debugger-abcde", "image": "busybox", "stdin": True, "tty": True,
+                "targetContainerName": "web", "terminationMessagePolicy": "File"}
+    generation = ok(cluster.request({"verb": "get", "resource": "pods", "namespace": "default", "name": "web"})
+                    )["metadata"]["generation"]
+    pod = ok(_patch_ephemeral(cluster, "web", [debugger]))
+    assert pod["spec"]["ephemeralContainers"][0]["imagePullPolicy"] == "Always"
+    assert pod["metadata"]["generation"] == generation + 1
+    advance_until(cluster, lambda: ((status_of(cluster, "web").get("ephemeralContainerStatuses") or [{}])[0]
+                                    .get("state") or {}).get("running"), 30, 0.2)
+    assert status_of(cluster, "web")["containerStatuses"][0]["state"].get("running")
+    session = _open(cluster, "web", "attach", container="debugger-abcde", stdin="true", tty="true")
+    _, out = _talk(cluster, session, "echo debug\r")
+    assert out == "echo debug\r\ndebug\r\n/ # "
+    answer, _ = _talk(cluster, session, "exit\r")
+    assert answer["done"]
+    advance_until(cluster, lambda: (status_of(cluster, "web")["ephemeralContainerStatuses"][0]["state"]
+                                    .get("terminated") or {}).get("exitCode") == 0, 30, 0.2)
+    assert status_of(cluster, "web")["phase"] == "Running"      # the pod goes on; never restarted
+
+
+def test_ephemeral_containers_may_only_be_added_and_are_validated(cluster):
+    _sleeper(cluster)
+    ok(_patch_ephemeral(cluster, "web", [{"name": "dbg", "image": "busybox"}]))
+    changed = _patch_ephemeral(cluster, "web", [{"name": "dbg", "image": "alpine"}])
+    assert changed["code"] == 422
+    assert 'existing ephemeral containers "dbg" may not be changed' in changed["body"]["message"]
+    bad = _patch_ephemeral(cluster, "web", [{"name": "web", "image": "busybox", "ports": [{"containerPort": 80}],
+                                             "targetContainerName": "nope"}])
+    assert bad["code"] == 422
+    message = bad["body"]["message"]
+    assert 'spec.ephemeralContainers[1].name: Duplicate value: "web"' in message
+    assert "spec.ephemeralContainers[1].ports: Forbidden: cannot be set for an Ephemeral Container" in message
+    assert 'spec.ephemeralContainers[1].targetContainerName: Not found: "nope"' in message
+    # The pod itself cannot gain one through a plain update.
+    pod = copy.deepcopy(ok(cluster.request({"verb": "get", "resource": "pods", "namespace": "default", "name": "web"})))
+    pod["spec"]["ephemeralContainers"].append({"name": "other", "image": "busybox"})
+    assert cluster.request({"verb": "update", "resource": "pods", "namespace": "default", "name": "web",
+                            "body": pod})["code"] == 422
