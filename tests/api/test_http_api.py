@@ -90,7 +90,8 @@ def test_aggregated_discovery_v2(base):
                     "eviction": {"group": "policy", "version": "v1", "kind": "Eviction"},
                     "log": {"group": "", "version": "v1", "kind": "Pod"},
                     "exec": {"group": "", "version": "v1", "kind": "PodExecOptions"},
-                    "attach": {"group": "", "version": "v1", "kind": "PodAttachOptions"}}
+                    "attach": {"group": "", "version": "v1", "kind": "PodAttachOptions"},
+                    "ephemeralcontainers": {"group": "", "version": "v1", "kind": "Pod"}}
     # The same resources as the legacy documents list.
     legacy = {r["name"] for r in requests.get(f"{base}/api/v1", timeout=10).json()["resources"] if "/" not in r["name"]}
     assert {r["resource"] for r in group["versions"][0]["resources"]} == legacy

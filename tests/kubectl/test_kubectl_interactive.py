@@ -162,3 +162,23 @@ def test_run_i_rm_prints_the_output_and_deletes_the_pod(kubectl_ws):
     assert "hi\n" in proc.stdout
     assert f'pod "{name}" deleted' in proc.stdout + proc.stderr
     assert kubectl_ws("get", "pod", name, check=False).returncode != 0
+
+
+def test_debug_it_adds_an_ephemeral_container_and_attaches_to_it(kubectl_ws, terminal):
+    name = f"dbg-{kubectl_ws.suffix}"
+    kubectl_ws("run", name, "--image=nginx")
+    _running(kubectl_ws, name)
+    t = terminal(kubectl_ws, "debug", "-it", name, "--image=busybox", f"--target={name}")
+    t.expect("If you don't see a command prompt, try pressing enter.", timeout=40)
+    t.send("\r")
+    t.expect("/ # ")
+    t.send("echo from-$((40+2))\r")
+    t.expect("from-42\r\n")
+    t.send("exit\r")
+    assert t.wait(30) == 0
+    pod = _pod(kubectl_ws, name)
+    [debugger] = pod["spec"]["ephemeralContainers"]
+    assert debugger["targetContainerName"] == name and debugger["name"].startswith("debugger-")
+    [status] = pod["status"]["ephemeralContainerStatuses"]
+    assert status["name"] == debugger["name"]
+    assert pod["status"]["phase"] == "Running"
