@@ -123,7 +123,10 @@ class StreamingServer:
         elif outcome == "sleep":
             s.timer = self.runtime.call_later(value, lambda: self._step(s))
         elif outcome == "busy":
-            s.timer = self.runtime.call_later(BUSY_LOOP_DELAY, lambda: self._step(s))
+            if s.stdio.full():
+                s.extra["blocked_on_write"] = True   # resumed once the client read (io)
+            else:
+                s.timer = self.runtime.call_later(BUSY_LOOP_DELAY, lambda: self._step(s))
 
     def _wake(self, s: Session) -> None:
         """Input for a process blocked reading: run it at once; a ^C for a busy one: SIGINT."""
@@ -165,6 +168,11 @@ class StreamingServer:
         output, s.cursor = s.stdio.read_output(s.cursor)
         if output:
             s.last_traffic = rt.now
+        if s.kind == "exec":
+            s.stdio.discard_read(s.cursor)
+            if s.extra.get("blocked_on_write") and not s.stdio.full() and s.gen is not None and s.timer is None:
+                s.extra["blocked_on_write"] = False
+                s.timer = rt.call_later(0.0, lambda: self._step(s))
         done, code = False, None
         c = rt.containers.get(s.container_id)
         if s.kind == "exec":
@@ -175,6 +183,7 @@ class StreamingServer:
         else:
             if c is None or c.state != "running":
                 done, code = True, (c.exit_code if c is not None else None)
+        done = done and s.cursor >= s.stdio.written   # its last output first
         answer = {"output": output, "done": done, "exit_code": code, "error": s.error}
         if done:
             self.close(token)

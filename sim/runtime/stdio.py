@@ -8,9 +8,10 @@ discards the line (echoed `^C`), ^U the whole line, and ^D on an empty line is e
 Without a terminal the bytes are the lines as they come, and closing stdin (v5's close of
 channel 0, the end of a piped file) is end of file.
 
-Output: what the process writes, kept for the attached clients as numbered chunks (bounded:
-a client that falls behind misses the oldest, as a slow reader of a pipe would block the writer
-instead - a simulation does not block); with a terminal, stdout and stderr are one stream and
+Output: what the process writes, kept for the attached clients as numbered chunks, bounded:
+an exec's process waits while half the bound is unread (`full`), as a writer to a full pipe
+does; a container's main process does not wait for clients attached to it (its log has every
+line), and a client that falls that far behind misses the oldest chunks.  With a terminal, stdout and stderr are one stream and
 each newline goes out as \\r\\n (ONLCR), as kubectl's raw-mode terminal expects.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ WOULD_BLOCK = object()
 # 4096-byte line buffer).
 MAX_CHUNKS = 2000
 MAX_OUTPUT_CHARS = 1024 * 1024
+MAX_READ_CHARS = 256 * 1024   # answered to a client at once; the rest at its next read
 MAX_LINE = 4096
 MAX_PENDING = 256 * 1024  # unread stdin kept, beyond which input is dropped
 
@@ -152,14 +154,29 @@ class Stdio:
             while len(self.chunks) > MAX_CHUNKS or self.kept_chars > MAX_OUTPUT_CHARS:
                 self.kept_chars -= len(self.chunks.popleft()[2])
 
-    def read_output(self, cursor: int) -> tuple[list[tuple[str, str]], int]:
-        """The chunks from number `cursor` on (those still kept) and the cursor after them."""
+    def discard_read(self, cursor: int) -> None:
+        """Forget the chunks before `cursor` (an exec's output has one reader)."""
+        while self.chunks and self.chunks[0][0] < cursor:
+            self.kept_chars -= len(self.chunks.popleft()[2])
+
+    def full(self) -> bool:
+        """Half the bounds are unread: a writer with a single reader waits (a full pipe)."""
+        return len(self.chunks) >= MAX_CHUNKS // 2 or self.kept_chars >= MAX_OUTPUT_CHARS // 2
+
+    def read_output(self, cursor: int, limit: int = MAX_READ_CHARS) -> tuple[list[tuple[str, str]], int]:
+        """The chunks from number `cursor` on (those still kept), at most about `limit`
+        characters of them, and the cursor after what was read."""
         out: list[tuple[str, str]] = []
+        size, after = 0, max(cursor, self.written - len(self.chunks))
         for n, stream, text in self.chunks:
             if n < cursor:
                 continue
+            if size >= limit:
+                break
+            size += len(text)
+            after = n + 1
             if out and out[-1][0] == stream:
                 out[-1] = (stream, out[-1][1] + text)   # one message for what one stream wrote
             else:
                 out.append((stream, text))
-        return out, self.written
+        return out, after

@@ -300,3 +300,36 @@ def test_ephemeral_containers_may_only_be_added_and_are_validated(cluster):
     pod["spec"]["ephemeralContainers"].append({"name": "other", "image": "busybox"})
     assert cluster.request({"verb": "update", "resource": "pods", "namespace": "default", "name": "web",
                             "body": pod})["code"] == 422
+
+
+def test_attach_without_stdin_streams_what_the_main_process_writes_from_then_on(cluster):
+    run_pod(cluster, "ticker", command=["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"])
+    advance_until(cluster, lambda: status_of(cluster, "ticker")["phase"] == "Running", 60)
+    cluster.advance(5)
+    session = _open(cluster, "ticker", "attach", stdin="true")   # no stdin in the spec: output only
+    cluster.advance(2.5)
+    answer, out = _talk(cluster, session, "ignored\n")
+    lines = out.splitlines()
+    assert len(lines) == 2 and all(line.startswith("tick ") for line in lines) and lines[0] != "tick 0"
+    assert answer["output"][0][0] == "stdout" and not answer["done"]
+    cluster.stream(session["node"], session["token"], close=True)
+    runtime = cluster.node_components[session["node"]][0]
+    [c] = [c for c in runtime.containers.values() if c.name == "ticker"]
+    assert not c.stdio.recording and not c.stdio.chunks      # no one attached: the log alone keeps it
+
+
+def test_a_flood_of_output_comes_in_bounded_reads(cluster):
+    _sleeper(cluster)
+    line = "0123456789" * 13                            # 131 characters with its newline
+    session = _open(cluster, "web", command=["sh", "-c", f"i=0; while [ $i -lt 3000 ]; do echo {line}; i=$((i+1)); done"],
+                    stdin="true")
+    sizes, done = [], False
+    for _ in range(20):
+        cluster.advance(1)                  # the writer waits while its output is unread
+        answer, out = _talk(cluster, session)
+        sizes.append(len(out))
+        if answer["done"]:
+            done = True
+            break
+    assert done and sum(sizes) == 3000 * 131          # nothing lost
+    assert max(sizes) <= 256 * 1024 + 131 and len(sizes) >= 2
