@@ -38,6 +38,7 @@ MAX_POLL_SECONDS = 0.25
 # ... and the connection ends after this long whatever happens (the session is closed).
 MAX_SESSION_SECONDS = 4 * 3600.0
 MAX_STDIN_CHUNK = 64 * 1024
+MAX_PENDING_INPUT = 1024 * 1024
 
 
 def _status(message: str | None = None, exit_code: int | None = None, reason: str = "") -> dict:
@@ -88,13 +89,15 @@ class ExecConsumer(AsyncWebsocketConsumer):
             return
         if resp.get("code") != 200:
             body = resp.get("body") or {}
-            await self._finish(_status(body.get("message", f"{self.subresource} failed"), reason=body.get("reason", "")))
+            await self._finish(_status(body.get("message", f"{self.subresource} failed"),
+                                       reason=body.get("reason", "")))
             return
         if "stream" in resp:
             self.session = resp["stream"]
             self.tty = bool(self.session.get("tty"))
             self.input: list[str] = []
-            self.stdin_closed = False
+            self.input_chars = 0
+            self.stdin_closed = self.close_sent = False
             self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
             self.wake = asyncio.Event()
             self.pump = asyncio.ensure_future(self._pump())
@@ -109,8 +112,8 @@ class ExecConsumer(AsyncWebsocketConsumer):
     def _exit_status(self, code: int) -> dict:
         if code == 0:
             return _status()
-        return _status(f"command terminated with non-zero exit code: error executing command {json.dumps(self.command)}, "
-                       f"exit code {code}", exit_code=code)
+        return _status(f"command terminated with non-zero exit code: error executing command "
+                       f"{json.dumps(self.command)}, exit code {code}", exit_code=code)
 
     async def _finish(self, status: dict) -> None:
         await self.send(bytes_data=bytes([ERROR]) + json.dumps(status).encode())
@@ -122,53 +125,53 @@ class ExecConsumer(AsyncWebsocketConsumer):
         deadline = loop.time() + MAX_SESSION_SECONDS
         wait = POLL_SECONDS
         node, token = self.session["node"], self.session["token"]
-        try:
-            while loop.time() < deadline:
-                data, self.input = "".join(self.input), []
-                close_stdin = self.stdin_closed and not getattr(self, "closed_sent", False)
-                self.closed_sent = self.stdin_closed
-                try:
-                    answer = await services.stream(self.cluster, node, token, data, close_stdin)
-                except services.SimulationError as e:
-                    self.session = None
-                    await self._finish(_status(str(e), reason="InternalError"))
-                    return
-                if answer is None:
-                    self.session = None
-                    await self._finish(_status("error: the session ended: the container or its node is gone",
-                                               reason="InternalError"))
-                    return
-                for stream, text in answer["output"]:
-                    channel = STDOUT if self.tty or stream == "stdout" else STDERR
-                    if self.want.get(channel, True) or self.tty:
-                        await self.send(bytes_data=bytes([channel]) + text.encode())
-                if answer["done"]:
-                    self.session = None
-                    if answer.get("error"):
-                        await self._finish(_status(answer["error"], reason="InternalError"))
-                    elif self.subresource == "attach":
-                        await self._finish(_status())  # kubectl run -it reads the exit code from the pod
-                    else:
-                        await self._finish(self._exit_status(int(answer.get("exit_code") or 0)))
-                    return
-                # Output that came is likely followed by more; otherwise ask less often.
-                wait = POLL_SECONDS if answer["output"] or data else min(wait * 1.5, MAX_POLL_SECONDS)
-                self.wake.clear()
-                try:
-                    await asyncio.wait_for(self.wake.wait(), wait)
-                    wait = POLL_SECONDS
-                except asyncio.TimeoutError:
-                    pass
-            await self._finish(_status("the session lasted longer than the server allows", reason="Timeout"))
-        except asyncio.CancelledError:
-            raise
+        while loop.time() < deadline:
+            self.wake.clear()  # input from now on wakes the wait below
+            data, self.input, self.input_chars = "".join(self.input), [], 0
+            close_stdin = self.stdin_closed and not self.close_sent
+            self.close_sent = self.stdin_closed
+            try:
+                answer = await services.stream(self.cluster, node, token, data, close_stdin)
+            except services.SimulationError as e:
+                self.session = None
+                await self._finish(_status(str(e), reason="InternalError"))
+                return
+            if answer is None:
+                self.session = None
+                await self._finish(_status("error: the session ended: the container or its node is gone",
+                                           reason="InternalError"))
+                return
+            for stream, text in answer["output"]:
+                channel = STDOUT if self.tty or stream == "stdout" else STDERR
+                if self.want.get(channel, True) or self.tty:
+                    await self.send(bytes_data=bytes([channel]) + text.encode())
+            if answer["done"]:
+                self.session = None
+                if answer.get("error"):
+                    await self._finish(_status(answer["error"], reason="InternalError"))
+                elif self.subresource == "attach":
+                    await self._finish(_status())  # kubectl run -it reads the exit code from the pod
+                else:
+                    await self._finish(self._exit_status(int(answer.get("exit_code") or 0)))
+                return
+            # Output that came is likely followed by more; otherwise ask less often.
+            wait = POLL_SECONDS if answer["output"] or data else min(wait * 1.5, MAX_POLL_SECONDS)
+            try:
+                await asyncio.wait_for(self.wake.wait(), wait)
+                wait = POLL_SECONDS
+            except asyncio.TimeoutError:
+                pass
+        await self._finish(_status("the session lasted longer than the server allows", reason="Timeout"))
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.pump is None or not bytes_data:
             return  # a finished exec reads no input
         channel, payload = bytes_data[0], bytes_data[1:]
         if channel == STDIN and self.stdin and not self.stdin_closed:
-            self.input.append(self.decoder.decode(payload[:MAX_STDIN_CHUNK]))
+            if self.input_chars < MAX_PENDING_INPUT:   # beyond, dropped: the session is not reading
+                text = self.decoder.decode(payload[:MAX_STDIN_CHUNK])
+                self.input.append(text)
+                self.input_chars += len(text)
             self.wake.set()
         elif channel == CLOSE and payload[:1] == bytes([STDIN]):
             self.stdin_closed = True

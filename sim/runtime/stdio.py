@@ -11,8 +11,9 @@ channel 0, the end of a piped file) is end of file.
 Output: what the process writes, kept for the attached clients as numbered chunks, bounded:
 an exec's process waits while half the bound is unread (`full`), as a writer to a full pipe
 does; a container's main process does not wait for clients attached to it (its log has every
-line), and a client that falls that far behind misses the oldest chunks.  With a terminal, stdout and stderr are one stream and
-each newline goes out as \\r\\n (ONLCR), as kubectl's raw-mode terminal expects.
+line), and a client that falls that far behind misses the oldest chunks.  With a terminal,
+stdout and stderr are one stream and each newline goes out as \\r\\n (ONLCR), as kubectl's
+raw-mode terminal expects.
 """
 from __future__ import annotations
 

@@ -321,8 +321,8 @@ def test_attach_without_stdin_streams_what_the_main_process_writes_from_then_on(
 def test_a_flood_of_output_comes_in_bounded_reads(cluster):
     _sleeper(cluster)
     line = "0123456789" * 13                            # 131 characters with its newline
-    session = _open(cluster, "web", command=["sh", "-c", f"i=0; while [ $i -lt 3000 ]; do echo {line}; i=$((i+1)); done"],
-                    stdin="true")
+    script = f"i=0; while [ $i -lt 3000 ]; do echo {line}; i=$((i+1)); done"
+    session = _open(cluster, "web", command=["sh", "-c", script], stdin="true")
     sizes, done = [], False
     for _ in range(20):
         cluster.advance(1)                  # the writer waits while its output is unread
