@@ -182,3 +182,36 @@ def test_debug_it_adds_an_ephemeral_container_and_attaches_to_it(kubectl_ws, ter
     [status] = pod["status"]["ephemeralContainerStatuses"]
     assert status["name"] == debugger["name"]
     assert pod["status"]["phase"] == "Running"
+
+
+def test_a_busy_session_leaves_the_server_answering(kubectl_ws):
+    name = f"busy-{kubectl_ws.suffix}"
+    kubectl_ws("run", name, "--image=busybox", "--", "sleep", "3600")
+    _running(kubectl_ws, name)
+    busy = subprocess.Popen([kubectl_ws.binary, "exec", "-i", name, "--", "sh", "-c", "while :; do :; done"],
+                            env=kubectl_ws.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        started = time.monotonic()
+        assert kubectl_ws("get", "pod", name, "-o", "name", timeout=20).stdout == f"pod/{name}\n"
+        assert kubectl_ws("exec", name, "--", "echo", "still-here", timeout=20).stdout == "still-here\n"
+        assert time.monotonic() - started < 20
+        assert busy.poll() is None                 # the loop goes on meanwhile
+    finally:
+        busy.kill()
+        busy.wait(5)
+
+
+OLD = [b for b in BINARIES if kubectl_minor(b) == "1.27"]
+
+
+@pytest.mark.parametrize("binary", OLD or [None], ids=binary_id)
+def test_an_spdy_only_kubectl_is_told_which_kubectl_to_use(binary, kube_env):
+    kubectl = kubectl_runner(binary, kube_env)
+    name = f"old-{kubectl.suffix}"
+    kubectl("run", name, "--image=busybox", "--", "sleep", "3600")
+    _running(kubectl, name)
+    for args in (["exec", "-i", name, "--", "sh"], ["attach", "-i", name]):
+        refused = subprocess.run([binary, *args], input="echo hi\n", env=kubectl.env, capture_output=True, text=True,
+                                 timeout=30)
+        assert refused.returncode != 0 and "use kubectl 1.30 or newer" in refused.stderr, refused.stderr
