@@ -959,15 +959,23 @@ class Shell:
         return self.status & 255
 
     def prompt(self, continued: bool) -> str:
-        """PS1 / PS2: busybox ash's default for root is `\\w \\$ ` ("/ # "), bash's in the
-        Debian-based images `\\u@\\h:\\w\\$ ` ("root@web:/# ")."""
+        """PS1 / PS2: busybox ash's default for root is `\\w \\$ ` ("/ # "; busybox and
+        alpine), bash's in the Debian-based images `\\u@\\h:\\w\\$ ` ("root@web:/# "), and
+        their `sh`, dash, prompts `# `."""
         if continued:
             return self.vars.get("PS2", "> ")
         home = self.vars.get("HOME", "/root")
         cwd = "~" + self.cwd[len(home):] if home not in ("", "/") and (self.cwd == home or self.cwd.startswith(
             home + "/")) else self.cwd
+        if "PS1" in self.vars:  # the escapes ash and bash both expand
+            escapes = {"w": cwd, "W": posixpath.basename(cwd) or "/", "u": "root", "h": self.proc.ctx.hostname,
+                       "$": "#", "\\": "\\"}
+            return re.sub(r"\\(.)", lambda m: escapes.get(m.group(1), m.group(0)), self.vars["PS1"])
         if self.proc.name == "bash":
             return f"root@{self.proc.ctx.hostname}:{cwd}# "
+        release = self.fs.read("/etc/os-release") or ""
+        if self.proc.name == "dash" or re.search(r"^(ID|ID_LIKE)=(debian|ubuntu)$", release, re.M):
+            return "# "
         return f"{cwd} # "
 
     def read_commands(self, interactive: bool) -> ProgramGen:

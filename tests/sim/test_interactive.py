@@ -333,3 +333,14 @@ def test_a_flood_of_output_comes_in_bounded_reads(cluster):
             break
     assert done and sum(sizes) == 3000 * 131          # nothing lost
     assert max(sizes) <= 256 * 1024 + 131 and len(sizes) >= 2
+
+
+def test_sh_in_a_debian_based_image_is_dash_with_its_prompt():
+    context = ProcessContext(argv=["sh"], fs=FileSystem({"/etc/os-release": "NAME=Ubuntu\nID=ubuntu\nID_LIKE=debian\n"}),
+                             stdin=True, tty=True)
+    assert run_capture(shell_program(context), merged=True, stdin="echo hi\n")[1] == "# hi\n# "
+
+
+def test_ps1_is_expanded_as_the_shells_do():
+    code, out = interactive("PS1='\\u@\\h \\w\\$ '\ncd /etc\n")
+    assert out == "/ # root@pod-1 /# root@pod-1 /etc# "
