@@ -28,18 +28,14 @@ from sim.api.meta import EPOCH
 from sim.component import Component
 from sim.runtime import images as imagelib
 from sim.runtime import programs, rootfs
-from sim.runtime.process import (MAX_LOG_LINES, MAX_WRITE_CHARS, SIGKILL_EXIT, FileSystem, ProcessContext,
-                                 run_capture, step)
+from sim.runtime.process import (BUSY_LOOP_DELAY, MAX_LOG_LINES, MAX_SYSCALLS_PER_EVENT, MAX_WRITE_CHARS,
+                                 SIGKILL_EXIT, FileSystem, ProcessContext, run_capture, step)
 from sim.runtime.stdio import WOULD_BLOCK, Stdio
 from sim.kubelet.streaming import StreamingServer
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
 COMPONENT_OF = {"containerd": "containerd", "cri-o": "crio", "docker": "cri-dockerd"}
 RUNTIME_RUNC = {"containerd": "runc", "cri-o": "crun", "docker": "runc"}
-# At most this many system calls of one program per kernel event; a busy loop that never
-# sleeps is then continued a millisecond later, so no program holds the engine.
-MAX_SYSCALLS_PER_EVENT = 200
-BUSY_LOOP_DELAY = 0.001
 # How long a program that handles SIGTERM takes to exit after it.
 SIGTERM_EXIT_SECONDS = 0.2
 # An exec (a probe's command, kubectl exec without a terminal) runs at most this many system
@@ -415,6 +411,14 @@ class ContainerRuntime(Component):
                                 "exit_code": code, "reason": c.reason}, "container exited")
 
     # -- exec and connections -----------------------------------------------------------
+    def exec_context(self, c: Container, argv: list[str], stdin: bool = False, tty: bool = False) -> ProcessContext:
+        """What a process exec'd in the running container `c` sees: its files, environment and
+        working directory, and the way to make its main process exit (`nginx -s quit`)."""
+        return ProcessContext(argv=argv, env=dict(c.ctx.env), hostname=c.hostname, fs=c.ctx.fs, clock=c.ctx.clock,
+                              cwd=c.ctx.cwd, stdin=stdin, tty=tty,
+                              signal_main=lambda code: self.call_later(SIGTERM_EXIT_SECONDS,
+                                                                       lambda: self._exit(c, code)))
+
     def _exec_sync(self, msg: dict, reply) -> None:
         """ExecSync: run a command in the container (its files, its environment) to the end,
         or until `timeout`: {"exit_code", "output"} or {"timed_out": True}."""
@@ -423,9 +427,7 @@ class ContainerRuntime(Component):
             reply(0.001, error=f'container not running ({msg.get("container_id", "")[:13]})')
             return
         argv = [str(a) for a in msg.get("cmd") or []]
-        ctx = ProcessContext(argv=argv, env=dict(c.ctx.env), hostname=c.hostname, fs=c.ctx.fs, clock=c.ctx.clock,
-                             cwd=c.ctx.cwd,
-                             signal_main=lambda code: self.call_later(SIGTERM_EXIT_SECONDS, lambda: self._exit(c, code)))
+        ctx = self.exec_context(c, argv)
         program = programs.program_for(argv, c.image.config.binaries)
         timeout = float(msg.get("timeout") or 1.0)
         if program is None:

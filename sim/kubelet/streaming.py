@@ -21,18 +21,16 @@ process killed as a hang-up would.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sim.runtime import programs
-from sim.runtime.process import ProcessContext, step
+from sim.runtime.process import BUSY_LOOP_DELAY, MAX_SYSCALLS_PER_EVENT, step
 from sim.runtime.stdio import WOULD_BLOCK, Stdio
 
 ABANDONED_SECONDS = 120.0
 STREAMING_IDLE_TIMEOUT = 4 * 3600.0
 MAX_SESSIONS = 64               # per runtime: beyond this, the oldest sessions are closed
-MAX_SYSCALLS_PER_EVENT = 200
-BUSY_LOOP_DELAY = 0.001
 SIGHUP_EXIT = 129               # 128 + SIGHUP: a session's process when its client went
 
 
@@ -52,7 +50,8 @@ class Session:
     reading: bool = False
     exit_code: int | None = None
     error: str = ""
-    extra: dict = field(default_factory=dict)
+    blocked_on_write: bool = False   # exec: its output is unread up to the bound (a full pipe)
+    stdin_once: bool = False         # attach: the container's stdinOnce
 
 
 class StreamingServer:
@@ -86,15 +85,11 @@ class StreamingServer:
                              f'"{argv[0] if argv else ""}": executable file not found in $PATH: unknown'}
         stdio = Stdio(stdin=stdin, tty=tty)
         stdio.recording = True
-        rt = self.runtime
-        ctx = ProcessContext(argv=argv, env=dict(c.ctx.env), hostname=c.hostname, fs=c.ctx.fs, clock=c.ctx.clock,
-                             cwd=c.ctx.cwd, stdin=stdin, tty=tty,
-                             signal_main=lambda code: rt.call_later(0.2, lambda: rt._exit(c, code)))
         s = Session(self._token(), "exec", c.id, stdio, stdin)
         stdio.on_input = lambda: self._wake(s)
-        s.gen = program.run(ctx)
+        s.gen = program.run(self.runtime.exec_context(c, argv, stdin, tty))
         self._add(s)
-        s.timer = rt.call_later(0.0, lambda: self._step(s))
+        s.timer = self.runtime.call_later(0.0, lambda: self._step(s))
         return {"token": s.token}
 
     def open_attach(self, c, stdin: bool) -> dict:
@@ -103,7 +98,7 @@ class StreamingServer:
         c.stdio = stdio
         stdio.recording = True
         s = Session(self._token(), "attach", c.id, stdio, stdin and stdio.stdin_open, cursor=stdio.written)
-        s.extra["stdin_once"] = c.stdin_once
+        s.stdin_once = c.stdin_once
         return {"token": self._add(s), "tty": stdio.tty}
 
     # -- an exec's process --------------------------------------------------------------
@@ -124,7 +119,7 @@ class StreamingServer:
             s.timer = self.runtime.call_later(value, lambda: self._step(s))
         elif outcome == "busy":
             if s.stdio.full():
-                s.extra["blocked_on_write"] = True   # resumed once the client read (io)
+                s.blocked_on_write = True   # resumed once the client read (io)
             else:
                 s.timer = self.runtime.call_later(BUSY_LOOP_DELAY, lambda: self._step(s))
 
@@ -163,15 +158,15 @@ class StreamingServer:
             s.stdio.feed(stdin)
         if close_stdin and s.stdin:
             s.stdin = False
-            if s.kind == "exec" or s.extra.get("stdin_once"):
+            if s.kind == "exec" or s.stdin_once:
                 s.stdio.close_stdin()
         output, s.cursor = s.stdio.read_output(s.cursor)
         if output:
             s.last_traffic = rt.now
         if s.kind == "exec":
             s.stdio.discard_read(s.cursor)
-            if s.extra.get("blocked_on_write") and not s.stdio.full() and s.gen is not None and s.timer is None:
-                s.extra["blocked_on_write"] = False
+            if s.blocked_on_write and not s.stdio.full() and s.gen is not None and s.timer is None:
+                s.blocked_on_write = False
                 s.timer = rt.call_later(0.0, lambda: self._step(s))
         done, code = False, None
         c = rt.containers.get(s.container_id)
@@ -201,7 +196,7 @@ class StreamingServer:
         c = self.runtime.containers.get(s.container_id)
         if c is None or c.stdio is None:
             return
-        if s.extra.get("stdin_once"):
+        if s.stdin_once:
             c.stdio.close_stdin()
         if not c.stdio.tty and not c.stdio.stdin_open and \
                 not any(o.container_id == c.id for o in self.sessions.values()):

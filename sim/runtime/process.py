@@ -37,6 +37,11 @@ NOT_FOUND_EXIT = 127  # command not found
 MAX_LOG_LINES = 5000
 # A program's single Write is cut at this many characters: no program can grow memory unbounded.
 MAX_WRITE_CHARS = 64 * 1024
+# A runtime runs at most this many system calls of one program per kernel event (`step`); a
+# busy loop that never sleeps is then continued a millisecond later, so no program holds the
+# engine.
+MAX_SYSCALLS_PER_EVENT = 200
+BUSY_LOOP_DELAY = 0.001
 
 
 @dataclass(frozen=True)
