@@ -1269,6 +1269,14 @@ class Shell:
         stdin = None
         if self.stdin is not None and posixpath.basename(name) in STDIN_READERS:
             stdin = self.stdin.read_all()
+        elif self.stdin is None and self.proc.ctx.stdin and posixpath.basename(name) == "cat" and \
+                all(a == "-" or a.startswith("-") and a != "--" for a in argv[1:]):
+            # `cat > /tmp/notes` typed at the prompt: cat reads the shell's own stdin (the
+            # terminal) to its end (^D), as from a pipe the rest of it.
+            lines = []
+            while (line := (yield Read())) is not None and sum(map(len, lines)) < MAX_VALUE_CHARS:
+                lines.append(line)
+            stdin = "".join(lines)
         return ((yield from util(ctx, list(argv), stdin=stdin)) or 0) & 255
 
     # -- redirections ----------------------------------------------------------------------------

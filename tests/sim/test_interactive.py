@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 
 from sim.kubelet import streaming
-from sim.runtime.process import FileSystem, ProcessContext, Read, run_capture
+from sim.runtime.process import FileSystem, ProcessContext, Read, run_capture, step
 from sim.runtime.shell import shell_program
 from sim.runtime.stdio import WOULD_BLOCK, Stdio
 from tests.sim.conftest import ok
@@ -344,3 +344,18 @@ def test_sh_in_a_debian_based_image_is_dash_with_its_prompt():
 def test_ps1_is_expanded_as_the_shells_do():
     code, out = interactive("PS1='\\u@\\h \\w\\$ '\ncd /etc\n")
     assert out == "/ # root@pod-1 /# root@pod-1 /etc# "
+
+
+def test_cat_typed_at_the_prompt_reads_the_terminal_to_ctrl_d_and_the_shell_goes_on():
+    context = ProcessContext(argv=["sh"], env={"HOME": "/root"}, fs=FileSystem({}), stdin=True, tty=True)
+    io = Stdio(stdin=True, tty=True)
+    gen = shell_program(context)
+    assert step(gen, io.read_line, io.write, 1000, would_block=WOULD_BLOCK)[0] == "read"
+    io.feed("cat > /tmp/notes\rline one\rline two\r\x04cat /tmp/notes\r")
+    outcome, _ = step(gen, io.read_line, io.write, 1000, reading=True, would_block=WOULD_BLOCK)
+    assert outcome == "read"
+    shown = "".join(text for _, _, text in io.chunks)
+    # All was typed ahead, so the terminal echoed it at once; then cat's file, then a prompt.
+    assert shown == ("/ # cat > /tmp/notes\r\nline one\r\nline two\r\ncat /tmp/notes\r\n"
+                     "/ # line one\r\nline two\r\n/ # ")
+    assert context.fs.read("/tmp/notes") == "line one\nline two\n"
