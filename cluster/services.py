@@ -68,6 +68,7 @@ __all__ = [
     "set_clock",
     "kill_node",
     "restore_node",
+    "pod_fault",
     "add_node",
     "get_network",
     "partition_network",
@@ -179,6 +180,8 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
       "node.kill"     {"node": name}                               [{"node","alive"}]
       "node.restore"  {"node": name}                               [{"node","alive"}]
       "node.add"      {"node": name, "cpu": "4", "memory": "8Gi"}  [{"node","alive"}]
+      "pod.fault"     {"namespace", "name", "body": {"fault", "container"?, ...}}
+                                                                   [{"pod","container","node","fault","faults"}]
       "network.get" / "network.heal" {}, "network.partition" {"groups"}  [{"partition"}]
       "etcd.status"   {}                                           [{"members": [...]}]
       "etcd.kill" | "etcd.restore" | "etcd.timeout" | "etcd.transfer" | "etcd.isolate"
@@ -321,6 +324,12 @@ async def kill_node(cluster: str, node: str) -> dict[str, Any]:
 async def restore_node(cluster: str, node: str) -> dict[str, Any]:
     """Bring a killed node back; its kubelet resumes and the Node becomes Ready again."""
     return await sim_command(cluster, {"op": "node.restore", "node": node})
+
+
+async def pod_fault(cluster: str, namespace: str, name: str, body: dict) -> dict[str, Any]:
+    """Inject a fault into a pod's container (sim/podfaults.py): BadCommand, NotFound (pod),
+    Conflict (not on a running node)."""
+    return await sim_command(cluster, {"op": "pod.fault", "namespace": namespace, "name": name, "body": body})
 
 
 async def get_network(cluster: str) -> dict[str, Any]:

@@ -105,6 +105,8 @@ from sim.kubelet.kubelet import Kubelet
 from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
+from sim.metricsserver import MetricsServer
+from sim.podfaults import PodFaultError, inject_pod_fault
 from sim.scheduler.framework.config import ConfigError as SchedulerConfigError
 from sim.scheduler.scheduler import KubeScheduler, load_configuration as load_scheduler_configuration
 from sim.api.defaults import TAINT_CONTROL_PLANE
@@ -285,6 +287,9 @@ class Cluster:
         self._seed_log = seed_log or []
         self.record_commits = record_commits
         self._commits: list[dict] = []
+        # The page's entry of each pod, by key, with the resourceVersion it was made from: a
+        # snapshot remakes only the entries of pods that changed since the last one.
+        self._pod_entries: dict[tuple, tuple[str, dict]] = {}
         self._recorded = self.store.revision
         cps = [n for n in self.config.nodes if n.role == "control-plane"]
         if not cps:
@@ -325,6 +330,13 @@ class Cluster:
             self.cp_components[host] = [api, sched, cm]
         self.apiserver, self.scheduler, self.controller_manager = \
             self.apiservers[0], self.schedulers[0], self.controller_managers[0]
+        # metrics-server, one replica on the first control-plane node, behind every
+        # apiserver's aggregator (the APIService v1beta1.metrics.k8s.io).
+        self.metrics_server = MetricsServer(self.cp_host, self.apiserver_endpoints(self.cp_host))
+        self.cp_components[self.cp_host].append(self.metrics_server)
+        k.add_component(self.metrics_server)
+        for api in self.apiservers:
+            api.metrics_server = self.metrics_server.address
         self.client = ExternalClient()
         self.control_plane = [c for host in self.cp_hosts for c in self.cp_components[host]] + \
             [m for m in self.etcd_members if m.host in self.cp_hosts]
@@ -711,6 +723,13 @@ class Cluster:
             c.start()
         self.kernel.emit("node", node=name, alive=True, added=True)
 
+    def inject_fault(self, namespace: str, pod: str, body: Any) -> dict:
+        """A fault in a pod's container (sim/podfaults.py); ClusterError for bad input."""
+        try:
+            return inject_pod_fault(self, namespace, pod, body)
+        except PodFaultError as e:
+            raise ClusterError(str(e), e.code) from None
+
     # -- etcd ---------------------------------------------------------------------------
     def _member(self, name: str) -> EtcdMember:
         for m in self.etcd_members:
@@ -1011,9 +1030,14 @@ class Cluster:
         shown = pod_objects.items() if not summarised else [
             (k, pod_objects[k]) for k in itertools.islice(
                 (k for k in cache.sorted_keys("pods") if k in census.unbound), pending_shown)]
+        entries, self._pod_entries = self._pod_entries, {}
         for key, pod in shown:
             try:
-                entry = self._pod_entry(pod)
+                rv = pod["metadata"].get("resourceVersion")
+                made = entries.get(key)
+                entry = made[1] if made is not None and made[0] == rv and rv else self._pod_entry(pod)
+                self._pod_entries[key] = (rv, entry)
+                entry = dict(entry)
                 pods_by_node.setdefault(entry["node"], []).append(entry)
             except Exception as e:  # noqa: BLE001 - a value of an unforeseen shape is skipped
                 unrenderable("pods", key, e)

@@ -8,6 +8,8 @@
                                                      "runtime": "containerd" | "cri-o" | "docker"}
     POST /clusters/<name>/sim/v1/nodes/<node>/kill
     POST /clusters/<name>/sim/v1/nodes/<node>/restore
+    POST /clusters/<name>/sim/v1/pods/<ns>/<pod>/fault  {"container"?, "fault": "crash" | "hang" | "fail-health" |
+                                                    "unready" | "leak-memory" | "burn-cpu" | "recover", ...}
     GET  /clusters/<name>/sim/v1/state              -> frame, clock, snapshot, recent log
     GET  /clusters/<name>/sim/v1/network            -> {"partition": [[node, ...], ...]}
     POST /clusters/<name>/sim/v1/network/partition  {"groups": [["worker-1"], ["cp-1", "worker-2"]]}
@@ -152,6 +154,13 @@ async def nodes(request, cluster: str):
 async def node_action(request, cluster: str, node: str, action: str):
     fn = services.kill_node if action == "kill" else services.restore_node
     return JsonResponse(await fn(cluster, node))
+
+
+@control("POST", errors=_status_from)
+async def pod_fault(request, cluster: str, namespace: str, name: str):
+    """{"container"?, "fault": "crash|hang|fail-health|unready|leak-memory|burn-cpu|recover",
+    "exitCode"?, "rate"?, "cpu"?}: a fault in the pod's application (sim/runtime/faults.py)."""
+    return JsonResponse(await services.pod_fault(cluster, namespace, name, _json_body(request)))
 
 
 @control("GET")

@@ -27,6 +27,8 @@ urlpatterns = [
         simcontrol.etcd_member_action,
         name="sim-etcd-member-action",
     ),
+    re_path(rf"^{CLUSTER}/sim/v1/pods/(?P<namespace>[^/]+)/(?P<name>[^/]+)/fault$", simcontrol.pod_fault,
+            name="sim-pod-fault"),
     path("<str:cluster>/sim/v1/scheduler", schedulerviews.scheduler, name="sim-scheduler"),
     re_path(rf"^{CLUSTER}/sim/v1/scheduler/pods/(?P<namespace>[^/]+)/(?P<name>[^/]+)$",
             schedulerviews.pod_explanation, name="sim-scheduler-pod"),

@@ -36,6 +36,8 @@ REASONS = ("ClusterNotFound", "NotFound", "NodeNotFound", "MemberNotFound", "Bad
 # ClusterError.code (an HTTP status) -> reply reason (see cluster/services.py).
 _REASON_BY_CODE = {400: "BadRequest", 404: "NodeNotFound", 409: "AlreadyExists", 413: "TooLarge",
                    422: "BadRequest", 503: "Unavailable", 504: "Timeout"}
+# ... for a pod's fault, whose 404 is the pod's and 409 "not on a running node".
+_POD_REASON_BY_CODE = {**_REASON_BY_CODE, 404: "NotFound", 409: "Conflict"}
 # ... and for the etcd commands, whose 409 is "that member is stopped", not a duplicate.
 _ETCD_REASON_BY_CODE = {**_REASON_BY_CODE, 404: "MemberNotFound", 409: "Conflict"}
 # One `advance` or `step` runs at most this much virtual time; a longer one is refused with
@@ -265,6 +267,14 @@ def node_kill_or_restore(kill: bool):
     return handler
 
 
+def pod_fault(worker, rc: RunningCluster, args: dict) -> dict:
+    """A fault in a pod's container (sim/podfaults.py)."""
+    try:
+        return rc.engine.inject_fault(str(args.get("namespace", "")), str(args.get("name", "")), args.get("body"))
+    except ClusterError as e:
+        raise _cluster_error(e, _POD_REASON_BY_CODE) from None
+
+
 def node_add(worker, rc: RunningCluster, args: dict) -> dict:
     node = args.get("node", "")
     try:
@@ -417,6 +427,7 @@ COMMANDS: dict[str, Command] = {
     "node.kill": Command(node_kill_or_restore(True), durable=True),
     "node.restore": Command(node_kill_or_restore(False), durable=True),
     "node.add": Command(node_add, durable=True),
+    "pod.fault": Command(pod_fault),
     "network.get": Command(network("get")),
     "network.partition": Command(network("partition"), durable=True),
     "network.heal": Command(network("heal"), durable=True),

@@ -23,6 +23,7 @@ from sim.api.validation import invalid as validation_invalid, not_supported
 from sim.api.meta import deep_copy, new_uid, random_suffix
 from sim.api.patch import PatchError, PatchTooLarge, json_patch, merge_patch, strategic_merge_patch
 from sim.api import reviews
+from sim.apiserver import aggregator
 from sim.api.gotypes import decode as go_decode
 from sim.api.schema import DELETE_OPTIONS, FIELD_VALIDATION, decode_error_message, strict_error_message
 from sim.api.selectors import SelectorError, field_value, make_filter, parse_field_selector
@@ -33,8 +34,8 @@ from sim.apiserver.admission.priority import Priority
 from sim.apiserver.admission.resourcequota import ResourceQuota
 from sim.apiserver.admission.serviceaccount import ServiceAccount
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
-from sim.apiserver import (binding, continuetoken, eviction, fieldmanagement, podattach, podexec, podlogs, scale,
-                           storage)
+from sim.apiserver import (binding, continuetoken, eviction, fieldmanagement, podattach, podexec, podlogs,
+                           podportforward, scale, storage)
 from sim.apiserver.crdcontroller import CRDController
 from sim.apiserver.watchcache import WatchCache, Watcher, with_rv
 from sim.registry import Registry, Resource
@@ -152,6 +153,7 @@ SUBRESOURCE_HANDLERS = {
     "log": (("get",), podlogs.serve),
     "exec": (("get", "create"), podexec.serve),
     "attach": (("get", "create"), podattach.serve),
+    "portforward": (("get", "create"), podportforward.serve),
 }
 
 
@@ -349,7 +351,7 @@ class KubeAPIServer(Component):
 
     def on_message(self, src: str, msg: dict) -> None:
         t = msg["type"]
-        if t == "kubelet.reply":
+        if t in ("kubelet.reply", "metrics.reply"):
             return podlogs.kubelet_replied(self, msg)
         if t in ("etcd.txn.reply", "etcd.range.reply", "etcd.readindex.reply"):
             entry = self.pending.pop(msg["id"], None)
@@ -598,6 +600,8 @@ class KubeAPIServer(Component):
         if req.get("verb") == "discovery":
             return reply(_ok(200, {"revision": self.registry.revision,
                                    "resources": [r.describe() for r in self.registry.served()]}))
+        if aggregator.handles(req):
+            return aggregator.serve(self, req, reply)  # metrics.k8s.io: metrics-server's
         res = self.registry.lookup(req.get("group", ""), req.get("resource", ""))
         if res is None:
             review = reviews.lookup(req.get("group", ""), req.get("resource", ""))

@@ -19,9 +19,12 @@ from sim.api.quantity import format_memory, value
 from sim.client import ClientComponent
 from sim.flowcontrol import KUBELET_BURST, KUBELET_QPS
 from sim.api import status as st
+from sim.kubelet.evictionmanager import EvictionManager
 from sim.kubelet.execsession import attach_to_container, exec_in_container
+from sim.kubelet.portforward import port_forward
 from sim.kubelet.logs import container_logs
 from sim.kubelet.prober import Prober
+from sim.kubelet.resourcemetrics import resource_metrics
 from sim.kubelet.pods import KUBELET_POD_CONDITIONS, PodLifecycle  # noqa: F401 (re-exported)
 
 LEASE_DURATION = 40
@@ -76,6 +79,8 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
         self.last_report = -1e9
         self.reported_ready = None
         self.runtime_sandboxes: dict | None = None
+        self.eviction = EvictionManager(self)
+        self.eviction.start()
         self.action(f"kubelet on {self.host} started")
         # CRI's GetContainerEvents stream: the runtime tells this kubelet of container exits.
         self.send(self.runtime, {"type": "cri.GetContainerEvents"}, "GetContainerEvents")
@@ -116,7 +121,10 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
     def conditions(self, previous: list | None = None) -> list[dict]:
         now = self.timestamp()
         prev = {c["type"]: c for c in previous or []}
-        wanted = [("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        memory = ("MemoryPressure", "True", "KubeletHasInsufficientMemory", "kubelet has insufficient memory available") \
+            if self.memory_pressure() else \
+            ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available")
+        wanted = [memory,
                   ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
                   ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
                   ("Ready", "True", "KubeletReady", "kubelet is posting ready status")]
@@ -178,7 +186,8 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
         node = resp["body"]
         ready = condition(node, "Ready")
         changed = ready is None or ready.get("status") != "True"
-        if changed or self.now - self.last_report >= NODE_STATUS_REPORT_FREQUENCY:
+        pressure = (condition(node, "MemoryPressure") or {}).get("status") != ("True" if self.memory_pressure() else "False")
+        if changed or pressure or self.now - self.last_report >= NODE_STATUS_REPORT_FREQUENCY:
             self.last_report = self.now
             conds = self.conditions(node["status"].get("conditions"))
             self.heartbeat.patch("nodes", None, self.host, {"status": {"conditions": conds}},
@@ -186,6 +195,17 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
                                  timeout=HEARTBEAT_TIMEOUT)
             if changed:
                 self.api.event(node, "NodeReady", f"Node {self.host} status is now: NodeReady", "kubelet", self.host)
+
+    def memory_pressure(self) -> bool:
+        eviction = getattr(self, "eviction", None)
+        return eviction is not None and eviction.under_memory_pressure()
+
+    def update_node_status_now(self) -> None:
+        """A node condition changed (the eviction manager's): post it without waiting for the
+        next nodeStatusUpdateFrequency tick, as the kubelet's fast status update does."""
+        if self.registered:
+            self.heartbeat.request({"verb": "get", "resource": "nodes", "name": self.host,
+                                    "query": {"resourceVersion": "0"}}, self._node_got, timeout=HEARTBEAT_TIMEOUT)
 
     # -- CRI --------------------------------------------------------------------------
     def cri(self, op: str, body: dict, callback) -> None:
@@ -204,6 +224,12 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
             serve = exec_in_container if msg["type"] == "kubelet.exec" else attach_to_container
             serve(self, msg, lambda reply: self.send(
                 src, {"type": "kubelet.reply", "id": msg.get("id"), **reply}, f"{msg['type'][8:]} reply"))
+        elif msg.get("type") == "kubelet.portForward":
+            port_forward(self, msg, lambda reply: self.send(
+                src, {"type": "kubelet.reply", "id": msg.get("id"), **reply}, "portForward reply"))
+        elif msg.get("type") == "kubelet.resourceMetrics":
+            self.send(src, {"type": "kubelet.reply", "id": msg.get("id"), **resource_metrics(self)},
+                      "metrics/resource reply")
         elif msg.get("type") == "kubelet.containerLogs":
             reply = container_logs(self, self.node_runtime, msg) if self.node_runtime is not None else \
                 {"code": 503, "body": st.unavailable("the container runtime is not ready")}

@@ -421,6 +421,8 @@ class PodLifecycle:
             self.cri("cri.CreateContainer", {"pod_uid": w["uid"], "name": spec["name"], "image": image,
                                              "command": spec.get("command"), "args": spec.get("args"),
                                              "env": env, "attempt": rec.restart_count,
+                                             # LinuxContainerResources: the cgroup's cpu quota and memory.max
+                                             "resources": spec.get("resources") or {},
                                              "mounts": mounts, "read_only": read_only,
                                              "files": rootfs.kubelet_files(pod, pod["spec"].get("hostname") or
                                                                            pod["metadata"]["name"], w.get("ip")),
@@ -690,6 +692,10 @@ class PodLifecycle:
         # eviction, readiness gates) are copied over, as generateAPIPodStatus does
         # (pkg/kubelet/kubelet_pods.go, kubetypes.PodConditionByKubelet).
         conditions += [c for t, c in prev_conditions.items() if t not in KUBELET_POD_CONDITIONS]
+        evicted = w.get("evicted")
+        if evicted and "DisruptionTarget" not in prev_conditions:
+            # eviction_manager.go evictPod: the kubelet's DisruptionTarget (TerminationByKubelet).
+            conditions.append(cond("DisruptionTarget", "True", "TerminationByKubelet", evicted["message"]))
         status = {"phase": phase, "conditions": conditions, "hostIP": self.internal_ip,
                   "hostIPs": [{"ip": self.internal_ip}], "containerStatuses": statuses,
                   **({"initContainerStatuses": init_statuses} if init_statuses else {}),
@@ -697,6 +703,8 @@ class PodLifecycle:
                   "startTime": pod["status"].get("startTime") or now}
         if generation:
             status["observedGeneration"] = generation
+        if evicted:
+            status.update(evicted)  # reason Evicted and its message
         if w.get("ip") and state != "terminated":
             status["podIP"] = w["ip"]
             status["podIPs"] = [{"ip": w["ip"]}]

@@ -50,20 +50,23 @@ class Prober:
             return  # the startup probe has not succeeded yet
         if kind == "startup" and rec.extra.get("started"):
             return  # a startup probe stops once it succeeded
-        self._run_probe(w, spec, rec, probe, lambda ok, output: self._probed(w, spec, rec, token, kind, probe, ok, output))
+        self._run_probe(w, spec, rec, kind, probe, lambda ok, output: self._probed(w, spec, rec, token, kind, probe, ok, output))
 
-    def _run_probe(self, w: dict, spec: dict, rec: ContainerRecord, probe: dict, done) -> None:
+    def _run_probe(self, w: dict, spec: dict, rec: ContainerRecord, kind: str, probe: dict, done) -> None:
         timeout = _field(probe, "timeoutSeconds")
         if isinstance(probe.get("exec"), dict):
             command = [str(c) for c in probe["exec"].get("command") or []]
 
             def executed(r: dict) -> None:
                 if r.get("timed_out"):
-                    return done(False, f"command {command!r} timed out".replace("'", '"'))
+                    # remote_runtime.go ExecSync: a DeadlineExceeded is exec.NewTimeoutError(
+                    # fmt.Errorf("command %q timed out", strings.Join(cmd, " "))), its text the output.
+                    return done(False, f'command "{" ".join(command)}" timed out')
                 if r.get("error"):
                     return done(False, r["error"])
                 done(r.get("exit_code") == 0, (r.get("output") or "").strip())
-            return self.cri("cri.ExecSync", {"container_id": rec.container_id, "cmd": command, "timeout": timeout},
+            return self.cri("cri.ExecSync", {"container_id": rec.container_id, "cmd": command, "timeout": timeout,
+                                             "probe": kind},
                             executed)
         target = probe.get("httpGet") or probe.get("tcpSocket") or probe.get("grpc")
         if not isinstance(target, dict):
@@ -81,8 +84,9 @@ class Prober:
                 if 200 <= status < 400:
                     return done(True, "")
                 done(False, f"HTTP probe failed with statuscode: {status}")
-            return self.cri("probe.http", {"pod_uid": w["uid"], "port": port, "path": path}, got)
-        self.cri("probe.tcp", {"pod_uid": w["uid"], "port": port},
+            return self.cri("probe.http", {"pod_uid": w["uid"], "port": port, "path": path, "probe": kind,
+                                            "timeout": timeout}, got)
+        self.cri("probe.tcp", {"pod_uid": w["uid"], "port": port, "probe": kind, "timeout": timeout},
                  lambda r: done(not r.get("error"), r.get("error", "")))
 
     @staticmethod

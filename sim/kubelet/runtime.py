@@ -27,9 +27,11 @@ from typing import Any
 from sim.api.meta import EPOCH
 from sim.component import Component
 from sim.runtime import images as imagelib
+from sim.kubelet import portforward
 from sim.runtime import programs, rootfs
+from sim.runtime.faults import FaultInjection
 from sim.runtime.process import (BUSY_LOOP_DELAY, MAX_LOG_LINES, MAX_SYSCALLS_PER_EVENT, MAX_WRITE_CHARS,
-                                 SIGKILL_EXIT, FileSystem, ProcessContext, run_capture, step)
+                                 SIGKILL_EXIT, FileSystem, ProcessContext, Sleep, Write, run_capture, step)
 from sim.runtime.stdio import WOULD_BLOCK, Stdio
 from sim.kubelet.streaming import StreamingServer
 
@@ -93,6 +95,9 @@ class Container:
     ctx: ProcessContext | None = None
     mounts: dict = field(default_factory=dict)       # mount path -> Volume (shared with the pod)
     read_only: tuple = ()
+    resources: dict = field(default_factory=dict)    # the container's resources (its cgroup's limits)
+    cgroup: Any = None                               # sim/runtime/cgroups.py, while it runs
+    oom_timer: int | None = None
     # The main process's stdin and terminal (`stdin`, `stdinOnce`, `tty` of the container's
     # spec) and what it writes, for `kubectl attach` (sim/runtime/stdio.py).
     stdio: Stdio | None = None
@@ -100,7 +105,7 @@ class Container:
     reading: bool = False             # blocked reading stdin
 
 
-class ContainerRuntime(Component):
+class ContainerRuntime(FaultInjection, Component):
     component = "containerd"
 
     def __init__(self, host: str, registry: "imagelib.Registry | None" = None, kind: str = "containerd",
@@ -121,6 +126,7 @@ class ContainerRuntime(Component):
         self.subscribers: set[str] = set()
         self.next = 0
         self.streaming = StreamingServer(self)   # exec -i/-t and attach (sim/kubelet/streaming.py)
+        self.init_faults()
 
     # -- lifecycle ----------------------------------------------------------------------
     def power_off(self) -> None:
@@ -254,6 +260,8 @@ class ContainerRuntime(Component):
                 reply(0.005, **self.streaming.open_attach(c, bool(msg.get("stdin"))))
         elif t in ("probe.http", "probe.tcp"):
             self._probe_connect(msg, reply)
+        elif t == "cri.PortForward":
+            portforward.forward(self, msg, reply)
         elif t == "cri.ListPodSandbox":
             reply(0.001, sandboxes={uid: {"ip": sb["ip"], "containers": dict(sb["containers"])}
                                     for uid, sb in self.sandboxes.items()})
@@ -309,6 +317,7 @@ class ContainerRuntime(Component):
         c.stdio = Stdio(stdin=bool(msg.get("stdin")), tty=bool(msg.get("tty")))
         c.stdin_once = bool(msg.get("stdin_once"))
         c.read_only = tuple(msg.get("read_only") or ())
+        c.resources = dict(msg.get("resources") or {})
         self.containers[cid] = c
         sb["containers"][c.name] = cid
         reply(0.02 + self.rng.random() * 0.03, container_id=cid, image_id=imagelib.image_id(image),
@@ -322,6 +331,7 @@ class ContainerRuntime(Component):
         c.fs = FileSystem(c.files, read_only=c.read_only, mounts=c.mounts)
         stdio = c.stdio or Stdio()
         ctx = ProcessContext(argv=list(c.argv), env=dict(c.env), hostname=c.hostname, fs=c.fs,
+                             binaries=c.image.config.binaries,
                              clock=lambda: EPOCH_UNIX + self.now + self.kernel.epoch_offset,
                              cwd=c.image.config.working_dir or "/", stdin=stdio.stdin_open, tty=stdio.tty)
         stdio.on_input = lambda: self._wake(c)
@@ -330,6 +340,7 @@ class ContainerRuntime(Component):
             c.gen = c.program.run(ctx)
         except Exception:  # noqa: BLE001 - a program that cannot even start exits 1
             return self._exit(c, 1)
+        self.start_cgroup(c)
         self._step(c)
 
     def _step(self, c: Container, interrupt: bool = False) -> None:
@@ -387,20 +398,20 @@ class ContainerRuntime(Component):
             c.kill_timer = self.call_later(max(timeout, 0.0), lambda: self._exit(c, SIGKILL_EXIT))
 
     def _cancel(self, c: Container) -> None:
-        for h in (c.timer, c.kill_timer):
+        for h in (c.timer, c.kill_timer, c.oom_timer):
             if h is not None:
                 self.cancel_timer(h)
-        c.timer = c.kill_timer = None
+        c.timer = c.kill_timer = c.oom_timer = None
         c.gen = None
 
-    def _exit(self, c: Container, code: int, notify: bool = True) -> None:
+    def _exit(self, c: Container, code: int, notify: bool = True, reason: str | None = None) -> None:
         if c.state == "exited":
             return
         for stream in list(c.partial):
             self._write(c, "\n", stream, log_only=True)  # a partial last line is still logged
         self._cancel(c)
         c.state, c.exit_code, c.finished_at = "exited", code, self.now
-        c.reason = "Completed" if code == 0 else "Error"
+        c.reason = reason or ("Completed" if code == 0 else "Error")
         callbacks, c.stop_callbacks = c.stop_callbacks, []
         for cb in callbacks:
             cb()
@@ -415,7 +426,7 @@ class ContainerRuntime(Component):
         """What a process exec'd in the running container `c` sees: its files, environment and
         working directory, and the way to make its main process exit (`nginx -s quit`)."""
         return ProcessContext(argv=argv, env=dict(c.ctx.env), hostname=c.hostname, fs=c.ctx.fs, clock=c.ctx.clock,
-                              cwd=c.ctx.cwd, stdin=stdin, tty=tty,
+                              binaries=c.image.config.binaries, cwd=c.ctx.cwd, stdin=stdin, tty=tty,
                               signal_main=lambda code: self.call_later(SIGTERM_EXIT_SECONDS,
                                                                        lambda: self._exit(c, code)))
 
@@ -427,6 +438,9 @@ class ContainerRuntime(Component):
             reply(0.001, error=f'container not running ({msg.get("container_id", "")[:13]})')
             return
         argv = [str(a) for a in msg.get("cmd") or []]
+        faulted = self.probe_fault(c, msg) if msg.get("probe") else None
+        if faulted is not None:
+            return reply(faulted.pop("delay"), **faulted)
         ctx = self.exec_context(c, argv)
         program = programs.program_for(argv, c.image.config.binaries)
         timeout = float(msg.get("timeout") or 1.0)
@@ -450,19 +464,36 @@ class ContainerRuntime(Component):
         namespace: whichever of its running containers listens there answers."""
         port = int(msg.get("port") or 0)
         ip = (self.sandboxes.get(msg.get("pod_uid")) or {}).get("ip") or ""
-        for c in self.containers.values():
-            if c.pod_uid == msg.get("pod_uid") and c.state == "running" and c.ctx is not None and c.program \
-                    and port in c.program.ports(c.ctx):
-                if msg["type"] == "probe.tcp":
-                    return reply(0.001, ok=True)
-                if c.program.http is None:
-                    return reply(0.001, error=f'Get "http://{ip}:{port}{msg.get("path", "/")}": EOF')
-                status, body = c.program.http(c.ctx, msg.get("path") or "/", self.now - (c.started_at or self.now))
-                return reply(0.002, status=status, body=body[:EXEC_MAX_OUTPUT])
+        c = self.listener(msg.get("pod_uid"), port)
+        if c is not None:
+            faulted = self.probe_fault(c, {**msg, "url": f"http://{ip}:{port}{msg.get('path') or '/'}",
+                                           "where": f"{ip}:{port}"})
+            if faulted is not None:
+                return reply(faulted.pop("delay"), **faulted)
+            if msg["type"] == "probe.tcp":
+                return reply(0.001, ok=True)
+            if c.program.http is None:
+                return reply(0.001, error=f'Get "http://{ip}:{port}{msg.get("path", "/")}": EOF')
+            status, body = c.program.http(c.ctx, msg.get("path") or "/", self.now - (c.started_at or self.now))
+            self.served_request(c)
+            return reply(0.002, status=status, body=body[:EXEC_MAX_OUTPUT])
         where = f"{ip}:{port}"
         if msg["type"] == "probe.tcp":
             return reply(0.001, error=f"dial tcp {where}: connect: connection refused")
         reply(0.001, error=f'Get "http://{where}{msg.get("path") or "/"}": dial tcp {where}: connect: connection refused')
+
+    def listener(self, pod_uid: str | None, port: int) -> Container | None:
+        """The running container of the pod that listens on `port` (they share the pod's network
+        namespace), or None: a connection there is refused."""
+        for c in self.containers.values():
+            if c.pod_uid == pod_uid and c.state == "running" and c.ctx is not None and c.program \
+                    and port in c.program.ports(c.ctx):
+                return c
+        return None
+
+    def write_log(self, c: Container, text: str, stream: str) -> None:
+        """What a container's program writes outside its own steps (a request it answers)."""
+        self._write(c, text, stream)
 
     # -- read by the kubelet on the same node (its log files, /var/log/pods) --------------
     def container(self, container_id: str | None) -> Container | None:

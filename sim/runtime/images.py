@@ -459,6 +459,7 @@ _CATALOGUE: list[tuple[str, tuple[str, ...], float, ImageConfig]] = [
     ("registry.k8s.io/e2e-test-images/jessie-dnsutils", ("1.3",), 112.0 * MB, ImageConfig(
         cmd=("bash",), binaries=DEBIAN | _tools("nslookup dig host ping curl wget"))),
     ("registry.k8s.io/busybox", ("latest",), 0.68 * MB, _busybox()),
+    ("registry.k8s.io/busybox", ("1.27.2", "1.27"), 0.67 * MB, _busybox()),   # the docs' downward API examples
     # docs' liveness-http example: FROM scratch + /server, no ENTRYPOINT (the pod gives args: [/server])
     ("registry.k8s.io/liveness", ("latest",), 2.3 * MB, _static("server", entrypoint=False)),
     ("registry.k8s.io/goproxy", ("0.1",), 2.6 * MB, _static("goproxy", exposed_ports=("8080/tcp",))),

@@ -26,7 +26,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from typing import Callable, Generator, Iterator, Optional
+from typing import Any, Callable, Generator, Iterator, Optional
 
 # Exit codes as a shell reports a death by signal: 128 + the signal's number.
 SIGKILL_EXIT = 137   # 128 + 9
@@ -203,6 +203,9 @@ class ProcessContext:
     # For a command exec'd beside the container's main process: make that process exit with
     # this code, as `nginx -s quit` makes the running nginx quit.  A no-op elsewhere.
     signal_main: Callable[[int], None] = lambda code: None
+    # The image's executables by basename (ImageConfig.binaries): what a shell in the container
+    # can run beside its own utilities (`nginx -s quit` in a preStop hook's `sh -c`).
+    binaries: frozenset = frozenset()
     # Whether stdin is open (`stdin: true`, `exec -i`): a plain `sh` then reads its commands
     # from it; and whether it is a terminal (`tty: true`, `-t`): the shell is interactive.
     stdin: bool = False
@@ -221,6 +224,13 @@ class Program:
     # Its answer to an HTTP GET on one of them: (status code, body), given the path and the
     # seconds since it started.  None: it speaks no HTTP (a probe's GET fails).
     http: Optional[Callable[[ProcessContext, str, float], tuple[int, str]]] = None
+    # What an HTTP server says of itself (its `Server:` header) and what it logs for each request
+    # it answers (sim/runtime/connection.py: AccessRecord -> (stream, line) in its format), or None.
+    server_header: str = ""
+    access_log: Optional[Callable[[ProcessContext, Any], str]] = None
+    # A server that speaks something else over TCP (redis): its answer to the bytes a connection
+    # has sent so far, as (bytes consumed, reply, close the connection).  None: HTTP, if `http`.
+    stream: Optional[Callable[[ProcessContext, bytes], tuple[int, bytes, bool]]] = None
 
 
 def run_to_exit(gen: ProgramGen, max_steps: int = 100_000, max_seconds: float | None = None) -> tuple[int, str, float]:

@@ -1256,7 +1256,7 @@ class Shell:
 
     def external(self, argv: list[str], assigns) -> ProgramGen:
         name = argv[0]
-        util = find_program(name, self.fs, self.cwd)
+        util = find_program(name, self.fs, self.cwd) or _image_program(name, self.proc.ctx.binaries)
         if util is None:
             if self.proc.name == "bash":
                 yield self._msg(f"{name}: command not found")
@@ -1766,6 +1766,16 @@ def _b_type(sh: Shell, argv):
     return status
 
 
+def _b_double_bracket(sh: Shell, argv):
+    """`[[ expr ]]`: busybox ash (with its bash compatibility, as the busybox image builds it)
+    runs it as `test` closed by `]]`; the docs' downward API examples use it."""
+    if argv[-1] != "]]":
+        yield Write(f"{sh.proc.name}: [[: missing ]]\n", stream="stderr")
+        return 2
+    argv = ["test", *argv[1:-1]]
+    return (yield from UTILITIES["test"](dataclasses.replace(sh.proc.ctx, argv=argv, cwd=sh.cwd), argv))
+
+
 def _b_noop(sh: Shell, argv):
     # trap, wait, ulimit, umask...: accepted; there are no signals to trap from a script here,
     # no background jobs to wait for (`&` runs in the foreground).
@@ -1778,7 +1788,7 @@ BUILTINS: dict[str, Callable] = {
     "export": _b_export, "readonly": _b_export, "local": _b_export, "unset": _b_unset,
     "set": _b_set, "shift": _b_shift, "cd": _b_cd, "eval": _b_eval, ".": _b_source,
     "source": _b_source, "exec": _b_exec, "read": _b_read, "command": _b_command,
-    "type": _b_type, "trap": _b_noop, "wait": _b_noop, "ulimit": _b_noop, "umask": _b_noop,
+    "type": _b_type, "[[": _b_double_bracket, "trap": _b_noop, "wait": _b_noop, "ulimit": _b_noop, "umask": _b_noop,
 }
 
 
@@ -1853,6 +1863,15 @@ def find_program(name: str, fs, cwd: str = "/"):
         return lambda ctx, argv, stdin=None: shell_program(
             dataclasses.replace(ctx, argv=["sh", path, *argv[1:]]), stdin)
     return None
+
+
+def _image_program(name: str, binaries: frozenset):
+    """Another program of the container's image (nginx, redis-cli ...), run as a utility is."""
+    from sim.runtime.programs import program_for   # programs.py imports this module
+    program = program_for([name], binaries) if posixpath.basename(name) not in UTILITIES else None
+    if program is None or program.name in ("sh", "ash", "bash", "dash"):
+        return None
+    return lambda ctx, argv, stdin=None: program.run(ctx)
 
 
 def run_command(ctx: ProcessContext, argv: list[str]) -> ProgramGen:

@@ -212,8 +212,8 @@ def _row(md: dict, spec: dict, st: dict, ready: str, reason: str, restarts: str,
 
 
 RESOURCE = Resource(
-    "pods", "", "v1", "Pod", True, "/registry/pods/", ("po",), "pod", ("status", "binding", "eviction", "log", "exec", "attach",
-                                                                    "ephemeralcontainers"),
+    "pods", "", "v1", "Pod", True, "/registry/pods/", ("po",), "pod", ("status", "binding", "eviction", "log", "exec",
+    "attach", "portforward", "ephemeralcontainers"),
     PodStrategy(), BY_KIND["Pod"], categories=("all",),
     # pod.ToSelectableFields
     selectable_fields=COMMON_FIELDS + ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
