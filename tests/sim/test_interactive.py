@@ -359,3 +359,27 @@ def test_cat_typed_at_the_prompt_reads_the_terminal_to_ctrl_d_and_the_shell_goes
     assert shown == ("/ # cat > /tmp/notes\r\nline one\r\nline two\r\ncat /tmp/notes\r\n"
                      "/ # line one\r\nline two\r\n/ # ")
     assert context.fs.read("/tmp/notes") == "line one\nline two\n"
+
+
+def test_a_session_without_traffic_for_the_idle_timeout_is_closed(cluster, monkeypatch):
+    monkeypatch.setattr(streaming, "STREAMING_IDLE_TIMEOUT", 600.0)  # 4 h upstream; the same rule, sooner
+    _sleeper(cluster)
+    session = _open(cluster, "web", command=["sh"], stdin="true", tty="true")
+    cluster.advance(0.1)
+    _talk(cluster, session)                       # the prompt: traffic
+    for _ in range(8):                            # the client keeps asking, but nothing flows
+        cluster.advance(60)
+        assert _talk(cluster, session)[0] is not None
+    for _ in range(6):
+        cluster.advance(60)
+        if cluster.stream(session["node"], session["token"]) is None:
+            break
+    assert cluster.stream(session["node"], session["token"]) is None
+
+
+def test_a_session_ends_when_its_node_goes_down(cluster):
+    _sleeper(cluster)
+    session = _open(cluster, "web", command=["sh"], stdin="true", tty="true")
+    cluster.kill_node(session["node"])
+    assert cluster.stream(session["node"], session["token"], "echo hi\r") is None
+    assert cluster.stream("no-such-node", session["token"]) is None
