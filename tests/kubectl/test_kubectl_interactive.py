@@ -215,3 +215,21 @@ def test_an_spdy_only_kubectl_is_told_which_kubectl_to_use(binary, kube_env):
         refused = subprocess.run([binary, *args], input="echo hi\n", env=kubectl.env, capture_output=True, text=True,
                                  timeout=30)
         assert refused.returncode != 0 and "use kubectl 1.30 or newer" in refused.stderr, refused.stderr
+
+
+def test_ctrl_c_interrupts_a_command_and_ctrl_d_ends_the_shell_with_its_last_status(kubectl_ws, terminal):
+    name = f"keys-{kubectl_ws.suffix}"
+    kubectl_ws("run", name, "--image=busybox", "--", "sleep", "3600")
+    _running(kubectl_ws, name)
+    t = terminal(kubectl_ws, "exec", "-it", name, "--", "sh")
+    t.expect("/ # ")
+    t.send("sleep 1000; echo never\r")
+    t.expect("sleep 1000; echo never\r\n")
+    t.send("\x03")
+    t.expect("^C\r\n/ # ")
+    t.send("false\r")
+    t.expect("false\r\n/ # ")
+    t.send("\x04")
+    assert t.wait() == 1
+    assert t.output.decode().count("never") == 1        # only where it was typed: `echo` never ran
+    assert "command terminated with exit code 1" in t.output.decode()
