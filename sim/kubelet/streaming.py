@@ -98,7 +98,8 @@ class StreamingServer:
         c.stdio = stdio
         stdio.recording = True
         s = Session(self._token(), "attach", c.id, stdio, stdin and stdio.stdin_open, cursor=stdio.written)
-        s.stdin_once = c.stdin_once
+        # stdinOnce: the first client attached *to stdin* closes it when it goes (core/v1 types.go).
+        s.stdin_once = c.stdin_once and s.stdin
         return {"token": self._add(s), "tty": stdio.tty}
 
     # -- an exec's process --------------------------------------------------------------

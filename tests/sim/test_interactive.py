@@ -218,6 +218,10 @@ def test_with_stdin_once_the_end_of_the_first_attach_closes_the_containers_stdin
     run_pod(cluster, "once", restart="Never",
             containers=[{"name": "once", "image": "busybox", "command": ["sh"], "stdin": True, "stdinOnce": True}])
     advance_until(cluster, lambda: status_of(cluster, "once")["phase"] == "Running", 60)
+    watcher = _open(cluster, "once", "attach", stdin="false")           # output only: stdin stays open
+    cluster.stream(watcher["node"], watcher["token"], close=True)
+    cluster.advance(5)
+    assert status_of(cluster, "once")["phase"] == "Running"
     session = _open(cluster, "once", "attach", stdin="true")
     _talk(cluster, session, "false\n")
     cluster.advance(5)
