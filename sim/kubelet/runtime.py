@@ -31,7 +31,7 @@ from sim.kubelet import portforward
 from sim.runtime import programs, rootfs
 from sim.runtime.faults import FaultInjection
 from sim.runtime.process import (BUSY_LOOP_DELAY, MAX_LOG_LINES, MAX_SYSCALLS_PER_EVENT, MAX_WRITE_CHARS,
-                                 SIGKILL_EXIT, FileSystem, ProcessContext, Sleep, Write, run_capture, step)
+                                 SIGKILL_EXIT, FileSystem, ProcessContext, run_capture, step)
 from sim.runtime.stdio import WOULD_BLOCK, Stdio
 from sim.kubelet.streaming import StreamingServer
 
