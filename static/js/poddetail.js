@@ -131,7 +131,8 @@ export async function loadPodDetail(box, apiBase, podKey) {
     const live = !["Succeeded", "Failed"].includes(st.phase) && !!pod.spec?.nodeName;
     const app = (cs) => usageRow(specs.get(cs.name), usage.get(cs.name)) + (live ? faultButtons(cs.name) : "");
     let html = `<p class="why-title">Containers</p><ul class="containers">` +
-      containerRows(st.initContainerStatuses, "init") + containerRows(st.containerStatuses, "", app) + "</ul>";
+      containerRows(st.initContainerStatuses, "init") + containerRows(st.containerStatuses, "", app) +
+      containerRows(st.ephemeralContainerStatuses, "ephemeral") + "</ul>";  // kubectl debug's
     const first = (pod.spec?.containers || [])[0]?.name;
     if (first && (st.containerStatuses || []).some((c) => c.name === first && !c.state?.waiting)) {
       const lr = await fetch(`${base}/log?container=${encodeURIComponent(first)}&tailLines=${LOG_LINES}`,
