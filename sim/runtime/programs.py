@@ -127,6 +127,8 @@ for _name in SHELLS:
 
 def _utility(name: str, util: Callable) -> Program:
     def run(ctx: ProcessContext) -> ProgramGen:
+        if ctx.stdin and name == "cat" and all(a == "-" for a in ctx.argv[1:]):
+            return (yield from shell.copy_stdin())     # `kubectl exec -it web -- cat`: line by line
         if ctx.stdin and name in shell.STDIN_READERS and name not in ("sh", "ash", "bash", "dash"):
             # `kubectl exec -i web -- cat`, `... -- wc -l`: the utility reads its stdin to the end
             # of file (the client closing it, ^D on a terminal), then runs over what came.

@@ -1273,6 +1273,8 @@ class Shell:
                 all(a == "-" or a.startswith("-") and a != "--" for a in argv[1:]):
             # `cat > /tmp/notes` typed at the prompt: cat reads the shell's own stdin (the
             # terminal) to its end (^D), as from a pipe the rest of it.
+            if all(a == "-" for a in argv[1:]):
+                return (yield from copy_stdin())
             lines = []
             while (line := (yield Read())) is not None and sum(map(len, lines)) < MAX_VALUE_CHARS:
                 lines.append(line)
@@ -1844,6 +1846,14 @@ def shell_program(ctx: ProcessContext, stdin: str | None = None) -> ProgramGen:
     shell = Shell(ctx, name, arg0, positional)
     shell.errexit = errexit
     return (yield from shell.run_source(script))
+
+
+def copy_stdin() -> ProgramGen:
+    """Plain `cat` reading a live stdin: each line out as it comes (on a terminal, after Enter),
+    to the end of file (^D)."""
+    while (line := (yield Read())) is not None:
+        yield Write(line)
+    return 0
 
 
 def run_script(ctx: ProcessContext, script: str) -> ProgramGen:

@@ -387,3 +387,12 @@ def test_a_session_ends_when_its_node_goes_down(cluster):
     cluster.kill_node(session["node"])
     assert cluster.stream(session["node"], session["token"], "echo hi\r") is None
     assert cluster.stream("no-such-node", session["token"]) is None
+
+
+def test_exec_it_cat_answers_each_line_as_it_is_entered(cluster):
+    _sleeper(cluster)
+    session = _open(cluster, "web", command=["cat"], stdin="true", tty="true")
+    answer, out = _talk(cluster, session, "hello\r")
+    assert out == "hello\r\nhello\r\n" and not answer["done"]      # the echo, then cat's copy
+    answer, out = _talk(cluster, session, "\x04")
+    assert answer["done"] and answer["exit_code"] == 0
