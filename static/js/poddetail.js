@@ -175,7 +175,8 @@ export async function loadPodDetail(box, apiBase, podKey) {
       (live ? faultButtons(cs.name) : "");
     let html = `<p class="why-title">Containers</p><ul class="containers">` +
       containerRows(st.initContainerStatuses, "init", (cs) => probeRows(initSpecs.get(cs.name))) +
-      containerRows(st.containerStatuses, "", app) + "</ul>";
+      containerRows(st.containerStatuses, "", app) +
+      containerRows(st.ephemeralContainerStatuses, "ephemeral") + "</ul>";  // kubectl debug's
     const first = (pod.spec?.containers || [])[0]?.name;
     // A container that ran (or crash-loops: its last run's log) has a log to show.
     if (first && (st.containerStatuses || []).some((c) => c.name === first && (!c.state?.waiting || c.lastState?.terminated))) {

@@ -85,3 +85,22 @@ def test_a_picked_pod_shows_its_probes_and_its_events_with_their_counts(dashboar
     # Waiting to restart, the log is the last run's.
     wait_js(page, "(document.querySelector('#pod-details pre.pod-log')?.textContent || '').includes('boom')", 20,
             message="the last run's log")
+
+
+def test_a_picked_pod_shows_the_ephemeral_container_kubectl_debug_added(dashboard, browser_server):
+    page = dashboard
+    _pod(browser_server, "patient", {"image": "busybox", "command": ["sleep", "3600"]})
+    wait_js(page, "document.querySelector(`#diagram .pod[data-name='patient'][data-phase='Running']`) !== null", 60,
+            message="patient Running")
+    path = "/clusters/demo/api/v1/namespaces/default/pods/patient"
+    code, pod = browser_server.request("GET", path)
+    assert code == 200, pod
+    pod["spec"]["ephemeralContainers"] = [{"name": "debugger-x1", "image": "busybox", "stdin": True, "tty": True,
+                                           "targetContainerName": "c"}]
+    code, resp = browser_server.request("PUT", path + "/ephemeralcontainers", pod)   # what kubectl debug does
+    assert code == 200, resp
+    page.click("#diagram .pod[data-name='patient']")
+    wait_js(page, "(document.querySelector('#pod-details .container[data-container=debugger-x1]')?.textContent || '')"
+                  ".includes('ephemeral')", 30, message="the ephemeral container in the pod's details")
+    wait_js(page, "document.querySelector('#pod-details .container[data-container=debugger-x1]')?.dataset.state "
+                  "=== 'running'", 30, message="the ephemeral container running")
