@@ -173,6 +173,7 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
 
     `command` is {"op": <op>, ...args}.  Ops (results in brackets):
       "api"           {"request": ApiRequest}                      [ApiResponse]
+      "stream"        {"node", "token", "stdin", "close_stdin", "close"} [see stream]
       "state"         {}                                           [see cluster_state]
       "clock"         {} or any of {"speed": 0.01..50, "paused": bool, "advance": seconds,
                        "step": seconds | true (pauses first)}      [{"time","speed","paused"}]
@@ -238,6 +239,14 @@ async def cluster_api(cluster: str, request: dict[str, Any]) -> dict[str, Any]:
     responses with a Status body, not as exceptions; only an unknown cluster or an unreachable
     worker raises."""
     return await sim_command(cluster, {"op": "api", "request": request})
+
+
+async def stream(cluster: str, node: str, token: str, stdin: str = "", close_stdin: bool = False,
+                 close: bool = False) -> dict[str, Any] | None:
+    """One exchange of an exec -i/-t or attach session (sim.cluster.Cluster.stream):
+    {"output": [[stream, text]], "done", "exit_code", "error"}, or None once it is over."""
+    return await sim_command(cluster, {"op": "stream", "node": node, "token": token, "stdin": stdin,
+                                       "close_stdin": close_stdin, "close": close})
 
 
 async def cluster_api_encoded(cluster: str, request: dict[str, Any]) -> dict[str, Any]:

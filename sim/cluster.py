@@ -220,6 +220,10 @@ class PendingRequest:
     response: dict | None = None
 
 
+# Events an input to a stream session may run at once (the process's answer to it).
+STREAM_EVENTS = 2000
+
+
 class ClusterError(Exception):
     """A simulator command that cannot be done; `code` is the HTTP status to answer with."""
 
@@ -482,7 +486,8 @@ class Cluster:
                 runtime.adopt(uid, ip, [
                     {"name": c["name"], "image": c.get("image"), "command": c.get("command"), "args": c.get("args"),
                      "containerID": (statuses.get(c["name"]) or {}).get("containerID"),
-                     "restartCount": (statuses.get(c["name"]) or {}).get("restartCount", 0)}
+                     "restartCount": (statuses.get(c["name"]) or {}).get("restartCount", 0),
+                     "stdin": c.get("stdin"), "stdinOnce": c.get("stdinOnce"), "tty": c.get("tty")}
                     for c in containers if isinstance(c, dict) and isinstance(c.get("name"), str)
                     and "running" in ((statuses.get(c["name"]) or {}).get("state") or {"running": {}})],
                     hostname=md.get("name") if isinstance(md.get("name"), str) else "")
@@ -656,6 +661,29 @@ class Cluster:
         if spec is None:
             raise ClusterError(f'node "{name}" not found', 404)
         return spec
+
+    def stream(self, node: str, token: str, stdin: str = "", close_stdin: bool = False,
+               close: bool = False) -> dict | None:
+        """The client's side of an exec -i/-t or attach session on `node`'s streaming server
+        (sim/kubelet/streaming.py), as the connection kube-apiserver proxies to it carries it:
+        deliver stdin, answer the output since the last call and whether it ended; `close`: the
+        client went.  None: no such session (ended, or the node is down).  Input runs the
+        events due now, so the process answers what it was given at once (an echo, a
+        command's output) while no virtual time passes: its sleeps wait for the clock."""
+        spec = self.specs.get(node)
+        if spec is None or not spec.alive:
+            return None
+        server = self.node_components[node][0].streaming
+        if close:
+            server.close(token)
+            return None
+        answer = server.io(token, stdin, close_stdin)
+        if answer is not None and (stdin or close_stdin) and not answer["done"]:
+            self.kernel.run_until(self.kernel.now, max_events=STREAM_EVENTS)
+            more = server.io(token)
+            if more is not None:
+                answer = {**more, "output": answer["output"] + more["output"]}
+        return answer
 
     def kill_node(self, name: str) -> None:
         """Power the node off: its kubelet, kube-proxy and runtime stop and it drops off the

@@ -55,10 +55,13 @@ _SUBRESOURCE_VERBS = {
     "eviction": ("create",),
     "log": ("get",),
     "exec": ("create", "get"),
+    "attach": ("create", "get"),
     "portforward": ("create", "get"),
+    "ephemeralcontainers": ("get", "patch", "update"),
 }
 _SUBRESOURCE_KIND = {"binding": ("Binding", None, None), "scale": ("Scale", "autoscaling", "v1"),
                      "eviction": ("Eviction", "policy", "v1"), "exec": ("PodExecOptions", None, None),
+                     "attach": ("PodAttachOptions", None, None),
                      "portforward": ("PodPortForwardOptions", None, None)}
 
 

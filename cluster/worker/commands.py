@@ -158,6 +158,15 @@ def state(worker, rc: RunningCluster, args: dict) -> dict:
 
 # -- the Kubernetes API -----------------------------------------------------------------------
 
+def stream(worker, rc: RunningCluster, args: dict) -> dict | None:
+    """One exchange of an exec -i/-t or attach session (Cluster.stream): the client's stdin in,
+    the output since the last exchange out.  None: the session is over or gone."""
+    node, token, stdin = args.get("node"), args.get("token"), args.get("stdin") or ""
+    if not isinstance(node, str) or not isinstance(token, str) or not isinstance(stdin, str):
+        raise CommandError("BadRequest", "node, token: Required value")
+    return rc.engine.stream(node, token, stdin, bool(args.get("close_stdin")), bool(args.get("close")))
+
+
 async def api(worker, rc: RunningCluster, args: dict) -> dict:
     """One Kubernetes API request, run in slices until answered (or its 60 s virtual deadline,
     a 504).  "now" (the cluster's clock on the API's timestamp scale, see Cluster.api_time)
@@ -421,6 +430,7 @@ COMMANDS: dict[str, Command] = {
     "cluster.delete-key": Command(delete_stored_key, scope="any"),
     "state": Command(state, scope="any"),
     "api": Command(api),
+    "stream": Command(stream),
     "clock": Command(clock, durable=True),
     "node.kill": Command(node_kill_or_restore(True), durable=True),
     "node.restore": Command(node_kill_or_restore(False), durable=True),

@@ -82,6 +82,7 @@ def container_and_node(pod: dict, container: str) -> tuple[str, str, str | None]
     spec = pod.get("spec") or {}
     containers = [c.get("name") for c in spec.get("containers") or []]
     inits = [c.get("name") for c in spec.get("initContainers") or []]
+    ephemeral = [c.get("name") for c in spec.get("ephemeralContainers") or []]
     if not container:
         if len(containers) != 1:
             message = f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]"
@@ -89,7 +90,7 @@ def container_and_node(pod: dict, container: str) -> tuple[str, str, str | None]
                 message += f" or one of the init containers: [{' '.join(inits)}]"
             return "", "", message
         container = containers[0]
-    if container not in containers and container not in inits:
+    if container not in containers and container not in inits and container not in ephemeral:
         return container, "", f"container {container} is not valid for pod {name}"
     if not spec.get("nodeName"):
         return container, "", f"pod {name} does not have a host assigned"

@@ -34,7 +34,8 @@ from sim.apiserver.admission.priority import Priority
 from sim.apiserver.admission.resourcequota import ResourceQuota
 from sim.apiserver.admission.serviceaccount import ServiceAccount
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
-from sim.apiserver import binding, continuetoken, eviction, fieldmanagement, podexec, podlogs, podportforward, scale, storage
+from sim.apiserver import (binding, continuetoken, eviction, fieldmanagement, podattach, podexec, podlogs,
+                           podportforward, scale, storage)
 from sim.apiserver.crdcontroller import CRDController
 from sim.apiserver.watchcache import WatchCache, Watcher, with_rv
 from sim.registry import Registry, Resource
@@ -151,6 +152,7 @@ SUBRESOURCE_HANDLERS = {
     "eviction": (("create",), eviction.evict),
     "log": (("get",), podlogs.serve),
     "exec": (("get", "create"), podexec.serve),
+    "attach": (("get", "create"), podattach.serve),
     "portforward": (("get", "create"), podportforward.serve),
 }
 
@@ -624,7 +626,7 @@ class KubeAPIServer(Component):
         handler = SUBRESOURCE_HANDLERS.get(sub)
         if handler is not None and verb in handler[0]:
             return handler[1](self, res, req, reply)
-        if sub and (sub != "status" or verb not in ("get", "update", "patch")):
+        if sub and (sub not in res.strategy.update_subresources or verb not in ("get", "update", "patch")):
             return reply(_err(st.method_not_allowed()))
         try:
             if verb == "get":
@@ -958,8 +960,8 @@ class KubeAPIServer(Component):
         if not isinstance(candidate, dict) or not isinstance(candidate.get("metadata"), dict):
             return "error", st.bad_request("the body of the request must be a JSON object")
         cmd = cur["metadata"]
-        if sub == "status":
-            new = res.strategy.prepare_for_status_update(res, candidate, cur, self)
+        if sub:
+            new = res.strategy.prepare_for_subresource_update(res, sub, candidate, cur, self)
         else:
             name = candidate["metadata"].get("name")
             if name and name != cmd["name"]:
@@ -974,7 +976,7 @@ class KubeAPIServer(Component):
         rejected = self.admission.admit(attrs)
         if rejected:
             return "error", rejected
-        errs = (res.strategy.validate_status_update(new, cur) if sub == "status"
+        errs = (res.strategy.validate_subresource_update(sub, new, cur) if sub
                 else res.strategy.validate_update(new, cur))
         if errs:
             return "error", _invalid(res.kind, cmd["name"], errs, res.group)

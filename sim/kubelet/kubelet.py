@@ -20,7 +20,7 @@ from sim.client import ClientComponent
 from sim.flowcontrol import KUBELET_BURST, KUBELET_QPS
 from sim.api import status as st
 from sim.kubelet.evictionmanager import EvictionManager
-from sim.kubelet.execsession import exec_in_container
+from sim.kubelet.execsession import attach_to_container, exec_in_container
 from sim.kubelet.portforward import port_forward
 from sim.kubelet.logs import container_logs
 from sim.kubelet.prober import Prober
@@ -227,9 +227,10 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
                 cb(msg)
         elif msg.get("type") == "cri.ContainerEvent":
             self.container_event(msg)
-        elif msg.get("type") == "kubelet.exec":
-            exec_in_container(self, msg, lambda reply: self.send(
-                src, {"type": "kubelet.reply", "id": msg.get("id"), **reply}, "exec reply"))
+        elif msg.get("type") in ("kubelet.exec", "kubelet.attach"):
+            serve = exec_in_container if msg["type"] == "kubelet.exec" else attach_to_container
+            serve(self, msg, lambda reply: self.send(
+                src, {"type": "kubelet.reply", "id": msg.get("id"), **reply}, f"{msg['type'][8:]} reply"))
         elif msg.get("type") == "kubelet.portForward":
             port_forward(self, msg, lambda reply: self.send(
                 src, {"type": "kubelet.reply", "id": msg.get("id"), **reply}, "portForward reply"))

@@ -33,7 +33,8 @@ def container_logs(kubelet, runtime, msg: dict) -> dict:
     """{"code": 200, "text"} or {"code", "body": Status}."""
     pod, name = msg.get("pod", ""), msg.get("container", "")
     w = kubelet.worker_for(msg.get("uid"))
-    rec = (w["containers"].get(name) or w["init"].get(name)) if w is not None else None
+    rec = (w["containers"].get(name) or w["init"].get(name) or (w.get("ephemeral") or {}).get(name)) \
+        if w is not None else None
     if rec is None:
         return {"code": 404, "body": st.not_found("pods", pod)}
     container_id = _log_container_id(rec, name, pod, bool(msg.get("previous")))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from sim.api.gofmt import go_duration
 from sim.api.podutil import is_deleting
-from sim.kubelet import podconfig
+from sim.kubelet import ephemeral, podconfig
 from sim.kubelet.backoff import Backoff
 from sim.kubelet.lifecycle import run_handler
 from sim.kubelet.staticpods import is_mirror_pod
@@ -86,6 +86,7 @@ class PodLifecycle:
             return
         if w is not None:
             w["pod"] = pod
+            ephemeral.start_added(self, w)  # kubectl debug added one
             return
         if pod["status"].get("phase") in TERMINAL:
             return
@@ -327,10 +328,11 @@ class PodLifecycle:
         self.call_later(delay, fire)
 
     # -- one container: image, create, start ------------------------------------------------
-    def _start_container(self, w: dict, spec: dict, rec: ContainerRecord, init: bool = False) -> None:
+    def _start_container(self, w: dict, spec: dict, rec: ContainerRecord, init: bool = False,
+                         field: str | None = None) -> None:
         pod = w["pod"]
         image = spec.get("image", "")
-        ref = self._ref(pod, f"spec.{'initContainers' if init else 'containers'}{{{spec['name']}}}")
+        ref = self._ref(pod, f"spec.{field or ('initContainers' if init else 'containers')}{{{spec['name']}}}")
         try:
             parsed = imagelib.parse_reference(image)
         except imagelib.InvalidReference as e:
@@ -429,7 +431,10 @@ class PodLifecycle:
                                              "mounts": mounts, "read_only": read_only,
                                              "files": rootfs.kubelet_files(pod, pod["spec"].get("hostname") or
                                                                            pod["metadata"]["name"], w.get("ip")),
-                                             "hostname": pod["spec"].get("hostname") or pod["metadata"]["name"]},
+                                             "hostname": pod["spec"].get("hostname") or pod["metadata"]["name"],
+                                             # ContainerConfig's stdin, stdin_once and tty (kuberuntime_container.go)
+                                             "stdin": bool(spec.get("stdin")), "stdin_once": bool(spec.get("stdinOnce")),
+                                             "tty": bool(spec.get("tty"))},
                      created)
 
         def created(r: dict) -> None:
@@ -525,7 +530,8 @@ class PodLifecycle:
         w = self.workers.get(msg.get("pod_uid"))
         if w is None:
             return
-        rec = w["containers"].get(msg.get("name")) or w["init"].get(msg.get("name"))
+        rec = w["containers"].get(msg.get("name")) or w["init"].get(msg.get("name")) or \
+            (w.get("ephemeral") or {}).get(msg.get("name"))
         if rec is None or rec.container_id != msg.get("container_id") or rec.state != "running":
             return
         code = int(msg.get("exit_code", 0))
@@ -557,7 +563,7 @@ class PodLifecycle:
         prev = w["state"]
         w["state"] = "terminating"
         grace = pod["metadata"].get("deletionGracePeriodSeconds", 30)
-        running = [rec for rec in [*w["containers"].values(), *w["init"].values()]
+        running = [rec for rec in [*w["containers"].values(), *w["init"].values(), *(w.get("ephemeral") or {}).values()]
                    if rec.state == "running" and rec.container_id]
         self.action(f"kubelet on {self.host} stopping pod {pod['metadata']['namespace']}/{pod['metadata']['name']}")
         remaining = [len(running)]
@@ -702,6 +708,7 @@ class PodLifecycle:
         status = {"phase": phase, "conditions": conditions, "hostIP": self.internal_ip,
                   "hostIPs": [{"ip": self.internal_ip}], "containerStatuses": statuses,
                   **({"initContainerStatuses": init_statuses} if init_statuses else {}),
+                  **({"ephemeralContainerStatuses": ephemeral.statuses(self, w)} if w.get("ephemeral") else {}),
                   "startTime": pod["status"].get("startTime") or now}
         if generation:
             status["observedGeneration"] = generation

@@ -31,16 +31,14 @@ from sim.runtime import controlplane  # noqa: F401 - registers the control-plane
 from sim.kubelet import portforward
 from sim.runtime import programs, rootfs
 from sim.runtime.faults import FaultInjection
-from sim.runtime.process import (MAX_LOG_LINES, MAX_WRITE_CHARS, SIGKILL_EXIT, FileSystem, ProcessContext, Sleep,
-                                 Write, run_capture)
+from sim.runtime.process import (BUSY_LOOP_DELAY, MAX_LOG_LINES, MAX_SYSCALLS_PER_EVENT, MAX_WRITE_CHARS,
+                                 SIGKILL_EXIT, FileSystem, ProcessContext, run_capture, step)
+from sim.runtime.stdio import WOULD_BLOCK, Stdio
+from sim.kubelet.streaming import StreamingServer
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
 COMPONENT_OF = {"containerd": "containerd", "cri-o": "crio", "docker": "cri-dockerd"}
 RUNTIME_RUNC = {"containerd": "runc", "cri-o": "crun", "docker": "runc"}
-# At most this many system calls of one program per kernel event; a busy loop that never
-# sleeps is then continued a millisecond later, so no program holds the engine.
-MAX_SYSCALLS_PER_EVENT = 200
-BUSY_LOOP_DELAY = 0.001
 # How long a program that handles SIGTERM takes to exit after it.
 SIGTERM_EXIT_SECONDS = 0.2
 # An exec (a probe's command, kubectl exec without a terminal) runs at most this many system
@@ -102,6 +100,11 @@ class Container:
     resources: dict = field(default_factory=dict)    # the container's resources (its cgroup's limits)
     cgroup: Any = None                               # sim/runtime/cgroups.py, while it runs
     oom_timer: int | None = None
+    # The main process's stdin and terminal (`stdin`, `stdinOnce`, `tty` of the container's
+    # spec) and what it writes, for `kubectl attach` (sim/runtime/stdio.py).
+    stdio: Stdio | None = None
+    stdin_once: bool = False
+    reading: bool = False             # blocked reading stdin
 
 
 class ContainerRuntime(FaultInjection, Component):
@@ -129,6 +132,7 @@ class ContainerRuntime(FaultInjection, Component):
         # its end stops it, and the component's death is the container's.
         self.host_processes: dict[str, Component] = {}
         self.dead_attempts: dict[tuple[str, str], int] = {}  # (pod uid, container) -> attempt, after a power-off
+        self.streaming = StreamingServer(self)   # exec -i/-t and attach (sim/kubelet/streaming.py)
         self.init_faults()
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -142,6 +146,7 @@ class ContainerRuntime(FaultInjection, Component):
         self.sandboxes.clear()
         self.containers.clear()
         self.subscribers.clear()
+        self.streaming.power_off()
 
     def adopt(self, pod_uid: str, ip: str | None, containers: list[dict], hostname: str = "") -> None:
         """Restore a running sandbox from persisted pod status (a process restart of Pilothouse,
@@ -158,6 +163,8 @@ class ContainerRuntime(FaultInjection, Component):
                 continue
             c = Container(cid, pod_uid, name, int(spec.get("restartCount") or 0), image,
                           self._argv(image, spec), {}, {}, hostname)
+            c.stdio = Stdio(stdin=bool(spec.get("stdin")), tty=bool(spec.get("tty")))
+            c.stdin_once = bool(spec.get("stdinOnce"))
             self.containers[cid] = c
             sb["containers"][name] = cid
             self._start(c)
@@ -251,6 +258,16 @@ class ContainerRuntime(FaultInjection, Component):
             reply(0.01, ok=True)
         elif t == "cri.ExecSync":
             self._exec_sync(msg, reply)
+        elif t in ("cri.Exec", "cri.Attach"):
+            # The streaming variants: a token for the streaming server (sim/kubelet/streaming.py).
+            c = self.containers.get(msg.get("container_id") or "")
+            if c is None or c.state != "running" or c.ctx is None:
+                reply(0.001, error=f'container not running ({msg.get("container_id", "")[:13]})')
+            elif t == "cri.Exec":
+                reply(0.005, **self.streaming.open_exec(c, msg.get("cmd") or [], bool(msg.get("stdin")),
+                                                        bool(msg.get("tty"))))
+            else:
+                reply(0.005, **self.streaming.open_attach(c, bool(msg.get("stdin"))))
         elif t in ("probe.http", "probe.tcp"):
             self._probe_connect(msg, reply)
         elif t == "cri.PortForward":
@@ -307,6 +324,8 @@ class ContainerRuntime(FaultInjection, Component):
                       {**base_env, "HOSTNAME": msg.get("hostname", ""), **env},
                       {**rootfs.image_files(image), **(msg.get("files") or {})}, msg.get("hostname", ""))
         c.mounts = dict(msg.get("mounts") or {})
+        c.stdio = Stdio(stdin=bool(msg.get("stdin")), tty=bool(msg.get("tty")))
+        c.stdin_once = bool(msg.get("stdin_once"))
         c.read_only = tuple(msg.get("read_only") or ())
         c.resources = dict(msg.get("resources") or {})
         self.containers[cid] = c
@@ -320,10 +339,12 @@ class ContainerRuntime(FaultInjection, Component):
         if c.program is None:
             return self._exit(c, 128)
         c.fs = FileSystem(c.files, read_only=c.read_only, mounts=c.mounts)
+        stdio = c.stdio or Stdio()
         ctx = ProcessContext(argv=list(c.argv), env=dict(c.env), hostname=c.hostname, fs=c.fs,
                              binaries=c.image.config.binaries,
                              clock=lambda: EPOCH_UNIX + self.now + self.kernel.epoch_offset,
-                             cwd=c.image.config.working_dir or "/")
+                             cwd=c.image.config.working_dir or "/", stdin=stdio.stdin_open, tty=stdio.tty)
+        stdio.on_input = lambda: self._wake(c)
         c.ctx = ctx
         try:
             c.gen = c.program.run(ctx)
@@ -335,27 +356,44 @@ class ContainerRuntime(FaultInjection, Component):
             c.process.start()
         self._step(c)
 
-    def _step(self, c: Container) -> None:
+    def _step(self, c: Container, interrupt: bool = False) -> None:
         c.timer = None
         if c.state != "running" or c.gen is None:
             return
-        for _ in range(MAX_SYSCALLS_PER_EVENT):
-            try:
-                call = next(c.gen)
-            except StopIteration as stop:
-                code = stop.value if isinstance(stop.value, int) else 0
-                return self._exit(c, code & 0xFF)
-            except Exception as e:  # noqa: BLE001 - a simulated program's bug is its crash, not the node's
-                self._write(c, f"panic: {type(e).__name__}: {e}\n", "stderr")
-                return self._exit(c, 2)
-            if isinstance(call, Write):
-                self._write(c, call.text, call.stream)
-            elif isinstance(call, Sleep):
-                c.timer = self.call_later(max(0.0, float(call.seconds)), lambda: self._step(c))
-                return
-        c.timer = self.call_later(BUSY_LOOP_DELAY, lambda: self._step(c))
+        stdio = c.stdio or Stdio()
+        try:
+            outcome, value = step(c.gen, stdio.read_line, lambda text, stream: self._write(c, text, stream),
+                                  MAX_SYSCALLS_PER_EVENT, reading=c.reading, would_block=WOULD_BLOCK,
+                                  interrupt=interrupt)
+        except Exception as e:  # noqa: BLE001 - a simulated program's bug is its crash, not the node's
+            self._write(c, f"panic: {type(e).__name__}: {e}\n", "stderr")
+            return self._exit(c, 2)
+        c.reading = outcome == "read"
+        if outcome == "exit":
+            self._exit(c, value)
+        elif outcome == "sleep":
+            c.timer = self.call_later(value, lambda: self._step(c))
+        elif outcome == "busy":
+            c.timer = self.call_later(BUSY_LOOP_DELAY, lambda: self._step(c))
 
-    def _write(self, c: Container, text: str, stream: str) -> None:
+    def _wake(self, c: Container) -> None:
+        """Input came for a process blocked reading its stdin: run it again at once.  A ^C
+        for one that is busy interrupts it if it is a shell: PID 1 receives no signal it has no
+        handler for, and only the shell installs one for SIGINT."""
+        if c.state != "running" or c.gen is None or c.stdio is None:
+            return
+        if c.reading and c.timer is None:
+            c.timer = self.call_later(0.0, lambda: self._step(c))
+        elif not c.reading and c.stdio.interrupt and c.program is not None and \
+                c.program.name in ("sh", "ash", "bash", "dash"):
+            c.stdio.take_interrupt()
+            if c.timer is not None:
+                self.cancel_timer(c.timer)
+            c.timer = self.call_later(0.0, lambda: self._step(c, interrupt=True))
+
+    def _write(self, c: Container, text: str, stream: str, log_only: bool = False) -> None:
+        if c.stdio is not None and not log_only:
+            c.stdio.write(str(text)[:MAX_WRITE_CHARS], stream)
         text = (c.partial.pop(stream, "") + str(text)[:MAX_WRITE_CHARS])
         at = self.now + self.kernel.epoch_offset
         *done, rest = text.split("\n")
@@ -394,7 +432,7 @@ class ContainerRuntime(FaultInjection, Component):
         if c.state == "exited":
             return
         for stream in list(c.partial):
-            self._write(c, "\n", stream)  # a partial last line is still logged
+            self._write(c, "\n", stream, log_only=True)  # a partial last line is still logged
         self._cancel(c)
         c.state, c.exit_code, c.finished_at = "exited", code, self.now
         c.reason = reason or ("Completed" if code == 0 else "Error")
@@ -408,6 +446,14 @@ class ContainerRuntime(FaultInjection, Component):
                                 "exit_code": code, "reason": c.reason}, "container exited")
 
     # -- exec and connections -----------------------------------------------------------
+    def exec_context(self, c: Container, argv: list[str], stdin: bool = False, tty: bool = False) -> ProcessContext:
+        """What a process exec'd in the running container `c` sees: its files, environment and
+        working directory, and the way to make its main process exit (`nginx -s quit`)."""
+        return ProcessContext(argv=argv, env=dict(c.ctx.env), hostname=c.hostname, fs=c.ctx.fs, clock=c.ctx.clock,
+                              binaries=c.image.config.binaries, cwd=c.ctx.cwd, stdin=stdin, tty=tty,
+                              signal_main=lambda code: self.call_later(SIGTERM_EXIT_SECONDS,
+                                                                       lambda: self._exit(c, code)))
+
     def _exec_sync(self, msg: dict, reply) -> None:
         """ExecSync: run a command in the container (its files, its environment) to the end,
         or until `timeout`: {"exit_code", "output"} or {"timed_out": True}."""
@@ -419,10 +465,7 @@ class ContainerRuntime(FaultInjection, Component):
         faulted = self.probe_fault(c, msg) if msg.get("probe") else None
         if faulted is not None:
             return reply(faulted.pop("delay"), **faulted)
-        ctx = ProcessContext(argv=argv, env=dict(c.ctx.env), hostname=c.hostname, fs=c.ctx.fs, clock=c.ctx.clock,
-                             binaries=c.image.config.binaries,
-                             cwd=c.ctx.cwd,
-                             signal_main=lambda code: self.call_later(SIGTERM_EXIT_SECONDS, lambda: self._exit(c, code)))
+        ctx = self.exec_context(c, argv)
         program = programs.program_for(argv, c.image.config.binaries)
         timeout = float(msg.get("timeout") or 1.0)
         if program is None:

@@ -56,7 +56,43 @@ def baseline(argv: list[str]) -> tuple[float, int]:
         args = args[1:]
     if not args:
         return DEFAULT_BASELINE
+    if posixpath.basename(args[0]) == "stress":
+        return stress_demand(args)
     return BASELINES.get(args[0]) or BASELINES.get(posixpath.basename(args[0])) or DEFAULT_BASELINE
+
+
+def _stress_bytes(text: str) -> int:
+    """stress's size argument: B, K, M, G suffixes, powers of 1024 (stress.c atoll_b); vish/stress's
+    a Kubernetes quantity."""
+    text = text.strip()
+    units = {"b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+    try:
+        if text and text[-1].lower() in units and text[:-1].isdigit():
+            return int(text[:-1]) * units[text[-1].lower()]
+        return int(parse_quantity(text))
+    except (QuantityError, ValueError):
+        return 0
+
+
+def stress_demand(argv: list[str]) -> tuple[float, int]:
+    """What the docs' load generators demand: polinux/stress (`--cpu N`, `--vm N --vm-bytes B
+    --vm-hang S`: each vm worker holds B bytes) and vish/stress (`-cpus N`, `-mem-total Q`)."""
+    opts: dict[str, str] = {}
+    for i, a in enumerate(argv[1:], 1):
+        if a.startswith("-"):
+            key, _, value = a.lstrip("-").partition("=")
+            opts[key] = value if value else (argv[i + 1] if i + 1 < len(argv) and not argv[i + 1].startswith("-") else "")
+
+    def number(key: str) -> float:
+        try:
+            return max(0.0, min(float(opts.get(key) or 0), 1024.0))
+        except ValueError:
+            return 0.0
+    cores = number("cpu") or number("cpus") or number("c")
+    vm = number("vm") or number("m")
+    memory = int(vm * (_stress_bytes(opts.get("vm-bytes", "256M")) if vm else 0))
+    memory += _stress_bytes(opts.get("mem-total", "0"))
+    return cores, min(memory, 1 << 50) + 700 * 1024
 
 
 def limits_of(resources: dict | None) -> tuple[float | None, int | None]:

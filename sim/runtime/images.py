@@ -448,6 +448,10 @@ _CATALOGUE: list[tuple[str, tuple[str, ...], float, ImageConfig]] = [
         entrypoint=("/entrypoint.sh",), cmd=("curl",), user="curl_user", working_dir="/home/curl_user",
         binaries=ALPINE | {"curl", "entrypoint.sh"})),
     ("docker.io/kicbase/echo-server", ("1.0",), 2.1 * MB, _static("echo-server", exposed_ports=("8080/tcp",))),
+    # the docs' resource exercises (assign memory / CPU resources to containers)
+    ("docker.io/polinux/stress", ("1.0.4", "latest"), 4.3 * MB, ImageConfig(binaries=ALPINE | {"stress"})),
+    ("docker.io/vish/stress", ("latest",), 3.6 * MB, ImageConfig(entrypoint=("/stress", "-logtostderr"),
+                                                                 binaries=frozenset({"stress"}))),
     # registry.k8s.io (k8s.gcr.io is its old name)
     ("registry.k8s.io/pause", ("3.10.1",), 0.32 * MB, _static("pause", user="65535:65535")),
     ("registry.k8s.io/pause", ("3.10",), 0.32 * MB, _static("pause", user="65535:65535")),

@@ -22,7 +22,7 @@ from typing import Callable
 
 from sim.runtime import rootfs, shell
 from sim.runtime.connection import httpd_access_log, nginx_access_log, python_http_server_log, redis_stream
-from sim.runtime.process import NOT_FOUND_EXIT, Program, ProcessContext, ProgramGen, Sleep, Write
+from sim.runtime.process import NOT_FOUND_EXIT, Program, ProcessContext, ProgramGen, Read, Sleep, Write
 
 # A server "runs until stopped": it sleeps this long at a time (a year), woken by signals.
 FOREVER = 365 * 24 * 3600.0
@@ -127,6 +127,15 @@ for _name in SHELLS:
 
 def _utility(name: str, util: Callable) -> Program:
     def run(ctx: ProcessContext) -> ProgramGen:
+        if ctx.stdin and name == "cat" and all(a == "-" for a in ctx.argv[1:]):
+            return (yield from shell.copy_stdin())     # `kubectl exec -it web -- cat`: line by line
+        if ctx.stdin and name in shell.STDIN_READERS and name not in ("sh", "ash", "bash", "dash"):
+            # `kubectl exec -i web -- cat`, `... -- wc -l`: the utility reads its stdin to the end
+            # of file (the client closing it, ^D on a terminal), then runs over what came.
+            lines = []
+            while (line := (yield Read())) is not None and sum(map(len, lines)) < shell.MAX_VALUE_CHARS:
+                lines.append(line)
+            return (yield from util(ctx, ctx.argv, stdin="".join(lines)))
         return (yield from util(ctx, ctx.argv))
     return Program(name, run)
 

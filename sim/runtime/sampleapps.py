@@ -8,6 +8,8 @@ what the real one logs.
                    "Received request for URL: /path"
     echo-server    kicbase/echo-server (the hello-minikube tutorial): echoes the request
     podinfo        ghcr.io/stefanprodan/podinfo: its JSON greeting
+    stress         polinux/stress and vish/stress, the docs' CPU and memory exercises: they log
+                   what they start; what they demand is sim/runtime/cgroups.py's stress_demand
 """
 from __future__ import annotations
 
@@ -100,3 +102,26 @@ def _podinfo_http(ctx: ProcessContext, path: str, elapsed: float) -> tuple[int, 
 
 
 register(Program("podinfo", _podinfo, on_sigterm=0, ports=lambda ctx: frozenset({9898}), http=_podinfo_http))
+
+
+# -- polinux/stress and vish/stress ----------------------------------------------------------------
+def _stress(ctx: ProcessContext) -> ProgramGen:
+    from sim.runtime.cgroups import stress_demand
+    cores, _ = stress_demand(ctx.argv)
+    if any(a == "-logtostderr" or a.startswith("-cpus") or a.startswith("-mem-") for a in ctx.argv[1:]):
+        # vish/stress (klog to stderr)
+        stamp = _strftime(ctx, "%m%d %H:%M:%S.000000")
+        total = next((ctx.argv[i + 1] for i, a in enumerate(ctx.argv[:-1]) if a == "-mem-total"), "0")
+        lines = [f'I{stamp}       1 main.go:26] Allocating "{total}" memory, in "4Ki" chunks, with a 1ms sleep between allocations',
+                 f'I{stamp}       1 main.go:29] Allocated "{total}" memory']
+        lines += [f"I{stamp}       1 main.go:39] Spawning a thread to consume CPU"] * int(cores)
+        for line in lines:
+            yield Write(line + "\n", "stderr")
+    else:
+        vm = next((ctx.argv[i + 1] for i, a in enumerate(ctx.argv[:-1]) if a in ("--vm", "-m")), "0")
+        yield Write(f"stress: info: [1] dispatching hogs: {int(cores)} cpu, 0 io, {vm} vm, 0 hdd\n", "stderr")
+    while True:
+        yield Sleep(FOREVER)
+
+
+register(Program("stress", _stress))

@@ -62,6 +62,47 @@ function usageRow(spec, usage) {
     ` <span class="muted">(request ${esc(of(req.memory, (v) => mib(bytesOf(v))))}, limit ${esc(of(lim.memory, (v) => mib(bytesOf(v))))})</span></div>`;
 }
 
+// A probe as `kubectl describe pod` prints it: "http-get http://:8080/healthz delay=3s timeout=1s
+// period=3s #success=1 #failure=3" (describe.go describeProbe), with upstream's defaults.
+export function probeText(p) {
+  if (!p) return "";
+  const timing = `delay=${p.initialDelaySeconds ?? 0}s timeout=${p.timeoutSeconds ?? 1}s period=${p.periodSeconds ?? 10}s ` +
+    `#success=${p.successThreshold ?? 1} #failure=${p.failureThreshold ?? 3}`;
+  if (p.exec) return `exec [${(p.exec.command || []).join(" ")}] ${timing}`;
+  if (p.httpGet) {
+    const h = p.httpGet;
+    return `http-get ${(h.scheme || "HTTP").toLowerCase()}://${h.host || ""}:${h.port}${h.path || ""} ${timing}`;
+  }
+  if (p.tcpSocket) return `tcp-socket ${p.tcpSocket.host || ""}:${p.tcpSocket.port} ${timing}`;
+  if (p.grpc) return `grpc <pod>:${p.grpc.port} ${p.grpc.service || ""} ${timing}`;
+  return `unknown ${timing}`;
+}
+
+function probeRows(spec) {
+  return [["Liveness", spec?.livenessProbe], ["Readiness", spec?.readinessProbe], ["Startup", spec?.startupProbe]]
+    .filter(([, p]) => p)
+    .map(([kind, p]) => `<div class="container-probe muted">${kind}: ${esc(probeText(p))}</div>`).join("");
+}
+
+// The pod's Events as `kubectl describe pod` lists them, oldest first, each with the time it was
+// last seen on the cluster's clock (the page's clock may run faster or be paused, so an age in
+// the browser's time would mislead) and "(x4 since 10:02:13)" for an Event the recorder counted
+// more than once.
+function clockOf(ts) {
+  return ts ? String(ts).slice(11, 19) : "";
+}
+
+export function eventRows(items) {
+  const last = (e) => e.lastTimestamp || e.eventTime || e.firstTimestamp || "";
+  const list = [...(items || [])].sort((a, b) => (last(a) < last(b) ? -1 : last(a) > last(b) ? 1 : 0));
+  return list.map((e) => {
+    const when = clockOf(last(e)) + (e.count > 1 ? ` (x${e.count} since ${clockOf(e.firstTimestamp)})` : "");
+    return `<tr class="event" data-type="${esc(e.type)}" data-reason="${esc(e.reason)}"><td>${esc(e.type)}</td>` +
+      `<td>${esc(e.reason)}</td><td>${esc(when)}</td><td>${esc(e.source?.component || e.reportingComponent || "")}</td>` +
+      `<td>${esc(e.message)}</td></tr>`;
+  }).join("");
+}
+
 function faultButtons(name) {
   return `<div class="fault-buttons" data-container="${esc(name)}">` +
     FAULTS.map(([f, label]) => `<button type="button" class="fault" data-fault="${f}">${esc(label)}</button>`).join("") +
@@ -129,16 +170,32 @@ export async function loadPodDetail(box, apiBase, podKey) {
     const usage = new Map((metrics?.containers || []).map((c) => [c.name, c.usage]));
     const specs = new Map((pod.spec?.containers || []).map((c) => [c.name, c]));
     const live = !["Succeeded", "Failed"].includes(st.phase) && !!pod.spec?.nodeName;
-    const app = (cs) => usageRow(specs.get(cs.name), usage.get(cs.name)) + (live ? faultButtons(cs.name) : "");
+    const initSpecs = new Map((pod.spec?.initContainers || []).map((c) => [c.name, c]));
+    const app = (cs) => probeRows(specs.get(cs.name)) + usageRow(specs.get(cs.name), usage.get(cs.name)) +
+      (live ? faultButtons(cs.name) : "");
     let html = `<p class="why-title">Containers</p><ul class="containers">` +
-      containerRows(st.initContainerStatuses, "init") + containerRows(st.containerStatuses, "", app) + "</ul>";
+      containerRows(st.initContainerStatuses, "init", (cs) => probeRows(initSpecs.get(cs.name))) +
+      containerRows(st.containerStatuses, "", app) +
+      containerRows(st.ephemeralContainerStatuses, "ephemeral") + "</ul>";  // kubectl debug's
     const first = (pod.spec?.containers || [])[0]?.name;
-    if (first && (st.containerStatuses || []).some((c) => c.name === first && !c.state?.waiting)) {
+    // A container that ran (or crash-loops: its last run's log) has a log to show.
+    if (first && (st.containerStatuses || []).some((c) => c.name === first && (!c.state?.waiting || c.lastState?.terminated))) {
       const lr = await fetch(`${base}/log?container=${encodeURIComponent(first)}&tailLines=${LOG_LINES}`,
                              { cache: "no-store" });
       const text = lr.ok ? await lr.text() : "";
       html += `<p class="why-title">Log of ${esc(first)} <span class="muted">(kubectl logs --tail=${LOG_LINES})</span></p>` +
         `<pre class="pod-log">${esc(text) || '<span class="muted">(nothing written yet)</span>'}</pre>`;
+    }
+    const selector = `involvedObject.name=${name},involvedObject.namespace=${ns}` +
+      (pod.metadata?.uid ? `,involvedObject.uid=${pod.metadata.uid}` : "");
+    const events = await fetch(`${apiBase}/api/v1/namespaces/${encodeURIComponent(ns)}/events?fieldSelector=` +
+                               encodeURIComponent(selector), { headers: { Accept: "application/json" }, cache: "no-store" })
+      .then((e) => (e.ok ? e.json() : null)).catch(() => null);
+    if (events) {
+      const rows = eventRows(events.items);
+      html += `<p class="why-title">Events <span class="muted">(kubectl describe pod)</span></p>` +
+        (rows ? `<table class="pod-events"><thead><tr><th>Type</th><th>Reason</th><th>Last seen</th><th>From</th><th>Message</th></tr></thead>` +
+          `<tbody>${rows}</tbody></table>` : '<p class="muted">&lt;none&gt;</p>');
     }
     if (box.dataset.for !== podKey) return;  // another pod was picked meanwhile
     let slot = box.querySelector(".pod-containers");

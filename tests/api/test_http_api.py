@@ -90,8 +90,11 @@ def test_aggregated_discovery_v2(base):
                     "eviction": {"group": "policy", "version": "v1", "kind": "Eviction"},
                     "log": {"group": "", "version": "v1", "kind": "Pod"},
                     "exec": {"group": "", "version": "v1", "kind": "PodExecOptions"},
-                    "portforward": {"group": "", "version": "v1", "kind": "PodPortForwardOptions"}}
+                    "attach": {"group": "", "version": "v1", "kind": "PodAttachOptions"},
+                    "portforward": {"group": "", "version": "v1", "kind": "PodPortForwardOptions"},
+                    "ephemeralcontainers": {"group": "", "version": "v1", "kind": "Pod"}}
     assert {s["subresource"]: s["verbs"] for s in pods["subresources"]}["portforward"] == ["create", "get"]
+    assert {s["subresource"]: s["verbs"] for s in pods["subresources"]}["attach"] == ["create", "get"]
     # The same resources as the legacy documents list.
     legacy = {r["name"] for r in requests.get(f"{base}/api/v1", timeout=10).json()["resources"] if "/" not in r["name"]}
     assert {r["resource"] for r in group["versions"][0]["resources"]} == legacy

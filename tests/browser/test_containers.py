@@ -65,3 +65,42 @@ def test_a_picked_pod_shows_its_containers_and_its_log(dashboard, browser_server
                   ".includes('Running')", 20, message="the container's state in the pod's details")
     wait_js(page, "(document.querySelector('#pod-details pre.pod-log')?.textContent || '').includes('tick 2')", 20,
             message="the log in the pod's details, growing")
+
+
+def test_a_picked_pod_shows_its_probes_and_its_events_with_their_counts(dashboard, browser_server):
+    page = dashboard
+    _pod(browser_server, "flaky", {"image": "busybox", "command": ["sh", "-c", "echo boom; exit 1"],
+                                   "readinessProbe": {"exec": {"command": ["true"]}, "periodSeconds": 5}})
+    wait_js(page, f"({CHIP_TEXT})('flaky') === 'CrashLoopBackOff'", 90, message="flaky crash-looping")
+    page.click("#diagram .pod[data-name='flaky']")
+    wait_js(page, "(document.querySelector('#pod-details .container-probe')?.textContent || '')"
+                  ".startsWith('Readiness: exec [true] delay=0s timeout=1s period=5s #success=1 #failure=3')", 20,
+            message="the readiness probe as kubectl describe prints it")
+    # The crash loop's repeated Events are one row each, counted as the recorder counts them.
+    wait_js(page, "[...document.querySelectorAll('#pod-details tr.event[data-reason=Started]')]"
+                  ".some((tr) => /\\(x[2-9] since /.test(tr.textContent))", 90,
+            message="a counted Started event in the pod's details")
+    assert page.evaluate("document.querySelectorAll('#pod-details tr.event[data-reason=Started]').length") == 1
+    assert page.evaluate("document.querySelector('#pod-details tr.event[data-reason=BackOff]').dataset.type") == "Warning"
+    # Waiting to restart, the log is the last run's.
+    wait_js(page, "(document.querySelector('#pod-details pre.pod-log')?.textContent || '').includes('boom')", 20,
+            message="the last run's log")
+
+
+def test_a_picked_pod_shows_the_ephemeral_container_kubectl_debug_added(dashboard, browser_server):
+    page = dashboard
+    _pod(browser_server, "patient", {"image": "busybox", "command": ["sleep", "3600"]})
+    wait_js(page, "document.querySelector(`#diagram .pod[data-name='patient'][data-phase='Running']`) !== null", 60,
+            message="patient Running")
+    path = "/clusters/demo/api/v1/namespaces/default/pods/patient"
+    code, pod = browser_server.request("GET", path)
+    assert code == 200, pod
+    pod["spec"]["ephemeralContainers"] = [{"name": "debugger-x1", "image": "busybox", "stdin": True, "tty": True,
+                                           "targetContainerName": "c"}]
+    code, resp = browser_server.request("PUT", path + "/ephemeralcontainers", pod)   # what kubectl debug does
+    assert code == 200, resp
+    page.click("#diagram .pod[data-name='patient']")
+    wait_js(page, "(document.querySelector('#pod-details .container[data-container=debugger-x1]')?.textContent || '')"
+                  ".includes('ephemeral')", 30, message="the ephemeral container in the pod's details")
+    wait_js(page, "document.querySelector('#pod-details .container[data-container=debugger-x1]')?.dataset.state "
+                  "=== 'running'", 30, message="the ephemeral container running")

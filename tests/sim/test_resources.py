@@ -223,3 +223,25 @@ def test_hpa_example_burns_cpu_per_http_request(cluster):
     cluster.advance(20)
     after = stats_of(cluster, "worker-1", "php")
     assert after["usage_seconds"] - before["usage_seconds"] == pytest.approx(20 * 0.001 + 20 * 0.1, rel=0.1)
+
+
+def test_the_docs_stress_exercises_use_what_they_ask_for_and_are_oom_killed_past_their_limit(cluster):
+    # Assign Memory Resources: 150M within a 200Mi limit runs; 250M past a 100Mi limit is OOMKilled.
+    app_pod(cluster, "memory-demo", res=resources(mem_req="100Mi", mem_lim="200Mi"), image="polinux/stress",
+            command=["stress"], args=["--vm", "1", "--vm-bytes", "150M", "--vm-hang", "1"])
+    assert 150 * 1024 ** 2 <= stats_of(cluster, "worker-1", "memory-demo")["memory"] <= 152 * 1024 ** 2
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "memory-demo-2", "namespace": "default"},
+            "spec": {"nodeSelector": {"kubernetes.io/hostname": "worker-2"},
+                     "containers": [{"name": "memory-demo-2-ctr", "image": "polinux/stress", "command": ["stress"],
+                                     "args": ["--vm", "1", "--vm-bytes", "250M", "--vm-hang", "1"],
+                                     "resources": resources(mem_req="50Mi", mem_lim="100Mi")}]}}
+    ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}), 201)
+    advance_until(cluster, lambda: (container_of(cluster, "memory-demo-2").get("lastState") or {}).get("terminated"), 60)
+    last = container_of(cluster, "memory-demo-2")["lastState"]["terminated"]
+    assert (last["reason"], last["exitCode"]) == ("OOMKilled", 137)
+    # Assign CPU Resources: vish/stress asks for 2 CPUs and gets its limit of 1.
+    app_pod(cluster, "cpu-demo", node="worker-3", res=resources(cpu_req="500m", cpu_lim="1"), image="vish/stress",
+            args=["-cpus", "2"])
+    cluster.advance(10)
+    stats = stats_of(cluster, "worker-3", "cpu-demo")
+    assert stats["cpu_rate"] == 1.0 and stats["nr_throttled"] > 0
