@@ -477,6 +477,9 @@ _CATALOGUE: list[tuple[str, tuple[str, ...], float, ImageConfig]] = [
         "kube-proxy go-runner iptables ip6tables iptables-wrapper conntrack ipset"))),
     ("registry.k8s.io/etcd", ("3.6.5-0",), 23.6 * MB, ImageConfig(
         exposed_ports=("2379/tcp", "2380/tcp"), binaries=_tools("etcd etcdctl etcdutl"))),
+    # the docs' gRPC liveness probe example runs this older etcd
+    ("registry.k8s.io/etcd", ("3.5.1-0",), 98.9 * MB, ImageConfig(
+        exposed_ports=("2379/tcp", "2380/tcp"), binaries=_tools("etcd etcdctl etcdutl sh"))),
     ("registry.k8s.io/coredns/coredns", ("v1.12.1",), 20.9 * MB, _static(
         "coredns", user="nonroot:nonroot", exposed_ports=("53/tcp", "53/udp"))),
     # other registries

@@ -503,3 +503,15 @@ def _answer(cluster, name, path="/"):
     kubelet = cluster.node_components[pod["spec"]["nodeName"]][1]
     c = runtime.container(kubelet.workers[pod["metadata"]["uid"]]["containers"][name].container_id)
     return c.program.http(c.ctx, path, 1.0)
+
+
+def test_the_documentation_s_grpc_liveness_probe_example_stays_live(cluster):
+    _pod_with(cluster, "etcd-with-grpc", {
+        "name": "etcd", "image": "registry.k8s.io/etcd:3.5.1-0",
+        "command": ["/usr/local/bin/etcd", "--data-dir", "/var/lib/etcd", "--listen-client-urls", "http://0.0.0.0:2379",
+                    "--advertise-client-urls", "http://127.0.0.1:2379", "--log-level", "debug"],
+        "ports": [{"containerPort": 2379}], "livenessProbe": {"grpc": {"port": 2379}, "initialDelaySeconds": 10}})
+    advance_until(cluster, lambda: "running" in container_of(cluster, "etcd-with-grpc")["state"], 60)
+    cluster.advance(60)
+    assert container_of(cluster, "etcd-with-grpc")["restartCount"] == 0
+    assert not [r for r, _ in events_of(cluster, "etcd-with-grpc") if r == "Unhealthy"]
