@@ -6,7 +6,8 @@ As upstream's storage does, it keeps each node's last two scrapes: CPU use is th
 them of the containers' cumulative CPU seconds (so a pod has metrics from its second scrape on,
 and `window` is the time between the two), memory the last working set.  A pod is listed only
 when every one of its containers has a rate (a container that restarted in between has none
-yet).  Node usage is the sum of its pods' (the simulated node runs nothing else).
+yet).  Node usage is its root cgroup's: its pods' and its own daemons' (the kubelet's
+/metrics/resource node figures).
 
 One replica, on the first control-plane node (upstream a Deployment in kube-system); when its
 node is down the aggregated API answers 503.
@@ -54,7 +55,7 @@ class MetricsServer(ClientComponent):
                 # The kubelet's own sample time, not the arrival's (the rate is over the samples).
                 at = float(msg.get("time", self.now))
                 point = {"time": at, "timestamp": self.timestamp(at), "pods": msg.get("pods") or [],
-                         "memory": msg.get("memory", 0)}
+                         "memory": msg.get("memory", 0), "cpu_seconds": msg.get("cpu_seconds", 0.0)}
                 self.scrapes[node] = [*self.scrapes.get(node, [])[-1:], point]
         elif msg.get("type") == "metrics.request":
             self.send(src, {"type": "metrics.reply", "id": msg.get("id"), **self.serve(msg.get("req") or {})},
@@ -87,13 +88,14 @@ class MetricsServer(ClientComponent):
         points = self.scrapes.get(name) or []
         if len(points) < 2:
             return None
-        pods = self._pod_metrics(name)
-        cur = points[-1]
+        prev, cur = points[0], points[-1]
+        dt = cur["time"] - prev["time"]
+        cpu = max(0.0, (cur["cpu_seconds"] - prev["cpu_seconds"]) / dt) if dt > 0 else 0.0
         return {"kind": "NodeMetrics", "apiVersion": API_VERSION,
                 "metadata": {"name": name, "creationTimestamp": self.timestamp(),
                              "labels": dict(node["metadata"].get("labels") or {})},
                 "timestamp": cur["timestamp"], "window": go_duration(round(cur["time"] - points[0]["time"], 3)),
-                "usage": {"cpu": cpu_quantity(sum(c["cpu"] for p in pods for c in p["containers"])),
+                "usage": {"cpu": cpu_quantity(cpu),
                           "memory": memory_quantity(cur["memory"])}}
 
     def _pod_object(self, p: dict) -> dict:

@@ -16,6 +16,8 @@ Ephemeral storage and PIDs are not observed (the node reports no DiskPressure or
 """
 from __future__ import annotations
 
+from sim.kubelet.resourcemetrics import system_usage
+
 from sim.api.quantity import format_memory, value
 
 MONITORING_PERIOD = 10.0            # evictionMonitoringPeriod
@@ -76,7 +78,8 @@ class EvictionManager:
         k.call_later(MONITORING_PERIOD, self.synchronize)
         usage = self.pod_usage()
         capacity = value(k.memory)
-        self.available = capacity - sum(sum(u.values()) for u in usage.values())
+        # memory.available = capacity - the node's working set: its pods' and its own daemons'.
+        self.available = capacity - system_usage(k)[1] - sum(sum(u.values()) for u in usage.values())
         if self.available >= THRESHOLD:
             return
         was = self.under_memory_pressure()

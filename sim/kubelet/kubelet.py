@@ -76,6 +76,7 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
 
     # -- lifecycle ----------------------------------------------------------------------
     def on_start(self) -> None:
+        self.started_at = self.now
         self.init_pods()
         self.boot_id = None  # the kubelet starts once per boot (nodeinfo.py)
         self.housekeeping, self.mirror_deletes = False, set()

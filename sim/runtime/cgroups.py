@@ -44,6 +44,12 @@ BASELINES: dict[str, tuple[float, int]] = {
     "python": (0.001, 10 * MI),
     "python3": (0.001, 10 * MI),
     "perl": (0.0, 4 * MI),
+    # kubeadm's control plane at rest on a small cluster (`kubectl top pods -n kube-system`)
+    "kube-apiserver": (0.045, 280 * MI),
+    "etcd": (0.025, 60 * MI),
+    "kube-controller-manager": (0.015, 55 * MI),
+    "kube-scheduler": (0.004, 22 * MI),
+    "stress": (0.0, 700 * 1024),
 }
 # A shell, sleep and the other utilities: a busybox process at rest.
 DEFAULT_BASELINE = (0.0, 512 * 1024)
