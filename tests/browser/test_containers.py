@@ -35,13 +35,15 @@ def test_a_pod_s_chip_shows_crash_loop_back_off_image_pull_back_off_and_complete
     assert (phases["crasher"], phases["typo"], phases["once"]) == ("Running", "ContainerCreating", "Succeeded")
 
 
-def test_a_new_node_runs_the_runtime_chosen_on_the_page(dashboard, browser_server):
+def test_a_new_node_runs_the_runtime_kubelet_and_labels_chosen_on_the_page(dashboard, browser_server):
     from tests.browser.conftest import submit_ok
     page = dashboard
     page.fill("#add-node-form [name=name]", "worker-crio")
     page.select_option("#add-node-form [name=runtime]", "cri-o")
+    page.fill("#add-node-form [name=kubeletVersion]", "v1.35.2")
+    page.fill("#add-node-form [name=labels]", "disk=ssd, zone=a")
     text = submit_ok(page, "#add-node-form")
-    assert "cri-o" in text
+    assert "cri-o" in text and "kubelet v1.35.2" in text
     wait_js(page, """!!document.querySelector('#diagram [data-component="crio"][data-node="worker-crio"]')""", 30,
             message="worker-crio drawn with CRI-O")
     from tests.conftest import wait_until
@@ -49,6 +51,8 @@ def test_a_new_node_runs_the_runtime_chosen_on_the_page(dashboard, browser_serve
                "worker-crio registered")
     node = browser_server.request("GET", "/clusters/demo/api/v1/nodes/worker-crio")[1]
     assert node["status"]["nodeInfo"]["containerRuntimeVersion"] == "cri-o://1.33.2"
+    assert node["status"]["nodeInfo"]["kubeletVersion"] == "v1.35.2"
+    assert node["metadata"]["labels"]["disk"] == "ssd" and node["metadata"]["labels"]["zone"] == "a"
 
 
 def test_a_picked_pod_shows_its_containers_and_its_log(dashboard, browser_server):
