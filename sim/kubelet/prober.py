@@ -1,6 +1,6 @@
 """The kubelet's prober (pkg/kubelet/prober): startup, readiness and liveness probes of each
 running container, by exec (CRI ExecSync in the container), httpGet (a GET to the pod's IP and
-port: 200-399 succeed) or tcpSocket / grpc (a connection), with upstream's timing fields and
+port: 200-399 succeed), tcpSocket (a connection) or grpc (grpc.health.v1 Check), with upstream's timing fields and
 defaults: initialDelaySeconds 0, periodSeconds 10, timeoutSeconds 1, successThreshold 1,
 failureThreshold 3.
 
@@ -86,6 +86,15 @@ class Prober:
                 done(False, f"HTTP probe failed with statuscode: {status}")
             return self.cri("probe.http", {"pod_uid": w["uid"], "port": port, "path": path, "probe": kind,
                                             "timeout": timeout}, got)
+        if isinstance(probe.get("grpc"), dict):
+            def checked(r: dict) -> None:
+                if r.get("error"):
+                    return done(False, r["error"])
+                if r.get("status") != "SERVING":
+                    return done(False, f'service unhealthy (responded with "{r.get("status")}")')
+                done(True, "service is serving")
+            return self.cri("probe.grpc", {"pod_uid": w["uid"], "port": port, "service": target.get("service") or "",
+                                            "probe": kind, "timeout": timeout}, checked)
         self.cri("probe.tcp", {"pod_uid": w["uid"], "port": port, "probe": kind, "timeout": timeout},
                  lambda r: done(not r.get("error"), r.get("error", "")))
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from sim.api.meta import EPOCH
 from sim.component import Component
+from sim.api.gofmt import go_duration
 from sim.runtime import images as imagelib
 from sim.runtime import controlplane  # noqa: F401 - registers the control-plane images' programs
 from sim.kubelet import portforward
@@ -270,6 +271,8 @@ class ContainerRuntime(FaultInjection, Component):
                 reply(0.005, **self.streaming.open_attach(c, bool(msg.get("stdin"))))
         elif t in ("probe.http", "probe.tcp"):
             self._probe_connect(msg, reply)
+        elif t == "probe.grpc":
+            self._probe_grpc(msg, reply)
         elif t == "cri.PortForward":
             portforward.forward(self, msg, reply)
         elif t == "cri.ListPodSandbox":
@@ -505,6 +508,28 @@ class ContainerRuntime(FaultInjection, Component):
         if msg["type"] == "probe.tcp":
             return reply(0.001, error=f"dial tcp {where}: connect: connection refused")
         reply(0.001, error=f'Get "http://{where}{msg.get("path") or "/"}": dial tcp {where}: connect: connection refused')
+
+    def _probe_grpc(self, msg: dict, reply) -> None:
+        """The kubelet's gRPC prober (pkg/probe/grpc/grpc.go): a blocking dial, then
+        grpc.health.v1.Health/Check of `service`.  A port that does not speak gRPC (nothing
+        listens, or an HTTP/1 server) makes the dial wait out the probe's timeout."""
+        port, service = int(msg.get("port") or 0), str(msg.get("service") or "")
+        timeout = float(msg.get("timeout") or 1.0)
+        ip = (self.sandboxes.get(msg.get("pod_uid")) or {}).get("ip") or ""
+        addr, within = f"{ip}:{port}", go_duration(timeout)
+        c = self.listener(msg.get("pod_uid"), port)
+        if c is None or c.program.grpc_health is None:
+            return reply(timeout, error=f'timeout: failed to connect service "{addr}" within {within}: '
+                                        f"context deadline exceeded")
+        faults = self.container_faults(c)
+        if "hang" in faults:
+            return reply(timeout, error=f"timeout: health rpc did not complete within {within}")
+        status = c.program.grpc_health(c.ctx, service)
+        if status is None:
+            return reply(0.002, error="error: health rpc probe failed: rpc error: code = NotFound desc = unknown service")
+        if "fail-health" in faults or ("unready" in faults and msg.get("probe") == "readiness"):
+            status = "NOT_SERVING"
+        reply(0.002, status=status)
 
     def listener(self, pod_uid: str | None, port: int) -> Container | None:
         """The running container of the pod that listens on `port` (they share the pod's network

@@ -79,4 +79,6 @@ def _health(paths: tuple[str, ...]) -> Callable[[ProcessContext, str, float], tu
 
 
 for _name, (_ports, _paths) in COMPONENTS.items():
-    register(Program(_name, _run, on_sigterm=0, ports=lambda ctx, p=frozenset(_ports): p, http=_health(_paths)))
+    # etcd serves grpc.health.v1 on its client port (the docs' gRPC liveness probe example).
+    register(Program(_name, _run, on_sigterm=0, ports=lambda ctx, p=frozenset(_ports): p, http=_health(_paths),
+                     grpc_health=(lambda ctx, service: "SERVING" if service == "" else None) if _name == "etcd" else None))

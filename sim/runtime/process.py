@@ -224,6 +224,10 @@ class Program:
     # Its answer to an HTTP GET on one of them: (status code, body), given the path and the
     # seconds since it started.  None: it speaks no HTTP (a probe's GET fails).
     http: Optional[Callable[[ProcessContext, str, float], tuple[int, str]]] = None
+    # Its gRPC health service (grpc.health.v1.Health/Check): the status of a service name ("" is
+    # the server's), "SERVING" or "NOT_SERVING", or None for a service it does not know.  None
+    # here: it speaks no gRPC (a grpc probe cannot connect).
+    grpc_health: Optional[Callable[[ProcessContext, str], Optional[str]]] = None
     # What an HTTP server says of itself (its `Server:` header) and what it logs for each request
     # it answers (sim/runtime/connection.py: AccessRecord -> (stream, line) in its format), or None.
     server_header: str = ""

@@ -515,3 +515,22 @@ def test_the_documentation_s_grpc_liveness_probe_example_stays_live(cluster):
     cluster.advance(60)
     assert container_of(cluster, "etcd-with-grpc")["restartCount"] == 0
     assert not [r for r, _ in events_of(cluster, "etcd-with-grpc") if r == "Unhealthy"]
+    cluster.inject_fault("default", "etcd-with-grpc", {"fault": "fail-health"})
+    advance_until(cluster, lambda: container_of(cluster, "etcd-with-grpc")["restartCount"] == 1, 60)
+    assert ("Unhealthy", 'Liveness probe failed: service unhealthy (responded with "NOT_SERVING")') \
+        in events_of(cluster, "etcd-with-grpc")
+
+
+def test_a_grpc_probe_checks_the_health_service_and_times_out_on_a_server_without_one(cluster):
+    _pod_with(cluster, "grpc-nginx", {"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}],
+                                      "readinessProbe": {"grpc": {"port": 80}, "periodSeconds": 5}})
+    advance_until(cluster, lambda: any(r == "Unhealthy" for r, _ in events_of(cluster, "grpc-nginx")), 60)
+    ip = status_of(cluster, "grpc-nginx")["podIP"]
+    assert ("Unhealthy", f'Readiness probe failed: timeout: failed to connect service "{ip}:80" within 1s: '
+                         "context deadline exceeded") in events_of(cluster, "grpc-nginx")
+    assert not container_of(cluster, "grpc-nginx")["ready"]
+    _pod_with(cluster, "grpc-etcd", {"name": "etcd", "image": "registry.k8s.io/etcd:3.5.1-0", "command": ["etcd"],
+                                     "readinessProbe": {"grpc": {"port": 2379, "service": "nope"}, "periodSeconds": 5}})
+    advance_until(cluster, lambda: any(r == "Unhealthy" for r, _ in events_of(cluster, "grpc-etcd")), 60)
+    assert ("Unhealthy", "Readiness probe failed: error: health rpc probe failed: rpc error: code = NotFound desc = "
+                         "unknown service") in events_of(cluster, "grpc-etcd")
