@@ -41,6 +41,7 @@ class PersistentVolumeController:
         self.classes = cm.shared_informer("storageclasses", group=stg.STORAGE_GROUP)
         self.claim_queue = WorkQueue(cm, self.sync_claim)
         self.volume_queue = WorkQueue(cm, self.sync_volume)
+        self.last_event: dict[str, tuple[str, str]] = {}   # object uid -> its last event
 
     def start(self) -> None:
         self.claims.handlers(add=self._claim_changed, update=lambda o, n: self._claim_changed(n),
@@ -62,6 +63,7 @@ class PersistentVolumeController:
 
     def _claim_deleted(self, pvc: dict) -> None:
         """deleteClaim: the volume it was bound to is synced at once (it is Released now)."""
+        self.last_event.pop(pvc["metadata"].get("uid"), None)
         name = (pvc.get("spec") or {}).get("volumeName")
         if name:
             self.volume_queue.add(name)
@@ -90,6 +92,12 @@ class PersistentVolumeController:
         return sc is not None and sc.get("volumeBindingMode") == stg.WAIT_FOR_FIRST_CONSUMER
 
     def _event(self, obj: dict, type_: str, reason: str, message: str) -> None:
+        """An event, once per object and message: every resync would repeat it, and upstream's
+        event correlator folds the repeats into one Event's count, which this recorder does not."""
+        uid = obj["metadata"].get("uid")
+        if self.last_event.get(uid) == (reason, message):
+            return
+        self.last_event[uid] = (reason, message)
         self.api.event(obj, reason, message, "persistentvolume-controller", type_=type_)
 
     def _requeue(self, queue: WorkQueue, key: str):

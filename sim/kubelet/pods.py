@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from sim.api.gofmt import go_duration
 from sim.api.podutil import is_deleting
-from sim.kubelet import podconfig
+from sim.kubelet import persistentvolumes, podconfig
 from sim.kubelet.backoff import Backoff
 from sim.kubelet.lifecycle import run_handler
 from sim.kubelet.podstatus import ContainerRecord, container_status, pod_phase
@@ -170,6 +170,23 @@ class PodLifecycle:
                 self.api.event(pod, "FailedMount", error, "kubelet", self.host, type_="Warning")
                 self.call_later(retry, lambda: self._mount_volumes(w, min(retry * 2, VOLUME_RETRY_MAX_SECONDS)))
                 return
+            persistentvolumes.setup(self, w, lambda pvs, err, waiting: claims_mounted(volumes, pvs, err, waiting))
+
+        def claims_mounted(volumes: dict, pvs: dict, error: str | None, waiting: bool) -> None:
+            """persistentVolumeClaim volumes (sim/kubelet/persistentvolumes.py): an attachment
+            still on its way is waited for quietly, up to the volume manager's timeout."""
+            if w["state"] != "creating" or self.workers.get(w["uid"]) is not w:
+                return
+            if error:
+                since = w.setdefault("attach_wait_since", self.now)
+                if not waiting or self.now - since >= persistentvolumes.WAIT_FOR_ATTACH_TIMEOUT:
+                    w["attach_wait_since"] = self.now
+                    self.api.event(pod, "FailedMount", error, "kubelet", self.host, type_="Warning")
+                delay = persistentvolumes.WAIT_RETRY_SECONDS if waiting else retry
+                self.call_later(delay, lambda: self._mount_volumes(w, retry if waiting else
+                                                                   min(retry * 2, VOLUME_RETRY_MAX_SECONDS)))
+                return
+            volumes.update(pvs)
             w["volumes"] = volumes
             w["state"] = "running"
             if any(r[0] in podconfig.KINDS for r in refs):

@@ -45,7 +45,7 @@ MIN_FEASIBLE_NODES_TO_FIND = 100
 MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
 NOTE_LENGTH_LIMIT = 1024    # validation.NoteLengthLimit (event and condition messages)
 INFORMER_GROUPS = {"replicasets": "apps", "statefulsets": "apps", "priorityclasses": "scheduling.k8s.io",
-                   "poddisruptionbudgets": "policy"}
+                   "poddisruptionbudgets": "policy", "storageclasses": "storage.k8s.io"}
 ERR_NO_NODES_AVAILABLE = "no nodes available to schedule pods"
 
 
@@ -637,6 +637,10 @@ class APIClientAdapter:
                 done(None)
         self.c.api.request({"verb": "create", "resource": "pods", "namespace": pod.namespace, "name": pod.name,
                             "subresource": "binding", "body": binding}, answered, "create pods/binding")
+
+    def update_object(self, resource: str, obj: dict) -> None:
+        """A write a PreBind plugin sends (VolumeBinding's claimRef / selected-node)."""
+        self.c.api.update(resource, obj)
 
     def event(self, pod: PodInfo, type_: str, reason: str, message: str) -> None:
         self.c.api.event(pod.pod, reason, message, SCHEDULER_NAME, type_=type_)

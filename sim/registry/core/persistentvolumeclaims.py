@@ -65,10 +65,10 @@ def validate_update(new: dict, old: dict) -> list:
     """ValidatePersistentVolumeClaimUpdate."""
     errs = validate(new)
     ns, os_ = deep_copy(new.get("spec") or {}), deep_copy(old.get("spec") or {})
-    if not os_.get("volumeName"):
-        os_["volumeName"] = ns.get("volumeName")        # binding an unbound claim
-    if os_.get("storageClassName") is None:
-        os_["storageClassName"] = ns.get("storageClassName")  # the retroactive default class
+    if not os_.get("volumeName") and ns.get("volumeName"):
+        os_["volumeName"] = ns["volumeName"]                  # binding an unbound claim
+    if os_.get("storageClassName") is None and ns.get("storageClassName") is not None:
+        os_["storageClassName"] = ns["storageClassName"]      # the retroactive default class
     for spec in (ns, os_):
         (spec.get("resources") or {}).pop("requests", None)
         spec.pop("volumeAttributesClassName", None)
