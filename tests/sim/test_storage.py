@@ -1,0 +1,210 @@
+"""Persistent storage in the engine: the PersistentVolume binder's static binding and phases,
+the simulated CSI driver's dynamic provisioning (Immediate and WaitForFirstConsumer, through the
+scheduler's VolumeBinding plugin), reclaim policies, the attach-detach controller and the
+kubelet's mounts (a file written to a claim survives its pod moving to another node), and the
+pvc-protection finalizer."""
+from sim.api import storage as stg
+from tests.sim.conftest import ok
+from tests.sim.test_containers import advance_until, events_of, logs, status_of
+
+NS = "default"
+
+
+def create(cluster, resource, body, group="", code=201):
+    ns = NS if resource in ("persistentvolumeclaims", "pods") else None
+    return ok(cluster.request({"verb": "create", "group": group, "resource": resource, "namespace": ns,
+                               "body": body}), code)
+
+
+def get(cluster, resource, name, group=""):
+    ns = NS if resource in ("persistentvolumeclaims", "pods") else None
+    return cluster.request({"verb": "get", "group": group, "resource": resource, "namespace": ns, "name": name})
+
+
+def delete(cluster, resource, name, group=""):
+    ns = NS if resource in ("persistentvolumeclaims", "pods") else None
+    return ok(cluster.request({"verb": "delete", "group": group, "resource": resource, "namespace": ns,
+                               "name": name}))
+
+
+def gone(cluster, resource, name, group=""):
+    return get(cluster, resource, name, group)["code"] == 404
+
+
+def phase(cluster, resource, name):
+    resp = get(cluster, resource, name)
+    return (resp["body"].get("status") or {}).get("phase") if resp["code"] == 200 else None
+
+
+def host_path_pv(name, size="10Gi", cls="manual", policy=None, modes=("ReadWriteOnce",), labels=None):
+    pv = {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name, "labels": labels or {}},
+          "spec": {"storageClassName": cls, "capacity": {"storage": size}, "accessModes": list(modes),
+                   "hostPath": {"path": f"/mnt/{name}"}}}
+    if policy:
+        pv["spec"]["persistentVolumeReclaimPolicy"] = policy
+    return pv
+
+
+def claim(name, size="3Gi", cls="manual", modes=("ReadWriteOnce",), selector=None):
+    spec = {"accessModes": list(modes), "resources": {"requests": {"storage": size}}}
+    if cls is not None:
+        spec["storageClassName"] = cls
+    if selector is not None:
+        spec["selector"] = selector
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name}, "spec": spec}
+
+
+def pod_with_claim(name, claim_name, command, node=None):
+    spec = {"containers": [{"name": "app", "image": "busybox:1.36", "command": ["sh", "-c", command],
+                            "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
+            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": claim_name}}]}
+    if node:
+        spec["nodeSelector"] = {"kubernetes.io/hostname": node}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
+
+
+def fast_class(binding=stg.IMMEDIATE, policy=None):
+    sc = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "fast"},
+          "provisioner": "pilothouse.csi.k8s.io", "volumeBindingMode": binding}
+    if policy:
+        sc["reclaimPolicy"] = policy
+    return sc
+
+
+def test_static_binding_picks_the_smallest_volume_that_fits_and_both_go_bound(cluster):
+    pv = create(cluster, "persistentvolumes", host_path_pv("small", "1Gi"))
+    assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain" and pv["spec"]["volumeMode"] == "Filesystem"
+    assert pv["metadata"]["finalizers"] == [stg.PV_PROTECTION_FINALIZER]
+    create(cluster, "persistentvolumes", host_path_pv("big", "20Gi"))
+    create(cluster, "persistentvolumes", host_path_pv("right", "5Gi"))
+    create(cluster, "persistentvolumes", host_path_pv("labelled", "4Gi", labels={"tier": "gold"}))
+    advance_until(cluster, lambda: phase(cluster, "persistentvolumes", "right") == "Available", 10, 0.2)
+    pvc = create(cluster, "persistentvolumeclaims", claim("task-pv-claim"))
+    assert pvc["metadata"]["finalizers"] == [stg.PVC_PROTECTION_FINALIZER]
+    assert pvc["status"] == {"phase": "Pending"}
+    advance_until(cluster, lambda: phase(cluster, "persistentvolumeclaims", "task-pv-claim") == "Bound", 10, 0.2)
+    pvc = ok(get(cluster, "persistentvolumeclaims", "task-pv-claim"))
+    # 3Gi asked: of big (20Gi), right (5Gi) and labelled (4Gi) the smallest that fits wins; a
+    # claim without a selector takes a labelled volume as any other.
+    assert pvc["spec"]["volumeName"] == "labelled"
+    assert pvc["status"]["capacity"] == {"storage": "4Gi"} and pvc["status"]["accessModes"] == ["ReadWriteOnce"]
+    assert pvc["metadata"]["annotations"][stg.ANN_BIND_COMPLETED] == "yes"
+    pv = ok(get(cluster, "persistentvolumes", "labelled"))
+    assert pv["status"]["phase"] == "Bound"
+    assert pv["spec"]["claimRef"]["name"] == "task-pv-claim" and pv["spec"]["claimRef"]["uid"] == pvc["metadata"]["uid"]
+    # A claim with a selector only binds a volume whose labels match it.
+    create(cluster, "persistentvolumes", host_path_pv("gold", "30Gi", labels={"tier": "gold"}))
+    create(cluster, "persistentvolumeclaims", claim("picky", "2Gi", selector={"matchLabels": {"tier": "gold"}}))
+    advance_until(cluster, lambda: phase(cluster, "persistentvolumeclaims", "picky") == "Bound", 20, 0.2)
+    assert ok(get(cluster, "persistentvolumeclaims", "picky"))["spec"]["volumeName"] == "gold"
+    assert phase(cluster, "persistentvolumes", "small") == "Available"
+
+
+def test_a_claim_with_no_class_and_no_volume_waits_with_failed_binding(cluster):
+    create(cluster, "persistentvolumeclaims", claim("lonely", cls=""))
+    advance_until(cluster, lambda: ("FailedBinding", "no persistent volumes available for this claim and no storage "
+                                    "class is set") in events_of(cluster, "lonely"), 10, 0.2)
+    assert phase(cluster, "persistentvolumeclaims", "lonely") == "Pending"
+
+
+def test_the_default_class_is_filled_in_and_waits_for_the_first_consumer(cluster):
+    sc = ok(get(cluster, "storageclasses", "standard", group="storage.k8s.io"))
+    assert sc["metadata"]["annotations"][stg.ANN_DEFAULT_STORAGE_CLASS] == "true"
+    assert sc["volumeBindingMode"] == "WaitForFirstConsumer" and sc["reclaimPolicy"] == "Delete"
+    pvc = create(cluster, "persistentvolumeclaims", claim("data", cls=None))
+    assert pvc["spec"]["storageClassName"] == "standard"
+    advance_until(cluster, lambda: ("WaitForFirstConsumer", "waiting for first consumer to be created before binding")
+                  in events_of(cluster, "data"), 10, 0.2)
+    cluster.advance(20)
+    assert phase(cluster, "persistentvolumeclaims", "data") == "Pending"
+    create(cluster, "pods", pod_with_claim("consumer", "data", "echo ok; sleep 3600", node="worker-2"))
+    advance_until(cluster, lambda: status_of(cluster, "consumer").get("phase") == "Running", 30, 0.5)
+    pvc = ok(get(cluster, "persistentvolumeclaims", "data"))
+    assert pvc["metadata"]["annotations"][stg.ANN_SELECTED_NODE] == "worker-2"
+    assert pvc["status"]["phase"] == "Bound"
+    reasons = [r for r, _ in events_of(cluster, "data")]
+    assert "ExternalProvisioning" in reasons and "ProvisioningSucceeded" in reasons
+    pv = ok(get(cluster, "persistentvolumes", pvc["spec"]["volumeName"]))
+    assert pv["spec"]["csi"]["driver"] == "pilothouse.csi.k8s.io"
+    assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Delete"
+    assert pv["metadata"]["annotations"][stg.ANN_DYNAMICALLY_PROVISIONED] == "pilothouse.csi.k8s.io"
+    # The attach-detach controller attached it to the pod's node, the external-attacher said so.
+    vas = ok(cluster.request({"verb": "list", "group": "storage.k8s.io", "resource": "volumeattachments"}))["items"]
+    assert [(va["spec"]["nodeName"], va["spec"]["source"]["persistentVolumeName"], va["status"]["attached"])
+            for va in vas] == [("worker-2", pv["metadata"]["name"], True)]
+
+
+def test_immediate_provisioning_binds_without_a_pod_and_delete_reclaims_the_volume(cluster):
+    create(cluster, "storageclasses", fast_class(), group="storage.k8s.io")
+    create(cluster, "persistentvolumeclaims", claim("now", "2Gi", cls="fast"))
+    advance_until(cluster, lambda: phase(cluster, "persistentvolumeclaims", "now") == "Bound", 30, 0.5)
+    name = ok(get(cluster, "persistentvolumeclaims", "now"))["spec"]["volumeName"]
+    assert name in cluster.storage_backend.disks
+    assert phase(cluster, "persistentvolumes", name) == "Bound"
+    delete(cluster, "persistentvolumeclaims", "now")
+    advance_until(cluster, lambda: gone(cluster, "persistentvolumes", name), 60, 0.5)
+    assert gone(cluster, "persistentvolumeclaims", "now")
+    assert name not in cluster.storage_backend.disks
+
+
+def test_retain_leaves_the_volume_released_and_delete_of_a_host_path_volume_fails(cluster):
+    create(cluster, "persistentvolumes", host_path_pv("kept", "5Gi"))
+    create(cluster, "persistentvolumes", host_path_pv("doomed", "5Gi", cls="other", policy="Delete"))
+    create(cluster, "persistentvolumeclaims", claim("a"))
+    create(cluster, "persistentvolumeclaims", claim("b", cls="other"))
+    advance_until(cluster, lambda: phase(cluster, "persistentvolumeclaims", "a") == "Bound"
+                  and phase(cluster, "persistentvolumeclaims", "b") == "Bound", 20, 0.2)
+    delete(cluster, "persistentvolumeclaims", "a")
+    delete(cluster, "persistentvolumeclaims", "b")
+    advance_until(cluster, lambda: phase(cluster, "persistentvolumes", "kept") == "Released"
+                  and phase(cluster, "persistentvolumes", "doomed") == "Failed", 30, 0.2)
+    cluster.advance(20)
+    kept = ok(get(cluster, "persistentvolumes", "kept"))
+    assert kept["status"]["phase"] == "Released" and kept["spec"]["claimRef"]["name"] == "a"
+    doomed = ok(get(cluster, "persistentvolumes", "doomed"))
+    assert doomed["status"]["message"] == ('error getting deleter volume plugin for volume "doomed": '
+                                           'no deletable volume plugin matched')
+
+
+def test_a_file_written_to_a_claim_survives_the_pod_moving_to_another_node(cluster):
+    create(cluster, "persistentvolumeclaims", claim("shared", cls=None))
+    create(cluster, "pods", pod_with_claim("writer", "shared", "echo kept-across-nodes > /data/note; sleep 3600",
+                                           node="worker-1"))
+    advance_until(cluster, lambda: status_of(cluster, "writer").get("phase") == "Running", 30, 0.5)
+    pv_name = ok(get(cluster, "persistentvolumeclaims", "shared"))["spec"]["volumeName"]
+    cluster.advance(2)
+    assert cluster.storage_backend.files(pv_name).files == {"note": "kept-across-nodes\n"}
+    # A second pod on another node cannot have the ReadWriteOnce volume while the first holds it.
+    create(cluster, "pods", pod_with_claim("reader", "shared", "cat /data/note; sleep 3600", node="worker-3"))
+    advance_until(cluster, lambda: any(r == "FailedAttachVolume" for r, _ in events_of(cluster, "reader")), 20, 0.5)
+    msg = next(m for r, m in events_of(cluster, "reader") if r == "FailedAttachVolume")
+    assert msg == (f'Multi-Attach error for volume "{pv_name}" Volume is already exclusively attached to one node '
+                   f"and can't be attached to another")
+    assert status_of(cluster, "reader").get("phase") == "Pending"
+    # The writer goes: the volume is detached from worker-1 and attached to worker-3.
+    delete(cluster, "pods", "writer")
+    advance_until(cluster, lambda: status_of(cluster, "reader").get("phase") == "Running", 90, 0.5)
+    advance_until(cluster, lambda: logs(cluster, "reader").get("text") == "kept-across-nodes\n", 10, 0.5)
+    vas = ok(cluster.request({"verb": "list", "group": "storage.k8s.io", "resource": "volumeattachments"}))["items"]
+    assert [va["spec"]["nodeName"] for va in vas] == ["worker-3"]
+
+
+def test_a_claim_in_use_is_not_removed_until_its_pod_is_gone(cluster):
+    create(cluster, "persistentvolumes", host_path_pv("pv1", "5Gi"))
+    create(cluster, "persistentvolumeclaims", claim("held"))
+    create(cluster, "pods", pod_with_claim("user", "held", "echo hi > /data/x; sleep 3600", node="worker-1"))
+    advance_until(cluster, lambda: status_of(cluster, "user").get("phase") == "Running", 30, 0.5)
+    delete(cluster, "persistentvolumeclaims", "held")
+    cluster.advance(10)
+    pvc = ok(get(cluster, "persistentvolumeclaims", "held"))
+    assert pvc["metadata"]["deletionTimestamp"] and pvc["metadata"]["finalizers"] == [stg.PVC_PROTECTION_FINALIZER]
+    # The volume is still bound, so pv-protection keeps it too.
+    delete(cluster, "persistentvolumes", "pv1")
+    cluster.advance(2)
+    assert ok(get(cluster, "persistentvolumes", "pv1"))["metadata"]["deletionTimestamp"]
+    delete(cluster, "pods", "user")
+    advance_until(cluster, lambda: gone(cluster, "persistentvolumeclaims", "held"), 60, 0.5)
+    advance_until(cluster, lambda: gone(cluster, "persistentvolumes", "pv1"), 30, 0.5)
+    # The hostPath volume's file is on worker-1's own disk.
+    node = cluster.node_components["worker-1"][1]
+    assert node.host_paths["/mnt/pv1"].files == {"x": "hi\n"}
