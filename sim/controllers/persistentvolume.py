@@ -78,6 +78,7 @@ class PersistentVolumeController:
             self.claim_queue.add(ref)
 
     def _volume_deleted(self, pv: dict) -> None:
+        self.last_event.pop(pv["metadata"].get("uid"), None)
         ref = stg.claim_ref_key(pv)
         if ref:
             self.claim_queue.add(ref)

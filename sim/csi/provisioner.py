@@ -96,12 +96,16 @@ class ExternalProvisioner:
         md, spec = pv["metadata"], pv.get("spec") or {}
         if (md.get("annotations") or {}).get(stg.ANN_DYNAMICALLY_PROVISIONED) != self.driver:
             return
+        handle = (stg.csi_source(pv) or {}).get("volumeHandle", "")
+        if handle and handle not in self.c.backend.disks and not md.get("deletionTimestamp"):
+            # Pilothouse restarted: etcd kept the volume, the in-memory backend did not; the
+            # disk is made again (empty) so that the volume can still be attached and mounted.
+            self.c.backend.create_volume(handle, stg.pv_capacity(pv))
         if (pv.get("status") or {}).get("phase") != stg.RELEASED or spec.get("persistentVolumeReclaimPolicy") != stg.DELETE:
             return
         if md.get("deletionTimestamp") or md["name"] in self.in_flight:
             return
         self.in_flight.add(md["name"])
-        handle = (stg.csi_source(pv) or {}).get("volumeHandle", "")
         self.c.action(f"csi-provisioner: DeleteVolume {handle} on the storage backend")
 
         def deleted_on_backend() -> None:
