@@ -135,3 +135,16 @@ def _resolve(kubelet, ns: str, vol_name: str, claim: str, answer) -> None:
 
     kubelet.api.request({"verb": "get", "resource": "persistentvolumeclaims", "namespace": ns, "name": claim},
                         got_claim)
+
+
+def register_csi_node(kubelet, node: dict) -> None:
+    """The kubelet's CSINode (pkg/volume/csi/nodeinfomanager): one per node, owned by its Node
+    (so it goes with it), listing the CSI drivers whose node plugin registered here - the
+    simulated driver's runs on every node, as its DaemonSet would."""
+    from sim.csi.controller import DRIVER
+    md = node.get("metadata") or {}
+    kubelet.api.create("csinodes", {
+        "apiVersion": f"{stg.STORAGE_GROUP}/v1", "kind": "CSINode",
+        "metadata": {"name": kubelet.host, "ownerReferences": [
+            {"apiVersion": "v1", "kind": "Node", "name": kubelet.host, "uid": md.get("uid", "")}]},
+        "spec": {"drivers": [{"name": DRIVER, "nodeID": kubelet.host}]}}, group=stg.STORAGE_GROUP)

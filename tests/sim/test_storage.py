@@ -3,6 +3,8 @@ the simulated CSI driver's dynamic provisioning (Immediate and WaitForFirstConsu
 scheduler's VolumeBinding plugin), reclaim policies, the attach-detach controller and the
 kubelet's mounts (a file written to a claim survives its pod moving to another node), and the
 pvc-protection finalizer."""
+import copy
+
 from sim.api import storage as stg
 from tests.sim.conftest import ok
 from tests.sim.test_containers import advance_until, events_of, logs, status_of
@@ -107,6 +109,15 @@ def test_a_claim_with_no_class_and_no_volume_waits_with_failed_binding(cluster):
     assert phase(cluster, "persistentvolumeclaims", "lonely") == "Pending"
 
 
+def test_the_driver_is_registered_on_every_node(cluster):
+    driver = ok(get(cluster, "csidrivers", "pilothouse.csi.k8s.io", group="storage.k8s.io"))
+    assert driver["spec"]["attachRequired"] is True and driver["spec"]["volumeLifecycleModes"] == ["Persistent"]
+    nodes = ok(cluster.request({"verb": "list", "group": "storage.k8s.io", "resource": "csinodes"}))["items"]
+    assert sorted(n["metadata"]["name"] for n in nodes) == ["cp-1", "worker-1", "worker-2", "worker-3"]
+    assert all(n["spec"]["drivers"] == [{"name": "pilothouse.csi.k8s.io", "nodeID": n["metadata"]["name"]}]
+               and n["metadata"]["ownerReferences"][0]["kind"] == "Node" for n in nodes)
+
+
 def test_the_default_class_is_filled_in_and_waits_for_the_first_consumer(cluster):
     sc = ok(get(cluster, "storageclasses", "standard", group="storage.k8s.io"))
     assert sc["metadata"]["annotations"][stg.ANN_DEFAULT_STORAGE_CLASS] == "true"
@@ -208,3 +219,33 @@ def test_a_claim_in_use_is_not_removed_until_its_pod_is_gone(cluster):
     # The hostPath volume's file is on worker-1's own disk.
     node = cluster.node_components["worker-1"][1]
     assert node.host_paths["/mnt/pv1"].files == {"x": "hi\n"}
+
+
+def test_bad_storage_objects_are_refused_with_upstreams_field_errors(cluster):
+    resp = cluster.request({"verb": "create", "resource": "persistentvolumes",
+                            "body": {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "code-pv"}}})
+    assert resp["code"] == 422
+    assert resp["body"]["message"] == (
+        'PersistentVolume "code-pv" is invalid: [spec.accessModes: Required value, spec.capacity: Required value, '
+        'spec.capacity: Unsupported value: core.ResourceList(nil): supported values: "storage", '
+        "spec: Required value: must specify a volume type]")
+    resp = cluster.request({"verb": "create", "resource": "persistentvolumeclaims", "namespace": NS,
+                            "body": claim("bad", size="0", modes=())})
+    assert resp["code"] == 422
+    assert "spec.accessModes: Required value: at least 1 access mode is required" in resp["body"]["message"]
+    assert "spec.resources[storage]: Invalid value: \"0\": must be greater than zero" in resp["body"]["message"]
+    # A bound claim's spec does not change but for its requests.
+    create(cluster, "persistentvolumes", host_path_pv("p", "5Gi"))
+    create(cluster, "persistentvolumeclaims", claim("c"))
+    advance_until(cluster, lambda: phase(cluster, "persistentvolumeclaims", "c") == "Bound", 20, 0.2)
+    cur = copy.deepcopy(ok(get(cluster, "persistentvolumeclaims", "c")))  # never change the cache's copy
+    cur["spec"]["accessModes"] = ["ReadWriteMany"]
+    resp = cluster.request({"verb": "update", "resource": "persistentvolumeclaims", "namespace": NS, "name": "c",
+                            "body": cur})
+    assert resp["code"] == 422 and "spec: Forbidden: spec is immutable after creation" in resp["body"]["message"]
+    sc = copy.deepcopy(ok(get(cluster, "storageclasses", "standard", group="storage.k8s.io")))
+    sc["provisioner"] = "other.example.com"
+    resp = cluster.request({"verb": "update", "group": "storage.k8s.io", "resource": "storageclasses",
+                            "name": "standard", "body": sc})
+    assert resp["code"] == 422 and "provisioner: Forbidden: updates to provisioner are forbidden." in \
+        resp["body"]["message"]

@@ -63,7 +63,7 @@ def validate_storage_quantity(resources: dict | None, field: str, what: str) -> 
     """The storage quantity of a capacity / requests list: present, readable, positive."""
     raw = (resources or {}).get("storage")
     if raw is None:
-        return [required(f"{field}[storage]", "")] if what == "request" else [required(field, "must specify a capacity")]
+        return [required(f"{field}[storage]", "")] if what == "request" else [required(field, "")]
     errs = v.validate_quantity(raw, f"{field}[storage]")
     if not errs and stg.storage_of(resources) <= 0:
         errs.append(invalid(f"{field}[storage]", raw, v.NOT_POSITIVE_MSG))
@@ -76,10 +76,12 @@ def volume_source_names(spec: dict) -> list[str]:
 
 def validate_spec(spec: dict) -> list:
     """ValidatePersistentVolumeSpec."""
-    errs = validate_access_modes(spec.get("accessModes"), "spec.accessModes", "must specify at least 1 access mode")
+    errs = validate_access_modes(spec.get("accessModes"), "spec.accessModes", "")
     capacity = spec.get("capacity")
     if not capacity:
-        errs.append(required("spec.capacity", "must specify a capacity"))
+        # Upstream says both: Required, then len(capacity) != 1 with the nil map it printed.
+        errs.append(required("spec.capacity", ""))
+        errs.append(not_supported("spec.capacity", v.GoSyntax("core.ResourceList(nil)"), ["storage"]))
     else:
         for k in capacity:
             if k != "storage":
