@@ -46,6 +46,9 @@ MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
 NOTE_LENGTH_LIMIT = 1024    # validation.NoteLengthLimit (event and condition messages)
 INFORMER_GROUPS = {"replicasets": "apps", "statefulsets": "apps", "priorityclasses": "scheduling.k8s.io",
                    "poddisruptionbudgets": "policy", "storageclasses": "storage.k8s.io"}
+# The kinds whose events plugins register for (ClusterEvent resources) beyond pods and nodes.
+EVENT_KINDS = {"persistentvolumeclaims": "PersistentVolumeClaim", "persistentvolumes": "PersistentVolume",
+               "storageclasses": "StorageClass"}
 ERR_NO_NODES_AVAILABLE = "no nodes available to schedule pods"
 
 
@@ -705,7 +708,15 @@ class KubeScheduler(LeaderElectedComponent):
         self.node_informer.start()
         self.pod_informer.start()
         for resource in c.needed_informers():
-            inf = self.informer(resource, group=INFORMER_GROUPS.get(resource, ""))
+            kind = EVENT_KINDS.get(resource)
+            handlers = {} if kind is None else {
+                # eventhandlers.go addAllEventHandlers: a change of a kind some plugin registered
+                # for moves the pods it rejected back to the active or backoff queue.
+                "on_add": self._wrap(lambda obj, kind=kind: c.queue.move_all_to_active_or_backoff_queue(
+                    fw.ClusterEvent(kind, fw.ADD), None, obj)),
+                "on_update": self._wrap(lambda old, new, kind=kind: c.queue.move_all_to_active_or_backoff_queue(
+                    fw.ClusterEvent(kind, fw.UPDATE), old, new))}
+            inf = self.informer(resource, group=INFORMER_GROUPS.get(resource, ""), **handlers)
             c.services.listers[resource] = (lambda inf: lambda: list(inf.store.values()))(inf)
             inf.start()
         self.set_timer(BACKOFF_FLUSH_INTERVAL, "flush-backoff")

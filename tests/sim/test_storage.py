@@ -249,3 +249,14 @@ def test_bad_storage_objects_are_refused_with_upstreams_field_errors(cluster):
                             "name": "standard", "body": sc})
     assert resp["code"] == 422 and "provisioner: Forbidden: updates to provisioner are forbidden." in \
         resp["body"]["message"]
+
+
+def test_a_pod_waits_for_its_unbound_immediate_claim_then_runs(cluster):
+    create(cluster, "persistentvolumeclaims", claim("later"))
+    create(cluster, "pods", pod_with_claim("patient", "later", "sleep 3600"))
+    advance_until(cluster, lambda: any(r == "FailedScheduling" for r, _ in events_of(cluster, "patient")), 20, 0.5)
+    msg = next(m for r, m in events_of(cluster, "patient") if r == "FailedScheduling")
+    assert msg.startswith("0/4 nodes are available: pod has unbound immediate PersistentVolumeClaims.")
+    create(cluster, "persistentvolumes", host_path_pv("arrives", "5Gi"))
+    advance_until(cluster, lambda: status_of(cluster, "patient").get("phase") == "Running", 30, 0.5)
+    assert ok(get(cluster, "persistentvolumeclaims", "later"))["spec"]["volumeName"] == "arrives"

@@ -22,9 +22,10 @@ from sim.api import storage as stg
 from sim.api.meta import deep_copy
 from sim.api.selectors import label_selector_as_selector, selector_matches
 from sim.scheduler.framework.helper import NodeSelector
-from sim.scheduler.framework.interface import (SKIP_STATUS, UNSCHEDULABLE, UNSCHEDULABLE_AND_UNRESOLVABLE,
-                                               EnqueueExtensions, FilterPlugin, PreBindPlugin, PreFilterPlugin,
-                                               ReservePlugin, Status)
+from sim.scheduler.framework.interface import (ADD, NODE, SKIP_STATUS, UNSCHEDULABLE, UNSCHEDULABLE_AND_UNRESOLVABLE,
+                                               UPDATE, UPDATE_NODE_LABEL, UPDATE_NODE_TAINT, ClusterEvent,
+                                               ClusterEventWithHint, EnqueueExtensions, FilterPlugin, PreBindPlugin,
+                                               PreFilterPlugin, ReservePlugin, Status)
 
 STATE_KEY = "PreFilterVolumeBinding"
 ERR_UNBOUND_IMMEDIATE = "pod has unbound immediate PersistentVolumeClaims"
@@ -129,6 +130,14 @@ class VolumeBinding(PreFilterPlugin, FilterPlugin, ReservePlugin, PreBindPlugin,
             if best is None or stg.pv_capacity(pv) < stg.pv_capacity(best):
                 best = pv
         return best
+
+    def events_to_register(self):
+        """EventsToRegister: a claim, a volume or a class added or changed (bound, provisioned,
+        created), or a node that may now match a volume's affinity."""
+        return [ClusterEventWithHint(ClusterEvent("PersistentVolumeClaim", ADD | UPDATE)),
+                ClusterEventWithHint(ClusterEvent("PersistentVolume", ADD | UPDATE)),
+                ClusterEventWithHint(ClusterEvent("StorageClass", ADD | UPDATE)),
+                ClusterEventWithHint(ClusterEvent(NODE, ADD | UPDATE_NODE_LABEL | UPDATE_NODE_TAINT))]
 
     def reserve(self, state, pod, node_name):
         return None
