@@ -557,10 +557,12 @@ class Scheduler:
     # -- the binding cycle -----------------------------------------------------------------------
     def _binding_cycle(self, fwk: Framework, state: CycleState, qpi: QueuedPodInfo, node: str) -> None:
         pod = qpi.pod_info
-        s = fwk.run_pre_bind_plugins(state, pod, node)
-        if s is not None and not s.is_success():
-            self._binding_failed(fwk, state, qpi, node, s)
-            return
+
+        def pre_bound(s: Status | None) -> None:
+            if s is not None and not s.is_success():
+                self._binding_failed(fwk, state, qpi, node, s)
+                return
+            fwk.run_bind_plugins(state, pod, node, done)
 
         def done(status: Status | None) -> None:
             if status is not None and not status.is_success():
@@ -570,7 +572,7 @@ class Scheduler:
             fwk.run_post_bind_plugins(state, pod, node)
             if self.on_bound is not None:
                 self.on_bound(pod, node)
-        fwk.run_bind_plugins(state, pod, node, done)
+        fwk.run_pre_bind_plugins(state, pod, node, pre_bound)
 
     def _binding_failed(self, fwk: Framework, state: CycleState, qpi: QueuedPodInfo, node: str, status: Status) -> None:
         """handleBindingCycleError: unreserve, forget the assumed pod (freeing its room for the
@@ -641,9 +643,17 @@ class APIClientAdapter:
         self.c.api.request({"verb": "create", "resource": "pods", "namespace": pod.namespace, "name": pod.name,
                             "subresource": "binding", "body": binding}, answered, "create pods/binding")
 
-    def update_object(self, resource: str, obj: dict) -> None:
+    def update_object(self, resource: str, obj: dict, done: Callable[[Status | None], None] | None = None) -> None:
         """A write a PreBind plugin sends (VolumeBinding's claimRef / selected-node)."""
-        self.c.api.update(resource, obj)
+        def answered(resp: dict) -> None:
+            if done is not None:
+                done(None if resp["code"] < 400 else
+                     Status(ERROR, ((resp.get("body") or {}).get("message") or f"update failed ({resp['code']})",)))
+        self.c.api.update(resource, obj, answered)
+
+    def after(self, delay: float, fn: Callable[[], None]) -> None:
+        """Run `fn` later (a PreBind plugin polling for what it waits on)."""
+        self.c.call_later(delay, fn)
 
     def event(self, pod: PodInfo, type_: str, reason: str, message: str) -> None:
         self.c.api.event(pod.pod, reason, message, SCHEDULER_NAME, type_=type_)

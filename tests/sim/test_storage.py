@@ -135,6 +135,11 @@ def test_the_default_class_is_filled_in_and_waits_for_the_first_consumer(cluster
     assert pvc["status"]["phase"] == "Bound"
     reasons = [r for r, _ in events_of(cluster, "data")]
     assert "ExternalProvisioning" in reasons and "ProvisioningSucceeded" in reasons
+    # The scheduler's PreBind waited for the claim: the pod was bound to the node after it.
+    events = ok(cluster.request({"verb": "list", "resource": "events", "namespace": NS}))["items"]
+    events.sort(key=lambda e: int(e["metadata"]["resourceVersion"]))
+    order = [(e["involvedObject"]["name"], e["reason"]) for e in events]
+    assert order.index(("data", "ProvisioningSucceeded")) < order.index(("consumer", "Scheduled"))
     pv = ok(get(cluster, "persistentvolumes", pvc["spec"]["volumeName"]))
     assert pv["spec"]["csi"]["driver"] == "pilothouse.csi.k8s.io"
     assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Delete"

@@ -9,12 +9,11 @@ Filter: a bound claim's volume must be reachable from the node (its nodeAffinity
 volume node affinity conflict"); an unbound WaitForFirstConsumer claim needs an Available volume
 that fits it and the node, or a class whose provisioner can make one ("node(s) didn't find
 available persistent volumes to bind").
-Reserve/PreBind: the choice is written - a static volume gets the claim in its claimRef (the
-binder finishes the binding), a claim to provision gets volume.kubernetes.io/selected-node,
-which the driver's external-provisioner waits for.  Upstream's PreBind then waits (up to
-bindTimeoutSeconds) for the claims to be bound before the pod is; here PreBind returns once the
-writes are sent, and the kubelet waits quietly for a claim selected for its node to be bound
-(sim/kubelet/persistentvolumes.py).
+PreBind: the choice is written - a static volume gets the claim in its claimRef (the binder
+finishes the binding), a claim to provision gets volume.kubernetes.io/selected-node, which the
+driver's external-provisioner waits for - and the pod is bound to the node only once its claims
+are bound (at most bindTimeoutSeconds, 600 s; a failed write or a claim gone sends the pod back
+to be scheduled again).
 """
 from __future__ import annotations
 
@@ -32,6 +31,8 @@ ERR_UNBOUND_IMMEDIATE = "pod has unbound immediate PersistentVolumeClaims"
 ERR_NODE_CONFLICT = "node(s) had volume node affinity conflict"
 ERR_BIND_CONFLICT = "node(s) didn't find available persistent volumes to bind"
 NO_PROVISIONER = "kubernetes.io/no-provisioner"
+BIND_TIMEOUT_SECONDS = 600.0   # VolumeBindingArgs.bindTimeoutSeconds
+POLL_SECONDS = 1.0
 
 
 class _State:
@@ -53,6 +54,7 @@ def _node_ok(pv: dict, node_info) -> bool:
 
 class VolumeBinding(PreFilterPlugin, FilterPlugin, ReservePlugin, PreBindPlugin, EnqueueExtensions):
     name = "VolumeBinding"
+    waits_in_pre_bind = True
     informers = ("persistentvolumeclaims", "persistentvolumes", "storageclasses")
 
     def pre_filter(self, state, pod, nodes):
@@ -145,26 +147,59 @@ class VolumeBinding(PreFilterPlugin, FilterPlugin, ReservePlugin, PreBindPlugin,
     def unreserve(self, state, pod, node_name):
         return None
 
-    def pre_bind(self, state, pod, node_name):
-        """BindPodVolumes: send the writes the decisions on this node need."""
+    def pre_bind(self, state, pod, node_name, answer):
+        """BindPodVolumes: write the decisions on this node (a static volume's claimRef, a
+        claim's selected-node), then wait - polling the informers every second, for at most
+        bindTimeoutSeconds - until every claim is bound (checkBindings), so that the pod is
+        bound to the node only once its volumes are."""
         s: _State | None = state.get(STATE_KEY)
-        if s is None:
-            return None
+        decisions = s.decisions.get(node_name, []) if s is not None else []
         client = getattr(self.handle.services, "client", None)
-        update = getattr(client, "update_object", None)
-        for kind, pvc, pv in s.decisions.get(node_name, []):
-            if update is None:
-                break
+        update, after = getattr(client, "update_object", None), getattr(client, "after", None)
+        if not decisions or update is None or after is None:
+            return answer(None)  # nothing to bind (or a test client that writes nothing)
+        pending, failed = [len(decisions)], []
+
+        def written(status) -> None:
+            if status is not None and not status.is_success():
+                failed.append(status)
+            pending[0] -= 1
+            if pending[0] == 0:
+                if failed:
+                    return answer(Status(UNSCHEDULABLE, (f"binding volumes: {failed[0].message()}",)))
+                deadline = self.handle.now() + BIND_TIMEOUT_SECONDS
+                after(POLL_SECONDS, lambda: self._check_bindings(decisions, deadline, after, answer))
+
+        for kind, pvc, pv in decisions:
+            md = pvc["metadata"]
             if kind == "bind":
                 new = deep_copy(pv)
-                md = pvc["metadata"]
                 new["spec"]["claimRef"] = {"kind": "PersistentVolumeClaim", "namespace": md["namespace"],
                                            "name": md["name"], "uid": md.get("uid"), "apiVersion": "v1",
                                            "resourceVersion": md.get("resourceVersion")}
                 new["metadata"].setdefault("annotations", {})[stg.ANN_BOUND_BY_CONTROLLER] = "yes"
-                update("persistentvolumes", new)
+                update("persistentvolumes", new, written)
             else:
                 new = deep_copy(pvc)
                 new["metadata"].setdefault("annotations", {})[stg.ANN_SELECTED_NODE] = node_name
-                update("persistentvolumeclaims", new)
-        return None
+                update("persistentvolumeclaims", new, written)
+
+    def _check_bindings(self, decisions, deadline: float, after, answer) -> None:
+        """checkBindings: done when every claim is bound; an error when a claim is gone or its
+        selected node was reset (the provisioner gave up on the node: reschedule)."""
+        claims = {(c["metadata"].get("namespace"), c["metadata"]["name"]): c
+                  for c in self.handle.lister("persistentvolumeclaims")}
+        for kind, pvc, _pv in decisions:
+            key = (pvc["metadata"].get("namespace"), pvc["metadata"]["name"])
+            cur = claims.get(key)
+            if cur is None or cur["metadata"].get("uid") != pvc["metadata"].get("uid"):
+                return answer(Status(UNSCHEDULABLE, (f'binding volumes: PVC "{key[0]}/{key[1]}" was deleted',)))
+            ann = cur["metadata"].get("annotations") or {}
+            if kind == "provision" and not cur["spec"].get("volumeName") and stg.ANN_SELECTED_NODE not in ann:
+                return answer(Status(UNSCHEDULABLE, (f"binding volumes: selectedNode annotation reset for PVC "
+                                                     f'"{key[1]}"',)))
+            if not (cur["spec"].get("volumeName") and ann.get(stg.ANN_BIND_COMPLETED) == "yes"):
+                if self.handle.now() >= deadline:
+                    return answer(Status(UNSCHEDULABLE, ("binding volumes: context deadline exceeded",)))
+                return after(POLL_SECONDS, lambda: self._check_bindings(decisions, deadline, after, answer))
+        answer(None)
