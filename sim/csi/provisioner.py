@@ -11,7 +11,11 @@ policy Delete is deleted: DeleteVolume, then the PersistentVolume."""
 from __future__ import annotations
 
 from sim.api import storage as stg
+from sim.api.meta import deep_copy
 
+# external-provisioner's finalizer on the volumes it makes (HonorPVReclaimPolicy, on by default
+# since 1.31): the disk is deleted before the PersistentVolume is gone.
+PROVISIONER_FINALIZER = "external-provisioner.volume.kubernetes.io/finalizer"
 PROVISION_SECONDS = 1.0   # how long CreateVolume takes on the simulated backend
 DELETE_SECONDS = 0.5
 
@@ -65,7 +69,8 @@ class ExternalProvisioner:
         request = ((spec.get("resources") or {}).get("requests") or {}).get("storage", "0")
         self.c.backend.create_volume(name, stg.claim_request(pvc))
         pv = {"apiVersion": "v1", "kind": "PersistentVolume",
-              "metadata": {"name": name, "annotations": {stg.ANN_DYNAMICALLY_PROVISIONED: self.driver}},
+              "metadata": {"name": name, "annotations": {stg.ANN_DYNAMICALLY_PROVISIONED: self.driver},
+                           "finalizers": [PROVISIONER_FINALIZER]},
               "spec": {"capacity": {"storage": request}, "accessModes": list(spec.get("accessModes") or []),
                        "persistentVolumeReclaimPolicy": sc.get("reclaimPolicy") or stg.DELETE,
                        "storageClassName": sc["metadata"]["name"],
@@ -101,6 +106,9 @@ class ExternalProvisioner:
             # Pilothouse restarted: etcd kept the volume, the in-memory backend did not; the
             # disk is made again (empty) so that the volume can still be attached and mounted.
             self.c.backend.create_volume(handle, stg.pv_capacity(pv))
+        if md.get("deletionTimestamp") and PROVISIONER_FINALIZER in (md.get("finalizers") or []) \
+                and md["name"] not in self.in_flight:
+            return self._finalize(pv, handle)
         if (pv.get("status") or {}).get("phase") != stg.RELEASED or spec.get("persistentVolumeReclaimPolicy") != stg.DELETE:
             return
         if md.get("deletionTimestamp") or md["name"] in self.in_flight:
@@ -110,5 +118,25 @@ class ExternalProvisioner:
 
         def deleted_on_backend() -> None:
             self.c.backend.delete_volume(handle)
-            self.api.delete("persistentvolumes", None, md["name"], lambda r: self.in_flight.discard(md["name"]))
+            self.api.delete("persistentvolumes", None, md["name"], lambda r: self._settled(md["name"]))
         self.c.call_later(DELETE_SECONDS, deleted_on_backend)
+
+    def _finalize(self, pv: dict, handle: str) -> None:
+        """A volume it provisioned is being deleted (HonorPVReclaimPolicy): with reclaim policy
+        Delete its disk goes too, even when the volume itself was deleted while bound; then the
+        provisioner's finalizer is removed."""
+        md = pv["metadata"]
+        self.in_flight.add(md["name"])
+        if pv["spec"].get("persistentVolumeReclaimPolicy") == stg.DELETE and handle in self.c.backend.disks:
+            self.c.action(f"csi-provisioner: DeleteVolume {handle} on the storage backend")
+            self.c.backend.delete_volume(handle)
+        new = deep_copy(pv)
+        new["metadata"]["finalizers"] = [f for f in md.get("finalizers") or [] if f != PROVISIONER_FINALIZER]
+        self.api.update("persistentvolumes", new, lambda r: self._settled(md["name"]))
+
+    def _settled(self, name: str) -> None:
+        """A write answered: look at the volume again (its watch event may have come first)."""
+        self.in_flight.discard(name)
+        pv = self.volumes.get(None, name)
+        if pv is not None:
+            self.volume_changed(pv)

@@ -265,3 +265,18 @@ def test_a_pod_waits_for_its_unbound_immediate_claim_then_runs(cluster):
     create(cluster, "persistentvolumes", host_path_pv("arrives", "5Gi"))
     advance_until(cluster, lambda: status_of(cluster, "patient").get("phase") == "Running", 30, 0.5)
     assert ok(get(cluster, "persistentvolumeclaims", "later"))["spec"]["volumeName"] == "arrives"
+
+
+def test_a_provisioned_volume_deleted_while_bound_takes_its_disk_with_it(cluster):
+    create(cluster, "storageclasses", fast_class(), group="storage.k8s.io")
+    create(cluster, "persistentvolumeclaims", claim("short", "1Gi", cls="fast"))
+    advance_until(cluster, lambda: phase(cluster, "persistentvolumeclaims", "short") == "Bound", 30, 0.5)
+    name = ok(get(cluster, "persistentvolumeclaims", "short"))["spec"]["volumeName"]
+    assert "external-provisioner.volume.kubernetes.io/finalizer" in \
+        ok(get(cluster, "persistentvolumes", name))["metadata"]["finalizers"]
+    delete(cluster, "persistentvolumes", name)
+    cluster.advance(5)
+    assert phase(cluster, "persistentvolumes", name) == "Bound"   # pv-protection: still bound
+    delete(cluster, "persistentvolumeclaims", "short")
+    advance_until(cluster, lambda: gone(cluster, "persistentvolumes", name), 60, 0.5)
+    assert name not in cluster.storage_backend.disks
