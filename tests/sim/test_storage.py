@@ -280,3 +280,16 @@ def test_a_provisioned_volume_deleted_while_bound_takes_its_disk_with_it(cluster
     delete(cluster, "persistentvolumeclaims", "short")
     advance_until(cluster, lambda: gone(cluster, "persistentvolumes", name), 60, 0.5)
     assert name not in cluster.storage_backend.disks
+
+
+def test_the_driver_works_from_the_control_plane_in_the_message_trace(cluster):
+    cluster.drain_events()
+    create(cluster, "persistentvolumeclaims", claim("traced", cls=None))
+    create(cluster, "pods", pod_with_claim("tracer", "traced", "sleep 3600", node="worker-1"))
+    advance_until(cluster, lambda: status_of(cluster, "tracer").get("phase") == "Running", 30, 0.5)
+    messages = [(e["src"], e["dst"], e["type"]) for e in cluster.drain_events() if e["kind"] == "message"]
+    # The external-provisioner creates the volume, the external-attacher marks it attached: both
+    # from the csi-controller on the control-plane node, to its kube-apiserver.
+    assert ("csi-controller@cp-1", "kube-apiserver@cp-1", "create persistentvolumes") in messages
+    assert any(src == "csi-controller@cp-1" and t.startswith("update volumeattachments") for src, _, t in messages)
+    assert any(src == "kube-controller-manager@cp-1" and t == "create volumeattachments" for src, _, t in messages)
