@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Callable
 
 from sim.api import storage as stg
-from sim.runtime.process import Volume
 
 WAIT_FOR_ATTACH_TIMEOUT = 123.0   # podAttachAndMountTimeout: 2 min + 3 s
 WAIT_RETRY_SECONDS = 1.0          # how soon a pod waiting for an attachment looks again
@@ -103,7 +102,11 @@ def _resolve(kubelet, ns: str, vol_name: str, claim: str, answer) -> None:
         spec = pv.get("spec") or {}
         for key in ("hostPath", "local"):
             if isinstance(spec.get(key), dict):
-                return answer("ok", kubelet.host_paths.setdefault(str(spec[key].get("path") or "/"), Volume()))
+                volume, error = kubelet.node_disk.mount(str(spec[key].get("path") or "/"),
+                                                        spec[key].get("type") if key == "hostPath" else "Directory")
+                if error:
+                    return answer("error", f'MountVolume.SetUp failed for volume "{volume_name}" : {error}')
+                return answer("ok", volume)
         backend = getattr(kubelet, "storage_backend", None)
         if backend is None:
             return answer("error", f'MountVolume.SetUp failed for volume "{volume_name}" : no storage backend')

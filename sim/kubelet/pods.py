@@ -19,6 +19,7 @@ from sim.api.gofmt import go_duration
 from sim.api.podutil import is_deleting
 from sim.kubelet import persistentvolumes, podconfig
 from sim.kubelet.backoff import Backoff
+from sim.kubelet.hostpath import NodeDisk
 from sim.kubelet.lifecycle import run_handler
 from sim.kubelet.podstatus import ContainerRecord, container_status, pod_phase
 from sim.runtime import images as imagelib
@@ -58,7 +59,7 @@ class PodLifecycle:
     def init_pods(self) -> None:
         self.workers: dict[str, dict] = {}       # pod uid -> worker state
         self.crash_backoff = Backoff()
-        self.host_paths: dict[str, Volume] = {}  # hostPath volumes: the node's own directories
+        self.node_disk = NodeDisk()              # hostPath volumes: the node's own files
         self.image_backoff = Backoff()
 
     # -- the informer's events ------------------------------------------------------------
@@ -202,7 +203,11 @@ class PodLifecycle:
             if not isinstance(name, str):
                 continue
             if isinstance(v.get("hostPath"), dict):
-                volumes[name] = self.host_paths.setdefault(str(v["hostPath"].get("path") or "/"), Volume())
+                if name not in volumes:
+                    volume, error = self.node_disk.mount(str(v["hostPath"].get("path") or "/"), v["hostPath"].get("type"))
+                    if error:
+                        return volumes, f'MountVolume.SetUp failed for volume "{name}" : {error}'
+                    volumes[name] = volume
                 continue
             files, error = podconfig.volume_files(pod, v, objs, self.internal_ip, w.get("ip"))
             if error:

@@ -223,7 +223,7 @@ def test_a_claim_in_use_is_not_removed_until_its_pod_is_gone(cluster):
     advance_until(cluster, lambda: gone(cluster, "persistentvolumes", "pv1"), 30, 0.5)
     # The hostPath volume's file is on worker-1's own disk.
     node = cluster.node_components["worker-1"][1]
-    assert node.host_paths["/mnt/pv1"].files == {"x": "hi\n"}
+    assert node.node_disk.files == {"/mnt/pv1/x": "hi\n"}
 
 
 def test_bad_storage_objects_are_refused_with_upstreams_field_errors(cluster):
@@ -293,3 +293,30 @@ def test_the_driver_works_from_the_control_plane_in_the_message_trace(cluster):
     assert ("csi-controller@cp-1", "kube-apiserver@cp-1", "create persistentvolumes") in messages
     assert any(src == "csi-controller@cp-1" and t.startswith("update volumeattachments") for src, _, t in messages)
     assert any(src == "kube-controller-manager@cp-1" and t == "create volumeattachments" for src, _, t in messages)
+
+
+def host_path_pod(name, path, command, node="worker-1", type_=None):
+    src = {"path": path, **({"type": type_} if type_ else {})}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"nodeSelector": {"kubernetes.io/hostname": node}, "restartPolicy": "Never",
+                     "containers": [{"name": "app", "image": "busybox:1.36", "command": ["sh", "-c", command],
+                                     "volumeMounts": [{"name": "host", "mountPath": "/host"}]}],
+                     "volumes": [{"name": "host", "hostPath": src}]}}
+
+
+def test_host_path_volumes_are_the_nodes_own_directory_tree(cluster):
+    create(cluster, "pods", host_path_pod("outer", "/mnt", "echo from-outer > /host/data/note", type_="DirectoryOrCreate"))
+    advance_until(cluster, lambda: status_of(cluster, "outer").get("phase") == "Succeeded", 30, 0.5)
+    # /mnt/data is the directory the first pod wrote into: the same file, on the same node only.
+    create(cluster, "pods", host_path_pod("inner", "/mnt/data", "cat /host/note", type_="Directory"))
+    create(cluster, "pods", host_path_pod("elsewhere", "/mnt/data", "cat /host/note", node="worker-2"))
+    advance_until(cluster, lambda: status_of(cluster, "inner").get("phase") == "Succeeded"
+                  and status_of(cluster, "elsewhere").get("phase") in ("Succeeded", "Failed"), 30, 0.5)
+    assert logs(cluster, "inner")["text"] == "from-outer\n"
+    assert logs(cluster, "elsewhere")["text"] == "cat: can't open '/host/note': No such file or directory\n"
+    # type: Directory on a path the node does not have: FailedMount, the pod waits.
+    create(cluster, "pods", host_path_pod("strict", "/srv/absent", "true", type_="Directory"))
+    advance_until(cluster, lambda: any(r == "FailedMount" for r, _ in events_of(cluster, "strict")), 20, 0.5)
+    assert ('FailedMount', 'MountVolume.SetUp failed for volume "host" : hostPath type check failed: /srv/absent '
+            'is not a directory') in events_of(cluster, "strict")
+    assert status_of(cluster, "strict").get("phase") == "Pending"
