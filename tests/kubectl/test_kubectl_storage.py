@@ -110,6 +110,12 @@ def test_a_claim_of_the_default_class_is_provisioned_for_its_first_consumer(kube
                                                          "standard"]
     described = k("describe", "pvc", claim).stdout
     assert "ProvisioningSucceeded" in described and f"Successfully provisioned volume {volume}" in described
+    drivers = k("get", "csidrivers").stdout
+    assert _header(drivers) == ["NAME", "ATTACHREQUIRED", "PODINFOONMOUNT", "STORAGECAPACITY", "TOKENREQUESTS",
+                                "REQUIRESREPUBLISH", "MODES", "AGE"]
+    assert rows(drivers)[1][:7] == ["pilothouse.csi.k8s.io", "true", "false", "false", "<unset>", "false", "Persistent"]
+    csinode = rows(k("get", "csinode", node).stdout)
+    assert csinode[0][:2] == ["NAME", "DRIVERS"] and csinode[1][:2] == [node, "1"]
     attachments = [r for r in rows(k("get", "volumeattachments").stdout)[1:] if r[2] == volume]
     assert attachments and attachments[0][1:5] == ["pilothouse.csi.k8s.io", volume, node, "true"]
     # Deleting the claim and its pod deletes the provisioned volume (reclaimPolicy Delete).
