@@ -506,8 +506,9 @@ class PodLifecycle:
         self.cri("cri.ImageStatus", {"image": image}, image_status)
 
     def _mounts_of(self, w: dict, spec: dict) -> tuple[dict, list[str]]:
-        """mountPath -> the pod's Volume, and the read-only ones (readOnly, and configMap,
-        secret, downwardAPI and projected volumes, which are always read-only)."""
+        """mountPath -> the pod's Volume, and the read-only ones (readOnly, a claim mounted
+        readOnly, and configMap, secret, downwardAPI and projected volumes, which are always
+        read-only)."""
         volumes = w.get("volumes") or {}
         kinds = {v.get("name"): v for v in w["pod"]["spec"].get("volumes") or [] if isinstance(v, dict)}
         mounts, read_only = {}, []
@@ -516,7 +517,8 @@ class PodLifecycle:
                 continue
             mounts[m["mountPath"]] = volumes[m["name"]]
             source = kinds.get(m["name"]) or {}
-            if m.get("readOnly") or any(k in source for k in ("configMap", "secret", "downwardAPI", "projected")):
+            if m.get("readOnly") or any(k in source for k in ("configMap", "secret", "downwardAPI", "projected")) \
+                    or (source.get("persistentVolumeClaim") or {}).get("readOnly"):
                 read_only.append(m["mountPath"])
         return mounts, read_only
 

@@ -320,3 +320,14 @@ def test_host_path_volumes_are_the_nodes_own_directory_tree(cluster):
     assert ('FailedMount', 'MountVolume.SetUp failed for volume "host" : hostPath type check failed: /srv/absent '
             'is not a directory') in events_of(cluster, "strict")
     assert status_of(cluster, "strict").get("phase") == "Pending"
+
+
+def test_a_claim_mounted_read_only_refuses_writes(cluster):
+    create(cluster, "persistentvolumes", host_path_pv("ro", "5Gi", modes=("ReadWriteOnce", "ReadOnlyMany")))
+    create(cluster, "persistentvolumeclaims", claim("ro-claim", modes=("ReadOnlyMany",)))
+    pod = pod_with_claim("reader", "ro-claim", "echo x > /data/f", node="worker-1")
+    pod["spec"]["volumes"][0]["persistentVolumeClaim"]["readOnly"] = True
+    pod["spec"]["restartPolicy"] = "Never"
+    create(cluster, "pods", pod)
+    advance_until(cluster, lambda: status_of(cluster, "reader").get("phase") == "Failed", 30, 0.5)
+    assert "Read-only file system" in logs(cluster, "reader")["text"]
