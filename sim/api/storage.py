@@ -108,14 +108,25 @@ def claim_ref_key(pv: dict) -> str | None:
     return f"{ref.get('namespace', '')}/{ref.get('name', '')}" if isinstance(ref, dict) else None
 
 
-def pod_claim_names(pod: dict) -> list[str]:
-    """The PVCs a pod's volumes name (persistentVolumeClaim volumes)."""
+def pod_claim_volumes(pod: dict) -> list[tuple[str, str]]:
+    """(volume name, claim name) of a pod's persistentVolumeClaim volumes and of its generic
+    ephemeral volumes, whose claim is `<pod name>-<volume name>` (ephemeral.VolumeClaimName)."""
     out = []
+    pod_name = (pod.get("metadata") or {}).get("name", "")
     for v in (pod.get("spec") or {}).get("volumes") or []:
-        src = v.get("persistentVolumeClaim") if isinstance(v, dict) else None
+        if not isinstance(v, dict) or not isinstance(v.get("name"), str):
+            continue
+        src = v.get("persistentVolumeClaim")
         if isinstance(src, dict) and isinstance(src.get("claimName"), str) and src["claimName"]:
-            out.append(src["claimName"])
+            out.append((v["name"], src["claimName"]))
+        elif isinstance(v.get("ephemeral"), dict):
+            out.append((v["name"], f"{pod_name}-{v['name']}"))
     return out
+
+
+def pod_claim_names(pod: dict) -> list[str]:
+    """The PVCs a pod's volumes use."""
+    return [claim for _vol, claim in pod_claim_volumes(pod)]
 
 
 def pod_uses_claim(pod: dict, namespace: str, name: str) -> bool:

@@ -50,6 +50,8 @@ DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("attachdetach-controller", "sim.controllers.attachdetach:AttachDetachController",
                          ("pods", "persistentvolumeclaims", "persistentvolumes", "volumeattachments.storage.k8s.io",
                           "csidrivers.storage.k8s.io"), aliases=("attachdetach",)),
+    ControllerDescriptor("ephemeral-volume-controller", "sim.controllers.ephemeral:EphemeralVolumeController",
+                         ("pods", "persistentvolumeclaims"), aliases=("ephemeral-volume",)),
     ControllerDescriptor("persistentvolumeclaim-protection-controller",
                          "sim.controllers.pvcprotection:PVCProtectionController",
                          ("persistentvolumeclaims", "pods"), aliases=("pvc-protection",)),

@@ -25,23 +25,13 @@ WAIT_FOR_ATTACH_TIMEOUT = 123.0   # podAttachAndMountTimeout: 2 min + 3 s
 WAIT_RETRY_SECONDS = 1.0          # how soon a pod waiting for an attachment looks again
 
 
-def claim_volumes(pod: dict) -> list[tuple[str, str]]:
-    """(volume name, claim name) of the pod's persistentVolumeClaim volumes."""
-    out = []
-    for v in (pod.get("spec") or {}).get("volumes") or []:
-        src = v.get("persistentVolumeClaim") if isinstance(v, dict) else None
-        if isinstance(src, dict) and isinstance(v.get("name"), str) and src.get("claimName"):
-            out.append((v["name"], src["claimName"]))
-    return out
-
-
 def setup(kubelet, w: dict, done: Callable[[dict, str | None, bool], None]) -> None:
     """Resolve and mount every persistentVolumeClaim volume of the pod: done(volumes, error,
     waiting) where volumes maps the pod's volume names to their files, error is the FailedMount
     message (None: all mounted) and waiting says the kubelet waits for it (always, today: every
     failure here is one that may pass)."""
     pod = w["pod"]
-    wanted = claim_volumes(pod)
+    wanted = stg.pod_claim_volumes(pod)
     if not wanted:
         return done({}, None, False)
     ns = pod["metadata"].get("namespace", "")
@@ -73,11 +63,17 @@ def setup(kubelet, w: dict, done: Callable[[dict, str | None, bool], None]) -> N
         if remaining[0] == 0:
             finish()
 
+    ephemeral = {v.get("name") for v in (pod.get("spec") or {}).get("volumes") or []
+                 if isinstance(v, dict) and isinstance(v.get("ephemeral"), dict)}
     for vol_name, claim in wanted:
-        _resolve(kubelet, ns, vol_name, claim, lambda kind, value, n=vol_name: resolved(n, kind, value))
+        owner = pod["metadata"].get("uid") if vol_name in ephemeral else None
+        _resolve(kubelet, ns, vol_name, claim, owner, pod["metadata"]["name"],
+                 lambda kind, value, n=vol_name: resolved(n, kind, value))
 
 
-def _resolve(kubelet, ns: str, vol_name: str, claim: str, answer) -> None:
+def _resolve(kubelet, ns: str, vol_name: str, claim: str, owner: str | None, pod_name: str, answer) -> None:
+    """One claim to its files; `owner`: the pod's uid, which an ephemeral volume's claim must be
+    controlled by (ephemeral.VolumeIsForPod)."""
     prefix = f"Unable to attach or mount volumes: unmounted volumes=[{vol_name}], unattached volumes=[{vol_name}]: " \
              f"error processing PVC {ns}/{claim}: "
 
@@ -86,6 +82,10 @@ def _resolve(kubelet, ns: str, vol_name: str, claim: str, answer) -> None:
             return answer("error", prefix + f'failed to fetch PVC from API server: persistentvolumeclaims "{claim}" '
                                             f"not found")
         pvc = resp["body"]
+        if owner is not None and not any(r.get("uid") == owner and r.get("controller")
+                                         for r in pvc["metadata"].get("ownerReferences") or []):
+            return answer("error", prefix + f"PVC {ns}/{claim} was not created for pod {ns}/{pod_name} "
+                                            f"(pod is not owner)")
         if pvc["metadata"].get("deletionTimestamp"):
             return answer("error", prefix + f"can't start pod because PVC {ns}/{claim} is being deleted")
         volume_name = (pvc.get("spec") or {}).get("volumeName")

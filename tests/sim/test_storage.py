@@ -331,3 +331,24 @@ def test_a_claim_mounted_read_only_refuses_writes(cluster):
     create(cluster, "pods", pod)
     advance_until(cluster, lambda: status_of(cluster, "reader").get("phase") == "Failed", 30, 0.5)
     assert "Read-only file system" in logs(cluster, "reader")["text"]
+
+
+def test_a_generic_ephemeral_volume_is_a_claim_that_lives_and_dies_with_its_pod(cluster):
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "scratch"},
+           "spec": {"containers": [{"name": "app", "image": "busybox:1.36",
+                                    "command": ["sh", "-c", "echo tmp > /scratch/f; sleep 3600"],
+                                    "volumeMounts": [{"name": "work", "mountPath": "/scratch"}]}],
+                    "volumes": [{"name": "work", "ephemeral": {"volumeClaimTemplate": {
+                        "metadata": {"labels": {"type": "scratch"}},
+                        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}}}]}}
+    uid = create(cluster, "pods", pod)["metadata"]["uid"]
+    advance_until(cluster, lambda: status_of(cluster, "scratch").get("phase") == "Running", 30, 0.5)
+    pvc = ok(get(cluster, "persistentvolumeclaims", "scratch-work"))
+    assert pvc["metadata"]["labels"] == {"type": "scratch"} and pvc["spec"]["storageClassName"] == "standard"
+    assert pvc["metadata"]["ownerReferences"][0]["uid"] == uid and pvc["status"]["phase"] == "Bound"
+    volume = pvc["spec"]["volumeName"]
+    assert cluster.storage_backend.files(volume).files == {"f": "tmp\n"}
+    delete(cluster, "pods", "scratch")
+    advance_until(cluster, lambda: gone(cluster, "persistentvolumeclaims", "scratch-work")
+                  and gone(cluster, "persistentvolumes", volume), 90, 0.5)
+    assert volume not in cluster.storage_backend.disks
