@@ -352,3 +352,16 @@ def test_a_generic_ephemeral_volume_is_a_claim_that_lives_and_dies_with_its_pod(
     advance_until(cluster, lambda: gone(cluster, "persistentvolumeclaims", "scratch-work")
                   and gone(cluster, "persistentvolumes", volume), 90, 0.5)
     assert volume not in cluster.storage_backend.disks
+
+
+def test_a_read_write_once_pod_claim_serves_one_pod_only(cluster):
+    create(cluster, "persistentvolumeclaims", claim("solo", cls=None, modes=("ReadWriteOncePod",)))
+    create(cluster, "pods", pod_with_claim("first", "solo", "sleep 3600"))
+    advance_until(cluster, lambda: status_of(cluster, "first").get("phase") == "Running", 30, 0.5)
+    create(cluster, "pods", pod_with_claim("second", "solo", "sleep 3600"))
+    advance_until(cluster, lambda: any(r == "FailedScheduling" for r, _ in events_of(cluster, "second")), 20, 0.5)
+    msg = next(m for r, m in events_of(cluster, "second") if r == "FailedScheduling")
+    assert msg.startswith("0/4 nodes are available: node has pod using PersistentVolumeClaim with the same name and "
+                          "ReadWriteOncePod access mode.")
+    delete(cluster, "pods", "first")
+    advance_until(cluster, lambda: status_of(cluster, "second").get("phase") == "Running", 90, 0.5)

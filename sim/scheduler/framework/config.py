@@ -23,7 +23,7 @@ DEFAULT_POD_MAX_BACKOFF_SECONDS = 10
 DEFAULT_PARALLELISM = 16
 
 # getDefaultPlugins(): the MultiPoint set, in upstream's order, with upstream's weights.
-# The other volume plugins (VolumeRestrictions, NodeVolumeLimits, VolumeZone) and
+# The other volume plugins (NodeVolumeLimits, VolumeZone) and
 # DynamicResources are upstream defaults too; they are not simulated, so not registered here.
 DEFAULT_MULTI_POINT: list[dict] = [
     {"name": "PrioritySort"},
@@ -33,6 +33,7 @@ DEFAULT_MULTI_POINT: list[dict] = [
     {"name": "NodeAffinity", "weight": 2},
     {"name": "NodePorts"},
     {"name": "NodeResourcesFit", "weight": 1},
+    {"name": "VolumeRestrictions"},
     {"name": "VolumeBinding"},
     {"name": "PodTopologySpread", "weight": 2},
     {"name": "InterPodAffinity", "weight": 2},

@@ -23,6 +23,7 @@ REGISTRY: dict[str, str] = {
     "DefaultPreemption": "sim.scheduler.plugins.default_preemption:DefaultPreemption",
     "DefaultBinder": "sim.scheduler.plugins.default_binder:DefaultBinder",
     "VolumeBinding": "sim.scheduler.plugins.volume_binding:VolumeBinding",
+    "VolumeRestrictions": "sim.scheduler.plugins.volume_restrictions:VolumeRestrictions",
 }
 
 _loaded: dict[str, type | None] = {}
