@@ -32,6 +32,7 @@ class AttachDetachController:
         self.queue = WorkQueue(cm, self.reconcile)
         self.pods_by_node: dict[str, set] = {}   # node -> keys of its pods with claims
         self.multi_attach_reported: set = set()
+        self.attach_errors_reported: set = set()
 
     def start(self) -> None:
         self.cm.pods.handlers(add=self._pod_changed, update=lambda o, n: self._pod_changed(n),
@@ -59,7 +60,20 @@ class AttachDetachController:
             self.queue.add(node)
 
     def _va_changed(self, va: dict) -> None:
-        self.queue.add((va.get("spec") or {}).get("nodeName", ""))
+        node = (va.get("spec") or {}).get("nodeName", "")
+        self.queue.add(node)
+        error = ((va.get("status") or {}).get("attachError") or {})
+        key = (va["metadata"]["name"], error.get("time"))
+        if error and key not in self.attach_errors_reported:
+            # The operation executor's AttachVolume.Attach failure, told to the pods waiting.
+            self.attach_errors_reported.add(key)
+            pv_name = ((va.get("spec") or {}).get("source") or {}).get("persistentVolumeName", "")
+            for pv, pods in self.desired(node).values():
+                if pv["metadata"]["name"] == pv_name:
+                    for pod in pods:
+                        self.api.event(pod, "FailedAttachVolume", f'AttachVolume.Attach failed for volume '
+                                       f'"{pv_name}" : {error.get("message", "")}', "attachdetach-controller",
+                                       type_="Warning")
 
     def _va_deleted(self, va: dict) -> None:
         # A detach frees a ReadWriteOnce volume for the pods waiting on other nodes.

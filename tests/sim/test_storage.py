@@ -365,3 +365,24 @@ def test_a_read_write_once_pod_claim_serves_one_pod_only(cluster):
                           "ReadWriteOncePod access mode.")
     delete(cluster, "pods", "first")
     advance_until(cluster, lambda: status_of(cluster, "second").get("phase") == "Running", 90, 0.5)
+
+
+def test_a_volume_the_backend_does_not_have_fails_to_attach_and_is_retried(cluster):
+    pv = {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "ghost"},
+          "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "",
+                   "csi": {"driver": "pilothouse.csi.k8s.io", "volumeHandle": "no-such-disk"}}}
+    create(cluster, "persistentvolumes", pv)
+    create(cluster, "persistentvolumeclaims", claim("haunted", "1Gi", cls=""))
+    advance_until(cluster, lambda: phase(cluster, "persistentvolumeclaims", "haunted") == "Bound", 20, 0.5)
+    create(cluster, "pods", pod_with_claim("medium", "haunted", "sleep 3600", node="worker-1"))
+    want = ("FailedAttachVolume", 'AttachVolume.Attach failed for volume "ghost" : rpc error: code = NotFound desc = '
+            "volume no-such-disk not found")
+    advance_until(cluster, lambda: want in events_of(cluster, "medium"), 30, 0.5)
+    cluster.advance(30)
+    attempts = [e for e in cluster.drain_events() if e["kind"] == "action"
+                and "ControllerPublishVolume no-such-disk" in e.get("text", "")]
+    assert 2 <= len(attempts) <= 8   # retried with a back-off, not in a tight loop
+    assert status_of(cluster, "medium").get("phase") == "Pending"
+    # Once the disk exists the next attempt attaches it and the pod starts.
+    cluster.storage_backend.create_volume("no-such-disk", 1 << 30)
+    advance_until(cluster, lambda: status_of(cluster, "medium").get("phase") == "Running", 120, 1.0)
