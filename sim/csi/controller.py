@@ -33,6 +33,8 @@ def default_storage_class() -> dict:
 class CSIController(LeaderElectedComponent):
     component = "csi-controller"
     lease_name = DRIVER.replace(".", "-")
+    # The CSI sidecars' --leader-election-retry-period (5 s; lease 15 s, renew deadline 10 s).
+    leader_elect_retry_period = 5.0
 
     def __init__(self, host: str, apiserver, backend: StorageBackend):
         super().__init__(host, apiserver)
