@@ -386,3 +386,21 @@ def test_a_volume_the_backend_does_not_have_fails_to_attach_and_is_retried(clust
     # Once the disk exists the next attempt attaches it and the pod starts.
     cluster.storage_backend.create_volume("no-such-disk", 1 << 30)
     advance_until(cluster, lambda: status_of(cluster, "medium").get("phase") == "Running", 120, 1.0)
+
+
+def test_deleting_a_namespace_takes_its_claims_and_their_provisioned_volumes(cluster):
+    ok(cluster.request({"verb": "create", "resource": "namespaces",
+                        "body": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}}), 201)
+    body = claim("db", "1Gi", cls=None)
+    ok(cluster.request({"verb": "create", "resource": "persistentvolumeclaims", "namespace": "team", "body": body}), 201)
+    pod = pod_with_claim("db-0", "db", "sleep 3600")
+    ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "team", "body": pod}), 201)
+
+    def claim_in_team():
+        return cluster.request({"verb": "get", "resource": "persistentvolumeclaims", "namespace": "team", "name": "db"})
+    advance_until(cluster, lambda: (claim_in_team()["body"].get("status") or {}).get("phase") == "Bound", 30, 0.5)
+    volume = claim_in_team()["body"]["spec"]["volumeName"]
+    ok(cluster.request({"verb": "delete", "resource": "namespaces", "name": "team"}))
+    advance_until(cluster, lambda: cluster.request({"verb": "get", "resource": "namespaces", "name": "team"})["code"]
+                  == 404, 180, 1.0)
+    advance_until(cluster, lambda: gone(cluster, "persistentvolumes", volume), 60, 0.5)
