@@ -5,7 +5,6 @@ so the garbage collector deletes it with the pod, and its volume is reclaimed as
 A claim of that name the pod does not own is left alone (the kubelet refuses to use it)."""
 from __future__ import annotations
 
-from sim.api import storage as stg
 from sim.api.meta import deep_copy
 from sim.workqueue import WorkQueue
 

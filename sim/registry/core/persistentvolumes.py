@@ -12,7 +12,7 @@ from typing import Any
 
 from sim.api import storage as stg
 from sim.api import validation as v
-from sim.api.gotypes import BOOL, STRING, TIME, Map, Slice, enum, struct
+from sim.api.gotypes import BOOL, STRING, TIME, Slice, enum, struct
 from sim.api.meta import deep_copy
 from sim.api.schema import AFFINITY, OBJECT_META, OBJECT_REFERENCE, RESOURCE_LIST, STRING_MAP, STRINGS, TYPE_META
 from sim.api.validation import invalid, not_supported, required

@@ -10,7 +10,7 @@ from sim.api import storage as stg
 from sim.api import validation as v
 from sim.api.gotypes import BOOL, STRING, Slice, enum, struct
 from sim.api.meta import deep_copy
-from sim.api.schema import NODE_SELECTOR_REQUIREMENT, OBJECT_META, STRING_MAP, STRINGS, TYPE_META
+from sim.api.schema import OBJECT_META, STRING_MAP, STRINGS, TYPE_META
 from sim.registry.printers import AGE, NAME, Printer, col, since
 from sim.registry.resource import Resource
 from sim.registry.strategy import Strategy
