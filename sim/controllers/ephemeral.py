@@ -45,8 +45,10 @@ class EphemeralVolumeController:
             name = f"{md['name']}-{v['name']}"
             if self.claims.get(key[0], name) is not None:
                 continue
-            template = deep_copy(v["ephemeral"].get("volumeClaimTemplate") or {})
-            tmd = template.get("metadata") or {}
+            template = deep_copy(v["ephemeral"].get("volumeClaimTemplate"))
+            if not isinstance(template, dict):
+                continue  # no template: nothing to make (pod validation would have said so)
+            tmd = template.get("metadata") if isinstance(template.get("metadata"), dict) else {}
             pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
                    "metadata": {"name": name, "namespace": key[0],
                                 **({"labels": tmd["labels"]} if tmd.get("labels") else {}),
