@@ -110,6 +110,8 @@ from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
 from sim.metricsserver import MetricsServer
 from sim.podfaults import PodFaultError, inject_pod_fault
+from sim.csi.backend import StorageBackend
+from sim.csi.controller import CSIController
 from sim.scheduler.framework.config import ConfigError as SchedulerConfigError
 from sim.scheduler.scheduler import KubeScheduler, load_configuration as load_scheduler_configuration
 from sim.api.defaults import TAINT_CONTROL_PLANE
@@ -314,6 +316,9 @@ class Cluster:
         # Leases act.
         self.apiservers, self.schedulers, self.controller_managers = [], [], []
         self.cp_components: dict[str, list] = {}
+        # The simulated CSI driver's disks (sim/csi/): outside every node, so a volume's files
+        # follow it from node to node; its controller plugin runs on the control plane.
+        self.storage_backend = StorageBackend()
         try:
             scheduler_config = load_scheduler_configuration(self.config.scheduler_config)
         except SchedulerConfigError as e:
@@ -331,10 +336,11 @@ class Cluster:
                                        node_monitor_grace_period=self.config.node_monitor_grace_period,
                                        node_monitor_period=self.config.node_monitor_period,
                                        controllers=self.config.controllers)
+            csi = CSIController(host, api.address, self.storage_backend)
             self.apiservers.append(api)
             self.schedulers.append(sched)
             self.controller_managers.append(cm)
-            self.cp_components[host] = [api, sched, cm]
+            self.cp_components[host] = [api, sched, cm, csi]
         self.apiserver, self.scheduler, self.controller_manager = \
             self.apiservers[0], self.schedulers[0], self.controller_managers[0]
         # metrics-server, one replica on the first control-plane node, behind every
@@ -349,6 +355,8 @@ class Cluster:
             [m for m in self.etcd_members if m.host in self.cp_hosts]
         for c in self.apiservers + self.schedulers + self.controller_managers + [self.client] + self.etcd_members:
             k.add_component(c)
+        for host in self.cp_hosts:
+            k.add_component(self.cp_components[host][3])
         self.node_components: dict[str, list] = {}
         self.specs: dict[str, NodeSpec] = {}
         self.stopped_members: set[str] = set()
@@ -446,6 +454,7 @@ class Cluster:
         kubelet.node_runtime = runtime
         if spec.name in self.cp_hosts:
             kubeadm.install(self, spec.name, kubelet, runtime)
+        kubelet.storage_backend = self.storage_backend
         proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index))
         for c in (runtime, kubelet, proxy):
             self.kernel.add_component(c)

@@ -31,6 +31,8 @@ from sim.apiserver.admission import CREATE, UPDATE, Attributes, Chain, Lister, W
 from sim.apiserver.admission.limitranger import LimitRanger
 from sim.apiserver.admission.namespacelifecycle import NamespaceLifecycle
 from sim.apiserver.admission.priority import Priority
+from sim.apiserver.admission.defaultstorageclass import DefaultStorageClass
+from sim.apiserver.admission.storageobjectinuseprotection import StorageObjectInUseProtection
 from sim.apiserver.admission.resourcequota import ResourceQuota
 from sim.apiserver.admission.serviceaccount import ServiceAccount
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
@@ -220,6 +222,7 @@ class KubeAPIServer(Component):
         # ResourceQuota last (it charges what it admits to the quota).
         self.admission = Chain([NamespaceLifecycle(self.lister_for), LimitRanger(self.lister_for),
                                 ServiceAccount(self.lister_for, lambda: self.rng),
+                                StorageObjectInUseProtection(), DefaultStorageClass(self.lister_for),
                                 Priority(self.lister_for), ResourceQuota(self)])
         self.post_start_hooks = [SystemPriorityClassesHook(self)]
         self.synced_once = False

@@ -19,6 +19,7 @@ from sim.api.quantity import format_memory, value
 from sim.client import ClientComponent
 from sim.flowcontrol import KUBELET_BURST, KUBELET_QPS
 from sim.api import status as st
+from sim.kubelet import persistentvolumes
 from sim.kubelet.evictionmanager import EvictionManager
 from sim.kubelet.execsession import attach_to_container, exec_in_container
 from sim.kubelet.portforward import port_forward
@@ -147,6 +148,7 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
                 if resp["code"] == 201:
                     self.action(f"kubelet registered node {self.host}")
                     self.api.event(resp["body"], "Starting", "Starting kubelet.", "kubelet", self.host)
+                    persistentvolumes.register_csi_node(self, resp["body"])
                 self.registered = True
                 self.node_informer = self.informer("nodes", field_selector=f"metadata.name={self.host}",
                                                    on_add=lambda n: None, on_update=lambda o, n: None)

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from sim.api.gofmt import go_duration
 from sim.api.podutil import is_deleting
-from sim.kubelet import ephemeral, podconfig
+from sim.kubelet import ephemeral, persistentvolumes, podconfig
 from sim.kubelet.backoff import Backoff
+from sim.kubelet.hostpath import NodeDisk
 from sim.kubelet.lifecycle import run_handler
 from sim.kubelet.staticpods import is_mirror_pod
 from sim.kubelet.podstatus import ContainerRecord, container_status, pod_phase
@@ -59,7 +60,7 @@ class PodLifecycle:
     def init_pods(self) -> None:
         self.workers: dict[str, dict] = {}       # pod uid -> worker state
         self.crash_backoff = Backoff()
-        self.host_paths: dict[str, Volume] = {}  # hostPath volumes: the node's own directories
+        self.node_disk = NodeDisk()              # hostPath volumes: the node's own files
         self.image_backoff = Backoff()
 
     # -- the informer's events ------------------------------------------------------------
@@ -176,6 +177,23 @@ class PodLifecycle:
                 self.api.event(pod, "FailedMount", error, "kubelet", self.host, type_="Warning")
                 self.call_later(retry, lambda: self._mount_volumes(w, min(retry * 2, VOLUME_RETRY_MAX_SECONDS)))
                 return
+            persistentvolumes.setup(self, w, lambda pvs, err, waiting: claims_mounted(volumes, pvs, err, waiting))
+
+        def claims_mounted(volumes: dict, pvs: dict, error: str | None, waiting: bool) -> None:
+            """persistentVolumeClaim volumes (sim/kubelet/persistentvolumes.py): an attachment
+            still on its way is waited for quietly, up to the volume manager's timeout."""
+            if w["state"] != "creating" or self.workers.get(w["uid"]) is not w:
+                return
+            if error:
+                since = w.setdefault("attach_wait_since", self.now)
+                if not waiting or self.now - since >= persistentvolumes.WAIT_FOR_ATTACH_TIMEOUT:
+                    w["attach_wait_since"] = self.now
+                    self.api.event(pod, "FailedMount", error, "kubelet", self.host, type_="Warning")
+                delay = persistentvolumes.WAIT_RETRY_SECONDS if waiting else retry
+                self.call_later(delay, lambda: self._mount_volumes(w, retry if waiting else
+                                                                   min(retry * 2, VOLUME_RETRY_MAX_SECONDS)))
+                return
+            volumes.update(pvs)
             w["volumes"] = volumes
             w["state"] = "running"
             if any(r[0] in podconfig.KINDS for r in refs):
@@ -191,7 +209,11 @@ class PodLifecycle:
             if not isinstance(name, str):
                 continue
             if isinstance(v.get("hostPath"), dict):
-                volumes[name] = self.host_paths.setdefault(str(v["hostPath"].get("path") or "/"), Volume())
+                if name not in volumes:
+                    volume, error = self.node_disk.mount(str(v["hostPath"].get("path") or "/"), v["hostPath"].get("type"))
+                    if error:
+                        return volumes, f'MountVolume.SetUp failed for volume "{name}" : {error}'
+                    volumes[name] = volume
                 continue
             files, error = podconfig.volume_files(pod, v, objs, self.internal_ip, w.get("ip"))
             if error:
@@ -496,8 +518,9 @@ class PodLifecycle:
         self.cri("cri.ImageStatus", {"image": image}, image_status)
 
     def _mounts_of(self, w: dict, spec: dict) -> tuple[dict, list[str]]:
-        """mountPath -> the pod's Volume, and the read-only ones (readOnly, and configMap,
-        secret, downwardAPI and projected volumes, which are always read-only)."""
+        """mountPath -> the pod's Volume, and the read-only ones (readOnly, a claim mounted
+        readOnly, and configMap, secret, downwardAPI and projected volumes, which are always
+        read-only)."""
         volumes = w.get("volumes") or {}
         kinds = {v.get("name"): v for v in w["pod"]["spec"].get("volumes") or [] if isinstance(v, dict)}
         mounts, read_only = {}, []
@@ -506,7 +529,8 @@ class PodLifecycle:
                 continue
             mounts[m["mountPath"]] = volumes[m["name"]]
             source = kinds.get(m["name"]) or {}
-            if m.get("readOnly") or any(k in source for k in ("configMap", "secret", "downwardAPI", "projected")):
+            if m.get("readOnly") or any(k in source for k in ("configMap", "secret", "downwardAPI", "projected")) \
+                    or (source.get("persistentVolumeClaim") or {}).get("readOnly"):
                 read_only.append(m["mountPath"])
         return mounts, read_only
 
