@@ -129,6 +129,15 @@ def pod_claim_names(pod: dict) -> list[str]:
     return [claim for _vol, claim in pod_claim_volumes(pod)]
 
 
+def claims_in(namespace: str, names: list[str], pvcs) -> dict[str, dict | None]:
+    """The claims `names` of `namespace` among `pvcs` (a lister's objects): name -> the claim,
+    or None when it does not exist."""
+    wanted = set(names)
+    found = {c["metadata"]["name"]: c for c in pvcs
+             if c["metadata"].get("namespace") == namespace and c["metadata"]["name"] in wanted}
+    return {name: found.get(name) for name in names}
+
+
 def pod_uses_claim(pod: dict, namespace: str, name: str) -> bool:
     return (pod.get("metadata") or {}).get("namespace") == namespace and name in pod_claim_names(pod)
 

@@ -61,13 +61,12 @@ class VolumeBinding(PreFilterPlugin, FilterPlugin, ReservePlugin, PreBindPlugin,
         claims = stg.pod_claim_names(pod.pod)
         if not claims:
             return None, SKIP_STATUS
-        pvcs = {(c["metadata"].get("namespace"), c["metadata"]["name"]): c
-                for c in self.handle.lister("persistentvolumeclaims")}
+        pvcs = stg.claims_in(pod.namespace, claims, self.handle.lister("persistentvolumeclaims"))
         volumes = {v["metadata"]["name"]: v for v in self.handle.lister("persistentvolumes")}
         classes = {c["metadata"]["name"]: c for c in self.handle.lister("storageclasses")}
         bound, unbound = [], []
         for name in claims:
-            pvc = pvcs.get((pod.namespace, name))
+            pvc = pvcs.get(name)
             if pvc is None:
                 return None, Status(UNSCHEDULABLE_AND_UNRESOLVABLE, (f'persistentvolumeclaim "{name}" not found',))
             if pvc["metadata"].get("deletionTimestamp"):

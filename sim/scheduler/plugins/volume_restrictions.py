@@ -21,10 +21,9 @@ class VolumeRestrictions(PreFilterPlugin, FilterPlugin, EnqueueExtensions):
         claims = stg.pod_claim_names(pod.pod)
         if not claims:
             return None, SKIP_STATUS
-        pvcs = {(c["metadata"].get("namespace"), c["metadata"]["name"]): c
-                for c in self.handle.lister("persistentvolumeclaims")}
+        pvcs = stg.claims_in(pod.namespace, claims, self.handle.lister("persistentvolumeclaims"))
         rwop = {name for name in claims
-                if stg.RWOP in ((pvcs.get((pod.namespace, name)) or {}).get("spec") or {}).get("accessModes", [])}
+                if stg.RWOP in ((pvcs.get(name) or {}).get("spec") or {}).get("accessModes", [])}
         if not rwop:
             return None, SKIP_STATUS
         for info in self.handle.snapshot.node_infos():
