@@ -33,13 +33,22 @@ def build(workers: int, seed: int = 1) -> Cluster:
     return c
 
 
+def _workload(c: Cluster):
+    """The benchmark's pods (not kube-system's static pods)."""
+    return (p for p in c.apiserver.cache.resources["pods"].objects.values()
+            if p["metadata"].get("namespace") == "default")
+
+
 def count_bound(c: Cluster) -> int:
-    return sum(1 for p in c.apiserver.cache.resources["pods"].objects.values() if p["spec"].get("nodeName"))
+    return sum(1 for p in _workload(c) if p["spec"].get("nodeName"))
 
 
 def count_running(c: Cluster) -> int:
-    return sum(1 for p in c.apiserver.cache.resources["pods"].objects.values()
-               if p["status"].get("phase") == "Running")
+    return sum(1 for p in _workload(c) if p["status"].get("phase") == "Running")
+
+
+# Tags the simulated registry has (sim/runtime/images.py): five images, as five apps would use.
+NGINX_TAGS = ("1.27.3", "1.26.2", "1.25.5", "1.16.1", "1.14.2")
 
 
 def idle_rate(c: Cluster, virtual: float) -> float:
@@ -56,7 +65,7 @@ def run(name: str, workers: int, pods: int, figures: dict) -> None:
     per_rs = 100
     for i in range(pods // per_rs):
         resp = c.request({"verb": "create", "group": "apps", "resource": "replicasets", "namespace": "default",
-                          "body": replicaset_manifest(f"app-{i}", per_rs, f"nginx:1.{i % 5}", "100m", "128Mi")})
+                          "body": replicaset_manifest(f"app-{i}", per_rs, f"nginx:{NGINX_TAGS[i % 5]}", "100m", "128Mi")})
         assert resp["code"] == 201, resp
     start_v, start_w = c.now, time.perf_counter()
     bound_at = None

@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engine import build, count_running  # noqa: E402
+from engine import NGINX_TAGS, build, count_running  # noqa: E402
 from sim.scenario import replicaset_manifest  # noqa: E402
 
 
@@ -27,7 +27,7 @@ def main() -> None:
     t = time.process_time()
     for i in range(10):
         c.request({"verb": "create", "group": "apps", "resource": "replicasets", "namespace": "default",
-                   "body": replicaset_manifest(f"app-{i}", 100, f"nginx:1.{i % 5}", "100m", "128Mi")})
+                   "body": replicaset_manifest(f"app-{i}", 100, f"nginx:{NGINX_TAGS[i % 5]}", "100m", "128Mi")})
     while count_running(c) < 1000:
         c.advance(1.0)
     busy = time.process_time() - t

@@ -3,7 +3,8 @@ from importlib.util import find_spec
 
 from django.urls import re_path
 
-from cluster.api.execstream import ExecConsumer
+from cluster.api.execstream import AttachConsumer, ExecConsumer
+from cluster.api.portforwardstream import PortForwardConsumer
 from cluster.consumers import ClusterFramesConsumer
 
 CLUSTER_NAME = r"(?P<cluster>[a-z0-9]([-a-z0-9]*[a-z0-9])?)"
@@ -22,6 +23,10 @@ if find_spec("cluster.dashboard") is not None and find_spec("cluster.dashboard.r
 kube_websocket_urlpatterns = [
     re_path(rf"^clusters/{CLUSTER_NAME}/api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<pod>[^/]+)/exec/?$",
             ExecConsumer.as_asgi()),
+    re_path(rf"^clusters/{CLUSTER_NAME}/api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<pod>[^/]+)/attach/?$",
+            AttachConsumer.as_asgi()),
+    re_path(rf"^clusters/{CLUSTER_NAME}/api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<pod>[^/]+)/portforward/?$",
+            PortForwardConsumer.as_asgi()),
 ]
 
 # Consumers addressed by channel name for `manage.py runworker`; none yet (the simulation

@@ -68,6 +68,7 @@ __all__ = [
     "set_clock",
     "kill_node",
     "restore_node",
+    "pod_fault",
     "add_node",
     "get_network",
     "partition_network",
@@ -172,12 +173,15 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
 
     `command` is {"op": <op>, ...args}.  Ops (results in brackets):
       "api"           {"request": ApiRequest}                      [ApiResponse]
+      "stream"        {"node", "token", "stdin", "close_stdin", "close"} [see stream]
       "state"         {}                                           [see cluster_state]
       "clock"         {} or any of {"speed": 0.01..50, "paused": bool, "advance": seconds,
                        "step": seconds | true (pauses first)}      [{"time","speed","paused"}]
       "node.kill"     {"node": name}                               [{"node","alive"}]
       "node.restore"  {"node": name}                               [{"node","alive"}]
       "node.add"      {"node": name, "cpu": "4", "memory": "8Gi"}  [{"node","alive"}]
+      "pod.fault"     {"namespace", "name", "body": {"fault", "container"?, ...}}
+                                                                   [{"pod","container","node","fault","faults"}]
       "network.get" / "network.heal" {}, "network.partition" {"groups"}  [{"partition"}]
       "etcd.status"   {}                                           [{"members": [...]}]
       "etcd.kill" | "etcd.restore" | "etcd.timeout" | "etcd.transfer" | "etcd.isolate"
@@ -235,6 +239,14 @@ async def cluster_api(cluster: str, request: dict[str, Any]) -> dict[str, Any]:
     responses with a Status body, not as exceptions; only an unknown cluster or an unreachable
     worker raises."""
     return await sim_command(cluster, {"op": "api", "request": request})
+
+
+async def stream(cluster: str, node: str, token: str, stdin: str = "", close_stdin: bool = False,
+                 close: bool = False) -> dict[str, Any] | None:
+    """One exchange of an exec -i/-t or attach session (sim.cluster.Cluster.stream):
+    {"output": [[stream, text]], "done", "exit_code", "error"}, or None once it is over."""
+    return await sim_command(cluster, {"op": "stream", "node": node, "token": token, "stdin": stdin,
+                                       "close_stdin": close_stdin, "close": close})
 
 
 async def cluster_api_encoded(cluster: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -312,6 +324,12 @@ async def kill_node(cluster: str, node: str) -> dict[str, Any]:
 async def restore_node(cluster: str, node: str) -> dict[str, Any]:
     """Bring a killed node back; its kubelet resumes and the Node becomes Ready again."""
     return await sim_command(cluster, {"op": "node.restore", "node": node})
+
+
+async def pod_fault(cluster: str, namespace: str, name: str, body: dict) -> dict[str, Any]:
+    """Inject a fault into a pod's container (sim/podfaults.py): BadCommand, NotFound (pod),
+    Conflict (not on a running node)."""
+    return await sim_command(cluster, {"op": "pod.fault", "namespace": namespace, "name": name, "body": body})
 
 
 async def get_network(cluster: str) -> dict[str, Any]:
@@ -408,12 +426,19 @@ def _slow_timeout() -> float:
 
 
 async def add_node(cluster: str, node: str, cpu: str = "4", memory: str = "8Gi",
-                   runtime: str = "containerd") -> dict[str, Any]:
+                   runtime: str = "containerd", kubelet_version: str = "", labels: Any = None) -> dict[str, Any]:
     """Add a worker node with that capacity and container runtime ("containerd", "cri-o",
-    "docker").  AlreadyExists on a duplicate name, BadCommand on an invalid name, quantity or
-    runtime."""
+    "docker"), kubelet release ("v1.35.2"; "" = the cluster's) and Node labels.  AlreadyExists on
+    a duplicate name, BadCommand on an invalid name, quantity, runtime, version or label."""
     return await sim_command(cluster, {"op": "node.add", "node": node, "cpu": cpu, "memory": memory,
-                                       "runtime": runtime})
+                                       "runtime": runtime, "kubeletVersion": kubelet_version, "labels": labels})
+
+
+async def kill_component(cluster: str, node: str, component: str) -> dict[str, Any]:
+    """Kill a control-plane component's process on a node (its static pod's container dies;
+    the kubelet restarts it).  NotFound for an unknown node or component, Conflict when it is
+    not running."""
+    return await sim_command(cluster, {"op": "component.kill", "node": node, "component": component})
 
 
 async def metrics(cluster: str) -> str:

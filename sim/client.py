@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from sim.api.meta import EPOCH, random_suffix
 from sim.flowcontrol import TokenBucketRateLimiter, new_limiter
-from sim.record import EventSourceObjectSpamFilter
+from sim.record import EventCorrelator
 
 # A request unanswered this long counts the connection as dead: client-go's HTTP/2 health check
 # pings after 30 s without reads (and gives up 15 s later); here the client then fails over to
@@ -81,9 +81,26 @@ class _Verbs:
               "reportingInstance": host or ""}
         if not md.get("namespace"):
             ev["involvedObject"].pop("namespace")
-        if self.spam_filter.filter(ev, self.c.now):
+        correlated = self.correlator.correlate(ev, self.c.now)
+        if correlated is None:
             return  # over its source's budget for this object (sim/record.py)
-        self.create("events", ev, label="create events")
+        ev, seen_before = correlated
+        if not seen_before:
+            self.create("events", ev, label="create events")
+            return
+
+        def patched(resp: dict) -> None:
+            # recordEvent: the Event may have gone (its TTL) since: create it afresh.
+            if resp.get("code") == 404:
+                self.correlator.forget(ev)
+                self.create("events", dict(ev, metadata={k: v for k, v in ev["metadata"].items()
+                                                         if k != "resourceVersion"}), label="create events")
+
+        # The two-way merge patch upstream computes between the Event with count 0, no
+        # lastTimestamp and no message, and the Event itself.
+        self.patch("events", ns, ev["metadata"]["name"],
+                   {"count": ev["count"], "lastTimestamp": ev["lastTimestamp"], "message": ev["message"]},
+                   patched, patch_type="application/strategic-merge-patch+json")
 
 
 class APIClient(_Verbs):
@@ -95,7 +112,7 @@ class APIClient(_Verbs):
         self.next_id = 0
         self.watch_handlers: dict[Any, "Informer"] = {}
         self.last_event_nanos = 0
-        self.spam_filter = EventSourceObjectSpamFilter()
+        self.correlator = EventCorrelator()
         self.qps, self.burst = qps, burst
         self.limiter = self.new_limiter()
         self.user_agent = f"{component.component}/{KUBE_VERSION} (linux/amd64) kubernetes/{KUBE_COMMIT}"
@@ -113,7 +130,7 @@ class APIClient(_Verbs):
         self.pending.clear()
         self.watch_handlers.clear()
         self.limiter = self.new_limiter()  # a new process: a full bucket, a new recorder
-        self.spam_filter = EventSourceObjectSpamFilter()
+        self.correlator = EventCorrelator()
 
     def request(self, req: dict, callback: Callable[[dict], None] | None = None, label: str | None = None,
                 timeout: float = REQUEST_TIMEOUT, limiter: TokenBucketRateLimiter | None = None) -> None:
@@ -338,8 +355,8 @@ class Clientset(_Verbs):
         return self.base._event_nanos()
 
     @property
-    def spam_filter(self) -> EventSourceObjectSpamFilter:
-        return self.base.spam_filter
+    def correlator(self) -> EventCorrelator:
+        return self.base.correlator
 
 
 __all__ = ["APIClient", "Clientset", "Informer"]

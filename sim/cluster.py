@@ -101,10 +101,17 @@ from sim.external import ExternalClient
 from sim.flowcontrol import (CONTROLLER_MANAGER_BURST, CONTROLLER_MANAGER_QPS, KUBELET_BURST, KUBELET_QPS,
                              SCHEDULER_BURST, SCHEDULER_QPS)
 from sim.kernel import Kernel
+from sim import kubeadm
 from sim.kubelet.kubelet import Kubelet
+from sim.kubelet.staticpods import is_mirror_pod
+from sim.kubeadm import check_node_identity
 from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
+from sim.metricsserver import MetricsServer
+from sim.podfaults import PodFaultError, inject_pod_fault
+from sim.csi.backend import StorageBackend
+from sim.csi.controller import CSIController
 from sim.scheduler.framework.config import ConfigError as SchedulerConfigError
 from sim.scheduler.scheduler import KubeScheduler, load_configuration as load_scheduler_configuration
 from sim.api.defaults import TAINT_CONTROL_PLANE
@@ -145,6 +152,10 @@ class NodeSpec:
     # The container runtime behind the kubelet's CRI: "containerd", "cri-o" or "docker"
     # (Docker Engine through cri-dockerd).
     runtime: str = "containerd"
+    # The kubelet's release (status.nodeInfo.kubeletVersion; "" = the cluster's) and the labels
+    # it registers the Node with (--node-labels).
+    kubelet_version: str = ""
+    labels: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -209,6 +220,10 @@ class PendingRequest:
     rid: int | None
     deadline: float
     response: dict | None = None
+
+
+# Events an input to a stream session may run at once (the process's answer to it).
+STREAM_EVENTS = 2000
 
 
 class ClusterError(Exception):
@@ -281,6 +296,9 @@ class Cluster:
         self._seed_log = seed_log or []
         self.record_commits = record_commits
         self._commits: list[dict] = []
+        # The page's entry of each pod, by key, with the resourceVersion it was made from: a
+        # snapshot remakes only the entries of pods that changed since the last one.
+        self._pod_entries: dict[tuple, tuple[str, dict]] = {}
         self._recorded = self.store.revision
         cps = [n for n in self.config.nodes if n.role == "control-plane"]
         if not cps:
@@ -298,6 +316,9 @@ class Cluster:
         # Leases act.
         self.apiservers, self.schedulers, self.controller_managers = [], [], []
         self.cp_components: dict[str, list] = {}
+        # The simulated CSI driver's disks (sim/csi/): outside every node, so a volume's files
+        # follow it from node to node; its controller plugin runs on the control plane.
+        self.storage_backend = StorageBackend()
         try:
             scheduler_config = load_scheduler_configuration(self.config.scheduler_config)
         except SchedulerConfigError as e:
@@ -315,22 +336,34 @@ class Cluster:
                                        node_monitor_grace_period=self.config.node_monitor_grace_period,
                                        node_monitor_period=self.config.node_monitor_period,
                                        controllers=self.config.controllers)
+            csi = CSIController(host, api.address, self.storage_backend)
             self.apiservers.append(api)
             self.schedulers.append(sched)
             self.controller_managers.append(cm)
-            self.cp_components[host] = [api, sched, cm]
+            self.cp_components[host] = [api, sched, cm, csi]
         self.apiserver, self.scheduler, self.controller_manager = \
             self.apiservers[0], self.schedulers[0], self.controller_managers[0]
+        # metrics-server, one replica on the first control-plane node, behind every
+        # apiserver's aggregator (the APIService v1beta1.metrics.k8s.io).
+        self.metrics_server = MetricsServer(self.cp_host, self.apiserver_endpoints(self.cp_host))
+        self.cp_components[self.cp_host].append(self.metrics_server)
+        k.add_component(self.metrics_server)
+        for api in self.apiservers:
+            api.metrics_server = self.metrics_server.address
         self.client = ExternalClient()
         self.control_plane = [c for host in self.cp_hosts for c in self.cp_components[host]] + \
             [m for m in self.etcd_members if m.host in self.cp_hosts]
         for c in self.apiservers + self.schedulers + self.controller_managers + [self.client] + self.etcd_members:
             k.add_component(c)
+        for host in self.cp_hosts:
+            k.add_component(self.cp_components[host][3])
         self.node_components: dict[str, list] = {}
         self.specs: dict[str, NodeSpec] = {}
         self.stopped_members: set[str] = set()
         for i, spec in enumerate(self.config.nodes):
             self._build_node(spec, i)
+        # The mirror pods a restart of Pilothouse found: their static pods keep their restart counts.
+        self._persisted_mirrors = [p for p in running_pods or [] if is_mirror_pod(p)]
         if running_pods:
             self._adopt_running(running_pods)
         for m in self.etcd_members:
@@ -342,6 +375,7 @@ class Cluster:
             if self.specs[host].alive:
                 for c in self.cp_components[host]:
                     c.start()
+                self._boot_static_pods(host)
             else:
                 self.kernel.network.cut(host)
         for spec in self.config.nodes:
@@ -413,9 +447,14 @@ class Cluster:
         kubelet = Kubelet(spec.name, self.apiserver_endpoints(spec.name, index), runtime.address, spec.cpu,
                           spec.memory, spec.pods,
                           role=spec.role, pod_cidr=pod_cidr(index), internal_ip=node_ip(index),
+                          labels=dict(spec.labels or {}),
                           taints=taints, kube_api_qps=self.config.kubelet_kube_api_qps,
-                          kube_api_burst=self.config.kubelet_kube_api_burst, runtime_kind=spec.runtime)
+                          kube_api_burst=self.config.kubelet_kube_api_burst, runtime_kind=spec.runtime,
+                          kubelet_version=spec.kubelet_version or None)
         kubelet.node_runtime = runtime
+        if spec.name in self.cp_hosts:
+            kubeadm.install(self, spec.name, kubelet, runtime)
+        kubelet.storage_backend = self.storage_backend
         proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index))
         for c in (runtime, kubelet, proxy):
             self.kernel.add_component(c)
@@ -447,6 +486,8 @@ class Cluster:
                 continue
             node, uid, ip = spec.get("nodeName"), md.get("uid"), status.get("podIP")
             containers = spec.get("containers")
+            if is_mirror_pod(pod):
+                continue  # a static pod runs from its manifest (_boot_static_pods), not from the API
             if node in self.node_components and status.get("phase") == "Running" and isinstance(uid, str) \
                     and isinstance(containers, list) and (ip is None or isinstance(ip, str)):
                 runtime = self.node_components[node][0]
@@ -454,7 +495,8 @@ class Cluster:
                 runtime.adopt(uid, ip, [
                     {"name": c["name"], "image": c.get("image"), "command": c.get("command"), "args": c.get("args"),
                      "containerID": (statuses.get(c["name"]) or {}).get("containerID"),
-                     "restartCount": (statuses.get(c["name"]) or {}).get("restartCount", 0)}
+                     "restartCount": (statuses.get(c["name"]) or {}).get("restartCount", 0),
+                     "stdin": c.get("stdin"), "stdinOnce": c.get("stdinOnce"), "tty": c.get("tty")}
                     for c in containers if isinstance(c, dict) and isinstance(c.get("name"), str)
                     and "running" in ((statuses.get(c["name"]) or {}).get("state") or {"running": {}})],
                     hostname=md.get("name") if isinstance(md.get("name"), str) else "")
@@ -629,6 +671,29 @@ class Cluster:
             raise ClusterError(f'node "{name}" not found', 404)
         return spec
 
+    def stream(self, node: str, token: str, stdin: str = "", close_stdin: bool = False,
+               close: bool = False) -> dict | None:
+        """The client's side of an exec -i/-t or attach session on `node`'s streaming server
+        (sim/kubelet/streaming.py), as the connection kube-apiserver proxies to it carries it:
+        deliver stdin, answer the output since the last call and whether it ended; `close`: the
+        client went.  None: no such session (ended, or the node is down).  Input runs the
+        events due now, so the process answers what it was given at once (an echo, a
+        command's output) while no virtual time passes: its sleeps wait for the clock."""
+        spec = self.specs.get(node)
+        if spec is None or not spec.alive:
+            return None
+        server = self.node_components[node][0].streaming
+        if close:
+            server.close(token)
+            return None
+        answer = server.io(token, stdin, close_stdin)
+        if answer is not None and (stdin or close_stdin) and not answer["done"]:
+            self.kernel.run_until(self.kernel.now, max_events=STREAM_EVENTS)
+            more = server.io(token)
+            if more is not None:
+                answer = {**more, "output": answer["output"] + more["output"]}
+        return answer
+
     def kill_node(self, name: str) -> None:
         """Power the node off: its kubelet, kube-proxy and runtime stop and it drops off the
         network (on the control-plane node, the control plane goes with it)."""
@@ -658,12 +723,13 @@ class Cluster:
                     m.start()
             for c in self.cp_components[name]:
                 c.start()
+            self._boot_static_pods(name, rebooted=True)
         for c in self.node_components[name]:
             c.start()
         self.kernel.emit("node", node=name, alive=True)
 
     def add_node(self, name: str, cpu: str = "4", memory: str = "8Gi", pods: int = 110,
-                 runtime: str = "containerd") -> None:
+                 runtime: str = "containerd", kubelet_version: str = "", labels: dict | None = None) -> None:
         if not isinstance(name, str) or not is_dns1123_subdomain(name):
             raise ClusterError(f'invalid node name "{name}": must be a lowercase RFC 1123 subdomain')
         if name in self.specs or name == "client":
@@ -676,12 +742,29 @@ class Cluster:
                 raise ClusterError(f"invalid {what} {q!r}: {e}") from e
         if runtime not in RUNTIMES:
             raise ClusterError(f'invalid runtime "{runtime}": must be one of {", ".join(RUNTIMES)}')
-        spec = NodeSpec(name, "worker", str(cpu), str(memory), int(pods), runtime=runtime)
+        kubelet_version, labels = check_node_identity(kubelet_version, labels)
+        spec = NodeSpec(name, "worker", str(cpu), str(memory), int(pods), runtime=runtime,
+                        kubelet_version=kubelet_version, labels=labels)
         self.config.nodes.append(spec)
         self._build_node(spec, len(self.config.nodes) - 1)
         for c in self.node_components[name]:
             c.start()
         self.kernel.emit("node", node=name, alive=True, added=True)
+
+    def _boot_static_pods(self, host: str, rebooted: bool = False) -> None:
+        kubeadm.boot_static_pods(self, host, [] if rebooted else self._persisted_mirrors, rebooted)
+
+    def kill_component(self, node: str, component: str) -> dict:
+        """Kill a control-plane component's process (`crictl stop`, `kill -9`): its static
+        pod's container dies, and the node's kubelet restarts it."""
+        return kubeadm.kill_component(self, node, component)
+
+    def inject_fault(self, namespace: str, pod: str, body: Any) -> dict:
+        """A fault in a pod's container (sim/podfaults.py); ClusterError for bad input."""
+        try:
+            return inject_pod_fault(self, namespace, pod, body)
+        except PodFaultError as e:
+            raise ClusterError(str(e), e.code) from None
 
     # -- etcd ---------------------------------------------------------------------------
     def _member(self, name: str) -> EtcdMember:
@@ -695,6 +778,10 @@ class Cluster:
         An external member's host goes off the network with it."""
         m = self._member(name)
         self.stopped_members.add(name)
+        if m.host in self.cp_hosts:
+            # A stacked member is a static pod: it stays down as when its manifest is moved
+            # out of /etc/kubernetes/manifests (the kubelet stops it and deletes its mirror pod).
+            kubeadm.remove_etcd_manifest(self, m)
         if m.running:
             m.stop()
         if m.host not in self.specs:
@@ -706,6 +793,10 @@ class Cluster:
         self.stopped_members.discard(name)
         if m.host not in self.specs:
             self.kernel.network.reconnect(m.host)
+        elif m.host in self.cp_hosts:
+            # The manifest is back: the kubelet starts the static pod (once its node is up).
+            kubeadm.restore_etcd_manifest(self, m)
+            return
         elif not self.specs[m.host].alive:
             return  # its node is down: it starts when the node is restored
         if not m.running:
@@ -983,9 +1074,14 @@ class Cluster:
         shown = pod_objects.items() if not summarised else [
             (k, pod_objects[k]) for k in itertools.islice(
                 (k for k in cache.sorted_keys("pods") if k in census.unbound), pending_shown)]
+        entries, self._pod_entries = self._pod_entries, {}
         for key, pod in shown:
             try:
-                entry = self._pod_entry(pod)
+                rv = pod["metadata"].get("resourceVersion")
+                made = entries.get(key)
+                entry = made[1] if made is not None and made[0] == rv and rv else self._pod_entry(pod)
+                self._pod_entries[key] = (rv, entry)
+                entry = dict(entry)
                 pods_by_node.setdefault(entry["node"], []).append(entry)
             except Exception as e:  # noqa: BLE001 - a value of an unforeseen shape is skipped
                 unrenderable("pods", key, e)

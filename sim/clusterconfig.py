@@ -35,7 +35,7 @@ from sim.durations import parse_duration
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
                        "defaultTolerationSeconds", "schedulerConfiguration", "controllers"})
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
-NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime"})
+NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime", "kubeletVersion", "labels"})
 NODE_ROLES = ("worker", "control-plane")
 ETCD_MEMBER_COUNTS = (1, 3, 5, 7)
 ETCD_TOPOLOGIES = ("stacked", "external")
@@ -111,7 +111,8 @@ def check_capacity(where: str, cpu: Any, memory: Any) -> tuple[str, str]:
 
 
 def node_spec(where: str, doc: Any, default_role: str = "worker") -> NodeSpec:
-    """One node of the document: {"name", "role"?, "cpu"?, "memory"?, "runtime"?}."""
+    """One node of the document: {"name", "role"?, "cpu"?, "memory"?, "runtime"?, "kubeletVersion"?,
+    "labels"?}."""
     if not isinstance(doc, dict):
         raise ConfigError(f"{where}: must be an object {{name, role, cpu, memory}}")
     unknown = set(doc) - NODE_KEYS
@@ -127,7 +128,13 @@ def node_spec(where: str, doc: Any, default_role: str = "worker") -> NodeSpec:
     runtime = doc.get("runtime", "containerd")
     if runtime not in RUNTIMES:
         raise ConfigError(f'{where}.runtime: must be one of {", ".join(RUNTIMES)} (docker: Docker Engine through cri-dockerd)')
-    return NodeSpec(name, role, cpu, memory, runtime=runtime)
+    from sim.cluster import ClusterError
+    from sim.kubeadm import check_node_identity
+    try:
+        kubelet_version, labels = check_node_identity(doc.get("kubeletVersion", ""), doc.get("labels"))
+    except ClusterError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    return NodeSpec(name, role, cpu, memory, runtime=runtime, kubelet_version=kubelet_version, labels=labels)
 
 
 def config_from_spec(spec: Any) -> ClusterConfig:

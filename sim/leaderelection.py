@@ -41,7 +41,7 @@ class LeaderElector:
 
     # -- the loop ---------------------------------------------------------------------
     def _schedule(self) -> None:
-        delay = RETRY_PERIOD
+        delay = getattr(self.c, "leader_elect_retry_period", RETRY_PERIOD)
         if not self.leading:
             delay *= 1 + self.c.rng.random() * (JITTER_FACTOR - 1) if JITTER_FACTOR > 1 else 1
         self.c.call_later(delay, self.try_acquire_or_renew)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from sim.api.metricsapi import METRICS
 from sim.api.reviews import REVIEWS
 from sim.registry import BUILTIN, Resource
 
@@ -54,17 +55,22 @@ _SUBRESOURCE_VERBS = {
     "eviction": ("create",),
     "log": ("get",),
     "exec": ("create", "get"),
+    "attach": ("create", "get"),
+    "portforward": ("create", "get"),
+    "ephemeralcontainers": ("get", "patch", "update"),
 }
 _SUBRESOURCE_KIND = {"binding": ("Binding", None, None), "scale": ("Scale", "autoscaling", "v1"),
-                     "eviction": ("Eviction", "policy", "v1"), "exec": ("PodExecOptions", None, None)}
+                     "eviction": ("Eviction", "policy", "v1"), "exec": ("PodExecOptions", None, None),
+                     "attach": ("PodAttachOptions", None, None),
+                     "portforward": ("PodPortForwardOptions", None, None)}
 
 
 class Served:
     """The kinds one cluster serves - its kube-apiserver's registry, built-in and custom - then
-    the create-only reviews (sim.api.reviews)."""
+    the create-only reviews (sim.api.reviews) and the aggregated metrics.k8s.io (sim.api.metricsapi)."""
 
     def __init__(self, resources: list[Resource], revision: int = 0):
-        self.resources = [*resources, *REVIEWS.values()]
+        self.resources = [*resources, *REVIEWS.values(), *METRICS.values()]
         self.revision = revision
 
     @classmethod

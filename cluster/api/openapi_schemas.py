@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
+from cluster.api import openapi_metrics
 from cluster.api.discovery import KUBERNETES_VERSION
 
 # "1.32": the schemas follow the version /version reports.
@@ -87,6 +88,7 @@ def upstream_definitions(release: str = SCHEMA_RELEASE) -> dict[str, dict]:
                     del prop["enum"]
     defs[INT_OR_STRING] = {"type": "string", "format": "int-or-string"}
     defs[QUANTITY] = {"type": "string"}
+    defs.update(openapi_metrics.DEFINITIONS)  # the aggregated metrics.k8s.io's, merged as upstream's aggregator does
     return defs
 
 

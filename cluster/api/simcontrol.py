@@ -5,9 +5,16 @@
                                                     {"advance": "400s"} | {"step": "1s"}
                                                     (step pauses the clock, then runs 1s)
     POST /clusters/<name>/sim/v1/nodes              {"name": "worker-4", "cpu": "4", "memory": "8Gi",
-                                                     "runtime": "containerd" | "cri-o" | "docker"}
+                                                     "runtime": "containerd" | "cri-o" | "docker",
+                                                     "kubeletVersion"?: "v1.35.2", "labels"?: {...}}
     POST /clusters/<name>/sim/v1/nodes/<node>/kill
     POST /clusters/<name>/sim/v1/nodes/<node>/restore
+    POST /clusters/<name>/sim/v1/nodes/<node>/components/<component>/kill
+                                                    (kube-apiserver, kube-controller-manager,
+                                                    kube-scheduler, stacked etcd: the kubelet
+                                                    restarts its static pod's container)
+    POST /clusters/<name>/sim/v1/pods/<ns>/<pod>/fault  {"container"?, "fault": "crash" | "hang" | "fail-health" |
+                                                    "unready" | "leak-memory" | "burn-cpu" | "recover", ...}
     GET  /clusters/<name>/sim/v1/state              -> frame, clock, snapshot, recent log
     GET  /clusters/<name>/sim/v1/network            -> {"partition": [[node, ...], ...]}
     POST /clusters/<name>/sim/v1/network/partition  {"groups": [["worker-1"], ["cp-1", "worker-2"]]}
@@ -143,8 +150,14 @@ async def nodes(request, cluster: str):
     runtime = body.get("runtime", "containerd")
     if not isinstance(runtime, str):
         raise services.BadCommand('runtime: must be "containerd", "cri-o" or "docker"')
+    kubelet_version = body.get("kubeletVersion", "")
+    if not isinstance(kubelet_version, str):
+        raise services.BadCommand('kubeletVersion: must be a string such as "v1.35.2"')
+    labels = body.get("labels")
+    if labels is not None and not isinstance(labels, dict):
+        raise services.BadCommand("labels: must be a map of label keys to values")
     result = await services.add_node(cluster, name, cpu=body.get("cpu", "4"), memory=body.get("memory", "8Gi"),
-                                     runtime=runtime)
+                                     runtime=runtime, kubelet_version=kubelet_version, labels=labels)
     return JsonResponse(result, status=201)
 
 
@@ -152,6 +165,16 @@ async def nodes(request, cluster: str):
 async def node_action(request, cluster: str, node: str, action: str):
     fn = services.kill_node if action == "kill" else services.restore_node
     return JsonResponse(await fn(cluster, node))
+
+
+@control("POST")
+async def component_kill(request, cluster: str, node: str, component: str):
+    return JsonResponse(await services.kill_component(cluster, node, component))
+@control("POST", errors=_status_from)
+async def pod_fault(request, cluster: str, namespace: str, name: str):
+    """{"container"?, "fault": "crash|hang|fail-health|unready|leak-memory|burn-cpu|recover",
+    "exitCode"?, "rate"?, "cpu"?}: a fault in the pod's application (sim/runtime/faults.py)."""
+    return JsonResponse(await services.pod_fault(cluster, namespace, name, _json_body(request)))
 
 
 @control("GET")

@@ -27,6 +27,8 @@ urlpatterns = [
         simcontrol.etcd_member_action,
         name="sim-etcd-member-action",
     ),
+    re_path(rf"^{CLUSTER}/sim/v1/pods/(?P<namespace>[^/]+)/(?P<name>[^/]+)/fault$", simcontrol.pod_fault,
+            name="sim-pod-fault"),
     path("<str:cluster>/sim/v1/scheduler", schedulerviews.scheduler, name="sim-scheduler"),
     re_path(rf"^{CLUSTER}/sim/v1/scheduler/pods/(?P<namespace>[^/]+)/(?P<name>[^/]+)$",
             schedulerviews.pod_explanation, name="sim-scheduler-pod"),
@@ -34,6 +36,11 @@ urlpatterns = [
         rf"^{CLUSTER}/sim/v1/nodes/(?P<node>[^/]+)/(?P<action>kill|restore)$",
         simcontrol.node_action,
         name="sim-node-action",
+    ),
+    re_path(
+        rf"^{CLUSTER}/sim/v1/nodes/(?P<node>[^/]+)/components/(?P<component>[^/]+)/kill$",
+        simcontrol.component_kill,
+        name="sim-component-kill",
     ),
     re_path(
         rf"^{CLUSTER}/(?P<path>(?:api|apis|version|openapi|healthz|livez|readyz|metrics)(?:/.*)?)$",

@@ -115,8 +115,12 @@ def _stream_refused(request, subresource: str):
     upgrade (kubectl 1.29 and older) is told which kubectl speaks WebSocket."""
     upgrade = request.headers.get("Upgrade", "")
     if upgrade.lower().startswith("spdy"):
+        # exec speaks v5.channel.k8s.io from kubectl 1.30; port-forward tunnels SPDY in a
+        # WebSocket from 1.31 (KEP-4006: PortForwardWebsockets, beta and on by default).
+        protocol, minor = ("SPDY/3.1+portforward.k8s.io", 31) if subresource == "portforward" else \
+            ("v5.channel.k8s.io", 30)
         return status_response(400, "BadRequest", f"pods/{subresource} is served over WebSocket "
-                               "(v5.channel.k8s.io) only, not SPDY: use kubectl 1.30 or newer (as `make venv` "
+                               f"({protocol}) only, not SPDY: use kubectl 1.{minor} or newer (as `make venv` "
                                "installs in .venv/bin/kubectl)")
     return status_response(400, "BadRequest", "Upgrade request required")
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("clusters/<str:name>/dashboard/replicasets", views.create_replicaset, name="create_replicaset"),
     path("clusters/<str:name>/dashboard/nodes", views.add_node, name="add_node"),
     path("clusters/<str:name>/dashboard/nodes/kill", views.kill_node, name="kill_node"),
+    path("clusters/<str:name>/dashboard/nodes/kill-component", views.kill_component, name="kill_component"),
     path("clusters/<str:name>/dashboard/nodes/restore", views.restore_node, name="restore_node"),
     path("clusters/<str:name>/dashboard/nodes/edit", views.edit_node, name="edit_node"),
     path("clusters/<str:name>/dashboard/clock", views.clock, name="clock"),

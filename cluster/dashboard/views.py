@@ -154,6 +154,19 @@ async def kill_node(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_POST
+async def kill_component(request: HttpRequest, name: str) -> HttpResponse:
+    """Kill a control-plane component's process on the picked node: its static pod's container
+    dies and the kubelet restarts it."""
+    node = str(request.POST.get("node", "")).strip()
+    component = str(request.POST.get("component", "")).strip()
+    try:
+        await services.kill_component(name, node, component)
+    except services.SimulationError as e:
+        return _error(request, e)
+    return _result(request, f"{component} on {node} killed: the kubelet restarts its static pod's container", ok=True)
+
+
+@require_POST
 async def restore_node(request: HttpRequest, name: str) -> HttpResponse:
     node = str(request.POST.get("node", "")).strip()
     try:
@@ -169,11 +182,18 @@ async def add_node(request: HttpRequest, name: str) -> HttpResponse:
     cpu = str(request.POST.get("cpu", "")).strip() or "4"
     memory = str(request.POST.get("memory", "")).strip() or "8Gi"
     runtime = str(request.POST.get("runtime", "")).strip() or "containerd"
+    kubelet_version = str(request.POST.get("kubeletVersion", "")).strip()
     try:
-        await services.add_node(name, node, cpu=cpu, memory=memory, runtime=runtime)
+        labels = forms.key_values(str(request.POST.get("labels", "")), "labels")
+    except forms.FormError as e:
+        return _result(request, str(e), ok=False, status=400, reason="BadRequest")
+    try:
+        await services.add_node(name, node, cpu=cpu, memory=memory, runtime=runtime,
+                                kubelet_version=kubelet_version, labels=labels)
     except services.SimulationError as e:
         return _error(request, e)
-    return _result(request, f"node {node} added ({cpu} CPU, {memory}, {runtime})", ok=True)
+    return _result(request, f"node {node} added ({cpu} CPU, {memory}, {runtime}"
+                            f"{', kubelet ' + kubelet_version if kubelet_version else ''})", ok=True)
 
 
 @require_POST

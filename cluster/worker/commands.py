@@ -36,6 +36,8 @@ REASONS = ("ClusterNotFound", "NotFound", "NodeNotFound", "MemberNotFound", "Bad
 # ClusterError.code (an HTTP status) -> reply reason (see cluster/services.py).
 _REASON_BY_CODE = {400: "BadRequest", 404: "NodeNotFound", 409: "AlreadyExists", 413: "TooLarge",
                    422: "BadRequest", 503: "Unavailable", 504: "Timeout"}
+# ... for a pod's fault, whose 404 is the pod's and 409 "not on a running node".
+_POD_REASON_BY_CODE = {**_REASON_BY_CODE, 404: "NotFound", 409: "Conflict"}
 # ... and for the etcd commands, whose 409 is "that member is stopped", not a duplicate.
 _ETCD_REASON_BY_CODE = {**_REASON_BY_CODE, 404: "MemberNotFound", 409: "Conflict"}
 # One `advance` or `step` runs at most this much virtual time; a longer one is refused with
@@ -156,6 +158,15 @@ def state(worker, rc: RunningCluster, args: dict) -> dict:
 
 # -- the Kubernetes API -----------------------------------------------------------------------
 
+def stream(worker, rc: RunningCluster, args: dict) -> dict | None:
+    """One exchange of an exec -i/-t or attach session (Cluster.stream): the client's stdin in,
+    the output since the last exchange out.  None: the session is over or gone."""
+    node, token, stdin = args.get("node"), args.get("token"), args.get("stdin") or ""
+    if not isinstance(node, str) or not isinstance(token, str) or not isinstance(stdin, str):
+        raise CommandError("BadRequest", "node, token: Required value")
+    return rc.engine.stream(node, token, stdin, bool(args.get("close_stdin")), bool(args.get("close")))
+
+
 async def api(worker, rc: RunningCluster, args: dict) -> dict:
     """One Kubernetes API request, run in slices until answered (or its 60 s virtual deadline,
     a 504).  "now" (the cluster's clock on the API's timestamp scale, see Cluster.api_time)
@@ -256,11 +267,20 @@ def node_kill_or_restore(kill: bool):
     return handler
 
 
+def pod_fault(worker, rc: RunningCluster, args: dict) -> dict:
+    """A fault in a pod's container (sim/podfaults.py)."""
+    try:
+        return rc.engine.inject_fault(str(args.get("namespace", "")), str(args.get("name", "")), args.get("body"))
+    except ClusterError as e:
+        raise _cluster_error(e, _POD_REASON_BY_CODE) from None
+
+
 def node_add(worker, rc: RunningCluster, args: dict) -> dict:
     node = args.get("node", "")
     try:
         cpu, memory = check_capacity("node", args.get("cpu", "4"), args.get("memory", "8Gi"))
-        rc.engine.add_node(node, cpu=cpu, memory=memory, runtime=args.get("runtime") or "containerd")
+        rc.engine.add_node(node, cpu=cpu, memory=memory, runtime=args.get("runtime") or "containerd",
+                           kubelet_version=args.get("kubeletVersion") or "", labels=args.get("labels"))
     except ConfigError as e:
         raise CommandError("BadRequest", str(e)) from None
     except ClusterError as e:
@@ -268,6 +288,13 @@ def node_add(worker, rc: RunningCluster, args: dict) -> dict:
     except ValueError as e:
         raise CommandError("BadRequest", str(e)) from None
     return {"node": node, "alive": True}
+
+
+def component_kill(worker, rc: RunningCluster, args: dict) -> dict:
+    try:
+        return rc.engine.kill_component(args.get("node", ""), args.get("component", ""))
+    except ClusterError as e:
+        raise _cluster_error(e) from None
 
 
 def network(op: str):
@@ -403,10 +430,13 @@ COMMANDS: dict[str, Command] = {
     "cluster.delete-key": Command(delete_stored_key, scope="any"),
     "state": Command(state, scope="any"),
     "api": Command(api),
+    "stream": Command(stream),
     "clock": Command(clock, durable=True),
     "node.kill": Command(node_kill_or_restore(True), durable=True),
     "node.restore": Command(node_kill_or_restore(False), durable=True),
     "node.add": Command(node_add, durable=True),
+    "component.kill": Command(component_kill, durable=True),
+    "pod.fault": Command(pod_fault),
     "network.get": Command(network("get")),
     "network.partition": Command(network("partition"), durable=True),
     "network.heal": Command(network("heal"), durable=True),

@@ -13,6 +13,7 @@ from sim.api.scheduling import GROUP as SCHEDULING_GROUP, PREEMPT_LOWER_PRIORITY
 DEFAULT_TOLERATION_SECONDS = 300
 TAINT_NOT_READY = "node.kubernetes.io/not-ready"
 TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
+TAINT_MEMORY_PRESSURE = "node.kubernetes.io/memory-pressure"
 TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
 TAINT_CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 

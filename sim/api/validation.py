@@ -53,7 +53,7 @@ def _fmt_value(v: Any) -> str:
 @dataclass
 class FieldError:
     field: str
-    type: str  # Invalid, TypeInvalid, Required, Forbidden, Duplicate, NotSupported, TooLong, TooMany, Internal
+    type: str  # Invalid, TypeInvalid, Required, Forbidden, Duplicate, NotFound, NotSupported, TooLong, TooMany, Internal
     value: Any = None
     detail: str = ""
 
@@ -63,7 +63,7 @@ class FieldError:
                 "Forbidden": "FieldValueForbidden", "Duplicate": "FieldValueDuplicate",
                 "NotSupported": "FieldValueNotSupported", "TooLong": "FieldValueTooLong",
                 "TooMany": "FieldValueTooMany", "TypeInvalid": "FieldValueTypeInvalid",
-                "Internal": "InternalError"}[self.type]
+                "Internal": "InternalError", "NotFound": "FieldValueNotFound"}[self.type]
 
     def message(self) -> str:
         if self.type in ("Invalid", "TypeInvalid"):   # ErrorTypeTypeInvalid prints as "Invalid value"
@@ -78,6 +78,8 @@ class FieldError:
             s = "Forbidden"
         elif self.type == "Duplicate":
             s = f"Duplicate value: {_fmt_value(self.value)}"
+        elif self.type == "NotFound":   # field.NotFound
+            s = f"Not found: {_fmt_value(self.value)}"
         elif self.type == "NotSupported":
             s = f"Unsupported value: {_fmt_value(self.value)}"
         else:

@@ -82,6 +82,7 @@ def container_and_node(pod: dict, container: str) -> tuple[str, str, str | None]
     spec = pod.get("spec") or {}
     containers = [c.get("name") for c in spec.get("containers") or []]
     inits = [c.get("name") for c in spec.get("initContainers") or []]
+    ephemeral = [c.get("name") for c in spec.get("ephemeralContainers") or []]
     if not container:
         if len(containers) != 1:
             message = f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]"
@@ -89,7 +90,7 @@ def container_and_node(pod: dict, container: str) -> tuple[str, str, str | None]
                 message += f" or one of the init containers: [{' '.join(inits)}]"
             return "", "", message
         container = containers[0]
-    if container not in containers and container not in inits:
+    if container not in containers and container not in inits and container not in ephemeral:
         return container, "", f"container {container} is not valid for pod {name}"
     if not spec.get("nodeName"):
         return container, "", f"pod {name} does not have a host assigned"
@@ -99,6 +100,12 @@ def container_and_node(pod: dict, container: str) -> tuple[str, str, str | None]
 def call_kubelet(server, node: str, msg: dict, callback) -> None:
     """One request to a node's kubelet, answered by its "kubelet.reply" or, after
     KUBELET_TIMEOUT, by {"type": "timeout"}."""
+    call_backend(server, f"kubelet@{node}", msg, callback)
+
+
+def call_backend(server, address: str, msg: dict, callback, timeout: float = KUBELET_TIMEOUT) -> None:
+    """One request to a component behind the apiserver (a kubelet, an aggregated API server),
+    answered by its reply (type "kubelet.reply" or "metrics.reply") or {"type": "timeout"}."""
     server.next_id += 1
     rid = server.next_id
     pending = server.kubelet_pending
@@ -109,8 +116,8 @@ def call_kubelet(server, node: str, msg: dict, callback) -> None:
             entry({"type": "timeout"})
 
     pending[rid] = callback
-    server.call_later(KUBELET_TIMEOUT, timed_out)
-    server.send(f"kubelet@{node}", {**msg, "id": rid}, msg["type"].partition(".")[2])
+    server.call_later(timeout, timed_out)
+    server.send(address, {**msg, "id": rid}, msg["type"].partition(".")[2])
 
 
 def kubelet_replied(server, msg: dict) -> None:

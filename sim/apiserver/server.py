@@ -23,6 +23,7 @@ from sim.api.validation import invalid as validation_invalid, not_supported
 from sim.api.meta import deep_copy, new_uid, random_suffix
 from sim.api.patch import PatchError, PatchTooLarge, json_patch, merge_patch, strategic_merge_patch
 from sim.api import reviews
+from sim.apiserver import aggregator
 from sim.api.gotypes import decode as go_decode
 from sim.api.schema import DELETE_OPTIONS, FIELD_VALIDATION, decode_error_message, strict_error_message
 from sim.api.selectors import SelectorError, field_value, make_filter, parse_field_selector
@@ -30,10 +31,13 @@ from sim.apiserver.admission import CREATE, UPDATE, Attributes, Chain, Lister, W
 from sim.apiserver.admission.limitranger import LimitRanger
 from sim.apiserver.admission.namespacelifecycle import NamespaceLifecycle
 from sim.apiserver.admission.priority import Priority
+from sim.apiserver.admission.defaultstorageclass import DefaultStorageClass
+from sim.apiserver.admission.storageobjectinuseprotection import StorageObjectInUseProtection
 from sim.apiserver.admission.resourcequota import ResourceQuota
 from sim.apiserver.admission.serviceaccount import ServiceAccount
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
-from sim.apiserver import binding, continuetoken, eviction, fieldmanagement, podexec, podlogs, scale, storage
+from sim.apiserver import (binding, continuetoken, eviction, fieldmanagement, podattach, podexec, podlogs,
+                           podportforward, scale, storage)
 from sim.apiserver.crdcontroller import CRDController
 from sim.apiserver.watchcache import WatchCache, Watcher, with_rv
 from sim.registry import Registry, Resource
@@ -150,6 +154,8 @@ SUBRESOURCE_HANDLERS = {
     "eviction": (("create",), eviction.evict),
     "log": (("get",), podlogs.serve),
     "exec": (("get", "create"), podexec.serve),
+    "attach": (("get", "create"), podattach.serve),
+    "portforward": (("get", "create"), podportforward.serve),
 }
 
 
@@ -216,6 +222,7 @@ class KubeAPIServer(Component):
         # ResourceQuota last (it charges what it admits to the quota).
         self.admission = Chain([NamespaceLifecycle(self.lister_for), LimitRanger(self.lister_for),
                                 ServiceAccount(self.lister_for, lambda: self.rng),
+                                StorageObjectInUseProtection(), DefaultStorageClass(self.lister_for),
                                 Priority(self.lister_for), ResourceQuota(self)])
         self.post_start_hooks = [SystemPriorityClassesHook(self)]
         self.synced_once = False
@@ -347,7 +354,7 @@ class KubeAPIServer(Component):
 
     def on_message(self, src: str, msg: dict) -> None:
         t = msg["type"]
-        if t == "kubelet.reply":
+        if t in ("kubelet.reply", "metrics.reply"):
             return podlogs.kubelet_replied(self, msg)
         if t in ("etcd.txn.reply", "etcd.range.reply", "etcd.readindex.reply"):
             entry = self.pending.pop(msg["id"], None)
@@ -596,6 +603,8 @@ class KubeAPIServer(Component):
         if req.get("verb") == "discovery":
             return reply(_ok(200, {"revision": self.registry.revision,
                                    "resources": [r.describe() for r in self.registry.served()]}))
+        if aggregator.handles(req):
+            return aggregator.serve(self, req, reply)  # metrics.k8s.io: metrics-server's
         res = self.registry.lookup(req.get("group", ""), req.get("resource", ""))
         if res is None:
             review = reviews.lookup(req.get("group", ""), req.get("resource", ""))
@@ -620,7 +629,7 @@ class KubeAPIServer(Component):
         handler = SUBRESOURCE_HANDLERS.get(sub)
         if handler is not None and verb in handler[0]:
             return handler[1](self, res, req, reply)
-        if sub and (sub != "status" or verb not in ("get", "update", "patch")):
+        if sub and (sub not in res.strategy.update_subresources or verb not in ("get", "update", "patch")):
             return reply(_err(st.method_not_allowed()))
         try:
             if verb == "get":
@@ -954,8 +963,8 @@ class KubeAPIServer(Component):
         if not isinstance(candidate, dict) or not isinstance(candidate.get("metadata"), dict):
             return "error", st.bad_request("the body of the request must be a JSON object")
         cmd = cur["metadata"]
-        if sub == "status":
-            new = res.strategy.prepare_for_status_update(res, candidate, cur, self)
+        if sub:
+            new = res.strategy.prepare_for_subresource_update(res, sub, candidate, cur, self)
         else:
             name = candidate["metadata"].get("name")
             if name and name != cmd["name"]:
@@ -970,7 +979,7 @@ class KubeAPIServer(Component):
         rejected = self.admission.admit(attrs)
         if rejected:
             return "error", rejected
-        errs = (res.strategy.validate_status_update(new, cur) if sub == "status"
+        errs = (res.strategy.validate_subresource_update(sub, new, cur) if sub
                 else res.strategy.validate_update(new, cur))
         if errs:
             return "error", _invalid(res.kind, cmd["name"], errs, res.group)

@@ -43,6 +43,21 @@ DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("root-ca-certificate-publisher-controller",
                          "sim.controllers.rootcacertpublisher:RootCACertPublisher",
                          ("namespaces", "configmaps"), aliases=("root-ca-cert-publisher",)),
+    ControllerDescriptor("persistentvolume-binder-controller",
+                         "sim.controllers.persistentvolume:PersistentVolumeController",
+                         ("persistentvolumes", "persistentvolumeclaims", "storageclasses.storage.k8s.io"),
+                         aliases=("persistentvolume-binder",)),
+    ControllerDescriptor("attachdetach-controller", "sim.controllers.attachdetach:AttachDetachController",
+                         ("pods", "persistentvolumeclaims", "persistentvolumes", "volumeattachments.storage.k8s.io",
+                          "csidrivers.storage.k8s.io"), aliases=("attachdetach",)),
+    ControllerDescriptor("ephemeral-volume-controller", "sim.controllers.ephemeral:EphemeralVolumeController",
+                         ("pods", "persistentvolumeclaims"), aliases=("ephemeral-volume",)),
+    ControllerDescriptor("persistentvolumeclaim-protection-controller",
+                         "sim.controllers.pvcprotection:PVCProtectionController",
+                         ("persistentvolumeclaims", "pods"), aliases=("pvc-protection",)),
+    ControllerDescriptor("persistentvolume-protection-controller",
+                         "sim.controllers.pvprotection:PVProtectionController",
+                         ("persistentvolumes",), aliases=("pv-protection",)),
 )
 
 

@@ -10,7 +10,7 @@ When a whole zone is down (full disruption) NoExecute tainting stops, as upstrea
 """
 from __future__ import annotations
 
-from sim.api.defaults import TAINT_NOT_READY, TAINT_UNREACHABLE
+from sim.api.defaults import TAINT_MEMORY_PRESSURE, TAINT_NOT_READY, TAINT_UNREACHABLE
 from sim.api.meta import deep_copy
 from sim.api.podutil import condition, node_ready_status
 
@@ -110,7 +110,11 @@ class NodeLifecycleController:
             want[(TAINT_NOT_READY, "NoSchedule")] = {"key": TAINT_NOT_READY, "effect": "NoSchedule"}
             if not full_disruption:
                 want[(TAINT_NOT_READY, "NoExecute")] = {"key": TAINT_NOT_READY, "effect": "NoExecute"}
-        managed = {TAINT_UNREACHABLE, TAINT_NOT_READY}
+        # doNoScheduleTaintingPass: a node condition under pressure is a NoSchedule taint too
+        # (nodeConditionToTaintKeyStatusMap: MemoryPressure True -> node.kubernetes.io/memory-pressure).
+        if ready != "Unknown" and (condition(node, "MemoryPressure") or {}).get("status") == "True":
+            want[(TAINT_MEMORY_PRESSURE, "NoSchedule")] = {"key": TAINT_MEMORY_PRESSURE, "effect": "NoSchedule"}
+        managed = {TAINT_UNREACHABLE, TAINT_NOT_READY, TAINT_MEMORY_PRESSURE}
         have = {(t["key"], t["effect"]) for t in taints if t.get("key") in managed}
         if have == set(want):
             return

@@ -19,10 +19,16 @@ from sim.api.quantity import format_memory, value
 from sim.client import ClientComponent
 from sim.flowcontrol import KUBELET_BURST, KUBELET_QPS
 from sim.api import status as st
-from sim.kubelet.execsession import exec_in_container
+from sim.kubelet import persistentvolumes
+from sim.kubelet.evictionmanager import EvictionManager
+from sim.kubelet.execsession import attach_to_container, exec_in_container
+from sim.kubelet.portforward import port_forward
 from sim.kubelet.logs import container_logs
 from sim.kubelet.prober import Prober
+from sim.kubelet.resourcemetrics import resource_metrics
 from sim.kubelet.pods import KUBELET_POD_CONDITIONS, PodLifecycle  # noqa: F401 (re-exported)
+from sim.kubelet.nodeinfo import NodeIdentity
+from sim.kubelet.staticpods import StaticPods
 
 LEASE_DURATION = 40
 LEASE_RENEW_INTERVAL = 10.0
@@ -44,7 +50,7 @@ CRI_SOCKETS = {"containerd": "unix:///var/run/containerd/containerd.sock", "cri-
 EVICTION_HARD_MEMORY = 100 * 1024 * 1024  # memory.available<100Mi is held back from allocatable
 
 
-class Kubelet(PodLifecycle, Prober, ClientComponent):
+class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
     component = "kubelet"
     # KubeletConfiguration kubeAPIQPS / kubeAPIBurst (50 / 100 since 1.27; sim/flowcontrol.py)
     kube_api_qps, kube_api_burst = KUBELET_QPS, KUBELET_BURST
@@ -53,7 +59,7 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
                  role: str = "worker", pod_cidr: str = "10.244.0.0/24", internal_ip: str = "192.168.0.10",
                  labels: dict | None = None, taints: list | None = None,
                  kube_api_qps: float | None = None, kube_api_burst: int | None = None,
-                 runtime_kind: str = "containerd"):
+                 runtime_kind: str = "containerd", kubelet_version: str | None = None):
         super().__init__(host, apiserver, kube_api_qps, kube_api_burst)
         # The heartbeat client (node lease, node status) is never throttled: kubelet sets its
         # QPS to -1 so that a busy kubelet still renews its lease (cmd/kubelet/app/server.go).
@@ -66,16 +72,23 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
         self.role, self.pod_cidr, self.internal_ip = role, pod_cidr, internal_ip
         self.extra_labels = labels or {}
         self.taints = taints or []
+        self.kubelet_version = kubelet_version or KUBELET_VERSION
+        self.manifests: dict[str, str] = {}  # staticPodPath, /etc/kubernetes/manifests (the node's disk)
 
     # -- lifecycle ----------------------------------------------------------------------
     def on_start(self) -> None:
+        self.started_at = self.now
         self.init_pods()
+        self.boot_id = None  # the kubelet starts once per boot (nodeinfo.py)
+        self.housekeeping, self.mirror_deletes = False, set()
         self.cri_pending: dict[int, Any] = {}
         self.cri_next = 0
         self.registered = False
         self.last_report = -1e9
         self.reported_ready = None
         self.runtime_sandboxes: dict | None = None
+        self.eviction = EvictionManager(self)
+        self.eviction.start()
         self.action(f"kubelet on {self.host} started")
         # CRI's GetContainerEvents stream: the runtime tells this kubelet of container exits.
         self.send(self.runtime, {"type": "cri.GetContainerEvents"}, "GetContainerEvents")
@@ -83,6 +96,7 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
 
     def _runtime_listed(self, reply: dict) -> None:
         self.runtime_sandboxes = reply.get("sandboxes", {})
+        self.sync_static_pods()  # static pods run before (and without) the API server
         self.register_node()
 
     # -- node registration, lease, status ----------------------------------------------
@@ -108,15 +122,15 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
                            "addresses": [{"type": "InternalIP", "address": self.internal_ip},
                                          {"type": "Hostname", "address": self.host}],
                            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
-                           "nodeInfo": {"architecture": "amd64", "bootID": "", "containerRuntimeVersion": RUNTIME_VERSIONS.get(self.runtime_kind, "containerd://1.7.24"),
-                                        "kernelVersion": "6.1.0-28-amd64", "kubeProxyVersion": "",
-                                        "kubeletVersion": KUBELET_VERSION, "machineID": "", "operatingSystem": "linux",
-                                        "osImage": "Debian GNU/Linux 12 (bookworm)", "systemUUID": ""}}}
+                           "nodeInfo": self.node_info(), "images": self.node_images()}}
 
     def conditions(self, previous: list | None = None) -> list[dict]:
         now = self.timestamp()
         prev = {c["type"]: c for c in previous or []}
-        wanted = [("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        memory = ("MemoryPressure", "True", "KubeletHasInsufficientMemory", "kubelet has insufficient memory available") \
+            if self.memory_pressure() else \
+            ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available")
+        wanted = [memory,
                   ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
                   ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
                   ("Ready", "True", "KubeletReady", "kubelet is posting ready status")]
@@ -134,6 +148,7 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
                 if resp["code"] == 201:
                     self.action(f"kubelet registered node {self.host}")
                     self.api.event(resp["body"], "Starting", "Starting kubelet.", "kubelet", self.host)
+                    persistentvolumes.register_csi_node(self, resp["body"])
                 self.registered = True
                 self.node_informer = self.informer("nodes", field_selector=f"metadata.name={self.host}",
                                                    on_add=lambda n: None, on_update=lambda o, n: None)
@@ -178,14 +193,29 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
         node = resp["body"]
         ready = condition(node, "Ready")
         changed = ready is None or ready.get("status") != "True"
-        if changed or self.now - self.last_report >= NODE_STATUS_REPORT_FREQUENCY:
+        pressure = (condition(node, "MemoryPressure") or {}).get("status") != ("True" if self.memory_pressure() else "False")
+        # nodeInfo (a new bootID after a reboot) and images are posted when they changed.
+        info, images = self.node_info(), self.node_images()
+        facts = {k: v for k, v in (("nodeInfo", info), ("images", images)) if node["status"].get(k) != v}
+        if changed or pressure or facts or self.now - self.last_report >= NODE_STATUS_REPORT_FREQUENCY:
             self.last_report = self.now
             conds = self.conditions(node["status"].get("conditions"))
-            self.heartbeat.patch("nodes", None, self.host, {"status": {"conditions": conds}},
+            self.heartbeat.patch("nodes", None, self.host, {"status": {"conditions": conds, **facts}},
                                  subresource="status", patch_type="application/strategic-merge-patch+json",
                                  timeout=HEARTBEAT_TIMEOUT)
             if changed:
                 self.api.event(node, "NodeReady", f"Node {self.host} status is now: NodeReady", "kubelet", self.host)
+
+    def memory_pressure(self) -> bool:
+        eviction = getattr(self, "eviction", None)
+        return eviction is not None and eviction.under_memory_pressure()
+
+    def update_node_status_now(self) -> None:
+        """A node condition changed (the eviction manager's): post it without waiting for the
+        next nodeStatusUpdateFrequency tick, as the kubelet's fast status update does."""
+        if self.registered:
+            self.heartbeat.request({"verb": "get", "resource": "nodes", "name": self.host,
+                                    "query": {"resourceVersion": "0"}}, self._node_got, timeout=HEARTBEAT_TIMEOUT)
 
     # -- CRI --------------------------------------------------------------------------
     def cri(self, op: str, body: dict, callback) -> None:
@@ -200,9 +230,16 @@ class Kubelet(PodLifecycle, Prober, ClientComponent):
                 cb(msg)
         elif msg.get("type") == "cri.ContainerEvent":
             self.container_event(msg)
-        elif msg.get("type") == "kubelet.exec":
-            exec_in_container(self, msg, lambda reply: self.send(
-                src, {"type": "kubelet.reply", "id": msg.get("id"), **reply}, "exec reply"))
+        elif msg.get("type") in ("kubelet.exec", "kubelet.attach"):
+            serve = exec_in_container if msg["type"] == "kubelet.exec" else attach_to_container
+            serve(self, msg, lambda reply: self.send(
+                src, {"type": "kubelet.reply", "id": msg.get("id"), **reply}, f"{msg['type'][8:]} reply"))
+        elif msg.get("type") == "kubelet.portForward":
+            port_forward(self, msg, lambda reply: self.send(
+                src, {"type": "kubelet.reply", "id": msg.get("id"), **reply}, "portForward reply"))
+        elif msg.get("type") == "kubelet.resourceMetrics":
+            self.send(src, {"type": "kubelet.reply", "id": msg.get("id"), **resource_metrics(self)},
+                      "metrics/resource reply")
         elif msg.get("type") == "kubelet.containerLogs":
             reply = container_logs(self, self.node_runtime, msg) if self.node_runtime is not None else \
                 {"code": 503, "body": st.unavailable("the container runtime is not ready")}

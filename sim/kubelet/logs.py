@@ -13,25 +13,36 @@ def _bad(message: str) -> dict:
     return {"code": 400, "body": st.bad_request(message)}
 
 
+def _log_container_id(rec, name: str, pod: str, previous: bool) -> str | dict:
+    """validateContainerLogStatus (pkg/kubelet/kubelet_pods.go): whose log a request reads.  A
+    crash-looping container, waiting to restart, shows the log of its last run."""
+    last = (rec.last_terminated or {}).get("containerID", "").partition("://")[2]
+    if previous:
+        return last or _bad(f'previous terminated container "{name}" in pod "{pod}" not found')
+    if rec.state in ("running", "terminated") and rec.container_id:
+        return rec.container_id
+    if rec.state == "terminated" or last:
+        return last or _bad(f'container "{name}" in pod "{pod}" is terminated')
+    reason = rec.reason or "ContainerCreating"
+    reason = {"ErrImagePull": "image can't be pulled",
+              "ImagePullBackOff": "trying and failing to pull image"}.get(reason, reason)
+    return _bad(f'container "{name}" in pod "{pod}" is waiting to start: {reason}')
+
+
 def container_logs(kubelet, runtime, msg: dict) -> dict:
     """{"code": 200, "text"} or {"code", "body": Status}."""
     pod, name = msg.get("pod", ""), msg.get("container", "")
-    w = kubelet.workers.get(msg.get("uid"))
-    rec = (w["containers"].get(name) or w["init"].get(name)) if w is not None else None
+    w = kubelet.worker_for(msg.get("uid"))
+    rec = (w["containers"].get(name) or w["init"].get(name) or (w.get("ephemeral") or {}).get(name)) \
+        if w is not None else None
     if rec is None:
         return {"code": 404, "body": st.not_found("pods", pod)}
-    if msg.get("previous"):
-        prev = (rec.last_terminated or {}).get("containerID") or ""
-        container = runtime.container(prev.partition("://")[2])
-        if container is None:
-            return _bad(f'previous terminated container "{name}" in pod "{pod}" not found')
-    else:
-        container = runtime.container(rec.container_id) if rec.state != "waiting" else None
-        if container is None:
-            reason = rec.reason or "ContainerCreating"
-            if reason in ("ErrImagePull", "ImagePullBackOff"):
-                reason = "trying and failing to pull image"
-            return _bad(f'container "{name}" in pod "{pod}" is waiting to start: {reason}')
+    container_id = _log_container_id(rec, name, pod, bool(msg.get("previous")))
+    if isinstance(container_id, dict):
+        return container_id
+    container = runtime.container(container_id)
+    if container is None:
+        return _bad(f'container "{name}" in pod "{pod}" is terminated')
     entries = list(container.log)
     first = container.log_total - len(entries)
     after = msg.get("after")

@@ -14,6 +14,7 @@ minute or so later - never the environment.
 from __future__ import annotations
 
 import base64
+import json
 import math
 import posixpath
 from typing import Callable
@@ -117,7 +118,8 @@ def field_ref(pod: dict, path: str, node_ip: str, pod_ip: str | None) -> str | N
         return str(simple[path] or "")
     for prefix, source in (("metadata.labels", md.get("labels")), ("metadata.annotations", md.get("annotations"))):
         if path == prefix:
-            return "\n".join(f'{k}="{v}"' for k, v in sorted((source or {}).items()))
+            # fieldpath.FormatMap: `key=%q` per line, sorted (Go's %q: a quoted, escaped string).
+            return "\n".join(f"{k}={json.dumps(str(v), ensure_ascii=False)}" for k, v in sorted((source or {}).items()))
         if path.startswith(prefix + "['") and path.endswith("']"):
             return str((source or {}).get(path[len(prefix) + 2:-2], ""))
     return None

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from sim.api.gofmt import go_duration
 from sim.api.podutil import is_deleting
-from sim.kubelet import podconfig
+from sim.kubelet import ephemeral, persistentvolumes, podconfig
 from sim.kubelet.backoff import Backoff
+from sim.kubelet.hostpath import NodeDisk
 from sim.kubelet.lifecycle import run_handler
+from sim.kubelet.staticpods import is_mirror_pod
 from sim.kubelet.podstatus import ContainerRecord, container_status, pod_phase
 from sim.runtime import images as imagelib
 from sim.runtime import rootfs
@@ -58,19 +60,22 @@ class PodLifecycle:
     def init_pods(self) -> None:
         self.workers: dict[str, dict] = {}       # pod uid -> worker state
         self.crash_backoff = Backoff()
-        self.host_paths: dict[str, Volume] = {}  # hostPath volumes: the node's own directories
+        self.node_disk = NodeDisk()              # hostPath volumes: the node's own files
         self.image_backoff = Backoff()
 
     # -- the informer's events ------------------------------------------------------------
     def _pods_synced(self) -> None:
         # Sandboxes the runtime runs for pods no longer bound here are stopped (orphans).
-        known = {p["metadata"]["uid"] for p in self.pod_informer.list()}
+        known = {p["metadata"]["uid"] for p in self.pod_informer.list()} | set(self.static_workers())
         for uid in list(self.runtime_sandboxes or {}):
             if uid not in known:
                 self.cri("cri.StopPodSandbox", {"pod_uid": uid}, lambda r: None)
                 self.cri("cri.RemovePodSandbox", {"pod_uid": uid}, lambda r: None)
+        self.sync_mirror_pods()
 
     def sync_pod(self, pod: dict) -> None:
+        if is_mirror_pod(pod):
+            return self.mirror_pod_changed(pod)  # the static pod runs from its file (staticpods.py)
         uid = pod["metadata"]["uid"]
         w = self.workers.get(uid)
         if is_deleting(pod):
@@ -82,6 +87,7 @@ class PodLifecycle:
             return
         if w is not None:
             w["pod"] = pod
+            ephemeral.start_added(self, w)  # kubectl debug added one
             return
         if pod["status"].get("phase") in TERMINAL:
             return
@@ -143,7 +149,8 @@ class PodLifecycle:
     def start_pod(self, w: dict) -> None:
         pod = w["pod"]
         w["state"] = "creating"
-        w["ip"] = self._allocate_ip()
+        # A hostNetwork pod shares the node's network namespace: its IP is the node's.
+        w["ip"] = self.internal_ip if pod["spec"].get("hostNetwork") else self._allocate_ip()
         self.action(f"kubelet on {self.host} starting pod {pod['metadata']['namespace']}/{pod['metadata']['name']}")
         self.post_status(w)
         self.cri("cri.RunPodSandbox", {"pod_uid": w["uid"], "ip": w["ip"]}, lambda r: self._sandbox_ready(w))
@@ -170,6 +177,23 @@ class PodLifecycle:
                 self.api.event(pod, "FailedMount", error, "kubelet", self.host, type_="Warning")
                 self.call_later(retry, lambda: self._mount_volumes(w, min(retry * 2, VOLUME_RETRY_MAX_SECONDS)))
                 return
+            persistentvolumes.setup(self, w, lambda pvs, err, waiting: claims_mounted(volumes, pvs, err, waiting))
+
+        def claims_mounted(volumes: dict, pvs: dict, error: str | None, waiting: bool) -> None:
+            """persistentVolumeClaim volumes (sim/kubelet/persistentvolumes.py): an attachment
+            still on its way is waited for quietly, up to the volume manager's timeout."""
+            if w["state"] != "creating" or self.workers.get(w["uid"]) is not w:
+                return
+            if error:
+                since = w.setdefault("attach_wait_since", self.now)
+                if not waiting or self.now - since >= persistentvolumes.WAIT_FOR_ATTACH_TIMEOUT:
+                    w["attach_wait_since"] = self.now
+                    self.api.event(pod, "FailedMount", error, "kubelet", self.host, type_="Warning")
+                delay = persistentvolumes.WAIT_RETRY_SECONDS if waiting else retry
+                self.call_later(delay, lambda: self._mount_volumes(w, retry if waiting else
+                                                                   min(retry * 2, VOLUME_RETRY_MAX_SECONDS)))
+                return
+            volumes.update(pvs)
             w["volumes"] = volumes
             w["state"] = "running"
             if any(r[0] in podconfig.KINDS for r in refs):
@@ -185,7 +209,11 @@ class PodLifecycle:
             if not isinstance(name, str):
                 continue
             if isinstance(v.get("hostPath"), dict):
-                volumes[name] = self.host_paths.setdefault(str(v["hostPath"].get("path") or "/"), Volume())
+                if name not in volumes:
+                    volume, error = self.node_disk.mount(str(v["hostPath"].get("path") or "/"), v["hostPath"].get("type"))
+                    if error:
+                        return volumes, f'MountVolume.SetUp failed for volume "{name}" : {error}'
+                    volumes[name] = volume
                 continue
             files, error = podconfig.volume_files(pod, v, objs, self.internal_ip, w.get("ip"))
             if error:
@@ -322,10 +350,11 @@ class PodLifecycle:
         self.call_later(delay, fire)
 
     # -- one container: image, create, start ------------------------------------------------
-    def _start_container(self, w: dict, spec: dict, rec: ContainerRecord, init: bool = False) -> None:
+    def _start_container(self, w: dict, spec: dict, rec: ContainerRecord, init: bool = False,
+                         field: str | None = None) -> None:
         pod = w["pod"]
         image = spec.get("image", "")
-        ref = self._ref(pod, f"spec.{'initContainers' if init else 'containers'}{{{spec['name']}}}")
+        ref = self._ref(pod, f"spec.{field or ('initContainers' if init else 'containers')}{{{spec['name']}}}")
         try:
             parsed = imagelib.parse_reference(image)
         except imagelib.InvalidReference as e:
@@ -419,10 +448,15 @@ class PodLifecycle:
             self.cri("cri.CreateContainer", {"pod_uid": w["uid"], "name": spec["name"], "image": image,
                                              "command": spec.get("command"), "args": spec.get("args"),
                                              "env": env, "attempt": rec.restart_count,
+                                             # LinuxContainerResources: the cgroup's cpu quota and memory.max
+                                             "resources": spec.get("resources") or {},
                                              "mounts": mounts, "read_only": read_only,
                                              "files": rootfs.kubelet_files(pod, pod["spec"].get("hostname") or
                                                                            pod["metadata"]["name"], w.get("ip")),
-                                             "hostname": pod["spec"].get("hostname") or pod["metadata"]["name"]},
+                                             "hostname": pod["spec"].get("hostname") or pod["metadata"]["name"],
+                                             # ContainerConfig's stdin, stdin_once and tty (kuberuntime_container.go)
+                                             "stdin": bool(spec.get("stdin")), "stdin_once": bool(spec.get("stdinOnce")),
+                                             "tty": bool(spec.get("tty"))},
                      created)
 
         def created(r: dict) -> None:
@@ -484,8 +518,9 @@ class PodLifecycle:
         self.cri("cri.ImageStatus", {"image": image}, image_status)
 
     def _mounts_of(self, w: dict, spec: dict) -> tuple[dict, list[str]]:
-        """mountPath -> the pod's Volume, and the read-only ones (readOnly, and configMap,
-        secret, downwardAPI and projected volumes, which are always read-only)."""
+        """mountPath -> the pod's Volume, and the read-only ones (readOnly, a claim mounted
+        readOnly, and configMap, secret, downwardAPI and projected volumes, which are always
+        read-only)."""
         volumes = w.get("volumes") or {}
         kinds = {v.get("name"): v for v in w["pod"]["spec"].get("volumes") or [] if isinstance(v, dict)}
         mounts, read_only = {}, []
@@ -494,7 +529,8 @@ class PodLifecycle:
                 continue
             mounts[m["mountPath"]] = volumes[m["name"]]
             source = kinds.get(m["name"]) or {}
-            if m.get("readOnly") or any(k in source for k in ("configMap", "secret", "downwardAPI", "projected")):
+            if m.get("readOnly") or any(k in source for k in ("configMap", "secret", "downwardAPI", "projected")) \
+                    or (source.get("persistentVolumeClaim") or {}).get("readOnly"):
                 read_only.append(m["mountPath"])
         return mounts, read_only
 
@@ -518,7 +554,8 @@ class PodLifecycle:
         w = self.workers.get(msg.get("pod_uid"))
         if w is None:
             return
-        rec = w["containers"].get(msg.get("name")) or w["init"].get(msg.get("name"))
+        rec = w["containers"].get(msg.get("name")) or w["init"].get(msg.get("name")) or \
+            (w.get("ephemeral") or {}).get(msg.get("name"))
         if rec is None or rec.container_id != msg.get("container_id") or rec.state != "running":
             return
         code = int(msg.get("exit_code", 0))
@@ -550,7 +587,7 @@ class PodLifecycle:
         prev = w["state"]
         w["state"] = "terminating"
         grace = pod["metadata"].get("deletionGracePeriodSeconds", 30)
-        running = [rec for rec in [*w["containers"].values(), *w["init"].values()]
+        running = [rec for rec in [*w["containers"].values(), *w["init"].values(), *(w.get("ephemeral") or {}).values()]
                    if rec.state == "running" and rec.container_id]
         self.action(f"kubelet on {self.host} stopping pod {pod['metadata']['namespace']}/{pod['metadata']['name']}")
         remaining = [len(running)]
@@ -597,6 +634,8 @@ class PodLifecycle:
         pod = w["pod"]
         if prev_state in ("running", "creating"):
             self.post_status(w)
+        if w.get("static"):
+            return self.static_pod_terminated(w)
         md = pod["metadata"]
 
         def deleted(resp: dict) -> None:
@@ -614,6 +653,8 @@ class PodLifecycle:
 
     def pod_removed(self, pod: dict) -> None:
         """The pod object is gone from the API (deleted for good): stop whatever still runs."""
+        if is_mirror_pod(pod):
+            return self.mirror_pod_removed(pod)
         w = self.workers.pop(pod["metadata"]["uid"], None)
         if w is not None:
             w["state"] = "terminated"
@@ -684,12 +725,19 @@ class PodLifecycle:
         # eviction, readiness gates) are copied over, as generateAPIPodStatus does
         # (pkg/kubelet/kubelet_pods.go, kubetypes.PodConditionByKubelet).
         conditions += [c for t, c in prev_conditions.items() if t not in KUBELET_POD_CONDITIONS]
+        evicted = w.get("evicted")
+        if evicted and "DisruptionTarget" not in prev_conditions:
+            # eviction_manager.go evictPod: the kubelet's DisruptionTarget (TerminationByKubelet).
+            conditions.append(cond("DisruptionTarget", "True", "TerminationByKubelet", evicted["message"]))
         status = {"phase": phase, "conditions": conditions, "hostIP": self.internal_ip,
                   "hostIPs": [{"ip": self.internal_ip}], "containerStatuses": statuses,
                   **({"initContainerStatuses": init_statuses} if init_statuses else {}),
+                  **({"ephemeralContainerStatuses": ephemeral.statuses(self, w)} if w.get("ephemeral") else {}),
                   "startTime": pod["status"].get("startTime") or now}
         if generation:
             status["observedGeneration"] = generation
+        if evicted:
+            status.update(evicted)  # reason Evicted and its message
         if w.get("ip") and state != "terminated":
             status["podIP"] = w["ip"]
             status["podIPs"] = [{"ip": w["ip"]}]

@@ -1,6 +1,6 @@
 """The kubelet's prober (pkg/kubelet/prober): startup, readiness and liveness probes of each
 running container, by exec (CRI ExecSync in the container), httpGet (a GET to the pod's IP and
-port: 200-399 succeed) or tcpSocket / grpc (a connection), with upstream's timing fields and
+port: 200-399 succeed), tcpSocket (a connection) or grpc (grpc.health.v1 Check), with upstream's timing fields and
 defaults: initialDelaySeconds 0, periodSeconds 10, timeoutSeconds 1, successThreshold 1,
 failureThreshold 3.
 
@@ -55,20 +55,23 @@ class Prober:
         if kind == "startup" and rec.extra.get("started"):
             return  # a startup probe stops once it succeeded
         self.probes_run += 1
-        self._run_probe(w, spec, rec, probe, lambda ok, output: self._probed(w, spec, rec, token, kind, probe, ok, output))
+        self._run_probe(w, spec, rec, kind, probe, lambda ok, output: self._probed(w, spec, rec, token, kind, probe, ok, output))
 
-    def _run_probe(self, w: dict, spec: dict, rec: ContainerRecord, probe: dict, done) -> None:
+    def _run_probe(self, w: dict, spec: dict, rec: ContainerRecord, kind: str, probe: dict, done) -> None:
         timeout = _field(probe, "timeoutSeconds")
         if isinstance(probe.get("exec"), dict):
             command = [str(c) for c in probe["exec"].get("command") or []]
 
             def executed(r: dict) -> None:
                 if r.get("timed_out"):
-                    return done(False, f"command {command!r} timed out".replace("'", '"'))
+                    # remote_runtime.go ExecSync: a DeadlineExceeded is exec.NewTimeoutError(
+                    # fmt.Errorf("command %q timed out", strings.Join(cmd, " "))), its text the output.
+                    return done(False, f'command "{" ".join(command)}" timed out')
                 if r.get("error"):
                     return done(False, r["error"])
                 done(r.get("exit_code") == 0, (r.get("output") or "").strip())
-            return self.cri("cri.ExecSync", {"container_id": rec.container_id, "cmd": command, "timeout": timeout},
+            return self.cri("cri.ExecSync", {"container_id": rec.container_id, "cmd": command, "timeout": timeout,
+                                             "probe": kind},
                             executed)
         target = probe.get("httpGet") or probe.get("tcpSocket") or probe.get("grpc")
         if not isinstance(target, dict):
@@ -86,8 +89,18 @@ class Prober:
                 if 200 <= status < 400:
                     return done(True, "")
                 done(False, f"HTTP probe failed with statuscode: {status}")
-            return self.cri("probe.http", {"pod_uid": w["uid"], "port": port, "path": path}, got)
-        self.cri("probe.tcp", {"pod_uid": w["uid"], "port": port},
+            return self.cri("probe.http", {"pod_uid": w["uid"], "port": port, "path": path, "probe": kind,
+                                            "timeout": timeout}, got)
+        if isinstance(probe.get("grpc"), dict):
+            def checked(r: dict) -> None:
+                if r.get("error"):
+                    return done(False, r["error"])
+                if r.get("status") != "SERVING":
+                    return done(False, f'service unhealthy (responded with "{r.get("status")}")')
+                done(True, "service is serving")
+            return self.cri("probe.grpc", {"pod_uid": w["uid"], "port": port, "service": target.get("service") or "",
+                                            "probe": kind, "timeout": timeout}, checked)
+        self.cri("probe.tcp", {"pod_uid": w["uid"], "port": port, "probe": kind, "timeout": timeout},
                  lambda r: done(not r.get("error"), r.get("error", "")))
 
     @staticmethod

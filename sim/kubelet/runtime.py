@@ -26,18 +26,20 @@ from typing import Any
 
 from sim.api.meta import EPOCH
 from sim.component import Component
+from sim.api.gofmt import go_duration
 from sim.runtime import images as imagelib
+from sim.runtime import controlplane  # noqa: F401 - registers the control-plane images' programs
+from sim.kubelet import portforward
 from sim.runtime import programs, rootfs
-from sim.runtime.process import (MAX_LOG_LINES, MAX_WRITE_CHARS, SIGKILL_EXIT, FileSystem, ProcessContext, Sleep,
-                                 Write, run_capture)
+from sim.runtime.faults import FaultInjection
+from sim.runtime.process import (BUSY_LOOP_DELAY, MAX_LOG_LINES, MAX_SYSCALLS_PER_EVENT, MAX_WRITE_CHARS,
+                                 SIGKILL_EXIT, FileSystem, ProcessContext, run_capture, step)
+from sim.runtime.stdio import WOULD_BLOCK, Stdio
+from sim.kubelet.streaming import StreamingServer
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
 COMPONENT_OF = {"containerd": "containerd", "cri-o": "crio", "docker": "cri-dockerd"}
 RUNTIME_RUNC = {"containerd": "runc", "cri-o": "crun", "docker": "runc"}
-# At most this many system calls of one program per kernel event; a busy loop that never
-# sleeps is then continued a millisecond later, so no program holds the engine.
-MAX_SYSCALLS_PER_EVENT = 200
-BUSY_LOOP_DELAY = 0.001
 # How long a program that handles SIGTERM takes to exit after it.
 SIGTERM_EXIT_SECONDS = 0.2
 # An exec (a probe's command, kubectl exec without a terminal) runs at most this many system
@@ -96,9 +98,18 @@ class Container:
     ctx: ProcessContext | None = None
     mounts: dict = field(default_factory=dict)       # mount path -> Volume (shared with the pod)
     read_only: tuple = ()
+    process: Any = None               # the simulated component this container's process is (host_processes)
+    resources: dict = field(default_factory=dict)    # the container's resources (its cgroup's limits)
+    cgroup: Any = None                               # sim/runtime/cgroups.py, while it runs
+    oom_timer: int | None = None
+    # The main process's stdin and terminal (`stdin`, `stdinOnce`, `tty` of the container's
+    # spec) and what it writes, for `kubectl attach` (sim/runtime/stdio.py).
+    stdio: Stdio | None = None
+    stdin_once: bool = False
+    reading: bool = False             # blocked reading stdin
 
 
-class ContainerRuntime(Component):
+class ContainerRuntime(FaultInjection, Component):
     component = "containerd"
 
     def __init__(self, host: str, registry: "imagelib.Registry | None" = None, kind: str = "containerd",
@@ -118,15 +129,26 @@ class ContainerRuntime(Component):
         self.containers: dict[str, Container] = {}
         self.subscribers: set[str] = set()
         self.next = 0
+        # binary -> the simulated component a container running it *is* (a control-plane node's
+        # kube-apiserver, etcd, ...; sim/kubelet/staticpods.py): its start starts the component,
+        # its end stops it, and the component's death is the container's.
+        self.host_processes: dict[str, Component] = {}
+        self.dead_attempts: dict[tuple[str, str], int] = {}  # (pod uid, container) -> attempt, after a power-off
+        self.streaming = StreamingServer(self)   # exec -i/-t and attach (sim/kubelet/streaming.py)
+        self.init_faults()
 
     # -- lifecycle ----------------------------------------------------------------------
     def power_off(self) -> None:
-        """The node lost power: every running container and sandbox is gone."""
+        """The node lost power: every running container and sandbox is gone (the attempt each
+        container name had reached stays on disk, in `dead_attempts`)."""
         for c in self.containers.values():
+            key = (c.pod_uid, c.name)
+            self.dead_attempts[key] = max(self.dead_attempts.get(key, 0), c.attempt)
             self._cancel(c)
         self.sandboxes.clear()
         self.containers.clear()
         self.subscribers.clear()
+        self.streaming.power_off()
 
     def adopt(self, pod_uid: str, ip: str | None, containers: list[dict], hostname: str = "") -> None:
         """Restore a running sandbox from persisted pod status (a process restart of Pilothouse,
@@ -143,6 +165,8 @@ class ContainerRuntime(Component):
                 continue
             c = Container(cid, pod_uid, name, int(spec.get("restartCount") or 0), image,
                           self._argv(image, spec), {}, {}, hostname)
+            c.stdio = Stdio(stdin=bool(spec.get("stdin")), tty=bool(spec.get("tty")))
+            c.stdin_once = bool(spec.get("stdinOnce"))
             self.containers[cid] = c
             sb["containers"][name] = cid
             self._start(c)
@@ -240,6 +264,20 @@ class ContainerRuntime(Component):
             for cid in [cid for cid, c in self.containers.items() if c.pod_uid == uid]:
                 self._cancel(self.containers.pop(cid))
             reply(0.01, ok=True)
+        elif t in ("cri.Exec", "cri.Attach"):
+            # The streaming variants: a token for the streaming server (sim/kubelet/streaming.py).
+            c = self.containers.get(msg.get("container_id") or "")
+            if c is None or c.state != "running" or c.ctx is None:
+                reply(0.001, error=f'container not running ({msg.get("container_id", "")[:13]})')
+            elif t == "cri.Exec":
+                reply(0.005, **self.streaming.open_exec(c, msg.get("cmd") or [], bool(msg.get("stdin")),
+                                                        bool(msg.get("tty"))))
+            else:
+                reply(0.005, **self.streaming.open_attach(c, bool(msg.get("stdin"))))
+        elif t == "probe.grpc":
+            self._probe_grpc(msg, reply)
+        elif t == "cri.PortForward":
+            portforward.forward(self, msg, reply)
         elif t == "cri.ListPodSandbox":
             reply(0.001, sandboxes={uid: {"ip": sb["ip"], "containers": dict(sb["containers"])}
                                     for uid, sb in self.sandboxes.items()})
@@ -292,7 +330,10 @@ class ContainerRuntime(Component):
                       {**base_env, "HOSTNAME": msg.get("hostname", ""), **env},
                       {**rootfs.image_files(image), **(msg.get("files") or {})}, msg.get("hostname", ""))
         c.mounts = dict(msg.get("mounts") or {})
+        c.stdio = Stdio(stdin=bool(msg.get("stdin")), tty=bool(msg.get("tty")))
+        c.stdin_once = bool(msg.get("stdin_once"))
         c.read_only = tuple(msg.get("read_only") or ())
+        c.resources = dict(msg.get("resources") or {})
         self.containers[cid] = c
         sb["containers"][c.name] = cid
         reply(0.02 + self.rng.random() * 0.03, container_id=cid, image_id=imagelib.image_id(image),
@@ -304,37 +345,61 @@ class ContainerRuntime(Component):
         if c.program is None:
             return self._exit(c, 128)
         c.fs = FileSystem(c.files, read_only=c.read_only, mounts=c.mounts)
+        stdio = c.stdio or Stdio()
         ctx = ProcessContext(argv=list(c.argv), env=dict(c.env), hostname=c.hostname, fs=c.fs,
+                             binaries=c.image.config.binaries,
                              clock=lambda: EPOCH_UNIX + self.now + self.kernel.epoch_offset,
-                             cwd=c.image.config.working_dir or "/")
+                             cwd=c.image.config.working_dir or "/", stdin=stdio.stdin_open, tty=stdio.tty)
+        stdio.on_input = lambda: self._wake(c)
         c.ctx = ctx
         try:
             c.gen = c.program.run(ctx)
         except Exception:  # noqa: BLE001 - a program that cannot even start exits 1
             return self._exit(c, 1)
+        self.start_cgroup(c)
+        c.process = self.host_processes.get(c.program.name)
+        if c.process is not None and not c.process.running:
+            c.process.start()
         self._step(c)
 
-    def _step(self, c: Container) -> None:
+    def _step(self, c: Container, interrupt: bool = False) -> None:
         c.timer = None
         if c.state != "running" or c.gen is None:
             return
-        for _ in range(MAX_SYSCALLS_PER_EVENT):
-            try:
-                call = next(c.gen)
-            except StopIteration as stop:
-                code = stop.value if isinstance(stop.value, int) else 0
-                return self._exit(c, code & 0xFF)
-            except Exception as e:  # noqa: BLE001 - a simulated program's bug is its crash, not the node's
-                self._write(c, f"panic: {type(e).__name__}: {e}\n", "stderr")
-                return self._exit(c, 2)
-            if isinstance(call, Write):
-                self._write(c, call.text, call.stream)
-            elif isinstance(call, Sleep):
-                c.timer = self.call_later(max(0.0, float(call.seconds)), lambda: self._step(c))
-                return
-        c.timer = self.call_later(BUSY_LOOP_DELAY, lambda: self._step(c))
+        stdio = c.stdio or Stdio()
+        try:
+            outcome, value = step(c.gen, stdio.read_line, lambda text, stream: self._write(c, text, stream),
+                                  MAX_SYSCALLS_PER_EVENT, reading=c.reading, would_block=WOULD_BLOCK,
+                                  interrupt=interrupt)
+        except Exception as e:  # noqa: BLE001 - a simulated program's bug is its crash, not the node's
+            self._write(c, f"panic: {type(e).__name__}: {e}\n", "stderr")
+            return self._exit(c, 2)
+        c.reading = outcome == "read"
+        if outcome == "exit":
+            self._exit(c, value)
+        elif outcome == "sleep":
+            c.timer = self.call_later(value, lambda: self._step(c))
+        elif outcome == "busy":
+            c.timer = self.call_later(BUSY_LOOP_DELAY, lambda: self._step(c))
 
-    def _write(self, c: Container, text: str, stream: str) -> None:
+    def _wake(self, c: Container) -> None:
+        """Input came for a process blocked reading its stdin: run it again at once.  A ^C
+        for one that is busy interrupts it if it is a shell: PID 1 receives no signal it has no
+        handler for, and only the shell installs one for SIGINT."""
+        if c.state != "running" or c.gen is None or c.stdio is None:
+            return
+        if c.reading and c.timer is None:
+            c.timer = self.call_later(0.0, lambda: self._step(c))
+        elif not c.reading and c.stdio.interrupt and c.program is not None and \
+                c.program.name in ("sh", "ash", "bash", "dash"):
+            c.stdio.take_interrupt()
+            if c.timer is not None:
+                self.cancel_timer(c.timer)
+            c.timer = self.call_later(0.0, lambda: self._step(c, interrupt=True))
+
+    def _write(self, c: Container, text: str, stream: str, log_only: bool = False) -> None:
+        if c.stdio is not None and not log_only:
+            c.stdio.write(str(text)[:MAX_WRITE_CHARS], stream)
         text = (c.partial.pop(stream, "") + str(text)[:MAX_WRITE_CHARS])
         at = self.now + self.kernel.epoch_offset
         *done, rest = text.split("\n")
@@ -351,21 +416,32 @@ class ContainerRuntime(Component):
         if c.kill_timer is None:
             c.kill_timer = self.call_later(max(timeout, 0.0), lambda: self._exit(c, SIGKILL_EXIT))
 
+    def process_killed(self, process: Component, code: int = SIGKILL_EXIT) -> bool:
+        """The component a running container is died (it was killed): the container exits
+        with `code` and the kubelet hears of it.  False when no running container is it."""
+        for c in self.containers.values():
+            if c.process is process and c.state == "running":
+                self._exit(c, code)
+                return True
+        return False
+
     def _cancel(self, c: Container) -> None:
-        for h in (c.timer, c.kill_timer):
+        if c.state == "running" and c.process is not None and c.process.running:
+            c.process.stop()  # the container's process ends: so does the component it is
+        for h in (c.timer, c.kill_timer, c.oom_timer):
             if h is not None:
                 self.cancel_timer(h)
-        c.timer = c.kill_timer = None
+        c.timer = c.kill_timer = c.oom_timer = None
         c.gen = None
 
-    def _exit(self, c: Container, code: int, notify: bool = True) -> None:
+    def _exit(self, c: Container, code: int, notify: bool = True, reason: str | None = None) -> None:
         if c.state == "exited":
             return
         for stream in list(c.partial):
-            self._write(c, "\n", stream)  # a partial last line is still logged
+            self._write(c, "\n", stream, log_only=True)  # a partial last line is still logged
         self._cancel(c)
         c.state, c.exit_code, c.finished_at = "exited", code, self.now
-        c.reason = "Completed" if code == 0 else "Error"
+        c.reason = reason or ("Completed" if code == 0 else "Error")
         callbacks, c.stop_callbacks = c.stop_callbacks, []
         for cb in callbacks:
             cb()
@@ -376,6 +452,14 @@ class ContainerRuntime(Component):
                                 "exit_code": code, "reason": c.reason}, "container exited")
 
     # -- exec and connections -----------------------------------------------------------
+    def exec_context(self, c: Container, argv: list[str], stdin: bool = False, tty: bool = False) -> ProcessContext:
+        """What a process exec'd in the running container `c` sees: its files, environment and
+        working directory, and the way to make its main process exit (`nginx -s quit`)."""
+        return ProcessContext(argv=argv, env=dict(c.ctx.env), hostname=c.hostname, fs=c.ctx.fs, clock=c.ctx.clock,
+                              binaries=c.image.config.binaries, cwd=c.ctx.cwd, stdin=stdin, tty=tty,
+                              signal_main=lambda code: self.call_later(SIGTERM_EXIT_SECONDS,
+                                                                       lambda: self._exit(c, code)))
+
     def _exec_sync(self, msg: dict, reply) -> None:
         """ExecSync: run a command in the container (its files, its environment) to the end,
         or until `timeout`: {"exit_code", "output"} or {"timed_out": True}."""
@@ -384,9 +468,10 @@ class ContainerRuntime(Component):
             reply(0.001, error=f'container not running ({msg.get("container_id", "")[:13]})')
             return
         argv = [str(a) for a in msg.get("cmd") or []]
-        ctx = ProcessContext(argv=argv, env=dict(c.ctx.env), hostname=c.hostname, fs=c.ctx.fs, clock=c.ctx.clock,
-                             cwd=c.ctx.cwd,
-                             signal_main=lambda code: self.call_later(SIGTERM_EXIT_SECONDS, lambda: self._exit(c, code)))
+        faulted = self.probe_fault(c, msg) if msg.get("probe") else None
+        if faulted is not None:
+            return reply(faulted.pop("delay"), **faulted)
+        ctx = self.exec_context(c, argv)
         program = programs.program_for(argv, c.image.config.binaries)
         timeout = float(msg.get("timeout") or 1.0)
         if program is None:
@@ -408,34 +493,65 @@ class ContainerRuntime(Component):
         """A TCP connection (and, for "probe.http", a GET) to a port of the pod's network
         namespace: whichever of its running containers listens there answers."""
         port = int(msg.get("port") or 0)
-        uid = msg.get("pod_uid")
-        sandbox = self.sandboxes.get(uid) or {}
-        ip = sandbox.get("ip") or ""
-        for c in self._listening(uid, port, sandbox):
+        ip = (self.sandboxes.get(msg.get("pod_uid")) or {}).get("ip") or ""
+        c = self.listener(msg.get("pod_uid"), port)
+        if c is not None:
+            faulted = self.probe_fault(c, {**msg, "url": f"http://{ip}:{port}{msg.get('path') or '/'}",
+                                           "where": f"{ip}:{port}"})
+            if faulted is not None:
+                return reply(faulted.pop("delay"), **faulted)
             if msg["type"] == "probe.tcp":
                 return reply(0.001, ok=True)
             if c.program.http is None:
                 return reply(0.001, error=f'Get "http://{ip}:{port}{msg.get("path", "/")}": EOF')
             status, body = c.program.http(c.ctx, msg.get("path") or "/", self.now - (c.started_at or self.now))
+            self.served_request(c)
             return reply(0.002, status=status, body=body[:EXEC_MAX_OUTPUT])
         where = f"{ip}:{port}"
         if msg["type"] == "probe.tcp":
             return reply(0.001, error=f"dial tcp {where}: connect: connection refused")
         reply(0.001, error=f'Get "http://{where}{msg.get("path") or "/"}": dial tcp {where}: connect: connection refused')
 
-    def _listening(self, pod_uid, port: int, sandbox: dict) -> list[Container]:
-        """The pod's running containers that listen on `port`, in the order they were created.
-        The sandbox names the pod's current containers, so a probe need not look at every
-        container of the node; when more than one listens, the node-wide scan gives the order."""
+    def _probe_grpc(self, msg: dict, reply) -> None:
+        """The kubelet's gRPC prober (pkg/probe/grpc/grpc.go): a blocking dial, then
+        grpc.health.v1.Health/Check of `service`.  A port that does not speak gRPC (nothing
+        listens, or an HTTP/1 server) makes the dial wait out the probe's timeout."""
+        port, service = int(msg.get("port") or 0), str(msg.get("service") or "")
+        timeout = float(msg.get("timeout") or 1.0)
+        ip = (self.sandboxes.get(msg.get("pod_uid")) or {}).get("ip") or ""
+        addr, within = f"{ip}:{port}", go_duration(timeout)
+        c = self.listener(msg.get("pod_uid"), port)
+        if c is None or c.program.grpc_health is None:
+            return reply(timeout, error=f'timeout: failed to connect service "{addr}" within {within}: '
+                                        f"context deadline exceeded")
+        faults = self.container_faults(c)
+        if "hang" in faults:
+            return reply(timeout, error=f"timeout: health rpc did not complete within {within}")
+        status = c.program.grpc_health(c.ctx, service)
+        if status is None:
+            return reply(0.002, error="error: health rpc probe failed: rpc error: code = NotFound desc = unknown service")
+        if "fail-health" in faults or ("unready" in faults and msg.get("probe") == "readiness"):
+            status = "NOT_SERVING"
+        reply(0.002, status=status)
+
+    def listener(self, pod_uid: str | None, port: int) -> Container | None:
+        """The running container of the pod that listens on `port` (they share the pod's network
+        namespace), or None: a connection there is refused.  The first one created, when more
+        than one listens.  The pod's sandbox names its current containers, so a probe (two per
+        container every ten seconds) need not look at every container of the node."""
         found = []
-        for cid in (sandbox.get("containers") or {}).values():
+        for cid in ((self.sandboxes.get(pod_uid) or {}).get("containers") or {}).values():
             c = self.containers.get(cid)
             if c is not None and c.pod_uid == pod_uid and c.state == "running" and c.ctx is not None and c.program \
                     and port in c.program.ports(c.ctx):
                 found.append(c)
         if len(found) > 1:
             found = [c for c in self.containers.values() if c in found]
-        return found
+        return found[0] if found else None
+
+    def write_log(self, c: Container, text: str, stream: str) -> None:
+        """What a container's program writes outside its own steps (a request it answers)."""
+        self._write(c, text, stream)
 
     # -- read by the kubelet on the same node (its log files, /var/log/pods) --------------
     def container(self, container_id: str | None) -> Container | None:

@@ -126,6 +126,16 @@ class Strategy:
     def spec_changed(self, new: dict, old: dict) -> bool:
         return new.get("spec") != old.get("spec")
 
+    # Subresources written through the kind's update path (PUT and PATCH), each with a
+    # strategy of its own upstream (podStatusStrategy, podEphemeralContainersStrategy, ...).
+    update_subresources: tuple[str, ...] = ("status",)
+
+    def prepare_for_subresource_update(self, res, sub: str, candidate: dict, old: dict, ctx) -> dict:
+        return self.prepare_for_status_update(res, candidate, old, ctx)
+
+    def validate_subresource_update(self, sub: str, new: dict, old: dict) -> list:
+        return self.validate_status_update(new, old)
+
     def prepare_for_status_update(self, res, candidate: dict, old: dict, ctx) -> dict:
         """The status subresource's PrepareForUpdate: only the status changes."""
         new = deep_copy(old)

@@ -448,6 +448,10 @@ _CATALOGUE: list[tuple[str, tuple[str, ...], float, ImageConfig]] = [
         entrypoint=("/entrypoint.sh",), cmd=("curl",), user="curl_user", working_dir="/home/curl_user",
         binaries=ALPINE | {"curl", "entrypoint.sh"})),
     ("docker.io/kicbase/echo-server", ("1.0",), 2.1 * MB, _static("echo-server", exposed_ports=("8080/tcp",))),
+    # the docs' resource exercises (assign memory / CPU resources to containers)
+    ("docker.io/polinux/stress", ("1.0.4", "latest"), 4.3 * MB, ImageConfig(binaries=ALPINE | {"stress"})),
+    ("docker.io/vish/stress", ("latest",), 3.6 * MB, ImageConfig(entrypoint=("/stress", "-logtostderr"),
+                                                                 binaries=frozenset({"stress"}))),
     # registry.k8s.io (k8s.gcr.io is its old name)
     ("registry.k8s.io/pause", ("3.10.1",), 0.32 * MB, _static("pause", user="65535:65535")),
     ("registry.k8s.io/pause", ("3.10",), 0.32 * MB, _static("pause", user="65535:65535")),
@@ -459,6 +463,7 @@ _CATALOGUE: list[tuple[str, tuple[str, ...], float, ImageConfig]] = [
     ("registry.k8s.io/e2e-test-images/jessie-dnsutils", ("1.3",), 112.0 * MB, ImageConfig(
         cmd=("bash",), binaries=DEBIAN | _tools("nslookup dig host ping curl wget"))),
     ("registry.k8s.io/busybox", ("latest",), 0.68 * MB, _busybox()),
+    ("registry.k8s.io/busybox", ("1.27.2", "1.27"), 0.67 * MB, _busybox()),   # the docs' downward API examples
     # docs' liveness-http example: FROM scratch + /server, no ENTRYPOINT (the pod gives args: [/server])
     ("registry.k8s.io/liveness", ("latest",), 2.3 * MB, _static("server", entrypoint=False)),
     ("registry.k8s.io/goproxy", ("0.1",), 2.6 * MB, _static("goproxy", exposed_ports=("8080/tcp",))),
@@ -472,6 +477,9 @@ _CATALOGUE: list[tuple[str, tuple[str, ...], float, ImageConfig]] = [
         "kube-proxy go-runner iptables ip6tables iptables-wrapper conntrack ipset"))),
     ("registry.k8s.io/etcd", ("3.6.5-0",), 23.6 * MB, ImageConfig(
         exposed_ports=("2379/tcp", "2380/tcp"), binaries=_tools("etcd etcdctl etcdutl"))),
+    # the docs' gRPC liveness probe example runs this older etcd
+    ("registry.k8s.io/etcd", ("3.5.1-0",), 98.9 * MB, ImageConfig(
+        exposed_ports=("2379/tcp", "2380/tcp"), binaries=_tools("etcd etcdctl etcdutl sh"))),
     ("registry.k8s.io/coredns/coredns", ("v1.12.1",), 20.9 * MB, _static(
         "coredns", user="nonroot:nonroot", exposed_ports=("53/tcp", "53/udp"))),
     # other registries

@@ -6,6 +6,7 @@ ENTRYPOINT + CMD, as Kubernetes combines them).  A program is a Python generator
 
     yield Sleep(2.5)              # block for 2.5 virtual seconds
     yield Write("hello\\n")        # append to stdout (Write(text, "stderr") for stderr)
+    line = yield Read()           # the next line of stdin ("...\\n"), or None at end of file
     return 3                      # exit(3)
 
 `ctx` (ProcessContext) is what the process sees: argv, environment, hostname, its files
@@ -25,7 +26,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from typing import Callable, Generator, Iterator, Optional
+from typing import Any, Callable, Generator, Iterator, Optional
 
 # Exit codes as a shell reports a death by signal: 128 + the signal's number.
 SIGKILL_EXIT = 137   # 128 + 9
@@ -36,6 +37,11 @@ NOT_FOUND_EXIT = 127  # command not found
 MAX_LOG_LINES = 5000
 # A program's single Write is cut at this many characters: no program can grow memory unbounded.
 MAX_WRITE_CHARS = 64 * 1024
+# A runtime runs at most this many system calls of one program per kernel event (`step`); a
+# busy loop that never sleeps is then continued a millisecond later, so no program holds the
+# engine.
+MAX_SYSCALLS_PER_EVENT = 200
+BUSY_LOOP_DELAY = 0.001
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,24 @@ class Write:
     stream: str = "stdout"
 
 
-Syscall = Sleep | Write
+@dataclass(frozen=True)
+class Read:
+    """Read one line of stdin: the driver sends back the line (with its newline; a last line
+    may lack one) or None at end of file.  A process without stdin (a container without
+    `stdin: true`, an exec without -i) reads end of file at once, as from /dev/null; one with
+    an open stdin blocks until a line or the end comes (sim/runtime/stdio.py)."""
+
+
+Syscall = Sleep | Write | Read
+
+
+class Interrupted(BaseException):
+    """SIGINT (^C on the process's terminal), raised where the program is blocked (a Sleep):
+    an interactive shell drops the command and prompts again; a program that does not catch it
+    dies of it (exit 130).  A BaseException, so that no `except Exception` swallows it."""
+
+
+SIGINT_EXIT = 130    # 128 + 2
 ProgramGen = Generator[Syscall, None, Optional[int]]
 
 
@@ -180,6 +203,13 @@ class ProcessContext:
     # For a command exec'd beside the container's main process: make that process exit with
     # this code, as `nginx -s quit` makes the running nginx quit.  A no-op elsewhere.
     signal_main: Callable[[int], None] = lambda code: None
+    # The image's executables by basename (ImageConfig.binaries): what a shell in the container
+    # can run beside its own utilities (`nginx -s quit` in a preStop hook's `sh -c`).
+    binaries: frozenset = frozenset()
+    # Whether stdin is open (`stdin: true`, `exec -i`): a plain `sh` then reads its commands
+    # from it; and whether it is a terminal (`tty: true`, `-t`): the shell is interactive.
+    stdin: bool = False
+    tty: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,6 +224,17 @@ class Program:
     # Its answer to an HTTP GET on one of them: (status code, body), given the path and the
     # seconds since it started.  None: it speaks no HTTP (a probe's GET fails).
     http: Optional[Callable[[ProcessContext, str, float], tuple[int, str]]] = None
+    # Its gRPC health service (grpc.health.v1.Health/Check): the status of a service name ("" is
+    # the server's), "SERVING" or "NOT_SERVING", or None for a service it does not know.  None
+    # here: it speaks no gRPC (a grpc probe cannot connect).
+    grpc_health: Optional[Callable[[ProcessContext, str], Optional[str]]] = None
+    # What an HTTP server says of itself (its `Server:` header) and what it logs for each request
+    # it answers (sim/runtime/connection.py: AccessRecord -> (stream, line) in its format), or None.
+    server_header: str = ""
+    access_log: Optional[Callable[[ProcessContext, Any], str]] = None
+    # A server that speaks something else over TCP (redis): its answer to the bytes a connection
+    # has sent so far, as (bytes consumed, reply, close the connection).  None: HTTP, if `http`.
+    stream: Optional[Callable[[ProcessContext, bytes], tuple[int, bytes, bool]]] = None
 
 
 def run_to_exit(gen: ProgramGen, max_steps: int = 100_000, max_seconds: float | None = None) -> tuple[int, str, float]:
@@ -207,15 +248,22 @@ def run_to_exit(gen: ProgramGen, max_steps: int = 100_000, max_seconds: float | 
 
 
 def run_capture(gen: ProgramGen, max_steps: int = 100_000, max_seconds: float | None = None,
-                merged: bool = False) -> tuple[int | None, str, str, float]:
+                merged: bool = False, stdin: str = "") -> tuple[int | None, str, str, float]:
     """Drive a program with no runtime, stdout and stderr apart (`merged`: both in stdout, in
     the order written): (exit code, stdout, stderr, slept); the code is None when it slept past
-    `max_seconds` (timed out) or did not exit within `max_steps` system calls."""
+    `max_seconds` (timed out) or did not exit within `max_steps` system calls.  Its reads get
+    the lines of `stdin`, then end of file."""
     out: dict[str, list[str]] = {"stdout": [], "stderr": []}
     slept = 0.0
+    pending = stdin.splitlines(keepends=True)
+    pending.reverse()
+    sent = None
     try:
         for _ in range(max_steps):
-            call = next(gen)
+            call = gen.send(sent)
+            sent = None
+            if isinstance(call, Read):
+                sent = pending.pop() if pending else None
             if isinstance(call, Sleep):
                 slept += call.seconds
                 if max_seconds is not None and slept > max_seconds:
@@ -235,3 +283,40 @@ def lines(text: str) -> Iterator[str]:
     format marks partial lines; simulated programs end their writes with newlines)."""
     for line in text.splitlines():
         yield line
+
+
+def step(gen: ProgramGen, read: Callable[[], object], write: Callable[[str, str], None], max_calls: int,
+         reading: bool = False, would_block: object = None,
+         interrupt: bool = False) -> tuple[str, float | int | None]:
+    """Run a program for at most `max_calls` system calls, as a runtime does between two of its
+    events: ("exit", code), ("sleep", seconds) - call again when they passed -, ("read", None) -
+    blocked on stdin: call again with `reading=True` once input came -, or ("busy", None).
+    `read()` answers a line, None (end of file) or `would_block`; writes go to `write`.
+    `interrupt`: deliver SIGINT first (Interrupted, raised at the system call it waits in).  An
+    exception in the program propagates (the caller words its crash)."""
+    sent = None
+    if reading:
+        sent = read()
+        if sent is would_block:
+            return "read", None
+    for _ in range(max_calls):
+        try:
+            if interrupt:
+                interrupt = False
+                call = gen.throw(Interrupted())
+            else:
+                call = gen.send(sent)
+        except StopIteration as stop:
+            return "exit", (stop.value if isinstance(stop.value, int) else 0) & 0xFF
+        except Interrupted:
+            return "exit", SIGINT_EXIT
+        sent = None
+        if isinstance(call, Write):
+            write(call.text[:MAX_WRITE_CHARS], call.stream)
+        elif isinstance(call, Sleep):
+            return "sleep", max(0.0, float(call.seconds))
+        elif isinstance(call, Read):
+            sent = read()
+            if sent is would_block:
+                return "read", None
+    return "busy", None

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+import re
 import shlex
 import time as _time
 from typing import Callable
 
-from sim.runtime import shell
-from sim.runtime.process import NOT_FOUND_EXIT, Program, ProcessContext, ProgramGen, Sleep, Write
+from sim.runtime import rootfs, shell
+from sim.runtime.connection import httpd_access_log, nginx_access_log, python_http_server_log, redis_stream
+from sim.runtime.process import NOT_FOUND_EXIT, Program, ProcessContext, ProgramGen, Read, Sleep, Write
 
 # A server "runs until stopped": it sleeps this long at a time (a year), woken by signals.
 FOREVER = 365 * 24 * 3600.0
@@ -42,13 +44,42 @@ def program_for(argv: list[str], binaries: frozenset[str] | set[str]) -> Program
     if name not in binaries and argv[0] not in binaries:
         return None
     program = PROGRAMS.get(name) or PROGRAMS.get(argv[0])
-    if name == "docker-entrypoint.sh" and len(argv) > 1:
+    if name in SHELLS and len(argv) == 3 and argv[1] == "-c":
+        execed = _exec_of_one_command(argv[2], binaries)
+        if execed is not None:
+            return execed
+    if name in ENTRYPOINT_SCRIPTS and len(argv) > 1:
         # The script execs what follows it: the container listens, answers and stops as that
         # program does (its context's argv becomes the rest once the script ran).
         inner = PROGRAMS.get(posixpath.basename(argv[1]))
         if inner is not None and program is not None:
             return dataclasses.replace(inner, name=program.name, run=program.run)
     return program
+
+
+SHELLS = ("sh", "ash", "bash", "dash")
+# A script that is one simple command: words without shell syntax.
+_ONE_SIMPLE_COMMAND = re.compile(r"[^;&|<>$`(){}\[\]*?~#'\"\\\n=]+")
+
+
+def _exec_of_one_command(script: str, binaries) -> Program | None:
+    """`sh -c 'node server.js'`: dash, bash and busybox ash all exec a -c script's only simple
+    command, so the program (a server the image holds, not a shell utility) is the container's
+    process: it listens on its ports and answers HTTP as when run directly.  None otherwise."""
+    if not _ONE_SIMPLE_COMMAND.fullmatch(script):
+        return None
+    words = script.split()
+    inner = PROGRAMS.get(posixpath.basename(words[0])) if words else None
+    if inner is None or posixpath.basename(words[0]) in shell.UTILITIES or inner.name in SHELLS \
+            or posixpath.basename(words[0]) not in binaries:
+        return None
+
+    def run(ctx: ProcessContext) -> ProgramGen:
+        ctx.argv = words   # the exec: what ports() and http() see from now on
+        return (yield from inner.run(ctx))
+    http = inner.http and (lambda ctx, path, elapsed: inner.http(dataclasses.replace(ctx, argv=words), path, elapsed))
+    return dataclasses.replace(inner, run=run, ports=lambda ctx: inner.ports(dataclasses.replace(ctx, argv=words)),
+                               http=http)
 
 
 def _strftime(ctx: ProcessContext, fmt: str) -> str:
@@ -65,32 +96,46 @@ def _ports(*ports: int) -> Callable[[ProcessContext], frozenset[int]]:
     return lambda ctx: fixed
 
 
-NGINX_WELCOME = ("<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>\n</head>\n<body>\n"
-                 "<h1>Welcome to nginx!</h1>\n<p>If you see this page, the nginx web server is successfully installed and\n"
-                 "working. Further configuration is required.</p>\n</body>\n</html>\n")
+NGINX_WELCOME = rootfs.NGINX_INDEX
+# The error pages the servers write themselves (nginx's ngx_http_special_response.c; httpd's
+# default 404 document).
+NGINX_404 = ("<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1>"
+             "</center>\r\n<hr><center>nginx/1.27.3</center>\r\n</body>\r\n</html>\r\n")
+HTTPD_404 = ('<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>404 Not Found</title>\n'
+             "</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n")
 
 
-def _static_site(index: str) -> Callable[[ProcessContext, str, float], tuple[int, str]]:
+def _static_site(index: str, root: str = "/usr/share/nginx/html",
+                 not_found: str = NGINX_404) -> Callable[[ProcessContext, str, float], tuple[int, str]]:
     """A web server's document root: / and /index.html answer `index`, a file the container
     holds under the root (a mounted volume) answers its content, anything else 404."""
     def http(ctx: ProcessContext, path: str, elapsed: float) -> tuple[int, str]:
         path = path.split("?", 1)[0]
         if path in ("/", "/index.html"):
-            return 200, ctx.fs.read("/usr/share/nginx/html/index.html") or index
-        content = ctx.fs.read("/usr/share/nginx/html" + path)
+            return 200, ctx.fs.read(root + "/index.html") or index
+        content = ctx.fs.read(root + path)
         if content is not None:
             return 200, content
-        return 404, "<html>\r\n<head><title>404 Not Found</title></head>\r\n</html>\r\n"
+        return 404, not_found
     return http
 
 
 # -- shells and their utilities ---------------------------------------------------------
-for _name in ("sh", "ash", "bash", "dash"):
+for _name in SHELLS:
     register(Program(_name, shell.shell_program))
 
 
 def _utility(name: str, util: Callable) -> Program:
     def run(ctx: ProcessContext) -> ProgramGen:
+        if ctx.stdin and name == "cat" and all(a == "-" for a in ctx.argv[1:]):
+            return (yield from shell.copy_stdin())     # `kubectl exec -it web -- cat`: line by line
+        if ctx.stdin and name in shell.STDIN_READERS and name not in ("sh", "ash", "bash", "dash"):
+            # `kubectl exec -i web -- cat`, `... -- wc -l`: the utility reads its stdin to the end
+            # of file (the client closing it, ^D on a terminal), then runs over what came.
+            lines = []
+            while (line := (yield Read())) is not None and sum(map(len, lines)) < shell.MAX_VALUE_CHARS:
+                lines.append(line)
+            return (yield from util(ctx, ctx.argv, stdin="".join(lines)))
         return (yield from util(ctx, ctx.argv))
     return Program(name, run)
 
@@ -139,7 +184,9 @@ NGINX_ENTRYPOINT_LINES = (
     "/docker-entrypoint.sh: Launching /docker-entrypoint.d/30-tune-worker-processes.sh",
     "/docker-entrypoint.sh: Configuration complete; ready for start up",
 )
-for _name in ("docker-entrypoint.sh", "/docker-entrypoint.sh"):
+# php's images (hpa-example among them) name theirs docker-php-entrypoint; it too ends in exec "$@".
+ENTRYPOINT_SCRIPTS = ("docker-entrypoint.sh", "docker-php-entrypoint")
+for _name in ("docker-entrypoint.sh", "/docker-entrypoint.sh", "docker-php-entrypoint"):
     register(Program(_name, _entrypoint, on_sigterm=0))
 
 
@@ -158,6 +205,13 @@ def _nginx(ctx: ProcessContext) -> ProgramGen:
             ctx.signal_main(0)
         return 0
     version = ctx.env.get("NGINX_VERSION", "1.27.3")
+    if "-v" in ctx.argv[1:] or "-V" in ctx.argv[1:]:
+        yield Write(f"nginx version: nginx/{version}\n", "stderr")
+        return 0
+    if "-t" in ctx.argv[1:] or "-T" in ctx.argv[1:]:
+        yield Write("nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n"
+                    "nginx: configuration file /etc/nginx/nginx.conf test is successful\n", "stderr")
+        return 0
     for line in ('using the "epoll" event method', f"nginx/{version}", "built by gcc 12.2.0 (Debian 12.2.0-14)",
                  "OS: Linux 6.1.0-28-amd64", "getrlimit(RLIMIT_NOFILE): 1048576:1048576",
                  "start worker processes", "start worker process 29", "start worker process 30"):
@@ -165,7 +219,8 @@ def _nginx(ctx: ProcessContext) -> ProgramGen:
     yield from _forever()
 
 
-register(Program("nginx", _nginx, on_sigterm=0, ports=_ports(80), http=_static_site(NGINX_WELCOME)))
+register(Program("nginx", _nginx, on_sigterm=0, ports=_ports(80), http=_static_site(NGINX_WELCOME),
+                 server_header="nginx/1.27.3", access_log=nginx_access_log))
 
 
 def _httpd(ctx: ProcessContext) -> ProgramGen:
@@ -179,9 +234,12 @@ def _httpd(ctx: ProcessContext) -> ProgramGen:
 
 
 register(Program("httpd-foreground", _httpd, on_sigterm=0, ports=_ports(80),
-                 http=_static_site("<html><body><h1>It works!</h1></body></html>\n")))
+                 http=_static_site("<html><body><h1>It works!</h1></body></html>\n", "/usr/local/apache2/htdocs",
+                                   HTTPD_404),
+                 server_header="Apache/2.4.62 (Unix)", access_log=httpd_access_log))
 register(Program("apache2-foreground", _httpd, on_sigterm=0, ports=_ports(80),
-                 http=lambda ctx, path, elapsed: (200, "OK!")))  # hpa-example's index.php
+                 http=lambda ctx, path, elapsed: (200, "OK!"),  # hpa-example's index.php
+                 server_header="Apache/2.4.10 (Debian)", access_log=httpd_access_log))
 
 
 def _redis(ctx: ProcessContext) -> ProgramGen:
@@ -198,7 +256,7 @@ def _redis(ctx: ProcessContext) -> ProgramGen:
     yield from _forever()
 
 
-register(Program("redis-server", _redis, on_sigterm=0, ports=_ports(6379)))
+register(Program("redis-server", _redis, on_sigterm=0, ports=_ports(6379), stream=redis_stream))
 
 
 def _mysqld(ctx: ProcessContext) -> ProgramGen:
@@ -315,7 +373,8 @@ for _name in ("perl", "perl5.40.0", "perl5.34.0"):
     register(Program(_name, _perl))
 for _name in ("python", "python3"):
     register(Program(_name, _python, ports=lambda ctx: _python_ports(ctx),
-                     http=lambda ctx, path, elapsed: (200, "<!DOCTYPE HTML>\n<html><body><h1>Directory listing for /</h1></body></html>\n")))
+                     http=lambda ctx, path, elapsed: (200, "<!DOCTYPE HTML>\n<html><body><h1>Directory listing for /</h1></body></html>\n"),
+                     server_header="SimpleHTTP/0.6 Python/3.13.1", access_log=python_http_server_log))
 
 
 # -- agnhost (registry.k8s.io/e2e-test-images/agnhost) -------------------------------------
@@ -396,3 +455,4 @@ def _python_ports(ctx: ProcessContext) -> frozenset[int]:
 
 def describe_argv(argv: list[str]) -> str:
     return shlex.join(argv)
+from sim.runtime import sampleapps  # noqa: E402,F401  (registers the docs' sample applications)

@@ -6,9 +6,15 @@ from __future__ import annotations
 
 from sim.runtime.images import Image
 
-NGINX_INDEX = ("<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>\n</head>\n<body>\n"
+# The official image's welcome page (615 bytes, as `curl -I` on any nginx shows).
+NGINX_INDEX = ("<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>\n<style>\n"
+               "html { color-scheme: light dark; }\nbody { width: 35em; margin: 0 auto;\n"
+               "font-family: Tahoma, Verdana, Arial, sans-serif; }\n</style>\n</head>\n<body>\n"
                "<h1>Welcome to nginx!</h1>\n<p>If you see this page, the nginx web server is successfully installed and\n"
-               "working. Further configuration is required.</p>\n</body>\n</html>\n")
+               "working. Further configuration is required.</p>\n\n<p>For online documentation and support please refer to\n"
+               '<a href="http://nginx.org/">nginx.org</a>.<br/>\nCommercial support is available at\n'
+               '<a href="http://nginx.com/">nginx.com</a>.</p>\n\n<p><em>Thank you for using nginx.</em></p>\n'
+               "</body>\n</html>\n")
 NGINX_DEFAULT_CONF = """server {
     listen       80;
     listen  [::]:80;
@@ -48,6 +54,10 @@ def image_files(image: Image) -> dict[str, str]:
         files["/etc/nginx/conf.d/default.conf"] = NGINX_DEFAULT_CONF
         files["/etc/nginx/nginx.conf"] = "user  nginx;\nworker_processes  auto;\n\nevents {\n    worker_connections  1024;\n}\n\n" \
                                          "http {\n    include /etc/nginx/conf.d/*.conf;\n}\n"
+    if repo == "hello-app":
+        # The binary, whose source prints its version (2.0 is the build that says 2.0.0): the
+        # program reads it from here, as the image holds nothing else (distroless).
+        files["/hello-app"] = f"\x7fELF hello-app {'2.0.0' if image.tag.startswith('2') else '1.0.0'}"
     if repo == "httpd":
         files["/usr/local/apache2/htdocs/index.html"] = "<html><body><h1>It works!</h1></body></html>\n"
     return files

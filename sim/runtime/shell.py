@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from sim.runtime.process import NOT_FOUND_EXIT, ProcessContext, ProgramGen, Sleep, Write
+from sim.runtime.process import NOT_FOUND_EXIT, Interrupted, ProcessContext, ProgramGen, Read, Sleep, Write
 
 # Bounds, so that no script can grow the simulator's memory or hold its CPU.
 MAX_VALUE_CHARS = 1024 * 1024      # one variable, one command substitution, one pipe's text
@@ -816,12 +816,14 @@ def _route(gen: ProgramGen, table: dict, sinks=(), stop: Optional[_Capture] = No
     """Drive `gen`, sending each Write where `table` says for its descriptor (1 stdout, 2
     stderr): "stdout"/"stderr" = up to the caller as that stream, _NULL = dropped, a sink = kept.
     A descriptor missing from the table passes through unchanged."""
+    sent = None
     try:
         while True:
             try:
-                call = next(gen)
+                call = gen.send(sent)
             except StopIteration as stopped:
                 return stopped.value
+            sent = None
             if isinstance(call, Write):
                 target = table.get(1 if call.stream == "stdout" else 2)
                 if target is None:
@@ -838,7 +840,7 @@ def _route(gen: ProgramGen, table: dict, sinks=(), stop: Optional[_Capture] = No
             else:
                 for sink in sinks:
                     sink.flush()
-                yield call
+                sent = yield call        # a Read's line goes back down
     finally:
         for sink in sinks:
             sink.flush()
@@ -888,7 +890,7 @@ _IFS_SPLIT = re.compile(r"[ \t\n]+")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 # Utilities that read stdin (a pipe's text or a < file); others leave it for the next command,
 # as `while read l; do echo "$l"; done` needs.
-_STDIN_READERS = {"cat", "grep", "wc", "head", "tail", "sort", "uniq", "sh", "ash", "bash", "tr"}
+STDIN_READERS = {"cat", "grep", "wc", "head", "tail", "sort", "uniq", "sh", "ash", "bash", "tr"}
 _BIN_DIRS = {"/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin"}
 
 
@@ -955,6 +957,78 @@ class Shell:
         except _Break:
             pass
         return self.status & 255
+
+    def prompt(self, continued: bool) -> str:
+        """PS1 / PS2: busybox ash's default for root is `\\w \\$ ` ("/ # "; busybox and
+        alpine), bash's in the Debian-based images `\\u@\\h:\\w\\$ ` ("root@web:/# "), and
+        their `sh`, dash, prompts `# `."""
+        if continued:
+            return self.vars.get("PS2", "> ")
+        home = self.vars.get("HOME", "/root")
+        cwd = "~" + self.cwd[len(home):] if home not in ("", "/") and (self.cwd == home or self.cwd.startswith(
+            home + "/")) else self.cwd
+        if "PS1" in self.vars:  # the escapes ash and bash both expand
+            escapes = {"w": cwd, "W": posixpath.basename(cwd) or "/", "u": "root", "h": self.proc.ctx.hostname,
+                       "$": "#", "\\": "\\"}
+            return re.sub(r"\\(.)", lambda m: escapes.get(m.group(1), m.group(0)), self.vars["PS1"])
+        if self.proc.name == "bash":
+            return f"root@{self.proc.ctx.hostname}:{cwd}# "
+        release = self.fs.read("/etc/os-release") or ""
+        if self.proc.name == "dash" or re.search(r"^(ID|ID_LIKE)=(debian|ubuntu)$", release, re.M):
+            return "# "
+        return f"{cwd} # "
+
+    def read_commands(self, interactive: bool) -> ProgramGen:
+        """The shell reading its commands from stdin (`sh` with no -c and no file): each line as it
+        comes, a command left open (`if ...`, a quote) continued on the next.  Interactive:
+        a prompt before each (on stderr, as ash writes it), a syntax error or a failed command
+        leaves the shell running; end of file (^D) or `exit N` ends it with that status."""
+        text = ""
+        while True:
+            if interactive:
+                yield Write(self.prompt(bool(text)), "stderr")
+            line = yield Read()
+            if line is None:
+                if interactive and self.proc.name == "bash":
+                    yield Write("exit\n", "stderr")
+                if text and not interactive:
+                    yield self._msg("syntax error: unexpected end of file")
+                    return SYNTAX_EXIT
+                return self.status & 255
+            text += line if line.endswith("\n") else line + "\n"
+            try:
+                parser, nodes = Parser(text), []
+                while (node := parser.next_command()) is not None:
+                    nodes.append(node)
+            except ShellSyntaxError as e:
+                if str(e).startswith(("unexpected end of file", "unterminated quoted string")):
+                    continue  # PS2: the command goes on on the next line
+                text = ""
+                yield self._msg(f"syntax error: {e}")
+                self.status = SYNTAX_EXIT
+                if not interactive:
+                    return SYNTAX_EXIT
+                continue
+            text = ""
+            try:
+                for node in nodes:
+                    yield from self.execute(node)
+            except _Exit as e:
+                if interactive and self.proc.name == "bash":
+                    yield Write("exit\n", "stderr")
+                return e.code & 255
+            except ShellFatal as e:
+                yield self._msg(e.message)
+                self.status = e.code
+                if not interactive:
+                    return e.code & 255
+            except (_Return, _Break):
+                pass
+            except Interrupted:
+                # ^C: the command is dropped and the shell prompts again (ash: status 130).
+                self.status = 130
+                if not interactive:
+                    return 130
 
     def run_nested(self, src: str) -> ProgramGen:
         """eval / `.`: parse all of src and run it in this shell; errors are fatal."""
@@ -1182,7 +1256,7 @@ class Shell:
 
     def external(self, argv: list[str], assigns) -> ProgramGen:
         name = argv[0]
-        util = find_program(name, self.fs, self.cwd)
+        util = find_program(name, self.fs, self.cwd) or _image_program(name, self.proc.ctx.binaries)
         if util is None:
             if self.proc.name == "bash":
                 yield self._msg(f"{name}: command not found")
@@ -1193,8 +1267,18 @@ class Shell:
         env.update(assigns)
         ctx = dataclasses.replace(self.proc.ctx, argv=list(argv), env=env, cwd=self.cwd)
         stdin = None
-        if self.stdin is not None and posixpath.basename(name) in _STDIN_READERS:
+        if self.stdin is not None and posixpath.basename(name) in STDIN_READERS:
             stdin = self.stdin.read_all()
+        elif self.stdin is None and self.proc.ctx.stdin and posixpath.basename(name) == "cat" and \
+                all(a == "-" or a.startswith("-") and a != "--" for a in argv[1:]):
+            # `cat > /tmp/notes` typed at the prompt: cat reads the shell's own stdin (the
+            # terminal) to its end (^D), as from a pipe the rest of it.
+            if all(a == "-" for a in argv[1:]):
+                return (yield from copy_stdin())
+            lines = []
+            while (line := (yield Read())) is not None and sum(map(len, lines)) < MAX_VALUE_CHARS:
+                lines.append(line)
+            stdin = "".join(lines)
         return ((yield from util(ctx, list(argv), stdin=stdin)) or 0) & 255
 
     # -- redirections ----------------------------------------------------------------------------
@@ -1635,7 +1719,14 @@ def _b_exec(sh: Shell, argv):
 
 def _b_read(sh: Shell, argv):
     names = [a for a in argv[1:] if not a.startswith("-")] or ["REPLY"]
-    line = sh.stdin.readline() if sh.stdin is not None else None
+    if sh.stdin is not None:
+        line = sh.stdin.readline()
+    elif sh.proc.ctx.stdin:
+        # The process's own stdin (an interactive shell's terminal, `exec -i`): the next line.
+        line = yield Read()
+        line = line.rstrip("\n") if line is not None else None
+    else:
+        line = None
     parts = (line or "").split(None, len(names) - 1)
     for k, name in enumerate(names):
         sh.set_var(name, parts[k] if k < len(parts) else "")
@@ -1677,6 +1768,16 @@ def _b_type(sh: Shell, argv):
     return status
 
 
+def _b_double_bracket(sh: Shell, argv):
+    """`[[ expr ]]`: busybox ash (with its bash compatibility, as the busybox image builds it)
+    runs it as `test` closed by `]]`; the docs' downward API examples use it."""
+    if argv[-1] != "]]":
+        yield Write(f"{sh.proc.name}: [[: missing ]]\n", stream="stderr")
+        return 2
+    argv = ["test", *argv[1:-1]]
+    return (yield from UTILITIES["test"](dataclasses.replace(sh.proc.ctx, argv=argv, cwd=sh.cwd), argv))
+
+
 def _b_noop(sh: Shell, argv):
     # trap, wait, ulimit, umask...: accepted; there are no signals to trap from a script here,
     # no background jobs to wait for (`&` runs in the foreground).
@@ -1689,7 +1790,7 @@ BUILTINS: dict[str, Callable] = {
     "export": _b_export, "readonly": _b_export, "local": _b_export, "unset": _b_unset,
     "set": _b_set, "shift": _b_shift, "cd": _b_cd, "eval": _b_eval, ".": _b_source,
     "source": _b_source, "exec": _b_exec, "read": _b_read, "command": _b_command,
-    "type": _b_type, "trap": _b_noop, "wait": _b_noop, "ulimit": _b_noop, "umask": _b_noop,
+    "type": _b_type, "[[": _b_double_bracket, "trap": _b_noop, "wait": _b_noop, "ulimit": _b_noop, "umask": _b_noop,
 }
 
 
@@ -1706,11 +1807,13 @@ def shell_program(ctx: ProcessContext, stdin: str | None = None) -> ProgramGen:
     name = name if name in ("sh", "ash", "bash", "dash") else "sh"
     args = argv[1:]
     script = None
-    errexit = False
+    errexit = interactive = False
     while args and args[0].startswith(("-", "+")) and args[0] not in ("-", "--", "+"):
         opt = args.pop(0)
         if "e" in opt[1:] and opt[0] == "-":
             errexit = True
+        if "i" in opt[1:] and opt[0] == "-":
+            interactive = True
         if "o" in opt[1:] and args:
             args.pop(0)
         if "c" in opt[1:]:
@@ -1731,11 +1834,26 @@ def shell_program(ctx: ProcessContext, stdin: str | None = None) -> ProgramGen:
         arg0, positional = path, args[1:]
     elif stdin is not None:
         script, arg0, positional = stdin, argv[0], []
+    elif ctx.stdin:
+        # Commands from the process's stdin, line by line (kubectl exec -i, attach): with a
+        # terminal, interactively (a prompt, errors do not end it), as ash's `iflag` is set
+        # when stdin is a tty or -i is given.
+        shell = Shell(ctx, name, argv[0], [])
+        shell.errexit = errexit
+        return (yield from shell.read_commands(interactive or ctx.tty))
     else:
         return 0
     shell = Shell(ctx, name, arg0, positional)
     shell.errexit = errexit
     return (yield from shell.run_source(script))
+
+
+def copy_stdin() -> ProgramGen:
+    """Plain `cat` reading a live stdin: each line out as it comes (on a terminal, after Enter),
+    to the end of file (^D)."""
+    while (line := (yield Read())) is not None:
+        yield Write(line)
+    return 0
 
 
 def run_script(ctx: ProcessContext, script: str) -> ProgramGen:
@@ -1755,6 +1873,15 @@ def find_program(name: str, fs, cwd: str = "/"):
         return lambda ctx, argv, stdin=None: shell_program(
             dataclasses.replace(ctx, argv=["sh", path, *argv[1:]]), stdin)
     return None
+
+
+def _image_program(name: str, binaries: frozenset):
+    """Another program of the container's image (nginx, redis-cli ...), run as a utility is."""
+    from sim.runtime.programs import program_for   # programs.py imports this module
+    program = program_for([name], binaries) if posixpath.basename(name) not in UTILITIES else None
+    if program is None or program.name in ("sh", "ash", "bash", "dash"):
+        return None
+    return lambda ctx, argv, stdin=None: program.run(ctx)
 
 
 def run_command(ctx: ProcessContext, argv: list[str]) -> ProgramGen:

@@ -45,7 +45,10 @@ MIN_FEASIBLE_NODES_TO_FIND = 100
 MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
 NOTE_LENGTH_LIMIT = 1024    # validation.NoteLengthLimit (event and condition messages)
 INFORMER_GROUPS = {"replicasets": "apps", "statefulsets": "apps", "priorityclasses": "scheduling.k8s.io",
-                   "poddisruptionbudgets": "policy"}
+                   "poddisruptionbudgets": "policy", "storageclasses": "storage.k8s.io"}
+# The kinds whose events plugins register for (ClusterEvent resources) beyond pods and nodes.
+EVENT_KINDS = {"persistentvolumeclaims": "PersistentVolumeClaim", "persistentvolumes": "PersistentVolume",
+               "storageclasses": "StorageClass"}
 ERR_NO_NODES_AVAILABLE = "no nodes available to schedule pods"
 
 
@@ -554,10 +557,12 @@ class Scheduler:
     # -- the binding cycle -----------------------------------------------------------------------
     def _binding_cycle(self, fwk: Framework, state: CycleState, qpi: QueuedPodInfo, node: str) -> None:
         pod = qpi.pod_info
-        s = fwk.run_pre_bind_plugins(state, pod, node)
-        if s is not None and not s.is_success():
-            self._binding_failed(fwk, state, qpi, node, s)
-            return
+
+        def pre_bound(s: Status | None) -> None:
+            if s is not None and not s.is_success():
+                self._binding_failed(fwk, state, qpi, node, s)
+                return
+            fwk.run_bind_plugins(state, pod, node, done)
 
         def done(status: Status | None) -> None:
             if status is not None and not status.is_success():
@@ -567,7 +572,7 @@ class Scheduler:
             fwk.run_post_bind_plugins(state, pod, node)
             if self.on_bound is not None:
                 self.on_bound(pod, node)
-        fwk.run_bind_plugins(state, pod, node, done)
+        fwk.run_pre_bind_plugins(state, pod, node, pre_bound)
 
     def _binding_failed(self, fwk: Framework, state: CycleState, qpi: QueuedPodInfo, node: str, status: Status) -> None:
         """handleBindingCycleError: unreserve, forget the assumed pod (freeing its room for the
@@ -638,6 +643,18 @@ class APIClientAdapter:
         self.c.api.request({"verb": "create", "resource": "pods", "namespace": pod.namespace, "name": pod.name,
                             "subresource": "binding", "body": binding}, answered, "create pods/binding")
 
+    def update_object(self, resource: str, obj: dict, done: Callable[[Status | None], None] | None = None) -> None:
+        """A write a PreBind plugin sends (VolumeBinding's claimRef / selected-node)."""
+        def answered(resp: dict) -> None:
+            if done is not None:
+                done(None if resp["code"] < 400 else
+                     Status(ERROR, ((resp.get("body") or {}).get("message") or f"update failed ({resp['code']})",)))
+        self.c.api.update(resource, obj, answered)
+
+    def after(self, delay: float, fn: Callable[[], None]) -> None:
+        """Run `fn` later (a PreBind plugin polling for what it waits on)."""
+        self.c.call_later(delay, fn)
+
     def event(self, pod: PodInfo, type_: str, reason: str, message: str) -> None:
         self.c.api.event(pod.pod, reason, message, SCHEDULER_NAME, type_=type_)
 
@@ -701,7 +718,15 @@ class KubeScheduler(LeaderElectedComponent):
         self.node_informer.start()
         self.pod_informer.start()
         for resource in c.needed_informers():
-            inf = self.informer(resource, group=INFORMER_GROUPS.get(resource, ""))
+            kind = EVENT_KINDS.get(resource)
+            handlers = {} if kind is None else {
+                # eventhandlers.go addAllEventHandlers: a change of a kind some plugin registered
+                # for moves the pods it rejected back to the active or backoff queue.
+                "on_add": self._wrap(lambda obj, kind=kind: c.queue.move_all_to_active_or_backoff_queue(
+                    fw.ClusterEvent(kind, fw.ADD), None, obj)),
+                "on_update": self._wrap(lambda old, new, kind=kind: c.queue.move_all_to_active_or_backoff_queue(
+                    fw.ClusterEvent(kind, fw.UPDATE), old, new))}
+            inf = self.informer(resource, group=INFORMER_GROUPS.get(resource, ""), **handlers)
             c.services.listers[resource] = (lambda inf: lambda: list(inf.store.values()))(inf)
             inf.start()
         self.set_timer(BACKOFF_FLUSH_INTERVAL, "flush-backoff")

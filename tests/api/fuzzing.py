@@ -31,7 +31,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.api import schema
-from sim.registry.core import limitranges, resourcequotas
+from sim.registry.core import limitranges, persistentvolumeclaims, persistentvolumes, resourcequotas
+from sim.registry.storage import storageclasses
 from sim.registry.policy import poddisruptionbudgets
 from sim.apiserver.eviction import EVICTION
 from sim.api.gotypes import INT_OR_STRING, QUANTITY, TIME, Map, Scalar, Slice, Struct
@@ -94,6 +95,12 @@ KINDS = [
          resourcequotas.RESOURCE_QUOTA),
     Kind("LimitRange", "v1", _collection("v1", "limitranges", True), "fuzz-limits", limitranges.LIMIT_RANGE,
          has_status=False),
+    Kind("PersistentVolume", "v1", _collection("v1", "persistentvolumes", False), "fuzz-pv",
+         persistentvolumes.PERSISTENT_VOLUME),
+    Kind("PersistentVolumeClaim", "v1", _collection("v1", "persistentvolumeclaims", True), "fuzz-pvc",
+         persistentvolumeclaims.PERSISTENT_VOLUME_CLAIM),
+    Kind("StorageClass", "storage.k8s.io/v1", _collection("storage.k8s.io/v1", "storageclasses", False), "fuzz-sc",
+         storageclasses.STORAGE_CLASS, has_status=False),
 ]
 
 
@@ -116,6 +123,14 @@ def valid_object(kind: Kind, name: str) -> dict:
         base["spec"] = {"minAvailable": 1, "selector": {"matchLabels": {"app": "fuzz"}}}
     elif kind.kind == "ResourceQuota":
         base["spec"] = {"hard": {"count/leases.coordination.k8s.io": "100"}}
+    elif kind.kind == "PersistentVolume":
+        base["spec"] = {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+                        "hostPath": {"path": "/mnt/fuzz"}, "storageClassName": "fuzz"}
+    elif kind.kind == "PersistentVolumeClaim":
+        base["spec"] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
+                        "storageClassName": "fuzz"}
+    elif kind.kind == "StorageClass":
+        base["provisioner"] = "example.com/fuzz"
     elif kind.kind == "LimitRange":
         base["spec"] = {"limits": [{"type": "PersistentVolumeClaim", "max": {"storage": "1Ti"}}]}
     return base

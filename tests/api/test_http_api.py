@@ -89,7 +89,12 @@ def test_aggregated_discovery_v2(base):
                     "binding": {"group": "", "version": "v1", "kind": "Binding"},
                     "eviction": {"group": "policy", "version": "v1", "kind": "Eviction"},
                     "log": {"group": "", "version": "v1", "kind": "Pod"},
-                    "exec": {"group": "", "version": "v1", "kind": "PodExecOptions"}}
+                    "exec": {"group": "", "version": "v1", "kind": "PodExecOptions"},
+                    "attach": {"group": "", "version": "v1", "kind": "PodAttachOptions"},
+                    "portforward": {"group": "", "version": "v1", "kind": "PodPortForwardOptions"},
+                    "ephemeralcontainers": {"group": "", "version": "v1", "kind": "Pod"}}
+    assert {s["subresource"]: s["verbs"] for s in pods["subresources"]}["portforward"] == ["create", "get"]
+    assert {s["subresource"]: s["verbs"] for s in pods["subresources"]}["attach"] == ["create", "get"]
     # The same resources as the legacy documents list.
     legacy = {r["name"] for r in requests.get(f"{base}/api/v1", timeout=10).json()["resources"] if "/" not in r["name"]}
     assert {r["resource"] for r in group["versions"][0]["resources"]} == legacy
@@ -123,6 +128,8 @@ def test_exec_over_plain_http_asks_for_an_upgrade(base):
     r = requests.post(base + "/api/v1/namespaces/default/pods/x/exec?command=ls", timeout=10,
                       headers={"Upgrade": "SPDY/3.1", "Connection": "Upgrade"})
     assert r.status_code == 400 and "use kubectl 1.30 or newer" in r.json()["message"]
+    r = requests.post(base + "/api/v1/namespaces/default/pods/x/portforward", timeout=10)
+    assert (r.status_code, r.json()["message"]) == (400, "Upgrade request required")
 
 
 def test_unknown_cluster_is_404_status(pilothouse_server):

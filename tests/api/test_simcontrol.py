@@ -85,6 +85,46 @@ def test_add_node_registers_a_ready_node(sim):
     assert status == 400
 
 
+def test_add_node_with_a_kubelet_version_and_labels(sim):
+    body = {"name": "old-kubelet", "runtime": "cri-o", "kubeletVersion": "v1.34.1", "labels": {"disk": "ssd"}}
+    status, added = sim("POST", "/nodes", body)
+    assert (status, added) == (201, {"node": "old-kubelet", "alive": True})
+
+    def registered():
+        r = requests.get(sim.cluster_url + "/api/v1/nodes/old-kubelet", timeout=10)
+        return r.status_code == 200 and r.json()
+
+    node = wait_until(registered, timeout=20, interval=0.2, message="node old-kubelet registered")
+    assert node["status"]["nodeInfo"]["kubeletVersion"] == "v1.34.1"
+    assert node["metadata"]["labels"]["disk"] == "ssd"
+    for bad in ({"kubeletVersion": "1.34"}, {"kubeletVersion": 134}, {"labels": {"bad key!": "x"}}, {"labels": ["x"]}):
+        status, err = sim("POST", "/nodes", {"name": "bad-node", **bad})
+        assert status == 400 and err["error"]["reason"] == "BadRequest", (bad, err)
+
+
+def test_killing_a_control_plane_component_restarts_its_static_pod(sim):
+    def scheduler_pod():
+        r = requests.get(sim.cluster_url + "/api/v1/namespaces/kube-system/pods/kube-scheduler-cp-1", timeout=10)
+        return r.json() if r.status_code == 200 else None
+
+    wait_until(lambda: (scheduler_pod() or {}).get("status", {}).get("phase") == "Running", timeout=20,
+               message="the kube-scheduler-cp-1 mirror pod")
+    before = scheduler_pod()["status"]["containerStatuses"][0]["restartCount"]
+    status, body = sim("POST", "/nodes/cp-1/components/kube-scheduler/kill")
+    assert status == 200 and body["component"] == "kube-scheduler" and body["running"] is False, body
+
+    def restarted():
+        cs = ((scheduler_pod() or {}).get("status", {}).get("containerStatuses") or [{}])[0]
+        return cs.get("restartCount") == before + 1 and "running" in cs.get("state", {})
+    wait_until(restarted, timeout=30, interval=0.2, message="kube-scheduler restarted")
+    status, err = sim("POST", "/nodes/cp-1/components/coredns/kill")
+    assert status == 404 and err["error"]["reason"] == "NotFound", err
+    status, err = sim("POST", "/nodes/worker-1/components/kube-apiserver/kill")
+    assert status == 404, err
+    status, err = sim("POST", "/nodes/nowhere/components/kube-apiserver/kill")
+    assert status == 404, err
+
+
 def test_unknown_cluster_is_404_json(pilothouse_server):
     for method, path, body in (("GET", "/clock", None), ("POST", "/clock", {"speed": 2}),
                                ("POST", "/nodes/worker-1/kill", None), ("POST", "/nodes", {"name": "x"})):

@@ -35,13 +35,15 @@ def test_a_pod_s_chip_shows_crash_loop_back_off_image_pull_back_off_and_complete
     assert (phases["crasher"], phases["typo"], phases["once"]) == ("Running", "ContainerCreating", "Succeeded")
 
 
-def test_a_new_node_runs_the_runtime_chosen_on_the_page(dashboard, browser_server):
+def test_a_new_node_runs_the_runtime_kubelet_and_labels_chosen_on_the_page(dashboard, browser_server):
     from tests.browser.conftest import submit_ok
     page = dashboard
     page.fill("#add-node-form [name=name]", "worker-crio")
     page.select_option("#add-node-form [name=runtime]", "cri-o")
+    page.fill("#add-node-form [name=kubeletVersion]", "v1.35.2")
+    page.fill("#add-node-form [name=labels]", "disk=ssd, zone=a")
     text = submit_ok(page, "#add-node-form")
-    assert "cri-o" in text
+    assert "cri-o" in text and "kubelet v1.35.2" in text
     wait_js(page, """!!document.querySelector('#diagram [data-component="crio"][data-node="worker-crio"]')""", 30,
             message="worker-crio drawn with CRI-O")
     from tests.conftest import wait_until
@@ -49,6 +51,8 @@ def test_a_new_node_runs_the_runtime_chosen_on_the_page(dashboard, browser_serve
                "worker-crio registered")
     node = browser_server.request("GET", "/clusters/demo/api/v1/nodes/worker-crio")[1]
     assert node["status"]["nodeInfo"]["containerRuntimeVersion"] == "cri-o://1.33.2"
+    assert node["status"]["nodeInfo"]["kubeletVersion"] == "v1.35.2"
+    assert node["metadata"]["labels"]["disk"] == "ssd" and node["metadata"]["labels"]["zone"] == "a"
 
 
 def test_a_picked_pod_shows_its_containers_and_its_log(dashboard, browser_server):
@@ -65,3 +69,42 @@ def test_a_picked_pod_shows_its_containers_and_its_log(dashboard, browser_server
                   ".includes('Running')", 20, message="the container's state in the pod's details")
     wait_js(page, "(document.querySelector('#pod-details pre.pod-log')?.textContent || '').includes('tick 2')", 20,
             message="the log in the pod's details, growing")
+
+
+def test_a_picked_pod_shows_its_probes_and_its_events_with_their_counts(dashboard, browser_server):
+    page = dashboard
+    _pod(browser_server, "flaky", {"image": "busybox", "command": ["sh", "-c", "echo boom; exit 1"],
+                                   "readinessProbe": {"exec": {"command": ["true"]}, "periodSeconds": 5}})
+    wait_js(page, f"({CHIP_TEXT})('flaky') === 'CrashLoopBackOff'", 90, message="flaky crash-looping")
+    page.click("#diagram .pod[data-name='flaky']")
+    wait_js(page, "(document.querySelector('#pod-details .container-probe')?.textContent || '')"
+                  ".startsWith('Readiness: exec [true] delay=0s timeout=1s period=5s #success=1 #failure=3')", 20,
+            message="the readiness probe as kubectl describe prints it")
+    # The crash loop's repeated Events are one row each, counted as the recorder counts them.
+    wait_js(page, "[...document.querySelectorAll('#pod-details tr.event[data-reason=Started]')]"
+                  ".some((tr) => /\\(x[2-9] since /.test(tr.textContent))", 90,
+            message="a counted Started event in the pod's details")
+    assert page.evaluate("document.querySelectorAll('#pod-details tr.event[data-reason=Started]').length") == 1
+    assert page.evaluate("document.querySelector('#pod-details tr.event[data-reason=BackOff]').dataset.type") == "Warning"
+    # Waiting to restart, the log is the last run's.
+    wait_js(page, "(document.querySelector('#pod-details pre.pod-log')?.textContent || '').includes('boom')", 20,
+            message="the last run's log")
+
+
+def test_a_picked_pod_shows_the_ephemeral_container_kubectl_debug_added(dashboard, browser_server):
+    page = dashboard
+    _pod(browser_server, "patient", {"image": "busybox", "command": ["sleep", "3600"]})
+    wait_js(page, "document.querySelector(`#diagram .pod[data-name='patient'][data-phase='Running']`) !== null", 60,
+            message="patient Running")
+    path = "/clusters/demo/api/v1/namespaces/default/pods/patient"
+    code, pod = browser_server.request("GET", path)
+    assert code == 200, pod
+    pod["spec"]["ephemeralContainers"] = [{"name": "debugger-x1", "image": "busybox", "stdin": True, "tty": True,
+                                           "targetContainerName": "c"}]
+    code, resp = browser_server.request("PUT", path + "/ephemeralcontainers", pod)   # what kubectl debug does
+    assert code == 200, resp
+    page.click("#diagram .pod[data-name='patient']")
+    wait_js(page, "(document.querySelector('#pod-details .container[data-container=debugger-x1]')?.textContent || '')"
+                  ".includes('ephemeral')", 30, message="the ephemeral container in the pod's details")
+    wait_js(page, "document.querySelector('#pod-details .container[data-container=debugger-x1]')?.dataset.state "
+                  "=== 'running'", 30, message="the ephemeral container running")

@@ -37,7 +37,7 @@ def test_page_embeds_its_frame(browser_server):
 def test_architecture_view(dashboard):
     page = dashboard
     # The control plane and its components, each box addressable by its component address.
-    for comp in ("kube-apiserver", "kube-scheduler", "kube-controller-manager", "etcd"):
+    for comp in ("kube-apiserver", "kube-scheduler", "kube-controller-manager", "csi-controller", "etcd"):
         assert page.locator(f'#diagram [data-addr="{comp}@cp-1"]').count() == 1, comp
     workers = page.evaluate(
         "[...document.querySelectorAll('#diagram .node.worker')].map(n => n.dataset.nodeName)")

@@ -394,7 +394,11 @@ def test_a_large_cluster_is_drawn_as_counts(page, browser_server):
         _pause(page, browser_server, "big")
         code, state = browser_server.request("GET", "/clusters/big/sim/v1/state")
         snap = state["snapshot"]
-        assert snap["summarised"] and snap["podTotal"] == 700, {k: snap.get(k) for k in ("summarised", "podTotal")}
+        # The ReplicaSet's 700 and the control plane's static pods (their mirror pods in kube-system).
+        code, system = browser_server.request("GET", "/clusters/big/api/v1/namespaces/kube-system/pods")
+        assert code == 200 and system["items"], system
+        total = 700 + len(system["items"])
+        assert snap["summarised"] and snap["podTotal"] == total, {k: snap.get(k) for k in ("summarised", "podTotal")}
         wait_js(page, f"+document.getElementById('dashboard').dataset.frame >= {state['frame']}", 10)
         drawn = page.evaluate("""Object.fromEntries([...document.querySelectorAll('#diagram .pod-counts')].map(g =>
             [g.dataset.node, {total: +g.dataset.total, counts: JSON.parse(g.dataset.counts)}]))""")
@@ -407,6 +411,6 @@ def test_a_large_cluster_is_drawn_as_counts(page, browser_server):
         pending_total = snap["pendingTotal"]
         assert pending_total > 50 and len(snap["pending"]) == 50
         assert f"first 50 of {pending_total} shown" in page.text_content("#pending-queue .queue-title")
-        assert page.inner_text("#diagram-note").startswith("700 pods: too many to draw one by one")
+        assert page.inner_text("#diagram-note").startswith(f"{total:,} pods: too many to draw one by one")
     finally:
         browser_server.request("DELETE", "/sim/v1/clusters/big")

@@ -101,3 +101,12 @@ def test_every_namespace_gets_the_root_ca_configmap(c):
     ok(cm(c, "delete", "kube-root-ca.crt", ns="team"))
     c.advance(1)
     ok(cm(c, "get", "kube-root-ca.crt", ns="team"))
+
+
+def test_the_downward_api_writes_labels_and_annotations_as_the_kubelet_formats_them():
+    from sim.kubelet.podconfig import field_ref
+    pod = {"metadata": {"name": "p", "labels": {"zone": "us-est-coast", "rack": "rack-22"},
+                        "annotations": {"builder": "john-doe", "json": '{"a":"b"}\n'}}}
+    assert field_ref(pod, "metadata.labels", "", None) == 'rack="rack-22"\nzone="us-est-coast"'
+    assert field_ref(pod, "metadata.annotations", "", None) == 'builder="john-doe"\njson="{\\"a\\":\\"b\\"}\\n"'
+    assert field_ref(pod, "metadata.labels['zone']", "", None) == "us-est-coast"

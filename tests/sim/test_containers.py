@@ -106,8 +106,19 @@ def test_a_crashing_container_restarts_with_the_crash_loop_back_off(cluster):
     assert waiting and waiting["reason"] == "CrashLoopBackOff"
     assert waiting["message"].startswith("back-off 5m0s restarting failed container=crash pod=crash_default(")
     assert logs(cluster, "crash", previous="true")["text"] == "boom\n"
+    # Waiting to restart, the container's log is its last run's (validateContainerLogStatus).
+    assert logs(cluster, "crash")["text"] == "boom\n"
     assert ("BackOff", f"Back-off restarting failed container crash in pod crash_default({ok(get_pod(cluster, 'crash'))['metadata']['uid']})") \
         in events_of(cluster, "crash")
+    # The recorder deduplicates: each repeated Event is one object whose count goes up
+    # (client-go's EventCorrelator), as `kubectl describe` shows "(x8 over 15m)".
+    items = ok(cluster.request({"verb": "list", "resource": "events", "namespace": "default",
+                                "query": {"fieldSelector": "involvedObject.name=crash"}}))["items"]
+    started = [e for e in items if e["reason"] == "Started"]
+    # (9 starts; the spam filter lets the kubelet write 25 Events about the pod in a burst, so
+    # the last starts are counted in the recorder but not all written.)
+    assert len(started) == 1 and 2 <= started[0]["count"] <= 9
+    assert started[0]["firstTimestamp"] < started[0]["lastTimestamp"]
 
 
 def test_busybox_with_no_command_exits_at_once_and_crash_loops(cluster):
@@ -470,3 +481,56 @@ def test_a_failing_post_start_hook_kills_the_container(cluster):
     _create(cluster, "pods", body)
     advance_until(cluster, lambda: container_of(cluster, "badhook")["restartCount"] >= 1, 60)
     assert any(r == "FailedPostStartHook" for r, _ in events_of(cluster, "badhook"))
+
+
+def test_the_docs_sample_apps_serve_http_and_a_shell_execs_a_lone_command(cluster):
+    probe = {"readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 2}}
+    _pod_with(cluster, "hello", {"name": "hello", "image": "gcr.io/google-samples/hello-app:2.0", **probe})
+    # node-hello's CMD is `/bin/sh -c "node server.js"`: the shell execs node, which listens.
+    _pod_with(cluster, "node-hello", {"name": "node-hello", "image": "gcr.io/google-samples/node-hello:1.0", **probe})
+    _pod_with(cluster, "client", {"name": "client", "image": "busybox:1.36", "command": ["sleep", "3600"]})
+    advance_until(cluster, lambda: all(container_of(cluster, n).get("ready") for n in ("hello", "node-hello")), 60)
+    assert logs(cluster, "hello")["text"].endswith(" Server listening on port 8080\n")
+    # (wget from another pod reaches them once pod networking exists: the networking issue.)
+    assert _answer(cluster, "hello") == (200, "Hello, world!\nVersion: 2.0.0\nHostname: hello\n")
+    assert _answer(cluster, "node-hello") == (200, "Hello World!")
+
+
+def _answer(cluster, name, path="/"):
+    """What the pod's program answers an HTTP GET of `path` (as an httpGet probe gets it)."""
+    pod = ok(get_pod(cluster, name))
+    runtime = cluster.node_components[pod["spec"]["nodeName"]][0]
+    kubelet = cluster.node_components[pod["spec"]["nodeName"]][1]
+    c = runtime.container(kubelet.workers[pod["metadata"]["uid"]]["containers"][name].container_id)
+    return c.program.http(c.ctx, path, 1.0)
+
+
+def test_the_documentation_s_grpc_liveness_probe_example_stays_live(cluster):
+    _pod_with(cluster, "etcd-with-grpc", {
+        "name": "etcd", "image": "registry.k8s.io/etcd:3.5.1-0",
+        "command": ["/usr/local/bin/etcd", "--data-dir", "/var/lib/etcd", "--listen-client-urls", "http://0.0.0.0:2379",
+                    "--advertise-client-urls", "http://127.0.0.1:2379", "--log-level", "debug"],
+        "ports": [{"containerPort": 2379}], "livenessProbe": {"grpc": {"port": 2379}, "initialDelaySeconds": 10}})
+    advance_until(cluster, lambda: "running" in container_of(cluster, "etcd-with-grpc")["state"], 60)
+    cluster.advance(60)
+    assert container_of(cluster, "etcd-with-grpc")["restartCount"] == 0
+    assert not [r for r, _ in events_of(cluster, "etcd-with-grpc") if r == "Unhealthy"]
+    cluster.inject_fault("default", "etcd-with-grpc", {"fault": "fail-health"})
+    advance_until(cluster, lambda: container_of(cluster, "etcd-with-grpc")["restartCount"] == 1, 60)
+    assert ("Unhealthy", 'Liveness probe failed: service unhealthy (responded with "NOT_SERVING")') \
+        in events_of(cluster, "etcd-with-grpc")
+
+
+def test_a_grpc_probe_checks_the_health_service_and_times_out_on_a_server_without_one(cluster):
+    _pod_with(cluster, "grpc-nginx", {"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}],
+                                      "readinessProbe": {"grpc": {"port": 80}, "periodSeconds": 5}})
+    advance_until(cluster, lambda: any(r == "Unhealthy" for r, _ in events_of(cluster, "grpc-nginx")), 60)
+    ip = status_of(cluster, "grpc-nginx")["podIP"]
+    assert ("Unhealthy", f'Readiness probe failed: timeout: failed to connect service "{ip}:80" within 1s: '
+                         "context deadline exceeded") in events_of(cluster, "grpc-nginx")
+    assert not container_of(cluster, "grpc-nginx")["ready"]
+    _pod_with(cluster, "grpc-etcd", {"name": "etcd", "image": "registry.k8s.io/etcd:3.5.1-0", "command": ["etcd"],
+                                     "readinessProbe": {"grpc": {"port": 2379, "service": "nope"}, "periodSeconds": 5}})
+    advance_until(cluster, lambda: any(r == "Unhealthy" for r, _ in events_of(cluster, "grpc-etcd")), 60)
+    assert ("Unhealthy", "Readiness probe failed: error: health rpc probe failed: rpc error: code = NotFound desc = "
+                         "unknown service") in events_of(cluster, "grpc-etcd")

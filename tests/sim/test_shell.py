@@ -1,6 +1,8 @@
 """The container shell (sim/runtime/shell.py) and its utilities, driven with no runtime."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from sim.runtime import shell
@@ -12,10 +14,10 @@ from sim.runtime.shell import (BUSY_SLEEP, UTILITIES, YIELD_EVERY, run_command, 
 JAN_1_2026 = 1767225600.0   # Thu Jan  1 00:00:00 UTC 2026
 
 
-def ctx(argv=None, env=None, files=None, read_only=(), clock=JAN_1_2026, resolve=None, cwd="/"):
+def ctx(argv=None, env=None, files=None, read_only=(), clock=JAN_1_2026, resolve=None, cwd="/", binaries=frozenset()):
     return ProcessContext(argv=argv or ["sh"], env=dict(env or {}), hostname="pod-1",
                           fs=FileSystem(files or {}, read_only=read_only),
-                          clock=lambda: clock, resolve=resolve or (lambda host: None), cwd=cwd)
+                          clock=lambda: clock, resolve=resolve or (lambda host: None), cwd=cwd, binaries=binaries)
 
 
 def sh(script, *extra, **kw):
@@ -375,3 +377,34 @@ def test_utilities_table_has_the_briefs_commands():
     for name in ("echo printf env printenv cat ls sleep date hostname true false touch rm mkdir pwd "
                  "whoami id uname wget curl nslookup seq expr test [ kill grep wc head tail").split():
         assert name in UTILITIES, name
+
+
+def test_double_brackets_test_as_busybox_ash_does_for_the_docs_downward_api_example():
+    script = ("if [[ -e /etc/podinfo/labels ]]; then echo -en '\\n\\n'; cat /etc/podinfo/labels; fi; "
+              "if [[ -e /etc/podinfo/nope ]]; then echo no; fi")
+    code, out, _ = sh(script, files={"/etc/podinfo/labels": 'zone="us-est-coast"'})
+    assert (code, out) == (0, '\n\nzone="us-est-coast"')
+    assert sh("[[ a == a ]] && [[ 1 -lt 2 ]] && echo yes")[:2] == (0, "yes\n")
+    code, _, err = split("[[ -e /x")
+    assert code == 2 and "[[: missing ]]" in err
+
+
+
+def test_a_shell_execs_the_lone_command_of_its_script_so_a_server_started_by_sh_c_listens():
+    from sim.runtime.programs import program_for
+    binaries = frozenset({"sh", "node", "sleep"})
+    execed = program_for(["/bin/sh", "-c", "node server.js"], binaries)
+    assert execed.name == "node" and 8080 in execed.ports(ctx(["/bin/sh", "-c", "node server.js"]))
+    assert program_for(["/bin/sh", "-c", "echo hi; node server.js"], binaries).name == "sh"
+    assert program_for(["/bin/sh", "-c", "sleep 5"], binaries).name == "sh"       # a utility: the shell runs it
+    assert program_for(["/bin/sh", "-c", "node server.js"], frozenset({"sh"})).name == "sh"  # not in the image
+
+
+def test_a_shell_runs_the_other_programs_of_its_image():
+    binaries = frozenset({"sh", "nginx"})
+    code, out, err = split("nginx -v && nginx -t", binaries=binaries)
+    assert code == 0 and err.startswith("nginx version: nginx/") and "test is successful" in err
+    quit_codes = []
+    c = dataclasses.replace(ctx(["sh", "-c", "nginx -s quit"]), binaries=binaries, signal_main=quit_codes.append)
+    assert run_to_exit(shell_program(c), max_steps=100)[0] == 0 and quit_codes == [0]
+    assert split("redis-cli ping", binaries=binaries)[0] == 127   # not in this image

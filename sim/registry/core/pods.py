@@ -10,6 +10,7 @@ from sim.api.meta import deep_copy
 from sim.api.schema import BY_KIND
 from sim.apiserver.podstrategy import apply_match_label_keys_and_mismatch_label_keys
 from sim.apiserver.watchcache import PodCensus
+from sim.registry.core import podephemeral
 from sim.registry.printers import AGE, NAME, Printer, col, human_duration, since
 from sim.registry.resource import COMMON_FIELDS, Resource
 from sim.registry.strategy import Strategy, bump_generation_on_deletion
@@ -54,6 +55,18 @@ class PodStrategy(Strategy):
 
     def validate_status_update(self, new, old):
         return validation.validate_pod_status_update(new, old)
+
+    update_subresources = ("status", podephemeral.SUBRESOURCE)
+
+    def prepare_for_subresource_update(self, res, sub, candidate, old, ctx):
+        if sub == podephemeral.SUBRESOURCE:
+            return podephemeral.prepare_for_update(candidate, old)
+        return super().prepare_for_subresource_update(res, sub, candidate, old, ctx)
+
+    def validate_subresource_update(self, sub, new, old):
+        if sub == podephemeral.SUBRESOURCE:
+            return podephemeral.validate_update(new, old)
+        return super().validate_subresource_update(sub, new, old)
 
     def prepare_for_status_update(self, res, candidate, old, ctx):
         new = super().prepare_for_status_update(res, candidate, old, ctx)
@@ -199,7 +212,8 @@ def _row(md: dict, spec: dict, st: dict, ready: str, reason: str, restarts: str,
 
 
 RESOURCE = Resource(
-    "pods", "", "v1", "Pod", True, "/registry/pods/", ("po",), "pod", ("status", "binding", "eviction", "log", "exec"),
+    "pods", "", "v1", "Pod", True, "/registry/pods/", ("po",), "pod", ("status", "binding", "eviction", "log", "exec",
+    "attach", "portforward", "ephemeralcontainers"),
     PodStrategy(), BY_KIND["Pod"], categories=("all",),
     # pod.ToSelectableFields
     selectable_fields=COMMON_FIELDS + ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName",

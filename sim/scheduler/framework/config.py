@@ -23,9 +23,8 @@ DEFAULT_POD_MAX_BACKOFF_SECONDS = 10
 DEFAULT_PARALLELISM = 16
 
 # getDefaultPlugins(): the MultiPoint set, in upstream's order, with upstream's weights.
-# The volume plugins (VolumeRestrictions, EBSLimits, GCEPDLimits, NodeVolumeLimits,
-# AzureDiskLimits, VolumeBinding, VolumeZone) and DynamicResources are upstream defaults too;
-# the simulator has no volumes or ResourceClaims, so they are not registered here.
+# The other volume plugins (NodeVolumeLimits, VolumeZone) and
+# DynamicResources are upstream defaults too; they are not simulated, so not registered here.
 DEFAULT_MULTI_POINT: list[dict] = [
     {"name": "PrioritySort"},
     {"name": "NodeUnschedulable"},
@@ -34,6 +33,8 @@ DEFAULT_MULTI_POINT: list[dict] = [
     {"name": "NodeAffinity", "weight": 2},
     {"name": "NodePorts"},
     {"name": "NodeResourcesFit", "weight": 1},
+    {"name": "VolumeRestrictions"},
+    {"name": "VolumeBinding"},
     {"name": "PodTopologySpread", "weight": 2},
     {"name": "InterPodAffinity", "weight": 2},
     {"name": "DefaultPreemption"},

@@ -461,13 +461,28 @@ class Framework:
                 return Status(ERROR, (f'running Permit plugin "{pl.name}": {s.message()}',), pl.name)
         return None
 
-    def run_pre_bind_plugins(self, state, pod, node_name: str) -> Status | None:
-        for pl in self.pre_bind_plugins:
-            s = pl.pre_bind(state, pod, node_name)
-            if s is not None and not s.is_success():
-                return Status(s.code if s.is_rejected() else ERROR,
-                              (f'running PreBind plugin "{pl.name}": {s.message()}',), pl.name)
-        return None
+    def run_pre_bind_plugins(self, state, pod, node_name: str, done: Callable[[Status | None], None]) -> None:
+        """PreBind plugins in order, each after the one before succeeded; `done` gets the
+        result.  A plugin whose PreBind waits (VolumeBinding waits for its claims to be bound,
+        as its BindPodVolumes blocks the binding goroutine upstream) answers through
+        `pre_bind(state, pod, node_name, answer)` later; the others return their Status."""
+        plugins = list(self.pre_bind_plugins)
+
+        def step(i: int) -> None:
+            if i == len(plugins):
+                return done(None)
+            pl = plugins[i]
+
+            def answered(s: Status | None) -> None:
+                if s is not None and not s.is_success():
+                    return done(Status(s.code if s.is_rejected() else ERROR,
+                                       (f'running PreBind plugin "{pl.name}": {s.message()}',), pl.name))
+                step(i + 1)
+            if getattr(pl, "waits_in_pre_bind", False):
+                pl.pre_bind(state, pod, node_name, answered)
+            else:
+                answered(pl.pre_bind(state, pod, node_name))
+        step(0)
 
     def run_bind_plugins(self, state, pod, node_name: str, done: Callable[[Status | None], None]) -> None:
         """Bind plugins in order until one does not Skip; `done` gets its result."""

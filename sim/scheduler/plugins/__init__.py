@@ -22,6 +22,8 @@ REGISTRY: dict[str, str] = {
     "PodTopologySpread": "sim.scheduler.plugins.pod_topology_spread:PodTopologySpread",
     "DefaultPreemption": "sim.scheduler.plugins.default_preemption:DefaultPreemption",
     "DefaultBinder": "sim.scheduler.plugins.default_binder:DefaultBinder",
+    "VolumeBinding": "sim.scheduler.plugins.volume_binding:VolumeBinding",
+    "VolumeRestrictions": "sim.scheduler.plugins.volume_restrictions:VolumeRestrictions",
 }
 
 _loaded: dict[str, type | None] = {}
