@@ -89,7 +89,9 @@ def build(workers: int, seed: int = 1) -> Cluster:
 
 
 def pods(c: Cluster) -> list[dict]:
-    return list(c.apiserver.cache.resources["pods"].objects.values())
+    """The bench's pods: those in `default` (kube-system holds the control plane's static pods)."""
+    return [p for p in c.apiserver.cache.resources["pods"].objects.values()
+            if p["metadata"].get("namespace") == "default"]
 
 
 def running_and_ready(c: Cluster) -> int:
