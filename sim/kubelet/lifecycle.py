@@ -40,7 +40,7 @@ def run_handler(kubelet, w: dict, spec: dict, rec: ContainerRecord, handler: dic
             done(200 <= status < 400, f"HTTP lifecycle hook ({target.get('path') or '/'}) for Container "
                                       f'"{rec.name}" in Pod "{w["pod"]["metadata"]["name"]}" failed - error: '
                                       f"status code {status}")
-        return kubelet.cri("probe.http", {"pod_uid": w["uid"], "port": port, "path": target.get("path") or "/"}, got)
+        return kubelet.connect_to_pod("probe.http", {"pod_uid": w["uid"], "port": port, "path": target.get("path") or "/"}, got)
     if isinstance(handler.get("sleep"), dict):
         seconds = handler["sleep"].get("seconds", 0)
         seconds = seconds if isinstance(seconds, (int, float)) and seconds > 0 else 0

@@ -19,6 +19,8 @@ from sim.kubelet.podstatus import ContainerRecord
 PROBE_DEFAULTS = {"initialDelaySeconds": 0, "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1,
                   "failureThreshold": 3}
 KINDS = ("startup", "readiness", "liveness")
+# A connection to a pod on the kubelet's own node answers within this: taken as immediate.
+POD_NETWORK_RTT = 0.01
 
 
 def _field(probe: dict, name: str) -> int:
@@ -89,7 +91,7 @@ class Prober:
                 if 200 <= status < 400:
                     return done(True, "")
                 done(False, f"HTTP probe failed with statuscode: {status}")
-            return self.cri("probe.http", {"pod_uid": w["uid"], "port": port, "path": path, "probe": kind,
+            return self.connect_to_pod("probe.http", {"pod_uid": w["uid"], "port": port, "path": path, "probe": kind,
                                             "timeout": timeout}, got)
         if isinstance(probe.get("grpc"), dict):
             def checked(r: dict) -> None:
@@ -98,10 +100,24 @@ class Prober:
                 if r.get("status") != "SERVING":
                     return done(False, f'service unhealthy (responded with "{r.get("status")}")')
                 done(True, "service is serving")
-            return self.cri("probe.grpc", {"pod_uid": w["uid"], "port": port, "service": target.get("service") or "",
+            return self.connect_to_pod("probe.grpc", {"pod_uid": w["uid"], "port": port, "service": target.get("service") or "",
                                             "probe": kind, "timeout": timeout}, checked)
-        self.cri("probe.tcp", {"pod_uid": w["uid"], "port": port, "probe": kind, "timeout": timeout},
+        self.connect_to_pod("probe.tcp", {"pod_uid": w["uid"], "port": port, "probe": kind, "timeout": timeout},
                  lambda r: done(not r.get("error"), r.get("error", "")))
+
+    def connect_to_pod(self, kind: str, body: dict, callback) -> None:
+        """An httpGet, tcpSocket or grpc probe is the kubelet's own connection to the pod's IP
+        (pkg/probe/http, tcp, grpc), not a CRI call: the node's runtime only holds the pod's
+        network namespace, where the program listening on the port answers.  The answer comes
+        back within the node at once, or after the probe's timeout when nothing answers."""
+        runtime = self.node_runtime
+        if runtime is None:
+            return callback({"error": "the pod's network is not ready"})
+        delay, reply = runtime.pod_network_call({"type": kind, **body})
+        if delay < POD_NETWORK_RTT:
+            callback(reply)
+        else:
+            self.call_later(delay, lambda: callback(reply))
 
     @staticmethod
     def _resolve_port(spec: dict, port) -> int | None:

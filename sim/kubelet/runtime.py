@@ -47,7 +47,6 @@ SIGTERM_EXIT_SECONDS = 0.2
 EXEC_MAX_STEPS = 10_000
 EXEC_MAX_OUTPUT = 64 * 1024
 EPOCH_UNIX = EPOCH.timestamp()
-_PROBES = frozenset({"probe.http", "probe.tcp"})
 # The catalogue a runtime pulls from unless its cluster gives it one of its own.
 DEFAULT_REGISTRY = imagelib.Registry.default()
 
@@ -192,13 +191,10 @@ class ContainerRuntime(FaultInjection, Component):
         rid = msg.get("id")
 
         def reply(delay: float, **body) -> None:
-            self.call_later(delay, lambda: self.send(src, {"type": "cri.reply", "id": rid, **body}, f"{t[4:]} done"))
+            self.call_later(delay, lambda: self.send(src, {"type": "cri.reply", "id": rid, **body},
+                                                     f"{t.partition('.')[2]} done"))
 
-        # Probes are nearly all of a node's traffic at rest (two per container every ten
-        # seconds): they are looked for first.
-        if t in _PROBES:
-            self._probe_connect(msg, reply)
-        elif t == "cri.ExecSync":
+        if t == "cri.ExecSync":
             self._exec_sync(msg, reply)
         elif t == "cri.GetContainerEvents":
             self.subscribers.add(src)
@@ -274,8 +270,6 @@ class ContainerRuntime(FaultInjection, Component):
                                                         bool(msg.get("tty"))))
             else:
                 reply(0.005, **self.streaming.open_attach(c, bool(msg.get("stdin"))))
-        elif t == "probe.grpc":
-            self._probe_grpc(msg, reply)
         elif t == "cri.PortForward":
             portforward.forward(self, msg, reply)
         elif t == "cri.ListPodSandbox":
@@ -511,6 +505,14 @@ class ContainerRuntime(FaultInjection, Component):
         if msg["type"] == "probe.tcp":
             return reply(0.001, error=f"dial tcp {where}: connect: connection refused")
         reply(0.001, error=f'Get "http://{where}{msg.get("path") or "/"}": dial tcp {where}: connect: connection refused')
+
+    def pod_network_call(self, msg: dict) -> tuple[float, dict]:
+        """A connection from the node to a pod's IP (the kubelet's HTTP, TCP and gRPC probes):
+        (seconds until the answer, the answer), as the "probe.*" messages would reply."""
+        out: list = []
+        handler = self._probe_grpc if msg.get("type") == "probe.grpc" else self._probe_connect
+        handler(msg, lambda delay, **body: out.append((delay, body)))
+        return out[0] if out else (0.0, {"error": "no answer"})
 
     def _probe_grpc(self, msg: dict, reply) -> None:
         """The kubelet's gRPC prober (pkg/probe/grpc/grpc.go): a blocking dial, then

@@ -7,7 +7,8 @@
 // out of the queue slides into its node (a CSS transition on `transform`).
 //
 // Every component box carries data-addr ("kubelet@worker-1"); messages.js asks rectOf(addr)
-// where to draw the dots.  Pods carry data-pod="ns/name", data-phase, data-node, data-ready.
+// where to draw the dots.  Pods carry data-pod="ns/name", data-phase, data-status (kubectl's STATUS),
+// data-node, data-ready.
 
 const SVGNS = "http://www.w3.org/2000/svg";
 
@@ -573,6 +574,8 @@ export class Diagram {
         el.dataset.name = p.pod.name;
         el.dataset.namespace = p.pod.namespace || "default";
         el.dataset.phase = phase;
+        // kubectl's STATUS in full (the chip may shorten it to fit: "CrashLoopBack…").
+        el.dataset.status = p.pod.status || phase;
         el.dataset.node = p.node;
         el.dataset.ready = String(!!p.pod.ready);
         el.dataset.owner = p.pod.owner || "";
