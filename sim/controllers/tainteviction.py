@@ -10,6 +10,11 @@ from __future__ import annotations
 from sim.api.podutil import is_deleting, tolerates
 
 
+def _noexecute_taints(node: dict) -> list[dict]:
+    """getNoExecuteTaints."""
+    return [t for t in (node.get("spec") or {}).get("taints") or [] if t.get("effect") == "NoExecute"]
+
+
 class TaintEvictionController:
     name = "taint-eviction-controller"
 
@@ -20,15 +25,20 @@ class TaintEvictionController:
         self.evicting: set[tuple[str, str]] = set()  # deletion requested, not yet observed
 
     def start(self) -> None:
-        self.cm.nodes.handlers(add=self._node_changed, update=lambda o, n: self._node_changed(n))
+        self.cm.nodes.handlers(add=self._node_changed, update=self._node_updated)
         self.cm.pods.handlers(add=self._pod_changed, update=lambda o, n: self._pod_changed(n),
                               delete=self._pod_deleted)
 
     def _noexecute(self, node_name: str) -> list[dict]:
         node = self.cm.nodes.get(None, node_name)
-        if node is None:
-            return []
-        return [t for t in (node.get("spec") or {}).get("taints") or [] if t.get("effect") == "NoExecute"]
+        return _noexecute_taints(node) if node is not None else []
+
+    def _node_updated(self, old: dict, new: dict) -> None:
+        """NodeUpdated: only a change of the node's NoExecute taints concerns its pods.  Every
+        kubelet's status update (each node every 10 s) is a node update; looking at every pod
+        for each of them would cost the cluster's pods times its nodes."""
+        if _noexecute_taints(old) != _noexecute_taints(new):
+            self._node_changed(new)
 
     def _node_changed(self, node: dict) -> None:
         name = node["metadata"]["name"]

@@ -69,8 +69,8 @@ class EvictionManager:
         """pod uid -> container name -> working set bytes (the runtime's cgroups)."""
         runtime = self.kubelet.node_runtime
         out: dict[str, dict[str, int]] = {}
-        for s in runtime.container_stats() if runtime is not None else []:
-            out.setdefault(s["pod_uid"], {})[s["name"]] = s["memory"]
+        for uid, name, memory in runtime.container_memory() if runtime is not None else ():
+            out.setdefault(uid, {})[name] = memory
         return out
 
     def synchronize(self) -> None:

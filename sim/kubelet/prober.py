@@ -40,6 +40,9 @@ class Prober:
     def start_probes(self, w: dict, spec: dict, rec: ContainerRecord) -> None:
         probes = {kind: spec[f"{kind}Probe"] for kind in KINDS if isinstance(spec.get(f"{kind}Probe"), dict)}
         rec.extra["probes"] = {kind: {"successes": 0, "failures": 0} for kind in probes}
+        # Each probe's timing fields with their defaults, read once (probes run every few seconds).
+        rec.extra["probe_fields"] = {kind: {name: _field(probe, name) for name in PROBE_DEFAULTS}
+                                     for kind, probe in probes.items()}
         rec.extra["started"] = "startup" not in probes
         rec.extra["ready"] = "readiness" not in probes
         token = rec.container_id
@@ -50,7 +53,7 @@ class Prober:
     def _probe(self, w: dict, spec: dict, rec: ContainerRecord, token: str | None, kind: str, probe: dict) -> None:
         if rec.container_id != token or rec.state != "running" or w["state"] != "running":
             return  # the container this worker probed is gone
-        period = _field(probe, "periodSeconds")
+        period = rec.extra["probe_fields"][kind]["periodSeconds"]
         self.call_later(period, lambda: self._probe(w, spec, rec, token, kind, probe))
         if kind != "startup" and not rec.extra.get("started"):
             return  # the startup probe has not succeeded yet
@@ -60,7 +63,7 @@ class Prober:
         self._run_probe(w, spec, rec, kind, probe, lambda ok, output: self._probed(w, spec, rec, token, kind, probe, ok, output))
 
     def _run_probe(self, w: dict, spec: dict, rec: ContainerRecord, kind: str, probe: dict, done) -> None:
-        timeout = _field(probe, "timeoutSeconds")
+        timeout = rec.extra["probe_fields"][kind]["timeoutSeconds"]
         if isinstance(probe.get("exec"), dict):
             command = [str(c) for c in probe["exec"].get("command") or []]
 
@@ -140,7 +143,7 @@ class Prober:
         if ok:
             counts["successes"] += 1
             counts["failures"] = 0
-            if counts["successes"] < _field(probe, "successThreshold"):
+            if counts["successes"] < rec.extra["probe_fields"][kind]["successThreshold"]:
                 return
             if kind == "startup" and not rec.extra["started"]:
                 rec.extra["started"] = True
@@ -154,7 +157,7 @@ class Prober:
         ref = self._ref(pod, f"spec.containers{{{rec.name}}}")
         self.api.event(ref, "Unhealthy", f"{kind.capitalize()} probe failed: {output}", "kubelet", self.host,
                        type_="Warning")
-        if counts["failures"] < _field(probe, "failureThreshold"):
+        if counts["failures"] < rec.extra["probe_fields"][kind]["failureThreshold"]:
             return
         if kind == "readiness":
             if rec.extra["ready"]:

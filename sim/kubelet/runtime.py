@@ -483,38 +483,38 @@ class ContainerRuntime(FaultInjection, Component):
         reply(0.005 + slept, exit_code=code, output=(stdout + stderr)[:EXEC_MAX_OUTPUT],
               stdout=stdout[:EXEC_MAX_OUTPUT], stderr=stderr[:EXEC_MAX_OUTPUT])
 
-    def _probe_connect(self, msg: dict, reply) -> None:
-        """A TCP connection (and, for "probe.http", a GET) to a port of the pod's network
-        namespace: whichever of its running containers listens there answers."""
-        port = int(msg.get("port") or 0)
-        ip = (self.sandboxes.get(msg.get("pod_uid")) or {}).get("ip") or ""
-        c = self.listener(msg.get("pod_uid"), port)
+    def pod_network_call(self, msg: dict) -> tuple[float, dict]:
+        """A connection from the node to a pod's IP (the kubelet's HTTP, TCP and gRPC probes and
+        httpGet hooks): (seconds until the answer, the answer).  msg: "type" probe.http,
+        probe.tcp or probe.grpc, "pod_uid", "port", "path" / "service", "probe", "timeout".
+        This runs for every probe of every container (two per container every ten seconds), so
+        the common case (a program that answers, no fault) builds nothing it does not return."""
+        if msg["type"] == "probe.grpc":
+            return self._grpc_check(msg)
+        port = msg["port"]
+        c = self.listener(msg["pod_uid"], port)
         if c is not None:
-            faulted = self.probe_fault(c, {**msg, "url": f"http://{ip}:{port}{msg.get('path') or '/'}",
-                                           "where": f"{ip}:{port}"})
-            if faulted is not None:
-                return reply(faulted.pop("delay"), **faulted)
+            if self.faults and self.container_faults(c):
+                ip = self.sandboxes[msg["pod_uid"]]["ip"]
+                faulted = self.probe_fault(c, {**msg, "url": f"http://{ip}:{port}{msg.get('path') or '/'}",
+                                               "where": f"{ip}:{port}"})
+                if faulted is not None:
+                    return faulted.pop("delay"), faulted
             if msg["type"] == "probe.tcp":
-                return reply(0.001, ok=True)
+                return 0.001, {"ok": True}
             if c.program.http is None:
-                return reply(0.001, error=f'Get "http://{ip}:{port}{msg.get("path", "/")}": EOF')
+                ip = self.sandboxes[msg["pod_uid"]]["ip"]
+                return 0.001, {"error": f'Get "http://{ip}:{port}{msg.get("path", "/")}": EOF'}
             status, body = c.program.http(c.ctx, msg.get("path") or "/", self.now - (c.started_at or self.now))
             self.served_request(c)
-            return reply(0.002, status=status, body=body[:EXEC_MAX_OUTPUT])
+            return 0.002, {"status": status, "body": body[:EXEC_MAX_OUTPUT]}
+        ip = (self.sandboxes.get(msg["pod_uid"]) or {}).get("ip") or ""
         where = f"{ip}:{port}"
         if msg["type"] == "probe.tcp":
-            return reply(0.001, error=f"dial tcp {where}: connect: connection refused")
-        reply(0.001, error=f'Get "http://{where}{msg.get("path") or "/"}": dial tcp {where}: connect: connection refused')
+            return 0.001, {"error": f"dial tcp {where}: connect: connection refused"}
+        return 0.001, {"error": f'Get "http://{where}{msg.get("path") or "/"}": dial tcp {where}: connect: connection refused'}
 
-    def pod_network_call(self, msg: dict) -> tuple[float, dict]:
-        """A connection from the node to a pod's IP (the kubelet's HTTP, TCP and gRPC probes):
-        (seconds until the answer, the answer), as the "probe.*" messages would reply."""
-        out: list = []
-        handler = self._probe_grpc if msg.get("type") == "probe.grpc" else self._probe_connect
-        handler(msg, lambda delay, **body: out.append((delay, body)))
-        return out[0] if out else (0.0, {"error": "no answer"})
-
-    def _probe_grpc(self, msg: dict, reply) -> None:
+    def _grpc_check(self, msg: dict) -> tuple[float, dict]:
         """The kubelet's gRPC prober (pkg/probe/grpc/grpc.go): a blocking dial, then
         grpc.health.v1.Health/Check of `service`.  A port that does not speak gRPC (nothing
         listens, or an HTTP/1 server) makes the dial wait out the probe's timeout."""
@@ -524,17 +524,17 @@ class ContainerRuntime(FaultInjection, Component):
         addr, within = f"{ip}:{port}", go_duration(timeout)
         c = self.listener(msg.get("pod_uid"), port)
         if c is None or c.program.grpc_health is None:
-            return reply(timeout, error=f'timeout: failed to connect service "{addr}" within {within}: '
-                                        f"context deadline exceeded")
+            return timeout, {"error": f'timeout: failed to connect service "{addr}" within {within}: '
+                                      f"context deadline exceeded"}
         faults = self.container_faults(c)
         if "hang" in faults:
-            return reply(timeout, error=f"timeout: health rpc did not complete within {within}")
+            return timeout, {"error": f"timeout: health rpc did not complete within {within}"}
         status = c.program.grpc_health(c.ctx, service)
         if status is None:
-            return reply(0.002, error="error: health rpc probe failed: rpc error: code = NotFound desc = unknown service")
+            return 0.002, {"error": "error: health rpc probe failed: rpc error: code = NotFound desc = unknown service"}
         if "fail-health" in faults or ("unready" in faults and msg.get("probe") == "readiness"):
             status = "NOT_SERVING"
-        reply(0.002, status=status)
+        return 0.002, {"status": status}
 
     def listener(self, pod_uid: str | None, port: int) -> Container | None:
         """The running container of the pod that listens on `port` (they share the pod's network

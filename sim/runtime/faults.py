@@ -159,6 +159,14 @@ class FaultInjection:
             # When the backlog is served the busy worker goes idle: settle the accounting then.
             self.call_later(due + 1e-6, lambda: c.cgroup.advance(self.now) if c.cgroup is not None else None)
 
+    def container_memory(self):
+        """(pod uid, container name, working set bytes) of each running container: what the
+        eviction manager reads every 10 s, without the CPU accounting container_stats does."""
+        now = self.now
+        for c in self.containers.values():
+            if c.state == "running" and c.cgroup is not None:
+                yield c.pod_uid, c.name, c.cgroup.memory(now)
+
     # -- what cadvisor reads (CRI ListContainerStats) ------------------------------------
     def container_stats(self) -> list[dict]:
         out = []
