@@ -4,7 +4,8 @@
     nothing: a ReplicaSet of 110 nginx pods through the scheduler onto the one worker; the
     virtual and wall seconds until every pod is Running and Ready.
 (b) NODES nodes x 30 nginx pods, each with an httpGet liveness and an httpGet readiness probe
-    every 10 s (the kubelet's own GET to the pod's IP, port 80, through the node's runtime).
+    every 10 s (the kubelet's own GET to the pod's IP, port 80, which nginx in the node's
+    runtime answers: no CRI call, as upstream).
     The pods are created through the API with spec.nodeName set (a pod bound at creation, as
     a DaemonSet's or a static assignment's are: the scheduler has nothing to do; every create
     still goes through kube-apiserver, admission and etcd's Raft), many in flight at once.
