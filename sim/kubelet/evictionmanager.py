@@ -16,6 +16,7 @@ Ephemeral storage and PIDs are not observed (the node reports no DiskPressure or
 """
 from __future__ import annotations
 
+from sim.kubelet import localstorage
 from sim.kubelet.resourcemetrics import system_usage
 
 from sim.api.quantity import format_memory, value
@@ -76,6 +77,8 @@ class EvictionManager:
     def synchronize(self) -> None:
         k = self.kubelet
         k.call_later(MONITORING_PERIOD, self.synchronize)
+        if self.local_storage_eviction():
+            return  # as upstream: a pass that evicted for local storage goes no further
         usage = self.pod_usage()
         capacity = value(k.memory)
         # memory.available = capacity - the node's working set: its pods' and its own daemons'.
@@ -95,6 +98,23 @@ class EvictionManager:
             return
         victim = min(candidates, key=lambda w: self._rank(w, usage[w["uid"]]))
         self.evict(victim, eviction_message(victim["pod"], usage[victim["uid"]], self.available))
+
+    def local_storage_eviction(self) -> bool:
+        """localStorageEviction: every pod over its emptyDir sizeLimit or its ephemeral-storage
+        limits is evicted (sim/kubelet/localstorage.py).  True when one was."""
+        k = self.kubelet
+        runtime = k.node_runtime
+        if runtime is None:
+            return False
+        evicted = False
+        for w in list(k.workers.values()):
+            if w["state"] != "running" or w.get("static"):
+                continue
+            message = localstorage.exceeded(w, runtime)
+            if message:
+                self.evict(w, message)
+                evicted = True
+        return evicted
 
     @staticmethod
     def _rank(w: dict, usage: dict[str, int]) -> tuple:

@@ -246,3 +246,27 @@ def test_the_docs_stress_exercises_use_what_they_ask_for_and_are_oom_killed_past
     cluster.advance(10)
     stats = stats_of(cluster, "worker-3", "cpu-demo")
     assert stats["cpu_rate"] == 1.0 and stats["nr_throttled"] > 0
+
+
+def test_local_ephemeral_storage_past_its_limit_evicts_the_pod(cluster):
+    # 128 KiB a second (a string doubled 17 times), into a new file each time
+    writer = "s=x; for j in $(seq 17); do s=$s$s; done; i=0; while true; do echo $s > /cache/f$i; i=$((i+1)); sleep 1; done"
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "filler", "namespace": "default"},
+            "spec": {"nodeSelector": {"kubernetes.io/hostname": "worker-1"},
+                     "volumes": [{"name": "cache", "emptyDir": {"sizeLimit": "500Ki"}}],
+                     "containers": [{"name": "writer", "image": "busybox:1.36", "command": ["sh", "-c", writer],
+                                     "volumeMounts": [{"name": "cache", "mountPath": "/cache"}]}]}}
+    ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}), 201)
+    advance_until(cluster, lambda: status_of(cluster, "filler").get("phase") == "Failed", 60)
+    st = status_of(cluster, "filler")
+    assert st["reason"] == "Evicted" and st["message"] == 'Usage of EmptyDir volume "cache" exceeds the limit "500Ki". '
+    # A container's own writes count against its ephemeral-storage limit.
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "scribbler", "namespace": "default"},
+            "spec": {"nodeSelector": {"kubernetes.io/hostname": "worker-2"},
+                     "containers": [{"name": "writer", "image": "busybox:1.36",
+                                     "command": ["sh", "-c", writer.replace("/cache/", "/tmp/")],
+                                     "resources": {"limits": {"ephemeral-storage": "300Ki"}}}]}}
+    ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}), 201)
+    advance_until(cluster, lambda: status_of(cluster, "scribbler").get("phase") == "Failed", 60)
+    assert status_of(cluster, "scribbler")["message"] == 'Container writer exceeded its local ephemeral storage limit "300Ki". '
+    assert ("Evicted", 'Container writer exceeded its local ephemeral storage limit "300Ki". ') in events_of(cluster, "scribbler")
