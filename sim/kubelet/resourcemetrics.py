@@ -23,23 +23,26 @@ def system_usage(kubelet) -> tuple[float, int]:
 
 def resource_metrics(kubelet) -> dict:
     runtime = kubelet.node_runtime
-    stats = runtime.container_stats() if runtime is not None else []
-    by_pod: dict[str, list[dict]] = {}
-    for s in stats:
-        by_pod.setdefault(s["pod_uid"], []).append(s)
+    by_pod: dict[str, list[tuple]] = {}
+    cpu_total = memory_total = 0
+    for c, cpu, memory in runtime.container_samples() if runtime is not None else ():
+        by_pod.setdefault(c.pod_uid, []).append((c.name, c.id, cpu, memory))
+        cpu_total += cpu
+        memory_total += memory
     pods = []
+    workers = kubelet.workers
     for uid, containers in by_pod.items():
-        w = kubelet.workers.get(uid)
+        w = workers.get(uid)
         if w is None or w["state"] not in ("running", "creating"):
             continue
         md = w["pod"]["metadata"]
+        containers.sort()
         pods.append({"namespace": md.get("namespace"), "name": md.get("name"), "uid": uid,
-                     "labels": dict(md.get("labels") or {}),
-                     "containers": [{"name": s["name"], "id": s["id"], "cpu_seconds": s["usage_seconds"],
-                                     "memory": s["memory"]} for s in sorted(containers, key=lambda s: s["name"])]})
+                     "labels": md.get("labels") or {},   # the cached pod's: never changed, only read
+                     "containers": [{"name": name, "id": cid, "cpu_seconds": cpu, "memory": memory}
+                                    for name, cid, cpu, memory in containers]})
     # The node's figures are its root cgroup's: the pods' and the system's (node_cpu_usage_seconds_total,
     # node_memory_working_set_bytes).
     system_cpu, system_memory = system_usage(kubelet)
     return {"code": 200, "time": kubelet.now, "node": kubelet.host,
-            "cpu_seconds": system_cpu + sum(s["usage_seconds"] for s in stats),
-            "memory": system_memory + sum(s["memory"] for s in stats), "pods": pods}
+            "cpu_seconds": system_cpu + cpu_total, "memory": system_memory + memory_total, "pods": pods}

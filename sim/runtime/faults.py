@@ -167,6 +167,19 @@ class FaultInjection:
             if c.state == "running" and c.cgroup is not None:
                 yield c.pod_uid, c.name, c.cgroup.memory(now)
 
+    def container_samples(self):
+        """(container, cumulative CPU seconds, working set bytes) of each running container: what
+        the kubelet's /metrics/resource reports (every 15 s for metrics-server).  The model's
+        rates only change when the cgroup is changed (which accounts up to then), except while a
+        request backlog drains: only then is it advanced first."""
+        now = self.now
+        for c in self.containers.values():
+            g = c.cgroup
+            if c.state == "running" and g is not None:
+                if g.backlog:
+                    g.advance(now)
+                yield c, g.cpu_usage(now), g.memory(now)
+
     # -- what cadvisor reads (CRI ListContainerStats) ------------------------------------
     def container_stats(self) -> list[dict]:
         out = []
