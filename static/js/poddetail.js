@@ -97,9 +97,9 @@ export function eventRows(items) {
   const list = [...(items || [])].sort((a, b) => (last(a) < last(b) ? -1 : last(a) > last(b) ? 1 : 0));
   return list.map((e) => {
     const when = clockOf(last(e)) + (e.count > 1 ? ` (x${e.count} since ${clockOf(e.firstTimestamp)})` : "");
-    return `<tr class="event" data-type="${esc(e.type)}" data-reason="${esc(e.reason)}"><td>${esc(e.type)}</td>` +
-      `<td>${esc(e.reason)}</td><td>${esc(when)}</td><td>${esc(e.source?.component || e.reportingComponent || "")}</td>` +
-      `<td>${esc(e.message)}</td></tr>`;
+    return `<li class="event" data-type="${esc(e.type)}" data-reason="${esc(e.reason)}">` +
+      `<b>${esc(e.reason)}</b> <span class="muted">${esc(e.type)} · ${esc(when)} · ` +
+      `${esc(e.source?.component || e.reportingComponent || "")}</span><div>${esc(e.message)}</div></li>`;
   }).join("");
 }
 
@@ -194,8 +194,7 @@ export async function loadPodDetail(box, apiBase, podKey) {
     if (events) {
       const rows = eventRows(events.items);
       html += `<p class="why-title">Events <span class="muted">(kubectl describe pod)</span></p>` +
-        (rows ? `<table class="pod-events"><thead><tr><th>Type</th><th>Reason</th><th>Last seen</th><th>From</th><th>Message</th></tr></thead>` +
-          `<tbody>${rows}</tbody></table>` : '<p class="muted">&lt;none&gt;</p>');
+        (rows ? `<ol class="pod-events">${rows}</ol>` : '<p class="muted">&lt;none&gt;</p>');
     }
     if (box.dataset.for !== podKey) return;  // another pod was picked meanwhile
     let slot = box.querySelector(".pod-containers");

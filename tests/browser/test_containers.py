@@ -83,11 +83,11 @@ def test_a_picked_pod_shows_its_probes_and_its_events_with_their_counts(dashboar
                   ".startsWith('Readiness: exec [true] delay=0s timeout=1s period=5s #success=1 #failure=3')", 20,
             message="the readiness probe as kubectl describe prints it")
     # The crash loop's repeated Events are one row each, counted as the recorder counts them.
-    wait_js(page, "[...document.querySelectorAll('#pod-details tr.event[data-reason=Started]')]"
-                  ".some((tr) => /\\(x[2-9] since /.test(tr.textContent))", 90,
+    wait_js(page, "[...document.querySelectorAll('#pod-details .event[data-reason=Started]')]"
+                  ".some((li) => /\\(x[2-9] since /.test(li.textContent))", 90,
             message="a counted Started event in the pod's details")
-    assert page.evaluate("document.querySelectorAll('#pod-details tr.event[data-reason=Started]').length") == 1
-    assert page.evaluate("document.querySelector('#pod-details tr.event[data-reason=BackOff]').dataset.type") == "Warning"
+    assert page.evaluate("document.querySelectorAll('#pod-details .event[data-reason=Started]').length") == 1
+    assert page.evaluate("document.querySelector('#pod-details .event[data-reason=BackOff]').dataset.type") == "Warning"
     # Waiting to restart, the log is the last run's.
     wait_js(page, "(document.querySelector('#pod-details pre.pod-log')?.textContent || '').includes('boom')", 20,
             message="the last run's log")
