@@ -69,6 +69,7 @@ __all__ = [
     "kill_node",
     "restore_node",
     "pod_fault",
+    "pod_cri_calls",
     "add_node",
     "get_network",
     "partition_network",
@@ -182,6 +183,7 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
       "node.add"      {"node": name, "cpu": "4", "memory": "8Gi"}  [{"node","alive"}]
       "pod.fault"     {"namespace", "name", "body": {"fault", "container"?, ...}}
                                                                    [{"pod","container","node","fault","faults"}]
+      "pod.cri"       {"namespace", "name"}                         [{"pod","node","runtime","calls"}]
       "network.get" / "network.heal" {}, "network.partition" {"groups"}  [{"partition"}]
       "etcd.status"   {}                                           [{"members": [...]}]
       "etcd.kill" | "etcd.restore" | "etcd.timeout" | "etcd.transfer" | "etcd.isolate"
@@ -324,6 +326,12 @@ async def kill_node(cluster: str, node: str) -> dict[str, Any]:
 async def restore_node(cluster: str, node: str) -> dict[str, Any]:
     """Bring a killed node back; its kubelet resumes and the Node becomes Ready again."""
     return await sim_command(cluster, {"op": "node.restore", "node": node})
+
+
+async def pod_cri_calls(cluster: str, namespace: str, name: str) -> dict[str, Any]:
+    """The CRI calls the kubelet made for a pod: {"node", "runtime", "calls": [{"time", "method",
+    "target"}]}.  NotFound (pod), Conflict (not scheduled, or its node is down)."""
+    return await sim_command(cluster, {"op": "pod.cri", "namespace": namespace, "name": name})
 
 
 async def pod_fault(cluster: str, namespace: str, name: str, body: dict) -> dict[str, Any]:

@@ -109,7 +109,7 @@ from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
 from sim.metricsserver import MetricsServer
-from sim.podfaults import PodFaultError, inject_pod_fault
+from sim.podfaults import PodFaultError, inject_pod_fault, pod_cri_calls
 from sim.csi.backend import StorageBackend
 from sim.csi.controller import CSIController
 from sim.scheduler.framework.config import ConfigError as SchedulerConfigError
@@ -763,6 +763,13 @@ class Cluster:
         """A fault in a pod's container (sim/podfaults.py); ClusterError for bad input."""
         try:
             return inject_pod_fault(self, namespace, pod, body)
+        except PodFaultError as e:
+            raise ClusterError(str(e), e.code) from None
+
+    def pod_cri_calls(self, namespace: str, pod: str) -> dict:
+        """The CRI calls made for a pod on its node (sim/podfaults.py); ClusterError if none."""
+        try:
+            return pod_cri_calls(self, namespace, pod)
         except PodFaultError as e:
             raise ClusterError(str(e), e.code) from None
 

@@ -13,6 +13,7 @@
                                                     (kube-apiserver, kube-controller-manager,
                                                     kube-scheduler, stacked etcd: the kubelet
                                                     restarts its static pod's container)
+    GET  /clusters/<name>/sim/v1/pods/<ns>/<pod>/cri    the CRI calls made for the pod
     POST /clusters/<name>/sim/v1/pods/<ns>/<pod>/fault  {"container"?, "fault": "crash" | "hang" | "fail-health" |
                                                     "unready" | "leak-memory" | "burn-cpu" | "recover", ...}
     GET  /clusters/<name>/sim/v1/state              -> frame, clock, snapshot, recent log
@@ -170,6 +171,13 @@ async def node_action(request, cluster: str, node: str, action: str):
 @control("POST")
 async def component_kill(request, cluster: str, node: str, component: str):
     return JsonResponse(await services.kill_component(cluster, node, component))
+@control("GET", errors=_status_from)
+async def pod_cri_calls(request, cluster: str, namespace: str, name: str):
+    """The CRI calls the pod's kubelet made for it (sandbox, image pulls, containers created,
+    started, stopped), oldest first."""
+    return JsonResponse(await services.pod_cri_calls(cluster, namespace, name))
+
+
 @control("POST", errors=_status_from)
 async def pod_fault(request, cluster: str, namespace: str, name: str):
     """{"container"?, "fault": "crash|hang|fail-health|unready|leak-memory|burn-cpu|recover",

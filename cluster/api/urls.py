@@ -29,6 +29,8 @@ urlpatterns = [
     ),
     re_path(rf"^{CLUSTER}/sim/v1/pods/(?P<namespace>[^/]+)/(?P<name>[^/]+)/fault$", simcontrol.pod_fault,
             name="sim-pod-fault"),
+    re_path(rf"^{CLUSTER}/sim/v1/pods/(?P<namespace>[^/]+)/(?P<name>[^/]+)/cri$", simcontrol.pod_cri_calls,
+            name="sim-pod-cri"),
     path("<str:cluster>/sim/v1/scheduler", schedulerviews.scheduler, name="sim-scheduler"),
     re_path(rf"^{CLUSTER}/sim/v1/scheduler/pods/(?P<namespace>[^/]+)/(?P<name>[^/]+)$",
             schedulerviews.pod_explanation, name="sim-scheduler-pod"),

@@ -275,6 +275,14 @@ def pod_fault(worker, rc: RunningCluster, args: dict) -> dict:
         raise _cluster_error(e, _POD_REASON_BY_CODE) from None
 
 
+def pod_cri(worker, rc: RunningCluster, args: dict) -> dict:
+    """The CRI calls made for a pod (Cluster.pod_cri_calls)."""
+    try:
+        return rc.engine.pod_cri_calls(str(args.get("namespace", "")), str(args.get("name", "")))
+    except ClusterError as e:
+        raise _cluster_error(e, _POD_REASON_BY_CODE) from None
+
+
 def node_add(worker, rc: RunningCluster, args: dict) -> dict:
     node = args.get("node", "")
     try:
@@ -437,6 +445,7 @@ COMMANDS: dict[str, Command] = {
     "node.add": Command(node_add, durable=True),
     "component.kill": Command(component_kill, durable=True),
     "pod.fault": Command(pod_fault),
+    "pod.cri": Command(pod_cri),
     "network.get": Command(network("get")),
     "network.partition": Command(network("partition"), durable=True),
     "network.heal": Command(network("heal"), durable=True),

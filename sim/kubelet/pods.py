@@ -400,7 +400,8 @@ class PodLifecycle:
                 return self.post_status(w)
             self.api.event(ref, "Pulling", f'Pulling image "{image}"', "kubelet", self.host)
             w.setdefault("pull_started", {})[image] = self.now
-            self.cri("cri.PullImage", {"image": image}, pulled)
+            # PullImageRequest carries the pod's sandbox config: the runtime knows whose pull it is.
+            self.cri("cri.PullImage", {"image": image, "pod_uid": w["uid"]}, pulled)
 
         def pulled(r: dict) -> None:
             if not alive():

@@ -47,6 +47,12 @@ SIGTERM_EXIT_SECONDS = 0.2
 EXEC_MAX_STEPS = 10_000
 EXEC_MAX_OUTPUT = 64 * 1024
 EPOCH_UNIX = EPOCH.timestamp()
+# The CRI calls kept per pod for the page (the ones that start and stop it: not the periodic
+# ExecSync of exec probes), for at most this many pods.
+JOURNALED = frozenset({"cri.RunPodSandbox", "cri.PullImage", "cri.CreateContainer", "cri.StartContainer",
+                       "cri.StopContainer", "cri.RemoveContainer", "cri.StopPodSandbox", "cri.RemovePodSandbox"})
+JOURNAL_CALLS = 40
+MAX_JOURNALED_PODS = 500
 # The catalogue a runtime pulls from unless its cluster gives it one of its own.
 DEFAULT_REGISTRY = imagelib.Registry.default()
 
@@ -134,7 +140,25 @@ class ContainerRuntime(FaultInjection, Component):
         self.host_processes: dict[str, Component] = {}
         self.dead_attempts: dict[tuple[str, str], int] = {}  # (pod uid, container) -> attempt, after a power-off
         self.streaming = StreamingServer(self)   # exec -i/-t and attach (sim/kubelet/streaming.py)
+        # pod uid -> the last CRI calls made for the pod (the page's pod details show how the
+        # kubelet started it): (API timestamp, method, what it named).
+        self.cri_journal: dict[str, deque] = {}
         self.init_faults()
+
+    def _journal(self, t: str, msg: dict) -> None:
+        c = self.containers.get(msg.get("container_id") or "")
+        uid = msg.get("pod_uid") or (c.pod_uid if c is not None else None)
+        if not uid:
+            return
+        what = msg.get("name") or msg.get("image") or (c.name if c is not None else "")
+        if uid not in self.cri_journal:
+            if len(self.cri_journal) >= MAX_JOURNALED_PODS:
+                self.cri_journal.pop(next(iter(self.cri_journal)))
+            self.cri_journal[uid] = deque(maxlen=JOURNAL_CALLS)
+        self.cri_journal[uid].append((self.timestamp(), t.partition(".")[2], str(what)))
+
+    def journal_of(self, pod_uid: str) -> list[dict]:
+        return [{"time": at, "method": method, "target": what} for at, method, what in self.cri_journal.get(pod_uid, ())]
 
     # -- lifecycle ----------------------------------------------------------------------
     def power_off(self) -> None:
@@ -194,6 +218,8 @@ class ContainerRuntime(FaultInjection, Component):
             self.call_later(delay, lambda: self.send(src, {"type": "cri.reply", "id": rid, **body},
                                                      f"{t.partition('.')[2]} done"))
 
+        if t in JOURNALED:
+            self._journal(t, msg)
         if t == "cri.ExecSync":
             self._exec_sync(msg, reply)
         elif t == "cri.GetContainerEvents":

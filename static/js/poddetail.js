@@ -196,6 +196,16 @@ export async function loadPodDetail(box, apiBase, podKey) {
       html += `<p class="why-title">Events <span class="muted">(kubectl describe pod)</span></p>` +
         (rows ? `<ol class="pod-events">${rows}</ol>` : '<p class="muted">&lt;none&gt;</p>');
     }
+    // The CRI calls the kubelet made for the pod (the simulator's control API: they are the
+    // node's business, not the Kubernetes API's).
+    const cri = await fetch(`${apiBase}/sim/v1/pods/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/cri`,
+                            { headers: { Accept: "application/json" }, cache: "no-store" })
+      .then((c) => (c.ok ? c.json() : null)).catch(() => null);
+    if (cri && cri.calls?.length) {
+      html += `<p class="why-title">CRI calls <span class="muted">(kubelet → ${esc(cri.runtime)} on ${esc(cri.node)})</span></p>` +
+        `<ol class="cri-calls">${cri.calls.map((c) => `<li class="cri-call" data-method="${esc(c.method)}">` +
+          `<span class="muted">${esc(clockOf(c.time))}</span> <b>${esc(c.method)}</b> ${esc(c.target)}</li>`).join("")}</ol>`;
+    }
     if (box.dataset.for !== podKey) return;  // another pod was picked meanwhile
     let slot = box.querySelector(".pod-containers");
     if (!slot) {

@@ -88,6 +88,10 @@ def test_a_picked_pod_shows_its_probes_and_its_events_with_their_counts(dashboar
             message="a counted Started event in the pod's details")
     assert page.evaluate("document.querySelectorAll('#pod-details .event[data-reason=Started]').length") == 1
     assert page.evaluate("document.querySelector('#pod-details .event[data-reason=BackOff]').dataset.type") == "Warning"
+    # The CRI calls that started it, in order (the simulator's control API).
+    wait_js(page, "[...document.querySelectorAll('#pod-details .cri-call')].map((li) => li.dataset.method)"
+                  ".slice(0, 4).join(' ') === 'RunPodSandbox PullImage CreateContainer StartContainer'", 20,
+            message="the pod's CRI calls")
     # Waiting to restart, the log is the last run's.
     wait_js(page, "(document.querySelector('#pod-details pre.pod-log')?.textContent || '').includes('boom')", 20,
             message="the last run's log")

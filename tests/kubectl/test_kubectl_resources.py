@@ -72,3 +72,20 @@ def test_fault_requests_are_checked(pilothouse_server, kube_cluster, fault):
     assert status == 400 and body["reason"] == "BadRequest" and "unknown fault 'explode'" in body["message"]
     status, body = fault(name, {"fault": "crash", "container": "db"})
     assert status == 400 and body["message"] == f"container db is not valid for pod {name}"
+
+
+def test_the_control_api_lists_the_cri_calls_made_for_a_pod(pilothouse_server, kube_cluster):
+    base = f"/clusters/{kube_cluster}/sim/v1/pods/default"
+    status, body = pilothouse_server.request("GET", f"{base}/nobody/cri")
+    assert status == 404 and body["kind"] == "Status" and body["message"] == 'pods "nobody" not found'
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "cri-journal"},
+           "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}
+    created = pilothouse_server.request("POST", f"/clusters/{kube_cluster}/api/v1/namespaces/default/pods", pod)
+    assert created[0] == 201, created
+
+    def methods():
+        code, got = pilothouse_server.request("GET", f"{base}/cri-journal/cri")
+        return [c["method"] for c in got.get("calls", [])] if code == 200 else []
+    wait_until(lambda: "StartContainer" in methods(), 60, 0.3, "cri-journal started")
+    # (PullImage only if the node did not hold nginx:1.27 yet: IfNotPresent)
+    assert [m for m in methods() if m != "PullImage"][:3] == ["RunPodSandbox", "CreateContainer", "StartContainer"]

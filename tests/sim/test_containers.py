@@ -1,6 +1,9 @@
 """Containers that behave like programs (issue 10): they run what their image and argv name,
 exit with a code, restart per restartPolicy with the crash-loop back-off, fail to pull images
 the registry does not have, and log what they write (pods/log)."""
+import pytest
+
+from sim.cluster import ClusterError
 from tests.sim.conftest import get_pod, ok
 
 
@@ -534,3 +537,16 @@ def test_a_grpc_probe_checks_the_health_service_and_times_out_on_a_server_withou
     advance_until(cluster, lambda: any(r == "Unhealthy" for r, _ in events_of(cluster, "grpc-etcd")), 60)
     assert ("Unhealthy", "Readiness probe failed: error: health rpc probe failed: rpc error: code = NotFound desc = "
                          "unknown service") in events_of(cluster, "grpc-etcd")
+
+
+def test_the_runtime_keeps_the_cri_calls_made_for_a_pod(cluster):
+    run_pod(cluster, "journaled", image="nginx:1.27", command=None)
+    advance_until(cluster, lambda: "running" in container_of(cluster, "journaled")["state"], 30)
+    calls = cluster.pod_cri_calls("default", "journaled")
+    assert calls["node"] == "worker-1" and calls["runtime"] == "containerd"
+    assert [(c["method"], c["target"]) for c in calls["calls"]] == [
+        ("RunPodSandbox", ""), ("PullImage", "nginx:1.27"), ("CreateContainer", "journaled"),
+        ("StartContainer", "journaled")]
+    with pytest.raises(ClusterError) as e:
+        cluster.pod_cri_calls("default", "nope")
+    assert e.value.code == 404
