@@ -47,7 +47,7 @@ class Prober:
         rec.extra["ready"] = "readiness" not in probes
         token = rec.container_id
         for kind, probe in probes.items():
-            self.call_later(max(_field(probe, "initialDelaySeconds"), 0.001),
+            self.call_later(max(rec.extra["probe_fields"][kind]["initialDelaySeconds"], 0.001),
                             lambda kind=kind, probe=probe: self._probe(w, spec, rec, token, kind, probe))
 
     def _probe(self, w: dict, spec: dict, rec: ContainerRecord, token: str | None, kind: str, probe: dict) -> None:
