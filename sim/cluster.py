@@ -452,6 +452,7 @@ class Cluster:
                           kube_api_burst=self.config.kubelet_kube_api_burst, runtime_kind=spec.runtime,
                           kubelet_version=spec.kubelet_version or None)
         kubelet.node_runtime = runtime
+        runtime.on_faults_changed = kubelet.wake_probes
         if spec.name in self.cp_hosts:
             kubeadm.install(self, spec.name, kubelet, runtime)
         kubelet.storage_backend = self.storage_backend

@@ -79,6 +79,7 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
     def on_start(self) -> None:
         self.started_at = self.now
         self.init_pods()
+        self.init_probes()
         self.boot_id = None  # the kubelet starts once per boot (nodeinfo.py)
         self.housekeeping, self.mirror_deletes = False, set()
         self.cri_pending: dict[int, Any] = {}
@@ -93,6 +94,10 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
         # CRI's GetContainerEvents stream: the runtime tells this kubelet of container exits.
         self.send(self.runtime, {"type": "cri.GetContainerEvents"}, "GetContainerEvents")
         self.cri("cri.ListPodSandbox", {}, self._runtime_listed)
+
+    def on_stop(self) -> None:
+        self.stop_probes()
+        super().on_stop()
 
     def _runtime_listed(self, reply: dict) -> None:
         self.runtime_sandboxes = reply.get("sandboxes", {})

@@ -664,6 +664,8 @@ class PodLifecycle:
 
     # -- status manager ---------------------------------------------------------------
     def post_status(self, w: dict) -> None:
+        if w["uid"] in self.dormant_probes:
+            self.wake_probes(w["uid"])  # a container or the pod changed: ask its probes again
         pod = w["pod"]
         now = self.timestamp()
         state = w["state"]

@@ -11,8 +11,23 @@ failureThreshold times in a row gets the container killed - `Killing` "Container
 liveness probe, will be restarted" - and restartPolicy restarts it.  Every failure is an
 `Unhealthy` event worded as upstream's ("Liveness probe failed: HTTP probe failed with
 statuscode: 500").
+
+Dormant probes.  A probe that has settled (its last answers succeeded and the container's
+`started` / `ready` already say so) and whose next answer cannot differ - a TCP connection to a
+running listener, or a GET of a path whose status the program says never changes
+(Program.http_steady), with no fault injected - would only succeed again and again, changing
+nothing: upstream's worker would run it every period to no effect.  Such a worker stops
+scheduling itself and is kept with the time its next probe was due; it is counted as if it ran
+(probes_run, the success count).  It wakes, re-armed at its own next due time, when the node's
+faults of that pod change (runtime.on_faults_changed) or the kubelet reports the pod's status
+(any container of the pod started, stopped or was killed, or the pod began terminating:
+post_status), and on kubelet restart it is gone with the rest of the kubelet's state.  So a
+large cluster at rest costs nothing per probe, and every answer that could differ is still
+asked for at the moment upstream would ask.
 """
 from __future__ import annotations
+
+import math
 
 from sim.kubelet.podstatus import ContainerRecord
 
@@ -34,8 +49,49 @@ class Prober:
     the pod workers' post_status / kill_container."""
 
     # Probes run since the kubelet started (upstream's prober_probe_total counter, summed over
-    # results); bench/kubelet.py reads it.
-    probes_run = 0
+    # results), dormant ones excepted: see probes_run.
+    _probes_ran = 0
+    # Settled probes go dormant (the module's docstring); tests turn it off to compare.
+    dormant_enabled = True
+
+    def init_probes(self) -> None:
+        # pod uid -> the dormant probe workers of its containers (the module's docstring).
+        self.dormant_probes: dict[str, list[DormantProbe]] = {}
+
+    @property
+    def probes_run(self) -> int:
+        """Probes run since the kubelet started, dormant ones counted as if they ran
+        (bench/kubelet.py reads it)."""
+        return self._probes_ran + sum(d.due_before(self.now, inclusive=True)
+                                      for ds in self.dormant_probes.values() for d in ds)
+
+    def wake_probes(self, pod_uid: str) -> None:
+        """Re-arm the pod's dormant probe workers: each runs again at its own next due time,
+        the probes due before now counted as the successes they would have been."""
+        dormant = self.dormant_probes.pop(pod_uid, None) if self.running else None
+        for d in dormant or ():
+            ran = d.due_before(self.now)
+            self._probes_ran += ran
+            d.rec.extra["probes"][d.kind]["successes"] += ran
+            due = d.since + ran * d.period
+            self.kernel.call_at(due, self._probe_timer(d.w, d.spec, d.rec, d.token, d.kind, d.probe))
+
+    def stop_probes(self) -> None:
+        """The kubelet stops: its dormant workers stop with it, having run those due until now."""
+        for ds in self.dormant_probes.values():
+            self._probes_ran += sum(d.due_before(self.now) for d in ds)
+        self.dormant_probes = {}
+
+    def _probe_timer(self, w, spec, rec, token, kind, probe):
+        incarnation = self.incarnation
+
+        def fire() -> None:
+            if self.running and self.incarnation == incarnation:
+                try:
+                    self._probe(w, spec, rec, token, kind, probe)
+                except Exception as e:  # noqa: BLE001 - as Component.call_later
+                    self.kernel.handle_crash(e, self.address)
+        return fire
 
     def start_probes(self, w: dict, spec: dict, rec: ContainerRecord) -> None:
         probes = {kind: spec[f"{kind}Probe"] for kind in KINDS if isinstance(spec.get(f"{kind}Probe"), dict)}
@@ -53,14 +109,43 @@ class Prober:
     def _probe(self, w: dict, spec: dict, rec: ContainerRecord, token: str | None, kind: str, probe: dict) -> None:
         if rec.container_id != token or rec.state != "running" or w["state"] != "running":
             return  # the container this worker probed is gone
-        period = rec.extra["probe_fields"][kind]["periodSeconds"]
+        fields = rec.extra["probe_fields"][kind]
+        period = fields["periodSeconds"]
+        if self.dormant_enabled and kind != "startup" and rec.extra["started"] and self._settled(w, spec, rec, kind, probe, fields):
+            # Its answer is known (the module's docstring): it succeeds, and stops asking.
+            self._probes_ran += 1
+            rec.extra["probes"][kind]["successes"] += 1
+            self.dormant_probes.setdefault(w["uid"], []).append(
+                DormantProbe(w, spec, rec, token, kind, probe, self.now + period, period))
+            return
         self.call_later(period, lambda: self._probe(w, spec, rec, token, kind, probe))
         if kind != "startup" and not rec.extra.get("started"):
             return  # the startup probe has not succeeded yet
         if kind == "startup" and rec.extra.get("started"):
             return  # a startup probe stops once it succeeded
-        self.probes_run += 1
+        self._probes_ran += 1
         self._run_probe(w, spec, rec, kind, probe, lambda ok, output: self._probed(w, spec, rec, token, kind, probe, ok, output))
+
+    def _settled(self, w: dict, spec: dict, rec: ContainerRecord, kind: str, probe: dict, fields: dict) -> bool:
+        """Whether this probe's last answers succeeded, what they say is already the
+        container's state, and its next answer cannot differ (the module's docstring)."""
+        counts = rec.extra["probes"][kind]
+        if counts["failures"] or counts["successes"] < fields["successThreshold"]:
+            return False
+        if kind == "readiness" and not rec.extra["ready"]:
+            return False
+        runtime = self.node_runtime
+        if runtime is None:
+            return False
+        http, tcp = probe.get("httpGet"), probe.get("tcpSocket")
+        target = http if isinstance(http, dict) else tcp if isinstance(tcp, dict) else None
+        if target is None or isinstance(probe.get("exec"), dict) or isinstance(probe.get("grpc"), dict):
+            return False
+        port = self._resolve_port(spec, target.get("port"))
+        if port is None:
+            return False
+        return runtime.pod_network_answer_steady({"type": "probe.http" if target is http else "probe.tcp",
+                                                  "pod_uid": w["uid"], "port": port, "path": target.get("path") or "/"})
 
     def _run_probe(self, w: dict, spec: dict, rec: ContainerRecord, kind: str, probe: dict, done) -> None:
         timeout = rec.extra["probe_fields"][kind]["timeoutSeconds"]
@@ -171,3 +256,22 @@ class Prober:
         if not isinstance(grace, int):
             grace = pod["spec"].get("terminationGracePeriodSeconds", 30)
         self.kill_container(w, rec, grace)
+
+
+class DormantProbe:
+    """A probe worker that stopped asking (the module's docstring): its next probe was due at
+    `since`, and one every `period` after."""
+    __slots__ = ("w", "spec", "rec", "token", "kind", "probe", "since", "period")
+
+    def __init__(self, w, spec, rec, token, kind, probe, since: float, period: float):
+        self.w, self.spec, self.rec, self.token, self.kind, self.probe = w, spec, rec, token, kind, probe
+        self.since, self.period = since, period
+
+    def due_before(self, now: float, inclusive: bool = False) -> int:
+        """How many of its probes were due before `now` (or at it, `inclusive`)."""
+        if now < self.since or (now == self.since and not inclusive):
+            return 0
+        n = math.floor((now - self.since) / self.period)
+        if not inclusive and self.since + n * self.period >= now:
+            return n
+        return n + 1

@@ -31,7 +31,7 @@ from sim.runtime import images as imagelib
 from sim.runtime import controlplane  # noqa: F401 - registers the control-plane images' programs
 from sim.kubelet import portforward
 from sim.runtime import programs, rootfs
-from sim.runtime.faults import FaultInjection
+from sim.runtime.faults import REQUEST_CPU_SECONDS, FaultInjection
 from sim.runtime.process import (BUSY_LOOP_DELAY, MAX_LOG_LINES, MAX_SYSCALLS_PER_EVENT, MAX_WRITE_CHARS,
                                  SIGKILL_EXIT, FileSystem, ProcessContext, run_capture, step)
 from sim.runtime.stdio import WOULD_BLOCK, Stdio
@@ -539,6 +539,24 @@ class ContainerRuntime(FaultInjection, Component):
         if msg["type"] == "probe.tcp":
             return 0.001, {"error": f"dial tcp {where}: connect: connection refused"}
         return 0.001, {"error": f'Get "http://{where}{msg.get("path") or "/"}": dial tcp {where}: connect: connection refused'}
+
+    def pod_network_answer_steady(self, msg: dict) -> bool:
+        """Whether pod_network_call's answer to `msg` (a probe.http or probe.tcp) stays what it
+        is now until this node's faults change or a container of the pod changes state: a TCP
+        connection to a running listener, or a GET of a path whose status its program says
+        never changes (Program.http_steady), from a program whose requests cost no CPU
+        (faults.REQUEST_CPU_SECONDS).  The prober stops asking such a probe once it has settled
+        and is woken by either change (sim/kubelet/prober.py, dormant probes)."""
+        if msg["type"] not in ("probe.http", "probe.tcp"):
+            return False
+        c = self.listener(msg["pod_uid"], msg["port"])
+        if c is None or self.container_faults(c):
+            return False
+        if msg["type"] == "probe.tcp":
+            return True
+        steady = c.program.http_steady
+        return c.program.http is not None and steady is not None and steady(msg.get("path") or "/") \
+            and not REQUEST_CPU_SECONDS.get(c.image.name)
 
     def _grpc_check(self, msg: dict) -> tuple[float, dict]:
         """The kubelet's gRPC prober (pkg/probe/grpc/grpc.go): a blocking dial, then

@@ -69,6 +69,9 @@ class FaultInjection:
 
     def init_faults(self) -> None:
         self.faults: dict[tuple[str, str], dict] = {}   # (pod uid, container name) -> faults
+        # Told the pod's uid whenever its faults change: the node's kubelet, whose prober must
+        # ask again the probes it stopped asking (sim/kubelet/prober.py, dormant probes).
+        self.on_faults_changed = None
 
     def container_faults(self, c) -> dict:
         return self.faults.get((c.pod_uid, c.name)) or {}
@@ -85,6 +88,8 @@ class FaultInjection:
                 if fault["fault"] == "recover" and c.cgroup is not None:
                     c.cgroup.release(self.now)
                 self._apply_faults(c, at_start=False)
+        if self.on_faults_changed is not None:
+            self.on_faults_changed(pod_uid)
 
     # -- at start, and whenever they change ---------------------------------------------
     def start_cgroup(self, c) -> None:

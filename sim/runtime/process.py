@@ -228,6 +228,10 @@ class Program:
     # the server's), "SERVING" or "NOT_SERVING", or None for a service it does not know.  None
     # here: it speaks no gRPC (a grpc probe cannot connect).
     grpc_health: Optional[Callable[[ProcessContext, str], Optional[str]]] = None
+    # The paths whose answer's status never changes while it runs, whatever the time, its files
+    # or its state (a static site's index): the kubelet's prober may stop asking once such a
+    # probe has settled (sim/kubelet/prober.py, dormant probes).  None: every answer may change.
+    http_steady: Optional[Callable[[str], bool]] = None
     # What an HTTP server says of itself (its `Server:` header) and what it logs for each request
     # it answers (sim/runtime/connection.py: AccessRecord -> (stream, line) in its format), or None.
     server_header: str = ""

@@ -105,6 +105,16 @@ HTTPD_404 = ('<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n
              "</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n")
 
 
+def steady_index(path: str) -> bool:
+    """A static site's index (/ or /index.html, with any query): always 200, since the server
+    answers its built-in page when the file is gone (_static_site)."""
+    return path.split("?", 1)[0] in ("/", "/index.html")
+
+
+def steady_always(path: str) -> bool:
+    return True
+
+
 def _static_site(index: str, root: str = "/usr/share/nginx/html",
                  not_found: str = NGINX_404) -> Callable[[ProcessContext, str, float], tuple[int, str]]:
     """A web server's document root: / and /index.html answer `index`, a file the container
@@ -220,6 +230,7 @@ def _nginx(ctx: ProcessContext) -> ProgramGen:
 
 
 register(Program("nginx", _nginx, on_sigterm=0, ports=_ports(80), http=_static_site(NGINX_WELCOME),
+                 http_steady=steady_index,
                  server_header="nginx/1.27.3", access_log=nginx_access_log))
 
 
@@ -236,6 +247,7 @@ def _httpd(ctx: ProcessContext) -> ProgramGen:
 register(Program("httpd-foreground", _httpd, on_sigterm=0, ports=_ports(80),
                  http=_static_site("<html><body><h1>It works!</h1></body></html>\n", "/usr/local/apache2/htdocs",
                                    HTTPD_404),
+                 http_steady=steady_index,
                  server_header="Apache/2.4.62 (Unix)", access_log=httpd_access_log))
 register(Program("apache2-foreground", _httpd, on_sigterm=0, ports=_ports(80),
                  http=lambda ctx, path, elapsed: (200, "OK!"),  # hpa-example's index.php
@@ -442,8 +454,10 @@ def _goproxy(ctx: ProcessContext) -> ProgramGen:
     yield from _forever()
 
 
-register(Program("goproxy", _goproxy, ports=_ports(8080), http=lambda ctx, path, elapsed: (200, "")))
-register(Program("/goproxy", _goproxy, ports=_ports(8080), http=lambda ctx, path, elapsed: (200, "")))
+register(Program("goproxy", _goproxy, ports=_ports(8080), http=lambda ctx, path, elapsed: (200, ""),
+                 http_steady=steady_always))
+register(Program("/goproxy", _goproxy, ports=_ports(8080), http=lambda ctx, path, elapsed: (200, ""),
+                 http_steady=steady_always))
 
 
 def _python_ports(ctx: ProcessContext) -> frozenset[int]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import time
 
-from sim.runtime.programs import FOREVER, _strftime, register
+from sim.runtime.programs import FOREVER, _strftime, register, steady_always
 from sim.runtime.process import Program, ProcessContext, ProgramGen, Sleep, Write
 
 
@@ -48,7 +48,7 @@ def _hello_app_log(ctx: ProcessContext, r) -> tuple[str, str]:
 
 
 register(Program("hello-app", _hello_app, on_sigterm=2, ports=lambda ctx: frozenset({_port(ctx, 8080)}),
-                 http=_hello_app_http, access_log=_hello_app_log))
+                 http=_hello_app_http, http_steady=steady_always, access_log=_hello_app_log))
 
 
 # -- node-hello: `node server.js` -----------------------------------------------------------------
@@ -61,7 +61,7 @@ def _node(ctx: ProcessContext) -> ProgramGen:
 
 
 register(Program("node", _node, ports=lambda ctx: frozenset({8080}),
-                 http=lambda ctx, path, elapsed: (200, "Hello World!"),
+                 http=lambda ctx, path, elapsed: (200, "Hello World!"), http_steady=steady_always,
                  access_log=lambda ctx, r: ("stdout", f"Received request for URL: {r.target}")))
 
 
@@ -76,7 +76,7 @@ def _echo_http(ctx: ProcessContext, path: str, elapsed: float) -> tuple[int, str
 
 
 register(Program("echo-server", _echo_server, on_sigterm=2, ports=lambda ctx: frozenset({_port(ctx, 8080)}),
-                 http=_echo_http))
+                 http=_echo_http, http_steady=steady_always))
 
 
 # -- podinfo ---------------------------------------------------------------------------------------
@@ -101,7 +101,8 @@ def _podinfo_http(ctx: ProcessContext, path: str, elapsed: float) -> tuple[int, 
                             "runtime": "go1.23.4", "num_goroutine": "8", "num_cpu": "2"}, indent=2) + "\n"
 
 
-register(Program("podinfo", _podinfo, on_sigterm=0, ports=lambda ctx: frozenset({9898}), http=_podinfo_http))
+register(Program("podinfo", _podinfo, on_sigterm=0, ports=lambda ctx: frozenset({9898}), http=_podinfo_http,
+                 http_steady=steady_always))
 
 
 # -- polinux/stress and vish/stress ----------------------------------------------------------------
