@@ -234,6 +234,47 @@ class _Decoder:
             return self.scalar(value, t, struct_name, path)
         return self.special(value, t, struct_name, path)
 
+    def check(self, value, t, struct_name: str, path: tuple[str, ...]) -> None:
+        """decode() without building the decoded value or naming unknown fields: the same walk in
+        the same order, the same first error (self.error, or a _Fatal).  The type check of a value
+        read from etcd (sim/apiserver/storage.py), whose decoded copy nobody would read."""
+        if value is None:
+            return
+        cls = t.__class__
+        if cls is Struct:
+            if not isinstance(value, dict):
+                self.type_error(value, t, struct_name, path)
+            elif t.opaque:
+                if not t.raw:
+                    self.free_form(value, struct_name, path)
+            else:
+                fields = t.fields
+                short = t.short
+                for key, item in value.items():
+                    ft = fields.get(key, _MISSING)
+                    if ft is not _MISSING and item is not None and _leaf(item, ft) is _MISSING:
+                        self.check(item, ft, short, path + (key,))
+        elif cls is Slice:
+            if not isinstance(value, list):
+                self.type_error(value, t, struct_name, path)
+                return
+            it = t.item
+            for item in value:
+                if item is not None and _leaf(item, it) is _MISSING:
+                    self.check(item, it, struct_name, path)
+        elif cls is Map:
+            if not isinstance(value, dict):
+                self.type_error(value, t, struct_name, path)
+                return
+            vt = t.value
+            for v in value.values():
+                if v is not None and _leaf(v, vt) is _MISSING:
+                    self.check(v, vt, struct_name, path)
+        elif cls is Scalar:
+            self.scalar(value, t, struct_name, path)
+        else:
+            self.special(value, t, struct_name, path)
+
     def scalar(self, value, t: Scalar, struct_name: str, path):
         if t.json == "string":
             ok = isinstance(value, str)
@@ -472,6 +513,16 @@ def decode(value: Any, t: Struct) -> Decoded:
     except _Fatal as e:
         return Decoded(value, d.unknown, str(e))
     return Decoded(out, d.unknown, d.error)
+
+
+def type_error(value: Any, t: Struct) -> str | None:
+    """decode(value, t).error, without building the decoded value."""
+    d = _Decoder()
+    try:
+        d.check(value, t, "", ())
+    except _Fatal as e:
+        return str(e)
+    return d.error
 
 
 def fields(*names: str, of: Any = STRING) -> dict[str, Any]:
