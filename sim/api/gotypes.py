@@ -41,8 +41,9 @@ class Struct:
     opaque: bool = False                        # an object whose fields are not modelled
     raw: bool = False                           # opaque, and any JSON inside (FieldsV1): not walked
 
-    @property
+    @functools.cached_property
     def short(self) -> str:
+        # Read for every field decoded (error messages name the innermost struct): computed once.
         return self.name.rpartition(".")[2]
 
 
@@ -138,7 +139,23 @@ class Decoded:
     error: str | None           # the decoding error, worded as Go's
 
 
+_MISSING = object()
+
+
+def _is_time(t) -> bool:
+    """A metav1.Time or MicroTime field, whose null Go writes back as null (equality, as the
+    Special types compare)."""
+    return t.__class__ is Special and (t == TIME or t == MICRO_TIME)
+
+
 class _Decoder:
+    """Decoding walks every field of every write (twice: the request, and the stored value the
+    watch brings back), so the common leaves - a string, an in-range integer, a bool, a
+    timestamp, a quantity - are decoded inline where their struct, slice or map is, without a
+    call of their own or the paths an error message would need; anything else takes the
+    general path (`decode`), which words every error."""
+    __slots__ = ("unknown", "error")
+
     def __init__(self):
         self.unknown: list[str] = []
         self.error: str | None = None
@@ -155,39 +172,108 @@ class _Decoder:
     def decode(self, value, t, struct_name: str, path: tuple[str, ...], where: str):
         if value is None:
             return None
-        if isinstance(t, Struct):
+        cls = t.__class__
+        if cls is Struct:
             if not isinstance(value, dict):
                 self.type_error(value, t, struct_name, path)
                 return None
             if t.opaque:
                 return value if t.raw else self.free_form(value, struct_name, path)
+            fields = t.fields
+            short = t.short
             out = {}
             for key, item in value.items():
-                sub = f"{where}.{key}" if where else key
-                if key not in t.fields:
-                    self.unknown.append(sub)
+                ft = fields.get(key, _MISSING)
+                if ft is _MISSING:
+                    self.unknown.append(f"{where}.{key}" if where else key)
                     continue
-                decoded = self.decode(item, t.fields[key], t.short, path + (key,), sub)
-                # A null field is the zero value, which Go serializes back as nothing
-                # (omitempty), except a metav1.Time, which it writes as null.
-                if decoded is not None or t.fields[key] in (TIME, MICRO_TIME):
-                    out[key] = decoded
+                if item is None:
+                    # A null field is the zero value, which Go serializes back as nothing
+                    # (omitempty), except a metav1.Time, which it writes as null.
+                    if _is_time(ft):
+                        out[key] = None
+                    continue
+                decoded = _leaf(item, ft)
+                if decoded is _MISSING:
+                    decoded = self.decode(item, ft, short, path + (key,), f"{where}.{key}" if where else key)
+                    if decoded is None and not _is_time(ft):
+                        continue
+                out[key] = decoded
             return out
-        if isinstance(t, Slice):
+        if cls is Slice:
             if not isinstance(value, list):
                 self.type_error(value, t, struct_name, path)
                 return None
-            return [zero(t.item) if item is None else self.decode(item, t.item, struct_name, path, f"{where}[{i}]")
-                    for i, item in enumerate(value)]
-        if isinstance(t, Map):
+            it = t.item
+            out = []
+            for i, item in enumerate(value):
+                if item is None:
+                    out.append(zero(it))
+                    continue
+                decoded = _leaf(item, it)
+                if decoded is _MISSING:
+                    decoded = self.decode(item, it, struct_name, path, f"{where}[{i}]")
+                out.append(decoded)
+            return out
+        if cls is Map:
             if not isinstance(value, dict):
                 self.type_error(value, t, struct_name, path)
                 return None
-            return {k: zero(t.value) if v is None else self.decode(v, t.value, struct_name, path, f"{where}[{k}]")
-                    for k, v in value.items()}
-        if isinstance(t, Scalar):
+            vt = t.value
+            out = {}
+            for k, v in value.items():
+                if v is None:
+                    out[k] = zero(vt)
+                    continue
+                decoded = _leaf(v, vt)
+                if decoded is _MISSING:
+                    decoded = self.decode(v, vt, struct_name, path, f"{where}[{k}]")
+                out[k] = decoded
+            return out
+        if cls is Scalar:
             return self.scalar(value, t, struct_name, path)
         return self.special(value, t, struct_name, path)
+
+    def check(self, value, t, struct_name: str, path: tuple[str, ...]) -> None:
+        """decode() without building the decoded value or naming unknown fields: the same walk in
+        the same order, the same first error (self.error, or a _Fatal).  The type check of a value
+        read from etcd (sim/apiserver/storage.py), whose decoded copy nobody would read."""
+        if value is None:
+            return
+        cls = t.__class__
+        if cls is Struct:
+            if not isinstance(value, dict):
+                self.type_error(value, t, struct_name, path)
+            elif t.opaque:
+                if not t.raw:
+                    self.free_form(value, struct_name, path)
+            else:
+                fields = t.fields
+                short = t.short
+                for key, item in value.items():
+                    ft = fields.get(key, _MISSING)
+                    if ft is not _MISSING and item is not None and _leaf(item, ft) is _MISSING:
+                        self.check(item, ft, short, path + (key,))
+        elif cls is Slice:
+            if not isinstance(value, list):
+                self.type_error(value, t, struct_name, path)
+                return
+            it = t.item
+            for item in value:
+                if item is not None and _leaf(item, it) is _MISSING:
+                    self.check(item, it, struct_name, path)
+        elif cls is Map:
+            if not isinstance(value, dict):
+                self.type_error(value, t, struct_name, path)
+                return
+            vt = t.value
+            for v in value.values():
+                if v is not None and _leaf(v, vt) is _MISSING:
+                    self.check(v, vt, struct_name, path)
+        elif cls is Scalar:
+            self.scalar(value, t, struct_name, path)
+        else:
+            self.special(value, t, struct_name, path)
 
     def scalar(self, value, t: Scalar, struct_name: str, path):
         if t.json == "string":
@@ -220,10 +306,9 @@ class _Decoder:
             # literal likewise.  Its error ends decoding.
             text = value.strip() if isinstance(value, str) else \
                 literal(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-            try:
-                parse_quantity(text)
-            except QuantityError as e:
-                raise _Fatal(str(e)) from None
+            error = _quantity_error(text)
+            if error is not None:
+                raise _Fatal(error)
             return text
         if t is INT_OR_STRING:
             # IntOrString.UnmarshalJSON: a string, or an int32.
@@ -255,7 +340,7 @@ class _Decoder:
             if value and not _is_rfc3339(value):
                 raise _Fatal(f'parsing time "{value}" as "2006-01-02T15:04:05Z07:00": cannot parse '
                              f'"{value}" as "2006"')
-            return _rfc3339_utc(value, micro=t is MICRO_TIME) if value else value
+            return _rfc3339_utc(value, t is MICRO_TIME) if value else value
         # interface{} / RawExtension: any JSON, but a number must fit a float64.
         return self.free_form(value, struct_name, path)
 
@@ -273,6 +358,50 @@ class _Decoder:
         return value
 
 
+_INT64_RANGE = INT_RANGES["int64"]
+
+
+def _leaf(value, t):
+    """The decoded value of a common leaf that decodes without error: a plain str, int or bool
+    of its scalar type (an int in range), a valid timestamp, a quantity that parses; else
+    _MISSING, and the general path decides (and words any error).  Exact classes only: a
+    number gojson read keeps its literal in a subclass, which the general path handles."""
+    cls = t.__class__
+    vc = value.__class__
+    if cls is Scalar:
+        j = t.json
+        if j == "string":
+            return value if vc is str else _MISSING
+        if j == "int":
+            if vc is int:
+                lo, hi = INT_RANGES.get(t.go, _INT64_RANGE)
+                if lo <= value <= hi:
+                    return value
+            return _MISSING
+        if j == "bool":
+            return value if vc is bool else _MISSING
+        return _MISSING
+    if vc is str:
+        if t is TIME or t is MICRO_TIME:
+            if not value:
+                return value
+            return _rfc3339_utc(value, t is MICRO_TIME) if _is_rfc3339(value) else _MISSING
+        if t is QUANTITY:
+            text = value.strip()
+            return text if _quantity_error(text) is None else _MISSING
+    return _MISSING
+
+
+@functools.lru_cache(maxsize=8192)   # nodes and pods carry the same few quantities
+def _quantity_error(text) -> str | None:
+    """ParseQuantity's error for the text (None: it parses)."""
+    try:
+        parse_quantity(text)
+    except QuantityError as e:
+        return str(e)
+    return None
+
+
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 
 
@@ -288,10 +417,20 @@ def _is_rfc3339(text: str) -> bool:
     return True
 
 
+# The forms MarshalJSON writes (years from 1000: strftime writes earlier ones unpadded), which
+# are already what _rfc3339_utc would return for them.
+_CANONICAL_TIME = re.compile(r"[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_CANONICAL_MICRO_TIME = re.compile(r"[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+
+
+@functools.lru_cache(maxsize=8192)   # creation and managedFields times come back on every write
 def _rfc3339_utc(text: str, micro: bool) -> str:
     """The time as MarshalJSON writes it back: in UTC, "Z", whole seconds for a metav1.Time
     (time.RFC3339) and microseconds for a MicroTime (RFC3339Micro).  Clients write other forms:
-    kopf stamps its Events with Python's isoformat(), "2026-12-06T08:07:58.679893+00:00"."""
+    kopf stamps its Events with Python's isoformat(), "2026-12-06T08:07:58.679893+00:00".
+    `text` passed _is_rfc3339; one already in the written form is returned as it is."""
+    if (_CANONICAL_MICRO_TIME if micro else _CANONICAL_TIME).fullmatch(text):
+        return text
     t = datetime.fromisoformat(text.upper().replace("Z", "+00:00")).astimezone(timezone.utc)
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if micro else "%Y-%m-%dT%H:%M:%SZ")
 
@@ -374,6 +513,16 @@ def decode(value: Any, t: Struct) -> Decoded:
     except _Fatal as e:
         return Decoded(value, d.unknown, str(e))
     return Decoded(out, d.unknown, d.error)
+
+
+def type_error(value: Any, t: Struct) -> str | None:
+    """decode(value, t).error, without building the decoded value."""
+    d = _Decoder()
+    try:
+        d.check(value, t, "", ())
+    except _Fatal as e:
+        return str(e)
+    return d.error
 
 
 def fields(*names: str, of: Any = STRING) -> dict[str, Any]:

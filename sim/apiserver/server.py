@@ -524,15 +524,23 @@ class KubeAPIServer(Component):
         arrives after lost messages shows the client a gap, which is how a kubelet cut off by a
         partition learns, after it heals, that it must relist."""
         rv = str(self.cache.rv)
+        now = self.now
+        # One bookmark per kind, sent to each of its watchers: a message is never changed once
+        # sent (Network.send), and a cluster has thousands of watches (every kubelet's pods and
+        # node, every informer of every controller) on a few dozen kinds.
+        bookmarks: dict[str, list[dict]] = {}
         for key, w in list(self.client_watchers.items()):
-            if self.now >= w.expires:
+            if now >= w.expires:
                 self.cache.remove_watcher(w)
                 del self.client_watchers[key]
                 self.send(key[0], {"type": "watch.closed", "wid": key[1]}, f"watch {w.resource} closed")
                 continue
-            res = self.registry.by_gr(w.resource)
-            w.send([{"type": "BOOKMARK", "object": {"kind": res.kind if res else "",
-                                                    "metadata": {"resourceVersion": rv}}}])
+            events = bookmarks.get(w.resource)
+            if events is None:
+                res = self.registry.by_gr(w.resource)
+                events = bookmarks[w.resource] = [{"type": "BOOKMARK", "object": {
+                    "kind": res.kind if res else "", "metadata": {"resourceVersion": rv}}}]
+            w.send(events)
 
     def start_watch(self, src: str, wid: Any, req: dict) -> None:
         res = self.registry.lookup(req.get("group", ""), req["resource"])

@@ -34,6 +34,10 @@ def builtin_kinds() -> tuple[Resource, ...]:
     return tuple(found)
 
 
+_UNKNOWN = object()
+OF_KEY_REMEMBERED = 100_000  # keys whose kind of_key remembers (objects come and go)
+
+
 class Registry:
     """The kinds one API server serves: the built-in ones, then the ones added at run time."""
 
@@ -48,6 +52,7 @@ class Registry:
         self._prefixes = sorted(((r.etcd_prefix, r) for r in self._kinds.values() if r.stored),
                                 key=lambda p: -len(p[0]))
         self._by_kind = {(r.group, r.kind): r for r in self._kinds.values()}
+        self._of_key: dict[str, Resource | None] = {}
 
     # -- change --------------------------------------------------------------------------
     def register(self, res: Resource) -> None:
@@ -76,11 +81,21 @@ class Registry:
         return self._kinds.get((group, name))
 
     def of_key(self, etcd_key: str) -> Resource | None:
-        """The kind whose etcd prefix holds `etcd_key` (the longest prefix wins)."""
+        """The kind whose etcd prefix holds `etcd_key` (the longest prefix wins).  Asked twice
+        of every write (its etcd request, its watch event) about the same few thousand keys:
+        the answers are remembered until the kinds change."""
+        hit = self._of_key.get(etcd_key, _UNKNOWN)
+        if hit is not _UNKNOWN:
+            return hit
+        found = None
         for prefix, res in self._prefixes:
             if etcd_key.startswith(prefix):
-                return res
-        return None
+                found = res
+                break
+        if len(self._of_key) >= OF_KEY_REMEMBERED:
+            self._of_key.clear()
+        self._of_key[etcd_key] = found
+        return found
 
     def resolve(self, word: str) -> Resource | None:
         """The kind a user's word names, as kubectl's RESTMapper reads it: the plural, the

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sim.api.gotypes import Decoded, Struct, decode
+from sim.api.gotypes import Decoded, Struct, decode, type_error as go_type_error
 from sim.registry.printers import Printer
 from sim.registry.strategy import Strategy
 
@@ -99,8 +99,11 @@ class Resource:
         return decode(obj, self.schema)
 
     def type_error(self, obj: Any) -> str | None:
-        """Decoding into the Go type: a field of the wrong JSON type is a 400, not a 422."""
-        return self.decode(obj).error
+        """Decoding into the Go type: a field of the wrong JSON type is a 400, not a 422.  (The
+        error alone: a Go type is walked without building the decoded copy.)"""
+        if self.schema is None:
+            return self.strategy.decode(self, obj).error
+        return go_type_error(obj, self.schema)
 
     @property
     def api_version(self) -> str:

@@ -14,6 +14,7 @@ from sim.registry.strategy import Strategy
 
 
 class ReplicaSetStrategy(Strategy):
+    default_copies = True  # its defaulter deep-copies first (sim.api.defaults)
     tracks_generation = True
 
     def default(self, obj, ctx):

@@ -12,6 +12,8 @@ from sim.registry.strategy import Strategy
 
 
 class LeaseStrategy(Strategy):
+    default_copies = True  # its defaulter deep-copies first (sim.api.defaults)
+
     def default(self, obj, ctx):
         return default_lease(obj)
 

@@ -13,6 +13,8 @@ from sim.registry.strategy import Strategy
 
 
 class EventStrategy(Strategy):
+    default_copies = True  # its defaulter deep-copies first (sim.api.defaults)
+
     def default(self, obj, ctx):
         return default_event(obj)
 

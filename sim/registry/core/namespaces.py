@@ -18,6 +18,7 @@ PROTECTED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-leas
 
 
 class NamespaceStrategy(Strategy):
+    default_copies = True  # its defaulter deep-copies first (sim.api.defaults)
     returns_deleted_object = True
 
     def default(self, obj, ctx):

@@ -14,6 +14,8 @@ from sim.registry.strategy import Strategy
 
 
 class NodeStrategy(Strategy):
+    default_copies = True  # its defaulter deep-copies first (sim.api.defaults)
+
     def default(self, obj, ctx):
         return default_node(obj)
 

@@ -29,6 +29,7 @@ def alias_service_account(spec) -> None:
 
 
 class PodStrategy(Strategy):
+    default_copies = True  # its defaulter deep-copies first (sim.api.defaults)
     returns_deleted_object = True
     # KEP-5067 PodObservedGenerationTracking (GA in 1.35): generation 1 on create, bumped by a
     # spec change (and by deletion); the kubelet reports the one it acted on.

@@ -15,6 +15,7 @@ from sim.registry.strategy import Strategy
 
 
 class PriorityClassStrategy(Strategy):
+    default_copies = True  # its defaulter deep-copies first (sim.api.defaults)
     tracks_generation = True  # PrepareForCreate sets 1; it has no spec to change
 
     def default(self, obj, ctx):
