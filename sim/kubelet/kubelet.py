@@ -24,6 +24,7 @@ from sim.kubelet.evictionmanager import EvictionManager
 from sim.kubelet.execsession import attach_to_container, exec_in_container
 from sim.kubelet.portforward import port_forward
 from sim.kubelet.logs import container_logs
+from sim.kubelet.objectcache import ObjectCache
 from sim.kubelet.prober import Prober
 from sim.kubelet.resourcemetrics import resource_metrics
 from sim.kubelet.pods import KUBELET_POD_CONDITIONS, PodLifecycle  # noqa: F401 (re-exported)
@@ -80,6 +81,7 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
         self.started_at = self.now
         self.init_pods()
         self.init_probes()
+        self.object_cache = ObjectCache(self)
         self.boot_id = None  # the kubelet starts once per boot (nodeinfo.py)
         self.housekeeping, self.mirror_deletes = False, set()
         self.cri_pending: dict[int, Any] = {}

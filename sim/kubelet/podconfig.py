@@ -59,18 +59,32 @@ def container_sources(container: dict):
             yield "secrets", e["secretRef"].get("name"), bool(e["secretRef"].get("optional"))
 
 
-def fetch(kubelet, namespace: str, refs, done: Callable[[dict], None], refresh: bool = False) -> None:
+def fetch(kubelet, namespace: str, refs, done: Callable[[dict], None], refresh_for: str | None = None) -> None:
     """Read each (resource, name) through the API; done({(resource, name): object or None}).
 
-    A `refresh` (the periodic re-read of what a running pod mounts) is served from the
-    apiserver's watch cache (resourceVersion=0), as the kubelet's cache-based ConfigMap and
-    Secret managers do for "a periodic refresh of an object we successfully fetched previously"
-    (pkg/kubelet/util/manager/cache_based_manager.go, util.FromApiserverCache): no quorum
-    read through etcd for every pod every minute."""
+    A refresh (the periodic re-read of what a running pod mounts; `refresh_for` names the pod)
+    reads the kubelet's watch-based object cache (sim/kubelet/objectcache.py), which watches
+    each object the pod refers to; what it has not listed yet is read through the apiserver's
+    watch cache (resourceVersion=0), as upstream reads "a periodic refresh of an object we
+    successfully fetched previously" (util.FromApiserverCache): never a quorum read through
+    etcd for every pod every minute."""
     wanted = sorted({(r, n) for r, n, *_ in refs if isinstance(n, str) and n})
     found: dict = {}
     if not wanted:
         return done(found)
+    if refresh_for is not None:
+        cache = kubelet.object_cache
+        cache.register(refresh_for, namespace, wanted)
+        missing = []
+        for resource, name in wanted:
+            known, obj = cache.get(resource, namespace, name)
+            if known:
+                found[(resource, name)] = obj
+            else:
+                missing.append((resource, name))
+        if not missing:
+            return done(found)
+        wanted = missing
     remaining = [len(wanted)]
     for resource, name in wanted:
         def got(resp: dict, key=(resource, name)) -> None:
@@ -79,7 +93,7 @@ def fetch(kubelet, namespace: str, refs, done: Callable[[dict], None], refresh: 
             if remaining[0] == 0:
                 done(found)
         req = {"verb": "get", "resource": resource, "namespace": namespace, "name": name}
-        if refresh:
+        if refresh_for is not None:
             req["query"] = {"resourceVersion": "0"}
         kubelet.api.request(req, got)
 

@@ -240,7 +240,7 @@ class PodLifecycle:
                 volumes, _ = self._build_volumes(w, objs)
                 w["volumes"] = volumes
                 self.call_later(podconfig.SYNC_SECONDS, lambda: self._refresh_volumes(w))
-        podconfig.fetch(self, pod["metadata"]["namespace"], refs, fetched, refresh=True)
+        podconfig.fetch(self, pod["metadata"]["namespace"], refs, fetched, refresh_for=w["uid"])
 
     # -- SyncPod: what each container needs now ------------------------------------------
     def _sync_containers(self, w: dict) -> None:
@@ -648,6 +648,7 @@ class PodLifecycle:
     def _forget(self, w: dict) -> None:
         if self.workers.get(w["uid"]) is w:
             del self.workers[w["uid"]]
+        self.object_cache.unregister(w["uid"])
         self.cri("cri.RemovePodSandbox", {"pod_uid": w["uid"]}, lambda r: None)
         for rec in w["containers"].values():
             self.crash_backoff.reset(f"{w['uid']}_{rec.name}")
@@ -657,6 +658,7 @@ class PodLifecycle:
         if is_mirror_pod(pod):
             return self.mirror_pod_removed(pod)
         w = self.workers.pop(pod["metadata"]["uid"], None)
+        self.object_cache.unregister(pod["metadata"]["uid"])
         if w is not None:
             w["state"] = "terminated"
             self.cri("cri.StopPodSandbox", {"pod_uid": w["uid"]}, lambda r: None)

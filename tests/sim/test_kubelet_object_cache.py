@@ -1,0 +1,47 @@
+"""The kubelet's watch-based ConfigMap and Secret managers (sim/kubelet/objectcache.py): a node
+at rest reads what its pods mount from its own watches, not the API server, and a change still
+reaches the mounted files within the sync period."""
+from __future__ import annotations
+
+from sim.kubelet.kubelet import Kubelet
+from tests.sim.conftest import ok
+from tests.sim.test_containers import _exec, advance_until, status_of
+from tests.sim.test_metrics import families, total
+
+GET_CONFIGMAP = {"verb": "GET", "resource": "configmaps", "scope": "resource"}
+
+
+def kubelet_of(cluster, host: str) -> Kubelet:
+    return next(c for c in cluster.kernel.components.values() if isinstance(c, Kubelet) and c.host == host)
+
+
+def test_mounted_config_maps_are_watched_not_read_every_minute(cluster):
+    ok(cluster.request({"verb": "create", "resource": "configmaps", "namespace": "default", "body": {
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "game"}, "data": {"level": "easy"}}}), 201)
+    ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "cfg", "namespace": "default"},
+        "spec": {"nodeName": "worker-2", "containers": [{
+            "name": "app", "image": "busybox:1.36", "command": ["sleep", "36000"],
+            "volumeMounts": [{"name": "config", "mountPath": "/etc/config"}]}],
+            "volumes": [{"name": "config", "configMap": {"name": "game"}}]}}}), 201)
+    advance_until(cluster, lambda: status_of(cluster, "cfg")["phase"] == "Running", 60)
+    kubelet = kubelet_of(cluster, "worker-2")
+    # The first minute's refresh starts a reflector for each object the pod mounts (its
+    # configMap, and kube-root-ca.crt of its service account's projected volume).
+    advance_until(cluster, lambda: len(kubelet.object_cache.items) == 2, 90)
+    assert {key[2] for key in kubelet.object_cache.items} == {"game", "kube-root-ca.crt"}
+    cluster.advance(5)
+    gets = total(families(cluster), "apiserver_request", **GET_CONFIGMAP)
+    cluster.advance(300)  # five refreshes
+    assert total(families(cluster), "apiserver_request", **GET_CONFIGMAP) == gets
+    # An update reaches the files through the watch, within the sync period.
+    cm = ok(cluster.request({"verb": "get", "resource": "configmaps", "namespace": "default", "name": "game"}))
+    cm["data"]["level"] = "hard"
+    ok(cluster.request({"verb": "update", "resource": "configmaps", "namespace": "default", "name": "game", "body": cm}))
+    took = advance_until(cluster, lambda: _exec(cluster, "cfg", "app", ["cat", "/etc/config/level"])[1] == "hard", 70, 1)
+    assert took <= 61
+    assert total(families(cluster), "apiserver_request", **GET_CONFIGMAP) == gets + 1  # the test's own GET
+    # The pod gone, the node stops watching.
+    ok(cluster.request({"verb": "delete", "resource": "pods", "namespace": "default", "name": "cfg",
+                        "query": {"gracePeriodSeconds": "0"}}))
+    advance_until(cluster, lambda: not kubelet.object_cache.items, 30)
