@@ -159,26 +159,13 @@ class FaultInjection:
             # When the backlog is served the busy worker goes idle: settle the accounting then.
             self.call_later(due + 1e-6, lambda: c.cgroup.advance(self.now) if c.cgroup is not None else None)
 
-    def container_memory(self):
-        """(pod uid, container name, working set bytes) of each running container: what the
-        eviction manager reads every 10 s, without the CPU accounting container_stats does."""
-        now = self.now
-        for c in self.containers.values():
-            if c.state == "running" and c.cgroup is not None:
-                yield c.pod_uid, c.name, c.cgroup.memory(now)
-
-    def container_samples(self):
-        """(container, cumulative CPU seconds, working set bytes) of each running container: what
-        the kubelet's /metrics/resource reports (every 15 s for metrics-server).  The model's
-        rates only change when the cgroup is changed (which accounts up to then), except while a
-        request backlog drains: only then is it advanced first."""
-        now = self.now
-        for c in self.containers.values():
-            g = c.cgroup
-            if c.state == "running" and g is not None:
-                if g.backlog:
-                    g.advance(now)
-                yield c, g.cpu_usage(now), g.memory(now)
+    def running_containers(self) -> list:
+        """The running containers, each with its cgroup, in the runtime's order: whose figures
+        the kubelet's /metrics/resource (every 15 s for metrics-server) and its eviction manager
+        (every 10 s) read.  The cgroups' rates only change when a cgroup is changed (which
+        accounts up to then), except while a request backlog drains: a reader advances such a
+        cgroup first."""
+        return [c for c in self.containers.values() if c.state == "running" and c.cgroup is not None]
 
     # -- what cadvisor reads (CRI ListContainerStats) ------------------------------------
     def container_stats(self) -> list[dict]:
