@@ -63,6 +63,7 @@ class EvictionManager:
         # working sets the pass adds up (see working_set).
         self.observed: list = []
         self.counted: list = []
+        self.kept: tuple | None = None   # (runtime, its cgroup_changes, the sum then)
 
     def start(self) -> None:
         self.kubelet.call_later(MONITORING_PERIOD, self.synchronize)
@@ -85,17 +86,28 @@ class EvictionManager:
         """The pods' working set: the sum of pod_usage()'s figures, without building it (a pass
         at rest needs the sum only).  pod_usage keeps one figure per pod and container name (the
         runtime's last), so the same containers are counted here; which those are is worked out
-        again only when the runtime's running containers changed."""
+        again only when the runtime's running containers changed.  While no counted container
+        leaks, the sum only changes with the runtime's cgroup_changes: until then it is kept."""
         runtime = self.kubelet.node_runtime
-        running = runtime.running_containers() if runtime is not None else []
+        if runtime is None:
+            return 0
+        kept = self.kept
+        if kept is not None and kept[0] is runtime and kept[1] == runtime.cgroup_changes:
+            return kept[2]
+        running = runtime.running_containers()
         observed = self.observed
         if len(running) != len(observed) or not all(map(is_, running, observed)):
             last = {(c.pod_uid, c.name): c for c in running}
             self.observed, self.counted = running, [c for c in running if last[(c.pod_uid, c.name)] is c]
         now = self.kubelet.now
         total = 0
+        leaking = False
         for c in self.counted:
-            total += c.cgroup.memory(now)
+            g = c.cgroup
+            total += g.memory(now)
+            leaking = leaking or g.leak_rate > 0
+        # A leaking container's working set grows with time alone: then it is read every pass.
+        self.kept = None if leaking else (runtime, runtime.cgroup_changes, total)
         return total
 
     def synchronize(self) -> None:

@@ -39,14 +39,21 @@ def system_usage(kubelet) -> tuple[float, int]:
 
 
 class Layout:
-    """Which pods and containers one scrape lists, and what it was built from: the runtime's
+    """Which pods and containers one scrape lists, and what it was built from: the runtime, its
     running containers (in its order) and, for each pod uid among them, its worker, the worker's
     pod object and whether the pod is listed.  Pod objects are replaced, never changed, when
-    the informer sees an update, so an unchanged object means unchanged names and labels."""
-    __slots__ = ("containers", "checks", "pods")
+    the informer sees an update, so an unchanged object means unchanged names and labels.
 
-    def __init__(self, kubelet, containers: list):
-        self.containers = containers
+    `snapshot` holds, while the runtime's cgroup_changes stays at `changes`, each container's
+    (CPU seconds, CPU rate, mark, working set): its cumulative CPU seconds at any later time is
+    then cpu_seconds + rate * (now - mark), the very arithmetic of Cgroup.cpu_usage, without
+    reading every cgroup again.  None while a container drains a request backlog (which must be
+    advanced first) or leaks (its working set grows with time alone)."""
+    __slots__ = ("runtime", "containers", "checks", "pods", "changes", "snapshot")
+
+    def __init__(self, kubelet, runtime, containers: list):
+        self.runtime, self.containers = runtime, containers
+        self.changes = self.snapshot = None
         by_pod: dict[str, list[tuple]] = {}
         for i, c in enumerate(containers):
             by_pod.setdefault(c.pod_uid, []).append((c.name, c.id, i))
@@ -66,40 +73,66 @@ class Layout:
         self.checks = checks
         self.pods = tuple(pods)
 
-    def still_valid(self, kubelet, containers: list) -> bool:
+    def same_containers(self, runtime, containers: list) -> bool:
         mine = self.containers
-        if len(mine) != len(containers) or not all(map(is_, mine, containers)):
-            return False
+        return runtime is self.runtime and len(mine) == len(containers) and all(map(is_, mine, containers))
+
+    def same_workers(self, kubelet) -> bool:
         workers = kubelet.workers
         for uid, w, pod, listed in self.checks:
-            now = workers.get(uid)
-            if now is not w:
+            if workers.get(uid) is not w:
                 return False
             if w is not None and (w["pod"] is not pod or (w["state"] in LISTED_STATES) != listed):
                 return False
         return True
 
+    def take_snapshot(self, changes) -> None:
+        snapshot = []
+        for c in self.containers:
+            g = c.cgroup
+            if g.backlog or g.leak_rate:
+                snapshot = None
+                break
+            snapshot.append((g.cpu_seconds, g.cpu_rate(), g.mark, g.memory(g.mark)))
+        self.changes, self.snapshot = changes, snapshot
+
 
 def resource_metrics(kubelet) -> dict:
     runtime = kubelet.node_runtime
-    containers = runtime.running_containers() if runtime is not None else []
+    changes = runtime.cgroup_changes if runtime is not None else None
     layout = getattr(kubelet, "metrics_layout", None)
-    if layout is None or not layout.still_valid(kubelet, containers):
-        layout = kubelet.metrics_layout = Layout(kubelet, containers)
+    if layout is not None and layout.runtime is runtime and layout.changes == changes and changes is not None:
+        # No container started, stopped or had its cgroup changed: only the pods may have.
+        if not layout.same_workers(kubelet):
+            layout = kubelet.metrics_layout = Layout(kubelet, runtime, layout.containers)
+            layout.take_snapshot(changes)
+    else:
+        containers = runtime.running_containers() if runtime is not None else []
+        if layout is None or not layout.same_containers(runtime, containers) or not layout.same_workers(kubelet):
+            layout = kubelet.metrics_layout = Layout(kubelet, runtime, containers)
+        layout.take_snapshot(changes)
     now = kubelet.now
     cpu, memory = [], []
     cpu_total = memory_total = 0
-    for c in layout.containers:
-        g = c.cgroup
-        # The model's rates only change when the cgroup is changed (which accounts up to then),
-        # except while a request backlog drains: only then is it advanced first.
-        if g.backlog:
-            g.advance(now)
-        used, working_set = g.cpu_usage(now), g.memory(now)
-        cpu.append(used)
-        memory.append(working_set)
-        cpu_total += used
-        memory_total += working_set
+    if layout.snapshot is not None:
+        for cpu_seconds, rate, mark, working_set in layout.snapshot:
+            used = cpu_seconds + rate * max(0.0, now - mark)
+            cpu.append(used)
+            memory.append(working_set)
+            cpu_total += used
+            memory_total += working_set
+    else:
+        for c in layout.containers:
+            g = c.cgroup
+            # The model's rates only change when the cgroup is changed (which accounts up to
+            # then), except while a request backlog drains: only then is it advanced first.
+            if g.backlog:
+                g.advance(now)
+            used, working_set = g.cpu_usage(now), g.memory(now)
+            cpu.append(used)
+            memory.append(working_set)
+            cpu_total += used
+            memory_total += working_set
     # The node's figures are its root cgroup's: the pods' and the system's (node_cpu_usage_seconds_total,
     # node_memory_working_set_bytes).
     system_cpu, system_memory = system_usage(kubelet)

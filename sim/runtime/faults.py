@@ -69,6 +69,11 @@ class FaultInjection:
 
     def init_faults(self) -> None:
         self.faults: dict[tuple[str, str], dict] = {}   # (pod uid, container name) -> faults
+        # Counts every change to which containers run and to any of their cgroups (a cgroup
+        # made, advanced or changed; a container stopped or removed: ContainerRuntime._cancel),
+        # so that a reader of the running containers' figures (the eviction manager, the
+        # kubelet's /metrics/resource) can tell at once that nothing changed since it last read.
+        self.cgroup_changes = 0
 
     def container_faults(self, c) -> dict:
         return self.faults.get((c.pod_uid, c.name)) or {}
@@ -90,7 +95,8 @@ class FaultInjection:
     def start_cgroup(self, c) -> None:
         base_cpu, base_mem = cgroups.baseline(c.argv)
         cpu_limit, mem_limit = cgroups.limits_of(c.resources)
-        c.cgroup = cgroups.Cgroup(self.now, base_cpu, base_mem, cpu_limit, mem_limit)
+        c.cgroup = cgroups.Cgroup(self.now, base_cpu, base_mem, cpu_limit, mem_limit, owner=self)
+        self.cgroup_changes += 1
         self._apply_faults(c, at_start=True)
 
     def _apply_faults(self, c, at_start: bool) -> None:
@@ -164,7 +170,8 @@ class FaultInjection:
         the kubelet's /metrics/resource (every 15 s for metrics-server) and its eviction manager
         (every 10 s) read.  The cgroups' rates only change when a cgroup is changed (which
         accounts up to then), except while a request backlog drains: a reader advances such a
-        cgroup first."""
+        cgroup first.  While `cgroup_changes` stays the same, so do this list and every field of
+        these cgroups."""
         return [c for c in self.containers.values() if c.state == "running" and c.cgroup is not None]
 
     # -- what cadvisor reads (CRI ListContainerStats) ------------------------------------
