@@ -29,7 +29,8 @@ class MetricsServer(ClientComponent):
 
     def on_start(self) -> None:
         self.scrapes: dict[str, list[dict]] = {}   # node -> [previous, latest]
-        self.pending: dict[int, str] = {}
+        # request id -> (node, the virtual time past which its reply no longer counts)
+        self.pending: dict[int, tuple[str, float]] = {}
         self.next_id = 0
         self.nodes = self.informer("nodes")
         self.nodes.start()
@@ -41,46 +42,80 @@ class MetricsServer(ClientComponent):
         names = {n["metadata"]["name"] for n in self.nodes.list()}
         for gone in set(self.scrapes) - names:
             del self.scrapes[gone]
+        now = self.now
+        # A request's timeout is a deadline kept beside it rather than a timer per request (one
+        # per node every 15 s): a reply counts only before it, as one the timer had dropped did
+        # not; requests whose deadline passed unanswered are forgotten here.
+        for rid in [rid for rid, (_, deadline) in self.pending.items() if deadline <= now]:
+            del self.pending[rid]
+        deadline = now + SCRAPE_TIMEOUT
         for name in sorted(names):
             self.next_id += 1
-            self.pending[self.next_id] = name
-            rid = self.next_id
-            self.call_later(SCRAPE_TIMEOUT, lambda rid=rid: self.pending.pop(rid, None))
-            self.send(f"kubelet@{name}", {"type": "kubelet.resourceMetrics", "id": rid}, "GET /metrics/resource")
+            self.pending[self.next_id] = (name, deadline)
+            self.send(f"kubelet@{name}", {"type": "kubelet.resourceMetrics", "id": self.next_id},
+                      "GET /metrics/resource")
 
     def on_message(self, src: str, msg: dict) -> None:
         if msg.get("type") == "kubelet.reply":
-            node = self.pending.pop(msg.get("id"), None)
-            if node is not None and msg.get("code") == 200:
+            pending = self.pending.pop(msg.get("id"), None)
+            if pending is not None and self.now < pending[1] and msg.get("code") == 200:
                 # The kubelet's own sample time, not the arrival's (the rate is over the samples).
+                # The reply is kept as it came (sim/kubelet/resourcemetrics.py: its pods are the
+                # kubelet's, shared between scrapes, and never changed): the API's objects are
+                # made from it when asked for.
                 at = float(msg.get("time", self.now))
-                point = {"time": at, "timestamp": self.timestamp(at), "pods": msg.get("pods") or [],
+                point = {"time": at, "timestamp": None, "pods": msg.get("pods") or (),
+                         "container_cpu_seconds": msg.get("container_cpu_seconds") or (),
+                         "container_memory": msg.get("container_memory") or (),
                          "memory": msg.get("memory", 0), "cpu_seconds": msg.get("cpu_seconds", 0.0)}
-                self.scrapes[node] = [*self.scrapes.get(node, [])[-1:], point]
+                node = pending[0]
+                previous = self.scrapes.get(node)
+                self.scrapes[node] = [previous[-1], point] if previous else [point]
         elif msg.get("type") == "metrics.request":
             self.send(src, {"type": "metrics.reply", "id": msg.get("id"), **self.serve(msg.get("req") or {})},
                       "metrics reply")
 
     # -- the figures ----------------------------------------------------------------------
+    def _timestamp(self, point: dict) -> str:
+        """The scrape's time as the API writes it (made once, when first asked for)."""
+        if point["timestamp"] is None:
+            point["timestamp"] = self.timestamp(point["time"])
+        return point["timestamp"]
+
     def _pod_metrics(self, node: str) -> list[dict]:
         points = self.scrapes.get(node) or []
         if len(points) < 2:
             return []
         prev, cur = points
         dt = cur["time"] - prev["time"]
-        before = {c["id"]: c["cpu_seconds"] for p in prev["pods"] for c in p["containers"]}
+        cpu_before, cpu_now = prev["container_cpu_seconds"], cur["container_cpu_seconds"]
+        memory = cur["container_memory"]
+        if prev["pods"] is cur["pods"]:
+            # The same pods and containers (the kubelet's layout did not change): a container's
+            # previous figure is at its own index.
+            before = None
+        else:
+            before = {cid: cpu_before[i] for p in prev["pods"] for _, cid, i in p[4]}
         out = []
-        for p in cur["pods"]:
+        timestamp = window = None
+        for namespace, name, _uid, labels, entries in cur["pods"]:
             containers = []
-            for c in p["containers"]:
-                if c["id"] not in before or dt <= 0:
+            for cname, cid, i in entries:
+                if dt <= 0:
                     break
-                rate = max(0.0, (c["cpu_seconds"] - before[c["id"]]) / dt)
-                containers.append({"name": c["name"], "cpu": rate, "memory": c["memory"]})
+                if before is None:
+                    previous = cpu_before[i]
+                elif cid in before:
+                    previous = before[cid]
+                else:
+                    break
+                rate = max(0.0, (cpu_now[i] - previous) / dt)
+                containers.append({"name": cname, "cpu": rate, "memory": memory[i]})
             else:
-                out.append({"namespace": p["namespace"], "name": p["name"], "labels": p.get("labels") or {},
-                            "timestamp": cur["timestamp"], "window": go_duration(round(dt, 3)),
-                            "containers": containers})
+                if timestamp is None:
+                    timestamp, window = self._timestamp(cur), go_duration(round(dt, 3))
+                out.append({"namespace": namespace, "name": name, "labels": labels or {},
+                            "timestamp": timestamp, "window": window, "containers": containers})
         return out
 
     def _node_metrics(self, node: dict) -> dict | None:
@@ -94,7 +129,7 @@ class MetricsServer(ClientComponent):
         return {"kind": "NodeMetrics", "apiVersion": API_VERSION,
                 "metadata": {"name": name, "creationTimestamp": self.timestamp(),
                              "labels": dict(node["metadata"].get("labels") or {})},
-                "timestamp": cur["timestamp"], "window": go_duration(round(cur["time"] - points[0]["time"], 3)),
+                "timestamp": self._timestamp(cur), "window": go_duration(round(cur["time"] - points[0]["time"], 3)),
                 "usage": {"cpu": cpu_quantity(cpu),
                           "memory": memory_quantity(cur["memory"])}}
 

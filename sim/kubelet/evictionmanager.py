@@ -16,6 +16,8 @@ Ephemeral storage and PIDs are not observed (the node reports no DiskPressure or
 """
 from __future__ import annotations
 
+from operator import is_
+
 from sim.kubelet import localstorage
 from sim.kubelet.resourcemetrics import system_usage
 
@@ -57,6 +59,11 @@ class EvictionManager:
         self.kubelet = kubelet
         self.last_met: float | None = None   # when the threshold was last observed met
         self.available: int | None = None
+        # The runtime's running containers at the last pass, and of those the ones whose
+        # working sets the pass adds up (see working_set).
+        self.observed: list = []
+        self.counted: list = []
+        self.kept: tuple | None = None   # (runtime, its cgroup_changes, the sum then)
 
     def start(self) -> None:
         self.kubelet.call_later(MONITORING_PERIOD, self.synchronize)
@@ -70,21 +77,50 @@ class EvictionManager:
         """pod uid -> container name -> working set bytes (the runtime's cgroups)."""
         runtime = self.kubelet.node_runtime
         out: dict[str, dict[str, int]] = {}
-        for uid, name, memory in runtime.container_memory() if runtime is not None else ():
-            out.setdefault(uid, {})[name] = memory
+        now = self.kubelet.now
+        for c in runtime.running_containers() if runtime is not None else ():
+            out.setdefault(c.pod_uid, {})[c.name] = c.cgroup.memory(now)
         return out
+
+    def working_set(self) -> int:
+        """The pods' working set: the sum of pod_usage()'s figures, without building it (a pass
+        at rest needs the sum only).  pod_usage keeps one figure per pod and container name (the
+        runtime's last), so the same containers are counted here; which those are is worked out
+        again only when the runtime's running containers changed.  While no counted container
+        leaks, the sum only changes with the runtime's cgroup_changes: until then it is kept."""
+        runtime = self.kubelet.node_runtime
+        if runtime is None:
+            return 0
+        kept = self.kept
+        if kept is not None and kept[0] is runtime and kept[1] == runtime.cgroup_changes:
+            return kept[2]
+        running = runtime.running_containers()
+        observed = self.observed
+        if len(running) != len(observed) or not all(map(is_, running, observed)):
+            last = {(c.pod_uid, c.name): c for c in running}
+            self.observed, self.counted = running, [c for c in running if last[(c.pod_uid, c.name)] is c]
+        now = self.kubelet.now
+        total = 0
+        leaking = False
+        for c in self.counted:
+            g = c.cgroup
+            total += g.memory(now)
+            leaking = leaking or g.leak_rate > 0
+        # A leaking container's working set grows with time alone: then it is read every pass.
+        self.kept = None if leaking else (runtime, runtime.cgroup_changes, total)
+        return total
 
     def synchronize(self) -> None:
         k = self.kubelet
         k.call_later(MONITORING_PERIOD, self.synchronize)
         if self.local_storage_eviction():
             return  # as upstream: a pass that evicted for local storage goes no further
-        usage = self.pod_usage()
-        capacity = value(k.memory)
+        capacity = self.capacity()
         # memory.available = capacity - the node's working set: its pods' and its own daemons'.
-        self.available = capacity - system_usage(k)[1] - sum(sum(u.values()) for u in usage.values())
+        self.available = capacity - system_usage(k)[1] - self.working_set()
         if self.available >= THRESHOLD:
             return
+        usage = self.pod_usage()
         was = self.under_memory_pressure()
         self.last_met = k.now
         if not was:
@@ -99,6 +135,14 @@ class EvictionManager:
         victim = min(candidates, key=lambda w: self._rank(w, usage[w["uid"]]))
         self.evict(victim, eviction_message(victim["pod"], usage[victim["uid"]], self.available))
 
+    def capacity(self) -> int:
+        """The node's memory capacity in bytes (the kubelet's setting, parsed once)."""
+        memory = self.kubelet.memory
+        cached = getattr(self, "_capacity", None)
+        if cached is None or cached[0] != memory:
+            cached = self._capacity = (memory, value(memory))
+        return cached[1]
+
     def local_storage_eviction(self) -> bool:
         """localStorageEviction: every pod over its emptyDir sizeLimit or its ephemeral-storage
         limits is evicted (sim/kubelet/localstorage.py).  True when one was."""
@@ -109,6 +153,11 @@ class EvictionManager:
         evicted = False
         for w in list(k.workers.values()):
             if w["state"] != "running" or w.get("static"):
+                continue
+            # Most pods set no such limit: what localstorage.exceeded read of this pod object
+            # says so without calling it.
+            limited = w.get("storage_limited")
+            if limited is not None and limited[0] is w["pod"] and not limited[1]:
                 continue
             message = localstorage.exceeded(w, runtime)
             if message:

@@ -202,8 +202,9 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
         changed = ready is None or ready.get("status") != "True"
         pressure = (condition(node, "MemoryPressure") or {}).get("status") != ("True" if self.memory_pressure() else "False")
         # nodeInfo (a new bootID after a reboot) and images are posted when they changed.
-        info, images = self.node_info(), self.node_images()
-        facts = {k: v for k, v in (("nodeInfo", info), ("images", images)) if node["status"].get(k) != v}
+        facts = {k: make() for k, current, make in (("nodeInfo", self.current_node_info(), self.node_info),
+                                                    ("images", self.current_node_images(), self.node_images))
+                 if node["status"].get(k) != current}
         if changed or pressure or facts or self.now - self.last_report >= NODE_STATUS_REPORT_FREQUENCY:
             self.last_report = self.now
             conds = self.conditions(node["status"].get("conditions"))

@@ -76,20 +76,46 @@ def node_images(images: dict, max_images: int = NODE_STATUS_MAX_IMAGES, familiar
 
 class NodeIdentity:
     """Mixed into Kubelet: needs self.host, self.now, self.runtime_kind, self.kubelet_version,
-    self.node_runtime (the machine's container runtime)."""
+    self.node_runtime (the machine's container runtime).
 
-    def node_info(self) -> dict:
+    The node status loop compares both with the Node's every nodeStatusUpdateFrequency (10 s):
+    they are made again only when what they are made from changed (current_node_info,
+    current_node_images), and node_info / node_images hand out copies of them."""
+
+    def current_node_info(self) -> dict:
+        """status.nodeInfo as this kubelet reports it now; shared: to be read, not changed."""
         from sim.kubelet.kubelet import RUNTIME_VERSIONS
         if getattr(self, "boot_id", None) is None:
             # A kubelet starts once per boot: the boot's ID is fixed then.
             self.boot_id = _uuid(_hex(f"boot-id/{self.host}/{self.now!r}/{self.incarnation}"))
-        return {"architecture": "amd64", "bootID": self.boot_id,
-                "containerRuntimeVersion": RUNTIME_VERSIONS.get(self.runtime_kind, RUNTIME_VERSIONS["containerd"]),
-                "kernelVersion": KERNEL_VERSION, "kubeProxyVersion": kube_proxy_version(self.kubelet_version),
-                "kubeletVersion": self.kubelet_version,
-                "machineID": machine_id(self.host), "operatingSystem": "linux", "osImage": OS_IMAGE,
-                "systemUUID": system_uuid(self.host)}
+        key = (self.boot_id, self.host, self.runtime_kind, self.kubelet_version)
+        cached = getattr(self, "_node_info", None)
+        if cached is None or cached[0] != key:
+            info = {"architecture": "amd64", "bootID": self.boot_id,
+                    "containerRuntimeVersion": RUNTIME_VERSIONS.get(self.runtime_kind, RUNTIME_VERSIONS["containerd"]),
+                    "kernelVersion": KERNEL_VERSION, "kubeProxyVersion": kube_proxy_version(self.kubelet_version),
+                    "kubeletVersion": self.kubelet_version,
+                    "machineID": machine_id(self.host), "operatingSystem": "linux", "osImage": OS_IMAGE,
+                    "systemUUID": system_uuid(self.host)}
+            cached = self._node_info = (key, info)
+        return cached[1]
+
+    def current_node_images(self) -> list[dict]:
+        """status.images as this kubelet reports them now, made again only when the runtime's
+        images changed (which the image manager's cache would notice); shared: to be read, not
+        changed."""
+        runtime = getattr(self, "node_runtime", None)
+        if runtime is None:
+            return []
+        familiar = self.runtime_kind == "docker"
+        key = (runtime, familiar, tuple(runtime.images.items()))
+        cached = getattr(self, "_node_images", None)
+        if cached is None or cached[0] != key:
+            cached = self._node_images = (key, node_images(runtime.images, familiar=familiar))
+        return cached[1]
+
+    def node_info(self) -> dict:
+        return dict(self.current_node_info())
 
     def node_images(self) -> list[dict]:
-        runtime = getattr(self, "node_runtime", None)
-        return node_images(runtime.images, familiar=self.runtime_kind == "docker") if runtime is not None else []
+        return [{"names": list(e["names"]), "sizeBytes": e["sizeBytes"]} for e in self.current_node_images()]

@@ -167,19 +167,22 @@ class PodLifecycle:
         up (its ConfigMap or Secret missing) is a FailedMount event and a retry, doubling
         from 2 s to about 2 minutes, while the pod stays ContainerCreating."""
         pod = w["pod"]
-        refs = [r for r in podconfig._sources({"spec": {"volumes": pod["spec"].get("volumes") or []}})]
+        refs = self._volume_refs(w)
 
         def fetched(objs: dict) -> None:
             if w["state"] != "creating" or self.workers.get(w["uid"]) is not w:
                 return
+            built_from = self._volume_inputs(w, objs)
             volumes, error = self._build_volumes(w, objs)
             if error:
                 self.api.event(pod, "FailedMount", error, "kubelet", self.host, type_="Warning")
                 self.call_later(retry, lambda: self._mount_volumes(w, min(retry * 2, VOLUME_RETRY_MAX_SECONDS)))
                 return
-            persistentvolumes.setup(self, w, lambda pvs, err, waiting: claims_mounted(volumes, pvs, err, waiting))
+            persistentvolumes.setup(self, w, lambda pvs, err, waiting: claims_mounted(volumes, built_from, pvs, err,
+                                                                                      waiting))
 
-        def claims_mounted(volumes: dict, pvs: dict, error: str | None, waiting: bool) -> None:
+        def claims_mounted(volumes: dict, built_from: tuple | None, pvs: dict, error: str | None,
+                           waiting: bool) -> None:
             """persistentVolumeClaim volumes (sim/kubelet/persistentvolumes.py): an attachment
             still on its way is waited for quietly, up to the volume manager's timeout."""
             if w["state"] != "creating" or self.workers.get(w["uid"]) is not w:
@@ -195,6 +198,7 @@ class PodLifecycle:
                 return
             volumes.update(pvs)
             w["volumes"] = volumes
+            w["volumes_built_from"] = built_from
             w["state"] = "running"
             if any(r[0] in podconfig.KINDS for r in refs):
                 self.call_later(podconfig.SYNC_SECONDS, lambda: self._refresh_volumes(w))
@@ -229,18 +233,53 @@ class PodLifecycle:
 
     def _refresh_volumes(self, w: dict) -> None:
         """The kubelet's periodic sync: mounted ConfigMaps and Secrets are read again and the
-        files updated in place (every container mounting them sees the change)."""
+        files updated in place (every container mounting them sees the change).
+
+        As upstream's volume manager rewrites a ConfigMap or Secret volume only when what it
+        holds changed (pkg/volume/util/atomic_writer.go Write compares the payload with what is
+        on disk first), the files are built again only when something they are made from did:
+        an object read (a new resourceVersion, or one gone or back), the pod object (its labels,
+        annotations, ... for the downward API) or the pod's IP.  Built from the same inputs they
+        would be the same files, so the refresh still brings a change within SYNC_SECONDS."""
         if w["state"] not in ("running", "finished") or self.workers.get(w["uid"]) is not w:
             return
         pod = w["pod"]
-        refs = list(podconfig._sources({"spec": {"volumes": pod["spec"].get("volumes") or []}}))
 
         def fetched(objs: dict) -> None:
             if self.workers.get(w["uid"]) is w:
-                volumes, _ = self._build_volumes(w, objs)
-                w["volumes"] = volumes
+                built_from = self._volume_inputs(w, objs)
+                if built_from is None or built_from != w.get("volumes_built_from"):
+                    volumes, _ = self._build_volumes(w, objs)
+                    w["volumes"] = volumes
+                    w["volumes_built_from"] = built_from
                 self.call_later(podconfig.SYNC_SECONDS, lambda: self._refresh_volumes(w))
-        podconfig.fetch(self, pod["metadata"]["namespace"], refs, fetched, refresh_for=w["uid"])
+        podconfig.fetch(self, pod["metadata"]["namespace"], self._volume_refs(w), fetched, refresh_for=w["uid"])
+
+    @staticmethod
+    def _volume_refs(w: dict) -> list:
+        """(resource, name, optional) of every ConfigMap and Secret the pod's volumes name, read
+        once per pod object (the informer replaces the object on a change, never edits it)."""
+        pod = w["pod"]
+        cached = w.get("volume_refs")
+        if cached is None or cached[0] is not pod:
+            refs = list(podconfig._sources({"spec": {"volumes": pod["spec"].get("volumes") or []}}))
+            cached = w["volume_refs"] = (pod, refs)
+        return cached[1]
+
+    def _volume_inputs(self, w: dict, objs: dict) -> tuple | None:
+        """What _build_volumes makes the pod's files from: the pod object, its IP, the node's
+        IP and each object read by resourceVersion (None: not found); None when an object has
+        no resourceVersion to tell its versions apart."""
+        versions = []
+        for key in sorted(objs):
+            obj = objs[key]
+            rv = None
+            if obj is not None:
+                rv = (obj.get("metadata") or {}).get("resourceVersion")
+                if not rv:
+                    return None
+            versions.append((key, rv))
+        return w["pod"], w.get("ip"), self.internal_ip, tuple(versions)
 
     # -- SyncPod: what each container needs now ------------------------------------------
     def _sync_containers(self, w: dict) -> None:

@@ -446,6 +446,9 @@ class ContainerRuntime(FaultInjection, Component):
         return False
 
     def _cancel(self, c: Container) -> None:
+        # Every way a container stops running or leaves the runtime (exit, removal, power-off)
+        # comes through here: what reads the running containers' cgroups reads them anew.
+        self.cgroup_changes += 1
         if c.state == "running" and c.process is not None and c.process.running:
             c.process.stop()  # the container's process ends: so does the component it is
         for h in (c.timer, c.kill_timer, c.oom_timer):

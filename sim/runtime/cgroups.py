@@ -118,7 +118,9 @@ class Cgroup:
     """One container's accounting, advanced lazily to the time it is read or changed."""
 
     def __init__(self, now: float, base_cpu: float, base_memory: int, cpu_limit: float | None = None,
-                 memory_limit: int | None = None):
+                 memory_limit: int | None = None, owner=None):
+        # The runtime whose `cgroup_changes` counts this cgroup's changes (sim/runtime/faults.py).
+        self.owner = owner
         self.base_cpu, self.base_memory = base_cpu, base_memory
         self.cpu_limit, self.memory_limit = cpu_limit, memory_limit
         self.burn = 0.0          # extra cores demanded (a fault)
@@ -157,6 +159,10 @@ class Cgroup:
         return self.cpu_limit is not None and self.demand() > self.cpu_limit
 
     def advance(self, now: float) -> None:
+        # Every change to the accounting starts here (add_work, set_burn, set_leak and release
+        # advance first): the owner's readers then know the figures' inputs moved.
+        if self.owner is not None:
+            self.owner.cgroup_changes += 1
         dt = max(0.0, now - self.mark)
         if dt:
             self.cpu_seconds += self.cpu_rate() * dt
@@ -188,6 +194,11 @@ class Cgroup:
     # -- what cpu.stat and memory.current say ---------------------------------------------
     def memory(self, now: float) -> int:
         # The kernel charges whole pages: memory.current is a multiple of 4 KiB.
+        if not self.leak_rate:
+            # Nothing leaking (every container at rest): the same figure as below, whose last
+            # term is then 0.0, without the arithmetic (metrics-server and the eviction manager
+            # read every container's every 15 s and 10 s).
+            return int(self.base_memory + self.leaked) // PAGE * PAGE
         used = int(self.base_memory + self.leaked + self.leak_rate * max(0.0, now - self.mark))
         return used // PAGE * PAGE
 

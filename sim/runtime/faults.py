@@ -72,6 +72,11 @@ class FaultInjection:
         # Told the pod's uid whenever its faults change: the node's kubelet, whose prober must
         # ask again the probes it stopped asking (sim/kubelet/prober.py, dormant probes).
         self.on_faults_changed = None
+        # Counts every change to which containers run and to any of their cgroups (a cgroup
+        # made, advanced or changed; a container stopped or removed: ContainerRuntime._cancel),
+        # so that a reader of the running containers' figures (the eviction manager, the
+        # kubelet's /metrics/resource) can tell at once that nothing changed since it last read.
+        self.cgroup_changes = 0
 
     def container_faults(self, c) -> dict:
         return self.faults.get((c.pod_uid, c.name)) or {}
@@ -95,7 +100,8 @@ class FaultInjection:
     def start_cgroup(self, c) -> None:
         base_cpu, base_mem = cgroups.baseline(c.argv)
         cpu_limit, mem_limit = cgroups.limits_of(c.resources)
-        c.cgroup = cgroups.Cgroup(self.now, base_cpu, base_mem, cpu_limit, mem_limit)
+        c.cgroup = cgroups.Cgroup(self.now, base_cpu, base_mem, cpu_limit, mem_limit, owner=self)
+        self.cgroup_changes += 1
         self._apply_faults(c, at_start=True)
 
     def _apply_faults(self, c, at_start: bool) -> None:
@@ -164,26 +170,14 @@ class FaultInjection:
             # When the backlog is served the busy worker goes idle: settle the accounting then.
             self.call_later(due + 1e-6, lambda: c.cgroup.advance(self.now) if c.cgroup is not None else None)
 
-    def container_memory(self):
-        """(pod uid, container name, working set bytes) of each running container: what the
-        eviction manager reads every 10 s, without the CPU accounting container_stats does."""
-        now = self.now
-        for c in self.containers.values():
-            if c.state == "running" and c.cgroup is not None:
-                yield c.pod_uid, c.name, c.cgroup.memory(now)
-
-    def container_samples(self):
-        """(container, cumulative CPU seconds, working set bytes) of each running container: what
-        the kubelet's /metrics/resource reports (every 15 s for metrics-server).  The model's
-        rates only change when the cgroup is changed (which accounts up to then), except while a
-        request backlog drains: only then is it advanced first."""
-        now = self.now
-        for c in self.containers.values():
-            g = c.cgroup
-            if c.state == "running" and g is not None:
-                if g.backlog:
-                    g.advance(now)
-                yield c, g.cpu_usage(now), g.memory(now)
+    def running_containers(self) -> list:
+        """The running containers, each with its cgroup, in the runtime's order: whose figures
+        the kubelet's /metrics/resource (every 15 s for metrics-server) and its eviction manager
+        (every 10 s) read.  The cgroups' rates only change when a cgroup is changed (which
+        accounts up to then), except while a request backlog drains: a reader advances such a
+        cgroup first.  While `cgroup_changes` stays the same, so do this list and every field of
+        these cgroups."""
+        return [c for c in self.containers.values() if c.state == "running" and c.cgroup is not None]
 
     # -- what cadvisor reads (CRI ListContainerStats) ------------------------------------
     def container_stats(self) -> list[dict]:

@@ -3,6 +3,8 @@ at rest reads what its pods mount from its own watches, not the API server, and 
 reaches the mounted files within the sync period."""
 from __future__ import annotations
 
+import copy
+
 from sim.kubelet.kubelet import Kubelet
 from tests.sim.conftest import ok
 from tests.sim.test_containers import _exec, advance_until, status_of
@@ -35,7 +37,9 @@ def test_mounted_config_maps_are_watched_not_read_every_minute(cluster):
     cluster.advance(300)  # five refreshes
     assert total(families(cluster), "apiserver_request", **GET_CONFIGMAP) == gets
     # An update reaches the files through the watch, within the sync period.
-    cm = ok(cluster.request({"verb": "get", "resource": "configmaps", "namespace": "default", "name": "game"}))
+    # (a copy: the engine's answer is the watch cache's own object, never to be changed in place)
+    cm = copy.deepcopy(ok(cluster.request({"verb": "get", "resource": "configmaps", "namespace": "default",
+                                           "name": "game"})))
     cm["data"]["level"] = "hard"
     ok(cluster.request({"verb": "update", "resource": "configmaps", "namespace": "default", "name": "game", "body": cm}))
     took = advance_until(cluster, lambda: _exec(cluster, "cfg", "app", ["cat", "/etc/config/level"])[1] == "hard", 70, 1)
