@@ -92,6 +92,7 @@ def manager_identifier(manager: str, operation: str, api_version: str, subresour
 
 
 @functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=256)
 def default_manager(user_agent: str) -> str:
     """prefixFromUserAgent (endpoints/handlers/rest.go): the User-Agent before its first "/",
     unprintable characters dropped, at most FieldManagerMaxLength bytes.  "kubectl/v1.37.1
@@ -116,6 +117,31 @@ def apply_requires_field_manager() -> dict:
 
 
 # -- decoding and encoding managedFields (managedfields.go) ----------------------------------
+
+# decode_managed_fields of stored objects' managedFields lists, by the list's identity: a write
+# decodes its live object's entries, and (with the watch cache holding the object the apiserver
+# encoded, KubeAPIServer.decode_event) that list is the one the previous write built, so a Lease
+# renewed every 10 s decodes its FieldsV1 once, not on every renewal.  Stored objects are never
+# mutated (their readers copy first); the list is held, so its id is not reused.
+DECODED_REMEMBERED = 4096
+_decoded: dict[int, tuple[list, list[tuple]]] = {}
+
+
+def decode_stored_managed_fields(entries: Any) -> dict[str, Managed]:
+    """decode_managed_fields of a stored (never mutated) object's managedFields: the same
+    answer, remembered for the list (fresh Managed records each time: callers change them)."""
+    if not isinstance(entries, list):
+        return decode_managed_fields(entries)
+    hit = _decoded.get(id(entries))
+    if hit is None or hit[0] is not entries:
+        managers = decode_managed_fields(entries)   # a ManagedFieldsError is not remembered
+        if len(_decoded) >= DECODED_REMEMBERED:
+            del _decoded[next(iter(_decoded))]      # the oldest
+        _decoded[id(entries)] = hit = (entries, [(ident, m.fields, m.api_version, m.applied, m.time, m.fields_v1)
+                                                 for ident, m in managers.items()])
+    return {ident: Managed(fields, api_version, applied, time, fields_v1, fields)
+            for ident, fields, api_version, applied, time, fields_v1 in hit[1]}
+
 
 def decode_managed_fields(entries: Any) -> dict[str, Managed]:
     """decodeManagedFields: each entry by its manager identifier (a later duplicate wins)."""
@@ -173,10 +199,33 @@ def _who(ident: str) -> dict:
     return json.loads(ident)
 
 
+# Set.ToJSON remembered: a manager's set is encoded once while it stays the same (a kubelet's
+# Lease, each node's status fields), not on every write.  The FieldsV1 returned is shared by the
+# objects that carry it, which nobody mutates (stored and sent objects are read-only).
+# Keyed by the set's identity, not its value: 1 and true are equal Python values, and hash
+# alike, but not equal FieldsV1 ("v:1", "v:true").
+ENCODED_REMEMBERED = 4096
+_encoded: dict[int, tuple[FieldSet, dict]] = {}
+
+
+def _fields_v1(fields: FieldSet) -> dict:
+    hit = _encoded.get(id(fields))
+    if hit is None or hit[0] is not fields:
+        if len(_encoded) >= ENCODED_REMEMBERED:
+            del _encoded[next(iter(_encoded))]  # the oldest
+        hit = _encoded[id(fields)] = (fields, to_fields_v1(fields))
+    return hit[1]
+
+
 def encode_managed_fields(managers: dict[str, Managed]) -> list[dict]:
     """encodeManagedFields + sortEncodedManagedFields: Apply entries before Update ones, then
     oldest first, then by manager, apiVersion and subresource.  Key order is the Go struct's."""
-    entries = []
+    return [row[0] for row in _encode_rows(managers)]
+
+
+def _encode_rows(managers: dict[str, Managed]) -> list[tuple[dict, str, Managed]]:
+    """encode_managed_fields's entries, each with its manager identifier and record."""
+    rows = []
     for ident, m in managers.items():
         who = _who(ident)
         entry: dict[str, Any] = {"manager": who["manager"], "operation": "Apply" if m.applied else "Update",
@@ -184,21 +233,46 @@ def encode_managed_fields(managers: dict[str, Managed]) -> list[dict]:
         if m.time is not None:
             entry["time"] = m.time
         entry["fieldsType"] = "FieldsV1"
-        entry["fieldsV1"] = m.fields_v1 if m.fields_v1_of is m.fields else to_fields_v1(m.fields)
+        entry["fieldsV1"] = m.fields_v1 if m.fields_v1_of is m.fields else _fields_v1(m.fields)
         if who.get("subresource"):
             entry["subresource"] = who["subresource"]
-        entries.append(entry)
-    entries.sort(key=lambda e: (e["operation"], _seconds(e.get("time")), e["manager"], e["apiVersion"],
-                                e.get("subresource", "")))
-    return entries
+        rows.append((entry, ident, m))
+    rows.sort(key=lambda r: (r[0]["operation"], _seconds(r[0].get("time")), r[0]["manager"], r[0]["apiVersion"],
+                             r[0].get("subresource", "")))
+    return rows
 
 
 def _set_managed_fields(obj: dict, managers: dict[str, Managed]) -> dict:
     meta = obj.setdefault("metadata", {})
     meta.pop("managedFields", None)
     if managers:
-        meta["managedFields"] = encode_managed_fields(managers)
+        rows = _encode_rows(managers)
+        entries = meta["managedFields"] = [row[0] for row in rows]
+        _remember_decoded(entries, rows)
     return obj
+
+
+def _remember_decoded(entries: list[dict], rows: list[tuple[dict, str, Managed]]) -> None:
+    """What decode_managed_fields(entries) gives, known without decoding: the sets they were
+    encoded from (FieldsV1 decodes to the set it encodes), in the entries' order.  The next
+    write of the object then starts from the very sets of this one."""
+    template = []
+    for e, ident, m in rows:
+        if () in m.fields:
+            return  # the root path, which FieldsV1 cannot hold: decoding would lose it
+        if manager_identifier(e["manager"], e["operation"], e["apiVersion"], e.get("subresource", "")) != ident:
+            return  # an identifier decoding would not give: decode when asked
+        template.append((ident, m.fields, m.api_version, m.applied, m.time, e["fieldsV1"]))
+    if VERIFY_REMEMBERED:
+        decoded = decode_managed_fields(entries)
+        assert [(i, m.fields, m.api_version, m.applied, m.time, m.fields_v1) for i, m in decoded.items()] == template
+    if len(_decoded) >= DECODED_REMEMBERED:
+        del _decoded[next(iter(_decoded))]
+    _decoded[id(entries)] = (entries, template)
+
+
+# Debugging aid (tests set it): check that what _remember_decoded remembers is what decoding gives.
+VERIFY_REMEMBERED = False
 
 
 def _without_managed_fields(obj: dict, deep: bool = True) -> dict:
@@ -220,9 +294,11 @@ def _live_or_new(live: dict | None, new: dict, ignore_new: bool) -> dict[str, Ma
     to a subresource; `[]` or `[{}]` resets them; ones that do not decode, or none, fall back to
     the live object's (so a client unaware of them cannot drop them); undecodable live ones to
     none at all."""
+    live_entries = ((live or {}).get("metadata") or {}).get("managedFields")
+
     def live_managers():
         try:
-            return decode_managed_fields(((live or {}).get("metadata") or {}).get("managedFields"))
+            return decode_stored_managed_fields(live_entries)
         except ManagedFieldsError:
             return {}
     if ignore_new:
@@ -231,7 +307,10 @@ def _live_or_new(live: dict | None, new: dict, ignore_new: bool) -> dict[str, Ma
     if isinstance(sent, list) and (sent == [] or sent == [{}]):
         return {}
     try:
-        managers = decode_managed_fields(sent)
+        # A client that did not touch them (a merge patch, an update of what it read) sends the
+        # live entries back: equal values decode to equal sets, the live ones remembered.
+        managers = (decode_stored_managed_fields(live_entries) if sent is not None and sent == live_entries
+                    else decode_managed_fields(sent))
     except ManagedFieldsError:
         managers = {}
     return managers or live_managers()
@@ -275,7 +354,14 @@ def update(live_old: dict | None, new: dict, manager: str, api_version: str, now
     if own:
         ident = manager_identifier(manager, operation, api_version, subresource)
         previous = managers.get(ident)
-        managers[ident] = Managed(own | (previous.fields if previous else EMPTY), api_version, False, now)
+        fields = own | (previous.fields if previous else EMPTY)
+        entry = Managed(fields, api_version, False, now)
+        if previous is not None and previous.fields_v1_of is not None and fields == previous.fields_v1_of:
+            # The writer changed only fields it already owned (a Lease renewal, a status
+            # heartbeat): the very set it had (whose encoding _fields_v1 remembers); only the
+            # time moves, as managedFieldsUpdater.Update stamps it.
+            entry.fields = previous.fields_v1_of
+        managers[ident] = entry
     _cap_update_managers(managers)
     return _set_managed_fields(out, managers)
 

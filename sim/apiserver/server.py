@@ -55,12 +55,15 @@ MIN_REQUEST_TIMEOUT = 1800.0  # --min-request-timeout: a watch ends after 1-2x t
 WATCH_STREAM_CHECK = 0.5
 
 
-def _encode(obj: dict) -> str:
-    md = obj.get("metadata") or {}
-    if "resourceVersion" in md:  # never stored: it is the revision (etcd3 store.go)
-        obj = dict(obj)
-        obj["metadata"] = {k: v for k, v in md.items() if k != "resourceVersion"}
-    return json.dumps(obj, separators=(",", ":"))
+def _stored_form(obj: dict) -> dict:
+    """The object as etcd stores it: without metadata.resourceVersion, which is the revision
+    (etcd3 store.go).  New top and metadata dicts, so that what the caller does to its object's
+    metadata afterwards (a create retried under another generated name) leaves it alone."""
+    md = obj.get("metadata")
+    out = dict(obj)
+    if isinstance(md, dict):
+        out["metadata"] = {k: v for k, v in md.items() if k != "resourceVersion"}
+    return out
 
 
 # etcd's --max-request-bytes default (1.5 MiB): a larger write fails with ErrRequestTooLarge,
@@ -248,6 +251,9 @@ class KubeAPIServer(Component):
         # The cacher's watch stream: (endpoint, the incarnation of the member process it was
         # opened on).  A stream lives on one connection and dies with that process.
         self.watch_stream: tuple[str, int] | None = None
+        # What this process last wrote to each etcd key: (its kind, the value, the object that
+        # value is the JSON of).  See decode_event.
+        self.own_writes: dict[str, tuple[Resource, str, dict]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------
     def on_start(self) -> None:
@@ -340,6 +346,34 @@ class KubeAPIServer(Component):
                  "etcd.readindex": "read index"}.get(msg["type"], msg["type"])
         self.send(self.etcd, msg, label)
 
+    def remember_write(self, res: Resource, key: str, value: str, stored: dict) -> None:
+        """A value this process is writing, and the object it encoded it from (_stored_form)."""
+        self.own_writes[key] = (res, value, stored)
+
+    # Debugging aid (tests set it): decode every event anyway and check that the object handed
+    # over is the one decoding gives, key order and types included.
+    verify_own_writes = False
+
+    def decode_event(self, res: Resource, key: str, ckey: tuple[str, str], value) -> tuple[dict | None, str | None]:
+        """storage.decode of a value etcd's watch sent.  The cacher decodes every event
+        (etcd3 watcher.go transform -> decodeObj); a value this process wrote itself is the
+        JSON of an object it just encoded, defaulted and validated, so that object is handed to
+        the watch cache instead of parsing and type-checking the string again (about half of
+        an event's cost).  Only for the very value, of the very kind (a CRD changed meanwhile
+        makes another Resource), at a key naming it; a value written by anyone else - another
+        kube-apiserver, etcdctl, a corrupt one - is decoded and checked as before."""
+        own = self.own_writes.pop(key, None)
+        if own is not None and own[0] is res and own[1] == value:
+            obj = own[2]
+            md = obj["metadata"]
+            ns, name = ckey
+            if md.get("name") == name and (not res.namespaced or md.get("namespace") == ns):
+                if self.verify_own_writes:
+                    decoded, error = storage.decode(res, ckey, value)
+                    assert error is None and storage.same_json(decoded, obj), (key, error)
+                return obj, None
+        return storage.decode(res, ckey, value)
+
     def resource_of_key(self, key: str) -> Resource | None:
         return self.registry.of_key(key)
 
@@ -381,7 +415,7 @@ class KubeAPIServer(Component):
                     self.cache.apply(rev, res.gr, ckey, None)
                     res.strategy.observe(self, ckey, None)
                     continue
-                obj, error = storage.decode(res, ckey, value)
+                obj, error = self.decode_event(res, key, ckey, value)
                 if error:
                     self._corrupt_found(res, ckey, storage.CorruptObject(key, rev, error), rev)
                 else:
@@ -894,10 +928,13 @@ class KubeAPIServer(Component):
             reply(_ok(201, with_rv(obj, r["revision"])))
 
         def write() -> None:
-            value = _encode(obj)
+            stored = _stored_form(obj)
+            value = json.dumps(stored, separators=(",", ":"))
             if len(value) > ETCD_MAX_REQUEST_BYTES:
                 return reply(_err(_request_too_large()))
-            self.etcd_call({"type": "etcd.txn", "key": res.key(md.get("namespace"), md["name"]), "compare": "create",
+            key = res.key(md.get("namespace"), md["name"])
+            self.remember_write(res, key, value, stored)
+            self.etcd_call({"type": "etcd.txn", "key": key, "compare": "create",
                             "target": 0, "value": value}, done)
         write()
 
@@ -954,9 +991,14 @@ class KubeAPIServer(Component):
                     return reply(_err(st.internal(corrupt.storage_error())))
                 attempt(with_rv(obj, current["mod_revision"]), tries + 1)
 
-            value = None if action == "delete" else _encode(new)
-            if value is not None and len(value) > ETCD_MAX_REQUEST_BYTES:
-                return reply(_err(_request_too_large()))
+            if action == "delete":
+                value = None
+            else:
+                stored = _stored_form(new)
+                value = json.dumps(stored, separators=(",", ":"))
+                if len(value) > ETCD_MAX_REQUEST_BYTES:
+                    return reply(_err(_request_too_large()))
+                self.remember_write(res, key, value, stored)
             self.etcd_call({"type": "etcd.txn", "key": key, "compare": "mod", "target": int(cur_rv),
                             "value": value}, done)
 
