@@ -87,6 +87,7 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
         self.cri_pending: dict[int, Any] = {}
         self.cri_next = 0
         self.registered = False
+        self.node_informer = None
         self.last_report = -1e9
         self.reported_ready = None
         self.runtime_sandboxes: dict | None = None
@@ -186,13 +187,24 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
         self.call_later(LEASE_RENEW_INTERVAL, self.renew_lease)
 
     def update_node_status(self) -> None:
-        """kubelet_node_status.go tryUpdateNodeStatus: GET the Node (resourceVersion=0, from
-        the apiserver's cache, not the kubelet's own informer, which may be stale after a
-        partition), and patch its status when it changed or every 5 minutes."""
+        """kubelet_node_status.go tryUpdateNodeStatus: read the Node, and patch its status when
+        it changed or every 5 minutes."""
         if self.registered:
-            self.heartbeat.request({"verb": "get", "resource": "nodes", "name": self.host,
-                                    "query": {"resourceVersion": "0"}}, self._node_got, timeout=HEARTBEAT_TIMEOUT)
+            self._read_node()
         self.call_later(NODE_STATUS_UPDATE_FREQUENCY, self.update_node_status)
+
+    def _read_node(self) -> None:
+        """The Node as tryUpdateNodeStatus's first try reads it: from the kubelet's own node
+        informer ("In large clusters, GET and PUT operations on Node objects coming from here
+        are the majority of load on apiserver and etcd ... we are serving GET operations from
+        local lister"), which may lag a little behind; until that informer has listed, a GET
+        from the apiserver's cache (resourceVersion=0)."""
+        informer = self.node_informer
+        node = informer.get(None, self.host) if informer is not None and informer.synced else None
+        if node is not None:
+            return self._node_got({"code": 200, "body": node})
+        self.heartbeat.request({"verb": "get", "resource": "nodes", "name": self.host,
+                                "query": {"resourceVersion": "0"}}, self._node_got, timeout=HEARTBEAT_TIMEOUT)
 
     def _node_got(self, resp: dict) -> None:
         if resp["code"] != 200:
@@ -222,8 +234,7 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
         """A node condition changed (the eviction manager's): post it without waiting for the
         next nodeStatusUpdateFrequency tick, as the kubelet's fast status update does."""
         if self.registered:
-            self.heartbeat.request({"verb": "get", "resource": "nodes", "name": self.host,
-                                    "query": {"resourceVersion": "0"}}, self._node_got, timeout=HEARTBEAT_TIMEOUT)
+            self._read_node()
 
     # -- CRI --------------------------------------------------------------------------
     def cri(self, op: str, body: dict, callback) -> None:

@@ -66,3 +66,17 @@ def test_killed_node_keeps_terminating_pod_until_it_returns(cluster):
     cluster.restore_node("worker-2")
     cluster.advance(10)
     assert get_pod(cluster, "web")["code"] == 404
+
+
+def test_the_node_status_loop_reads_the_node_from_the_kubelet_s_informer(cluster):
+    """tryUpdateNodeStatus's first try reads the Node from the kubelet's node lister, not the
+    API server: a cluster at rest makes no GET of its nodes, yet still reports their status
+    every nodeStatusReportFrequency (5 minutes)."""
+    from tests.sim.test_metrics import families, total
+    get_node = {"verb": "GET", "resource": "nodes", "scope": "resource"}
+    patch_status = {"verb": "PATCH", "resource": "nodes", "subresource": "status"}
+    gets, patches = (total(families(cluster), "apiserver_request", **get_node),
+                     total(families(cluster), "apiserver_request", **patch_status))
+    cluster.advance(301)
+    assert total(families(cluster), "apiserver_request", **get_node) == gets
+    assert total(families(cluster), "apiserver_request", **patch_status) >= patches + 4  # each node once
