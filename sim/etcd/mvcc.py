@@ -8,6 +8,7 @@ ErrCompacted ("mvcc: required revision has been compacted").
 from __future__ import annotations
 
 import bisect
+from typing import Callable
 from dataclasses import dataclass
 
 
@@ -181,12 +182,27 @@ class MVCCStore:
     # [key, value, create_revision, mod_revision, version].
 
     def to_snapshot(self) -> dict:
+        return self.snapshot_view()()
+
+    def snapshot_view(self) -> Callable[[], dict]:
+        """The keyspace as it is now, made into to_snapshot's form only when called (a Raft
+        snapshot's data is read only when a follower needs it).  Capturing it costs one small
+        tuple per key: a key's history list and the log are only ever appended to in place
+        (compact() makes new lists), so their first n items stay what they are now, and
+        KeyValue and Event are frozen.  A large keyspace snapshotted every --snapshot-count
+        writes would otherwise be copied whole each time."""
+        revision, compact_revision = self.revision, self.compact_revision
+        histories = [(key, hist, len(hist)) for key, hist in self.history.items()]
+        log, log_length = self.log, len(self.log)
+
         def kv(k: KeyValue | None):
             return None if k is None else [k.key, k.value, k.create_revision, k.mod_revision, k.version]
 
-        return {"revision": self.revision, "compactRevision": self.compact_revision,
-                "history": [[key, [[rev, kv(k)] for rev, k in hist]] for key, hist in self.history.items()],
-                "log": [[e.revision, e.key, e.value, kv(e.prev)] for e in self.log]}
+        def make() -> dict:
+            return {"revision": revision, "compactRevision": compact_revision,
+                    "history": [[key, [[rev, kv(k)] for rev, k in hist[:n]]] for key, hist, n in histories],
+                    "log": [[e.revision, e.key, e.value, kv(e.prev)] for e in log[:log_length]]}
+        return make
 
     @classmethod
     def from_snapshot(cls, data: dict) -> "MVCCStore":

@@ -131,6 +131,29 @@ class Snapshot:
         return cls(index=d["index"], term=d["term"], data=d.get("data"))
 
 
+class LazySnapshot(Snapshot):
+    """A Snapshot whose `data` is made when first read: an etcd member snapshots its keyspace
+    every --snapshot-count entries, and the data is read only when a follower must be sent it
+    or the member restores from it (sim/etcd/mvcc.py snapshot_view).  Once made it is kept,
+    never mutated, as Snapshot's."""
+
+    def __init__(self, index: int, term: int, make_data: Callable[[], Any]):
+        self._make = make_data
+        self._data = None
+        super().__init__(index, term)
+
+    @property
+    def data(self) -> Any:
+        if self._make is not None:
+            self._data, self._make = self._make(), None
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        if value is not None or self._make is None:
+            self._data, self._make = value, None
+
+
 @dataclass
 class Message:
     type: str
@@ -260,15 +283,16 @@ class MemoryStorage:
             raise AssertionError(f"entries [{lo}, {hi}) out of bound (last index {self.last_index()})")
         return [Entry(e.term, e.index, e.data) for e in self.entries[lo - self.offset - 1:hi - self.offset - 1]]
 
-    def create_snapshot(self, index: int, data: Any) -> Snapshot:
+    def create_snapshot(self, index: int, data: Any = None, make_data: Callable[[], Any] | None = None) -> Snapshot:
         """storage.go CreateSnapshot: record the state machine's state as of applied entry
-        `index` (which must be on disk); the log is left alone (compact it separately)."""
+        `index` (which must be on disk); the log is left alone (compact it separately).
+        `make_data` instead of `data`: the state, made when the snapshot is first read."""
         if index <= self.snapshot.index:
             raise SnapshotOutOfDate(f"snapshot at {index} <= {self.snapshot.index}")
         term = self.term(index)
         if term is None:
             raise AssertionError(f"snapshot {index} is out of bound [{self.offset}, {self.last_index()}]")
-        self.snapshot = Snapshot(index, term, data)
+        self.snapshot = Snapshot(index, term, data) if make_data is None else LazySnapshot(index, term, make_data)
         return self.snapshot
 
     def compact(self, index: int) -> None:

@@ -229,7 +229,7 @@ class EtcdMember(Component):
         snapi = self.raft_storage.snapshot.index
         if self.applied_index - snapi <= self.snapshot_count:
             return
-        snap = self.raft_storage.create_snapshot(self.applied_index, self.store.to_snapshot())
+        snap = self.raft_storage.create_snapshot(self.applied_index, make_data=self.store.snapshot_view())
         compacted = None
         if not self.snapshots_inflight:
             compacted = max(1, snap.index - self.snapshot_catchup_entries)
