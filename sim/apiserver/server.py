@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 from typing import Any, Callable
 
 from sim.api import status as st
@@ -262,6 +263,7 @@ class KubeAPIServer(Component):
         self.etcd_call({"type": "etcd.range", "prefix": "/registry/"}, self._initial_list)
         self.set_timer(self.compaction_interval, "compact")
         self.set_timer(60.0, "event-ttl")
+        self.ttl_oldest: dict = {}  # kind -> the creation time of its oldest object at the last look
         self.set_timer(BOOKMARK_INTERVAL, "bookmarks")
         self.set_timer(WATCH_STREAM_CHECK, "watch-stream")
 
@@ -315,16 +317,24 @@ class KubeAPIServer(Component):
         elif name == "event-ttl":
             # Objects of kinds with a TTL (events: --event-ttl, 1 h) expire; etcd leases do this
             # upstream.
+            # A kind is looked through only once its oldest object (as of the last look) has
+            # expired: anything created since is newer still, so until then nothing can have.
             for res in self.registry.stored():
                 if res.ttl is None:
                     continue
                 cutoff = self.now - res.ttl(self)
+                if cutoff < self.ttl_oldest.get(res.gr, -math.inf):
+                    continue
+                oldest = math.inf
                 for obj in list(self.cache.objects(res.gr).values()):
                     created = self.parse_time(obj["metadata"].get("creationTimestamp"))
                     if created is not None and created < cutoff:
                         key = res.key(obj["metadata"].get("namespace"), obj["metadata"]["name"])
                         self.etcd_call({"type": "etcd.txn", "key": key, "compare": "none", "value": None},
                                        lambda r: None)
+                    elif created is not None:
+                        oldest = min(oldest, created)
+                self.ttl_oldest[res.gr] = oldest
             self.set_timer(60.0, "event-ttl")
 
     # -- etcd --------------------------------------------------------------------------

@@ -403,3 +403,29 @@ def test_a_generated_name_that_is_taken_is_drawn_again(cluster, monkeypatch):
     taken = cluster.request({"verb": "create", "resource": "configmaps", "namespace": "default",
                              "body": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x-aaaaa"}}})
     assert taken["code"] == 409
+
+
+def test_events_expire_after_the_event_ttl_each_when_its_time_comes(cluster):
+    """kube-apiserver --event-ttl: an event is removed once it is older than the TTL (upstream
+    through an etcd lease; here the apiserver's minute sweep, which skips a kind until its
+    oldest object can have expired)."""
+    for api in cluster.apiservers:
+        api.event_ttl = 150.0
+
+    def event(name):
+        ok(cluster.request({"verb": "create", "resource": "events", "namespace": "default", "body": {
+            "apiVersion": "v1", "kind": "Event", "metadata": {"name": name},
+            "involvedObject": {"kind": "Pod", "name": "p", "namespace": "default"},
+            "reason": "Test", "message": name}}), 201)
+
+    def exists(name):
+        return cluster.request({"verb": "get", "resource": "events", "namespace": "default",
+                                "name": name})["code"] == 200
+
+    event("first")
+    cluster.advance(100)
+    event("second")
+    cluster.advance(115)   # first is 215 s old: gone (a sweep a minute); second 115 s: kept
+    assert not exists("first") and exists("second")
+    cluster.advance(100)   # second is 215 s old
+    assert not exists("second")
