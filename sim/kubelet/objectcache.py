@@ -35,7 +35,10 @@ class ObjectCache:
             item = self.items.get(key)
             if item is None:
                 item = self.items[key] = WatchedObject(self.kubelet.informer(
-                    resource, namespace=namespace, field_selector=f"metadata.name={name}"))
+                    resource, namespace=namespace, field_selector=f"metadata.name={name}",
+                    on_add=lambda obj, key=key: self.changed(key),
+                    on_update=lambda old, obj, key=key: self.changed(key),
+                    on_delete=lambda obj, key=key: self.changed(key)))
                 item.informer.start()
             item.pods.add(pod_uid)
 
@@ -46,6 +49,20 @@ class ObjectCache:
             if not item.pods:
                 item.informer.stop()
                 del self.items[key]
+
+    def changed(self, key: tuple[str, str, str]) -> None:
+        """The watch of one object saw it change: the pods reading it refresh at their next
+        minute (PodLifecycle.wake_refresh)."""
+        item = self.items.get(key)
+        for uid in sorted(item.pods) if item is not None else ():
+            self.kubelet.wake_refresh(uid)
+
+    def knows(self, namespace: str, refs) -> bool:
+        """Whether every (resource, name, ...) of `refs` is read from a watch that has listed."""
+        for resource, name, *_ in refs:
+            if isinstance(name, str) and name and not self.get(resource, namespace, name)[0]:
+                return False
+        return True
 
     def get(self, resource: str, namespace: str, name: str) -> tuple[bool, dict | None]:
         """(known, the object or None when it does not exist); known is False until the

@@ -15,6 +15,8 @@ Started, Killing, with the same messages.
 """
 from __future__ import annotations
 
+import math
+
 from sim.api.gofmt import go_duration
 from sim.api.podutil import is_deleting
 from sim.kubelet import ephemeral, persistentvolumes, podconfig
@@ -62,6 +64,9 @@ class PodLifecycle:
         self.crash_backoff = Backoff()
         self.node_disk = NodeDisk()              # hostPath volumes: the node's own files
         self.image_backoff = Backoff()
+        # pod uid -> the worker whose minute refresh of mounted ConfigMaps and Secrets sleeps
+        # (_refresh_volumes): every object it reads is watched and nothing changed since.
+        self.dormant_refreshes: dict[str, dict] = {}
 
     # -- the informer's events ------------------------------------------------------------
     def _pods_synced(self) -> None:
@@ -82,11 +87,13 @@ class PodLifecycle:
             if w is None:
                 w = self._new_worker(pod)
             w["pod"] = pod
+            self.wake_refresh(uid)
             if w["state"] not in ("terminating", "terminated"):
                 self.terminate(w)
             return
         if w is not None:
             w["pod"] = pod
+            self.wake_refresh(uid)  # the downward API reads the pod object
             ephemeral.start_added(self, w)  # kubectl debug added one
             return
         if pod["status"].get("phase") in TERMINAL:
@@ -240,7 +247,12 @@ class PodLifecycle:
         on disk first), the files are built again only when something they are made from did:
         an object read (a new resourceVersion, or one gone or back), the pod object (its labels,
         annotations, ... for the downward API) or the pod's IP.  Built from the same inputs they
-        would be the same files, so the refresh still brings a change within SYNC_SECONDS."""
+        would be the same files, so the refresh still brings a change within SYNC_SECONDS.
+
+        And as a refresh whose inputs did not change does nothing, one whose objects are all
+        read from the kubelet's watches (objectcache.py) sleeps instead of being scheduled every
+        minute: the watch of one of its objects seeing a change, or the pod object changing,
+        wakes it at its own next minute (wake_refresh), when it would have run anyway."""
         if w["state"] not in ("running", "finished") or self.workers.get(w["uid"]) is not w:
             return
         pod = w["pod"]
@@ -252,8 +264,27 @@ class PodLifecycle:
                     volumes, _ = self._build_volumes(w, objs)
                     w["volumes"] = volumes
                     w["volumes_built_from"] = built_from
-                self.call_later(podconfig.SYNC_SECONDS, lambda: self._refresh_volumes(w))
-        podconfig.fetch(self, pod["metadata"]["namespace"], self._volume_refs(w), fetched, refresh_for=w["uid"])
+                if self.dormant_refresh_enabled and built_from is not None and \
+                        self.object_cache.knows(pod["metadata"]["namespace"], refs):
+                    w["refresh_due"] = self.now + podconfig.SYNC_SECONDS
+                    self.dormant_refreshes[w["uid"]] = w
+                else:
+                    self.call_later(podconfig.SYNC_SECONDS, lambda: self._refresh_volumes(w))
+        refs = self._volume_refs(w)
+        podconfig.fetch(self, pod["metadata"]["namespace"], refs, fetched, refresh_for=w["uid"])
+
+    # Sleeping refreshes (_refresh_volumes); tests turn it off to compare.
+    dormant_refresh_enabled = True
+
+    def wake_refresh(self, uid: str) -> None:
+        """Something a sleeping refresh reads changed: run it at its next minute."""
+        w = self.dormant_refreshes.pop(uid, None)
+        if w is None:
+            return
+        due = w["refresh_due"]
+        if due < self.now:
+            due += math.ceil((self.now - due) / podconfig.SYNC_SECONDS) * podconfig.SYNC_SECONDS
+        self.call_later(due - self.now, lambda: self._refresh_volumes(w))
 
     @staticmethod
     def _volume_refs(w: dict) -> list:
@@ -688,6 +719,7 @@ class PodLifecycle:
         if self.workers.get(w["uid"]) is w:
             del self.workers[w["uid"]]
         self.object_cache.unregister(w["uid"])
+        self.dormant_refreshes.pop(w["uid"], None)
         self.cri("cri.RemovePodSandbox", {"pod_uid": w["uid"]}, lambda r: None)
         for rec in w["containers"].values():
             self.crash_backoff.reset(f"{w['uid']}_{rec.name}")
@@ -698,6 +730,7 @@ class PodLifecycle:
             return self.mirror_pod_removed(pod)
         w = self.workers.pop(pod["metadata"]["uid"], None)
         self.object_cache.unregister(pod["metadata"]["uid"])
+        self.dormant_refreshes.pop(pod["metadata"]["uid"], None)
         if w is not None:
             w["state"] = "terminated"
             self.cri("cri.StopPodSandbox", {"pod_uid": w["uid"]}, lambda r: None)
