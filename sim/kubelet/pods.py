@@ -298,9 +298,12 @@ class PodLifecycle:
         return cached[1]
 
     def _volume_inputs(self, w: dict, objs: dict) -> tuple | None:
-        """What _build_volumes makes the pod's files from: the pod object, its IP, the node's
-        IP and each object read by resourceVersion (None: not found); None when an object has
-        no resourceVersion to tell its versions apart."""
+        """What _build_volumes makes the pod's files from: what the downward API reads of the
+        pod object that can change (labels, annotations, the containers' resources: the rest
+        it reads is immutable), its IP, the node's IP and each object read by resourceVersion
+        (None: not found); None when an object has no resourceVersion to tell its versions
+        apart.  By value, not the pod object: the kubelet's own status updates bring a new pod
+        object every time, and files made again from the same values would be the same."""
         versions = []
         for key in sorted(objs):
             obj = objs[key]
@@ -310,7 +313,11 @@ class PodLifecycle:
                 if not rv:
                     return None
             versions.append((key, rv))
-        return w["pod"], w.get("ip"), self.internal_ip, tuple(versions)
+        pod = w["pod"]
+        md = pod.get("metadata") or {}
+        resources = [c.get("resources") for c in (pod.get("spec") or {}).get("containers") or []
+                     if isinstance(c, dict)]
+        return md.get("labels"), md.get("annotations"), resources, w.get("ip"), self.internal_ip, tuple(versions)
 
     # -- SyncPod: what each container needs now ------------------------------------------
     def _sync_containers(self, w: dict) -> None:

@@ -1,6 +1,8 @@
 """Containers that behave like programs (issue 10): they run what their image and argv name,
 exit with a code, restart per restartPolicy with the crash-loop back-off, fail to pull images
 the registry does not have, and log what they write (pods/log)."""
+import copy
+
 import pytest
 
 from sim.cluster import ClusterError
@@ -317,7 +319,9 @@ def test_config_maps_and_secrets_reach_env_and_files_and_an_update_reaches_only_
     assert _exec(cluster, "cfg", "app", ["cat", "/etc/podinfo/labels"]) == (0, 'app="cfg"')
     code, out = _exec(cluster, "cfg", "app", ["touch", "/etc/config/new"])
     assert code != 0 and "Read-only file system" in out
-    cm = ok(cluster.request({"verb": "get", "resource": "configmaps", "namespace": "default", "name": "game"}))
+    # (a copy: the engine's answer is its watch cache's own object, never to be changed in place)
+    cm = copy.deepcopy(ok(cluster.request({"verb": "get", "resource": "configmaps", "namespace": "default",
+                                           "name": "game"})))
     cm["data"]["level"] = "hard"
     ok(cluster.request({"verb": "update", "resource": "configmaps", "namespace": "default", "name": "game", "body": cm}))
     advance_until(cluster, lambda: _exec(cluster, "cfg", "app", ["cat", "/etc/config/level"])[1] == "hard", 90, 5)
