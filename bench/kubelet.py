@@ -15,7 +15,8 @@ Prints, as name=value lines at the end:
   one_node_110_pods_virtual_seconds / _wall_seconds   (a)
   <n>_nodes_bringup_virtual_seconds / _wall_seconds   (b) until all 30 x n pods are Running and Ready
   <n>_nodes_virtual_per_wall                          (b) virtual seconds per wall second at rest
-  <n>_nodes_probes_per_wall_second                    (b) probes run per wall second at rest
+  <n>_nodes_probes_per_wall_second                    (b) probes run per wall second at rest (a dormant
+                                                      probe, sim/kubelet/prober.py, counted as run)
   <n>_nodes_virtual_per_cpu                           (b) virtual seconds per CPU second of this process
                                                       at rest: on a shared machine wall figures
                                                       understate the engine, CPU ones do not
