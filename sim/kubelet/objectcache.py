@@ -22,7 +22,7 @@ class WatchedObject:
 
 
 class ObjectCache:
-    """Mixed into nothing: one per kubelet incarnation (Kubelet.on_start makes it)."""
+    """The watched objects of one kubelet incarnation (Kubelet.on_start makes it)."""
 
     def __init__(self, kubelet) -> None:
         self.kubelet = kubelet

@@ -74,24 +74,13 @@ class Prober:
             self._probes_ran += ran
             d.rec.extra["probes"][d.kind]["successes"] += ran
             due = d.since + ran * d.period
-            self.kernel.call_at(due, self._probe_timer(d.w, d.spec, d.rec, d.token, d.kind, d.probe))
+            self.call_later(due - self.now, lambda d=d: self._probe(d.w, d.spec, d.rec, d.token, d.kind, d.probe))
 
     def stop_probes(self) -> None:
         """The kubelet stops: its dormant workers stop with it, having run those due until now."""
         for ds in self.dormant_probes.values():
             self._probes_ran += sum(d.due_before(self.now) for d in ds)
         self.dormant_probes = {}
-
-    def _probe_timer(self, w, spec, rec, token, kind, probe):
-        incarnation = self.incarnation
-
-        def fire() -> None:
-            if self.running and self.incarnation == incarnation:
-                try:
-                    self._probe(w, spec, rec, token, kind, probe)
-                except Exception as e:  # noqa: BLE001 - as Component.call_later
-                    self.kernel.handle_crash(e, self.address)
-        return fire
 
     def start_probes(self, w: dict, spec: dict, rec: ContainerRecord) -> None:
         probes = {kind: spec[f"{kind}Probe"] for kind in KINDS if isinstance(spec.get(f"{kind}Probe"), dict)}
