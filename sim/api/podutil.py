@@ -47,6 +47,20 @@ def is_pod_ready(pod: dict) -> bool:
     return bool(c and c.get("status") == "True")
 
 
+def is_pod_available(pod: dict, min_ready_seconds: int | float, now: float) -> bool:
+    """podutil.IsPodAvailable: ready, and ready for at least minReadySeconds (the Ready
+    condition's lastTransitionTime that long ago).  Every workload controller counts its
+    available replicas with it."""
+    c = condition(pod, "Ready")
+    if not (c and c.get("status") == "True"):
+        return False
+    if not min_ready_seconds:
+        return True
+    from sim.api.meta import parse_timestamp
+    since = parse_timestamp(c.get("lastTransitionTime"))
+    return since is not None and since + min_ready_seconds <= now
+
+
 def node_ready_status(node: dict) -> str:
     c = condition(node, "Ready")
     return c.get("status", "Unknown") if c else "Unknown"

@@ -14,11 +14,11 @@ ReplicaSet of any size fills at a bounded rate.
 """
 from __future__ import annotations
 
-from sim.api.meta import deep_copy
 from sim.api.podutil import controller_ref, is_deleting, is_pod_ready, is_terminal
 from sim.api.selectors import labels_match, selector_from_label_selector
-from sim.controllers.controllerref import ControllerRefManager, OwnedIndex, owner_reference
+from sim.controllers.controllerref import ControllerRefManager, OwnedIndex
 from sim.controllers.expectations import ControllerExpectations
+from sim.controllers.podtemplate import pod_from_template
 from sim.workqueue import WorkQueue
 
 BURST_REPLICAS = 500             # replicaset.BurstReplicas: creates or deletes per sync
@@ -137,17 +137,8 @@ class ReplicaSetController:
                                 lambda resp, pod=pod, rs=rs, key=key: self._deleted(rs, key, pod, resp))
 
     def _new_pod(self, rs: dict, key) -> dict:
-        """controller.GetPodFromTemplate: the template's labels, annotations and spec, owned by rs."""
-        template = rs["spec"]["template"]
-        pod = {"apiVersion": "v1", "kind": "Pod",
-               "metadata": {"generateName": f"{rs['metadata']['name']}-", "namespace": key[0],
-                            "labels": deep_copy((template.get("metadata") or {}).get("labels") or {}),
-                            "annotations": deep_copy((template.get("metadata") or {}).get("annotations") or {}),
-                            "ownerReferences": [owner_reference(rs, "apps/v1", "ReplicaSet")]},
-               "spec": deep_copy(template.get("spec") or {})}
-        if not pod["metadata"]["annotations"]:
-            del pod["metadata"]["annotations"]
-        return pod
+        return pod_from_template(rs["spec"]["template"], key[0], rs, "apps/v1", "ReplicaSet",
+                                 f"{rs['metadata']['name']}-")
 
     def slow_start_batch(self, rs: dict, key, count: int) -> None:
         """slowStartBatch(count, SlowStartInitialBatchSize, createPod), as a state machine: send a
