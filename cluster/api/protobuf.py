@@ -11,7 +11,7 @@ JSON tag says omitempty - the JSON kube-apiserver would have decoded.
 
 Only the kinds kubectl sends as protobuf are described (their descriptors below): the
 generators' kinds (namespace, priorityclass, pdb, quota, configmap, secret - generic, tls,
-docker-registry -, serviceaccount), DeleteOptions
+docker-registry -, serviceaccount, deployment), DeleteOptions
 (client-go's typed deletes: `kubectl drain --disable-eviction` from 1.32) and policy/v1 Eviction
 (typed-client evictions; kubectl 1.27-1.33's drain sends it as JSON); others raise
 ProtobufError.  Responses stay JSON: the clients accept it.
@@ -164,8 +164,47 @@ RESOURCE_QUOTA = {
     3: ("status", {1: ("hard", ("map", "string", QUANTITY), True), 2: ("used", ("map", "string", QUANTITY), True)},
         True)}
 
+# k8s.io/api/core/v1/generated.proto: the PodTemplateSpec a workload generator writes
+# (`kubectl create deployment` - image, command, port, replicas); the PodSpec and Container
+# fields it can set or that gogo writes as zero values.
+CONTAINER_PORT = {1: ("name", "string", True), 2: ("hostPort", "int32", True), 3: ("containerPort", "int32", False),
+                  4: ("protocol", "string", True), 5: ("hostIP", "string", True)}
+ENV_VAR = {1: ("name", "string", False), 2: ("value", "string", True)}
+RESOURCE_REQUIREMENTS = {1: ("limits", ("map", "string", QUANTITY), True),
+                         2: ("requests", ("map", "string", QUANTITY), True)}
+CONTAINER = {1: ("name", "string", False), 2: ("image", "string", True), 3: ("command", ("repeated", "string"), True),
+             4: ("args", ("repeated", "string"), True), 5: ("workingDir", "string", True),
+             6: ("ports", ("repeated", CONTAINER_PORT), True), 7: ("env", ("repeated", ENV_VAR), True),
+             8: ("resources", RESOURCE_REQUIREMENTS, True), 13: ("terminationMessagePath", "string", True),
+             14: ("imagePullPolicy", "string", True), 16: ("stdin", "bool", True), 17: ("stdinOnce", "bool", True),
+             18: ("tty", "bool", True), 20: ("terminationMessagePolicy", "string", True)}
+POD_SPEC = {2: ("containers", ("repeated", CONTAINER), False), 3: ("restartPolicy", "string", True),
+            4: ("terminationGracePeriodSeconds", "int64", POINTER), 5: ("activeDeadlineSeconds", "int64", POINTER),
+            6: ("dnsPolicy", "string", True), 7: ("nodeSelector", ("map", "string", "string"), True),
+            8: ("serviceAccountName", "string", True), 9: ("serviceAccount", "string", True),
+            10: ("nodeName", "string", True), 11: ("hostNetwork", "bool", True), 12: ("hostPID", "bool", True),
+            13: ("hostIPC", "bool", True), 16: ("hostname", "string", True), 17: ("subdomain", "string", True),
+            19: ("schedulerName", "string", True), 20: ("initContainers", ("repeated", CONTAINER), True),
+            24: ("priorityClassName", "string", True)}
+POD_TEMPLATE_SPEC = {1: ("metadata", OBJECT_META, True), 2: ("spec", POD_SPEC, True)}
+# k8s.io/api/apps/v1/generated.proto: `kubectl create deployment` (1.32+ sends it as protobuf)
+DEPLOYMENT = {
+    1: ("metadata", OBJECT_META, False),
+    2: ("spec", {1: ("replicas", "int32", POINTER), 2: ("selector", LABEL_SELECTOR, POINTER),
+                 3: ("template", POD_TEMPLATE_SPEC, False),
+                 4: ("strategy", {1: ("type", "string", True),
+                                  2: ("rollingUpdate", {1: ("maxUnavailable", INT_OR_STRING, POINTER),
+                                                        2: ("maxSurge", INT_OR_STRING, POINTER)}, POINTER)}, True),
+                 5: ("minReadySeconds", "int32", True), 6: ("revisionHistoryLimit", "int32", POINTER),
+                 7: ("paused", "bool", True), 9: ("progressDeadlineSeconds", "int32", POINTER)}, False),
+    3: ("status", {1: ("observedGeneration", "int64", True), 2: ("replicas", "int32", True),
+                   3: ("updatedReplicas", "int32", True), 4: ("availableReplicas", "int32", True),
+                   5: ("unavailableReplicas", "int32", True), 7: ("readyReplicas", "int32", True),
+                   8: ("collisionCount", "int32", POINTER), 9: ("terminatingReplicas", "int32", POINTER)}, True)}
+
 KINDS: dict[tuple[str, str], dict] = {
     ("policy/v1", "PodDisruptionBudget"): POD_DISRUPTION_BUDGET,
+    ("apps/v1", "Deployment"): DEPLOYMENT,
     ("v1", "ResourceQuota"): RESOURCE_QUOTA,
     ("scheduling.k8s.io/v1", "PriorityClass"): PRIORITY_CLASS,
     ("v1", "Namespace"): NAMESPACE,
