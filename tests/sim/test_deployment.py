@@ -5,6 +5,8 @@ and self-healing after a node dies."""
 import copy
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sim.controllers.deployment import (POD_TEMPLATE_HASH, REVISION, REVISION_HISTORY, SAFE_ALPHANUMS,
                                         compute_hash, resolve_fenceposts)
@@ -371,3 +373,78 @@ def test_deleting_the_deployment_collects_replicasets_and_pods(cluster, policy):
     ok(cluster.request({"verb": "delete", "group": "apps", "resource": "deployments", "namespace": NS, "name": "web",
                         "body": {"propagationPolicy": policy}}))
     wait(cluster, lambda: not replicasets(cluster) and not pods(cluster), 60)
+
+
+# -- property: whatever happens, it converges -------------------------------------------------
+OPS = st.lists(st.one_of(
+    st.tuples(st.just("scale"), st.sampled_from(["a", "b"]), st.integers(0, 5)),
+    st.tuples(st.just("image"), st.sampled_from(["a", "b"]),
+              st.sampled_from(["nginx:1.27", "nginx:1.26", "nginx:1.25", "nginx:no-such-tag"])),
+    st.tuples(st.just("pause"), st.sampled_from(["a", "b"]), st.booleans()),
+    st.tuples(st.just("kill"), st.sampled_from(["worker-1", "worker-2", "worker-3"]), st.just(None)),
+    st.tuples(st.just("restore"), st.sampled_from(["worker-1", "worker-2", "worker-3"]), st.just(None)),
+    st.tuples(st.just("recreate"), st.sampled_from(["a", "b"]), st.just(None)),
+    st.tuples(st.just("wait"), st.just(""), st.integers(1, 20))), min_size=3, max_size=8)
+
+
+def _quick_eviction(body):
+    body["spec"]["template"]["spec"]["tolerations"] = [
+        {"key": k, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 5}
+        for k in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")]
+    return body
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(OPS)
+def test_random_faults_and_changes_converge_without_orphans(ops):
+    """Node kills and restores, scalings, image updates (a bad one too), pauses and deletions:
+    once the faults are repaired, every Deployment converges, and no pod is left without its
+    ReplicaSet nor a ReplicaSet without its Deployment."""
+    from sim.cluster import Cluster, ClusterConfig
+    c = Cluster("p", ClusterConfig.default(seed=5))
+    c.advance(20)
+
+    def make(name):
+        ok(c.request({"verb": "create", "group": "apps", "resource": "deployments", "namespace": NS,
+                      "body": _quick_eviction(manifest(name=name, replicas=2))}))
+    for name in ("a", "b"):
+        make(name)
+    c.advance(10)
+    for op, target, arg in ops:
+        if op == "scale":
+            patch(c, {"spec": {"replicas": arg}}, name=target)
+        elif op == "image":
+            set_image(c, arg, name=target)
+        elif op == "pause":
+            patch(c, {"spec": {"paused": arg}}, name=target)
+        elif op == "kill":
+            c.kill_node(target)
+        elif op == "restore":
+            c.restore_node(target)
+        elif op == "recreate":
+            ok(c.request({"verb": "delete", "group": "apps", "resource": "deployments", "namespace": NS,
+                          "name": target}))
+            c.advance(0.5)
+            make(target)
+        c.advance(arg if op == "wait" else 2)
+    # Repair: every node back, every Deployment resumed on a good image.
+    for node in ("worker-1", "worker-2", "worker-3"):
+        c.restore_node(node)
+    for name in ("a", "b"):
+        patch(c, {"spec": {"paused": False}}, name=name)
+        set_image(c, "nginx:1.27", name=name)
+    wait(c, lambda: complete(c, "a") and complete(c, "b"), 300, step=2)
+    c.advance(40)   # the garbage collector and the kubelets finish what they started
+    deployments = {d["metadata"]["uid"]: d for d in ok(c.request(
+        {"verb": "list", "group": "apps", "resource": "deployments", "namespace": NS}))["items"]}
+    rss = {rs["metadata"]["uid"]: rs for rs in replicasets(c)}
+    for rs in rss.values():
+        ref = rs["metadata"]["ownerReferences"][0]
+        assert ref["uid"] in deployments, f"ReplicaSet {rs['metadata']['name']} outlived its Deployment"
+    for p in pods(c, "app in (a,b)"):
+        refs = p["metadata"].get("ownerReferences") or []
+        assert refs and refs[0]["uid"] in rss, f"pod {p['metadata']['name']} has no ReplicaSet"
+    for d in deployments.values():
+        live = [p for p in pods(c, f"app={d['metadata']['name']}") if not p["metadata"].get("deletionTimestamp")]
+        assert len(live) == d["spec"]["replicas"]
+        assert {p["spec"]["containers"][0]["image"] for p in live} <= {"nginx:1.27"}
