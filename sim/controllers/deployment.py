@@ -112,17 +112,40 @@ def _semantic(obj):
     return obj
 
 
+def _without_hash(template: dict | None) -> dict:
+    """The template as Semantic.DeepEqual sees it, without the pod-template-hash label (a new
+    structure: _semantic copies as it goes)."""
+    t = _semantic(template or {})
+    labels = (t.get("metadata") or {}).get("labels")
+    if labels and POD_TEMPLATE_HASH in labels:
+        del labels[POD_TEMPLATE_HASH]
+        if not labels:
+            del t["metadata"]["labels"]
+            if not t["metadata"]:
+                del t["metadata"]
+    return t
+
+
+def _stripped(rs: dict, cache: dict | None) -> dict:
+    """_without_hash of a ReplicaSet's template, memoized in `cache` by (uid, resourceVersion):
+    a stored object's template does not change without its resourceVersion, and every sync
+    compares the Deployment's template with each ReplicaSet's.  (One cache per controller: uids
+    are unique within a cluster only.)"""
+    md = rs.get("metadata") or {}
+    key = (md.get("uid"), md.get("resourceVersion"))
+    if cache is None or key[0] is None or key[1] is None:
+        return _without_hash(rs["spec"].get("template"))
+    hit = cache.get(key)
+    if hit is None:
+        if len(cache) > 4096:
+            cache.clear()
+        hit = cache[key] = _without_hash(rs["spec"].get("template"))
+    return hit
+
+
 def equal_ignore_hash(t1: dict, t2: dict) -> bool:
     """EqualIgnoreHash: the templates equal once the pod-template-hash label is dropped."""
-    def strip(t):
-        t = _semantic(t or {})
-        labels = (t.get("metadata") or {}).get("labels")
-        if labels and POD_TEMPLATE_HASH in labels:
-            t = deep_copy(t)
-            del t["metadata"]["labels"][POD_TEMPLATE_HASH]
-            t = _semantic(t)
-        return t
-    return strip(t1) == strip(t2)
+    return _without_hash(t1) == _without_hash(t2)
 
 
 def replicas(rs: dict | None) -> int:
@@ -238,17 +261,18 @@ def terminating_replica_count(rss: list) -> int | None:
     return sum(counts) if counts else None
 
 
-def find_new_replica_set(d: dict, rss: list[dict]) -> dict | None:
+def find_new_replica_set(d: dict, rss: list[dict], cache: dict | None = None) -> dict | None:
     """FindNewReplicaSet: the oldest ReplicaSet whose template is the Deployment's."""
+    want = _without_hash(d["spec"].get("template"))
     for rs in by_creation(rss):
-        if equal_ignore_hash(rs["spec"].get("template"), d["spec"].get("template")):
+        if _stripped(rs, cache) == want:
             return rs
     return None
 
 
-def find_old_replica_sets(d: dict, rss: list[dict]) -> tuple[list[dict], list[dict]]:
+def find_old_replica_sets(d: dict, rss: list[dict], cache: dict | None = None) -> tuple[list[dict], list[dict]]:
     """FindOldReplicaSets: (the old ones with replicas, all the old ones)."""
-    new = find_new_replica_set(d, rss)
+    new = find_new_replica_set(d, rss, cache)
     old = [rs for rs in rss if new is None or rs["metadata"]["uid"] != new["metadata"]["uid"]]
     return [rs for rs in old if replicas(rs) != 0], old
 
@@ -434,6 +458,7 @@ class DeploymentController:
         self.rss = OwnedIndex()    # the ReplicaSet informer's, by controlling owner
         self.pods = OwnedIndex()   # the pod informer's, by controlling ReplicaSet (Recreate's podMap)
         self.syncs = 0             # syncDeployment calls (bench/rollout.py)
+        self.templates: dict[tuple, dict] = {}   # ReplicaSet templates without the hash label
 
     def start(self) -> None:
         self.deployments.handlers(add=self._enqueue, update=lambda o, n: self._enqueue(n), delete=self._enqueue)
@@ -678,12 +703,12 @@ class DeploymentController:
 
     def _get_all_and_sync_revision(self, d: dict, create: bool):
         """getAllReplicaSetsAndSyncRevision: (new or None, all old, error)."""
-        _, all_old = find_old_replica_sets(d, self.ctx.rs_list)
+        _, all_old = find_old_replica_sets(d, self.ctx.rs_list, self.templates)
         new_rs, err = yield from self._get_new_replica_set(d, all_old, create)
         return new_rs, all_old, err
 
     def _get_new_replica_set(self, d: dict, old_rss: list[dict], create: bool):
-        existing = find_new_replica_set(d, self.ctx.rs_list)
+        existing = find_new_replica_set(d, self.ctx.rs_list, self.templates)
         new_revision = str(max((revision(rs) for rs in old_rss), default=0) + 1)
         if existing is not None:
             rs_copy = deep_copy(existing)
