@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.api import schema
+from sim.registry.apps import deployments
 from sim.registry.core import limitranges, persistentvolumeclaims, persistentvolumes, resourcequotas
 from sim.registry.storage import storageclasses
 from sim.registry.policy import poddisruptionbudgets
@@ -82,6 +83,7 @@ def _collection(api_version: str, plural: str, namespaced: bool) -> str:
 KINDS = [
     Kind("Pod", "v1", _collection("v1", "pods", True), "fuzz-pod", schema.POD),
     Kind("ReplicaSet", "apps/v1", _collection("apps/v1", "replicasets", True), "fuzz-rs", schema.REPLICA_SET),
+    Kind("Deployment", "apps/v1", _collection("apps/v1", "deployments", True), "fuzz-deploy", deployments.DEPLOYMENT),
     Kind("Node", "v1", _collection("v1", "nodes", False), "worker-1", schema.NODE),
     Kind("Namespace", "v1", _collection("v1", "namespaces", False), "fuzz-ns", schema.NAMESPACE),
     Kind("Event", "v1", _collection("v1", "events", True), "fuzz-event", schema.EVENT, has_status=False),
@@ -108,7 +110,7 @@ def valid_object(kind: Kind, name: str) -> dict:
     base = {"apiVersion": kind.api_version, "kind": kind.kind, "metadata": {"name": name}}
     if kind.kind == "Pod":
         base["spec"] = {"containers": [{"name": "c", "image": "nginx"}]}
-    elif kind.kind == "ReplicaSet":
+    elif kind.kind in ("ReplicaSet", "Deployment"):
         base["spec"] = {"replicas": 1, "selector": {"matchLabels": {"app": name}},
                         "template": {"metadata": {"labels": {"app": name}},
                                      "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}
