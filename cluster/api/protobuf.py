@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 from typing import Any
 
 MAGIC = b"k8s\x00"
@@ -80,24 +81,37 @@ def _signed(v: int, bits: int) -> int:
 # -- message descriptors ----------------------------------------------------------------------
 # {field number: (JSON name, type, omitempty)}; a type is a scalar name, a nested descriptor
 # (dict), ("repeated", type) or ("map", key type, value type).  omitempty POINTER marks a Go
-# pointer field (*int64, *bool, ...): kept when on the wire, even zero (gracePeriodSeconds: 0 is
-# "delete now"), absent when not.
+# pointer field (*int64, *bool, *PodSecurityContext, ...): kept when on the wire, even zero
+# (gracePeriodSeconds: 0 is "delete now"), absent when not.  omitempty False on a nested message
+# (a Go struct that is not a pointer: `spec`, `status`, a container's `resources`) keeps it even
+# empty, as encoding/json writes `"resources": {}`.  INLINE marks an embedded Go struct
+# (`json:",inline"`: a Volume's VolumeSource, a Probe's ProbeHandler): its fields are the
+# parent's.
 POINTER = "pointer"
+INLINE = "inline"
 TIME = "time"  # metav1.Time: {seconds int64 = 1, nanos int32 = 2}; the zero time is JSON null
 QUANTITY = "quantity"  # resource.Quantity: {string = 1}, its text
 INT_OR_STRING = "intorstring"  # intstr.IntOrString: {type int64 = 1, intVal int32 = 2, strVal string = 3}
+# runtime.RawExtension {raw bytes = 1} (a ControllerRevision's data) and metav1.FieldsV1
+# {raw bytes = 1} (managedFields): the raw bytes are the JSON value itself.
+RAW_JSON = "rawjson"
 
 OWNER_REFERENCE = {1: ("kind", "string", False), 3: ("name", "string", False), 4: ("uid", "string", False),
                    5: ("apiVersion", "string", False), 6: ("controller", "bool", True),
                    7: ("blockOwnerDeletion", "bool", True)}
+MANAGED_FIELDS_ENTRY = {1: ("manager", "string", True), 2: ("operation", "string", True),
+                        3: ("apiVersion", "string", True), 4: ("time", TIME, POINTER),
+                        6: ("fieldsType", "string", True), 7: ("fieldsV1", RAW_JSON, POINTER),
+                        8: ("subresource", "string", True)}
 OBJECT_META = {1: ("name", "string", True), 2: ("generateName", "string", True), 3: ("namespace", "string", True),
                4: ("selfLink", "string", True), 5: ("uid", "string", True), 6: ("resourceVersion", "string", True),
                7: ("generation", "int64", True), 8: ("creationTimestamp", TIME, True),
-               9: ("deletionTimestamp", TIME, True), 10: ("deletionGracePeriodSeconds", "int64", True),
+               9: ("deletionTimestamp", TIME, POINTER), 10: ("deletionGracePeriodSeconds", "int64", POINTER),
                11: ("labels", ("map", "string", "string"), True),
                12: ("annotations", ("map", "string", "string"), True),
                13: ("ownerReferences", ("repeated", OWNER_REFERENCE), True),
-               14: ("finalizers", ("repeated", "string"), True)}
+               14: ("finalizers", ("repeated", "string"), True),
+               17: ("managedFields", ("repeated", MANAGED_FIELDS_ENTRY), True)}
 # k8s.io/api/scheduling/v1/generated.proto
 PRIORITY_CLASS = {1: ("metadata", OBJECT_META, False), 2: ("value", "int32", False),
                   3: ("globalDefault", "bool", True), 4: ("description", "string", True),
@@ -222,10 +236,32 @@ def _int_or_string(data: bytes) -> int | str:
     return str_val if kind == 1 else int_val
 
 
+def _raw_json(data: bytes) -> Any:
+    for number, wire, value in fields(data):
+        if number == 1 and wire == 2 and value:
+            try:
+                return json.loads(value)
+            except ValueError as e:
+                raise ProtobufError(f"a raw extension that is not JSON: {e}") from None
+    return None  # an empty RawExtension marshals as JSON null
+
+
+def _packed(kind: str, data: bytes) -> list:
+    """A packed repeated varint field (proto3's form; gogo's proto2 writes one field per
+    element, which message() reads too)."""
+    out, i = [], 0
+    while i < len(data):
+        value, i = _varint(data, i)
+        out.append(_scalar(kind, 0, value))
+    return out
+
+
 def _value(kind: Any, wire: int, value: Any) -> Any:
     """One field's value: a nested message, a special type or a scalar."""
     if isinstance(kind, dict):
         return message(value, kind)
+    if kind == RAW_JSON:
+        return _raw_json(value)
     if kind == TIME:
         return _time(value)
     if kind == QUANTITY:
@@ -259,15 +295,22 @@ def message(data: bytes, descriptor: dict) -> dict:
         spec = descriptor.get(number)
         if spec is None:
             continue
-        name, kind, _ = spec
-        if isinstance(kind, tuple) and kind[0] == "repeated":
-            out.setdefault(name, []).append(_value(kind[1], wire, value))
+        name, kind, omitempty = spec
+        if omitempty == INLINE:
+            out.update(message(value, kind))
+        elif isinstance(kind, tuple) and kind[0] == "repeated":
+            if wire == 2 and kind[1] in ("int32", "int64", "bool"):
+                out.setdefault(name, []).extend(_packed(kind[1], value))
+            else:
+                out.setdefault(name, []).append(_value(kind[1], wire, value))
         elif isinstance(kind, tuple) and kind[0] == "map":
             entry = {n: _value(kind[1] if n == 1 else kind[2], w, v) for n, w, v in fields(value) if n in (1, 2)}
             out.setdefault(name, {})[entry.get(1, "")] = entry.get(2, "")
         else:
             out[name] = _value(kind, wire, value)
     for number, (name, kind, omitempty) in descriptor.items():
+        if omitempty == INLINE:
+            continue
         if name in out and omitempty is True and _is_zero(out[name]):
             del out[name]
         elif name not in out and not omitempty and kind in ("int32", "int64"):
@@ -290,3 +333,8 @@ def decode(raw: bytes) -> dict:
     if descriptor is None:
         raise NoDecoding(f"no protobuf decoding for {kind} in {api_version or 'an unknown version'}")
     return {"apiVersion": api_version, "kind": kind, **message(content, descriptor)}
+
+# PodSpec and the workload kinds (Deployment, Job, CronJob, HPA, ...) register themselves into
+# KINDS: protobuf_core imports the names above, then protobuf_workloads (built on it) at its own
+# end, so any of the three modules may be imported first.
+from cluster.api import protobuf_core  # noqa: E402,F401
