@@ -9,12 +9,16 @@ contentType}.  The object's message follows the kind's generated.proto; gogo-pro
 every non-pointer field, zero or not, so zero strings/ints are read back as absent wherever the
 JSON tag says omitempty - the JSON kube-apiserver would have decoded.
 
-Only the kinds kubectl sends as protobuf are described (their descriptors below): the
-generators' kinds (namespace, priorityclass, pdb, quota, configmap, secret - generic, tls,
-docker-registry -, serviceaccount), DeleteOptions
-(client-go's typed deletes: `kubectl drain --disable-eviction` from 1.32) and policy/v1 Eviction
-(typed-client evictions; kubectl 1.27-1.33's drain sends it as JSON); others raise
-ProtobufError.  Responses stay JSON: the clients accept it.
+Only the kinds kubectl sends as protobuf are described: here the generators' small kinds
+(namespace, priorityclass, pdb, quota, configmap, secret - generic, tls, docker-registry -,
+serviceaccount), DeleteOptions (client-go's typed deletes: `kubectl drain --disable-eviction`
+from 1.32) and policy/v1 Eviction (typed-client evictions; kubectl 1.27-1.33's drain sends it as
+JSON); in protobuf_core.py the whole PodSpec with Pod, PodTemplate, ReplicationController and
+PersistentVolumeClaim; in protobuf_workloads.py Deployment, ReplicaSet, DaemonSet, StatefulSet,
+ControllerRevision, Job, CronJob (`create deployment|job|cronjob`, `create job --from=cronjob/x`),
+HorizontalPodAutoscaler v1 and v2 (`autoscale`: v1 in 1.32, v2 from 1.33) and Scale; in
+reviewproto.py the reviews `auth can-i|whoami` post.  Others raise NoDecoding (a 415 naming
+JSON and YAML).  Responses stay JSON: the clients accept it.
 """
 from __future__ import annotations
 
@@ -97,8 +101,8 @@ INT_OR_STRING = "intorstring"  # intstr.IntOrString: {type int64 = 1, intVal int
 RAW_JSON = "rawjson"
 
 OWNER_REFERENCE = {1: ("kind", "string", False), 3: ("name", "string", False), 4: ("uid", "string", False),
-                   5: ("apiVersion", "string", False), 6: ("controller", "bool", True),
-                   7: ("blockOwnerDeletion", "bool", True)}
+                   5: ("apiVersion", "string", False), 6: ("controller", "bool", POINTER),
+                   7: ("blockOwnerDeletion", "bool", POINTER)}
 MANAGED_FIELDS_ENTRY = {1: ("manager", "string", True), 2: ("operation", "string", True),
                         3: ("apiVersion", "string", True), 4: ("time", TIME, POINTER),
                         6: ("fieldsType", "string", True), 7: ("fieldsV1", RAW_JSON, POINTER),
@@ -115,7 +119,7 @@ OBJECT_META = {1: ("name", "string", True), 2: ("generateName", "string", True),
 # k8s.io/api/scheduling/v1/generated.proto
 PRIORITY_CLASS = {1: ("metadata", OBJECT_META, False), 2: ("value", "int32", False),
                   3: ("globalDefault", "bool", True), 4: ("description", "string", True),
-                  5: ("preemptionPolicy", "string", True)}
+                  5: ("preemptionPolicy", "string", POINTER)}
 # k8s.io/api/core/v1/generated.proto
 NAMESPACE_CONDITION = {1: ("type", "string", False), 2: ("status", "string", False),
                        4: ("lastTransitionTime", TIME, True), 5: ("reason", "string", True),
