@@ -26,6 +26,9 @@ class ControllerDescriptor:
 DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("replicaset-controller", "sim.controllers.replicaset:ReplicaSetController",
                          ("replicasets.apps", "pods"), aliases=("replicaset",)),
+    ControllerDescriptor("statefulset-controller", "sim.controllers.statefulset:StatefulSetController",
+                         ("statefulsets.apps", "pods", "controllerrevisions.apps", "persistentvolumeclaims"),
+                         aliases=("statefulset",)),
     ControllerDescriptor("node-lifecycle-controller", "sim.controllers.nodelifecycle:NodeLifecycleController",
                          ("nodes", "leases.coordination.k8s.io", "pods"), aliases=("nodelifecycle",)),
     ControllerDescriptor("taint-eviction-controller", "sim.controllers.tainteviction:TaintEvictionController",
