@@ -103,6 +103,11 @@ def test_the_documentations_statefulset_basics(kubectl_ends, tmp_path):
     assert [r[0] for r in pvc[1:]] == ["www-web-0", "www-web-1"]
     assert all(r[1] == "Bound" and r[3] == "1Gi" and r[4] == "RWO" and r[5] == "standard" for r in pvc[1:])
 
+    described = k("describe", "sts", "web", "-n", ns).stdout
+    assert re.search(r"Replicas:\s+2 desired \| 2 total", described), described
+    assert re.search(r"Pods Status:\s+2 Running / 0 Waiting / 0 Succeeded / 0 Failed", described), described
+    assert re.search(r"Update Strategy:\s+RollingUpdate", described) and "Volume Claims:" in described, described
+
     # scale up, as the tutorial does: web-2 and its claim
     assert k("scale", "sts", "web", "-n", ns, "--replicas=3").stdout == "statefulset.apps/web scaled\n"
     k("rollout", "status", "sts/web", "-n", ns, "--timeout=60s", timeout=90)

@@ -325,3 +325,19 @@ def test_dead_node_coming_back_lets_the_pod_be_made_again(cluster):
     c.restore_node(node)
     assert wait_for(c, lambda: "web-0" in pods(c) and pods(c)["web-0"]["metadata"]["uid"] != uid and all_ready(c, 1),
                     timeout=300, step=2)
+
+
+def test_ordinals_start_and_min_ready_seconds(cluster):
+    """spec.ordinals.start names the pods from it; minReadySeconds makes OrderedReady wait for
+    each pod to have been Ready that long (availableReplicas counts them only then)."""
+    c = cluster
+    body = statefulset(replicas=2, claims=False, ready_delay=1)
+    body["spec"]["ordinals"] = {"start": 5}
+    body["spec"]["minReadySeconds"] = 10
+    create(c, body)
+    seen = by_name(watch(c, 40))
+    assert sorted(seen) == ["web-5", "web-6"]
+    assert seen["web-6"][0]["created"] - seen["web-5"][0]["ready"] >= 10, seen
+    assert wait_for(c, lambda: get_sts(c)["status"].get("availableReplicas") == 2, timeout=60)
+    st = get_sts(c)["status"]
+    assert (st["replicas"], st["readyReplicas"]) == (2, 2)
