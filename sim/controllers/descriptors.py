@@ -28,6 +28,8 @@ DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
                          ("replicasets.apps", "pods"), aliases=("replicaset",)),
     ControllerDescriptor("replicationcontroller-controller", "sim.controllers.replication:ReplicationManager",
                          ("replicationcontrollers", "pods"), aliases=("replicationcontroller",)),
+    ControllerDescriptor("deployment-controller", "sim.controllers.deployment:DeploymentController",
+                         ("deployments.apps", "replicasets.apps", "pods"), aliases=("deployment",)),
     ControllerDescriptor("node-lifecycle-controller", "sim.controllers.nodelifecycle:NodeLifecycleController",
                          ("nodes", "leases.coordination.k8s.io", "pods"), aliases=("nodelifecycle",)),
     ControllerDescriptor("taint-eviction-controller", "sim.controllers.tainteviction:TaintEvictionController",
