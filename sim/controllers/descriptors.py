@@ -28,6 +28,8 @@ DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
                          ("replicasets.apps", "pods"), aliases=("replicaset",)),
     ControllerDescriptor("daemonset-controller", "sim.controllers.daemonset:DaemonSetController",
                          ("daemonsets.apps", "controllerrevisions.apps", "pods", "nodes"), aliases=("daemonset",)),
+    ControllerDescriptor("pod-garbage-collector-controller", "sim.controllers.podgc:PodGCController",
+                         ("pods", "nodes"), aliases=("podgc",)),
     ControllerDescriptor("node-lifecycle-controller", "sim.controllers.nodelifecycle:NodeLifecycleController",
                          ("nodes", "leases.coordination.k8s.io", "pods"), aliases=("nodelifecycle",)),
     ControllerDescriptor("taint-eviction-controller", "sim.controllers.tainteviction:TaintEvictionController",
