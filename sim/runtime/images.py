@@ -498,6 +498,10 @@ _CATALOGUE: list[tuple[str, tuple[str, ...], float, ImageConfig]] = [
         cmd=("--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"),
         working_dir="/prometheus", user="nobody", exposed_ports=("9090/tcp",),
         binaries=BUSYBOX | {"prometheus", "promtool"})),
+    # the DaemonSet page's example (https://k8s.io/examples/controllers/daemonset.yaml)
+    ("quay.io/fluentd_elasticsearch/fluentd", ("v5.0.1",), 142.7 * MB, ImageConfig(
+        cmd=("fluentd",), env=_env(),
+        binaries=DEBIAN | _tools("fluentd ruby gem"))),
     ("ghcr.io/stefanprodan/podinfo", ("6.7.1", "latest"), 15.6 * MB, ImageConfig(
         cmd=("./podinfo",), working_dir="/home/app", user="app", exposed_ports=("9898/tcp",),
         binaries=ALPINE | {"podinfo", "podcli", "curl"})),

@@ -20,12 +20,12 @@ from __future__ import annotations
 from typing import Any
 
 from sim.api import validation as v
-from sim.api.defaults import TAINT_NOT_READY, TAINT_UNREACHABLE, default_pod_spec
 from sim.api.gotypes import INT32, INT64, INT_OR_STRING, STRING, TIME, Slice, enum, struct
 from sim.api.meta import deep_copy
 from sim.api.schema import LABEL_SELECTOR, OBJECT_META, POD_TEMPLATE_SPEC, TYPE_META
 from sim.api.selectors import SelectorError, format_label_selector, labels_match, selector_from_label_selector
 from sim.api.validation import GoSyntax, forbidden, invalid, not_supported, required
+from sim.registry.apps.deployments import default_pod_template   # the one PodTemplateSpec defaulter
 from sim.registry.core.persistentvolumeclaims import PERSISTENT_VOLUME_CLAIM
 from sim.registry.core.persistentvolumeclaims import PersistentVolumeClaimStrategy
 from sim.registry.policy.poddisruptionbudgets import scaled_value, validate_positive_int_or_percent
@@ -66,21 +66,6 @@ STATEFUL_SET = struct(
 
 
 # -- defaulting (SetObjectDefaults_StatefulSet) --------------------------------------------------
-def default_pod_template(template: dict) -> dict:
-    """A workload's pod template as the scheme defaults it: the pod spec's defaults, but not
-    the not-ready / unreachable tolerations (those come from admission when a pod is created)."""
-    template = deep_copy(template)
-    template.setdefault("metadata", {})
-    given = (template.get("spec") or {}).get("tolerations") or []
-    tspec = default_pod_spec(template.get("spec") or {})
-    tspec["tolerations"] = [t for t in tspec["tolerations"]
-                            if t.get("key") not in (TAINT_NOT_READY, TAINT_UNREACHABLE) or t in given]
-    if not tspec["tolerations"]:
-        del tspec["tolerations"]
-    template["spec"] = tspec
-    return template
-
-
 _PVC_STRATEGY = PersistentVolumeClaimStrategy()
 
 
