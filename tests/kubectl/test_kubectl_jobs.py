@@ -1,0 +1,70 @@
+"""Jobs with the real kubectl: the documentation's pi Job (https://k8s.io/examples/controllers/
+job.yaml) applied, waited for (`kubectl wait --for=condition=complete`), its π read back with
+`kubectl logs job/pi`, described, and deleted with its pods; `kubectl create job` with a command
+on every version, listed with the server's columns (NAME STATUS COMPLETIONS DURATION AGE)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import wait_until
+from tests.kubectl.conftest import BINARIES, kubectl_minor, kubectl_runner, rows
+
+import pytest
+
+PI_JOB = Path(__file__).resolve().parents[1] / "testdata" / "manifests" / "job.yaml"
+# The full sequence on the oldest and the newest kubectl; the smoke on every one.
+ENDS = [b for b in BINARIES if kubectl_minor(b) in ("1.27", "1.37")] or BINARIES[-1:]
+
+
+@pytest.fixture(params=ENDS or [None], ids=lambda b: f"kubectl.{kubectl_minor(b)}" if b else "missing")
+def kubectl_ends(request, kube_env):
+    return kubectl_runner(request.param, kube_env)
+
+
+def test_the_docs_pi_job_completes_prints_pi_and_cascades(kubectl_ends):
+    kubectl = kubectl_ends
+    ns = f"pi-{kubectl.suffix}"
+    kubectl("create", "namespace", ns)
+    out = kubectl("apply", "-n", ns, "-f", str(PI_JOB)).stdout
+    assert out.strip() == "job.batch/pi created"
+    out = kubectl("wait", "-n", ns, "--for=condition=complete", "job/pi", "--timeout=90s", timeout=120).stdout
+    assert out.strip() == "job.batch/pi condition met"
+
+    digits = kubectl("logs", "-n", ns, "job/pi").stdout
+    assert digits.startswith("3.14159265358979323846264338327950288419716939937510")
+    assert len(digits.strip()) == 2001 and digits.endswith("\n")
+
+    table = rows(kubectl("get", "jobs", "-n", ns).stdout)
+    assert table[0] == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
+    assert table[1][:3] == ["pi", "Complete", "1/1"] and table[1][3].endswith("s")
+
+    job = json.loads(kubectl("get", "job", "pi", "-n", ns, "-o", "json").stdout)
+    assert [c["type"] for c in job["status"]["conditions"]] == ["SuccessCriteriaMet", "Complete"]
+    assert job["status"]["succeeded"] == 1 and job["spec"]["backoffLimit"] == 4
+
+    described = kubectl("describe", "job", "pi", "-n", ns).stdout
+    assert "Pods Statuses:    0 Active (0 Ready) / 1 Succeeded / 0 Failed" in described
+    assert "batch.kubernetes.io/job-name=pi" in described
+    assert "Completed" in described and "Created pod: pi-" in described
+
+    pod = rows(kubectl("get", "pods", "-n", ns, "-l", "job-name=pi").stdout)[1]
+    assert pod[0].startswith("pi-") and pod[2] == "Completed"
+    # kubectl deletes with propagationPolicy=Background: the pod goes with the Job.
+    assert kubectl("delete", "job", "pi", "-n", ns).stdout.strip() == kubectl.deleted('job.batch "pi"', ns)
+    wait_until(lambda: "No resources found" in kubectl("get", "pods", "-n", ns, check=False).stderr, 30,
+               message="the Job's pod deleted with it")
+
+
+def test_create_job_with_a_command_and_list_it(kubectl):
+    name = f"sleeper-{kubectl.suffix}"
+    out = kubectl("create", "job", name, "--image=busybox", "--", "sh", "-c", "sleep 5").stdout
+    assert out.strip() == f"job.batch/{name} created"
+    table = rows(kubectl("get", "jobs", name).stdout)
+    assert table[0] == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
+    assert table[1][0] == name and table[1][1] in ("Running", "Complete") and table[1][2] in ("0/1", "1/1")
+    job = json.loads(kubectl("get", "job", name, "-o", "json").stdout)
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["sh", "-c", "sleep 5"]
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    # a delete without --cascade still cascades from kubectl (Background)
+    assert kubectl("delete", "job", name).stdout.strip() == kubectl.deleted(f'job.batch "{name}"', "default")
