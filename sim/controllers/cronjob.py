@@ -36,6 +36,7 @@ from sim.api.cronschedule import UTC, CronError, Schedule, TimeZoneError, load_l
 from sim.api.meta import EPOCH, deep_copy, parse_timestamp
 from sim.api.podutil import controller_ref
 from sim.controllers.controllerref import owner_reference
+from sim.registry.batch.jobs import COND_COMPLETE, COND_FAILED, job_condition
 from sim.workqueue import WorkQueue
 
 GROUP = "batch"
@@ -92,9 +93,9 @@ def delete_from_active_list(cj: dict, uid: str) -> None:
 
 def finished_condition(job: dict) -> str | None:
     """jobutil.FinishedCondition: "Complete" or "Failed" when that condition is True."""
-    for c in (job.get("status") or {}).get("conditions") or []:
-        if c.get("type") in ("Complete", "Failed") and c.get("status") == "True":
-            return c["type"]
+    for ctype in (COND_COMPLETE, COND_FAILED):
+        if job_condition(job, ctype) is not None:
+            return ctype
     return None
 
 
@@ -391,7 +392,7 @@ class CronJobController:
                     self._event(cj, "SawCompletedJob",
                                 f"Saw completed job: {job['metadata']['name']}, condition: {finished}")
                     update = True
-                if finished == "Complete":
+                if finished == COND_COMPLETE:
                     status = cj.setdefault("status", {})
                     completed = (job.get("status") or {}).get("completionTime")
                     if status.get("lastSuccessfulTime") is None and completed:
@@ -521,8 +522,8 @@ class CronJobController:
         spec = cj.get("spec") or {}
         if spec.get("failedJobsHistoryLimit") is None and spec.get("successfulJobsHistoryLimit") is None:
             return False
-        succeeded = [j for j in jobs if finished_condition(j) == "Complete"]
-        failed = [j for j in jobs if finished_condition(j) == "Failed"]
+        succeeded = [j for j in jobs if finished_condition(j) == COND_COMPLETE]
+        failed = [j for j in jobs if finished_condition(j) == COND_FAILED]
         update = False
         for finished, limit in ((succeeded, spec.get("successfulJobsHistoryLimit")),
                                 (failed, spec.get("failedJobsHistoryLimit"))):

@@ -32,11 +32,10 @@ ALLOW, FORBID, REPLACE = "Allow", "Forbid", "Replace"
 CONCURRENCY_POLICIES = (ALLOW, FORBID, REPLACE)
 
 # k8s.io/api/batch/v1/types.go
-JOB_TEMPLATE_SPEC = struct("v1.JobTemplateSpec", metadata=OBJECT_META, spec=jobs.JOB_SPEC)
 CRON_JOB = struct(
     "v1.CronJob", **TYPE_META, metadata=OBJECT_META,
     spec=struct("v1.CronJobSpec", schedule=STRING, timeZone=STRING, startingDeadlineSeconds=INT64,
-                concurrencyPolicy=enum("v1.ConcurrencyPolicy"), suspend=BOOL, jobTemplate=JOB_TEMPLATE_SPEC,
+                concurrencyPolicy=enum("v1.ConcurrencyPolicy"), suspend=BOOL, jobTemplate=jobs.JOB_TEMPLATE_SPEC,
                 successfulJobsHistoryLimit=INT32, failedJobsHistoryLimit=INT32),
     status=struct("v1.CronJobStatus", active=Slice(OBJECT_REFERENCE), lastScheduleTime=TIME,
                   lastSuccessfulTime=TIME))
@@ -110,7 +109,7 @@ def validate_job_template_spec(template: dict, field: str, old_template: dict | 
     gets one generated)."""
     spec = template.get("spec") if isinstance(template.get("spec"), dict) else {}
     old_pod_spec = (((old_template or {}).get("spec") or {}).get("template") or {}).get("spec")
-    errs = jobs.validate_job_spec(spec, f"{field}.spec", v.pod_validation_options(old_pod_spec))
+    errs = jobs.validate_job_spec_fields(spec, f"{field}.spec", v.pod_validation_options(old_pod_spec))
     if spec.get("selector") is not None:
         errs.append(invalid(f"{field}.spec.selector", spec["selector"], "`selector` will be auto-generated"))
     if spec.get("manualSelector"):
