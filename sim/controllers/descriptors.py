@@ -26,6 +26,10 @@ class ControllerDescriptor:
 DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("replicaset-controller", "sim.controllers.replicaset:ReplicaSetController",
                          ("replicasets.apps", "pods"), aliases=("replicaset",)),
+    ControllerDescriptor("job-controller", "sim.controllers.job:JobController", ("jobs.batch", "pods"),
+                         aliases=("job",)),
+    ControllerDescriptor("ttl-after-finished-controller", "sim.controllers.ttlafterfinished:TTLAfterFinishedController",
+                         ("jobs.batch",), aliases=("ttl-after-finished",)),
     ControllerDescriptor("node-lifecycle-controller", "sim.controllers.nodelifecycle:NodeLifecycleController",
                          ("nodes", "leases.coordination.k8s.io", "pods"), aliases=("nodelifecycle",)),
     ControllerDescriptor("taint-eviction-controller", "sim.controllers.tainteviction:TaintEvictionController",
