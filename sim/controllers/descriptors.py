@@ -62,6 +62,8 @@ DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("persistentvolume-protection-controller",
                          "sim.controllers.pvprotection:PVProtectionController",
                          ("persistentvolumes",), aliases=("pv-protection",)),
+    ControllerDescriptor("cronjob-controller", "sim.controllers.cronjob:CronJobController",
+                         ("cronjobs.batch", "jobs.batch"), aliases=("cronjob",)),
 )
 
 
