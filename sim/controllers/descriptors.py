@@ -26,6 +26,8 @@ class ControllerDescriptor:
 DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("replicaset-controller", "sim.controllers.replicaset:ReplicaSetController",
                          ("replicasets.apps", "pods"), aliases=("replicaset",)),
+    ControllerDescriptor("replicationcontroller-controller", "sim.controllers.replication:ReplicationManager",
+                         ("replicationcontrollers", "pods"), aliases=("replicationcontroller",)),
     ControllerDescriptor("job-controller", "sim.controllers.job:JobController", ("jobs.batch", "pods"),
                          aliases=("job",)),
     ControllerDescriptor("ttl-after-finished-controller", "sim.controllers.ttlafterfinished:TTLAfterFinishedController",
