@@ -48,6 +48,7 @@ def test_the_docs_pi_job_completes_prints_pi_and_cascades(kubectl_ends):
     assert "batch.kubernetes.io/job-name=pi" in described
     assert "Completed" in described and "Created pod: pi-" in described
 
+    assert "job.batch/pi" in kubectl("get", "all", "-n", ns).stdout      # the `all` category
     pod = rows(kubectl("get", "pods", "-n", ns, "-l", "job-name=pi").stdout)[1]
     assert pod[0].startswith("pi-") and pod[2] == "Completed"
     # kubectl deletes with propagationPolicy=Background: the pod goes with the Job.
