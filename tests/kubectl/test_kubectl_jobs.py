@@ -43,6 +43,9 @@ def test_the_docs_pi_job_completes_prints_pi_and_cascades(kubectl_ends):
     assert [c["type"] for c in job["status"]["conditions"]] == ["SuccessCriteriaMet", "Complete"]
     assert job["status"]["succeeded"] == 1 and job["spec"]["backoffLimit"] == 4
 
+    explained = kubectl("explain", "job.spec.backoffLimit").stdout
+    assert "KIND:" in explained and "Job" in explained and "backoffLimit" in explained
+
     described = kubectl("describe", "job", "pi", "-n", ns).stdout
     assert "Pods Statuses:    0 Active (0 Ready) / 1 Succeeded / 0 Failed" in described
     assert "batch.kubernetes.io/job-name=pi" in described
@@ -69,3 +72,38 @@ def test_create_job_with_a_command_and_list_it(kubectl):
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
     # a delete without --cascade still cascades from kubectl (Background)
     assert kubectl("delete", "job", name).stdout.strip() == kubectl.deleted(f'job.batch "{name}"', "default")
+
+
+def test_the_python_client_watches_an_indexed_job_to_complete(pilothouse_server, kube_cluster):
+    """The official client's typed models read the Job's status as the controller writes it."""
+    from kubernetes import client, watch
+
+    cfg = client.Configuration()
+    cfg.host = pilothouse_server.cluster_url(kube_cluster)
+    with client.ApiClient(cfg) as api_client:
+        batch = client.BatchV1Api(api_client)
+        job = client.V1Job(
+            metadata=client.V1ObjectMeta(name="indexed"),
+            spec=client.V1JobSpec(
+                completions=3, parallelism=3, completion_mode="Indexed",
+                template=client.V1PodTemplateSpec(spec=client.V1PodSpec(
+                    restart_policy="Never",
+                    containers=[client.V1Container(name="c", image="busybox:1.36",
+                                                   command=["sh", "-c", "echo $JOB_COMPLETION_INDEX"])]))))
+        created = batch.create_namespaced_job("default", job)
+        assert created.spec.backoff_limit == 6 and created.spec.suspend is False
+        assert created.spec.selector.match_labels == {"batch.kubernetes.io/controller-uid": created.metadata.uid}
+        done = None
+        for event in watch.Watch().stream(batch.list_namespaced_job, "default", field_selector="metadata.name=indexed",
+                                          timeout_seconds=60):
+            st = event["object"].status
+            if any(c.type == "Complete" and c.status == "True" for c in st.conditions or []):
+                done = event["object"]
+                break
+        assert done is not None, "the Job did not complete"
+        st = done.status
+        assert st.succeeded == 3 and st.completed_indexes == "0-2" and st.ready == 0 and st.terminating == 0
+        assert st.uncounted_terminated_pods.succeeded is None and st.completion_time >= st.start_time
+        assert [c.type for c in st.conditions] == ["SuccessCriteriaMet", "Complete"]
+        assert st.conditions[1].reason == "CompletionsReached"
+        batch.delete_namespaced_job("indexed", "default", propagation_policy="Background")
