@@ -37,6 +37,10 @@ DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("statefulset-controller", "sim.controllers.statefulset:StatefulSetController",
                          ("statefulsets.apps", "pods", "controllerrevisions.apps", "persistentvolumeclaims"),
                          aliases=("statefulset",)),
+    ControllerDescriptor("job-controller", "sim.controllers.job:JobController", ("jobs.batch", "pods"),
+                         aliases=("job",)),
+    ControllerDescriptor("ttl-after-finished-controller", "sim.controllers.ttlafterfinished:TTLAfterFinishedController",
+                         ("jobs.batch",), aliases=("ttl-after-finished",)),
     ControllerDescriptor("node-lifecycle-controller", "sim.controllers.nodelifecycle:NodeLifecycleController",
                          ("nodes", "leases.coordination.k8s.io", "pods"), aliases=("nodelifecycle",)),
     ControllerDescriptor("taint-eviction-controller", "sim.controllers.tainteviction:TaintEvictionController",
@@ -69,6 +73,8 @@ DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("persistentvolume-protection-controller",
                          "sim.controllers.pvprotection:PVProtectionController",
                          ("persistentvolumes",), aliases=("pv-protection",)),
+    ControllerDescriptor("cronjob-controller", "sim.controllers.cronjob:CronJobController",
+                         ("cronjobs.batch", "jobs.batch"), aliases=("cronjob",)),
 )
 
 
