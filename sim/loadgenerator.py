@@ -158,6 +158,8 @@ class LoadGenerator(ClientComponent):
 
     def _send(self, load: dict) -> None:
         self._refresh_selector(load)
+        if load["selector"] is None:
+            return   # not read yet (or the workload is gone): nowhere to send to
         pods = self.targets(load)
         load["pods"] = len(pods)
         load["owed"] += load["rps"] * TICK

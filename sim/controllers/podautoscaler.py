@@ -268,15 +268,19 @@ def replicas_change_per_period(period: int, events: list[dict], now: float) -> i
     return sum(e["change"] for e in events if e["time"] > cutoff)
 
 
-def scale_up_limit_with_rules(current: int, events: list[dict], rules: dict, now: float) -> int:
-    """calculateScaleUpLimitWithScalingRules."""
+def scale_up_limit_with_rules(current: int, up_events: list[dict], down_events: list[dict], rules: dict,
+                              now: float) -> int:
+    """calculateScaleUpLimitWithScalingRules: each policy allows its change from the count at
+    the start of its period (the changes made since, both ways, taken back); selectPolicy
+    picks the largest (Max) or smallest (Min) of them."""
     select = rules.get("selectPolicy") or "Max"
     if select == "Disabled":
         return current
-    pick = min if select == "Min" else max
-    result = 0
+    pick, result = (min, 2 ** 31 - 1) if select == "Min" else (max, -(2 ** 31))
     for policy in rules.get("policies") or []:
-        start = current - replicas_change_per_period(policy["periodSeconds"], events, now)
+        period = policy["periodSeconds"]
+        start = current - replicas_change_per_period(period, up_events, now) + \
+            replicas_change_per_period(period, down_events, now)
         if policy["type"] == "Pods":
             proposed = start + policy["value"]
         else:
@@ -286,15 +290,17 @@ def scale_up_limit_with_rules(current: int, events: list[dict], rules: dict, now
     return result
 
 
-def scale_down_limit_with_rules(current: int, events: list[dict], rules: dict, now: float) -> int:
-    """calculateScaleDownLimitWithBehaviors."""
+def scale_down_limit_with_rules(current: int, up_events: list[dict], down_events: list[dict], rules: dict,
+                                now: float) -> int:
+    """calculateScaleDownLimitWithBehaviors: the same, downwards (Min: the smallest change)."""
     select = rules.get("selectPolicy") or "Max"
     if select == "Disabled":
         return current
-    pick = max if select == "Min" else min
-    result = 2 ** 31 - 1
+    pick, result = (max, -(2 ** 31)) if select == "Min" else (min, 2 ** 31 - 1)
     for policy in rules.get("policies") or []:
-        start = current + replicas_change_per_period(policy["periodSeconds"], events, now)
+        period = policy["periodSeconds"]
+        start = current - replicas_change_per_period(period, up_events, now) + \
+            replicas_change_per_period(period, down_events, now)
         if policy["type"] == "Pods":
             proposed = start - policy["value"]
         else:
@@ -731,8 +737,8 @@ class Sync:
         """convertDesiredReplicasWithBehaviorRate."""
         now, current = self.cm.now, self.current
         if desired > current:
-            limit = max(scale_up_limit_with_rules(current, self.ctl.scale_up_events.get(self.key, []), up, now),
-                        current)
+            limit = max(scale_up_limit_with_rules(current, self.ctl.scale_up_events.get(self.key, []),
+                                                  self.ctl.scale_down_events.get(self.key, []), up, now), current)
             hi = self.spec.get("maxReplicas") or 0
             if hi > limit:
                 maximum, reason, message = limit, "ScaleUpLimit", \
@@ -743,8 +749,8 @@ class Sync:
             if desired > maximum:
                 return maximum, reason, message
         elif desired < current:
-            limit = min(scale_down_limit_with_rules(current, self.ctl.scale_down_events.get(self.key, []), down, now),
-                        current)
+            limit = min(scale_down_limit_with_rules(current, self.ctl.scale_up_events.get(self.key, []),
+                                                    self.ctl.scale_down_events.get(self.key, []), down, now), current)
             if self.min_replicas < limit:
                 minimum, reason, message = limit, "ScaleDownLimit", \
                     "the desired replica count is decreasing faster than the maximum scale rate"
