@@ -401,3 +401,26 @@ def test_the_load_generator_spreads_requests_over_ready_pods(cluster):
     assert len(cpus) == 3 and all(95 <= x <= 105 for x in cpus), cpus
     stopped = c.set_load("default", "replicaset", "php-apache", 0)
     assert stopped["requestsPerSecond"] == 0.0 and c.load("default", "replicaset", "php-apache") is None
+
+
+def test_a_deployment_is_scaled_through_its_scale_subresource(cluster):
+    """The walkthrough's target: a Deployment (its /scale), whose controller then sizes its
+    ReplicaSet."""
+    c = cluster
+    pod = MakePod().labels({"run": "web"}).container("registry.k8s.io/hpa-example", name="php", cpu="200m",
+                                                     limits={"cpu": "500m"})
+    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"},
+           "spec": {"replicas": 1, "selector": {"matchLabels": {"run": "web"}},
+                    "template": {"metadata": pod.obj()["metadata"], "spec": pod.obj()["spec"]}}}
+    ok(c.request({"verb": "create", "group": "apps", "resource": "deployments", "namespace": "default", "body": dep}))
+    ok(c.request({**HPA, "verb": "create", "body": {
+        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web"},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                 "minReplicas": 1, "maxReplicas": 4}}}))     # the default target: 80% cpu
+    run_until(c, lambda: get_hpa(c, "web").get("status", {}).get("currentMetrics"), 120)
+    c.set_load("default", "deployment", "web", 20)
+    run_until(c, lambda: replicas(c, "web") == 4, 240)
+    deployment = ok(c.request({"verb": "get", "group": "apps", "resource": "deployments", "namespace": "default",
+                               "name": "web"}))
+    assert deployment["spec"]["replicas"] == 4
+    assert condition(get_hpa(c, "web"), "ScalingLimited")["reason"] == "TooManyReplicas"
