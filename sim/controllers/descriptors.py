@@ -26,6 +26,8 @@ class ControllerDescriptor:
 DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("replicaset-controller", "sim.controllers.replicaset:ReplicaSetController",
                          ("replicasets.apps", "pods"), aliases=("replicaset",)),
+    ControllerDescriptor("replicationcontroller-controller", "sim.controllers.replication:ReplicationManager",
+                         ("replicationcontrollers", "pods"), aliases=("replicationcontroller",)),
     ControllerDescriptor("node-lifecycle-controller", "sim.controllers.nodelifecycle:NodeLifecycleController",
                          ("nodes", "leases.coordination.k8s.io", "pods"), aliases=("nodelifecycle",)),
     ControllerDescriptor("taint-eviction-controller", "sim.controllers.tainteviction:TaintEvictionController",
