@@ -16,6 +16,7 @@ has at most CHIPS_MAX of them - beyond that, counts per state.
                       "conditions": [{"type", "status", "reason", "message"}],
                       "replicasets": [<rs>, newest revision first], "pods": {state: n}}],
      "replicasets": [<rs> of every ReplicaSet no controller owns],
+     "replicationcontrollers": [<rs> of every ReplicationController],
      "daemonsets":   [{..., "desired", "current", "ready", "updated", "available",
                        "misscheduled", "strategy", "maxUnavailable", "maxSurge", "pods", "chips"}],
      "statefulsets": [{..., "replicas", "ready", "current", "updated", "available",
@@ -29,7 +30,8 @@ has at most CHIPS_MAX of them - beyond that, counts per state.
      "hpas":         [{..., "target": {"kind", "name"}, "min", "max", "current", "desired",
                        "metrics": [{"name", "type", "current", "target"}], "lastScaleTime",
                        "conditions", "series": [[t, currentReplicas, desiredReplicas, metric]]}],
-     "totals": {"deployments": n, ...}}
+     "totals": {"deployments": n, ...},
+     "now": the cluster's clock on the API timestamp scale, for "in 40 s" and "12 s ago"}
 
   <rs>   {"namespace", "name", "uid", "revision", "hash", "images", "desired", "current",
           "ready", "available", "pods": {state: n}, "podTotal", "chips": [<chip>] | None}
@@ -60,6 +62,7 @@ STATEFULSET_POD_NAME = "statefulset.kubernetes.io/pod-name"
 GR = {
     "deployments": "deployments.apps",
     "replicasets": "replicasets.apps",
+    "replicationcontrollers": "replicationcontrollers",
     "daemonsets": "daemonsets.apps",
     "statefulsets": "statefulsets.apps",
     "jobs": "jobs.batch",
@@ -297,7 +300,7 @@ class WorkloadView:
     # -- the whole view ----------------------------------------------------------------
     def frame(self, cache, now: float) -> dict:
         census = cache.owners
-        out: dict[str, Any] = {"totals": {}}
+        out: dict[str, Any] = {"now": round(now, 3), "totals": {}}
 
         def first(kind: str, keep=None) -> list[dict]:
             objs = cache.objects(GR[kind])
@@ -328,6 +331,7 @@ class WorkloadView:
         out["deployments"] = build(lambda d: self._deployment(cache, census, d), first("deployments"))
         out["replicasets"] = build(lambda r: self._rs(cache, census, r),
                                    first("replicasets", lambda rs: controller_uid(rs) is None))
+        out["replicationcontrollers"] = build(lambda r: self._rs(cache, census, r), first("replicationcontrollers"))
         out["daemonsets"] = build(lambda d: self._daemonset(cache, census, d), first("daemonsets"))
         out["statefulsets"] = build(lambda s: self._statefulset(cache, census, s), first("statefulsets"))
         out["jobs"] = build(lambda j: self._job(cache, census, j), first("jobs"))
