@@ -15,17 +15,26 @@ from cluster.dashboard import forms, workloadforms
 from cluster.workloads import Outcome
 
 
+def _lines(o: Outcome) -> list[dict]:
+    """An outcome as lines to show: its message line by line; an invalid object's Status as its
+    first words ("Deployment.apps "web" is invalid:") with one line per cause under it."""
+    text = str(o.message)
+    causes = [c for c in o.causes if c.get("message")]
+    if causes and " is invalid: " in text:
+        head = text.split(" is invalid: ", 1)[0] + " is invalid:"
+        return [{"text": head, "ok": o.ok, "causes": causes}]
+    return [{"text": line, "ok": o.ok, "causes": []} for line in text.split("\n")]
+
+
 def _show(request: HttpRequest, outcome: Outcome | list[Outcome], element_id: str | None = None,
           template: str = "dashboard/_wl_result.html", **extra: Any) -> HttpResponse:
     outcomes = outcome if isinstance(outcome, list) else [outcome]
     ok = all(o.ok for o in outcomes)
     worst = next((o for o in outcomes if not o.ok), outcomes[0])
-    lines = [line for o in outcomes for line in str(o.message).split("\n")]
-    causes = [c for o in outcomes for c in o.causes
-              if c.get("message") and not (len(lines) == 1 and c.get("message") in lines[0] and not c.get("field"))]
     status = 200 if ok else (worst.code if 400 <= worst.code < 600 else 500)
-    return render(request, template, {"ok": ok, "lines": lines, "causes": causes, "code": None if ok else status,
-                                      "reason": None if ok else worst.reason, "element_id": element_id, **extra},
+    return render(request, template, {"ok": ok, "lines": [line for o in outcomes for line in _lines(o)],
+                                      "code": None if ok else status, "reason": None if ok else worst.reason,
+                                      "element_id": element_id, **extra},
                   status=status)
 
 
