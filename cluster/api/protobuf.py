@@ -11,7 +11,9 @@ JSON tag says omitempty - the JSON kube-apiserver would have decoded.
 
 Only the kinds kubectl sends as protobuf are described (their descriptors below): the
 generators' kinds (namespace, priorityclass, pdb, quota, configmap, secret - generic, tls,
-docker-registry -, serviceaccount), DeleteOptions
+docker-registry -, serviceaccount), batch/v1 CronJob and Job (`kubectl create cronjob|job`, their
+pod templates whole: cluster/api/protobuf_workloads.py, generated), `kubectl autoscale`'s
+HorizontalPodAutoscaler (autoscaling/v1 and v2), DeleteOptions
 (client-go's typed deletes: `kubectl drain --disable-eviction` from 1.32) and policy/v1 Eviction
 (typed-client evictions; kubectl 1.27-1.33's drain sends it as JSON); others raise
 ProtobufError.  Responses stay JSON: the clients accept it.
@@ -164,7 +166,45 @@ RESOURCE_QUOTA = {
     3: ("status", {1: ("hard", ("map", "string", QUANTITY), True), 2: ("used", ("map", "string", QUANTITY), True)},
         True)}
 
+# k8s.io/api/autoscaling/v1 and v2 generated.proto: `kubectl autoscale` (typed clients since 1.32)
+CROSS_VERSION_OBJECT_REFERENCE = {1: ("kind", "string", False), 2: ("name", "string", False),
+                                  3: ("apiVersion", "string", True)}
+HPA_V1 = {
+    1: ("metadata", OBJECT_META, False),
+    2: ("spec", {1: ("scaleTargetRef", CROSS_VERSION_OBJECT_REFERENCE, False), 2: ("minReplicas", "int32", POINTER),
+                 3: ("maxReplicas", "int32", False), 4: ("targetCPUUtilizationPercentage", "int32", POINTER)}, False),
+    3: ("status", {1: ("observedGeneration", "int64", POINTER), 2: ("lastScaleTime", TIME, POINTER),
+                   3: ("currentReplicas", "int32", False), 4: ("desiredReplicas", "int32", False),
+                   5: ("currentCPUUtilizationPercentage", "int32", POINTER)}, True)}
+METRIC_TARGET = {1: ("type", "string", False), 2: ("value", QUANTITY, POINTER), 3: ("averageValue", QUANTITY, POINTER),
+                 4: ("averageUtilization", "int32", POINTER)}
+METRIC_IDENTIFIER = {1: ("name", "string", False), 2: ("selector", LABEL_SELECTOR, POINTER)}
+METRIC_SPEC = {
+    1: ("type", "string", False),
+    2: ("object", {1: ("describedObject", CROSS_VERSION_OBJECT_REFERENCE, False), 2: ("target", METRIC_TARGET, False),
+                   3: ("metric", METRIC_IDENTIFIER, False)}, POINTER),
+    3: ("pods", {1: ("metric", METRIC_IDENTIFIER, False), 2: ("target", METRIC_TARGET, False)}, POINTER),
+    4: ("resource", {1: ("name", "string", False), 2: ("target", METRIC_TARGET, False)}, POINTER),
+    5: ("external", {1: ("metric", METRIC_IDENTIFIER, False), 2: ("target", METRIC_TARGET, False)}, POINTER),
+    7: ("containerResource", {1: ("name", "string", False), 2: ("target", METRIC_TARGET, False),
+                              3: ("container", "string", False)}, POINTER)}
+HPA_SCALING_RULES = {3: ("stabilizationWindowSeconds", "int32", POINTER), 1: ("selectPolicy", "string", POINTER),
+                     2: ("policies", ("repeated", {1: ("type", "string", False), 2: ("value", "int32", False),
+                                                   3: ("periodSeconds", "int32", False)}), True),
+                     4: ("tolerance", QUANTITY, POINTER)}
+HPA_V2 = {
+    1: ("metadata", OBJECT_META, False),
+    2: ("spec", {1: ("scaleTargetRef", CROSS_VERSION_OBJECT_REFERENCE, False), 2: ("minReplicas", "int32", POINTER),
+                 3: ("maxReplicas", "int32", False), 4: ("metrics", ("repeated", METRIC_SPEC), True),
+                 5: ("behavior", {1: ("scaleUp", HPA_SCALING_RULES, POINTER), 2: ("scaleDown", HPA_SCALING_RULES, POINTER)},
+                     POINTER)}, False),
+    # the status is the controller's (a create drops it): its counts only
+    3: ("status", {1: ("observedGeneration", "int64", POINTER), 2: ("lastScaleTime", TIME, POINTER),
+                   3: ("currentReplicas", "int32", True), 4: ("desiredReplicas", "int32", False)}, True)}
+
 KINDS: dict[tuple[str, str], dict] = {
+    ("autoscaling/v1", "HorizontalPodAutoscaler"): HPA_V1,
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): HPA_V2,
     ("policy/v1", "PodDisruptionBudget"): POD_DISRUPTION_BUDGET,
     ("v1", "ResourceQuota"): RESOURCE_QUOTA,
     ("scheduling.k8s.io/v1", "PriorityClass"): PRIORITY_CLASS,
@@ -260,7 +300,9 @@ def message(data: bytes, descriptor: dict) -> dict:
         if spec is None:
             continue
         name, kind, _ = spec
-        if isinstance(kind, tuple) and kind[0] == "repeated":
+        if isinstance(kind, tuple) and kind[0] == "inline":
+            out.update(message(value, kind[1]))  # an embedded Go struct: its fields are the parent's
+        elif isinstance(kind, tuple) and kind[0] == "repeated":
             out.setdefault(name, []).append(_value(kind[1], wire, value))
         elif isinstance(kind, tuple) and kind[0] == "map":
             entry = {n: _value(kind[1] if n == 1 else kind[2], w, v) for n, w, v in fields(value) if n in (1, 2)}
@@ -275,6 +317,14 @@ def message(data: bytes, descriptor: dict) -> dict:
     return out
 
 
+def _workload_kind(api_version: str, kind: str) -> dict | None:
+    """The generated descriptors of the workload kinds (cluster/api/protobuf_workloads.py, made
+    from kubectl's own embedded k8s.io/api descriptors by protobuf_generate.py), imported when
+    first needed: that module builds on the descriptors above."""
+    from cluster.api.protobuf_workloads import KINDS as WORKLOAD_KINDS
+    return WORKLOAD_KINDS.get((api_version, kind))
+
+
 def decode(raw: bytes) -> dict:
     """A protobuf request body as the JSON object it encodes."""
     if not raw.startswith(MAGIC):
@@ -286,7 +336,7 @@ def decode(raw: bytes) -> dict:
         elif number == 2 and wire == 2:
             content = value
     api_version, kind = type_meta.get("apiVersion", ""), type_meta.get("kind", "")
-    descriptor = KINDS.get((api_version, kind)) or ANY_VERSION_KINDS.get(kind)
+    descriptor = KINDS.get((api_version, kind)) or ANY_VERSION_KINDS.get(kind) or _workload_kind(api_version, kind)
     if descriptor is None:
         raise NoDecoding(f"no protobuf decoding for {kind} in {api_version or 'an unknown version'}")
     return {"apiVersion": api_version, "kind": kind, **message(content, descriptor)}

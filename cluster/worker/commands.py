@@ -275,6 +275,20 @@ def pod_fault(worker, rc: RunningCluster, args: dict) -> dict:
         raise _cluster_error(e, _POD_REASON_BY_CODE) from None
 
 
+def workload_load(worker, rc: RunningCluster, args: dict) -> dict:
+    """The load generator's rate for a workload (Cluster.set_load / Cluster.load): with
+    "requestsPerSecond" it sets it (0 stops it), without it reads it ({"requestsPerSecond": 0}
+    when none is set)."""
+    ns, kind, name = str(args.get("namespace", "")), str(args.get("kind", "")), str(args.get("name", ""))
+    try:
+        if "requestsPerSecond" in args:
+            return rc.engine.set_load(ns, kind, name, args["requestsPerSecond"])
+        return rc.engine.load(ns, kind, name) or {"namespace": ns, "kind": kind, "name": name,
+                                                   "requestsPerSecond": 0.0}
+    except ClusterError as e:
+        raise _cluster_error(e, _POD_REASON_BY_CODE) from None
+
+
 def pod_cri(worker, rc: RunningCluster, args: dict) -> dict:
     """The CRI calls made for a pod (Cluster.pod_cri_calls)."""
     try:
