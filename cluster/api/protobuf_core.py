@@ -7,7 +7,9 @@ them; cluster/api/protobuf_workloads.py describes the workload kinds on top of t
 Field numbers and names are k8s.io/api/core/v1/generated.proto's; pointer-ness (POINTER: kept
 when sent, even zero) follows the Go types (a `*int64`, `*bool`, `*string` or pointer struct),
 omitempty the JSON tags (False: `json:"name"` keeps "" and 0; a struct that is not a pointer is
-always kept, as encoding/json writes it).  Every message is described in full, status included,
+always kept, as encoding/json writes it).  tests/api/test_protobuf_workloads.py checks every
+number, name, type and pointer against the compiled generated.proto kubectl 1.33 carries, and
+omitempty against its Go struct tags.  Every message is described in full, status included,
 so a whole object (a stored, fully defaulted jobTemplate `kubectl create job --from=cronjob/x`
 copies) reads back as the JSON kube-apiserver would decode.  Fields newer than 1.33
 (EnvVarSource.fileKeyRef, Container.restartPolicyRules, PodSpec.hostnameOverride) are here too;

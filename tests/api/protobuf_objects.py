@@ -296,7 +296,8 @@ HPA_V2 = {
                          {"type": "Pods", "pods": {"metric": {"name": "requests_per_second"},
                                                    "target": {"type": "AverageValue", "averageValue": "1k"}}},
                          {"type": "Object", "object": {
-                             "describedObject": {"kind": "Ingress", "name": "main", "apiVersion": "networking.k8s.io/v1"},
+                             "describedObject": {"kind": "Ingress", "name": "main",
+                                                 "apiVersion": "networking.k8s.io/v1"},
                              "target": {"type": "Value", "value": "10k"}, "metric": {"name": "requests"}}},
                          {"type": "External", "external": {
                              "metric": {"name": "queue_depth", "selector": {"matchLabels": {"queue": "jobs"}}},

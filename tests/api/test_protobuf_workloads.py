@@ -186,7 +186,8 @@ UNDESCRIBED = {(".k8s.io.api.authentication.v1.SelfSubjectReview", 2),
 SPECIAL = {TIME: {".k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
            QUANTITY: {".k8s.io.apimachinery.pkg.api.resource.Quantity"},
            INT_OR_STRING: {".k8s.io.apimachinery.pkg.util.intstr.IntOrString"},
-           RAW_JSON: {".k8s.io.apimachinery.pkg.runtime.RawExtension", ".k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1"}}
+           RAW_JSON: {".k8s.io.apimachinery.pkg.runtime.RawExtension",
+                      ".k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1"}}
 SCALARS = {9: "string", 5: "int32", 3: "int64", 8: "bool", 12: "bytes"}
 NULLABLE_FALSE = (65001, 0)  # (gogoproto.nullable) = false: a Go field that is not a pointer
 
@@ -327,8 +328,8 @@ def test_every_descriptor_matches_kubectls_compiled_generated_proto(compiled, ku
 
     # omitempty, from the Go struct tags the binary keeps for encoding/json: a described
     # omitempty (True) or not (False) must be one some struct declares for that name and number.
-    tags = {(m.group(1).decode(), int(m.group(3)), bool(m.group(2))) for m in re.finditer(
-        rb'json:"(\w*)(,omitempty)?[,\w]*"(?: \w+:"[^"]*")* protobuf:"\w+,(\d+),(?:opt,|req,|rep,)?name=\w+', kubectl_binary)}
+    tag = rb'json:"(\w*)(,omitempty)?[,\w]*"(?: \w+:"[^"]*")* protobuf:"\w+,(\d+),(?:opt,|req,|rep,)?name=\w+'
+    tags = {(m.group(1).decode(), int(m.group(3)), bool(m.group(2))) for m in re.finditer(tag, kubectl_binary)}
     wrong = [f"{message[1:]}.{name} = {number}: omitempty {omitempty}" for message, name, number, omitempty in scalars
              if (name, number, omitempty) not in tags]
     assert not wrong, "\n".join(wrong)
