@@ -99,6 +99,7 @@ INT_OR_STRING = "intorstring"  # intstr.IntOrString: {type int64 = 1, intVal int
 # runtime.RawExtension {raw bytes = 1} (a ControllerRevision's data) and metav1.FieldsV1
 # {raw bytes = 1} (managedFields): the raw bytes are the JSON value itself.
 RAW_JSON = "rawjson"
+_MESSAGES = (TIME, QUANTITY, INT_OR_STRING, RAW_JSON)  # the special types that are messages on the wire
 
 OWNER_REFERENCE = {1: ("kind", "string", False), 3: ("name", "string", False), 4: ("uid", "string", False),
                    5: ("apiVersion", "string", False), 6: ("controller", "bool", POINTER),
@@ -245,7 +246,7 @@ def _raw_json(data: bytes) -> Any:
         if number == 1 and wire == 2 and value:
             try:
                 return json.loads(value)
-            except ValueError as e:
+            except (ValueError, RecursionError) as e:
                 raise ProtobufError(f"a raw extension that is not JSON: {e}") from None
     return None  # an empty RawExtension marshals as JSON null
 
@@ -262,6 +263,8 @@ def _packed(kind: str, data: bytes) -> list:
 
 def _value(kind: Any, wire: int, value: Any) -> Any:
     """One field's value: a nested message, a special type or a scalar."""
+    if (isinstance(kind, dict) or kind in _MESSAGES) and wire != 2:
+        raise ProtobufError("expected a length-delimited message")
     if isinstance(kind, dict):
         return message(value, kind)
     if kind == RAW_JSON:
@@ -301,13 +304,15 @@ def message(data: bytes, descriptor: dict) -> dict:
             continue
         name, kind, omitempty = spec
         if omitempty == INLINE:
-            out.update(message(value, kind))
+            out.update(_value(kind, wire, value))
         elif isinstance(kind, tuple) and kind[0] == "repeated":
             if wire == 2 and kind[1] in ("int32", "int64", "bool"):
                 out.setdefault(name, []).extend(_packed(kind[1], value))
             else:
                 out.setdefault(name, []).append(_value(kind[1], wire, value))
         elif isinstance(kind, tuple) and kind[0] == "map":
+            if wire != 2:
+                raise ProtobufError("expected a length-delimited map entry")
             entry = {n: _value(kind[1] if n == 1 else kind[2], w, v) for n, w, v in fields(value) if n in (1, 2)}
             out.setdefault(name, {})[entry.get(1, "")] = entry.get(2, "")
         else:
