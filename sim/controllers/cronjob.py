@@ -30,7 +30,7 @@ a worker blocked on its calls would hold it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Generator
+from typing import Generator
 
 from sim.api.cronschedule import UTC, CronError, Schedule, TimeZoneError, load_location, parse_standard
 from sim.api.meta import EPOCH, deep_copy, parse_timestamp
