@@ -5,7 +5,7 @@ import copy
 from sim.api.meta import parse_timestamp
 from sim.controllers.job import remaining_backoff
 from sim.registry.batch.jobs import RESOURCE as JOBS, format_indexes, indexes_of
-from tests.sim.conftest import ok
+from tests.sim.conftest import advance_until, ok
 
 
 def job_manifest(name, command, restart="Never", image="busybox:1.36", **spec):
@@ -36,14 +36,6 @@ def conditions(job):
 
 def finished(c, name):
     return any(t in ("Complete", "Failed") and s == "True" for t, s, _ in conditions(get_job(c, name)))
-
-
-def advance_until(c, predicate, limit, step=1.0):
-    start = c.now
-    while not predicate():
-        assert c.now - start < limit, "condition not reached in time"
-        c.advance(step)
-    return c.now - start
 
 
 def job_events(c, name):
