@@ -72,6 +72,11 @@ def test_get_cronjobs_and_the_job_made_from_one(kubectl_some):
                  "Successful Job History Limit:  3", "Failed Job History Limit:      1"):
         assert line in described, described
     kubectl("delete", "cronjob", name)
+    bad = kubectl("create", "cronjob", f"bad-{kubectl.suffix}", "--image=busybox", "--schedule=61 * * * *",
+                  check=False)
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == (f'error: failed to create cronjob: CronJob.batch "bad-{kubectl.suffix}" is invalid: '
+                                  'spec.schedule: Invalid value: "61 * * * *": end of range (61) above maximum (59): 61')
 
 
 def test_docs_example_starts_a_job_every_minute(kube_env, pilothouse_server, kube_cluster, tmp_path):
