@@ -106,6 +106,66 @@ def test_docs_example_starts_a_job_every_minute(kube_env, pilothouse_server, kub
     kubectl("delete", "namespace", ns, "--wait=false")
 
 
+RICH_CRONJOB = """\
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: rich}
+spec:
+  schedule: "0 0 1 1 *"
+  jobTemplate:
+    metadata: {labels: {team: a}}
+    spec:
+      backoffLimit: 0
+      activeDeadlineSeconds: 60
+      template:
+        spec:
+          restartPolicy: Never
+          terminationGracePeriodSeconds: 0
+          securityContext: {runAsUser: 0, runAsNonRoot: false}
+          volumes:
+          - {name: cfg, configMap: {name: settings, defaultMode: 0, optional: false}}
+          - {name: scratch, emptyDir: {sizeLimit: 64Mi}}
+          containers:
+          - name: main
+            image: busybox:1.28
+            command: [sh, -c, "sleep 5"]
+            env: [{name: MODE, value: batch}]
+            resources: {limits: {cpu: 200m, memory: 64Mi}}
+            volumeMounts: [{name: cfg, mountPath: /etc/cfg}]
+            readinessProbe: {exec: {command: [cat, /etc/cfg/ok]}, periodSeconds: 5}
+            securityContext: {privileged: false, allowPrivilegeEscalation: false}
+"""
+
+
+def test_job_from_cronjob_keeps_its_whole_template_in_protobuf(kube_env, tmp_path):
+    """`create job --from` copies the CronJob's template into a Job sent as protobuf (1.33):
+    embedded structs (a volume's source, a probe's handler), quantities, maps and pointer fields
+    whose zero value means something (backoffLimit 0, runAsUser 0, defaultMode 0) survive."""
+    kubectl = kubectl_runner(DOCS_BINARY, kube_env)
+    manifest = tmp_path / "rich.yaml"
+    manifest.write_text(RICH_CRONJOB.replace("name: rich}", f"name: rich-{kubectl.suffix}}}"))
+    kubectl("apply", "-f", str(manifest))
+    kubectl("create", "job", f"from-rich-{kubectl.suffix}", f"--from=cronjob/rich-{kubectl.suffix}")
+    job = json.loads(kubectl("get", "job", f"from-rich-{kubectl.suffix}", "-o", "json").stdout)
+    spec = job["spec"]
+    assert (spec["backoffLimit"], spec["activeDeadlineSeconds"]) == (0, 60)
+    pod = spec["template"]["spec"]
+    assert pod["terminationGracePeriodSeconds"] == 0 and pod["restartPolicy"] == "Never"
+    assert pod["securityContext"] == {"runAsUser": 0, "runAsNonRoot": False}
+    cfg, scratch = pod["volumes"]
+    assert cfg == {"name": "cfg", "configMap": {"name": "settings", "defaultMode": 0, "optional": False}}
+    assert scratch == {"name": "scratch", "emptyDir": {"sizeLimit": "64Mi"}}
+    c, = pod["containers"]
+    assert c["command"] == ["sh", "-c", "sleep 5"] and c["env"] == [{"name": "MODE", "value": "batch"}]
+    assert c["resources"]["limits"] == {"cpu": "200m", "memory": "64Mi"}
+    assert c["volumeMounts"] == [{"name": "cfg", "mountPath": "/etc/cfg"}]
+    assert c["readinessProbe"]["exec"] == {"command": ["cat", "/etc/cfg/ok"]}
+    assert c["readinessProbe"]["periodSeconds"] == 5
+    assert c["securityContext"] == {"privileged": False, "allowPrivilegeEscalation": False}
+    assert job["metadata"]["labels"]["team"] == "a"
+    kubectl("delete", "cronjob", f"rich-{kubectl.suffix}")
+
+
 def test_python_client_reads_cronjob_status(pilothouse_server, kube_cluster):
     cfg = client.Configuration()
     cfg.host = pilothouse_server.cluster_url(kube_cluster)
