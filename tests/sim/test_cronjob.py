@@ -175,6 +175,8 @@ def test_every_minute_creates_named_jobs_on_the_virtual_minute(cluster):
     job, = _jobs(cluster)
     assert job["metadata"]["name"] == f"hello-{_minutes('2026-01-01T00:01:00')}"
     md = job["metadata"]
+    # requeued for the schedule time plus 100 ms: created within that second, no polling
+    assert md["creationTimestamp"] == "2026-01-01T00:01:00Z"
     assert md["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"] == "2026-01-01T00:01:00Z"
     assert md["ownerReferences"][0]["kind"] == "CronJob" and md["ownerReferences"][0]["controller"] is True
     status = _get(cluster)["status"]
