@@ -471,6 +471,9 @@ _CATALOGUE: list[tuple[str, tuple[str, ...], float, ImageConfig]] = [
     ("registry.k8s.io/liveness", ("latest",), 2.3 * MB, _static("server", entrypoint=False)),
     ("registry.k8s.io/goproxy", ("0.1",), 2.6 * MB, _static("goproxy", exposed_ports=("8080/tcp",))),
     ("registry.k8s.io/nginx-slim", ("0.27",), 41.8 * MB, _NGINX_SLIM),
+    # the docs' StatefulSet basics tutorial (application/web/web.yaml and its rolling update)
+    ("registry.k8s.io/nginx-slim", ("0.24",), 41.2 * MB, _NGINX_SLIM),
+    ("registry.k8s.io/nginx-slim", ("0.21",), 40.6 * MB, _NGINX_SLIM),
     ("registry.k8s.io/nginx-slim", ("0.8",), 20.1 * MB, _NGINX_SLIM),
     # kubeadm's control plane, v1.36.4
     ("registry.k8s.io/kube-apiserver", ("v1.36.4",), 28.9 * MB, _go_runner("kube-apiserver")),
