@@ -762,7 +762,9 @@ class DaemonSetController:
                 # Revisions from before the label: labelled with their name (no hash collision).
                 h = deep_copy(h)
                 h["metadata"].setdefault("labels", {})[DEFAULT_DAEMONSET_UNIQUE_LABEL_KEY] = h["metadata"]["name"]
-                self.api.update("controllerrevisions", deep_copy(h), group="apps")
+                sync.hold()
+                self.api.update("controllerrevisions", deep_copy(h), lambda resp: sync.release(resp["code"] >= 400),
+                                group="apps")
             (current if h.get("data") == patch else old).append(h)
         curr_revision = max_revision(old) + 1
         if not current:

@@ -116,6 +116,10 @@ def test_the_documentations_daemonset_example(kubectl_newest, tmp_path):
                             "name=fluentd-elasticsearch"]
     assert sorted(pod_images(kubectl)) == nodes
     assert "daemonset.apps/fluentd-elasticsearch" in kubectl("get", "all", *NS).stdout
+    described = kubectl("describe", "ds", "fluentd-elasticsearch", *NS).stdout
+    assert f"Desired Number of Nodes Scheduled: {n}" in described
+    assert f"Pods Status:  {n} Running / 0 Waiting / 0 Succeeded / 0 Failed" in described
+    assert "SuccessfulCreate" in described and "daemonset-controller" in described
     logs = kubectl("logs", "-l", "name=fluentd-elasticsearch", *NS, "--tail=1").stdout
     assert "fluentd worker is now running" in logs
 
