@@ -899,6 +899,11 @@ class DaemonSetController:
             status["observedGeneration"] = generation_seen
         elif all((old.get(k) or 0) == val for k, val in status.items()):
             return  # the write would change nothing
+        # updatedNumberScheduled, numberAvailable and numberUnavailable are omitempty: a zero
+        # is not written (the merge patch's null removes a stale one).
+        for k in ("updatedNumberScheduled", "numberAvailable", "numberUnavailable"):
+            if status[k] == 0:
+                status[k] = None
         sync.hold()
         self.api.patch("daemonsets", key[0], key[1], {"status": status},
                        lambda resp: sync.release(resp["code"] >= 400), group="apps", subresource="status")
