@@ -120,6 +120,8 @@ def test_the_documentations_daemonset_example(kubectl_newest, tmp_path):
     assert f"Desired Number of Nodes Scheduled: {n}" in described
     assert f"Pods Status:  {n} Running / 0 Waiting / 0 Succeeded / 0 Failed" in described
     assert "SuccessfulCreate" in described and "daemonset-controller" in described
+    explained = kubectl("explain", "ds.spec.updateStrategy.rollingUpdate").stdout
+    assert "maxSurge" in explained and "maxUnavailable" in explained
     logs = kubectl("logs", "-l", "name=fluentd-elasticsearch", *NS, "--tail=1").stdout
     assert "fluentd worker is now running" in logs
 
