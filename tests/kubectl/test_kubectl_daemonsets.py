@@ -159,6 +159,18 @@ def test_the_documentations_daemonset_example(kubectl_newest, tmp_path):
     history = rows(kubectl("rollout", "history", "ds/fluentd-elasticsearch", *NS).stdout)
     assert [r[0] for r in history[2:]] == ["2", "3", "4"]
 
+    # kubectl drain will not evict a DaemonSet's pod (the controller would put it right back:
+    # it tolerates the cordon) unless told to leave them.
+    worker = next(n for n in nodes if n.startswith("worker"))
+    refused = kubectl("drain", worker, "--timeout=60s", check=False, timeout=90)
+    assert refused.returncode != 0 and "cannot delete DaemonSet-managed Pods" in refused.stderr
+    drained = kubectl("drain", worker, "--ignore-daemonsets", "--delete-emptydir-data", "--force",
+                      "--timeout=60s", timeout=90)
+    assert "ignoring DaemonSet-managed Pods" in drained.stderr + drained.stdout
+    assert f"node/{worker} drained" in drained.stdout
+    assert worker in pod_images(kubectl)  # still there, on the cordoned node
+    kubectl("uncordon", worker)
+
 
 SMOKE = """\
 apiVersion: apps/v1
