@@ -269,6 +269,40 @@ def test_failed_daemon_pod_is_replaced(cluster):
                f"Found failed daemon pod default/{victim} on node worker-2, will try to kill it" for e in events)
 
 
+def test_failed_daemon_pods_are_deleted_with_backoff(cluster):
+    """failedPodsBackoff (1 s, doubling): a pod failing again within the back-off period since
+    the last deletion on that node is left Failed until the period has passed."""
+    create(cluster, daemonset())
+    cluster.advance(15)
+
+    def on_worker_2():
+        return [p for p in pods(cluster) if p["spec"].get("nodeName") == "worker-2"]
+
+    def fail(pod):
+        ok(cluster.request({"verb": "patch", "resource": "pods", "namespace": "default",
+                            "name": pod["metadata"]["name"], "subresource": "status",
+                            "body": {"status": {"phase": "Failed"}}, "patch_type": MERGE}))
+
+    first = on_worker_2()[0]
+    fail(first)  # no back-off yet: deleted at once, the next failure waits 1 s since now
+    for _ in range(40):
+        cluster.advance(0.05)
+        second = [p for p in on_worker_2() if p["status"].get("phase") == "Running"]
+        if second:
+            break
+    (second,) = second
+    fail(second)
+    cluster.advance(0.2)
+    still = {p["metadata"]["name"]: p["status"].get("phase") for p in on_worker_2()}
+    assert still.get(second["metadata"]["name"]) == "Failed"  # in back-off: not deleted yet
+    cluster.advance(1.5)
+    assert second["metadata"]["name"] not in {p["metadata"]["name"] for p in on_worker_2()}
+    events = ok(cluster.request({"verb": "list", "resource": "events", "namespace": "default"}))["items"]
+    failed = [e for e in events if e["reason"] == "FailedDaemonPod"]
+    assert {e["message"].split()[4] for e in failed} == {f"default/{first['metadata']['name']}",
+                                                         f"default/{second['metadata']['name']}"}
+
+
 # -- updates ------------------------------------------------------------------------------------
 def _watch_rollout(c, seconds, step=0.25):
     """Samples (ready non-deleting pods per node, pods per node, images) every `step`."""
