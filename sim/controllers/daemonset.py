@@ -419,6 +419,10 @@ class DaemonSetController:
 
     # -- syncDaemonSet ------------------------------------------------------------------
     def reconcile(self, key) -> None:
+        if not all(inf.informer.synced for inf in (self.daemonsets, self.revisions, self.cm.pods, self.cm.nodes)):
+            # WaitForNamedCacheSync: a sync on a cache still filling would make duplicate pods.
+            self.queue.add_after(key, 1.0)
+            return
         ds = self.daemonsets.get(*key)
         if ds is None:
             self.expectations.delete(key)

@@ -400,6 +400,18 @@ def test_history_rollback_and_cleanup(cluster):
     assert revisions(cluster) == [] and pods(cluster) == []
 
 
+def test_a_controller_manager_restart_changes_nothing(cluster):
+    """A new leader's controller waits for its caches (WaitForNamedCacheSync): no duplicate pod,
+    no new revision."""
+    create(cluster, daemonset())
+    cluster.advance(15)
+    before = sorted(p["metadata"]["name"] for p in pods(cluster))
+    cluster.kill_component("cp-1", "kube-controller-manager")
+    cluster.advance(90)
+    assert sorted(p["metadata"]["name"] for p in pods(cluster, live=False)) == before
+    assert [r["revision"] for r in revisions(cluster)] == [1]
+
+
 @pytest.mark.parametrize("flags", [("*", "-daemonset-controller"), ("*", "-daemonset")])
 def test_the_controller_can_be_turned_off(flags):
     from sim.controllers.descriptors import enabled
