@@ -400,6 +400,24 @@ def test_history_rollback_and_cleanup(cluster):
     assert revisions(cluster) == [] and pods(cluster) == []
 
 
+def test_orphaned_pods_and_revisions_are_adopted_by_a_new_daemonset(cluster):
+    """kubectl delete ds --cascade=orphan, then the same DaemonSet again: it adopts the pods and
+    the revision (ControllerRefManager) instead of replacing them."""
+    create(cluster, daemonset())
+    cluster.advance(15)
+    before = sorted(p["metadata"]["name"] for p in pods(cluster))
+    ok(cluster.request({"verb": "delete", **DS, "name": "agent", "body": {"propagationPolicy": "Orphan"}}))
+    cluster.advance(10)
+    assert all(not p["metadata"].get("ownerReferences") for p in pods(cluster))
+    assert all(not r["metadata"].get("ownerReferences") for r in revisions(cluster))
+    uid = create(cluster, daemonset())["metadata"]["uid"]
+    cluster.advance(15)
+    assert sorted(p["metadata"]["name"] for p in pods(cluster, live=False)) == before
+    assert all(p["metadata"]["ownerReferences"][0]["uid"] == uid for p in pods(cluster))
+    (rev,) = revisions(cluster)
+    assert rev["revision"] == 1 and rev["metadata"]["ownerReferences"][0]["uid"] == uid
+
+
 def test_a_controller_manager_restart_changes_nothing(cluster):
     """A new leader's controller waits for its caches (WaitForNamedCacheSync): no duplicate pod,
     no new revision."""
