@@ -2,7 +2,7 @@
 (https://k8s.io/examples/controllers/daemonset.yaml) applied as the DaemonSet page says, then
 `get ds`, `rollout status`, `set image`, `rollout history` (with --revision), `rollout undo`,
 `rollout restart` and `get controllerrevisions`, on the oldest and newest kubectl; a cheap
-smoke (apply, rollout status, get ds) on every kubectl; and the official Python client reading
+smoke (apply, rollout status, get ds, rollout history, delete) on every kubectl; and the official Python client reading
 DaemonSets and ControllerRevisions."""
 from __future__ import annotations
 
@@ -195,6 +195,8 @@ def test_daemonset_smoke_on_every_kubectl(kubectl, schedulable_workers, tmp_path
     line = next(r for r in rows(kubectl("get", "ds").stdout) if r[0] == name)
     n = schedulable_workers  # the control plane is tainted
     assert line[1:7] == [n, n, n, n, n, "<none>"]
+    history = rows(kubectl("rollout", "history", f"daemonset/{name}").stdout)
+    assert history[1] == ["REVISION", "CHANGE-CAUSE"] and history[2] == ["1", "<none>"]
     assert kubectl("delete", "ds", name).stdout.strip() == kubectl.deleted(f'daemonset.apps "{name}"', "default")
 
 
