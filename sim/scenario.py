@@ -34,6 +34,7 @@
     expect node worker-1 taint node.kubernetes.io/unreachable:NoExecute
     expect node worker-1 no-taint node.kubernetes.io/unreachable:NoExecute
     expect replicaset web ready=3
+    expect daemonset agent desired=3 current=3 ready=3 updated=3 available=3 misscheduled=0
     expect pods app=web phase=Running count=3 [node=worker-1] [not-node=worker-1] [terminating] [ready]
     expect pods app=web count=2 node-label=topology.kubernetes.io/zone=a   # on nodes with that label
     expect event FailedScheduling 0/4 nodes are available: ...
@@ -381,6 +382,17 @@ class Scenario:
                 got = rs["status"].get(names[k], 0)
                 if got != int(v):
                     raise ScenarioError(f"replicaset {args[1]} has {k}={got}, not {v}")
+        elif what == "daemonset":
+            ds = self._req({"verb": "get", "group": "apps", "resource": "daemonsets", "namespace": "default",
+                            "name": args[1]})
+            kv, _ = _kv(args[2:])
+            names = {"desired": "desiredNumberScheduled", "current": "currentNumberScheduled",
+                     "ready": "numberReady", "updated": "updatedNumberScheduled", "available": "numberAvailable",
+                     "misscheduled": "numberMisscheduled"}
+            for k, v in kv.items():
+                got = ds["status"].get(names[k], 0)
+                if got != int(v):
+                    raise ScenarioError(f"daemonset {args[1]} has {k}={got}, not {v}")
         elif what == "pods":
             kv, flags = _kv(args[1:])
             selector = args[1]
