@@ -282,3 +282,28 @@ def test_a_node_kill_replaces_the_running_job_pod(cluster):
     advance_until(cluster, lambda: finished(cluster, "long"), 240)
     job = get_job(cluster, "long")
     assert job["status"]["succeeded"] == 1 and job["status"]["failed"] == 1
+
+
+def test_backoff_limit_per_index(cluster):
+    create_job(cluster, job_manifest("pix", ["sh", "-c", "if [ $JOB_COMPLETION_INDEX = 1 ]; then exit 1; fi"],
+                                     completions=3, parallelism=3, completionMode="Indexed", backoffLimitPerIndex=1))
+    advance_until(cluster, lambda: finished(cluster, "pix"), 60)
+    job = get_job(cluster, "pix")
+    st = job["status"]
+    assert (st["completedIndexes"], st["failedIndexes"], st["succeeded"], st["failed"]) == ("0,2", "1", 2, 2)
+    assert conditions(job) == [("FailureTarget", "True", "FailedIndexes"), ("Failed", "True", "FailedIndexes")]
+    index1 = [p for p in job_pods(cluster, "pix") if p["metadata"]["labels"]["batch.kubernetes.io/job-completion-index"] == "1"]
+    # the index's own retry, 10 s after its failure, carries the index's failure count
+    assert [p["metadata"]["annotations"]["batch.kubernetes.io/job-index-failure-count"] for p in index1] == ["0", "1"]
+    assert 10 <= parse_timestamp(index1[1]["metadata"]["creationTimestamp"]) - finish_time(index1[0]) <= 12
+
+
+def test_restart_policy_on_failure_counts_restarts_against_the_backoff_limit(cluster):
+    create_job(cluster, job_manifest("onf", ["sh", "-c", "exit 1"], restart="OnFailure", backoffLimit=2))
+    advance_until(cluster, lambda: finished(cluster, "onf"), 120)
+    job = get_job(cluster, "onf")
+    assert conditions(job) == [("FailureTarget", "True", "BackoffLimitExceeded"),
+                               ("Failed", "True", "BackoffLimitExceeded")]
+    # one pod, restarted in place by the kubelet, then deleted when the Job failed
+    assert [e[1] for e in job_events(cluster, "onf")] == ["SuccessfulCreate", "SuccessfulDelete", "BackoffLimitExceeded"]
+    assert job["status"]["failed"] == 1 and job_pods(cluster, "onf") == []
