@@ -307,3 +307,25 @@ def test_restart_policy_on_failure_counts_restarts_against_the_backoff_limit(clu
     # one pod, restarted in place by the kubelet, then deleted when the Job failed
     assert [e[1] for e in job_events(cluster, "onf")] == ["SuccessfulCreate", "SuccessfulDelete", "BackoffLimitExceeded"]
     assert job["status"]["failed"] == 1 and job_pods(cluster, "onf") == []
+
+
+def test_a_crash_while_answers_come_in_releases_the_job(cluster, monkeypatch):
+    """A handler of an answer that raises ends that sync (recorded like a panic) and the Job is
+    synced again: it is never held by a sync that will not finish."""
+    from sim.controllers.job import JobController
+    from sim.kernel import Kernel
+
+    monkeypatch.setattr(Kernel, "really_crash", False)
+    real, calls = JobController._enact_job_finished, []
+
+    def flaky(self, ctx):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return real(self, ctx)
+
+    monkeypatch.setattr(JobController, "_enact_job_finished", flaky)
+    create_job(cluster, job_manifest("crash", ["sh", "-c", "exit 0"]))
+    advance_until(cluster, lambda: finished(cluster, "crash"), 60)
+    assert any("boom" in e["message"] for e in cluster.kernel.errors)
+    assert get_job(cluster, "crash")["status"]["succeeded"] == 1
