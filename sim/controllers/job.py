@@ -417,7 +417,9 @@ class JobController:
             # A graceful deletion: the Job may create a replacement now, not once it is gone.
             self._pod_deleting(cur, final=False)
             return
-        finalizer_removed = has_tracking_finalizer(old) and not has_tracking_finalizer(cur)
+        # Not "had it and lost it": during an ownership transfer several updates may collapse
+        # into one event; the latest state is what counts (updatePod).
+        finalizer_removed = not has_tracking_finalizer(cur)
         cur_ref, old_ref = controller_ref(cur), controller_ref(old)
         if cur_ref != old_ref and old_ref:
             job = self._resolve(old)
