@@ -329,3 +329,15 @@ def test_a_crash_while_answers_come_in_releases_the_job(cluster, monkeypatch):
     advance_until(cluster, lambda: finished(cluster, "crash"), 60)
     assert any("boom" in e["message"] for e in cluster.kernel.errors)
     assert get_job(cluster, "crash")["status"]["succeeded"] == 1
+
+
+def test_the_docs_pi_job_prints_pi_as_perl_does(cluster):
+    body = job_manifest("pi", ["perl", "-Mbignum=bpi", "-wle", "print bpi(2000)"], image="perl:5.34.0", backoffLimit=4)
+    create_job(cluster, body)
+    advance_until(cluster, lambda: finished(cluster, "pi"), 60)
+    pod, = job_pods(cluster, "pi")
+    digits = log_of(cluster, pod)
+    # 2,000 significant digits, the last one rounded (the next digits are 99465...)
+    assert digits.startswith("3.14159265358979323846264338327950288419716939937510")
+    assert len(digits) == 2002 and digits.endswith("4780275901\n")
+    assert pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
