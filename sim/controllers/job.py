@@ -38,13 +38,13 @@ from sim.api.selectors import labels_match, selector_from_label_selector
 from sim.controllers.controllerref import ControllerRefManager, OwnedIndex
 from sim.controllers.expectations import ControllerExpectations
 from sim.controllers.podtemplate import pod_from_template
-from sim.workqueue import WorkQueue
 from sim.registry.batch.jobs import (
     ACTION_COUNT, ACTION_FAIL_INDEX, ACTION_FAIL_JOB, ACTION_IGNORE, COND_COMPLETE, COND_FAILED,
     COND_FAILURE_TARGET, COND_SUCCESS_CRITERIA_MET, COND_SUSPENDED, FAILED_ONLY, INDEXED,
     JOB_COMPLETION_INDEX_ANNOTATION, JOB_INDEX_FAILURE_COUNT_ANNOTATION,
     JOB_INDEX_IGNORED_FAILURE_COUNT_ANNOTATION, JOB_INDEX_LABEL, JOB_TRACKING_FINALIZER, NON_INDEXED, OP_IN,
-    format_indexes, indexes_of, is_finished, is_indexed, parse_indexes)
+    format_indexes, indexes_of, is_finished, is_indexed)
+from sim.workqueue import WorkQueue
 
 # job_controller.go
 SYNC_JOB_BATCH_PERIOD = 1.0            # syncJobBatchPeriod: pod events are batched this long

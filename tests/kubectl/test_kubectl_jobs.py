@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import wait_until
 from tests.kubectl.conftest import BINARIES, kubectl_minor, kubectl_runner, rows
-
-import pytest
 
 PI_JOB = Path(__file__).resolve().parents[1] / "testdata" / "manifests" / "job.yaml"
 # The full sequence on the oldest and the newest kubectl; the smoke on every one.

@@ -341,3 +341,14 @@ def test_the_docs_pi_job_prints_pi_as_perl_does(cluster):
     assert digits.startswith("3.14159265358979323846264338327950288419716939937510")
     assert len(digits) == 2002 and digits.endswith("4780275901\n")
     assert pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
+
+
+def test_a_work_queue_job_completes_once_one_pod_succeeded_and_none_runs(cluster):
+    """completions unset, parallelism 2: pods run until one succeeds; then none is replaced and
+    the Job completes when the others have finished."""
+    create_job(cluster, job_manifest("wq", ["sh", "-c", "sleep 3"], parallelism=2))
+    assert get_job(cluster, "wq")["spec"].get("completions") is None
+    advance_until(cluster, lambda: finished(cluster, "wq"), 60)
+    job = get_job(cluster, "wq")
+    assert job["status"]["succeeded"] == 2 and len(job_pods(cluster, "wq")) == 2
+    assert JOBS.printer.row(job, cluster.now)[1:3] == ["Complete", "2/1 of 2"]
