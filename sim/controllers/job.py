@@ -38,6 +38,7 @@ from sim.api.selectors import labels_match, selector_from_label_selector
 from sim.controllers.controllerref import ControllerRefManager, OwnedIndex
 from sim.controllers.expectations import ControllerExpectations
 from sim.controllers.podtemplate import pod_from_template
+from sim.controllers.replicaset import ReplicaSetController
 from sim.registry.batch.jobs import (
     ACTION_COUNT, ACTION_FAIL_INDEX, ACTION_FAIL_JOB, ACTION_IGNORE, COND_COMPLETE, COND_FAILED,
     COND_FAILURE_TARGET, COND_SUCCESS_CRITERIA_MET, COND_SUSPENDED, FAILED_ONLY, INDEXED,
@@ -216,12 +217,8 @@ def match_success_policy(policy: dict | None, completions: int, succeeded: set[i
     return None
 
 
-def _deletion_rank(pod: dict):
-    """controller.ActivePods ordering (the first are deleted first): unassigned < assigned,
-    Pending < Unknown < Running, not ready < ready, then the newest first."""
-    phase_rank = {"Pending": 0, "Unknown": 1, "Running": 2}.get((pod.get("status") or {}).get("phase"), 0)
-    return (1 if pod["spec"].get("nodeName") else 0, phase_rank, 1 if is_pod_ready(pod) else 0,
-            "".join(chr(0x10FFFF - ord(ch)) for ch in pod["metadata"].get("creationTimestamp", "")))
+# controller.ActivePods ordering (the first are deleted first), the ReplicaSet controller's.
+_deletion_rank = ReplicaSetController._deletion_rank
 
 
 def new_condition(ctype: str, status: str, reason: str, message: str, ts: str) -> dict:
