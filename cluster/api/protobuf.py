@@ -12,7 +12,8 @@ JSON tag says omitempty - the JSON kube-apiserver would have decoded.
 Only the kinds kubectl sends as protobuf are described (their descriptors below): the
 generators' kinds (namespace, priorityclass, pdb, quota, configmap, secret - generic, tls,
 docker-registry -, serviceaccount), batch/v1 CronJob and Job (`kubectl create cronjob|job`, their
-pod templates whole: cluster/api/protobuf_workloads.py, generated), DeleteOptions
+pod templates whole: cluster/api/protobuf_workloads.py, generated), `kubectl autoscale`'s
+HorizontalPodAutoscaler (autoscaling/v1 and v2), DeleteOptions
 (client-go's typed deletes: `kubectl drain --disable-eviction` from 1.32) and policy/v1 Eviction
 (typed-client evictions; kubectl 1.27-1.33's drain sends it as JSON); others raise
 ProtobufError.  Responses stay JSON: the clients accept it.
@@ -165,7 +166,45 @@ RESOURCE_QUOTA = {
     3: ("status", {1: ("hard", ("map", "string", QUANTITY), True), 2: ("used", ("map", "string", QUANTITY), True)},
         True)}
 
+# k8s.io/api/autoscaling/v1 and v2 generated.proto: `kubectl autoscale` (typed clients since 1.32)
+CROSS_VERSION_OBJECT_REFERENCE = {1: ("kind", "string", False), 2: ("name", "string", False),
+                                  3: ("apiVersion", "string", True)}
+HPA_V1 = {
+    1: ("metadata", OBJECT_META, False),
+    2: ("spec", {1: ("scaleTargetRef", CROSS_VERSION_OBJECT_REFERENCE, False), 2: ("minReplicas", "int32", POINTER),
+                 3: ("maxReplicas", "int32", False), 4: ("targetCPUUtilizationPercentage", "int32", POINTER)}, False),
+    3: ("status", {1: ("observedGeneration", "int64", POINTER), 2: ("lastScaleTime", TIME, POINTER),
+                   3: ("currentReplicas", "int32", False), 4: ("desiredReplicas", "int32", False),
+                   5: ("currentCPUUtilizationPercentage", "int32", POINTER)}, True)}
+METRIC_TARGET = {1: ("type", "string", False), 2: ("value", QUANTITY, POINTER), 3: ("averageValue", QUANTITY, POINTER),
+                 4: ("averageUtilization", "int32", POINTER)}
+METRIC_IDENTIFIER = {1: ("name", "string", False), 2: ("selector", LABEL_SELECTOR, POINTER)}
+METRIC_SPEC = {
+    1: ("type", "string", False),
+    2: ("object", {1: ("describedObject", CROSS_VERSION_OBJECT_REFERENCE, False), 2: ("target", METRIC_TARGET, False),
+                   3: ("metric", METRIC_IDENTIFIER, False)}, POINTER),
+    3: ("pods", {1: ("metric", METRIC_IDENTIFIER, False), 2: ("target", METRIC_TARGET, False)}, POINTER),
+    4: ("resource", {1: ("name", "string", False), 2: ("target", METRIC_TARGET, False)}, POINTER),
+    5: ("external", {1: ("metric", METRIC_IDENTIFIER, False), 2: ("target", METRIC_TARGET, False)}, POINTER),
+    7: ("containerResource", {1: ("name", "string", False), 2: ("target", METRIC_TARGET, False),
+                              3: ("container", "string", False)}, POINTER)}
+HPA_SCALING_RULES = {3: ("stabilizationWindowSeconds", "int32", POINTER), 1: ("selectPolicy", "string", POINTER),
+                     2: ("policies", ("repeated", {1: ("type", "string", False), 2: ("value", "int32", False),
+                                                   3: ("periodSeconds", "int32", False)}), True),
+                     4: ("tolerance", QUANTITY, POINTER)}
+HPA_V2 = {
+    1: ("metadata", OBJECT_META, False),
+    2: ("spec", {1: ("scaleTargetRef", CROSS_VERSION_OBJECT_REFERENCE, False), 2: ("minReplicas", "int32", POINTER),
+                 3: ("maxReplicas", "int32", False), 4: ("metrics", ("repeated", METRIC_SPEC), True),
+                 5: ("behavior", {1: ("scaleUp", HPA_SCALING_RULES, POINTER), 2: ("scaleDown", HPA_SCALING_RULES, POINTER)},
+                     POINTER)}, False),
+    # the status is the controller's (a create drops it): its counts only
+    3: ("status", {1: ("observedGeneration", "int64", POINTER), 2: ("lastScaleTime", TIME, POINTER),
+                   3: ("currentReplicas", "int32", True), 4: ("desiredReplicas", "int32", False)}, True)}
+
 KINDS: dict[tuple[str, str], dict] = {
+    ("autoscaling/v1", "HorizontalPodAutoscaler"): HPA_V1,
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): HPA_V2,
     ("policy/v1", "PodDisruptionBudget"): POD_DISRUPTION_BUDGET,
     ("v1", "ResourceQuota"): RESOURCE_QUOTA,
     ("scheduling.k8s.io/v1", "PriorityClass"): PRIORITY_CLASS,

@@ -105,6 +105,13 @@ class ReplicaSetController:
                 self.expectations.deletion_observed(k)
         for k in keys:
             self.queue.add(k)
+        # A pod just ready becomes available minReadySeconds later: look again then (plus a
+        # second against the timestamps' whole seconds, as upstream's updatePod).
+        k = self._owner_key(new)
+        if k and not is_pod_ready(old) and is_pod_ready(new):
+            min_ready = (self.owners.get(*k)["spec"].get("minReadySeconds") or 0)
+            if min_ready > 0:
+                self.queue.add_after(k, min_ready + 1.0)
 
     def _pod_deleted(self, pod: dict) -> None:
         self.pods.set(pod, remove=True)
@@ -126,7 +133,12 @@ class ReplicaSetController:
         active = [p for p in owned if not is_deleting(p) and not is_terminal(p)]
         if self.expectations.satisfied(key) and not is_deleting(rs):
             self.manage_replicas(rs, key, active)
-        self.update_status(rs, owned, active)
+        status = self.update_status(rs, owned, active)
+        # The last line of defence (syncReplicaSet): all ready, not all available yet.
+        min_ready = rs["spec"].get("minReadySeconds") or 0
+        want = rs["spec"].get("replicas", 1)
+        if min_ready > 0 and status["readyReplicas"] == want and status["availableReplicas"] != want:
+            self.queue.add_after(key, float(min_ready))
 
     def _patch_pod(self, pod: dict, patch: dict) -> None:
         md = pod["metadata"]
@@ -215,12 +227,13 @@ class ReplicaSetController:
         self.cm.action(f"{self.name} deleted pod {key[0]}/{pod['metadata']['name']}")
         self.api.event(rs, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", self.name)
 
-    def update_status(self, rs: dict, owned: list[dict], active: list[dict]) -> None:
+    def update_status(self, rs: dict, owned: list[dict], active: list[dict]) -> dict:
         labels = (rs["spec"]["template"].get("metadata") or {}).get("labels") or {}
         ready = [p for p in active if is_pod_ready(p)]
-        # calculateStatus: available = ready for at least minReadySeconds (podutil.IsPodAvailable).
+        # podutil.IsPodAvailable: ready for at least minReadySeconds (on the API's clock).
         min_ready = rs["spec"].get("minReadySeconds") or 0
-        available = sum(1 for p in ready if is_pod_available(p, min_ready, self.cm.now))
+        now = self.cm.now + self.cm.kernel.epoch_offset
+        available = sum(1 for p in ready if is_pod_available(p, min_ready, now))
         status = {"replicas": len(active),
                   "fullyLabeledReplicas": sum(1 for p in active
                                               if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in labels.items())),
@@ -229,13 +242,9 @@ class ReplicaSetController:
         if self.reports_terminating:
             # DeploymentReplicaSetTerminatingReplicas (beta, on by default since 1.35)
             status["terminatingReplicas"] = sum(1 for p in owned if is_deleting(p))
-        # syncReplicaSet: all ready but not all available yet - look again when minReadySeconds
-        # has passed, as nothing else will happen to wake it then.
-        desired = rs["spec"].get("replicas", 1)
-        if min_ready > 0 and len(ready) == desired and available != desired:
-            self.queue.add_after(self._key(rs), float(min_ready))
         old = rs.get("status") or {}
         if all(old.get(k, 0) == v for k, v in status.items()):
-            return
+            return status
         self.api.patch(self.resource, rs["metadata"]["namespace"], rs["metadata"]["name"], {"status": status},
                        group=self.group, subresource="status")
+        return status
