@@ -352,3 +352,16 @@ def test_a_work_queue_job_completes_once_one_pod_succeeded_and_none_runs(cluster
     job = get_job(cluster, "wq")
     assert job["status"]["succeeded"] == 2 and len(job_pods(cluster, "wq")) == 2
     assert JOBS.printer.row(job, cluster.now)[1:3] == ["Complete", "2/1 of 2"]
+
+
+def test_a_name_that_is_not_a_dns_label_is_warned_of(cluster):
+    resp = cluster.request({"verb": "create", "group": "batch", "resource": "jobs", "namespace": "default",
+                            "body": job_manifest("nightly.report", ["true"])})
+    assert resp["code"] == 201
+    assert resp["warnings"] == [
+        "metadata.name: this is used in Pod names and hostnames, which can result in surprising behavior; a DNS "
+        "label is recommended: [a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
+        "'-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+        "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')]"]
+    assert "warnings" not in cluster.request({"verb": "create", "group": "batch", "resource": "jobs",
+                                              "namespace": "default", "body": job_manifest("nightly", ["true"])})
