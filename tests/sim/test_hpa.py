@@ -101,7 +101,7 @@ def test_a_load_step_settles_where_the_formula_says_and_scale_down_waits_out_the
     # a fixed point of the formula: 600m over `settled` pods, and ceil(replicas x usage / target)
     # (or the tolerance) keeps it.  The ramp's lag (new pods' first windows) overshoots by one:
     # at 7 pods, 43% of the target 50% gives ceil(7 x 0.86) = 7.
-    assert utilization == int((600 / settled + 1) * 100 / 200)
+    assert abs(utilization - (600 / settled + 1) * 100 / 200) <= 2     # +1m: apache's own
     assert abs(utilization / 50 - 1) <= 0.1 or math.ceil(settled * utilization / 50) == settled
     assert settled in (6, 7)
     assert condition(hpa, "ScalingActive")["reason"] == "ValidMetricFound"
