@@ -424,3 +424,31 @@ def test_a_deployment_is_scaled_through_its_scale_subresource(cluster):
                                "name": "web"}))
     assert deployment["spec"]["replicas"] == 4
     assert condition(get_hpa(c, "web"), "ScalingLimited")["reason"] == "TooManyReplicas"
+
+
+def test_any_kind_with_a_scale_subresource_is_a_target(cluster):
+    """A custom resource whose CRD declares /scale: the HPA reads and writes it as any other
+    (here it only clamps to maxReplicas: nothing runs its pods)."""
+    import copy
+    from tests.sim.apiextensions_fixtures import CRONTAB_CRD
+    c = cluster
+    crd = copy.deepcopy(CRONTAB_CRD)
+    version = crd["spec"]["versions"][0]
+    version["schema"]["openAPIV3Schema"]["properties"]["status"] = {
+        "type": "object", "properties": {"replicas": {"type": "integer"}, "selector": {"type": "string"}}}
+    version["subresources"] = {"status": {}, "scale": {"specReplicasPath": ".spec.replicas",
+                                                       "statusReplicasPath": ".status.replicas",
+                                                       "labelSelectorPath": ".status.selector"}}
+    ok(c.request({"verb": "create", "group": "apiextensions.k8s.io", "resource": "customresourcedefinitions",
+                  "body": crd}))
+    c.advance(5)
+    CT = {"group": "stable.example.com", "resource": "crontabs", "namespace": "default"}
+    ok(c.request({**CT, "verb": "create", "body": {"apiVersion": "stable.example.com/v1", "kind": "CronTab",
+                                                   "metadata": {"name": "nightly"},
+                                                   "spec": {"cronSpec": "* * * * */5", "replicas": 5}}}))
+    ok(c.request({**HPA, "verb": "create", "body": {
+        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "nightly"},
+        "spec": {"scaleTargetRef": {"apiVersion": "stable.example.com/v1", "kind": "CronTab", "name": "nightly"},
+                 "minReplicas": 1, "maxReplicas": 3}}}))
+    run_until(c, lambda: ok(c.request({**CT, "verb": "get", "name": "nightly"}))["spec"]["replicas"] == 3, 60)
+    assert rescales(c, "nightly") and rescales(c, "nightly")[0][1:] == (3, "Current number of replicas above Spec.MaxReplicas")
