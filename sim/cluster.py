@@ -76,6 +76,7 @@ snapshot():
      "scheduler": {"leader", "active": n, "backoff": n, "unschedulable": n,
                    "pods": [up to 50 queue entries as scheduler_queue() gives, plus "queue"]},
      "replicasets": [{"namespace", "name", "replicas", "ready", "available"}],
+     "workloads": {...}  # the Workloads view: format in sim/workloadview.py
      "corrupt": [{"key": "/registry/pods/default/hello", "message"}]}  # objects it cannot show
 """
 
@@ -117,6 +118,7 @@ from sim.csi.controller import CSIController
 from sim.scheduler.framework.config import ConfigError as SchedulerConfigError
 from sim.scheduler.scheduler import KubeScheduler, load_configuration as load_scheduler_configuration
 from sim.api.defaults import TAINT_CONTROL_PLANE
+from sim.workloadview import WorkloadView
 
 log = logging.getLogger("sim")
 
@@ -301,6 +303,7 @@ class Cluster:
         # The page's entry of each pod, by key, with the resourceVersion it was made from: a
         # snapshot remakes only the entries of pods that changed since the last one.
         self._pod_entries: dict[tuple, tuple[str, dict]] = {}
+        self._workloads = WorkloadView()  # the snapshot's "workloads" (sim/workloadview.py)
         self._recorded = self.store.revision
         cps = [n for n in self.config.nodes if n.role == "control-plane"]
         if not cps:
@@ -1184,6 +1187,7 @@ class Cluster:
                 "scheduler": self._scheduler_frame(),
                 "replicasets": rss,
                 "kinds": self._kinds_frame(api),
+                "workloads": self._workloads.frame(cache, self.api_time),
                 "corrupt": corrupt}
 
     def _kinds_frame(self, api, shown: int = KIND_OBJECTS_SHOWN) -> list[dict]:

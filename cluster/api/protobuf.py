@@ -11,8 +11,9 @@ JSON tag says omitempty - the JSON kube-apiserver would have decoded.
 
 Only the kinds kubectl sends as protobuf are described (their descriptors below): the
 generators' kinds (namespace, priorityclass, pdb, quota, configmap, secret - generic, tls,
-docker-registry -, serviceaccount), `kubectl autoscale`'s HorizontalPodAutoscaler (autoscaling/v1
-and v2), DeleteOptions
+docker-registry -, serviceaccount), batch/v1 CronJob and Job (`kubectl create cronjob|job`, their
+pod templates whole: cluster/api/protobuf_workloads.py, generated), `kubectl autoscale`'s
+HorizontalPodAutoscaler (autoscaling/v1 and v2), DeleteOptions
 (client-go's typed deletes: `kubectl drain --disable-eviction` from 1.32) and policy/v1 Eviction
 (typed-client evictions; kubectl 1.27-1.33's drain sends it as JSON); others raise
 ProtobufError.  Responses stay JSON: the clients accept it.
@@ -299,7 +300,9 @@ def message(data: bytes, descriptor: dict) -> dict:
         if spec is None:
             continue
         name, kind, _ = spec
-        if isinstance(kind, tuple) and kind[0] == "repeated":
+        if isinstance(kind, tuple) and kind[0] == "inline":
+            out.update(message(value, kind[1]))  # an embedded Go struct: its fields are the parent's
+        elif isinstance(kind, tuple) and kind[0] == "repeated":
             out.setdefault(name, []).append(_value(kind[1], wire, value))
         elif isinstance(kind, tuple) and kind[0] == "map":
             entry = {n: _value(kind[1] if n == 1 else kind[2], w, v) for n, w, v in fields(value) if n in (1, 2)}
@@ -314,6 +317,14 @@ def message(data: bytes, descriptor: dict) -> dict:
     return out
 
 
+def _workload_kind(api_version: str, kind: str) -> dict | None:
+    """The generated descriptors of the workload kinds (cluster/api/protobuf_workloads.py, made
+    from kubectl's own embedded k8s.io/api descriptors by protobuf_generate.py), imported when
+    first needed: that module builds on the descriptors above."""
+    from cluster.api.protobuf_workloads import KINDS as WORKLOAD_KINDS
+    return WORKLOAD_KINDS.get((api_version, kind))
+
+
 def decode(raw: bytes) -> dict:
     """A protobuf request body as the JSON object it encodes."""
     if not raw.startswith(MAGIC):
@@ -325,7 +336,7 @@ def decode(raw: bytes) -> dict:
         elif number == 2 and wire == 2:
             content = value
     api_version, kind = type_meta.get("apiVersion", ""), type_meta.get("kind", "")
-    descriptor = KINDS.get((api_version, kind)) or ANY_VERSION_KINDS.get(kind)
+    descriptor = KINDS.get((api_version, kind)) or ANY_VERSION_KINDS.get(kind) or _workload_kind(api_version, kind)
     if descriptor is None:
         raise NoDecoding(f"no protobuf decoding for {kind} in {api_version or 'an unknown version'}")
     return {"apiVersion": api_version, "kind": kind, **message(content, descriptor)}

@@ -918,6 +918,10 @@ class KubeAPIServer(Component):
         generated = not md.get("name") and bool(md.get("generateName"))
         if generated:
             md["name"] = md["generateName"] + random_suffix(self.rng)
+        # rest.FillObjectMetaSystemFields before BeforeCreate's PrepareForCreate: a strategy may
+        # read the uid (a Job's generated selector names it).
+        md["uid"] = new_uid(self.rng)
+        md["creationTimestamp"] = self.timestamp()
         res.strategy.prepare_for_create(res, obj, self)
         md = obj["metadata"]
         errs = res.strategy.validate(obj)
@@ -927,8 +931,6 @@ class KubeAPIServer(Component):
         rejected = self.admission.validate(attrs)
         if rejected:
             return reply(_err(rejected))
-        md["uid"] = new_uid(self.rng)
-        md["creationTimestamp"] = self.timestamp()
         if (req.get("query") or {}).get("dryRun"):
             return reply(_ok(201, obj))
         attempts = [1]
@@ -1174,6 +1176,9 @@ class KubeAPIServer(Component):
 
         if not req.get("_collection") and not res.strategy.returns_deleted_object:
             reply = _deleted_as_status(res, reply)
+        warnings = res.strategy.delete_warnings(res, orphan_opt, policy)
+        if warnings:
+            reply = _with_warnings(reply, warnings)
         self.guaranteed_update(res, ns, name, mutate, reply, pre, dry_run=_dry_run(req))
 
     def delete_corrupt(self, res: Resource, req: dict, corrupt: storage.CorruptObject, reply: Reply) -> None:

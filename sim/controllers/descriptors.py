@@ -26,8 +26,21 @@ class ControllerDescriptor:
 DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("replicaset-controller", "sim.controllers.replicaset:ReplicaSetController",
                          ("replicasets.apps", "pods"), aliases=("replicaset",)),
+    ControllerDescriptor("replicationcontroller-controller", "sim.controllers.replication:ReplicationManager",
+                         ("replicationcontrollers", "pods"), aliases=("replicationcontroller",)),
     ControllerDescriptor("deployment-controller", "sim.controllers.deployment:DeploymentController",
                          ("deployments.apps", "replicasets.apps", "pods"), aliases=("deployment",)),
+    ControllerDescriptor("daemonset-controller", "sim.controllers.daemonset:DaemonSetController",
+                         ("daemonsets.apps", "controllerrevisions.apps", "pods", "nodes"), aliases=("daemonset",)),
+    ControllerDescriptor("pod-garbage-collector-controller", "sim.controllers.podgc:PodGCController",
+                         ("pods", "nodes"), aliases=("podgc",)),
+    ControllerDescriptor("statefulset-controller", "sim.controllers.statefulset:StatefulSetController",
+                         ("statefulsets.apps", "pods", "controllerrevisions.apps", "persistentvolumeclaims"),
+                         aliases=("statefulset",)),
+    ControllerDescriptor("job-controller", "sim.controllers.job:JobController", ("jobs.batch", "pods"),
+                         aliases=("job",)),
+    ControllerDescriptor("ttl-after-finished-controller", "sim.controllers.ttlafterfinished:TTLAfterFinishedController",
+                         ("jobs.batch",), aliases=("ttl-after-finished",)),
     ControllerDescriptor("node-lifecycle-controller", "sim.controllers.nodelifecycle:NodeLifecycleController",
                          ("nodes", "leases.coordination.k8s.io", "pods"), aliases=("nodelifecycle",)),
     ControllerDescriptor("taint-eviction-controller", "sim.controllers.tainteviction:TaintEvictionController",
@@ -63,6 +76,8 @@ DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
     ControllerDescriptor("persistentvolume-protection-controller",
                          "sim.controllers.pvprotection:PVProtectionController",
                          ("persistentvolumes",), aliases=("pv-protection",)),
+    ControllerDescriptor("cronjob-controller", "sim.controllers.cronjob:CronJobController",
+                         ("cronjobs.batch", "jobs.batch"), aliases=("cronjob",)),
 )
 
 

@@ -156,6 +156,11 @@ class Strategy:
         """A Status refusing the deletion before anything is read (a protected object), or None."""
         return None
 
+    def delete_warnings(self, res, orphan_opt, policy) -> list[str]:
+        """Warnings a delete with these options answers with (a batch/v1 Job orphaning its pods
+        by default says so), whatever its outcome."""
+        return []
+
     def gc_finalizers(self, res, md: dict, orphan_opt, policy) -> list[str]:
         """registry/generic/registry/store.go deletionFinalizersForGarbageCollection: the
         object's finalizers with `orphan` / `foregroundDeletion` as the options ask (or as
