@@ -452,3 +452,21 @@ def test_any_kind_with_a_scale_subresource_is_a_target(cluster):
                  "minReplicas": 1, "maxReplicas": 3}}}))
     run_until(c, lambda: ok(c.request({**CT, "verb": "get", "name": "nightly"}))["spec"]["replicas"] == 3, 60)
     assert rescales(c, "nightly") and rescales(c, "nightly")[0][1:] == (3, "Current number of replicas above Spec.MaxReplicas")
+
+
+def test_two_hpas_on_the_same_pods_are_ambiguous(cluster):
+    c = cluster
+    php_apache(c)
+    make_hpa(c)
+    ok(c.request({**HPA, "verb": "create", "body": {
+        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "second"},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "php-apache"},
+                 "maxReplicas": 3}}}))
+    c.advance(50)
+    for name in ("php-apache", "second"):
+        cond = condition(get_hpa(c, name), "ScalingActive")
+        assert (cond["status"], cond["reason"]) == ("False", "AmbiguousSelector")
+        assert cond["message"] == ("pods by selector run=php-apache are controlled by multiple HPAs: "
+                                   "[default/php-apache default/second]")
+    ok(c.request({**HPA, "verb": "delete", "name": "second"}))
+    run_until(c, lambda: condition(get_hpa(c), "ScalingActive")["reason"] == "ValidMetricFound", 60)
