@@ -166,7 +166,9 @@ RESOURCE_QUOTA = {
     3: ("status", {1: ("hard", ("map", "string", QUANTITY), True), 2: ("used", ("map", "string", QUANTITY), True)},
         True)}
 
-# k8s.io/api/autoscaling/v1 and v2 generated.proto: `kubectl autoscale` (typed clients since 1.32)
+# k8s.io/api/autoscaling/v1 and v2 generated.proto: `kubectl autoscale` (typed clients since 1.32);
+# the field numbers are those protobuf_generate.py reads from kubectl 1.33's embedded descriptors,
+# the pointers (kept when zero) those of types.go.
 CROSS_VERSION_OBJECT_REFERENCE = {1: ("kind", "string", False), 2: ("name", "string", False),
                                   3: ("apiVersion", "string", True)}
 HPA_V1 = {
