@@ -5,6 +5,8 @@
     create replicaset web replicas=3 anti-affinity=kubernetes.io/hostname   # required podAntiAffinity
                                                                            # against its own pods
     scale replicaset web replicas=4      # any kind with a scale subresource, by any of its names
+    load deployment php-apache rps=20    # the load generator: HTTP requests a second to its ready
+                                         # pods (Cluster.set_load; rps=0 stops it)
     create pod db image=postgres:16 cpu=500m memory=256Mi node-selector=disk=ssd
     delete pod db                        # any kind the cluster serves: delete rs web, delete ct x
     apply crontab-crd.yaml               # any manifests (YAML, several documents), CRDs included
@@ -304,6 +306,11 @@ class Scenario:
                        "namespace": self._ns(res), "name": args[1],
                        "body": {"spec": {"replicas": int(kv["replicas"])}},
                        "patch_type": "application/merge-patch+json"})
+        elif cmd == "load":
+            kv, _ = _kv(args[2:])
+            if len(args) < 3 or "rps" not in kv:
+                raise ScenarioError("use: load <kind> <name> rps=<requests a second>")
+            c.set_load("default", args[0], args[1], float(kv["rps"]))
         elif cmd == "delete":
             res = self._kind(args[0])
             self._req({"verb": "delete", "group": res.group, "resource": res.name, "namespace": self._ns(res),
