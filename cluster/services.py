@@ -70,6 +70,8 @@ __all__ = [
     "restore_node",
     "pod_fault",
     "pod_cri_calls",
+    "get_load",
+    "set_load",
     "add_node",
     "get_network",
     "partition_network",
@@ -184,6 +186,8 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
       "pod.fault"     {"namespace", "name", "body": {"fault", "container"?, ...}}
                                                                    [{"pod","container","node","fault","faults"}]
       "pod.cri"       {"namespace", "name"}                         [{"pod","node","runtime","calls"}]
+      "workload.load" {"namespace", "kind", "name", "requestsPerSecond"?}  [{"namespace","kind","name",
+                       "requestsPerSecond","pods","sent","answered","failed"}]
       "network.get" / "network.heal" {}, "network.partition" {"groups"}  [{"partition"}]
       "etcd.status"   {}                                           [{"members": [...]}]
       "etcd.kill" | "etcd.restore" | "etcd.timeout" | "etcd.transfer" | "etcd.isolate"
@@ -338,6 +342,20 @@ async def pod_fault(cluster: str, namespace: str, name: str, body: dict) -> dict
     """Inject a fault into a pod's container (sim/podfaults.py): BadCommand, NotFound (pod),
     Conflict (not on a running node)."""
     return await sim_command(cluster, {"op": "pod.fault", "namespace": namespace, "name": name, "body": body})
+
+
+async def get_load(cluster: str, namespace: str, kind: str, name: str) -> dict[str, Any]:
+    """The load generator's rate for a workload (sim/loadgenerator.py) and what it sent:
+    {"namespace", "kind", "name", "requestsPerSecond", "pods", "sent", "answered", "failed"}
+    ({"requestsPerSecond": 0} when none is set).  NotFound (unknown kind)."""
+    return await sim_command(cluster, {"op": "workload.load", "namespace": namespace, "kind": kind, "name": name})
+
+
+async def set_load(cluster: str, namespace: str, kind: str, name: str, requests_per_second: Any) -> dict[str, Any]:
+    """HTTP requests a second to the ready pods of a workload, spread over them as a Service
+    would (0 stops it): as get_load answers.  BadCommand (rate), NotFound (kind or workload)."""
+    return await sim_command(cluster, {"op": "workload.load", "namespace": namespace, "kind": kind, "name": name,
+                                       "requestsPerSecond": requests_per_second})
 
 
 async def get_network(cluster: str) -> dict[str, Any]:

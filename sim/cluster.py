@@ -76,6 +76,7 @@ snapshot():
      "scheduler": {"leader", "active": n, "backoff": n, "unschedulable": n,
                    "pods": [up to 50 queue entries as scheduler_queue() gives, plus "queue"]},
      "replicasets": [{"namespace", "name", "replicas", "ready", "available"}],
+     "workloads": {...}  # the Workloads view: format in sim/workloadview.py
      "corrupt": [{"key": "/registry/pods/default/hello", "message"}]}  # objects it cannot show
 """
 
@@ -83,6 +84,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -97,7 +99,8 @@ from sim.apiserver.server import KubeAPIServer
 from sim.controllers.manager import KubeControllerManager
 from sim.etcd.mvcc import MVCCStore
 from sim.etcd.server import EtcdMember
-from sim.external import ExternalClient
+from sim.external import CLIENT_HOST, ExternalClient
+from sim.loadgenerator import MAX_REQUESTS_PER_SECOND, LoadGenerator
 from sim.flowcontrol import (CONTROLLER_MANAGER_BURST, CONTROLLER_MANAGER_QPS, KUBELET_BURST, KUBELET_QPS,
                              SCHEDULER_BURST, SCHEDULER_QPS)
 from sim.kernel import Kernel
@@ -115,6 +118,7 @@ from sim.csi.controller import CSIController
 from sim.scheduler.framework.config import ConfigError as SchedulerConfigError
 from sim.scheduler.scheduler import KubeScheduler, load_configuration as load_scheduler_configuration
 from sim.api.defaults import TAINT_CONTROL_PLANE
+from sim.workloadview import WorkloadView
 
 log = logging.getLogger("sim")
 
@@ -299,6 +303,7 @@ class Cluster:
         # The page's entry of each pod, by key, with the resourceVersion it was made from: a
         # snapshot remakes only the entries of pods that changed since the last one.
         self._pod_entries: dict[tuple, tuple[str, dict]] = {}
+        self._workloads = WorkloadView()  # the snapshot's "workloads" (sim/workloadview.py)
         self._recorded = self.store.revision
         cps = [n for n in self.config.nodes if n.role == "control-plane"]
         if not cps:
@@ -351,6 +356,9 @@ class Cluster:
         for api in self.apiservers:
             api.metrics_server = self.metrics_server.address
         self.client = ExternalClient()
+        # The per-workload load generator, outside the cluster beside the client (sim/loadgenerator.py).
+        self.load_generator = LoadGenerator(CLIENT_HOST, [a.address for a in self.apiservers])
+        k.add_component(self.load_generator)
         self.control_plane = [c for host in self.cp_hosts for c in self.cp_components[host]] + \
             [m for m in self.etcd_members if m.host in self.cp_hosts]
         for c in self.apiservers + self.schedulers + self.controller_managers + [self.client] + self.etcd_members:
@@ -370,6 +378,7 @@ class Cluster:
             if m.host not in self.specs or self.specs[m.host].alive:
                 m.start()
         self.client.start()
+        self.load_generator.start()
         self.kernel.call_later(0.05, self._bootstrap_namespaces)
         for host in self.cp_hosts:
             if self.specs[host].alive:
@@ -767,6 +776,38 @@ class Cluster:
         except PodFaultError as e:
             raise ClusterError(str(e), e.code) from None
 
+    # -- load ---------------------------------------------------------------------------
+    def _workload(self, namespace: str, kind: str, name: str):
+        """The kind a word names ("deployment", "rs", "ReplicaSet", "deployments.apps") and
+        the object, which must exist; ClusterError 404 otherwise."""
+        res = self.apiserver.registry.resolve(kind) if isinstance(kind, str) and kind else None
+        if res is None or not res.namespaced:
+            raise ClusterError(f'the server doesn\'t have a resource type "{kind}"', 404)
+        return res
+
+    def set_load(self, namespace: str, kind: str, name: str, requests_per_second: float) -> dict:
+        """Send `requests_per_second` HTTP requests a second to the ready pods of a workload
+        (sim/loadgenerator.py); 0 stops it.  {"namespace", "kind", "name",
+        "requestsPerSecond", "pods", "sent", "answered", "failed"}; ClusterError 400 for a bad
+        rate, 404 for an unknown kind or workload."""
+        rps = requests_per_second
+        if isinstance(rps, bool) or not isinstance(rps, (int, float)) or not math.isfinite(rps) \
+                or not 0 <= rps <= MAX_REQUESTS_PER_SECOND:
+            raise ClusterError(f"requestsPerSecond must be a number from 0 to {MAX_REQUESTS_PER_SECOND:g}")
+        res = self._workload(namespace, kind, name)
+        if rps > 0:
+            resp = self.request({"verb": "get", "group": res.group, "resource": res.name, "namespace": namespace,
+                                 "name": name, "query": {"resourceVersion": "0"}})
+            if resp["code"] != 200:
+                raise ClusterError((resp.get("body") or {}).get("message") or f"{res.name} {name!r} not found",
+                                   resp["code"])
+        return self.load_generator.set_load(namespace, res.group, res.name, res.kind, name, float(rps))
+
+    def load(self, namespace: str, kind: str, name: str) -> dict | None:
+        """The load set on a workload (as set_load answers), or None."""
+        res = self._workload(namespace, kind, name)
+        return self.load_generator.load_of(namespace, res.group, res.name, name)
+
     def pod_cri_calls(self, namespace: str, pod: str) -> dict:
         """The CRI calls made for a pod on its node (sim/podfaults.py); ClusterError if none."""
         try:
@@ -1146,6 +1187,7 @@ class Cluster:
                 "scheduler": self._scheduler_frame(),
                 "replicasets": rss,
                 "kinds": self._kinds_frame(api),
+                "workloads": self._workloads.frame(cache, self.api_time),
                 "corrupt": corrupt}
 
     def _kinds_frame(self, api, shown: int = KIND_OBJECTS_SHOWN) -> list[dict]:

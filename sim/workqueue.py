@@ -33,6 +33,7 @@ class WorkQueue:
         self.processing: set = set()
         self.dirty: set = set()      # added while processing: queued again when done
         self.deferred: set = set()   # processing goes on after reconcile returned
+        self.waiting: dict = {}      # add_after: key -> (ready time, timer)
 
     def add(self, key: Hashable) -> None:
         if key in self.processing:
@@ -45,7 +46,20 @@ class WorkQueue:
         self._kick()
 
     def add_after(self, key: Hashable, delay: float) -> None:
-        self.component.call_later(delay, lambda: self.add(key))
+        """The delaying queue's AddAfter: `key` is added once `delay` has passed.  A key already
+        waiting keeps the earlier of its two ready times (client-go's waitForPriorityQueue keeps
+        one entry per key), so two requeues for the same moment make one sync, not two."""
+        ready = self.component.now + delay
+        waiting = self.waiting.get(key)
+        if waiting is not None:
+            if waiting[0] <= ready:
+                return
+            self.component.cancel_timer(waiting[1])
+        self.waiting[key] = (ready, self.component.call_later(delay, lambda: self._ready(key)))
+
+    def _ready(self, key: Hashable) -> None:
+        self.waiting.pop(key, None)
+        self.add(key)
 
     def add_rate_limited(self, key: Hashable) -> None:
         """Requeue `key` after its backoff: 5 ms x 2^(failures so far), at most 1000 s."""

@@ -16,6 +16,10 @@
     GET  /clusters/<name>/sim/v1/pods/<ns>/<pod>/cri    the CRI calls made for the pod
     POST /clusters/<name>/sim/v1/pods/<ns>/<pod>/fault  {"container"?, "fault": "crash" | "hang" | "fail-health" |
                                                     "unready" | "leak-memory" | "burn-cpu" | "recover", ...}
+    GET  /clusters/<name>/sim/v1/workloads/<ns>/<kind>/<name>/load   -> {"requestsPerSecond", "pods", "sent", ...}
+    POST /clusters/<name>/sim/v1/workloads/<ns>/<kind>/<name>/load   {"requestsPerSecond": 20} (0 stops it):
+                                                    HTTP requests to the workload's ready pods
+                                                    (sim/loadgenerator.py)
     GET  /clusters/<name>/sim/v1/state              -> frame, clock, snapshot, recent log
     GET  /clusters/<name>/sim/v1/network            -> {"partition": [[node, ...], ...]}
     POST /clusters/<name>/sim/v1/network/partition  {"groups": [["worker-1"], ["cp-1", "worker-2"]]}
@@ -183,6 +187,21 @@ async def pod_fault(request, cluster: str, namespace: str, name: str):
     """{"container"?, "fault": "crash|hang|fail-health|unready|leak-memory|burn-cpu|recover",
     "exitCode"?, "rate"?, "cpu"?}: a fault in the pod's application (sim/runtime/faults.py)."""
     return JsonResponse(await services.pod_fault(cluster, namespace, name, _json_body(request)))
+
+
+@control("GET, POST", errors=_status_from)
+async def workload_load(request, cluster: str, namespace: str, kind: str, name: str):
+    """GET: the load set on a workload; POST {"requestsPerSecond": n}: set it (0 stops it)."""
+    if request.method == "GET":
+        return JsonResponse(await services.get_load(cluster, namespace, kind, name))
+    body = _json_body(request)
+    unknown = set(body) - {"requestsPerSecond"}
+    if unknown or "requestsPerSecond" not in body:
+        raise services.BadCommand("give requestsPerSecond (a number; 0 stops the load)")
+    rps = body["requestsPerSecond"]
+    if isinstance(rps, bool) or not isinstance(rps, (int, float)):
+        raise services.BadCommand("requestsPerSecond must be a number")
+    return JsonResponse(await services.set_load(cluster, namespace, kind, name, float(rps)))
 
 
 @control("GET")

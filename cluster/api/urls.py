@@ -31,6 +31,8 @@ urlpatterns = [
             name="sim-pod-fault"),
     re_path(rf"^{CLUSTER}/sim/v1/pods/(?P<namespace>[^/]+)/(?P<name>[^/]+)/cri$", simcontrol.pod_cri_calls,
             name="sim-pod-cri"),
+    re_path(rf"^{CLUSTER}/sim/v1/workloads/(?P<namespace>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)/load$",
+            simcontrol.workload_load, name="sim-workload-load"),
     path("<str:cluster>/sim/v1/scheduler", schedulerviews.scheduler, name="sim-scheduler"),
     re_path(rf"^{CLUSTER}/sim/v1/scheduler/pods/(?P<namespace>[^/]+)/(?P<name>[^/]+)$",
             schedulerviews.pod_explanation, name="sim-scheduler-pod"),

@@ -2,19 +2,36 @@
 
 /                                        list of clusters
 /clusters/<name>/                        the live dashboard of one cluster
+/clusters/<name>/workloads               the same page, opened on its Workloads view
 /clusters/<name>/dashboard/state         JSON state the page resyncs from after a frame gap
 /clusters/<name>/dashboard/...           htmx actions (POST)
 """
 from django.urls import path, re_path
 
-from cluster.dashboard import views
+from cluster.dashboard import views, workloadviews as wl
 
 app_name = "dashboard"
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("clusters/<str:name>/", views.cluster_page, name="cluster"),
+    path("clusters/<str:name>/workloads", views.cluster_page, {"view": "workloads"}, name="workloads"),
     path("clusters/<str:name>/dashboard/state", views.state, name="state"),
+    path("clusters/<str:name>/dashboard/workloads/create", wl.create, name="wl_create"),
+    path("clusters/<str:name>/dashboard/workloads/yaml", wl.create_yaml, name="wl_yaml"),
+    path("clusters/<str:name>/dashboard/workloads/scale", wl.scale, name="wl_scale"),
+    path("clusters/<str:name>/dashboard/workloads/image", wl.set_image, name="wl_image"),
+    path("clusters/<str:name>/dashboard/workloads/rollback", wl.rollback, name="wl_rollback"),
+    path("clusters/<str:name>/dashboard/workloads/pause", wl.pause, name="wl_pause"),
+    path("clusters/<str:name>/dashboard/workloads/resume", wl.resume, name="wl_resume"),
+    path("clusters/<str:name>/dashboard/workloads/restart", wl.restart, name="wl_restart"),
+    path("clusters/<str:name>/dashboard/workloads/delete", wl.delete, name="wl_delete"),
+    path("clusters/<str:name>/dashboard/workloads/load", wl.load, name="wl_load"),
+    path("clusters/<str:name>/dashboard/nodes/cordon", wl.cordon, name="wl_cordon"),
+    path("clusters/<str:name>/dashboard/nodes/uncordon", wl.uncordon, name="wl_uncordon"),
+    path("clusters/<str:name>/dashboard/nodes/drain", wl.drain, name="wl_drain"),
+    path("clusters/<str:name>/dashboard/objects/get", wl.edit_get, name="edit_get"),
+    path("clusters/<str:name>/dashboard/objects/put", wl.edit_put, name="edit_put"),
     path("clusters/<str:name>/dashboard/pods", views.create_pod, name="create_pod"),
     path("clusters/<str:name>/dashboard/pods/delete", views.delete_pod, name="delete_pod"),
     path("clusters/<str:name>/dashboard/replicasets", views.create_replicaset, name="create_replicaset"),

@@ -73,7 +73,9 @@ async def index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-async def cluster_page(request: HttpRequest, name: str) -> HttpResponse:
+async def cluster_page(request: HttpRequest, name: str, view: str = "architecture") -> HttpResponse:
+    """The cluster's page, opened on one of its views: the architecture (/clusters/<name>/) or
+    the workloads (/clusters/<name>/workloads); the page switches between them in place."""
     try:
         state = await services.cluster_state(name)
     except services.ClusterNotFound:
@@ -91,6 +93,7 @@ async def cluster_page(request: HttpRequest, name: str) -> HttpResponse:
             "speed": f"{float(state.get('speed') or 1):g}",
             "advances": ADVANCES,
             "step": STEP_SECONDS,
+            "view": view,
         },
     )
 

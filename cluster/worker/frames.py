@@ -152,7 +152,7 @@ def fit(frame: dict) -> dict:
         return frame
     snapshot = frame.get("snapshot")
     if snapshot:
-        lean = {k: v for k, v in snapshot.items() if k not in ("pending", "replicasets", "scheduler")}
+        lean = {k: v for k, v in snapshot.items() if k not in ("pending", "replicasets", "scheduler", "workloads")}
         lean["nodes"] = [dict(n, pods=[], taints=[]) for n in snapshot.get("nodes") or []]
         frame = dict(frame, snapshot=dict(lean, summarised=True))
         if _size(frame) <= MAX_FRAME_BYTES:

@@ -2,7 +2,8 @@
 
 Strategic merge patch follows the patchMergeKey annotations of the core types for the lists a
 student meets (containers by name, ports by containerPort, env by name, conditions by type,
-tolerations are replaced); `$patch: delete` / `replace` directives are honoured on maps.
+tolerations are replaced); `$patch: delete` / `replace` directives are honoured on maps, `$deleteFromPrimitiveList/<list>` on
+lists of scalars.
 """
 from __future__ import annotations
 
@@ -65,6 +66,16 @@ def strategic_merge_patch(target: Any, patch: Any, field: str | None = None) -> 
                 result.pop(key, None)
             else:
                 result[key] = merged
+        for key, values in patch.items():
+            # `$deleteFromPrimitiveList/<list>`: those values leave a list of scalars (the Job
+            # controller's patch removing its tracking finalizer from a pod).
+            if key.startswith("$deleteFromPrimitiveList/") and isinstance(result.get(key[25:]), list):
+                drop = values if isinstance(values, list) else []
+                kept = [x for x in result[key[25:]] if x not in drop]
+                if kept:
+                    result[key[25:]] = kept
+                else:
+                    result.pop(key[25:])
         for key, order in patch.items():
             if key.startswith("$setElementOrder/") and isinstance(result.get(key[17:]), list):
                 result[key[17:]] = _set_element_order(result[key[17:]], order, MERGE_KEYS.get(key[17:]))

@@ -49,8 +49,9 @@ def is_pod_ready(pod: dict) -> bool:
 
 def is_pod_available(pod: dict, min_ready_seconds: int | float, now: float) -> bool:
     """podutil.IsPodAvailable: ready, and ready for at least minReadySeconds (the Ready
-    condition's lastTransitionTime that long ago).  Every workload controller counts its
-    available replicas with it."""
+    condition's lastTransitionTime that long ago).  `now` is on the API's clock (seconds as
+    parse_timestamp counts them: the component's now plus the kernel's epoch_offset).  Every
+    workload controller counts its available replicas with it."""
     c = condition(pod, "Ready")
     if not (c and c.get("status") == "True"):
         return False

@@ -186,12 +186,15 @@ def serve_apply(server, res, req: dict, reply, retried: bool = False) -> None:
     force = is_true((req.get("query") or {}).get("force"))
     ti = type_info(res)
     api_version = _api_version(res, req)
+    version = api_version.rpartition("/")[2]
     if isinstance(applied, dict):
-        # decode converted it to the storage version: the configuration is the requested one's.
-        applied = dict(applied, apiVersion=body.get("apiVersion", ""))
+        # decode converted it to the storage version: the configuration is the requested one's,
+        # applied to the live object as served at that version.
+        applied = res.to_version(applied, version)
 
     def do_apply(live: dict | None) -> tuple[str, dict]:
         try:
+            live = res.to_version(live, version) if live is not None else None
             result = _apply(live, applied, mgr, api_version, _timestamp(server), force, sub, ti)
         except fm.ApplyError as e:
             return "error", e.status()
@@ -226,7 +229,7 @@ def serve_apply(server, res, req: dict, reply, retried: bool = False) -> None:
         action, result = do_apply(cur)
         if action == "error":
             return action, result
-        result["apiVersion"] = res.api_version  # stored at the storage version (conversion None)
+        result = res.from_version(result, version)  # stored at the storage version
         managed = result["metadata"].get("managedFields")
 
         def keep(_old: dict, new: dict) -> dict:

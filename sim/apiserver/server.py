@@ -172,19 +172,27 @@ def _requested_api_version(res: Resource, req: dict) -> str:
     return res.api_version
 
 
+def _requested_version(res: Resource, req: dict) -> str:
+    return _requested_api_version(res, req).rpartition("/")[2]
+
+
 def _converting(res: Resource, req: dict, reply: "Reply") -> "Reply":
-    """Answers at the version asked for: conversion `None` changes only the apiVersion of the
-    kind's objects (in a get, a list, a watch's events)."""
+    """Answers at the version asked for: the kind's objects (in a get, a list, a watch's
+    events) converted from the storage version by the kind's conversion (Resource.to_version;
+    a CRD's conversion None changes only the apiVersion)."""
     api_version = _requested_api_version(res, req)
     if api_version == res.api_version:
         return reply
+    version = api_version.rpartition("/")[2]
 
     def convert(obj):
-        if isinstance(obj, dict) and obj.get("apiVersion") == res.api_version and \
-                obj.get("kind") in (res.kind, f"{res.kind}List"):
-            obj = dict(obj, apiVersion=api_version)
-            if isinstance(obj.get("items"), list):
-                obj["items"] = [convert(i) for i in obj["items"]]
+        if isinstance(obj, dict) and obj.get("apiVersion") == res.api_version:
+            if obj.get("kind") == res.kind:
+                return res.to_version(obj, version)
+            if obj.get("kind") == f"{res.kind}List":
+                obj = dict(obj, apiVersion=api_version)
+                if isinstance(obj.get("items"), list):
+                    obj["items"] = [convert(i) for i in obj["items"]]
         return obj
 
     def wrapped(resp: dict) -> None:
@@ -197,8 +205,9 @@ def _converting(res: Resource, req: dict, reply: "Reply") -> "Reply":
 
 
 def _with_warnings(reply: "Reply", warnings: list[str]) -> "Reply":
-    """Successful responses carry the warnings (kube-apiserver sends them as Warning headers)."""
-    return lambda resp: reply(dict(resp, warnings=warnings) if resp["code"] < 400 else resp)
+    """Successful responses carry the warnings (kube-apiserver sends them as Warning headers);
+    the list may still grow until the answer leaves (a strategy's WarningsOnCreate)."""
+    return lambda resp: reply(dict(resp, warnings=list(warnings)) if resp["code"] < 400 and warnings else resp)
 
 
 class KubeAPIServer(Component):
@@ -676,8 +685,9 @@ class KubeAPIServer(Component):
             return self.consistent_read(lambda: self.handle(dict(req, _consistent=True), reply), reply)
         table = TableRequest.from_json(req.get("as"))
         if table is not None and not sub and verb in ("get", "list"):
-            reply = self._as_table(res, req, table, reply)
-        reply = _converting(res, req, reply)
+            reply = self._as_table(res, req, table, reply)  # rows printed from the stored form
+        else:
+            reply = _converting(res, req, reply)
         handler = SUBRESOURCE_HANDLERS.get(sub)
         if handler is not None and verb in handler[0]:
             return handler[1](self, res, req, reply)
@@ -838,21 +848,22 @@ class KubeAPIServer(Component):
         if not isinstance(obj, dict):
             return obj, [], None
         api_version = _requested_api_version(res, req)
+        version = api_version.rpartition("/")[2]
         wrong = type_meta_error(res.kind, api_version, obj)
         if wrong:
             return obj, [], wrong
         if api_version != res.api_version:
             obj = dict(obj, apiVersion=api_version)  # decoded as the version it is written in
-        decoded = res.decode(obj)
+        decoded = res.decode_as(obj, version)
         if decoded.error:
-            return obj, [], st.bad_request(decode_error_message(res.kind, res.version, decoded.error))
+            return obj, [], st.bad_request(decode_error_message(res.kind, version, decoded.error))
         value = decoded.value
         if api_version != res.api_version and isinstance(value, dict):
-            value = dict(value, apiVersion=res.api_version)  # conversion None: stored as the storage version
+            value = res.from_version(value, version)  # stored at the storage version
         if not decoded.unknown or mode == "Ignore":
             return value, [], None
         if mode == "Strict":
-            return obj, [], st.bad_request(strict_error_message(res.kind, res.version, decoded.unknown))
+            return obj, [], st.bad_request(strict_error_message(res.kind, version, decoded.unknown))
         return value, [f'unknown field "{u}"' for u in decoded.unknown], None
 
     # -- create ------------------------------------------------------------------------
@@ -866,8 +877,8 @@ class KubeAPIServer(Component):
         body, warnings, error = self.decode(res, req, body)
         if error:
             return reply(_err(error))
-        if warnings:
-            reply = _with_warnings(reply, warnings)
+        warnings = list(warnings)
+        reply = _with_warnings(reply, warnings)
         obj = deep_copy(body)
         md = obj.setdefault("metadata", {})
         ns = req.get("namespace")
@@ -908,6 +919,10 @@ class KubeAPIServer(Component):
         generated = not md.get("name") and bool(md.get("generateName"))
         if generated:
             md["name"] = md["generateName"] + random_suffix(self.rng)
+        # rest.FillObjectMetaSystemFields before BeforeCreate's PrepareForCreate: a strategy may
+        # read the uid (a Job's generated selector names it).
+        md["uid"] = new_uid(self.rng)
+        md["creationTimestamp"] = self.timestamp()
         res.strategy.prepare_for_create(res, obj, self)
         md = obj["metadata"]
         errs = res.strategy.validate(obj)
@@ -917,8 +932,7 @@ class KubeAPIServer(Component):
         rejected = self.admission.validate(attrs)
         if rejected:
             return reply(_err(rejected))
-        md["uid"] = new_uid(self.rng)
-        md["creationTimestamp"] = self.timestamp()
+        warnings.extend(res.strategy.warnings_on_create(obj))
         if (req.get("query") or {}).get("dryRun"):
             return reply(_ok(201, obj))
         attempts = [1]
@@ -1082,18 +1096,22 @@ class KubeAPIServer(Component):
                 return reply(_err(st.unsupported_media_type(ptype)))
             pre = _precondition_rv(body) if isinstance(body, dict) else None
 
+            version = _requested_version(res, req)
+
             def mutate(cur: dict) -> tuple[str, dict]:
+                # The patch applies to the object as served at the version it was sent to.
+                served = res.to_version(cur, version)
                 try:
                     if ptype == "application/json-patch+json":
-                        patched = json_patch(cur, body)
+                        patched = json_patch(served, body)
                     elif ptype == "application/strategic-merge-patch+json":
                         if not isinstance(body, dict):
                             raise PatchError("a strategic merge patch must be a JSON object")
-                        patched = strategic_merge_patch(cur, body)
+                        patched = strategic_merge_patch(served, body)
                     else:
                         if not isinstance(body, dict):
                             raise PatchError("a merge patch must be a JSON object")
-                        patched = merge_patch(cur, body)
+                        patched = merge_patch(served, body)
                 except PatchTooLarge as e:
                     return "error", st.status(413, "RequestEntityTooLarge", str(e))
                 except PatchError as e:
@@ -1160,6 +1178,9 @@ class KubeAPIServer(Component):
 
         if not req.get("_collection") and not res.strategy.returns_deleted_object:
             reply = _deleted_as_status(res, reply)
+        warnings = res.strategy.delete_warnings(res, orphan_opt, policy)
+        if warnings:
+            reply = _with_warnings(reply, warnings)
         self.guaranteed_update(res, ns, name, mutate, reply, pre, dry_run=_dry_run(req))
 
     def delete_corrupt(self, res: Resource, req: dict, corrupt: storage.CorruptObject, reply: Reply) -> None:

@@ -12,6 +12,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from sim.apiserver.ownercensus import OwnerCensus
+
 HISTORY = 10_000  # events kept per resource for watches that resume from a resourceVersion
 
 
@@ -92,10 +94,12 @@ def with_rv(obj: dict, rv: int) -> dict:
 class WatchCache:
     """Keyed by GroupResource ("pods", "replicasets.apps"); `kinds` are sim.registry Resources,
     whose `indexed_fields` index watchers and whose `cache_observer` (a census such as
-    PodCensus) is kept current with every event."""
+    PodCensus) is kept current with every event.  `owners` (an OwnerCensus) files every
+    controlled object of every kind under its controller, for the dashboard's Workloads view."""
 
     def __init__(self, kinds):
         self.rv = 0
+        self.owners = OwnerCensus()
         self.resources: dict[str, ResourceCache] = {}
         self.watchers: dict[str, dict[Any, Watcher]] = {}
         self.indexed_fields: dict[str, tuple[str, ...]] = {}
@@ -123,6 +127,7 @@ class WatchCache:
             closed.extend(self.indexed.pop(key).values())
         self.observers.pop(gr, None)
         self.indexed_fields.pop(gr, None)
+        self.owners.forget_kind(gr)
         return closed
 
     # -- reads -------------------------------------------------------------------------
@@ -153,6 +158,7 @@ class WatchCache:
         observer = self.observers.get(resource)
         if observer is not None:
             observer.set(key, obj)
+        self.owners.set(resource, key, obj)
 
     def replace_corrupt(self, resource: str, key, corrupt) -> None:
         """Initial load of a value that does not decode: no events."""
@@ -185,6 +191,7 @@ class WatchCache:
         observer = self.observers.get(resource)
         if observer is not None:
             observer.set(key, obj)
+        self.owners.set(resource, key, obj)
         if len(rc.history) == rc.history.maxlen:
             rc.oldest_rv = rc.history[0][0]
         rc.history.append((rev, ev_type, ev_obj, old))

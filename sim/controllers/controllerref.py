@@ -63,13 +63,15 @@ class ControllerRefManager:
         self.selector = selector
         self.patch = patch  # patch(obj, {"metadata": {...}}): the client's patch of one object
 
-    def claim(self, candidates: list[dict]) -> list[dict]:
-        """The objects the controller owns after adopting and releasing (ClaimPods)."""
+    def claim(self, candidates: list[dict], match: Callable[[dict], bool] | None = None) -> list[dict]:
+        """The objects the controller owns after adopting and releasing (ClaimPods).  `match`:
+        ClaimPods' filters, a further condition besides the selector (the StatefulSet
+        controller's isMemberOf: the pod's name is "<set>-<ordinal>")."""
         uid = self.ref["uid"]
         owned = []
         for obj in candidates:
             ref = controller_ref(obj)
-            matches = labels_match(self.selector, obj["metadata"].get("labels"))
+            matches = labels_match(self.selector, obj["metadata"].get("labels")) and (match is None or match(obj))
             if ref and ref.get("uid") == uid:
                 if matches:
                     owned.append(obj)

@@ -40,6 +40,7 @@ import math
 import struct
 from typing import Callable, Iterator
 
+from sim.api.hashing import ALPHANUMS, fnv32a, safe_encode_string
 from sim.api.meta import deep_copy
 from sim.api.podutil import controller_ref, is_deleting
 from sim.api.selectors import labels_match, selector_from_label_selector
@@ -75,19 +76,7 @@ MINIMUM_REPLICAS_UNAVAILABLE = "MinimumReplicasUnavailable"
 
 
 # -- the pod-template hash (pkg/controller/controller_utils.go ComputeHash) ----------------------
-SAFE_ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"             # k8s.io/apimachinery/pkg/util/rand
-
-
-def safe_encode_string(s: str) -> str:
-    """rand.SafeEncodeString: each byte mapped onto an alphabet without vowels (no words) and
-    without the look-alikes 0, 1, 3."""
-    return "".join(SAFE_ALPHANUMS[b % len(SAFE_ALPHANUMS)] for b in s.encode())
-
-
-def fnv32a(data: bytes, h: int = 0x811C9DC5) -> int:
-    for b in data:
-        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
-    return h
+SAFE_ALPHANUMS = ALPHANUMS
 
 
 def compute_hash(template: dict, collision_count: int | None) -> str:

@@ -178,7 +178,12 @@ class DisruptionController:
             if ref.get("uid") in scales:
                 continue
             found = self._local_scale(ref, pod["metadata"]["namespace"])
-            if found is None:
+            if isinstance(found, dict):
+                # getPodDeployment: a ReplicaSet controlled by a Deployment counts as the
+                # Deployment (its old and new ReplicaSets are one controller, of its scale).
+                if found.get("uid") not in scales and all(r.get("uid") != found.get("uid") for r, _ in remote):
+                    remote.append((found, pod))
+            elif found is None:
                 remote.append((ref, pod))
             elif found is False:
                 return then(f'found no controllers for pod "{pod["metadata"]["name"]}"')
@@ -190,12 +195,16 @@ class DisruptionController:
 
     def _local_scale(self, ref: dict, ns: str):
         """getPodReplicaSet from the informer: (uid, replicas); False for a ReplicaSet that is
-        gone or another of the same name; None for a controller of another kind."""
+        gone or another of the same name; the Deployment's reference for a ReplicaSet a
+        Deployment controls (its /scale is read); None for a controller of another kind."""
         group = (ref.get("apiVersion") or "").rpartition("/")[0]
         if ref.get("kind") == "ReplicaSet" and group in ("apps", "extensions"):
             rs = self.cm.replicasets.get(ns, ref.get("name"))
             if rs is None or rs["metadata"]["uid"] != ref.get("uid"):
                 return False
+            owner = controller_ref(rs)
+            if owner is not None and owner.get("kind") == "Deployment":
+                return owner  # getPodReplicaSet skips it; getPodDeployment finds the Deployment
             return rs["metadata"]["uid"], (rs.get("spec") or {}).get("replicas", 1)
         return None
 

@@ -20,6 +20,10 @@ class ControllerExpectations:
     def expect_deletions(self, key: Hashable, dels: int) -> None:
         self._exp[key] = [0, dels, self.now()]
 
+    def set_expectations(self, key: Hashable, adds: int, dels: int) -> None:
+        """SetExpectations: both at once (the DaemonSet controller creates and deletes in one sync)."""
+        self._exp[key] = [adds, dels, self.now()]
+
     def creation_observed(self, key: Hashable) -> None:
         self.lower(key, 1, 0)
 

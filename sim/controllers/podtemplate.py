@@ -4,6 +4,7 @@ spec, owned by the controller.  Shared by every controller that makes pods (Repl
 ReplicationController, DaemonSet, StatefulSet, Job)."""
 from __future__ import annotations
 
+from sim.api.hashing import fnv32a, go_json, safe_encode_string
 from sim.api.meta import deep_copy
 from sim.controllers.controllerref import owner_reference
 
@@ -24,3 +25,16 @@ def pod_from_template(template: dict, namespace: str, owner: dict | None, api_ve
     if owner is not None:
         md["ownerReferences"] = [owner_reference(owner, api_version, kind)]
     return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": deep_copy(template.get("spec") or {})}
+
+
+def compute_hash(template: dict, collision_count: int | None = None) -> str:
+    """controller.ComputeHash: the hash a workload names its template by (the Deployment's
+    `pod-template-hash`, the DaemonSet's `controller-revision-hash`): FNV-1a over the template,
+    then the collision count as 8 little-endian bytes (a uint32 in the first four), encoded by
+    rand.SafeEncodeString.  Upstream hashes spew's dump of the Go struct (DeepHashObject); the
+    dump of a Go struct is not reproducible here, so the template's Go JSON stands for it: the
+    same template always gives the same hash, a different one (almost always) another."""
+    h = fnv32a(go_json(template))
+    if collision_count is not None:
+        h = fnv32a((collision_count & 0xFFFFFFFF).to_bytes(4, "little") + bytes(4), h)
+    return safe_encode_string(str(h))

@@ -27,18 +27,29 @@ SLOW_START_INITIAL_BATCH_SIZE = 1  # controller.SlowStartInitialBatchSize
 
 class ReplicaSetController:
     name = "replicaset-controller"
+    # What it controls; the ReplicationManager (sim/controllers/replication.py) is this
+    # controller over core/v1 ReplicationControllers, as upstream's is (NewReplicationManager
+    # builds a replicaset.ReplicaSetController through conversion adapters).
+    resource, group, api_version, kind = "replicasets", "apps", "apps/v1", "ReplicaSet"
+    reports_terminating = True  # ReplicaSetStatus.terminatingReplicas (RC status has none)
 
     def __init__(self, cm):
         self.cm = cm
+        self.owners = cm.shared_informer(self.resource, group=self.group)
         self.api = cm.api.client_for(self.name)  # each controller its own clientset
         self.queue = WorkQueue(cm, self.reconcile)
         self.expectations = ControllerExpectations(lambda: cm.now)
         self.pods = OwnedIndex()  # the pod informer's pods by controlling owner, and orphans
 
     def start(self) -> None:
-        self.cm.replicasets.handlers(add=self._rs_changed, update=lambda o, n: self._rs_changed(n),
+        self.owners.handlers(add=self._rs_changed, update=lambda o, n: self._rs_changed(n),
                                      delete=self._rs_deleted)
         self.cm.pods.handlers(add=self._pod_added, update=self._pod_updated, delete=self._pod_deleted)
+
+    @staticmethod
+    def selector(rs: dict):
+        """The pods it selects: a ReplicaSet's spec.selector is a LabelSelector."""
+        return selector_from_label_selector(rs["spec"].get("selector"))
 
     @staticmethod
     def _key(obj: dict) -> tuple[str, str]:
@@ -52,8 +63,8 @@ class ReplicaSetController:
 
     def _owner_key(self, pod: dict) -> tuple[str, str] | None:
         ref = controller_ref(pod)
-        if ref and ref.get("kind") == "ReplicaSet":
-            rs = self.cm.replicasets.get(pod["metadata"]["namespace"], ref["name"])
+        if ref and ref.get("kind") == self.kind:
+            rs = self.owners.get(pod["metadata"]["namespace"], ref["name"])
             if rs is not None and rs["metadata"]["uid"] == ref.get("uid"):
                 return self._key(rs)
         return None
@@ -61,10 +72,10 @@ class ReplicaSetController:
     def _matching_rs(self, pod: dict) -> list[tuple[str, str]]:
         out = []
         ns = pod["metadata"]["namespace"]
-        for rs in self.cm.replicasets.list():
+        for rs in self.owners.list():
             if rs["metadata"]["namespace"] != ns:
                 continue
-            reqs = selector_from_label_selector(rs["spec"].get("selector"))
+            reqs = self.selector(rs)
             if reqs and labels_match(reqs, pod["metadata"].get("labels")):
                 out.append(self._key(rs))
         return out
@@ -98,7 +109,7 @@ class ReplicaSetController:
         # second against the timestamps' whole seconds, as upstream's updatePod).
         k = self._owner_key(new)
         if k and not is_pod_ready(old) and is_pod_ready(new):
-            min_ready = (self.cm.replicasets.get(*k)["spec"].get("minReadySeconds") or 0)
+            min_ready = (self.owners.get(*k)["spec"].get("minReadySeconds") or 0)
             if min_ready > 0:
                 self.queue.add_after(k, min_ready + 1.0)
 
@@ -112,12 +123,12 @@ class ReplicaSetController:
 
     # -- reconcile --------------------------------------------------------------------
     def reconcile(self, key) -> None:
-        rs = self.cm.replicasets.get(*key)
+        rs = self.owners.get(*key)
         if rs is None:
             self.expectations.delete(key)
             return
-        reqs = selector_from_label_selector(rs["spec"].get("selector")) or []
-        claims = ControllerRefManager(rs, "apps/v1", "ReplicaSet", reqs, self._patch_pod)
+        reqs = self.selector(rs) or []
+        claims = ControllerRefManager(rs, self.api_version, self.kind, reqs, self._patch_pod)
         owned = claims.claim(self.pods.candidates(rs))
         active = [p for p in owned if not is_deleting(p) and not is_terminal(p)]
         if self.expectations.satisfied(key) and not is_deleting(rs):
@@ -149,7 +160,7 @@ class ReplicaSetController:
                                 lambda resp, pod=pod, rs=rs, key=key: self._deleted(rs, key, pod, resp))
 
     def _new_pod(self, rs: dict, key) -> dict:
-        return pod_from_template(rs["spec"]["template"], key[0], rs, "apps/v1", "ReplicaSet",
+        return pod_from_template(rs["spec"]["template"], key[0], rs, self.api_version, self.kind,
                                  f"{rs['metadata']['name']}-")
 
     def slow_start_batch(self, rs: dict, key, count: int) -> None:
@@ -206,14 +217,14 @@ class ReplicaSetController:
             self.api.event(rs, "FailedCreate", f"Error creating: {resp['body'].get('message')}", self.name, type_="Warning")
             return
         pod = resp["body"]
-        self.cm.action(f"replicaset-controller created pod {key[0]}/{pod['metadata']['name']}")
+        self.cm.action(f"{self.name} created pod {key[0]}/{pod['metadata']['name']}")
         self.api.event(rs, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}", self.name)
 
     def _deleted(self, rs: dict, key, pod: dict, resp: dict) -> None:
         if resp["code"] >= 400:
             self.expectations.deletion_observed(key)
             return
-        self.cm.action(f"replicaset-controller deleted pod {key[0]}/{pod['metadata']['name']}")
+        self.cm.action(f"{self.name} deleted pod {key[0]}/{pod['metadata']['name']}")
         self.api.event(rs, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", self.name)
 
     def update_status(self, rs: dict, owned: list[dict], active: list[dict]) -> dict:
@@ -227,12 +238,13 @@ class ReplicaSetController:
                   "fullyLabeledReplicas": sum(1 for p in active
                                               if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in labels.items())),
                   "readyReplicas": len(ready), "availableReplicas": available,
-                  # DeploymentReplicaSetTerminatingReplicas (beta, on by default since 1.35)
-                  "terminatingReplicas": sum(1 for p in owned if is_deleting(p)),
                   "observedGeneration": rs["metadata"].get("generation", 1)}
+        if self.reports_terminating:
+            # DeploymentReplicaSetTerminatingReplicas (beta, on by default since 1.35)
+            status["terminatingReplicas"] = sum(1 for p in owned if is_deleting(p))
         old = rs.get("status") or {}
         if all(old.get(k, 0) == v for k, v in status.items()):
             return status
-        self.api.patch("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], {"status": status},
-                       group="apps", subresource="status")
+        self.api.patch(self.resource, rs["metadata"]["namespace"], rs["metadata"]["name"], {"status": status},
+                       group=self.group, subresource="status")
         return status

@@ -49,6 +49,12 @@ class Backoff:
             return False
         return now - when < entry.period
 
+    def in_backoff_since_update(self, key: str, now: float) -> bool:
+        """IsInBackOffSinceUpdate: still within the period since the entry was last updated
+        (the DaemonSet controller's failed-pod backoff)."""
+        entry = self.entries.get(key)
+        return entry is not None and self.in_backoff_since(key, entry.last_update, now)
+
     def reset(self, key: str) -> None:
         self.entries.pop(key, None)
 

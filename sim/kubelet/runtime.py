@@ -31,7 +31,7 @@ from sim.runtime import images as imagelib
 from sim.runtime import controlplane  # noqa: F401 - registers the control-plane images' programs
 from sim.kubelet import portforward
 from sim.runtime import programs, rootfs
-from sim.runtime.faults import REQUEST_CPU_SECONDS, FaultInjection
+from sim.runtime.faults import LOAD_REQUEST_CPU_SECONDS, REQUEST_CPU_SECONDS, FaultInjection
 from sim.runtime.process import (BUSY_LOOP_DELAY, MAX_LOG_LINES, MAX_SYSCALLS_PER_EVENT, MAX_WRITE_CHARS,
                                  SIGKILL_EXIT, FileSystem, ProcessContext, run_capture, step)
 from sim.runtime.stdio import WOULD_BLOCK, Stdio
@@ -298,6 +298,8 @@ class ContainerRuntime(FaultInjection, Component):
                 reply(0.005, **self.streaming.open_attach(c, bool(msg.get("stdin"))))
         elif t == "cri.PortForward":
             portforward.forward(self, msg, reply)
+        elif t == "net.http":
+            self._serve_load(src, msg)
         elif t == "cri.ListPodSandbox":
             reply(0.001, sandboxes={uid: {"ip": sb["ip"], "containers": dict(sb["containers"])}
                                     for uid, sb in self.sandboxes.items()})
@@ -542,6 +544,29 @@ class ContainerRuntime(FaultInjection, Component):
         if msg["type"] == "probe.tcp":
             return 0.001, {"error": f"dial tcp {where}: connect: connection refused"}
         return 0.001, {"error": f'Get "http://{where}{msg.get("path") or "/"}": dial tcp {where}: connect: connection refused'}
+
+    def _serve_load(self, src: str, msg: dict) -> None:
+        """`count` HTTP GETs from the network to a pod's IP and port (sim/loadgenerator.py sends
+        a tick's requests to one pod as one message): answered by the program listening there,
+        each costing it CPU (faults.served_request); refused when nothing listens, never answered
+        by a hung program, 500 with the fail-health fault."""
+        uid, port = msg.get("pod_uid"), int(msg.get("port") or 80)
+        count = max(0, int(msg.get("count") or 0))
+
+        def answer(delay: float, ok: int, status: int | None = None) -> None:
+            self.call_later(delay, lambda: self.send(src, {"type": "net.http.reply", "id": msg.get("id"), "ok": ok,
+                                                           "failed": count - ok, "status": status}, "HTTP replies"))
+        c = self.listener(uid, port)
+        if c is None or c.program.http is None:
+            return answer(0.001, 0)
+        faults = self.container_faults(c)
+        if "hang" in faults:
+            return None
+        if "fail-health" in faults:
+            return answer(0.002, 0, 500)
+        status, _body = c.program.http(c.ctx, msg.get("path") or "/", self.now - (c.started_at or self.now))
+        self.served_request(c, count, default_cost=LOAD_REQUEST_CPU_SECONDS)
+        answer(0.002, count if status < 500 else 0, status)
 
     def pod_network_answer_steady(self, msg: dict) -> bool:
         """Whether pod_network_call's answer to `msg` (a probe.http or probe.tcp) stays what it

@@ -31,6 +31,19 @@ class ScaleSubresource:
 
 
 @dataclass(frozen=True)
+class Conversion:
+    """How a built-in kind served at more than one version converts between them (upstream's
+    pkg/apis/<group>/<version>/conversion.go, through the internal version): the Go type of each
+    served version other than the storage one (`schemas`: (version, Struct) pairs, for decoding
+    and pruning a body written in it), `to_version(obj, version)` from the storage version and
+    `from_version(obj, version)` back to it.  Both get and return whole objects, apiVersion
+    included, and never change what they are handed."""
+    schemas: tuple[tuple[str, Struct], ...]
+    to_version: Callable[[dict, str], dict]
+    from_version: Callable[[dict, str], dict]
+
+
+@dataclass(frozen=True)
 class Resource:
     name: str             # plural: "pods"
     group: str            # "" for the core group
@@ -70,13 +83,15 @@ class Resource:
     ttl: Callable[[Any], float] | None = None
     # The OpenAPI v3 schema of the kind, when it is not a built-in one (a CRD's openAPIV3Schema).
     openapi_schema: dict | None = None
-    # Which served version is written to etcd (a CRD's storage version); others are converted
-    # (conversion None: only apiVersion changes).
+    # The served versions, the preferred first (`version` is the one written to etcd); an object
+    # is converted between them by `conversion` (None: only its apiVersion changes, as a CRD's
+    # conversion strategy None does).
     versions: tuple[str, ...] = ()
     # Where it came from: "builtin", or the CRD that defines it ("crontabs.stable.example.com").
     source: str = "builtin"
     additional_printer_columns: tuple[dict, ...] = ()
     stored: bool = True   # False: create-only, never stored (the review kinds)
+    conversion: Conversion | None = None
 
     @property
     def gr(self) -> str:
@@ -97,6 +112,39 @@ class Resource:
         if self.schema is None:
             return self.strategy.decode(self, obj)
         return decode(obj, self.schema)
+
+    def decode_as(self, obj: Any, version: str) -> Decoded:
+        """The body decoded as written at `version` (one of the served versions)."""
+        schema = self.schema_for(version)
+        if schema is None or schema is self.schema:
+            return self.decode(obj)
+        return decode(obj, schema)
+
+    def schema_for(self, version: str) -> Struct | None:
+        if self.conversion is not None and version != self.version:
+            for v, schema in self.conversion.schemas:
+                if v == version:
+                    return schema
+        return self.schema
+
+    def api_version_of(self, version: str) -> str:
+        return f"{self.group}/{version}" if self.group else version
+
+    def to_version(self, obj: dict, version: str) -> dict:
+        """A stored object as served at `version` (a new dict; `obj` is left alone)."""
+        if version == self.version:
+            return obj
+        if self.conversion is not None:
+            return self.conversion.to_version(obj, version)
+        return dict(obj, apiVersion=self.api_version_of(version))
+
+    def from_version(self, obj: dict, version: str) -> dict:
+        """An object written at `version` as it is stored (a new dict; `obj` is left alone)."""
+        if version == self.version:
+            return obj
+        if self.conversion is not None:
+            return self.conversion.from_version(obj, version)
+        return dict(obj, apiVersion=self.api_version)
 
     def type_error(self, obj: Any) -> str | None:
         """Decoding into the Go type: a field of the wrong JSON type is a 400, not a 422.  (The

@@ -105,6 +105,10 @@ class Strategy:
     def validate_status_update(self, new: dict, old: dict) -> list:
         return self.validate_update(new, old)
 
+    def warnings_on_create(self, obj: dict) -> list[str]:
+        """WarningsOnCreate: warnings a valid new object answers with (none by default)."""
+        return []
+
     def check_create(self, res, obj: dict, ctx) -> dict | None:
         """A Status refusing a create outright (a custom kind whose CRD is terminating), or None."""
         return None
@@ -155,6 +159,11 @@ class Strategy:
     def check_delete(self, res, name: str, req: dict, ctx) -> dict | None:
         """A Status refusing the deletion before anything is read (a protected object), or None."""
         return None
+
+    def delete_warnings(self, res, orphan_opt, policy) -> list[str]:
+        """Warnings a delete with these options answers with (a batch/v1 Job orphaning its pods
+        by default says so), whatever its outcome."""
+        return []
 
     def gc_finalizers(self, res, md: dict, orphan_opt, policy) -> list[str]:
         """registry/generic/registry/store.go deletionFinalizersForGarbageCollection: the

@@ -75,8 +75,11 @@ def to_table(res, body: dict, *, is_list: bool, now: float, api_version: str,
         items = [body]
         metadata = {"resourceVersion": body.get("metadata", {}).get("resourceVersion", "")}
     rows = []
+    version = api_version.rpartition("/")[2]
     for obj in items:
         row = {"cells": row_fn(obj, now)}
+        if res is not None and table.include_object == "Object":
+            obj = res.to_version(obj, version)   # the row's object as served at the version asked for
         ro = _row_object(obj, kind, api_version, table.include_object)
         if ro is not None:
             row["object"] = ro

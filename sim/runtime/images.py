@@ -405,6 +405,9 @@ _HPA_EXAMPLE = ImageConfig(   # FROM php:5-apache + index.php
 _NGINX_SLIM = ImageConfig(cmd=("nginx", "-g", "daemon off;"), exposed_ports=("80/tcp", "443/tcp"),
                           binaries=DEBIAN | {"nginx"})
 
+# The DaemonSet example's log agent (its program: sim/runtime/sampleapps.py).
+_FLUENTD = ImageConfig(cmd=("fluentd",), env=_env(), binaries=DEBIAN | _tools("fluentd ruby gem"))
+
 # (repository, tags: the first is the build's own, the rest point at the same manifest,
 #  compressed size, config)
 _CATALOGUE: list[tuple[str, tuple[str, ...], float, ImageConfig]] = [
@@ -468,6 +471,9 @@ _CATALOGUE: list[tuple[str, tuple[str, ...], float, ImageConfig]] = [
     ("registry.k8s.io/liveness", ("latest",), 2.3 * MB, _static("server", entrypoint=False)),
     ("registry.k8s.io/goproxy", ("0.1",), 2.6 * MB, _static("goproxy", exposed_ports=("8080/tcp",))),
     ("registry.k8s.io/nginx-slim", ("0.27",), 41.8 * MB, _NGINX_SLIM),
+    # the docs' StatefulSet basics tutorial (application/web/web.yaml and its rolling update)
+    ("registry.k8s.io/nginx-slim", ("0.24",), 41.2 * MB, _NGINX_SLIM),
+    ("registry.k8s.io/nginx-slim", ("0.21",), 40.6 * MB, _NGINX_SLIM),
     ("registry.k8s.io/nginx-slim", ("0.8",), 20.1 * MB, _NGINX_SLIM),
     # kubeadm's control plane, v1.36.4
     ("registry.k8s.io/kube-apiserver", ("v1.36.4",), 28.9 * MB, _go_runner("kube-apiserver")),
@@ -495,6 +501,9 @@ _CATALOGUE: list[tuple[str, tuple[str, ...], float, ImageConfig]] = [
         cmd=("--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"),
         working_dir="/prometheus", user="nobody", exposed_ports=("9090/tcp",),
         binaries=BUSYBOX | {"prometheus", "promtool"})),
+    # the DaemonSet page's example (https://k8s.io/examples/controllers/daemonset.yaml)
+    ("quay.io/fluentd_elasticsearch/fluentd", ("v5.0.1",), 142.7 * MB, _FLUENTD),
+    ("quay.io/fluentd_elasticsearch/fluentd", ("v2.5.2",), 139.4 * MB, _FLUENTD),   # the example's earlier image
     ("ghcr.io/stefanprodan/podinfo", ("6.7.1", "latest"), 15.6 * MB, ImageConfig(
         cmd=("./podinfo",), working_dir="/home/app", user="app", exposed_ports=("9898/tcp",),
         binaries=ALPINE | {"podinfo", "podcli", "curl"})),

@@ -10,6 +10,9 @@ what the real one logs.
     podinfo        ghcr.io/stefanprodan/podinfo: its JSON greeting
     stress         polinux/stress and vish/stress, the docs' CPU and memory exercises: they log
                    what they start; what they demand is sim/runtime/cgroups.py's stress_demand
+    fluentd        quay.io/fluentd_elasticsearch/fluentd, the DaemonSet example's log agent: it
+                   logs its start-up as fluentd does and then runs until stopped (it ships no
+                   logs anywhere: there is no Elasticsearch)
 """
 from __future__ import annotations
 
@@ -126,3 +129,24 @@ def _stress(ctx: ProcessContext) -> ProgramGen:
 
 
 register(Program("stress", _stress))
+
+
+# -- fluentd (the DaemonSet page's fluentd-elasticsearch example) ---------------------------------
+FLUENTD_VERSION, FLUENTD_RUBY = "1.16.5", "3.1.6"
+
+
+def _fluentd(ctx: ProcessContext) -> ProgramGen:
+    stamp = _strftime(ctx, "%Y-%m-%d %H:%M:%S +0000")
+    yield from _serve_forever(
+        ctx,
+        f"{stamp} [info]: init supervisor logger path=nil rotate_age=nil rotate_size=nil",
+        f'{stamp} [info]: parsing config file is succeeded path="/etc/fluent/fluent.conf"',
+        f"{stamp} [info]: gem 'fluentd' version '{FLUENTD_VERSION}'",
+        f'{stamp} [info]: starting fluentd-{FLUENTD_VERSION} pid=1 ruby="{FLUENTD_RUBY}"',
+        f'{stamp} [info]: spawn command to main:  cmdline=["/usr/local/bin/ruby", "-Eascii-8bit:ascii-8bit", '
+        f'"/usr/local/bundle/bin/fluentd", "--under-supervisor"]',
+        f"{stamp} [info]: #0 starting fluentd worker pid=16 ppid=1 worker=0",
+        f"{stamp} [info]: #0 fluentd worker is now running worker=0")
+
+
+register(Program("fluentd", _fluentd, on_sigterm=0))

@@ -22,6 +22,8 @@
 //   .msg              one travelling message: data-src, data-dst, data-type
 //   #etcd-svg ...     the etcd panel (etcd.js documents its data attributes)
 //   #scheduler-panel  the scheduler's queue and decisions (scheduler.js documents its attributes)
+//   #dashboard        data-view: "architecture" or "workloads" (the view shown; keys a / w)
+//   #workloads-panel  the Workloads view (workloads.js documents its attributes)
 //   window.pilothouse {stream, diagram, messages, etcd, scheduler, log, fetchState}
 
 import { loadPodDetail } from "./poddetail.js";
@@ -34,6 +36,7 @@ import { SchedulerPanel, NodeEditor, wireAddRows } from "./scheduler.js";
 import { clusterStatus, paceWarning, STALE_MS } from "./status.js";
 import { ClusterActions, BrokenPanel, wireClusterMenu } from "./repair.js";
 import { renderKinds } from "./kinds.js";
+import { WorkloadsView } from "./workloads.js";
 
 const root = document.getElementById("dashboard");
 const initial = JSON.parse(document.getElementById("initial-state").textContent);
@@ -155,6 +158,8 @@ function showSnapshot(snap) {
   }
   showNodes(snap);
   renderKinds(document.getElementById("kinds-table"), snap.kinds);
+  workloadsView.render(snap.workloads);
+  syncNodeSelect(snap);
   scheduler.render(snap);
   nodeEditor.sync();
   refreshDetails();
@@ -304,6 +309,106 @@ function enterDeleted({ gone = false } = {}) {
   if (socket && socket.readyState <= 1) socket.close(1000, "cluster deleted");
   showStatus();
 }
+
+// -- the Workloads view (workloads.js) and its actions ----------------------------------------
+const workloadsView = new WorkloadsView(document.getElementById("wl-body"), { onPick: pickWorkload });
+
+function pickWorkload(w, { revision = null, refresh = false } = {}) {
+  const label = document.getElementById("wl-selected");
+  if (!label) return;
+  if (!w) {
+    if (label.dataset.name) label.textContent = `${label.dataset.kind} ${label.dataset.name} no longer exists.`;
+    return;
+  }
+  const ns = w.namespace || "default";
+  const text = `${w.kind} ${ns}/${w.name}`;
+  if (label.textContent !== text) label.textContent = text;
+  label.dataset.kind = w.kind;
+  label.dataset.name = w.name;
+  const set = (id, v) => { const el = document.getElementById(id); if (el && el.value !== String(v)) el.value = String(v); };
+  set("wl-kind", w.kind);
+  set("wl-namespace", ns);
+  set("wl-name", w.name);
+  // The rollback choices: the Deployment's ReplicaSets by revision, newest first.
+  const sel = document.getElementById("wl-revision");
+  if (sel) {
+    const revs = (w.replicasets || []).map((r) => r.revision).filter((r) => r != null);
+    const opts = [["0", "previous"], ...revs.map((r, i) => [String(r), `${r}${i === 0 ? " (current)" : ""} — ${
+      ((w.replicasets || []).find((x) => x.revision === r)?.images || []).join(", ")}`])];
+    const key = JSON.stringify(opts);
+    if (sel.dataset.key !== key) {
+      const keep = sel.value;
+      sel.textContent = "";
+      for (const [v, t] of opts) sel.add(new Option(t, v));
+      sel.dataset.key = key;
+      if (opts.some(([v]) => v === keep)) sel.value = keep;
+    }
+    if (revision) sel.value = String(revision);
+  }
+  if (refresh) return;  // a new frame: leave what the user typed alone
+  const replicas = w.replicas ?? w.desired;
+  if (replicas != null) set("wl-replicas", replicas);
+  // The edit form follows the pick too.
+  set("edit-kind", w.kind);
+  set("edit-namespace", ns);
+  set("edit-name", w.name);
+}
+
+function syncNodeSelect(snap) {
+  const sel = document.getElementById("wl-node-select");
+  if (!sel || !Array.isArray(snap.nodes)) return;
+  const opts = snap.nodes.map((n) => [n.name, `${n.name}${n.unschedulable ? " (cordoned)" : ""}${n.alive === false ? " (down)" : ""}`]);
+  const key = JSON.stringify(opts);
+  if (sel.dataset.key === key) return;
+  const keep = sel.value;
+  sel.textContent = "";
+  for (const [v, t] of opts) sel.add(new Option(t, v));
+  sel.dataset.key = key;
+  if (opts.some(([v]) => v === keep)) sel.value = keep;
+}
+
+// The create form shows the fields of the kind picked.
+const createKind = document.getElementById("wl-create-kind");
+function showCreateFields() {
+  const kind = createKind.value;
+  for (const el of document.querySelectorAll("#wl-create-form [data-kinds]")) {
+    el.hidden = !el.dataset.kinds.split(" ").includes(kind);
+  }
+}
+createKind?.addEventListener("change", showCreateFields);
+if (createKind) showCreateFields();
+
+// -- views: Architecture and Workloads, by URL (/clusters/<c>/ or /clusters/<c>/workloads, or
+// the #workloads fragment), by the tabs, and by the keys "a" and "w" ----------------------------
+const VIEWS = ["architecture", "workloads"];
+function viewUrl(view) {
+  const base = `/clusters/${encodeURIComponent(root.dataset.cluster)}/`;
+  return view === "workloads" ? `${base}workloads` : base;
+}
+function setView(view, { push = false } = {}) {
+  if (!VIEWS.includes(view)) return;
+  root.dataset.view = view;
+  for (const a of document.querySelectorAll("#view-nav a[data-view]")) {
+    if (a.dataset.view === view) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  if (push && location.pathname !== viewUrl(view)) history.pushState({ view }, "", viewUrl(view));
+}
+document.getElementById("view-nav")?.addEventListener("click", (e) => {
+  const a = e.target.closest("a[data-view]");
+  if (!a || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+  e.preventDefault();
+  setView(a.dataset.view, { push: true });
+});
+window.addEventListener("popstate", () => setView(location.pathname.endsWith("/workloads") ? "workloads" : "architecture"));
+document.addEventListener("keydown", (e) => {
+  if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+  const t = e.target;
+  if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+  if (e.key === "w") setView("workloads", { push: true });
+  else if (e.key === "a") setView("architecture", { push: true });
+});
+if (location.hash === "#workloads") setView("workloads");
 
 // First paint: the state the server rendered the page with.
 diagram.noteEvents(initial.log);
@@ -481,4 +586,4 @@ toggle?.addEventListener("change", (e) => {
 });
 
 // For tests and the curious: window.pilothouse.stream.receive(frame) feeds a frame by hand.
-window.pilothouse = { stream, diagram, messages, etcd, scheduler, log, fetchState, actions, showStatus };
+window.pilothouse = { stream, diagram, messages, etcd, scheduler, log, fetchState, actions, showStatus, workloadsView, setView };

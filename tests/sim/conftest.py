@@ -35,3 +35,13 @@ def create_pod(c, name, cpu="100m", memory="64Mi", image="nginx:1.27", **spec):
 
 def get_pod(c, name):
     return c.request({"verb": "get", "resource": "pods", "namespace": "default", "name": name})
+
+
+def advance_until(cluster, predicate, limit: float, step: float = 0.5) -> float:
+    """Advance the virtual clock in steps until predicate() holds; the virtual time it took.
+    Fails when `limit` virtual seconds pass first (a bounded wait, never sleep-and-hope)."""
+    start = cluster.now
+    while not predicate():
+        assert cluster.now - start < limit, f"condition not met within {limit} virtual seconds"
+        cluster.advance(step)
+    return cluster.now - start

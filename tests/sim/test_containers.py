@@ -6,7 +6,7 @@ import copy
 import pytest
 
 from sim.cluster import ClusterError
-from tests.sim.conftest import get_pod, ok
+from tests.sim.conftest import advance_until, get_pod, ok
 
 
 def run_pod(cluster, name, image="busybox:1.36", command=None, args=None, restart="Always", node="worker-1", **spec):
@@ -40,15 +40,6 @@ def events_of(cluster, name) -> list[tuple[str, str]]:
                                 "query": {"fieldSelector": f"involvedObject.name={name}"}}))["items"]
     items.sort(key=lambda e: int(e["metadata"]["resourceVersion"]))
     return [(e["reason"], e["message"]) for e in items]
-
-
-def advance_until(cluster, predicate, limit: float, step: float = 0.5) -> float:
-    """Advance in steps until predicate() holds; the virtual time it took (bounded)."""
-    start = cluster.now
-    while not predicate():
-        assert cluster.now - start < limit, "condition not reached in time"
-        cluster.advance(step)
-    return cluster.now - start
 
 
 def test_a_pod_that_echoes_completes_and_its_log_holds_the_output(cluster):

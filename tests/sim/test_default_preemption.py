@@ -31,7 +31,7 @@ from sim.scheduler.framework.runtime import NodeSet
 from sim.scheduler.preemption import Victims, pick_one_node_for_preemption
 from sim.scheduler.scheduler import ImmediateClient, Scheduler
 from tests.builders import MakeNode, MakePod, MakePriorityClass
-from tests.sim.conftest import create_pod, get_pod, ok
+from tests.sim.conftest import advance_until, create_pod, get_pod, ok
 
 
 NEG, LOW, MID, HIGH, VERY_HIGH = -100, 0, 100, 1000, 10000
@@ -605,14 +605,6 @@ def history(c, name: str, since: str) -> list[tuple[str, dict]]:
 
 def list_rv(c) -> str:
     return ok(c.request({"verb": "list", "resource": "pods", "namespace": "default"}))["metadata"]["resourceVersion"]
-
-
-def advance_until(c, predicate, limit: float, step: float = 0.5):
-    waited = 0.0
-    while not predicate():
-        assert waited < limit, f"condition not met within {limit} virtual seconds"
-        c.advance(step)
-        waited += step
 
 
 @pytest.fixture

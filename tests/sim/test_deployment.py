@@ -397,9 +397,11 @@ def _quick_eviction(body):
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(OPS)
 def test_random_faults_and_changes_converge_without_orphans(ops):
-    """Node kills and restores, scalings, image updates (a bad one too), pauses and deletions:
-    once the faults are repaired, every Deployment converges, and no pod is left without its
-    ReplicaSet nor a ReplicaSet without its Deployment."""
+    """Node kills and restores, scalings, image updates (a bad one too: a stuck rollout), pauses
+    and re-creations: once repaired (nodes back, resumed, a good image), every Deployment
+    converges, and no pod is left without its ReplicaSet nor a ReplicaSet without its Deployment.
+    (tests/sim/test_workload_convergence.py is the issue's property test over pod deletions and
+    long outages; this one adds pauses and stuck rollouts, with a 5 s eviction toleration.)"""
     from sim.cluster import Cluster, ClusterConfig
     c = Cluster("p", ClusterConfig.default(seed=5))
     c.advance(20)

@@ -1,0 +1,1 @@
+"""autoscaling: HorizontalPodAutoscalers (v2, and v1 by conversion)."""
