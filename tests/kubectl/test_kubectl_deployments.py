@@ -151,6 +151,13 @@ def test_the_rollout_lesson(kubectl_newest):
                  "Available      True    MinimumReplicasAvailable",
                  "Progressing    True    NewReplicaSetAvailable"):
         assert text in described, described
+
+    # A rollout that cannot progress: rollout status gives up at the progress deadline.
+    k("patch", "deployment", name, "-p", '{"spec":{"progressDeadlineSeconds":15}}')
+    k("set", "image", f"deployment/{name}", "nginx=nginx:no-such-tag")
+    stuck = k("rollout", "status", f"deployment/{name}", "--timeout=60s", check=False, timeout=90)
+    assert stuck.returncode != 0
+    assert f'deployment "{name}" exceeded its progress deadline' in stuck.stderr
     k("delete", "deployment", name)
 
 
