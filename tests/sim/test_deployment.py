@@ -450,3 +450,26 @@ def test_random_faults_and_changes_converge_without_orphans(ops):
         live = [p for p in pods(c, f"app={d['metadata']['name']}") if not p["metadata"].get("deletionTimestamp")]
         assert len(live) == d["spec"]["replicas"]
         assert {p["spec"]["containers"][0]["image"] for p in live} <= {"nginx:1.27"}
+
+
+def test_a_name_collision_bumps_collision_count(cluster):
+    """Another object already holds `web-<hash>`: the create answers 409, the controller sets
+    status.collisionCount to 1 and the next hash (the template's with the count) names the
+    ReplicaSet."""
+    d = create(cluster, paused=True)   # paused: no ReplicaSet is made yet
+    cluster.advance(2)
+    assert replicasets(cluster) == []
+    template = get(cluster)["spec"]["template"]
+    taken = f"web-{compute_hash(template, None)}"
+    squatter = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": taken, "namespace": NS},
+                "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "other"}},
+                         "template": {"metadata": {"labels": {"app": "other"}},
+                                      "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}}
+    ok(cluster.request({"verb": "create", "group": "apps", "resource": "replicasets", "namespace": NS,
+                        "body": squatter}))
+    patch(cluster, {"spec": {"paused": False}})
+    wait(cluster, lambda: complete(cluster), 60)
+    assert get(cluster)["status"]["collisionCount"] == 1
+    owned = [rs for rs in replicasets(cluster) if rs["metadata"].get("ownerReferences")]
+    assert [rs["metadata"]["name"] for rs in owned] == [f"web-{compute_hash(template, 1)}"]
+    assert owned[0]["metadata"]["ownerReferences"][0]["uid"] == d["metadata"]["uid"]
