@@ -45,7 +45,7 @@ from sim.api.meta import deep_copy
 from sim.api.podutil import controller_ref, is_deleting
 from sim.api.selectors import labels_match, selector_from_label_selector
 from sim.controllers.controllerref import ControllerRefManager, OwnedIndex, owner_reference
-from sim.registry.policy.poddisruptionbudgets import IntOrPercentError, scaled_value
+from sim.registry.policy.poddisruptionbudgets import scaled_value   # intstr.GetScaledValueFromIntOrPercent
 from sim.workqueue import WorkQueue
 
 # k8s.io/api/apps/v1 and pkg/controller/deployment/util/deployment_util.go
