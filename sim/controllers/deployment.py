@@ -35,16 +35,14 @@ server answered before the next write of the same object.
 """
 from __future__ import annotations
 
-import json
 import math
-import struct
 from typing import Callable, Iterator
 
-from sim.api.hashing import ALPHANUMS, fnv32a, safe_encode_string
 from sim.api.meta import deep_copy
 from sim.api.podutil import controller_ref, is_deleting
 from sim.api.selectors import labels_match, selector_from_label_selector
 from sim.controllers.controllerref import ControllerRefManager, OwnedIndex, owner_reference
+from sim.controllers.podtemplate import compute_hash   # controller.ComputeHash, shared with the DaemonSet
 from sim.registry.policy.poddisruptionbudgets import scaled_value   # intstr.GetScaledValueFromIntOrPercent
 from sim.workqueue import WorkQueue
 
@@ -73,21 +71,6 @@ PAUSED = "DeploymentPaused"
 RESUMED = "DeploymentResumed"
 MINIMUM_REPLICAS_AVAILABLE = "MinimumReplicasAvailable"
 MINIMUM_REPLICAS_UNAVAILABLE = "MinimumReplicasUnavailable"
-
-
-# -- the pod-template hash (pkg/controller/controller_utils.go ComputeHash) ----------------------
-SAFE_ALPHANUMS = ALPHANUMS
-
-
-def compute_hash(template: dict, collision_count: int | None) -> str:
-    """ComputeHash: FNV-32a of the template, then of collisionCount as 8 little-endian bytes
-    (when set), its decimal sum safe-encoded.  Upstream feeds the hash go-spew's dump of the Go
-    struct (hashutil.DeepHashObject); here it is fed the template's canonical JSON, so a name
-    has upstream's alphabet, length and collision handling but not its exact letters."""
-    h = fnv32a(json.dumps(template, sort_keys=True, separators=(",", ":")).encode())
-    if collision_count is not None:
-        h = fnv32a(struct.pack("<I", collision_count & 0xFFFFFFFF) + b"\0\0\0\0", h)
-    return safe_encode_string(str(h))
 
 
 # -- deployment_util.go helpers -----------------------------------------------------------------

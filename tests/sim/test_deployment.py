@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.controllers.deployment import (POD_TEMPLATE_HASH, REVISION, REVISION_HISTORY, SAFE_ALPHANUMS,
+from sim.api.hashing import ALPHANUMS
+from sim.controllers.deployment import (POD_TEMPLATE_HASH, REVISION, REVISION_HISTORY,
                                         compute_hash, resolve_fenceposts)
 from tests.sim.conftest import ok
 
@@ -134,7 +135,7 @@ def test_fenceposts_round_surge_up_and_unavailable_down():
 def test_hash_alphabet_and_collision_count():
     t = manifest()["spec"]["template"]
     h = compute_hash(t, None)
-    assert set(h) <= set(SAFE_ALPHANUMS) and 1 <= len(h) <= 10
+    assert set(h) <= set(ALPHANUMS) and 1 <= len(h) <= 10
     assert compute_hash(t, None) == h and compute_hash(t, 1) != h
 
 
