@@ -35,7 +35,8 @@ has at most CHIPS_MAX of them - beyond that, counts per state.
 
   <rs>   {"namespace", "name", "uid", "revision", "hash", "images", "desired", "current",
           "ready", "available", "pods": {state: n}, "podTotal", "chips": [<chip>] | None}
-  <chip> {"name", "state" (ownercensus.POD_STATES), "node", "ordinal"?, "revision"?}
+  <chip> {"name", "state" (ownercensus.POD_STATES), "node", "ordinal"?, "revision"?,
+          "reason"? (a container's waiting reason: ImagePullBackOff, CrashLoopBackOff ...)}
 
 Times ("lastScheduleTime", "nextRun", series' t) are seconds on the API timestamp scale
 (sim.api.meta.EPOCH + seconds), as Cluster.api_time() counts them.
@@ -106,6 +107,17 @@ def _images(template: Any) -> list[str]:
     return [str(c.get("image", "")) for c in spec.get("containers") or () if isinstance(c, dict)]
 
 
+def _waiting_reason(pod: dict) -> str | None:
+    """Why a container is not running, as `kubectl get pods` prints it in STATUS
+    (ImagePullBackOff, CrashLoopBackOff, ErrImagePull ...), or None."""
+    status = pod.get("status") or {}
+    for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+        waiting = ((cs or {}).get("state") or {}).get("waiting") if isinstance(cs, dict) else None
+        if isinstance(waiting, dict) and waiting.get("reason") not in (None, "ContainerCreating", "PodInitializing"):
+            return str(waiting["reason"])
+    return None
+
+
 def _conditions(status: dict) -> list[dict]:
     return [{"type": c.get("type"), "status": c.get("status"), "reason": c.get("reason"),
              "message": c.get("message")} for c in status.get("conditions") or () if isinstance(c, dict)]
@@ -141,6 +153,9 @@ class WorkloadView:
             pod = pods.get(key) or {}
             md, spec = pod.get("metadata") or {}, pod.get("spec") or {}
             chip = {"name": key[1], "state": owned[key], "node": spec.get("nodeName")}
+            reason = _waiting_reason(pod)
+            if reason:
+                chip["reason"] = reason
             labels = md.get("labels") or {}
             rev = labels.get(CONTROLLER_REVISION_HASH) or labels.get(POD_TEMPLATE_HASH)
             if rev:

@@ -15,7 +15,8 @@
 //                       data-available, data-pods (its pods), data-newest ("true" for the
 //                       Deployment's newest revision)
 //   .wl-pod             one pod: data-pod (name), data-state (Pending, ContainerCreating,
-//                       Running, Ready, Terminating, Succeeded, Failed), data-node
+//                       Running, Ready, Terminating, Succeeded, Failed), data-node, data-reason
+//                       (a container's waiting reason: ImagePullBackOff, CrashLoopBackOff ...)
 //   .wl-count           a state's count when the owner has too many pods to draw: data-state, data-n
 //   .wl-bounds          a rollout's bounds: data-pods, data-max-pods, data-available,
 //                       data-min-available; class "breach" when a bound is crossed
@@ -62,8 +63,9 @@ function chipsHtml(entry, label) {
     if (!entry.chips.length) return '<span class="wl-none">no pods</span>';
     return entry.chips.map((c) => {
       const text = label ? label(c) : c.name;
-      const title = `${c.name}: ${c.state}${c.node ? ` on ${c.node}` : " (not scheduled)"}`;
-      return `<span class="wl-pod st-${esc(c.state)}" data-pod="${esc(c.name)}" data-state="${esc(c.state)}" data-node="${esc(c.node || "")}" title="${esc(title)}">${esc(text)}</span>`;
+      const title = `${c.name}: ${c.reason || c.state}${c.node ? ` on ${c.node}` : " (not scheduled)"}`;
+      const why = c.reason ? ` <small class="wl-reason">${esc(c.reason)}</small>` : "";
+      return `<span class="wl-pod st-${esc(c.state)}${c.reason ? " waiting" : ""}" data-pod="${esc(c.name)}" data-state="${esc(c.state)}" data-reason="${esc(c.reason || "")}" data-node="${esc(c.node || "")}" title="${esc(title)}">${esc(text)}${why}</span>`;
     }).join("");
   }
   // Too many pods to draw: their counts per state.

@@ -64,7 +64,7 @@ def view(page, cluster):
     return page
 
 
-def _create_deployment(page, name: str, replicas: int = 4, image: str = "nginx:1.27", cpu: str = "100m"):
+def _create_deployment(page, name: str, replicas: int = 4, image: str = "nginx:1.26", cpu: str = "100m"):
     page.select_option("#wl-create-kind", "Deployment")
     form = "#wl-create-form"
     page.fill(f"{form} [name=name]", name)
@@ -100,8 +100,8 @@ def test_a_rolling_update_watched_from_start_to_finish(view):
     page.evaluate(RECORD_JS, "web")
     _pick(page, "Deployment", "web")
     page.fill("#wl-container", "")
-    page.fill("#wl-image", "nginx:1.28")
-    assert "image updated: nginx=nginx:1.28" in _act(page, "#btn-wl-image")
+    page.fill("#wl-image", "nginx:1.27")
+    assert "image updated: nginx=nginx:1.27" in _act(page, "#btn-wl-image")
     wait_js(page, SETTLED_JS, 90, arg=["web", 2, 4], message="revision 2 with 4 Ready pods, revision 1 with none")
     samples = page.evaluate("clearInterval(window.__recorder), window.__samples")
 
@@ -110,7 +110,7 @@ def test_a_rolling_update_watched_from_start_to_finish(view):
 
     # The new ReplicaSet (a new template hash, the new image) rose while the old one fell.
     new = next(r for r in samples[-1]["rss"] if r["rev"] == 2)
-    assert new["hash"] != old_hash and new["image"] == "nginx:1.28"
+    assert new["hash"] != old_hash and new["image"] == "nginx:1.27"
     rising = [rs(s, 2)["ready"] for s in samples if rs(s, 2)]
     falling = [rs(s, 1)["pods"] for s in samples if rs(s, 1)]
     assert rising[-1] == 4 and any(0 < n < 4 for n in rising), rising
@@ -128,7 +128,7 @@ def test_a_rollback_to_a_chosen_revision(view):
     card = CARD.format(kind="Deployment", name="shop")
     first_hash = page.get_attribute(f"{card} .wl-rs[data-revision='1']", "data-hash")
     _pick(page, "Deployment", "shop")
-    page.fill("#wl-image", "nginx:1.28")
+    page.fill("#wl-image", "nginx:1.27")
     _act(page, "#btn-wl-image")
     wait_js(page, SETTLED_JS, 90, arg=["shop", 2, 3], message="shop's revision 2 rolled out")
 
@@ -140,7 +140,7 @@ def test_a_rollback_to_a_chosen_revision(view):
     # ReplicaSet (same template hash), and revision 1 is no more.
     wait_js(page, SETTLED_JS, 90, arg=["shop", 3, 3], message="the old template back as revision 3")
     rev3 = page.eval_on_selector(f"{card} .wl-rs[data-revision='3']", "li => ({...li.dataset})")
-    assert rev3["hash"] == first_hash and rev3["image"] == "nginx:1.27"
+    assert rev3["hash"] == first_hash and rev3["image"] == "nginx:1.26"
     assert not page.query_selector(f"{card} .wl-rs[data-revision='1']")
     assert page.get_attribute(card, "data-revision") == "3"
     # Rolling back to what runs is skipped, in kubectl's words.
