@@ -420,11 +420,10 @@ async def rollback_deployment(cluster: str, namespace: str, name: str, to_revisi
 
 # -- load ---------------------------------------------------------------------------------------
 async def set_load(cluster: str, namespace: str, kind: str, name: str, requests_per_second: float) -> Outcome:
-    """The simulator's load generator for one workload (Cluster.set_load): its pods' containers
-    get that many requests a second between them, which drives their CPU - and an HPA."""
+    """The simulator's load generator for one workload (services.set_load, Cluster.set_load):
+    that many HTTP requests a second to its ready pods, which drives their CPU - and an HPA."""
     try:
-        result = await services.sim_command(cluster, {"op": "workload.load", "namespace": namespace, "kind": kind,
-                                                      "name": name, "requestsPerSecond": requests_per_second})
+        result = await services.set_load(cluster, namespace, kind, name, requests_per_second)
     except services.SimulationError as e:
         return Outcome(False, e.message, e.status, e.reason)
     return Outcome(True, f"{kind}/{name}: load set to {requests_per_second:g} requests/s", data=result)

@@ -31,6 +31,8 @@ has at most CHIPS_MAX of them - beyond that, counts per state.
                        "metrics": [{"name", "type", "current", "target"}], "lastScaleTime",
                        "conditions", "series": [[t, currentReplicas, desiredReplicas, metric]]}],
      "totals": {"deployments": n, ...},
+     (any workload the load generator drives has "load": {"requestsPerSecond", "pods", "sent",
+      "answered", "failed"})
      "now": the cluster's clock on the API timestamp scale, for "in 40 s" and "12 s ago"}
 
   <rs>   {"namespace", "name", "uid", "revision", "hash", "images", "desired", "current",
@@ -313,7 +315,10 @@ class WorkloadView:
                 "conditions": _conditions(status), "series": list(series or ())}
 
     # -- the whole view ----------------------------------------------------------------
-    def frame(self, cache, now: float) -> dict:
+    def frame(self, cache, now: float, loads: dict | None = None) -> dict:
+        """`loads`: the load generator's loads, (namespace, group, resource, name) -> its
+        description ({"requestsPerSecond", "pods", "sent", "answered", "failed"}), shown on
+        the workload they drive."""
         census = cache.owners
         out: dict[str, Any] = {"now": round(now, 3), "totals": {}}
 
@@ -351,6 +356,14 @@ class WorkloadView:
         out["statefulsets"] = build(lambda s: self._statefulset(cache, census, s), first("statefulsets"))
         out["jobs"] = build(lambda j: self._job(cache, census, j), first("jobs"))
         out["cronjobs"] = build(lambda c: self._cronjob(cache, census, c, now), first("cronjobs"))
+        for kind, gr in GR.items():
+            if not loads or kind == "hpas":
+                continue
+            resource, _, group = gr.partition(".")
+            for entry in out.get(kind) or ():
+                load = loads.get((entry["namespace"], group, resource, entry["name"]))
+                if load:
+                    entry["load"] = load
         hpas = first("hpas")
         out["hpas"] = build(lambda h: self._hpa(h, now), hpas)
         # Graphs are kept for the HPAs shown: one that leaves the frame (deleted) loses its own.

@@ -319,31 +319,6 @@ def component_kill(worker, rc: RunningCluster, args: dict) -> dict:
         raise _cluster_error(e) from None
 
 
-def workload_load(worker, rc: RunningCluster, args: dict) -> dict:
-    """The load generator of one workload (Cluster.set_load, the HPA's lesson): its pods get
-    `requestsPerSecond` between them.  BadRequest when the engine has no load generator or the
-    value is not a number >= 0; NotFound when it names no workload."""
-    set_load = getattr(rc.engine, "set_load", None)
-    if set_load is None:
-        raise CommandError("BadRequest", "this cluster has no load generator")
-    try:
-        rps = float(args.get("requestsPerSecond"))
-    except (TypeError, ValueError):
-        raise CommandError("BadRequest", "requestsPerSecond must be a number") from None
-    if not rps >= 0:
-        raise CommandError("BadRequest", "requestsPerSecond must be 0 or more")
-    try:
-        result = set_load(str(args.get("namespace") or "default"), str(args.get("kind") or ""),
-                          str(args.get("name") or ""), rps)
-    except ClusterError as e:
-        raise _cluster_error(e, _POD_REASON_BY_CODE) from None
-    except (KeyError, LookupError) as e:
-        raise CommandError("NotFound", str(e)) from None
-    except ValueError as e:
-        raise CommandError("BadRequest", str(e)) from None
-    return result if isinstance(result, dict) else {"requestsPerSecond": rps}
-
-
 def network(op: str):
     def handler(worker, rc: RunningCluster, args: dict) -> dict:
         try:

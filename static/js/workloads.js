@@ -21,6 +21,7 @@
 //   .wl-bounds          a rollout's bounds: data-pods, data-max-pods, data-available,
 //                       data-min-available; class "breach" when a bound is crossed
 //   .wl-graph           an HPA's replica graph (SVG): data-points
+//   .wl-load            the load generator's rate on a workload: data-rps (also the card's data-load)
 
 const STATES = ["Pending", "ContainerCreating", "Running", "Ready", "Terminating", "Succeeded", "Failed"];
 const SECTIONS = [
@@ -202,8 +203,17 @@ function hpaHtml(h, now) {
     '<div class="wl-graph-legend"><span class="key current"></span> current <span class="key desired"></span> desired</div>';
 }
 
+// The simulator's load generator, when it drives this workload (Set load).
+function loadHtml(w) {
+  const l = w.load;
+  if (!l || !l.requestsPerSecond) return "";
+  return `<div class="wl-load" data-rps="${l.requestsPerSecond}">load <b>${Number(l.requestsPerSecond).toLocaleString("en-US")} requests/s</b>` +
+    ` to ${l.pods} ready pod${l.pods === 1 ? "" : "s"} · ${Number(l.answered).toLocaleString("en-US")} answered` +
+    (l.failed ? ` · ${Number(l.failed).toLocaleString("en-US")} failed` : "") + "</div>";
+}
+
 function cardAttrs(kind, w) {
-  const a = { kind, namespace: w.namespace || "", name: w.name };
+  const a = { kind, namespace: w.namespace || "", name: w.name, load: w.load?.requestsPerSecond ?? 0 };
   if (kind === "Deployment") Object.assign(a, { replicas: w.replicas, paused: w.paused, revision: w.revision ?? "" });
   if (kind === "StatefulSet") Object.assign(a, { replicas: w.replicas });
   if (kind === "ReplicaSet" || kind === "ReplicationController") Object.assign(a, { replicas: w.desired });
@@ -283,7 +293,7 @@ export class WorkloadsView {
         const id = `${kind}/${w.namespace || ""}/${w.name}`;
         seen.add(id);
         this.data.set(id, { kind, ...w });
-        const html = fn(w, now);
+        const html = fn(w, now) + loadHtml(w);
         let el = this.cards.get(id);
         if (!el) {
           el = document.createElement("article");

@@ -149,8 +149,8 @@ def test_a_rollback_to_a_chosen_revision(view):
 
 
 def test_an_hpa_scales_its_deployment_up_under_load(view):
-    """Needs the hpa branch (HorizontalPodAutoscaler, metrics, Cluster.set_load behind the
-    worker's "workload.load" command) and the deploy branch."""
+    """The HPA (autoscaling/v2, made by the Create form as `kubectl autoscale` makes it) reads
+    the CPU the load generator's requests cost the pods (metrics-server) and scales up."""
     page = view
     _create_deployment(page, "busy", replicas=1, cpu="100m")
     page.select_option("#wl-create-kind", "HorizontalPodAutoscaler")
@@ -169,6 +169,9 @@ def test_an_hpa_scales_its_deployment_up_under_load(view):
     _pick(page, "Deployment", "busy")
     page.fill("#wl-rps", "400")
     assert "load set to 400 requests/s" in _act(page, "#btn-wl-load")
+    busy = CARD.format(kind="Deployment", name="busy")
+    wait_js(page, f"document.querySelector(\"{busy}\")?.dataset.load === '400'", 10,
+            message="the card showing the load it gets")
     # The HPA sees the CPU above its target and scales the Deployment up: the card's replicas
     # rise, its graph grows a step, and the Deployment's new pods come up.
     wait_js(page, f"Number(document.querySelector(\"{hpa}\")?.dataset.current) > 1", 90,
