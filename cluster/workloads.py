@@ -287,7 +287,7 @@ async def set_paused(cluster: str, kind: str, namespace: str, name: str, paused:
     if "paused" not in (obj.get("spec") or {}) and res.get("kind") != "Deployment":
         return Outcome.bad(f'{_label(res, name)}: {"pausing" if paused else "resuming"} is not supported')
     if bool((obj.get("spec") or {}).get("paused")) == paused:
-        word = "paused" if paused else "not paused"
+        word = "already paused" if paused else "not paused"  # kubectl's objectpauser / objectresumer
         return Outcome.bad(f'{res["name"]}.{res["group"]} "{name}" is {word}' if res.get("group")
                            else f'{res["name"]} "{name}" is {word}')
     resp = await services.cluster_api(cluster, request("patch", res, namespace, name,

@@ -371,8 +371,13 @@ function syncNodeSelect(snap) {
 const createKind = document.getElementById("wl-create-kind");
 function showCreateFields() {
   const kind = createKind.value;
-  for (const el of document.querySelectorAll("#wl-create-form [data-kinds]")) {
+  const form = document.getElementById("wl-create-form");
+  for (const el of form.querySelectorAll("[data-kinds]")) {
     el.hidden = !el.dataset.kinds.split(" ").includes(kind);
+  }
+  // A field of another kind is not sent (a Job's command must not reach a Deployment).
+  for (const input of form.querySelectorAll("input, select")) {
+    input.disabled = !!input.closest("[data-kinds]") && !!input.parentElement.closest("[hidden]");
   }
 }
 createKind?.addEventListener("change", showCreateFields);

@@ -67,6 +67,8 @@ def view(page, cluster):
 def _create_deployment(page, name: str, replicas: int = 4, image: str = "nginx:1.26", cpu: str = "100m"):
     page.select_option("#wl-create-kind", "Deployment")
     form = "#wl-create-form"
+    # The fields of other kinds (a Job's command, an HPA's target) are not sent.
+    assert page.is_disabled(f"{form} [name=command]") and page.is_disabled(f"{form} [name=target]")
     page.fill(f"{form} [name=name]", name)
     page.fill(f"{form} [name=image]", image)
     page.fill(f"{form} [name=replicas]", str(replicas))
