@@ -120,6 +120,59 @@ def _waiting_reason(pod: dict) -> str | None:
     return None
 
 
+def _deployment_fields(d: dict) -> dict:
+    """A Deployment's card, but for its ReplicaSets and pods: its status, conditions and the
+    rollout's bounds."""
+    md, spec, status = d.get("metadata") or {}, d.get("spec") or {}, d.get("status") or {}
+    replicas = _int(spec.get("replicas"), 1)
+    strategy = spec.get("strategy") or {}
+    stype = strategy.get("type") or "RollingUpdate"
+    out = {**_meta(d), "replicas": replicas, "paused": bool(spec.get("paused")), "strategy": stype,
+           "minReadySeconds": _int(spec.get("minReadySeconds")),
+           "revision": (md.get("annotations") or {}).get(REVISION),
+           "observedGeneration": status.get("observedGeneration"), "images": _images(spec.get("template")),
+           "status": {"replicas": _int(status.get("replicas")), "updated": _int(status.get("updatedReplicas")),
+                      "ready": _int(status.get("readyReplicas")),
+                      "available": _int(status.get("availableReplicas")),
+                      "unavailable": _int(status.get("unavailableReplicas"))},
+           "conditions": _conditions(status)}
+    if stype == "RollingUpdate":
+        ru = strategy.get("rollingUpdate") or {}
+        surge, unavailable = resolve_fenceposts(ru.get("maxSurge"), ru.get("maxUnavailable"), replicas)
+        out.update(maxSurge=surge, maxUnavailable=unavailable, maxPods=replicas + surge,
+                   minAvailable=max(0, replicas - unavailable))
+    else:  # Recreate: every old pod goes before a new one comes
+        out.update(maxSurge=0, maxUnavailable=replicas, maxPods=replicas, minAvailable=0)
+    return out
+
+
+def _rs_fields(rs: dict) -> dict:
+    """A ReplicaSet's (or ReplicationController's) row, but for its pods."""
+    md, spec, status = rs.get("metadata") or {}, rs.get("spec") or {}, rs.get("status") or {}
+    template = spec.get("template") or {}
+    rev = (md.get("annotations") or {}).get(REVISION)
+    return {**_meta(rs), "revision": int(rev) if isinstance(rev, str) and rev.isdigit() else None,
+            "hash": (md.get("labels") or {}).get(POD_TEMPLATE_HASH)
+            or ((template.get("metadata") or {}).get("labels") or {}).get(POD_TEMPLATE_HASH),
+            "images": _images(template), "desired": _int(spec.get("replicas"), 1),
+            "current": _int(status.get("replicas")), "ready": _int(status.get("readyReplicas")),
+            "available": _int(status.get("availableReplicas"))}
+
+
+def _chip(pod: dict) -> dict:
+    """A pod's chip, but for its state (the census' count of it) and ordinal."""
+    md, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+    chip = {"name": md.get("name"), "node": spec.get("nodeName")}
+    reason = _waiting_reason(pod)
+    if reason:
+        chip["reason"] = reason
+    labels = md.get("labels") or {}
+    rev = labels.get(CONTROLLER_REVISION_HASH) or labels.get(POD_TEMPLATE_HASH)
+    if rev:
+        chip["revision"] = rev
+    return chip
+
+
 def _conditions(status: dict) -> list[dict]:
     return [{"type": c.get("type"), "status": c.get("status"), "reason": c.get("reason"),
              "message": c.get("message")} for c in status.get("conditions") or () if isinstance(c, dict)]
@@ -141,6 +194,21 @@ class WorkloadView:
 
     def __init__(self) -> None:
         self.series: dict[str, list[list]] = {}  # HPA uid -> [[t, current, desired, metric]]
+        # What was made of each object at its resourceVersion, by (what, namespace, name): a
+        # frame remakes only what changed since the last (kept: what the last frame used).
+        self._made: dict[tuple, tuple[Any, dict]] = {}
+        self._making: dict[tuple, tuple[Any, dict]] = {}
+
+    def _memo(self, what: str, obj: dict, fn) -> dict:
+        """fn(obj), remade only when the object's resourceVersion changed (a copy: callers add
+        to it)."""
+        md = obj.get("metadata") or {}
+        key, rv = (what, md.get("namespace"), md.get("name")), md.get("resourceVersion")
+        made = self._made.get(key)
+        if made is None or made[0] != rv or not rv:
+            made = (rv, fn(obj))
+        self._making[key] = made
+        return dict(made[1])
 
     # -- pods --------------------------------------------------------------------------
     def _chips(self, cache, census, uid: str, ordinals: bool = False) -> tuple[dict, int, list | None]:
@@ -152,16 +220,8 @@ class WorkloadView:
         pods = cache.objects("pods")
         chips = []
         for key in sorted(owned):
-            pod = pods.get(key) or {}
-            md, spec = pod.get("metadata") or {}, pod.get("spec") or {}
-            chip = {"name": key[1], "state": owned[key], "node": spec.get("nodeName")}
-            reason = _waiting_reason(pod)
-            if reason:
-                chip["reason"] = reason
-            labels = md.get("labels") or {}
-            rev = labels.get(CONTROLLER_REVISION_HASH) or labels.get(POD_TEMPLATE_HASH)
-            if rev:
-                chip["revision"] = rev
+            chip = self._memo("pod", pods.get(key) or {"metadata": {"name": key[1]}}, _chip)
+            chip["state"] = owned[key]
             if ordinals:
                 _, _, tail = key[1].rpartition("-")
                 chip["ordinal"] = int(tail) if tail.isdigit() else None
@@ -171,49 +231,20 @@ class WorkloadView:
         return counts, total, chips
 
     def _rs(self, cache, census, rs: dict) -> dict:
-        md, spec, status = rs.get("metadata") or {}, rs.get("spec") or {}, rs.get("status") or {}
-        template = spec.get("template") or {}
-        counts, total, chips = self._chips(cache, census, md.get("uid"))
-        rev = (md.get("annotations") or {}).get(REVISION)
-        return {**_meta(rs), "revision": int(rev) if isinstance(rev, str) and rev.isdigit() else None,
-                "hash": (md.get("labels") or {}).get(POD_TEMPLATE_HASH)
-                or ((template.get("metadata") or {}).get("labels") or {}).get(POD_TEMPLATE_HASH),
-                "images": _images(template), "desired": _int(spec.get("replicas"), 1),
-                "current": _int(status.get("replicas")), "ready": _int(status.get("readyReplicas")),
-                "available": _int(status.get("availableReplicas")),
-                "pods": counts, "podTotal": total, "chips": chips}
+        counts, total, chips = self._chips(cache, census, (rs.get("metadata") or {}).get("uid"))
+        return dict(self._memo("rs", rs, _rs_fields), pods=counts, podTotal=total, chips=chips)
 
     # -- kinds -------------------------------------------------------------------------
     def _deployment(self, cache, census, d: dict) -> dict:
-        md, spec, status = d.get("metadata") or {}, d.get("spec") or {}, d.get("status") or {}
-        replicas = _int(spec.get("replicas"), 1)
-        strategy = spec.get("strategy") or {}
-        stype = strategy.get("type") or "RollingUpdate"
         rsobjs = cache.objects(GR["replicasets"])
-        rss = [self._rs(cache, census, rsobjs[k]) for k in census.owned(md.get("uid"), GR["replicasets"])
-               if k in rsobjs]
+        rss = [self._rs(cache, census, rsobjs[k])
+               for k in census.owned((d.get("metadata") or {}).get("uid"), GR["replicasets"]) if k in rsobjs]
         rss.sort(key=lambda r: (-(r["revision"] or 0), r["name"]))
         pods: dict[str, int] = {}
         for r in rss:
             for state, n in r["pods"].items():
                 pods[state] = pods.get(state, 0) + n
-        out = {**_meta(d), "replicas": replicas, "paused": bool(spec.get("paused")), "strategy": stype,
-               "minReadySeconds": _int(spec.get("minReadySeconds")),
-               "revision": (md.get("annotations") or {}).get(REVISION),
-               "observedGeneration": status.get("observedGeneration"), "images": _images(spec.get("template")),
-               "status": {"replicas": _int(status.get("replicas")), "updated": _int(status.get("updatedReplicas")),
-                          "ready": _int(status.get("readyReplicas")),
-                          "available": _int(status.get("availableReplicas")),
-                          "unavailable": _int(status.get("unavailableReplicas"))},
-               "conditions": _conditions(status), "replicasets": rss, "pods": pods}
-        if stype == "RollingUpdate":
-            ru = strategy.get("rollingUpdate") or {}
-            surge, unavailable = resolve_fenceposts(ru.get("maxSurge"), ru.get("maxUnavailable"), replicas)
-            out.update(maxSurge=surge, maxUnavailable=unavailable, maxPods=replicas + surge,
-                       minAvailable=max(0, replicas - unavailable))
-        else:  # Recreate: every old pod goes before a new one comes
-            out.update(maxSurge=0, maxUnavailable=replicas, maxPods=replicas, minAvailable=0)
-        return out
+        return dict(self._memo("deployment", d, _deployment_fields), replicasets=rss, pods=pods)
 
     def _daemonset(self, cache, census, ds: dict) -> dict:
         spec, status = ds.get("spec") or {}, ds.get("status") or {}
@@ -320,6 +351,7 @@ class WorkloadView:
         description ({"requestsPerSecond", "pods", "sent", "answered", "failed"}), shown on
         the workload they drive."""
         census = cache.owners
+        self._made, self._making = self._making, {}
         out: dict[str, Any] = {"now": round(now, 3), "totals": {}}
 
         def first(kind: str, keep=None) -> list[dict]:
