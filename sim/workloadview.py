@@ -49,6 +49,7 @@ import datetime as dt
 import math
 from typing import Any
 
+from sim.api.cronschedule import CronError, cronjob_schedule
 from sim.api.meta import EPOCH, parse_timestamp
 from sim.apiserver.ownercensus import controller_uid
 
@@ -442,21 +443,14 @@ def hpa_metrics(spec: dict, status: dict) -> list[dict]:
 
 def next_run(schedule: Any, time_zone: Any, now: float) -> float | None:
     """When a CronJob's schedule next fires after `now` (API timestamp seconds), in its
-    timeZone (UTC when unset, as kube-controller-manager runs in UTC here); None when the
-    schedule does not parse or no cron library is installed."""
+    timeZone (UTC when unset, as kube-controller-manager runs in UTC here), read as the CronJob
+    controller reads it (sim/api/cronschedule.py); None when the schedule does not parse or
+    never fires."""
     if not isinstance(schedule, str) or not schedule.strip():
         return None
     try:
-        from croniter import croniter
-    except ImportError:  # pragma: no cover - the cronjob controller brings it
+        nxt = cronjob_schedule(schedule, time_zone if isinstance(time_zone, str) else None) \
+            .next(EPOCH + dt.timedelta(seconds=now))
+    except CronError:
         return None
-    try:
-        tz: dt.tzinfo = dt.timezone.utc
-        if time_zone:
-            from zoneinfo import ZoneInfo
-            tz = ZoneInfo(str(time_zone))
-        base = (EPOCH + dt.timedelta(seconds=now)).astimezone(tz)
-        nxt = croniter(schedule.strip(), base).get_next(dt.datetime)
-        return round((nxt - EPOCH).total_seconds(), 3)
-    except Exception:  # noqa: BLE001 - an unparseable schedule has no next run
-        return None
+    return None if nxt is None else round((nxt - EPOCH).total_seconds(), 3)

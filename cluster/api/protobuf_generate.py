@@ -31,8 +31,11 @@ SHARED = {".k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta": "OBJECT_META",
           ".k8s.io.api.core.v1.ObjectReference": "OBJECT_REFERENCE",
           ".k8s.io.api.core.v1.LocalObjectReference": "LOCAL_OBJECT_REFERENCE"}
 
-# Embedded structs: a field in protobuf, their fields inlined in JSON.
+# Embedded structs: a field in protobuf, their fields inlined in JSON.  LocalObjectReference is
+# embedded wherever it appears as `localObjectReference` (the key selectors, the env and volume
+# sources and projections of ConfigMaps and Secrets).
 INLINE = {("Volume", "volumeSource"), ("Probe", "handler"), ("EphemeralContainer", "ephemeralContainerCommon")}
+INLINE_ANYWHERE = {"localObjectReference"}
 
 # Pointer scalars (k8s.io/api types.go): kept when on the wire, even when zero.
 POINTERS = {
@@ -163,7 +166,7 @@ def generate(binary_path: str) -> str:
                 kind, flag = f'("map", {typ(key[3], key[4])}, {typ(val[3], val[4])})', "True"
             elif label == 3:
                 kind, flag = f'("repeated", {typ(ftype, tn)})', "True"
-            elif (msg["name"], name) in INLINE:
+            elif (msg["name"], name) in INLINE or name in INLINE_ANYWHERE:
                 kind, flag = f'("inline", {typ(ftype, tn)})', "True"
             else:
                 kind = typ(ftype, tn)

@@ -159,7 +159,7 @@ CORE_AZUREFILEVOLUMESOURCE = {
     3: ("readOnly", 'bool', True)}
 # k8s.io.api.core.v1.ConfigMapVolumeSource
 CORE_CONFIGMAPVOLUMESOURCE = {
-    1: ("localObjectReference", LOCAL_OBJECT_REFERENCE, POINTER),
+    1: ("localObjectReference", ("inline", LOCAL_OBJECT_REFERENCE), True),
     2: ("items", ("repeated", CORE_KEYTOPATH), True),
     3: ("defaultMode", 'int32', POINTER),
     4: ("optional", 'bool', POINTER)}
@@ -191,7 +191,7 @@ CORE_PHOTONPERSISTENTDISKVOLUMESOURCE = {
     2: ("fsType", 'string', True)}
 # k8s.io.api.core.v1.SecretProjection
 CORE_SECRETPROJECTION = {
-    1: ("localObjectReference", LOCAL_OBJECT_REFERENCE, POINTER),
+    1: ("localObjectReference", ("inline", LOCAL_OBJECT_REFERENCE), True),
     2: ("items", ("repeated", CORE_KEYTOPATH), True),
     4: ("optional", 'bool', POINTER)}
 # k8s.io.api.core.v1.DownwardAPIProjection
@@ -199,7 +199,7 @@ CORE_DOWNWARDAPIPROJECTION = {
     1: ("items", ("repeated", CORE_DOWNWARDAPIVOLUMEFILE), True)}
 # k8s.io.api.core.v1.ConfigMapProjection
 CORE_CONFIGMAPPROJECTION = {
-    1: ("localObjectReference", LOCAL_OBJECT_REFERENCE, POINTER),
+    1: ("localObjectReference", ("inline", LOCAL_OBJECT_REFERENCE), True),
     2: ("items", ("repeated", CORE_KEYTOPATH), True),
     4: ("optional", 'bool', POINTER)}
 # k8s.io.api.core.v1.ServiceAccountTokenProjection
@@ -338,11 +338,11 @@ CORE_CONTAINERPORT = {
     5: ("hostIP", 'string', True)}
 # k8s.io.api.core.v1.ConfigMapEnvSource
 CORE_CONFIGMAPENVSOURCE = {
-    1: ("localObjectReference", LOCAL_OBJECT_REFERENCE, POINTER),
+    1: ("localObjectReference", ("inline", LOCAL_OBJECT_REFERENCE), True),
     2: ("optional", 'bool', POINTER)}
 # k8s.io.api.core.v1.SecretEnvSource
 CORE_SECRETENVSOURCE = {
-    1: ("localObjectReference", LOCAL_OBJECT_REFERENCE, POINTER),
+    1: ("localObjectReference", ("inline", LOCAL_OBJECT_REFERENCE), True),
     2: ("optional", 'bool', POINTER)}
 # k8s.io.api.core.v1.EnvFromSource
 CORE_ENVFROMSOURCE = {
@@ -351,12 +351,12 @@ CORE_ENVFROMSOURCE = {
     3: ("secretRef", CORE_SECRETENVSOURCE, POINTER)}
 # k8s.io.api.core.v1.ConfigMapKeySelector
 CORE_CONFIGMAPKEYSELECTOR = {
-    1: ("localObjectReference", LOCAL_OBJECT_REFERENCE, POINTER),
+    1: ("localObjectReference", ("inline", LOCAL_OBJECT_REFERENCE), True),
     2: ("key", 'string', True),
     3: ("optional", 'bool', POINTER)}
 # k8s.io.api.core.v1.SecretKeySelector
 CORE_SECRETKEYSELECTOR = {
-    1: ("localObjectReference", LOCAL_OBJECT_REFERENCE, POINTER),
+    1: ("localObjectReference", ("inline", LOCAL_OBJECT_REFERENCE), True),
     2: ("key", 'string', True),
     3: ("optional", 'bool', POINTER)}
 # k8s.io.api.core.v1.EnvVarSource

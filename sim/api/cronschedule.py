@@ -242,6 +242,19 @@ def parse_standard(spec: str) -> Schedule:
     return SpecSchedule(" ".join(parts), location)
 
 
+def cronjob_schedule(schedule: str, time_zone: str | None) -> Schedule:
+    """A CronJob's schedule as the CronJob controller reads it (formatSchedule, then
+    ParseStandard): spec.timeZone becomes a `TZ=` prefix, unless the schedule has one of its own
+    or the zone does not load.  Raises CronError."""
+    if "TZ" not in schedule and time_zone is not None:
+        try:
+            load_location(time_zone)
+        except TimeZoneError:
+            return parse_standard(schedule)
+        return parse_standard(f"TZ={time_zone} {schedule}")
+    return parse_standard(schedule)
+
+
 class _Never(Schedule):
     def next(self, t):
         return None

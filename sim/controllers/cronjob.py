@@ -30,9 +30,9 @@ a worker blocked on its calls would hold it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Generator
+from typing import Generator
 
-from sim.api.cronschedule import UTC, CronError, Schedule, TimeZoneError, load_location, parse_standard
+from sim.api.cronschedule import UTC, CronError, Schedule, TimeZoneError, cronjob_schedule, load_location
 from sim.api.meta import EPOCH, deep_copy, parse_timestamp
 from sim.api.podutil import controller_ref
 from sim.controllers.controllerref import owner_reference
@@ -233,7 +233,7 @@ class CronJobController:
         ospec, nspec = old.get("spec") or {}, new.get("spec") or {}
         if ospec.get("schedule") != nspec.get("schedule") or ospec.get("timeZone") != nspec.get("timeZone"):
             try:
-                sched = parse_standard(self.format_schedule(new, record=False))
+                sched = self.schedule(new, record=False)
             except CronError:
                 self.api.event(new, "UnParseableCronJobSchedule",
                                f"unparseable schedule for cronjob: {nspec.get('schedule')}", self.name,
@@ -343,24 +343,18 @@ class CronJobController:
     def _event(self, cj: dict, reason: str, message: str, warning: bool = False) -> None:
         self.api.event(cj, reason, message, self.name, type_="Warning" if warning else "Normal")
 
-    def format_schedule(self, cj: dict, record: bool = True) -> str:
-        """formatSchedule: the schedule robfig parses, with the zone as a TZ= prefix."""
+    def schedule(self, cj: dict, record: bool = True) -> Schedule:
+        """formatSchedule and cron.ParseStandard (raising CronError): the zone applies as a TZ=
+        prefix; a schedule with a TZ of its own is kept, with a Warning (record=False: none, as
+        the update handler passes no recorder)."""
         spec = cj.get("spec") or {}
         schedule = spec.get("schedule") or ""
-        if "TZ" in schedule:
-            if record:
-                self._event(cj, "UnsupportedSchedule",
-                            f'CRON_TZ or TZ used in schedule "{schedule}" is not officially supported, see '
-                            "https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/ for more details",
-                            warning=True)
-            return schedule
-        if spec.get("timeZone") is not None:
-            try:
-                load_location(spec["timeZone"])
-            except TimeZoneError:
-                return schedule
-            return f"TZ={spec['timeZone']} {schedule}"
-        return schedule
+        if "TZ" in schedule and record:
+            self._event(cj, "UnsupportedSchedule",
+                        f'CRON_TZ or TZ used in schedule "{schedule}" is not officially supported, see '
+                        "https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/ for more details",
+                        warning=True)
+        return cronjob_schedule(schedule, spec.get("timeZone"))
 
     def sync_cronjob(self, cj: dict, jobs: list[dict]):
         """syncCronJob: (requeue after, status changed, error)."""
@@ -427,7 +421,7 @@ class CronJobController:
         if spec.get("suspend"):
             return None, update, False
         try:
-            sched = parse_standard(self.format_schedule(cj))
+            sched = self.schedule(cj)
         except CronError as e:
             self._event(cj, "UnparseableSchedule", f'unparseable schedule: "{spec.get("schedule")}" : {e}',
                         warning=True)

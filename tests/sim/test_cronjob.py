@@ -170,11 +170,13 @@ def test_job_template_is_validated_as_a_job(cluster):
 
 # -- the controller -----------------------------------------------------------------------------
 def test_every_minute_creates_named_jobs_on_the_virtual_minute(cluster):
-    ok(_create(cluster, _cronjob()))
+    ok(_create(cluster, _cronjob(command=("sh", "-c", "sleep 30"))))
     cluster.advance(45)  # 00:01:05
     job, = _jobs(cluster)
     assert job["metadata"]["name"] == f"hello-{_minutes('2026-01-01T00:01:00')}"
     md = job["metadata"]
+    # requeued for the schedule time plus 100 ms: created within that second, no polling
+    assert md["creationTimestamp"] == "2026-01-01T00:01:00Z"
     assert md["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"] == "2026-01-01T00:01:00Z"
     assert md["ownerReferences"][0]["kind"] == "CronJob" and md["ownerReferences"][0]["controller"] is True
     status = _get(cluster)["status"]
@@ -194,12 +196,18 @@ def test_forbid_skips_while_one_runs():
     assert skipped and skipped[0]["count"] == 2
     assert skipped[0]["message"] == ("Not starting job because prior execution is running and concurrency "
                                      "policy is Forbid")
-    # once the first Job has finished, the next schedule time starts the next one
-    _until(c, lambda: len(_jobs(c)) == 2, 240)
-    names = [j["metadata"]["name"] for j in _jobs(c)]
-    assert names[1] in (f"hello-{_minutes('2026-01-01T00:04:00')}", f"hello-{_minutes('2026-01-01T00:05:00')}")
-    assert _events(c, "SawCompletedJob")[0]["message"] == f"Saw completed job: {names[0]}, condition: Complete"
-    assert _get(c)["status"]["lastSuccessfulTime"]
+    # The first Job ends at about 00:03:31 (150 s after it started).  As upstream's controller
+    # does, that sync starts the most recent schedule time it skipped, 00:03, at once (late):
+    # only a startingDeadlineSeconds shorter than the wait would drop it.
+    _until(c, lambda: len(_jobs(c)) == 2, 60)
+    done, late = _jobs(c)
+    assert late["metadata"]["name"] == f"hello-{_minutes('2026-01-01T00:03:00')}"
+    finished = done["status"]["completionTime"]
+    assert finished.startswith("2026-01-01T00:03:3") and late["metadata"]["creationTimestamp"] == finished
+    assert _events(c, "SawCompletedJob")[0]["message"] == \
+        f"Saw completed job: {done['metadata']['name']}, condition: Complete"
+    status = _get(c)["status"]
+    assert status["lastSuccessfulTime"] == finished and status["lastScheduleTime"] == "2026-01-01T00:03:00Z"
 
 
 def test_allow_runs_concurrently(cluster):
@@ -266,22 +274,27 @@ def test_suspend_and_starting_deadline(cluster):
 
 
 def test_more_than_100_missed_start_times():
-    """Suspended for two hours, then resumed: 119 start times were missed since the last one.
-    The controller warns TooManyMissedTimes and, as the v2 controller does (1.21+), starts only
-    the most recent one; startingDeadlineSeconds keeps the count small."""
+    """Suspended for ten minutes on `@every 5s`, then resumed: 120 start times were missed since
+    the CronJob was made.  The controller warns TooManyMissedTimes and, as the v2 controller
+    does (1.21+), starts only the most recent one; startingDeadlineSeconds keeps the count small
+    (only the times within the deadline count), so that CronJob gets no warning."""
     c = _cluster()
-    ok(_create(c, _cronjob(suspend=True)))
-    ok(_create(c, _cronjob(name="bounded", suspend=True, startingDeadlineSeconds=90)))
-    c.advance(7200)  # 02:00:20
+    ok(_create(c, _cronjob(schedule="@every 5s", suspend=True)))            # made at 00:00:20
+    ok(_create(c, _cronjob(name="bounded", schedule="@every 5s", suspend=True, startingDeadlineSeconds=30)))
+    c.advance(602)  # 00:10:22
     _patch(c, {"suspend": False})
     _patch(c, {"suspend": False}, name="bounded")
-    c.advance(10)
+    c.advance(2)
     warning, = _events(c, "TooManyMissedTimes")
     assert warning["involvedObject"]["name"] == "hello" and warning["type"] == "Warning"
     assert warning["message"] == ("too many missed start times. Set or decrease .spec.startingDeadlineSeconds "
                                   "or check clock skew")
     assert [j["metadata"]["name"] for j in _jobs(c)] == [
-        f"bounded-{_minutes('2026-01-01T02:00:00')}", f"hello-{_minutes('2026-01-01T02:00:00')}"]
+        f"bounded-{_minutes('2026-01-01T00:10:00')}", f"hello-{_minutes('2026-01-01T00:10:00')}"]
+    # @every counts from the time it is asked about (robfig's ConstantDelaySchedule): from the
+    # creation time for `hello`, from now - 30 s for `bounded`
+    assert _get(c, "hello")["status"]["lastScheduleTime"] == "2026-01-01T00:10:20Z"
+    assert _get(c, "bounded")["status"]["lastScheduleTime"].startswith("2026-01-01T00:10:2")
 
 
 def test_history_limits():
