@@ -6,7 +6,8 @@ defaulting, validation and admission apply, and its Status is what the user read
     scale                       PATCH <resource>/<name>/scale  {"spec": {"replicas": n}}
     set image                   PATCH (strategic merge) the pod template's containers by name
     rollback                    kubectl rollout undo [--to-revision]: copy that ReplicaSet's
-                                template, minus pod-template-hash, into the Deployment
+                                template, minus pod-template-hash, into the Deployment; a
+                                DaemonSet's or StatefulSet's ControllerRevision's patch
     pause / resume              PATCH {"spec": {"paused": true|false}}
     restart                     PATCH the template's kubectl.kubernetes.io/restartedAt annotation
     delete                      DELETE with DeleteOptions.propagationPolicy (the cascade)
@@ -416,6 +417,59 @@ async def rollback_deployment(cluster: str, namespace: str, name: str, to_revisi
                                                        patch_type="application/json-patch+json"))
     target = f" to revision {to_revision}" if to_revision else ""
     return Outcome.of(resp, f"deployment.apps/{name} rolled back{target}")
+
+
+def history_rollback_plan(obj: dict, revisions: list[dict], to_revision: int) -> tuple[dict | None, str]:
+    """kubectl's DaemonSetRollbacker / StatefulSetRollbacker, without the requests: (the chosen
+    ControllerRevision's data, a strategic merge patch that puts its template back, "rolled
+    back") or (None, why not).  `revisions` are the ControllerRevisions the object controls;
+    to_revision 0 is the one before the newest (findHistory)."""
+    if to_revision < 0:
+        return None, f"unable to find specified revision {to_revision} in history"
+    history = sorted((r for r in revisions if isinstance(r.get("revision"), int)), key=lambda r: r["revision"])
+    if to_revision == 0 and len(history) <= 1:
+        return None, "no last revision to roll back to"
+    chosen = history[-2] if to_revision == 0 else next((r for r in history if r["revision"] == to_revision), None)
+    if chosen is None:
+        return None, f"unable to find specified revision {to_revision} in history"
+    template = dict((obj.get("spec") or {}).get("template") or {}, **{"$patch": "replace"})
+    if chosen.get("data") == {"spec": {"template": template}}:  # daemonSetMatch / statefulSetMatch
+        return None, f"skipped rollback (current template already matches revision {chosen['revision']})"
+    return chosen.get("data") or {}, "rolled back"
+
+
+CONTROLLER_REVISIONS = {"name": "controllerrevisions", "group": "apps", "version": "v1", "kind": "ControllerRevision",
+                        "namespaced": True}
+
+
+@_refusals
+async def rollback(cluster: str, kind: str, namespace: str, name: str, to_revision: int = 0) -> Outcome:
+    """`kubectl rollout undo KIND/NAME [--to-revision=N]`: a Deployment through its ReplicaSets
+    (rollback_deployment); a DaemonSet or StatefulSet through its ControllerRevisions (LIST by
+    its selector and controllerRef, then a strategic merge patch of the chosen revision's data)."""
+    res = await _resolve_or_fail(cluster, kind)
+    if res.get("kind") == "Deployment" and res.get("group") == "apps":
+        return await rollback_deployment(cluster, namespace, name, to_revision)
+    obj = (await _get(cluster, res, namespace, name))["body"]
+    if (obj.get("spec") or {}).get("selector") is None or not pod_template_path(obj):
+        return Outcome.bad(f"no rollbacker has been implemented for {res['kind']!r}")
+    selector = format_label_selector(obj["spec"]["selector"])
+    resp = await services.cluster_api(cluster, request("list", CONTROLLER_REVISIONS, namespace,
+                                                       query={"labelSelector": selector}))
+    if resp.get("code") != 200:
+        return Outcome.failed(resp)
+    uid = obj["metadata"].get("uid")
+    owned = [r for r in (resp.get("body") or {}).get("items") or ()
+             if any(o.get("controller") and o.get("uid") == uid for o in r["metadata"].get("ownerReferences") or ())]
+    patch, why = history_rollback_plan(obj, owned, to_revision)
+    label = _label(res, name)
+    if patch is None:
+        ok = why.startswith("skipped")
+        return Outcome(ok, f"{label} {why}" if ok else why, 200 if ok else 400, None if ok else "BadRequest")
+    resp = await services.cluster_api(cluster, request("patch", res, namespace, name, body=patch,
+                                                       patch_type="application/strategic-merge-patch+json"))
+    target = f" to revision {to_revision}" if to_revision else ""
+    return Outcome.of(resp, f"{label} rolled back{target}")
 
 
 # -- load ---------------------------------------------------------------------------------------

@@ -18,10 +18,12 @@ has at most CHIPS_MAX of them - beyond that, counts per state.
      "replicasets": [<rs> of every ReplicaSet no controller owns],
      "replicationcontrollers": [<rs> of every ReplicationController],
      "daemonsets":   [{..., "desired", "current", "ready", "updated", "available",
-                       "misscheduled", "strategy", "maxUnavailable", "maxSurge", "pods", "chips"}],
+                       "misscheduled", "strategy", "maxUnavailable", "maxSurge",
+                       "revisions": [{"name", "revision"}] (its ControllerRevisions, newest first),
+                       "pods", "chips"}],
      "statefulsets": [{..., "replicas", "ready", "current", "updated", "available",
                        "currentRevision", "updateRevision", "podManagementPolicy", "strategy",
-                       "partition", "pods", "chips" (by ordinal)}],
+                       "partition", "revisions", "pods", "chips" (by ordinal)}],
      "jobs":         [{..., "completions", "parallelism", "completionMode", "suspend", "active",
                        "succeeded", "failed", "ready", "owner", "state", "pods", "chips"}],
      "cronjobs":     [{..., "schedule", "timeZone", "suspend", "concurrencyPolicy",
@@ -73,6 +75,7 @@ GR = {
     "cronjobs": "cronjobs.batch",
     "hpas": "horizontalpodautoscalers.autoscaling",
 }
+CONTROLLER_REVISIONS = "controllerrevisions.apps"
 
 
 def scaled_value(value: Any, total: int, round_up: bool) -> int:
@@ -262,6 +265,7 @@ class WorkloadView:
                 "ready": _int(status.get("numberReady")), "updated": _int(status.get("updatedNumberScheduled")),
                 "available": _int(status.get("numberAvailable")),
                 "misscheduled": _int(status.get("numberMisscheduled")),
+                "revisions": self._revisions(cache, census, ds),
                 "pods": counts, "podTotal": total, "chips": chips}
 
     def _statefulset(self, cache, census, ss: dict) -> dict:
@@ -276,7 +280,17 @@ class WorkloadView:
                 "strategy": strategy.get("type") or "RollingUpdate",
                 "partition": _int((strategy.get("rollingUpdate") or {}).get("partition")),
                 "serviceName": spec.get("serviceName"),
+                "revisions": self._revisions(cache, census, ss),
                 "pods": counts, "podTotal": total, "chips": chips}
+
+    @staticmethod
+    def _revisions(cache, census, obj: dict) -> list[dict]:
+        """The ControllerRevisions a DaemonSet or StatefulSet controls, newest first: what
+        `kubectl rollout undo --to-revision` can go back to."""
+        crs = cache.objects(CONTROLLER_REVISIONS)
+        out = [{"name": k[1], "revision": (crs[k] or {}).get("revision")}
+               for k in census.owned((obj.get("metadata") or {}).get("uid"), CONTROLLER_REVISIONS) if k in crs]
+        return sorted(out, key=lambda r: -(r["revision"] if isinstance(r["revision"], int) else 0))
 
     @staticmethod
     def _job_state(job: dict) -> str:

@@ -103,16 +103,13 @@ async def rollback(request: HttpRequest, name: str) -> HttpResponse:
     picked = _picked(request)
     if isinstance(picked, HttpResponse):
         return picked
-    kind, ns, dep = picked
-    if kind != "Deployment":
-        return _show(request, Outcome.bad(f"rollback: a {kind} is rolled back with kubectl rollout undo "
-                                          f"through its ControllerRevisions; here only Deployments"), "wl-action-result")
+    kind, ns, obj = picked
     raw = str(request.POST.get("revision", "")).strip() or "0"
     try:
         revision = int(raw)
     except ValueError:
         return _show(request, Outcome.bad(f'revision: "{raw}" is not a whole number'), "wl-action-result")
-    return await _guard(request, workloads.rollback_deployment(name, ns, dep, revision), "wl-action-result")
+    return await _guard(request, workloads.rollback(name, kind, ns, obj, revision), "wl-action-result")
 
 
 def _paused(paused: bool):

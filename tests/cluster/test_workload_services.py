@@ -81,6 +81,29 @@ async def test_rollback_restart_pause_scale_and_delete(worker):
     assert not unknown.ok and unknown.code == 404 and 'resource type "widgets"' in unknown.message
 
 
+async def test_a_daemonset_rolls_back_through_its_controller_revisions(worker):
+    DS = {"name": "daemonsets", "group": "apps", "version": "v1", "kind": "DaemonSet", "namespaced": True}
+    _, manifest = workloadforms.workload_from({"kind": "DaemonSet", "name": "agent", "image": "nginx:1.26",
+                                               "cpu": "10m", "memory": "16Mi"})
+    assert (await workloads.create(C, manifest)).ok
+    await _advance("20s")
+    none = await workloads.rollback(C, "ds", "default", "agent", 0)
+    assert not none.ok and none.message == "no last revision to roll back to"
+    assert (await workloads.set_image(C, "daemonset", "default", "agent", "", "nginx:1.27")).ok
+    await _advance("60s")
+    out = await workloads.rollback(C, "daemonset", "default", "agent", 0)
+    assert out.ok and out.message == "daemonset.apps/agent rolled back", out
+    await _advance("60s")
+    assert (await _get(DS, "agent"))["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.26"
+    crs = await services.cluster_api(C, workloads.request("list", workloads.CONTROLLER_REVISIONS, "default",
+                                                          query={"labelSelector": "app=agent"}))
+    assert sorted(r["revision"] for r in crs["body"]["items"]) == [2, 3]   # revision 1 came back as 3
+    skipped = await workloads.rollback(C, "daemonset", "default", "agent", 3)
+    assert skipped.ok and "skipped rollback (current template already matches revision 3)" in skipped.message
+    missing = await workloads.rollback(C, "daemonset", "default", "agent", 1)
+    assert not missing.ok and missing.message == "unable to find specified revision 1 in history"
+
+
 async def test_drain_evicts_through_the_eviction_api_and_a_budget_holds_it(worker):
     rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "guarded", "namespace": "default"},
           "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "guarded"}},

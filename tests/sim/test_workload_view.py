@@ -173,7 +173,10 @@ def test_statefulset_daemonset_job_cronjob_and_hpa_shapes():
             _pod("db-2", "s1", kind="StatefulSet", phase="Pending", ready=False),
             _pod("agent-x", "ds1", kind="DaemonSet", node="worker-2"), _pod("agent-y", "ds1", kind="DaemonSet"),
             _pod("tick-1-a", "j1", kind="Job", phase="Succeeded", ready=False)]
+    crs = [{"metadata": _owned(f"agent-{h}", f"cr{n}", "DaemonSet", "ds1"), "revision": n, "data": {}}
+           for n, h in ((1, "aaa"), (2, "bbb"))]
     cache = FakeCache({"statefulsets.apps": [ss], "daemonsets.apps": [ds], "cronjobs.batch": [cj],
+                       "controllerrevisions.apps": crs,
                        "jobs.batch": [job], "horizontalpodautoscalers.autoscaling": [hpa], "pods": pods})
     wv = WorkloadView()
     view = wv.frame(cache, 400.0)
@@ -181,6 +184,7 @@ def test_statefulset_daemonset_job_cronjob_and_hpa_shapes():
     assert [(c["ordinal"], c["state"]) for c in s["chips"]] == [(0, "Ready"), (1, "Ready"), (2, "ContainerCreating")]
     d, = view["daemonsets"]
     assert [c["node"] for c in d["chips"]] == ["worker-1", "worker-2"] and d["desired"] == 2
+    assert d["revisions"] == [{"name": "agent-bbb", "revision": 2}, {"name": "agent-aaa", "revision": 1}]
     j, = view["jobs"]
     assert (j["completions"], j["succeeded"], j["failed"], j["active"], j["owner"], j["state"]) == \
         (3, 2, 1, 1, "CronJob/x", "Running")
