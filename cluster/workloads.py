@@ -154,7 +154,8 @@ async def create(cluster: str, manifest: dict, default_namespace: str = "default
     if res.get("namespaced") and not md.get("namespace"):
         md["namespace"] = ns
     resp = await services.cluster_api(cluster, request("create", res, ns, body=manifest))
-    return Outcome.of(resp, f'{_label(res, md.get("name") or (resp.get("body") or {}).get("metadata", {}).get("name", ""))} created')
+    made = md.get("name") or ((resp.get("body") or {}).get("metadata") or {}).get("name", "")
+    return Outcome.of(resp, f"{_label(res, made)} created")
 
 
 async def create_from_yaml(cluster: str, text: str, default_namespace: str = "default") -> list[Outcome]:
@@ -190,8 +191,9 @@ async def get_yaml(cluster: str, kind: str, namespace: str, name: str) -> Outcom
         return Outcome.bad("name: Required value")
     res = await _resolve_or_fail(cluster, kind)
     resp = await _get(cluster, res, namespace, name)
-    return Outcome(True, f"{_label(res, name)} loaded (resourceVersion "
-                         f'{resp["body"]["metadata"].get("resourceVersion")}): edit it, then Save', data=as_yaml(resp["body"]))
+    rv = resp["body"]["metadata"].get("resourceVersion")
+    return Outcome(True, f"{_label(res, name)} loaded (resourceVersion {rv}): edit it, then Save",
+                   data=as_yaml(resp["body"]))
 
 
 @_refusals
@@ -574,12 +576,14 @@ async def drain(cluster: str, node: str, ignore_daemonsets: bool = True, delete_
         if code in (200, 201, 404):
             lines.append(f"pod/{name} evicted")
         elif code == 429:
-            msg = (r.get("body") or {}).get("message") or "Cannot evict pod as it would violate the pod's disruption budget."
+            msg = ((r.get("body") or {}).get("message")
+                   or "Cannot evict pod as it would violate the pod's disruption budget.")
             lines.append(f"error when evicting pods/\"{name}\" -n \"{ns}\" (will retry after 5s): {msg}")
             blocked.append(f"{ns}/{name}")
         else:
-            return Outcome(False, "\n".join(lines + [f"error when evicting pods/\"{name}\" -n \"{ns}\": "
-                                                     f"{(r.get('body') or {}).get('message', code)}"]), int(code or 500))
+            why = (r.get("body") or {}).get("message", code)
+            lines.append(f'error when evicting pods/"{name}" -n "{ns}": {why}')
+            return Outcome(False, "\n".join(lines), int(code or 500))
     if blocked:
         lines.append(f"{len(blocked)} pod(s) not evicted yet, their PodDisruptionBudget allows no disruption now: "
                      f"press Drain again once the budget allows (kubectl drain retries every 5 s)")

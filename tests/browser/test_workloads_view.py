@@ -237,6 +237,21 @@ def test_views_by_key_yaml_create_and_edit_with_the_apis_errors(view):
     assert kind == "ok" and "replicaset.apps/plain edited" in text, text
     wait_js(page, f"document.querySelector(\"{rs} .wl-rs\")?.dataset.pods === '1'", 60, message="scaled to 1 by the edit")
 
+    # Drain the node of its pod: cordoned, the pod evicted (the eviction API), the ReplicaSet
+    # makes another elsewhere; the node list says "cordoned" until Uncordon.
+    node = page.get_attribute(f"{rs} .wl-pod[data-state=Ready]", "data-node")
+    page.select_option("#wl-node-select", node)
+    kind, text = submit(page, "#wl-node-form", "#btn-drain", "#wl-node-result")
+    assert kind == "ok", text
+    assert text.splitlines()[0] == f"node/{node} cordoned" and text.splitlines()[-1] == f"node/{node} drained"
+    assert "evicting pod default/plain-" in text
+    wait_js(page, f"[...document.querySelectorAll(\"{rs} .wl-pod[data-state=Ready]\")].some((p) => p.dataset.node !== '{node}')",
+            60, message="the pod replaced on another node")
+    wait_js(page, f"document.querySelector('#wl-node-select option[value=\"{node}\"]').textContent.includes('cordoned')", 10,
+            message="the node listed as cordoned")
+    kind, text = submit(page, "#wl-node-form", "#btn-uncordon", "#wl-node-result")
+    assert kind == "ok" and text == f"node/{node} uncordoned", text
+
     # Delete with a cascade choice: Orphan keeps the pod, released by the garbage collector.
     page.select_option("#wl-cascade", "Orphan")
     assert "cascade Orphan" in _act(page, "#btn-wl-delete")
