@@ -5,6 +5,8 @@
     create replicaset web replicas=3 anti-affinity=kubernetes.io/hostname   # required podAntiAffinity
                                                                            # against its own pods
     scale replicaset web replicas=4      # any kind with a scale subresource, by any of its names
+    load deployment php-apache rps=20    # the load generator: HTTP requests a second to its ready
+                                         # pods (Cluster.set_load; rps=0 stops it)
     create pod db image=postgres:16 cpu=500m memory=256Mi node-selector=disk=ssd
     delete pod db                        # any kind the cluster serves: delete rs web, delete ct x
     apply crontab-crd.yaml               # any manifests (YAML, several documents), CRDs included
@@ -34,6 +36,7 @@
     expect node worker-1 taint node.kubernetes.io/unreachable:NoExecute
     expect node worker-1 no-taint node.kubernetes.io/unreachable:NoExecute
     expect replicaset web ready=3
+    expect daemonset agent desired=3 current=3 ready=3 updated=3 available=3 misscheduled=0
     expect pods app=web phase=Running count=3 [node=worker-1] [not-node=worker-1] [terminating] [ready]
     expect pods app=web count=2 node-label=topology.kubernetes.io/zone=a   # on nodes with that label
     expect event FailedScheduling 0/4 nodes are available: ...
@@ -303,6 +306,11 @@ class Scenario:
                        "namespace": self._ns(res), "name": args[1],
                        "body": {"spec": {"replicas": int(kv["replicas"])}},
                        "patch_type": "application/merge-patch+json"})
+        elif cmd == "load":
+            kv, _ = _kv(args[2:])
+            if len(args) < 3 or "rps" not in kv:
+                raise ScenarioError("use: load <kind> <name> rps=<requests a second>")
+            c.set_load("default", args[0], args[1], float(kv["rps"]))
         elif cmd == "delete":
             res = self._kind(args[0])
             self._req({"verb": "delete", "group": res.group, "resource": res.name, "namespace": self._ns(res),
@@ -381,6 +389,17 @@ class Scenario:
                 got = rs["status"].get(names[k], 0)
                 if got != int(v):
                     raise ScenarioError(f"replicaset {args[1]} has {k}={got}, not {v}")
+        elif what == "daemonset":
+            ds = self._req({"verb": "get", "group": "apps", "resource": "daemonsets", "namespace": "default",
+                            "name": args[1]})
+            kv, _ = _kv(args[2:])
+            names = {"desired": "desiredNumberScheduled", "current": "currentNumberScheduled",
+                     "ready": "numberReady", "updated": "updatedNumberScheduled", "available": "numberAvailable",
+                     "misscheduled": "numberMisscheduled"}
+            for k, v in kv.items():
+                got = ds["status"].get(names[k], 0)
+                if got != int(v):
+                    raise ScenarioError(f"daemonset {args[1]} has {k}={got}, not {v}")
         elif what == "pods":
             kv, flags = _kv(args[1:])
             selector = args[1]

@@ -9,19 +9,22 @@ contentType}.  The object's message follows the kind's generated.proto; gogo-pro
 every non-pointer field, zero or not, so zero strings/ints are read back as absent wherever the
 JSON tag says omitempty - the JSON kube-apiserver would have decoded.
 
-Only the kinds kubectl sends as protobuf are described (their descriptors below): the
-generators' kinds (namespace, priorityclass, pdb, quota, configmap, secret - generic, tls,
-docker-registry -, serviceaccount), batch/v1 CronJob and Job (`kubectl create cronjob|job`, their
-pod templates whole: cluster/api/protobuf_workloads.py, generated), `kubectl autoscale`'s
-HorizontalPodAutoscaler (autoscaling/v1 and v2), DeleteOptions
-(client-go's typed deletes: `kubectl drain --disable-eviction` from 1.32) and policy/v1 Eviction
-(typed-client evictions; kubectl 1.27-1.33's drain sends it as JSON); others raise
-ProtobufError.  Responses stay JSON: the clients accept it.
+Only the kinds kubectl sends as protobuf are described: here the generators' small kinds
+(namespace, priorityclass, pdb, quota, configmap, secret - generic, tls, docker-registry -,
+serviceaccount), DeleteOptions (client-go's typed deletes: `kubectl drain --disable-eviction`
+from 1.32) and policy/v1 Eviction (typed-client evictions; kubectl 1.27-1.33's drain sends it as
+JSON); in protobuf_core.py the whole PodSpec with Pod, PodTemplate, ReplicationController and
+PersistentVolumeClaim; in protobuf_workloads.py Deployment, ReplicaSet, DaemonSet, StatefulSet,
+ControllerRevision, Job, CronJob (`create deployment|job|cronjob`, `create job --from=cronjob/x`),
+HorizontalPodAutoscaler v1 and v2 (`autoscale`: v1 in 1.32, v2 from 1.33) and Scale; in
+reviewproto.py the reviews `auth can-i|whoami` post.  Others raise NoDecoding (a 415 naming
+JSON and YAML).  Responses stay JSON: the clients accept it.
 """
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 from typing import Any
 
 MAGIC = b"k8s\x00"
@@ -82,28 +85,42 @@ def _signed(v: int, bits: int) -> int:
 # -- message descriptors ----------------------------------------------------------------------
 # {field number: (JSON name, type, omitempty)}; a type is a scalar name, a nested descriptor
 # (dict), ("repeated", type) or ("map", key type, value type).  omitempty POINTER marks a Go
-# pointer field (*int64, *bool, ...): kept when on the wire, even zero (gracePeriodSeconds: 0 is
-# "delete now"), absent when not.
+# pointer field (*int64, *bool, *PodSecurityContext, ...): kept when on the wire, even zero
+# (gracePeriodSeconds: 0 is "delete now"), absent when not.  omitempty False on a nested message
+# (a Go struct that is not a pointer: `spec`, `status`, a container's `resources`) keeps it even
+# empty, as encoding/json writes `"resources": {}`.  INLINE marks an embedded Go struct
+# (`json:",inline"`: a Volume's VolumeSource, a Probe's ProbeHandler): its fields are the
+# parent's.
 POINTER = "pointer"
+INLINE = "inline"
 TIME = "time"  # metav1.Time: {seconds int64 = 1, nanos int32 = 2}; the zero time is JSON null
 QUANTITY = "quantity"  # resource.Quantity: {string = 1}, its text
 INT_OR_STRING = "intorstring"  # intstr.IntOrString: {type int64 = 1, intVal int32 = 2, strVal string = 3}
+# runtime.RawExtension {raw bytes = 1} (a ControllerRevision's data) and metav1.FieldsV1
+# {raw bytes = 1} (managedFields): the raw bytes are the JSON value itself.
+RAW_JSON = "rawjson"
+_MESSAGES = (TIME, QUANTITY, INT_OR_STRING, RAW_JSON)  # the special types that are messages on the wire
 
 OWNER_REFERENCE = {1: ("kind", "string", False), 3: ("name", "string", False), 4: ("uid", "string", False),
-                   5: ("apiVersion", "string", False), 6: ("controller", "bool", True),
-                   7: ("blockOwnerDeletion", "bool", True)}
+                   5: ("apiVersion", "string", False), 6: ("controller", "bool", POINTER),
+                   7: ("blockOwnerDeletion", "bool", POINTER)}
+MANAGED_FIELDS_ENTRY = {1: ("manager", "string", True), 2: ("operation", "string", True),
+                        3: ("apiVersion", "string", True), 4: ("time", TIME, POINTER),
+                        6: ("fieldsType", "string", True), 7: ("fieldsV1", RAW_JSON, POINTER),
+                        8: ("subresource", "string", True)}
 OBJECT_META = {1: ("name", "string", True), 2: ("generateName", "string", True), 3: ("namespace", "string", True),
                4: ("selfLink", "string", True), 5: ("uid", "string", True), 6: ("resourceVersion", "string", True),
                7: ("generation", "int64", True), 8: ("creationTimestamp", TIME, True),
-               9: ("deletionTimestamp", TIME, True), 10: ("deletionGracePeriodSeconds", "int64", True),
+               9: ("deletionTimestamp", TIME, POINTER), 10: ("deletionGracePeriodSeconds", "int64", POINTER),
                11: ("labels", ("map", "string", "string"), True),
                12: ("annotations", ("map", "string", "string"), True),
                13: ("ownerReferences", ("repeated", OWNER_REFERENCE), True),
-               14: ("finalizers", ("repeated", "string"), True)}
+               14: ("finalizers", ("repeated", "string"), True),
+               17: ("managedFields", ("repeated", MANAGED_FIELDS_ENTRY), True)}
 # k8s.io/api/scheduling/v1/generated.proto
 PRIORITY_CLASS = {1: ("metadata", OBJECT_META, False), 2: ("value", "int32", False),
                   3: ("globalDefault", "bool", True), 4: ("description", "string", True),
-                  5: ("preemptionPolicy", "string", True)}
+                  5: ("preemptionPolicy", "string", POINTER)}
 # k8s.io/api/core/v1/generated.proto
 NAMESPACE_CONDITION = {1: ("type", "string", False), 2: ("status", "string", False),
                        4: ("lastTransitionTime", TIME, True), 5: ("reason", "string", True),
@@ -166,45 +183,7 @@ RESOURCE_QUOTA = {
     3: ("status", {1: ("hard", ("map", "string", QUANTITY), True), 2: ("used", ("map", "string", QUANTITY), True)},
         True)}
 
-# k8s.io/api/autoscaling/v1 and v2 generated.proto: `kubectl autoscale` (typed clients since 1.32)
-CROSS_VERSION_OBJECT_REFERENCE = {1: ("kind", "string", False), 2: ("name", "string", False),
-                                  3: ("apiVersion", "string", True)}
-HPA_V1 = {
-    1: ("metadata", OBJECT_META, False),
-    2: ("spec", {1: ("scaleTargetRef", CROSS_VERSION_OBJECT_REFERENCE, False), 2: ("minReplicas", "int32", POINTER),
-                 3: ("maxReplicas", "int32", False), 4: ("targetCPUUtilizationPercentage", "int32", POINTER)}, False),
-    3: ("status", {1: ("observedGeneration", "int64", POINTER), 2: ("lastScaleTime", TIME, POINTER),
-                   3: ("currentReplicas", "int32", False), 4: ("desiredReplicas", "int32", False),
-                   5: ("currentCPUUtilizationPercentage", "int32", POINTER)}, True)}
-METRIC_TARGET = {1: ("type", "string", False), 2: ("value", QUANTITY, POINTER), 3: ("averageValue", QUANTITY, POINTER),
-                 4: ("averageUtilization", "int32", POINTER)}
-METRIC_IDENTIFIER = {1: ("name", "string", False), 2: ("selector", LABEL_SELECTOR, POINTER)}
-METRIC_SPEC = {
-    1: ("type", "string", False),
-    2: ("object", {1: ("describedObject", CROSS_VERSION_OBJECT_REFERENCE, False), 2: ("target", METRIC_TARGET, False),
-                   3: ("metric", METRIC_IDENTIFIER, False)}, POINTER),
-    3: ("pods", {1: ("metric", METRIC_IDENTIFIER, False), 2: ("target", METRIC_TARGET, False)}, POINTER),
-    4: ("resource", {1: ("name", "string", False), 2: ("target", METRIC_TARGET, False)}, POINTER),
-    5: ("external", {1: ("metric", METRIC_IDENTIFIER, False), 2: ("target", METRIC_TARGET, False)}, POINTER),
-    7: ("containerResource", {1: ("name", "string", False), 2: ("target", METRIC_TARGET, False),
-                              3: ("container", "string", False)}, POINTER)}
-HPA_SCALING_RULES = {3: ("stabilizationWindowSeconds", "int32", POINTER), 1: ("selectPolicy", "string", POINTER),
-                     2: ("policies", ("repeated", {1: ("type", "string", False), 2: ("value", "int32", False),
-                                                   3: ("periodSeconds", "int32", False)}), True),
-                     4: ("tolerance", QUANTITY, POINTER)}
-HPA_V2 = {
-    1: ("metadata", OBJECT_META, False),
-    2: ("spec", {1: ("scaleTargetRef", CROSS_VERSION_OBJECT_REFERENCE, False), 2: ("minReplicas", "int32", POINTER),
-                 3: ("maxReplicas", "int32", False), 4: ("metrics", ("repeated", METRIC_SPEC), True),
-                 5: ("behavior", {1: ("scaleUp", HPA_SCALING_RULES, POINTER), 2: ("scaleDown", HPA_SCALING_RULES, POINTER)},
-                     POINTER)}, False),
-    # the status is the controller's (a create drops it): its counts only
-    3: ("status", {1: ("observedGeneration", "int64", POINTER), 2: ("lastScaleTime", TIME, POINTER),
-                   3: ("currentReplicas", "int32", True), 4: ("desiredReplicas", "int32", False)}, True)}
-
 KINDS: dict[tuple[str, str], dict] = {
-    ("autoscaling/v1", "HorizontalPodAutoscaler"): HPA_V1,
-    ("autoscaling/v2", "HorizontalPodAutoscaler"): HPA_V2,
     ("policy/v1", "PodDisruptionBudget"): POD_DISRUPTION_BUDGET,
     ("v1", "ResourceQuota"): RESOURCE_QUOTA,
     ("scheduling.k8s.io/v1", "PriorityClass"): PRIORITY_CLASS,
@@ -262,10 +241,34 @@ def _int_or_string(data: bytes) -> int | str:
     return str_val if kind == 1 else int_val
 
 
+def _raw_json(data: bytes) -> Any:
+    for number, wire, value in fields(data):
+        if number == 1 and wire == 2 and value:
+            try:
+                return json.loads(value)
+            except (ValueError, RecursionError) as e:
+                raise ProtobufError(f"a raw extension that is not JSON: {e}") from None
+    return None  # an empty RawExtension marshals as JSON null
+
+
+def _packed(kind: str, data: bytes) -> list:
+    """A packed repeated varint field (proto3's form; gogo's proto2 writes one field per
+    element, which message() reads too)."""
+    out, i = [], 0
+    while i < len(data):
+        value, i = _varint(data, i)
+        out.append(_scalar(kind, 0, value))
+    return out
+
+
 def _value(kind: Any, wire: int, value: Any) -> Any:
     """One field's value: a nested message, a special type or a scalar."""
+    if (isinstance(kind, dict) or kind in _MESSAGES) and wire != 2:
+        raise ProtobufError("expected a length-delimited message")
     if isinstance(kind, dict):
         return message(value, kind)
+    if kind == RAW_JSON:
+        return _raw_json(value)
     if kind == TIME:
         return _time(value)
     if kind == QUANTITY:
@@ -299,30 +302,29 @@ def message(data: bytes, descriptor: dict) -> dict:
         spec = descriptor.get(number)
         if spec is None:
             continue
-        name, kind, _ = spec
-        if isinstance(kind, tuple) and kind[0] == "inline":
-            out.update(message(value, kind[1]))  # an embedded Go struct: its fields are the parent's
+        name, kind, omitempty = spec
+        if omitempty == INLINE:
+            out.update(_value(kind, wire, value))
         elif isinstance(kind, tuple) and kind[0] == "repeated":
-            out.setdefault(name, []).append(_value(kind[1], wire, value))
+            if wire == 2 and kind[1] in ("int32", "int64", "bool"):
+                out.setdefault(name, []).extend(_packed(kind[1], value))
+            else:
+                out.setdefault(name, []).append(_value(kind[1], wire, value))
         elif isinstance(kind, tuple) and kind[0] == "map":
+            if wire != 2:
+                raise ProtobufError("expected a length-delimited map entry")
             entry = {n: _value(kind[1] if n == 1 else kind[2], w, v) for n, w, v in fields(value) if n in (1, 2)}
             out.setdefault(name, {})[entry.get(1, "")] = entry.get(2, "")
         else:
             out[name] = _value(kind, wire, value)
     for number, (name, kind, omitempty) in descriptor.items():
+        if omitempty == INLINE:
+            continue
         if name in out and omitempty is True and _is_zero(out[name]):
             del out[name]
         elif name not in out and not omitempty and kind in ("int32", "int64"):
             out[name] = 0  # a zero varint may be left out on the wire
     return out
-
-
-def _workload_kind(api_version: str, kind: str) -> dict | None:
-    """The generated descriptors of the workload kinds (cluster/api/protobuf_workloads.py, made
-    from kubectl's own embedded k8s.io/api descriptors by protobuf_generate.py), imported when
-    first needed: that module builds on the descriptors above."""
-    from cluster.api.protobuf_workloads import KINDS as WORKLOAD_KINDS
-    return WORKLOAD_KINDS.get((api_version, kind))
 
 
 def decode(raw: bytes) -> dict:
@@ -336,7 +338,12 @@ def decode(raw: bytes) -> dict:
         elif number == 2 and wire == 2:
             content = value
     api_version, kind = type_meta.get("apiVersion", ""), type_meta.get("kind", "")
-    descriptor = KINDS.get((api_version, kind)) or ANY_VERSION_KINDS.get(kind) or _workload_kind(api_version, kind)
+    descriptor = KINDS.get((api_version, kind)) or ANY_VERSION_KINDS.get(kind)
     if descriptor is None:
         raise NoDecoding(f"no protobuf decoding for {kind} in {api_version or 'an unknown version'}")
     return {"apiVersion": api_version, "kind": kind, **message(content, descriptor)}
+
+# PodSpec and the workload kinds (Deployment, Job, CronJob, HPA, ...) register themselves into
+# KINDS: protobuf_core imports the names above, then protobuf_workloads (built on it) at its own
+# end, so any of the three modules may be imported first.
+from cluster.api import protobuf_core  # noqa: E402,F401

@@ -275,20 +275,6 @@ def pod_fault(worker, rc: RunningCluster, args: dict) -> dict:
         raise _cluster_error(e, _POD_REASON_BY_CODE) from None
 
 
-def workload_load(worker, rc: RunningCluster, args: dict) -> dict:
-    """The load generator's rate for a workload (Cluster.set_load / Cluster.load): with
-    "requestsPerSecond" it sets it (0 stops it), without it reads it ({"requestsPerSecond": 0}
-    when none is set)."""
-    ns, kind, name = str(args.get("namespace", "")), str(args.get("kind", "")), str(args.get("name", ""))
-    try:
-        if "requestsPerSecond" in args:
-            return rc.engine.set_load(ns, kind, name, args["requestsPerSecond"])
-        return rc.engine.load(ns, kind, name) or {"namespace": ns, "kind": kind, "name": name,
-                                                   "requestsPerSecond": 0.0}
-    except ClusterError as e:
-        raise _cluster_error(e, _POD_REASON_BY_CODE) from None
-
-
 def pod_cri(worker, rc: RunningCluster, args: dict) -> dict:
     """The CRI calls made for a pod (Cluster.pod_cri_calls)."""
     try:
@@ -317,6 +303,39 @@ def component_kill(worker, rc: RunningCluster, args: dict) -> dict:
         return rc.engine.kill_component(args.get("node", ""), args.get("component", ""))
     except ClusterError as e:
         raise _cluster_error(e) from None
+
+
+def workload_load(worker, rc: RunningCluster, args: dict) -> dict:
+    """The load generator of one workload (Cluster.set_load, the HPA's lesson): its pods get
+    `requestsPerSecond` between them; without it, the load set now (Cluster.load,
+    {"requestsPerSecond": 0} when none).  BadRequest when the engine has no load generator or
+    the value is not a number >= 0; NotFound when it names no workload."""
+    set_load = getattr(rc.engine, "set_load", None)
+    if set_load is None:
+        raise CommandError("BadRequest", "this cluster has no load generator")
+    if "requestsPerSecond" not in args:
+        ns, kind, name = str(args.get("namespace") or "default"), str(args.get("kind") or ""), str(args.get("name") or "")
+        try:
+            return rc.engine.load(ns, kind, name) or {"namespace": ns, "kind": kind, "name": name,
+                                                       "requestsPerSecond": 0.0}
+        except ClusterError as e:
+            raise _cluster_error(e, _POD_REASON_BY_CODE) from None
+    try:
+        rps = float(args.get("requestsPerSecond"))
+    except (TypeError, ValueError):
+        raise CommandError("BadRequest", "requestsPerSecond must be a number") from None
+    if not rps >= 0:
+        raise CommandError("BadRequest", "requestsPerSecond must be 0 or more")
+    try:
+        result = set_load(str(args.get("namespace") or "default"), str(args.get("kind") or ""),
+                          str(args.get("name") or ""), rps)
+    except ClusterError as e:
+        raise _cluster_error(e, _POD_REASON_BY_CODE) from None
+    except (KeyError, LookupError) as e:
+        raise CommandError("NotFound", str(e)) from None
+    except ValueError as e:
+        raise CommandError("BadRequest", str(e)) from None
+    return result if isinstance(result, dict) else {"requestsPerSecond": rps}
 
 
 def network(op: str):

@@ -205,8 +205,9 @@ def _converting(res: Resource, req: dict, reply: "Reply") -> "Reply":
 
 
 def _with_warnings(reply: "Reply", warnings: list[str]) -> "Reply":
-    """Successful responses carry the warnings (kube-apiserver sends them as Warning headers)."""
-    return lambda resp: reply(dict(resp, warnings=warnings) if resp["code"] < 400 else resp)
+    """Successful responses carry the warnings (kube-apiserver sends them as Warning headers);
+    the list may still grow until the answer leaves (a strategy's WarningsOnCreate)."""
+    return lambda resp: reply(dict(resp, warnings=list(warnings)) if resp["code"] < 400 and warnings else resp)
 
 
 class KubeAPIServer(Component):
@@ -876,8 +877,8 @@ class KubeAPIServer(Component):
         body, warnings, error = self.decode(res, req, body)
         if error:
             return reply(_err(error))
-        if warnings:
-            reply = _with_warnings(reply, warnings)
+        warnings = list(warnings)
+        reply = _with_warnings(reply, warnings)
         obj = deep_copy(body)
         md = obj.setdefault("metadata", {})
         ns = req.get("namespace")
@@ -931,6 +932,7 @@ class KubeAPIServer(Component):
         rejected = self.admission.validate(attrs)
         if rejected:
             return reply(_err(rejected))
+        warnings.extend(res.strategy.warnings_on_create(obj))
         if (req.get("query") or {}).get("dryRun"):
             return reply(_ok(201, obj))
         attempts = [1]

@@ -419,6 +419,10 @@ class DaemonSetController:
 
     # -- syncDaemonSet ------------------------------------------------------------------
     def reconcile(self, key) -> None:
+        if not all(inf.informer.synced for inf in (self.daemonsets, self.revisions, self.cm.pods, self.cm.nodes)):
+            # WaitForNamedCacheSync: a sync on a cache still filling would make duplicate pods.
+            self.queue.add_after(key, 1.0)
+            return
         ds = self.daemonsets.get(*key)
         if ds is None:
             self.expectations.delete(key)
@@ -762,7 +766,9 @@ class DaemonSetController:
                 # Revisions from before the label: labelled with their name (no hash collision).
                 h = deep_copy(h)
                 h["metadata"].setdefault("labels", {})[DEFAULT_DAEMONSET_UNIQUE_LABEL_KEY] = h["metadata"]["name"]
-                self.api.update("controllerrevisions", deep_copy(h), group="apps")
+                sync.hold()
+                self.api.update("controllerrevisions", deep_copy(h), lambda resp: sync.release(resp["code"] >= 400),
+                                group="apps")
             (current if h.get("data") == patch else old).append(h)
         curr_revision = max_revision(old) + 1
         if not current:
@@ -897,6 +903,11 @@ class DaemonSetController:
             status["observedGeneration"] = generation_seen
         elif all((old.get(k) or 0) == val for k, val in status.items()):
             return  # the write would change nothing
+        # updatedNumberScheduled, numberAvailable and numberUnavailable are omitempty: a zero
+        # is not written (the merge patch's null removes a stale one).
+        for k in ("updatedNumberScheduled", "numberAvailable", "numberUnavailable"):
+            if status[k] == 0:
+                status[k] = None
         sync.hold()
         self.api.patch("daemonsets", key[0], key[1], {"status": status},
                        lambda resp: sync.release(resp["code"] >= 400), group="apps", subresource="status")

@@ -38,13 +38,14 @@ from sim.api.selectors import labels_match, selector_from_label_selector
 from sim.controllers.controllerref import ControllerRefManager, OwnedIndex
 from sim.controllers.expectations import ControllerExpectations
 from sim.controllers.podtemplate import pod_from_template
-from sim.workqueue import WorkQueue
+from sim.controllers.replicaset import ReplicaSetController
 from sim.registry.batch.jobs import (
     ACTION_COUNT, ACTION_FAIL_INDEX, ACTION_FAIL_JOB, ACTION_IGNORE, COND_COMPLETE, COND_FAILED,
     COND_FAILURE_TARGET, COND_SUCCESS_CRITERIA_MET, COND_SUSPENDED, FAILED_ONLY, INDEXED,
     JOB_COMPLETION_INDEX_ANNOTATION, JOB_INDEX_FAILURE_COUNT_ANNOTATION,
     JOB_INDEX_IGNORED_FAILURE_COUNT_ANNOTATION, JOB_INDEX_LABEL, JOB_TRACKING_FINALIZER, NON_INDEXED, OP_IN,
-    format_indexes, indexes_of, is_finished, is_indexed, parse_indexes)
+    format_indexes, indexes_of, is_finished, is_indexed)
+from sim.workqueue import WorkQueue
 
 # job_controller.go
 SYNC_JOB_BATCH_PERIOD = 1.0            # syncJobBatchPeriod: pod events are batched this long
@@ -216,12 +217,8 @@ def match_success_policy(policy: dict | None, completions: int, succeeded: set[i
     return None
 
 
-def _deletion_rank(pod: dict):
-    """controller.ActivePods ordering (the first are deleted first): unassigned < assigned,
-    Pending < Unknown < Running, not ready < ready, then the newest first."""
-    phase_rank = {"Pending": 0, "Unknown": 1, "Running": 2}.get((pod.get("status") or {}).get("phase"), 0)
-    return (1 if pod["spec"].get("nodeName") else 0, phase_rank, 1 if is_pod_ready(pod) else 0,
-            "".join(chr(0x10FFFF - ord(ch)) for ch in pod["metadata"].get("creationTimestamp", "")))
+# controller.ActivePods ordering (the first are deleted first), the ReplicaSet controller's.
+_deletion_rank = ReplicaSetController._deletion_rank
 
 
 def new_condition(ctype: str, status: str, reason: str, message: str, ts: str) -> dict:
@@ -327,6 +324,8 @@ class JobController:
         self.backoff: dict[tuple[str, str], tuple[int, float | None]] = {}
         self.pods = OwnedIndex()
         self.jobs = cm.shared_informer("jobs", group="batch")
+        # The syncs waiting for answers: key -> release (WorkQueue.defer's `done`).
+        self._inflight: dict[tuple[str, str], Callable[[], None]] = {}
 
     def start(self) -> None:
         self.jobs.handlers(add=self._job_added, update=self._job_updated, delete=self._job_deleted)
@@ -415,7 +414,9 @@ class JobController:
             # A graceful deletion: the Job may create a replacement now, not once it is gone.
             self._pod_deleting(cur, final=False)
             return
-        finalizer_removed = has_tracking_finalizer(old) and not has_tracking_finalizer(cur)
+        # Not "had it and lost it": during an ownership transfer several updates may collapse
+        # into one event; the latest state is what counts (updatePod).
+        finalizer_removed = not has_tracking_finalizer(cur)
         cur_ref, old_ref = controller_ref(cur), controller_ref(old)
         if cur_ref != old_ref and old_ref:
             job = self._resolve(old)
@@ -481,11 +482,29 @@ class JobController:
                 return   # adopted meanwhile
         self._remove_finalizer(pod, lambda resp: None)
 
-    def _remove_finalizer(self, pod: dict, cb) -> None:
+    def _remove_finalizer(self, pod: dict, cb, key=None) -> None:
         md = pod["metadata"]
         self.api.patch("pods", md["namespace"], md["name"],
-                       {"metadata": {"$deleteFromPrimitiveList/finalizers": [JOB_TRACKING_FINALIZER]}}, cb,
-                       patch_type="application/strategic-merge-patch+json")
+                       {"metadata": {"$deleteFromPrimitiveList/finalizers": [JOB_TRACKING_FINALIZER]}},
+                       self._guard(key, cb), patch_type="application/strategic-merge-patch+json")
+
+    def _guard(self, key, fn: Callable):
+        """An answer's handler for the sync of `key`: should it raise, the sync is over (its key
+        released and requeued with the rate limiter) and the crash is recorded, as a panic in a
+        worker is - a Job never stays held by a sync that will not finish."""
+        if key is None:
+            return fn
+
+        def run(*args):
+            try:
+                return fn(*args)
+            except Exception as e:  # noqa: BLE001 - recovered like utilruntime.HandleCrash
+                release = self._inflight.pop(key, None)
+                if release is not None:
+                    release()
+                    self.queue.add_rate_limited(key)
+                self.cm.kernel.handle_crash(e, self.cm.address)
+        return run
 
     # -- syncJob -----------------------------------------------------------------------
     def reconcile(self, key) -> None:
@@ -566,11 +585,14 @@ class JobController:
                 if msg is not None:
                     ctx.finished = new_condition(COND_SUCCESS_CRITERIA_MET, "True", REASON_SUCCESS_POLICY, msg, ts)
 
-        done = self.queue.defer(key)
+        self._inflight[key] = self.queue.defer(key)
         state = {"err": False, "active": len(ctx.active_pods), "suspend_changed": False}
 
         def finish(err: bool) -> None:
-            done()
+            release = self._inflight.pop(key, None)
+            if release is None:
+                return   # already released by a crashed handler
+            release()
             if err or state["err"]:
                 self.queue.add_rate_limited(key)
             else:
@@ -883,7 +905,7 @@ class JobController:
 
             for _ in range(size):
                 ix = queue.pop(0)
-                self.api.create("pods", pod_for(ix), created)
+                self.api.create("pods", pod_for(ix), self._guard(key, created))
 
         batch(min(len(queue), SLOW_START_INITIAL_BATCH_SIZE))
 
@@ -980,7 +1002,7 @@ class JobController:
                     if is_pod_ready(pod):
                         results["ready"] += 1
                     cb(resp)
-                self.api.delete("pods", md["namespace"], md["name"], answered)
+                self.api.delete("pods", md["namespace"], md["name"], self._guard(key, answered))
 
             def call(cb) -> None:
                 if remove_finalizer and has_tracking_finalizer(pod):
@@ -989,7 +1011,7 @@ class JobController:
                             failed(resp)
                             return cb(resp)
                         delete(cb)
-                    return self._remove_finalizer(pod, unfinalized)
+                    return self._remove_finalizer(pod, unfinalized, key)
                 delete(cb)
             return call
 
@@ -1084,7 +1106,7 @@ class JobController:
 
             def call(pod: dict):
                 def c(cb):
-                    self._remove_finalizer(pod, cb)
+                    self._remove_finalizer(pod, cb, key)
                 return c
 
             def answered(resps: list[dict]) -> None:
@@ -1195,7 +1217,7 @@ class JobController:
             fresh = resp["body"]
             ctx.job["metadata"] = fresh["metadata"]
             then(True)
-        self.api.update("jobs", body, answered, group="batch", subresource="status")
+        self.api.update("jobs", body, self._guard(self._key(ctx.job), answered), group="batch", subresource="status")
 
     @staticmethod
     def _wire_status(status: dict) -> dict:

@@ -21,6 +21,9 @@ of the HPA only makes sure it is waiting.  A sync:
 4. writes the new size through /scale, an Event SuccessfulRescale, and the HPA's status with
    the AbleToScale / ScalingActive / ScalingLimited conditions upstream sets.
 
+Two HPAs whose selectors take in the same pods are ambiguous: neither scales
+(AmbiguousSelector), as upstream's hpaSelectors check says.
+
 Times are the kernel's virtual clock (upstream's time.Now()).
 """
 from __future__ import annotations
@@ -331,6 +334,9 @@ class HorizontalPodAutoscalerController:
         self.recommendations: dict[tuple, list[list]] = {}   # key -> [[replicas, time]]
         self.scale_up_events: dict[tuple, list[dict]] = {}
         self.scale_down_events: dict[tuple, list[dict]] = {}
+        # Each HPA's pod selector as its last sync read it (hpaSelectors): two HPAs selecting the
+        # same pods are ambiguous, and neither acts.
+        self.selectors: dict[tuple, list | None] = {}
         self.mapper: dict[tuple[str, str], tuple[str, str]] | None = None  # (group, kind) -> (resource, group)
         self.mapper_time = -math.inf
 
@@ -343,6 +349,7 @@ class HorizontalPodAutoscalerController:
 
     # -- the queue: every HPA every sync period ------------------------------------------------
     def _enqueue(self, hpa: dict) -> None:
+        self.selectors.setdefault(self._key(hpa), None)   # registered, selecting nothing yet
         self._add_rate_limited(self._key(hpa))
 
     def _add_rate_limited(self, key) -> None:
@@ -360,6 +367,7 @@ class HorizontalPodAutoscalerController:
         self.cm.call_later(SYNC_PERIOD, ready)
 
     def _deleted(self, hpa: dict) -> None:
+        self.selectors.pop(self._key(hpa), None)
         self.queue.forget(self._key(hpa))
 
     def reconcile(self, key) -> None:
@@ -512,10 +520,22 @@ class Sync:
             self.condition(SCALING_ACTIVE, "False", "InvalidSelector", message)
             return self.metrics_failed(message)
         self.selector_text = selector_text
+        if self.key in self.ctl.selectors:
+            self.ctl.selectors[self.key] = selector
         self.pods = sorted((p for p in self.cm.pods.list()
                             if p["metadata"].get("namespace") == self.namespace
                             and labels_match(selector, p["metadata"].get("labels"))),
                            key=lambda p: p["metadata"]["name"])
+        # validateAndParseSelector: the pods must not be another HPA's too
+        selecting = sorted(k for k, sel in self.ctl.selectors.items()
+                           if sel is not None and k[0] == self.namespace
+                           and any(labels_match(sel, p["metadata"].get("labels")) for p in self.pods))
+        if len(selecting) > 1:
+            message = f"pods by selector {selector_text} are controlled by multiple HPAs: " \
+                      f"[{' '.join(f'{ns}/{name}' for ns, name in selecting)}]"
+            self.event("AmbiguousSelector", message, warning=True)
+            self.condition(SCALING_ACTIVE, "False", "AmbiguousSelector", message)
+            return self.metrics_failed(message)
         specs = [m for m in self.spec.get("metrics") or []]
         self.results: list = [None] * len(specs)
         self.statuses: list = [{"type": ""} for _ in specs]   # a failed metric's stays empty, as upstream's

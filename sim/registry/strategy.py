@@ -105,6 +105,10 @@ class Strategy:
     def validate_status_update(self, new: dict, old: dict) -> list:
         return self.validate_update(new, old)
 
+    def warnings_on_create(self, obj: dict) -> list[str]:
+        """WarningsOnCreate: warnings a valid new object answers with (none by default)."""
+        return []
+
     def check_create(self, res, obj: dict, ctx) -> dict | None:
         """A Status refusing a create outright (a custom kind whose CRD is terminating), or None."""
         return None

@@ -405,6 +405,9 @@ _HPA_EXAMPLE = ImageConfig(   # FROM php:5-apache + index.php
 _NGINX_SLIM = ImageConfig(cmd=("nginx", "-g", "daemon off;"), exposed_ports=("80/tcp", "443/tcp"),
                           binaries=DEBIAN | {"nginx"})
 
+# The DaemonSet example's log agent (its program: sim/runtime/sampleapps.py).
+_FLUENTD = ImageConfig(cmd=("fluentd",), env=_env(), binaries=DEBIAN | _tools("fluentd ruby gem"))
+
 # (repository, tags: the first is the build's own, the rest point at the same manifest,
 #  compressed size, config)
 _CATALOGUE: list[tuple[str, tuple[str, ...], float, ImageConfig]] = [
@@ -499,9 +502,8 @@ _CATALOGUE: list[tuple[str, tuple[str, ...], float, ImageConfig]] = [
         working_dir="/prometheus", user="nobody", exposed_ports=("9090/tcp",),
         binaries=BUSYBOX | {"prometheus", "promtool"})),
     # the DaemonSet page's example (https://k8s.io/examples/controllers/daemonset.yaml)
-    ("quay.io/fluentd_elasticsearch/fluentd", ("v5.0.1",), 142.7 * MB, ImageConfig(
-        cmd=("fluentd",), env=_env(),
-        binaries=DEBIAN | _tools("fluentd ruby gem"))),
+    ("quay.io/fluentd_elasticsearch/fluentd", ("v5.0.1",), 142.7 * MB, _FLUENTD),
+    ("quay.io/fluentd_elasticsearch/fluentd", ("v2.5.2",), 139.4 * MB, _FLUENTD),   # the example's earlier image
     ("ghcr.io/stefanprodan/podinfo", ("6.7.1", "latest"), 15.6 * MB, ImageConfig(
         cmd=("./podinfo",), working_dir="/home/app", user="app", exposed_ports=("9898/tcp",),
         binaries=ALPINE | {"podinfo", "podcli", "curl"})),

@@ -310,18 +310,26 @@ register(Program("postgres", _postgres, on_sigterm=0, ports=_ports(5432)))
 
 
 # -- interpreters -------------------------------------------------------------------------
-def pi_digits(n: int) -> str:
-    """π to n significant digits (Gibbons' unbounded spigot), as `bpi(n)` prints it."""
-    n = max(1, min(int(n), 20000))
+def _pi_spigot():
+    """π's decimal digits, one by one (Gibbons' unbounded spigot)."""
     q, r, t, k, m, x = 1, 0, 1, 1, 3, 3
-    out: list[str] = []
-    while len(out) < n:
+    while True:
         if 4 * q + r - t < m * t:
-            out.append(str(m))
+            yield m
             q, r, t, k, m, x = 10 * q, 10 * (r - m * t), t, k, (10 * (3 * q + r)) // t - 10 * m, x
         else:
             q, r, t, k, m, x = q * k, (2 * q + r) * x, t * x, k + 1, (q * (7 * k + 2) + r * x) // (t * x), x + 2
-    return out[0] + "." + "".join(out[1:])
+
+
+def pi_digits(n: int) -> str:
+    """π to n significant digits as Math::BigFloat's `bpi(n)` prints it: rounded, not cut
+    (bpi(20) is 3.1415926535897932385; bpi(2000) ends ...4780275901).  π is irrational, so the
+    digits past the n-th are never exactly a half."""
+    n = max(1, min(int(n), 20000))
+    spigot = _pi_spigot()
+    digits = [next(spigot) for _ in range(n + 1)]
+    text = str(int("".join(map(str, digits[:n]))) + (1 if digits[n] >= 5 else 0))
+    return text if n == 1 else text[0] + "." + text[1:]
 
 
 def _one_liner(ctx: ProcessContext, lang: str) -> ProgramGen:

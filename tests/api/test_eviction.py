@@ -165,11 +165,12 @@ def test_protobuf_delete_options(base):
 
 
 def test_protobuf_error_names_the_accepted_media_types(base):
-    r = requests.post(f"{base}/api/v1/namespaces/default/pods", timeout=10,
-                      data=envelope("v1", "Pod", b""), headers={"Content-Type": PROTOBUF})
+    # No kubectl sends a LimitRange as protobuf: it has no decoding here.
+    r = requests.post(f"{base}/api/v1/namespaces/default/limitranges", timeout=10,
+                      data=envelope("v1", "LimitRange", b""), headers={"Content-Type": PROTOBUF})
     assert r.status_code == 415
     assert r.json()["message"] == ("the body of the request could not be decoded as protobuf: no protobuf decoding "
-                                   "for Pod in v1 - accepted media types include: application/json, "
+                                   "for LimitRange in v1 - accepted media types include: application/json, "
                                    "application/yaml")
     r = requests.post(f"{base}/api/v1/namespaces/default/pods/x/eviction", timeout=10,
                       data=protobuf.MAGIC + b"\x0a\xff", headers={"Content-Type": PROTOBUF})
@@ -208,7 +209,8 @@ def test_an_unknown_media_type_names_what_this_body_is_really_read_from(base):
                              timeout=10)
         assert r.status_code == 415, r.text
         return r.json()["message"].split("accepted media types include: ")[1]
-    assert message("POST", "/api/v1/namespaces/default/pods") == "application/json, application/yaml"
+    assert message("POST", "/api/v1/namespaces/default/limitranges") == "application/json, application/yaml"
+    assert message("POST", "/api/v1/namespaces/default/pods") == f"application/json, application/yaml, {PROTOBUF}"
     assert message("POST", "/api/v1/namespaces/default/pods/x/eviction") == \
         f"application/json, application/yaml, {PROTOBUF}"
     assert message("DELETE", "/api/v1/namespaces/default/pods/x") == f"application/json, application/yaml, {PROTOBUF}"

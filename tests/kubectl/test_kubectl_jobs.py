@@ -5,12 +5,13 @@ on every version, listed with the server's columns (NAME STATUS COMPLETIONS DURA
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import wait_until
 from tests.kubectl.conftest import BINARIES, kubectl_minor, kubectl_runner, rows
-
-import pytest
 
 PI_JOB = Path(__file__).resolve().parents[1] / "testdata" / "manifests" / "job.yaml"
 # The full sequence on the oldest and the newest kubectl; the smoke on every one.
@@ -31,9 +32,18 @@ def test_the_docs_pi_job_completes_prints_pi_and_cascades(kubectl_ends):
     out = kubectl("wait", "-n", ns, "--for=condition=complete", "job/pi", "--timeout=90s", timeout=120).stdout
     assert out.strip() == "job.batch/pi condition met"
 
+    # applied again unchanged: nothing to do; with a new image: the template is immutable
+    assert kubectl("apply", "-n", ns, "-f", str(PI_JOB)).stdout.strip() == "job.batch/pi unchanged"
+    changed = PI_JOB.read_text().replace("perl:5.34.0", "perl:5.40.0")
+    failed = subprocess.run([kubectl.binary, "apply", "-n", ns, "-f", "-"], input=changed, env=kubectl.env,
+                            capture_output=True, text=True, timeout=60)
+    assert failed.returncode == 1
+    assert 'The Job "pi" is invalid: spec.template: Invalid value:' in failed.stderr
+    assert "field is immutable" in failed.stderr
+
     digits = kubectl("logs", "-n", ns, "job/pi").stdout
     assert digits.startswith("3.14159265358979323846264338327950288419716939937510")
-    assert len(digits.strip()) == 2001 and digits.endswith("\n")
+    assert len(digits.strip()) == 2001 and digits.endswith("4780275901\n")   # rounded, as Math::BigFloat does
 
     table = rows(kubectl("get", "jobs", "-n", ns).stdout)
     assert table[0] == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]

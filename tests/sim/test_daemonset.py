@@ -79,8 +79,8 @@ def image_of(p):
 # -- history.py --------------------------------------------------------------------------------
 def test_hashes_and_names_as_upstream_computes_them():
     assert fnv32(b"hello") == 0xB6FA7167 and fnv32a(b"hello") == 0x4F9F2CAB  # Go's hash/fnv
-    assert safe_encode_string("0123456789") == "bcdfghjklm"[0:0] + "".join(
-        "bcdfghjklmnpqrstvwxz2456789"[ord(ch) % 27] for ch in "0123456789")
+    # A decimal digit's rune modulo 27: why real hashes ("5d4cb48cd7") use only these ten letters.
+    assert safe_encode_string("0123456789") == "456789bcdf"
     assert h.controller_revision_name("x" * 300, "abc") == "x" * 223 + "-abc"
     rev = {"data": {"spec": {"template": {"$patch": "replace"}}}}
     assert h.raw_data(rev) == b'{"spec":{"template":{"$patch":"replace"}}}'
@@ -178,9 +178,9 @@ def test_one_pod_per_worker_scheduled_by_the_default_scheduler(cluster):
     assert sum(1 for e in events if e["reason"] == "SuccessfulCreate"
                and e["source"]["component"] == "daemonset-controller") == 3
     st = get(cluster)["status"]
+    # numberUnavailable is omitempty: a zero is not written.
     assert st == {"currentNumberScheduled": 3, "numberMisscheduled": 0, "desiredNumberScheduled": 3,
-                  "numberReady": 3, "updatedNumberScheduled": 3, "numberAvailable": 3, "numberUnavailable": 0,
-                  "observedGeneration": 1}
+                  "numberReady": 3, "updatedNumberScheduled": 3, "numberAvailable": 3, "observedGeneration": 1}
 
 
 def test_tolerating_the_control_plane_taint_runs_there_too(cluster):
@@ -269,6 +269,40 @@ def test_failed_daemon_pod_is_replaced(cluster):
                f"Found failed daemon pod default/{victim} on node worker-2, will try to kill it" for e in events)
 
 
+def test_failed_daemon_pods_are_deleted_with_backoff(cluster):
+    """failedPodsBackoff (1 s, doubling): a pod failing again within the back-off period since
+    the last deletion on that node is left Failed until the period has passed."""
+    create(cluster, daemonset())
+    cluster.advance(15)
+
+    def on_worker_2():
+        return [p for p in pods(cluster) if p["spec"].get("nodeName") == "worker-2"]
+
+    def fail(pod):
+        ok(cluster.request({"verb": "patch", "resource": "pods", "namespace": "default",
+                            "name": pod["metadata"]["name"], "subresource": "status",
+                            "body": {"status": {"phase": "Failed"}}, "patch_type": MERGE}))
+
+    first = on_worker_2()[0]
+    fail(first)  # no back-off yet: deleted at once, the next failure waits 1 s since now
+    for _ in range(40):
+        cluster.advance(0.05)
+        second = [p for p in on_worker_2() if p["status"].get("phase") == "Running"]
+        if second:
+            break
+    (second,) = second
+    fail(second)
+    cluster.advance(0.2)
+    still = {p["metadata"]["name"]: p["status"].get("phase") for p in on_worker_2()}
+    assert still.get(second["metadata"]["name"]) == "Failed"  # in back-off: not deleted yet
+    cluster.advance(1.5)
+    assert second["metadata"]["name"] not in {p["metadata"]["name"] for p in on_worker_2()}
+    events = ok(cluster.request({"verb": "list", "resource": "events", "namespace": "default"}))["items"]
+    failed = [e for e in events if e["reason"] == "FailedDaemonPod"]
+    assert {e["message"].split()[4] for e in failed} == {f"default/{first['metadata']['name']}",
+                                                         f"default/{second['metadata']['name']}"}
+
+
 # -- updates ------------------------------------------------------------------------------------
 def _watch_rollout(c, seconds, step=0.25):
     """Samples (ready non-deleting pods per node, pods per node, images) every `step`."""
@@ -329,7 +363,7 @@ def test_on_delete_replaces_only_deleted_pods(cluster):
     set_image(cluster, "nginx:1.26")
     cluster.advance(20)
     assert all(image_of(p) == "nginx:1.27" for p in pods(cluster))
-    assert get(cluster)["status"]["updatedNumberScheduled"] == 0
+    assert "updatedNumberScheduled" not in get(cluster)["status"]  # 0, and omitempty
     victim = by_node(cluster)["worker-1"][0]["metadata"]["name"]
     ok(cluster.request({"verb": "delete", "resource": "pods", "namespace": "default", "name": victim}))
     cluster.advance(45)
@@ -364,6 +398,36 @@ def test_history_rollback_and_cleanup(cluster):
     ok(cluster.request({"verb": "delete", **DS, "name": "agent"}))
     cluster.advance(40)
     assert revisions(cluster) == [] and pods(cluster) == []
+
+
+def test_orphaned_pods_and_revisions_are_adopted_by_a_new_daemonset(cluster):
+    """kubectl delete ds --cascade=orphan, then the same DaemonSet again: it adopts the pods and
+    the revision (ControllerRefManager) instead of replacing them."""
+    create(cluster, daemonset())
+    cluster.advance(15)
+    before = sorted(p["metadata"]["name"] for p in pods(cluster))
+    ok(cluster.request({"verb": "delete", **DS, "name": "agent", "body": {"propagationPolicy": "Orphan"}}))
+    cluster.advance(10)
+    assert all(not p["metadata"].get("ownerReferences") for p in pods(cluster))
+    assert all(not r["metadata"].get("ownerReferences") for r in revisions(cluster))
+    uid = create(cluster, daemonset())["metadata"]["uid"]
+    cluster.advance(15)
+    assert sorted(p["metadata"]["name"] for p in pods(cluster, live=False)) == before
+    assert all(p["metadata"]["ownerReferences"][0]["uid"] == uid for p in pods(cluster))
+    (rev,) = revisions(cluster)
+    assert rev["revision"] == 1 and rev["metadata"]["ownerReferences"][0]["uid"] == uid
+
+
+def test_a_controller_manager_restart_changes_nothing(cluster):
+    """A new leader's controller waits for its caches (WaitForNamedCacheSync): no duplicate pod,
+    no new revision."""
+    create(cluster, daemonset())
+    cluster.advance(15)
+    before = sorted(p["metadata"]["name"] for p in pods(cluster))
+    cluster.kill_component("cp-1", "kube-controller-manager")
+    cluster.advance(90)
+    assert sorted(p["metadata"]["name"] for p in pods(cluster, live=False)) == before
+    assert [r["revision"] for r in revisions(cluster)] == [1]
 
 
 @pytest.mark.parametrize("flags", [("*", "-daemonset-controller"), ("*", "-daemonset")])

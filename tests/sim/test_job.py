@@ -282,3 +282,86 @@ def test_a_node_kill_replaces_the_running_job_pod(cluster):
     advance_until(cluster, lambda: finished(cluster, "long"), 240)
     job = get_job(cluster, "long")
     assert job["status"]["succeeded"] == 1 and job["status"]["failed"] == 1
+
+
+def test_backoff_limit_per_index(cluster):
+    create_job(cluster, job_manifest("pix", ["sh", "-c", "if [ $JOB_COMPLETION_INDEX = 1 ]; then exit 1; fi"],
+                                     completions=3, parallelism=3, completionMode="Indexed", backoffLimitPerIndex=1))
+    advance_until(cluster, lambda: finished(cluster, "pix"), 60)
+    job = get_job(cluster, "pix")
+    st = job["status"]
+    assert (st["completedIndexes"], st["failedIndexes"], st["succeeded"], st["failed"]) == ("0,2", "1", 2, 2)
+    assert conditions(job) == [("FailureTarget", "True", "FailedIndexes"), ("Failed", "True", "FailedIndexes")]
+    index1 = [p for p in job_pods(cluster, "pix") if p["metadata"]["labels"]["batch.kubernetes.io/job-completion-index"] == "1"]
+    # the index's own retry, 10 s after its failure, carries the index's failure count
+    assert [p["metadata"]["annotations"]["batch.kubernetes.io/job-index-failure-count"] for p in index1] == ["0", "1"]
+    assert 10 <= parse_timestamp(index1[1]["metadata"]["creationTimestamp"]) - finish_time(index1[0]) <= 12
+
+
+def test_restart_policy_on_failure_counts_restarts_against_the_backoff_limit(cluster):
+    create_job(cluster, job_manifest("onf", ["sh", "-c", "exit 1"], restart="OnFailure", backoffLimit=2))
+    advance_until(cluster, lambda: finished(cluster, "onf"), 120)
+    job = get_job(cluster, "onf")
+    assert conditions(job) == [("FailureTarget", "True", "BackoffLimitExceeded"),
+                               ("Failed", "True", "BackoffLimitExceeded")]
+    # one pod, restarted in place by the kubelet, then deleted when the Job failed
+    assert [e[1] for e in job_events(cluster, "onf")] == ["SuccessfulCreate", "SuccessfulDelete", "BackoffLimitExceeded"]
+    assert job["status"]["failed"] == 1 and job_pods(cluster, "onf") == []
+
+
+def test_a_crash_while_answers_come_in_releases_the_job(cluster, monkeypatch):
+    """A handler of an answer that raises ends that sync (recorded like a panic) and the Job is
+    synced again: it is never held by a sync that will not finish."""
+    from sim.controllers.job import JobController
+    from sim.kernel import Kernel
+
+    monkeypatch.setattr(Kernel, "really_crash", False)
+    real, calls = JobController._enact_job_finished, []
+
+    def flaky(self, ctx):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return real(self, ctx)
+
+    monkeypatch.setattr(JobController, "_enact_job_finished", flaky)
+    create_job(cluster, job_manifest("crash", ["sh", "-c", "exit 0"]))
+    advance_until(cluster, lambda: finished(cluster, "crash"), 60)
+    assert any("boom" in e["message"] for e in cluster.kernel.errors)
+    assert get_job(cluster, "crash")["status"]["succeeded"] == 1
+
+
+def test_the_docs_pi_job_prints_pi_as_perl_does(cluster):
+    body = job_manifest("pi", ["perl", "-Mbignum=bpi", "-wle", "print bpi(2000)"], image="perl:5.34.0", backoffLimit=4)
+    create_job(cluster, body)
+    advance_until(cluster, lambda: finished(cluster, "pi"), 60)
+    pod, = job_pods(cluster, "pi")
+    digits = log_of(cluster, pod)
+    # 2,000 significant digits, the last one rounded (the next digits are 99465...)
+    assert digits.startswith("3.14159265358979323846264338327950288419716939937510")
+    assert len(digits) == 2002 and digits.endswith("4780275901\n")
+    assert pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
+
+
+def test_a_work_queue_job_completes_once_one_pod_succeeded_and_none_runs(cluster):
+    """completions unset, parallelism 2: pods run until one succeeds; then none is replaced and
+    the Job completes when the others have finished."""
+    create_job(cluster, job_manifest("wq", ["sh", "-c", "sleep 3"], parallelism=2))
+    assert get_job(cluster, "wq")["spec"].get("completions") is None
+    advance_until(cluster, lambda: finished(cluster, "wq"), 60)
+    job = get_job(cluster, "wq")
+    assert job["status"]["succeeded"] == 2 and len(job_pods(cluster, "wq")) == 2
+    assert JOBS.printer.row(job, cluster.now)[1:3] == ["Complete", "2/1 of 2"]
+
+
+def test_a_name_that_is_not_a_dns_label_is_warned_of(cluster):
+    resp = cluster.request({"verb": "create", "group": "batch", "resource": "jobs", "namespace": "default",
+                            "body": job_manifest("nightly.report", ["true"])})
+    assert resp["code"] == 201
+    assert resp["warnings"] == [
+        "metadata.name: this is used in Pod names and hostnames, which can result in surprising behavior; a DNS "
+        "label is recommended: [a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
+        "'-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+        "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')]"]
+    assert "warnings" not in cluster.request({"verb": "create", "group": "batch", "resource": "jobs",
+                                              "namespace": "default", "body": job_manifest("nightly", ["true"])})

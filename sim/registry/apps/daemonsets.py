@@ -15,13 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 from sim.api import validation as v
-from sim.api.defaults import default_pod_spec
 from sim.api.gotypes import INT32, INT64, INT_OR_STRING, STRING, TIME, Slice, enum, struct
 from sim.api.meta import deep_copy
 from sim.api.schema import LABEL_SELECTOR, OBJECT_META, POD_TEMPLATE_SPEC, TYPE_META
 from sim.api.selectors import SelectorError, labels_match, selector_from_label_selector
 from sim.api.validation import GoSyntax, invalid, not_supported, required
-from sim.registry.policy.poddisruptionbudgets import validate_positive_int_or_percent
+from sim.registry.apps.deployments import default_pod_template, int_or_percent_value
+from sim.registry.policy.poddisruptionbudgets import _go_int_or_string, validate_positive_int_or_percent
 from sim.registry.printers import AGE, NAME, Printer, col, selector_string, since
 from sim.registry.resource import COMMON_FIELDS, Resource
 from sim.registry.strategy import Strategy
@@ -74,17 +74,8 @@ def default_daemonset(ds: dict) -> dict:
                 ru["maxSurge"] = 0
     if spec.get("revisionHistoryLimit") is None:
         spec["revisionHistoryLimit"] = DEFAULT_REVISION_HISTORY_LIMIT
-    template = spec.get("template")
-    if isinstance(template, dict):
-        template.setdefault("metadata", {})
-        # The pod spec defaults as a pod's; the DefaultTolerationSeconds admission plugin runs
-        # when the pods are created, not on the template.
-        original = (template.get("spec") or {}).get("tolerations") or []
-        tspec = default_pod_spec(template.get("spec") or {})
-        tspec["tolerations"] = [t for t in tspec["tolerations"] if t in original]
-        if not tspec["tolerations"]:
-            del tspec["tolerations"]
-        template["spec"] = tspec
+    if isinstance(spec.get("template"), dict):
+        spec["template"] = default_pod_template(spec["template"])
     return ds
 
 
@@ -105,21 +96,6 @@ def _set_template_generation(ds: dict, generation: int) -> None:
 
 
 # -- validation (pkg/apis/apps/validation/validation.go) -----------------------------------------
-def _go_int_or_percent_value(value: Any) -> int:
-    """getIntOrPercentValue: an int, or the number before a '%' (0 when it does not parse)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.endswith("%") and value[:-1].isdigit():
-        return int(value[:-1])
-    return 0
-
-
-def _go_int_or_string(value: Any) -> GoSyntax:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return GoSyntax(f'intstr.IntOrString{{Type:0, IntVal:{value}, StrVal:""}}')
-    return GoSyntax(f'intstr.IntOrString{{Type:1, IntVal:0, StrVal:"{value}"}}')
-
-
 def validate_rolling_update(ru: dict, field: str) -> list:
     """ValidateRollingUpdateDaemonSet: both positive ints or percentages of at most 100%, and
     exactly one of them non-zero."""
@@ -128,8 +104,8 @@ def validate_rolling_update(ru: dict, field: str) -> list:
     for name, value in (("maxUnavailable", max_unavailable), ("maxSurge", max_surge)):
         if value is not None:
             errs += validate_positive_int_or_percent(value, f"{field}.{name}")
-    has_unavailable = _go_int_or_percent_value(max_unavailable) != 0
-    has_surge = _go_int_or_percent_value(max_surge) != 0
+    has_unavailable = int_or_percent_value(max_unavailable) != 0
+    has_surge = int_or_percent_value(max_surge) != 0
     if has_unavailable and has_surge:
         errs.append(invalid(f"{field}.maxSurge", _go_int_or_string(max_surge),
                             "may not be set when maxUnavailable is non-zero"))

@@ -69,6 +69,8 @@ MAX_POD_FAILURE_POLICY_ON_EXIT_CODES_VALUES = 255
 MAX_POD_FAILURE_POLICY_ON_POD_CONDITIONS_PATTERNS = 20
 MAX_SUCCESS_POLICY_RULES = 20
 MAX_INT32 = (1 << 31) - 1
+COMPLETIONS_SOFT_LIMIT = 100_000                           # pkg/api/job/warnings.go
+PARALLELISM_SOFT_LIMIT_FOR_UNLIMITED_COMPLETIONS = 10_000
 
 DELETE_OPTION_WARNING = ("child pods are preserved by default when jobs are deleted; set propagationPolicy=Background "
                          "to remove them or set propagationPolicy=Orphan to suppress this warning")
@@ -600,6 +602,22 @@ class JobStrategy(Strategy):
 
     def validate_status_update(self, new, old):
         return validate_job_status(new.get("status") or {})
+
+    def warnings_on_create(self, obj: dict) -> list[str]:
+        """WarningsOnCreate: a name that is not a DNS label makes odd pod names and hostnames;
+        a huge Indexed Job may not track its completed indexes (WarningsForJobSpec)."""
+        warnings = []
+        msgs = v.dns1123_label_errors(obj["metadata"].get("name") or "")
+        if msgs:
+            warnings.append("metadata.name: this is used in Pod names and hostnames, which can result in surprising "
+                            f"behavior; a DNS label is recommended: [{' '.join(msgs)}]")
+        spec = obj.get("spec") or {}
+        if is_indexed(obj) and (spec.get("completions") or 0) > COMPLETIONS_SOFT_LIMIT \
+                and (spec.get("parallelism") or 0) > PARALLELISM_SOFT_LIMIT_FOR_UNLIMITED_COMPLETIONS:
+            warnings.append("spec: In Indexed Jobs with a number of completions higher than 10^5 and a parallelism "
+                            "higher than 10^4, Kubernetes might not be able to track completedIndexes when a big "
+                            "number of indexes fail")
+        return warnings
 
     def delete_warnings(self, res, orphan_opt, policy) -> list[str]:
         """storage.go REST.Delete: batch/v1 orphans by default, and says so."""

@@ -20,8 +20,8 @@ from sim.api.defaults import default_replicaset
 from sim.api.gotypes import INT32, INT64, STRING, TIME, Slice, enum, fields, struct
 from sim.api.meta import deep_copy
 from sim.api.schema import OBJECT_META, POD_TEMPLATE_SPEC, STRING_MAP, TYPE_META
-from sim.registry.apps.replicasets import REPLICASET_COLUMNS
-from sim.registry.printers import Printer, since
+from sim.registry.apps.replicasets import REPLICASET_COLUMNS, replicaset_row
+from sim.registry.printers import Printer
 from sim.registry.resource import COMMON_FIELDS, Resource, ScaleSubresource
 from sim.registry.strategy import Strategy
 
@@ -96,18 +96,8 @@ class ReplicationControllerStrategy(Strategy):
 
 
 def replication_controller_row(rc: dict, now: float) -> list[Any]:
-    md, spec, st = rc.get("metadata", {}), rc.get("spec", {}), rc.get("status", {})
-    containers = (spec.get("template") or {}).get("spec", {}).get("containers", [])
-    return [
-        md.get("name", ""),
-        int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1),
-        int(st.get("replicas", 0)),
-        int(st.get("readyReplicas", 0)),
-        since(md.get("creationTimestamp"), now),
-        ",".join(c.get("name", "") for c in containers),
-        ",".join(c.get("image", "") for c in containers),
-        ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items())),
-    ]
+    """printReplicationController: a ReplicaSet's row, its selector printed from the map."""
+    return replicaset_row(_as_replicaset(rc), now)
 
 
 RESOURCE = Resource("replicationcontrollers", "", "v1", "ReplicationController", True, "/registry/controllers/",
