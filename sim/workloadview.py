@@ -9,8 +9,8 @@ by namespace and name, with a total), and an owner's pods are drawn one chip eac
 has at most CHIPS_MAX of them - beyond that, counts per state.
 
     {"deployments": [{"namespace", "name", "uid", "replicas", "paused", "strategy",
-                      "maxSurge", "maxUnavailable" (resolved against replicas, as the
-                      controller resolves them), "maxPods", "minAvailable", "minReadySeconds",
+                      "maxSurge", "maxUnavailable" (resolved against replicas by the
+                      Deployment controller's own max_surge / max_unavailable), "maxPods", "minAvailable", "minReadySeconds",
                       "revision", "generation", "observedGeneration", "images",
                       "status": {"replicas", "updated", "ready", "available", "unavailable"},
                       "conditions": [{"type", "status", "reason", "message"}],
@@ -48,12 +48,12 @@ Times ("lastScheduleTime", "nextRun", series' t) are seconds on the API timestam
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any
 
 from sim.api.cronschedule import CronError, cronjob_schedule
 from sim.api.meta import EPOCH, parse_timestamp
 from sim.apiserver.ownercensus import controller_uid
+from sim.controllers.deployment import max_surge, max_unavailable
 
 WORKLOADS_SHOWN = 40    # objects of each kind in a frame
 CHIPS_MAX = 40          # an owner's pods drawn one by one up to this many
@@ -76,36 +76,6 @@ GR = {
     "hpas": "horizontalpodautoscalers.autoscaling",
 }
 CONTROLLER_REVISIONS = "controllerrevisions.apps"
-
-
-def scaled_value(value: Any, total: int, round_up: bool) -> int:
-    """intstr.GetScaledValueFromIntOrPercent: an int as it is; "25%" of `total`, rounded up or
-    down.  Anything unreadable counts as 0 (validation refuses it before it is stored)."""
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.endswith("%"):
-        try:
-            pct = int(value[:-1])
-        except ValueError:
-            return 0
-        scaled = pct * total / 100
-        return math.ceil(scaled) if round_up else math.floor(scaled)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
-def resolve_fenceposts(max_surge: Any, max_unavailable: Any, desired: int) -> tuple[int, int]:
-    """deploymentutil.ResolveFenceposts: surge rounds up, unavailability down, and both 0 means
-    one unavailable (so a rollout can progress)."""
-    surge = scaled_value("25%" if max_surge is None else max_surge, desired, True)
-    unavailable = scaled_value("25%" if max_unavailable is None else max_unavailable, desired, False)
-    if surge == 0 and unavailable == 0:
-        unavailable = 1
-    return surge, unavailable
 
 
 def _images(template: Any) -> list[str]:
@@ -140,9 +110,8 @@ def _deployment_fields(d: dict) -> dict:
                       "available": _int(status.get("availableReplicas")),
                       "unavailable": _int(status.get("unavailableReplicas"))},
            "conditions": _conditions(status)}
-    if stype == "RollingUpdate":
-        ru = strategy.get("rollingUpdate") or {}
-        surge, unavailable = resolve_fenceposts(ru.get("maxSurge"), ru.get("maxUnavailable"), replicas)
+    if stype == "RollingUpdate":  # the bounds as the controller resolves them (ResolveFenceposts)
+        surge, unavailable = max_surge(d), max_unavailable(d)
         out.update(maxSurge=surge, maxUnavailable=unavailable, maxPods=replicas + surge,
                    minAvailable=max(0, replicas - unavailable))
     else:  # Recreate: every old pod goes before a new one comes

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from sim.api.meta import timestamp
 from sim.apiserver.ownercensus import OwnerCensus, pod_state
-from sim.workloadview import (CHIPS_MAX, WORKLOADS_SHOWN, WorkloadView, hpa_metrics, next_run,
-                              resolve_fenceposts)
+from sim.workloadview import CHIPS_MAX, WORKLOADS_SHOWN, WorkloadView, hpa_metrics, next_run
 from tests.builders import MakeReplicaSet
 from tests.sim.conftest import ok
 
@@ -144,11 +143,10 @@ def test_a_deployment_mid_rollout_with_its_bounds():
     assert view["replicasets"] == [] and view["totals"]["deployments"] == 1
 
 
-def test_fenceposts_as_upstream_resolves_them():
-    assert resolve_fenceposts(None, None, 4) == (1, 1)         # 25 % each
-    assert resolve_fenceposts("25%", "25%", 10) == (3, 2)      # surge up, unavailable down
-    assert resolve_fenceposts(0, 0, 5) == (0, 1)               # never both 0
-    assert resolve_fenceposts("0%", "10%", 5) == (0, 1)
+def test_recreate_has_no_surge_and_may_take_all_down():
+    dep = {"metadata": _owned("r", "d2"), "spec": {"replicas": 4, "strategy": {"type": "Recreate"}}, "status": {}}
+    d, = WorkloadView().frame(FakeCache({"deployments.apps": [dep]}), 0.0)["deployments"]
+    assert (d["maxSurge"], d["maxUnavailable"], d["maxPods"], d["minAvailable"]) == (0, 4, 4, 0)
 
 
 def test_statefulset_daemonset_job_cronjob_and_hpa_shapes():
