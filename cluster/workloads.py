@@ -6,7 +6,8 @@ defaulting, validation and admission apply, and its Status is what the user read
     scale                       PATCH <resource>/<name>/scale  {"spec": {"replicas": n}}
     set image                   PATCH (strategic merge) the pod template's containers by name
     rollback                    kubectl rollout undo [--to-revision]: copy that ReplicaSet's
-                                template, minus pod-template-hash, into the Deployment
+                                template, minus pod-template-hash, into the Deployment; a
+                                DaemonSet's or StatefulSet's ControllerRevision's patch
     pause / resume              PATCH {"spec": {"paused": true|false}}
     restart                     PATCH the template's kubectl.kubernetes.io/restartedAt annotation
     delete                      DELETE with DeleteOptions.propagationPolicy (the cascade)
@@ -153,7 +154,8 @@ async def create(cluster: str, manifest: dict, default_namespace: str = "default
     if res.get("namespaced") and not md.get("namespace"):
         md["namespace"] = ns
     resp = await services.cluster_api(cluster, request("create", res, ns, body=manifest))
-    return Outcome.of(resp, f'{_label(res, md.get("name") or (resp.get("body") or {}).get("metadata", {}).get("name", ""))} created')
+    made = md.get("name") or ((resp.get("body") or {}).get("metadata") or {}).get("name", "")
+    return Outcome.of(resp, f"{_label(res, made)} created")
 
 
 async def create_from_yaml(cluster: str, text: str, default_namespace: str = "default") -> list[Outcome]:
@@ -189,8 +191,9 @@ async def get_yaml(cluster: str, kind: str, namespace: str, name: str) -> Outcom
         return Outcome.bad("name: Required value")
     res = await _resolve_or_fail(cluster, kind)
     resp = await _get(cluster, res, namespace, name)
-    return Outcome(True, f"{_label(res, name)} loaded (resourceVersion "
-                         f'{resp["body"]["metadata"].get("resourceVersion")}): edit it, then Save', data=as_yaml(resp["body"]))
+    rv = resp["body"]["metadata"].get("resourceVersion")
+    return Outcome(True, f"{_label(res, name)} loaded (resourceVersion {rv}): edit it, then Save",
+                   data=as_yaml(resp["body"]))
 
 
 @_refusals
@@ -287,7 +290,7 @@ async def set_paused(cluster: str, kind: str, namespace: str, name: str, paused:
     if "paused" not in (obj.get("spec") or {}) and res.get("kind") != "Deployment":
         return Outcome.bad(f'{_label(res, name)}: {"pausing" if paused else "resuming"} is not supported')
     if bool((obj.get("spec") or {}).get("paused")) == paused:
-        word = "paused" if paused else "not paused"
+        word = "already paused" if paused else "not paused"  # kubectl's objectpauser / objectresumer
         return Outcome.bad(f'{res["name"]}.{res["group"]} "{name}" is {word}' if res.get("group")
                            else f'{res["name"]} "{name}" is {word}')
     resp = await services.cluster_api(cluster, request("patch", res, namespace, name,
@@ -418,13 +421,65 @@ async def rollback_deployment(cluster: str, namespace: str, name: str, to_revisi
     return Outcome.of(resp, f"deployment.apps/{name} rolled back{target}")
 
 
+def history_rollback_plan(obj: dict, revisions: list[dict], to_revision: int) -> tuple[dict | None, str]:
+    """kubectl's DaemonSetRollbacker / StatefulSetRollbacker, without the requests: (the chosen
+    ControllerRevision's data, a strategic merge patch that puts its template back, "rolled
+    back") or (None, why not).  `revisions` are the ControllerRevisions the object controls;
+    to_revision 0 is the one before the newest (findHistory)."""
+    if to_revision < 0:
+        return None, f"unable to find specified revision {to_revision} in history"
+    history = sorted((r for r in revisions if isinstance(r.get("revision"), int)), key=lambda r: r["revision"])
+    if to_revision == 0 and len(history) <= 1:
+        return None, "no last revision to roll back to"
+    chosen = history[-2] if to_revision == 0 else next((r for r in history if r["revision"] == to_revision), None)
+    if chosen is None:
+        return None, f"unable to find specified revision {to_revision} in history"
+    template = dict((obj.get("spec") or {}).get("template") or {}, **{"$patch": "replace"})
+    if chosen.get("data") == {"spec": {"template": template}}:  # daemonSetMatch / statefulSetMatch
+        return None, f"skipped rollback (current template already matches revision {chosen['revision']})"
+    return chosen.get("data") or {}, "rolled back"
+
+
+CONTROLLER_REVISIONS = {"name": "controllerrevisions", "group": "apps", "version": "v1", "kind": "ControllerRevision",
+                        "namespaced": True}
+
+
+@_refusals
+async def rollback(cluster: str, kind: str, namespace: str, name: str, to_revision: int = 0) -> Outcome:
+    """`kubectl rollout undo KIND/NAME [--to-revision=N]`: a Deployment through its ReplicaSets
+    (rollback_deployment); a DaemonSet or StatefulSet through its ControllerRevisions (LIST by
+    its selector and controllerRef, then a strategic merge patch of the chosen revision's data)."""
+    res = await _resolve_or_fail(cluster, kind)
+    if res.get("kind") == "Deployment" and res.get("group") == "apps":
+        return await rollback_deployment(cluster, namespace, name, to_revision)
+    obj = (await _get(cluster, res, namespace, name))["body"]
+    if (obj.get("spec") or {}).get("selector") is None or not pod_template_path(obj):
+        return Outcome.bad(f"no rollbacker has been implemented for {res['kind']!r}")
+    selector = format_label_selector(obj["spec"]["selector"])
+    resp = await services.cluster_api(cluster, request("list", CONTROLLER_REVISIONS, namespace,
+                                                       query={"labelSelector": selector}))
+    if resp.get("code") != 200:
+        return Outcome.failed(resp)
+    uid = obj["metadata"].get("uid")
+    owned = [r for r in (resp.get("body") or {}).get("items") or ()
+             if any(o.get("controller") and o.get("uid") == uid for o in r["metadata"].get("ownerReferences") or ())]
+    patch, why = history_rollback_plan(obj, owned, to_revision)
+    label = _label(res, name)
+    if patch is None:
+        ok = why.startswith("skipped")
+        return Outcome(ok, f"{label} {why}" if ok else why, 200 if ok else 400, None if ok else "BadRequest")
+    resp = await services.cluster_api(cluster, request("patch", res, namespace, name, body=patch,
+                                                       patch_type="application/strategic-merge-patch+json"))
+    target = f" to revision {to_revision}" if to_revision else ""
+    return Outcome.of(resp, f"{label} rolled back{target}")
+
+
 # -- load ---------------------------------------------------------------------------------------
 async def set_load(cluster: str, namespace: str, kind: str, name: str, requests_per_second: float) -> Outcome:
-    """The simulator's load generator for one workload (Cluster.set_load): its pods' containers
-    get that many requests a second between them, which drives their CPU - and an HPA."""
+    """The simulator's load generator for one workload (services.set_load, Cluster.set_load):
+    that many HTTP requests a second to its ready pods, which drives their CPU - and an HPA."""
     try:
-        result = await services.sim_command(cluster, {"op": "workload.load", "namespace": namespace, "kind": kind,
-                                                      "name": name, "requestsPerSecond": requests_per_second})
+        result = await services.set_load(cluster, namespace, kind, name, requests_per_second)
     except services.SimulationError as e:
         return Outcome(False, e.message, e.status, e.reason)
     return Outcome(True, f"{kind}/{name}: load set to {requests_per_second:g} requests/s", data=result)
@@ -521,12 +576,14 @@ async def drain(cluster: str, node: str, ignore_daemonsets: bool = True, delete_
         if code in (200, 201, 404):
             lines.append(f"pod/{name} evicted")
         elif code == 429:
-            msg = (r.get("body") or {}).get("message") or "Cannot evict pod as it would violate the pod's disruption budget."
+            msg = ((r.get("body") or {}).get("message")
+                   or "Cannot evict pod as it would violate the pod's disruption budget.")
             lines.append(f"error when evicting pods/\"{name}\" -n \"{ns}\" (will retry after 5s): {msg}")
             blocked.append(f"{ns}/{name}")
         else:
-            return Outcome(False, "\n".join(lines + [f"error when evicting pods/\"{name}\" -n \"{ns}\": "
-                                                     f"{(r.get('body') or {}).get('message', code)}"]), int(code or 500))
+            why = (r.get("body") or {}).get("message", code)
+            lines.append(f'error when evicting pods/"{name}" -n "{ns}": {why}')
+            return Outcome(False, "\n".join(lines), int(code or 500))
     if blocked:
         lines.append(f"{len(blocked)} pod(s) not evicted yet, their PodDisruptionBudget allows no disruption now: "
                      f"press Drain again once the budget allows (kubectl drain retries every 5 s)")

@@ -1187,8 +1187,15 @@ class Cluster:
                 "scheduler": self._scheduler_frame(),
                 "replicasets": rss,
                 "kinds": self._kinds_frame(api),
-                "workloads": self._workloads.frame(cache, self.api_time),
+                "workloads": self._workloads.frame(cache, self.api_time, self._loads()),
                 "corrupt": corrupt}
+
+    def _loads(self) -> dict:
+        """The load generator's loads by (namespace, group, resource, name), for the
+        Workloads view."""
+        lg = getattr(self, "load_generator", None)
+        loads = getattr(lg, "loads", None) or {}
+        return {key: lg.describe(load) for key, load in loads.items()}
 
     def _kinds_frame(self, api, shown: int = KIND_OBJECTS_SHOWN) -> list[dict]:
         """Every kind the API server serves (built-in and custom, through its registry), with

@@ -9,8 +9,8 @@ by namespace and name, with a total), and an owner's pods are drawn one chip eac
 has at most CHIPS_MAX of them - beyond that, counts per state.
 
     {"deployments": [{"namespace", "name", "uid", "replicas", "paused", "strategy",
-                      "maxSurge", "maxUnavailable" (resolved against replicas, as the
-                      controller resolves them), "maxPods", "minAvailable", "minReadySeconds",
+                      "maxSurge", "maxUnavailable" (resolved against replicas by the
+                      Deployment controller's own max_surge / max_unavailable), "maxPods", "minAvailable", "minReadySeconds",
                       "revision", "generation", "observedGeneration", "images",
                       "status": {"replicas", "updated", "ready", "available", "unavailable"},
                       "conditions": [{"type", "status", "reason", "message"}],
@@ -18,10 +18,12 @@ has at most CHIPS_MAX of them - beyond that, counts per state.
      "replicasets": [<rs> of every ReplicaSet no controller owns],
      "replicationcontrollers": [<rs> of every ReplicationController],
      "daemonsets":   [{..., "desired", "current", "ready", "updated", "available",
-                       "misscheduled", "strategy", "maxUnavailable", "maxSurge", "pods", "chips"}],
+                       "misscheduled", "strategy", "maxUnavailable", "maxSurge",
+                       "revisions": [{"name", "revision"}] (its ControllerRevisions, newest first),
+                       "pods", "chips"}],
      "statefulsets": [{..., "replicas", "ready", "current", "updated", "available",
                        "currentRevision", "updateRevision", "podManagementPolicy", "strategy",
-                       "partition", "pods", "chips" (by ordinal)}],
+                       "partition", "revisions", "pods", "chips" (by ordinal)}],
      "jobs":         [{..., "completions", "parallelism", "completionMode", "suspend", "active",
                        "succeeded", "failed", "ready", "owner", "state", "pods", "chips"}],
      "cronjobs":     [{..., "schedule", "timeZone", "suspend", "concurrencyPolicy",
@@ -31,11 +33,14 @@ has at most CHIPS_MAX of them - beyond that, counts per state.
                        "metrics": [{"name", "type", "current", "target"}], "lastScaleTime",
                        "conditions", "series": [[t, currentReplicas, desiredReplicas, metric]]}],
      "totals": {"deployments": n, ...},
+     (any workload the load generator drives has "load": {"requestsPerSecond", "pods", "sent",
+      "answered", "failed"})
      "now": the cluster's clock on the API timestamp scale, for "in 40 s" and "12 s ago"}
 
   <rs>   {"namespace", "name", "uid", "revision", "hash", "images", "desired", "current",
           "ready", "available", "pods": {state: n}, "podTotal", "chips": [<chip>] | None}
-  <chip> {"name", "state" (ownercensus.POD_STATES), "node", "ordinal"?, "revision"?}
+  <chip> {"name", "state" (ownercensus.POD_STATES), "node", "ordinal"?, "revision"?,
+          "reason"? (a container's waiting reason: ImagePullBackOff, CrashLoopBackOff ...)}
 
 Times ("lastScheduleTime", "nextRun", series' t) are seconds on the API timestamp scale
 (sim.api.meta.EPOCH + seconds), as Cluster.api_time() counts them.
@@ -43,12 +48,12 @@ Times ("lastScheduleTime", "nextRun", series' t) are seconds on the API timestam
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any
 
 from sim.api.cronschedule import CronError, cronjob_schedule
 from sim.api.meta import EPOCH, parse_timestamp
 from sim.apiserver.ownercensus import controller_uid
+from sim.controllers.deployment import max_surge, max_unavailable
 
 WORKLOADS_SHOWN = 40    # objects of each kind in a frame
 CHIPS_MAX = 40          # an owner's pods drawn one by one up to this many
@@ -70,41 +75,75 @@ GR = {
     "cronjobs": "cronjobs.batch",
     "hpas": "horizontalpodautoscalers.autoscaling",
 }
-
-
-def scaled_value(value: Any, total: int, round_up: bool) -> int:
-    """intstr.GetScaledValueFromIntOrPercent: an int as it is; "25%" of `total`, rounded up or
-    down.  Anything unreadable counts as 0 (validation refuses it before it is stored)."""
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.endswith("%"):
-        try:
-            pct = int(value[:-1])
-        except ValueError:
-            return 0
-        scaled = pct * total / 100
-        return math.ceil(scaled) if round_up else math.floor(scaled)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
-def resolve_fenceposts(max_surge: Any, max_unavailable: Any, desired: int) -> tuple[int, int]:
-    """deploymentutil.ResolveFenceposts: surge rounds up, unavailability down, and both 0 means
-    one unavailable (so a rollout can progress)."""
-    surge = scaled_value("25%" if max_surge is None else max_surge, desired, True)
-    unavailable = scaled_value("25%" if max_unavailable is None else max_unavailable, desired, False)
-    if surge == 0 and unavailable == 0:
-        unavailable = 1
-    return surge, unavailable
+CONTROLLER_REVISIONS = "controllerrevisions.apps"
 
 
 def _images(template: Any) -> list[str]:
     spec = (template or {}).get("spec") or {} if isinstance(template, dict) else {}
     return [str(c.get("image", "")) for c in spec.get("containers") or () if isinstance(c, dict)]
+
+
+def _waiting_reason(pod: dict) -> str | None:
+    """Why a container is not running, as `kubectl get pods` prints it in STATUS
+    (ImagePullBackOff, CrashLoopBackOff, ErrImagePull ...), or None."""
+    status = pod.get("status") or {}
+    for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+        waiting = ((cs or {}).get("state") or {}).get("waiting") if isinstance(cs, dict) else None
+        if isinstance(waiting, dict) and waiting.get("reason") not in (None, "ContainerCreating", "PodInitializing"):
+            return str(waiting["reason"])
+    return None
+
+
+def _deployment_fields(d: dict) -> dict:
+    """A Deployment's card, but for its ReplicaSets and pods: its status, conditions and the
+    rollout's bounds."""
+    md, spec, status = d.get("metadata") or {}, d.get("spec") or {}, d.get("status") or {}
+    replicas = _int(spec.get("replicas"), 1)
+    strategy = spec.get("strategy") or {}
+    stype = strategy.get("type") or "RollingUpdate"
+    out = {**_meta(d), "replicas": replicas, "paused": bool(spec.get("paused")), "strategy": stype,
+           "minReadySeconds": _int(spec.get("minReadySeconds")),
+           "revision": (md.get("annotations") or {}).get(REVISION),
+           "observedGeneration": status.get("observedGeneration"), "images": _images(spec.get("template")),
+           "status": {"replicas": _int(status.get("replicas")), "updated": _int(status.get("updatedReplicas")),
+                      "ready": _int(status.get("readyReplicas")),
+                      "available": _int(status.get("availableReplicas")),
+                      "unavailable": _int(status.get("unavailableReplicas"))},
+           "conditions": _conditions(status)}
+    if stype == "RollingUpdate":  # the bounds as the controller resolves them (ResolveFenceposts)
+        surge, unavailable = max_surge(d), max_unavailable(d)
+        out.update(maxSurge=surge, maxUnavailable=unavailable, maxPods=replicas + surge,
+                   minAvailable=max(0, replicas - unavailable))
+    else:  # Recreate: every old pod goes before a new one comes
+        out.update(maxSurge=0, maxUnavailable=replicas, maxPods=replicas, minAvailable=0)
+    return out
+
+
+def _rs_fields(rs: dict) -> dict:
+    """A ReplicaSet's (or ReplicationController's) row, but for its pods."""
+    md, spec, status = rs.get("metadata") or {}, rs.get("spec") or {}, rs.get("status") or {}
+    template = spec.get("template") or {}
+    rev = (md.get("annotations") or {}).get(REVISION)
+    return {**_meta(rs), "revision": int(rev) if isinstance(rev, str) and rev.isdigit() else None,
+            "hash": (md.get("labels") or {}).get(POD_TEMPLATE_HASH)
+            or ((template.get("metadata") or {}).get("labels") or {}).get(POD_TEMPLATE_HASH),
+            "images": _images(template), "desired": _int(spec.get("replicas"), 1),
+            "current": _int(status.get("replicas")), "ready": _int(status.get("readyReplicas")),
+            "available": _int(status.get("availableReplicas"))}
+
+
+def _chip(pod: dict) -> dict:
+    """A pod's chip, but for its state (the census' count of it) and ordinal."""
+    md, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+    chip = {"name": md.get("name"), "node": spec.get("nodeName")}
+    reason = _waiting_reason(pod)
+    if reason:
+        chip["reason"] = reason
+    labels = md.get("labels") or {}
+    rev = labels.get(CONTROLLER_REVISION_HASH) or labels.get(POD_TEMPLATE_HASH)
+    if rev:
+        chip["revision"] = rev
+    return chip
 
 
 def _conditions(status: dict) -> list[dict]:
@@ -128,6 +167,21 @@ class WorkloadView:
 
     def __init__(self) -> None:
         self.series: dict[str, list[list]] = {}  # HPA uid -> [[t, current, desired, metric]]
+        # What was made of each object at its resourceVersion, by (what, namespace, name): a
+        # frame remakes only what changed since the last (kept: what the last frame used).
+        self._made: dict[tuple, tuple[Any, dict]] = {}
+        self._making: dict[tuple, tuple[Any, dict]] = {}
+
+    def _memo(self, what: str, obj: dict, fn) -> dict:
+        """fn(obj), remade only when the object's resourceVersion changed (a copy: callers add
+        to it)."""
+        md = obj.get("metadata") or {}
+        key, rv = (what, md.get("namespace"), md.get("name")), md.get("resourceVersion")
+        made = self._made.get(key)
+        if made is None or made[0] != rv or not rv:
+            made = (rv, fn(obj))
+        self._making[key] = made
+        return dict(made[1])
 
     # -- pods --------------------------------------------------------------------------
     def _chips(self, cache, census, uid: str, ordinals: bool = False) -> tuple[dict, int, list | None]:
@@ -139,13 +193,8 @@ class WorkloadView:
         pods = cache.objects("pods")
         chips = []
         for key in sorted(owned):
-            pod = pods.get(key) or {}
-            md, spec = pod.get("metadata") or {}, pod.get("spec") or {}
-            chip = {"name": key[1], "state": owned[key], "node": spec.get("nodeName")}
-            labels = md.get("labels") or {}
-            rev = labels.get(CONTROLLER_REVISION_HASH) or labels.get(POD_TEMPLATE_HASH)
-            if rev:
-                chip["revision"] = rev
+            chip = self._memo("pod", pods.get(key) or {"metadata": {"name": key[1]}}, _chip)
+            chip["state"] = owned[key]
             if ordinals:
                 _, _, tail = key[1].rpartition("-")
                 chip["ordinal"] = int(tail) if tail.isdigit() else None
@@ -155,49 +204,20 @@ class WorkloadView:
         return counts, total, chips
 
     def _rs(self, cache, census, rs: dict) -> dict:
-        md, spec, status = rs.get("metadata") or {}, rs.get("spec") or {}, rs.get("status") or {}
-        template = spec.get("template") or {}
-        counts, total, chips = self._chips(cache, census, md.get("uid"))
-        rev = (md.get("annotations") or {}).get(REVISION)
-        return {**_meta(rs), "revision": int(rev) if isinstance(rev, str) and rev.isdigit() else None,
-                "hash": (md.get("labels") or {}).get(POD_TEMPLATE_HASH)
-                or ((template.get("metadata") or {}).get("labels") or {}).get(POD_TEMPLATE_HASH),
-                "images": _images(template), "desired": _int(spec.get("replicas"), 1),
-                "current": _int(status.get("replicas")), "ready": _int(status.get("readyReplicas")),
-                "available": _int(status.get("availableReplicas")),
-                "pods": counts, "podTotal": total, "chips": chips}
+        counts, total, chips = self._chips(cache, census, (rs.get("metadata") or {}).get("uid"))
+        return dict(self._memo("rs", rs, _rs_fields), pods=counts, podTotal=total, chips=chips)
 
     # -- kinds -------------------------------------------------------------------------
     def _deployment(self, cache, census, d: dict) -> dict:
-        md, spec, status = d.get("metadata") or {}, d.get("spec") or {}, d.get("status") or {}
-        replicas = _int(spec.get("replicas"), 1)
-        strategy = spec.get("strategy") or {}
-        stype = strategy.get("type") or "RollingUpdate"
         rsobjs = cache.objects(GR["replicasets"])
-        rss = [self._rs(cache, census, rsobjs[k]) for k in census.owned(md.get("uid"), GR["replicasets"])
-               if k in rsobjs]
+        rss = [self._rs(cache, census, rsobjs[k])
+               for k in census.owned((d.get("metadata") or {}).get("uid"), GR["replicasets"]) if k in rsobjs]
         rss.sort(key=lambda r: (-(r["revision"] or 0), r["name"]))
         pods: dict[str, int] = {}
         for r in rss:
             for state, n in r["pods"].items():
                 pods[state] = pods.get(state, 0) + n
-        out = {**_meta(d), "replicas": replicas, "paused": bool(spec.get("paused")), "strategy": stype,
-               "minReadySeconds": _int(spec.get("minReadySeconds")),
-               "revision": (md.get("annotations") or {}).get(REVISION),
-               "observedGeneration": status.get("observedGeneration"), "images": _images(spec.get("template")),
-               "status": {"replicas": _int(status.get("replicas")), "updated": _int(status.get("updatedReplicas")),
-                          "ready": _int(status.get("readyReplicas")),
-                          "available": _int(status.get("availableReplicas")),
-                          "unavailable": _int(status.get("unavailableReplicas"))},
-               "conditions": _conditions(status), "replicasets": rss, "pods": pods}
-        if stype == "RollingUpdate":
-            ru = strategy.get("rollingUpdate") or {}
-            surge, unavailable = resolve_fenceposts(ru.get("maxSurge"), ru.get("maxUnavailable"), replicas)
-            out.update(maxSurge=surge, maxUnavailable=unavailable, maxPods=replicas + surge,
-                       minAvailable=max(0, replicas - unavailable))
-        else:  # Recreate: every old pod goes before a new one comes
-            out.update(maxSurge=0, maxUnavailable=replicas, maxPods=replicas, minAvailable=0)
-        return out
+        return dict(self._memo("deployment", d, _deployment_fields), replicasets=rss, pods=pods)
 
     def _daemonset(self, cache, census, ds: dict) -> dict:
         spec, status = ds.get("spec") or {}, ds.get("status") or {}
@@ -214,6 +234,7 @@ class WorkloadView:
                 "ready": _int(status.get("numberReady")), "updated": _int(status.get("updatedNumberScheduled")),
                 "available": _int(status.get("numberAvailable")),
                 "misscheduled": _int(status.get("numberMisscheduled")),
+                "revisions": self._revisions(cache, census, ds),
                 "pods": counts, "podTotal": total, "chips": chips}
 
     def _statefulset(self, cache, census, ss: dict) -> dict:
@@ -228,7 +249,17 @@ class WorkloadView:
                 "strategy": strategy.get("type") or "RollingUpdate",
                 "partition": _int((strategy.get("rollingUpdate") or {}).get("partition")),
                 "serviceName": spec.get("serviceName"),
+                "revisions": self._revisions(cache, census, ss),
                 "pods": counts, "podTotal": total, "chips": chips}
+
+    @staticmethod
+    def _revisions(cache, census, obj: dict) -> list[dict]:
+        """The ControllerRevisions a DaemonSet or StatefulSet controls, newest first: what
+        `kubectl rollout undo --to-revision` can go back to."""
+        crs = cache.objects(CONTROLLER_REVISIONS)
+        out = [{"name": k[1], "revision": (crs[k] or {}).get("revision")}
+               for k in census.owned((obj.get("metadata") or {}).get("uid"), CONTROLLER_REVISIONS) if k in crs]
+        return sorted(out, key=lambda r: -(r["revision"] if isinstance(r["revision"], int) else 0))
 
     @staticmethod
     def _job_state(job: dict) -> str:
@@ -299,8 +330,12 @@ class WorkloadView:
                 "conditions": _conditions(status), "series": list(series or ())}
 
     # -- the whole view ----------------------------------------------------------------
-    def frame(self, cache, now: float) -> dict:
+    def frame(self, cache, now: float, loads: dict | None = None) -> dict:
+        """`loads`: the load generator's loads, (namespace, group, resource, name) -> its
+        description ({"requestsPerSecond", "pods", "sent", "answered", "failed"}), shown on
+        the workload they drive."""
         census = cache.owners
+        self._made, self._making = self._making, {}
         out: dict[str, Any] = {"now": round(now, 3), "totals": {}}
 
         def first(kind: str, keep=None) -> list[dict]:
@@ -337,6 +372,14 @@ class WorkloadView:
         out["statefulsets"] = build(lambda s: self._statefulset(cache, census, s), first("statefulsets"))
         out["jobs"] = build(lambda j: self._job(cache, census, j), first("jobs"))
         out["cronjobs"] = build(lambda c: self._cronjob(cache, census, c, now), first("cronjobs"))
+        for kind, gr in GR.items():
+            if not loads or kind == "hpas":
+                continue
+            resource, _, group = gr.partition(".")
+            for entry in out.get(kind) or ():
+                load = loads.get((entry["namespace"], group, resource, entry["name"]))
+                if load:
+                    entry["load"] = load
         hpas = first("hpas")
         out["hpas"] = build(lambda h: self._hpa(h, now), hpas)
         # Graphs are kept for the HPAs shown: one that leaves the frame (deleted) loses its own.

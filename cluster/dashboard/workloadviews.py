@@ -103,16 +103,13 @@ async def rollback(request: HttpRequest, name: str) -> HttpResponse:
     picked = _picked(request)
     if isinstance(picked, HttpResponse):
         return picked
-    kind, ns, dep = picked
-    if kind != "Deployment":
-        return _show(request, Outcome.bad(f"rollback: a {kind} is rolled back with kubectl rollout undo "
-                                          f"through its ControllerRevisions; here only Deployments"), "wl-action-result")
+    kind, ns, obj = picked
     raw = str(request.POST.get("revision", "")).strip() or "0"
     try:
         revision = int(raw)
     except ValueError:
         return _show(request, Outcome.bad(f'revision: "{raw}" is not a whole number'), "wl-action-result")
-    return await _guard(request, workloads.rollback_deployment(name, ns, dep, revision), "wl-action-result")
+    return await _guard(request, workloads.rollback(name, kind, ns, obj, revision), "wl-action-result")
 
 
 def _paused(paused: bool):
@@ -164,10 +161,11 @@ def _node_action(which: str):
     @require_POST
     async def view(request: HttpRequest, name: str) -> HttpResponse:
         node = str(request.POST.get("node", "")).strip()
-        flag = lambda f, default: str(request.POST.get(f, "on" if default else "")).lower() in ("on", "true", "1")  # noqa: E731
+        def flag(field: str) -> bool:  # an unchecked box sends nothing
+            return str(request.POST.get(field, "")).lower() in ("on", "true", "1")
         if which == "drain":
-            coro = workloads.drain(name, node, ignore_daemonsets=flag("ignore_daemonsets", False),
-                                   delete_emptydir_data=flag("delete_emptydir_data", False), force=flag("force", False))
+            coro = workloads.drain(name, node, ignore_daemonsets=flag("ignore_daemonsets"),
+                                   delete_emptydir_data=flag("delete_emptydir_data"), force=flag("force"))
         else:
             coro = workloads.cordon(name, node, which == "cordon")
         return await _guard(request, coro, "wl-node-result")

@@ -332,9 +332,12 @@ function pickWorkload(w, { revision = null, refresh = false } = {}) {
   // The rollback choices: the Deployment's ReplicaSets by revision, newest first.
   const sel = document.getElementById("wl-revision");
   if (sel) {
-    const revs = (w.replicasets || []).map((r) => r.revision).filter((r) => r != null);
-    const opts = [["0", "previous"], ...revs.map((r, i) => [String(r), `${r}${i === 0 ? " (current)" : ""} — ${
-      ((w.replicasets || []).find((x) => x.revision === r)?.images || []).join(", ")}`])];
+    // A Deployment's ReplicaSets by revision, or a DaemonSet's / StatefulSet's
+    // ControllerRevisions, newest first.
+    const revs = w.replicasets
+      ? w.replicasets.filter((r) => r.revision != null).map((r) => [r.revision, (r.images || []).join(", ")])
+      : (w.revisions || []).filter((r) => r.revision != null).map((r) => [r.revision, r.name]);
+    const opts = [["0", "previous"], ...revs.map(([r, what], i) => [String(r), `${r}${i === 0 ? " (current)" : ""} — ${what}`])];
     const key = JSON.stringify(opts);
     if (sel.dataset.key !== key) {
       const keep = sel.value;
@@ -371,8 +374,13 @@ function syncNodeSelect(snap) {
 const createKind = document.getElementById("wl-create-kind");
 function showCreateFields() {
   const kind = createKind.value;
-  for (const el of document.querySelectorAll("#wl-create-form [data-kinds]")) {
+  const form = document.getElementById("wl-create-form");
+  for (const el of form.querySelectorAll("[data-kinds]")) {
     el.hidden = !el.dataset.kinds.split(" ").includes(kind);
+  }
+  // A field of another kind is not sent (a Job's command must not reach a Deployment).
+  for (const input of form.querySelectorAll("input, select")) {
+    input.disabled = !!input.closest("[data-kinds]") && !!input.parentElement.closest("[hidden]");
   }
 }
 createKind?.addEventListener("change", showCreateFields);

@@ -15,11 +15,13 @@
 //                       data-available, data-pods (its pods), data-newest ("true" for the
 //                       Deployment's newest revision)
 //   .wl-pod             one pod: data-pod (name), data-state (Pending, ContainerCreating,
-//                       Running, Ready, Terminating, Succeeded, Failed), data-node
+//                       Running, Ready, Terminating, Succeeded, Failed), data-node, data-reason
+//                       (a container's waiting reason: ImagePullBackOff, CrashLoopBackOff ...)
 //   .wl-count           a state's count when the owner has too many pods to draw: data-state, data-n
 //   .wl-bounds          a rollout's bounds: data-pods, data-max-pods, data-available,
 //                       data-min-available; class "breach" when a bound is crossed
 //   .wl-graph           an HPA's replica graph (SVG): data-points
+//   .wl-load            the load generator's rate on a workload: data-rps (also the card's data-load)
 
 const STATES = ["Pending", "ContainerCreating", "Running", "Ready", "Terminating", "Succeeded", "Failed"];
 const SECTIONS = [
@@ -62,8 +64,9 @@ function chipsHtml(entry, label) {
     if (!entry.chips.length) return '<span class="wl-none">no pods</span>';
     return entry.chips.map((c) => {
       const text = label ? label(c) : c.name;
-      const title = `${c.name}: ${c.state}${c.node ? ` on ${c.node}` : " (not scheduled)"}`;
-      return `<span class="wl-pod st-${esc(c.state)}" data-pod="${esc(c.name)}" data-state="${esc(c.state)}" data-node="${esc(c.node || "")}" title="${esc(title)}">${esc(text)}</span>`;
+      const title = `${c.name}: ${c.reason || c.state}${c.node ? ` on ${c.node}` : " (not scheduled)"}`;
+      const why = c.reason ? ` <small class="wl-reason">${esc(c.reason)}</small>` : "";
+      return `<span class="wl-pod st-${esc(c.state)}${c.reason ? " waiting" : ""}" data-pod="${esc(c.name)}" data-state="${esc(c.state)}" data-reason="${esc(c.reason || "")}" data-node="${esc(c.node || "")}" title="${esc(title)}">${esc(text)}${why}</span>`;
     }).join("");
   }
   // Too many pods to draw: their counts per state.
@@ -200,8 +203,17 @@ function hpaHtml(h, now) {
     '<div class="wl-graph-legend"><span class="key current"></span> current <span class="key desired"></span> desired</div>';
 }
 
+// The simulator's load generator, when it drives this workload (Set load).
+function loadHtml(w) {
+  const l = w.load;
+  if (!l || !l.requestsPerSecond) return "";
+  return `<div class="wl-load" data-rps="${l.requestsPerSecond}">load <b>${Number(l.requestsPerSecond).toLocaleString("en-US")} requests/s</b>` +
+    ` to ${l.pods} ready pod${l.pods === 1 ? "" : "s"} · ${Number(l.answered).toLocaleString("en-US")} answered` +
+    (l.failed ? ` · ${Number(l.failed).toLocaleString("en-US")} failed` : "") + "</div>";
+}
+
 function cardAttrs(kind, w) {
-  const a = { kind, namespace: w.namespace || "", name: w.name };
+  const a = { kind, namespace: w.namespace || "", name: w.name, load: w.load?.requestsPerSecond ?? 0 };
   if (kind === "Deployment") Object.assign(a, { replicas: w.replicas, paused: w.paused, revision: w.revision ?? "" });
   if (kind === "StatefulSet") Object.assign(a, { replicas: w.replicas });
   if (kind === "ReplicaSet" || kind === "ReplicationController") Object.assign(a, { replicas: w.desired });
@@ -281,7 +293,7 @@ export class WorkloadsView {
         const id = `${kind}/${w.namespace || ""}/${w.name}`;
         seen.add(id);
         this.data.set(id, { kind, ...w });
-        const html = fn(w, now);
+        const html = fn(w, now) + loadHtml(w);
         let el = this.cards.get(id);
         if (!el) {
           el = document.createElement("article");

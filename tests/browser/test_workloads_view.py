@@ -64,9 +64,11 @@ def view(page, cluster):
     return page
 
 
-def _create_deployment(page, name: str, replicas: int = 4, image: str = "nginx:1.27", cpu: str = "100m"):
+def _create_deployment(page, name: str, replicas: int = 4, image: str = "nginx:1.26", cpu: str = "100m"):
     page.select_option("#wl-create-kind", "Deployment")
     form = "#wl-create-form"
+    # The fields of other kinds (a Job's command, an HPA's target) are not sent.
+    assert page.is_disabled(f"{form} [name=command]") and page.is_disabled(f"{form} [name=target]")
     page.fill(f"{form} [name=name]", name)
     page.fill(f"{form} [name=image]", image)
     page.fill(f"{form} [name=replicas]", str(replicas))
@@ -100,8 +102,8 @@ def test_a_rolling_update_watched_from_start_to_finish(view):
     page.evaluate(RECORD_JS, "web")
     _pick(page, "Deployment", "web")
     page.fill("#wl-container", "")
-    page.fill("#wl-image", "nginx:1.28")
-    assert "image updated: nginx=nginx:1.28" in _act(page, "#btn-wl-image")
+    page.fill("#wl-image", "nginx:1.27")
+    assert "image updated: nginx=nginx:1.27" in _act(page, "#btn-wl-image")
     wait_js(page, SETTLED_JS, 90, arg=["web", 2, 4], message="revision 2 with 4 Ready pods, revision 1 with none")
     samples = page.evaluate("clearInterval(window.__recorder), window.__samples")
 
@@ -110,7 +112,7 @@ def test_a_rolling_update_watched_from_start_to_finish(view):
 
     # The new ReplicaSet (a new template hash, the new image) rose while the old one fell.
     new = next(r for r in samples[-1]["rss"] if r["rev"] == 2)
-    assert new["hash"] != old_hash and new["image"] == "nginx:1.28"
+    assert new["hash"] != old_hash and new["image"] == "nginx:1.27"
     rising = [rs(s, 2)["ready"] for s in samples if rs(s, 2)]
     falling = [rs(s, 1)["pods"] for s in samples if rs(s, 1)]
     assert rising[-1] == 4 and any(0 < n < 4 for n in rising), rising
@@ -128,7 +130,7 @@ def test_a_rollback_to_a_chosen_revision(view):
     card = CARD.format(kind="Deployment", name="shop")
     first_hash = page.get_attribute(f"{card} .wl-rs[data-revision='1']", "data-hash")
     _pick(page, "Deployment", "shop")
-    page.fill("#wl-image", "nginx:1.28")
+    page.fill("#wl-image", "nginx:1.27")
     _act(page, "#btn-wl-image")
     wait_js(page, SETTLED_JS, 90, arg=["shop", 2, 3], message="shop's revision 2 rolled out")
 
@@ -140,7 +142,7 @@ def test_a_rollback_to_a_chosen_revision(view):
     # ReplicaSet (same template hash), and revision 1 is no more.
     wait_js(page, SETTLED_JS, 90, arg=["shop", 3, 3], message="the old template back as revision 3")
     rev3 = page.eval_on_selector(f"{card} .wl-rs[data-revision='3']", "li => ({...li.dataset})")
-    assert rev3["hash"] == first_hash and rev3["image"] == "nginx:1.27"
+    assert rev3["hash"] == first_hash and rev3["image"] == "nginx:1.26"
     assert not page.query_selector(f"{card} .wl-rs[data-revision='1']")
     assert page.get_attribute(card, "data-revision") == "3"
     # Rolling back to what runs is skipped, in kubectl's words.
@@ -149,8 +151,8 @@ def test_a_rollback_to_a_chosen_revision(view):
 
 
 def test_an_hpa_scales_its_deployment_up_under_load(view):
-    """Needs the hpa branch (HorizontalPodAutoscaler, metrics, Cluster.set_load behind the
-    worker's "workload.load" command) and the deploy branch."""
+    """The HPA (autoscaling/v2, made by the Create form as `kubectl autoscale` makes it) reads
+    the CPU the load generator's requests cost the pods (metrics-server) and scales up."""
     page = view
     _create_deployment(page, "busy", replicas=1, cpu="100m")
     page.select_option("#wl-create-kind", "HorizontalPodAutoscaler")
@@ -169,6 +171,9 @@ def test_an_hpa_scales_its_deployment_up_under_load(view):
     _pick(page, "Deployment", "busy")
     page.fill("#wl-rps", "400")
     assert "load set to 400 requests/s" in _act(page, "#btn-wl-load")
+    busy = CARD.format(kind="Deployment", name="busy")
+    wait_js(page, f"document.querySelector(\"{busy}\")?.dataset.load === '400'", 10,
+            message="the card showing the load it gets")
     # The HPA sees the CPU above its target and scales the Deployment up: the card's replicas
     # rise, its graph grows a step, and the Deployment's new pods come up.
     wait_js(page, f"Number(document.querySelector(\"{hpa}\")?.dataset.current) > 1", 90,
@@ -231,6 +236,21 @@ def test_views_by_key_yaml_create_and_edit_with_the_apis_errors(view):
     kind, text = submit(page, "#edit-form", "#btn-edit-save", "#edit-result")
     assert kind == "ok" and "replicaset.apps/plain edited" in text, text
     wait_js(page, f"document.querySelector(\"{rs} .wl-rs\")?.dataset.pods === '1'", 60, message="scaled to 1 by the edit")
+
+    # Drain the node of its pod: cordoned, the pod evicted (the eviction API), the ReplicaSet
+    # makes another elsewhere; the node list says "cordoned" until Uncordon.
+    node = page.get_attribute(f"{rs} .wl-pod[data-state=Ready]", "data-node")
+    page.select_option("#wl-node-select", node)
+    kind, text = submit(page, "#wl-node-form", "#btn-drain", "#wl-node-result")
+    assert kind == "ok", text
+    assert text.splitlines()[0] == f"node/{node} cordoned" and text.splitlines()[-1] == f"node/{node} drained"
+    assert "evicting pod default/plain-" in text
+    wait_js(page, f"[...document.querySelectorAll(\"{rs} .wl-pod[data-state=Ready]\")].some((p) => p.dataset.node !== '{node}')",
+            60, message="the pod replaced on another node")
+    wait_js(page, f"document.querySelector('#wl-node-select option[value=\"{node}\"]').textContent.includes('cordoned')", 10,
+            message="the node listed as cordoned")
+    kind, text = submit(page, "#wl-node-form", "#btn-uncordon", "#wl-node-result")
+    assert kind == "ok" and text == f"node/{node} uncordoned", text
 
     # Delete with a cascade choice: Orphan keeps the pod, released by the garbage collector.
     page.select_option("#wl-cascade", "Orphan")

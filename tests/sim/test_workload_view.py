@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from sim.api.meta import timestamp
 from sim.apiserver.ownercensus import OwnerCensus, pod_state
-from sim.workloadview import (CHIPS_MAX, WORKLOADS_SHOWN, WorkloadView, hpa_metrics, next_run,
-                              resolve_fenceposts)
+from sim.workloadview import CHIPS_MAX, WORKLOADS_SHOWN, WorkloadView, hpa_metrics, next_run
 from tests.builders import MakeReplicaSet
 from tests.sim.conftest import ok
 
@@ -144,11 +143,10 @@ def test_a_deployment_mid_rollout_with_its_bounds():
     assert view["replicasets"] == [] and view["totals"]["deployments"] == 1
 
 
-def test_fenceposts_as_upstream_resolves_them():
-    assert resolve_fenceposts(None, None, 4) == (1, 1)         # 25 % each
-    assert resolve_fenceposts("25%", "25%", 10) == (3, 2)      # surge up, unavailable down
-    assert resolve_fenceposts(0, 0, 5) == (0, 1)               # never both 0
-    assert resolve_fenceposts("0%", "10%", 5) == (0, 1)
+def test_recreate_has_no_surge_and_may_take_all_down():
+    dep = {"metadata": _owned("r", "d2"), "spec": {"replicas": 4, "strategy": {"type": "Recreate"}}, "status": {}}
+    d, = WorkloadView().frame(FakeCache({"deployments.apps": [dep]}), 0.0)["deployments"]
+    assert (d["maxSurge"], d["maxUnavailable"], d["maxPods"], d["minAvailable"]) == (0, 4, 4, 0)
 
 
 def test_statefulset_daemonset_job_cronjob_and_hpa_shapes():
@@ -173,7 +171,10 @@ def test_statefulset_daemonset_job_cronjob_and_hpa_shapes():
             _pod("db-2", "s1", kind="StatefulSet", phase="Pending", ready=False),
             _pod("agent-x", "ds1", kind="DaemonSet", node="worker-2"), _pod("agent-y", "ds1", kind="DaemonSet"),
             _pod("tick-1-a", "j1", kind="Job", phase="Succeeded", ready=False)]
+    crs = [{"metadata": _owned(f"agent-{h}", f"cr{n}", "DaemonSet", "ds1"), "revision": n, "data": {}}
+           for n, h in ((1, "aaa"), (2, "bbb"))]
     cache = FakeCache({"statefulsets.apps": [ss], "daemonsets.apps": [ds], "cronjobs.batch": [cj],
+                       "controllerrevisions.apps": crs,
                        "jobs.batch": [job], "horizontalpodautoscalers.autoscaling": [hpa], "pods": pods})
     wv = WorkloadView()
     view = wv.frame(cache, 400.0)
@@ -181,6 +182,7 @@ def test_statefulset_daemonset_job_cronjob_and_hpa_shapes():
     assert [(c["ordinal"], c["state"]) for c in s["chips"]] == [(0, "Ready"), (1, "Ready"), (2, "ContainerCreating")]
     d, = view["daemonsets"]
     assert [c["node"] for c in d["chips"]] == ["worker-1", "worker-2"] and d["desired"] == 2
+    assert d["revisions"] == [{"name": "agent-bbb", "revision": 2}, {"name": "agent-aaa", "revision": 1}]
     j, = view["jobs"]
     assert (j["completions"], j["succeeded"], j["failed"], j["active"], j["owner"], j["state"]) == \
         (3, 2, 1, 1, "CronJob/x", "Running")
