@@ -321,11 +321,23 @@ def component_kill(worker, rc: RunningCluster, args: dict) -> dict:
 
 def workload_load(worker, rc: RunningCluster, args: dict) -> dict:
     """The load generator of one workload (Cluster.set_load, the HPA's lesson): its pods get
-    `requestsPerSecond` between them.  BadRequest when the engine has no load generator or the
-    value is not a number >= 0; NotFound when it names no workload."""
+    `requestsPerSecond` between them.  Without `requestsPerSecond` (GET .../load) it only reads
+    what is set (Cluster.load; `{"requestsPerSecond": 0}` when nothing is).  BadRequest when the
+    engine has no load generator or the value is not a number >= 0; NotFound when it names no
+    workload."""
     set_load = getattr(rc.engine, "set_load", None)
     if set_load is None:
         raise CommandError("BadRequest", "this cluster has no load generator")
+    if "requestsPerSecond" not in args:
+        namespace, kind, name = (str(args.get("namespace") or "default"), str(args.get("kind") or ""),
+                                 str(args.get("name") or ""))
+        try:
+            state = rc.engine.load(namespace, kind, name)
+        except ClusterError as e:
+            raise _cluster_error(e, _POD_REASON_BY_CODE) from None
+        return state if state is not None else {"namespace": namespace, "kind": kind, "name": name,
+                                                 "requestsPerSecond": 0.0, "pods": 0, "sent": 0,
+                                                 "answered": 0, "failed": 0}
     try:
         rps = float(args.get("requestsPerSecond"))
     except (TypeError, ValueError):
