@@ -284,7 +284,8 @@ def workload_load(worker, rc: RunningCluster, args: dict) -> dict:
         if "requestsPerSecond" in args:
             return rc.engine.set_load(ns, kind, name, args["requestsPerSecond"])
         return rc.engine.load(ns, kind, name) or {"namespace": ns, "kind": kind, "name": name,
-                                                   "requestsPerSecond": 0.0}
+                                                   "requestsPerSecond": 0.0, "pods": 0, "sent": 0,
+                                                   "answered": 0, "failed": 0}
     except ClusterError as e:
         raise _cluster_error(e, _POD_REASON_BY_CODE) from None
 
@@ -317,43 +318,6 @@ def component_kill(worker, rc: RunningCluster, args: dict) -> dict:
         return rc.engine.kill_component(args.get("node", ""), args.get("component", ""))
     except ClusterError as e:
         raise _cluster_error(e) from None
-
-
-def workload_load(worker, rc: RunningCluster, args: dict) -> dict:
-    """The load generator of one workload (Cluster.set_load, the HPA's lesson): its pods get
-    `requestsPerSecond` between them.  Without `requestsPerSecond` (GET .../load) it only reads
-    what is set (Cluster.load; `{"requestsPerSecond": 0}` when nothing is).  BadRequest when the
-    engine has no load generator or the value is not a number >= 0; NotFound when it names no
-    workload."""
-    set_load = getattr(rc.engine, "set_load", None)
-    if set_load is None:
-        raise CommandError("BadRequest", "this cluster has no load generator")
-    if "requestsPerSecond" not in args:
-        namespace, kind, name = (str(args.get("namespace") or "default"), str(args.get("kind") or ""),
-                                 str(args.get("name") or ""))
-        try:
-            state = rc.engine.load(namespace, kind, name)
-        except ClusterError as e:
-            raise _cluster_error(e, _POD_REASON_BY_CODE) from None
-        return state if state is not None else {"namespace": namespace, "kind": kind, "name": name,
-                                                 "requestsPerSecond": 0.0, "pods": 0, "sent": 0,
-                                                 "answered": 0, "failed": 0}
-    try:
-        rps = float(args.get("requestsPerSecond"))
-    except (TypeError, ValueError):
-        raise CommandError("BadRequest", "requestsPerSecond must be a number") from None
-    if not rps >= 0:
-        raise CommandError("BadRequest", "requestsPerSecond must be 0 or more")
-    try:
-        result = set_load(str(args.get("namespace") or "default"), str(args.get("kind") or ""),
-                          str(args.get("name") or ""), rps)
-    except ClusterError as e:
-        raise _cluster_error(e, _POD_REASON_BY_CODE) from None
-    except (KeyError, LookupError) as e:
-        raise CommandError("NotFound", str(e)) from None
-    except ValueError as e:
-        raise CommandError("BadRequest", str(e)) from None
-    return result if isinstance(result, dict) else {"requestsPerSecond": rps}
 
 
 def network(op: str):
