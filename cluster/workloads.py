@@ -282,6 +282,13 @@ async def set_image(cluster: str, kind: str, namespace: str, name: str, containe
     return Outcome.of(resp, f"{_label(res, name)} image updated: {', '.join(chosen)}={image}")
 
 
+def pause_refusal(res: dict, name: str, paused: bool) -> str:
+    """kubectl rollout pause|resume's error for a no-op (rollout_pause.go, rollout_resume.go):
+    `deployments.apps "web" is already paused` / `... is not paused`."""
+    word = "already paused" if paused else "not paused"
+    return f'{res["name"]}.{res["group"]} "{name}" is {word}' if res.get("group") else f'{res["name"]} "{name}" is {word}'
+
+
 @_refusals
 async def set_paused(cluster: str, kind: str, namespace: str, name: str, paused: bool) -> Outcome:
     """`kubectl rollout pause|resume`: spec.paused (kubectl refuses a no-op, as here)."""
@@ -290,9 +297,7 @@ async def set_paused(cluster: str, kind: str, namespace: str, name: str, paused:
     if "paused" not in (obj.get("spec") or {}) and res.get("kind") != "Deployment":
         return Outcome.bad(f'{_label(res, name)}: {"pausing" if paused else "resuming"} is not supported')
     if bool((obj.get("spec") or {}).get("paused")) == paused:
-        word = "already paused" if paused else "not paused"  # kubectl's objectpauser / objectresumer
-        return Outcome.bad(f'{res["name"]}.{res["group"]} "{name}" is {word}' if res.get("group")
-                           else f'{res["name"]} "{name}" is {word}')
+        return Outcome.bad(pause_refusal(res, name, paused))
     resp = await services.cluster_api(cluster, request("patch", res, namespace, name,
                                                        body={"spec": {"paused": paused}},
                                                        patch_type="application/merge-patch+json"))

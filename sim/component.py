@@ -86,6 +86,13 @@ class Component:
     def micro_timestamp(self) -> str:
         return meta.micro_timestamp(self.now + self.kernel.epoch_offset)
 
+    @property
+    def api_now(self) -> float:
+        """Now on the API's clock: seconds as sim.api.meta.parse_timestamp counts them (virtual
+        time plus the cluster's epoch offset, which is not 0 on a cluster the server made).
+        Compare parsed timestamps with this, never with `now`."""
+        return self.now + self.kernel.epoch_offset
+
     def parse_time(self, value: str | None) -> float | None:
         """The virtual time of an API timestamp (None if absent or unreadable)."""
         t = meta.parse_timestamp(value)

@@ -554,7 +554,7 @@ class DaemonSetController:
                 to_delete.append(pod["metadata"]["name"])
             if oldest_new is not None and oldest_old is not None:
                 if not is_pod_ready(oldest_old) or \
-                        is_pod_available(oldest_new, ds["spec"].get("minReadySeconds") or 0, self.cm.now):
+                        is_pod_available(oldest_new, ds["spec"].get("minReadySeconds") or 0, self.cm.api_now):
                     to_delete.append(oldest_old["metadata"]["name"])
             return needing, to_delete
         if pods:
@@ -677,7 +677,7 @@ class DaemonSetController:
                        hash_: str, sync: _Sync) -> None:
         node_pods = self.nodes_to_daemon_pods(claimed)
         max_surge, max_unavailable, desired = self.updated_desired_node_counts(ds, nodes, node_pods, predicates)
-        now, min_ready = self.cm.now, ds["spec"].get("minReadySeconds") or 0
+        now, min_ready = self.cm.api_now, ds["spec"].get("minReadySeconds") or 0   # is_pod_available's clock
         generation = template_generation(ds)
         nodes_by_name = {n["metadata"]["name"]: n for n in nodes}
 
@@ -870,7 +870,7 @@ class DaemonSetController:
         """updateDaemonSetStatus and storeDaemonSetStatus."""
         node_pods = self.nodes_to_daemon_pods(claimed)
         desired = current = misscheduled = ready = updated = available = 0
-        now, min_ready = self.cm.now, ds["spec"].get("minReadySeconds") or 0
+        now, min_ready = self.cm.api_now, ds["spec"].get("minReadySeconds") or 0   # is_pod_available's clock
         generation = template_generation(ds)
         for node in nodes:
             should_run, _ = predicates.should_run(node)

@@ -116,7 +116,8 @@ def _container_finish_time(pod: dict) -> float | None:
 
 def finished_time(pod: dict) -> float:
     """getFinishedTime (backoff_utils.go): the containers' latest finish; else Ready=False's
-    transition; else deletionTimestamp - grace period; else the creation time."""
+    transition; else deletionTimestamp - grace period; else the creation time.  On the API's
+    clock (parse_timestamp's seconds; Component.api_now), as the back-off store keeps it."""
     t = _container_finish_time(pod)
     if t is not None:
         return t
@@ -131,7 +132,8 @@ def finished_time(pod: dict) -> float:
 
 def remaining_backoff(now: float, failures: int, last_failure: float | None) -> float:
     """getRemainingTimeForFailuresCount: 10 s doubled per failure after the first, capped at
-    6 minutes, less the time since the last failure."""
+    6 minutes, less the time since the last failure.  `now` and `last_failure` on the API's
+    clock (finished_time's)."""
     if failures == 0 or last_failure is None:
         return 0.0
     backoff = DEFAULT_JOB_POD_FAILURE_BACKOFF
@@ -352,7 +354,7 @@ class JobController:
         self._enqueue(key, SYNC_JOB_BATCH_PERIOD if same else 0.0)
         if is_finished(cur):
             self._cleanup_pod_finalizers(cur)
-        start = parse_timestamp((cur.get("status") or {}).get("startTime"))
+        start = self.cm.parse_time((cur.get("status") or {}).get("startTime"))
         ads = cur["spec"].get("activeDeadlineSeconds")
         if start is not None and ads is not None and old["spec"].get("activeDeadlineSeconds") != ads:
             self._enqueue(key, max(0.0, ads - (self.cm.now - start)))
@@ -558,7 +560,7 @@ class JobController:
                 ctx.finished = new_condition(COND_FAILURE_TARGET, "True", REASON_DEADLINE_EXCEEDED,
                                              "Job was active longer than specified deadline", ts)
             elif spec.get("activeDeadlineSeconds") is not None and not spec.get("suspend"):
-                start = parse_timestamp(status["startTime"])
+                start = self.cm.parse_time(status["startTime"])
                 self._enqueue(key, spec["activeDeadlineSeconds"] - (now - start))
 
         if is_indexed(job):
@@ -743,7 +745,7 @@ class JobController:
         return restarts > 0 if limit == 0 else restarts >= limit
 
     def _past_active_deadline(self, job: dict) -> bool:
-        spec, start = job["spec"], parse_timestamp((job.get("status") or {}).get("startTime"))
+        spec, start = job["spec"], self.cm.parse_time((job.get("status") or {}).get("startTime"))
         if spec.get("activeDeadlineSeconds") is None or start is None or spec.get("suspend"):
             return False
         return self.cm.now - start >= spec["activeDeadlineSeconds"]
@@ -819,7 +821,7 @@ class JobController:
         if diff <= 0:
             return then(active, True, False)
         if spec.get("backoffLimitPerIndex") is None:
-            remaining = remaining_backoff(self.cm.now, *ctx.new_backoff)
+            remaining = remaining_backoff(self.cm.api_now, *ctx.new_backoff)   # finished_time's clock
             if remaining > 0:
                 self._enqueue(key, max(remaining, SYNC_JOB_BATCH_PERIOD))
                 return then(active, True, False)
@@ -832,7 +834,7 @@ class JobController:
                 for ix in indexes:
                     last = ctx.delayed_deletion_per_index.get(ix)
                     r = 0.0 if last is None else remaining_backoff(
-                        self.cm.now, self._index_failure_count(last) + 1, finished_time(last))
+                        self.cm.api_now, self._index_failure_count(last) + 1, finished_time(last))
                     if r == 0:
                         now_ready.append(ix)
                     elif wait is None or r < wait:

@@ -232,7 +232,7 @@ class ReplicaSetController:
         ready = [p for p in active if is_pod_ready(p)]
         # podutil.IsPodAvailable: ready for at least minReadySeconds (on the API's clock).
         min_ready = rs["spec"].get("minReadySeconds") or 0
-        now = self.cm.now + self.cm.kernel.epoch_offset
+        now = self.cm.api_now
         available = sum(1 for p in ready if is_pod_available(p, min_ready, now))
         status = {"replicas": len(active),
                   "fullyLabeledReplicas": sum(1 for p in active

@@ -382,7 +382,7 @@ class StatefulSetController:
 
     def _now(self) -> float:
         """API time (what lastTransitionTime counts in), for minReadySeconds."""
-        return self.cm.now + self.cm.kernel.epoch_offset
+        return self.cm.api_now
 
     @staticmethod
     def _key(obj: dict) -> tuple[str, str]:

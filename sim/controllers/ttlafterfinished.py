@@ -47,7 +47,7 @@ class TTLAfterFinishedController:
         finished = finish_time(job)
         if finished is None:
             return False   # "unable to find the time when the Job ... finished"
-        left = finished + job["spec"]["ttlSecondsAfterFinished"] - self.cm.now
+        left = finished + job["spec"]["ttlSecondsAfterFinished"] - self.cm.api_now   # finish_time parses an API timestamp
         if left <= 0:
             return True
         self.queue.add_after(self._key(job), left)

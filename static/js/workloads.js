@@ -35,6 +35,13 @@ const SECTIONS = [
   ["hpas", "HorizontalPodAutoscalers", "replicas = ceil(current × metric / target)"],
 ];
 
+// The header's census: "5 Deployments · 1 DaemonSet · 2 Jobs" (a kind with one is singular).
+export function summaryText(totals) {
+  const t = totals || {};
+  return SECTIONS.filter(([k]) => t[k])
+    .map(([k, title]) => `${t[k]} ${t[k] === 1 ? title.slice(0, -1) : title}`).join(" · ");
+}
+
 export function esc(s) {
   return String(s ?? "").replace(/[&<>"']/g, (c) => (
     { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
@@ -326,9 +333,7 @@ export class WorkloadsView {
     this.empty.hidden = any;
     const summary = document.getElementById("wl-summary");
     if (summary) {
-      const t = workloads.totals || {};
-      const parts = SECTIONS.filter(([k]) => t[k]).map(([k, title]) => `${t[k]} ${title}`);
-      const text = parts.join(" · ");
+      const text = summaryText(workloads.totals);
       if (summary.textContent !== text) summary.textContent = text;
     }
     if (this.selected) this.onPick(this.data.get(this.selected) || null, { refresh: true });

@@ -128,3 +128,11 @@ def test_load_requests_are_checked(load, php_apache):
     assert status == 400 and body["reason"] == "BadRequest"
     status, body = load("deployment", php_apache("php-apache"))
     assert status == 200 and body["requestsPerSecond"] == 0
+    # GET reads what POST set (it used to go to the setter and answer 400, "must be a number")
+    assert load("deployment", php_apache("php-apache"), 2)[0] == 200
+    status, body = load("deploy", php_apache("php-apache"))
+    assert status == 200 and body["requestsPerSecond"] == 2.0 and body["kind"] == "Deployment", body
+    assert {"pods", "sent", "answered", "failed"} <= set(body)
+    assert load("deployment", php_apache("php-apache"), 0)[0] == 200
+    status, body = load("gadgets", "x")
+    assert status == 404 and body["reason"] == "NotFound"

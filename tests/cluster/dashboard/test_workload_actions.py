@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cluster.dashboard import forms, workloadforms
-from cluster.workloads import ANNOTATIONS_TO_SKIP, drain_filter, pod_template_path, rollback_plan
+from cluster.workloads import ANNOTATIONS_TO_SKIP, drain_filter, pause_refusal, pod_template_path, rollback_plan
 
 
 def _template(image, hash_=None, extra_labels=None):
@@ -127,3 +127,11 @@ def test_pod_template_paths():
     assert pod_template_path({"spec": {"jobTemplate": {"spec": {"template": {}}}}}) == \
         ["spec", "jobTemplate", "spec", "template"]
     assert pod_template_path({"spec": {"scaleTargetRef": {}}}) is None
+
+
+def test_pause_and_resume_refuse_a_no_op_in_kubectls_words():
+    # kubectl 1.27 and 1.37 alike: error: deployments.apps "web" is already paused / is not paused
+    deployments = {"name": "deployments", "group": "apps", "kind": "Deployment"}
+    assert pause_refusal(deployments, "web", True) == 'deployments.apps "web" is already paused'
+    assert pause_refusal(deployments, "web", False) == 'deployments.apps "web" is not paused'
+    assert pause_refusal({"name": "widgets", "group": ""}, "w", True) == 'widgets "w" is already paused'
