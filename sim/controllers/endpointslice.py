@@ -453,7 +453,6 @@ class EndpointSliceController:
                 creates.pop()
                 new = deep_copy(new)
                 md = new["metadata"]
-                md.pop("generateName", None)
                 for f in ("name", "uid", "resourceVersion", "creationTimestamp", "generation"):
                     if old["metadata"].get(f) is not None:
                         md[f] = old["metadata"][f]
