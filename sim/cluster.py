@@ -332,6 +332,8 @@ class Cluster:
             local = [m.address for m in self.etcd_members if m.host == host]
             endpoints = local + [m.address for m in self.etcd_members if m.address not in local]
             api = KubeAPIServer(host, endpoints, toleration_seconds=self.config.default_toleration_seconds)
+            # --advertise-address: its node's IP (the kubernetes Service's endpoints)
+            api.advertise_address = node_ip([n.name for n in self.config.nodes].index(host))
             sched = KubeScheduler(host, api.address, config=scheduler_config,
                                   kube_api_qps=self.config.scheduler_kube_api_qps,
                                   kube_api_burst=self.config.scheduler_kube_api_burst)

@@ -232,3 +232,39 @@ def test_a_service_without_pods_gets_a_placeholder_slice(cluster):
     assert not es.get("ports")
     assert endpoint_slice_row(es, c.now)[1:4] == ["IPv4", "<unset>", "<unset>"]
     assert endpoints_obj(c, "empty").get("subsets") in (None, [])
+
+
+def kubernetes_ips(c):
+    ep = endpoints_obj(c, "kubernetes")
+    ips = [a["ip"] for ss in (ep or {}).get("subsets") or [] for a in ss.get("addresses") or []]
+    es = ok(c.request({"verb": "get", "group": GROUP, "resource": "endpointslices", "namespace": NS,
+                       "name": "kubernetes"})) if ep else {}
+    assert [a for e in es.get("endpoints") or [] for a in e["addresses"]] == ips   # the two agree
+    return ips
+
+
+def test_the_kubernetes_service_endpoints_are_the_api_servers(cluster):
+    c = cluster
+    advance_until(c, lambda: kubernetes_ips(c), 15)
+    ep = endpoints_obj(c, "kubernetes")
+    assert ep["metadata"]["labels"] == {"endpointslice.kubernetes.io/skip-mirror": "true"}
+    assert ep["subsets"] == [{"addresses": [{"ip": "192.168.0.10"}],
+                              "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}]
+    es = ok(c.request({"verb": "get", "group": GROUP, "resource": "endpointslices", "namespace": NS,
+                       "name": "kubernetes"}))
+    assert es["metadata"]["labels"] == {"kubernetes.io/service-name": "kubernetes"}
+    assert es["endpoints"] == [{"addresses": ["192.168.0.10"], "conditions": {"ready": True}}]
+    assert es["ports"] == [{"name": "https", "protocol": "TCP", "port": 6443}]
+
+
+def test_a_dead_api_server_leaves_the_kubernetes_endpoints():
+    from sim.cluster import Cluster, ClusterConfig, NodeSpec
+    nodes = [NodeSpec(f"cp-{i}", "control-plane", "4", "16Gi") for i in (1, 2, 3)] + [NodeSpec("worker-1")]
+    c = Cluster("ha", ClusterConfig(seed=31, nodes=nodes, etcd_members=3, etcd_topology="stacked"))
+    c.advance(30)
+    advance_until(c, lambda: len(kubernetes_ips(c)) == 3, 20)
+    assert kubernetes_ips(c) == ["192.168.0.10", "192.168.0.11", "192.168.0.12"]
+    c.kill_node("cp-3")
+    # Its master lease (15 s) runs out, then the next reconcile (every 10 s) of a live one drops it.
+    took = advance_until(c, lambda: kubernetes_ips(c) == ["192.168.0.10", "192.168.0.11"], 30)
+    assert took >= 5
