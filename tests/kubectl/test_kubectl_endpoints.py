@@ -56,12 +56,14 @@ def test_endpointslices_endpoints_and_describe(kubectl_some):
     endpoints_line = next(line for line in described.splitlines() if line.startswith("Endpoints:"))
     assert sorted(endpoints_line.split(None, 1)[1].split(",")) == sorted(f"{ip}:80" for ip in ips), described
 
-    # Scaled to zero: the Endpoints lose their addresses, the slice stays (no endpoints).
+    # Scaled to zero: the Endpoints lose their addresses; the slice becomes the placeholder (no
+    # ports, no endpoints), keeping its name.
     kubectl("scale", "deployment", web, "--replicas=0")
     wait_for(lambda: not _ready_ips(kubectl, web), what="no endpoints")
-    table = rows(kubectl("get", "endpointslices", "-l", f"kubernetes.io/service-name={web}").stdout)
-    assert [r[1:4] for r in table[1:]] == [["IPv4", "80", "<unset>"]] or \
-        [r[1:4] for r in table[1:]] == [["IPv4", "<unset>", "<unset>"]]
+    assert rows(kubectl("get", "endpoints", web).stdout)[1][1] == "<none>"
+    table = wait_for(lambda: (lambda t: len(t) == 2 and t[1][3] == "<unset>" and t)(rows(kubectl(
+        "get", "endpointslices", "-l", f"kubernetes.io/service-name={web}").stdout)), what="an empty slice")
+    assert table[1][:4] == [row[0], "IPv4", "<unset>", "<unset>"]
     kubectl("delete", "svc", web)
     kubectl("delete", "deployment", web)
     # The slices go with the Service (owner references, the garbage collector).
