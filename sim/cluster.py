@@ -339,6 +339,8 @@ class Cluster:
             api = KubeAPIServer(host, endpoints, toleration_seconds=self.config.default_toleration_seconds,
                                 service_cluster_ip_range=self.config.service_subnet,
                                 service_node_port_range=tuple(self.config.service_node_port_range))
+            # --advertise-address: its node's IP (the kubernetes Service's endpoints)
+            api.advertise_address = node_ip([n.name for n in self.config.nodes].index(host))
             sched = KubeScheduler(host, api.address, config=scheduler_config,
                                   kube_api_qps=self.config.scheduler_kube_api_qps,
                                   kube_api_burst=self.config.scheduler_kube_api_burst)
