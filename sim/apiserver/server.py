@@ -37,6 +37,7 @@ from sim.apiserver.admission.storageobjectinuseprotection import StorageObjectIn
 from sim.apiserver.admission.resourcequota import ResourceQuota
 from sim.apiserver.admission.serviceaccount import ServiceAccount
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
+from sim.apiserver.kubernetesservice import KubernetesServiceController
 from sim.apiserver import (binding, continuetoken, eviction, fieldmanagement, podattach, podexec, podlogs,
                            podportforward, scale, storage)
 from sim.apiserver.crdcontroller import CRDController
@@ -214,7 +215,9 @@ class KubeAPIServer(Component):
     component = "kube-apiserver"
 
     def __init__(self, host: str, etcd_address: str | list[str], toleration_seconds: int = 300,
-                 event_ttl: float = 3600.0, compaction_interval: float = 300.0, registry: Registry | None = None):
+                 event_ttl: float = 3600.0, compaction_interval: float = 300.0, registry: Registry | None = None,
+                 service_cluster_ip_range: str = "10.96.0.0/12",
+                 service_node_port_range: tuple[int, int] = (30000, 32767)):
         super().__init__(host)
         # --etcd-servers: the first endpoint is used until a request to it times out, then the
         # next (the etcd client's failover); a member on this host comes first when stacked.
@@ -237,7 +240,10 @@ class KubeAPIServer(Component):
                                 ServiceAccount(self.lister_for, lambda: self.rng),
                                 StorageObjectInUseProtection(), DefaultStorageClass(self.lister_for),
                                 Priority(self.lister_for), ResourceQuota(self)])
-        self.post_start_hooks = [SystemPriorityClassesHook(self)]
+        self.post_start_hooks = [SystemPriorityClassesHook(self), KubernetesServiceController(self)]
+        # --service-cluster-ip-range and --service-node-port-range (the Service allocators').
+        self.service_cluster_ip_range = service_cluster_ip_range
+        self.service_node_port_range = service_node_port_range
         self.synced_once = False
         self._reset()
 
@@ -264,6 +270,9 @@ class KubeAPIServer(Component):
         # What this process last wrote to each etcd key: (its kind, the value, the object that
         # value is the JSON of).  See decode_event.
         self.own_writes: dict[str, tuple[Resource, str, dict]] = {}
+        # What a kind's strategy keeps in this process (the Service allocators' view of what
+        # is allocated): lost with the process, rebuilt from the watch cache.
+        self.kind_state: dict[str, Any] = {}
 
     # -- lifecycle ---------------------------------------------------------------------
     def on_start(self) -> None:
@@ -303,6 +312,8 @@ class KubeAPIServer(Component):
         if first_sync:
             for hook in self.post_start_hooks:
                 hook.start()
+            for res in self.registry.stored():
+                res.strategy.post_start(res, self)
         waiting, self.waiting = self.waiting, []
         for src, msg in waiting:
             self.on_message(src, msg)
@@ -933,7 +944,20 @@ class KubeAPIServer(Component):
         if rejected:
             return reply(_err(rejected))
         warnings.extend(res.strategy.warnings_on_create(obj))
-        if (req.get("query") or {}).get("dryRun"):
+        dry_run = bool((req.get("query") or {}).get("dryRun"))
+        # What the kind allocates for the object (a Service's ClusterIP and node ports), after
+        # validation and before the write; a dry run fills it in and reserves nothing.
+        res.strategy.allocate(res, obj, None, self, dry_run,
+                              lambda errors: self._create_allocated(res, obj, errors, dry_run, generated, reply))
+
+    def _create_allocated(self, res: Resource, obj: dict, errors: Any, dry_run: bool, generated: bool,
+                          reply: Reply) -> None:
+        md = obj["metadata"]
+        if errors:
+            if isinstance(errors, list):
+                return reply(_err(_invalid(res.kind, md.get("name") or "", errors, res.group)))
+            return reply(_err(errors))
+        if dry_run:
             return reply(_ok(201, obj))
         attempts = [1]
 
@@ -947,6 +971,7 @@ class KubeAPIServer(Component):
                     attempts[0] += 1
                     md["name"] = md["generateName"] + random_suffix(self.rng)
                     return write()
+                res.strategy.release(res, obj, None, self)
                 return reply(_err(st.already_exists(res.name, md["name"], res.group)))
             res.strategy.after_create(obj, self)
             reply(_ok(201, with_rv(obj, r["revision"])))
@@ -955,6 +980,7 @@ class KubeAPIServer(Component):
             stored = _stored_form(obj)
             value = json.dumps(stored, separators=(",", ":"))
             if len(value) > ETCD_MAX_REQUEST_BYTES:
+                res.strategy.release(res, obj, None, self)
                 return reply(_err(_request_too_large()))
             key = res.key(md.get("namespace"), md["name"])
             self.remember_write(res, key, value, stored)
@@ -994,6 +1020,21 @@ class KubeAPIServer(Component):
                 return reply(_err(new))
             if action == "noop":
                 return reply(_ok(ok_code, cur))
+            if action == "update":
+                # What the kind allocates for the new object (a Service changed to NodePort).
+                return res.strategy.allocate(res, new, cur, self, dry_run,
+                                             lambda errors: allocated(cur, new, tries, errors))
+            write(cur, action, new, tries)
+
+        def allocated(cur: dict, new: dict, tries: int, errors: Any) -> None:
+            if errors:
+                if isinstance(errors, list):
+                    return reply(_err(_invalid(res.kind, name, errors, res.group)))
+                return reply(_err(errors))
+            write(cur, "update", new, tries)
+
+        def write(cur: dict, action: str, new: dict, tries: int) -> None:
+            cur_rv = cur["metadata"]["resourceVersion"]
             if dry_run:
                 return reply(_ok(200 if action == "delete" else ok_code, new))
 
@@ -1001,9 +1042,14 @@ class KubeAPIServer(Component):
                 if r.get("type") == "timeout":
                     return reply(_err(st.timeout()))
                 if r["succeeded"]:
+                    # What the old object held and the new one does not is free again.
+                    res.strategy.release(res, cur if action == "update" else new,
+                                         new if action == "update" else None, self)
                     if action == "delete":
                         return reply(_ok(200, new))
                     return reply(_ok(ok_code, with_rv(new, r["revision"])))
+                if action == "update":
+                    res.strategy.release(res, new, cur, self)
                 current = r.get("current")
                 if current is None:
                     return reply(_err(st.not_found(res.name, name, res.group)))

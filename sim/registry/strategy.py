@@ -116,6 +116,22 @@ class Strategy:
     def after_create(self, obj: dict, ctx) -> None:
         """Once the write has committed (nothing by default)."""
 
+    def allocate(self, res, obj: dict, old: dict | None, ctx, dry_run: bool, done) -> None:
+        """What the object needs allocated before it is written (pkg/registry/core/service/
+        storage's ClusterIP and NodePort allocators): fills it into `obj` (the request's own copy)
+        and reserves it; `old` is the stored object on an update (None on a create), and a dry
+        run reserves nothing.  Then done(None), or done(errors): a list of field errors (422
+        Invalid) or a Status.  May answer later (a reservation is an etcd write)."""
+        done(None)
+
+    def release(self, res, obj: dict, keep: dict | None, ctx) -> None:
+        """Frees what `obj` holds that `keep` (the object still stored, or None) does not: after
+        a delete or an update commits, or when the write of an allocated object failed."""
+
+    def post_start(self, res, ctx) -> None:
+        """Once a starting API server has loaded its watch cache (a post-start hook of the kind:
+        the Service repair controllers and the `kubernetes` Service)."""
+
     def observe(self, ctx, key: tuple[str, str], obj: dict | None) -> None:
         """Every change the API server's watch cache sees of this kind (None: deleted), after it
         is applied: how the apiextensions controllers inside kube-apiserver learn of CRDs."""
