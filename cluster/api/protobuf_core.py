@@ -18,8 +18,8 @@ PodSpec.schedulingGroup, PodStatus.extendedResourceClaimStatus) are skipped as u
 """
 from __future__ import annotations
 
-from cluster.api.protobuf import (INLINE, INT_OR_STRING, KINDS, LABEL_SELECTOR, LOCAL_OBJECT_REFERENCE, OBJECT_META,
-                                  POINTER, QUANTITY, TIME)
+from cluster.api.protobuf import (CONDITION, INLINE, INT_OR_STRING, KINDS, LABEL_SELECTOR, LOCAL_OBJECT_REFERENCE,
+                                  OBJECT_META, POINTER, QUANTITY, TIME)
 
 # -- volumes (VolumeSource: every source the type declares) ------------------------------------------
 HOST_PATH_VOLUME_SOURCE = {1: ("path", "string", False), 2: ("type", "string", POINTER)}
@@ -381,7 +381,31 @@ POD = {1: ("metadata", OBJECT_META, False), 2: ("spec", POD_SPEC, False), 3: ("s
 POD_TEMPLATE = {1: ("metadata", OBJECT_META, False), 2: ("template", POD_TEMPLATE_SPEC, False)}
 
 
+# -- Service (`kubectl create service` and `expose` send it from 1.32 on) ---------------------------
+SERVICE_PORT = {1: ("name", "string", True), 2: ("protocol", "string", True), 3: ("port", "int32", False),
+                4: ("targetPort", INT_OR_STRING, True), 5: ("nodePort", "int32", True),
+                6: ("appProtocol", "string", POINTER)}
+SESSION_AFFINITY_CONFIG = {1: ("clientIP", {1: ("timeoutSeconds", "int32", POINTER)}, POINTER)}
+SERVICE_SPEC = {1: ("ports", ("repeated", SERVICE_PORT), True), 2: ("selector", ("map", "string", "string"), True),
+                3: ("clusterIP", "string", True), 4: ("type", "string", True),
+                5: ("externalIPs", ("repeated", "string"), True), 7: ("sessionAffinity", "string", True),
+                8: ("loadBalancerIP", "string", True), 9: ("loadBalancerSourceRanges", ("repeated", "string"), True),
+                10: ("externalName", "string", True), 11: ("externalTrafficPolicy", "string", True),
+                12: ("healthCheckNodePort", "int32", True), 13: ("publishNotReadyAddresses", "bool", True),
+                14: ("sessionAffinityConfig", SESSION_AFFINITY_CONFIG, POINTER),
+                17: ("ipFamilyPolicy", "string", POINTER), 18: ("clusterIPs", ("repeated", "string"), True),
+                19: ("ipFamilies", ("repeated", "string"), True),
+                20: ("allocateLoadBalancerNodePorts", "bool", POINTER), 21: ("loadBalancerClass", "string", POINTER),
+                22: ("internalTrafficPolicy", "string", POINTER), 23: ("trafficDistribution", "string", POINTER)}
+PORT_STATUS = {1: ("port", "int32", False), 2: ("protocol", "string", False), 3: ("error", "string", POINTER)}
+LOAD_BALANCER_INGRESS = {1: ("ip", "string", True), 2: ("hostname", "string", True), 3: ("ipMode", "string", POINTER),
+                         4: ("ports", ("repeated", PORT_STATUS), True)}
+SERVICE_STATUS = {1: ("loadBalancer", {1: ("ingress", ("repeated", LOAD_BALANCER_INGRESS), True)}, False),
+                  2: ("conditions", ("repeated", CONDITION), True)}
+SERVICE = {1: ("metadata", OBJECT_META, False), 2: ("spec", SERVICE_SPEC, False), 3: ("status", SERVICE_STATUS, False)}
+
 KINDS.update({
+    ("v1", "Service"): SERVICE,
     ("v1", "Pod"): POD,
     ("v1", "PodTemplate"): POD_TEMPLATE,
     ("v1", "ReplicationController"): REPLICATION_CONTROLLER,
