@@ -1,5 +1,6 @@
 """kube-proxy in iptables mode: the rules proxier.go writes (as iptables-save prints them), the
 endpoints it chooses, its rate-limited syncs, and packets walked through the rules."""
+import copy
 import random
 from collections import Counter
 
@@ -225,3 +226,52 @@ def test_syncs_are_rate_limited_as_the_bounded_frequency_runner_does():
     # Nothing changes: the sync period still syncs.
     kernel.advance(30.0)
     assert len(runs) == 4 and abs(runs[3] - 31.0) < 1e-9, runs
+
+
+# -- in a cluster --------------------------------------------------------------------------------
+def _actions(cluster, text):
+    return [e["text"] for e in cluster.kernel.trace if e.get("kind") == "action" and text in e.get("text", "")]
+
+
+def test_kube_proxy_on_every_node_programs_a_service_and_follows_its_endpoints(cluster):
+    from tests.sim.conftest import advance_until, ok
+    assert _actions(cluster, "kube-proxy on worker-1 started (iptables mode, --iptables-min-sync-period=1s")
+    svc = ok(cluster.request({"verb": "create", "resource": "services", "namespace": "default", "body": {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}}}), 201)
+    vip = svc["spec"]["clusterIP"]
+    eps = [{"addresses": [f"10.244.{i}.5"], "conditions": {"ready": True}, "nodeName": f"worker-{i}"} for i in (1, 2, 3)]
+    body = endpoint_slice(eps, name="web-abcde", svc="web", ns="default", port=8080, port_name="")
+    ok(cluster.request({"verb": "create", "resource": "endpointslices", "group": "discovery.k8s.io",
+                        "namespace": "default", "body": body}), 201)
+    chain = service_chain("default/web", "tcp")
+    advance_until(cluster, lambda: all(chain in cluster.node_iptables(n)["rules"]
+                                       for n in ("cp-1", "worker-1", "worker-2", "worker-3")), 5)
+    info = cluster.node_iptables("worker-1")
+    assert info["services"] == 2 and info["endpoints"] == 3 and info["syncedAt"]  # web and kubernetes
+    assert "--probability 0.33333333349" in info["rules"]
+    assert _actions(cluster, f"kube-proxy on worker-1 synced {info['natRules']} rules for 2 services")
+    proxy = cluster.kube_proxy("worker-2")
+    got = proxy.route({"src": "10.244.2.9", "dst": vip, "dport": 80})
+    assert got["endpoint"] in {"10.244.1.5:8080", "10.244.2.5:8080", "10.244.3.5:8080"}
+    # An endpoint turning unready leaves every node's rules within a sync (minSyncPeriod 1 s).
+    current = copy.deepcopy(ok(cluster.request({"verb": "get", "resource": "endpointslices",
+                                                "group": "discovery.k8s.io", "namespace": "default",
+                                                "name": "web-abcde"})))
+    current["endpoints"][1]["conditions"]["ready"] = False
+    ok(cluster.request({"verb": "update", "resource": "endpointslices", "group": "discovery.k8s.io",
+                        "namespace": "default", "name": "web-abcde", "body": current}))
+    took = advance_until(cluster, lambda: all("10.244.2.5" not in cluster.node_iptables(n)["rules"]
+                                              for n in ("worker-1", "worker-2", "worker-3")), 3)
+    assert took <= 2.0
+    assert {proxy.route({"src": "10.244.2.9", "dst": vip, "dport": 80})["endpoint"] for _ in range(30)} == {
+        "10.244.1.5:8080", "10.244.3.5:8080"}
+
+
+def test_an_unknown_node_has_no_rules(cluster):
+    import pytest
+
+    from sim.cluster import ClusterError
+    with pytest.raises(ClusterError) as e:
+        cluster.node_iptables("nope")
+    assert e.value.code == 404
