@@ -48,6 +48,11 @@ class BoundedFrequencyRunner:
             self.tokens = float(self.burst)
         self.stamp = now
 
+    def _has_token(self) -> bool:
+        # A token due "now" may still read 0.999...: a wait shorter than the clock can step
+        # would come back at the same instant forever.
+        return self.tokens >= 1 - 1e-6
+
     def _schedule(self, at: float) -> None:
         if self.timer is not None:
             self.c.cancel_timer(self.timer)
@@ -58,7 +63,7 @@ class BoundedFrequencyRunner:
         """A change: run as soon as allowed.  The run itself waits for the end of this instant
         (call_later 0), so the events of one watch message cost one sync."""
         self._refill()
-        soonest = self.c.now if self.tokens >= 1 else self.c.now + (1 - self.tokens) * self.min_interval
+        soonest = self.c.now if self._has_token() else self.c.now + (1 - self.tokens) * self.min_interval
         if self.due is None or soonest < self.due:
             self._schedule(soonest)
 
@@ -68,10 +73,10 @@ class BoundedFrequencyRunner:
     def _try_run(self) -> None:
         self.timer = self.due = None
         self._refill()
-        if self.tokens < 1:  # a periodic run finding the bucket empty: when a token is due
+        if not self._has_token():  # a periodic run finding the bucket empty: when a token is due
             self._schedule(self.c.now + (1 - self.tokens) * self.min_interval)
             return
-        self.tokens -= 1
+        self.tokens = max(0.0, self.tokens - 1)
         self._schedule(self.c.now + self.max_interval)
         self.fn()
 
