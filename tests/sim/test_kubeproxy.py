@@ -248,7 +248,8 @@ def test_kube_proxy_on_every_node_programs_a_service_and_follows_its_endpoints(c
     advance_until(cluster, lambda: all(chain in cluster.node_iptables(n)["rules"]
                                        for n in ("cp-1", "worker-1", "worker-2", "worker-3")), 5)
     info = cluster.node_iptables("worker-1")
-    assert info["services"] == 2 and info["endpoints"] == 3 and info["syncedAt"]  # web and kubernetes
+    # web and kubernetes; web's 3 endpoints and the kubernetes Service's API server (cp-1)
+    assert info["services"] == 2 and info["endpoints"] == 4 and info["syncedAt"]
     assert "--probability 0.33333333349" in info["rules"]
     assert _actions(cluster, f"kube-proxy on worker-1 synced {info['natRules']} rules for 2 services")
     proxy = cluster.kube_proxy("worker-2")
