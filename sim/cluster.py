@@ -111,6 +111,7 @@ from sim.kubeadm import check_node_identity
 from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
+from sim import kubeadm_dns
 from sim.metricsserver import MetricsServer
 from sim.podfaults import PodFaultError, inject_pod_fault, pod_cri_calls
 from sim.csi.backend import StorageBackend
@@ -474,6 +475,7 @@ class Cluster:
         if spec.name in self.cp_hosts:
             kubeadm.install(self, spec.name, kubelet, runtime)
         kubelet.storage_backend = self.storage_backend
+        kubelet.cluster_dns = kubeadm_dns.dns_ip(self.config.service_subnet)
         proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index))
         for c in (runtime, kubelet, proxy):
             self.kernel.add_component(c)
@@ -551,6 +553,11 @@ class Cluster:
                         "body": {"metadata": {"name": "default", "namespace": ns}}}, lambda r: None)
             api.handle({"verb": "create", "resource": "configmaps", "namespace": ns,
                         "body": root_ca_config_map(ns)}, lambda r: None)
+            if ns == "kube-system":
+                # kubeadm init's last phase: the CoreDNS addon (sim/kubeadm_dns.py).
+                for group, resource, body in kubeadm_dns.objects(self.config.service_subnet):
+                    api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
+                                "body": body}, lambda r: None)
 
         for ns in SYSTEM_NAMESPACES:
             if ("", ns) not in api.cache.objects("namespaces"):

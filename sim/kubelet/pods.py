@@ -59,6 +59,10 @@ class PodLifecycle:
     """Mixed into Kubelet: needs self.api, self.cri, self.now, self.timestamp, self.host,
     self.runtime_kind, self.call_later, self.action."""
 
+    # The kubelet's --cluster-dns (KubeletConfiguration clusterDNS; kubeadm writes the kube-dns
+    # Service's address, the service range's 10th: the Cluster sets it from serviceSubnet).
+    cluster_dns = "10.96.0.10"
+
     def init_pods(self) -> None:
         self.workers: dict[str, dict] = {}       # pod uid -> worker state
         self.crash_backoff = Backoff()
@@ -530,7 +534,8 @@ class PodLifecycle:
                                              "resources": spec.get("resources") or {},
                                              "mounts": mounts, "read_only": read_only,
                                              "files": rootfs.kubelet_files(pod, pod["spec"].get("hostname") or
-                                                                           pod["metadata"]["name"], w.get("ip")),
+                                                                           pod["metadata"]["name"], w.get("ip"),
+                                                                           cluster_dns=self.cluster_dns),
                                              "hostname": pod["spec"].get("hostname") or pod["metadata"]["name"],
                                              # ContainerConfig's stdin, stdin_once and tty (kuberuntime_container.go)
                                              "stdin": bool(spec.get("stdin")), "stdin_once": bool(spec.get("stdinOnce")),

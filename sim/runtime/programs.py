@@ -468,6 +468,33 @@ register(Program("/goproxy", _goproxy, ports=_ports(8080), http=lambda ctx, path
                  http_steady=steady_always))
 
 
+def _coredns(ctx: ProcessContext) -> ProgramGen:
+    # registry.k8s.io/coredns/coredns: `/coredns -conf /etc/coredns/Corefile`, as kubeadm runs it.
+    # Its startup lines (coremain.showVersion and the reload plugin's config checksum).
+    yield Write(".:53\n[INFO] plugin/reload: Running configuration SHA512 = "
+                "591cf328cccc12bc490481273e738df59329c62c0b729d94e8b61db9961c2fa5f046dd37f1cf888b953814040d180f52594972691cd6ff41be96639138a43908\n"
+                "CoreDNS-1.12.1\nlinux/amd64, go1.24.1, 707c7c1\n")
+    yield from _forever()
+
+
+def _coredns_http(ctx: ProcessContext, path: str, elapsed: float) -> tuple[int, str]:
+    # The health plugin (:8080/health) and the ready plugin (:8181/ready) answer "OK"; the
+    # prometheus plugin serves /metrics on :9153.
+    path = path.split("?", 1)[0]
+    if path in ("/health", "/ready"):
+        return 200, "OK"
+    if path == "/metrics":
+        return 200, "# HELP coredns_build_info A metric with a constant '1' value labeled by version, revision, " \
+                    "and goversion from which CoreDNS was built.\n# TYPE coredns_build_info gauge\n" \
+                    'coredns_build_info{goversion="go1.24.1",revision="707c7c1",version="1.12.1"} 1\n'
+    return 404, "404 page not found\n"
+
+
+for _name in ("coredns", "/coredns"):
+    register(Program(_name, _coredns, on_sigterm=0, ports=_ports(53, 8080, 8181, 9153), http=_coredns_http,
+                     http_steady=steady_always))
+
+
 def _python_ports(ctx: ProcessContext) -> frozenset[int]:
     args = ctx.argv[1:]
     if args[:2] == ["-m", "http.server"]:

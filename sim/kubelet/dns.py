@@ -1,0 +1,85 @@
+"""The pod's DNS configuration as the kubelet builds it (pkg/kubelet/network/dns/dns.go:
+Configurer.GetPodDNS) and the container runtime writes it into /etc/resolv.conf (containerd's
+parseDNSOptions: `search`, then one `nameserver` line each, then `options`).
+
+- ClusterFirst (the default), or ClusterFirstWithHostNet: the kubelet's --cluster-dns
+  (kubeadm: the kube-dns Service's 10.96.0.10), the search path
+  `<ns>.svc.<domain> svc.<domain> <domain>` followed by the node's own search domains, and
+  `ndots:5`.  A hostNetwork pod with ClusterFirst falls back to Default, as upstream does.
+- Default: the node's resolv.conf (the kubelet's --resolv-conf), here the simulated upstream
+  resolver every node uses.
+- None: nothing but the pod's dnsConfig.
+dnsConfig's nameservers and searches are appended (duplicates dropped, first kept) and its
+options merged by name, a later value replacing an earlier one (appendDNSConfig, mergeDNSOptions).
+"""
+from __future__ import annotations
+
+CLUSTER_DOMAIN = "cluster.local"      # the kubelet's --cluster-domain (kubeadm's dnsDomain)
+# The node's /etc/resolv.conf: the simulated network's upstream resolver (the gateway).
+HOST_NAMESERVERS = ("192.168.0.1",)
+HOST_SEARCHES: tuple[str, ...] = ()
+HOST_OPTIONS: tuple[str, ...] = ()
+DEFAULT_DNS_OPTIONS = ("ndots:5",)
+
+
+def _dedup(items: list[str]) -> list[str]:
+    """omitDuplicates: the first occurrence of each, in order."""
+    seen, out = set(), []
+    for i in items:
+        if i not in seen:
+            seen.add(i)
+            out.append(i)
+    return out
+
+
+def _merge_options(existing: list[str], extra: list[dict]) -> list[str]:
+    """mergeDNSOptions: options by name, a later value replacing an earlier one."""
+    merged: dict[str, str | None] = {}
+    for o in existing:
+        name, _, value = o.partition(":")
+        merged[name] = value if _ else None
+    for o in extra:
+        if isinstance(o, dict) and isinstance(o.get("name"), str):
+            merged[o["name"]] = o.get("value") if isinstance(o.get("value"), str) else None
+    return [n if v is None else f"{n}:{v}" for n, v in merged.items()]
+
+
+def pod_dns(pod: dict, cluster_dns: list[str], domain: str = CLUSTER_DOMAIN) -> tuple[list[str], list[str], list[str]]:
+    """(nameservers, searches, options) for the pod."""
+    spec = pod.get("spec") or {}
+    ns = (pod.get("metadata") or {}).get("namespace") or "default"
+    policy = spec.get("dnsPolicy") or "ClusterFirst"
+    if policy == "None":
+        kind = "none"
+    elif policy == "ClusterFirstWithHostNet" or (policy == "ClusterFirst" and not spec.get("hostNetwork")):
+        kind = "cluster"
+    else:
+        kind = "host"   # Default, and ClusterFirst on the host's network
+    if kind == "cluster" and not cluster_dns:
+        kind = "host"   # upstream also records a MissingClusterDNS event
+    if kind == "cluster":
+        servers = list(cluster_dns)
+        searches = [f"{ns}.svc.{domain}", f"svc.{domain}", domain, *HOST_SEARCHES]
+        options = list(DEFAULT_DNS_OPTIONS)
+    elif kind == "host":
+        servers, searches, options = list(HOST_NAMESERVERS), list(HOST_SEARCHES), list(HOST_OPTIONS)
+    else:
+        servers, searches, options = [], [], []
+    cfg = spec.get("dnsConfig") or {}
+    if isinstance(cfg, dict):
+        servers = _dedup(servers + [s for s in cfg.get("nameservers") or [] if isinstance(s, str)])
+        searches = _dedup(searches + [s for s in cfg.get("searches") or [] if isinstance(s, str)])
+        options = _merge_options(options, cfg.get("options") or [])
+    return servers, searches, options
+
+
+def resolv_conf(pod: dict, cluster_dns: list[str], domain: str = CLUSTER_DOMAIN) -> str:
+    """/etc/resolv.conf as containerd writes it from the kubelet's DNSConfig."""
+    servers, searches, options = pod_dns(pod, cluster_dns, domain)
+    out = ""
+    if searches:
+        out += f"search {' '.join(searches)}\n"
+    out += "".join(f"nameserver {s}\n" for s in servers)
+    if options:
+        out += f"options {' '.join(options)}\n"
+    return out

@@ -1,0 +1,93 @@
+"""Cluster DNS as kubeadm installs it (sim/kubeadm_dns.py): the coredns Deployment of 2, its
+Corefile ConfigMap and the kube-dns Service at the service range's 10th address."""
+from sim.cluster import Cluster, ClusterConfig
+from sim.kubeadm_dns import COREFILE, dns_ip
+from tests.sim.conftest import advance_until, ok
+
+
+def _ready_coredns(c):
+    pods = ok(c.request({"verb": "list", "resource": "pods", "namespace": "kube-system"}))["items"]
+    return [p for p in pods if p["metadata"].get("labels", {}).get("k8s-app") == "kube-dns" and any(x["type"] == "Ready" and x["status"] == "True"
+                                   for x in p["status"].get("conditions") or [])]
+
+
+def test_kubeadm_installs_coredns_behind_kube_dns(cluster):
+    c = cluster
+    advance_until(c, lambda: len(_ready_coredns(c)) == 2, 60)
+    deploy = ok(c.request({"verb": "get", "group": "apps", "resource": "deployments", "namespace": "kube-system",
+                           "name": "coredns"}))
+    assert deploy["metadata"]["labels"] == {"k8s-app": "kube-dns"}
+    assert deploy["spec"]["replicas"] == 2
+    spec = deploy["spec"]["template"]["spec"]
+    assert spec["priorityClassName"] == "system-cluster-critical" and spec["dnsPolicy"] == "Default"
+    (container,) = spec["containers"]
+    assert container["image"] == "registry.k8s.io/coredns/coredns:v1.12.1"
+    assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": 8181, "scheme": "HTTP"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": 8080, "scheme": "HTTP"}
+    cm = ok(c.request({"verb": "get", "resource": "configmaps", "namespace": "kube-system", "name": "coredns"}))
+    assert cm["data"] == {"Corefile": COREFILE}
+    svc = ok(c.request({"verb": "get", "resource": "services", "namespace": "kube-system", "name": "kube-dns"}))
+    assert svc["spec"]["clusterIP"] == "10.96.0.10"
+    assert svc["metadata"]["labels"] == {"k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true",
+                                         "kubernetes.io/name": "CoreDNS"}
+    assert [(p["name"], p["port"], p["protocol"]) for p in svc["spec"]["ports"]] == [
+        ("dns", 53, "UDP"), ("dns-tcp", 53, "TCP"), ("metrics", 9153, "TCP")]
+    # kubeadm's preferred pod anti-affinity spreads the two replicas over two nodes.
+    pods = _ready_coredns(c)
+    assert len({p["spec"]["nodeName"] for p in pods}) == 2
+    # Their EndpointSlice carries both pods, so kube-proxy routes 10.96.0.10:53 to them.
+    slices = ok(c.request({"verb": "list", "group": "discovery.k8s.io", "resource": "endpointslices",
+                           "namespace": "kube-system"}))
+    ips = sorted(a for s in slices["items"] if s["metadata"]["labels"]["kubernetes.io/service-name"] == "kube-dns"
+                 for e in s.get("endpoints") or [] for a in e["addresses"])
+    assert ips == sorted(p["status"]["podIP"] for p in pods)
+    advance_until(c, lambda: "kube-system/kube-dns:dns" in c.node_iptables("worker-1")["rules"], 10)
+
+
+def test_dns_ip_follows_the_service_subnet():
+    assert dns_ip("10.96.0.0/12") == "10.96.0.10"
+    assert dns_ip("10.100.0.0/16") == "10.100.0.10"
+    cfg = ClusterConfig.default(seed=5)
+    cfg.service_subnet = "10.100.0.0/16"
+    c = Cluster("t", cfg)
+    c.advance(5)
+    svc = ok(c.request({"verb": "get", "resource": "services", "namespace": "kube-system", "name": "kube-dns"}))
+    assert svc["spec"]["clusterIP"] == "10.100.0.10"
+
+
+def _pod(name, **spec):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+            "spec": {"containers": [{"name": "app", "image": "busybox:1.36", "command": ["sleep", "3600"]}], **spec}}
+
+
+def _resolv(c, name):
+    from tests.sim.test_containers import _exec
+    return _exec(c, name, "app", ["cat", "/etc/resolv.conf"])
+
+
+def test_the_kubelet_writes_resolv_conf_by_dns_policy(cluster):
+    c = cluster
+    pods = {
+        "first": _pod("first"),
+        "host": _pod("host", dnsPolicy="Default"),
+        "none": _pod("none", dnsPolicy="None", dnsConfig={
+            "nameservers": ["192.0.2.1", "192.0.2.1"], "searches": ["ns1.svc.cluster-domain.example", "my.dns.search.suffix"],
+            "options": [{"name": "ndots", "value": "2"}, {"name": "edns0"}]}),
+        "merged": _pod("merged", dnsConfig={"nameservers": ["1.1.1.1"], "searches": ["example.com"],
+                                            "options": [{"name": "ndots", "value": "2"}, {"name": "edns0"}]}),
+    }
+    for body in pods.values():
+        ok(c.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}))
+
+    def running():
+        items = ok(c.request({"verb": "list", "resource": "pods", "namespace": "default"}))["items"]
+        return sum(p["status"].get("phase") == "Running" for p in items if p["metadata"]["name"] in pods) == len(pods)
+    advance_until(c, running, 60)
+    assert _resolv(c, "first") == (0, "search default.svc.cluster.local svc.cluster.local cluster.local\n"
+                                      "nameserver 10.96.0.10\noptions ndots:5\n")
+    assert _resolv(c, "host") == (0, "nameserver 192.168.0.1\n")
+    # The documentation's dnsConfig example (dns-pod-service): exactly what it lists.
+    assert _resolv(c, "none") == (0, "search ns1.svc.cluster-domain.example my.dns.search.suffix\n"
+                                     "nameserver 192.0.2.1\noptions ndots:2 edns0\n")
+    assert _resolv(c, "merged") == (0, "search default.svc.cluster.local svc.cluster.local cluster.local example.com\n"
+                                       "nameserver 10.96.0.10\nnameserver 1.1.1.1\noptions ndots:2 edns0\n")
