@@ -111,7 +111,7 @@ from sim.kubeadm import check_node_identity
 from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
-from sim import kubeadm_dns
+from sim import clusterdns, kubeadm_dns
 from sim.metricsserver import MetricsServer
 from sim.podfaults import PodFaultError, inject_pod_fault, pod_cri_calls
 from sim.csi.backend import StorageBackend
@@ -207,6 +207,9 @@ class ClusterConfig:
     kubelet_kube_api_burst: int = KUBELET_BURST
     # kube-controller-manager --controllers: "*" (the ones on by default), "foo", "-foo".
     controllers: list = field(default_factory=lambda: ["*"])
+    # kubeadm init --skip-phases: "addon/coredns" leaves out the CoreDNS addon (no coredns
+    # Deployment, no kube-dns Service), as a cluster that installs its own DNS does.
+    skip_phases: list = field(default_factory=list)
 
     @classmethod
     def default(cls, seed: int = 1) -> "ClusterConfig":
@@ -476,6 +479,8 @@ class Cluster:
             kubeadm.install(self, spec.name, kubelet, runtime)
         kubelet.storage_backend = self.storage_backend
         kubelet.cluster_dns = kubeadm_dns.dns_ip(self.config.service_subnet)
+        runtime.dns = lambda src, resolv, host, server, node=spec.name: clusterdns.lookup(
+            self, node, src, resolv, host, server)
         proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index))
         for c in (runtime, kubelet, proxy):
             self.kernel.add_component(c)
@@ -553,7 +558,7 @@ class Cluster:
                         "body": {"metadata": {"name": "default", "namespace": ns}}}, lambda r: None)
             api.handle({"verb": "create", "resource": "configmaps", "namespace": ns,
                         "body": root_ca_config_map(ns)}, lambda r: None)
-            if ns == "kube-system":
+            if ns == "kube-system" and "addon/coredns" not in self.config.skip_phases:
                 # kubeadm init's last phase: the CoreDNS addon (sim/kubeadm_dns.py).
                 for group, resource, body in kubeadm_dns.objects(self.config.service_subnet):
                     api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,

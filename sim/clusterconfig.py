@@ -10,7 +10,8 @@ scenario language's `cluster ...` line all describe a cluster with the same docu
      "defaultTolerationSeconds"?: 300,
      "schedulerConfiguration"?: {KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)},
      "controllers"?: ["*", "-garbage-collector-controller", ...]  (kube-controller-manager --controllers),
-     "serviceSubnet"?: "10.96.0.0/12"  (kubeadm's networking.serviceSubnet: Services' ClusterIPs)}
+     "serviceSubnet"?: "10.96.0.0/12"  (kubeadm's networking.serviceSubnet: Services' ClusterIPs),
+     "skipPhases"?: ["addon/coredns"]  (kubeadm init --skip-phases: leave out the CoreDNS addon)}
 
 `config_from_spec` checks every field (types, ranges, names, quantities) and raises ConfigError
 with a message naming the field, before anything is built: no document can make the engine
@@ -34,7 +35,9 @@ from sim.controllers.descriptors import UnknownController, enabled as enabled_co
 from sim.durations import parse_duration
 
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
-                       "defaultTolerationSeconds", "schedulerConfiguration", "controllers", "serviceSubnet"})
+                       "defaultTolerationSeconds", "schedulerConfiguration", "controllers", "serviceSubnet",
+                       "skipPhases"})
+SKIPPABLE_PHASES = ("addon/coredns",)     # the kubeadm init phases the simulator can leave out
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
 NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime", "kubeletVersion", "labels"})
 NODE_ROLES = ("worker", "control-plane")
@@ -201,6 +204,11 @@ def config_from_spec(spec: Any) -> ClusterConfig:
         config.default_toleration_seconds = value
     if "serviceSubnet" in spec:
         config.service_subnet = service_subnet(spec["serviceSubnet"])
+    if "skipPhases" in spec:
+        phases = spec["skipPhases"]
+        if not isinstance(phases, list) or any(p not in SKIPPABLE_PHASES for p in phases):
+            raise ConfigError(f"skipPhases must be a list of: {', '.join(SKIPPABLE_PHASES)}")
+        config.skip_phases = list(phases)
     if "controllers" in spec:
         # kube-controller-manager --controllers: ["*", "-garbage-collector-controller"], ...
         flags = spec["controllers"]
@@ -240,12 +248,12 @@ def service_subnet(value: Any) -> str:
 
 
 WORD_KEYS = frozenset({"seed", "workers", "control-planes", "etcd", "topology", "cpu", "memory", "grace",
-                       "toleration"})
+                       "toleration", "skip-phases"})
 
 
 def config_from_words(words: list[str]) -> ClusterConfig:
     """The scenario language's `cluster seed=3 control-planes=3 etcd=3 topology=external
-    workers=3 cpu=4 memory=8Gi grace=40s toleration=60s` line, as the same document
+    workers=3 cpu=4 memory=8Gi grace=40s toleration=60s skip-phases=addon/coredns` line, as the same document
     config_from_spec takes (every key optional; defaults: seed 1, cp-1 and three workers)."""
     kv: dict[str, str] = {}
     for word in words:
@@ -270,6 +278,8 @@ def config_from_words(words: list[str]) -> ClusterConfig:
               for i in range(1, workers + 1)]
     spec: dict[str, Any] = {"seed": integer("seed", 1, 0, INT64_MAX), "nodes": nodes,
                             "etcd": {"members": integer("etcd", cps, 1, 7), "topology": kv.get("topology", "stacked")}}
+    if "skip-phases" in kv:
+        spec["skipPhases"] = [p for p in kv["skip-phases"].split(",") if p]
     if "grace" in kv:
         spec["nodeMonitorGracePeriod"] = kv["grace"]
     if "toleration" in kv:

@@ -369,7 +369,7 @@ class ContainerRuntime(FaultInjection, Component):
         c.fs = FileSystem(c.files, read_only=c.read_only, mounts=c.mounts)
         stdio = c.stdio or Stdio()
         ctx = ProcessContext(argv=list(c.argv), env=dict(c.env), hostname=c.hostname, fs=c.fs,
-                             binaries=c.image.config.binaries,
+                             binaries=c.image.config.binaries, **self._dns_hooks(c, c.fs),
                              clock=lambda: EPOCH_UNIX + self.now + self.kernel.epoch_offset,
                              cwd=c.image.config.working_dir or "/", stdin=stdio.stdin_open, tty=stdio.tty)
         stdio.on_input = lambda: self._wake(c)
@@ -477,11 +477,31 @@ class ContainerRuntime(FaultInjection, Component):
                                 "exit_code": code, "reason": c.reason}, "container exited")
 
     # -- exec and connections -----------------------------------------------------------
+    # The cluster's DNS (sim/clusterdns.py), set by the Cluster: (src pod IP, resolv.conf text,
+    # host, server or None) -> the stub resolver's answer.  None: no network attached.
+    dns = None
+
+    def _dns_hooks(self, c: Container, fs) -> dict:
+        """ProcessContext's resolve / lookup for a process in `c`: queries leave from its pod's IP
+        with the nameserver and search path of the container's /etc/resolv.conf."""
+        if self.dns is None:
+            return {}
+
+        def lookup(host: str, server: str | None = None) -> dict:
+            src = (self.sandboxes.get(c.pod_uid) or {}).get("ip") or ""
+            return self.dns(src, fs.read("/etc/resolv.conf") or "", host, server)
+
+        def resolve(host: str) -> str | None:
+            found = lookup(host)
+            return found["addresses"][0] if found["status"] == "ok" and found["addresses"] else None
+        return {"resolve": resolve, "lookup": lookup}
+
     def exec_context(self, c: Container, argv: list[str], stdin: bool = False, tty: bool = False) -> ProcessContext:
         """What a process exec'd in the running container `c` sees: its files, environment and
         working directory, and the way to make its main process exit (`nginx -s quit`)."""
         return ProcessContext(argv=argv, env=dict(c.ctx.env), hostname=c.hostname, fs=c.ctx.fs, clock=c.ctx.clock,
                               binaries=c.image.config.binaries, cwd=c.ctx.cwd, stdin=stdin, tty=tty,
+                              **self._dns_hooks(c, c.ctx.fs),
                               signal_main=lambda code: self.call_later(SIGTERM_EXIT_SECONDS,
                                                                        lambda: self._exit(c, code)))
 

@@ -199,6 +199,10 @@ class ProcessContext:
     clock: Callable[[], float] = lambda: 0.0
     # Name resolution: an IP address, or None (no DNS answer).
     resolve: Callable[[str], Optional[str]] = lambda host: None
+    # The stub resolver's full answer (sim/clusterdns.py lookup): given the host and an optional
+    # server, {"server", "status": "ok" | "nxdomain" | "timeout", "name", "addresses"}; None
+    # where no network is attached.
+    lookup: Optional[Callable[[str, Optional[str]], dict]] = None
     cwd: str = "/"
     # For a command exec'd beside the container's main process: make that process exit with
     # this code, as `nginx -s quit` makes the running nginx quit.  A no-op elsewhere.

@@ -1038,6 +1038,9 @@ def curl(ctx, argv, stdin=None):
     return 0
 
 
+NSLOOKUP_TIMEOUT = 10.0
+
+
 def _resolv_server(ctx) -> str:
     conf = ctx.fs.read("/etc/resolv.conf") or ""
     m = re.search(r"^nameserver\s+(\S+)", conf, re.M)
@@ -1052,6 +1055,19 @@ def nslookup(ctx, argv, stdin=None):
     host = names[0]
     server = names[1] if len(names) > 1 else _resolv_server(ctx)
     text = f"Server:\t\t{server}\nAddress:\t{server}:53\n\n"
+    if ctx.lookup is not None and not _IPV4.match(host):
+        # A query through the network to the nameserver (sim/clusterdns.py).
+        found = ctx.lookup(host, names[1] if len(names) > 1 else None)
+        if found["status"] == "timeout":
+            # busybox's nslookup: 2 tries with a 5 s timeout each (RES_TIMEOUT / RES_RETRIES).
+            yield Sleep(NSLOOKUP_TIMEOUT)
+            yield Write(";; connection timed out; no servers could be reached\n\n")
+            return 1
+        if found["status"] != "ok":
+            yield Write(text + f"** server can't find {host}: NXDOMAIN\n\n")
+            return 1
+        yield Write(text + f"Name:\t{found['name']}\n" + "".join(f"Address: {a}\n" for a in found["addresses"]) + "\n")
+        return 0
     ip = _lookup(ctx, host)
     if ip is None:
         yield Write(text + f"** server can't find {host}: NXDOMAIN\n\n")

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.cluster import Cluster, ClusterConfig
 from sim.api.meta import timestamp
 from sim.scheduler import plugins as registry
 from sim.scheduler.framework.interface import (ERROR, MODE_OVERRIDE, SUCCESS, UNSCHEDULABLE,
@@ -608,9 +609,15 @@ def list_rv(c) -> str:
 
 
 @pytest.fixture
-def full_cluster(cluster):
+def full_cluster():
     """The 3 workers (4 CPU each) too full for a 2-CPU pod: worker-1 and worker-2 hold two
-    2-CPU mid-priority pods each, worker-3 a 2-CPU mid- and a 1-CPU low-priority pod."""
+    2-CPU mid-priority pods each, worker-3 a 2-CPU mid- and a 1-CPU low-priority pod.  Without
+    the CoreDNS addon (kubeadm --skip-phases=addon/coredns), whose 100m requests would take a
+    worker's last room."""
+    config = ClusterConfig.default(seed=3)
+    config.skip_phases = ["addon/coredns"]
+    cluster = Cluster("t", config)
+    cluster.advance(20)
     create_pc(cluster, "low", 100)
     create_pc(cluster, "mid", 1000)
     create_pc(cluster, "high", 100000)

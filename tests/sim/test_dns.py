@@ -1,5 +1,7 @@
 """Cluster DNS as kubeadm installs it (sim/kubeadm_dns.py): the coredns Deployment of 2, its
 Corefile ConfigMap and the kube-dns Service at the service range's 10th address."""
+import re
+
 from sim.cluster import Cluster, ClusterConfig
 from sim.kubeadm_dns import COREFILE, dns_ip
 from tests.sim.conftest import advance_until, ok
@@ -91,3 +93,69 @@ def test_the_kubelet_writes_resolv_conf_by_dns_policy(cluster):
                                      "nameserver 192.0.2.1\noptions ndots:2 edns0\n")
     assert _resolv(c, "merged") == (0, "search default.svc.cluster.local svc.cluster.local cluster.local example.com\n"
                                        "nameserver 10.96.0.10\nnameserver 1.1.1.1\noptions ndots:2 edns0\n")
+
+
+def _exec_in(c, name, argv):
+    """A command exec'd in the pod's container (kubectl exec): its context carries the pod's
+    network, so its lookups go to the nameserver of its resolv.conf."""
+    from sim.runtime import programs
+    from sim.runtime.process import run_to_exit
+    pod = ok(c.request({"verb": "get", "resource": "pods", "namespace": "default", "name": name}))
+    runtime, kubelet = c.node_components[pod["spec"]["nodeName"]][:2]
+    rec = kubelet.workers[pod["metadata"]["uid"]]["containers"]["app"]
+    cont = runtime.container(rec.container_id)
+    ctx = runtime.exec_context(cont, argv)
+    code, out, _ = run_to_exit(programs.program_for(argv, cont.image.config.binaries).run(ctx))
+    return code, out
+
+
+def _web(c):
+    labels = {"app": "web"}
+    ok(c.request({"verb": "create", "group": "apps", "resource": "deployments", "namespace": "default", "body": {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {
+            "metadata": {"labels": labels}, "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]}}}}}))
+    ok(c.request({"verb": "create", "resource": "services", "namespace": "default", "body": {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"selector": labels, "ports": [{"port": 80}]}}}))
+
+
+def _running(c, name):
+    pod = c.request({"verb": "get", "resource": "pods", "namespace": "default", "name": name})
+    return pod["code"] == 200 and pod["body"]["status"].get("phase") == "Running"
+
+
+def test_nslookup_asks_coredns_through_kube_proxy(cluster):
+    c = cluster
+    _web(c)
+    ok(c.request({"verb": "create", "resource": "services", "namespace": "default", "body": {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web-headless"},
+        "spec": {"clusterIP": "None", "selector": {"app": "web"}, "ports": [{"port": 80}]}}}))
+    ok(c.request({"verb": "create", "resource": "pods", "namespace": "default", "body": _pod("client")}))
+    advance_until(c, lambda: _running(c, "client") and len(_ready_coredns(c)) == 2, 60)
+    svc = ok(c.request({"verb": "get", "resource": "services", "namespace": "default", "name": "web"}))
+
+    def web_ready():
+        pods = ok(c.request({"verb": "list", "resource": "pods", "namespace": "default"}))["items"]
+        return sorted(p["status"]["podIP"] for p in pods if p["metadata"]["name"].startswith("web-")
+                      and any(x["type"] == "Ready" and x["status"] == "True" for x in p["status"].get("conditions") or []))
+    advance_until(c, lambda: len(web_ready()) == 2, 60)
+    c.advance(3)   # the EndpointSlices and every kube-proxy catch up
+    code, out = _exec_in(c, "client", ["nslookup", "web"])
+    assert (code, out) == (0, "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\n"
+                              f"Name:\tweb.default.svc.cluster.local\nAddress: {svc['spec']['clusterIP']}\n\n")
+    code, out = _exec_in(c, "client", ["nslookup", "kubernetes.default"])
+    assert code == 0 and "Name:\tkubernetes.default.svc.cluster.local\nAddress: 10.96.0.1\n" in out
+    # Headless: every ready endpoint's address.
+    code, out = _exec_in(c, "client", ["nslookup", "web-headless"])
+    assert code == 0 and sorted(re.findall(r"Address: (\S+)", out)) == web_ready()
+    code, out = _exec_in(c, "client", ["nslookup", "nosuch"])
+    assert (code, out) == (1, "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\n** server can't find nosuch: NXDOMAIN\n\n")
+    # wget resolves the same way (and says so when it cannot).
+    code, _ = _exec_in(c, "client", ["wget", "-qO-", "http://nosuch"])
+    assert code == 1
+    # No ready CoreDNS: kube-proxy has no endpoint for 10.96.0.10:53 and the query times out.
+    ok(c.request({"verb": "patch", "group": "apps", "resource": "deployments", "namespace": "kube-system",
+                  "name": "coredns", "patchType": "merge", "body": {"spec": {"replicas": 0}}}))
+    advance_until(c, lambda: _exec_in(c, "client", ["nslookup", "web"])[0] == 1, 60)
+    assert _exec_in(c, "client", ["nslookup", "web"]) == (1, ";; connection timed out; no servers could be reached\n\n")

@@ -248,10 +248,11 @@ def test_kube_proxy_on_every_node_programs_a_service_and_follows_its_endpoints(c
     advance_until(cluster, lambda: all(chain in cluster.node_iptables(n)["rules"]
                                        for n in ("cp-1", "worker-1", "worker-2", "worker-3")), 5)
     info = cluster.node_iptables("worker-1")
-    # web and kubernetes; web's 3 endpoints and the kubernetes Service's API server (cp-1)
-    assert info["services"] == 2 and info["endpoints"] == 4 and info["syncedAt"]
+    # web, kubernetes and kubeadm's kube-dns; web's 3 endpoints, the kubernetes Service's API
+    # server (cp-1) and kube-dns's two CoreDNS pods (on each of its 3 ports)
+    assert info["services"] == 3 and info["endpoints"] == 4 + 2 * 3 and info["syncedAt"]
     assert "--probability 0.33333333349" in info["rules"]
-    assert _actions(cluster, f"kube-proxy on worker-1 synced {info['natRules']} rules for 2 services")
+    assert _actions(cluster, f"kube-proxy on worker-1 synced {info['natRules']} rules for 3 services")
     proxy = cluster.kube_proxy("worker-2")
     got = proxy.route({"src": "10.244.2.9", "dst": vip, "dport": 80})
     assert got["endpoint"] in {"10.244.1.5:8080", "10.244.2.5:8080", "10.244.3.5:8080"}

@@ -204,13 +204,16 @@ def test_metrics_api_serves_node_and_pod_usage_from_the_kubelets(cluster):
     assert web["containers"] == [{"name": "app", "usage": {"cpu": "300000000n", "memory": "3Mi"}}]
     assert ok(metrics(cluster, "pods", namespace="default", query={"labelSelector": "app=web"}))["items"] == [web]
     assert ok(metrics(cluster, "pods", namespace="default", query={"labelSelector": "app=db"}))["items"] == []
-    # kube-system holds the control plane's static pods, whose usage the kubelet reports too.
-    system = ok(metrics(cluster, "pods", namespace="kube-system"))["items"]
-    assert sorted(p["metadata"]["name"] for p in system) == [
+    # kube-system holds the control plane's static pods and kubeadm's two CoreDNS pods, whose
+    # usage the kubelets report too.
+    system = sorted(p["metadata"]["name"] for p in ok(metrics(cluster, "pods", namespace="kube-system"))["items"])
+    assert [n for n in system if not n.startswith("coredns-")] == [
         "etcd-cp-1", "kube-apiserver-cp-1", "kube-controller-manager-cp-1", "kube-scheduler-cp-1"]
+    assert len([n for n in system if n.startswith("coredns-")]) == 2
     node = ok(metrics(cluster, "nodes", verb="get", name="worker-1"))
-    # The node's usage is its root cgroup's: the pod's plus the node's own daemons' (containerd's node: 20m, 260Mi).
-    assert node["kind"] == "NodeMetrics" and node["usage"] == {"cpu": "320000000n", "memory": "263Mi"}
+    # The node's usage is its root cgroup's: the pod's plus the node's own daemons' (containerd's node: 20m, 260Mi),
+    # plus the CoreDNS pod the scheduler put there (its 512Ki).
+    assert node["kind"] == "NodeMetrics" and node["usage"] == {"cpu": "320000000n", "memory": "269824Ki"}
     missing = metrics(cluster, "nodes", verb="get", name="nope")
     assert missing["code"] == 404 and missing["body"]["message"] == 'nodemetrics.metrics.k8s.io "nope" not found'
     assert metrics(cluster, "pods", verb="create", namespace="default", body={})["code"] == 405

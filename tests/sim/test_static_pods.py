@@ -12,8 +12,9 @@ COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-schedul
 
 
 def system_pods(c) -> dict[str, dict]:
+    """kube-system's static (mirror) pods: not kubeadm's CoreDNS addon, which a Deployment runs."""
     items = ok(c.request({"verb": "list", "resource": "pods", "namespace": "kube-system"}))["items"]
-    return {p["metadata"]["name"]: p for p in items}
+    return {p["metadata"]["name"]: p for p in items if (p["metadata"].get("labels") or {}).get("k8s-app") != "kube-dns"}
 
 
 def system_pod(c, name) -> dict:
