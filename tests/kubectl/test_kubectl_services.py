@@ -89,9 +89,10 @@ def test_the_kubernetes_service_and_cluster_info(kubectl):
     assert svc["metadata"]["labels"] == {"component": "apiserver", "provider": "kubernetes"}
     assert svc["spec"]["ports"] == [{"name": "https", "protocol": "TCP", "port": 443, "targetPort": 6443}]
     # cluster-info: the control plane (the kubeconfig's server), then every kube-system Service
-    # labelled kubernetes.io/cluster-service=true (none yet: CoreDNS's kube-dns is not installed).
+    # labelled kubernetes.io/cluster-service=true (kubeadm's kube-dns: the CoreDNS line).
     out = kubectl("cluster-info").stdout
     assert "Kubernetes control plane" in out and "is running at" in out
+    assert "CoreDNS" in out
     assert "kubectl cluster-info dump" in out
 
 
