@@ -138,3 +138,40 @@ def lookup(cluster: "Cluster", node: str, src_ip: str, resolv_conf: str, host: s
         if r["rcode"] == "NOERROR":
             return {"server": server, "status": "ok", "name": name, "addresses": r["addresses"]}
     return {"server": server, "status": "nxdomain", "name": host, "addresses": []}
+
+
+def http_get(cluster: "Cluster", node: str, src_ip: str, resolv_conf: str, url: str) -> tuple[int, str] | None:
+    """A pod's HTTP GET of `url` over the pod network: the name resolved as above, the
+    connection to ip:port through the source node's kube-proxy rules (a ClusterIP DNATed to the
+    endpoint its probabilities pick), to the pod holding the address, whose program answers.
+    (status, body), or None when nothing answers there (refused, or no route)."""
+    scheme, rest = url.split("://", 1) if "://" in url else ("http", url)
+    hostport, _, path = rest.partition("/")
+    host, _, port_text = hostport.rpartition("@")[2].partition(":")
+    port = int(port_text) if port_text.isdigit() else (443 if scheme == "https" else 80)
+    if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", host):
+        ip = host
+    else:
+        found = lookup(cluster, node, src_ip, resolv_conf, host)
+        if found["status"] != "ok" or not found["addresses"]:
+            return None
+        ip = found["addresses"][0]
+    try:
+        verdict = cluster.kube_proxy(node).route({"src": src_ip, "dst": ip, "dport": port, "proto": "tcp"})
+    except Exception:  # noqa: BLE001 - no kube-proxy on the node: the packet goes as addressed
+        verdict = {"verdict": "ACCEPT", "endpoint": None}
+    if verdict.get("verdict") != "ACCEPT":
+        return None      # REJECT: a Service without endpoints refuses the connection
+    if verdict.get("endpoint"):
+        ip, _, p = verdict["endpoint"].rpartition(":")
+        port = int(p)
+    found_pod = _pod_at(cluster, ip)
+    if found_pod is None:
+        return None
+    dst_node, runtime, uid = found_pod
+    if not cluster.kernel.network.reachable(node, dst_node) or not runtime.running:
+        return None
+    c = runtime.listener(uid, port)
+    if c is None or c.program is None or c.program.http is None:
+        return None
+    return c.program.http(c.ctx, "/" + path, cluster.now - (c.started_at or cluster.now))

@@ -203,6 +203,9 @@ class ProcessContext:
     # server, {"server", "status": "ok" | "nxdomain" | "timeout", "name", "addresses"}; None
     # where no network is attached.
     lookup: Optional[Callable[[str, Optional[str]], dict]] = None
+    # An HTTP GET over the pod network (sim/clusterdns.py http_get): (status, body) or None
+    # (refused); None where no network is attached (the module hook shell.HTTP_GET then).
+    http_get: Optional[Callable[[str], Optional[tuple]]] = None
     cwd: str = "/"
     # For a command exec'd beside the container's main process: make that process exit with
     # this code, as `nginx -s quit` makes the running nginx quit.  A no-op elsewhere.

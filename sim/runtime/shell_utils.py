@@ -894,6 +894,8 @@ def _lookup(ctx, host: str) -> Optional[str]:
 
 
 def _http_get(ctx, url: str):
+    if ctx.http_get is not None:
+        return ctx.http_get(url)       # the pod network (sim/clusterdns.py)
     from sim.runtime import shell      # the hook is read at each call: tests and the network set it
     return shell.HTTP_GET(ctx, url)
 

@@ -159,3 +159,32 @@ def test_nslookup_asks_coredns_through_kube_proxy(cluster):
                   "name": "coredns", "patchType": "merge", "body": {"spec": {"replicas": 0}}}))
     advance_until(c, lambda: _exec_in(c, "client", ["nslookup", "web"])[0] == 1, 60)
     assert _exec_in(c, "client", ["nslookup", "web"]) == (1, ";; connection timed out; no servers could be reached\n\n")
+
+
+def test_wget_reaches_the_service_and_kube_proxy_spreads_the_requests(cluster):
+    c = cluster
+    _web(c)
+    ok(c.request({"verb": "create", "resource": "pods", "namespace": "default", "body": _pod("client")}))
+
+    def web_ready():
+        pods = ok(c.request({"verb": "list", "resource": "pods", "namespace": "default"}))["items"]
+        return [p for p in pods if p["metadata"]["name"].startswith("web-") and any(
+            x["type"] == "Ready" and x["status"] == "True" for x in p["status"].get("conditions") or [])]
+    advance_until(c, lambda: _running(c, "client") and len(web_ready()) == 2 and len(_ready_coredns(c)) == 2, 60)
+    c.advance(3)
+    code, out = _exec_in(c, "client", ["wget", "-qO-", "http://web"])
+    assert code == 0 and "<title>Welcome to nginx!</title>" in out
+    # Each connection goes where the source node's KUBE-SVC rule's probability sends it.
+    proxy = c.kube_proxy(ok(c.request({"verb": "get", "resource": "pods", "namespace": "default",
+                                       "name": "client"}))["spec"]["nodeName"])
+    svc = ok(c.request({"verb": "get", "resource": "services", "namespace": "default", "name": "web"}))
+    picked = {proxy.route({"src": "10.244.9.9", "dst": svc["spec"]["clusterIP"], "dport": 80})["endpoint"]
+              for _ in range(40)}
+    assert picked == {f"{p['status']['podIP']}:80" for p in web_ready()}
+    # A Service without endpoints: kube-proxy REJECTs, wget reports the refusal.
+    ok(c.request({"verb": "create", "resource": "services", "namespace": "default", "body": {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "empty"},
+        "spec": {"selector": {"app": "none"}, "ports": [{"port": 80}]}}}))
+    c.advance(3)
+    code, _ = _exec_in(c, "client", ["wget", "-qO-", "http://empty"])
+    assert code == 1
