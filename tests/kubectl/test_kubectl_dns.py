@@ -43,3 +43,26 @@ def test_resolv_conf_and_nslookup_in_a_pod(kubectl_some):
     missing = kubectl("exec", name, "--", "nslookup", "nosuch", check=False)
     assert missing.returncode == 1 and "** server can't find nosuch: NXDOMAIN" in missing.stdout
     kubectl("delete", "pod", name, "--wait=false")
+
+
+def test_run_a_client_that_wgets_the_service_by_name(kubectl_some):
+    kubectl = kubectl_some
+    web, client = f"web-{kubectl.suffix}", f"client-{kubectl.suffix}"
+    kubectl("create", "deployment", web, "--image=nginx:1.27", "--replicas=2")
+    kubectl("expose", "deployment", web, "--port=80")
+
+    def ready_endpoints():
+        out = json.loads(kubectl("get", "endpointslices", "-l", f"kubernetes.io/service-name={web}",
+                                 "-o", "json").stdout)
+        return sum(1 for s in out["items"] for e in s.get("endpoints") or []
+                   if (e.get("conditions") or {}).get("ready"))
+    wait_until(lambda: ready_endpoints() == 2, 60, 0.5, f"{web}'s 2 endpoints")
+    kubectl("run", client, "--image=busybox", "--restart=Never", "--", "wget", "-qO-", f"http://{web}")
+
+    def phase():
+        return json.loads(kubectl("get", "pod", client, "-o", "json").stdout)["status"].get("phase")
+    wait_until(lambda: phase() in ("Succeeded", "Failed"), 60, 0.5, f"{client} finished")
+    logs = kubectl("logs", client).stdout
+    assert phase() == "Succeeded" and "<title>Welcome to nginx!</title>" in logs, logs
+    kubectl("delete", "pod", client, "--wait=false")
+    kubectl("delete", "svc,deployment", web, "--wait=false")
