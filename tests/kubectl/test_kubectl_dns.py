@@ -15,6 +15,9 @@ def _speaks_websocket(kubectl) -> bool:
 
 
 def test_coredns_runs_behind_kube_dns(kubectl):
+    # kubeadm's addon phase runs right after kube-system exists: a fresh cluster may lack it yet.
+    wait_until(lambda: kubectl("get", "svc", "kube-dns", "-n", "kube-system", check=False).returncode == 0,
+               30, 0.2, "the kube-dns Service")
     svc = {r[0]: r for r in rows(kubectl("get", "svc", "-n", "kube-system").stdout)}
     assert svc["kube-dns"][:5] == ["kube-dns", "ClusterIP", "10.96.0.10", "<none>", "53/UDP,53/TCP,9153/TCP"]
     wait_until(lambda: rows(kubectl("get", "deploy", "coredns", "-n", "kube-system").stdout)[1][1] == "2/2",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from tests.conftest import wait_until
 from tests.kubectl.conftest import rows
 
 # https://kubernetes.io/docs/concepts/services-networking/service/ "Defining a Service"
@@ -83,6 +84,10 @@ def test_expose_get_wide_describe_delete(kubectl_some):
 
 
 def test_the_kubernetes_service_and_cluster_info(kubectl):
+    # kube-apiserver creates it right after it starts serving: a module's fresh cluster may not
+    # have it yet.
+    wait_until(lambda: kubectl("get", "svc", "kubernetes", check=False).returncode == 0, 30, 0.2,
+               "the kubernetes Service")
     table = rows(kubectl("get", "svc", "kubernetes").stdout)
     assert table[1][:5] == ["kubernetes", "ClusterIP", "10.96.0.1", "<none>", "443/TCP"]
     svc = _svc(kubectl, "kubernetes")
@@ -92,7 +97,7 @@ def test_the_kubernetes_service_and_cluster_info(kubectl):
     # labelled kubernetes.io/cluster-service=true (kubeadm's kube-dns: the CoreDNS line).
     out = kubectl("cluster-info").stdout
     assert "Kubernetes control plane" in out and "is running at" in out
-    assert "CoreDNS" in out
+    wait_until(lambda: "CoreDNS" in kubectl("cluster-info").stdout, 30, 0.2, "cluster-info's CoreDNS line")
     assert "kubectl cluster-info dump" in out
 
 
