@@ -295,3 +295,21 @@ def test_validation_through_the_api(cluster):
     resp = c.request({"verb": "create", "resource": "endpoints", "namespace": NS, "body": ep})
     assert resp["code"] == 422 and "subsets[0]: Required value: must specify `addresses` or `notReadyAddresses`" \
         in resp["body"]["message"], resp
+
+
+def test_deleting_the_namespace_takes_everything_with_it(cluster):
+    c = cluster
+    ok(c.request({"verb": "create", "resource": "namespaces", "body": {"apiVersion": "v1", "kind": "Namespace",
+                                                                       "metadata": {"name": "shop"}}}))
+    d, s = deployment(replicas=2), service()
+    d["metadata"]["namespace"] = s["metadata"]["namespace"] = "shop"
+    ok(c.request({"verb": "create", "group": "apps", "resource": "deployments", "namespace": "shop", "body": d}))
+    ok(c.request({"verb": "create", "resource": "services", "namespace": "shop", "body": s}))
+
+    def listed(resource, group=""):
+        return ok(c.request({"verb": "list", "group": group, "resource": resource, "namespace": "shop"}))["items"]
+
+    advance_until(c, lambda: sum(len(es.get("endpoints") or []) for es in listed("endpointslices", GROUP)) == 2, 90)
+    assert listed("endpoints")
+    ok(c.request({"verb": "delete", "resource": "namespaces", "name": "shop"}))
+    advance_until(c, lambda: c.request({"verb": "get", "resource": "namespaces", "name": "shop"})["code"] == 404, 120)
