@@ -261,10 +261,14 @@ class EndpointSliceController:
             self.by_service.get(key, {}).pop(name, None)
         else:
             self.by_service.setdefault(key, {})[name] = es
-        want = self.expected.get(key, {}).get(name)
+        expected = self.expected.get(key, {})
+        want = expected.get(name)
         if removed:
+            # HandleDeletion: an expected deletion is seen; an unexpected one is forgotten
+            # (it will never show the generation expected) and the Service synced again.
+            expected.pop(name, None)
             if want != _DELETED:
-                self.queue.add(key)   # deleted by someone else: recreate
+                self.queue.add(key)
         elif want is None or (es["metadata"].get("generation") or 0) > want:
             self.queue.add(key)       # written by someone else
 

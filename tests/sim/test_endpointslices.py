@@ -313,3 +313,13 @@ def test_deleting_the_namespace_takes_everything_with_it(cluster):
     assert listed("endpoints")
     ok(c.request({"verb": "delete", "resource": "namespaces", "name": "shop"}))
     advance_until(c, lambda: c.request({"verb": "get", "resource": "namespaces", "name": "shop"})["code"] == 404, 120)
+
+
+def test_a_slice_deleted_by_hand_is_put_back(cluster):
+    c = cluster
+    web(c, replicas=2)
+    [es] = slices(c)
+    ok(c.request({"verb": "delete", "group": GROUP, "resource": "endpointslices", "namespace": NS,
+                  "name": es["metadata"]["name"]}))
+    advance_until(c, lambda: len(ready_names(c)) == 2 and slices(c)[0]["metadata"]["name"] != es["metadata"]["name"], 10)
+    assert len(slices(c)) == 1
