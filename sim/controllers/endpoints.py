@@ -94,6 +94,8 @@ def truncate(subsets: list[dict]) -> bool:
 
 class EndpointsController:
     name = "endpoints-controller"
+    # --endpoint-updates-batch-period (0: a pod change syncs its Services at once)
+    endpoint_updates_batch_period = 0.0
 
     def __init__(self, cm):
         self.cm = cm
@@ -130,7 +132,10 @@ class EndpointsController:
         else:
             self.pods_by_ns.setdefault(ns, {})[name] = pod
         for key in self.services_by_ns.selecting(pod, old):
-            self.queue.add(key)
+            if self.endpoint_updates_batch_period > 0:
+                self.queue.add_after(key, self.endpoint_updates_batch_period)
+            else:
+                self.queue.add(key)
 
     def reconcile(self, key) -> None:
         svc = self.services.get(*key)

@@ -195,6 +195,8 @@ class TriggerTimeTracker:
 class EndpointSliceController:
     name = "endpointslice-controller"
     max_endpoints_per_slice = MAX_ENDPOINTS_PER_SLICE
+    # --endpoint-updates-batch-period (0: a pod change syncs its Services at once)
+    endpoint_updates_batch_period = 0.0
 
     def __init__(self, cm):
         self.cm = cm
@@ -281,7 +283,10 @@ class EndpointSliceController:
         else:
             self.pods_by_ns.setdefault(ns, {})[name] = pod
         for key in self.services_by_ns.selecting(pod, old):
-            self.queue.add(key)
+            if self.endpoint_updates_batch_period > 0:
+                self.queue.add_after(key, self.endpoint_updates_batch_period)
+            else:
+                self.queue.add(key)
 
     # -- sync ------------------------------------------------------------------------------
     def _stale(self, key) -> bool:
