@@ -275,3 +275,38 @@ def test_an_unknown_node_has_no_rules(cluster):
     with pytest.raises(ClusterError) as e:
         cluster.node_iptables("nope")
     assert e.value.code == 404
+
+
+def test_the_runner_never_spins_on_a_token_due_at_the_same_instant():
+    # A token due "now" can read 0.99999... in floating point; waiting for the rest would come
+    # back at the same virtual instant forever (the clock cannot step by 1e-17).
+    kernel = Kernel(seed=2, start_time=1_700_000_000.0)
+    probe = _Probe("node-1")
+    kernel.add_component(probe)
+    probe.start()
+    runs = []
+    runner = BoundedFrequencyRunner(probe, lambda: runs.append(kernel.now), 1.0, 30.0, 2)
+    runner.start()
+    rng = random.Random(5)
+    t = kernel.now
+    for _ in range(300):
+        t += rng.choice([0.1, 0.3, 0.7, 1.0 / 3, 0.05])
+        kernel.run_until(t)
+        runner.run()
+    kernel.advance(5)
+    assert kernel.events_run < 2000 and len(runs) > 50
+    gaps = [b - a for a, b in zip(runs[2:], runs[3:])]
+    assert min(gaps) >= 0.5  # at most 2 in a burst, then one per second
+
+
+def test_a_token_a_rounding_error_short_of_one_is_a_token():
+    kernel = Kernel(seed=2, start_time=2.0)
+    probe = _Probe("node-1")
+    kernel.add_component(probe)
+    probe.start()
+    runs = []
+    runner = BoundedFrequencyRunner(probe, lambda: runs.append(kernel.now), 1.0, 30.0, 2)
+    runner.tokens, runner.stamp = 0.9999999999999999, kernel.now  # 0.05 + 0.95 in floating point
+    runner.run()
+    kernel.run_until(kernel.now + 0.5, stop=lambda: kernel.events_run > 1000)
+    assert runs == [2.0] and kernel.events_run < 1000
