@@ -240,7 +240,8 @@ def test_kube_proxy_on_every_node_programs_a_service_and_follows_its_endpoints(c
         "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
         "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}}}), 201)
     vip = svc["spec"]["clusterIP"]
-    eps = [{"addresses": [f"10.244.{i}.5"], "conditions": {"ready": True}, "nodeName": f"worker-{i}"} for i in (1, 2, 3)]
+    eps = [{"addresses": [f"10.244.{i}.5"], "conditions": {"ready": True}, "nodeName": f"worker-{i}"}
+           for i in (1, 2, 3)]
     body = endpoint_slice(eps, name="web-abcde", svc="web", ns="default", port=8080, port_name="")
     ok(cluster.request({"verb": "create", "resource": "endpointslices", "group": "discovery.k8s.io",
                         "namespace": "default", "body": body}), 201)
