@@ -311,3 +311,18 @@ def test_a_token_a_rounding_error_short_of_one_is_a_token():
     runner.run()
     kernel.run_until(kernel.now + 0.5, stop=lambda: kernel.events_run > 1000)
     assert runs == [2.0] and kernel.events_run < 1000
+
+
+def test_a_load_balancer_ip_leads_to_the_services_endpoints():
+    svc = service(type_="LoadBalancer", node_port=31000)
+    svc["status"] = {"loadBalancer": {"ingress": [{"ip": "203.0.113.50"}]}}
+    rs = rules_for([svc], [endpoint_slice(THREE)])
+    ext = service_chain("ns1/svc1:p80", "tcp", "KUBE-EXT-")
+    assert (f"-A KUBE-SERVICES -d 203.0.113.50/32 -p tcp -m comment --comment \"ns1/svc1:p80 loadbalancer IP\" "
+            f"-m tcp --dport 80 -j {ext}") in rs.text().splitlines()
+    rng = random.Random(7)
+    seen = {match(rs, {"src": "198.51.100.9", "dst": "203.0.113.50", "dport": 80}, rng)["endpoint"] for _ in range(40)}
+    assert seen == {"10.180.0.1:80", "10.180.0.2:80", "10.180.0.3:80"}
+    # From the node itself to the ClusterIP: nat OUTPUT, and masqueraded (not from a pod).
+    got = match(rs, {"src": NODE_IP, "dst": "172.30.0.41", "dport": 80}, rng)
+    assert got["path"][0].startswith("nat -A OUTPUT ") and got["endpoint"] and got["masquerade"]
