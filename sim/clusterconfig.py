@@ -9,7 +9,8 @@ scenario language's `cluster ...` line all describe a cluster with the same docu
      "nodeMonitorGracePeriod"?: "50s", "nodeMonitorPeriod"?: "5s",
      "defaultTolerationSeconds"?: 300,
      "schedulerConfiguration"?: {KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)},
-     "controllers"?: ["*", "-garbage-collector-controller", ...]  (kube-controller-manager --controllers)}
+     "controllers"?: ["*", "-garbage-collector-controller", ...]  (kube-controller-manager --controllers),
+     "serviceSubnet"?: "10.96.0.0/12"  (kubeadm's networking.serviceSubnet: Services' ClusterIPs)}
 
 `config_from_spec` checks every field (types, ranges, names, quantities) and raises ConfigError
 with a message naming the field, before anything is built: no document can make the engine
@@ -33,7 +34,7 @@ from sim.controllers.descriptors import UnknownController, enabled as enabled_co
 from sim.durations import parse_duration
 
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
-                       "defaultTolerationSeconds", "schedulerConfiguration", "controllers"})
+                       "defaultTolerationSeconds", "schedulerConfiguration", "controllers", "serviceSubnet"})
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
 NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime", "kubeletVersion", "labels"})
 NODE_ROLES = ("worker", "control-plane")
@@ -198,6 +199,8 @@ def config_from_spec(spec: Any) -> ClusterConfig:
         if not _is_int(value) or not 0 <= value <= MAX_PERIOD_SECONDS:
             raise ConfigError(f"defaultTolerationSeconds must be an integer from 0 to {MAX_PERIOD_SECONDS:.0f}")
         config.default_toleration_seconds = value
+    if "serviceSubnet" in spec:
+        config.service_subnet = service_subnet(spec["serviceSubnet"])
     if "controllers" in spec:
         # kube-controller-manager --controllers: ["*", "-garbage-collector-controller"], ...
         flags = spec["controllers"]
@@ -215,6 +218,25 @@ def config_from_spec(spec: Any) -> ClusterConfig:
                               '({"profiles": [...], "percentageOfNodesToScore": ...})')
         config.scheduler_config = scheduler_config
     return config
+
+
+def service_subnet(value: Any) -> str:
+    """An IPv4 CIDR for --service-cluster-ip-range: kube-apiserver refuses one larger than a /12
+    ("specified --service-cluster-ip-range is too large"), and one of fewer than 4 addresses
+    leaves nothing to hand out beyond the `kubernetes` Service's."""
+    import ipaddress
+    try:
+        net = ipaddress.IPv4Network(value, strict=True) if isinstance(value, str) else None
+    except ValueError:
+        net = None
+    if net is None:
+        raise ConfigError('serviceSubnet must be an IPv4 CIDR such as "10.96.0.0/12"')
+    if net.prefixlen < 12:
+        raise ConfigError("serviceSubnet: specified --service-cluster-ip-range is too large; "
+                          "for 32-bit addresses, the mask must be >= 12")
+    if net.prefixlen > 30:
+        raise ConfigError("serviceSubnet: the range must hold at least 2 addresses (a prefix of at most /30)")
+    return str(net)
 
 
 WORD_KEYS = frozenset({"seed", "workers", "control-planes", "etcd", "topology", "cpu", "memory", "grace",

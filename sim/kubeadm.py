@@ -62,7 +62,7 @@ def install(cluster: "Cluster", host: str, kubelet, runtime) -> None:
     else:
         servers = [f"https://{m.host}:2379" for m in cluster.etcd_members]
         member = None
-    manifests = kubeadm_manifests(ip, servers, member)
+    manifests = kubeadm_manifests(ip, servers, member, cluster.config.service_subnet)
     kubelet.manifests = manifest_files(manifests)
     for doc in manifests.values():
         for c in doc["spec"]["containers"]:
@@ -130,7 +130,8 @@ def restore_etcd_manifest(cluster: "Cluster", member) -> None:
     local = [m for m in cluster.etcd_members if m.host == member.host]
     ip = _ip(cluster, member.host)
     initial = ",".join(f"{m.name}=https://{_ip(cluster, m.host)}:2380" for m in cluster.etcd_members)
-    doc = kubeadm_manifests(ip, ["https://127.0.0.1:2379"], {"name": local[0].name, "initial_cluster": initial})
+    doc = kubeadm_manifests(ip, ["https://127.0.0.1:2379"], {"name": local[0].name, "initial_cluster": initial},
+                            cluster.config.service_subnet)
     kubelet.manifests[ETCD_MANIFEST] = manifest_files({ETCD_MANIFEST: doc[ETCD_MANIFEST]})[ETCD_MANIFEST]
     if kubelet.running:
         kubelet.sync_static_pods()

@@ -104,7 +104,8 @@ _CA_MOUNTS = [("ca-certs", "/etc/ssl/certs", ("/etc/ssl/certs", "DirectoryOrCrea
 _PKI = ("k8s-certs", "/etc/kubernetes/pki", ("/etc/kubernetes/pki", "DirectoryOrCreate"), True)
 
 
-def kubeadm_manifests(ip: str, etcd_servers: list[str], etcd_member: dict | None = None) -> dict[str, dict]:
+def kubeadm_manifests(ip: str, etcd_servers: list[str], etcd_member: dict | None = None,
+                      service_cidr: str = SERVICE_CIDR) -> dict[str, dict]:
     """file name -> manifest, as `kubeadm init` / `join --control-plane` writes them on a
     control-plane node whose advertise address is `ip`.  `etcd_servers`: kube-apiserver's
     --etcd-servers; `etcd_member` ({"name", "initial_cluster"}) for a stacked member here."""
@@ -124,7 +125,7 @@ def kubeadm_manifests(ip: str, etcd_servers: list[str], etcd_member: dict | None
         "--requestheader-username-headers=X-Remote-User", "--secure-port=6443",
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         f"--service-account-key-file={pki}/sa.pub", f"--service-account-signing-key-file={pki}/sa.key",
-        f"--service-cluster-ip-range={SERVICE_CIDR}", f"--tls-cert-file={pki}/apiserver.crt",
+        f"--service-cluster-ip-range={service_cidr}", f"--tls-cert-file={pki}/apiserver.crt",
         f"--tls-private-key-file={pki}/apiserver.key"], "250m",
         {"liveness": _probe("/livez", 6443, ip, "HTTPS", 8),
          "readiness": _probe("/readyz", 6443, ip, "HTTPS", 3, period=1, initial=None),
@@ -140,7 +141,7 @@ def kubeadm_manifests(ip: str, etcd_servers: list[str], etcd_member: dict | None
         "--controllers=*,bootstrapsigner,tokencleaner", "--kubeconfig=/etc/kubernetes/controller-manager.conf",
         "--leader-elect=true", f"--requestheader-client-ca-file={pki}/front-proxy-ca.crt",
         f"--root-ca-file={pki}/ca.crt", f"--service-account-private-key-file={pki}/sa.key",
-        f"--service-cluster-ip-range={SERVICE_CIDR}", "--use-service-account-credentials=true"], "200m",
+        f"--service-cluster-ip-range={service_cidr}", "--use-service-account-credentials=true"], "200m",
         {"liveness": _probe("/healthz", 10257, "127.0.0.1", "HTTPS", 8),
          "startup": _probe("/healthz", 10257, "127.0.0.1", "HTTPS", 24)},
         [*_CA_MOUNTS, _PKI,
