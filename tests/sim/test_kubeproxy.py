@@ -249,7 +249,8 @@ def test_kube_proxy_on_every_node_programs_a_service_and_follows_its_endpoints(c
     advance_until(cluster, lambda: all(chain in cluster.node_iptables(n)["rules"]
                                        for n in ("cp-1", "worker-1", "worker-2", "worker-3")), 5)
     info = cluster.node_iptables("worker-1")
-    assert info["services"] == 2 and info["endpoints"] == 3 and info["syncedAt"]  # web and kubernetes
+    # web's three endpoints, and the kubernetes Service's apiserver
+    assert info["services"] == 2 and info["endpoints"] == 4 and info["syncedAt"]
     assert "--probability 0.33333333349" in info["rules"]
     assert _actions(cluster, f"kube-proxy on worker-1 synced {info['natRules']} rules for 2 services")
     proxy = cluster.kube_proxy("worker-2")
@@ -326,3 +327,29 @@ def test_a_load_balancer_ip_leads_to_the_services_endpoints():
     # From the node itself to the ClusterIP: nat OUTPUT, and masqueraded (not from a pod).
     got = match(rs, {"src": NODE_IP, "dst": "172.30.0.41", "dport": 80}, rng)
     assert got["path"][0].startswith("nat -A OUTPUT ") and got["endpoint"] and got["masquerade"]
+
+
+def test_pods_behind_a_service_reach_every_nodes_rules_and_a_deleted_one_leaves(cluster):
+    from tests.builders import MakePod
+    from tests.sim.conftest import advance_until, ok
+    for i in range(3):
+        body = MakePod().name(f"web-{i}").namespace("default").labels({"app": "web"}) \
+            .container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()
+        ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}), 201)
+    ok(cluster.request({"verb": "create", "resource": "services", "namespace": "default", "body": {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 80}]}}}), 201)
+    chain = service_chain("default/web", "tcp")
+
+    def web_endpoints(node):
+        return [line for line in cluster.node_iptables(node)["rules"].splitlines() if line.startswith(f"-A {chain} -m")]
+    nodes = ("cp-1", "worker-1", "worker-2", "worker-3")
+    advance_until(cluster, lambda: all(len(web_endpoints(n)) == 3 for n in nodes), 30)
+    assert "--probability 0.33333333349" in web_endpoints("worker-1")[0]
+    pod = ok(cluster.request({"verb": "get", "resource": "pods", "namespace": "default", "name": "web-1"}))
+    ok(cluster.request({"verb": "delete", "resource": "pods", "namespace": "default", "name": "web-1"}))
+    # The terminating pod's endpoint turns not ready at once: the EndpointSlice controller
+    # writes it, every kube-proxy syncs within its minSyncPeriod.
+    took = advance_until(cluster, lambda: all(len(web_endpoints(n)) == 2 for n in nodes), 10)
+    assert took <= 3.0
+    assert all(pod["status"]["podIP"] not in cluster.node_iptables(n)["rules"] for n in nodes)
