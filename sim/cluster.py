@@ -474,7 +474,7 @@ class Cluster:
         if spec.name in self.cp_hosts:
             kubeadm.install(self, spec.name, kubelet, runtime)
         kubelet.storage_backend = self.storage_backend
-        proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index))
+        proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index))
         for c in (runtime, kubelet, proxy):
             self.kernel.add_component(c)
         self.node_components[spec.name] = [runtime, kubelet, proxy]
@@ -823,6 +823,18 @@ class Cluster:
             return pod_cri_calls(self, namespace, pod)
         except PodFaultError as e:
             raise ClusterError(str(e), e.code) from None
+
+    def kube_proxy(self, node: str) -> KubeProxy:
+        """The node's kube-proxy (ClusterError 404 for a node the cluster does not have)."""
+        for c in self.node_components.get(node, ()):
+            if isinstance(c, KubeProxy):
+                return c
+        raise ClusterError(f'node "{node}" not found', 404)
+
+    def node_iptables(self, node: str) -> dict:
+        """The rules kube-proxy last wrote on `node`, as iptables-save prints them
+        (sim/kubeproxy.py): {"node", "mode", "rules", "syncedAt", "syncs", "services", ...}."""
+        return self.kube_proxy(node).iptables()
 
     # -- etcd ---------------------------------------------------------------------------
     def _member(self, name: str) -> EtcdMember:
