@@ -232,3 +232,13 @@ def test_the_service_subnet_is_settable():
     c.advance(20)
     assert ok(get(c, "kubernetes"))["spec"]["clusterIP"] == "10.100.0.1"
     assert IPRange("10.100.0.0/16").contains(ok(create(c, svc("web")), 201)["spec"]["clusterIP"])
+
+
+def test_a_second_create_of_one_name_keeps_the_first_ones_address(cluster):
+    ip = ok(create(cluster, svc("web")), 201)["spec"]["clusterIP"]
+    resp = create(cluster, svc("web", clusterIP=ip))
+    assert resp["code"] == 422 and "provided IP is already allocated" in message(resp)
+    assert create(cluster, svc("web"))["code"] == 409
+    cluster.advance(1)
+    assert cluster.store.get(IP_PREFIX + ip) is not None
+    assert ok(get(cluster, "web"))["spec"]["clusterIP"] == ip
