@@ -70,6 +70,7 @@ __all__ = [
     "restore_node",
     "pod_fault",
     "pod_cri_calls",
+    "node_iptables",
     "get_load",
     "set_load",
     "add_node",
@@ -186,6 +187,8 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
       "pod.fault"     {"namespace", "name", "body": {"fault", "container"?, ...}}
                                                                    [{"pod","container","node","fault","faults"}]
       "pod.cri"       {"namespace", "name"}                         [{"pod","node","runtime","calls"}]
+      "node.iptables" {"node"}                                     [{"node","mode","rules","syncedAt",
+                       "syncs","services","endpoints","natRules"}]
       "workload.load" {"namespace", "kind", "name", "requestsPerSecond"?}  [{"namespace","kind","name",
                        "requestsPerSecond","pods","sent","answered","failed"}]
       "network.get" / "network.heal" {}, "network.partition" {"groups"}  [{"partition"}]
@@ -336,6 +339,13 @@ async def pod_cri_calls(cluster: str, namespace: str, name: str) -> dict[str, An
     """The CRI calls the kubelet made for a pod: {"node", "runtime", "calls": [{"time", "method",
     "target"}]}.  NotFound (pod), Conflict (not scheduled, or its node is down)."""
     return await sim_command(cluster, {"op": "pod.cri", "namespace": namespace, "name": name})
+
+
+async def node_iptables(cluster: str, node: str) -> dict[str, Any]:
+    """The rules the node's kube-proxy last wrote, as iptables-save prints them (sim/kubeproxy.py):
+    {"node", "mode", "rules", "syncedAt", "syncs", "services", "endpoints", "natRules"}.
+    NotFound (node)."""
+    return await sim_command(cluster, {"op": "node.iptables", "node": node})
 
 
 async def pod_fault(cluster: str, namespace: str, name: str, body: dict) -> dict[str, Any]:

@@ -336,6 +336,8 @@ class Cluster:
             endpoints = local + [m.address for m in self.etcd_members if m.address not in local]
             api = KubeAPIServer(host, endpoints, toleration_seconds=self.config.default_toleration_seconds,
                                 service_cluster_ip_range=self.config.service_subnet)
+            # --advertise-address: its node's IP (the kubernetes Service's endpoints)
+            api.advertise_address = node_ip([n.name for n in self.config.nodes].index(host))
             sched = KubeScheduler(host, api.address, config=scheduler_config,
                                   kube_api_qps=self.config.scheduler_kube_api_qps,
                                   kube_api_burst=self.config.scheduler_kube_api_burst)
@@ -469,7 +471,7 @@ class Cluster:
         if spec.name in self.cp_hosts:
             kubeadm.install(self, spec.name, kubelet, runtime)
         kubelet.storage_backend = self.storage_backend
-        proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index))
+        proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index))
         for c in (runtime, kubelet, proxy):
             self.kernel.add_component(c)
         self.node_components[spec.name] = [runtime, kubelet, proxy]
@@ -818,6 +820,18 @@ class Cluster:
             return pod_cri_calls(self, namespace, pod)
         except PodFaultError as e:
             raise ClusterError(str(e), e.code) from None
+
+    def kube_proxy(self, node: str) -> KubeProxy:
+        """The node's kube-proxy (ClusterError 404 for a node the cluster does not have)."""
+        for c in self.node_components.get(node, ()):
+            if isinstance(c, KubeProxy):
+                return c
+        raise ClusterError(f'node "{node}" not found', 404)
+
+    def node_iptables(self, node: str) -> dict:
+        """The rules kube-proxy last wrote on `node`, as iptables-save prints them
+        (sim/kubeproxy.py): {"node", "mode", "rules", "syncedAt", "syncs", "services", ...}."""
+        return self.kube_proxy(node).iptables()
 
     # -- etcd ---------------------------------------------------------------------------
     def _member(self, name: str) -> EtcdMember:

@@ -1,15 +1,265 @@
-"""kube-proxy: runs on every node.  It programs Service virtual IPs from Services and
-EndpointSlices; this cluster does not serve Services yet (a later issue), so it only starts,
-syncs its (empty) rules and reports, which is what a real kube-proxy does with no Services."""
+"""kube-proxy: runs on every node and programs Service virtual IPs in iptables mode.
+
+As cmd/kube-proxy and pkg/proxy do: informers on core/v1 Services and discovery.k8s.io/v1
+EndpointSlices feed a ServiceChangeTracker and an EndpointsChangeTracker (pkg/proxy/servicechangetracker.go,
+endpointschangetracker.go); a change asks the BoundedFrequencyRunner (pkg/util/async) for a sync,
+which runs at most `burstSyncs` times back to back and then once per --iptables-min-sync-period
+(1 s), and at least once per --iptables-sync-period (30 s).  A sync applies the pending changes
+and writes the whole rule set (sim/kubeproxy_iptables.py build_rules: syncProxyRules), which
+`match` walks for a packet.  Nothing is synced until both informers have listed
+(proxier.isInitialized), as upstream waits for its config handlers' OnServiceSynced /
+OnEndpointSlicesSynced.
+
+The rules live in the node's kernel, not in the process: a kube-proxy that stops leaves them in
+place (traffic keeps flowing to endpoints that may be gone) until it starts again and resyncs.
+"""
 from __future__ import annotations
 
 from sim.client import ClientComponent
 from sim.flowcontrol import KUBE_PROXY_BURST, KUBE_PROXY_QPS
+from sim.kubeproxy_iptables import Endpoint, Ruleset, ServicePort, build_rules, match, service_ports, slice_endpoints
+
+DISCOVERY_GROUP = "discovery.k8s.io"
+MIN_SYNC_PERIOD = 1.0   # KubeProxyIPTablesConfiguration.MinSyncPeriod default
+SYNC_PERIOD = 30.0      # KubeProxyIPTablesConfiguration.SyncPeriod default
+BURST_SYNCS = 2         # pkg/proxy/iptables/proxier.go burstSyncs
+CLUSTER_CIDR = "10.244.0.0/16"  # kubeadm's podSubnet, which kube-proxy's --cluster-cidr is
+
+
+class BoundedFrequencyRunner:
+    """pkg/util/async/bounded_frequency_runner.go: `run()` asks for `fn` to run; it runs at once
+    if the token bucket (qps 1/min_interval, `burst`) has a token, else when the next token is
+    due; requests made meanwhile coalesce into that one run.  It also runs `max_interval` after
+    the last run, asked or not."""
+
+    def __init__(self, component, fn, min_interval: float, max_interval: float, burst: int):
+        self.c, self.fn = component, fn
+        self.min_interval, self.max_interval, self.burst = min_interval, max_interval, burst
+        self.tokens = float(burst)
+        self.stamp = component.now
+        self.timer: int | None = None
+        self.due: float | None = None
+
+    def _refill(self) -> None:
+        now = self.c.now
+        if self.min_interval > 0:
+            self.tokens = min(self.burst, self.tokens + (now - self.stamp) / self.min_interval)
+        else:
+            self.tokens = float(self.burst)
+        self.stamp = now
+
+    def _has_token(self) -> bool:
+        # A token due "now" may still read 0.999...: a wait shorter than the clock can step
+        # would come back at the same instant forever.
+        return self.tokens >= 1 - 1e-6
+
+    def _schedule(self, at: float) -> None:
+        if self.timer is not None:
+            self.c.cancel_timer(self.timer)
+        self.due = at
+        self.timer = self.c.call_later(max(0.0, at - self.c.now), self._try_run)
+
+    def run(self) -> None:
+        """A change: run as soon as allowed.  The run itself waits for the end of this instant
+        (call_later 0), so the events of one watch message cost one sync."""
+        self._refill()
+        soonest = self.c.now if self._has_token() else self.c.now + (1 - self.tokens) * self.min_interval
+        if self.due is None or soonest < self.due:
+            self._schedule(soonest)
+
+    def start(self) -> None:
+        self._schedule(self.c.now + self.max_interval)
+
+    def _try_run(self) -> None:
+        self.timer = self.due = None
+        self._refill()
+        if not self._has_token():  # a periodic run finding the bucket empty: when a token is due
+            self._schedule(self.c.now + (1 - self.tokens) * self.min_interval)
+            return
+        self.tokens = max(0.0, self.tokens - 1)
+        self._schedule(self.c.now + self.max_interval)
+        self.fn()
+
+
+class ServiceChangeTracker:
+    """pkg/proxy/servicechangetracker.go: the Services' ports as kube-proxy proxies them, and the
+    changes not yet synced (previous and current, dropped when they end up equal)."""
+
+    def __init__(self):
+        self.ports: dict[tuple[str, str], list[ServicePort]] = {}  # the svcPortMap, by Service
+        self.items: dict[tuple[str, str], tuple[list, list]] = {}
+
+    def update(self, previous: dict | None, current: dict | None) -> bool:
+        obj = current or previous
+        md = obj["metadata"]
+        key = (md.get("namespace") or "", md["name"])
+        prev = self.items[key][0] if key in self.items else self.ports.get(key, [])
+        cur = service_ports(current) if current is not None else []
+        if prev == cur:
+            self.items.pop(key, None)
+        else:
+            self.items[key] = (prev, cur)
+        return bool(self.items)
+
+    def apply(self) -> int:
+        """Move the pending changes into the map; how many Services changed."""
+        n = len(self.items)
+        for key, (_prev, cur) in self.items.items():
+            if cur:
+                self.ports[key] = cur
+            else:
+                self.ports.pop(key, None)
+        self.items.clear()
+        return n
+
+
+class EndpointsChangeTracker:
+    """pkg/proxy/endpointschangetracker.go and endpointslicecache.go: every slice's endpoints,
+    by the Service it belongs to, and which Services changed since the last sync."""
+
+    def __init__(self, node_name: str):
+        self.node_name = node_name
+        self.slices: dict[tuple[str, str], dict[str, dict[str, list[Endpoint]]]] = {}
+        self.pending: set[tuple[str, str]] = set()
+        self.endpoints: dict[str, list[Endpoint]] = {}  # the endpointsMap, by service port key
+
+    def update(self, slc: dict, removed: bool) -> bool:
+        md = slc["metadata"]
+        svc = (md.get("labels") or {}).get("kubernetes.io/service-name")
+        if not svc:
+            return bool(self.pending)
+        key = (md.get("namespace") or "", svc)
+        by_slice = self.slices.setdefault(key, {})
+        new = None if removed else slice_endpoints(slc, self.node_name)
+        if by_slice.get(md["name"]) != new:
+            if new is None:
+                by_slice.pop(md["name"], None)
+            else:
+                by_slice[md["name"]] = new
+            if not by_slice:
+                self.slices.pop(key, None)
+            self.pending.add(key)
+        return bool(self.pending)
+
+    def apply(self) -> int:
+        n = len(self.pending)
+        for key in sorted(self.pending):
+            prefix = f"{key[0]}/{key[1]}"
+            for k in [k for k in self.endpoints if k.rpartition("/")[0].split(":")[0] == prefix]:
+                del self.endpoints[k]
+            merged: dict[str, dict[str, Endpoint]] = {}
+            for name in sorted(self.slices.get(key, {})):
+                for spn, eps in self.slices[key][name].items():
+                    for ep in eps:
+                        # one endpoint per ip:port, the first slice's (endpointslicecache.go)
+                        merged.setdefault(spn, {}).setdefault(str(ep), ep)
+            for spn, eps in merged.items():
+                self.endpoints[spn] = [eps[k] for k in sorted(eps)]  # byEndpoint order
+        self.pending.clear()
+        return n
 
 
 class KubeProxy(ClientComponent):
     component = "kube-proxy"
     kube_api_qps, kube_api_burst = KUBE_PROXY_QPS, KUBE_PROXY_BURST  # clientConnection defaults
 
+    def __init__(self, host: str, apiserver, node_ip: str | None = None, min_sync_period: float = MIN_SYNC_PERIOD,
+                 sync_period: float = SYNC_PERIOD, **kw):
+        super().__init__(host, apiserver, **kw)
+        self.node_ips = [node_ip] if node_ip else []
+        self.min_sync_period, self.sync_period = min_sync_period, sync_period
+        # The kernel's state: rules and xt_recent lists outlive the process.
+        self.ruleset: Ruleset | None = None
+        self.recent: dict = {}
+        self.synced_at: str | None = None
+        self.syncs = 0
+        self.rules_text = ""
+
     def on_start(self) -> None:
-        self.action(f"kube-proxy on {self.host} started (iptables mode, 0 services)")
+        self.action(f"kube-proxy on {self.host} started (iptables mode, --iptables-min-sync-period="
+                    f"{self.min_sync_period:g}s, --iptables-sync-period={self.sync_period:g}s)")
+        self.services = ServiceChangeTracker()
+        self.endpoints = EndpointsChangeTracker(self.host)
+        self.runner = BoundedFrequencyRunner(self, self.sync_proxy_rules, self.min_sync_period,
+                                             self.sync_period, BURST_SYNCS)
+        self.service_informer = self.slice_informer = None
+        self.needs_full_sync = True
+        self._discover()
+
+    def _discover(self) -> None:
+        """Start the informers once the API serves both kinds (a list of a kind not served
+        would fail and relist every second); ask again after a sync period until it does."""
+        def discovered(served) -> None:
+            names = {(r.group, r.name) for r in served or []}
+            if ("", "services") in names and (DISCOVERY_GROUP, "endpointslices") in names:
+                self._start_informers()
+            else:
+                self.call_later(self.sync_period, self._discover)
+        self.api.discover(discovered)
+
+    def _start_informers(self) -> None:
+        def svc_changed(prev, cur) -> None:
+            if self.services.update(prev, cur):
+                self._changed()
+
+        def slice_changed(slc, removed) -> None:
+            if self.endpoints.update(slc, removed):
+                self._changed()
+
+        # Services with the label service.kubernetes.io/service-proxy-name are another proxy's,
+        # and headless ones have nothing to program: cmd/kube-proxy's label selector.
+        selector = "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless"
+        self.service_informer = self.informer(
+            "services", label_selector=selector, on_add=lambda o: svc_changed(None, o),
+            on_update=svc_changed, on_delete=lambda o: svc_changed(o, None), on_synced=self._changed)
+        self.slice_informer = self.informer(
+            "endpointslices", group=DISCOVERY_GROUP, label_selector=selector,
+            on_add=lambda o: slice_changed(o, False), on_update=lambda _o, n: slice_changed(n, False),
+            on_delete=lambda o: slice_changed(o, True), on_synced=self._changed)
+        self.service_informer.start()
+        self.slice_informer.start()
+        self.runner.start()
+
+    def _changed(self) -> None:
+        if self._initialized():
+            self.runner.run()
+
+    def _initialized(self) -> bool:
+        return bool(self.service_informer and self.service_informer.synced
+                    and self.slice_informer and self.slice_informer.synced)
+
+    def sync_proxy_rules(self) -> None:
+        """proxier.go syncProxyRules: apply the pending changes, write every rule."""
+        if not self._initialized():
+            return
+        changed = self.services.apply() + self.endpoints.apply()
+        self.syncs += 1
+        self.synced_at = self.micro_timestamp()
+        if not changed and not self.needs_full_sync and self.ruleset is not None:
+            return  # a periodic sync with nothing new rewrites the same rules
+        self.needs_full_sync = False
+        ports = [p for ps in self.services.ports.values() for p in ps]
+        ruleset = build_rules(ports, self.endpoints.endpoints, self.node_ips, CLUSTER_CIDR)
+        text = ruleset.text()
+        services = len(self.services.ports)
+        before = self.ruleset.services if self.ruleset is not None else 0
+        ruleset.services = services
+        nat_rules = len(ruleset.rules("nat"))
+        if text != self.rules_text and (services or before):
+            self.action(f"kube-proxy on {self.host} synced {nat_rules} rules for {services} "
+                        f"service{'' if services == 1 else 's'}")
+        self.ruleset, self.rules_text = ruleset, text
+
+    # -- reads ---------------------------------------------------------------------------------
+    def iptables(self) -> dict:
+        """The node's rules as `iptables-save` prints them, and what they were made from."""
+        rs = self.ruleset
+        return {"node": self.host, "mode": "iptables", "rules": self.rules_text, "syncedAt": self.synced_at,
+                "syncs": self.syncs, "services": rs.services if rs else 0, "endpoints": rs.endpoints if rs else 0,
+                "natRules": len(rs.rules("nat")) if rs else 0}
+
+    def route(self, packet: dict) -> dict:
+        """Walk one packet through the node's rules (sim/kubeproxy_iptables.py match)."""
+        if self.ruleset is None:
+            return {"verdict": "ACCEPT", "endpoint": None, "rule": None, "path": [], "masquerade": False}
+        return match(self.ruleset, packet, self.rng, self.recent, self.now)

@@ -9,6 +9,8 @@
                                                      "kubeletVersion"?: "v1.35.2", "labels"?: {...}}
     POST /clusters/<name>/sim/v1/nodes/<node>/kill
     POST /clusters/<name>/sim/v1/nodes/<node>/restore
+    GET  /clusters/<name>/sim/v1/nodes/<node>/iptables  -> {"rules": iptables-save text, "syncedAt",
+                                                    "services", "endpoints", ...} (kube-proxy's)
     POST /clusters/<name>/sim/v1/nodes/<node>/components/<component>/kill
                                                     (kube-apiserver, kube-controller-manager,
                                                     kube-scheduler, stacked etcd: the kubelet
@@ -180,6 +182,12 @@ async def pod_cri_calls(request, cluster: str, namespace: str, name: str):
     """The CRI calls the pod's kubelet made for it (sandbox, image pulls, containers created,
     started, stopped), oldest first."""
     return JsonResponse(await services.pod_cri_calls(cluster, namespace, name))
+
+
+@control("GET", errors=_status_from)
+async def node_iptables(request, cluster: str, node: str):
+    """The rules the node's kube-proxy last wrote, as `iptables-save` prints them."""
+    return JsonResponse(await services.node_iptables(cluster, node))
 
 
 @control("POST", errors=_status_from)

@@ -29,6 +29,8 @@ urlpatterns = [
     ),
     re_path(rf"^{CLUSTER}/sim/v1/pods/(?P<namespace>[^/]+)/(?P<name>[^/]+)/fault$", simcontrol.pod_fault,
             name="sim-pod-fault"),
+    re_path(rf"^{CLUSTER}/sim/v1/nodes/(?P<node>[^/]+)/iptables$", simcontrol.node_iptables,
+            name="sim-node-iptables"),
     re_path(rf"^{CLUSTER}/sim/v1/pods/(?P<namespace>[^/]+)/(?P<name>[^/]+)/cri$", simcontrol.pod_cri_calls,
             name="sim-pod-cri"),
     re_path(rf"^{CLUSTER}/sim/v1/workloads/(?P<namespace>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)/load$",

@@ -283,6 +283,14 @@ def pod_cri(worker, rc: RunningCluster, args: dict) -> dict:
         raise _cluster_error(e, _POD_REASON_BY_CODE) from None
 
 
+def node_iptables(worker, rc: RunningCluster, args: dict) -> dict:
+    """The rules the node's kube-proxy last wrote (Cluster.node_iptables)."""
+    try:
+        return rc.engine.node_iptables(str(args.get("node", "")))
+    except ClusterError as e:
+        raise _cluster_error(e, _POD_REASON_BY_CODE) from None
+
+
 def node_add(worker, rc: RunningCluster, args: dict) -> dict:
     node = args.get("node", "")
     try:
@@ -479,6 +487,7 @@ COMMANDS: dict[str, Command] = {
     "component.kill": Command(component_kill, durable=True),
     "pod.fault": Command(pod_fault),
     "pod.cri": Command(pod_cri),
+    "node.iptables": Command(node_iptables),
     "workload.load": Command(workload_load),
     "network.get": Command(network("get")),
     "network.partition": Command(network("partition"), durable=True),

@@ -37,6 +37,7 @@ from sim.apiserver.admission.storageobjectinuseprotection import StorageObjectIn
 from sim.apiserver.admission.resourcequota import ResourceQuota
 from sim.apiserver.admission.serviceaccount import ServiceAccount
 from sim.apiserver.bootstrap import SystemPriorityClassesHook
+from sim.apiserver.endpointreconciler import LeaseEndpointReconciler
 from sim.apiserver.kubernetesservice import KubernetesServiceController
 from sim.apiserver import (binding, continuetoken, eviction, fieldmanagement, podattach, podexec, podlogs,
                            podportforward, scale, storage)
@@ -240,7 +241,8 @@ class KubeAPIServer(Component):
                                 ServiceAccount(self.lister_for, lambda: self.rng),
                                 StorageObjectInUseProtection(), DefaultStorageClass(self.lister_for),
                                 Priority(self.lister_for), ResourceQuota(self)])
-        self.post_start_hooks = [SystemPriorityClassesHook(self), KubernetesServiceController(self)]
+        self.post_start_hooks = [SystemPriorityClassesHook(self), KubernetesServiceController(self),
+                                 LeaseEndpointReconciler(self)]
         # --service-cluster-ip-range and --service-node-port-range (the Service allocators').
         self.service_cluster_ip_range = service_cluster_ip_range
         self.service_node_port_range = service_node_port_range

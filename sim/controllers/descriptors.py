@@ -78,6 +78,10 @@ DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
                          ("persistentvolumes",), aliases=("pv-protection",)),
     ControllerDescriptor("cronjob-controller", "sim.controllers.cronjob:CronJobController",
                          ("cronjobs.batch", "jobs.batch"), aliases=("cronjob",)),
+    ControllerDescriptor("endpoints-controller", "sim.controllers.endpoints:EndpointsController",
+                         ("services", "pods", "endpoints"), aliases=("endpoint",)),
+    ControllerDescriptor("endpointslice-controller", "sim.controllers.endpointslice:EndpointSliceController",
+                         ("services", "pods", "nodes", "endpointslices.discovery.k8s.io"), aliases=("endpointslice",)),
 )
 
 

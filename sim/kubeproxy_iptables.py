@@ -1,0 +1,599 @@
+"""kube-proxy's iptables mode as data: the rules pkg/proxy/iptables/proxier.go (syncProxyRules)
+writes from Services and EndpointSlices, rendered as `iptables-save` prints them, and `match`,
+which walks them for one packet as netfilter would.
+
+What is upstream's, and where:
+- Chain names (proxier.go servicePortChainName & co.): a prefix and the first 16 characters of
+  base32(sha256(servicePortName + protocol [+ endpoint])), e.g. KUBE-SVC-XPGD46QRK7WJZT7O.
+- Endpoints (pkg/proxy/endpointslicecache.go): one per address[0]:port of every slice of the
+  Service; ready / serving / terminating from the slice's conditions (ready and serving default
+  to true when unset, terminating to false); ordered by "ip:port".
+- Which endpoints each policy uses (pkg/proxy/topology.go CategorizeEndpoints): ready ones, and
+  serving-and-terminating ones only when none is ready.
+- Load balancing (writeServiceToEndpointRules): endpoint i of n gets `-m statistic --mode random
+  --probability 1/(n-i)` written with %0.10f, the last none.  The kernel (xt_statistic) keeps the
+  probability as lround(2^31 * p) and compares it with 31 random bits; iptables-save prints that
+  stored value back with %.11f, hence 0.33333333349 for 1/3.  `match` draws the same way.
+- iptables-save's shape: the IP header matches first (`! -s`, `-d` with /32, `-p`), then the
+  `-m` matches in the order they were written, then `-j`; a comment is quoted unless it is only
+  letters, digits, `_` and `-` (xtables_save_string); MARK --or-mark prints as --set-xmark.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+from dataclasses import dataclass, field
+
+KUBE_SERVICES, KUBE_NODEPORTS, KUBE_EXTERNAL_SERVICES = "KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-EXTERNAL-SERVICES"
+KUBE_MARK_MASQ, KUBE_POSTROUTING, KUBE_FORWARD = "KUBE-MARK-MASQ", "KUBE-POSTROUTING", "KUBE-FORWARD"
+KUBE_PROXY_FIREWALL = "KUBE-PROXY-FIREWALL"
+MASQUERADE_MARK = "0x4000"  # --iptables-masquerade-bit 14
+DEFAULT_AFFINITY_SECONDS = 10800  # v1.DefaultClientIPServiceAffinitySeconds
+BUILTIN = {"nat": ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"), "filter": ("INPUT", "FORWARD", "OUTPUT")}
+TERMINAL = {"ACCEPT", "DROP", "REJECT", "DNAT", "MASQUERADE"}
+
+
+def port_proto_hash(service_port_name: str, protocol: str, endpoint: str = "") -> str:
+    """proxier.go portProtoHash / servicePortEndpointChainName: 16 base32 characters."""
+    digest = hashlib.sha256((service_port_name + protocol + endpoint).encode()).digest()
+    return base64.b32encode(digest).decode()[:16]
+
+
+def service_chain(spn: str, protocol: str, prefix: str = "KUBE-SVC-") -> str:
+    """KUBE-SVC- (cluster policy), KUBE-SVL- (local policy), KUBE-EXT- (external), KUBE-FW-."""
+    return prefix + port_proto_hash(spn, protocol)
+
+
+def endpoint_chain(spn: str, protocol: str, endpoint: str) -> str:
+    return "KUBE-SEP-" + port_proto_hash(spn, protocol, endpoint)
+
+
+def probability(n: int) -> str:
+    """proxier.go probability(n): what kube-proxy writes for 1/n."""
+    return "%0.10f" % (1.0 / n)
+
+
+def kernel_probability(written: str) -> int:
+    """libxt_statistic's parse: the probability as the kernel stores it (of 2^31)."""
+    return int(float(written) * 0x80000000 + 0.5)  # lround, for p >= 0
+
+
+def saved_probability(stored: int) -> str:
+    """libxt_statistic's save: what iptables-save prints for a stored probability."""
+    return "%.11f" % (stored / 0x80000000)
+
+
+_NO_QUOTE = set("_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _save_string(value: str) -> str:
+    """xtables_save_string: bare when safe, else double-quoted with \\ escapes."""
+    if value and set(value) <= _NO_QUOTE:
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("'", "\\'") + '"'
+
+
+# -- the model: a Service port and its endpoints, as kube-proxy's change trackers hold them ------
+@dataclass(frozen=True)
+class ServicePort:
+    """pkg/proxy/serviceport.go BaseServicePortInfo, for one port of one Service."""
+    namespace: str
+    name: str
+    port_name: str
+    protocol: str  # "TCP"
+    cluster_ip: str
+    port: int
+    node_port: int = 0
+    session_affinity_seconds: int = 0  # 0: no ClientIP affinity
+    external_policy_local: bool = False
+    internal_policy_local: bool = False
+    load_balancer_ips: tuple[str, ...] = ()
+    external_ips: tuple[str, ...] = ()
+
+    @property
+    def service_port_name(self) -> str:
+        """proxy.ServicePortName.String(): ns/name, with :port when the port has a name."""
+        return f"{self.namespace}/{self.name}" + (f":{self.port_name}" if self.port_name else "")
+
+    @property
+    def externally_accessible(self) -> bool:
+        return bool(self.node_port or self.load_balancer_ips or self.external_ips)
+
+    @property
+    def uses_cluster_endpoints(self) -> bool:
+        return not self.internal_policy_local or self.externally_accessible
+
+    @property
+    def uses_local_endpoints(self) -> bool:
+        return self.internal_policy_local or (self.externally_accessible and self.external_policy_local)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """pkg/proxy/endpoint.go BaseEndpointInfo."""
+    ip: str
+    port: int
+    ready: bool = True
+    serving: bool = True
+    terminating: bool = False
+    node_name: str = ""
+    is_local: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.ip}:{self.port}"
+
+
+def service_ports(svc: dict) -> list[ServicePort]:
+    """The ports kube-proxy proxies for one core/v1 Service (serviceport.go newBaseServiceInfo):
+    none for ExternalName or a headless Service (clusterIP None), IPv4 only."""
+    spec, md = svc.get("spec") or {}, svc.get("metadata") or {}
+    cluster_ip = spec.get("clusterIP") or ""
+    if spec.get("type") == "ExternalName" or cluster_ip in ("", "None"):
+        return []
+    try:
+        if ipaddress.ip_address(cluster_ip).version != 4:
+            return []
+    except ValueError:
+        return []
+    affinity = 0
+    if spec.get("sessionAffinity") == "ClientIP":
+        cfg = ((spec.get("sessionAffinityConfig") or {}).get("clientIP") or {})
+        affinity = int(cfg.get("timeoutSeconds") or DEFAULT_AFFINITY_SECONDS)
+    svc_type = spec.get("type") or "ClusterIP"
+    lb_ips = tuple(i["ip"] for i in ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+                   if i.get("ip")) if svc_type == "LoadBalancer" else ()
+    out = []
+    for p in spec.get("ports") or []:
+        out.append(ServicePort(
+            namespace=md.get("namespace") or "default", name=md["name"], port_name=p.get("name") or "",
+            protocol=p.get("protocol") or "TCP", cluster_ip=cluster_ip, port=int(p["port"]),
+            node_port=int(p.get("nodePort") or 0) if svc_type in ("NodePort", "LoadBalancer") else 0,
+            session_affinity_seconds=affinity,
+            external_policy_local=spec.get("externalTrafficPolicy") == "Local",
+            internal_policy_local=spec.get("internalTrafficPolicy") == "Local",
+            load_balancer_ips=lb_ips, external_ips=tuple(spec.get("externalIPs") or ())))
+    return out
+
+
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+
+
+def slice_endpoints(slc: dict, node_name: str) -> dict[str, list[Endpoint]]:
+    """One EndpointSlice's endpoints by service port key (endpoint_key: "ns/svc:port/TCP")
+    (endpointslicecache.go newEndpointSliceInfo / addEndpoints)."""
+    md = slc.get("metadata") or {}
+    svc = (md.get("labels") or {}).get(SERVICE_NAME_LABEL)
+    if not svc or slc.get("addressType", "IPv4") != "IPv4":
+        return {}
+    out: dict[str, list[Endpoint]] = {}
+    for p in slc.get("ports") or []:
+        if p.get("port") is None:
+            continue
+        key = endpoint_key(md.get("namespace") or "default", svc, p.get("name") or "", p.get("protocol") or "TCP")
+        eps = out.setdefault(key, [])
+        for ep in slc.get("endpoints") or []:
+            addrs = ep.get("addresses") or []
+            if not addrs:
+                continue
+            cond = ep.get("conditions") or {}
+            node = ep.get("nodeName") or ""
+            eps.append(Endpoint(ip=addrs[0], port=int(p["port"]), ready=cond.get("ready") is not False,
+                                serving=cond.get("serving") is not False,
+                                terminating=cond.get("terminating") is True, node_name=node,
+                                is_local=bool(node) and node == node_name))
+    return out
+
+
+def categorize(endpoints: list[Endpoint], sp: ServicePort) -> tuple[list, list, list, bool]:
+    """pkg/proxy/topology.go CategorizeEndpoints (without topology hints): (cluster, local,
+    all locally reachable, has any)."""
+    cluster: list[Endpoint] = []
+    local: list[Endpoint] = []
+    has_any = False
+    if sp.uses_cluster_endpoints:
+        cluster = [e for e in endpoints if e.ready]
+        if not cluster:  # no ready endpoint anywhere: serving-and-terminating ones instead
+            cluster = [e for e in endpoints if e.serving and e.terminating]
+        has_any = bool(cluster)
+    if not sp.uses_local_endpoints:
+        return cluster, local, cluster, has_any
+    local_ready = local_st = False
+    for e in endpoints:
+        if e.ready:
+            has_any = True
+            local_ready = local_ready or e.is_local
+        elif e.serving and e.terminating:
+            has_any = True
+            local_st = local_st or e.is_local
+    if local_ready:
+        local = [e for e in endpoints if e.is_local and e.ready]
+    elif local_st:
+        local = [e for e in endpoints if e.is_local and e.serving and e.terminating]
+    if not sp.uses_cluster_endpoints:
+        return cluster, local, local, has_any
+    merged = {str(e): e for e in cluster}
+    merged.update({str(e): e for e in local})
+    return cluster, local, [merged[k] for k in sorted(merged)], has_any
+
+
+# -- rules ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rule:
+    """One `-A` line.  `matches` in the order written: ("comment", text), ("tcp", dport|None),
+    ("statistic", stored probability), ("recent", "set"|"rcheck", name, seconds),
+    ("addrtype", "src"|"dst", "LOCAL"), ("mark", negated, "0x4000/0x4000"), ("conntrack", states)."""
+    table: str
+    chain: str
+    target: str
+    target_args: str = ""
+    src: str | None = None
+    src_neg: bool = False
+    dst: str | None = None
+    proto: str | None = None
+    matches: tuple = ()
+
+    def text(self) -> str:
+        out = ["-A", self.chain]
+        if self.src:
+            out += (["!"] if self.src_neg else []) + ["-s", _cidr(self.src)]
+        if self.dst:
+            out += ["-d", _cidr(self.dst)]
+        if self.proto:
+            out += ["-p", self.proto]
+        for m in self.matches:
+            kind = m[0]
+            if kind == "comment":
+                out += ["-m", "comment", "--comment", _save_string(m[1])]
+            elif kind == "tcp" or kind == "udp" or kind == "sctp":
+                out += ["-m", kind] + (["--dport", str(m[1])] if m[1] else [])
+            elif kind == "statistic":
+                out += ["-m", "statistic", "--mode", "random", "--probability", saved_probability(m[1])]
+            elif kind == "recent":
+                _, mode, name, seconds = m
+                out += ["-m", "recent"] + (["--set"] if mode == "set" else
+                                           ["--rcheck", "--seconds", str(seconds), "--reap"])
+                out += ["--name", name, "--mask", "255.255.255.255", "--rsource"]
+            elif kind == "addrtype":
+                out += ["-m", "addrtype", f"--{m[1]}-type", m[2]]
+            elif kind == "mark":
+                out += ["-m", "mark"] + (["!"] if m[1] else []) + ["--mark", m[2]]
+            elif kind == "conntrack":
+                out += ["-m", "conntrack", "--ctstate", m[1]]
+        out += ["-j", self.target] + ([self.target_args] if self.target_args else [])
+        return " ".join(out)
+
+
+def _cidr(addr: str) -> str:
+    return addr if "/" in addr else f"{addr}/32"
+
+
+@dataclass
+class Ruleset:
+    """Both tables as iptables-save would list them, plus what `match` needs to know."""
+    chains: dict[str, dict[str, list[Rule]]] = field(default_factory=lambda: {"filter": {}, "nat": {}})
+    local_addresses: frozenset = frozenset()
+    services: int = 0  # Service ports with rules (proxier.go's serviceNoLocalEndpoints & co. count these)
+    endpoints: int = 0
+
+    def chain(self, table: str, name: str) -> list[Rule]:
+        return self.chains[table].setdefault(name, [])
+
+    def add(self, table: str, chain: str, target: str, target_args: str = "", **kw) -> None:
+        self.chain(table, chain).append(Rule(table, chain, target, target_args, **kw))
+
+    def rules(self, table: str | None = None) -> list[Rule]:
+        tables = [table] if table else ["filter", "nat"]
+        return [r for t in tables for c in _chain_order(t, self.chains[t]) for r in self.chains[t][c]]
+
+    def text(self) -> str:
+        """iptables-save: per table the builtin chains with their policy, then the others
+        sorted (libiptc's order), then every chain's rules in that order."""
+        lines: list[str] = []
+        for table in ("filter", "nat"):
+            chains = self.chains[table]
+            lines.append(f"*{table}")
+            for c in _chain_order(table, chains):
+                lines.append(f":{c} ACCEPT [0:0]" if c in BUILTIN[table] else f":{c} - [0:0]")
+            for c in _chain_order(table, chains):
+                lines += [r.text() for r in chains[c]]
+            lines.append("COMMIT")
+        return "\n".join(lines) + "\n"
+
+
+def _chain_order(table: str, chains: dict) -> list[str]:
+    builtin = list(BUILTIN[table])
+    return builtin + sorted(c for c in chains if c not in BUILTIN[table])
+
+
+def _comment(text: str) -> tuple:
+    return ("comment", text)
+
+
+def build_rules(ports: list[ServicePort], endpoints: dict[str, list[Endpoint]], node_ips: list[str],
+                cluster_cidr: str = "10.244.0.0/16") -> Ruleset:
+    """proxier.go syncProxyRules for one node: `endpoints` by service port name.  Service ports
+    are written in name order (upstream ranges over a map; any order is equally upstream's)."""
+    rs = Ruleset(local_addresses=frozenset(list(node_ips) + ["127.0.0.1"]))
+    for t in ("filter", "nat"):
+        for c in BUILTIN[t]:
+            rs.chain(t, c)
+    _jump_chains(rs)
+    for c in (KUBE_NODEPORTS, KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE_PROXY_FIREWALL):
+        rs.chain("filter", c)
+    for c in (KUBE_NODEPORTS, KUBE_SERVICES, KUBE_MARK_MASQ, KUBE_POSTROUTING):
+        rs.chain("nat", c)
+    # The static rules (proxier.go writeIptablesRules).
+    rs.add("nat", KUBE_MARK_MASQ, "MARK", f"--set-xmark {MASQUERADE_MARK}/{MASQUERADE_MARK}")
+    rs.add("nat", KUBE_POSTROUTING, "RETURN", matches=(("mark", True, f"{MASQUERADE_MARK}/{MASQUERADE_MARK}"),))
+    rs.add("nat", KUBE_POSTROUTING, "MARK", f"--set-xmark {MASQUERADE_MARK}/0x0")
+    rs.add("nat", KUBE_POSTROUTING, "MASQUERADE", "--random-fully",
+           matches=(_comment("kubernetes service traffic requiring SNAT"),))
+    rs.add("filter", KUBE_FORWARD, "DROP", matches=(("conntrack", "INVALID"),))
+    rs.add("filter", KUBE_FORWARD, "ACCEPT", matches=(_comment("kubernetes forwarding rules"),
+                                                      ("mark", False, f"{MASQUERADE_MARK}/{MASQUERADE_MARK}")))
+    rs.add("filter", KUBE_FORWARD, "ACCEPT", matches=(_comment("kubernetes forwarding conntrack rule"),
+                                                      ("conntrack", "RELATED,ESTABLISHED")))
+    for sp in sorted(ports, key=lambda s: (s.service_port_name, s.protocol)):
+        _write_service_port(rs, sp, endpoints.get(_spn_key(sp), []), cluster_cidr)
+    # Finally, the tail-call to the nodeports chain: after every other service portal rule.
+    rs.add("nat", KUBE_SERVICES, KUBE_NODEPORTS, matches=(
+        _comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain"),
+        ("addrtype", "dst", "LOCAL")))
+    return rs
+
+
+def endpoint_key(namespace: str, name: str, port_name: str, protocol: str) -> str:
+    """The key of the endpoints map: the service port name and its protocol."""
+    return f"{namespace}/{name}" + (f":{port_name}" if port_name else "") + f"/{protocol}"
+
+
+def _spn_key(sp: ServicePort) -> str:
+    return endpoint_key(sp.namespace, sp.name, sp.port_name, sp.protocol)
+
+
+def _jump_chains(rs: Ruleset) -> None:
+    """proxier.go iptablesJumpChains: the builtin chains' jumps into kube-proxy's."""
+    new = ("conntrack", "NEW")
+    for chain in ("INPUT", "FORWARD", "OUTPUT"):
+        rs.add("filter", chain, KUBE_PROXY_FIREWALL, matches=(new, _comment("kubernetes load balancer firewall")))
+        if chain == "INPUT":
+            rs.add("filter", chain, KUBE_NODEPORTS, matches=(_comment("kubernetes health check service ports"),))
+        if chain == "FORWARD":
+            rs.add("filter", chain, KUBE_FORWARD, matches=(_comment("kubernetes forwarding rules"),))
+        if chain in ("FORWARD", "OUTPUT"):
+            rs.add("filter", chain, KUBE_SERVICES, matches=(new, _comment("kubernetes service portals")))
+        if chain in ("INPUT", "FORWARD"):
+            rs.add("filter", chain, KUBE_EXTERNAL_SERVICES,
+                   matches=(new, _comment("kubernetes externally-visible service portals")))
+    for chain in ("PREROUTING", "OUTPUT"):
+        rs.add("nat", chain, KUBE_SERVICES, matches=(_comment("kubernetes service portals"),))
+    rs.add("nat", "POSTROUTING", KUBE_POSTROUTING, matches=(_comment("kubernetes postrouting rules"),))
+
+
+def _write_service_port(rs: Ruleset, sp: ServicePort, all_endpoints: list[Endpoint], cluster_cidr: str) -> None:
+    protocol = sp.protocol.lower()
+    name = sp.service_port_name
+    cluster, local, reachable, has_endpoints = categorize(all_endpoints, sp)
+    cluster_chain = service_chain(name, protocol)
+    local_chain = service_chain(name, protocol, "KUBE-SVL-")
+    ext_chain = service_chain(name, protocol, "KUBE-EXT-")
+    uses_cluster_chain = bool(cluster) and sp.uses_cluster_endpoints
+    uses_local_chain = bool(local) and sp.uses_local_endpoints
+    internal_chain, has_internal = cluster_chain, has_endpoints
+    if sp.internal_policy_local:
+        internal_chain, has_internal = local_chain, bool(local)
+    external_policy_chain, has_external = cluster_chain, has_endpoints
+    if sp.external_policy_local:
+        external_policy_chain, has_external = local_chain, bool(local)
+    uses_ext_chain = has_endpoints and sp.externally_accessible
+    int_filter = ext_filter = None
+    if not has_endpoints:
+        int_filter = ext_filter = ("REJECT", f"{name} has no endpoints")
+    else:
+        if not has_internal:
+            int_filter = ("DROP", f"{name} has no local endpoints")
+        if not has_external:
+            ext_filter = ("DROP", f"{name} has no local endpoints")
+    if has_endpoints:
+        rs.services += 1
+        rs.endpoints += len(reachable)
+    tcp = (protocol, sp.port)
+
+    # Capture the clusterIP.
+    if has_internal:
+        rs.add("nat", KUBE_SERVICES, internal_chain, dst=sp.cluster_ip, proto=protocol,
+               matches=(_comment(f"{name} cluster IP"), tcp))
+    else:
+        rs.add("filter", KUBE_SERVICES, int_filter[0], _reject_args(int_filter[0]), dst=sp.cluster_ip,
+               proto=protocol, matches=(_comment(int_filter[1]), tcp))
+    # Capture externalIPs and load-balancer ingress IPs.
+    for ips, what in ((sp.external_ips, "external IP"), (sp.load_balancer_ips, "loadbalancer IP")):
+        for ip in ips:
+            if uses_ext_chain:
+                rs.add("nat", KUBE_SERVICES, ext_chain, dst=ip, proto=protocol,
+                       matches=(_comment(f"{name} {what}"), tcp))
+            if not has_external:
+                rs.add("filter", KUBE_EXTERNAL_SERVICES, ext_filter[0], _reject_args(ext_filter[0]), dst=ip,
+                       proto=protocol, matches=(_comment(ext_filter[1]), tcp))
+    # Capture nodeports.
+    if sp.node_port:
+        if has_endpoints:
+            rs.add("nat", KUBE_NODEPORTS, ext_chain, proto=protocol, matches=(_comment(name), (protocol, sp.node_port)))
+        if not has_external:
+            rs.add("filter", KUBE_EXTERNAL_SERVICES, ext_filter[0], _reject_args(ext_filter[0]), proto=protocol,
+                   matches=(_comment(ext_filter[1]), ("addrtype", "dst", "LOCAL"), (protocol, sp.node_port)))
+    if not has_endpoints:
+        return
+    # Internal traffic: masquerade what comes from outside the cluster CIDR (LocalDetector).
+    if has_internal:
+        rs.add("nat", internal_chain, KUBE_MARK_MASQ, src=cluster_cidr, src_neg=True, dst=sp.cluster_ip,
+               proto=protocol, matches=(_comment(f"{name} cluster IP"), tcp))
+    # External traffic.
+    if uses_ext_chain:
+        rs.chain("nat", ext_chain)
+        if not sp.external_policy_local:
+            rs.add("nat", ext_chain, KUBE_MARK_MASQ,
+                   matches=(_comment(f"masquerade traffic for {name} external destinations"),))
+        else:
+            rs.add("nat", ext_chain, cluster_chain, src=cluster_cidr,
+                   matches=(_comment(f"pod traffic for {name} external destinations"),))
+            rs.add("nat", ext_chain, KUBE_MARK_MASQ,
+                   matches=(_comment(f"masquerade LOCAL traffic for {name} external destinations"),
+                            ("addrtype", "src", "LOCAL")))
+            rs.add("nat", ext_chain, cluster_chain,
+                   matches=(_comment(f"route LOCAL traffic for {name} external destinations"),
+                            ("addrtype", "src", "LOCAL")))
+        if has_external:
+            rs.add("nat", ext_chain, external_policy_chain)
+    if uses_cluster_chain:
+        _write_service_to_endpoints(rs, sp, cluster_chain, cluster)
+    if uses_local_chain:
+        _write_service_to_endpoints(rs, sp, local_chain, local)
+    # The per-endpoint chains.
+    for ep in reachable:
+        sep = endpoint_chain(name, protocol, str(ep))
+        rs.add("nat", sep, KUBE_MARK_MASQ, src=ep.ip, matches=(_comment(name),))  # hairpin
+        m: tuple = (_comment(name),)
+        if sp.session_affinity_seconds:
+            m += (("recent", "set", sep, 0),)
+        rs.add("nat", sep, "DNAT", f"--to-destination {ep}", proto=protocol, matches=m + ((protocol, None),))
+
+
+def _reject_args(target: str) -> str:
+    return "--reject-with icmp-port-unreachable" if target == "REJECT" else ""
+
+
+def _write_service_to_endpoints(rs: Ruleset, sp: ServicePort, chain: str, endpoints: list[Endpoint]) -> None:
+    """proxier.go writeServiceToEndpointRules: affinity checks first, then the random spread."""
+    name, protocol = sp.service_port_name, sp.protocol.lower()
+    rs.chain("nat", chain)
+    if sp.session_affinity_seconds:
+        for ep in endpoints:
+            sep = endpoint_chain(name, protocol, str(ep))
+            rs.add("nat", chain, sep, matches=(_comment(f"{name} -> {ep}"),
+                                               ("recent", "rcheck", sep, sp.session_affinity_seconds)))
+    n = len(endpoints)
+    for i, ep in enumerate(endpoints):
+        m: tuple = (_comment(f"{name} -> {ep}"),)
+        if i < n - 1:
+            m += (("statistic", kernel_probability(probability(n - i))),)
+        rs.add("nat", chain, endpoint_chain(name, protocol, str(ep)), matches=m)
+
+
+# -- walking the rules ----------------------------------------------------------------------------
+@dataclass
+class _Walk:
+    rs: Ruleset
+    packet: dict
+    rng: object
+    recent: dict
+    now: float
+    path: list = field(default_factory=list)
+    mark: int = 0
+    dst: str = ""
+    dport: int = 0
+    endpoint: str | None = None
+    masquerade: bool = False
+
+
+def _in(addr: str, cidr: str) -> bool:
+    try:
+        return ipaddress.ip_address(addr) in ipaddress.ip_network(cidr if "/" in cidr else f"{cidr}/32", strict=False)
+    except ValueError:
+        return False
+
+
+def _matches(w: _Walk, r: Rule, src: str, proto: str) -> bool:
+    if r.src is not None and _in(src, r.src) == r.src_neg:
+        return False
+    if r.dst is not None and not _in(w.dst, r.dst):
+        return False
+    if r.proto is not None and r.proto != proto:
+        return False
+    local = w.rs.local_addresses
+    for m in r.matches:
+        kind = m[0]
+        if kind in ("tcp", "udp", "sctp"):
+            if kind != proto or (m[1] and m[1] != w.dport):
+                return False
+        elif kind == "addrtype":
+            if ((src if m[1] == "src" else w.dst) in local) != (m[2] == "LOCAL"):
+                return False
+        elif kind == "conntrack":
+            if "NEW" not in m[1].split(","):
+                return False  # every packet walked is a connection's first
+        elif kind == "mark":
+            value, mask = (int(x, 16) for x in m[2].split("/"))
+            if ((w.mark & mask) == value) == m[1]:
+                return False
+        elif kind == "recent":
+            seen = w.recent.setdefault(m[2], {})
+            if m[1] == "set":
+                seen[src] = w.now
+            else:
+                last = seen.get(src)
+                if last is None or w.now - last > m[3]:
+                    seen.pop(src, None)  # --reap
+                    return False
+        elif kind == "statistic":
+            # xt_statistic: (get_random_u32() & 0x7FFFFFFF) < probability
+            if (w.rng.getrandbits(32) & 0x7FFFFFFF) >= m[1]:
+                return False
+    return True
+
+
+def _walk(w: _Walk, table: str, chain: str, src: str, proto: str, depth: int = 0) -> str | None:
+    """Run `chain`: a terminal verdict, "RETURN", or None when the chain ran out."""
+    if depth > 32:
+        return "DROP"  # a loop: iptables-restore refuses those
+    for r in w.rs.chains[table].get(chain, []):
+        if not _matches(w, r, src, proto):
+            continue
+        w.path.append(f"{table} {r.text()}")
+        t = r.target
+        if t in w.rs.chains[table] and t not in BUILTIN[table]:
+            verdict = _walk(w, table, t, src, proto, depth + 1)
+            if verdict is not None and verdict != "RETURN":
+                return verdict
+        elif t == "RETURN":
+            return "RETURN"
+        elif t == "MARK":
+            value, mask = (int(x, 16) for x in r.target_args.split()[-1].split("/"))
+            w.mark = (w.mark & ~mask) ^ value
+        elif t == "DNAT":
+            w.endpoint = r.target_args.split()[-1]
+            ip, _, port = w.endpoint.rpartition(":")
+            w.dst, w.dport = ip, int(port)
+            return "DNAT"
+        elif t == "MASQUERADE":
+            w.masquerade = True
+            return "ACCEPT"
+        elif t in TERMINAL:
+            return t
+    return None
+
+
+def match(rs: Ruleset, packet: dict, rng, recent: dict | None = None, now: float = 0.0) -> dict:
+    """Walk one packet - {"src", "dst", "dport", "proto"?: "tcp"} - through the node's rules as
+    netfilter does for a new connection: nat PREROUTING (OUTPUT when the node itself sends),
+    filter INPUT / FORWARD / OUTPUT, nat POSTROUTING.  `rng`: the kernel's (the statistic
+    match's draws); `recent`: the node's xt_recent lists (ClientIP affinity), updated in place.
+    Returns {"verdict": "ACCEPT" | "DROP" | "REJECT", "endpoint": "ip:port" | None (no DNAT),
+    "rule": the KUBE-SEP DNAT rule (or the rule that dropped it), "path": every rule matched,
+    "masquerade": bool}."""
+    src, proto = packet["src"], (packet.get("proto") or "tcp").lower()
+    w = _Walk(rs, packet, rng, {} if recent is None else recent, now, dst=packet["dst"], dport=int(packet["dport"]))
+    from_local = src in rs.local_addresses
+    verdict = _walk(w, "nat", "OUTPUT" if from_local else "PREROUTING", src, proto)
+    dnat_rule = w.path[-1] if verdict == "DNAT" else None
+    if from_local:
+        hook = "OUTPUT"
+    else:
+        hook = "INPUT" if w.dst in rs.local_addresses else "FORWARD"
+    fverdict = _walk(w, "filter", hook, src, proto)
+    if fverdict in ("DROP", "REJECT"):
+        return {"verdict": fverdict, "endpoint": None, "rule": w.path[-1], "path": w.path, "masquerade": False}
+    _walk(w, "nat", "POSTROUTING", src, proto)
+    return {"verdict": "ACCEPT", "endpoint": w.endpoint, "rule": dnat_rule, "path": w.path,
+            "masquerade": w.masquerade}

@@ -1,0 +1,48 @@
+"""A node's kube-proxy rules through the simulator control API:
+GET /clusters/<c>/sim/v1/nodes/<node>/iptables."""
+from __future__ import annotations
+
+import pytest
+
+from sim.kubeproxy_iptables import service_chain
+from tests.conftest import wait_until
+
+
+@pytest.fixture(scope="module")
+def cluster(pilothouse_server, module_cluster):
+    return module_cluster("kubeproxy")
+
+
+def test_a_nodes_iptables_rules_are_readable(pilothouse_server, cluster):
+    req = pilothouse_server.request
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+           "spec": {"type": "NodePort", "selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}}
+    status, created = req("POST", f"/clusters/{cluster}/api/v1/namespaces/default/services", svc)
+    assert status == 201, created
+    slc = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+           "metadata": {"name": "web-x1", "labels": {"kubernetes.io/service-name": "web"}},
+           "ports": [{"name": "", "port": 8080, "protocol": "TCP"}],
+           "endpoints": [{"addresses": ["10.244.1.7"], "conditions": {"ready": True}, "nodeName": "worker-1"},
+                         {"addresses": ["10.244.2.7"], "conditions": {"ready": True}, "nodeName": "worker-2"}]}
+    status, body = req("POST", f"/clusters/{cluster}/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", slc)
+    assert status == 201, body
+    chain = service_chain("default/web", "tcp")
+    url = f"/clusters/{cluster}/sim/v1/nodes/worker-1/iptables"
+
+    def rules():
+        code, got = req("GET", url)
+        assert code == 200, got
+        return got
+    wait_until(lambda: chain in rules()["rules"], 30, 0.2, "worker-1's kube-proxy to program web")
+    got = rules()
+    assert got["node"] == "worker-1" and got["mode"] == "iptables" and got["syncedAt"]
+    assert got["services"] >= 1 and got["endpoints"] >= 2
+    node_port = created["spec"]["ports"][0]["nodePort"]
+    lines = got["rules"].splitlines()
+    assert [line.split(" -j ")[0] for line in lines if line.startswith(f"-A {chain} -m comment")] == [
+        f"-A {chain} -m comment --comment \"default/web -> 10.244.1.7:8080\" -m statistic --mode random "
+        "--probability 0.50000000000",
+        f"-A {chain} -m comment --comment \"default/web -> 10.244.2.7:8080\""]
+    assert any(line.startswith("-A KUBE-NODEPORTS ") and f"--dport {node_port} " in line for line in lines)
+    status, err = req("GET", f"/clusters/{cluster}/sim/v1/nodes/nope/iptables")
+    assert status == 404 and err["kind"] == "Status" and err["message"] == 'node "nope" not found'
