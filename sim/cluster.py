@@ -191,10 +191,8 @@ class ClusterConfig:
     # weights, pluginConfig args, percentageOfNodesToScore, pod backoff).  None: the defaults.
     scheduler_config: dict | None = None
     # kubeadm's networking.serviceSubnet (kube-apiserver --service-cluster-ip-range): where
-    # Services' ClusterIPs come from; the first address is the `kubernetes` Service's.  And
-    # --service-node-port-range.
+    # Services' ClusterIPs come from; the first address is the `kubernetes` Service's.
     service_subnet: str = "10.96.0.0/12"
-    service_node_port_range: tuple[int, int] = (30000, 32767)
     # Client-side rate limits of the components' API clients (client-go's token bucket,
     # sim/flowcontrol.py): kube-controller-manager --kube-api-qps/--kube-api-burst (each
     # controller its own client), kube-scheduler clientConnection.qps/burst, kubelet
@@ -341,8 +339,7 @@ class Cluster:
             local = [m.address for m in self.etcd_members if m.host == host]
             endpoints = local + [m.address for m in self.etcd_members if m.address not in local]
             api = KubeAPIServer(host, endpoints, toleration_seconds=self.config.default_toleration_seconds,
-                                service_cluster_ip_range=self.config.service_subnet,
-                                service_node_port_range=tuple(self.config.service_node_port_range))
+                                service_cluster_ip_range=self.config.service_subnet)
             # --advertise-address: its node's IP (the kubernetes Service's endpoints)
             api.advertise_address = node_ip([n.name for n in self.config.nodes].index(host))
             sched = KubeScheduler(host, api.address, config=scheduler_config,

@@ -411,7 +411,8 @@ def _write_service_port(rs: Ruleset, sp: ServicePort, all_endpoints: list[Endpoi
     for ips, what in ((sp.external_ips, "external IP"), (sp.load_balancer_ips, "loadbalancer IP")):
         for ip in ips:
             if uses_ext_chain:
-                rs.add("nat", KUBE_SERVICES, ext_chain, dst=ip, proto=protocol, matches=(_comment(f"{name} {what}"), tcp))
+                rs.add("nat", KUBE_SERVICES, ext_chain, dst=ip, proto=protocol,
+                       matches=(_comment(f"{name} {what}"), tcp))
             if not has_external:
                 rs.add("filter", KUBE_EXTERNAL_SERVICES, ext_filter[0], _reject_args(ext_filter[0]), dst=ip,
                        proto=protocol, matches=(_comment(ext_filter[1]), tcp))

@@ -4,8 +4,8 @@ sure `default/kubernetes` exists - ClusterIP the first address of the service ra
 port 443 named https to the API server's 6443, labels component=apiserver and
 provider=kubernetes - and puts its ports and type back if someone changed them.  It looks again
 every 10 s (its EndpointInterval); with several API servers the first create wins and the
-others find it there.  The Service's endpoints (the API servers' addresses) are the endpoint
-reconciler's, which this does not do.
+others find it there.  The Service's endpoints (the API servers' addresses) are the lease
+endpoint reconciler's (sim/apiserver/endpointreconciler.py).
 """
 from __future__ import annotations
 

@@ -22,8 +22,8 @@ import ipaddress
 
 from sim.api.meta import deep_copy
 from sim.api.podutil import is_pod_ready
-from sim.controllers.endpointslice import (TriggerTimeTracker, address_types, find_port, is_headless, manages,
-                                           pod_ips, selects, should_pod_be_in_endpoints, should_set_hostname)
+from sim.controllers.endpointslice import (ServicesByNamespace, TriggerTimeTracker, address_types, find_port, is_headless, manages,
+                                           pod_ips, selected_pods, should_pod_be_in_endpoints, should_set_hostname)
 from sim.registry.core.endpoints import LAST_CHANGE_TRIGGER_TIME, MAX_CAPACITY, OVER_CAPACITY
 from sim.registry.discovery.endpointslices import IPV6, LABEL_HEADLESS
 from sim.workqueue import WorkQueue
@@ -94,6 +94,8 @@ def truncate(subsets: list[dict]) -> bool:
 
 class EndpointsController:
     name = "endpoints-controller"
+    # --endpoint-updates-batch-period (0: a pod change syncs its Services at once)
+    endpoint_updates_batch_period = 0.0
 
     def __init__(self, cm):
         self.cm = cm
@@ -103,9 +105,11 @@ class EndpointsController:
         self.endpoints = cm.shared_informer("endpoints")
         self.trigger_times = TriggerTimeTracker()
         self.pods_by_ns: dict[str, dict[str, dict]] = {}
+        self.services_by_ns = ServicesByNamespace()
 
     def start(self) -> None:
-        self.services.handlers(add=self._enqueue, update=lambda o, n: self._enqueue(n), delete=self._enqueue)
+        self.services.handlers(add=self._service_changed, update=lambda o, n: self._service_changed(n),
+                               delete=lambda o: self._service_changed(o, removed=True))
         self.endpoints.handlers(delete=self._enqueue)   # onEndpointsDelete: put it back
         self.cm.pods.handlers(add=self._pod_changed, update=lambda o, n: self._pod_changed(n, o),
                               delete=lambda o: self._pod_changed(o, removed=True))
@@ -117,15 +121,21 @@ class EndpointsController:
     def _enqueue(self, obj: dict) -> None:
         self.queue.add(self._key(obj))
 
+    def _service_changed(self, svc: dict, removed: bool = False) -> None:
+        self.services_by_ns.set(svc, remove=removed)
+        self._enqueue(svc)
+
     def _pod_changed(self, pod: dict, old: dict | None = None, removed: bool = False) -> None:
         ns, name = pod["metadata"].get("namespace") or "", pod["metadata"]["name"]
         if removed:
             self.pods_by_ns.get(ns, {}).pop(name, None)
         else:
             self.pods_by_ns.setdefault(ns, {})[name] = pod
-        for svc in self.services.list():
-            if selects(svc, pod) or (old is not None and selects(svc, old)):
-                self.queue.add(self._key(svc))
+        for key in self.services_by_ns.selecting(pod, old):
+            if self.endpoint_updates_batch_period > 0:
+                self.queue.add_after(key, self.endpoint_updates_batch_period)
+            else:
+                self.queue.add(key)
 
     def reconcile(self, key) -> None:
         svc = self.services.get(*key)
@@ -140,8 +150,7 @@ class EndpointsController:
         spec = svc["spec"]
         publish = bool(spec.get("publishNotReadyAddresses"))
         family = 6 if address_types(svc)[0] == IPV6 else 4
-        pods = sorted((p for p in self.pods_by_ns.get(key[0], {}).values() if selects(svc, p)),
-                      key=lambda p: p["metadata"]["name"])
+        pods = selected_pods(svc, self.pods_by_ns.get(key[0], {}))
         trigger = self.trigger_times.compute(key, svc, pods)
         subsets = []
         for pod in pods:

@@ -69,10 +69,10 @@ def is_headless(svc: dict) -> bool:
     return (svc.get("spec") or {}).get("clusterIP") == "None"
 
 
-def selects(svc: dict, pod: dict) -> bool:
-    sel = service_selector(svc)
-    return (sel is not None and pod["metadata"].get("namespace") == svc["metadata"]["namespace"]
-            and labels_match(list(selector_from_set(sel)), pod["metadata"].get("labels")))
+def selected_pods(svc: dict, pods: dict[str, dict]) -> list[dict]:
+    """The pods (of the Service's namespace) its selector matches, by name."""
+    reqs = list(selector_from_set(service_selector(svc) or {}))
+    return [pods[n] for n in sorted(pods) if labels_match(reqs, pods[n]["metadata"].get("labels"))]
 
 
 def should_pod_be_in_endpoints(pod: dict, include_terminating: bool) -> bool:
@@ -142,6 +142,29 @@ def address_types(svc: dict) -> list[str]:
     return [IPV4]
 
 
+class ServicesByNamespace:
+    """The Services informer's objects by namespace, with their selectors parsed once: a pod
+    event looks only at its own namespace's Services (GetPodServiceMemberships)."""
+
+    def __init__(self):
+        self.by_ns: dict[str, dict[str, tuple[dict, list | None]]] = {}
+
+    def set(self, svc: dict, remove: bool = False) -> None:
+        ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
+        if remove:
+            self.by_ns.get(ns, {}).pop(name, None)
+            return
+        sel = service_selector(svc)
+        self.by_ns.setdefault(ns, {})[name] = (svc, list(selector_from_set(sel)) if sel is not None else None)
+
+    def selecting(self, pod: dict, old: dict | None = None) -> list[tuple[str, str]]:
+        """The keys of the Services that select the pod by its labels now or before."""
+        ns = pod["metadata"].get("namespace") or ""
+        labels = [pod["metadata"].get("labels")] + ([old["metadata"].get("labels")] if old is not None else [])
+        return [(ns, name) for name, (_svc, reqs) in sorted(self.by_ns.get(ns, {}).items())
+                if reqs is not None and any(labels_match(reqs, lb) for lb in labels)]
+
+
 class TriggerTimeTracker:
     """endpointutil.TriggerTimeTracker: the time of the earliest change (a pod's Ready condition
     transition, the Service's creation) not yet reflected by a sync of the Service; "" if none."""
@@ -172,6 +195,8 @@ class TriggerTimeTracker:
 class EndpointSliceController:
     name = "endpointslice-controller"
     max_endpoints_per_slice = MAX_ENDPOINTS_PER_SLICE
+    # --endpoint-updates-batch-period (0: a pod change syncs its Services at once)
+    endpoint_updates_batch_period = 0.0
 
     def __init__(self, cm):
         self.cm = cm
@@ -186,9 +211,11 @@ class EndpointSliceController:
         self.failures: dict[tuple, int] = {}
         self.by_service: dict[tuple, dict[str, dict]] = {}   # managed slices by (ns, service)
         self.pods_by_ns: dict[str, dict[str, dict]] = {}
+        self.services_by_ns = ServicesByNamespace()
 
     def start(self) -> None:
-        self.services.handlers(add=self._enqueue, update=lambda o, n: self._enqueue(n), delete=self._service_deleted)
+        self.services.handlers(add=self._service_changed, update=lambda o, n: self._service_changed(n),
+                               delete=self._service_deleted)
         self.slices.handlers(add=self._slice_changed, update=lambda o, n: self._slice_changed(n, o),
                              delete=lambda o: self._slice_changed(o, removed=True))
         self.cm.pods.handlers(add=self._pod_changed, update=lambda o, n: self._pod_changed(n, o),
@@ -201,7 +228,12 @@ class EndpointSliceController:
     def _enqueue(self, svc: dict) -> None:
         self.queue.add(self._key(svc))
 
+    def _service_changed(self, svc: dict) -> None:
+        self.services_by_ns.set(svc)
+        self._enqueue(svc)
+
     def _service_deleted(self, svc: dict) -> None:
+        self.services_by_ns.set(svc, remove=True)
         key = self._key(svc)
         self.trigger_times.delete(key)
         self.expected.pop(key, None)
@@ -231,10 +263,14 @@ class EndpointSliceController:
             self.by_service.get(key, {}).pop(name, None)
         else:
             self.by_service.setdefault(key, {})[name] = es
-        want = self.expected.get(key, {}).get(name)
+        expected = self.expected.get(key, {})
+        want = expected.get(name)
         if removed:
+            # HandleDeletion: an expected deletion is seen; an unexpected one is forgotten
+            # (it will never show the generation expected) and the Service synced again.
+            expected.pop(name, None)
             if want != _DELETED:
-                self.queue.add(key)   # deleted by someone else: recreate
+                self.queue.add(key)
         elif want is None or (es["metadata"].get("generation") or 0) > want:
             self.queue.add(key)       # written by someone else
 
@@ -246,9 +282,11 @@ class EndpointSliceController:
             self.pods_by_ns.get(ns, {}).pop(name, None)
         else:
             self.pods_by_ns.setdefault(ns, {})[name] = pod
-        for svc in self.services.list():
-            if selects(svc, pod) or (old is not None and selects(svc, old)):
-                self.queue.add(self._key(svc))
+        for key in self.services_by_ns.selecting(pod, old):
+            if self.endpoint_updates_batch_period > 0:
+                self.queue.add_after(key, self.endpoint_updates_batch_period)
+            else:
+                self.queue.add(key)
 
     # -- sync ------------------------------------------------------------------------------
     def _stale(self, key) -> bool:
@@ -285,8 +323,7 @@ class EndpointSliceController:
             return
         if self._stale(key):
             return self._retry(key)
-        pods = sorted((p for p in self.pods_by_ns.get(key[0], {}).values() if selects(svc, p)),
-                      key=lambda p: p["metadata"]["name"])
+        pods = selected_pods(svc, self.pods_by_ns.get(key[0], {}))
         trigger = self.trigger_times.compute(key, svc, pods)
         existing = sorted(self.by_service.get(key, {}).values(), key=lambda s: s["metadata"]["name"])
         # Only slices owned by this Service are this sync's (a slice labelled for it by hand is not).

@@ -77,3 +77,15 @@ def test_get_endpointslices_everywhere(kubectl):
     assert table[0] == ["NAMESPACE", "NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
     table = rows(kubectl("get", "endpoints", "kubernetes").stdout)
     assert table[0] == ["NAME", "ENDPOINTS", "AGE"] and table[1][1].endswith(":6443")
+
+
+def test_the_official_python_client_reads_them(kube_env):
+    """The `kubernetes` client decodes both kinds into its typed models (the JSON has their shape)."""
+    from kubernetes import client, config
+    api = config.new_client_from_config(config_file=kube_env["KUBECONFIG"])
+    es = client.DiscoveryV1Api(api).read_namespaced_endpoint_slice("kubernetes", "default")
+    assert es.address_type == "IPv4" and es.endpoints[0].conditions.ready is True
+    assert es.ports[0].port == 6443 and es.ports[0].name == "https"
+    ep = client.CoreV1Api(api).read_namespaced_endpoints("kubernetes", "default")
+    assert ep.subsets[0].ports[0].port == 6443
+    assert [a.ip for a in ep.subsets[0].addresses] == [e.addresses[0] for e in es.endpoints]

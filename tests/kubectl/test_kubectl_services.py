@@ -5,6 +5,7 @@ oldest / a Cloud SDK newest / the newest for the sequences): `create service clu
 from __future__ import annotations
 
 import json
+import re
 
 from tests.conftest import wait_until
 from tests.kubectl.conftest import rows
@@ -84,21 +85,31 @@ def test_expose_get_wide_describe_delete(kubectl_some):
 
 
 def test_the_kubernetes_service_and_cluster_info(kubectl):
-    # kube-apiserver creates it right after it starts serving: a module's fresh cluster may not
-    # have it yet.
-    wait_until(lambda: kubectl("get", "svc", "kubernetes", check=False).returncode == 0, 30, 0.2,
-               "the kubernetes Service")
+    # kube-apiserver creates it once it serves (a fresh cluster may be a moment from that).
+    wait_until(lambda: kubectl("get", "svc", "kubernetes", check=False).returncode == 0, timeout=30,
+               message="the kubernetes Service")
     table = rows(kubectl("get", "svc", "kubernetes").stdout)
     assert table[1][:5] == ["kubernetes", "ClusterIP", "10.96.0.1", "<none>", "443/TCP"]
     svc = _svc(kubectl, "kubernetes")
     assert svc["metadata"]["labels"] == {"component": "apiserver", "provider": "kubernetes"}
     assert svc["spec"]["ports"] == [{"name": "https", "protocol": "TCP", "port": 443, "targetPort": 6443}]
     # cluster-info: the control plane (the kubeconfig's server), then every kube-system Service
-    # labelled kubernetes.io/cluster-service=true (kubeadm's kube-dns: the CoreDNS line).
-    out = kubectl("cluster-info").stdout
-    assert "Kubernetes control plane" in out and "is running at" in out
-    wait_until(lambda: "CoreDNS" in kubectl("cluster-info").stdout, 30, 0.2, "cluster-info's CoreDNS line")
-    assert "kubectl cluster-info dump" in out
+    # labelled kubernetes.io/cluster-service=true: kubeadm's kube-dns, the CoreDNS line.
+    # (colored, ct.ChangeColor, by the versions that do so when the terminal is not known)
+    def info():
+        return re.sub(r"\x1b\[[0-9;]*m", "", kubectl("cluster-info").stdout)
+    wait_until(lambda: "CoreDNS" in info(), timeout=30, message="cluster-info's CoreDNS line")
+    out = info()
+    assert re.fullmatch(r"Kubernetes control plane is running at (http://\S+/clusters/kubectl-services)\n"
+                        r"CoreDNS is running at \1/api/v1/namespaces/kube-system/services/kube-dns:dns/proxy\n\n"
+                        r"To further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.\n", out), out
+    # Its address is taken.
+    dup = kubectl("create", "service", "clusterip", f"dup-{kubectl.suffix}", "--tcp=80", "--clusterip=10.96.0.1",
+                  check=False)
+    assert dup.returncode != 0 and (
+        f'error: failed to create ClusterIP service: Service "dup-{kubectl.suffix}" is invalid: spec.clusterIPs: '
+        'Invalid value: []string{"10.96.0.1"}: failed to allocate IP 10.96.0.1: provided IP is already allocated'
+    ) in dup.stderr, dup.stderr
 
 
 def test_apply_the_documentation_service(kubectl_some, tmp_path):

@@ -177,14 +177,15 @@ def test_named_target_ports_resolve_per_pod(cluster):
 
 def test_more_than_100_endpoints_are_split_into_slices(cluster):
     c = cluster
-    web(c, replicas=130, probe=False)
+    web(c, replicas=105, probe=False)
     sizes = sorted(len(s["endpoints"]) for s in slices(c))
-    assert sizes == [30, 100]
-    # Scaling down empties the smaller slice first only as endpoints go; none is ever over 100.
+    assert sizes == [5, 100]
+    # Scaled down to 90: the endpoints leave the slices they were in (a slice left empty is
+    # deleted), none is ever over 100.
     ok(c.request({"verb": "patch", "group": "apps", "resource": "deployments", "namespace": NS, "name": "web",
                   "body": {"spec": {"replicas": 90}}, "patch_type": "application/merge-patch+json"}))
     advance_until(c, lambda: len(all_endpoints(c)) == 90, 120)
-    assert all(len(s["endpoints"]) <= 100 for s in slices(c))
+    assert all(0 < len(s["endpoints"]) <= 100 for s in slices(c))
 
 
 def test_reconciler_packs_slices_like_upstream():
@@ -268,3 +269,57 @@ def test_a_dead_api_server_leaves_the_kubernetes_endpoints():
     # Its master lease (15 s) runs out, then the next reconcile (every 10 s) of a live one drops it.
     took = advance_until(c, lambda: kubernetes_ips(c) == ["192.168.0.10", "192.168.0.11"], 30)
     assert took >= 5
+
+
+def test_validation_through_the_api(cluster):
+    c = cluster
+    bad = {"apiVersion": f"{GROUP}/v1", "kind": "EndpointSlice", "metadata": {"name": "bad", "namespace": NS},
+           "addressType": "IPv4",
+           "endpoints": [{"addresses": ["127.0.0.1"]}, {"addresses": []}],
+           "ports": [{"name": "http", "port": 80}, {"name": "http", "port": 81, "protocol": "ICMP"}]}
+    resp = c.request({"verb": "create", "group": GROUP, "resource": "endpointslices", "namespace": NS, "body": bad})
+    assert resp["code"] == 422, resp
+    msg = resp["body"]["message"]
+    for part in ('endpoints[0].addresses[0]: Invalid value: "127.0.0.1": may not be in the loopback range',
+                 "endpoints[1].addresses: Required value: must contain at least 1 address",
+                 "ports[1].name: Duplicate value", 'ports[1].protocol: Unsupported value: "ICMP"'):
+        assert part in msg, msg
+    good = dict(bad, endpoints=[{"addresses": ["10.1.2.3"]}], ports=[{"port": 80}])
+    es = ok(c.request({"verb": "create", "group": GROUP, "resource": "endpointslices", "namespace": NS, "body": good}))
+    assert es["ports"] == [{"name": "", "protocol": "TCP", "port": 80}]   # SetDefaults_EndpointPort
+    resp = c.request({"verb": "update", "group": GROUP, "resource": "endpointslices", "namespace": NS, "name": "bad",
+                      "body": dict(es, addressType="IPv6", endpoints=[])})
+    assert resp["code"] == 422 and "addressType: Invalid value" in resp["body"]["message"]
+    ep = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "bad", "namespace": NS},
+          "subsets": [{"ports": [{"port": 80}]}]}
+    resp = c.request({"verb": "create", "resource": "endpoints", "namespace": NS, "body": ep})
+    assert resp["code"] == 422 and "subsets[0]: Required value: must specify `addresses` or `notReadyAddresses`" \
+        in resp["body"]["message"], resp
+
+
+def test_deleting_the_namespace_takes_everything_with_it(cluster):
+    c = cluster
+    ok(c.request({"verb": "create", "resource": "namespaces", "body": {"apiVersion": "v1", "kind": "Namespace",
+                                                                       "metadata": {"name": "shop"}}}))
+    d, s = deployment(replicas=2), service()
+    d["metadata"]["namespace"] = s["metadata"]["namespace"] = "shop"
+    ok(c.request({"verb": "create", "group": "apps", "resource": "deployments", "namespace": "shop", "body": d}))
+    ok(c.request({"verb": "create", "resource": "services", "namespace": "shop", "body": s}))
+
+    def listed(resource, group=""):
+        return ok(c.request({"verb": "list", "group": group, "resource": resource, "namespace": "shop"}))["items"]
+
+    advance_until(c, lambda: sum(len(es.get("endpoints") or []) for es in listed("endpointslices", GROUP)) == 2, 90)
+    assert listed("endpoints")
+    ok(c.request({"verb": "delete", "resource": "namespaces", "name": "shop"}))
+    advance_until(c, lambda: c.request({"verb": "get", "resource": "namespaces", "name": "shop"})["code"] == 404, 120)
+
+
+def test_a_slice_deleted_by_hand_is_put_back(cluster):
+    c = cluster
+    web(c, replicas=2)
+    [es] = slices(c)
+    ok(c.request({"verb": "delete", "group": GROUP, "resource": "endpointslices", "namespace": NS,
+                  "name": es["metadata"]["name"]}))
+    advance_until(c, lambda: len(ready_names(c)) == 2 and slices(c)[0]["metadata"]["name"] != es["metadata"]["name"], 10)
+    assert len(slices(c)) == 1

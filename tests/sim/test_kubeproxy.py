@@ -240,7 +240,8 @@ def test_kube_proxy_on_every_node_programs_a_service_and_follows_its_endpoints(c
         "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
         "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}}}), 201)
     vip = svc["spec"]["clusterIP"]
-    eps = [{"addresses": [f"10.244.{i}.5"], "conditions": {"ready": True}, "nodeName": f"worker-{i}"} for i in (1, 2, 3)]
+    eps = [{"addresses": [f"10.244.{i}.5"], "conditions": {"ready": True}, "nodeName": f"worker-{i}"}
+           for i in (1, 2, 3)]
     body = endpoint_slice(eps, name="web-abcde", svc="web", ns="default", port=8080, port_name="")
     ok(cluster.request({"verb": "create", "resource": "endpointslices", "group": "discovery.k8s.io",
                         "namespace": "default", "body": body}), 201)
@@ -277,3 +278,79 @@ def test_an_unknown_node_has_no_rules(cluster):
     with pytest.raises(ClusterError) as e:
         cluster.node_iptables("nope")
     assert e.value.code == 404
+
+
+def test_the_runner_never_spins_on_a_token_due_at_the_same_instant():
+    # A token due "now" can read 0.99999... in floating point; waiting for the rest would come
+    # back at the same virtual instant forever (the clock cannot step by 1e-17).
+    kernel = Kernel(seed=2, start_time=1_700_000_000.0)
+    probe = _Probe("node-1")
+    kernel.add_component(probe)
+    probe.start()
+    runs = []
+    runner = BoundedFrequencyRunner(probe, lambda: runs.append(kernel.now), 1.0, 30.0, 2)
+    runner.start()
+    rng = random.Random(5)
+    t = kernel.now
+    for _ in range(300):
+        t += rng.choice([0.1, 0.3, 0.7, 1.0 / 3, 0.05])
+        kernel.run_until(t)
+        runner.run()
+    kernel.advance(5)
+    assert kernel.events_run < 2000 and len(runs) > 50
+    gaps = [b - a for a, b in zip(runs[2:], runs[3:])]
+    assert min(gaps) >= 0.5  # at most 2 in a burst, then one per second
+
+
+def test_a_token_a_rounding_error_short_of_one_is_a_token():
+    kernel = Kernel(seed=2, start_time=2.0)
+    probe = _Probe("node-1")
+    kernel.add_component(probe)
+    probe.start()
+    runs = []
+    runner = BoundedFrequencyRunner(probe, lambda: runs.append(kernel.now), 1.0, 30.0, 2)
+    runner.tokens, runner.stamp = 0.9999999999999999, kernel.now  # 0.05 + 0.95 in floating point
+    runner.run()
+    kernel.run_until(kernel.now + 0.5, stop=lambda: kernel.events_run > 1000)
+    assert runs == [2.0] and kernel.events_run < 1000
+
+
+def test_a_load_balancer_ip_leads_to_the_services_endpoints():
+    svc = service(type_="LoadBalancer", node_port=31000)
+    svc["status"] = {"loadBalancer": {"ingress": [{"ip": "203.0.113.50"}]}}
+    rs = rules_for([svc], [endpoint_slice(THREE)])
+    ext = service_chain("ns1/svc1:p80", "tcp", "KUBE-EXT-")
+    assert (f"-A KUBE-SERVICES -d 203.0.113.50/32 -p tcp -m comment --comment \"ns1/svc1:p80 loadbalancer IP\" "
+            f"-m tcp --dport 80 -j {ext}") in rs.text().splitlines()
+    rng = random.Random(7)
+    seen = {match(rs, {"src": "198.51.100.9", "dst": "203.0.113.50", "dport": 80}, rng)["endpoint"] for _ in range(40)}
+    assert seen == {"10.180.0.1:80", "10.180.0.2:80", "10.180.0.3:80"}
+    # From the node itself to the ClusterIP: nat OUTPUT, and masqueraded (not from a pod).
+    got = match(rs, {"src": NODE_IP, "dst": "172.30.0.41", "dport": 80}, rng)
+    assert got["path"][0].startswith("nat -A OUTPUT ") and got["endpoint"] and got["masquerade"]
+
+
+def test_pods_behind_a_service_reach_every_nodes_rules_and_a_deleted_one_leaves(cluster):
+    from tests.builders import MakePod
+    from tests.sim.conftest import advance_until, ok
+    for i in range(3):
+        body = MakePod().name(f"web-{i}").namespace("default").labels({"app": "web"}) \
+            .container("nginx:1.27", name="app", cpu="100m", memory="64Mi").manifest()
+        ok(cluster.request({"verb": "create", "resource": "pods", "namespace": "default", "body": body}), 201)
+    ok(cluster.request({"verb": "create", "resource": "services", "namespace": "default", "body": {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 80}]}}}), 201)
+    chain = service_chain("default/web", "tcp")
+
+    def web_endpoints(node):
+        return [line for line in cluster.node_iptables(node)["rules"].splitlines() if line.startswith(f"-A {chain} -m")]
+    nodes = ("cp-1", "worker-1", "worker-2", "worker-3")
+    advance_until(cluster, lambda: all(len(web_endpoints(n)) == 3 for n in nodes), 30)
+    assert "--probability 0.33333333349" in web_endpoints("worker-1")[0]
+    pod = ok(cluster.request({"verb": "get", "resource": "pods", "namespace": "default", "name": "web-1"}))
+    ok(cluster.request({"verb": "delete", "resource": "pods", "namespace": "default", "name": "web-1"}))
+    # The terminating pod's endpoint turns not ready at once: the EndpointSlice controller
+    # writes it, every kube-proxy syncs within its minSyncPeriod.
+    took = advance_until(cluster, lambda: all(len(web_endpoints(n)) == 2 for n in nodes), 10)
+    assert took <= 3.0
+    assert all(pod["status"]["podIP"] not in cluster.node_iptables(n)["rules"] for n in nodes)

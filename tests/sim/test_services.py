@@ -222,3 +222,26 @@ def test_a_restarted_api_server_rebuilds_the_reservations(cluster):
     advance_until(cluster, lambda: api.running and api.synced and cluster.store.get(IP_PREFIX + ip) is not None, 60)
     assert "provided IP is already allocated" in message(create(cluster, svc("other", clusterIP=ip)))
     assert ok(create(cluster, svc("other")), 201)["spec"]["clusterIP"] != ip
+
+
+def test_the_service_subnet_is_settable():
+    from sim.clusterconfig import ConfigError, config_from_spec
+    assert config_from_spec({"serviceSubnet": "10.100.0.0/16"}).service_subnet == "10.100.0.0/16"
+    for bad in ("10.0.0.0/8", "10.96.0.1/12", "fd00::/112", 12):
+        with pytest.raises(ConfigError):
+            config_from_spec({"serviceSubnet": bad})
+    c = Cluster("sub", ClusterConfig(seed=3, nodes=[NodeSpec("cp-1", "control-plane", "4", "16Gi")],
+                                     service_subnet="10.100.0.0/16"))
+    c.advance(20)
+    assert ok(get(c, "kubernetes"))["spec"]["clusterIP"] == "10.100.0.1"
+    assert IPRange("10.100.0.0/16").contains(ok(create(c, svc("web")), 201)["spec"]["clusterIP"])
+
+
+def test_a_second_create_of_one_name_keeps_the_first_ones_address(cluster):
+    ip = ok(create(cluster, svc("web")), 201)["spec"]["clusterIP"]
+    resp = create(cluster, svc("web", clusterIP=ip))
+    assert resp["code"] == 422 and "provided IP is already allocated" in message(resp)
+    assert create(cluster, svc("web"))["code"] == 409
+    cluster.advance(1)
+    assert cluster.store.get(IP_PREFIX + ip) is not None
+    assert ok(get(cluster, "web"))["spec"]["clusterIP"] == ip

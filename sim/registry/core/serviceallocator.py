@@ -197,11 +197,15 @@ def allocate_service(ctx, svc: dict, old: dict | None, dry_run: bool, done: Call
     # (etcd key, value, requested?, field path, what) for each reservation to make.
     wanted: list[list] = []
 
+    # On an update, what the stored object holds is its own; a create's name may still be
+    # another Service's (its create then fails with AlreadyExists), whose addresses are taken.
+    own = key if old is not None else None
+
     def ip_taken(ip: str) -> bool:
-        return (ip in state.ips and state.ips[ip] != key) or ip in state.pending_ips or ip in chosen_ips
+        return (ip in state.ips and state.ips[ip] != own) or ip in state.pending_ips or ip in chosen_ips
 
     def port_taken(port: int) -> bool:
-        return ((port in state.ports and state.ports[port] != key) or port in state.pending_ports
+        return ((port in state.ports and state.ports[port] != own) or port in state.pending_ports
                 or port in chosen_ports)
 
     chosen_ips: set = set()

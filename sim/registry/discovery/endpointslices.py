@@ -65,16 +65,19 @@ def default_endpoint_slice(obj: dict) -> dict:
 
 
 # -- validation (pkg/apis/discovery/validation/validation.go) ---------------------------------
-def validate_non_special_ip(address: str, field: str) -> list:
-    """apivalidation.ValidateNonSpecialIP."""
-    ip = ipaddress.ip_address(address)
+_LINK_LOCAL_MULTICAST = (ipaddress.ip_network("224.0.0.0/24"), ipaddress.ip_network("ff02::/16"))
+
+
+def validate_non_special_ip(address: str, field: str, ip=None) -> list:
+    """apivalidation.ValidateNonSpecialIP (`ip`: the address already parsed)."""
+    ip = ip if ip is not None else ipaddress.ip_address(address)
     if ip.is_unspecified:
         return [invalid(field, address, f"may not be unspecified ({address})")]
     if ip.is_loopback:
         return [invalid(field, address, "may not be in the loopback range (127.0.0.0/8, ::1/128)")]
     if ip.is_link_local:
         return [invalid(field, address, "may not be in the link-local range (169.254.0.0/16, fe80::/10)")]
-    if ip in ipaddress.ip_network("224.0.0.0/24") or ip in ipaddress.ip_network("ff02::/16"):
+    if any(ip in net for net in _LINK_LOCAL_MULTICAST if net.version == ip.version):
         return [invalid(field, address, "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)")]
     return []
 
@@ -87,7 +90,7 @@ def _validate_ip(address: Any, family: int, field: str) -> list:
         ip = None
     if ip is None or ip.version != family:
         return [invalid(field, address, f"must be a valid IPv{family} address")]
-    return validate_non_special_ip(address, field)
+    return validate_non_special_ip(address, field, ip)
 
 
 def validate_endpoints(endpoints: list, address_type: str, field: str = "endpoints") -> list:
