@@ -22,8 +22,9 @@ import ipaddress
 
 from sim.api.meta import deep_copy
 from sim.api.podutil import is_pod_ready
-from sim.controllers.endpointslice import (ServicesByNamespace, TriggerTimeTracker, address_types, find_port, is_headless, manages,
-                                           pod_ips, selected_pods, should_pod_be_in_endpoints, should_set_hostname)
+from sim.controllers.endpointslice import (ServicesByNamespace, SyncsServicesOnPodChanges, TriggerTimeTracker,
+                                           address_types, find_port, is_headless, manages, pod_ips, selected_pods,
+                                           should_pod_be_in_endpoints, should_set_hostname)
 from sim.registry.core.endpoints import LAST_CHANGE_TRIGGER_TIME, MAX_CAPACITY, OVER_CAPACITY
 from sim.registry.discovery.endpointslices import IPV6, LABEL_HEADLESS
 from sim.workqueue import WorkQueue
@@ -92,7 +93,7 @@ def truncate(subsets: list[dict]) -> bool:
     return True
 
 
-class EndpointsController:
+class EndpointsController(SyncsServicesOnPodChanges):
     name = "endpoints-controller"
     # --endpoint-updates-batch-period (0: a pod change syncs its Services at once)
     endpoint_updates_batch_period = 0.0
@@ -124,18 +125,6 @@ class EndpointsController:
     def _service_changed(self, svc: dict, removed: bool = False) -> None:
         self.services_by_ns.set(svc, remove=removed)
         self._enqueue(svc)
-
-    def _pod_changed(self, pod: dict, old: dict | None = None, removed: bool = False) -> None:
-        ns, name = pod["metadata"].get("namespace") or "", pod["metadata"]["name"]
-        if removed:
-            self.pods_by_ns.get(ns, {}).pop(name, None)
-        else:
-            self.pods_by_ns.setdefault(ns, {})[name] = pod
-        for key in self.services_by_ns.selecting(pod, old):
-            if self.endpoint_updates_batch_period > 0:
-                self.queue.add_after(key, self.endpoint_updates_batch_period)
-            else:
-                self.queue.add(key)
 
     def reconcile(self, key) -> None:
         svc = self.services.get(*key)

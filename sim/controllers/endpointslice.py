@@ -165,6 +165,27 @@ class ServicesByNamespace:
                 if reqs is not None and any(labels_match(reqs, lb) for lb in labels)]
 
 
+class SyncsServicesOnPodChanges:
+    """What the EndpointSlice and Endpoints controllers both do with their pod informer: keep
+    the pods by namespace, and sync the Services that select a pod when it changes.  The
+    controller has `pods_by_ns`, `services_by_ns` (ServicesByNamespace), `queue` and
+    `endpoint_updates_batch_period`."""
+
+    def _pod_changed(self, pod: dict, old: dict | None = None, removed: bool = False) -> None:
+        """addPod/updatePod/deletePod: the Services of the pod's namespace that select it (by
+        its old or new labels) are synced (after the batch period, 0 by default)."""
+        ns, name = pod["metadata"].get("namespace") or "", pod["metadata"]["name"]
+        if removed:
+            self.pods_by_ns.get(ns, {}).pop(name, None)
+        else:
+            self.pods_by_ns.setdefault(ns, {})[name] = pod
+        for key in self.services_by_ns.selecting(pod, old):
+            if self.endpoint_updates_batch_period > 0:
+                self.queue.add_after(key, self.endpoint_updates_batch_period)
+            else:
+                self.queue.add(key)
+
+
 class TriggerTimeTracker:
     """endpointutil.TriggerTimeTracker: the time of the earliest change (a pod's Ready condition
     transition, the Service's creation) not yet reflected by a sync of the Service; "" if none."""
@@ -192,7 +213,7 @@ class TriggerTimeTracker:
         self.state.pop(key, None)
 
 
-class EndpointSliceController:
+class EndpointSliceController(SyncsServicesOnPodChanges):
     name = "endpointslice-controller"
     max_endpoints_per_slice = MAX_ENDPOINTS_PER_SLICE
     # --endpoint-updates-batch-period (0: a pod change syncs its Services at once)
@@ -273,20 +294,6 @@ class EndpointSliceController:
                 self.queue.add(key)
         elif want is None or (es["metadata"].get("generation") or 0) > want:
             self.queue.add(key)       # written by someone else
-
-    def _pod_changed(self, pod: dict, old: dict | None = None, removed: bool = False) -> None:
-        """addPod/updatePod/deletePod: the Services of the pod's namespace that select it (by
-        its old or new labels) are synced (after the batch period, 0 by default)."""
-        ns, name = pod["metadata"].get("namespace") or "", pod["metadata"]["name"]
-        if removed:
-            self.pods_by_ns.get(ns, {}).pop(name, None)
-        else:
-            self.pods_by_ns.setdefault(ns, {})[name] = pod
-        for key in self.services_by_ns.selecting(pod, old):
-            if self.endpoint_updates_batch_period > 0:
-                self.queue.add_after(key, self.endpoint_updates_batch_period)
-            else:
-                self.queue.add(key)
 
     # -- sync ------------------------------------------------------------------------------
     def _stale(self, key) -> bool:
