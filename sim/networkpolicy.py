@@ -189,14 +189,15 @@ def check_direction(view: PolicyView, direction: str, src_ip: str, dst_ip: str, 
 def evaluate(view: PolicyView, src_ip: str, dst_ip: str, dport: int, proto: str,
              directions: tuple[str, ...] = ("egress", "ingress")) -> Verdict:
     """A connection's verdict: each direction in turn (the source's egress, then the
-    destination's ingress); the first that drops it decides, else the last that allowed it."""
+    destination's ingress); the first that drops it decides; when all allow it, the last one
+    a policy's rule allowed (else the last one)."""
     proto = proto.upper()
-    verdict = Verdict(True, "no direction evaluated")
+    verdicts = [Verdict(True, "no direction evaluated")]
     for direction in directions:
-        verdict = check_direction(view, direction, src_ip, dst_ip, dport, proto)
-        if not verdict.allowed:
-            return verdict
-    return verdict
+        verdicts.append(check_direction(view, direction, src_ip, dst_ip, dport, proto))
+        if not verdicts[-1].allowed:
+            return verdicts[-1]
+    return next((v for v in reversed(verdicts) if v.policy), verdicts[-1])
 
 
 # -- the enforcing agent ----------------------------------------------------------------------
