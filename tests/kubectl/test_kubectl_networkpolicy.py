@@ -1,6 +1,6 @@
 """NetworkPolicy with the real kubectl (1.27, 1.33, 1.37): `apply -f` of every example of the
 documentation's network-policies page (docs/examples/networkpolicy/), `get netpol` (NAME
-POD-SELECTOR AGE), `describe netpol`, and a bad policy refused with upstream's 422."""
+POD-SELECTOR AGE), `describe netpol`, `explain`, and a bad policy refused with upstream's 422."""
 from __future__ import annotations
 
 import json
@@ -60,6 +60,9 @@ def test_apply_get_describe_the_documentation_examples(kubectl_some, tmp_path):
     old_describer = kubectl.minor is not None and int(kubectl.minor.split(".")[1]) < 28
     port_line = "To Port: 32000/TCP" if old_describer else "To Port Range: 32000-32768/TCP"
     assert port_line in range_lines and "CIDR: 10.0.0.0/24" in range_lines, "\n".join(range_lines)
+    # The kind's OpenAPI schema is Kubernetes' own: kubectl explain reads it.
+    explained = kubectl("explain", "networkpolicy.spec.ingress.from.ipBlock").stdout
+    assert "KIND:" in explained and "NetworkPolicy" in explained and "except" in explained and "cidr" in explained
     kubectl("delete", "namespace", ns, "--wait=false")
 
 
