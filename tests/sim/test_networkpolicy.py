@@ -159,7 +159,7 @@ def test_evaluator(case, policies, src, dst, port, proto, allowed, direction, de
     assert (verdict.allowed, verdict.direction, verdict.policy) == (allowed, direction, decided_by), verdict.reason
 
 
-def test_each_node_checks_its_own_pods():
+def test_each_node_checks_its_own_pods(monkeypatch):
     """filter_packet on a node: the egress of a source pod there, the ingress of a destination
     pod there (the datapath asks the source node, then the destination node)."""
     class FakeCluster:
@@ -169,14 +169,10 @@ def test_each_node_checks_its_own_pods():
             return None
     from sim import networkpolicy
     v = view(DENY_IN, DENY_OUT)
-    original = networkpolicy.agent_view
-    networkpolicy.agent_view = lambda cluster: v
-    try:
-        on_src = filter_packet(FakeCluster(), DB, FRONTEND, 80, "tcp", "w1")
-        on_dst = filter_packet(FakeCluster(), PROJ_APP, FRONTEND, 80, "tcp", "w2")
-        nowhere = filter_packet(FakeCluster(), PROJ_APP, FRONTEND, 80, "tcp", "w3")
-    finally:
-        networkpolicy.agent_view = original
+    monkeypatch.setattr(networkpolicy, "agent_view", lambda cluster: v)
+    on_src = filter_packet(FakeCluster(), DB, FRONTEND, 80, "tcp", "w1")
+    on_dst = filter_packet(FakeCluster(), PROJ_APP, FRONTEND, 80, "tcp", "w2")
+    nowhere = filter_packet(FakeCluster(), PROJ_APP, FRONTEND, 80, "tcp", "w3")
     assert (on_src.allowed, on_src.direction) == (False, "egress")
     assert (on_dst.allowed, on_dst.direction) == (False, "ingress")
     assert nowhere.allowed and nowhere.direction == ""
