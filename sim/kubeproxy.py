@@ -5,8 +5,9 @@ EndpointSlices feed a ServiceChangeTracker and an EndpointsChangeTracker (pkg/pr
 endpointschangetracker.go); a change asks the BoundedFrequencyRunner (pkg/util/async) for a sync,
 which runs at most `burstSyncs` times back to back and then once per --iptables-min-sync-period
 (1 s), and at least once per --iptables-sync-period (30 s).  A sync applies the pending changes
-and writes the whole rule set (sim/kubeproxy_iptables.py build_rules: syncProxyRules), which
-`match` walks for a packet.  Nothing is synced until both informers have listed
+and writes the rules (sim/kubeproxy_iptables.py sync_rules: syncProxyRules): the first sync, and
+one an hour outside large-cluster mode, is full; the others are partial - the top-level chains
+in full, and only the changed Services' own chains.  `match` walks the rules for a packet.  Nothing is synced until both informers have listed
 (proxier.isInitialized), as upstream waits for its config handlers' OnServiceSynced /
 OnEndpointSlicesSynced.
 

@@ -440,13 +440,14 @@ def service_key(sp: ServicePort) -> tuple[str, str]:
 
 def sync_rules(current: Ruleset | None, ports: list[ServicePort], endpoints: dict, node_ips: list[str],
                node: str = "", cluster_cidr: str = "10.244.0.0/16", changed: set | None = None,
-               cleanup_due: bool = True) -> Restore:
+               cleanup_due: bool = True, memo: dict | None = None) -> Restore:
     """proxier.go syncProxyRules and the iptables-restore it runs, on the node's `current`
     rules.  `changed`: the Services (namespace, name) changed since the last sync, for a
     partial sync (None: a full sync).  Every sync rewrites the top-level chains in full; a
     partial one leaves the own chains of unchanged Services as they are in the kernel.  Chains
     no longer used are deleted (`-X`) unless large-cluster mode (more than 1,000 endpoints) is
-    on and the last clean-up is less than a sync period old (`cleanup_due` False)."""
+    on and the last clean-up is less than a sync period old (`cleanup_due` False).  `memo`: the
+    node's last PortRules by service port, reused while its endpoints are the same object."""
     total = sum(len(endpoints.get(_spn_key(sp), ())) for sp in ports)
     large = total > LARGE_CLUSTER_ENDPOINTS
     rs = Ruleset(local_addresses=frozenset(list(node_ips) + ["127.0.0.1"]))
@@ -457,7 +458,14 @@ def sync_rules(current: Ruleset | None, ports: list[ServicePort], endpoints: dic
     written = {"filter": 0, "nat": sum(len(rs.chains["nat"][c]) for c in TOP_LEVEL["nat"] if c in rs.chains["nat"])}
     active: set[str] = set()
     for sp in sorted(ports, key=lambda s: (s.service_port_name, s.protocol)):
-        pr = rules_for_port(sp, endpoints.get(_spn_key(sp), ()), node, cluster_cidr, large)
+        eps = endpoints.get(_spn_key(sp), ())
+        last = memo.get(sp) if memo is not None else None
+        if last is not None and last[0] is eps and last[1] == large:
+            pr = last[2]
+        else:
+            pr = rules_for_port(sp, eps, node, cluster_cidr, large)
+            if memo is not None:
+                memo[sp] = (eps, large, pr)
         for r in pr.top:
             rs.chains[r.table][r.chain].append(r)
             written[r.table] += r.table == "nat"
@@ -765,13 +773,16 @@ class IptablesProxier:
         self.nat_rules = 0  # the nat table's rules (stale chains' included)
         self.last_written: dict = {"filter": 0, "nat": 0}  # sync_proxy_rules_iptables_last{table}
         self._text: str | None = None
+        self._memo: dict = {}
 
     def sync(self, ports: list[ServicePort], endpoints: dict, changed: set | None, now: float,
              sync_period: float) -> dict:
         """One syncProxyRules: a full sync (`changed` None) or a partial one."""
         before = self.ruleset
         restore = sync_rules(before, ports, endpoints, self.node_ips, self.node, self.cluster_cidr, changed,
-                             cleanup_due=now - self.last_cleanup > sync_period)
+                             cleanup_due=now - self.last_cleanup > sync_period, memo=self._memo)
+        if len(self._memo) > 2 * len(ports) + 64:
+            self._memo.clear()  # Services gone: forget their rules
         if restore.cleaned:
             self.last_cleanup = now
         rs = restore.ruleset

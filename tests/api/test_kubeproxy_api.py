@@ -46,3 +46,25 @@ def test_a_nodes_iptables_rules_are_readable(pilothouse_server, cluster):
     assert any(line.startswith("-A KUBE-NODEPORTS ") and f"--dport {node_port} " in line for line in lines)
     status, err = req("GET", f"/clusters/{cluster}/sim/v1/nodes/nope/iptables")
     assert status == 404 and err["kind"] == "Status" and err["message"] == 'node "nope" not found'
+
+
+def test_a_nodes_proxy_rules_show_the_mode_the_text_and_the_sync_metrics(pilothouse_server, cluster):
+    req = pilothouse_server.request
+    url = f"/clusters/{cluster}/sim/v1/nodes/worker-2/proxy-rules"
+    chain = service_chain("kube-system/kube-dns:dns", "udp")
+
+    def rules():
+        code, got = req("GET", url)
+        assert code == 200, got
+        return got
+    wait_until(lambda: chain in rules()["text"], 30, 0.2, "worker-2's kube-proxy to program kube-dns")
+    got = rules()
+    assert got["node"] == "worker-2" and got["mode"] == "iptables" and got["text"].startswith("*filter\n")
+    m = got["metrics"]
+    # The first sync is full; the ones after it partial (proxier.go syncProxyRules).
+    assert m["sync_full_proxy_rules_duration_seconds_count"] >= 1
+    assert m["sync_proxy_rules_duration_seconds_count"] == got["syncs"]
+    assert m["sync_proxy_rules_last_timestamp_seconds"] is not None
+    assert m["sync_proxy_rules_iptables_last"]["nat"] > 0
+    status, err = req("GET", f"/clusters/{cluster}/sim/v1/nodes/nope/proxy-rules")
+    assert status == 404 and err["kind"] == "Status" and err["message"] == 'node "nope" not found'

@@ -450,3 +450,21 @@ def test_large_cluster_mode_drops_comments_and_keeps_stale_chains_until_a_sync_p
     assert f":{gone} - [0:0]" in text and f"-j {gone}" not in text
     proxier.sync(ports, eps.endpoints, set(), 31.0, 30.0)
     assert f":{gone} - [0:0]" not in proxier.text()
+
+
+def test_in_a_cluster_the_first_sync_is_full_and_the_next_ones_partial(cluster):
+    from tests.sim.conftest import advance_until, ok
+    proxy = cluster.kube_proxy("worker-1")
+    advance_until(cluster, lambda: proxy.syncs >= 1, 10)
+    assert proxy.full_syncs == 1
+    before = proxy.partial_syncs
+    ok(cluster.request({"verb": "create", "resource": "services", "namespace": "default", "body": {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}}), 201)
+    advance_until(cluster, lambda: "default/web has no endpoints" in proxy.proxy_rules()["text"], 5)
+    got = proxy.proxy_rules()
+    assert proxy.full_syncs == 1 and proxy.partial_syncs > before
+    assert got["metrics"]["sync_partial_proxy_rules_duration_seconds_count"] == proxy.partial_syncs
+    # The partial sync left the kernel holding exactly what a full rebuild would write.
+    ports = [p for key in sorted(proxy.services.ports) for p in proxy.services.ports[key]]
+    assert got["text"] == build_rules(ports, proxy.endpoints.endpoints, proxy.node_ips, node="worker-1").text()
