@@ -8,6 +8,14 @@ from sim.kubeproxy_iptables import service_chain
 from tests.conftest import wait_until
 
 
+def _reader(req, url):
+    def read():
+        code, got = req("GET", url)
+        assert code == 200, got
+        return got
+    return read
+
+
 @pytest.fixture(scope="module")
 def cluster(pilothouse_server, module_cluster):
     return module_cluster("kubeproxy")
@@ -27,12 +35,7 @@ def test_a_nodes_iptables_rules_are_readable(pilothouse_server, cluster):
     status, body = req("POST", f"/clusters/{cluster}/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", slc)
     assert status == 201, body
     chain = service_chain("default/web", "tcp")
-    url = f"/clusters/{cluster}/sim/v1/nodes/worker-1/iptables"
-
-    def rules():
-        code, got = req("GET", url)
-        assert code == 200, got
-        return got
+    rules = _reader(req, f"/clusters/{cluster}/sim/v1/nodes/worker-1/iptables")
     wait_until(lambda: chain in rules()["rules"], 30, 0.2, "worker-1's kube-proxy to program web")
     got = rules()
     assert got["node"] == "worker-1" and got["mode"] == "iptables" and got["syncedAt"]
@@ -50,13 +53,8 @@ def test_a_nodes_iptables_rules_are_readable(pilothouse_server, cluster):
 
 def test_a_nodes_proxy_rules_show_the_mode_the_text_and_the_sync_metrics(pilothouse_server, cluster):
     req = pilothouse_server.request
-    url = f"/clusters/{cluster}/sim/v1/nodes/worker-2/proxy-rules"
+    rules = _reader(req, f"/clusters/{cluster}/sim/v1/nodes/worker-2/proxy-rules")
     chain = service_chain("kube-system/kube-dns:dns", "udp")
-
-    def rules():
-        code, got = req("GET", url)
-        assert code == 200, got
-        return got
     wait_until(lambda: chain in rules()["text"], 30, 0.2, "worker-2's kube-proxy to program kube-dns")
     got = rules()
     assert got["node"] == "worker-2" and got["mode"] == "iptables" and got["text"].startswith("*filter\n")
