@@ -208,6 +208,9 @@ class ClusterConfig:
     # kubeadm init --skip-phases: "addon/coredns" leaves out the CoreDNS addon (no coredns
     # Deployment, no kube-dns Service), as a cluster that installs its own DNS does.
     skip_phases: list = field(default_factory=list)
+    # kubeadm's KubeProxyConfiguration `mode` (the kube-proxy ConfigMap's config.conf): "" is
+    # iptables on Linux; "ipvs" or "nftables" (sim/kubeproxy.py MODES).
+    kube_proxy_mode: str = ""
 
     @classmethod
     def default(cls, seed: int = 1) -> "ClusterConfig":
@@ -479,7 +482,8 @@ class Cluster:
         runtime.pod_network = lambda src, resolv, host, server, node=spec.name, http=False: (
             clusterdns.http_get(self, node, src, resolv, host) if http
             else clusterdns.lookup(self, node, src, resolv, host, server))
-        proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index))
+        proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index),
+                          mode=self.config.kube_proxy_mode)
         for c in (runtime, kubelet, proxy):
             self.kernel.add_component(c)
         self.node_components[spec.name] = [runtime, kubelet, proxy]
@@ -845,6 +849,11 @@ class Cluster:
         """The rules kube-proxy last wrote on `node`, as iptables-save prints them
         (sim/kubeproxy.py): {"node", "mode", "rules", "syncedAt", "syncs", "services", ...}."""
         return self.kube_proxy(node).iptables()
+
+    def node_proxy_rules(self, node: str) -> dict:
+        """The rules kube-proxy last wrote on `node` in its mode's own shape (sim/kubeproxy.py):
+        {"node", "mode", "text", "syncedAt", "syncs", "services", "endpoints", "metrics", ...}."""
+        return self.kube_proxy(node).proxy_rules()
 
     # -- etcd ---------------------------------------------------------------------------
     def _member(self, name: str) -> EtcdMember:
