@@ -479,8 +479,9 @@ class Cluster:
             kubeadm.install(self, spec.name, kubelet, runtime)
         kubelet.storage_backend = self.storage_backend
         kubelet.cluster_dns = kubeadm_dns.dns_ip(self.config.service_subnet)
-        runtime.pod_network = lambda src, resolv, host, server, node=spec.name, http=False: (
+        runtime.pod_network = lambda src, resolv, host, server, node=spec.name, http=False, qtype=None: (
             clusterdns.http_get(self, node, src, resolv, host) if http
+            else clusterdns.exchange(self, node, src, server, host, qtype) if qtype
             else clusterdns.lookup(self, node, src, resolv, host, server))
         proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index),
                           mode=self.config.kube_proxy_mode)

@@ -205,10 +205,10 @@ class ProcessContext:
     clock: Callable[[], float] = lambda: 0.0
     # Name resolution: an IP address, or None (no DNS answer).
     resolve: Callable[[str], Optional[str]] = lambda host: None
-    # The stub resolver's full answer (sim/clusterdns.py lookup): given the host and an optional
-    # server, {"server", "status": "ok" | "nxdomain" | "timeout", "name", "addresses"}; None
-    # where no network is attached.
-    lookup: Optional[Callable[[str, Optional[str]], dict]] = None
+    # One DNS query over the pod network (sim/clusterdns.py exchange): (server, qname, qtype) ->
+    # the reply {"rcode", "aa", "answer": [records], ...} or {"rcode": "TIMEOUT"}, as a resolver
+    # of its own (busybox's nslookup) sends it; None where no network is attached.
+    dns_query: Optional[Callable[[str, str, str], dict]] = None
     # An HTTP GET over the pod network (sim/clusterdns.py http_get): (status, body), None
     # (refused) or TIMED_OUT (nothing answers: the SYN was dropped); None where no network is
     # attached (the module hook shell.HTTP_GET then).

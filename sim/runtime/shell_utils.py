@@ -14,6 +14,7 @@ import re
 import time
 from typing import Callable, Optional
 
+from sim.runtime.nslookup import nslookup as busybox_nslookup
 from sim.runtime.process import (MAX_WRITE_CHARS, TCP_CONNECT_TIMEOUT, TIMED_OUT, ProcessContext, ProgramGen, Sleep,
                                  Write)
 
@@ -1073,44 +1074,6 @@ def curl(ctx, argv, stdin=None):
     return 0
 
 
-NSLOOKUP_TIMEOUT = 10.0
-
-
-def _resolv_server(ctx) -> str:
-    conf = ctx.fs.read("/etc/resolv.conf") or ""
-    m = re.search(r"^nameserver\s+(\S+)", conf, re.M)
-    return m.group(1) if m else "10.96.0.10"
-
-
-def nslookup(ctx, argv, stdin=None):
-    names = [a for a in argv[1:] if not a.startswith("-")]
-    if not names:
-        yield _err("nslookup: usage: nslookup HOST [DNS_SERVER]")
-        return 1
-    host = names[0]
-    server = names[1] if len(names) > 1 else _resolv_server(ctx)
-    text = f"Server:\t\t{server}\nAddress:\t{server}:53\n\n"
-    if ctx.lookup is not None and not _IPV4.match(host):
-        # A query through the network to the nameserver (sim/clusterdns.py).
-        found = ctx.lookup(host, names[1] if len(names) > 1 else None)
-        if found["status"] == "timeout":
-            # busybox's nslookup: 2 tries with a 5 s timeout each (RES_TIMEOUT / RES_RETRIES).
-            yield Sleep(NSLOOKUP_TIMEOUT)
-            yield Write(";; connection timed out; no servers could be reached\n\n")
-            return 1
-        if found["status"] != "ok":
-            yield Write(text + f"** server can't find {host}: NXDOMAIN\n\n")
-            return 1
-        yield Write(text + f"Name:\t{found['name']}\n" + "".join(f"Address: {a}\n" for a in found["addresses"]) + "\n")
-        return 0
-    ip = _lookup(ctx, host)
-    if ip is None:
-        yield Write(text + f"** server can't find {host}: NXDOMAIN\n\n")
-        return 1
-    yield Write(text + f"Name:\t{host}\nAddress: {ip}\n\n")
-    return 0
-
-
 # -- shells -------------------------------------------------------------------------------------
 
 def sh(ctx, argv, stdin=None):
@@ -1130,7 +1093,7 @@ UTILITIES: dict[str, Callable[..., ProgramGen]] = {
     "echo": echo, "printf": printf, "env": _env, "printenv": printenv, "cat": cat, "ls": ls,
     "sleep": sleep, "date": date, "hostname": hostname, "true": true, "false": false,
     "touch": touch, "rm": rm, "mkdir": mkdir, "pwd": pwd, "whoami": whoami, "id": id_,
-    "uname": uname, "wget": wget, "curl": curl, "nslookup": nslookup, "seq": seq, "expr": expr,
+    "uname": uname, "wget": wget, "curl": curl, "nslookup": busybox_nslookup, "seq": seq, "expr": expr,
     "test": test, "[": test, "kill": kill, "grep": grep, "wc": wc, "head": head, "tail": tail,
     "sort": sort, "uniq": uniq, "tr": tr, "cp": cp, "mv": mv, "basename": basename,
     "dirname": dirname, "sh": sh, "ash": sh, "bash": sh, "busybox": busybox,
