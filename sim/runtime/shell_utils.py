@@ -893,9 +893,16 @@ def _lookup(ctx, host: str) -> Optional[str]:
     return host if _IPV4.match(host) else ctx.resolve(host)
 
 
-def _http_get(ctx, url: str):
+def _host_header(header: str) -> str | None:
+    """The host a `Host: foo.bar.com` request header names (curl -H, wget --header), or None."""
+    name, sep, value = header.partition(":")
+    return value.strip() or None if sep and name.strip().lower() == "host" else None
+
+
+def _http_get(ctx, url: str, host: str | None = None):
     if ctx.http_get is not None:
-        return ctx.http_get(url)       # the pod network (sim/clusterdns.py)
+        # the pod network (sim/clusterdns.py); a Host header only when one was given
+        return ctx.http_get(url, host=host) if host else ctx.http_get(url)
     from sim.runtime import shell      # the hook is read at each call: tests and the network set it
     return shell.HTTP_GET(ctx, url)
 
@@ -908,12 +915,15 @@ def _phrase(status: int) -> str:
 
 
 def wget(ctx, argv, stdin=None):
-    quiet, output, url, spider = False, None, None, False
+    quiet, output, url, spider, host_header = False, None, None, False, None
     args = list(argv[1:])
     while args:
         a = args.pop(0)
         if a == "--spider":
             spider = True
+        elif a == "--header" or a.startswith("--header="):
+            header = a.split("=", 1)[1] if "=" in a else (args.pop(0) if args else "")
+            host_header = _host_header(header) or host_header
         elif a.startswith("--output-document="):
             output = a.split("=", 1)[1]
         elif a.startswith("--"):
@@ -942,7 +952,7 @@ def wget(ctx, argv, stdin=None):
         return 1
     if not quiet:
         yield _err(f"Connecting to {host} ({ip}:{port})")
-    reply = _http_get(ctx, f"{scheme}://{host}:{port}{path}")
+    reply = _http_get(ctx, f"{scheme}://{host}:{port}{path}", host_header)
     if reply is None:
         yield _err(f"wget: can't connect to remote host ({ip}): Connection refused")
         return 1
@@ -979,7 +989,7 @@ def wget(ctx, argv, stdin=None):
 
 def curl(ctx, argv, stdin=None):
     silent = show_errors = fail = include = head_only = False
-    output, url, remote_name = None, None, False
+    output, url, remote_name, host_header = None, None, False, None
     args = list(argv[1:])
     takes_value = {"-o", "-H", "-X", "-d", "-m", "-u", "-A", "-w", "-e", "-x", "--data",
                    "--header", "--request", "--max-time", "--connect-timeout", "--retry",
@@ -990,6 +1000,8 @@ def curl(ctx, argv, stdin=None):
             value = args.pop(0) if args else ""
             if a in ("-o", "--output"):
                 output = value
+            elif a in ("-H", "--header"):
+                host_header = _host_header(value) or host_header
         elif a.startswith("--"):
             silent = silent or a == "--silent"
             show_errors = show_errors or a == "--show-error"
@@ -1016,7 +1028,7 @@ def curl(ctx, argv, stdin=None):
         if errors:
             yield _err(f"curl: (6) Could not resolve host: {host}")
         return 6
-    reply = _http_get(ctx, f"{scheme}://{host}:{port}{path}")
+    reply = _http_get(ctx, f"{scheme}://{host}:{port}{path}", host_header)
     if reply is None:
         if errors:
             yield _err(f"curl: (7) Failed to connect to {host} port {port} after 0 ms: Couldn't connect to server")
