@@ -46,7 +46,7 @@ from sim.client import ClientComponent
 from sim.kubeproxy import BoundedFrequencyRunner
 from sim.leaderelection import LeaderElector
 from sim.registry.networking.ingressclasses import GROUP
-from sim.registry.networking.ingresses import ANN_INGRESS_CLASS, EXACT
+from sim.registry.networking.ingresses import ANN_INGRESS_CLASS, EXACT, is_ip
 from sim.runtime.process import Program, ProcessContext, ProgramGen, Sleep, Write
 from sim.runtime.programs import FOREVER, register
 
@@ -384,7 +384,7 @@ class IngressNginxController(ClientComponent):
     def running_addresses(self, done: Callable[[list[dict]], None]) -> None:
         """statusSync.runningAddresses."""
         if self.publish_status_address:
-            return done(sorted(({"ip": a} if _is_ip(a) else {"hostname": a})
+            return done(sorted(({"ip": a} if is_ip(a) else {"hostname": a})
                                for a in self.publish_status_address.split(",") if a))
         if self.publish_service:
             ns, _, name = self.publish_service.partition("/")
@@ -430,15 +430,6 @@ class IngressNginxController(ClientComponent):
 
 def _ips(points: list[dict]) -> str:
     return "[" + " ".join(p.get("ip") or p.get("hostname") or "" for p in points) + "]"
-
-
-def _is_ip(text: str) -> bool:
-    import ipaddress
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
 
 
 def _running_and_ready(pod: dict) -> bool:

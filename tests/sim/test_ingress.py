@@ -20,6 +20,13 @@ def example(name: str) -> dict:
     return yaml.safe_load((EXAMPLES / f"{name}.yaml").read_text())
 
 
+def of_nginx(name: str) -> dict:
+    """A documentation example with ingressClassName: nginx (the add-on's class)."""
+    ing = example(name)
+    ing["spec"]["ingressClassName"] = "nginx"
+    return ing
+
+
 def _ready(c, namespace, prefix=""):
     pods = ok(c.request({"verb": "list", "resource": "pods", "namespace": namespace}))["items"]
     return [p for p in pods if p["metadata"]["name"].startswith(prefix) and any(
@@ -105,8 +112,7 @@ def _until_routes(c, host, path, backend, limit=15):
 def test_simple_fanout_routes_by_path(lab):
     c = lab
     _delete_all(c)
-    ok(_ingress(c, {**example("simple-fanout-example"), "spec": {
-        **example("simple-fanout-example")["spec"], "ingressClassName": "nginx"}}))
+    ok(_ingress(c, of_nginx("simple-fanout-example")))
     _until_routes(c, "foo.bar.com", "/foo", "service1")
     assert served_by(get(c, "foo.bar.com", "/foo/index.html")) == "service1"
     assert served_by(get(c, "foo.bar.com", "/bar")) == "service2"
@@ -126,8 +132,7 @@ def test_simple_fanout_routes_by_path(lab):
 def test_name_based_virtual_hosting_and_the_rule_without_a_host(lab):
     c = lab
     _delete_all(c)
-    ok(_ingress(c, {**example("name-virtual-host-ingress-no-third-host"), "spec": {
-        **example("name-virtual-host-ingress-no-third-host")["spec"], "ingressClassName": "nginx"}}))
+    ok(_ingress(c, of_nginx("name-virtual-host-ingress-no-third-host")))
     _until_routes(c, "first.bar.com", "/", "service1")
     assert served_by(get(c, "second.bar.com", "/x")) == "service2"
     assert served_by(get(c, "third.bar.com", "/")) == "service3"        # no host rule: everything else
@@ -139,10 +144,8 @@ def test_name_based_virtual_hosting_and_the_rule_without_a_host(lab):
 def test_default_backend_exact_before_prefix_and_wildcard_hosts(lab):
     c = lab
     _delete_all(c)
-    ok(_ingress(c, {**example("test-ingress"), "spec": {**example("test-ingress")["spec"], "ingressClassName": "nginx"}}))
-    wild = example("ingress-wildcard-host")
-    wild["spec"]["ingressClassName"] = "nginx"
-    ok(_ingress(c, wild))
+    ok(_ingress(c, of_nginx("test-ingress")))
+    ok(_ingress(c, of_nginx("ingress-wildcard-host")))
     ok(_ingress(c, {"apiVersion": f"{NET}/v1", "kind": "Ingress", "metadata": {"name": "paths"}, "spec": {
         "ingressClassName": "nginx", "rules": [{"host": "paths.example", "http": {"paths": [
             {"path": "/app", "pathType": "Prefix", "backend": {"service": {"name": "service1", "port": {"number": 4200}}}},
@@ -203,8 +206,7 @@ def test_round_robin_over_the_endpoints(lab):
 def test_status_address_is_the_controller_nodes_ip_and_get_shows_it(lab):
     c = lab
     _delete_all(c)
-    ok(_ingress(c, {**example("simple-fanout-example"), "metadata": {"name": "addressed"},
-                    "spec": {**example("simple-fanout-example")["spec"], "ingressClassName": "nginx"}}))
+    ok(_ingress(c, {**of_nginx("simple-fanout-example"), "metadata": {"name": "addressed"}}))
     (pod,) = _ready(c, "ingress-nginx")
     node = ok(c.request({"verb": "get", "resource": "nodes", "name": pod["spec"]["nodeName"]}))
     node_ip = next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP")
@@ -267,8 +269,7 @@ def test_class_selection_and_the_default_class(lab):
 def test_wget_and_curl_send_the_host_header(lab):
     c = lab
     _delete_all(c)
-    ok(_ingress(c, {**example("name-virtual-host-ingress"), "spec": {
-        **example("name-virtual-host-ingress")["spec"], "ingressClassName": "nginx"}}))
+    ok(_ingress(c, of_nginx("name-virtual-host-ingress")))
     _until_routes(c, "bar.foo.com", "/", "service2")
     from tests.sim.test_dns import _exec_in
     code, out = _exec_in(c, "client", ["wget", "-qO-", "--header", "Host: bar.foo.com",
@@ -408,3 +409,12 @@ def test_ingress_class_validation_defaults_and_immutability(bare):
     assert _causes(c.request({"verb": "create", "group": NET, "resource": "ingressclasses", "body": bad})) == [
         ("spec.controller", 'Invalid value: "no-domain": must be a domain-prefixed path (such as "acme.io/foo")'),
         ("spec.parameters.namespace", "Required value: `parameters.scope` is set to 'Namespace'")]
+
+
+def test_the_addon_is_a_cluster_setting():
+    from sim.clusterconfig import ConfigError, config_from_spec, config_from_words
+    assert config_from_spec({"addons": ["ingress-nginx"]}).addons == ["ingress-nginx"]
+    assert config_from_words(["addons=ingress-nginx"]).addons == ["ingress-nginx"]
+    for bad in (["traefik"], "ingress-nginx", ["ingress-nginx", "ingress-nginx"]):
+        with pytest.raises(ConfigError, match="addons must be a list of distinct add-ons of: ingress-nginx"):
+            config_from_spec({"addons": bad})

@@ -65,20 +65,27 @@ def domain_prefixed_path_errors(value: str, field: str) -> list:
     return errs
 
 
-def validate_parameters(params: Any, field: str) -> list:
-    """validateIngressClassParametersReference."""
-    if not isinstance(params, dict):
-        return []
+def validate_typed_reference(ref: dict, field: str) -> list:
+    """validateIngressTypedLocalObjectReference (an Ingress's resource backend), also the start
+    of validateIngressClassParametersReference: apiGroup a DNS subdomain, kind and name path
+    segments."""
     errs = []
-    if params.get("apiGroup"):
-        errs += [v.invalid(f"{field}.apiGroup", params["apiGroup"], m)
-                 for m in v.dns1123_subdomain_errors(params["apiGroup"])]
+    if ref.get("apiGroup"):
+        errs += [v.invalid(f"{field}.apiGroup", ref["apiGroup"], m) for m in v.dns1123_subdomain_errors(ref["apiGroup"])]
     for key in ("kind", "name"):
-        value = params.get(key) or ""
+        value = ref.get(key) or ""
         if not value:
             errs.append(v.required(f"{field}.{key}", ""))
         else:
             errs += [v.invalid(f"{field}.{key}", value, m) for m in path_segment_errors(value)]
+    return errs
+
+
+def validate_parameters(params: Any, field: str) -> list:
+    """validateIngressClassParametersReference."""
+    if not isinstance(params, dict):
+        return []
+    errs = validate_typed_reference(params, field)
     scope = params.get("scope")
     if scope is None:
         return errs + [v.required(f"{field}.scope", "")]

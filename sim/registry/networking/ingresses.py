@@ -15,15 +15,14 @@ strategy warns about the deprecated class annotation (ingressStrategy.WarningsOn
 """
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any
 
 from sim.api import validation as v
 from sim.api.gotypes import INT32, STRING, Slice, struct
 from sim.api.schema import OBJECT_META, STRINGS, TYPE_META
-from sim.registry.core.services import dns1035_label_errors, port_name_errors
-from sim.registry.networking.ingressclasses import GROUP, path_segment_errors
+from sim.registry.core.services import _valid_ip as is_ip, dns1035_label_errors, port_name_errors
+from sim.registry.networking.ingressclasses import GROUP, validate_typed_reference
 from sim.registry.printers import AGE, NAME, Printer, col, since
 from sim.registry.resource import Resource
 from sim.registry.strategy import Strategy
@@ -74,20 +73,7 @@ WILDCARD_MSG = ("a wildcard DNS-1123 subdomain must start with '*.', followed by
 
 def wildcard_subdomain_errors(value: str) -> list[str]:
     """validation.IsWildcardDNS1123Subdomain."""
-    errs = []
-    if len(value) > 253:
-        errs.append("must be no more than 253 characters")
-    if not _WILDCARD_RE.fullmatch(value):
-        errs.append(WILDCARD_MSG)
-    return errs
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
+    return v._length_and_pattern_errors(value, 253, _WILDCARD_RE, WILDCARD_MSG)
 
 
 def _host_errors(host: str, field: str) -> list:
@@ -104,17 +90,7 @@ def validate_backend(backend: Any, field: str) -> list:
     if service is not None and resource is not None:
         return [v.invalid(field, "", "cannot set both resource and service backends")]
     if isinstance(resource, dict):
-        errs = []
-        if resource.get("apiGroup"):
-            errs += [v.invalid(f"{field}.resource.apiGroup", resource["apiGroup"], m)
-                     for m in v.dns1123_subdomain_errors(resource["apiGroup"])]
-        for key in ("kind", "name"):
-            value = resource.get(key) or ""
-            if not value:
-                errs.append(v.required(f"{field}.resource.{key}", ""))
-            else:
-                errs += [v.invalid(f"{field}.resource.{key}", value, m) for m in path_segment_errors(value)]
-        return errs
+        return validate_typed_reference(resource, f"{field}.resource")
     if not isinstance(service, dict):
         return [v.invalid(field, "", "resource or service backend is required")]
     errs = []
@@ -168,7 +144,7 @@ def validate_rules(rules: list, field: str) -> list:
         rule = rule if isinstance(rule, dict) else {}
         host = rule.get("host") or ""
         if host:
-            if _is_ip(host):
+            if is_ip(host):
                 errs.append(v.invalid(f"{field}[{i}].host", host, "must be a DNS name, not an IP address"))
             errs += _host_errors(host, f"{field}[{i}].host")
         http = rule.get("http")
@@ -237,12 +213,12 @@ def validate_status(ing: dict) -> list:
     for i, point in enumerate(lb.get("ingress") or []):
         point = point if isinstance(point, dict) else {}
         field = f"status.loadBalancer.ingress[{i}]"
-        if point.get("ip") and not _is_ip(point["ip"]):
+        if point.get("ip") and not is_ip(point["ip"]):
             errs.append(v.invalid(f"{field}.ip", point["ip"], "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
         if point.get("hostname"):
             host = point["hostname"]
             errs += [v.invalid(f"{field}.hostname", host, m) for m in v.dns1123_subdomain_errors(host)]
-            if _is_ip(host):
+            if is_ip(host):
                 errs.append(v.invalid(f"{field}.hostname", host, "must be a DNS name, not an IP address"))
     return errs
 
