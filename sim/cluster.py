@@ -211,6 +211,9 @@ class ClusterConfig:
     # Add-ons applied once the cluster is up, as `kubectl apply -f` of their manifests would
     # (sim/addons/: "ingress-nginx", the ingress-nginx controller's bare-metal install).
     addons: list = field(default_factory=list)
+    # kubeadm's KubeProxyConfiguration `mode` (the kube-proxy ConfigMap's config.conf): "" is
+    # iptables on Linux; "ipvs" or "nftables" (sim/kubeproxy.py MODES).
+    kube_proxy_mode: str = ""
 
     @classmethod
     def default(cls, seed: int = 1) -> "ClusterConfig":
@@ -483,7 +486,8 @@ class Cluster:
             clusterdns.http_get(self, node, src, resolv, host, host=host_header) if http
             else clusterdns.lookup(self, node, src, resolv, host, server))
         runtime.pod_process = lambda c, node=spec.name, runtime=runtime: ingressnginx.pod_process(self, node, runtime, c)
-        proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index))
+        proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index),
+                          mode=self.config.kube_proxy_mode)
         for c in (runtime, kubelet, proxy):
             self.kernel.add_component(c)
         self.node_components[spec.name] = [runtime, kubelet, proxy]
@@ -866,6 +870,11 @@ class Cluster:
         """The rules kube-proxy last wrote on `node`, as iptables-save prints them
         (sim/kubeproxy.py): {"node", "mode", "rules", "syncedAt", "syncs", "services", ...}."""
         return self.kube_proxy(node).iptables()
+
+    def node_proxy_rules(self, node: str) -> dict:
+        """The rules kube-proxy last wrote on `node` in its mode's own shape (sim/kubeproxy.py):
+        {"node", "mode", "text", "syncedAt", "syncs", "services", "endpoints", "metrics", ...}."""
+        return self.kube_proxy(node).proxy_rules()
 
     # -- etcd ---------------------------------------------------------------------------
     def _member(self, name: str) -> EtcdMember:

@@ -17,6 +17,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from sim import networkpolicy
+from sim.runtime.process import TIMED_OUT
+
 if TYPE_CHECKING:
     from sim.cluster import Cluster
 
@@ -114,6 +117,8 @@ def exchange(cluster: "Cluster", node: str, src_ip: str, server: str, qname: str
     if found is None:
         return {"rcode": "TIMEOUT"}
     dst_node, runtime, uid = found
+    if not networkpolicy.filter_connection(cluster, src_ip, node, dst, dst_node, port, "udp").allowed:
+        return {"rcode": "TIMEOUT"}     # dropped by the CNI plugin's NetworkPolicy enforcement
     if not cluster.kernel.network.reachable(node, dst_node) or not runtime.running:
         return {"rcode": "TIMEOUT"}
     listener = runtime.listener(uid, port)
@@ -141,12 +146,13 @@ def lookup(cluster: "Cluster", node: str, src_ip: str, resolv_conf: str, host: s
 
 
 def http_get(cluster: "Cluster", node: str, src_ip: str, resolv_conf: str, url: str,
-             host: str | None = None) -> tuple[int, str] | None:
+             host: str | None = None) -> tuple[int, str] | str | None:
     """A pod's HTTP GET of `url` over the pod network: the name resolved as above, the
     connection to ip:port through the source node's kube-proxy rules (a ClusterIP DNATed to the
     endpoint its probabilities pick), to the pod holding the address, whose program answers.
     `host`: the request's Host header (the URL's host when None), which an ingress controller
-    routes by.  (status, body), or None when nothing answers there (refused, or no route)."""
+    routes by.  (status, body), None when nothing answers there (refused, or no route), or
+    TIMED_OUT when the CNI plugin drops the connection for a NetworkPolicy (sim/networkpolicy.py)."""
     scheme, rest = url.split("://", 1) if "://" in url else ("http", url)
     hostport, _, path = rest.partition("/")
     host_name, _, port_text = hostport.rpartition("@")[2].partition(":")
@@ -172,6 +178,8 @@ def http_get(cluster: "Cluster", node: str, src_ip: str, resolv_conf: str, url: 
     if found_pod is None:
         return None
     dst_node, runtime, uid = found_pod
+    if not networkpolicy.filter_connection(cluster, src_ip, node, ip, dst_node, port, "tcp").allowed:
+        return TIMED_OUT     # the SYN dropped by the CNI plugin's NetworkPolicy enforcement
     if not cluster.kernel.network.reachable(node, dst_node) or not runtime.running:
         return None
     c = runtime.listener(uid, port)

@@ -22,7 +22,8 @@ configuration:
 - The upstream is the Service's endpoints straight from its EndpointSlices (ready ones, the
   Service port's target), not its ClusterIP: ingress-nginx balances itself (round robin), so
   kube-proxy is never asked.  No Service or no ready endpoint: 503; no endpoint answering
-  (after trying the next upstream up to 3 times, proxy_next_upstream_tries): 502.
+  (after trying the next upstream up to 3 times, proxy_next_upstream_tries): 502, or 504 when the
+  connections timed out (dropped by a NetworkPolicy).
 
 Which Ingresses are its own (internal/ingress/controller/store, ingressclass): those whose
 spec.ingressClassName names an IngressClass with spec.controller == --controller-class
@@ -76,6 +77,7 @@ def _page(code: int, reason: str) -> str:
 NOT_FOUND = (404, _page(404, "Not Found"))          # the default backend
 UNAVAILABLE = (503, _page(503, "Service Temporarily Unavailable"))
 BAD_GATEWAY = (502, _page(502, "Bad Gateway"))
+GATEWAY_TIMEOUT = (504, _page(504, "Gateway Time-out"))
 
 
 # -- the configuration: servers and locations -------------------------------------------------
@@ -346,16 +348,19 @@ class IngressNginxController(ClientComponent):
         if not endpoints:
             return self._logged(client, host, path, UNAVAILABLE, upstream, "-")
         start = self.next_endpoint.get(upstream, 0)
-        tried = []
+        tried, timed_out = [], False
         for i in range(min(PROXY_NEXT_UPSTREAM_TRIES, len(endpoints))):
             ep = endpoints[(start + i) % len(endpoints)]
             tried.append(ep)
             reply = self.proxy(f"http://{ep}{path}", host)
-            if reply is not None:
+            if isinstance(reply, tuple):
                 self.next_endpoint[upstream] = (start + i + 1) % len(endpoints)
                 return self._logged(client, host, path, reply, upstream, ", ".join(tried))
+            timed_out = timed_out or reply is not None      # TIMED_OUT: dropped (a NetworkPolicy)
         self.next_endpoint[upstream] = (start + len(tried)) % len(endpoints)
-        return self._logged(client, host, path, BAD_GATEWAY, upstream, ", ".join(tried))
+        # proxy_next_upstream error timeout: every try failed; a connect timeout answers 504.
+        return self._logged(client, host, path, GATEWAY_TIMEOUT if timed_out else BAD_GATEWAY, upstream,
+                            ", ".join(tried))
 
     def _logged(self, client: str, host: str, path: str, reply: tuple, upstream: str, addr: str) -> tuple:
         """log-format-upstream, ingress-nginx's access log line."""

@@ -14,7 +14,8 @@ import re
 import time
 from typing import Callable, Optional
 
-from sim.runtime.process import MAX_WRITE_CHARS, ProcessContext, ProgramGen, Sleep, Write
+from sim.runtime.process import (MAX_WRITE_CHARS, TCP_CONNECT_TIMEOUT, TIMED_OUT, ProcessContext, ProgramGen, Sleep,
+                                 Write)
 
 LONG_SLEEP = 10.0 ** 9          # one step of `sleep infinity` / `tail -f`: forever, in steps
 MAX_SEQ_LINES = 1_000_000       # seq writes lazily, in chunks; this bounds one call's work
@@ -914,8 +915,17 @@ def _phrase(status: int) -> str:
         return ""
 
 
+def _seconds(text: str) -> Optional[float]:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0 <= value <= 86400 else None
+
+
 def wget(ctx, argv, stdin=None):
     quiet, output, url, spider, host_header = False, None, None, False, None
+    timeout = 900.0                         # busybox wget's default -T
     args = list(argv[1:])
     while args:
         a = args.pop(0)
@@ -926,8 +936,10 @@ def wget(ctx, argv, stdin=None):
             host_header = _host_header(header) or host_header
         elif a.startswith("--output-document="):
             output = a.split("=", 1)[1]
+        elif a.startswith("--timeout="):
+            timeout = _seconds(a.split("=", 1)[1]) or timeout
         elif a.startswith("--"):
-            continue                        # --timeout=..., --tries=...: accepted
+            continue                        # --tries=...: accepted
         elif a.startswith("-") and len(a) > 1:
             j = 1
             while j < len(a):
@@ -938,6 +950,8 @@ def wget(ctx, argv, stdin=None):
                     value = a[j + 1:] or (args.pop(0) if args else "")
                     if c == "O":
                         output = value
+                    elif c == "T":
+                        timeout = _seconds(value) or timeout
                     break
                 j += 1
         else:
@@ -953,6 +967,15 @@ def wget(ctx, argv, stdin=None):
     if not quiet:
         yield _err(f"Connecting to {host} ({ip}:{port})")
     reply = _http_get(ctx, f"{scheme}://{host}:{port}{path}", host_header)
+    if reply == TIMED_OUT:
+        # busybox wget arms alarm(-T) around connect(): it fires first, or the kernel gives up.
+        if timeout and timeout < TCP_CONNECT_TIMEOUT:
+            yield Sleep(timeout)
+            yield _err("wget: download timed out")
+        else:
+            yield Sleep(TCP_CONNECT_TIMEOUT)
+            yield _err(f"wget: can't connect to remote host ({ip}): Connection timed out")
+        return 1
     if reply is None:
         yield _err(f"wget: can't connect to remote host ({ip}): Connection refused")
         return 1
@@ -989,7 +1012,7 @@ def wget(ctx, argv, stdin=None):
 
 def curl(ctx, argv, stdin=None):
     silent = show_errors = fail = include = head_only = False
-    output, url, remote_name, host_header = None, None, False, None
+    output, url, remote_name, timeout, host_header = None, None, False, None, None
     args = list(argv[1:])
     takes_value = {"-o", "-H", "-X", "-d", "-m", "-u", "-A", "-w", "-e", "-x", "--data",
                    "--header", "--request", "--max-time", "--connect-timeout", "--retry",
@@ -1002,6 +1025,8 @@ def curl(ctx, argv, stdin=None):
                 output = value
             elif a in ("-H", "--header"):
                 host_header = _host_header(value) or host_header
+            elif a in ("-m", "--max-time", "--connect-timeout") and _seconds(value):
+                timeout = min(timeout or TCP_CONNECT_TIMEOUT, _seconds(value))
         elif a.startswith("--"):
             silent = silent or a == "--silent"
             show_errors = show_errors or a == "--show-error"
@@ -1029,6 +1054,14 @@ def curl(ctx, argv, stdin=None):
             yield _err(f"curl: (6) Could not resolve host: {host}")
         return 6
     reply = _http_get(ctx, f"{scheme}://{host}:{port}{path}", host_header)
+    if reply == TIMED_OUT:
+        # curl's own timer (--connect-timeout / -m) or the kernel's ETIMEDOUT, whichever is first.
+        waited = timeout if timeout and timeout < TCP_CONNECT_TIMEOUT else TCP_CONNECT_TIMEOUT
+        yield Sleep(waited)
+        if errors:
+            why = "Timeout was reached" if waited < TCP_CONNECT_TIMEOUT else "Couldn't connect to server"
+            yield _err(f"curl: (28) Failed to connect to {host} port {port} after {int(waited * 1000)} ms: {why}")
+        return 28
     if reply is None:
         if errors:
             yield _err(f"curl: (7) Failed to connect to {host} port {port} after 0 ms: Couldn't connect to server")
