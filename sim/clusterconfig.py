@@ -11,7 +11,8 @@ scenario language's `cluster ...` line all describe a cluster with the same docu
      "schedulerConfiguration"?: {KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)},
      "controllers"?: ["*", "-garbage-collector-controller", ...]  (kube-controller-manager --controllers),
      "serviceSubnet"?: "10.96.0.0/12"  (kubeadm's networking.serviceSubnet: Services' ClusterIPs),
-     "skipPhases"?: ["addon/coredns"]  (kubeadm init --skip-phases: leave out the CoreDNS addon)}
+     "skipPhases"?: ["addon/coredns"]  (kubeadm init --skip-phases: leave out the CoreDNS addon),
+     "addons"?: ["ingress-nginx"]  (manifests applied once the cluster is up: sim/addons/)}
 
 `config_from_spec` checks every field (types, ranges, names, quantities) and raises ConfigError
 with a message naming the field, before anything is built: no document can make the engine
@@ -36,7 +37,7 @@ from sim.durations import parse_duration
 
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
                        "defaultTolerationSeconds", "schedulerConfiguration", "controllers", "serviceSubnet",
-                       "skipPhases"})
+                       "skipPhases", "addons"})
 SKIPPABLE_PHASES = ("addon/coredns",)     # the kubeadm init phases the simulator can leave out
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
 NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime", "kubeletVersion", "labels"})
@@ -209,6 +210,12 @@ def config_from_spec(spec: Any) -> ClusterConfig:
         if not isinstance(phases, list) or any(p not in SKIPPABLE_PHASES for p in phases):
             raise ConfigError(f"skipPhases must be a list of: {', '.join(SKIPPABLE_PHASES)}")
         config.skip_phases = list(phases)
+    if "addons" in spec:
+        from sim.addons import ADDONS
+        names = spec["addons"]
+        if not isinstance(names, list) or any(n not in ADDONS for n in names) or len(set(names)) != len(names):
+            raise ConfigError(f"addons must be a list of distinct add-ons of: {', '.join(ADDONS)}")
+        config.addons = list(names)
     if "controllers" in spec:
         # kube-controller-manager --controllers: ["*", "-garbage-collector-controller"], ...
         flags = spec["controllers"]
@@ -248,7 +255,7 @@ def service_subnet(value: Any) -> str:
 
 
 WORD_KEYS = frozenset({"seed", "workers", "control-planes", "etcd", "topology", "cpu", "memory", "grace",
-                       "toleration", "skip-phases"})
+                       "toleration", "skip-phases", "addons"})
 
 
 def config_from_words(words: list[str]) -> ClusterConfig:
@@ -280,6 +287,8 @@ def config_from_words(words: list[str]) -> ClusterConfig:
                             "etcd": {"members": integer("etcd", cps, 1, 7), "topology": kv.get("topology", "stacked")}}
     if "skip-phases" in kv:
         spec["skipPhases"] = [p for p in kv["skip-phases"].split(",") if p]
+    if "addons" in kv:
+        spec["addons"] = [a for a in kv["addons"].split(",") if a]
     if "grace" in kv:
         spec["nodeMonitorGracePeriod"] = kv["grace"]
     if "toleration" in kv:

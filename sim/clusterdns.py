@@ -126,16 +126,19 @@ def lookup(cluster: "Cluster", node: str, src_ip: str, resolv_conf: str, host: s
     return {"server": servers[0], "status": "nxdomain", "name": host, "addresses": []}
 
 
-def http_get(cluster: "Cluster", node: str, src_ip: str, resolv_conf: str, url: str) -> tuple[int, str] | str | None:
+def http_get(cluster: "Cluster", node: str, src_ip: str, resolv_conf: str, url: str,
+             host: str | None = None) -> tuple[int, str] | str | None:
     """A pod's HTTP GET of `url` over the pod network: the name resolved as above, the
     connection to ip:port through the source node's kube-proxy rules (a ClusterIP DNATed to the
     endpoint its probabilities pick), to the pod holding the address, whose program answers.
-    (status, body), None when nothing answers there (refused, or no route), or TIMED_OUT when
-    the CNI plugin drops the connection for a NetworkPolicy (sim/networkpolicy.py)."""
+    `host`: the request's Host header (the URL's host when None), which an ingress controller
+    routes by.  (status, body), None when nothing answers there (refused, or no route), or
+    TIMED_OUT when the CNI plugin drops the connection for a NetworkPolicy (sim/networkpolicy.py)."""
     scheme, rest = url.split("://", 1) if "://" in url else ("http", url)
     hostport, _, path = rest.partition("/")
-    host, _, port_text = hostport.rpartition("@")[2].partition(":")
+    host_name, _, port_text = hostport.rpartition("@")[2].partition(":")
     port = int(port_text) if port_text.isdigit() else (443 if scheme == "https" else 80)
+    host_header, host = host or host_name, host_name
     if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", host):
         ip = host
     else:
@@ -163,4 +166,7 @@ def http_get(cluster: "Cluster", node: str, src_ip: str, resolv_conf: str, url: 
     c = runtime.listener(uid, port)
     if c is None or c.program is None or c.program.http is None:
         return None
+    if getattr(c.process, "serve_http", None) is not None:
+        # A process that is a simulated component (an ingress controller) answers itself.
+        return c.process.serve_http(port, host_header, "/" + path, client=src_ip)
     return c.program.http(c.ctx, "/" + path, cluster.now - (c.started_at or cluster.now))

@@ -380,6 +380,8 @@ class ContainerRuntime(FaultInjection, Component):
             return self._exit(c, 1)
         self.start_cgroup(c)
         c.process = self.host_processes.get(c.program.name)
+        if c.process is None and self.pod_process is not None:
+            c.process = self.pod_process(c)   # a program that is an API client (in-cluster config)
         if c.process is not None and not c.process.running:
             c.process.start()
         self._step(c)
@@ -482,6 +484,10 @@ class ContainerRuntime(FaultInjection, Component):
     # qtype=...) -> one query's reply; with http=True, (src, resolv.conf, url, None) -> an HTTP
     # GET's (status, body) or None.  None: no network attached.
     pod_network = None
+    # A program that talks to the API from inside a pod (an ingress controller) *is* a simulated
+    # component, as a control-plane binary is one (host_processes): the Cluster's
+    # `pod_process(container)` makes it for a container starting, or answers None.
+    pod_process = None
 
     def _dns_hooks(self, c: Container, fs) -> dict:
         """ProcessContext's resolve / dns_query / http_get for a process in `c`: packets leave
@@ -500,8 +506,8 @@ class ContainerRuntime(FaultInjection, Component):
         def dns_query(server: str, qname: str, qtype: str) -> dict:
             return self.pod_network(src(), "", qname, server, qtype=qtype)
 
-        def http_get(url: str):
-            return self.pod_network(src(), fs.read("/etc/resolv.conf") or "", url, None, http=True)
+        def http_get(url: str, host: str | None = None):
+            return self.pod_network(src(), fs.read("/etc/resolv.conf") or "", url, None, http=True, host_header=host)
         return {"resolve": resolve, "dns_query": dns_query, "http_get": http_get}
 
     def exec_context(self, c: Container, argv: list[str], stdin: bool = False, tty: bool = False) -> ProcessContext:

@@ -211,8 +211,9 @@ class ProcessContext:
     dns_query: Optional[Callable[[str, str, str], dict]] = None
     # An HTTP GET over the pod network (sim/clusterdns.py http_get): (status, body), None
     # (refused) or TIMED_OUT (nothing answers: the SYN was dropped); None where no network is
-    # attached (the module hook shell.HTTP_GET then).
-    http_get: Optional[Callable[[str], Optional[tuple]]] = None
+    # attached (the module hook shell.HTTP_GET then).  An optional `host` argument sets the
+    # request's Host header (`curl -H 'Host: foo.bar.com'`).
+    http_get: Optional[Callable[..., Optional[tuple]]] = None
     cwd: str = "/"
     # For a command exec'd beside the container's main process: make that process exit with
     # this code, as `nginx -s quit` makes the running nginx quit.  A no-op elsewhere.

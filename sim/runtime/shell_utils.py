@@ -895,9 +895,16 @@ def _lookup(ctx, host: str) -> Optional[str]:
     return host if _IPV4.match(host) else ctx.resolve(host)
 
 
-def _http_get(ctx, url: str):
+def _host_header(header: str) -> str | None:
+    """The host a `Host: foo.bar.com` request header names (curl -H, wget --header), or None."""
+    name, sep, value = header.partition(":")
+    return value.strip() or None if sep and name.strip().lower() == "host" else None
+
+
+def _http_get(ctx, url: str, host: str | None = None):
     if ctx.http_get is not None:
-        return ctx.http_get(url)       # the pod network (sim/clusterdns.py)
+        # the pod network (sim/clusterdns.py); a Host header only when one was given
+        return ctx.http_get(url, host=host) if host else ctx.http_get(url)
     from sim.runtime import shell      # the hook is read at each call: tests and the network set it
     return shell.HTTP_GET(ctx, url)
 
@@ -918,13 +925,16 @@ def _seconds(text: str) -> Optional[float]:
 
 
 def wget(ctx, argv, stdin=None):
-    quiet, output, url, spider = False, None, None, False
+    quiet, output, url, spider, host_header = False, None, None, False, None
     timeout = 900.0                         # busybox wget's default -T
     args = list(argv[1:])
     while args:
         a = args.pop(0)
         if a == "--spider":
             spider = True
+        elif a == "--header" or a.startswith("--header="):
+            header = a.split("=", 1)[1] if "=" in a else (args.pop(0) if args else "")
+            host_header = _host_header(header) or host_header
         elif a.startswith("--output-document="):
             output = a.split("=", 1)[1]
         elif a.startswith("--timeout="):
@@ -957,7 +967,7 @@ def wget(ctx, argv, stdin=None):
         return 1
     if not quiet:
         yield _err(f"Connecting to {host} ({ip}:{port})")
-    reply = _http_get(ctx, f"{scheme}://{host}:{port}{path}")
+    reply = _http_get(ctx, f"{scheme}://{host}:{port}{path}", host_header)
     if reply == TIMED_OUT:
         # busybox wget arms alarm(-T) around connect(): it fires first, or the kernel gives up.
         if timeout and timeout < TCP_CONNECT_TIMEOUT:
@@ -1003,7 +1013,7 @@ def wget(ctx, argv, stdin=None):
 
 def curl(ctx, argv, stdin=None):
     silent = show_errors = fail = include = head_only = False
-    output, url, remote_name, timeout = None, None, False, None
+    output, url, remote_name, timeout, host_header = None, None, False, None, None
     args = list(argv[1:])
     takes_value = {"-o", "-H", "-X", "-d", "-m", "-u", "-A", "-w", "-e", "-x", "--data",
                    "--header", "--request", "--max-time", "--connect-timeout", "--retry",
@@ -1014,6 +1024,8 @@ def curl(ctx, argv, stdin=None):
             value = args.pop(0) if args else ""
             if a in ("-o", "--output"):
                 output = value
+            elif a in ("-H", "--header"):
+                host_header = _host_header(value) or host_header
             elif a in ("-m", "--max-time", "--connect-timeout") and _seconds(value):
                 timeout = min(timeout or TCP_CONNECT_TIMEOUT, _seconds(value))
         elif a.startswith("--"):
@@ -1042,7 +1054,7 @@ def curl(ctx, argv, stdin=None):
         if errors:
             yield _err(f"curl: (6) Could not resolve host: {host}")
         return 6
-    reply = _http_get(ctx, f"{scheme}://{host}:{port}{path}")
+    reply = _http_get(ctx, f"{scheme}://{host}:{port}{path}", host_header)
     if reply == TIMED_OUT:
         # curl's own timer (--connect-timeout / -m) or the kernel's ETIMEDOUT, whichever is first.
         waited = timeout if timeout and timeout < TCP_CONNECT_TIMEOUT else TCP_CONNECT_TIMEOUT
