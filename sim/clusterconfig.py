@@ -11,7 +11,8 @@ scenario language's `cluster ...` line all describe a cluster with the same docu
      "schedulerConfiguration"?: {KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)},
      "controllers"?: ["*", "-garbage-collector-controller", ...]  (kube-controller-manager --controllers),
      "serviceSubnet"?: "10.96.0.0/12"  (kubeadm's networking.serviceSubnet: Services' ClusterIPs),
-     "skipPhases"?: ["addon/coredns"]  (kubeadm init --skip-phases: leave out the CoreDNS addon)}
+     "skipPhases"?: ["addon/coredns"]  (kubeadm init --skip-phases: leave out the CoreDNS addon),
+     "kubeProxyMode"?: "iptables" | "ipvs" | "nftables"  (KubeProxyConfiguration.mode; default iptables)}
 
 `config_from_spec` checks every field (types, ranges, names, quantities) and raises ConfigError
 with a message naming the field, before anything is built: no document can make the engine
@@ -36,7 +37,7 @@ from sim.durations import parse_duration
 
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
                        "defaultTolerationSeconds", "schedulerConfiguration", "controllers", "serviceSubnet",
-                       "skipPhases"})
+                       "skipPhases", "kubeProxyMode"})
 SKIPPABLE_PHASES = ("addon/coredns",)     # the kubeadm init phases the simulator can leave out
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
 NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime", "kubeletVersion", "labels"})
@@ -209,6 +210,8 @@ def config_from_spec(spec: Any) -> ClusterConfig:
         if not isinstance(phases, list) or any(p not in SKIPPABLE_PHASES for p in phases):
             raise ConfigError(f"skipPhases must be a list of: {', '.join(SKIPPABLE_PHASES)}")
         config.skip_phases = list(phases)
+    if "kubeProxyMode" in spec:
+        config.kube_proxy_mode = kube_proxy_mode(spec["kubeProxyMode"])
     if "controllers" in spec:
         # kube-controller-manager --controllers: ["*", "-garbage-collector-controller"], ...
         flags = spec["controllers"]
@@ -226,6 +229,19 @@ def config_from_spec(spec: Any) -> ClusterConfig:
                               '({"profiles": [...], "percentageOfNodesToScore": ...})')
         config.scheduler_config = scheduler_config
     return config
+
+
+def kube_proxy_mode(value: Any) -> str:
+    """KubeProxyConfiguration.mode as kube-proxy's validation accepts it on Linux
+    (pkg/proxy/apis/config/validation validateProxyModeLinux): "iptables", "ipvs" or "nftables";
+    "" is iptables (the simulator stores it as given)."""
+    from sim.kubeproxy import MODES
+    if value == "":
+        return ""
+    if not isinstance(value, str) or value not in MODES:
+        raise ConfigError(f"kubeProxyMode: Unsupported value: {value!r}: supported values: "
+                          + ", ".join(f'"{m}"' for m in MODES))
+    return value
 
 
 def service_subnet(value: Any) -> str:
