@@ -533,6 +533,20 @@ def _jump_chains(rs: Ruleset) -> None:
     rs.add("nat", "POSTROUTING", KUBE_POSTROUTING, matches=(_comment("kubernetes postrouting rules"),))
 
 
+def traffic_policy_chains(sp: ServicePort, cluster_chain: str, local_chain: str, local: list,
+                          has_endpoints: bool) -> tuple[str, bool, str, bool]:
+    """syncProxyRules' (iptables and nftables alike) internalPolicyChain / hasInternalEndpoints and
+    externalPolicyChain / hasExternalEndpoints: the Local policy's chain and whether this node
+    has a local endpoint for it, else the Cluster policy's."""
+    internal_chain, has_internal = cluster_chain, has_endpoints
+    if sp.internal_policy_local:
+        internal_chain, has_internal = local_chain, bool(local)
+    external_chain, has_external = cluster_chain, has_endpoints
+    if sp.external_policy_local:
+        external_chain, has_external = local_chain, bool(local)
+    return internal_chain, has_internal, external_chain, has_external
+
+
 def _write_service_port(rs: _PortWriter, sp: ServicePort, all_endpoints, cluster_cidr: str,
                         node: str | None) -> None:
     protocol = sp.protocol.lower()
@@ -543,12 +557,8 @@ def _write_service_port(rs: _PortWriter, sp: ServicePort, all_endpoints, cluster
     ext_chain = service_chain(name, protocol, "KUBE-EXT-")
     uses_cluster_chain = bool(cluster) and sp.uses_cluster_endpoints
     uses_local_chain = bool(local) and sp.uses_local_endpoints
-    internal_chain, has_internal = cluster_chain, has_endpoints
-    if sp.internal_policy_local:
-        internal_chain, has_internal = local_chain, bool(local)
-    external_policy_chain, has_external = cluster_chain, has_endpoints
-    if sp.external_policy_local:
-        external_policy_chain, has_external = local_chain, bool(local)
+    internal_chain, has_internal, external_policy_chain, has_external = traffic_policy_chains(
+        sp, cluster_chain, local_chain, local, has_endpoints)
     uses_ext_chain = has_endpoints and sp.externally_accessible
     int_filter = ext_filter = None
     if not has_endpoints:

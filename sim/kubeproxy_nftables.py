@@ -30,7 +30,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sim.kubeproxy_iptables import Endpoint, ServicePort, categorize, endpoint_key
+from sim.kubeproxy_iptables import Endpoint, ServicePort, categorize, endpoint_key, traffic_policy_chains
 
 TABLE = "kube-proxy"
 MASQUERADE_MARK = "%#08x" % (1 << 14)  # NewProxier: fmt.Sprintf("%#08x", 1<<masqueradeBit) = 0x004000
@@ -157,12 +157,8 @@ def port_objects(sp: ServicePort, endpoints: tuple, node: str | None, cluster_ci
     ext_chain, fw_chain = "external-" + base, "firewall-" + base
     uses_cluster = bool(cluster) and sp.uses_cluster_endpoints
     uses_local = bool(local) and sp.uses_local_endpoints
-    internal_chain, has_internal = cluster_chain, has_endpoints
-    if sp.internal_policy_local:
-        internal_chain, has_internal = local_chain, bool(local)
-    external_policy_chain, has_external = cluster_chain, has_endpoints
-    if sp.external_policy_local:
-        external_policy_chain, has_external = local_chain, bool(local)
+    internal_chain, has_internal, external_policy_chain, has_external = traffic_policy_chains(
+        sp, cluster_chain, local_chain, local, has_endpoints)
     uses_ext = has_endpoints and sp.externally_accessible
     if not has_endpoints:
         int_verdict = ext_verdict = "goto reject-chain"

@@ -1,28 +1,12 @@
-"""Shared by the IPVS and nftables mode tests: a Service's ports and endpoints as kube-proxy's
-change trackers hold them, and a small cluster booted with a kube-proxy mode in which a pod
-wgets a Service."""
+"""Shared by the IPVS and nftables mode tests: a cluster booted with a kube-proxy mode in which a
+pod wgets a Service."""
 from __future__ import annotations
 
 import dataclasses
 
 from sim.cluster import Cluster, ClusterConfig
-from sim.kubeproxy import EndpointsChangeTracker, ServiceChangeTracker
 from tests.sim.conftest import advance_until, ok
 from tests.sim.test_dns import _exec_in, _pod, _ready_coredns, _running, _web
-
-NODE_IP = "192.168.0.11"
-
-
-def tracked(services, slices, node="worker-1"):
-    """(service ports, endpoints map) after both trackers applied the objects."""
-    svcs, eps = ServiceChangeTracker(), EndpointsChangeTracker(node)
-    for s in services:
-        svcs.update(None, s)
-    for s in slices:
-        eps.update(s, False)
-    svcs.apply()
-    eps.apply()
-    return [p for key in sorted(svcs.ports) for p in svcs.ports[key]], eps.endpoints
 
 
 def wget_through_a_service(mode: str):
@@ -39,9 +23,13 @@ def wget_through_a_service(mode: str):
         "spec": {"selector": {"app": "none"}, "ports": [{"port": 80}]}}}))
 
     def web_ready():
+        """The pods the `web` Service's EndpointSlice lists as ready."""
+        slices = ok(c.request({"verb": "list", "group": "discovery.k8s.io", "resource": "endpointslices",
+                               "namespace": "default", "labelSelector": "kubernetes.io/service-name=web"}))
+        ips = {e["addresses"][0] for s in slices["items"] for e in s.get("endpoints") or []
+               if (e.get("conditions") or {}).get("ready")}
         pods = ok(c.request({"verb": "list", "resource": "pods", "namespace": "default"}))["items"]
-        return [p for p in pods if p["metadata"]["name"].startswith("web-") and any(
-            x["type"] == "Ready" and x["status"] == "True" for x in p["status"].get("conditions") or [])]
+        return [p for p in pods if p["status"].get("podIP") in ips]
     advance_until(c, lambda: _running(c, "client") and len(web_ready()) == 2 and len(_ready_coredns(c)) == 2, 60)
     c.advance(3)
     code, out = _exec_in(c, "client", ["wget", "-qO-", "http://web"])

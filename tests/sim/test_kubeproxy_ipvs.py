@@ -8,8 +8,8 @@ import pytest
 
 from sim.clusterconfig import ConfigError, config_from_spec
 from sim.kubeproxy_ipvs import IpvsProxier
-from tests.sim.kubeproxy_modes_helpers import NODE_IP, tracked, wget_through_a_service
-from tests.sim.test_kubeproxy import THREE, endpoint, endpoint_slice, service
+from tests.sim.kubeproxy_modes_helpers import wget_through_a_service
+from tests.sim.test_kubeproxy import NODE_IP, THREE, endpoint, endpoint_slice, service, tracked
 
 PKT = {"src": "10.244.1.5", "dst": "172.30.0.41", "dport": 80}
 

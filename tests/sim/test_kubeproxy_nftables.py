@@ -4,8 +4,8 @@ import random
 from collections import Counter
 
 from sim.kubeproxy_nftables import NftablesProxier, chain_base, endpoint_base
-from tests.sim.kubeproxy_modes_helpers import NODE_IP, tracked, wget_through_a_service
-from tests.sim.test_kubeproxy import THREE, endpoint, endpoint_slice, service
+from tests.sim.kubeproxy_modes_helpers import wget_through_a_service
+from tests.sim.test_kubeproxy import NODE_IP, THREE, endpoint, endpoint_slice, service, tracked
 
 SVC = "service-ULMVA6XW-ns1/svc1/tcp/p80"
 EXT = "external-ULMVA6XW-ns1/svc1/tcp/p80"
