@@ -34,6 +34,7 @@ from sim.kubeproxy_iptables import Endpoint, ServicePort, categorize, endpoint_k
 
 TABLE = "kube-proxy"
 MASQUERADE_MARK = "%#08x" % (1 << 14)  # NewProxier: fmt.Sprintf("%#08x", 1<<masqueradeBit) = 0x004000
+AFFINITY_SET_SIZE = 65535  # a dynamic set's default size (nft lists it as `size 65535`)
 STALE_CHAIN_DELAY = 1.0   # syncProxyRules deletes stale chains flushed at least a second ago
 BASE_CHAINS = (  # nftablesBaseChains: (name, type, hook, priority)
     ("filter-prerouting-pre-dnat", "filter", "prerouting", -110),
@@ -362,7 +363,7 @@ class Table:
             out.append("\t}")
             out.append("")
         for name in sorted(self.affinity_sets):
-            out += [f"\tset {name} {{", "\t\ttype ipv4_addr", "\t\tsize 65535", "\t\tflags dynamic,timeout",
+            out += [f"\tset {name} {{", "\t\ttype ipv4_addr", f"\t\tsize {AFFINITY_SET_SIZE}", "\t\tflags dynamic,timeout",
                     f"\t\ttimeout {_nft_time(self.affinity_sets[name])}", "\t}", ""]
         for name in self._chain_order():
             c = self.chains[name]
@@ -645,7 +646,11 @@ class NftablesProxier:
                 return "accept"
             if kind == "update":
                 timeout = self.table.affinity_sets.get(v[1], 0)
-                self.affinity.setdefault(v[1], {})[pkt.src] = now + timeout
+                members = self.affinity.setdefault(v[1], {})
+                if len(members) >= AFFINITY_SET_SIZE:  # the set's size: expired elements go first
+                    members = self.affinity[v[1]] = {ip: t for ip, t in members.items() if t > now}
+                if len(members) < AFFINITY_SET_SIZE or pkt.src in members:
+                    members[pkt.src] = now + timeout
             elif kind == "mark_or":
                 pkt.mark |= 1 << 14
             elif kind == "mark_xor":
