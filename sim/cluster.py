@@ -110,8 +110,8 @@ from sim.kubelet.staticpods import is_mirror_pod
 from sim.kubeadm import check_node_identity
 from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
-from sim.kubeproxy import KubeProxy
-from sim import addons, clusterdns, ingressnginx, kubeadm_dns
+from sim.kubeproxy import CLUSTER_CIDR, KubeProxy
+from sim import addons, clusterdns, ingressnginx, kubeadm_dns, kubeadm_proxy
 from sim.metricsserver import MetricsServer
 from sim.podfaults import PodFaultError, inject_pod_fault, pod_cri_calls
 from sim.csi.backend import StorageBackend
@@ -488,7 +488,7 @@ class Cluster:
             else clusterdns.lookup(self, node, src, resolv, host, server))
         runtime.pod_process = lambda c, node=spec.name, runtime=runtime: ingressnginx.pod_process(self, node, runtime, c)
         proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index),
-                          mode=self.config.kube_proxy_mode)
+                          mode=self.config.kube_proxy_mode, service_cidrs=(self.config.service_subnet,))
         for c in (runtime, kubelet, proxy):
             self.kernel.add_component(c)
         self.node_components[spec.name] = [runtime, kubelet, proxy]
@@ -565,11 +565,17 @@ class Cluster:
                         "body": {"metadata": {"name": "default", "namespace": ns}}}, lambda r: None)
             api.handle({"verb": "create", "resource": "configmaps", "namespace": ns,
                         "body": root_ca_config_map(ns)}, lambda r: None)
-            if ns == "kube-system" and "addon/coredns" not in self.config.skip_phases:
-                # kubeadm init's last phase: the CoreDNS addon (sim/kubeadm_dns.py).
-                for group, resource, body in kubeadm_dns.objects(self.config.service_subnet):
-                    api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
-                                "body": body}, lambda r: None)
+            if ns != "kube-system":
+                return
+            # kubeadm init's last phases: the CoreDNS and kube-proxy addons (sim/kubeadm_dns.py,
+            # sim/kubeadm_proxy.py).
+            objects = [] if "addon/coredns" in self.config.skip_phases else \
+                kubeadm_dns.objects(self.config.service_subnet)
+            endpoint = f"{self.node_components[self.cp_hosts[0]][1].internal_ip}:6443"
+            objects += kubeadm_proxy.objects(self.config.kube_proxy_mode, CLUSTER_CIDR, endpoint)
+            for group, resource, body in objects:
+                api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
+                            "body": body}, lambda r: None)
 
         for addon in self.config.addons:
             self._apply_manifest(addons.manifest(addon))

@@ -12,7 +12,8 @@ scenario language's `cluster ...` line all describe a cluster with the same docu
      "controllers"?: ["*", "-garbage-collector-controller", ...]  (kube-controller-manager --controllers),
      "serviceSubnet"?: "10.96.0.0/12"  (kubeadm's networking.serviceSubnet: Services' ClusterIPs),
      "skipPhases"?: ["addon/coredns"]  (kubeadm init --skip-phases: leave out the CoreDNS addon),
-     "addons"?: ["ingress-nginx"]  (manifests applied once the cluster is up: sim/addons/)}
+     "addons"?: ["ingress-nginx"]  (manifests applied once the cluster is up: sim/addons/),
+     "kubeProxyMode"?: "iptables" | "ipvs" | "nftables"  (KubeProxyConfiguration.mode; default iptables)}
 
 `config_from_spec` checks every field (types, ranges, names, quantities) and raises ConfigError
 with a message naming the field, before anything is built: no document can make the engine
@@ -37,7 +38,7 @@ from sim.durations import parse_duration
 
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
                        "defaultTolerationSeconds", "schedulerConfiguration", "controllers", "serviceSubnet",
-                       "skipPhases", "addons"})
+                       "skipPhases", "addons", "kubeProxyMode"})
 SKIPPABLE_PHASES = ("addon/coredns",)     # the kubeadm init phases the simulator can leave out
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
 NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime", "kubeletVersion", "labels"})
@@ -216,6 +217,8 @@ def config_from_spec(spec: Any) -> ClusterConfig:
         if not isinstance(names, list) or any(n not in ADDONS for n in names) or len(set(names)) != len(names):
             raise ConfigError(f"addons must be a list of distinct add-ons of: {', '.join(ADDONS)}")
         config.addons = list(names)
+    if "kubeProxyMode" in spec:
+        config.kube_proxy_mode = kube_proxy_mode(spec["kubeProxyMode"])
     if "controllers" in spec:
         # kube-controller-manager --controllers: ["*", "-garbage-collector-controller"], ...
         flags = spec["controllers"]
@@ -233,6 +236,19 @@ def config_from_spec(spec: Any) -> ClusterConfig:
                               '({"profiles": [...], "percentageOfNodesToScore": ...})')
         config.scheduler_config = scheduler_config
     return config
+
+
+def kube_proxy_mode(value: Any) -> str:
+    """KubeProxyConfiguration.mode as kube-proxy's validation accepts it on Linux
+    (pkg/proxy/apis/config/validation validateProxyModeLinux): "iptables", "ipvs" or "nftables";
+    "" is iptables (the simulator stores it as given)."""
+    from sim.kubeproxy import MODES
+    if value == "":
+        return ""
+    if not isinstance(value, str) or value not in MODES:
+        raise ConfigError(f"kubeProxyMode: Unsupported value: {value!r}: supported values: "
+                          + ", ".join(f'"{m}"' for m in MODES))
+    return value
 
 
 def service_subnet(value: Any) -> str:

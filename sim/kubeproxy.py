@@ -18,21 +18,25 @@ from __future__ import annotations
 
 from sim.client import ClientComponent
 from sim.flowcontrol import KUBE_PROXY_BURST, KUBE_PROXY_QPS
-from sim.kubeproxy_iptables import Endpoint, IptablesProxier, ServicePort, service_ports, slice_endpoints
+from sim.kubeproxy_iptables import (FULL_SYNC_PERIOD, Endpoint, IptablesProxier, ServicePort,  # noqa: F401
+                                    service_ports, slice_endpoints)
+from sim.kubeproxy_ipvs import IpvsProxier
+from sim.kubeproxy_nftables import NftablesProxier
 
 DISCOVERY_GROUP = "discovery.k8s.io"
-MIN_SYNC_PERIOD = 1.0   # KubeProxyIPTablesConfiguration.MinSyncPeriod default
 SYNC_PERIOD = 30.0      # KubeProxyIPTablesConfiguration.SyncPeriod default
 BURST_SYNCS = 2         # pkg/proxy/iptables/proxier.go burstSyncs
 CLUSTER_CIDR = "10.244.0.0/16"  # kubeadm's podSubnet, which kube-proxy's --cluster-cidr is
-FULL_SYNC_PERIOD = 3600.0  # pkg/proxy/util FullSyncPeriod: a full resync at least hourly
 DEFAULT_MODE = "iptables"  # cmd/kube-proxy: an empty mode is iptables on Linux
-MODES = ("iptables",)
+PROXIERS = {"iptables": IptablesProxier, "ipvs": IpvsProxier, "nftables": NftablesProxier}
+MODES = tuple(PROXIERS)
 
 
-def new_proxier(mode: str, node: str, node_ips: list[str], cluster_cidr: str):
+def new_proxier(mode: str, node: str, node_ips: list[str], cluster_cidr: str, service_cidrs: tuple = ()):
     """The proxier for KubeProxyConfiguration.mode (cmd/kube-proxy/app/server_linux.go createProxier)."""
-    return IptablesProxier(node, node_ips, cluster_cidr)
+    if mode == "iptables":
+        return IptablesProxier(node, node_ips, cluster_cidr)
+    return PROXIERS[mode](node, node_ips, cluster_cidr, service_cidrs)
 
 
 class BoundedFrequencyRunner:
@@ -177,16 +181,19 @@ class KubeProxy(ClientComponent):
     component = "kube-proxy"
     kube_api_qps, kube_api_burst = KUBE_PROXY_QPS, KUBE_PROXY_BURST  # clientConnection defaults
 
-    def __init__(self, host: str, apiserver, node_ip: str | None = None, min_sync_period: float = MIN_SYNC_PERIOD,
-                 sync_period: float = SYNC_PERIOD, mode: str = "", **kw):
+    def __init__(self, host: str, apiserver, node_ip: str | None = None, min_sync_period: float | None = None,
+                 sync_period: float = SYNC_PERIOD, mode: str = "", service_cidrs: tuple = (), **kw):
         super().__init__(host, apiserver, **kw)
         self.node_ips = [node_ip] if node_ip else []
-        self.min_sync_period, self.sync_period = min_sync_period, sync_period
         self.mode = mode or DEFAULT_MODE  # KubeProxyConfiguration.mode: "" is iptables on Linux
         if self.mode not in MODES:
             raise ValueError(f"unknown kube-proxy mode {mode!r}; known: {', '.join(MODES)}")
-        # The kernel's state (rules, xt_recent lists, IPVS tables): it outlives the process.
-        self.proxier = new_proxier(self.mode, host, self.node_ips, CLUSTER_CIDR)
+        # The kernel's state (rules, xt_recent lists, IPVS tables, nftables sets): it outlives
+        # the process.  `service_cidrs`: the ServiceCIDRs (nftables' cluster-ips-check).
+        self.proxier = new_proxier(self.mode, host, self.node_ips, CLUSTER_CIDR, tuple(service_cidrs))
+        # --<mode>-min-sync-period's default differs by mode (iptables and nftables 1 s, ipvs 0).
+        self.min_sync_period = self.proxier.default_min_sync_period if min_sync_period is None else min_sync_period
+        self.sync_period = sync_period
         self.synced_at: str | None = None
         self.syncs = self.full_syncs = self.partial_syncs = 0
         self.rules_written = 0        # rules (or IPVS / nftables operations) written, over all syncs
@@ -200,9 +207,10 @@ class KubeProxy(ClientComponent):
         self.services = ServiceChangeTracker()
         self.endpoints = EndpointsChangeTracker(self.host)
         self.runner = BoundedFrequencyRunner(self, self.sync_proxy_rules, self.min_sync_period,
-                                             self.sync_period, BURST_SYNCS)
+                                             self.proxier.max_sync_interval(self.sync_period), BURST_SYNCS)
         self.service_informer = self.slice_informer = None
         self.needs_full_sync = True
+        self.proxier.process_started()
         self._discover()
 
     def _discover(self) -> None:
@@ -253,8 +261,9 @@ class KubeProxy(ClientComponent):
         large-cluster mode), else only the changed Services' own (a partial sync)."""
         if not self._initialized():
             return
-        full = self.needs_full_sync or (self.now - self.last_full_sync > FULL_SYNC_PERIOD
-                                        and not self.proxier.large)
+        p = self.proxier
+        full = self.needs_full_sync or not p.partial_syncs or (
+            p.full_sync_period is not None and self.now - self.last_full_sync > p.full_sync_period and not p.large)
         changed = self.services.apply() | self.endpoints.apply()
         self.syncs += 1
         self.synced_at = self.micro_timestamp()
@@ -279,21 +288,23 @@ class KubeProxy(ClientComponent):
     def proxy_rules(self) -> dict:
         """The node's rules in its mode's own shape (iptables-save, ipvsadm -Ln, nft list table)
         and what they were made from."""
-        return {"node": self.host, "mode": self.mode, "text": self.proxier.text(), "syncedAt": self.synced_at,
+        return {"node": self.host, "mode": self.mode, "text": self.proxier.text(self.now), "syncedAt": self.synced_at,
                 "syncs": self.syncs, **self.proxier.info(), "services": self.last_services, "metrics": self.metrics()}
 
     def metrics(self) -> dict:
-        """kube-proxy's /metrics (pkg/proxy/metrics) as far as the simulator keeps them."""
-        return {"sync_full_proxy_rules_duration_seconds_count": self.full_syncs,
-                "sync_partial_proxy_rules_duration_seconds_count": self.partial_syncs,
-                "sync_proxy_rules_duration_seconds_count": self.full_syncs + self.partial_syncs,
+        """kube-proxy's /metrics (pkg/proxy/metrics) as far as the simulator keeps them (the IPVS
+        proxier, which has no partial syncs, observes only sync_proxy_rules_duration_seconds)."""
+        split = {"sync_full_proxy_rules_duration_seconds_count": self.full_syncs,
+                 "sync_partial_proxy_rules_duration_seconds_count": self.partial_syncs} \
+            if self.proxier.partial_syncs else {}
+        return {**split, "sync_proxy_rules_duration_seconds_count": self.full_syncs + self.partial_syncs,
                 "sync_proxy_rules_last_timestamp_seconds": self.last_sync_at, **self.proxier.metrics()}
 
     def iptables(self) -> dict:
         """The node's iptables rules as `iptables-save` prints them (in IPVS mode, the few
         rules that mode still writes)."""
         got = self.proxy_rules()
-        info = self.proxier.iptables_info() if hasattr(self.proxier, "iptables_info") else self.proxier.info()
+        info = self.proxier.iptables_info()
         return {"node": self.host, "mode": self.mode, "syncedAt": got["syncedAt"], "syncs": got["syncs"], **info,
                 "services": self.last_services}
 

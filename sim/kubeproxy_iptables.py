@@ -244,8 +244,9 @@ def categorize(endpoints, sp: ServicePort, node: str | None) -> tuple[list, list
 class Rule:
     """One `-A` line.  `matches` in the order written: ("comment", text), ("tcp", dport|None),
     ("statistic", stored probability), ("recent", "set"|"rcheck", name, seconds),
-    ("addrtype", "src"|"dst", "LOCAL"), ("mark", negated, "0x4000/0x4000"), ("conntrack", states),
-    ("set", name, "dst,dst", negated) (an ipset match, which the IPVS proxier writes)."""
+    ("addrtype", "src"|"dst", "LOCAL"[, negated]), ("mark", negated, "0x4000/0x4000"), ("conntrack", states),
+    ("set", name, "dst,dst", negated) (an ipset match, which the IPVS proxier writes), ("physdev",)
+    (`! --physdev-is-in`)."""
     table: str
     chain: str
     target: str
@@ -283,7 +284,9 @@ class Rule:
                                            ["--rcheck", "--seconds", str(seconds), "--reap"])
                 out += ["--name", name, "--mask", "255.255.255.255", "--rsource"]
             elif kind == "addrtype":
-                out += ["-m", "addrtype", f"--{m[1]}-type", m[2]]
+                out += ["-m", "addrtype"] + (["!"] if len(m) > 3 and m[3] else []) + [f"--{m[1]}-type", m[2]]
+            elif kind == "physdev":
+                out += ["-m", "physdev", "!", "--physdev-is-in"]
             elif kind == "mark":
                 out += ["-m", "mark"] + (["!"] if m[1] else []) + ["--mark", m[2]]
             elif kind == "conntrack":
@@ -301,7 +304,8 @@ def _cidr(addr: str) -> str:
 @dataclass
 class Ruleset:
     """Both tables as the node's kernel holds them (iptables-save would list them), plus what
-    `match` needs to know.  `ipsets` (name -> set of members) are the IPVS proxier's."""
+    `match` needs to know.  `ipsets` (name -> an object with `members` and `probe(flags, src,
+    dst, proto, dport)`, the member a packet would be) are the IPVS proxier's."""
     chains: dict[str, dict[str, list[Rule]]] = field(default_factory=lambda: {"filter": {}, "nat": {}})
     local_addresses: frozenset = frozenset()
     services: int = 0  # Service ports with rules (proxier.go's serviceNoLocalEndpoints & co. count these)
@@ -529,6 +533,20 @@ def _jump_chains(rs: Ruleset) -> None:
     rs.add("nat", "POSTROUTING", KUBE_POSTROUTING, matches=(_comment("kubernetes postrouting rules"),))
 
 
+def traffic_policy_chains(sp: ServicePort, cluster_chain: str, local_chain: str, local: list,
+                          has_endpoints: bool) -> tuple[str, bool, str, bool]:
+    """syncProxyRules' (iptables and nftables alike) internalPolicyChain / hasInternalEndpoints and
+    externalPolicyChain / hasExternalEndpoints: the Local policy's chain and whether this node
+    has a local endpoint for it, else the Cluster policy's."""
+    internal_chain, has_internal = cluster_chain, has_endpoints
+    if sp.internal_policy_local:
+        internal_chain, has_internal = local_chain, bool(local)
+    external_chain, has_external = cluster_chain, has_endpoints
+    if sp.external_policy_local:
+        external_chain, has_external = local_chain, bool(local)
+    return internal_chain, has_internal, external_chain, has_external
+
+
 def _write_service_port(rs: _PortWriter, sp: ServicePort, all_endpoints, cluster_cidr: str,
                         node: str | None) -> None:
     protocol = sp.protocol.lower()
@@ -539,12 +557,8 @@ def _write_service_port(rs: _PortWriter, sp: ServicePort, all_endpoints, cluster
     ext_chain = service_chain(name, protocol, "KUBE-EXT-")
     uses_cluster_chain = bool(cluster) and sp.uses_cluster_endpoints
     uses_local_chain = bool(local) and sp.uses_local_endpoints
-    internal_chain, has_internal = cluster_chain, has_endpoints
-    if sp.internal_policy_local:
-        internal_chain, has_internal = local_chain, bool(local)
-    external_policy_chain, has_external = cluster_chain, has_endpoints
-    if sp.external_policy_local:
-        external_policy_chain, has_external = local_chain, bool(local)
+    internal_chain, has_internal, external_policy_chain, has_external = traffic_policy_chains(
+        sp, cluster_chain, local_chain, local, has_endpoints)
     uses_ext_chain = has_endpoints and sp.externally_accessible
     int_filter = ext_filter = None
     if not has_endpoints:
@@ -677,7 +691,15 @@ def _matches(w: _Walk, r: Rule, src: str, proto: str) -> bool:
             if kind != proto or (m[1] and m[1] != w.dport):
                 return False
         elif kind == "addrtype":
-            if ((src if m[1] == "src" else w.dst) in local) != (m[2] == "LOCAL"):
+            negated = len(m) > 3 and m[3]
+            if (((src if m[1] == "src" else w.dst) in local) != (m[2] == "LOCAL")) != negated:
+                return False
+        elif kind == "physdev":
+            if w.packet.get("bridged"):  # "! --physdev-is-in": not from a bridge port
+                return False
+        elif kind == "set":
+            s = w.rs.ipsets.get(m[1])
+            if (s is not None and s.probe(m[2], src, w.dst, proto, w.dport) in s.members) == m[3]:
                 return False
         elif kind == "conntrack":
             if "NEW" not in m[1].split(","):
@@ -759,10 +781,27 @@ def match(rs: Ruleset, packet: dict, rng, recent: dict | None = None, now: float
 
 
 # -- the proxier: the node's kernel state and how a sync changes it -------------------------------
+FULL_SYNC_PERIOD = 3600.0  # pkg/proxy/util FullSyncPeriod: a full resync at least hourly
+
+
 class IptablesProxier:
     """pkg/proxy/iptables/proxier.go's state on one node: the rules in the kernel (which outlive
-    kube-proxy), the xt_recent lists, and when stale chains were last cleaned up."""
+    kube-proxy), the xt_recent lists, and when stale chains were last cleaned up.
+
+    The per-mode interface KubeProxy drives (shared with kubeproxy_ipvs / kubeproxy_nftables):
+    sync(ports, endpoints, changed, now, sync_period), text(now), info(), metrics(),
+    route(packet, rng, now), process_started(), and the class attributes below."""
     mode = "iptables"
+    partial_syncs = True             # MinimizeIPTablesRestore
+    full_sync_period = FULL_SYNC_PERIOD
+    default_min_sync_period = 1.0    # KubeProxyIPTablesConfiguration.MinSyncPeriod default
+
+    @staticmethod
+    def max_sync_interval(sync_period: float) -> float:
+        return sync_period           # --iptables-sync-period
+
+    def process_started(self) -> None:
+        """A (re)started kube-proxy: nothing of the process's lives here (the rules do)."""
 
     def __init__(self, node: str, node_ips: list[str], cluster_cidr: str):
         self.node, self.node_ips, self.cluster_cidr = node, list(node_ips), cluster_cidr
@@ -796,7 +835,7 @@ class IptablesProxier:
         return {"written": restore.written["filter"] + restore.written["nat"], "differs": differs,
                 "services": rs.services, "summary": f"{self.nat_rules} rules"}
 
-    def text(self) -> str:
+    def text(self, now: float | None = None) -> str:
         if self.ruleset is None:
             return ""
         if self._text is None:
@@ -807,6 +846,8 @@ class IptablesProxier:
         rs = self.ruleset
         return {"rules": self.text(), "services": rs.services if rs else 0, "endpoints": rs.endpoints if rs else 0,
                 "natRules": self.nat_rules}
+
+    iptables_info = info
 
     def metrics(self) -> dict:
         return {"sync_proxy_rules_iptables_last": dict(self.last_written)}

@@ -66,3 +66,29 @@ def test_a_nodes_proxy_rules_show_the_mode_the_text_and_the_sync_metrics(pilotho
     assert m["sync_proxy_rules_iptables_last"]["nat"] > 0
     status, err = req("GET", f"/clusters/{cluster}/sim/v1/nodes/nope/proxy-rules")
     assert status == 404 and err["kind"] == "Status" and err["message"] == 'node "nope" not found'
+
+
+def test_an_ipvs_clusters_proxy_rules_show_ipvsadm_ipset_and_iptables(pilothouse_server):
+    req = pilothouse_server.request
+    status, err = req("POST", "/sim/v1/clusters", {"name": "kp-bad-mode", "kubeProxyMode": "userspace"})
+    assert status == 400 and "kubeProxyMode: Unsupported value: 'userspace'" in err["message"], err
+    status, body = req("POST", "/sim/v1/clusters", {"name": "kp-ipvs", "kubeProxyMode": "ipvs"})
+    assert status == 201, body
+    try:
+        status, body = req("POST", "/clusters/kp-ipvs/sim/v1/clock", {"speed": 50})
+        assert status == 200, body
+        rules = _reader(req, "/clusters/kp-ipvs/sim/v1/nodes/worker-1/proxy-rules")
+        # The `kubernetes` Service and kube-dns (10.96.0.10, once CoreDNS is up) get a virtual
+        # server per port.
+        wait_until(lambda: "UDP  10.96.0.10:53 rr\n  -> " in rules()["ipvsadm"]
+                   and "TCP  10.96.0.1:443 rr\n  -> " in rules()["ipvsadm"], 60, 0.2,
+                   "worker-1's kube-proxy to program kubernetes and kube-dns in IPVS")
+        got = rules()
+        assert got["mode"] == "ipvs" and got["text"].startswith("# ipvsadm -Ln\nIP Virtual Server version 1.2.1")
+        assert got["ipvsadm"] in got["text"] and got["ipset"] in got["text"] and got["iptables"] in got["text"]
+        assert "Name: KUBE-CLUSTER-IP\n" in got["ipset"] and "\n10.96.0.10,udp:53\n" in got["ipset"]
+        assert "-A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT" in got["iptables"]
+        assert "10.96.0.10" in got["kubeIpvs0"]
+        assert got["metrics"]["sync_proxy_rules_duration_seconds_count"] == got["syncs"]
+    finally:
+        req("POST", "/clusters/kp-ipvs/sim/v1/clock", {"paused": True})

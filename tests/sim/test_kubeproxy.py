@@ -37,7 +37,8 @@ def endpoint_slice(endpoints, name="svc1-abcde", svc="svc1", ns="ns1", port=80, 
             "ports": [{"name": port_name, "port": port, "protocol": "TCP"}], "endpoints": endpoints}
 
 
-def rules_for(services, slices, node="worker-1"):
+def tracked(services, slices, node="worker-1"):
+    """(service ports, endpoints map) once kube-proxy's change trackers applied the objects."""
     svcs, eps = ServiceChangeTracker(), EndpointsChangeTracker(node)
     for s in services:
         svcs.update(None, s)
@@ -45,7 +46,12 @@ def rules_for(services, slices, node="worker-1"):
         eps.update(s, False)
     svcs.apply()
     eps.apply()
-    return build_rules([p for ps in svcs.ports.values() for p in ps], eps.endpoints, [NODE_IP], node=node)
+    return [p for key in sorted(svcs.ports) for p in svcs.ports[key]], eps.endpoints
+
+
+def rules_for(services, slices, node="worker-1"):
+    ports, endpoints = tracked(services, slices, node)
+    return build_rules(ports, endpoints, [NODE_IP], node=node)
 
 
 THREE = [endpoint("10.180.0.1"), endpoint("10.180.0.2"), endpoint("10.180.0.3")]
