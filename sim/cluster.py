@@ -111,7 +111,9 @@ from sim.kubeadm import check_node_identity
 from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
-from sim import clusterdns, kubeadm_dns
+from sim import clusterdns, cni, kubeadm_dns
+from sim.cni.agent import CNIAgent
+from sim.cni.node import NodeNetwork
 from sim.metricsserver import MetricsServer
 from sim.podfaults import PodFaultError, inject_pod_fault, pod_cri_calls
 from sim.csi.backend import StorageBackend
@@ -129,14 +131,6 @@ MAX_CORRUPT_LISTED = 100
 KIND_OBJECTS_SHOWN = 20  # names of each kind's objects in a dashboard frame
 REQUEST_TIMEOUT = 60.0  # kube-apiserver's --request-timeout default
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
-
-
-def pod_cidr(index: int) -> str:
-    """The node's pod CIDR as node-ipam-controller hands out /24s: 10.244.<i>.0/24 for the
-    first 256 nodes (kubeadm's usual 10.244.0.0/16), then from 10.64.0.0/10 for large clusters."""
-    if index < 256:
-        return f"10.244.{index}.0/24"
-    return f"10.{64 + index // 256}.{index % 256}.0/24"
 
 
 def node_ip(index: int) -> str:
@@ -208,6 +202,11 @@ class ClusterConfig:
     # kubeadm init --skip-phases: "addon/coredns" leaves out the CoreDNS addon (no coredns
     # Deployment, no kube-dns Service), as a cluster that installs its own DNS does.
     skip_phases: list = field(default_factory=list)
+    # kubeadm's networking.podSubnet: kube-controller-manager's --cluster-cidr, carved into
+    # /24s per node by the node IPAM controller (sim/controllers/nodeipam.py).
+    pod_subnet: str = "10.244.0.0/16"
+    # The CNI plugin the cluster's setup installs (sim/cni/): "flannel", "calico" or "bridge".
+    cni: str = "flannel"
 
     @classmethod
     def default(cls, seed: int = 1) -> "ClusterConfig":
@@ -350,7 +349,8 @@ class Cluster:
                                        kube_api_burst=self.config.controller_manager_kube_api_burst,
                                        node_monitor_grace_period=self.config.node_monitor_grace_period,
                                        node_monitor_period=self.config.node_monitor_period,
-                                       controllers=self.config.controllers)
+                                       controllers=self.config.controllers,
+                                       cluster_cidr=self.config.pod_subnet)
             csi = CSIController(host, api.address, self.storage_backend)
             self.apiservers.append(api)
             self.schedulers.append(sched)
@@ -376,6 +376,7 @@ class Cluster:
         for host in self.cp_hosts:
             k.add_component(self.cp_components[host][3])
         self.node_components: dict[str, list] = {}
+        self.cni_agents: dict[str, CNIAgent] = {}
         self.specs: dict[str, NodeSpec] = {}
         self.stopped_members: set[str] = set()
         for i, spec in enumerate(self.config.nodes):
@@ -465,7 +466,7 @@ class Cluster:
         taints = [{"key": TAINT_CONTROL_PLANE, "effect": "NoSchedule"}] if spec.role == "control-plane" else []
         kubelet = Kubelet(spec.name, self.apiserver_endpoints(spec.name, index), runtime.address, spec.cpu,
                           spec.memory, spec.pods,
-                          role=spec.role, pod_cidr=pod_cidr(index), internal_ip=node_ip(index),
+                          role=spec.role, internal_ip=node_ip(index),
                           labels=dict(spec.labels or {}),
                           taints=taints, kube_api_qps=self.config.kubelet_kube_api_qps,
                           kube_api_burst=self.config.kubelet_kube_api_burst, runtime_kind=spec.runtime,
@@ -480,6 +481,16 @@ class Cluster:
             clusterdns.http_get(self, node, src, resolv, host) if http
             else clusterdns.lookup(self, node, src, resolv, host, server))
         proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index))
+        # The node's network (sim/cni/): the runtime runs the CNI plugin for each sandbox; the
+        # plugin's agent (flanneld, calico-node) is what its DaemonSet's container runs.
+        plugin = cni.plugin_for(self)
+        runtime.network, runtime.cni = NodeNetwork(spec.name, node_ip(index)), plugin
+        if plugin.agent_binary:
+            agent = CNIAgent(spec.name, self.apiserver_endpoints(spec.name, index), plugin, runtime.network,
+                             self.config.pod_subnet)
+            runtime.host_processes[plugin.agent_binary] = agent
+            self.kernel.add_component(agent)
+            self.cni_agents[spec.name] = agent
         for c in (runtime, kubelet, proxy):
             self.kernel.add_component(c)
         self.node_components[spec.name] = [runtime, kubelet, proxy]
@@ -556,15 +567,25 @@ class Cluster:
                         "body": {"metadata": {"name": "default", "namespace": ns}}}, lambda r: None)
             api.handle({"verb": "create", "resource": "configmaps", "namespace": ns,
                         "body": root_ca_config_map(ns)}, lambda r: None)
+            # The setup step that applies the CNI plugin's manifest (kube-flannel.yml,
+            # calico.yaml), as after `kubeadm init`: its objects in their namespace.
+            for group, resource, where, body in manifests:
+                if where == ns and resource != "namespaces":
+                    api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
+                                "body": body}, lambda r: None)
             if ns == "kube-system" and "addon/coredns" not in self.config.skip_phases:
                 # kubeadm init's last phase: the CoreDNS addon (sim/kubeadm_dns.py).
                 for group, resource, body in kubeadm_dns.objects(self.config.service_subnet):
                     api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
                                 "body": body}, lambda r: None)
 
-        for ns in SYSTEM_NAMESPACES:
+        plugin = cni.plugin_for(self)
+        manifests = plugin.objects(self.config.pod_subnet) if hasattr(plugin, "objects") else []
+        extra_ns = [body for _g, res, _ns, body in manifests if res == "namespaces"]
+        for ns in SYSTEM_NAMESPACES + tuple(b["metadata"]["name"] for b in extra_ns):
             if ("", ns) not in api.cache.objects("namespaces"):
-                api.handle({"verb": "create", "resource": "namespaces", "body": {"metadata": {"name": ns}}},
+                body = next((b for b in extra_ns if b["metadata"]["name"] == ns), {"metadata": {"name": ns}})
+            api.handle({"verb": "create", "resource": "namespaces", "body": body},
                            lambda r, ns=ns: populate(ns, r))
 
     @classmethod
@@ -733,6 +754,9 @@ class Cluster:
         for c in self.node_components[name]:
             c.stop()
         self.node_components[name][0].power_off()
+        agent = self.cni_agents.get(name)
+        if agent is not None and agent.running:
+            agent.stop()
         if name in self.cp_hosts:
             for c in self.cp_components[name] + [m for m in self.etcd_members if m.host == name]:
                 if c.running:

@@ -11,7 +11,10 @@ scenario language's `cluster ...` line all describe a cluster with the same docu
      "schedulerConfiguration"?: {KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)},
      "controllers"?: ["*", "-garbage-collector-controller", ...]  (kube-controller-manager --controllers),
      "serviceSubnet"?: "10.96.0.0/12"  (kubeadm's networking.serviceSubnet: Services' ClusterIPs),
-     "skipPhases"?: ["addon/coredns"]  (kubeadm init --skip-phases: leave out the CoreDNS addon)}
+     "skipPhases"?: ["addon/coredns"]  (kubeadm init --skip-phases: leave out the CoreDNS addon),
+     "podSubnet"?: "10.244.0.0/16"  (kubeadm's networking.podSubnet: kube-controller-manager's
+                   --cluster-cidr, from which the node IPAM controller gives each node a /24),
+     "cni"?: "flannel" | "calico" | "bridge"  (the CNI plugin the setup installs; sim/cni/)}
 
 `config_from_spec` checks every field (types, ranges, names, quantities) and raises ConfigError
 with a message naming the field, before anything is built: no document can make the engine
@@ -36,7 +39,7 @@ from sim.durations import parse_duration
 
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
                        "defaultTolerationSeconds", "schedulerConfiguration", "controllers", "serviceSubnet",
-                       "skipPhases"})
+                       "skipPhases", "podSubnet", "cni"})
 SKIPPABLE_PHASES = ("addon/coredns",)     # the kubeadm init phases the simulator can leave out
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
 NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime", "kubeletVersion", "labels"})
@@ -204,6 +207,13 @@ def config_from_spec(spec: Any) -> ClusterConfig:
         config.default_toleration_seconds = value
     if "serviceSubnet" in spec:
         config.service_subnet = service_subnet(spec["serviceSubnet"])
+    if "podSubnet" in spec:
+        config.pod_subnet = pod_subnet(spec["podSubnet"])
+    if "cni" in spec:
+        from sim.cni import PLUGINS
+        if spec["cni"] not in PLUGINS:
+            raise ConfigError(f"cni must be one of: {', '.join(sorted(PLUGINS))}")
+        config.cni = spec["cni"]
     if "skipPhases" in spec:
         phases = spec["skipPhases"]
         if not isinstance(phases, list) or any(p not in SKIPPABLE_PHASES for p in phases):
@@ -244,6 +254,25 @@ def service_subnet(value: Any) -> str:
                           "for 32-bit addresses, the mask must be >= 12")
     if net.prefixlen > 30:
         raise ConfigError("serviceSubnet: the range must hold at least 2 addresses (a prefix of at most /30)")
+    return str(net)
+
+
+def pod_subnet(value: Any) -> str:
+    """An IPv4 CIDR for --cluster-cidr that holds /24 node ranges (--node-cidr-mask-size 24):
+    kube-controller-manager refuses a cluster CIDR smaller than a node's range, and one more
+    than 16 bits wider ("mask size ... is more than 16 bits larger"; range_allocator.go)."""
+    import ipaddress
+    try:
+        net = ipaddress.IPv4Network(value, strict=True) if isinstance(value, str) else None
+    except ValueError:
+        net = None
+    if net is None:
+        raise ConfigError('podSubnet must be an IPv4 CIDR such as "10.244.0.0/16"')
+    if net.prefixlen > 24:
+        raise ConfigError("podSubnet: the cluster CIDR must hold at least one /24 node range "
+                          "(--node-cidr-mask-size=24): a prefix of at most /24")
+    if net.prefixlen < 8:
+        raise ConfigError("podSubnet: --node-cidr-mask-size 24 is more than 16 bits larger than the cluster CIDR's mask")
     return str(net)
 
 

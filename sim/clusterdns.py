@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from sim import datapath
+
 if TYPE_CHECKING:
     from sim.cluster import Cluster
 
@@ -86,44 +88,19 @@ def kubernetes_answer(cluster: "Cluster", qname: str, domain: str = "cluster.loc
     return addrs or None
 
 
-def _pod_at(cluster: "Cluster", ip: str):
-    """(node, runtime, pod uid) of the running sandbox holding `ip`, or None."""
-    for node in sorted(cluster.node_components):
-        runtime = cluster.node_components[node][0]
-        for uid, sb in sorted(runtime.sandboxes.items()):
-            if sb.get("ip") == ip:
-                return node, runtime, uid
-    return None
-
-
 def exchange(cluster: "Cluster", node: str, src_ip: str, server: str, qname: str) -> dict:
-    """One query for `qname` from a pod at `src_ip` on `node` to `server`:53/UDP.
-    {"rcode": "NOERROR" | "NXDOMAIN", "addresses": [...], "endpoint": "ip:port"} or
-    {"rcode": "TIMEOUT"}."""
-    dst, port = server, DNS_PORT
-    try:
-        verdict = cluster.kube_proxy(node).route({"src": src_ip, "dst": server, "dport": DNS_PORT, "proto": "udp"})
-    except Exception:  # noqa: BLE001 - a node without kube-proxy: the packet goes as addressed
-        verdict = {"verdict": "ACCEPT", "endpoint": None}
-    if verdict.get("verdict") != "ACCEPT":
-        return {"rcode": "TIMEOUT"}     # REJECTed (no endpoints) or dropped: no answer
-    if verdict.get("endpoint"):
-        dst, _, p = verdict["endpoint"].rpartition(":")
-        port = int(p)
-    found = _pod_at(cluster, dst)
-    if found is None:
-        return {"rcode": "TIMEOUT"}
-    dst_node, runtime, uid = found
-    if not cluster.kernel.network.reachable(node, dst_node) or not runtime.running:
-        return {"rcode": "TIMEOUT"}
-    listener = runtime.listener(uid, port)
-    if listener is None or listener.program is None or listener.program.name not in ("coredns", "/coredns"):
-        return {"rcode": "TIMEOUT"}     # nothing answering DNS there (UDP: no refusal either)
+    """One query for `qname` from a pod at `src_ip` on `node` to `server`:53/UDP, over the
+    packet path (sim/datapath.py: kube-proxy's DNAT to a CoreDNS pod, the CNI hop).
+    {"rcode": "NOERROR" | "NXDOMAIN", "addresses": [...], "endpoint": "ip:port", "trace"} or
+    {"rcode": "TIMEOUT", "trace"}."""
+    t = datapath.trace(cluster, {"src": src_ip, "src_node": node, "dst": server, "dport": DNS_PORT, "proto": "udp"})
+    listener = t.listener
+    if t.verdict != "delivered" or listener.program is None or listener.program.name not in ("coredns", "/coredns"):
+        return {"rcode": "TIMEOUT", "trace": t}     # no answer (UDP: no refusal either)
     addrs = kubernetes_answer(cluster, qname)
-    endpoint = f"{dst}:{port}"
     if addrs is None:
-        return {"rcode": "NXDOMAIN", "addresses": [], "endpoint": endpoint}
-    return {"rcode": "NOERROR", "addresses": addrs, "endpoint": endpoint}
+        return {"rcode": "NXDOMAIN", "addresses": [], "endpoint": t.endpoint, "trace": t}
+    return {"rcode": "NOERROR", "addresses": addrs, "endpoint": t.endpoint, "trace": t}
 
 
 def lookup(cluster: "Cluster", node: str, src_ip: str, resolv_conf: str, host: str, server: str | None = None) -> dict:
@@ -151,27 +128,15 @@ def http_get(cluster: "Cluster", node: str, src_ip: str, resolv_conf: str, url: 
     port = int(port_text) if port_text.isdigit() else (443 if scheme == "https" else 80)
     if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", host):
         ip = host
+    elif host.lower() == "localhost":
+        ip = "127.0.0.1"     # /etc/hosts, which the kubelet writes into every container
     else:
         found = lookup(cluster, node, src_ip, resolv_conf, host)
         if found["status"] != "ok" or not found["addresses"]:
             return None
         ip = found["addresses"][0]
-    try:
-        verdict = cluster.kube_proxy(node).route({"src": src_ip, "dst": ip, "dport": port, "proto": "tcp"})
-    except Exception:  # noqa: BLE001 - no kube-proxy on the node: the packet goes as addressed
-        verdict = {"verdict": "ACCEPT", "endpoint": None}
-    if verdict.get("verdict") != "ACCEPT":
-        return None      # REJECT: a Service without endpoints refuses the connection
-    if verdict.get("endpoint"):
-        ip, _, p = verdict["endpoint"].rpartition(":")
-        port = int(p)
-    found_pod = _pod_at(cluster, ip)
-    if found_pod is None:
-        return None
-    dst_node, runtime, uid = found_pod
-    if not cluster.kernel.network.reachable(node, dst_node) or not runtime.running:
-        return None
-    c = runtime.listener(uid, port)
-    if c is None or c.program is None or c.program.http is None:
+    t = datapath.trace(cluster, {"src": src_ip, "src_node": node, "dst": ip, "dport": port, "proto": "tcp"})
+    c = t.listener
+    if t.verdict != "delivered" or c.program is None or c.program.http is None:
         return None
     return c.program.http(c.ctx, "/" + path, cluster.now - (c.started_at or cluster.now))

@@ -39,6 +39,7 @@ VOLUME_RETRY_MAX_SECONDS = 122.0
 # How soon a container waiting as CreateContainerConfigError is tried again.
 CONFIG_ERROR_RETRY_SECONDS = 10.0
 TERMINAL = ("Succeeded", "Failed")
+POD_WORKER_BACKOFF = 10.0   # kubelet.go backOffPeriod: a pod worker's retry after a failed sync
 
 
 def pod_name(pod: dict) -> str:
@@ -159,16 +160,41 @@ class PodLifecycle:
 
     def start_pod(self, w: dict) -> None:
         pod = w["pod"]
+        host_network = bool(pod["spec"].get("hostNetwork"))
+        error = None if host_network else self.network_error()
+        if error:
+            # kubelet.go SyncPod: "network is not ready: ..." (event NetworkNotReady); the pod
+            # worker tries again after its back-off period.
+            w["state"] = "new"
+            self.api.event(pod, "NetworkNotReady", error, "kubelet", self.host, type_="Warning")
+            self.call_later(POD_WORKER_BACKOFF, lambda: self._retry_start(w))
+            return
         w["state"] = "creating"
-        # A hostNetwork pod shares the node's network namespace: its IP is the node's.
-        w["ip"] = self.internal_ip if pod["spec"].get("hostNetwork") else self._allocate_ip()
+        # A hostNetwork pod shares the node's network namespace: its IP is the node's.  Any other
+        # pod's comes from the CNI plugin the runtime runs for the sandbox (RunPodSandbox).
+        w["ip"] = self.internal_ip if host_network else None
         self.action(f"kubelet on {self.host} starting pod {pod['metadata']['namespace']}/{pod['metadata']['name']}")
         self.post_status(w)
-        self.cri("cri.RunPodSandbox", {"pod_uid": w["uid"], "ip": w["ip"]}, lambda r: self._sandbox_ready(w))
+        self.cri("cri.RunPodSandbox", {"pod_uid": w["uid"], "ip": w["ip"], "host_network": host_network},
+                 lambda r: self._sandbox_ready(w, r))
 
-    def _sandbox_ready(self, w: dict) -> None:
+    def _retry_start(self, w: dict) -> None:
+        if self.workers.get(w["uid"]) is w and w["state"] == "new" and not is_deleting(w["pod"]):
+            self.start_pod(w)
+
+    def _sandbox_ready(self, w: dict, reply: dict | None = None) -> None:
         if w["state"] != "creating":
             return
+        if reply and reply.get("error"):
+            # FailedCreatePodSandBox, then the pod worker's next sync tries again.
+            self.api.event(w["pod"], "FailedCreatePodSandBox",
+                           f"Failed to create pod sandbox: rpc error: code = Unknown desc = {reply['error']}",
+                           "kubelet", self.host, type_="Warning")
+            w["state"] = "new"
+            self.call_later(POD_WORKER_BACKOFF, lambda: self._retry_start(w))
+            return
+        if reply and reply.get("ip"):
+            w["ip"] = reply["ip"]
         w["sandbox_ready"] = True
         self._mount_volumes(w, VOLUME_RETRY_SECONDS)
 

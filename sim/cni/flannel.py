@@ -1,0 +1,134 @@
+"""Flannel (flannel-io/flannel) in its VXLAN backend, as kube-flannel.yml installs it: the
+kube-flannel-ds DaemonSet in the kube-flannel namespace, whose flanneld (--ip-masq
+--kube-subnet-mgr) takes the node's subnet from spec.podCIDR (pkg/subnet/kube), writes
+/run/flannel/subnet.env, creates the VTEP flannel.1 (address: the subnet's network address,
+e.g. 10.244.1.0/32), annotates its Node (flannel.alpha.coreos.com/backend-type: vxlan,
+backend-data {"VNI":1,"VtepMAC":...}, public-ip), and for every other node's lease writes
+`<podCIDR> via <its network address> dev flannel.1 onlink` (pkg/backend/vxlan handleSubnetEvents).
+
+The `flannel` CNI plugin (flannel-io/cni-plugin) reads subnet.env and delegates to `bridge`
+with host-local over FLANNEL_SUBNET: cni0 and the veths as with plain bridge.  A packet to
+another node's pod takes the flannel.1 route and is VXLAN-encapsulated: the inner IP packet in
+UDP to port 8472 (the Linux default, not IANA's 4789), outer addresses node IP -> node IP.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+
+from sim.cni.bridge import bridge_add
+from sim.cni.node import NodeNetwork, Route
+from sim.cni.plugin import CNIPlugin
+
+NAMESPACE = "kube-flannel"
+IMAGE = "ghcr.io/flannel-io/flannel:v0.26.7"
+CNI_PLUGIN_IMAGE = "ghcr.io/flannel-io/flannel-cni-plugin:v1.6.2-flannel1"
+SUBNET_ENV = "/run/flannel/subnet.env"
+VNI, VXLAN_PORT, MTU = 1, 8472, 1450
+VTEP = "flannel.1"
+CNI_CONF = {"name": "cbr0", "cniVersion": "0.3.1", "plugins": [
+    {"type": "flannel", "delegate": {"hairpinMode": True, "isDefaultGateway": True}},
+    {"type": "portmap", "capabilities": {"portMappings": True}}]}
+
+
+def net_conf(cluster_cidr: str) -> dict:
+    return {"Network": cluster_cidr, "EnableNFTables": False, "Backend": {"Type": "vxlan"}}
+
+
+def vtep_mac(node: str) -> str:
+    import hashlib
+    h = hashlib.sha256(node.encode()).digest()
+    return ":".join(f"{b:02x}" for b in (0x02 | (h[0] & 0xfc), *h[1:6]))
+
+
+class FlannelPlugin(CNIPlugin):
+    name = cni_type = "flannel"
+    network_name = "cbr0"
+    conf_file = "10-flannel.conflist"
+    agent_binary = "flanneld"
+    agent_component = "flanneld"
+
+    def add(self, net: NodeNetwork, sandbox_id: str) -> dict:
+        env = net.files.get(SUBNET_ENV)
+        if env is None:
+            raise self.failed("add", f"loadFlannelSubnetEnv failed: open {SUBNET_ENV}: no such file or directory")
+        values = dict(line.split("=", 1) for line in env.splitlines() if "=" in line)
+        subnet = str(ipaddress.ip_network(values["FLANNEL_SUBNET"], strict=False))
+        return bridge_add(self, net, sandbox_id, subnet)
+
+    # -- flanneld ---------------------------------------------------------------------------
+    def agent_local(self, net: NodeNetwork, pod_cidr: str, cluster_cidr: str) -> dict:
+        """flanneld's start on its node: subnet.env, flannel.1, the CNI config (the DaemonSet's
+        install-cni init container copies it), and the Node annotations it writes."""
+        net.pod_cidr = pod_cidr
+        sub = ipaddress.ip_network(pod_cidr)
+        net.files[SUBNET_ENV] = (f"FLANNEL_NETWORK={cluster_cidr}\nFLANNEL_SUBNET={sub.network_address + 1}/"
+                                 f"{sub.prefixlen}\nFLANNEL_MTU={MTU}\nFLANNEL_IPMASQ=true\n")
+        net.links[VTEP] = str(sub.network_address)
+        net.install_conf(self.conf_file, CNI_CONF)
+        return {"flannel.alpha.coreos.com/backend-type": "vxlan",
+                "flannel.alpha.coreos.com/backend-data": json.dumps(
+                    {"VNI": VNI, "VtepMAC": vtep_mac(net.node)}, separators=(",", ":")),
+                "flannel.alpha.coreos.com/kube-subnet-manager": "true",
+                "flannel.alpha.coreos.com/public-ip": net.node_ip}
+
+    def agent_peer(self, net: NodeNetwork, node: dict) -> Route | None:
+        """handleSubnetEvents: a route (and ARP/FDB entries) for a node with a VTEP."""
+        ann = node["metadata"].get("annotations") or {}
+        cidr = (node.get("spec") or {}).get("podCIDR")
+        if not cidr or ann.get("flannel.alpha.coreos.com/backend-type") != "vxlan":
+            return None
+        return Route(cidr, VTEP, via=str(ipaddress.ip_network(cidr).network_address), onlink=True)
+
+    # -- the packet path ---------------------------------------------------------------------
+    def local_delivery(self, net: NodeNetwork, route: Route, dst: str) -> str:
+        return f"same node: over the cni0 bridge to {dst}'s veth (no encapsulation)"
+
+    def cross_node(self, cluster, net: NodeNetwork, route: Route, src: str, dst: str, dst_node: str) -> str:
+        dnet = cluster.node_components[dst_node][0].network
+        return (f"{VTEP} VXLAN-encapsulates it (VNI {VNI}): outer {net.node_ip} -> {dnet.node_ip} "
+                f"UDP dport {VXLAN_PORT}, inner {src} -> {dst}")
+
+    def arrival(self, dnet: NodeNetwork, route: Route, droute: Route, dst: str) -> str:
+        return f"{dnet.node}'s {VTEP} decapsulates it; cni0 delivers it to {dst}'s veth"
+
+    # -- the manifest ------------------------------------------------------------------------
+    def objects(self, cluster_cidr: str) -> list[tuple[str, str, str, dict]]:
+        """(group, resource, namespace, body), as kube-flannel.yml (minus RBAC) creates them."""
+        labels = {"app": "flannel", "k8s-app": "flannel", "tier": "node"}
+        cm = {"apiVersion": "v1", "kind": "ConfigMap",
+              "metadata": {"name": "kube-flannel-cfg", "namespace": NAMESPACE, "labels": dict(labels)},
+              "data": {"cni-conf.json": json.dumps(CNI_CONF, indent=2), "net-conf.json": json.dumps(net_conf(cluster_cidr), indent=2)}}
+        sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "flannel", "namespace": NAMESPACE}}
+        container = {"name": "kube-flannel", "image": IMAGE, "command": ["/opt/bin/flanneld"],
+                     "args": ["--ip-masq", "--kube-subnet-mgr"],
+                     "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                             {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+                             {"name": "EVENT_QUEUE_DEPTH", "value": "5000"}],
+                     "resources": {"requests": {"cpu": "100m", "memory": "50Mi"}},
+                     "securityContext": {"privileged": False, "capabilities": {"add": ["NET_ADMIN", "NET_RAW"]}},
+                     "volumeMounts": [{"name": "run", "mountPath": "/run/flannel"},
+                                      {"name": "flannel-cfg", "mountPath": "/etc/kube-flannel/"},
+                                      {"name": "xtables-lock", "mountPath": "/run/xtables.lock"}]}
+        ds = {"apiVersion": "apps/v1", "kind": "DaemonSet",
+              "metadata": {"name": "kube-flannel-ds", "namespace": NAMESPACE, "labels": dict(labels)},
+              "spec": {"selector": {"matchLabels": {"app": "flannel"}},
+                       "template": {"metadata": {"labels": dict(labels)}, "spec": {
+                           "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                               "nodeSelectorTerms": [{"matchExpressions": [
+                                   {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]}]}]}}},
+                           "hostNetwork": True, "priorityClassName": "system-node-critical",
+                           "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
+                           "serviceAccountName": "flannel",
+                           "containers": [container],
+                           "volumes": [{"name": "run", "hostPath": {"path": "/run/flannel"}},
+                                       {"name": "cni-plugin", "hostPath": {"path": "/opt/cni/bin"}},
+                                       {"name": "cni", "hostPath": {"path": "/etc/cni/net.d"}},
+                                       {"name": "flannel-cfg", "configMap": {"name": "kube-flannel-cfg"}},
+                                       {"name": "xtables-lock", "hostPath": {"path": "/run/xtables.lock",
+                                                                            "type": "FileOrCreate"}}]}}}}
+        ns = {"apiVersion": "v1", "kind": "Namespace",
+              "metadata": {"name": NAMESPACE, "labels": {"k8s-app": "flannel",
+                                                         "pod-security.kubernetes.io/enforce": "privileged"}}}
+        return [("", "namespaces", None, ns), ("", "serviceaccounts", NAMESPACE, sa),
+                ("", "configmaps", NAMESPACE, cm), ("apps", "daemonsets", NAMESPACE, ds)]
