@@ -111,7 +111,7 @@ from sim.kubeadm import check_node_identity
 from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
-from sim import clusterdns, cni, kubeadm_dns
+from sim import clusterdns, cni, kubeadm_dns, traffic
 from sim.cni.agent import CNIAgent
 from sim.cni.node import NodeNetwork
 from sim.metricsserver import MetricsServer
@@ -584,8 +584,8 @@ class Cluster:
         extra_ns = [body for _g, res, _ns, body in manifests if res == "namespaces"]
         for ns in SYSTEM_NAMESPACES + tuple(b["metadata"]["name"] for b in extra_ns):
             if ("", ns) not in api.cache.objects("namespaces"):
-                body = next((b for b in extra_ns if b["metadata"]["name"] == ns), {"metadata": {"name": ns}})
-            api.handle({"verb": "create", "resource": "namespaces", "body": body},
+                ns_body = next((b for b in extra_ns if b["metadata"]["name"] == ns), {"metadata": {"name": ns}})
+                api.handle({"verb": "create", "resource": "namespaces", "body": ns_body},
                            lambda r, ns=ns: populate(ns, r))
 
     @classmethod
@@ -869,6 +869,25 @@ class Cluster:
         """The rules kube-proxy last wrote on `node`, as iptables-save prints them
         (sim/kubeproxy.py): {"node", "mode", "rules", "syncedAt", "syncs", "services", ...}."""
         return self.kube_proxy(node).iptables()
+
+    def node_routes(self, node: str) -> dict:
+        """The node's routing table as `ip route` prints it, as the CNI plugin and its agent
+        wrote it (sim/cni/): {"node", "cni", "podCIDR", "networkReady", "routes" (text),
+        "table": [{"dst", "dev", "via", "line"}], "links": {interface: address}}."""
+        self._spec(node)
+        net, plugin = self.node_components[node][0].network, cni.plugin_for(self)
+        table = plugin.table(self, net)
+        return {"node": node, "cni": plugin.name, "podCIDR": net.pod_cidr, "networkReady": net.status()["status"],
+                "routes": "".join(r.text() + "\n" for r in table),
+                "table": [{"dst": r.dst, "dev": r.dev or None, "via": r.via, "line": r.text()} for r in table],
+                "links": {"eth0": net.node_ip, **dict(sorted(net.links.items()))}}
+
+    def send_traffic(self, body: Any) -> dict:
+        """Requests traced hop by hop (sim/traffic.py); ClusterError for bad input."""
+        try:
+            return traffic.send(self, body)
+        except traffic.TrafficError as e:
+            raise ClusterError(str(e), e.code) from None
 
     # -- etcd ---------------------------------------------------------------------------
     def _member(self, name: str) -> EtcdMember:

@@ -144,6 +144,10 @@ def _plugin(cluster: "Cluster"):
     return plugin_for(cluster)
 
 
+def plugin_name(cluster: "Cluster") -> str:
+    return _plugin(cluster).name
+
+
 def _policy(cluster: "Cluster", t: Trace, src: str, dst: str, dport: int, proto: str, node: str,
             direction: str) -> bool:
     """The NetworkPolicy hook (sim/networkpolicy.py, when present), only under a plugin that

@@ -39,7 +39,7 @@ class Route:
     def text(self) -> str:
         if self.kind == "blackhole":
             return f"blackhole {self.dst}" + (f" proto {self.proto}" if self.proto else "")
-        words = [self.dst]
+        words = [self.dst.removesuffix("/32")]   # ip route prints a host route bare
         if self.via:
             words += ["via", self.via]
         words += ["dev", self.dev]
