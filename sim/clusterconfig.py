@@ -238,17 +238,24 @@ def config_from_spec(spec: Any) -> ClusterConfig:
     return config
 
 
+def _ipv4_cidr(value: Any, field: str, example: str):
+    """`value` as an IPv4 network (host bits clear), or ConfigError naming `field`."""
+    import ipaddress
+    try:
+        return ipaddress.IPv4Network(value, strict=True) if isinstance(value, str) else _bad_cidr(field, example)
+    except ValueError:
+        return _bad_cidr(field, example)
+
+
+def _bad_cidr(field: str, example: str):
+    raise ConfigError(f'{field} must be an IPv4 CIDR such as "{example}"')
+
+
 def service_subnet(value: Any) -> str:
     """An IPv4 CIDR for --service-cluster-ip-range: kube-apiserver refuses one larger than a /12
     ("specified --service-cluster-ip-range is too large"), and one of fewer than 4 addresses
     leaves nothing to hand out beyond the `kubernetes` Service's."""
-    import ipaddress
-    try:
-        net = ipaddress.IPv4Network(value, strict=True) if isinstance(value, str) else None
-    except ValueError:
-        net = None
-    if net is None:
-        raise ConfigError('serviceSubnet must be an IPv4 CIDR such as "10.96.0.0/12"')
+    net = _ipv4_cidr(value, "serviceSubnet", "10.96.0.0/12")
     if net.prefixlen < 12:
         raise ConfigError("serviceSubnet: specified --service-cluster-ip-range is too large; "
                           "for 32-bit addresses, the mask must be >= 12")
@@ -261,13 +268,7 @@ def pod_subnet(value: Any) -> str:
     """An IPv4 CIDR for --cluster-cidr that holds /24 node ranges (--node-cidr-mask-size 24):
     kube-controller-manager refuses a cluster CIDR smaller than a node's range, and one more
     than 16 bits wider ("mask size ... is more than 16 bits larger"; range_allocator.go)."""
-    import ipaddress
-    try:
-        net = ipaddress.IPv4Network(value, strict=True) if isinstance(value, str) else None
-    except ValueError:
-        net = None
-    if net is None:
-        raise ConfigError('podSubnet must be an IPv4 CIDR such as "10.244.0.0/16"')
+    net = _ipv4_cidr(value, "podSubnet", "10.244.0.0/16")
     if net.prefixlen > 24:
         raise ConfigError("podSubnet: the cluster CIDR must hold at least one /24 node range "
                           "(--node-cidr-mask-size=24): a prefix of at most /24")
@@ -277,12 +278,12 @@ def pod_subnet(value: Any) -> str:
 
 
 WORD_KEYS = frozenset({"seed", "workers", "control-planes", "etcd", "topology", "cpu", "memory", "grace",
-                       "toleration", "skip-phases"})
+                       "toleration", "skip-phases", "cni"})
 
 
 def config_from_words(words: list[str]) -> ClusterConfig:
     """The scenario language's `cluster seed=3 control-planes=3 etcd=3 topology=external
-    workers=3 cpu=4 memory=8Gi grace=40s toleration=60s skip-phases=addon/coredns` line, as the same document
+    workers=3 cpu=4 memory=8Gi grace=40s toleration=60s skip-phases=addon/coredns cni=bridge` line, as the same document
     config_from_spec takes (every key optional; defaults: seed 1, cp-1 and three workers)."""
     kv: dict[str, str] = {}
     for word in words:
@@ -309,6 +310,8 @@ def config_from_words(words: list[str]) -> ClusterConfig:
                             "etcd": {"members": integer("etcd", cps, 1, 7), "topology": kv.get("topology", "stacked")}}
     if "skip-phases" in kv:
         spec["skipPhases"] = [p for p in kv["skip-phases"].split(",") if p]
+    if "cni" in kv:
+        spec["cni"] = kv["cni"]
     if "grace" in kv:
         spec["nodeMonitorGracePeriod"] = kv["grace"]
     if "toleration" in kv:

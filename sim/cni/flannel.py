@@ -108,8 +108,7 @@ class FlannelPlugin(CNIPlugin):
                      "resources": {"requests": {"cpu": "100m", "memory": "50Mi"}},
                      "securityContext": {"privileged": False, "capabilities": {"add": ["NET_ADMIN", "NET_RAW"]}},
                      "volumeMounts": [{"name": "run", "mountPath": "/run/flannel"},
-                                      {"name": "flannel-cfg", "mountPath": "/etc/kube-flannel/"},
-                                      {"name": "xtables-lock", "mountPath": "/run/xtables.lock"}]}
+                                      {"name": "flannel-cfg", "mountPath": "/etc/kube-flannel/"}]}
         ds = {"apiVersion": "apps/v1", "kind": "DaemonSet",
               "metadata": {"name": "kube-flannel-ds", "namespace": NAMESPACE, "labels": dict(labels)},
               "spec": {"selector": {"matchLabels": {"app": "flannel"}},
@@ -124,9 +123,7 @@ class FlannelPlugin(CNIPlugin):
                            "volumes": [{"name": "run", "hostPath": {"path": "/run/flannel"}},
                                        {"name": "cni-plugin", "hostPath": {"path": "/opt/cni/bin"}},
                                        {"name": "cni", "hostPath": {"path": "/etc/cni/net.d"}},
-                                       {"name": "flannel-cfg", "configMap": {"name": "kube-flannel-cfg"}},
-                                       {"name": "xtables-lock", "hostPath": {"path": "/run/xtables.lock",
-                                                                            "type": "FileOrCreate"}}]}}}}
+                                       {"name": "flannel-cfg", "configMap": {"name": "kube-flannel-cfg"}}]}}}}
         ns = {"apiVersion": "v1", "kind": "Namespace",
               "metadata": {"name": NAMESPACE, "labels": {"k8s-app": "flannel",
                                                          "pod-security.kubernetes.io/enforce": "privileged"}}}
