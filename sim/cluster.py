@@ -114,6 +114,7 @@ from sim.kubeproxy import KubeProxy
 from sim import clusterdns, cni, kubeadm_dns, traffic
 from sim.cni.agent import CNIAgent
 from sim.cni.node import NodeNetwork
+from sim.ipfamily import node_ipv6, split_cidrs
 from sim.metricsserver import MetricsServer
 from sim.podfaults import PodFaultError, inject_pod_fault, pod_cri_calls
 from sim.csi.backend import StorageBackend
@@ -207,6 +208,12 @@ class ClusterConfig:
     pod_subnet: str = "10.244.0.0/16"
     # The CNI plugin the cluster's setup installs (sim/cni/): "flannel", "calico" or "bridge".
     cni: str = "flannel"
+
+    @property
+    def dual_stack(self) -> bool:
+        """An IPv4/IPv6 dual-stack cluster: a podSubnet of both families ("v4,v6"), so every
+        node has an IPv6 address too (kubelet --node-ip v4,v6) and pods get one of each."""
+        return len(split_cidrs(self.pod_subnet)) > 1
 
     @classmethod
     def default(cls, seed: int = 1) -> "ClusterConfig":
@@ -472,6 +479,9 @@ class Cluster:
                           kube_api_burst=self.config.kubelet_kube_api_burst, runtime_kind=spec.runtime,
                           kubelet_version=spec.kubelet_version or None)
         kubelet.node_runtime = runtime
+        ip6 = node_ipv6(node_ip(index)) if self.config.dual_stack else None
+        if ip6:
+            kubelet.internal_ips.append(ip6)   # --node-ip=<v4>,<v6>
         runtime.on_faults_changed = kubelet.wake_probes
         if spec.name in self.cp_hosts:
             kubeadm.install(self, spec.name, kubelet, runtime)
@@ -481,10 +491,12 @@ class Cluster:
             clusterdns.http_get(self, node, src, resolv, host) if http
             else clusterdns.lookup(self, node, src, resolv, host, server))
         proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index))
+        if ip6:
+            proxy.node_ips.append(ip6)
         # The node's network (sim/cni/): the runtime runs the CNI plugin for each sandbox; the
         # plugin's agent (flanneld, calico-node) is what its DaemonSet's container runs.
         plugin = cni.plugin_for(self)
-        runtime.network, runtime.cni = NodeNetwork(spec.name, node_ip(index)), plugin
+        runtime.network, runtime.cni = NodeNetwork(spec.name, node_ip(index), ip6), plugin
         if plugin.agent_binary:
             agent = CNIAgent(spec.name, self.apiserver_endpoints(spec.name, index), plugin, runtime.network,
                              self.config.pod_subnet)
@@ -877,8 +889,12 @@ class Cluster:
         self._spec(node)
         net, plugin = self.node_components[node][0].network, cni.plugin_for(self)
         table = plugin.table(self, net)
-        return {"node": node, "cni": plugin.name, "podCIDR": net.pod_cidr, "networkReady": net.status()["status"],
+        table6 = plugin.table(self, net, v6=True)
+        return {"node": node, "cni": plugin.name, "podCIDR": net.pod_cidr, "podCIDRs": list(net.pod_cidrs),
+                "networkReady": net.status()["status"],
                 "routes": "".join(r.text() + "\n" for r in table),
+                # `ip -6 route` (a dual-stack node's; empty otherwise)
+                "routes6": "".join(r.text() + "\n" for r in table6),
                 "table": [{"dst": r.dst, "dev": r.dev or None, "via": r.via, "line": r.text()} for r in table],
                 "links": {"eth0": net.node_ip, **dict(sorted(net.links.items()))}}
 

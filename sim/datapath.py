@@ -86,11 +86,16 @@ class Socket:
 
 
 def node_of_ip(cluster: "Cluster", ip: str) -> str | None:
-    """The node whose InternalIP is `ip`."""
+    """The node one of whose InternalIPs (a dual-stack node has one of each family) is `ip`."""
     for node in sorted(cluster.node_components):
-        if cluster.node_components[node][1].internal_ip == ip:
+        if ip in cluster.node_components[node][1].internal_ips:
             return node
     return None
+
+
+def sandbox_ips(sb: dict) -> list[str]:
+    """A sandbox's addresses: one per family on a dual-stack node, the primary first."""
+    return list(sb.get("ips") or ([sb["ip"]] if sb.get("ip") else []))
 
 
 def sockets_at(cluster: "Cluster", ip: str) -> list[Socket]:
@@ -101,8 +106,8 @@ def sockets_at(cluster: "Cluster", ip: str) -> list[Socket]:
     for n in nodes:
         runtime, kubelet = cluster.node_components[n][0], cluster.node_components[n][1]
         for uid, sb in sorted(runtime.sandboxes.items()):
-            if sb.get("ip") == ip:
-                out.append(Socket(n, runtime, uid, ip == kubelet.internal_ip))
+            if ip in sandbox_ips(sb) or (sb.get("ip") == kubelet.internal_ip and ip in kubelet.internal_ips):
+                out.append(Socket(n, runtime, uid, ip in kubelet.internal_ips))
         if out:
             break
     return out
@@ -208,7 +213,7 @@ def trace(cluster: "Cluster", packet: dict) -> Trace:
         if not cluster.specs[src_node].alive:
             return t.end("dropped", src_node, f"node {src_node} is down")
         socks = [s for s in sockets_at(cluster, src) if s.node == src_node]
-        host = src == cluster.node_components[src_node][1].internal_ip
+        host = src in cluster.node_components[src_node][1].internal_ips
         if socks and not host:
             src_ref = pod_ref(cluster, socks[0])
             where = _label(src_ref)

@@ -233,21 +233,24 @@ class ContainerRuntime(FaultInjection, Component):
             sid = self._id()
             sb = self.sandboxes.get(msg["pod_uid"]) or {"id": sid, "ip": None, "containers": {}}
             ip = msg.get("ip")
+            ips = [ip] if ip else []
             if not msg.get("host_network") and self.network is not None:
                 # containerd's RunPodSandbox: the pause container's network namespace set up by
-                # the CNI plugin (ADD), which gives the pod its address.
+                # the CNI plugin (ADD), which gives the pod its address (one per range of a
+                # dual-stack host-local: the CNI result's ips, the primary first).
                 if sb.get("ip") and sb["id"] in self.network.pods:
-                    ip = sb["ip"]
+                    ip, ips = sb["ip"], list(sb.get("ips") or [sb["ip"]])
                 else:
                     try:
-                        ip = self.setup_pod_network(sb["id"])
+                        ips = self.setup_pod_network(sb["id"])
+                        ip = ips[0]
                     except CNIError as e:
                         reply(0.3 + self.rng.random() * 0.4,
                               error=f'failed to setup network for sandbox "{sb["id"]}": {e}')
                         return
-            sb["ip"] = ip
+            sb["ip"], sb["ips"] = ip, ips
             self.sandboxes[msg["pod_uid"]] = sb
-            reply(0.3 + self.rng.random() * 0.4, sandbox_id=sb["id"], ip=ip)
+            reply(0.3 + self.rng.random() * 0.4, sandbox_id=sb["id"], ip=ip, ips=ips)
         elif t == "cri.UpdateRuntimeConfig":
             # The kubelet's pod CIDR: containerd renders its CNI conf_template with it (the
             # bridge plugin's configuration); plugins with an agent take it from their agent.
@@ -328,16 +331,18 @@ class ContainerRuntime(FaultInjection, Component):
         elif t == "net.http":
             self._serve_load(src, msg)
         elif t == "cri.ListPodSandbox":
-            reply(0.001, sandboxes={uid: {"ip": sb["ip"], "containers": dict(sb["containers"])}
+            reply(0.001, sandboxes={uid: {"ip": sb["ip"], "ips": list(sb.get("ips") or []),
+                                          "containers": dict(sb["containers"])}
                                     for uid, sb in self.sandboxes.items()})
 
     # -- the pod network (sim/cni/) ----------------------------------------------------
-    def setup_pod_network(self, sandbox_id: str) -> str:
-        """CNI ADD for a sandbox (CNIError when it fails): its address."""
+    def setup_pod_network(self, sandbox_id: str) -> list[str]:
+        """CNI ADD for a sandbox (CNIError when it fails): its addresses, the primary first."""
         status = self.network.status()
         if not status["status"]:
             raise CNIError(status["message"])
-        return self.cni.add(self.network, sandbox_id)["ip"]
+        result = self.cni.add(self.network, sandbox_id)
+        return list(result.get("ips") or [result["ip"]])
 
     def teardown_pod_network(self, pod_uid: str) -> None:
         """CNI DEL (StopPodSandbox, and again, harmlessly, RemovePodSandbox)."""
