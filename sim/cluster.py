@@ -111,7 +111,7 @@ from sim.kubeadm import check_node_identity
 from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
-from sim import clusterdns, cni, kubeadm_dns, traffic
+from sim import addons, clusterdns, cni, ingressnginx, kubeadm_dns, traffic
 from sim.cni.agent import CNIAgent
 from sim.cni.node import NodeNetwork
 from sim.ipfamily import node_ipv6, split_cidrs
@@ -214,6 +214,12 @@ class ClusterConfig:
         """An IPv4/IPv6 dual-stack cluster: a podSubnet of both families ("v4,v6"), so every
         node has an IPv6 address too (kubelet --node-ip v4,v6) and pods get one of each."""
         return len(split_cidrs(self.pod_subnet)) > 1
+    # Add-ons applied once the cluster is up, as `kubectl apply -f` of their manifests would
+    # (sim/addons/: "ingress-nginx", the ingress-nginx controller's bare-metal install).
+    addons: list = field(default_factory=list)
+    # kubeadm's KubeProxyConfiguration `mode` (the kube-proxy ConfigMap's config.conf): "" is
+    # iptables on Linux; "ipvs" or "nftables" (sim/kubeproxy.py MODES).
+    kube_proxy_mode: str = ""
 
     @classmethod
     def default(cls, seed: int = 1) -> "ClusterConfig":
@@ -487,12 +493,13 @@ class Cluster:
             kubeadm.install(self, spec.name, kubelet, runtime)
         kubelet.storage_backend = self.storage_backend
         kubelet.cluster_dns = kubeadm_dns.dns_ip(self.config.service_subnet)
-        runtime.pod_network = lambda src, resolv, host, server, node=spec.name, http=False: (
-            clusterdns.http_get(self, node, src, resolv, host) if http
+        runtime.pod_network = lambda src, resolv, host, server, node=spec.name, http=False, qtype=None, host_header=None: (
+            clusterdns.http_get(self, node, src, resolv, host, host=host_header) if http
+            else clusterdns.exchange(self, node, src, server, host, qtype) if qtype
             else clusterdns.lookup(self, node, src, resolv, host, server))
-        proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index))
-        if ip6:
-            proxy.node_ips.append(ip6)
+        runtime.pod_process = lambda c, node=spec.name, runtime=runtime: ingressnginx.pod_process(self, node, runtime, c)
+        proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index),
+                          mode=self.config.kube_proxy_mode, node_ip6=ip6, cluster_cidr=self.config.pod_subnet)
         # The node's network (sim/cni/): the runtime runs the CNI plugin for each sandbox; the
         # plugin's agent (flanneld, calico-node) is what its DaemonSet's container runs.
         plugin = cni.plugin_for(self)
@@ -591,6 +598,8 @@ class Cluster:
                     api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
                                 "body": body}, lambda r: None)
 
+        for addon in self.config.addons:
+            self._apply_manifest(addons.manifest(addon))
         plugin = cni.plugin_for(self)
         manifests = plugin.objects(self.config.pod_subnet) if hasattr(plugin, "objects") else []
         extra_ns = [body for _g, res, _ns, body in manifests if res == "namespaces"]
@@ -599,6 +608,21 @@ class Cluster:
                 ns_body = next((b for b in extra_ns if b["metadata"]["name"] == ns), {"metadata": {"name": ns}})
                 api.handle({"verb": "create", "resource": "namespaces", "body": ns_body},
                            lambda r, ns=ns: populate(ns, r))
+
+    def _apply_manifest(self, objects: list[tuple[str, str, dict]], tries: int = 0) -> None:
+        """Create a manifest's objects in order, each once the one before is answered and its
+        namespace is in the watch cache, as `kubectl apply -f` does one document after another.
+        What exists already (a restart) is left alone."""
+        api = self.serving_apiserver()
+        if not objects or api is None or tries > 1000:
+            return
+        group, resource, body = objects[0]
+        ns = (body.get("metadata") or {}).get("namespace")
+        if not api.synced or (ns and ("", ns) not in api.cache.objects("namespaces")):
+            self.kernel.call_later(0.05, lambda: self._apply_manifest(objects, tries + 1))
+            return
+        api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns, "body": body},
+                   lambda r: self._apply_manifest(objects[1:]))
 
     @classmethod
     def restore(cls, name: str, topology: dict, etcd_log: list[dict], time: float,
@@ -904,6 +928,10 @@ class Cluster:
             return traffic.send(self, body)
         except traffic.TrafficError as e:
             raise ClusterError(str(e), e.code) from None
+    def node_proxy_rules(self, node: str) -> dict:
+        """The rules kube-proxy last wrote on `node` in its mode's own shape (sim/kubeproxy.py):
+        {"node", "mode", "text", "syncedAt", "syncs", "services", "endpoints", "metrics", ...}."""
+        return self.kube_proxy(node).proxy_rules()
 
     # -- etcd ---------------------------------------------------------------------------
     def _member(self, name: str) -> EtcdMember:

@@ -16,7 +16,8 @@ scenario language's `cluster ...` line all describe a cluster with the same docu
      "podSubnet"?: "10.244.0.0/16"  (kubeadm's networking.podSubnet: kube-controller-manager's
                    --cluster-cidr, from which the node IPAM controller gives each node a /24;
                    "10.244.0.0/16,fd00:10:244::/56" for dual-stack: a /24 and a /64 per node),
-     "cni"?: "flannel" | "calico" | "bridge"  (the CNI plugin the setup installs; sim/cni/)}
+     "cni"?: "flannel" | "calico" | "bridge"  (the CNI plugin the setup installs; sim/cni/),
+     "addons"?: ["ingress-nginx"]  (manifests applied once the cluster is up: sim/addons/)}
 
 `config_from_spec` checks every field (types, ranges, names, quantities) and raises ConfigError
 with a message naming the field, before anything is built: no document can make the engine
@@ -41,7 +42,7 @@ from sim.durations import parse_duration
 
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
                        "defaultTolerationSeconds", "schedulerConfiguration", "controllers", "serviceSubnet",
-                       "skipPhases", "podSubnet", "cni"})
+                       "skipPhases", "podSubnet", "cni", "addons"})
 SKIPPABLE_PHASES = ("addon/coredns",)     # the kubeadm init phases the simulator can leave out
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
 NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime", "kubeletVersion", "labels"})
@@ -221,6 +222,12 @@ def config_from_spec(spec: Any) -> ClusterConfig:
         if not isinstance(phases, list) or any(p not in SKIPPABLE_PHASES for p in phases):
             raise ConfigError(f"skipPhases must be a list of: {', '.join(SKIPPABLE_PHASES)}")
         config.skip_phases = list(phases)
+    if "addons" in spec:
+        from sim.addons import ADDONS
+        names = spec["addons"]
+        if not isinstance(names, list) or any(n not in ADDONS for n in names) or len(set(names)) != len(names):
+            raise ConfigError(f"addons must be a list of distinct add-ons of: {', '.join(ADDONS)}")
+        config.addons = list(names)
     if "controllers" in spec:
         # kube-controller-manager --controllers: ["*", "-garbage-collector-controller"], ...
         flags = spec["controllers"]
@@ -306,7 +313,7 @@ def pod_subnet(value: Any) -> str:
 
 
 WORD_KEYS = frozenset({"seed", "workers", "control-planes", "etcd", "topology", "cpu", "memory", "grace",
-                       "toleration", "skip-phases", "cni"})
+                       "toleration", "skip-phases", "cni", "addons"})
 
 
 def config_from_words(words: list[str]) -> ClusterConfig:
@@ -340,6 +347,8 @@ def config_from_words(words: list[str]) -> ClusterConfig:
         spec["skipPhases"] = [p for p in kv["skip-phases"].split(",") if p]
     if "cni" in kv:
         spec["cni"] = kv["cni"]
+    if "addons" in kv:
+        spec["addons"] = [a for a in kv["addons"].split(",") if a]
     if "grace" in kv:
         spec["nodeMonitorGracePeriod"] = kv["grace"]
     if "toleration" in kv:

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sim.external import CLIENT_HOST
+from sim.ipfamily import host_port
 
 if TYPE_CHECKING:
     from sim.cluster import Cluster
@@ -235,6 +236,7 @@ def trace(cluster: "Cluster", packet: dict) -> Trace:
         return t.end("dropped", node, "kube-proxy DROPs it", rule)
     if v.get("endpoint"):
         ep_ip, _, ep_port = v["endpoint"].rpartition(":")
+        ep_ip = ep_ip.strip("[]")   # [IPv6]:port
         t.hop(node, f"kube-proxy DNATs {dst}:{dport} to endpoint {v['endpoint']}", rule)
         dst, dport = ep_ip, int(ep_port)
     if not _policy(cluster, t, src, dst, dport, proto, node, "egress"):
@@ -272,11 +274,11 @@ def trace(cluster: "Cluster", packet: dict) -> Trace:
         return t.end("timeout", _label(ref), f"nothing listens on {dst}:{dport}/UDP: no answer")
     sock, c = found
     ref = pod_ref(cluster, sock)
-    t.listener, t.endpoint, t.pod, t.verdict = c, f"{dst}:{dport}", ref, "delivered"
+    t.listener, t.endpoint, t.pod, t.verdict = c, host_port(dst, dport), ref, "delivered"
     t.hop(_label(ref), f"container {c.name} of pod {_label(ref)} accepts {dst}:{dport}")
-    back = f"{packet['dst']}:{packet['dport']}"
+    back = host_port(packet['dst'], packet['dport'])
     t.hop(where, f"reply from {dst}:{dport} reaches {src}" + (
-        f" as {back} (conntrack reverses the DNAT)" if back != f"{dst}:{dport}" else "") + (
+        f" as {back} (conntrack reverses the DNAT)" if back != host_port(dst, dport) else "") + (
         f", un-SNATed from {snat_from}" if snat_from else ""))
     return t
 
@@ -297,6 +299,6 @@ def _loopback(cluster: "Cluster", t: Trace, socks: list[Socket], where: str, dpo
         return t.end("timeout", where, f"nothing listens on localhost:{dport}/UDP")
     sock, c = found
     ref = pod_ref(cluster, sock)
-    t.listener, t.endpoint, t.pod, t.verdict = c, f"{t.packet['dst']}:{dport}", ref, "delivered"
+    t.listener, t.endpoint, t.pod, t.verdict = c, host_port(t.packet['dst'], dport), ref, "delivered"
     t.hop(where, f"container {c.name} accepts it on localhost:{dport}")
     return t

@@ -47,3 +47,8 @@ def node_ipv6(ipv4: str) -> str:
     fd00:192:168:<a>::<b> (the node's /64 mirrors its IPv4 /24; the digits are kept readable)."""
     a, b = ipv4.split(".")[2:4]
     return str(ipaddress.IPv6Address(f"fd00:192:168:{a}::{b}"))
+
+
+def host_port(ip: str, port) -> str:
+    """net.JoinHostPort: "ip:port", "[ip]:port" for IPv6."""
+    return f"[{ip}]:{port}" if ":" in str(ip) else f"{ip}:{port}"
