@@ -390,6 +390,8 @@ class Cluster:
             k.add_component(self.cp_components[host][3])
         self.node_components: dict[str, list] = {}
         self.cni_agents: dict[str, CNIAgent] = {}
+        # kube-proxy's parsed EndpointSlices, shared by this cluster's nodes (sim/kubeproxy_iptables.py).
+        self.slice_memo: dict = {}
         self.specs: dict[str, NodeSpec] = {}
         self.stopped_members: set[str] = set()
         for i, spec in enumerate(self.config.nodes):
@@ -499,7 +501,8 @@ class Cluster:
             else clusterdns.lookup(self, node, src, resolv, host, server))
         runtime.pod_process = lambda c, node=spec.name, runtime=runtime: ingressnginx.pod_process(self, node, runtime, c)
         proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index),
-                          mode=self.config.kube_proxy_mode, node_ip6=ip6, cluster_cidr=self.config.pod_subnet)
+                          mode=self.config.kube_proxy_mode, node_ip6=ip6, cluster_cidr=self.config.pod_subnet,
+                          slice_memo=self.slice_memo)
         # The node's network (sim/cni/): the runtime runs the CNI plugin for each sandbox; the
         # plugin's agent (flanneld, calico-node) is what its DaemonSet's container runs.
         plugin = cni.plugin_for(self)

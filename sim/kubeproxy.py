@@ -135,8 +135,8 @@ class EndpointsChangeTracker:
     """pkg/proxy/endpointschangetracker.go and endpointslicecache.go: every slice's endpoints,
     by the Service it belongs to, and which Services changed since the last sync."""
 
-    def __init__(self, node_name: str, family: str = IPV4):
-        self.node_name, self.family = node_name, family
+    def __init__(self, node_name: str, family: str = IPV4, memo: dict | None = None):
+        self.node_name, self.family, self.memo = node_name, family, memo
         self.slices: dict[tuple[str, str], dict[str, dict[str, tuple[Endpoint, ...]]]] = {}
         self.pending: set[tuple[str, str]] = set()
         self.endpoints: dict[str, tuple[Endpoint, ...]] = {}  # the endpointsMap, by service port key
@@ -149,7 +149,7 @@ class EndpointsChangeTracker:
             return bool(self.pending)
         key = (md.get("namespace") or "", svc)
         by_slice = self.slices.setdefault(key, {})
-        new = None if removed else slice_endpoints(slc, self.family)
+        new = None if removed else slice_endpoints(slc, self.family, self.memo)
         if by_slice.get(md["name"]) != new:
             if new is None:
                 by_slice.pop(md["name"], None)
@@ -187,7 +187,7 @@ class KubeProxy(ClientComponent):
 
     def __init__(self, host: str, apiserver, node_ip: str | None = None, min_sync_period: float = MIN_SYNC_PERIOD,
                  sync_period: float = SYNC_PERIOD, mode: str = "", node_ip6: str | None = None,
-                 cluster_cidr: str = CLUSTER_CIDR, **kw):
+                 cluster_cidr: str = CLUSTER_CIDR, slice_memo: dict | None = None, **kw):
         super().__init__(host, apiserver, **kw)
         self.node_ips = [node_ip] if node_ip else []
         # A node with an IPv6 address too runs dual-stack: a proxier per family
@@ -196,6 +196,8 @@ class KubeProxy(ClientComponent):
         if node_ip6:
             self.node_ips.append(node_ip6)
         cidrs = split_cidrs(cluster_cidr) or [CLUSTER_CIDR]   # --cluster-cidr, one per family
+        # The parsed EndpointSlices, shared by the cluster's kube-proxies (slice_endpoints).
+        self.slice_memo = {} if slice_memo is None else slice_memo
         self.min_sync_period, self.sync_period = min_sync_period, sync_period
         self.mode = mode or DEFAULT_MODE  # KubeProxyConfiguration.mode: "" is iptables on Linux
         if self.mode not in MODES:
@@ -214,7 +216,8 @@ class KubeProxy(ClientComponent):
     def on_start(self) -> None:
         self.action(f"kube-proxy on {self.host} started ({self.mode} mode, --{self.mode}-min-sync-period="
                     f"{self.min_sync_period:g}s, --{self.mode}-sync-period={self.sync_period:g}s)")
-        self.trackers = {f: (ServiceChangeTracker(f), EndpointsChangeTracker(self.host, f)) for f in self.families}
+        self.trackers = {f: (ServiceChangeTracker(f), EndpointsChangeTracker(self.host, f, self.slice_memo))
+                         for f in self.families}
         self.services, self.endpoints = self.trackers[IPV4]
         self.runner = BoundedFrequencyRunner(self, self.sync_proxy_rules, self.min_sync_period,
                                              self.sync_period, BURST_SYNCS)

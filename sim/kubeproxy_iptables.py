@@ -167,26 +167,26 @@ def service_ports(svc: dict, family: str = IPV4) -> list[ServicePort]:
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 
-_SLICE_MEMO: dict = {}
 _SLICE_MEMO_MAX = 50_000
 
 
-def slice_endpoints(slc: dict, family: str = IPV4) -> dict[str, tuple[Endpoint, ...]]:
+def slice_endpoints(slc: dict, family: str = IPV4, memo: dict | None = None) -> dict[str, tuple[Endpoint, ...]]:
     """One EndpointSlice's endpoints by service port key (endpoint_key: "ns/svc:port/TCP")
     (endpointslicecache.go newEndpointSliceInfo / addEndpoints).  Which node each endpoint is
     on stays data (`node_name`): every node's kube-proxy reads the same slice, so the parse of
-    one stored version (uid, resourceVersion) is done once and shared.  A proxier reads only
+    one stored version (uid, resourceVersion) is done once and shared through `memo`, one per
+    cluster (two clusters of one seed make slices of the same uid and resourceVersion).  A proxier reads only
     the slices of its family's addressType (endpointschangetracker.go EndpointSliceUpdate)."""
     if slc.get("addressType", IPV4) != family:
         return {}
     md = slc.get("metadata") or {}
     key = (md.get("uid"), md.get("resourceVersion"))
-    if key[0] and key[1]:
-        got = _SLICE_MEMO.get(key)
+    if memo is not None and key[0] and key[1]:
+        got = memo.get(key)
         if got is None:
-            if len(_SLICE_MEMO) >= _SLICE_MEMO_MAX:
-                _SLICE_MEMO.clear()
-            got = _SLICE_MEMO[key] = _parse_slice(slc)
+            if len(memo) >= _SLICE_MEMO_MAX:
+                memo.clear()
+            got = memo[key] = _parse_slice(slc)
         return got
     return _parse_slice(slc)
 
