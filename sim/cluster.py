@@ -911,8 +911,8 @@ class Cluster:
 
     def node_routes(self, node: str) -> dict:
         """The node's routing table as `ip route` prints it, as the CNI plugin and its agent
-        wrote it (sim/cni/): {"node", "cni", "podCIDR", "networkReady", "routes" (text),
-        "table": [{"dst", "dev", "via", "line"}], "links": {interface: address}}."""
+        wrote it (sim/cni/): {"node", "cni", "podCIDR", "podCIDRs", "networkReady", "routes" (text),
+        "routes6" (`ip -6 route`), "table": [{"dst", "dev", "via", "line"}], "links": {interface: address}}."""
         self._spec(node)
         net, plugin = self.node_components[node][0].network, cni.plugin_for(self)
         table = plugin.table(self, net)

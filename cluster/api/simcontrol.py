@@ -11,8 +11,9 @@
     POST /clusters/<name>/sim/v1/nodes/<node>/restore
     GET  /clusters/<name>/sim/v1/nodes/<node>/iptables  -> {"rules": iptables-save text, "syncedAt",
                                                     "services", "endpoints", ...} (kube-proxy's)
-    GET  /clusters/<name>/sim/v1/nodes/<node>/routes    -> {"routes": `ip route` text, "table", "links",
-                                                    "podCIDR", "cni", "networkReady"} (the CNI plugin's)
+    GET  /clusters/<name>/sim/v1/nodes/<node>/routes    -> {"routes": `ip route` text, "routes6": `ip -6 route`,
+                                                    "table", "links", "podCIDR", "podCIDRs", "cni",
+                                                    "networkReady"} (the CNI plugin's)
     POST /clusters/<name>/sim/v1/traffic            {"from": "pod ns/name" | "node name" | "outside",
                                                      "to": "web.default" | ip | "ip:port" | URL,
                                                      "count"?: 1..1000, "port"?, "protocol"?}
