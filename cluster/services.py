@@ -71,6 +71,8 @@ __all__ = [
     "pod_fault",
     "pod_cri_calls",
     "node_iptables",
+    "node_routes",
+    "send_traffic",
     "node_proxy_rules",
     "get_load",
     "set_load",
@@ -190,6 +192,9 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
       "pod.cri"       {"namespace", "name"}                         [{"pod","node","runtime","calls"}]
       "node.iptables" {"node"}                                     [{"node","mode","rules","syncedAt",
                        "syncs","services","endpoints","natRules"}]
+      "node.routes"   {"node"}                                     [{"node","cni","podCIDR","networkReady",
+                       "routes","table","links"}]
+      "traffic"       {"body": {"from","to","count"?,"port"?,"protocol"?}}  [sim/traffic.py's result]
       "node.proxyrules" {"node"}                                   [{"node","mode","text","syncedAt",
                        "syncs","services","endpoints","metrics", ...}]
       "workload.load" {"namespace", "kind", "name", "requestsPerSecond"?}  [{"namespace","kind","name",
@@ -351,6 +356,16 @@ async def node_iptables(cluster: str, node: str) -> dict[str, Any]:
     return await sim_command(cluster, {"op": "node.iptables", "node": node})
 
 
+async def node_routes(cluster: str, node: str) -> dict[str, Any]:
+    """The node's routing table as its CNI plugin wrote it (`ip route`, sim/cni/): {"node",
+    "cni", "podCIDR", "networkReady", "routes", "table", "links"}.  NotFound (node)."""
+    return await sim_command(cluster, {"op": "node.routes", "node": node})
+
+
+async def send_traffic(cluster: str, body: Any) -> dict[str, Any]:
+    """Requests traced hop by hop through the packet path (sim/traffic.py): BadCommand (input),
+    NotFound (pod, node or Service), Conflict (a pod without an IP)."""
+    return await sim_command(cluster, {"op": "traffic", "body": body})
 async def node_proxy_rules(cluster: str, node: str) -> dict[str, Any]:
     """The rules the node's kube-proxy last wrote in its mode's own shape (sim/kubeproxy.py):
     {"node", "mode", "text", "syncedAt", "syncs", "services", "endpoints", "metrics", ...}.

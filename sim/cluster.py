@@ -110,8 +110,11 @@ from sim.kubelet.staticpods import is_mirror_pod
 from sim.kubeadm import check_node_identity
 from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
-from sim.kubeproxy import CLUSTER_CIDR, KubeProxy
-from sim import addons, clusterdns, ingressnginx, kubeadm_dns, kubeadm_proxy
+from sim.kubeproxy import KubeProxy
+from sim import addons, clusterdns, cni, ingressnginx, kubeadm_dns, kubeadm_proxy, traffic
+from sim.cni.agent import CNIAgent
+from sim.cni.node import NodeNetwork
+from sim.ipfamily import node_ipv6, split_cidrs
 from sim.metricsserver import MetricsServer
 from sim.podfaults import PodFaultError, inject_pod_fault, pod_cri_calls
 from sim.csi.backend import StorageBackend
@@ -129,14 +132,6 @@ MAX_CORRUPT_LISTED = 100
 KIND_OBJECTS_SHOWN = 20  # names of each kind's objects in a dashboard frame
 REQUEST_TIMEOUT = 60.0  # kube-apiserver's --request-timeout default
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
-
-
-def pod_cidr(index: int) -> str:
-    """The node's pod CIDR as node-ipam-controller hands out /24s: 10.244.<i>.0/24 for the
-    first 256 nodes (kubeadm's usual 10.244.0.0/16), then from 10.64.0.0/10 for large clusters."""
-    if index < 256:
-        return f"10.244.{index}.0/24"
-    return f"10.{64 + index // 256}.{index % 256}.0/24"
 
 
 def node_ip(index: int) -> str:
@@ -208,6 +203,17 @@ class ClusterConfig:
     # kubeadm init --skip-phases: "addon/coredns" leaves out the CoreDNS addon (no coredns
     # Deployment, no kube-dns Service), as a cluster that installs its own DNS does.
     skip_phases: list = field(default_factory=list)
+    # kubeadm's networking.podSubnet: kube-controller-manager's --cluster-cidr, carved into
+    # /24s per node by the node IPAM controller (sim/controllers/nodeipam.py).
+    pod_subnet: str = "10.244.0.0/16"
+    # The CNI plugin the cluster's setup installs (sim/cni/): "flannel", "calico" or "bridge".
+    cni: str = "flannel"
+
+    @property
+    def dual_stack(self) -> bool:
+        """An IPv4/IPv6 dual-stack cluster: a podSubnet of both families ("v4,v6"), so every
+        node has an IPv6 address too (kubelet --node-ip v4,v6) and pods get one of each."""
+        return len(split_cidrs(self.pod_subnet)) > 1
     # Add-ons applied once the cluster is up, as `kubectl apply -f` of their manifests would
     # (sim/addons/: "ingress-nginx", the ingress-nginx controller's bare-metal install).
     addons: list = field(default_factory=list)
@@ -356,7 +362,8 @@ class Cluster:
                                        kube_api_burst=self.config.controller_manager_kube_api_burst,
                                        node_monitor_grace_period=self.config.node_monitor_grace_period,
                                        node_monitor_period=self.config.node_monitor_period,
-                                       controllers=self.config.controllers)
+                                       controllers=self.config.controllers,
+                                       cluster_cidr=self.config.pod_subnet)
             csi = CSIController(host, api.address, self.storage_backend)
             self.apiservers.append(api)
             self.schedulers.append(sched)
@@ -382,6 +389,9 @@ class Cluster:
         for host in self.cp_hosts:
             k.add_component(self.cp_components[host][3])
         self.node_components: dict[str, list] = {}
+        self.cni_agents: dict[str, CNIAgent] = {}
+        # kube-proxy's parsed EndpointSlices, shared by this cluster's nodes (sim/kubeproxy_iptables.py).
+        self.slice_memo: dict = {}
         self.specs: dict[str, NodeSpec] = {}
         self.stopped_members: set[str] = set()
         for i, spec in enumerate(self.config.nodes):
@@ -471,12 +481,15 @@ class Cluster:
         taints = [{"key": TAINT_CONTROL_PLANE, "effect": "NoSchedule"}] if spec.role == "control-plane" else []
         kubelet = Kubelet(spec.name, self.apiserver_endpoints(spec.name, index), runtime.address, spec.cpu,
                           spec.memory, spec.pods,
-                          role=spec.role, pod_cidr=pod_cidr(index), internal_ip=node_ip(index),
+                          role=spec.role, internal_ip=node_ip(index),
                           labels=dict(spec.labels or {}),
                           taints=taints, kube_api_qps=self.config.kubelet_kube_api_qps,
                           kube_api_burst=self.config.kubelet_kube_api_burst, runtime_kind=spec.runtime,
                           kubelet_version=spec.kubelet_version or None)
         kubelet.node_runtime = runtime
+        ip6 = node_ipv6(node_ip(index)) if self.config.dual_stack else None
+        if ip6:
+            kubelet.internal_ips.append(ip6)   # --node-ip=<v4>,<v6>
         runtime.on_faults_changed = kubelet.wake_probes
         if spec.name in self.cp_hosts:
             kubeadm.install(self, spec.name, kubelet, runtime)
@@ -488,7 +501,19 @@ class Cluster:
             else clusterdns.lookup(self, node, src, resolv, host, server))
         runtime.pod_process = lambda c, node=spec.name, runtime=runtime: ingressnginx.pod_process(self, node, runtime, c)
         proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index),
-                          mode=self.config.kube_proxy_mode, service_cidrs=(self.config.service_subnet,))
+                          mode=self.config.kube_proxy_mode, service_cidrs=(self.config.service_subnet,), node_ip6=ip6,
+                          cluster_cidr=self.config.pod_subnet,
+                          slice_memo=self.slice_memo)
+        # The node's network (sim/cni/): the runtime runs the CNI plugin for each sandbox; the
+        # plugin's agent (flanneld, calico-node) is what its DaemonSet's container runs.
+        plugin = cni.plugin_for(self)
+        runtime.network, runtime.cni = NodeNetwork(spec.name, node_ip(index), ip6), plugin
+        if plugin.agent_binary:
+            agent = CNIAgent(spec.name, self.apiserver_endpoints(spec.name, index), plugin, runtime.network,
+                             self.config.pod_subnet)
+            runtime.host_processes[plugin.agent_binary] = agent
+            self.kernel.add_component(agent)
+            self.cni_agents[spec.name] = agent
         for c in (runtime, kubelet, proxy):
             self.kernel.add_component(c)
         self.node_components[spec.name] = [runtime, kubelet, proxy]
@@ -565,23 +590,34 @@ class Cluster:
                         "body": {"metadata": {"name": "default", "namespace": ns}}}, lambda r: None)
             api.handle({"verb": "create", "resource": "configmaps", "namespace": ns,
                         "body": root_ca_config_map(ns)}, lambda r: None)
-            if ns != "kube-system":
-                return
-            # kubeadm init's last phases: the CoreDNS and kube-proxy addons (sim/kubeadm_dns.py,
-            # sim/kubeadm_proxy.py).
-            objects = [] if "addon/coredns" in self.config.skip_phases else \
-                kubeadm_dns.objects(self.config.service_subnet)
-            endpoint = f"{self.node_components[self.cp_hosts[0]][1].internal_ip}:6443"
-            objects += kubeadm_proxy.objects(self.config.kube_proxy_mode, CLUSTER_CIDR, endpoint)
-            for group, resource, body in objects:
-                api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
-                            "body": body}, lambda r: None)
+            # The setup step that applies the CNI plugin's manifest (kube-flannel.yml,
+            # calico.yaml), as after `kubeadm init`: its objects in their namespace.
+            for group, resource, where, body in manifests:
+                if where == ns and resource != "namespaces":
+                    api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
+                                "body": body}, lambda r: None)
+            if ns == "kube-system" and "addon/coredns" not in self.config.skip_phases:
+                # kubeadm init's last phase: the CoreDNS addon (sim/kubeadm_dns.py).
+                for group, resource, body in kubeadm_dns.objects(self.config.service_subnet):
+                    api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
+                                "body": body}, lambda r: None)
+            if ns == "kube-system":
+                # kubeadm init's kube-proxy addon (sim/kubeadm_proxy.py): its ConfigMap and ServiceAccount.
+                endpoint = f"{self.node_components[self.cp_hosts[0]][1].internal_ip}:6443"
+                for group, resource, body in kubeadm_proxy.objects(self.config.kube_proxy_mode,
+                                                                   self.config.pod_subnet, endpoint):
+                    api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
+                                "body": body}, lambda r: None)
 
         for addon in self.config.addons:
             self._apply_manifest(addons.manifest(addon))
-        for ns in SYSTEM_NAMESPACES:
+        plugin = cni.plugin_for(self)
+        manifests = plugin.objects(self.config.pod_subnet) if hasattr(plugin, "objects") else []
+        extra_ns = [body for _g, res, _ns, body in manifests if res == "namespaces"]
+        for ns in SYSTEM_NAMESPACES + tuple(b["metadata"]["name"] for b in extra_ns):
             if ("", ns) not in api.cache.objects("namespaces"):
-                api.handle({"verb": "create", "resource": "namespaces", "body": {"metadata": {"name": ns}}},
+                ns_body = next((b for b in extra_ns if b["metadata"]["name"] == ns), {"metadata": {"name": ns}})
+                api.handle({"verb": "create", "resource": "namespaces", "body": ns_body},
                            lambda r, ns=ns: populate(ns, r))
 
     def _apply_manifest(self, objects: list[tuple[str, str, dict]], tries: int = 0) -> None:
@@ -765,6 +801,9 @@ class Cluster:
         for c in self.node_components[name]:
             c.stop()
         self.node_components[name][0].power_off()
+        agent = self.cni_agents.get(name)
+        if agent is not None and agent.running:
+            agent.stop()
         if name in self.cp_hosts:
             for c in self.cp_components[name] + [m for m in self.etcd_members if m.host == name]:
                 if c.running:
@@ -878,6 +917,28 @@ class Cluster:
         (sim/kubeproxy.py): {"node", "mode", "rules", "syncedAt", "syncs", "services", ...}."""
         return self.kube_proxy(node).iptables()
 
+    def node_routes(self, node: str) -> dict:
+        """The node's routing table as `ip route` prints it, as the CNI plugin and its agent
+        wrote it (sim/cni/): {"node", "cni", "podCIDR", "podCIDRs", "networkReady", "routes" (text),
+        "routes6" (`ip -6 route`), "table": [{"dst", "dev", "via", "line"}], "links": {interface: address}}."""
+        self._spec(node)
+        net, plugin = self.node_components[node][0].network, cni.plugin_for(self)
+        table = plugin.table(self, net)
+        table6 = plugin.table(self, net, v6=True)
+        return {"node": node, "cni": plugin.name, "podCIDR": net.pod_cidr, "podCIDRs": list(net.pod_cidrs),
+                "networkReady": net.status()["status"],
+                "routes": "".join(r.text() + "\n" for r in table),
+                # `ip -6 route` (a dual-stack node's; empty otherwise)
+                "routes6": "".join(r.text() + "\n" for r in table6),
+                "table": [{"dst": r.dst, "dev": r.dev or None, "via": r.via, "line": r.text()} for r in table],
+                "links": {"eth0": net.node_ip, **dict(sorted(net.links.items()))}}
+
+    def send_traffic(self, body: Any) -> dict:
+        """Requests traced hop by hop (sim/traffic.py); ClusterError for bad input."""
+        try:
+            return traffic.send(self, body)
+        except traffic.TrafficError as e:
+            raise ClusterError(str(e), e.code) from None
     def node_proxy_rules(self, node: str) -> dict:
         """The rules kube-proxy last wrote on `node` in its mode's own shape (sim/kubeproxy.py):
         {"node", "mode", "text", "syncedAt", "syncs", "services", "endpoints", "metrics", ...}."""

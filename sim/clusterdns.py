@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from sim import coredns, networkpolicy, upstream_dns
+from sim import coredns, datapath, upstream_dns
 from sim.kubelet.dns import HOST_NAMESERVERS
 from sim.runtime.process import TIMED_OUT
 
@@ -57,46 +57,20 @@ def candidates(host: str, searches: list[str], ndots: int) -> list[str]:
     return [*with_search, host]
 
 
-def _pod_at(cluster: "Cluster", ip: str):
-    """(node, runtime, pod uid) of the running sandbox holding `ip`, or None."""
-    for node in sorted(cluster.node_components):
-        runtime = cluster.node_components[node][0]
-        for uid, sb in sorted(runtime.sandboxes.items()):
-            if sb.get("ip") == ip:
-                return node, runtime, uid
-    return None
-
-
 def exchange(cluster: "Cluster", node: str, src_ip: str, server: str, qname: str, qtype: str = "A") -> dict:
-    """One query (`qname`, `qtype`) from a pod at `src_ip` on `node` to `server`:53/UDP: the
-    reply {"rcode": "NOERROR" | "NXDOMAIN", "aa": authoritative, "answer": [records as
+    """One query (`qname`, `qtype`) from a pod at `src_ip` on `node` to `server`:53/UDP, over the
+    packet path (sim/datapath.py: kube-proxy's DNAT to a CoreDNS pod, NetworkPolicy, the CNI
+    hop): the reply {"rcode": "NOERROR" | "NXDOMAIN", "aa": authoritative, "answer": [records as
     sim/upstream_dns.record makes them], "addresses": the answer's A/AAAA data, "endpoint":
-    "ip:port" that answered}, or {"rcode": "TIMEOUT"}."""
+    "ip:port" that answered, "trace"}, or {"rcode": "TIMEOUT", "trace"}."""
     if server in HOST_NAMESERVERS:
         # The node's upstream resolver (the network's gateway): outside the cluster, no kube-proxy rule.
         return _reply(upstream_dns.resolve(qname, qtype), f"{server}:{DNS_PORT}")
-    dst, port = server, DNS_PORT
-    try:
-        verdict = cluster.kube_proxy(node).route({"src": src_ip, "dst": server, "dport": DNS_PORT, "proto": "udp"})
-    except Exception:  # noqa: BLE001 - a node without kube-proxy: the packet goes as addressed
-        verdict = {"verdict": "ACCEPT", "endpoint": None}
-    if verdict.get("verdict") != "ACCEPT":
-        return {"rcode": "TIMEOUT"}     # REJECTed (no endpoints) or dropped: no answer
-    if verdict.get("endpoint"):
-        dst, _, p = verdict["endpoint"].rpartition(":")
-        port = int(p)
-    found = _pod_at(cluster, dst)
-    if found is None:
-        return {"rcode": "TIMEOUT"}
-    dst_node, runtime, uid = found
-    if not networkpolicy.filter_connection(cluster, src_ip, node, dst, dst_node, port, "udp").allowed:
-        return {"rcode": "TIMEOUT"}     # dropped by the CNI plugin's NetworkPolicy enforcement
-    if not cluster.kernel.network.reachable(node, dst_node) or not runtime.running:
-        return {"rcode": "TIMEOUT"}
-    listener = runtime.listener(uid, port)
-    if listener is None or listener.program is None or listener.program.name not in ("coredns", "/coredns"):
-        return {"rcode": "TIMEOUT"}     # nothing answering DNS there (UDP: no refusal either)
-    return _reply(coredns.answer(cluster, qname, qtype), f"{dst}:{port}")
+    t = datapath.trace(cluster, {"src": src_ip, "src_node": node, "dst": server, "dport": DNS_PORT, "proto": "udp"})
+    listener = t.listener
+    if t.verdict != "delivered" or listener.program is None or listener.program.name not in ("coredns", "/coredns"):
+        return {"rcode": "TIMEOUT", "trace": t}     # no answer (UDP: no refusal either)
+    return {**_reply(coredns.answer(cluster, qname, qtype), t.endpoint), "trace": t}
 
 
 def _reply(reply: dict, endpoint: str) -> dict:
@@ -132,39 +106,34 @@ def http_get(cluster: "Cluster", node: str, src_ip: str, resolv_conf: str, url: 
     connection to ip:port through the source node's kube-proxy rules (a ClusterIP DNATed to the
     endpoint its probabilities pick), to the pod holding the address, whose program answers.
     `host`: the request's Host header (the URL's host when None), which an ingress controller
-    routes by.  (status, body), None when nothing answers there (refused, or no route), or
-    TIMED_OUT when the CNI plugin drops the connection for a NetworkPolicy (sim/networkpolicy.py)."""
+    routes by.  (status, body), None when it is refused (a RST, kube-proxy's REJECT), or
+    TIMED_OUT when the SYN is lost: dropped by the CNI plugin for a NetworkPolicy
+    (sim/networkpolicy.py), a partition, no route.  An IPv6 literal goes in brackets
+    (http://[fd00:10:96::a]:80/)."""
     scheme, rest = url.split("://", 1) if "://" in url else ("http", url)
     hostport, _, path = rest.partition("/")
-    host_name, _, port_text = hostport.rpartition("@")[2].partition(":")
+    hostport = hostport.rpartition("@")[2]
+    if hostport.startswith("[") and "]" in hostport:
+        host_name, _, tail = hostport[1:].partition("]")
+        port_text = tail.removeprefix(":")
+    else:
+        host_name, _, port_text = hostport.partition(":")
     port = int(port_text) if port_text.isdigit() else (443 if scheme == "https" else 80)
     host_header, host = host or host_name, host_name
-    if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", host):
+    if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", host) or ":" in host:
         ip = host
+    elif host.lower() == "localhost":
+        ip = "127.0.0.1"     # /etc/hosts, which the kubelet writes into every container
     else:
         found = lookup(cluster, node, src_ip, resolv_conf, host)
         if found["status"] != "ok" or not found["addresses"]:
             return None
         ip = found["addresses"][0]
-    try:
-        verdict = cluster.kube_proxy(node).route({"src": src_ip, "dst": ip, "dport": port, "proto": "tcp"})
-    except Exception:  # noqa: BLE001 - no kube-proxy on the node: the packet goes as addressed
-        verdict = {"verdict": "ACCEPT", "endpoint": None}
-    if verdict.get("verdict") != "ACCEPT":
-        return None      # REJECT: a Service without endpoints refuses the connection
-    if verdict.get("endpoint"):
-        ip, _, p = verdict["endpoint"].rpartition(":")
-        port = int(p)
-    found_pod = _pod_at(cluster, ip)
-    if found_pod is None:
-        return None
-    dst_node, runtime, uid = found_pod
-    if not networkpolicy.filter_connection(cluster, src_ip, node, ip, dst_node, port, "tcp").allowed:
-        return TIMED_OUT     # the SYN dropped by the CNI plugin's NetworkPolicy enforcement
-    if not cluster.kernel.network.reachable(node, dst_node) or not runtime.running:
-        return None
-    c = runtime.listener(uid, port)
-    if c is None or c.program is None or c.program.http is None:
+    t = datapath.trace(cluster, {"src": src_ip, "src_node": node, "dst": ip, "dport": port, "proto": "tcp"})
+    if t.verdict in ("timeout", "dropped"):
+        return TIMED_OUT     # the SYN is lost (a NetworkPolicy, a partition, no route): wget times out
+    c = t.listener
+    if t.verdict != "delivered" or c.program is None or c.program.http is None:
         return None
     if getattr(c.process, "serve_http", None) is not None:
         # A process that is a simulated component (an ingress controller) answers itself.

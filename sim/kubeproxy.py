@@ -11,6 +11,12 @@ in full, and only the changed Services' own chains.  `match` walks the rules for
 (proxier.isInitialized), as upstream waits for its config handlers' OnServiceSynced /
 OnEndpointSlicesSynced.
 
+Dual-stack (a node with addresses of both families): as cmd/kube-proxy does, one proxier per
+family under a meta-proxier (pkg/proxy/metaproxier): each family's trackers keep only that
+family's ClusterIP of every Service and the EndpointSlices of its addressType, and each writes
+its own rules - iptables for IPv4, ip6tables for IPv6 (the text of `ip6tables-save`).  One sync
+runs both, as the meta-proxier's Sync does; a packet is walked through its family's rules.
+
 The rules live in the node's kernel, not in the process: a kube-proxy that stops leaves them in
 place (traffic keeps flowing to endpoints that may be gone) until it starts again and resyncs.
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 from sim.client import ClientComponent
 from sim.flowcontrol import KUBE_PROXY_BURST, KUBE_PROXY_QPS
+from sim.ipfamily import IPV4, IPV6, family_of, of_family, split_cidrs
 from sim.kubeproxy_iptables import (FULL_SYNC_PERIOD, Endpoint, IptablesProxier, ServicePort,  # noqa: F401
                                     service_ports, slice_endpoints)
 from sim.kubeproxy_ipvs import IpvsProxier
@@ -98,7 +105,8 @@ class ServiceChangeTracker:
     """pkg/proxy/servicechangetracker.go: the Services' ports as kube-proxy proxies them, and the
     changes not yet synced (previous and current, dropped when they end up equal)."""
 
-    def __init__(self):
+    def __init__(self, family: str = IPV4):
+        self.family = family
         self.ports: dict[tuple[str, str], list[ServicePort]] = {}  # the svcPortMap, by Service
         self.items: dict[tuple[str, str], tuple[list, list]] = {}
 
@@ -107,7 +115,7 @@ class ServiceChangeTracker:
         md = obj["metadata"]
         key = (md.get("namespace") or "", md["name"])
         prev = self.items[key][0] if key in self.items else self.ports.get(key, [])
-        cur = service_ports(current) if current is not None else []
+        cur = service_ports(current, self.family) if current is not None else []
         if prev == cur:
             self.items.pop(key, None)
         else:
@@ -131,8 +139,8 @@ class EndpointsChangeTracker:
     """pkg/proxy/endpointschangetracker.go and endpointslicecache.go: every slice's endpoints,
     by the Service it belongs to, and which Services changed since the last sync."""
 
-    def __init__(self, node_name: str):
-        self.node_name = node_name
+    def __init__(self, node_name: str, family: str = IPV4, memo: dict | None = None):
+        self.node_name, self.family, self.memo = node_name, family, memo
         self.slices: dict[tuple[str, str], dict[str, dict[str, tuple[Endpoint, ...]]]] = {}
         self.pending: set[tuple[str, str]] = set()
         self.endpoints: dict[str, tuple[Endpoint, ...]] = {}  # the endpointsMap, by service port key
@@ -145,7 +153,7 @@ class EndpointsChangeTracker:
             return bool(self.pending)
         key = (md.get("namespace") or "", svc)
         by_slice = self.slices.setdefault(key, {})
-        new = None if removed else slice_endpoints(slc)
+        new = None if removed else slice_endpoints(slc, self.family, self.memo)
         if by_slice.get(md["name"]) != new:
             if new is None:
                 by_slice.pop(md["name"], None)
@@ -182,15 +190,28 @@ class KubeProxy(ClientComponent):
     kube_api_qps, kube_api_burst = KUBE_PROXY_QPS, KUBE_PROXY_BURST  # clientConnection defaults
 
     def __init__(self, host: str, apiserver, node_ip: str | None = None, min_sync_period: float | None = None,
-                 sync_period: float = SYNC_PERIOD, mode: str = "", service_cidrs: tuple = (), **kw):
+                 sync_period: float = SYNC_PERIOD, mode: str = "", service_cidrs: tuple = (),
+                 node_ip6: str | None = None, cluster_cidr: str = CLUSTER_CIDR, slice_memo: dict | None = None, **kw):
         super().__init__(host, apiserver, **kw)
         self.node_ips = [node_ip] if node_ip else []
+        # A node with an IPv6 address too runs dual-stack: a proxier per family
+        # (cmd/kube-proxy/app/server_linux.go: metaproxier.NewMetaProxier(ipv4Proxier, ipv6Proxier)).
+        self.families = [IPV4] + ([IPV6] if node_ip6 else [])
+        if node_ip6:
+            self.node_ips.append(node_ip6)
+        cidrs = split_cidrs(cluster_cidr) or [CLUSTER_CIDR]   # --cluster-cidr, one per family
+        svc_cidrs = [c for text in service_cidrs for c in split_cidrs(text)]
+        # The parsed EndpointSlices, shared by the cluster's kube-proxies (slice_endpoints).
+        self.slice_memo = {} if slice_memo is None else slice_memo
         self.mode = mode or DEFAULT_MODE  # KubeProxyConfiguration.mode: "" is iptables on Linux
         if self.mode not in MODES:
             raise ValueError(f"unknown kube-proxy mode {mode!r}; known: {', '.join(MODES)}")
         # The kernel's state (rules, xt_recent lists, IPVS tables, nftables sets): it outlives
         # the process.  `service_cidrs`: the ServiceCIDRs (nftables' cluster-ips-check).
-        self.proxier = new_proxier(self.mode, host, self.node_ips, CLUSTER_CIDR, tuple(service_cidrs))
+        self.proxiers = {f: new_proxier(self.mode, host, of_family(self.node_ips, f),
+                                        next(iter(of_family(cidrs, f)), cidrs[0]), tuple(of_family(svc_cidrs, f)))
+                         for f in self.families}
+        self.proxier = self.proxiers[IPV4]   # the primary family's
         # --<mode>-min-sync-period's default differs by mode (iptables and nftables 1 s, ipvs 0).
         self.min_sync_period = self.proxier.default_min_sync_period if min_sync_period is None else min_sync_period
         self.sync_period = sync_period
@@ -204,13 +225,15 @@ class KubeProxy(ClientComponent):
     def on_start(self) -> None:
         self.action(f"kube-proxy on {self.host} started ({self.mode} mode, --{self.mode}-min-sync-period="
                     f"{self.min_sync_period:g}s, --{self.mode}-sync-period={self.sync_period:g}s)")
-        self.services = ServiceChangeTracker()
-        self.endpoints = EndpointsChangeTracker(self.host)
+        self.trackers = {f: (ServiceChangeTracker(f), EndpointsChangeTracker(self.host, f, self.slice_memo))
+                         for f in self.families}
+        self.services, self.endpoints = self.trackers[IPV4]
         self.runner = BoundedFrequencyRunner(self, self.sync_proxy_rules, self.min_sync_period,
                                              self.proxier.max_sync_interval(self.sync_period), BURST_SYNCS)
         self.service_informer = self.slice_informer = None
         self.needs_full_sync = True
-        self.proxier.process_started()
+        for proxier in self.proxiers.values():
+            proxier.process_started()
         self._discover()
 
     def _discover(self) -> None:
@@ -226,11 +249,11 @@ class KubeProxy(ClientComponent):
 
     def _start_informers(self) -> None:
         def svc_changed(prev, cur) -> None:
-            if self.services.update(prev, cur):
+            if any([svcs.update(prev, cur) for svcs, _eps in self.trackers.values()]):
                 self._changed()
 
         def slice_changed(slc, removed) -> None:
-            if self.endpoints.update(slc, removed):
+            if any([eps.update(slc, removed) for _svcs, eps in self.trackers.values()]):
                 self._changed()
 
         # Services with the label service.kubernetes.io/service-proxy-name are another proxy's,
@@ -264,13 +287,20 @@ class KubeProxy(ClientComponent):
         p = self.proxier
         full = self.needs_full_sync or not p.partial_syncs or (
             p.full_sync_period is not None and self.now - self.last_full_sync > p.full_sync_period and not p.large)
-        changed = self.services.apply() | self.endpoints.apply()
         self.syncs += 1
         self.synced_at = self.micro_timestamp()
         before = self.last_services
-        ports = [p for key in sorted(self.services.ports) for p in self.services.ports[key]]
-        result = self.proxier.sync(ports, self.endpoints.endpoints, None if full else changed, self.now,
-                                   self.sync_period)
+        results = []
+        for family in self.families:   # the meta-proxier's Sync: each family's proxier in turn
+            svcs, eps = self.trackers[family]
+            changed = svcs.apply() | eps.apply()
+            ports = [p for key in sorted(svcs.ports) for p in svcs.ports[key]]
+            results.append(self.proxiers[family].sync(ports, eps.endpoints, None if full else changed, self.now,
+                                                      self.sync_period))
+        result = {"written": sum(r["written"] for r in results), "differs": any(r["differs"] for r in results),
+                  "summary": " + ".join(f"{r['summary']} ({'ip6tables' if f == IPV6 else self.mode})"
+                                        if len(results) > 1 else r["summary"]
+                                        for f, r in zip(self.families, results))}
         self.needs_full_sync = False
         if full:
             self.full_syncs += 1
@@ -287,9 +317,15 @@ class KubeProxy(ClientComponent):
     # -- reads ---------------------------------------------------------------------------------
     def proxy_rules(self) -> dict:
         """The node's rules in its mode's own shape (iptables-save, ipvsadm -Ln, nft list table)
-        and what they were made from."""
+        and what they were made from; a dual-stack node's IPv6 rules too ("ipv6": the IPv6
+        proxier's, ip6tables-save's text)."""
         return {"node": self.host, "mode": self.mode, "text": self.proxier.text(self.now), "syncedAt": self.synced_at,
-                "syncs": self.syncs, **self.proxier.info(), "services": self.last_services, "metrics": self.metrics()}
+                "syncs": self.syncs, **self.proxier.info(), "services": self.last_services, "metrics": self.metrics(),
+                "families": list(self.families), **self._ipv6()}
+
+    def _ipv6(self) -> dict:
+        p6 = self.proxiers.get(IPV6)
+        return {"ipv6": {"text": p6.text(self.now), **p6.info()}} if p6 is not None else {}
 
     def metrics(self) -> dict:
         """kube-proxy's /metrics (pkg/proxy/metrics) as far as the simulator keeps them (the IPVS
@@ -306,8 +342,12 @@ class KubeProxy(ClientComponent):
         got = self.proxy_rules()
         info = self.proxier.iptables_info()
         return {"node": self.host, "mode": self.mode, "syncedAt": got["syncedAt"], "syncs": got["syncs"], **info,
-                "services": self.last_services}
+                "services": self.last_services, "families": list(self.families), **self._ipv6()}
 
     def route(self, packet: dict) -> dict:
-        """Walk one packet through the node's rules as the mode's kernel path would."""
-        return self.proxier.route(packet, self.rng, self.now)
+        """Walk one packet through the node's rules as the mode's kernel path would: the rules
+        of its family (ip6tables for an IPv6 packet; none on a single-stack node)."""
+        proxier = self.proxiers.get(family_of(packet.get("dst")) or IPV4)
+        if proxier is None:
+            return {"verdict": "ACCEPT", "endpoint": None, "rule": None, "path": [], "masquerade": False}
+        return proxier.route(packet, self.rng, self.now)

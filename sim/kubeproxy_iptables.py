@@ -26,6 +26,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
+from sim.ipfamily import IPV4, of_family
+
 KUBE_SERVICES, KUBE_NODEPORTS, KUBE_EXTERNAL_SERVICES = "KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-EXTERNAL-SERVICES"
 KUBE_MARK_MASQ, KUBE_POSTROUTING, KUBE_FORWARD = "KUBE-MARK-MASQ", "KUBE-POSTROUTING", "KUBE-FORWARD"
 KUBE_PROXY_FIREWALL = "KUBE-PROXY-FIREWALL"
@@ -121,32 +123,34 @@ class Endpoint:
     node_name: str = ""
 
     def __str__(self) -> str:
-        return f"{self.ip}:{self.port}"
+        """net.JoinHostPort: ip:port, [ip]:port for IPv6 (the DNAT target and chain hash too)."""
+        return f"[{self.ip}]:{self.port}" if ":" in self.ip else f"{self.ip}:{self.port}"
 
     def local_to(self, node: str | None) -> bool:
         """BaseEndpointInfo.IsLocal(): the endpoint runs on `node` (kube-proxy's own)."""
         return bool(node) and self.node_name == node
 
 
-def service_ports(svc: dict) -> list[ServicePort]:
-    """The ports kube-proxy proxies for one core/v1 Service (serviceport.go newBaseServiceInfo):
-    none for ExternalName or a headless Service (clusterIP None), IPv4 only."""
+def service_ports(svc: dict, family: str = IPV4) -> list[ServicePort]:
+    """The ports one family's proxier proxies for one core/v1 Service (servicechangetracker.go
+    serviceToServiceMap, serviceport.go newBaseServiceInfo): none for ExternalName or a
+    headless Service (clusterIP None), nor for one without a ClusterIP of `family`
+    (GetClusterIPByFamily); its external and load-balancer IPs of that family only (a dual-stack
+    kube-proxy runs one proxier per family: the meta-proxier)."""
     spec, md = svc.get("spec") or {}, svc.get("metadata") or {}
-    cluster_ip = spec.get("clusterIP") or ""
-    if spec.get("type") == "ExternalName" or cluster_ip in ("", "None"):
+    if spec.get("type") == "ExternalName" or spec.get("clusterIP") in (None, "", "None"):
         return []
-    try:
-        if ipaddress.ip_address(cluster_ip).version != 4:
-            return []
-    except ValueError:
+    ips = spec.get("clusterIPs") or [spec["clusterIP"]]
+    cluster_ip = next(iter(of_family(ips, family)), "")
+    if not cluster_ip:
         return []
     affinity = 0
     if spec.get("sessionAffinity") == "ClientIP":
         cfg = ((spec.get("sessionAffinityConfig") or {}).get("clientIP") or {})
         affinity = int(cfg.get("timeoutSeconds") or DEFAULT_AFFINITY_SECONDS)
     svc_type = spec.get("type") or "ClusterIP"
-    lb_ips = tuple(i["ip"] for i in ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
-                   if i.get("ip")) if svc_type == "LoadBalancer" else ()
+    lb_ips = tuple(of_family([i["ip"] for i in ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress")
+                              or [] if i.get("ip")], family)) if svc_type == "LoadBalancer" else ()
     out = []
     for p in spec.get("ports") or []:
         out.append(ServicePort(
@@ -156,30 +160,33 @@ def service_ports(svc: dict) -> list[ServicePort]:
             session_affinity_seconds=affinity,
             external_policy_local=spec.get("externalTrafficPolicy") == "Local",
             internal_policy_local=spec.get("internalTrafficPolicy") == "Local",
-            load_balancer_ips=lb_ips, external_ips=tuple(spec.get("externalIPs") or ())))
+            load_balancer_ips=lb_ips, external_ips=tuple(of_family(spec.get("externalIPs"), family))))
     return out
 
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 
-_SLICE_MEMO: dict = {}
 _SLICE_MEMO_MAX = 50_000
 
 
-def slice_endpoints(slc: dict) -> dict[str, tuple[Endpoint, ...]]:
+def slice_endpoints(slc: dict, family: str = IPV4, memo: dict | None = None) -> dict[str, tuple[Endpoint, ...]]:
     """One EndpointSlice's endpoints by service port key (endpoint_key: "ns/svc:port/TCP")
     (endpointslicecache.go newEndpointSliceInfo / addEndpoints).  Which node each endpoint is
     on stays data (`node_name`): every node's kube-proxy reads the same slice, so the parse of
-    one stored version (uid, resourceVersion) is done once and shared."""
+    one stored version (uid, resourceVersion) is done once and shared through `memo`, one per
+    cluster (two clusters of one seed make slices of the same uid and resourceVersion).  A proxier reads only
+    the slices of its family's addressType (endpointschangetracker.go EndpointSliceUpdate)."""
+    if slc.get("addressType", IPV4) != family:
+        return {}
     md = slc.get("metadata") or {}
     key = (md.get("uid"), md.get("resourceVersion"))
-    if key[0] and key[1]:
-        got = _SLICE_MEMO.get(key)
+    if memo is not None and key[0] and key[1]:
+        got = memo.get(key)
         if got is None:
-            if len(_SLICE_MEMO) >= _SLICE_MEMO_MAX:
-                _SLICE_MEMO.clear()
-            got = _SLICE_MEMO[key] = _parse_slice(slc)
+            if len(memo) >= _SLICE_MEMO_MAX:
+                memo.clear()
+            got = memo[key] = _parse_slice(slc)
         return got
     return _parse_slice(slc)
 
@@ -187,7 +194,7 @@ def slice_endpoints(slc: dict) -> dict[str, tuple[Endpoint, ...]]:
 def _parse_slice(slc: dict) -> dict[str, tuple[Endpoint, ...]]:
     md = slc.get("metadata") or {}
     svc = (md.get("labels") or {}).get(SERVICE_NAME_LABEL)
-    if not svc or slc.get("addressType", "IPv4") != "IPv4":
+    if not svc:
         return {}
     out: dict[str, list[Endpoint]] = {}
     for p in slc.get("ports") or []:
@@ -298,7 +305,8 @@ class Rule:
 
 
 def _cidr(addr: str) -> str:
-    return addr if "/" in addr else f"{addr}/32"
+    """An address as iptables-save / ip6tables-save print it: /32, or /128 for IPv6."""
+    return addr if "/" in addr else f"{addr}/128" if ":" in addr else f"{addr}/32"
 
 
 @dataclass
@@ -454,7 +462,7 @@ def sync_rules(current: Ruleset | None, ports: list[ServicePort], endpoints: dic
     node's last PortRules by service port, reused while its endpoints are the same object."""
     total = sum(len(endpoints.get(_spn_key(sp), ())) for sp in ports)
     large = total > LARGE_CLUSTER_ENDPOINTS
-    rs = Ruleset(local_addresses=frozenset(list(node_ips) + ["127.0.0.1"]))
+    rs = Ruleset(local_addresses=frozenset(list(node_ips) + ["127.0.0.1", "::1"]))
     _static_rules(rs)
     nat = dict(current.chains["nat"]) if current is not None else {}
     nat.update(rs.chains["nat"])  # the top-level chains' lines flush them: rewritten below
@@ -578,7 +586,7 @@ def _write_service_port(rs: _PortWriter, sp: ServicePort, all_endpoints, cluster
         rs.add("nat", KUBE_SERVICES, internal_chain, dst=sp.cluster_ip, proto=protocol,
                matches=(_comment(f"{name} cluster IP"), tcp))
     else:
-        rs.add("filter", KUBE_SERVICES, int_filter[0], _reject_args(int_filter[0]), dst=sp.cluster_ip,
+        rs.add("filter", KUBE_SERVICES, int_filter[0], _reject_args(int_filter[0], sp), dst=sp.cluster_ip,
                proto=protocol, matches=(_comment(int_filter[1]), tcp))
     # Capture externalIPs and load-balancer ingress IPs.
     for ips, what in ((sp.external_ips, "external IP"), (sp.load_balancer_ips, "loadbalancer IP")):
@@ -587,14 +595,14 @@ def _write_service_port(rs: _PortWriter, sp: ServicePort, all_endpoints, cluster
                 rs.add("nat", KUBE_SERVICES, ext_chain, dst=ip, proto=protocol,
                        matches=(_comment(f"{name} {what}"), tcp))
             if not has_external:
-                rs.add("filter", KUBE_EXTERNAL_SERVICES, ext_filter[0], _reject_args(ext_filter[0]), dst=ip,
+                rs.add("filter", KUBE_EXTERNAL_SERVICES, ext_filter[0], _reject_args(ext_filter[0], sp), dst=ip,
                        proto=protocol, matches=(_comment(ext_filter[1]), tcp))
     # Capture nodeports.
     if sp.node_port:
         if has_endpoints:
             rs.add("nat", KUBE_NODEPORTS, ext_chain, proto=protocol, matches=(_comment(name), (protocol, sp.node_port)))
         if not has_external:
-            rs.add("filter", KUBE_EXTERNAL_SERVICES, ext_filter[0], _reject_args(ext_filter[0]), proto=protocol,
+            rs.add("filter", KUBE_EXTERNAL_SERVICES, ext_filter[0], _reject_args(ext_filter[0], sp), proto=protocol,
                    matches=(_comment(ext_filter[1]), ("addrtype", "dst", "LOCAL"), (protocol, sp.node_port)))
     if not has_endpoints:
         return
@@ -633,8 +641,11 @@ def _write_service_port(rs: _PortWriter, sp: ServicePort, all_endpoints, cluster
         rs.add("nat", sep, "DNAT", f"--to-destination {ep}", proto=protocol, matches=m + ((protocol, None),))
 
 
-def _reject_args(target: str) -> str:
-    return "--reject-with icmp-port-unreachable" if target == "REJECT" else ""
+def _reject_args(target: str, sp: ServicePort) -> str:
+    """REJECT's default as iptables-save prints it (ip6tables-save: the ICMPv6 one)."""
+    if target != "REJECT":
+        return ""
+    return "--reject-with icmp6-port-unreachable" if ":" in sp.cluster_ip else "--reject-with icmp-port-unreachable"
 
 
 def _write_service_to_endpoints(rs: _PortWriter, sp: ServicePort, chain: str, endpoints: list[Endpoint]) -> None:
@@ -672,7 +683,7 @@ class _Walk:
 
 def _in(addr: str, cidr: str) -> bool:
     try:
-        return ipaddress.ip_address(addr) in ipaddress.ip_network(cidr if "/" in cidr else f"{cidr}/32", strict=False)
+        return ipaddress.ip_address(addr) in ipaddress.ip_network(_cidr(cidr), strict=False)
     except ValueError:
         return False
 
@@ -745,6 +756,7 @@ def _walk(w: _Walk, table: str, chain: str, src: str, proto: str, depth: int = 0
         elif t == "DNAT":
             w.endpoint = r.target_args.split()[-1]
             ip, _, port = w.endpoint.rpartition(":")
+            ip = ip.strip("[]")
             w.dst, w.dport = ip, int(port)
             return "DNAT"
         elif t == "MASQUERADE":

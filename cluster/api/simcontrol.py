@@ -11,6 +11,14 @@
     POST /clusters/<name>/sim/v1/nodes/<node>/restore
     GET  /clusters/<name>/sim/v1/nodes/<node>/iptables  -> {"rules": iptables-save text, "syncedAt",
                                                     "services", "endpoints", ...} (kube-proxy's)
+    GET  /clusters/<name>/sim/v1/nodes/<node>/routes    -> {"routes": `ip route` text, "routes6": `ip -6 route`,
+                                                    "table", "links", "podCIDR", "podCIDRs", "cni",
+                                                    "networkReady"} (the CNI plugin's)
+    POST /clusters/<name>/sim/v1/traffic            {"from": "pod ns/name" | "node name" | "outside",
+                                                     "to": "web.default" | ip | "ip:port" | URL,
+                                                     "count"?: 1..1000, "port"?, "protocol"?}
+                                                    -> {"summary": {"verdicts", "endpoints"},
+                                                        "requests": [trace per request]} (sim/traffic.py)
     GET  /clusters/<name>/sim/v1/nodes/<node>/proxy-rules -> {"mode", "text" (iptables-save in
                                                     iptables mode), "syncedAt", "syncs",
                                                     "services", "endpoints", "metrics", ...}
@@ -191,6 +199,18 @@ async def pod_cri_calls(request, cluster: str, namespace: str, name: str):
 async def node_iptables(request, cluster: str, node: str):
     """The rules the node's kube-proxy last wrote, as `iptables-save` prints them."""
     return JsonResponse(await services.node_iptables(cluster, node))
+
+
+@control("GET", errors=_status_from)
+async def node_routes(request, cluster: str, node: str):
+    """The node's routing table as its CNI plugin wrote it, as `ip route` prints it."""
+    return JsonResponse(await services.node_routes(cluster, node))
+
+
+@control("POST", errors=_status_from)
+async def traffic(request, cluster: str):
+    """Requests from a pod, a node or outside, each traced hop by hop (sim/traffic.py)."""
+    return JsonResponse(await services.send_traffic(cluster, _json_body(request)))
 
 
 @control("GET", errors=_status_from)

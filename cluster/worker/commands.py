@@ -293,6 +293,22 @@ def node_proxy(read: str):
     return command
 
 
+def node_routes(worker, rc: RunningCluster, args: dict) -> dict:
+    """The node's routing table as its CNI plugin wrote it (Cluster.node_routes)."""
+    try:
+        return rc.engine.node_routes(str(args.get("node", "")))
+    except ClusterError as e:
+        raise _cluster_error(e, _POD_REASON_BY_CODE) from None
+
+
+def traffic(worker, rc: RunningCluster, args: dict) -> dict:
+    """Requests traced through the packet path (Cluster.send_traffic, sim/traffic.py)."""
+    try:
+        return rc.engine.send_traffic(args.get("body"))
+    except ClusterError as e:
+        raise _cluster_error(e, _POD_REASON_BY_CODE) from None
+
+
 def node_add(worker, rc: RunningCluster, args: dict) -> dict:
     node = args.get("node", "")
     try:
@@ -491,6 +507,8 @@ COMMANDS: dict[str, Command] = {
     "pod.cri": Command(pod_cri),
     "node.iptables": Command(node_proxy("node_iptables")),
     "node.proxyrules": Command(node_proxy("node_proxy_rules")),
+    "node.routes": Command(node_routes),
+    "traffic": Command(traffic),
     "workload.load": Command(workload_load),
     "network.get": Command(network("get")),
     "network.partition": Command(network("partition"), durable=True),

@@ -940,7 +940,7 @@ class KubeAPIServer(Component):
         md["creationTimestamp"] = self.timestamp()
         res.strategy.prepare_for_create(res, obj, self)
         md = obj["metadata"]
-        errs = res.strategy.validate(obj)
+        errs = res.strategy.begin(res, obj, None, self) or res.strategy.validate(obj)
         if errs:
             return reply(_err(_invalid(res.kind, md.get("name") or "", errs, res.group)))
         attrs.name = md["name"]
@@ -1104,7 +1104,7 @@ class KubeAPIServer(Component):
         if rejected:
             return "error", rejected
         errs = (res.strategy.validate_subresource_update(sub, new, cur) if sub
-                else res.strategy.validate_update(new, cur))
+                else res.strategy.begin(res, new, cur, self) or res.strategy.validate_update(new, cur))
         if errs:
             return "error", _invalid(res.kind, cmd["name"], errs, res.group)
         rejected = self.admission.validate(attrs)

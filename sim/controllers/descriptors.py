@@ -43,6 +43,8 @@ DESCRIPTORS: tuple[ControllerDescriptor, ...] = (
                          ("jobs.batch",), aliases=("ttl-after-finished",)),
     ControllerDescriptor("node-lifecycle-controller", "sim.controllers.nodelifecycle:NodeLifecycleController",
                          ("nodes", "leases.coordination.k8s.io", "pods"), aliases=("nodelifecycle",)),
+    ControllerDescriptor("node-ipam-controller", "sim.controllers.nodeipam:NodeIPAMController", ("nodes",),
+                         aliases=("nodeipam",)),
     ControllerDescriptor("taint-eviction-controller", "sim.controllers.tainteviction:TaintEvictionController",
                          ("nodes", "pods")),
     ControllerDescriptor("garbage-collector-controller", "sim.controllers.garbagecollector:GarbageCollector",

@@ -49,8 +49,9 @@ class KubeControllerManager(LeaderElectedComponent):
     def __init__(self, host: str, apiserver: str, node_monitor_grace_period: float = 50.0,
                  node_monitor_period: float = 5.0, node_startup_grace_period: float = 60.0,
                  kube_api_qps: float | None = None, kube_api_burst: int | None = None,
-                 controllers: list[str] | tuple[str, ...] = ("*",)):
+                 controllers: list[str] | tuple[str, ...] = ("*",), cluster_cidr: str = "10.244.0.0/16"):
         super().__init__(host, apiserver, kube_api_qps, kube_api_burst)
+        self.cluster_cidr = cluster_cidr  # --cluster-cidr (the node IPAM controller's range)
         self.controller_flags = tuple(controllers)  # --controllers
         enabled(self.controller_flags)  # an unknown name fails now, as the flag's validation does
         self.node_monitor_grace_period = node_monitor_grace_period

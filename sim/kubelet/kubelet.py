@@ -11,9 +11,9 @@ Upstream defaults mirrored here (pkg/kubelet, KubeletConfiguration):
 """
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
+from sim.api.defaults import TAINT_NOT_READY
 from sim.api.podutil import condition, is_deleting
 from sim.api.quantity import format_memory, value
 from sim.client import ClientComponent
@@ -48,7 +48,8 @@ KUBELET_VERSION = "v1.36.4"
 RUNTIME_VERSIONS = {"containerd": "containerd://1.7.24", "cri-o": "cri-o://1.33.2", "docker": "docker://28.0.1"}
 CRI_SOCKETS = {"containerd": "unix:///var/run/containerd/containerd.sock", "cri-o": "unix:///var/run/crio/crio.sock",
                "docker": "unix:///var/run/cri-dockerd.sock"}
-EVICTION_HARD_MEMORY = 100 * 1024 * 1024  # memory.available<100Mi is held back from allocatable
+EVICTION_HARD_MEMORY = 100 * 1024 * 1024
+RUNTIME_STATUS_PERIOD = 5.0   # kubelet.go: go wait.Until(kl.updateRuntimeUp, 5*time.Second, ...)  # memory.available<100Mi is held back from allocatable
 
 
 class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
@@ -57,7 +58,7 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
     kube_api_qps, kube_api_burst = KUBELET_QPS, KUBELET_BURST
 
     def __init__(self, host: str, apiserver: str, runtime: str, cpu: str, memory: str, pods: int = 110,
-                 role: str = "worker", pod_cidr: str = "10.244.0.0/24", internal_ip: str = "192.168.0.10",
+                 role: str = "worker", internal_ip: str = "192.168.0.10",
                  labels: dict | None = None, taints: list | None = None,
                  kube_api_qps: float | None = None, kube_api_burst: int | None = None,
                  runtime_kind: str = "containerd", kubelet_version: str | None = None):
@@ -70,7 +71,11 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
         # The node's runtime, whose log files this kubelet reads (the same machine's disk).
         self.node_runtime = None
         self.cpu, self.memory, self.max_pods = cpu, memory, pods
-        self.role, self.pod_cidr, self.internal_ip = role, pod_cidr, internal_ip
+        # The node's podCIDR is the node IPAM controller's (spec.podCIDR), read from the Node.
+        self.role, self.pod_cidr, self.internal_ip = role, None, internal_ip
+        # --node-ip: the node's addresses, the primary (IPv4) first; a dual-stack node's has
+        # its IPv6 address too (Cluster sets it).
+        self.internal_ips = [internal_ip]
         self.extra_labels = labels or {}
         self.taints = taints or []
         self.kubelet_version = kubelet_version or KUBELET_VERSION
@@ -91,6 +96,8 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
         self.last_report = -1e9
         self.reported_ready = None
         self.runtime_sandboxes: dict | None = None
+        self.network_condition: dict | None = None   # the runtime's NetworkReady (CRI Status)
+        self.update_runtime_up()
         self.eviction = EvictionManager(self)
         self.eviction.start()
         self.action(f"kubelet on {self.host} started")
@@ -123,12 +130,13 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
                 "metadata": {"name": self.host, "labels": labels,
                              "annotations": {"node.alpha.kubernetes.io/ttl": "0",
                                              "kubeadm.alpha.kubernetes.io/cri-socket": CRI_SOCKETS.get(self.runtime_kind, CRI_SOCKETS["containerd"])}},
-                "spec": {"podCIDR": self.pod_cidr, "podCIDRs": [self.pod_cidr],
-                         **({"taints": list(self.taints)} if self.taints else {})},
+                # initialNode: registered with the not-ready NoSchedule taint, which the node
+                # lifecycle controller removes once the node is Ready (TaintNodesByCondition).
+                "spec": {"taints": list(self.taints) + [{"key": TAINT_NOT_READY, "effect": "NoSchedule"}]},
                 "status": {"capacity": capacity, "allocatable": allocatable,
                            "conditions": self.conditions(),
-                           "addresses": [{"type": "InternalIP", "address": self.internal_ip},
-                                         {"type": "Hostname", "address": self.host}],
+                           "addresses": [{"type": "InternalIP", "address": ip} for ip in self.internal_ips]
+                           + [{"type": "Hostname", "address": self.host}],
                            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
                            "nodeInfo": self.node_info(), "images": self.node_images()}}
 
@@ -141,7 +149,7 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
         wanted = [memory,
                   ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
                   ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-                  ("Ready", "True", "KubeletReady", "kubelet is posting ready status")]
+                  self._ready_condition()]
         out = []
         for ctype, status, reason, message in wanted:
             old = prev.get(ctype)
@@ -149,6 +157,43 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
             out.append({"type": ctype, "status": status, "lastHeartbeatTime": now,
                         "lastTransitionTime": transition, "reason": reason, "message": message})
         return out
+
+    def _ready_condition(self) -> tuple[str, str, str, str]:
+        """pkg/kubelet/nodestatus ReadyCondition: not ready while the runtime reports an error
+        (runtimeState.runtimeErrors / networkErrors)."""
+        net = self.network_condition
+        if net is not None and not net.get("status"):
+            return ("Ready", "False", "KubeletNotReady",
+                    f"container runtime network not ready: NetworkReady=false reason:{net.get('reason')} "
+                    f"message:{net.get('message')}")
+        return ("Ready", "True", "KubeletReady", "kubelet is posting ready status")
+
+    def network_error(self) -> str | None:
+        """The error syncPod gives a pod that needs the pod network while it is not ready."""
+        ready = self._ready_condition()
+        return f"network is not ready: {ready[3]}" if ready[1] == "False" else None
+
+    def update_runtime_up(self) -> None:
+        """kubelet.go updateRuntimeUp, every 5 s: the runtime's Status (RuntimeReady,
+        NetworkReady) becomes the runtime state the Ready condition reports.  The CRI call goes
+        over the node's local socket; it is read directly, undrawn.  A change posts the node
+        status at once (fastStatusUpdateOnce / the status manager's immediate update)."""
+        network = getattr(self.node_runtime, "network", None)
+        cond = network.status() if network is not None else None
+        if cond != self.network_condition:
+            self.network_condition = cond
+            self.update_node_status_now()
+        self.call_later(RUNTIME_STATUS_PERIOD, self.update_runtime_up)
+
+    def _own_node_changed(self, node: dict) -> None:
+        """The node's spec.podCIDR, once the node IPAM controller set it: kubelet.go
+        updatePodCIDR hands it to the runtime (CRI UpdateRuntimeConfig), a dual-stack node's
+        podCIDRs joined by a comma."""
+        spec = node.get("spec") or {}
+        cidr = ",".join(spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else []))
+        if cidr and cidr != self.pod_cidr:
+            self.pod_cidr = cidr
+            self.cri("cri.UpdateRuntimeConfig", {"pod_cidr": cidr}, lambda r: None)
 
     def register_node(self) -> None:
         def created(resp: dict) -> None:
@@ -159,7 +204,8 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
                     persistentvolumes.register_csi_node(self, resp["body"])
                 self.registered = True
                 self.node_informer = self.informer("nodes", field_selector=f"metadata.name={self.host}",
-                                                   on_add=lambda n: None, on_update=lambda o, n: None)
+                                                   on_add=self._own_node_changed,
+                                                   on_update=lambda o, n: self._own_node_changed(n))
                 self.node_informer.start()
                 self.pod_informer = self.informer("pods", field_selector=f"spec.nodeName={self.host}",
                                                   on_add=self.sync_pod, on_update=lambda o, n: self.sync_pod(n),
@@ -211,7 +257,8 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
             return
         node = resp["body"]
         ready = condition(node, "Ready")
-        changed = ready is None or ready.get("status") != "True"
+        want = self._ready_condition()[1]
+        changed = ready is None or ready.get("status") != want
         pressure = (condition(node, "MemoryPressure") or {}).get("status") != ("True" if self.memory_pressure() else "False")
         # nodeInfo (a new bootID after a reboot) and images are posted when they changed.
         facts = {k: make() for k, current, make in (("nodeInfo", self.current_node_info(), self.node_info),
@@ -224,7 +271,8 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
                                  subresource="status", patch_type="application/strategic-merge-patch+json",
                                  timeout=HEARTBEAT_TIMEOUT)
             if changed:
-                self.api.event(node, "NodeReady", f"Node {self.host} status is now: NodeReady", "kubelet", self.host)
+                what = "NodeReady" if want == "True" else "NodeNotReady"
+                self.api.event(node, what, f"Node {self.host} status is now: {what}", "kubelet", self.host)
 
     def memory_pressure(self) -> bool:
         eviction = getattr(self, "eviction", None)
@@ -266,16 +314,6 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
 
 
     # -- helpers the pod workers use ----------------------------------------------------
-    def _allocate_ip(self) -> str:
-        net = ipaddress.ip_network(self.pod_cidr)
-        used = {w.get("ip") for w in self.workers.values()}
-        for i, addr in enumerate(net.hosts()):
-            if i == 0:
-                continue  # .1 is the bridge
-            if str(addr) not in used:
-                return str(addr)
-        return str(net.network_address)
-
     @staticmethod
     def _ref(pod: dict, field_path: str) -> dict:
         ref = {"kind": "Pod", "apiVersion": "v1", "metadata": dict(pod["metadata"])}

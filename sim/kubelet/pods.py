@@ -40,6 +40,7 @@ VOLUME_RETRY_MAX_SECONDS = 122.0
 # How soon a container waiting as CreateContainerConfigError is tried again.
 CONFIG_ERROR_RETRY_SECONDS = 10.0
 TERMINAL = ("Succeeded", "Failed")
+POD_WORKER_BACKOFF = 10.0   # kubelet.go backOffPeriod: a pod worker's retry after a failed sync
 
 
 def pod_name(pod: dict) -> str:
@@ -130,6 +131,7 @@ class PodLifecycle:
     def _adopt(self, w: dict, sandbox: dict) -> None:
         pod = w["pod"]
         w["ip"] = sandbox.get("ip")
+        w["ips"] = sandbox.get("ips") or ([w["ip"]] if w["ip"] else None)
         w["state"] = "running"
         w["sandbox_ready"] = True
         w["initialized"] = True  # a running pod's init containers have done their work
@@ -160,19 +162,46 @@ class PodLifecycle:
 
     def start_pod(self, w: dict) -> None:
         pod = w["pod"]
+        host_network = bool(pod["spec"].get("hostNetwork"))
+        error = None if host_network else self.network_error()
+        if error:
+            # kubelet.go SyncPod: "network is not ready: ..." (event NetworkNotReady); the pod
+            # worker tries again after its back-off period.
+            w["state"] = "new"
+            self.api.event(pod, "NetworkNotReady", error, "kubelet", self.host, type_="Warning")
+            self.call_later(POD_WORKER_BACKOFF, lambda: self._retry_start(w))
+            return
         w["state"] = "creating"
-        # A hostNetwork pod shares the node's network namespace: its IP is the node's.
-        w["ip"] = self.internal_ip if pod["spec"].get("hostNetwork") else self._allocate_ip()
+        # A hostNetwork pod shares the node's network namespace: its IP is the node's.  Any other
+        # pod's comes from the CNI plugin the runtime runs for the sandbox (RunPodSandbox).
+        w["ip"] = self.internal_ip if host_network else None
+        w["ips"] = list(self.internal_ips) if host_network else None
         self.action(f"kubelet on {self.host} starting pod {pod['metadata']['namespace']}/{pod['metadata']['name']}")
         self.post_status(w)
         # generatePodSandboxConfig: GetPodDNS, whose cut nameservers / search paths are events.
         for message in pod_dns_config(pod, [self.cluster_dns] if self.cluster_dns else [])[3]:
             self.api.event(pod, "DNSConfigForming", message, "kubelet", self.host, type_="Warning")
-        self.cri("cri.RunPodSandbox", {"pod_uid": w["uid"], "ip": w["ip"]}, lambda r: self._sandbox_ready(w))
+        self.cri("cri.RunPodSandbox", {"pod_uid": w["uid"], "ip": w["ip"], "host_network": host_network},
+                 lambda r: self._sandbox_ready(w, r))
 
-    def _sandbox_ready(self, w: dict) -> None:
+    def _retry_start(self, w: dict) -> None:
+        if self.workers.get(w["uid"]) is w and w["state"] == "new" and not is_deleting(w["pod"]):
+            self.start_pod(w)
+
+    def _sandbox_ready(self, w: dict, reply: dict | None = None) -> None:
         if w["state"] != "creating":
             return
+        if reply and reply.get("error"):
+            # FailedCreatePodSandBox, then the pod worker's next sync tries again.
+            self.api.event(w["pod"], "FailedCreatePodSandBox",
+                           f"Failed to create pod sandbox: rpc error: code = Unknown desc = {reply['error']}",
+                           "kubelet", self.host, type_="Warning")
+            w["state"] = "new"
+            self.call_later(POD_WORKER_BACKOFF, lambda: self._retry_start(w))
+            return
+        if reply and reply.get("ip"):
+            w["ip"] = reply["ip"]
+            w["ips"] = reply.get("ips") or [reply["ip"]]
         w["sandbox_ready"] = True
         self._mount_volumes(w, VOLUME_RETRY_SECONDS)
 
@@ -234,7 +263,7 @@ class PodLifecycle:
                         return volumes, f'MountVolume.SetUp failed for volume "{name}" : {error}'
                     volumes[name] = volume
                 continue
-            files, error = podconfig.volume_files(pod, v, objs, self.internal_ip, w.get("ip"))
+            files, error = podconfig.volume_files(pod, v, objs, self.internal_ips, w.get("ips") or w.get("ip"))
             if error:
                 return volumes, error
             if files is None:  # emptyDir, and kinds not simulated yet: an empty directory
@@ -520,7 +549,7 @@ class PodLifecycle:
             if not alive():
                 rec.busy = False
                 return
-            env, error = podconfig.container_env(pod, spec, objs, self.internal_ip, w.get("ip"),
+            env, error = podconfig.container_env(pod, spec, objs, self.internal_ips, w.get("ips") or w.get("ip"),
                                                  {"cpu": str(self.cpu), "memory": self.memory})
             if error:
                 # CreateContainerConfigError: the pod worker tries again at its next sync.
@@ -823,7 +852,7 @@ class PodLifecycle:
             # eviction_manager.go evictPod: the kubelet's DisruptionTarget (TerminationByKubelet).
             conditions.append(cond("DisruptionTarget", "True", "TerminationByKubelet", evicted["message"]))
         status = {"phase": phase, "conditions": conditions, "hostIP": self.internal_ip,
-                  "hostIPs": [{"ip": self.internal_ip}], "containerStatuses": statuses,
+                  "hostIPs": [{"ip": ip} for ip in self.internal_ips], "containerStatuses": statuses,
                   **({"initContainerStatuses": init_statuses} if init_statuses else {}),
                   **({"ephemeralContainerStatuses": ephemeral.statuses(self, w)} if w.get("ephemeral") else {}),
                   "startTime": pod["status"].get("startTime") or now}
@@ -832,8 +861,9 @@ class PodLifecycle:
         if evicted:
             status.update(evicted)  # reason Evicted and its message
         if w.get("ip") and state != "terminated":
+            # podIPs: every address of the sandbox, the primary family first; podIP the first.
             status["podIP"] = w["ip"]
-            status["podIPs"] = [{"ip": w["ip"]}]
+            status["podIPs"] = [{"ip": ip} for ip in w.get("ips") or [w["ip"]]]
         md = pod["metadata"]
         # The status manager sends a status only when it changed (status_manager.go needsUpdate).
         if w.get("last_status") == status:

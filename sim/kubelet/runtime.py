@@ -30,6 +30,7 @@ from sim.api.gofmt import go_duration
 from sim.runtime import images as imagelib
 from sim.runtime import controlplane  # noqa: F401 - registers the control-plane images' programs
 from sim.kubelet import portforward
+from sim.cni.plugin import CNIError
 from sim.runtime import programs, rootfs
 from sim.runtime.faults import LOAD_REQUEST_CPU_SECONDS, REQUEST_CPU_SECONDS, FaultInjection
 from sim.runtime.process import (BUSY_LOOP_DELAY, MAX_LOG_LINES, MAX_SYSCALLS_PER_EVENT, MAX_WRITE_CHARS,
@@ -170,6 +171,8 @@ class ContainerRuntime(FaultInjection, Component):
             self._cancel(c)
         self.sandboxes.clear()
         self.containers.clear()
+        if self.network is not None:
+            self.network.reboot()
         self.subscribers.clear()
         self.streaming.power_off()
 
@@ -178,6 +181,8 @@ class ContainerRuntime(FaultInjection, Component):
         not of the node): each container's program starts again from its beginning (the
         process's memory is not persisted), under the container ID the status reported."""
         sb = self.sandboxes.setdefault(pod_uid, {"id": _digest(pod_uid)[:64], "ip": ip, "containers": {}})
+        if ip and self.network is not None and ip != self.network.node_ip:
+            self.network.adopt(sb["id"], ip)   # host-local's files on disk still hold it
         for spec in containers:
             name = spec.get("name")
             if not isinstance(name, str):
@@ -226,9 +231,32 @@ class ContainerRuntime(FaultInjection, Component):
             self.subscribers.add(src)
         elif t == "cri.RunPodSandbox":
             sid = self._id()
-            sb = self.sandboxes.setdefault(msg["pod_uid"], {"id": sid, "ip": msg.get("ip"), "containers": {}})
-            sb["ip"] = msg.get("ip")
-            reply(0.3 + self.rng.random() * 0.4, sandbox_id=sb["id"])
+            sb = self.sandboxes.get(msg["pod_uid"]) or {"id": sid, "ip": None, "containers": {}}
+            ip = msg.get("ip")
+            ips = [ip] if ip else []
+            if not msg.get("host_network") and self.network is not None:
+                # containerd's RunPodSandbox: the pause container's network namespace set up by
+                # the CNI plugin (ADD), which gives the pod its address (one per range of a
+                # dual-stack host-local: the CNI result's ips, the primary first).
+                if sb.get("ip") and sb["id"] in self.network.pods:
+                    ip, ips = sb["ip"], list(sb.get("ips") or [sb["ip"]])
+                else:
+                    try:
+                        ips = self.setup_pod_network(sb["id"])
+                        ip = ips[0]
+                    except CNIError as e:
+                        reply(0.3 + self.rng.random() * 0.4,
+                              error=f'failed to setup network for sandbox "{sb["id"]}": {e}')
+                        return
+            sb["ip"], sb["ips"] = ip, ips
+            self.sandboxes[msg["pod_uid"]] = sb
+            reply(0.3 + self.rng.random() * 0.4, sandbox_id=sb["id"], ip=ip, ips=ips)
+        elif t == "cri.UpdateRuntimeConfig":
+            # The kubelet's pod CIDR: containerd renders its CNI conf_template with it (the
+            # bridge plugin's configuration); plugins with an agent take it from their agent.
+            if self.network is not None and hasattr(self.cni, "runtime_config"):
+                self.cni.runtime_config(self.network, msg.get("pod_cidr"))
+            reply(0.001, ok=True)
         elif t == "cri.ImageStatus":
             reply(0.001, present=self._present(msg["image"]) is not None)
         elif t == "cri.PullImage":
@@ -279,9 +307,11 @@ class ContainerRuntime(FaultInjection, Component):
             uid = msg["pod_uid"]
             for c in [c for c in self.containers.values() if c.pod_uid == uid and c.state == "running"]:
                 self._exit(c, SIGKILL_EXIT, notify=False)
+            self.teardown_pod_network(uid)
             reply(0.05, ok=True)
         elif t == "cri.RemovePodSandbox":
             uid = msg["pod_uid"]
+            self.teardown_pod_network(uid)
             self.sandboxes.pop(uid, None)
             for cid in [cid for cid, c in self.containers.items() if c.pod_uid == uid]:
                 self._cancel(self.containers.pop(cid))
@@ -301,8 +331,24 @@ class ContainerRuntime(FaultInjection, Component):
         elif t == "net.http":
             self._serve_load(src, msg)
         elif t == "cri.ListPodSandbox":
-            reply(0.001, sandboxes={uid: {"ip": sb["ip"], "containers": dict(sb["containers"])}
+            reply(0.001, sandboxes={uid: {"ip": sb["ip"], "ips": list(sb.get("ips") or []),
+                                          "containers": dict(sb["containers"])}
                                     for uid, sb in self.sandboxes.items()})
+
+    # -- the pod network (sim/cni/) ----------------------------------------------------
+    def setup_pod_network(self, sandbox_id: str) -> list[str]:
+        """CNI ADD for a sandbox (CNIError when it fails): its addresses, the primary first."""
+        status = self.network.status()
+        if not status["status"]:
+            raise CNIError(status["message"])
+        result = self.cni.add(self.network, sandbox_id)
+        return list(result.get("ips") or [result["ip"]])
+
+    def teardown_pod_network(self, pod_uid: str) -> None:
+        """CNI DEL (StopPodSandbox, and again, harmlessly, RemovePodSandbox)."""
+        sb = self.sandboxes.get(pod_uid)
+        if sb is not None and self.network is not None and sb["id"] in self.network.pods:
+            self.cni.delete(self.network, sb["id"])
 
     # -- images -----------------------------------------------------------------------
     def _present(self, text: str) -> imagelib.Image | None:
@@ -479,6 +525,10 @@ class ContainerRuntime(FaultInjection, Component):
                                 "exit_code": code, "reason": c.reason}, "container exited")
 
     # -- exec and connections -----------------------------------------------------------
+    # The node's network and CNI plugin (sim/cni/), set by the Cluster; None: no pod network
+    # (the kubelet's address is the sandbox's).
+    network = None
+    cni = None
     # The pod network (sim/clusterdns.py), set by the Cluster: (src pod IP, resolv.conf text,
     # host, server or None) -> the stub resolver's answer; with qtype, (src, "", qname, server,
     # qtype=...) -> one query's reply; with http=True, (src, resolv.conf, url, None) -> an HTTP
@@ -500,6 +550,11 @@ class ContainerRuntime(FaultInjection, Component):
             return (self.sandboxes.get(c.pod_uid) or {}).get("ip") or ""
 
         def resolve(host: str) -> str | None:
+            # The resolver reads /etc/hosts (the kubelet's: localhost, the pod's own name) first.
+            for line in (fs.read("/etc/hosts") or "").splitlines():
+                words = line.split("#", 1)[0].split()
+                if len(words) > 1 and host.lower() in (w.lower() for w in words[1:]) and "." in words[0]:
+                    return words[0]
             found = self.pod_network(src(), fs.read("/etc/resolv.conf") or "", host, None)
             return found["addresses"][0] if found["status"] == "ok" and found["addresses"] else None
 

@@ -488,6 +488,11 @@ _CATALOGUE: list[tuple[str, tuple[str, ...], float, ImageConfig]] = [
         exposed_ports=("2379/tcp", "2380/tcp"), binaries=_tools("etcd etcdctl etcdutl sh"))),
     ("registry.k8s.io/coredns/coredns", ("v1.12.1",), 20.9 * MB, _static(
         "coredns", user="nonroot:nonroot", exposed_ports=("53/tcp", "53/udp"))),
+    # CNI plugins' node agents (kube-flannel.yml, calico.yaml; sim/cni/)
+    ("ghcr.io/flannel-io/flannel", ("v0.26.7",), 33.6 * MB, ImageConfig(
+        entrypoint=("/opt/bin/flanneld",), binaries=ALPINE | {"flanneld", "mk-bridge"})),
+    ("docker.io/calico/node", ("v3.29.3",), 142.5 * MB, ImageConfig(
+        entrypoint=("/usr/bin/calico-node",), binaries=_tools("calico-node start_runit bird felix"))),
     # ingress-nginx's controller (sim/ingressnginx.py; its real ENTRYPOINT is dumb-init)
     ("registry.k8s.io/ingress-nginx/controller", ("v1.12.1",), 105.4 * MB, ImageConfig(
         cmd=("/nginx-ingress-controller",), user="www-data", exposed_ports=("80/tcp", "443/tcp"),

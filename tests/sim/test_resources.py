@@ -212,8 +212,8 @@ def test_metrics_api_serves_node_and_pod_usage_from_the_kubelets(cluster):
     assert len([n for n in system if n.startswith("coredns-")]) == 2
     node = ok(metrics(cluster, "nodes", verb="get", name="worker-1"))
     # The node's usage is its root cgroup's: the pod's plus the node's own daemons' (containerd's node: 20m, 260Mi),
-    # plus the CoreDNS pod the scheduler put there (its 512Ki).
-    assert node["kind"] == "NodeMetrics" and node["usage"] == {"cpu": "320000000n", "memory": "269824Ki"}
+    # plus the CoreDNS pod the scheduler put there and the kube-flannel DaemonSet's pod (512Ki each).
+    assert node["kind"] == "NodeMetrics" and node["usage"] == {"cpu": "320000000n", "memory": "264Mi"}
     missing = metrics(cluster, "nodes", verb="get", name="nope")
     assert missing["code"] == 404 and missing["body"]["message"] == 'nodemetrics.metrics.k8s.io "nope" not found'
     assert metrics(cluster, "pods", verb="create", namespace="default", body={})["code"] == 405
