@@ -27,6 +27,7 @@ class CNIAgent(ClientComponent):
 
     def on_start(self) -> None:
         self.configured = False
+        self.seen: dict[str, tuple] = {}   # node -> (its podCIDRs, its annotations): what its routes depend on
         self.nodes = self.informer("nodes", on_add=self._node, on_update=lambda _o, n: self._node(n),
                                    on_delete=self._node_gone)
         self.nodes.start()
@@ -47,6 +48,14 @@ class CNIAgent(ClientComponent):
                     self.api.patch("nodes", None, self.host, {"metadata": {"annotations": annotations}},
                                    patch_type="application/strategic-merge-patch+json")
             return
+        # Most Node updates are heartbeats: nothing the routes depend on (the node's pod CIDRs,
+        # the plugin's annotations) changed.
+        spec = node.get("spec") or {}
+        key = (tuple(spec.get("podCIDRs") or [spec.get("podCIDR")]),
+               tuple(sorted((node["metadata"].get("annotations") or {}).items())))
+        if self.seen.get(name) == key:
+            return
+        self.seen[name] = key
         routes = self.plugin.agent_peer(net, node)
         for old in self.peers.get(name, []):
             if old not in {r.dst for r in routes}:
@@ -61,6 +70,7 @@ class CNIAgent(ClientComponent):
             self.peers.pop(name, None)
 
     def _node_gone(self, node: dict) -> None:
+        self.seen.pop(node["metadata"]["name"], None)
         for dst in self.peers.pop(node["metadata"]["name"], []):
             self.network.routes.pop(dst, None)
 

@@ -59,6 +59,7 @@ class CalicoPlugin(CNIPlugin):
     conf_file = "10-calico.conflist"
     enforces_network_policy = True
     agent_binary = "calico-node"
+    peer_annotation = IPV4_ADDRESS       # what a peer's route depends on, besides its podCIDR
     agent_component = "calico-node"
 
     def add(self, net: NodeNetwork, sandbox_id: str) -> dict:
