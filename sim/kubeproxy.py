@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from sim.client import ClientComponent
 from sim.flowcontrol import KUBE_PROXY_BURST, KUBE_PROXY_QPS
+from sim.kubeproxy_healthcheck import HEALTHZ_PATH, PROXIER_HEALTHZ_PORT, ServiceHealthServer, proxier_healthz
 from sim.kubeproxy_iptables import Endpoint, Ruleset, ServicePort, build_rules, match, service_ports, slice_endpoints
 
 DISCOVERY_GROUP = "discovery.k8s.io"
@@ -184,6 +185,10 @@ class KubeProxy(ClientComponent):
                                              self.sync_period, BURST_SYNCS)
         self.service_informer = self.slice_informer = None
         self.needs_full_sync = True
+        # The health servers (sim/kubeproxy_healthcheck.py) start with the process: healthy once
+        # it has synced, the Services' listeners opened by that sync.
+        self.health_server = ServiceHealthServer()
+        self.proxier_synced = False
         self._discover()
 
     def _discover(self) -> None:
@@ -239,6 +244,8 @@ class KubeProxy(ClientComponent):
             return  # a periodic sync with nothing new rewrites the same rules
         self.needs_full_sync = False
         ports = [p for ps in self.services.ports.values() for p in ps]
+        self.health_server.sync(ports, self.endpoints.endpoints)
+        self.proxier_synced = True
         ruleset = build_rules(ports, self.endpoints.endpoints, self.node_ips, CLUSTER_CIDR)
         text = ruleset.text()
         services = len(self.services.ports)
@@ -249,6 +256,24 @@ class KubeProxy(ClientComponent):
             self.action(f"kube-proxy on {self.host} synced {nat_rules} rules for {services} "
                         f"service{'' if services == 1 else 's'}")
         self.ruleset, self.rules_text = ruleset, text
+
+    # -- the health servers: what a cloud load balancer's health checks reach ----------------
+    def on_message(self, src: str, msg: dict) -> None:
+        if msg.get("type") == "healthcheck":
+            self.send(src, {"type": "healthcheck.reply", "id": msg.get("id"),
+                            "answer": self.health_check(msg.get("port"), msg.get("path") or "/")},
+                      f"health check {msg.get('port')} answered")
+
+    def health_check(self, port, path: str = HEALTHZ_PATH) -> dict | None:
+        """The HTTP answer to GET http://<node>:<port><path> ({"code", "headers", "body"}), or
+        None when nothing listens there (connection refused)."""
+        if port == PROXIER_HEALTHZ_PORT:
+            if path != HEALTHZ_PATH:
+                return {"code": 404, "headers": {}, "body": "404 page not found\n"}
+            return proxier_healthz(self.proxier_synced, self.synced_at, self.micro_timestamp())
+        if not isinstance(port, int) or isinstance(port, bool):
+            return None
+        return self.health_server.answer(port, self.proxier_synced)
 
     # -- reads ---------------------------------------------------------------------------------
     def iptables(self) -> dict:

@@ -90,6 +90,10 @@ class ServicePort:
     internal_policy_local: bool = False
     load_balancer_ips: tuple[str, ...] = ()
     external_ips: tuple[str, ...] = ()
+    load_balancer_source_ranges: tuple[str, ...] = ()
+    # spec.healthCheckNodePort, for a LoadBalancer Service of externalTrafficPolicy Local
+    # (serviceport.go: set when apiservice.NeedsHealthCheck): sim/kubeproxy_healthcheck.py serves it.
+    health_check_node_port: int = 0
 
     @property
     def service_port_name(self) -> str:
@@ -143,6 +147,10 @@ def service_ports(svc: dict) -> list[ServicePort]:
     svc_type = spec.get("type") or "ClusterIP"
     lb_ips = tuple(i["ip"] for i in ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
                    if i.get("ip")) if svc_type == "LoadBalancer" else ()
+    local = spec.get("externalTrafficPolicy") == "Local"
+    hc_port = int(spec.get("healthCheckNodePort") or 0) if svc_type == "LoadBalancer" and local else 0
+    source_ranges = tuple(r.strip() for r in spec.get("loadBalancerSourceRanges") or () if isinstance(r, str)) \
+        if svc_type == "LoadBalancer" else ()
     out = []
     for p in spec.get("ports") or []:
         out.append(ServicePort(
@@ -150,9 +158,10 @@ def service_ports(svc: dict) -> list[ServicePort]:
             protocol=p.get("protocol") or "TCP", cluster_ip=cluster_ip, port=int(p["port"]),
             node_port=int(p.get("nodePort") or 0) if svc_type in ("NodePort", "LoadBalancer") else 0,
             session_affinity_seconds=affinity,
-            external_policy_local=spec.get("externalTrafficPolicy") == "Local",
+            external_policy_local=local,
             internal_policy_local=spec.get("internalTrafficPolicy") == "Local",
-            load_balancer_ips=lb_ips, external_ips=tuple(spec.get("externalIPs") or ())))
+            load_balancer_ips=lb_ips, external_ips=tuple(spec.get("externalIPs") or ()),
+            load_balancer_source_ranges=source_ranges, health_check_node_port=hc_port))
     return out
 
 
@@ -260,7 +269,8 @@ class Rule:
                 out += ["-m", "mark"] + (["!"] if m[1] else []) + ["--mark", m[2]]
             elif kind == "conntrack":
                 out += ["-m", "conntrack", "--ctstate", m[1]]
-        out += ["-j", self.target] + ([self.target_args] if self.target_args else [])
+        if self.target:  # a rule with no target only counts (KUBE-FW-*'s last one)
+            out += ["-j", self.target] + ([self.target_args] if self.target_args else [])
         return " ".join(out)
 
 
@@ -408,11 +418,19 @@ def _write_service_port(rs: Ruleset, sp: ServicePort, all_endpoints: list[Endpoi
         rs.add("filter", KUBE_SERVICES, int_filter[0], _reject_args(int_filter[0]), dst=sp.cluster_ip,
                proto=protocol, matches=(_comment(int_filter[1]), tcp))
     # Capture externalIPs and load-balancer ingress IPs.
+    # loadBalancerSourceRanges: the load balancer IPs' traffic goes through KUBE-FW-* first,
+    # which lets in only those sources (proxier.go usesFWChain / loadBalancerTrafficChain).
+    fw_chain = service_chain(name, protocol, "KUBE-FW-")
+    uses_fw_chain = has_endpoints and bool(sp.load_balancer_ips) and bool(sp.load_balancer_source_ranges)
     for ips, what in ((sp.external_ips, "external IP"), (sp.load_balancer_ips, "loadbalancer IP")):
+        lb = what == "loadbalancer IP"
         for ip in ips:
             if uses_ext_chain:
-                rs.add("nat", KUBE_SERVICES, ext_chain, dst=ip, proto=protocol,
+                rs.add("nat", KUBE_SERVICES, fw_chain if lb and uses_fw_chain else ext_chain, dst=ip, proto=protocol,
                        matches=(_comment(f"{name} {what}"), tcp))
+            if lb and uses_fw_chain:
+                rs.add("filter", KUBE_PROXY_FIREWALL, "DROP", dst=ip, proto=protocol,
+                       matches=(_comment(f"{name} traffic not accepted by {fw_chain}"), tcp))
             if not has_external:
                 rs.add("filter", KUBE_EXTERNAL_SERVICES, ext_filter[0], _reject_args(ext_filter[0]), dst=ip,
                        proto=protocol, matches=(_comment(ext_filter[1]), tcp))
@@ -446,6 +464,16 @@ def _write_service_port(rs: Ruleset, sp: ServicePort, all_endpoints: list[Endpoi
                             ("addrtype", "src", "LOCAL")))
         if has_external:
             rs.add("nat", ext_chain, external_policy_chain)
+    if uses_fw_chain:
+        # Only VIP-like load balancers that keep the client's address meet these rules; one that
+        # sends to the node ports (as sim/cloud's does) filters by source itself.
+        rs.chain("nat", fw_chain)
+        for cidr in sp.load_balancer_source_ranges:
+            rs.add("nat", fw_chain, ext_chain, src=cidr, matches=(_comment(f"{name} loadbalancer IP"),))
+        if any(_in(n, cidr) for cidr in sp.load_balancer_source_ranges for n in rs.local_addresses if n != "127.0.0.1"):
+            for ip in sp.load_balancer_ips:  # allowFromNode: a node's own request loops back from the VIP
+                rs.add("nat", fw_chain, ext_chain, src=ip, matches=(_comment(f"{name} loadbalancer IP"),))
+        rs.add("nat", fw_chain, "", matches=(_comment(f"other traffic to {name} will be dropped by KUBE-PROXY-FIREWALL"),))
     if uses_cluster_chain:
         _write_service_to_endpoints(rs, sp, cluster_chain, cluster)
     if uses_local_chain:

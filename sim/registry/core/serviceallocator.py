@@ -29,7 +29,9 @@ from typing import Any, Callable
 from sim.api import status as st
 from sim.api import validation as v
 from sim.api.meta import new_uid
-from sim.registry.core.services import NONE, needs_cluster_ip, needs_node_ports
+from sim.registry.core.services import NONE, needs_cluster_ip, needs_health_check, needs_node_ports
+
+HEALTH_CHECK = "healthCheckNodePort"  # a reservation's place: the Service's health check port
 
 IP_PREFIX = "/registry/ipaddresses/"
 PORT_PREFIX = "/registry/ranges/servicenodeports/"
@@ -253,6 +255,22 @@ def allocate_service(ctx, svc: dict, old: dict | None, dry_run: bool, done: Call
                 p["nodePort"] = port
             chosen_ports.add(port)
             wanted.append(["port", port, requested_port, i])
+    # The health check node port (alloc.go allocHealthCheckNodePort), from the same range.
+    if needs_health_check(svc) and not (spec.get("healthCheckNodePort") and spec["healthCheckNodePort"] in old_ports):
+        port = spec.get("healthCheckNodePort") or 0
+        requested_hc = bool(port)
+        if port:
+            if not port_range.contains(port) or port_taken(port):
+                why = ("provided port is not in the valid range. The range of valid ports is " + port_range.text
+                       if not port_range.contains(port) else "provided port is already allocated")
+                return done(st.internal(f"failed to allocate requested HealthCheck NodePort {port}: {why}"))
+        else:
+            port = random_free(ctx.rng, port_range, port_taken)
+            if port is None:
+                return done(st.internal("failed to allocate a HealthCheck NodePort 0: range is full"))
+            spec["healthCheckNodePort"] = port
+        chosen_ports.add(port)
+        wanted.append(["port", port, requested_hc, HEALTH_CHECK])
     if dry_run or not wanted:
         return done(None)
     # Requested or drawn: a requested value another server holds is refused, a drawn one is
@@ -304,12 +322,18 @@ def allocate_service(ctx, svc: dict, old: dict | None, dry_run: bool, done: Call
                 chosen_ports.discard(item)
                 state.pending_ports.discard(item)
                 if w[2] or tries >= MAX_RETRIES:
+                    if w[3] == HEALTH_CHECK:
+                        return fail(st.internal(f"failed to allocate requested HealthCheck NodePort {item}: "
+                                                "provided port is already allocated"))
                     return fail([v.invalid(f"spec.ports[{w[3]}].nodePort", item, "provided port is already allocated")])
                 state.ports.setdefault(item, "?")
                 nxt = random_free(ctx.rng, port_range, port_taken)
                 if nxt is None:
                     return fail(st.internal("failed to allocate a nodePort: range is full"))
-                spec["ports"][w[3]]["nodePort"] = nxt
+                if w[3] == HEALTH_CHECK:
+                    spec["healthCheckNodePort"] = nxt
+                else:
+                    spec["ports"][w[3]]["nodePort"] = nxt
                 chosen_ports.add(nxt)
                 state.pending_ports.add(nxt)
                 w[1] = nxt
