@@ -539,11 +539,11 @@ class ServiceStrategy(Strategy):
     def prepare_for_status_update(self, res, candidate, old, ctx):
         """serviceStatusStrategy.PrepareForUpdate: the spec stays the stored one; the status and
         the metadata a client may change (the service controller's finalizer) are the request's."""
-        new = self.default(keep_stored_metadata(candidate, old), ctx)
+        new = keep_stored_metadata(candidate, old)
         new["spec"] = deep_copy(old.get("spec") or {})
         if not isinstance(new.get("status"), dict):
             new["status"] = {}
-        return new
+        return self.default(new, ctx)
 
     def validate_status_update(self, new, old):
         """ValidateServiceStatusUpdate: the metadata update and the load balancer status."""
