@@ -77,6 +77,8 @@ snapshot():
                    "pods": [up to 50 queue entries as scheduler_queue() gives, plus "queue"]},
      "replicasets": [{"namespace", "name", "replicas", "ready", "available"}],
      "workloads": {...}  # the Workloads view: format in sim/workloadview.py
+     "cloud": {"address": "cloud-api@cloud", "total": n,      # sim/cloud/ (cloudProvider simulated)
+               "loadBalancers": [{"service", "ip", "backends", "healthy"}]},
      "corrupt": [{"key": "/registry/pods/default/hello", "message"}]}  # objects it cannot show
 """
 
@@ -1240,6 +1242,7 @@ class Cluster:
                 "replicasets": rss,
                 "kinds": self._kinds_frame(api),
                 "workloads": self._workloads.frame(cache, self.api_time, self._loads()),
+                **({"cloud": self.cloud.frame(KIND_OBJECTS_SHOWN)} if self.config.cloud_provider == "simulated" else {}),
                 "corrupt": corrupt}
 
     def _loads(self) -> dict:

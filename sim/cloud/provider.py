@@ -206,6 +206,17 @@ class SimulatedCloud(Component):
             return None
         return lb.pick(port, proto, src_ip, self.rng)
 
+    def frame(self, shown: int = 20) -> dict:
+        """The dashboard's view, bounded: the first `shown` load balancers by name, each with its
+        backends counted (healthy of all), and how many there are."""
+        names = sorted(self.load_balancers)
+        lbs = []
+        for n in names[:shown]:
+            lb = self.load_balancers[n]
+            lbs.append({"service": f"{lb.namespace}/{lb.service}", "ip": lb.ip, "backends": len(lb.backends),
+                        "healthy": sum(1 for b in lb.backends.values() if b.healthy)})
+        return {"address": self.address, "loadBalancers": lbs, "total": len(names)}
+
     def describe(self) -> list[dict]:
         """Every load balancer with its listeners, health check and backends' health."""
         return [self.load_balancers[n].describe() for n in sorted(self.load_balancers)]
