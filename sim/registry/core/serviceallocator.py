@@ -212,6 +212,17 @@ def allocate_service(ctx, svc: dict, old: dict | None, dry_run: bool, done: Call
 
     chosen_ips: set = set()
     chosen_ports: set = set()
+
+    def claim_port(port: int) -> tuple[int | None, str]:
+        """A requested node port, checked (None and why it cannot be had), or a free one drawn
+        (None when the range is full)."""
+        if port:
+            if not port_range.contains(port):
+                return None, "provided port is not in the valid range. The range of valid ports is " + port_range.text
+            if port_taken(port):
+                return None, "provided port is already allocated"
+            return port, ""
+        return random_free(ctx.rng, port_range, port_taken), "range is full"
     # The ClusterIP.
     if needs_cluster_ip(svc) and spec.get("clusterIP") != NONE and not old_ips:
         requested = spec.get("clusterIP") or ""
@@ -241,34 +252,22 @@ def allocate_service(ctx, svc: dict, old: dict | None, dry_run: bool, done: Call
             requested_port = bool(port)
             if port and port in old_ports:
                 continue
-            if port:
-                if not port_range.contains(port):
-                    return done([v.invalid(f"spec.ports[{i}].nodePort", port,
-                                           "provided port is not in the valid range. The range of valid ports is "
-                                           + port_range.text)])
-                if port_taken(port):
-                    return done([v.invalid(f"spec.ports[{i}].nodePort", port, "provided port is already allocated")])
-            else:
-                port = random_free(ctx.rng, port_range, port_taken)
-                if port is None:
-                    return done(st.internal("failed to allocate a nodePort: range is full"))
-                p["nodePort"] = port
+            got, why = claim_port(port)
+            if got is None:
+                return done([v.invalid(f"spec.ports[{i}].nodePort", port, why)] if port
+                            else st.internal("failed to allocate a nodePort: range is full"))
+            port = p["nodePort"] = got
             chosen_ports.add(port)
             wanted.append(["port", port, requested_port, i])
     # The health check node port (alloc.go allocHealthCheckNodePort), from the same range.
     if needs_health_check(svc) and not (spec.get("healthCheckNodePort") and spec["healthCheckNodePort"] in old_ports):
         port = spec.get("healthCheckNodePort") or 0
         requested_hc = bool(port)
-        if port:
-            if not port_range.contains(port) or port_taken(port):
-                why = ("provided port is not in the valid range. The range of valid ports is " + port_range.text
-                       if not port_range.contains(port) else "provided port is already allocated")
-                return done(st.internal(f"failed to allocate requested HealthCheck NodePort {port}: {why}"))
-        else:
-            port = random_free(ctx.rng, port_range, port_taken)
-            if port is None:
-                return done(st.internal("failed to allocate a HealthCheck NodePort 0: range is full"))
-            spec["healthCheckNodePort"] = port
+        got, why = claim_port(port)
+        if got is None:
+            return done(st.internal(f"failed to allocate requested HealthCheck NodePort {port}: {why}" if port
+                                    else "failed to allocate a HealthCheck NodePort 0: range is full"))
+        port = spec["healthCheckNodePort"] = got
         chosen_ports.add(port)
         wanted.append(["port", port, requested_hc, HEALTH_CHECK])
     if dry_run or not wanted:
