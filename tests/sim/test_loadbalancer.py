@@ -13,7 +13,7 @@ from sim.cloud.loadbalancer import CHECK_INTERVAL, CHECK_TIMEOUT, UNHEALTHY_THRE
 from sim.cloud.provider import PROVISION_SECONDS
 from sim.cloud.servicecontroller import LOAD_BALANCER_CLEANUP_FINALIZER
 from sim.cluster import Cluster, ClusterConfig, node_ip
-from sim.clusterconfig import ConfigError, config_from_spec
+from sim.clusterconfig import ConfigError, config_from_spec, config_from_words
 from sim.kubeproxy_iptables import match, service_chain
 from tests.builders import MakePod
 from tests.sim.conftest import advance_until, ok
@@ -215,6 +215,7 @@ def test_without_a_cloud_provider_the_external_ip_stays_pending():
     assert service_row(svc, 0)[3] == "<pending>"
     with pytest.raises(ConfigError, match="cloudProvider must be one of: simulated, none"):
         config_from_spec({"cloudProvider": "aws"})
+    assert config_from_words(["cloud-provider=none"]).cloud_provider == "none"   # the scenario language
 
 
 def test_no_node_ports_means_the_simulated_cloud_cannot_balance(cluster):
