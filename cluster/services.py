@@ -71,6 +71,7 @@ __all__ = [
     "pod_fault",
     "pod_cri_calls",
     "node_iptables",
+    "node_proxy_rules",
     "get_load",
     "set_load",
     "add_node",
@@ -189,6 +190,8 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
       "pod.cri"       {"namespace", "name"}                         [{"pod","node","runtime","calls"}]
       "node.iptables" {"node"}                                     [{"node","mode","rules","syncedAt",
                        "syncs","services","endpoints","natRules"}]
+      "node.proxyrules" {"node"}                                   [{"node","mode","text","syncedAt",
+                       "syncs","services","endpoints","metrics", ...}]
       "workload.load" {"namespace", "kind", "name", "requestsPerSecond"?}  [{"namespace","kind","name",
                        "requestsPerSecond","pods","sent","answered","failed"}]
       "network.get" / "network.heal" {}, "network.partition" {"groups"}  [{"partition"}]
@@ -346,6 +349,13 @@ async def node_iptables(cluster: str, node: str) -> dict[str, Any]:
     {"node", "mode", "rules", "syncedAt", "syncs", "services", "endpoints", "natRules"}.
     NotFound (node)."""
     return await sim_command(cluster, {"op": "node.iptables", "node": node})
+
+
+async def node_proxy_rules(cluster: str, node: str) -> dict[str, Any]:
+    """The rules the node's kube-proxy last wrote in its mode's own shape (sim/kubeproxy.py):
+    {"node", "mode", "text", "syncedAt", "syncs", "services", "endpoints", "metrics", ...}.
+    NotFound (node)."""
+    return await sim_command(cluster, {"op": "node.proxyrules", "node": node})
 
 
 async def pod_fault(cluster: str, namespace: str, name: str, body: dict) -> dict[str, Any]:

@@ -113,7 +113,7 @@ from sim.kubeadm import check_node_identity
 from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
-from sim import clusterdns, kubeadm_dns
+from sim import addons, clusterdns, ingressnginx, kubeadm_dns
 from sim.metricsserver import MetricsServer
 from sim.podfaults import PodFaultError, inject_pod_fault, pod_cri_calls
 from sim.csi.backend import StorageBackend
@@ -219,6 +219,12 @@ class ClusterConfig:
     # Services; "none" is bare metal: no cloud-controller-manager, and a LoadBalancer Service's
     # EXTERNAL-IP stays <pending> (its node ports still work).
     cloud_provider: str = "simulated"
+    # Add-ons applied once the cluster is up, as `kubectl apply -f` of their manifests would
+    # (sim/addons/: "ingress-nginx", the ingress-nginx controller's bare-metal install).
+    addons: list = field(default_factory=list)
+    # kubeadm's KubeProxyConfiguration `mode` (the kube-proxy ConfigMap's config.conf): "" is
+    # iptables on Linux; "ipvs" or "nftables" (sim/kubeproxy.py MODES).
+    kube_proxy_mode: str = ""
 
     @classmethod
     def default(cls, seed: int = 1) -> "ClusterConfig":
@@ -499,10 +505,13 @@ class Cluster:
             kubeadm.install(self, spec.name, kubelet, runtime)
         kubelet.storage_backend = self.storage_backend
         kubelet.cluster_dns = kubeadm_dns.dns_ip(self.config.service_subnet)
-        runtime.pod_network = lambda src, resolv, host, server, node=spec.name, http=False: (
-            clusterdns.http_get(self, node, src, resolv, host) if http
+        runtime.pod_network = lambda src, resolv, host, server, node=spec.name, http=False, qtype=None, host_header=None: (
+            clusterdns.http_get(self, node, src, resolv, host, host=host_header) if http
+            else clusterdns.exchange(self, node, src, server, host, qtype) if qtype
             else clusterdns.lookup(self, node, src, resolv, host, server))
-        proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index))
+        runtime.pod_process = lambda c, node=spec.name, runtime=runtime: ingressnginx.pod_process(self, node, runtime, c)
+        proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index),
+                          mode=self.config.kube_proxy_mode)
         for c in (runtime, kubelet, proxy):
             self.kernel.add_component(c)
         self.node_components[spec.name] = [runtime, kubelet, proxy]
@@ -585,10 +594,27 @@ class Cluster:
                     api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
                                 "body": body}, lambda r: None)
 
+        for addon in self.config.addons:
+            self._apply_manifest(addons.manifest(addon))
         for ns in SYSTEM_NAMESPACES:
             if ("", ns) not in api.cache.objects("namespaces"):
                 api.handle({"verb": "create", "resource": "namespaces", "body": {"metadata": {"name": ns}}},
                            lambda r, ns=ns: populate(ns, r))
+
+    def _apply_manifest(self, objects: list[tuple[str, str, dict]], tries: int = 0) -> None:
+        """Create a manifest's objects in order, each once the one before is answered and its
+        namespace is in the watch cache, as `kubectl apply -f` does one document after another.
+        What exists already (a restart) is left alone."""
+        api = self.serving_apiserver()
+        if not objects or api is None or tries > 1000:
+            return
+        group, resource, body = objects[0]
+        ns = (body.get("metadata") or {}).get("namespace")
+        if not api.synced or (ns and ("", ns) not in api.cache.objects("namespaces")):
+            self.kernel.call_later(0.05, lambda: self._apply_manifest(objects, tries + 1))
+            return
+        api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns, "body": body},
+                   lambda r: self._apply_manifest(objects[1:]))
 
     @classmethod
     def restore(cls, name: str, topology: dict, etcd_log: list[dict], time: float,
@@ -868,6 +894,11 @@ class Cluster:
         """The rules kube-proxy last wrote on `node`, as iptables-save prints them
         (sim/kubeproxy.py): {"node", "mode", "rules", "syncedAt", "syncs", "services", ...}."""
         return self.kube_proxy(node).iptables()
+
+    def node_proxy_rules(self, node: str) -> dict:
+        """The rules kube-proxy last wrote on `node` in its mode's own shape (sim/kubeproxy.py):
+        {"node", "mode", "text", "syncedAt", "syncs", "services", "endpoints", "metrics", ...}."""
+        return self.kube_proxy(node).proxy_rules()
 
     # -- etcd ---------------------------------------------------------------------------
     def _member(self, name: str) -> EtcdMember:

@@ -13,7 +13,8 @@ scenario language's `cluster ...` line all describe a cluster with the same docu
      "serviceSubnet"?: "10.96.0.0/12"  (kubeadm's networking.serviceSubnet: Services' ClusterIPs),
      "skipPhases"?: ["addon/coredns"]  (kubeadm init --skip-phases: leave out the CoreDNS addon),
      "cloudProvider"?: "simulated" | "none"  (a cloud-controller-manager and a simulated cloud's
-                        load balancers, or bare metal where LoadBalancer Services stay <pending>)}
+                        load balancers, or bare metal where LoadBalancer Services stay <pending>),
+     "addons"?: ["ingress-nginx"]  (manifests applied once the cluster is up: sim/addons/)}
 
 `config_from_spec` checks every field (types, ranges, names, quantities) and raises ConfigError
 with a message naming the field, before anything is built: no document can make the engine
@@ -38,7 +39,7 @@ from sim.durations import parse_duration
 
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
                        "defaultTolerationSeconds", "schedulerConfiguration", "controllers", "serviceSubnet",
-                       "skipPhases", "cloudProvider"})
+                       "skipPhases", "addons", "cloudProvider"})
 SKIPPABLE_PHASES = ("addon/coredns",)     # the kubeadm init phases the simulator can leave out
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
 NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime", "kubeletVersion", "labels"})
@@ -219,6 +220,12 @@ def config_from_spec(spec: Any) -> ClusterConfig:
             raise ConfigError(f'cloudProvider must be one of: {", ".join(CLOUD_PROVIDERS)} '
                               '("none": no cloud-controller-manager, LoadBalancer Services stay <pending>)')
         config.cloud_provider = spec["cloudProvider"]
+    if "addons" in spec:
+        from sim.addons import ADDONS
+        names = spec["addons"]
+        if not isinstance(names, list) or any(n not in ADDONS for n in names) or len(set(names)) != len(names):
+            raise ConfigError(f"addons must be a list of distinct add-ons of: {', '.join(ADDONS)}")
+        config.addons = list(names)
     if "controllers" in spec:
         # kube-controller-manager --controllers: ["*", "-garbage-collector-controller"], ...
         flags = spec["controllers"]
@@ -258,7 +265,7 @@ def service_subnet(value: Any) -> str:
 
 
 WORD_KEYS = frozenset({"seed", "workers", "control-planes", "etcd", "topology", "cpu", "memory", "grace",
-                       "toleration", "skip-phases", "cloud-provider"})
+                       "toleration", "skip-phases", "addons", "cloud-provider"})
 
 
 def config_from_words(words: list[str]) -> ClusterConfig:
@@ -292,6 +299,8 @@ def config_from_words(words: list[str]) -> ClusterConfig:
         spec["cloudProvider"] = kv["cloud-provider"]
     if "skip-phases" in kv:
         spec["skipPhases"] = [p for p in kv["skip-phases"].split(",") if p]
+    if "addons" in kv:
+        spec["addons"] = [a for a in kv["addons"].split(",") if a]
     if "grace" in kv:
         spec["nodeMonitorGracePeriod"] = kv["grace"]
     if "toleration" in kv:

@@ -5,8 +5,9 @@ EndpointSlices feed a ServiceChangeTracker and an EndpointsChangeTracker (pkg/pr
 endpointschangetracker.go); a change asks the BoundedFrequencyRunner (pkg/util/async) for a sync,
 which runs at most `burstSyncs` times back to back and then once per --iptables-min-sync-period
 (1 s), and at least once per --iptables-sync-period (30 s).  A sync applies the pending changes
-and writes the whole rule set (sim/kubeproxy_iptables.py build_rules: syncProxyRules), which
-`match` walks for a packet.  Nothing is synced until both informers have listed
+and writes the rules (sim/kubeproxy_iptables.py sync_rules: syncProxyRules): the first sync, and
+one an hour outside large-cluster mode, is full; the others are partial - the top-level chains
+in full, and only the changed Services' own chains.  `match` walks the rules for a packet.  Nothing is synced until both informers have listed
 (proxier.isInitialized), as upstream waits for its config handlers' OnServiceSynced /
 OnEndpointSlicesSynced.
 
@@ -18,13 +19,21 @@ from __future__ import annotations
 from sim.client import ClientComponent
 from sim.flowcontrol import KUBE_PROXY_BURST, KUBE_PROXY_QPS
 from sim.kubeproxy_healthcheck import HEALTHZ_PATH, PROXIER_HEALTHZ_PORT, ServiceHealthServer, proxier_healthz
-from sim.kubeproxy_iptables import Endpoint, Ruleset, ServicePort, build_rules, match, service_ports, slice_endpoints
+from sim.kubeproxy_iptables import Endpoint, IptablesProxier, ServicePort, service_ports, slice_endpoints
 
 DISCOVERY_GROUP = "discovery.k8s.io"
 MIN_SYNC_PERIOD = 1.0   # KubeProxyIPTablesConfiguration.MinSyncPeriod default
 SYNC_PERIOD = 30.0      # KubeProxyIPTablesConfiguration.SyncPeriod default
 BURST_SYNCS = 2         # pkg/proxy/iptables/proxier.go burstSyncs
 CLUSTER_CIDR = "10.244.0.0/16"  # kubeadm's podSubnet, which kube-proxy's --cluster-cidr is
+FULL_SYNC_PERIOD = 3600.0  # pkg/proxy/util FullSyncPeriod: a full resync at least hourly
+DEFAULT_MODE = "iptables"  # cmd/kube-proxy: an empty mode is iptables on Linux
+MODES = ("iptables",)
+
+
+def new_proxier(mode: str, node: str, node_ips: list[str], cluster_cidr: str):
+    """The proxier for KubeProxyConfiguration.mode (cmd/kube-proxy/app/server_linux.go createProxier)."""
+    return IptablesProxier(node, node_ips, cluster_cidr)
 
 
 class BoundedFrequencyRunner:
@@ -102,16 +111,17 @@ class ServiceChangeTracker:
             self.items[key] = (prev, cur)
         return bool(self.items)
 
-    def apply(self) -> int:
-        """Move the pending changes into the map; how many Services changed."""
-        n = len(self.items)
+    def apply(self) -> set[tuple[str, str]]:
+        """svcPortMap.Update: move the pending changes into the map; the Services that changed
+        (UpdateServiceMapResult.UpdatedServices)."""
+        changed = set(self.items)
         for key, (_prev, cur) in self.items.items():
             if cur:
                 self.ports[key] = cur
             else:
                 self.ports.pop(key, None)
         self.items.clear()
-        return n
+        return changed
 
 
 class EndpointsChangeTracker:
@@ -120,9 +130,10 @@ class EndpointsChangeTracker:
 
     def __init__(self, node_name: str):
         self.node_name = node_name
-        self.slices: dict[tuple[str, str], dict[str, dict[str, list[Endpoint]]]] = {}
+        self.slices: dict[tuple[str, str], dict[str, dict[str, tuple[Endpoint, ...]]]] = {}
         self.pending: set[tuple[str, str]] = set()
-        self.endpoints: dict[str, list[Endpoint]] = {}  # the endpointsMap, by service port key
+        self.endpoints: dict[str, tuple[Endpoint, ...]] = {}  # the endpointsMap, by service port key
+        self.keys: dict[tuple[str, str], list[str]] = {}  # the endpointsMap's keys, by Service
 
     def update(self, slc: dict, removed: bool) -> bool:
         md = slc["metadata"]
@@ -131,7 +142,7 @@ class EndpointsChangeTracker:
             return bool(self.pending)
         key = (md.get("namespace") or "", svc)
         by_slice = self.slices.setdefault(key, {})
-        new = None if removed else slice_endpoints(slc, self.node_name)
+        new = None if removed else slice_endpoints(slc)
         if by_slice.get(md["name"]) != new:
             if new is None:
                 by_slice.pop(md["name"], None)
@@ -142,11 +153,12 @@ class EndpointsChangeTracker:
             self.pending.add(key)
         return bool(self.pending)
 
-    def apply(self) -> int:
-        n = len(self.pending)
+    def apply(self) -> set[tuple[str, str]]:
+        """endpointsMap.Update: the pending Services' endpoints merged from their slices; the
+        Services that changed (UpdateEndpointsMapResult.UpdatedServices)."""
+        changed = set(self.pending)
         for key in sorted(self.pending):
-            prefix = f"{key[0]}/{key[1]}"
-            for k in [k for k in self.endpoints if k.rpartition("/")[0].split(":")[0] == prefix]:
+            for k in self.keys.pop(key, ()):
                 del self.endpoints[k]
             merged: dict[str, dict[str, Endpoint]] = {}
             for name in sorted(self.slices.get(key, {})):
@@ -155,9 +167,11 @@ class EndpointsChangeTracker:
                         # one endpoint per ip:port, the first slice's (endpointslicecache.go)
                         merged.setdefault(spn, {}).setdefault(str(ep), ep)
             for spn, eps in merged.items():
-                self.endpoints[spn] = [eps[k] for k in sorted(eps)]  # byEndpoint order
+                self.endpoints[spn] = tuple(eps[k] for k in sorted(eps))  # byEndpoint order
+            if merged:
+                self.keys[key] = list(merged)
         self.pending.clear()
-        return n
+        return changed
 
 
 class KubeProxy(ClientComponent):
@@ -165,20 +179,25 @@ class KubeProxy(ClientComponent):
     kube_api_qps, kube_api_burst = KUBE_PROXY_QPS, KUBE_PROXY_BURST  # clientConnection defaults
 
     def __init__(self, host: str, apiserver, node_ip: str | None = None, min_sync_period: float = MIN_SYNC_PERIOD,
-                 sync_period: float = SYNC_PERIOD, **kw):
+                 sync_period: float = SYNC_PERIOD, mode: str = "", **kw):
         super().__init__(host, apiserver, **kw)
         self.node_ips = [node_ip] if node_ip else []
         self.min_sync_period, self.sync_period = min_sync_period, sync_period
-        # The kernel's state: rules and xt_recent lists outlive the process.
-        self.ruleset: Ruleset | None = None
-        self.recent: dict = {}
+        self.mode = mode or DEFAULT_MODE  # KubeProxyConfiguration.mode: "" is iptables on Linux
+        if self.mode not in MODES:
+            raise ValueError(f"unknown kube-proxy mode {mode!r}; known: {', '.join(MODES)}")
+        # The kernel's state (rules, xt_recent lists, IPVS tables): it outlives the process.
+        self.proxier = new_proxier(self.mode, host, self.node_ips, CLUSTER_CIDR)
         self.synced_at: str | None = None
-        self.syncs = 0
-        self.rules_text = ""
+        self.syncs = self.full_syncs = self.partial_syncs = 0
+        self.rules_written = 0        # rules (or IPVS / nftables operations) written, over all syncs
+        self.last_sync_at: float | None = None   # sync_proxy_rules_last_timestamp_seconds
+        self.last_full_sync = float("-inf")
+        self.last_services = 0
 
     def on_start(self) -> None:
-        self.action(f"kube-proxy on {self.host} started (iptables mode, --iptables-min-sync-period="
-                    f"{self.min_sync_period:g}s, --iptables-sync-period={self.sync_period:g}s)")
+        self.action(f"kube-proxy on {self.host} started ({self.mode} mode, --{self.mode}-min-sync-period="
+                    f"{self.min_sync_period:g}s, --{self.mode}-sync-period={self.sync_period:g}s)")
         self.services = ServiceChangeTracker()
         self.endpoints = EndpointsChangeTracker(self.host)
         self.runner = BoundedFrequencyRunner(self, self.sync_proxy_rules, self.min_sync_period,
@@ -234,28 +253,35 @@ class KubeProxy(ClientComponent):
                     and self.slice_informer and self.slice_informer.synced)
 
     def sync_proxy_rules(self) -> None:
-        """proxier.go syncProxyRules: apply the pending changes, write every rule."""
+        """proxier.go syncProxyRules: apply the pending changes, then write the rules - all of
+        them on a full sync (at start, after a failure, and once per FullSyncPeriod outside
+        large-cluster mode), else only the changed Services' own (a partial sync)."""
         if not self._initialized():
             return
-        changed = self.services.apply() + self.endpoints.apply()
+        full = self.needs_full_sync or (self.now - self.last_full_sync > FULL_SYNC_PERIOD
+                                        and not self.proxier.large)
+        changed = self.services.apply() | self.endpoints.apply()
         self.syncs += 1
         self.synced_at = self.micro_timestamp()
-        if not changed and not self.needs_full_sync and self.ruleset is not None:
-            return  # a periodic sync with nothing new rewrites the same rules
-        self.needs_full_sync = False
-        ports = [p for ps in self.services.ports.values() for p in ps]
-        self.health_server.sync(ports, self.endpoints.endpoints)
+        before = self.last_services
+        ports = [p for key in sorted(self.services.ports) for p in self.services.ports[key]]
+        result = self.proxier.sync(ports, self.endpoints.endpoints, None if full else changed, self.now,
+                                   self.sync_period)
+        # SyncServices / SyncEndpoints of the service health server, after the rules.
+        self.health_server.sync(ports, self.endpoints.endpoints, self.host)
         self.proxier_synced = True
-        ruleset = build_rules(ports, self.endpoints.endpoints, self.node_ips, CLUSTER_CIDR)
-        text = ruleset.text()
-        services = len(self.services.ports)
-        before = self.ruleset.services if self.ruleset is not None else 0
-        ruleset.services = services
-        nat_rules = len(ruleset.rules("nat"))
-        if text != self.rules_text and (services or before):
-            self.action(f"kube-proxy on {self.host} synced {nat_rules} rules for {services} "
+        self.needs_full_sync = False
+        if full:
+            self.full_syncs += 1
+            self.last_full_sync = self.now
+        else:
+            self.partial_syncs += 1
+        self.rules_written += result["written"]
+        self.last_sync_at = self.now
+        services = self.last_services = len(self.services.ports)
+        if result["differs"] and (services or before):
+            self.action(f"kube-proxy on {self.host} synced {result['summary']} for {services} "
                         f"service{'' if services == 1 else 's'}")
-        self.ruleset, self.rules_text = ruleset, text
 
     # -- the health servers: what a cloud load balancer's health checks reach ----------------
     def on_message(self, src: str, msg: dict) -> None:
@@ -276,15 +302,27 @@ class KubeProxy(ClientComponent):
         return self.health_server.answer(port, self.proxier_synced)
 
     # -- reads ---------------------------------------------------------------------------------
+    def proxy_rules(self) -> dict:
+        """The node's rules in its mode's own shape (iptables-save, ipvsadm -Ln, nft list table)
+        and what they were made from."""
+        return {"node": self.host, "mode": self.mode, "text": self.proxier.text(), "syncedAt": self.synced_at,
+                "syncs": self.syncs, **self.proxier.info(), "services": self.last_services, "metrics": self.metrics()}
+
+    def metrics(self) -> dict:
+        """kube-proxy's /metrics (pkg/proxy/metrics) as far as the simulator keeps them."""
+        return {"sync_full_proxy_rules_duration_seconds_count": self.full_syncs,
+                "sync_partial_proxy_rules_duration_seconds_count": self.partial_syncs,
+                "sync_proxy_rules_duration_seconds_count": self.full_syncs + self.partial_syncs,
+                "sync_proxy_rules_last_timestamp_seconds": self.last_sync_at, **self.proxier.metrics()}
+
     def iptables(self) -> dict:
-        """The node's rules as `iptables-save` prints them, and what they were made from."""
-        rs = self.ruleset
-        return {"node": self.host, "mode": "iptables", "rules": self.rules_text, "syncedAt": self.synced_at,
-                "syncs": self.syncs, "services": rs.services if rs else 0, "endpoints": rs.endpoints if rs else 0,
-                "natRules": len(rs.rules("nat")) if rs else 0}
+        """The node's iptables rules as `iptables-save` prints them (in IPVS mode, the few
+        rules that mode still writes)."""
+        got = self.proxy_rules()
+        info = self.proxier.iptables_info() if hasattr(self.proxier, "iptables_info") else self.proxier.info()
+        return {"node": self.host, "mode": self.mode, "syncedAt": got["syncedAt"], "syncs": got["syncs"], **info,
+                "services": self.last_services}
 
     def route(self, packet: dict) -> dict:
-        """Walk one packet through the node's rules (sim/kubeproxy_iptables.py match)."""
-        if self.ruleset is None:
-            return {"verdict": "ACCEPT", "endpoint": None, "rule": None, "path": [], "masquerade": False}
-        return match(self.ruleset, packet, self.rng, self.recent, self.now)
+        """Walk one packet through the node's rules as the mode's kernel path would."""
+        return self.proxier.route(packet, self.rng, self.now)

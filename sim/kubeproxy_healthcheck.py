@@ -35,15 +35,16 @@ class ServiceHealthServer:
         self.services: dict[int, tuple[str, str]] = {}
         self.local_endpoints: dict[tuple[str, str], int] = {}
 
-    def sync(self, ports, endpoints: dict) -> None:
-        """SyncServices + SyncEndpoints from the synced svcPortMap (ServicePorts) and endpointsMap."""
+    def sync(self, ports, endpoints: dict, node: str) -> None:
+        """SyncServices + SyncEndpoints from the synced svcPortMap (ServicePorts) and endpointsMap,
+        on kube-proxy's node `node`."""
         self.services = {sp.health_check_node_port: (sp.namespace, sp.name) for sp in ports
                          if sp.health_check_node_port}
         counts: dict[tuple[str, str], int] = {}
         for key, eps in endpoints.items():
             ns, _, rest = key.partition("/")
             name = rest.split(":")[0].split("/")[0]
-            n = sum(1 for e in eps if e.is_local and e.ready)
+            n = sum(1 for e in eps if e.ready and e.local_to(node))
             if n:
                 counts[(ns, name)] = counts.get((ns, name), 0) + n
         self.local_endpoints = counts

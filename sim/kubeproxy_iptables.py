@@ -24,6 +24,7 @@ import base64
 import hashlib
 import ipaddress
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 KUBE_SERVICES, KUBE_NODEPORTS, KUBE_EXTERNAL_SERVICES = "KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-EXTERNAL-SERVICES"
 KUBE_MARK_MASQ, KUBE_POSTROUTING, KUBE_FORWARD = "KUBE-MARK-MASQ", "KUBE-POSTROUTING", "KUBE-FORWARD"
@@ -122,10 +123,13 @@ class Endpoint:
     serving: bool = True
     terminating: bool = False
     node_name: str = ""
-    is_local: bool = False
 
     def __str__(self) -> str:
         return f"{self.ip}:{self.port}"
+
+    def local_to(self, node: str | None) -> bool:
+        """BaseEndpointInfo.IsLocal(): the endpoint runs on `node` (kube-proxy's own)."""
+        return bool(node) and self.node_name == node
 
 
 def service_ports(svc: dict) -> list[ServicePort]:
@@ -168,9 +172,28 @@ def service_ports(svc: dict) -> list[ServicePort]:
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 
-def slice_endpoints(slc: dict, node_name: str) -> dict[str, list[Endpoint]]:
+_SLICE_MEMO: dict = {}
+_SLICE_MEMO_MAX = 50_000
+
+
+def slice_endpoints(slc: dict) -> dict[str, tuple[Endpoint, ...]]:
     """One EndpointSlice's endpoints by service port key (endpoint_key: "ns/svc:port/TCP")
-    (endpointslicecache.go newEndpointSliceInfo / addEndpoints)."""
+    (endpointslicecache.go newEndpointSliceInfo / addEndpoints).  Which node each endpoint is
+    on stays data (`node_name`): every node's kube-proxy reads the same slice, so the parse of
+    one stored version (uid, resourceVersion) is done once and shared."""
+    md = slc.get("metadata") or {}
+    key = (md.get("uid"), md.get("resourceVersion"))
+    if key[0] and key[1]:
+        got = _SLICE_MEMO.get(key)
+        if got is None:
+            if len(_SLICE_MEMO) >= _SLICE_MEMO_MAX:
+                _SLICE_MEMO.clear()
+            got = _SLICE_MEMO[key] = _parse_slice(slc)
+        return got
+    return _parse_slice(slc)
+
+
+def _parse_slice(slc: dict) -> dict[str, tuple[Endpoint, ...]]:
     md = slc.get("metadata") or {}
     svc = (md.get("labels") or {}).get(SERVICE_NAME_LABEL)
     if not svc or slc.get("addressType", "IPv4") != "IPv4":
@@ -189,14 +212,13 @@ def slice_endpoints(slc: dict, node_name: str) -> dict[str, list[Endpoint]]:
             node = ep.get("nodeName") or ""
             eps.append(Endpoint(ip=addrs[0], port=int(p["port"]), ready=cond.get("ready") is not False,
                                 serving=cond.get("serving") is not False,
-                                terminating=cond.get("terminating") is True, node_name=node,
-                                is_local=bool(node) and node == node_name))
-    return out
+                                terminating=cond.get("terminating") is True, node_name=node))
+    return {k: tuple(v) for k, v in out.items()}
 
 
-def categorize(endpoints: list[Endpoint], sp: ServicePort) -> tuple[list, list, list, bool]:
-    """pkg/proxy/topology.go CategorizeEndpoints (without topology hints): (cluster, local,
-    all locally reachable, has any)."""
+def categorize(endpoints, sp: ServicePort, node: str | None) -> tuple[list, list, list, bool]:
+    """pkg/proxy/topology.go CategorizeEndpoints(endpoints, svcInfo, nodeName, ...) (without
+    topology hints): (cluster, local, all locally reachable, has any)."""
     cluster: list[Endpoint] = []
     local: list[Endpoint] = []
     has_any = False
@@ -211,14 +233,14 @@ def categorize(endpoints: list[Endpoint], sp: ServicePort) -> tuple[list, list, 
     for e in endpoints:
         if e.ready:
             has_any = True
-            local_ready = local_ready or e.is_local
+            local_ready = local_ready or e.local_to(node)
         elif e.serving and e.terminating:
             has_any = True
-            local_st = local_st or e.is_local
+            local_st = local_st or e.local_to(node)
     if local_ready:
-        local = [e for e in endpoints if e.is_local and e.ready]
+        local = [e for e in endpoints if e.local_to(node) and e.ready]
     elif local_st:
-        local = [e for e in endpoints if e.is_local and e.serving and e.terminating]
+        local = [e for e in endpoints if e.local_to(node) and e.serving and e.terminating]
     if not sp.uses_cluster_endpoints:
         return cluster, local, local, has_any
     merged = {str(e): e for e in cluster}
@@ -231,7 +253,8 @@ def categorize(endpoints: list[Endpoint], sp: ServicePort) -> tuple[list, list, 
 class Rule:
     """One `-A` line.  `matches` in the order written: ("comment", text), ("tcp", dport|None),
     ("statistic", stored probability), ("recent", "set"|"rcheck", name, seconds),
-    ("addrtype", "src"|"dst", "LOCAL"), ("mark", negated, "0x4000/0x4000"), ("conntrack", states)."""
+    ("addrtype", "src"|"dst", "LOCAL"), ("mark", negated, "0x4000/0x4000"), ("conntrack", states),
+    ("set", name, "dst,dst", negated) (an ipset match, which the IPVS proxier writes)."""
     table: str
     chain: str
     target: str
@@ -243,6 +266,11 @@ class Rule:
     matches: tuple = ()
 
     def text(self) -> str:
+        return self.saved
+
+    @cached_property
+    def saved(self) -> str:
+        """The line as iptables-save prints it (a rule is immutable: rendered once)."""
         out = ["-A", self.chain]
         if self.src:
             out += (["!"] if self.src_neg else []) + ["-s", _cidr(self.src)]
@@ -269,6 +297,8 @@ class Rule:
                 out += ["-m", "mark"] + (["!"] if m[1] else []) + ["--mark", m[2]]
             elif kind == "conntrack":
                 out += ["-m", "conntrack", "--ctstate", m[1]]
+            elif kind == "set":
+                out += ["-m", "set"] + (["!"] if m[3] else []) + ["--match-set", m[1], m[2]]
         if self.target:  # a rule with no target only counts (KUBE-FW-*'s last one)
             out += ["-j", self.target] + ([self.target_args] if self.target_args else [])
         return " ".join(out)
@@ -280,11 +310,13 @@ def _cidr(addr: str) -> str:
 
 @dataclass
 class Ruleset:
-    """Both tables as iptables-save would list them, plus what `match` needs to know."""
+    """Both tables as the node's kernel holds them (iptables-save would list them), plus what
+    `match` needs to know.  `ipsets` (name -> set of members) are the IPVS proxier's."""
     chains: dict[str, dict[str, list[Rule]]] = field(default_factory=lambda: {"filter": {}, "nat": {}})
     local_addresses: frozenset = frozenset()
     services: int = 0  # Service ports with rules (proxier.go's serviceNoLocalEndpoints & co. count these)
     endpoints: int = 0
+    ipsets: dict = field(default_factory=dict)
 
     def chain(self, table: str, name: str) -> list[Rule]:
         return self.chains[table].setdefault(name, [])
@@ -303,10 +335,11 @@ class Ruleset:
         for table in ("filter", "nat"):
             chains = self.chains[table]
             lines.append(f"*{table}")
-            for c in _chain_order(table, chains):
+            order = _chain_order(table, chains)
+            for c in order:
                 lines.append(f":{c} ACCEPT [0:0]" if c in BUILTIN[table] else f":{c} - [0:0]")
-            for c in _chain_order(table, chains):
-                lines += [r.text() for r in chains[c]]
+            for c in order:
+                lines += [r.saved for r in chains[c]]
             lines.append("COMMIT")
         return "\n".join(lines) + "\n"
 
@@ -320,11 +353,70 @@ def _comment(text: str) -> tuple:
     return ("comment", text)
 
 
-def build_rules(ports: list[ServicePort], endpoints: dict[str, list[Endpoint]], node_ips: list[str],
-                cluster_cidr: str = "10.244.0.0/16") -> Ruleset:
-    """proxier.go syncProxyRules for one node: `endpoints` by service port name.  Service ports
-    are written in name order (upstream ranges over a map; any order is equally upstream's)."""
-    rs = Ruleset(local_addresses=frozenset(list(node_ips) + ["127.0.0.1"]))
+# The chains every sync writes in full ("top-level" in proxier.go); a Service's own chains
+# (KUBE-SVC/SVL/EXT/FW/SEP) are written only when it changed, on a partial sync.
+TOP_LEVEL = {"filter": (KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE_NODEPORTS, KUBE_PROXY_FIREWALL),
+             "nat": (KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ)}
+SERVICE_CHAIN_PREFIXES = ("KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-")  # isServiceChainName
+LARGE_CLUSTER_ENDPOINTS = 1000  # proxier.go largeClusterEndpointsThreshold
+
+
+@dataclass(frozen=True)
+class PortRules:
+    """What syncProxyRules writes for one service port: its rules in the top-level chains
+    (`top`, in order) and its own nat chains (`chains`: (name, rules) in creation order)."""
+    top: tuple
+    chains: tuple
+    has_endpoints: bool
+    endpoints: int
+
+
+class _PortWriter:
+    """Collects one service port's rules the way proxier.go writes them into its line buffers."""
+
+    def __init__(self, large: bool):
+        self.large = large
+        self.top: list[Rule] = []
+        self.own: dict[str, list[Rule]] = {}
+        self.services = self.endpoints = 0
+
+    def chain(self, table: str, name: str) -> list[Rule]:
+        return self.own.setdefault(name, [])
+
+    def add(self, table: str, chain: str, target: str, target_args: str = "", **kw) -> None:
+        rule = Rule(table, chain, target, target_args, **kw)
+        if chain in TOP_LEVEL[table]:
+            self.top.append(rule)
+        else:
+            self.own.setdefault(chain, []).append(rule)
+
+    def comment(self, text: str) -> tuple:
+        """appendServiceCommentLocked: no comment in large-cluster mode (it saves 40% of the
+        restore input)."""
+        return () if self.large else (_comment(text),)
+
+
+@lru_cache(maxsize=32768)
+def port_rules(sp: ServicePort, endpoints: tuple, node: str | None, cluster_cidr: str, large: bool,
+               node_ips: tuple = ()) -> PortRules:
+    """One service port's rules: a pure function of the port, its endpoints, the node (only
+    under a Local traffic policy does it matter) and large-cluster mode - so nodes writing the
+    same rules share them."""
+    w = _PortWriter(large)
+    _write_service_port(w, sp, endpoints, cluster_cidr, node, node_ips)
+    return PortRules(tuple(w.top), tuple((c, tuple(rs)) for c, rs in w.own.items()), bool(w.services), w.endpoints)
+
+
+def rules_for_port(sp: ServicePort, endpoints, node: str, cluster_cidr: str, large: bool,
+                   node_ips=()) -> PortRules:
+    # The node's IPs matter only to a load balancer's source ranges (allowFromNode).
+    ips = tuple(node_ips) if sp.load_balancer_source_ranges and sp.load_balancer_ips else ()
+    return port_rules(sp, tuple(endpoints), node if sp.uses_local_endpoints else None, cluster_cidr, large, ips)
+
+
+def _static_rules(rs: Ruleset) -> None:
+    """The builtin chains' jumps and the static rules (proxier.go iptablesJumpChains,
+    writeIptablesRules' KUBE-POSTROUTING / KUBE-MARK-MASQ / KUBE-FORWARD)."""
     for t in ("filter", "nat"):
         for c in BUILTIN[t]:
             rs.chain(t, c)
@@ -333,7 +425,6 @@ def build_rules(ports: list[ServicePort], endpoints: dict[str, list[Endpoint]], 
         rs.chain("filter", c)
     for c in (KUBE_NODEPORTS, KUBE_SERVICES, KUBE_MARK_MASQ, KUBE_POSTROUTING):
         rs.chain("nat", c)
-    # The static rules (proxier.go writeIptablesRules).
     rs.add("nat", KUBE_MARK_MASQ, "MARK", f"--set-xmark {MASQUERADE_MARK}/{MASQUERADE_MARK}")
     rs.add("nat", KUBE_POSTROUTING, "RETURN", matches=(("mark", True, f"{MASQUERADE_MARK}/{MASQUERADE_MARK}"),))
     rs.add("nat", KUBE_POSTROUTING, "MARK", f"--set-xmark {MASQUERADE_MARK}/0x0")
@@ -344,13 +435,84 @@ def build_rules(ports: list[ServicePort], endpoints: dict[str, list[Endpoint]], 
                                                       ("mark", False, f"{MASQUERADE_MARK}/{MASQUERADE_MARK}")))
     rs.add("filter", KUBE_FORWARD, "ACCEPT", matches=(_comment("kubernetes forwarding conntrack rule"),
                                                       ("conntrack", "RELATED,ESTABLISHED")))
+
+
+@dataclass
+class Restore:
+    """One sync's iptables-restore (--noflush): what it wrote and what the kernel then holds."""
+    ruleset: Ruleset
+    full: bool
+    large: bool
+    written: dict  # table -> rules in the restore input (sync_proxy_rules_iptables_last)
+    deleted_chains: int
+    cleaned: bool  # stale chains were looked for (iptables-save) this time
+
+
+def service_key(sp: ServicePort) -> tuple[str, str]:
+    return (sp.namespace, sp.name)
+
+
+def sync_rules(current: Ruleset | None, ports: list[ServicePort], endpoints: dict, node_ips: list[str],
+               node: str = "", cluster_cidr: str = "10.244.0.0/16", changed: set | None = None,
+               cleanup_due: bool = True, memo: dict | None = None) -> Restore:
+    """proxier.go syncProxyRules and the iptables-restore it runs, on the node's `current`
+    rules.  `changed`: the Services (namespace, name) changed since the last sync, for a
+    partial sync (None: a full sync).  Every sync rewrites the top-level chains in full; a
+    partial one leaves the own chains of unchanged Services as they are in the kernel.  Chains
+    no longer used are deleted (`-X`) unless large-cluster mode (more than 1,000 endpoints) is
+    on and the last clean-up is less than a sync period old (`cleanup_due` False).  `memo`: the
+    node's last PortRules by service port, reused while its endpoints are the same object."""
+    total = sum(len(endpoints.get(_spn_key(sp), ())) for sp in ports)
+    large = total > LARGE_CLUSTER_ENDPOINTS
+    rs = Ruleset(local_addresses=frozenset(list(node_ips) + ["127.0.0.1"]))
+    _static_rules(rs)
+    nat = dict(current.chains["nat"]) if current is not None else {}
+    nat.update(rs.chains["nat"])  # the top-level chains' lines flush them: rewritten below
+    rs.chains["nat"] = nat
+    written = {"filter": 0, "nat": sum(len(rs.chains["nat"][c]) for c in TOP_LEVEL["nat"] if c in rs.chains["nat"])}
+    active: set[str] = set()
     for sp in sorted(ports, key=lambda s: (s.service_port_name, s.protocol)):
-        _write_service_port(rs, sp, endpoints.get(_spn_key(sp), []), cluster_cidr)
+        eps = endpoints.get(_spn_key(sp), ())
+        last = memo.get(sp) if memo is not None else None
+        if last is not None and last[0] is eps and last[1] == large:
+            pr = last[2]
+        else:
+            pr = rules_for_port(sp, eps, node, cluster_cidr, large, node_ips)
+            if memo is not None:
+                memo[sp] = (eps, large, pr)
+        for r in pr.top:
+            rs.chains[r.table][r.chain].append(r)
+            written[r.table] += r.table == "nat"
+        if pr.has_endpoints:
+            rs.services += 1
+            rs.endpoints += pr.endpoints
+        write = changed is None or service_key(sp) in changed
+        for name, rules in pr.chains:
+            active.add(name)
+            if write:
+                nat[name] = rules  # a tuple shared by every node writing the same rules
+                written["nat"] += len(rules)
     # Finally, the tail-call to the nodeports chain: after every other service portal rule.
     rs.add("nat", KUBE_SERVICES, KUBE_NODEPORTS, matches=(
         _comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain"),
         ("addrtype", "dst", "LOCAL")))
-    return rs
+    written["nat"] += 1
+    written["filter"] = sum(len(v) for k, v in rs.chains["filter"].items() if k in TOP_LEVEL["filter"])
+    deleted = 0
+    cleaned = not large or cleanup_due
+    if cleaned:
+        for name in [c for c in nat if c.startswith(SERVICE_CHAIN_PREFIXES) and c not in active]:
+            del nat[name]
+            deleted += 1
+    return Restore(rs, changed is None, large, written, deleted, cleaned)
+
+
+def build_rules(ports: list[ServicePort], endpoints: dict, node_ips: list[str],
+                cluster_cidr: str = "10.244.0.0/16", node: str = "") -> Ruleset:
+    """proxier.go syncProxyRules for one node, from scratch: `endpoints` by service port key.
+    Service ports are written in name order (upstream ranges over a map; any order is equally
+    upstream's)."""
+    return sync_rules(None, ports, endpoints, node_ips, node, cluster_cidr).ruleset
 
 
 def endpoint_key(namespace: str, name: str, port_name: str, protocol: str) -> str:
@@ -381,10 +543,11 @@ def _jump_chains(rs: Ruleset) -> None:
     rs.add("nat", "POSTROUTING", KUBE_POSTROUTING, matches=(_comment("kubernetes postrouting rules"),))
 
 
-def _write_service_port(rs: Ruleset, sp: ServicePort, all_endpoints: list[Endpoint], cluster_cidr: str) -> None:
+def _write_service_port(rs: _PortWriter, sp: ServicePort, all_endpoints, cluster_cidr: str,
+                        node: str | None, node_ips: tuple = ()) -> None:
     protocol = sp.protocol.lower()
     name = sp.service_port_name
-    cluster, local, reachable, has_endpoints = categorize(all_endpoints, sp)
+    cluster, local, reachable, has_endpoints = categorize(all_endpoints, sp, node)
     cluster_chain = service_chain(name, protocol)
     local_chain = service_chain(name, protocol, "KUBE-SVL-")
     ext_chain = service_chain(name, protocol, "KUBE-EXT-")
@@ -470,7 +633,7 @@ def _write_service_port(rs: Ruleset, sp: ServicePort, all_endpoints: list[Endpoi
         rs.chain("nat", fw_chain)
         for cidr in sp.load_balancer_source_ranges:
             rs.add("nat", fw_chain, ext_chain, src=cidr, matches=(_comment(f"{name} loadbalancer IP"),))
-        if any(_in(n, cidr) for cidr in sp.load_balancer_source_ranges for n in rs.local_addresses if n != "127.0.0.1"):
+        if any(_in(n, cidr) for cidr in sp.load_balancer_source_ranges for n in node_ips):
             for ip in sp.load_balancer_ips:  # allowFromNode: a node's own request loops back from the VIP
                 rs.add("nat", fw_chain, ext_chain, src=ip, matches=(_comment(f"{name} loadbalancer IP"),))
         rs.add("nat", fw_chain, "", matches=(_comment(f"other traffic to {name} will be dropped by KUBE-PROXY-FIREWALL"),))
@@ -481,8 +644,8 @@ def _write_service_port(rs: Ruleset, sp: ServicePort, all_endpoints: list[Endpoi
     # The per-endpoint chains.
     for ep in reachable:
         sep = endpoint_chain(name, protocol, str(ep))
-        rs.add("nat", sep, KUBE_MARK_MASQ, src=ep.ip, matches=(_comment(name),))  # hairpin
-        m: tuple = (_comment(name),)
+        rs.add("nat", sep, KUBE_MARK_MASQ, src=ep.ip, matches=rs.comment(name))  # hairpin
+        m: tuple = rs.comment(name)
         if sp.session_affinity_seconds:
             m += (("recent", "set", sep, 0),)
         rs.add("nat", sep, "DNAT", f"--to-destination {ep}", proto=protocol, matches=m + ((protocol, None),))
@@ -492,18 +655,18 @@ def _reject_args(target: str) -> str:
     return "--reject-with icmp-port-unreachable" if target == "REJECT" else ""
 
 
-def _write_service_to_endpoints(rs: Ruleset, sp: ServicePort, chain: str, endpoints: list[Endpoint]) -> None:
+def _write_service_to_endpoints(rs: _PortWriter, sp: ServicePort, chain: str, endpoints: list[Endpoint]) -> None:
     """proxier.go writeServiceToEndpointRules: affinity checks first, then the random spread."""
     name, protocol = sp.service_port_name, sp.protocol.lower()
     rs.chain("nat", chain)
     if sp.session_affinity_seconds:
         for ep in endpoints:
             sep = endpoint_chain(name, protocol, str(ep))
-            rs.add("nat", chain, sep, matches=(_comment(f"{name} -> {ep}"),
-                                               ("recent", "rcheck", sep, sp.session_affinity_seconds)))
+            rs.add("nat", chain, sep, matches=rs.comment(f"{name} -> {ep}") + (
+                ("recent", "rcheck", sep, sp.session_affinity_seconds),))
     n = len(endpoints)
     for i, ep in enumerate(endpoints):
-        m: tuple = (_comment(f"{name} -> {ep}"),)
+        m: tuple = rs.comment(f"{name} -> {ep}")
         if i < n - 1:
             m += (("statistic", kernel_probability(probability(n - i))),)
         rs.add("nat", chain, endpoint_chain(name, protocol, str(ep)), matches=m)
@@ -625,3 +788,62 @@ def match(rs: Ruleset, packet: dict, rng, recent: dict | None = None, now: float
     _walk(w, "nat", "POSTROUTING", src, proto)
     return {"verdict": "ACCEPT", "endpoint": w.endpoint, "rule": dnat_rule, "path": w.path,
             "masquerade": w.masquerade}
+
+
+# -- the proxier: the node's kernel state and how a sync changes it -------------------------------
+class IptablesProxier:
+    """pkg/proxy/iptables/proxier.go's state on one node: the rules in the kernel (which outlive
+    kube-proxy), the xt_recent lists, and when stale chains were last cleaned up."""
+    mode = "iptables"
+
+    def __init__(self, node: str, node_ips: list[str], cluster_cidr: str):
+        self.node, self.node_ips, self.cluster_cidr = node, list(node_ips), cluster_cidr
+        self.ruleset: Ruleset | None = None
+        self.recent: dict = {}
+        self.large = False
+        self.last_cleanup = float("-inf")
+        self.nat_rules = 0  # the nat table's rules (stale chains' included)
+        self.last_written: dict = {"filter": 0, "nat": 0}  # sync_proxy_rules_iptables_last{table}
+        self._text: str | None = None
+        self._memo: dict = {}
+
+    def sync(self, ports: list[ServicePort], endpoints: dict, changed: set | None, now: float,
+             sync_period: float) -> dict:
+        """One syncProxyRules: a full sync (`changed` None) or a partial one."""
+        before = self.ruleset
+        restore = sync_rules(before, ports, endpoints, self.node_ips, self.node, self.cluster_cidr, changed,
+                             cleanup_due=now - self.last_cleanup > sync_period, memo=self._memo)
+        if len(self._memo) > 2 * len(ports) + 64:
+            self._memo.clear()  # Services gone: forget their rules
+        if restore.cleaned:
+            self.last_cleanup = now
+        rs = restore.ruleset
+        self.ruleset, self.large, self.last_written = rs, restore.large, restore.written
+        self.nat_rules = sum(map(len, rs.chains["nat"].values()))  # what the nat table now holds
+        differs = before is None or any(before.chains[t].get(c) != rules for t in ("filter", "nat")
+                                        for c, rules in rs.chains[t].items()) \
+            or any(c not in rs.chains["nat"] for c in before.chains["nat"])
+        if differs:
+            self._text = None
+        return {"written": restore.written["filter"] + restore.written["nat"], "differs": differs,
+                "services": rs.services, "summary": f"{self.nat_rules} rules"}
+
+    def text(self) -> str:
+        if self.ruleset is None:
+            return ""
+        if self._text is None:
+            self._text = self.ruleset.text()
+        return self._text
+
+    def info(self) -> dict:
+        rs = self.ruleset
+        return {"rules": self.text(), "services": rs.services if rs else 0, "endpoints": rs.endpoints if rs else 0,
+                "natRules": self.nat_rules}
+
+    def metrics(self) -> dict:
+        return {"sync_proxy_rules_iptables_last": dict(self.last_written)}
+
+    def route(self, packet: dict, rng, now: float) -> dict:
+        if self.ruleset is None:
+            return {"verdict": "ACCEPT", "endpoint": None, "rule": None, "path": [], "masquerade": False}
+        return match(self.ruleset, packet, rng, self.recent, now)

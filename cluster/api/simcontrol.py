@@ -11,6 +11,9 @@
     POST /clusters/<name>/sim/v1/nodes/<node>/restore
     GET  /clusters/<name>/sim/v1/nodes/<node>/iptables  -> {"rules": iptables-save text, "syncedAt",
                                                     "services", "endpoints", ...} (kube-proxy's)
+    GET  /clusters/<name>/sim/v1/nodes/<node>/proxy-rules -> {"mode", "text" (iptables-save in
+                                                    iptables mode), "syncedAt", "syncs",
+                                                    "services", "endpoints", "metrics", ...}
     POST /clusters/<name>/sim/v1/nodes/<node>/components/<component>/kill
                                                     (kube-apiserver, kube-controller-manager,
                                                     kube-scheduler, stacked etcd: the kubelet
@@ -188,6 +191,12 @@ async def pod_cri_calls(request, cluster: str, namespace: str, name: str):
 async def node_iptables(request, cluster: str, node: str):
     """The rules the node's kube-proxy last wrote, as `iptables-save` prints them."""
     return JsonResponse(await services.node_iptables(cluster, node))
+
+
+@control("GET", errors=_status_from)
+async def node_proxy_rules(request, cluster: str, node: str):
+    """The rules the node's kube-proxy last wrote, in its mode's own shape, and its sync metrics."""
+    return JsonResponse(await services.node_proxy_rules(cluster, node))
 
 
 @control("POST", errors=_status_from)

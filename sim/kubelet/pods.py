@@ -21,6 +21,7 @@ from sim.api.gofmt import go_duration
 from sim.api.podutil import is_deleting
 from sim.kubelet import ephemeral, persistentvolumes, podconfig
 from sim.kubelet.backoff import Backoff
+from sim.kubelet.dns import pod_dns_config
 from sim.kubelet.hostpath import NodeDisk
 from sim.kubelet.lifecycle import run_handler
 from sim.kubelet.staticpods import is_mirror_pod
@@ -164,6 +165,9 @@ class PodLifecycle:
         w["ip"] = self.internal_ip if pod["spec"].get("hostNetwork") else self._allocate_ip()
         self.action(f"kubelet on {self.host} starting pod {pod['metadata']['namespace']}/{pod['metadata']['name']}")
         self.post_status(w)
+        # generatePodSandboxConfig: GetPodDNS, whose cut nameservers / search paths are events.
+        for message in pod_dns_config(pod, [self.cluster_dns] if self.cluster_dns else [])[3]:
+            self.api.event(pod, "DNSConfigForming", message, "kubelet", self.host, type_="Warning")
         self.cri("cri.RunPodSandbox", {"pod_uid": w["uid"], "ip": w["ip"]}, lambda r: self._sandbox_ready(w))
 
     def _sandbox_ready(self, w: dict) -> None:

@@ -380,6 +380,8 @@ class ContainerRuntime(FaultInjection, Component):
             return self._exit(c, 1)
         self.start_cgroup(c)
         c.process = self.host_processes.get(c.program.name)
+        if c.process is None and self.pod_process is not None:
+            c.process = self.pod_process(c)   # a program that is an API client (in-cluster config)
         if c.process is not None and not c.process.running:
             c.process.start()
         self._step(c)
@@ -478,28 +480,35 @@ class ContainerRuntime(FaultInjection, Component):
 
     # -- exec and connections -----------------------------------------------------------
     # The pod network (sim/clusterdns.py), set by the Cluster: (src pod IP, resolv.conf text,
-    # host, server or None) -> the stub resolver's answer; with http=True, (src, resolv.conf,
-    # url, None) -> an HTTP GET's (status, body) or None.  None: no network attached.
+    # host, server or None) -> the stub resolver's answer; with qtype, (src, "", qname, server,
+    # qtype=...) -> one query's reply; with http=True, (src, resolv.conf, url, None) -> an HTTP
+    # GET's (status, body) or None.  None: no network attached.
     pod_network = None
+    # A program that talks to the API from inside a pod (an ingress controller) *is* a simulated
+    # component, as a control-plane binary is one (host_processes): the Cluster's
+    # `pod_process(container)` makes it for a container starting, or answers None.
+    pod_process = None
 
     def _dns_hooks(self, c: Container, fs) -> dict:
-        """ProcessContext's resolve / lookup for a process in `c`: queries leave from its pod's IP
-        with the nameserver and search path of the container's /etc/resolv.conf."""
+        """ProcessContext's resolve / dns_query / http_get for a process in `c`: packets leave
+        from its pod's IP, names resolve with the nameserver and search path of the container's
+        /etc/resolv.conf."""
         if self.pod_network is None:
             return {}
 
-        def lookup(host: str, server: str | None = None) -> dict:
-            src = (self.sandboxes.get(c.pod_uid) or {}).get("ip") or ""
-            return self.pod_network(src, fs.read("/etc/resolv.conf") or "", host, server)
+        def src() -> str:
+            return (self.sandboxes.get(c.pod_uid) or {}).get("ip") or ""
 
         def resolve(host: str) -> str | None:
-            found = lookup(host)
+            found = self.pod_network(src(), fs.read("/etc/resolv.conf") or "", host, None)
             return found["addresses"][0] if found["status"] == "ok" and found["addresses"] else None
 
-        def http_get(url: str):
-            src = (self.sandboxes.get(c.pod_uid) or {}).get("ip") or ""
-            return self.pod_network(src, fs.read("/etc/resolv.conf") or "", url, None, http=True)
-        return {"resolve": resolve, "lookup": lookup, "http_get": http_get}
+        def dns_query(server: str, qname: str, qtype: str) -> dict:
+            return self.pod_network(src(), "", qname, server, qtype=qtype)
+
+        def http_get(url: str, host: str | None = None):
+            return self.pod_network(src(), fs.read("/etc/resolv.conf") or "", url, None, http=True, host_header=host)
+        return {"resolve": resolve, "dns_query": dns_query, "http_get": http_get}
 
     def exec_context(self, c: Container, argv: list[str], stdin: bool = False, tty: bool = False) -> ProcessContext:
         """What a process exec'd in the running container `c` sees: its files, environment and

@@ -488,6 +488,10 @@ _CATALOGUE: list[tuple[str, tuple[str, ...], float, ImageConfig]] = [
         exposed_ports=("2379/tcp", "2380/tcp"), binaries=_tools("etcd etcdctl etcdutl sh"))),
     ("registry.k8s.io/coredns/coredns", ("v1.12.1",), 20.9 * MB, _static(
         "coredns", user="nonroot:nonroot", exposed_ports=("53/tcp", "53/udp"))),
+    # ingress-nginx's controller (sim/ingressnginx.py; its real ENTRYPOINT is dumb-init)
+    ("registry.k8s.io/ingress-nginx/controller", ("v1.12.1",), 105.4 * MB, ImageConfig(
+        cmd=("/nginx-ingress-controller",), user="www-data", exposed_ports=("80/tcp", "443/tcp"),
+        binaries=ALPINE | {"nginx-ingress-controller", "wait-shutdown", "nginx", "dumb-init", "dbg"})),
     # other registries
     ("gcr.io/google-samples/node-hello", ("1.0",), 253.0 * MB, ImageConfig(
         cmd=("/bin/sh", "-c", "node server.js"), exposed_ports=("8080/tcp",), working_dir="/",

@@ -8,6 +8,14 @@ from sim.kubeproxy_iptables import service_chain
 from tests.conftest import wait_until
 
 
+def _reader(req, url):
+    def read():
+        code, got = req("GET", url)
+        assert code == 200, got
+        return got
+    return read
+
+
 @pytest.fixture(scope="module")
 def cluster(pilothouse_server, module_cluster):
     return module_cluster("kubeproxy")
@@ -27,12 +35,7 @@ def test_a_nodes_iptables_rules_are_readable(pilothouse_server, cluster):
     status, body = req("POST", f"/clusters/{cluster}/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", slc)
     assert status == 201, body
     chain = service_chain("default/web", "tcp")
-    url = f"/clusters/{cluster}/sim/v1/nodes/worker-1/iptables"
-
-    def rules():
-        code, got = req("GET", url)
-        assert code == 200, got
-        return got
+    rules = _reader(req, f"/clusters/{cluster}/sim/v1/nodes/worker-1/iptables")
     wait_until(lambda: chain in rules()["rules"], 30, 0.2, "worker-1's kube-proxy to program web")
     got = rules()
     assert got["node"] == "worker-1" and got["mode"] == "iptables" and got["syncedAt"]
@@ -45,4 +48,21 @@ def test_a_nodes_iptables_rules_are_readable(pilothouse_server, cluster):
         f"-A {chain} -m comment --comment \"default/web -> 10.244.2.7:8080\""]
     assert any(line.startswith("-A KUBE-NODEPORTS ") and f"--dport {node_port} " in line for line in lines)
     status, err = req("GET", f"/clusters/{cluster}/sim/v1/nodes/nope/iptables")
+    assert status == 404 and err["kind"] == "Status" and err["message"] == 'node "nope" not found'
+
+
+def test_a_nodes_proxy_rules_show_the_mode_the_text_and_the_sync_metrics(pilothouse_server, cluster):
+    req = pilothouse_server.request
+    rules = _reader(req, f"/clusters/{cluster}/sim/v1/nodes/worker-2/proxy-rules")
+    chain = service_chain("kube-system/kube-dns:dns", "udp")
+    wait_until(lambda: chain in rules()["text"], 30, 0.2, "worker-2's kube-proxy to program kube-dns")
+    got = rules()
+    assert got["node"] == "worker-2" and got["mode"] == "iptables" and got["text"].startswith("*filter\n")
+    m = got["metrics"]
+    # The first sync is full; the ones after it partial (proxier.go syncProxyRules).
+    assert m["sync_full_proxy_rules_duration_seconds_count"] >= 1
+    assert m["sync_proxy_rules_duration_seconds_count"] == got["syncs"]
+    assert m["sync_proxy_rules_last_timestamp_seconds"] is not None
+    assert m["sync_proxy_rules_iptables_last"]["nat"] > 0
+    status, err = req("GET", f"/clusters/{cluster}/sim/v1/nodes/nope/proxy-rules")
     assert status == 404 and err["kind"] == "Status" and err["message"] == 'node "nope" not found'

@@ -5,7 +5,6 @@ loadBalancerSourceRanges, the status subresource)."""
 from __future__ import annotations
 
 import copy
-import random
 
 import pytest
 
@@ -14,7 +13,7 @@ from sim.cloud.provider import PROVISION_SECONDS
 from sim.cloud.servicecontroller import LOAD_BALANCER_CLEANUP_FINALIZER
 from sim.cluster import Cluster, ClusterConfig, node_ip
 from sim.clusterconfig import ConfigError, config_from_spec, config_from_words
-from sim.kubeproxy_iptables import match, service_chain
+from sim.kubeproxy_iptables import service_chain
 from tests.builders import MakePod
 from tests.sim.conftest import advance_until, ok
 
@@ -256,9 +255,9 @@ def test_requested_ip_source_ranges_and_client_ip_affinity(cluster):
            f"{service_chain('default/web', 'tcp', 'KUBE-EXT-')}" in rules
     assert f"-A KUBE-PROXY-FIREWALL -d {ip}/32 -p tcp -m comment --comment \"default/web traffic not accepted by " \
            f"{fw}\" -m tcp --dport 80 -j DROP" in rules
-    rs = cluster.kube_proxy("worker-2").ruleset
-    assert match(rs, {"src": "192.0.2.1", "dst": ip, "dport": 80}, random.Random(1))["verdict"] == "DROP"
-    assert match(rs, {"src": "198.51.100.7", "dst": ip, "dport": 80}, random.Random(1))["endpoint"]
+    proxy = cluster.kube_proxy("worker-2")
+    assert proxy.route({"src": "192.0.2.1", "dst": ip, "dport": 80})["verdict"] == "DROP"
+    assert proxy.route({"src": "198.51.100.7", "dst": ip, "dport": 80})["endpoint"]
 
 
 def test_the_node_port_packet_the_load_balancer_sends_reaches_an_endpoint(cluster):
