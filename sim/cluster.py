@@ -77,6 +77,8 @@ snapshot():
                    "pods": [up to 50 queue entries as scheduler_queue() gives, plus "queue"]},
      "replicasets": [{"namespace", "name", "replicas", "ready", "available"}],
      "workloads": {...}  # the Workloads view: format in sim/workloadview.py
+     "cloud": {"address": "cloud-api@cloud", "total": n,      # sim/cloud/ (cloudProvider simulated)
+               "loadBalancers": [{"service", "ip", "backends", "healthy"}]},
      "corrupt": [{"key": "/registry/pods/default/hello", "message"}]}  # objects it cannot show
 """
 
@@ -119,6 +121,8 @@ from sim.metricsserver import MetricsServer
 from sim.podfaults import PodFaultError, inject_pod_fault, pod_cri_calls
 from sim.csi.backend import StorageBackend
 from sim.csi.controller import CSIController
+from sim.cloud.controllermanager import CloudControllerManager
+from sim.cloud.provider import CLOUD_HOST, SimulatedCloud
 from sim.scheduler.framework.config import ConfigError as SchedulerConfigError
 from sim.scheduler.scheduler import KubeScheduler, load_configuration as load_scheduler_configuration
 from sim.api.defaults import TAINT_CONTROL_PLANE
@@ -139,6 +143,8 @@ def node_ip(index: int) -> str:
 
 
 RUNTIMES = ("containerd", "cri-o", "docker")
+CLOUD_PROVIDERS = ("simulated", "none")   # ClusterConfig.cloud_provider
+RESERVED_HOSTS = (CLIENT_HOST, CLOUD_HOST)  # hosts outside the cluster: no node may take their names
 
 
 @dataclass
@@ -214,6 +220,11 @@ class ClusterConfig:
         """An IPv4/IPv6 dual-stack cluster: a podSubnet of both families ("v4,v6"), so every
         node has an IPv6 address too (kubelet --node-ip v4,v6) and pods get one of each."""
         return len(split_cidrs(self.pod_subnet)) > 1
+    # The cloud the cluster runs in (sim/cloud/): "simulated" runs a cloud-controller-manager on
+    # the control plane against a simulated cloud whose load balancers serve LoadBalancer
+    # Services; "none" is bare metal: no cloud-controller-manager, and a LoadBalancer Service's
+    # EXTERNAL-IP stays <pending> (its node ports still work).
+    cloud_provider: str = "simulated"
     # Add-ons applied once the cluster is up, as `kubectl apply -f` of their manifests would
     # (sim/addons/: "ingress-nginx", the ingress-nginx controller's bare-metal install).
     addons: list = field(default_factory=list)
@@ -343,6 +354,13 @@ class Cluster:
         # The simulated CSI driver's disks (sim/csi/): outside every node, so a volume's files
         # follow it from node to node; its controller plugin runs on the control plane.
         self.storage_backend = StorageBackend()
+        # The cloud outside the cluster (sim/cloud/): its load balancers and their health
+        # checks.  With cloudProvider "none" it exists but nothing asks it for anything.
+        if self.config.cloud_provider not in CLOUD_PROVIDERS:
+            raise ClusterError(f'cloud_provider must be one of: {", ".join(CLOUD_PROVIDERS)}')
+        self.cloud = SimulatedCloud()
+        k.add_component(self.cloud)
+        self.cloud.start()
         try:
             scheduler_config = load_scheduler_configuration(self.config.scheduler_config)
         except SchedulerConfigError as e:
@@ -369,6 +387,9 @@ class Cluster:
             self.schedulers.append(sched)
             self.controller_managers.append(cm)
             self.cp_components[host] = [api, sched, cm, csi]
+            if self.config.cloud_provider == "simulated":
+                # cloud-controller-manager: leader elected, one per control-plane node.
+                self.cp_components[host].append(CloudControllerManager(host, api.address, self.cloud.address))
         self.apiserver, self.scheduler, self.controller_manager = \
             self.apiservers[0], self.schedulers[0], self.controller_managers[0]
         # metrics-server, one replica on the first control-plane node, behind every
@@ -387,7 +408,9 @@ class Cluster:
         for c in self.apiservers + self.schedulers + self.controller_managers + [self.client] + self.etcd_members:
             k.add_component(c)
         for host in self.cp_hosts:
-            k.add_component(self.cp_components[host][3])
+            for c in self.cp_components[host][3:]:
+                if c is not self.metrics_server:
+                    k.add_component(c)
         self.node_components: dict[str, list] = {}
         self.cni_agents: dict[str, CNIAgent] = {}
         # kube-proxy's parsed EndpointSlices, shared by this cluster's nodes (sim/kubeproxy_iptables.py).
@@ -832,7 +855,7 @@ class Cluster:
                  runtime: str = "containerd", kubelet_version: str = "", labels: dict | None = None) -> None:
         if not isinstance(name, str) or not is_dns1123_subdomain(name):
             raise ClusterError(f'invalid node name "{name}": must be a lowercase RFC 1123 subdomain')
-        if name in self.specs or name == "client":
+        if name in self.specs or name in RESERVED_HOSTS:
             raise ClusterError(f'node "{name}" already exists', 409)
         for what, q in (("cpu", cpu), ("memory", memory)):
             try:
@@ -1317,6 +1340,7 @@ class Cluster:
                 "replicasets": rss,
                 "kinds": self._kinds_frame(api),
                 "workloads": self._workloads.frame(cache, self.api_time, self._loads()),
+                **({"cloud": self.cloud.frame(KIND_OBJECTS_SHOWN)} if self.config.cloud_provider == "simulated" else {}),
                 "corrupt": corrupt}
 
     def _loads(self) -> dict:

@@ -18,7 +18,9 @@ scenario language's `cluster ...` line all describe a cluster with the same docu
                    "10.244.0.0/16,fd00:10:244::/56" for dual-stack: a /24 and a /64 per node),
      "cni"?: "flannel" | "calico" | "bridge"  (the CNI plugin the setup installs; sim/cni/),
      "addons"?: ["ingress-nginx"]  (manifests applied once the cluster is up: sim/addons/),
-     "kubeProxyMode"?: "iptables" | "ipvs" | "nftables"  (KubeProxyConfiguration.mode; default iptables)}
+     "kubeProxyMode"?: "iptables" | "ipvs" | "nftables"  (KubeProxyConfiguration.mode; default iptables),
+     "cloudProvider"?: "simulated" | "none"  (a cloud-controller-manager and a simulated cloud's
+                        load balancers, or bare metal where LoadBalancer Services stay <pending>)}
 
 `config_from_spec` checks every field (types, ranges, names, quantities) and raises ConfigError
 with a message naming the field, before anything is built: no document can make the engine
@@ -37,13 +39,14 @@ from typing import Any
 
 from sim.api.quantity import QuantityError, parse_quantity
 from sim.api.validation import is_dns1123_label, is_dns1123_subdomain
-from sim.cluster import RUNTIMES, ClusterConfig, NodeSpec
+from sim.cluster import CLOUD_PROVIDERS, RESERVED_HOSTS, RUNTIMES, ClusterConfig, NodeSpec
 from sim.controllers.descriptors import UnknownController, enabled as enabled_controllers, known_names as known_controllers
 from sim.durations import parse_duration
 
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
                        "defaultTolerationSeconds", "schedulerConfiguration", "controllers", "serviceSubnet",
-                       "skipPhases", "podSubnet", "cni", "addons", "kubeProxyMode"})
+                       "skipPhases", "podSubnet", "cni", "addons", "kubeProxyMode",
+                       "cloudProvider"})
 SKIPPABLE_PHASES = ("addon/coredns",)     # the kubeadm init phases the simulator can leave out
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
 NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime", "kubeletVersion", "labels"})
@@ -130,8 +133,11 @@ def node_spec(where: str, doc: Any, default_role: str = "worker") -> NodeSpec:
     if unknown:
         raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(NODE_KEYS))}")
     name = doc.get("name")
-    if not isinstance(name, str) or not is_dns1123_subdomain(name) or name == "client":
+    if not isinstance(name, str) or not is_dns1123_subdomain(name):
         raise ConfigError(f"{where}.name: must be a lowercase RFC 1123 subdomain (e.g. worker-4)")
+    if name in RESERVED_HOSTS:
+        raise ConfigError(f'{where}.name: "{name}" is the name of a host outside the cluster (one of: '
+                          f'{", ".join(RESERVED_HOSTS)})')
     role = doc.get("role", default_role)
     if role not in NODE_ROLES:
         raise ConfigError(f'{where}.role: must be "worker" or "control-plane"')
@@ -223,6 +229,11 @@ def config_from_spec(spec: Any) -> ClusterConfig:
         if not isinstance(phases, list) or any(p not in SKIPPABLE_PHASES for p in phases):
             raise ConfigError(f"skipPhases must be a list of: {', '.join(SKIPPABLE_PHASES)}")
         config.skip_phases = list(phases)
+    if "cloudProvider" in spec:
+        if spec["cloudProvider"] not in CLOUD_PROVIDERS:
+            raise ConfigError(f'cloudProvider must be one of: {", ".join(CLOUD_PROVIDERS)} '
+                              '("none": no cloud-controller-manager, LoadBalancer Services stay <pending>)')
+        config.cloud_provider = spec["cloudProvider"]
     if "addons" in spec:
         from sim.addons import ADDONS
         names = spec["addons"]
@@ -329,7 +340,7 @@ def pod_subnet(value: Any) -> str:
 
 
 WORD_KEYS = frozenset({"seed", "workers", "control-planes", "etcd", "topology", "cpu", "memory", "grace",
-                       "toleration", "skip-phases", "cni", "addons"})
+                       "toleration", "skip-phases", "cni", "addons", "cloud-provider"})
 
 
 def config_from_words(words: list[str]) -> ClusterConfig:
@@ -359,6 +370,8 @@ def config_from_words(words: list[str]) -> ClusterConfig:
               for i in range(1, workers + 1)]
     spec: dict[str, Any] = {"seed": integer("seed", 1, 0, INT64_MAX), "nodes": nodes,
                             "etcd": {"members": integer("etcd", cps, 1, 7), "topology": kv.get("topology", "stacked")}}
+    if "cloud-provider" in kv:
+        spec["cloudProvider"] = kv["cloud-provider"]
     if "skip-phases" in kv:
         spec["skipPhases"] = [p for p in kv["skip-phases"].split(",") if p]
     if "cni" in kv:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from sim.client import ClientComponent
 from sim.flowcontrol import KUBE_PROXY_BURST, KUBE_PROXY_QPS
 from sim.ipfamily import IPV4, IPV6, family_of, of_family, split_cidrs
+from sim.kubeproxy_healthcheck import HEALTHZ_PATH, PROXIER_HEALTHZ_PORT, ServiceHealthServer, proxier_healthz
 from sim.kubeproxy_iptables import (FULL_SYNC_PERIOD, Endpoint, IptablesProxier, ServicePort,  # noqa: F401
                                     service_ports, slice_endpoints)
 from sim.kubeproxy_ipvs import IpvsProxier
@@ -234,6 +235,10 @@ class KubeProxy(ClientComponent):
         self.needs_full_sync = True
         for proxier in self.proxiers.values():
             proxier.process_started()
+        # The health servers (sim/kubeproxy_healthcheck.py) start with the process: healthy once
+        # it has synced, the Services' listeners opened by that sync.
+        self.health_server = ServiceHealthServer()
+        self.proxier_synced = False
         self._discover()
 
     def _discover(self) -> None:
@@ -301,6 +306,11 @@ class KubeProxy(ClientComponent):
                   "summary": " + ".join(f"{r['summary']} ({'ip6tables' if f == IPV6 else self.mode})"
                                         if len(results) > 1 else r["summary"]
                                         for f, r in zip(self.families, results))}
+        # SyncServices / SyncEndpoints of the service health server, after the rules (the
+        # primary family's view: a Service's local endpoints are counted once).
+        self.health_server.sync([p for key in sorted(self.services.ports) for p in self.services.ports[key]],
+                                self.endpoints.endpoints, self.host)
+        self.proxier_synced = True
         self.needs_full_sync = False
         if full:
             self.full_syncs += 1
@@ -313,6 +323,24 @@ class KubeProxy(ClientComponent):
         if result["differs"] and (services or before):
             self.action(f"kube-proxy on {self.host} synced {result['summary']} for {services} "
                         f"service{'' if services == 1 else 's'}")
+
+    # -- the health servers: what a cloud load balancer's health checks reach ----------------
+    def on_message(self, src: str, msg: dict) -> None:
+        if msg.get("type") == "healthcheck":
+            self.send(src, {"type": "healthcheck.reply", "id": msg.get("id"),
+                            "answer": self.health_check(msg.get("port"), msg.get("path") or "/")},
+                      f"health check {msg.get('port')} answered")
+
+    def health_check(self, port, path: str = HEALTHZ_PATH) -> dict | None:
+        """The HTTP answer to GET http://<node>:<port><path> ({"code", "headers", "body"}), or
+        None when nothing listens there (connection refused)."""
+        if port == PROXIER_HEALTHZ_PORT:
+            if path != HEALTHZ_PATH:
+                return {"code": 404, "headers": {}, "body": "404 page not found\n"}
+            return proxier_healthz(self.proxier_synced, self.synced_at, self.micro_timestamp())
+        if not isinstance(port, int) or isinstance(port, bool):
+            return None
+        return self.health_server.answer(port, self.proxier_synced)
 
     # -- reads ---------------------------------------------------------------------------------
     def proxy_rules(self) -> dict:

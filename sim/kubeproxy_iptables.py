@@ -93,6 +93,10 @@ class ServicePort:
     internal_policy_local: bool = False
     load_balancer_ips: tuple[str, ...] = ()
     external_ips: tuple[str, ...] = ()
+    load_balancer_source_ranges: tuple[str, ...] = ()
+    # spec.healthCheckNodePort, for a LoadBalancer Service of externalTrafficPolicy Local
+    # (serviceport.go: set when apiservice.NeedsHealthCheck): sim/kubeproxy_healthcheck.py serves it.
+    health_check_node_port: int = 0
 
     @property
     def service_port_name(self) -> str:
@@ -151,6 +155,10 @@ def service_ports(svc: dict, family: str = IPV4) -> list[ServicePort]:
     svc_type = spec.get("type") or "ClusterIP"
     lb_ips = tuple(of_family([i["ip"] for i in ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress")
                               or [] if i.get("ip")], family)) if svc_type == "LoadBalancer" else ()
+    local = spec.get("externalTrafficPolicy") == "Local"
+    hc_port = int(spec.get("healthCheckNodePort") or 0) if svc_type == "LoadBalancer" and local else 0
+    source_ranges = tuple(of_family([r.strip() for r in spec.get("loadBalancerSourceRanges") or ()
+                                     if isinstance(r, str)], family)) if svc_type == "LoadBalancer" else ()
     out = []
     for p in spec.get("ports") or []:
         out.append(ServicePort(
@@ -158,9 +166,10 @@ def service_ports(svc: dict, family: str = IPV4) -> list[ServicePort]:
             protocol=p.get("protocol") or "TCP", cluster_ip=cluster_ip, port=int(p["port"]),
             node_port=int(p.get("nodePort") or 0) if svc_type in ("NodePort", "LoadBalancer") else 0,
             session_affinity_seconds=affinity,
-            external_policy_local=spec.get("externalTrafficPolicy") == "Local",
+            external_policy_local=local,
             internal_policy_local=spec.get("internalTrafficPolicy") == "Local",
-            load_balancer_ips=lb_ips, external_ips=tuple(of_family(spec.get("externalIPs"), family))))
+            load_balancer_ips=lb_ips, external_ips=tuple(of_family(spec.get("externalIPs"), family)),
+            load_balancer_source_ranges=source_ranges, health_check_node_port=hc_port))
     return out
 
 
@@ -300,7 +309,8 @@ class Rule:
                 out += ["-m", "conntrack", "--ctstate", m[1]]
             elif kind == "set":
                 out += ["-m", "set"] + (["!"] if m[3] else []) + ["--match-set", m[1], m[2]]
-        out += ["-j", self.target] + ([self.target_args] if self.target_args else [])
+        if self.target:  # a rule with no target only counts (KUBE-FW-*'s last one)
+            out += ["-j", self.target] + ([self.target_args] if self.target_args else [])
         return " ".join(out)
 
 
@@ -399,17 +409,21 @@ class _PortWriter:
 
 
 @lru_cache(maxsize=32768)
-def port_rules(sp: ServicePort, endpoints: tuple, node: str | None, cluster_cidr: str, large: bool) -> PortRules:
+def port_rules(sp: ServicePort, endpoints: tuple, node: str | None, cluster_cidr: str, large: bool,
+               node_ips: tuple = ()) -> PortRules:
     """One service port's rules: a pure function of the port, its endpoints, the node (only
     under a Local traffic policy does it matter) and large-cluster mode - so nodes writing the
     same rules share them."""
     w = _PortWriter(large)
-    _write_service_port(w, sp, endpoints, cluster_cidr, node)
+    _write_service_port(w, sp, endpoints, cluster_cidr, node, node_ips)
     return PortRules(tuple(w.top), tuple((c, tuple(rs)) for c, rs in w.own.items()), bool(w.services), w.endpoints)
 
 
-def rules_for_port(sp: ServicePort, endpoints, node: str, cluster_cidr: str, large: bool) -> PortRules:
-    return port_rules(sp, tuple(endpoints), node if sp.uses_local_endpoints else None, cluster_cidr, large)
+def rules_for_port(sp: ServicePort, endpoints, node: str, cluster_cidr: str, large: bool,
+                   node_ips=()) -> PortRules:
+    # The node's IPs matter only to a load balancer's source ranges (allowFromNode).
+    ips = tuple(node_ips) if sp.load_balancer_source_ranges and sp.load_balancer_ips else ()
+    return port_rules(sp, tuple(endpoints), node if sp.uses_local_endpoints else None, cluster_cidr, large, ips)
 
 
 def _static_rules(rs: Ruleset) -> None:
@@ -475,7 +489,7 @@ def sync_rules(current: Ruleset | None, ports: list[ServicePort], endpoints: dic
         if last is not None and last[0] is eps and last[1] == large:
             pr = last[2]
         else:
-            pr = rules_for_port(sp, eps, node, cluster_cidr, large)
+            pr = rules_for_port(sp, eps, node, cluster_cidr, large, node_ips)
             if memo is not None:
                 memo[sp] = (eps, large, pr)
         for r in pr.top:
@@ -556,7 +570,7 @@ def traffic_policy_chains(sp: ServicePort, cluster_chain: str, local_chain: str,
 
 
 def _write_service_port(rs: _PortWriter, sp: ServicePort, all_endpoints, cluster_cidr: str,
-                        node: str | None) -> None:
+                        node: str | None, node_ips: tuple = ()) -> None:
     protocol = sp.protocol.lower()
     name = sp.service_port_name
     cluster, local, reachable, has_endpoints = categorize(all_endpoints, sp, node)
@@ -589,11 +603,19 @@ def _write_service_port(rs: _PortWriter, sp: ServicePort, all_endpoints, cluster
         rs.add("filter", KUBE_SERVICES, int_filter[0], _reject_args(int_filter[0], sp), dst=sp.cluster_ip,
                proto=protocol, matches=(_comment(int_filter[1]), tcp))
     # Capture externalIPs and load-balancer ingress IPs.
+    # loadBalancerSourceRanges: the load balancer IPs' traffic goes through KUBE-FW-* first,
+    # which lets in only those sources (proxier.go usesFWChain / loadBalancerTrafficChain).
+    fw_chain = service_chain(name, protocol, "KUBE-FW-")
+    uses_fw_chain = has_endpoints and bool(sp.load_balancer_ips) and bool(sp.load_balancer_source_ranges)
     for ips, what in ((sp.external_ips, "external IP"), (sp.load_balancer_ips, "loadbalancer IP")):
+        lb = what == "loadbalancer IP"
         for ip in ips:
             if uses_ext_chain:
-                rs.add("nat", KUBE_SERVICES, ext_chain, dst=ip, proto=protocol,
+                rs.add("nat", KUBE_SERVICES, fw_chain if lb and uses_fw_chain else ext_chain, dst=ip, proto=protocol,
                        matches=(_comment(f"{name} {what}"), tcp))
+            if lb and uses_fw_chain:
+                rs.add("filter", KUBE_PROXY_FIREWALL, "DROP", dst=ip, proto=protocol,
+                       matches=(_comment(f"{name} traffic not accepted by {fw_chain}"), tcp))
             if not has_external:
                 rs.add("filter", KUBE_EXTERNAL_SERVICES, ext_filter[0], _reject_args(ext_filter[0], sp), dst=ip,
                        proto=protocol, matches=(_comment(ext_filter[1]), tcp))
@@ -627,6 +649,16 @@ def _write_service_port(rs: _PortWriter, sp: ServicePort, all_endpoints, cluster
                             ("addrtype", "src", "LOCAL")))
         if has_external:
             rs.add("nat", ext_chain, external_policy_chain)
+    if uses_fw_chain:
+        # Only VIP-like load balancers that keep the client's address meet these rules; one that
+        # sends to the node ports (as sim/cloud's does) filters by source itself.
+        rs.chain("nat", fw_chain)
+        for cidr in sp.load_balancer_source_ranges:
+            rs.add("nat", fw_chain, ext_chain, src=cidr, matches=(_comment(f"{name} loadbalancer IP"),))
+        if any(_in(n, cidr) for cidr in sp.load_balancer_source_ranges for n in node_ips):
+            for ip in sp.load_balancer_ips:  # allowFromNode: a node's own request loops back from the VIP
+                rs.add("nat", fw_chain, ext_chain, src=ip, matches=(_comment(f"{name} loadbalancer IP"),))
+        rs.add("nat", fw_chain, "", matches=(_comment(f"other traffic to {name} will be dropped by KUBE-PROXY-FIREWALL"),))
     if uses_cluster_chain:
         _write_service_to_endpoints(rs, sp, cluster_chain, cluster)
     if uses_local_chain:

@@ -22,8 +22,12 @@ MAX_DELAY = 1000.0
 
 
 class WorkQueue:
-    def __init__(self, component, reconcile: Callable[[Hashable], None], delay: float = 0.0005):
+    def __init__(self, component, reconcile: Callable[[Hashable], None], delay: float = 0.0005,
+                 base_delay: float = BASE_DELAY, max_delay: float = MAX_DELAY):
         self.component = component
+        # The ItemExponentialFailureRateLimiter's (baseDelay, maxDelay): a controller that
+        # builds its own (the service controller's 5 s .. 300 s) passes them.
+        self.base_delay, self.max_delay = base_delay, max_delay
         self.reconcile = reconcile
         self.delay = delay  # virtual time a reconcile takes, so bursts are visible
         self.queue: deque = deque()
@@ -62,10 +66,11 @@ class WorkQueue:
         self.add(key)
 
     def add_rate_limited(self, key: Hashable) -> None:
-        """Requeue `key` after its backoff: 5 ms x 2^(failures so far), at most 1000 s."""
+        """Requeue `key` after its backoff: base x 2^(failures so far), at most the maximum
+        (5 ms and 1000 s by default)."""
         n = self.failures.get(key, 0)
         self.failures[key] = n + 1
-        self.add_after(key, min(BASE_DELAY * 2 ** min(n, 40), MAX_DELAY))
+        self.add_after(key, min(self.base_delay * 2 ** min(n, 40), self.max_delay))
 
     def forget(self, key: Hashable) -> None:
         """`key` was processed successfully: its backoff starts over."""

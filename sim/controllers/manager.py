@@ -40,7 +40,37 @@ class SharedInformer:
         return self.informer.list()
 
 
-class KubeControllerManager(LeaderElectedComponent):
+class InformerFactory:
+    """client-go's SharedInformerFactory for a controller manager (kube-controller-manager,
+    cloud-controller-manager): one informer per group/resource/namespace, made on first ask,
+    started together once the controllers registered their handlers."""
+
+    def shared_informer(self, resource: str, group: str = "", namespace: str | None = None) -> SharedInformer:
+        """The factory's one informer per group/resource (and namespace), made on first ask;
+        one asked for after the factory started (a kind found later by discovery) starts at once."""
+        key = (group, resource, namespace)
+        if key not in self.informers:
+            self.informers[key] = SharedInformer(self, resource, group=group, namespace=namespace)
+            if getattr(self, "informers_started", False):
+                self.informers[key].informer.start()
+        return self.informers[key]
+
+    def stop_informer(self, resource: str, group: str = "", namespace: str | None = None) -> None:
+        """A kind no longer served: its informer stops and is forgotten."""
+        inf = self.informers.pop((group, resource, namespace), None)
+        if inf is not None:
+            inf.informer.stop()
+
+    def start_informers(self, order: tuple[str, ...] = ()) -> None:
+        """factory.Start: every informer made so far lists and watches (those of `order`'s
+        resources first, in that order)."""
+        for key, inf in sorted(self.informers.items(),
+                               key=lambda kv: order.index(kv[0][1]) if kv[0][1] in order else len(order)):
+            inf.informer.start()
+        self.informers_started = True
+
+
+class KubeControllerManager(InformerFactory, LeaderElectedComponent):
     component = "kube-controller-manager"
     lease_name = "kube-controller-manager"
     # --kube-api-qps / --kube-api-burst (every controller's client, sim/flowcontrol.py)
@@ -69,24 +99,4 @@ class KubeControllerManager(LeaderElectedComponent):
         self.controllers = [d.build(self) for d in enabled(self.controller_flags)]
         for c in self.controllers:
             c.start()
-        order = ("namespaces", "serviceaccounts", "configmaps", "nodes", "leases", "replicasets", "pods")
-        for key, inf in sorted(self.informers.items(),
-                               key=lambda kv: order.index(kv[0][1]) if kv[0][1] in order else len(order)):
-            inf.informer.start()
-        self.informers_started = True
-
-    def shared_informer(self, resource: str, group: str = "", namespace: str | None = None) -> SharedInformer:
-        """The factory's one informer per group/resource (and namespace), made on first ask;
-        one asked for after the factory started (a kind found later by discovery) starts at once."""
-        key = (group, resource, namespace)
-        if key not in self.informers:
-            self.informers[key] = SharedInformer(self, resource, group=group, namespace=namespace)
-            if getattr(self, "informers_started", False):
-                self.informers[key].informer.start()
-        return self.informers[key]
-
-    def stop_informer(self, resource: str, group: str = "", namespace: str | None = None) -> None:
-        """A kind no longer served: its informer stops and is forgotten."""
-        inf = self.informers.pop((group, resource, namespace), None)
-        if inf is not None:
-            inf.informer.stop()
+        self.start_informers(("namespaces", "serviceaccounts", "configmaps", "nodes", "leases", "replicasets", "pods"))

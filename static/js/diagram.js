@@ -139,6 +139,13 @@ export function layout(snap) {
 
   // The API clients (kubectl, this dashboard, scripts) talk to the API server from outside.
   out.client = { x: M + PAD + 296, y, w: 240, h: CLIENT_H, addr: CLIENT_ADDR };
+  // The cloud the cluster runs in (sim/cloud/), outside it like the clients: its API, which the
+  // cloud-controller-manager calls, and its load balancers, whose health checks reach the nodes.
+  if (snap.cloud) {
+    const lbs = snap.cloud.loadBalancers || [];
+    out.cloud = { x: W - M - PAD - 320, y, w: 320, h: CLIENT_H, addr: snap.cloud.address,
+                  ips: lbs.map((lb) => lb.ip), count: Math.max(Number(snap.cloud.total) || 0, lbs.length) };
+  }
   y += CLIENT_H + GAP;
 
   // Control plane: one full-width box per control-plane host (one today).  Components listed in
@@ -493,6 +500,22 @@ export class Diagram {
         el.dataset.component = "kubectl";
         el.innerHTML = `<rect x="${c.x}" y="${c.y}" width="${c.w}" height="${c.h}" rx="20"/>` +
           `<text x="${c.x + c.w / 2}" y="${c.y + c.h / 2 + 6}" text-anchor="middle" font-size="16">kubectl · API clients</text>`;
+      });
+      this.rects.set(c.addr, c);
+    }
+
+    if (L.cloud) {
+      const c = L.cloud;
+      const label = c.count ? `cloud · load balancers: ${c.ips.join(", ")}` : "cloud · no load balancers";
+      const sig = JSON.stringify([c.x, c.y, c.w, c.h, label]);
+      this._keep(used, this.layers.comps, "cloud", "g", sig, (el) => {
+        el.setAttribute("class", "component cloud");
+        el.setAttribute("data-addr", c.addr);
+        el.dataset.component = "cloud-api";
+        el.dataset.loadBalancers = String(c.count);
+        el.innerHTML = `<rect x="${c.x}" y="${c.y}" width="${c.w}" height="${c.h}" rx="20"/>` +
+          `<text x="${c.x + c.w / 2}" y="${c.y + c.h / 2 + 6}" text-anchor="middle" font-size="15">` +
+          `${esc(fit(label, c.w - 24, 15))}<title>${esc(label)}</title></text>`;
       });
       this.rects.set(c.addr, c);
     }

@@ -30,7 +30,9 @@ from sim.api import status as st
 from sim.api import validation as v
 from sim.api.meta import new_uid
 from sim.ipfamily import cidr_family, family_of, split_cidrs
-from sim.registry.core.services import NONE, needs_cluster_ip, needs_node_ports
+from sim.registry.core.services import NONE, needs_cluster_ip, needs_health_check, needs_node_ports
+
+HEALTH_CHECK = "healthCheckNodePort"  # a reservation's place: the Service's health check port
 
 IP_PREFIX = "/registry/ipaddresses/"
 PORT_PREFIX = "/registry/ranges/servicenodeports/"
@@ -227,6 +229,17 @@ def allocate_service(ctx, svc: dict, old: dict | None, dry_run: bool, done: Call
 
     chosen_ips: set = set()
     chosen_ports: set = set()
+
+    def claim_port(port: int) -> tuple[int | None, str]:
+        """A requested node port, checked (None and why it cannot be had), or a free one drawn
+        (None when the range is full)."""
+        if port:
+            if not port_range.contains(port):
+                return None, "provided port is not in the valid range. The range of valid ports is " + port_range.text
+            if port_taken(port):
+                return None, "provided port is already allocated"
+            return port, ""
+        return random_free(ctx.rng, port_range, port_taken), "range is full"
     # The ClusterIPs, one per family of spec.ipFamilies (alloc.go allocClusterIPs on a create or
     # a change from ExternalName; updateClusterIPs' upgrade on an update: the secondary only):
     # what the stored object already holds is kept.
@@ -268,20 +281,24 @@ def allocate_service(ctx, svc: dict, old: dict | None, dry_run: bool, done: Call
             requested_port = bool(port)
             if port and port in old_ports:
                 continue
-            if port:
-                if not port_range.contains(port):
-                    return done([v.invalid(f"spec.ports[{i}].nodePort", port,
-                                           "provided port is not in the valid range. The range of valid ports is "
-                                           + port_range.text)])
-                if port_taken(port):
-                    return done([v.invalid(f"spec.ports[{i}].nodePort", port, "provided port is already allocated")])
-            else:
-                port = random_free(ctx.rng, port_range, port_taken)
-                if port is None:
-                    return done(st.internal("failed to allocate a nodePort: range is full"))
-                p["nodePort"] = port
+            got, why = claim_port(port)
+            if got is None:
+                return done([v.invalid(f"spec.ports[{i}].nodePort", port, why)] if port
+                            else st.internal("failed to allocate a nodePort: range is full"))
+            port = p["nodePort"] = got
             chosen_ports.add(port)
             wanted.append(["port", port, requested_port, i])
+    # The health check node port (alloc.go allocHealthCheckNodePort), from the same range.
+    if needs_health_check(svc) and not (spec.get("healthCheckNodePort") and spec["healthCheckNodePort"] in old_ports):
+        port = spec.get("healthCheckNodePort") or 0
+        requested_hc = bool(port)
+        got, why = claim_port(port)
+        if got is None:
+            return done(st.internal(f"failed to allocate requested HealthCheck NodePort {port}: {why}" if port
+                                    else "failed to allocate a HealthCheck NodePort 0: range is full"))
+        port = spec["healthCheckNodePort"] = got
+        chosen_ports.add(port)
+        wanted.append(["port", port, requested_hc, HEALTH_CHECK])
     if dry_run or not wanted:
         return done(None)
     # Requested or drawn: a requested value another server holds is refused, a drawn one is
@@ -334,12 +351,18 @@ def allocate_service(ctx, svc: dict, old: dict | None, dry_run: bool, done: Call
                 chosen_ports.discard(item)
                 state.pending_ports.discard(item)
                 if w[2] or tries >= MAX_RETRIES:
+                    if w[3] == HEALTH_CHECK:
+                        return fail(st.internal(f"failed to allocate requested HealthCheck NodePort {item}: "
+                                                "provided port is already allocated"))
                     return fail([v.invalid(f"spec.ports[{w[3]}].nodePort", item, "provided port is already allocated")])
                 state.ports.setdefault(item, "?")
                 nxt = random_free(ctx.rng, port_range, port_taken)
                 if nxt is None:
                     return fail(st.internal("failed to allocate a nodePort: range is full"))
-                spec["ports"][w[3]]["nodePort"] = nxt
+                if w[3] == HEALTH_CHECK:
+                    spec["healthCheckNodePort"] = nxt
+                else:
+                    spec["ports"][w[3]]["nodePort"] = nxt
                 chosen_ports.add(nxt)
                 state.pending_ports.add(nxt)
                 w[1] = nxt

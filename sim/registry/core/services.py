@@ -25,7 +25,7 @@ from sim.ipfamily import FAMILIES, IPV4, IPV6, family_of, other_family
 from sim.registry.policy.poddisruptionbudgets import CONDITION
 from sim.registry.printers import AGE, NAME, Printer, col, since
 from sim.registry.resource import Resource
-from sim.registry.strategy import Strategy
+from sim.registry.strategy import Strategy, keep_stored_metadata
 
 # k8s.io/api/core/v1/types.go: Service, ServiceSpec, ServicePort, ServiceStatus
 SERVICE_PORT = struct("v1.ServicePort", name=STRING, protocol=enum("v1.Protocol"), appProtocol=STRING, port=INT32,
@@ -66,6 +66,57 @@ def is_headless(svc: dict) -> bool:
 
 def needs_cluster_ip(svc: dict) -> bool:
     return (svc.get("spec") or {}).get("type", CLUSTER_IP) != EXTERNAL_NAME
+
+
+def needs_health_check(svc: dict) -> bool:
+    """apiservice.NeedsHealthCheck: a LoadBalancer Service of externalTrafficPolicy Local gets a
+    healthCheckNodePort, which kube-proxy serves and the cloud's load balancer probes."""
+    spec = svc.get("spec") or {}
+    return spec.get("type") == LOAD_BALANCER and spec.get("externalTrafficPolicy") == "Local"
+
+
+def externally_accessible(svc: dict) -> bool:
+    """apiservice.ExternallyAccessible."""
+    spec = svc.get("spec") or {}
+    t = spec.get("type")
+    return t in (LOAD_BALANCER, NODE_PORT) or (t == CLUSTER_IP and bool(spec.get("externalIPs")))
+
+
+def drop_type_dependent_fields(new: dict, old: dict) -> None:
+    """pkg/registry/core/service/storage/storage.go dropTypeDependentFields, in place: on an
+    update to a type that no longer uses a field the client left as it was, the field goes (the
+    allocators then free what it held), and a Service that is no longer a LoadBalancer loses its
+    load balancer status."""
+    ns, os_ = new.get("spec"), old.get("spec") or {}
+    if not isinstance(ns, dict):
+        return
+    if needs_cluster_ip(old) and not needs_cluster_ip(new):
+        if ns.get("clusterIP") == os_.get("clusterIP") and ns.get("clusterIPs") == os_.get("clusterIPs"):
+            ns.pop("clusterIP", None)
+            ns.pop("clusterIPs", None)
+        if ns.get("ipFamilies") == os_.get("ipFamilies"):
+            ns.pop("ipFamilies", None)
+        if ns.get("ipFamilyPolicy") == os_.get("ipFamilyPolicy"):
+            ns.pop("ipFamilyPolicy", None)
+    ports = [p for p in ns.get("ports") or [] if isinstance(p, dict)]
+    if needs_node_ports(old) and not needs_node_ports(new) and \
+            [p.get("nodePort") for p in ports] == [p.get("nodePort") for p in os_.get("ports") or [] if isinstance(p, dict)]:
+        for p in ports:
+            p.pop("nodePort", None)
+    if needs_health_check(old) and not needs_health_check(new) and \
+            ns.get("healthCheckNodePort") == os_.get("healthCheckNodePort"):
+        ns.pop("healthCheckNodePort", None)
+    if os_.get("type") == LOAD_BALANCER and ns.get("type") != LOAD_BALANCER:
+        if ns.get("allocateLoadBalancerNodePorts") is not None and \
+                ns.get("allocateLoadBalancerNodePorts") == os_.get("allocateLoadBalancerNodePorts"):
+            ns.pop("allocateLoadBalancerNodePorts", None)
+        if ns.get("loadBalancerClass") == os_.get("loadBalancerClass"):
+            ns.pop("loadBalancerClass", None)
+    if externally_accessible(old) and not externally_accessible(new) and \
+            ns.get("externalTrafficPolicy") == os_.get("externalTrafficPolicy"):
+        ns.pop("externalTrafficPolicy", None)
+    if ns.get("type") != LOAD_BALANCER and isinstance(new.get("status"), dict):
+        new["status"].pop("loadBalancer", None)
 
 
 def needs_node_ports(svc: dict) -> bool:
@@ -386,6 +437,17 @@ def _valid_ip(text: Any) -> bool:
         return False
 
 
+def _valid_cidr(text: Any) -> bool:
+    """netutils.ParseCIDRSloppy succeeds (host bits may be set)."""
+    if not isinstance(text, str) or "/" not in text:
+        return False
+    try:
+        ipaddress.ip_network(text, strict=False)
+        return True
+    except ValueError:
+        return False
+
+
 def _validate_port(port: dict, require_name: bool, all_names: set, i: int, svc_type: str) -> list:
     path = f"spec.ports[{i}]"
     errs = []
@@ -485,6 +547,71 @@ def validate_service(svc: dict) -> list:
     elif svc_type not in (NODE_PORT, LOAD_BALANCER) and spec.get("externalTrafficPolicy"):
         errs.append(v.invalid("spec.externalTrafficPolicy", spec["externalTrafficPolicy"],
                               "may only be set for externally-accessible services"))
+    errs += _validate_load_balancer_fields(svc, spec, svc_type)
+    return errs
+
+
+def _validate_load_balancer_fields(svc: dict, spec: dict, svc_type: str) -> list:
+    """ValidateService's load balancer parts: healthCheckNodePort
+    (validateServiceExternalTrafficPolicy), allocateLoadBalancerNodePorts, loadBalancerClass
+    (validateLoadBalancerClassField), loadBalancerSourceRanges and loadBalancerIP.  A
+    healthCheckNodePort still 0 is the allocator's to fill in (upstream allocates before it
+    validates)."""
+    errs = []
+    hc = spec.get("healthCheckNodePort") or 0
+    if hc and not needs_health_check(svc):
+        errs.append(v.invalid("spec.healthCheckNodePort", hc,
+                              "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"))
+    elif hc and (not isinstance(hc, int) or not 1 <= hc <= 65535):
+        errs.append(v.invalid("spec.healthCheckNodePort", hc, v.PORT_RANGE_MSG))
+    if svc_type != LOAD_BALANCER and spec.get("allocateLoadBalancerNodePorts") is not None:
+        errs.append(v.forbidden("spec.allocateLoadBalancerNodePorts", "may only be used when `type` is 'LoadBalancer'"))
+    lb_class = spec.get("loadBalancerClass")
+    if lb_class is not None:
+        if svc_type != LOAD_BALANCER:
+            errs.append(v.forbidden("spec.loadBalancerClass", "may only be used when `type` is 'LoadBalancer'"))
+        else:
+            errs += [v.invalid("spec.loadBalancerClass", lb_class, m) for m in v.qualified_name_errors(str(lb_class))]
+    ranges = spec.get("loadBalancerSourceRanges") or []
+    if ranges:
+        # The field path keeps its historical capital (LoadBalancerSourceRanges) upstream.
+        if svc_type != LOAD_BALANCER:
+            errs.append(v.forbidden("spec.LoadBalancerSourceRanges", "may only be used when `type` is 'LoadBalancer'"))
+        for i, value in enumerate(ranges):
+            if not _valid_cidr(value.strip() if isinstance(value, str) else value):
+                errs.append(v.invalid(f"spec.LoadBalancerSourceRanges[{i}]", value,
+                                      "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"))
+    lb_ip = spec.get("loadBalancerIP") or ""
+    if lb_ip and not _valid_ip(lb_ip):
+        errs.append(v.invalid("spec.loadBalancerIP", lb_ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
+    return errs
+
+
+def validate_load_balancer_status(svc: dict) -> list:
+    """ValidateLoadBalancerStatus on status.loadBalancer."""
+    errs = []
+    spec = svc.get("spec") or {}
+    ingress = (((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress")) or []
+    if ingress and spec.get("type") != LOAD_BALANCER:
+        return [v.forbidden("status.loadBalancer.ingress", "may only be used when `spec.type` is 'LoadBalancer'")]
+    for i, ing in enumerate(ingress):
+        path = f"status.loadBalancer.ingress[{i}]"
+        if not isinstance(ing, dict):
+            continue
+        ip, host, mode = ing.get("ip") or "", ing.get("hostname") or "", ing.get("ipMode")
+        if ip and not _valid_ip(ip):
+            errs.append(v.invalid(f"{path}.ip", ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
+        if mode is None:
+            if ip:
+                errs.append(v.required(f"{path}.ipMode", "must be specified when `ip` is set"))
+        elif not ip:
+            errs.append(v.forbidden(f"{path}.ipMode", "may not be specified when `ip` is not set"))
+        elif mode not in ("Proxy", "VIP"):
+            errs.append(v.not_supported(f"{path}.ipMode", mode, ("Proxy", "VIP")))
+        if host:
+            errs += [v.invalid(f"{path}.hostname", host, m) for m in v.dns1123_subdomain_errors(host)]
+            if _valid_ip(host):
+                errs.append(v.invalid(f"{path}.hostname", host, "must be a DNS name, not an IP address"))
     return errs
 
 
@@ -501,6 +628,9 @@ def validate_service_update(new: dict, old: dict) -> list:
     if os_.get("type") != EXTERNAL_NAME and ns.get("type") != EXTERNAL_NAME:
         if os_.get("clusterIP") and ns.get("clusterIP", "") != os_.get("clusterIP"):
             errs += v.validate_immutable_field(ns.get("clusterIP", ""), os_.get("clusterIP"), "spec.clusterIPs[0]")
+    if os_.get("type") == LOAD_BALANCER and ns.get("type") == LOAD_BALANCER and \
+            os_.get("loadBalancerClass") != ns.get("loadBalancerClass"):
+        errs.append(v.invalid("spec.loadBalancerClass", ns.get("loadBalancerClass"), "may not change once set"))
     return errs + _upgrade_downgrade_errors(new, old) + validate_service(new)
 
 
@@ -583,6 +713,10 @@ class ServiceStrategy(Strategy):
                 ns["clusterIP"] = os_["clusterIP"]
             if not ns.get("clusterIPs") and os_.get("clusterIPs"):
                 ns["clusterIPs"] = list(os_["clusterIPs"])
+        drop_type_dependent_fields(new, old)
+        if needs_health_check(new) and needs_health_check(old) and not ns.get("healthCheckNodePort"):
+            if os_.get("healthCheckNodePort"):
+                ns["healthCheckNodePort"] = os_["healthCheckNodePort"]
         if needs_node_ports(new) and needs_node_ports(old):
             old_ports = {(p.get("port"), p.get("protocol")): p.get("nodePort") for p in os_.get("ports") or []}
             for p in ns.get("ports") or []:
@@ -603,8 +737,18 @@ class ServiceStrategy(Strategy):
     def validate_update(self, new, old):
         return validate_service_update(new, old)
 
+    def prepare_for_status_update(self, res, candidate, old, ctx):
+        """serviceStatusStrategy.PrepareForUpdate: the spec stays the stored one; the status and
+        the metadata a client may change (the service controller's finalizer) are the request's."""
+        new = keep_stored_metadata(candidate, old)
+        new["spec"] = deep_copy(old.get("spec") or {})
+        if not isinstance(new.get("status"), dict):
+            new["status"] = {}
+        return self.default(new, ctx)
+
     def validate_status_update(self, new, old):
-        return validate_service(new)
+        """ValidateServiceStatusUpdate: the metadata update and the load balancer status."""
+        return v.validate_object_meta(new, namespaced=True, name_is_label=True) + validate_load_balancer_status(new)
 
     def observe(self, ctx, key, obj):
         from sim.registry.core.serviceallocator import state_of
