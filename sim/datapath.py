@@ -39,6 +39,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sim.cloud.provider import CLOUD_HOST
 from sim.external import CLIENT_HOST
 from sim.ipfamily import host_port
 
@@ -92,6 +93,28 @@ def node_of_ip(cluster: "Cluster", ip: str) -> str | None:
         if ip in cluster.node_components[node][1].internal_ips:
             return node
     return None
+
+
+def node_of_pod_ip(cluster: "Cluster", ip: str) -> str | None:
+    """The node whose pod CIDR (node IPAM's range for it, one per family) holds `ip`."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    for node in sorted(cluster.node_components):
+        for cidr in cluster.node_components[node][0].network.pod_cidrs:
+            net = ipaddress.ip_network(cidr)
+            if addr.version == net.version and addr in net:
+                return node
+    return None
+
+
+def _load_balancer_at(cluster: "Cluster", ip: str):
+    """The cloud load balancer whose address `ip` is (sim/cloud/), or None."""
+    cloud = getattr(cluster, "cloud", None)
+    if cloud is None or node_of_ip(cluster, ip) is not None:
+        return None
+    return cloud.load_balancer_at(ip)
 
 
 def sandbox_ips(sb: dict) -> list[str]:
@@ -192,20 +215,27 @@ def trace(cluster: "Cluster", packet: dict) -> Trace:
     network = cluster.kernel.network
     where = OUTSIDE
     src_ref = None
+    lb_front = None      # (load balancer ip, port) the client connected to
     if src_node is None:
         t.hop(OUTSIDE, f"client {src} opens {proto.upper()} to {dst}:{dport}")
-        cloud = getattr(cluster, "cloud", None)
-        choice = cloud.load_balancer(dst, dport, src) if cloud is not None and node_of_ip(cluster, dst) is None \
-            and hasattr(cloud, "load_balancer") else None
-        if choice:
-            node_ip_, node_port = choice
+        sender = CLIENT_HOST
+        lb = _load_balancer_at(cluster, dst)
+        if lb is not None:
+            # The cloud's forwarding rule for the address: its firewall, then a backend node's
+            # nodePort (sim/cloud/loadbalancer.py pick; the health checks choose the nodes).
+            why = lb.refusal(dport, proto, src)
+            if why is not None:
+                verdict = "dropped" if why.startswith("the firewall") else "timeout"
+                return t.end(verdict, "cloud", f"load balancer {dst}: {why}: nothing forwards the packet")
+            node_ip_, node_port = cluster.cloud.load_balancer(dst, dport, src, proto)
             t.hop("cloud", f"load balancer {dst}:{dport} sends it to node {node_ip_}:{node_port}")
+            lb_front, sender = (dst, dport), CLOUD_HOST
             dst, dport = node_ip_, int(node_port)
         node = node_of_ip(cluster, dst)
         if node is None:
             return t.end("timeout", OUTSIDE, f"no host answers at {dst}: no route from outside the cluster")
-        if not network.reachable(CLIENT_HOST, node) or not cluster.specs[node].alive:
-            return t.end("dropped", OUTSIDE, f"node {node} ({dst}) is unreachable")
+        if not network.reachable(sender, node) or not cluster.specs[node].alive:
+            return t.end("dropped", "cloud" if lb_front else OUTSIDE, f"node {node} ({dst}) is unreachable")
         t.hop(node, f"arrives on {node}'s eth0 ({dst}:{dport})")
         where = node
     else:
@@ -241,12 +271,13 @@ def trace(cluster: "Cluster", packet: dict) -> Trace:
         dst, dport = ep_ip, int(ep_port)
     if not _policy(cluster, t, src, dst, dport, proto, node, "egress"):
         return t
-    # where the (translated) destination is
+    # where the (translated) destination is: the node holding it, or else the node whose pod
+    # CIDR holds it (the routes lead there whether or not a pod has the address now)
     socks = sockets_at(cluster, dst)
-    if not socks:
+    dst_node = socks[0].node if socks else node_of_pod_ip(cluster, dst)
+    if dst_node is None:
         return t.end("timeout", node, f"no pod or node has {dst}: the packet goes out the default route, "
                                       "and nothing answers")
-    dst_node = socks[0].node
     plugin = _plugin(cluster)
     snat_from = None
     if v.get("masquerade"):
@@ -264,6 +295,9 @@ def trace(cluster: "Cluster", packet: dict) -> Trace:
     if not routed:
         t.verdict = "timeout"
         return t
+    if not socks:
+        # The pod that had the address is gone: the bridge's ARP for it goes unanswered.
+        return t.end("timeout", dst_node, f"no pod on {dst_node} has {dst} any more: nothing answers")
     if not _policy(cluster, t, snat_from or src, dst, dport, proto, dst_node, "ingress"):
         return t
     found = _listening(socks, dport)
@@ -276,10 +310,13 @@ def trace(cluster: "Cluster", packet: dict) -> Trace:
     ref = pod_ref(cluster, sock)
     t.listener, t.endpoint, t.pod, t.verdict = c, host_port(dst, dport), ref, "delivered"
     t.hop(_label(ref), f"container {c.name} of pod {_label(ref)} accepts {dst}:{dport}")
-    back = host_port(packet['dst'], packet['dport'])
+    entered = pkt if lb_front else packet     # what the node saw: after the load balancer
+    back = host_port(entered['dst'], entered['dport'])
     t.hop(where, f"reply from {dst}:{dport} reaches {src}" + (
         f" as {back} (conntrack reverses the DNAT)" if back != host_port(dst, dport) else "") + (
         f", un-SNATed from {snat_from}" if snat_from else ""))
+    if lb_front:
+        t.hop("cloud", f"the load balancer answers {src} from {host_port(*lb_front)}")
     return t
 
 

@@ -116,12 +116,26 @@ class LoadBalancer:
             return False
         return any(addr in ipaddress.ip_network(r, strict=False) for r in self.source_ranges)
 
+    def listener(self, port: int, protocol: str) -> Listener | None:
+        return next((lis for lis in self.listeners if lis.port == port and lis.protocol == protocol.upper()), None)
+
+    def refusal(self, port: int, protocol: str, src_ip: str | None) -> str | None:
+        """Why a new connection to `port` from `src_ip` gets no backend (None: it gets one): no
+        forwarding rule for the port, the firewall (loadBalancerSourceRanges), no backend."""
+        if self.listener(port, protocol) is None:
+            return f"no forwarding rule for {port}/{protocol.upper()}"
+        if not self.admits(src_ip):
+            return f"the firewall admits only {', '.join(self.source_ranges)} (loadBalancerSourceRanges)"
+        if not self.backends:
+            return "no backend nodes"
+        return None
+
     def pick(self, port: int, protocol: str, src_ip: str | None, rng) -> tuple[str, int] | None:
         """The backend (node IP, nodePort) for a new connection to `port`, or None: no such
-        listener, a source the firewall refuses, or no backend at all."""
-        listener = next((lis for lis in self.listeners if lis.port == port and lis.protocol == protocol.upper()), None)
-        if listener is None or not self.admits(src_ip) or not self.backends:
+        listener, a source the firewall refuses, or no backend at all (`refusal` says which)."""
+        if self.refusal(port, protocol, src_ip) is not None:
             return None
+        listener = self.listener(port, protocol)
         names = sorted(self.backends)
         healthy = [n for n in names if self.backends[n].healthy] or names   # fail open
         if self.client_ip_affinity and src_ip is not None:

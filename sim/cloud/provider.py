@@ -201,10 +201,14 @@ class SimulatedCloud(Component):
         outside client's address, used by the firewall and ClientIP affinity): (node IP,
         nodePort), or None when no load balancer has that address and port, the firewall drops
         the source, or it has no backend."""
-        lb = self.load_balancers.get(self.by_ip.get(ip, ""))
+        lb = self.load_balancer_at(ip)
         if lb is None or not isinstance(port, int):
             return None
         return lb.pick(port, proto, src_ip, self.rng)
+
+    def load_balancer_at(self, ip: str) -> LoadBalancer | None:
+        """The load balancer whose address `ip` is (its forwarding rules' address), or None."""
+        return self.load_balancers.get(self.by_ip.get(ip, ""))
 
     def frame(self, shown: int = 20) -> dict:
         """The dashboard's view, bounded: the first `shown` load balancers by name, each with its
