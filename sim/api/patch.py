@@ -1,9 +1,9 @@
 """Patches: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and strategic merge patch.
 
 Strategic merge patch follows the patchMergeKey annotations of the core types for the lists a
-student meets (containers by name, ports by containerPort, env by name, conditions by type,
-tolerations are replaced); `$patch: delete` / `replace` directives are honoured on maps, `$deleteFromPrimitiveList/<list>` on
-lists of scalars.
+student meets (containers by name, a container's ports by containerPort, a Service's by port,
+env by name, conditions by type, tolerations are replaced); `$patch: delete` / `replace`
+directives are honoured on maps, `$deleteFromPrimitiveList/<list>` on lists of scalars.
 """
 from __future__ import annotations
 
@@ -46,9 +46,20 @@ MERGE_KEYS = {
     "conditions": "type", "containerStatuses": "name", "initContainerStatuses": "name",
     "imagePullSecrets": "name", "ownerReferences": "uid", "addresses": "type", "taints": "key",
 }
+# (parent field, field) -> merge key, where one field name has another key in another type:
+# ServiceSpec.Ports is `patchStrategy:"merge" patchMergeKey:"port"` (a container's ports merge by
+# containerPort).
+MERGE_KEYS_IN = {("spec", "ports"): "port"}
 
 
-def strategic_merge_patch(target: Any, patch: Any, field: str | None = None) -> Any:
+def merge_key(field: str | None, parent: str | None) -> str | None:
+    """The patchMergeKey of the list `field` inside the map that is `parent`'s value."""
+    return MERGE_KEYS_IN.get((parent, field), MERGE_KEYS.get(field))  # type: ignore[arg-type]
+
+
+def strategic_merge_patch(target: Any, patch: Any, field: str | None = None, parent: str | None = None) -> Any:
+    """`field`: the name this value has in its map; `parent`: that map's own name (None for a
+    list's item or the object), which tells the merge key of a list (`merge_key`)."""
     if isinstance(patch, dict):
         if patch.get("$patch") == "delete":
             return None
@@ -61,7 +72,7 @@ def strategic_merge_patch(target: Any, patch: Any, field: str | None = None) -> 
             if value is None:
                 result.pop(key, None)
                 continue
-            merged = strategic_merge_patch(result.get(key), value, key)
+            merged = strategic_merge_patch(result.get(key), value, key, field)
             if merged is None:
                 result.pop(key, None)
             else:
@@ -78,10 +89,10 @@ def strategic_merge_patch(target: Any, patch: Any, field: str | None = None) -> 
                     result.pop(key[25:])
         for key, order in patch.items():
             if key.startswith("$setElementOrder/") and isinstance(result.get(key[17:]), list):
-                result[key[17:]] = _set_element_order(result[key[17:]], order, MERGE_KEYS.get(key[17:]))
+                result[key[17:]] = _set_element_order(result[key[17:]], order, merge_key(key[17:], field))
         return result
-    if isinstance(patch, list) and field in MERGE_KEYS and isinstance(target, list):
-        key = MERGE_KEYS[field]
+    if isinstance(patch, list) and merge_key(field, parent) and isinstance(target, list):
+        key = merge_key(field, parent)
         result = [copy.deepcopy(x) for x in target]
         for item in patch:
             if not isinstance(item, dict) or key not in item:
@@ -116,7 +127,7 @@ def _set_element_order(items: list, order: Any, key: str | None) -> list:
     keep their relative order after them."""
     if not key or not isinstance(order, list):
         return items
-    wanted = [o.get(key) for o in order if isinstance(o, dict)]
+    wanted = [o[key] for o in order if isinstance(o, dict) and key in o]
     rank = {k: i for i, k in enumerate(wanted)}
     named = sorted((x for x in items if isinstance(x, dict) and x.get(key) in rank), key=lambda x: rank[x[key]])
     return named + [x for x in items if not (isinstance(x, dict) and x.get(key) in rank)]

@@ -161,3 +161,27 @@ def test_an_spdy_only_kubectl_is_told_which_kubectl_to_use(kubectl_spdy):
     assert refused.returncode != 0 and time.monotonic() - start < 30
     assert "error upgrading connection: pods/portforward is served over WebSocket (SPDY/3.1+portforward.k8s.io) " \
            "only, not SPDY: use kubectl 1.31 or newer" in refused.stderr
+
+
+def test_port_forward_to_a_service_goes_to_one_of_its_pods_target_port(kubectl_ws, tmp_path):
+    """`port-forward svc/web`: kubectl lists the Service's pods by its selector, picks a running
+    one (polymorphichelpers.AttachablePodForObjectFn) and forwards to the container port the
+    Service's port targets (translateServicePortToTargetPort: a named targetPort is looked up
+    in the pod's ports) - the API server forwards to a pod, never to a Service."""
+    kubectl = kubectl_ws
+    web = f"web-{kubectl.suffix}"
+    kubectl("create", "deployment", web, "--image=nginx", "--replicas=2", "--port=80")
+    kubectl("expose", "deployment", web, "--port=8080", "--target-port=80")
+    wait_until(lambda: kubectl("get", "deploy", web, "-o", "jsonpath={.status.readyReplicas}").stdout == "2", 60, 0.5,
+               f"{web} ready")
+    port = free_port()
+    with _port_forward(kubectl, tmp_path, f"svc/{web}", f"{port}:8080") as proc:
+        # The Service's port 8080 is the pods' port 80.
+        assert f"Forwarding from 127.0.0.1:{port} -> 80" in proc.out.read_text()
+        status, body = _get(port)
+        assert status == 200 and "<h1>Welcome to nginx!</h1>" in body
+    # One of the Service's pods answered, and logged it.
+    pods = [p for p in kubectl("get", "pods", "-l", f"app={web}", "-o", "name").stdout.split()]
+    logged = [p for p in pods if any(ln.startswith("127.0.0.1 - - [") for ln in kubectl("logs", p).stdout.splitlines())]
+    assert len(pods) == 2 and len(logged) == 1
+    kubectl("delete", "svc,deployment", web, "--wait=false")

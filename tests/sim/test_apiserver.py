@@ -136,6 +136,25 @@ def test_strategic_merge_patch_set_element_order_directive():
     assert live["status"]["conditions"][0]["reason"] == "Unschedulable"  # the live object untouched
 
 
+def test_strategic_merge_patch_merges_a_services_ports_by_port():
+    """ServiceSpec.Ports merges by `port` (a container's ports by containerPort): the patch
+    `kubectl apply` sends for the documentation's NodePort example over its ClusterIP one."""
+    from sim.api.patch import strategic_merge_patch
+
+    live = {"spec": {"type": "ClusterIP", "ports": [{"protocol": "TCP", "port": 80, "targetPort": 9376}],
+                     "template": {"spec": {"containers": [{"name": "a", "ports": [{"containerPort": 80}]}]}}}}
+    patch = {"spec": {"$setElementOrder/ports": [{"port": 80}], "type": "NodePort",
+                      "ports": [{"nodePort": 30007, "port": 80, "protocol": None, "targetPort": 80}],
+                      "template": {"spec": {"containers": [{"name": "a", "ports": [{"containerPort": 80,
+                                                                                      "name": "http"}]}]}}}}
+    out = strategic_merge_patch(live, patch)["spec"]
+    assert out["ports"] == [{"port": 80, "targetPort": 80, "nodePort": 30007}] and out["type"] == "NodePort"
+    assert out["template"]["spec"]["containers"][0]["ports"] == [{"containerPort": 80, "name": "http"}]
+    # An order naming items by a key they lack leaves the list as it is.
+    assert strategic_merge_patch({"spec": {"ports": [{"port": 80}]}},
+                                 {"spec": {"$setElementOrder/ports": [{"name": "x"}]}}) == {"spec": {"ports": [{"port": 80}]}}
+
+
 def test_status_subresource_ignores_spec_and_main_resource_ignores_status(cluster):
     ok(create_pod(cluster, "web"))
     base = {"verb": "patch", "resource": "pods", "namespace": "default", "name": "web",
