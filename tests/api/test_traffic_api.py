@@ -68,3 +68,47 @@ def test_traffic_from_outside_to_a_nodeport_and_bad_input(pilothouse_server, clu
                       ([1, 2], 400)):
         code, err = send(bad)
         assert code == want and err["kind"] == "Status" and err["message"], (bad, err)
+
+
+def test_traffic_from_outside_to_a_load_balancer_ip(pilothouse_server, cluster):
+    """outside -> the load balancer's address -> the cloud picks a healthy node -> its nodePort
+    -> kube-proxy -> an endpoint; externalTrafficPolicy Local keeps the client's address and the
+    cloud sends only to nodes with a local endpoint."""
+    req = pilothouse_server.request
+    labels = {"app": "lb"}
+    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "lb"},
+           "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
+               "metadata": {"labels": labels}, "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]}}}}
+    status, body = req("POST", f"/clusters/{cluster}/apis/apps/v1/namespaces/default/deployments", dep)
+    assert status == 201, body
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb"},
+           "spec": {"type": "LoadBalancer", "externalTrafficPolicy": "Local", "selector": labels,
+                    "ports": [{"port": 80}]}}
+    status, svc = req("POST", f"/clusters/{cluster}/api/v1/namespaces/default/services", svc)
+    assert status == 201, svc
+
+    def external_ip():
+        _, got = req("GET", f"/clusters/{cluster}/api/v1/namespaces/default/services/lb")
+        ing = (got.get("status", {}).get("loadBalancer") or {}).get("ingress") or []
+        return ing[0]["ip"] if ing else None
+    wait_until(external_ip, 60, 0.5, "the cloud's external IP")
+    ip = external_ip()
+
+    def send():
+        code, got = req("POST", f"/clusters/{cluster}/sim/v1/traffic", {"from": "outside", "to": ip, "count": 10})
+        assert code == 200, got
+        return got
+    # Until the health checks find the node with the pod, the load balancer fails open and the
+    # nodes without one drop the packets (kube-proxy's "has no local endpoints").
+    wait_until(lambda: send()["summary"]["verdicts"]["delivered"] == 10, 60, 0.5, "the health checks to settle")
+    got = send()
+    assert got["dst"] == ip and got["dport"] == 80 and len(got["summary"]["endpoints"]) == 1
+    first = got["requests"][0]
+    assert [h["at"] for h in first["hops"][:2]] == ["outside", "cloud"]
+    assert first["snat"] is None and "Welcome to nginx!" in first["response"]["body"]
+    assert first["hops"][-1]["what"] == f"the load balancer answers 203.0.113.10 from {ip}:80"
+    node = first["pod"]["node"]
+    assert {r["hops"][2]["at"] for r in got["requests"]} == {node}
+    # A port the load balancer has no forwarding rule for: nothing answers.
+    code, got = req("POST", f"/clusters/{cluster}/sim/v1/traffic", {"from": "outside", "to": f"{ip}:81"})
+    assert code == 200 and got["summary"]["verdicts"]["timeout"] == 1
