@@ -12,6 +12,22 @@ def cluster(pilothouse_server, module_cluster):
     return module_cluster("traffic")
 
 
+def _nginx_behind_a_service(req, cluster, name, replicas, **service_spec):
+    """An nginx Deployment `name` and a Service of its name on port 80 (`service_spec` added to
+    its spec); the created Service."""
+    labels = {"app": name}
+    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+           "spec": {"replicas": replicas, "selector": {"matchLabels": labels}, "template": {
+               "metadata": {"labels": labels}, "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]}}}}
+    status, body = req("POST", f"/clusters/{cluster}/apis/apps/v1/namespaces/default/deployments", dep)
+    assert status == 201, body
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+           "spec": {"selector": labels, "ports": [{"port": 80}], **service_spec}}
+    status, svc = req("POST", f"/clusters/{cluster}/api/v1/namespaces/default/services", svc)
+    assert status == 201, svc
+    return svc
+
+
 def test_a_nodes_routes_show_the_flannel_overlay(pilothouse_server, cluster):
     req = pilothouse_server.request
 
@@ -30,16 +46,7 @@ def test_a_nodes_routes_show_the_flannel_overlay(pilothouse_server, cluster):
 
 def test_traffic_from_outside_to_a_nodeport_and_bad_input(pilothouse_server, cluster):
     req = pilothouse_server.request
-    labels = {"app": "web"}
-    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-           "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {
-               "metadata": {"labels": labels}, "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]}}}}
-    status, body = req("POST", f"/clusters/{cluster}/apis/apps/v1/namespaces/default/deployments", dep)
-    assert status == 201, body
-    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-           "spec": {"type": "NodePort", "selector": labels, "ports": [{"port": 80}]}}
-    status, svc = req("POST", f"/clusters/{cluster}/api/v1/namespaces/default/services", svc)
-    assert status == 201, svc
+    svc = _nginx_behind_a_service(req, cluster, "web", 2, type="NodePort")
     url = f"/clusters/{cluster}/sim/v1/traffic"
 
     def send(body):
@@ -75,17 +82,7 @@ def test_traffic_from_outside_to_a_load_balancer_ip(pilothouse_server, cluster):
     -> kube-proxy -> an endpoint; externalTrafficPolicy Local keeps the client's address and the
     cloud sends only to nodes with a local endpoint."""
     req = pilothouse_server.request
-    labels = {"app": "lb"}
-    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "lb"},
-           "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
-               "metadata": {"labels": labels}, "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]}}}}
-    status, body = req("POST", f"/clusters/{cluster}/apis/apps/v1/namespaces/default/deployments", dep)
-    assert status == 201, body
-    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb"},
-           "spec": {"type": "LoadBalancer", "externalTrafficPolicy": "Local", "selector": labels,
-                    "ports": [{"port": 80}]}}
-    status, svc = req("POST", f"/clusters/{cluster}/api/v1/namespaces/default/services", svc)
-    assert status == 201, svc
+    _nginx_behind_a_service(req, cluster, "lb", 1, type="LoadBalancer", externalTrafficPolicy="Local")
 
     def external_ip():
         _, got = req("GET", f"/clusters/{cluster}/api/v1/namespaces/default/services/lb")

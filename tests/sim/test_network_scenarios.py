@@ -137,19 +137,25 @@ PERIOD, FAILURE_THRESHOLD = 2, 3
 REQUESTS_PER_STEP = 5      # requests from the client every 0.1 s of virtual time
 
 
-def _probed_web(c):
-    """A 3-replica nginx Deployment with an HTTP readiness probe (period 2 s, failureThreshold
-    3) behind a ClusterIP Service, and a client pod on worker-1."""
-    labels = {"app": "web"}
-    probe = {"httpGet": {"path": "/", "port": 80}, "periodSeconds": PERIOD, "failureThreshold": FAILURE_THRESHOLD}
+def _probed_nginx(c, name, probe, **service_spec):
+    """A 3-replica nginx Deployment `name` with the readiness probe, behind a Service of its
+    name (`service_spec` added to its spec), once its three pods are Ready."""
+    labels = {"app": name}
     ok(c.request({"verb": "create", "group": "apps", "resource": "deployments", "namespace": "default", "body": {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
         "spec": {"replicas": 3, "selector": {"matchLabels": labels}, "template": {
             "metadata": {"labels": labels}, "spec": {"containers": [{**NGINX, "readinessProbe": probe}]}}}}}))
     ok(c.request({"verb": "create", "resource": "services", "namespace": "default", "body": {
-        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-        "spec": {"selector": labels, "ports": [{"port": 80}]}}}))
-    advance_until(c, lambda: sum(map(_ready, _pods(c))) == 3, 60)
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+        "spec": {"selector": labels, "ports": [{"port": 80}], **service_spec}}}))
+    advance_until(c, lambda: sum(map(_ready, _pods(c, name))) == 3, 60)
+
+
+def _probed_web(c):
+    """A 3-replica nginx Deployment with an HTTP readiness probe (period 2 s, failureThreshold
+    3) behind a ClusterIP Service, and a client pod on worker-1."""
+    _probed_nginx(c, "web", {"httpGet": {"path": "/", "port": 80}, "periodSeconds": PERIOD,
+                             "failureThreshold": FAILURE_THRESHOLD})
     (client,) = _start(c, _pod("client", "worker-1"))
     advance_until(c, lambda: all(_in_rules(c, "worker-1", p["status"]["podIP"]) for p in _pods(c)), 10)
     return _svc(c), client
@@ -250,20 +256,13 @@ def test_a_dead_nodes_endpoints_lose_packets_until_the_node_lifecycle_controller
 # -- DNS: a headless Service -------------------------------------------------------------------------
 def test_headless_dns_answers_every_ready_pod_and_only_those(cluster):
     c = cluster
-    labels = {"app": "db"}
-    probe = {"exec": {"command": ["true"]}, "periodSeconds": 1, "failureThreshold": 1}
-    ok(c.request({"verb": "create", "group": "apps", "resource": "deployments", "namespace": "default", "body": {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "db"},
-        "spec": {"replicas": 3, "selector": {"matchLabels": labels}, "template": {
-            "metadata": {"labels": labels}, "spec": {"containers": [{**NGINX, "readinessProbe": probe}]}}}}}))
-    ok(c.request({"verb": "create", "resource": "services", "namespace": "default", "body": {
-        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "db"},
-        "spec": {"clusterIP": "None", "selector": labels, "ports": [{"port": 80}]}}}))
+    _probed_nginx(c, "db", {"exec": {"command": ["true"]}, "periodSeconds": 1, "failureThreshold": 1},
+                  clusterIP="None")
     name = "db.default.svc.cluster.local"
 
     def a_records():
         return sorted(r["data"] for r in coredns.answer(c, name, "A")["answer"] if r["type"] == "A")
-    advance_until(c, lambda: sum(map(_ready, _pods(c, "db"))) == 3 and len(a_records()) == 3, 60)
+    advance_until(c, lambda: len(a_records()) == 3, 15)
     pods = sorted(_pods(c, "db"), key=lambda p: p["metadata"]["name"])
     assert a_records() == sorted(p["status"]["podIP"] for p in pods)
     assert _svc(c, "db")["spec"]["clusterIP"] == "None"
