@@ -77,6 +77,7 @@ snapshot():
                    "pods": [up to 50 queue entries as scheduler_queue() gives, plus "queue"]},
      "replicasets": [{"namespace", "name", "replicas", "ready", "available"}],
      "workloads": {...}  # the Workloads view: format in sim/workloadview.py
+     "networkview": {...}  # the Network view: format in sim/networkview.py
      "corrupt": [{"key": "/registry/pods/default/hello", "message"}]}  # objects it cannot show
 """
 
@@ -121,6 +122,7 @@ from sim.csi.controller import CSIController
 from sim.scheduler.framework.config import ConfigError as SchedulerConfigError
 from sim.scheduler.scheduler import KubeScheduler, load_configuration as load_scheduler_configuration
 from sim.api.defaults import TAINT_CONTROL_PLANE
+from sim.networkview import NetworkView
 from sim.workloadview import WorkloadView
 
 log = logging.getLogger("sim")
@@ -310,6 +312,7 @@ class Cluster:
         # snapshot remakes only the entries of pods that changed since the last one.
         self._pod_entries: dict[tuple, tuple[str, dict]] = {}
         self._workloads = WorkloadView()  # the snapshot's "workloads" (sim/workloadview.py)
+        self._networkview = NetworkView()  # the snapshot's "networkview" (sim/networkview.py)
         self._recorded = self.store.revision
         cps = [n for n in self.config.nodes if n.role == "control-plane"]
         if not cps:
@@ -1262,6 +1265,7 @@ class Cluster:
                 "replicasets": rss,
                 "kinds": self._kinds_frame(api),
                 "workloads": self._workloads.frame(cache, self.api_time, self._loads()),
+                "networkview": self._networkview.frame(self, cache, nodes),
                 "corrupt": corrupt}
 
     def _loads(self) -> dict:

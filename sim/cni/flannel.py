@@ -44,6 +44,8 @@ def vtep_mac(node: str) -> str:
 class FlannelPlugin(CNIPlugin):
     name = cni_type = "flannel"
     network_name = "cbr0"
+    overlay = "VXLAN overlay: flannel.1 (VNI 1) encapsulates packets to other nodes' pods in UDP 8472"
+    device = VTEP
     conf_file = "10-flannel.conflist"
     agent_binary = "flanneld"
     agent_component = "flanneld"
