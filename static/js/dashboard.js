@@ -25,7 +25,7 @@
 //   #dashboard        data-view: "architecture", "workloads" or "network" (the view shown; keys a / w / n)
 //   #workloads-panel  the Workloads view (workloads.js documents its attributes)
 //   #network-panel    the Network view (network.js documents its attributes)
-//   window.pilothouse {stream, diagram, messages, etcd, scheduler, log, fetchState}
+//   window.pilothouse {stream, diagram, messages, etcd, scheduler, log, fetchState, networkView, ...}
 
 import { loadPodDetail } from "./poddetail.js";
 import { FrameStream } from "./frames.js";
@@ -605,4 +605,4 @@ toggle?.addEventListener("change", (e) => {
 });
 
 // For tests and the curious: window.pilothouse.stream.receive(frame) feeds a frame by hand.
-window.pilothouse = { stream, diagram, messages, etcd, scheduler, log, fetchState, actions, showStatus, workloadsView, setView };
+window.pilothouse = { stream, diagram, messages, etcd, scheduler, log, fetchState, actions, showStatus, workloadsView, networkView, setView };
