@@ -27,6 +27,7 @@ class CNIAgent(ClientComponent):
 
     def on_start(self) -> None:
         self.configured = False
+        self.seen: dict[str, tuple] = {}   # node -> (podCIDR, the annotation its route depends on)
         self.nodes = self.informer("nodes", on_add=self._node, on_update=lambda _o, n: self._node(n),
                                    on_delete=self._node_gone)
         self.nodes.start()
@@ -46,6 +47,12 @@ class CNIAgent(ClientComponent):
                     self.api.patch("nodes", None, self.host, {"metadata": {"annotations": annotations}},
                                    patch_type="application/strategic-merge-patch+json")
             return
+        # Most Node updates are heartbeats: nothing the route depends on changed.
+        ann = node["metadata"].get("annotations") or {}
+        key = ((node.get("spec") or {}).get("podCIDR"), ann.get(self.plugin.peer_annotation))
+        if self.seen.get(name) == key:
+            return
+        self.seen[name] = key
         route = self.plugin.agent_peer(net, node)
         old = self.peers.get(name)
         if route is None:
@@ -61,6 +68,7 @@ class CNIAgent(ClientComponent):
         self.peers[name] = route.dst
 
     def _node_gone(self, node: dict) -> None:
+        self.seen.pop(node["metadata"]["name"], None)
         dst = self.peers.pop(node["metadata"]["name"], None)
         if dst is not None:
             self.network.routes.pop(dst, None)

@@ -48,6 +48,7 @@ class FlannelPlugin(CNIPlugin):
     device = VTEP
     conf_file = "10-flannel.conflist"
     agent_binary = "flanneld"
+    peer_annotation = "flannel.alpha.coreos.com/backend-data"       # what a peer's route depends on, besides its podCIDR
     agent_component = "flanneld"
 
     def add(self, net: NodeNetwork, sandbox_id: str) -> dict:

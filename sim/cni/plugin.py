@@ -31,6 +31,7 @@ class CNIPlugin:
     overlay = ""
     device: str | None = None
     agent_binary: str | None = None  # the DaemonSet container's binary the node runtime binds to the agent
+    peer_annotation = ""             # the Node annotation a peer's route depends on, besides its podCIDR
 
     # -- the CNI calls ---------------------------------------------------------------------
     def add(self, net: NodeNetwork, sandbox_id: str) -> dict:

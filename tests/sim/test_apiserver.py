@@ -228,7 +228,8 @@ def test_generate_name_and_dry_run(cluster):
 
 def test_system_namespaces_exist_and_cannot_be_deleted(cluster):
     names = [n["metadata"]["name"] for n in ok(cluster.request({"verb": "list", "resource": "namespaces"}))["items"]]
-    assert names == ["default", "kube-node-lease", "kube-public", "kube-system"]
+    # ... and kube-flannel, where the setup applied the CNI plugin's manifest (kube-flannel.yml).
+    assert names == ["default", "kube-flannel", "kube-node-lease", "kube-public", "kube-system"]
     resp = cluster.request({"verb": "delete", "resource": "namespaces", "name": "default"})
     assert resp["code"] == 403
 

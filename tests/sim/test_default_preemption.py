@@ -613,9 +613,11 @@ def full_cluster():
     """The 3 workers (4 CPU each) too full for a 2-CPU pod: worker-1 and worker-2 hold two
     2-CPU mid-priority pods each, worker-3 a 2-CPU mid- and a 1-CPU low-priority pod.  Without
     the CoreDNS addon (kubeadm --skip-phases=addon/coredns), whose 100m requests would take a
-    worker's last room."""
+    worker's last room, and with the bridge CNI plugin (no DaemonSet: flannel's pod asks 100m of
+    every node)."""
     config = ClusterConfig.default(seed=3)
     config.skip_phases = ["addon/coredns"]
+    config.cni = "bridge"
     cluster = Cluster("t", config)
     cluster.advance(20)
     create_pc(cluster, "low", 100)
