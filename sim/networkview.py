@@ -13,7 +13,7 @@ Built from the API server's watch cache (Services, EndpointSlices filed under th
 the OwnerCensus, NetworkPolicies, pods) and the nodes' NodeNetwork (sim/cni/node.py).  The cost
 is bounded whatever the cluster holds: at most SERVICES_SHOWN Services and POLICIES_SHOWN
 policies (the first by namespace and name, with totals), ENDPOINTS_SHOWN endpoints a Service
-(with counts per state), PODS_PER_NODE pods drawn per node (beyond that, counts, as the
+and ENDPOINTS_LISTED in all (with counts per state), PODS_PER_NODE pods drawn per node (beyond that, counts, as the
 Architecture view draws a node of many pods), and a policy's selected pods matched only in a
 namespace of at most POLICY_SCAN pods.
 
@@ -49,7 +49,8 @@ if TYPE_CHECKING:
     from sim.cluster import Cluster
 
 SERVICES_SHOWN = 40
-ENDPOINTS_SHOWN = 40
+ENDPOINTS_SHOWN = 16     # endpoints listed per Service (the rest counted per state) ...
+ENDPOINTS_LISTED = 240   # ... and in the whole frame, so that it stays a few tens of KiB
 POLICIES_SHOWN = 40
 POLICY_PODS_LISTED = 20
 POLICY_SCAN = 500        # pods of a namespace matched against its policies' selectors, at most
@@ -202,7 +203,7 @@ class NetworkView:
             out.append(entry)
         return out
 
-    def _service(self, cache, svc: dict) -> dict:
+    def _service(self, cache, svc: dict, room: int = ENDPOINTS_SHOWN) -> dict:
         out = dict(self._memo("svc", svc, _service_fields))
         slices = cache.objects(ENDPOINT_SLICES)
         owned = cache.owners.owned((svc.get("metadata") or {}).get("uid"), ENDPOINT_SLICES)
@@ -215,7 +216,7 @@ class NetworkView:
         counts: dict[str, int] = {}
         for e in eps:
             counts[e["state"]] = counts.get(e["state"], 0) + 1
-        out.update(endpoints=eps[:ENDPOINTS_SHOWN], endpointTotal=len(eps), endpointCounts=counts)
+        out.update(endpoints=eps[:max(0, min(room, ENDPOINTS_SHOWN))], endpointTotal=len(eps), endpointCounts=counts)
         return out
 
     def _policy(self, cache, np: dict) -> dict:
@@ -239,7 +240,13 @@ class NetworkView:
         """`snap_nodes`: the snapshot's nodes (their pods, or podCounts when summarised)."""
         self._made, self._making = self._making, {}
         out: dict[str, Any] = {"cni": self._cni(cluster), "nodes": self._nodes(cluster, snap_nodes), "totals": {}}
-        for key, gr, shown, fn in (("services", SERVICES, SERVICES_SHOWN, self._service),
+        listed = [0]
+
+        def service(cache, svc: dict) -> dict:
+            box = self._service(cache, svc, ENDPOINTS_LISTED - listed[0])
+            listed[0] += len(box["endpoints"])
+            return box
+        for key, gr, shown, fn in (("services", SERVICES, SERVICES_SHOWN, service),
                                    ("policies", NETWORK_POLICIES, POLICIES_SHOWN, self._policy)):
             objs, keys = cache.objects(gr), cache.sorted_keys(gr)
             out["totals"][key] = len(keys)
