@@ -43,6 +43,7 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING, Any
 
+from sim.framememo import FrameMemo
 from sim.api.selectors import SelectorError, format_label_selector, label_selector_as_selector, selector_matches
 
 if TYPE_CHECKING:
@@ -151,17 +152,8 @@ class NetworkView:
     EndpointSlice and NetworkPolicy at its resourceVersion (a frame remakes only what changed)."""
 
     def __init__(self) -> None:
-        self._made: dict[tuple, tuple[Any, Any]] = {}
-        self._making: dict[tuple, tuple[Any, Any]] = {}
-
-    def _memo(self, what: str, obj: dict, fn):
-        md = obj.get("metadata") or {}
-        key, rv = (what, md.get("namespace"), md.get("name")), md.get("resourceVersion")
-        made = self._made.get(key)
-        if made is None or made[0] != rv or not rv:
-            made = (rv, fn(obj))
-        self._making[key] = made
-        return made[1]
+        self.memo = FrameMemo()
+        self._memo = self.memo.made
 
     # -- parts --------------------------------------------------------------------------
     @staticmethod
@@ -238,7 +230,7 @@ class NetworkView:
     # -- the whole view ----------------------------------------------------------------
     def frame(self, cluster: "Cluster", cache, snap_nodes: list[dict]) -> dict:
         """`snap_nodes`: the snapshot's nodes (their pods, or podCounts when summarised)."""
-        self._made, self._making = self._making, {}
+        self.memo.next_frame()
         out: dict[str, Any] = {"cni": self._cni(cluster), "nodes": self._nodes(cluster, snap_nodes), "totals": {}}
         listed = [0]
 

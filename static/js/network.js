@@ -161,6 +161,16 @@ function policyHtml(p) {
     '<span class="nv-drops" hidden></span>';
 }
 
+// Gives a <select> these [value, text] options unless it has them already; true when refilled.
+function refill(sel, opts) {
+  const key = JSON.stringify(opts);
+  if (sel.dataset.key === key) return false;
+  sel.textContent = "";
+  for (const [v, t] of opts) sel.add(new Option(t, v));
+  sel.dataset.key = key;
+  return true;
+}
+
 // Keeps a container's keyed children in the frame's order, remaking only what changed.
 function sync(box, items, keyOf, make, cls, attrs) {
   const seen = new Set();
@@ -262,12 +272,8 @@ export class NetworkView {
         if (!p.hostNetwork && p.ip) opts.push([`pod ${p.namespace}/${p.name}`, `pod ${p.namespace}/${p.name} (${p.ip})`]);
       }
     }
-    const key = JSON.stringify(opts);
-    if (from.dataset.key !== key) {
-      const keep = from.value;
-      from.textContent = "";
-      for (const [v, t] of opts) from.add(new Option(t, v));
-      from.dataset.key = key;
+    const keep = from.value;
+    if (refill(from, opts)) {
       if (from.dataset.touched && opts.some(([v]) => v === keep)) from.value = keep;
       else {
         // A client pod of the user's, if there is one, is the likeliest source.
@@ -297,12 +303,8 @@ export class NetworkView {
     }
     const sel = this.$("nv-rules-node");
     const names = (nv.nodes || []).map((n) => n.name);
-    if ([...sel.options].map((o) => o.value).join() !== names.join()) {
-      const keep = sel.value;
-      sel.textContent = "";
-      for (const n of names) sel.add(new Option(n, n));
-      if (names.includes(keep)) sel.value = keep;
-    }
+    const was = sel.value;
+    if (refill(sel, names.map((n) => [n, n])) && names.includes(was)) sel.value = was;
   }
 
   // -- sending ----------------------------------------------------------------------------
