@@ -73,6 +73,7 @@ __all__ = [
     "node_iptables",
     "node_routes",
     "send_traffic",
+    "node_proxy_rules",
     "get_load",
     "set_load",
     "add_node",
@@ -194,6 +195,8 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
       "node.routes"   {"node"}                                     [{"node","cni","podCIDR","networkReady",
                        "routes","table","links"}]
       "traffic"       {"body": {"from","to","count"?,"port"?,"protocol"?}}  [sim/traffic.py's result]
+      "node.proxyrules" {"node"}                                   [{"node","mode","text","syncedAt",
+                       "syncs","services","endpoints","metrics", ...}]
       "workload.load" {"namespace", "kind", "name", "requestsPerSecond"?}  [{"namespace","kind","name",
                        "requestsPerSecond","pods","sent","answered","failed"}]
       "network.get" / "network.heal" {}, "network.partition" {"groups"}  [{"partition"}]
@@ -363,6 +366,11 @@ async def send_traffic(cluster: str, body: Any) -> dict[str, Any]:
     """Requests traced hop by hop through the packet path (sim/traffic.py): BadCommand (input),
     NotFound (pod, node or Service), Conflict (a pod without an IP)."""
     return await sim_command(cluster, {"op": "traffic", "body": body})
+async def node_proxy_rules(cluster: str, node: str) -> dict[str, Any]:
+    """The rules the node's kube-proxy last wrote in its mode's own shape (sim/kubeproxy.py):
+    {"node", "mode", "text", "syncedAt", "syncs", "services", "endpoints", "metrics", ...}.
+    NotFound (node)."""
+    return await sim_command(cluster, {"op": "node.proxyrules", "node": node})
 
 
 async def pod_fault(cluster: str, namespace: str, name: str, body: dict) -> dict[str, Any]:

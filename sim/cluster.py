@@ -112,9 +112,10 @@ from sim.kubeadm import check_node_identity
 from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
-from sim import clusterdns, cni, kubeadm_dns, traffic
+from sim import addons, clusterdns, cni, ingressnginx, kubeadm_dns, kubeadm_proxy, traffic
 from sim.cni.agent import CNIAgent
 from sim.cni.node import NodeNetwork
+from sim.ipfamily import node_ipv6, split_cidrs
 from sim.metricsserver import MetricsServer
 from sim.podfaults import PodFaultError, inject_pod_fault, pod_cri_calls
 from sim.csi.backend import StorageBackend
@@ -209,6 +210,18 @@ class ClusterConfig:
     pod_subnet: str = "10.244.0.0/16"
     # The CNI plugin the cluster's setup installs (sim/cni/): "flannel", "calico" or "bridge".
     cni: str = "flannel"
+
+    @property
+    def dual_stack(self) -> bool:
+        """An IPv4/IPv6 dual-stack cluster: a podSubnet of both families ("v4,v6"), so every
+        node has an IPv6 address too (kubelet --node-ip v4,v6) and pods get one of each."""
+        return len(split_cidrs(self.pod_subnet)) > 1
+    # Add-ons applied once the cluster is up, as `kubectl apply -f` of their manifests would
+    # (sim/addons/: "ingress-nginx", the ingress-nginx controller's bare-metal install).
+    addons: list = field(default_factory=list)
+    # kubeadm's KubeProxyConfiguration `mode` (the kube-proxy ConfigMap's config.conf): "" is
+    # iptables on Linux; "ipvs" or "nftables" (sim/kubeproxy.py MODES).
+    kube_proxy_mode: str = ""
 
     @classmethod
     def default(cls, seed: int = 1) -> "ClusterConfig":
@@ -380,6 +393,8 @@ class Cluster:
             k.add_component(self.cp_components[host][3])
         self.node_components: dict[str, list] = {}
         self.cni_agents: dict[str, CNIAgent] = {}
+        # kube-proxy's parsed EndpointSlices, shared by this cluster's nodes (sim/kubeproxy_iptables.py).
+        self.slice_memo: dict = {}
         self.specs: dict[str, NodeSpec] = {}
         self.stopped_members: set[str] = set()
         for i, spec in enumerate(self.config.nodes):
@@ -475,19 +490,27 @@ class Cluster:
                           kube_api_burst=self.config.kubelet_kube_api_burst, runtime_kind=spec.runtime,
                           kubelet_version=spec.kubelet_version or None)
         kubelet.node_runtime = runtime
+        ip6 = node_ipv6(node_ip(index)) if self.config.dual_stack else None
+        if ip6:
+            kubelet.internal_ips.append(ip6)   # --node-ip=<v4>,<v6>
         runtime.on_faults_changed = kubelet.wake_probes
         if spec.name in self.cp_hosts:
             kubeadm.install(self, spec.name, kubelet, runtime)
         kubelet.storage_backend = self.storage_backend
         kubelet.cluster_dns = kubeadm_dns.dns_ip(self.config.service_subnet)
-        runtime.pod_network = lambda src, resolv, host, server, node=spec.name, http=False: (
-            clusterdns.http_get(self, node, src, resolv, host) if http
+        runtime.pod_network = lambda src, resolv, host, server, node=spec.name, http=False, qtype=None, host_header=None: (
+            clusterdns.http_get(self, node, src, resolv, host, host=host_header) if http
+            else clusterdns.exchange(self, node, src, server, host, qtype) if qtype
             else clusterdns.lookup(self, node, src, resolv, host, server))
-        proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index))
+        runtime.pod_process = lambda c, node=spec.name, runtime=runtime: ingressnginx.pod_process(self, node, runtime, c)
+        proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index),
+                          mode=self.config.kube_proxy_mode, service_cidrs=(self.config.service_subnet,), node_ip6=ip6,
+                          cluster_cidr=self.config.pod_subnet,
+                          slice_memo=self.slice_memo)
         # The node's network (sim/cni/): the runtime runs the CNI plugin for each sandbox; the
         # plugin's agent (flanneld, calico-node) is what its DaemonSet's container runs.
         plugin = cni.plugin_for(self)
-        runtime.network, runtime.cni = NodeNetwork(spec.name, node_ip(index)), plugin
+        runtime.network, runtime.cni = NodeNetwork(spec.name, node_ip(index), ip6), plugin
         if plugin.agent_binary:
             agent = CNIAgent(spec.name, self.apiserver_endpoints(spec.name, index), plugin, runtime.network,
                              self.config.pod_subnet)
@@ -581,7 +604,16 @@ class Cluster:
                 for group, resource, body in kubeadm_dns.objects(self.config.service_subnet):
                     api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
                                 "body": body}, lambda r: None)
+            if ns == "kube-system":
+                # kubeadm init's kube-proxy addon (sim/kubeadm_proxy.py): its ConfigMap and ServiceAccount.
+                endpoint = f"{self.node_components[self.cp_hosts[0]][1].internal_ip}:6443"
+                for group, resource, body in kubeadm_proxy.objects(self.config.kube_proxy_mode,
+                                                                   self.config.pod_subnet, endpoint):
+                    api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
+                                "body": body}, lambda r: None)
 
+        for addon in self.config.addons:
+            self._apply_manifest(addons.manifest(addon))
         plugin = cni.plugin_for(self)
         manifests = plugin.objects(self.config.pod_subnet) if hasattr(plugin, "objects") else []
         extra_ns = [body for _g, res, _ns, body in manifests if res == "namespaces"]
@@ -590,6 +622,21 @@ class Cluster:
                 ns_body = next((b for b in extra_ns if b["metadata"]["name"] == ns), {"metadata": {"name": ns}})
                 api.handle({"verb": "create", "resource": "namespaces", "body": ns_body},
                            lambda r, ns=ns: populate(ns, r))
+
+    def _apply_manifest(self, objects: list[tuple[str, str, dict]], tries: int = 0) -> None:
+        """Create a manifest's objects in order, each once the one before is answered and its
+        namespace is in the watch cache, as `kubectl apply -f` does one document after another.
+        What exists already (a restart) is left alone."""
+        api = self.serving_apiserver()
+        if not objects or api is None or tries > 1000:
+            return
+        group, resource, body = objects[0]
+        ns = (body.get("metadata") or {}).get("namespace")
+        if not api.synced or (ns and ("", ns) not in api.cache.objects("namespaces")):
+            self.kernel.call_later(0.05, lambda: self._apply_manifest(objects, tries + 1))
+            return
+        api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns, "body": body},
+                   lambda r: self._apply_manifest(objects[1:]))
 
     @classmethod
     def restore(cls, name: str, topology: dict, etcd_log: list[dict], time: float,
@@ -875,13 +922,17 @@ class Cluster:
 
     def node_routes(self, node: str) -> dict:
         """The node's routing table as `ip route` prints it, as the CNI plugin and its agent
-        wrote it (sim/cni/): {"node", "cni", "podCIDR", "networkReady", "routes" (text),
-        "table": [{"dst", "dev", "via", "line"}], "links": {interface: address}}."""
+        wrote it (sim/cni/): {"node", "cni", "podCIDR", "podCIDRs", "networkReady", "routes" (text),
+        "routes6" (`ip -6 route`), "table": [{"dst", "dev", "via", "line"}], "links": {interface: address}}."""
         self._spec(node)
         net, plugin = self.node_components[node][0].network, cni.plugin_for(self)
         table = plugin.table(self, net)
-        return {"node": node, "cni": plugin.name, "podCIDR": net.pod_cidr, "networkReady": net.status()["status"],
+        table6 = plugin.table(self, net, v6=True)
+        return {"node": node, "cni": plugin.name, "podCIDR": net.pod_cidr, "podCIDRs": list(net.pod_cidrs),
+                "networkReady": net.status()["status"],
                 "routes": "".join(r.text() + "\n" for r in table),
+                # `ip -6 route` (a dual-stack node's; empty otherwise)
+                "routes6": "".join(r.text() + "\n" for r in table6),
                 "table": [{"dst": r.dst, "dev": r.dev or None, "via": r.via, "line": r.text()} for r in table],
                 "links": {"eth0": net.node_ip, **dict(sorted(net.links.items()))}}
 
@@ -891,6 +942,10 @@ class Cluster:
             return traffic.send(self, body)
         except traffic.TrafficError as e:
             raise ClusterError(str(e), e.code) from None
+    def node_proxy_rules(self, node: str) -> dict:
+        """The rules kube-proxy last wrote on `node` in its mode's own shape (sim/kubeproxy.py):
+        {"node", "mode", "text", "syncedAt", "syncs", "services", "endpoints", "metrics", ...}."""
+        return self.kube_proxy(node).proxy_rules()
 
     # -- etcd ---------------------------------------------------------------------------
     def _member(self, name: str) -> EtcdMember:

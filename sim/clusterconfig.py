@@ -10,11 +10,15 @@ scenario language's `cluster ...` line all describe a cluster with the same docu
      "defaultTolerationSeconds"?: 300,
      "schedulerConfiguration"?: {KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)},
      "controllers"?: ["*", "-garbage-collector-controller", ...]  (kube-controller-manager --controllers),
-     "serviceSubnet"?: "10.96.0.0/12"  (kubeadm's networking.serviceSubnet: Services' ClusterIPs),
+     "serviceSubnet"?: "10.96.0.0/12"  (kubeadm's networking.serviceSubnet: Services' ClusterIPs;
+                   "10.96.0.0/12,fd00:10:96::/112" for a dual-stack cluster),
      "skipPhases"?: ["addon/coredns"]  (kubeadm init --skip-phases: leave out the CoreDNS addon),
      "podSubnet"?: "10.244.0.0/16"  (kubeadm's networking.podSubnet: kube-controller-manager's
-                   --cluster-cidr, from which the node IPAM controller gives each node a /24),
-     "cni"?: "flannel" | "calico" | "bridge"  (the CNI plugin the setup installs; sim/cni/)}
+                   --cluster-cidr, from which the node IPAM controller gives each node a /24;
+                   "10.244.0.0/16,fd00:10:244::/56" for dual-stack: a /24 and a /64 per node),
+     "cni"?: "flannel" | "calico" | "bridge"  (the CNI plugin the setup installs; sim/cni/),
+     "addons"?: ["ingress-nginx"]  (manifests applied once the cluster is up: sim/addons/),
+     "kubeProxyMode"?: "iptables" | "ipvs" | "nftables"  (KubeProxyConfiguration.mode; default iptables)}
 
 `config_from_spec` checks every field (types, ranges, names, quantities) and raises ConfigError
 with a message naming the field, before anything is built: no document can make the engine
@@ -39,7 +43,7 @@ from sim.durations import parse_duration
 
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
                        "defaultTolerationSeconds", "schedulerConfiguration", "controllers", "serviceSubnet",
-                       "skipPhases", "podSubnet", "cni"})
+                       "skipPhases", "podSubnet", "cni", "addons", "kubeProxyMode"})
 SKIPPABLE_PHASES = ("addon/coredns",)     # the kubeadm init phases the simulator can leave out
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
 NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime", "kubeletVersion", "labels"})
@@ -219,6 +223,14 @@ def config_from_spec(spec: Any) -> ClusterConfig:
         if not isinstance(phases, list) or any(p not in SKIPPABLE_PHASES for p in phases):
             raise ConfigError(f"skipPhases must be a list of: {', '.join(SKIPPABLE_PHASES)}")
         config.skip_phases = list(phases)
+    if "addons" in spec:
+        from sim.addons import ADDONS
+        names = spec["addons"]
+        if not isinstance(names, list) or any(n not in ADDONS for n in names) or len(set(names)) != len(names):
+            raise ConfigError(f"addons must be a list of distinct add-ons of: {', '.join(ADDONS)}")
+        config.addons = list(names)
+    if "kubeProxyMode" in spec:
+        config.kube_proxy_mode = kube_proxy_mode(spec["kubeProxyMode"])
     if "controllers" in spec:
         # kube-controller-manager --controllers: ["*", "-garbage-collector-controller"], ...
         flags = spec["controllers"]
@@ -238,47 +250,86 @@ def config_from_spec(spec: Any) -> ClusterConfig:
     return config
 
 
-def _ipv4_cidr(value: Any, field: str, example: str):
-    """`value` as an IPv4 network (host bits clear), or ConfigError naming `field`."""
+def kube_proxy_mode(value: Any) -> str:
+    """KubeProxyConfiguration.mode as kube-proxy's validation accepts it on Linux
+    (pkg/proxy/apis/config/validation validateProxyModeLinux): "iptables", "ipvs" or "nftables";
+    "" is iptables (the simulator stores it as given)."""
+    from sim.kubeproxy import MODES
+    if value == "":
+        return ""
+    if not isinstance(value, str) or value not in MODES:
+        raise ConfigError(f"kubeProxyMode: Unsupported value: {value!r}: supported values: "
+                          + ", ".join(f'"{m}"' for m in MODES))
+    return value
+
+
+# kubeadm's constants (cmd/kubeadm/app/constants): the smallest ranges it accepts, and the
+# limits it shares with kube-apiserver and kube-controller-manager.
+MIN_ADDRESSES_IN_SERVICE_SUBNET = 10     # MinimumAddressesInServiceSubnet
+MIN_ADDRESSES_IN_POD_SUBNET = 14         # MinimumAddressesInPodSubnet
+MAX_BITS_FOR_SERVICE_SUBNET = 20         # MaximumBitsForServiceSubnet (kube-apiserver's maxCIDRBits)
+POD_SUBNET_NODE_MASK_MAX_DIFF = 16       # PodSubnetNodeMaskMaxDiff
+NODE_MASK = {4: 24, 6: 64}               # --node-cidr-mask-size-ipv4 / -ipv6 defaults
+DUAL_STACK_MSG = "expected one (IPv4 or IPv6) CIDR or two CIDRs from each family for dual-stack networking"
+
+
+def _cidrs(value: Any, field: str, example: str, min_addresses: int) -> list:
+    """kubeadm's ValidateIPNetFromString (cmd/kubeadm/app/apis/kubeadm/validation): one CIDR, or
+    two of different families ("v4cidr,v6cidr", kubeadm's dual-stack form), each of at least
+    `min_addresses`.  The simulator's nodes are IPv4-first, so the primary (first) range must be
+    IPv4; IPv6-only and IPv6-primary clusters are not modelled."""
     import ipaddress
-    try:
-        return ipaddress.IPv4Network(value, strict=True) if isinstance(value, str) else _bad_cidr(field, example)
-    except ValueError:
-        return _bad_cidr(field, example)
-
-
-def _bad_cidr(field: str, example: str):
-    raise ConfigError(f'{field} must be an IPv4 CIDR such as "{example}"')
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f'{field} must be a CIDR such as "{example}" (or "v4cidr,v6cidr" for dual-stack)')
+    nets = []
+    for part in value.split(","):
+        try:
+            nets.append(ipaddress.ip_network(part.strip(), strict=True))
+        except ValueError:
+            raise ConfigError(f'{field}: Invalid value: "{value}": couldn\'t parse subnet') from None
+    if len(nets) > 2 or (len(nets) == 2 and nets[0].version == nets[1].version):
+        raise ConfigError(f'{field}: Invalid value: "{value}": {DUAL_STACK_MSG}')
+    for net in nets:
+        if net.num_addresses < min_addresses:
+            raise ConfigError(f'{field}: Invalid value: "{net}": subnet with {net.num_addresses} address(es) is too '
+                              f'small, the minimum is {min_addresses}')
+    if nets[0].version != 4:
+        raise ConfigError(f"{field}: the primary (first) range must be IPv4: the simulator models IPv4 and "
+                          f"IPv4/IPv6 dual-stack clusters (e.g. \"{example}\")")
+    return nets
 
 
 def service_subnet(value: Any) -> str:
-    """An IPv4 CIDR for --service-cluster-ip-range: kube-apiserver refuses one larger than a /12
-    ("specified --service-cluster-ip-range is too large"), and one of fewer than 4 addresses
-    leaves nothing to hand out beyond the `kubernetes` Service's."""
-    net = _ipv4_cidr(value, "serviceSubnet", "10.96.0.0/12")
-    if net.prefixlen < 12:
-        raise ConfigError("serviceSubnet: specified --service-cluster-ip-range is too large; "
-                          "for 32-bit addresses, the mask must be >= 12")
-    if net.prefixlen > 30:
-        raise ConfigError("serviceSubnet: the range must hold at least 2 addresses (a prefix of at most /30)")
-    return str(net)
+    """--service-cluster-ip-range: kubeadm's ValidateServiceSubnetSize (the same limit
+    kube-apiserver's validateClusterIPFlags applies): at most 20 host bits per family, so a /12
+    for IPv4 and a /108 for IPv6."""
+    nets = _cidrs(value, "serviceSubnet", "10.96.0.0/12", MIN_ADDRESSES_IN_SERVICE_SUBNET)
+    for net in nets:
+        bits = net.max_prefixlen
+        if bits - net.prefixlen > MAX_BITS_FOR_SERVICE_SUBNET:
+            raise ConfigError(f'serviceSubnet: Invalid value: "{net}": specified service subnet is too large; for '
+                              f"{bits}-bit addresses, the mask must be >= {bits - MAX_BITS_FOR_SERVICE_SUBNET}")
+    return ",".join(str(n) for n in nets)
 
 
 def pod_subnet(value: Any) -> str:
-    """An IPv4 CIDR for --cluster-cidr that holds /24 node ranges (--node-cidr-mask-size 24):
-    kube-controller-manager refuses a cluster CIDR smaller than a node's range, and one more
-    than 16 bits wider ("mask size ... is more than 16 bits larger"; range_allocator.go)."""
-    net = _ipv4_cidr(value, "podSubnet", "10.244.0.0/16")
-    if net.prefixlen > 24:
-        raise ConfigError("podSubnet: the cluster CIDR must hold at least one /24 node range "
-                          "(--node-cidr-mask-size=24): a prefix of at most /24")
-    if net.prefixlen < 8:
-        raise ConfigError("podSubnet: --node-cidr-mask-size 24 is more than 16 bits larger than the cluster CIDR's mask")
-    return str(net)
+    """--cluster-cidr, carved by the node IPAM controller into /24 (IPv4) and /64 (IPv6) node
+    ranges: kubeadm's ValidatePodSubnetNodeMask (the node mask inside the range, at most 16
+    bits longer - cidrset's limit too)."""
+    nets = _cidrs(value, "podSubnet", "10.244.0.0/16", MIN_ADDRESSES_IN_POD_SUBNET)
+    for net in nets:
+        node_mask = NODE_MASK[net.version]
+        if net.prefixlen > node_mask:
+            raise ConfigError(f'podSubnet: Invalid value: "{net}": the size of pod subnet with mask {net.prefixlen} '
+                              f"is smaller than the size of node subnet with mask {node_mask}")
+        if node_mask - net.prefixlen > POD_SUBNET_NODE_MASK_MAX_DIFF:
+            raise ConfigError(f'podSubnet: Invalid value: "{net}": pod subnet mask ({net.prefixlen}) and node-mask '
+                              f"({node_mask}) difference is greater than {POD_SUBNET_NODE_MASK_MAX_DIFF}")
+    return ",".join(str(n) for n in nets)
 
 
 WORD_KEYS = frozenset({"seed", "workers", "control-planes", "etcd", "topology", "cpu", "memory", "grace",
-                       "toleration", "skip-phases", "cni"})
+                       "toleration", "skip-phases", "cni", "addons"})
 
 
 def config_from_words(words: list[str]) -> ClusterConfig:
@@ -312,6 +363,8 @@ def config_from_words(words: list[str]) -> ClusterConfig:
         spec["skipPhases"] = [p for p in kv["skip-phases"].split(",") if p]
     if "cni" in kv:
         spec["cni"] = kv["cni"]
+    if "addons" in kv:
+        spec["addons"] = [a for a in kv["addons"].split(",") if a]
     if "grace" in kv:
         spec["nodeMonitorGracePeriod"] = kv["grace"]
     if "toleration" in kv:

@@ -1,28 +1,31 @@
 """Cluster DNS queries: a pod's stub resolver (its /etc/resolv.conf: nameserver, search path,
 ndots) sends each query over UDP to the nameserver; on the way the source node's kube-proxy rules
-(`KubeProxy.route`) DNAT 10.96.0.10:53 to a CoreDNS pod, whose kubernetes plugin answers from
-its informers' view of Services and EndpointSlices (here the serving apiserver's watch cache).
+(`KubeProxy.route`) DNAT 10.96.0.10:53 to a CoreDNS pod, which answers as sim/coredns.py says
+(the kubernetes plugin from its informers' view of Services and EndpointSlices, the rest forwarded
+to the node's upstream resolver).  A query to the upstream resolver itself (a dnsPolicy Default
+pod's nameserver) is answered by it (sim/upstream_dns.py).
 
-- `<svc>.<ns>.svc.<domain>`: A of the ClusterIP; a headless Service (clusterIP None): A of every
-  ready endpoint address (coredns/plugin/kubernetes: endpoints the EndpointSlice marks ready);
-  anything else under the cluster domain: NXDOMAIN.  Names outside it go to the `forward`
-  plugin's upstream, which knows none of them here (NXDOMAIN).
 - No route to a running CoreDNS (no ready endpoint, so kube-proxy REJECTs or no rule DNATs, or
   the pod is unreachable): the query times out, as the resolver reports after its retries.
-- The search path as glibc / musl / busybox apply it: a name with fewer dots than ndots is
-  tried with each search domain first, then as given; a name ending in "." only as given.
+- `lookup` is glibc's getaddrinfo (AF_UNSPEC): A and AAAA for each name the search rules give
+  (res_nsearch: a name with fewer dots than ndots is tried with each search domain first, then as
+  given; a name ending in "." only as given), the first name with an address wins, a timeout ends
+  the search, the next nameserver is tried when one does not answer.
 """
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
 
-from sim import datapath
+from sim import coredns, datapath, upstream_dns
+from sim.kubelet.dns import HOST_NAMESERVERS
+from sim.runtime.process import TIMED_OUT
 
 if TYPE_CHECKING:
     from sim.cluster import Cluster
 
 DNS_PORT = 53
+MAXNS = 3            # glibc resolv.h: the resolver reads at most 3 nameservers
 
 
 def parse_resolv_conf(text: str) -> tuple[list[str], list[str], int]:
@@ -54,79 +57,70 @@ def candidates(host: str, searches: list[str], ndots: int) -> list[str]:
     return [*with_search, host]
 
 
-def kubernetes_answer(cluster: "Cluster", qname: str, domain: str = "cluster.local") -> list[str] | None:
-    """The kubernetes plugin's A records for `qname`, or None for NXDOMAIN."""
-    api = cluster.serving_apiserver()
-    if api is None:
-        return None
-    name = qname.lower().rstrip(".")
-    suffix = f".svc.{domain}"
-    if not name.endswith(suffix):
-        return None
-    parts = name[: -len(suffix)].split(".")
-    if len(parts) != 2:
-        return None      # (<endpoint>.<svc>.<ns>.svc names are not modelled)
-    svc_name, ns = parts
-    svc = api.cache.objects("services").get((ns, svc_name))
-    if svc is None:
-        return None
-    spec = svc.get("spec") or {}
-    if spec.get("type") == "ExternalName":
-        return None      # a CNAME to spec.externalName, which the upstream does not know here
-    ip = spec.get("clusterIP")
-    if ip and ip != "None":
-        return [ip]
-    from sim.registry import BUILTIN
-    gr = BUILTIN.lookup("discovery.k8s.io", "endpointslices").gr
-    addrs = []
-    for (sns, _), sl in sorted(api.cache.objects(gr).items()):
-        if sns != ns or ((sl.get("metadata") or {}).get("labels") or {}).get("kubernetes.io/service-name") != svc_name:
-            continue
-        for ep in sl.get("endpoints") or []:
-            if (ep.get("conditions") or {}).get("ready") is not False:
-                addrs.extend(a for a in ep.get("addresses") or [] if a not in addrs)
-    return addrs or None
-
-
-def exchange(cluster: "Cluster", node: str, src_ip: str, server: str, qname: str) -> dict:
-    """One query for `qname` from a pod at `src_ip` on `node` to `server`:53/UDP, over the
-    packet path (sim/datapath.py: kube-proxy's DNAT to a CoreDNS pod, the CNI hop).
-    {"rcode": "NOERROR" | "NXDOMAIN", "addresses": [...], "endpoint": "ip:port", "trace"} or
-    {"rcode": "TIMEOUT", "trace"}."""
+def exchange(cluster: "Cluster", node: str, src_ip: str, server: str, qname: str, qtype: str = "A") -> dict:
+    """One query (`qname`, `qtype`) from a pod at `src_ip` on `node` to `server`:53/UDP, over the
+    packet path (sim/datapath.py: kube-proxy's DNAT to a CoreDNS pod, NetworkPolicy, the CNI
+    hop): the reply {"rcode": "NOERROR" | "NXDOMAIN", "aa": authoritative, "answer": [records as
+    sim/upstream_dns.record makes them], "addresses": the answer's A/AAAA data, "endpoint":
+    "ip:port" that answered, "trace"}, or {"rcode": "TIMEOUT", "trace"}."""
+    if server in HOST_NAMESERVERS:
+        # The node's upstream resolver (the network's gateway): outside the cluster, no kube-proxy rule.
+        return _reply(upstream_dns.resolve(qname, qtype), f"{server}:{DNS_PORT}")
     t = datapath.trace(cluster, {"src": src_ip, "src_node": node, "dst": server, "dport": DNS_PORT, "proto": "udp"})
     listener = t.listener
     if t.verdict != "delivered" or listener.program is None or listener.program.name not in ("coredns", "/coredns"):
         return {"rcode": "TIMEOUT", "trace": t}     # no answer (UDP: no refusal either)
-    addrs = kubernetes_answer(cluster, qname)
-    if addrs is None:
-        return {"rcode": "NXDOMAIN", "addresses": [], "endpoint": t.endpoint, "trace": t}
-    return {"rcode": "NOERROR", "addresses": addrs, "endpoint": t.endpoint, "trace": t}
+    return {**_reply(coredns.answer(cluster, qname, qtype), t.endpoint), "trace": t}
+
+
+def _reply(reply: dict, endpoint: str) -> dict:
+    return {**reply, "endpoint": endpoint,
+            "addresses": [r["data"] for r in reply["answer"] if r["type"] in ("A", "AAAA")]}
 
 
 def lookup(cluster: "Cluster", node: str, src_ip: str, resolv_conf: str, host: str, server: str | None = None) -> dict:
-    """What a stub resolver finds for `host`: {"server", "status": "ok" | "nxdomain" |
-    "timeout", "name" (the name that answered), "addresses"}."""
+    """What getaddrinfo finds for `host`: {"server", "status": "ok" | "nxdomain" | "timeout",
+    "name" (the name that answered), "addresses" (IPv4 first, as RFC 6724 sorts them for a pod
+    without IPv6)}."""
     servers, searches, ndots = parse_resolv_conf(resolv_conf)
-    server = server or (servers[0] if servers else "127.0.0.1")
+    servers = [server] if server else (servers[:MAXNS] or ["127.0.0.1"])
     for name in candidates(host, searches, ndots):
-        r = exchange(cluster, node, src_ip, server, name)
-        if r["rcode"] == "TIMEOUT":
-            return {"server": server, "status": "timeout", "name": host, "addresses": []}
-        if r["rcode"] == "NOERROR":
-            return {"server": server, "status": "ok", "name": name, "addresses": r["addresses"]}
-    return {"server": server, "status": "nxdomain", "name": host, "addresses": []}
+        addrs, answered = [], None
+        for qtype in ("A", "AAAA"):
+            for s in servers:           # res_send: each nameserver in turn until one answers
+                r = exchange(cluster, node, src_ip, s, name, qtype)
+                if r["rcode"] != "TIMEOUT":
+                    answered = answered or s
+                    addrs += [a for a in r["addresses"] if a not in addrs]
+                    break
+            else:
+                return {"server": servers[0], "status": "timeout", "name": host, "addresses": []}
+        if addrs:
+            return {"server": answered, "status": "ok", "name": name, "addresses": addrs}
+    return {"server": servers[0], "status": "nxdomain", "name": host, "addresses": []}
 
 
-def http_get(cluster: "Cluster", node: str, src_ip: str, resolv_conf: str, url: str) -> tuple[int, str] | None:
+def http_get(cluster: "Cluster", node: str, src_ip: str, resolv_conf: str, url: str,
+             host: str | None = None) -> tuple[int, str] | str | None:
     """A pod's HTTP GET of `url` over the pod network: the name resolved as above, the
     connection to ip:port through the source node's kube-proxy rules (a ClusterIP DNATed to the
     endpoint its probabilities pick), to the pod holding the address, whose program answers.
-    (status, body), or None when nothing answers there (refused, or no route)."""
+    `host`: the request's Host header (the URL's host when None), which an ingress controller
+    routes by.  (status, body), None when it is refused (a RST, kube-proxy's REJECT), or
+    TIMED_OUT when the SYN is lost: dropped by the CNI plugin for a NetworkPolicy
+    (sim/networkpolicy.py), a partition, no route.  An IPv6 literal goes in brackets
+    (http://[fd00:10:96::a]:80/)."""
     scheme, rest = url.split("://", 1) if "://" in url else ("http", url)
     hostport, _, path = rest.partition("/")
-    host, _, port_text = hostport.rpartition("@")[2].partition(":")
+    hostport = hostport.rpartition("@")[2]
+    if hostport.startswith("[") and "]" in hostport:
+        host_name, _, tail = hostport[1:].partition("]")
+        port_text = tail.removeprefix(":")
+    else:
+        host_name, _, port_text = hostport.partition(":")
     port = int(port_text) if port_text.isdigit() else (443 if scheme == "https" else 80)
-    if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", host):
+    host_header, host = host or host_name, host_name
+    if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", host) or ":" in host:
         ip = host
     elif host.lower() == "localhost":
         ip = "127.0.0.1"     # /etc/hosts, which the kubelet writes into every container
@@ -136,7 +130,12 @@ def http_get(cluster: "Cluster", node: str, src_ip: str, resolv_conf: str, url: 
             return None
         ip = found["addresses"][0]
     t = datapath.trace(cluster, {"src": src_ip, "src_node": node, "dst": ip, "dport": port, "proto": "tcp"})
+    if t.verdict in ("timeout", "dropped"):
+        return TIMED_OUT     # the SYN is lost (a NetworkPolicy, a partition, no route): wget times out
     c = t.listener
     if t.verdict != "delivered" or c.program is None or c.program.http is None:
         return None
+    if getattr(c.process, "serve_http", None) is not None:
+        # A process that is a simulated component (an ingress controller) answers itself.
+        return c.process.serve_http(port, host_header, "/" + path, client=src_ip)
     return c.program.http(c.ctx, "/" + path, cluster.now - (c.started_at or cluster.now))

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sim.external import CLIENT_HOST
+from sim.ipfamily import host_port
 
 if TYPE_CHECKING:
     from sim.cluster import Cluster
@@ -89,11 +90,16 @@ class Socket:
 
 
 def node_of_ip(cluster: "Cluster", ip: str) -> str | None:
-    """The node whose InternalIP is `ip`."""
+    """The node one of whose InternalIPs (a dual-stack node has one of each family) is `ip`."""
     for node in sorted(cluster.node_components):
-        if cluster.node_components[node][1].internal_ip == ip:
+        if ip in cluster.node_components[node][1].internal_ips:
             return node
     return None
+
+
+def sandbox_ips(sb: dict) -> list[str]:
+    """A sandbox's addresses: one per family on a dual-stack node, the primary first."""
+    return list(sb.get("ips") or ([sb["ip"]] if sb.get("ip") else []))
 
 
 def sockets_at(cluster: "Cluster", ip: str) -> list[Socket]:
@@ -104,8 +110,8 @@ def sockets_at(cluster: "Cluster", ip: str) -> list[Socket]:
     for n in nodes:
         runtime, kubelet = cluster.node_components[n][0], cluster.node_components[n][1]
         for uid, sb in sorted(runtime.sandboxes.items()):
-            if sb.get("ip") == ip:
-                out.append(Socket(n, runtime, uid, ip == kubelet.internal_ip))
+            if ip in sandbox_ips(sb) or (sb.get("ip") == kubelet.internal_ip and ip in kubelet.internal_ips):
+                out.append(Socket(n, runtime, uid, ip in kubelet.internal_ips))
         if out:
             break
     return out
@@ -211,7 +217,7 @@ def trace(cluster: "Cluster", packet: dict) -> Trace:
         if not cluster.specs[src_node].alive:
             return t.end("dropped", src_node, f"node {src_node} is down")
         socks = [s for s in sockets_at(cluster, src) if s.node == src_node]
-        host = src == cluster.node_components[src_node][1].internal_ip
+        host = src in cluster.node_components[src_node][1].internal_ips
         if socks and not host:
             src_ref = pod_ref(cluster, socks[0])
             where = _label(src_ref)
@@ -234,6 +240,7 @@ def trace(cluster: "Cluster", packet: dict) -> Trace:
         return t.end("dropped", node, "kube-proxy DROPs it", rule, path)
     if v.get("endpoint"):
         ep_ip, _, ep_port = v["endpoint"].rpartition(":")
+        ep_ip = ep_ip.strip("[]")   # [IPv6]:port
         t.hop(node, f"kube-proxy DNATs {dst}:{dport} to endpoint {v['endpoint']}", rule, path)
         dst, dport = ep_ip, int(ep_port)
     if not _policy(cluster, t, src, dst, dport, proto, node, "egress"):
@@ -271,11 +278,11 @@ def trace(cluster: "Cluster", packet: dict) -> Trace:
         return t.end("timeout", _label(ref), f"nothing listens on {dst}:{dport}/UDP: no answer")
     sock, c = found
     ref = pod_ref(cluster, sock)
-    t.listener, t.endpoint, t.pod, t.verdict = c, f"{dst}:{dport}", ref, "delivered"
+    t.listener, t.endpoint, t.pod, t.verdict = c, host_port(dst, dport), ref, "delivered"
     t.hop(_label(ref), f"container {c.name} of pod {_label(ref)} accepts {dst}:{dport}")
-    back = f"{packet['dst']}:{packet['dport']}"
+    back = host_port(packet['dst'], packet['dport'])
     t.hop(where, f"reply from {dst}:{dport} reaches {src}" + (
-        f" as {back} (conntrack reverses the DNAT)" if back != f"{dst}:{dport}" else "") + (
+        f" as {back} (conntrack reverses the DNAT)" if back != host_port(dst, dport) else "") + (
         f", un-SNATed from {snat_from}" if snat_from else ""))
     return t
 
@@ -296,6 +303,6 @@ def _loopback(cluster: "Cluster", t: Trace, socks: list[Socket], where: str, dpo
         return t.end("timeout", where, f"nothing listens on localhost:{dport}/UDP")
     sock, c = found
     ref = pod_ref(cluster, sock)
-    t.listener, t.endpoint, t.pod, t.verdict = c, f"{t.packet['dst']}:{dport}", ref, "delivered"
+    t.listener, t.endpoint, t.pod, t.verdict = c, host_port(t.packet['dst'], dport), ref, "delivered"
     t.hop(where, f"container {c.name} accepts it on localhost:{dport}")
     return t

@@ -167,6 +167,12 @@ class Kernel:
         self.components[component.address] = component
         component.attach(self)
 
+    def remove_component(self, component) -> None:
+        """Forget a component that is gone for good (a pod's process whose container ended):
+        messages to its address are then dropped as to any unknown host."""
+        if self.components.get(component.address) is component:
+            del self.components[component.address]
+
     # -- trace -------------------------------------------------------------------------
     def emit(self, kind: str, **fields: Any) -> None:
         """Record one typed trace event.  Field values must be JSON-compatible."""

@@ -5,10 +5,17 @@ EndpointSlices feed a ServiceChangeTracker and an EndpointsChangeTracker (pkg/pr
 endpointschangetracker.go); a change asks the BoundedFrequencyRunner (pkg/util/async) for a sync,
 which runs at most `burstSyncs` times back to back and then once per --iptables-min-sync-period
 (1 s), and at least once per --iptables-sync-period (30 s).  A sync applies the pending changes
-and writes the whole rule set (sim/kubeproxy_iptables.py build_rules: syncProxyRules), which
-`match` walks for a packet.  Nothing is synced until both informers have listed
+and writes the rules (sim/kubeproxy_iptables.py sync_rules: syncProxyRules): the first sync, and
+one an hour outside large-cluster mode, is full; the others are partial - the top-level chains
+in full, and only the changed Services' own chains.  `match` walks the rules for a packet.  Nothing is synced until both informers have listed
 (proxier.isInitialized), as upstream waits for its config handlers' OnServiceSynced /
 OnEndpointSlicesSynced.
+
+Dual-stack (a node with addresses of both families): as cmd/kube-proxy does, one proxier per
+family under a meta-proxier (pkg/proxy/metaproxier): each family's trackers keep only that
+family's ClusterIP of every Service and the EndpointSlices of its addressType, and each writes
+its own rules - iptables for IPv4, ip6tables for IPv6 (the text of `ip6tables-save`).  One sync
+runs both, as the meta-proxier's Sync does; a packet is walked through its family's rules.
 
 The rules live in the node's kernel, not in the process: a kube-proxy that stops leaves them in
 place (traffic keeps flowing to endpoints that may be gone) until it starts again and resyncs.
@@ -17,13 +24,26 @@ from __future__ import annotations
 
 from sim.client import ClientComponent
 from sim.flowcontrol import KUBE_PROXY_BURST, KUBE_PROXY_QPS
-from sim.kubeproxy_iptables import Endpoint, Ruleset, ServicePort, build_rules, match, service_ports, slice_endpoints
+from sim.ipfamily import IPV4, IPV6, family_of, of_family, split_cidrs
+from sim.kubeproxy_iptables import (FULL_SYNC_PERIOD, Endpoint, IptablesProxier, ServicePort,  # noqa: F401
+                                    service_ports, slice_endpoints)
+from sim.kubeproxy_ipvs import IpvsProxier
+from sim.kubeproxy_nftables import NftablesProxier
 
 DISCOVERY_GROUP = "discovery.k8s.io"
-MIN_SYNC_PERIOD = 1.0   # KubeProxyIPTablesConfiguration.MinSyncPeriod default
 SYNC_PERIOD = 30.0      # KubeProxyIPTablesConfiguration.SyncPeriod default
 BURST_SYNCS = 2         # pkg/proxy/iptables/proxier.go burstSyncs
 CLUSTER_CIDR = "10.244.0.0/16"  # kubeadm's podSubnet, which kube-proxy's --cluster-cidr is
+DEFAULT_MODE = "iptables"  # cmd/kube-proxy: an empty mode is iptables on Linux
+PROXIERS = {"iptables": IptablesProxier, "ipvs": IpvsProxier, "nftables": NftablesProxier}
+MODES = tuple(PROXIERS)
+
+
+def new_proxier(mode: str, node: str, node_ips: list[str], cluster_cidr: str, service_cidrs: tuple = ()):
+    """The proxier for KubeProxyConfiguration.mode (cmd/kube-proxy/app/server_linux.go createProxier)."""
+    if mode == "iptables":
+        return IptablesProxier(node, node_ips, cluster_cidr)
+    return PROXIERS[mode](node, node_ips, cluster_cidr, service_cidrs)
 
 
 class BoundedFrequencyRunner:
@@ -85,7 +105,8 @@ class ServiceChangeTracker:
     """pkg/proxy/servicechangetracker.go: the Services' ports as kube-proxy proxies them, and the
     changes not yet synced (previous and current, dropped when they end up equal)."""
 
-    def __init__(self):
+    def __init__(self, family: str = IPV4):
+        self.family = family
         self.ports: dict[tuple[str, str], list[ServicePort]] = {}  # the svcPortMap, by Service
         self.items: dict[tuple[str, str], tuple[list, list]] = {}
 
@@ -94,34 +115,36 @@ class ServiceChangeTracker:
         md = obj["metadata"]
         key = (md.get("namespace") or "", md["name"])
         prev = self.items[key][0] if key in self.items else self.ports.get(key, [])
-        cur = service_ports(current) if current is not None else []
+        cur = service_ports(current, self.family) if current is not None else []
         if prev == cur:
             self.items.pop(key, None)
         else:
             self.items[key] = (prev, cur)
         return bool(self.items)
 
-    def apply(self) -> int:
-        """Move the pending changes into the map; how many Services changed."""
-        n = len(self.items)
+    def apply(self) -> set[tuple[str, str]]:
+        """svcPortMap.Update: move the pending changes into the map; the Services that changed
+        (UpdateServiceMapResult.UpdatedServices)."""
+        changed = set(self.items)
         for key, (_prev, cur) in self.items.items():
             if cur:
                 self.ports[key] = cur
             else:
                 self.ports.pop(key, None)
         self.items.clear()
-        return n
+        return changed
 
 
 class EndpointsChangeTracker:
     """pkg/proxy/endpointschangetracker.go and endpointslicecache.go: every slice's endpoints,
     by the Service it belongs to, and which Services changed since the last sync."""
 
-    def __init__(self, node_name: str):
-        self.node_name = node_name
-        self.slices: dict[tuple[str, str], dict[str, dict[str, list[Endpoint]]]] = {}
+    def __init__(self, node_name: str, family: str = IPV4, memo: dict | None = None):
+        self.node_name, self.family, self.memo = node_name, family, memo
+        self.slices: dict[tuple[str, str], dict[str, dict[str, tuple[Endpoint, ...]]]] = {}
         self.pending: set[tuple[str, str]] = set()
-        self.endpoints: dict[str, list[Endpoint]] = {}  # the endpointsMap, by service port key
+        self.endpoints: dict[str, tuple[Endpoint, ...]] = {}  # the endpointsMap, by service port key
+        self.keys: dict[tuple[str, str], list[str]] = {}  # the endpointsMap's keys, by Service
 
     def update(self, slc: dict, removed: bool) -> bool:
         md = slc["metadata"]
@@ -130,7 +153,7 @@ class EndpointsChangeTracker:
             return bool(self.pending)
         key = (md.get("namespace") or "", svc)
         by_slice = self.slices.setdefault(key, {})
-        new = None if removed else slice_endpoints(slc, self.node_name)
+        new = None if removed else slice_endpoints(slc, self.family, self.memo)
         if by_slice.get(md["name"]) != new:
             if new is None:
                 by_slice.pop(md["name"], None)
@@ -141,11 +164,12 @@ class EndpointsChangeTracker:
             self.pending.add(key)
         return bool(self.pending)
 
-    def apply(self) -> int:
-        n = len(self.pending)
+    def apply(self) -> set[tuple[str, str]]:
+        """endpointsMap.Update: the pending Services' endpoints merged from their slices; the
+        Services that changed (UpdateEndpointsMapResult.UpdatedServices)."""
+        changed = set(self.pending)
         for key in sorted(self.pending):
-            prefix = f"{key[0]}/{key[1]}"
-            for k in [k for k in self.endpoints if k.rpartition("/")[0].split(":")[0] == prefix]:
+            for k in self.keys.pop(key, ()):
                 del self.endpoints[k]
             merged: dict[str, dict[str, Endpoint]] = {}
             for name in sorted(self.slices.get(key, {})):
@@ -154,36 +178,62 @@ class EndpointsChangeTracker:
                         # one endpoint per ip:port, the first slice's (endpointslicecache.go)
                         merged.setdefault(spn, {}).setdefault(str(ep), ep)
             for spn, eps in merged.items():
-                self.endpoints[spn] = [eps[k] for k in sorted(eps)]  # byEndpoint order
+                self.endpoints[spn] = tuple(eps[k] for k in sorted(eps))  # byEndpoint order
+            if merged:
+                self.keys[key] = list(merged)
         self.pending.clear()
-        return n
+        return changed
 
 
 class KubeProxy(ClientComponent):
     component = "kube-proxy"
     kube_api_qps, kube_api_burst = KUBE_PROXY_QPS, KUBE_PROXY_BURST  # clientConnection defaults
 
-    def __init__(self, host: str, apiserver, node_ip: str | None = None, min_sync_period: float = MIN_SYNC_PERIOD,
-                 sync_period: float = SYNC_PERIOD, **kw):
+    def __init__(self, host: str, apiserver, node_ip: str | None = None, min_sync_period: float | None = None,
+                 sync_period: float = SYNC_PERIOD, mode: str = "", service_cidrs: tuple = (),
+                 node_ip6: str | None = None, cluster_cidr: str = CLUSTER_CIDR, slice_memo: dict | None = None, **kw):
         super().__init__(host, apiserver, **kw)
         self.node_ips = [node_ip] if node_ip else []
-        self.min_sync_period, self.sync_period = min_sync_period, sync_period
-        # The kernel's state: rules and xt_recent lists outlive the process.
-        self.ruleset: Ruleset | None = None
-        self.recent: dict = {}
+        # A node with an IPv6 address too runs dual-stack: a proxier per family
+        # (cmd/kube-proxy/app/server_linux.go: metaproxier.NewMetaProxier(ipv4Proxier, ipv6Proxier)).
+        self.families = [IPV4] + ([IPV6] if node_ip6 else [])
+        if node_ip6:
+            self.node_ips.append(node_ip6)
+        cidrs = split_cidrs(cluster_cidr) or [CLUSTER_CIDR]   # --cluster-cidr, one per family
+        svc_cidrs = [c for text in service_cidrs for c in split_cidrs(text)]
+        # The parsed EndpointSlices, shared by the cluster's kube-proxies (slice_endpoints).
+        self.slice_memo = {} if slice_memo is None else slice_memo
+        self.mode = mode or DEFAULT_MODE  # KubeProxyConfiguration.mode: "" is iptables on Linux
+        if self.mode not in MODES:
+            raise ValueError(f"unknown kube-proxy mode {mode!r}; known: {', '.join(MODES)}")
+        # The kernel's state (rules, xt_recent lists, IPVS tables, nftables sets): it outlives
+        # the process.  `service_cidrs`: the ServiceCIDRs (nftables' cluster-ips-check).
+        self.proxiers = {f: new_proxier(self.mode, host, of_family(self.node_ips, f),
+                                        next(iter(of_family(cidrs, f)), cidrs[0]), tuple(of_family(svc_cidrs, f)))
+                         for f in self.families}
+        self.proxier = self.proxiers[IPV4]   # the primary family's
+        # --<mode>-min-sync-period's default differs by mode (iptables and nftables 1 s, ipvs 0).
+        self.min_sync_period = self.proxier.default_min_sync_period if min_sync_period is None else min_sync_period
+        self.sync_period = sync_period
         self.synced_at: str | None = None
-        self.syncs = 0
-        self.rules_text = ""
+        self.syncs = self.full_syncs = self.partial_syncs = 0
+        self.rules_written = 0        # rules (or IPVS / nftables operations) written, over all syncs
+        self.last_sync_at: float | None = None   # sync_proxy_rules_last_timestamp_seconds
+        self.last_full_sync = float("-inf")
+        self.last_services = 0
 
     def on_start(self) -> None:
-        self.action(f"kube-proxy on {self.host} started (iptables mode, --iptables-min-sync-period="
-                    f"{self.min_sync_period:g}s, --iptables-sync-period={self.sync_period:g}s)")
-        self.services = ServiceChangeTracker()
-        self.endpoints = EndpointsChangeTracker(self.host)
+        self.action(f"kube-proxy on {self.host} started ({self.mode} mode, --{self.mode}-min-sync-period="
+                    f"{self.min_sync_period:g}s, --{self.mode}-sync-period={self.sync_period:g}s)")
+        self.trackers = {f: (ServiceChangeTracker(f), EndpointsChangeTracker(self.host, f, self.slice_memo))
+                         for f in self.families}
+        self.services, self.endpoints = self.trackers[IPV4]
         self.runner = BoundedFrequencyRunner(self, self.sync_proxy_rules, self.min_sync_period,
-                                             self.sync_period, BURST_SYNCS)
+                                             self.proxier.max_sync_interval(self.sync_period), BURST_SYNCS)
         self.service_informer = self.slice_informer = None
         self.needs_full_sync = True
+        for proxier in self.proxiers.values():
+            proxier.process_started()
         self._discover()
 
     def _discover(self) -> None:
@@ -199,11 +249,11 @@ class KubeProxy(ClientComponent):
 
     def _start_informers(self) -> None:
         def svc_changed(prev, cur) -> None:
-            if self.services.update(prev, cur):
+            if any([svcs.update(prev, cur) for svcs, _eps in self.trackers.values()]):
                 self._changed()
 
         def slice_changed(slc, removed) -> None:
-            if self.endpoints.update(slc, removed):
+            if any([eps.update(slc, removed) for _svcs, eps in self.trackers.values()]):
                 self._changed()
 
         # Services with the label service.kubernetes.io/service-proxy-name are another proxy's,
@@ -229,37 +279,75 @@ class KubeProxy(ClientComponent):
                     and self.slice_informer and self.slice_informer.synced)
 
     def sync_proxy_rules(self) -> None:
-        """proxier.go syncProxyRules: apply the pending changes, write every rule."""
+        """proxier.go syncProxyRules: apply the pending changes, then write the rules - all of
+        them on a full sync (at start, after a failure, and once per FullSyncPeriod outside
+        large-cluster mode), else only the changed Services' own (a partial sync)."""
         if not self._initialized():
             return
-        changed = self.services.apply() + self.endpoints.apply()
+        p = self.proxier
+        full = self.needs_full_sync or not p.partial_syncs or (
+            p.full_sync_period is not None and self.now - self.last_full_sync > p.full_sync_period and not p.large)
         self.syncs += 1
         self.synced_at = self.micro_timestamp()
-        if not changed and not self.needs_full_sync and self.ruleset is not None:
-            return  # a periodic sync with nothing new rewrites the same rules
+        before = self.last_services
+        results = []
+        for family in self.families:   # the meta-proxier's Sync: each family's proxier in turn
+            svcs, eps = self.trackers[family]
+            changed = svcs.apply() | eps.apply()
+            ports = [p for key in sorted(svcs.ports) for p in svcs.ports[key]]
+            results.append(self.proxiers[family].sync(ports, eps.endpoints, None if full else changed, self.now,
+                                                      self.sync_period))
+        result = {"written": sum(r["written"] for r in results), "differs": any(r["differs"] for r in results),
+                  "summary": " + ".join(f"{r['summary']} ({'ip6tables' if f == IPV6 else self.mode})"
+                                        if len(results) > 1 else r["summary"]
+                                        for f, r in zip(self.families, results))}
         self.needs_full_sync = False
-        ports = [p for ps in self.services.ports.values() for p in ps]
-        ruleset = build_rules(ports, self.endpoints.endpoints, self.node_ips, CLUSTER_CIDR)
-        text = ruleset.text()
-        services = len(self.services.ports)
-        before = self.ruleset.services if self.ruleset is not None else 0
-        ruleset.services = services
-        nat_rules = len(ruleset.rules("nat"))
-        if text != self.rules_text and (services or before):
-            self.action(f"kube-proxy on {self.host} synced {nat_rules} rules for {services} "
+        if full:
+            self.full_syncs += 1
+            self.last_full_sync = self.now
+        else:
+            self.partial_syncs += 1
+        self.rules_written += result["written"]
+        self.last_sync_at = self.now
+        services = self.last_services = len(self.services.ports)
+        if result["differs"] and (services or before):
+            self.action(f"kube-proxy on {self.host} synced {result['summary']} for {services} "
                         f"service{'' if services == 1 else 's'}")
-        self.ruleset, self.rules_text = ruleset, text
 
     # -- reads ---------------------------------------------------------------------------------
+    def proxy_rules(self) -> dict:
+        """The node's rules in its mode's own shape (iptables-save, ipvsadm -Ln, nft list table)
+        and what they were made from; a dual-stack node's IPv6 rules too ("ipv6": the IPv6
+        proxier's, ip6tables-save's text)."""
+        return {"node": self.host, "mode": self.mode, "text": self.proxier.text(self.now), "syncedAt": self.synced_at,
+                "syncs": self.syncs, **self.proxier.info(), "services": self.last_services, "metrics": self.metrics(),
+                "families": list(self.families), **self._ipv6()}
+
+    def _ipv6(self) -> dict:
+        p6 = self.proxiers.get(IPV6)
+        return {"ipv6": {"text": p6.text(self.now), **p6.info()}} if p6 is not None else {}
+
+    def metrics(self) -> dict:
+        """kube-proxy's /metrics (pkg/proxy/metrics) as far as the simulator keeps them (the IPVS
+        proxier, which has no partial syncs, observes only sync_proxy_rules_duration_seconds)."""
+        split = {"sync_full_proxy_rules_duration_seconds_count": self.full_syncs,
+                 "sync_partial_proxy_rules_duration_seconds_count": self.partial_syncs} \
+            if self.proxier.partial_syncs else {}
+        return {**split, "sync_proxy_rules_duration_seconds_count": self.full_syncs + self.partial_syncs,
+                "sync_proxy_rules_last_timestamp_seconds": self.last_sync_at, **self.proxier.metrics()}
+
     def iptables(self) -> dict:
-        """The node's rules as `iptables-save` prints them, and what they were made from."""
-        rs = self.ruleset
-        return {"node": self.host, "mode": "iptables", "rules": self.rules_text, "syncedAt": self.synced_at,
-                "syncs": self.syncs, "services": rs.services if rs else 0, "endpoints": rs.endpoints if rs else 0,
-                "natRules": len(rs.rules("nat")) if rs else 0}
+        """The node's iptables rules as `iptables-save` prints them (in IPVS mode, the few
+        rules that mode still writes)."""
+        got = self.proxy_rules()
+        info = self.proxier.iptables_info()
+        return {"node": self.host, "mode": self.mode, "syncedAt": got["syncedAt"], "syncs": got["syncs"], **info,
+                "services": self.last_services, "families": list(self.families), **self._ipv6()}
 
     def route(self, packet: dict) -> dict:
-        """Walk one packet through the node's rules (sim/kubeproxy_iptables.py match)."""
-        if self.ruleset is None:
+        """Walk one packet through the node's rules as the mode's kernel path would: the rules
+        of its family (ip6tables for an IPv6 packet; none on a single-stack node)."""
+        proxier = self.proxiers.get(family_of(packet.get("dst")) or IPV4)
+        if proxier is None:
             return {"verdict": "ACCEPT", "endpoint": None, "rule": None, "path": [], "masquerade": False}
-        return match(self.ruleset, packet, self.rng, self.recent, self.now)
+        return proxier.route(packet, self.rng, self.now)

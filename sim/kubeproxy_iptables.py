@@ -24,6 +24,9 @@ import base64
 import hashlib
 import ipaddress
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+
+from sim.ipfamily import IPV4, of_family
 
 KUBE_SERVICES, KUBE_NODEPORTS, KUBE_EXTERNAL_SERVICES = "KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-EXTERNAL-SERVICES"
 KUBE_MARK_MASQ, KUBE_POSTROUTING, KUBE_FORWARD = "KUBE-MARK-MASQ", "KUBE-POSTROUTING", "KUBE-FORWARD"
@@ -118,31 +121,36 @@ class Endpoint:
     serving: bool = True
     terminating: bool = False
     node_name: str = ""
-    is_local: bool = False
 
     def __str__(self) -> str:
-        return f"{self.ip}:{self.port}"
+        """net.JoinHostPort: ip:port, [ip]:port for IPv6 (the DNAT target and chain hash too)."""
+        return f"[{self.ip}]:{self.port}" if ":" in self.ip else f"{self.ip}:{self.port}"
+
+    def local_to(self, node: str | None) -> bool:
+        """BaseEndpointInfo.IsLocal(): the endpoint runs on `node` (kube-proxy's own)."""
+        return bool(node) and self.node_name == node
 
 
-def service_ports(svc: dict) -> list[ServicePort]:
-    """The ports kube-proxy proxies for one core/v1 Service (serviceport.go newBaseServiceInfo):
-    none for ExternalName or a headless Service (clusterIP None), IPv4 only."""
+def service_ports(svc: dict, family: str = IPV4) -> list[ServicePort]:
+    """The ports one family's proxier proxies for one core/v1 Service (servicechangetracker.go
+    serviceToServiceMap, serviceport.go newBaseServiceInfo): none for ExternalName or a
+    headless Service (clusterIP None), nor for one without a ClusterIP of `family`
+    (GetClusterIPByFamily); its external and load-balancer IPs of that family only (a dual-stack
+    kube-proxy runs one proxier per family: the meta-proxier)."""
     spec, md = svc.get("spec") or {}, svc.get("metadata") or {}
-    cluster_ip = spec.get("clusterIP") or ""
-    if spec.get("type") == "ExternalName" or cluster_ip in ("", "None"):
+    if spec.get("type") == "ExternalName" or spec.get("clusterIP") in (None, "", "None"):
         return []
-    try:
-        if ipaddress.ip_address(cluster_ip).version != 4:
-            return []
-    except ValueError:
+    ips = spec.get("clusterIPs") or [spec["clusterIP"]]
+    cluster_ip = next(iter(of_family(ips, family)), "")
+    if not cluster_ip:
         return []
     affinity = 0
     if spec.get("sessionAffinity") == "ClientIP":
         cfg = ((spec.get("sessionAffinityConfig") or {}).get("clientIP") or {})
         affinity = int(cfg.get("timeoutSeconds") or DEFAULT_AFFINITY_SECONDS)
     svc_type = spec.get("type") or "ClusterIP"
-    lb_ips = tuple(i["ip"] for i in ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
-                   if i.get("ip")) if svc_type == "LoadBalancer" else ()
+    lb_ips = tuple(of_family([i["ip"] for i in ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress")
+                              or [] if i.get("ip")], family)) if svc_type == "LoadBalancer" else ()
     out = []
     for p in spec.get("ports") or []:
         out.append(ServicePort(
@@ -152,19 +160,41 @@ def service_ports(svc: dict) -> list[ServicePort]:
             session_affinity_seconds=affinity,
             external_policy_local=spec.get("externalTrafficPolicy") == "Local",
             internal_policy_local=spec.get("internalTrafficPolicy") == "Local",
-            load_balancer_ips=lb_ips, external_ips=tuple(spec.get("externalIPs") or ())))
+            load_balancer_ips=lb_ips, external_ips=tuple(of_family(spec.get("externalIPs"), family))))
     return out
 
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 
-def slice_endpoints(slc: dict, node_name: str) -> dict[str, list[Endpoint]]:
+_SLICE_MEMO_MAX = 50_000
+
+
+def slice_endpoints(slc: dict, family: str = IPV4, memo: dict | None = None) -> dict[str, tuple[Endpoint, ...]]:
     """One EndpointSlice's endpoints by service port key (endpoint_key: "ns/svc:port/TCP")
-    (endpointslicecache.go newEndpointSliceInfo / addEndpoints)."""
+    (endpointslicecache.go newEndpointSliceInfo / addEndpoints).  Which node each endpoint is
+    on stays data (`node_name`): every node's kube-proxy reads the same slice, so the parse of
+    one stored version (uid, resourceVersion) is done once and shared through `memo`, one per
+    cluster (two clusters of one seed make slices of the same uid and resourceVersion).  A proxier reads only
+    the slices of its family's addressType (endpointschangetracker.go EndpointSliceUpdate)."""
+    if slc.get("addressType", IPV4) != family:
+        return {}
+    md = slc.get("metadata") or {}
+    key = (md.get("uid"), md.get("resourceVersion"))
+    if memo is not None and key[0] and key[1]:
+        got = memo.get(key)
+        if got is None:
+            if len(memo) >= _SLICE_MEMO_MAX:
+                memo.clear()
+            got = memo[key] = _parse_slice(slc)
+        return got
+    return _parse_slice(slc)
+
+
+def _parse_slice(slc: dict) -> dict[str, tuple[Endpoint, ...]]:
     md = slc.get("metadata") or {}
     svc = (md.get("labels") or {}).get(SERVICE_NAME_LABEL)
-    if not svc or slc.get("addressType", "IPv4") != "IPv4":
+    if not svc:
         return {}
     out: dict[str, list[Endpoint]] = {}
     for p in slc.get("ports") or []:
@@ -180,14 +210,13 @@ def slice_endpoints(slc: dict, node_name: str) -> dict[str, list[Endpoint]]:
             node = ep.get("nodeName") or ""
             eps.append(Endpoint(ip=addrs[0], port=int(p["port"]), ready=cond.get("ready") is not False,
                                 serving=cond.get("serving") is not False,
-                                terminating=cond.get("terminating") is True, node_name=node,
-                                is_local=bool(node) and node == node_name))
-    return out
+                                terminating=cond.get("terminating") is True, node_name=node))
+    return {k: tuple(v) for k, v in out.items()}
 
 
-def categorize(endpoints: list[Endpoint], sp: ServicePort) -> tuple[list, list, list, bool]:
-    """pkg/proxy/topology.go CategorizeEndpoints (without topology hints): (cluster, local,
-    all locally reachable, has any)."""
+def categorize(endpoints, sp: ServicePort, node: str | None) -> tuple[list, list, list, bool]:
+    """pkg/proxy/topology.go CategorizeEndpoints(endpoints, svcInfo, nodeName, ...) (without
+    topology hints): (cluster, local, all locally reachable, has any)."""
     cluster: list[Endpoint] = []
     local: list[Endpoint] = []
     has_any = False
@@ -202,14 +231,14 @@ def categorize(endpoints: list[Endpoint], sp: ServicePort) -> tuple[list, list, 
     for e in endpoints:
         if e.ready:
             has_any = True
-            local_ready = local_ready or e.is_local
+            local_ready = local_ready or e.local_to(node)
         elif e.serving and e.terminating:
             has_any = True
-            local_st = local_st or e.is_local
+            local_st = local_st or e.local_to(node)
     if local_ready:
-        local = [e for e in endpoints if e.is_local and e.ready]
+        local = [e for e in endpoints if e.local_to(node) and e.ready]
     elif local_st:
-        local = [e for e in endpoints if e.is_local and e.serving and e.terminating]
+        local = [e for e in endpoints if e.local_to(node) and e.serving and e.terminating]
     if not sp.uses_cluster_endpoints:
         return cluster, local, local, has_any
     merged = {str(e): e for e in cluster}
@@ -222,7 +251,9 @@ def categorize(endpoints: list[Endpoint], sp: ServicePort) -> tuple[list, list, 
 class Rule:
     """One `-A` line.  `matches` in the order written: ("comment", text), ("tcp", dport|None),
     ("statistic", stored probability), ("recent", "set"|"rcheck", name, seconds),
-    ("addrtype", "src"|"dst", "LOCAL"), ("mark", negated, "0x4000/0x4000"), ("conntrack", states)."""
+    ("addrtype", "src"|"dst", "LOCAL"[, negated]), ("mark", negated, "0x4000/0x4000"), ("conntrack", states),
+    ("set", name, "dst,dst", negated) (an ipset match, which the IPVS proxier writes), ("physdev",)
+    (`! --physdev-is-in`)."""
     table: str
     chain: str
     target: str
@@ -234,6 +265,11 @@ class Rule:
     matches: tuple = ()
 
     def text(self) -> str:
+        return self.saved
+
+    @cached_property
+    def saved(self) -> str:
+        """The line as iptables-save prints it (a rule is immutable: rendered once)."""
         out = ["-A", self.chain]
         if self.src:
             out += (["!"] if self.src_neg else []) + ["-s", _cidr(self.src)]
@@ -255,26 +291,34 @@ class Rule:
                                            ["--rcheck", "--seconds", str(seconds), "--reap"])
                 out += ["--name", name, "--mask", "255.255.255.255", "--rsource"]
             elif kind == "addrtype":
-                out += ["-m", "addrtype", f"--{m[1]}-type", m[2]]
+                out += ["-m", "addrtype"] + (["!"] if len(m) > 3 and m[3] else []) + [f"--{m[1]}-type", m[2]]
+            elif kind == "physdev":
+                out += ["-m", "physdev", "!", "--physdev-is-in"]
             elif kind == "mark":
                 out += ["-m", "mark"] + (["!"] if m[1] else []) + ["--mark", m[2]]
             elif kind == "conntrack":
                 out += ["-m", "conntrack", "--ctstate", m[1]]
+            elif kind == "set":
+                out += ["-m", "set"] + (["!"] if m[3] else []) + ["--match-set", m[1], m[2]]
         out += ["-j", self.target] + ([self.target_args] if self.target_args else [])
         return " ".join(out)
 
 
 def _cidr(addr: str) -> str:
-    return addr if "/" in addr else f"{addr}/32"
+    """An address as iptables-save / ip6tables-save print it: /32, or /128 for IPv6."""
+    return addr if "/" in addr else f"{addr}/128" if ":" in addr else f"{addr}/32"
 
 
 @dataclass
 class Ruleset:
-    """Both tables as iptables-save would list them, plus what `match` needs to know."""
+    """Both tables as the node's kernel holds them (iptables-save would list them), plus what
+    `match` needs to know.  `ipsets` (name -> an object with `members` and `probe(flags, src,
+    dst, proto, dport)`, the member a packet would be) are the IPVS proxier's."""
     chains: dict[str, dict[str, list[Rule]]] = field(default_factory=lambda: {"filter": {}, "nat": {}})
     local_addresses: frozenset = frozenset()
     services: int = 0  # Service ports with rules (proxier.go's serviceNoLocalEndpoints & co. count these)
     endpoints: int = 0
+    ipsets: dict = field(default_factory=dict)
 
     def chain(self, table: str, name: str) -> list[Rule]:
         return self.chains[table].setdefault(name, [])
@@ -293,10 +337,11 @@ class Ruleset:
         for table in ("filter", "nat"):
             chains = self.chains[table]
             lines.append(f"*{table}")
-            for c in _chain_order(table, chains):
+            order = _chain_order(table, chains)
+            for c in order:
                 lines.append(f":{c} ACCEPT [0:0]" if c in BUILTIN[table] else f":{c} - [0:0]")
-            for c in _chain_order(table, chains):
-                lines += [r.text() for r in chains[c]]
+            for c in order:
+                lines += [r.saved for r in chains[c]]
             lines.append("COMMIT")
         return "\n".join(lines) + "\n"
 
@@ -310,11 +355,66 @@ def _comment(text: str) -> tuple:
     return ("comment", text)
 
 
-def build_rules(ports: list[ServicePort], endpoints: dict[str, list[Endpoint]], node_ips: list[str],
-                cluster_cidr: str = "10.244.0.0/16") -> Ruleset:
-    """proxier.go syncProxyRules for one node: `endpoints` by service port name.  Service ports
-    are written in name order (upstream ranges over a map; any order is equally upstream's)."""
-    rs = Ruleset(local_addresses=frozenset(list(node_ips) + ["127.0.0.1"]))
+# The chains every sync writes in full ("top-level" in proxier.go); a Service's own chains
+# (KUBE-SVC/SVL/EXT/FW/SEP) are written only when it changed, on a partial sync.
+TOP_LEVEL = {"filter": (KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE_NODEPORTS, KUBE_PROXY_FIREWALL),
+             "nat": (KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ)}
+SERVICE_CHAIN_PREFIXES = ("KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-")  # isServiceChainName
+LARGE_CLUSTER_ENDPOINTS = 1000  # proxier.go largeClusterEndpointsThreshold
+
+
+@dataclass(frozen=True)
+class PortRules:
+    """What syncProxyRules writes for one service port: its rules in the top-level chains
+    (`top`, in order) and its own nat chains (`chains`: (name, rules) in creation order)."""
+    top: tuple
+    chains: tuple
+    has_endpoints: bool
+    endpoints: int
+
+
+class _PortWriter:
+    """Collects one service port's rules the way proxier.go writes them into its line buffers."""
+
+    def __init__(self, large: bool):
+        self.large = large
+        self.top: list[Rule] = []
+        self.own: dict[str, list[Rule]] = {}
+        self.services = self.endpoints = 0
+
+    def chain(self, table: str, name: str) -> list[Rule]:
+        return self.own.setdefault(name, [])
+
+    def add(self, table: str, chain: str, target: str, target_args: str = "", **kw) -> None:
+        rule = Rule(table, chain, target, target_args, **kw)
+        if chain in TOP_LEVEL[table]:
+            self.top.append(rule)
+        else:
+            self.own.setdefault(chain, []).append(rule)
+
+    def comment(self, text: str) -> tuple:
+        """appendServiceCommentLocked: no comment in large-cluster mode (it saves 40% of the
+        restore input)."""
+        return () if self.large else (_comment(text),)
+
+
+@lru_cache(maxsize=32768)
+def port_rules(sp: ServicePort, endpoints: tuple, node: str | None, cluster_cidr: str, large: bool) -> PortRules:
+    """One service port's rules: a pure function of the port, its endpoints, the node (only
+    under a Local traffic policy does it matter) and large-cluster mode - so nodes writing the
+    same rules share them."""
+    w = _PortWriter(large)
+    _write_service_port(w, sp, endpoints, cluster_cidr, node)
+    return PortRules(tuple(w.top), tuple((c, tuple(rs)) for c, rs in w.own.items()), bool(w.services), w.endpoints)
+
+
+def rules_for_port(sp: ServicePort, endpoints, node: str, cluster_cidr: str, large: bool) -> PortRules:
+    return port_rules(sp, tuple(endpoints), node if sp.uses_local_endpoints else None, cluster_cidr, large)
+
+
+def _static_rules(rs: Ruleset) -> None:
+    """The builtin chains' jumps and the static rules (proxier.go iptablesJumpChains,
+    writeIptablesRules' KUBE-POSTROUTING / KUBE-MARK-MASQ / KUBE-FORWARD)."""
     for t in ("filter", "nat"):
         for c in BUILTIN[t]:
             rs.chain(t, c)
@@ -323,7 +423,6 @@ def build_rules(ports: list[ServicePort], endpoints: dict[str, list[Endpoint]], 
         rs.chain("filter", c)
     for c in (KUBE_NODEPORTS, KUBE_SERVICES, KUBE_MARK_MASQ, KUBE_POSTROUTING):
         rs.chain("nat", c)
-    # The static rules (proxier.go writeIptablesRules).
     rs.add("nat", KUBE_MARK_MASQ, "MARK", f"--set-xmark {MASQUERADE_MARK}/{MASQUERADE_MARK}")
     rs.add("nat", KUBE_POSTROUTING, "RETURN", matches=(("mark", True, f"{MASQUERADE_MARK}/{MASQUERADE_MARK}"),))
     rs.add("nat", KUBE_POSTROUTING, "MARK", f"--set-xmark {MASQUERADE_MARK}/0x0")
@@ -334,13 +433,84 @@ def build_rules(ports: list[ServicePort], endpoints: dict[str, list[Endpoint]], 
                                                       ("mark", False, f"{MASQUERADE_MARK}/{MASQUERADE_MARK}")))
     rs.add("filter", KUBE_FORWARD, "ACCEPT", matches=(_comment("kubernetes forwarding conntrack rule"),
                                                       ("conntrack", "RELATED,ESTABLISHED")))
+
+
+@dataclass
+class Restore:
+    """One sync's iptables-restore (--noflush): what it wrote and what the kernel then holds."""
+    ruleset: Ruleset
+    full: bool
+    large: bool
+    written: dict  # table -> rules in the restore input (sync_proxy_rules_iptables_last)
+    deleted_chains: int
+    cleaned: bool  # stale chains were looked for (iptables-save) this time
+
+
+def service_key(sp: ServicePort) -> tuple[str, str]:
+    return (sp.namespace, sp.name)
+
+
+def sync_rules(current: Ruleset | None, ports: list[ServicePort], endpoints: dict, node_ips: list[str],
+               node: str = "", cluster_cidr: str = "10.244.0.0/16", changed: set | None = None,
+               cleanup_due: bool = True, memo: dict | None = None) -> Restore:
+    """proxier.go syncProxyRules and the iptables-restore it runs, on the node's `current`
+    rules.  `changed`: the Services (namespace, name) changed since the last sync, for a
+    partial sync (None: a full sync).  Every sync rewrites the top-level chains in full; a
+    partial one leaves the own chains of unchanged Services as they are in the kernel.  Chains
+    no longer used are deleted (`-X`) unless large-cluster mode (more than 1,000 endpoints) is
+    on and the last clean-up is less than a sync period old (`cleanup_due` False).  `memo`: the
+    node's last PortRules by service port, reused while its endpoints are the same object."""
+    total = sum(len(endpoints.get(_spn_key(sp), ())) for sp in ports)
+    large = total > LARGE_CLUSTER_ENDPOINTS
+    rs = Ruleset(local_addresses=frozenset(list(node_ips) + ["127.0.0.1", "::1"]))
+    _static_rules(rs)
+    nat = dict(current.chains["nat"]) if current is not None else {}
+    nat.update(rs.chains["nat"])  # the top-level chains' lines flush them: rewritten below
+    rs.chains["nat"] = nat
+    written = {"filter": 0, "nat": sum(len(rs.chains["nat"][c]) for c in TOP_LEVEL["nat"] if c in rs.chains["nat"])}
+    active: set[str] = set()
     for sp in sorted(ports, key=lambda s: (s.service_port_name, s.protocol)):
-        _write_service_port(rs, sp, endpoints.get(_spn_key(sp), []), cluster_cidr)
+        eps = endpoints.get(_spn_key(sp), ())
+        last = memo.get(sp) if memo is not None else None
+        if last is not None and last[0] is eps and last[1] == large:
+            pr = last[2]
+        else:
+            pr = rules_for_port(sp, eps, node, cluster_cidr, large)
+            if memo is not None:
+                memo[sp] = (eps, large, pr)
+        for r in pr.top:
+            rs.chains[r.table][r.chain].append(r)
+            written[r.table] += r.table == "nat"
+        if pr.has_endpoints:
+            rs.services += 1
+            rs.endpoints += pr.endpoints
+        write = changed is None or service_key(sp) in changed
+        for name, rules in pr.chains:
+            active.add(name)
+            if write:
+                nat[name] = rules  # a tuple shared by every node writing the same rules
+                written["nat"] += len(rules)
     # Finally, the tail-call to the nodeports chain: after every other service portal rule.
     rs.add("nat", KUBE_SERVICES, KUBE_NODEPORTS, matches=(
         _comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain"),
         ("addrtype", "dst", "LOCAL")))
-    return rs
+    written["nat"] += 1
+    written["filter"] = sum(len(v) for k, v in rs.chains["filter"].items() if k in TOP_LEVEL["filter"])
+    deleted = 0
+    cleaned = not large or cleanup_due
+    if cleaned:
+        for name in [c for c in nat if c.startswith(SERVICE_CHAIN_PREFIXES) and c not in active]:
+            del nat[name]
+            deleted += 1
+    return Restore(rs, changed is None, large, written, deleted, cleaned)
+
+
+def build_rules(ports: list[ServicePort], endpoints: dict, node_ips: list[str],
+                cluster_cidr: str = "10.244.0.0/16", node: str = "") -> Ruleset:
+    """proxier.go syncProxyRules for one node, from scratch: `endpoints` by service port key.
+    Service ports are written in name order (upstream ranges over a map; any order is equally
+    upstream's)."""
+    return sync_rules(None, ports, endpoints, node_ips, node, cluster_cidr).ruleset
 
 
 def endpoint_key(namespace: str, name: str, port_name: str, protocol: str) -> str:
@@ -371,21 +541,32 @@ def _jump_chains(rs: Ruleset) -> None:
     rs.add("nat", "POSTROUTING", KUBE_POSTROUTING, matches=(_comment("kubernetes postrouting rules"),))
 
 
-def _write_service_port(rs: Ruleset, sp: ServicePort, all_endpoints: list[Endpoint], cluster_cidr: str) -> None:
+def traffic_policy_chains(sp: ServicePort, cluster_chain: str, local_chain: str, local: list,
+                          has_endpoints: bool) -> tuple[str, bool, str, bool]:
+    """syncProxyRules' (iptables and nftables alike) internalPolicyChain / hasInternalEndpoints and
+    externalPolicyChain / hasExternalEndpoints: the Local policy's chain and whether this node
+    has a local endpoint for it, else the Cluster policy's."""
+    internal_chain, has_internal = cluster_chain, has_endpoints
+    if sp.internal_policy_local:
+        internal_chain, has_internal = local_chain, bool(local)
+    external_chain, has_external = cluster_chain, has_endpoints
+    if sp.external_policy_local:
+        external_chain, has_external = local_chain, bool(local)
+    return internal_chain, has_internal, external_chain, has_external
+
+
+def _write_service_port(rs: _PortWriter, sp: ServicePort, all_endpoints, cluster_cidr: str,
+                        node: str | None) -> None:
     protocol = sp.protocol.lower()
     name = sp.service_port_name
-    cluster, local, reachable, has_endpoints = categorize(all_endpoints, sp)
+    cluster, local, reachable, has_endpoints = categorize(all_endpoints, sp, node)
     cluster_chain = service_chain(name, protocol)
     local_chain = service_chain(name, protocol, "KUBE-SVL-")
     ext_chain = service_chain(name, protocol, "KUBE-EXT-")
     uses_cluster_chain = bool(cluster) and sp.uses_cluster_endpoints
     uses_local_chain = bool(local) and sp.uses_local_endpoints
-    internal_chain, has_internal = cluster_chain, has_endpoints
-    if sp.internal_policy_local:
-        internal_chain, has_internal = local_chain, bool(local)
-    external_policy_chain, has_external = cluster_chain, has_endpoints
-    if sp.external_policy_local:
-        external_policy_chain, has_external = local_chain, bool(local)
+    internal_chain, has_internal, external_policy_chain, has_external = traffic_policy_chains(
+        sp, cluster_chain, local_chain, local, has_endpoints)
     uses_ext_chain = has_endpoints and sp.externally_accessible
     int_filter = ext_filter = None
     if not has_endpoints:
@@ -405,7 +586,7 @@ def _write_service_port(rs: Ruleset, sp: ServicePort, all_endpoints: list[Endpoi
         rs.add("nat", KUBE_SERVICES, internal_chain, dst=sp.cluster_ip, proto=protocol,
                matches=(_comment(f"{name} cluster IP"), tcp))
     else:
-        rs.add("filter", KUBE_SERVICES, int_filter[0], _reject_args(int_filter[0]), dst=sp.cluster_ip,
+        rs.add("filter", KUBE_SERVICES, int_filter[0], _reject_args(int_filter[0], sp), dst=sp.cluster_ip,
                proto=protocol, matches=(_comment(int_filter[1]), tcp))
     # Capture externalIPs and load-balancer ingress IPs.
     for ips, what in ((sp.external_ips, "external IP"), (sp.load_balancer_ips, "loadbalancer IP")):
@@ -414,14 +595,14 @@ def _write_service_port(rs: Ruleset, sp: ServicePort, all_endpoints: list[Endpoi
                 rs.add("nat", KUBE_SERVICES, ext_chain, dst=ip, proto=protocol,
                        matches=(_comment(f"{name} {what}"), tcp))
             if not has_external:
-                rs.add("filter", KUBE_EXTERNAL_SERVICES, ext_filter[0], _reject_args(ext_filter[0]), dst=ip,
+                rs.add("filter", KUBE_EXTERNAL_SERVICES, ext_filter[0], _reject_args(ext_filter[0], sp), dst=ip,
                        proto=protocol, matches=(_comment(ext_filter[1]), tcp))
     # Capture nodeports.
     if sp.node_port:
         if has_endpoints:
             rs.add("nat", KUBE_NODEPORTS, ext_chain, proto=protocol, matches=(_comment(name), (protocol, sp.node_port)))
         if not has_external:
-            rs.add("filter", KUBE_EXTERNAL_SERVICES, ext_filter[0], _reject_args(ext_filter[0]), proto=protocol,
+            rs.add("filter", KUBE_EXTERNAL_SERVICES, ext_filter[0], _reject_args(ext_filter[0], sp), proto=protocol,
                    matches=(_comment(ext_filter[1]), ("addrtype", "dst", "LOCAL"), (protocol, sp.node_port)))
     if not has_endpoints:
         return
@@ -453,29 +634,32 @@ def _write_service_port(rs: Ruleset, sp: ServicePort, all_endpoints: list[Endpoi
     # The per-endpoint chains.
     for ep in reachable:
         sep = endpoint_chain(name, protocol, str(ep))
-        rs.add("nat", sep, KUBE_MARK_MASQ, src=ep.ip, matches=(_comment(name),))  # hairpin
-        m: tuple = (_comment(name),)
+        rs.add("nat", sep, KUBE_MARK_MASQ, src=ep.ip, matches=rs.comment(name))  # hairpin
+        m: tuple = rs.comment(name)
         if sp.session_affinity_seconds:
             m += (("recent", "set", sep, 0),)
         rs.add("nat", sep, "DNAT", f"--to-destination {ep}", proto=protocol, matches=m + ((protocol, None),))
 
 
-def _reject_args(target: str) -> str:
-    return "--reject-with icmp-port-unreachable" if target == "REJECT" else ""
+def _reject_args(target: str, sp: ServicePort) -> str:
+    """REJECT's default as iptables-save prints it (ip6tables-save: the ICMPv6 one)."""
+    if target != "REJECT":
+        return ""
+    return "--reject-with icmp6-port-unreachable" if ":" in sp.cluster_ip else "--reject-with icmp-port-unreachable"
 
 
-def _write_service_to_endpoints(rs: Ruleset, sp: ServicePort, chain: str, endpoints: list[Endpoint]) -> None:
+def _write_service_to_endpoints(rs: _PortWriter, sp: ServicePort, chain: str, endpoints: list[Endpoint]) -> None:
     """proxier.go writeServiceToEndpointRules: affinity checks first, then the random spread."""
     name, protocol = sp.service_port_name, sp.protocol.lower()
     rs.chain("nat", chain)
     if sp.session_affinity_seconds:
         for ep in endpoints:
             sep = endpoint_chain(name, protocol, str(ep))
-            rs.add("nat", chain, sep, matches=(_comment(f"{name} -> {ep}"),
-                                               ("recent", "rcheck", sep, sp.session_affinity_seconds)))
+            rs.add("nat", chain, sep, matches=rs.comment(f"{name} -> {ep}") + (
+                ("recent", "rcheck", sep, sp.session_affinity_seconds),))
     n = len(endpoints)
     for i, ep in enumerate(endpoints):
-        m: tuple = (_comment(f"{name} -> {ep}"),)
+        m: tuple = rs.comment(f"{name} -> {ep}")
         if i < n - 1:
             m += (("statistic", kernel_probability(probability(n - i))),)
         rs.add("nat", chain, endpoint_chain(name, protocol, str(ep)), matches=m)
@@ -499,7 +683,7 @@ class _Walk:
 
 def _in(addr: str, cidr: str) -> bool:
     try:
-        return ipaddress.ip_address(addr) in ipaddress.ip_network(cidr if "/" in cidr else f"{cidr}/32", strict=False)
+        return ipaddress.ip_address(addr) in ipaddress.ip_network(_cidr(cidr), strict=False)
     except ValueError:
         return False
 
@@ -518,7 +702,15 @@ def _matches(w: _Walk, r: Rule, src: str, proto: str) -> bool:
             if kind != proto or (m[1] and m[1] != w.dport):
                 return False
         elif kind == "addrtype":
-            if ((src if m[1] == "src" else w.dst) in local) != (m[2] == "LOCAL"):
+            negated = len(m) > 3 and m[3]
+            if (((src if m[1] == "src" else w.dst) in local) != (m[2] == "LOCAL")) != negated:
+                return False
+        elif kind == "physdev":
+            if w.packet.get("bridged"):  # "! --physdev-is-in": not from a bridge port
+                return False
+        elif kind == "set":
+            s = w.rs.ipsets.get(m[1])
+            if (s is not None and s.probe(m[2], src, w.dst, proto, w.dport) in s.members) == m[3]:
                 return False
         elif kind == "conntrack":
             if "NEW" not in m[1].split(","):
@@ -564,6 +756,7 @@ def _walk(w: _Walk, table: str, chain: str, src: str, proto: str, depth: int = 0
         elif t == "DNAT":
             w.endpoint = r.target_args.split()[-1]
             ip, _, port = w.endpoint.rpartition(":")
+            ip = ip.strip("[]")
             w.dst, w.dport = ip, int(port)
             return "DNAT"
         elif t == "MASQUERADE":
@@ -597,3 +790,81 @@ def match(rs: Ruleset, packet: dict, rng, recent: dict | None = None, now: float
     _walk(w, "nat", "POSTROUTING", src, proto)
     return {"verdict": "ACCEPT", "endpoint": w.endpoint, "rule": dnat_rule, "path": w.path,
             "masquerade": w.masquerade}
+
+
+# -- the proxier: the node's kernel state and how a sync changes it -------------------------------
+FULL_SYNC_PERIOD = 3600.0  # pkg/proxy/util FullSyncPeriod: a full resync at least hourly
+
+
+class IptablesProxier:
+    """pkg/proxy/iptables/proxier.go's state on one node: the rules in the kernel (which outlive
+    kube-proxy), the xt_recent lists, and when stale chains were last cleaned up.
+
+    The per-mode interface KubeProxy drives (shared with kubeproxy_ipvs / kubeproxy_nftables):
+    sync(ports, endpoints, changed, now, sync_period), text(now), info(), metrics(),
+    route(packet, rng, now), process_started(), and the class attributes below."""
+    mode = "iptables"
+    partial_syncs = True             # MinimizeIPTablesRestore
+    full_sync_period = FULL_SYNC_PERIOD
+    default_min_sync_period = 1.0    # KubeProxyIPTablesConfiguration.MinSyncPeriod default
+
+    @staticmethod
+    def max_sync_interval(sync_period: float) -> float:
+        return sync_period           # --iptables-sync-period
+
+    def process_started(self) -> None:
+        """A (re)started kube-proxy: nothing of the process's lives here (the rules do)."""
+
+    def __init__(self, node: str, node_ips: list[str], cluster_cidr: str):
+        self.node, self.node_ips, self.cluster_cidr = node, list(node_ips), cluster_cidr
+        self.ruleset: Ruleset | None = None
+        self.recent: dict = {}
+        self.large = False
+        self.last_cleanup = float("-inf")
+        self.nat_rules = 0  # the nat table's rules (stale chains' included)
+        self.last_written: dict = {"filter": 0, "nat": 0}  # sync_proxy_rules_iptables_last{table}
+        self._text: str | None = None
+        self._memo: dict = {}
+
+    def sync(self, ports: list[ServicePort], endpoints: dict, changed: set | None, now: float,
+             sync_period: float) -> dict:
+        """One syncProxyRules: a full sync (`changed` None) or a partial one."""
+        before = self.ruleset
+        restore = sync_rules(before, ports, endpoints, self.node_ips, self.node, self.cluster_cidr, changed,
+                             cleanup_due=now - self.last_cleanup > sync_period, memo=self._memo)
+        if len(self._memo) > 2 * len(ports) + 64:
+            self._memo.clear()  # Services gone: forget their rules
+        if restore.cleaned:
+            self.last_cleanup = now
+        rs = restore.ruleset
+        self.ruleset, self.large, self.last_written = rs, restore.large, restore.written
+        self.nat_rules = sum(map(len, rs.chains["nat"].values()))  # what the nat table now holds
+        differs = before is None or any(before.chains[t].get(c) != rules for t in ("filter", "nat")
+                                        for c, rules in rs.chains[t].items()) \
+            or any(c not in rs.chains["nat"] for c in before.chains["nat"])
+        if differs:
+            self._text = None
+        return {"written": restore.written["filter"] + restore.written["nat"], "differs": differs,
+                "services": rs.services, "summary": f"{self.nat_rules} rules"}
+
+    def text(self, now: float | None = None) -> str:
+        if self.ruleset is None:
+            return ""
+        if self._text is None:
+            self._text = self.ruleset.text()
+        return self._text
+
+    def info(self) -> dict:
+        rs = self.ruleset
+        return {"rules": self.text(), "services": rs.services if rs else 0, "endpoints": rs.endpoints if rs else 0,
+                "natRules": self.nat_rules}
+
+    iptables_info = info
+
+    def metrics(self) -> dict:
+        return {"sync_proxy_rules_iptables_last": dict(self.last_written)}
+
+    def route(self, packet: dict, rng, now: float) -> dict:
+        if self.ruleset is None:
+            return {"verdict": "ACCEPT", "endpoint": None, "rule": None, "path": [], "masquerade": False}
+        return match(self.ruleset, packet, rng, self.recent, now)

@@ -26,7 +26,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from sim import clusterdns, datapath
-from sim.clusterdns import kubernetes_answer
+from sim.coredns import answer as coredns_answer
 
 if TYPE_CHECKING:
     from sim.cluster import Cluster
@@ -94,7 +94,7 @@ def destination(cluster: "Cluster", text: Any, port: Any) -> tuple[str, int, str
         name = host.lower().rstrip(".")
         if not name.endswith(".svc.cluster.local"):
             name = name.removesuffix(".svc") + ".svc.cluster.local"
-        addrs = kubernetes_answer(cluster, name)
+        addrs = [r["data"] for r in coredns_answer(cluster, name, "A")["answer"] if r["type"] == "A"]
         if not addrs:
             raise TrafficError(f'to: Not found: "{host}": no such Service (NXDOMAIN for {name})', 404)
         ip = addrs[0]

@@ -196,10 +196,11 @@ def pilothouse_server(start_server) -> LiveServer:
     return start_server("pilothouse")
 
 
-def make_cluster(server, name: str, speed: float | None = None) -> str:
-    """Create cluster `name` on the live server; return once its `default` namespace and that
-    namespace's `default` ServiceAccount (which pods need) exist."""
-    status, body = server.request("POST", "/sim/v1/clusters", {"name": name})
+def make_cluster(server, name: str, speed: float | None = None, spec: dict | None = None) -> str:
+    """Create cluster `name` on the live server (`spec`: more of the cluster document, e.g.
+    {"podSubnet": ...}); return once its `default` namespace and that namespace's `default`
+    ServiceAccount (which pods need) exist."""
+    status, body = server.request("POST", "/sim/v1/clusters", {"name": name, **(spec or {})})
     assert status in (201, 409), body
     wait_until(lambda: server.request("GET", f"/clusters/{name}/api/v1/namespaces/default/serviceaccounts/default")[0]
                == 200, timeout=20, interval=0.05, message=f"cluster {name} bootstrapped")
@@ -211,11 +212,11 @@ def make_cluster(server, name: str, speed: float | None = None) -> str:
 
 @pytest.fixture(scope="module")
 def module_cluster(pilothouse_server):
-    """Factory: module_cluster(name, speed=None) -> name; paused again after the module."""
+    """Factory: module_cluster(name, speed=None, spec=None) -> name; paused again after the module."""
     made: list[str] = []
 
-    def make(name: str, speed: float | None = None) -> str:
-        made.append(make_cluster(pilothouse_server, name, speed))
+    def make(name: str, speed: float | None = None, spec: dict | None = None) -> str:
+        made.append(make_cluster(pilothouse_server, name, speed, spec))
         return name
 
     yield make

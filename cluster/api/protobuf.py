@@ -17,6 +17,7 @@ JSON); in protobuf_core.py the whole PodSpec with Pod, PodTemplate, ReplicationC
 PersistentVolumeClaim; in protobuf_workloads.py Deployment, ReplicaSet, DaemonSet, StatefulSet,
 ControllerRevision, Job, CronJob (`create deployment|job|cronjob`, `create job --from=cronjob/x`),
 HorizontalPodAutoscaler v1 and v2 (`autoscale`: v1 in 1.32, v2 from 1.33) and Scale; in
+protobuf_networking.py Ingress and IngressClass (`create ingress`); in
 reviewproto.py the reviews `auth can-i|whoami` post.  Others raise NoDecoding (a 415 naming
 JSON and YAML).  Responses stay JSON: the clients accept it.
 """
@@ -347,3 +348,4 @@ def decode(raw: bytes) -> dict:
 # KINDS: protobuf_core imports the names above, then protobuf_workloads (built on it) at its own
 # end, so any of the three modules may be imported first.
 from cluster.api import protobuf_core  # noqa: E402,F401
+from cluster.api import protobuf_networking  # noqa: E402,F401  (Ingress, IngressClass)

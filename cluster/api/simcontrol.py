@@ -11,13 +11,17 @@
     POST /clusters/<name>/sim/v1/nodes/<node>/restore
     GET  /clusters/<name>/sim/v1/nodes/<node>/iptables  -> {"rules": iptables-save text, "syncedAt",
                                                     "services", "endpoints", ...} (kube-proxy's)
-    GET  /clusters/<name>/sim/v1/nodes/<node>/routes    -> {"routes": `ip route` text, "table", "links",
-                                                    "podCIDR", "cni", "networkReady"} (the CNI plugin's)
+    GET  /clusters/<name>/sim/v1/nodes/<node>/routes    -> {"routes": `ip route` text, "routes6": `ip -6 route`,
+                                                    "table", "links", "podCIDR", "podCIDRs", "cni",
+                                                    "networkReady"} (the CNI plugin's)
     POST /clusters/<name>/sim/v1/traffic            {"from": "pod ns/name" | "node name" | "outside",
                                                      "to": "web.default" | ip | "ip:port" | URL,
                                                      "count"?: 1..1000, "port"?, "protocol"?}
                                                     -> {"summary": {"verdicts", "endpoints"},
                                                         "requests": [trace per request]} (sim/traffic.py)
+    GET  /clusters/<name>/sim/v1/nodes/<node>/proxy-rules -> {"mode", "text" (iptables-save in
+                                                    iptables mode), "syncedAt", "syncs",
+                                                    "services", "endpoints", "metrics", ...}
     POST /clusters/<name>/sim/v1/nodes/<node>/components/<component>/kill
                                                     (kube-apiserver, kube-controller-manager,
                                                     kube-scheduler, stacked etcd: the kubelet
@@ -207,6 +211,12 @@ async def node_routes(request, cluster: str, node: str):
 async def traffic(request, cluster: str):
     """Requests from a pod, a node or outside, each traced hop by hop (sim/traffic.py)."""
     return JsonResponse(await services.send_traffic(cluster, _json_body(request)))
+
+
+@control("GET", errors=_status_from)
+async def node_proxy_rules(request, cluster: str, node: str):
+    """The rules the node's kube-proxy last wrote, in its mode's own shape, and its sync metrics."""
+    return JsonResponse(await services.node_proxy_rules(cluster, node))
 
 
 @control("POST", errors=_status_from)

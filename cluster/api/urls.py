@@ -33,6 +33,8 @@ urlpatterns = [
             name="sim-node-iptables"),
     re_path(rf"^{CLUSTER}/sim/v1/nodes/(?P<node>[^/]+)/routes$", simcontrol.node_routes, name="sim-node-routes"),
     re_path(rf"^{CLUSTER}/sim/v1/traffic$", simcontrol.traffic, name="sim-traffic"),
+    re_path(rf"^{CLUSTER}/sim/v1/nodes/(?P<node>[^/]+)/proxy-rules$", simcontrol.node_proxy_rules,
+            name="sim-node-proxy-rules"),
     re_path(rf"^{CLUSTER}/sim/v1/pods/(?P<namespace>[^/]+)/(?P<name>[^/]+)/cri$", simcontrol.pod_cri_calls,
             name="sim-pod-cri"),
     re_path(rf"^{CLUSTER}/sim/v1/workloads/(?P<namespace>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)/load$",

@@ -283,12 +283,14 @@ def pod_cri(worker, rc: RunningCluster, args: dict) -> dict:
         raise _cluster_error(e, _POD_REASON_BY_CODE) from None
 
 
-def node_iptables(worker, rc: RunningCluster, args: dict) -> dict:
-    """The rules the node's kube-proxy last wrote (Cluster.node_iptables)."""
-    try:
-        return rc.engine.node_iptables(str(args.get("node", "")))
-    except ClusterError as e:
-        raise _cluster_error(e, _POD_REASON_BY_CODE) from None
+def node_proxy(read: str):
+    """The rules the node's kube-proxy last wrote: Cluster.node_iptables or node_proxy_rules."""
+    def command(worker, rc: RunningCluster, args: dict) -> dict:
+        try:
+            return getattr(rc.engine, read)(str(args.get("node", "")))
+        except ClusterError as e:
+            raise _cluster_error(e, _POD_REASON_BY_CODE) from None
+    return command
 
 
 def node_routes(worker, rc: RunningCluster, args: dict) -> dict:
@@ -503,7 +505,8 @@ COMMANDS: dict[str, Command] = {
     "component.kill": Command(component_kill, durable=True),
     "pod.fault": Command(pod_fault),
     "pod.cri": Command(pod_cri),
-    "node.iptables": Command(node_iptables),
+    "node.iptables": Command(node_proxy("node_iptables")),
+    "node.proxyrules": Command(node_proxy("node_proxy_rules")),
     "node.routes": Command(node_routes),
     "traffic": Command(traffic),
     "workload.load": Command(workload_load),

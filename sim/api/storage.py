@@ -73,9 +73,11 @@ def is_default_class(sc: dict) -> bool:
     return ann.get(ANN_DEFAULT_STORAGE_CLASS) == "true" or ann.get(ANN_BETA_DEFAULT_STORAGE_CLASS) == "true"
 
 
-def default_class(classes) -> dict | None:
-    """GetDefaultClass: of several default classes the newest wins (then the name)."""
-    defaults = [c for c in classes if is_default_class(c)]
+def default_class(classes, is_default=is_default_class) -> dict | None:
+    """GetDefaultClass: of several default classes the newest wins (then the name).  The
+    DefaultIngressClass plugin's getDefaultClass is the same over IngressClasses (`is_default`:
+    what marks a class the default)."""
+    defaults = [c for c in classes if is_default(c)]
     if not defaults:
         return None
     return max(defaults, key=lambda c: (c["metadata"].get("creationTimestamp") or "", c["metadata"]["name"]))

@@ -2,6 +2,7 @@
 (k8s.io/apimachinery/pkg/util/validation/field/errors.go and pkg/apis/core/validation)."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from dataclasses import dataclass
@@ -765,7 +766,11 @@ def validate_pod_spec(spec, field: str, opts: PodValidationOptions = PodValidati
     rp = spec.get("restartPolicy")
     if rp is not None and rp not in RESTART_POLICIES:
         errs.append(not_supported(f"{field}.restartPolicy", rp, RESTART_POLICIES))
+    errs += validate_dns_policy(spec.get("dnsPolicy"), f"{field}.dnsPolicy")
     errs += validate_labels(spec.get("nodeSelector"), f"{field}.nodeSelector")
+    for key in ("hostname", "subdomain"):
+        if spec.get(key):
+            errs += validate_name(spec[key], f"{field}.{key}", label=True)
     errs += validate_affinity(spec.get("affinity"), opts, f"{field}.affinity")
     errs += validate_scheduling_gates(_items(spec.get("schedulingGates")), f"{field}.schedulingGates")
     errs += validate_topology_spread_constraints(_items(spec.get("topologySpreadConstraints")), opts,
@@ -785,6 +790,54 @@ def validate_pod_spec(spec, field: str, opts: PodValidationOptions = PodValidati
         errs += validate_name(pcn, f"{field}.priorityClassName")
     if spec.get("preemptionPolicy") is not None:
         errs += validate_preemption_policy(spec["preemptionPolicy"], f"{field}.preemptionPolicy")
+    errs += validate_pod_dns_config(spec.get("dnsConfig"), spec.get("dnsPolicy"), f"{field}.dnsConfig")
+    return errs
+
+
+DNS_POLICIES = ("ClusterFirst", "ClusterFirstWithHostNet", "Default", "None")
+MAX_DNS_NAMESERVERS, MAX_DNS_SEARCH_PATHS, MAX_DNS_SEARCH_CHARS = 3, 32, 2048
+
+
+def validate_dns_policy(policy, field: str) -> list[FieldError]:
+    """validateDNSPolicy (unset is defaulted to ClusterFirst before)."""
+    if policy is None or policy in DNS_POLICIES:
+        return []
+    return [required(field)] if policy == "" else [not_supported(field, policy, DNS_POLICIES)]
+
+
+def validate_pod_dns_config(cfg, policy, field: str) -> list[FieldError]:
+    """validatePodDNSConfig: dnsPolicy None needs a dnsConfig with a nameserver; at most 3
+    nameservers, each an IP; at most 32 search domains, 2048 characters with the spaces, each a
+    DNS subdomain (a trailing dot allowed); every option named."""
+    if policy == "None":
+        if not isinstance(cfg, dict):
+            return [required(field, "must provide `dnsConfig` when `dnsPolicy` is None")]
+        if not cfg.get("nameservers"):
+            return [required(f"{field}.nameservers", "must provide at least one DNS nameserver when `dnsPolicy` is None")]
+    if not isinstance(cfg, dict):
+        return []
+    errs: list[FieldError] = []
+    servers = _items(cfg.get("nameservers"))
+    if len(servers) > MAX_DNS_NAMESERVERS:
+        errs.append(invalid(f"{field}.nameservers", GoSyntax(go_strings(map(str, servers))),
+                            f"must not have more than {MAX_DNS_NAMESERVERS} nameservers"))
+    for i, ns in enumerate(servers):
+        try:
+            ipaddress.ip_address(ns if isinstance(ns, str) else "")
+        except ValueError:
+            errs.append(invalid(f"{field}.nameservers[{i}]", ns, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
+    searches = [s if isinstance(s, str) else "" for s in _items(cfg.get("searches"))]
+    if len(searches) > MAX_DNS_SEARCH_PATHS:
+        errs.append(invalid(f"{field}.searches", GoSyntax(go_strings(searches)),
+                            f"must not have more than {MAX_DNS_SEARCH_PATHS} search paths"))
+    if len(" ".join(searches)) > MAX_DNS_SEARCH_CHARS:
+        errs.append(invalid(f"{field}.searches", GoSyntax(go_strings(searches)),
+                            f"must not have more than {MAX_DNS_SEARCH_CHARS} characters (including spaces) in the search list"))
+    for i, search in enumerate(searches):
+        errs += validate_name(search.removesuffix("."), f"{field}.searches[{i}]")
+    for i, option in enumerate(_items(cfg.get("options"))):
+        if not _obj(option).get("name"):
+            errs.append(required(f"{field}.options[{i}]", "must not be empty"))
     return errs
 
 

@@ -1,6 +1,6 @@
 """kube-apiserver's `kubernetes` Service controller (pkg/controlplane/controller/
 kubernetesservice, formerly the "bootstrap controller"): every API server, once it serves, makes
-sure `default/kubernetes` exists - ClusterIP the first address of the service range (10.96.0.1),
+sure `default/kubernetes` exists - ClusterIP the first address of the (primary) service range (10.96.0.1), SingleStack,
 port 443 named https to the API server's 6443, labels component=apiserver and
 provider=kubernetes - and puts its ports and type back if someone changed them.  It looks again
 every 10 s (its EndpointInterval); with several API servers the first create wins and the
@@ -32,7 +32,8 @@ def kubernetes_service(cidr: str) -> dict:
             "metadata": {"name": NAME, "namespace": NAMESPACE,
                          "labels": {"component": "apiserver", "provider": "kubernetes"}},
             "spec": {"type": "ClusterIP", "clusterIP": ip, "clusterIPs": [ip], "sessionAffinity": "None",
-                     "ports": service_ports()}}
+                     # single-stack of the primary family, on a dual-stack cluster too
+                     "ipFamilyPolicy": "SingleStack", "ports": service_ports()}}
 
 
 class KubernetesServiceController:

@@ -32,6 +32,7 @@ from sim.apiserver.admission import CREATE, UPDATE, Attributes, Chain, Lister, W
 from sim.apiserver.admission.limitranger import LimitRanger
 from sim.apiserver.admission.namespacelifecycle import NamespaceLifecycle
 from sim.apiserver.admission.priority import Priority
+from sim.apiserver.admission.defaultingressclass import DefaultIngressClass
 from sim.apiserver.admission.defaultstorageclass import DefaultStorageClass
 from sim.apiserver.admission.storageobjectinuseprotection import StorageObjectInUseProtection
 from sim.apiserver.admission.resourcequota import ResourceQuota
@@ -240,6 +241,7 @@ class KubeAPIServer(Component):
         self.admission = Chain([NamespaceLifecycle(self.lister_for), LimitRanger(self.lister_for),
                                 ServiceAccount(self.lister_for, lambda: self.rng),
                                 StorageObjectInUseProtection(), DefaultStorageClass(self.lister_for),
+                                DefaultIngressClass(self.lister_for),
                                 Priority(self.lister_for), ResourceQuota(self)])
         self.post_start_hooks = [SystemPriorityClassesHook(self), KubernetesServiceController(self),
                                  LeaseEndpointReconciler(self)]
@@ -938,7 +940,7 @@ class KubeAPIServer(Component):
         md["creationTimestamp"] = self.timestamp()
         res.strategy.prepare_for_create(res, obj, self)
         md = obj["metadata"]
-        errs = res.strategy.validate(obj)
+        errs = res.strategy.begin(res, obj, None, self) or res.strategy.validate(obj)
         if errs:
             return reply(_err(_invalid(res.kind, md.get("name") or "", errs, res.group)))
         attrs.name = md["name"]
@@ -1102,7 +1104,7 @@ class KubeAPIServer(Component):
         if rejected:
             return "error", rejected
         errs = (res.strategy.validate_subresource_update(sub, new, cur) if sub
-                else res.strategy.validate_update(new, cur))
+                else res.strategy.begin(res, new, cur, self) or res.strategy.validate_update(new, cur))
         if errs:
             return "error", _invalid(res.kind, cmd["name"], errs, res.group)
         rejected = self.admission.validate(attrs)

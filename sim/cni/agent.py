@@ -23,11 +23,11 @@ class CNIAgent(ClientComponent):
         self.component = plugin.agent_component
         super().__init__(host, apiserver)
         self.plugin, self.network, self.cluster_cidr = plugin, network, cluster_cidr
-        self.peers: dict[str, str] = {}   # node -> the route's dst it wrote
+        self.peers: dict[str, list[str]] = {}   # node -> the routes' dsts it wrote
 
     def on_start(self) -> None:
         self.configured = False
-        self.seen: dict[str, tuple] = {}   # node -> (podCIDR, the annotation its route depends on)
+        self.seen: dict[str, tuple] = {}   # node -> (podCIDR, podCIDRs, addresses, annotations)
         self.nodes = self.informer("nodes", on_add=self._node, on_update=lambda _o, n: self._node(n),
                                    on_delete=self._node_gone)
         self.nodes.start()
@@ -36,41 +36,44 @@ class CNIAgent(ClientComponent):
         name = node["metadata"]["name"]
         net = self.network
         if name == self.host:
-            cidr = (node.get("spec") or {}).get("podCIDR")
-            if cidr and (not self.configured or net.pod_cidr != cidr):
-                annotations = self.plugin.agent_local(net, cidr, self.cluster_cidr)
+            spec = node.get("spec") or {}
+            cidrs = spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else [])
+            if cidrs and (not self.configured or net.pod_cidrs != cidrs):
+                annotations = self.plugin.agent_local(net, list(cidrs), self.cluster_cidr)
                 self.configured = True
-                self.action(f"{self.component} on {self.host}: subnet {cidr}, CNI config "
+                self.action(f"{self.component} on {self.host}: subnet {','.join(cidrs)}, CNI config "
                             f"/etc/cni/net.d/{net.conf_file} written")
                 have = node["metadata"].get("annotations") or {}
                 if any(have.get(k) != v for k, v in annotations.items()):
                     self.api.patch("nodes", None, self.host, {"metadata": {"annotations": annotations}},
                                    patch_type="application/strategic-merge-patch+json")
             return
-        # Most Node updates are heartbeats: nothing the route depends on changed.
+        # Most Node updates are heartbeats: nothing the routes depend on (its podCIDRs, its
+        # addresses, the annotations the plugin's agents publish) changed.
         ann = node["metadata"].get("annotations") or {}
-        key = ((node.get("spec") or {}).get("podCIDR"), ann.get(self.plugin.peer_annotation))
+        spec = node.get("spec") or {}
+        addrs = tuple((a.get("type"), a.get("address")) for a in (node.get("status") or {}).get("addresses") or ()
+                      if isinstance(a, dict))
+        key = (spec.get("podCIDR"), tuple(spec.get("podCIDRs") or ()), addrs, tuple(sorted(ann.items())))
         if self.seen.get(name) == key:
             return
         self.seen[name] = key
-        route = self.plugin.agent_peer(net, node)
-        old = self.peers.get(name)
-        if route is None:
-            if old is not None:
+        routes = self.plugin.agent_peer(net, node)
+        for old in self.peers.get(name, []):
+            if old not in {r.dst for r in routes}:
                 net.routes.pop(old, None)
-                del self.peers[name]
-            return
-        if old is not None and old != route.dst:
-            net.routes.pop(old, None)
-        if net.routes.get(route.dst) != route:
-            net.routes[route.dst] = route
-            self.action(f"{self.component} on {self.host}: route {route.text()}")
-        self.peers[name] = route.dst
+        for route in routes:
+            if net.routes.get(route.dst) != route:
+                net.routes[route.dst] = route
+                self.action(f"{self.component} on {self.host}: route {route.text()}")
+        if routes:
+            self.peers[name] = [r.dst for r in routes]
+        else:
+            self.peers.pop(name, None)
 
     def _node_gone(self, node: dict) -> None:
         self.seen.pop(node["metadata"]["name"], None)
-        dst = self.peers.pop(node["metadata"]["name"], None)
-        if dst is not None:
+        for dst in self.peers.pop(node["metadata"]["name"], []):
             self.network.routes.pop(dst, None)
 
 

@@ -19,21 +19,34 @@ from sim.cni.plugin import CNIPlugin
 BRIDGE = "cni0"
 
 
-def bridge_conf(name: str, subnet: str) -> dict:
+def bridge_conf(name: str, subnets: list[str]) -> dict:
+    """containerd's conf_template rendered: one host-local range per pod CIDR (a dual-stack
+    node's `{{range .PodCIDRRanges}}`), a default route of each family."""
+    v6 = any(":" in s for s in subnets)
     return {"cniVersion": "1.0.0", "name": name, "plugins": [
         {"type": "bridge", "bridge": BRIDGE, "isGateway": True, "ipMasq": False, "hairpinMode": True,
-         "ipam": {"type": "host-local", "ranges": [[{"subnet": subnet}]], "routes": [{"dst": "0.0.0.0/0"}]}},
+         "ipam": {"type": "host-local", "ranges": [[{"subnet": s}] for s in subnets],
+                  "routes": [{"dst": "0.0.0.0/0"}] + ([{"dst": "::/0"}] if v6 else [])}},
         {"type": "portmap", "capabilities": {"portMappings": True}}]}
 
 
-def bridge_add(plugin: CNIPlugin, net: NodeNetwork, sandbox_id: str, subnet: str) -> dict:
+def bridge_add(plugin: CNIPlugin, net: NodeNetwork, sandbox_id: str, subnets: list[str]) -> dict:
     """The bridge plugin's ADD under any plugin that delegates to it (flannel does): cni0
-    with the gateway address and its connected route, a veth into the pod, a host-local IP."""
-    gateway = str(ipaddress.ip_network(subnet).network_address + 1)
-    ip = plugin._host_local(net, sandbox_id, subnet, veth_name("veth", sandbox_id))
-    net.links[BRIDGE] = gateway
-    net.local_routes[subnet] = Route(subnet, BRIDGE, proto="kernel", scope="link", src=gateway)
-    return {"ip": ip, "gateway": gateway}
+    with each range's gateway address and its connected route, a veth into the pod, a
+    host-local IP from each range."""
+    ips = plugin._host_local(net, sandbox_id, subnets, veth_name("veth", sandbox_id))
+    gateways = []
+    for subnet in subnets:
+        n = ipaddress.ip_network(subnet)
+        gateway = str(n.network_address + 1)
+        gateways.append(gateway)
+        if n.version == 6:
+            net.links6[BRIDGE] = gateway
+            net.local_routes[subnet] = Route(subnet, BRIDGE, proto="kernel")
+        else:
+            net.links[BRIDGE] = gateway
+            net.local_routes[subnet] = Route(subnet, BRIDGE, proto="kernel", scope="link", src=gateway)
+    return {"ip": ips[0], "ips": ips, "gateway": gateways[0]}
 
 
 class BridgePlugin(CNIPlugin):
@@ -45,19 +58,22 @@ class BridgePlugin(CNIPlugin):
 
     def runtime_config(self, net: NodeNetwork, pod_cidr: str) -> None:
         """CRI UpdateRuntimeConfig: containerd renders its conf_template with the PodCIDR."""
-        net.pod_cidr = pod_cidr
-        net.install_conf(self.conf_file, bridge_conf(self.network_name, pod_cidr))
+        net.set_pod_cidrs(pod_cidr)
+        net.install_conf(self.conf_file, bridge_conf(self.network_name, net.pod_cidrs))
 
     def add(self, net: NodeNetwork, sandbox_id: str) -> dict:
-        subnet = net.conf["plugins"][0]["ipam"]["ranges"][0][0]["subnet"]
-        return bridge_add(self, net, sandbox_id, subnet)
+        subnets = [r[0]["subnet"] for r in net.conf["plugins"][0]["ipam"]["ranges"]]
+        return bridge_add(self, net, sandbox_id, subnets)
 
     def extra_routes(self, cluster, net: NodeNetwork) -> list[Route]:
         out = []
         for name in sorted(cluster.node_components):
             other = cluster.node_components[name][0].network
-            if name != net.node and other.pod_cidr:
-                out.append(Route(other.pod_cidr, "eth0", via=other.node_ip))
+            if name != net.node:
+                for cidr in other.pod_cidrs:
+                    via = other.address_for(cidr.partition("/")[0])
+                    if via:
+                        out.append(Route(cidr, "eth0", via=via))
         return out
 
     def local_delivery(self, net: NodeNetwork, route: Route, dst: str) -> str:

@@ -10,6 +10,12 @@ The `flannel` CNI plugin (flannel-io/cni-plugin) reads subnet.env and delegates 
 with host-local over FLANNEL_SUBNET: cni0 and the veths as with plain bridge.  A packet to
 another node's pod takes the flannel.1 route and is VXLAN-encapsulated: the inner IP packet in
 UDP to port 8472 (the Linux default, not IANA's 4789), outer addresses node IP -> node IP.
+
+Dual-stack (flannel's "EnableIPv6": true with "IPv6Network"): subnet.env gains
+FLANNEL_IPV6_NETWORK / FLANNEL_IPV6_SUBNET from the node's IPv6 podCIDR, a second VTEP
+flannel-v6.1 carries IPv6 (outer addresses the nodes' IPv6 ones), the Node gets the
+backend-v6-data and public-ipv6 annotations, and the routes to other nodes' IPv6 subnets go
+`<podCIDR> via <its network address> dev flannel-v6.1 onlink`.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ import ipaddress
 import json
 
 from sim.cni.bridge import bridge_add
+from sim.ipfamily import IPV4, IPV6, of_family, split_cidrs
 from sim.cni.node import NodeNetwork, Route
 from sim.cni.plugin import CNIPlugin
 
@@ -25,14 +32,19 @@ IMAGE = "ghcr.io/flannel-io/flannel:v0.26.7"
 CNI_PLUGIN_IMAGE = "ghcr.io/flannel-io/flannel-cni-plugin:v1.6.2-flannel1"
 SUBNET_ENV = "/run/flannel/subnet.env"
 VNI, VXLAN_PORT, MTU = 1, 8472, 1450
-VTEP = "flannel.1"
+VTEP, VTEP6 = "flannel.1", "flannel-v6.1"
 CNI_CONF = {"name": "cbr0", "cniVersion": "0.3.1", "plugins": [
     {"type": "flannel", "delegate": {"hairpinMode": True, "isDefaultGateway": True}},
     {"type": "portmap", "capabilities": {"portMappings": True}}]}
 
 
 def net_conf(cluster_cidr: str) -> dict:
-    return {"Network": cluster_cidr, "EnableNFTables": False, "Backend": {"Type": "vxlan"}}
+    cidrs = split_cidrs(cluster_cidr)
+    v6 = of_family(cidrs, IPV6)
+    conf = {"Network": of_family(cidrs, IPV4)[0], "EnableNFTables": False}
+    if v6:
+        conf.update({"EnableIPv6": True, "IPv6Network": v6[0]})
+    return {**conf, "Backend": {"Type": "vxlan"}}
 
 
 def vtep_mac(node: str) -> str:
@@ -48,7 +60,6 @@ class FlannelPlugin(CNIPlugin):
     device = VTEP
     conf_file = "10-flannel.conflist"
     agent_binary = "flanneld"
-    peer_annotation = "flannel.alpha.coreos.com/backend-data"       # what a peer's route depends on, besides its podCIDR
     agent_component = "flanneld"
 
     def add(self, net: NodeNetwork, sandbox_id: str) -> dict:
@@ -56,32 +67,54 @@ class FlannelPlugin(CNIPlugin):
         if env is None:
             raise self.failed("add", f"loadFlannelSubnetEnv failed: open {SUBNET_ENV}: no such file or directory")
         values = dict(line.split("=", 1) for line in env.splitlines() if "=" in line)
-        subnet = str(ipaddress.ip_network(values["FLANNEL_SUBNET"], strict=False))
-        return bridge_add(self, net, sandbox_id, subnet)
+        subnets = [str(ipaddress.ip_network(values[k], strict=False))
+                   for k in ("FLANNEL_SUBNET", "FLANNEL_IPV6_SUBNET") if values.get(k)]
+        return bridge_add(self, net, sandbox_id, subnets)
 
     # -- flanneld ---------------------------------------------------------------------------
-    def agent_local(self, net: NodeNetwork, pod_cidr: str, cluster_cidr: str) -> dict:
-        """flanneld's start on its node: subnet.env, flannel.1, the CNI config (the DaemonSet's
-        install-cni init container copies it), and the Node annotations it writes."""
-        net.pod_cidr = pod_cidr
-        sub = ipaddress.ip_network(pod_cidr)
-        net.files[SUBNET_ENV] = (f"FLANNEL_NETWORK={cluster_cidr}\nFLANNEL_SUBNET={sub.network_address + 1}/"
-                                 f"{sub.prefixlen}\nFLANNEL_MTU={MTU}\nFLANNEL_IPMASQ=true\n")
+    def agent_local(self, net: NodeNetwork, pod_cidrs: list[str], cluster_cidr: str) -> dict:
+        """flanneld's start on its node: subnet.env, flannel.1 (and flannel-v6.1), the CNI
+        config (the DaemonSet's install-cni init container copies it), and the Node
+        annotations it writes."""
+        net.set_pod_cidrs(pod_cidrs)
+        conf = net_conf(cluster_cidr)
+        sub = ipaddress.ip_network(of_family(pod_cidrs, IPV4)[0])
+        env = (f"FLANNEL_NETWORK={conf['Network']}\nFLANNEL_SUBNET={sub.network_address + 1}/{sub.prefixlen}\n")
         net.links[VTEP] = str(sub.network_address)
+        annotations = {"flannel.alpha.coreos.com/backend-type": "vxlan",
+                       "flannel.alpha.coreos.com/backend-data": json.dumps(
+                           {"VNI": VNI, "VtepMAC": vtep_mac(net.node)}, separators=(",", ":")),
+                       "flannel.alpha.coreos.com/kube-subnet-manager": "true",
+                       "flannel.alpha.coreos.com/public-ip": net.node_ip}
+        v6 = of_family(pod_cidrs, IPV6)
+        if v6 and conf.get("EnableIPv6") and net.node_ip6:
+            sub6 = ipaddress.ip_network(v6[0])
+            env += (f"FLANNEL_IPV6_NETWORK={conf['IPv6Network']}\nFLANNEL_IPV6_SUBNET={sub6.network_address + 1}/"
+                    f"{sub6.prefixlen}\n")
+            net.links6[VTEP6] = str(sub6.network_address)
+            annotations.update({"flannel.alpha.coreos.com/backend-v6-data": json.dumps(
+                                    {"VNI": VNI, "VtepMAC": vtep_mac(net.node + "/v6")}, separators=(",", ":")),
+                                "flannel.alpha.coreos.com/public-ipv6": net.node_ip6})
+        net.files[SUBNET_ENV] = env + f"FLANNEL_MTU={MTU}\nFLANNEL_IPMASQ=true\n"
         net.install_conf(self.conf_file, CNI_CONF)
-        return {"flannel.alpha.coreos.com/backend-type": "vxlan",
-                "flannel.alpha.coreos.com/backend-data": json.dumps(
-                    {"VNI": VNI, "VtepMAC": vtep_mac(net.node)}, separators=(",", ":")),
-                "flannel.alpha.coreos.com/kube-subnet-manager": "true",
-                "flannel.alpha.coreos.com/public-ip": net.node_ip}
+        return annotations
 
-    def agent_peer(self, net: NodeNetwork, node: dict) -> Route | None:
-        """handleSubnetEvents: a route (and ARP/FDB entries) for a node with a VTEP."""
+    def agent_peer(self, net: NodeNetwork, node: dict) -> list[Route]:
+        """handleSubnetEvents: a route (and ARP/FDB entries) for a node with a VTEP, one per
+        family it has a lease of."""
         ann = node["metadata"].get("annotations") or {}
-        cidr = (node.get("spec") or {}).get("podCIDR")
-        if not cidr or ann.get("flannel.alpha.coreos.com/backend-type") != "vxlan":
-            return None
-        return Route(cidr, VTEP, via=str(ipaddress.ip_network(cidr).network_address), onlink=True)
+        spec = node.get("spec") or {}
+        cidrs = spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else [])
+        if not cidrs or ann.get("flannel.alpha.coreos.com/backend-type") != "vxlan":
+            return []
+        out = []
+        for cidr in cidrs:
+            n = ipaddress.ip_network(cidr)
+            if n.version == 4:
+                out.append(Route(cidr, VTEP, via=str(n.network_address), onlink=True))
+            elif ann.get("flannel.alpha.coreos.com/backend-v6-data") and net.node_ip6:
+                out.append(Route(cidr, VTEP6, via=str(n.network_address), onlink=True))
+        return out
 
     # -- the packet path ---------------------------------------------------------------------
     def local_delivery(self, net: NodeNetwork, route: Route, dst: str) -> str:
@@ -89,11 +122,11 @@ class FlannelPlugin(CNIPlugin):
 
     def cross_node(self, cluster, net: NodeNetwork, route: Route, src: str, dst: str, dst_node: str) -> str:
         dnet = cluster.node_components[dst_node][0].network
-        return (f"{VTEP} VXLAN-encapsulates it (VNI {VNI}): outer {net.node_ip} -> {dnet.node_ip} "
-                f"UDP dport {VXLAN_PORT}, inner {src} -> {dst}")
+        return (f"{route.dev} VXLAN-encapsulates it (VNI {VNI}): outer {net.address_for(dst)} -> "
+                f"{dnet.address_for(dst)} UDP dport {VXLAN_PORT}, inner {src} -> {dst}")
 
     def arrival(self, dnet: NodeNetwork, route: Route, droute: Route, dst: str) -> str:
-        return f"{dnet.node}'s {VTEP} decapsulates it; cni0 delivers it to {dst}'s veth"
+        return f"{dnet.node}'s {route.dev} decapsulates it; cni0 delivers it to {dst}'s veth"
 
     # -- the manifest ------------------------------------------------------------------------
     def objects(self, cluster_cidr: str) -> list[tuple[str, str, str, dict]]:

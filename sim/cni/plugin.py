@@ -12,7 +12,7 @@ import ipaddress
 from typing import TYPE_CHECKING
 
 from sim.cni.hostlocal import IPAMError
-from sim.cni.node import NodeNetwork, Route
+from sim.cni.node import NodeNetwork, Route, longest_match
 
 if TYPE_CHECKING:
     from sim.cluster import Cluster
@@ -31,11 +31,11 @@ class CNIPlugin:
     overlay = ""
     device: str | None = None
     agent_binary: str | None = None  # the DaemonSet container's binary the node runtime binds to the agent
-    peer_annotation = ""             # the Node annotation a peer's route depends on, besides its podCIDR
 
     # -- the CNI calls ---------------------------------------------------------------------
     def add(self, net: NodeNetwork, sandbox_id: str) -> dict:
-        """ADD: the pod's interface and address; {"ip", "gateway"}.  CNIError when it fails."""
+        """ADD: the pod's interface and addresses; {"ip", "ips", "gateway"} (ips: one per IPAM
+        range, the primary first, as the CNI result's `ips` list them).  CNIError when it fails."""
         raise NotImplementedError
 
     def delete(self, net: NodeNetwork, sandbox_id: str) -> None:
@@ -43,22 +43,30 @@ class CNIPlugin:
         pod = net.pods.pop(sandbox_id, None)
         if pod is None:
             return
-        store = net.ipam.get(pod["subnet"])
-        if store is not None:
-            store.release(sandbox_id)
-        net.local_routes.pop(pod["ip"] + "/32", None)
+        for subnet in pod.get("subnets") or [pod["subnet"]]:
+            store = net.ipam.get(subnet)
+            if store is not None:
+                store.release(sandbox_id)
+        for ip in pod.get("ips") or [pod["ip"]]:
+            net.local_routes.pop(host_route(ip), None)
 
     def failed(self, action: str, why: str) -> CNIError:
         return CNIError(f'plugin type="{self.cni_type}" failed ({action}): {why}')
 
-    def _host_local(self, net: NodeNetwork, sandbox_id: str, subnet: str, veth: str) -> str:
-        """host-local under this plugin: an address of `subnet`, remembered for DEL."""
-        try:
-            ip = net.host_local(subnet, self.network_name).get(sandbox_id)
-        except IPAMError as e:
-            raise self.failed("add", f"failed to allocate for range 0: {e}") from None
-        net.pods[sandbox_id] = {"ip": ip, "veth": veth, "subnet": subnet}
-        return ip
+    def _host_local(self, net: NodeNetwork, sandbox_id: str, subnets: list[str], veth: str) -> list[str]:
+        """host-local under this plugin: one address from each range (`ranges`: a dual-stack
+        node's IPv4 and IPv6 pod CIDRs), remembered for DEL; an exhausted range fails the ADD
+        and gives back what the others handed out (host-local's allocator loop)."""
+        ips: list[str] = []
+        for i, subnet in enumerate(subnets):
+            try:
+                ips.append(net.host_local(subnet, self.network_name).get(sandbox_id))
+            except IPAMError as e:
+                for done in subnets[:i]:
+                    net.ipam[done].release(sandbox_id)
+                raise self.failed("add", f"failed to allocate for range {i}: {e}") from None
+        net.pods[sandbox_id] = {"ip": ips[0], "ips": ips, "veth": veth, "subnet": subnets[0], "subnets": list(subnets)}
+        return ips
 
     network_name = "cbr0"
 
@@ -66,26 +74,21 @@ class CNIPlugin:
     def extra_routes(self, cluster: "Cluster", net: NodeNetwork) -> list[Route]:
         return []
 
-    def table(self, cluster: "Cluster", net: NodeNetwork) -> list[Route]:
+    def table(self, cluster: "Cluster", net: NodeNetwork, v6: bool = False) -> list[Route]:
+        """`ip route` (or, v6, `ip -6 route`) with the routes the plugin's setup adds."""
         extra = {r.dst: r for r in self.extra_routes(cluster, net)}
         saved = dict(net.routes)
         try:
             net.routes = {**extra, **saved}
-            return net.table()
+            return net.table6() if v6 else net.table()
         finally:
             net.routes = saved
 
     def lookup(self, cluster: "Cluster", net: NodeNetwork, ip: str) -> Route:
-        addr = ipaddress.ip_address(ip)
-        best = None
-        for r in self.table(cluster, net):
-            n = r.network()
-            if addr in n and (best is None or n.prefixlen > best.network().prefixlen):
-                best = r
-        return best
+        return longest_match(self.table(cluster, net, v6=ipaddress.ip_address(ip).version == 6), ip)
 
-    def ip_route(self, cluster: "Cluster", net: NodeNetwork) -> str:
-        return "".join(r.text() + "\n" for r in self.table(cluster, net))
+    def ip_route(self, cluster: "Cluster", net: NodeNetwork, v6: bool = False) -> str:
+        return "".join(r.text() + "\n" for r in self.table(cluster, net, v6))
 
     # -- the packet path --------------------------------------------------------------------
     def egress_address(self, cluster: "Cluster", node: str, dst_ip: str) -> str:
@@ -93,6 +96,8 @@ class CNIPlugin:
         (an interface without one, such as a calico veth, leaves the node's)."""
         net = network_of(cluster, node)
         route = self.lookup(cluster, net, dst_ip)
+        if ipaddress.ip_address(dst_ip).version == 6:
+            return net.links6.get(route.dev) or net.node_ip6
         return net.links.get(route.dev) or net.node_ip
 
     def forward(self, cluster: "Cluster", node: str, dst_node: str, src: str, dst: str) -> tuple[list[dict], bool]:
@@ -128,6 +133,11 @@ class CNIPlugin:
         return f"arrives on {dnet.node}'s eth0; {droute.dev} delivers it to {dst}'s veth"
 
 
+def host_route(ip: str) -> str:
+    """A pod's host route: <ip>/32, or <ip>/128 for an IPv6 address."""
+    return ip + ("/128" if ":" in ip else "/32")
+
+
 def network_of(cluster: "Cluster", node: str) -> NodeNetwork:
     return cluster.node_components[node][0].network
 
@@ -139,8 +149,8 @@ def node_by_next_hop(cluster: "Cluster", plugin: CNIPlugin, net: NodeNetwork, ro
         return None
     for name in sorted(cluster.node_components):
         other = network_of(cluster, name)
-        if route.via == other.node_ip:
+        if route.via and route.via in (other.node_ip, other.node_ip6):
             return name
-        if other.pod_cidr and route.via and ipaddress.ip_address(route.via) in ipaddress.ip_network(other.pod_cidr):
+        if route.via and any(ipaddress.ip_address(route.via) in ipaddress.ip_network(c) for c in other.pod_cidrs):
             return name
     return None

@@ -23,7 +23,7 @@ import ipaddress
 from sim.api.meta import deep_copy
 from sim.api.podutil import is_pod_ready
 from sim.controllers.endpointslice import (ServicesByNamespace, SyncsServicesOnPodChanges, TriggerTimeTracker,
-                                           address_types, find_port, is_headless, manages, pod_ips, selected_pods,
+                                           PodIndex, address_types, find_port, is_headless, manages, pod_ips, selected_pods,
                                            should_pod_be_in_endpoints, should_set_hostname)
 from sim.registry.core.endpoints import LAST_CHANGE_TRIGGER_TIME, MAX_CAPACITY, OVER_CAPACITY
 from sim.registry.discovery.endpointslices import IPV6, LABEL_HEADLESS
@@ -105,7 +105,7 @@ class EndpointsController(SyncsServicesOnPodChanges):
         self.services = cm.shared_informer("services")
         self.endpoints = cm.shared_informer("endpoints")
         self.trigger_times = TriggerTimeTracker()
-        self.pods_by_ns: dict[str, dict[str, dict]] = {}
+        self.pods = PodIndex()
         self.services_by_ns = ServicesByNamespace()
 
     def start(self) -> None:
@@ -139,7 +139,7 @@ class EndpointsController(SyncsServicesOnPodChanges):
         spec = svc["spec"]
         publish = bool(spec.get("publishNotReadyAddresses"))
         family = 6 if address_types(svc)[0] == IPV6 else 4
-        pods = selected_pods(svc, self.pods_by_ns.get(key[0], {}))
+        pods = selected_pods(svc, self.pods)
         trigger = self.trigger_times.compute(key, svc, pods)
         subsets = []
         for pod in pods:

@@ -11,6 +11,10 @@ parseDNSOptions: `search`, then one `nameserver` line each, then `options`).
 - None: nothing but the pod's dnsConfig.
 dnsConfig's nameservers and searches are appended (duplicates dropped, first kept) and its
 options merged by name, a later value replacing an earlier one (appendDNSConfig, mergeDNSOptions).
+Then formDNSConfigFitsLimits: at most 3 nameservers (MaxDNSNameservers), at most 32 search
+domains of at most 253 characters each, 2048 characters in all (MaxDNSSearchPaths /
+MaxDNSSearchListChars with ExpandedDNSConfig, GA since 1.28); what is cut is said in a
+DNSConfigForming warning event on the pod.
 """
 from __future__ import annotations
 
@@ -20,6 +24,10 @@ HOST_NAMESERVERS = ("192.168.0.1",)
 HOST_SEARCHES: tuple[str, ...] = ()
 HOST_OPTIONS: tuple[str, ...] = ()
 DEFAULT_DNS_OPTIONS = ("ndots:5",)
+MAX_NAMESERVERS = 3              # validation.MaxDNSNameservers
+MAX_SEARCH_PATHS = 32            # validation.MaxDNSSearchPathsExpanded
+MAX_SEARCH_CHARS = 2048          # validation.MaxDNSSearchListCharsExpanded
+MAX_SEARCH_LENGTH = 253          # utilvalidation.DNS1123SubdomainMaxLength
 
 
 def _dedup(items: list[str]) -> list[str]:
@@ -44,8 +52,33 @@ def _merge_options(existing: list[str], extra: list[dict]) -> list[str]:
     return [n if v is None else f"{n}:{v}" for n, v in merged.items()]
 
 
+def fits_limits(servers: list[str], searches: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """formDNSNameserversFitsLimits and formDNSSearchFitsLimits: (nameservers, searches, the
+    DNSConfigForming messages for what was omitted)."""
+    messages = []
+    if len(servers) > MAX_NAMESERVERS:
+        servers = servers[:MAX_NAMESERVERS]
+        messages.append("Nameserver limits were exceeded, some nameservers have been omitted, "
+                        f"the applied nameserver line is: {' '.join(servers)}")
+    kept, exceeded = searches[:MAX_SEARCH_PATHS], len(searches) > MAX_SEARCH_PATHS
+    searches = [s for s in kept if len(s) <= MAX_SEARCH_LENGTH]   # glibc 2.28 aborts on longer
+    exceeded = exceeded or len(searches) < len(kept)
+    while len(" ".join(searches)) > MAX_SEARCH_CHARS:
+        searches, exceeded = searches[:-1], True      # cut from the end until the line fits
+    if exceeded:
+        messages.append("Search Line limits were exceeded, some search paths have been omitted, "
+                        f"the applied search line is: {' '.join(searches)}")
+    return servers, searches, messages
+
+
 def pod_dns(pod: dict, cluster_dns: list[str], domain: str = CLUSTER_DOMAIN) -> tuple[list[str], list[str], list[str]]:
     """(nameservers, searches, options) for the pod."""
+    servers, searches, options, _ = pod_dns_config(pod, cluster_dns, domain)
+    return servers, searches, options
+
+
+def pod_dns_config(pod: dict, cluster_dns: list[str], domain: str = CLUSTER_DOMAIN):
+    """GetPodDNS: (nameservers, searches, options, DNSConfigForming messages)."""
     spec = pod.get("spec") or {}
     ns = (pod.get("metadata") or {}).get("namespace") or "default"
     policy = spec.get("dnsPolicy") or "ClusterFirst"
@@ -70,7 +103,8 @@ def pod_dns(pod: dict, cluster_dns: list[str], domain: str = CLUSTER_DOMAIN) -> 
         servers = _dedup(servers + [s for s in cfg.get("nameservers") or [] if isinstance(s, str)])
         searches = _dedup(searches + [s for s in cfg.get("searches") or [] if isinstance(s, str)])
         options = _merge_options(options, cfg.get("options") or [])
-    return servers, searches, options
+    servers, searches, messages = fits_limits(servers, searches)
+    return servers, searches, options, messages
 
 
 def resolv_conf(pod: dict, cluster_dns: list[str], domain: str = CLUSTER_DOMAIN) -> str:

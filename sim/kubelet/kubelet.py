@@ -73,6 +73,9 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
         self.cpu, self.memory, self.max_pods = cpu, memory, pods
         # The node's podCIDR is the node IPAM controller's (spec.podCIDR), read from the Node.
         self.role, self.pod_cidr, self.internal_ip = role, None, internal_ip
+        # --node-ip: the node's addresses, the primary (IPv4) first; a dual-stack node's has
+        # its IPv6 address too (Cluster sets it).
+        self.internal_ips = [internal_ip]
         self.extra_labels = labels or {}
         self.taints = taints or []
         self.kubelet_version = kubelet_version or KUBELET_VERSION
@@ -132,8 +135,8 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
                 "spec": {"taints": list(self.taints) + [{"key": TAINT_NOT_READY, "effect": "NoSchedule"}]},
                 "status": {"capacity": capacity, "allocatable": allocatable,
                            "conditions": self.conditions(),
-                           "addresses": [{"type": "InternalIP", "address": self.internal_ip},
-                                         {"type": "Hostname", "address": self.host}],
+                           "addresses": [{"type": "InternalIP", "address": ip} for ip in self.internal_ips]
+                           + [{"type": "Hostname", "address": self.host}],
                            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
                            "nodeInfo": self.node_info(), "images": self.node_images()}}
 
@@ -184,8 +187,10 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
 
     def _own_node_changed(self, node: dict) -> None:
         """The node's spec.podCIDR, once the node IPAM controller set it: kubelet.go
-        updatePodCIDR hands it to the runtime (CRI UpdateRuntimeConfig)."""
-        cidr = (node.get("spec") or {}).get("podCIDR")
+        updatePodCIDR hands it to the runtime (CRI UpdateRuntimeConfig), a dual-stack node's
+        podCIDRs joined by a comma."""
+        spec = node.get("spec") or {}
+        cidr = ",".join(spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else []))
         if cidr and cidr != self.pod_cidr:
             self.pod_cidr = cidr
             self.cri("cri.UpdateRuntimeConfig", {"pod_cidr": cidr}, lambda r: None)

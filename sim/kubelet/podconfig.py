@@ -122,12 +122,23 @@ def _not_found(resource: str, name: str) -> str:
 
 
 # -- the downward API ---------------------------------------------------------------------
-def field_ref(pod: dict, path: str, node_ip: str, pod_ip: str | None) -> str | None:
+def _ips(value) -> list[str]:
+    """One address, or a dual-stack node's / pod's addresses (the primary first)."""
+    if isinstance(value, (list, tuple)):
+        return [ip for ip in value if ip]
+    return [value] if value else []
+
+
+def field_ref(pod: dict, path: str, node_ip, pod_ip) -> str | None:
+    """podFieldSelectorRuntimeValue (pkg/kubelet/kubelet_pods.go); `node_ip` and `pod_ip` are an
+    address or the list of a dual-stack node's / pod's: status.hostIPs and status.podIPs are
+    every one, comma-separated (strings.Join), status.hostIP and status.podIP the first."""
     md, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+    host_ips, pod_ips = _ips(node_ip), _ips(pod_ip)
     simple = {"metadata.name": md.get("name"), "metadata.namespace": md.get("namespace"), "metadata.uid": md.get("uid"),
               "spec.nodeName": spec.get("nodeName"), "spec.serviceAccountName": spec.get("serviceAccountName"),
-              "status.hostIP": node_ip, "status.hostIPs": node_ip, "status.podIP": pod_ip or "",
-              "status.podIPs": pod_ip or ""}
+              "status.hostIP": host_ips[0] if host_ips else "", "status.hostIPs": ",".join(host_ips),
+              "status.podIP": pod_ips[0] if pod_ips else "", "status.podIPs": ",".join(pod_ips)}
     if path in simple:
         return str(simple[path] or "")
     for prefix, source in (("metadata.labels", md.get("labels")), ("metadata.annotations", md.get("annotations"))):

@@ -21,6 +21,7 @@ from sim.api.gofmt import go_duration
 from sim.api.podutil import is_deleting
 from sim.kubelet import ephemeral, persistentvolumes, podconfig
 from sim.kubelet.backoff import Backoff
+from sim.kubelet.dns import pod_dns_config
 from sim.kubelet.hostpath import NodeDisk
 from sim.kubelet.lifecycle import run_handler
 from sim.kubelet.staticpods import is_mirror_pod
@@ -130,6 +131,7 @@ class PodLifecycle:
     def _adopt(self, w: dict, sandbox: dict) -> None:
         pod = w["pod"]
         w["ip"] = sandbox.get("ip")
+        w["ips"] = sandbox.get("ips") or ([w["ip"]] if w["ip"] else None)
         w["state"] = "running"
         w["sandbox_ready"] = True
         w["initialized"] = True  # a running pod's init containers have done their work
@@ -173,8 +175,12 @@ class PodLifecycle:
         # A hostNetwork pod shares the node's network namespace: its IP is the node's.  Any other
         # pod's comes from the CNI plugin the runtime runs for the sandbox (RunPodSandbox).
         w["ip"] = self.internal_ip if host_network else None
+        w["ips"] = list(self.internal_ips) if host_network else None
         self.action(f"kubelet on {self.host} starting pod {pod['metadata']['namespace']}/{pod['metadata']['name']}")
         self.post_status(w)
+        # generatePodSandboxConfig: GetPodDNS, whose cut nameservers / search paths are events.
+        for message in pod_dns_config(pod, [self.cluster_dns] if self.cluster_dns else [])[3]:
+            self.api.event(pod, "DNSConfigForming", message, "kubelet", self.host, type_="Warning")
         self.cri("cri.RunPodSandbox", {"pod_uid": w["uid"], "ip": w["ip"], "host_network": host_network},
                  lambda r: self._sandbox_ready(w, r))
 
@@ -195,6 +201,7 @@ class PodLifecycle:
             return
         if reply and reply.get("ip"):
             w["ip"] = reply["ip"]
+            w["ips"] = reply.get("ips") or [reply["ip"]]
         w["sandbox_ready"] = True
         self._mount_volumes(w, VOLUME_RETRY_SECONDS)
 
@@ -256,7 +263,7 @@ class PodLifecycle:
                         return volumes, f'MountVolume.SetUp failed for volume "{name}" : {error}'
                     volumes[name] = volume
                 continue
-            files, error = podconfig.volume_files(pod, v, objs, self.internal_ip, w.get("ip"))
+            files, error = podconfig.volume_files(pod, v, objs, self.internal_ips, w.get("ips") or w.get("ip"))
             if error:
                 return volumes, error
             if files is None:  # emptyDir, and kinds not simulated yet: an empty directory
@@ -542,7 +549,7 @@ class PodLifecycle:
             if not alive():
                 rec.busy = False
                 return
-            env, error = podconfig.container_env(pod, spec, objs, self.internal_ip, w.get("ip"),
+            env, error = podconfig.container_env(pod, spec, objs, self.internal_ips, w.get("ips") or w.get("ip"),
                                                  {"cpu": str(self.cpu), "memory": self.memory})
             if error:
                 # CreateContainerConfigError: the pod worker tries again at its next sync.
@@ -845,7 +852,7 @@ class PodLifecycle:
             # eviction_manager.go evictPod: the kubelet's DisruptionTarget (TerminationByKubelet).
             conditions.append(cond("DisruptionTarget", "True", "TerminationByKubelet", evicted["message"]))
         status = {"phase": phase, "conditions": conditions, "hostIP": self.internal_ip,
-                  "hostIPs": [{"ip": self.internal_ip}], "containerStatuses": statuses,
+                  "hostIPs": [{"ip": ip} for ip in self.internal_ips], "containerStatuses": statuses,
                   **({"initContainerStatuses": init_statuses} if init_statuses else {}),
                   **({"ephemeralContainerStatuses": ephemeral.statuses(self, w)} if w.get("ephemeral") else {}),
                   "startTime": pod["status"].get("startTime") or now}
@@ -854,8 +861,9 @@ class PodLifecycle:
         if evicted:
             status.update(evicted)  # reason Evicted and its message
         if w.get("ip") and state != "terminated":
+            # podIPs: every address of the sandbox, the primary family first; podIP the first.
             status["podIP"] = w["ip"]
-            status["podIPs"] = [{"ip": w["ip"]}]
+            status["podIPs"] = [{"ip": ip} for ip in w.get("ips") or [w["ip"]]]
         md = pod["metadata"]
         # The status manager sends a status only when it changed (status_manager.go needsUpdate).
         if w.get("last_status") == status:

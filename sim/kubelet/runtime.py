@@ -233,21 +233,24 @@ class ContainerRuntime(FaultInjection, Component):
             sid = self._id()
             sb = self.sandboxes.get(msg["pod_uid"]) or {"id": sid, "ip": None, "containers": {}}
             ip = msg.get("ip")
+            ips = [ip] if ip else []
             if not msg.get("host_network") and self.network is not None:
                 # containerd's RunPodSandbox: the pause container's network namespace set up by
-                # the CNI plugin (ADD), which gives the pod its address.
+                # the CNI plugin (ADD), which gives the pod its address (one per range of a
+                # dual-stack host-local: the CNI result's ips, the primary first).
                 if sb.get("ip") and sb["id"] in self.network.pods:
-                    ip = sb["ip"]
+                    ip, ips = sb["ip"], list(sb.get("ips") or [sb["ip"]])
                 else:
                     try:
-                        ip = self.setup_pod_network(sb["id"])
+                        ips = self.setup_pod_network(sb["id"])
+                        ip = ips[0]
                     except CNIError as e:
                         reply(0.3 + self.rng.random() * 0.4,
                               error=f'failed to setup network for sandbox "{sb["id"]}": {e}')
                         return
-            sb["ip"] = ip
+            sb["ip"], sb["ips"] = ip, ips
             self.sandboxes[msg["pod_uid"]] = sb
-            reply(0.3 + self.rng.random() * 0.4, sandbox_id=sb["id"], ip=ip)
+            reply(0.3 + self.rng.random() * 0.4, sandbox_id=sb["id"], ip=ip, ips=ips)
         elif t == "cri.UpdateRuntimeConfig":
             # The kubelet's pod CIDR: containerd renders its CNI conf_template with it (the
             # bridge plugin's configuration); plugins with an agent take it from their agent.
@@ -328,16 +331,18 @@ class ContainerRuntime(FaultInjection, Component):
         elif t == "net.http":
             self._serve_load(src, msg)
         elif t == "cri.ListPodSandbox":
-            reply(0.001, sandboxes={uid: {"ip": sb["ip"], "containers": dict(sb["containers"])}
+            reply(0.001, sandboxes={uid: {"ip": sb["ip"], "ips": list(sb.get("ips") or []),
+                                          "containers": dict(sb["containers"])}
                                     for uid, sb in self.sandboxes.items()})
 
     # -- the pod network (sim/cni/) ----------------------------------------------------
-    def setup_pod_network(self, sandbox_id: str) -> str:
-        """CNI ADD for a sandbox (CNIError when it fails): its address."""
+    def setup_pod_network(self, sandbox_id: str) -> list[str]:
+        """CNI ADD for a sandbox (CNIError when it fails): its addresses, the primary first."""
         status = self.network.status()
         if not status["status"]:
             raise CNIError(status["message"])
-        return self.cni.add(self.network, sandbox_id)["ip"]
+        result = self.cni.add(self.network, sandbox_id)
+        return list(result.get("ips") or [result["ip"]])
 
     def teardown_pod_network(self, pod_uid: str) -> None:
         """CNI DEL (StopPodSandbox, and again, harmlessly, RemovePodSandbox)."""
@@ -421,6 +426,8 @@ class ContainerRuntime(FaultInjection, Component):
             return self._exit(c, 1)
         self.start_cgroup(c)
         c.process = self.host_processes.get(c.program.name)
+        if c.process is None and self.pod_process is not None:
+            c.process = self.pod_process(c)   # a program that is an API client (in-cluster config)
         if c.process is not None and not c.process.running:
             c.process.start()
         self._step(c)
@@ -523,19 +530,24 @@ class ContainerRuntime(FaultInjection, Component):
     network = None
     cni = None
     # The pod network (sim/clusterdns.py), set by the Cluster: (src pod IP, resolv.conf text,
-    # host, server or None) -> the stub resolver's answer; with http=True, (src, resolv.conf,
-    # url, None) -> an HTTP GET's (status, body) or None.  None: no network attached.
+    # host, server or None) -> the stub resolver's answer; with qtype, (src, "", qname, server,
+    # qtype=...) -> one query's reply; with http=True, (src, resolv.conf, url, None) -> an HTTP
+    # GET's (status, body) or None.  None: no network attached.
     pod_network = None
+    # A program that talks to the API from inside a pod (an ingress controller) *is* a simulated
+    # component, as a control-plane binary is one (host_processes): the Cluster's
+    # `pod_process(container)` makes it for a container starting, or answers None.
+    pod_process = None
 
     def _dns_hooks(self, c: Container, fs) -> dict:
-        """ProcessContext's resolve / lookup for a process in `c`: queries leave from its pod's IP
-        with the nameserver and search path of the container's /etc/resolv.conf."""
+        """ProcessContext's resolve / dns_query / http_get for a process in `c`: packets leave
+        from its pod's IP, names resolve with the nameserver and search path of the container's
+        /etc/resolv.conf."""
         if self.pod_network is None:
             return {}
 
-        def lookup(host: str, server: str | None = None) -> dict:
-            src = (self.sandboxes.get(c.pod_uid) or {}).get("ip") or ""
-            return self.pod_network(src, fs.read("/etc/resolv.conf") or "", host, server)
+        def src() -> str:
+            return (self.sandboxes.get(c.pod_uid) or {}).get("ip") or ""
 
         def resolve(host: str) -> str | None:
             # The resolver reads /etc/hosts (the kubelet's: localhost, the pod's own name) first.
@@ -543,13 +555,15 @@ class ContainerRuntime(FaultInjection, Component):
                 words = line.split("#", 1)[0].split()
                 if len(words) > 1 and host.lower() in (w.lower() for w in words[1:]) and "." in words[0]:
                     return words[0]
-            found = lookup(host)
+            found = self.pod_network(src(), fs.read("/etc/resolv.conf") or "", host, None)
             return found["addresses"][0] if found["status"] == "ok" and found["addresses"] else None
 
-        def http_get(url: str):
-            src = (self.sandboxes.get(c.pod_uid) or {}).get("ip") or ""
-            return self.pod_network(src, fs.read("/etc/resolv.conf") or "", url, None, http=True)
-        return {"resolve": resolve, "lookup": lookup, "http_get": http_get}
+        def dns_query(server: str, qname: str, qtype: str) -> dict:
+            return self.pod_network(src(), "", qname, server, qtype=qtype)
+
+        def http_get(url: str, host: str | None = None):
+            return self.pod_network(src(), fs.read("/etc/resolv.conf") or "", url, None, http=True, host_header=host)
+        return {"resolve": resolve, "dns_query": dns_query, "http_get": http_get}
 
     def exec_context(self, c: Container, argv: list[str], stdin: bool = False, tty: bool = False) -> ProcessContext:
         """What a process exec'd in the running container `c` sees: its files, environment and

@@ -96,6 +96,12 @@ class Strategy:
     def initial_status(self, obj: dict) -> dict:
         return {}
 
+    def begin(self, res, obj: dict, old: dict | None, ctx) -> list:
+        """BeginCreate / BeginUpdate of a kind's REST storage: what it works out from the cluster's
+        configuration before validation (a Service's IP families), in place; field errors
+        (422) or []."""
+        return []
+
     def validate(self, obj: dict) -> list:
         return []
 

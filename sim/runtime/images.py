@@ -493,6 +493,10 @@ _CATALOGUE: list[tuple[str, tuple[str, ...], float, ImageConfig]] = [
         entrypoint=("/opt/bin/flanneld",), binaries=ALPINE | {"flanneld", "mk-bridge"})),
     ("docker.io/calico/node", ("v3.29.3",), 142.5 * MB, ImageConfig(
         entrypoint=("/usr/bin/calico-node",), binaries=_tools("calico-node start_runit bird felix"))),
+    # ingress-nginx's controller (sim/ingressnginx.py; its real ENTRYPOINT is dumb-init)
+    ("registry.k8s.io/ingress-nginx/controller", ("v1.12.1",), 105.4 * MB, ImageConfig(
+        cmd=("/nginx-ingress-controller",), user="www-data", exposed_ports=("80/tcp", "443/tcp"),
+        binaries=ALPINE | {"nginx-ingress-controller", "wait-shutdown", "nginx", "dumb-init", "dbg"})),
     # other registries
     ("gcr.io/google-samples/node-hello", ("1.0",), 253.0 * MB, ImageConfig(
         cmd=("/bin/sh", "-c", "node server.js"), exposed_ports=("8080/tcp",), working_dir="/",

@@ -32,6 +32,12 @@ from typing import Any, Callable, Generator, Iterator, Optional
 SIGKILL_EXIT = 137   # 128 + 9
 SIGTERM_EXIT = 143   # 128 + 15
 NOT_FOUND_EXIT = 127  # command not found
+# What an HTTP GET over the network answers when nothing does: the connection's SYN was dropped
+# (a NetworkPolicy, a partition), so the client waits for its connect timeout.
+TIMED_OUT = "timed out"
+# Linux gives up a connect() whose SYNs go unanswered after tcp_syn_retries (6) retransmissions
+# with exponential backoff from 1 s: 1+2+4+8+16+32+64 = 127 s (ETIMEDOUT).
+TCP_CONNECT_TIMEOUT = 127.0
 # How much output a container's log keeps (the kubelet rotates at containerLogMaxSize, 10 MiB;
 # this is a simulation, so a smaller bound, counted in lines).
 MAX_LOG_LINES = 5000
@@ -199,13 +205,15 @@ class ProcessContext:
     clock: Callable[[], float] = lambda: 0.0
     # Name resolution: an IP address, or None (no DNS answer).
     resolve: Callable[[str], Optional[str]] = lambda host: None
-    # The stub resolver's full answer (sim/clusterdns.py lookup): given the host and an optional
-    # server, {"server", "status": "ok" | "nxdomain" | "timeout", "name", "addresses"}; None
-    # where no network is attached.
-    lookup: Optional[Callable[[str, Optional[str]], dict]] = None
-    # An HTTP GET over the pod network (sim/clusterdns.py http_get): (status, body) or None
-    # (refused); None where no network is attached (the module hook shell.HTTP_GET then).
-    http_get: Optional[Callable[[str], Optional[tuple]]] = None
+    # One DNS query over the pod network (sim/clusterdns.py exchange): (server, qname, qtype) ->
+    # the reply {"rcode", "aa", "answer": [records], ...} or {"rcode": "TIMEOUT"}, as a resolver
+    # of its own (busybox's nslookup) sends it; None where no network is attached.
+    dns_query: Optional[Callable[[str, str, str], dict]] = None
+    # An HTTP GET over the pod network (sim/clusterdns.py http_get): (status, body), None
+    # (refused) or TIMED_OUT (nothing answers: the SYN was dropped); None where no network is
+    # attached (the module hook shell.HTTP_GET then).  An optional `host` argument sets the
+    # request's Host header (`curl -H 'Host: foo.bar.com'`).
+    http_get: Optional[Callable[..., Optional[tuple]]] = None
     cwd: str = "/"
     # For a command exec'd beside the container's main process: make that process exit with
     # this code, as `nginx -s quit` makes the running nginx quit.  A no-op elsewhere.

@@ -66,12 +66,16 @@ def image_files(image: Image) -> dict[str, str]:
 def kubelet_files(pod: dict, hostname: str, pod_ip: str | None, cluster_dns: str = "10.96.0.10") -> dict[str, str]:
     """/etc/hosts, /etc/hostname and /etc/resolv.conf as the kubelet writes them for a pod on the
     pod network (its dnsPolicy and dnsConfig: sim/kubelet/dns.py), and the service account's files when they are mounted."""
-    from sim.kubelet.dns import resolv_conf   # the kubelet's GetPodDNS (imported late: no cycle)
+    from sim.kubelet.dns import CLUSTER_DOMAIN, resolv_conf   # the kubelet's GetPodDNS (imported late: no cycle)
     md, spec = pod.get("metadata") or {}, pod.get("spec") or {}
     ns = md.get("namespace") or "default"
+    # managedHostsFileContent: the pod's FQDN first when it has a subdomain
+    # (GeneratePodHostNameAndDomain: <hostname>.<subdomain>.<ns>.svc.<cluster domain>).
+    fqdn = f"{hostname}.{spec['subdomain']}.{ns}.svc.{CLUSTER_DOMAIN}\t" if spec.get("subdomain") else ""
     files = {"/etc/hostname": hostname + "\n",
              "/etc/hosts": ("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                            + (f"{pod_ip}\t{hostname}\n" if pod_ip else "")),
+                            "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n"
+                            + (f"{pod_ip}\t{fqdn}{hostname}\n" if pod_ip else "")),
              "/etc/resolv.conf": resolv_conf(pod, [cluster_dns] if cluster_dns else [])}
     if spec.get("automountServiceAccountToken") is not False:
         sa = "/var/run/secrets/kubernetes.io/serviceaccount"

@@ -14,7 +14,9 @@ import re
 import time
 from typing import Callable, Optional
 
-from sim.runtime.process import MAX_WRITE_CHARS, ProcessContext, ProgramGen, Sleep, Write
+from sim.runtime.nslookup import nslookup as busybox_nslookup
+from sim.runtime.process import (MAX_WRITE_CHARS, TCP_CONNECT_TIMEOUT, TIMED_OUT, ProcessContext, ProgramGen, Sleep,
+                                 Write)
 
 LONG_SLEEP = 10.0 ** 9          # one step of `sleep infinity` / `tail -f`: forever, in steps
 MAX_SEQ_LINES = 1_000_000       # seq writes lazily, in chunks; this bounds one call's work
@@ -893,9 +895,16 @@ def _lookup(ctx, host: str) -> Optional[str]:
     return host if _IPV4.match(host) else ctx.resolve(host)
 
 
-def _http_get(ctx, url: str):
+def _host_header(header: str) -> str | None:
+    """The host a `Host: foo.bar.com` request header names (curl -H, wget --header), or None."""
+    name, sep, value = header.partition(":")
+    return value.strip() or None if sep and name.strip().lower() == "host" else None
+
+
+def _http_get(ctx, url: str, host: str | None = None):
     if ctx.http_get is not None:
-        return ctx.http_get(url)       # the pod network (sim/clusterdns.py)
+        # the pod network (sim/clusterdns.py); a Host header only when one was given
+        return ctx.http_get(url, host=host) if host else ctx.http_get(url)
     from sim.runtime import shell      # the hook is read at each call: tests and the network set it
     return shell.HTTP_GET(ctx, url)
 
@@ -907,17 +916,31 @@ def _phrase(status: int) -> str:
         return ""
 
 
+def _seconds(text: str) -> Optional[float]:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0 <= value <= 86400 else None
+
+
 def wget(ctx, argv, stdin=None):
-    quiet, output, url, spider = False, None, None, False
+    quiet, output, url, spider, host_header = False, None, None, False, None
+    timeout = 900.0                         # busybox wget's default -T
     args = list(argv[1:])
     while args:
         a = args.pop(0)
         if a == "--spider":
             spider = True
+        elif a == "--header" or a.startswith("--header="):
+            header = a.split("=", 1)[1] if "=" in a else (args.pop(0) if args else "")
+            host_header = _host_header(header) or host_header
         elif a.startswith("--output-document="):
             output = a.split("=", 1)[1]
+        elif a.startswith("--timeout="):
+            timeout = _seconds(a.split("=", 1)[1]) or timeout
         elif a.startswith("--"):
-            continue                        # --timeout=..., --tries=...: accepted
+            continue                        # --tries=...: accepted
         elif a.startswith("-") and len(a) > 1:
             j = 1
             while j < len(a):
@@ -928,6 +951,8 @@ def wget(ctx, argv, stdin=None):
                     value = a[j + 1:] or (args.pop(0) if args else "")
                     if c == "O":
                         output = value
+                    elif c == "T":
+                        timeout = _seconds(value) or timeout
                     break
                 j += 1
         else:
@@ -942,7 +967,16 @@ def wget(ctx, argv, stdin=None):
         return 1
     if not quiet:
         yield _err(f"Connecting to {host} ({ip}:{port})")
-    reply = _http_get(ctx, f"{scheme}://{host}:{port}{path}")
+    reply = _http_get(ctx, f"{scheme}://{host}:{port}{path}", host_header)
+    if reply == TIMED_OUT:
+        # busybox wget arms alarm(-T) around connect(): it fires first, or the kernel gives up.
+        if timeout and timeout < TCP_CONNECT_TIMEOUT:
+            yield Sleep(timeout)
+            yield _err("wget: download timed out")
+        else:
+            yield Sleep(TCP_CONNECT_TIMEOUT)
+            yield _err(f"wget: can't connect to remote host ({ip}): Connection timed out")
+        return 1
     if reply is None:
         yield _err(f"wget: can't connect to remote host ({ip}): Connection refused")
         return 1
@@ -979,7 +1013,7 @@ def wget(ctx, argv, stdin=None):
 
 def curl(ctx, argv, stdin=None):
     silent = show_errors = fail = include = head_only = False
-    output, url, remote_name = None, None, False
+    output, url, remote_name, timeout, host_header = None, None, False, None, None
     args = list(argv[1:])
     takes_value = {"-o", "-H", "-X", "-d", "-m", "-u", "-A", "-w", "-e", "-x", "--data",
                    "--header", "--request", "--max-time", "--connect-timeout", "--retry",
@@ -990,6 +1024,10 @@ def curl(ctx, argv, stdin=None):
             value = args.pop(0) if args else ""
             if a in ("-o", "--output"):
                 output = value
+            elif a in ("-H", "--header"):
+                host_header = _host_header(value) or host_header
+            elif a in ("-m", "--max-time", "--connect-timeout") and _seconds(value):
+                timeout = min(timeout or TCP_CONNECT_TIMEOUT, _seconds(value))
         elif a.startswith("--"):
             silent = silent or a == "--silent"
             show_errors = show_errors or a == "--show-error"
@@ -1016,7 +1054,15 @@ def curl(ctx, argv, stdin=None):
         if errors:
             yield _err(f"curl: (6) Could not resolve host: {host}")
         return 6
-    reply = _http_get(ctx, f"{scheme}://{host}:{port}{path}")
+    reply = _http_get(ctx, f"{scheme}://{host}:{port}{path}", host_header)
+    if reply == TIMED_OUT:
+        # curl's own timer (--connect-timeout / -m) or the kernel's ETIMEDOUT, whichever is first.
+        waited = timeout if timeout and timeout < TCP_CONNECT_TIMEOUT else TCP_CONNECT_TIMEOUT
+        yield Sleep(waited)
+        if errors:
+            why = "Timeout was reached" if waited < TCP_CONNECT_TIMEOUT else "Couldn't connect to server"
+            yield _err(f"curl: (28) Failed to connect to {host} port {port} after {int(waited * 1000)} ms: {why}")
+        return 28
     if reply is None:
         if errors:
             yield _err(f"curl: (7) Failed to connect to {host} port {port} after 0 ms: Couldn't connect to server")
@@ -1040,44 +1086,6 @@ def curl(ctx, argv, stdin=None):
     return 0
 
 
-NSLOOKUP_TIMEOUT = 10.0
-
-
-def _resolv_server(ctx) -> str:
-    conf = ctx.fs.read("/etc/resolv.conf") or ""
-    m = re.search(r"^nameserver\s+(\S+)", conf, re.M)
-    return m.group(1) if m else "10.96.0.10"
-
-
-def nslookup(ctx, argv, stdin=None):
-    names = [a for a in argv[1:] if not a.startswith("-")]
-    if not names:
-        yield _err("nslookup: usage: nslookup HOST [DNS_SERVER]")
-        return 1
-    host = names[0]
-    server = names[1] if len(names) > 1 else _resolv_server(ctx)
-    text = f"Server:\t\t{server}\nAddress:\t{server}:53\n\n"
-    if ctx.lookup is not None and not _IPV4.match(host):
-        # A query through the network to the nameserver (sim/clusterdns.py).
-        found = ctx.lookup(host, names[1] if len(names) > 1 else None)
-        if found["status"] == "timeout":
-            # busybox's nslookup: 2 tries with a 5 s timeout each (RES_TIMEOUT / RES_RETRIES).
-            yield Sleep(NSLOOKUP_TIMEOUT)
-            yield Write(";; connection timed out; no servers could be reached\n\n")
-            return 1
-        if found["status"] != "ok":
-            yield Write(text + f"** server can't find {host}: NXDOMAIN\n\n")
-            return 1
-        yield Write(text + f"Name:\t{found['name']}\n" + "".join(f"Address: {a}\n" for a in found["addresses"]) + "\n")
-        return 0
-    ip = _lookup(ctx, host)
-    if ip is None:
-        yield Write(text + f"** server can't find {host}: NXDOMAIN\n\n")
-        return 1
-    yield Write(text + f"Name:\t{host}\nAddress: {ip}\n\n")
-    return 0
-
-
 # -- shells -------------------------------------------------------------------------------------
 
 def sh(ctx, argv, stdin=None):
@@ -1097,7 +1105,7 @@ UTILITIES: dict[str, Callable[..., ProgramGen]] = {
     "echo": echo, "printf": printf, "env": _env, "printenv": printenv, "cat": cat, "ls": ls,
     "sleep": sleep, "date": date, "hostname": hostname, "true": true, "false": false,
     "touch": touch, "rm": rm, "mkdir": mkdir, "pwd": pwd, "whoami": whoami, "id": id_,
-    "uname": uname, "wget": wget, "curl": curl, "nslookup": nslookup, "seq": seq, "expr": expr,
+    "uname": uname, "wget": wget, "curl": curl, "nslookup": busybox_nslookup, "seq": seq, "expr": expr,
     "test": test, "[": test, "kill": kill, "grep": grep, "wc": wc, "head": head, "tail": tail,
     "sort": sort, "uniq": uniq, "tr": tr, "cp": cp, "mv": mv, "basename": basename,
     "dirname": dirname, "sh": sh, "ash": sh, "bash": sh, "busybox": busybox,

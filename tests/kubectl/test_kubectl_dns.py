@@ -1,10 +1,12 @@
 """Cluster DNS with the machine's real kubectl: kubeadm's CoreDNS in kube-system behind kube-dns
 (`get deploy,svc -n kube-system`, `cluster-info`'s CoreDNS line), a pod's /etc/resolv.conf and
-`nslookup` asking CoreDNS through kube-proxy (`kubectl exec`, on the versions that exec over
-WebSocket)."""
+busybox's `nslookup` asking CoreDNS through kube-proxy (`kubectl exec`, on the versions that exec
+over WebSocket): a Service by its short name, SRV for its named port, a StatefulSet pod's name.
+Nothing here differs by kubectl version, so 1.27, 1.33 and 1.37 run it."""
 from __future__ import annotations
 
 import json
+import re
 
 from tests.conftest import wait_until
 from tests.kubectl.conftest import rows
@@ -14,7 +16,8 @@ def _speaks_websocket(kubectl) -> bool:
     return kubectl.minor is None or int(kubectl.minor.split(".")[1]) >= 30
 
 
-def test_coredns_runs_behind_kube_dns(kubectl):
+def test_coredns_runs_behind_kube_dns(kubectl_some):
+    kubectl = kubectl_some
     # kubeadm's addon phase runs right after kube-system exists: a fresh cluster may lack it yet.
     wait_until(lambda: kubectl("get", "svc", "kube-dns", "-n", "kube-system", check=False).returncode == 0,
                30, 0.2, "the kube-dns Service")
@@ -27,25 +30,93 @@ def test_coredns_runs_behind_kube_dns(kubectl):
     assert "/api/v1/namespaces/kube-system/services/kube-dns:dns/proxy" in out
 
 
-def test_resolv_conf_and_nslookup_in_a_pod(kubectl_some):
+MANIFEST = """apiVersion: v1
+kind: Service
+metadata:
+  name: web-{s}
+spec:
+  selector:
+    app: web-{s}
+  ports:
+  - name: http
+    port: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: nginx-{s}
+spec:
+  clusterIP: None
+  selector:
+    app: nginx-{s}
+  ports:
+  - name: web
+    port: 80
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db-{s}
+spec:
+  serviceName: nginx-{s}
+  replicas: 1
+  selector:
+    matchLabels:
+      app: nginx-{s}
+  template:
+    metadata:
+      labels:
+        app: nginx-{s}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.27
+"""
+
+
+def test_resolv_conf_and_nslookup_in_a_pod(kubectl_some, tmp_path):
     kubectl = kubectl_some
     if not _speaks_websocket(kubectl):
         return   # (exec over SPDY: see test_kubectl_containers)
-    name = f"dns-{kubectl.suffix}"
+    s = kubectl.suffix
+    name, web, sts = f"dns-{s}", f"web-{s}", f"db-{s}"
+    manifest = tmp_path / "dns.yaml"
+    manifest.write_text(MANIFEST.format(s=s))
+    kubectl("apply", "-f", str(manifest))
     kubectl("run", name, "--image=busybox:1.36", "--restart=Never", "--", "sleep", "3600")
 
-    def phase():
-        return json.loads(kubectl("get", "pod", name, "-o", "json").stdout)["status"].get("phase")
-    wait_until(lambda: phase() == "Running", 60, 0.5, f"{name} Running")
+    def phase(pod):
+        return json.loads(kubectl("get", "pod", pod, "-o", "json").stdout)["status"].get("phase")
+    wait_until(lambda: phase(name) == "Running", 60, 0.5, f"{name} Running")
     resolv = kubectl("exec", name, "--", "cat", "/etc/resolv.conf").stdout
     assert resolv == ("search default.svc.cluster.local svc.cluster.local cluster.local\n"
                       "nameserver 10.96.0.10\noptions ndots:5\n")
-    out = kubectl("exec", name, "--", "nslookup", "kubernetes").stdout
-    assert out == ("Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\n"
-                   "Name:\tkubernetes.default.svc.cluster.local\nAddress: 10.96.0.1\n\n")
+    ip = json.loads(kubectl("get", "svc", web, "-o", "json").stdout)["spec"]["clusterIP"]
+    head = "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\n"
+    # busybox asks A and AAAA under every search domain: the answer, NXDOMAIN for the other two
+    # domains, an empty (NODATA) AAAA reply; it exits 1 because some replies were errors.
+    short = kubectl("exec", name, "--", "nslookup", web, check=False)
+    nx = "".join(f"** server can't find {web}.{d}: NXDOMAIN\n\n" for d in ("svc.cluster.local", "cluster.local"))
+    assert (short.returncode, short.stdout) == (
+        1, head + f"Name:\t{web}.default.svc.cluster.local\nAddress: {ip}\n\n" + nx + "\n" + nx)
+    srv = kubectl("exec", name, "--", "nslookup", "-type=srv", f"_http._tcp.{web}.default.svc.cluster.local").stdout
+    assert srv == head + f"_http._tcp.{web}.default.svc.cluster.local\tservice = 0 100 80 {web}.default.svc.cluster.local\n\n"
+    # A dotted name is never searched by busybox: the short SRV name is NXDOMAIN.
+    short_srv = kubectl("exec", name, "--", "nslookup", "-type=srv", f"_http._tcp.{web}", check=False)
+    assert short_srv.returncode == 1 and f"** server can't find _http._tcp.{web}: NXDOMAIN" in short_srv.stdout
+    # The StatefulSet's pod by <hostname>.<subdomain>: its endpoint in the headless Service.
+    wait_until(lambda: phase(f"{sts}-0") == "Running", 60, 0.5, f"{sts}-0 Running")
+    pod_ip = json.loads(kubectl("get", "pod", f"{sts}-0", "-o", "json").stdout)["status"]["podIP"]
+    fqdn = f"{sts}-0.nginx-{s}.default.svc.cluster.local"
+
+    def found():
+        r = kubectl("exec", name, "--", "nslookup", fqdn, check=False)
+        return r.returncode == 0 and re.findall(r"Address: (\S+)", r.stdout.split("\n\n", 1)[1]) == [pod_ip]
+    wait_until(found, 30, 0.5, f"{fqdn} in DNS")   # once the pod is ready and its endpoint published
     missing = kubectl("exec", name, "--", "nslookup", "nosuch", check=False)
-    assert missing.returncode == 1 and "** server can't find nosuch: NXDOMAIN" in missing.stdout
+    assert missing.returncode == 1 and "** server can't find nosuch.default.svc.cluster.local: NXDOMAIN" in missing.stdout
     kubectl("delete", "pod", name, "--wait=false")
+    kubectl("delete", "-f", str(manifest), "--wait=false")
 
 
 def test_run_a_client_that_wgets_the_service_by_name(kubectl_some):

@@ -152,7 +152,8 @@ def test_bridge_needs_static_routes_and_its_config_comes_from_the_kubelets_pod_c
 def test_cluster_config_validates_cni_and_pod_subnet():
     assert config_from_spec({"cni": "calico", "podSubnet": "10.32.0.0/12"}).cni == "calico"
     for spec, msg in (({"cni": "weave"}, "cni must be one of: bridge, calico, flannel"),
-                      ({"podSubnet": "10.244.0.0/25"}, "podSubnet: the cluster CIDR must hold"),
-                      ({"podSubnet": "nope"}, "podSubnet must be an IPv4 CIDR")):
+                      ({"podSubnet": "10.244.0.0/25"}, "the size of pod subnet with mask 25 is smaller than the "
+                                                       "size of node subnet with mask 24"),
+                      ({"podSubnet": "nope"}, "couldn't parse subnet")):
         with pytest.raises(ConfigError, match=msg):
             config_from_spec(spec)

@@ -37,7 +37,8 @@ def endpoint_slice(endpoints, name="svc1-abcde", svc="svc1", ns="ns1", port=80, 
             "ports": [{"name": port_name, "port": port, "protocol": "TCP"}], "endpoints": endpoints}
 
 
-def rules_for(services, slices, node="worker-1"):
+def tracked(services, slices, node="worker-1"):
+    """(service ports, endpoints map) once kube-proxy's change trackers applied the objects."""
     svcs, eps = ServiceChangeTracker(), EndpointsChangeTracker(node)
     for s in services:
         svcs.update(None, s)
@@ -45,7 +46,12 @@ def rules_for(services, slices, node="worker-1"):
         eps.update(s, False)
     svcs.apply()
     eps.apply()
-    return build_rules([p for ps in svcs.ports.values() for p in ps], eps.endpoints, [NODE_IP])
+    return [p for key in sorted(svcs.ports) for p in svcs.ports[key]], eps.endpoints
+
+
+def rules_for(services, slices, node="worker-1"):
+    ports, endpoints = tracked(services, slices, node)
+    return build_rules(ports, endpoints, [NODE_IP], node=node)
 
 
 THREE = [endpoint("10.180.0.1"), endpoint("10.180.0.2"), endpoint("10.180.0.3")]
@@ -152,13 +158,13 @@ def test_the_endpoints_tracker_follows_slice_updates_and_deletes():
     assert [str(e) for e in tracker.endpoints["ns1/svc1:p80/TCP"]] == ["10.180.0.1:80", "10.180.0.2:80",
                                                                         "10.180.0.3:80"]
     unready = endpoint_slice([THREE[0], endpoint("10.180.0.2", ready=False), THREE[2]])
-    assert tracker.update(unready, False) and tracker.apply() == 1
+    assert tracker.update(unready, False) and tracker.apply() == {("ns1", "svc1")}
     assert [e.ready for e in tracker.endpoints["ns1/svc1:p80/TCP"]] == [True, False, True]
     assert not tracker.update(unready, False)  # the same slice again: nothing to sync
     tracker.update(unready, True)
     tracker.apply()
     assert "ns1/svc1:p80/TCP" not in tracker.endpoints
-    assert slice_endpoints(endpoint_slice(THREE), "worker-2")["ns1/svc1:p80/TCP"][0].is_local
+    assert slice_endpoints(endpoint_slice(THREE))["ns1/svc1:p80/TCP"][0].local_to("worker-2")
 
 
 def test_a_service_change_undone_before_the_sync_is_no_change():
@@ -354,3 +360,117 @@ def test_pods_behind_a_service_reach_every_nodes_rules_and_a_deleted_one_leaves(
     took = advance_until(cluster, lambda: all(len(web_endpoints(n)) == 2 for n in nodes), 10)
     assert took <= 3.0
     assert all(pod["status"]["podIP"] not in cluster.node_iptables(n)["rules"] for n in nodes)
+
+
+# -- partial syncs (proxier.go: only the changed Services' chains are rewritten) ------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from sim.kubeproxy_iptables import IptablesProxier, sync_rules  # noqa: E402
+
+_SVC_NAMES = ("a", "b", "c", "d")
+_change = st.tuples(st.sampled_from(("svc", "slice", "delete-svc", "delete-slice")), st.sampled_from(_SVC_NAMES),
+                    st.integers(0, 4), st.sampled_from(("ClusterIP", "NodePort")), st.booleans(),
+                    st.lists(st.tuples(st.integers(1, 6), st.sampled_from(("worker-1", "worker-2")), st.booleans()),
+                             max_size=4))
+
+
+def _apply_change(svcs, eps, live, change):
+    kind, name, port_shift, type_, local, ends = change
+    ip = f"172.30.0.{_SVC_NAMES.index(name) + 10}"
+    if kind == "svc":
+        extra = {"externalTrafficPolicy": "Local"} if local and type_ == "NodePort" else {}
+        body = service(name=name, cluster_ip=ip, port=80 + port_shift, type_=type_,
+                       node_port=30000 + _SVC_NAMES.index(name) if type_ == "NodePort" else None, **extra)
+        svcs.update(live["svc"].get(name), body)
+        live["svc"][name] = body
+    elif kind == "delete-svc" and name in live["svc"]:
+        svcs.update(live["svc"].pop(name), None)
+    elif kind == "slice":
+        body = endpoint_slice([endpoint(f"10.244.{i}.{_SVC_NAMES.index(name) + 2}", node=n, ready=r) for i, n, r in ends],
+                              name=f"{name}-x", svc=name, port=80 + port_shift)
+        eps.update(body, False)
+        live["slice"][name] = body
+    elif kind == "delete-slice" and name in live["slice"]:
+        eps.update(live["slice"].pop(name), True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(_change, min_size=1, max_size=4), min_size=1, max_size=8))
+def test_a_partial_sync_yields_exactly_the_rules_a_full_rebuild_yields(rounds):
+    svcs, eps = ServiceChangeTracker(), EndpointsChangeTracker("worker-1")
+    live = {"svc": {}, "slice": {}}
+    proxier = IptablesProxier("worker-1", [NODE_IP], "10.244.0.0/16")
+    for i, round_ in enumerate(rounds):
+        for change in round_:
+            _apply_change(svcs, eps, live, change)
+        changed = svcs.apply() | eps.apply()
+        ports = [p for key in sorted(svcs.ports) for p in svcs.ports[key]]
+        proxier.sync(ports, eps.endpoints, None if i == 0 else changed, float(i), 30.0)
+        full = build_rules(ports, eps.endpoints, [NODE_IP], node="worker-1")
+        assert proxier.text() == full.text()
+
+
+def _many_endpoints(n_services, per_service):
+    svcs, eps = ServiceChangeTracker(), EndpointsChangeTracker("worker-1")
+    for s in range(n_services):
+        svcs.update(None, service(name=f"s{s}", cluster_ip=f"172.30.{s // 200}.{s % 200 + 1}"))
+        eps.update(endpoint_slice([endpoint(f"10.244.{s // 200}.{e + s % 200 * 8}") for e in range(per_service)],
+                                  name=f"s{s}-x", svc=f"s{s}"), False)
+    svcs.apply()
+    eps.apply()
+    return svcs, eps
+
+
+def test_a_partial_sync_writes_only_the_changed_services_chains():
+    svcs, eps = _many_endpoints(20, 3)
+    ports = [p for key in sorted(svcs.ports) for p in svcs.ports[key]]
+    first = sync_rules(None, ports, eps.endpoints, [NODE_IP], "worker-1")
+    assert not first.large
+    eps.update(endpoint_slice([endpoint("10.244.9.1")], name="s3-x", svc="s3"), False)
+    changed = eps.apply()
+    partial = sync_rules(first.ruleset, ports, eps.endpoints, [NODE_IP], "worker-1", changed=changed)
+    # The top-level chains in full (20 ClusterIP jumps, the nodeports tail-call, the static
+    # KUBE-POSTROUTING / KUBE-MARK-MASQ rules) and s3's two chains - not the other 19 Services'.
+    assert partial.written["nat"] == 20 + 1 + 4 + (2 + 2) and first.written["nat"] > 20 * 7
+    assert partial.ruleset.text() == build_rules(ports, eps.endpoints, [NODE_IP], node="worker-1").text()
+    # Three deleted endpoint chains: gone at once (not in large-cluster mode).
+    assert partial.deleted_chains == 3
+
+
+def test_large_cluster_mode_drops_comments_and_keeps_stale_chains_until_a_sync_period():
+    svcs, eps = _many_endpoints(101, 10)  # 1,010 endpoints: more than largeClusterEndpointsThreshold
+    ports = [p for key in sorted(svcs.ports) for p in svcs.ports[key]]
+    proxier = IptablesProxier("worker-1", [NODE_IP], "10.244.0.0/16")
+    proxier.sync(ports, eps.endpoints, None, 0.0, 30.0)
+    assert proxier.large
+    svc = service_chain("ns1/s0:p80", "tcp")
+    lines = proxier.text().splitlines()
+    # appendServiceCommentLocked: no "-m comment" in the endpoint and load-balancing rules.
+    assert [line for line in lines if line.startswith(f"-A {svc} ")][1].startswith(
+        f"-A {svc} -m statistic --mode random --probability 0.10000000009 -j KUBE-SEP-")
+    gone = endpoint_chain("ns1/s0:p80", "tcp", str(eps.endpoints["ns1/s0:p80/TCP"][0]))
+    eps.update(endpoint_slice([endpoint(f"10.244.0.{e}") for e in range(1, 10)], name="s0-x", svc="s0"), False)
+    proxier.sync(ports, eps.endpoints, eps.apply(), 10.0, 30.0)
+    # The stale endpoint chain stays (unreferenced) until the clean-up a sync period later.
+    text = proxier.text()
+    assert f":{gone} - [0:0]" in text and f"-j {gone}" not in text
+    proxier.sync(ports, eps.endpoints, set(), 31.0, 30.0)
+    assert f":{gone} - [0:0]" not in proxier.text()
+
+
+def test_in_a_cluster_the_first_sync_is_full_and_the_next_ones_partial(cluster):
+    from tests.sim.conftest import advance_until, ok
+    proxy = cluster.kube_proxy("worker-1")
+    advance_until(cluster, lambda: proxy.syncs >= 1, 10)
+    assert proxy.full_syncs == 1
+    before = proxy.partial_syncs
+    ok(cluster.request({"verb": "create", "resource": "services", "namespace": "default", "body": {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}}), 201)
+    advance_until(cluster, lambda: "default/web has no endpoints" in proxy.proxy_rules()["text"], 5)
+    got = proxy.proxy_rules()
+    assert proxy.full_syncs == 1 and proxy.partial_syncs > before
+    assert got["metrics"]["sync_partial_proxy_rules_duration_seconds_count"] == proxy.partial_syncs
+    # The partial sync left the kernel holding exactly what a full rebuild would write.
+    ports = [p for key in sorted(proxy.services.ports) for p in proxy.services.ports[key]]
+    assert got["text"] == build_rules(ports, proxy.endpoints.endpoints, proxy.node_ips, node="worker-1").text()

@@ -29,6 +29,7 @@ from typing import Any, Callable
 from sim.api import status as st
 from sim.api import validation as v
 from sim.api.meta import new_uid
+from sim.ipfamily import cidr_family, family_of, split_cidrs
 from sim.registry.core.services import NONE, needs_cluster_ip, needs_node_ports
 
 IP_PREFIX = "/registry/ipaddresses/"
@@ -38,8 +39,24 @@ DEFAULT_NODE_PORT_RANGE = (30000, 32767)        # --service-node-port-range
 MAX_RETRIES = 10
 
 
+def service_cidrs(ctx) -> list[str]:
+    """--service-cluster-ip-range: one CIDR, or two of different families (dual-stack), the
+    primary first."""
+    return split_cidrs(getattr(ctx, "service_cluster_ip_range", None)) or [DEFAULT_SERVICE_CIDR]
+
+
 def service_cidr(ctx) -> str:
-    return getattr(ctx, "service_cluster_ip_range", None) or DEFAULT_SERVICE_CIDR
+    """The primary range (the `kubernetes` Service's, and single-stack Services' by default)."""
+    return service_cidrs(ctx)[0]
+
+
+def service_families(ctx) -> list[str]:
+    """The families the allocators serve (serviceIPAllocatorsByFamily), the primary first."""
+    return [cidr_family(c) for c in service_cidrs(ctx)]
+
+
+def ip_ranges(ctx) -> dict[str, "IPRange"]:
+    return {cidr_family(c): IPRange(c) for c in service_cidrs(ctx)}
 
 
 def node_port_range(ctx) -> tuple[int, int]:
@@ -165,7 +182,7 @@ def _ip_value(ctx, ip: str, svc: dict) -> str:
     md = svc.get("metadata") or {}
     return json.dumps({"apiVersion": "networking.k8s.io/v1", "kind": "IPAddress",
                        "metadata": {"name": ip, "uid": new_uid(ctx.rng), "creationTimestamp": ctx.timestamp(),
-                                    "labels": {"ipaddress.kubernetes.io/ip-family": "IPv4",
+                                    "labels": {"ipaddress.kubernetes.io/ip-family": family_of(ip),
                                                "ipaddress.kubernetes.io/managed-by": "ipallocator.k8s.io"}},
                        "spec": {"parentRef": {"group": "", "resource": "services",
                                               "namespace": md.get("namespace", ""), "name": md.get("name", "")}}},
@@ -192,7 +209,7 @@ def allocate_service(ctx, svc: dict, old: dict | None, dry_run: bool, done: Call
     spec = svc.get("spec") or {}
     old_ips = set(held_ips(old)) if old else set()
     old_ports = set(held_ports(old)) if old else set()
-    ip_range = IPRange(service_cidr(ctx))
+    ranges = ip_ranges(ctx)
     port_range = PortRange(*node_port_range(ctx))
     # (etcd key, value, requested?, field path, what) for each reservation to make.
     wanted: list[list] = []
@@ -210,26 +227,38 @@ def allocate_service(ctx, svc: dict, old: dict | None, dry_run: bool, done: Call
 
     chosen_ips: set = set()
     chosen_ports: set = set()
-    # The ClusterIP.
-    if needs_cluster_ip(svc) and spec.get("clusterIP") != NONE and not old_ips:
-        requested = spec.get("clusterIP") or ""
-        if requested:
-            ips = list(spec.get("clusterIPs") or [requested])
-            if not ip_range.contains(requested):
-                return done([v.invalid("spec.clusterIPs", _go_strings(ips),
-                                       f"failed to allocate IP {requested}: the provided IP ({requested}) is not in "
-                                       f"the valid range. The range of valid IPs is {ip_range.cidr}")])
-            if ip_taken(requested):
-                return done([v.invalid("spec.clusterIPs", _go_strings(ips),
-                                       f"failed to allocate IP {requested}: provided IP is already allocated")])
-            ip = requested
-        else:
-            ip = random_free(ctx.rng, ip_range, ip_taken)
-            if ip is None:
-                return done(st.internal("failed to allocate a serviceIP: range is full"))
-            spec["clusterIP"], spec["clusterIPs"] = ip, [ip]
-        chosen_ips.add(ip)
-        wanted.append(["ip", ip, bool(requested)])
+    # The ClusterIPs, one per family of spec.ipFamilies (alloc.go allocClusterIPs on a create or
+    # a change from ExternalName; updateClusterIPs' upgrade on an update: the secondary only):
+    # what the stored object already holds is kept.
+    if needs_cluster_ip(svc) and spec.get("clusterIP") != NONE:
+        ips = spec["clusterIPs"] = list(spec.get("clusterIPs") or [])
+        for i, family in enumerate(spec.get("ipFamilies") or service_families(ctx)[:1]):
+            requested = ips[i] if i < len(ips) else ""
+            if requested and requested in old_ips:
+                continue
+            ip_range = ranges.get(family)
+            if ip_range is None:   # initIPFamilyFields refused it already; safe > sorry
+                return done([v.invalid(f"spec.ipFamilies[{i}]", family, "not configured on this cluster")])
+            if requested:
+                if not ip_range.contains(requested):
+                    return done([v.invalid("spec.clusterIPs", _go_strings(ips),
+                                           f"failed to allocate IP {requested}: the provided IP ({requested}) is not in "
+                                           f"the valid range. The range of valid IPs is {ip_range.cidr}")])
+                if ip_taken(requested):
+                    return done([v.invalid("spec.clusterIPs", _go_strings(ips),
+                                           f"failed to allocate IP {requested}: provided IP is already allocated")])
+                ip = requested
+            else:
+                ip = random_free(ctx.rng, ip_range, ip_taken)
+                if ip is None:
+                    return done(st.internal("failed to allocate a serviceIP: range is full"))
+                if i < len(ips):
+                    ips[i] = ip
+                else:
+                    ips.append(ip)
+            spec["clusterIP"] = ips[0]
+            chosen_ips.add(ip)
+            wanted.append(["ip", ip, bool(requested), i, ip_range])
     # The node ports.
     if needs_node_ports(svc):
         for i, p in enumerate(spec.get("ports") or []):
@@ -293,10 +322,11 @@ def allocate_service(ctx, svc: dict, old: dict | None, dry_run: bool, done: Call
                     return fail([v.invalid("spec.clusterIPs", _go_strings(ips),
                                            f"failed to allocate IP {item}: provided IP is already allocated")])
                 state.ips.setdefault(item, "?")  # known taken from now on (until observed otherwise)
-                nxt = random_free(ctx.rng, ip_range, ip_taken)
+                nxt = random_free(ctx.rng, w[4], ip_taken)
                 if nxt is None:
                     return fail(st.internal("failed to allocate a serviceIP: range is full"))
-                spec["clusterIP"], spec["clusterIPs"] = nxt, [nxt]
+                spec["clusterIPs"][w[3]] = nxt
+                spec["clusterIP"] = spec["clusterIPs"][0]
                 chosen_ips.add(nxt)
                 state.pending_ips.add(nxt)
                 w[1] = nxt

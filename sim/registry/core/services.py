@@ -21,6 +21,7 @@ from sim.api import validation as v
 from sim.api.gotypes import BOOL, INT32, INT_OR_STRING, STRING, Slice, enum, struct
 from sim.api.meta import deep_copy
 from sim.api.schema import OBJECT_META, STRING_MAP, STRINGS, TYPE_META
+from sim.ipfamily import FAMILIES, IPV4, IPV6, family_of, other_family
 from sim.registry.policy.poddisruptionbudgets import CONDITION
 from sim.registry.printers import AGE, NAME, Printer, col, since
 from sim.registry.resource import Resource
@@ -51,7 +52,9 @@ CLUSTER_IP, NODE_PORT, LOAD_BALANCER, EXTERNAL_NAME = "ClusterIP", "NodePort", "
 SERVICE_TYPES = (CLUSTER_IP, EXTERNAL_NAME, LOAD_BALANCER, NODE_PORT)   # sets.List: sorted
 AFFINITIES = ("ClientIP", "None")
 TRAFFIC_POLICIES = ("Cluster", "Local")
-IP_FAMILY_POLICIES = ("PreferDualStack", "RequireDualStack", "SingleStack")
+IP_FAMILY_POLICIES = ("PreferDualStack", "RequireDualStack", "SingleStack")   # sets.List: sorted
+PREFER_DUAL_STACK, REQUIRE_DUAL_STACK, SINGLE_STACK = IP_FAMILY_POLICIES
+IP_MSG = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
 NONE = "None"   # api.ClusterIPNone: a headless Service
 DEFAULT_CLIENT_IP_SERVICE_AFFINITY_SECONDS = 10800   # v1.DefaultClientIPServiceAffinitySeconds
 MAX_CLIENT_IP_SERVICE_AFFINITY_SECONDS = 86400
@@ -111,11 +114,11 @@ def default_service(svc: dict) -> dict:
     return svc
 
 
-def init_cluster_ip_fields(svc: dict) -> None:
-    """alloc.go initClusterIPs / initIPFamilyFields on a single-stack IPv4 cluster, in place:
-    clusterIPs mirrors clusterIP; a Service with ClusterIPs (or headless with a selector) is
-    SingleStack IPv4; a headless one without a selector RequireDualStack over the cluster's
-    families; an ExternalName one has none of these."""
+def normalize_cluster_ips(svc: dict, old: dict | None) -> None:
+    """storage.go normalizeClusterIPs, in place: what a client meant with the linked clusterIP /
+    clusterIPs fields (an old client sends only the singular one; a PUT may leave both out).
+    ExternalName Services hold none of the ClusterIP fields (the type-dependent fields dropped,
+    as dropTypeDependentFields does on a change of type)."""
     spec = svc.get("spec")
     if not isinstance(spec, dict):
         return
@@ -123,15 +126,220 @@ def init_cluster_ip_fields(svc: dict) -> None:
         for k in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
             spec.pop(k, None)
         return
-    if spec.get("clusterIP") and not spec.get("clusterIPs"):
-        spec["clusterIPs"] = [spec["clusterIP"]]
-    elif spec.get("clusterIPs") and not spec.get("clusterIP"):
-        spec["clusterIP"] = spec["clusterIPs"][0]
+    os_ = (old or {}).get("spec") or {}
+    if old is None or not os_.get("clusterIPs"):
+        if spec.get("clusterIP") and not spec.get("clusterIPs"):
+            spec["clusterIPs"] = [spec["clusterIP"]]
+        elif spec.get("clusterIPs") and not spec.get("clusterIP"):
+            spec["clusterIP"] = spec["clusterIPs"][0]
+        return
+    if not spec.get("clusterIPs") and spec.get("clusterIP") == os_.get("clusterIP"):
+        spec["clusterIPs"] = list(os_["clusterIPs"])     # an old client patching something else
+    if spec.get("clusterIP") != os_.get("clusterIP"):
+        if os_.get("clusterIP") and not spec.get("clusterIP"):
+            if spec.get("clusterIPs") == os_.get("clusterIPs"):
+                spec.pop("clusterIPs", None)
+        elif spec.get("clusterIPs") == os_.get("clusterIPs"):
+            spec["clusterIPs"] = [spec["clusterIP"]]
+
+
+def _same(a: dict, b: dict, field: str) -> bool:
+    return list((a.get("spec") or {}).get(field) or []) == list((b.get("spec") or {}).get(field) or [])
+
+
+def matching_prefer_dual_stack(svc: dict, old: dict | None) -> bool:
+    """alloc.go isMatchingPreferDualStackClusterIPFields: an update of a PreferDualStack Service
+    that keeps its policy, ClusterIPs and families is never upgraded or downgraded, whatever
+    the cluster's families are now."""
+    if old is None:
+        return False
+    spec, os_ = svc.get("spec") or {}, old.get("spec") or {}
+    if not spec.get("ipFamilyPolicy") or spec.get("type") != os_.get("type"):
+        return False
+    if spec.get("type") not in (CLUSTER_IP, NODE_PORT, LOAD_BALANCER):
+        return False
+    if spec["ipFamilyPolicy"] != PREFER_DUAL_STACK or os_.get("ipFamilyPolicy", PREFER_DUAL_STACK) != PREFER_DUAL_STACK:
+        return False
+    return _same(svc, old, "clusterIPs") and _same(svc, old, "ipFamilies")
+
+
+def init_ip_family_fields(svc: dict, old: dict | None, families: list[str]) -> list:
+    """alloc.go initIPFamilyFields, in place: ipFamilyPolicy and ipFamilies defaulted from what
+    the request says and the cluster's families (`families`, --service-cluster-ip-range's, the
+    primary first), the upgrade / downgrade rules of an update; the field errors upstream
+    answers (422), or [].  Runs before validation, as the REST storage's BeginCreate does."""
+    spec = svc.get("spec")
+    if not isinstance(spec, dict) or spec.get("type") == EXTERNAL_NAME:
+        return []
+    if matching_prefer_dual_stack(svc, old):
+        return []
+    os_ = (old or {}).get("spec") or {}
     if not spec.get("ipFamilyPolicy"):
-        spec["ipFamilyPolicy"] = ("RequireDualStack" if spec.get("clusterIP") == NONE and not spec.get("selector")
-                                  else "SingleStack")
-    if not spec.get("ipFamilies"):
-        spec["ipFamilies"] = ["IPv4"]
+        if old is not None and os_.get("ipFamilyPolicy"):
+            spec["ipFamilyPolicy"] = os_["ipFamilyPolicy"]
+        elif spec.get("clusterIP") == NONE and not spec.get("selector"):
+            spec["ipFamilyPolicy"] = REQUIRE_DUAL_STACK   # headless and selectorless: dual
+        else:
+            spec["ipFamilyPolicy"] = SINGLE_STACK
+    errs = cluster_ips_related_errors(svc)
+    if errs:
+        return errs
+    policy = spec["ipFamilyPolicy"]
+    policy_field = "spec.ipFamilyPolicy"
+    if old is not None:
+        if policy == SINGLE_STACK:
+            # Setting the policy to SingleStack while keeping the fields is clear intent.
+            if _same(svc, old, "clusterIPs") and len(spec.get("clusterIPs") or []) > 1:
+                spec["clusterIPs"] = spec["clusterIPs"][:1]
+            if _same(svc, old, "ipFamilies") and len(spec.get("ipFamilies") or []) > 1:
+                spec["ipFamilies"] = spec["ipFamilies"][:1]
+        else:
+            if spec.get("clusterIPs") and len(spec["clusterIPs"]) < len(os_.get("clusterIPs") or []):
+                errs.append(v.invalid(policy_field, policy, "must be 'SingleStack' to release the secondary cluster IP"))
+            if spec.get("ipFamilies") and len(spec["ipFamilies"]) < len(os_.get("ipFamilies") or []):
+                errs.append(v.invalid(policy_field, policy, "must be 'SingleStack' to release the secondary IP family"))
+    ips = list(spec.get("clusterIPs") or [])
+    fams = spec["ipFamilies"] = list(spec.get("ipFamilies") or [])
+    if policy == SINGLE_STACK:
+        if len(ips) == 2:
+            errs.append(v.invalid(policy_field, policy, "must be 'RequireDualStack' or 'PreferDualStack' when "
+                                                        "multiple cluster IPs are specified"))
+        if len(fams) == 2:
+            errs.append(v.invalid(policy_field, policy, "must be 'RequireDualStack' or 'PreferDualStack' when "
+                                                        "multiple IP families are specified"))
+    # ipFamilies inferred from the requested clusterIPs.
+    for i, ip in enumerate(ips):
+        if ip == NONE:
+            break
+        fam = family_of(ip)
+        if i >= len(fams):
+            if fam not in families:
+                errs.append(v.invalid(f"spec.clusterIPs[{i}]", v.GoSyntax(_go_strings(ips)),
+                                      f"{fam} is not configured on this cluster"))
+            else:
+                fams.append(fam)
+    if errs:
+        return errs
+    if spec.get("clusterIP") == NONE and not spec.get("selector"):
+        # Headless and selectorless: may hold families the cluster does not have.
+        if not fams:
+            fams.append(families[0])
+        if len(fams) < 2 and policy != SINGLE_STACK:
+            fams.append(other_family(fams[0]))
+        return []
+    if policy == REQUIRE_DUAL_STACK and len(families) < 2:
+        errs.append(v.invalid(policy_field, policy, "this cluster is not configured for dual-stack services"))
+    for i, fam in enumerate(fams):
+        if fam not in families:
+            errs.append(v.invalid(f"spec.ipFamilies[{i}]", fam, "not configured on this cluster"))
+    if errs:
+        return errs
+    if not fams:
+        fams.append(families[0])
+    if policy != SINGLE_STACK and len(fams) == 1 and len(families) == 2:
+        fams.append(other_family(fams[0]))
+    return []
+
+
+def cluster_ips_related_errors(svc: dict) -> list:
+    """validation.go ValidateServiceClusterIPsRelatedFields: clusterIP and clusterIPs in step,
+    ipFamilies and ipFamilyPolicy well-formed, at most one address per family, each address of
+    the family its ipFamilies entry names."""
+    spec = svc.get("spec") or {}
+    if spec.get("type") == EXTERNAL_NAME:
+        return []
+    errs: list = []
+    ips = list(spec.get("clusterIPs") or [])
+    fams = list(spec.get("ipFamilies") or [])
+    go_ips = v.GoSyntax(_go_strings(ips))
+    if spec.get("clusterIP"):
+        if not ips:
+            errs.append(v.required("spec.clusterIPs", ""))
+        elif ips[0] != spec["clusterIP"]:
+            errs.append(v.invalid("spec.clusterIPs", go_ips, "first value must match `clusterIP`"))
+    elif ips:
+        errs.append(v.invalid("spec.clusterIPs", go_ips, "must be empty when `clusterIP` is not specified"))
+    seen: set = set()
+    for i, fam in enumerate(fams):
+        if fam not in FAMILIES:
+            errs.append(v.not_supported(f"spec.ipFamilies[{i}]", fam, FAMILIES))
+        if fam in seen:
+            errs.append(v.duplicate(f"spec.ipFamilies[{i}]", fam))
+        seen.add(fam)
+    policy = spec.get("ipFamilyPolicy")
+    if policy and policy not in IP_FAMILY_POLICIES:
+        errs.append(v.not_supported("spec.ipFamilyPolicy", policy, IP_FAMILY_POLICIES))
+    bad_ips = False
+    for i, ip in enumerate(ips):
+        if i == 0 and ip == NONE:
+            if len(ips) > 1:
+                bad_ips = True
+                errs.append(v.invalid("spec.clusterIPs", go_ips, "'None' must be the first and only value"))
+            continue
+        if not _valid_ip(ip):
+            bad_ips = True
+            errs.append(v.invalid(f"spec.clusterIPs[{i}]", ip, IP_MSG))
+    if len(ips) > 2:
+        errs.append(v.invalid("spec.clusterIPs", go_ips, "may only hold up to 2 values"))
+    if bad_ips:
+        return errs
+    if len(ips) > 1 and len({family_of(ip) for ip in ips}) != len(ips):
+        errs.append(v.invalid("spec.clusterIPs", go_ips, "may specify no more than one IP for each IP family"))
+    if ips and ips != [NONE]:
+        for i, ip in enumerate(ips[:len(fams)]):
+            if fams[i] == IPV4 and family_of(ip) == IPV6:
+                errs.append(v.invalid(f"spec.clusterIPs[{i}]", ip, f"expected an IPv4 value as indicated by `ipFamilies[{i}]`"))
+            if fams[i] == IPV6 and family_of(ip) != IPV6:
+                errs.append(v.invalid(f"spec.clusterIPs[{i}]", ip, f"expected an IPv6 value as indicated by `ipFamilies[{i}]`"))
+    return errs
+
+
+def _upgrade_downgrade_errors(new: dict, old: dict) -> list:
+    """validation.go validateUpgradeDowngradeClusterIPs and validateUpgradeDowngradeIPFamilies:
+    the primary address and family never change; releasing the secondary takes SingleStack."""
+    ns, os_ = new.get("spec") or {}, old.get("spec") or {}
+    if EXTERNAL_NAME in (ns.get("type"), os_.get("type")):
+        return []
+    errs: list = []
+    new_ips, old_ips = list(ns.get("clusterIPs") or []), list(os_.get("clusterIPs") or [])
+    go_ips = v.GoSyntax(_go_strings(new_ips))
+    new_headless, old_headless = new_ips == [NONE], old_ips == [NONE]
+    policy = ns.get("ipFamilyPolicy")
+    policy_value = policy if policy else v.GoSyntax("null")
+    if not (old_headless and new_headless):
+        if len(old_ips) == len(new_ips):
+            for i, ip in enumerate(old_ips):
+                if ip != new_ips[i]:
+                    errs.append(v.invalid(f"spec.clusterIPs[{i}]", go_ips, "may not change once set"))
+        elif len(old_ips) > len(new_ips):
+            if not new_ips:
+                errs.append(v.invalid("spec.clusterIPs[0]", go_ips, "primary clusterIP can not be unset"))
+            elif old_ips[0] != new_ips[0]:
+                errs.append(v.invalid("spec.clusterIPs[0]", go_ips, "may not change once set"))
+            if len(new_ips) == 1 and policy != SINGLE_STACK:
+                errs.append(v.invalid("spec.ipFamilyPolicy", policy_value,
+                                      "must be set to 'SingleStack' when releasing the secondary clusterIP"))
+        elif old_ips and new_ips[0] != old_ips[0]:
+            errs.append(v.invalid("spec.clusterIPs[0]", go_ips, "may not change once set"))
+    if new_headless != old_headless or new_headless:
+        return errs
+    new_fams, old_fams = list(ns.get("ipFamilies") or []), list(os_.get("ipFamilies") or [])
+    go_fams = v.GoSyntax("[]core.IPFamily{" + ", ".join(f'"{f}"' for f in new_fams) + "}")
+    if len(old_fams) == len(new_fams):
+        for i, fam in enumerate(old_fams):
+            if fam != new_fams[i]:
+                errs.append(v.invalid("spec.ipFamilies[0]", go_fams, "may not change once set"))
+    elif len(old_fams) > len(new_fams):
+        if not new_ips:
+            errs.append(v.invalid("spec.ipFamilies[0]", go_fams, "primary ipFamily can not be unset"))
+        if new_fams and new_fams[0] != old_fams[0]:
+            errs.append(v.invalid("spec.ipFamilies[0]", go_ips, "may not change once set"))
+        if len(new_fams) == 1 and policy != SINGLE_STACK:
+            errs.append(v.invalid("spec.ipFamilyPolicy", policy_value,
+                                  "must be set to 'SingleStack' when releasing the secondary ipFamily"))
+    elif old_fams and new_fams and new_fams[0] != old_fams[0]:
+        errs.append(v.invalid("spec.ipFamilies[0]", go_ips, "may not change once set"))
+    return errs
 
 
 # -- validation --------------------------------------------------------------------------
@@ -261,22 +469,13 @@ def validate_service(svc: dict) -> list:
     elif spec.get("sessionAffinityConfig"):
         errs.append(v.invalid("spec.sessionAffinityConfig", v.GoSyntax("{}"),
                               "must not be set when session affinity is None"))
-    ips = spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else [])
-    if svc_type != EXTERNAL_NAME:
-        for i, ip in enumerate(ips):
-            if ip == NONE:
-                if i > 0 or len(ips) > 1:
-                    errs.append(v.invalid(f"spec.clusterIPs[{i}]", ip, "'None' must be the first and only value"))
-                elif svc_type != CLUSTER_IP:
-                    errs.append(v.invalid("spec.clusterIPs[0]", ip, f"may not be set to 'None' for {svc_type} services"))
-            elif not _valid_ip(ip):
-                errs.append(v.invalid(f"spec.clusterIPs[{i}]", ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
-        if spec.get("clusterIP") and ips and spec["clusterIP"] != ips[0]:
-            errs.append(v.invalid("spec.clusterIPs", v.GoSyntax(_go_strings(ips)),
-                                  "first value must match `clusterIP`"))
+    ips = spec.get("clusterIPs") or []
+    if svc_type not in (EXTERNAL_NAME, CLUSTER_IP) and ips[:1] == [NONE]:
+        errs.append(v.invalid("spec.clusterIPs[0]", NONE, f"may not be set to 'None' for {svc_type} services"))
+    errs += cluster_ips_related_errors(svc)
     for i, ip in enumerate(spec.get("externalIPs") or []):
         if not _valid_ip(ip):
-            errs.append(v.invalid(f"spec.externalIPs[{i}]", ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
+            errs.append(v.invalid(f"spec.externalIPs[{i}]", ip, IP_MSG))
     for field in ("externalTrafficPolicy", "internalTrafficPolicy"):
         value = spec.get(field)
         if value and value not in TRAFFIC_POLICIES:
@@ -286,12 +485,6 @@ def validate_service(svc: dict) -> list:
     elif svc_type not in (NODE_PORT, LOAD_BALANCER) and spec.get("externalTrafficPolicy"):
         errs.append(v.invalid("spec.externalTrafficPolicy", spec["externalTrafficPolicy"],
                               "may only be set for externally-accessible services"))
-    policy = spec.get("ipFamilyPolicy")
-    if policy and policy not in IP_FAMILY_POLICIES:
-        errs.append(v.not_supported("spec.ipFamilyPolicy", policy, IP_FAMILY_POLICIES))
-    for i, fam in enumerate(spec.get("ipFamilies") or []):
-        if fam not in ("IPv4", "IPv6"):
-            errs.append(v.not_supported(f"spec.ipFamilies[{i}]", fam, ("IPv4", "IPv6")))
     return errs
 
 
@@ -302,13 +495,13 @@ def _go_strings(values: list) -> str:
 
 def validate_service_update(new: dict, old: dict) -> list:
     """ValidateServiceUpdate: the ClusterIP may not change once set (except to or from an
-    ExternalName Service), then ValidateService."""
+    ExternalName Service), the dual-stack upgrade / downgrade rules, then ValidateService."""
     errs: list = []
     ns, os_ = new.get("spec") or {}, old.get("spec") or {}
     if os_.get("type") != EXTERNAL_NAME and ns.get("type") != EXTERNAL_NAME:
         if os_.get("clusterIP") and ns.get("clusterIP", "") != os_.get("clusterIP"):
             errs += v.validate_immutable_field(ns.get("clusterIP", ""), os_.get("clusterIP"), "spec.clusterIPs[0]")
-    return errs + validate_service(new)
+    return errs + _upgrade_downgrade_errors(new, old) + validate_service(new)
 
 
 # -- printing (pkg/printers/internalversion/printers.go printService) --------------------
@@ -378,23 +571,31 @@ class ServiceStrategy(Strategy):
 
     def prepare_for_create(self, res, obj, ctx):
         super().prepare_for_create(res, obj, ctx)
-        init_cluster_ip_fields(obj)
+        normalize_cluster_ips(obj, None)
 
     def prepare_for_update(self, res, new, old, ctx):
         new = super().prepare_for_update(res, new, old, ctx)
-        # The ClusterIP carried over when the client left it out (a PUT of a manifest without
-        # one; upstream's storage patchAllocatedValues does the same for the node ports too).
+        # storage.go patchAllocatedValues: what was allocated carried over when the client left
+        # it out (a PUT of a manifest without them), then normalizeClusterIPs.
         ns, os_ = new.get("spec") or {}, old.get("spec") or {}
-        if needs_cluster_ip(new) and needs_cluster_ip(old) and not ns.get("clusterIP") and os_.get("clusterIP"):
-            ns["clusterIP"] = os_["clusterIP"]
-            ns["clusterIPs"] = list(os_.get("clusterIPs") or [os_["clusterIP"]])
+        if needs_cluster_ip(new) and needs_cluster_ip(old):
+            if not ns.get("clusterIP") and os_.get("clusterIP"):
+                ns["clusterIP"] = os_["clusterIP"]
+            if not ns.get("clusterIPs") and os_.get("clusterIPs"):
+                ns["clusterIPs"] = list(os_["clusterIPs"])
         if needs_node_ports(new) and needs_node_ports(old):
             old_ports = {(p.get("port"), p.get("protocol")): p.get("nodePort") for p in os_.get("ports") or []}
             for p in ns.get("ports") or []:
                 if isinstance(p, dict) and not p.get("nodePort") and old_ports.get((p.get("port"), p.get("protocol"))):
                     p["nodePort"] = old_ports[(p.get("port"), p.get("protocol"))]
-        init_cluster_ip_fields(new)
+        normalize_cluster_ips(new, old)
         return new
+
+    def begin(self, res, obj, old, ctx):
+        """The REST storage's BeginCreate / BeginUpdate: allocateCreate / allocateUpdate start
+        with initIPFamilyFields, before validation."""
+        from sim.registry.core.serviceallocator import service_families
+        return init_ip_family_fields(obj, old, service_families(ctx))
 
     def validate(self, obj):
         return validate_service(obj)
