@@ -106,11 +106,7 @@ def test_a_load_balancer_address_and_a_headless_service_are_shown(cluster):
 
 def test_a_network_policy_lists_the_pods_it_selects(cluster):
     c = cluster
-    api = c.serving_apiserver()
-    if "networkpolicies.networking.k8s.io" not in api.cache.resources:
-        # The kind arrives with the NetworkPolicy branch; without it the view shows none.
-        assert _view(c)["policies"] == [] and _view(c)["totals"]["policies"] == 0
-        return
+    assert _view(c)["policies"] == [] and _view(c)["totals"]["policies"] == 0
     _web(c)
     ok(c.request({"verb": "create", "group": "networking.k8s.io", "version": "v1", "resource": "networkpolicies",
                   "namespace": "default", "body": {
