@@ -79,6 +79,7 @@ snapshot():
      "workloads": {...}  # the Workloads view: format in sim/workloadview.py
      "cloud": {"address": "cloud-api@cloud", "total": n,      # sim/cloud/ (cloudProvider simulated)
                "loadBalancers": [{"service", "ip", "backends", "healthy"}]},
+     "networkview": {...}  # the Network view: format in sim/networkview.py
      "corrupt": [{"key": "/registry/pods/default/hello", "message"}]}  # objects it cannot show
 """
 
@@ -126,6 +127,7 @@ from sim.cloud.provider import CLOUD_HOST, SimulatedCloud
 from sim.scheduler.framework.config import ConfigError as SchedulerConfigError
 from sim.scheduler.scheduler import KubeScheduler, load_configuration as load_scheduler_configuration
 from sim.api.defaults import TAINT_CONTROL_PLANE
+from sim.networkview import NetworkView
 from sim.workloadview import WorkloadView
 
 log = logging.getLogger("sim")
@@ -334,6 +336,7 @@ class Cluster:
         # snapshot remakes only the entries of pods that changed since the last one.
         self._pod_entries: dict[tuple, tuple[str, dict]] = {}
         self._workloads = WorkloadView()  # the snapshot's "workloads" (sim/workloadview.py)
+        self._networkview = NetworkView()  # the snapshot's "networkview" (sim/networkview.py)
         self._recorded = self.store.revision
         cps = [n for n in self.config.nodes if n.role == "control-plane"]
         if not cps:
@@ -1341,6 +1344,7 @@ class Cluster:
                 "kinds": self._kinds_frame(api),
                 "workloads": self._workloads.frame(cache, self.api_time, self._loads()),
                 **({"cloud": self.cloud.frame(KIND_OBJECTS_SHOWN)} if self.config.cloud_provider == "simulated" else {}),
+                "networkview": self._networkview.frame(self, cache, nodes),
                 "corrupt": corrupt}
 
     def _loads(self) -> dict:

@@ -64,11 +64,14 @@ class Trace:
     listener: Any = field(default=None, repr=False, compare=False)
     snat: str | None = None        # the source address the destination saw, when masqueraded
 
-    def hop(self, at: str, what: str, rule: str | None = None) -> None:
-        self.hops.append({"at": at, "what": what, "rule": rule})
+    def hop(self, at: str, what: str, rule: str | None = None, path: list[str] | None = None) -> None:
+        """`path`: every kube-proxy rule the packet matched on the way to `rule` (the chain
+        jumps, KUBE-SVC's probability rule, the DNAT), "<table> <rule>" each."""
+        self.hops.append({"at": at, "what": what, "rule": rule, **({"path": list(path)} if path else {})})
 
-    def end(self, verdict: str, at: str, what: str, rule: str | None = None) -> "Trace":
-        self.hop(at, what, rule)
+    def end(self, verdict: str, at: str, what: str, rule: str | None = None,
+            path: list[str] | None = None) -> "Trace":
+        self.hop(at, what, rule, path)
         self.verdict = verdict
         return self
 
@@ -260,14 +263,15 @@ def trace(cluster: "Cluster", packet: dict) -> Trace:
     pkt = {"src": src, "dst": dst, "dport": dport, "proto": proto}
     v = _kube_proxy(cluster, node, pkt)
     rule = v.get("rule")
+    path = v.get("path")
     if v.get("verdict") == "REJECT":
-        return t.end("refused", node, "kube-proxy REJECTs it: the Service has no endpoints", rule)
+        return t.end("refused", node, "kube-proxy REJECTs it: the Service has no endpoints", rule, path)
     if v.get("verdict") == "DROP":
-        return t.end("dropped", node, "kube-proxy DROPs it", rule)
+        return t.end("dropped", node, "kube-proxy DROPs it", rule, path)
     if v.get("endpoint"):
         ep_ip, _, ep_port = v["endpoint"].rpartition(":")
         ep_ip = ep_ip.strip("[]")   # [IPv6]:port
-        t.hop(node, f"kube-proxy DNATs {dst}:{dport} to endpoint {v['endpoint']}", rule)
+        t.hop(node, f"kube-proxy DNATs {dst}:{dport} to endpoint {v['endpoint']}", rule, path)
         dst, dport = ep_ip, int(ep_port)
     if not _policy(cluster, t, src, dst, dport, proto, node, "egress"):
         return t

@@ -11,6 +11,13 @@ IP, on its node), a node (its InternalIP, host network) or outside the cluster (
 The answer: every request's trace (hops, verdict, the endpoint and pod that answered, and what
 an HTTP server there answered), and a summary per verdict and per endpoint, which is how many
 requests show kube-proxy's probabilities spreading the load.
+
+From a pod, a name is resolved for every request as the pod's stub resolver does it (`resolve`:
+its resolv.conf's search path, each query a UDP packet to the kube-dns Service, DNATed to a
+CoreDNS pod): the request's "dns" says which names were asked, what CoreDNS answered and which
+CoreDNS pod answered (the first request of a call also carries each query's hops).  A name that
+stops resolving fails the request before it connects: "timeout" (no CoreDNS answered) or
+"unresolved" (NXDOMAIN), as `wget: bad address` reports either.
 """
 from __future__ import annotations
 
@@ -18,7 +25,7 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING, Any
 
-from sim import datapath
+from sim import clusterdns, datapath
 from sim.coredns import answer as coredns_answer
 
 if TYPE_CHECKING:
@@ -44,18 +51,18 @@ def _ip(text: str) -> bool:
         return False
 
 
-def source(cluster: "Cluster", text: Any) -> tuple[str, str | None, str]:
-    """(src ip, src node or None, label) of `from`."""
+def source(cluster: "Cluster", text: Any) -> tuple[str, str | None, str, dict | None]:
+    """(src ip, src node or None, label, the pod or None) of `from`."""
     if not isinstance(text, str) or not text.strip():
         raise TrafficError('from: Required value: "pod <namespace>/<name>", "node <name>" or "outside"')
     kind, _, rest = text.strip().partition(" ")
     rest = rest.strip()
     if kind == "outside" and not rest:
-        return OUTSIDE_CLIENT, None, "outside"
+        return OUTSIDE_CLIENT, None, "outside", None
     if kind == "node":
         if rest not in cluster.node_components:
             raise TrafficError(f'node "{rest}" not found', 404)
-        return cluster.node_components[rest][1].internal_ip, rest, f"node {rest}"
+        return cluster.node_components[rest][1].internal_ip, rest, f"node {rest}", None
     if kind == "pod":
         ns, _, name = rest.rpartition("/")
         ns = ns or "default"
@@ -66,12 +73,12 @@ def source(cluster: "Cluster", text: Any) -> tuple[str, str | None, str]:
         ip, node = (pod.get("status") or {}).get("podIP"), (pod.get("spec") or {}).get("nodeName")
         if not ip or not node:
             raise TrafficError(f"pod {ns}/{name} has no IP yet (not running)", 409)
-        return ip, node, f"pod {ns}/{name}"
+        return ip, node, f"pod {ns}/{name}", pod
     raise TrafficError(f'from: Invalid value: "{text}": must be "pod <namespace>/<name>", "node <name>" or "outside"')
 
 
-def destination(cluster: "Cluster", text: Any, port: Any) -> tuple[str, int, str]:
-    """(ip, port, path) of `to`."""
+def destination(cluster: "Cluster", text: Any, port: Any) -> tuple[str, int, str, str | None]:
+    """(ip, port, path, the host name when `to` names one) of `to`."""
     if not isinstance(text, str) or not text.strip() or len(text) > 2048:
         raise TrafficError('to: Required value: a Service ("web.default"), an IP, "ip:port" or a URL')
     text, path = text.strip(), "/"
@@ -80,7 +87,7 @@ def destination(cluster: "Cluster", text: Any, port: Any) -> tuple[str, int, str
     if m is None:
         raise TrafficError(f'to: Invalid value: "{text}"')
     host, url_port, path = m.group(1), m.group(2), m.group(3) or "/"
-    svc_port = None
+    svc_port, name = None, None
     if _ip(host):
         ip = host
     else:
@@ -110,7 +117,39 @@ def destination(cluster: "Cluster", text: Any, port: Any) -> tuple[str, int, str
             raise TrafficError("to: Invalid value: the port must be from 1 to 65535")
     else:
         chosen = svc_port or 80
-    return ip, int(chosen), path
+    return ip, int(chosen), path, None if _ip(host) else host
+
+
+def resolve(cluster: "Cluster", src: str, node: str, pod: dict, host: str, hops: bool = True) -> dict:
+    """What the pod's stub resolver does for `host` before it connects: the queries its
+    /etc/resolv.conf makes (the kubelet's: the kube-dns ClusterIP, the namespace's search path,
+    ndots:5), each a UDP packet to the kube-dns Service that the node's kube-proxy DNATs to a
+    CoreDNS pod (sim/clusterdns.py exchange), in the search order, until one answers.
+
+    {"name": host, "server", "status": "ok" | "nxdomain" | "timeout", "addresses",
+     "queries": [{"qname", "type": "A", "rcode", "answer": [ip], "endpoint": the CoreDNS pod's
+                  "ip:53", "pod": that pod ({"namespace", "name", "node", "ip"}) or None,
+                  "hops": the query's path there (with `hops`)}]}"""
+    from sim.kubelet.dns import resolv_conf
+    cluster_dns = cluster.node_components[node][1].cluster_dns
+    servers, searches, ndots = clusterdns.parse_resolv_conf(resolv_conf(pod, [cluster_dns] if cluster_dns else []))
+    server = servers[0] if servers else "127.0.0.1"
+    out: dict[str, Any] = {"name": host, "server": server, "status": "nxdomain", "addresses": [], "queries": []}
+    for qname in clusterdns.candidates(host, searches, ndots):
+        r = clusterdns.exchange(cluster, node, src, server, qname)
+        t = r.get("trace")
+        q = {"qname": qname, "type": "A", "rcode": r["rcode"], "answer": list(r.get("addresses") or ()),
+             "endpoint": r.get("endpoint"), "pod": getattr(t, "pod", None)}
+        if hops and t is not None:
+            q["hops"] = t.to_json()["hops"]
+        out["queries"].append(q)
+        if r["rcode"] == "TIMEOUT":
+            out["status"] = "timeout"
+            return out
+        if r["rcode"] == "NOERROR" and q["answer"]:
+            out.update(status="ok", addresses=q["answer"])
+            return out
+    return out
 
 
 def send(cluster: "Cluster", body: Any) -> dict:
@@ -125,13 +164,33 @@ def send(cluster: "Cluster", body: Any) -> dict:
     proto = body.get("protocol", "TCP")
     if proto not in ("TCP", "UDP"):
         raise TrafficError('protocol: Unsupported value: supported values: "TCP", "UDP"')
-    src, src_node, label = source(cluster, body.get("from"))
-    dst, dport, path = destination(cluster, body.get("to"), body.get("port"))
-    requests, summary, endpoints = [], {v: 0 for v in datapath.VERDICTS}, {}
-    for _ in range(count):
+    src, src_node, label, pod = source(cluster, body.get("from"))
+    dst, dport, path, host = destination(cluster, body.get("to"), body.get("port"))
+    requests, summary, endpoints = [], {v: 0 for v in (*datapath.VERDICTS, "unresolved")}, {}
+    for i in range(count):
+        dns = None
+        if host is not None and pod is not None:
+            # A pod resolves the name through CoreDNS for each request (busybox's wget and curl
+            # keep no cache); a node's or an outside client's resolver does not ask the cluster
+            # DNS, so their names are the Service's address as `destination` found it.
+            dns = resolve(cluster, src, src_node, pod, host, hops=i == 0)
+            if dns["status"] != "ok":
+                entry = {"packet": {"src": src, "src_node": src_node, "dst": None, "dport": dport,
+                                    "proto": proto.lower()},
+                         "hops": [{"at": label.removeprefix("pod "), "rule": None,
+                                   "what": f"the name {host} does not resolve ({dns['status']} from {dns['server']}:53): "
+                                           f"wget: bad address '{host}'"}],
+                         "verdict": "timeout" if dns["status"] == "timeout" else "unresolved", "endpoint": None,
+                         "pod": None, "snat": None, "dns": dns}
+                requests.append(entry)
+                summary[entry["verdict"]] += 1
+                continue
+            dst = dns["addresses"][0]
         t = datapath.trace(cluster, {"src": src, "src_node": src_node, "dst": dst, "dport": dport,
                                      "proto": proto.lower()})
         entry = t.to_json()
+        if dns is not None:
+            entry["dns"] = dns
         c = t.listener
         if t.verdict == "delivered" and proto == "TCP" and c is not None and c.program is not None \
                 and c.program.http is not None:

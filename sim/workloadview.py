@@ -54,6 +54,7 @@ from sim.api.cronschedule import CronError, cronjob_schedule
 from sim.api.meta import EPOCH, parse_timestamp
 from sim.apiserver.ownercensus import controller_uid
 from sim.controllers.deployment import max_surge, max_unavailable
+from sim.framememo import FrameMemo
 
 WORKLOADS_SHOWN = 40    # objects of each kind in a frame
 CHIPS_MAX = 40          # an owner's pods drawn one by one up to this many
@@ -167,21 +168,12 @@ class WorkloadView:
 
     def __init__(self) -> None:
         self.series: dict[str, list[list]] = {}  # HPA uid -> [[t, current, desired, metric]]
-        # What was made of each object at its resourceVersion, by (what, namespace, name): a
-        # frame remakes only what changed since the last (kept: what the last frame used).
-        self._made: dict[tuple, tuple[Any, dict]] = {}
-        self._making: dict[tuple, tuple[Any, dict]] = {}
+        self.memo = FrameMemo()  # a frame remakes only what changed since the last
 
     def _memo(self, what: str, obj: dict, fn) -> dict:
         """fn(obj), remade only when the object's resourceVersion changed (a copy: callers add
         to it)."""
-        md = obj.get("metadata") or {}
-        key, rv = (what, md.get("namespace"), md.get("name")), md.get("resourceVersion")
-        made = self._made.get(key)
-        if made is None or made[0] != rv or not rv:
-            made = (rv, fn(obj))
-        self._making[key] = made
-        return dict(made[1])
+        return dict(self.memo.made(what, obj, fn))
 
     # -- pods --------------------------------------------------------------------------
     def _chips(self, cache, census, uid: str, ordinals: bool = False) -> tuple[dict, int, list | None]:
@@ -335,7 +327,7 @@ class WorkloadView:
         description ({"requestsPerSecond", "pods", "sent", "answered", "failed"}), shown on
         the workload they drive."""
         census = cache.owners
-        self._made, self._making = self._making, {}
+        self.memo.next_frame()
         out: dict[str, Any] = {"now": round(now, 3), "totals": {}}
 
         def first(kind: str, keep=None) -> list[dict]:

@@ -74,8 +74,9 @@ async def index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 async def cluster_page(request: HttpRequest, name: str, view: str = "architecture") -> HttpResponse:
-    """The cluster's page, opened on one of its views: the architecture (/clusters/<name>/) or
-    the workloads (/clusters/<name>/workloads); the page switches between them in place."""
+    """The cluster's page, opened on one of its views: the architecture (/clusters/<name>/),
+    the workloads (/clusters/<name>/workloads) or the network (/clusters/<name>/network); the
+    page switches between them in place."""
     try:
         state = await services.cluster_state(name)
     except services.ClusterNotFound:

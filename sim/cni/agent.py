@@ -27,7 +27,7 @@ class CNIAgent(ClientComponent):
 
     def on_start(self) -> None:
         self.configured = False
-        self.seen: dict[str, tuple] = {}   # node -> (its podCIDRs, its annotations): what its routes depend on
+        self.seen: dict[str, tuple] = {}   # node -> (podCIDR, podCIDRs, addresses, annotations)
         self.nodes = self.informer("nodes", on_add=self._node, on_update=lambda _o, n: self._node(n),
                                    on_delete=self._node_gone)
         self.nodes.start()
@@ -48,11 +48,13 @@ class CNIAgent(ClientComponent):
                     self.api.patch("nodes", None, self.host, {"metadata": {"annotations": annotations}},
                                    patch_type="application/strategic-merge-patch+json")
             return
-        # Most Node updates are heartbeats: nothing the routes depend on (the node's pod CIDRs,
-        # the plugin's annotations) changed.
+        # Most Node updates are heartbeats: nothing the routes depend on (its podCIDRs, its
+        # addresses, the annotations the plugin's agents publish) changed.
+        ann = node["metadata"].get("annotations") or {}
         spec = node.get("spec") or {}
-        key = (tuple(spec.get("podCIDRs") or [spec.get("podCIDR")]),
-               tuple(sorted((node["metadata"].get("annotations") or {}).items())))
+        addrs = tuple((a.get("type"), a.get("address")) for a in (node.get("status") or {}).get("addresses") or ()
+                      if isinstance(a, dict))
+        key = (spec.get("podCIDR"), tuple(spec.get("podCIDRs") or ()), addrs, tuple(sorted(ann.items())))
         if self.seen.get(name) == key:
             return
         self.seen[name] = key

@@ -51,6 +51,8 @@ def bridge_add(plugin: CNIPlugin, net: NodeNetwork, sandbox_id: str, subnets: li
 
 class BridgePlugin(CNIPlugin):
     name = cni_type = "bridge"
+    overlay = "no overlay: static routes to each node's pod CIDR via its IP"
+    device = BRIDGE
     network_name = "containerd-net"
     conf_file = "10-containerd-net.conflist"
 

@@ -58,8 +58,8 @@ class CalicoPlugin(CNIPlugin):
     network_name = "k8s-pod-network"
     conf_file = "10-calico.conflist"
     enforces_network_policy = True
+    overlay = "BGP: BIRD's node-to-node mesh learns each node's pod CIDR as a route via its IP (no encapsulation)"
     agent_binary = "calico-node"
-    peer_annotation = IPV4_ADDRESS       # what a peer's route depends on, besides its podCIDR
     agent_component = "calico-node"
 
     def add(self, net: NodeNetwork, sandbox_id: str) -> dict:

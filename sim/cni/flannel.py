@@ -56,9 +56,10 @@ def vtep_mac(node: str) -> str:
 class FlannelPlugin(CNIPlugin):
     name = cni_type = "flannel"
     network_name = "cbr0"
+    overlay = "VXLAN overlay: flannel.1 (VNI 1) encapsulates packets to other nodes' pods in UDP 8472"
+    device = VTEP
     conf_file = "10-flannel.conflist"
     agent_binary = "flanneld"
-    peer_annotation = "flannel.alpha.coreos.com/backend-data"       # what a peer's route depends on, besides its podCIDR
     agent_component = "flanneld"
 
     def add(self, net: NodeNetwork, sandbox_id: str) -> dict:

@@ -26,8 +26,11 @@ class CNIPlugin:
     name = ""                       # ClusterConfig `cni`
     cni_type = ""                   # the conflist's plugin "type"
     enforces_network_policy = False
+    # What carries a packet to another node's pods, as the dashboard's Network view says it, and
+    # the node interface that shows it (its address in NodeNetwork.links), if any.
+    overlay = ""
+    device: str | None = None
     agent_binary: str | None = None  # the DaemonSet container's binary the node runtime binds to the agent
-    peer_annotation = ""             # the Node annotation a peer's route depends on, besides its podCIDR
 
     # -- the CNI calls ---------------------------------------------------------------------
     def add(self, net: NodeNetwork, sandbox_id: str) -> dict:

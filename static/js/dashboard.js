@@ -22,9 +22,10 @@
 //   .msg              one travelling message: data-src, data-dst, data-type
 //   #etcd-svg ...     the etcd panel (etcd.js documents its data attributes)
 //   #scheduler-panel  the scheduler's queue and decisions (scheduler.js documents its attributes)
-//   #dashboard        data-view: "architecture" or "workloads" (the view shown; keys a / w)
+//   #dashboard        data-view: "architecture", "workloads" or "network" (the view shown; keys a / w / n)
 //   #workloads-panel  the Workloads view (workloads.js documents its attributes)
-//   window.pilothouse {stream, diagram, messages, etcd, scheduler, log, fetchState}
+//   #network-panel    the Network view (network.js documents its attributes)
+//   window.pilothouse {stream, diagram, messages, etcd, scheduler, log, fetchState, networkView, ...}
 
 import { loadPodDetail } from "./poddetail.js";
 import { FrameStream } from "./frames.js";
@@ -37,6 +38,7 @@ import { clusterStatus, paceWarning, STALE_MS } from "./status.js";
 import { ClusterActions, BrokenPanel, wireClusterMenu } from "./repair.js";
 import { renderKinds } from "./kinds.js";
 import { WorkloadsView } from "./workloads.js";
+import { NetworkView } from "./network.js";
 
 const root = document.getElementById("dashboard");
 const initial = JSON.parse(document.getElementById("initial-state").textContent);
@@ -159,6 +161,7 @@ function showSnapshot(snap) {
   showNodes(snap);
   renderKinds(document.getElementById("kinds-table"), snap.kinds);
   workloadsView.render(snap.workloads);
+  networkView.render(snap.networkview);
   syncNodeSelect(snap);
   scheduler.render(snap);
   nodeEditor.sync();
@@ -312,6 +315,9 @@ function enterDeleted({ gone = false } = {}) {
 
 // -- the Workloads view (workloads.js) and its actions ----------------------------------------
 const workloadsView = new WorkloadsView(document.getElementById("wl-body"), { onPick: pickWorkload });
+// The Network view (network.js) sends its traffic at a rate in virtual time: the clock it reads.
+const networkView = new NetworkView(document.getElementById("network-panel"), {
+  cluster: root.dataset.cluster, clock: () => ({ time: Number(root.dataset.time) || 0, paused }) });
 
 function pickWorkload(w, { revision = null, refresh = false } = {}) {
   const label = document.getElementById("wl-selected");
@@ -386,12 +392,16 @@ function showCreateFields() {
 createKind?.addEventListener("change", showCreateFields);
 if (createKind) showCreateFields();
 
-// -- views: Architecture and Workloads, by URL (/clusters/<c>/ or /clusters/<c>/workloads, or
-// the #workloads fragment), by the tabs, and by the keys "a" and "w" ----------------------------
-const VIEWS = ["architecture", "workloads"];
+// -- views: Architecture, Workloads and Network, by URL (/clusters/<c>/, .../workloads,
+// .../network, or the #workloads / #network fragment), by the tabs, and by the keys "a", "w"
+// and "n" -------------------------------------------------------------------------------------
+const VIEWS = ["architecture", "workloads", "network"];
 function viewUrl(view) {
   const base = `/clusters/${encodeURIComponent(root.dataset.cluster)}/`;
-  return view === "workloads" ? `${base}workloads` : base;
+  return view === "architecture" ? base : `${base}${view}`;
+}
+function viewOfPath(path) {
+  return VIEWS.find((v) => v !== "architecture" && path.endsWith(`/${v}`)) || "architecture";
 }
 function setView(view, { push = false } = {}) {
   if (!VIEWS.includes(view)) return;
@@ -408,15 +418,16 @@ document.getElementById("view-nav")?.addEventListener("click", (e) => {
   e.preventDefault();
   setView(a.dataset.view, { push: true });
 });
-window.addEventListener("popstate", () => setView(location.pathname.endsWith("/workloads") ? "workloads" : "architecture"));
+window.addEventListener("popstate", () => setView(viewOfPath(location.pathname)));
 document.addEventListener("keydown", (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
   const t = e.target;
   if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
   if (e.key === "w") setView("workloads", { push: true });
   else if (e.key === "a") setView("architecture", { push: true });
+  else if (e.key === "n") setView("network", { push: true });
 });
-if (location.hash === "#workloads") setView("workloads");
+if (location.hash === "#workloads" || location.hash === "#network") setView(location.hash.slice(1));
 
 // First paint: the state the server rendered the page with.
 diagram.noteEvents(initial.log);
@@ -594,4 +605,4 @@ toggle?.addEventListener("change", (e) => {
 });
 
 // For tests and the curious: window.pilothouse.stream.receive(frame) feeds a frame by hand.
-window.pilothouse = { stream, diagram, messages, etcd, scheduler, log, fetchState, actions, showStatus, workloadsView, setView };
+window.pilothouse = { stream, diagram, messages, etcd, scheduler, log, fetchState, actions, showStatus, workloadsView, networkView, setView };

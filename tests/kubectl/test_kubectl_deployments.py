@@ -67,7 +67,9 @@ def rollout_done(kubectl, name: str) -> None:
     assert f'deployment "{name}" successfully rolled out' in out
 
 
-def test_create_deployment_and_rollout_status(kubectl):
+def test_create_deployment_and_rollout_status(kubectl_some):
+    # Not version-dependent: the oldest, a middle and the newest kubectl (the suite's time).
+    kubectl = kubectl_some
     name = f"web-{kubectl.suffix}"
     out = kubectl("create", "deployment", name, "--image=nginx:1.27", "--replicas=3").stdout
     assert out.strip() == f"deployment.apps/{name} created"

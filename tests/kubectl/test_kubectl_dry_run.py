@@ -32,7 +32,9 @@ def _live(kubectl, name) -> dict:
     return json.loads(kubectl("get", "rs", name, "-o", "json").stdout)
 
 
-def test_diff_and_server_dry_runs_change_nothing(kubectl, tmp_path):
+def test_diff_and_server_dry_runs_change_nothing(kubectl_some, tmp_path):
+    # Not version-dependent: the oldest, a middle and the newest kubectl (the suite's time).
+    kubectl = kubectl_some
     name = f"dry-{uuid.uuid4().hex[:6]}"
     manifest = tmp_path / "rs.yaml"
     # Zero replicas: no pods, so no controller writes move the resourceVersion meanwhile.
