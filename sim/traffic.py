@@ -7,7 +7,7 @@
 
 Each request is one connection traced through sim/datapath.py from its source: a pod (from its
 IP, on its node), a node (its InternalIP, host network) or outside the cluster (a client at
-203.0.113.10, TEST-NET-3).  A Service name is resolved as CoreDNS's kubernetes plugin answers it.
+198.51.100.10, TEST-NET-2: outside the cloud's load-balancer pool).  A Service name is resolved as CoreDNS's kubernetes plugin answers it.
 The answer: every request's trace (hops, verdict, the endpoint and pod that answered, and what
 an HTTP server there answered), and a summary per verdict and per endpoint, which is how many
 requests show kube-proxy's probabilities spreading the load.
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from sim.cluster import Cluster
 
 MAX_COUNT = 1000
-OUTSIDE_CLIENT = "203.0.113.10"
+OUTSIDE_CLIENT = "198.51.100.10"
 BODY_SHOWN = 300          # characters of an HTTP answer kept per request
 KEYS = {"from", "to", "port", "protocol", "count"}
 

@@ -265,7 +265,7 @@ export class NetworkView {
 
   fillChoices(nv) {
     const from = this.$("nv-from");
-    const opts = [["outside", "outside the cluster (203.0.113.10)"]];
+    const opts = [["outside", "outside the cluster (198.51.100.10)"]];
     for (const n of nv.nodes || []) opts.push([`node ${n.name}`, `node ${n.name} (${n.internalIP || "?"})`]);
     for (const n of nv.nodes || []) {
       for (const p of n.pods || []) {

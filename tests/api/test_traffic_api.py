@@ -103,7 +103,7 @@ def test_traffic_from_outside_to_a_load_balancer_ip(pilothouse_server, cluster):
     first = got["requests"][0]
     assert [h["at"] for h in first["hops"][:2]] == ["outside", "cloud"]
     assert first["snat"] is None and "Welcome to nginx!" in first["response"]["body"]
-    assert first["hops"][-1]["what"] == f"the load balancer answers 203.0.113.10 from {ip}:80"
+    assert first["hops"][-1]["what"] == f"the load balancer answers 198.51.100.10 from {ip}:80"
     node = first["pod"]["node"]
     assert {r["hops"][2]["at"] for r in got["requests"]} == {node}
     # A port the load balancer has no forwarding rule for: nothing answers.

@@ -23,7 +23,7 @@ def test_hops_are_named_from_the_datapaths_words(page, browser_server):
       "kube-proxy DNATs 10.96.4.2:80 to endpoint 10.244.1.3:80",
       "kube-proxy REJECTs it: the Service has no endpoints",
       "calico NetworkPolicy drops it (ingress): no policy allows it",
-      "MASQUERADE (nat POSTROUTING): source 203.0.113.10 becomes 10.244.1.0",
+      "MASQUERADE (nat POSTROUTING): source 198.51.100.10 becomes 10.244.1.0",
       "flannel.1 VXLAN-encapsulates it (VNI 1): outer 192.168.0.12 -> 192.168.0.11 UDP dport 8472",
       "worker-1's flannel.1 decapsulates it; cni0 delivers it to 10.244.1.3's veth",
       "container nginx of pod default/web-1 accepts 10.244.1.3:80",
