@@ -195,3 +195,18 @@ def test_a_node_power_cycle_clears_the_rules_until_its_pod_runs_again(cluster):
     assert not cluster.kube_proxy("worker-3").running and not programmed(cluster, "worker-3")
     cluster.restore_node("worker-3")
     advance_until(cluster, lambda: cluster.kube_proxy("worker-3").running and programmed(cluster, "worker-3"), 60)
+
+
+def test_after_a_restart_of_pilothouse_kube_proxy_programs_the_services_again(cluster):
+    """A restored cluster adopts the running pods without their volumes: kube-proxy finds no
+    config.conf and exits; the kubelet sees it exited (its first relist), reconstructs the pod's
+    volumes and restarts it, and the new process programs every Service."""
+    from sim.cluster import Cluster
+    advance_until(cluster, lambda: running(cluster), 10)
+    web(cluster)
+    advance_until(cluster, lambda: all(programmed(cluster, n) for n in NODES), 5)
+    r = Cluster.restore("r", cluster.topology(), cluster.committed_since(0), cluster.now, cluster.compacted_revision)
+    advance_until(r, lambda: all(r.kube_proxy(n).running and programmed(r, n) for n in NODES), 15)
+    pod = proxy_pods(r)["worker-1"]
+    assert pod["status"]["containerStatuses"][0]["restartCount"] == 1
+    assert "config.conf: no such file or directory" in pod_log(r, pod, previous=True)
