@@ -18,12 +18,13 @@ Services on that node.
 """
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING
 
 import yaml
 
 from sim.kubeproxy import MODES
-from sim.runtime.controlplane import _klog
+from sim.runtime.controlplane import _flag, _klog
 from sim.runtime.process import Program, ProcessContext, ProgramGen, Sleep, Write
 from sim.runtime.programs import FOREVER, register
 
@@ -34,25 +35,14 @@ BINARY = "kube-proxy"
 MAX_CONFIG_CHARS = 256 * 1024   # a ConfigMap's data is at most 1 MiB; kube-proxy's own is 2 KiB
 
 
-def _flag(argv: list[str], name: str) -> str | None:
-    """The value of --name=value (or --name value) in argv, the last one given, or None."""
-    found = None
-    for i, arg in enumerate(argv):
-        if arg.startswith(f"--{name}="):
-            found = arg.split("=", 1)[1]
-        elif arg == f"--{name}" and i + 1 < len(argv):
-            found = argv[i + 1]
-    return found
-
-
-def read_config(argv: list[str], read) -> tuple[dict | None, str | None]:
-    """The KubeProxyConfiguration --config names, read with `read(path) -> text | None`:
-    ({"mode", "clusterCIDR", "hostnameOverride"}, None), or (None, the error kube-proxy exits with)."""
-    path = _flag(argv, "config")
-    mode_flag = _flag(argv, "proxy-mode")
+def read_config(ctx: ProcessContext) -> tuple[dict | None, str | None]:
+    """The KubeProxyConfiguration the process's --config names, in its container's files:
+    ({"mode", "clusterCIDR"}, None), or (None, the error kube-proxy exits with)."""
+    path = _flag(ctx, "config")
+    mode_flag = _flag(ctx, "proxy-mode")
     config: dict = {}
     if path:
-        text = read(path)
+        text = ctx.fs.read(path) if ctx.fs is not None else None
         if text is None:
             return None, f'failed to read config file "{path}", error: open {path}: no such file or directory'
         if len(text) > MAX_CONFIG_CHARS:
@@ -65,25 +55,45 @@ def read_config(argv: list[str], read) -> tuple[dict | None, str | None]:
             return None, f'failed to decode config file "{path}": not a KubeProxyConfiguration'
         config = loaded
     # Flags override the file (cmd/kube-proxy/app/options.go: the flags' values are applied last).
-    mode = mode_flag if mode_flag is not None else config.get("mode") or ""
+    mode = mode_flag or config.get("mode") or ""
     if not isinstance(mode, str) or (mode and mode not in MODES):
         return None, (f'invalid configuration: KubeProxyConfiguration.ProxyMode: Invalid value: "{mode}": must be '
                       f'{", ".join(MODES)} or blank (blank means the best-available proxy [currently iptables])')
-    cidr = config.get("clusterCIDR")
-    host = _flag(argv, "hostname-override") or config.get("hostnameOverride") or ""
-    return {"mode": mode, "clusterCIDR": cidr if isinstance(cidr, str) else "",
-            "hostnameOverride": host if isinstance(host, str) else ""}, None
+    cidr = config.get("clusterCIDR") or ""
+    problem = _cluster_cidr_problem(cidr)
+    if problem:
+        return None, f'invalid configuration: KubeProxyConfiguration.ClusterCIDR: Invalid value: "{cidr}": {problem}'
+    return {"mode": mode, "clusterCIDR": cidr}, None
+
+
+def _cluster_cidr_problem(cidr) -> str | None:
+    """pkg/proxy/apis/config/validation Validate's ClusterCIDR check: one CIDR, or two of
+    different families."""
+    if cidr == "":
+        return None
+    cidrs = cidr.split(",") if isinstance(cidr, str) else None
+    if cidrs is None or len(cidrs) > 2:
+        return "only one CIDR allowed or a valid DualStack CIDR (e.g. 10.100.0.0/16,fde4:8dba:82e1::/48)"
+    try:
+        versions = {ipaddress.ip_network(c.strip(), strict=False).version for c in cidrs}
+    except ValueError:
+        versions = set()
+    if len(cidrs) == 2 and len(versions) != 2:
+        return "must be a valid DualStack CIDR (e.g. 10.100.0.0/16,fde4:8dba:82e1::/48)"
+    if len(cidrs) == 1 and not versions:
+        return "must be a valid CIDR block (e.g. 10.100.0.0/16 or fde4:8dba:82e1::/48)"
+    return None
 
 
 def _run(ctx: ProcessContext) -> ProgramGen:
-    config, error = read_config(list(ctx.argv), ctx.fs.read if ctx.fs is not None else lambda p: None)
+    config, error = read_config(ctx)
     if error is not None:
         line = _klog(ctx, "run.go:72", f'"command failed" err="{error}"')
         yield Write("E" + line.text[1:], "stderr")   # klog's error severity
         return 1
     mode = config["mode"] or "iptables"
     yield _klog(ctx, "server_linux.go:66", f'"Using {mode} proxy"')
-    yield _klog(ctx, "server.go:677", f'"Successfully retrieved node IP(s)" hostname="{config["hostnameOverride"]}"')
+    yield _klog(ctx, "server_linux.go:170", f'"Using {mode} Proxier"')
     yield _klog(ctx, "config.go:199", '"Starting service config controller"')
     yield _klog(ctx, "config.go:105", '"Starting endpoint slice config controller"')
     while True:
@@ -100,7 +110,7 @@ def pod_process(cluster: "Cluster", node: str, c):
     kube-proxy already running in another container: the later one programs nothing)."""
     if c.program is None or c.program.name != BINARY or c.ctx is None:
         return None
-    config, error = read_config(list(c.ctx.argv), c.ctx.fs.read if c.ctx.fs is not None else lambda p: None)
+    config, error = read_config(c.ctx)
     proxy = cluster.kube_proxy(node)
     if error is not None or proxy.running:
         return None

@@ -99,7 +99,7 @@ def test_a_kube_proxy_pod_runs_on_every_node_the_control_plane_too(cluster):
         assert pod["status"]["containerStatuses"][0]["ready"] is True
         assert cluster.kube_proxy(node).syncs >= 1
     log = pod_log(cluster, pods["worker-1"])
-    assert '"Using iptables proxy"' in log and 'hostname="worker-1"' in log
+    assert '"Using iptables proxy"' in log and '"Starting service config controller"' in log
     ds = ok(cluster.request({"verb": "get", "group": "apps", "resource": "daemonsets", "namespace": "kube-system",
                              "name": "kube-proxy"}))
     advance_until(cluster, lambda: ok(cluster.request({
@@ -210,3 +210,25 @@ def test_after_a_restart_of_pilothouse_kube_proxy_programs_the_services_again(cl
     pod = proxy_pods(r)["worker-1"]
     assert pod["status"]["containerStatuses"][0]["restartCount"] == 1
     assert "config.conf: no such file or directory" in pod_log(r, pod, previous=True)
+
+
+def test_the_process_reads_and_validates_its_config_file_as_kube_proxy_does():
+    from sim.kubeproxy_process import read_config
+    from sim.runtime.process import FileSystem, ProcessContext
+
+    def read(conf, *flags):
+        fs = FileSystem({"/var/lib/kube-proxy/config.conf": conf} if conf is not None else {})
+        return read_config(ProcessContext(argv=["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf",
+                                                *flags], env={}, hostname="", fs=fs))
+    good = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nclusterCIDR: 10.244.0.0/16\n"
+    assert read(good) == ({"mode": "ipvs", "clusterCIDR": "10.244.0.0/16"}, None)
+    assert read(good, "--proxy-mode=nftables")[0]["mode"] == "nftables"   # a flag overrides the file
+    assert read(None)[1] == ('failed to read config file "/var/lib/kube-proxy/config.conf", error: open '
+                             '/var/lib/kube-proxy/config.conf: no such file or directory')
+    assert "not a KubeProxyConfiguration" in read("kind: Pod\n")[1]
+    assert read("kind: KubeProxyConfiguration\nmode: userspace\n")[1] == (
+        'invalid configuration: KubeProxyConfiguration.ProxyMode: Invalid value: "userspace": must be iptables, '
+        'ipvs, nftables or blank (blank means the best-available proxy [currently iptables])')
+    assert "must be a valid DualStack CIDR" in read("kind: KubeProxyConfiguration\nclusterCIDR: 10.1.0.0/16,10.2.0.0/16\n")[1]
+    assert "must be a valid CIDR block" in read("kind: KubeProxyConfiguration\nclusterCIDR: nonsense\n")[1]
+    assert "file too large" in read("kind: KubeProxyConfiguration\n#" + "x" * 300_000 + "\n")[1]
