@@ -19,6 +19,8 @@ runs both, as the meta-proxier's Sync does; a packet is walked through its famil
 
 The rules live in the node's kernel, not in the process: a kube-proxy that stops leaves them in
 place (traffic keeps flowing to endpoints that may be gone) until it starts again and resyncs.
+One KubeProxy per node holds that kernel state; the process is the node's kube-proxy pod's
+container (kubeadm's DaemonSet, sim/kubeproxy_process.py), which starts and stops it.
 """
 from __future__ import annotations
 
@@ -364,9 +366,11 @@ class KubeProxy(ClientComponent):
     # -- reads ---------------------------------------------------------------------------------
     def proxy_rules(self) -> dict:
         """The node's rules in its mode's own shape (iptables-save, ipvsadm -Ln, nft list table)
-        and what they were made from; a dual-stack node's IPv6 rules too ("ipv6": the IPv6
+        and what they were made from ("running": whether a kube-proxy process runs now - the
+        rules are the kernel's either way); a dual-stack node's IPv6 rules too ("ipv6": the IPv6
         proxier's, ip6tables-save's text)."""
-        return {"node": self.host, "mode": self.mode, "text": self.proxier.text(self.now), "syncedAt": self.synced_at,
+        return {"node": self.host, "mode": self.mode, "running": self.running,
+                "text": self.proxier.text(self.now), "syncedAt": self.synced_at,
                 "syncs": self.syncs, **self.proxier.info(), "services": self.last_services, "metrics": self.metrics(),
                 "families": list(self.families), **self._ipv6()}
 
@@ -388,7 +392,8 @@ class KubeProxy(ClientComponent):
         rules that mode still writes)."""
         got = self.proxy_rules()
         info = self.proxier.iptables_info()
-        return {"node": self.host, "mode": self.mode, "syncedAt": got["syncedAt"], "syncs": got["syncs"], **info,
+        return {"node": self.host, "mode": self.mode, "running": self.running, "syncedAt": got["syncedAt"],
+                "syncs": got["syncs"], **info,
                 "services": self.last_services, "families": list(self.families), **self._ipv6()}
 
     def route(self, packet: dict) -> dict:

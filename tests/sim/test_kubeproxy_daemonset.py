@@ -117,7 +117,7 @@ def test_a_killed_kube_proxy_pod_leaves_the_rules_and_the_daemonset_replaces_it(
     delete_pod(cluster, old)
     advance_until(cluster, lambda: not proxy.running, 35)
     # No kube-proxy on worker-1 now: its rules stay, and packets still follow them.
-    assert programmed(cluster, "worker-1")
+    assert programmed(cluster, "worker-1") and cluster.node_proxy_rules("worker-1")["running"] is False
     assert proxy.route({"src": "10.244.1.9", "dst": vip, "dport": 80})["endpoint"] == "10.244.2.1:8080"
     # A Service created meanwhile is programmed everywhere else, and on worker-1 only once its
     # replacement pod runs kube-proxy again.
