@@ -351,7 +351,8 @@ async def pod_cri_calls(cluster: str, namespace: str, name: str) -> dict[str, An
 
 async def node_iptables(cluster: str, node: str) -> dict[str, Any]:
     """The rules the node's kube-proxy last wrote, as iptables-save prints them (sim/kubeproxy.py):
-    {"node", "mode", "rules", "syncedAt", "syncs", "services", "endpoints", "natRules"}.
+    {"node", "mode", "running", "rules", "syncedAt", "syncs", "services", "endpoints", "natRules"}
+    ("running": whether a kube-proxy runs there now; its last rules stay either way).
     NotFound (node)."""
     return await sim_command(cluster, {"op": "node.iptables", "node": node})
 
@@ -368,7 +369,7 @@ async def send_traffic(cluster: str, body: Any) -> dict[str, Any]:
     return await sim_command(cluster, {"op": "traffic", "body": body})
 async def node_proxy_rules(cluster: str, node: str) -> dict[str, Any]:
     """The rules the node's kube-proxy last wrote in its mode's own shape (sim/kubeproxy.py):
-    {"node", "mode", "text", "syncedAt", "syncs", "services", "endpoints", "metrics", ...}.
+    {"node", "mode", "running", "text", "syncedAt", "syncs", "services", "endpoints", "metrics", ...}.
     NotFound (node)."""
     return await sim_command(cluster, {"op": "node.proxyrules", "node": node})
 

@@ -114,7 +114,7 @@ from sim.kubeadm import check_node_identity
 from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
-from sim import addons, clusterdns, cni, ingressnginx, kubeadm_dns, kubeadm_proxy, traffic
+from sim import addons, clusterdns, cni, ingressnginx, kubeadm_dns, kubeadm_proxy, kubeproxy_process, traffic
 from sim.cni.agent import CNIAgent
 from sim.cni.node import NodeNetwork
 from sim.ipfamily import node_ipv6, split_cidrs
@@ -441,7 +441,7 @@ class Cluster:
                 self.kernel.network.cut(host)
         for spec in self.config.nodes:
             if spec.alive:
-                for c in self.node_components[spec.name]:
+                for c in self._node_agents(spec.name):
                     c.start()
             else:
                 self.kernel.network.cut(spec.name)
@@ -525,7 +525,12 @@ class Cluster:
             clusterdns.http_get(self, node, src, resolv, host, host=host_header) if http
             else clusterdns.exchange(self, node, src, server, host, qtype) if qtype
             else clusterdns.lookup(self, node, src, resolv, host, server))
-        runtime.pod_process = lambda c, node=spec.name, runtime=runtime: ingressnginx.pod_process(self, node, runtime, c)
+        # A container's process that is a simulated component (ContainerRuntime.pod_process): the
+        # kube-proxy DaemonSet's (sim/kubeproxy_process.py), an ingress controller's.
+        runtime.pod_process = lambda c, node=spec.name, runtime=runtime: (
+            kubeproxy_process.pod_process(self, node, c) or ingressnginx.pod_process(self, node, runtime, c))
+        # The node's kube-proxy: what its kube-proxy pod's container runs (it starts with that
+        # container, not with the node), and the node's kernel rules, which outlive it.
         proxy = KubeProxy(spec.name, self.apiserver_endpoints(spec.name, index), node_ip=node_ip(index),
                           mode=self.config.kube_proxy_mode, service_cidrs=(self.config.service_subnet,), node_ip6=ip6,
                           cluster_cidr=self.config.pod_subnet,
@@ -544,6 +549,11 @@ class Cluster:
             self.kernel.add_component(c)
         self.node_components[spec.name] = [runtime, kubelet, proxy]
         self.specs[spec.name] = spec
+
+    def _node_agents(self, name: str) -> list:
+        """What runs on a node from its boot: the container runtime and the kubelet (systemd
+        units).  Its kube-proxy runs in a pod of the kube-proxy DaemonSet."""
+        return self.node_components[name][:2]
 
     def apiserver_endpoints(self, host: str, index: int = 0) -> list[str]:
         """The apiservers a node's agents use, in failover order: through the control-plane
@@ -628,7 +638,8 @@ class Cluster:
                     api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
                                 "body": body}, lambda r: None)
             if ns == "kube-system":
-                # kubeadm init's kube-proxy addon (sim/kubeadm_proxy.py): its ConfigMap and ServiceAccount.
+                # kubeadm init's kube-proxy addon (sim/kubeadm_proxy.py): its ServiceAccount, ConfigMap
+                # and DaemonSet, whose pod on every node runs the node's kube-proxy.
                 endpoint = f"{self.node_components[self.cp_hosts[0]][1].internal_ip}:6443"
                 for group, resource, body in kubeadm_proxy.objects(self.config.kube_proxy_mode,
                                                                    self.config.pod_subnet, endpoint):
@@ -824,9 +835,13 @@ class Cluster:
         if not spec.alive:
             return
         spec.alive = False
-        for c in self.node_components[name]:
+        for c in self._node_agents(name):
             c.stop()
-        self.node_components[name][0].power_off()
+        self.node_components[name][0].power_off()   # every container ends: kube-proxy's too
+        proxy = self.kube_proxy(name)
+        if proxy.running:
+            proxy.stop()
+        proxy.reboot()                               # and the kernel's rules go with the power
         agent = self.cni_agents.get(name)
         if agent is not None and agent.running:
             agent.stop()
@@ -850,7 +865,7 @@ class Cluster:
             for c in self.cp_components[name]:
                 c.start()
             self._boot_static_pods(name, rebooted=True)
-        for c in self.node_components[name]:
+        for c in self._node_agents(name):
             c.start()
         self.kernel.emit("node", node=name, alive=True)
 
@@ -873,7 +888,7 @@ class Cluster:
                         kubelet_version=kubelet_version, labels=labels)
         self.config.nodes.append(spec)
         self._build_node(spec, len(self.config.nodes) - 1)
-        for c in self.node_components[name]:
+        for c in self._node_agents(name):
             c.start()
         self.kernel.emit("node", node=name, alive=True, added=True)
 

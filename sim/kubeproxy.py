@@ -19,6 +19,8 @@ runs both, as the meta-proxier's Sync does; a packet is walked through its famil
 
 The rules live in the node's kernel, not in the process: a kube-proxy that stops leaves them in
 place (traffic keeps flowing to endpoints that may be gone) until it starts again and resyncs.
+One KubeProxy per node holds that kernel state; the process is the node's kube-proxy pod's
+container (kubeadm's DaemonSet, sim/kubeproxy_process.py), which starts and stops it.
 """
 from __future__ import annotations
 
@@ -200,28 +202,47 @@ class KubeProxy(ClientComponent):
         self.families = [IPV4] + ([IPV6] if node_ip6 else [])
         if node_ip6:
             self.node_ips.append(node_ip6)
-        cidrs = split_cidrs(cluster_cidr) or [CLUSTER_CIDR]   # --cluster-cidr, one per family
-        svc_cidrs = [c for text in service_cidrs for c in split_cidrs(text)]
+        self.service_cidrs = tuple(c for text in service_cidrs for c in split_cidrs(text))
         # The parsed EndpointSlices, shared by the cluster's kube-proxies (slice_endpoints).
         self.slice_memo = {} if slice_memo is None else slice_memo
-        self.mode = mode or DEFAULT_MODE  # KubeProxyConfiguration.mode: "" is iptables on Linux
-        if self.mode not in MODES:
-            raise ValueError(f"unknown kube-proxy mode {mode!r}; known: {', '.join(MODES)}")
-        # The kernel's state (rules, xt_recent lists, IPVS tables, nftables sets): it outlives
-        # the process.  `service_cidrs`: the ServiceCIDRs (nftables' cluster-ips-check).
-        self.proxiers = {f: new_proxier(self.mode, host, of_family(self.node_ips, f),
-                                        next(iter(of_family(cidrs, f)), cidrs[0]), tuple(of_family(svc_cidrs, f)))
-                         for f in self.families}
-        self.proxier = self.proxiers[IPV4]   # the primary family's
-        # --<mode>-min-sync-period's default differs by mode (iptables and nftables 1 s, ipvs 0).
-        self.min_sync_period = self.proxier.default_min_sync_period if min_sync_period is None else min_sync_period
+        self.min_sync_period_flag = min_sync_period
         self.sync_period = sync_period
+        self.mode = self.cluster_cidr = ""
+        self.configure(mode, cluster_cidr)
         self.synced_at: str | None = None
         self.syncs = self.full_syncs = self.partial_syncs = 0
         self.rules_written = 0        # rules (or IPVS / nftables operations) written, over all syncs
         self.last_sync_at: float | None = None   # sync_proxy_rules_last_timestamp_seconds
         self.last_full_sync = float("-inf")
         self.last_services = 0
+
+    def configure(self, mode: str, cluster_cidr: str | None = None) -> None:
+        """What a starting process's --config says (KubeProxyConfiguration.mode, clusterCIDR).
+        The kernel's state (rules, xt_recent lists, IPVS tables, nftables sets) belongs to the
+        node and outlives the process: a process of the same mode finds and resyncs it.  One of
+        another mode starts from empty tables of its own: upstream leaves the old mode's rules
+        behind (KEP-2448; an administrator reboots or runs `kube-proxy --cleanup`), which the
+        simulator does not keep beside the new mode's."""
+        mode = mode or DEFAULT_MODE  # KubeProxyConfiguration.mode: "" is iptables on Linux
+        if mode not in MODES:
+            raise ValueError(f"unknown kube-proxy mode {mode!r}; known: {', '.join(MODES)}")
+        cidr = cluster_cidr or self.cluster_cidr or CLUSTER_CIDR
+        if mode != self.mode or cidr != self.cluster_cidr:
+            self.mode, self.cluster_cidr = mode, cidr
+            self.reboot()
+
+    def reboot(self) -> None:
+        """The node's kernel starts empty (a power cycle): no rules until a kube-proxy syncs."""
+        cidrs = split_cidrs(self.cluster_cidr) or [CLUSTER_CIDR]   # --cluster-cidr, one per family
+        # `service_cidrs`: the ServiceCIDRs (nftables' cluster-ips-check).
+        self.proxiers = {f: new_proxier(self.mode, self.host, of_family(self.node_ips, f),
+                                        next(iter(of_family(cidrs, f)), cidrs[0]),
+                                        tuple(of_family(list(self.service_cidrs), f)))
+                         for f in self.families}
+        self.proxier = self.proxiers[IPV4]   # the primary family's
+        # --<mode>-min-sync-period's default differs by mode (iptables and nftables 1 s, ipvs 0).
+        flag = self.min_sync_period_flag
+        self.min_sync_period = self.proxier.default_min_sync_period if flag is None else flag
 
     def on_start(self) -> None:
         self.action(f"kube-proxy on {self.host} started ({self.mode} mode, --{self.mode}-min-sync-period="
@@ -345,9 +366,11 @@ class KubeProxy(ClientComponent):
     # -- reads ---------------------------------------------------------------------------------
     def proxy_rules(self) -> dict:
         """The node's rules in its mode's own shape (iptables-save, ipvsadm -Ln, nft list table)
-        and what they were made from; a dual-stack node's IPv6 rules too ("ipv6": the IPv6
+        and what they were made from ("running": whether a kube-proxy process runs now - the
+        rules are the kernel's either way); a dual-stack node's IPv6 rules too ("ipv6": the IPv6
         proxier's, ip6tables-save's text)."""
-        return {"node": self.host, "mode": self.mode, "text": self.proxier.text(self.now), "syncedAt": self.synced_at,
+        return {"node": self.host, "mode": self.mode, "running": self.running,
+                "text": self.proxier.text(self.now), "syncedAt": self.synced_at,
                 "syncs": self.syncs, **self.proxier.info(), "services": self.last_services, "metrics": self.metrics(),
                 "families": list(self.families), **self._ipv6()}
 
@@ -369,7 +392,8 @@ class KubeProxy(ClientComponent):
         rules that mode still writes)."""
         got = self.proxy_rules()
         info = self.proxier.iptables_info()
-        return {"node": self.host, "mode": self.mode, "syncedAt": got["syncedAt"], "syncs": got["syncs"], **info,
+        return {"node": self.host, "mode": self.mode, "running": self.running, "syncedAt": got["syncedAt"],
+                "syncs": got["syncs"], **info,
                 "services": self.last_services, "families": list(self.families), **self._ipv6()}
 
     def route(self, packet: dict) -> dict:

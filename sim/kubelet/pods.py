@@ -158,7 +158,21 @@ class PodLifecycle:
                 rec.state, rec.exit_code, rec.reason = "terminated", t.get("exitCode"), t.get("reason", "")
                 rec.started_at, rec.finished_at, rec.ever_ran = t.get("startedAt"), t.get("finishedAt"), True
                 rec.finished_virtual = self.now
-        self._sync_containers(w)
+        exited = sandbox.get("exited") or {}
+        if not exited:
+            self._sync_containers(w)
+            return
+
+        def reconstructed() -> None:
+            # A container that exited before this kubelet subscribed to the runtime's events (its
+            # program ended as it was adopted): what the PLEG's first relist finds exited.  It
+            # restarts with the pod's volumes, which the volume manager reconstructs first.
+            for name, ended in sorted(exited.items()):
+                rec = w["containers"].get(name)
+                if rec is not None and rec.state == "running" and rec.container_id == ids.get(name):
+                    self._container_ended(rec, ended.get("exit_code", 0), ended.get("reason"))
+            self._sync_containers(w)
+        self._refresh_volumes(w, then=reconstructed)
 
     def start_pod(self, w: dict) -> None:
         pod = w["pod"]
@@ -275,7 +289,7 @@ class PodLifecycle:
                 volumes[name] = Volume(files)
         return volumes, None
 
-    def _refresh_volumes(self, w: dict) -> None:
+    def _refresh_volumes(self, w: dict, then=None) -> None:
         """The kubelet's periodic sync: mounted ConfigMaps and Secrets are read again and the
         files updated in place (every container mounting them sees the change).
 
@@ -289,7 +303,8 @@ class PodLifecycle:
         And as a refresh whose inputs did not change does nothing, one whose objects are all
         read from the kubelet's watches (objectcache.py) sleeps instead of being scheduled every
         minute: the watch of one of its objects seeing a change, or the pod object changing,
-        wakes it at its own next minute (wake_refresh), when it would have run anyway."""
+        wakes it at its own next minute (wake_refresh), when it would have run anyway.
+        `then`: called once the volumes are built (an adopted pod's, reconstructed)."""
         if w["state"] not in ("running", "finished") or self.workers.get(w["uid"]) is not w:
             return
         pod = w["pod"]
@@ -301,6 +316,8 @@ class PodLifecycle:
                     volumes, _ = self._build_volumes(w, objs)
                     w["volumes"] = volumes
                     w["volumes_built_from"] = built_from
+                if then is not None:
+                    then()
                 if self.dormant_refresh_enabled and built_from is not None and \
                         self.object_cache.knows(pod["metadata"]["namespace"], refs):
                     w["refresh_due"] = self.now + podconfig.SYNC_SECONDS
@@ -674,15 +691,18 @@ class PodLifecycle:
             (w.get("ephemeral") or {}).get(msg.get("name"))
         if rec is None or rec.container_id != msg.get("container_id") or rec.state != "running":
             return
-        code = int(msg.get("exit_code", 0))
-        rec.state, rec.exit_code = "terminated", code
-        rec.reason = msg.get("reason") or ("Completed" if code == 0 else "Error")
-        rec.message = ""
-        rec.finished_at, rec.finished_virtual = self.timestamp(), self.now
+        self._container_ended(rec, msg.get("exit_code", 0), msg.get("reason"))
         if w["state"] == "running":
             self._sync_containers(w)
         else:
             self.post_status(w)
+
+    def _container_ended(self, rec, exit_code, reason: str | None) -> None:
+        code = int(exit_code or 0)
+        rec.state, rec.exit_code = "terminated", code
+        rec.reason = reason or ("Completed" if code == 0 else "Error")
+        rec.message = ""
+        rec.finished_at, rec.finished_virtual = self.timestamp(), self.now
 
     def _maybe_finish(self, w: dict) -> None:
         """Every container terminated for good: the pod is Succeeded or Failed, and its

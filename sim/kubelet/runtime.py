@@ -332,8 +332,18 @@ class ContainerRuntime(FaultInjection, Component):
             self._serve_load(src, msg)
         elif t == "cri.ListPodSandbox":
             reply(0.001, sandboxes={uid: {"ip": sb["ip"], "ips": list(sb.get("ips") or []),
-                                          "containers": dict(sb["containers"])}
+                                          "containers": dict(sb["containers"]),
+                                          "exited": self._exited(sb)}
                                     for uid, sb in self.sandboxes.items()})
+
+    def _exited(self, sb: dict) -> dict:
+        """The sandbox's containers (their latest attempt) that have exited: name -> how."""
+        out = {}
+        for name, cid in sb["containers"].items():
+            c = self.containers.get(cid)
+            if c is not None and c.state == "exited":
+                out[name] = {"exit_code": c.exit_code, "reason": c.reason}
+        return out
 
     # -- the pod network (sim/cni/) ----------------------------------------------------
     def setup_pod_network(self, sandbox_id: str) -> list[str]:

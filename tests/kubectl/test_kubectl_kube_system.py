@@ -36,17 +36,43 @@ def test_get_pods_in_kube_system_lists_the_static_pods(kubectl_some):
 
 
 def test_describe_node_lists_its_non_terminated_pods(kubectl_some):
+    # The four static pods and two DaemonSets' pods: the CNI plugin's (kube-flannel.yml tolerates
+    # every NoSchedule taint, the control plane's too) and kubeadm's kube-proxy (every taint).
+    wait_until(lambda: "(6 in total)" in kubectl_some("describe", "node", "cp-1").stdout, 30, 0.5, "cp-1's pods")
     described = kubectl_some("describe", "node", "cp-1").stdout
-    # The four static pods and the CNI plugin's DaemonSet pod (kube-flannel.yml tolerates every
-    # NoSchedule taint, the control plane's too).
-    assert "Non-terminated Pods:          (5 in total)" in described, described
+    assert "Non-terminated Pods:          (6 in total)" in described, described
     for component in COMPONENTS:
         assert f"kube-system                 {component}-cp-1" in described
     assert "kube-flannel                kube-flannel-ds-" in described, described
+    assert "kube-system                 kube-proxy-" in described, described
     assert "250m (6%)" in described  # kube-apiserver's request on 4 CPUs
+    # kube-proxy requests nothing (kubeadm's manifest sets no resources): the sum is unchanged.
     assert "Allocated resources:" in described and "cpu                750m (18%)" in described
     assert "Machine ID:" in described and "Boot ID:" in described
     pods = kubectl_some("get", "pods", "-A", "--field-selector",
                         "spec.nodeName=cp-1,status.phase!=Succeeded,status.phase!=Failed", "-o", "name").stdout.split()
-    assert sorted(p for p in pods if not p.startswith("pod/kube-flannel-ds-")) == sorted(f"pod/{c}-cp-1" for c in COMPONENTS)
-    assert len(pods) == len(COMPONENTS) + 1
+    daemons = ("pod/kube-flannel-ds-", "pod/kube-proxy-")
+    assert sorted(p for p in pods if not p.startswith(daemons)) == sorted(f"pod/{c}-cp-1" for c in COMPONENTS)
+    assert len(pods) == len(COMPONENTS) + 2
+
+
+def test_get_ds_in_kube_system_shows_kube_proxy_on_every_node(kubectl_some):
+    """kubeadm's kube-proxy DaemonSet: a pod per node, control-plane nodes included."""
+    nodes = kubectl_some("get", "nodes", "-o", "name").stdout.split()
+
+    def ds_row():
+        found = [r for r in rows(kubectl_some("get", "ds", "-n", "kube-system", "-o", "wide").stdout)[1:]
+                 if r[0] == "kube-proxy"]
+        return found[0] if found else None
+    # NAME DESIRED CURRENT READY UP-TO-DATE AVAILABLE NODE SELECTOR AGE CONTAINERS IMAGES SELECTOR
+    wait_until(lambda: (ds_row() or [None] * 6)[3] == str(len(nodes)), 30, 0.5, "kube-proxy ready on every node")
+    row = ds_row()
+    assert row[1:6] == [str(len(nodes))] * 5, row
+    assert row[6] == "kubernetes.io/os=linux" and row[8] == "kube-proxy", row
+    assert row[9].startswith("registry.k8s.io/kube-proxy:v") and row[10] == "k8s-app=kube-proxy", row
+    on = kubectl_some("get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-proxy",
+                      "-o", "jsonpath={.items[*].spec.nodeName}").stdout.split()
+    assert sorted(on) == sorted(n.removeprefix("node/") for n in nodes)
+    name = kubectl_some("get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-proxy",
+                        "--field-selector", "spec.nodeName=cp-1", "-o", "name").stdout.split()[0]
+    assert '"Using iptables proxy"' in kubectl_some("logs", "-n", "kube-system", name).stdout

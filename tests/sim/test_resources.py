@@ -204,12 +204,13 @@ def test_metrics_api_serves_node_and_pod_usage_from_the_kubelets(cluster):
     assert web["containers"] == [{"name": "app", "usage": {"cpu": "300000000n", "memory": "3Mi"}}]
     assert ok(metrics(cluster, "pods", namespace="default", query={"labelSelector": "app=web"}))["items"] == [web]
     assert ok(metrics(cluster, "pods", namespace="default", query={"labelSelector": "app=db"}))["items"] == []
-    # kube-system holds the control plane's static pods and kubeadm's two CoreDNS pods, whose
-    # usage the kubelets report too.
+    # kube-system holds the control plane's static pods, kubeadm's two CoreDNS pods and its
+    # kube-proxy DaemonSet's pod on each of the 4 nodes, whose usage the kubelets report too.
     system = sorted(p["metadata"]["name"] for p in ok(metrics(cluster, "pods", namespace="kube-system"))["items"])
-    assert [n for n in system if not n.startswith("coredns-")] == [
+    assert [n for n in system if not n.startswith(("coredns-", "kube-proxy-"))] == [
         "etcd-cp-1", "kube-apiserver-cp-1", "kube-controller-manager-cp-1", "kube-scheduler-cp-1"]
     assert len([n for n in system if n.startswith("coredns-")]) == 2
+    assert len([n for n in system if n.startswith("kube-proxy-")]) == 4
     node = ok(metrics(cluster, "nodes", verb="get", name="worker-1"))
     # The node's usage is its root cgroup's: the pod's plus the node's own daemons' (containerd's node: 20m, 260Mi),
     # plus the CoreDNS pod the scheduler put there and the kube-flannel DaemonSet's pod (512Ki each).

@@ -12,9 +12,10 @@ COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-schedul
 
 
 def system_pods(c) -> dict[str, dict]:
-    """kube-system's static (mirror) pods: not kubeadm's CoreDNS addon, which a Deployment runs."""
+    """kube-system's static (mirror) pods: not kubeadm's addons, CoreDNS (a Deployment) and
+    kube-proxy (a DaemonSet)."""
     items = ok(c.request({"verb": "list", "resource": "pods", "namespace": "kube-system"}))["items"]
-    return {p["metadata"]["name"]: p for p in items if (p["metadata"].get("labels") or {}).get("k8s-app") != "kube-dns"}
+    return {p["metadata"]["name"]: p for p in items if CONFIG_MIRROR in (p["metadata"].get("annotations") or {})}
 
 
 def system_pod(c, name) -> dict:

@@ -221,9 +221,10 @@ def test_a_claim_in_use_is_not_removed_until_its_pod_is_gone(cluster):
     delete(cluster, "pods", "user")
     advance_until(cluster, lambda: gone(cluster, "persistentvolumeclaims", "held"), 60, 0.5)
     advance_until(cluster, lambda: gone(cluster, "persistentvolumes", "pv1"), 30, 0.5)
-    # The hostPath volume's file is on worker-1's own disk.
+    # The hostPath volume's file is on worker-1's own disk (beside /run/xtables.lock, which the
+    # kube-proxy DaemonSet's FileOrCreate hostPath volume made there).
     node = cluster.node_components["worker-1"][1]
-    assert node.node_disk.files == {"/mnt/pv1/x": "hi\n"}
+    assert node.node_disk.files == {"/mnt/pv1/x": "hi\n", "/run/xtables.lock": ""}
 
 
 def test_bad_storage_objects_are_refused_with_upstreams_field_errors(cluster):
