@@ -279,6 +279,12 @@ def _message_of(api_version: str, kind: str) -> str:
     return f".k8s.io.api.{(group.split('.')[0] or 'core')}.{version}.{kind}"
 
 
+# Where generated.proto names a field otherwise than its JSON name (the descriptors use the
+# JSON name): k8s.io/api/networking/v1 IngressClassParametersReference's `aPIGroup = 1`
+# is `json:"apiGroup"`.
+PROTO_FIELD_NAMES = {"apiGroup": "aPIGroup"}
+
+
 def _walk(compiled: dict, ours: dict, message: str, path: str, problems: list, seen: set, scalars: list) -> None:
     if (id(ours), message) in seen:
         return
@@ -291,7 +297,7 @@ def _walk(compiled: dict, ours: dict, message: str, path: str, problems: list, s
                 problems.append(f"{where}: not described")
             continue
         name, kind, omitempty = ours[number]
-        if name != field["name"]:
+        if name != field["name"] and PROTO_FIELD_NAMES.get(name) != field["name"]:
             problems.append(f"{where}: described as {name!r}")
         if field["label"] == 3:
             entry = compiled.get(field.get("type_name", ""), {})

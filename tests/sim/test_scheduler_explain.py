@@ -6,7 +6,7 @@ import random
 from sim.cluster import Cluster, ClusterConfig, ClusterError, NodeSpec
 from sim.scheduler.scheduler import ImmediateClient, Scheduler
 from tests.builders import MakeNode, MakePod
-from tests.sim.conftest import create_pod, get_pod, ok
+from tests.sim.conftest import advance_until, create_pod, get_pod, ok
 
 
 GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
@@ -131,6 +131,12 @@ def test_a_cluster_scheduler_config_bin_packs():
                             "scoringStrategy": {"type": "MostAllocated"}}}]}]})
     c = Cluster("binpack", cfg)
     c.advance(20)
+    # Every node Ready and untainted first (the not-ready taint goes once the CNI agent runs),
+    # and kube-system's pods placed: the pods below then see the same utilisation each run.
+    advance_until(c, lambda: not any(n["spec"].get("taints") for n in ok(c.request(
+        {"verb": "list", "resource": "nodes"}))["items"] if n["metadata"]["name"].startswith("worker")) and not [
+        p for p in ok(c.request({"verb": "list", "resource": "pods", "namespace": "kube-system"}))["items"]
+        if not p["spec"].get("nodeName")], 30)
     for i in range(3):
         ok(create_pod(c, f"p{i}", cpu="500m"))
         c.advance(1)
