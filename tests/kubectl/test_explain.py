@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.kubectl.conftest import kube_env_for, kubectl_runner
+from tests.kubectl.conftest import BINARIES, binary_id, kube_env_for, kubectl_every_version, kubectl_runner
+
+
+# Every kubectl release on the machine (tests/kubectl/conftest.py: the other modules run three).
+kubectl = pytest.fixture(params=BINARIES or [None], ids=binary_id)(kubectl_every_version)
 
 
 def test_explain_pod(kubectl):

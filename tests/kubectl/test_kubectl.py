@@ -10,7 +10,11 @@ import uuid
 import pytest
 
 from tests.conftest import wait_until
-from tests.kubectl.conftest import rows
+from tests.kubectl.conftest import BINARIES, binary_id, kubectl_every_version, rows
+
+
+# Every kubectl release on the machine (tests/kubectl/conftest.py: the other modules run three).
+kubectl = pytest.fixture(params=BINARIES or [None], ids=binary_id)(kubectl_every_version)
 
 
 def test_get_nodes(kubectl):

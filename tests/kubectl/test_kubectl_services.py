@@ -1,5 +1,4 @@
-"""Services with the machine's real kubectl (every version 1.27..1.37 for the cheap ones, the
-oldest / a Cloud SDK newest / the newest for the sequences): `create service clusterip|nodeport`
+"""Services with the machine's real kubectl (the oldest, a Cloud SDK newest and the newest): `create service clusterip|nodeport`
 (protobuf bodies from 1.32), `expose deployment`, `get svc -o wide`, `describe svc`,
 `cluster-info`, `apply -f` of the documentation's Service, delete."""
 from __future__ import annotations
