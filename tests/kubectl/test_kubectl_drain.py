@@ -78,7 +78,7 @@ def test_drain_refuses_an_unmanaged_pod_without_force(kubectl):
         # delete Pods that declare no controller" later
         assert re.search(rf"Pods (that )?declare no controller \(use --force to override\): default/{pod}",
                          refused.stderr), refused.stderr
-        out = kubectl("drain", node, "--force", "--timeout=60s", timeout=90)
+        out = kubectl("drain", node, "--force", "--ignore-daemonsets", "--timeout=60s", timeout=90)
         text = out.stdout + out.stderr
         assert f"Warning: deleting Pods that declare no controller: default/{pod}" in text
         assert f"evicting pod default/{pod}" in text and f"pod/{pod} evicted" in text
@@ -126,7 +126,7 @@ def test_newest_kubectl_bodies(kubectl_newest, tmp_path):
     pod = f"evicted-{uuid.uuid4().hex[:6]}"
     node = _bare_pod_running(kubectl, pod)
     try:
-        out = kubectl("drain", node, "--force", "--timeout=60s", "-v=8", timeout=90)
+        out = kubectl("drain", node, "--force", "--ignore-daemonsets", "--timeout=60s", "-v=8", timeout=90)
         (tmp_path / "evict.log").write_text(out.stderr)
         assert _request_content_types(out.stderr, "POST", f"/pods/{pod}/eviction") == ["application/json"]
         assert f"pod/{pod} evicted" in out.stdout
@@ -136,7 +136,7 @@ def test_newest_kubectl_bodies(kubectl_newest, tmp_path):
     pod = f"deleted-{uuid.uuid4().hex[:6]}"
     node = _bare_pod_running(kubectl, pod)
     try:
-        out = kubectl("drain", node, "--force", "--disable-eviction", "--timeout=60s", "-v=8", timeout=90)
+        out = kubectl("drain", node, "--force", "--ignore-daemonsets", "--disable-eviction", "--timeout=60s", "-v=8", timeout=90)
         (tmp_path / "disable.log").write_text(out.stderr + "\n---\n" + out.stdout)
         assert _request_content_types(out.stderr, "DELETE", f"/pods/{pod}") == ["application/vnd.kubernetes.protobuf"]
         assert f"pod/{pod} deleted" in out.stdout and f"node/{node} drained" in out.stdout
