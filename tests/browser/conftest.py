@@ -1,7 +1,7 @@
 """Browser tests: headless Debian chromium driven by Playwright (sync API) against a live server.
 
 Fixtures
-    browser         one chromium per session (skipped without chromium, FAILS with REQUIRE_SERVICES=1)
+    browser         one chromium per test module (skipped without chromium, FAILS with REQUIRE_SERVICES=1)
     browser_server  a live `manage.py demo` on a free port with a temporary SQLite DB, one per
                     test module (tests kill nodes and pause clocks; modules must not see each
                     other's damage).  PILOTHOUSE_BROWSER_SERVER=http://host:port points the tests
@@ -29,7 +29,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 VIEWPORT = {"width": 1600, "height": 1000}
 
 
-@pytest.fixture(scope="session")
+# Module-scoped, not session-scoped: while Playwright's sync API is started it registers its
+# event loop as the main thread's running loop (microsoft/playwright-pytest#167), and every
+# pytest-asyncio test or asyncio.run() after it in the same process would fail with "cannot be
+# called from a running event loop".  Stopped at the end of each module, it leaves the thread as
+# it found it, so a test worker may run browser and asyncio modules in any order.
+@pytest.fixture(scope="module")
 def playwright_instance():
     require_service("chromium", Path(CHROMIUM).exists() or bool(shutil.which(CHROMIUM)),
                     f"{CHROMIUM} not found (apt-get install chromium)")
@@ -41,7 +46,7 @@ def playwright_instance():
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance):
     b = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield b

@@ -41,3 +41,20 @@ def test_no_frame_exceeds_the_size_limit():
     assert frame["truncated"] is True
 
 
+
+
+def test_an_elections_votes_are_kept_in_a_frame_full_of_other_hops():
+    """A busy cluster's frame (pods starting everywhere) is capped; a Raft election's votes and
+    each member pair's grouped heartbeats still claim slots before the control plane's other
+    traffic, so the etcd panel draws the election it is about."""
+    busy = [{"kind": "message", "src": "kube-controller-manager@cp-1", "dst": "kube-apiserver@cp-1",
+             "type": "update leases", "t": i} for i in range(frames_module.MAX_FRAME_EVENTS * 2)]
+    votes = [{"kind": "message", "src": "etcd@etcd-2", "dst": "etcd@etcd-3", "type": t, "t": 999}
+             for t in ("MsgPreVote", "MsgPreVoteResp", "MsgVote", "MsgVoteResp")]
+    beats = [{"kind": "message", "src": "etcd@etcd-2", "dst": "etcd@etcd-3", "type": "MsgHeartbeat", "t": 1000 + i}
+             for i in range(5)]
+    kept, _, omitted, _ = frames_module.select_events(busy + votes + beats)
+    types = [e["type"] for e in kept]
+    assert types[:4] == ["MsgPreVote", "MsgPreVoteResp", "MsgVote", "MsgVoteResp"]
+    assert [e["count"] for e in kept if e["type"] == "MsgHeartbeat"] == [5]
+    assert len(kept) == frames_module.MAX_FRAME_EVENTS and omitted == len(busy) - (frames_module.MAX_FRAME_EVENTS - 5)
