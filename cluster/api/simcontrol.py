@@ -54,6 +54,12 @@
                                                      "nodeMonitorGracePeriod"?: "50s",
                                                      "defaultTolerationSeconds"?: 300,
                                                      "schedulerConfiguration"?: {...}}
+                                                     "access"?: "open" | "owned"  (who may use the Kubernetes API:
+                                                     anyone as an administrator, or only holders of
+                                                     a token, held to RBAC; docs/security/rbac.md)}
+    GET  /sim/v1/clusters/<name>/kubeconfig          -> a kubeconfig (JSON, which kubectl reads) whose user
+                                                    is the cluster's admin (kubernetes-admin, group
+                                                    system:masters) with its bearer token
     GET  /clusters/<name>/sim/v1/scheduler[/pods/<ns>/<pod>]  see cluster/api/schedulerviews.py
 
 Errors: {"error": {"code": 404, "reason": "NotFound", "message": "..."}} with that HTTP status
@@ -341,6 +347,22 @@ async def clusters(request):
     options = {k: v for k, v in body.items() if k not in ("name", "seed", "nodes")}
     return JsonResponse(await services.create_cluster(name, seed=seed, nodes=body.get("nodes"), **options),
                         status=201)
+
+
+@control("GET", errors=_status_from)
+async def kubeconfig(request, name: str):
+    """The cluster's admin kubeconfig: its server is this site's /clusters/<name>, its user the
+    static admin token (the control API itself has no access control yet: whoever reaches it
+    may fetch this; see docs/security/rbac.md)."""
+    info = await services.cluster_kubeconfig(name)
+    server = request.build_absolute_uri(f"/clusters/{name}")
+    user = f"{name}-admin"
+    return JsonResponse({
+        "apiVersion": "v1", "kind": "Config", "current-context": name, "preferences": {},
+        "clusters": [{"name": name, "cluster": {"server": server}}],
+        "users": [{"name": user, "user": {"token": info["token"]}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": user, "namespace": "default"}}],
+    })
 
 
 # -- a cluster's life: delete, reset, and the repair of one that could not be restored --------
