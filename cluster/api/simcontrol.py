@@ -73,13 +73,14 @@ the services becomes that error body.
 """
 from __future__ import annotations
 
+import base64
 import functools
 from typing import Any, Callable
 
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from cluster import services
+from cluster import services, tls
 from cluster.api.status import status as k8s_status
 from sim.api import gojson
 from sim.apiserver.server import ETCD_MAX_REQUEST_BYTES
@@ -355,11 +356,17 @@ async def kubeconfig(request, name: str):
     static admin token (the control API itself has no access control yet: whoever reaches it
     may fetch this; see docs/security/rbac.md)."""
     info = await services.cluster_kubeconfig(name)
-    server = request.build_absolute_uri(f"/clusters/{name}")
+    cluster: dict = {"server": request.build_absolute_uri(f"/clusters/{name}")}
+    ca = tls.certificate_pem()
+    if tls.tls_port() and ca:
+        # kubectl sends the token only over https (cluster/tls.py)
+        host = request.get_host().rsplit(":", 1)[0] if not request.get_host().endswith("]") else request.get_host()
+        cluster = {"server": f"https://{host}:{tls.tls_port()}/clusters/{name}",
+                   "certificate-authority-data": base64.b64encode(ca).decode()}
     user = f"{name}-admin"
     return JsonResponse({
         "apiVersion": "v1", "kind": "Config", "current-context": name, "preferences": {},
-        "clusters": [{"name": name, "cluster": {"server": server}}],
+        "clusters": [{"name": name, "cluster": cluster}],
         "users": [{"name": user, "user": {"token": info["token"]}}],
         "contexts": [{"name": name, "context": {"cluster": name, "user": user, "namespace": "default"}}],
     })
