@@ -142,13 +142,15 @@ def filter_request(api: "KubeAPIServer", req: dict) -> tuple[dict | None, dict |
     req = {k: v for k, v in req.items() if k != "credentials"}
     token = creds.get("token") if isinstance(creds, dict) else None
     if token:
-        user = authenticate_token(api, token)
+        user = authenticate_token(api, token) if isinstance(token, str) else None
         if user is None:
             return None, rbac.unauthorized()
         always_allow = False
     else:
         user, always_allow = anonymous(), api.authentication.open
     wanted = creds.get("impersonate") if isinstance(creds, dict) else None
+    if wanted and not isinstance(wanted, dict):
+        return None, st.bad_request("malformed impersonation")
     if wanted:
         user, refused = impersonate(api, user, always_allow, wanted)
         if refused is not None:

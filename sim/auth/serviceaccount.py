@@ -96,11 +96,11 @@ def verify(key: str, token: str, now: float, audiences: tuple[str, ...] = API_AU
     try:
         header = json.loads(_unb64(parts[0]))
         payload = json.loads(_unb64(parts[1]))
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeError, TypeError) as e:
         raise InvalidToken(f"malformed token: {e}") from None
     if not isinstance(header, dict) or header.get("alg") != "HS256" or not isinstance(payload, dict):
         raise InvalidToken("unexpected signing algorithm")
-    if not hmac.compare_digest(_sign(key, f"{parts[0]}.{parts[1]}"), parts[2]):
+    if not hmac.compare_digest(_sign(key, f"{parts[0]}.{parts[1]}").encode(), parts[2].encode("utf-8", "replace")):
         raise InvalidToken("invalid signature")
     if payload.get("iss") != ISSUER:
         raise InvalidToken("token issuer not recognised")

@@ -183,3 +183,51 @@ def test_open_cluster_keeps_the_anonymous_administrator(cluster):
     assert req(cluster, "list", "secrets", ns="default", creds={"token": token})["code"] == 403
     as_x = {"impersonate": {"user": "system:serviceaccount:default:x", "groups": [], "uid": "", "extra": {}}}
     assert req(cluster, "list", "secrets", ns="default", creds=as_x)["code"] == 403
+
+
+def test_server_side_apply_of_a_role_is_checked_for_escalation_too(owned):
+    token, _ = token_for(owned, "applier", ns="team")
+    grant(owned, "team", "applier", [{"apiGroups": [RBAC], "resources": ["roles"], "verbs": ["get", "patch", "create"]}],
+          {"kind": "ServiceAccount", "name": "applier", "namespace": "team"})
+    role = {"apiVersion": f"{RBAC}/v1", "kind": "Role", "metadata": {"name": "applied", "namespace": "team"},
+            "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]}
+    resp = req(owned, "patch", "roles", RBAC, "team", name="applied", body=role, creds={"token": token},
+               patch_type="application/apply-patch+yaml", query={"fieldManager": "me"})
+    assert resp["code"] == 403 and "attempting to grant RBAC permissions not currently held" in resp["body"]["message"]
+    ok(req(owned, "create", "roles", RBAC, "team", body={"metadata": {"name": "applied"}, "rules": []}))
+    resp = req(owned, "patch", "roles", RBAC, "team", name="applied", body=role, creds={"token": token},
+               patch_type="application/apply-patch+yaml", query={"fieldManager": "me", "force": "true"})
+    assert resp["code"] == 403, resp
+
+
+@pytest.mark.parametrize("resource,body", [
+    ("roles", {"metadata": {"name": "r"}, "rules": "x"}),
+    ("roles", {"metadata": {"name": "r"}, "rules": [1, None]}),
+    ("rolebindings", {"metadata": {"name": "b"}, "roleRef": "x"}),
+    ("rolebindings", {"metadata": {"name": "b"}, "subjects": [None, 3], "roleRef": {}}),
+    ("roles", {"metadata": {"name": "a/b"}, "rules": []}),
+])
+def test_bad_rbac_objects_are_a_status_never_a_500(owned, resource, body):
+    resp = req(owned, "create", resource, RBAC, "default", body=body)
+    assert resp["code"] in (400, 422), resp
+
+
+@pytest.mark.parametrize("creds", [
+    {"token": "a.b.c"}, {"token": "x" * 5000}, {"token": "eyJ9.eyJ9.x"},
+    {"impersonate": {"user": "", "groups": ["g"], "uid": "", "extra": {}}},
+    {"impersonate": {"user": "system:serviceaccount:", "groups": [], "uid": "", "extra": {"k": ["v"]}}},
+    "nonsense", {"token": 12}, {"token": "eyJhbGciOiJIUzI1NiJ9.e30.\u00e9\u00e9"}, {"token": "\u00e9.\u00e9.\u00e9"},
+])
+def test_bad_credentials_are_a_status_never_a_500(owned, creds):
+    resp = req(owned, "list", "pods", ns="default", creds=creds)
+    assert resp["code"] in (400, 401, 403), resp
+
+
+@pytest.mark.parametrize("body", [
+    {"spec": {"expirationSeconds": "x"}}, {"spec": {"expirationSeconds": 1 << 40}},
+    {"spec": {"boundObjectRef": {"kind": "Pod", "name": "nope"}}}, {"spec": {"boundObjectRef": {"kind": "Job"}}},
+    {"spec": "x"}, [],
+])
+def test_bad_token_requests_are_a_status_never_a_500(owned, body):
+    resp = req(owned, "create", "serviceaccounts", ns="default", name="default", sub="token", body=body)
+    assert resp["code"] in (400, 404, 422), resp
