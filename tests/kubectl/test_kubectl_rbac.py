@@ -201,6 +201,8 @@ def owned_cluster(pilothouse_server, kube_cluster):
     token = kubeconfig["users"][0]["user"]["token"]
     sa_url = f"{pilothouse_server.cluster_url(name)}/api/v1/namespaces/default/serviceaccounts/default"
     wait_until(lambda: _http(sa_url, token)[0] == 200, timeout=30, interval=0.1, message=f"cluster {name} bootstrapped")
+    status, body = pilothouse_server.request("POST", f"/clusters/{name}/sim/v1/clock", {"speed": 50})
+    assert status == 200, body
     yield name, kubeconfig
     pilothouse_server.request("DELETE", f"/sim/v1/clusters/{name}")
 
@@ -225,3 +227,9 @@ def test_an_owned_cluster_refuses_the_anonymous_user(kubectl, owned_cluster, pil
     admin = kubectl_runner(kubectl.binary, dict(anonymous.env, KUBECONFIG=str(config)))
     admin("get", "pods", "-A")
     assert admin("auth", "can-i", "*", "*").stdout.strip() == "yes"
+    if kubectl.minor == "1.37":
+        # exec's WebSocket over TLS carries the token too
+        admin("run", "shell", "--image=busybox", "--", "sleep", "3600")
+        wait_until(lambda: admin("get", "pod", "shell", "-o", "jsonpath={.status.phase}").stdout == "Running",
+                   timeout=60, interval=0.3, message="pod shell Running")
+        assert admin("exec", "shell", "--", "echo", "hi").stdout.strip() == "hi"
