@@ -5,6 +5,9 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
+# The Kubernetes API over TLS too (cluster/tls.py): kubectl sends a kubeconfig's token only to
+# https.  0 (the default) serves http only; `make demo TLS_PORT=8443` adds it.
+TLS_PORT ?= 0
 
 .PHONY: demo test bench venv migrate chromium clean-venv
 
@@ -28,7 +31,7 @@ migrate: venv
 
 # Daphne + the simulation worker in one process, SQLite + in-memory channel layer.
 demo: migrate
-	$(PY) manage.py demo --port $(PORT)
+	$(PY) manage.py demo --port $(PORT) --tls-port $(TLS_PORT)
 
 # The browser tests drive Debian's chromium; install it when missing and we may.
 chromium:

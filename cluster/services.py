@@ -92,6 +92,10 @@ __all__ = [
     "set_node_labels_and_taints",
     "list_clusters",
     "create_cluster",
+    "served_kinds",
+    "authorize_path",
+    "Refused",
+    "cluster_kubeconfig",
     "group_for",
 ]
 
@@ -273,13 +277,39 @@ async def cluster_api_encoded(cluster: str, request: dict[str, Any]) -> dict[str
     return await sim_command(cluster, {"op": "api", "request": request, "encode": "json"})
 
 
-async def served_kinds(cluster: str) -> dict[str, Any]:
+class Refused(SimulationError):
+    """kube-apiserver refused the request's credentials (401) or its user (403): `body` is
+    its Status."""
+
+    def __init__(self, code: int, body: dict):
+        super().__init__(body.get("message", ""))
+        self.status, self.reason, self.body = code, body.get("reason", ""), body
+
+
+async def served_kinds(cluster: str, credentials: dict | None = None, path: str = "") -> dict[str, Any]:
     """What the cluster's kube-apiserver serves: {"revision", "resources": [Resource.describe()]}
-    (its registry: the built-in kinds and those its CustomResourceDefinitions add)."""
-    resp = await cluster_api(cluster, {"verb": "discovery", "resource": ""})
+    (its registry: the built-in kinds and those its CustomResourceDefinitions add).  With
+    `credentials`, asked as a GET of `path` by whoever brings them: Refused if they may not."""
+    request: dict[str, Any] = {"verb": "discovery", "resource": ""}
+    if credentials is not None:
+        request.update(credentials=credentials, path=path, method="get")
+    resp = await cluster_api(cluster, request)
+    if resp.get("code") in (401, 403):
+        raise Refused(resp["code"], resp["body"])
     if resp.get("code") != 200:
         raise SimulationError((resp.get("body") or {}).get("message", "discovery failed"))
     return resp["body"]
+
+
+async def authorize_path(cluster: str, credentials: dict, path: str, method: str = "get") -> None:
+    """Ask the cluster's kube-apiserver whether the credentials may `method` a non-resource
+    path (/version, /healthz, /metrics): Refused if not; ClusterNotFound for no cluster."""
+    resp = await cluster_api(cluster, {"verb": "nonresource", "path": path, "method": method,
+                                       "credentials": credentials})
+    if resp.get("code") in (401, 403):
+        raise Refused(resp["code"], resp["body"])
+    if resp.get("code") != 200:
+        raise SimulationError((resp.get("body") or {}).get("message", "authorization failed"))
 
 
 async def cluster_state(cluster: str) -> dict[str, Any]:
@@ -569,6 +599,11 @@ async def create_cluster(name: str, seed: int = 1, nodes: list[dict] | None = No
     if nodes:
         command["nodes"] = nodes
     return await sim_command(None, command)
+
+
+async def cluster_kubeconfig(name: str) -> dict[str, Any]:
+    """{"cluster", "access": "open" | "owned", "token": the admin's bearer token}."""
+    return await sim_command(name, {"op": "cluster.kubeconfig"})
 
 
 async def delete_cluster(name: str) -> dict[str, Any]:

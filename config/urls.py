@@ -12,5 +12,6 @@ urlpatterns = [
     path("clusters/", include("cluster.api.urls")),
     path("sim/v1/clusters", simcontrol.clusters, name="sim-clusters"),
     path("sim/v1/clusters/<str:name>", simcontrol.cluster_item, name="sim-cluster"),
+    path("sim/v1/clusters/<str:name>/kubeconfig", simcontrol.kubeconfig, name="sim-cluster-kubeconfig"),
     path("", include("cluster.dashboard.urls")),
 ]

@@ -85,6 +85,7 @@ snapshot():
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 import math
@@ -98,6 +99,7 @@ from sim.api.quantity import QuantityError, parse_quantity
 from sim.api.validation import is_dns1123_subdomain
 from sim.registry import BUILTIN
 from sim.apiserver import storage
+from sim.apiserver.authfilter import Authentication
 from sim.apiserver.server import KubeAPIServer
 from sim.controllers.manager import KubeControllerManager
 from sim.etcd.mvcc import MVCCStore
@@ -233,6 +235,14 @@ class ClusterConfig:
     # kubeadm's KubeProxyConfiguration `mode` (the kube-proxy ConfigMap's config.conf): "" is
     # iptables on Linux; "ipvs" or "nftables" (sim/kubeproxy.py MODES).
     kube_proxy_mode: str = ""
+    # Who may use the Kubernetes API (sim/apiserver/authfilter.py): "open" lets the anonymous
+    # user do everything (a request with a token is held to its roles); "owned" holds everyone
+    # to RBAC, so only the admin token's holder (and whom RBAC allows) may act.
+    access: str = "open"
+    # The cluster's secrets: {"adminToken": the static token of kubernetes-admin (system:masters),
+    # "serviceAccountKey": the key ServiceAccount tokens are signed with}.  The Django side makes
+    # random ones when it creates a cluster; None: derived from the name and seed (engine tests).
+    credentials: dict | None = None
 
     @classmethod
     def default(cls, seed: int = 1) -> "ClusterConfig":
@@ -368,11 +378,13 @@ class Cluster:
             scheduler_config = load_scheduler_configuration(self.config.scheduler_config)
         except SchedulerConfigError as e:
             raise ClusterError(str(e)) from None
+        authentication = Authentication.for_cluster(self.config.access, *self._credentials())
         for host in self.cp_hosts:
             local = [m.address for m in self.etcd_members if m.host == host]
             endpoints = local + [m.address for m in self.etcd_members if m.address not in local]
             api = KubeAPIServer(host, endpoints, toleration_seconds=self.config.default_toleration_seconds,
-                                service_cluster_ip_range=self.config.service_subnet)
+                                service_cluster_ip_range=self.config.service_subnet,
+                                authentication=authentication)
             # --advertise-address: its node's IP (the kubernetes Service's endpoints)
             api.advertise_address = node_ip([n.name for n in self.config.nodes].index(host))
             sched = KubeScheduler(host, api.address, config=scheduler_config,
@@ -447,6 +459,19 @@ class Cluster:
                 self.kernel.network.cut(spec.name)
 
     # -- construction -------------------------------------------------------------------
+    def _credentials(self) -> tuple[str, str]:
+        """(admin token, service-account key): the configuration's, else derived from the name
+        and seed, which only an engine-made cluster (tests, benchmarks) relies on."""
+        creds = self.config.credentials or {}
+        if creds.get("adminToken") and creds.get("serviceAccountKey"):
+            return creds["adminToken"], creds["serviceAccountKey"]
+        seed = hashlib.sha256(f"pilothouse/{self.name}/{self.config.seed}".encode()).hexdigest()
+        return seed[:32], seed[32:]
+
+    @property
+    def admin_token(self) -> str:
+        return self._credentials()[0]
+
     def _hook_store(self, store: MVCCStore) -> None:
         """Record committed writes for persistence.  Every member applies the same writes in
         the same order, so the first member to apply a revision records it."""
@@ -758,11 +783,15 @@ class Cluster:
         loaded (just after a restart) everything waits for it.  The request's virtual deadline is
         now + REQUEST_TIMEOUT (kube-apiserver's --request-timeout): then it is a 504."""
         api = self.serving_apiserver()
+        if api is None and req.get("verb") == "nonresource" and self.config.access != "owned" \
+                and not (req.get("credentials") or {}).get("token") and not (req.get("credentials") or {}).get("impersonate"):
+            # /version and /healthz of an open cluster need no API server to be allowed.
+            return PendingRequest(None, self.kernel.now, {"code": 200, "body": st.success()})
         if api is None:
             return PendingRequest(None, self.kernel.now, {"code": 503, "body": st.unavailable(
                 f"no kube-apiserver is reachable (control-plane node(s) {', '.join(self.cp_hosts)} down)")})
         query = req.get("query") or {}
-        if api.synced and (req.get("verb") in ("watch", "discovery") or (
+        if api.synced and (req.get("verb") in ("watch", "discovery", "nonresource") or (
                 req.get("verb") in READ_VERBS and (query.get("resourceVersion") or query.get("continue")))):
             out: list[dict] = []
             api.serve(req, out.append)

@@ -20,7 +20,10 @@ scenario language's `cluster ...` line all describe a cluster with the same docu
      "addons"?: ["ingress-nginx"]  (manifests applied once the cluster is up: sim/addons/),
      "kubeProxyMode"?: "iptables" | "ipvs" | "nftables"  (KubeProxyConfiguration.mode; default iptables),
      "cloudProvider"?: "simulated" | "none"  (a cloud-controller-manager and a simulated cloud's
-                        load balancers, or bare metal where LoadBalancer Services stay <pending>)}
+                        load balancers, or bare metal where LoadBalancer Services stay <pending>),
+     "access"?: "open" | "owned"  (who may use the Kubernetes API: on an open cluster the anonymous
+                        user may do everything; on an owned one everyone is held to RBAC and
+                        anonymous requests are refused: sim/apiserver/authfilter.py)}
 
 `config_from_spec` checks every field (types, ranges, names, quantities) and raises ConfigError
 with a message naming the field, before anything is built: no document can make the engine
@@ -46,7 +49,8 @@ from sim.durations import parse_duration
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
                        "defaultTolerationSeconds", "schedulerConfiguration", "controllers", "serviceSubnet",
                        "skipPhases", "podSubnet", "cni", "addons", "kubeProxyMode",
-                       "cloudProvider"})
+                       "cloudProvider", "access"})
+ACCESS_MODES = ("open", "owned")
 SKIPPABLE_PHASES = ("addon/coredns",)     # the kubeadm init phases the simulator can leave out
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
 NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime", "kubeletVersion", "labels"})
@@ -242,6 +246,11 @@ def config_from_spec(spec: Any) -> ClusterConfig:
         config.addons = list(names)
     if "kubeProxyMode" in spec:
         config.kube_proxy_mode = kube_proxy_mode(spec["kubeProxyMode"])
+    if "access" in spec:
+        if spec["access"] not in ACCESS_MODES:
+            raise ConfigError(f"access: Unsupported value: {spec['access']!r}: supported values: "
+                              + ", ".join(f'"{m}"' for m in ACCESS_MODES))
+        config.access = spec["access"]
     if "controllers" in spec:
         # kube-controller-manager --controllers: ["*", "-garbage-collector-controller"], ...
         flags = spec["controllers"]

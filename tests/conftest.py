@@ -97,10 +97,14 @@ class LiveServer:
         self.port = port or free_port()
         self.db_path = self.workdir / "pilothouse.sqlite3"
         self.log_path = self.workdir / "server.log"
-        self.args = args or []
+        # The Kubernetes API over TLS too (cluster/tls.py): kubectl sends tokens only to https.
+        self.tls_port = free_port()
+        while self.tls_port == self.port:
+            self.tls_port = free_port()
+        self.args = [*(args or []), "--tls-port", str(self.tls_port)]
         self.env = {k: v for k, v in os.environ.items() if k not in _SELECTORS}
         self.env.update({"PILOTHOUSE_SQLITE": str(self.db_path), "DJANGO_SETTINGS_MODULE": "config.settings",
-                         "PYTHONUNBUFFERED": "1"})
+                         "PYTHONUNBUFFERED": "1", "PILOTHOUSE_TLS_DIR": str(self.workdir / "tls")})
         self.env.update(env or {})
         self.proc: subprocess.Popen | None = None
 

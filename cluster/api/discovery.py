@@ -58,11 +58,13 @@ _SUBRESOURCE_VERBS = {
     "attach": ("create", "get"),
     "portforward": ("create", "get"),
     "ephemeralcontainers": ("get", "patch", "update"),
+    "token": ("create",),
 }
 _SUBRESOURCE_KIND = {"binding": ("Binding", None, None), "scale": ("Scale", "autoscaling", "v1"),
                      "eviction": ("Eviction", "policy", "v1"), "exec": ("PodExecOptions", None, None),
                      "attach": ("PodAttachOptions", None, None),
-                     "portforward": ("PodPortForwardOptions", None, None)}
+                     "portforward": ("PodPortForwardOptions", None, None),
+                     "token": ("TokenRequest", "authentication.k8s.io", "v1")}
 
 
 class Served:

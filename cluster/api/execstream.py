@@ -28,6 +28,7 @@ from urllib.parse import parse_qs
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from cluster import services
+from cluster.api import credentials
 
 PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io",
              "channel.k8s.io")
@@ -81,7 +82,7 @@ class ExecConsumer(AsyncWebsocketConsumer):
             api_query["command"] = command
         request = {"verb": "create", "group": "", "version": "v1", "resource": "pods", "namespace": kw["namespace"],
                    "name": kw["pod"], "subresource": self.subresource, "body": None, "patch_type": None,
-                   "query": api_query}
+                   "query": api_query, "credentials": credentials.of_scope(self.scope)}
         try:
             resp = await services.cluster_api(self.cluster, request)
         except services.SimulationError as e:

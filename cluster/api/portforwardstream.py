@@ -31,7 +31,7 @@ import logging
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from cluster import services
-from cluster.api import spdy
+from cluster.api import credentials, spdy
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,8 @@ class PortForwardConsumer(AsyncWebsocketConsumer):
         """One round trip through the cluster: {"consumed", "data", "close"} or {"error"}."""
         request = {"verb": "create", "group": "", "version": "v1", "resource": "pods", "namespace": self.namespace,
                    "name": self.pod, "subresource": "portforward", "body": None, "patch_type": None, "query": {},
-                   "portforward": {"port": port, "data": data.decode("latin-1")}}
+                   "portforward": {"port": port, "data": data.decode("latin-1")},
+                   "credentials": credentials.of_scope(self.scope)}
         try:
             resp = await asyncio.wait_for(services.cluster_api(self.cluster, request), CALL_TIMEOUT_SECONDS)
         except services.SimulationError as e:

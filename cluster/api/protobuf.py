@@ -349,3 +349,4 @@ def decode(raw: bytes) -> dict:
 # end, so any of the three modules may be imported first.
 from cluster.api import protobuf_core  # noqa: E402,F401
 from cluster.api import protobuf_networking  # noqa: E402,F401  (Ingress, IngressClass)
+from cluster.api import protobuf_rbac  # noqa: E402,F401  (the RBAC kinds, TokenRequest)

@@ -90,6 +90,8 @@ class ResourceRequest:
     # The client's User-Agent: a write without ?fieldManager= is recorded in managedFields
     # under its prefix ("kubectl", "python-requests", "OpenAPI-Generator").
     user_agent: str = ""
+    # The bearer token and impersonation the request brings (cluster/api/credentials.py).
+    credentials: dict = field(default_factory=dict, repr=False)
 
     @property
     def api_version(self) -> str:
@@ -109,6 +111,7 @@ class ResourceRequest:
             "patch_type": self.patch_type,
             "query": dict(self.query),
             "user_agent": self.user_agent,
+            "credentials": dict(self.credentials),
         }
 
 

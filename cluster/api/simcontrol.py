@@ -54,6 +54,12 @@
                                                      "nodeMonitorGracePeriod"?: "50s",
                                                      "defaultTolerationSeconds"?: 300,
                                                      "schedulerConfiguration"?: {...}}
+                                                     "access"?: "open" | "owned"  (who may use the Kubernetes API:
+                                                     anyone as an administrator, or only holders of
+                                                     a token, held to RBAC; docs/security/rbac.md)}
+    GET  /sim/v1/clusters/<name>/kubeconfig          -> a kubeconfig (JSON, which kubectl reads) whose user
+                                                    is the cluster's admin (kubernetes-admin, group
+                                                    system:masters) with its bearer token
     GET  /clusters/<name>/sim/v1/scheduler[/pods/<ns>/<pod>]  see cluster/api/schedulerviews.py
 
 Errors: {"error": {"code": 404, "reason": "NotFound", "message": "..."}} with that HTTP status
@@ -67,13 +73,14 @@ the services becomes that error body.
 """
 from __future__ import annotations
 
+import base64
 import functools
 from typing import Any, Callable
 
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from cluster import services
+from cluster import services, tls
 from cluster.api.status import status as k8s_status
 from sim.api import gojson
 from sim.apiserver.server import ETCD_MAX_REQUEST_BYTES
@@ -341,6 +348,28 @@ async def clusters(request):
     options = {k: v for k, v in body.items() if k not in ("name", "seed", "nodes")}
     return JsonResponse(await services.create_cluster(name, seed=seed, nodes=body.get("nodes"), **options),
                         status=201)
+
+
+@control("GET", errors=_status_from)
+async def kubeconfig(request, name: str):
+    """The cluster's admin kubeconfig: its server is this site's /clusters/<name>, its user the
+    static admin token (the control API itself has no access control yet: whoever reaches it
+    may fetch this; see docs/security/rbac.md)."""
+    info = await services.cluster_kubeconfig(name)
+    cluster: dict = {"server": request.build_absolute_uri(f"/clusters/{name}")}
+    ca = tls.certificate_pem()
+    if tls.tls_port() and ca:
+        # kubectl sends the token only over https (cluster/tls.py)
+        host = request.get_host().rsplit(":", 1)[0] if not request.get_host().endswith("]") else request.get_host()
+        cluster = {"server": f"https://{host}:{tls.tls_port()}/clusters/{name}",
+                   "certificate-authority-data": base64.b64encode(ca).decode()}
+    user = f"{name}-admin"
+    return JsonResponse({
+        "apiVersion": "v1", "kind": "Config", "current-context": name, "preferences": {},
+        "clusters": [{"name": name, "cluster": cluster}],
+        "users": [{"name": user, "user": {"token": info["token"]}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": user, "namespace": "default"}}],
+    })
 
 
 # -- a cluster's life: delete, reset, and the repair of one that could not be restored --------

@@ -6,7 +6,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from cluster import services
-from cluster.api import discovery, openapi, podlogs, tables
+from cluster.api import credentials, discovery, openapi, podlogs, tables
 from cluster.api.requestinfo import MAX_REQUEST_BODY_BYTES, RequestError, UnknownResource, parse, too_large
 from cluster.api.status import encoded_json, kube_json, not_found_path, status_response
 from cluster.api.watch import watch_events, watch_timeout
@@ -31,6 +31,8 @@ def _body(request) -> bytes:
 
 
 def _error(e: services.SimulationError):
+    if isinstance(e, services.Refused):
+        return kube_json(e.body, e.status)  # kube-apiserver's own 401/403 Status
     return status_response(e.status, e.reason, e.message)
 
 
@@ -40,19 +42,23 @@ async def kube_api(request, cluster: str, path: str):
     parts = path.split("/")
     if parts and parts[-1] == "":  # a trailing slash, as in /api/v1/
         parts = parts[:-1]
+    creds = credentials.of_request(request)
+    url_path = "/" + path
     try:
         if parts[:1] in (["api"], ["apis"]) and len(parts) <= (2 if parts[0] == "api" else 3):
-            return await _discovery(cluster, parts, request.headers.get("Accept", ""))
+            return await _discovery(cluster, parts, request.headers.get("Accept", ""), creds, url_path)
         if parts == ["version"]:
-            await services.get_clock(cluster)  # 404 for an unknown cluster
+            # 404 for an unknown cluster; 401/403 for who may not (system:public-info-viewer)
+            await services.authorize_path(cluster, creds, url_path)
             return kube_json(discovery.KUBERNETES_VERSION)
         if parts[0] in ("healthz", "livez", "readyz") and len(parts) == 1:
-            await services.get_clock(cluster)
+            await services.authorize_path(cluster, creds, url_path)
             return HttpResponse("ok", content_type="text/plain")
         if parts == ["metrics"]:
+            await services.authorize_path(cluster, creds, url_path)
             return HttpResponse(await services.metrics(cluster), content_type=METRICS_CONTENT_TYPE)
         if parts[:2] == ["openapi", "v3"]:
-            served = (await _served(cluster)).resources  # 404 for an unknown cluster
+            served = (await _served(cluster, creds, url_path)).resources  # 404 for an unknown cluster
             if len(parts) == 2:
                 # The root lists per-group-version documents by server-relative URL, which
                 # must keep this cluster's prefix (request.path ends in /openapi/v3).
@@ -60,7 +66,7 @@ async def kube_api(request, cluster: str, path: str):
             doc = openapi.document_for_path(served, parts[2:])
             return kube_json(doc) if doc is not None else kube_json(not_found_path(), 404)
         if parts == ["openapi", "v2"]:
-            served = (await _served(cluster)).resources
+            served = (await _served(cluster, creds, url_path)).resources
             return HttpResponse(openapi.v2_document_protobuf(served), content_type=openapi.OPENAPI_V2_PROTOBUF)
         if parts[:1] not in (["api"], ["apis"]):
             # Anything else: a clean 404 Status, which kubectl treats as "not served".
@@ -75,6 +81,7 @@ async def kube_api(request, cluster: str, path: str):
             # Not a built-in kind: perhaps one the cluster's CRDs serve.
             rr = parse(request.method, parts, query, content_type, raw, await _served(cluster))
         rr.user_agent = request.headers.get("User-Agent", "")
+        rr.credentials = creds
         table = tables.table_request(request.headers.get("Accept", ""), rr.query)
     except RequestError as e:
         return status_response(e.code, e.reason, e.message)
@@ -133,13 +140,14 @@ def warning_header(warnings: list[str]) -> str:
     return ", ".join(f"299 - {quoted(w)}" for w in warnings)
 
 
-async def _served(cluster: str) -> discovery.Served:
-    """The kinds the cluster serves now (one request to its kube-apiserver's registry)."""
-    return discovery.Served.from_discovery(await services.served_kinds(cluster))
+async def _served(cluster: str, creds: dict | None = None, path: str = "") -> discovery.Served:
+    """The kinds the cluster serves now (one request to its kube-apiserver's registry), asked
+    as a GET of `path` by whoever brings `creds` (None: no one, for routing)."""
+    return discovery.Served.from_discovery(await services.served_kinds(cluster, creds, path))
 
 
-async def _discovery(cluster: str, parts: list[str], accept: str = ""):
-    served = await _served(cluster)  # 404 for an unknown cluster
+async def _discovery(cluster: str, parts: list[str], accept: str = "", creds: dict | None = None, path: str = ""):
+    served = await _served(cluster, creds, path)  # 404 for an unknown cluster
     if parts in (["api"], ["apis"]) and discovery.wants_aggregated(accept):
         resp = kube_json(discovery.aggregated_discovery(served, core=parts == ["api"]))
         resp["Content-Type"] = discovery.AGGREGATED_V2_CONTENT_TYPE

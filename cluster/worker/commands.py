@@ -97,6 +97,12 @@ async def create_cluster(worker, rc, args: dict) -> dict:
     return {"cluster": rc.name, **rc.clock()}
 
 
+def kubeconfig(worker, rc: RunningCluster, args: dict) -> dict:
+    """The cluster's access mode and its admin's static token (kubernetes-admin, system:masters),
+    for the kubeconfig the control API hands out."""
+    return {"cluster": rc.name, "access": rc.engine.config.access, "token": rc.engine.admin_token}
+
+
 # -- a cluster's life ------------------------------------------------------------------------
 
 async def delete_cluster(worker, rc: RunningCluster, args: dict) -> dict:
@@ -495,6 +501,7 @@ COMMANDS: dict[str, Command] = {
     "cluster.reset": Command(reset_cluster, scope="any"),
     "cluster.retry": Command(retry_cluster, scope="any"),
     "cluster.delete-key": Command(delete_stored_key, scope="any"),
+    "cluster.kubeconfig": Command(kubeconfig),
     "state": Command(state, scope="any"),
     "api": Command(api),
     "stream": Command(stream),

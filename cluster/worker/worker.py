@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 
 from channels.db import database_sync_to_async
@@ -168,6 +169,12 @@ class SimulationWorker:
     async def _boot(self, name: str, config: ClusterConfig, create: bool) -> RunningCluster:
         """A new engine for `config`, its bootstrap keyspace persisted: as a new row (create)
         or in place of the row's whole keyspace (a reset)."""
+        if not config.credentials:
+            # The cluster's secrets (sim/apiserver/authfilter.py): the admin's static token and
+            # the ServiceAccount token signing key, random, kept in its template so a reset or a
+            # restart keeps them.
+            config.credentials = {"adminToken": secrets.token_urlsafe(32),
+                                  "serviceAccountKey": secrets.token_urlsafe(48)}
         template = config.to_json()
         if config.start_unix_time is None:
             # API timestamps count from the moment the cluster was created, so kubectl's

@@ -239,6 +239,6 @@ def serve_apply(server, res, req: dict, reply, retried: bool = False) -> None:
             if managed is not None:
                 new["metadata"]["managedFields"] = managed
             return new
-        return server._prepare_update(res, cur, result, sub or None, fields=keep)
+        return server._prepare_update(res, cur, result, sub or None, req, fields=keep)
 
     server.guaranteed_update(res, ns, name, mutate, done, _precondition_rv(body), dry_run=_dry_run(req))

@@ -24,6 +24,8 @@ from sim.api.validation import invalid as validation_invalid, not_supported
 from sim.api.meta import deep_copy, new_uid, random_suffix
 from sim.api.patch import PatchError, PatchTooLarge, json_patch, merge_patch, strategic_merge_patch
 from sim.api import reviews
+from sim.apiserver import authfilter, tokenrequest
+from sim.apiserver.rbacbootstrap import BootstrapRolesHook
 from sim.apiserver import aggregator
 from sim.api.gotypes import decode as go_decode
 from sim.api.schema import DELETE_OPTIONS, FIELD_VALIDATION, decode_error_message, strict_error_message
@@ -163,6 +165,7 @@ SUBRESOURCE_HANDLERS = {
     "exec": (("get", "create"), podexec.serve),
     "attach": (("get", "create"), podattach.serve),
     "portforward": (("get", "create"), podportforward.serve),
+    "token": (("create",), tokenrequest.serve),
 }
 
 
@@ -219,8 +222,12 @@ class KubeAPIServer(Component):
     def __init__(self, host: str, etcd_address: str | list[str], toleration_seconds: int = 300,
                  event_ttl: float = 3600.0, compaction_interval: float = 300.0, registry: Registry | None = None,
                  service_cluster_ip_range: str = "10.96.0.0/12",
-                 service_node_port_range: tuple[int, int] = (30000, 32767)):
+                 service_node_port_range: tuple[int, int] = (30000, 32767),
+                 authentication: authfilter.Authentication | None = None):
         super().__init__(host)
+        # --token-auth-file, --service-account-signing-key-file, and whether the anonymous user
+        # is allowed everything (an open cluster): sim/apiserver/authfilter.py.
+        self.authentication = authentication or authfilter.Authentication()
         # --etcd-servers: the first endpoint is used until a request to it times out, then the
         # next (the etcd client's failover); a member on this host comes first when stacked.
         self.etcd_endpoints = [etcd_address] if isinstance(etcd_address, str) else list(etcd_address)
@@ -243,7 +250,7 @@ class KubeAPIServer(Component):
                                 StorageObjectInUseProtection(), DefaultStorageClass(self.lister_for),
                                 DefaultIngressClass(self.lister_for),
                                 Priority(self.lister_for), ResourceQuota(self)])
-        self.post_start_hooks = [SystemPriorityClassesHook(self), KubernetesServiceController(self),
+        self.post_start_hooks = [SystemPriorityClassesHook(self), BootstrapRolesHook(self), KubernetesServiceController(self),
                                  LeaseEndpointReconciler(self)]
         # --service-cluster-ip-range and --service-node-port-range (the Service allocators').
         self.service_cluster_ip_range = service_cluster_ip_range
@@ -676,6 +683,14 @@ class KubeAPIServer(Component):
             self._serving = outer
 
     def handle(self, req: dict, reply: Reply) -> None:
+        if "credentials" in req:
+            # A request from outside the cluster: WithAuthentication, WithImpersonation,
+            # WithAuthorization (sim/apiserver/authfilter.py).
+            req, refused = authfilter.filter_request(self, req)
+            if refused is not None:
+                return reply(_err(refused))
+        if req.get("verb") == "nonresource":
+            return reply(_ok(200, st.success()))  # /version, /healthz ...: the caller serves them
         if req.get("verb") == "discovery":
             return reply(_ok(200, {"revision": self.registry.revision,
                                    "resources": [r.describe() for r in self.registry.served()]}))
@@ -685,7 +700,7 @@ class KubeAPIServer(Component):
         if res is None:
             review = reviews.lookup(req.get("group", ""), req.get("resource", ""))
             if review is not None and req.get("verb") == "create" and not req.get("subresource"):
-                return reply(reviews.create(review, req, self.timestamp()))  # create-only, never stored
+                return reply(reviews.create(review, req, self.timestamp(), self))  # create-only, never stored
             return reply(_err(st.status(404, "NotFound", "the server could not find the requested resource")))
         sub = req.get("subresource")
         if sub and sub not in res.subresources:
@@ -944,7 +959,8 @@ class KubeAPIServer(Component):
         if errs:
             return reply(_err(_invalid(res.kind, md.get("name") or "", errs, res.group)))
         attrs.name = md["name"]
-        rejected = self.admission.validate(attrs)
+        rejected = self.admission.validate(attrs) or \
+            res.strategy.authorize_write(res, obj, None, authfilter.acting_user(req), self)
         if rejected:
             return reply(_err(rejected))
         warnings.extend(res.strategy.warnings_on_create(obj))
@@ -1107,7 +1123,8 @@ class KubeAPIServer(Component):
                 else res.strategy.begin(res, new, cur, self) or res.strategy.validate_update(new, cur))
         if errs:
             return "error", _invalid(res.kind, cmd["name"], errs, res.group)
-        rejected = self.admission.validate(attrs)
+        rejected = self.admission.validate(attrs) or (
+            None if req is None else res.strategy.authorize_write(res, new, cur, authfilter.acting_user(req), self))
         if rejected:
             return "error", rejected
         if new == cur:

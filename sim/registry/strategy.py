@@ -178,6 +178,12 @@ class Strategy:
         return new
 
     # -- delete ------------------------------------------------------------------------
+    def authorize_write(self, res, obj: dict, old: dict | None, user: dict | None, ctx) -> dict | None:
+        """A check of the requesting user's right to write this object beyond RBAC's verb on
+        it (upstream's policy-based storage of the RBAC kinds: escalation prevention); `user`
+        None is allowed everything.  A Status refuses."""
+        return None
+
     def check_delete(self, res, name: str, req: dict, ctx) -> dict | None:
         """A Status refusing the deletion before anything is read (a protected object), or None."""
         return None

@@ -36,8 +36,10 @@ def test_self_subject_review_is_anonymous(kube_client):
 def test_discovery_lists_the_reviews_create_only(kube_client, pilothouse_server):
     _, _, name = kube_client
     base = pilothouse_server.cluster_url(name)
-    for gv, resources in (("authorization.k8s.io/v1", {"selfsubjectaccessreviews", "selfsubjectrulesreviews"}),
-                          ("authentication.k8s.io/v1", {"selfsubjectreviews"})):
+    # (SubjectAccessReview and TokenReview came with RBAC: docs/security/rbac.md)
+    for gv, resources in (("authorization.k8s.io/v1", {"selfsubjectaccessreviews", "selfsubjectrulesreviews",
+                                                       "subjectaccessreviews"}),
+                          ("authentication.k8s.io/v1", {"selfsubjectreviews", "tokenreviews"})):
         listed = {r["name"]: r for r in requests.get(f"{base}/apis/{gv}", timeout=10).json()["resources"]}
         assert set(listed) == resources
         assert all(r["verbs"] == ["create"] and r["namespaced"] is False for r in listed.values())

@@ -281,8 +281,8 @@ def _message_of(api_version: str, kind: str) -> str:
 
 # Where generated.proto names a field otherwise than its JSON name (the descriptors use the
 # JSON name): k8s.io/api/networking/v1 IngressClassParametersReference's `aPIGroup = 1`
-# is `json:"apiGroup"`.
-PROTO_FIELD_NAMES = {"apiGroup": "aPIGroup"}
+# is `json:"apiGroup"`; authentication/v1 BoundObjectReference's `uID = 4` is `json:"uid"`.
+PROTO_FIELD_NAMES = {"apiGroup": "aPIGroup", "uid": "uID"}
 
 
 def _walk(compiled: dict, ours: dict, message: str, path: str, problems: list, seen: set, scalars: list) -> None:
@@ -319,7 +319,7 @@ def _walk(compiled: dict, ours: dict, message: str, path: str, problems: list, s
         if pointer != (omitempty == POINTER):
             problems.append(f"{where}: {'a' if pointer else 'not a'} pointer, described with {omitempty!r}")
         elif not pointer and field["type"] != 11:
-            scalars.append((message, field["name"], number, omitempty))
+            scalars.append((message, name, number, omitempty))  # the JSON name, as the tags have it
         _type(compiled, kind, field, where, problems, seen, scalars)
     for number in sorted(set(ours) - set(proto)):
         if (message, number) not in NEWER:

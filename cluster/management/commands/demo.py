@@ -19,19 +19,27 @@ from django.core.management.base import BaseCommand
 log = logging.getLogger("cluster.demo")
 
 
+def _escape(path) -> str:
+    """A path inside a Twisted endpoint description (':' and '=' are its separators)."""
+    return str(path).replace("\\", "\\\\").replace(":", "\\:").replace("=", "\\=")
+
+
 class Command(BaseCommand):
     help = "Serve Pilothouse (HTTP, WebSockets) with the simulation worker in one process."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--tls-port", type=int, default=int(os.environ.get("TLS_PORT", "0")),
+                            help="also serve over HTTPS on this port (self-signed, cluster/tls.py): kubectl "
+                                 "sends a kubeconfig's token only to an https server; 0: no HTTPS")
         parser.add_argument(
             "--no-worker",
             action="store_true",
             help="serve HTTP/WebSockets only (scaled out: run `manage.py runsimworker` elsewhere)",
         )
 
-    def handle(self, *args, host, port, no_worker, **options):
+    def handle(self, *args, host, port, no_worker, tls_port=0, **options):
         # daphne.server installs Twisted's asyncio reactor on import: import it before anything
         # else touches twisted.internet.reactor.
         from daphne.server import Server
@@ -69,6 +77,8 @@ class Command(BaseCommand):
                 reactor.callWhenRunning(start_worker)
                 reactor.addSystemEventTrigger("before", "shutdown", before_shutdown)
             self.stdout.write(f"Pilothouse on http://{host}:{port}/  (Ctrl-C to stop)")
+            if tls_port:
+                self.stdout.write(f"Kubernetes API over TLS on https://{host}:{tls_port}/clusters/<name>")
             self.stdout.flush()
 
         # Twisted only takes over SIGINT when it still has Python's default handler; a process
@@ -76,9 +86,15 @@ class Command(BaseCommand):
         # and Ctrl-C (or `kill -INT`) would then do nothing.  This server is meant to stop on
         # Ctrl-C, persisting first, wherever it was started from.
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        endpoints = [f"tcp:port={port}:interface={host}"]
+        if tls_port:
+            from cluster.tls import ensure_certificate
+            cert, key = ensure_certificate(host)
+            os.environ["PILOTHOUSE_TLS_PORT"] = str(tls_port)  # for the kubeconfig the control API makes
+            endpoints.append(f"ssl:port={tls_port}:interface={host}:privateKey={_escape(key)}:certKey={_escape(cert)}")
         server = Server(
             application=application,
-            endpoints=[f"tcp:port={port}:interface={host}"],
+            endpoints=endpoints,
             signal_handlers=True,
             ready_callable=ready,
             application_close_timeout=5,

@@ -1,7 +1,8 @@
 """ServiceAccounts (pkg/registry/core/serviceaccount): an identity for pods.  The serviceaccounts
 controller makes a `default` one in every namespace (sim/controllers/serviceaccounts.py) and the
 ServiceAccount admission plugin gives each new pod one (sim/apiserver/admission/serviceaccount.py).
-The strategy keeps only the name of each `secrets` reference (cleanSecretReferences)."""
+The strategy keeps only the name of each `secrets` reference (cleanSecretReferences).  The
+`token` subresource is the TokenRequest API (sim/apiserver/tokenrequest.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -65,5 +66,5 @@ def serviceaccount_row(sa: dict, now: float) -> list[Any]:
 
 
 RESOURCE = Resource("serviceaccounts", "", "v1", "ServiceAccount", True, "/registry/serviceaccounts/", ("sa",),
-                    "serviceaccount", (), ServiceAccountStrategy(), SERVICE_ACCOUNT,
+                    "serviceaccount", ("token",), ServiceAccountStrategy(), SERVICE_ACCOUNT,
                     printer=Printer(SERVICEACCOUNT_COLUMNS, serviceaccount_row))
