@@ -837,6 +837,7 @@ class IptablesProxier:
     route(packet, rng, now), process_started(), and the class attributes below."""
     mode = "iptables"
     partial_syncs = True             # MinimizeIPTablesRestore
+    tracks_changes = True            # sync(..., tracked=True): KubeProxy's trackers name what changed
     full_sync_period = FULL_SYNC_PERIOD
     default_min_sync_period = 1.0    # KubeProxyIPTablesConfiguration.MinSyncPeriod default
 
@@ -857,23 +858,41 @@ class IptablesProxier:
         self.last_written: dict = {"filter": 0, "nat": 0}  # sync_proxy_rules_iptables_last{table}
         self._text: str | None = None
         self._memo: dict = {}
+        self._partial = None   # PartialSyncState of the last tracked sync
 
     def sync(self, ports: list[ServicePort], endpoints: dict, changed: set | None, now: float,
-             sync_period: float) -> dict:
-        """One syncProxyRules: a full sync (`changed` None) or a partial one."""
+             sync_period: float, tracked: bool = False) -> dict:
+        """One syncProxyRules: a full sync (`changed` None) or a partial one.  `tracked`: the
+        caller's `changed` names every Service whose ports or endpoints changed since the last
+        sync, and `ports` is the same list object as long as no Service's ports changed
+        (KubeProxy's trackers); a partial sync then redoes only those Services' rules
+        (sim/kubeproxy_iptables_partial.py), with the same result as sync_rules."""
+        from sim.kubeproxy_iptables_partial import PartialSyncState
         before = self.ruleset
-        restore = sync_rules(before, ports, endpoints, self.node_ips, self.node, self.cluster_cidr, changed,
-                             cleanup_due=now - self.last_cleanup > sync_period, memo=self._memo)
+        cleanup_due = now - self.last_cleanup > sync_period
+        state, got = self._partial, None
+        if tracked and changed is not None and state is not None and state.ports is ports \
+                and state.ruleset is before:
+            got = state.partial_sync(endpoints, changed, cleanup_due, self.node, self.cluster_cidr, self.node_ips,
+                                     self._memo)
+        if got is not None:
+            restore, differs = got
+            rs = restore.ruleset
+            self.nat_rules = state.nat_rules
+        else:
+            restore = sync_rules(before, ports, endpoints, self.node_ips, self.node, self.cluster_cidr, changed,
+                                 cleanup_due=cleanup_due, memo=self._memo)
+            rs = restore.ruleset
+            self.nat_rules = sum(map(len, rs.chains["nat"].values()))  # what the nat table now holds
+            differs = before is None or any(before.chains[t].get(c) != rules for t in ("filter", "nat")
+                                            for c, rules in rs.chains[t].items()) \
+                or any(c not in rs.chains["nat"] for c in before.chains["nat"])
+            self._partial = PartialSyncState(restore, ports, endpoints, self._memo, self.node_ips) if tracked else None
         if len(self._memo) > 2 * len(ports) + 64:
             self._memo.clear()  # Services gone: forget their rules
         if restore.cleaned:
             self.last_cleanup = now
-        rs = restore.ruleset
         self.ruleset, self.large, self.last_written = rs, restore.large, restore.written
-        self.nat_rules = sum(map(len, rs.chains["nat"].values()))  # what the nat table now holds
-        differs = before is None or any(before.chains[t].get(c) != rules for t in ("filter", "nat")
-                                        for c, rules in rs.chains[t].items()) \
-            or any(c not in rs.chains["nat"] for c in before.chains["nat"])
         if differs:
             self._text = None
         return {"written": restore.written["filter"] + restore.written["nat"], "differs": differs,
