@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from sim.ipfamily import IPV4, of_family
+from sim.ipfamily import IPV4, of_family, parse_address, parse_network
 
 KUBE_SERVICES, KUBE_NODEPORTS, KUBE_EXTERNAL_SERVICES = "KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-EXTERNAL-SERVICES"
 KUBE_MARK_MASQ, KUBE_POSTROUTING, KUBE_FORWARD = "KUBE-MARK-MASQ", "KUBE-POSTROUTING", "KUBE-FORWARD"
@@ -715,7 +714,7 @@ class _Walk:
 
 def _in(addr: str, cidr: str) -> bool:
     try:
-        return ipaddress.ip_address(addr) in ipaddress.ip_network(_cidr(cidr), strict=False)
+        return parse_address(addr) in parse_network(_cidr(cidr), strict=False)
     except ValueError:
         return False
 

@@ -23,6 +23,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from sim.cni.hostlocal import HostLocal
+from sim.ipfamily import parse_address, parse_network
 
 NOT_INITIALIZED = "Network plugin returns error: cni plugin not initialized"
 NODE_PREFIX = 24          # the nodes' own subnet (192.168.<i>.0/24)
@@ -61,8 +62,8 @@ class Route:
 
     def network(self):
         if self.dst == "default":
-            return ipaddress.ip_network("::/0" if self.v6 else "0.0.0.0/0")
-        return ipaddress.ip_network(self.dst, strict=False)
+            return parse_network("::/0" if self.v6 else "0.0.0.0/0")
+        return parse_network(self.dst, strict=False)
 
     def is_v6(self) -> bool:
         return self.network().version == 6
@@ -172,7 +173,7 @@ def _route_order(r: Route) -> tuple:
 
 
 def longest_match(routes: list[Route], ip: str) -> Route | None:
-    addr = ipaddress.ip_address(ip)
+    addr = parse_address(ip)
     best = None
     for r in routes:
         n = r.network()
