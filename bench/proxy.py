@@ -6,6 +6,12 @@ kubelets and made ready; the EndpointSlice controller writes the slices; each of
 kube-proxies watches Services and EndpointSlices and syncs its rules (rate-limited by its
 BoundedFrequencyRunner, partial syncs after the first) - nothing is preloaded.
 
+The engine runs as the simulation worker runs it (cluster/worker/gcpolicy.py, bench/kubelet.py's
+Freezer): CPython's automatic full collections off, and at most once a wall second a collection of
+what is not frozen yet followed by gc.freeze(), between slices of at most 5,000 events.  With
+CPython's defaults, full collections walking the cluster's millions of objects were most of the
+time at this size.
+
 kube-proxy runs in iptables mode (the only mode modelled so far). BENCH_NODES / BENCH_SERVICES
 shrink the run (e.g. BENCH_NODES=50 BENCH_SERVICES=100 for a quick look).
 
@@ -32,6 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.kubelet import Freezer  # noqa: E402
 from sim.cluster import Cluster, ClusterConfig, NodeSpec  # noqa: E402
 from sim.kubeproxy import KubeProxy  # noqa: E402
 
@@ -72,21 +79,38 @@ def converged(c: Cluster, per_service: int) -> bool:
     return True
 
 
+FREEZER: Freezer | None = None
+
+
+def advance(c: Cluster, seconds: float) -> None:
+    """c.advance(seconds) in slices of at most 5,000 events, freezing the survivors between
+    slices, as the worker's frame loop runs a cluster (cluster/worker/pacing.py)."""
+    target = c.now + seconds
+    while not c.run_until(target, max_events=5000):
+        FREEZER.maybe_freeze()
+    FREEZER.maybe_freeze()
+
+
 def run_until(c: Cluster, cond, limit: float, what: str) -> None:
-    start = c.now
+    start, wall, shown = c.now, time.perf_counter(), time.perf_counter()
     while not cond():
-        c.advance(1.0)
+        advance(c, 1.0)
         if c.now - start > limit:
             raise SystemExit(f"{what} did not happen within {limit:.0f}s of virtual time")
+        if time.perf_counter() - shown > 60:   # a long run says how far it got
+            shown = time.perf_counter()
+            print(f"  ... {what}: {c.now - start:.0f}s virtual, {shown - wall:.0f}s wall", flush=True)
 
 
 def main() -> None:
+    global FREEZER
+    FREEZER = Freezer()
     t0 = time.perf_counter()
     nodes = [NodeSpec("cp-1", "control-plane", "8", "32Gi")] + \
         [NodeSpec(f"worker-{i}", "worker", "16", "64Gi") for i in range(1, NODES + 1)]
     c = Cluster("bench", ClusterConfig(seed=1, nodes=nodes, kube_proxy_mode=MODE), record_commits=False)
     c.kernel.trace_enabled = False
-    c.advance(15)
+    advance(c, 15)
     print(f"built {NODES} workers ({MODE} mode) in {time.perf_counter() - t0:.1f}s wall", flush=True)
     for i in range(SERVICES):
         for resource_, group, body in (("services", "", service(i)), ("deployments", "apps", deployment(i))):
