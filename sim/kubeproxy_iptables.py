@@ -76,6 +76,20 @@ def _save_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("'", "\\'") + '"'
 
 
+def _cache_hash(obj, fields: tuple) -> int:
+    """A frozen dataclass's hash, kept once computed (as a str keeps its own): dataclass(frozen=True)
+    hashes every field on every call, and the proxier looks the same ServicePort and Endpoint
+    up in its caches at every sync of every node.  `fields`: the values eq compares."""
+    h = hash(fields)
+    object.__setattr__(obj, "_hash", h)
+    return h
+
+
+def _state_without_hash(self) -> dict:
+    """What pickle and copy keep: not the cached hash (a str's hash differs between processes)."""
+    return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
+
 # -- the model: a Service port and its endpoints, as kube-proxy's change trackers hold them ------
 @dataclass(frozen=True)
 class ServicePort:
@@ -96,6 +110,18 @@ class ServicePort:
     # spec.healthCheckNodePort, for a LoadBalancer Service of externalTrafficPolicy Local
     # (serviceport.go: set when apiservice.NeedsHealthCheck): sim/kubeproxy_healthcheck.py serves it.
     health_check_node_port: int = 0
+
+    def __hash__(self) -> int:
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            return _cache_hash(self, (
+                self.namespace, self.name, self.port_name, self.protocol, self.cluster_ip, self.port, self.node_port,
+                self.session_affinity_seconds, self.external_policy_local, self.internal_policy_local,
+                self.load_balancer_ips, self.external_ips, self.load_balancer_source_ranges,
+                self.health_check_node_port))
+
+    __getstate__ = _state_without_hash
 
     @property
     def service_port_name(self) -> str:
@@ -124,6 +150,14 @@ class Endpoint:
     serving: bool = True
     terminating: bool = False
     node_name: str = ""
+
+    def __hash__(self) -> int:
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            return _cache_hash(self, (self.ip, self.port, self.ready, self.serving, self.terminating, self.node_name))
+
+    __getstate__ = _state_without_hash
 
     def __str__(self) -> str:
         """net.JoinHostPort: ip:port, [ip]:port for IPv6 (the DNAT target and chain hash too)."""
