@@ -897,17 +897,16 @@ class IptablesProxier:
              sync_period: float, tracked: bool = False) -> dict:
         """One syncProxyRules: a full sync (`changed` None) or a partial one.  `tracked`: the
         caller's `changed` names every Service whose ports or endpoints changed since the last
-        sync, and `ports` is the same list object as long as no Service's ports changed
-        (KubeProxy's trackers); a partial sync then redoes only those Services' rules
+        sync, and `ports` is the same list object as long as no Service's ports changed, never
+        changed in place (KubeProxy's trackers); a partial sync then redoes only those Services' rules
         (sim/kubeproxy_iptables_partial.py), with the same result as sync_rules."""
         from sim.kubeproxy_iptables_partial import PartialSyncState
         before = self.ruleset
         cleanup_due = now - self.last_cleanup > sync_period
         state, got = self._partial, None
-        if tracked and changed is not None and state is not None and state.ports is ports \
-                and state.ruleset is before:
-            got = state.partial_sync(endpoints, changed, cleanup_due, self.node, self.cluster_cidr, self.node_ips,
-                                     self._memo)
+        if tracked and changed is not None and state is not None and state.ruleset is before:
+            got = state.partial_sync(ports, endpoints, changed, cleanup_due, self.node, self.cluster_cidr,
+                                     self.node_ips, self._memo)
         if got is not None:
             restore, differs = got
             rs = restore.ruleset

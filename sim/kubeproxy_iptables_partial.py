@@ -12,16 +12,20 @@ more - and redoes only the changed Services' parts.  The result is sync_rules' (
 `written`, the deleted chains, whether anything differs): tests/sim/test_kubeproxy.py compares
 the two after random changes.  It may be used only when the caller's `changed` names every
 Service whose ports or endpoints changed since the last sync and `ports` is the very list of
-the last sync (KubeProxy's change trackers guarantee both: IptablesProxier.sync's `tracked`).
+the last sync unless a Service's ports changed (KubeProxy's change trackers guarantee both:
+IptablesProxier.sync's `tracked`).  Only a full sync and a change of large-cluster mode take
+sync_rules' walk.
 """
 from __future__ import annotations
 
 from itertools import chain as chained
 
 from sim.kubeproxy_iptables import (KUBE_SERVICES, LARGE_CLUSTER_ENDPOINTS, SERVICE_CHAIN_PREFIXES, TOP_LEVEL,
-                                    Restore, Ruleset, _spn_key, _static_rules, rules_for_port, service_key)
+                                    PortRules, Restore, Ruleset, _spn_key, _static_rules, rules_for_port,
+                                    service_key)
 
 TOP_CHAINS = tuple((t, c) for t in ("filter", "nat") for c in TOP_LEVEL[t])
+NO_RULES = PortRules((), (), False, 0)   # a port not there before
 
 
 def _port_order(sp):
@@ -48,9 +52,7 @@ class PartialSyncState:
         self.ruleset = restore.ruleset
         self.large = restore.large
         self.order = sorted(ports, key=_port_order)
-        self.by_service: dict[tuple[str, str], list[int]] = {}
-        for i, sp in enumerate(self.order):
-            self.by_service.setdefault(service_key(sp), []).append(i)
+        self._index_services()
         self.prs = [memo[sp][2] for sp in self.order]      # sync_rules left every port's in `memo`
         self.counts = [len(endpoints.get(_spn_key(sp), ())) for sp in self.order]
         self.total = sum(self.counts)
@@ -66,12 +68,48 @@ class PartialSyncState:
         self.services, self.endpoints = restore.ruleset.services, restore.ruleset.endpoints
         self.nat_rules = sum(map(len, nat.values()))
 
-    def partial_sync(self, endpoints: dict, changed: set, cleanup_due: bool, node: str, cluster_cidr: str,
-                     node_ips: list[str], memo: dict) -> tuple[Restore, bool] | None:
-        """sync_rules(self.ruleset, ..., changed=changed) and whether the rules differ, done on
-        the changed Services only; None when large-cluster mode flips (every port's rules
-        change: sync_rules' whole walk is due).  The last ruleset's tables are updated in place
-        (nothing but the proxier holds it)."""
+    def _index_services(self) -> None:
+        self.by_service: dict[tuple[str, str], list[int]] = {}
+        for i, sp in enumerate(self.order):
+            self.by_service.setdefault(service_key(sp), []).append(i)
+
+    def _reorder(self, ports: list, changed: set) -> bool:
+        """Services' ports came or went (all of them Services in `changed`): the ports in their
+        new order, the unchanged ones keeping their rules, the gone ones' chains no longer used.
+        False when the ports do not allow it (a port twice; a new port of an unchanged Service)."""
+        old = dict(zip(self.order, zip(self.prs, self.counts)))
+        order = sorted(ports, key=_port_order)
+        now = set(order)
+        if len(old) != len(self.order) or len(now) != len(order) or \
+                any(sp not in old and service_key(sp) not in changed for sp in order):
+            return False
+        for sp in old.keys() - now:
+            pr, n = old[sp]
+            self.services -= pr.has_endpoints
+            self.endpoints -= pr.endpoints if pr.has_endpoints else 0
+            self.total -= n
+            names = {name for name, _ in pr.chains}
+            self.active -= names
+            self.stale |= names
+        self.ports, self.order = ports, order
+        self.prs = [old[sp][0] if sp in old else NO_RULES for sp in order]
+        self.counts = [old[sp][1] if sp in old else 0 for sp in order]
+        self._index_services()
+        self.segs = {k: [top_by_chain(pr).get(k, ()) for pr in self.prs] for k in TOP_CHAINS}
+        return True
+
+    def partial_sync(self, ports: list, endpoints: dict, changed: set, cleanup_due: bool, node: str,
+                     cluster_cidr: str, node_ips: list[str], memo: dict) -> tuple[Restore, bool] | None:
+        """sync_rules(self.ruleset, ports, ..., changed=changed) and whether the rules differ, done
+        on the changed Services only; None when that cannot be (large-cluster mode flips: every
+        port's rules change, sync_rules' whole walk is due; or `_reorder` refuses the ports).
+        The last ruleset's tables are updated in place (nothing but the proxier holds it), and
+        after a None this state is not to be used again."""
+        touched: set = set()
+        if ports is not self.ports:
+            if not self._reorder(ports, changed):
+                return None
+            touched.update(TOP_CHAINS)
         idx = sorted(i for key in changed for i in self.by_service.get(key, ()))
         new_eps = [(i, endpoints.get(_spn_key(self.order[i]), ())) for i in idx]
         total = self.total + sum(len(eps) - self.counts[i] for i, eps in new_eps)
@@ -82,7 +120,6 @@ class PartialSyncState:
         nat = self.ruleset.chains["nat"]
         differs = False
         written_own = 0
-        touched: set = set()
         for i, eps in new_eps:
             sp, old = self.order[i], self.prs[i]
             last = memo.get(sp)

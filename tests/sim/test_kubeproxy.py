@@ -426,6 +426,11 @@ _endpoints_change = st.tuples(st.sampled_from(("slice",) * 5 + ("delete-slice", 
           ([("slice", "a", 0, "ClusterIP", False, [(i, "worker-2", True) for i in (1, 2, 3, 4, 6)])], 1, False),
           ([("slice", "a", 0, "ClusterIP", False, [(i, "worker-2", True) for i in (1, 2, 3, 4, 5)])], 1, False),
           ([("slice", "b", 0, "ClusterIP", False, [])], 40, False)], 4)
+# A Service with endpoints deleted: its endpoints no longer count towards large-cluster mode.
+@example([([("svc", "a", 0, "ClusterIP", False, []), ("svc", "b", 0, "ClusterIP", False, []),
+            ("slice", "a", 0, "ClusterIP", False, [(i, "worker-2", True) for i in (1, 2, 3)]),
+            ("slice", "b", 0, "ClusterIP", False, [(i, "worker-2", True) for i in (1, 2)])], 0, False),
+          ([("delete-svc", "b", 0, "ClusterIP", False, [])], 1, False)], 4)
 def test_a_tracked_partial_sync_is_sync_rules_done_on_the_changed_services_only(rounds, threshold):
     """IptablesProxier.sync(tracked=True) (sim/kubeproxy_iptables_partial.py) against the same
     syncs through sync_rules: the same rules, written counts, deletions, large-cluster mode and
