@@ -20,6 +20,8 @@ cluster's size.
 Prints, as name=value lines at the end, per cluster size (small_: 3 workers; large_: the larger):
   <size>_<flow>_requests_per_wall_second   requests traced per wall second (send_traffic calls of
                                            1,000 requests, the API's maximum)
+  <size>_<flow>_requests_per_cpu_second    the same per CPU second of this process (on a shared
+                                           machine the wall figure depends on the other load)
   <size>_<flow>_hops_per_request           hops recorded per request (DNS queries' hops not counted)
   <size>_<flow>_endpoint_<ip:port>         requests each endpoint answered (kube-proxy's spread)
   peak_rss_mb                              peak resident memory of the process
@@ -114,7 +116,7 @@ def measure(c: Cluster, size: str, figures: dict) -> None:
     for flow, body in flows.items():
         done = hops = 0
         tally: dict[str, int] = {}
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         while done < REQUESTS:
             n = min(MAX_COUNT, REQUESTS - done)
             got = c.send_traffic({**body, "count": n})
@@ -123,8 +125,9 @@ def measure(c: Cluster, size: str, figures: dict) -> None:
             for e in got["summary"]["endpoints"]:
                 tally[e["endpoint"]] = tally.get(e["endpoint"], 0) + e["count"]
             done += n
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
         figures[f"{size}_{flow}_requests_per_wall_second"] = done / wall
+        figures[f"{size}_{flow}_requests_per_cpu_second"] = done / cpu
         figures[f"{size}_{flow}_hops_per_request"] = hops / done
         for ep in sorted(tally):
             figures[f"{size}_{flow}_endpoint_{ep}"] = tally[ep]

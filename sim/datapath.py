@@ -132,8 +132,14 @@ def sockets_at(cluster: "Cluster", ip: str) -> list[Socket]:
     out = []
     for n in nodes:
         runtime, kubelet = cluster.node_components[n][0], cluster.node_components[n][1]
+
+        def holds(sb: dict) -> bool:
+            return ip in sandbox_ips(sb) or (sb.get("ip") == kubelet.internal_ip and ip in kubelet.internal_ips)
+        # Most nodes hold no sandbox of `ip`: look before sorting (one packet looks at every node).
+        if not any(holds(sb) for sb in runtime.sandboxes.values()):
+            continue
         for uid, sb in sorted(runtime.sandboxes.items()):
-            if ip in sandbox_ips(sb) or (sb.get("ip") == kubelet.internal_ip and ip in kubelet.internal_ips):
+            if holds(sb):
                 out.append(Socket(n, runtime, uid, ip in kubelet.internal_ips))
         if out:
             break
