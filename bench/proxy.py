@@ -13,7 +13,9 @@ CPython's defaults, full collections walking the cluster's millions of objects w
 time at this size.
 
 kube-proxy runs in iptables mode (the only mode modelled so far). BENCH_NODES / BENCH_SERVICES
-shrink the run (e.g. BENCH_NODES=50 BENCH_SERVICES=100 for a quick look).
+shrink the run (e.g. BENCH_NODES=50 BENCH_SERVICES=100 for a quick look, under a minute of CPU).
+The full size took 31 minutes wall and 20 of CPU on a shared 2-core machine, 4.1 GB peak
+(docs/networking/kube-proxy.md#benchmark).
 
 Prints, as name=value lines at the end:
   boot_wall_seconds              wall time to build the cluster, create everything and have every
