@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.cloud.provider import CLOUD_HOST
 from sim.external import CLIENT_HOST
-from sim.ipfamily import host_port
+from sim.ipfamily import host_port, parse_address, parse_network
 
 if TYPE_CHECKING:
     from sim.cluster import Cluster
@@ -101,12 +101,12 @@ def node_of_ip(cluster: "Cluster", ip: str) -> str | None:
 def node_of_pod_ip(cluster: "Cluster", ip: str) -> str | None:
     """The node whose pod CIDR (node IPAM's range for it, one per family) holds `ip`."""
     try:
-        addr = ipaddress.ip_address(ip)
+        addr = parse_address(ip)
     except ValueError:
         return None
     for node in sorted(cluster.node_components):
         for cidr in cluster.node_components[node][0].network.pod_cidrs:
-            net = ipaddress.ip_network(cidr)
+            net = parse_network(cidr)
             if addr.version == net.version and addr in net:
                 return node
     return None
@@ -132,8 +132,14 @@ def sockets_at(cluster: "Cluster", ip: str) -> list[Socket]:
     out = []
     for n in nodes:
         runtime, kubelet = cluster.node_components[n][0], cluster.node_components[n][1]
+
+        def holds(sb: dict) -> bool:
+            return ip in sandbox_ips(sb) or (sb.get("ip") == kubelet.internal_ip and ip in kubelet.internal_ips)
+        # Most nodes hold no sandbox of `ip`: look before sorting (one packet looks at every node).
+        if not any(holds(sb) for sb in runtime.sandboxes.values()):
+            continue
         for uid, sb in sorted(runtime.sandboxes.items()):
-            if ip in sandbox_ips(sb) or (sb.get("ip") == kubelet.internal_ip and ip in kubelet.internal_ips):
+            if holds(sb):
                 out.append(Socket(n, runtime, uid, ip in kubelet.internal_ips))
         if out:
             break

@@ -6,10 +6,24 @@ IsDualStackCIDRs; the comma-separated flag values of --service-cluster-ip-range 
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from typing import Any
 
 IPV4, IPV6 = "IPv4", "IPv6"
 FAMILIES = (IPV4, IPV6)
+
+
+@lru_cache(maxsize=65536)
+def parse_address(text: str):
+    """ipaddress.ip_address, remembered: the packet path (routes, kube-proxy's rules) asks for the
+    same few addresses for every packet, and the parsed objects are immutable."""
+    return ipaddress.ip_address(text)
+
+
+@lru_cache(maxsize=65536)
+def parse_network(text: str, strict: bool = True):
+    """ipaddress.ip_network, remembered (as parse_address)."""
+    return ipaddress.ip_network(text, strict=strict)
 
 
 def family_of(ip: Any) -> str | None:

@@ -112,6 +112,15 @@ class ServiceChangeTracker:
         self.family = family
         self.ports: dict[tuple[str, str], list[ServicePort]] = {}  # the svcPortMap, by Service
         self.items: dict[tuple[str, str], tuple[list, list]] = {}
+        self._port_list: list[ServicePort] | None = None
+
+    def port_list(self) -> list[ServicePort]:
+        """Every Service's ports in Service order.  The same list object until a Service's ports
+        change (`apply` with changes), so a proxier can tell that no Service changed by identity;
+        never to be mutated by the caller."""
+        if self._port_list is None:
+            self._port_list = [p for key in sorted(self.ports) for p in self.ports[key]]
+        return self._port_list
 
     def update(self, previous: dict | None, current: dict | None) -> bool:
         obj = current or previous
@@ -129,6 +138,8 @@ class ServiceChangeTracker:
         """svcPortMap.Update: move the pending changes into the map; the Services that changed
         (UpdateServiceMapResult.UpdatedServices)."""
         changed = set(self.items)
+        if changed:
+            self._port_list = None
         for key, (_prev, cur) in self.items.items():
             if cur:
                 self.ports[key] = cur
@@ -320,17 +331,22 @@ class KubeProxy(ClientComponent):
         for family in self.families:   # the meta-proxier's Sync: each family's proxier in turn
             svcs, eps = self.trackers[family]
             changed = svcs.apply() | eps.apply()
-            ports = [p for key in sorted(svcs.ports) for p in svcs.ports[key]]
-            results.append(self.proxiers[family].sync(ports, eps.endpoints, None if full else changed, self.now,
-                                                      self.sync_period))
+            if family == IPV4:
+                primary_changed = changed
+            ports = svcs.port_list()
+            proxier = self.proxiers[family]
+            # The trackers know what changed: a proxier that can use that redoes only it.
+            kw = {"tracked": True} if getattr(proxier, "tracks_changes", False) else {}
+            results.append(proxier.sync(ports, eps.endpoints, None if full else changed, self.now,
+                                        self.sync_period, **kw))
         result = {"written": sum(r["written"] for r in results), "differs": any(r["differs"] for r in results),
                   "summary": " + ".join(f"{r['summary']} ({'ip6tables' if f == IPV6 else self.mode})"
                                         if len(results) > 1 else r["summary"]
                                         for f, r in zip(self.families, results))}
         # SyncServices / SyncEndpoints of the service health server, after the rules (the
         # primary family's view: a Service's local endpoints are counted once).
-        self.health_server.sync([p for key in sorted(self.services.ports) for p in self.services.ports[key]],
-                                self.endpoints.endpoints, self.host)
+        self.health_server.sync(self.services.port_list(), self.endpoints.endpoints, self.host,
+                                None if full else primary_changed, self.endpoints.keys)
         self.proxier_synced = True
         self.needs_full_sync = False
         if full:

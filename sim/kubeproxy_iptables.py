@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from sim.ipfamily import IPV4, of_family
+from sim.ipfamily import IPV4, of_family, parse_address, parse_network
 
 KUBE_SERVICES, KUBE_NODEPORTS, KUBE_EXTERNAL_SERVICES = "KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-EXTERNAL-SERVICES"
 KUBE_MARK_MASQ, KUBE_POSTROUTING, KUBE_FORWARD = "KUBE-MARK-MASQ", "KUBE-POSTROUTING", "KUBE-FORWARD"
@@ -77,6 +76,20 @@ def _save_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("'", "\\'") + '"'
 
 
+def _cache_hash(obj, fields: tuple) -> int:
+    """A frozen dataclass's hash, kept once computed (as a str keeps its own): dataclass(frozen=True)
+    hashes every field on every call, and the proxier looks the same ServicePort and Endpoint
+    up in its caches at every sync of every node.  `fields`: the values eq compares."""
+    h = hash(fields)
+    object.__setattr__(obj, "_hash", h)
+    return h
+
+
+def _state_without_hash(self) -> dict:
+    """What pickle and copy keep: not the cached hash (a str's hash differs between processes)."""
+    return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
+
 # -- the model: a Service port and its endpoints, as kube-proxy's change trackers hold them ------
 @dataclass(frozen=True)
 class ServicePort:
@@ -97,6 +110,18 @@ class ServicePort:
     # spec.healthCheckNodePort, for a LoadBalancer Service of externalTrafficPolicy Local
     # (serviceport.go: set when apiservice.NeedsHealthCheck): sim/kubeproxy_healthcheck.py serves it.
     health_check_node_port: int = 0
+
+    def __hash__(self) -> int:
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            return _cache_hash(self, (
+                self.namespace, self.name, self.port_name, self.protocol, self.cluster_ip, self.port, self.node_port,
+                self.session_affinity_seconds, self.external_policy_local, self.internal_policy_local,
+                self.load_balancer_ips, self.external_ips, self.load_balancer_source_ranges,
+                self.health_check_node_port))
+
+    __getstate__ = _state_without_hash
 
     @property
     def service_port_name(self) -> str:
@@ -125,6 +150,14 @@ class Endpoint:
     serving: bool = True
     terminating: bool = False
     node_name: str = ""
+
+    def __hash__(self) -> int:
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            return _cache_hash(self, (self.ip, self.port, self.ready, self.serving, self.terminating, self.node_name))
+
+    __getstate__ = _state_without_hash
 
     def __str__(self) -> str:
         """net.JoinHostPort: ip:port, [ip]:port for IPv6 (the DNAT target and chain hash too)."""
@@ -715,7 +748,7 @@ class _Walk:
 
 def _in(addr: str, cidr: str) -> bool:
     try:
-        return ipaddress.ip_address(addr) in ipaddress.ip_network(_cidr(cidr), strict=False)
+        return parse_address(addr) in parse_network(_cidr(cidr), strict=False)
     except ValueError:
         return False
 
@@ -837,6 +870,7 @@ class IptablesProxier:
     route(packet, rng, now), process_started(), and the class attributes below."""
     mode = "iptables"
     partial_syncs = True             # MinimizeIPTablesRestore
+    tracks_changes = True            # sync(..., tracked=True): KubeProxy's trackers name what changed
     full_sync_period = FULL_SYNC_PERIOD
     default_min_sync_period = 1.0    # KubeProxyIPTablesConfiguration.MinSyncPeriod default
 
@@ -857,23 +891,40 @@ class IptablesProxier:
         self.last_written: dict = {"filter": 0, "nat": 0}  # sync_proxy_rules_iptables_last{table}
         self._text: str | None = None
         self._memo: dict = {}
+        self._partial = None   # PartialSyncState of the last tracked sync
 
     def sync(self, ports: list[ServicePort], endpoints: dict, changed: set | None, now: float,
-             sync_period: float) -> dict:
-        """One syncProxyRules: a full sync (`changed` None) or a partial one."""
+             sync_period: float, tracked: bool = False) -> dict:
+        """One syncProxyRules: a full sync (`changed` None) or a partial one.  `tracked`: the
+        caller's `changed` names every Service whose ports or endpoints changed since the last
+        sync, and `ports` is the same list object as long as no Service's ports changed, never
+        changed in place (KubeProxy's trackers); a partial sync then redoes only those Services' rules
+        (sim/kubeproxy_iptables_partial.py), with the same result as sync_rules."""
+        from sim.kubeproxy_iptables_partial import PartialSyncState
         before = self.ruleset
-        restore = sync_rules(before, ports, endpoints, self.node_ips, self.node, self.cluster_cidr, changed,
-                             cleanup_due=now - self.last_cleanup > sync_period, memo=self._memo)
+        cleanup_due = now - self.last_cleanup > sync_period
+        state, got = self._partial, None
+        if tracked and changed is not None and state is not None and state.ruleset is before:
+            got = state.partial_sync(ports, endpoints, changed, cleanup_due, self.node, self.cluster_cidr,
+                                     self.node_ips, self._memo)
+        if got is not None:
+            restore, differs = got
+            rs = restore.ruleset
+            self.nat_rules = state.nat_rules
+        else:
+            restore = sync_rules(before, ports, endpoints, self.node_ips, self.node, self.cluster_cidr, changed,
+                                 cleanup_due=cleanup_due, memo=self._memo)
+            rs = restore.ruleset
+            self.nat_rules = sum(map(len, rs.chains["nat"].values()))  # what the nat table now holds
+            differs = before is None or any(before.chains[t].get(c) != rules for t in ("filter", "nat")
+                                            for c, rules in rs.chains[t].items()) \
+                or any(c not in rs.chains["nat"] for c in before.chains["nat"])
+            self._partial = PartialSyncState(restore, ports, endpoints, self._memo, self.node_ips) if tracked else None
         if len(self._memo) > 2 * len(ports) + 64:
             self._memo.clear()  # Services gone: forget their rules
         if restore.cleaned:
             self.last_cleanup = now
-        rs = restore.ruleset
         self.ruleset, self.large, self.last_written = rs, restore.large, restore.written
-        self.nat_rules = sum(map(len, rs.chains["nat"].values()))  # what the nat table now holds
-        differs = before is None or any(before.chains[t].get(c) != rules for t in ("filter", "nat")
-                                        for c, rules in rs.chains[t].items()) \
-            or any(c not in rs.chains["nat"] for c in before.chains["nat"])
         if differs:
             self._text = None
         return {"written": restore.written["filter"] + restore.written["nat"], "differs": differs,

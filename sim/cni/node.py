@@ -23,6 +23,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from sim.cni.hostlocal import HostLocal
+from sim.ipfamily import parse_address, parse_network
 
 NOT_INITIALIZED = "Network plugin returns error: cni plugin not initialized"
 NODE_PREFIX = 24          # the nodes' own subnet (192.168.<i>.0/24)
@@ -60,9 +61,15 @@ class Route:
         return " ".join(words)
 
     def network(self):
-        if self.dst == "default":
-            return ipaddress.ip_network("::/0" if self.v6 else "0.0.0.0/0")
-        return ipaddress.ip_network(self.dst, strict=False)
+        # Kept on the route (frozen: its dst never changes): the packet path sorts and matches
+        # every route of a node's table for every packet.
+        try:
+            return self.__dict__["_network"]
+        except KeyError:
+            net = parse_network("::/0" if self.v6 else "0.0.0.0/0") if self.dst == "default" else \
+                parse_network(self.dst, strict=False)
+            object.__setattr__(self, "_network", net)
+            return net
 
     def is_v6(self) -> bool:
         return self.network().version == 6
@@ -168,11 +175,17 @@ class NodeNetwork:
 
 
 def _route_order(r: Route) -> tuple:
-    return (int(r.network().network_address), r.network().prefixlen)
+    try:
+        return r.__dict__["_order"]
+    except KeyError:
+        n = r.network()
+        key = (int(n.network_address), n.prefixlen)
+        object.__setattr__(r, "_order", key)
+        return key
 
 
 def longest_match(routes: list[Route], ip: str) -> Route | None:
-    addr = ipaddress.ip_address(ip)
+    addr = parse_address(ip)
     best = None
     for r in routes:
         n = r.network()

@@ -8,11 +8,11 @@ kernel, sim/cni/node.py), as a real plugin's binary keeps nothing between calls.
 """
 from __future__ import annotations
 
-import ipaddress
 from typing import TYPE_CHECKING
 
 from sim.cni.hostlocal import IPAMError
 from sim.cni.node import NodeNetwork, Route, longest_match
+from sim.ipfamily import parse_address, parse_network
 
 if TYPE_CHECKING:
     from sim.cluster import Cluster
@@ -85,7 +85,7 @@ class CNIPlugin:
             net.routes = saved
 
     def lookup(self, cluster: "Cluster", net: NodeNetwork, ip: str) -> Route:
-        return longest_match(self.table(cluster, net, v6=ipaddress.ip_address(ip).version == 6), ip)
+        return longest_match(self.table(cluster, net, v6=parse_address(ip).version == 6), ip)
 
     def ip_route(self, cluster: "Cluster", net: NodeNetwork, v6: bool = False) -> str:
         return "".join(r.text() + "\n" for r in self.table(cluster, net, v6))
@@ -96,7 +96,7 @@ class CNIPlugin:
         (an interface without one, such as a calico veth, leaves the node's)."""
         net = network_of(cluster, node)
         route = self.lookup(cluster, net, dst_ip)
-        if ipaddress.ip_address(dst_ip).version == 6:
+        if parse_address(dst_ip).version == 6:
             return net.links6.get(route.dev) or net.node_ip6
         return net.links.get(route.dev) or net.node_ip
 
@@ -151,6 +151,6 @@ def node_by_next_hop(cluster: "Cluster", plugin: CNIPlugin, net: NodeNetwork, ro
         other = network_of(cluster, name)
         if route.via and route.via in (other.node_ip, other.node_ip6):
             return name
-        if route.via and any(ipaddress.ip_address(route.via) in ipaddress.ip_network(c) for c in other.pod_cidrs):
+        if route.via and any(parse_address(route.via) in parse_network(c) for c in other.pod_cidrs):
             return name
     return None

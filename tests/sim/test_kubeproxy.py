@@ -363,15 +363,16 @@ def test_pods_behind_a_service_reach_every_nodes_rules_and_a_deleted_one_leaves(
 
 
 # -- partial syncs (proxier.go: only the changed Services' chains are rewritten) ------------------
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import example, given, settings, strategies as st  # noqa: E402
 
 from sim.kubeproxy_iptables import IptablesProxier, sync_rules  # noqa: E402
 
 _SVC_NAMES = ("a", "b", "c", "d")
-_change = st.tuples(st.sampled_from(("svc", "slice", "delete-svc", "delete-slice")), st.sampled_from(_SVC_NAMES),
-                    st.integers(0, 4), st.sampled_from(("ClusterIP", "NodePort")), st.booleans(),
-                    st.lists(st.tuples(st.integers(1, 6), st.sampled_from(("worker-1", "worker-2")), st.booleans()),
-                             max_size=4))
+_CHANGE_FIELDS = (st.sampled_from(_SVC_NAMES), st.integers(0, 4), st.sampled_from(("ClusterIP", "NodePort")),
+                  st.booleans(),
+                  st.lists(st.tuples(st.integers(1, 6), st.sampled_from(("worker-1", "worker-2")), st.booleans()),
+                           max_size=4))
+_change = st.tuples(st.sampled_from(("svc", "slice", "delete-svc", "delete-slice")), *_CHANGE_FIELDS)
 
 
 def _apply_change(svcs, eps, live, change):
@@ -408,6 +409,60 @@ def test_a_partial_sync_yields_exactly_the_rules_a_full_rebuild_yields(rounds):
         proxier.sync(ports, eps.endpoints, None if i == 0 else changed, float(i), 30.0)
         full = build_rules(ports, eps.endpoints, [NODE_IP], node="worker-1")
         assert proxier.text() == full.text()
+
+
+# Mostly endpoint changes: a Service change gives a new ports list, which takes sync_rules' walk.
+_endpoints_change = st.tuples(st.sampled_from(("slice",) * 5 + ("delete-slice", "svc", "delete-svc")),
+                              *_CHANGE_FIELDS)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.lists(_endpoints_change, min_size=1, max_size=3), st.integers(0, 40),
+                          st.integers(0, 9).map(lambda n: n == 0)), min_size=2, max_size=14),
+       st.sampled_from((4, 1000)))
+# An endpoint's chain left stale (large-cluster mode, no clean-up due), then used again: kept.
+@example([([("svc", "a", 0, "ClusterIP", False, []),
+            ("slice", "a", 0, "ClusterIP", False, [(i, "worker-2", True) for i in (1, 2, 3, 4, 5)])], 0, False),
+          ([("slice", "a", 0, "ClusterIP", False, [(i, "worker-2", True) for i in (1, 2, 3, 4, 6)])], 1, False),
+          ([("slice", "a", 0, "ClusterIP", False, [(i, "worker-2", True) for i in (1, 2, 3, 4, 5)])], 1, False),
+          ([("slice", "b", 0, "ClusterIP", False, [])], 40, False)], 4)
+# A Service with endpoints deleted: its endpoints no longer count towards large-cluster mode.
+@example([([("svc", "a", 0, "ClusterIP", False, []), ("svc", "b", 0, "ClusterIP", False, []),
+            ("slice", "a", 0, "ClusterIP", False, [(i, "worker-2", True) for i in (1, 2, 3)]),
+            ("slice", "b", 0, "ClusterIP", False, [(i, "worker-2", True) for i in (1, 2)])], 0, False),
+          ([("delete-svc", "b", 0, "ClusterIP", False, [])], 1, False)], 4)
+def test_a_tracked_partial_sync_is_sync_rules_done_on_the_changed_services_only(rounds, threshold):
+    """IptablesProxier.sync(tracked=True) (sim/kubeproxy_iptables_partial.py) against the same
+    syncs through sync_rules: the same rules, written counts, deletions, large-cluster mode and
+    `differs`, including when large-cluster mode flips (a low threshold) and clean-ups wait."""
+    from unittest import mock
+
+    from sim import kubeproxy_iptables, kubeproxy_iptables_partial
+    from sim.kubeproxy_healthcheck import ServiceHealthServer
+    svcs, eps = ServiceChangeTracker(), EndpointsChangeTracker("worker-1")
+    live = {"svc": {}, "slice": {}}
+    fast = IptablesProxier("worker-1", [NODE_IP], "10.244.0.0/16")
+    ref = IptablesProxier("worker-1", [NODE_IP], "10.244.0.0/16")
+    health, health_ref = ServiceHealthServer(), ServiceHealthServer()
+    now = 0.0
+    with mock.patch.object(kubeproxy_iptables, "LARGE_CLUSTER_ENDPOINTS", threshold), \
+            mock.patch.object(kubeproxy_iptables_partial, "LARGE_CLUSTER_ENDPOINTS", threshold):
+        for i, (round_, step, full) in enumerate(rounds):
+            for change in round_:
+                _apply_change(svcs, eps, live, change)
+            changed = svcs.apply() | eps.apply()
+            now += step
+            arg = None if i == 0 or full else changed
+            got = fast.sync(svcs.port_list(), eps.endpoints, arg, now, 30.0, tracked=True)
+            want = ref.sync([p for key in sorted(svcs.ports) for p in svcs.ports[key]], eps.endpoints, arg, now, 30.0)
+            assert got == want
+            assert fast.text() == ref.text()
+            assert (fast.large, fast.last_written, fast.nat_rules, fast.last_cleanup) == \
+                (ref.large, ref.last_written, ref.nat_rules, ref.last_cleanup)
+            assert fast.ruleset.chains == ref.ruleset.chains
+            health.sync(svcs.port_list(), eps.endpoints, "worker-1", arg, eps.keys)
+            health_ref.sync(svcs.port_list(), eps.endpoints, "worker-1")
+            assert (health.services, health.local_endpoints) == (health_ref.services, health_ref.local_endpoints)
 
 
 def _many_endpoints(n_services, per_service):
