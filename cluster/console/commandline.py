@@ -123,7 +123,7 @@ def refusal(argv: list[str]) -> str | None:
                 i += 0 if eq else 1
                 if value != "-":
                     return FILENAME_HINT
-            if name in ("--output", "--template") or name == "--output":
+            if name in ("--output", "--template"):
                 value = value if eq else (args[i] if i < len(args) else "")
                 if value.split("=", 1)[0] in FILE_OUTPUTS or (name == "--template" and "/" in value):
                     return "an output template from a file reads a file of the server; give the template inline"
