@@ -5,12 +5,15 @@ from django.urls import re_path
 
 from cluster.api.execstream import AttachConsumer, ExecConsumer
 from cluster.api.portforwardstream import PortForwardConsumer
+from cluster.console.consumer import KubectlConsoleConsumer
 from cluster.consumers import ClusterFramesConsumer
 
 CLUSTER_NAME = r"(?P<cluster>[a-z0-9]([-a-z0-9]*[a-z0-9])?)"
 
 websocket_urlpatterns = [
     re_path(rf"^clusters/{CLUSTER_NAME}/ws$", ClusterFramesConsumer.as_asgi()),
+    # The page's kubectl console (cluster/console/): this site's pages only, like the frames.
+    re_path(rf"^clusters/{CLUSTER_NAME}/console/ws$", KubectlConsoleConsumer.as_asgi()),
 ]
 
 # The dashboard's own WebSocket routes (htmx fragments), once that package provides them.

@@ -73,10 +73,12 @@ async def index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-async def cluster_page(request: HttpRequest, name: str, view: str = "architecture") -> HttpResponse:
+async def cluster_page(request: HttpRequest, name: str, view: str = "architecture",
+                       console: bool = False) -> HttpResponse:
     """The cluster's page, opened on one of its views: the architecture (/clusters/<name>/),
     the workloads (/clusters/<name>/workloads) or the network (/clusters/<name>/network); the
-    page switches between them in place."""
+    page switches between them in place.  /clusters/<name>/console opens the architecture with
+    the kubectl console over it, so the requests it makes are seen travelling."""
     try:
         state = await services.cluster_state(name)
     except services.ClusterNotFound:
@@ -95,6 +97,7 @@ async def cluster_page(request: HttpRequest, name: str, view: str = "architectur
             "advances": ADVANCES,
             "step": STEP_SECONDS,
             "view": view,
+            "console": console,
         },
     )
 

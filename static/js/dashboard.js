@@ -25,6 +25,7 @@
 //   #dashboard        data-view: "architecture", "workloads" or "network" (the view shown; keys a / w / n)
 //   #workloads-panel  the Workloads view (workloads.js documents its attributes)
 //   #network-panel    the Network view (network.js documents its attributes)
+//   #console-panel    the kubectl console over any view (key k, /clusters/<c>/console; console.js)
 //   window.pilothouse {stream, diagram, messages, etcd, scheduler, log, fetchState, networkView, ...}
 
 import { loadPodDetail } from "./poddetail.js";
@@ -39,6 +40,7 @@ import { ClusterActions, BrokenPanel, wireClusterMenu } from "./repair.js";
 import { renderKinds } from "./kinds.js";
 import { WorkloadsView } from "./workloads.js";
 import { NetworkView } from "./network.js";
+import { KubectlConsole } from "./console.js";
 
 const root = document.getElementById("dashboard");
 const initial = JSON.parse(document.getElementById("initial-state").textContent);
@@ -426,8 +428,25 @@ document.addEventListener("keydown", (e) => {
   if (e.key === "w") setView("workloads", { push: true });
   else if (e.key === "a") setView("architecture", { push: true });
   else if (e.key === "n") setView("network", { push: true });
+  else if (e.key === "k") { e.preventDefault(); toggleConsole(); }
 });
 if (location.hash === "#workloads" || location.hash === "#network") setView(location.hash.slice(1));
+
+// -- the kubectl console (console.js): over whichever view is shown, opened by key "k", its
+// Close button, or at /clusters/<c>/console ------------------------------------------------------
+const kubectlConsole = new KubectlConsole(document.getElementById("console-panel"), { cluster: root.dataset.cluster });
+const consoleUrl = () => `/clusters/${encodeURIComponent(root.dataset.cluster)}/console`;
+function toggleConsole(open = !kubectlConsole.isOpen) {
+  if (open) kubectlConsole.open();
+  else kubectlConsole.close();
+  // The URL says so only on the architecture view, which /console opens on.
+  if (root.dataset.view === "architecture") {
+    const url = open ? consoleUrl() : viewUrl("architecture");
+    if (location.pathname !== url) history.pushState({ view: "architecture" }, "", url);
+  }
+}
+document.getElementById("console-close")?.addEventListener("click", () => toggleConsole(false));
+if (!document.getElementById("console-panel").hidden) kubectlConsole.open();
 
 // First paint: the state the server rendered the page with.
 diagram.noteEvents(initial.log);
@@ -605,4 +624,4 @@ toggle?.addEventListener("change", (e) => {
 });
 
 // For tests and the curious: window.pilothouse.stream.receive(frame) feeds a frame by hand.
-window.pilothouse = { stream, diagram, messages, etcd, scheduler, log, fetchState, actions, showStatus, workloadsView, networkView, setView };
+window.pilothouse = { stream, diagram, messages, etcd, scheduler, log, fetchState, actions, showStatus, workloadsView, networkView, setView, kubectlConsole };
