@@ -43,9 +43,9 @@ chromium:
 	  fi; \
 	fi
 
-# Two runs.  First every module but a few, in 4 workers (pytest-xdist, each module whole in one
+# Two runs.  First every module but a few, in 6 workers (pytest-xdist, each module whole in one
 # worker): the browser and live-server tests mostly wait on a cluster's clock, kubectl's
-# subprocesses or Chromium, so 4 workers keep a 2-core machine busy; each live server has its own
+# subprocesses or Chromium, so 6 workers keep a 2-core machine busy; each live server has its own
 # port and SQLite file, each worker its own Django test database, each scaled-out test its own
 # PostgreSQL database and Redis prefix.  Then, alone, the modules that measure the worker's own
 # pacing and foreground scheduling against the wall clock, which other workers' load would skew.
@@ -53,7 +53,7 @@ SERIAL_TESTS := tests/cluster/test_foreground.py tests/cluster/test_load.py test
 
 test: venv chromium
 	@status=0; \
-	$(PY) -m pytest tests -n 4 --dist loadfile $(SERIAL_TESTS:%=--ignore=%) || status=1; \
+	$(PY) -m pytest tests -n 6 --dist loadfile $(SERIAL_TESTS:%=--ignore=%) || status=1; \
 	$(PY) -m pytest $(SERIAL_TESTS) || status=1; \
 	exit $$status
 
