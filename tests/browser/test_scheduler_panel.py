@@ -12,6 +12,7 @@ import json
 import pytest
 
 from tests.browser.conftest import pods, submit_ok, wait_js
+from tests.conftest import wait_nodes_ready
 
 pytestmark = pytest.mark.services
 
@@ -20,9 +21,11 @@ WORKERS = ["worker-1", "worker-2", "worker-3"]
 
 @pytest.fixture(scope="module", autouse=True)
 def fast_clock(browser_server):
-    """5x: pods start in a couple of wall seconds."""
+    """5x: pods start in a couple of wall seconds; the tests start once every node is Ready (the
+    not-ready taint would be every pending pod's reason until the CNI plugin runs)."""
     status, body = browser_server.request("POST", "/clusters/demo/sim/v1/clock", {"speed": 5})
     assert status == 200, body
+    wait_nodes_ready(browser_server, "demo")
 
 
 def explain(page, pod: str, result: str | None = None, timeout: float = 30) -> dict:

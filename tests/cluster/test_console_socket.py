@@ -13,7 +13,7 @@ from cluster.console import kubeconfig
 from config.asgi import application
 from tests.conftest import require_service
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.services]
+pytestmark = [pytest.mark.asyncio, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 ORIGIN = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
 
