@@ -80,13 +80,20 @@ def deleted_line(minor: str | None, what: str, namespace: str | None = None) -> 
     return f"{what} deleted" + (f" from {namespace} namespace" if newer and namespace else "")
 
 
+ONE_CONTROL_PLANE = {"etcd": {"members": 1}}
+
+
 @pytest.fixture(scope="module")
 def kube_cluster(module_cluster, pilothouse_server, request) -> str:
     """The module's cluster, once every node is Ready: as after `kubeadm init`/`join` and the CNI
     plugin, nodes carry the not-ready taint until their network is up, and a DaemonSet created
     before that rightly has nothing to run yet."""
     module = request.module.__name__.rsplit(".", 1)[-1]
-    name = module_cluster(module.removeprefix("test_").replace("_", "-")[:50], speed=50)
+    # One control-plane node (one etcd member) and three workers unless the module asks for
+    # another shape (CLUSTER_SPEC): a third of an HA cluster's cost at 50x, and kubectl's
+    # behaviour does not depend on how many apiservers answer.
+    spec = getattr(request.module, "CLUSTER_SPEC", ONE_CONTROL_PLANE)
+    name = module_cluster(module.removeprefix("test_").replace("_", "-")[:50], speed=50, spec=spec)
     wait_nodes_ready(pilothouse_server, name)
     return name
 

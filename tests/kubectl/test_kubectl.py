@@ -12,6 +12,9 @@ import pytest
 from tests.conftest import wait_until
 from tests.kubectl.conftest import BINARIES, binary_id, kubectl_every_version, rows
 
+# kubeadm's HA shape, as `make demo` builds it: `get nodes` lists three control-plane nodes.
+CLUSTER_SPEC: dict = {}
+
 
 # Every kubectl release on the machine (tests/kubectl/conftest.py: the other modules run three).
 kubectl = pytest.fixture(params=BINARIES or [None], ids=binary_id)(kubectl_every_version)
