@@ -56,7 +56,8 @@ def test_a_watch_streams_until_ctrl_c(page, browser_server):
             message="the watch to list the pod")
     assert page.evaluate("() => document.getElementById('console-panel').dataset.state") == "running"
     page.press("#console-input", "Control+c")
-    wait_js(page, "() => document.getElementById('console-panel').dataset.state === 'idle'", 10,
+    # A bounded wait that allows for a loaded machine: SIGINT, kubectl's exit, the streams' end.
+    wait_js(page, "() => document.getElementById('console-panel').dataset.state === 'idle'", 30,
             message="Ctrl-C to end the watch")
     assert "^C" in page.evaluate(OUTPUT_JS)
     run(page, "kubectl delete pod console-web --wait=false")

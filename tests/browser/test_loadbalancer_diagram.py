@@ -39,6 +39,10 @@ def test_the_ccm_and_the_clouds_load_balancer_on_the_diagram(page, browser_serve
         "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
         "spec": {"type": "LoadBalancer", "selector": {"app": "web"}, "ports": [{"port": 80}]}})
     assert status == 201, body
+    # The service controller provisions once the cloud-controller-manager leads and the nodes are
+    # Ready: at 5x that is seconds of wall time even on a loaded machine.
+    status, body = browser_server.request("POST", f"/clusters/{CLUSTER}/sim/v1/clock", {"speed": 5})
+    assert status == 200, body
     shown = wait_js(page, f"(() => {{ const r = ({CLOUD})(); return r && r.lbs === '1' ? r : null; }})()", 30,
                     message="the load balancer on the cloud")
     assert "203.0.113.1" in shown["text"]
