@@ -130,37 +130,28 @@ class RuleResolver:
         the binding that grants it, as upstream's describers word it - and (None, "", error)
         for a binding whose role is missing.  Cluster role bindings first, then the namespace's."""
         for (_, _), crb in sorted(self.objects(CLUSTER_ROLE_BINDINGS).items()):
-            subject = next((s for s in crb.get("subjects") or () if applies_to(user, s, "")), None)
-            if subject is None:
-                continue
-            ref = crb.get("roleRef") or {}
-            try:
-                rules = self.role_reference_rules(ref, "")
-            except LookupError as e:
-                yield None, "", str(e)
-                continue
-            source = (f'ClusterRoleBinding "{crb["metadata"]["name"]}" of {ref.get("kind")} "{ref.get("name")}" '
-                      f'to {describe_subject(subject, "")}')
-            for rule in rules:
-                yield rule, source, None
+            yield from self._binding_rules(user, crb, "", f'ClusterRoleBinding "{crb["metadata"]["name"]}"')
         if not namespace:
             return
         for (ns, _), rb in sorted(self.objects(ROLE_BINDINGS).items()):
-            if ns != namespace:
-                continue
-            subject = next((s for s in rb.get("subjects") or () if applies_to(user, s, namespace)), None)
-            if subject is None:
-                continue
-            ref = rb.get("roleRef") or {}
-            try:
-                rules = self.role_reference_rules(ref, namespace)
-            except LookupError as e:
-                yield None, "", str(e)
-                continue
-            source = (f'RoleBinding "{rb["metadata"]["name"]}/{namespace}" of {ref.get("kind")} "{ref.get("name")}" '
-                      f'to {describe_subject(subject, namespace)}')
-            for rule in rules:
-                yield rule, source, None
+            if ns == namespace:
+                yield from self._binding_rules(user, rb, namespace, f'RoleBinding "{rb["metadata"]["name"]}/{namespace}"')
+
+    def _binding_rules(self, user: dict, binding: dict, namespace: str,
+                       described: str) -> Iterator[tuple[dict | None, str, str | None]]:
+        """visit_rules_for's part for one binding ("" namespace: a ClusterRoleBinding's)."""
+        subject = next((s for s in binding.get("subjects") or () if applies_to(user, s, namespace)), None)
+        if subject is None:
+            return
+        ref = binding.get("roleRef") or {}
+        try:
+            rules = self.role_reference_rules(ref, namespace)
+        except LookupError as e:
+            yield None, "", str(e)
+            return
+        source = f'{described} of {ref.get("kind")} "{ref.get("name")}" to {describe_subject(subject, namespace)}'
+        for rule in rules:
+            yield rule, source, None
 
     def rules_for(self, user: dict, namespace: str) -> tuple[list[dict], list[str]]:
         """RulesFor: every rule the user holds in the namespace, and the resolution errors."""
