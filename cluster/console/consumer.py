@@ -45,6 +45,7 @@ class KubectlConsoleConsumer(AsyncWebsocketConsumer):
         self.cluster = self.scope["url_route"]["kwargs"]["cluster"]
         self.process: KubectlProcess | None = None
         self.task: asyncio.Task | None = None
+        self.interrupted = False   # Ctrl-C that came before the command's kubectl started
         await self.accept()
         if len(_sessions) >= int(_opt("CONSOLE_MAX_SESSIONS")):
             await self._send("error", message=f"too many consoles are open on this server "
@@ -79,6 +80,8 @@ class KubectlConsoleConsumer(AsyncWebsocketConsumer):
         if kind == "interrupt":
             if self.process is not None:
                 self.process.stop("interrupted")
+            elif self.task is not None and not self.task.done():
+                self.interrupted = True   # Ctrl-C before kubectl was started: _execute stops it
         elif kind == "run":
             await self._run(message)
         else:
@@ -101,6 +104,7 @@ class KubectlConsoleConsumer(AsyncWebsocketConsumer):
         if why:
             await self._send("refused", message=why)
             return
+        self.interrupted = False
         self.task = asyncio.ensure_future(self._execute(argv, stdin))
 
     async def _execute(self, argv: list[str], stdin: str | None) -> None:
@@ -115,6 +119,8 @@ class KubectlConsoleConsumer(AsyncWebsocketConsumer):
         bounds = Bounds(float(seconds), int(_opt("CONSOLE_MAX_OUTPUT")), float(_opt("CONSOLE_GRACE")))
         self.process = KubectlProcess([str(kubeconfig.kubectl_binary()), *argv[1:]],
                                       kubeconfig.environment(home, config), str(home), bounds)
+        if self.interrupted:
+            self.process.stop("interrupted")   # remembered, and carried out once it starts
         await self._send("started", argv=argv)
 
         async def output(stream: str, text: str) -> None:

@@ -46,6 +46,9 @@ class KubectlProcess:
                 start_new_session=True)   # its own session: no signal of the server's reaches it
         except OSError as e:
             return Ended(None, "failed", f"kubectl could not be started: {e.strerror or e}")
+        if self.reason:   # stopped (Ctrl-C) while it was being started: stop it now
+            reason, self.reason = self.reason, ""
+            self.stop(reason)
         feeder = asyncio.ensure_future(self._feed(stdin or ""))
         readers = [asyncio.ensure_future(self._pump(self.proc.stdout, "stdout", output)),
                    asyncio.ensure_future(self._pump(self.proc.stderr, "stderr", output))]
@@ -95,8 +98,12 @@ class KubectlProcess:
                 self.stop("output-limit")
 
     def stop(self, reason: str) -> None:
-        """SIGINT now, SIGKILL after the grace period if it still runs."""
-        if self.proc is None or self.proc.returncode is not None or self._stopping:
+        """SIGINT now, SIGKILL after the grace period if it still runs.  Before the process is
+        started, the stop is remembered and run() carries it out as soon as it is."""
+        if self.proc is None:
+            self.reason = self.reason or reason
+            return
+        if self.proc.returncode is not None or self._stopping:
             return
         self.reason = reason
         self._signal(signal.SIGINT)

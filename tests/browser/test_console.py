@@ -52,7 +52,9 @@ def test_a_watch_streams_until_ctrl_c(page, browser_server):
     page.keyboard.press("k")
     assert "created" in run(page, "kubectl run console-web --image=nginx")
     run(page, "kubectl get pods -w", wait=False)
-    wait_js(page, "() => document.getElementById('console-output').textContent.includes('console-web')", 30,
+    # The watch's own output: after its command line (`kubectl run`'s output names the pod too).
+    wait_js(page, """() => { const t = document.getElementById('console-output').textContent;
+                             return t.slice(t.lastIndexOf('kubectl get pods -w')).includes('console-web'); }""", 30,
             message="the watch to list the pod")
     assert page.evaluate("() => document.getElementById('console-panel').dataset.state") == "running"
     page.press("#console-input", "Control+c")

@@ -136,6 +136,26 @@ async def test_ctrl_c_interrupts_a_watch(console_settings):
     await ws.disconnect()
 
 
+async def test_ctrl_c_before_kubectl_has_started_still_stops_it(console_settings, monkeypatch):
+    """Ctrl-C sent right behind the command, before the server has started kubectl (a loaded
+    machine takes a while; here starting it is made to take a second): remembered, and carried
+    out once kubectl runs."""
+    from cluster.console import process
+
+    spawn = process.asyncio.create_subprocess_exec
+
+    async def slow_spawn(*args, **kwargs):
+        await asyncio.sleep(1)
+        return await spawn(*args, **kwargs)
+    monkeypatch.setattr(process.asyncio, "create_subprocess_exec", slow_spawn)
+    ws = await _open()
+    await ws.send_to(text_data=json.dumps({"type": "run", "line": "kubectl get namespaces -w"}))
+    await ws.send_to(text_data=json.dumps({"type": "interrupt"}))
+    _, _, end = await _until_exit(ws, timeout=15)
+    assert end["reason"] == "interrupted" and end["code"] != 0, end
+    await ws.disconnect()
+
+
 async def test_a_watch_is_stopped_at_its_time_bound(console_settings):
     console_settings(CONSOLE_WATCH_TIMEOUT=2, CONSOLE_GRACE=1)
     ws = await _open()
