@@ -11,7 +11,7 @@ import requests
 
 from sim.api.quantity import QUANTITY_ERROR
 from tests.builders import MakePod, MakeReplicaSet
-from tests.conftest import wait_until
+from tests.conftest import wait_nodes_ready, wait_until
 
 
 POD_TYPE_ERROR = 'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal '
@@ -21,6 +21,9 @@ RS_TYPE_ERROR = 'ReplicaSet in version "v1" cannot be handled as a ReplicaSet: j
 @pytest.fixture(scope="module")
 def api(pilothouse_server, module_cluster):
     name = module_cluster("bad-input", speed=50)
+    # Nodes Ready first: the tests compare the whole cluster before and after each bad request,
+    # and the not-ready taints come off while the CNI plugin starts.
+    wait_nodes_ready(pilothouse_server, name)
     base = pilothouse_server.cluster_url(name)
     pod = MakePod().name("keep").container("nginx", name="c").manifest()
     r = requests.post(f"{base}/api/v1/namespaces/default/pods", json=pod, timeout=30)
