@@ -103,7 +103,13 @@ class KubectlProcess:
         if self.proc is None:
             self.reason = self.reason or reason
             return
-        if self.proc.returncode is not None or self._stopping:
+        if self.proc.returncode is not None:
+            # Reaped already, but its output may still be in the pipe: the limit is still why
+            # what is shown was cut (a fast command on a loaded machine exits before we read).
+            if reason == "output-limit":
+                self.reason = self.reason or reason
+            return
+        if self._stopping:
             return
         self.reason = reason
         self._signal(signal.SIGINT)

@@ -9,13 +9,21 @@ import json
 import pytest
 from channels.testing import WebsocketCommunicator
 
-from cluster.console import kubeconfig
+from cluster.console import consumer, kubeconfig
 from config.asgi import application
 from tests.conftest import require_service
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 ORIGIN = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
+
+
+@pytest.fixture(autouse=True)
+def _forget_consoles():
+    """A test that fails before disconnecting leaves its console counted: forget it, so the
+    next test's bound on consoles per server is not hit by it."""
+    yield
+    consumer._sessions.clear()
 
 
 @pytest.fixture
