@@ -22,13 +22,15 @@ if find_spec("cluster.dashboard") is not None and find_spec("cluster.dashboard.r
 
     websocket_urlpatterns += _dashboard_ws
 
-# The Kubernetes API's streams, for kubectl (no browser Origin: see config/asgi.py).
+# The Kubernetes API's streams, for kubectl (no browser Origin: see config/asgi.py); the page's
+# kubectl console reaches the same API under /clusters/<c>/console/kube/ (cluster/api/urls.py).
+CONSOLE_PREFIX = r"(?:console/kube/)?"
 kube_websocket_urlpatterns = [
-    re_path(rf"^clusters/{CLUSTER_NAME}/api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<pod>[^/]+)/exec/?$",
+    re_path(rf"^clusters/{CLUSTER_NAME}/{CONSOLE_PREFIX}api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<pod>[^/]+)/exec/?$",
             ExecConsumer.as_asgi()),
-    re_path(rf"^clusters/{CLUSTER_NAME}/api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<pod>[^/]+)/attach/?$",
+    re_path(rf"^clusters/{CLUSTER_NAME}/{CONSOLE_PREFIX}api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<pod>[^/]+)/attach/?$",
             AttachConsumer.as_asgi()),
-    re_path(rf"^clusters/{CLUSTER_NAME}/api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<pod>[^/]+)/portforward/?$",
+    re_path(rf"^clusters/{CLUSTER_NAME}/{CONSOLE_PREFIX}api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<pod>[^/]+)/portforward/?$",
             PortForwardConsumer.as_asgi()),
 ]
 

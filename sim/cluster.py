@@ -104,7 +104,7 @@ from sim.apiserver.server import KubeAPIServer
 from sim.controllers.manager import KubeControllerManager
 from sim.etcd.mvcc import MVCCStore
 from sim.etcd.server import EtcdMember
-from sim.external import CLIENT_HOST, ExternalClient
+from sim.external import CLIENT_HOST, VIA_CONSOLE, ConsoleClient, ExternalClient
 from sim.loadgenerator import MAX_REQUESTS_PER_SECOND, LoadGenerator
 from sim.flowcontrol import (CONTROLLER_MANAGER_BURST, CONTROLLER_MANAGER_QPS, KUBELET_BURST, KUBELET_QPS,
                              SCHEDULER_BURST, SCHEDULER_QPS)
@@ -266,6 +266,7 @@ class PendingRequest:
     rid: int | None
     deadline: float
     response: dict | None = None
+    client: "ExternalClient | None" = None   # who sent it (the console's requests have their own)
 
 
 # Events an input to a stream session may run at once (the process's answer to it).
@@ -415,12 +416,13 @@ class Cluster:
         for api in self.apiservers:
             api.metrics_server = self.metrics_server.address
         self.client = ExternalClient()
+        self.console_client = ConsoleClient()
         # The per-workload load generator, outside the cluster beside the client (sim/loadgenerator.py).
         self.load_generator = LoadGenerator(CLIENT_HOST, [a.address for a in self.apiservers])
         k.add_component(self.load_generator)
         self.control_plane = [c for host in self.cp_hosts for c in self.cp_components[host]] + \
             [m for m in self.etcd_members if m.host in self.cp_hosts]
-        for c in self.apiservers + self.schedulers + self.controller_managers + [self.client] + self.etcd_members:
+        for c in self.apiservers + self.schedulers + self.controller_managers + [self.client, self.console_client] + self.etcd_members:
             k.add_component(c)
         for host in self.cp_hosts:
             for c in self.cp_components[host][3:]:
@@ -442,6 +444,7 @@ class Cluster:
             if m.host not in self.specs or self.specs[m.host].alive:
                 m.start()
         self.client.start()
+        self.console_client.start()
         self.load_generator.start()
         self.kernel.call_later(0.05, self._bootstrap_namespaces)
         for host in self.cp_hosts:
@@ -797,16 +800,18 @@ class Cluster:
             api.serve(req, out.append)
             if out:
                 return PendingRequest(None, self.kernel.now, out[0])
-        rid = self.client.send_request(api.address, req)
-        return PendingRequest(rid, self.kernel.now + REQUEST_TIMEOUT)
+        client = self.console_client if req.get("via") == VIA_CONSOLE else self.client
+        rid = client.send_request(api.address, req)
+        return PendingRequest(rid, self.kernel.now + REQUEST_TIMEOUT, client=client)
 
     def request_reply(self, pending: "PendingRequest") -> dict | None:
         """The response to a begun request, or None while it is in flight and its virtual
         deadline has not passed (then a 504 Timeout Status).  Runs nothing."""
         if pending.response is None:
-            resp = self.client.take_reply(pending.rid)
+            client = pending.client or self.client
+            resp = client.take_reply(pending.rid)
             if resp is None and self.kernel.now >= pending.deadline:
-                self.client.forget(pending.rid)
+                client.forget(pending.rid)
                 resp = {"code": 504, "body": st.timeout()}
             pending.response = resp
         return pending.response
@@ -815,7 +820,7 @@ class Cluster:
         """Run the kernel until the request is answered or its deadline passes (at most
         `max_events` events), then request_reply(pending): None means "not yet, call again"."""
         if pending.response is None and pending.rid is not None:
-            rid, replies = pending.rid, self.client.replies
+            rid, replies = pending.rid, (pending.client or self.client).replies
             self.kernel.run_until(pending.deadline, stop=lambda: rid in replies, max_events=max_events)
         return self.request_reply(pending)
 

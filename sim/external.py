@@ -5,6 +5,10 @@ from __future__ import annotations
 from sim.component import Component
 
 CLIENT_HOST = "client"
+# What a request is marked with when it came through the page's kubectl console
+# (cluster/console/): it travels from the console's own address, so the diagram can show which
+# requests a student's command made.
+VIA_CONSOLE = "console"
 
 
 class ExternalClient(Component):
@@ -51,3 +55,10 @@ class ExternalClient(Component):
             self.replies[msg["id"]] = msg["resp"]
         elif msg.get("type") == "etcd.txn.reply":
             self.replies[msg["id"]] = msg
+
+
+class ConsoleClient(ExternalClient):
+    """The kubectl console in the page: the same outside client, at its own address
+    (console@client), so its requests are told apart from every other client's as they travel.
+    Same host, so the network treats it exactly like kubectl@client."""
+    component = "console"

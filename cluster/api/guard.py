@@ -26,7 +26,7 @@ from cluster.inlinemiddleware import DualModeMiddleware
 
 log = logging.getLogger("pilothouse.api")
 
-KUBE_API = re.compile(r"^/clusters/[^/]+/(?:api|apis|version|openapi|healthz|livez|readyz)(?:/|$)")
+KUBE_API = re.compile(r"^/clusters/[^/]+/(?:console/kube/)?(?:api|apis|version|openapi|healthz|livez|readyz)(?:/|$)")
 CONTROL_API = re.compile(r"^/(?:clusters/[^/]+/)?sim/v1(?:/|$)")
 # The control API's one endpoint that reads its own, larger, limit (cluster/api/simcontrol.py).
 OWN_LIMIT = re.compile(r"^/clusters/[^/]+/sim/v1/etcd/snapshot/restore$")

@@ -2,6 +2,7 @@
 from django.urls import path, re_path
 
 from cluster.api import schedulerviews, simcontrol, views
+from sim.external import VIA_CONSOLE
 
 CLUSTER = r"(?P<cluster>[a-z0-9]([-a-z0-9]*[a-z0-9])?)"
 
@@ -56,5 +57,13 @@ urlpatterns = [
         rf"^{CLUSTER}/(?P<path>(?:api|apis|version|openapi|healthz|livez|readyz|metrics)(?:/.*)?)$",
         views.kube_api,
         name="kube-api",
+    ),
+    # The same API for the page's kubectl console, whose kubeconfig points here: its requests
+    # are marked, so the diagram shows them leaving the console (sim/external.py ConsoleClient).
+    re_path(
+        rf"^{CLUSTER}/console/kube/(?P<path>(?:api|apis|version|openapi|healthz|livez|readyz|metrics)(?:/.*)?)$",
+        views.kube_api,
+        {"via": VIA_CONSOLE},
+        name="kube-api-console",
     ),
 ]

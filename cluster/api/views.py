@@ -37,8 +37,10 @@ def _error(e: services.SimulationError):
 
 
 @csrf_exempt
-async def kube_api(request, cluster: str, path: str):
-    """Everything under /clusters/<cluster>/ that the Kubernetes API serves."""
+async def kube_api(request, cluster: str, path: str, via: str = ""):
+    """Everything under /clusters/<cluster>/ that the Kubernetes API serves.  `via` marks the
+    requests of the page's kubectl console (served under /clusters/<cluster>/console/kube/):
+    they travel from the console's own address in the diagram."""
     parts = path.split("/")
     if parts and parts[-1] == "":  # a trailing slash, as in /api/v1/
         parts = parts[:-1]
@@ -101,6 +103,8 @@ async def kube_api(request, cluster: str, path: str):
                 return kube_json(first["body"], first["code"])
             return StreamingHttpResponse(podlogs.follow(cluster, rr, first), content_type="text/plain")
         api_request = rr.as_api_request()
+        if via:
+            api_request["via"] = via
         if table is not None:
             api_request["as"] = table.to_json()  # the apiserver answers a get or list with a Table
         resp = await services.cluster_api_encoded(cluster, api_request)

@@ -43,7 +43,8 @@ def server_url(scope: dict, cluster: str) -> tuple[str, bytes | None]:
         secure = scope.get("scheme") == "wss" and tls.certificate_pem()
         base = f"{'https' if secure else 'http'}://{host}:{port}"
         ca = tls.certificate_pem() if secure else None
-    return f"{base.rstrip('/')}/clusters/{cluster}", ca
+    # The console's own path to the API: its requests are marked as the console's (cluster/api/urls.py).
+    return f"{base.rstrip('/')}/clusters/{cluster}/console/kube", ca
 
 
 def console_home(cluster: str) -> Path:

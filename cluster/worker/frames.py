@@ -54,11 +54,19 @@ MAX_SNAPSHOT_DEFER_SECONDS = 1.0
 _POD_RESOURCE = re.compile(r"\bpods\b")
 
 
+def _from_console(ev: dict) -> bool:
+    return str(ev.get("src", "")).startswith(CONSOLE_PREFIX) or str(ev.get("dst", "")).startswith(CONSOLE_PREFIX)
+
+
+CONSOLE_PREFIX = "console@"   # sim/external.py ConsoleClient's address
+
+
 def hop_rank(ev: dict) -> int:
     """Which events claim a frame's capped slots first, lowest first, as the dashboard ranks its
     dots (static/js/messages.js, rank): 0 a network hop carrying a scheduler's Binding, and an
     etcd election's votes (the etcd panel draws them; a busy cluster's frame must not crowd them
-    out); 1 the other requests that carry a pod through its life ("create pods", the "watch
+    out), and the requests of the page's kubectl console and their replies (a student watches
+    their own command travel); 1 the other requests that carry a pod through its life ("create pods", the "watch
     pods" notification to a kubelet, "patch pods/status"; replies, named "... → code",
     excluded), and Raft heartbeats, grouped to one event per member pair; 2 everything else.
     Ranks 0 and 1 are a few hops per pod or member, where an HA control plane's leases and etcd
@@ -66,7 +74,7 @@ def hop_rank(ev: dict) -> int:
     if ev.get("kind") not in ("message", "drop"):
         return 2
     kind = str(ev.get("type", ""))
-    if "bind" in kind.lower() or kind in ELECTION_MESSAGE_TYPES:
+    if "bind" in kind.lower() or kind in ELECTION_MESSAGE_TYPES or _from_console(ev):
         return 0
     if kind in GROUPED_MESSAGE_TYPES:
         return 1

@@ -25,6 +25,9 @@ const QUEUE_HEADER = 34;
 const CLIENT_H = 40;
 const EXT_HEADER = 38;          // title row of the external etcd hosts box
 export const CLIENT_ADDR = "kubectl@client";
+// The page's kubectl console: the same outside client at its own address (sim/external.py
+// ConsoleClient), so a student's commands are seen leaving it.
+export const CONSOLE_ADDR = "console@client";
 
 // Display phase: what a student should read.  A bound pod that is not running yet shows as
 // ContainerCreating, the way `kubectl get pods` shows it.
@@ -273,6 +276,8 @@ export function layout(snap) {
     if (b) b.agentsAt = out.cpAgents;
   }
   out.height = y - GAP + M;
+  // Left of the API clients' box, on the same row: requests typed in the console leave here.
+  out.console = { x: out.client.x - 196, y: out.client.y, w: 180, h: CLIENT_H, addr: CONSOLE_ADDR };
   return out;
 }
 
@@ -500,6 +505,19 @@ export class Diagram {
         el.dataset.component = "kubectl";
         el.innerHTML = `<rect x="${c.x}" y="${c.y}" width="${c.w}" height="${c.h}" rx="20"/>` +
           `<text x="${c.x + c.w / 2}" y="${c.y + c.h / 2 + 6}" text-anchor="middle" font-size="16">kubectl · API clients</text>`;
+      });
+      this.rects.set(c.addr, c);
+    }
+
+    if (L.console) {
+      const c = L.console;
+      const sig = JSON.stringify([c.x, c.y, c.w, c.h]);
+      this._keep(used, this.layers.comps, "console", "g", sig, (el) => {
+        el.setAttribute("class", "component client console-client");
+        el.setAttribute("data-addr", c.addr);
+        el.dataset.component = "console";
+        el.innerHTML = `<rect x="${c.x}" y="${c.y}" width="${c.w}" height="${c.h}" rx="20"/>` +
+          `<text x="${c.x + c.w / 2}" y="${c.y + c.h / 2 + 6}" text-anchor="middle" font-size="15">console (key k)</text>`;
       });
       this.rects.set(c.addr, c);
     }

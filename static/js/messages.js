@@ -20,6 +20,8 @@ export function category(ev) {
   const t = String(ev.type || "").toLowerCase();
   const src = String(ev.src || "");
   const dst = String(ev.dst || "");
+  // The page's kubectl console (sim/external.py ConsoleClient): a student's own requests.
+  if (src.startsWith("console@") || dst.startsWith("console@")) return "console";
   if (t.includes("bind")) return "bind";
   if (src.startsWith("etcd@") || dst.startsWith("etcd@")) return "etcd";
   if (RUNTIMES.some(r => src.startsWith(r) || dst.startsWith(r))) return "runtime";
@@ -37,7 +39,7 @@ export function isMinor(ev) {
 }
 
 // Which hops claim the dots first, lowest rank first: 0 a scheduler's bind (the moment a lesson
-// is about); 1 the other requests that carry a pod through its life (a controller's "create
+// is about) and the console's requests and replies (a student's own command); 1 the other requests that carry a pod through its life (a controller's "create
 // pods", the "watch pods" notification that tells a kubelet of its pod, the kubelet's "patch
 // pods/status"), a few per pod; 2 the rest of the traffic (an HA control plane's leases and
 // etcd writes never stop); 3 minor traffic.  A full set of dots makes room for a rank 0 or 1
@@ -46,7 +48,8 @@ export function isMinor(ev) {
 export const RANK_BIND = 0;
 export const RANK_POD = 1;
 export function rank(ev) {
-  if (category(ev) === "bind") return RANK_BIND;
+  const cat = category(ev);
+  if (cat === "bind" || cat === "console") return RANK_BIND;
   if (isMinor(ev)) return 3;
   return /\bpods\b/.test(String(ev.type || "")) ? RANK_POD : 2;
 }

@@ -110,3 +110,24 @@ def test_hostile_output_stays_text(page, browser_server):
     assert page.evaluate("() => document.querySelectorAll('#console-output img, #console-output script, "
                          "#console-output b').length") == 0
     assert page.evaluate("() => window.__pwned") is None
+
+
+def test_the_console_s_requests_travel_from_its_box_in_the_diagram(page, browser_server):
+    """A command typed in the console is seen leaving the diagram's console box (console@client)
+    towards the API server, in the console's own colour; other clients' stay kubectl@client."""
+    open_dashboard(page, browser_server)
+    assert page.locator('#diagram [data-addr="console@client"]').count() == 1
+    # Dots live about a second: note every one that appears.
+    page.evaluate("""() => {
+      window.__consoleHops = [];
+      new MutationObserver(() => {
+        for (const m of document.querySelectorAll('#diagram .msg-console')) {
+          const hop = m.dataset.src + ' -> ' + m.dataset.dst + ' ' + m.dataset.type;
+          if (!window.__consoleHops.includes(hop)) window.__consoleHops.push(hop);
+        }
+      }).observe(document.getElementById('diagram'), {childList: true, subtree: true});
+    }""")
+    page.keyboard.press("k")
+    run(page, "kubectl create configmap travelled --from-literal=k=v")
+    wait_js(page, "() => window.__consoleHops.some(h => h.startsWith('console@client -> kube-apiserver@') "
+                  "&& h.endsWith('create configmaps'))", 20, message="the console's create to travel")

@@ -58,3 +58,15 @@ def test_an_elections_votes_are_kept_in_a_frame_full_of_other_hops():
     assert types[:4] == ["MsgPreVote", "MsgPreVoteResp", "MsgVote", "MsgVoteResp"]
     assert [e["count"] for e in kept if e["type"] == "MsgHeartbeat"] == [5]
     assert len(kept) == frames_module.MAX_FRAME_EVENTS and omitted == len(busy) - (frames_module.MAX_FRAME_EVENTS - 5)
+
+
+def test_the_console_s_hops_are_kept_in_a_frame_full_of_other_hops():
+    """A student's own command (the page's kubectl console, console@client) and its reply keep
+    their slots in a busy frame."""
+    busy = [{"kind": "message", "src": "kube-controller-manager@cp-1", "dst": "kube-apiserver@cp-1",
+             "type": "update leases", "t": i} for i in range(frames_module.MAX_FRAME_EVENTS * 2)]
+    typed = [{"kind": "message", "src": "console@client", "dst": "kube-apiserver@cp-1", "type": "list pods", "t": 5000},
+             {"kind": "message", "src": "kube-apiserver@cp-1", "dst": "console@client", "type": "list pods → 200",
+              "t": 5001}]
+    kept, _, _, _ = frames_module.select_events(busy + typed)
+    assert [e["type"] for e in kept[:2]] == ["list pods", "list pods → 200"]
