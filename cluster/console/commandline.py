@@ -169,3 +169,30 @@ def is_streaming(argv: list[str]) -> bool:
             if "w" in letters or (sub == "logs" and "f" in letters) or (sub in ("exec", "attach", "run") and "i" in letters):
                 return True
     return sub == "attach"
+
+
+def terminal_mode(argv: list[str]) -> tuple[bool, bool]:
+    """(interactive, tty) of an exec, attach or run: `-i`/`--stdin` keeps kubectl's stdin open
+    for what the student types; `-t`/`--tty` gives kubectl a terminal (a pty), as `kubectl exec
+    -it` expects.  Flags after `--` are the container command's, not kubectl's."""
+    args = argv[1:]
+    if _subcommand(args) not in ("exec", "attach", "run"):
+        return False, False
+    interactive = tty = False
+    for word in args:
+        if word == "--":
+            break
+        if word in ("--stdin", "--stdin=true"):
+            interactive = True
+        elif word in ("--tty", "--tty=true"):
+            tty = True
+        elif word.startswith("-") and not word.startswith("--") and len(word) > 1:
+            letters = word[1:]
+            for ch in letters:
+                if ch == "i":
+                    interactive = True
+                elif ch == "t":
+                    tty = True
+                elif ch in SHORT_WITH_VALUE:
+                    break   # the rest is this flag's value (`-c sidecar`)
+    return interactive, tty

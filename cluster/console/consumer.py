@@ -5,8 +5,10 @@ page's frames socket).  JSON text messages:
 
   client -> {"type": "run", "line": "kubectl get pods", "stdin": "<optional input, e.g. YAML>"}
             {"type": "interrupt"}                              Ctrl-C: SIGINT, then SIGKILL
+            {"type": "stdin", "data": "ls\r"}                    typed into an interactive command
+            {"type": "eof"}                                    Ctrl-D: end of its input
   server -> {"type": "ready", "max_output", "timeout", "watch_timeout"}
-            {"type": "started", "argv": [...]}
+            {"type": "started", "argv": [...], "interactive": bool, "tty": bool}
             {"type": "output", "stream": "stdout" | "stderr", "data": "..."}
             {"type": "exit", "code": n | null, "reason": "" | "interrupted" | "timeout" |
              "output-limit" | "failed", "message": "..."}
@@ -82,10 +84,28 @@ class KubectlConsoleConsumer(AsyncWebsocketConsumer):
                 self.process.stop("interrupted")
             elif self.task is not None and not self.task.done():
                 self.interrupted = True   # Ctrl-C before kubectl was started: _execute stops it
+        elif kind in ("stdin", "eof"):
+            await self._input(kind, message)
         elif kind == "run":
             await self._run(message)
         else:
             await self._send("error", message=f"unknown message type {kind!r}: run or interrupt")
+
+    async def _input(self, kind: str, message: dict) -> None:
+        """What the student types while an interactive command (exec/attach/run -i) runs."""
+        process = self.process
+        if process is None or not process.interactive:
+            await self._send("error", message="no interactive command is running (kubectl exec -it ... starts one)")
+            return
+        if kind == "eof":
+            await process.close_stdin()
+            return
+        data = message.get("data")
+        if not isinstance(data, str):
+            await self._send("error", message="stdin: data must be a string")
+            return
+        if not await process.write_stdin(data):
+            await self._send("error", message="the command's input is closed")
 
     async def _run(self, message: dict) -> None:
         if self.task is not None and not self.task.done():
@@ -117,11 +137,13 @@ class KubectlConsoleConsumer(AsyncWebsocketConsumer):
             return
         seconds = _opt("CONSOLE_WATCH_TIMEOUT") if commandline.is_streaming(argv) else _opt("CONSOLE_TIMEOUT")
         bounds = Bounds(float(seconds), int(_opt("CONSOLE_MAX_OUTPUT")), float(_opt("CONSOLE_GRACE")))
+        interactive, tty = commandline.terminal_mode(argv)
         self.process = KubectlProcess([str(kubeconfig.kubectl_binary()), *argv[1:]],
-                                      kubeconfig.environment(home, config), str(home), bounds)
+                                      kubeconfig.environment(home, config), str(home), bounds,
+                                      interactive=interactive, tty=tty)
         if self.interrupted:
             self.process.stop("interrupted")   # remembered, and carried out once it starts
-        await self._send("started", argv=argv)
+        await self._send("started", argv=argv, interactive=interactive or tty, tty=tty)
 
         async def output(stream: str, text: str) -> None:
             await self._send("output", stream=stream, data=text)

@@ -7,7 +7,9 @@
 //
 // What the DOM exposes (tests rely on it):
 //   #console-panel   hidden unless open (key k, or /clusters/<c>/console); data-state: "idle",
-//                    "running", "closed"; data-commands: commands finished so far
+//                    "running", "closed"; data-commands: commands finished so far;
+//                    data-session: "tty" / "stdin" while an interactive exec/attach runs (what is
+//                    typed then goes to the container), "" otherwise
 //   #console-output  one .console-cmd per command line, then .console-out spans
 //                    (class stdout / stderr plus the ansi-* classes), .console-exit at the end
 
@@ -102,6 +104,7 @@ export class KubectlConsole {
     this.queue = [];
     this.sgr = { stdout: {}, stderr: {} };
     this.commands = 0;
+    this.session = null;   // {tty} while an interactive exec/attach/run -i runs: typing goes to it
     try { this.history = JSON.parse(localStorage.getItem(HISTORY_KEY) || "[]"); } catch { this.history = []; }
     this.cursor = this.history.length;
     panel.querySelector("#console-form").addEventListener("submit", (e) => { e.preventDefault(); this.submit(); });
@@ -137,6 +140,12 @@ export class KubectlConsole {
   }
 
   submit() {
+    if (this.session) {
+      // A line for the container: a terminal sends Enter as a carriage return (ICRNL there).
+      this.send({ type: "stdin", data: this.input.value + (this.session.tty ? "\r" : "\n") });
+      this.input.value = "";
+      return;
+    }
     const line = this.input.value.trim();
     if (!line) return;
     if (this.state === "running") { this.note("a command is still running: Ctrl-C stops it", "console-exit failed"); return; }
@@ -161,7 +170,14 @@ export class KubectlConsole {
   clear() { this.out.replaceChildren(); }
 
   onKey(e) {
-    if (e.ctrlKey && (e.key === "c" || e.key === "C") && this.input.selectionStart === this.input.selectionEnd) {
+    if (this.session?.tty && e.ctrlKey && (e.key === "c" || e.key === "C") &&
+        this.input.selectionStart === this.input.selectionEnd) {
+      e.preventDefault();
+      this.send({ type: "stdin", data: "\x03" });   // to the container's foreground process, as a terminal does
+    } else if (this.session && e.ctrlKey && (e.key === "d" || e.key === "D")) {
+      e.preventDefault();
+      this.send({ type: "eof" });
+    } else if (e.ctrlKey && (e.key === "c" || e.key === "C") && this.input.selectionStart === this.input.selectionEnd) {
       e.preventDefault();
       this.interrupt();
     } else if (e.ctrlKey && e.key === "l") {
@@ -178,9 +194,15 @@ export class KubectlConsole {
   }
 
   onMessage(msg) {
-    if (msg.type === "output") {
+    if (msg.type === "started") {
+      this.session = msg.interactive ? { tty: !!msg.tty } : null;
+      this.panel.dataset.session = msg.interactive ? (msg.tty ? "tty" : "stdin") : "";
+      if (this.session) this.input.placeholder = "typed lines go to the container (Ctrl-D: end of input; Ctrl-C button: stop kubectl)";
+    } else if (msg.type === "output") {
       const stream = msg.stream === "stderr" ? "stderr" : "stdout";
-      const { runs, state } = ansiRuns(String(msg.data), this.sgr[stream]);
+      // A terminal's lines end in CR LF; a lone CR (redraw) and the bell are not drawn here.
+      const data = String(msg.data).replace(/\r+\n/g, "\n").replace(/[\r\x07]/g, "");
+      const { runs, state } = ansiRuns(data, this.sgr[stream]);
       this.sgr[stream] = state;
       for (const run of runs) this.append(runSpan(run, stream));
     } else if (msg.type === "exit") {
@@ -193,11 +215,14 @@ export class KubectlConsole {
       if (this.state === "running" && !/still running/.test(msg.message || "")) this.finish();
     } else if (msg.type === "error") {
       this.note(String(msg.message), "console-exit failed");
-      if (this.state === "running") this.finish();
+      if (this.state === "running" && !this.session) this.finish();
     }
   }
 
   finish() {
+    this.session = null;
+    this.panel.dataset.session = "";
+    this.input.placeholder = "kubectl get pods  (up/down: history)";
     this.commands += 1;
     this.panel.dataset.commands = String(this.commands);
     this.setState("idle");

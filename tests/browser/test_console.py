@@ -10,7 +10,8 @@ from tests.browser.conftest import open_dashboard, wait_js
 
 pytestmark = pytest.mark.services
 
-OUTPUT_JS = "() => document.getElementById('console-output').textContent"
+OUTPUT_EXPR = "document.getElementById('console-output').textContent"
+OUTPUT_JS = f"() => {OUTPUT_EXPR}"
 
 
 def _commands(page) -> int:
@@ -131,3 +132,25 @@ def test_the_console_s_requests_travel_from_its_box_in_the_diagram(page, browser
     run(page, "kubectl create configmap travelled --from-literal=k=v")
     wait_js(page, "() => window.__consoleHops.some(h => h.startsWith('console@client -> kube-apiserver@') "
                   "&& h.endsWith('create configmaps'))", 20, message="the console's create to travel")
+
+
+def test_exec_it_takes_typed_lines_until_exit(page, browser_server):
+    """`kubectl exec -it <pod> -- sh`: the pane becomes the container's terminal: a typed line
+    goes to its shell, which echoes it and answers; `exit` ends the session with exit code 0."""
+    open_dashboard(page, browser_server)
+    page.keyboard.press("k")
+    assert "exit code 0" in run(page, "kubectl run it-pane --image=busybox:1.36 --restart=Never -- sleep 3600")
+    assert "exit code 0" in run(page, "kubectl wait --for=condition=Ready pod/it-pane --timeout=90s", timeout=100)
+    before = _commands(page)
+    run(page, "kubectl exec -it it-pane -- sh", wait=False)
+    wait_js(page, "() => document.getElementById('console-panel').dataset.session === 'tty'", 30,
+            message="the terminal session to start")
+    page.fill("#console-input", "echo from-$HOSTNAME")
+    page.press("#console-input", "Enter")
+    wait_js(page, f"() => {OUTPUT_EXPR}.includes('\\nfrom-it-pane\\n')", 20, message="the shell's answer")
+    page.fill("#console-input", "exit")
+    page.press("#console-input", "Enter")
+    wait_js(page, f"() => +(document.getElementById('console-panel').dataset.commands || 0) > {before}", 30,
+            message="the session to end")
+    assert page.evaluate(OUTPUT_JS).rstrip().endswith("exit code 0")
+    assert page.evaluate("() => document.getElementById('console-panel').dataset.session") == ""

@@ -11,7 +11,7 @@ from channels.testing import WebsocketCommunicator
 
 from cluster.console import consumer, kubeconfig
 from config.asgi import application
-from tests.conftest import require_service
+from tests.conftest import require_service, wait_nodes_ready
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -193,3 +193,43 @@ async def test_consoles_per_server_are_bounded(console_settings):
     assert msg["type"] == "error" and "too many consoles" in msg["message"]
     assert (await second.receive_output(5))["code"] == 4429
     await first.disconnect()
+
+
+async def _output_until(ws, needle: str, timeout: float = 30) -> str:
+    seen = ""
+    async with asyncio.timeout(timeout):
+        while needle not in seen:
+            msg = json.loads(await ws.receive_from(timeout))
+            assert msg["type"] in ("output", "started"), msg
+            seen += msg.get("data", "")
+    return seen
+
+
+async def test_exec_it_is_a_terminal_session_in_the_container(console_settings, pilothouse_server):
+    """`kubectl exec -it <pod> -- sh`: kubectl on a pty, what is typed goes to the container's
+    shell, whose terminal echoes it and answers; `exit` ends it with kubectl's exit code 0."""
+    await asyncio.to_thread(wait_nodes_ready, pilothouse_server, "demo")
+    ws = await _open()
+    out, err, end = await _run(ws, "kubectl run it-shell --image=busybox:1.36 --restart=Never -- sleep 3600")
+    assert end["code"] == 0, (out, err)
+    out, err, end = await _run(ws, "kubectl wait --for=condition=Ready pod/it-shell --timeout=90s", timeout=100)
+    assert end["code"] == 0, (out, err)
+    await ws.send_to(text_data=json.dumps({"type": "run", "line": "kubectl exec -it it-shell -- sh"}))
+    started = json.loads(await ws.receive_from(30))
+    assert started["type"] == "started" and started["tty"] and started["interactive"], started
+    await _output_until(ws, "# ")                      # the shell's prompt
+    await ws.send_to(text_data=json.dumps({"type": "stdin", "data": "echo typed-$HOSTNAME\r"}))
+    seen = await _output_until(ws, "typed-it-shell\r\n")
+    assert "echo typed-$HOSTNAME" in seen             # echoed by the container's terminal
+    await ws.send_to(text_data=json.dumps({"type": "stdin", "data": "exit\r"}))
+    out, err, end = await _until_exit(ws, 30)
+    assert end["code"] == 0 and end["reason"] == "", (out, err, end)
+    await ws.disconnect()
+
+
+async def test_typing_without_an_interactive_command_is_refused_readably(console_settings):
+    ws = await _open()
+    await ws.send_to(text_data=json.dumps({"type": "stdin", "data": "ls\r"}))
+    msg = json.loads(await ws.receive_from(5))
+    assert msg["type"] == "error" and "no interactive command" in msg["message"]
+    await ws.disconnect()
