@@ -496,28 +496,19 @@ export class Diagram {
       this.rects.set("host:" + n.name, b);
     }
 
-    if (L.client) {
-      const c = L.client;
+    // The clients outside the cluster: kubectl and every other API client, and the page's console.
+    for (const [key, cls, component, label, size] of [
+      ["client", "component client", "kubectl", "kubectl · API clients", 16],
+      ["console", "component client console-client", "console", "console (key k)", 15]]) {
+      const c = L[key];
+      if (!c) continue;
       const sig = JSON.stringify([c.x, c.y, c.w, c.h]);
-      this._keep(used, this.layers.comps, "client", "g", sig, (el) => {
-        el.setAttribute("class", "component client");
+      this._keep(used, this.layers.comps, key, "g", sig, (el) => {
+        el.setAttribute("class", cls);
         el.setAttribute("data-addr", c.addr);
-        el.dataset.component = "kubectl";
+        el.dataset.component = component;
         el.innerHTML = `<rect x="${c.x}" y="${c.y}" width="${c.w}" height="${c.h}" rx="20"/>` +
-          `<text x="${c.x + c.w / 2}" y="${c.y + c.h / 2 + 6}" text-anchor="middle" font-size="16">kubectl · API clients</text>`;
-      });
-      this.rects.set(c.addr, c);
-    }
-
-    if (L.console) {
-      const c = L.console;
-      const sig = JSON.stringify([c.x, c.y, c.w, c.h]);
-      this._keep(used, this.layers.comps, "console", "g", sig, (el) => {
-        el.setAttribute("class", "component client console-client");
-        el.setAttribute("data-addr", c.addr);
-        el.dataset.component = "console";
-        el.innerHTML = `<rect x="${c.x}" y="${c.y}" width="${c.w}" height="${c.h}" rx="20"/>` +
-          `<text x="${c.x + c.w / 2}" y="${c.y + c.h / 2 + 6}" text-anchor="middle" font-size="15">console (key k)</text>`;
+          `<text x="${c.x + c.w / 2}" y="${c.y + c.h / 2 + 6}" text-anchor="middle" font-size="${size}">${label}</text>`;
       });
       this.rects.set(c.addr, c);
     }
