@@ -67,7 +67,7 @@ ID = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # etcd, etcd-2), an object (pod/web-1): letters, digits and - . @ / : _ only.
 ADDRESS = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9.@/:_]*$")
 DEFAULT_TIMEOUT = 600.0   # virtual seconds a step waits before it reports itself stuck
-DEFAULT_HOLD = 8.0        # virtual seconds a step without a wait stays up while the lesson plays
+DEFAULT_HOLD = 8.0        # virtual seconds a step stays up at least while the lesson plays
 MAX_STEPS = 60
 MAX_TEXT = 8000
 

@@ -16,10 +16,13 @@ expectations, read from the API server's watch cache, so looking costs no virtua
 step is a student's task (which moves on as soon as the student has done it, played or not).  A
 paused lesson otherwise stays on its step, showing whether its checks hold.
 
-`next` is the presenter's one key per step: run the action of a step that has not acted (and
+`back`, `goto` and `restart` land on a step that then stays until `play` or `next`, even a
+student's task whose checks hold.  `next` is the presenter's one key per step: run the action of a step that has not acted (and
 move on once its checks hold), or move on from a step that has.  `back` and `restart` pause
-the lesson first (a played lesson would pass a finished step again at once).  A step without
-checks stays up `hold` virtual seconds while the lesson plays.
+the lesson first (a played lesson would pass a finished step again at once).  While the lesson
+plays, a step stays up at least `hold` virtual seconds (8 s unless the file says), so that its
+narration can be read even when its checks already hold; a student's task and a step the
+presenter moved with `next` go on as soon as they hold.
 
 Everything here runs against a sim.cluster.Cluster and reads only its virtual clock.
 """
@@ -28,6 +31,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 
+from sim.cluster import ClusterError
 from sim.lessons.format import Lesson, Step
 from sim.scenario import Scenario, ScenarioError
 
@@ -55,6 +59,7 @@ class Player:
     states: list = field(default_factory=list)
     acted: bool = False                   # the current step's action ran
     armed: bool = False                   # the current step moves on once its checks hold
+    stay: bool = False                    # back/goto/restart landed here: stay until play or next
     entered_at: float = 0.0               # virtual time the current step began
     acted_at: float | None = None
     checks: list = field(default_factory=list)
@@ -77,6 +82,7 @@ class Player:
 
     def play(self) -> None:
         self.playing = True
+        self.stay = False
         if self.step is not None and self.states[self.index] in (STUCK, FAILED):
             self.states[self.index] = ACTIVE
             self.error = ""
@@ -90,7 +96,8 @@ class Player:
         step = self.step
         if step is None:
             return
-        holds = self._holds(step, commit=True)
+        self.stay = False
+        holds = self._holds(step)
         if not self.acted and step.do and holds is not True:
             self._act(step)          # "show me": act now, move on once the checks hold
             self.armed = True
@@ -110,33 +117,39 @@ class Player:
     def back(self) -> None:
         self.playing = False
         self._enter(max(0, self.index - 1))
+        self.stay = True
 
     def restart(self) -> None:
         self.playing = False
         self.scenario.remembered = None
         self.history.clear()
         self._enter(0)
+        self.stay = True
 
     def goto(self, index: int) -> None:
         if not 0 <= index < len(self.lesson.steps):
             raise ValueError(f"step: must be from 1 to {len(self.lesson.steps)}")
         self.playing = False
         self._enter(index)
+        self.stay = True
 
     # -- the level-triggered loop ----------------------------------------------------------
     def tick(self) -> None:
         """Bring the lesson up to date with the cluster: pass, act, wait or move on.  Bounded:
         each step is entered at most once per tick."""
-        for _ in range(len(self.lesson.steps) + 1):
+        for _ in range(2 * len(self.lesson.steps) + 2):
             step = self.step
             if step is None or self.states[self.index] == FAILED:
                 return
-            moves = self.playing or self.armed or bool(step.task)
-            holds = self._holds(step, commit=moves)
+            moves = (self.playing or self.armed or bool(step.task)) and not self.stay
+            holds = self._holds(step)
             if holds is True:
                 self.states[self.index] = DONE if self.acted else PASSED
                 if not moves:
                     return
+                if self.playing and not self.armed and not step.task \
+                        and self.cluster.now - self.entered_at < step.hold:
+                    return   # a played step stays up long enough to be read
                 self._finish(DONE if self.acted else PASSED)
                 continue
             if holds is None:   # no checks: a narration (and maybe an action)
@@ -160,9 +173,7 @@ class Player:
                 self._act(step)
                 if self.error or not self.acted:
                     return
-                if self._holds(step, commit=True):
-                    self._finish(DONE)
-                    continue
+                continue   # look again: the action may have made the checks hold
             started = self.acted_at if self.acted_at is not None else self.entered_at
             if (self.acted or step.task or self.playing) and self.cluster.now - started > step.timeout:
                 self.states[self.index] = STUCK
@@ -178,13 +189,15 @@ class Player:
             self.states[i] = PENDING
         if not self.finished:
             self.states[index] = ACTIVE
-        self.acted = self.armed = False
+        self.acted = self.armed = self.stay = False
         self.acted_at = None
         self.entered_at = self.cluster.now
         self.error = ""
         self.checks = []
 
     def _finish(self, state: str) -> None:
+        if state in (DONE, PASSED) and getattr(self, "_seen", None):
+            self.scenario.remembered = self._seen[0]   # what the passing checks saw
         self.states[self.index] = state
         self.history.append((round(self.cluster.now, 3), self.index, state))
         self._enter(self.index + 1)
@@ -205,17 +218,18 @@ class Player:
         for line in step.do:
             try:
                 self.scenario.step(line)
-            except (ScenarioError, ValueError, KeyError, IndexError) as e:
+            except (ScenarioError, ClusterError, ValueError, KeyError, IndexError, TypeError) as e:
                 self.error = f"{line}: {e}"
                 self.states[self.index] = FAILED
                 self.playing = False
                 return
         self.states[self.index] = WAITING if step.wait else ACTIVE
 
-    def _holds(self, step: Step, commit: bool) -> bool | None:
+    def _holds(self, step: Step) -> bool | None:
         """Do all of the step's checks hold now?  None for a step without checks.  A check that
         remembers (etcd new-leader remembers the leader it saw) keeps what it saw only when the
-        step moves on (`commit`), so looking again is the same look."""
+        step moves on (_finish), so looking again is the same look."""
+        self._seen = None
         if not step.wait:
             self.checks = []
             return None
@@ -225,19 +239,20 @@ class Player:
             try:
                 self.scenario.expect(shlex.split(line))
                 checks.append(Check(line, True))
-            except (ScenarioError, ValueError, KeyError, IndexError) as e:
+            except (ScenarioError, ClusterError, ValueError, KeyError, IndexError, TypeError) as e:
                 checks.append(Check(line, False, str(e)))
         self.checks = checks
         ok = all(c.ok for c in checks)
-        if not (ok and commit):
-            self.scenario.remembered = remembered
+        if ok:
+            self._seen = (self.scenario.remembered,)
+        self.scenario.remembered = remembered
         return ok
 
     def to_json(self) -> dict:
         step = self.step
         return {"lesson": self.lesson.id, "title": self.lesson.title, "index": self.index,
                 "stepCount": len(self.lesson.steps), "finished": self.finished, "playing": self.playing,
-                "armed": self.armed, "acted": self.acted, "states": list(self.states),
+                "armed": self.armed, "acted": self.acted, "stay": self.stay, "states": list(self.states),
                 "state": self.states[self.index] if step else "finished",
                 "checks": [c.to_json() for c in self.checks], "error": self.error,
                 "time": self.cluster.now, "enteredAt": self.entered_at,
