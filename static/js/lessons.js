@@ -112,7 +112,13 @@ export class LessonsPanel {
   }
 
   async poll() {
-    if (this.busy) return;
+    if (this.busy || document.hidden) return;
+    // Outside the Lessons view, with no lesson loaded, look only now and then (the "n" key and
+    // the highlight need to know when one starts): a room of viewers should not poll for nothing.
+    const inView = document.getElementById("dashboard")?.dataset.view === "lessons";
+    const now = Date.now();
+    if (!inView && !(this.state && this.state.player) && now - (this.lastPoll || 0) < 10 * POLL_MS) return;
+    this.lastPoll = now;
     try {
       this.show(await this.request("GET", `${this.base}/lesson`));
     } catch (err) {
