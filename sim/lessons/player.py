@@ -35,6 +35,8 @@ from sim.cluster import ClusterError
 from sim.lessons.format import Lesson, Step
 from sim.scenario import Scenario, ScenarioError
 
+# The actions that write through the Kubernetes API (they need etcd's quorum).
+API_WRITES = {"create", "apply", "scale", "delete", "label", "taint"}
 # Step states, as the page shows them.
 PENDING, ACTIVE, WAITING, DONE, PASSED, SKIPPED, FAILED, STUCK = (
     "pending", "active", "waiting", "done", "passed", "skipped", "failed", "stuck")
@@ -213,6 +215,13 @@ class Player:
     def _act(self, step: Step) -> None:
         if not self._cluster_ready():
             return   # not acted: the next tick tries again
+        if any(line.split()[0] in API_WRITES for line in step.do) and self.scenario._leader() is None:
+            # A write would wait for a commit that cannot come, up to the API server's 60 s
+            # timeout, while the engine runs for it: say so instead.
+            self.error = "etcd has no leader (no quorum): this step's writes would time out; restore etcd first"
+            self.states[self.index] = FAILED
+            self.playing = False
+            return
         self.acted = True
         self.acted_at = self.cluster.now
         for line in step.do:

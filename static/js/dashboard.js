@@ -429,6 +429,7 @@ document.addEventListener("keydown", (e) => {
   if (e.key === "w") setView("workloads", { push: true });
   else if (e.key === "a") setView("architecture", { push: true });
   else if (e.key === "n") setView("network", { push: true });
+  else if (e.key === "l") setView("lessons", { push: true });
   else if (e.key === "k") { e.preventDefault(); toggleConsole(); }
 });
 if (location.hash === "#workloads" || location.hash === "#network") setView(location.hash.slice(1));

@@ -162,3 +162,15 @@ def test_a_bad_lesson_file_is_refused_with_a_reason(text, message):
     with pytest.raises(LessonError) as e:
         parse_lesson(text, "bad")
     assert message in str(e.value)
+
+
+def test_a_write_without_an_etcd_quorum_is_refused_before_it_runs():
+    """Without a leader a write would wait out the API server's timeout while the engine runs
+    for it; the player says why instead, and no virtual time passes."""
+    c = _cluster()
+    leader = next(m["name"] for m in c.etcd_status() if m["role"] == "leader")
+    c.kill_etcd_member(leader)
+    player = Player(parse_lesson(LESSON, "t"), c)
+    before = c.now
+    player.next()
+    assert player.states[0] == "failed" and "no quorum" in player.error and c.now == before
