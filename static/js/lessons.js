@@ -249,6 +249,14 @@ export class LessonsPanel {
                 el("span", { class: "muted" }, ok ? " holds" : (c && c.message ? ` — ${c.message}` : ` — ${stateText[p.state] || ""}`)));
       return li;
     }));
+    // A step whose action is only a kubectl line: while the lesson plays, the presenter's page
+    // runs it through the kubectl console (the server's player cannot run kubectl), once.
+    const key = `${p.lesson}/${p.index}`;
+    if (this.controls && p.playing && step.kubectl && !(step.do || []).length && (step.wait || []).length
+        && !["done", "passed"].includes(p.state) && this.autoRan !== key) {
+      this.autoRan = key;
+      this.runInConsole();
+    }
     if (p.error) this.showError(p.error);
     else this.hideError();
     this.setHighlight(step.highlight || []);
