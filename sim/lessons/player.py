@@ -99,6 +99,10 @@ class Player:
         if step is None:
             return
         self.stay = False
+        if self.error:
+            self._finish(SKIPPED)    # a step whose action failed: the presenter moves on
+            self.tick()
+            return
         holds = self._holds(step)
         if not self.acted and step.do and holds is not True:
             self._act(step)          # "show me": act now, move on once the checks hold

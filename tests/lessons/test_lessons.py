@@ -144,6 +144,8 @@ def test_an_action_that_fails_pauses_the_lesson_with_its_error():
     player = Player(lesson, c)
     player.next()
     assert player.states[0] == "failed" and "nowhere" in player.error and not player.playing
+    player.next()                  # the presenter moves on past it
+    assert player.states[0] == SKIPPED and player.index == 1 and player.finished and player.error == ""
 
 
 @pytest.mark.parametrize("text,message", [
