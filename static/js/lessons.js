@@ -113,15 +113,18 @@ export class LessonsPanel {
 
   async poll() {
     if (this.busy || document.hidden) return;
-    // Outside the Lessons view, with no lesson loaded, look only now and then (the "n" key and
-    // the highlight need to know when one starts): a room of viewers should not poll for nothing.
-    const inView = document.getElementById("dashboard")?.dataset.view === "lessons";
-    const now = Date.now();
-    if (!inView && !(this.state && this.state.player) && now - (this.lastPoll || 0) < 10 * POLL_MS) return;
-    this.lastPoll = now;
+    // Only while the page is live (not disconnected, broken or deleted), and outside the Lessons
+    // view only while a lesson is loaded (for "n" and the highlight): a room of viewers on
+    // other views does not poll for nothing.  The first look, at load, always happens.
+    const root = document.getElementById("dashboard");
+    if (root && this.state !== null) {
+      if (root.dataset.ws !== "open" || root.classList.contains("is-broken") || root.classList.contains("is-deleted")) return;
+      if (root.dataset.view !== "lessons" && !(this.state && this.state.player)) return;
+    }
     try {
       this.show(await this.request("GET", `${this.base}/lesson`));
     } catch (err) {
+      if (this.state === null) this.state = { player: null };   // looked once: the guards apply
       this.showError(err.message);
     }
   }
