@@ -70,6 +70,7 @@ __all__ = [
     "restore_node",
     "pod_fault",
     "pod_cri_calls",
+    "lesson",
     "node_iptables",
     "node_routes",
     "send_traffic",
@@ -194,6 +195,9 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
       "pod.fault"     {"namespace", "name", "body": {"fault", "container"?, ...}}
                                                                    [{"pod","container","node","fault","faults"}]
       "pod.cri"       {"namespace", "name"}                         [{"pod","node","runtime","calls"}]
+      "lesson"        {"action": "get"|"start"|"play"|"pause"|"next"|"back"|"restart"|"stop"|"goto",
+                       "lesson"?, "step"?}                         [{"player": dict | None}]
+                                                                   (cluster/worker/lessons.py)
       "node.iptables" {"node"}                                     [{"node","mode","rules","syncedAt",
                        "syncs","services","endpoints","natRules"}]
       "node.routes"   {"node"}                                     [{"node","cni","podCIDR","networkReady",
@@ -377,6 +381,13 @@ async def pod_cri_calls(cluster: str, namespace: str, name: str) -> dict[str, An
     """The CRI calls the kubelet made for a pod: {"node", "runtime", "calls": [{"time", "method",
     "target"}]}.  NotFound (pod), Conflict (not scheduled, or its node is down)."""
     return await sim_command(cluster, {"op": "pod.cri", "namespace": namespace, "name": name})
+
+
+async def lesson(cluster: str, action: str = "get", **args: Any) -> dict[str, Any]:
+    """The cluster's lesson player (sim/lessons/player.py), ticked, after `action`:
+    {"player": {...} | None}.  NotFound (lesson), BadCommand (action, step), Conflict (no lesson
+    started)."""
+    return await sim_command(cluster, {"op": "lesson", "action": action, **args})
 
 
 async def node_iptables(cluster: str, node: str) -> dict[str, Any]:

@@ -26,7 +26,8 @@
     kill-member etcd-2 | kill-member leader | restore-member etcd-2 | restore-member leader
     partition leader / followers                   # etcd members by role (resolved now)
     expect etcd new-leader                         # one leader, not the last remembered, higher term
-    expect etcd leader | expect etcd no-leader | expect etcd stepped-down   # (the remembered one)
+    expect etcd leader | expect etcd no-leader | expect etcd stepped-down   # (leader remembers the
+                                                   # one it saw; stepped-down: the remembered one)
     expect write succeeds | expect write fails     # a pod creation through the API
     expect pod db Running on worker-2
     expect pod db Pending
@@ -40,9 +41,17 @@
     expect pods app=web phase=Running count=3 [node=worker-1] [not-node=worker-1] [terminating] [ready]
     expect pods app=web count=2 node-label=topology.kubernetes.io/zone=a   # on nodes with that label
     expect event FailedScheduling 0/4 nodes are available: ...
+    expect deployment web .status.updatedReplicas=3 .status.readyReplicas>=2   # any kind, any field
+    expect pod kube-system/etcd-cp-1 .status.phase=Running    # ns/name for another namespace
+    expect traffic from="pod default/client" to=web.default count=4 delivered=4   # sim/traffic.py
+    expect traffic from=outside to=node:worker-1:30080 delivered=1   # also to=pod:default/web:80
+    fault pod web-1 crash [container=web]       # a fault in the pod's program (sim/podfaults.py)
+    kill-component cp-1 kube-scheduler          # the kubelet restarts the static pod's container
 
 `run_scenario(text)` returns the cluster and the transcript; a failed expectation raises
-ScenarioError naming the line.
+ScenarioError naming the line.  With `cached_reads`, an expectation reads from the API server's
+watch cache (resourceVersion "0", as `kubectl get` may): no virtual time passes, so a lesson
+(sim/lessons/) can check its conditions on a running cluster as often as it likes.
 """
 from __future__ import annotations
 
@@ -146,8 +155,9 @@ def parse_taint(text: str) -> tuple[dict, bool]:
 
 
 class Scenario:
-    def __init__(self, cluster: Cluster | None = None, base_dir: Path | None = None):
+    def __init__(self, cluster: Cluster | None = None, base_dir: Path | None = None, cached_reads: bool = False):
         self.cluster = cluster
+        self.cached_reads = cached_reads
         self.base_dir = base_dir  # where `apply <file>` finds its files
         self.transcript: list[str] = []
         self.remembered: dict | None = None  # the etcd leader a "leader" word last named
@@ -232,6 +242,26 @@ class Scenario:
             raise ScenarioError(f"API error {resp['code']}: {resp['body'].get('message')}")
         return resp["body"]
 
+    def _read(self, req: dict) -> dict:
+        """A get or list for an expectation: {"code", "body"}.  With cached_reads, from the API
+        server's watch cache (resourceVersion "0"), answered at once or not at all: no virtual
+        time passes (a consistent read would wait for etcd's leader, up to a 60 s timeout)."""
+        c = self._ensure()
+        if not self.cached_reads:
+            return c.request(req)
+        pending = c.begin_request({**req, "query": {**(req.get("query") or {}), "resourceVersion": "0"}})
+        resp = c.request_reply(pending)
+        if resp is None:
+            c.client.forget(pending.rid)
+            raise ScenarioError("the API server's watch cache is not ready yet")
+        return resp
+
+    def _get(self, req: dict) -> dict:
+        resp = self._read(req)
+        if resp["code"] >= 400:
+            raise ScenarioError(f"API error {resp['code']}: {resp['body'].get('message')}")
+        return resp["body"]
+
     def step(self, line: str) -> None:
         # An event message is taken word for word (upstream's say "didn't": no shell quoting).
         words = line.split() if line.startswith("expect event") else shlex.split(line)
@@ -267,6 +297,16 @@ class Scenario:
                 (c.kill_etcd_member if cmd == "kill-member" else c.restore_etcd_member)(name)
         elif cmd == "heal":
             c.heal()
+        elif cmd == "fault":
+            if len(args) < 3 or args[0] != "pod":
+                raise ScenarioError("use: fault pod <name> <crash|hang|fail-health|unready|recover|...> [container=c]")
+            kv, _ = _kv(args[3:])
+            ns, name = self._ns_name(args[1])
+            self._cluster_call(lambda: c.inject_fault(ns, name, {"fault": args[2], **kv}))
+        elif cmd == "kill-component":
+            if len(args) != 2:
+                raise ScenarioError("use: kill-component <node> <kube-apiserver|kube-scheduler|...>")
+            self._cluster_call(lambda: c.kill_component(args[0], args[1]))
         elif cmd == "add-node":
             kv, _ = _kv(args[1:])
             c.add_node(args[0], kv.get("cpu", "4"), kv.get("memory", "8Gi"))
@@ -322,6 +362,20 @@ class Scenario:
         else:
             raise ScenarioError(f"unknown command {cmd!r}")
 
+    @staticmethod
+    def _ns_name(word: str) -> tuple[str, str]:
+        """`name` (in default) or `namespace/name`."""
+        ns, _, name = word.rpartition("/")
+        return ns or "default", name
+
+    @staticmethod
+    def _cluster_call(fn):
+        from sim.cluster import ClusterError
+        try:
+            return fn()
+        except ClusterError as e:
+            raise ScenarioError(str(e)) from None
+
     def node_edit(self, cmd: str, args: list[str]) -> None:
         """label/taint node <name> ...: a merge patch of the node through the Kubernetes API."""
         if len(args) < 3 or args[0] != "node":
@@ -349,14 +403,25 @@ class Scenario:
 
     def expect(self, args: list[str]) -> None:
         what = args[0]
-        if what == "pod":
+        if len(args) >= 3 and all(a.startswith(".") for a in args[2:]):
+            self.expect_fields(what, args[1], args[2:])
+        elif len(args) == 3 and args[2] in ("exists", "gone") and what not in ("etcd", "write", "event"):
+            res = self._kind(what)  # any kind the cluster serves, custom ones included
+            ns, name = self._ns_name(args[1])
+            code = self._read({"verb": "get", "group": res.group, "resource": res.name,
+                               "namespace": ns if res.namespaced else None, "name": name})["code"]
+            if (code == 200) != (args[2] == "exists"):
+                raise ScenarioError(f"{res.kind} {args[1]} {'does not exist' if code == 404 else 'still exists'}")
+        elif what == "traffic":
+            self.expect_traffic(args[1:])
+        elif what == "pod":
             if args[2] == "gone":
-                resp = self._ensure().request({"verb": "get", "resource": "pods", "namespace": "default",
-                                               "name": args[1]})
+                resp = self._read({"verb": "get", "resource": "pods", "namespace": "default",
+                                    "name": args[1]})
                 if resp["code"] != 404:
                     raise ScenarioError(f"pod {args[1]} still exists ({resp['body'].get('status', {}).get('phase')})")
                 return
-            pod = self._req({"verb": "get", "resource": "pods", "namespace": "default", "name": args[1]})
+            pod = self._get({"verb": "get", "resource": "pods", "namespace": "default", "name": args[1]})
             phase = pod["status"].get("phase")
             if phase != args[2]:
                 raise ScenarioError(f"pod {args[1]} is {phase}, not {args[2]}")
@@ -366,7 +431,7 @@ class Scenario:
             if len(args) > 4 and args[3] == "nominated" and nominated != args[4]:
                 raise ScenarioError(f"pod {args[1]} is nominated to {nominated}, not {args[4]}")
         elif what == "node":
-            node = self._req({"verb": "get", "resource": "nodes", "name": args[1]})
+            node = self._get({"verb": "get", "resource": "nodes", "name": args[1]})
             check = args[2]
             taints = {f"{t['key']}:{t['effect']}" for t in node["spec"].get("taints") or []}
             if check == "taint":
@@ -381,7 +446,7 @@ class Scenario:
                 if got != want:
                     raise ScenarioError(f"node {args[1]} has {ctype}={got}, not {want}")
         elif what == "replicaset":
-            rs = self._req({"verb": "get", "group": "apps", "resource": "replicasets", "namespace": "default",
+            rs = self._get({"verb": "get", "group": "apps", "resource": "replicasets", "namespace": "default",
                             "name": args[1]})
             kv, _ = _kv(args[2:])
             names = {"ready": "readyReplicas", "replicas": "replicas", "available": "availableReplicas"}
@@ -390,7 +455,7 @@ class Scenario:
                 if got != int(v):
                     raise ScenarioError(f"replicaset {args[1]} has {k}={got}, not {v}")
         elif what == "daemonset":
-            ds = self._req({"verb": "get", "group": "apps", "resource": "daemonsets", "namespace": "default",
+            ds = self._get({"verb": "get", "group": "apps", "resource": "daemonsets", "namespace": "default",
                             "name": args[1]})
             kv, _ = _kv(args[2:])
             names = {"desired": "desiredNumberScheduled", "current": "currentNumberScheduled",
@@ -404,7 +469,7 @@ class Scenario:
             kv, flags = _kv(args[1:])
             selector = args[1]
             kv.pop(selector.partition("=")[0], None)
-            items = self._req({"verb": "list", "resource": "pods", "namespace": "default",
+            items = self._get({"verb": "list", "resource": "pods", "namespace": "default",
                                "query": {"labelSelector": selector}})["items"]
             if "phase" in kv:
                 items = [p for p in items if p["status"].get("phase") == kv["phase"]]
@@ -414,7 +479,7 @@ class Scenario:
                 items = [p for p in items if p["spec"].get("nodeName") != kv["not-node"]]
             if "node-label" in kv:
                 key, _, value = kv["node-label"].partition("=")
-                nodes = self._req({"verb": "list", "resource": "nodes"})["items"]
+                nodes = self._get({"verb": "list", "resource": "nodes"})["items"]
                 on = {n["metadata"]["name"] for n in nodes if (n["metadata"].get("labels") or {}).get(key) == value}
                 items = [p for p in items if p["spec"].get("nodeName") in on]
             if "terminating" in flags:
@@ -433,12 +498,17 @@ class Scenario:
                 old = self.remembered
                 if leader is None:
                     raise ScenarioError("no etcd leader")
+                if old is None:
+                    raise ScenarioError("no earlier leader to compare with: `expect etcd leader` or "
+                                        "`kill-member leader` names one")
                 if old and (leader["name"] == old["name"] or leader["term"] <= old["term"]):
                     raise ScenarioError(f"leader {leader['name']} (term {leader['term']}) is not new after "
                                         f"{old['name']} (term {old['term']})")
                 self.remembered = leader
-            elif check == "leader" and leader is None:
-                raise ScenarioError("no etcd leader")
+            elif check == "leader":
+                if leader is None:
+                    raise ScenarioError("no etcd leader")
+                self.remembered = leader   # the leader a later `new-leader` compares with
             elif check == "no-leader" and leader is not None:
                 raise ScenarioError(f"{leader['name']} leads (term {leader['term']})")
             elif check == "stepped-down":
@@ -455,18 +525,102 @@ class Scenario:
                 raise ScenarioError("the write succeeded")
         elif what == "event":
             reason, message = args[1], " ".join(args[2:])
-            items = self._req({"verb": "list", "resource": "events", "namespace": "default"})["items"]
+            items = self._get({"verb": "list", "resource": "events", "namespace": "default"})["items"]
             if not any(e.get("reason") == reason and (not message or e.get("message") == message) for e in items):
                 seen = sorted({(e.get("reason"), e.get("message")) for e in items if e.get("reason") == reason})
                 raise ScenarioError(f"no event {reason} {message!r}; seen: {seen}")
-        elif len(args) == 3 and args[2] in ("exists", "gone"):
-            res = self._kind(what)  # any kind the cluster serves, custom ones included
-            code = self._ensure().request({"verb": "get", "group": res.group, "resource": res.name,
-                                           "namespace": self._ns(res), "name": args[1]})["code"]
-            if (code == 200) != (args[2] == "exists"):
-                raise ScenarioError(f"{res.kind} {args[1]} {'does not exist' if code == 404 else 'still exists'}")
         else:
             raise ScenarioError(f"cannot expect {what!r}")
+
+
+    def expect_fields(self, kind: str, ref: str, checks: list[str]) -> None:
+        """expect <kind> [<ns>/]<name> .a.b[0].c=v .x>=2 ...: each field of the object, found by
+        its path (list items by index), compared as a number when the wanted value is one (a
+        missing count is 0, as the API omits zero counts) and as text otherwise."""
+        res = self._kind(kind)
+        ns, name = self._ns_name(ref)
+        obj = self._get({"verb": "get", "group": res.group, "resource": res.name,
+                         "namespace": ns if res.namespaced else None, "name": name})
+        for check in checks:
+            path, op, want = _split_check(check)
+            got = _field(obj, path)
+            if not _compare(got, op, want):
+                raise ScenarioError(f"{res.kind} {name} has {path}={got if got is not None else '<none>'}, "
+                                    f"not {op}{want}")
+
+    def expect_traffic(self, args: list[str]) -> None:
+        """expect traffic from=<source> to=<destination> [count=N] [port=P] <verdict>=N ...: N
+        requests sent through the packet path (sim/traffic.py), so many with each verdict."""
+        kv, _ = _kv(args)
+        body = {k: kv[k] for k in ("from", "to") if k in kv}
+        # A lesson cannot know addresses ahead: pod:<ns>/<name>[:port] is the pod's IP,
+        # node:<name>[:port] the node's InternalIP (a NodePort from outside).
+        kind, sep, rest = body.get("to", "").partition(":")
+        if sep and kind in ("pod", "node"):
+            ref, _, port = rest.partition(":")
+            if kind == "pod":
+                ns, name = self._ns_name(ref)
+                ip = self._get({"verb": "get", "resource": "pods", "namespace": ns, "name": name})["status"].get("podIP")
+            else:
+                node = self._get({"verb": "get", "resource": "nodes", "name": ref})
+                ip = next((a["address"] for a in node["status"].get("addresses") or []
+                           if a.get("type") == "InternalIP"), None)
+            if not ip:
+                raise ScenarioError(f"{kind} {ref} has no IP yet")
+            body["to"] = f"{ip}:{port}" if port else ip
+        for k in ("count", "port"):
+            if k in kv:
+                body[k] = int(kv[k]) if kv[k].isdigit() else kv[k]
+        result = self._cluster_call(lambda: self._ensure().send_traffic(body))
+        verdicts = result["summary"]["verdicts"]
+        for k, v in kv.items():
+            if k in ("from", "to", "count", "port"):
+                continue
+            if verdicts.get(k, 0) != int(v):
+                raise ScenarioError(f"traffic from {kv.get('from')} to {kv.get('to')}: {verdicts}, not {k}={v}")
+
+
+_OPS = (">=", "<=", "!=", "=", ">", "<")
+
+
+def _split_check(check: str) -> tuple[str, str, str]:
+    for op in _OPS:
+        path, sep, want = check.partition(op)
+        if sep and "=" not in path and "<" not in path and ">" not in path and "!" not in path:
+            return path, op, want
+    raise ScenarioError(f"{check!r}: use .path=value (or !=, >=, <=, >, <)")
+
+
+def _field(obj, path: str):
+    """The value at `.a.b[0].c` in obj, or None."""
+    import re
+    cur = obj
+    for name, index in re.findall(r"\.([^.\[]+)|\[(\d+)\]", path):
+        if name:
+            cur = cur.get(name) if isinstance(cur, dict) else None
+        else:
+            cur = cur[int(index)] if isinstance(cur, list) and int(index) < len(cur) else None
+        if cur is None:
+            return None
+    return cur
+
+
+def _compare(got, op: str, want: str) -> bool:
+    try:
+        number = float(want)
+    except ValueError:
+        number = None
+    if number is not None and not isinstance(got, (dict, list)):
+        try:
+            value = float(got) if got is not None else 0.0
+        except (TypeError, ValueError):
+            return op == "!="
+        return {"=": value == number, "!=": value != number, ">=": value >= number, "<=": value <= number,
+                ">": value > number, "<": value < number}[op]
+    text = "" if got is None else (str(got).lower() if isinstance(got, bool) else str(got))
+    if op in ("=", "!="):
+        return (text == want) == (op == "=")
+    raise ScenarioError(f"{op} compares numbers, not {want!r}")
 
 
 def run_scenario(text: str, base_dir: Path | None = None) -> tuple[Cluster, list[str]]:

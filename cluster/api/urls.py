@@ -1,7 +1,7 @@
 """URLs under /clusters/ (see config/urls.py)."""
 from django.urls import path, re_path
 
-from cluster.api import schedulerviews, simcontrol, views
+from cluster.api import lessonviews, schedulerviews, simcontrol, views
 from sim.external import VIA_CONSOLE
 
 CLUSTER = r"(?P<cluster>[a-z0-9]([-a-z0-9]*[a-z0-9])?)"
@@ -41,6 +41,9 @@ urlpatterns = [
     re_path(rf"^{CLUSTER}/sim/v1/workloads/(?P<namespace>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)/load$",
             simcontrol.workload_load, name="sim-workload-load"),
     path("<str:cluster>/sim/v1/scheduler", schedulerviews.scheduler, name="sim-scheduler"),
+    path("<str:cluster>/sim/v1/lessons", lessonviews.lesson_list, name="sim-lessons"),
+    re_path(rf"^{CLUSTER}/sim/v1/lessons/(?P<lesson>[^/]+)$", lessonviews.lesson_detail, name="sim-lesson"),
+    path("<str:cluster>/sim/v1/lesson", lessonviews.player, name="sim-lesson-player"),
     re_path(rf"^{CLUSTER}/sim/v1/scheduler/pods/(?P<namespace>[^/]+)/(?P<name>[^/]+)$",
             schedulerviews.pod_explanation, name="sim-scheduler-pod"),
     re_path(

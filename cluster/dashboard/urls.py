@@ -4,6 +4,7 @@
 /clusters/<name>/                        the live dashboard of one cluster
 /clusters/<name>/workloads               the same page, opened on its Workloads view
 /clusters/<name>/network                 the same page, opened on its Network view
+/clusters/<name>/lessons                 the same page, opened on its Lessons view
 /clusters/<name>/console                 the same page, its kubectl console open (cluster/console/)
 /clusters/<name>/dashboard/state         JSON state the page resyncs from after a frame gap
 /clusters/<name>/dashboard/...           htmx actions (POST)
@@ -19,6 +20,7 @@ urlpatterns = [
     path("clusters/<str:name>/", views.cluster_page, name="cluster"),
     path("clusters/<str:name>/workloads", views.cluster_page, {"view": "workloads"}, name="workloads"),
     path("clusters/<str:name>/network", views.cluster_page, {"view": "network"}, name="network"),
+    path("clusters/<str:name>/lessons", views.cluster_page, {"view": "lessons"}, name="lessons"),
     path("clusters/<str:name>/console", views.cluster_page, {"console": True}, name="console"),
     path("clusters/<str:name>/dashboard/state", views.state, name="state"),
     path("clusters/<str:name>/dashboard/workloads/create", wl.create, name="wl_create"),

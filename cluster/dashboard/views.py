@@ -98,6 +98,7 @@ async def cluster_page(request: HttpRequest, name: str, view: str = "architectur
             "step": STEP_SECONDS,
             "view": view,
             "console": console,
+            "controls": True,   # the access helper makes it False for a watcher of an owned cluster
         },
     )
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from cluster import etcdsnapshot
+from cluster.worker.lessons import lesson as lesson_command
 from cluster.worker.pacing import MAX_SPEED, MIN_SPEED, run_request_slice, run_slice
 from cluster.worker.running import RunningCluster
 from sim.api.jsonserializer import encode
@@ -534,6 +535,7 @@ COMMANDS: dict[str, Command] = {
     "etcd.timeout": Command(etcd_member("timeout"), durable=True),
     "etcd.transfer": Command(etcd_member("transfer"), durable=True),
     "etcd.isolate": Command(etcd_member("isolate"), durable=True),
+    "lesson": Command(lesson_command),
 }
 
 

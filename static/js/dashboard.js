@@ -41,6 +41,7 @@ import { renderKinds } from "./kinds.js";
 import { WorkloadsView } from "./workloads.js";
 import { NetworkView } from "./network.js";
 import { KubectlConsole } from "./console.js";
+import "./lessons.js";
 
 const root = document.getElementById("dashboard");
 const initial = JSON.parse(document.getElementById("initial-state").textContent);
@@ -397,7 +398,7 @@ if (createKind) showCreateFields();
 // -- views: Architecture, Workloads and Network, by URL (/clusters/<c>/, .../workloads,
 // .../network, or the #workloads / #network fragment), by the tabs, and by the keys "a", "w"
 // and "n" -------------------------------------------------------------------------------------
-const VIEWS = ["architecture", "workloads", "network"];
+const VIEWS = ["architecture", "workloads", "network", "lessons"];
 function viewUrl(view) {
   const base = `/clusters/${encodeURIComponent(root.dataset.cluster)}/`;
   return view === "architecture" ? base : `${base}${view}`;
@@ -428,6 +429,7 @@ document.addEventListener("keydown", (e) => {
   if (e.key === "w") setView("workloads", { push: true });
   else if (e.key === "a") setView("architecture", { push: true });
   else if (e.key === "n") setView("network", { push: true });
+  else if (e.key === "l") setView("lessons", { push: true });
   else if (e.key === "k") { e.preventDefault(); toggleConsole(); }
 });
 if (location.hash === "#workloads" || location.hash === "#network") setView(location.hash.slice(1));

@@ -1,0 +1,84 @@
+"""The worker's `lesson` command: the lesson player (sim/lessons/player.py) of each running
+cluster lives here, beside the engine it reads, and is ticked whenever the page asks.
+
+    {"action": "get"}                                  tick, then the player's state
+    {"action": "start", "lesson": "<id>"}              a new player at step 1, paused
+    {"action": "play" | "pause" | "next" | "back" | "restart" | "stop"}
+    {"action": "goto", "step": <1-based index>}
+
+The answer: {"player": Player.to_json() | None}.  A player belongs to one engine: after a reset
+(a new engine) or a restart of the worker, the cluster has no lesson until one is started again.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from cluster.worker.running import RunningCluster
+from sim.lessons import LESSONS_DIR, LessonError, Player, load_lessons
+
+ACTIONS = ("get", "start", "play", "pause", "next", "back", "restart", "stop", "goto")
+
+_players: dict[str, Player] = {}
+
+
+@functools.lru_cache(maxsize=4)
+def _lessons(directory: Path, stamp: tuple) -> dict:
+    return load_lessons(directory)
+
+
+def lessons(directory: Path = LESSONS_DIR) -> dict:
+    """The lesson files, read again when one of them changes (a teacher editing a lesson)."""
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in directory.glob("*.yaml")))
+    return _lessons(directory, stamp)
+
+
+def player_for(rc: RunningCluster) -> Player | None:
+    player = _players.get(rc.name)
+    if player is not None and player.cluster is not rc.engine:
+        del _players[rc.name]   # the cluster was reset or restored: a new engine
+        return None
+    return player
+
+
+def lesson(worker, rc: RunningCluster, args: dict) -> dict:
+    from cluster.worker.commands import CommandError
+    action = args.get("action", "get")
+    if action not in ACTIONS:
+        raise CommandError("BadRequest", f"action: Unsupported value: {action!r}: supported values: "
+                                         + ", ".join(f'"{a}"' for a in ACTIONS))
+    engine = rc.engine
+    before = engine.now
+    if action == "start":
+        lesson_id = args.get("lesson")
+        if not isinstance(lesson_id, str) or not lesson_id:
+            raise CommandError("BadRequest", "lesson: Required value")
+        try:
+            known = lessons()
+        except (LessonError, OSError) as e:
+            raise CommandError("BadRequest", f"the lessons cannot be read: {e}") from None
+        if lesson_id not in known:
+            raise CommandError("NotFound", f'lesson "{lesson_id}" not found')
+        _players[rc.name] = player = Player(known[lesson_id], engine)
+        player.tick()
+    else:
+        player = player_for(rc)
+        if action == "stop":
+            _players.pop(rc.name, None)
+            player = None
+        elif player is None:
+            if action != "get":
+                raise CommandError("Conflict", f'no lesson is playing on cluster "{rc.name}": start one first')
+        elif action == "get":
+            player.tick()
+        elif action == "goto":
+            step = args.get("step")
+            if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= len(player.lesson.steps):
+                raise CommandError("BadRequest", f"step: must be an integer from 1 to {len(player.lesson.steps)}")
+            player.goto(step - 1)
+            player.tick()
+        else:
+            getattr(player, action)()
+    if engine.now != before:
+        rc.reanchor()   # an action's requests ran the engine ahead: the clock goes on from there
+    return {"player": player.to_json() if player is not None else None}

@@ -1,0 +1,68 @@
+"""The Lessons panel in a real browser: the list by chapter, a lesson started on the cluster,
+its first step's components highlighted in the diagram, the presenter's "n" key running a step's
+action (the pod it creates appears in the API) and moving on once its check holds, and a
+question's answer revealed on click.  The panel is followed on its DOM (static/js/lessons.js
+documents the attributes); every wait is on a condition with a bound."""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import wait_js
+from tests.conftest import wait_until
+
+pytestmark = pytest.mark.services
+
+CLUSTER = "lessonsb"
+SPEC = {"etcd": {"members": 1}, "nodes": [{"name": "cp-1", "role": "control-plane"}, {"name": "worker-1"}]}
+
+
+@pytest.fixture(scope="module")
+def server(browser_server):
+    status, body = browser_server.request("POST", "/sim/v1/clusters", {"name": CLUSTER, **SPEC})
+    assert status in (201, 409), body
+    wait_until(lambda: browser_server.request("GET", f"/clusters/{CLUSTER}/api/v1/namespaces/default/serviceaccounts/default")[0]
+               == 200, timeout=30, interval=0.05, message=f"cluster {CLUSTER} bootstrapped")
+    assert browser_server.request("POST", f"/clusters/{CLUSTER}/sim/v1/clock", {"speed": 5})[0] == 200
+    return browser_server
+
+
+def test_a_lesson_plays_a_step_and_highlights_its_components(page, server):
+    page.goto(f"{server.base}/clusters/{CLUSTER}/lessons")
+    wait_js(page, "document.getElementById('dashboard')?.dataset.ws === 'open'", 20, message="the WebSocket")
+    assert page.evaluate("document.getElementById('dashboard').dataset.view") == "lessons"
+    page.wait_for_selector("#lesson-list .lesson-chapter[data-chapter='etcd'] .lesson-item[data-lesson='etcd-raft']",
+                           timeout=20_000)
+    chapters = page.eval_on_selector_all("#lesson-list .lesson-chapter", "els => els.map(e => e.dataset.chapter)")
+    assert chapters[:3] == ["architecture", "etcd", "worker-node"]
+
+    page.click("[data-start='architecture-request-path']")
+    wait_js(page, "document.getElementById('lessons-panel').dataset.lesson === 'architecture-request-path'", 20,
+            message="the lesson to start")
+    assert page.inner_text("#lesson-step-title") == "The control plane"
+    assert "kube-apiserver" in page.inner_text("#lesson-narration")
+    # The step's components carry the highlight in the diagram.
+    wait_js(page, "document.querySelector('#diagram [data-addr=\"kube-apiserver@cp-1\"]')?.classList.contains('lesson-highlight')",
+            20, message="kube-apiserver@cp-1 highlighted")
+    assert page.evaluate("document.querySelector('#diagram [data-addr=\"kubelet@worker-1\"]')"
+                         "?.classList.contains('lesson-highlight')") is False
+
+    # Step 1 holds (worker-1 is Ready): "n" moves on; step 2's "n" runs its action.
+    wait_js(page, "document.querySelector('#lesson-checks li')?.dataset.ok === 'true'", 30,
+            message="step 1's check to hold")
+    page.keyboard.press("n")
+    wait_js(page, "document.getElementById('lessons-panel').dataset.step === '2'", 20, message="step 2")
+    assert page.inner_text("#lesson-kubectl-line") == "$ kubectl run web --image=nginx"
+    page.keyboard.press("n")
+    wait_js(page, "document.getElementById('lessons-panel').dataset.step === '3'", 30,
+            message="step 2's action to run and its check to hold")
+    status, pod = server.request("GET", f"/clusters/{CLUSTER}/api/v1/namespaces/default/pods/web")
+    assert status == 200 and pod["spec"]["containers"][0]["image"] == "nginx"
+    assert page.get_attribute("#lesson-steps li:nth-child(2)", "data-state") == "done"
+    # Step 3 asks a question; its answer shows on click.
+    assert page.is_hidden("#lesson-answer")
+    page.click("#lesson-reveal")
+    assert page.is_visible("#lesson-answer") and "watch" in page.inner_text("#lesson-answer")
+    # Leaving the lesson takes the highlight away.
+    page.click("[data-lesson-action='stop']")
+    wait_js(page, "document.getElementById('lessons-panel').dataset.state === 'idle'", 20, message="the lesson left")
+    assert page.evaluate("document.querySelectorAll('.lesson-highlight').length") == 0
