@@ -239,6 +239,12 @@ class ClusterConfig:
     # user do everything (a request with a token is held to its roles); "owned" holds everyone
     # to RBAC, so only the admin token's holder (and whom RBAC allows) may act.
     access: str = "open"
+    # How it was installed: "" comes up ready, "kubeadm" is installed by the student step by step
+    # (sim/kubeadm_install.py); `kubeadm` is that installation's progress, persisted with the
+    # topology so a restart of Pilothouse finds the hosts as they were: {"installed": [hosts
+    # whose kubelet kubeadm started], "addons": bool, "podNetwork": bool, "token": str, ...}.
+    install: str = ""
+    kubeadm: dict = field(default_factory=dict)
     # The cluster's secrets: {"adminToken": the static token of kubernetes-admin (system:masters),
     # "serviceAccountKey": the key ServiceAccount tokens are signed with}.  The Django side makes
     # random ones when it creates a cluster; None: derived from the name and seed (engine tests).
@@ -440,18 +446,22 @@ class Cluster:
         self._persisted_mirrors = [p for p in running_pods or [] if is_mirror_pod(p)]
         if running_pods:
             self._adopt_running(running_pods)
+        # kubeadm init / join, when the student installs the cluster (sim/kubeadm_install.py).
+        self.kubeadm_runs: dict = {}
         for m in self.etcd_members:
-            if m.host not in self.specs or self.specs[m.host].alive:
+            if (m.host not in self.specs or self.specs[m.host].alive) and self.host_installed(m.host):
                 m.start()
         self.client.start()
         self.console_client.start()
         self.load_generator.start()
-        self.kernel.call_later(0.05, self._bootstrap_namespaces)
+        if self.host_installed(self.cp_host):
+            self.kernel.call_later(0.05, self._bootstrap_namespaces)
         for host in self.cp_hosts:
             if self.specs[host].alive:
-                for c in self.cp_components[host]:
-                    c.start()
-                self._boot_static_pods(host)
+                if self.host_installed(host):
+                    for c in self.cp_components[host]:
+                        c.start()
+                    self._boot_static_pods(host)
             else:
                 self.kernel.network.cut(host)
         for spec in self.config.nodes:
@@ -580,8 +590,14 @@ class Cluster:
 
     def _node_agents(self, name: str) -> list:
         """What runs on a node from its boot: the container runtime and the kubelet (systemd
-        units).  Its kube-proxy runs in a pod of the kube-proxy DaemonSet."""
-        return self.node_components[name][:2]
+        units).  Its kube-proxy runs in a pod of the kube-proxy DaemonSet.  A host kubeadm has
+        not set up yet runs only its runtime (the kubelet has no configuration to start with)."""
+        return self.node_components[name][:2 if self.host_installed(name) else 1]
+
+    def host_installed(self, host: str) -> bool:
+        """Has kubeadm (init or join) started this host's kubelet?  Always, unless the cluster
+        is installed by the student (install "kubeadm")."""
+        return self.config.install != "kubeadm" or host in self.config.kubeadm.get("installed", ())
 
     def apiserver_endpoints(self, host: str, index: int = 0) -> list[str]:
         """The apiservers a node's agents use, in failover order: through the control-plane
@@ -623,7 +639,7 @@ class Cluster:
                     and "running" in ((statuses.get(c["name"]) or {}).get("state") or {"running": {}})],
                     hostname=md.get("name") if isinstance(md.get("name"), str) else "")
 
-    def _bootstrap_namespaces(self) -> None:
+    def _bootstrap_namespaces(self, with_addons: bool | None = None, with_network: bool | None = None) -> None:
         """kube-apiserver's system namespaces controller: default, kube-system, kube-public,
         kube-node-lease exist from the start.
 
@@ -634,11 +650,17 @@ class Cluster:
         ("serviceaccount "default" not found").  A fresh cluster is used at once (by the page,
         the scenarios, kubectl), so its system namespaces start complete; the controllers then
         find nothing to do there, and do the same for every namespace created later."""
+        # A student's kubeadm install (sim/kubeadm_install.py) makes the addons and the pod
+        # network in steps of their own; a restart brings back the ones it had reached.
+        if with_addons is None:
+            with_addons = self.config.install != "kubeadm" or bool(self.config.kubeadm.get("addons"))
+        if with_network is None:
+            with_network = self.config.install != "kubeadm" or bool(self.config.kubeadm.get("podNetwork"))
         api = self.serving_apiserver()
         if api is None:
             return
         if not api.synced:
-            self.kernel.call_later(0.05, self._bootstrap_namespaces)
+            self.kernel.call_later(0.05, lambda: self._bootstrap_namespaces(with_addons, with_network))
             return
         from sim.controllers.rootcacertpublisher import root_ca_config_map
 
@@ -660,12 +682,12 @@ class Cluster:
                 if where == ns and resource != "namespaces":
                     api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
                                 "body": body}, lambda r: None)
-            if ns == "kube-system" and "addon/coredns" not in self.config.skip_phases:
+            if ns == "kube-system" and "addon/coredns" not in self.config.skip_phases and with_addons:
                 # kubeadm init's last phase: the CoreDNS addon (sim/kubeadm_dns.py).
                 for group, resource, body in kubeadm_dns.objects(self.config.service_subnet):
                     api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
                                 "body": body}, lambda r: None)
-            if ns == "kube-system":
+            if ns == "kube-system" and with_addons:
                 # kubeadm init's kube-proxy addon (sim/kubeadm_proxy.py): its ServiceAccount, ConfigMap
                 # and DaemonSet, whose pod on every node runs the node's kube-proxy.
                 endpoint = f"{self.node_components[self.cp_hosts[0]][1].internal_ip}:6443"
@@ -674,10 +696,11 @@ class Cluster:
                     api.handle({"verb": "create", "group": group, "resource": resource, "namespace": ns,
                                 "body": body}, lambda r: None)
 
-        for addon in self.config.addons:
-            self._apply_manifest(addons.manifest(addon))
+        if with_network:
+            for addon in self.config.addons:
+                self._apply_manifest(addons.manifest(addon))
         plugin = cni.plugin_for(self)
-        manifests = plugin.objects(self.config.pod_subnet) if hasattr(plugin, "objects") else []
+        manifests = plugin.objects(self.config.pod_subnet) if hasattr(plugin, "objects") and with_network else []
         extra_ns = [body for _g, res, _ns, body in manifests if res == "namespaces"]
         for ns in SYSTEM_NAMESPACES + tuple(b["metadata"]["name"] for b in extra_ns):
             if ("", ns) not in api.cache.objects("namespaces"):
@@ -862,6 +885,99 @@ class Cluster:
                 answer = {**more, "output": answer["output"] + more["output"]}
         return answer
 
+    # -- a student's kubeadm install (sim/kubeadm_install.py) ------------------------------
+    def _kubeadm_host(self, host: str, role: str) -> NodeSpec:
+        if self.config.install != "kubeadm":
+            raise ClusterError('this cluster came up installed: create one with "install": "kubeadm" '
+                               "to run kubeadm on its hosts", 409)
+        spec = self.specs.get(host) if isinstance(host, str) else None
+        if spec is None:
+            raise ClusterError(f'node "{host}" not found', 404)
+        if spec.role != role:
+            raise ClusterError(f'"{host}" is a {spec.role} host: kubeadm '
+                               f'{"init runs on the control-plane host" if role == "control-plane" else "join runs on a worker"}', 400)
+        if not spec.alive:
+            raise ClusterError(f'host "{host}" is powered off', 409)
+        run = self.kubeadm_runs.get(host)
+        if run is not None and run.state == "running":
+            raise ClusterError(f'kubeadm is already running on "{host}"', 409)
+        return spec
+
+    def _kubeadm_run(self, host: str, command: str, steps) -> dict:
+        from sim.kubeadm_install import Kubeadm
+        old = self.kubeadm_runs.pop(host, None)
+        if old is not None:
+            old.stop()
+            self.kernel.remove_component(old)
+        run = Kubeadm(self, host, command)
+        self.kernel.add_component(run)
+        run.start()
+        self.kubeadm_runs[host] = run
+        run.run(steps(run))
+        return run.status()
+
+    def kubeadm_init(self, host: str) -> dict:
+        """`kubeadm init` on the control-plane host: runs in virtual time; kubeadm_status()
+        follows it."""
+        from sim.kubeadm_install import init_steps
+        self._kubeadm_host(host, "control-plane")
+        return self._kubeadm_run(host, "kubeadm init", init_steps)
+
+    def kubeadm_join(self, host: str, token: str) -> dict:
+        """`kubeadm join <endpoint> --token <token>` on a worker."""
+        from sim.kubeadm_install import join_steps
+        self._kubeadm_host(host, "worker")
+        return self._kubeadm_run(host, f"kubeadm join --token {token}", lambda run: join_steps(run, token))
+
+    def kubeadm_pod_network(self) -> dict:
+        """`kubectl apply -f` of the CNI plugin's manifest (kube-flannel.yml, calico.yaml), the
+        step between kubeadm init and a Ready node."""
+        if self.config.install != "kubeadm":
+            raise ClusterError('this cluster came up installed with its pod network', 409)
+        if not self.config.kubeadm.get("addons"):
+            raise ClusterError("run kubeadm init first: the pod network is applied to a running control plane", 409)
+        self.config.kubeadm["podNetwork"] = True
+        plugin = cni.plugin_for(self)
+        objects = plugin.objects(self.config.pod_subnet) if hasattr(plugin, "objects") else []
+        ordered = [(g, r, b) for g, r, _ns, b in objects if r == "namespaces"] + \
+                  [(g, r, {**b, "metadata": {**b["metadata"], **({"namespace": ns} if ns else {})}})
+                   for g, r, ns, b in objects if r != "namespaces"]
+        self._apply_manifest(ordered)
+        for addon in self.config.addons:
+            self._apply_manifest(addons.manifest(addon))
+        return self.kubeadm_status()
+
+    def kubeadm_start_host(self, host: str) -> None:
+        """kubeadm's kubelet-start: the kubelet runs from now on (and on every boot); on the
+        control-plane host it starts the static pods kubeadm wrote: etcd and the control plane."""
+        installed = self.config.kubeadm.setdefault("installed", [])
+        if host not in installed:
+            installed.append(host)
+        if host in self.cp_hosts:
+            for m in self.etcd_members:
+                if m.host == host and m.name not in self.stopped_members:
+                    m.start()
+            for c in self.cp_components[host]:
+                c.start()
+            self._boot_static_pods(host, rebooted=True)
+            # kube-apiserver's own system namespaces; the addons and the pod network come later.
+            self.kernel.call_later(0.05, lambda: self._bootstrap_namespaces(False, False))
+        self.node_components[host][1].start()
+
+    def node_registered(self, host: str) -> bool:
+        api = self.serving_apiserver()
+        return api is not None and api.synced and ("", host) in api.cache.objects("nodes")
+
+    def kubeadm_status(self) -> dict:
+        from sim.kubeadm_install import join_command
+        state = self.config.kubeadm
+        return {"install": self.config.install, "installed": list(state.get("installed", [])),
+                "addons": bool(state.get("addons")), "podNetwork": bool(state.get("podNetwork")),
+                "joinCommand": join_command(self),
+                "hosts": [{"name": s.name, "role": s.role, "installed": self.host_installed(s.name),
+                           "registered": self.node_registered(s.name)} for s in self.config.nodes],
+                "runs": [r.status() for r in self.kubeadm_runs.values()]}
+
     def kill_node(self, name: str) -> None:
         """Power the node off: its kubelet, kube-proxy and runtime stop and it drops off the
         network (on the control-plane node, the control plane goes with it)."""
@@ -892,7 +1008,7 @@ class Cluster:
             return
         spec.alive = True
         self.kernel.network.reconnect(name)
-        if name in self.cp_hosts:
+        if name in self.cp_hosts and self.host_installed(name):
             for m in self.etcd_members:
                 if m.host == name and m.name not in self.stopped_members:
                     m.start()

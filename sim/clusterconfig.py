@@ -49,8 +49,12 @@ from sim.durations import parse_duration
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
                        "defaultTolerationSeconds", "schedulerConfiguration", "controllers", "serviceSubnet",
                        "skipPhases", "podSubnet", "cni", "addons", "kubeProxyMode",
-                       "cloudProvider", "access"})
+                       "cloudProvider", "access", "install"})
 ACCESS_MODES = ("open", "owned")
+# "": the cluster comes up installed, as after kubeadm init, the pod network and kubeadm join;
+# "kubeadm": its hosts have their packages and a running containerd, nothing more, and the
+# student installs it step by step (sim/kubeadm_install.py).
+INSTALL_MODES = ("", "kubeadm")
 SKIPPABLE_PHASES = ("addon/coredns",)     # the kubeadm init phases the simulator can leave out
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
 NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime", "kubeletVersion", "labels"})
@@ -188,6 +192,8 @@ def config_from_spec(spec: Any) -> ClusterConfig:
         members = etcd["members"]
     elif nodes and topology == "stacked":
         members = sum(1 for n in nodes if isinstance(n, dict) and n.get("role") == "control-plane")
+    elif spec.get("install") == "kubeadm":
+        members = 1   # kubeadm init's one control-plane node and its local etcd
     else:
         members = 3
     if not _is_int(members) or members not in ETCD_MEMBER_COUNTS:
@@ -251,6 +257,17 @@ def config_from_spec(spec: Any) -> ClusterConfig:
             raise ConfigError(f"access: Unsupported value: {spec['access']!r}: supported values: "
                               + ", ".join(f'"{m}"' for m in ACCESS_MODES))
         config.access = spec["access"]
+    if "install" in spec:
+        if spec["install"] not in INSTALL_MODES:
+            raise ConfigError(f"install: Unsupported value: {spec['install']!r}: supported values: "
+                              + ", ".join(f'"{m}"' for m in INSTALL_MODES))
+        cps = [n for n in config.nodes if n.role == "control-plane"]
+        if spec["install"] == "kubeadm" and (len(cps) != 1 or config.etcd_topology != "stacked"):
+            # kubeadm join --control-plane grows etcd by a member add, which the engine's etcd
+            # (a fixed membership) does not model.
+            raise ConfigError('install "kubeadm" needs exactly one control-plane node with its stacked etcd '
+                              "(kubeadm join --control-plane is not modelled)")
+        config.install = spec["install"]
     if "controllers" in spec:
         # kube-controller-manager --controllers: ["*", "-garbage-collector-controller"], ...
         flags = spec["controllers"]

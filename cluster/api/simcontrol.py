@@ -192,6 +192,23 @@ async def node_action(request, cluster: str, node: str, action: str):
     return JsonResponse(await fn(cluster, node))
 
 
+@control("GET")
+async def kubeadm_status(request, cluster: str):
+    return JsonResponse(await services.kubeadm(cluster, "status"))
+
+
+@control("POST")
+async def kubeadm_action(request, cluster: str, action: str):
+    """POST …/kubeadm/init {"node"}, …/kubeadm/join {"node", "token"}, …/kubeadm/pod-network."""
+    body = _json_body(request)
+    node, token = body.get("node"), body.get("token")
+    if action in ("init", "join") and (not isinstance(node, str) or not node):
+        raise services.BadCommand("node: Required value (the host to run kubeadm on)")
+    if action == "join" and not isinstance(token, str):
+        raise services.BadCommand('token: Required value (the "--token" kubeadm init printed)')
+    return JsonResponse(await services.kubeadm(cluster, action, node, token))
+
+
 @control("POST")
 async def component_kill(request, cluster: str, node: str, component: str):
     return JsonResponse(await services.kill_component(cluster, node, component))

@@ -274,6 +274,30 @@ def node_kill_or_restore(kill: bool):
     return handler
 
 
+_KUBEADM_REASON_BY_CODE = {**_REASON_BY_CODE, 409: "Conflict"}
+
+
+def kubeadm(action: str):
+    """A student's kubeadm install (sim/kubeadm_install.py): "status", "init", "join" or
+    "pod-network"; each answers the install's status (Cluster.kubeadm_status)."""
+    def handler(worker, rc: RunningCluster, args: dict) -> dict:
+        engine = rc.engine
+        try:
+            if action == "init":
+                engine.kubeadm_init(args.get("node"))
+            elif action == "join":
+                token = args.get("token")
+                if not isinstance(token, str):
+                    raise CommandError("BadRequest", 'token: Required value (the "--token" kubeadm init printed)')
+                engine.kubeadm_join(args.get("node"), token)
+            elif action == "pod-network":
+                engine.kubeadm_pod_network()
+        except ClusterError as e:
+            raise _cluster_error(e, _KUBEADM_REASON_BY_CODE) from None
+        return engine.kubeadm_status()
+    return handler
+
+
 def pod_fault(worker, rc: RunningCluster, args: dict) -> dict:
     """A fault in a pod's container (sim/podfaults.py)."""
     try:
@@ -511,6 +535,10 @@ COMMANDS: dict[str, Command] = {
     "node.restore": Command(node_kill_or_restore(False), durable=True),
     "node.add": Command(node_add, durable=True),
     "component.kill": Command(component_kill, durable=True),
+    "kubeadm.status": Command(kubeadm("status")),
+    "kubeadm.init": Command(kubeadm("init"), durable=True),
+    "kubeadm.join": Command(kubeadm("join"), durable=True),
+    "kubeadm.pod-network": Command(kubeadm("pod-network"), durable=True),
     "pod.fault": Command(pod_fault),
     "pod.cri": Command(pod_cri),
     "node.iptables": Command(node_proxy("node_iptables")),

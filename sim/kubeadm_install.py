@@ -1,0 +1,435 @@
+"""Installing a cluster the way a student does on real machines: `kubeadm init` on the
+control-plane host, a pod network, then `kubeadm join` on each worker.
+
+A cluster created with `"install": "kubeadm"` (sim/clusterconfig.py) starts as hosts with
+their packages installed and containerd running, nothing else: no etcd, no control plane, no
+kubelet (its systemd unit would restart in a loop without /var/lib/kubelet/config.yaml).
+
+`kubeadm init` (cmd/kubeadm/app/cmd/phases/init, in upstream's order) prints what upstream
+prints and does what each phase does, in virtual time, as a component of its own
+(`kubeadm@<host>`, so its API requests travel in the diagram):
+
+  preflight, certs, kubeconfig, etcd, control-plane   files only (the lines say which)
+  kubelet-start        the kubelet starts and runs the static pods: etcd, then the control plane
+  wait-control-plane   until the kubelet and the API server are healthy
+  upload-config        ConfigMaps kubeadm-config and kubelet-config in kube-system
+  mark-control-plane   the node's control-plane labels (the taint it registered with)
+  bootstrap-token      a token Secret, its RBAC, and kube-public/cluster-info signed with the token
+  addon                CoreDNS and kube-proxy (sim/kubeadm_dns.py, sim/kubeadm_proxy.py)
+
+then the join command.  The nodes stay NotReady until the pod network's manifest is applied
+(`Cluster.kubeadm_pod_network`, as `kubectl apply -f kube-flannel.yml` would): the runtime's
+network is not ready before the CNI plugin's agent writes its configuration.
+
+`kubeadm join` validates the token against cluster-info's JWS signature (discovery), reads the
+cluster's configuration, starts the kubelet and waits for its Node.  What is not modelled: the
+TLS bootstrap's CertificateSigningRequest (the certificates.k8s.io API is not served: the
+kubelet registers at once), `--discovery-token-ca-cert-hash` pinning (printed, hashed over the
+cluster's placeholder CA, not checked), `kubeadm join --control-plane`, `kubeadm reset`."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import json
+import re
+from typing import TYPE_CHECKING, Any, Callable, Generator
+
+from sim import kubeadm_dns, kubeadm_proxy
+from sim.auth.serviceaccount import _b64, _sign
+from sim.client import KUBE_VERSION, ClientComponent
+from sim.controllers.rootcacertpublisher import ROOT_CA_PEM
+
+if TYPE_CHECKING:
+    from sim.cluster import Cluster
+
+# bootstraputil.BootstrapTokenPattern / BootstrapTokenChars (k8s.io/cluster-bootstrap/token)
+TOKEN_PATTERN = re.compile(r"^([a-z0-9]{6})\.([a-z0-9]{16})$")
+TOKEN_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
+TOKEN_TTL = 24 * 3600                     # kubeadm's default --token-ttl
+DEFAULT_TOKEN_GROUP = "system:bootstrappers:kubeadm:default-node-token"
+RBAC = "rbac.authorization.k8s.io"
+API_PORT = 6443
+POLL = 0.2                                # how often a wait looks again, virtual seconds
+WAIT_TIMEOUT = 240.0                      # "This can take up to 4m0s"
+
+
+class KubeadmError(Exception):
+    """kubeadm's failure: what it prints, e.g. "error execution phase preflight: ..."."""
+
+
+def _sleep(seconds: float):
+    return ("sleep", seconds)
+
+
+def _until(predicate: Callable[[], bool], what: str):
+    return ("until", predicate, what)
+
+
+def _api(req: dict):
+    return ("api", req)
+
+
+class Kubeadm(ClientComponent):
+    """One run of `kubeadm init` or `kubeadm join` on a host: a generator of steps (sleep, wait
+    until, API request) driven by the kernel.  `output` is what kubeadm printed so far."""
+    component = "kubeadm"
+
+    def __init__(self, cluster: "Cluster", host: str, command: str):
+        super().__init__(host, cluster.apiservers[0].address)
+        self.cluster, self.command = cluster, command
+        self.output: list[str] = []
+        self.state = "running"            # running, succeeded, failed
+        self.error = ""
+        self._steps: Generator | None = None
+
+    def status(self) -> dict:
+        return {"node": self.host, "command": self.command, "state": self.state, "output": list(self.output),
+                "error": self.error}
+
+    def say(self, *lines: str) -> None:
+        for line in lines:
+            self.output.append(line)
+            if line.strip():
+                self.action(line)
+
+    def run(self, steps: Generator) -> None:
+        self._steps = steps
+        self._resume(None)
+
+    def on_stop(self) -> None:
+        if self.state == "running":
+            self._fail("the host went down while kubeadm ran")
+
+    def _fail(self, message: str) -> None:
+        self.state, self.error = "failed", message
+        self.output.append(message)
+        self.action(message)
+
+    def _resume(self, value: Any) -> None:
+        try:
+            op = self._steps.send(value)
+        except StopIteration:
+            self.state = "succeeded"
+            return
+        except KubeadmError as e:
+            self._fail(str(e))
+            return
+        if op[0] == "sleep":
+            self.call_later(op[1], lambda: self._resume(None))
+        elif op[0] == "until":
+            self._poll(op[1], op[2], self.now, self.now + WAIT_TIMEOUT)
+        else:
+            self.api.request(op[1], self._resume)
+
+    def _poll(self, predicate, what: str, since: float, deadline: float) -> None:
+        if predicate():
+            self._resume(self.now - since)
+        elif self.now >= deadline:
+            self._fail(f"error execution phase {what}: timed out waiting for the condition")
+        else:
+            self.call_later(POLL, lambda: self._poll(predicate, what, since, deadline))
+
+
+# -- what kubeadm writes ---------------------------------------------------------------------
+
+def new_token(rng) -> str:
+    """bootstraputil.GenerateBootstrapToken: "[a-z0-9]{6}.[a-z0-9]{16}" (from the seeded generator)."""
+    pick = lambda n: "".join(TOKEN_CHARS[rng.randrange(len(TOKEN_CHARS))] for _ in range(n))  # noqa: E731
+    return f"{pick(6)}.{pick(16)}"
+
+
+def ca_cert_hash() -> str:
+    """--discovery-token-ca-cert-hash: upstream hashes the CA's SubjectPublicKeyInfo; the
+    simulator's CA is a placeholder, so its PEM is hashed instead."""
+    return "sha256:" + hashlib.sha256(ROOT_CA_PEM.encode()).hexdigest()
+
+
+def detached_jws(payload: str, token_id: str, token_secret: str) -> str:
+    """bootstrap/jws ComputeDetachedSignature: a compact HS256 JWS of the kubeconfig, keyed with
+    the token's secret, its payload left out ("header..signature")."""
+    header = _b64(json.dumps({"alg": "HS256", "kid": token_id}, separators=(",", ":")).encode())
+    return f"{header}..{_sign(token_secret, header + '.' + _b64(payload.encode()))}"
+
+
+def first_service_ip(service_subnet: str) -> str:
+    """The `kubernetes` Service's ClusterIP: the first address of the (first) service CIDR."""
+    net = ipaddress.ip_network(service_subnet.split(",")[0].strip(), strict=False)
+    return str(net.network_address + 1)
+
+
+def _b64data(values: dict[str, str]) -> dict[str, str]:
+    return {k: base64.b64encode(v.encode()).decode() for k, v in values.items()}
+
+
+def cluster_info_kubeconfig(server: str) -> str:
+    """The kubeconfig kube-public/cluster-info holds: the cluster's CA and address, no user."""
+    ca = base64.b64encode(ROOT_CA_PEM.encode()).decode()
+    return (f"apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: {ca}\n"
+            f"    server: {server}\n  name: \"\"\ncontexts: null\ncurrent-context: \"\"\nkind: Config\n"
+            "preferences: {}\nusers: null\n")
+
+
+def cluster_configuration(cluster: "Cluster") -> str:
+    """kube-system/kubeadm-config's ClusterConfiguration (kubeadm.k8s.io/v1beta4), as kubeadm
+    init uploads it."""
+    cfg = cluster.config
+    return (f"apiServer: {{}}\napiVersion: kubeadm.k8s.io/v1beta4\ncaCertificateValidityPeriod: 87600h0m0s\n"
+            f"certificateValidityPeriod: 8760h0m0s\ncertificatesDir: /etc/kubernetes/pki\nclusterName: kubernetes\n"
+            f"controllerManager: {{}}\ndns: {{}}\nencryptionAlgorithm: RSA-2048\netcd:\n  local:\n"
+            f"    dataDir: /var/lib/etcd\nimageRepository: registry.k8s.io\nkind: ClusterConfiguration\n"
+            f"kubernetesVersion: {KUBE_VERSION}\nnetworking:\n  dnsDomain: cluster.local\n"
+            f"  podSubnet: {cfg.pod_subnet}\n  serviceSubnet: {cfg.service_subnet}\nproxy: {{}}\nscheduler: {{}}\n")
+
+
+def kubelet_configuration(cluster: "Cluster") -> str:
+    """kube-system/kubelet-config's KubeletConfiguration: what every kubelet kubeadm starts reads."""
+    dns = kubeadm_dns.dns_ip(cluster.config.service_subnet)
+    return ("apiVersion: kubelet.config.k8s.io/v1beta1\nauthentication:\n  anonymous:\n    enabled: false\n"
+            "  webhook:\n    enabled: true\nauthorization:\n  mode: Webhook\ncgroupDriver: systemd\n"
+            f"clusterDNS:\n- {dns}\nclusterDomain: cluster.local\nkind: KubeletConfiguration\n"
+            "rotateCertificates: true\nstaticPodPath: /etc/kubernetes/manifests\n")
+
+
+def _cm(namespace: str, name: str, data: dict) -> dict:
+    return _api({"verb": "create", "resource": "configmaps", "namespace": namespace,
+                 "body": {"apiVersion": "v1", "kind": "ConfigMap",
+                          "metadata": {"name": name, "namespace": namespace}, "data": data}})
+
+
+def _binding(name: str, role: str, subject: dict, namespace: str | None = None, role_kind: str = "ClusterRole"):
+    kind, resource = ("RoleBinding", "rolebindings") if namespace else ("ClusterRoleBinding", "clusterrolebindings")
+    md = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return _api({"verb": "create", "group": RBAC, "resource": resource, "namespace": namespace,
+                 "body": {"apiVersion": f"{RBAC}/v1", "kind": kind, "metadata": md,
+                          "roleRef": {"apiGroup": RBAC, "kind": role_kind, "name": role},
+                          "subjects": [subject]}})
+
+
+def _group(name: str) -> dict:
+    return {"apiGroup": RBAC, "kind": "Group", "name": name}
+
+
+def _ok(resp: dict, what: str, phase: str) -> None:
+    """A create kubeadm needs: created, or there already (a second init's objects)."""
+    if resp.get("code") not in (200, 201, 409):
+        message = ((resp.get("body") or {}).get("message")) or f"HTTP {resp.get('code')}"
+        raise KubeadmError(f"error execution phase {phase}: {what}: {message}")
+
+
+# -- kubeadm init ------------------------------------------------------------------------------
+
+def init_steps(run: Kubeadm) -> Generator:
+    c, host = run.cluster, run.host
+    ip = c.node_components[host][1].internal_ip
+    endpoint = f"{ip}:{API_PORT}"
+    run.say(f"[init] Using Kubernetes version: {KUBE_VERSION}", "[preflight] Running pre-flight checks")
+    yield _sleep(0.5)
+    if c.host_installed(host):
+        raise KubeadmError(
+            "[preflight] Some fatal errors occurred:\n"
+            f"\t[ERROR Port-{API_PORT}]: Port {API_PORT} is in use\n"
+            "\t[ERROR FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml]: "
+            "/etc/kubernetes/manifests/kube-apiserver.yaml already exists\n"
+            "error execution phase preflight: [preflight] Some fatal errors occurred")
+    run.say("[preflight] Pulling images required for setting up a Kubernetes cluster",
+            "[preflight] This might take a minute or two, depending on the speed of your internet connection",
+            "[preflight] You can also perform this action beforehand using 'kubeadm config images pull'")
+    yield _sleep(3.0)
+    sans = f"[{host} kubernetes kubernetes.default kubernetes.default.svc kubernetes.default.svc.cluster.local]"
+    svc_ip = first_service_ip(c.config.service_subnet)
+    run.say('[certs] Using certificateDir folder "/etc/kubernetes/pki"',
+            '[certs] Generating "ca" certificate and key',
+            '[certs] Generating "apiserver" certificate and key',
+            f"[certs] apiserver serving cert is signed for DNS names {sans} and IPs [{svc_ip} {ip}]",
+            '[certs] Generating "apiserver-kubelet-client" certificate and key',
+            '[certs] Generating "front-proxy-ca" certificate and key',
+            '[certs] Generating "front-proxy-client" certificate and key',
+            '[certs] Generating "etcd/ca" certificate and key',
+            '[certs] Generating "etcd/server" certificate and key',
+            f"[certs] etcd/server serving cert is signed for DNS names [{host} localhost] and IPs [{ip} 127.0.0.1 ::1]",
+            '[certs] Generating "etcd/peer" certificate and key',
+            f"[certs] etcd/peer serving cert is signed for DNS names [{host} localhost] and IPs [{ip} 127.0.0.1 ::1]",
+            '[certs] Generating "etcd/healthcheck-client" certificate and key',
+            '[certs] Generating "apiserver-etcd-client" certificate and key',
+            '[certs] Generating "sa" key and public key')
+    yield _sleep(1.0)
+    run.say('[kubeconfig] Using kubeconfig folder "/etc/kubernetes"',
+            '[kubeconfig] Writing "admin.conf" kubeconfig file',
+            '[kubeconfig] Writing "super-admin.conf" kubeconfig file',
+            '[kubeconfig] Writing "kubelet.conf" kubeconfig file',
+            '[kubeconfig] Writing "controller-manager.conf" kubeconfig file',
+            '[kubeconfig] Writing "scheduler.conf" kubeconfig file',
+            '[etcd] Creating static Pod manifest for local etcd in "/etc/kubernetes/manifests"',
+            '[control-plane] Using manifest folder "/etc/kubernetes/manifests"',
+            '[control-plane] Creating static Pod manifest for "kube-apiserver"',
+            '[control-plane] Creating static Pod manifest for "kube-controller-manager"',
+            '[control-plane] Creating static Pod manifest for "kube-scheduler"',
+            '[kubelet-start] Writing kubelet environment file with flags to file "/var/lib/kubelet/kubeadm-flags.env"',
+            '[kubelet-start] Writing kubelet configuration to file "/var/lib/kubelet/config.yaml"',
+            "[kubelet-start] Starting the kubelet")
+    yield _sleep(0.5)
+    c.kubeadm_start_host(host)
+    run.say("[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods "
+            'from directory "/etc/kubernetes/manifests"',
+            "[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:10248/healthz. This can take up to 4m0s")
+    kubelet = c.node_components[host][1]
+    took = yield _until(lambda: kubelet.running, "wait-control-plane")
+    run.say(f"[kubelet-check] The kubelet is healthy after {max(took, 0.001):.3f}s",
+            "[api-check] Waiting for a healthy API server. This can take up to 4m0s")
+
+    def api_healthy() -> bool:
+        api = c.serving_apiserver()
+        return api is not None and api.synced and ("", "kube-system") in api.cache.objects("namespaces")
+    took = yield _until(api_healthy, "wait-control-plane")
+    run.say(f"[api-check] The API server is healthy after {took:.3f}s",
+            '[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in the "kube-system" Namespace')
+    _ok((yield _cm("kube-system", "kubeadm-config", {"ClusterConfiguration": cluster_configuration(c)})),
+        "kubeadm-config", "upload-config/kubeadm")
+    run.say('[kubelet] Creating a ConfigMap "kubelet-config" in namespace kube-system with the configuration '
+            "for the kubelets in the cluster")
+    _ok((yield _cm("kube-system", "kubelet-config", {"kubelet": kubelet_configuration(c)})),
+        "kubelet-config", "upload-config/kubelet")
+    run.say("[upload-certs] Skipping phase. Please see --upload-certs")
+    # mark-control-plane: once the kubelet has registered the Node (kubeadm waits for it too).
+    yield _until(lambda: c.node_registered(host), "mark-control-plane")
+    labels = ["node-role.kubernetes.io/control-plane", "node.kubernetes.io/exclude-from-external-load-balancers"]
+    run.say(f"[mark-control-plane] Marking the node {host} as control-plane by adding the labels: [{' '.join(labels)}]",
+            f"[mark-control-plane] Marking the node {host} as control-plane by adding the taints "
+            "[node-role.kubernetes.io/control-plane:NoSchedule]")
+    _ok((yield _api({"verb": "patch", "resource": "nodes", "name": host,
+                     "patch_type": "application/merge-patch+json",
+                     "body": {"metadata": {"labels": {k: "" for k in labels}}}})), "node", "mark-control-plane")
+    token = c.config.kubeadm.get("token") or new_token(c.kernel.rng)
+    token_id, token_secret = TOKEN_PATTERN.match(token).groups()
+    run.say(f"[bootstrap-token] Using token: {token}",
+            "[bootstrap-token] Configuring bootstrap tokens, cluster-info ConfigMap, RBAC Roles")
+    expiration = run.timestamp(run.now + TOKEN_TTL)
+    secret = {"apiVersion": "v1", "kind": "Secret", "type": "bootstrap.kubernetes.io/token",
+              "metadata": {"name": f"bootstrap-token-{token_id}", "namespace": "kube-system"},
+              "data": _b64data({"token-id": token_id, "token-secret": token_secret,
+                                "description": "The default bootstrap token generated by 'kubeadm init'.",
+                                "expiration": expiration,
+                                "usage-bootstrap-authentication": "true", "usage-bootstrap-signing": "true",
+                                "auth-extra-groups": DEFAULT_TOKEN_GROUP})}
+    _ok((yield _api({"verb": "create", "resource": "secrets", "namespace": "kube-system", "body": secret})),
+        "bootstrap token", "bootstrap-token")
+    c.config.kubeadm["token"] = token
+    _ok((yield _api({"verb": "create", "group": RBAC, "resource": "clusterroles",
+                     "body": {"apiVersion": f"{RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": "kubeadm:get-nodes"},
+                              "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get"]}]}})),
+        "kubeadm:get-nodes", "bootstrap-token")
+    _ok((yield _binding("kubeadm:get-nodes", "kubeadm:get-nodes", _group(DEFAULT_TOKEN_GROUP))),
+        "kubeadm:get-nodes", "bootstrap-token")
+    run.say("[bootstrap-token] Configured RBAC rules to allow Node Bootstrap tokens to get nodes")
+    _ok((yield _binding("kubeadm:kubelet-bootstrap", "system:node-bootstrapper", _group(DEFAULT_TOKEN_GROUP))),
+        "kubeadm:kubelet-bootstrap", "bootstrap-token")
+    run.say("[bootstrap-token] Configured RBAC rules to allow Node Bootstrap tokens to post CSRs in order for "
+            "nodes to get long term certificate credentials")
+    _ok((yield _binding("kubeadm:node-autoapprove-bootstrap",
+                        "system:certificates.k8s.io:certificatesigningrequests:nodeclient", _group(DEFAULT_TOKEN_GROUP))),
+        "kubeadm:node-autoapprove-bootstrap", "bootstrap-token")
+    run.say("[bootstrap-token] Configured RBAC rules to allow the csrapprover controller automatically approve "
+            "CSRs from a Node Bootstrap Token")
+    _ok((yield _binding("kubeadm:node-autoapprove-certificate-rotation",
+                        "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+                        _group("system:nodes"))), "kubeadm:node-autoapprove-certificate-rotation", "bootstrap-token")
+    run.say("[bootstrap-token] Configured RBAC rules to allow certificate rotation for all node client "
+            "certificates in the cluster",
+            '[bootstrap-token] Creating the "cluster-info" ConfigMap in the "kube-public" namespace')
+    kubeconfig = cluster_info_kubeconfig(f"https://{endpoint}")
+    # Upstream the bootstrap signer (kube-controller-manager) adds the signature; here kubeadm does.
+    _ok((yield _cm("kube-public", "cluster-info", {
+        "kubeconfig": kubeconfig, f"jws-kubeconfig-{token_id}": detached_jws(kubeconfig, token_id, token_secret)})),
+        "cluster-info", "bootstrap-token")
+    _ok((yield _api({"verb": "create", "group": RBAC, "resource": "roles", "namespace": "kube-public",
+                     "body": {"apiVersion": f"{RBAC}/v1", "kind": "Role",
+                              "metadata": {"name": "kubeadm:bootstrap-signer-clusterinfo", "namespace": "kube-public"},
+                              "rules": [{"apiGroups": [""], "resources": ["configmaps"],
+                                         "resourceNames": ["cluster-info"], "verbs": ["get"]}]}})),
+        "cluster-info Role", "bootstrap-token")
+    _ok((yield _binding("kubeadm:bootstrap-signer-clusterinfo", "kubeadm:bootstrap-signer-clusterinfo",
+                        {"apiGroup": RBAC, "kind": "User", "name": "system:anonymous"}, "kube-public", "Role")),
+        "cluster-info RoleBinding", "bootstrap-token")
+    run.say('[kubelet-finalize] Updating "/etc/kubernetes/kubelet.conf" to point to a rotatable kubelet client '
+            "certificate and key")
+    for group, resource, body in kubeadm_dns.objects(c.config.service_subnet):
+        _ok((yield _api({"verb": "create", "group": group, "resource": resource,
+                         "namespace": body["metadata"].get("namespace"), "body": body})), resource, "addon/coredns")
+    run.say("[addons] Applied essential addon: CoreDNS")
+    for group, resource, body in kubeadm_proxy.objects(c.config.kube_proxy_mode, c.config.pod_subnet, endpoint):
+        _ok((yield _api({"verb": "create", "group": group, "resource": resource,
+                         "namespace": body["metadata"].get("namespace"), "body": body})), resource, "addon/kube-proxy")
+    run.say("[addons] Applied essential addon: kube-proxy")
+    c.config.kubeadm["addons"] = True
+    run.say("", "Your Kubernetes control-plane has initialized successfully!", "",
+            "To start using your cluster, you need to run the following as a regular user:", "",
+            "  mkdir -p $HOME/.kube", "  sudo cp -i /etc/kubernetes/admin.conf $HOME/.kube/config",
+            "  sudo chown $(id -u):$(id -g) $HOME/.kube/config", "",
+            "You should now deploy a pod network to the cluster.",
+            'Run "kubectl apply -f [podnetwork].yaml" with one of the options listed at:',
+            "  https://kubernetes.io/docs/concepts/cluster-administration/addons/", "",
+            "Then you can join any number of worker nodes by running the following on each as root:", "",
+            join_command(c))
+
+
+def join_command(c: "Cluster") -> str:
+    """What `kubeadm token create --print-join-command` prints."""
+    token = c.config.kubeadm.get("token")
+    if not token:
+        return ""
+    ip = c.node_components[c.cp_host][1].internal_ip
+    return f"kubeadm join {ip}:{API_PORT} --token {token} --discovery-token-ca-cert-hash {ca_cert_hash()}"
+
+
+# -- kubeadm join ------------------------------------------------------------------------------
+
+def join_steps(run: Kubeadm, token: str) -> Generator:
+    c, host = run.cluster, run.host
+    run.say("[preflight] Running pre-flight checks")
+    yield _sleep(0.5)
+    m = TOKEN_PATTERN.match(token or "")
+    if not m:
+        raise KubeadmError(f'[discovery.bootstrapToken.token: Invalid value: "{token}": the bootstrap token '
+                           f'"{token}" was not of the form "{TOKEN_PATTERN.pattern}"]')
+    if c.host_installed(host):
+        raise KubeadmError("[preflight] Some fatal errors occurred:\n"
+                           "\t[ERROR FileAvailable--etc-kubernetes-kubelet.conf]: /etc/kubernetes/kubelet.conf already exists\n"
+                           "error execution phase preflight: [preflight] Some fatal errors occurred")
+    token_id, token_secret = m.groups()
+    endpoint = f"{c.node_components[c.cp_host][1].internal_ip}:{API_PORT}"
+    if not c.host_installed(c.cp_host):
+        raise KubeadmError(f'error execution phase preflight: couldn\'t validate the identity of the API Server: '
+                           f'Get "https://{endpoint}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": '
+                           f"dial tcp {endpoint}: connect: connection refused")
+    # Discovery: the anonymous read of cluster-info, its signature checked with the token.
+    resp = yield _api({"verb": "get", "resource": "configmaps", "namespace": "kube-public", "name": "cluster-info"})
+    data = (resp.get("body") or {}).get("data") or {} if resp.get("code") == 200 else {}
+    signature = data.get(f"jws-kubeconfig-{token_id}")
+    if not signature:
+        raise KubeadmError("error execution phase preflight: couldn't validate the identity of the API Server: "
+                           f'could not find a JWS signature in the cluster-info ConfigMap for token ID "{token_id}"')
+    if signature != detached_jws(data.get("kubeconfig", ""), token_id, token_secret):
+        raise KubeadmError("error execution phase preflight: couldn't validate the identity of the API Server: "
+                           f'failed to verify JWS signature of received cluster info object, can\'t trust this API Server')
+    run.say("[preflight] Reading configuration from the cluster...",
+            "[preflight] FYI: You can look at this config file with 'kubectl -n kube-system get cm kubeadm-config -o yaml'")
+    resp = yield _api({"verb": "get", "resource": "configmaps", "namespace": "kube-system", "name": "kubeadm-config"})
+    if resp.get("code") != 200:
+        raise KubeadmError("error execution phase preflight: unable to fetch the kubeadm-config ConfigMap: "
+                           + str((resp.get("body") or {}).get("message", f"HTTP {resp.get('code')}")))
+    run.say('[kubelet-start] Writing kubelet configuration to file "/var/lib/kubelet/config.yaml"',
+            '[kubelet-start] Writing kubelet environment file with flags to file "/var/lib/kubelet/kubeadm-flags.env"',
+            "[kubelet-start] Starting the kubelet")
+    yield _sleep(0.5)
+    c.kubeadm_start_host(host)
+    kubelet = c.node_components[host][1]
+    run.say("[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:10248/healthz. This can take up to 4m0s")
+    took = yield _until(lambda: kubelet.running, "kubelet-start")
+    run.say(f"[kubelet-check] The kubelet is healthy after {max(took, 0.001):.3f}s",
+            "[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap")
+    yield _until(lambda: c.node_registered(host), "kubelet-start")
+    run.say("", "This node has joined the cluster:",
+            "* Certificate signing request was sent to apiserver and a response was received.",
+            "* The Kubelet was informed of the new secure connection details.", "",
+            "Run 'kubectl get nodes' on the control-plane to see this node join the cluster.")
