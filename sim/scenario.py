@@ -307,6 +307,8 @@ class Scenario:
             if len(args) != 2:
                 raise ScenarioError("use: kill-component <node> <kube-apiserver|kube-scheduler|...>")
             self._cluster_call(lambda: c.kill_component(args[0], args[1]))
+        elif cmd == "kubeadm":
+            self.kubeadm(args)
         elif cmd == "add-node":
             kv, _ = _kv(args[1:])
             c.add_node(args[0], kv.get("cpu", "4"), kv.get("memory", "8Gi"))
@@ -401,6 +403,23 @@ class Scenario:
         self._req({"verb": "patch", "resource": "nodes", "name": name, "body": patch,
                    "patch_type": "application/merge-patch+json"})
 
+    def kubeadm(self, args: list[str]) -> None:
+        """kubeadm init <node> | kubeadm join <node> [token=<t>] (default: the token init made)
+        | kubeadm pod-network, on a cluster created with install=kubeadm (sim/kubeadm_install.py)."""
+        c = self._ensure()
+        if args[:1] == ["init"] and len(args) == 2:
+            self._cluster_call(lambda: c.kubeadm_init(args[1]))
+        elif args[:1] == ["join"] and len(args) in (2, 3):
+            kv, _ = _kv(args[2:])
+            token = kv.get("token") or c.config.kubeadm.get("token")
+            if not token:
+                raise ScenarioError("kubeadm join: no token: run kubeadm init first, or give token=<token>")
+            self._cluster_call(lambda: c.kubeadm_join(args[1], token))
+        elif args == ["pod-network"]:
+            self._cluster_call(c.kubeadm_pod_network)
+        else:
+            raise ScenarioError("use: kubeadm init <node> | kubeadm join <node> [token=<token>] | kubeadm pod-network")
+
     def expect(self, args: list[str]) -> None:
         what = args[0]
         if len(args) >= 3 and all(a.startswith(".") for a in args[2:]):
@@ -414,6 +433,13 @@ class Scenario:
                 raise ScenarioError(f"{res.kind} {args[1]} {'does not exist' if code == 404 else 'still exists'}")
         elif what == "traffic":
             self.expect_traffic(args[1:])
+        elif what == "kubeadm":
+            # expect kubeadm <node> succeeded|failed|running: the last kubeadm run on that host.
+            run = next((r for r in self._ensure().kubeadm_status()["runs"] if r["node"] == args[1]), None)
+            state = run["state"] if run else "not run"
+            if state != args[2]:
+                raise ScenarioError(f"kubeadm on {args[1]}: {state}, not {args[2]}"
+                                    + (f" ({run['error']})" if run and run["error"] else ""))
         elif what == "pod":
             if args[2] == "gone":
                 resp = self._read({"verb": "get", "resource": "pods", "namespace": "default",

@@ -57,7 +57,7 @@ CHAPTERS = {
 # The scenario verbs a step may `do` on a running cluster: not `cluster` (a lesson's cluster is
 # its `cluster:` spec), not `advance` (the clock is the page's), not `expect` (that is `wait`).
 ACTION_VERBS = {"kill-node", "restore-node", "add-node", "partition", "heal", "kill-member", "restore-member",
-                "label", "taint", "create", "scale", "load", "delete", "apply", "fault", "kill-component"}
+                "label", "taint", "create", "scale", "load", "delete", "apply", "fault", "kill-component", "kubeadm"}
 # The checks a step may wait on: every `expect` but `write`, which creates a pod each time it looks.
 WAIT_CHECKS_REFUSED = {"write"}
 STEP_KEYS = {"title", "narration", "do", "kubectl", "task", "wait", "timeout", "question", "highlight", "hold"}
