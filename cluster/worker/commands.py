@@ -18,16 +18,18 @@ an `advance` of an hour.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from cluster import etcdsnapshot
+from cluster.worker import timeline
 from cluster.worker.pacing import MAX_SPEED, MIN_SPEED, run_request_slice, run_slice
 from cluster.worker.running import RunningCluster
 from sim.api.jsonserializer import encode
-from sim.cluster import ClusterError
-from sim.clusterconfig import ConfigError, check_capacity, check_cluster_name, config_from_spec
+from sim.cluster import ClusterConfig, ClusterError
+from sim.clusterconfig import MAX_NODES, ConfigError, check_capacity, check_cluster_name, config_from_spec
 from sim.durations import parse_duration
 from sim.metrics import render as render_metrics
 
@@ -182,7 +184,14 @@ async def api(worker, rc: RunningCluster, args: dict) -> dict:
         raise CommandError("BadRequest", "request: Required value")
     engine = rc.engine
     before = engine.now
+    at = timeline.point(engine)
+    journaled = json.dumps(request, separators=(",", ":"), default=_unjournaled) if rc.timeline.unreplayable is None \
+        else None
     pending = engine.begin_request(request)
+    if pending.rid is not None:
+        # It travels to kube-apiserver, so it shapes the rest of the run: into the journal
+        # (a read answered at once from the watch cache touches nothing and is left out).
+        rc.timeline.note(at, "api", {"request": json.loads(journaled)} if journaled is not None else {})
     while (resp := await run_request_slice(engine, pending, SLICE_SECONDS)) is None:
         await asyncio.sleep(0)
         if rc.closed:
@@ -194,6 +203,10 @@ async def api(worker, rc: RunningCluster, args: dict) -> dict:
         resp = {k: v for k, v in resp.items() if k != "body"}
         resp["json"] = encode(body)
     return {**resp, "now": engine.api_time}
+
+
+def _unjournaled(value):
+    raise TypeError(f"a {type(value).__name__} is not JSON")
 
 
 def _api_is_write(args: dict) -> bool:
@@ -494,8 +507,138 @@ def etcd_member(op: str):
     return handler
 
 
+# -- the timeline (cluster/worker/timeline.py) -------------------------------------------------
+
+def _timeline_call(fn):
+    try:
+        return fn()
+    except timeline.TimelineError as e:
+        raise CommandError(e.reason, e.message) from None
+
+
+def history(worker, rc: RunningCluster, args: dict) -> dict:
+    """The moments kept: [{"time", "frame", "revision"}], the journal's length, whether the run
+    can be replayed (exported, forked) and the bounds."""
+    return {"cluster": rc.name, "time": rc.engine.now, "frame": rc.frame, **rc.timeline.listing()}
+
+
+def history_at(worker, rc: RunningCluster, args: dict) -> dict:
+    parts = args.get("parts") or ["snapshot", "log", "etcd", "objects"]
+    if not isinstance(parts, list) or not set(parts) <= timeline.PARTS:
+        raise CommandError("BadRequest", f"parts: each one of {', '.join(sorted(timeline.PARTS))}")
+    return _timeline_call(lambda: {"cluster": rc.name, **rc.timeline.state_at(str(args.get("at", "")), set(parts))})
+
+
+def export_run(worker, rc: RunningCluster, args: dict) -> dict:
+    return _timeline_call(lambda: rc.timeline.export(rc.name, rc.engine))
+
+
+def _apply_entry(rc: RunningCluster, op: str, args: dict) -> None:
+    """One journal entry, applied to a replaying engine as the command applied it to the
+    original: a Kubernetes request is sent (the kernel then runs it as it ran the original's);
+    any other command runs its handler, whose refusal is part of the run too."""
+    if op == "api":
+        if isinstance(args.get("request"), dict):
+            rc.engine.begin_request(args["request"])
+        return
+    command = COMMANDS.get(op)
+    if command is None or command.scope == "global" or op in timeline.NOT_JOURNALED:
+        raise CommandError("Invalid", f"the journal holds a command that cannot be replayed: {op!r}")
+    try:
+        result = command.handler(None, rc, args)
+    except CommandError:
+        return
+    if asyncio.iscoroutine(result):
+        result.close()
+        raise CommandError("Invalid", f"the journal holds a command that cannot be replayed: {op!r}")
+
+
+async def _create_replayed(worker, name: str, config: dict, journal: list[dict], end: tuple, paused: bool,
+                           digest: str | None = None) -> dict:
+    """A new cluster `name` from `config`, `journal` replayed into it up to `end`."""
+    try:
+        name = check_cluster_name(name)
+    except ConfigError as e:
+        raise CommandError("BadRequest", str(e)) from None
+    try:
+        cfg = ClusterConfig.from_json(config)
+        if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool) or not 0 < len(cfg.nodes) <= MAX_NODES:
+            raise ValueError(f"a seed (an integer) and 1 to {MAX_NODES} nodes are required")
+        for node in cfg.nodes:
+            check_capacity(f"config.nodes[{node.name!r}]", node.cpu, node.memory)
+    except (ConfigError, TypeError, ValueError, KeyError, AttributeError) as e:
+        raise CommandError("Invalid", f"config: not a cluster configuration: {e}") from None
+    outcome: dict = {}
+
+    async def prepare(rc: RunningCluster) -> None:
+        rc.paused = paused
+        try:
+            outcome["applied"] = await timeline.replay(rc, journal, end, _apply_entry)
+        except timeline.ReplayDiverged as e:
+            raise CommandError("Conflict", f"the run could not be replayed faithfully: {e}") from None
+        except timeline.TimelineError as e:
+            raise CommandError(e.reason, e.message) from None
+        if digest is not None:
+            outcome["etcdDigest"] = timeline.keyspace_digest(timeline.etcd_store(rc.engine).current.items())
+            outcome["verified"] = outcome["etcdDigest"] == digest
+    try:
+        rc = await worker.create_cluster(name, cfg, prepare=prepare)
+    except ClusterError as e:
+        raise _cluster_error(e) from None
+    except (TypeError, ValueError, KeyError, AttributeError) as e:  # a config the engine cannot build
+        raise CommandError("Invalid", f"config: not a cluster configuration: {type(e).__name__}: {e}") from None
+    return {"cluster": rc.name, **rc.clock(), "frame": rc.frame, "replayed": outcome.get("applied", 0),
+            **({"etcdDigest": outcome["etcdDigest"], "verified": outcome["verified"]} if digest is not None else {})}
+
+
+async def fork_cluster(worker, rc, args: dict) -> dict:
+    """A new cluster from a moment of another: its run replayed from the seed up to that moment
+    ({"source", "name", "time"? | "frame"?, "paused"?}); without time or frame, from now."""
+    source = worker._get(args.get("source"))
+    if source.engine is None:
+        raise CommandError("ClusterBroken", f'cluster "{source.name}" is broken; it has no run to fork')
+    tl = source.timeline
+    if tl.unreplayable is not None:
+        raise CommandError("Conflict", f'cannot fork cluster "{source.name}": {tl.unreplayable}')
+    if args.get("frame") is not None:
+        m = _timeline_call(lambda: tl.find(f"frame-{args['frame']}"))
+        end = (m.time, m.events)
+    elif args.get("time") is not None:
+        t = args["time"]
+        try:
+            t = parse_duration(t) if isinstance(t, str) else t
+        except ValueError as e:
+            raise CommandError("BadRequest", f"time: {e}") from None
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t <= source.engine.now:
+            raise CommandError("BadRequest", f"time must be a virtual time from 0 to now "
+                                             f"(t={source.engine.now:.1f}s)")
+        end = (float(t), None)
+    else:
+        end = timeline.point(source.engine)
+    journal = [e for e in tl.journal if (e["t"], e["events"]) <= (end[0], end[1] if end[1] is not None else float("inf"))]
+    result = await _create_replayed(worker, args.get("name"), tl.origin, journal, end, args.get("paused", True) is not False)
+    return {**result, "forkOf": {"cluster": source.name, "time": end[0]}}
+
+
+async def import_run(worker, rc, args: dict) -> dict:
+    """A new cluster replaying an export ({"name", "import": export, "paused"?}); the answer
+    says whether etcd ended where the original's did ("verified")."""
+    try:
+        config, journal, end = timeline.check_export(args.get("import"))
+    except timeline.TimelineError as e:
+        raise CommandError(e.reason, e.message) from None
+    digest = end.get("etcdDigest") if isinstance(end.get("etcdDigest"), str) else None
+    return await _create_replayed(worker, args.get("name"), config, journal, (end["time"], end["events"]),
+                                  args.get("paused", True) is not False, digest=digest)
+
+
 COMMANDS: dict[str, Command] = {
     "clusters": Command(list_clusters, scope="global"),
+    "cluster.fork": Command(fork_cluster, scope="global"),
+    "cluster.import": Command(import_run, scope="global"),
+    "history": Command(history),
+    "history.at": Command(history_at),
+    "export": Command(export_run),
     "cluster.create": Command(create_cluster, scope="global"),
     "cluster.delete": Command(delete_cluster, scope="any"),
     "cluster.reset": Command(reset_cluster, scope="any"),
