@@ -251,6 +251,7 @@ async def clock(worker, rc: RunningCluster, args: dict) -> dict:
         rc.reanchor()
         rc.lag.reset()
         rc.clock_changed = True
+        rc.timeline.dirty = True  # a moment where the clock was set (after an advance, say)
     return rc.clock()
 
 
@@ -600,9 +601,11 @@ async def fork_cluster(worker, rc, args: dict) -> dict:
     tl = source.timeline
     if tl.unreplayable is not None:
         raise CommandError("Conflict", f'cannot fork cluster "{source.name}": {tl.unreplayable}')
+    journal = None
     if args.get("frame") is not None:
         m = _timeline_call(lambda: tl.find(f"frame-{args['frame']}"))
         end = (m.time, m.events)
+        journal = tl.journal[:m.journal]
     elif args.get("time") is not None:
         t = args["time"]
         try:
@@ -615,7 +618,8 @@ async def fork_cluster(worker, rc, args: dict) -> dict:
         end = (float(t), None)
     else:
         end = timeline.point(source.engine)
-    journal = [e for e in tl.journal if (e["t"], e["events"]) <= (end[0], end[1] if end[1] is not None else float("inf"))]
+    if journal is None:
+        journal = [e for e in tl.journal if (e["t"], e["events"]) <= (end[0], end[1] if end[1] is not None else float("inf"))]
     result = await _create_replayed(worker, args.get("name"), tl.origin, journal, end, args.get("paused", True) is not False)
     return {**result, "forkOf": {"cluster": source.name, "time": end[0]}}
 

@@ -120,9 +120,12 @@ class Moment:
     blob: bytes          # zlib(JSON {"snapshot", "log"})
     keyspace: dict       # key -> sim.etcd.mvcc.KeyValue (frozen, shared with the store)
     size: int
+    # The journal entries applied before it was taken: a command may come in at the very point
+    # of a moment, after it (a fork from the moment leaves it out).
+    journal: int = 0
 
     def summary(self) -> dict:
-        return {"time": round(self.time, 3), "frame": self.frame, "revision": self.revision}
+        return {"time": self.time, "frame": self.frame, "revision": self.revision}
 
     def page(self) -> dict:
         return json.loads(zlib.decompress(self.blob))
@@ -181,7 +184,7 @@ class Timeline:
                                         separators=(",", ":"), default=str).encode(), 3)
         keyspace = dict(store.current)
         m = Moment(engine.now, frame, engine.kernel.events_run, store.revision, blob, keyspace,
-                   len(blob) + KEY_COST * len(keyspace))
+                   len(blob) + KEY_COST * len(keyspace), len(self.journal))
         if self.moments and self.moments[-1].time == m.time and self.moments[-1].events == m.events:
             self.bytes -= self.moments.pop().size  # the same point again: the newer frame wins
         self.moments.append(m)
@@ -357,7 +360,11 @@ async def run_to(engine, t: float, events: int | None, started: float) -> None:
                 raise TimelineError("Timeout", f"the replay did not reach t={t:.1f}s within "
                                                f"{REPLAY_WALL_SECONDS:.0f}s of wall time")
     if events is not None:
-        kernel.run_until(t, max_events=0)  # the clock to t when nothing more is due by then
+        # The clock on to t when nothing more is due by then (as the original's run_until set
+        # it); next_time() drops cancelled timers at the head, as a run would have.
+        due = kernel.next_time()
+        if due is None or due > t:
+            kernel.run_until(t)
         if kernel.now != t:
             raise ReplayDiverged(f"the replay is at t={kernel.now:.6f}s after {events} events, where the run "
                                  f"was at t={t:.6f}s")
