@@ -41,6 +41,7 @@ import { renderKinds } from "./kinds.js";
 import { WorkloadsView } from "./workloads.js";
 import { NetworkView } from "./network.js";
 import { KubectlConsole } from "./console.js";
+import "./timeline.js";
 
 const root = document.getElementById("dashboard");
 const initial = JSON.parse(document.getElementById("initial-state").textContent);
