@@ -185,13 +185,21 @@ async def api(worker, rc: RunningCluster, args: dict) -> dict:
     engine = rc.engine
     before = engine.now
     at = timeline.point(engine)
-    journaled = json.dumps(request, separators=(",", ":"), default=_unjournaled) if rc.timeline.unreplayable is None \
-        else None
+    journaled, unjournaled = None, None
+    if rc.timeline.unreplayable is None:
+        # As JSON now: the engine may change the request it is given.
+        try:
+            journaled = json.dumps({"request": request}, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as e:
+            unjournaled = str(e)
     pending = engine.begin_request(request)
     if pending.rid is not None:
         # It travels to kube-apiserver, so it shapes the rest of the run: into the journal
         # (a read answered at once from the watch cache touches nothing and is left out).
-        rc.timeline.note(at, "api", {"request": json.loads(journaled)} if journaled is not None else {})
+        if unjournaled is not None:
+            rc.timeline.spoil(at, "api", unjournaled)
+        else:
+            rc.timeline.note(at, "api", None, text=journaled)
     while (resp := await run_request_slice(engine, pending, SLICE_SECONDS)) is None:
         await asyncio.sleep(0)
         if rc.closed:
@@ -203,10 +211,6 @@ async def api(worker, rc: RunningCluster, args: dict) -> dict:
         resp = {k: v for k, v in resp.items() if k != "body"}
         resp["json"] = encode(body)
     return {**resp, "now": engine.api_time}
-
-
-def _unjournaled(value):
-    raise TypeError(f"a {type(value).__name__} is not JSON")
 
 
 def _api_is_write(args: dict) -> bool:

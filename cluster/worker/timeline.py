@@ -42,9 +42,11 @@ from typing import Any
 MOMENT_INTERVAL = 5.0
 # ... at most this many of them (an hour of a cluster at the default interval) ...
 MAX_MOMENTS = 720
-# ... within this many bytes per cluster (the compressed snapshots, plus KEY_COST per etcd key).
-MAX_HISTORY_BYTES = 48 * 1024 * 1024
-KEY_COST = 120
+# ... within this many bytes per cluster (the compressed snapshots, plus KEY_COST per etcd key:
+# a moment's keyspace is a dict of pointers to the store's immutable values, about 33 bytes a
+# key measured; a moment of the demo cluster is about 5 KiB of snapshot and 200 keys).
+MAX_HISTORY_BYTES = 32 * 1024 * 1024
+KEY_COST = 40
 # Log lines a moment keeps (the ones since the moment before it).
 MOMENT_LOG_LINES = 300
 # A journal larger than this stops: the run is no longer replayable (an export would be huge).
@@ -150,22 +152,30 @@ class Timeline:
         self.log: collections.deque = collections.deque(maxlen=MOMENT_LOG_LINES)
 
     # -- the journal ----------------------------------------------------------------------
-    def note(self, at: tuple[float, int], op: str, args: dict) -> None:
-        """Journal command `op` (its arguments as given) applied at point `at`."""
+    def note(self, at: tuple[float, int], op: str, args: dict | None, text: str | None = None) -> None:
+        """Journal command `op` applied at point `at`: its arguments as given (`args`), or
+        already as JSON (`text`, taken before the engine saw them: it may change what it gets)."""
         self.dirty = True
         if self.unreplayable is not None:
             return
-        try:
-            text = json.dumps(args, separators=(",", ":"), allow_nan=False)
-        except (TypeError, ValueError) as e:
-            self.unreplayable = f"a {op} command at t={at[0]:.3f}s could not be journaled ({e})"
-            return
+        if text is None:
+            try:
+                text = json.dumps(args, separators=(",", ":"), allow_nan=False)
+            except (TypeError, ValueError) as e:
+                self.unreplayable = f"a {op} command at t={at[0]:.3f}s could not be journaled ({e})"
+                return
         if self.journal_bytes + len(text) > MAX_JOURNAL_BYTES:
             self.unreplayable = (f"the journal outgrew {MAX_JOURNAL_BYTES // (1024 * 1024)} MiB at t={at[0]:.1f}s; "
                                  "the run from there on is in the history but cannot be replayed")
             return
         self.journal.append({"t": at[0], "events": at[1], "op": op, "args": text})
         self.journal_bytes += len(text)
+
+    def spoil(self, at: tuple[float, int], op: str, why: str) -> None:
+        """A command reached the engine that cannot be journaled: the run is not replayable."""
+        self.dirty = True
+        if self.unreplayable is None:
+            self.unreplayable = f"a {op} command at t={at[0]:.3f}s could not be journaled ({why})"
 
     def guard(self, engine, op: str) -> "CommandGuard":
         return CommandGuard(self, engine, op)
@@ -381,7 +391,7 @@ async def replay(rc, journal: list[dict], end: tuple[float, int | None], apply) 
             break
         await run_to(engine, e["t"], e["events"], started)
         apply(rc, e["op"], json.loads(e["args"]))
-        rc.timeline.note((e["t"], e["events"]), e["op"], json.loads(e["args"]))
+        rc.timeline.note((e["t"], e["events"]), e["op"], None, text=e["args"])
         applied += 1
     if end[0] < engine.now:
         raise ReplayDiverged(f"the replay is already at t={engine.now:.3f}s, past the end t={end[0]:.3f}s")
