@@ -85,16 +85,20 @@ async function showMoment(index) {
   if (!p) return;
   const stream = p.stream;
   if (!saved) {
-    // Frames keep coming and are counted (stream.last), but nothing of them is drawn.
-    saved = { onFrame: stream.onFrame, onState: stream.onState };
-    stream.onFrame = () => {};
+    // Frames keep coming and are counted (stream.last); the header's clock follows them, but
+    // nothing else of them is drawn (no snapshot, no events).
+    const own = { onFrame: stream.onFrame, onState: stream.onState };
+    saved = own;
+    stream.onFrame = (msg) => own.onFrame.call(stream, { ...msg, snapshot: null, events: [], omitted: 0, omittedLog: 0 });
     stream.onState = () => {};
     p.messages.clear();
     p.etcd.clear();
   }
   shown = m;
-  saved.onState.call(stream, { frame: stream.last, time: state.time, speed: Number(document.getElementById("dashboard").dataset.speed) || 1,
-                               paused: true, snapshot: state.snapshot, log: state.log || [] });
+  // The page's own renderer draws the moment; the header keeps the live clock.
+  const live = document.getElementById("dashboard").dataset;
+  saved.onState.call(stream, { frame: stream.last, time: Number(live.time) || 0, speed: Number(live.speed) || 1,
+                               paused: live.paused === "true", snapshot: state.snapshot, log: state.log || [] });
   document.body.classList.add("viewing-past");
   setInert(true);
   bar.dataset.mode = "past";
