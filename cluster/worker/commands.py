@@ -597,19 +597,25 @@ async def _create_replayed(worker, name: str, config: dict, journal: list[dict],
 
 
 async def fork_cluster(worker, rc, args: dict) -> dict:
-    """A new cluster from a moment of another: its run replayed from the seed up to that moment
-    ({"source", "name", "time"? | "frame"?, "paused"?}); without time or frame, from now."""
+    """A new cluster from a moment of another ({"source", "name", "time"? | "frame"?,
+    "paused"?}; without time or frame, from now).  A run that can be replayed is replayed from
+    its seed up to that moment ("mode": "replay"); one that cannot (restored after a restart)
+    is restored from the nearest moment's checkpoint at or before it, as a restart would
+    restore it ("mode": "checkpoint", docs/timeline.md)."""
     source = worker._get(args.get("source"))
     if source.engine is None:
         raise CommandError("ClusterBroken", f'cluster "{source.name}" is broken; it has no run to fork')
+    try:
+        name = check_cluster_name(args.get("name"))
+    except ConfigError as e:
+        raise CommandError("BadRequest", str(e)) from None
     tl = source.timeline
-    if tl.unreplayable is not None:
-        raise CommandError("Conflict", f'cannot fork cluster "{source.name}": {tl.unreplayable}')
-    journal = None
+    paused = args.get("paused", True) is not False
+    moment, journal = None, None
     if args.get("frame") is not None:
-        m = _timeline_call(lambda: tl.find(f"frame-{args['frame']}"))
-        end = (m.time, m.events)
-        journal = tl.journal[:m.journal]
+        moment = _timeline_call(lambda: tl.find(f"frame-{args['frame']}"))
+        end = (moment.time, moment.events)
+        journal = tl.journal[:moment.journal]
     elif args.get("time") is not None:
         t = args["time"]
         try:
@@ -622,10 +628,20 @@ async def fork_cluster(worker, rc, args: dict) -> dict:
         end = (float(t), None)
     else:
         end = timeline.point(source.engine)
+    if tl.unreplayable is not None:
+        if moment is None:
+            moment = _timeline_call(lambda: tl.find(f"{end[0]!r}"))
+        if moment.topology is None:
+            raise CommandError("Conflict", f'cannot fork cluster "{source.name}": {tl.unreplayable}')
+        made = await worker.fork_checkpoint(name, source, moment, paused)
+        return {"cluster": made.name, **made.clock(), "frame": made.frame, "mode": "checkpoint",
+                "forkOf": {"cluster": source.name, "time": moment.time},
+                "why": f"the run cannot be replayed ({tl.unreplayable}); the fork is restored from the moment's "
+                       "etcd keyspace, as a restart would restore it"}
     if journal is None:
         journal = [e for e in tl.journal if (e["t"], e["events"]) <= (end[0], end[1] if end[1] is not None else float("inf"))]
-    result = await _create_replayed(worker, args.get("name"), tl.origin, journal, end, args.get("paused", True) is not False)
-    return {**result, "forkOf": {"cluster": source.name, "time": end[0]}}
+    result = await _create_replayed(worker, name, tl.origin, journal, end, paused)
+    return {**result, "mode": "replay", "forkOf": {"cluster": source.name, "time": end[0]}}
 
 
 async def import_run(worker, rc, args: dict) -> dict:

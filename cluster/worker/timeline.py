@@ -125,6 +125,14 @@ class Moment:
     # The journal entries applied before it was taken: a command may come in at the very point
     # of a moment, after it (a fork from the moment leaves it out).
     journal: int = 0
+    # Cluster.topology() then (shared with the moment before when unchanged): what a fork from
+    # this moment's checkpoint restores, for a run that cannot be replayed.
+    topology: dict | None = None
+
+    def etcd_log(self) -> list[dict]:
+        """The keyspace as the entries Cluster.restore takes (oldest revision first)."""
+        return sorted(({"revision": kv.mod_revision, "key": k, "value": kv.value} for k, kv in self.keyspace.items()),
+                      key=lambda e: e["revision"])
 
     def summary(self) -> dict:
         return {"time": self.time, "frame": self.frame, "revision": self.revision}
@@ -193,8 +201,11 @@ class Timeline:
         blob = zlib.compress(json.dumps({"snapshot": snapshot, "log": list(self.log)},
                                         separators=(",", ":"), default=str).encode(), 3)
         keyspace = dict(store.current)
+        topology = engine.topology()
+        if self.moments and self.moments[-1].topology == topology:
+            topology = self.moments[-1].topology
         m = Moment(engine.now, frame, engine.kernel.events_run, store.revision, blob, keyspace,
-                   len(blob) + KEY_COST * len(keyspace), len(self.journal))
+                   len(blob) + KEY_COST * len(keyspace), len(self.journal), topology)
         if self.moments and self.moments[-1].time == m.time and self.moments[-1].events == m.events:
             self.bytes -= self.moments.pop().size  # the same point again: the newer frame wins
         self.moments.append(m)

@@ -36,10 +36,10 @@ from cluster.worker.durability import Persister
 from cluster.worker.foreground import FOREGROUND
 from cluster.worker.gcpolicy import GenerationFreezer
 from cluster.worker.pacing import ENGINE_SHARE, MIN_SLICE_SECONDS, run_slice
-from cluster.worker.restore import restore_cluster
+from cluster.worker.restore import restore_cluster, wait_ready
 from cluster.worker.running import RunningCluster
 from cluster.worker.timeline import Timeline
-from sim.cluster import Cluster, ClusterConfig
+from sim.cluster import Cluster, ClusterConfig, ClusterError
 from sim.clusterconfig import demo_config
 
 log = logging.getLogger("cluster.worker")
@@ -205,6 +205,38 @@ class SimulationWorker:
             await database_sync_to_async(persistence.save_frames)([write], create=create)
         rc.persisted_revision = max((int(e["revision"]) for e in entries), default=0)
         rc.mark_persisted(topology, (rc.speed, rc.paused), engine.now, disks)
+        return rc
+
+    async def fork_checkpoint(self, name: str, source: RunningCluster, moment, paused: bool) -> RunningCluster:
+        """A new cluster restored from a moment's checkpoint of `source` (its topology and etcd
+        keyspace then), as a restart restores a cluster from its persisted state: for a run that
+        cannot be replayed (cluster/worker/timeline.py).  Persisted before it is served."""
+        if name in self.clusters or name in self._creating:
+            raise CommandError("AlreadyExists", f'cluster "{name}" already exists')
+        self._creating.add(name)
+        try:
+            entries = moment.etcd_log()
+            try:
+                engine = Cluster.restore(name, moment.topology, entries, moment.time)
+            except ClusterError as e:
+                raise CommandError("Conflict", f"the moment could not be restored: {e}") from None
+            await wait_ready(engine)
+            rc = RunningCluster(name, engine, paused=paused, template=source.template)
+            rc.timeline = Timeline(None, f'the cluster was forked from a checkpoint of "{source.name}" at '
+                                         f"t={moment.time:.1f}s, not replayed: its run cannot be replayed from a seed")
+            topology, disks = engine.topology(), engine.etcd_disk_states()
+            engine.committed_since(max((e["revision"] for e in entries), default=0))
+            write = persistence.FrameWrite(name=name, time=engine.now, speed=rc.speed, paused=rc.paused,
+                                           compacted_revision=engine.compacted_revision, entries=entries,
+                                           topology=topology, etcd_disks=disks, template=source.template or {})
+            async with self.persister.exclusive():
+                await database_sync_to_async(persistence.save_frames)([write], create=True)
+            rc.persisted_revision = max((e["revision"] for e in entries), default=0)
+            rc.mark_persisted(topology, (rc.speed, rc.paused), engine.now, disks)
+        finally:
+            self._creating.discard(name)
+        await self._install(rc)
+        log.info("forked cluster %s from a checkpoint of %s at t=%.1fs", name, source.name, moment.time)
         return rc
 
     async def delete_cluster(self, rc: RunningCluster) -> None:

@@ -177,16 +177,39 @@ async def test_timeline_errors_are_kubernetes_status(worker, fresh_layer):
     status(await call(client, "POST", "/sim/v1/clusters", {"name": "x", "import": broken}, expect=422), 422, "Invalid")
     assert "x" not in worker.clusters
 
-    # After a restart the cluster is restored from the database, not replayed: its run before
-    # the restart is not kept, and it says so instead of exporting a run that would not replay.
+
+
+async def test_a_restored_cluster_cannot_be_replayed_but_forks_from_a_checkpoint(worker, fresh_layer):
+    """After a restart the cluster is restored from the database, not replayed: its run before
+    the restart is not kept, so it says so instead of exporting a run that would not replay; a
+    fork is then restored from a moment's etcd keyspace, as the restart itself was."""
+    client = AsyncClient()
+    await small_cluster(client, "tl-again")
+    await create_pod(client, "tl-again", "kept")
     await worker.stop()
     again = SimulationWorker(channel_layer=fresh_layer, frame_rate=20, seed_demo=False)
     await again.start()
     try:
-        data = await call(client, "GET", "/clusters/tl-err/sim/v1/export", expect=409)
-        status(data, 409, "Conflict")
+        data = await call(client, "GET", "/clusters/tl-again/sim/v1/export", expect=409)
+        assert (data["kind"], data["code"], data["reason"]) == ("Status", 409, "Conflict")
         assert "restored from the database" in data["message"]
-        status(await call(client, "POST", "/clusters/tl-err/sim/v1/fork", {"name": "y"}, expect=409), 409, "Conflict")
-        assert (await call(client, "GET", "/clusters/tl-err/sim/v1/history"))["replayable"] is False
+        listing = await call(client, "GET", "/clusters/tl-again/sim/v1/history")
+        assert listing["replayable"] is False and "restored from the database" in listing["unreplayable"]
+        await call(client, "POST", "/clusters/tl-again/sim/v1/clock", {"advance": "2s"})
+        moment = await moment_after(client, "tl-again", listing["time"] + 1)
+
+        made = await call(client, "POST", "/clusters/tl-again/sim/v1/fork",
+                          {"name": "tl-again-fork", "frame": moment["frame"]}, expect=201)
+        assert made["mode"] == "checkpoint" and made["forkOf"]["time"] == moment["time"]
+        assert made["paused"] is True
+        await call(client, "GET", "/clusters/tl-again-fork/api/v1/namespaces/default/pods/kept")
+        then = await call(client, "GET", f"/clusters/tl-again/sim/v1/history/frame-{moment['frame']}?parts=etcd")
+        forked = etcd_store(again.clusters["tl-again-fork"].engine)
+        # Every key of the moment is there (the restored control plane may have written since,
+        # as after a restart: node heartbeats, a pod's status).
+        assert {k for k, _, _ in then["etcd"]["kvs"]} <= set(forked.current)
+        # ... and its own run cannot be replayed either (it says why).
+        data = await call(client, "GET", "/clusters/tl-again-fork/sim/v1/export", expect=409)
+        assert "checkpoint" in data["message"]
     finally:
         await again.stop()
