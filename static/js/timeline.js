@@ -53,7 +53,10 @@ function refresh() {
     slider.max = String(moments.length);
     if (!shown) slider.value = slider.max;
     else slider.value = String(Math.max(0, moments.findIndex((m) => m.frame === shown.frame)));
-    if (!h.replayable && forkBtn) forkBtn.title = `Cannot fork: ${h.unreplayable}`;
+    if (!h.replayable && forkBtn) {
+      forkBtn.title = `This run cannot be replayed (${h.unreplayable}): the fork is restored from the moment's ` +
+        "etcd keyspace, as a restart would restore it";
+    }
   }).catch((err) => say(`history: ${err.message}`, true)).finally(() => { listing = null; });
   return listing;
 }
@@ -189,6 +192,28 @@ forkForm?.addEventListener("submit", async (e) => {
     forkForm.hidden = true;
   } catch (err) {
     say(`fork: ${err.message}`, true);
+  }
+});
+
+// Export: fetched first, so that a run that cannot be exported says why instead of downloading
+// an error.
+const exportLink = document.getElementById("timeline-export");
+exportLink?.addEventListener("click", async (e) => {
+  e.preventDefault();
+  say("exporting the run…");
+  try {
+    const run = await json(exportLink.href);
+    const url = URL.createObjectURL(new Blob([JSON.stringify(run, null, 1)], { type: "application/json" }));
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = exportLink.getAttribute("download") || "run.json";
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    say(`exported: ${run.journal.length} command${run.journal.length === 1 ? "" : "s"} up to t=${fmt(run.end.time)}`);
+  } catch (err) {
+    say(`export: ${err.message}`, true);
   }
 });
 

@@ -3,6 +3,9 @@ created later is absent; frames that arrive meanwhile are not drawn; the control
 "Back to live" follows the cluster again, and "Fork from here" makes a cluster of that moment."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 import requests
 
@@ -98,7 +101,11 @@ def test_fork_from_here_and_export(page, browser_server, history_cluster):
     api = f"{browser_server.base}/clusters/timeline-fork/api/v1/namespaces/default/pods/later"
     assert requests.get(api, timeout=10).status_code == 404  # the fork is the moment before it
 
-    export = requests.get(browser_server.base + page.get_attribute("#timeline-export", "href"), timeout=30).json()
+    with page.expect_download(timeout=30_000) as download:
+        page.click("#timeline-export")
+    assert download.value.suggested_filename == f"{name}-run.json"
+    export = json.loads(Path(download.value.path()).read_text())
+    assert "exported:" in page.inner_text("#timeline-result")
     assert export["kind"] == "PilothouseRun"
     assert any(e["op"] == "api" and e["args"]["request"]["body"]["metadata"]["name"] == "later"
                for e in export["journal"] if e["op"] == "api" and e["args"]["request"].get("body"))
