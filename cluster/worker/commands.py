@@ -546,9 +546,8 @@ def _apply_entry(rc: RunningCluster, op: str, args: dict) -> None:
         if isinstance(args.get("request"), dict):
             rc.engine.begin_request(args["request"])
         return
-    command = COMMANDS.get(op)
-    if command is None or command.scope == "global" or op in timeline.NOT_JOURNALED:
-        raise CommandError("Invalid", f"the journal holds a command that cannot be replayed: {op!r}")
+    _check_replayable(op)
+    command = COMMANDS[op]
     try:
         result = command.handler(None, rc, args)
     except CommandError:
@@ -558,9 +557,17 @@ def _apply_entry(rc: RunningCluster, op: str, args: dict) -> None:
         raise CommandError("Invalid", f"the journal holds a command that cannot be replayed: {op!r}")
 
 
+def _check_replayable(op: str) -> None:
+    command = COMMANDS.get(op)
+    if op != "api" and (command is None or command.scope == "global" or op in timeline.NOT_JOURNALED):
+        raise CommandError("Invalid", f"the journal holds a command that cannot be replayed: {op!r}")
+
+
 async def _create_replayed(worker, name: str, config: dict, journal: list[dict], end: tuple, paused: bool,
                            digest: str | None = None) -> dict:
     """A new cluster `name` from `config`, `journal` replayed into it up to `end`."""
+    for e in journal:
+        _check_replayable(e["op"])
     try:
         name = check_cluster_name(name)
     except ConfigError as e:

@@ -401,7 +401,15 @@ async def replay(rc, journal: list[dict], end: tuple[float, int | None], apply) 
         if (e["t"], e["events"]) > (end[0], end[1] if end[1] is not None else float("inf")):
             break
         await run_to(engine, e["t"], e["events"], started)
-        apply(rc, e["op"], json.loads(e["args"]))
+        try:
+            apply(rc, e["op"], json.loads(e["args"]))
+        except (TimelineError, ReplayDiverged):
+            raise
+        except Exception as ex:  # noqa: BLE001 - a hand-made journal entry the engine cannot take
+            if getattr(ex, "reason", None) and getattr(ex, "message", None):  # a CommandError
+                raise TimelineError(ex.reason, ex.message) from None
+            raise TimelineError("Invalid", f"journal entry {applied} ({e['op']} at t={e['t']:.3f}s) could not be "
+                                           f"applied: {type(ex).__name__}: {ex}") from None
         rc.timeline.note((e["t"], e["events"]), e["op"], None, text=e["args"])
         applied += 1
     if end[0] < engine.now:

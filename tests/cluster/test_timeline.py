@@ -175,6 +175,14 @@ async def test_timeline_errors_are_kubernetes_status(worker, fresh_layer):
     export = await call(client, "GET", "/clusters/tl-err/sim/v1/export")
     broken = dict(export, journal=[{"op": "api", "args": {}, "t": "soon", "events": 1}])
     status(await call(client, "POST", "/sim/v1/clusters", {"name": "x", "import": broken}, expect=422), 422, "Invalid")
+    hostile = dict(export, journal=[{"op": "api", "args": {"request": {"verb": "create"}}, "t": 0.0, "events": 0},
+                                    {"op": "cluster.delete", "args": {}, "t": 1.0, "events": 10}])
+    data = await call(client, "POST", "/sim/v1/clusters", {"name": "x", "import": hostile}, expect=422)
+    status(data, 422, "Invalid")
+    assert "cannot be replayed: 'cluster.delete'" in data["message"]
+    hostile["journal"] = hostile["journal"][:1]  # a request the engine cannot take
+    data = await call(client, "POST", "/sim/v1/clusters", {"name": "x", "import": hostile}, expect=422)
+    assert "could not be applied" in data["message"]
     assert "x" not in worker.clusters
 
 
