@@ -653,7 +653,7 @@ async def history(cluster: str) -> dict[str, Any]:
 
 async def history_at(cluster: str, at: str, parts: list[str] | None = None) -> dict[str, Any]:
     """The cluster as it was at a moment ("12.5", "12.5s" or "frame-42": the latest moment at or
-    before it): {"time", "frame", "revision", "snapshot", "log", "etcd", "objects"} (the `parts`
+    before it): {"time", "frame", "revision", "snapshot", "events", "etcd", "objects"} (the `parts`
     asked for; all by default).  NotFound before the history's start, BadRequest for a bad `at`."""
     command: dict[str, Any] = {"op": "history.at", "at": at}
     if parts:

@@ -64,8 +64,8 @@
     GET  /clusters/<name>/sim/v1/history            -> {"moments": [{"time", "frame", "revision"}], "journal",
                                                     "replayable", "unreplayable", "bounds", "bytes"}
     GET  /clusters/<name>/sim/v1/history/<at>       the cluster as it was then ("12.5", "12.5s" or "frame-42":
-                                                    the latest moment at or before it; ?parts=snapshot,log,etcd,objects)
-                                                    -> {"time", "frame", "revision", "snapshot", "log",
+                                                    the latest moment at or before it; ?parts=snapshot,events,etcd,objects)
+                                                    -> {"time", "frame", "revision", "snapshot", "events",
                                                         "etcd": {"revision", "kvs"}, "objects"}
     GET  /clusters/<name>/sim/v1/export             -> a PilothouseRun document: config (seed, topology, start
                                                     time, credentials), journal, end point, etcd digest
@@ -441,7 +441,7 @@ async def history(request, cluster: str):
 @control("GET", errors=_status_from)
 async def history_at(request, cluster: str, at: str):
     """The cluster as it was at a moment: "<seconds>" or "<seconds>s" (the latest moment at or
-    before that virtual time) or "frame-<n>"; ?parts=snapshot,log,etcd,objects (default all)."""
+    before that virtual time) or "frame-<n>"; ?parts=snapshot,events,etcd,objects (default all)."""
     parts = [p for p in request.GET.get("parts", "").split(",") if p] or None
     return JsonResponse(await services.history_at(cluster, at, parts))
 

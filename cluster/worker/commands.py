@@ -528,7 +528,7 @@ def history(worker, rc: RunningCluster, args: dict) -> dict:
 
 
 def history_at(worker, rc: RunningCluster, args: dict) -> dict:
-    parts = args.get("parts") or ["snapshot", "log", "etcd", "objects"]
+    parts = args.get("parts") or sorted(timeline.PARTS)
     if not isinstance(parts, list) or not set(parts) <= timeline.PARTS:
         raise CommandError("BadRequest", f"parts: each one of {', '.join(sorted(timeline.PARTS))}")
     return _timeline_call(lambda: {"cluster": rc.name, **rc.timeline.state_at(str(args.get("at", "")), set(parts))})

@@ -57,8 +57,8 @@ REPLAY_CHUNK = 500
 REPLAY_YIELD_SECONDS = 0.01
 REPLAY_WALL_SECONDS = 120.0
 
-# What GET .../history/<at> may return (?parts=snapshot,log,etcd,objects).
-PARTS = frozenset({"snapshot", "log", "etcd", "objects"})
+# What GET .../history/<at> may return (?parts=snapshot,events,etcd,objects).
+PARTS = frozenset({"snapshot", "events", "etcd", "objects"})
 
 EXPORT_KIND = "PilothouseRun"
 EXPORT_API_VERSION = "pilothouse.dev/v1alpha1"
@@ -119,7 +119,7 @@ class Moment:
     frame: int
     events: int          # kernel events run (with `time`, the moment's point)
     revision: int        # the etcd revision of `keyspace`
-    blob: bytes          # zlib(JSON {"snapshot", "log"})
+    blob: bytes          # zlib(JSON {"snapshot", "events"})
     keyspace: dict       # key -> sim.etcd.mvcc.KeyValue (frozen, shared with the store)
     size: int
     # The journal entries applied before it was taken: a command may come in at the very point
@@ -198,7 +198,7 @@ class Timeline:
     def record(self, engine, frame: int, snapshot: dict) -> Moment:
         """Keep a moment of the engine as it is now, with the page's `snapshot` of it."""
         store = etcd_store(engine)
-        blob = zlib.compress(json.dumps({"snapshot": snapshot, "log": list(self.log)},
+        blob = zlib.compress(json.dumps({"snapshot": snapshot, "events": list(self.log)},
                                         separators=(",", ":"), default=str).encode(), 3)
         keyspace = dict(store.current)
         topology = engine.topology()
@@ -255,14 +255,15 @@ class Timeline:
 
     def state_at(self, at: str, parts: set[str]) -> dict:
         """The cluster as it was at moment `at`: {"time", "frame", "revision"} and the `parts`
-        asked for: "snapshot" (the page's), "log" (the log lines since the moment before),
+        asked for: "snapshot" (the page's), "events" (the log's events since the moment before:
+        actions, Kubernetes Events, node changes),
         "etcd" ({"revision", "kvs": [[key, value, modRevision]]}), "objects" (the stored
         Kubernetes objects, decoded)."""
         m = self.find(at)
         out: dict[str, Any] = m.summary()
-        if parts & {"snapshot", "log"}:
+        if parts & {"snapshot", "events"}:
             page = m.page()
-            for p in ("snapshot", "log"):
+            for p in ("snapshot", "events"):
                 if p in parts:
                     out[p] = page.get(p)
         if "etcd" in parts:

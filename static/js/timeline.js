@@ -78,7 +78,7 @@ async function showMoment(index) {
   const ask = ++wanted;
   let state;
   try {
-    state = await json(`${bar.dataset.historyUrl}/frame-${m.frame}?parts=snapshot,log`);
+    state = await json(`${bar.dataset.historyUrl}/frame-${m.frame}?parts=snapshot,events`);
   } catch (err) {
     say(`that moment: ${err.message}`, true);
     return;
@@ -101,7 +101,7 @@ async function showMoment(index) {
   // The page's own renderer draws the moment; the header keeps the live clock.
   const live = document.getElementById("dashboard").dataset;
   saved.onState.call(stream, { frame: stream.last, time: Number(live.time) || 0, speed: Number(live.speed) || 1,
-                               paused: live.paused === "true", snapshot: state.snapshot, log: state.log || [] });
+                               paused: live.paused === "true", snapshot: state.snapshot, log: state.events || [] });
   document.body.classList.add("viewing-past");
   setInert(true);
   bar.dataset.mode = "past";
