@@ -47,6 +47,9 @@ MAX_MOMENTS = 720
 # key measured; a moment of the demo cluster is about 5 KiB of snapshot and 200 keys).
 MAX_HISTORY_BYTES = 32 * 1024 * 1024
 KEY_COST = 40
+# GET .../history/<at> decodes at most this many objects (the rest are counted): decoding is the
+# worker's time, and a cluster of 100,000 pods would hold it for seconds.
+MAX_OBJECTS_SHOWN = 2000
 # Log lines a moment keeps (the ones since the moment before it).
 MOMENT_LOG_LINES = 300
 # A journal larger than this stops: the run is no longer replayable (an export would be huge).
@@ -270,7 +273,9 @@ class Timeline:
             out["etcd"] = {"revision": m.revision,
                            "kvs": [[k, kv.value, kv.mod_revision] for k, kv in sorted(m.keyspace.items())]}
         if "objects" in parts:
-            out["objects"] = _objects(m.keyspace)
+            out["objects"], total = _objects(m.keyspace)
+            if total > len(out["objects"]):
+                out["objectsTotal"] = total
         return out
 
     # -- export ----------------------------------------------------------------------------
@@ -302,18 +307,20 @@ class CommandGuard:
             self.timeline.note(self.at, self.op, args)
 
 
-def _objects(keyspace: dict) -> list[dict]:
+def _objects(keyspace: dict) -> tuple[list[dict], int]:
+    """The first MAX_OBJECTS_SHOWN stored objects by key, decoded, and how many keys there are
+    under /registry/."""
     out = []
-    for key, kv in sorted(keyspace.items()):
-        if not key.startswith("/registry/"):
-            continue
+    keys = sorted(k for k in keyspace if k.startswith("/registry/"))
+    for key in keys[:MAX_OBJECTS_SHOWN]:
+        kv = keyspace[key]
         try:
             obj = json.loads(kv.value)
         except (TypeError, ValueError):
             continue
         if isinstance(obj, dict) and obj.get("kind"):
             out.append(obj)
-    return out
+    return out, len(keys)
 
 
 # -- replay ----------------------------------------------------------------------------------
