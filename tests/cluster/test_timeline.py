@@ -107,9 +107,11 @@ async def test_an_exported_run_imported_elsewhere_ends_byte_for_byte_where_it_di
     assert [e["op"] for e in export["journal"] if e["op"] != "api"] == ["node.kill", "etcd.put", "node.restore"]
     assert any(e["args"]["request"]["verb"] == "create" for e in export["journal"] if e["op"] == "api")
 
-    # Across a JSON round trip, as a file downloaded and uploaded elsewhere would be.
-    made = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-copy", "import": json.loads(json.dumps(export))},
-                      expect=201)
+    # Across a JSON round trip, as a file downloaded and uploaded elsewhere would be; a long
+    # run's export is larger than the control API's usual 2.5 MB bodies.
+    carried = json.loads(json.dumps(export))
+    carried["metadata"]["note"] = "x" * 3_000_000
+    made = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-copy", "import": carried}, expect=201)
     assert made["verified"] is True and made["paused"] is True
     original, copy = worker.clusters["tl-run"].engine, worker.clusters["tl-copy"].engine
     assert copy.now == original.now == export["end"]["time"]
