@@ -14,6 +14,7 @@ from django.test import AsyncClient
 from cluster.worker import SimulationWorker
 from cluster.worker.timeline import etcd_store, keyspace_digest
 from tests.builders import MakePod
+from tests.cluster.conftest import wait_bootstrapped
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -125,6 +126,30 @@ async def test_an_exported_run_imported_elsewhere_ends_byte_for_byte_where_it_di
     # The copy carries the run on: its own export has the same journal.
     again = await call(client, "GET", "/clusters/tl-copy/sim/v1/export")
     assert again["journal"] == export["journal"]
+
+
+async def test_a_run_given_commands_while_its_clock_runs_replays_byte_for_byte(worker):
+    """Commands that come in while the frame loop runs the cluster land between two kernel
+    events, wherever the loop's slice stopped: the journal's points say exactly where."""
+    client = AsyncClient()
+    await call(client, "POST", "/sim/v1/clusters", {"name": "tl-live", **SMALL}, expect=201)
+    await call(client, "POST", "/clusters/tl-live/sim/v1/clock", {"speed": 20})
+    await wait_bootstrapped("tl-live")
+    for i in range(3):
+        await create_pod(client, "tl-live", f"web-{i}")
+        await call(client, "POST", "/clusters/tl-live/sim/v1/etcd/put", {"key": f"/lesson/{i}", "value": "x"})
+        await call(client, "GET", "/clusters/tl-live/api/v1/namespaces/default/pods")  # a read that travels
+    await call(client, "POST", "/clusters/tl-live/sim/v1/network/partition", {"groups": [["worker-1"], ["cp-1"]]})
+    await call(client, "POST", "/clusters/tl-live/sim/v1/network/heal")
+    await call(client, "POST", "/clusters/tl-live/sim/v1/clock", {"paused": True})
+    export = await call(client, "GET", "/clusters/tl-live/sim/v1/export")
+    assert len(export["journal"]) >= 11
+    made = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-live-copy", "import": export}, expect=201)
+    assert made["verified"] is True
+    original, copy = worker.clusters["tl-live"].engine, worker.clusters["tl-live-copy"].engine
+    assert (copy.now, copy.kernel.events_run) == (original.now, original.kernel.events_run)
+    assert json.dumps(dict(original.snapshot(), cluster=None), sort_keys=True) == \
+           json.dumps(dict(copy.snapshot(), cluster=None), sort_keys=True)
 
 
 async def test_a_fork_from_a_moment_is_the_cluster_as_it_was_then(worker):
