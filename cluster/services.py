@@ -679,8 +679,10 @@ async def fork_cluster(source: str, name: str, time: Any = None, frame: Any = No
     return await sim_command(None, command, timeout=_replay_timeout())
 
 
-async def import_run(name: str, export: Any, paused: bool = True) -> dict[str, Any]:
+async def import_run(name: str, export: Any, paused: bool = True, exact: bool = True) -> dict[str, Any]:
     """A new cluster `name` replaying an export; "verified" says whether its etcd keyspace ended
-    byte for byte where the original's did."""
-    return await sim_command(None, {"op": "cluster.import", "name": name, "import": export, "paused": paused},
-                             timeout=_replay_timeout())
+    byte for byte where the original's did.  `exact=False`: each command at its virtual time
+    rather than its exact point of the run (an export made by another version of Pilothouse,
+    a lesson's saved start): close to the original instead of refused when it diverges."""
+    return await sim_command(None, {"op": "cluster.import", "name": name, "import": export, "paused": paused,
+                                    "exact": exact}, timeout=_replay_timeout())

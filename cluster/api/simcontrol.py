@@ -72,7 +72,8 @@
     POST /clusters/<name>/sim/v1/fork               {"name", "time"? | "frame"?, "paused"?: true} -> 201: a new
                                                     cluster replaying this one's run up to that moment
     POST /sim/v1/clusters                           {"name", "forkOf": {"cluster", "time"? | "frame"?}} (the same)
-                                                    or {"name", "import": <export>, "paused"?: true} -> 201
+                                                    or {"name", "import": <export>, "paused"?: true,
+                                                        "exact"?: true} -> 201
                                                     {"cluster", "time", ..., "replayed", "verified"}
                                                     (docs/timeline.md)
 
@@ -499,7 +500,7 @@ async def _fork_or_import(name: str, body: dict) -> JsonResponse:
         if unknown:
             raise services.BadCommand(f"forkOf: unknown field(s) {', '.join(sorted(unknown))}")
         return await _fork(name, spec.get("cluster"), {**spec, "paused": body.get("paused", True)})
-    paused = body.get("paused", True)
-    if not isinstance(paused, bool):
-        raise services.BadCommand("paused must be true or false")
-    return JsonResponse(await services.import_run(name, body["import"], paused=paused), status=201)
+    paused, exact = body.get("paused", True), body.get("exact", True)
+    if not isinstance(paused, bool) or not isinstance(exact, bool):
+        raise services.BadCommand("paused and exact must be true or false")
+    return JsonResponse(await services.import_run(name, body["import"], paused=paused, exact=exact), status=201)

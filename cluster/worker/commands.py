@@ -564,7 +564,7 @@ def _check_replayable(op: str) -> None:
 
 
 async def _create_replayed(worker, name: str, config: dict, journal: list[dict], end: tuple, paused: bool,
-                           digest: str | None = None) -> dict:
+                           digest: str | None = None, exact: bool = True) -> dict:
     """A new cluster `name` from `config`, `journal` replayed into it up to `end`."""
     for e in journal:
         _check_replayable(e["op"])
@@ -585,7 +585,7 @@ async def _create_replayed(worker, name: str, config: dict, journal: list[dict],
     async def prepare(rc: RunningCluster) -> None:
         rc.paused = paused
         try:
-            outcome["applied"] = await timeline.replay(rc, journal, end, _apply_entry)
+            outcome["applied"] = await timeline.replay(rc, journal, end, _apply_entry, exact=exact)
         except timeline.ReplayDiverged as e:
             raise CommandError("Conflict", f"the run could not be replayed faithfully: {e}") from None
         except timeline.TimelineError as e:
@@ -652,15 +652,20 @@ async def fork_cluster(worker, rc, args: dict) -> dict:
 
 
 async def import_run(worker, rc, args: dict) -> dict:
-    """A new cluster replaying an export ({"name", "import": export, "paused"?}); the answer
-    says whether etcd ended where the original's did ("verified")."""
+    """A new cluster replaying an export ({"name", "import": export, "paused"?, "exact"?}); the
+    answer says whether etcd ended where the original's did ("verified").  "exact": false
+    applies each command at its virtual time instead of its exact point (timeline.replay), for
+    an export made by another version of Pilothouse."""
     try:
         config, journal, end = timeline.check_export(args.get("import"))
     except timeline.TimelineError as e:
         raise CommandError(e.reason, e.message) from None
+    exact = args.get("exact", True)
+    if not isinstance(exact, bool):
+        raise CommandError("BadRequest", "exact must be true or false")
     digest = end.get("etcdDigest") if isinstance(end.get("etcdDigest"), str) else None
     return await _create_replayed(worker, args.get("name"), config, journal, (end["time"], end["events"]),
-                                  args.get("paused", True) is not False, digest=digest)
+                                  args.get("paused", True) is not False, digest=digest, exact=exact)
 
 
 COMMANDS: dict[str, Command] = {

@@ -152,6 +152,34 @@ async def test_a_run_given_commands_while_its_clock_runs_replays_byte_for_byte(w
            json.dumps(dict(copy.snapshot(), cluster=None), sort_keys=True)
 
 
+async def test_an_export_from_another_engine_replays_at_its_times_when_not_exact(worker):
+    """An export whose points this engine does not reach (made by another version, say) is
+    refused as not faithful; with "exact": false its commands are applied at their virtual
+    times instead, as a lesson's saved start would want."""
+    client = AsyncClient()
+    await small_cluster(client, "tl-old")
+    await create_pod(client, "tl-old", "web")
+    await call(client, "POST", "/clusters/tl-old/sim/v1/etcd/put", {"key": "/lesson/start", "value": "1"})
+    await call(client, "POST", "/clusters/tl-old/sim/v1/clock", {"advance": "5s"})
+    export = await call(client, "GET", "/clusters/tl-old/sim/v1/export")
+    other = dict(export, journal=[dict(e, events=e["events"] + 7) for e in export["journal"]],
+                 end=dict(export["end"], events=export["end"]["events"] + 7))
+    data = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-new", "import": other}, expect=409)
+    assert "could not be replayed faithfully" in data["message"]
+    assert "tl-new" not in worker.clusters
+
+    made = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-new", "import": other, "exact": False},
+                      expect=201)
+    assert made["replayed"] == len(export["journal"]) and made["time"] == export["end"]["time"]
+    # Its own journal holds the points where the commands came in here: it replays exactly.
+    own = await call(client, "GET", "/clusters/tl-new/sim/v1/export")
+    assert [e["op"] for e in own["journal"]] == [e["op"] for e in export["journal"]]
+    await call(client, "GET", "/clusters/tl-new/api/v1/namespaces/default/pods/web")
+    assert etcd_store(worker.clusters["tl-new"].engine).current["/lesson/start"].value == "1"
+    again = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-newer", "import": own}, expect=201)
+    assert again["verified"] is True
+
+
 async def test_a_fork_from_a_moment_is_the_cluster_as_it_was_then(worker):
     client = AsyncClient()
     await small_cluster(client, "tl-src")
