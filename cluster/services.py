@@ -98,6 +98,11 @@ __all__ = [
     "Refused",
     "cluster_kubeconfig",
     "group_for",
+    "history",
+    "history_at",
+    "export_run",
+    "fork_cluster",
+    "import_run",
 ]
 
 
@@ -222,6 +227,11 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
       "cluster.reset" {} (back to the configuration it was created with) [{"cluster","time",...}]
       "cluster.retry" {} (a broken cluster: restore it again)      [{"cluster","broken"}]
       "cluster.delete-key" {"key"} (a broken cluster: drop a stored key, retry) [{"cluster","key","removed","broken"}]
+      "history"       {}                                           [see history]
+      "history.at"    {"at", "parts"?}                             [see history_at]
+      "export"        {}                                           [a PilothouseRun document]
+      "cluster.fork"  {"source", "name", "time"? | "frame"?, "paused"?}  [{"cluster","time",...,"forkOf"}]
+      "cluster.import" {"name", "import": PilothouseRun, "paused"?} [{"cluster","time",...,"verified"}]
       "cluster.create" {"name", "seed"?, "nodes"?, "etcd"?, "nodeMonitorGracePeriod"?,
                        "nodeMonitorPeriod"?, "defaultTolerationSeconds"?,
                        "schedulerConfiguration"?}                  [{"cluster","time",...}]
@@ -644,3 +654,53 @@ async def delete_stored_key(name: str, key: str) -> dict[str, Any]:
     """A broken cluster's offline repair: drop every persisted revision of `key`, then retry
     the restore.  NotFound when the key is not stored; Conflict when the cluster runs."""
     return await sim_command(name, {"op": "cluster.delete-key", "key": key}, timeout=_slow_timeout())
+
+
+# -- the timeline: history, export, fork, import (cluster/worker/timeline.py) -------------------
+
+def _replay_timeout() -> float:
+    from cluster.worker.timeline import REPLAY_WALL_SECONDS
+    return REPLAY_WALL_SECONDS + 30.0
+
+
+async def history(cluster: str) -> dict[str, Any]:
+    """The moments the cluster's history keeps: {"moments": [{"time", "frame", "revision"}],
+    "journal": entries, "replayable", "unreplayable": why not or None, "bounds", "bytes"}."""
+    return await sim_command(cluster, {"op": "history"})
+
+
+async def history_at(cluster: str, at: str, parts: list[str] | None = None) -> dict[str, Any]:
+    """The cluster as it was at a moment ("12.5", "12.5s" or "frame-42": the latest moment at or
+    before it): {"time", "frame", "revision", "snapshot", "events", "etcd", "objects"} (the `parts`
+    asked for; all by default).  NotFound before the history's start, BadRequest for a bad `at`."""
+    command: dict[str, Any] = {"op": "history.at", "at": at}
+    if parts:
+        command["parts"] = parts
+    return await sim_command(cluster, command, timeout=_slow_timeout())
+
+
+async def export_run(cluster: str) -> dict[str, Any]:
+    """The run as a PilothouseRun document: config (seed, topology, start time, credentials),
+    journal, end point and etcd digest.  Conflict when the run cannot be replayed."""
+    return await sim_command(cluster, {"op": "export"}, timeout=_slow_timeout())
+
+
+async def fork_cluster(source: str, name: str, time: Any = None, frame: Any = None,
+                       paused: bool = True) -> dict[str, Any]:
+    """A new cluster `name` replaying `source`'s run up to virtual `time`, or to the moment of
+    `frame` (neither: up to now); paused unless `paused` is False."""
+    command: dict[str, Any] = {"op": "cluster.fork", "source": source, "name": name, "paused": paused}
+    if time is not None:
+        command["time"] = time
+    if frame is not None:
+        command["frame"] = frame
+    return await sim_command(None, command, timeout=_replay_timeout())
+
+
+async def import_run(name: str, export: Any, paused: bool = True, exact: bool = True) -> dict[str, Any]:
+    """A new cluster `name` replaying an export; "verified" says whether its etcd keyspace ended
+    byte for byte where the original's did.  `exact=False`: each command at its virtual time
+    rather than its exact point of the run (an export made by another version of Pilothouse,
+    a lesson's saved start): close to the original instead of refused when it diverges."""
+    return await sim_command(None, {"op": "cluster.import", "name": name, "import": export, "paused": paused,
+                                    "exact": exact}, timeout=_replay_timeout())

@@ -28,8 +28,9 @@ log = logging.getLogger("pilothouse.api")
 
 KUBE_API = re.compile(r"^/clusters/[^/]+/(?:console/kube/)?(?:api|apis|version|openapi|healthz|livez|readyz)(?:/|$)")
 CONTROL_API = re.compile(r"^/(?:clusters/[^/]+/)?sim/v1(?:/|$)")
-# The control API's one endpoint that reads its own, larger, limit (cluster/api/simcontrol.py).
-OWN_LIMIT = re.compile(r"^/clusters/[^/]+/sim/v1/etcd/snapshot/restore$")
+# The control API's endpoints that read their own, larger, limit (cluster/api/simcontrol.py):
+# the etcd snapshot restore, and the creation of clusters, which may import a whole run.
+OWN_LIMIT = re.compile(r"^(/clusters/[^/]+/sim/v1/etcd/snapshot/restore|/sim/v1/clusters)$")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # The Content-Types a browser sends cross-site without a CORS preflight.
 SIMPLE_TYPES = ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data")

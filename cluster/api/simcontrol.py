@@ -61,6 +61,21 @@
                                                     is the cluster's admin (kubernetes-admin, group
                                                     system:masters) with its bearer token
     GET  /clusters/<name>/sim/v1/scheduler[/pods/<ns>/<pod>]  see cluster/api/schedulerviews.py
+    GET  /clusters/<name>/sim/v1/history            -> {"moments": [{"time", "frame", "revision"}], "journal",
+                                                    "replayable", "unreplayable", "bounds", "bytes"}
+    GET  /clusters/<name>/sim/v1/history/<at>       the cluster as it was then ("12.5", "12.5s" or "frame-42":
+                                                    the latest moment at or before it; ?parts=snapshot,events,etcd,objects)
+                                                    -> {"time", "frame", "revision", "snapshot", "events",
+                                                        "etcd": {"revision", "kvs"}, "objects"}
+    GET  /clusters/<name>/sim/v1/export             -> a PilothouseRun document: config (seed, topology, start
+                                                    time, credentials), journal, end point, etcd digest
+    POST /clusters/<name>/sim/v1/fork               {"name", "time"? | "frame"?, "paused"?: true} -> 201: a new
+                                                    cluster replaying this one's run up to that moment
+    POST /sim/v1/clusters                           {"name", "forkOf": {"cluster", "time"? | "frame"?}} (the same)
+                                                    or {"name", "import": <export>, "paused"?: true,
+                                                        "exact"?: true} -> 201
+                                                    {"cluster", "time", ..., "replayed", "verified"}
+                                                    (docs/timeline.md)
 
 Errors: {"error": {"code": 404, "reason": "NotFound", "message": "..."}} with that HTTP status
 (404 unknown cluster, node or member, 400 bad input, 405 wrong method, 409 existing cluster or
@@ -330,11 +345,13 @@ class _TooLarge(services.SimulationError):
     status, reason = 413, "RequestEntityTooLarge"
 
 
-def _snapshot_body(request) -> Any:
+def _snapshot_body(request, what: str = "snapshot") -> Any:
     raw = request.read(MAX_SNAPSHOT_BYTES + 1)
     if len(raw) > MAX_SNAPSHOT_BYTES:
-        raise _TooLarge(f"the snapshot is larger than {MAX_SNAPSHOT_BYTES // (1024 * 1024)} MiB")
+        raise _TooLarge(f"the {what} is larger than {MAX_SNAPSHOT_BYTES // (1024 * 1024)} MiB")
     if not raw.strip():
+        if what != "snapshot":
+            raise services.BadCommand("the request body is empty: send a JSON object")
         raise services.BadCommand("the request body is empty: send the JSON that GET .../etcd/snapshot returned")
     return _json(raw)
 
@@ -354,10 +371,15 @@ async def state(request, cluster: str):
 async def clusters(request):
     if request.method == "GET":
         return JsonResponse({"clusters": await services.list_clusters()})
-    body = _json_body(request)
+    # An import carries a whole run: read it as the etcd snapshot restore reads a snapshot.
+    body = _snapshot_body(request, what="cluster")
+    if not isinstance(body, dict):
+        raise services.BadCommand("the request body must be a JSON object")
     name = body.get("name")
     if not isinstance(name, str) or not name:
         raise services.BadCommand("name: Required value")
+    if "forkOf" in body or "import" in body:
+        return await _fork_or_import(name, body)
     seed = body.get("seed", 1)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise services.BadCommand("seed must be an integer")
@@ -423,3 +445,79 @@ async def delete_stored_key(request, cluster: str):
     if not isinstance(key, str) or not key:
         raise services.BadCommand("key: Required value")
     return JsonResponse(await services.delete_stored_key(cluster, key))
+
+
+# -- the timeline: history, export, fork, import (cluster/worker/timeline.py, docs/timeline.md) ---
+
+@control("GET", errors=_status_from)
+async def history(request, cluster: str):
+    """The moments kept: {"moments": [{"time", "frame", "revision"}], "journal", "replayable",
+    "unreplayable", "bounds", "bytes", "time", "frame"}."""
+    return JsonResponse(await services.history(cluster))
+
+
+@control("GET", errors=_status_from)
+async def history_at(request, cluster: str, at: str):
+    """The cluster as it was at a moment: "<seconds>" or "<seconds>s" (the latest moment at or
+    before that virtual time) or "frame-<n>"; ?parts=snapshot,events,etcd,objects (default all)."""
+    parts = [p for p in request.GET.get("parts", "").split(",") if p] or None
+    return JsonResponse(await services.history_at(cluster, at, parts))
+
+
+@control("GET", errors=_status_from)
+async def export_run(request, cluster: str):
+    """The run, to replay elsewhere: POST it to /sim/v1/clusters as {"name", "import": ...}."""
+    resp = JsonResponse(await services.export_run(cluster))
+    resp["Content-Disposition"] = f'attachment; filename="{cluster}-run.json"'
+    return resp
+
+
+_FORK_KEYS = {"name", "time", "frame", "paused"}
+
+
+@control("POST", errors=_status_from)
+async def fork(request, cluster: str):
+    """{"name", "time"? | "frame"?, "paused"?}: a new cluster from a moment of this one."""
+    body = _json_body(request)
+    unknown = set(body) - _FORK_KEYS
+    if unknown:
+        raise services.BadCommand(f"unknown field(s) {', '.join(sorted(unknown))}; use name, time or frame, paused")
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        raise services.BadCommand("name: Required value")
+    return await _fork(name, cluster, body)
+
+
+async def _fork(name: str, source: Any, spec: dict) -> JsonResponse:
+    if not isinstance(source, str) or not source:
+        raise services.BadCommand("forkOf.cluster: Required value")
+    if spec.get("time") is not None and spec.get("frame") is not None:
+        raise services.BadCommand("give time or frame, not both")
+    frame = spec.get("frame")
+    if frame is not None and (isinstance(frame, bool) or not isinstance(frame, int)):
+        raise services.BadCommand("frame must be an integer")
+    time = spec.get("time")
+    if time is not None and (isinstance(time, bool) or not isinstance(time, (int, float, str))):
+        raise services.BadCommand('time must be virtual seconds (12.5) or a duration ("12.5s")')
+    paused = spec.get("paused", True)
+    if not isinstance(paused, bool):
+        raise services.BadCommand("paused must be true or false")
+    return JsonResponse(await services.fork_cluster(source, name, time=time, frame=frame, paused=paused),
+                        status=201)
+
+
+async def _fork_or_import(name: str, body: dict) -> JsonResponse:
+    if "forkOf" in body and "import" in body:
+        raise services.BadCommand("give forkOf or import, not both")
+    if "forkOf" in body:
+        spec = body["forkOf"]
+        if not isinstance(spec, dict):
+            raise services.BadCommand('forkOf must be {"cluster", "time"? | "frame"?}')
+        unknown = set(spec) - {"cluster", "time", "frame"}
+        if unknown:
+            raise services.BadCommand(f"forkOf: unknown field(s) {', '.join(sorted(unknown))}")
+        return await _fork(name, spec.get("cluster"), {**spec, "paused": body.get("paused", True)})
+    paused, exact = body.get("paused", True), body.get("exact", True)
+    if not isinstance(paused, bool) or not isinstance(exact, bool):
+        raise services.BadCommand("paused and exact must be true or false")
+    return JsonResponse(await services.import_run(name, body["import"], paused=paused, exact=exact), status=201)

@@ -18,17 +18,19 @@ an `advance` of an hour.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from cluster import etcdsnapshot
+from cluster.worker import timeline
 from cluster.worker.lessons import lesson as lesson_command
 from cluster.worker.pacing import MAX_SPEED, MIN_SPEED, run_request_slice, run_slice
 from cluster.worker.running import RunningCluster
 from sim.api.jsonserializer import encode
-from sim.cluster import ClusterError
-from sim.clusterconfig import ConfigError, check_capacity, check_cluster_name, config_from_spec
+from sim.cluster import ClusterConfig, ClusterError
+from sim.clusterconfig import MAX_NODES, ConfigError, check_capacity, check_cluster_name, config_from_spec
 from sim.durations import parse_duration
 from sim.metrics import render as render_metrics
 
@@ -183,7 +185,22 @@ async def api(worker, rc: RunningCluster, args: dict) -> dict:
         raise CommandError("BadRequest", "request: Required value")
     engine = rc.engine
     before = engine.now
+    at = timeline.point(engine)
+    journaled, unjournaled = None, None
+    if rc.timeline.unreplayable is None:
+        # As JSON now: the engine may change the request it is given.
+        try:
+            journaled = json.dumps({"request": request}, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as e:
+            unjournaled = str(e)
     pending = engine.begin_request(request)
+    if pending.rid is not None:
+        # It travels to kube-apiserver, so it shapes the rest of the run: into the journal
+        # (a read answered at once from the watch cache touches nothing and is left out).
+        if unjournaled is not None:
+            rc.timeline.spoil(at, "api", unjournaled)
+        else:
+            rc.timeline.note(at, "api", None, text=journaled)
     while (resp := await run_request_slice(engine, pending, SLICE_SECONDS)) is None:
         await asyncio.sleep(0)
         if rc.closed:
@@ -239,6 +256,7 @@ async def clock(worker, rc: RunningCluster, args: dict) -> dict:
         rc.reanchor()
         rc.lag.reset()
         rc.clock_changed = True
+        rc.timeline.dirty = True  # a moment where the clock was set (after an advance, say)
     return rc.clock()
 
 
@@ -519,8 +537,169 @@ def etcd_member(op: str):
     return handler
 
 
+# -- the timeline (cluster/worker/timeline.py) -------------------------------------------------
+
+def _timeline_call(fn):
+    try:
+        return fn()
+    except timeline.TimelineError as e:
+        raise CommandError(e.reason, e.message) from None
+
+
+def history(worker, rc: RunningCluster, args: dict) -> dict:
+    """The moments kept: [{"time", "frame", "revision"}], the journal's length, whether the run
+    can be replayed (exported, forked) and the bounds."""
+    return {"cluster": rc.name, "time": rc.engine.now, "frame": rc.frame, **rc.timeline.listing()}
+
+
+def history_at(worker, rc: RunningCluster, args: dict) -> dict:
+    parts = args.get("parts") or sorted(timeline.PARTS)
+    if not isinstance(parts, list) or not set(parts) <= timeline.PARTS:
+        raise CommandError("BadRequest", f"parts: each one of {', '.join(sorted(timeline.PARTS))}")
+    return _timeline_call(lambda: {"cluster": rc.name, **rc.timeline.state_at(str(args.get("at", "")), set(parts))})
+
+
+def export_run(worker, rc: RunningCluster, args: dict) -> dict:
+    return _timeline_call(lambda: rc.timeline.export(rc.name, rc.engine))
+
+
+def _apply_entry(rc: RunningCluster, op: str, args: dict) -> None:
+    """One journal entry, applied to a replaying engine as the command applied it to the
+    original: a Kubernetes request is sent (the kernel then runs it as it ran the original's);
+    any other command runs its handler, whose refusal is part of the run too."""
+    if op == "api":
+        if isinstance(args.get("request"), dict):
+            rc.engine.begin_request(args["request"])
+        return
+    _check_replayable(op)
+    command = COMMANDS[op]
+    try:
+        result = command.handler(None, rc, args)
+    except CommandError:
+        return
+    if asyncio.iscoroutine(result):
+        result.close()
+        raise CommandError("Invalid", f"the journal holds a command that cannot be replayed: {op!r}")
+
+
+def _check_replayable(op: str) -> None:
+    command = COMMANDS.get(op)
+    if op != "api" and (command is None or command.scope == "global" or op in timeline.NOT_JOURNALED):
+        raise CommandError("Invalid", f"the journal holds a command that cannot be replayed: {op!r}")
+
+
+async def _create_replayed(worker, name: str, config: dict, journal: list[dict], end: tuple, paused: bool,
+                           digest: str | None = None, exact: bool = True) -> dict:
+    """A new cluster `name` from `config`, `journal` replayed into it up to `end`."""
+    for e in journal:
+        _check_replayable(e["op"])
+    try:
+        name = check_cluster_name(name)
+    except ConfigError as e:
+        raise CommandError("BadRequest", str(e)) from None
+    try:
+        cfg = ClusterConfig.from_json(config)
+        if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool) or not 0 < len(cfg.nodes) <= MAX_NODES:
+            raise ValueError(f"a seed (an integer) and 1 to {MAX_NODES} nodes are required")
+        for node in cfg.nodes:
+            check_capacity(f"config.nodes[{node.name!r}]", node.cpu, node.memory)
+    except (ConfigError, TypeError, ValueError, KeyError, AttributeError) as e:
+        raise CommandError("Invalid", f"config: not a cluster configuration: {e}") from None
+    outcome: dict = {}
+
+    async def prepare(rc: RunningCluster) -> None:
+        rc.paused = paused
+        try:
+            outcome["applied"] = await timeline.replay(rc, journal, end, _apply_entry, exact=exact)
+        except timeline.ReplayDiverged as e:
+            raise CommandError("Conflict", f"the run could not be replayed faithfully: {e}") from None
+        except timeline.TimelineError as e:
+            raise CommandError(e.reason, e.message) from None
+        if digest is not None:
+            outcome["etcdDigest"] = timeline.keyspace_digest(timeline.etcd_store(rc.engine).current.items())
+            outcome["verified"] = outcome["etcdDigest"] == digest
+    try:
+        rc = await worker.create_cluster(name, cfg, prepare=prepare)
+    except ClusterError as e:
+        raise _cluster_error(e) from None
+    except (TypeError, ValueError, KeyError, AttributeError) as e:  # a config the engine cannot build
+        raise CommandError("Invalid", f"config: not a cluster configuration: {type(e).__name__}: {e}") from None
+    return {"cluster": rc.name, **rc.clock(), "frame": rc.frame, "replayed": outcome.get("applied", 0),
+            **({"etcdDigest": outcome["etcdDigest"], "verified": outcome["verified"]} if digest is not None else {})}
+
+
+async def fork_cluster(worker, rc, args: dict) -> dict:
+    """A new cluster from a moment of another ({"source", "name", "time"? | "frame"?,
+    "paused"?}; without time or frame, from now).  A run that can be replayed is replayed from
+    its seed up to that moment ("mode": "replay"); one that cannot (restored after a restart)
+    is restored from the nearest moment's checkpoint at or before it, as a restart would
+    restore it ("mode": "checkpoint", docs/timeline.md)."""
+    source = worker._get(args.get("source"))
+    if source.engine is None:
+        raise CommandError("ClusterBroken", f'cluster "{source.name}" is broken; it has no run to fork')
+    try:
+        name = check_cluster_name(args.get("name"))
+    except ConfigError as e:
+        raise CommandError("BadRequest", str(e)) from None
+    tl = source.timeline
+    paused = args.get("paused", True) is not False
+    moment, journal = None, None
+    if args.get("frame") is not None:
+        moment = _timeline_call(lambda: tl.find(f"frame-{args['frame']}"))
+        end = (moment.time, moment.events)
+        journal = tl.journal[:moment.journal]
+    elif args.get("time") is not None:
+        t = args["time"]
+        try:
+            t = parse_duration(t) if isinstance(t, str) else t
+        except ValueError as e:
+            raise CommandError("BadRequest", f"time: {e}") from None
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t <= source.engine.now:
+            raise CommandError("BadRequest", f"time must be a virtual time from 0 to now "
+                                             f"(t={source.engine.now:.1f}s)")
+        end = (float(t), None)
+    else:
+        end = timeline.point(source.engine)
+    if tl.unreplayable is not None:
+        if moment is None:
+            moment = _timeline_call(lambda: tl.find(f"{end[0]!r}"))
+        if moment.topology is None:
+            raise CommandError("Conflict", f'cannot fork cluster "{source.name}": {tl.unreplayable}')
+        made = await worker.fork_checkpoint(name, source, moment, paused)
+        return {"cluster": made.name, **made.clock(), "frame": made.frame, "mode": "checkpoint",
+                "forkOf": {"cluster": source.name, "time": moment.time},
+                "why": f"the run cannot be replayed ({tl.unreplayable}); the fork is restored from the moment's "
+                       "etcd keyspace, as a restart would restore it"}
+    if journal is None:
+        journal = [e for e in tl.journal if (e["t"], e["events"]) <= (end[0], end[1] if end[1] is not None else float("inf"))]
+    result = await _create_replayed(worker, name, tl.origin, journal, end, paused)
+    return {**result, "mode": "replay", "forkOf": {"cluster": source.name, "time": end[0]}}
+
+
+async def import_run(worker, rc, args: dict) -> dict:
+    """A new cluster replaying an export ({"name", "import": export, "paused"?, "exact"?}); the
+    answer says whether etcd ended where the original's did ("verified").  "exact": false
+    applies each command at its virtual time instead of its exact point (timeline.replay), for
+    an export made by another version of Pilothouse."""
+    try:
+        config, journal, end = timeline.check_export(args.get("import"))
+    except timeline.TimelineError as e:
+        raise CommandError(e.reason, e.message) from None
+    exact = args.get("exact", True)
+    if not isinstance(exact, bool):
+        raise CommandError("BadRequest", "exact must be true or false")
+    digest = end.get("etcdDigest") if isinstance(end.get("etcdDigest"), str) else None
+    return await _create_replayed(worker, args.get("name"), config, journal, (end["time"], end["events"]),
+                                  args.get("paused", True) is not False, digest=digest, exact=exact)
+
+
 COMMANDS: dict[str, Command] = {
     "clusters": Command(list_clusters, scope="global"),
+    "cluster.fork": Command(fork_cluster, scope="global"),
+    "cluster.import": Command(import_run, scope="global"),
+    "history": Command(history),
+    "history.at": Command(history_at),
+    "export": Command(export_run),
     "cluster.create": Command(create_cluster, scope="global"),
     "cluster.delete": Command(delete_cluster, scope="any"),
     "cluster.reset": Command(reset_cluster, scope="any"),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from cluster.worker.frames import LOG_RING_SIZE, SnapshotClock
 from cluster.worker.pacing import LagMeter
+from cluster.worker.timeline import Timeline
 
 
 @dataclass
@@ -49,6 +50,8 @@ class RunningCluster:
     # write begun before one does not mark the new keyspace's revisions as persisted.
     restored_keyspace: list | None = None
     keyspace_epoch: int = 0
+    # Its journal and history of moments (cluster/worker/timeline.py).
+    timeline: Timeline = field(default_factory=lambda: Timeline(None, "the run has no origin"))
 
     def reanchor(self) -> None:
         self.anchor_wall = time.monotonic()

@@ -29,16 +29,17 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from cluster import persistence
-from cluster.worker import frames
+from cluster.worker import frames, timeline
 from cluster.worker.channels import group_for, worker_channel_for
 from cluster.worker.commands import COMMANDS, CommandError, is_durable
 from cluster.worker.durability import Persister
 from cluster.worker.foreground import FOREGROUND
 from cluster.worker.gcpolicy import GenerationFreezer
 from cluster.worker.pacing import ENGINE_SHARE, MIN_SLICE_SECONDS, run_slice
-from cluster.worker.restore import restore_cluster
+from cluster.worker.restore import restore_cluster, wait_ready
 from cluster.worker.running import RunningCluster
-from sim.cluster import Cluster, ClusterConfig
+from cluster.worker.timeline import Timeline
+from sim.cluster import Cluster, ClusterConfig, ClusterError
 from sim.clusterconfig import demo_config
 
 log = logging.getLogger("cluster.worker")
@@ -93,6 +94,7 @@ class SimulationWorker:
         for p in saved:
             rc = await restore_cluster(p)
             rc.template = p.template or _template_of(p)
+            rc.timeline = _restored_timeline(rc)
             await self._install(rc)
         if self.seed_demo and "demo" not in self.clusters:
             await self.create_cluster("demo", demo_config())
@@ -154,21 +156,24 @@ class SimulationWorker:
             rc.pending_events.extend(rc.engine.drain_events())
         self.clusters[rc.name] = rc
 
-    async def create_cluster(self, name: str, config: ClusterConfig) -> RunningCluster:
-        """Boot a new engine and persist it (row + bootstrap etcd log) before serving it."""
+    async def create_cluster(self, name: str, config: ClusterConfig, prepare=None) -> RunningCluster:
+        """Boot a new engine and persist it (row + bootstrap etcd log) before serving it.
+        `prepare`: see _boot (a fork's or an import's replay)."""
         if name in self.clusters or name in self._creating:
             raise CommandError("AlreadyExists", f'cluster "{name}" already exists')
         self._creating.add(name)  # the save below awaits: keep a second create out meanwhile
         try:
-            rc = await self._boot(name, config, create=True)
+            rc = await self._boot(name, config, create=True, prepare=prepare)
         finally:
             self._creating.discard(name)
         await self._install(rc)
         return rc
 
-    async def _boot(self, name: str, config: ClusterConfig, create: bool) -> RunningCluster:
+    async def _boot(self, name: str, config: ClusterConfig, create: bool, prepare=None) -> RunningCluster:
         """A new engine for `config`, its bootstrap keyspace persisted: as a new row (create)
-        or in place of the row's whole keyspace (a reset)."""
+        or in place of the row's whole keyspace (a reset).  `prepare(rc)` (a coroutine
+        function) runs the new engine before anything is persisted: a fork's or an import's
+        replay (cluster/worker/timeline.py)."""
         if not config.credentials:
             # The cluster's secrets (sim/apiserver/authfilter.py): the admin's static token and
             # the ServiceAccount token signing key, random, kept in its template so a reset or a
@@ -180,8 +185,14 @@ class SimulationWorker:
             # API timestamps count from the moment the cluster was created, so kubectl's
             # client-side ages (describe, events) read like a real cluster's.
             config.start_unix_time = time.time()
+        # What a replay of this run starts from: the configuration with its start time and
+        # credentials (cluster/worker/timeline.py).
+        origin = config.to_json()
         engine = Cluster(name, config)
         rc = RunningCluster(name, engine, template=template)
+        rc.timeline = Timeline(origin)
+        if prepare is not None:
+            await prepare(rc)
         entries = engine.committed_since(0)
         disks = engine.etcd_disk_states()
         topology = engine.topology()
@@ -194,6 +205,38 @@ class SimulationWorker:
             await database_sync_to_async(persistence.save_frames)([write], create=create)
         rc.persisted_revision = max((int(e["revision"]) for e in entries), default=0)
         rc.mark_persisted(topology, (rc.speed, rc.paused), engine.now, disks)
+        return rc
+
+    async def fork_checkpoint(self, name: str, source: RunningCluster, moment, paused: bool) -> RunningCluster:
+        """A new cluster restored from a moment's checkpoint of `source` (its topology and etcd
+        keyspace then), as a restart restores a cluster from its persisted state: for a run that
+        cannot be replayed (cluster/worker/timeline.py).  Persisted before it is served."""
+        if name in self.clusters or name in self._creating:
+            raise CommandError("AlreadyExists", f'cluster "{name}" already exists')
+        self._creating.add(name)
+        try:
+            entries = moment.etcd_log()
+            try:
+                engine = Cluster.restore(name, moment.topology, entries, moment.time)
+            except ClusterError as e:
+                raise CommandError("Conflict", f"the moment could not be restored: {e}") from None
+            await wait_ready(engine)
+            rc = RunningCluster(name, engine, paused=paused, template=source.template)
+            rc.timeline = Timeline(None, f'the cluster was forked from a checkpoint of "{source.name}" at '
+                                         f"t={moment.time:.1f}s, not replayed: its run cannot be replayed from a seed")
+            topology, disks = engine.topology(), engine.etcd_disk_states()
+            engine.committed_since(max((e["revision"] for e in entries), default=0))
+            write = persistence.FrameWrite(name=name, time=engine.now, speed=rc.speed, paused=rc.paused,
+                                           compacted_revision=engine.compacted_revision, entries=entries,
+                                           topology=topology, etcd_disks=disks, template=source.template or {})
+            async with self.persister.exclusive():
+                await database_sync_to_async(persistence.save_frames)([write], create=True)
+            rc.persisted_revision = max((e["revision"] for e in entries), default=0)
+            rc.mark_persisted(topology, (rc.speed, rc.paused), engine.now, disks)
+        finally:
+            self._creating.discard(name)
+        await self._install(rc)
+        log.info("forked cluster %s from a checkpoint of %s at t=%.1fs", name, source.name, moment.time)
         return rc
 
     async def delete_cluster(self, rc: RunningCluster) -> None:
@@ -229,6 +272,7 @@ class SimulationWorker:
             raise CommandError("ClusterNotFound", f'cluster "{rc.name}" not found')
         new = await restore_cluster(p)
         new.template = rc.template or p.template or _template_of(p)
+        new.timeline = _restored_timeline(new)
         new.frame = rc.frame
         rc.closed = True
         await self._install(new)
@@ -315,10 +359,13 @@ class SimulationWorker:
         kept, logged, omitted, omitted_log = frames.select_events(events)
         for ev in logged:
             rc.log.append({"frame": rc.frame, **ev})
+        rc.timeline.note_log([{"frame": rc.frame, **ev} for ev in logged])
         snapshot = None
         if rc.snapshots.due(time.monotonic(), defer=FOREGROUND.busy) or rc.clock_changed:
             snapshot = frames.take_snapshot(rc.engine, rc.snapshots)
             rc.last_snapshot = snapshot
+            if rc.timeline.due(rc.engine.now):
+                rc.timeline.record(rc.engine, rc.frame, snapshot)
         rc.last_sent_time = rc.engine.now
         rc.clock_changed = False
         await self.layer.group_send(group_for(rc.name), frames.frame_message(rc, kept, omitted, omitted_log, snapshot))
@@ -405,7 +452,21 @@ class SimulationWorker:
                 raise CommandError("ClusterBroken", f'cluster "{rc.name}" could not be restored ({rc.broken}); '
                                                     "repair it: reset it to its template, delete it, or delete "
                                                     "the stored key that breaks it")
-        result = command.handler(self, rc, args)
+        # A command that reaches the engine goes into the cluster's journal with the point
+        # of the run where it came in (cluster/worker/timeline.py); "api" journals itself.
+        guard = None
+        if rc is not None and rc.engine is not None and op not in timeline.NOT_JOURNALED:
+            guard = rc.timeline.guard(rc.engine, op)
+        try:
+            result = command.handler(self, rc, args)
+        except Exception:
+            if guard is not None:
+                guard.done(args, ok=False)
+                rc.snapshots.force()
+            raise
+        if guard is not None:
+            guard.done(args, ok=True)
+            rc.snapshots.force()  # the next frame's snapshot makes the moment after it
         if asyncio.iscoroutine(result):
             result = await result
         if is_durable(op, args):
@@ -431,3 +492,11 @@ def _config_from_template(rc: RunningCluster) -> ClusterConfig:
     except Exception:
         log.warning("cluster %s has no usable template; resetting it to the demo's shape", rc.name)
         return demo_config()
+
+
+def _restored_timeline(rc: RunningCluster) -> Timeline:
+    """A cluster brought back from the database is not a run from its seed any more: its
+    history starts again here, and it cannot be replayed (docs/timeline.md)."""
+    when = f"t={rc.engine.now:.1f}s" if rc.engine is not None else "its restore"
+    return Timeline(None, f"the cluster was restored from the database at {when} after a restart: "
+                          "what happened before is not kept, so its run cannot be replayed from its seed")

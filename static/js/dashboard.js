@@ -42,6 +42,7 @@ import { WorkloadsView } from "./workloads.js";
 import { NetworkView } from "./network.js";
 import { KubectlConsole } from "./console.js";
 import "./lessons.js";
+import "./timeline.js";
 
 const root = document.getElementById("dashboard");
 const initial = JSON.parse(document.getElementById("initial-state").textContent);

@@ -1,0 +1,278 @@
+"""The timeline through the control API (cluster/worker/timeline.py, docs/timeline.md), in
+process against a real simulation worker: the history of moments and the cluster as it was at
+one, export and import replaying a run byte for byte, forks from a moment, and the errors, each a
+Kubernetes Status."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import pytest_asyncio
+from django.test import AsyncClient
+
+from cluster.worker import SimulationWorker
+from cluster.worker.timeline import etcd_store, keyspace_digest
+from tests.builders import MakePod
+from tests.cluster.conftest import wait_bootstrapped
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+SMALL = {"seed": 4, "nodes": [{"name": "cp-1", "role": "control-plane"}, {"name": "worker-1"}]}
+
+
+@pytest_asyncio.fixture
+async def worker(transactional_db, fresh_layer):
+    w = SimulationWorker(channel_layer=fresh_layer, frame_rate=20, seed_demo=False)
+    await w.start()
+    yield w
+    await w.stop()
+
+
+async def call(client: AsyncClient, method: str, path: str, body=None, expect: int = 200) -> dict:
+    if method == "GET":
+        resp = await client.get(path)
+    else:
+        resp = await client.post(path, data=json.dumps(body or {}), content_type="application/json")
+    data = json.loads(resp.content)
+    assert resp.status_code == expect, json.dumps(data)[:2000]
+    return data
+
+
+async def small_cluster(client: AsyncClient, name: str) -> None:
+    """A paused two-node cluster, run 20 s into its life."""
+    await call(client, "POST", "/sim/v1/clusters", {"name": name, **SMALL}, expect=201)
+    await call(client, "POST", f"/clusters/{name}/sim/v1/clock", {"paused": True})
+    await call(client, "POST", f"/clusters/{name}/sim/v1/clock", {"advance": "20s"})
+
+
+async def create_pod(client: AsyncClient, cluster: str, name: str) -> None:
+    pod = MakePod().name(name).namespace("default").container("nginx:1.27", name="app").manifest()
+    await call(client, "POST", f"/clusters/{cluster}/api/v1/namespaces/default/pods", pod, expect=201)
+
+
+async def moment_after(client: AsyncClient, cluster: str, t: float, timeout: float = 10.0) -> dict:
+    """The first moment at or after virtual time `t` (the frame loop keeps it; bounded wait)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            moments = (await call(client, "GET", f"/clusters/{cluster}/sim/v1/history"))["moments"]
+            later = [m for m in moments if m["time"] >= t]
+            if later:
+                return later[0]
+            await asyncio.sleep(0.05)
+
+
+def pod_names(snapshot: dict) -> set[str]:
+    return {p["name"] for n in snapshot["nodes"] for p in n["pods"]} | {p["name"] for p in snapshot["pending"]}
+
+
+async def test_history_shows_the_cluster_as_it_was_before_a_pod_was_created(worker):
+    client = AsyncClient()
+    await small_cluster(client, "tl-hist")
+    before = await moment_after(client, "tl-hist", 20.0)
+    await create_pod(client, "tl-hist", "late")
+    await call(client, "POST", "/clusters/tl-hist/sim/v1/clock", {"advance": "10s"})
+    after = await moment_after(client, "tl-hist", 30.0)
+
+    listing = await call(client, "GET", "/clusters/tl-hist/sim/v1/history")
+    assert listing["replayable"] is True and listing["journal"] >= 1
+    assert listing["bounds"]["moments"] > 0 and listing["bytes"] > 0
+    times = [m["time"] for m in listing["moments"]]
+    assert times == sorted(times)
+
+    then = await call(client, "GET", f"/clusters/tl-hist/sim/v1/history/{before['time']}s")
+    assert then["frame"] == before["frame"]
+    assert "late" not in pod_names(then["snapshot"])
+    assert "/registry/pods/default/late" not in [kv[0] for kv in then["etcd"]["kvs"]]
+    assert "late" not in [o["metadata"]["name"] for o in then["objects"] if o["kind"] == "Pod"]
+
+    now = await call(client, "GET", f"/clusters/tl-hist/sim/v1/history/frame-{after['frame']}?parts=snapshot,etcd")
+    assert "late" in pod_names(now["snapshot"])
+    assert "/registry/pods/default/late" in [kv[0] for kv in now["etcd"]["kvs"]]
+    assert set(now) == {"cluster", "time", "frame", "revision", "snapshot", "etcd"}  # only the parts asked for
+
+
+async def test_an_exported_run_imported_elsewhere_ends_byte_for_byte_where_it_did(worker):
+    client = AsyncClient()
+    await small_cluster(client, "tl-run")
+    await create_pod(client, "tl-run", "web")
+    await call(client, "POST", "/clusters/tl-run/sim/v1/clock", {"advance": "5s"})
+    await call(client, "POST", "/clusters/tl-run/sim/v1/nodes/worker-1/kill")
+    await call(client, "POST", "/clusters/tl-run/sim/v1/etcd/put", {"key": "/lesson/step", "value": "2"})
+    await call(client, "POST", "/clusters/tl-run/sim/v1/clock", {"advance": "12s"})
+    await call(client, "POST", "/clusters/tl-run/sim/v1/nodes/worker-1/restore")
+    await call(client, "POST", "/clusters/tl-run/sim/v1/clock", {"advance": "3s"})
+
+    export = await call(client, "GET", "/clusters/tl-run/sim/v1/export")
+    assert export["kind"] == "PilothouseRun" and export["seed"] == 4
+    assert [e["op"] for e in export["journal"] if e["op"] != "api"] == ["node.kill", "etcd.put", "node.restore"]
+    assert any(e["args"]["request"]["verb"] == "create" for e in export["journal"] if e["op"] == "api")
+
+    # Across a JSON round trip, as a file downloaded and uploaded elsewhere would be; a long
+    # run's export is larger than the control API's usual 2.5 MB bodies.
+    carried = json.loads(json.dumps(export))
+    carried["metadata"]["note"] = "x" * 3_000_000
+    made = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-copy", "import": carried}, expect=201)
+    assert made["verified"] is True and made["paused"] is True
+    original, copy = worker.clusters["tl-run"].engine, worker.clusters["tl-copy"].engine
+    assert copy.now == original.now == export["end"]["time"]
+    assert copy.kernel.events_run == original.kernel.events_run
+    a, b = etcd_store(original), etcd_store(copy)
+    assert [(k, kv.value, kv.mod_revision, kv.version) for k, kv in sorted(a.current.items())] == \
+           [(k, kv.value, kv.mod_revision, kv.version) for k, kv in sorted(b.current.items())]
+    assert keyspace_digest(b.current.items()) == export["end"]["etcdDigest"]
+    assert json.dumps(dict(original.snapshot(), cluster=None), sort_keys=True) == \
+           json.dumps(dict(copy.snapshot(), cluster=None), sort_keys=True)
+    # The copy carries the run on: its own export has the same journal.
+    again = await call(client, "GET", "/clusters/tl-copy/sim/v1/export")
+    assert again["journal"] == export["journal"]
+
+
+async def test_a_run_given_commands_while_its_clock_runs_replays_byte_for_byte(worker):
+    """Commands that come in while the frame loop runs the cluster land between two kernel
+    events, wherever the loop's slice stopped: the journal's points say exactly where."""
+    client = AsyncClient()
+    await call(client, "POST", "/sim/v1/clusters", {"name": "tl-live", **SMALL}, expect=201)
+    await call(client, "POST", "/clusters/tl-live/sim/v1/clock", {"speed": 20})
+    await wait_bootstrapped("tl-live")
+    for i in range(3):
+        await create_pod(client, "tl-live", f"web-{i}")
+        await call(client, "POST", "/clusters/tl-live/sim/v1/etcd/put", {"key": f"/lesson/{i}", "value": "x"})
+        await call(client, "GET", "/clusters/tl-live/api/v1/namespaces/default/pods")  # a read that travels
+    await call(client, "POST", "/clusters/tl-live/sim/v1/network/partition", {"groups": [["worker-1"], ["cp-1"]]})
+    await call(client, "POST", "/clusters/tl-live/sim/v1/network/heal")
+    await call(client, "POST", "/clusters/tl-live/sim/v1/clock", {"paused": True})
+    export = await call(client, "GET", "/clusters/tl-live/sim/v1/export")
+    assert len(export["journal"]) >= 11
+    made = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-live-copy", "import": export}, expect=201)
+    assert made["verified"] is True
+    original, copy = worker.clusters["tl-live"].engine, worker.clusters["tl-live-copy"].engine
+    assert (copy.now, copy.kernel.events_run) == (original.now, original.kernel.events_run)
+    assert json.dumps(dict(original.snapshot(), cluster=None), sort_keys=True) == \
+           json.dumps(dict(copy.snapshot(), cluster=None), sort_keys=True)
+
+
+async def test_an_export_from_another_engine_replays_at_its_times_when_not_exact(worker):
+    """An export whose points this engine does not reach (made by another version, say) is
+    refused as not faithful; with "exact": false its commands are applied at their virtual
+    times instead, as a lesson's saved start would want."""
+    client = AsyncClient()
+    await small_cluster(client, "tl-old")
+    await create_pod(client, "tl-old", "web")
+    await call(client, "POST", "/clusters/tl-old/sim/v1/etcd/put", {"key": "/lesson/start", "value": "1"})
+    await call(client, "POST", "/clusters/tl-old/sim/v1/clock", {"advance": "5s"})
+    export = await call(client, "GET", "/clusters/tl-old/sim/v1/export")
+    other = dict(export, journal=[dict(e, events=e["events"] + 7) for e in export["journal"]],
+                 end=dict(export["end"], events=export["end"]["events"] + 7))
+    data = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-new", "import": other}, expect=409)
+    assert "could not be replayed faithfully" in data["message"]
+    assert "tl-new" not in worker.clusters
+
+    made = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-new", "import": other, "exact": False},
+                      expect=201)
+    assert made["replayed"] == len(export["journal"]) and made["time"] == export["end"]["time"]
+    # Its own journal holds the points where the commands came in here: it replays exactly.
+    own = await call(client, "GET", "/clusters/tl-new/sim/v1/export")
+    assert [e["op"] for e in own["journal"]] == [e["op"] for e in export["journal"]]
+    await call(client, "GET", "/clusters/tl-new/api/v1/namespaces/default/pods/web")
+    assert etcd_store(worker.clusters["tl-new"].engine).current["/lesson/start"].value == "1"
+    again = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-newer", "import": own}, expect=201)
+    assert again["verified"] is True
+
+
+async def test_a_fork_from_a_moment_is_the_cluster_as_it_was_then(worker):
+    client = AsyncClient()
+    await small_cluster(client, "tl-src")
+    await create_pod(client, "tl-src", "early")
+    await call(client, "POST", "/clusters/tl-src/sim/v1/clock", {"advance": "5s"})
+    before = await moment_after(client, "tl-src", 25.0)
+    await create_pod(client, "tl-src", "late")
+    await call(client, "POST", "/clusters/tl-src/sim/v1/clock", {"advance": "5s"})
+
+    made = await call(client, "POST", "/clusters/tl-src/sim/v1/fork", {"name": "tl-fork", "frame": before["frame"]},
+                      expect=201)
+    assert made["forkOf"] == {"cluster": "tl-src", "time": before["time"]}
+    then = await call(client, "GET", f"/clusters/tl-src/sim/v1/history/frame-{before['frame']}?parts=etcd")
+    forked = etcd_store(worker.clusters["tl-fork"].engine)
+    assert [[k, kv.value, kv.mod_revision] for k, kv in sorted(forked.current.items())] == then["etcd"]["kvs"]
+    await call(client, "GET", "/clusters/tl-fork/api/v1/namespaces/default/pods/early")
+    await call(client, "GET", "/clusters/tl-fork/api/v1/namespaces/default/pods/late", expect=404)
+    await call(client, "GET", "/clusters/tl-src/api/v1/namespaces/default/pods/late")
+
+    # The same through POST /sim/v1/clusters, by virtual time; the fork then runs on its own.
+    made = await call(client, "POST", "/sim/v1/clusters",
+                      {"name": "tl-fork2", "forkOf": {"cluster": "tl-src", "time": 10}}, expect=201)
+    assert made["time"] == 10.0
+    await call(client, "GET", "/clusters/tl-fork2/api/v1/namespaces/default/pods/early", expect=404)
+    await call(client, "POST", "/clusters/tl-fork2/sim/v1/clock", {"advance": "2s"})
+
+
+async def test_timeline_errors_are_kubernetes_status(worker, fresh_layer):
+    client = AsyncClient()
+    await small_cluster(client, "tl-err")
+
+    def status(data: dict, code: int, reason: str) -> None:
+        assert (data["kind"], data["status"], data["code"], data["reason"]) == ("Status", "Failure", code, reason), data
+
+    status(await call(client, "GET", "/clusters/nope/sim/v1/history", expect=404), 404, "NotFound")
+    status(await call(client, "GET", "/clusters/tl-err/sim/v1/history/yesterday", expect=400), 400, "BadRequest")
+    status(await call(client, "GET", "/clusters/tl-err/sim/v1/history/-5", expect=404), 404, "NotFound")
+    status(await call(client, "GET", "/clusters/tl-err/sim/v1/history/3?parts=everything", expect=400), 400,
+           "BadRequest")
+    status(await call(client, "POST", "/clusters/tl-err/sim/v1/fork", {"name": "tl-err"}, expect=409), 409,
+           "AlreadyExists")
+    status(await call(client, "POST", "/clusters/tl-err/sim/v1/fork", {"name": "x", "time": 1e6}, expect=400), 400,
+           "BadRequest")
+    status(await call(client, "POST", "/clusters/tl-err/sim/v1/fork", {"name": "Bad_Name"}, expect=400), 400,
+           "BadRequest")
+    status(await call(client, "POST", "/sim/v1/clusters", {"name": "x", "import": {"kind": "Pod"}}, expect=422), 422,
+           "Invalid")
+    export = await call(client, "GET", "/clusters/tl-err/sim/v1/export")
+    broken = dict(export, journal=[{"op": "api", "args": {}, "t": "soon", "events": 1}])
+    status(await call(client, "POST", "/sim/v1/clusters", {"name": "x", "import": broken}, expect=422), 422, "Invalid")
+    hostile = dict(export, journal=[{"op": "api", "args": {"request": {"verb": "create"}}, "t": 0.0, "events": 0},
+                                    {"op": "cluster.delete", "args": {}, "t": 1.0, "events": 10}])
+    data = await call(client, "POST", "/sim/v1/clusters", {"name": "x", "import": hostile}, expect=422)
+    status(data, 422, "Invalid")
+    assert "cannot be replayed: 'cluster.delete'" in data["message"]
+    hostile["journal"] = hostile["journal"][:1]  # a request the engine cannot take
+    data = await call(client, "POST", "/sim/v1/clusters", {"name": "x", "import": hostile}, expect=422)
+    assert "could not be applied" in data["message"]
+    assert "x" not in worker.clusters
+
+
+
+async def test_a_restored_cluster_cannot_be_replayed_but_forks_from_a_checkpoint(worker, fresh_layer):
+    """After a restart the cluster is restored from the database, not replayed: its run before
+    the restart is not kept, so it says so instead of exporting a run that would not replay; a
+    fork is then restored from a moment's etcd keyspace, as the restart itself was."""
+    client = AsyncClient()
+    await small_cluster(client, "tl-again")
+    await create_pod(client, "tl-again", "kept")
+    await worker.stop()
+    again = SimulationWorker(channel_layer=fresh_layer, frame_rate=20, seed_demo=False)
+    await again.start()
+    try:
+        data = await call(client, "GET", "/clusters/tl-again/sim/v1/export", expect=409)
+        assert (data["kind"], data["code"], data["reason"]) == ("Status", 409, "Conflict")
+        assert "restored from the database" in data["message"]
+        listing = await call(client, "GET", "/clusters/tl-again/sim/v1/history")
+        assert listing["replayable"] is False and "restored from the database" in listing["unreplayable"]
+        await call(client, "POST", "/clusters/tl-again/sim/v1/clock", {"advance": "2s"})
+        moment = await moment_after(client, "tl-again", listing["time"] + 1)
+
+        made = await call(client, "POST", "/clusters/tl-again/sim/v1/fork",
+                          {"name": "tl-again-fork", "frame": moment["frame"]}, expect=201)
+        assert made["mode"] == "checkpoint" and made["forkOf"]["time"] == moment["time"]
+        assert made["paused"] is True
+        await call(client, "GET", "/clusters/tl-again-fork/api/v1/namespaces/default/pods/kept")
+        then = await call(client, "GET", f"/clusters/tl-again/sim/v1/history/frame-{moment['frame']}?parts=etcd")
+        forked = etcd_store(again.clusters["tl-again-fork"].engine)
+        # Every key of the moment is there (the restored control plane may have written since,
+        # as after a restart: node heartbeats, a pod's status).
+        assert {k for k, _, _ in then["etcd"]["kvs"]} <= set(forked.current)
+        # ... and its own run cannot be replayed either (it says why).
+        data = await call(client, "GET", "/clusters/tl-again-fork/sim/v1/export", expect=409)
+        assert "checkpoint" in data["message"]
+    finally:
+        await again.stop()
