@@ -155,9 +155,7 @@ class APIClient(_Verbs):
             # client-go's default User-Agent (rest.DefaultKubernetesUserAgent), which names the
             # writer in managedFields ("kubelet", "kube-controller-manager", ...).
             req["user_agent"] = self.user_agent
-        sub = f"/{req['subresource']}" if req.get("subresource") else ""
-        self.c.send(self.apiserver, {"type": "api", "id": rid, "req": req},
-                    label or f"{req['verb']} {req['resource']}{sub}")
+        self.c.send(self.apiserver, {"type": "api", "id": rid, "req": req}, label or request_label(req))
 
         self._expire_later(rid, timeout)
 
@@ -395,7 +393,7 @@ class Clientset(_Verbs):
 __all__ = ["APIClient", "Clientset", "Informer"]
 
 
-from sim.component import Component  # noqa: E402  (kept below: client.py is imported by components)
+from sim.component import Component, request_label  # noqa: E402  (kept below: client.py is imported by components)
 
 
 class ClientComponent(Component):

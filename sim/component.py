@@ -14,6 +14,13 @@ from typing import Any
 from sim.api import meta
 
 
+def request_label(req: dict) -> str:
+    """What an API request is called in the trace and on the diagram's dots: "get pods",
+    "patch pods/status", "nonresource /version" (a non-resource request names its path)."""
+    sub = f"/{req['subresource']}" if req.get("subresource") else ""
+    return f"{req.get('verb')} {req.get('resource') or req.get('path') or ''}{sub}"
+
+
 class Component:
     component = "component"  # the Kubernetes name: "kubelet", "kube-scheduler", ...
 

@@ -2,7 +2,7 @@
 its requests travel to the API server like anyone else's and show in the trace."""
 from __future__ import annotations
 
-from sim.component import Component
+from sim.component import Component, request_label
 
 CLIENT_HOST = "client"
 # What a request is marked with when it came through the page's kubectl console
@@ -23,9 +23,8 @@ class ExternalClient(Component):
 
     def send_request(self, apiserver: str, req: dict) -> int:
         self.next_id += 1
-        sub = f"/{req['subresource']}" if req.get("subresource") else ""
         self.awaiting.add(self.next_id)
-        self.send(apiserver, {"type": "api", "id": self.next_id, "req": req}, f"{req['verb']} {req['resource']}{sub}")
+        self.send(apiserver, {"type": "api", "id": self.next_id, "req": req}, request_label(req))
         return self.next_id
 
     def send_etcd_put(self, member: str, key: str, value: str) -> str:

@@ -72,6 +72,7 @@ CHANGING_OPS = frozenset({
     "node.kill", "node.restore", "node.add", "component.kill", "pod.fault", "traffic", "workload.load",
     "network.partition", "network.heal", "network.link", "etcd.compact", "etcd.snapshot.restore", "etcd.put",
     "etcd.kill", "etcd.restore", "etcd.timeout", "etcd.transfer", "etcd.isolate", "stream",
+    "kubeadm.init", "kubeadm.join", "kubeadm.pod-network",
 })
 # Never journaled: the clock (see the module docstring), reads of the worker's own state, and
 # "api", which its handler journals itself (only requests that travelled).

@@ -48,7 +48,7 @@ from sim.apiserver.crdcontroller import CRDController
 from sim.apiserver.watchcache import WatchCache, Watcher, with_rv
 from sim.registry import Registry, Resource
 from sim.registry.tables import TableRequest, to_table
-from sim.component import Component
+from sim.component import Component, request_label
 from sim.metrics import RequestMetrics, request_labels
 
 Reply = Callable[[dict], None]
@@ -561,8 +561,7 @@ class KubeAPIServer(Component):
         self.open_watch()
 
     def _label(self, req: dict) -> str:
-        sub = f"/{req['subresource']}" if req.get("subresource") else ""
-        return f"{req['verb']} {req['resource']}{sub}"
+        return request_label(req)
 
     def trace_k8s_event(self, ev: dict) -> None:
         """A Kubernetes Event was written: one "k8s-event" line, from the kube-apiserver whose

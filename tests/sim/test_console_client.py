@@ -29,3 +29,14 @@ def test_other_clients_requests_still_leave_from_kubectl(cluster):
     hops = _hops(cluster, since)
     assert any(h["src"] == "kubectl@client" and h["type"] == "create configmaps" for h in hops), hops
     assert not any("console@client" in (h["src"], h["dst"]) for h in hops)
+
+
+def test_a_non_resource_request_before_the_watch_cache_is_ready_travels_too():
+    """/version asked while kube-apiserver is still loading its cache goes over the network
+    like any request (its label names the path); it used to raise KeyError: 'resource'."""
+    from sim.cluster import Cluster, ClusterConfig
+    c = Cluster("v", ClusterConfig.default(seed=3))
+    c.kernel.trace_enabled = True
+    resp = c.request({"verb": "nonresource", "path": "/version", "method": "GET"})
+    assert resp["code"] == 200, resp
+    assert any(e.get("kind") == "message" and e.get("type") == "nonresource /version" for e in c.kernel.trace)
