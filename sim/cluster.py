@@ -239,6 +239,9 @@ class ClusterConfig:
     # user do everything (a request with a token is held to its roles); "owned" holds everyone
     # to RBAC, so only the admin token's holder (and whom RBAC allows) may act.
     access: str = "open"
+    # Who the cluster belongs to, as a person's name (a student's sandbox): shown in the list of
+    # clusters; nothing in the engine reads it.
+    owner: str = ""
     # The cluster's secrets: {"adminToken": the static token of kubernetes-admin (system:masters),
     # "serviceAccountKey": the key ServiceAccount tokens are signed with}.  The Django side makes
     # random ones when it creates a cluster; None: derived from the name and seed (engine tests).

@@ -23,7 +23,8 @@ scenario language's `cluster ...` line all describe a cluster with the same docu
                         load balancers, or bare metal where LoadBalancer Services stay <pending>),
      "access"?: "open" | "owned"  (who may use the Kubernetes API: on an open cluster the anonymous
                         user may do everything; on an owned one everyone is held to RBAC and
-                        anonymous requests are refused: sim/apiserver/authfilter.py)}
+                        anonymous requests are refused: sim/apiserver/authfilter.py),
+     "owner"?: "a person's name"  (whose sandbox it is, shown in the list of clusters)}
 
 `config_from_spec` checks every field (types, ranges, names, quantities) and raises ConfigError
 with a message naming the field, before anything is built: no document can make the engine
@@ -49,8 +50,9 @@ from sim.durations import parse_duration
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
                        "defaultTolerationSeconds", "schedulerConfiguration", "controllers", "serviceSubnet",
                        "skipPhases", "podSubnet", "cni", "addons", "kubeProxyMode",
-                       "cloudProvider", "access"})
+                       "cloudProvider", "access", "owner"})
 ACCESS_MODES = ("open", "owned")
+MAX_OWNER_LENGTH = 63
 SKIPPABLE_PHASES = ("addon/coredns",)     # the kubeadm init phases the simulator can leave out
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
 NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime", "kubeletVersion", "labels"})
@@ -251,6 +253,11 @@ def config_from_spec(spec: Any) -> ClusterConfig:
             raise ConfigError(f"access: Unsupported value: {spec['access']!r}: supported values: "
                               + ", ".join(f'"{m}"' for m in ACCESS_MODES))
         config.access = spec["access"]
+    if "owner" in spec:
+        owner = spec["owner"]
+        if not isinstance(owner, str) or len(owner) > MAX_OWNER_LENGTH or not owner.isprintable():
+            raise ConfigError(f"owner must be a printable name of at most {MAX_OWNER_LENGTH} characters")
+        config.owner = owner.strip()
     if "controllers" in spec:
         # kube-controller-manager --controllers: ["*", "-garbage-collector-controller"], ...
         flags = spec["controllers"]

@@ -73,14 +73,13 @@ the services becomes that error body.
 """
 from __future__ import annotations
 
-import base64
 import functools
 from typing import Any, Callable
 
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from cluster import services, tls
+from cluster import access, classroom, services
 from cluster.api.status import status as k8s_status
 from sim.api import gojson
 from sim.apiserver.server import ETCD_MAX_REQUEST_BYTES
@@ -352,24 +351,18 @@ async def clusters(request):
 
 @control("GET", errors=_status_from)
 async def kubeconfig(request, name: str):
-    """The cluster's admin kubeconfig: its server is this site's /clusters/<name>, its user the
-    static admin token (the control API itself has no access control yet: whoever reaches it
-    may fetch this; see docs/security/rbac.md)."""
+    """The cluster's kubeconfig: its server is this site's /clusters/<name>, its user the static
+    admin token; on an owned cluster only for its presenter, while a student gets one with
+    their own token and anyone else a 403 (cluster/access.py)."""
     info = await services.cluster_kubeconfig(name)
-    cluster: dict = {"server": request.build_absolute_uri(f"/clusters/{name}")}
-    ca = tls.certificate_pem()
-    if tls.tls_port() and ca:
-        # kubectl sends the token only over https (cluster/tls.py)
-        host = request.get_host().rsplit(":", 1)[0] if not request.get_host().endswith("]") else request.get_host()
-        cluster = {"server": f"https://{host}:{tls.tls_port()}/clusters/{name}",
-                   "certificate-authority-data": base64.b64encode(ca).decode()}
-    user = f"{name}-admin"
-    return JsonResponse({
-        "apiVersion": "v1", "kind": "Config", "current-context": name, "preferences": {},
-        "clusters": [{"name": name, "cluster": cluster}],
-        "users": [{"name": user, "user": {"token": info["token"]}}],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": user, "namespace": "default"}}],
-    })
+    visitor = getattr(request, "pilothouse_access", None)
+    user, token, namespace = f"{name}-admin", info["token"], "default"
+    if visitor is not None and visitor.role == access.STUDENT:
+        # system:serviceaccount:<namespace>:<name>: the student works in their own namespace
+        parts = visitor.user.split(":")
+        user, token = f"{name}-{parts[-1]}", visitor.token
+        namespace = parts[2] if len(parts) == 4 else "default"
+    return JsonResponse(classroom.kubeconfig(request, name, user, token, namespace))
 
 
 # -- a cluster's life: delete, reset, and the repair of one that could not be restored --------

@@ -23,6 +23,7 @@ import logging
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from cluster import access, services
 from cluster.console import commandline, kubeconfig
 from cluster.console.process import Bounds, KubectlProcess
 
@@ -53,6 +54,12 @@ class KubectlConsoleConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_TOO_MANY)
             return
         _sessions.add(self)
+        # Whose kubectl this is (cluster/access.py): the presenter's token for the presenter, a
+        # student's for a student, none for a watcher (refused on an owned cluster).
+        try:
+            self.visitor = await access.of_scope(self.scope, self.cluster, identify=True)
+        except services.SimulationError:
+            self.visitor = None
         await self._send("ready", max_output=int(_opt("CONSOLE_MAX_OUTPUT")), timeout=float(_opt("CONSOLE_TIMEOUT")),
                          watch_timeout=float(_opt("CONSOLE_WATCH_TIMEOUT")))
 
@@ -104,14 +111,19 @@ class KubectlConsoleConsumer(AsyncWebsocketConsumer):
         if why:
             await self._send("refused", message=why)
             return
+        if self.visitor is not None and self.visitor.mode == "owned" and not self.visitor.api_token:
+            await self._send("refused", message=f'cluster "{self.cluster}" is owned: a viewer watches it but runs no '
+                                                "kubectl here; open your student link to run kubectl as yourself")
+            return
         self.interrupted = False
         self.task = asyncio.ensure_future(self._execute(argv, stdin))
 
     async def _execute(self, argv: list[str], stdin: str | None) -> None:
         try:
-            home = kubeconfig.console_home(self.cluster)
-            server, ca = kubeconfig.server_url(self.scope, self.cluster)
-            config = kubeconfig.write_kubeconfig(home, self.cluster, server, ca)
+            token = self.visitor.api_token if self.visitor is not None else ""
+            home = kubeconfig.console_home(self.cluster, token)
+            server, ca = kubeconfig.server_url(self.scope, self.cluster, secure=bool(token))
+            config = kubeconfig.write_kubeconfig(home, self.cluster, server, ca, token)
         except (OSError, ValueError) as e:
             await self._send("exit", code=None, reason="failed", message=f"the console cannot run kubectl: {e}")
             return

@@ -49,6 +49,14 @@ class RunningCluster:
     # write begun before one does not mark the new keyspace's revisions as persisted.
     restored_keyspace: list | None = None
     keyspace_epoch: int = 0
+    # Suspension (cluster/worker/suspension.py): when anything last asked for the cluster (a
+    # command: a page's state, an API request), how many pages watch it now, and whether the
+    # worker has stopped ticking it because nobody did for a while.
+    last_active: float = field(default_factory=time.monotonic)
+    watchers: int = 0
+    suspended: bool = False
+    # What the presenter shows (issue 13, "follow the teacher"): {"view", "selection"} or None.
+    follow: dict | None = None
 
     def reanchor(self) -> None:
         self.anchor_wall = time.monotonic()

@@ -38,6 +38,7 @@ from cluster.worker.gcpolicy import GenerationFreezer
 from cluster.worker.pacing import ENGINE_SHARE, MIN_SLICE_SECONDS, run_slice
 from cluster.worker.restore import restore_cluster
 from cluster.worker.running import RunningCluster
+from cluster.worker.suspension import maybe_suspend, touch
 from sim.cluster import Cluster, ClusterConfig
 from sim.clusterconfig import demo_config
 
@@ -266,7 +267,10 @@ class SimulationWorker:
 
     async def tick(self) -> None:
         """One frame for every cluster: advance (within its slice), send the frame, persist."""
-        running = [rc for rc in self.clusters.values() if rc.engine is not None and not rc.closed]
+        now = time.monotonic()
+        # A cluster nobody watches or uses is suspended: not run, no frames (suspension.py).
+        running = [rc for rc in self.clusters.values()
+                   if rc.engine is not None and not rc.closed and not maybe_suspend(rc, now)]
         moving = sum(1 for rc in running if not rc.paused)
         share = max(MIN_SLICE_SECONDS, self.frame_interval * ENGINE_SHARE / max(1, moving))
         for rc in running:
@@ -401,6 +405,8 @@ class SimulationWorker:
         rc = None
         if command.scope != "global":
             rc = self._get(name)
+            if command.touches:
+                touch(rc)   # a suspended cluster resumes on demand
             if rc.broken is not None and command.scope != "any":
                 raise CommandError("ClusterBroken", f'cluster "{rc.name}" could not be restored ({rc.broken}); '
                                                     "repair it: reset it to its template, delete it, or delete "

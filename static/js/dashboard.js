@@ -595,6 +595,7 @@ function selectPod(pod) {
   showPodDetails(pod);
   scheduler.select(pod.dataset.pod);
   const form = document.getElementById("delete-pod-form");
+  if (!form) return;   // a watcher's page has no controls (cluster/access.py)
   form.querySelector("[name=name]").value = pod.dataset.name;
   form.querySelector("[name=namespace]").value = pod.dataset.namespace;
   form.querySelector("button").focus();
