@@ -57,9 +57,19 @@
                                                      "access"?: "open" | "owned"  (who may use the Kubernetes API:
                                                      anyone as an administrator, or only holders of
                                                      a token, held to RBAC; docs/security/rbac.md)}
+                                                    -> {"cluster", "time", ...; an owned cluster's
+                                                        also "token" (its presenter's) and
+                                                        "presenterLink" (/clusters/<name>/?token=...)}
     GET  /sim/v1/clusters/<name>/kubeconfig          -> a kubeconfig (JSON, which kubectl reads) whose user
                                                     is the cluster's admin (kubernetes-admin, group
-                                                    system:masters) with its bearer token
+                                                    system:masters) with its bearer token; on an owned
+                                                    cluster only with the presenter's token
+                                                    (Authorization: Bearer or the link's cookie), a
+                                                    student's own with theirs, else 403
+
+On an owned cluster every write of this API (and GET etcd/snapshot) needs the presenter's token
+as Authorization: Bearer (or the presenter link's cookie); others get a 403 Status
+(cluster/access.py).
     GET  /clusters/<name>/sim/v1/scheduler[/pods/<ns>/<pod>]  see cluster/api/schedulerviews.py
 
 Errors: {"error": {"code": 404, "reason": "NotFound", "message": "..."}} with that HTTP status
@@ -345,8 +355,14 @@ async def clusters(request):
         raise services.BadCommand("seed must be an integer")
     # The topology (etcd, timings) is validated by the worker, which knows the engine's rules.
     options = {k: v for k, v in body.items() if k not in ("name", "seed", "nodes")}
-    return JsonResponse(await services.create_cluster(name, seed=seed, nodes=body.get("nodes"), **options),
-                        status=201)
+    created = await services.create_cluster(name, seed=seed, nodes=body.get("nodes"), **options)
+    if options.get("access") == "owned":
+        # Whoever creates an owned cluster is its presenter: the answer carries the token (once;
+        # the kubeconfig and the control API want it as Authorization: Bearer) and the link
+        # that keeps it in the browser (cluster/access.py).
+        token = (await services.cluster_access(name))["token"]
+        created.update(token=token, presenterLink=request.build_absolute_uri(f"/clusters/{name}/?token={token}"))
+    return JsonResponse(created, status=201)
 
 
 @control("GET", errors=_status_from)

@@ -54,12 +54,10 @@ class KubectlConsoleConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_TOO_MANY)
             return
         _sessions.add(self)
-        # Whose kubectl this is (cluster/access.py): the presenter's token for the presenter, a
-        # student's for a student, none for a watcher (refused on an owned cluster).
-        try:
-            self.visitor = await access.of_scope(self.scope, self.cluster, identify=True)
-        except services.SimulationError:
-            self.visitor = None
+        # Whose kubectl this is (cluster/access.py): the token the page brings (its presenter or
+        # student link's cookie), resolved when a command runs.  Without one kubectl is
+        # anonymous, which the API server of an owned cluster refuses (403), as upstream's does.
+        self.token = access.token_of_scope(self.scope, self.cluster)
         await self._send("ready", max_output=int(_opt("CONSOLE_MAX_OUTPUT")), timeout=float(_opt("CONSOLE_TIMEOUT")),
                          watch_timeout=float(_opt("CONSOLE_WATCH_TIMEOUT")))
 
@@ -111,20 +109,16 @@ class KubectlConsoleConsumer(AsyncWebsocketConsumer):
         if why:
             await self._send("refused", message=why)
             return
-        if self.visitor is not None and self.visitor.mode == "owned" and not self.visitor.api_token:
-            await self._send("refused", message=f'cluster "{self.cluster}" is owned: a viewer watches it but runs no '
-                                                "kubectl here; open your student link to run kubectl as yourself")
-            return
         self.interrupted = False
         self.task = asyncio.ensure_future(self._execute(argv, stdin))
 
     async def _execute(self, argv: list[str], stdin: str | None) -> None:
         try:
-            token = self.visitor.api_token if self.visitor is not None else ""
+            token = (await access.resolve(self.cluster, self.token, identify=True)).api_token if self.token else ""
             home = kubeconfig.console_home(self.cluster, token)
             server, ca = kubeconfig.server_url(self.scope, self.cluster, secure=bool(token))
             config = kubeconfig.write_kubeconfig(home, self.cluster, server, ca, token)
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, services.SimulationError) as e:
             await self._send("exit", code=None, reason="failed", message=f"the console cannot run kubectl: {e}")
             return
         seconds = _opt("CONSOLE_WATCH_TIMEOUT") if commandline.is_streaming(argv) else _opt("CONSOLE_TIMEOUT")
