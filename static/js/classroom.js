@@ -8,7 +8,8 @@
 //   #access            data-role: open | presenter | student | viewer; data-mode: open | owned
 //   #follow-presenter  the checkbox
 //   #dashboard         data-followed-view, data-followed-selection ("pod:default/web-1"): the
-//                      last presenter's view and selection this page applied
+//                      last presenter's view and selection this page applied; data-presenter-view:
+//                      the presenter's last view, followed or not
 
 const root = document.getElementById("dashboard");
 const accessBox = document.getElementById("access");
@@ -82,6 +83,7 @@ if (root && role !== "presenter") {
     }
     if (msg?.type !== "cluster.follow") return;
     latest = msg;
+    root.dataset.presenterView = msg.view || "";
     follow(msg);
   });
   followBox?.addEventListener("change", () => follow(latest));

@@ -106,8 +106,10 @@ function showClock(s) {
     if (![...sel.options].some((o) => o.value === want)) sel.add(new Option(`${want}×`, want));
     sel.value = want;
   }
-  document.getElementById("btn-pause").hidden = paused;
-  document.getElementById("btn-resume").hidden = !paused;
+  // A watcher's page has no clock controls (cluster/access.py).
+  const pauseBtn = document.getElementById("btn-pause"), resumeBtn = document.getElementById("btn-resume");
+  if (pauseBtn) pauseBtn.hidden = paused;
+  if (resumeBtn) resumeBtn.hidden = !paused;
 }
 
 function showNodes(snap) {
