@@ -249,3 +249,46 @@ async def test_viewers_follow_the_presenters_view_and_selection(worker):
     async with asyncio.timeout(5):
         while worker.clusters[CLASS].watchers:
             await asyncio.sleep(0.02)
+
+
+async def test_every_dashboard_post_needs_the_csrf_token(worker):
+    """CsrfViewMiddleware covers every form of the page: each POST URL of the dashboard refuses a
+    request without the token (the page's htmx sends it from <body hx-headers>)."""
+    from django.urls import URLPattern, get_resolver
+
+    client = AsyncClient(enforce_csrf_checks=True)
+    page = (await client.get("/clusters/demo/")).content.decode()
+    csrf = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page).group(1)
+    paths = []
+    for p in get_resolver().url_patterns:
+        for q in getattr(p, "url_patterns", [p]):
+            route = str(q.pattern)
+            if isinstance(q, URLPattern) and ("dashboard/" in route or route in ("sandboxes",)):
+                if "/state" in route:
+                    continue
+                paths.append("/" + route.replace("<str:name>", "demo").replace("(?P<name>[^/]+)", "demo")
+                             .replace("(?P<action>kill|restore|timeout|transfer-leadership|isolate)", "kill")
+                             .replace("^", "").replace("$", ""))
+    assert len(paths) >= 29 and "/sandboxes" in paths
+    for path in paths:
+        r = await client.post(path, {"x": "1"})
+        assert r.status_code == 403 and b"CSRF" in r.content, path
+    # With the page's token the request reaches its view (which answers on its own terms).
+    r = await client.post("/clusters/demo/dashboard/clock", {"speed": "2"}, headers={"X-CSRFToken": csrf})
+    assert r.status_code == 200
+
+
+async def test_every_websocket_refuses_another_sites_page(worker):
+    """Each WebSocket of the site (the frames, the console, kubectl's exec/attach/port-forward)
+    refuses a page of another origin (config/asgi.py)."""
+    from config.asgi import application
+
+    for path in ("/clusters/demo/ws", "/clusters/demo/console/ws",
+                 "/clusters/demo/api/v1/namespaces/default/pods/p/exec",
+                 "/clusters/demo/api/v1/namespaces/default/pods/p/attach",
+                 "/clusters/demo/api/v1/namespaces/default/pods/p/portforward"):
+        comm = WebsocketCommunicator(application, path, headers=[(b"origin", b"http://evil.example"),
+                                                                 (b"host", b"127.0.0.1")])
+        connected, _ = await comm.connect()
+        assert not connected, path
+        await comm.disconnect()
