@@ -40,6 +40,18 @@ async def enter_with_token(request: HttpRequest, name: str) -> HttpResponse:
     return response
 
 
+async def presenter_link(request: HttpRequest, name: str, visitor: access.Access) -> str:
+    """The link that makes whoever opens it this cluster's presenter: shown to its presenter,
+    and to anyone on an open cluster (where anyone may change it anyway); "" otherwise."""
+    if visitor.role == access.PRESENTER:
+        token = visitor.api_token
+    elif visitor.role == access.OPEN:
+        token = (await services.cluster_access(name))["token"]
+    else:
+        return ""
+    return request.build_absolute_uri(f"/clusters/{name}/?token={quote(token)}")
+
+
 @require_POST
 async def student(request: HttpRequest, name: str) -> HttpResponse:
     """Make a student (the presenter's form; AccessMiddleware let only a presenter through on an

@@ -93,6 +93,7 @@ async def cluster_page(request: HttpRequest, name: str, view: str = "architectur
             # Who may do what (cluster/access.py): a watcher of an owned cluster gets no controls.
             "controls": visitor.controls,
             "access": visitor,
+            "presenter_link": await classroomviews.presenter_link(request, name, visitor),
             "name": name,
             "state": state,
             "ws_url": f"/clusters/{name}/ws",

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import VIEWPORT, open_dashboard, wait_js
+from tests.browser.test_console import run
 from tests.conftest import wait_until
 
 CLASS = "classroom"
@@ -208,3 +209,15 @@ def assert_inert(page, dialogs: list[str]) -> None:
     injected = page.evaluate("""() => [...document.querySelectorAll('img[src="x"]')].length +
         [...document.scripts].filter(s => s.type !== 'application/json' && s.textContent.includes('pwned')).length""")
     assert injected == 0
+
+
+def test_the_console_runs_kubectl_as_whoever_opened_the_page(page, presenter, browser_server):
+    presenter.goto(f"{browser_server.base}/clusters/{CLASS}/console")
+    wait_js(presenter, "() => !document.getElementById('console-panel').hidden", 10, message="the console open")
+    text = run(presenter, "kubectl auth whoami")
+    assert "kubernetes-admin" in text and "exit code 0" in text
+    # An anonymous watcher's kubectl is anonymous, which the owned cluster's API server refuses.
+    page.goto(f"{browser_server.base}/clusters/{CLASS}/console")
+    wait_js(page, "() => !document.getElementById('console-panel').hidden", 10, message="the console open")
+    text = run(page, "kubectl get pods")
+    assert "Error from server (Forbidden)" in text and "exit code 1" in text

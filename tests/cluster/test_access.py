@@ -292,3 +292,20 @@ async def test_every_websocket_refuses_another_sites_page(worker):
         connected, _ = await comm.connect()
         assert not connected, path
         await comm.disconnect()
+
+
+async def test_the_teacher_token_presents_every_cluster(worker, settings):
+    await owned()
+    settings.PILOTHOUSE = {**settings.PILOTHOUSE, "TEACHER_TOKEN": "teach-me"}
+    teacher = AsyncClient()
+    assert (await teacher.get("/?token=wrong")).status_code == 403
+    r = await teacher.get("/?token=teach-me")
+    assert r.status_code == 302 and r.cookies[access.TEACHER_COOKIE].value == "teach-me"
+    page = (await teacher.get(f"/clusters/{CLASS}/")).content.decode()
+    assert 'data-role="presenter"' in page and 'id="presenter-link"' in page
+    assert (await teacher.post(f"/clusters/{CLASS}/dashboard/clock", {"paused": "true"})).status_code == 200
+    # The page's reads of the Kubernetes API act as the cluster's admin.
+    assert (await teacher.get(f"/clusters/{CLASS}/api/v1/namespaces/default/pods")).status_code == 200
+    # Without it (the setting empty), the same cookie is nobody's.
+    settings.PILOTHOUSE = {**settings.PILOTHOUSE, "TEACHER_TOKEN": ""}
+    assert_forbidden(await teacher.post(f"/clusters/{CLASS}/dashboard/clock", {"paused": "false"}))
