@@ -5,7 +5,8 @@
 // "follow the presenter" box is ticked switches view and selection with it.
 //
 // What the DOM exposes (tests rely on it):
-//   #access            data-role: open | presenter | student | viewer; data-mode: open | owned
+//   #access            data-role: open | presenter | student | viewer; data-mode: open | owned;
+//                      data-controls: "false" on a watcher's page (no forms, no fault buttons)
 //   #follow-presenter  the checkbox
 //   #dashboard         data-followed-view, data-followed-selection ("pod:default/web-1"): the
 //                      last presenter's view and selection this page applied; data-presenter-view:

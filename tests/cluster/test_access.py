@@ -56,6 +56,7 @@ async def test_a_viewer_of_an_owned_cluster_only_watches(worker):
     viewer, presenter = AsyncClient(), AsyncClient()
     page = (await viewer.get(f"/clusters/{CLASS}/")).content.decode()
     assert 'data-role="viewer"' in page and "viewer: you watch, read-only" in page
+    assert 'data-controls="false"' in page and 'class="row broken-actions"' not in page
     for control in ("create-pod-form", "create-rs-form", "btn-pause", "node-edit-form", "etcd-put-form",
                     "wl-create-form", "btn-cluster-reset", "student-form", "kubeconfig-link"):
         assert f'id="{control}"' not in page, control
@@ -137,6 +138,7 @@ async def test_a_student_gets_a_token_bound_to_their_role(worker):
     assert r.status_code == 302
     page = (await student.get(f"/clusters/{CLASS}/")).content.decode()
     assert 'data-role="student"' in page and 'id="create-pod-form"' not in page
+    assert 'data-controls="false"' in page   # no fault buttons in the pod details either
     assert "system:serviceaccount:student-alice:alice" in page
     config = (await student.get(f"/sim/v1/clusters/{CLASS}/kubeconfig")).json()
     assert config["users"][0]["user"]["token"] == alice
