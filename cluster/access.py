@@ -196,8 +196,11 @@ class AccessMiddleware(DualModeMiddleware):
                 # The kubeconfig goes to students too: identify them.
                 identify = bool(KUBECONFIG.match(request.path))
                 access = await of_request(request, cluster, identify=identify)
-            except services.SimulationError:
-                access = None   # no such cluster (or no worker): the view answers that
+            except services.ClusterNotFound:
+                access = None   # no such cluster: the view answers that
+            except services.SimulationError as e:
+                # Who is asking cannot be told: refuse rather than let anyone through.
+                return status_response(e.status, e.reason, e.message)
             if access is not None:
                 request.pilothouse_access = access
                 allowed = access.controls or (identify and access.role == STUDENT)
