@@ -23,6 +23,7 @@ from sim.api.validation import is_dns1123_label
 STUDENT_ROLES = ("edit", "view")
 STUDENT_TOKEN_SECONDS = 12 * 3600   # a school day
 STUDENT_LABEL = "pilothouse.dev/student"
+STUDENT_ROLE_LABEL = "pilothouse.dev/student-role"
 MAX_STUDENT_NAME = 40               # "student-" + the name stays a DNS label
 
 
@@ -55,7 +56,7 @@ async def make_student(cluster: str, student: str, role: str) -> dict[str, str]:
     if role not in STUDENT_ROLES:
         raise StudentError(f'role: Unsupported value: "{role}": supported values: "edit", "view"')
     ns = f"student-{student}"
-    labels = {STUDENT_LABEL: student}
+    labels = {STUDENT_LABEL: student, STUDENT_ROLE_LABEL: role}
     rbac = "rbac.authorization.k8s.io"
     await _create(cluster, _req("create", "namespaces", None, {
         "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}}))
@@ -80,6 +81,21 @@ async def make_student(cluster: str, student: str, role: str) -> dict[str, str]:
     if int(resp.get("code", 500)) not in (200, 201) or not token:
         raise StudentError((resp.get("body") or {}).get("message") or "the TokenRequest failed")
     return {"user": f"system:serviceaccount:{ns}:{student}", "namespace": ns, "token": token, "role": role}
+
+
+async def students(cluster: str) -> list[dict[str, str]]:
+    """The students made so far: [{"name", "role", "namespace"}], from their ServiceAccounts'
+    labels (their tokens are not kept: a new one is made on demand)."""
+    req = _req("list", "serviceaccounts", None)
+    req["query"] = {"labelSelector": STUDENT_LABEL}
+    resp = await services.cluster_api(cluster, req)
+    out = []
+    for sa in (resp.get("body") or {}).get("items") or []:
+        meta = sa.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        out.append({"name": labels.get(STUDENT_LABEL, meta.get("name", "")),
+                    "role": labels.get(STUDENT_ROLE_LABEL, "edit"), "namespace": meta.get("namespace", "")})
+    return sorted(out, key=lambda s: s["name"])
 
 
 def kubeconfig(request, cluster: str, user: str, token: str, namespace: str = "default") -> dict:

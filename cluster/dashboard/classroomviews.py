@@ -52,10 +52,17 @@ async def presenter_link(request: HttpRequest, name: str, visitor: access.Access
     return request.build_absolute_uri(f"/clusters/{name}/?token={quote(token)}")
 
 
-@require_POST
 async def student(request: HttpRequest, name: str) -> HttpResponse:
-    """Make a student (the presenter's form; AccessMiddleware let only a presenter through on an
-    owned cluster): their link and their kubeconfig."""
+    """GET: the students made so far (the presenter's Share menu; a watcher gets 403).  POST:
+    make a student (AccessMiddleware let only a presenter through on an owned cluster): their
+    link and their kubeconfig."""
+    if request.method == "GET":
+        visitor = await access.of_request(request, name)
+        if not visitor.controls:
+            return access.forbidden(visitor, "the list of students")
+        return render(request, "dashboard/_students.html", {"name": name, "students": await classroom.students(name)})
+    if request.method != "POST":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
     try:
         made = await classroom.make_student(name, str(request.POST.get("student", "")),
                                             str(request.POST.get("role", "edit")))

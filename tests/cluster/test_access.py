@@ -156,6 +156,12 @@ async def test_a_student_gets_a_token_bound_to_their_role(worker):
     assert r.status_code == 403 and r.json()["reason"] == "Forbidden"
     assert (await student.get(f"/clusters/{CLASS}/api/v1/namespaces/default/pods", **bearer(alice))).status_code == 200
 
+    # The presenter's list of students (a new link for each); watchers do not get it.
+    listed = (await presenter.get(f"/clusters/{CLASS}/dashboard/students", **bearer(token))).content.decode()
+    assert 'data-student="alice"' in listed and "edit" in listed and "student-alice" in listed
+    assert_forbidden(await student.get(f"/clusters/{CLASS}/dashboard/students"))
+    assert_forbidden(await AsyncClient().get(f"/clusters/{CLASS}/dashboard/students"))
+
     # Bad input is a readable error.
     r = await presenter.post(f"/clusters/{CLASS}/dashboard/students", {"student": "<b>x</b>", "role": "edit"},
                              **bearer(token))
