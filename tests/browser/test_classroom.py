@@ -153,6 +153,7 @@ def test_a_sandbox_s_kubeconfig_and_its_student_s_work_with_kubectl(page, browse
     page.wait_for_selector("#student-result .student-kubeconfig", timeout=20_000)
     href = page.get_attribute("#student-result .student-kubeconfig", "href")
     student = json.loads(base64.b64decode(href.split(",", 1)[1]))
+    page.wait_for_selector('#students li[data-student="bob"]', timeout=10_000)   # the list follows
     assert "system:serviceaccount:student-bob:bob" in kubectl(student, tmp_path, "auth", "whoami").stdout
     wait_until(lambda: kubectl(student, tmp_path, "auth", "can-i", "create", "pods", check=False).stdout.strip()
                == "yes", timeout=30, interval=0.3, message="edit's aggregated rules for the student")
