@@ -67,7 +67,10 @@ class ClusterFramesConsumer(AsyncJsonWebsocketConsumer):
         try:
             await services.watch_cluster(self.cluster, +1)
             self.watching = True
-            self.presenter = (await access.of_scope(self.scope, self.cluster)).role == access.PRESENTER
+            # Only a page that brings a token may be the presenter's (a room of viewers costs
+            # no look-up).
+            token = access.token_of_scope(self.scope, self.cluster)
+            self.presenter = bool(token) and (await access.resolve(self.cluster, token)).role == access.PRESENTER
         except services.SimulationError:
             pass
 
