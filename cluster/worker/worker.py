@@ -215,6 +215,7 @@ class SimulationWorker:
         rc.closed = True
         new = await self._boot(rc.name, config, create=False)
         new.frame = rc.frame  # pages keep counting; the next frame's snapshot replaces their view
+        new.watchers, new.follow = rc.watchers, rc.follow   # ... and keep watching (suspension.py)
         new.log.extend(rc.log)
         new.pending_events.append({"kind": "action", "component": "pilothouse", "t": 0.0,
                                    "text": f"cluster {rc.name} was reset to its template"})
@@ -231,6 +232,7 @@ class SimulationWorker:
         new = await restore_cluster(p)
         new.template = rc.template or p.template or _template_of(p)
         new.frame = rc.frame
+        new.watchers, new.follow = rc.watchers, rc.follow
         rc.closed = True
         await self._install(new)
         return new
