@@ -8,18 +8,18 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cluster.console.kubeconfig import kubectl_binary
 from tests.browser.conftest import VIEWPORT, open_dashboard, wait_js
 from tests.browser.test_console import run
 from tests.conftest import wait_until
 
 CLASS = "classroom"
 SMALL = [{"name": "cp-1", "role": "control-plane"}, {"name": "worker-1"}]
-KUBECTL = Path(sys.prefix) / "bin" / "kubectl"
+pytestmark = pytest.mark.services
 HOSTILE_IMAGE = '"><img src=x onerror="document.body.dataset.pwned=1">'
 HOSTILE_NOTE = "<script>document.body.dataset.pwned=2</script><img src=x onerror=alert(1)>"
 HOSTILE_OWNER = '"><img src=x onerror=alert(2)>'   # an owner's name is at most 63 characters
@@ -58,7 +58,7 @@ def presenter(browser, browser_server, owned):
 def kubectl(config: dict, tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     path = tmp_path / f"config-{abs(hash(json.dumps(config))) % 10**8}"
     path.write_text(json.dumps(config))
-    out = subprocess.run([str(KUBECTL), "--kubeconfig", str(path), *args], capture_output=True, text=True,
+    out = subprocess.run([str(kubectl_binary()), "--kubeconfig", str(path), *args], capture_output=True, text=True,
                          timeout=60, env={"HOME": str(tmp_path), "PATH": "/nonexistent"})
     if check:
         assert out.returncode == 0, (args, out.stderr)
