@@ -39,7 +39,7 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_UNAVAILABLE = 4503
 # The views a presenter can be followed to (the cluster page's, by URL and key).
 FOLLOW_VIEWS = frozenset({"architecture", "workloads", "network", "etcd", "scheduler", "objects", "lessons"})
-FOLLOW_KINDS = frozenset({"pod", "node", "member", "workload"})
+FOLLOW_KINDS = frozenset({"pod", "node", "member"})   # a pod, a node, an etcd member
 MAX_FOLLOW_NAME = 320   # namespace/name, each a DNS subdomain at most
 
 
