@@ -97,6 +97,11 @@ __all__ = [
     "authorize_path",
     "Refused",
     "cluster_kubeconfig",
+    "cluster_access",
+    "clusters_summary",
+    "watch_cluster",
+    "follow_presenter",
+    "token_review",
     "group_for",
     "history",
     "history_at",
@@ -704,3 +709,35 @@ async def import_run(name: str, export: Any, paused: bool = True, exact: bool = 
     a lesson's saved start): close to the original instead of refused when it diverges."""
     return await sim_command(None, {"op": "cluster.import", "name": name, "import": export, "paused": paused,
                                     "exact": exact}, timeout=_replay_timeout())
+# -- who may do what (cluster/access.py) and sandboxes (cluster/sandboxes.py) ------------------
+
+async def cluster_access(name: str) -> dict[str, Any]:
+    """{"cluster", "access": "open" | "owned", "token": the admin's token, "owner"}; works on a
+    broken cluster too, and does not count as a use (a suspended cluster stays suspended)."""
+    return await sim_command(name, {"op": "cluster.access"})
+
+
+async def clusters_summary() -> list[dict[str, Any]]:
+    """Every cluster: {"name", "state": running | paused | suspended | broken, "nodes", "pods",
+    "owner", "access", "watchers", "time"}, without waking any."""
+    return await sim_command(None, {"op": "clusters.summary"})
+
+
+async def watch_cluster(name: str, delta: int) -> dict[str, Any]:
+    """A page started (+1) or stopped (-1) watching the cluster (cluster/worker/suspension.py)."""
+    return await sim_command(name, {"op": "cluster.watch", "delta": delta})
+
+
+async def follow_presenter(name: str, view: str, selection: dict | None) -> dict[str, Any]:
+    """Tell the cluster's pages what its presenter shows (cluster/consumers.py)."""
+    return await sim_command(name, {"op": "presenter.follow", "view": view, "selection": selection})
+
+
+async def token_review(name: str, token: str) -> dict[str, Any]:
+    """TokenReview's status for `token` on the cluster ({"authenticated", "user": {"username",
+    "groups"}}), as the API server's authenticator sees it."""
+    resp = await cluster_api(name, {
+        "verb": "create", "group": "authentication.k8s.io", "version": "v1", "resource": "tokenreviews",
+        "namespace": None, "name": None, "subresource": None, "patch_type": None, "query": {},
+        "body": {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": token}}})
+    return ((resp.get("body") or {}).get("status") or {}) if resp.get("code") in (200, 201) else {}

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Cross-site refusals, body limits and Status errors for the Kubernetes and control APIs.
     "cluster.api.guard.APIGuard",
+    # Owned clusters: only their presenter changes them through the page and the control API.
+    "cluster.access.AccessMiddleware",
     # Django's own, their hooks run on the event loop rather than through a thread (see there).
     "cluster.inlinemiddleware.SecurityMiddleware",
     "cluster.inlinemiddleware.CommonMiddleware",
@@ -174,4 +176,9 @@ PILOTHOUSE = {
     "COMMAND_TIMEOUT": float(os.environ.get("PILOTHOUSE_COMMAND_TIMEOUT", "10")),
     # Seed the `demo` cluster when the worker starts and finds none.
     "SEED_DEMO": _env_flag("PILOTHOUSE_SEED_DEMO", True),
+    # A cluster that no page watches and no request reaches for this many seconds is suspended
+    # (the worker stops running it) until something asks for it again; 0 never suspends.
+    "SUSPEND_AFTER_SECONDS": float(os.environ.get("PILOTHOUSE_SUSPEND_AFTER_SECONDS", "600")),
+    # A token that presents every cluster (the teacher's, over every sandbox); empty: none.
+    "TEACHER_TOKEN": os.environ.get("PILOTHOUSE_TEACHER_TOKEN", ""),
 }

@@ -245,6 +245,9 @@ class ClusterConfig:
     # whose kubelet kubeadm started], "addons": bool, "podNetwork": bool, "token": str, ...}.
     install: str = ""
     kubeadm: dict = field(default_factory=dict)
+    # Who the cluster belongs to, as a person's name (a student's sandbox): shown in the list of
+    # clusters; nothing in the engine reads it.
+    owner: str = ""
     # The cluster's secrets: {"adminToken": the static token of kubernetes-admin (system:masters),
     # "serviceAccountKey": the key ServiceAccount tokens are signed with}.  The Django side makes
     # random ones when it creates a cluster; None: derived from the name and seed (engine tests).

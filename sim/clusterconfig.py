@@ -23,7 +23,8 @@ scenario language's `cluster ...` line all describe a cluster with the same docu
                         load balancers, or bare metal where LoadBalancer Services stay <pending>),
      "access"?: "open" | "owned"  (who may use the Kubernetes API: on an open cluster the anonymous
                         user may do everything; on an owned one everyone is held to RBAC and
-                        anonymous requests are refused: sim/apiserver/authfilter.py)}
+                        anonymous requests are refused: sim/apiserver/authfilter.py),
+     "owner"?: "a person's name"  (whose sandbox it is, shown in the list of clusters)}
 
 `config_from_spec` checks every field (types, ranges, names, quantities) and raises ConfigError
 with a message naming the field, before anything is built: no document can make the engine
@@ -49,12 +50,13 @@ from sim.durations import parse_duration
 SPEC_KEYS = frozenset({"seed", "nodes", "etcd", "nodeMonitorGracePeriod", "nodeMonitorPeriod",
                        "defaultTolerationSeconds", "schedulerConfiguration", "controllers", "serviceSubnet",
                        "skipPhases", "podSubnet", "cni", "addons", "kubeProxyMode",
-                       "cloudProvider", "access", "install"})
+                       "cloudProvider", "access", "install", "owner"})
 ACCESS_MODES = ("open", "owned")
 # "": the cluster comes up installed, as after kubeadm init, the pod network and kubeadm join;
 # "kubeadm": its hosts have their packages and a running containerd, nothing more, and the
 # student installs it step by step (sim/kubeadm_install.py).
 INSTALL_MODES = ("", "kubeadm")
+MAX_OWNER_LENGTH = 63
 SKIPPABLE_PHASES = ("addon/coredns",)     # the kubeadm init phases the simulator can leave out
 ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
 NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime", "kubeletVersion", "labels"})
@@ -268,6 +270,11 @@ def config_from_spec(spec: Any) -> ClusterConfig:
             raise ConfigError('install "kubeadm" needs exactly one control-plane node with its stacked etcd '
                               "(kubeadm join --control-plane is not modelled)")
         config.install = spec["install"]
+    if "owner" in spec:
+        owner = spec["owner"]
+        if not isinstance(owner, str) or len(owner) > MAX_OWNER_LENGTH or not owner.isprintable():
+            raise ConfigError(f"owner must be a printable name of at most {MAX_OWNER_LENGTH} characters")
+        config.owner = owner.strip()
     if "controllers" in spec:
         # kube-controller-manager --controllers: ["*", "-garbage-collector-controller"], ...
         flags = spec["controllers"]

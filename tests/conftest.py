@@ -160,11 +160,12 @@ class LiveServer:
             return ""
 
     # -- tiny JSON client for the simulator control API -------------------------------
-    def request(self, method: str, path: str, body: dict | None = None, timeout: float = 30):
-        """(status, parsed JSON body) of a request to `path` on this server."""
+    def request(self, method: str, path: str, body: dict | None = None, timeout: float = 30, token: str = ""):
+        """(status, parsed JSON body) of a request to `path` on this server (`token`: an owned
+        cluster's presenter token, sent as Authorization: Bearer)."""
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
                 return r.status, json.loads(r.read() or b"null")

@@ -57,9 +57,19 @@
                                                      "access"?: "open" | "owned"  (who may use the Kubernetes API:
                                                      anyone as an administrator, or only holders of
                                                      a token, held to RBAC; docs/security/rbac.md)}
+                                                    -> {"cluster", "time", ...; an owned cluster's
+                                                        also "token" (its presenter's) and
+                                                        "presenterLink" (/clusters/<name>/?token=...)}
     GET  /sim/v1/clusters/<name>/kubeconfig          -> a kubeconfig (JSON, which kubectl reads) whose user
                                                     is the cluster's admin (kubernetes-admin, group
-                                                    system:masters) with its bearer token
+                                                    system:masters) with its bearer token; on an owned
+                                                    cluster only with the presenter's token
+                                                    (Authorization: Bearer or the link's cookie), a
+                                                    student's own with theirs, else 403
+
+On an owned cluster every write of this API (and GET etcd/snapshot) needs the presenter's token
+as Authorization: Bearer (or the presenter link's cookie); others get a 403 Status
+(cluster/access.py).
     GET  /clusters/<name>/sim/v1/scheduler[/pods/<ns>/<pod>]  see cluster/api/schedulerviews.py
     GET  /clusters/<name>/sim/v1/history            -> {"moments": [{"time", "frame", "revision"}], "journal",
                                                     "replayable", "unreplayable", "bounds", "bytes"}
@@ -88,14 +98,13 @@ the services becomes that error body.
 """
 from __future__ import annotations
 
-import base64
 import functools
 from typing import Any, Callable
 
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from cluster import services, tls
+from cluster import access, classroom, services
 from cluster.api.status import status as k8s_status
 from sim.api import gojson
 from sim.apiserver.server import ETCD_MAX_REQUEST_BYTES
@@ -385,30 +394,30 @@ async def clusters(request):
         raise services.BadCommand("seed must be an integer")
     # The topology (etcd, timings) is validated by the worker, which knows the engine's rules.
     options = {k: v for k, v in body.items() if k not in ("name", "seed", "nodes")}
-    return JsonResponse(await services.create_cluster(name, seed=seed, nodes=body.get("nodes"), **options),
-                        status=201)
+    created = await services.create_cluster(name, seed=seed, nodes=body.get("nodes"), **options)
+    if options.get("access") == "owned":
+        # Whoever creates an owned cluster is its presenter: the answer carries the token (once;
+        # the kubeconfig and the control API want it as Authorization: Bearer) and the link
+        # that keeps it in the browser (cluster/access.py).
+        token = (await services.cluster_access(name))["token"]
+        created.update(token=token, presenterLink=request.build_absolute_uri(f"/clusters/{name}/?token={token}"))
+    return JsonResponse(created, status=201)
 
 
 @control("GET", errors=_status_from)
 async def kubeconfig(request, name: str):
-    """The cluster's admin kubeconfig: its server is this site's /clusters/<name>, its user the
-    static admin token (the control API itself has no access control yet: whoever reaches it
-    may fetch this; see docs/security/rbac.md)."""
+    """The cluster's kubeconfig: its server is this site's /clusters/<name>, its user the static
+    admin token; on an owned cluster only for its presenter, while a student gets one with
+    their own token and anyone else a 403 (cluster/access.py)."""
     info = await services.cluster_kubeconfig(name)
-    cluster: dict = {"server": request.build_absolute_uri(f"/clusters/{name}")}
-    ca = tls.certificate_pem()
-    if tls.tls_port() and ca:
-        # kubectl sends the token only over https (cluster/tls.py)
-        host = request.get_host().rsplit(":", 1)[0] if not request.get_host().endswith("]") else request.get_host()
-        cluster = {"server": f"https://{host}:{tls.tls_port()}/clusters/{name}",
-                   "certificate-authority-data": base64.b64encode(ca).decode()}
-    user = f"{name}-admin"
-    return JsonResponse({
-        "apiVersion": "v1", "kind": "Config", "current-context": name, "preferences": {},
-        "clusters": [{"name": name, "cluster": cluster}],
-        "users": [{"name": user, "user": {"token": info["token"]}}],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": user, "namespace": "default"}}],
-    })
+    visitor = getattr(request, "pilothouse_access", None)
+    user, token, namespace = f"{name}-admin", info["token"], "default"
+    if visitor is not None and visitor.role == access.STUDENT:
+        # system:serviceaccount:<namespace>:<name>: the student works in their own namespace
+        parts = visitor.user.split(":")
+        user, token = f"{name}-{parts[-1]}", visitor.token
+        namespace = parts[2] if len(parts) == 4 else "default"
+    return JsonResponse(classroom.kubeconfig(request, name, user, token, namespace))
 
 
 # -- a cluster's life: delete, reset, and the repair of one that could not be restored --------

@@ -25,6 +25,7 @@ import logging
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from cluster import access, services
 from cluster.console import commandline, kubeconfig
 from cluster.console.process import Bounds, KubectlProcess
 
@@ -55,6 +56,10 @@ class KubectlConsoleConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_TOO_MANY)
             return
         _sessions.add(self)
+        # Whose kubectl this is (cluster/access.py): the token the page brings (its presenter or
+        # student link's cookie), resolved when a command runs.  Without one kubectl is
+        # anonymous, which the API server of an owned cluster refuses (403), as upstream's does.
+        self.token = access.token_of_scope(self.scope, self.cluster)
         await self._send("ready", max_output=int(_opt("CONSOLE_MAX_OUTPUT")), timeout=float(_opt("CONSOLE_TIMEOUT")),
                          watch_timeout=float(_opt("CONSOLE_WATCH_TIMEOUT")))
 
@@ -129,10 +134,11 @@ class KubectlConsoleConsumer(AsyncWebsocketConsumer):
 
     async def _execute(self, argv: list[str], stdin: str | None) -> None:
         try:
-            home = kubeconfig.console_home(self.cluster)
-            server, ca = kubeconfig.server_url(self.scope, self.cluster)
-            config = kubeconfig.write_kubeconfig(home, self.cluster, server, ca)
-        except (OSError, ValueError) as e:
+            token = (await access.resolve(self.cluster, self.token, identify=True)).api_token if self.token else ""
+            home = kubeconfig.console_home(self.cluster, token)
+            server, ca = kubeconfig.server_url(self.scope, self.cluster, secure=bool(token))
+            config = kubeconfig.write_kubeconfig(home, self.cluster, server, ca, token)
+        except (OSError, ValueError, services.SimulationError) as e:
             await self._send("exit", code=None, reason="failed", message=f"the console cannot run kubectl: {e}")
             return
         seconds = _opt("CONSOLE_WATCH_TIMEOUT") if commandline.is_streaming(argv) else _opt("CONSOLE_TIMEOUT")

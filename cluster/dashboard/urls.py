@@ -11,12 +11,14 @@
 """
 from django.urls import path, re_path
 
-from cluster.dashboard import views, workloadviews as wl
+from cluster.dashboard import classroomviews as classroom, views, workloadviews as wl
 
 app_name = "dashboard"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("sandboxes", classroom.sandbox_create, name="sandbox_create"),
+    path("clusters/<str:name>/dashboard/students", classroom.student, name="student"),
     path("clusters/<str:name>/", views.cluster_page, name="cluster"),
     path("clusters/<str:name>/workloads", views.cluster_page, {"view": "workloads"}, name="workloads"),
     path("clusters/<str:name>/network", views.cluster_page, {"view": "network"}, name="network"),

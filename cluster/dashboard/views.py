@@ -12,8 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from cluster import services
-from cluster.dashboard import forms
+from cluster import access, services
+from cluster.dashboard import classroomviews, forms
 
 # Down to 0.01x: a 100 ms Raft heartbeat then takes 10 s, slow enough to follow an election.
 SPEEDS = [f"{s:g}" for s in (0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50)]  # as JS prints them
@@ -63,13 +63,10 @@ def _answer(request: HttpRequest, resp: dict[str, Any], success: str) -> HttpRes
 # -- pages ----------------------------------------------------------------------------------
 @require_GET
 async def index(request: HttpRequest) -> HttpResponse:
-    try:
-        names = await services.list_clusters()
-        error = None
-    except services.SimulationError as e:
-        names, error = [], e.message
-    clusters = [{"name": n} for n in names]
-    return render(request, "dashboard/index.html", {"clusters": clusters, "error": error})
+    if "token" in request.GET:
+        return await classroomviews.index_with_teacher_token(request)
+    # Every cluster with its state (the teacher's list of sandboxes) and the sandbox form.
+    return render(request, "dashboard/index.html", await classroomviews.index_context(request))
 
 
 @require_GET
@@ -80,6 +77,10 @@ async def cluster_page(request: HttpRequest, name: str, view: str = "architectur
     page switches between them in place.  /clusters/<name>/console opens the architecture with
     the kubectl console over it, so the requests it makes are seen travelling."""
     try:
+        if "token" in request.GET:
+            # A presenter or student link: keep its token in a cookie, then drop it from the URL.
+            return await classroomviews.enter_with_token(request, name)
+        visitor = await access.of_request(request, name, identify=True)
         state = await services.cluster_state(name)
     except services.ClusterNotFound:
         raise Http404(f'cluster "{name}" not found') from None
@@ -89,6 +90,10 @@ async def cluster_page(request: HttpRequest, name: str, view: str = "architectur
         request,
         "dashboard/cluster.html",
         {
+            # Who may do what (cluster/access.py): a watcher of an owned cluster gets no controls.
+            "controls": visitor.controls,
+            "access": visitor,
+            "presenter_link": await classroomviews.presenter_link(request, name, visitor),
             "name": name,
             "state": state,
             "ws_url": f"/clusters/{name}/ws",

@@ -26,6 +26,7 @@ from typing import Any, Awaitable, Callable
 from cluster import etcdsnapshot
 from cluster.worker import timeline
 from cluster.worker.lessons import lesson as lesson_command
+from cluster.worker.channels import group_for
 from cluster.worker.pacing import MAX_SPEED, MIN_SPEED, run_request_slice, run_slice
 from cluster.worker.running import RunningCluster
 from sim.api.jsonserializer import encode
@@ -78,6 +79,7 @@ class Command:
     handler: Handler
     scope: str = "running"   # "global": no cluster; "running": a running one; "any": broken too
     durable: bool = False    # the answer waits for the change to be persisted
+    touches: bool = True     # counts as a use of the cluster (resumes it if suspended)
 
 
 # -- global -------------------------------------------------------------------------------
@@ -104,6 +106,63 @@ def kubeconfig(worker, rc: RunningCluster, args: dict) -> dict:
     """The cluster's access mode and its admin's static token (kubernetes-admin, system:masters),
     for the kubeconfig the control API hands out."""
     return {"cluster": rc.name, "access": rc.engine.config.access, "token": rc.engine.admin_token}
+
+
+def access(worker, rc: RunningCluster, args: dict) -> dict:
+    """Who may do what (cluster/access.py): the access mode, the admin's static token, the
+    owner's name.  Read from the template too, so a broken cluster's owner can still repair it."""
+    template = rc.template or {}
+    if rc.engine is not None:
+        mode, token = rc.engine.config.access, rc.engine.admin_token
+        owner = rc.engine.config.owner
+    else:
+        mode = template.get("access") or "open"
+        token = (template.get("credentials") or {}).get("adminToken") or ""
+        owner = template.get("owner") or ""
+    return {"cluster": rc.name, "access": mode, "token": token, "owner": owner}
+
+
+def summary(worker, rc, args: dict) -> list[dict]:
+    """Every cluster with its state, for the sandbox list: running, paused, suspended or
+    broken; its nodes and pods; its access and owner.  Does not wake suspended clusters."""
+    out = []
+    for name in sorted(worker.clusters):
+        c = worker.clusters[name]
+        template = c.template or {}
+        row = {"name": name, "owner": template.get("owner") or "", "access": template.get("access") or "open",
+               "watchers": c.watchers, "nodes": 0, "pods": 0, "time": 0.0}
+        if c.broken is not None:
+            row["state"] = "broken"
+        else:
+            row["state"] = "suspended" if c.suspended else "paused" if c.paused else "running"
+            row["time"] = c.engine.now
+            snap = c.last_snapshot or {}
+            nodes = snap.get("nodes") or []
+            row["nodes"] = len(nodes)
+            row["pods"] = sum(_pods_on(n) for n in nodes) + len(snap.get("pending") or [])
+        out.append(row)
+    return out
+
+
+def _pods_on(node: dict) -> int:
+    counts = node.get("podCounts") or node.get("phaseCounts")
+    if isinstance(counts, dict):
+        return sum(int(v) for v in counts.values() if isinstance(v, (int, float)))
+    return len(node.get("pods") or [])
+
+
+def watch(worker, rc: RunningCluster, args: dict) -> dict:
+    """A page's frames socket opened ({"delta": 1}) or closed (-1): cluster/worker/suspension.py."""
+    from cluster.worker.suspension import watch as count
+    return {"cluster": rc.name, "watchers": count(rc, int(args.get("delta") or 0))}
+
+
+async def follow(worker, rc: RunningCluster, args: dict) -> dict:
+    """The presenter's view and selection, kept for pages that open later and sent to the
+    cluster's group now, so viewers who follow the presenter switch with them."""
+    rc.follow = {"view": args.get("view"), "selection": args.get("selection")}
+    await worker.layer.group_send(group_for(rc.name), {"type": "cluster.follow", **rc.follow})
+    return rc.follow
 
 
 # -- a cluster's life ------------------------------------------------------------------------
@@ -162,6 +221,8 @@ def state(worker, rc: RunningCluster, args: dict) -> dict:
         # One Raft tick in virtual seconds (etcd's --heartbeat-interval): the page runs the
         # election timers down between frames with it.
         "etcdTick": rc.engine.config.etcd_heartbeat_interval,
+        # What the presenter shows, for a page that follows them (cluster/access.py).
+        "follow": rc.follow,
     }
 
 
@@ -706,6 +767,10 @@ COMMANDS: dict[str, Command] = {
     "cluster.retry": Command(retry_cluster, scope="any"),
     "cluster.delete-key": Command(delete_stored_key, scope="any"),
     "cluster.kubeconfig": Command(kubeconfig),
+    "cluster.access": Command(access, scope="any", touches=False),
+    "cluster.watch": Command(watch, scope="any"),
+    "clusters.summary": Command(summary, scope="global"),
+    "presenter.follow": Command(follow),
     "state": Command(state, scope="any"),
     "api": Command(api),
     "stream": Command(stream),

@@ -52,6 +52,14 @@ class RunningCluster:
     keyspace_epoch: int = 0
     # Its journal and history of moments (cluster/worker/timeline.py).
     timeline: Timeline = field(default_factory=lambda: Timeline(None, "the run has no origin"))
+    # Suspension (cluster/worker/suspension.py): when anything last asked for the cluster (a
+    # command: a page's state, an API request), how many pages watch it now, and whether the
+    # worker has stopped ticking it because nobody did for a while.
+    last_active: float = field(default_factory=time.monotonic)
+    watchers: int = 0
+    suspended: bool = False
+    # What the presenter shows (issue 13, "follow the teacher"): {"view", "selection"} or None.
+    follow: dict | None = None
 
     def reanchor(self) -> None:
         self.anchor_wall = time.monotonic()

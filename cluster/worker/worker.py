@@ -38,6 +38,7 @@ from cluster.worker.gcpolicy import GenerationFreezer
 from cluster.worker.pacing import ENGINE_SHARE, MIN_SLICE_SECONDS, run_slice
 from cluster.worker.restore import restore_cluster, wait_ready
 from cluster.worker.running import RunningCluster
+from cluster.worker.suspension import maybe_suspend, touch
 from cluster.worker.timeline import Timeline
 from sim.cluster import Cluster, ClusterConfig, ClusterError
 from sim.clusterconfig import demo_config
@@ -257,6 +258,7 @@ class SimulationWorker:
         rc.closed = True
         new = await self._boot(rc.name, config, create=False)
         new.frame = rc.frame  # pages keep counting; the next frame's snapshot replaces their view
+        new.watchers, new.follow = rc.watchers, rc.follow   # ... and keep watching (suspension.py)
         new.log.extend(rc.log)
         new.pending_events.append({"kind": "action", "component": "pilothouse", "t": 0.0,
                                    "text": f"cluster {rc.name} was reset to its template"})
@@ -274,6 +276,7 @@ class SimulationWorker:
         new.template = rc.template or p.template or _template_of(p)
         new.timeline = _restored_timeline(new)
         new.frame = rc.frame
+        new.watchers, new.follow = rc.watchers, rc.follow
         rc.closed = True
         await self._install(new)
         return new
@@ -310,7 +313,10 @@ class SimulationWorker:
 
     async def tick(self) -> None:
         """One frame for every cluster: advance (within its slice), send the frame, persist."""
-        running = [rc for rc in self.clusters.values() if rc.engine is not None and not rc.closed]
+        now = time.monotonic()
+        # A cluster nobody watches or uses is suspended: not run, no frames (suspension.py).
+        running = [rc for rc in self.clusters.values()
+                   if rc.engine is not None and not rc.closed and not maybe_suspend(rc, now)]
         moving = sum(1 for rc in running if not rc.paused)
         share = max(MIN_SLICE_SECONDS, self.frame_interval * ENGINE_SHARE / max(1, moving))
         for rc in running:
@@ -448,6 +454,8 @@ class SimulationWorker:
         rc = None
         if command.scope != "global":
             rc = self._get(name)
+            if command.touches:
+                touch(rc)   # a suspended cluster resumes on demand
             if rc.broken is not None and command.scope != "any":
                 raise CommandError("ClusterBroken", f'cluster "{rc.name}" could not be restored ({rc.broken}); '
                                                     "repair it: reset it to its template, delete it, or delete "

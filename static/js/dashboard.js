@@ -108,8 +108,10 @@ function showClock(s) {
     if (![...sel.options].some((o) => o.value === want)) sel.add(new Option(`${want}×`, want));
     sel.value = want;
   }
-  document.getElementById("btn-pause").hidden = paused;
-  document.getElementById("btn-resume").hidden = !paused;
+  // A watcher's page has no clock controls (cluster/access.py).
+  const pauseBtn = document.getElementById("btn-pause"), resumeBtn = document.getElementById("btn-resume");
+  if (pauseBtn) pauseBtn.hidden = paused;
+  if (resumeBtn) resumeBtn.hidden = !paused;
 }
 
 function showNodes(snap) {
@@ -598,6 +600,7 @@ function selectPod(pod) {
   showPodDetails(pod);
   scheduler.select(pod.dataset.pod);
   const form = document.getElementById("delete-pod-form");
+  if (!form) return;   // a watcher's page has no controls (cluster/access.py)
   form.querySelector("[name=name]").value = pod.dataset.name;
   form.querySelector("[name=namespace]").value = pod.dataset.namespace;
   form.querySelector("button").focus();

@@ -265,6 +265,11 @@ export class NetworkView {
 
   fillChoices(nv) {
     const from = this.$("nv-from");
+    if (from) this.fillTrafficChoices(nv, from);   // a watcher's page has no traffic form
+    this.fillRulesNodes(nv);
+  }
+
+  fillTrafficChoices(nv, from) {
     const opts = [["outside", "outside the cluster (198.51.100.10)"]];
     for (const n of nv.nodes || []) opts.push([`node ${n.name}`, `node ${n.name} (${n.internalIP || "?"})`]);
     for (const n of nv.nodes || []) {
@@ -301,6 +306,9 @@ export class NetworkView {
       const svc = (nv.services || []).find((s) => s.namespace !== "kube-system" && s.name !== "kubernetes" && s.type !== "ExternalName");
       if (svc) input.value = `${svc.name}.${svc.namespace}`;
     }
+  }
+
+  fillRulesNodes(nv) {
     const sel = this.$("nv-rules-node");
     const names = (nv.nodes || []).map((n) => n.name);
     const was = sel.value;

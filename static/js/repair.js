@@ -158,9 +158,12 @@ export class BrokenPanel {
     const list = this.panel.querySelector("#stored-keys");
     if (list) {
       const keys = Array.isArray(state.storedKeys) ? state.storedKeys : [];
+      // A watcher's page (no repair actions: cluster/access.py) lists the keys without buttons.
+      const controls = !!this.panel.querySelector(".broken-actions");
       list.innerHTML = keys.length
-        ? keys.map((k) => `<li data-key="${esc(k)}"><code>${esc(k)}</code> ` +
-            `<button type="button" class="btn-delete-key danger" title="Remove every stored revision of this key, then try to restore the cluster again">delete this key</button></li>`).join("")
+        ? keys.map((k) => `<li data-key="${esc(k)}"><code>${esc(k)}</code> ` + (controls
+            ? `<button type="button" class="btn-delete-key danger" title="Remove every stored revision of this key, then try to restore the cluster again">delete this key</button>`
+            : "") + "</li>").join("")
         : '<li class="none">no keys stored</li>';
     }
   }

@@ -195,16 +195,17 @@ def _http(url: str, token: str | None = None) -> tuple[int, dict]:
 def owned_cluster(pilothouse_server, kube_cluster):
     name = f"{kube_cluster}-owned"[:50]
     status, body = pilothouse_server.request("POST", "/sim/v1/clusters", {"name": name, "access": "owned"})
-    assert status in (201, 409), body
-    status, kubeconfig = pilothouse_server.request("GET", f"/sim/v1/clusters/{name}/kubeconfig")
+    assert status == 201, body
+    token = body["token"]   # the presenter's: the control API of an owned cluster wants it
+    status, kubeconfig = pilothouse_server.request("GET", f"/sim/v1/clusters/{name}/kubeconfig", token=token)
     assert status == 200, kubeconfig
-    token = kubeconfig["users"][0]["user"]["token"]
+    assert kubeconfig["users"][0]["user"]["token"] == token
     sa_url = f"{pilothouse_server.cluster_url(name)}/api/v1/namespaces/default/serviceaccounts/default"
     wait_until(lambda: _http(sa_url, token)[0] == 200, timeout=30, interval=0.1, message=f"cluster {name} bootstrapped")
-    status, body = pilothouse_server.request("POST", f"/clusters/{name}/sim/v1/clock", {"speed": 50})
+    status, body = pilothouse_server.request("POST", f"/clusters/{name}/sim/v1/clock", {"speed": 50}, token=token)
     assert status == 200, body
     yield name, kubeconfig
-    pilothouse_server.request("DELETE", f"/sim/v1/clusters/{name}")
+    pilothouse_server.request("DELETE", f"/sim/v1/clusters/{name}", token=token)
 
 
 def test_an_owned_cluster_refuses_the_anonymous_user(kubectl, owned_cluster, pilothouse_server, tmp_path):
