@@ -158,8 +158,11 @@ CONTROL = re.compile(r"^/clusters/(?P<cluster>[^/]+)/sim/v1/(?P<rest>.*)$")
 CLUSTER_ITEM = re.compile(r"^/sim/v1/clusters/(?P<cluster>[^/]+)$")
 KUBECONFIG = re.compile(r"^/sim/v1/clusters/(?P<cluster>[^/]+)/kubeconfig$")
 KUBE_API = re.compile(r"^/clusters/(?P<cluster>[^/]+)/(?:api|apis|version|openapi|healthz|livez|readyz|metrics)(?:/|$)")
-# Reads of the control API that show what viewers may not see: every stored key and value.
-SECRET_READS = ("etcd/snapshot",)
+# Reads of the control API that show what viewers may not see: every stored key and value (the
+# etcd snapshot, a past moment's keyspace and objects), or the run's export, which carries the
+# cluster's admin token and ServiceAccount signing key (cluster/worker/timeline.py).
+SECRET_READS = ("etcd/snapshot", "export")
+SECRET_READ_PREFIXES = ("history/",)
 
 
 def guarded(method: str, path: str) -> tuple[str, str] | None:
@@ -169,7 +172,7 @@ def guarded(method: str, path: str) -> tuple[str, str] | None:
     if m and unsafe:
         return m["cluster"], "changing the cluster from the page"
     m = CONTROL.match(path)
-    if m and (unsafe or m["rest"] in SECRET_READS):
+    if m and (unsafe or m["rest"] in SECRET_READS or m["rest"].startswith(SECRET_READ_PREFIXES)):
         return m["cluster"], f"{method} {path}"
     m = CLUSTER_ITEM.match(path)
     if m and unsafe:

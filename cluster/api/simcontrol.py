@@ -388,7 +388,7 @@ async def clusters(request):
     if not isinstance(name, str) or not name:
         raise services.BadCommand("name: Required value")
     if "forkOf" in body or "import" in body:
-        return await _fork_or_import(name, body)
+        return await _fork_or_import(request, name, body)
     seed = body.get("seed", 1)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise services.BadCommand("seed must be an integer")
@@ -515,7 +515,7 @@ async def _fork(name: str, source: Any, spec: dict) -> JsonResponse:
                         status=201)
 
 
-async def _fork_or_import(name: str, body: dict) -> JsonResponse:
+async def _fork_or_import(request, name: str, body: dict) -> JsonResponse:
     if "forkOf" in body and "import" in body:
         raise services.BadCommand("give forkOf or import, not both")
     if "forkOf" in body:
@@ -525,7 +525,18 @@ async def _fork_or_import(name: str, body: dict) -> JsonResponse:
         unknown = set(spec) - {"cluster", "time", "frame"}
         if unknown:
             raise services.BadCommand(f"forkOf: unknown field(s) {', '.join(sorted(unknown))}")
-        return await _fork(name, spec.get("cluster"), {**spec, "paused": body.get("paused", True)})
+        source = spec.get("cluster")
+        if isinstance(source, str) and source:
+            # A fork holds everything its source stored, Secrets and tokens included: only who
+            # controls an owned source may make one (cluster/access.py).
+            from cluster import access
+            try:
+                who = await access.of_request(request, source)
+            except services.ClusterNotFound:
+                who = None   # _fork answers that
+            if who is not None and not who.controls:
+                return access.forbidden(who, "forking it")
+        return await _fork(name, source, {**spec, "paused": body.get("paused", True)})
     paused, exact = body.get("paused", True), body.get("exact", True)
     if not isinstance(paused, bool) or not isinstance(exact, bool):
         raise services.BadCommand("paused and exact must be true or false")

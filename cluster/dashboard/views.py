@@ -103,7 +103,6 @@ async def cluster_page(request: HttpRequest, name: str, view: str = "architectur
             "step": STEP_SECONDS,
             "view": view,
             "console": console,
-            "controls": True,   # the access helper makes it False for a watcher of an owned cluster
         },
     )
 

@@ -74,6 +74,15 @@ async def test_a_viewer_of_an_owned_cluster_only_watches(worker):
     assert_forbidden(await viewer.get(f"/clusters/{CLASS}/sim/v1/etcd/snapshot"))
     assert_forbidden(await viewer.get(f"/sim/v1/clusters/{CLASS}/kubeconfig"))
     assert_forbidden(await viewer.delete(f"/sim/v1/clusters/{CLASS}"))
+    # The timeline's reads that show stored values or carry the cluster's tokens, and a fork,
+    # which would copy them into a cluster of the viewer's own.
+    assert_forbidden(await viewer.get(f"/clusters/{CLASS}/sim/v1/export"))
+    assert_forbidden(await viewer.get(f"/clusters/{CLASS}/sim/v1/history/0"))
+    assert_forbidden(await viewer.post(f"/clusters/{CLASS}/sim/v1/fork", {"name": "copy"},
+                                       content_type="application/json"))
+    assert_forbidden(await viewer.post("/sim/v1/clusters", {"name": "copy", "forkOf": {"cluster": CLASS}},
+                                       content_type="application/json"))
+    assert (await viewer.get(f"/clusters/{CLASS}/sim/v1/history")).status_code == 200, "the list of moments"
     # A token that is not the cluster's changes nothing.
     assert_forbidden(await viewer.post(f"/clusters/{CLASS}/sim/v1/clock", {"paused": True},
                                        content_type="application/json", **bearer("not-a-token")))
