@@ -55,6 +55,8 @@ function fit(text, width, fontSize) {
 
 function nodeStatus(node) {
   if (!node.alive) return { label: "DOWN", cls: "down" };
+  // A host whose kubelet never registered a Node: before kubeadm init / join (install "kubeadm").
+  if (node.registered === false) return { label: "no Node: kubelet not started", cls: "unregistered" };
   if (node.ready === "True") return { label: node.unschedulable ? "Ready, cordoned" : "Ready",
                                       cls: "ready" };
   if (node.ready === "Unknown") return { label: "NotReady (Unknown)", cls: "unknown" };
