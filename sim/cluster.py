@@ -80,6 +80,7 @@ snapshot():
      "cloud": {"address": "cloud-api@cloud", "total": n,      # sim/cloud/ (cloudProvider simulated)
                "loadBalancers": [{"service", "ip", "backends", "healthy"}]},
      "networkview": {...}  # the Network view: format in sim/networkview.py
+     "kubeadm": {...}     # install "kubeadm" only: Cluster.kubeadm_status (runs' last lines)
      "corrupt": [{"key": "/registry/pods/default/hello", "message"}]}  # objects it cannot show
 """
 
@@ -266,6 +267,10 @@ class ClusterConfig:
         data = dict(data)
         data["nodes"] = [NodeSpec(**n) for n in data.get("nodes", [])]
         return cls(**data)
+
+
+# The last lines of each kubeadm run a frame carries (the whole output: GET …/sim/v1/kubeadm).
+KUBEADM_LINES_SHOWN = 40
 
 
 @dataclass
@@ -971,7 +976,9 @@ class Cluster:
         api = self.serving_apiserver()
         return api is not None and api.synced and ("", host) in api.cache.objects("nodes")
 
-    def kubeadm_status(self) -> dict:
+    def kubeadm_status(self, lines: int | None = None) -> dict:
+        """The install's progress and each host's last kubeadm run (its output: all of it, or
+        the last `lines` lines, as the page's frames carry it)."""
         from sim.kubeadm_install import join_command
         state = self.config.kubeadm
         return {"install": self.config.install, "installed": list(state.get("installed", [])),
@@ -979,7 +986,7 @@ class Cluster:
                 "joinCommand": join_command(self),
                 "hosts": [{"name": s.name, "role": s.role, "installed": self.host_installed(s.name),
                            "registered": self.node_registered(s.name)} for s in self.config.nodes],
-                "runs": [r.status() for r in self.kubeadm_runs.values()]}
+                "runs": [r.status(lines) for r in self.kubeadm_runs.values()]}
 
     def kill_node(self, name: str) -> None:
         """Power the node off: its kubelet, kube-proxy and runtime stop and it drops off the
@@ -1512,6 +1519,7 @@ class Cluster:
                 "kinds": self._kinds_frame(api),
                 "workloads": self._workloads.frame(cache, self.api_time, self._loads()),
                 **({"cloud": self.cloud.frame(KIND_OBJECTS_SHOWN)} if self.config.cloud_provider == "simulated" else {}),
+                **({"kubeadm": self.kubeadm_status(KUBEADM_LINES_SHOWN)} if self.config.install == "kubeadm" else {}),
                 "networkview": self._networkview.frame(self, cache, nodes),
                 "corrupt": corrupt}
 

@@ -83,9 +83,10 @@ class Kubeadm(ClientComponent):
         self.error = ""
         self._steps: Generator | None = None
 
-    def status(self) -> dict:
-        return {"node": self.host, "command": self.command, "state": self.state, "output": list(self.output),
-                "error": self.error}
+    def status(self, lines: int | None = None) -> dict:
+        output = self.output if lines is None else self.output[-lines:]
+        return {"node": self.host, "command": self.command, "state": self.state, "output": list(output),
+                "lines": len(self.output), "error": self.error}
 
     def say(self, *lines: str) -> None:
         for line in lines:
