@@ -392,6 +392,15 @@ function compMarkup(c) {
   return s;
 }
 
+// A mark for each phase, drawn before the pod's name: the phase is never told by colour alone
+// (a compact chip shows no phase text).  The legend shows the same marks (css/views.css).
+export const PHASE_MARK = { Pending: "…", ContainerCreating: "◔", Running: "✓", Terminating: "⊘",
+                            Failed: "✗", Succeeded: "★", Unknown: "?" };
+export function phaseMark(phase, ready) {
+  if (phase === "Running" && ready === false) return "○";  // running, not ready
+  return PHASE_MARK[phase] || "?";
+}
+
 function podMarkup(p, phase) {
   const name = p.pod.name;
   // A preemptor waits in the queue with the node preemption made room on (status.nominatedNodeName).
@@ -401,10 +410,11 @@ function podMarkup(p, phase) {
   const words = p.pod.status && p.pod.status !== "Pending" ? p.pod.status : phase;
   const sub = words + (words === "Running" && p.pod.ready === false ? " · not ready" : "") + nominated;
   let s = `<rect width="${p.w}" height="${p.h}" rx="9"/>`;
+  const mark = `<tspan class="pod-mark" aria-hidden="true">${esc(phaseMark(phase, p.pod.ready))}</tspan> `;
   if (p.h < POD_H) {
-    s += `<text class="pod-name" x="10" y="${p.h / 2 + 5.5}">${esc(fit(name, p.w - 16, 16))}</text>`;
+    s += `<text class="pod-name" x="8" y="${p.h / 2 + 5.5}">${mark}${esc(fit(name, p.w - 30, 16))}</text>`;
   } else {
-    s += `<text class="pod-name" x="10" y="22">${esc(fit(name, p.w - 16, 16))}</text>`;
+    s += `<text class="pod-name" x="8" y="22">${mark}${esc(fit(name, p.w - 30, 16))}</text>`;
     s += `<text class="pod-phase" x="10" y="42">${esc(fit(sub, p.w - 16, 13))}</text>`;
   }
   s += `<title>${esc((p.pod.namespace || "default") + "/" + name)} — ${esc(sub)}${p.pod.ip ? " — " + esc(p.pod.ip) : ""}${p.node ? " on " + esc(p.node) : " (not scheduled)"}</title>`;
