@@ -33,23 +33,29 @@ export function aggregate(snap, { zoom = null, maxPods = MAX_PODS_PER_NODE, maxN
   const out = { ...snap };
   const aggregated = [];
   let zoomed = null;
+  const counted = (n) => {
+    if (n.podCounts || !Array.isArray(n.pods)) {
+      if (n.podCounts) aggregated.push(n.name);
+      return n;
+    }
+    aggregated.push(n.name);
+    const { pods, ...rest } = n;
+    return { ...rest, pods: [], podCounts: podCountsOf(pods), podTotal: pods.length, aggregated: true };
+  };
   const zoomNode = zoom ? snap.nodes.find((n) => n.name === zoom) : null;
   if (zoomNode) {
+    // The node alone with its chips; the control plane stays (counted), so the requests to
+    // and from the node's kubelet still travel on the picture.
     zoomed = zoomNode.name;
-    out.nodes = [zoomNode];
+    out.nodes = snap.nodes.filter((n) => n === zoomNode || n.role === "control-plane")
+      .map((n) => (n === zoomNode ? n : counted(n)));
   } else {
     const many = snap.nodes.length > maxNodes;
+    // A node over the bound (or every node of a large cluster) is counted.
     out.nodes = snap.nodes.map((n) => {
-      if (n.podCounts || !Array.isArray(n.pods)) {
-        if (n.podCounts) aggregated.push(n.name);
-        return n;
-      }
-      // The control plane's own static pods stay drawn on a small cluster; a node over the
-      // bound (or every node of a large cluster) is counted.
-      if (!many && n.pods.length <= maxPods) return n;
-      aggregated.push(n.name);
-      const { pods, ...rest } = n;
-      return { ...rest, pods: [], podCounts: podCountsOf(pods), podTotal: pods.length, aggregated: true };
+      if (n.podCounts) return counted(n);  // the server counted them already
+      if (!Array.isArray(n.pods) || (!many && n.pods.length <= maxPods)) return n;
+      return counted(n);
     });
   }
   const pending = Array.isArray(snap.pending) ? snap.pending : [];

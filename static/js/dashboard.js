@@ -573,6 +573,12 @@ document.getElementById("diagram").addEventListener("click", (e) => {
   }
 });
 document.getElementById("diagram").addEventListener("keydown", (e) => {
+  const counted = e.target.closest?.(".pod-counts[data-node]");
+  if (counted && !zoom && (e.key === "Enter" || e.key === " ")) {
+    e.preventDefault();
+    zoomTo(counted.dataset.node);
+    return;
+  }
   const pod = e.target.closest?.("[data-pod]");
   if (pod && (e.key === "Enter" || e.key === " ")) {
     e.preventDefault();

@@ -294,7 +294,9 @@ function countsMarkup(c) {
   if (c.mode === "unlisted") {
     return `<text class="counts-none" x="${c.x}" y="${c.y + 17}">pods not listed in this update (too large to send)</text>`;
   }
-  let s = "";
+  // The whole area takes the click (zoom into the node, dashboard.js), not just its marks.
+  const areaH = COUNT_BAR + 10 + Math.max(1, c.rows.length) * COUNT_LINE;
+  let s = `<rect class="counts-hit" x="${c.x}" y="${c.y}" width="${c.w}" height="${areaH}" fill="transparent"/>`;
   const total = c.rows.reduce((a, [, n]) => a + n, 0);
   // A bar split by phase: the share of each at a glance, from the back of a room.
   let bx = c.x;
@@ -593,6 +595,11 @@ export class Diagram {
         el.dataset.total = c.total == null ? "" : String(c.total);
         el.dataset.counts = JSON.stringify(Object.fromEntries(c.rows));
         el.dataset.text = c.mode === "counts" ? countsText(c.node.podCounts) : "";
+        if (c.mode === "counts") {
+          el.setAttribute("tabindex", "0");
+          el.setAttribute("role", "button");
+          el.setAttribute("aria-label", `${c.node.name}: ${countsText(c.node.podCounts)}. Zoom in to see each pod.`);
+        }
         el.innerHTML = countsMarkup(c);
       });
     }
