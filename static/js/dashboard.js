@@ -451,9 +451,12 @@ document.getElementById("btn-zoom-out")?.addEventListener("click", () => zoomTo(
 
 // -- the kubectl console (console.js): over whichever view is shown, opened by key "k", its
 // Close button, or at /clusters/<c>/console ------------------------------------------------------
-const kubectlConsole = new KubectlConsole(document.getElementById("console-panel"), { cluster: root.dataset.cluster });
+// Not on a page without controls (a watcher's): kubectl acts on the cluster.
+const consolePanel = document.getElementById("console-panel");
+const kubectlConsole = consolePanel ? new KubectlConsole(consolePanel, { cluster: root.dataset.cluster }) : null;
 const consoleUrl = () => `/clusters/${encodeURIComponent(root.dataset.cluster)}/console`;
-function toggleConsole(open = !kubectlConsole.isOpen) {
+function toggleConsole(open = !kubectlConsole?.isOpen) {
+  if (!kubectlConsole) return;
   if (open) kubectlConsole.open();
   else kubectlConsole.close();
   // The URL says so only on the architecture view, which /console opens on.
@@ -463,7 +466,7 @@ function toggleConsole(open = !kubectlConsole.isOpen) {
   }
 }
 document.getElementById("console-close")?.addEventListener("click", () => toggleConsole(false));
-if (!document.getElementById("console-panel").hidden) kubectlConsole.open();
+if (consolePanel && !consolePanel.hidden) kubectlConsole.open();
 
 // First paint: the state the server rendered the page with.
 diagram.noteEvents(initial.log);

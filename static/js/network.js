@@ -265,6 +265,7 @@ export class NetworkView {
 
   fillChoices(nv) {
     const from = this.$("nv-from");
+    if (!from) return;  // a page without controls has no traffic form
     const opts = [["outside", "outside the cluster (198.51.100.10)"]];
     for (const n of nv.nodes || []) opts.push([`node ${n.name}`, `node ${n.name} (${n.internalIP || "?"})`]);
     for (const n of nv.nodes || []) {

@@ -33,6 +33,11 @@ export class ObjectsView {
       }
       fn(tr);
     };
+    // A page without controls shows the YAML read-only, also after each Reload's swap.
+    section.addEventListener("htmx:afterSwap", () => {
+      const yaml = document.getElementById("obj-yaml");
+      if (yaml && !document.getElementById("btn-obj-save")) yaml.readOnly = true;
+    });
     for (const type of ["click", "keydown"]) {
       this.kindsTable?.addEventListener(type, (e) => pick(e, (tr) => this.pickKind(tr.dataset.resource)));
       this.table?.addEventListener(type, (e) => pick(e, (tr) => this.pickObject(tr)));
