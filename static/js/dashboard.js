@@ -162,7 +162,10 @@ function drawDiagram(snap) {
   const bar = document.getElementById("diagram-zoom");
   if (bar) {
     bar.hidden = !shown.zoomed;
-    const text = shown.zoomed ? `Zoomed into node ${shown.zoomed}: its pods one by one; the other nodes are hidden.` : "";
+    const listed = shown.zoomed && !shown.snap.nodes.find((n) => n.name === shown.zoomed)?.podCounts;
+    const text = !shown.zoomed ? ""
+      : listed ? `Zoomed into node ${shown.zoomed}: its pods one by one; the other workers are hidden.`
+        : `Zoomed into node ${shown.zoomed}: the server sends this cluster's pods as counts (over 600 pods), so they are counted, not listed.`;
     const t = document.getElementById("diagram-zoom-text");
     if (t && t.textContent !== text) t.textContent = text;
   }
@@ -603,7 +606,7 @@ function showPodDetails(pod) {
   if (why && !d.node) {
     html += `<p class="why-title">Why Pending?</p><p class="why-pending">${esc(why)}</p>`;
   }
-  html += '<p class="why-more">The scheduler panel shows its decision node by node.</p>';
+  html += '<p class="why-more">The Scheduler view (key s) shows its decision node by node.</p>';
   if (box.dataset.for !== d.pod || lastDetails !== html) {
     const kept = box.dataset.for === d.pod ? box.querySelector(".pod-containers") : null;
     box.innerHTML = html;
