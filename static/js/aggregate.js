@@ -12,7 +12,7 @@ import { displayPhase } from "./diagram.js";
 
 export const MAX_PODS_PER_NODE = 30;   // more pods than this on a node: counts
 export const MAX_NODES = 30;           // more nodes than this: every node as counts
-export const QUEUE_SHOWN = 24;         // pending pods drawn as chips; the rest counted
+export const QUEUE_SHOWN = 50;         // pending pods drawn as chips (as many as the server sends past 600 pods); the rest counted
 
 // A node's pods as {display phase: n}, the phases the chips would show.
 export function podCountsOf(pods) {
