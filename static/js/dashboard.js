@@ -205,6 +205,7 @@ function showSnapshot(snap) {
   networkView.render(snap.networkview);
   syncNodeSelect(snap);
   scheduler.render(snap);
+  fillPodChoices(snap);
   nodeEditor.sync();
   refreshDetails();
 }
@@ -635,6 +636,30 @@ function selectPod(pod) {
   form.querySelector("[name=namespace]").value = pod.dataset.namespace;
   form.querySelector("button").focus();
 }
+
+// The Scheduler view's pod picker: every pod the snapshot lists, as "namespace/name".
+function fillPodChoices(snap) {
+  const list = document.getElementById("sched-pick-list");
+  if (!list) return;
+  const keys = [...(snap.nodes || []).flatMap((n) => n.pods || []), ...(snap.pending || [])]
+    .map((p) => `${p.namespace || "default"}/${p.name}`).sort();
+  const key = keys.join("\n");
+  if (list.dataset.key === key) return;
+  list.dataset.key = key;
+  list.textContent = "";
+  for (const k of keys) list.append(new Option(k, k));
+}
+function explainPicked() {
+  const input = document.getElementById("sched-pick");
+  let key = (input?.value || "").trim();
+  if (!key) return;
+  if (!key.includes("/")) key = `default/${key}`;
+  pickPod(key);
+}
+document.getElementById("btn-sched-pick")?.addEventListener("click", explainPicked);
+document.getElementById("sched-pick")?.addEventListener("keydown", (e) => {
+  if (e.key === "Enter") { e.preventDefault(); explainPicked(); }
+});
 
 function pickPod(key) {
   const el = document.querySelector(`#diagram .pod[data-pod="${CSS.escape(key)}"]`);

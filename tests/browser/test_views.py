@@ -180,6 +180,19 @@ def test_objects_view_lists_a_kind_and_edits_an_object_as_yaml(page, lab):
     page.wait_for_selector("#objects-table tr[data-name=second]", timeout=15_000)
 
 
+def test_the_scheduler_view_explains_a_pod_picked_by_name(page):
+    key = wait_js(page, """(() => { const p = document.querySelector('#diagram .pod[data-owner^="ReplicaSet/coredns"][data-phase=Running]');
+        return p && p.dataset.pod; })()""", 20, message="a Running CoreDNS pod")
+    show_view(page, "scheduler")
+    assert page.locator(f'#sched-pick-list option[value="{key}"]').count() == 1
+    page.fill("#sched-pick", key)
+    page.press("#sched-pick", "Enter")
+    wait_js(page, f"""(() => {{ const e = document.getElementById('sched-explain');
+        return e.dataset.pod === '{key}' && e.dataset.state === 'loaded' && e.dataset.result === 'Scheduled'; }})()""",
+            15, message=f"the scheduler's decision about {key}")
+    assert page.locator("#sched-table tr[data-chosen=true]").count() == 1
+
+
 def test_phase_marks_and_legend_do_not_rely_on_colour(page):
     show_view(page, "architecture")
     wait_js(page, "document.querySelectorAll('#diagram .pod[data-phase=Running]').length > 0", 20, message="Running pods")
