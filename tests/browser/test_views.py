@@ -286,3 +286,25 @@ def test_a_long_scheduling_queue_shows_its_count_and_first_pods(page, lab):
     assert page.locator('#diagram .pod[data-node=""]').count() == 50
     assert "first 50 of 80 shown" in page.text_content("#pending-queue .queue-title")
     assert api(lab, "POST", "/sim/v1/clock", {"paused": False})[0] == 200
+
+
+def test_aggregate_counts_every_node_of_a_large_cluster_and_uses_the_servers_counts(page):
+    """static/js/aggregate.js on its own: past 30 nodes every node is counted; a node the server
+    already counted keeps its counts; a zoom shows one worker with its chips and the control plane."""
+    out = page.evaluate("""async () => {
+      const { aggregate } = await import('/static/js/aggregate.js');
+      const pod = (i, phase) => ({name: `p-${i}`, namespace: 'default', phase});
+      const nodes = Array.from({length: 31}, (_, i) => ({name: `w-${i}`, role: 'worker', pods: [pod(i, 'Running')]}));
+      nodes.push({name: 'cp', role: 'control-plane', pods: [pod('cp', 'Running')]});
+      const big = aggregate({nodes, pending: []});
+      const small = aggregate({nodes: [{name: 'w', role: 'worker', pods: [pod(1, 'Running'), {...pod(2, 'Running'), terminating: true}]},
+                                       {name: 's', role: 'worker', podCounts: {Running: 700}, podTotal: 700}], pending: []});
+      const zoomed = aggregate({nodes, pending: []}, {zoom: 'w-3'});
+      return {bigCounted: big.aggregated.length, bigPods: big.snap.nodes.every((n) => n.pods.length === 0),
+              firstCounts: big.snap.nodes[0].podCounts, smallAggregated: small.aggregated,
+              smallPods: small.snap.nodes[0].pods.length, zoomNodes: zoomed.snap.nodes.map((n) => n.name),
+              zoomPods: zoomed.snap.nodes.find((n) => n.name === 'w-3').pods.length, zoomed: zoomed.zoomed};
+    }""")
+    assert out["bigCounted"] == 32 and out["bigPods"] and out["firstCounts"] == {"Running": 1}
+    assert out["smallAggregated"] == ["s"] and out["smallPods"] == 2
+    assert out["zoomNodes"] == ["w-3", "cp"] and out["zoomPods"] == 1 and out["zoomed"] == "w-3"
