@@ -11,7 +11,7 @@
 """
 from django.urls import path, re_path
 
-from cluster.dashboard import classroomviews as classroom, views, workloadviews as wl
+from cluster.dashboard import classroomviews as classroom, objectviews, views, workloadviews as wl
 
 app_name = "dashboard"
 
@@ -22,6 +22,9 @@ urlpatterns = [
     path("clusters/<str:name>/", views.cluster_page, name="cluster"),
     path("clusters/<str:name>/workloads", views.cluster_page, {"view": "workloads"}, name="workloads"),
     path("clusters/<str:name>/network", views.cluster_page, {"view": "network"}, name="network"),
+    path("clusters/<str:name>/etcd", views.cluster_page, {"view": "etcd"}, name="etcd"),
+    path("clusters/<str:name>/scheduler", views.cluster_page, {"view": "scheduler"}, name="scheduler"),
+    path("clusters/<str:name>/objects", views.cluster_page, {"view": "objects"}, name="objects"),
     path("clusters/<str:name>/lessons", views.cluster_page, {"view": "lessons"}, name="lessons"),
     path("clusters/<str:name>/console", views.cluster_page, {"console": True}, name="console"),
     path("clusters/<str:name>/dashboard/state", views.state, name="state"),
@@ -38,6 +41,7 @@ urlpatterns = [
     path("clusters/<str:name>/dashboard/nodes/cordon", wl.cordon, name="wl_cordon"),
     path("clusters/<str:name>/dashboard/nodes/uncordon", wl.uncordon, name="wl_uncordon"),
     path("clusters/<str:name>/dashboard/nodes/drain", wl.drain, name="wl_drain"),
+    path("clusters/<str:name>/dashboard/objects/list", objectviews.object_list, name="objects_list"),
     path("clusters/<str:name>/dashboard/objects/get", wl.edit_get, name="edit_get"),
     path("clusters/<str:name>/dashboard/objects/put", wl.edit_put, name="edit_put"),
     path("clusters/<str:name>/dashboard/pods", views.create_pod, name="create_pod"),

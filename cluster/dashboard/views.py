@@ -19,6 +19,25 @@ from cluster.dashboard import classroomviews, forms
 SPEEDS = [f"{s:g}" for s in (0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50)]  # as JS prints them
 ADVANCES = [("10s", 10), ("1m", 60), ("5m", 300)]
 STEP_SECONDS = "1s"
+# The views of a cluster's page, in the order of its tabs: each by URL (dashboard:<url>) and by
+# key (static/js/views.js reads the same list from the tabs).
+VIEWS = [
+    {"name": "architecture", "key": "a", "url": "dashboard:cluster", "label": "Architecture",
+     "title": "The architecture: control plane, nodes and their pods, the event log"},
+    {"name": "workloads", "key": "w", "url": "dashboard:workloads", "label": "Workloads",
+     "title": "Deployments, ReplicaSets, DaemonSets, StatefulSets, Jobs, CronJobs, HPAs"},
+    {"name": "network", "key": "t", "url": "dashboard:network", "label": "Network",
+     "title": "Pod IPs and node CIDRs, Services and their endpoints, NetworkPolicies; send traffic and watch its hops"},
+    {"name": "etcd", "key": "e", "url": "dashboard:etcd", "label": "etcd",
+     "title": "The Raft group behind the API server: leader, terms, logs; stop, isolate, snapshot"},
+    {"name": "scheduler", "key": "s", "url": "dashboard:scheduler", "label": "Scheduler",
+     "title": "kube-scheduler's queue and, for a picked pod, its decision node by node"},
+    {"name": "objects", "key": "o", "url": "dashboard:objects", "label": "Objects",
+     "title": "Every kind the API serves: list its objects, read and edit one as YAML"},
+    {"name": "lessons", "key": "l", "url": "dashboard:lessons", "label": "Lessons",
+     "title": "Guided lessons, step by step, on this cluster"},
+]
+VIEW_NAMES = {v["name"] for v in VIEWS}
 OK_CODES = {200, 201, 202}
 
 
@@ -72,10 +91,14 @@ async def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 async def cluster_page(request: HttpRequest, name: str, view: str = "architecture",
                        console: bool = False) -> HttpResponse:
-    """The cluster's page, opened on one of its views: the architecture (/clusters/<name>/),
-    the workloads (/clusters/<name>/workloads) or the network (/clusters/<name>/network); the
-    page switches between them in place.  /clusters/<name>/console opens the architecture with
-    the kubectl console over it, so the requests it makes are seen travelling."""
+    """The cluster's page, opened on one of its views (VIEWS: /clusters/<name>/ is the
+    architecture, /clusters/<name>/<view> the others); the page switches between them in place.
+    /clusters/<name>/console opens the architecture with the kubectl console over it, so the
+    requests it makes are seen travelling.  `controls` says whether the page shows the forms and
+    action buttons (the templates wrap each in {% if controls %}): True for now; a watcher of an
+    owned cluster gets False."""
+    if view not in VIEW_NAMES:
+        raise Http404(f'no view "{view}"')
     try:
         if "token" in request.GET:
             # A presenter or student link: keep its token in a cookie, then drop it from the URL.
@@ -102,6 +125,8 @@ async def cluster_page(request: HttpRequest, name: str, view: str = "architectur
             "advances": ADVANCES,
             "step": STEP_SECONDS,
             "view": view,
+            "views": VIEWS,
+            "controls": True,
             "console": console,
         },
     )

@@ -177,6 +177,16 @@ uncordon = _node_action("uncordon")
 drain = _node_action("drain")
 
 
+# The YAML editors on the page: the Workloads view's ("edit") and the Objects view's ("obj"); the
+# answer is the editor's body with that prefix's element ids.
+EDITORS = ("edit", "obj")
+
+
+def _editor(request: HttpRequest) -> str:
+    prefix = str(request.POST.get("editor", "")).strip()
+    return prefix if prefix in EDITORS else "edit"
+
+
 @require_POST
 async def edit_get(request: HttpRequest, name: str) -> HttpResponse:
     kind, ns, obj = _target(request.POST)
@@ -185,7 +195,9 @@ async def edit_get(request: HttpRequest, name: str) -> HttpResponse:
     except services.SimulationError as e:
         outcome = Outcome(False, e.message, e.status, e.reason)
     yaml_text = outcome.data if outcome.ok else str(request.POST.get("yaml", ""))
-    return _show(request, outcome, "edit-result", template="dashboard/_edit_body.html", yaml=yaml_text)
+    prefix = _editor(request)
+    return _show(request, outcome, f"{prefix}-result", template="dashboard/_edit_body.html", yaml=yaml_text,
+                 prefix=prefix)
 
 
 @require_POST
@@ -195,5 +207,6 @@ async def edit_put(request: HttpRequest, name: str) -> HttpResponse:
         outcome = await workloads.put_yaml(name, text)
     except services.SimulationError as e:
         outcome = Outcome(False, e.message, e.status, e.reason)
-    return _show(request, outcome, "edit-result", template="dashboard/_edit_body.html",
-                 yaml=outcome.data if outcome.ok and outcome.data else text)
+    prefix = _editor(request)
+    return _show(request, outcome, f"{prefix}-result", template="dashboard/_edit_body.html",
+                 yaml=outcome.data if outcome.ok and outcome.data else text, prefix=prefix)

@@ -22,7 +22,12 @@
 //   .msg              one travelling message: data-src, data-dst, data-type
 //   #etcd-svg ...     the etcd panel (etcd.js documents its data attributes)
 //   #scheduler-panel  the scheduler's queue and decisions (scheduler.js documents its attributes)
-//   #dashboard        data-view: "architecture", "workloads" or "network" (the view shown; keys a / w / n)
+//   #dashboard        data-view: architecture, workloads, network, etcd, scheduler, objects or lessons
+//                     (the view shown; keys a w t e s o l; views.js)
+//   #diagram          data-zoom: the node zoomed into (aggregate.js), data-aggregated: the nodes
+//                     drawn as counts per phase
+//   #view-objects     the Objects view (objects.js documents its attributes)
+//   body.big          the large-screen mode (#btn-big, ?big=1)
 //   #workloads-panel  the Workloads view (workloads.js documents its attributes)
 //   #network-panel    the Network view (network.js documents its attributes)
 //   #console-panel    the kubectl console over any view (key k, /clusters/<c>/console; console.js)
@@ -37,10 +42,13 @@ import { EtcdPanel, isRaftMessage, wireSnapshotControls } from "./etcd.js";
 import { SchedulerPanel, NodeEditor, wireAddRows } from "./scheduler.js";
 import { clusterStatus, paceWarning, STALE_MS } from "./status.js";
 import { ClusterActions, BrokenPanel, wireClusterMenu } from "./repair.js";
-import { renderKinds } from "./kinds.js";
+import { ObjectsView } from "./objects.js";
+import { Views, typing, clockShortcut, wireBigScreen } from "./views.js";
+import { aggregate } from "./aggregate.js";
 import { WorkloadsView } from "./workloads.js";
 import { NetworkView } from "./network.js";
 import { KubectlConsole } from "./console.js";
+import { KubeadmPanel } from "./kubeadm.js";
 import "./lessons.js";
 import "./timeline.js";
 
@@ -55,7 +63,8 @@ wireSnapshotControls(document.getElementById("etcd-snapshot"));
 // A pod picked in the scheduler's queue is picked as in the diagram (when it is drawn there).
 const scheduler = new SchedulerPanel(document.getElementById("scheduler-panel"), { onPick: pickPod });
 const nodeEditor = new NodeEditor(document.getElementById("node-edit-form"), document.getElementById("node-select"));
-wireAddRows(document.querySelector(".actions"));
+if (document.querySelector(".actions")) wireAddRows(document.querySelector(".actions"));
+const objectsView = new ObjectsView(document.getElementById("view-objects"));
 let speed = initial.speed || 1;
 let etcdTick = initial.etcdTick || 0.1;
 let paused = !!initial.paused;
@@ -108,8 +117,8 @@ function showClock(s) {
     if (![...sel.options].some((o) => o.value === want)) sel.add(new Option(`${want}×`, want));
     sel.value = want;
   }
-  // A watcher's page has no clock controls (cluster/access.py).
-  const pauseBtn = document.getElementById("btn-pause"), resumeBtn = document.getElementById("btn-resume");
+  const pauseBtn = document.getElementById("btn-pause");
+  const resumeBtn = document.getElementById("btn-resume");
   if (pauseBtn) pauseBtn.hidden = paused;
   if (resumeBtn) resumeBtn.hidden = !paused;
 }
@@ -143,13 +152,46 @@ function showNodes(snap) {
   }
 }
 
+// A cluster installed by the student: the kubeadm steps (kubeadm.js), shown when the snapshot has them.
+const kubeadmPanel = new KubeadmPanel(document.getElementById("kubeadm-panel"));
+
+// The node the diagram is zoomed into (click a node whose pods are counted), or null.
+let zoom = null;
+let lastSnapshot = null;
+function drawDiagram(snap) {
+  const shown = aggregate(snap, { zoom });
+  if (zoom && !shown.zoomed) zoom = null;  // the node is gone
+  diagram.render(shown.snap);
+  const svg = document.getElementById("diagram");
+  svg.dataset.zoom = shown.zoomed || "";
+  svg.dataset.aggregated = shown.aggregated.join(",");
+  const bar = document.getElementById("diagram-zoom");
+  if (bar) {
+    bar.hidden = !shown.zoomed;
+    const listed = shown.zoomed && !shown.snap.nodes.find((n) => n.name === shown.zoomed)?.podCounts;
+    const text = !shown.zoomed ? ""
+      : listed ? `Zoomed into node ${shown.zoomed}: its pods one by one; the other workers are hidden.`
+        : `Zoomed into node ${shown.zoomed}: the server sends this cluster's pods as counts (over 600 pods), so they are counted, not listed.`;
+    const t = document.getElementById("diagram-zoom-text");
+    if (t && t.textContent !== text) t.textContent = text;
+  }
+}
+function zoomTo(node) {
+  zoom = node || null;
+  if (lastSnapshot) showSnapshot(lastSnapshot);
+}
+
 function showSnapshot(snap) {
   if (!snap) return;  // a cluster that has not drawn its first frame yet
-  diagram.render(snap);
+  lastSnapshot = snap;
+  drawDiagram(snap);
+  kubeadmPanel.update(snap);
   const note = document.getElementById("diagram-note");
   if (note) {
     // A large cluster's snapshot counts its pods instead of listing them (cluster/worker/frames.py).
-    const text = !snap.summarised ? ""
+    const counted = (document.getElementById("diagram").dataset.aggregated || "") !== "";
+    const text = !snap.summarised
+      ? (counted && !zoom ? "A node with more than 30 pods (every node, past 30 nodes) shows its pods' counts per phase: click it to zoom in." : "")
       : snap.podTotal != null
         ? `${Number(snap.podTotal).toLocaleString("en-US")} pods: too many to draw one by one, so each node shows its pods' counts per phase.`
         : "This update was too large to send whole: pods are not listed in it.";
@@ -165,11 +207,12 @@ function showSnapshot(snap) {
       (lead ? `leader ${lead.name}, term ${lead.term}` : "no leader: writes wait, then time out");
   }
   showNodes(snap);
-  renderKinds(document.getElementById("kinds-table"), snap.kinds);
+  objectsView.render(snap.kinds);
   workloadsView.render(snap.workloads);
   networkView.render(snap.networkview);
   syncNodeSelect(snap);
   scheduler.render(snap);
+  fillPodChoices(snap);
   nodeEditor.sync();
   refreshDetails();
 }
@@ -398,50 +441,33 @@ function showCreateFields() {
 createKind?.addEventListener("change", showCreateFields);
 if (createKind) showCreateFields();
 
-// -- views: Architecture, Workloads and Network, by URL (/clusters/<c>/, .../workloads,
-// .../network, or the #workloads / #network fragment), by the tabs, and by the keys "a", "w"
-// and "n" -------------------------------------------------------------------------------------
-const VIEWS = ["architecture", "workloads", "network", "lessons"];
-function viewUrl(view) {
-  const base = `/clusters/${encodeURIComponent(root.dataset.cluster)}/`;
-  return view === "architecture" ? base : `${base}${view}`;
-}
-function viewOfPath(path) {
-  return VIEWS.find((v) => v !== "architecture" && path.endsWith(`/${v}`)) || "architecture";
-}
-function setView(view, { push = false } = {}) {
-  if (!VIEWS.includes(view)) return;
-  root.dataset.view = view;
-  for (const a of document.querySelectorAll("#view-nav a[data-view]")) {
-    if (a.dataset.view === view) a.setAttribute("aria-current", "page");
-    else a.removeAttribute("aria-current");
-  }
-  if (push && location.pathname !== viewUrl(view)) history.pushState({ view }, "", viewUrl(view));
-}
-document.getElementById("view-nav")?.addEventListener("click", (e) => {
-  const a = e.target.closest("a[data-view]");
-  if (!a || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
-  e.preventDefault();
-  setView(a.dataset.view, { push: true });
-});
-window.addEventListener("popstate", () => setView(viewOfPath(location.pathname)));
+// -- views (views.js): by URL, by the tabs and by their keys; the presenter's clock keys;
+// the large-screen mode ------------------------------------------------------------------------
+const views = new Views(root, { nav: document.getElementById("view-nav") });
+const setView = (view, opts) => views.show(view, opts);
+const viewUrl = (view) => views.url(view);
 document.addEventListener("keydown", (e) => {
-  if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
-  const t = e.target;
-  if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
-  if (e.key === "w") setView("workloads", { push: true });
-  else if (e.key === "a") setView("architecture", { push: true });
-  else if (e.key === "n") setView("network", { push: true });
-  else if (e.key === "l") setView("lessons", { push: true });
-  else if (e.key === "k") { e.preventDefault(); toggleConsole(); }
+  if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented || typing(e.target)) return;
+  // Space and Enter on a focused button, link or pod are theirs.
+  const onControl = e.target?.closest?.("button, a, summary, [role=button], [tabindex]:not(body)");
+  if (e.key === "k") { e.preventDefault(); toggleConsole(); return; }
+  if (e.key === "Escape" && zoom) { zoomTo(null); return; }
+  const view = views.viewOfKey(e.key);
+  if (view) { setView(view, { push: true }); return; }
+  if (e.key === " " && onControl) return;
+  if (clockShortcut(e)) e.preventDefault();
 });
-if (location.hash === "#workloads" || location.hash === "#network") setView(location.hash.slice(1));
+wireBigScreen(document.getElementById("btn-big"), { onChange: (on) => { root.dataset.big = String(on); } });
+document.getElementById("btn-zoom-out")?.addEventListener("click", () => zoomTo(null));
 
 // -- the kubectl console (console.js): over whichever view is shown, opened by key "k", its
 // Close button, or at /clusters/<c>/console ------------------------------------------------------
-const kubectlConsole = new KubectlConsole(document.getElementById("console-panel"), { cluster: root.dataset.cluster });
+// Not on a page without controls (a watcher's): kubectl acts on the cluster.
+const consolePanel = document.getElementById("console-panel");
+const kubectlConsole = consolePanel ? new KubectlConsole(consolePanel, { cluster: root.dataset.cluster }) : null;
 const consoleUrl = () => `/clusters/${encodeURIComponent(root.dataset.cluster)}/console`;
-function toggleConsole(open = !kubectlConsole.isOpen) {
+function toggleConsole(open = !kubectlConsole?.isOpen) {
+  if (!kubectlConsole) return;
   if (open) kubectlConsole.open();
   else kubectlConsole.close();
   // The URL says so only on the architecture view, which /console opens on.
@@ -451,7 +477,7 @@ function toggleConsole(open = !kubectlConsole.isOpen) {
   }
 }
 document.getElementById("console-close")?.addEventListener("click", () => toggleConsole(false));
-if (!document.getElementById("console-panel").hidden) kubectlConsole.open();
+if (consolePanel && !consolePanel.hidden) kubectlConsole.open();
 
 // First paint: the state the server rendered the page with.
 diagram.noteEvents(initial.log);
@@ -547,7 +573,13 @@ document.getElementById("diagram").addEventListener("click", (e) => {
   }
   const member = e.target.closest("[data-addr^='etcd@']");
   if (member) selectMember((etcd.members.find((m) => m.address === member.getAttribute("data-addr")) || {}).name);
+  // A node whose pods are counted: zoom into it (its pods as chips).
+  const counted = e.target.closest(".pod-counts[data-node]");
+  if (counted && !zoom) zoomTo(counted.dataset.node);
   const node = e.target.closest("[data-node-name]");
+  if (node && !zoom && (document.getElementById("diagram").dataset.aggregated || "").split(",").includes(node.dataset.nodeName)) {
+    zoomTo(node.dataset.nodeName);
+  }
   const sel = document.getElementById("node-select");
   if (node && sel) {
     sel.value = node.dataset.nodeName;
@@ -555,6 +587,12 @@ document.getElementById("diagram").addEventListener("click", (e) => {
   }
 });
 document.getElementById("diagram").addEventListener("keydown", (e) => {
+  const counted = e.target.closest?.(".pod-counts[data-node]");
+  if (counted && !zoom && (e.key === "Enter" || e.key === " ")) {
+    e.preventDefault();
+    zoomTo(counted.dataset.node);
+    return;
+  }
   const pod = e.target.closest?.("[data-pod]");
   if (pod && (e.key === "Enter" || e.key === " ")) {
     e.preventDefault();
@@ -576,7 +614,7 @@ function showPodDetails(pod) {
   if (why && !d.node) {
     html += `<p class="why-title">Why Pending?</p><p class="why-pending">${esc(why)}</p>`;
   }
-  html += '<p class="why-more">The scheduler panel shows its decision node by node.</p>';
+  html += '<p class="why-more">The Scheduler view (key s) shows its decision node by node.</p>';
   if (box.dataset.for !== d.pod || lastDetails !== html) {
     const kept = box.dataset.for === d.pod ? box.querySelector(".pod-containers") : null;
     box.innerHTML = html;
@@ -600,11 +638,35 @@ function selectPod(pod) {
   showPodDetails(pod);
   scheduler.select(pod.dataset.pod);
   const form = document.getElementById("delete-pod-form");
-  if (!form) return;   // a watcher's page has no controls (cluster/access.py)
+  if (!form) return;
   form.querySelector("[name=name]").value = pod.dataset.name;
   form.querySelector("[name=namespace]").value = pod.dataset.namespace;
   form.querySelector("button").focus();
 }
+
+// The Scheduler view's pod picker: every pod the snapshot lists, as "namespace/name".
+function fillPodChoices(snap) {
+  const list = document.getElementById("sched-pick-list");
+  if (!list) return;
+  const keys = [...(snap.nodes || []).flatMap((n) => n.pods || []), ...(snap.pending || [])]
+    .map((p) => `${p.namespace || "default"}/${p.name}`).sort();
+  const key = keys.join("\n");
+  if (list.dataset.key === key) return;
+  list.dataset.key = key;
+  list.textContent = "";
+  for (const k of keys) list.append(new Option(k, k));
+}
+function explainPicked() {
+  const input = document.getElementById("sched-pick");
+  let key = (input?.value || "").trim();
+  if (!key) return;
+  if (!key.includes("/")) key = `default/${key}`;
+  pickPod(key);
+}
+document.getElementById("btn-sched-pick")?.addEventListener("click", explainPicked);
+document.getElementById("sched-pick")?.addEventListener("keydown", (e) => {
+  if (e.key === "Enter") { e.preventDefault(); explainPicked(); }
+});
 
 function pickPod(key) {
   const el = document.querySelector(`#diagram .pod[data-pod="${CSS.escape(key)}"]`);
@@ -630,4 +692,4 @@ toggle?.addEventListener("change", (e) => {
 });
 
 // For tests and the curious: window.pilothouse.stream.receive(frame) feeds a frame by hand.
-window.pilothouse = { stream, diagram, messages, etcd, scheduler, log, fetchState, actions, showStatus, workloadsView, networkView, setView, kubectlConsole };
+window.pilothouse = { kubeadmPanel, stream, diagram, messages, etcd, scheduler, log, fetchState, actions, showStatus, workloadsView, networkView, setView, views, objectsView, zoomTo, kubectlConsole };

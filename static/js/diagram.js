@@ -301,7 +301,9 @@ function countsMarkup(c) {
   if (c.mode === "unlisted") {
     return `<text class="counts-none" x="${c.x}" y="${c.y + 17}">pods not listed in this update (too large to send)</text>`;
   }
-  let s = "";
+  // The whole area takes the click (zoom into the node, dashboard.js), not just its marks.
+  const areaH = COUNT_BAR + 10 + Math.max(1, c.rows.length) * COUNT_LINE;
+  let s = `<rect class="counts-hit" x="${c.x}" y="${c.y}" width="${c.w}" height="${areaH}" fill="transparent"/>`;
   const total = c.rows.reduce((a, [, n]) => a + n, 0);
   // A bar split by phase: the share of each at a glance, from the back of a room.
   let bx = c.x;
@@ -399,6 +401,15 @@ function compMarkup(c) {
   return s;
 }
 
+// A mark for each phase, drawn before the pod's name: the phase is never told by colour alone
+// (a compact chip shows no phase text).  The legend shows the same marks (css/views.css).
+export const PHASE_MARK = { Pending: "…", ContainerCreating: "◔", Running: "✓", Terminating: "⊘",
+                            Failed: "✗", Succeeded: "★", Unknown: "?" };
+export function phaseMark(phase, ready) {
+  if (phase === "Running" && ready === false) return "○";  // running, not ready
+  return PHASE_MARK[phase] || "?";
+}
+
 function podMarkup(p, phase) {
   const name = p.pod.name;
   // A preemptor waits in the queue with the node preemption made room on (status.nominatedNodeName).
@@ -408,10 +419,11 @@ function podMarkup(p, phase) {
   const words = p.pod.status && p.pod.status !== "Pending" ? p.pod.status : phase;
   const sub = words + (words === "Running" && p.pod.ready === false ? " · not ready" : "") + nominated;
   let s = `<rect width="${p.w}" height="${p.h}" rx="9"/>`;
+  const mark = `<tspan class="pod-mark" aria-hidden="true">${esc(phaseMark(phase, p.pod.ready))}</tspan> `;
   if (p.h < POD_H) {
-    s += `<text class="pod-name" x="10" y="${p.h / 2 + 5.5}">${esc(fit(name, p.w - 16, 16))}</text>`;
+    s += `<text class="pod-name" x="8" y="${p.h / 2 + 5.5}">${mark}${esc(fit(name, p.w - 30, 16))}</text>`;
   } else {
-    s += `<text class="pod-name" x="10" y="22">${esc(fit(name, p.w - 16, 16))}</text>`;
+    s += `<text class="pod-name" x="8" y="22">${mark}${esc(fit(name, p.w - 30, 16))}</text>`;
     s += `<text class="pod-phase" x="10" y="42">${esc(fit(sub, p.w - 16, 13))}</text>`;
   }
   s += `<title>${esc((p.pod.namespace || "default") + "/" + name)} — ${esc(sub)}${p.pod.ip ? " — " + esc(p.pod.ip) : ""}${p.node ? " on " + esc(p.node) : " (not scheduled)"}</title>`;
@@ -594,6 +606,11 @@ export class Diagram {
         el.dataset.total = c.total == null ? "" : String(c.total);
         el.dataset.counts = JSON.stringify(Object.fromEntries(c.rows));
         el.dataset.text = c.mode === "counts" ? countsText(c.node.podCounts) : "";
+        if (c.mode === "counts") {
+          el.setAttribute("tabindex", "0");
+          el.setAttribute("role", "button");
+          el.setAttribute("aria-label", `${c.node.name}: ${countsText(c.node.podCounts)}. Zoom in to see each pod.`);
+        }
         el.innerHTML = countsMarkup(c);
       });
     }

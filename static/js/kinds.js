@@ -3,7 +3,9 @@
 // names.  Drawn from snapshot.kinds (Cluster._kinds_frame), which reaches kinds through the
 // API server's registry: a CRD's kind appears here the moment it is established.
 
-export function renderKinds(table, kinds) {
+// Each row is a button of the Objects view (static/js/objects.js): click it, or Enter on it, to
+// list that kind's objects; the picked row has aria-selected="true".
+export function renderKinds(table, kinds, picked = null) {
   if (!table || !Array.isArray(kinds)) return;
   const body = table.tBodies[0] || table.createTBody();
   const rows = kinds
@@ -17,6 +19,10 @@ export function renderKinds(table, kinds) {
     const tr = body.insertRow();
     tr.dataset.kind = k.kind;
     tr.dataset.resource = k.group ? `${k.resource}.${k.group}` : k.resource;
+    tr.dataset.count = String(k.count);
+    tr.tabIndex = 0;
+    tr.setAttribute("aria-selected", String(tr.dataset.resource === picked));
+    tr.title = `List the ${k.kind} objects`;
     const kindCell = tr.insertCell();
     kindCell.textContent = k.kind;
     if (k.source !== "builtin") {

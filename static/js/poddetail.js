@@ -169,9 +169,9 @@ export async function loadPodDetail(box, apiBase, podKey) {
       .then((m) => (m.ok ? m.json() : null)).catch(() => null);
     const usage = new Map((metrics?.containers || []).map((c) => [c.name, c.usage]));
     const specs = new Map((pod.spec?.containers || []).map((c) => [c.name, c]));
-    // Fault buttons only on a page with controls (not a watcher's: cluster/access.py).
-    const live = !["Succeeded", "Failed"].includes(st.phase) && !!pod.spec?.nodeName &&
-      document.getElementById("access")?.dataset.controls !== "false";
+    // A page without controls (#dashboard[data-controls=false], a watcher's) shows no fault buttons.
+    const controls = document.getElementById("dashboard")?.dataset.controls !== "false";
+    const live = controls && !["Succeeded", "Failed"].includes(st.phase) && !!pod.spec?.nodeName;
     const initSpecs = new Map((pod.spec?.initContainers || []).map((c) => [c.name, c]));
     const app = (cs) => probeRows(specs.get(cs.name)) + usageRow(specs.get(cs.name), usage.get(cs.name)) +
       (live ? faultButtons(cs.name) : "");

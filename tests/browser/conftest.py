@@ -8,6 +8,8 @@ Fixtures
                     at a server you already run instead (development only: they change it).
     page            a fresh page (1600x1000) whose console errors fail the test
     dashboard       page opened on /clusters/demo/ with its WebSocket open
+`open_dashboard(page, server, cluster, view)` opens a cluster's page (on a view); `show_view`
+switches views by their tabs.
 
 `wait_js(page, expr, timeout)` waits for a JS expression to be truthy: tests wait on conditions,
 never sleep.
@@ -121,10 +123,19 @@ def wait_js(page, expression: str, timeout: float = 30, arg=None, message: str |
         pytest.fail(f"timed out after {timeout}s waiting for {message or expression}; page: {state}")
 
 
-def open_dashboard(page, server, cluster: str = "demo"):
-    page.goto(f"{server.base}/clusters/{cluster}/")
+def open_dashboard(page, server, cluster: str = "demo", view: str = ""):
+    """The cluster's page, on its Architecture view or on `view` (its URL: /clusters/<c>/<view>)."""
+    page.goto(f"{server.base}/clusters/{cluster}/{'' if view == 'architecture' else view}")
     wait_js(page, "document.getElementById('dashboard')?.dataset.ws === 'open'", 20,
             message="the dashboard's WebSocket to open")
+    return page
+
+
+def show_view(page, view: str):
+    """Switch the page to one of its views by clicking its tab, as a user would."""
+    page.click(f"#view-nav a[data-view={view}]")
+    wait_js(page, f"document.getElementById('dashboard').dataset.view === '{view}'", 5,
+            message=f"the {view} view")
     return page
 
 

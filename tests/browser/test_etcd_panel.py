@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.builders import MakePod
-from tests.browser.conftest import open_dashboard, submit, submit_ok, wait_js
+from tests.browser.conftest import open_dashboard, show_view, submit, submit_ok, wait_js
 from tests.conftest import wait_until
 
 pytestmark = pytest.mark.services
@@ -43,7 +43,8 @@ def lab(browser_server):
 
 @pytest.fixture
 def panel(page, lab):
-    open_dashboard(page, lab, CLUSTER)
+    """The page on its etcd view (/clusters/<c>/etcd)."""
+    open_dashboard(page, lab, CLUSTER, "etcd")
     return page
 
 
@@ -135,12 +136,14 @@ def test_without_quorum_a_pod_creation_fails_with_the_error_shown(panel):
     wait_js(page, "document.querySelectorAll('#etcd-svg .etcd-member[data-role=stopped]').length === 2", 10,
             message="two members drawn as stopped")
 
+    show_view(page, "architecture")  # the pod form
     page.fill("#create-pod-form [name=name]", "no-quorum")
     kind, text = submit(page, "#create-pod-form")
     assert kind == "error", text
     assert page.get_attribute("#create-pod-form .result", "data-code") == "504"
     assert "timeout" in text.lower() or "timed out" in text.lower(), text
     # A client write to etcd itself times out the same way.
+    show_view(page, "etcd")
     kind, text = submit(page, "#etcd-put-form")
     assert kind == "error" and "request timed out" in text, text
     assert page.get_attribute("#etcd-put-form .result", "data-code") == "504"
@@ -155,6 +158,7 @@ def test_without_quorum_a_pod_creation_fails_with_the_error_shown(panel):
         page.select_option("#etcd-member-select", name)
         submit_ok(page, "#etcd-form", "#btn-etcd-restore")
     wait_js(page, SETTLED, 30, arg="", message="a settled leader with quorum restored")
+    show_view(page, "architecture")
     page.fill("#create-pod-form [name=name]", "with-quorum")
     submit_ok(page, "#create-pod-form")
     wait_js(page, """!!document.querySelector('#diagram .pod[data-name="with-quorum"]')""", 30,

@@ -1,4 +1,4 @@
-"""The Network view (issue 12), in a real browser: opened by URL and by the key `n`; requests
+"""The Network view (issue 12), in a real browser: opened by URL and by the key `t`; requests
 sent from a pod to a Service through the page's form, their hops appearing one after another
 (the DNS query to CoreDNS, kube-proxy's DNAT, the CNI hop, delivery, the reply), the tally per
 endpoint; a node's kube-proxy rules with the rules the packet matched marked; and, on a Calico
@@ -93,10 +93,10 @@ def _send(page, to: str = "web.default", count: int = 6, rate: float = 0, source
             message=f"{count} requests tallied")
 
 
-def test_the_view_opens_by_url_and_by_the_key_n(page, clusters):
+def test_the_view_opens_by_url_and_by_the_key_t(page, clusters):
     _open(page, clusters, FLANNEL, "workloads")
-    page.keyboard.press("n")
-    wait_js(page, "document.getElementById('dashboard').dataset.view === 'network'", 5, message="the key n")
+    page.keyboard.press("t")
+    wait_js(page, "document.getElementById('dashboard').dataset.view === 'network'", 5, message="the key t")
     assert page.url.endswith(f"/clusters/{FLANNEL}/network")
     assert page.is_visible("#network-panel") and not page.is_visible("#workloads-panel")
     assert page.get_attribute("#view-nav a[data-view=network]", "aria-current") == "page"

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from tests.browser.conftest import pods, submit_ok, wait_js
+from tests.browser.conftest import pods, show_view, submit_ok, wait_js
 from tests.conftest import wait_nodes_ready
 
 pytestmark = pytest.mark.services
@@ -135,13 +135,17 @@ def test_a_pending_pod_says_why(dashboard):
         assert not r["chosen"] and r["total"] is None
     assert "0/6 nodes are available:" in page.inner_text("#sched-explain .message")
 
-    # The queue shows it among the unschedulable pods with the scheduler's reason ...
+    # The queue (the Scheduler view) shows it among the unschedulable pods with the scheduler's
+    # reason ...
+    show_view(page, "scheduler")
     entry = '#sched-queue .sched-q[data-queue=unschedulable] li[data-pod="default/greedy"]'
     page.wait_for_selector(entry, timeout=30_000)
     assert "Insufficient cpu" in page.inner_text(f"{entry} .q-reason")
     # ... and picking it there shows the same decision.
+    show_view(page, "architecture")
     page.click('#diagram .pod[data-name=tolerant]')
     wait_js(page, "document.getElementById('sched-explain').dataset.pod === 'default/tolerant'", 15)
+    show_view(page, "scheduler")
     page.click(f"{entry} button")
     wait_js(page, """() => { const e = document.getElementById('sched-explain');
         return e.dataset.pod === 'default/greedy' && e.dataset.result === 'Unschedulable'; }""", 15,
@@ -149,6 +153,7 @@ def test_a_pending_pod_says_why(dashboard):
     assert page.eval_on_selector('#diagram .pod[data-name=greedy]', "p => p.classList.contains('selected')")
 
     # Delete it (it is picked) so that it does not wait in the queue for the next tests.
+    show_view(page, "architecture")
     submit_ok(page, "#delete-pod-form")
     page.wait_for_selector('#diagram .pod[data-name=greedy]', state="detached", timeout=30_000)
 

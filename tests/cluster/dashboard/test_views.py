@@ -158,3 +158,66 @@ async def test_etcd_member_actions_and_client_write(worker, client):
     assert r.status_code == 504 and b"request timed out" in r.content
     r = await client.get(f"{base}/etcd/kill")
     assert r.status_code == 405
+
+
+VIEW_URLS = {"architecture": "/clusters/demo/", "workloads": "/clusters/demo/workloads",
+             "network": "/clusters/demo/network", "etcd": "/clusters/demo/etcd",
+             "scheduler": "/clusters/demo/scheduler", "objects": "/clusters/demo/objects",
+             "lessons": "/clusters/demo/lessons"}
+
+
+async def test_each_view_has_its_url_and_key(worker, client):
+    for view, url in VIEW_URLS.items():
+        r = await client.get(url)
+        assert r.status_code == 200, url
+        html = r.content.decode()
+        assert re.search(rf'id="dashboard"[^>]*data-view="{view}"', html), view
+        assert f'id="view-{view}"' in html
+        assert re.search(rf'href="{re.escape(url)}" data-view="{view}" aria-keyshortcuts="\w"[^>]* aria-current="page"', html)
+    keys = dict(re.findall(r'data-view="(\w+)" aria-keyshortcuts="(\w)"', html))
+    assert keys == {"architecture": "a", "workloads": "w", "network": "t", "etcd": "e", "scheduler": "s",
+                    "objects": "o", "lessons": "l"}
+
+
+async def test_a_page_without_controls_has_no_form_and_no_action(worker, client):
+    """Every control of the page is inside {% if controls %}: rendered with controls=False (a
+    watcher's page), no form, no action button; the views and what they show stay."""
+    from django.template.loader import render_to_string
+
+    r = await client.get("/clusters/demo/")
+    context = r.context.flatten() if hasattr(r.context, "flatten") else r.context[0].flatten()
+    with_controls = render_to_string("dashboard/cluster.html", context)
+    assert "<form" in with_controls and 'id="btn-pause"' in with_controls
+    html = render_to_string("dashboard/cluster.html", {**context, "controls": False})
+    assert 'data-controls="false"' in html  # poddetail.js leaves out the fault buttons
+    assert "<form" not in html.replace('<form id="obj-form"', "")
+    # The only request left is the Objects view's read (Reload the YAML); Save is gone.
+    assert re.findall(r'<button[^>]*id="([\w-]+)"[^>]*hx-post', html) == ["btn-obj-load"]
+    for gone in ("btn-pause", "btn-step", "speed-select", "cluster-menu", "btn-etcd-kill", "btn-obj-save",
+                 "create-pod-form", "wl-actions", "btn-nv-send", "console-panel", "btn-broken-reset"):
+        assert f'id="{gone}"' not in html, gone
+    for kept in ("diagram", "pod-details", "etcd-svg", "scheduler-panel", "kinds-table", "wl-body", "network-panel", "event-log",
+                 "btn-big", "view-nav"):
+        assert f'id="{kept}"' in html, kept
+
+
+async def test_objects_list_and_the_objects_views_editor(worker, client):
+    r = await client.get(f"{BASE}/objects/list", {"kind": "namespaces"})
+    assert r.status_code == 200 and r["Cache-Control"] == "no-store"
+    body = r.json()
+    assert body["kind"] == "Namespace" and body["namespaced"] is False and body["total"] == len(body["items"])
+    names = {o["name"] for o in body["items"]}
+    assert {"default", "kube-system"} <= names
+    assert all(o["namespace"] == "" and o["age"] for o in body["items"])
+    r = await client.get(f"{BASE}/objects/list", {"kind": "deployments.apps"})
+    assert r.status_code == 200 and r.json()["resource"] == "deployments"
+    r = await client.get(f"{BASE}/objects/list", {"kind": "nope"})
+    assert r.status_code == 404 and r.json()["kind"] == "Status" and "nope" in r.json()["message"]
+    assert (await client.get(f"{BASE}/objects/list")).status_code == 400
+    # The Objects view's editor answers with its own element ids; an unknown editor is the
+    # Workloads view's.
+    r = await client.post(f"{BASE}/objects/get", {"kind": "namespaces", "name": "default", "editor": "obj"})
+    html = r.content.decode()
+    assert r.status_code == 200 and 'id="obj-body"' in html and 'id="obj-result"' in html and "name: default" in html
+    r = await client.post(f"{BASE}/objects/get", {"kind": "namespaces", "name": "default", "editor": "<x>"})
+    assert 'id="edit-body"' in r.content.decode()
