@@ -126,7 +126,6 @@ async def cluster_page(request: HttpRequest, name: str, view: str = "architectur
             "step": STEP_SECONDS,
             "view": view,
             "views": VIEWS,
-            "controls": True,
             "console": console,
         },
     )
