@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cluster import services, workloads
 from cluster.dashboard import forms, workloadforms
@@ -183,18 +183,22 @@ EDITORS = ("edit", "obj")
 
 
 def _editor(request: HttpRequest) -> str:
-    prefix = str(request.POST.get("editor", "")).strip()
+    params = request.GET if request.method == "GET" else request.POST
+    prefix = str(params.get("editor", "")).strip()
     return prefix if prefix in EDITORS else "edit"
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 async def edit_get(request: HttpRequest, name: str) -> HttpResponse:
-    kind, ns, obj = _target(request.POST)
+    """An object's YAML: a read, so a GET (the Objects view, which watchers use too) as well as
+    the edit form's POST."""
+    params = request.GET if request.method == "GET" else request.POST
+    kind, ns, obj = _target(params)
     try:
         outcome = await workloads.get_yaml(name, kind, ns, obj)
     except services.SimulationError as e:
         outcome = Outcome(False, e.message, e.status, e.reason)
-    yaml_text = outcome.data if outcome.ok else str(request.POST.get("yaml", ""))
+    yaml_text = outcome.data if outcome.ok else str(params.get("yaml", ""))
     prefix = _editor(request)
     return _show(request, outcome, f"{prefix}-result", template="dashboard/_edit_body.html", yaml=yaml_text,
                  prefix=prefix)

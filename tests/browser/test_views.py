@@ -308,3 +308,39 @@ def test_aggregate_counts_every_node_of_a_large_cluster_and_uses_the_servers_cou
     assert out["bigCounted"] == 32 and out["bigPods"] and out["firstCounts"] == {"Running": 1}
     assert out["smallAggregated"] == ["s"] and out["smallPods"] == 2
     assert out["zoomNodes"] == ["w-3", "cp"] and out["zoomPods"] == 1 and out["zoomed"] == "w-3"
+
+
+def test_a_cluster_installed_by_hand_with_the_kubeadm_panel(browser, lab):
+    """A cluster created with "install": "kubeadm": its hosts say they have no Node yet; the
+    panel's buttons run kubeadm init (its output shown as it comes), apply the pod network and
+    run kubeadm join with the token init printed, and the worker ends Ready in the diagram."""
+    status, body = lab.request("POST", "/sim/v1/clusters", {"name": "by-hand", "install": "kubeadm", "nodes": [
+        {"name": "cp-1", "role": "control-plane"}, {"name": "worker-1"}]})
+    assert status == 201, body
+    lab.request("POST", "/clusters/by-hand/sim/v1/clock", {"speed": 20})
+    # A page of its own: until kubeadm init there is no API server, and the page's reads of it
+    # are answered 503, which the browser logs (the module's page counts those as errors).
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    open_dashboard(page, lab, "by-hand")
+    wait_js(page, "() => !document.getElementById('kubeadm-panel').hidden", 20, message="the kubeadm panel")
+    assert "no Node" in page.evaluate(
+        "() => document.querySelector('#diagram .node[data-node-name=\"worker-1\"]').textContent")
+    page.click('#kubeadm-panel [data-kubeadm="init"][data-node="cp-1"]')
+    wait_js(page, "() => document.getElementById('kubeadm-output').textContent"
+                  ".includes('Your Kubernetes control-plane has initialized successfully!')", 60,
+            message="kubeadm init's output")
+    assert "[bootstrap-token] Using token:" in page.inner_text("#kubeadm-output")
+    wait_js(page, "() => !document.getElementById('btn-kubeadm-network').disabled", 20, message="the network step")
+    page.click("#btn-kubeadm-network")
+    wait_js(page, "() => document.getElementById('kubeadm-token').value.length === 23", 20, message="the token")
+    wait_js(page, "() => !document.querySelector('[data-kubeadm=\"join\"][data-node=\"worker-1\"]').disabled", 20,
+            message="the join button")
+    page.click('#kubeadm-panel [data-kubeadm="join"][data-node="worker-1"]')
+    wait_js(page, "() => document.querySelector('#diagram .node[data-node-name=\"worker-1\"]')?.dataset.ready === 'True'",
+            90, message="worker-1 Ready after kubeadm join")
+    assert "This node has joined the cluster:" in page.inner_text("#kubeadm-output")
+    context.close()
+    assert not errors, errors

@@ -190,12 +190,16 @@ async def test_a_page_without_controls_has_no_form_and_no_action(worker, client)
     assert "<form" in with_controls and 'id="btn-pause"' in with_controls
     html = render_to_string("dashboard/cluster.html", {**context, "controls": False})
     assert 'data-controls="false"' in html  # poddetail.js leaves out the fault buttons
-    assert "<form" not in html.replace('<form id="obj-form"', "")
-    # The only request left is the Objects view's read (Reload the YAML); Save is gone.
-    assert re.findall(r'<button[^>]*id="([\w-]+)"[^>]*hx-post', html) == ["btn-obj-load"]
+    # Left: the Objects view's form, whose Reload reads (a GET), and the console's, whose kubectl
+    # the API server holds to the page's identity.
+    assert "<form" not in html.replace('<form id="obj-form"', "").replace('<form id="console-form"', "")
+    assert re.findall(r'<button[^>]*id="([\w-]+)"[^>]*hx-post', html) == []
+    assert re.findall(r'<button[^>]*id="([\w-]+)"[^>]*hx-get', html) == ["btn-obj-load"]
     for gone in ("btn-pause", "btn-step", "speed-select", "cluster-menu", "btn-etcd-kill", "btn-obj-save",
-                 "create-pod-form", "wl-actions", "btn-nv-send", "console-panel", "btn-broken-reset"):
+                 "create-pod-form", "wl-actions", "btn-nv-send", "btn-broken-reset", "student-form"):
         assert f'id="{gone}"' not in html, gone
+    # The console stays: it runs kubectl as the page's identity, which the API holds to its
+    # roles (an anonymous watcher of an owned cluster is refused there; docs/classroom.md).
     for kept in ("diagram", "pod-details", "etcd-svg", "scheduler-panel", "kinds-table", "wl-body", "network-panel", "event-log",
                  "btn-big", "view-nav"):
         assert f'id="{kept}"' in html, kept
