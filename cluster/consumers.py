@@ -1,59 +1,93 @@
 """WebSocket consumer: streams a cluster's frames to a browser as JSON text.
 
-/clusters/<name>/ws.  On connect the consumer joins the group `cluster.<name>` first and only
+/clusters/<name>/ws.  On connect the consumer joins its process's room of the cluster
+(cluster/fanout.py: one subscription to the group `cluster.<name>` per process) first and only
 then reads the worker's state, so no frame after that state can be missed.  It sends
 
     {"type": "cluster.state", "frame": n, "time", "speed", "paused", "snapshot", "log"}
 
-and then every frame the worker sends from then on, unchanged:
+and then every frame the worker sends from then on, as the worker encoded it (the same text
+for every socket):
 
-    {"type": "cluster.frame", "cluster", "frame": k, "time", "speed", "paused",
-     "events": [...], "omitted": <message events left out of this frame>, "snapshot": {...}}
+    {"type": "cluster.frame", "cluster", "frame": k, "sentAt", "time", "speed", "paused",
+     "events": [...], "omitted": <message events left out of this frame>,
+     "snapshot": {...} or null, "snapshotDelta": [...] (when the snapshot changed, as a delta)}
 
 Frames are numbered consecutively per cluster.  A client starts from a state at frame n (this
 one, or the page's own) and applies only frames numbered above the last it applied: frames the
 state already covers may still arrive and must be skipped; a gap (the channel layer drops
-messages silently) means re-fetching the state instead of drifting.
+messages silently) means re-fetching the state instead of drifting.  A frame's
+`snapshotDelta` applies to the snapshot of the frame before (cluster/worker/snapdelta.py), so
+a client that holds no snapshot, or missed a frame, re-fetches the state too.
 
 Close codes: 4404 no such cluster, 4503 the simulation worker does not answer.
 """
 from __future__ import annotations
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 
 from cluster import services
+from cluster.fanout import FANOUT
+from sim.api.jsonserializer import encode
 
 CLOSE_NOT_FOUND = 4404
 CLOSE_UNAVAILABLE = 4503
+# Frames kept for a socket while it sends its state (the worker answers within a frame or two).
+MAX_BACKLOG = 200
 
 
-class ClusterFramesConsumer(AsyncJsonWebsocketConsumer):
+class ClusterFramesConsumer(AsyncWebsocketConsumer):
+    # No channel per socket: the process's room (cluster/fanout.py) is the group's member and
+    # hands this consumer each frame (channels makes no channel for a layer it cannot find).
+    channel_layer_alias = None
+
     async def connect(self) -> None:
         self.cluster = self.scope["url_route"]["kwargs"]["cluster"]
-        self.group = services.group_for(self.cluster)
+        self.layer = get_channel_layer()
+        self.live = False
+        self.backlog: list[str] = []
         self.joined = False
-        # Join before reading the state: frames sent meanwhile wait in our channel.
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        # Join before reading the state: frames sent meanwhile wait in the backlog.
+        await FANOUT.join(self.layer, self.cluster, self)
         self.joined = True
         try:
             state = await services.cluster_state(self.cluster)
         except services.SimulationError as e:
             # Accept, then close with a code the page can read (a refused handshake is opaque).
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            self.joined = False
+            await self._leave()
             await self.accept()
             await self.close(code=CLOSE_NOT_FOUND if isinstance(e, services.ClusterNotFound) else CLOSE_UNAVAILABLE)
             return
         await self.accept()
-        await self.send_json({**state, "type": "cluster.state"})
+        await self._send_state(state)
+        # The frames that arrived meanwhile, then live; more may arrive while these are sent.
+        while self.backlog:
+            await self.send(text_data=self.backlog.pop(0))
+        self.live = True
+
+    async def deliver_frame(self, text: str) -> None:
+        """A frame for this socket, as the worker encoded it (called by the room)."""
+        if self.live:
+            await self.send(text_data=text)
+        elif len(self.backlog) < MAX_BACKLOG:
+            self.backlog.append(text)
+        # else: dropped - a gap the client notices by the numbers and resyncs, rather than
+        # unbounded memory for a socket whose state never comes.
+
+    async def _send_state(self, state: dict) -> None:
+        await self.send(text_data=encode({**state, "type": "cluster.state"}).decode())
+
+    async def _leave(self) -> None:
+        if self.joined:
+            self.joined = False
+            await FANOUT.leave(self.layer, self.cluster, self)
 
     async def disconnect(self, code: int) -> None:
-        if self.joined:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self._leave()
 
-    async def receive_json(self, content, **kwargs) -> None:
-        # A read-only stream: actions go through the HTTP APIs.
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        # A read-only stream: actions go through the HTTP APIs, the state through
+        # GET /clusters/<name>/dashboard/state (a state sent here could overtake frames).
         pass
-
-    async def cluster_frame(self, message: dict) -> None:
-        await self.send_json(message)

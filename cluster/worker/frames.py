@@ -21,6 +21,7 @@ frames in between carry "snapshot": null and the page keeps the last one.
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
@@ -170,12 +171,25 @@ def _size(frame: dict) -> int:
     return len(encode(frame))
 
 
+def group_message(frame: dict) -> dict:
+    """The channel-layer message that carries `frame` to the pages: its JSON text, encoded here
+    once for every page (cluster/fanout.py hands the same text to each socket), and its number."""
+    return {"type": "cluster.frame", "frame": frame["frame"], "text": encode(frame).decode()}
+
+
+def decode_group_message(message: dict) -> dict:
+    """The frame a group message carries (for readers of the group other than the pages)."""
+    return json.loads(message["text"])
+
+
 def frame_message(rc, kept: list[dict], omitted: int, omitted_log: int, snapshot: dict | None) -> dict:
     """The channel-layer message of frame `rc.frame`."""
     frame: dict[str, Any] = {
         "type": "cluster.frame",
         "cluster": rc.name,
         "frame": rc.frame,
+        # The wall time (Unix seconds) the frame was produced: a client measures its delay.
+        "sentAt": round(time.time(), 4),
         "time": rc.engine.now,
         "speed": rc.speed,
         "paused": rc.paused,

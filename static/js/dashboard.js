@@ -212,6 +212,7 @@ async function fetchState() {
 
 const stream = new FrameStream({
   frame: initial.frame,
+  snapshot: initial.snapshot,
   fetchState,
   onFrame(msg) {
     if (broken) {
