@@ -14,6 +14,12 @@ SECONDS, records every frame each of them receives.  Prints, as name=value lines
   frame_kb          the mean size of a frame on the wire
   pods              pods in the cluster at the end
   version_p99_ms    GET /version round trips meanwhile (the server stays responsive)
+  server_cpu        CPU the server process used meanwhile, in cores (its one event loop can
+                    use at most about 1); with `load` (the machine's 1-minute load average at
+                    the end) it tells a server short of work from one short of CPU
+  client_cpu        the same for this process (the viewers and the driver)
+  cpu_us_per_delivery  the server's CPU per frame delivered to one viewer, in microseconds: what
+                    a viewer costs, whatever share of a loaded machine the server got
 
 Goal: p99_ms <= 200 and frames_lost = 0 with 500 viewers.  Environment: FANOUT_VIEWERS (500),
 FANOUT_SECONDS (30), FANOUT_REPLICAS (the Deployment swings between a fifth of this and this,
@@ -178,8 +184,10 @@ async def run(server: LiveServer) -> dict:
         prober = asyncio.ensure_future(probe_version(session, base, stop, versions))
         await asyncio.sleep(2.0)  # the first scale-up under way
         window["from"] = time.time()
+        server_cpu, client_cpu = cpu_seconds(server.proc.pid), time.process_time()
         await asyncio.sleep(SECONDS)
         window["from"] = float("inf")
+        server_cpu, client_cpu = cpu_seconds(server.proc.pid) - server_cpu, time.process_time() - client_cpu
         stop.set()
         await asyncio.gather(driver, prober)
         async with session.get(f"{base}/clusters/demo/api/v1/namespaces/default/pods?limit=1") as r:
@@ -200,7 +208,18 @@ async def run(server: LiveServer) -> dict:
         "frame_kb": round(sum(v.bytes for v in viewers) / max(1, frames) / 1024, 1),
         "pods": pods,
         "version_p99_ms": round(percentile(versions, 0.99), 1),
+        "server_cpu": round(server_cpu / SECONDS, 2),
+        "cpu_us_per_delivery": round(server_cpu / max(1, frames) * 1e6, 1),
+        "client_cpu": round(client_cpu / SECONDS, 2),
+        "load": os.getloadavg()[0],
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far (/proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:

@@ -14,7 +14,8 @@ front-end process, not per page.
 A consumer joins before it reads the cluster's state (so no frame after that state is missed)
 and the frames that arrive meanwhile wait in its backlog until it has sent the state
 (cluster/consumers.py).  The room yields to the event loop every YIELD_EVERY sockets, so a big
-room never holds HTTP up for long.
+room never holds HTTP up for long, and while it delivers a frame the simulation's advance
+steps aside (cluster/worker/foreground.py), so the simulation never starves the sockets.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import logging
 import weakref
 
 from cluster.worker.channels import group_for
+from cluster.worker.foreground import FOREGROUND, Foreground
 
 log = logging.getLogger("cluster.fanout")
 
@@ -33,8 +35,8 @@ YIELD_EVERY = 64
 class Room:
     """This process's pages of one cluster, fed by one channel in the cluster's group."""
 
-    def __init__(self, layer, cluster: str) -> None:
-        self.layer, self.cluster = layer, cluster
+    def __init__(self, layer, cluster: str, foreground: Foreground = FOREGROUND) -> None:
+        self.layer, self.cluster, self.foreground = layer, cluster, foreground
         self.group = group_for(cluster)
         self.members: dict = {}  # consumer -> None: insertion-ordered set
         self.channel: str | None = None
@@ -77,16 +79,23 @@ class Room:
             await self.deliver(text)
 
     async def deliver(self, text: str) -> None:
-        """Hand `text` to every member, yielding every YIELD_EVERY of them."""
-        for i, consumer in enumerate(list(self.members)):
-            if i and i % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-            if consumer not in self.members:
-                continue  # left meanwhile
-            try:
-                await consumer.deliver_frame(text)
-            except Exception:  # one broken socket must not cost the others their frame
-                log.warning("could not send a frame of %s to a page", self.cluster, exc_info=True)
+        """Hand `text` to every member, yielding every YIELD_EVERY of them.  Meanwhile the
+        simulation's advance steps aside (foreground work, as a request is): a room of
+        hundreds would otherwise share the loop with it and every frame reach the last page
+        late; the cluster's clock falls behind instead, and the page says so."""
+        self.foreground.enter()
+        try:
+            for i, consumer in enumerate(list(self.members)):
+                if i and i % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+                if consumer not in self.members:
+                    continue  # left meanwhile
+                try:
+                    await consumer.deliver_frame(text)
+                except Exception:  # one broken socket must not cost the others their frame
+                    log.warning("could not send a frame of %s to a page", self.cluster, exc_info=True)
+        finally:
+            self.foreground.leave()
 
 
 class FrameFanout:

@@ -21,14 +21,17 @@ one (a gap) or holds no snapshot reloads the state (frame n and its snapshot) as
 so a delta is never applied to the wrong base.  static/js/frames.js (applySnapshotDelta) is the
 page's side of this; `apply` below the same in Python (the tests, and any Python client).
 
-Lists are compared as a common head and tail around a changed middle: when the middle has
-the same length on both sides (pods changing phase), each element is compared in turn; else
-(pods added or removed) the middle is spliced.  The comparison is Python's own `==`, which
+Lists are compared as a common head and tail around a changed middle.  When the middle's
+items are named objects (pods, nodes, ReplicaSets) and the names differ, they are matched by
+name (difflib's longest common subsequence): the matched ones compared in turn, the runs
+added or removed spliced.  Otherwise a middle of the same length on both sides is compared
+item by item (pods changing phase), and one that changed length is spliced whole.  The comparison is Python's own `==`, which
 skips an unchanged subtree at C speed, so a diff costs little more than walking what changed.
 """
 from __future__ import annotations
 
 import copy
+import difflib
 from typing import Any
 
 # A whole snapshot at least this often (in frames that carry one): a page never drifts for
@@ -75,12 +78,35 @@ def _diff_list(old, new, path: list, ops: list[list]) -> None:
     tail = 0
     while tail < n - head and tail < m - head and old[n - 1 - tail] == new[m - 1 - tail]:
         tail += 1
-    changed_old, changed_new = n - head - tail, m - head - tail
-    if changed_old == changed_new:
-        for i in range(head, head + changed_new):
-            _diff(old[i], new[i], [*path, i], ops)
+    old_mid, new_mid = old[head:n - tail], new[head:m - tail]
+    old_keys, new_keys = _keys(old_mid), _keys(new_mid)
+    if old_keys is not None and new_keys is not None and old_keys != new_keys:
+        # Named objects (pods, nodes) came and went: match them by name, so a pod added at
+        # one end of a node's list and another gone at the other cost two small splices, not
+        # everything in between.  From the end backwards, so each op's index is still right
+        # when it is applied.
+        matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
+        for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
+            if tag == "equal":
+                for k in range(i2 - i1):
+                    _diff(old_mid[i1 + k], new_mid[j1 + k], [*path, head + i1 + k], ops)
+            else:
+                ops.append(["splice", path, head + i1, i2 - i1, list(new_mid[j1:j2])])
+    elif len(old_mid) == len(new_mid):
+        for i in range(len(new_mid)):
+            _diff(old_mid[i], new_mid[i], [*path, head + i], ops)
     else:
-        ops.append(["splice", path, head, changed_old, list(new[head:head + changed_new])])
+        ops.append(["splice", path, head, len(old_mid), list(new_mid)])
+
+
+def _keys(items) -> list | None:
+    """Each item's identity when every one is an object with a name (namespace, name), else None."""
+    keys = []
+    for item in items:
+        if not isinstance(item, dict) or "name" not in item:
+            return None
+        keys.append((item.get("namespace"), item["name"]))
+    return keys if len(set(keys)) == len(keys) else None
 
 
 def apply(doc: Any, ops: list) -> Any:

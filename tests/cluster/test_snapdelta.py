@@ -33,6 +33,9 @@ CASES = {
     "a value changes type": lambda s: s["etcd"][0].update(term=None, role={"was": "leader"}),
     "a node is added and one goes": lambda s: s.update(nodes=[s["nodes"][1], {"name": "n3", "pods": []}]),
     "scalars in lists": lambda s: s.update(pending=[1, 2, 3]),
+    "pods come and go at both ends while one changes": lambda s: s["nodes"][0].update(
+        pods=[pod("0"), pod("a"), dict(pod("b"), phase="Failed"), pod("c2"), pod("d")]),
+    "a pod replaced by another of the same count": lambda s: s["nodes"][0]["pods"].__setitem__(1, pod("bb")),
 }
 
 
@@ -59,6 +62,13 @@ def test_a_changed_pod_is_one_small_op_not_its_node():
     new = copy.deepcopy(BASE)
     new["nodes"][0]["pods"].insert(2, pod("bb"))
     assert diff(BASE, new) == [["splice", ["nodes", 0, "pods"], 2, 0, [pod("bb")]]]
+    # One pod added at the head, one gone at the tail, one changed between: matched by name.
+    new = copy.deepcopy(BASE)
+    new["nodes"][0]["pods"] = [pod("0"), pod("a"), pod("b", "Failed")]
+    assert diff(BASE, new) == [["splice", ["nodes", 0, "pods"], 2, 1, []],
+                               ["set", ["nodes", 0, "pods", 1, "phase"], "Failed"],
+                               ["set", ["nodes", 0, "pods", 1, "ready"], False],
+                               ["splice", ["nodes", 0, "pods"], 0, 0, [pod("0")]]]
 
 
 @pytest.mark.parametrize("ops", [
@@ -150,8 +160,11 @@ def test_the_frame_is_encoded_once_with_its_number_and_time_first():
         class lag:  # noqa: N801
             ratio = 1.0
 
-    frame = frames_module.frame_message(Rc, [], 0, 0, copy.deepcopy(BASE))
+    events = [{"kind": "message", "type": "create pods/binding → 201"}, {"kind": "action", "text": "pod 🚀 ünïcode"}]
+    frame = frames_module.frame_message(Rc, events, 0, 0, copy.deepcopy(BASE))
     message = frames_module.group_message(frame)
     assert message["type"] == "cluster.frame" and message["frame"] == 7
     assert message["text"].startswith('{"type":"cluster.frame","cluster":"x","frame":7,"sentAt":')
+    # ASCII only, so that each socket's UTF-8 encoding of it is a plain copy.
+    assert message["text"].isascii() and "\\u2192" in message["text"]
     assert frames_module.decode_group_message(message) == json.loads(json.dumps(frame))
