@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from channels.testing import WebsocketCommunicator
@@ -114,3 +115,68 @@ async def test_late_client_sees_no_gap_and_no_double_counting(worker):
     assert any(k == "node" for _, k, _, _ in expected), "the kill happened inside the window"
     await a.disconnect()
     await b.disconnect()
+
+
+async def test_many_sockets_get_the_same_frames_through_one_subscription(worker, fresh_layer):
+    """Twelve pages of one cluster: the process's room is the group's only member (one copy of
+    each frame on the channel layer, not twelve), each socket gets every frame after its state
+    with no gap, the same text as the others, and a page that applies the snapshot deltas holds
+    exactly the snapshot the worker's state then hands out."""
+    from cluster.fanout import FANOUT
+    from cluster.worker import group_for
+    from cluster.worker.snapdelta import SnapshotFollower
+
+    comms = [connect() for _ in range(12)]
+    states = []
+    for comm in comms:
+        assert (await comm.connect())[0]
+        states.append(await receive(comm))
+    assert len(fresh_layer.groups[group_for("demo")]) == 1
+    assert FANOUT.watchers(fresh_layer, "demo") == 12
+    await services.kill_node("demo", "worker-2")  # the snapshot changes: deltas carry it
+    start = max(s["frame"] for s in states) + 1
+    followers = [SnapshotFollower(state["snapshot"]) for state in states]
+    lasts = [state["frame"] for state in states]
+
+    async def read(i: int, until: int) -> dict[int, str]:
+        """Socket i's frames up to number `until`: consecutive after its state, applied."""
+        got = {}
+        while lasts[i] < until:
+            out = await comms[i].receive_output(timeout=10)
+            frame = json.loads(out["text"])
+            if frame["frame"] <= lasts[i]:
+                continue  # covered by the state
+            assert frame["frame"] == lasts[i] + 1, "no gap"
+            lasts[i] = frame["frame"]
+            followers[i].follow(frame)
+            got[lasts[i]] = out["text"]
+        return got
+
+    texts = [{n: t for n, t in (await read(i, start + 8)).items() if n >= start} for i in range(len(comms))]
+    assert all(t == texts[0] for t in texts), "every socket sends the worker's text unchanged"
+    frames = [json.loads(t) for t in texts[0].values()]
+    assert any(f.get("snapshotDelta") for f in frames), "changes travel as deltas"
+    # Paused, the frames stop: the deltas applied give the very snapshot of the last frame.
+    await services.set_clock("demo", paused=True)
+    async with asyncio.timeout(10):
+        while True:
+            state = await services.cluster_state("demo")
+            await read(0, state["frame"])
+            if lasts[0] == state["frame"] and state["paused"]:
+                break
+    assert followers[0].snapshot == json.loads(json.dumps(state["snapshot"]))
+    dead = [n for n in followers[0].snapshot["nodes"] if n["name"] == "worker-2"]
+    assert dead and dead[0]["alive"] is False
+    for comm in comms:
+        await comm.disconnect()
+    await wait_left(fresh_layer)
+
+
+async def wait_left(layer) -> None:
+    """Until the last page's leaving has closed the room (bounded)."""
+    from cluster.fanout import FANOUT
+    from cluster.worker import group_for
+
+    async with asyncio.timeout(5):
+        while FANOUT.watchers(layer, "demo") or layer.groups.get(group_for("demo")):
+            await asyncio.sleep(0.01)
