@@ -110,8 +110,8 @@ async def watch(session: aiohttp.ClientSession, url: str, origin: str, viewer: V
 
 
 async def drive(session: aiohttp.ClientSession, base: str, stop: asyncio.Event) -> None:
-    """Keep the cluster changing: scale the Deployment between REPLICAS/5 and REPLICAS every
-    4 s, kill worker-3 and restore it every 10 s."""
+    """Keep the cluster changing: the Deployment scaled to REPLICAS, then to REPLICAS/5, and so
+    on every 2 s; worker-3 killed, and restored 4 s later, every 10 s."""
     low, high = max(1, REPLICAS // 5), REPLICAS
     i = 0
     while not stop.is_set():
