@@ -4,7 +4,8 @@ Starts one real `manage.py demo` server (its own temporary SQLite file, the in-m
 layer: the embedded deployment a class uses), runs `demo` at 10x and keeps it busy - a
 Deployment scaled up and down, a worker node killed and restored - so that every frame carries
 changes, opens VIEWERS WebSockets to the dashboard's stream (/clusters/demo/ws) and, for
-SECONDS, records every frame each of them receives.  Prints, as name=value lines:
+SECONDS, records every frame each of them receives (one at a time, or several in one
+`cluster.frames` message when the server's delivery fell behind).  Prints, as name=value lines:
 
   viewers           the WebSockets that stayed open to the end (of VIEWERS)
   p50_ms, p99_ms    event to client: a frame's arrival at a viewer minus `sentAt`, the wall
@@ -54,7 +55,9 @@ REPLICAS = int(os.environ.get("FANOUT_REPLICAS", "400"))
 SPEED = 10.0
 # Viewers connect this many at a time (each connect fetches the cluster's state).
 CONNECT_CONCURRENCY = 25
-HEAD = re.compile(r'"frame":\s*(\d+)(?:,\s*"sentAt":\s*([0-9.eE+-]+))?')
+# A frame's head: its number, and when the server made it (older servers: with spaces).
+FRAME_HEAD = re.compile(r'\{"type":\s*"cluster\.frame",\s*"cluster":\s*"[^"]*",\s*"frame":\s*(\d+)'
+                        r'(?:,\s*"sentAt":\s*([0-9.eE+-]+))?')
 
 
 class Viewer:
@@ -71,26 +74,32 @@ class Viewer:
 
     def on_text(self, text: str, measuring: bool) -> None:
         now = time.time()
-        if '"cluster.frame"' not in text[:40]:
+        head = text[:40]
+        if '"cluster.frames"' in head:  # several frames in one message (cluster/fanout.py)
+            heads = list(FRAME_HEAD.finditer(text))
+        elif '"cluster.frame"' in head:
+            heads = [FRAME_HEAD.match(text)]
+        else:
             msg = json.loads(text)
             if msg.get("type") == "cluster.state":
                 self.state_frame = msg["frame"]
                 self.last = msg["frame"] if self.last is None else max(self.last, msg["frame"])
             return
-        m = HEAD.search(text, 0, 200)
-        if m is None:
-            raise AssertionError(f"a frame without a number near its start: {text[:200]!r}")
-        n = int(m.group(1))
-        if self.last is not None and n <= self.last:
-            return  # a frame the state already covered
-        if self.last is not None and n > self.last + 1:
-            self.lost += n - self.last - 1
-        self.last = n
+        if not heads or heads[0] is None:
+            raise AssertionError(f"a frame without a number at its start: {text[:200]!r}")
         if measuring:
-            self.frames += 1
             self.bytes += len(text)
-            if m.group(2):
-                self.latencies.append((now - float(m.group(2))) * 1000)
+        for m in heads:
+            n = int(m.group(1))
+            if self.last is not None and n <= self.last:
+                continue  # a frame the state already covered
+            if self.last is not None and n > self.last + 1:
+                self.lost += n - self.last - 1
+            self.last = n
+            if measuring:
+                self.frames += 1
+                if m.group(2):
+                    self.latencies.append((now - float(m.group(2))) * 1000)
 
 
 async def watch(session: aiohttp.ClientSession, url: str, origin: str, viewer: Viewer, gate: asyncio.Semaphore,

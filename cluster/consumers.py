@@ -13,6 +13,11 @@ for every socket):
      "events": [...], "omitted": <message events left out of this frame>,
      "snapshot": {...} or null, "snapshotDelta": [...] (when the snapshot changed, as a delta)}
 
+When this process's delivery of a frame to all its pages took longer than a frame's interval,
+the frames that arrived meanwhile come as one message, in order (cluster/fanout.py):
+
+    {"type": "cluster.frames", "frames": [{"type": "cluster.frame", ...}, ...]}
+
 Frames are numbered consecutively per cluster.  A client starts from a state at frame n (this
 one, or the page's own) and applies only frames numbered above the last it applied: frames the
 state already covers may still arrive and must be skipped; a gap (the channel layer drops

@@ -5,17 +5,20 @@ A class is one cluster and hundreds of pages.  Were each page's consumer a membe
 cluster's group (`cluster.<name>`), the channel layer would copy every frame once per page (the
 in-memory layer deep-copies each message it queues; channels_redis sends one per member) and
 each consumer would encode it to JSON again.  Instead each process keeps a Room per cluster:
-ONE channel of its own in the group, one task reading it, and the set of this process's
-consumers watching that cluster.  The worker encodes a frame once (cluster/worker/frames.py,
+ONE channel of its own in the group, a task reading it and one delivering, and the set of this
+process's consumers watching that cluster.  The worker encodes a frame once (cluster/worker/frames.py,
 group_message); the room passes that text to each consumer, which writes it to its socket
 unchanged.  Scaled out (channels_redis, several front ends), the group holds one channel per
 front-end process, not per page.
 
 A consumer joins before it reads the cluster's state (so no frame after that state is missed)
 and the frames that arrive meanwhile wait in its backlog until it has sent the state
-(cluster/consumers.py).  The room yields to the event loop every YIELD_EVERY sockets, so a big
-room never holds HTTP up for long, and while it delivers a frame the simulation's advance
-steps aside (cluster/worker/foreground.py), so the simulation never starves the sockets.
+(cluster/consumers.py).  When a delivery took longer than a frame's interval, the frames that
+arrived meanwhile go to each socket as one message (`cluster.frames`, their texts joined), so a
+room that fell behind catches up instead of falling further behind.  The room yields to the
+event loop every YIELD_EVERY sockets, so a big room never holds HTTP up for long, and while it
+delivers a frame the simulation's advance steps aside (cluster/worker/foreground.py), so the
+simulation never starves the sockets.
 """
 from __future__ import annotations
 
@@ -42,6 +45,9 @@ class Room:
         self.channel: str | None = None
         self.ready = asyncio.Event()
         self.task: asyncio.Task | None = None
+        self.sender: asyncio.Task | None = None
+        self.pending: list[str] = []  # frames received, not yet delivered
+        self.arrived = asyncio.Event()
         self.closed = False
 
     async def open(self) -> None:
@@ -49,14 +55,16 @@ class Room:
             self.channel = await self.layer.new_channel()
             await self.layer.group_add(self.group, self.channel)
             self.task = asyncio.ensure_future(self._pump())
+            self.sender = asyncio.ensure_future(self._send())
         finally:
             self.ready.set()
 
     async def close(self) -> None:
         self.closed = True
-        if self.task is not None:
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
+        tasks = [t for t in (self.task, self.sender) if t is not None]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self.channel is not None:
             try:
                 await self.layer.group_discard(self.group, self.channel)
@@ -64,6 +72,8 @@ class Room:
                 log.warning("could not leave %s", self.group, exc_info=True)
 
     async def _pump(self) -> None:
+        """Take frames off the channel as they come (the channel's capacity is never the
+        limit), for the sender."""
         while not self.closed:
             try:
                 message = await self.layer.receive(self.channel)
@@ -76,7 +86,19 @@ class Room:
             text = message.get("text")
             if message.get("type") != "cluster.frame" or not isinstance(text, str):
                 continue
-            await self.deliver(text)
+            self.pending.append(text)
+            self.arrived.set()
+
+    async def _send(self) -> None:
+        """Deliver what arrived: one frame as it is; several (the delivery of one took longer
+        than a frame's interval) as one message, so a room that falls behind catches up with
+        one write per socket instead of one per frame."""
+        while not self.closed:
+            await self.arrived.wait()
+            self.arrived.clear()
+            texts, self.pending = self.pending, []
+            if texts:
+                await self.deliver(texts[0] if len(texts) == 1 else batch_text(texts))
 
     async def deliver(self, text: str) -> None:
         """Hand `text` to every member, yielding every YIELD_EVERY of them.  Meanwhile the
@@ -96,6 +118,12 @@ class Room:
                     log.warning("could not send a frame of %s to a page", self.cluster, exc_info=True)
         finally:
             self.foreground.leave()
+
+
+def batch_text(texts: list[str]) -> str:
+    """Several frames' texts as one message, {"type": "cluster.frames", "frames": [...]}, made
+    by joining the texts (each already JSON): nothing is encoded again."""
+    return '{"type":"cluster.frames","frames":[' + ",".join(texts) + "]}"
 
 
 class FrameFanout:

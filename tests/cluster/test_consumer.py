@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import weakref
 
 import pytest
 from channels.testing import WebsocketCommunicator
@@ -21,7 +22,15 @@ def connect(path: str = "/clusters/demo/ws") -> WebsocketCommunicator:
 
 
 async def receive(comm: WebsocketCommunicator, timeout: float = 10.0) -> dict:
-    return await comm.receive_json_from(timeout=timeout)
+    """The next state or frame (frames sent together as one `cluster.frames` message one by one)."""
+    queue = _pending.setdefault(comm, [])
+    if not queue:
+        msg = await comm.receive_json_from(timeout=timeout)
+        queue.extend(msg["frames"] if msg.get("type") == "cluster.frames" else [msg])
+    return queue.pop(0)
+
+
+_pending: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 async def test_sends_state_then_consecutive_frames(worker):
@@ -120,7 +129,7 @@ async def test_late_client_sees_no_gap_and_no_double_counting(worker):
 async def test_many_sockets_get_the_same_frames_through_one_subscription(worker, fresh_layer):
     """Twelve pages of one cluster: the process's room is the group's only member (one copy of
     each frame on the channel layer, not twelve), each socket gets every frame after its state
-    with no gap, the same text as the others, and a page that applies the snapshot deltas holds
+    with no gap, the same as the others, and a page that applies the snapshot deltas holds
     exactly the snapshot the worker's state then hands out."""
     from cluster.fanout import FANOUT
     from cluster.worker import group_for
@@ -138,24 +147,22 @@ async def test_many_sockets_get_the_same_frames_through_one_subscription(worker,
     followers = [SnapshotFollower(state["snapshot"]) for state in states]
     lasts = [state["frame"] for state in states]
 
-    async def read(i: int, until: int) -> dict[int, str]:
+    async def read(i: int, until: int) -> dict[int, dict]:
         """Socket i's frames up to number `until`: consecutive after its state, applied."""
         got = {}
         while lasts[i] < until:
-            out = await comms[i].receive_output(timeout=10)
-            frame = json.loads(out["text"])
+            frame = await receive(comms[i])
             if frame["frame"] <= lasts[i]:
                 continue  # covered by the state
             assert frame["frame"] == lasts[i] + 1, "no gap"
             lasts[i] = frame["frame"]
+            got[lasts[i]] = frame
             followers[i].follow(frame)
-            got[lasts[i]] = out["text"]
         return got
 
-    texts = [{n: t for n, t in (await read(i, start + 8)).items() if n >= start} for i in range(len(comms))]
-    assert all(t == texts[0] for t in texts), "every socket sends the worker's text unchanged"
-    frames = [json.loads(t) for t in texts[0].values()]
-    assert any(f.get("snapshotDelta") for f in frames), "changes travel as deltas"
+    got = [{n: f for n, f in (await read(i, start + 8)).items() if n >= start} for i in range(len(comms))]
+    assert all(g == got[0] for g in got), "every socket gets the same frames"
+    assert any(f.get("snapshotDelta") for f in got[0].values()), "changes travel as deltas"
     # Paused, the frames stop: the deltas applied give the very snapshot of the last frame.
     await services.set_clock("demo", paused=True)
     async with asyncio.timeout(10):

@@ -69,18 +69,19 @@ def pages_see_the_same_frames(prefix: str, fronts: list[LiveServer], count: int 
         members = redis.Redis(host="127.0.0.1", port=6379).zcard(f"{prefix}:group:cluster.demo")
         assert members == len({f.port for f in fronts}), "one group member per front-end process"
         start = max(s["frame"] for s in states) + 1
-        texts = []
+        seen = []
         for ws, state in zip(sockets, states):
             last, got = state["frame"], {}
             while last < start + count:
-                text = ws.recv()
-                n = json.loads(text)["frame"]
-                if n <= last:
-                    continue  # covered by the state
-                assert n == last + 1, f"a gap after frame {last}: {n}"
-                last, got[n] = n, text
-            texts.append({n: t for n, t in got.items() if n >= start})
-        assert all(t == texts[0] for t in texts)
+                msg = json.loads(ws.recv())
+                for frame in msg["frames"] if msg["type"] == "cluster.frames" else [msg]:  # sent together
+                    n = frame["frame"]
+                    if n <= last:
+                        continue  # covered by the state
+                    assert n == last + 1, f"a gap after frame {last}: {n}"
+                    last, got[n] = n, frame
+            seen.append({n: f for n, f in got.items() if start <= n <= start + count})
+        assert all(s == seen[0] for s in seen)
     finally:
         for ws in sockets:
             ws.close()
