@@ -58,7 +58,8 @@ export function applySnapshotDelta(base, ops) {
     } else if (typeof key !== "string") {
       throw new Error("delta: an object's key must be a string");
     } else if (kind === "set") {
-      parent[key] = op[2];
+      // A key named "__proto__" (the snapshot holds user-chosen names) must stay a key.
+      Object.defineProperty(parent, key, { value: op[2], enumerable: true, writable: true, configurable: true });
     } else {
       if (!has(parent, key)) throw new Error("delta: no such key");
       delete parent[key];

@@ -144,6 +144,14 @@ def test_ops_that_do_not_fit_throw(run):
     assert out == {"threw": [True] * 7, "noBase": True}
 
 
+def test_a_key_named_proto_stays_a_key(run):
+    out = run("""
+      const base = JSON.parse('{"labels": {"a": "1"}}');
+      const got = api.applySnapshotDelta(base, [['set', ['labels', '__proto__'], {polluted: true}]]);
+      return {json: JSON.stringify(got), polluted: ({}).polluted === true || got.labels.polluted === true};""")
+    assert out == {"json": '{"labels":{"a":"1","__proto__":{"polluted":true}}}', "polluted": False}
+
+
 def test_stream_applies_deltas_and_resyncs_when_it_cannot(run):
     """onFrame gets each frame's whole snapshot; a delta with no snapshot to apply it to, or one
     that does not fit, reloads the state and then applies the buffered frames on top of it."""
