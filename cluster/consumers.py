@@ -35,7 +35,6 @@ from channels.layers import get_channel_layer
 
 from cluster import services
 from cluster.fanout import FANOUT
-from sim.api.jsonserializer import encode
 
 CLOSE_NOT_FOUND = 4404
 CLOSE_UNAVAILABLE = 4503
@@ -58,7 +57,7 @@ class ClusterFramesConsumer(AsyncWebsocketConsumer):
         await FANOUT.join(self.layer, self.cluster, self)
         self.joined = True
         try:
-            state = await services.cluster_state(self.cluster)
+            state = await services.cluster_state_json(self.cluster)
         except services.SimulationError as e:
             # Accept, then close with a code the page can read (a refused handshake is opaque).
             await self._leave()
@@ -81,8 +80,9 @@ class ClusterFramesConsumer(AsyncWebsocketConsumer):
         # else: dropped - a gap the client notices by the numbers and resyncs, rather than
         # unbounded memory for a socket whose state never comes.
 
-    async def _send_state(self, state: dict) -> None:
-        await self.send(text_data=encode({**state, "type": "cluster.state"}).decode())
+    async def _send_state(self, state: bytes) -> None:
+        # The worker's JSON object with "type" put first: nothing decoded or encoded again.
+        await self.send(text_data='{"type":"cluster.state",' + state.decode()[1:])
 
     async def _leave(self) -> None:
         if self.joined:
