@@ -9,6 +9,7 @@ import pytest
 
 from cluster.fanout import FANOUT
 from cluster.worker import group_for
+from cluster.worker.foreground import FOREGROUND
 from cluster.worker.frames import group_message
 
 pytestmark = pytest.mark.asyncio
@@ -56,10 +57,13 @@ async def test_one_member_for_many_pages_and_frames_that_pile_up_go_as_one(fresh
     await fresh_layer.group_send(group_for("c"), frame(2))
     await fresh_layer.group_send(group_for("c"), frame(3))
     await until(lambda: len(room.pending) == 2)
+    # Handing a frame out is foreground work: the simulation's advance steps aside meanwhile.
+    assert FOREGROUND.busy
     slow.hold.set()
     # ... and go to every page as one message, in order, the worker's texts unchanged.
     await until(lambda: quick.frames() == [1, 2, 3] and slow.frames() == [1, 2, 3])
     assert quick.texts == slow.texts and len(quick.texts) == 2
+    await until(lambda: not FOREGROUND.busy)
     assert json.loads(quick.texts[1])["type"] == "cluster.frames"
     assert quick.texts[1] == '{"type":"cluster.frames","frames":[' + frame(2)["text"] + "," + frame(3)["text"] + "]}"
     await FANOUT.leave(fresh_layer, "c", slow)
