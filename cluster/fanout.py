@@ -33,6 +33,8 @@ log = logging.getLogger("cluster.fanout")
 
 # Sockets written between two turns of the event loop.
 YIELD_EVERY = 64
+# A room renews its channel's membership of the cluster's group this often.
+GROUP_REFRESH_SECONDS = 3600.0
 
 
 class Room:
@@ -46,6 +48,7 @@ class Room:
         self.ready = asyncio.Event()
         self.task: asyncio.Task | None = None
         self.sender: asyncio.Task | None = None
+        self.keeper: asyncio.Task | None = None
         self.pending: list[str] = []  # frames received, not yet delivered
         self.arrived = asyncio.Event()
         self.closed = False
@@ -56,12 +59,13 @@ class Room:
             await self.layer.group_add(self.group, self.channel)
             self.task = asyncio.ensure_future(self._pump())
             self.sender = asyncio.ensure_future(self._send())
+            self.keeper = asyncio.ensure_future(self._keep_membership())
         finally:
             self.ready.set()
 
     async def close(self) -> None:
         self.closed = True
-        tasks = [t for t in (self.task, self.sender) if t is not None]
+        tasks = [t for t in (self.task, self.sender, self.keeper) if t is not None]
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -88,6 +92,18 @@ class Room:
                 continue
             self.pending.append(text)
             self.arrived.set()
+
+    async def _keep_membership(self) -> None:
+        """Join the group again every GROUP_REFRESH_SECONDS: channel layers drop a member after
+        their group_expiry (a day by default), and a room lives as long as anyone watches."""
+        while not self.closed:
+            await asyncio.sleep(GROUP_REFRESH_SECONDS)
+            try:
+                await self.layer.group_add(self.group, self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a Redis hiccup: the next round tries again, well within the expiry
+                log.warning("could not renew %s's membership of %s", self.channel, self.group, exc_info=True)
 
     async def _send(self) -> None:
         """Deliver what arrived: one frame as it is; several (the delivery of one took longer

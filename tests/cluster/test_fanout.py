@@ -72,3 +72,16 @@ async def test_one_member_for_many_pages_and_frames_that_pile_up_go_as_one(fresh
     assert slow.frames() == [1, 2, 3], "a page that left gets nothing more"
     await FANOUT.leave(fresh_layer, "c", quick)
     assert group_for("c") not in fresh_layer.groups and FANOUT.watchers(fresh_layer, "c") == 0
+
+
+async def test_a_room_renews_its_group_membership(fresh_layer, monkeypatch):
+    """Channel layers forget a group member after their group_expiry; a room that outlives it
+    (a kiosk left watching) joins again in time."""
+    from cluster import fanout
+
+    monkeypatch.setattr(fanout, "GROUP_REFRESH_SECONDS", 0.05)
+    page = Page()
+    room = await FANOUT.join(fresh_layer, "k", page)
+    joined = fresh_layer.groups[group_for("k")][room.channel]
+    await until(lambda: fresh_layer.groups[group_for("k")][room.channel] > joined)
+    await FANOUT.leave(fresh_layer, "k", page)
