@@ -15,6 +15,8 @@ SECONDS, records every frame each of them receives (one at a time, or several in
   frames_lost       frames a viewer missed: gaps in the frame numbers it received (goal 0)
   frames_per_second frames a viewer received per second, averaged over the viewers
   frame_kb          the mean size of a frame on the wire
+  snapshot_share    the share of frames that carried the snapshot or its changes (the others
+                    leave the page's snapshot as it is: the cluster's was not due again)
   pods              pods in the cluster at the end
   version_p99_ms    GET /version round trips meanwhile (the server stays responsive)
   server_cpu        CPU the server process used meanwhile, in cores (its one event loop can
@@ -72,6 +74,7 @@ class Viewer:
         self.lost = 0
         self.frames = 0
         self.bytes = 0
+        self.snapshots = 0  # frames that carried the snapshot or its changes
         self.latencies: list[float] = []
         self.by_frame: dict[int, float] = {}
         self.open = False
@@ -93,6 +96,7 @@ class Viewer:
             raise AssertionError(f"a frame without a number at its start: {text[:200]!r}")
         if measuring:
             self.bytes += len(text)
+            self.snapshots += text.count('"snapshotDelta":') + text.count('"snapshot":{') + text.count('"snapshot": {')
         for m in heads:
             n = int(m.group(1))
             if self.last is not None and n <= self.last:
@@ -225,6 +229,7 @@ async def run(server: LiveServer) -> dict:
         "frames_lost": sum(v.lost for v in viewers),
         "frames_per_second": round(statistics.mean(v.frames for v in viewers) / SECONDS, 2),
         "frame_kb": round(sum(v.bytes for v in viewers) / max(1, frames) / 1024, 1),
+        "snapshot_share": round(sum(v.snapshots for v in viewers) / max(1, frames), 2),
         "pods": pods,
         "version_p99_ms": round(percentile(versions, 0.99), 1),
         "server_cpu": round(server_cpu / SECONDS, 2),
