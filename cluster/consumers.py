@@ -64,6 +64,9 @@ class ClusterFramesConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_NOT_FOUND if isinstance(e, services.ClusterNotFound) else CLOSE_UNAVAILABLE)
             return
+        except BaseException:  # anything else: this socket must not stay in the room
+            await self._leave()
+            raise
         await self.accept()
         await self._send_state(state)
         # The frames that arrived meanwhile, then live; more may arrive while these are sent.
