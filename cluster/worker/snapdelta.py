@@ -201,6 +201,8 @@ class DeltaEncoder:
         ops = diff(self.base, snapshot)
         self.base = snapshot
         self.since_keyframe += 1
+        if not ops:  # the same snapshot: nothing for the page to redraw
+            return {**frame, "snapshot": None}
         return {**frame, "snapshot": None, "snapshotDelta": ops}
 
     def keyframe(self) -> None:

@@ -98,11 +98,13 @@ def test_encoder_sends_deltas_between_keyframes_and_whole_snapshots_when_cut():
     assert "snapshotDelta" not in enc.encode({"frame": 7, "snapshot": dict(BASE, time=7.0)})
     assert enc.encode({"frame": 8, "snapshot": None}) == {"frame": 8, "snapshot": None}
     assert enc.encode({"frame": 9, "snapshot": dict(BASE, time=9.0)})["snapshotDelta"] == [["set", ["time"], 9.0]]
+    # The same snapshot again (a paused cluster): no delta, the page keeps what it has.
+    assert enc.encode({"frame": 10, "snapshot": dict(BASE, time=9.0)}) == {"frame": 10, "snapshot": None}
     # A frame cut down to fit (frames.fit) goes whole: pages hold exactly what it carries.
-    cut = enc.encode({"frame": 10, "snapshot": dict(BASE, nodes=[]), "truncated": True})
+    cut = enc.encode({"frame": 11, "snapshot": dict(BASE, nodes=[]), "truncated": True})
     assert cut["snapshot"]["nodes"] == [] and "snapshotDelta" not in cut
     enc.keyframe()
-    assert "snapshotDelta" not in enc.encode({"frame": 11, "snapshot": BASE})
+    assert "snapshotDelta" not in enc.encode({"frame": 12, "snapshot": BASE})
 
 
 def test_follower_rebuilds_each_snapshot_and_needs_a_start():
