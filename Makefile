@@ -57,6 +57,8 @@ test: venv chromium
 	$(PY) -m pytest $(SERIAL_TESTS) || status=1; \
 	exit $$status
 
+# Every bench/*.py in turn: the engine, the scheduler, the API, rollouts, Raft, robustness,
+# networking, and bench/fanout.py (500 viewer WebSockets on one server).
 bench: venv
 	@set -e; for f in bench/*.py; do echo "== $$f"; PYTHONPATH=$(CURDIR) $(PY) $$f; done
 

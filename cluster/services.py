@@ -64,6 +64,7 @@ __all__ = [
     "sim_command",
     "cluster_api",
     "cluster_state",
+    "cluster_state_json",
     "get_clock",
     "set_clock",
     "kill_node",
@@ -196,7 +197,7 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
     `command` is {"op": <op>, ...args}.  Ops (results in brackets):
       "api"           {"request": ApiRequest}                      [ApiResponse]
       "stream"        {"node", "token", "stdin", "close_stdin", "close"} [see stream]
-      "state"         {}                                           [see cluster_state]
+      "state"         {} or {"encode": "json"}                     [see cluster_state; {"json": bytes}]
       "clock"         {} or any of {"speed": 0.01..50, "paused": bool, "advance": seconds,
                        "step": seconds | true (pauses first)}      [{"time","speed","paused"}]
       "node.kill"     {"node": name}                               [{"node","alive"}]
@@ -342,6 +343,12 @@ async def cluster_state(cluster: str) -> dict[str, Any]:
     above n: that way no event is missed and none is counted twice.  Frame n is 0 before the
     first frame was sent."""
     return await sim_command(cluster, {"op": "state"})
+
+
+async def cluster_state_json(cluster: str) -> bytes:
+    """cluster_state as JSON bytes (an object), encoded by the worker: for a caller that only
+    passes it on (the WebSocket consumer)."""
+    return (await sim_command(cluster, {"op": "state", "encode": "json"}))["json"]
 
 
 async def get_clock(cluster: str) -> dict[str, Any]:

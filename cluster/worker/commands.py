@@ -203,6 +203,14 @@ async def delete_stored_key(worker, rc: RunningCluster, args: dict) -> dict:
 
 
 def state(worker, rc: RunningCluster, args: dict) -> dict:
+    result = _state(worker, rc)
+    # {"encode": "json"}: as JSON bytes, which the channel layer carries without copying a
+    # snapshot's every object (the in-memory layer deep-copies messages) - a page's WebSocket
+    # sends it on as it is (cluster/consumers.py), and a class opens hundreds at once.
+    return {"json": encode(result)} if args.get("encode") == "json" else result
+
+
+def _state(worker, rc: RunningCluster) -> dict:
     if rc.broken is not None:
         return {"cluster": rc.name, "frame": rc.frame, "time": 0.0, "speed": rc.speed, "paused": True,
                 "broken": rc.broken, "snapshot": None, "log": list(rc.log), "etcdTick": 0.1,

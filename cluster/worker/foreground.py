@@ -12,7 +12,9 @@ slows a cluster (the page shows it falling behind) but never stops it.
 
 An HTTP request counts from its arrival until its response starts (a watch's stream starts at
 once, so a long watch does not count); a worker command counts while it is answered (with a
-worker in its own process, that is what its loop sees of the requests).
+worker in its own process, that is what its loop sees of the requests); and so does a frame
+while this process hands it to its pages (cluster/fanout.py: with hundreds of viewers that is
+most of a frame's interval, and the simulation's advance would otherwise delay every page).
 """
 from __future__ import annotations
 

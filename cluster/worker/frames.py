@@ -21,6 +21,7 @@ frames in between carry "snapshot": null and the page keeps the last one.
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
@@ -178,12 +179,48 @@ def _size(frame: dict) -> int:
     return len(encode(frame))
 
 
+def group_message(frame: dict) -> dict:
+    """The channel-layer message that carries `frame` to the pages: its JSON text, encoded here
+    once for every page (cluster/fanout.py hands the same text to each socket), and its number."""
+    return {"type": "cluster.frame", "frame": frame["frame"], "text": ascii_json(frame)}
+
+
+def ascii_json(obj) -> str:
+    """Compact JSON of `obj` in ASCII only (other characters as \\u escapes).  Each socket
+    encodes the text to UTF-8 again (Daphne), which for an ASCII string is a plain copy; a
+    frame's events name their replies "... → 201", and one such character makes it a real
+    re-encoding per socket."""
+    text = encode(obj).decode()
+    if text.isascii():
+        return text
+    # Outside ASCII, JSON text holds only string contents: escape each such character.
+    return _NON_ASCII.sub(_json_escape, text)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _json_escape(match: re.Match) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # beyond the BMP: a UTF-16 surrogate pair, as JSON spells it
+        code -= 0x10000
+        return "\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
+    return "\\u%04x" % code
+
+
+def decode_group_message(message: dict) -> dict:
+    """The frame a group message carries (for readers of the group other than the pages)."""
+    return json.loads(message["text"])
+
+
 def frame_message(rc, kept: list[dict], omitted: int, omitted_log: int, snapshot: dict | None) -> dict:
     """The channel-layer message of frame `rc.frame`."""
     frame: dict[str, Any] = {
         "type": "cluster.frame",
         "cluster": rc.name,
         "frame": rc.frame,
+        # The wall time (Unix seconds) the frame was produced: a client measures its delay.
+        "sentAt": round(time.time(), 4),
         "time": rc.engine.now,
         "speed": rc.speed,
         "paused": rc.paused,

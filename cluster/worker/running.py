@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from cluster.worker.frames import LOG_RING_SIZE, SnapshotClock
 from cluster.worker.pacing import LagMeter
 from cluster.worker.timeline import Timeline
+from cluster.worker.snapdelta import DeltaEncoder
 
 
 @dataclass
@@ -29,7 +30,10 @@ class RunningCluster:
     frame: int = 0
     log: collections.deque = field(default_factory=lambda: collections.deque(maxlen=LOG_RING_SIZE))
     pending_events: list = field(default_factory=list)
+    # The snapshot the pages hold after the last frame (the `state` command hands it out with
+    # that frame's number); the next frame's snapshot goes as a delta against it.
     last_snapshot: dict | None = None
+    deltas: DeltaEncoder = field(default_factory=DeltaEncoder)
     last_sent_time: float | None = None
     snapshots: SnapshotClock = field(default_factory=SnapshotClock)
     clock_changed: bool = True

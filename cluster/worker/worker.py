@@ -369,20 +369,25 @@ class SimulationWorker:
         snapshot = None
         if rc.snapshots.due(time.monotonic(), defer=FOREGROUND.busy) or rc.clock_changed:
             snapshot = frames.take_snapshot(rc.engine, rc.snapshots)
-            rc.last_snapshot = snapshot
+            # (rc.last_snapshot: what the pages hold, set below once the frame is made.)
             if rc.timeline.due(rc.engine.now):
                 rc.timeline.record(rc.engine, rc.frame, snapshot)
         rc.last_sent_time = rc.engine.now
         rc.clock_changed = False
-        await self.layer.group_send(group_for(rc.name), frames.frame_message(rc, kept, omitted, omitted_log, snapshot))
+        message = frames.frame_message(rc, kept, omitted, omitted_log, snapshot)
+        if message["snapshot"] is not None:  # what the pages hold once they applied it (fit may cut it)
+            rc.last_snapshot = message["snapshot"]
+        # One encoding per frame, whatever the number of pages (cluster/fanout.py), and only
+        # what changed in the snapshot (cluster/worker/snapdelta.py).
+        await self.layer.group_send(group_for(rc.name), frames.group_message(rc.deltas.encode(message)))
 
     async def _send_final(self, rc: RunningCluster, what: str, message: str) -> None:
         try:
-            await self.layer.group_send(group_for(rc.name), {
-                "type": "cluster.frame", "cluster": rc.name, "frame": rc.frame + 1, what: True,
-                "time": rc.engine.now if rc.engine is not None else 0.0, "speed": rc.speed, "paused": True,
-                "events": [{"kind": "action", "component": "pilothouse", "text": message}],
-                "omitted": 0, "omittedLog": 0, "snapshot": None})
+            await self.layer.group_send(group_for(rc.name), frames.group_message({
+                "type": "cluster.frame", "cluster": rc.name, "frame": rc.frame + 1, "sentAt": round(time.time(), 4),
+                what: True, "time": rc.engine.now if rc.engine is not None else 0.0, "speed": rc.speed,
+                "paused": True, "events": [{"kind": "action", "component": "pilothouse", "text": message}],
+                "omitted": 0, "omittedLog": 0, "snapshot": None}))
         except Exception:
             log.warning("could not tell the pages of %s", rc.name, exc_info=True)
 

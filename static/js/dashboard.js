@@ -259,6 +259,7 @@ async function fetchState() {
 
 const stream = new FrameStream({
   frame: initial.frame,
+  snapshot: initial.snapshot,
   fetchState,
   onFrame(msg) {
     if (broken) {
@@ -499,6 +500,14 @@ root.addEventListener("htmx:wsBeforeMessage", (e) => {
   }
   if (!msg || deleted) return;
   lastHeardAt = performance.now();
+  // Several frames in one message when the server's delivery fell behind (cluster/fanout.py).
+  for (const m of msg.type === "cluster.frames" && Array.isArray(msg.frames) ? msg.frames : [msg]) {
+    if (!m || deleted) break;
+    receiveMessage(m);
+  }
+  showStatus();
+});
+function receiveMessage(msg) {
   if (msg.deleted) {
     // The cluster's last frame: it was deleted.
     log.addFrame(msg.frame, msg.events || []);
@@ -510,8 +519,7 @@ root.addEventListener("htmx:wsBeforeMessage", (e) => {
     if (msg.broken) enterBroken(msg);
     stream.receiveState(msg);
   }
-  showStatus();
-});
+}
 function showConnection(state) {
   wsState = state;
   root.dataset.ws = state;

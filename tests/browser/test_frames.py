@@ -132,3 +132,22 @@ def test_gap_resyncs_from_the_state_endpoint(dashboard, browser_server):
         assert not r["problems"], r["problems"]
     finally:
         _pause(browser_server, False)
+
+
+def test_frames_sent_together_are_applied_one_by_one(dashboard):
+    """A `cluster.frames` message (the server's delivery fell behind: cluster/fanout.py) is
+    taken apart into its frames, each handled as if it came alone: here two the page has
+    already applied, so both are counted as ignored and nothing is drawn twice."""
+    page = dashboard
+    result = page.evaluate("""() => {
+      const s = pilothouse.stream;
+      const ignored = s.ignored, last = s.last;
+      const frame = (n) => ({type: 'cluster.frame', frame: n, time: 0, speed: 1, paused: false, snapshot: null,
+                             events: [{kind: 'action', t: 0, component: 'test@nowhere', text: 'BATCHED-' + n}]});
+      const message = JSON.stringify({type: 'cluster.frames', frames: [frame(last - 1), frame(last)]});
+      document.getElementById('dashboard').dispatchEvent(
+        new CustomEvent('htmx:wsBeforeMessage', {detail: {message}, cancelable: true}));
+      return {ignored: s.ignored - ignored, last: s.last >= last,
+              drawn: document.getElementById('event-log').innerText.includes('BATCHED-')};
+    }""")
+    assert result == {"ignored": 2, "last": True, "drawn": False}

@@ -1,26 +1,34 @@
 """FrameStream (static/js/frames.js) on its own, in the browser, with a fake state source:
-ordering, stale frames, gaps, a failing resync, buffered frames, a restarted server."""
+ordering, stale frames, gaps, a failing resync, buffered frames, a restarted server, and
+snapshot deltas (made by cluster/worker/snapdelta.py, applied by applySnapshotDelta)."""
 from __future__ import annotations
 
+import copy
+import json
+
 import pytest
+
+from cluster.worker.snapdelta import diff
+from tests.cluster.test_snapdelta import BASE, CASES
 
 pytestmark = pytest.mark.services
 
 HARNESS = """async (script) => {
-  const { FrameStream } = await import('/static/js/frames.js');
+  const { FrameStream, applySnapshotDelta } = await import('/static/js/frames.js');
   const log = [];
+  const seen = [];        // the frames onFrame got
   let states = [];        // queued answers of fetchState: a state object or an Error
   const fetches = [];
   const stream = new FrameStream({
     frame: 10,
     fetchState: async () => { fetches.push(stream.last); const s = states.shift();
                               if (s instanceof Error || s === undefined) throw s || new Error('no state'); return s; },
-    onFrame: (m) => log.push('frame ' + m.frame),
+    onFrame: (m) => { log.push('frame ' + m.frame); seen.push(m); },
     onState: (s, o) => log.push('state ' + s.frame + (o && o.restart ? ' restart' : '')),
   });
   const f = (n) => ({type: 'cluster.frame', frame: n, events: []});
   const until = async (cond) => { for (let i = 0; i < 100 && !cond(); i++) await new Promise(r => setTimeout(r, 50)); };
-  const api = { stream, log, fetches, f, until, setStates: (x) => { states = x; } };
+  const api = { stream, log, seen, fetches, f, until, applySnapshotDelta, setStates: (x) => { states = x; } };
   return await (new Function('api', 'return (async () => {' + script + '})()'))(api);
 }"""
 
@@ -99,3 +107,71 @@ def test_adopt_and_stop(run):
       return {log, older, same, late, last: stream.last, fetches: fetches.length, resyncing: stream.resyncing};""")
     assert out == {"log": ["frame 11", "state 11", "frame 12"], "older": False, "same": True, "late": False,
                    "last": 12, "fetches": 0, "resyncing": False}
+
+
+@pytest.fixture
+def delta_cases():
+    """(base, ops, expected) for every change of the Python tests, ops made by the server's diff."""
+    out = []
+    for change in CASES.values():
+        new = copy.deepcopy(BASE)
+        change(new)
+        out.append({"base": BASE, "ops": diff(BASE, new), "expected": json.loads(json.dumps(new))})
+    return out
+
+
+def test_python_deltas_apply_in_the_page_and_leave_the_base(run, delta_cases):
+    out = run(f"""
+      const cases = {json.dumps(delta_cases)};
+      return cases.map((c) => {{
+        const before = JSON.stringify(c.base);
+        const got = api.applySnapshotDelta(c.base, c.ops);
+        return {{got, untouched: JSON.stringify(c.base) === before}};
+      }});""")
+    assert [o["got"] for o in out] == [c["expected"] for c in delta_cases]
+    assert all(o["untouched"] for o in out)
+
+
+def test_ops_that_do_not_fit_throw(run):
+    out = run("""
+      const base = {time: 1, nodes: [{name: 'n1', pods: []}]};
+      const bad = [[['set', [], 1]], [['set', ['nodes', 3, 'name'], 'x']], [['del', ['nope']]],
+                   [['set', ['time', 'x'], 1]], [['splice', ['nodes'], 0, 2, []]], [['move', ['time'], 2]], 'set'];
+      const threw = bad.map((ops) => { try { api.applySnapshotDelta(base, ops); return false; } catch { return true; } });
+      let noBase = false;
+      try { api.applySnapshotDelta(null, []); } catch { noBase = true; }
+      return {threw, noBase};""")
+    assert out == {"threw": [True] * 7, "noBase": True}
+
+
+def test_a_key_named_proto_stays_a_key(run):
+    out = run("""
+      const base = JSON.parse('{"labels": {"a": "1"}}');
+      const got = api.applySnapshotDelta(base, [['set', ['labels', '__proto__'], {polluted: true}]]);
+      return {json: JSON.stringify(got), polluted: ({}).polluted === true || got.labels.polluted === true};""")
+    assert out == {"json": '{"labels":{"a":"1","__proto__":{"polluted":true}}}', "polluted": False}
+
+
+def test_stream_applies_deltas_and_resyncs_when_it_cannot(run):
+    """onFrame gets each frame's whole snapshot; a delta with no snapshot to apply it to, or one
+    that does not fit, reloads the state and then applies the buffered frames on top of it."""
+    out = run("""
+      const {stream, log, seen, until, fetches} = api;
+      const d = (n, ops) => ({type: 'cluster.frame', frame: n, events: [], snapshot: null, snapshotDelta: ops});
+      // No snapshot yet (the harness's page was rendered without one): the delta cannot apply.
+      api.setStates([{frame: 10, log: [], snapshot: {time: 10, pods: ['a']}},
+                     {frame: 13, log: [], snapshot: {time: 13, pods: ['a', 'b', 'c']}}]);
+      stream.receive(d(11, [['set', ['time'], 11]]));
+      await until(() => !stream.resyncing && stream.last === 11);
+      stream.receive(d(12, [['splice', ['pods'], 1, 0, ['b']], ['set', ['time'], 12]]));
+      stream.receive({type: 'cluster.frame', frame: 13, events: [], snapshot: null});   // no snapshot: keep
+      stream.receive(d(14, [['set', ['pods', 2], 'C']]));     // does not fit the page's [a, b]: the state's [a, b, c]
+      await until(() => !stream.resyncing && stream.last === 14 && fetches.length === 2);
+      stream.receive(d(15, [['del', ['time']]]));
+      return {log, fetches: fetches.length, deltas: stream.deltas,
+              snaps: seen.map((m) => m.snapshot), last: stream.snapshot};""")
+    assert out["log"] == ["state 10", "frame 11", "frame 12", "frame 13", "state 13", "frame 14", "frame 15"]
+    assert out["fetches"] == 2 and out["deltas"] == 4
+    assert out["snaps"] == [{"time": 11, "pods": ["a"]}, {"time": 12, "pods": ["a", "b"]}, None,
+                            {"time": 13, "pods": ["a", "b", "C"]}, {"pods": ["a", "b", "C"]}]
+    assert out["last"] == {"pods": ["a", "b", "C"]}

@@ -43,3 +43,36 @@ async def wait_bootstrapped(cluster: str, timeout: float = 10.0) -> None:
                    "name": "default", "subresource": None, "body": None, "patch_type": None, "query": {}}
             while (await services.cluster_api(cluster, req))["code"] != 200:
                 await asyncio.sleep(0.02)
+
+
+class FrameReader:
+    """Reads a cluster's frames from the channel layer as a page does: decoded from the text the
+    worker encoded once (cluster/worker/frames.py, group_message), each frame's snapshot rebuilt
+    from its delta (cluster/worker/snapdelta.py).  Make one with `subscribe`."""
+
+    def __init__(self, layer, channel: str, state: dict) -> None:
+        from cluster.worker.snapdelta import SnapshotFollower
+
+        self.layer, self.channel = layer, channel
+        self.state_frame = state["frame"]
+        self.follower = SnapshotFollower(state["snapshot"])
+
+    async def receive(self) -> dict:
+        """The next frame a page applies (numbered above the state's; those the state covered
+        are skipped), with its whole snapshot when it carried one or a delta."""
+        from cluster.worker.frames import decode_group_message
+
+        while True:
+            frame = decode_group_message(await self.layer.receive(self.channel))
+            if frame["frame"] > self.state_frame:
+                return self.follower.follow(frame)
+
+
+async def subscribe(layer, cluster: str) -> FrameReader:
+    """Join the cluster's group, then read its state (the order a page keeps: no frame missed)."""
+    from cluster import services
+    from cluster.worker import group_for
+
+    channel = await layer.new_channel()
+    await layer.group_add(group_for(cluster), channel)
+    return FrameReader(layer, channel, await services.cluster_state(cluster))

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import weakref
 
 import pytest
 from channels.testing import WebsocketCommunicator
@@ -20,7 +22,15 @@ def connect(path: str = "/clusters/demo/ws") -> WebsocketCommunicator:
 
 
 async def receive(comm: WebsocketCommunicator, timeout: float = 10.0) -> dict:
-    return await comm.receive_json_from(timeout=timeout)
+    """The next state or frame (frames sent together as one `cluster.frames` message one by one)."""
+    queue = _pending.setdefault(comm, [])
+    if not queue:
+        msg = await comm.receive_json_from(timeout=timeout)
+        queue.extend(msg["frames"] if msg.get("type") == "cluster.frames" else [msg])
+    return queue.pop(0)
+
+
+_pending: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 async def test_sends_state_then_consecutive_frames(worker):
@@ -114,3 +124,66 @@ async def test_late_client_sees_no_gap_and_no_double_counting(worker):
     assert any(k == "node" for _, k, _, _ in expected), "the kill happened inside the window"
     await a.disconnect()
     await b.disconnect()
+
+
+async def test_many_sockets_get_the_same_frames_through_one_subscription(worker, fresh_layer):
+    """Twelve pages of one cluster: the process's room is the group's only member (one copy of
+    each frame on the channel layer, not twelve), each socket gets every frame after its state
+    with no gap, the same as the others, and a page that applies the snapshot deltas holds
+    exactly the snapshot the worker's state then hands out."""
+    from cluster.fanout import FANOUT
+    from cluster.worker import group_for
+    from cluster.worker.snapdelta import SnapshotFollower
+
+    comms = [connect() for _ in range(12)]
+    states = []
+    for comm in comms:
+        assert (await comm.connect())[0]
+        states.append(await receive(comm))
+    assert len(fresh_layer.groups[group_for("demo")]) == 1
+    assert FANOUT.watchers(fresh_layer, "demo") == 12
+    await services.kill_node("demo", "worker-2")  # the snapshot changes: deltas carry it
+    start = max(s["frame"] for s in states) + 1
+    followers = [SnapshotFollower(state["snapshot"]) for state in states]
+    lasts = [state["frame"] for state in states]
+
+    async def read(i: int, until: int) -> dict[int, dict]:
+        """Socket i's frames up to number `until`: consecutive after its state, applied."""
+        got = {}
+        while lasts[i] < until:
+            frame = await receive(comms[i])
+            if frame["frame"] <= lasts[i]:
+                continue  # covered by the state
+            assert frame["frame"] == lasts[i] + 1, "no gap"
+            lasts[i] = frame["frame"]
+            got[lasts[i]] = frame
+            followers[i].follow(frame)
+        return got
+
+    got = [{n: f for n, f in (await read(i, start + 8)).items() if n >= start} for i in range(len(comms))]
+    assert all(g == got[0] for g in got), "every socket gets the same frames"
+    assert any(f.get("snapshotDelta") for f in got[0].values()), "changes travel as deltas"
+    # Paused, the frames stop: the deltas applied give the very snapshot of the last frame.
+    await services.set_clock("demo", paused=True)
+    async with asyncio.timeout(10):
+        while True:
+            state = await services.cluster_state("demo")
+            await read(0, state["frame"])
+            if lasts[0] == state["frame"] and state["paused"]:
+                break
+    assert followers[0].snapshot == json.loads(json.dumps(state["snapshot"]))
+    dead = [n for n in followers[0].snapshot["nodes"] if n["name"] == "worker-2"]
+    assert dead and dead[0]["alive"] is False
+    for comm in comms:
+        await comm.disconnect()
+    await wait_left(fresh_layer)
+
+
+async def wait_left(layer) -> None:
+    """Until the last page's leaving has closed the room (bounded)."""
+    from cluster.fanout import FANOUT
+    from cluster.worker import group_for
+
+    async with asyncio.timeout(5):
+        while FANOUT.watchers(layer, "demo") or layer.groups.get(group_for("demo")):
+            await asyncio.sleep(0.01)

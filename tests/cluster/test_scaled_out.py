@@ -3,6 +3,7 @@ ends (`demo --no-worker`), all talking through the Redis channel layer."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -56,6 +57,36 @@ async def receive_frame_via_redis(prefix: str, timeout: float = 10.0) -> dict:
         await layer.flush()
 
 
+def pages_see_the_same_frames(prefix: str, fronts: list[LiveServer], count: int = 8) -> None:
+    import redis
+    import websocket
+
+    sockets = [websocket.create_connection(f"ws://127.0.0.1:{f.port}/clusters/demo/ws", origin=f.base, timeout=10)
+               for f in fronts]
+    try:
+        states = [json.loads(ws.recv()) for ws in sockets]
+        assert all(s["type"] == "cluster.state" for s in states)
+        members = redis.Redis(host="127.0.0.1", port=6379).zcard(f"{prefix}:group:cluster.demo")
+        assert members == len({f.port for f in fronts}), "one group member per front-end process"
+        start = max(s["frame"] for s in states) + 1
+        seen = []
+        for ws, state in zip(sockets, states):
+            last, got = state["frame"], {}
+            while last < start + count:
+                msg = json.loads(ws.recv())
+                for frame in msg["frames"] if msg["type"] == "cluster.frames" else [msg]:  # sent together
+                    n = frame["frame"]
+                    if n <= last:
+                        continue  # covered by the state
+                    assert n == last + 1, f"a gap after frame {last}: {n}"
+                    last, got[n] = n, frame
+            seen.append({n: f for n, f in got.items() if start <= n <= start + count})
+        assert all(s == seen[0] for s in seen)
+    finally:
+        for ws in sockets:
+            ws.close()
+
+
 def test_worker_and_two_front_ends_over_postgres_and_redis(services_env, tmp_path):
     front_a = LiveServer(tmp_path / "a", env=services_env, args=["--no-worker"])
     front_b = LiveServer(tmp_path / "b", env=services_env, args=["--no-worker"])
@@ -86,8 +117,14 @@ def test_worker_and_two_front_ends_over_postgres_and_redis(services_env, tmp_pat
         assert front_b.request("GET", "/clusters/demo/sim/v1/clock")[1]["speed"] == 50.0
 
         # Frames reach the cluster's group through Redis.
-        frame = asyncio.run(receive_frame_via_redis(services_env["PILOTHOUSE_REDIS_PREFIX"]))
-        assert frame["type"] == "cluster.frame" and frame["snapshot"]["cluster"] == "demo"
+        message = asyncio.run(receive_frame_via_redis(services_env["PILOTHOUSE_REDIS_PREFIX"]))
+        frame = json.loads(message["text"])  # encoded once by the worker (cluster/worker/frames.py)
+        assert frame["type"] == "cluster.frame" and frame["cluster"] == "demo" and frame["frame"] == message["frame"]
+
+        # Pages on both front ends: each front end is ONE member of the cluster's group however
+        # many pages it serves (cluster/fanout.py), and every page gets every frame, the same text.
+        pages_see_the_same_frames(services_env["PILOTHOUSE_REDIS_PREFIX"], [front_a, front_a, front_a, front_b,
+                                                                            front_b, front_b])
 
         # The worker persists into PostgreSQL.
         db = services_env["PILOTHOUSE_PG_NAME"]

@@ -8,10 +8,10 @@ from channels.db import database_sync_to_async
 
 from cluster import services
 from cluster.models import EtcdEntry, SimCluster
-from cluster.worker import SimulationWorker, group_for
+from cluster.worker import SimulationWorker
 from cluster.worker.worker import MAX_PERSIST_DEFER_SECONDS
 from tests.builders import MakePod, MakeReplicaSet
-from tests.cluster.conftest import wait_bootstrapped
+from tests.cluster.conftest import FrameReader, subscribe, wait_bootstrapped
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -28,21 +28,21 @@ def pod_request(verb: str, name: str | None = None, body: dict | None = None, na
             "name": name, "subresource": None, "body": body, "patch_type": None, "query": {}}
 
 
-async def next_frames(layer, channel: str, count: int, timeout: float = 10.0) -> list[dict]:
+async def next_frames(layer, channel: FrameReader, count: int, timeout: float = 10.0) -> list[dict]:
     frames = []
     while len(frames) < count:
-        msg = await asyncio.wait_for(layer.receive(channel), timeout)
+        msg = await asyncio.wait_for(channel.receive(), timeout)
         if msg["type"] == "cluster.frame":
             frames.append(msg)
     return frames
 
 
-async def frames_until(layer, channel: str, predicate, timeout: float = 15.0) -> list[dict]:
+async def frames_until(layer, channel: FrameReader, predicate, timeout: float = 15.0) -> list[dict]:
     """Receive frames until one satisfies `predicate`; returns all of them (bounded wait)."""
     frames = []
     async with asyncio.timeout(timeout):
         while True:
-            msg = await layer.receive(channel)
+            msg = await channel.receive()
             frames.append(msg)
             if predicate(msg):
                 return frames
@@ -76,8 +76,7 @@ async def test_seeds_demo_and_persists_its_etcd_log(worker):
 
 
 async def test_frames_are_numbered_consecutively_with_snapshot(worker, fresh_layer):
-    channel = await fresh_layer.new_channel()
-    await fresh_layer.group_add(group_for("demo"), channel)
+    channel = await subscribe(fresh_layer, "demo")
     frames = await next_frames(fresh_layer, channel, 5)
     numbers = [f["frame"] for f in frames]
     assert numbers == list(range(numbers[0], numbers[0] + 5))
@@ -121,8 +120,7 @@ async def test_clock_speed_pause_advance_and_validation(worker):
 
 
 async def test_node_kill_restore_add_are_reported_in_frames_and_log(worker, fresh_layer):
-    channel = await fresh_layer.new_channel()
-    await fresh_layer.group_add(group_for("demo"), channel)
+    channel = await subscribe(fresh_layer, "demo")
     assert await services.kill_node("demo", "worker-1") == {"node": "worker-1", "alive": False}
 
     def has_kill(msg):
@@ -148,8 +146,7 @@ async def test_node_kill_restore_add_are_reported_in_frames_and_log(worker, fres
 
 
 async def test_state_is_the_snapshot_of_its_frame(worker, fresh_layer):
-    channel = await fresh_layer.new_channel()
-    await fresh_layer.group_add(group_for("demo"), channel)
+    channel = await subscribe(fresh_layer, "demo")
     await next_frames(fresh_layer, channel, 2)
     state = await services.cluster_state("demo")
     assert state["frame"] >= 2
@@ -190,8 +187,7 @@ async def test_a_cluster_whose_frame_fails_does_not_stop_the_others_nor_persiste
         raise RuntimeError("a bug in one cluster's snapshot")
 
     worker.clusters["demo"].engine.snapshot = broken
-    channel = await fresh_layer.new_channel()
-    await fresh_layer.group_add(group_for("lab-3"), channel)
+    channel = await subscribe(fresh_layer, "lab-3")
     frames = await next_frames(fresh_layer, channel, 3)
     assert [f["snapshot"]["cluster"] for f in frames] == ["lab-3"] * 3
     created = await services.cluster_api("lab-3", pod_request("create", body=POD))
@@ -277,8 +273,7 @@ async def test_busy_frame_caps_network_events_but_keeps_every_log_event(worker, 
                                                   "resource": "replicasets", "namespace": "default", "name": None,
                                                   "subresource": None, "body": rs, "patch_type": None, "query": {}})
     assert created["code"] == 201
-    channel = await fresh_layer.new_channel()
-    await fresh_layer.group_add(group_for("demo"), channel)
+    channel = await subscribe(fresh_layer, "demo")
     # 12 pods scheduled and started in one go, all in the next frame (the clock command would
     # run this in slices, frames between them; the engine is run directly here to get one
     # busy frame).

@@ -8,8 +8,8 @@ import asyncio
 import pytest
 
 from cluster import services
-from cluster.worker import GROUPED_MESSAGE_TYPES, MIN_SPEED, group_for
-from tests.cluster.conftest import wait_bootstrapped
+from cluster.worker import GROUPED_MESSAGE_TYPES, MIN_SPEED
+from tests.cluster.conftest import subscribe, wait_bootstrapped
 from tests.cluster.test_worker import frames_until
 
 EXTERNAL = {"members": 3, "topology": "external", "heartbeatInterval": "100ms", "electionTimeout": "1s"}
@@ -96,8 +96,7 @@ async def test_frames_group_heartbeats_and_carry_the_tick(worker, fresh_layer):
     # Past the cluster's busy start (its DaemonSets' and CoreDNS's pods starting), whose frames
     # are full of other hops and may omit some of the grouped ones.
     await services.set_clock("raft-3", advance="60s")
-    channel = await fresh_layer.new_channel()
-    await fresh_layer.group_add(group_for("raft-3"), channel)
+    channel = await subscribe(fresh_layer, "raft-3")
     start = (await services.get_clock("raft-3"))["time"]
     # 30 heartbeats to each follower; the advance runs in slices, so frames may go out between
     # them, and each frame groups what happened since the one before.

@@ -11,8 +11,8 @@ from channels.db import database_sync_to_async
 
 from cluster import services
 from cluster.models import EtcdEntry, SimCluster
-from cluster.worker import SimulationWorker, group_for
-from tests.cluster.conftest import wait_bootstrapped
+from cluster.worker import SimulationWorker
+from tests.cluster.conftest import subscribe, wait_bootstrapped
 from tests.cluster.test_worker import POD, frames_until, pod_request
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -74,8 +74,7 @@ async def test_a_cluster_that_cannot_keep_up_falls_behind_and_says_so(worker, fr
     monkeypatch.setattr(pacing, "CHUNK_EVENTS", 5)
     monkeypatch.setattr(worker_module, "ENGINE_SHARE", 0.0001)
     monkeypatch.setattr(worker_module, "MIN_SLICE_SECONDS", 0.0005)
-    channel = await fresh_layer.new_channel()
-    await fresh_layer.group_add(group_for("demo"), channel)
+    channel = await subscribe(fresh_layer, "demo")
     await services.set_clock("demo", speed=50)
     # A frame built at the new speed: one already on its way carries the pace measured before
     # the speed change, which resets it.
@@ -158,8 +157,7 @@ async def test_a_broken_cluster_is_repaired_by_deleting_the_stored_key_that_brea
 
 async def test_delete_cluster_forgets_it_and_tells_its_pages(worker, fresh_layer):
     await services.create_cluster("lab-gone", seed=5)
-    channel = await fresh_layer.new_channel()
-    await fresh_layer.group_add(group_for("lab-gone"), channel)
+    channel = await subscribe(fresh_layer, "lab-gone")
     assert (await services.delete_cluster("lab-gone")) == {"cluster": "lab-gone", "deleted": True}
     last = await frames_until(fresh_layer, channel, lambda m: m.get("deleted"))
     assert last[-1]["deleted"] is True
