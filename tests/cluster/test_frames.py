@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from cluster.worker import frames as frames_module
+from tests.cluster.framerc import FrameRc
 
 
 def fake_snapshot(pods_per_node: int, nodes: int = 3, pending: int = 0, replicasets: int = 1) -> dict:
@@ -20,23 +21,11 @@ def fake_snapshot(pods_per_node: int, nodes: int = 3, pending: int = 0, replicas
 
 
 def test_no_frame_exceeds_the_size_limit():
-    class Rc:
-        name, frame, speed, paused = "x", 7, 1.0, False
-
-        class engine:  # noqa: N801 - a stand-in for the engine's attributes a frame reads
-            now = 3.0
-
-            class config:  # noqa: N801
-                etcd_heartbeat_interval = 0.1
-
-        class lag:  # noqa: N801
-            ratio = 1.0
-
     big_events = [{"kind": "message", "type": "x", "payload": "y" * 5000} for _ in range(200)]
     big_log = [{"kind": "k8s-event", "message": "z" * 2000} for _ in range(300)]
     kept, logged, omitted, omitted_log = frames_module.select_events(big_events + big_log + big_log)
     assert len(logged) == frames_module.MAX_FRAME_LOG_EVENTS and omitted_log == 300
-    frame = frames_module.frame_message(Rc, kept, omitted, omitted_log, fake_snapshot(200, nodes=2))
+    frame = frames_module.frame_message(FrameRc, kept, omitted, omitted_log, fake_snapshot(200, nodes=2))
     assert len(json.dumps(frame)) <= frames_module.MAX_FRAME_BYTES
     assert frame["truncated"] is True
 

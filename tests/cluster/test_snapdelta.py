@@ -8,6 +8,7 @@ import json
 import pytest
 
 from cluster.worker import frames as frames_module
+from tests.cluster.framerc import FrameRc
 from cluster.worker.snapdelta import DeltaEncoder, DeltaError, SnapshotFollower, apply, diff
 from sim.cluster import Cluster, ClusterConfig
 from tests.builders import MakeReplicaSet, MakePod
@@ -150,20 +151,8 @@ def test_a_running_cluster_followed_by_deltas_matches_its_snapshots():
 def test_the_frame_is_encoded_once_with_its_number_and_time_first():
     """The group message carries the frame's JSON text (every socket sends that same text) and
     its head names the frame and when it was produced (bench/fanout.py reads only the head)."""
-    class Rc:
-        name, frame, speed, paused = "x", 7, 1.0, False
-
-        class engine:  # noqa: N801 - a stand-in for the engine's attributes a frame reads
-            now = 3.0
-
-            class config:  # noqa: N801
-                etcd_heartbeat_interval = 0.1
-
-        class lag:  # noqa: N801
-            ratio = 1.0
-
     events = [{"kind": "message", "type": "create pods/binding → 201"}, {"kind": "action", "text": "pod 🚀 ünïcode"}]
-    frame = frames_module.frame_message(Rc, events, 0, 0, copy.deepcopy(BASE))
+    frame = frames_module.frame_message(FrameRc, events, 0, 0, copy.deepcopy(BASE))
     message = frames_module.group_message(frame)
     assert message["type"] == "cluster.frame" and message["frame"] == 7
     assert message["text"].startswith('{"type":"cluster.frame","cluster":"x","frame":7,"sentAt":')
