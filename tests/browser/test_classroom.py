@@ -113,7 +113,7 @@ def test_a_viewer_follows_the_presenter_and_cannot_change_anything(page, present
 
     # Unticked, the viewer stays where they are while the presenter moves on.
     page.uncheck("#follow-presenter")
-    presenter.keyboard.press("n")
+    presenter.keyboard.press("t")   # the Network view's key
     wait_js(page, "document.getElementById('dashboard').dataset.presenterView === 'network'", 10,
             message="the presenter's next view to reach the viewer")
     assert page.get_attribute("#dashboard", "data-view") == "architecture"
