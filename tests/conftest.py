@@ -104,7 +104,12 @@ class LiveServer:
         self.args = [*(args or []), "--tls-port", str(self.tls_port)]
         self.env = {k: v for k, v in os.environ.items() if k not in _SELECTORS}
         self.env.update({"PILOTHOUSE_SQLITE": str(self.db_path), "DJANGO_SETTINGS_MODULE": "config.settings",
-                         "PYTHONUNBUFFERED": "1", "PILOTHOUSE_TLS_DIR": str(self.workdir / "tls")})
+                         "PYTHONUNBUFFERED": "1", "PILOTHOUSE_TLS_DIR": str(self.workdir / "tls"),
+                         # A test server's clusters that no page watches and no request reaches
+                         # (its `demo` beside a module's own cluster) stop running after 20 s,
+                         # as a class's idle sandboxes do after 10 minutes: the suite runs many
+                         # servers at once on two cores (cluster/worker/suspension.py).
+                         "PILOTHOUSE_SUSPEND_AFTER_SECONDS": "20"})
         self.env.update(env or {})
         self.proc: subprocess.Popen | None = None
 

@@ -17,7 +17,7 @@ the same instant, so the time alone does not say where a command came in.
   MAX_JOURNAL_BYTES: a journal that outgrows it stops, and the run can no longer be replayed
   (history goes on).
 * **The history** is a ring of moments, one at most every MOMENT_INTERVAL virtual seconds and
-  one after each command: the point, the frame number, the page's snapshot and the log lines
+  one after each command (and at most one a wall second between commands): the point, the frame number, the page's snapshot and the log lines
   since the moment before (zlib-compressed JSON), and the etcd keyspace (the live keys of the
   most advanced member, shared with the store: its values are immutable, so a moment costs a
   pointer per key, not a copy of the values).  Bounded by MAX_MOMENTS and MAX_HISTORY_BYTES:
@@ -40,6 +40,10 @@ from typing import Any
 
 # A moment at most every this many virtual seconds (and after each command) ...
 MOMENT_INTERVAL = 5.0
+# ... and, whatever the speed, at most one a wall-clock second between commands: a cluster at
+# 50x would otherwise copy its keyspace and compress its snapshot ten times a second (the ring
+# then spans more virtual time, in coarser steps).
+MOMENT_WALL_INTERVAL = 1.0
 # ... at most this many of them (an hour of a cluster at the default interval) ...
 MAX_MOMENTS = 720
 # ... within this many bytes per cluster (the compressed snapshots, plus KEY_COST per etcd key:
@@ -161,6 +165,7 @@ class Timeline:
         self.moments: collections.deque[Moment] = collections.deque()
         self.bytes = 0
         self.dirty = True                      # a command since the last moment
+        self.recorded_at = 0.0                 # when the last moment was kept (monotonic)
         self.log: collections.deque = collections.deque(maxlen=MOMENT_LOG_LINES)
 
     # -- the journal ----------------------------------------------------------------------
@@ -197,7 +202,10 @@ class Timeline:
         self.log.extend(lines)
 
     def due(self, now: float) -> bool:
-        return self.dirty or not self.moments or now >= self.moments[-1].time + MOMENT_INTERVAL
+        if self.dirty or not self.moments:
+            return True
+        return now >= self.moments[-1].time + MOMENT_INTERVAL and \
+            time.monotonic() >= self.recorded_at + MOMENT_WALL_INTERVAL
 
     def record(self, engine, frame: int, snapshot: dict) -> Moment:
         """Keep a moment of the engine as it is now, with the page's `snapshot` of it."""
@@ -218,6 +226,7 @@ class Timeline:
             self.bytes -= self.moments.popleft().size
         self.log.clear()
         self.dirty = False
+        self.recorded_at = time.monotonic()
         return m
 
     def listing(self) -> dict:

@@ -15,7 +15,7 @@ import pytest
 from cluster.console.kubeconfig import kubectl_binary
 from tests.browser.conftest import VIEWPORT, open_dashboard, wait_js
 from tests.browser.test_console import run
-from tests.conftest import wait_until
+from tests.conftest import wait_nodes_ready, wait_until
 
 CLASS = "classroom"
 SMALL = [{"name": "cp-1", "role": "control-plane"}, {"name": "worker-1"}]
@@ -168,6 +168,7 @@ def test_a_sandbox_s_kubeconfig_and_its_student_s_work_with_kubectl(page, browse
 
 
 def test_hostile_strings_stay_text(page, browser_server):
+    wait_nodes_ready(browser_server, "demo")   # its default namespace and nodes, before the pod
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     pod = {"apiVersion": "v1", "kind": "Pod",
