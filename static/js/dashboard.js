@@ -70,7 +70,7 @@ const objectsView = new ObjectsView(document.getElementById("view-objects"));
 // -- the object drawer (drawer.js): over every view; "Show in Objects view" lists its kind there
 // (setView is defined below; the callback runs only once the page is up.)
 const drawer = document.getElementById("object-drawer")
-  ? new ObjectDrawer(document.getElementById("object-drawer"), { root, onShowInObjects(ref) {
+  ? new ObjectDrawer(document.getElementById("object-drawer"), { onShowInObjects(ref) {
     setView("objects", { push: true });
     objectsView.reveal(ref.resource, ref.namespace, ref.name);
   } })

@@ -163,9 +163,8 @@ export function describeHtml(obj) {
 }
 
 export class ObjectDrawer {
-  constructor(aside, { root, onShowInObjects = () => {} } = {}) {
+  constructor(aside, { onShowInObjects = () => {} } = {}) {
     this.aside = aside;
-    this.root = root;
     this.onShowInObjects = onShowInObjects;
     this.ref = null;          // {resource, namespace, name} once resolved
     this.data = null;         // the last read (cluster/objects.py read_object)
@@ -232,7 +231,8 @@ export class ObjectDrawer {
     if (!this.aside) return;
     if (typeof ref === "string") ref = parseRef(ref);
     if (!ref?.name) return;
-    if (!this.isOpen) {
+    // Focus goes back to what opened it from outside (an owner opened inside keeps the first).
+    if (!this.isOpen || (opener && !this.aside.contains(opener))) {
       this.opener = opener;
       this.findOpener = finder(opener);
     }
