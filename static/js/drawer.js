@@ -154,12 +154,13 @@ export function describeHtml(obj) {
     `<li><button type="button" class="drawer-owner linkish" data-owner-kind="${esc(o.kind)}" data-owner-api="${esc(o.apiVersion)}"` +
     ` data-owner-name="${esc(o.name)}" title="Open the owner in the drawer">${esc(o.kind)} ${esc(o.name)}</button>` +
     `${o.controller ? ' <span class="muted">(controller)</span>' : ""}</li>`).join("");
+  const status = kindSections(obj);
   return dl([["Name", md.name, "name"], ["Namespace", md.namespace, "namespace"], ["Created", md.creationTimestamp],
              ["UID", md.uid]]) +
     `<h4>Labels</h4>${list("drawer-labels", labels)}` +
     `<h4>Annotations</h4>${list("drawer-annotations", annotations)}` +
     `<h4>Controlled by</h4>${owners ? `<ul class="drawer-owners">${owners}</ul>` : '<p class="muted">&lt;none&gt;</p>'}` +
-    kindSections(obj);
+    (status ? `<h4>Status</h4>${status}` : "");
 }
 
 export class ObjectDrawer {
