@@ -30,6 +30,7 @@ clusters nobody watches: cluster/worker/suspension.py), and the presenter's page
 what it shows ("follow the teacher", issue 13):
 
     client -> {"type": "follow", "view": "workloads", "selection": {"kind": "pod", "name": "default/web-1"} | null}
+              (kind pod | node | member | drawer: "deployments.apps:default/web", the drawer's object)
               (from the presenter only: cluster/access.py; others' are ignored)
     server -> {"type": "cluster.follow", "view", "selection"}   to every page of the cluster (the room)
 
@@ -54,8 +55,10 @@ CLOSE_UNAVAILABLE = 4503
 MAX_BACKLOG = 200
 # The views a presenter can be followed to (the cluster page's, by URL and key).
 FOLLOW_VIEWS = frozenset({"architecture", "workloads", "network", "etcd", "scheduler", "objects", "lessons"})
-FOLLOW_KINDS = frozenset({"pod", "node", "member"})   # a pod, a node, an etcd member
+# a pod, a node, an etcd member, the object drawer's object ("<resource>.<group>:<ns>/<name>")
+FOLLOW_KINDS = frozenset({"pod", "node", "member", "drawer"})
 MAX_FOLLOW_NAME = 320   # namespace/name, each a DNS subdomain at most
+MAX_FOLLOW_RESOURCE = 320   # the drawer's "<resource>.<group>:" before it
 MAX_FOLLOW_MESSAGE = 4096
 
 
@@ -146,7 +149,8 @@ class ClusterFramesConsumer(AsyncWebsocketConsumer):
             return
         if selection is not None:
             if not (isinstance(selection, dict) and selection.get("kind") in FOLLOW_KINDS
-                    and isinstance(selection.get("name"), str) and 0 < len(selection["name"]) <= MAX_FOLLOW_NAME):
+                    and isinstance(selection.get("name"), str) and 0 < len(selection["name"])
+                    <= MAX_FOLLOW_NAME + (MAX_FOLLOW_RESOURCE if selection["kind"] == "drawer" else 0)):
                 selection = None
             else:
                 selection = {"kind": selection["kind"], "name": selection["name"]}

@@ -234,12 +234,12 @@ def module_cluster(pilothouse_server):
         pilothouse_server.request("POST", f"/clusters/{name}/sim/v1/clock", {"paused": True})
 
 
-def wait_nodes_ready(server, name: str, timeout: float = 90) -> None:
+def wait_nodes_ready(server, name: str, timeout: float = 90, token: str = "") -> None:
     """Until every node of cluster `name` is Ready and untainted: as after `kubeadm init`/`join`
     and the CNI plugin, nodes carry the not-ready taint until their network is up, so a pod or
-    DaemonSet created before then rightly waits."""
+    DaemonSet created before then rightly waits.  `token`: an owned cluster's presenter token."""
     def all_ready() -> bool:
-        status, body = server.request("GET", f"/clusters/{name}/api/v1/nodes")
+        status, body = server.request("GET", f"/clusters/{name}/api/v1/nodes", token=token)
         return status == 200 and bool(body["items"]) and all(
             any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"].get("conditions") or [])
             and not any(t["key"] == "node.kubernetes.io/not-ready" for t in n["spec"].get("taints") or [])

@@ -1,5 +1,5 @@
 """The Objects view's list (GET, JSON): the objects of one kind, read through the cluster's own
-Kubernetes API (cluster/objects.py).  Its YAML view and edit are workloadviews.edit_get and
+Kubernetes API (cluster/objects.py); the object drawer's read of one object and its Events.  Its YAML view and edit are workloadviews.edit_get and
 edit_put, answering the fragment the view swaps in."""
 from __future__ import annotations
 
@@ -22,6 +22,24 @@ async def object_list(request: HttpRequest, name: str) -> JsonResponse:
             outcome = await objects.list_objects(name, kind)
         except services.SimulationError as e:
             outcome = Outcome(False, e.message, e.status, e.reason)
+    return _json(outcome)
+
+
+@require_GET
+async def object_read(request: HttpRequest, name: str) -> JsonResponse:
+    """The object drawer's read (GET, JSON; watchers read too): ?kind=<kind | resource |
+    resource.group>&namespace=&name=[&apiVersion=, with a kind: an owner reference's] ->
+    cluster/objects.py read_object's data, or the API's Status with its code."""
+    q = request.GET
+    try:
+        outcome = await objects.read_object(name, str(q.get("kind", "")).strip(), str(q.get("namespace", "")).strip(),
+                                            str(q.get("name", "")).strip(), str(q.get("apiVersion", "")).strip() or None)
+    except services.SimulationError as e:
+        outcome = Outcome(False, e.message, e.status, e.reason)
+    return _json(outcome)
+
+
+def _json(outcome: Outcome) -> JsonResponse:
     if outcome.ok:
         response = JsonResponse(outcome.data)
     else:

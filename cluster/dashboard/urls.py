@@ -42,6 +42,7 @@ urlpatterns = [
     path("clusters/<str:name>/dashboard/nodes/uncordon", wl.uncordon, name="wl_uncordon"),
     path("clusters/<str:name>/dashboard/nodes/drain", wl.drain, name="wl_drain"),
     path("clusters/<str:name>/dashboard/objects/list", objectviews.object_list, name="objects_list"),
+    path("clusters/<str:name>/dashboard/objects/read", objectviews.object_read, name="objects_read"),
     path("clusters/<str:name>/dashboard/objects/get", wl.edit_get, name="edit_get"),
     path("clusters/<str:name>/dashboard/objects/put", wl.edit_put, name="edit_put"),
     path("clusters/<str:name>/dashboard/pods", views.create_pod, name="create_pod"),

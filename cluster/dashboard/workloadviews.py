@@ -177,9 +177,9 @@ uncordon = _node_action("uncordon")
 drain = _node_action("drain")
 
 
-# The YAML editors on the page: the Workloads view's ("edit") and the Objects view's ("obj"); the
-# answer is the editor's body with that prefix's element ids.
-EDITORS = ("edit", "obj")
+# The YAML editors on the page: the Workloads view's ("edit"), the Objects view's ("obj") and the
+# object drawer's ("drawer"); the answer is the editor's body with that prefix's element ids.
+EDITORS = ("edit", "obj", "drawer")
 
 
 def _editor(request: HttpRequest) -> str:

@@ -31,6 +31,7 @@
 //   #workloads-panel  the Workloads view (workloads.js documents its attributes)
 //   #network-panel    the Network view (network.js documents its attributes)
 //   #console-panel    the kubectl console over any view (key k, /clusters/<c>/console; console.js)
+//   #object-drawer    the object drawer over any view (double-click / Enter on an object; drawer.js)
 //   window.pilothouse {stream, diagram, messages, etcd, scheduler, log, fetchState, networkView, ...}
 
 import { loadPodDetail } from "./poddetail.js";
@@ -49,6 +50,7 @@ import { WorkloadsView } from "./workloads.js";
 import { NetworkView } from "./network.js";
 import { KubectlConsole } from "./console.js";
 import { KubeadmPanel } from "./kubeadm.js";
+import { ObjectDrawer } from "./drawer.js";
 import "./lessons.js";
 import "./timeline.js";
 
@@ -65,6 +67,15 @@ const scheduler = new SchedulerPanel(document.getElementById("scheduler-panel"),
 const nodeEditor = new NodeEditor(document.getElementById("node-edit-form"), document.getElementById("node-select"));
 if (document.querySelector(".actions")) wireAddRows(document.querySelector(".actions"));
 const objectsView = new ObjectsView(document.getElementById("view-objects"));
+// -- the object drawer (drawer.js): over every view; "Show in Objects view" lists its kind there
+// (setView is defined below; the callback runs only once the page is up.)
+const drawer = document.getElementById("object-drawer")
+  ? new ObjectDrawer(document.getElementById("object-drawer"), { onShowInObjects(ref) {
+    setView("objects", { push: true });
+    objectsView.reveal(ref.resource, ref.namespace, ref.name);
+  } })
+  : null;
+
 let speed = initial.speed || 1;
 let etcdTick = initial.etcdTick || 0.1;
 let paused = !!initial.paused;
@@ -215,6 +226,7 @@ function showSnapshot(snap) {
   fillPodChoices(snap);
   nodeEditor.sync();
   refreshDetails();
+  drawer?.refresh();
 }
 
 // Keep the picked pod's panel live: its phase and node change, and it may go away.
@@ -623,6 +635,9 @@ function showPodDetails(pod) {
     html += `<p class="why-title">Why Pending?</p><p class="why-pending">${esc(why)}</p>`;
   }
   html += '<p class="why-more">The Scheduler view (key s) shows its decision node by node.</p>';
+  // The drawer has the rest (describe, events, YAML); Enter or a double-click on the pod opens it too.
+  html += `<p><button type="button" class="pod-drawer" data-drawer-ref="pods:${esc(d.pod)}" ` +
+    `title="Describe, events and YAML in the object drawer (or double-click / Enter on the pod)">Details…</button></p>`;
   if (box.dataset.for !== d.pod || lastDetails !== html) {
     const kept = box.dataset.for === d.pod ? box.querySelector(".pod-containers") : null;
     box.innerHTML = html;
@@ -700,4 +715,4 @@ toggle?.addEventListener("change", (e) => {
 });
 
 // For tests and the curious: window.pilothouse.stream.receive(frame) feeds a frame by hand.
-window.pilothouse = { kubeadmPanel, stream, diagram, messages, etcd, scheduler, log, fetchState, actions, showStatus, workloadsView, networkView, setView, views, objectsView, zoomTo, kubectlConsole };
+window.pilothouse = { kubeadmPanel, stream, diagram, messages, etcd, scheduler, log, fetchState, actions, showStatus, workloadsView, networkView, setView, views, objectsView, zoomTo, kubectlConsole, drawer };

@@ -57,6 +57,12 @@ export class ObjectsView {
     }
   }
 
+  // The object drawer's "Show in Objects view": its kind listed, its row marked.
+  reveal(resource, namespace, name) {
+    this.pickedObject = `${namespace || ""}/${name}`;
+    this.pickKind(resource);
+  }
+
   pickKind(resource) {
     this.picked = resource;
     for (const tr of this.kindsTable.querySelectorAll("tbody tr")) {

@@ -109,7 +109,7 @@ function faultButtons(name) {
     "</div>";
 }
 
-function containerRows(statuses, kind, extra = () => "") {
+export function containerRows(statuses, kind, extra = () => "") {
   return (statuses || []).map((cs) => {
     const last = cs.lastState?.terminated;
     const waiting = cs.state?.waiting?.message ? `<div class="container-message">${esc(cs.state.waiting.message)}</div>` : "";

@@ -49,6 +49,13 @@ export class SchedulerPanel {
       const li = e.target.closest("li[data-pod]");
       if (li) this.onPick(li.dataset.pod);
     });
+    // A queued pod is focusable: Enter or Space picks it as a click does.
+    this.queueEl?.addEventListener("keydown", (e) => {
+      const li = e.target.closest?.("li[data-pod]");
+      if (!li || (e.key !== "Enter" && e.key !== " ")) return;
+      e.preventDefault();
+      this.onPick(li.dataset.pod);
+    });
   }
 
   // -- the queue ------------------------------------------------------------------------------
@@ -91,7 +98,7 @@ export class SchedulerPanel {
         const extra = q === "backoff"
           ? ` <span class="q-left" data-until="${esc(e.until)}"></span>`
           : q === "unschedulable" && e.message ? `<span class="q-reason">${esc(e.message)}</span>` : "";
-        return `<li data-pod="${esc(e.pod)}" data-queue="${q}"${e.pod === this.selected ? ' class="selected"' : ""}>` +
+        return `<li data-pod="${esc(e.pod)}" data-queue="${q}" tabindex="0"${e.pod === this.selected ? ' class="selected"' : ""}>` +
           `<button type="button" title="Show the scheduler's last decision about ${esc(e.pod)}">` +
           `<span class="q-pod">${esc(e.pod)}</span><span class="q-meta">${esc(meta)}</span>${extra}</button></li>`;
       }).join("") +

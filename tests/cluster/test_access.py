@@ -257,6 +257,10 @@ async def test_viewers_follow_the_presenters_view_and_selection(worker):
     msg = await next_follow(viewer)
     assert msg == {"type": "cluster.follow", "view": "workloads", "selection": {"kind": "pod", "name": "default/web-1"}}
     assert (await services.cluster_state(CLASS))["follow"]["view"] == "workloads"
+    # The object drawer's object is a selection too ("<resource>.<group>:<ns>/<name>").
+    await presenter.send_json_to({"type": "follow", "view": "workloads",
+                                  "selection": {"kind": "drawer", "name": "deployments.apps:default/web"}})
+    assert (await next_follow(viewer))["selection"] == {"kind": "drawer", "name": "deployments.apps:default/web"}
     # Bad values are dropped: an unknown view, a selection that is not one.
     await presenter.send_json_to({"type": "follow", "view": "<script>", "selection": None})
     await presenter.send_json_to({"type": "follow", "view": "etcd", "selection": {"kind": "x", "name": 5}})

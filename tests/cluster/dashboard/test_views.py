@@ -190,13 +190,15 @@ async def test_a_page_without_controls_has_no_form_and_no_action(worker, client)
     assert "<form" in with_controls and 'id="btn-pause"' in with_controls
     html = render_to_string("dashboard/cluster.html", {**context, "controls": False})
     assert 'data-controls="false"' in html  # poddetail.js leaves out the fault buttons
-    # Left: the Objects view's form, whose Reload reads (a GET), and the console's, whose kubectl
-    # the API server holds to the page's identity.
-    assert "<form" not in html.replace('<form id="obj-form"', "").replace('<form id="console-form"', "")
+    # Left: the Objects view's form and the object drawer's, whose Reload reads (a GET), and the
+    # console's, whose kubectl the API server holds to the page's identity.
+    assert "<form" not in (html.replace('<form id="obj-form"', "").replace('<form id="console-form"', "")
+                           .replace('<form id="drawer-form"', ""))
     assert re.findall(r'<button[^>]*id="([\w-]+)"[^>]*hx-post', html) == []
-    assert re.findall(r'<button[^>]*id="([\w-]+)"[^>]*hx-get', html) == ["btn-obj-load"]
+    assert re.findall(r'<button[^>]*id="([\w-]+)"[^>]*hx-get', html) == ["btn-obj-load", "drawer-reload"]
     for gone in ("btn-pause", "btn-step", "speed-select", "cluster-menu", "btn-etcd-kill", "btn-obj-save",
-                 "create-pod-form", "wl-actions", "btn-nv-send", "btn-broken-reset", "student-form"):
+                 "create-pod-form", "wl-actions", "btn-nv-send", "btn-broken-reset", "student-form", "drawer-save",
+                 "drawer-delete"):
         assert f'id="{gone}"' not in html, gone
     # The console stays: it runs kubectl as the page's identity, which the API holds to its
     # roles (an anonymous watcher of an owned cluster is refused there; docs/classroom.md).
@@ -225,3 +227,31 @@ async def test_objects_list_and_the_objects_views_editor(worker, client):
     assert r.status_code == 200 and 'id="obj-body"' in html and 'id="obj-result"' in html and "name: default" in html
     r = await client.post(f"{BASE}/objects/get", {"kind": "namespaces", "name": "default", "editor": "<x>"})
     assert 'id="edit-body"' in r.content.decode()
+
+
+async def test_the_drawers_read_an_object_and_only_its_events(worker, client):
+    """dashboard:objects_read: the object as the API stores it, and the Events whose
+    involvedObject is that object (a field selector on name, kind and namespace), no others."""
+    def event(name, kind, obj):
+        return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": "default"},
+                "involvedObject": {"kind": kind, "name": obj, "namespace": "default"},
+                "reason": "Tested", "message": f"about {kind} {obj}", "type": "Normal"}
+    api = "/clusters/demo/api/v1/namespaces/default"
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "drawer-cm", "labels": {"a": "b"}}}
+    assert (await client.post(f"{api}/configmaps", cm, content_type="application/json")).status_code == 201
+    for name, kind, obj in (("e1", "ConfigMap", "drawer-cm"), ("e2", "ConfigMap", "other"),
+                            ("e3", "Secret", "drawer-cm")):
+        r = await client.post(f"{api}/events", event(name, kind, obj), content_type="application/json")
+        assert r.status_code == 201, r.content
+    r = await client.get(f"{BASE}/objects/read", {"kind": "configmaps", "namespace": "default", "name": "drawer-cm"})
+    assert r.status_code == 200 and r["Cache-Control"] == "no-store"
+    body = r.json()
+    assert body["kind"] == "ConfigMap" and body["resource"] == "configmaps" and body["namespaced"] is True
+    assert body["path"] == "api/v1/namespaces/default/configmaps/drawer-cm" and "delete" in body["verbs"]
+    assert body["object"]["metadata"]["labels"] == {"a": "b"} and body["age"]
+    assert [e["metadata"]["name"] for e in body["events"]] == ["e1"]
+    # A kind with its apiVersion (an owner reference), a cluster-scoped object, and a refusal.
+    r = await client.get(f"{BASE}/objects/read", {"kind": "Node", "apiVersion": "v1", "name": "worker-1"})
+    assert r.status_code == 200 and r.json()["path"] == "api/v1/nodes/worker-1" and r.json()["namespaced"] is False
+    r = await client.get(f"{BASE}/objects/read", {"kind": "configmaps", "namespace": "default", "name": "nope"})
+    assert r.status_code == 404 and r.json()["kind"] == "Status" and "nope" in r.json()["message"]
