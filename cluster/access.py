@@ -18,7 +18,8 @@ cookie the presenter or student link (`/clusters/<name>/?token=...`) sets, one p
 AccessMiddleware refuses, on an owned cluster and without the presenter's token, with a 403
 Kubernetes Status: every unsafe request to the dashboard (/clusters/<c>/dashboard/...) and the
 control API (/clusters/<c>/sim/v1/..., DELETE /sim/v1/clusters/<c>), the etcd snapshot (the
-whole keyspace, Secrets included), and the kubeconfig to anyone but a presenter or a student.
+whole keyspace, Secrets included), a Secret read from the page (the Objects view's YAML, the
+object drawer: they read as the engine), and the kubeconfig to anyone but a presenter or a student.
 A URL added under those prefixes is guarded without anyone remembering to.  It also hands the
 page's cookie to the Kubernetes API as the bearer token when the request brings none, so the
 page's own reads act as whoever opened it.
@@ -163,14 +164,28 @@ KUBE_API = re.compile(r"^/clusters/(?P<cluster>[^/]+)/(?:api|apis|version|openap
 # cluster's admin token and ServiceAccount signing key (cluster/worker/timeline.py).
 SECRET_READS = ("etcd/snapshot", "export")
 SECRET_READ_PREFIXES = ("history/",)
+# The page's reads of one object (the Objects view's YAML, the object drawer) go to the API as the
+# engine, not as the visitor: a Secret's data is for the presenter only.
+OBJECT_READ = re.compile(r"^/clusters/(?P<cluster>[^/]+)/dashboard/objects/(?:get|read)$")
 
 
-def guarded(method: str, path: str) -> tuple[str, str] | None:
-    """(cluster, what) when the request needs more than watching on an owned cluster."""
+def names_a_secret(kind: str) -> bool:
+    """Whether the page's `kind` parameter ("Secret", "secrets", "secrets.", "v1/Secret") names
+    the core group's Secrets."""
+    name, _, group = str(kind or "").strip().lower().rsplit("/", 1)[-1].partition(".")
+    return name in {"secret", "secrets"} and group in {"", "v1"}
+
+
+def guarded(method: str, path: str, query=None) -> tuple[str, str] | None:
+    """(cluster, what) when the request needs more than watching on an owned cluster (`query`:
+    the request's GET parameters)."""
     unsafe = method not in SAFE_METHODS
     m = DASHBOARD.match(path)
     if m and unsafe:
         return m["cluster"], "changing the cluster from the page"
+    m = OBJECT_READ.match(path)
+    if m and query is not None and names_a_secret(query.get("kind", "")):
+        return m["cluster"], "reading a Secret from the page"
     m = CONTROL.match(path)
     if m and (unsafe or m["rest"] in SECRET_READS or m["rest"].startswith(SECRET_READ_PREFIXES)):
         return m["cluster"], f"{method} {path}"
@@ -192,7 +207,7 @@ class AccessMiddleware(DualModeMiddleware):
         return async_to_sync(self._acall)(request)
 
     async def _acall(self, request):
-        target = guarded(request.method, request.path)
+        target = guarded(request.method, request.path, request.GET)
         if target is not None:
             cluster, what = target
             try:

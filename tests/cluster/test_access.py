@@ -99,6 +99,34 @@ async def test_a_viewer_of_an_owned_cluster_only_watches(worker):
     assert r.status_code == 200 and r.json()["users"][0]["user"]["token"] == token
 
 
+async def test_a_secret_is_read_from_the_page_by_the_presenter_only(worker):
+    """The Objects view's YAML and the object drawer read as the engine, not as the visitor: on
+    an owned cluster a watcher may read a ConfigMap there, not a Secret (its data)."""
+    token = await owned()
+    await wait_bootstrapped(CLASS)
+    for kind, body in (("secrets", {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
+                                    "stringData": {"password": "hunter2"}}),
+                       ("configmaps", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"},
+                                       "data": {"a": "1"}})):
+        req = {"verb": "create", "group": "", "version": "v1", "resource": kind, "namespace": "default",
+               "name": None, "subresource": None, "body": body, "patch_type": None, "query": {}}
+        assert (await services.cluster_api(CLASS, req))["code"] == 201
+    viewer, presenter = AsyncClient(), AsyncClient()
+    for kind in ("Secret", "secrets", "secrets.", "v1/Secret", " SECRETS "):
+        for view in ("read", "get"):
+            assert_forbidden(await viewer.get(f"/clusters/{CLASS}/dashboard/objects/{view}",
+                                              {"kind": kind, "namespace": "default", "name": "db"}))
+    r = await viewer.get(f"/clusters/{CLASS}/dashboard/objects/read", {"kind": "ConfigMap", "namespace": "default",
+                                                                       "name": "cfg"})
+    assert r.status_code == 200 and r.json()["object"]["data"] == {"a": "1"}
+    # Their names stay listed (kubectl get secrets shows no data either).
+    r = await viewer.get(f"/clusters/{CLASS}/dashboard/objects/list", {"kind": "secrets"})
+    assert r.status_code == 200 and "db" in [o["name"] for o in r.json()["items"]]
+    r = await presenter.get(f"/clusters/{CLASS}/dashboard/objects/read", {"kind": "Secret", "namespace": "default",
+                                                                          "name": "db"}, **bearer(token))
+    assert r.status_code == 200 and r.json()["object"]["data"]["password"] == "aHVudGVyMg=="
+
+
 async def test_the_presenter_link_keeps_the_token_in_a_cookie(worker):
     token = await owned()
     client = AsyncClient()
