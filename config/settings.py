@@ -181,4 +181,7 @@ PILOTHOUSE = {
     "SUSPEND_AFTER_SECONDS": float(os.environ.get("PILOTHOUSE_SUSPEND_AFTER_SECONDS", "600")),
     # A token that presents every cluster (the teacher's, over every sandbox); empty: none.
     "TEACHER_TOKEN": os.environ.get("PILOTHOUSE_TEACHER_TOKEN", ""),
+    # Beyond this many pods a cluster's snapshot counts pods per node and phase instead of
+    # listing each (cluster/worker/frames.py); lower it for a slow projector machine.
+    "SNAPSHOT_POD_LIMIT": int(os.environ.get("PILOTHOUSE_SNAPSHOT_POD_LIMIT", "600")),
 }

@@ -39,7 +39,8 @@ LOG_RING_SIZE = 300
 GROUPED_MESSAGE_TYPES = frozenset({"MsgHeartbeat", "MsgHeartbeatResp"})
 # An election's messages (etcd's raftpb names): rare, and what the etcd panel is about.
 ELECTION_MESSAGE_TYPES = frozenset({"MsgVote", "MsgVoteResp", "MsgPreVote", "MsgPreVoteResp", "MsgTimeoutNow"})
-# Beyond this many pods the snapshot summarises them (counts per node and phase).
+# Beyond this many pods the snapshot summarises them (counts per node and phase), unless
+# settings.PILOTHOUSE["SNAPSHOT_POD_LIMIT"] (PILOTHOUSE_SNAPSHOT_POD_LIMIT) says otherwise.
 SNAPSHOT_POD_LIMIT = 600
 SNAPSHOT_PENDING_SHOWN = 50
 SNAPSHOT_REPLICASETS_SHOWN = 100
@@ -144,12 +145,23 @@ class SnapshotClock:
         self.not_before = 0.0
 
 
+def snapshot_pod_limit() -> int:
+    """The deployment's limit (settings), at least 1; SNAPSHOT_POD_LIMIT outside Django."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+    try:
+        limit = int(getattr(settings, "PILOTHOUSE", {}).get("SNAPSHOT_POD_LIMIT", SNAPSHOT_POD_LIMIT))
+    except ImproperlyConfigured:  # no settings configured (benches run the worker's code bare)
+        limit = SNAPSHOT_POD_LIMIT
+    return max(1, limit)
+
+
 def take_snapshot(engine, clock: SnapshotClock) -> dict:
     """The engine's snapshot (summarised beyond SNAPSHOT_POD_LIMIT pods, at a cost that does not
     grow with them: Cluster.snapshot reads the watch cache's per-node counts), with its cost
     recorded on `clock`."""
     started = time.monotonic()
-    snapshot = engine.snapshot(pod_limit=SNAPSHOT_POD_LIMIT, pending_shown=SNAPSHOT_PENDING_SHOWN,
+    snapshot = engine.snapshot(pod_limit=snapshot_pod_limit(), pending_shown=SNAPSHOT_PENDING_SHOWN,
                                replicasets_shown=SNAPSHOT_REPLICASETS_SHOWN)
     clock.took(started, time.monotonic())
     return snapshot

@@ -6,7 +6,8 @@ Fixtures
                     test module (tests kill nodes and pause clocks; modules must not see each
                     other's damage).  PILOTHOUSE_BROWSER_SERVER=http://host:port points the tests
                     at a server you already run instead (development only: they change it).
-    page            a fresh page (1600x1000) whose console errors fail the test
+    page            a fresh page (1600x1000) whose console errors fail the test; it asks for
+                    reduced motion (see new_context) unless the test is marked `motion`
     dashboard       page opened on /clusters/demo/ with its WebSocket open
 `open_dashboard(page, server, cluster, view)` opens a cluster's page (on a view); `show_view`
 switches views by their tabs.
@@ -29,6 +30,16 @@ CHROMIUM = os.environ.get("PILOTHOUSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1600, "height": 1000}
+
+
+def new_context(browser, motion: bool = False):
+    """A browser context for a test's pages.  Without `motion` it asks for reduced motion, and
+    the page leaves its travelling messages and etcd's running timers off, as it does for anyone
+    who asked their system for that (static/js/dashboard.js): Chromium's software renderer spent
+    0.85 of a core on an idle demo page's animation, 0.33 without it (measured with Playwright
+    over 15 s per page), and the suite runs several pages at once on two cores.  A test about
+    the animation is marked `@pytest.mark.motion` (or passes motion=True)."""
+    return browser.new_context(viewport=VIEWPORT, reduced_motion="no-preference" if motion else "reduce")
 
 
 # Module-scoped, not session-scoped: while Playwright's sync API is started it registers its
@@ -81,7 +92,8 @@ def browser_server(request, tmp_path_factory):
     if external:
         yield ExternalServer(external, tmp_path_factory.mktemp(name))
         return
-    server = LiveServer(tmp_path_factory.mktemp(name)).start()
+    # A module may set SERVER_ENV: more of its server's environment (a lower snapshot limit).
+    server = LiveServer(tmp_path_factory.mktemp(name), env=getattr(request.module, "SERVER_ENV", None)).start()
     try:
         yield server
     finally:
@@ -92,8 +104,8 @@ def browser_server(request, tmp_path_factory):
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=VIEWPORT)
+def page(browser, request):
+    context = new_context(browser, motion=request.node.get_closest_marker("motion") is not None)
     pg = context.new_page()
     errors: list[str] = []
     # 4xx answers are how forms show API errors; a test expecting more (a server restart's

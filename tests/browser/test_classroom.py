@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cluster.console.kubeconfig import kubectl_binary
-from tests.browser.conftest import VIEWPORT, open_dashboard, wait_js
+from tests.browser.conftest import new_context, open_dashboard, wait_js
 from tests.browser.test_console import run
 from tests.conftest import wait_nodes_ready, wait_until
 
@@ -43,7 +43,7 @@ def owned(browser_server):
 @pytest.fixture
 def presenter(browser, browser_server, owned):
     """A second browser (its own cookies) that opened the presenter link."""
-    context = browser.new_context(viewport=VIEWPORT)
+    context = new_context(browser)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))

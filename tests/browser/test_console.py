@@ -113,6 +113,7 @@ def test_hostile_output_stays_text(page, browser_server):
     assert page.evaluate("() => window.__pwned") is None
 
 
+@pytest.mark.motion
 def test_the_console_s_requests_travel_from_its_box_in_the_diagram(page, browser_server):
     """A command typed in the console is seen leaving the diagram's console box (console@client)
     towards the API server, in the console's own colour; other clients' stay kubectl@client."""

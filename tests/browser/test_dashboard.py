@@ -56,6 +56,7 @@ def test_architecture_view(dashboard):
             message="a new frame")
 
 
+@pytest.mark.motion  # the README's screenshot shows requests travelling
 def test_replicaset_of_three_runs_and_screenshot(dashboard):
     page = dashboard
     page.fill("#create-rs-form [name=name]", "web")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import VIEWPORT, wait_js
+from tests.browser.conftest import new_context, wait_js
 from tests.conftest import wait_nodes_ready, wait_until
 
 pytestmark = pytest.mark.services
@@ -25,7 +25,7 @@ EXPECTED = ["status of 4", "Response Status Error"]
 
 
 def _page(browser, url: str):
-    context = browser.new_context(viewport=VIEWPORT)
+    context = new_context(browser)
     pg = context.new_page()
     pg.errors = []
     pg.on("pageerror", lambda e: pg.errors.append(f"pageerror: {e}"))

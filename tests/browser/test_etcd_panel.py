@@ -16,7 +16,7 @@ from tests.builders import MakePod
 from tests.browser.conftest import open_dashboard, show_view, submit, submit_ok, wait_js
 from tests.conftest import wait_until
 
-pytestmark = pytest.mark.services
+pytestmark = [pytest.mark.services, pytest.mark.motion]  # the panel is its Raft messages and timers
 
 CLUSTER = "raft-lab"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import VIEWPORT, open_dashboard, show_view, wait_js
+from tests.browser.conftest import VIEWPORT, new_context, open_dashboard, show_view, wait_js
 from tests.conftest import make_cluster, wait_nodes_ready
 
 pytestmark = pytest.mark.services
@@ -31,7 +31,7 @@ def lab(browser_server):
 @pytest.fixture(scope="module")
 def page(browser, lab):
     """One page for the module (its console errors fail the module at the end)."""
-    context = browser.new_context(viewport=VIEWPORT)
+    context = new_context(browser)
     pg = context.new_page()
     errors: list[str] = []
     expected = ["status of 4", "Response Status Error"]  # a refused edit's 422 is logged by the browser
@@ -320,7 +320,7 @@ def test_a_cluster_installed_by_hand_with_the_kubeadm_panel(browser, lab):
     lab.request("POST", "/clusters/by-hand/sim/v1/clock", {"speed": 20})
     # A page of its own: until kubeadm init there is no API server, and the page's reads of it
     # are answered 503, which the browser logs (the module's page counts those as errors).
-    context = browser.new_context(viewport=VIEWPORT)
+    context = new_context(browser)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
