@@ -64,7 +64,7 @@ def test_panel_shows_members_and_external_hosts(panel):
     left = float(page.get_attribute(f'#etcd-svg .etcd-member[data-member="{follower}"]', "data-timer-left"))
     assert 0 <= left <= 1
     # Heartbeats travel between members (grouped, so the panel stays calm).
-    wait_js(page, "(window.pilothouse.etcd.drawn['heartbeat'] || 0) > 0", 10, message="heartbeats drawn")
+    wait_js(page, "(window.pilothouse.etcd.drawn['heartbeat'] || 0) > 0", 30, message="heartbeats drawn")
     assert page.evaluate("window.pilothouse.etcd.active.length") <= 18
 
 
