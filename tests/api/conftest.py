@@ -9,7 +9,7 @@ def kube_client(pilothouse_server, module_cluster, request):
     """(CoreV1Api, AppsV1Api, cluster name) for a fresh cluster running at 50x."""
     from kubernetes import client
 
-    name = module_cluster(f"api-{request.module.__name__.rsplit('.', 1)[-1].replace('_', '-')[:40]}", speed=50)
+    name = module_cluster(f"api-{request.module.__name__.rsplit('.', 1)[-1].replace('_', '-')[:40]}", speed=20)
     cfg = client.Configuration()
     cfg.host = pilothouse_server.cluster_url(name)
     api_client = client.ApiClient(cfg)

@@ -20,7 +20,7 @@ RS_TYPE_ERROR = 'ReplicaSet in version "v1" cannot be handled as a ReplicaSet: j
 
 @pytest.fixture(scope="module")
 def api(pilothouse_server, module_cluster):
-    name = module_cluster("bad-input", speed=50)
+    name = module_cluster("bad-input", speed=20)
     # Nodes Ready first: the tests compare the whole cluster before and after each bad request,
     # and the not-ready taints come off while the CNI plugin starts.
     wait_nodes_ready(pilothouse_server, name)

@@ -20,7 +20,7 @@ NS = "default"
 
 @pytest.fixture(scope="module")
 def api(pilothouse_server, module_cluster):
-    name = module_cluster("api-crd-clients", speed=50)
+    name = module_cluster("api-crd-clients", speed=20)
     cfg = client.Configuration()
     cfg.host = pilothouse_server.cluster_url(name)
     api_client = client.ApiClient(cfg)

@@ -74,7 +74,7 @@ def test_protobuf_eviction():
 # -- over HTTP ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def base(pilothouse_server, module_cluster):
-    return pilothouse_server.cluster_url(module_cluster("eviction", speed=50))
+    return pilothouse_server.cluster_url(module_cluster("eviction", speed=20))
 
 
 def _running_pod(base: str, name: str, grace: int = 30) -> dict:

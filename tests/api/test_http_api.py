@@ -18,7 +18,7 @@ AGGREGATED_ACCEPT = ("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDis
 
 @pytest.fixture(scope="module")
 def base(pilothouse_server, module_cluster):
-    name = module_cluster("http-api", speed=50)
+    name = module_cluster("http-api", speed=20)
     return pilothouse_server.cluster_url(name)
 
 

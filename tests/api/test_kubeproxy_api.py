@@ -75,7 +75,7 @@ def test_an_ipvs_clusters_proxy_rules_show_ipvsadm_ipset_and_iptables(pilothouse
     status, body = req("POST", "/sim/v1/clusters", {"name": "kp-ipvs", "kubeProxyMode": "ipvs"})
     assert status == 201, body
     try:
-        status, body = req("POST", "/clusters/kp-ipvs/sim/v1/clock", {"speed": 50})
+        status, body = req("POST", "/clusters/kp-ipvs/sim/v1/clock", {"speed": 20})
         assert status == 200, body
         rules = _reader(req, "/clusters/kp-ipvs/sim/v1/nodes/worker-1/proxy-rules")
         # The `kubernetes` Service and kube-dns (10.96.0.10, once CoreDNS is up) get a virtual

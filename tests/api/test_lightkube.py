@@ -27,7 +27,7 @@ CronTab = create_namespaced_resource(GROUP, "v1", "CronTab", "crontabs")
 
 @pytest.fixture(scope="module")
 def kube(pilothouse_server, module_cluster):
-    name = module_cluster("api-lightkube", speed=50)
+    name = module_cluster("api-lightkube", speed=20)
     # The README's kubeconfig: a cluster at a path prefix and an empty user (KubeConfig.from_server
     # makes a context without one, which lightkube then refuses: "Missing user").
     config = KubeConfig.from_dict({

@@ -23,7 +23,7 @@ LABEL = "stable.example.com/crontab"
 
 @pytest.fixture(scope="module")
 def cluster(pilothouse_server, module_cluster, tmp_path_factory):
-    name = module_cluster("api-operator-example", speed=50)
+    name = module_cluster("api-operator-example", speed=20)
     url = pilothouse_server.cluster_url(name)
     kubeconfig = tmp_path_factory.mktemp("operator") / "kubeconfig"
     kubeconfig.write_text(yaml.safe_dump({

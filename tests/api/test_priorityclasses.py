@@ -20,7 +20,7 @@ TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 @pytest.fixture(scope="module")
 def apis(pilothouse_server, module_cluster):
     """(SchedulingV1Api, CoreV1Api, base URL) for a fresh cluster at 50x whose system classes exist."""
-    name = module_cluster("api-priorityclasses", speed=50)
+    name = module_cluster("api-priorityclasses", speed=20)
     cfg = client.Configuration()
     cfg.host = pilothouse_server.cluster_url(name)
     api_client = client.ApiClient(cfg)

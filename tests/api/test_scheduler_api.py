@@ -66,7 +66,7 @@ def create_cluster(server, body: dict, speed: float = 20) -> Api:
 
 @pytest.fixture(scope="module")
 def api(pilothouse_server, module_cluster) -> Api:
-    a = Api(pilothouse_server, module_cluster("api-scheduler", speed=50))
+    a = Api(pilothouse_server, module_cluster("api-scheduler", speed=20))
     wait_nodes_ready(pilothouse_server, a.cluster)  # the tests explain where pods may go
     wait_until(lambda: a.queue()["leader"], timeout=30, interval=0.1, message="a leading kube-scheduler")
     return a

@@ -17,7 +17,7 @@ APPLY = "application/apply-patch+yaml"
 
 @pytest.fixture(scope="module")
 def base(pilothouse_server, module_cluster):
-    return pilothouse_server.cluster_url(module_cluster("server-side-apply", speed=50))
+    return pilothouse_server.cluster_url(module_cluster("server-side-apply", speed=20))
 
 
 def apply(base, name: str, body: dict | str, manager: str | None = "tester", **query) -> requests.Response:

@@ -93,7 +93,7 @@ def kube_cluster(module_cluster, pilothouse_server, request) -> str:
     # another shape (CLUSTER_SPEC): a third of an HA cluster's cost at 50x, and kubectl's
     # behaviour does not depend on how many apiservers answer.
     spec = getattr(request.module, "CLUSTER_SPEC", ONE_CONTROL_PLANE)
-    name = module_cluster(module.removeprefix("test_").replace("_", "-")[:50], speed=50, spec=spec)
+    name = module_cluster(module.removeprefix("test_").replace("_", "-")[:50], speed=20, spec=spec)
     wait_nodes_ready(pilothouse_server, name)
     return name
 

@@ -19,7 +19,7 @@ DUAL_STACK = {"podSubnet": "10.244.0.0/16,fd00:10:244::/56", "serviceSubnet": "1
 
 @pytest.fixture(scope="module")
 def kube_cluster(module_cluster):
-    return module_cluster("kubectl-dualstack", speed=50, spec=DUAL_STACK)
+    return module_cluster("kubectl-dualstack", speed=20, spec=DUAL_STACK)
 
 
 @pytest.fixture(scope="module")

@@ -135,7 +135,7 @@ def test_a_replicaset_forwards_to_one_of_its_pods_on_a_port_kubectl_picks(kube_e
 def test_a_node_that_is_down_fails_the_connection(pilothouse_server, module_cluster, tmp_path):
     """The bytes go through the pod's node: with the node powered off, kube-apiserver cannot
     dial its kubelet (a cluster of its own, so that no other test loses a node)."""
-    cluster = module_cluster("portforward-node-down", speed=50)
+    cluster = module_cluster("portforward-node-down", speed=20)
     home = tmp_path / "home"
     home.mkdir()
     kubectl = kubectl_runner(WEBSOCKET[-1] if WEBSOCKET else None, kube_env_for(pilothouse_server, cluster, home))

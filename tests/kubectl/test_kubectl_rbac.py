@@ -202,7 +202,7 @@ def owned_cluster(pilothouse_server, kube_cluster):
     assert kubeconfig["users"][0]["user"]["token"] == token
     sa_url = f"{pilothouse_server.cluster_url(name)}/api/v1/namespaces/default/serviceaccounts/default"
     wait_until(lambda: _http(sa_url, token)[0] == 200, timeout=30, interval=0.1, message=f"cluster {name} bootstrapped")
-    status, body = pilothouse_server.request("POST", f"/clusters/{name}/sim/v1/clock", {"speed": 50}, token=token)
+    status, body = pilothouse_server.request("POST", f"/clusters/{name}/sim/v1/clock", {"speed": 20}, token=token)
     assert status == 200, body
     yield name, kubeconfig
     pilothouse_server.request("DELETE", f"/sim/v1/clusters/{name}", token=token)
