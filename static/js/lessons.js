@@ -95,9 +95,12 @@ export class LessonsPanel {
           if (l.summary) li.append(el("p", { class: "lesson-summary" }, l.summary));
           if (this.controls) {
             const row = el("div", { class: "lesson-start" });
-            row.append(el("button", { type: "button", "data-start": l.id, title: "Play it on this cluster as it is" }, "Start here"));
-            if (l.cluster) row.append(el("button", { type: "button", "data-start-new": l.id,
-              title: "Create a cluster shaped as the lesson needs it, and play the lesson there" }, "Start in a new cluster"));
+            // A lesson that starts from a saved moment cannot rewind this cluster to it: only
+            // a new cluster, made at that moment, can play it.
+            if (!l.from) row.append(el("button", { type: "button", "data-start": l.id, title: "Play it on this cluster as it is" }, "Start here"));
+            if (l.cluster || l.from) row.append(el("button", { type: "button", "data-start-new": l.id,
+              title: l.from ? "Create a cluster at the lesson's saved moment, and play the lesson there"
+                : "Create a cluster shaped as the lesson needs it, and play the lesson there" }, "Start in a new cluster"));
             li.append(row);
           }
           ul.append(li);
@@ -146,8 +149,9 @@ export class LessonsPanel {
     if (!lesson) return;
     const name = `${id}-${Math.random().toString(36).slice(2, 6)}`.slice(0, 40).replace(/^-+|-+$/g, "");
     try {
-      await this.request("POST", "/sim/v1/clusters", { name, ...(lesson.cluster || {}) });
-      await this.request("POST", `/clusters/${encodeURIComponent(name)}/sim/v1/lesson`, { start: id });
+      // The server makes the cluster the lesson wants (its spec, or its saved moment imported
+      // from the server's own file) and starts the lesson there.
+      await this.request("POST", "/sim/v1/clusters", { name, lesson: id });
       location.assign(`/clusters/${encodeURIComponent(name)}/lessons`);
     } catch (err) {
       this.showError(`Could not start ${lesson.title} in a new cluster: ${err.message}`);
