@@ -105,6 +105,22 @@ def test_a_lesson_from_a_saved_moment_starts_in_a_new_cluster_made_at_that_momen
         req("DELETE", f"/sim/v1/clusters/{name}")
 
 
+def test_a_lesson_with_a_cluster_spec_starts_in_a_new_cluster_of_that_shape(pilothouse_server):
+    """The same request for a lesson with a `cluster:` spec: the cluster is made from the spec."""
+    req = pilothouse_server.request
+    name = "lessons-api-spec"
+    try:
+        status, made = req("POST", "/sim/v1/clusters", {"name": name, "lesson": "rollouts"})
+        assert status == 201 and made["player"]["lesson"] == "rollouts", made
+        def nodes():
+            status, body = req("GET", f"/clusters/{name}/api/v1/nodes")
+            return sorted(n["metadata"]["name"] for n in body["items"]) if status == 200 else None
+        wait_until(lambda: nodes() == ["cp-1", "worker-1", "worker-2"], timeout=30, interval=0.1,
+                   message="the spec's three nodes registered")
+    finally:
+        req("DELETE", f"/sim/v1/clusters/{name}")
+
+
 def test_start_here_is_refused_for_a_lesson_that_starts_from_a_saved_moment(pilothouse_server, cluster):
     status, got = pilothouse_server.request("POST", f"/clusters/{cluster}/sim/v1/lesson", {"start": "troubleshooting"})
     assert status == 409 and got["kind"] == "Status" and got["reason"] == "Conflict"
