@@ -14,7 +14,8 @@
 //   #lessons-panel     data-state: "loading", "idle" (no lesson), "playing", "paused", "finished",
 //                      "error"; data-lesson (its id), data-step (1-based), data-step-state
 //   #lesson-list       .lesson-chapter > .lesson-item[data-lesson] with Start buttons
-//                      ([data-start], [data-start-new])
+//                      ([data-start], [data-start-new]; a lesson that starts from a saved
+//                      moment has only [data-start-new])
 //   #lesson-steps li   data-state per step (pending, active, waiting, done, passed, skipped,
 //                      failed, stuck); aria-current on the current one
 //   #lesson-checks li  data-ok "true"/"false": each check the step waits for
@@ -91,7 +92,8 @@ export class LessonsPanel {
         const ul = el("ul");
         for (const l of ch.lessons) {
           const li = el("li", { class: "lesson-item", "data-lesson": l.id });
-          li.append(el("strong", {}, l.title), el("span", { class: "muted" }, ` · ${l.stepCount} steps`));
+          li.append(el("strong", {}, l.title), el("span", { class: "muted" },
+            ` · ${l.stepCount} steps` + (l.from ? " · starts from a saved moment" : "")));
           if (l.summary) li.append(el("p", { class: "lesson-summary" }, l.summary));
           if (this.controls) {
             const row = el("div", { class: "lesson-start" });

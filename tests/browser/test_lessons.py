@@ -78,6 +78,7 @@ def test_a_lesson_from_a_saved_moment_starts_in_a_new_cluster_in_its_trouble(pag
     # It cannot rewind this cluster: no "Start here" for it (other lessons keep theirs).
     assert page.query_selector(f"{item} [data-start]") is None
     assert page.query_selector("[data-start='architecture-request-path']") is not None
+    assert "starts from a saved moment" in page.inner_text(item)
 
     page.click(f"{item} [data-start-new='troubleshooting']")
     page.wait_for_url("**/clusters/troubleshooting-*/lessons", timeout=60_000)
