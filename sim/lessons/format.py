@@ -218,9 +218,8 @@ def _read_run(name: str, base_dir: Path, value) -> dict:
         raise LessonError(f"{name}: from: {value}: no such file (record it: lessons/runs/record.py)") from None
     except (OSError, ValueError) as e:
         raise LessonError(f"{name}: from: {value}: not a JSON file: {e}") from None
-    # The import's own check (kind, apiVersion, config, journal, end): one idea, one piece of
-    # code.  Imported here: the worker's timeline module needs nothing of Django at import.
-    from cluster.worker.timeline import TimelineError, check_export
+    # The import's own check (kind, apiVersion, config, journal, end): one idea, one piece of code.
+    from sim.runexport import TimelineError, check_export
     try:
         check_export(doc)
     except TimelineError as e:
