@@ -9,6 +9,9 @@ Kubernetes Status objects (with the control API's "error" object too, as simcont
     POST /clusters/<name>/sim/v1/lesson           {"start": "<id>"} | {"action": "play" | "pause" |
                                                      "next" | "back" | "restart" | "stop"} |
                                                      {"action": "goto", "step": 3}
+    POST /sim/v1/clusters                         {"name", "lesson": "<id>"}: a new cluster made
+                                                     as the lesson wants it, the lesson started
+                                                     (create_for_lesson, from simcontrol.clusters)
 
 Narration, tasks, questions and answers are rendered from a safe Markdown subset
 (cluster/dashboard/markdown.py: escaped first), so a lesson's text can never become markup.
@@ -96,3 +99,34 @@ async def player(request, cluster: str):
     else:
         raise services.BadCommand('give "start": <lesson id> or "action": play | pause | next | back | restart | stop')
     return JsonResponse(_with_step(result))
+
+
+async def create_for_lesson(name: str, body: dict) -> JsonResponse:
+    """POST /sim/v1/clusters {"name", "lesson": "<id>"}: the cluster the lesson wants — created
+    from its `cluster:` spec, or, for a lesson that starts from a saved moment (`from:`), its
+    run imported from the server's own file (the browser need not carry it) and left paused at
+    that moment — then the lesson started there.  The same rules as any creation: this is
+    POST /sim/v1/clusters, which anyone who may create a cluster may call.
+    -> 201 {"cluster", "time", ..., "lesson": "<id>", "player": {...}}"""
+    unknown = sorted(set(body) - {"name", "lesson"})
+    if unknown:
+        raise services.BadCommand(f'unknown field "{unknown[0]}" beside lesson: the lesson says how its cluster is made')
+    lesson_id = body["lesson"]
+    if not isinstance(lesson_id, str) or not lesson_id:
+        raise services.BadCommand("lesson: must be a lesson's id")
+    found = _lessons().get(lesson_id)
+    if found is None:
+        raise services.NotFound(f'lesson "{lesson_id}" not found')
+    if found.start_from:
+        try:
+            run = found.run()
+        except LessonError as e:
+            raise services.SimulationError(str(e)) from None
+        # Loose ("exact": false): the file was recorded by some version of the engine, and the
+        # lesson must still start after the engine changes (docs/timeline.md).
+        created = await services.import_run(name, run, paused=True, exact=False)
+    else:
+        spec = dict(found.cluster or {})
+        created = await services.create_cluster(name, seed=spec.pop("seed", 1), nodes=spec.pop("nodes", None), **spec)
+    started = await services.lesson(name, "start", lesson=lesson_id, moment=True)
+    return JsonResponse({**created, "lesson": lesson_id, **started}, status=201)

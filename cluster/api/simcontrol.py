@@ -86,6 +86,10 @@ as Authorization: Bearer (or the presenter link's cookie); others get a 403 Stat
                                                         "exact"?: true} -> 201
                                                     {"cluster", "time", ..., "replayed", "verified"}
                                                     (docs/timeline.md)
+    POST /sim/v1/clusters                           {"name", "lesson": "<id>"} -> 201: the cluster the
+                                                    lesson wants (its `cluster:` spec, or its saved
+                                                    moment imported, paused), the lesson started
+                                                    (docs/lessons.md)
 
 Errors: {"error": {"code": 404, "reason": "NotFound", "message": "..."}} with that HTTP status
 (404 unknown cluster, node or member, 400 bad input, 405 wrong method, 409 existing cluster or
@@ -389,6 +393,9 @@ async def clusters(request):
         raise services.BadCommand("name: Required value")
     if "forkOf" in body or "import" in body:
         return await _fork_or_import(request, name, body)
+    if "lesson" in body:
+        from cluster.api.lessonviews import create_for_lesson   # it imports this module
+        return await create_for_lesson(name, body)
     seed = body.get("seed", 1)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise services.BadCommand("seed must be an integer")

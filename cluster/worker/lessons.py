@@ -3,6 +3,8 @@ cluster lives here, beside the engine it reads, and is ticked whenever the page 
 
     {"action": "get"}                                  tick, then the player's state
     {"action": "start", "lesson": "<id>"}              a new player at step 1, paused
+    {"action": "start", "lesson": "<id>", "moment": true}   the same, on the cluster just imported
+                                                       from the lesson's saved moment
     {"action": "play" | "pause" | "next" | "back" | "restart" | "stop"}
     {"action": "goto", "step": <1-based index>}
 
@@ -59,6 +61,12 @@ def lesson(worker, rc: RunningCluster, args: dict) -> dict:
             raise CommandError("BadRequest", f"the lessons cannot be read: {e}") from None
         if lesson_id not in known:
             raise CommandError("NotFound", f'lesson "{lesson_id}" not found')
+        if known[lesson_id].start_from and args.get("moment") is not True:
+            # Its first step is a saved moment: this cluster cannot be rewound to it.  Only the
+            # creation of a cluster from that moment (cluster/api/lessonviews.py) says `moment`.
+            raise CommandError("Conflict", f'lesson "{lesson_id}" starts from a saved moment '
+                                           f'({known[lesson_id].start_from}): start it in a new cluster, '
+                                           "which is made at that moment")
         _players[rc.name] = player = Player(known[lesson_id], engine)
         player.tick()
     else:

@@ -38,6 +38,10 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+# The export's document (kind, apiVersion, its check) is the engine's run format, readable
+# without the worker: sim/runexport.py (a lesson's saved moment is checked with it too).
+from sim.runexport import EXPORT_API_VERSION, EXPORT_KIND, TimelineError, check_export  # noqa: F401
+
 # A moment at most every this many virtual seconds (and after each command) ...
 MOMENT_INTERVAL = 5.0
 # ... and, whatever the speed, at most one a wall-clock second between commands: a cluster at
@@ -67,8 +71,6 @@ REPLAY_WALL_SECONDS = 120.0
 # What GET .../history/<at> may return (?parts=snapshot,events,etcd,objects).
 PARTS = frozenset({"snapshot", "events", "etcd", "objects"})
 
-EXPORT_KIND = "PilothouseRun"
-EXPORT_API_VERSION = "pilothouse.dev/v1alpha1"
 
 # Commands that are journaled when they succeed (they change the cluster even when the kernel
 # runs nothing, a partition say); any other command is journaled only if it ran the kernel.
@@ -86,14 +88,6 @@ NOT_JOURNALED = frozenset({"clock", "state", "cluster.kubeconfig", "api", "histo
 
 class ReplayDiverged(Exception):
     """A replay did not reach an entry's point: the run cannot be rebuilt faithfully."""
-
-
-class TimelineError(Exception):
-    """A timeline request that cannot be answered: `reason` is a command error reason."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason, self.message = reason, message
 
 
 def point(engine) -> tuple[float, int]:
@@ -334,46 +328,6 @@ def _objects(keyspace: dict) -> tuple[list[dict], int]:
 
 
 # -- replay ----------------------------------------------------------------------------------
-
-def check_export(doc: Any) -> tuple[dict, list[dict], dict]:
-    """(config, journal, end) of an export document, or TimelineError("Invalid", why)."""
-    def bad(why: str):
-        return TimelineError("Invalid", f"not a Pilothouse run export: {why}")
-    if not isinstance(doc, dict):
-        raise bad("it must be a JSON object")
-    if doc.get("kind") != EXPORT_KIND or doc.get("apiVersion") != EXPORT_API_VERSION:
-        raise bad(f'kind must be "{EXPORT_KIND}" and apiVersion "{EXPORT_API_VERSION}"')
-    config, journal, end = doc.get("config"), doc.get("journal"), doc.get("end")
-    if not isinstance(config, dict):
-        raise bad("config: Required value")
-    if not isinstance(journal, list):
-        raise bad("journal must be a list")
-    if not isinstance(end, dict):
-        raise bad("end: Required value")
-    last = (0.0, 0)
-    entries = []
-    for i, e in enumerate(journal):
-        if not isinstance(e, dict) or not isinstance(e.get("op"), str) or not isinstance(e.get("args"), dict):
-            raise bad(f"journal[{i}] must have an op and args")
-        at = _point(e, f"journal[{i}]", bad)
-        if at < last:
-            raise bad(f"journal[{i}] comes before the entry ahead of it")
-        last = at
-        entries.append({"t": at[0], "events": at[1], "op": e["op"],
-                        "args": json.dumps(e["args"], separators=(",", ":"))})
-    end_at = _point(end, "end", bad)
-    if end_at < last:
-        raise bad("end comes before the last journal entry")
-    return config, entries, {"time": end_at[0], "events": end_at[1], "etcdDigest": end.get("etcdDigest")}
-
-
-def _point(e: dict, where: str, bad) -> tuple[float, int]:
-    t, events = e.get("t", e.get("time")), e.get("events")
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t < 1e9 \
-            or isinstance(events, bool) or not isinstance(events, int) or events < 0:
-        raise bad(f"{where}: t (virtual seconds) and events (a count) are required")
-    return float(t), events
-
 
 async def run_to(engine, t: float, events: int | None, started: float) -> None:
     """Run the kernel to point (t, events) exactly (events None: every event due by t)."""

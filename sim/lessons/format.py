@@ -9,6 +9,8 @@ repository's root, read and checked here before anything plays it.
     cluster:                            # optional: the cluster to start from, as the body of
       seed: 11                          # POST /sim/v1/clusters (sim/clusterconfig.config_from_spec)
       etcd: {members: 3, topology: stacked}
+    from: runs/broken-rollout.json      # or (not both): a saved moment to start from, a
+                                        # PilothouseRun export under lessons/runs/ (record.py)
     steps:
       - title: Three members, one leader
         narration: |                     # Markdown (a safe subset; HTML is escaped)
@@ -29,6 +31,7 @@ so a lesson and a scenario test speak one language, checked by one piece of code
 """
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -61,7 +64,11 @@ ACTION_VERBS = {"kill-node", "restore-node", "add-node", "partition", "heal", "k
 # The checks a step may wait on: every `expect` but `write`, which creates a pod each time it looks.
 WAIT_CHECKS_REFUSED = {"write"}
 STEP_KEYS = {"title", "narration", "do", "kubectl", "task", "wait", "timeout", "question", "highlight", "hold"}
-LESSON_KEYS = {"id", "title", "chapter", "order", "summary", "cluster", "steps"}
+LESSON_KEYS = {"id", "title", "chapter", "order", "summary", "cluster", "from", "steps"}
+# A saved moment is named as `runs/<file>.json`: one bare file name under lessons/runs/, so a
+# lesson cannot reach outside that directory (no "..", no sub-directories, no absolute path).
+RUN_FILE = re.compile(r"^runs/([A-Za-z0-9][-A-Za-z0-9_.]*\.json)$")
+RUNS_DIR = "runs"
 ID = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # A highlight names a diagram element: a node (worker-1), a component (kube-scheduler@cp-1,
 # etcd, etcd-2), an object (pod/web-1): letters, digits and - . @ / : _ only.
@@ -104,13 +111,19 @@ class Lesson:
     order: int = 0
     summary: str = ""
     cluster: dict | None = None
+    start_from: str | None = None  # `from:` the saved moment's file, "runs/<file>.json"
     steps: tuple[Step, ...] = field(default_factory=tuple)
     base_dir: Path = LESSONS_DIR   # where `apply <file>` finds its manifests
+
+    def run(self) -> dict:
+        """The saved moment's export (a PilothouseRun), read again from its file."""
+        return _read_run(self.id, self.base_dir, self.start_from)
 
     def to_json(self, steps: bool = True) -> dict:
         out = {"id": self.id, "title": self.title, "chapter": self.chapter,
                "chapterTitle": CHAPTERS.get(self.chapter, self.chapter), "order": self.order,
-               "summary": self.summary, "cluster": self.cluster, "stepCount": len(self.steps)}
+               "summary": self.summary, "cluster": self.cluster, "from": self.start_from,
+               "stepCount": len(self.steps)}
         if steps:
             out["steps"] = [s.to_json() for s in self.steps]
         return out
@@ -191,6 +204,29 @@ def _step(where: str, index: int, raw) -> Step:
     return step
 
 
+def _read_run(name: str, base_dir: Path, value) -> dict:
+    """The export a lesson's `from:` names, checked as an import would check it; LessonError
+    otherwise."""
+    m = RUN_FILE.match(value) if isinstance(value, str) else None
+    if m is None:
+        raise LessonError(f"{name}: from: must be runs/<file>.json, a saved run in the lessons' runs/ directory "
+                          f"(a bare file name: no '..' or sub-directory), not {value!r}")
+    path = base_dir / RUNS_DIR / m[1]
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise LessonError(f"{name}: from: {value}: no such file (record it: lessons/runs/record.py)") from None
+    except (OSError, ValueError) as e:
+        raise LessonError(f"{name}: from: {value}: not a JSON file: {e}") from None
+    # The import's own check (kind, apiVersion, config, journal, end): one idea, one piece of code.
+    from sim.runexport import TimelineError, check_export
+    try:
+        check_export(doc)
+    except TimelineError as e:
+        raise LessonError(f"{name}: from: {value}: {e.message}") from None
+    return doc
+
+
 def parse_lesson(text: str, name: str = "lesson", base_dir: Path = LESSONS_DIR) -> Lesson:
     """One lesson from its YAML text; LessonError says what is wrong and where."""
     try:
@@ -220,6 +256,11 @@ def parse_lesson(text: str, name: str = "lesson", base_dir: Path = LESSONS_DIR) 
             config_from_spec(cluster)
         except ConfigError as e:
             raise LessonError(f"{name}: cluster: {e}") from None
+    start_from = raw.get("from")
+    if start_from is not None:
+        if cluster is not None:
+            raise LessonError(f"{name}: give cluster or from, not both: a saved moment brings its own cluster")
+        _read_run(name, base_dir, start_from)
     steps = raw.get("steps")
     if not isinstance(steps, list) or not steps:
         raise LessonError(f"{name}: steps: Required value (a list of steps)")
@@ -227,6 +268,7 @@ def parse_lesson(text: str, name: str = "lesson", base_dir: Path = LESSONS_DIR) 
         raise LessonError(f"{name}: steps: at most {MAX_STEPS}")
     return Lesson(id=lesson_id, title=_text(name, raw.get("title"), "title", required=True), chapter=chapter,
                   order=order, summary=_text(name, raw.get("summary"), "summary"), cluster=cluster,
+                  start_from=start_from,
                   steps=tuple(_step(f"{name}: step {i + 1}", i, s) for i, s in enumerate(steps)),
                   base_dir=base_dir)
 

@@ -14,7 +14,8 @@
 //   #lessons-panel     data-state: "loading", "idle" (no lesson), "playing", "paused", "finished",
 //                      "error"; data-lesson (its id), data-step (1-based), data-step-state
 //   #lesson-list       .lesson-chapter > .lesson-item[data-lesson] with Start buttons
-//                      ([data-start], [data-start-new])
+//                      ([data-start], [data-start-new]; a lesson that starts from a saved
+//                      moment has only [data-start-new])
 //   #lesson-steps li   data-state per step (pending, active, waiting, done, passed, skipped,
 //                      failed, stuck); aria-current on the current one
 //   #lesson-checks li  data-ok "true"/"false": each check the step waits for
@@ -91,13 +92,17 @@ export class LessonsPanel {
         const ul = el("ul");
         for (const l of ch.lessons) {
           const li = el("li", { class: "lesson-item", "data-lesson": l.id });
-          li.append(el("strong", {}, l.title), el("span", { class: "muted" }, ` · ${l.stepCount} steps`));
+          li.append(el("strong", {}, l.title), el("span", { class: "muted" },
+            ` · ${l.stepCount} steps` + (l.from ? " · starts from a saved moment" : "")));
           if (l.summary) li.append(el("p", { class: "lesson-summary" }, l.summary));
           if (this.controls) {
             const row = el("div", { class: "lesson-start" });
-            row.append(el("button", { type: "button", "data-start": l.id, title: "Play it on this cluster as it is" }, "Start here"));
-            if (l.cluster) row.append(el("button", { type: "button", "data-start-new": l.id,
-              title: "Create a cluster shaped as the lesson needs it, and play the lesson there" }, "Start in a new cluster"));
+            // A lesson that starts from a saved moment cannot rewind this cluster to it: only
+            // a new cluster, made at that moment, can play it.
+            if (!l.from) row.append(el("button", { type: "button", "data-start": l.id, title: "Play it on this cluster as it is" }, "Start here"));
+            if (l.cluster || l.from) row.append(el("button", { type: "button", "data-start-new": l.id,
+              title: l.from ? "Create a cluster at the lesson's saved moment, and play the lesson there"
+                : "Create a cluster shaped as the lesson needs it, and play the lesson there" }, "Start in a new cluster"));
             li.append(row);
           }
           ul.append(li);
@@ -146,8 +151,9 @@ export class LessonsPanel {
     if (!lesson) return;
     const name = `${id}-${Math.random().toString(36).slice(2, 6)}`.slice(0, 40).replace(/^-+|-+$/g, "");
     try {
-      await this.request("POST", "/sim/v1/clusters", { name, ...(lesson.cluster || {}) });
-      await this.request("POST", `/clusters/${encodeURIComponent(name)}/sim/v1/lesson`, { start: id });
+      // The server makes the cluster the lesson wants (its spec, or its saved moment imported
+      // from the server's own file) and starts the lesson there.
+      await this.request("POST", "/sim/v1/clusters", { name, lesson: id });
       location.assign(`/clusters/${encodeURIComponent(name)}/lessons`);
     } catch (err) {
       this.showError(`Could not start ${lesson.title} in a new cluster: ${err.message}`);

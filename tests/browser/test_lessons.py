@@ -66,3 +66,33 @@ def test_a_lesson_plays_a_step_and_highlights_its_components(page, server):
     page.click("[data-lesson-action='stop']")
     wait_js(page, "document.getElementById('lessons-panel').dataset.state === 'idle'", 20, message="the lesson left")
     assert page.evaluate("document.querySelectorAll('.lesson-highlight').length") == 0
+
+
+def test_a_lesson_from_a_saved_moment_starts_in_a_new_cluster_in_its_trouble(page, server):
+    """"Start in a new cluster" on a lesson that starts from a saved moment: the server imports
+    the moment, the page lands on the new cluster's Lessons view with the lesson loaded, paused,
+    and the diagram shows the trouble its first step narrates (worker-2 down, not Ready)."""
+    page.goto(f"{server.base}/clusters/{CLUSTER}/lessons")
+    item = "#lesson-list .lesson-item[data-lesson='troubleshooting']"
+    page.wait_for_selector(f"{item} [data-start-new='troubleshooting']", timeout=20_000)
+    # It cannot rewind this cluster: no "Start here" for it (other lessons keep theirs).
+    assert page.query_selector(f"{item} [data-start]") is None
+    assert page.query_selector("[data-start='architecture-request-path']") is not None
+    assert "starts from a saved moment" in page.inner_text(item)
+
+    page.click(f"{item} [data-start-new='troubleshooting']")
+    page.wait_for_url("**/clusters/troubleshooting-*/lessons", timeout=60_000)
+    made = page.url.rstrip("/").split("/clusters/")[1].split("/")[0]
+    try:
+        wait_js(page, "document.getElementById('lessons-panel').dataset.lesson === 'troubleshooting'", 30,
+                message="the lesson loaded in the new cluster")
+        assert page.inner_text("#lesson-step-title") == "You are handed a cluster in trouble"
+        assert page.evaluate("document.getElementById('lessons-panel').dataset.state") == "paused"
+        wait_js(page, "(() => { const n = document.querySelector('#diagram .node[data-node-name=\"worker-2\"]');"
+                      " return n && n.dataset.alive === 'false' && n.dataset.ready === 'Unknown'; })()", 30,
+                message="worker-2 drawn down and not Ready")
+        assert "DOWN" in page.evaluate("document.querySelector('#diagram .node[data-node-name=\"worker-2\"]').textContent")
+        status, clock = server.request("GET", f"/clusters/{made}/sim/v1/clock")
+        assert status == 200 and clock["paused"] is True and clock["time"] >= 100
+    finally:
+        server.request("DELETE", f"/sim/v1/clusters/{made}")

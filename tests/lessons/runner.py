@@ -2,6 +2,8 @@
 student's task, the "show me"), with virtual time advancing a second at a time."""
 from __future__ import annotations
 
+import asyncio
+
 from sim.cluster import Cluster
 from sim.clusterconfig import config_from_spec
 from sim.lessons import Lesson, Player
@@ -9,7 +11,26 @@ from sim.lessons.player import FAILED, STUCK
 
 
 def cluster_for(lesson: Lesson) -> Cluster:
+    if lesson.start_from:
+        return imported(lesson)
     return Cluster(f"lesson-{lesson.id}", config_from_spec(lesson.cluster or {}))
+
+
+def imported(lesson: Lesson) -> Cluster:
+    """The engine of a lesson's saved moment, as "Start in a new cluster" makes it: the import's
+    own replay (cluster/worker/timeline.replay with the worker's _apply_entry), loose
+    ("exact": false), into a cluster built from the run's configuration."""
+    from cluster.worker.commands import _apply_entry
+    from cluster.worker.running import RunningCluster
+    from cluster.worker.timeline import Timeline, check_export, replay
+    from sim.cluster import ClusterConfig
+
+    config, journal, end = check_export(lesson.run())
+    name = f"lesson-{lesson.id}"
+    rc = RunningCluster(name, Cluster(name, ClusterConfig.from_json(config)))
+    rc.timeline = Timeline(config)
+    asyncio.run(replay(rc, journal, (end["time"], end["events"]), _apply_entry, exact=False))
+    return rc.engine
 
 
 def play_to_end(lesson: Lesson, cluster: Cluster | None = None, tick: float = 1.0) -> Player:

@@ -176,3 +176,76 @@ def test_a_write_without_an_etcd_quorum_is_refused_before_it_runs():
     before = c.now
     player.next()
     assert player.states[0] == "failed" and "no quorum" in player.error and c.now == before
+
+
+# -- a lesson that starts from a saved moment (`from:`) ------------------------------------------
+
+FROM = "title: x\nchapter: self-healing\n{extra}steps: [{{narration: a}}]\n"
+
+
+@pytest.fixture
+def runs_dir(tmp_path):
+    """A lessons directory whose runs/ holds the shipped run, a JSON file that is not a run,
+    and a file that is not JSON; a run beside the directory, for `..` to reach."""
+    import shutil
+    from sim.lessons.format import LESSONS_DIR
+    lessons = tmp_path / "lessons"
+    (lessons / "runs").mkdir(parents=True)
+    shutil.copy(LESSONS_DIR / "runs" / "troubleshooting.json", lessons / "runs" / "good.json")
+    shutil.copy(LESSONS_DIR / "runs" / "troubleshooting.json", tmp_path / "outside.json")
+    (lessons / "runs" / "notarun.json").write_text('{"kind": "Pod", "apiVersion": "v1"}')
+    (lessons / "runs" / "notjson.json").write_text("kind: PilothouseRun")
+    return lessons
+
+
+def test_a_lesson_from_a_saved_moment_names_its_run(runs_dir):
+    lesson = parse_lesson(FROM.format(extra="from: runs/good.json\n"), "ok", base_dir=runs_dir)
+    assert lesson.start_from == "runs/good.json" and lesson.cluster is None
+    assert lesson.to_json(steps=False)["from"] == "runs/good.json"
+    assert lesson.run()["kind"] == "PilothouseRun"
+
+
+@pytest.mark.parametrize("extra,message", [
+    ("from: runs/missing.json\n", "runs/missing.json: no such file"),
+    ("from: runs/../outside.json\n", "a bare file name"),
+    ("from: ../outside.json\n", "must be runs/<file>.json"),
+    ("from: /etc/passwd\n", "must be runs/<file>.json"),
+    ("from: runs/sub/good.json\n", "a bare file name"),
+    ("from: [runs/good.json]\n", "must be runs/<file>.json"),
+    ("from: runs/notarun.json\n", 'kind must be "PilothouseRun" and apiVersion "pilothouse.dev/v1alpha1"'),
+    ("from: runs/notjson.json\n", "not a JSON file"),
+    ("from: runs/good.json\ncluster: {seed: 2}\n", "give cluster or from, not both"),
+])
+def test_a_bad_saved_moment_is_refused_with_a_reason(runs_dir, extra, message):
+    with pytest.raises(LessonError) as e:
+        parse_lesson(FROM.format(extra=extra), "bad", base_dir=runs_dir)
+    assert message in str(e.value)
+
+
+def test_the_troubleshooting_lesson_starts_in_trouble():
+    """Its saved moment, imported as the page imports it, is the trouble the first steps
+    narrate: worker-2 not Ready, the rollout's pod that cannot pull its image."""
+    from tests.lessons.runner import cluster_for
+    lesson = LESSONS["troubleshooting"]
+    assert lesson.start_from == "runs/troubleshooting.json"
+    c = cluster_for(lesson)
+    run = lesson.run()
+    assert c.now == pytest.approx(run["end"]["time"], abs=0.5)
+    s = Scenario(c, cached_reads=True)
+    s.step("expect node worker-2 Ready=Unknown")
+    s.step("expect pods app=web phase=Pending count=1")
+    s.step("expect deployment web .spec.template.spec.containers[0].image=nginx:1.99-typo")
+
+
+def test_the_recipe_still_records_its_moment():
+    """lessons/runs/record.py makes the run again from its recipe (its `expect` lines hold with
+    this engine), journaled in the worker's words, without the cluster's secrets."""
+    import importlib.util
+    from sim.lessons.format import LESSONS_DIR
+    spec = importlib.util.spec_from_file_location("record_run", LESSONS_DIR / "runs" / "record.py")
+    record = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(record)
+    export = record.record("troubleshooting")
+    assert export["kind"] == "PilothouseRun" and export["end"]["time"] <= 120.5
+    assert [e["op"] for e in export["journal"] if e["op"] != "api"] == ["node.kill"]
+    assert "credentials" not in export["config"] and "start_unix_time" not in export["config"]
