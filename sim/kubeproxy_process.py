@@ -21,7 +21,7 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING
 
-import yaml
+from sim import yamlio as yaml
 
 from sim.kubeproxy import MODES
 from sim.runtime.controlplane import _flag, _klog

@@ -195,7 +195,7 @@ class Scenario:
     def apply(self, args: list[str]) -> None:
         """apply <file> (YAML, several documents; relative to the scenario's directory): each
         object created, or merge-patched when it exists, by its apiVersion and kind."""
-        import yaml
+        from sim import yamlio as yaml
         if not args:
             raise ScenarioError("use: apply <file.yaml>")
         path = (self.base_dir / args[0]) if self.base_dir is not None else Path(args[0])

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from cluster import etcdsnapshot
-from cluster.worker import timeline
+from cluster.worker import lessons, timeline
 from cluster.worker.lessons import lesson as lesson_command
 from cluster.worker.channels import group_for
 from cluster.worker.pacing import MAX_SPEED, MIN_SPEED, run_request_slice, run_slice
@@ -640,6 +640,9 @@ def _apply_entry(rc: RunningCluster, op: str, args: dict) -> None:
         if isinstance(args.get("request"), dict):
             rc.engine.begin_request(args["request"])
         return
+    if op == lessons.ACTION_OP:
+        lessons.replay_entry(rc, args)
+        return
     _check_replayable(op)
     command = COMMANDS[op]
     try:
@@ -653,7 +656,7 @@ def _apply_entry(rc: RunningCluster, op: str, args: dict) -> None:
 
 def _check_replayable(op: str) -> None:
     command = COMMANDS.get(op)
-    if op != "api" and (command is None or command.scope == "global" or op in timeline.NOT_JOURNALED):
+    if op not in ("api", lessons.ACTION_OP) and (command is None or command.scope == "global" or op in timeline.NOT_JOURNALED):
         raise CommandError("Invalid", f"the journal holds a command that cannot be replayed: {op!r}")
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cluster.worker.running import RunningCluster
 from sim.lessons import LESSONS_DIR, LessonError, Player, load_lessons
+from sim.lessons.player import replay_action
 
 ACTIONS = ("get", "start", "play", "pause", "next", "back", "restart", "stop", "goto")
 
@@ -41,6 +42,26 @@ def player_for(rc: RunningCluster) -> Player | None:
         del _players[rc.name]   # the cluster was reset or restored: a new engine
         return None
     return player
+
+
+# The journal's op for one action line a lesson ran (cluster/worker/timeline.py): the `lesson`
+# command itself is not journaled, since a replay has no player to give it to.
+ACTION_OP = "lesson.do"
+
+
+def _journal_action(rc: RunningCluster, line: str, remembered: dict | None) -> None:
+    from cluster.worker import timeline
+    rc.timeline.note(timeline.point(rc.engine), ACTION_OP, {"line": line, "remembered": remembered})
+
+
+def replay_entry(rc: RunningCluster, args: dict) -> None:
+    """A journaled lesson action, applied to a replaying engine (lessons' manifests from this
+    checkout's lessons/ directory)."""
+    line, remembered = args.get("line"), args.get("remembered")
+    if not isinstance(line, str) or not line.strip() or not isinstance(remembered, (dict, type(None))):
+        from cluster.worker.commands import CommandError
+        raise CommandError("Invalid", f"a {ACTION_OP} journal entry needs a line and a remembered leader or null")
+    replay_action(rc.engine, line, remembered, LESSONS_DIR)
 
 
 def lesson(worker, rc: RunningCluster, args: dict) -> dict:
@@ -68,6 +89,7 @@ def lesson(worker, rc: RunningCluster, args: dict) -> dict:
                                            f'({known[lesson_id].start_from}): start it in a new cluster, '
                                            "which is made at that moment")
         _players[rc.name] = player = Player(known[lesson_id], engine)
+        player.on_act = functools.partial(_journal_action, rc)
         player.tick()
     else:
         player = player_for(rc)

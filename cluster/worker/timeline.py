@@ -82,8 +82,11 @@ CHANGING_OPS = frozenset({
 })
 # Never journaled: the clock (see the module docstring), reads of the worker's own state, and
 # "api", which its handler journals itself (only requests that travelled).
+# "lesson" too: the actions its player runs are journaled one by one as "lesson.do"
+# (cluster/worker/lessons.py), since a replay has no player.
 NOT_JOURNALED = frozenset({"clock", "state", "cluster.kubeconfig", "api", "history", "history.at",
-                           "export", "cluster.delete", "cluster.reset", "cluster.retry", "cluster.delete-key"})
+                           "export", "cluster.delete", "cluster.reset", "cluster.retry", "cluster.delete-key",
+                           "lesson"})
 
 
 class ReplayDiverged(Exception):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
+from sim import yamlio as yaml
 
 ADDONS = ("ingress-nginx",)
 _DIR = Path(__file__).parent

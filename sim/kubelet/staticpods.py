@@ -33,7 +33,7 @@ import copy
 import hashlib
 import json
 
-import yaml
+from sim import yamlio as yaml
 
 from sim.api.podutil import is_deleting
 

@@ -37,7 +37,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from sim import yamlio as yaml
 
 from sim.durations import parse_duration
 

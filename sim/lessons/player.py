@@ -52,6 +52,22 @@ class Check:
         return {"expect": self.expect, "ok": self.ok, "message": self.message}
 
 
+# What a failed action raises; the failure is part of the run (the player shows it).
+ACTION_ERRORS = (ScenarioError, ClusterError, ValueError, KeyError, IndexError, TypeError)
+
+
+def replay_action(cluster, line: str, remembered: dict | None, base_dir) -> None:
+    """One action line of a lesson, applied again as the player applied it (a replay of a run
+    the lesson acted on): the same verb on the same engine state, "leader" resolved against
+    the same remembered leader.  A failure is swallowed as the player's was recorded."""
+    scenario = Scenario(cluster, base_dir=base_dir, cached_reads=True)
+    scenario.remembered = remembered
+    try:
+        scenario.step(line)
+    except ACTION_ERRORS:
+        pass
+
+
 @dataclass
 class Player:
     lesson: Lesson
@@ -67,6 +83,10 @@ class Player:
     checks: list = field(default_factory=list)
     error: str = ""                       # the last action's failure
     history: list = field(default_factory=list)   # [(virtual time, step index, state)]
+    # Told each action line just before it runs, with the etcd leader the lesson remembers
+    # (what "leader" words resolve against): the worker journals them, so that a run a lesson
+    # acted on replays (cluster/worker/lessons.py, replay_action).
+    on_act: object = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.scenario = Scenario(self.cluster, base_dir=self.lesson.base_dir, cached_reads=True)
@@ -232,9 +252,11 @@ class Player:
         self.acted = True
         self.acted_at = self.cluster.now
         for line in step.do:
+            if self.on_act is not None:
+                self.on_act(line, self.scenario.remembered)
             try:
                 self.scenario.step(line)
-            except (ScenarioError, ClusterError, ValueError, KeyError, IndexError, TypeError) as e:
+            except ACTION_ERRORS as e:
                 self.error = f"{line}: {e}"
                 self.states[self.index] = FAILED
                 self.playing = False
@@ -255,7 +277,7 @@ class Player:
             try:
                 self.scenario.expect(shlex.split(line))
                 checks.append(Check(line, True))
-            except (ScenarioError, ClusterError, ValueError, KeyError, IndexError, TypeError) as e:
+            except ACTION_ERRORS as e:
                 checks.append(Check(line, False, str(e)))
         self.checks = checks
         ok = all(c.ok for c in checks)

@@ -128,6 +128,32 @@ async def test_an_exported_run_imported_elsewhere_ends_byte_for_byte_where_it_di
     assert again["journal"] == export["journal"]
 
 
+async def test_a_run_a_lesson_acted_on_replays_byte_for_byte(worker):
+    """The lesson player's actions are journaled one by one ("lesson.do", with the leader the
+    lesson remembered), not as the `lesson` command a replay has no player for: a run a lesson
+    acted on exports, imports and forks like any other."""
+    client = AsyncClient()
+    await small_cluster(client, "tl-lesson")
+    await call(client, "POST", "/clusters/tl-lesson/sim/v1/lesson", {"start": "self-healing"})
+    for _ in range(4):   # "n": narration moves on, an action runs (show me)
+        await call(client, "POST", "/clusters/tl-lesson/sim/v1/lesson", {"action": "next"})
+        await call(client, "POST", "/clusters/tl-lesson/sim/v1/clock", {"advance": "3s"})
+    export = await call(client, "GET", "/clusters/tl-lesson/sim/v1/export")
+    ops = [e["op"] for e in export["journal"] if e["op"] != "api"]
+    assert "lesson" not in ops and "lesson.do" in ops, ops
+    lines = [e["args"]["line"] for e in export["journal"] if e["op"] == "lesson.do"]
+    assert lines[0].startswith("create replicaset web"), lines
+    made = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-lesson-copy", "import": export}, expect=201)
+    assert made["verified"] is True, made
+    original, copy = worker.clusters["tl-lesson"].engine, worker.clusters["tl-lesson-copy"].engine
+    assert copy.kernel.events_run == original.kernel.events_run
+    assert keyspace_digest(etcd_store(copy).current.items()) == export["end"]["etcdDigest"]
+    # A fork from the latest moment replays it too (it was refused with 409 before).
+    moments = (await call(client, "GET", "/clusters/tl-lesson/sim/v1/history"))["moments"]
+    await call(client, "POST", "/clusters/tl-lesson/sim/v1/fork", {"name": "tl-lesson-fork", "frame": moments[-1]["frame"]},
+               expect=201)
+
+
 async def test_a_run_given_commands_while_its_clock_runs_replays_byte_for_byte(worker):
     """Commands that come in while the frame loop runs the cluster land between two kernel
     events, wherever the loop's slice stopped: the journal's points say exactly where."""
