@@ -173,7 +173,9 @@ class Strategy:
 
     def prepare_for_status_update(self, res, candidate: dict, old: dict, ctx) -> dict:
         """The status subresource's PrepareForUpdate: only the status changes."""
-        new = deep_copy(old)
+        # The old object but its status (not copied only to be replaced: for a pod or a node the
+        # status is most of it), keeping the keys' order.
+        new = {k: None if k == "status" else deep_copy(v) for k, v in old.items()}
         new["status"] = deep_copy(candidate.get("status") or {})
         return new
 
