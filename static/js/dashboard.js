@@ -588,7 +588,7 @@ document.getElementById("etcd-member-select")?.addEventListener("change", (e) =>
 document.getElementById("diagram").addEventListener("click", (e) => {
   const pod = e.target.closest("[data-pod]");
   if (pod) {
-    selectPod(pod);
+    selectPod(pod, { scroll: false });
     return;
   }
   const member = e.target.closest("[data-addr^='etcd@']");
@@ -654,7 +654,10 @@ function esc(s) {
     { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 
-function selectPod(pod) {
+// `scroll`: false for a click, which must not move the page away from the pod under the
+// pointer (at 1280x720 the delete form is below the fold, and a double-click's second click, which
+// opens the object drawer, landed elsewhere); a keyboard pick brings the focused button into view.
+function selectPod(pod, { scroll = true } = {}) {
   for (const p of document.querySelectorAll("#diagram .pod.selected")) p.classList.remove("selected");
   pod.classList.add("selected");
   selectedPod = pod.dataset.pod;
@@ -664,7 +667,7 @@ function selectPod(pod) {
   if (!form) return;
   form.querySelector("[name=name]").value = pod.dataset.name;
   form.querySelector("[name=namespace]").value = pod.dataset.namespace;
-  form.querySelector("button").focus();
+  form.querySelector("button").focus({ preventScroll: !scroll });
 }
 
 // The Scheduler view's pod picker: every pod the snapshot lists, as "namespace/name".

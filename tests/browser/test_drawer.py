@@ -168,6 +168,26 @@ def test_a_pod_in_the_diagram_by_enter_its_events_and_yaml_then_escape(presenter
     wait_js(pg, f"{DRAWER}.hidden", 5, message="the close button")
 
 
+def test_a_double_click_on_a_pod_at_1280x720_opens_it_without_moving_the_page(presenter):
+    """The first click of a double-click picks the pod, and the pick moves the focus to the delete
+    form's button: at 1280x720 that scrolled the page, and the second click landed elsewhere."""
+    pg = presenter
+    key(pg, "a")
+    pg.set_viewport_size({"width": 1280, "height": 720})
+    try:
+        pod = pg.evaluate("document.querySelector('#diagram .pod[data-owner^=\"ReplicaSet/web\"]').dataset.pod")
+        sel = f'#diagram .pod[data-pod="{pod}"]'
+        pg.locator(sel).scroll_into_view_if_needed()
+        before = pg.evaluate("window.scrollY")
+        pg.dblclick(sel)
+        opened(pg, f"pods:{pod}")
+        assert pg.evaluate("window.scrollY") == before
+        pg.click("#drawer-close")
+        wait_js(pg, f"{DRAWER}.hidden", 5, message="the close button")
+    finally:
+        pg.set_viewport_size({"width": 1600, "height": 1000})
+
+
 def test_a_deployment_in_workloads_by_double_click_and_show_in_objects(presenter):
     pg = presenter
     key(pg, "w")
