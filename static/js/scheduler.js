@@ -93,6 +93,10 @@ export class SchedulerPanel {
                                 this.selected]);
     if (this.queueSigs[q] !== sig) {
       this.queueSigs[q] = sig;
+      // A focused entry keeps the focus across the rebuild (a pod retried again, say), so that
+      // the keyboard, and the object drawer giving the focus back, do not lose their place.
+      const focused = ol.contains(document.activeElement) ? document.activeElement.closest("li[data-pod]") : null;
+      const had = focused ? { pod: focused.dataset.pod, li: focused === document.activeElement } : null;
       ol.innerHTML = entries.map((e) => {
         const meta = `priority ${e.priority ?? 0} · attempt${e.attempts === 1 ? "" : "s"} ${e.attempts ?? 0}`;
         const extra = q === "backoff"
@@ -104,6 +108,8 @@ export class SchedulerPanel {
       }).join("") +
         (count > entries.length ? `<li class="q-more">… and ${count - entries.length} more</li>` : "") +
         (count === 0 ? '<li class="q-empty">empty</li>' : "");
+      const again = had && ol.querySelector(`li[data-pod="${CSS.escape(had.pod)}"]`);
+      if (again) (had.li ? again : again.querySelector("button") || again).focus({ preventScroll: true });
     }
     for (const span of ol.querySelectorAll(".q-left")) {
       span.textContent = `${secs(Number(span.dataset.until) - this.time)} left`;
