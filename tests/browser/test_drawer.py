@@ -127,6 +127,15 @@ def key(page, k: str):
     page.keyboard.press(k)
 
 
+def double_click_open(page, view_key: str, selector: str, ref: str, corner: int):
+    """Switch to the view of `view_key`, double-click the object at `selector` (`corner` pixels
+    in from its top left, clear of its buttons) and wait until the drawer shows `ref`."""
+    key(page, view_key)
+    page.wait_for_selector(selector)
+    page.dblclick(selector, position={"x": corner, "y": corner})
+    opened(page, ref)
+
+
 def test_a_pod_in_the_diagram_by_enter_its_events_and_yaml_then_escape(presenter):
     pg = presenter
     key(pg, "a")
@@ -190,11 +199,7 @@ def test_a_double_click_on_a_pod_at_1280x720_opens_it_without_moving_the_page(pr
 
 def test_a_deployment_in_workloads_by_double_click_and_show_in_objects(presenter):
     pg = presenter
-    key(pg, "w")
-    card = "#wl-body .wl-card[data-kind=Deployment][data-name=web]"
-    pg.wait_for_selector(card)
-    pg.dblclick(card, position={"x": 8, "y": 8})
-    opened(pg, "deployments.apps:default/web")
+    double_click_open(pg, "w", "#wl-body .wl-card[data-kind=Deployment][data-name=web]", "deployments.apps:default/web", 8)
     assert pg.inner_text("#drawer-kind") == "Deployment"
     assert pg.inner_text('#drawer-describe dd[data-field="desired"]') == "2"
     wait_js(pg, "document.querySelector('#drawer-describe dd[data-field=\"ready\"]')?.textContent === '2'", 30,
@@ -239,11 +244,7 @@ def test_an_objects_row_by_enter_edit_a_label_and_save(presenter, lab):
 
 def test_a_service_in_network_and_a_pending_pod_in_scheduler(presenter):
     pg = presenter
-    key(pg, "t")
-    svc = '#network-panel .nv-svc[data-service="default/web"]'
-    pg.wait_for_selector(svc)
-    pg.dblclick(svc, position={"x": 6, "y": 6})
-    opened(pg, "services:default/web")
+    double_click_open(pg, "t", '#network-panel .nv-svc[data-service="default/web"]', "services:default/web", 6)
     assert "app=web" in pg.inner_text("#drawer-describe")
     pg.click("#drawer-close")
     key(pg, "s")
