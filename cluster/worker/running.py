@@ -37,6 +37,10 @@ class RunningCluster:
     last_sent_time: float | None = None
     snapshots: SnapshotClock = field(default_factory=SnapshotClock)
     clock_changed: bool = True
+    # A frame went out without the snapshot of what it changed (the snapshot clock deferred
+    # it): a later frame owes the pages that snapshot even if nothing else happens by then (a
+    # node killed in a paused cluster would otherwise never be drawn down).
+    snapshot_owed: bool = False
     # The configuration the cluster was created with (ClusterConfig.to_json()): "reset" returns to it.
     template: dict | None = None
     # Why the restore failed (None: the engine runs).

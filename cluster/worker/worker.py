@@ -359,7 +359,8 @@ class SimulationWorker:
         events = rc.pending_events + rc.engine.drain_events()
         rc.pending_events = []
         moved = rc.last_sent_time is None or rc.engine.now != rc.last_sent_time
-        if not events and not moved and not rc.clock_changed:
+        if not events and not moved and not rc.clock_changed and not (
+                rc.snapshot_owed and rc.snapshots.due(time.monotonic(), defer=FOREGROUND.busy)):
             return  # paused and idle: nothing new to draw
         rc.frame += 1
         kept, logged, omitted, omitted_log = frames.select_events(events)
@@ -372,6 +373,7 @@ class SimulationWorker:
             # (rc.last_snapshot: what the pages hold, set below once the frame is made.)
             if rc.timeline.due(rc.engine.now):
                 rc.timeline.record(rc.engine, rc.frame, snapshot)
+        rc.snapshot_owed = snapshot is None
         rc.last_sent_time = rc.engine.now
         rc.clock_changed = False
         message = frames.frame_message(rc, kept, omitted, omitted_log, snapshot)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from channels.db import database_sync_to_async
@@ -9,6 +10,8 @@ from channels.db import database_sync_to_async
 from cluster import services
 from cluster.models import EtcdEntry, SimCluster
 from cluster.worker import SimulationWorker
+from cluster.worker.foreground import FOREGROUND
+from cluster.worker.frames import MAX_SNAPSHOT_DEFER_SECONDS
 from cluster.worker.worker import MAX_PERSIST_DEFER_SECONDS
 from tests.builders import MakePod, MakeReplicaSet
 from tests.cluster.conftest import FrameReader, subscribe, wait_bootstrapped
@@ -143,6 +146,31 @@ async def test_node_kill_restore_add_are_reported_in_frames_and_log(worker, fres
         await services.add_node("demo", "Worker_5")
     with pytest.raises(services.BadCommand):
         await services.add_node("demo", "worker-5", cpu="-1")
+
+
+async def test_a_change_to_a_paused_cluster_is_drawn_even_when_its_snapshot_was_deferred(worker, fresh_layer):
+    """While a request is being answered the frame's snapshot waits (SnapshotClock.due with
+    defer): the frame of a node killed in a paused cluster then goes without one, and a later
+    frame still brings it, although nothing else happens in a paused cluster to send one for."""
+    channel = await subscribe(fresh_layer, "demo")
+    await services.set_clock("demo", paused=True)
+    await frames_until(fresh_layer, channel, lambda m: m["paused"] and m["snapshot"] is not None)
+
+    def killed(msg):
+        return any(e["kind"] == "node" and e["node"] == "worker-1" for e in msg["events"])
+
+    def drawn_down(msg):
+        return any(n["name"] == "worker-1" and n["alive"] is False for n in (msg["snapshot"] or {}).get("nodes", []))
+
+    worker.clusters["demo"].snapshots.taken = time.monotonic()  # a snapshot just taken: the next may wait
+    FOREGROUND.enter()  # a page's request in flight
+    try:
+        await services.kill_node("demo", "worker-1")
+        frames = await frames_until(fresh_layer, channel, killed, timeout=MAX_SNAPSHOT_DEFER_SECONDS * 0.8)
+    finally:
+        FOREGROUND.leave()
+    assert frames[-1]["snapshot"] is None, "the kill's own frame went without its snapshot"
+    await frames_until(fresh_layer, channel, drawn_down, timeout=10)
 
 
 async def test_state_is_the_snapshot_of_its_frame(worker, fresh_layer):
