@@ -137,7 +137,11 @@ class LiveServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                with urllib.request.urlopen(self.cluster_url("demo") + "/version", timeout=2) as r:
+                # Up once the demo cluster's `default` namespace and its ServiceAccount exist:
+                # /version answers as soon as the cluster is made, and a pod created before
+                # the bootstrap is done is rightly refused (404, no namespace) on a busy machine.
+                with urllib.request.urlopen(self.cluster_url("demo") + "/api/v1/namespaces/default/serviceaccounts/default",
+                                            timeout=2) as r:
                     if r.status == 200:
                         return self
             except (urllib.error.URLError, OSError):
