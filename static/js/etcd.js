@@ -509,7 +509,10 @@ export class EtcdPanel {
     this.msgLayer.dataset.active = String(keep.length);
     this._drawTimers(now);
     // Keep running while a timer runs down or a message moves; the next frame restarts it.
-    const timing = !this.paused && !this.frozen && this.timers.size > 0;
+    // With the animation off (the messages toggle, or a system asking for reduced motion) the
+    // rings move only when a frame arrives, not 60 times a second: the run-down between frames
+    // is motion too, and Chromium redrew the panel for it on every display frame.
+    const timing = this.enabled && !this.paused && !this.frozen && this.timers.size > 0;
     this._raf = keep.length || timing ? requestAnimationFrame(this._loop) : null;
   }
 }
