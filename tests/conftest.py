@@ -87,8 +87,38 @@ def free_port() -> int:
 _SELECTORS = ("PILOTHOUSE_DB", "PILOTHOUSE_CHANNEL_LAYER", "PILOTHOUSE_SQLITE", "DJANGO_SETTINGS_MODULE")
 
 
+_MIGRATED: dict[str, Path] = {}
+
+
+def migrated_sqlite(env: dict[str, str]) -> Path:
+    """An SQLite database migrated once per test process, which each live server's start()
+    copies: `manage.py migrate` cost a second of CPU for each of the suite's ~50 servers."""
+    if "sqlite" not in _MIGRATED:
+        import atexit
+        import tempfile
+        fd, name = tempfile.mkstemp(prefix="pilothouse-migrated-", suffix=".sqlite3")
+        os.close(fd)
+        os.unlink(name)
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=REPO,
+                       env={**env, "PILOTHOUSE_SQLITE": name}, capture_output=True, text=True, timeout=120,
+                       check=True)
+        # The schema into the file itself (the database runs in WAL mode), so a copy of that
+        # one file holds all of it.
+        import sqlite3
+        db = sqlite3.connect(name)
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            db.close()
+        atexit.register(lambda: Path(name).unlink(missing_ok=True))
+        _MIGRATED["sqlite"] = Path(name)
+    return _MIGRATED["sqlite"]
+
+
 class LiveServer:
-    """One `manage.py demo` process.  start() migrates its database first."""
+    """One `manage.py demo` process.  start() migrates its database first (an SQLite one is a
+    copy of a database migrated once per test process)."""
 
     def __init__(self, workdir: Path, port: int | None = None, env: dict[str, str] | None = None,
                  args: list[str] | None = None):
@@ -109,7 +139,12 @@ class LiveServer:
                          # (its `demo` beside a module's own cluster) stop running after 20 s,
                          # as a class's idle sandboxes do after 10 minutes: the suite runs many
                          # servers at once on two cores (cluster/worker/suspension.py).
-                         "PILOTHOUSE_SUSPEND_AFTER_SECONDS": "20"})
+                         "PILOTHOUSE_SUSPEND_AFTER_SECONDS": "20",
+                         # Five frames a second, not ten: each frame is a snapshot on the
+                         # server and a restyle in every page; an idle page cost its renderer
+                         # 0.28 of a core at 10 and about half that at 4 (Chromium, measured
+                         # over 20 s).  What a frame carries does not depend on the rate.
+                         "PILOTHOUSE_FRAME_RATE": "5"})
         self.env.update(env or {})
         self.proc: subprocess.Popen | None = None
 
@@ -125,7 +160,10 @@ class LiveServer:
                               capture_output=True, text=True, timeout=timeout, check=True)
 
     def start(self, timeout: float = 60) -> "LiveServer":
-        self.manage("migrate", "--noinput")
+        if self.env.get("PILOTHOUSE_DB", "sqlite").lower() in ("postgres", "postgresql"):
+            self.manage("migrate", "--noinput")
+        elif not self.db_path.exists():  # (a restart keeps the database it has)
+            shutil.copyfile(migrated_sqlite(self.env), self.db_path)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "demo", "--port", str(self.port), *self.args],
