@@ -7,7 +7,7 @@ from tests.api.fuzzing import examples_from_env, run_fuzz
 
 
 def test_no_input_gets_a_5xx_a_non_status_error_or_changes_the_cluster(pilothouse_server, module_cluster):
-    base = pilothouse_server.cluster_url(module_cluster("fuzz", speed=20))
+    base = pilothouse_server.cluster_url(module_cluster("fuzz", speed=10))
     examples = examples_from_env()
     result = run_fuzz(base, examples)
     assert result.cases >= examples

@@ -54,7 +54,7 @@ class FrameReader:
         from cluster.worker.snapdelta import SnapshotFollower
 
         self.layer, self.channel = layer, channel
-        self.state_frame = state["frame"]
+        self.state_frame, self.state_time = state["frame"], state["time"]
         self.follower = SnapshotFollower(state["snapshot"])
 
     async def receive(self) -> dict:

@@ -85,8 +85,10 @@ async def test_frames_are_numbered_consecutively_with_snapshot(worker, fresh_lay
     assert numbers == list(range(numbers[0], numbers[0] + 5))
     times = [f["time"] for f in frames]
     assert times == sorted(times) and times[-1] > times[0], "virtual time advances while running"
-    for f in frames:
-        assert f["snapshot"]["cluster"] == "demo"
+    for before, f in zip([{"time": channel.state_time}, *frames], frames):
+        # Each frame's snapshot, but for one where nothing moved (a starved engine on a busy
+        # machine): the encoder sends no delta for an unchanged snapshot, nothing to redraw.
+        assert (f["snapshot"] or {}).get("cluster") == "demo" or before["time"] == f["time"], f
         assert f["speed"] == 1.0 and f["paused"] is False
         assert isinstance(f["events"], list)
 
@@ -154,7 +156,7 @@ async def test_a_change_to_a_paused_cluster_is_drawn_even_when_its_snapshot_was_
     frame still brings it, although nothing else happens in a paused cluster to send one for."""
     channel = await subscribe(fresh_layer, "demo")
     await services.set_clock("demo", paused=True)
-    await frames_until(fresh_layer, channel, lambda m: m["paused"] and m["snapshot"] is not None)
+    await frames_until(fresh_layer, channel, lambda m: m["paused"])
 
     def killed(msg):
         return any(e["kind"] == "node" and e["node"] == "worker-1" for e in msg["events"])
