@@ -6,7 +6,8 @@ Fixtures
                     test module (tests kill nodes and pause clocks; modules must not see each
                     other's damage).  PILOTHOUSE_BROWSER_SERVER=http://host:port points the tests
                     at a server you already run instead (development only: they change it).
-    page            a fresh page (1600x1000) whose console errors fail the test; it asks for
+    page            a page (1600x1000) on about:blank whose console errors fail the test (the
+                    module's page, navigated afresh by each test: see module_page); it asks for
                     reduced motion (see new_context) unless the test is marked `motion`
     dashboard       page opened on /clusters/demo/ with its WebSocket open
 `open_dashboard(page, server, cluster, view)` opens a cluster's page (on a view); `show_view`
@@ -103,20 +104,64 @@ def browser_server(request, tmp_path_factory):
             pass
 
 
-@pytest.fixture
-def page(browser, request):
-    context = new_context(browser, motion=request.node.get_closest_marker("motion") is not None)
+EXPECTED_ERRORS = ("status of 4", "Response Status Error")
+
+
+def _watched_page(context):
+    """A page whose JavaScript errors go to its `js_errors` list (the test's; replaced per test)."""
     pg = context.new_page()
-    errors: list[str] = []
+    pg.js_errors = []
     # 4xx answers are how forms show API errors; a test expecting more (a server restart's
     # refused connections) adds substrings to page.expected_errors.
-    pg.expected_errors = ["status of 4", "Response Status Error"]
-    pg.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-    pg.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}")
+    pg.expected_errors = list(EXPECTED_ERRORS)
+    pg.on("pageerror", lambda e: pg.js_errors.append(f"pageerror: {e}"))
+    pg.on("console", lambda m: pg.js_errors.append(f"console.{m.type}: {m.text}")
           if m.type == "error" and not any(x in m.text for x in pg.expected_errors) else None)
-    pg.js_errors = errors
+    return pg
+
+
+@pytest.fixture(scope="module")
+def module_page(browser):
+    """One page for a module's tests, each of which navigates it afresh: a new page cost
+    Chromium a new renderer process, about a second of CPU, where a navigation of the same page
+    costs 0.8 s (measured with Playwright on the demo cluster's page); the suite opens some
+    hundred pages on two cores."""
+    context = new_context(browser)
+    pg = _watched_page(context)
     yield pg
     context.close()
+
+
+@pytest.fixture
+def page(request):
+    """A page for the test, on about:blank with no cookies or storage, whose JavaScript errors
+    fail the test: the module's page (module_page), or a page of its own in a context of its
+    own for a test marked `motion` (the animation on)."""
+    if request.node.get_closest_marker("motion") is not None:
+        context = new_context(request.getfixturevalue("browser"), motion=True)
+        pg = _watched_page(context)
+    else:
+        pg = request.getfixturevalue("module_page")
+        context = None
+        pg.js_errors, pg.expected_errors = [], list(EXPECTED_ERRORS)
+    errors = pg.js_errors
+    yield pg
+    pg.js_errors = []  # what leaving the page logs is not the test's
+    if context is not None:
+        context.close()
+    else:
+        # What the test left behind goes before the next one: the pages it opened, the page's
+        # own document (its WebSocket and timers), its cookies, storage and window size.
+        for other in pg.context.pages:
+            if other is not pg:
+                other.close()
+        try:
+            if pg.url.startswith("http"):
+                pg.evaluate("() => { try { localStorage.clear(); sessionStorage.clear(); } catch (e) {} }")
+            pg.goto("about:blank")
+        finally:
+            pg.context.clear_cookies()
+            pg.set_viewport_size(VIEWPORT)
     assert not errors, "JavaScript errors on the page:\n" + "\n".join(errors)
 
 

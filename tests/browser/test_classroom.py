@@ -170,7 +170,18 @@ def test_a_sandbox_s_kubeconfig_and_its_student_s_work_with_kubectl(page, browse
 def test_hostile_strings_stay_text(page, browser_server):
     wait_nodes_ready(browser_server, "demo")   # its default namespace and nodes, before the pod
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(d):
+        dialogs.append(d.message)
+        d.dismiss()
+    page.on("dialog", on_dialog)
+    try:
+        hostile_strings_stay_text(page, browser_server, dialogs)
+    finally:
+        page.remove_listener("dialog", on_dialog)  # the module's page goes on to other tests
+
+
+def hostile_strings_stay_text(page, browser_server, dialogs: list[str]) -> None:
     pod = {"apiVersion": "v1", "kind": "Pod",
            "metadata": {"name": "hostile", "labels": {"app": "x"}, "annotations": {"note": HOSTILE_NOTE}},
            "spec": {"containers": [{"name": "c", "image": HOSTILE_IMAGE}]}}

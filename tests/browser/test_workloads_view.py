@@ -33,6 +33,7 @@ RECORD_JS = """(name) => {
       available: Number(b?.dataset.available), minAvailable: Number(b?.dataset.minAvailable)});
   };
   take();
+  window.__take = take;
   window.__recorder = setInterval(take, 50);
 }"""
 
@@ -105,7 +106,8 @@ def test_a_rolling_update_watched_from_start_to_finish(view):
     page.fill("#wl-image", "nginx:1.27")
     assert "image updated: nginx=nginx:1.27" in _act(page, "#btn-wl-image")
     wait_js(page, SETTLED_JS, 90, arg=["web", 2, 4], message="revision 2 with 4 Ready pods, revision 1 with none")
-    samples = page.evaluate("clearInterval(window.__recorder), window.__samples")
+    # The settled state as the last sample (the interval's last may have come just before it).
+    samples = page.evaluate("clearInterval(window.__recorder), window.__take(), window.__samples")
 
     def rs(sample, rev):
         return next((r for r in sample["rss"] if r["rev"] == rev), None)
