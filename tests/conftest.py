@@ -59,8 +59,10 @@ def tcp_open(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
-def wait_until(predicate, timeout: float, interval: float = 0.05, message: str = "condition"):
-    """Poll `predicate` until it returns a truthy value (returned) or fail after `timeout` s."""
+def wait_until(predicate, timeout: float, interval: float = 0.1, message: str = "condition"):
+    """Poll `predicate` until it returns a truthy value (returned) or fail after `timeout` s.
+    Most predicates ask a live server, whose answer costs CPU the suite is short of: ten polls
+    a second, not twenty."""
     deadline = time.monotonic() + timeout
     last_exc = None
     while True:
@@ -140,11 +142,11 @@ class LiveServer:
                          # as a class's idle sandboxes do after 10 minutes: the suite runs many
                          # servers at once on two cores (cluster/worker/suspension.py).
                          "PILOTHOUSE_SUSPEND_AFTER_SECONDS": "20",
-                         # Five frames a second, not ten: each frame is a snapshot on the
+                         # Three frames a second, not ten: each frame is a snapshot on the
                          # server and a restyle in every page; an idle page cost its renderer
                          # 0.28 of a core at 10 and about half that at 4 (Chromium, measured
                          # over 20 s).  What a frame carries does not depend on the rate.
-                         "PILOTHOUSE_FRAME_RATE": "5"})
+                         "PILOTHOUSE_FRAME_RATE": "3"})
         self.env.update(env or {})
         self.proc: subprocess.Popen | None = None
 
