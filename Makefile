@@ -49,9 +49,10 @@ chromium:
 	  fi; \
 	fi
 
-# Two runs.  First every module but a few, in 6 workers (pytest-xdist, each module whole in one
+# Two runs.  First every module but a few, in 4 workers (pytest-xdist, each module whole in one
 # worker): the browser and live-server tests mostly wait on a cluster's clock, kubectl's
-# subprocesses or Chromium, so 6 workers keep a 2-core machine busy; each live server has its own
+# subprocesses or Chromium, so 4 workers keep a 2-core machine busy (with 6 its processes
+# competed for the cores: 11:04 against 10:27 in a clean clone); each live server has its own
 # port and SQLite file, each worker its own Django test database, each scaled-out test its own
 # PostgreSQL database and Redis prefix.  Then, alone, the modules that measure the worker's own
 # pacing and foreground scheduling against the wall clock, which other workers' load would skew.

@@ -1,7 +1,9 @@
 """The dashboard in a real browser: the architecture view, creating a ReplicaSet, bad input,
-pods, nodes and the clock.  Also saves the README screenshot (docs/screenshot.png)."""
+pods, nodes and the clock.  Also takes the README screenshot (docs/screenshot.png, written with
+PILOTHOUSE_UPDATE_SCREENSHOT=1)."""
 from __future__ import annotations
 
+import os
 import re
 import urllib.request
 from pathlib import Path
@@ -13,7 +15,10 @@ from tests.browser.conftest import submit, submit_ok, open_dashboard, pods, wait
 pytestmark = pytest.mark.services
 
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOT = REPO / "docs" / "screenshot.png"
+# The README's screenshot is written only when asked (PILOTHOUSE_UPDATE_SCREENSHOT=1): a test run
+# on a busy machine otherwise replaced it with a page saying the cluster was falling behind, and
+# left the clone changed.
+README_SCREENSHOT = REPO / "docs" / "screenshot.png"
 
 
 def log_texts(page):
@@ -57,7 +62,7 @@ def test_architecture_view(dashboard):
 
 
 @pytest.mark.motion  # the README's screenshot shows requests travelling
-def test_replicaset_of_three_runs_and_screenshot(dashboard):
+def test_replicaset_of_three_runs_and_screenshot(dashboard, tmp_path):
     page = dashboard
     page.fill("#create-rs-form [name=name]", "web")
     page.fill("#create-rs-form [name=replicas]", "3")
@@ -79,9 +84,9 @@ def test_replicaset_of_three_runs_and_screenshot(dashboard):
     wait_js(page, "[...document.querySelectorAll('#diagram .msg')].filter(m => +m.style.opacity > 0.8).length >= 2",
             20, message="travelling messages in full view")
     # The README's screenshot: a running ReplicaSet, messages in flight.
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=False)
-    assert SCREENSHOT.stat().st_size > 10_000
+    shot = README_SCREENSHOT if os.environ.get("PILOTHOUSE_UPDATE_SCREENSHOT") == "1" else tmp_path / "screenshot.png"
+    page.screenshot(path=str(shot), full_page=False)
+    assert shot.stat().st_size > 10_000
 
 
 def _submit_error(page, form: str) -> str:
