@@ -60,7 +60,7 @@ SERIAL_TESTS := tests/cluster/test_foreground.py tests/cluster/test_load.py test
 
 test: venv chromium
 	@status=0; \
-	$(PY) -m pytest tests -n 3 --dist loadfile $(SERIAL_TESTS:%=--ignore=%) || status=1; \
+	$(PY) -m pytest tests -n 4 --dist loadfile $(SERIAL_TESTS:%=--ignore=%) || status=1; \
 	$(PY) -m pytest $(SERIAL_TESTS) || status=1; \
 	exit $$status
 
