@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import submit, submit_ok, open_dashboard, pods, wait_js
+from tests.conftest import wait_nodes_ready
 
 pytestmark = pytest.mark.services
 
@@ -137,8 +138,11 @@ def test_bad_input_shows_the_api_error_and_changes_nothing(dashboard, browser_se
     assert sorted(p for p, _ in _diagram_signature(page)) == sorted(p for p, _ in before_pods)
 
 
-def test_pod_with_node_selector_lands_on_that_node_and_click_deletes_it(dashboard):
+def test_pod_with_node_selector_lands_on_that_node_and_click_deletes_it(dashboard, browser_server):
     page = dashboard
+    # Every node Ready first: a node still carrying the not-ready taint is ruled out by
+    # TaintToleration, which the scheduler runs before NodeAffinity (as upstream's order does).
+    wait_nodes_ready(browser_server, "demo")
     page.fill("#create-pod-form [name=name]", "pinned")
     page.fill("#create-pod-form [name=node_selector]", "kubernetes.io/hostname=worker-2")
     submit_ok(page, "#create-pod-form")
