@@ -136,10 +136,9 @@ class SnapshotClock:
             return False
         return now >= self.not_before
 
-    def took(self, started: float, finished: float, cost: float | None = None) -> None:
-        """A snapshot ran from `started` to `finished` (monotonic) and cost `cost` seconds of
-        this thread's CPU (default: the wall time between)."""
-        cost = finished - started if cost is None else cost
+    def took(self, finished: float, cost: float) -> None:
+        """A snapshot finished at `finished` (monotonic) and cost `cost` seconds of this
+        thread's CPU."""
         self.taken = finished
         self.not_before = 0.0 if cost < CHEAP_SNAPSHOT_SECONDS else finished + cost * (1 / SNAPSHOT_CPU_SHARE - 1)
 
@@ -162,13 +161,13 @@ def take_snapshot(engine, clock: SnapshotClock) -> dict:
     """The engine's snapshot (summarised beyond SNAPSHOT_POD_LIMIT pods, at a cost that does not
     grow with them: Cluster.snapshot reads the watch cache's per-node counts), with its cost
     recorded on `clock`."""
-    started, cpu = time.monotonic(), time.thread_time()
+    cpu = time.thread_time()
     snapshot = engine.snapshot(pod_limit=snapshot_pod_limit(), pending_shown=SNAPSHOT_PENDING_SHOWN,
                                replicasets_shown=SNAPSHOT_REPLICASETS_SHOWN)
     # The cost is the CPU the snapshot took, not the wall time: on a machine other processes
     # keep busy a cheap snapshot can take ten times longer by the clock, and the pages then got
     # one every few frames for no saving of this process's time.
-    clock.took(started, time.monotonic(), cost=time.thread_time() - cpu)
+    clock.took(time.monotonic(), cost=time.thread_time() - cpu)
     return snapshot
 
 
