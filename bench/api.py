@@ -48,7 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import LiveServer  # noqa: E402
+from tests.conftest import AS_MAKE_DEMO, LiveServer  # noqa: E402
 from tests.robustness import create_pod_request, http, wait_bootstrapped  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
@@ -212,7 +212,7 @@ spec:
 def main() -> None:
     figures: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="pilothouse-bench-api-") as tmp:
-        server = LiveServer(Path(tmp) / "api").start()
+        server = LiveServer(Path(tmp) / "api", env=AS_MAKE_DEMO).start()
         try:
             wait_bootstrapped(server, "demo")  # `make demo`'s cluster: 3 control-plane nodes, 3 workers
             env = kubeconfig(server, "demo", Path(tmp))

@@ -51,7 +51,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import LiveServer  # noqa: E402
+from tests.conftest import AS_MAKE_DEMO, LiveServer  # noqa: E402
 from tests.robustness import wait_bootstrapped  # noqa: E402
 
 VIEWERS = int(os.environ.get("FANOUT_VIEWERS", "500"))
@@ -248,7 +248,7 @@ def cpu_seconds(pid: int) -> float:
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pilothouse-fanout-") as tmp:
-        server = LiveServer(Path(tmp) / "fanout").start()
+        server = LiveServer(Path(tmp) / "fanout", env=AS_MAKE_DEMO).start()
         try:
             wait_bootstrapped(server)
             figures = asyncio.run(run(server))

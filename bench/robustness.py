@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.api.fuzzing import run_fuzz  # noqa: E402
-from tests.conftest import LiveServer  # noqa: E402
+from tests.conftest import AS_MAKE_DEMO, LiveServer  # noqa: E402
 from tests.robustness import crash_round, sigterm_seconds, version_latency_under_load, wait_bootstrapped  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
@@ -43,7 +43,7 @@ def main() -> None:
     figures: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="pilothouse-bench-") as tmp:
         # -- fuzz ---------------------------------------------------------------------------
-        server = LiveServer(Path(tmp) / "fuzz").start()
+        server = LiveServer(Path(tmp) / "fuzz", env=AS_MAKE_DEMO).start()
         try:
             status, body = server.request("POST", "/sim/v1/clusters", {"name": "fuzz"})
             assert status == 201, body
@@ -58,7 +58,7 @@ def main() -> None:
             server.stop()
 
         # -- load, then SIGTERM while it is busy ----------------------------------------------
-        server = LiveServer(Path(tmp) / "load").start()
+        server = LiveServer(Path(tmp) / "load", env=AS_MAKE_DEMO).start()
         try:
             load = version_latency_under_load(server, replicas=100_000, seconds=LOAD_SECONDS)
             print(f"load: {load}", flush=True)
@@ -70,7 +70,7 @@ def main() -> None:
             server.stop()
 
         # -- kill -9 during writes ------------------------------------------------------------
-        server = LiveServer(Path(tmp) / "crash").start()
+        server = LiveServer(Path(tmp) / "crash", env=AS_MAKE_DEMO).start()
         acknowledged = lost = duplicates = 0
         try:
             for i in range(CRASH_ROUNDS):

@@ -118,6 +118,11 @@ def migrated_sqlite(env: dict[str, str]) -> Path:
     return _MIGRATED["sqlite"]
 
 
+# What a test server changes from `make demo`'s settings (see LiveServer); a benchmark passes
+# this as `env` to measure the server a class runs.
+AS_MAKE_DEMO = {"PILOTHOUSE_SUSPEND_AFTER_SECONDS": "600", "PILOTHOUSE_FRAME_RATE": "10"}
+
+
 class LiveServer:
     """One `manage.py demo` process.  start() migrates its database first (an SQLite one is a
     copy of a database migrated once per test process)."""
