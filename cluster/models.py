@@ -28,6 +28,15 @@ class SimCluster(models.Model):
     # The ClusterConfig the cluster was created with (ClusterConfig.to_json()): what "reset to
     # the template" brings it back to.  Empty for rows from before templates were kept.
     template = models.JSONField(default=dict)
+    # The run's timeline (cluster/worker/timeline.py): {"origin": the ClusterConfig JSON a replay
+    # starts from (null: none), "unreplayable": why the run cannot be replayed from its origin
+    # any more (null: it can), "replayableUntil": [time, events] where it stopped being
+    # replayable (a restart, say), "nextSeq": the next moment's number}.  With JournalEntry and
+    # HistoryMoment rows, what lets a restart keep the history.
+    timeline = models.JSONField(default=dict)
+    # The lesson playing on the cluster (sim/lessons/player.py Player.checkpoint()), {} none: a
+    # restart resumes it at the step it was on.
+    lesson = models.JSONField(default=dict)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -67,3 +76,40 @@ class EtcdEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cluster_id}@{self.revision} {self.key}"
+
+
+class JournalEntry(models.Model):
+    """One command of the cluster's run, in order (cluster/worker/timeline.py's journal): with
+    the run's origin, what a fork or an export replays.  Append-only; a reset starts a new run."""
+
+    cluster = models.ForeignKey(SimCluster, on_delete=models.CASCADE, related_name="journal_entries")
+    seq = models.IntegerField()            # its place in the journal, from 0
+    time = models.FloatField()             # the point of the run it came in at: virtual time ...
+    events = models.BigIntegerField()      # ... and kernel events run by then
+    op = models.CharField(max_length=64)
+    args = models.TextField()              # the command's arguments as JSON text
+
+    class Meta:
+        ordering = ["cluster", "seq"]
+        constraints = [models.UniqueConstraint(fields=["cluster", "seq"], name="journal_entry_unique_seq")]
+
+
+class HistoryMoment(models.Model):
+    """One moment of the cluster's history (cluster/worker/timeline.py Moment): its point, frame,
+    the page's snapshot and log then (zlib-compressed JSON).  Not its etcd keyspace: that is the
+    memory's (values shared with the store); after a restart a moment from before it is shown
+    and forked by replaying the journal.  Pruned with the in-memory ring."""
+
+    cluster = models.ForeignKey(SimCluster, on_delete=models.CASCADE, related_name="history_moments")
+    seq = models.IntegerField()
+    time = models.FloatField()
+    frame = models.BigIntegerField()
+    events = models.BigIntegerField()
+    revision = models.BigIntegerField()
+    journal = models.IntegerField()        # journal entries applied before it was taken
+    replayable = models.BooleanField()     # within the stretch of the run the journal replays
+    blob = models.BinaryField()
+
+    class Meta:
+        ordering = ["cluster", "seq"]
+        constraints = [models.UniqueConstraint(fields=["cluster", "seq"], name="history_moment_unique_seq")]

@@ -6,13 +6,16 @@ thread-sensitive executor and the event loop keeps serving while SQLite or Postg
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Exists, OuterRef
 
-from cluster.models import EtcdEntry, SimCluster
+from cluster.models import EtcdEntry, HistoryMoment, JournalEntry, SimCluster
+
+log = logging.getLogger("cluster.worker")
 
 
 @dataclass
@@ -33,6 +36,14 @@ class PersistedCluster:
     template: dict | None = None
     # Why the row could not be read (None: it could).  The worker serves such a cluster broken.
     error: str | None = None
+    # The run's timeline (SimCluster.timeline), its journal ({"t", "events", "op", "args"}, in
+    # order) and its history's moments (HistoryMoment rows as dicts, oldest first): what
+    # cluster/worker/timeline.py Timeline.restored takes.
+    timeline: dict | None = None
+    journal: list[dict] | None = None
+    moments: list[dict] | None = None
+    # The lesson that was playing (Player.checkpoint()), {} none.
+    lesson: dict | None = None
 
 
 def _encode_value(value: Any) -> str | None:
@@ -78,6 +89,11 @@ def _load(row: SimCluster) -> PersistedCluster:
             error = "the stored topology is not a cluster's topology"
     except Exception as e:  # a damaged database: serve the cluster broken, load the others
         log, error = [], f"{type(e).__name__}: {e}"
+    try:
+        journal, moments = _load_timeline(row)
+        meta = row.timeline if isinstance(row.timeline, dict) else {}
+    except Exception:  # a damaged history loses the history, not the cluster
+        journal, moments, meta = [], [], {}
     return PersistedCluster(
         name=row.name,
         topology=row.topology if isinstance(row.topology, dict) else {},
@@ -90,7 +106,24 @@ def _load(row: SimCluster) -> PersistedCluster:
         etcd_disks=row.etcd_disks if isinstance(row.etcd_disks, dict) else {},
         template=row.template if isinstance(row.template, dict) and row.template else None,
         error=error,
+        timeline=meta,
+        journal=journal,
+        moments=moments,
+        lesson=row.lesson if isinstance(row.lesson, dict) else {},
     )
+
+
+def _load_timeline(row: SimCluster) -> tuple[list[dict], list[dict]]:
+    """The journal (up to the first entry missing, if a write of it failed: what follows would
+    replay out of order) and the moments."""
+    journal = []
+    for seq, t, events, op, args in row.journal_entries.order_by("seq").values_list("seq", "time", "events", "op", "args"):
+        if seq != len(journal):
+            break
+        journal.append({"t": t, "events": events, "op": op, "args": args})
+    moments = [dict(m, blob=bytes(m["blob"])) for m in row.history_moments.order_by("seq").values(
+        "seq", "time", "frame", "events", "revision", "journal", "replayable", "blob")]
+    return journal, moments
 
 
 def stored_keys(name: str, limit: int = 200) -> list[str]:
@@ -133,6 +166,18 @@ class FrameWrite:
     etcd_disks: dict[str, dict] | None = None
     # On create (and reset): the configuration "reset" returns to.
     template: dict | None = None
+    # The timeline (cluster/worker/timeline.py Timeline.unpersisted()): SimCluster.timeline when
+    # it changed, the journal entries and moments kept since the last write ({"seq", ...}), and
+    # the moments the ring let go (each seq below `moments_from`, and each of `moments_dropped`).
+    timeline: dict | None = None
+    journal: list[dict] | None = None
+    moments: list[dict] | None = None
+    moments_from: int | None = None
+    moments_dropped: list[int] | None = None
+    # A new run (a reset): the old journal and history go first.
+    new_run: bool = False
+    # The lesson playing (Player.checkpoint()) when it changed; {} when it stopped.
+    lesson: dict | None = None
 
 
 def save_frames(writes: list[FrameWrite], create: bool = False) -> None:
@@ -170,6 +215,11 @@ def save_frames(writes: list[FrameWrite], create: bool = False) -> None:
                 row.persisted_revision = max(row.persisted_revision, max(int(e["revision"]) for e in w.entries))
             if w.compacted_revision > row.compacted_revision:
                 _compact(row, w.compacted_revision)
+            try:
+                with transaction.atomic():   # a savepoint: a failed history write loses history, not etcd
+                    _write_timeline(row, w)
+            except DatabaseError:
+                log.exception("cluster %s: its history could not be written", w.name)
             row.time = w.time
             row.speed = w.speed
             row.paused = w.paused
@@ -179,6 +229,26 @@ def save_frames(writes: list[FrameWrite], create: bool = False) -> None:
             if w.topology is not None:
                 row.topology = w.topology
             row.save()
+
+
+def _write_timeline(row: SimCluster, w: FrameWrite) -> None:
+    if w.new_run:
+        JournalEntry.objects.filter(cluster=row).delete()
+        HistoryMoment.objects.filter(cluster=row).delete()
+    if w.timeline is not None:
+        row.timeline = w.timeline
+    if w.lesson is not None:
+        row.lesson = w.lesson
+    if w.journal:
+        JournalEntry.objects.bulk_create(
+            [JournalEntry(cluster=row, seq=e["seq"], time=e["t"], events=e["events"], op=e["op"], args=e["args"])
+             for e in w.journal], batch_size=500)
+    if w.moments_dropped:
+        HistoryMoment.objects.filter(cluster=row, seq__in=w.moments_dropped).delete()
+    if w.moments:
+        HistoryMoment.objects.bulk_create([HistoryMoment(cluster=row, **m) for m in w.moments], batch_size=100)
+    if w.moments_from is not None:
+        HistoryMoment.objects.filter(cluster=row, seq__lt=w.moments_from).delete()
 
 
 def _insert(row: SimCluster, entries: list[dict[str, Any]]) -> None:

@@ -175,6 +175,11 @@ class TooLarge(SimulationError):
     status, reason = 413, "RequestEntityTooLarge"
 
 
+class Expired(SimulationError):
+    """What was asked for is no longer kept (a moment's keyspace from before a restart)."""
+    status, reason = 410, "Expired"
+
+
 _ERRORS = {
     "ClusterNotFound": ClusterNotFound,
     "NodeNotFound": NodeNotFound,
@@ -188,6 +193,7 @@ _ERRORS = {
     "NotFound": NotFound,
     "ClusterBroken": ClusterBroken,
     "TooLarge": TooLarge,
+    "Expired": Expired,
 }
 
 

@@ -703,9 +703,9 @@ async def _create_replayed(worker, name: str, config: dict, journal: list[dict],
 async def fork_cluster(worker, rc, args: dict) -> dict:
     """A new cluster from a moment of another ({"source", "name", "time"? | "frame"?,
     "paused"?}; without time or frame, from now).  A run that can be replayed is replayed from
-    its seed up to that moment ("mode": "replay"); one that cannot (restored after a restart)
-    is restored from the nearest moment's checkpoint at or before it, as a restart would
-    restore it ("mode": "checkpoint", docs/timeline.md)."""
+    its seed up to that moment ("mode": "replay"), and so is a moment taken while it could be
+    (before a restart, say); otherwise the fork is restored from the nearest moment's checkpoint
+    at or before it, as a restart would restore it ("mode": "checkpoint", docs/timeline.md)."""
     source = worker._get(args.get("source"))
     if source.engine is None:
         raise CommandError("ClusterBroken", f'cluster "{source.name}" is broken; it has no run to fork')
@@ -732,11 +732,16 @@ async def fork_cluster(worker, rc, args: dict) -> dict:
         end = (float(t), None)
     else:
         end = timeline.point(source.engine)
-    if tl.unreplayable is not None:
-        if moment is None:
-            moment = _timeline_call(lambda: tl.find(f"{end[0]!r}"))
-        if moment.topology is None:
-            raise CommandError("Conflict", f'cannot fork cluster "{source.name}": {tl.unreplayable}')
+    if tl.unreplayable is not None and moment is None:
+        moment = _timeline_call(lambda: tl.find(f"{end[0]!r}"))
+    if moment is not None and moment.replayable and tl.origin is not None:
+        # Taken while the run was replayable (before a restart, say): the journal rebuilds it.
+        end, journal = (moment.time, moment.events), tl.journal[:moment.journal]
+    elif tl.unreplayable is not None:
+        if moment.topology is None or moment.keyspace is None:
+            raise CommandError("Conflict", f'cannot fork cluster "{source.name}" at t={moment.time:.1f}s: '
+                                           f"{tl.unreplayable}; the moment's etcd keyspace was not kept "
+                                           "across the restart")
         made = await worker.fork_checkpoint(name, source, moment, paused)
         return {"cluster": made.name, **made.clock(), "frame": made.frame, "mode": "checkpoint",
                 "forkOf": {"cluster": source.name, "time": moment.time},

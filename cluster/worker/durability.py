@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 from channels.db import database_sync_to_async
 
 from cluster import persistence
+from cluster.worker import lessons
 from cluster.worker.running import RunningCluster
 
 
@@ -48,8 +49,10 @@ class Persister:
                 return
             await database_sync_to_async(persistence.save_frames)(writes)
             self.last = time.monotonic()
-            for rc, entries, topology, clock, t, replace, epoch, disks in marks:
+            for rc, entries, topology, clock, t, replace, epoch, disks, lesson, timeline in marks:
                 rc.mark_persisted(topology, clock, t, disks)
+                rc.persisted_lesson = lesson
+                rc.timeline.handed(timeline)
                 if epoch != rc.keyspace_epoch:
                     continue  # restored while this was written: the next frame replaces the log
                 if replace is not None:
@@ -67,9 +70,13 @@ def _frame_write(rc: RunningCluster):
     topology = engine.topology()
     clock = (rc.speed, rc.paused)
     replace = rc.restored_keyspace
+    # The history, the journal and the lesson playing: what a restart keeps besides etcd.
+    lesson = lessons.checkpoint_of(rc)
     if (replace is None and not entries and engine.now == rc.persisted_time and clock == rc.persisted_clock
-            and topology == rc.persisted_topology and disks == rc.persisted_disks):
+            and topology == rc.persisted_topology and disks == rc.persisted_disks
+            and lesson == rc.persisted_lesson and not rc.timeline.pending()):
         return None, None
+    history, timeline = rc.timeline.unpersisted()
     write = persistence.FrameWrite(
         name=rc.name,
         time=engine.now,
@@ -80,5 +87,7 @@ def _frame_write(rc: RunningCluster):
         topology=topology if topology != rc.persisted_topology else None,
         replace_keyspace=replace,
         etcd_disks=disks if disks != rc.persisted_disks else None,
+        lesson=lesson if lesson != rc.persisted_lesson else None,
+        **history,
     )
-    return write, (rc, entries, topology, clock, engine.now, replace, rc.keyspace_epoch, disks)
+    return write, (rc, entries, topology, clock, engine.now, replace, rc.keyspace_epoch, disks, lesson, timeline)

@@ -9,11 +9,13 @@ cluster lives here, beside the engine it reads, and is ticked whenever the page 
     {"action": "goto", "step": <1-based index>}
 
 The answer: {"player": Player.to_json() | None}.  A player belongs to one engine: after a reset
-(a new engine) or a restart of the worker, the cluster has no lesson until one is started again.
+(a new engine) the cluster has no lesson until one is started again.  Each frame's write keeps
+the player's checkpoint (`checkpoint_of`), and a restart of the worker resumes it (`resume`).
 """
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 
 from cluster.worker.running import RunningCluster
@@ -23,6 +25,7 @@ from sim.lessons.player import replay_action
 ACTIONS = ("get", "start", "play", "pause", "next", "back", "restart", "stop", "goto")
 
 _players: dict[str, Player] = {}
+log = logging.getLogger("cluster.worker")
 
 
 @functools.lru_cache(maxsize=4)
@@ -42,6 +45,29 @@ def player_for(rc: RunningCluster) -> Player | None:
         del _players[rc.name]   # the cluster was reset or restored: a new engine
         return None
     return player
+
+
+def checkpoint_of(rc: RunningCluster) -> dict:
+    """The cluster's lesson as persisted (Player.checkpoint()); {} when none plays."""
+    player = player_for(rc)
+    return player.checkpoint() if player is not None else {}
+
+
+def resume(rc: RunningCluster, saved: dict | None) -> None:
+    """After a restart: the lesson `saved` plays on at the step it was on, if the file still
+    has it as it was (a lesson edited since starts again from the page)."""
+    if not isinstance(saved, dict) or not saved:
+        return
+    try:
+        lesson = lessons().get(saved.get("lesson"))
+        if lesson is None:
+            raise ValueError(f"lesson {saved.get('lesson')!r} is not among the lessons any more")
+        player = Player.resume(lesson, rc.engine, saved)
+    except (LessonError, OSError, ValueError, TypeError) as e:
+        log.warning("cluster %s: the lesson it played is not resumed: %s", rc.name, e)
+        return
+    player.on_act = functools.partial(_journal_action, rc)
+    _players[rc.name] = player
 
 
 # The journal's op for one action line a lesson ran (cluster/worker/timeline.py): the `lesson`

@@ -53,6 +53,7 @@ class RunningCluster:
     persisted_topology: dict | None = None
     persisted_clock: tuple | None = None
     persisted_disks: dict | None = None
+    persisted_lesson: dict = field(default_factory=dict)
     # An etcd snapshot restore not persisted yet: the restored keyspace as entries, which the
     # next frame's write puts in place of the persisted log.  The epoch counts restores, so a
     # write begun before one does not mark the new keyspace's revisions as persisted.

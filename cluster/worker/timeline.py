@@ -21,8 +21,12 @@ the same instant, so the time alone does not say where a command came in.
   since the moment before (zlib-compressed JSON), and the etcd keyspace (the live keys of the
   most advanced member, shared with the store: its values are immutable, so a moment costs a
   pointer per key, not a copy of the values).  Bounded by MAX_MOMENTS and MAX_HISTORY_BYTES:
-  the oldest moments go first.  Kept in memory only: a restart of the server starts a new
-  history (docs/timeline.md).
+  the oldest moments go first.
+* **Persisted** with each frame's write (cluster/persistence.py: the origin, the journal, each
+  moment's point and page; not its keyspace, which shares the store's values in memory).  A
+  restart restores the cluster from its etcd log, not by replay, so the journal stops there
+  (`Timeline.restored`); the moments from before it are still shown, and a fork from one of
+  them is replayed from the origin (docs/timeline.md).
 * **Replay** (`replay`) builds the run again in a new engine: run to each entry's point, apply
   the entry, run to the end.  Forks and imports are replays; a replay that does not arrive at
   an entry's point exactly raises ReplayDiverged instead of handing out a different cluster.
@@ -133,6 +137,11 @@ class Moment:
     # Cluster.topology() then (shared with the moment before when unchanged): what a fork from
     # this moment's checkpoint restores, for a run that cannot be replayed.
     topology: dict | None = None
+    # Its number in the cluster's history (HistoryMoment.seq), and whether the journal replays
+    # the run up to it (taken while the run was replayable).  A moment from before a restart has
+    # no keyspace (None) and no topology: only its page was persisted.
+    seq: int = 0
+    replayable: bool = False
 
     def etcd_log(self) -> list[dict]:
         """The keyspace as the entries Cluster.restore takes (oldest revision first)."""
@@ -140,10 +149,16 @@ class Moment:
                       key=lambda e: e["revision"])
 
     def summary(self) -> dict:
-        return {"time": self.time, "frame": self.frame, "revision": self.revision}
+        return {"time": self.time, "frame": self.frame, "revision": self.revision, "replayable": self.replayable}
 
     def page(self) -> dict:
         return json.loads(zlib.decompress(self.blob))
+
+    def row(self) -> dict:
+        """What cluster/persistence.py keeps of it (HistoryMoment's fields)."""
+        return {"seq": self.seq, "time": self.time, "frame": self.frame, "events": self.events,
+                "revision": self.revision, "journal": self.journal, "replayable": self.replayable,
+                "blob": self.blob}
 
 
 class Timeline:
@@ -164,6 +179,69 @@ class Timeline:
         self.dirty = True                      # a command since the last moment
         self.recorded_at = 0.0                 # when the last moment was kept (monotonic)
         self.log: collections.deque = collections.deque(maxlen=MOMENT_LOG_LINES)
+        # What has been handed to the database (see unpersisted): the journal's length, the
+        # newest moment's seq, the seqs of handed moments the ring has let go since, the meta.
+        self.next_seq = 0
+        self.handed_journal = 0
+        self.handed_seq = -1
+        self.dropped: list[int] = []
+        self.handed_meta: dict | None = None
+        self.handed_from: int | None = None   # the oldest moment's seq the last write kept from
+        self.in_flight_seq = -1                # the newest moment a write (maybe in flight) carries
+
+    @classmethod
+    def restored(cls, meta: dict | None, journal: list[dict] | None, moments: list[dict] | None,
+                 why: str) -> "Timeline":
+        """The timeline of a cluster restored from the database (`why` it is no longer
+        replayable): the origin and journal of the run before, and its moments, pages only.
+        Moments taken while that run was replayable are still forked by replaying the journal."""
+        meta = meta if isinstance(meta, dict) else {}
+        origin = meta.get("origin") if isinstance(meta.get("origin"), dict) else None
+        tl = cls(origin, why, journal=[e for e in journal or [] if isinstance(e.get("args"), str)])
+        tl.unreplayable = why
+        for row in moments or []:
+            m = Moment(row["time"], row["frame"], row["events"], row["revision"], row["blob"], None,
+                       len(row["blob"]), row["journal"], None, row["seq"],
+                       bool(row["replayable"]) and origin is not None and row["journal"] <= len(tl.journal))
+            tl.moments.append(m)
+            tl.bytes += m.size
+        tl.handed_journal = len(tl.journal)
+        tl.handed_seq = tl.in_flight_seq = tl.moments[-1].seq if tl.moments else -1
+        tl.handed_from = tl.moments[0].seq if tl.moments else None
+        tl.next_seq = max(int(meta.get("nextSeq") or 0), tl.handed_seq + 1)
+        return tl
+
+    def meta(self) -> dict:
+        return {"origin": self.origin, "unreplayable": self.unreplayable, "nextSeq": self.next_seq}
+
+    def unpersisted(self) -> tuple[dict, tuple]:
+        """What the next frame's write carries (cluster/persistence.py FrameWrite's timeline
+        fields), and the mark to hand to `handed` once it is written (a write that fails leaves
+        it all for the next one)."""
+        meta = self.meta()
+        first = self.moments[0].seq if self.moments else None
+        last = self.moments[-1].seq if self.moments else self.handed_seq
+        out = {"timeline": meta if meta != self.handed_meta else None,
+               "journal": [dict(e, seq=i) for i, e in enumerate(self.journal[self.handed_journal:], self.handed_journal)],
+               "moments": [m.row() for m in self.moments if m.seq > self.handed_seq],
+               "moments_from": first if first != self.handed_from else None,
+               "moments_dropped": list(self.dropped)}
+        self.in_flight_seq = max(self.in_flight_seq, last)
+        return out, (meta, len(self.journal), last, first, len(self.dropped))
+
+    def handed(self, mark: tuple) -> None:
+        """The write of `unpersisted`'s answer is in the database."""
+        meta, journal, last, first, dropped = mark
+        self.handed_meta, self.handed_journal = meta, journal
+        self.handed_seq = max(self.handed_seq, last)
+        if first is not None:
+            self.handed_from = first
+        del self.dropped[:dropped]
+
+    def pending(self) -> bool:
+        """Whether anything of it is not handed to the database yet."""
+        return (len(self.journal) > self.handed_journal or bool(self.dropped) or self.meta() != self.handed_meta
+                or bool(self.moments) and self.moments[-1].seq > self.handed_seq)
 
     # -- the journal ----------------------------------------------------------------------
     def note(self, at: tuple[float, int], op: str, args: dict | None, text: str | None = None) -> None:
@@ -214,17 +292,24 @@ class Timeline:
         if self.moments and self.moments[-1].topology == topology:
             topology = self.moments[-1].topology
         m = Moment(engine.now, frame, engine.kernel.events_run, store.revision, blob, keyspace,
-                   len(blob) + KEY_COST * len(keyspace), len(self.journal), topology)
+                   len(blob) + KEY_COST * len(keyspace), len(self.journal), topology, self.next_seq,
+                   self.unreplayable is None and self.origin is not None)
+        self.next_seq += 1
         if self.moments and self.moments[-1].time == m.time and self.moments[-1].events == m.events:
-            self.bytes -= self.moments.pop().size  # the same point again: the newer frame wins
+            self._drop(self.moments.pop())  # the same point again: the newer frame wins
         self.moments.append(m)
         self.bytes += m.size
         while len(self.moments) > 1 and (len(self.moments) > MAX_MOMENTS or self.bytes > MAX_HISTORY_BYTES):
-            self.bytes -= self.moments.popleft().size
+            self._drop(self.moments.popleft())
         self.log.clear()
         self.dirty = False
         self.recorded_at = time.monotonic()
         return m
+
+    def _drop(self, m: Moment) -> None:
+        self.bytes -= m.size
+        if m.seq <= max(self.handed_seq, self.in_flight_seq):
+            self.dropped.append(m.seq)   # persisted (or being): the next write deletes its row
 
     def listing(self) -> dict:
         return {"moments": [m.summary() for m in self.moments],
@@ -272,10 +357,19 @@ class Timeline:
         m = self.find(at)
         out: dict[str, Any] = m.summary()
         if parts & {"snapshot", "events"}:
-            page = m.page()
+            try:
+                page = m.page()
+            except (zlib.error, ValueError) as e:   # a stored moment damaged in the database
+                raise TimelineError("InternalError", f"the stored page of the moment at t={m.time:.1f}s (frame "
+                                                     f"{m.frame}) is corrupt: {e}") from None
             for p in ("snapshot", "events"):
                 if p in parts:
                     out[p] = page.get(p)
+        if parts & {"etcd", "objects"} and m.keyspace is None:
+            raise TimelineError("Expired", f"the etcd keyspace of the moment at t={m.time:.1f}s (frame {m.frame}) was "
+                                           "not kept across the server's restart, only its page: fork the cluster "
+                                           "from that moment to look at its objects"
+                                           + ("" if m.replayable else " (it is not replayable either)"))
         if "etcd" in parts:
             out["etcd"] = {"revision": m.revision,
                            "kvs": [[k, kv.value, kv.mod_revision] for k, kv in sorted(m.keyspace.items())]}

@@ -29,7 +29,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from cluster import persistence
-from cluster.worker import frames, timeline
+from cluster.worker import frames, lessons, timeline
 from cluster.worker.channels import group_for, worker_channel_for
 from cluster.worker.commands import COMMANDS, CommandError, is_durable
 from cluster.worker.durability import Persister
@@ -95,7 +95,7 @@ class SimulationWorker:
         for p in saved:
             rc = await restore_cluster(p)
             rc.template = p.template or _template_of(p)
-            rc.timeline = _restored_timeline(rc)
+            _restored(rc, p)
             await self._install(rc)
         if self.seed_demo and "demo" not in self.clusters:
             await self.create_cluster("demo", demo_config())
@@ -201,7 +201,8 @@ class SimulationWorker:
                                        compacted_revision=engine.compacted_revision,
                                        entries=[] if not create else entries, topology=topology,
                                        etcd_disks=disks, template=template,
-                                       replace_keyspace=None if create else entries)
+                                       replace_keyspace=None if create else entries, new_run=not create,
+                                       lesson={})
         async with self.persister.exclusive():
             await database_sync_to_async(persistence.save_frames)([write], create=create)
         rc.persisted_revision = max((int(e["revision"]) for e in entries), default=0)
@@ -274,8 +275,8 @@ class SimulationWorker:
             raise CommandError("ClusterNotFound", f'cluster "{rc.name}" not found')
         new = await restore_cluster(p)
         new.template = rc.template or p.template or _template_of(p)
-        new.timeline = _restored_timeline(new)
         new.frame = rc.frame
+        _restored(new, p)
         new.watchers, new.follow = rc.watchers, rc.follow
         rc.closed = True
         await self._install(new)
@@ -509,9 +510,18 @@ def _config_from_template(rc: RunningCluster) -> ClusterConfig:
         return demo_config()
 
 
-def _restored_timeline(rc: RunningCluster) -> Timeline:
-    """A cluster brought back from the database is not a run from its seed any more: its
-    history starts again here, and it cannot be replayed (docs/timeline.md)."""
+def _restored(rc: RunningCluster, p: persistence.PersistedCluster) -> None:
+    """A cluster brought back from the database is restored from its etcd log, not replayed from
+    its seed: its journal stops here and its run from now on cannot be replayed.  Its history
+    goes on (the moments from before, pages only; a fork from one the journal replays is a
+    replay: docs/timeline.md), its frames count on from them, and the lesson it was playing
+    resumes at the step it was on."""
     when = f"t={rc.engine.now:.1f}s" if rc.engine is not None else "its restore"
-    return Timeline(None, f"the cluster was restored from the database at {when} after a restart: "
-                          "what happened before is not kept, so its run cannot be replayed from its seed")
+    rc.timeline = Timeline.restored(
+        p.timeline, p.journal, p.moments,
+        f"the cluster was restored from the database at {when} after a restart: its run since then is not "
+        "a replay of its seed (a fork from a moment before the restart is replayed, and can be exported)")
+    if rc.timeline.moments:
+        rc.frame = max(rc.frame, rc.timeline.moments[-1].frame + 1)
+    if rc.engine is not None:
+        lessons.resume(rc, p.lesson)

@@ -40,6 +40,7 @@ API_WRITES = {"create", "apply", "scale", "delete", "label", "taint"}
 # Step states, as the page shows them.
 PENDING, ACTIVE, WAITING, DONE, PASSED, SKIPPED, FAILED, STUCK = (
     "pending", "active", "waiting", "done", "passed", "skipped", "failed", "stuck")
+STATES = (PENDING, ACTIVE, WAITING, DONE, PASSED, SKIPPED, FAILED, STUCK)
 
 
 @dataclass
@@ -92,6 +93,41 @@ class Player:
         self.scenario = Scenario(self.cluster, base_dir=self.lesson.base_dir, cached_reads=True)
         self.states = [PENDING] * len(self.lesson.steps)
         self._enter(0)
+
+    # -- across a restart (cluster/worker/lessons.py) ----------------------------------------
+    def checkpoint(self) -> dict:
+        """What resumes the lesson where it is after a restart of the server: the step, each
+        step's state, whether the current one acted and the leader the lesson remembers.  The
+        player is level-triggered: the rest follows from the cluster at the next tick."""
+        return {"lesson": self.lesson.id, "steps": len(self.lesson.steps), "index": self.index,
+                "playing": self.playing, "states": list(self.states), "acted": self.acted, "armed": self.armed,
+                "stay": self.stay, "enteredAt": self.entered_at, "actedAt": self.acted_at,
+                "remembered": self.scenario.remembered, "history": [list(h) for h in self.history[-50:]]}
+
+    @classmethod
+    def resume(cls, lesson: Lesson, cluster, saved: dict) -> "Player":
+        """A player of `lesson` at checkpoint `saved`; ValueError when it is not one of this
+        lesson's (the file was edited since: another number of steps, say)."""
+        steps = len(lesson.steps)
+        index, states = saved.get("index"), saved.get("states")
+        if saved.get("lesson") != lesson.id or saved.get("steps") != steps:
+            raise ValueError("the checkpoint is of another lesson, or of this one before an edit")
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index <= steps:
+            raise ValueError(f"index: {index!r} is not a step")
+        if not isinstance(states, list) or len(states) != steps or not set(states) <= set(STATES):
+            raise ValueError("states: not one per step")
+        player = cls(lesson, cluster)
+        player.index, player.states = index, list(states)
+        player.playing = saved.get("playing") is True
+        player.acted, player.armed, player.stay = (saved.get(k) is True for k in ("acted", "armed", "stay"))
+        for attr, key in (("entered_at", "enteredAt"), ("acted_at", "actedAt")):
+            value = saved.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                setattr(player, attr, float(value))
+        remembered = saved.get("remembered")
+        player.scenario.remembered = remembered if isinstance(remembered, dict) else None
+        player.history = [tuple(h) for h in saved.get("history") or [] if isinstance(h, list) and len(h) == 3]
+        return player
 
     # -- the presenter's controls ----------------------------------------------------------
     @property

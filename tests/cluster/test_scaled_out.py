@@ -138,6 +138,27 @@ def test_worker_and_two_front_ends_over_postgres_and_redis(services_env, tmp_pat
         time.sleep(7)
         status, clock = front_b.request("GET", "/clusters/demo/sim/v1/clock", timeout=15)
         assert status == 200 and clock["speed"] == 50.0
+
+        # A restart of the worker keeps the history in PostgreSQL (its moments' pages as bytea,
+        # the journal): the page can still go back to before the restart.
+        status, before = front_a.request("GET", "/clusters/demo/sim/v1/history")
+        assert status == 200 and before["moments"], before
+        worker.send_signal(signal.SIGINT)
+        assert worker.wait(20) == 0, (tmp_path / "worker.log").read_text()
+        assert pg_rows(db, "SELECT count(*) FROM cluster_journalentry")[0][0] > 0
+        worker = subprocess.Popen([sys.executable, "manage.py", "runsimworker"], cwd=REPO, env=front_a.env,
+                                  stdout=worker_log, stderr=subprocess.STDOUT)
+
+        def history_after_restart():
+            status, after = front_a.request("GET", "/clusters/demo/sim/v1/history", timeout=5)
+            return after if status == 200 and after.get("replayable") is False else None
+
+        after = wait_until(history_after_restart, timeout=30, interval=0.2, message="the restarted worker's history")
+        kept = {m["frame"] for m in after["moments"]}
+        old = before["moments"][-1]
+        assert old["frame"] in kept
+        status, page = front_a.request("GET", f"/clusters/demo/sim/v1/history/frame-{old['frame']}?parts=snapshot")
+        assert status == 200 and "scaled" in {p["name"] for n in page["snapshot"]["nodes"] for p in n["pods"]}
     finally:
         worker.send_signal(signal.SIGINT)
         try:

@@ -89,7 +89,7 @@ async def test_history_shows_the_cluster_as_it_was_before_a_pod_was_created(work
     now = await call(client, "GET", f"/clusters/tl-hist/sim/v1/history/frame-{after['frame']}?parts=snapshot,etcd")
     assert "late" in pod_names(now["snapshot"])
     assert "/registry/pods/default/late" in [kv[0] for kv in now["etcd"]["kvs"]]
-    assert set(now) == {"cluster", "time", "frame", "revision", "snapshot", "etcd"}  # only the parts asked for
+    assert set(now) == {"cluster", "time", "frame", "revision", "replayable", "snapshot", "etcd"}  # only the parts asked for
 
 
 async def test_an_exported_run_imported_elsewhere_ends_byte_for_byte_where_it_did(worker):
@@ -307,3 +307,112 @@ async def test_a_restored_cluster_cannot_be_replayed_but_forks_from_a_checkpoint
         assert "checkpoint" in data["message"]
     finally:
         await again.stop()
+
+
+async def restart(worker: SimulationWorker, fresh_layer) -> SimulationWorker:
+    """Stop the worker (it persists a last time) and start a new one on the same database."""
+    await worker.stop()
+    again = SimulationWorker(channel_layer=fresh_layer, frame_rate=20, seed_demo=False)
+    await again.start()
+    return again
+
+
+async def test_the_history_before_a_restart_is_kept_and_its_moments_fork_by_replay(worker, fresh_layer):
+    """A restart keeps the history (the moments' pages, the journal): the page can still scrub
+    back to before it, and a fork from such a moment replays the journal from the origin, so it
+    is the cluster as it was then, byte for byte, and can be exported."""
+    client = AsyncClient()
+    await small_cluster(client, "tl-kept")
+    await create_pod(client, "tl-kept", "before")
+    await call(client, "POST", "/clusters/tl-kept/sim/v1/clock", {"advance": "2s"})
+    moment = await moment_after(client, "tl-kept", 21.0)
+    then = await call(client, "GET", f"/clusters/tl-kept/sim/v1/history/frame-{moment['frame']}")
+    assert "before" in pod_names(then["snapshot"])
+    digest = keyspace_digest((k, type("KV", (), {"value": v, "mod_revision": r})) for k, v, r in then["etcd"]["kvs"])
+    old_frames = [m["frame"] for m in (await call(client, "GET", "/clusters/tl-kept/sim/v1/history"))["moments"]]
+
+    again = await restart(worker, fresh_layer)
+    try:
+        listing = await call(client, "GET", "/clusters/tl-kept/sim/v1/history")
+        assert [m["frame"] for m in listing["moments"]][:len(old_frames)] == old_frames
+        assert listing["replayable"] is False and "restored from the database" in listing["unreplayable"]
+        kept = next(m for m in listing["moments"] if m["frame"] == moment["frame"])
+        assert kept["replayable"] is True and kept["time"] == moment["time"]
+        # The page's view of that moment is as it was (its snapshot and log) ...
+        page = await call(client, "GET", f"/clusters/tl-kept/sim/v1/history/frame-{moment['frame']}?parts=snapshot,events")
+        assert page["snapshot"] == then["snapshot"] and page["events"] == then["events"]
+        # ... its keyspace was not kept (410, saying how to see it) ...
+        gone = await call(client, "GET", f"/clusters/tl-kept/sim/v1/history/frame-{moment['frame']}?parts=etcd",
+                          expect=410)
+        assert (gone["kind"], gone["reason"]) == ("Status", "Expired") and "fork" in gone["message"]
+        # ... and new frames count on from the old ones.
+        await call(client, "POST", "/clusters/tl-kept/sim/v1/clock", {"advance": "2s"})
+        later = await moment_after(client, "tl-kept", listing["time"] + 1)
+        assert later["frame"] > old_frames[-1] and later["replayable"] is False
+
+        made = await call(client, "POST", "/clusters/tl-kept/sim/v1/fork",
+                          {"name": "tl-kept-fork", "frame": moment["frame"]}, expect=201)
+        assert made["mode"] == "replay" and made["time"] == moment["time"]
+        assert keyspace_digest(etcd_store(again.clusters["tl-kept-fork"].engine).current.items()) == digest
+        await call(client, "GET", "/clusters/tl-kept-fork/api/v1/namespaces/default/pods/before")
+        exported = await call(client, "GET", "/clusters/tl-kept-fork/sim/v1/export")
+        assert exported["end"]["etcdDigest"] == digest
+    finally:
+        await again.stop()
+
+
+async def test_a_reset_starts_a_new_history_that_a_restart_keeps(worker, fresh_layer):
+    client = AsyncClient()
+    await small_cluster(client, "tl-reset")
+    await create_pod(client, "tl-reset", "old-run")
+    await moment_after(client, "tl-reset", 20.0)
+    await call(client, "POST", "/clusters/tl-reset/sim/v1/reset", {})
+    await call(client, "POST", "/clusters/tl-reset/sim/v1/clock", {"paused": True})
+    await call(client, "POST", "/clusters/tl-reset/sim/v1/clock", {"advance": "3s"})
+    fresh = await moment_after(client, "tl-reset", 3.0)
+    again = await restart(worker, fresh_layer)
+    try:
+        moments = (await call(client, "GET", "/clusters/tl-reset/sim/v1/history"))["moments"]
+        assert moments and fresh["frame"] in [m["frame"] for m in moments]
+        for m in moments:
+            page = await call(client, "GET", f"/clusters/tl-reset/sim/v1/history/frame-{m['frame']}?parts=snapshot")
+            assert "old-run" not in pod_names(page["snapshot"])
+    finally:
+        await again.stop()
+
+
+async def test_a_lesson_playing_resumes_at_its_step_after_a_restart(worker, fresh_layer):
+    client = AsyncClient()
+    await small_cluster(client, "tl-lesson")
+    await call(client, "POST", "/clusters/tl-lesson/sim/v1/lesson", {"start": "architecture-request-path"})
+    await call(client, "POST", "/clusters/tl-lesson/sim/v1/lesson", {"action": "goto", "step": 3})
+    await call(client, "POST", "/clusters/tl-lesson/sim/v1/lesson", {"action": "play"})
+    before = (await call(client, "GET", "/clusters/tl-lesson/sim/v1/lesson"))["player"]
+    assert before["index"] >= 2 and before["playing"] is True
+    again = await restart(worker, fresh_layer)
+    try:
+        after = (await call(client, "GET", "/clusters/tl-lesson/sim/v1/lesson"))["player"]
+        assert after is not None and after["lesson"] == "architecture-request-path"
+        assert after["index"] >= before["index"] and after["playing"] is True
+        assert after["states"][:before["index"]] == before["states"][:before["index"]]
+    finally:
+        await again.stop()
+
+
+async def test_a_moment_damaged_in_the_database_is_an_error_not_a_crash():
+    """A moment's stored page that is not what was written (a hand-edited database) answers a
+    clear error when it is looked at; the other moments and the journal are still there."""
+    import zlib
+
+    from cluster.worker.timeline import Timeline, TimelineError
+
+    good = zlib.compress(json.dumps({"snapshot": {"nodes": []}, "events": []}).encode())
+    rows = [{"seq": i, "time": float(i), "frame": i, "events": i * 10, "revision": 1, "journal": 0,
+             "replayable": True, "blob": blob} for i, blob in enumerate([good, b"not zlib", good])]
+    tl = Timeline.restored({"origin": {"seed": 1}, "nextSeq": 3}, [], rows, "restored")
+    assert [m.summary()["frame"] for m in tl.moments] == [0, 1, 2]
+    with pytest.raises(TimelineError) as e:
+        tl.state_at("frame-1", {"snapshot"})
+    assert e.value.reason == "InternalError" and "corrupt" in e.value.message
+    assert tl.state_at("frame-2", {"snapshot"})["snapshot"] == {"nodes": []}
+    assert tl.next_seq == 3
