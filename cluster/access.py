@@ -18,17 +18,23 @@ cookie the presenter or student link (`/clusters/<name>/?token=...`) sets, one p
 AccessMiddleware refuses, on an owned cluster and without the presenter's token, with a 403
 Kubernetes Status: every unsafe request to the dashboard (/clusters/<c>/dashboard/...) and the
 control API (/clusters/<c>/sim/v1/..., DELETE /sim/v1/clusters/<c>), the etcd snapshot (the
-whole keyspace, Secrets included), a Secret read from the page (the Objects view's YAML, the
-object drawer: they read as the engine), and the kubeconfig to anyone but a presenter or a student.
+whole keyspace, Secrets included), and the kubeconfig to anyone but a presenter or a student.
 A URL added under those prefixes is guarded without anyone remembering to.  It also hands the
 page's cookie to the Kubernetes API as the bearer token when the request brings none, so the
 page's own reads act as whoever opened it.
+
+The page's object reads (the Objects view, the object drawer, the YAML view) go to the API as
+the visitor too (`page_credentials`), so RBAC decides what each may see, as it does for their
+kubectl: a student with their token; a viewer of an owned cluster by impersonation, as an
+authenticating proxy (the Kubernetes Dashboard, say) does, as the user `pilothouse:viewer` in the
+group `pilothouse:viewers`, which owned clusters bind to the ClusterRole `view`
+(sim/auth/bootstrappolicy.py): everything but Secrets, as upstream's `view` allows.
 """
 from __future__ import annotations
 
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 
 from django.conf import settings
@@ -37,6 +43,7 @@ from cluster import services
 from cluster.api.credentials import from_headers
 from cluster.api.status import status_response
 from cluster.inlinemiddleware import DualModeMiddleware
+from sim.auth.bootstrappolicy import PAGE_VIEWERS as VIEWERS_GROUP
 
 COOKIE_PREFIX = "pilothouse-token-"
 TEACHER_COOKIE = "pilothouse-teacher"   # PILOTHOUSE["TEACHER_TOKEN"], set by /?token=
@@ -44,6 +51,8 @@ COOKIE_MAX_AGE = 12 * 3600   # a school day
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 OPEN, PRESENTER, STUDENT, VIEWER = "open", "presenter", "student", "viewer"
+# Whom the page's reads act as for a viewer of an owned cluster (page_credentials).
+VIEWER_USER = "pilothouse:viewer"
 # What the page says about each role (the header's badge).
 BADGES = {
     OPEN: "open: anyone here can change it",
@@ -62,6 +71,9 @@ class Access:
     user: str = ""         # whom it authenticates as (a student's ServiceAccount user)
     owner: str = ""        # the cluster's owner's name (a sandbox's student)
     api_token: str = ""    # what the visitor's kubectl and page reads send to the Kubernetes API
+    # The cluster admin's token, with which the page impersonates a viewer (page_credentials);
+    # never handed to the visitor.
+    proxy_token: str = field(default="", repr=False)
 
     @property
     def controls(self) -> bool:
@@ -132,7 +144,20 @@ async def resolve(cluster: str, token: str, identify: bool = False) -> Access:
         return Access(cluster, mode, OPEN, token if user else "", user, owner, token if user else "")
     if user:
         return Access(cluster, mode, STUDENT, token, user, owner, token)
-    return Access(cluster, mode, VIEWER, "", "", owner)
+    return Access(cluster, mode, VIEWER, "", "", owner, proxy_token=info.get("token") or "")
+
+
+def page_credentials(a: Access) -> dict | None:
+    """The credentials the page's reads of objects send to the Kubernetes API for visitor `a`
+    (cluster/api/credentials.py's shape; None: as the engine, which a presenter controls anyway):
+    a student's or an open cluster's visitor's own token, a viewer impersonated (see the module
+    docstring)."""
+    if a.role == PRESENTER or not a.api_token and a.role == OPEN:
+        return None
+    if a.api_token:
+        return {"token": a.api_token}
+    return {"token": a.proxy_token,
+            "impersonate": {"user": VIEWER_USER, "groups": [VIEWERS_GROUP], "uid": "", "extra": {}}}
 
 
 async def of_request(request, cluster: str, identify: bool = False) -> Access:
@@ -164,28 +189,14 @@ KUBE_API = re.compile(r"^/clusters/(?P<cluster>[^/]+)/(?:api|apis|version|openap
 # cluster's admin token and ServiceAccount signing key (cluster/worker/timeline.py).
 SECRET_READS = ("etcd/snapshot", "export")
 SECRET_READ_PREFIXES = ("history/",)
-# The page's reads of one object (the Objects view's YAML, the object drawer) go to the API as the
-# engine, not as the visitor: a Secret's data is for the presenter only.
-OBJECT_READ = re.compile(r"^/clusters/(?P<cluster>[^/]+)/dashboard/objects/(?:get|read)$")
 
 
-def names_a_secret(kind: str) -> bool:
-    """Whether the page's `kind` parameter ("Secret", "secrets", "secrets.", "v1/Secret") names
-    the core group's Secrets."""
-    name, _, group = str(kind or "").strip().lower().rsplit("/", 1)[-1].partition(".")
-    return name in {"secret", "secrets"} and group in {"", "v1"}
-
-
-def guarded(method: str, path: str, query=None) -> tuple[str, str] | None:
-    """(cluster, what) when the request needs more than watching on an owned cluster (`query`:
-    the request's GET parameters)."""
+def guarded(method: str, path: str) -> tuple[str, str] | None:
+    """(cluster, what) when the request needs more than watching on an owned cluster."""
     unsafe = method not in SAFE_METHODS
     m = DASHBOARD.match(path)
     if m and unsafe:
         return m["cluster"], "changing the cluster from the page"
-    m = OBJECT_READ.match(path)
-    if m and query is not None and names_a_secret(query.get("kind", "")):
-        return m["cluster"], "reading a Secret from the page"
     m = CONTROL.match(path)
     if m and (unsafe or m["rest"] in SECRET_READS or m["rest"].startswith(SECRET_READ_PREFIXES)):
         return m["cluster"], f"{method} {path}"
@@ -207,7 +218,7 @@ class AccessMiddleware(DualModeMiddleware):
         return async_to_sync(self._acall)(request)
 
     async def _acall(self, request):
-        target = guarded(request.method, request.path, request.GET)
+        target = guarded(request.method, request.path)
         if target is not None:
             cluster, what = target
             try:

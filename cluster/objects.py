@@ -16,12 +16,13 @@ LIST_LIMIT = 500
 
 
 @_refusals
-async def list_objects(cluster: str, kind: str, limit: int = LIST_LIMIT) -> Outcome:
+async def list_objects(cluster: str, kind: str, limit: int = LIST_LIMIT, credentials: dict | None = None) -> Outcome:
     """LIST every object of `kind` (kind, resource, short name or "<resource>.<group>") in all
     namespaces; `data` is {"kind", "resource", "group", "namespaced", "total", "items":
-    [{"namespace", "name", "age"}]}, AGE counted on the cluster's own clock."""
+    [{"namespace", "name", "age"}]}, AGE counted on the cluster's own clock.  Read as the visitor
+    (`credentials`: cluster/access.py page_credentials), so RBAC decides what they see."""
     res = await _resolve_or_fail(cluster, kind)
-    resp = await services.cluster_api(cluster, request("list", res, None))
+    resp = await services.cluster_api(cluster, request("list", res, None, credentials=credentials))
     if resp.get("code") != 200:
         return Outcome.failed(resp)
     now = resp.get("now")
@@ -39,24 +40,27 @@ async def list_objects(cluster: str, kind: str, limit: int = LIST_LIMIT) -> Outc
 
 
 @_refusals
-async def read_object(cluster: str, kind: str, namespace: str, name: str, api_version: str | None = None) -> Outcome:
+async def read_object(cluster: str, kind: str, namespace: str, name: str, api_version: str | None = None,
+                      credentials: dict | None = None) -> Outcome:
     """What the object drawer shows of one object, read as `kubectl describe` reads it: a GET of
     the object and a LIST of its Events by field selector (involvedObject's name, kind and, for a
     namespaced object, namespace; a cluster-scoped object's Events are looked for in every
     namespace).  `data` is {"kind", "resource" ("deployments.apps"), "namespaced", "verbs",
-    "path" (its URL under /clusters/<c>/), "age", "object", "events"}; AGE on the cluster's clock."""
+    "path" (its URL under /clusters/<c>/), "age", "object", "events"}; AGE on the cluster's clock.
+    Read as the visitor (`credentials`), as list_objects."""
     if not name:
         return Outcome.bad("name: Required value")
     res = await _resolve_or_fail(cluster, kind, api_version or None)
     ns = (namespace or "default") if res.get("namespaced") else None
-    resp = await services.cluster_api(cluster, request("get", res, ns, name))
+    resp = await services.cluster_api(cluster, request("get", res, ns, name, credentials=credentials))
     if resp.get("code") != 200:
         return Outcome.failed(resp)
     obj = resp.get("body") or {}
     events_res = await _resolve_or_fail(cluster, "Event", "v1")
     selector = f"involvedObject.name={name},involvedObject.kind={res.get('kind')}" + (
         f",involvedObject.namespace={ns}" if ns else "")
-    ev = await services.cluster_api(cluster, request("list", events_res, ns, query={"fieldSelector": selector}))
+    ev = await services.cluster_api(cluster, request("list", events_res, ns, query={"fieldSelector": selector},
+                                                     credentials=credentials))
     events = (ev.get("body") or {}).get("items") or [] if ev.get("code") == 200 else []
     now = resp.get("now")
     created = parse_timestamp((obj.get("metadata") or {}).get("creationTimestamp"))

@@ -96,11 +96,17 @@ async def resolve(cluster: str, kind: str, api_version: str | None = None) -> di
 
 
 def request(verb: str, res: dict, namespace: str | None, name: str | None = None, *, body: Any = None,
-            subresource: str | None = None, patch_type: str | None = None, query: dict | None = None) -> dict:
-    """An ApiRequest dict (sim/cluster.py) for the resource `res` (Resource.describe())."""
-    return {"verb": verb, "group": res.get("group", ""), "version": res.get("version", "v1"),
-            "resource": res["name"], "namespace": namespace if res.get("namespaced") else None, "name": name,
-            "subresource": subresource, "body": body, "patch_type": patch_type, "query": query or {}}
+            subresource: str | None = None, patch_type: str | None = None, query: dict | None = None,
+            credentials: dict | None = None) -> dict:
+    """An ApiRequest dict (sim/cluster.py) for the resource `res` (Resource.describe()); with
+    `credentials` (cluster/access.py page_credentials) it goes through the API server's
+    authentication and RBAC as the visitor's."""
+    req = {"verb": verb, "group": res.get("group", ""), "version": res.get("version", "v1"),
+           "resource": res["name"], "namespace": namespace if res.get("namespaced") else None, "name": name,
+           "subresource": subresource, "body": body, "patch_type": patch_type, "query": query or {}}
+    if credentials is not None:
+        req["credentials"] = credentials
+    return req
 
 
 async def _resolve_or_fail(cluster: str, kind: str, api_version: str | None = None) -> dict:
@@ -129,8 +135,8 @@ def _refusals(fn):
     return wrapper
 
 
-async def _get(cluster: str, res: dict, ns: str | None, name: str) -> dict:
-    resp = await services.cluster_api(cluster, request("get", res, ns, name))
+async def _get(cluster: str, res: dict, ns: str | None, name: str, credentials: dict | None = None) -> dict:
+    resp = await services.cluster_api(cluster, request("get", res, ns, name, credentials=credentials))
     if resp.get("code") != 200:
         raise _Refused(Outcome.failed(resp))
     return resp
@@ -185,12 +191,12 @@ def as_yaml(obj: dict) -> str:
 
 
 @_refusals
-async def get_yaml(cluster: str, kind: str, namespace: str, name: str) -> Outcome:
-    """GET the object; `data` is its YAML."""
+async def get_yaml(cluster: str, kind: str, namespace: str, name: str, credentials: dict | None = None) -> Outcome:
+    """GET the object (as the visitor, with `credentials`); `data` is its YAML."""
     if not name:
         return Outcome.bad("name: Required value")
     res = await _resolve_or_fail(cluster, kind)
-    resp = await _get(cluster, res, namespace, name)
+    resp = await _get(cluster, res, namespace, name, credentials)
     rv = resp["body"]["metadata"].get("resourceVersion")
     return Outcome(True, f"{_label(res, name)} loaded (resourceVersion {rv}): edit it, then Save",
                    data=as_yaml(resp["body"]))

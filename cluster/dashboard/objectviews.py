@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from cluster import objects, services
+from cluster import access, objects, services
 from cluster.workloads import Outcome
 
 
@@ -19,7 +19,7 @@ async def object_list(request: HttpRequest, name: str) -> JsonResponse:
         outcome = Outcome.bad("kind: Required value")
     else:
         try:
-            outcome = await objects.list_objects(name, kind)
+            outcome = await objects.list_objects(name, kind, credentials=await visitor_credentials(request, name))
         except services.SimulationError as e:
             outcome = Outcome(False, e.message, e.status, e.reason)
     return _json(outcome)
@@ -33,10 +33,18 @@ async def object_read(request: HttpRequest, name: str) -> JsonResponse:
     q = request.GET
     try:
         outcome = await objects.read_object(name, str(q.get("kind", "")).strip(), str(q.get("namespace", "")).strip(),
-                                            str(q.get("name", "")).strip(), str(q.get("apiVersion", "")).strip() or None)
+                                            str(q.get("name", "")).strip(), str(q.get("apiVersion", "")).strip() or None,
+                                            credentials=await visitor_credentials(request, name))
     except services.SimulationError as e:
         outcome = Outcome(False, e.message, e.status, e.reason)
     return _json(outcome)
+
+
+async def visitor_credentials(request: HttpRequest, cluster: str) -> dict | None:
+    """What the page's reads of objects send to the API for whoever opened it (a student's token,
+    a viewer impersonated: cluster/access.py page_credentials).  Raises services.SimulationError
+    (an unknown cluster, say), which the views answer as a Status."""
+    return access.page_credentials(await access.of_request(request, cluster, identify=True))
 
 
 def _json(outcome: Outcome) -> JsonResponse:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cluster import services, workloads
 from cluster.dashboard import forms, workloadforms
+from cluster.dashboard.objectviews import visitor_credentials
 from cluster.workloads import Outcome
 
 
@@ -195,7 +196,7 @@ async def edit_get(request: HttpRequest, name: str) -> HttpResponse:
     params = request.GET if request.method == "GET" else request.POST
     kind, ns, obj = _target(params)
     try:
-        outcome = await workloads.get_yaml(name, kind, ns, obj)
+        outcome = await workloads.get_yaml(name, kind, ns, obj, await visitor_credentials(request, name))
     except services.SimulationError as e:
         outcome = Outcome(False, e.message, e.status, e.reason)
     yaml_text = outcome.data if outcome.ok else str(params.get("yaml", ""))

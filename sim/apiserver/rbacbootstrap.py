@@ -16,7 +16,10 @@ class BootstrapRolesHook(CreateMissingHook):
     failure = "unable to create the default roles"
 
     def wanted(self) -> list[tuple[str, str, dict]]:
-        return [(bootstrappolicy.GROUP, resource, obj) for resource, make in KINDS for obj in make()]
+        wanted = [(bootstrappolicy.GROUP, resource, obj) for resource, make in KINDS for obj in make()]
+        if not self.api.authentication.open:   # an owned cluster's page viewers (bootstrappolicy.py)
+            wanted.append((bootstrappolicy.GROUP, "clusterrolebindings", bootstrappolicy.page_viewers_binding()))
+        return wanted
 
     def completed(self, count: int) -> None:
         self.api.action(f"kube-apiserver created the default RBAC roles and bindings ({count} objects)")

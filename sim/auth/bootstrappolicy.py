@@ -118,6 +118,20 @@ def _binding(name: str, groups: list[str]) -> dict:
             "subjects": [{"apiGroup": GROUP, "kind": "Group", "name": g} for g in groups]}
 
 
+# Pilothouse's own binding on an owned cluster (not upstream's; as kubeadm adds its own at init):
+# the page reads objects for a viewer by impersonating this group (cluster/access.py
+# page_credentials), so a viewer may see what `view` allows - not Secrets.  A presenter who
+# deletes it takes the Objects view away from viewers.
+PAGE_VIEWERS = "pilothouse:viewers"
+
+
+def page_viewers_binding() -> dict:
+    return {"apiVersion": API_VERSION, "kind": "ClusterRoleBinding",
+            "metadata": {"name": PAGE_VIEWERS, "labels": {"pilothouse.dev/page-viewers": "true"}},
+            "roleRef": {"apiGroup": GROUP, "kind": "ClusterRole", "name": "view"},
+            "subjects": [{"apiGroup": GROUP, "kind": "Group", "name": PAGE_VIEWERS}]}
+
+
 def cluster_role_bindings() -> list[dict]:
     """ClusterRoleBindings()."""
     return [

@@ -123,6 +123,33 @@ def test_a_viewer_follows_the_presenter_and_cannot_change_anything(page, present
             message="the viewer to catch up")
 
 
+def test_a_viewer_s_objects_view_shows_what_rbac_lets_a_viewer_see(page, browser_server, owned):
+    """The Objects view reads as the visitor: a viewer (impersonated as pilothouse:viewer, bound
+    to `view`) browses ConfigMaps, and listing Secrets shows RBAC's refusal, as text."""
+    for kind, body in (("configmaps", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "notes"},
+                                       "data": {"text": "visible"}}),
+                       ("secrets", {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db-pass"},
+                                    "stringData": {"password": "hunter2"}})):
+        status, out = browser_server.request("POST", f"/clusters/{CLASS}/api/v1/namespaces/default/{kind}", body,
+                                             token=owned)
+        assert status == 201, out
+    open_dashboard(page, browser_server, CLASS)
+    page.keyboard.press("o")
+    wait_js(page, "!!document.querySelector('#kinds-table tr[data-resource=configmaps]')", 15, message="the kinds")
+    page.click("#kinds-table tr[data-resource=configmaps]")
+    row = "#objects-table tr[data-namespace=default][data-name=notes]"
+    page.wait_for_selector(row, timeout=10_000)
+    page.click(row)
+    wait_js(page, "document.getElementById('obj-yaml')?.value.includes('text: visible')", 10, message="its YAML")
+    page.click("#kinds-table tr[data-resource=secrets]")
+    wait_js(page, "document.getElementById('objects-list-result')?.textContent.includes('forbidden')", 10,
+            message="RBAC's refusal of the viewer's list of Secrets")
+    text = page.inner_text("#objects-list-result")
+    assert 'User "pilothouse:viewer" cannot list resource "secrets"' in text, text
+    assert page.locator("#objects-table tr[data-name=db-pass]").count() == 0
+    assert "hunter2" not in page.content()
+
+
 def test_a_sandbox_s_kubeconfig_and_its_student_s_work_with_kubectl(page, browser_server, tmp_path):
     page.goto(browser_server.base + "/")
     page.fill("#sandbox-form [name=owner]", "Ada")

@@ -99,32 +99,66 @@ async def test_a_viewer_of_an_owned_cluster_only_watches(worker):
     assert r.status_code == 200 and r.json()["users"][0]["user"]["token"] == token
 
 
-async def test_a_secret_is_read_from_the_page_by_the_presenter_only(worker):
-    """The Objects view's YAML and the object drawer read as the engine, not as the visitor: on
-    an owned cluster a watcher may read a ConfigMap there, not a Secret (its data)."""
-    token = await owned()
-    await wait_bootstrapped(CLASS)
-    for kind, body in (("secrets", {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
-                                    "stringData": {"password": "hunter2"}}),
-                       ("configmaps", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"},
-                                       "data": {"a": "1"}})):
-        req = {"verb": "create", "group": "", "version": "v1", "resource": kind, "namespace": "default",
+async def test_the_page_reads_objects_as_its_visitor_under_rbac(worker):
+    """The Objects view's list and YAML and the object drawer read as whoever opened the page: a
+    viewer of an owned cluster is impersonated as `pilothouse:viewer` (bound to `view`), so RBAC
+    shows a ConfigMap and refuses a Secret with upstream's message; a student reads as their
+    ServiceAccount (edit in their namespace: its Secrets too); the presenter reads everything."""
+    token = await owned(roles=True)
+    async with asyncio.timeout(10):   # the post-start hook's binding for the page's viewers
+        while (await services.cluster_api(CLASS, {
+                "verb": "get", "group": "rbac.authorization.k8s.io", "version": "v1", "resource": "clusterrolebindings",
+                "namespace": None, "name": "pilothouse:viewers", "subresource": None, "body": None,
+                "patch_type": None, "query": {}}))["code"] != 200:
+            await asyncio.sleep(0.02)
+    from cluster import classroom
+    alice = await classroom.make_student(CLASS, "alice", "edit")
+    for ns, kind, body in (("default", "secrets", {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
+                                                   "stringData": {"password": "hunter2"}}),
+                           ("student-alice", "secrets", {"apiVersion": "v1", "kind": "Secret",
+                                                         "metadata": {"name": "mine"}, "stringData": {"k": "v"}}),
+                           ("default", "configmaps", {"apiVersion": "v1", "kind": "ConfigMap",
+                                                      "metadata": {"name": "cfg"}, "data": {"a": "1"}})):
+        req = {"verb": "create", "group": "", "version": "v1", "resource": kind, "namespace": ns,
                "name": None, "subresource": None, "body": body, "patch_type": None, "query": {}}
         assert (await services.cluster_api(CLASS, req))["code"] == 201
-    viewer, presenter = AsyncClient(), AsyncClient()
-    for kind in ("Secret", "secrets", "secrets.", "v1/Secret", " SECRETS "):
-        for view in ("read", "get"):
-            assert_forbidden(await viewer.get(f"/clusters/{CLASS}/dashboard/objects/{view}",
-                                              {"kind": kind, "namespace": "default", "name": "db"}))
+    viewer, student, presenter = AsyncClient(), AsyncClient(), AsyncClient()
+
+    def forbidden_by_rbac(r, user: str, verb: str, resource: str) -> None:
+        assert r.status_code == 403, (r.status_code, r.content[:300])
+        if r["Content-Type"].startswith("application/json"):
+            body = r.json()
+            assert (body["kind"], body["reason"]) == ("Status", "Forbidden")
+            assert f'User "{user}" cannot {verb} resource "{resource}"' in body["message"], body["message"]
+
+    for kind in ("Secret", "secrets", "secret"):
+        forbidden_by_rbac(await viewer.get(f"/clusters/{CLASS}/dashboard/objects/read",
+                                           {"kind": kind, "namespace": "default", "name": "db"}),
+                          "pilothouse:viewer", "get", "secrets")
+    r = await viewer.get(f"/clusters/{CLASS}/dashboard/objects/get", {"kind": "Secret", "namespace": "default",
+                                                                      "name": "db"})
+    assert "hunter2" not in r.content.decode() and "aHVudGVyMg==" not in r.content.decode()
+    assert 'cannot get resource \"secrets\"' in r.content.decode() or "cannot get resource &quot;secrets&quot;" \
+        in r.content.decode() or 'cannot get resource "secrets"' in r.content.decode(), r.content[:400]
+    forbidden_by_rbac(await viewer.get(f"/clusters/{CLASS}/dashboard/objects/list", {"kind": "secrets"}),
+                      "pilothouse:viewer", "list", "secrets")
     r = await viewer.get(f"/clusters/{CLASS}/dashboard/objects/read", {"kind": "ConfigMap", "namespace": "default",
                                                                        "name": "cfg"})
     assert r.status_code == 200 and r.json()["object"]["data"] == {"a": "1"}
-    # Their names stay listed (kubectl get secrets shows no data either).
-    r = await viewer.get(f"/clusters/{CLASS}/dashboard/objects/list", {"kind": "secrets"})
-    assert r.status_code == 200 and "db" in [o["name"] for o in r.json()["items"]]
+
+    sa = f"system:serviceaccount:student-alice:alice"
+    forbidden_by_rbac(await student.get(f"/clusters/{CLASS}/dashboard/objects/read",
+                                        {"kind": "Secret", "namespace": "default", "name": "db"}, **bearer(alice["token"])),
+                      sa, "get", "secrets")
+    r = await student.get(f"/clusters/{CLASS}/dashboard/objects/read",
+                          {"kind": "Secret", "namespace": "student-alice", "name": "mine"}, **bearer(alice["token"]))
+    assert r.status_code == 200 and r.json()["object"]["data"] == {"k": "dg=="}
+
     r = await presenter.get(f"/clusters/{CLASS}/dashboard/objects/read", {"kind": "Secret", "namespace": "default",
                                                                           "name": "db"}, **bearer(token))
     assert r.status_code == 200 and r.json()["object"]["data"]["password"] == "aHVudGVyMg=="
+    r = await presenter.get(f"/clusters/{CLASS}/dashboard/objects/list", {"kind": "secrets"}, **bearer(token))
+    assert r.status_code == 200 and {"db", "mine"} <= {o["name"] for o in r.json()["items"]}
 
 
 async def test_the_presenter_link_keeps_the_token_in_a_cookie(worker):
