@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import wait_until
+
 NS = "rbac-table"
 APPS, RBAC, AUTHZ, NET, BATCH = "apps", "rbac.authorization.k8s.io", "authorization.k8s.io", "networking.k8s.io", "batch"
 
@@ -63,6 +65,11 @@ def bound(kube_client):
     core, _, _ = kube_client
     api = core.api_client
     rbac = client.RbacAuthorizationV1Api(api)
+    # admin, edit and view are aggregated roles: the clusterrole-aggregation-controller fills
+    # their rules a moment after the API server's post-start hook creates them empty (on a busy
+    # machine, after the first reviews would be asked).
+    wait_until(lambda: all(rbac.read_cluster_role(r).rules for r in ("admin", "edit", "view")), timeout=30,
+               message="the aggregated roles' rules")
     core.create_namespace({"metadata": {"name": NS}})
     for user, role in (("ann", "view"), ("bob", "edit"), ("cat", "admin")):
         rbac.create_namespaced_role_binding(NS, {
