@@ -9,6 +9,7 @@
                                          # pods (Cluster.set_load; rps=0 stops it)
     create pod db image=postgres:16 cpu=500m memory=256Mi node-selector=disk=ssd
     delete pod db                        # any kind the cluster serves: delete rs web, delete ct x
+    delete pods -l app=web               # every object the label selector matches, as kubectl's -l
     apply crontab-crd.yaml               # any manifests (YAML, several documents), CRDs included
     expect crontab my-cron exists | expect crontab my-cron gone          # any kind
     create priorityclass high value=100000 [preemption-policy=Never]   # scheduling.k8s.io/v1
@@ -45,6 +46,12 @@
     expect pod kube-system/etcd-cp-1 .status.phase=Running    # ns/name for another namespace
     expect traffic from="pod default/client" to=web.default count=4 delivered=4   # sim/traffic.py
     expect traffic from=outside to=node:worker-1:30080 delivered=1   # also to=pod:default/web:80
+    expect traffic from="pod default/client" to=web.default count=30 delivered=30 endpoints=3
+                                                # endpoints: how many endpoints answered (load balancing)
+    expect traffic from="pods app=frontend" to=backend.default delivered=1   # the first running pod
+                                                # the selector matches sends
+    expect endpointslices kubernetes.io/service-name=web ready=3 not-ready=0   # the endpoints of the
+                                                # EndpointSlices the selector matches, by their Ready condition
     fault pod web-1 crash [container=web]       # a fault in the pod's program (sim/podfaults.py)
     kill-component cp-1 kube-scheduler          # the kubelet restarts the static pod's container
 
@@ -355,8 +362,16 @@ class Scenario:
             c.set_load("default", args[0], args[1], float(kv["rps"]))
         elif cmd == "delete":
             res = self._kind(args[0])
-            self._req({"verb": "delete", "group": res.group, "resource": res.name, "namespace": self._ns(res),
-                       "name": args[1]})
+            if len(args) == 3 and args[1] in ("-l", "--selector"):
+                # kubectl delete pods -l app=web: every object the selector matches (none is no error).
+                names = [o["metadata"]["name"] for o in self._req(
+                    {"verb": "list", "group": res.group, "resource": res.name, "namespace": self._ns(res),
+                     "query": {"labelSelector": args[2]}})["items"]]
+            else:
+                names = [args[1]]
+            for name in names:
+                self._req({"verb": "delete", "group": res.group, "resource": res.name, "namespace": self._ns(res),
+                           "name": name})
         elif cmd == "apply":
             self.apply(args)
         elif cmd == "expect":
@@ -517,6 +532,23 @@ class Scenario:
             if "count" in kv and len(items) != int(kv["count"]):
                 desc = [(p["metadata"]["name"], p["status"].get("phase"), p["spec"].get("nodeName")) for p in items]
                 raise ScenarioError(f"{len(items)} pods match, not {kv['count']}: {desc}")
+        elif what == "endpointslices":
+            # expect endpointslices <selector> [ready=N] [not-ready=N] [count=N]: the endpoints of
+            # every slice the selector matches (kubernetes.io/service-name=web: the Service's); an
+            # endpoint whose `ready` is unset counts as ready, as its consumers read it.
+            kv, _ = _kv(args[2:])
+            items = self._get({"verb": "list", "group": "discovery.k8s.io", "resource": "endpointslices",
+                               "namespace": "default", "query": {"labelSelector": args[1]}})["items"]
+            eps = [ep for sl in items for ep in sl.get("endpoints") or []]
+            ready = sum(1 for ep in eps if (ep.get("conditions") or {}).get("ready") is not False)
+            got = {"ready": ready, "not-ready": len(eps) - ready, "count": len(eps)}
+            for k, v in kv.items():
+                if k not in got:
+                    raise ScenarioError(f"endpointslices: {k!r}: use ready=, not-ready= or count=")
+                if got[k] != int(v):
+                    names = [((ep.get("targetRef") or {}).get("name"), (ep.get("conditions") or {}).get("ready"))
+                             for ep in eps]
+                    raise ScenarioError(f"endpointslices {args[1]}: {k}={got[k]}, not {v}: {names}")
         elif what == "etcd":
             leader = self._leader()
             check = args[1]
@@ -579,6 +611,17 @@ class Scenario:
         requests sent through the packet path (sim/traffic.py), so many with each verdict."""
         kv, _ = _kv(args)
         body = {k: kv[k] for k in ("from", "to") if k in kv}
+        # from="pods app=frontend": a Deployment's pods have names a lesson cannot know; the
+        # first running one the selector matches (by name) sends.
+        if body.get("from", "").startswith("pods "):
+            selector = body["from"][len("pods "):].strip()
+            items = self._get({"verb": "list", "resource": "pods", "namespace": "default",
+                               "query": {"labelSelector": selector}})["items"]
+            running = sorted(p["metadata"]["name"] for p in items if p["status"].get("phase") == "Running"
+                             and p["status"].get("podIP") and not p["metadata"].get("deletionTimestamp"))
+            if not running:
+                raise ScenarioError(f"no running pod matches {selector}")
+            body["from"] = f"pod default/{running[0]}"
         # A lesson cannot know addresses ahead: pod:<ns>/<name>[:port] is the pod's IP,
         # node:<name>[:port] the node's InternalIP (a NodePort from outside).
         kind, sep, rest = body.get("to", "").partition(":")
@@ -601,6 +644,13 @@ class Scenario:
         verdicts = result["summary"]["verdicts"]
         for k, v in kv.items():
             if k in ("from", "to", "count", "port"):
+                continue
+            if k == "endpoints":
+                # How many endpoints answered: kube-proxy's random pick spreading the requests.
+                answered = {e["endpoint"]: e["count"] for e in result["summary"]["endpoints"]}
+                if len(answered) != int(v):
+                    raise ScenarioError(f"traffic from {kv.get('from')} to {kv.get('to')}: answered by "
+                                        f"{len(answered)} endpoints {answered}, not {v}")
                 continue
             if verdicts.get(k, 0) != int(v):
                 raise ScenarioError(f"traffic from {kv.get('from')} to {kv.get('to')}: {verdicts}, not {k}={v}")

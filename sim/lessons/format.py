@@ -44,15 +44,20 @@ from sim.durations import parse_duration
 LESSONS_DIR = Path(__file__).resolve().parents[2] / "lessons"
 # The course's chapters in the order of the LFS158 outline; a lesson names one.
 CHAPTERS = {
+    "containers": "Containers and microservices",
+    "orchestration": "Container orchestration",
+    "features": "Kubernetes' features",
     "architecture": "The control plane and a request's path",
     "etcd": "etcd and Raft",
     "worker-node": "The worker node and the CRI",
     "installing": "Installing a cluster",
     "networking": "Networking",
+    "workloads": "Pods and workloads",
     "scheduling": "Scheduling",
     "self-healing": "Self-healing",
     "scaling": "Scaling and autoscaling",
     "rollouts": "Rollouts and rollbacks",
+    "services": "Services",
     "configuration": "Configuration and secrets",
     "storage": "Storage",
     "batch": "Batch: Jobs and CronJobs",

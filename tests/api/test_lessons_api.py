@@ -19,7 +19,9 @@ def test_the_list_and_a_lesson_with_its_text_rendered(pilothouse_server, cluster
     status, body = req("GET", f"/clusters/{cluster}/sim/v1/lessons")
     assert status == 200 and body["kind"] == "LessonList"
     chapters = [c["name"] for c in body["chapters"]]
-    assert chapters[:2] == ["architecture", "etcd"] and "batch" in chapters
+    assert chapters[:4] == ["containers", "orchestration", "features", "architecture"] and "batch" in chapters
+    assert chapters.index("workloads") < chapters.index("scheduling")
+    assert chapters.index("rollouts") < chapters.index("services") < chapters.index("configuration")
     status, lesson = req("GET", f"/clusters/{cluster}/sim/v1/lessons/etcd-raft")
     assert status == 200 and lesson["chapter"] == "etcd" and lesson["cluster"]["etcd"]["members"] == 3
     first = lesson["steps"][0]

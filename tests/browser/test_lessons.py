@@ -33,7 +33,7 @@ def test_a_lesson_plays_a_step_and_highlights_its_components(page, server):
     page.wait_for_selector("#lesson-list .lesson-chapter[data-chapter='etcd'] .lesson-item[data-lesson='etcd-raft']",
                            timeout=20_000)
     chapters = page.eval_on_selector_all("#lesson-list .lesson-chapter", "els => els.map(e => e.dataset.chapter)")
-    assert chapters[:3] == ["architecture", "etcd", "worker-node"]
+    assert chapters[:5] == ["containers", "orchestration", "features", "architecture", "etcd"]
 
     page.click("[data-start='architecture-request-path']")
     wait_js(page, "document.getElementById('lessons-panel').dataset.lesson === 'architecture-request-path'", 20,

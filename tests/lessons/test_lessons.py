@@ -28,8 +28,9 @@ def test_every_lesson_plays_to_its_end(lesson_id):
 
 def test_the_lessons_cover_the_chapters_the_engine_can_show():
     assert {l.chapter for l in LESSONS.values()} == {
-        "architecture", "etcd", "worker-node", "installing", "networking", "scheduling", "self-healing",
-        "scaling", "rollouts", "configuration", "storage", "batch"}
+        "containers", "orchestration", "features", "architecture", "etcd", "worker-node", "installing",
+        "networking", "workloads", "scheduling", "self-healing", "scaling", "rollouts", "services",
+        "configuration", "storage", "batch"}
 
 
 @pytest.mark.parametrize("lesson_id", list(LESSONS))

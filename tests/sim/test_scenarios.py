@@ -47,3 +47,42 @@ advance 35s
         c.configure(node_monitor_grace_period="-1")
     with pytest.raises(ClusterError):
         c.configure(bogus=1)
+
+
+def test_selector_deletes_endpoint_counts_and_traffic_spread():
+    """`delete pods -l`, `expect endpointslices <selector> ready= not-ready=`, and traffic's
+    `endpoints=` (how many endpoints answered) and `from="pods <selector>"`, which the lessons
+    use: each holds when it should and says why when it does not."""
+    from sim.cluster import Cluster
+    from sim.clusterconfig import config_from_spec
+    from sim.lessons.format import LESSONS_DIR
+    from sim.scenario import Scenario
+    c = Cluster("t", config_from_spec({"seed": 3, "etcd": {"members": 1}, "nodes": [
+        {"name": "cp-1", "role": "control-plane"}, {"name": "worker-1"}, {"name": "worker-2"}]}))
+    c.advance(15)
+    s = Scenario(c, base_dir=LESSONS_DIR)
+    s.run("""
+apply manifests/web-statefulset.yaml
+apply manifests/svc-web.yaml
+apply manifests/client.yaml
+advance 60s
+expect endpointslices kubernetes.io/service-name=web ready=3 not-ready=0 count=3
+expect traffic from="pods run=client" to=web.default count=30 delivered=30 endpoints=3
+fault pod web-1 unready
+advance 30s
+expect endpointslices kubernetes.io/service-name=web ready=2 not-ready=1
+expect traffic from="pod default/client" to=web.default count=30 delivered=30 endpoints=2
+""")
+    with pytest.raises(ScenarioError, match=r"ready=2, not 3"):
+        s.step("expect endpointslices kubernetes.io/service-name=web ready=3")
+    with pytest.raises(ScenarioError, match=r"answered by 2 endpoints"):
+        s.step('expect traffic from="pod default/client" to=web.default count=30 endpoints=3')
+    with pytest.raises(ScenarioError, match=r"no running pod matches app=nothing"):
+        s.step('expect traffic from="pods app=nothing" to=web.default delivered=1')
+    s.run("""
+delete pods -l run=client
+delete pods -l app=nothing
+advance 45s
+expect pod client gone
+expect pod web-0 Running
+""")
