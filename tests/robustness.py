@@ -116,9 +116,10 @@ def create_pod_request(server, name: str | None, labels: dict, generate: bool = 
 
 
 def wait_bootstrapped(server, cluster: str = "demo", bound: float = 30.0) -> None:
-    """Until the cluster's `default` namespace exists (a moment after a start or restart)."""
+    """Until the cluster's `default` namespace and its `default` ServiceAccount exist (a moment
+    after a start or restart): before the ServiceAccount, a pod is refused by its admission."""
     deadline = time.monotonic() + bound
-    while http(server, "GET", f"/clusters/{cluster}/api/v1/namespaces/default")[0] != 200:
+    while http(server, "GET", f"/clusters/{cluster}/api/v1/namespaces/default/serviceaccounts/default")[0] != 200:
         if time.monotonic() > deadline:
             raise AssertionError(f"cluster {cluster} did not bootstrap within {bound}s")
         time.sleep(0.05)

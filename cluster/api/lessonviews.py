@@ -21,7 +21,7 @@ from __future__ import annotations
 from django.http import JsonResponse
 
 from cluster import services
-from cluster.api.simcontrol import _json_body, _status_from, control
+from cluster.api.simcontrol import _json_body, control
 from cluster.dashboard.markdown import render
 from cluster.worker.lessons import lessons as load
 from sim.lessons import CHAPTERS, LessonError
@@ -51,7 +51,7 @@ def lesson_json(lesson) -> dict:
     return out
 
 
-@control("GET", errors=_status_from)
+@control("GET")
 async def lesson_list(request, cluster: str):
     by_chapter: dict[str, list] = {}
     for lesson in _lessons().values():
@@ -61,7 +61,7 @@ async def lesson_list(request, cluster: str):
     return JsonResponse({"kind": "LessonList", "apiVersion": "pilothouse/v1", "chapters": chapters})
 
 
-@control("GET", errors=_status_from)
+@control("GET")
 async def lesson_detail(request, cluster: str, lesson: str):
     found = _lessons().get(lesson)
     if found is None:
@@ -78,7 +78,7 @@ def _with_step(result: dict) -> dict:
     return result
 
 
-@control("GET, POST", errors=_status_from)
+@control("GET, POST")
 async def player(request, cluster: str):
     if request.method == "GET":
         return JsonResponse(_with_step(await services.lesson(cluster, "get")))

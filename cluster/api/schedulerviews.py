@@ -25,16 +25,16 @@ from __future__ import annotations
 from django.http import JsonResponse
 
 from cluster import services
-from cluster.api.simcontrol import _status_from, control
+from cluster.api.simcontrol import control
 from cluster.api.status import status as k8s_status
 
 
-@control("GET", errors=_status_from)
+@control("GET")
 async def scheduler(request, cluster: str):
     return JsonResponse(await services.scheduler_queue(cluster))
 
 
-@control("GET", errors=_status_from)
+@control("GET")
 async def pod_explanation(request, cluster: str, namespace: str, name: str):
     record = await services.scheduling_explanation(cluster, namespace, name)
     if record is None:

@@ -91,11 +91,11 @@ as Authorization: Bearer (or the presenter link's cookie); others get a 403 Stat
                                                     moment imported, paused), the lesson started
                                                     (docs/lessons.md)
 
-Errors: {"error": {"code": 404, "reason": "NotFound", "message": "..."}} with that HTTP status
-(404 unknown cluster, node or member, 400 bad input, 405 wrong method, 409 existing cluster or
-stopped member, 503 etcd without a leader, 504 "etcdserver: request timed out").  The snapshot
-restore answers its errors as a Kubernetes Status (kind, status, reason, code, message and, for
-an invalid snapshot (422 Invalid), details.causes) that carries the same "error" object too.
+Errors are Kubernetes Status objects (kind, status, reason, code, message and, for an invalid
+body (422 Invalid), details.causes) with that HTTP status (404 unknown cluster, node or member,
+400 bad input, 405 wrong method, 409 existing cluster or stopped member, 503 etcd without a
+leader, 504 "etcdserver: request timed out"), each also carrying the same fields as
+{"error": {"code", "reason", "message"}}, the control API's first error shape.
 
 Every view is wrapped in `control(methods)`: other methods get 405, and a SimulationError from
 the services becomes that error body.
@@ -114,20 +114,16 @@ from sim.api import gojson
 from sim.apiserver.server import ETCD_MAX_REQUEST_BYTES
 
 
-def _error(code: int, reason: str, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "reason": reason, "message": message}}, status=code)
+def _error(code: int, reason: str, message: str, causes: list | None = None) -> JsonResponse:
+    """A Kubernetes Status (field causes in details), plus the control API's own "error" object,
+    which scripts written against its first shape read."""
+    body = k8s_status(code, reason, message, {"causes": causes} if causes else None)
+    body["error"] = {"code": code, "reason": reason, "message": message}
+    return JsonResponse(body, status=code)
 
 
 def _from(e: services.SimulationError) -> JsonResponse:
-    return _error(e.status, e.reason, e.message)
-
-
-def _status_from(e: services.SimulationError) -> JsonResponse:
-    """The error as a Kubernetes Status (field causes in details), plus the control API's own
-    "error" object so that clients of either shape read it."""
-    body = k8s_status(e.status, e.reason, e.message, {"causes": e.causes} if e.causes else None)
-    body["error"] = {"code": e.status, "reason": e.reason, "message": e.message}
-    return JsonResponse(body, status=e.status)
+    return _error(e.status, e.reason, e.message, e.causes)
 
 
 def _json(raw: bytes):
@@ -240,45 +236,45 @@ async def kubeadm_action(request, cluster: str, action: str):
 @control("POST")
 async def component_kill(request, cluster: str, node: str, component: str):
     return JsonResponse(await services.kill_component(cluster, node, component))
-@control("GET", errors=_status_from)
+@control("GET")
 async def pod_cri_calls(request, cluster: str, namespace: str, name: str):
     """The CRI calls the pod's kubelet made for it (sandbox, image pulls, containers created,
     started, stopped), oldest first."""
     return JsonResponse(await services.pod_cri_calls(cluster, namespace, name))
 
 
-@control("GET", errors=_status_from)
+@control("GET")
 async def node_iptables(request, cluster: str, node: str):
     """The rules the node's kube-proxy last wrote, as `iptables-save` prints them."""
     return JsonResponse(await services.node_iptables(cluster, node))
 
 
-@control("GET", errors=_status_from)
+@control("GET")
 async def node_routes(request, cluster: str, node: str):
     """The node's routing table as its CNI plugin wrote it, as `ip route` prints it."""
     return JsonResponse(await services.node_routes(cluster, node))
 
 
-@control("POST", errors=_status_from)
+@control("POST")
 async def traffic(request, cluster: str):
     """Requests from a pod, a node or outside, each traced hop by hop (sim/traffic.py)."""
     return JsonResponse(await services.send_traffic(cluster, _json_body(request)))
 
 
-@control("GET", errors=_status_from)
+@control("GET")
 async def node_proxy_rules(request, cluster: str, node: str):
     """The rules the node's kube-proxy last wrote, in its mode's own shape, and its sync metrics."""
     return JsonResponse(await services.node_proxy_rules(cluster, node))
 
 
-@control("POST", errors=_status_from)
+@control("POST")
 async def pod_fault(request, cluster: str, namespace: str, name: str):
     """{"container"?, "fault": "crash|hang|fail-health|unready|leak-memory|burn-cpu|recover",
     "exitCode"?, "rate"?, "cpu"?}: a fault in the pod's application (sim/runtime/faults.py)."""
     return JsonResponse(await services.pod_fault(cluster, namespace, name, _json_body(request)))
 
 
-@control("GET, POST", errors=_status_from)
+@control("GET, POST")
 async def workload_load(request, cluster: str, namespace: str, kind: str, name: str):
     """GET: the load set on a workload; POST {"requestsPerSecond": n}: set it (0 stops it)."""
     if request.method == "GET":
@@ -369,7 +365,7 @@ def _snapshot_body(request, what: str = "snapshot") -> Any:
     return _json(raw)
 
 
-@control("POST", errors=_status_from)
+@control("POST")
 async def etcd_snapshot_restore(request, cluster: str):
     """`etcdutl snapshot restore` of a snapshot that GET .../etcd/snapshot returned."""
     return JsonResponse(await services.etcd_snapshot_restore(cluster, _snapshot_body(request)))
@@ -380,7 +376,7 @@ async def state(request, cluster: str):
     return JsonResponse(await services.cluster_state(cluster))
 
 
-@control("GET, POST", errors=_status_from)
+@control("GET, POST")
 async def clusters(request):
     if request.method == "GET":
         return JsonResponse({"clusters": await services.list_clusters()})
@@ -411,7 +407,7 @@ async def clusters(request):
     return JsonResponse(created, status=201)
 
 
-@control("GET", errors=_status_from)
+@control("GET")
 async def kubeconfig(request, name: str):
     """The cluster's kubeconfig: its server is this site's /clusters/<name>, its user the static
     admin token; on an owned cluster only for its presenter, while a student gets one with
@@ -429,7 +425,7 @@ async def kubeconfig(request, name: str):
 
 # -- a cluster's life: delete, reset, and the repair of one that could not be restored --------
 
-@control("GET, DELETE", errors=_status_from)
+@control("GET, DELETE")
 async def cluster_item(request, name: str):
     """GET: the cluster's clock, or why it is broken; DELETE: stop it and forget it (its
     persisted state too)."""
@@ -439,20 +435,20 @@ async def cluster_item(request, name: str):
     return JsonResponse({k: state.get(k) for k in ("cluster", "time", "speed", "paused", "pace", "broken")})
 
 
-@control("POST", errors=_status_from)
+@control("POST")
 async def reset(request, cluster: str):
     """Back to the configuration the cluster was created with: a fresh bootstrap in place of
     everything it stored (works on a broken cluster)."""
     return JsonResponse(await services.reset_cluster(cluster))
 
 
-@control("POST", errors=_status_from)
+@control("POST")
 async def retry(request, cluster: str):
     """Restore a broken cluster from what is persisted now (after a repair)."""
     return JsonResponse(await services.retry_cluster(cluster))
 
 
-@control("POST", errors=_status_from)
+@control("POST")
 async def delete_stored_key(request, cluster: str):
     """{"key": "/registry/pods/default/hello"}: a broken cluster's offline repair, dropping every
     persisted revision of that key, then restoring the cluster again."""
@@ -465,14 +461,14 @@ async def delete_stored_key(request, cluster: str):
 
 # -- the timeline: history, export, fork, import (cluster/worker/timeline.py, docs/timeline.md) ---
 
-@control("GET", errors=_status_from)
+@control("GET")
 async def history(request, cluster: str):
     """The moments kept: {"moments": [{"time", "frame", "revision"}], "journal", "replayable",
     "unreplayable", "bounds", "bytes", "time", "frame"}."""
     return JsonResponse(await services.history(cluster))
 
 
-@control("GET", errors=_status_from)
+@control("GET")
 async def history_at(request, cluster: str, at: str):
     """The cluster as it was at a moment: "<seconds>" or "<seconds>s" (the latest moment at or
     before that virtual time) or "frame-<n>"; ?parts=snapshot,events,etcd,objects (default all)."""
@@ -480,7 +476,7 @@ async def history_at(request, cluster: str, at: str):
     return JsonResponse(await services.history_at(cluster, at, parts))
 
 
-@control("GET", errors=_status_from)
+@control("GET")
 async def export_run(request, cluster: str):
     """The run, to replay elsewhere: POST it to /sim/v1/clusters as {"name", "import": ...}."""
     resp = JsonResponse(await services.export_run(cluster))
@@ -491,7 +487,7 @@ async def export_run(request, cluster: str):
 _FORK_KEYS = {"name", "time", "frame", "paused"}
 
 
-@control("POST", errors=_status_from)
+@control("POST")
 async def fork(request, cluster: str):
     """{"name", "time"? | "frame"?, "paused"?}: a new cluster from a moment of this one."""
     body = _json_body(request)

@@ -49,6 +49,7 @@ import { aggregate } from "./aggregate.js";
 import { WorkloadsView } from "./workloads.js";
 import { NetworkView } from "./network.js";
 import { KubectlConsole } from "./console.js";
+import { CommandBar } from "./commandbar.js";
 import { KubeadmPanel } from "./kubeadm.js";
 import { ObjectDrawer } from "./drawer.js";
 import "./lessons.js";
@@ -464,6 +465,7 @@ document.addEventListener("keydown", (e) => {
   // Space and Enter on a focused button, link or pod are theirs.
   const onControl = e.target?.closest?.("button, a, summary, [role=button], [tabindex]:not(body)");
   if (e.key === "k") { e.preventDefault(); toggleConsole(); return; }
+  if (e.key === ":" && commandBar) { e.preventDefault(); commandBar.open(); return; }
   if (e.key === "Escape" && zoom) { zoomTo(null); return; }
   const view = views.viewOfKey(e.key);
   if (view) { setView(view, { push: true }); return; }
@@ -490,6 +492,11 @@ function toggleConsole(open = !kubectlConsole?.isOpen) {
   }
 }
 document.getElementById("console-close")?.addEventListener("click", () => toggleConsole(false));
+
+// -- the command bar (commandbar.js): key ":" or #btn-command; only on a page with controls ----
+const commandPanel = document.getElementById("command-bar");
+const commandBar = commandPanel ? new CommandBar(commandPanel, { cluster: root.dataset.cluster, setView, kubectlConsole }) : null;
+document.getElementById("btn-command")?.addEventListener("click", () => commandBar?.open());
 if (consolePanel && !consolePanel.hidden) kubectlConsole.open();
 
 // First paint: the state the server rendered the page with.
@@ -718,4 +725,4 @@ toggle?.addEventListener("change", (e) => {
 });
 
 // For tests and the curious: window.pilothouse.stream.receive(frame) feeds a frame by hand.
-window.pilothouse = { kubeadmPanel, stream, diagram, messages, etcd, scheduler, log, fetchState, actions, showStatus, workloadsView, networkView, setView, views, objectsView, zoomTo, kubectlConsole, drawer };
+window.pilothouse = { commandBar, kubeadmPanel, stream, diagram, messages, etcd, scheduler, log, fetchState, actions, showStatus, workloadsView, networkView, setView, views, objectsView, zoomTo, kubectlConsole, drawer };

@@ -24,7 +24,8 @@ def etcd(pilothouse_server):
         "etcd": {"members": 3, "topology": "external", "heartbeatInterval": "100ms", "electionTimeout": "1s"},
         "nodeMonitorGracePeriod": "50s", "defaultTolerationSeconds": 300})
     assert status in (201, 409), body
-    wait_until(lambda: pilothouse_server.request("GET", f"/clusters/{NAME}/api/v1/namespaces/default")[0] == 200,
+    wait_until(lambda: pilothouse_server.request(
+        "GET", f"/clusters/{NAME}/api/v1/namespaces/default/serviceaccounts/default")[0] == 200,
                timeout=20, interval=0.05, message=f"cluster {NAME} bootstrapped")
     status, body = pilothouse_server.request("POST", f"/clusters/{NAME}/sim/v1/clock", {"speed": 5})
     assert status == 200, body

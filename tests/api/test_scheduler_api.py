@@ -58,7 +58,7 @@ def create_cluster(server, body: dict, speed: float = 20) -> Api:
     r = requests.post(f"{server.base}/sim/v1/clusters", json=body, timeout=60)
     assert r.status_code in (201, 409), r.text
     api = Api(server, body["name"])
-    wait_until(lambda: requests.get(f"{api.kube}/api/v1/namespaces/default", timeout=10).status_code == 200,
+    wait_until(lambda: requests.get(f"{api.kube}/api/v1/namespaces/default/serviceaccounts/default", timeout=10).status_code == 200,
                timeout=20, message=f"cluster {body['name']} bootstrapped")
     assert requests.post(f"{api.sim}/clock", json={"speed": speed}, timeout=10).status_code == 200
     return api

@@ -73,7 +73,7 @@ def test_a_viewer_follows_the_presenter_and_cannot_change_anything(page, present
     assert "viewer: you watch, read-only" in page.inner_text("#role-badge")
     # No control at all: no form or button that posts, no clock controls, no cluster menu.
     assert page.locator("[hx-post], form[method=post]").count() == 0
-    assert page.locator("#btn-pause, #cluster-menu, #kubeconfig-link, #student-form").count() == 0
+    assert page.locator("#btn-pause, #cluster-menu, #kubeconfig-link, #student-form, #command-bar, #btn-command").count() == 0
     assert page.is_checked("#follow-presenter")
 
     # The APIs refuse the viewer's writes with a Status, whatever the page's scripts try.

@@ -344,3 +344,57 @@ def test_a_cluster_installed_by_hand_with_the_kubeadm_panel(browser, lab):
     assert "This node has joined the cluster:" in page.inner_text("#kubeadm-output")
     context.close()
     assert not errors, errors
+
+
+def run_command(page, line: str) -> tuple[str, str]:
+    """Type `line` into the command bar (opened by ":") and wait for its answer: (outcome, text)."""
+    if not page.is_visible("#command-bar"):
+        blur(page)
+        page.keyboard.press(":")
+    wait_js(page, "document.activeElement?.id === 'command-input'", 5, message="the command bar open, its input focused")
+    page.eval_on_selector("#command-bar", "el => { delete el.dataset.outcome; }")
+    page.fill("#command-input", line)
+    page.keyboard.press("Enter")
+    wait_js(page, "['ok', 'error'].includes(document.getElementById('command-bar').dataset.outcome)", 15,
+            message=f"the command bar's answer to {line!r}")
+    return page.get_attribute("#command-bar", "data-outcome"), page.inner_text("#command-result")
+
+
+def test_the_command_bar_acts_through_the_control_api_and_says_what_went_wrong(page, lab):
+    status, clock = api(lab, "GET", "/sim/v1/clock")
+    assert status == 200 and clock["paused"] is False
+    assert run_command(page, "pause") == ("ok", "pause: done")
+    assert api(lab, "GET", "/sim/v1/clock")[1]["paused"] is True
+    assert run_command(page, "speed 4")[0] == "ok"
+    assert api(lab, "GET", "/sim/v1/clock")[1]["speed"] == 4.0
+
+    assert run_command(page, "kill node worker-2") == ("ok", "kill node worker-2: done")
+    wait_js(page, "document.querySelector('#diagram [data-node-name=\"worker-2\"]')?.dataset.alive === 'false'", 10,
+            message="worker-2 drawn powered off")
+    assert run_command(page, "restore node worker-2")[0] == "ok"
+
+    # Refusals in words: the API's Status message, or the bar's own for a line it cannot read.
+    outcome, text = run_command(page, "kill node worker-9")
+    assert outcome == "error" and 'node "worker-9" not found' in text, text
+    outcome, text = run_command(page, "frobnicate now")
+    assert outcome == "error" and 'unknown command "frobnicate"' in text
+    outcome, text = run_command(page, '<img src=x onerror="document.body.dataset.pwned=1">')
+    assert outcome == "error" and "<img" in text and page.evaluate("document.body.dataset.pwned") is None
+    assert run_command(page, "help")[0] == "ok" and page.is_visible("#command-help")
+    assert "kill node <node>" in page.inner_text("#command-help")
+
+    # A view, and a kubectl line for the console.
+    assert run_command(page, "view etcd")[0] == "ok"
+    wait_js(page, f"{VIEW} === 'etcd'", 5, message="the etcd view")
+    assert page.url.endswith(f"/clusters/{CLUSTER}/etcd")
+    assert run_command(page, "kubectl get nodes")[0] == "ok"
+    wait_js(page, "document.getElementById('console-output').textContent.includes('worker-2')", 30,
+            message="kubectl's output in the console")
+    page.click("#console-close")
+    # Escape closes the bar; the clock goes on.
+    page.focus("#command-input")
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#command-bar")
+    assert run_command(page, "resume")[0] == "ok"
+    page.keyboard.press("Escape")
+    show_view(page, "architecture")

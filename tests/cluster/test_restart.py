@@ -13,7 +13,7 @@ POD = MakePod().name("survivor").labels({"app": "survivor"}).container("nginx", 
 def test_objects_and_clock_survive_a_restart(start_server):
     server = start_server("restart")
     base = server.cluster_url("demo")
-    wait_until(lambda: requests.get(f"{base}/api/v1/namespaces/default", timeout=5).status_code == 200,
+    wait_until(lambda: requests.get(f"{base}/api/v1/namespaces/default/serviceaccounts/default", timeout=5).status_code == 200,
                timeout=20, message="default namespace")
     assert server.request("POST", "/clusters/demo/sim/v1/clock", {"speed": 50})[0] == 200
     r = requests.post(f"{base}/api/v1/namespaces/default/pods", json=POD, timeout=10)

@@ -22,7 +22,7 @@ def test_a_restart_after_a_snapshot_restore_comes_back_with_the_restored_keyspac
     server = start_server("restore-restart")
     base = server.cluster_url("demo")
     pods = f"{base}/api/v1/namespaces/default/pods"
-    wait_until(lambda: requests.get(f"{base}/api/v1/namespaces/default", timeout=5).status_code == 200,
+    wait_until(lambda: requests.get(f"{base}/api/v1/namespaces/default/serviceaccounts/default", timeout=5).status_code == 200,
                timeout=20, message="default namespace")
     r = requests.post(pods, json=MakePod().name("kept").container("nginx", name="main").manifest(), timeout=30)
     assert r.status_code == 201, r.text

@@ -102,7 +102,7 @@ def test_worker_and_two_front_ends_over_postgres_and_redis(services_env, tmp_pat
             worker_log.flush()
             raise RuntimeError(f"{e}\n--- worker log ---\n{(tmp_path / 'worker.log').read_text()[-5000:]}") from None
         base_a, base_b = front_a.cluster_url("demo"), front_b.cluster_url("demo")
-        wait_until(lambda: requests.get(f"{base_a}/api/v1/namespaces/default", timeout=5).status_code == 200,
+        wait_until(lambda: requests.get(f"{base_a}/api/v1/namespaces/default/serviceaccounts/default", timeout=5).status_code == 200,
                    timeout=20, message="default namespace")
         assert front_a.request("POST", "/clusters/demo/sim/v1/clock", {"speed": 50})[0] == 200
         r = requests.post(f"{base_a}/api/v1/namespaces/default/pods", json=POD, timeout=10)
