@@ -953,6 +953,7 @@ class KubeAPIServer(Component):
         md["uid"] = new_uid(self.rng)
         md["creationTimestamp"] = self.timestamp()
         res.strategy.prepare_for_create(res, obj, self)
+        res.strategy.record_requester(obj, req.get("_user"))
         md = obj["metadata"]
         errs = res.strategy.begin(res, obj, None, self) or res.strategy.validate(obj)
         if errs:
@@ -1123,7 +1124,8 @@ class KubeAPIServer(Component):
         if errs:
             return "error", _invalid(res.kind, cmd["name"], errs, res.group)
         rejected = self.admission.validate(attrs) or (
-            None if req is None else res.strategy.authorize_write(res, new, cur, authfilter.acting_user(req), self))
+            None if req is None else res.strategy.authorize_write(res, new, cur, authfilter.acting_user(req), self,
+                                                                  sub or None))
         if rejected:
             return "error", rejected
         if new == cur:
