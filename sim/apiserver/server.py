@@ -34,6 +34,7 @@ from sim.apiserver.admission import CREATE, UPDATE, Attributes, Chain, Lister, W
 from sim.apiserver.admission.limitranger import LimitRanger
 from sim.apiserver.admission.namespacelifecycle import NamespaceLifecycle
 from sim.apiserver.admission.priority import Priority
+from sim.apiserver.admission.certificatesubjectrestriction import CertificateSubjectRestriction
 from sim.apiserver.admission.defaultingressclass import DefaultIngressClass
 from sim.apiserver.admission.defaultstorageclass import DefaultStorageClass
 from sim.apiserver.admission.storageobjectinuseprotection import StorageObjectInUseProtection
@@ -248,7 +249,7 @@ class KubeAPIServer(Component):
         self.admission = Chain([NamespaceLifecycle(self.lister_for), LimitRanger(self.lister_for),
                                 ServiceAccount(self.lister_for, lambda: self.rng),
                                 StorageObjectInUseProtection(), DefaultStorageClass(self.lister_for),
-                                DefaultIngressClass(self.lister_for),
+                                CertificateSubjectRestriction(), DefaultIngressClass(self.lister_for),
                                 Priority(self.lister_for), ResourceQuota(self)])
         self.post_start_hooks = [SystemPriorityClassesHook(self), BootstrapRolesHook(self), KubernetesServiceController(self),
                                  LeaseEndpointReconciler(self)]
