@@ -114,6 +114,7 @@ from sim import kubeadm
 from sim.kubelet.kubelet import Kubelet
 from sim.kubelet.staticpods import is_mirror_pod
 from sim.kubeadm import check_node_identity
+from sim.pki import CertificateAuthority
 from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
@@ -394,6 +395,9 @@ class Cluster:
         except SchedulerConfigError as e:
             raise ClusterError(str(e)) from None
         authentication = Authentication.for_cluster(self.config.access, *self._credentials())
+        # The cluster CA (kubeadm's /etc/kubernetes/pki/ca.crt and ca.key, sim/pki.py): derived
+        # from the cluster's secret, valid from its virtual time 0, the same on every restart.
+        self.ca = CertificateAuthority.for_cluster(self._credentials()[1], self.kernel.epoch_offset)
         for host in self.cp_hosts:
             local = [m.address for m in self.etcd_members if m.host == host]
             endpoints = local + [m.address for m in self.etcd_members if m.address not in local]
@@ -411,7 +415,7 @@ class Cluster:
                                        node_monitor_grace_period=self.config.node_monitor_grace_period,
                                        node_monitor_period=self.config.node_monitor_period,
                                        controllers=self.config.controllers,
-                                       cluster_cidr=self.config.pod_subnet)
+                                       cluster_cidr=self.config.pod_subnet, cluster_ca=self.ca)
             csi = CSIController(host, api.address, self.storage_backend)
             self.apiservers.append(api)
             self.schedulers.append(sched)
@@ -683,7 +687,7 @@ class Cluster:
             api.handle({"verb": "create", "resource": "serviceaccounts", "namespace": ns,
                         "body": {"metadata": {"name": "default", "namespace": ns}}}, lambda r: None)
             api.handle({"verb": "create", "resource": "configmaps", "namespace": ns,
-                        "body": root_ca_config_map(ns)}, lambda r: None)
+                        "body": root_ca_config_map(ns, self.ca.certificate_pem)}, lambda r: None)
             # The setup step that applies the CNI plugin's manifest (kube-flannel.yml,
             # calico.yaml), as after `kubeadm init`: its objects in their namespace.
             for group, resource, where, body in manifests:

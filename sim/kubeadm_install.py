@@ -29,7 +29,6 @@ cluster's placeholder CA, not checked), `kubeadm join --control-plane`, `kubeadm
 from __future__ import annotations
 
 import base64
-import hashlib
 import ipaddress
 import json
 import re
@@ -38,7 +37,6 @@ from typing import TYPE_CHECKING, Any, Callable, Generator
 from sim import kubeadm_dns, kubeadm_proxy
 from sim.auth.serviceaccount import _b64, _sign
 from sim.client import KUBE_VERSION, ClientComponent
-from sim.controllers.rootcacertpublisher import ROOT_CA_PEM
 
 if TYPE_CHECKING:
     from sim.cluster import Cluster
@@ -140,10 +138,10 @@ def new_token(rng) -> str:
     return f"{pick(6)}.{pick(16)}"
 
 
-def ca_cert_hash() -> str:
-    """--discovery-token-ca-cert-hash: upstream hashes the CA's SubjectPublicKeyInfo; the
-    simulator's CA is a placeholder, so its PEM is hashed instead."""
-    return "sha256:" + hashlib.sha256(ROOT_CA_PEM.encode()).hexdigest()
+def ca_cert_hash(c: "Cluster") -> str:
+    """--discovery-token-ca-cert-hash: pubkeypin.Hash, SHA-256 of the cluster CA's
+    SubjectPublicKeyInfo."""
+    return c.ca.spki_sha256()
 
 
 def detached_jws(payload: str, token_id: str, token_secret: str) -> str:
@@ -163,9 +161,9 @@ def _b64data(values: dict[str, str]) -> dict[str, str]:
     return {k: base64.b64encode(v.encode()).decode() for k, v in values.items()}
 
 
-def cluster_info_kubeconfig(server: str) -> str:
+def cluster_info_kubeconfig(server: str, ca_pem: str) -> str:
     """The kubeconfig kube-public/cluster-info holds: the cluster's CA and address, no user."""
-    ca = base64.b64encode(ROOT_CA_PEM.encode()).decode()
+    ca = base64.b64encode(ca_pem.encode()).decode()
     return (f"apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: {ca}\n"
             f"    server: {server}\n  name: \"\"\ncontexts: null\ncurrent-context: \"\"\nkind: Config\n"
             "preferences: {}\nusers: null\n")
@@ -338,7 +336,7 @@ def init_steps(run: Kubeadm) -> Generator:
     run.say("[bootstrap-token] Configured RBAC rules to allow certificate rotation for all node client "
             "certificates in the cluster",
             '[bootstrap-token] Creating the "cluster-info" ConfigMap in the "kube-public" namespace')
-    kubeconfig = cluster_info_kubeconfig(f"https://{endpoint}")
+    kubeconfig = cluster_info_kubeconfig(f"https://{endpoint}", c.ca.certificate_pem)
     # Upstream the bootstrap signer (kube-controller-manager) adds the signature; here kubeadm does.
     _ok((yield _cm("kube-public", "cluster-info", {
         "kubeconfig": kubeconfig, f"jws-kubeconfig-{token_id}": detached_jws(kubeconfig, token_id, token_secret)})),
@@ -380,7 +378,7 @@ def join_command(c: "Cluster") -> str:
     if not token:
         return ""
     ip = c.node_components[c.cp_host][1].internal_ip
-    return f"kubeadm join {ip}:{API_PORT} --token {token} --discovery-token-ca-cert-hash {ca_cert_hash()}"
+    return f"kubeadm join {ip}:{API_PORT} --token {token} --discovery-token-ca-cert-hash {ca_cert_hash(c)}"
 
 
 # -- kubeadm join ------------------------------------------------------------------------------
