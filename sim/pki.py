@@ -125,8 +125,9 @@ def parse_csr(pem_bytes: bytes) -> CertificateRequest:
     except ValueError as e:
         raise CSRError(f"x509: malformed certificate request ({e})") from None
     if not req.is_signature_valid:
-        raise CSRError("x509: ECDSA verification failure" if "EllipticCurve" in type(key).__name__
-                       else "crypto/rsa: verification error" if "RSA" in type(key).__name__
+        from cryptography.hazmat.primitives.asymmetric import ec as ec_, rsa
+        raise CSRError("x509: ECDSA verification failure" if isinstance(key, ec_.EllipticCurvePublicKey)
+                       else "crypto/rsa: verification error" if isinstance(key, rsa.RSAPublicKey)
                        else "x509: signature verification failure")
     try:
         sans = req.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -139,7 +140,12 @@ def parse_csr(pem_bytes: bytes) -> CertificateRequest:
         tuple(sans.get_values_for_type(x509.RFC822Name)) if sans else (),
         tuple(sans.get_values_for_type(x509.UniformResourceIdentifier)) if sans else (),
         key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo),
-        "RSA" in type(key).__name__)
+        _is_rsa(key))
+
+
+def _is_rsa(key) -> bool:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    return isinstance(key, rsa.RSAPublicKey)
 
 
 def make_csr(key, common_name: str, organizations: list[str] | tuple[str, ...]) -> str:
@@ -225,6 +231,7 @@ class CertificateAuthority:
         extension.  `now` is API seconds, `serial` the certificate's serial number.  A PEM
         CERTIFICATE, or SigningError."""
         x509, hashes, serialization, _, EKU, _ = _x509()
+        now = float(int(now))   # X.509 keeps whole seconds: NotAfter - NotBefore is the TTL exactly
         if not now - BACKDATE < self.not_after:
             raise SigningError(f"the signer has expired: NotAfter={self.not_after_text()}")
         key_usage, ext = set(), set()
