@@ -396,8 +396,11 @@ class Cluster:
             raise ClusterError(str(e)) from None
         authentication = Authentication.for_cluster(self.config.access, *self._credentials())
         # The cluster CA (kubeadm's /etc/kubernetes/pki/ca.crt and ca.key, sim/pki.py): derived
-        # from the cluster's secret, valid from its virtual time 0, the same on every restart.
-        self.ca = CertificateAuthority.for_cluster(self._credentials()[1], self.kernel.epoch_offset)
+        # from the cluster's secret (an engine-made cluster's: from its seed, so two clusters of
+        # one configuration hold the same objects whatever their names), valid from its virtual
+        # time 0, the same on every restart and replay.
+        ca_secret = (self.config.credentials or {}).get("serviceAccountKey") or f"seed/{self.config.seed}"
+        self.ca = CertificateAuthority.for_cluster(ca_secret, self.kernel.epoch_offset)
         for host in self.cp_hosts:
             local = [m.address for m in self.etcd_members if m.host == host]
             endpoints = local + [m.address for m in self.etcd_members if m.address not in local]
