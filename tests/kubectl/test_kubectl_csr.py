@@ -105,3 +105,11 @@ def test_deny_and_what_the_api_refuses(kubectl, tmp_path):
             "* spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 600 seconds "
             "(10 minutes)") in refused.stderr
     kubectl("delete", "csr", name)
+
+
+def test_explain_and_api_resources(kubectl):
+    explained = kubectl("explain", "csr.spec.signerName").stdout
+    assert "signerName indicates the requested signer, and is a qualified name." in explained
+    resources = rows(kubectl("api-resources", "--api-group=certificates.k8s.io").stdout)
+    assert resources[1][:2] == ["certificatesigningrequests", "csr"]
+    assert resources[1][-1] == "CertificateSigningRequest"
