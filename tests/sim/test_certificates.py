@@ -390,3 +390,14 @@ def test_bootstrap_tokens_authenticate_as_upstreams_authenticator():
     for token in ("abcdef.0000000000000000", "expird.0123456789abcdef", "nouse0.0123456789abcdef",
                   "zzzzzz.0123456789abcdef"):
         assert whoami(c, token)["code"] == 401, token
+
+
+def test_a_scenario_check_finds_a_request_by_field_selector(c):
+    from sim.scenario import Scenario, ScenarioError
+    ok(csr_req(c, "create", body=csr_body("selected", signer="example.com/picked")), 201)
+    s = Scenario(c, cached_reads=True)
+    s.expect(["csr", "spec.signerName=example.com/picked", ".spec.signerName=example.com/picked"])
+    with pytest.raises(ScenarioError, match="CertificateSigningRequest selected has .status.certificate=<none>"):
+        s.expect(["csr", "spec.signerName=example.com/picked", ".status.certificate!="])
+    with pytest.raises(ScenarioError, match="no CertificateSigningRequest matches spec.signerName=example.com/none"):
+        s.expect(["csr", "spec.signerName=example.com/none", ".status.certificate!="])
