@@ -249,8 +249,11 @@ class Informer:
 
     def __init__(self, client: APIClient, resource: str, group: str = "", namespace: str | None = None,
                  label_selector: str | None = None, field_selector: str | None = None,
-                 on_add=None, on_update=None, on_delete=None, on_synced=None):
+                 on_add=None, on_update=None, on_delete=None, on_synced=None, credentials: dict | None = None):
         self.client = client
+        # What its list authenticates with (a kubeconfig's token: a bootstrapping kubelet's
+        # bootstrap token); None for the in-cluster components' usual in-process requests.
+        self.credentials = credentials
         self.resource, self.group, self.namespace = resource, group, namespace
         self.label_selector, self.field_selector = label_selector, field_selector
         self.on_add, self.on_update, self.on_delete, self.on_synced = on_add, on_update, on_delete, on_synced
@@ -280,9 +283,10 @@ class Informer:
             q["labelSelector"] = self.label_selector
         if self.field_selector:
             q["fieldSelector"] = self.field_selector
-        self.client.request({"verb": "list", "group": self.group, "resource": self.resource,
-                             "namespace": self.namespace, "query": q},
-                            lambda resp: self._listed(resp, gen), f"list {self.resource}")
+        req = {"verb": "list", "group": self.group, "resource": self.resource, "namespace": self.namespace, "query": q}
+        if self.credentials is not None:
+            req["credentials"] = self.credentials
+        self.client.request(req, lambda resp: self._listed(resp, gen), f"list {self.resource}")
 
     def _listed(self, resp: dict, gen: int) -> None:
         if gen != self.generation:

@@ -114,6 +114,7 @@ from sim import kubeadm
 from sim.kubelet.kubelet import Kubelet
 from sim.kubelet.staticpods import is_mirror_pod
 from sim.kubeadm import check_node_identity
+from sim.pki import CertificateAuthority
 from sim.kubelet.runtime import ContainerRuntime
 from sim.registry.core.pods import status_column as pod_status_column
 from sim.kubeproxy import KubeProxy
@@ -394,6 +395,12 @@ class Cluster:
         except SchedulerConfigError as e:
             raise ClusterError(str(e)) from None
         authentication = Authentication.for_cluster(self.config.access, *self._credentials())
+        # The cluster CA (kubeadm's /etc/kubernetes/pki/ca.crt and ca.key, sim/pki.py): derived
+        # from the cluster's secret (an engine-made cluster's: from its seed, so two clusters of
+        # one configuration hold the same objects whatever their names), valid from its virtual
+        # time 0, the same on every restart and replay.
+        ca_secret = (self.config.credentials or {}).get("serviceAccountKey") or f"seed/{self.config.seed}"
+        self.ca = CertificateAuthority.for_cluster(ca_secret, self.kernel.epoch_offset)
         for host in self.cp_hosts:
             local = [m.address for m in self.etcd_members if m.host == host]
             endpoints = local + [m.address for m in self.etcd_members if m.address not in local]
@@ -411,7 +418,7 @@ class Cluster:
                                        node_monitor_grace_period=self.config.node_monitor_grace_period,
                                        node_monitor_period=self.config.node_monitor_period,
                                        controllers=self.config.controllers,
-                                       cluster_cidr=self.config.pod_subnet)
+                                       cluster_cidr=self.config.pod_subnet, cluster_ca=self.ca)
             csi = CSIController(host, api.address, self.storage_backend)
             self.apiservers.append(api)
             self.schedulers.append(sched)
@@ -559,6 +566,12 @@ class Cluster:
                           kube_api_burst=self.config.kubelet_kube_api_burst, runtime_kind=spec.runtime,
                           kubelet_version=spec.kubelet_version or None)
         kubelet.node_runtime = runtime
+        # A worker `kubeadm join` started that has not finished its TLS bootstrap: its disk has
+        # bootstrap-kubelet.conf and no kubelet.conf (sim/kubeadm_install.py).
+        token = (self.config.kubeadm.get("bootstrapping") or {}).get(spec.name)
+        if token:
+            kubelet.kubelet_conf, kubelet.bootstrap_kubeconfig = False, token
+        kubelet.on_kubelet_conf = lambda host=spec.name: (self.config.kubeadm.get("bootstrapping") or {}).pop(host, None)
         ip6 = node_ipv6(node_ip(index)) if self.config.dual_stack else None
         if ip6:
             kubelet.internal_ips.append(ip6)   # --node-ip=<v4>,<v6>
@@ -683,7 +696,7 @@ class Cluster:
             api.handle({"verb": "create", "resource": "serviceaccounts", "namespace": ns,
                         "body": {"metadata": {"name": "default", "namespace": ns}}}, lambda r: None)
             api.handle({"verb": "create", "resource": "configmaps", "namespace": ns,
-                        "body": root_ca_config_map(ns)}, lambda r: None)
+                        "body": root_ca_config_map(ns, self.ca.certificate_pem)}, lambda r: None)
             # The setup step that applies the CNI plugin's manifest (kube-flannel.yml,
             # calico.yaml), as after `kubeadm init`: its objects in their namespace.
             for group, resource, where, body in manifests:
@@ -955,12 +968,18 @@ class Cluster:
             self._apply_manifest(addons.manifest(addon))
         return self.kubeadm_status()
 
-    def kubeadm_start_host(self, host: str) -> None:
+    def kubeadm_start_host(self, host: str, bootstrap_token: str | None = None) -> None:
         """kubeadm's kubelet-start: the kubelet runs from now on (and on every boot); on the
-        control-plane host it starts the static pods kubeadm wrote: etcd and the control plane."""
+        control-plane host it starts the static pods kubeadm wrote: etcd and the control plane.
+        `kubeadm join` gives the kubelet a bootstrap kubeconfig (`bootstrap_token`) instead of a
+        kubelet.conf: it performs the TLS bootstrap before it registers (sim/kubelet/certificate.py)."""
         installed = self.config.kubeadm.setdefault("installed", [])
         if host not in installed:
             installed.append(host)
+        if bootstrap_token:
+            kubelet = self.node_components[host][1]
+            kubelet.kubelet_conf, kubelet.bootstrap_kubeconfig = False, bootstrap_token
+            self.config.kubeadm.setdefault("bootstrapping", {})[host] = bootstrap_token
         if host in self.cp_hosts:
             for m in self.etcd_members:
                 if m.host == host and m.name not in self.stopped_members:
@@ -971,6 +990,16 @@ class Cluster:
             # kube-apiserver's own system namespaces; the addons and the pod network come later.
             self.kernel.call_later(0.05, lambda: self._bootstrap_namespaces(False, False))
         self.node_components[host][1].start()
+
+    def kubeadm_remove_bootstrap_kubeconfig(self, host: str) -> None:
+        """The end of join's kubelet-start phase: `os.Remove(bootstrap-kubelet.conf)`, whatever
+        came of the bootstrap (a kubelet still waiting keeps the token it read)."""
+        self.node_components[host][1].bootstrap_kubeconfig = None
+
+    def kubelet_bootstrapped(self, host: str) -> bool:
+        """Has the kubelet written /etc/kubernetes/kubelet.conf (what join's TLS bootstrap wait
+        looks for)?"""
+        return bool(self.node_components[host][1].kubelet_conf)
 
     def node_registered(self, host: str) -> bool:
         api = self.serving_apiserver()

@@ -22,14 +22,15 @@ then the join command.  The nodes stay NotReady until the pod network's manifest
 network is not ready before the CNI plugin's agent writes its configuration.
 
 `kubeadm join` validates the token against cluster-info's JWS signature (discovery), reads the
-cluster's configuration, starts the kubelet and waits for its Node.  What is not modelled: the
-TLS bootstrap's CertificateSigningRequest (the certificates.k8s.io API is not served: the
-kubelet registers at once), `--discovery-token-ca-cert-hash` pinning (printed, hashed over the
-cluster's placeholder CA, not checked), `kubeadm join --control-plane`, `kubeadm reset`."""
+cluster's configuration, starts the kubelet with a bootstrap kubeconfig (the token) and waits,
+up to 5 minutes, for the kubelet's TLS bootstrap: its CertificateSigningRequest approved by
+kube-controller-manager's csrapproving controller (or by `kubectl certificate approve`) and
+signed by csrsigning (sim/kubelet/certificate.py); then for its Node.  What is not modelled:
+`--discovery-token-ca-cert-hash` pinning (printed, the cluster CA's real SPKI hash, not
+checked), `kubeadm join --control-plane`, `kubeadm reset`."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import ipaddress
 import json
 import re
@@ -38,7 +39,6 @@ from typing import TYPE_CHECKING, Any, Callable, Generator
 from sim import kubeadm_dns, kubeadm_proxy
 from sim.auth.serviceaccount import _b64, _sign
 from sim.client import KUBE_VERSION, ClientComponent
-from sim.controllers.rootcacertpublisher import ROOT_CA_PEM
 
 if TYPE_CHECKING:
     from sim.cluster import Cluster
@@ -52,6 +52,14 @@ RBAC = "rbac.authorization.k8s.io"
 API_PORT = 6443
 POLL = 0.2                                # how often a wait looks again, virtual seconds
 WAIT_TIMEOUT = 240.0                      # "This can take up to 4m0s"
+TLS_BOOTSTRAP_TIMEOUT = 300.0             # JoinConfiguration timeouts.tlsBootstrap: 5m0s
+# kubeadmJoinFailMsg (cmd/kubeadm/app/cmd/phases/join/kubelet.go).
+JOIN_FAIL_MSG = ("", "Unfortunately, an error has occurred:", "\t{}", "", "This error is likely caused by:",
+                 "\t- The kubelet is not running",
+                 "\t- The kubelet is unhealthy due to a misconfiguration of the node in some way "
+                 "(required cgroups disabled)", "",
+                 "If you are on a systemd-powered system, you can try to troubleshoot the error with the following "
+                 "commands:", "\t- 'systemctl status kubelet'", "\t- 'journalctl -xeu kubelet'", "")
 
 
 class KubeadmError(Exception):
@@ -62,8 +70,8 @@ def _sleep(seconds: float):
     return ("sleep", seconds)
 
 
-def _until(predicate: Callable[[], bool], what: str):
-    return ("until", predicate, what)
+def _until(predicate: Callable[[], bool], what: str, timeout: float | None = None):
+    return ("until", predicate, what, timeout or WAIT_TIMEOUT)
 
 
 def _api(req: dict):
@@ -107,9 +115,9 @@ class Kubeadm(ClientComponent):
         self.output.append(message)
         self.action(message)
 
-    def _resume(self, value: Any) -> None:
+    def _resume(self, value: Any, error: KubeadmError | None = None) -> None:
         try:
-            op = self._steps.send(value)
+            op = self._steps.send(value) if error is None else self._steps.throw(error)
         except StopIteration:
             self.state = "succeeded"
             return
@@ -119,7 +127,7 @@ class Kubeadm(ClientComponent):
         if op[0] == "sleep":
             self.call_later(op[1], lambda: self._resume(None))
         elif op[0] == "until":
-            self._poll(op[1], op[2], self.now, self.now + WAIT_TIMEOUT)
+            self._poll(op[1], op[2], self.now, self.now + op[3])
         else:
             self.api.request(op[1], self._resume)
 
@@ -127,7 +135,8 @@ class Kubeadm(ClientComponent):
         if predicate():
             self._resume(self.now - since)
         elif self.now >= deadline:
-            self._fail(f"error execution phase {what}: timed out waiting for the condition")
+            # Raised where kubeadm waited, so its deferred clean-ups run.
+            self._resume(None, KubeadmError(f"error execution phase {what}: timed out waiting for the condition"))
         else:
             self.call_later(POLL, lambda: self._poll(predicate, what, since, deadline))
 
@@ -140,10 +149,10 @@ def new_token(rng) -> str:
     return f"{pick(6)}.{pick(16)}"
 
 
-def ca_cert_hash() -> str:
-    """--discovery-token-ca-cert-hash: upstream hashes the CA's SubjectPublicKeyInfo; the
-    simulator's CA is a placeholder, so its PEM is hashed instead."""
-    return "sha256:" + hashlib.sha256(ROOT_CA_PEM.encode()).hexdigest()
+def ca_cert_hash(c: "Cluster") -> str:
+    """--discovery-token-ca-cert-hash: pubkeypin.Hash, SHA-256 of the cluster CA's
+    SubjectPublicKeyInfo."""
+    return c.ca.spki_sha256()
 
 
 def detached_jws(payload: str, token_id: str, token_secret: str) -> str:
@@ -163,9 +172,9 @@ def _b64data(values: dict[str, str]) -> dict[str, str]:
     return {k: base64.b64encode(v.encode()).decode() for k, v in values.items()}
 
 
-def cluster_info_kubeconfig(server: str) -> str:
+def cluster_info_kubeconfig(server: str, ca_pem: str) -> str:
     """The kubeconfig kube-public/cluster-info holds: the cluster's CA and address, no user."""
-    ca = base64.b64encode(ROOT_CA_PEM.encode()).decode()
+    ca = base64.b64encode(ca_pem.encode()).decode()
     return (f"apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: {ca}\n"
             f"    server: {server}\n  name: \"\"\ncontexts: null\ncurrent-context: \"\"\nkind: Config\n"
             "preferences: {}\nusers: null\n")
@@ -338,7 +347,7 @@ def init_steps(run: Kubeadm) -> Generator:
     run.say("[bootstrap-token] Configured RBAC rules to allow certificate rotation for all node client "
             "certificates in the cluster",
             '[bootstrap-token] Creating the "cluster-info" ConfigMap in the "kube-public" namespace')
-    kubeconfig = cluster_info_kubeconfig(f"https://{endpoint}")
+    kubeconfig = cluster_info_kubeconfig(f"https://{endpoint}", c.ca.certificate_pem)
     # Upstream the bootstrap signer (kube-controller-manager) adds the signature; here kubeadm does.
     _ok((yield _cm("kube-public", "cluster-info", {
         "kubeconfig": kubeconfig, f"jws-kubeconfig-{token_id}": detached_jws(kubeconfig, token_id, token_secret)})),
@@ -380,7 +389,7 @@ def join_command(c: "Cluster") -> str:
     if not token:
         return ""
     ip = c.node_components[c.cp_host][1].internal_ip
-    return f"kubeadm join {ip}:{API_PORT} --token {token} --discovery-token-ca-cert-hash {ca_cert_hash()}"
+    return f"kubeadm join {ip}:{API_PORT} --token {token} --discovery-token-ca-cert-hash {ca_cert_hash(c)}"
 
 
 # -- kubeadm join ------------------------------------------------------------------------------
@@ -423,12 +432,25 @@ def join_steps(run: Kubeadm, token: str) -> Generator:
             '[kubelet-start] Writing kubelet environment file with flags to file "/var/lib/kubelet/kubeadm-flags.env"',
             "[kubelet-start] Starting the kubelet")
     yield _sleep(0.5)
-    c.kubeadm_start_host(host)
+    # The kubelet gets /etc/kubernetes/bootstrap-kubelet.conf (the token), not a kubelet.conf:
+    # it asks for its client certificate with a CertificateSigningRequest before it registers.
+    c.kubeadm_start_host(host, bootstrap_token=token)
     kubelet = c.node_components[host][1]
-    run.say("[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:10248/healthz. This can take up to 4m0s")
-    took = yield _until(lambda: kubelet.running, "kubelet-start")
-    run.say(f"[kubelet-check] The kubelet is healthy after {max(took, 0.001):.3f}s",
-            "[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap")
+    try:
+        run.say("[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:10248/healthz. "
+                "This can take up to 4m0s")
+        took = yield _until(lambda: kubelet.running, "kubelet-start")
+        run.say(f"[kubelet-check] The kubelet is healthy after {max(took, 0.001):.3f}s",
+                "[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap")
+        # waitForTLSBootstrappedClient: until kubelet.conf exists - its CSR approved and issued.
+        try:
+            yield _until(lambda: c.kubelet_bootstrapped(host), "kubelet-start", TLS_BOOTSTRAP_TIMEOUT)
+        except KubeadmError:
+            run.say(*(line.format("context deadline exceeded") for line in JOIN_FAIL_MSG))
+            raise KubeadmError("error execution phase kubelet-start: context deadline exceeded") from None
+    finally:
+        c.kubeadm_remove_bootstrap_kubeconfig(host)   # deferred os.Remove(bootstrapKubeConfigFile)
+    # AnnotateCRISocket patches the Node with the new credentials: the Node must be there.
     yield _until(lambda: c.node_registered(host), "kubelet-start")
     run.say("", "This node has joined the cluster:",
             "* Certificate signing request was sent to apiserver and a response was received.",

@@ -44,6 +44,9 @@
     expect event FailedScheduling 0/4 nodes are available: ...
     expect deployment web .status.updatedReplicas=3 .status.readyReplicas>=2   # any kind, any field
     expect pod kube-system/etcd-cp-1 .status.phase=Running    # ns/name for another namespace
+    expect csr spec.signerName=kubernetes.io/kube-apiserver-client-kubelet .status.certificate!=
+                                                # a field selector for a name not known ahead: one
+                                                # object it selects must pass every check
     expect traffic from="pod default/client" to=web.default count=4 delivered=4   # sim/traffic.py
     expect traffic from=outside to=node:worker-1:30080 delivered=1   # also to=pod:default/web:80
     expect traffic from="pod default/client" to=web.default count=30 delivered=30 endpoints=3
@@ -594,17 +597,41 @@ class Scenario:
     def expect_fields(self, kind: str, ref: str, checks: list[str]) -> None:
         """expect <kind> [<ns>/]<name> .a.b[0].c=v .x>=2 ...: each field of the object, found by
         its path (list items by index), compared as a number when the wanted value is one (a
-        missing count is 0, as the API omits zero counts) and as text otherwise."""
+        missing count is 0, as the API omits zero counts) and as text otherwise.  A `ref` that is
+        a field selector ([<ns>/]spec.signerName=x, as --field-selector takes it) names the
+        objects it selects, of which one must pass every check (a name the file cannot know: a
+        kubelet's node-csr-<digest>)."""
         res = self._kind(kind)
-        ns, name = self._ns_name(ref)
-        obj = self._get({"verb": "get", "group": res.group, "resource": res.name,
-                         "namespace": ns if res.namespaced else None, "name": name})
+        head, slash, tail = ref.partition("/")
+        if "=" in (head if slash else ref):
+            objs = self._get({"verb": "list", "group": res.group, "resource": res.name,
+                              "namespace": "default" if res.namespaced else None,
+                              "query": {"fieldSelector": ref}})["items"]
+        elif slash and "=" in tail and res.namespaced:
+            objs = self._get({"verb": "list", "group": res.group, "resource": res.name, "namespace": head,
+                              "query": {"fieldSelector": tail}})["items"]
+        else:
+            ns, name = self._ns_name(ref)
+            objs = [self._get({"verb": "get", "group": res.group, "resource": res.name,
+                               "namespace": ns if res.namespaced else None, "name": name})]
+        if not objs:
+            raise ScenarioError(f"no {res.kind} matches {ref}")
+        failure = ""
+        for obj in objs:
+            failure = self._field_failure(res, obj, checks)
+            if not failure:
+                return
+        raise ScenarioError(failure)
+
+    @staticmethod
+    def _field_failure(res, obj: dict, checks: list[str]) -> str:
+        name = obj["metadata"].get("name")
         for check in checks:
             path, op, want = _split_check(check)
             got = _field(obj, path)
             if not _compare(got, op, want):
-                raise ScenarioError(f"{res.kind} {name} has {path}={got if got is not None else '<none>'}, "
-                                    f"not {op}{want}")
+                return f"{res.kind} {name} has {path}={got if got is not None else '<none>'}, not {op}{want}"
+        return ""
 
     def expect_traffic(self, args: list[str]) -> None:
         """expect traffic from=<source> to=<destination> [count=N] [port=P] <verdict>=N ...: N

@@ -58,6 +58,7 @@ _SUBRESOURCE_VERBS = {
     "attach": ("create", "get"),
     "portforward": ("create", "get"),
     "ephemeralcontainers": ("get", "patch", "update"),
+    "approval": ("get", "patch", "update"),
     "token": ("create",),
 }
 _SUBRESOURCE_KIND = {"binding": ("Binding", None, None), "scale": ("Scale", "autoscaling", "v1"),

@@ -17,7 +17,8 @@ JSON); in protobuf_core.py the whole PodSpec with Pod, PodTemplate, ReplicationC
 PersistentVolumeClaim; in protobuf_workloads.py Deployment, ReplicaSet, DaemonSet, StatefulSet,
 ControllerRevision, Job, CronJob (`create deployment|job|cronjob`, `create job --from=cronjob/x`),
 HorizontalPodAutoscaler v1 and v2 (`autoscale`: v1 in 1.32, v2 from 1.33) and Scale; in
-protobuf_networking.py Ingress and IngressClass (`create ingress`); in
+protobuf_networking.py Ingress and IngressClass (`create ingress`); in protobuf_certificates.py
+CertificateSigningRequest (`kubectl certificate approve|deny`, typed UpdateApproval); in
 reviewproto.py the reviews `auth can-i|whoami` post.  Others raise NoDecoding (a 415 naming
 JSON and YAML).  Responses stay JSON: the clients accept it.
 """
@@ -100,7 +101,10 @@ INT_OR_STRING = "intorstring"  # intstr.IntOrString: {type int64 = 1, intVal int
 # runtime.RawExtension {raw bytes = 1} (a ControllerRevision's data) and metav1.FieldsV1
 # {raw bytes = 1} (managedFields): the raw bytes are the JSON value itself.
 RAW_JSON = "rawjson"
-_MESSAGES = (TIME, QUANTITY, INT_OR_STRING, RAW_JSON)  # the special types that are messages on the wire
+# A message {repeated string items = 1} whose JSON is the bare list (a CertificateSigningRequest's
+# ExtraValue, authentication's UserInfo extra).
+STRING_LIST = "stringlist"
+_MESSAGES = (TIME, QUANTITY, INT_OR_STRING, RAW_JSON, STRING_LIST)  # the special types that are messages on the wire
 
 OWNER_REFERENCE = {1: ("kind", "string", False), 3: ("name", "string", False), 4: ("uid", "string", False),
                    5: ("apiVersion", "string", False), 6: ("controller", "bool", POINTER),
@@ -270,6 +274,8 @@ def _value(kind: Any, wire: int, value: Any) -> Any:
         return message(value, kind)
     if kind == RAW_JSON:
         return _raw_json(value)
+    if kind == STRING_LIST:
+        return [_scalar("string", w, v) for n, w, v in fields(value) if n == 1]
     if kind == TIME:
         return _time(value)
     if kind == QUANTITY:
@@ -350,3 +356,4 @@ def decode(raw: bytes) -> dict:
 from cluster.api import protobuf_core  # noqa: E402,F401
 from cluster.api import protobuf_networking  # noqa: E402,F401  (Ingress, IngressClass)
 from cluster.api import protobuf_rbac  # noqa: E402,F401  (the RBAC kinds, TokenRequest)
+from cluster.api import protobuf_certificates  # noqa: E402,F401  (CertificateSigningRequest)

@@ -67,3 +67,11 @@ def go_duration(seconds: float) -> str:
     if minutes:
         return f"{int(minutes)}m{text}"
     return text
+
+
+def go_bytes(data: bytes | None) -> str:
+    """%#v of a []byte: []byte{0x2d, 0x2d} ([]byte(nil) for nil), as field.Invalid prints a
+    []byte value it was handed (a CertificateSigningRequest's spec.request)."""
+    if data is None:
+        return "[]byte(nil)"
+    return "[]byte{" + ", ".join(f"0x{b:x}" for b in data) + "}"

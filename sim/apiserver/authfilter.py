@@ -2,10 +2,11 @@
 (k8s.io/apiserver/pkg/endpoints/filters: WithAuthentication, WithImpersonation,
 WithAuthorization), run before the request is served.
 
-Who: the bearer token's user - the cluster's static admin token (--token-auth-file), or a
-ServiceAccount token from the TokenRequest API (sim/auth/serviceaccount.py, checked against the
-ServiceAccount and the object it is bound to still existing with the same uid) - and without a
-token the anonymous user.  A token that does not authenticate is a 401.  On an *open* cluster
+Who: the bearer token's user - the cluster's static admin token (--token-auth-file), a
+bootstrap token (--enable-bootstrap-token-auth, sim/auth/bootstraptoken.py: a joining kubelet's
+`system:bootstrap:<id>`), or a ServiceAccount token from the TokenRequest API
+(sim/auth/serviceaccount.py, checked against the ServiceAccount and the object it is bound to
+still existing with the same uid) - and without a token the anonymous user.  A token that does not authenticate is a 401.  On an *open* cluster
 (ClusterConfig.access "open", the `demo` one) the anonymous user is allowed everything, as
 kube-apiserver's AlwaysAllow authorizer would allow it; a request that brings a token, or
 impersonates someone, is held to RBAC.  On an *owned* cluster everyone is held to RBAC
@@ -21,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from sim.api import status as st
 from sim.api.meta import EPOCH
-from sim.auth import rbac, serviceaccount
-from sim.auth.user import ALL_AUTHENTICATED, ANONYMOUS, CLUSTER_ADMIN, SYSTEM_PRIVILEGED_GROUP, anonymous, user_info
+from sim.auth import bootstraptoken, rbac, serviceaccount
+from sim.auth.user import (ALL_AUTHENTICATED, ANONYMOUS, CLUSTER_ADMIN, SYSTEM_PRIVILEGED_GROUP, anonymous, user_info,
+                           with_authenticated_group)
 
 if TYPE_CHECKING:
     from sim.apiserver.server import KubeAPIServer
@@ -51,10 +53,14 @@ def unix_now(api: "KubeAPIServer") -> float:
 
 
 def authenticate_token(api: "KubeAPIServer", token: str) -> dict | None:
-    """The union of the token authenticators: static tokens, then ServiceAccount JWTs."""
+    """The union of the token authenticators: static tokens, bootstrap tokens, then
+    ServiceAccount JWTs."""
     auth = api.authentication
     if token in auth.static_tokens:
         return dict(auth.static_tokens[token])
+    bootstrap = bootstraptoken.authenticate(api.cache.objects("secrets"), token, api.api_now)
+    if bootstrap is not None:
+        return with_authenticated_group(bootstrap)
     if not auth.service_account_key:
         return None
     try:

@@ -34,6 +34,7 @@ from sim.apiserver.admission import CREATE, UPDATE, Attributes, Chain, Lister, W
 from sim.apiserver.admission.limitranger import LimitRanger
 from sim.apiserver.admission.namespacelifecycle import NamespaceLifecycle
 from sim.apiserver.admission.priority import Priority
+from sim.apiserver.admission.certificatesubjectrestriction import CertificateSubjectRestriction
 from sim.apiserver.admission.defaultingressclass import DefaultIngressClass
 from sim.apiserver.admission.defaultstorageclass import DefaultStorageClass
 from sim.apiserver.admission.storageobjectinuseprotection import StorageObjectInUseProtection
@@ -248,7 +249,7 @@ class KubeAPIServer(Component):
         self.admission = Chain([NamespaceLifecycle(self.lister_for), LimitRanger(self.lister_for),
                                 ServiceAccount(self.lister_for, lambda: self.rng),
                                 StorageObjectInUseProtection(), DefaultStorageClass(self.lister_for),
-                                DefaultIngressClass(self.lister_for),
+                                CertificateSubjectRestriction(), DefaultIngressClass(self.lister_for),
                                 Priority(self.lister_for), ResourceQuota(self)])
         self.post_start_hooks = [SystemPriorityClassesHook(self), BootstrapRolesHook(self), KubernetesServiceController(self),
                                  LeaseEndpointReconciler(self)]
@@ -953,6 +954,7 @@ class KubeAPIServer(Component):
         md["uid"] = new_uid(self.rng)
         md["creationTimestamp"] = self.timestamp()
         res.strategy.prepare_for_create(res, obj, self)
+        res.strategy.record_requester(obj, req.get("_user"))
         md = obj["metadata"]
         errs = res.strategy.begin(res, obj, None, self) or res.strategy.validate(obj)
         if errs:
@@ -1123,7 +1125,8 @@ class KubeAPIServer(Component):
         if errs:
             return "error", _invalid(res.kind, cmd["name"], errs, res.group)
         rejected = self.admission.validate(attrs) or (
-            None if req is None else res.strategy.authorize_write(res, new, cur, authfilter.acting_user(req), self))
+            None if req is None else res.strategy.authorize_write(res, new, cur, authfilter.acting_user(req), self,
+                                                                  sub or None))
         if rejected:
             return "error", rejected
         if new == cur:

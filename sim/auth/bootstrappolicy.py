@@ -2,7 +2,9 @@
 as far as the simulator serves their resources and needs them: cluster-admin, the user-facing
 admin / edit / view (aggregated from the system:aggregate-to-* roles by their labels, as
 upstream), system:basic-user, system:discovery, system:public-info-viewer, system:monitoring,
-and their ClusterRoleBindings (cluster-admin to system:masters).
+the certificates.k8s.io roles a kubelet's TLS bootstrap and CSR approval rely on
+(system:node-bootstrapper, the csrapproving controller's nodeclient / selfnodeclient roles, the
+signers' approver roles), and their ClusterRoleBindings (cluster-admin to system:masters).
 
 The simulated components (scheduler, controllers, kubelets, kube-proxy, CoreDNS, ingress-nginx)
 talk to kube-apiserver in-process without credentials, so the system:kube-scheduler,
@@ -24,14 +26,20 @@ AUTOUPDATE_ANNOTATION = {"rbac.authorization.kubernetes.io/autoupdate": "true"}
 
 
 def rule(verbs: list[str], groups: list[str] | None = None, resources: list[str] | None = None,
-         urls: list[str] | None = None) -> dict:
-    """rbacv1helpers.NewRule(verbs...).Groups(...).Resources(...) / .URLs(...)."""
+         urls: list[str] | None = None, names: list[str] | None = None) -> dict:
+    """rbacv1helpers.NewRule(verbs...).Groups(...).Resources(...).Names(...) / .URLs(...)."""
     r: dict = {"verbs": list(verbs)}
     if urls is not None:
         r["nonResourceURLs"] = list(urls)
     else:
         r["apiGroups"], r["resources"] = list(groups or [""]), list(resources or [])
+        if names:
+            r["resourceNames"] = list(names)
     return r
+
+
+CERTIFICATES = "certificates.k8s.io"
+SIGNERS = ("kube-apiserver-client", "kube-apiserver-client-kubelet", "kubelet-serving", "legacy-unknown")
 
 
 def _cluster_role(name: str, rules: list[dict] | None = None, labels: dict | None = None,
@@ -59,6 +67,18 @@ def cluster_roles() -> list[dict]:
             rule(["create"], ["authentication.k8s.io"], ["selfsubjectreviews"])]),
         _cluster_role("system:public-info-viewer", [rule(["get"], urls=["/healthz", "/livez", "/readyz", "/version",
                                                                         "/version/"])]),
+        # A kubelet's TLS bootstrap: create a CSR for its client certificate and watch it be signed.
+        _cluster_role("system:node-bootstrapper", [
+            rule(["create", "get", "list", "watch"], [CERTIFICATES], ["certificatesigningrequests"])]),
+        # What the csrapproving controller's SubjectAccessReviews ask about the requester: a
+        # node client CSR (a bootstrap token's), one a node makes for itself (rotation).
+        _cluster_role("system:certificates.k8s.io:certificatesigningrequests:nodeclient", [
+            rule(["create"], [CERTIFICATES], ["certificatesigningrequests/nodeclient"])]),
+        _cluster_role("system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", [
+            rule(["create"], [CERTIFICATES], ["certificatesigningrequests/selfnodeclient"])]),
+        # Approving a well-known signer's requests (the CertificateApproval admission plugin).
+        *[_cluster_role(f"system:certificates.k8s.io:{s}-approver", [
+            rule(["approve"], [CERTIFICATES], ["signers"], names=[f"kubernetes.io/{s}"])]) for s in SIGNERS],
         # The user-facing roles: filled by the clusterrole-aggregation controller.
         _cluster_role("admin", aggregate_from="admin"),
         _cluster_role("edit", labels={AGGREGATE_TO + "admin": "true"}, aggregate_from="edit"),

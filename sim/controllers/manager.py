@@ -79,9 +79,15 @@ class KubeControllerManager(InformerFactory, LeaderElectedComponent):
     def __init__(self, host: str, apiserver: str, node_monitor_grace_period: float = 50.0,
                  node_monitor_period: float = 5.0, node_startup_grace_period: float = 60.0,
                  kube_api_qps: float | None = None, kube_api_burst: int | None = None,
-                 controllers: list[str] | tuple[str, ...] = ("*",), cluster_cidr: str = "10.244.0.0/16"):
+                 controllers: list[str] | tuple[str, ...] = ("*",), cluster_cidr: str = "10.244.0.0/16",
+                 cluster_ca=None, cluster_signing_duration: float = 365 * 24 * 3600):
         super().__init__(host, apiserver, kube_api_qps, kube_api_burst)
         self.cluster_cidr = cluster_cidr  # --cluster-cidr (the node IPAM controller's range)
+        # --cluster-signing-cert-file / -key-file and --root-ca-file: the cluster CA
+        # (sim/pki.CertificateAuthority), which csrsigning signs with and the root CA publisher
+        # publishes; --cluster-signing-duration (8760h).
+        self.cluster_ca = cluster_ca
+        self.cluster_signing_duration = cluster_signing_duration
         self.controller_flags = tuple(controllers)  # --controllers
         enabled(self.controller_flags)  # an unknown name fails now, as the flag's validation does
         self.node_monitor_grace_period = node_monitor_grace_period

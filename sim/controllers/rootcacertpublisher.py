@@ -4,8 +4,8 @@ every namespace holds the `kube-root-ca.crt` ConfigMap with the cluster's root C
 namespace added or updated, or that ConfigMap changed or deleted, queues the namespace; syncing
 it creates the ConfigMap, or puts back its data and description.
 
-The simulated cluster has no PKI: its CA is a fixed, PEM-shaped placeholder (not a usable
-certificate; nothing here verifies TLS)."""
+The bundle is the cluster CA's certificate (kube-controller-manager's --root-ca-file, sim/pki.py),
+a real X.509 certificate."""
 from __future__ import annotations
 
 from sim.workqueue import WorkQueue
@@ -15,18 +15,13 @@ DESCRIPTION_ANNOTATION = "kubernetes.io/description"
 DESCRIPTION = ("Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints "
                "such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across "
                "distributions of Kubernetes clusters.")
-ROOT_CA_PEM = ("-----BEGIN CERTIFICATE-----\n"
-               "UGlsb3Rob3VzZSBzaW11bGF0ZWQgY2x1c3RlciBDQTogYSBwbGFjZWhvbGRlciwg\n"
-               "bm90IGEgY2VydGlmaWNhdGUuIE5vdGhpbmcgaW4gdGhlIHNpbXVsYXRvciBzcGVh\n"
-               "a3MgVExTLCBzbyBub3RoaW5nIHZlcmlmaWVzIGl0Lg==\n"
-               "-----END CERTIFICATE-----\n")
 
 
-def root_ca_config_map(namespace: str) -> dict:
+def root_ca_config_map(namespace: str, ca_pem: str) -> dict:
     return {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": ROOT_CA_CONFIG_MAP, "namespace": namespace,
                          "annotations": {DESCRIPTION_ANNOTATION: DESCRIPTION}},
-            "data": {"ca.crt": ROOT_CA_PEM}}
+            "data": {"ca.crt": ca_pem}}
 
 
 class RootCACertPublisher:
@@ -37,6 +32,7 @@ class RootCACertPublisher:
         self.api = cm.api.client_for(self.name)
         self.configmaps = cm.shared_informer("configmaps")
         self.queue = WorkQueue(cm, self.sync)
+        self.ca_pem = cm.cluster_ca.certificate_pem
 
     def start(self) -> None:
         def cm_changed(obj: dict) -> None:
@@ -51,7 +47,7 @@ class RootCACertPublisher:
         ns = self.cm.namespaces.get(None, namespace)
         if ns is None or ns["metadata"].get("deletionTimestamp"):
             return
-        want = {"ca.crt": ROOT_CA_PEM}
+        want = {"ca.crt": self.ca_pem}
         cur = self.configmaps.get(namespace, ROOT_CA_CONFIG_MAP)
 
         def done(resp: dict) -> None:
@@ -61,7 +57,7 @@ class RootCACertPublisher:
                 self.queue.forget(namespace)
 
         if cur is None:
-            self.api.create("configmaps", root_ca_config_map(namespace), done)
+            self.api.create("configmaps", root_ca_config_map(namespace, self.ca_pem), done)
             return
         annotations = (cur["metadata"].get("annotations") or {})
         if cur.get("data") == want and annotations.get(DESCRIPTION_ANNOTATION):

@@ -20,6 +20,7 @@ from sim.client import ClientComponent
 from sim.flowcontrol import KUBELET_BURST, KUBELET_QPS
 from sim.api import status as st
 from sim.kubelet import persistentvolumes
+from sim.kubelet.certificate import TLSBootstrap
 from sim.kubelet.evictionmanager import EvictionManager
 from sim.kubelet.execsession import attach_to_container, exec_in_container
 from sim.kubelet.portforward import port_forward
@@ -80,6 +81,15 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
         self.taints = taints or []
         self.kubelet_version = kubelet_version or KUBELET_VERSION
         self.manifests: dict[str, str] = {}  # staticPodPath, /etc/kubernetes/manifests (the node's disk)
+        # Its credentials on the node's disk: /etc/kubernetes/kubelet.conf with a client
+        # certificate (as `kubeadm init` writes it, and as a cluster that comes up installed has
+        # it), or - left by `kubeadm join` - only /etc/kubernetes/bootstrap-kubelet.conf and its
+        # bootstrap token, traded for a certificate by the TLS bootstrap (sim/kubelet/certificate.py).
+        self.kubelet_conf = True
+        self.bootstrap_kubeconfig: str | None = None   # the bootstrap token
+        self.bootstrap_key = None                       # kubelet-client.key.tmp
+        self.client_certificate: str | None = None      # kubelet-client-current.pem (PEM)
+        self.on_kubelet_conf = None                     # called once the bootstrap wrote kubelet.conf
 
     # -- lifecycle ----------------------------------------------------------------------
     def on_start(self) -> None:
@@ -112,6 +122,21 @@ class Kubelet(StaticPods, NodeIdentity, PodLifecycle, Prober, ClientComponent):
     def _runtime_listed(self, reply: dict) -> None:
         self.runtime_sandboxes = reply.get("sandboxes", {})
         self.sync_static_pods()  # static pods run before (and without) the API server
+        if self.kubelet_conf:
+            self.register_node()
+        elif self.bootstrap_kubeconfig:
+            TLSBootstrap(self, self.bootstrap_kubeconfig, self._bootstrapped).start()
+        else:
+            # LoadClientCert with neither file: the process exits; systemd tries again.
+            self.action(f"kubelet on {self.host}: failed to run Kubelet: unable to load bootstrap kubeconfig: "
+                        "stat /etc/kubernetes/bootstrap-kubelet.conf: no such file or directory")
+
+    def _bootstrapped(self, certificate: str) -> None:
+        """The TLS bootstrap's end: kubelet.conf points at the issued certificate; the Node
+        registers."""
+        self.client_certificate, self.kubelet_conf = certificate, True
+        if self.on_kubelet_conf is not None:
+            self.on_kubelet_conf()
         self.register_node()
 
     # -- node registration, lease, status ----------------------------------------------

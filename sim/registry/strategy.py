@@ -96,6 +96,12 @@ class Strategy:
     def initial_status(self, obj: dict) -> dict:
         return {}
 
+    def record_requester(self, obj: dict, user: dict | None) -> None:
+        """The part of PrepareForCreate that reads the request's user (genericapirequest.UserFrom):
+        a kind that records who asked (a CertificateSigningRequest's spec.username, uid, groups,
+        extra) does it here, in place.  `user` is the authenticated user; None for the in-cluster
+        components' requests, which carry no credentials here."""
+
     def begin(self, res, obj: dict, old: dict | None, ctx) -> list:
         """BeginCreate / BeginUpdate of a kind's REST storage: what it works out from the cluster's
         configuration before validation (a Service's IP families), in place; field errors
@@ -180,10 +186,13 @@ class Strategy:
         return new
 
     # -- delete ------------------------------------------------------------------------
-    def authorize_write(self, res, obj: dict, old: dict | None, user: dict | None, ctx) -> dict | None:
+    def authorize_write(self, res, obj: dict, old: dict | None, user: dict | None, ctx,
+                        sub: str | None = None) -> dict | None:
         """A check of the requesting user's right to write this object beyond RBAC's verb on
-        it (upstream's policy-based storage of the RBAC kinds: escalation prevention); `user`
-        None is allowed everything.  A Status refuses."""
+        it (upstream's policy-based storage of the RBAC kinds: escalation prevention; the
+        CertificateApproval and CertificateSigning admission plugins); `user` None is allowed
+        everything; `sub` is the subresource written (None: the object itself).  A Status
+        refuses."""
         return None
 
     def check_delete(self, res, name: str, req: dict, ctx) -> dict | None:

@@ -52,3 +52,19 @@ def test_a_configmap_a_serviceaccount_and_a_quota():
     quota = _field(1, _field(1, b"q")) + _field(2, _field(1, _entry("pods", _field(1, b"2"))))
     assert protobuf.decode(_envelope("v1", "ResourceQuota", quota)) == {
         "apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q"}, "spec": {"hard": {"pods": "2"}}}
+
+
+def test_a_certificate_signing_request_as_kubectl_certificate_approve_sends_it():
+    """UpdateApproval's body (1.32+): the request bytes, the requester's extra (ExtraValue
+    messages, a list each in JSON), an Approved condition with its zero times left out."""
+    spec = (_field(1, b"-----BEGIN CERTIFICATE REQUEST-----\n") + _field(7, b"kubernetes.io/kube-apiserver-client")
+            + _field(8, 86400) + _field(5, b"client auth") + _field(2, b"alice") + _field(4, b"dev")
+            + _field(6, _entry("scopes", _field(1, b"a") + _field(1, b"b"))))
+    condition = _field(1, b"Approved") + _field(6, b"True") + _field(2, b"KubectlApprove") + _field(3, b"")
+    raw = _field(1, _field(1, b"myuser")) + _field(2, spec) + _field(3, _field(1, condition))
+    assert protobuf.decode(_envelope("certificates.k8s.io/v1", "CertificateSigningRequest", raw)) == {
+        "apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", "metadata": {"name": "myuser"},
+        "spec": {"request": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0K",
+                 "signerName": "kubernetes.io/kube-apiserver-client", "expirationSeconds": 86400,
+                 "usages": ["client auth"], "username": "alice", "groups": ["dev"], "extra": {"scopes": ["a", "b"]}},
+        "status": {"conditions": [{"type": "Approved", "status": "True", "reason": "KubectlApprove"}]}}

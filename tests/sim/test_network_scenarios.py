@@ -170,11 +170,14 @@ def _watch_until_out_of_rotation(c, client, svc, victim_ip, victim_pod, limit):
         # Fine steps at first: here the kubelet hears of a container's exit at once (as the
         # Evented PLEG would; the generic PLEG's 1 s relist is not modelled), so the window
         # between the death and kube-proxy dropping the endpoint can be a few milliseconds.
-        c.advance(0.0005 if c.now - start < 0.05 else 0.1)
+        fine = c.now - start < 0.05
+        c.advance(0.0005 if fine else 0.1)
         if not _in_rules(c, "worker-1", victim_ip):
             seen["rules"] = c.now - start
         else:
-            for _ in range(REQUESTS_PER_STEP):
+            # A killed container's window is a few milliseconds, one or two of the reads below:
+            # enough requests then that one reaching it does not hang on the random spread's luck.
+            for _ in range(REQUESTS_PER_STEP * 4 if fine else REQUESTS_PER_STEP):
                 t = trace(c, {"src": client["status"]["podIP"], "src_node": "worker-1",
                               "dst": svc["spec"]["clusterIP"], "dport": 80})
                 if t.endpoint is not None and t.endpoint.startswith(f"{victim_ip}:") or t.verdict != "delivered":

@@ -163,7 +163,8 @@ class PolicyBasedStrategy(Strategy):
     default_copies = True
     check = staticmethod(escalation.check_role)
 
-    def authorize_write(self, res, obj: dict, old: dict | None, user: dict | None, ctx) -> dict | None:
+    def authorize_write(self, res, obj: dict, old: dict | None, user: dict | None, ctx,
+                        sub: str | None = None) -> dict | None:
         return type(self).check(rbac.RuleResolver(ctx.cache.objects), user, res, obj, old)
 
 
