@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from cluster.api import protobuf, requestinfo
-from cluster.api.protobuf import INLINE, INT_OR_STRING, POINTER, QUANTITY, RAW_JSON, TIME
+from cluster.api.protobuf import INLINE, INT_OR_STRING, POINTER, QUANTITY, RAW_JSON, STRING_LIST, TIME
 from tests.api import protobuf_objects as objects
 from tests.conftest import kubectl_binaries, kubectl_minor, require_service
 
@@ -206,7 +206,9 @@ SPECIAL = {TIME: {".k8s.io.apimachinery.pkg.apis.meta.v1.Time"},
            QUANTITY: {".k8s.io.apimachinery.pkg.api.resource.Quantity"},
            INT_OR_STRING: {".k8s.io.apimachinery.pkg.util.intstr.IntOrString"},
            RAW_JSON: {".k8s.io.apimachinery.pkg.runtime.RawExtension",
-                      ".k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1"}}
+                      ".k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1"},
+           # A user's extra values: a message whose only field is `repeated string items = 1`.
+           STRING_LIST: {".k8s.io.api.certificates.v1.ExtraValue"}}
 SCALARS = {9: "string", 5: "int32", 3: "int64", 8: "bool", 12: "bytes"}
 NULLABLE_FALSE = (65001, 0)  # (gogoproto.nullable) = false: a Go field that is not a pointer
 

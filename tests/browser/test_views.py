@@ -386,7 +386,7 @@ def test_the_command_bar_acts_through_the_control_api_and_says_what_went_wrong(p
     # A view, and a kubectl line for the console.
     assert run_command(page, "view etcd")[0] == "ok"
     wait_js(page, f"{VIEW} === 'etcd'", 5, message="the etcd view")
-    assert page.url.endswith(f"/clusters/{CLUSTER}/etcd")
+    assert page.evaluate("location.pathname") == f"/clusters/{CLUSTER}/etcd"
     assert run_command(page, "kubectl get nodes")[0] == "ok"
     wait_js(page, "document.getElementById('console-output').textContent.includes('worker-2')", 30,
             message="kubectl's output in the console")
