@@ -60,7 +60,8 @@ const diagram = new Diagram(document.getElementById("diagram"));
 const messages = new Messages(diagram.messageLayer, (addr) => diagram.rectOf(addr));
 const log = new EventLog(document.getElementById("event-log"));
 const etcd = new EtcdPanel(document.getElementById("etcd-svg"), document.getElementById("etcd-table"),
-                           document.getElementById("etcd-member-select"), document.getElementById("etcd-logs"));
+                           document.getElementById("etcd-member-select"), document.getElementById("etcd-logs"),
+                           document.getElementById("etcd-member-hosts"));
 wireSnapshotControls(document.getElementById("etcd-snapshot"));
 // A pod picked in the scheduler's queue is picked as in the diagram (when it is drawn there).
 const scheduler = new SchedulerPanel(document.getElementById("scheduler-panel"), { onPick: pickPod });
