@@ -77,6 +77,16 @@ def test_a_learner_catches_up_is_promoted_and_every_keyspace_is_identical():
     assert c._member("etcd-4").store.get("/registry/pods/default/web")
 
 
+def test_etcd_server_is_learner_metric():
+    from sim.metrics import render
+    c = _cluster()
+    c.etcd_member_add("etcd-4", learner=True)
+    c.advance(1)
+    text = render(c)
+    assert 'etcd_server_is_learner{member="etcd-4"} 1' in text
+    assert 'etcd_server_is_learner{member="etcd-1"} 0' in text
+
+
 def test_a_learner_does_not_count_for_the_quorum():
     c = _cluster()
     c.etcd_member_add("etcd-4", learner=True)
