@@ -215,8 +215,11 @@ function showSnapshot(snap) {
   if (summary) {
     const members = snap.etcd || [];
     const lead = members.find((m) => m.role === "leader");
-    summary.textContent = `${members.length} member${members.length === 1 ? "" : "s"} · ` +
-      (lead ? `leader ${lead.name}, term ${lead.term}` : "no leader: writes wait, then time out");
+    const learners = members.filter((m) => m.isLearner).length;
+    const voters = members.length - learners;
+    summary.textContent = `${members.length} member${members.length === 1 ? "" : "s"}` +
+      (learners ? ` (${learners} learner${learners === 1 ? "" : "s"}; quorum ${Math.floor(voters / 2) + 1} of ${voters} voters)` : "") +
+      " · " + (lead ? `leader ${lead.name}, term ${lead.term}` : "no leader: writes wait, then time out");
   }
   showNodes(snap);
   objectsView.render(snap.kinds);

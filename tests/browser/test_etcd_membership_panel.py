@@ -60,6 +60,7 @@ def test_add_a_learner_see_it_labelled_and_promote_it(page, lab):
     assert "learner" in row and page.get_attribute('#etcd-table tr[data-member="etcd-4"]', "data-learner") == "true"
     option = page.eval_on_selector('#etcd-member-select option[value="etcd-4"]', "o => o.textContent")
     assert option == "etcd-4 (learner, follower)"
+    assert "(1 learner; quorum 2 of 3 voters)" in page.inner_text("#etcd-summary")
 
     # A second learner: etcd allows one (the refusal is the API's, shown as it is).
     page.fill("#etcd-member-host", "etcd-5")
