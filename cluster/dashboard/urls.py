@@ -59,6 +59,8 @@ urlpatterns = [
     re_path(r"^clusters/(?P<name>[^/]+)/dashboard/etcd/(?P<action>kill|restore|timeout|transfer-leadership|isolate)$",
             views.etcd_member, name="etcd_member"),
     path("clusters/<str:name>/dashboard/etcd/members", views.etcd_member_add, name="etcd_member_add"),
-    re_path(r"^clusters/(?P<name>[^/]+)/dashboard/etcd/(?P<action>promote|remove)$",
-            views.etcd_member_change, name="etcd_member_change"),
+    path("clusters/<str:name>/dashboard/etcd/promote", views.etcd_member_change, {"action": "promote"},
+         name="etcd_member_promote"),
+    path("clusters/<str:name>/dashboard/etcd/remove", views.etcd_member_change, {"action": "remove"},
+         name="etcd_member_remove"),
 ]
