@@ -85,6 +85,10 @@ __all__ = [
     "etcd_status",
     "etcd_member_action",
     "etcd_put",
+    "etcd_member_list",
+    "etcd_member_add",
+    "etcd_member_promote",
+    "etcd_member_remove",
     "etcd_compact",
     "etcd_snapshot_save",
     "etcd_snapshot_restore",
@@ -229,6 +233,9 @@ async def sim_command(cluster: str | None, command: dict[str, Any], timeout: flo
       "etcd.kill" | "etcd.restore" | "etcd.timeout" | "etcd.transfer" | "etcd.isolate"
                       {"member": "etcd-2"}                         [{"member","members","network"}]
       "etcd.put"      {"key", "value", "member"?}                  [{"key","revision","member","members"}]
+      "etcd.member.list" {}                                        [{"members": [{"ID","name","isLearner",...}]}]
+      "etcd.member.add" {"host", "learner"?}                      [{"member","members","initialCluster",...}]
+      "etcd.member.promote" | "etcd.member.remove" {"member"}     [{"member","members","status"}]
       "etcd.compact"  {"revision"?}                                [{"compacted","members"}]
       "etcd.snapshot.save" {}                                      [{"member","revision","kvs"}]
       "etcd.snapshot.restore" {"snapshot": {"revision","kvs"}}     [{"revision","keys","members"}]
@@ -516,6 +523,34 @@ async def etcd_member_action(cluster: str, member: str, action: str) -> dict[str
     if op is None:
         raise BadCommand(f"unknown etcd member action {action!r}; use {', '.join(ETCD_ACTIONS)}")
     return await sim_command(cluster, {"op": op, "member": member})
+
+
+async def etcd_member_list(cluster: str) -> dict[str, Any]:
+    """`etcdctl member list`: {"members": [{"ID", "name", "peerURLs", "clientURLs", "isLearner",
+    "started", "host"}]} as the leader applied them."""
+    return await sim_command(cluster, {"op": "etcd.member.list"})
+
+
+async def etcd_member_add(cluster: str, host: str, learner: bool = False) -> dict[str, Any]:
+    """`etcdctl member add etcd-N --peer-urls=https://<host>:2380 [--learner]`, then etcd started
+    on `host` (--initial-cluster-state=existing), where it catches up from the leader.
+    Conflict (409) for etcd's refusals (too many learners, not enough started members, a host
+    that runs etcd already), EtcdUnavailable (503: "etcdserver: unhealthy cluster"),
+    EtcdTimeout (504) without a quorum."""
+    return await sim_command(cluster, {"op": "etcd.member.add", "host": host, "learner": learner},
+                             timeout=_slow_timeout())
+
+
+async def etcd_member_promote(cluster: str, member: str) -> dict[str, Any]:
+    """`etcdctl member promote <id>`: a learner in sync with the leader becomes a voter;
+    Conflict (409) "can only promote a learner member which is in sync with leader"."""
+    return await sim_command(cluster, {"op": "etcd.member.promote", "member": member}, timeout=_slow_timeout())
+
+
+async def etcd_member_remove(cluster: str, member: str) -> dict[str, Any]:
+    """`etcdctl member remove <id>`: the member leaves the group and stops; refused (with
+    --strict-reconfig-check) when the voters left could not form a quorum."""
+    return await sim_command(cluster, {"op": "etcd.member.remove", "member": member}, timeout=_slow_timeout())
 
 
 async def etcd_put(cluster: str, key: str, value: str, member: str | None = None) -> dict[str, Any]:

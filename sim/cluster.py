@@ -104,7 +104,8 @@ from sim.apiserver.authfilter import Authentication
 from sim.apiserver.server import KubeAPIServer
 from sim.controllers.manager import KubeControllerManager
 from sim.etcd.mvcc import MVCCStore
-from sim.etcd.server import EtcdMember
+from sim.etcd.raft import ConfChangeAddLearnerNode, ConfChangeAddNode, ConfChangeRemoveNode, ConfState
+from sim.etcd.server import EtcdMember, member_id, member_record
 from sim.external import CLIENT_HOST, VIA_CONSOLE, ConsoleClient, ExternalClient
 from sim.loadgenerator import MAX_REQUESTS_PER_SECOND, LoadGenerator
 from sim.flowcontrol import (CONTROLLER_MANAGER_BURST, CONTROLLER_MANAGER_QPS, KUBELET_BURST, KUBELET_QPS,
@@ -189,6 +190,14 @@ class ClusterConfig:
     # SnapshotCatchUpEntries).  etcd 3.5 defaults to 100000; see sim/etcd/server.py for ours.
     etcd_snapshot_count: int = 10000
     etcd_snapshot_catchup_entries: int = 5000
+    # etcd's --strict-reconfig-check (on by default): a member change is refused when it would
+    # leave too few started members for a quorum, or while a voting member is unreachable.
+    etcd_strict_reconfig_check: bool = True
+    # etcd's membership once it changed at run time (`etcdctl member add / promote / remove`,
+    # applied through Raft), persisted with the topology: {"members": [{"name", "host", "id",
+    # "learner", "started"}], "removed": [{"name", "host", "id"}], "next": the number in the
+    # next new member's name}.  Empty: the configured members (etcd_members, etcd_topology).
+    etcd_membership: dict = field(default_factory=dict)
     # When virtual time 0 happened, in Unix seconds (API timestamps count from it).  The Django
     # side sets it to the wall-clock moment a cluster is created, so `kubectl describe` ages
     # look right; the engine never reads the wall clock itself.  None: 2026-01-01T00:00:00Z.
@@ -464,7 +473,8 @@ class Cluster:
         # kubeadm init / join, when the student installs the cluster (sim/kubeadm_install.py).
         self.kubeadm_runs: dict = {}
         for m in self.etcd_members:
-            if (m.host not in self.specs or self.specs[m.host].alive) and self.host_installed(m.host):
+            if (m.host not in self.specs or self.specs[m.host].alive) and self.host_installed(m.host) \
+                    and self.etcd_records[m.name].get("started", True):
                 m.start()
         self.client.start()
         self.console_client.start()
@@ -512,48 +522,91 @@ class Cluster:
 
     def _build_etcd(self, cps: list[NodeSpec]) -> list[EtcdMember]:
         cfg = self.config
-        n = cfg.etcd_members
-        if n not in (1, 3, 5, 7):
-            raise ClusterError("etcd_members must be 1, 3, 5 or 7")
-        if cfg.etcd_topology == "stacked":
-            if n != len(cps):
-                raise ClusterError(f"a stacked topology runs one etcd member per control-plane node: "
-                                   f"{len(cps)} control-plane node(s), not {n} members")
-            hosts = [c.name for c in cps]
-        elif cfg.etcd_topology == "external":
-            hosts = [f"etcd-{i}" for i in range(1, n + 1)]
+        if cfg.etcd_membership:
+            # Membership changed at run time: the members as last applied (a restart of
+            # Pilothouse brings back an added member and not a removed one).
+            specs = [dict(r) for r in cfg.etcd_membership["members"]]
+            removed = [dict(r) for r in cfg.etcd_membership.get("removed", [])]
         else:
-            raise ClusterError('etcd_topology must be "stacked" or "external"')
-        election_ticks = max(2, round(cfg.etcd_election_timeout / cfg.etcd_heartbeat_interval))
+            n = cfg.etcd_members
+            if n not in (1, 3, 5, 7):
+                raise ClusterError("etcd_members must be 1, 3, 5 or 7")
+            if cfg.etcd_topology == "stacked":
+                if n != len(cps):
+                    raise ClusterError(f"a stacked topology runs one etcd member per control-plane node: "
+                                       f"{len(cps)} control-plane node(s), not {n} members")
+                hosts = [c.name for c in cps]
+            elif cfg.etcd_topology == "external":
+                hosts = [f"etcd-{i}" for i in range(1, n + 1)]
+            else:
+                raise ClusterError('etcd_topology must be "stacked" or "external"')
+            # etcd computes the initial members' IDs from their peer URLs and the cluster token
+            # (kubeadm leaves --initial-cluster-token at its default, "etcd-cluster").
+            specs = [{"name": f"etcd-{i}", "host": host, "learner": False, "started": True,
+                      "id": member_id([self._etcd_peer_url(host)], "etcd-cluster")}
+                     for i, host in enumerate(hosts, 1)]
+            removed = []
         members = []
-        for i, host in enumerate(hosts, 1):
+        for i, spec in enumerate(specs):
             # Every member's disk starts as a copy of the same keyspace (a restore).
-            store = self.store if i == 1 else MVCCStore()
-            if i > 1:
+            store = self.store if i == 0 else MVCCStore()
+            if i > 0:
                 for e in self._seed_log:
                     store.replay(e["revision"], e["key"], e["value"])
                 if self.store.compact_revision:
                     store.compact(self.store.compact_revision)
-            self._hook_store(store)
-            members.append(EtcdMember(host, store, name=f"etcd-{i}", heartbeat_interval=cfg.etcd_heartbeat_interval,
-                                      election_ticks=election_ticks, snapshot_count=cfg.etcd_snapshot_count,
-                                      snapshot_catchup_entries=cfg.etcd_snapshot_catchup_entries))
-        peers = {m.name: m.address for m in members}
+            members.append(self._etcd_member_object(spec["host"], store, spec["name"]))
+        records = [self._etcd_record(spec) for spec in specs]
+        removed_records = [self._etcd_record(dict(r, learner=False)) for r in removed]
         for m in members:
-            m.set_peers(peers)
+            m.set_membership(records, removed=removed_records)
+        # What every member's log starts from (index 0): a member joining later is given it
+        # with its empty log, as etcd's bootstrap ConfChange entries would tell it.
+        self._etcd_base = (records, members[0].conf_state if members else ConfState(), removed_records)
+        self._etcd_conf_index = 0
+        self.etcd_records = {spec["name"]: spec for spec in specs}
+        self.etcd_removed = removed
+        numbers = [int(r["name"].rsplit("-", 1)[-1]) for r in specs + removed
+                   if r["name"].rsplit("-", 1)[-1].isdigit()]
+        self._etcd_next = max([int(cfg.etcd_membership.get("next") or 0)] + [k + 1 for k in numbers])
+        self.etcd_departed: list[EtcdMember] = []   # removed members' processes (they stop themselves)
         disks = getattr(self, "_etcd_disks", None)
         if disks:
             # Restarting from persisted disks (Cluster.restore).  One keyspace was persisted for
             # the whole group, at what the most advanced member had applied, so every member
-            # restarts from that point: a Raft log that is a snapshot at its (index, term).
-            # Each keeps its own term and vote.  (A member restarted further behind would
-            # claim an older point than its keyspace; the group would then hold logs that
-            # disagree about what is committed.)
+            # restarts from that point: a Raft log that is a snapshot at its (index, term),
+            # with the membership as persisted then.  Each keeps its own term and vote.  (A
+            # member restarted further behind would claim an older point than its keyspace; the
+            # group would then hold logs that disagree about what is committed.)
             point = max(disks.values(), key=lambda d: int(d["snapshot"]["index"]))["snapshot"]
             for m in members:
                 hs = (disks.get(m.name) or {}).get("hardState") or {"term": 0, "vote": None, "commit": 0}
                 m.load_disk({"hardState": hs, "snapshot": point})
+            self._etcd_conf_index = int(point["index"])
         return members
+
+    def _etcd_member_object(self, host: str, store: MVCCStore, name: str) -> EtcdMember:
+        cfg = self.config
+        election_ticks = max(2, round(cfg.etcd_election_timeout / cfg.etcd_heartbeat_interval))
+        self._hook_store(store)
+        m = EtcdMember(host, store, name=name, heartbeat_interval=cfg.etcd_heartbeat_interval,
+                       election_ticks=election_ticks, snapshot_count=cfg.etcd_snapshot_count,
+                       snapshot_catchup_entries=cfg.etcd_snapshot_catchup_entries)
+        m.on_conf_change.append(self._etcd_conf_applied)
+        m.on_removed_exit = self._etcd_removed_exit
+        return m
+
+    def _etcd_peer_ip(self, host: str) -> str:
+        """Where a member's peers reach it: its node's IP, or an external etcd host's name."""
+        names = [n.name for n in self.config.nodes]
+        return node_ip(names.index(host)) if host in names else host
+
+    def _etcd_peer_url(self, host: str) -> str:
+        return f"https://{self._etcd_peer_ip(host)}:2380"
+
+    def _etcd_record(self, spec: dict) -> dict:
+        return member_record(spec["id"], spec["name"], spec["host"], f"{EtcdMember.component}@{spec['host']}",
+                             self._etcd_peer_ip(spec["host"]), spec.get("learner", False))
 
     def _build_node(self, spec: NodeSpec, index: int) -> None:
         runtime = ContainerRuntime(spec.name, kind=spec.runtime)
@@ -1035,9 +1088,12 @@ class Cluster:
         if agent is not None and agent.running:
             agent.stop()
         if name in self.cp_hosts:
-            for c in self.cp_components[name] + [m for m in self.etcd_members if m.host == name]:
+            for c in self.cp_components[name]:
                 if c.running:
                     c.stop()
+        for m in self.etcd_members + self.etcd_departed:  # etcd on the host, a static pod or not
+            if m.host == name and m.running:
+                m.stop()
         self.kernel.network.cut(name)
         self.kernel.emit("node", node=name, alive=False)
 
@@ -1054,6 +1110,11 @@ class Cluster:
             for c in self.cp_components[name]:
                 c.start()
             self._boot_static_pods(name, rebooted=True)
+        elif name not in self.cp_hosts:
+            # An etcd member added on a worker runs as a plain process there (no static pod).
+            for m in self.etcd_members:
+                if m.host == name and m.name not in self.stopped_members and self.etcd_records[m.name].get("started"):
+                    m.start()
         for c in self._node_agents(name):
             c.start()
         self.kernel.emit("node", node=name, alive=True)
@@ -1209,6 +1270,7 @@ class Cluster:
             return  # its node is down: it starts when the node is restored
         if not m.running:
             m.start()
+        self._etcd_mark_started(name)  # a member added but never started starts now
 
     def etcd_timeout_now(self, name: str) -> None:
         """Make the member's election timer fire now (RaftScope's "timeout" button): it starts
@@ -1222,6 +1284,8 @@ class Cluster:
         """`etcdctl move-leader`: the leader catches `to` up and sends it MsgTimeoutNow, which
         starts an election that skips pre-vote (thesis §3.10)."""
         target = self._member(to)
+        if self.etcd_records.get(to, {}).get("learner"):
+            raise ClusterError("etcdserver: bad leader transferee (a learner cannot lead)", 409)
         leader = next((m for m in self.etcd_members if m.is_leader), None)
         if leader is None:
             raise ClusterError("etcdserver: no leader", 503)
@@ -1236,9 +1300,12 @@ class Cluster:
         etcd's request timeout."""
         if not isinstance(key, str) or not key or not isinstance(value, str):
             raise ClusterError("key and value must be non-empty strings")
-        m = self._member(member) if member else next((x for x in self.etcd_members if x.running), None)
+        voters = [x for x in self.etcd_members if not self.etcd_records.get(x.name, {}).get("learner")]
+        m = self._member(member) if member else next((x for x in voters if x.running), None)
         if m is None or not m.running:
             raise ClusterError("no etcd member is running", 503)
+        if self.etcd_records.get(m.name, {}).get("learner"):
+            raise ClusterError("etcdserver: rpc not supported for learner", 503)
         rid = self.client.send_etcd_put(m.address, key, value)
         replies = self.client.replies
         self.kernel.run_until(self.kernel.now + 7.0, stop=lambda: rid in replies)
@@ -1261,7 +1328,8 @@ class Cluster:
             raise ClusterError(f"mvcc: required revision has been compacted (compacted at {compacted})")
         if rev > current:
             raise ClusterError("mvcc: required revision is a future revision")
-        m = next((x for x in self.etcd_members if x.running), None)
+        m = next((x for x in self.etcd_members if x.running and not self.etcd_records.get(x.name, {}).get("learner")),
+                 None)
         if m is None:
             raise ClusterError("no etcd member is running", 503)
         self.kernel.network.send(self.client.address, m.address, {"type": "etcd.compact", "revision": rev},
@@ -1299,6 +1367,14 @@ class Cluster:
                      default=0.0)
         if landed > self.kernel.now:
             self.kernel.run_until(landed)
+        # etcdutl makes a new cluster of the members given in --initial-cluster, every one a
+        # voter (a learner comes back as one) and no removed IDs.
+        for spec in self.etcd_records.values():
+            spec["learner"] = False
+        records = [self._etcd_record(spec) for spec in self.etcd_records.values()]
+        if self.config.etcd_membership:
+            self.etcd_removed = []
+            self._save_membership()
         for m in self.etcd_members:
             store = MVCCStore()
             for key, value, rev in kvs:
@@ -1308,8 +1384,11 @@ class Cluster:
             m.store = store
             m.raft_storage = type(m.raft_storage)()
             m.applied_index = 0
+            m.set_membership(records)
             if was_running[m.name]:
                 m.start()
+        self._etcd_base = (records, self.etcd_members[0].conf_state, [])
+        self._etcd_conf_index = 0
         # A new keyspace: persistence records its writes from the restored revision on (they
         # may reuse revisions the old keyspace had), and the old keyspace's writes not yet
         # handed out by committed_since are gone with it.
@@ -1322,8 +1401,294 @@ class Cluster:
                 api.relist()
 
     def etcd_status(self) -> list[dict]:
-        """The member list with each member's endpoint status (role, term, indexes, db size)."""
-        return [m.status() for m in self.etcd_members]
+        """The member list with each member's endpoint status (role, term, indexes, db size),
+        its etcd member ID, whether it is a learner and whether it ever started."""
+        out = []
+        for m in self.etcd_members:
+            spec = self.etcd_records.get(m.name) or {}
+            out.append({**m.status(), "id": spec.get("id"), "isLearner": bool(spec.get("learner")),
+                        "started": bool(spec.get("started", True))})
+        return out
+
+    # -- etcd membership (etcdctl member list / add / promote / remove) ---------------------
+    # etcd's errors for these, as etcdctl prints them (api/v3rpc/rpctypes), and the HTTP status
+    # the control API answers them with (gRPC FailedPrecondition -> 409, Unavailable -> 503).
+    ERR_NOT_ENOUGH_STARTED = "etcdserver: re-configuration failed due to not enough started members"
+    ERR_UNHEALTHY = "etcdserver: unhealthy cluster"
+    ERR_LEARNER_NOT_READY = "etcdserver: can only promote a learner member which is in sync with leader"
+    # server/etcdserver/server.go readyPercentThreshold: a learner is "in sync" when its Match is
+    # at least 90% of the leader's.
+    LEARNER_READY_PERCENT = 0.9
+    # etcdserver HealthInterval: a peer must have been connected this long to count as healthy.
+    HEALTH_INTERVAL = 5.0
+    # The client's deadline for a membership change (etcd's request timeout).
+    MEMBER_CHANGE_TIMEOUT = 7.0
+
+    def etcd_member_list(self) -> list[dict]:
+        """`etcdctl member list -w json`: the members as the leader (or else a running member)
+        applied them: {"ID", "name", "peerURLs", "clientURLs", "isLearner", "started", "host"}."""
+        srv = self._etcd_serving()
+        if srv is None:
+            raise ClusterError("no etcd member is running", 503)
+        return [self._public_member(r) for r in srv.member_list()]
+
+    def _public_member(self, r: dict) -> dict:
+        spec = self.etcd_records.get(r["name"]) or {}
+        return {"ID": r["id"], "name": r["name"], "peerURLs": list(r["peerURLs"]), "clientURLs": list(r["clientURLs"]),
+                "isLearner": bool(r["isLearner"]), "started": bool(spec.get("started", True)), "host": r["host"]}
+
+    def _etcd_leader(self) -> EtcdMember | None:
+        leaders = [m for m in self.etcd_members if m.is_leader]
+        return max(leaders, key=lambda m: m.raft.term) if leaders else None
+
+    def _etcd_serving(self) -> EtcdMember | None:
+        """The member etcdctl's request is served by: the leader, whose transport knows every
+        peer (in the simulator peers exchange only Raft messages, and a follower hears from the
+        leader alone); without one, the first running voter."""
+        leader = self._etcd_leader()
+        if leader is not None:
+            return leader
+        running = [m for m in self.etcd_members if m.running]
+        return next((m for m in running if not self.etcd_records.get(m.name, {}).get("learner")), None) or \
+            next(iter(running), None)
+
+    def _etcd_voting(self) -> list[dict]:
+        return [r for r in self.etcd_records.values() if not r.get("learner")]
+
+    def _etcd_connected_since(self, srv: EtcdMember, name: str) -> bool:
+        since = srv.active_since(name)
+        return since is not None and since <= self.kernel.now - self.HEALTH_INTERVAL
+
+    def _may_add_member(self, srv: EtcdMember, learner: bool) -> None:
+        """EtcdServer.mayAddMember (with --strict-reconfig-check)."""
+        voting = self._etcd_voting()
+        if not learner:
+            # RaftCluster.IsReadyToAddVotingMember: the started voters must be a quorum of the
+            # voters with the new one (adding a second member to a one-member cluster is allowed).
+            nmembers = len(voting) + 1
+            nstarted = sum(1 for r in voting if r.get("started", True))
+            if not (nstarted == 1 and nmembers == 2) and nstarted < nmembers // 2 + 1:
+                raise ClusterError(self.ERR_NOT_ENOUGH_STARTED, 409)
+        # isConnectedFullySince: every voting member connected for HealthInterval.
+        if any(r["name"] != srv.name and not self._etcd_connected_since(srv, r["name"]) for r in voting):
+            raise ClusterError(self.ERR_UNHEALTHY, 503)
+
+    def _may_remove_member(self, srv: EtcdMember, name: str) -> None:
+        """EtcdServer.mayRemoveMember (with --strict-reconfig-check)."""
+        if self.etcd_records[name].get("learner"):
+            return  # a learner is not part of any quorum
+        voting = self._etcd_voting()
+        rest = [r for r in voting if r["name"] != name]
+        nstarted = sum(1 for r in rest if r.get("started", True))
+        if nstarted < len(rest) // 2 + 1:  # IsReadyToRemoveVotingMember
+            raise ClusterError(self.ERR_NOT_ENOUGH_STARTED, 409)
+        if name != srv.name and srv.active_since(name) is None:
+            return  # a member that is down is safe to remove: it is not part of the active quorum
+        active = sum(1 for r in voting if r["name"] == srv.name or self._etcd_connected_since(srv, r["name"]))
+        if active - 1 < 1 + (len(voting) - 1) // 2:
+            raise ClusterError(self.ERR_UNHEALTHY, 503)
+
+    def _may_promote_member(self, leader: EtcdMember, name: str) -> None:
+        """EtcdServer.mayPromoteMember: isLearnerReady on the leader, then (strict)
+        IsReadyToPromoteMember."""
+        progress = leader.raft.prs
+        if name not in progress:
+            raise ClusterError(f'etcd member "{name}" not found: etcdserver: member not found', 404)
+        leader_match = progress[leader.name].match if leader.name in progress else leader.raft.log.last_index()
+        if leader_match and progress[name].match / leader_match < self.LEARNER_READY_PERCENT:
+            raise ClusterError(self.ERR_LEARNER_NOT_READY, 409)
+        if self.config.etcd_strict_reconfig_check:
+            voting = self._etcd_voting()
+            nmembers = len(voting) + 1
+            nstarted = 1 + sum(1 for r in voting if r.get("started", True))
+            if nstarted < nmembers // 2 + 1:
+                raise ClusterError(self.ERR_NOT_ENOUGH_STARTED, 409)
+
+    def _etcd_configure(self, srv: EtcdMember, change: dict, label: str) -> dict:
+        """EtcdServer.configure as the client sees it: the member proposes the change and answers
+        once it applied it; etcd's request timeout without an answer (no quorum, or the leader
+        turned the change into an empty entry because another one was pending)."""
+        rid = self.client.send_etcd_member_change(srv.address, change, label)
+        replies = self.client.replies
+        self.kernel.run_until(self.kernel.now + self.MEMBER_CHANGE_TIMEOUT, stop=lambda: rid in replies)
+        reply = self.client.take_reply(rid)
+        if reply is None:
+            self.client.forget(rid)
+            raise ClusterError("etcdserver: request timed out", 504)
+        if reply.get("error"):
+            code, message = reply["error"]
+            raise ClusterError(message, 404 if code == "NotFound" else 409)
+        return reply
+
+    def _etcd_member_by_name_or_id(self, member: str) -> dict:
+        if not isinstance(member, str) or not member:
+            raise ClusterError("member: Required value (an etcd member's name or hex ID)")
+        for r in self.etcd_records.values():
+            if member in (r["name"], r["id"]):
+                return r
+        raise ClusterError(f'etcd member "{member}" not found', 404)
+
+
+    def etcd_member_add(self, host: Any, learner: bool = False) -> dict:
+        """`etcdctl member add etcd-N --peer-urls=https://<host>:2380 [--learner]`, then etcd
+        started on `host` with --initial-cluster-state=existing: an empty disk that catches up
+        from the leader (its log, or a snapshot).  `host` is a node without an etcd member, or
+        a new host of its own (an external etcd's).  Answers {"member", "members",
+        "initialCluster"}."""
+        if not isinstance(learner, bool):
+            raise ClusterError("learner must be true or false")
+        if not isinstance(host, str) or not host or not is_dns1123_subdomain(host):
+            raise ClusterError(f'invalid host {host!r}: a node name, or a new host\'s name (a lowercase RFC 1123 subdomain)')
+        if host in RESERVED_HOSTS:
+            raise ClusterError(f'host "{host}" is reserved')
+        spec = self.specs.get(host)
+        if spec is not None and not spec.alive:
+            raise ClusterError(f'host "{host}" is powered off', 409)
+        here = next((m for m in self.etcd_members if m.host == host), None)
+        if here is not None:
+            raise ClusterError(f'host "{host}" already runs etcd member "{here.name}"', 409)
+        for old in [m for m in self.etcd_departed if m.host == host]:
+            runtime = self.node_components[host][0] if host in self.node_components else None
+            if old.running or (runtime is not None and runtime.host_processes.get("etcd") is old):
+                raise ClusterError(f'host "{host}" still runs the removed etcd member "{old.name}" '
+                                   f"(its static pod: remove /etc/kubernetes/manifests/etcd.yaml there first, as "
+                                   f"kubeadm reset does)", 409)
+            self.kernel.remove_component(old)
+            self.etcd_departed.remove(old)
+        srv = self._etcd_serving()
+        if srv is None:
+            raise ClusterError("no etcd member is running", 503)
+        if self.config.etcd_strict_reconfig_check:
+            self._may_add_member(srv, learner)
+        # Member names are never reused (a removed member's may still be known to someone).
+        name = f"etcd-{self._etcd_next}"
+        self._etcd_next += 1
+        unix_now = int(EPOCH.timestamp() + self.kernel.epoch_offset + self.kernel.now)
+        rec = self._etcd_record({"name": name, "host": host, "learner": learner,
+                                 "id": member_id([self._etcd_peer_url(host)], "", unix_now)})
+        change = {"type": ConfChangeAddLearnerNode if learner else ConfChangeAddNode, "nodeId": name,
+                  "context": {"member": rec}}
+        reply = self._etcd_configure(srv, change, "etcdctl member add" + (" --learner" if learner else ""))
+        m = self._member(name)
+        self._etcd_start_new(m)
+        records = [self._etcd_record(r) for r in self.etcd_records.values()]
+        return {"member": self._public_member(dict(rec, isLearner=learner)),
+                "members": [self._public_member(r) for r in reply["members"]],
+                "initialCluster": ",".join(f"{r['name']}={r['peerURLs'][0]}" for r in records),
+                "initialClusterState": "existing"}
+
+    def _etcd_start_new(self, m: EtcdMember) -> None:
+        """Start a member just added (etcd on its host, --initial-cluster-state=existing)."""
+        spec = self.specs.get(m.host)
+        if spec is not None and not spec.alive:
+            return
+        if m.host not in self.specs:
+            self.kernel.network.reconnect(m.host)
+        if not m.running:
+            m.start()
+        self._etcd_mark_started(m.name)
+
+    def _etcd_mark_started(self, name: str) -> None:
+        spec = self.etcd_records.get(name)
+        if spec is not None and not spec.get("started", True):
+            spec["started"] = True
+            self._save_membership()
+
+    def etcd_member_promote(self, member: str) -> dict:
+        """`etcdctl member promote <id>`: the learner becomes a voter - once the leader sees its
+        log in sync (etcd: "can only promote a learner member which is in sync with leader")."""
+        rec = self._etcd_member_by_name_or_id(member)
+        leader = self._etcd_leader()
+        if leader is None:
+            # etcd forwards a promotion to the leader and waits for one (waitLeader).
+            self.kernel.run_until(self.kernel.now + self.MEMBER_CHANGE_TIMEOUT,
+                                  stop=lambda: self._etcd_leader() is not None)
+            leader = self._etcd_leader()
+            if leader is None:
+                raise ClusterError("etcdserver: request timed out", 504)
+        self._may_promote_member(leader, rec["name"])
+        change = {"type": ConfChangeAddNode, "nodeId": rec["name"],
+                  "context": {"member": {"id": rec["id"], "name": rec["name"]}, "isPromote": True}}
+        reply = self._etcd_configure(leader, change, "etcdctl member promote")
+        return {"member": rec["name"], "members": [self._public_member(r) for r in reply["members"]]}
+
+    def etcd_member_remove(self, member: str) -> dict:
+        """`etcdctl member remove <id>`: the member leaves the configuration; once it applies
+        that it stops itself (and a static pod's container then keeps failing: its manifest is
+        still there).  Refused, with --strict-reconfig-check, when the voters left could not
+        form a quorum."""
+        rec = self._etcd_member_by_name_or_id(member)
+        srv = self._etcd_serving()
+        if srv is None:
+            raise ClusterError("no etcd member is running", 503)
+        if self.config.etcd_strict_reconfig_check:
+            self._may_remove_member(srv, rec["name"])
+        change = {"type": ConfChangeRemoveNode, "nodeId": rec["name"],
+                  "context": {"member": {"id": rec["id"], "name": rec["name"]}}}
+        reply = self._etcd_configure(srv, change, "etcdctl member remove")
+        return {"member": rec["name"], "members": [self._public_member(r) for r in reply["members"]]}
+
+    def _etcd_conf_applied(self, member: EtcdMember, index: int, cc, err) -> None:
+        """A member applied a configuration change: the first to apply index `index` makes the
+        cluster follow it (every member applies the same change there)."""
+        if index <= self._etcd_conf_index:
+            return
+        self._etcd_conf_index = index
+        if err is not None or cc.node_id is None:
+            return
+        ctx = cc.context or {}
+        name = cc.node_id
+        if cc.type == ConfChangeRemoveNode:
+            spec = self.etcd_records.pop(name, None)
+            if spec is not None:
+                self.etcd_removed.append({"name": name, "host": spec["host"], "id": spec["id"]})
+            gone = next((m for m in self.etcd_members if m.name == name), None)
+            if gone is not None:
+                self.etcd_members.remove(gone)
+                self.etcd_departed.append(gone)
+                self.stopped_members.discard(name)
+                if gone in self.control_plane:
+                    self.control_plane.remove(gone)
+                if self.store is gone.store and self.etcd_members:
+                    self.store = self.etcd_members[0].store
+                if self.etcd is gone and self.etcd_members:
+                    self.etcd = self.etcd_members[0]
+        elif ctx.get("isPromote"):
+            if name in self.etcd_records:
+                self.etcd_records[name]["learner"] = False
+        else:
+            rec = ctx["member"]
+            self.etcd_records[name] = {"name": name, "host": rec["host"], "id": rec["id"],
+                                       "learner": cc.type == ConfChangeAddLearnerNode, "started": False}
+            m = self._etcd_member_object(rec["host"], MVCCStore(), name)
+            base_records, base_cs, base_removed = self._etcd_base
+            m.set_membership(base_records, conf_state=base_cs, removed=base_removed,
+                             transport=[self._etcd_record(r) for r in self.etcd_records.values()])
+            old = self.kernel.components.get(m.address)
+            if old is not None and not old.running:
+                self.kernel.remove_component(old)
+            if m.address not in self.kernel.components:
+                self.kernel.add_component(m)
+            self.etcd_members.append(m)
+            if m.host in self.cp_hosts:
+                self.control_plane.append(m)
+        self._save_membership()
+        self.kernel.emit("etcd", event="membership", change=cc.type, member=name,
+                         promote=bool(ctx.get("isPromote")), index=index)
+
+    def _save_membership(self) -> None:
+        self.config.etcd_membership = {
+            "members": [dict(r) for r in self.etcd_records.values()],
+            "removed": [dict(r) for r in self.etcd_removed],
+            "next": self._etcd_next,
+        }
+
+    def _etcd_removed_exit(self, m: EtcdMember) -> None:
+        """A removed member's process exited.  Run by a static pod (stacked), its container
+        fails and the kubelet restarts it - to exit again, in CrashLoopBackOff, until the
+        manifest is removed."""
+        if m.host in self.cp_hosts and m.host in self.node_components:
+            self.node_components[m.host][0].process_killed(m, 1)
 
     # -- network faults ------------------------------------------------------------------
     def hosts(self) -> list[str]:

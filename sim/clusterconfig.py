@@ -5,7 +5,9 @@ scenario language's `cluster ...` line all describe a cluster with the same docu
 
     {"seed"?: int, "nodes"?: [{"name", "role"?, "cpu"?, "memory"?}],
      "etcd"?: {"members": 1|3|5|7, "topology": "stacked"|"external",
-               "heartbeatInterval": "100ms", "electionTimeout": "1s"},
+               "heartbeatInterval": "100ms", "electionTimeout": "1s",
+               "strictReconfigCheck": true  (etcd's --strict-reconfig-check: refuse a member
+                                             change that could lose the quorum)},
      "nodeMonitorGracePeriod"?: "50s", "nodeMonitorPeriod"?: "5s",
      "defaultTolerationSeconds"?: 300,
      "schedulerConfiguration"?: {KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)},
@@ -58,7 +60,7 @@ ACCESS_MODES = ("open", "owned")
 INSTALL_MODES = ("", "kubeadm")
 MAX_OWNER_LENGTH = 63
 SKIPPABLE_PHASES = ("addon/coredns",)     # the kubeadm init phases the simulator can leave out
-ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout"})
+ETCD_KEYS = frozenset({"members", "topology", "heartbeatInterval", "electionTimeout", "strictReconfigCheck"})
 NODE_KEYS = frozenset({"name", "role", "cpu", "memory", "runtime", "kubeletVersion", "labels"})
 NODE_ROLES = ("worker", "control-plane")
 ETCD_MEMBER_COUNTS = (1, 3, 5, 7)
@@ -215,8 +217,12 @@ def config_from_spec(spec: Any) -> ClusterConfig:
             raise ConfigError(f'nodes: node "{duplicate}" is given twice')
         if not any(s.role == "control-plane" for s in specs):
             raise ConfigError("nodes: at least one control-plane node is needed")
+    strict = etcd.get("strictReconfigCheck", True)
+    if not isinstance(strict, bool):
+        raise ConfigError("etcd.strictReconfigCheck must be true or false")
     config = ClusterConfig(seed=seed, nodes=specs, etcd_members=members, etcd_topology=topology,
-                           etcd_heartbeat_interval=heartbeat, etcd_election_timeout=election)
+                           etcd_heartbeat_interval=heartbeat, etcd_election_timeout=election,
+                           etcd_strict_reconfig_check=strict)
     for key, attr in (("nodeMonitorGracePeriod", "node_monitor_grace_period"),
                       ("nodeMonitorPeriod", "node_monitor_period")):
         if key in spec:

@@ -35,6 +35,15 @@ class ExternalClient(Component):
                   "etcdctl put")
         return rid
 
+    def send_etcd_member_change(self, member: str, change: dict, label: str) -> str:
+        """`etcdctl member add / promote / remove`: a ConfChange for `member` to propose;
+        answered ("etcd.member.reply") once that member applied it."""
+        self.next_id += 1
+        rid = f"etcdctl-{self.next_id}"
+        self.awaiting.add(rid)
+        self.send(member, {"type": "etcd.member.change", "id": rid, "change": change}, label)
+        return rid
+
     def take_reply(self, rid) -> dict | None:
         """The reply to request `rid` if it has come (handed out once)."""
         resp = self.replies.pop(rid, None)
@@ -52,7 +61,7 @@ class ExternalClient(Component):
             return
         if msg.get("type") == "api.reply":
             self.replies[msg["id"]] = msg["resp"]
-        elif msg.get("type") == "etcd.txn.reply":
+        elif msg.get("type") in ("etcd.txn.reply", "etcd.member.reply"):
             self.replies[msg["id"]] = msg
 
 

@@ -181,6 +181,8 @@ def render(cluster: Any) -> str:
           lambda m, s: None if s["role"] == "stopped" else int(s["leader"] is not None))
     gauge("etcd_server_is_leader", "gauge", "Whether or not this member is a leader. 1 if is, 0 otherwise.",
           lambda m, s: None if s["role"] == "stopped" else int(m.is_leader))
+    gauge("etcd_server_is_learner", "gauge", "Whether or not this member is a learner. 1 if is, 0 otherwise.",
+          lambda m, s: None if s["role"] == "stopped" else int(bool(m.raft.is_learner)))
     gauge("etcd_server_leader_changes_seen_total", "counter", "The number of leader changes seen.",
           lambda m, s: None if s["role"] == "stopped" else m.leader_changes_seen)
     gauge("etcd_server_proposals_committed_total", "gauge", "The total number of consensus proposals committed.",

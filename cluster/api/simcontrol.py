@@ -42,6 +42,13 @@
                                                     "leader", "commitIndex", "appliedIndex", ...}]}
     POST /clusters/<name>/sim/v1/etcd/members/<member>/kill | restore | timeout |
          transfer-leadership | isolate             -> {"member", "members", "network"}
+    GET  /clusters/<name>/sim/v1/etcd/members       -> {"members": [{"ID", "name", "peerURLs", "clientURLs",
+                                                    "isLearner", "started", "host"}]}  (etcdctl member list)
+    POST /clusters/<name>/sim/v1/etcd/members       {"host": "etcd-4" | a node, "learner"?: true} -> 201
+                                                    {"member", "members", "initialCluster", ...}
+                                                    (etcdctl member add, then etcd started on the host)
+    POST /clusters/<name>/sim/v1/etcd/members/<member>/promote | remove   (<member>: name or hex ID)
+                                                    -> {"member", "members", "status"}
     POST /clusters/<name>/sim/v1/etcd/put           {"key": "k", "value": "v"} -> {"key", "revision", ...}
     POST /clusters/<name>/sim/v1/etcd/compact       {"revision"?: 120} -> {"compacted", "members"}
     GET  /clusters/<name>/sim/v1/etcd/snapshot      -> {"member", "revision", "kvs": [[key, value, rev]]}
@@ -317,6 +324,31 @@ async def etcd(request, cluster: str):
 @control("POST")
 async def etcd_member_action(request, cluster: str, member: str, action: str):
     return JsonResponse(await services.etcd_member_action(cluster, member, action))
+
+
+@control("GET, POST")
+async def etcd_members(request, cluster: str):
+    """GET: `etcdctl member list`.  POST {"host", "learner"?}: `etcdctl member add`, then etcd
+    started on that host; errors as a Kubernetes Status (400, 404, 409, 503, 504)."""
+    if request.method == "GET":
+        return JsonResponse(await services.etcd_member_list(cluster))
+    body = _json_body(request)
+    unknown = set(body) - {"host", "learner"}
+    if unknown:
+        raise services.BadCommand(f"unknown field(s) {', '.join(sorted(unknown))}; use host and learner")
+    host, learner = body.get("host"), body.get("learner", False)
+    if not isinstance(host, str) or not host:
+        raise services.BadCommand("host: Required value (a node without an etcd member, or a new host's name)")
+    if not isinstance(learner, bool):
+        raise services.BadCommand("learner: must be true or false")
+    return JsonResponse(await services.etcd_member_add(cluster, host, learner), status=201)
+
+
+@control("POST")
+async def etcd_member_change(request, cluster: str, member: str, action: str):
+    """`etcdctl member promote <id>` / `member remove <id>`."""
+    fn = services.etcd_member_promote if action == "promote" else services.etcd_member_remove
+    return JsonResponse(await fn(cluster, member))
 
 
 @control("POST")

@@ -26,6 +26,9 @@ urlpatterns = [
     path("<str:cluster>/sim/v1/etcd/snapshot", simcontrol.etcd_snapshot, name="sim-etcd-snapshot"),
     path("<str:cluster>/sim/v1/etcd/snapshot/restore", simcontrol.etcd_snapshot_restore,
          name="sim-etcd-snapshot-restore"),
+    path("<str:cluster>/sim/v1/etcd/members", simcontrol.etcd_members, name="sim-etcd-members"),
+    re_path(rf"^{CLUSTER}/sim/v1/etcd/members/(?P<member>[^/]+)/(?P<action>promote|remove)$",
+            simcontrol.etcd_member_change, name="sim-etcd-member-change"),
     re_path(
         rf"^{CLUSTER}/sim/v1/etcd/members/(?P<member>[^/]+)/"
         r"(?P<action>kill|restore|timeout|transfer-leadership|isolate)$",

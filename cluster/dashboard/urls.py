@@ -58,4 +58,9 @@ urlpatterns = [
     path("clusters/<str:name>/dashboard/network/heal", views.heal_network, name="heal_network"),
     re_path(r"^clusters/(?P<name>[^/]+)/dashboard/etcd/(?P<action>kill|restore|timeout|transfer-leadership|isolate)$",
             views.etcd_member, name="etcd_member"),
+    path("clusters/<str:name>/dashboard/etcd/members", views.etcd_member_add, name="etcd_member_add"),
+    path("clusters/<str:name>/dashboard/etcd/promote", views.etcd_member_change, {"action": "promote"},
+         name="etcd_member_promote"),
+    path("clusters/<str:name>/dashboard/etcd/remove", views.etcd_member_change, {"action": "remove"},
+         name="etcd_member_remove"),
 ]

@@ -282,6 +282,51 @@ async def etcd_member(request: HttpRequest, name: str, action: str) -> HttpRespo
 
 
 @require_POST
+async def etcd_member_add(request: HttpRequest, name: str) -> HttpResponse:
+    """The panel's "Add member": `etcdctl member add [--learner]` and etcd started on the host
+    with --initial-cluster-state=existing."""
+    host = str(request.POST.get("host", "")).strip()
+    learner = str(request.POST.get("learner", "")).strip().lower() in {"1", "true", "on", "yes"}
+    if not host:
+        return _result(request, "host: Required value (a node without an etcd member, or a new host's name)",
+                       ok=False, status=400, reason="BadRequest", element_id="etcd-member-result")
+    try:
+        out = await services.etcd_member_add(name, host, learner)
+    except services.SimulationError as e:
+        return _error(request, e, element_id="etcd-member-result")
+    m = out["member"]
+    if learner:
+        text = (f"{m['name']} (ID {m['ID']}) added on {host} as a learner: it gets the log (or a snapshot) from "
+                f"the leader but does not vote; promote it once it is in sync")
+    else:
+        text = (f"{m['name']} (ID {m['ID']}) added on {host} as a voter: the quorum is now a majority of "
+                f"{sum(1 for x in out['members'] if not x['isLearner'])}")
+    return _result(request, text, ok=True, element_id="etcd-member-result")
+
+
+ETCD_MEMBER_DONE = {
+    "promote": "{m} promoted: it is a voter now, and counts for every election and commit",
+    "remove": "{m} removed from the cluster: it stops once it applies its removal, and the others no longer "
+              "count it",
+}
+
+
+@require_POST
+async def etcd_member_change(request: HttpRequest, name: str, action: str) -> HttpResponse:
+    """Promote (a learner) or remove the member picked in the panel."""
+    member = str(request.POST.get("member", "")).strip()
+    if not member:
+        return _result(request, "member: pick an etcd member", ok=False, status=400, reason="BadRequest",
+                       element_id="etcd-result")
+    fn = services.etcd_member_promote if action == "promote" else services.etcd_member_remove
+    try:
+        await fn(name, member)
+    except services.SimulationError as e:
+        return _error(request, e, element_id="etcd-result")
+    return _result(request, ETCD_MEMBER_DONE[action].format(m=member), ok=True, element_id="etcd-result")
+
+
+@require_POST
 async def heal_network(request: HttpRequest, name: str) -> HttpResponse:
     try:
         await services.heal_network(name)

@@ -606,6 +606,39 @@ def etcd_member(op: str):
     return handler
 
 
+def etcd_member_list(worker, rc: RunningCluster, args: dict) -> dict:
+    """`etcdctl member list`: {"members": [{"ID", "name", "peerURLs", "clientURLs", "isLearner",
+    "started", "host"}]}."""
+    return {"members": _etcd_call(rc, rc.engine.etcd_member_list)}
+
+
+def etcd_member_add(worker, rc: RunningCluster, args: dict) -> dict:
+    """`etcdctl member add [--learner]`, then etcd started on the host with
+    --initial-cluster-state=existing: {"member", "members", "initialCluster",
+    "initialClusterState", "status"}."""
+    host, learner = args.get("host"), args.get("learner", False)
+    if not isinstance(host, str) or not host:
+        raise CommandError("BadRequest", "host: Required value (a node without an etcd member, or a new host's name)")
+    if not isinstance(learner, bool):
+        raise CommandError("BadRequest", "learner must be true or false")
+    result = _etcd_call(rc, lambda: rc.engine.etcd_member_add(host, learner=learner))
+    return {**result, "status": rc.engine.etcd_status()}
+
+
+def etcd_member_change(op: str):
+    """`etcdctl member promote <id>` / `member remove <id>` (a member's name or its hex ID):
+    {"member", "members", "status"}."""
+    def handler(worker, rc: RunningCluster, args: dict) -> dict:
+        member = args.get("member")
+        if not isinstance(member, str) or not member:
+            raise CommandError("BadRequest", "member: Required value (an etcd member's name or ID)")
+        engine = rc.engine
+        fn = engine.etcd_member_promote if op == "promote" else engine.etcd_member_remove
+        result = _etcd_call(rc, lambda: fn(member))
+        return {**result, "status": engine.etcd_status()}
+    return handler
+
+
 # -- the timeline (cluster/worker/timeline.py) -------------------------------------------------
 
 def _timeline_call(fn):
@@ -823,6 +856,10 @@ COMMANDS: dict[str, Command] = {
     "etcd.timeout": Command(etcd_member("timeout"), durable=True),
     "etcd.transfer": Command(etcd_member("transfer"), durable=True),
     "etcd.isolate": Command(etcd_member("isolate"), durable=True),
+    "etcd.member.list": Command(etcd_member_list),
+    "etcd.member.add": Command(etcd_member_add, durable=True),
+    "etcd.member.promote": Command(etcd_member_change("promote"), durable=True),
+    "etcd.member.remove": Command(etcd_member_change("remove"), durable=True),
     "lesson": Command(lesson_command),
 }
 

@@ -82,6 +82,7 @@ CHANGING_OPS = frozenset({
     "node.kill", "node.restore", "node.add", "component.kill", "pod.fault", "traffic", "workload.load",
     "network.partition", "network.heal", "network.link", "etcd.compact", "etcd.snapshot.restore", "etcd.put",
     "etcd.kill", "etcd.restore", "etcd.timeout", "etcd.transfer", "etcd.isolate", "stream",
+    "etcd.member.add", "etcd.member.promote", "etcd.member.remove",
     "kubeadm.init", "kubeadm.join", "kubeadm.pod-network",
 })
 # Never journaled: the clock (see the module docstring), reads of the worker's own state, and

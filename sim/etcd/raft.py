@@ -29,7 +29,17 @@ dropped with ProposalDropped, linearizable reads by ReadIndex (thesis §6.4, Rea
 log compaction with snapshots (§7): the application snapshots its state machine into the storage
 and compacts the log behind it; a leader whose log no longer holds what a follower needs sends
 that snapshot instead (MsgSnap), and the follower replaces its log (or keeps a matching suffix).
-Not here: membership changes (the voter set is static, so a snapshot carries no ConfState).
+
+Membership changes one server at a time (thesis §4.1, etcd's ConfChange "V1"): a ConfChange
+entry (EntryConfChange) adds a voter (ConfChangeAddNode), adds a learner
+(ConfChangeAddLearnerNode: it is sent the log but neither votes nor counts for a quorum or a
+commit; AddNode on a learner promotes it), or removes a node (ConfChangeRemoveNode).  It is
+proposed with propose_conf_change and takes effect when the application applies it
+(apply_conf_change: thesis §4.1 has a server use a configuration once it is in its log; etcd, and
+so this port, once it is applied, which is safe with one change at a time because the leader
+refuses a second one while one is unapplied: pendingConfIndex).  A snapshot carries the
+configuration it was taken at (ConfState).  Not here: joint consensus (ConfChangeV2, thesis
+§4.3), which etcd's server never uses.
 
 Messages and entries are small dataclasses whose `to_dict()` is JSON-compatible, so the
 dashboard can animate them.  Node ids are strings ("etcd-1"); None plays etcd's `None` (0).
@@ -61,6 +71,16 @@ MsgSnap = "MsgSnap"                    # InstallSnapshot RPC (§7)
 MsgSnapStatus = "MsgSnapStatus"        # local: the transport reports a MsgSnap delivered or failed
 
 LOCAL_MESSAGES = frozenset({MsgHup, MsgBeat, MsgCheckQuorum})
+
+# -- entry types (raftpb.EntryType) -----------------------------------------------------------
+EntryNormal = "EntryNormal"
+EntryConfChange = "EntryConfChange"      # data: a ConfChange's to_dict()
+
+# -- configuration changes (raftpb.ConfChangeType), one server at a time (thesis §4.1) -------
+ConfChangeAddNode = "ConfChangeAddNode"                  # a voter; on a learner: promote it
+ConfChangeRemoveNode = "ConfChangeRemoveNode"
+ConfChangeAddLearnerNode = "ConfChangeAddLearnerNode"    # a non-voting member (thesis §4.2.1)
+CONF_CHANGE_TYPES = (ConfChangeAddNode, ConfChangeRemoveNode, ConfChangeAddLearnerNode)
 
 # -- snapshot status (raft.SnapshotStatus), reported with RawNode.report_snapshot ---------------
 SnapshotFinish = "finish"
@@ -103,14 +123,59 @@ class SnapshotOutOfDate(Exception):
     """A snapshot no newer than the one already held (etcd's ErrSnapOutOfDate)."""
 
 
+class ConfChangeError(Exception):
+    """A configuration change that cannot be applied (confchange.Changer's errors: removing the
+    last voter; go.etcd.io/raft panics on them, the caller sees this)."""
+
+
 @dataclass
 class Entry:
     term: int
     index: int
     data: Any = None  # None: the leader's empty entry at the start of its term (§8)
+    type: str = EntryNormal  # EntryConfChange: data is a ConfChange's to_dict()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"term": self.term, "index": self.index, "data": self.data}
+        d = {"term": self.term, "index": self.index, "data": self.data}
+        if self.type != EntryNormal:
+            d["type"] = self.type
+        return d
+
+    def copy(self) -> "Entry":
+        return Entry(self.term, self.index, self.data, self.type)
+
+
+@dataclass(frozen=True)
+class ConfChange:
+    """raftpb.ConfChange (V1: one change).  `context` is the application's (etcd: the member's
+    name and peer URLs as JSON); node_id None is etcd's "apply nothing" (a change the server
+    refused after it was committed is applied with NodeID 0)."""
+    type: str
+    node_id: str | None
+    context: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "nodeId": self.node_id, "context": self.context}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ConfChange":
+        return cls(type=d["type"], node_id=d.get("nodeId"), context=d.get("context"))
+
+
+@dataclass(frozen=True)
+class ConfState:
+    """raftpb.ConfState: the voters and learners of a configuration (sorted)."""
+    voters: tuple[str, ...] = ()
+    learners: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"voters": list(self.voters), "learners": list(self.learners)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> "ConfState | None":
+        if d is None:
+            return None
+        return cls(tuple(sorted(d.get("voters") or ())), tuple(sorted(d.get("learners") or ())))
 
 
 @dataclass
@@ -122,13 +187,20 @@ class Snapshot:
     index: int = 0
     term: int = 0
     data: Any = None
+    # The configuration as of `index` (raftpb.SnapshotMetadata.ConfState); None: the node keeps
+    # the one it has (a snapshot made before membership could change).
+    conf_state: ConfState | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "term": self.term, "data": self.data}
+        d = {"index": self.index, "term": self.term, "data": self.data}
+        if self.conf_state is not None:
+            d["confState"] = self.conf_state.to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Snapshot":
-        return cls(index=d["index"], term=d["term"], data=d.get("data"))
+        return cls(index=d["index"], term=d["term"], data=d.get("data"),
+                   conf_state=ConfState.from_dict(d.get("confState")))
 
 
 class LazySnapshot(Snapshot):
@@ -137,10 +209,10 @@ class LazySnapshot(Snapshot):
     or the member restores from it (sim/etcd/mvcc.py snapshot_view).  Once made it is kept,
     never mutated, as Snapshot's."""
 
-    def __init__(self, index: int, term: int, make_data: Callable[[], Any]):
+    def __init__(self, index: int, term: int, make_data: Callable[[], Any], conf_state: ConfState | None = None):
         self._make = make_data
         self._data = None
-        super().__init__(index, term)
+        super().__init__(index, term, conf_state=conf_state)
 
     @property
     def data(self) -> Any:
@@ -281,18 +353,21 @@ class MemoryStorage:
             raise LogCompacted(f"entry {lo} is compacted (first index {self.first_index()})")
         if hi > self.last_index() + 1:
             raise AssertionError(f"entries [{lo}, {hi}) out of bound (last index {self.last_index()})")
-        return [Entry(e.term, e.index, e.data) for e in self.entries[lo - self.offset - 1:hi - self.offset - 1]]
+        return [e.copy() for e in self.entries[lo - self.offset - 1:hi - self.offset - 1]]
 
-    def create_snapshot(self, index: int, data: Any = None, make_data: Callable[[], Any] | None = None) -> Snapshot:
+    def create_snapshot(self, index: int, data: Any = None, make_data: Callable[[], Any] | None = None,
+                        conf_state: ConfState | None = None) -> Snapshot:
         """storage.go CreateSnapshot: record the state machine's state as of applied entry
-        `index` (which must be on disk); the log is left alone (compact it separately).
-        `make_data` instead of `data`: the state, made when the snapshot is first read."""
+        `index` (which must be on disk) and the configuration then (`conf_state`); the log is
+        left alone (compact it separately).  `make_data` instead of `data`: the state, made
+        when the snapshot is first read."""
         if index <= self.snapshot.index:
             raise SnapshotOutOfDate(f"snapshot at {index} <= {self.snapshot.index}")
         term = self.term(index)
         if term is None:
             raise AssertionError(f"snapshot {index} is out of bound [{self.offset}, {self.last_index()}]")
-        self.snapshot = Snapshot(index, term, data) if make_data is None else LazySnapshot(index, term, make_data)
+        self.snapshot = Snapshot(index, term, data, conf_state) if make_data is None else \
+            LazySnapshot(index, term, make_data, conf_state)
         return self.snapshot
 
     def compact(self, index: int) -> None:
@@ -325,7 +400,7 @@ class MemoryStorage:
         pos = entries[0].index - self.offset - 1
         assert pos <= len(self.entries), "gap in the log"
         del self.entries[pos:]
-        self.entries.extend(Entry(e.term, e.index, e.data) for e in entries)
+        self.entries.extend(e.copy() for e in entries)
 
     def apply_ready(self, rd: Ready) -> None:
         """Persist what a Ready asks to persist: the snapshot first (it resets the log), then
@@ -394,7 +469,7 @@ class Unstable:
             self.entries = self.entries[:after - self.offset] + list(ents)
 
     def slice(self, lo: int, hi: int) -> list[Entry]:
-        return [Entry(e.term, e.index, e.data) for e in self.entries[lo - self.offset:hi - self.offset]]
+        return [e.copy() for e in self.entries[lo - self.offset:hi - self.offset]]
 
 
 class RaftLog:
@@ -506,7 +581,7 @@ class RaftLog:
         after = ents[0].index - 1
         if after < self.committed:
             raise AssertionError(f"append at {after + 1} would overwrite committed {self.committed}")
-        self.unstable.truncate_and_append([Entry(e.term, e.index, e.data) for e in ents])
+        self.unstable.truncate_and_append([e.copy() for e in ents])
         return self.last_index()
 
     def maybe_append(self, index: int, log_term: int, committed: int,
@@ -581,6 +656,7 @@ class Progress:
         self.inflights: list[int] = []  # last index of each in-flight MsgApp
         self.max_inflight = max_inflight
         self.pending_snapshot = 0       # StateSnapshot: the index of the snapshot sent
+        self.is_learner = False         # replicated to, but no vote and no say in a commit
 
     def reset_state(self, state: str) -> None:
         self.msg_app_flow_paused = False
@@ -652,14 +728,20 @@ class Progress:
 
     def to_dict(self) -> dict[str, Any]:
         return {"match": self.match, "next": self.next, "state": self.state,
-                "recentActive": self.recent_active, "pendingSnapshot": self.pending_snapshot}
+                "recentActive": self.recent_active, "pendingSnapshot": self.pending_snapshot,
+                "isLearner": self.is_learner}
 
 
 # -- configuration -----------------------------------------------------------------------------
 @dataclass
 class Config:
     id: str
-    peers: list[str]                     # every voter, this node included
+    # The configuration to start with: every voter (and learner), this node included - or
+    # neither, for a node joining a running group (etcd's RestartNode with no peers) or one
+    # restarting from a storage whose snapshot carries the configuration (Snapshot.conf_state),
+    # which it then takes.
+    peers: list[str]
+    learners: list[str] = field(default_factory=list)
     election_tick: int = 10              # etcd: --election-timeout 1000 ms / 100 ms ticks
     heartbeat_tick: int = 1              # etcd: --heartbeat-interval 100 ms = one tick
     pre_vote: bool = True                # etcd server: --pre-vote, on by default since v3.5
@@ -680,6 +762,10 @@ class Config:
     # leader or granting a vote.  False selects the paper's rule; only the Figure 16 benchmark
     # uses it.
     reset_timer_on_step_down: bool = True
+    # go.etcd.io/raft's StepDownOnRemoval: a leader that applies its own removal (or demotion to
+    # learner) steps down at once.  Off by default, as upstream, and etcd's server does not set
+    # it: a removed etcd leader stops its process a second after applying the change instead.
+    step_down_on_removal: bool = False
 
 
 # -- the state machine (raft.go) -------------------------------------------------------------------
@@ -687,10 +773,7 @@ class RawNode:
     def __init__(self, config: Config, storage: MemoryStorage):
         if config.heartbeat_tick <= 0 or config.election_tick <= config.heartbeat_tick:
             raise ValueError("election tick must be greater than heartbeat tick > 0")
-        if config.id not in config.peers:
-            raise ValueError(f"{config.id} is not among the peers {config.peers}")
         self.id = config.id
-        self.peers = sorted(config.peers)
         self.cfg = config
         self.rng = config.rng or random.Random(0)
         self.storage = storage
@@ -710,6 +793,19 @@ class RawNode:
         self.heartbeat_elapsed = 0
         self.randomized_election_timeout = 0
         self.lead_transferee: str | None = None
+        # The configuration (tracker.Config): voters decide elections and commits; learners are
+        # only replicated to.  Both have a Progress at the leader.
+        cs = ConfState(tuple(sorted(config.peers)), tuple(sorted(config.learners)))
+        if not cs.voters and not cs.learners and storage.snapshot.conf_state is not None:
+            cs = storage.snapshot.conf_state
+        if set(cs.voters) & set(cs.learners):
+            raise ValueError(f"{sorted(set(cs.voters) & set(cs.learners))} both voter and learner")
+        self.voters: set[str] = set(cs.voters)
+        self.learners: set[str] = set(cs.learners)
+        self.is_learner = self.id in self.learners
+        # Only one configuration change may be in the log unapplied: the leader refuses another
+        # until its applied index passes this (raft.go pendingConfIndex).
+        self.pending_conf_index = 0
         self.prs: dict[str, Progress] = {}
         self.votes: dict[str, bool] = {}
         self.msgs: list[Message] = []
@@ -723,12 +819,22 @@ class RawNode:
 
     # -- small helpers ------------------------------------------------------------------------
     @property
+    def peers(self) -> list[str]:
+        """Every node of the configuration, voters and learners (the leader replicates to all)."""
+        return sorted(self.voters | self.learners)
+
+    @property
     def quorum(self) -> int:
-        return len(self.peers) // 2 + 1
+        """A majority of the voters (learners do not count)."""
+        return len(self.voters) // 2 + 1
+
+    def conf_state(self) -> ConfState:
+        return ConfState(tuple(sorted(self.voters)), tuple(sorted(self.learners)))
 
     def promotable(self) -> bool:
-        # raft.go promotable: not while a snapshot from the leader waits to be applied.
-        return self.id in self.peers and self.log.unstable.snapshot is None
+        # raft.go promotable: a voter (not a learner, not a node outside the configuration), and
+        # not while a snapshot from the leader waits to be applied.
+        return self.id in self.voters and self.log.unstable.snapshot is None
 
     def hard_state(self) -> HardState:
         return HardState(self.term, self.vote, self.log.committed)
@@ -769,15 +875,92 @@ class RawNode:
         self.reset_randomized_election_timeout()
         self.abort_leader_transfer()
         self.votes = {}
-        last = self.log.last_index()
-        self.prs = {p: Progress(last + 1, self.cfg.max_inflight) for p in self.peers}
-        self.prs[self.id].match = last
+        self._reset_progress()
         self.pending_read_index = []
         self.read_only = {}
         self.read_queue = []
 
+    def _reset_progress(self) -> None:
+        """A fresh Progress for every node of the configuration (raft.go reset: Next = last + 1,
+        our own Match = last)."""
+        last = self.log.last_index()
+        self.prs = {}
+        for p in self.peers:
+            pr = Progress(last + 1, self.cfg.max_inflight)
+            pr.is_learner = p in self.learners
+            if p == self.id:
+                pr.match = last
+            self.prs[p] = pr
+
     def abort_leader_transfer(self) -> None:
         self.lead_transferee = None
+
+    # -- configuration changes (raft.go applyConfChange / switchToConfig, confchange.Simple) ------
+    def apply_conf_change(self, cc: ConfChange | dict) -> ConfState:
+        """Apply a committed ConfChange to the progress tracker: the configuration it makes is
+        used from now on (thesis §4.1).  The application calls this when it applies the entry,
+        on every node (rawnode.ApplyConfChange); it answers the new ConfState, which the
+        application keeps with its state (and its snapshots).  A change with node_id None
+        changes nothing (etcd applies a change it refused that way)."""
+        if isinstance(cc, dict):
+            cc = ConfChange.from_dict(cc)
+        nid = cc.node_id
+        if nid is None:
+            return self.conf_state()
+        if cc.type not in CONF_CHANGE_TYPES:
+            raise ConfChangeError(f"unknown ConfChange type {cc.type!r}")
+        voters, learners = set(self.voters), set(self.learners)
+        if cc.type == ConfChangeAddNode:          # makeVoter: a new voter, or promote a learner
+            learners.discard(nid)
+            voters.add(nid)
+        elif cc.type == ConfChangeAddLearnerNode:  # makeLearner (on a voter: a demotion)
+            voters.discard(nid)
+            learners.add(nid)
+        else:                                      # remove
+            voters.discard(nid)
+            learners.discard(nid)
+        if not voters:
+            raise ConfChangeError("removed all voters")
+        return self._switch_to_config(voters, learners)
+
+    def _switch_to_config(self, voters: set[str], learners: set[str]) -> ConfState:
+        last = self.log.last_index()
+        for p in voters | learners:
+            pr = self.prs.get(p)
+            if pr is None:
+                # confchange initProgress: probe from the last index (the new node most likely
+                # has nothing and will be walked back, or sent a snapshot), and count it as
+                # recently active so that CheckQuorum does not depose us before it answers.
+                pr = Progress(max(last, 1), self.cfg.max_inflight)
+                pr.recent_active = True
+                self.prs[p] = pr
+            pr.is_learner = p in learners
+        for p in list(self.prs):
+            if p not in voters and p not in learners:
+                del self.prs[p]
+        self.voters, self.learners = voters, learners
+        self.is_learner = self.id in learners
+        cs = self.conf_state()
+        if self.state == StateLeader and self.id not in voters:
+            # This leader was removed (or demoted).  go.etcd.io/raft steps down only with
+            # StepDownOnRemoval; without it (etcd) it goes on leading the others, no longer
+            # counting itself, until the application stops it.
+            if self.cfg.step_down_on_removal:
+                self.become_follower(self.term, None)
+            return cs
+        if self.state != StateLeader or not voters:
+            return cs
+        if self.maybe_commit():
+            # The new majority may commit more (a removed voter no longer holds commits back).
+            self.bcast_append()
+        else:
+            # Still probe the new nodes at once rather than at the next heartbeat.
+            for p in self.peers:
+                if p != self.id:
+                    self.maybe_send_append(p, send_if_empty=False)
+        if self.lead_transferee is not None and self.lead_transferee not in voters:
+            self.abort_leader_transfer()
+        return cs
 
     # -- role changes (becomeFollower, becomeCandidate, becomePreCandidate, becomeLeader) -------
     def become_follower(self, term: int, lead: str | None) -> None:
@@ -816,6 +999,9 @@ class RawNode:
         self.state = StateLeader
         self.prs[self.id].become_replicate()
         self.prs[self.id].recent_active = True
+        # Conservatively, the last index: there may be an unapplied conf change in the log, and
+        # no other may be proposed until everything up to here is applied (raft.go becomeLeader).
+        self.pending_conf_index = self.log.last_index()
         # §8: "each leader commit a blank no-op entry into the log at the start of its term",
         # which commits the entries of earlier terms (§5.4.2) and makes ReadIndex possible.
         self.append_entry([Entry(0, 0, None)])
@@ -883,7 +1069,7 @@ class RawNode:
             else:
                 self.become_leader()
             return
-        for p in self.peers:
+        for p in sorted(self.voters):  # learners are not asked: they have no vote
             if p == self.id:
                 continue
             self.send(Message(vote_msg, to=p, term=term, index=self.log.last_index(),
@@ -892,11 +1078,13 @@ class RawNode:
 
     def poll(self, voter: str, granted: bool) -> str:
         self.votes.setdefault(voter, granted)
-        won = sum(1 for v in self.votes.values() if v)
-        lost = len(self.votes) - won
+        # Only the voters' answers count (tracker.TallyVotes): a learner may answer a vote - it
+        # may have been promoted without knowing it yet - but is not counted until it is a voter.
+        won = sum(1 for v, g in self.votes.items() if g and v in self.voters)
+        lost = sum(1 for v, g in self.votes.items() if not g and v in self.voters)
         if won >= self.quorum:
             return VOTE_WON
-        if lost > len(self.peers) - self.quorum:
+        if lost > len(self.voters) - self.quorum:
             return VOTE_LOST
         return VOTE_PENDING
 
@@ -985,7 +1173,19 @@ class RawNode:
                 raise ValueError("stepped empty MsgProp")
             if self.lead_transferee is not None:
                 raise ProposalDropped(f"{self.id} is transferring leadership to {self.lead_transferee}")
-            self.append_entry(m.entries)
+            entries = list(m.entries)
+            for i, e in enumerate(entries):
+                if e.type != EntryConfChange:
+                    continue
+                # Thesis §4.1: one change at a time, so that any majority of the old
+                # configuration overlaps any of the new.  A change proposed while another is in
+                # the log unapplied is not refused with an error: raft.go replaces it with an
+                # empty entry, and the proposer (etcd's server) waits for it in vain and times out.
+                if self.pending_conf_index > self.log.applied:
+                    entries[i] = Entry(0, 0, None)
+                else:
+                    self.pending_conf_index = self.log.last_index() + i + 1
+            self.append_entry(entries)
             self.bcast_append()
             return
         if t == MsgReadIndex:
@@ -1050,6 +1250,8 @@ class RawNode:
             pr.msg_app_flow_paused = True
         elif t == MsgTransferLeader:
             transferee = m.frm
+            if transferee in self.learners:
+                return  # raft.go: a learner cannot lead ("Ignored transferring leadership")
             if self.lead_transferee is not None:
                 if self.lead_transferee == transferee:
                     return  # already in progress
@@ -1065,21 +1267,29 @@ class RawNode:
                 self.send_append(transferee)  # catch it up first; MsgAppResp sends TimeoutNow
 
     def quorum_active(self) -> bool:
-        return sum(1 for p, pr in self.prs.items() if p == self.id or pr.recent_active) >= self.quorum
+        """tracker.QuorumActive: a majority of the voters were heard from (the leader counts
+        itself while it is a voter)."""
+        return sum(1 for p in self.voters
+                   if p == self.id or (p in self.prs and self.prs[p].recent_active)) >= self.quorum
 
     def send_timeout_now(self, to: str) -> None:
         self.send(Message(MsgTimeoutNow, to=to))
 
     def append_entry(self, ents: Iterable[Entry]) -> None:
         li = self.log.last_index()
-        new = [Entry(self.term, li + i + 1, e.data) for i, e in enumerate(ents)]
+        new = [Entry(self.term, li + i + 1, e.data, e.type) for i, e in enumerate(ents)]
         li = self.log.append(new)
-        self.prs[self.id].maybe_update(li)
+        pr = self.prs.get(self.id)
+        if pr is not None:  # a leader that applied its own removal has no Progress of its own
+            pr.maybe_update(li)
         self.maybe_commit()
 
     def maybe_commit(self) -> bool:
-        """§5.3/§5.4.2: the largest index replicated on a majority, if it is of this term."""
-        matches = sorted((pr.match for pr in self.prs.values()), reverse=True)
+        """§5.3/§5.4.2: the largest index replicated on a majority of the voters (learners do
+        not count), if it is of this term."""
+        matches = sorted((self.prs[p].match for p in self.voters if p in self.prs), reverse=True)
+        if len(matches) < self.quorum:
+            return False
         return self.log.maybe_commit(matches[self.quorum - 1], self.term)
 
     def send_append(self, to: str) -> None:
@@ -1138,7 +1348,7 @@ class RawNode:
         return self.log.term(self.log.committed) == self.term
 
     def handle_read_index(self, m: Message) -> None:
-        if len(self.peers) == 1:
+        if self.voters == {self.id}:  # tracker.IsSingleton: the only voter needs nobody's ack
             self.respond_read(m, self.log.committed)
             return
         if not self.committed_entry_in_current_term():
@@ -1162,7 +1372,7 @@ class RawNode:
         if rs is None:
             return
         rs["acks"].add(frm)
-        if len(rs["acks"]) < self.quorum:
+        if len(rs["acks"] & self.voters) < self.quorum:  # a learner's ack does not count
             return
         # A quorum confirmed our leadership: this read and every one queued before it are safe.
         i = self.read_queue.index(ctx)
@@ -1275,23 +1485,27 @@ class RawNode:
         """raft.go restore.  §7: "If existing log entry has same index and term as snapshot's
         last included entry, retain log entries following it" - we already have everything the
         snapshot covers, so only the commit index moves; otherwise "discard the entire log" and
-        take the snapshot (the state machine loads it from the next Ready).  A snapshot no newer
-        than our commit index is stale and ignored."""
+        take the snapshot (the state machine loads it from the next Ready) and the configuration
+        it carries.  A snapshot no newer than our commit index is stale and ignored, and so is
+        one whose configuration does not hold this node (etcd: "should never happen")."""
         if s.index <= self.log.committed:
             return False
         if self.state != StateFollower:
             # Defense in depth, as etcd: only a follower restores (MsgSnap makes us one).
             self.become_follower(self.term + 1, None)
             return False
+        cs = s.conf_state
+        if cs is not None and self.id not in cs.voters and self.id not in cs.learners:
+            return False
         if self.log.match_term(s.index, s.term):
             self.log.commit_to(s.index)
             return False
         self.log.restore(s)
-        # etcd rebuilds the progress tracker from the snapshot's ConfState; the voters are
-        # static here, so only the Progress entries start afresh.
-        last = self.log.last_index()
-        self.prs = {p: Progress(last + 1, self.cfg.max_inflight) for p in self.peers}
-        self.prs[self.id].match = last
+        if cs is not None:
+            # Reset the configuration to the snapshot's (confchange.Restore + switchToConfig).
+            self.voters, self.learners = set(cs.voters), set(cs.learners)
+            self.is_learner = self.id in self.learners
+        self._reset_progress()
         return True
 
     # -- the RawNode interface ------------------------------------------------------------------
@@ -1301,6 +1515,17 @@ class RawNode:
     def propose(self, data: Any) -> None:
         """Propose one entry; raises ProposalDropped when it cannot be accepted here."""
         self.step(Message(MsgProp, frm=self.id, entries=[Entry(0, 0, data)]))
+
+    def propose_conf_change(self, cc: ConfChange | dict) -> None:
+        """Propose a configuration change (rawnode.ProposeConfChange): an EntryConfChange whose
+        data is the change.  Like any proposal it is forwarded to the leader or dropped; the
+        leader turns it into an empty entry while another change is unapplied.  It takes
+        effect when the application applies it (apply_conf_change)."""
+        if isinstance(cc, ConfChange):
+            cc = cc.to_dict()
+        if cc.get("type") not in CONF_CHANGE_TYPES:
+            raise ConfChangeError(f"unknown ConfChange type {cc.get('type')!r}")
+        self.step(Message(MsgProp, frm=self.id, entries=[Entry(0, 0, cc, EntryConfChange)]))
 
     def transfer_leader(self, transferee: str) -> None:
         """Ask the leader to hand leadership to `transferee` (rawnode.TransferLeader)."""
@@ -1358,7 +1583,8 @@ class RawNode:
               "lastIndex": self.log.last_index(), "firstIndex": self.log.first_index(),
               "snapshotIndex": self.log.snapshot().index, "electionElapsed": self.election_elapsed,
               "randomizedElectionTimeout": self.randomized_election_timeout,
-              "leadTransferee": self.lead_transferee}
+              "leadTransferee": self.lead_transferee, "voters": sorted(self.voters),
+              "learners": sorted(self.learners), "isLearner": self.is_learner}
         if self.state == StateLeader:
             st["progress"] = {p: pr.to_dict() for p, pr in self.prs.items()}
         return st

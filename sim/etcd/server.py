@@ -18,16 +18,34 @@ index and compacts its Raft log, keeping SnapshotCatchUpEntries entries behind t
 slightly slow followers.  A follower further behind gets the leader's snapshot (MsgSnap) and
 replaces its keyspace with it (applySnapshot); its watchers then catch up from the restored
 keyspace (watchableStore.Restore).
+
+Membership (etcdserver's RaftCluster, server/etcdserver/api/membership): each member keeps the
+member list as it applied it - every member's ID, name, peer URLs and whether it is a learner -
+and the IDs of removed members, which can never come back.  `etcdctl member add / promote /
+remove` arrive as "etcd.member.change" requests: the member proposes the ConfChange
+(EtcdServer.configure) and answers once it applied it.  Applying one first checks it against the
+membership (ValidateConfigurationChange: an ID or peer URL already there, too many learners, a
+member not found, promoting a voter); a refused change is applied as a change to nothing, and the
+error goes back to the client.  A member that applies its own removal stops a second later
+(etcd's stopWithDelay), and a removed member that still sends Raft messages is told so by the
+others (rafthttp's 410 Gone: "the member has been permanently removed from the cluster") and
+stops too.  A new member starts with an empty disk (--initial-cluster-state=existing): it knows
+the members' addresses, takes the configuration the log starts from, and learns the rest from the
+leader's entries or snapshot.  The snapshot a leader sends is etcd's "merged" one
+(createMergedSnapshotMessage): its keyspace and membership as applied now, at the applied index,
+with the configuration then (Raft's ConfState).
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sim.component import Component
 from sim.etcd.mvcc import CompactedError, FutureRevisionError, MVCCStore
-from sim.etcd.raft import (Config, HardState, LogCompacted, MemoryStorage, Message, MsgSnap,
-                           ProposalDropped, RawNode, Snapshot, SnapshotFailure, SnapshotFinish,
-                           StateLeader)
+from sim.etcd.raft import (Config, ConfChange, ConfChangeAddLearnerNode, ConfChangeAddNode,
+                           ConfChangeRemoveNode, ConfState, EntryConfChange, HardState, LazySnapshot,
+                           LogCompacted, MemoryStorage, Message, MsgSnap, ProposalDropped, RawNode,
+                           Snapshot, SnapshotFailure, SnapshotFinish, StateLeader)
 
 
 READ_INDEX_RETRY = 0.5
@@ -42,6 +60,37 @@ SNAPSHOT_CATCHUP_ENTRIES = 5000
 # rafthttp snapResponseReadTimeout: how long the leader's snapshot sender waits for the
 # follower's answer before it reports the snapshot failed (ReportSnapshot(SnapshotFailure)).
 SNAPSHOT_SEND_TIMEOUT = 5.0
+# etcd's --experimental-max-learners default: one learner at a time
+# (membership.ValidateConfigurationChange: "too many learner members in cluster").
+MAX_LEARNERS = 1
+# A member that applied its own removal stops this much later (etcdserver applyEntries:
+# stopWithDelay(10 * 100 ms), "the member has been permanently removed from the cluster").
+REMOVED_STOP_DELAY = 1.0
+REMOVED = "the member has been permanently removed from the cluster"
+
+# etcd's errors for membership changes, as the gRPC API (and so etcdctl) gives them
+# (api/v3rpc/rpctypes/error.go), with their gRPC code.
+ERR_MEMBER_NOT_FOUND = ("NotFound", "etcdserver: member not found")
+ERR_MEMBER_EXIST = ("FailedPrecondition", "etcdserver: member ID already exist")
+ERR_PEER_URL_EXIST = ("FailedPrecondition", "etcdserver: Peer URLs already exists")
+ERR_MEMBER_NOT_LEARNER = ("FailedPrecondition", "etcdserver: can only promote a learner member")
+ERR_TOO_MANY_LEARNERS = ("FailedPrecondition", "etcdserver: too many learner members in cluster")
+
+
+def member_id(peer_urls: list[str], token: str, unix_time: int | None = None) -> str:
+    """etcd's computeMemberID: the first 8 bytes of SHA-1(sorted peer URLs + cluster token
+    [+ the Unix time, for a member added at run time]), printed as hex (types.ID.String)."""
+    b = "".join(sorted(peer_urls)) + token + ("" if unix_time is None else str(int(unix_time)))
+    return format(int.from_bytes(hashlib.sha1(b.encode()).digest()[:8], "big"), "x")
+
+
+def member_record(id: str, name: str, host: str, address: str, peer_ip: str, learner: bool = False) -> dict:
+    """A member as etcd's RaftCluster keeps it (membership.Member), plus where the simulator
+    runs it: {"id" (16 hex digits), "name", "peerURLs", "clientURLs", "isLearner", "host",
+    "address" (the component's)}."""
+    return {"id": id, "name": name, "peerURLs": [f"https://{peer_ip}:2380"],
+            "clientURLs": [f"https://{peer_ip}:2379"], "isLearner": bool(learner), "host": host,
+            "address": address}
 
 
 class EtcdMember(Component):
@@ -68,10 +117,45 @@ class EtcdMember(Component):
         # (client, watch id) -> (prefix, the next revision it is to see)
         self.watches: dict[tuple[str, Any], tuple[str, int]] = {}
         self.snapshots_inflight: dict[str, int] = {}  # member -> its snapshot-send timeout
+        # Membership, on disk with the keyspace (etcd's backend "members" bucket): the members
+        # as applied (name -> member_record), the IDs and addresses of removed ones, Raft's
+        # configuration as applied, and whether this member was removed itself.
+        self.members: dict[str, dict] = {}
+        self.removed_ids: set[str] = set()
+        self.removed_names: set[str] = set()
+        self.conf_state = ConfState(tuple(sorted(self.peers)), ())
+        self.removed_self = False
+        self.max_learners = MAX_LEARNERS
+        # Called as on_conf_change(member, index, ConfChange, error or None) for every
+        # configuration change this member applies; on_removed_exit(member) when it stops
+        # because it was removed.
+        self.on_conf_change: list = []
+        self.on_removed_exit = None
+        # The transport's view of each peer: (active since, last heard), as rafthttp's
+        # ActiveSince: a peer heard from within an election timeout is connected.
+        self.active: dict[str, list[float]] = {}
 
     def set_peers(self, peers: dict[str, str]) -> None:
+        """The transport: who this member can send to (member name -> address)."""
         self.peers = dict(peers)
         self.address_to_member = {a: n for n, a in self.peers.items()}
+        if not self.members:
+            self.conf_state = ConfState(tuple(sorted(self.peers)), ())
+
+    def set_membership(self, records: list[dict], conf_state: ConfState | None = None,
+                       transport: list[dict] | None = None, removed: list[dict] | tuple = ()) -> None:
+        """The membership on disk before start(): member records (member_record), removed ones,
+        Raft's configuration (default: the records' voters and learners) and the transport's
+        peers (default: the records; a joining member knows every current member's address from
+        --initial-cluster while its membership is still the one the log starts from)."""
+        self.members = {r["name"]: dict(r) for r in records}
+        self.removed_ids = {r["id"] for r in removed}
+        self.removed_names = {r["name"] for r in removed}
+        if conf_state is None:
+            conf_state = ConfState(tuple(sorted(r["name"] for r in records if not r["isLearner"])),
+                                   tuple(sorted(r["name"] for r in records if r["isLearner"])))
+        self.conf_state = conf_state
+        self.set_peers({r["name"]: r["address"] for r in (transport if transport is not None else records)})
 
     # -- lifecycle ----------------------------------------------------------------------
     def on_start(self) -> None:
@@ -86,10 +170,15 @@ class EtcdMember(Component):
         # etcd_server_leader_changes_seen_total: a process counter (raft.go's serveChannels).
         self.leader_changes_seen = 0
         self.last_lead: str | None = None
-        self.raft = RawNode(Config(id=self.name, peers=sorted(self.peers), rng=self.rng,
+        self.active = {}
+        cs = self.conf_state
+        self.raft = RawNode(Config(id=self.name, peers=list(cs.voters), learners=list(cs.learners), rng=self.rng,
                                    election_tick=self.election_ticks, heartbeat_tick=1,
                                    applied=self.applied_index), self.raft_storage)
-        if len(self.peers) == 1:
+        if self.removed_self:
+            # Restarted after its removal: the others answer 410 Gone and it exits again.
+            self.set_timer(self.heartbeat_interval, "removed")
+        elif cs.voters == (self.name,):
             # A single member elects itself at once (etcd fast-forwards its election ticks).
             self.raft.campaign_now()
         self.emit("etcd", member=self.name, address=self.address, role="follower", term=self.raft.term,
@@ -109,12 +198,31 @@ class EtcdMember(Component):
             self.set_timer(self.heartbeat_interval, "tick")
         elif name == "snapshot-timeout":
             self.snapshot_done(data, SnapshotFailure)
+        elif name == "removed":
+            self.exit_removed()
+
+    def exit_removed(self) -> None:
+        """etcd exits: "the member has been permanently removed from the cluster"."""
+        if not self.running:
+            return
+        self.removed_self = True
+        self.emit("etcd", member=self.name, address=self.address, role="stopped", event="removed-exit",
+                  message=REMOVED)
+        self.stop()
+        if self.on_removed_exit is not None:
+            self.on_removed_exit(self)
 
     # -- messages -----------------------------------------------------------------------
     def on_message(self, src: str, msg: dict[str, Any]) -> None:
         t = msg["type"]
         if t == "raft":
-            if src in self.address_to_member:
+            frm = msg["msg"].get("from")
+            if frm in self.removed_names:
+                # rafthttp answers a removed member 410 Gone; it stops on hearing it.
+                self.send(src, {"type": "raft.removed"}, "410 Gone")
+                return
+            if self.address_to_member.get(src) == frm:
+                self._heard(frm)
                 m = Message.from_dict(msg["msg"])
                 try:
                     self.raft.step(m)
@@ -128,6 +236,11 @@ class EtcdMember(Component):
                     # etcd streams a snapshot over its own HTTP request; the answer (204) tells
                     # the sender it arrived.
                     self.send(src, {"type": "raft.snapshot.ack", "index": m.snapshot.index}, "snapshot received")
+        elif t == "raft.removed":
+            if src in self.address_to_member and self.running:
+                self.exit_removed()
+        elif t == "etcd.member.change":
+            self.propose_conf_change(src, msg["id"], msg["change"])
         elif t == "raft.snapshot.ack":
             member = self.address_to_member.get(src)
             if member in self.snapshots_inflight:
@@ -161,7 +274,10 @@ class EtcdMember(Component):
 
     def _propose(self, data: dict) -> None:
         try:
-            self.raft.propose(data)
+            if "confChange" in data:
+                self.raft.propose_conf_change(data["confChange"])
+            else:
+                self.raft.propose(data)
         except ProposalDropped:
             self.waiting.append(data)
             return
@@ -189,6 +305,8 @@ class EtcdMember(Component):
             for m in rd.messages:                      # 2. send
                 addr = self.peers.get(m.to)
                 if addr is not None:
+                    if m.type == MsgSnap:
+                        m.snapshot = self.merged_snapshot()
                     self.send(addr, {"type": "raft", "msg": m.to_dict()}, m.type)
                     if m.type == MsgSnap:
                         self.snapshot_sent(m)
@@ -229,7 +347,8 @@ class EtcdMember(Component):
         snapi = self.raft_storage.snapshot.index
         if self.applied_index - snapi <= self.snapshot_count:
             return
-        snap = self.raft_storage.create_snapshot(self.applied_index, make_data=self.store.snapshot_view())
+        snap = self.raft_storage.create_snapshot(self.applied_index, make_data=self.store.snapshot_view(),
+                                                 conf_state=self.conf_state)
         compacted = None
         if not self.snapshots_inflight:
             compacted = max(1, snap.index - self.snapshot_catchup_entries)
@@ -240,6 +359,23 @@ class EtcdMember(Component):
         self.emit("etcd", member=self.name, address=self.address, event="snapshot", index=snap.index,
                   term=snap.term, revision=self.store.revision, compactIndex=compacted,
                   firstIndex=self.raft_storage.first_index())
+
+    def merged_snapshot(self) -> Snapshot:
+        """etcd's createMergedSnapshotMessage: what goes out for a MsgSnap is this member's
+        keyspace and membership as applied now, at the applied index and term, with the
+        configuration as applied - not the older snapshot in storage, whose configuration may
+        not hold a member added since (raft.go restore would ignore it)."""
+        index = self.applied_index
+        term = self.raft.log.term(index)
+        if term is None:
+            term = self.raft_storage.snapshot.term
+        view = self.store.snapshot_view()
+        membership = self.membership_data()
+        return LazySnapshot(index, term, lambda: {**view(), "membership": membership}, self.conf_state)
+
+    def membership_data(self) -> dict:
+        return {"members": [dict(r) for r in self.members.values()], "removedIds": sorted(self.removed_ids),
+                "removedNames": sorted(self.removed_names)}
 
     def snapshot_sent(self, m: Message) -> None:
         """The leader streams its snapshot to a follower; its answer (or a timeout) is reported
@@ -266,6 +402,19 @@ class EtcdMember(Component):
             raise AssertionError(f"snapshot at {snap.index} from an outdated index (applied {self.applied_index})")
         self.store.restore(snap.data)
         self.applied_index = snap.index
+        membership = snap.data.get("membership") if isinstance(snap.data, dict) else None
+        if membership is not None:
+            # The backend's members bucket comes with the snapshot (etcd: cluster.Recover).
+            self.members = {r["name"]: dict(r) for r in membership["members"]}
+            self.removed_ids = set(membership["removedIds"])
+            self.removed_names = set(membership["removedNames"])
+            for r in self.members.values():
+                self.peers[r["name"]] = r["address"]
+            for name in [n for n in self.peers if n in self.removed_names and n != self.name]:
+                del self.peers[name]
+            self.address_to_member = {a: n for n, a in self.peers.items()}
+        if snap.conf_state is not None:
+            self.conf_state = snap.conf_state
         self.emit("etcd", member=self.name, address=self.address, event="snapshot-restore", index=snap.index,
                   term=snap.term, revision=self.store.revision)
         self.resync_watchers()
@@ -316,7 +465,7 @@ class EtcdMember(Component):
             term, vote = snap_term, None  # a member's term is never behind its log's
         storage = MemoryStorage()
         if index > 0:
-            storage.apply_snapshot(Snapshot(index, snap_term, self.store.to_snapshot()))
+            storage.apply_snapshot(Snapshot(index, snap_term, self.store.to_snapshot(), self.conf_state))
         storage.set_hard_state(HardState(term, vote, index))
         self.raft_storage = storage
         self.applied_index = index
@@ -324,6 +473,9 @@ class EtcdMember(Component):
     def apply(self, entry) -> None:
         self.applied_index = entry.index
         data = entry.data
+        if entry.type == EntryConfChange:
+            self.apply_conf_change(entry.index, ConfChange.from_dict(data))
+            return
         if not data:
             return  # a new leader's empty entry
         if data["op"] == "compact":
@@ -344,6 +496,101 @@ class EtcdMember(Component):
             self.send(waiter[0], reply, "txn reply")
         if self.store.revision != before:
             self.notify_watchers(before + 1)
+
+    # -- membership ----------------------------------------------------------------------
+    def propose_conf_change(self, client: str | None, rid: Any, change: dict) -> None:
+        """EtcdServer.configure: propose the ConfChange and answer `client` once it is applied
+        here ({"type": "etcd.member.reply", "id", "error": [code, message] or None, "members"}).
+        A change the leader turned into an empty entry (another was pending) is never answered:
+        the client times out, as etcd's does."""
+        self.next_proposal += 1
+        pid = f"{self.name}/{self.incarnation}/{self.next_proposal}"
+        cc = dict(change, context=dict(change.get("context") or {}, pid=pid))
+        if client is not None:
+            self.pending[pid] = (client, rid)
+        self._propose({"confChange": cc})
+
+    def validate_conf_change(self, cc: ConfChange, ctx: dict) -> tuple[str, str] | None:
+        """membership.ValidateConfigurationChange, against the membership as applied."""
+        rec = ctx.get("member") or {}
+        if rec.get("id") in self.removed_ids:
+            return ERR_MEMBER_NOT_FOUND  # ErrIDRemoved: a removed ID never comes back
+        if cc.type in (ConfChangeAddNode, ConfChangeAddLearnerNode):
+            if ctx.get("isPromote"):
+                if cc.node_id not in self.members:
+                    return ERR_MEMBER_NOT_FOUND
+                if not self.members[cc.node_id]["isLearner"]:
+                    return ERR_MEMBER_NOT_LEARNER
+                return None
+            if cc.node_id in self.members or any(r["id"] == rec.get("id") for r in self.members.values()):
+                return ERR_MEMBER_EXIST
+            urls = {u for r in self.members.values() for u in r["peerURLs"]}
+            if urls & set(rec.get("peerURLs") or ()):
+                return ERR_PEER_URL_EXIST
+            if cc.type == ConfChangeAddLearnerNode and \
+                    sum(1 for r in self.members.values() if r["isLearner"]) + 1 > self.max_learners:
+                return ERR_TOO_MANY_LEARNERS
+            return None
+        if cc.node_id not in self.members:
+            return ERR_MEMBER_NOT_FOUND
+        return None
+
+    def apply_conf_change(self, index: int, cc: ConfChange) -> None:
+        """etcdserver applyConfChange: validate, then change Raft's configuration and the member
+        list together (a refused change changes neither: Raft applies it with NodeID none)."""
+        ctx = dict(cc.context or {})
+        err = self.validate_conf_change(cc, ctx)
+        if err is not None:
+            self.conf_state = self.raft.apply_conf_change(ConfChange(cc.type, None))
+        else:
+            self.conf_state = self.raft.apply_conf_change(cc)
+            name = cc.node_id
+            if cc.type == ConfChangeRemoveNode:
+                gone = self.members.pop(name)
+                self.removed_ids.add(gone["id"])
+                self.removed_names.add(name)
+                if name != self.name:
+                    self.peers.pop(name, None)
+            elif ctx.get("isPromote"):
+                self.members[name] = dict(self.members[name], isLearner=False)
+            else:
+                rec = dict(ctx["member"], isLearner=cc.type == ConfChangeAddLearnerNode)
+                self.members[name] = rec
+                self.peers[name] = rec["address"]
+            self.address_to_member = {a: n for n, a in self.peers.items()}
+        self.emit("etcd", member=self.name, address=self.address, event="conf-change", index=index,
+                  change=cc.type, node=cc.node_id, promote=bool(ctx.get("isPromote")),
+                  error=None if err is None else err[1], voters=list(self.conf_state.voters),
+                  learners=list(self.conf_state.learners))
+        waiter = self.pending.pop(ctx.get("pid"), None)
+        if waiter is not None:
+            self.send(waiter[0], {"type": "etcd.member.reply", "id": waiter[1],
+                                  "error": None if err is None else list(err), "members": self.member_list()},
+                      "member reply")
+        for cb in self.on_conf_change:
+            cb(self, index, cc, err)
+        if err is None and cc.type == ConfChangeRemoveNode and cc.node_id == self.name:
+            self.removed_self = True
+            self.set_timer(REMOVED_STOP_DELAY, "removed")
+
+    def member_list(self) -> list[dict]:
+        """`etcdctl member list`: the members as applied here, by ID."""
+        return sorted((dict(r) for r in self.members.values()), key=lambda r: r["id"])
+
+    def _heard(self, name: str) -> None:
+        a = self.active.get(name)
+        if a is None or self.now - a[1] > self.heartbeat_interval * self.election_ticks:
+            self.active[name] = [self.now, self.now]
+        else:
+            a[1] = self.now
+
+    def active_since(self, name: str) -> float | None:
+        """rafthttp Transport.ActiveSince: since when the peer has been connected, None when it
+        is not (nothing heard from it within an election timeout)."""
+        a = self.active.get(name)
+        if a is None or self.now - a[1] > self.heartbeat_interval * self.election_ticks:
+            return None
+        return a[0]
 
     # -- reads -------------------------------------------------------------------------
     def step_range(self, src: str, msg: dict[str, Any]) -> None:
@@ -415,14 +662,16 @@ class EtcdMember(Component):
                 "firstIndex": st["firstIndex"], "snapshotIndex": st["snapshotIndex"],
                 "electionElapsed": st["electionElapsed"],
                 "randomizedElectionTimeout": st["randomizedElectionTimeout"],
-                "revision": self.store.revision, "dbSize": self.db_size(), "log": self.log_tail()}
+                "revision": self.store.revision, "dbSize": self.db_size(), "log": self.log_tail(),
+                "voters": st["voters"], "learners": st["learners"]}
 
     LOG_TAIL = 16
 
     def log_tail(self, n: int | None = None) -> list[dict[str, Any]]:
         """The last `n` entries of this member's Raft log on disk, for RaftScope's log boxes:
         index, term and what the entry carries (`empty` for a new leader's entry (§8), `put`,
-        `delete`, `compact`).  Read from storage, so a stopped member's log shows too."""
+        `delete`, `compact`, `conf` for a membership change, whose "key" says which).  Read
+        from storage, so a stopped member's log shows too."""
         n = n or self.LOG_TAIL
         last = self.raft_storage.last_index()
         out = []
@@ -431,6 +680,14 @@ class EtcdMember(Component):
             if e is None:
                 continue  # compacted away
             d = e.data
+            if e.type == EntryConfChange:
+                # a membership change: "conf", and what it does ("add-learner etcd-4")
+                what = {ConfChangeAddNode: "add", ConfChangeAddLearnerNode: "add-learner",
+                        ConfChangeRemoveNode: "remove"}.get(d.get("type"), "conf")
+                if what == "add" and (d.get("context") or {}).get("isPromote"):
+                    what = "promote"
+                out.append({"index": e.index, "term": e.term, "kind": "conf", "key": f"{what} {d.get('nodeId')}"})
+                continue
             kind = "empty" if not d else "compact" if d.get("op") == "compact" else \
                 "delete" if d.get("value") is None else "put"
             out.append({"index": e.index, "term": e.term, "kind": kind,

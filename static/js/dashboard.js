@@ -61,7 +61,8 @@ const diagram = new Diagram(document.getElementById("diagram"));
 const messages = new Messages(diagram.messageLayer, (addr) => diagram.rectOf(addr));
 const log = new EventLog(document.getElementById("event-log"));
 const etcd = new EtcdPanel(document.getElementById("etcd-svg"), document.getElementById("etcd-table"),
-                           document.getElementById("etcd-member-select"), document.getElementById("etcd-logs"));
+                           document.getElementById("etcd-member-select"), document.getElementById("etcd-logs"),
+                           document.getElementById("etcd-member-hosts"));
 wireSnapshotControls(document.getElementById("etcd-snapshot"));
 // A pod picked in the scheduler's queue is picked as in the diagram (when it is drawn there).
 const scheduler = new SchedulerPanel(document.getElementById("scheduler-panel"), { onPick: pickPod });
@@ -215,8 +216,11 @@ function showSnapshot(snap) {
   if (summary) {
     const members = snap.etcd || [];
     const lead = members.find((m) => m.role === "leader");
-    summary.textContent = `${members.length} member${members.length === 1 ? "" : "s"} · ` +
-      (lead ? `leader ${lead.name}, term ${lead.term}` : "no leader: writes wait, then time out");
+    const learners = members.filter((m) => m.isLearner).length;
+    const voters = members.length - learners;
+    summary.textContent = `${members.length} member${members.length === 1 ? "" : "s"}` +
+      (learners ? ` (${learners} learner${learners === 1 ? "" : "s"}; quorum ${Math.floor(voters / 2) + 1} of ${voters} voters)` : "") +
+      " · " + (lead ? `leader ${lead.name}, term ${lead.term}` : "no leader: writes wait, then time out");
   }
   showNodes(snap);
   objectsView.render(snap.kinds);

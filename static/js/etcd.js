@@ -21,12 +21,18 @@
 // GET .../sim/v1/etcd/snapshot as a JSON file; "Restore snapshot" posts a chosen file to
 // .../etcd/snapshot/restore and shows the API's answer (its Status causes when refused).
 //
+// Membership (etcdctl member add / promote / remove): a learner - sent the log but without a
+// vote - is drawn with a dashed outer ring and "learner" written before its role, in the circle's
+// label, the table and the member picker; a member added but never started says "unstarted".
+// The add form's host field suggests the nodes that run no member yet (renderHosts).
+//
 // What the DOM exposes (tests rely on it):
 //   #etcd-svg .etcd-member  data-member, data-role, data-term, data-vote, data-leader,
-//                           data-commit, data-applied, data-log, data-isolated
+//                           data-commit, data-applied, data-log, data-isolated, data-learner,
+//                           data-started
 //   #etcd-svg               data-leader (name or ""), data-term (the highest term)
 //   .raft-msg               data-src, data-dst, data-type (one travelling Raft message)
-//   #etcd-table tr[data-member]  the same numbers as text
+//   #etcd-table tr[data-member]  the same numbers as text; data-learner, and a .learner-tag
 //   #etcd-logs              data-lo, data-hi (the index columns shown)
 //   #etcd-logs .log-row     data-member, data-role, data-last, data-commit, data-behind
 //   .log-row .log-entry     data-index, data-term, data-kind (empty|put|delete|compact),
@@ -130,11 +136,12 @@ export function isolatedMembers(members, network) {
   if (!groups.length) return out;
   const groupOf = new Map();
   groups.forEach((g, i) => g.forEach((h) => groupOf.set(h, i)));
-  const quorum = Math.floor(members.length / 2) + 1;
+  const voters = members.filter((m) => !m.isLearner);  // a learner is in no quorum
+  const quorum = Math.floor(voters.length / 2) + 1;
   for (const m of members) {
     const gi = groupOf.get(m.host);
     if (gi === undefined) continue;
-    const reach = members.filter((o) => {
+    const reach = voters.filter((o) => {
       const go = groupOf.get(o.host);
       return go === undefined || go === gi;
     }).length;
@@ -179,11 +186,12 @@ const LOG_ROW_H = 42;
 const LOG_HEAD_H = 20;
 
 export class EtcdPanel {
-  constructor(svg, table, select, logs) {
+  constructor(svg, table, select, logs, hostList) {
     this.svg = svg;
     this.table = table;
     this.select = select;
     this.logs = logs || null;
+    this.hostList = hostList || null;
     svg.innerHTML = "";
     this.linkLayer = svg.appendChild(svgEl("g", { class: "etcd-links" }));
     this.memberLayer = svg.appendChild(svgEl("g", { class: "etcd-members" }));
@@ -211,6 +219,7 @@ export class EtcdPanel {
     if (tick) this.tick = tick;
     const members = (snap && snap.etcd) || [];
     this.members = members;
+    this._hosts(snap, members);
     const isolated = isolatedMembers(members, snap && snap.network);
     const geo = geometry(members.length);
     const pos = geo.pts;
@@ -241,7 +250,7 @@ export class EtcdPanel {
       used.add(m.name);
       const iso = isolated.has(m.name);
       const sig = JSON.stringify([p.x, p.y, m.role, m.term, m.vote, m.leader, m.raftIndex, m.commitIndex,
-                                  m.appliedIndex, iso]);
+                                  m.appliedIndex, iso, !!m.isLearner, m.started !== false]);
       let rec = this.els.get(m.name);
       if (!rec) {
         const g = svgEl("g", { tabindex: "0", role: "button" });
@@ -281,8 +290,12 @@ export class EtcdPanel {
 
   _build(rec, m, p, iso) {
     const g = rec.g;
-    g.setAttribute("class", `etcd-member role-${m.role}${iso ? " isolated" : ""}` +
+    const learner = !!m.isLearner;
+    const unstarted = m.started === false;
+    g.setAttribute("class", `etcd-member role-${m.role}${iso ? " isolated" : ""}${learner ? " learner" : ""}` +
       `${this.selected === m.name ? " selected" : ""}`);
+    g.dataset.learner = String(learner);
+    g.dataset.started = String(!unstarted);
     g.dataset.member = m.name;
     g.dataset.role = m.role;
     g.dataset.term = String(m.term ?? 0);
@@ -295,8 +308,9 @@ export class EtcdPanel {
     g.setAttribute("data-addr", m.address);
     const x = p.x.toFixed(1);
     const y = p.y.toFixed(1);
-    const role = m.role === "stopped" ? "STOPPED" : m.role;
+    const role = (learner ? "LEARNER · " : "") + (unstarted ? "UNSTARTED" : m.role === "stopped" ? "STOPPED" : m.role);
     g.innerHTML =
+      (learner ? `<circle class="learner-ring" cx="${x}" cy="${y}" r="${RING + 7}"/>` : "") +
       `<circle class="timer-track" cx="${x}" cy="${y}" r="${RING}"/>` +
       `<circle class="timer-ring" cx="${x}" cy="${y}" r="${RING}" transform="rotate(-90 ${x} ${y})" ` +
         `stroke-dasharray="${RING_LEN.toFixed(1)}" stroke-dashoffset="0"/>` +
@@ -308,7 +322,9 @@ export class EtcdPanel {
         `${m.vote && m.role !== "leader" && m.role !== "stopped" ? ` · voted ${esc(m.vote)}` : ""}</text>` +
       `<text class="member-log" x="${x}" y="${(p.y + RING + 38).toFixed(1)}" text-anchor="middle">` +
         `log ${esc(m.raftIndex ?? 0)} · commit ${esc(m.commitIndex ?? 0)} · applied ${esc(m.appliedIndex ?? 0)}</text>` +
-      `<title>${esc(m.name)} on ${esc(m.host)}: ${esc(role)}, term ${esc(m.term)}, vote ${esc(m.vote || "none")}, ` +
+      `<title>${esc(m.name)}${m.id ? ` (ID ${esc(m.id)})` : ""} on ${esc(m.host)}: ${esc(role)}` +
+        `${learner ? " (a learner: it gets the log but has no vote and does not count for a commit)" : ""}` +
+        `, term ${esc(m.term)}, vote ${esc(m.vote || "none")}, ` +
         `leader ${esc(m.leader || "none")}; log ${esc(m.raftIndex)}, commit ${esc(m.commitIndex)}, ` +
         `applied ${esc(m.appliedIndex)}; revision ${esc(m.revision)}${iso ? "; cut off from a majority" : ""}</title>`;
     rec.ring = g.querySelector(".timer-ring");
@@ -379,8 +395,10 @@ export class EtcdPanel {
     const html = members.map((m) => {
       const timer = m.role === "follower" || m.role === "candidate"
         ? `${m.electionElapsed ?? 0}/${m.randomizedElectionTimeout ?? "?"}` : "—";
-      return `<tr data-member="${esc(m.name)}" data-role="${esc(m.role)}" class="role-${esc(m.role)}">` +
-        `<th scope="row">${esc(m.name)}${isolated.has(m.name) ? ' <span class="cut" title="cut off from a majority">✂</span>' : ""}</th>` +
+      const learner = m.isLearner ? ' <span class="learner-tag" title="a learner: sent the log, but no vote and no say in a commit">learner</span>' : "";
+      const unstarted = m.started === false ? ' <span class="learner-tag" title="added, never started">unstarted</span>' : "";
+      return `<tr data-member="${esc(m.name)}" data-role="${esc(m.role)}" data-learner="${!!m.isLearner}" class="role-${esc(m.role)}">` +
+        `<th scope="row">${esc(m.name)}${learner}${unstarted}${isolated.has(m.name) ? ' <span class="cut" title="cut off from a majority">✂</span>' : ""}</th>` +
         `<td class="role">${esc(m.role)}</td><td>${esc(m.term ?? 0)}</td><td>${esc(m.vote || "—")}</td>` +
         `<td>${esc(m.raftIndex ?? 0)}</td><td>${esc(m.commitIndex ?? 0)}</td><td>${esc(m.appliedIndex ?? 0)}</td>` +
         `<td>${esc(m.revision ?? 0)}</td><td class="db-size">${esc(formatBytes(m.dbSize ?? 0))}</td>` +
@@ -404,9 +422,25 @@ export class EtcdPanel {
     }
     for (const m of members) {
       const o = [...sel.options].find((x) => x.value === m.name);
-      const text = `${m.name} (${m.role})`;
+      const text = `${m.name} (${m.isLearner ? "learner, " : ""}${m.started === false ? "unstarted" : m.role})`;
       if (o && o.textContent !== text) o.textContent = text;
     }
+  }
+
+  // The add form's host suggestions: the nodes that run no etcd member, then the next free
+  // etcd-N for a host of its own (an external member).
+  _hosts(snap, members) {
+    const list = this.hostList;
+    if (!list) return;
+    const used = new Set(members.map((m) => m.host));
+    const nodes = ((snap && snap.nodes) || []).map((n) => n.name).filter((n) => n && !used.has(n));
+    let k = members.length + 1;
+    while (used.has(`etcd-${k}`) || nodes.includes(`etcd-${k}`)) k++;
+    const hosts = [`etcd-${k}`, ...nodes];
+    const sig = hosts.join(",");
+    if (list.dataset.sig === sig) return;
+    list.dataset.sig = sig;
+    list.innerHTML = hosts.map((h) => `<option value="${esc(h)}"></option>`).join("");
   }
 
   // The page lost the server (disconnected, not responding): show the timers as the server

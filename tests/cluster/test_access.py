@@ -58,7 +58,8 @@ async def test_a_viewer_of_an_owned_cluster_only_watches(worker):
     assert 'data-role="viewer"' in page and "viewer: you watch, read-only" in page
     assert 'data-controls="false"' in page and 'class="row broken-actions"' not in page
     for control in ("create-pod-form", "create-rs-form", "btn-pause", "node-edit-form", "etcd-put-form",
-                    "wl-create-form", "btn-cluster-reset", "student-form", "kubeconfig-link"):
+                    "etcd-member-form", "btn-etcd-promote", "wl-create-form", "btn-cluster-reset", "student-form",
+                    "kubeconfig-link"):
         assert f'id="{control}"' not in page, control
     assert 'id="diagram"' in page and 'id="follow-presenter"' in page
 
@@ -72,6 +73,9 @@ async def test_a_viewer_of_an_owned_cluster_only_watches(worker):
                                        content_type="application/json"))
     assert_forbidden(await viewer.post(f"/clusters/{CLASS}/sim/v1/nodes/worker-1/kill", content_type="application/json"))
     assert_forbidden(await viewer.get(f"/clusters/{CLASS}/sim/v1/etcd/snapshot"))
+    assert_forbidden(await viewer.post(f"/clusters/{CLASS}/sim/v1/etcd/members", {"host": "etcd-9"},
+                                       content_type="application/json"))
+    assert_forbidden(await viewer.post(f"/clusters/{CLASS}/dashboard/etcd/members", {"host": "etcd-9"}))
     assert_forbidden(await viewer.get(f"/sim/v1/clusters/{CLASS}/kubeconfig"))
     assert_forbidden(await viewer.delete(f"/sim/v1/clusters/{CLASS}"))
     # The timeline's reads that show stored values or carry the cluster's tokens, and a fork,

@@ -11,7 +11,15 @@ The state machine of node i is `applied[i]`, the list of (term, data) it applied
 data is that list.  Log compaction (§7) happens on request (`compact`) or, with `compact_every`,
 whenever a node has applied that many entries past its last snapshot (etcd's --snapshot-count),
 keeping `compact_keep` entries behind the snapshot (etcd's SnapshotCatchUpEntries).  The harness
-plays etcd's transport for MsgSnap: it reports each one delivered or lost (report_snapshot).
+plays etcd's transport for MsgSnap: it reports each one delivered or lost (report_snapshot), and
+etcd's server: the snapshot it sends is the leader's state as applied now (merged_snapshot).
+
+Membership changes (thesis §4.1): `add(i)` starts a node that joins the running group with an
+empty log (etcd's `--initial-cluster-state=existing`): it is given the configuration the others
+started from (their index 0, what etcd's bootstrap ConfChange entries would tell it) and learns
+every change after it from the log, or from a snapshot's ConfState.  Every node applies the
+EntryConfChange entries it applies (apply_conf_change), and its snapshots carry its
+configuration; a restart rebuilds the configuration from the snapshot and the log after it.
 
 `Net` also checks the Raft paper's guarantees (Figure 3) as it runs, raising AssertionError:
 election safety, log matching, leader completeness and state machine safety; `acked` records every
@@ -22,18 +30,22 @@ from __future__ import annotations
 import json
 import random
 
-from sim.etcd.raft import (Config, MemoryStorage, Message, MsgSnap, ProposalDropped, RawNode,
-                           SnapshotFailure, SnapshotFinish, StateLeader)
+from sim.etcd.raft import (Config, ConfChange, EntryConfChange, MemoryStorage, Message, MsgSnap,
+                           ProposalDropped, RawNode, Snapshot, SnapshotFailure, SnapshotFinish, StateLeader)
 
 
 class Net:
     def __init__(self, n: int = 3, seed: int = 1, pre_vote: bool = True, check_quorum: bool = True,
                  election_tick: int = 10, heartbeat_tick: int = 1, check_every_step: bool = True,
-                 max_entries_per_msg: int = 64, compact_every: int | None = None, compact_keep: int = 0):
-        self.ids = [f"n{i}" for i in range(1, n + 1)]
+                 max_entries_per_msg: int = 64, compact_every: int | None = None, compact_keep: int = 0,
+                 learners: int = 0, step_down_on_removal: bool = False):
+        self.ids = [f"n{i}" for i in range(1, n + learners + 1)]
+        # The configuration every node's log starts from (index 0).
+        self.bootstrap = (self.ids[:n], self.ids[n:])
         self.rng = random.Random(seed)
         self.cfg = dict(pre_vote=pre_vote, check_quorum=check_quorum, election_tick=election_tick,
-                        heartbeat_tick=heartbeat_tick, max_entries_per_msg=max_entries_per_msg)
+                        heartbeat_tick=heartbeat_tick, max_entries_per_msg=max_entries_per_msg,
+                        step_down_on_removal=step_down_on_removal)
         self.storage = {i: MemoryStorage() for i in self.ids}
         self.nodes: dict[str, RawNode | None] = {}
         self.applied: dict[str, list] = {}
@@ -61,7 +73,11 @@ class Net:
         # The state machine comes back from the snapshot on disk; RawNode hands out the
         # committed entries after it again.
         snap = self.storage[i].snapshot
-        cfg = Config(id=i, peers=self.ids, rng=random.Random(self.rng.random()), applied=snap.index, **self.cfg)
+        # A snapshot's configuration, else index 0's; the log's changes after it are applied
+        # again with the entries (applied starts at the snapshot).
+        voters, learners = ([], []) if snap.conf_state is not None else self.bootstrap
+        cfg = Config(id=i, peers=list(voters), learners=list(learners), rng=random.Random(self.rng.random()),
+                     applied=snap.index, **self.cfg)
         self.nodes[i] = RawNode(cfg, self.storage[i])
         self.applied[i] = [tuple(x) for x in snap.data] if snap.index else []
 
@@ -78,6 +94,25 @@ class Net:
         if self.nodes[i] is None:
             self.start(i)
             self.handle(i)
+
+    def add(self, i: str) -> None:
+        """Start node i with an empty disk, to join the group (once a ConfChange adds it)."""
+        assert i not in self.ids
+        self.ids.append(i)
+        self.storage[i] = MemoryStorage()
+        self.reads[i] = []
+        self.start(i)
+        self.handle(i)
+
+    def conf_change(self, i: str, type: str, node: str) -> bool:
+        """Propose a ConfChange at node i (forwarded to the leader like any proposal)."""
+        try:
+            self.nodes[i].propose_conf_change(ConfChange(type, node))
+        except ProposalDropped:
+            return False
+        finally:
+            self.handle(i)
+        return True
 
     def alive(self) -> list[str]:
         return [i for i in self.ids if self.nodes[i] is not None]
@@ -103,6 +138,8 @@ class Net:
             self.storage[i].apply_ready(rd)              # 1. persist
             lost = []
             for m in rd.messages:                        # 2. send
+                if m.type == MsgSnap:
+                    m.snapshot = self.merged_snapshot(i)
                 if self.connected(i, m.to) and not (self.loss and self.rng.random() < self.loss):
                     self.queue.append(m)
                 elif m.type == MsgSnap:
@@ -133,9 +170,18 @@ class Net:
         applied = node.log.applied
         assert applied == len(self.applied[i])
         if applied > st.snapshot.index:
-            st.create_snapshot(applied, [list(x) for x in self.applied[i]])
+            st.create_snapshot(applied, [list(x) for x in self.applied[i]], conf_state=node.conf_state())
         if st.snapshot.index - keep > st.offset:
             st.compact(st.snapshot.index - keep)
+
+    def merged_snapshot(self, i: str) -> Snapshot:
+        """What etcd's server sends for a MsgSnap (createMergedSnapshotMessage): its state as
+        applied now, at the applied index and term, with the configuration as applied - not the
+        older snapshot in storage, whose configuration may predate the node it goes to (which
+        would ignore it: raft.go restore, "not in the ConfState")."""
+        node = self.nodes[i]
+        applied = node.log.applied
+        return Snapshot(applied, node.log.term(applied), [list(x) for x in self.applied[i]], node.conf_state())
 
     def install(self, i: str, snap) -> None:
         """Load a leader's snapshot into i's state machine (etcd's applySnapshot)."""
@@ -162,6 +208,8 @@ class Net:
 
     def apply(self, i: str, e) -> None:
         assert e.index == len(self.applied[i]) + 1, f"{i} applied {e.index} out of order"
+        if e.type == EntryConfChange:
+            self.nodes[i].apply_conf_change(e.data)
         self.applied[i].append((e.term, e.data))
         prev = self.committed.setdefault(e.index, (e.term, e.data))
         # State machine safety (Figure 3): no two servers apply different entries at an index.
@@ -278,8 +326,9 @@ class Net:
     def wait_leader(self, max_ticks: int = 500) -> str:
         for _ in range(max_ticks):
             lead = self.leader()
+            # (every node of the leader's configuration: a removed one hears nothing more)
             if lead is not None and all(self.nodes[j].lead == lead for j in self.alive()
-                                        if self.connected(j, lead)):
+                                        if self.connected(j, lead) and j in self.nodes[lead].peers):
                 return lead
             self.deliver_all()
             self.tick()
