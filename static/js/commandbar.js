@@ -35,6 +35,9 @@ export const COMMANDS = [
   ["kill member <member>", "stop an etcd member"],
   ["restore member <member>", "start it again"],
   ["transfer leader <member>", "make that etcd member the leader"],
+  ["add member <host> [learner]", "etcdctl member add: a new etcd member on that host (a learner with \"learner\")"],
+  ["promote member <member>", "etcdctl member promote: a learner in sync becomes a voter"],
+  ["remove member <member>", "etcdctl member remove"],
   ["etcd put <key> <value>", "etcdctl put"],
   ["partition <host,host> | <host,host>", "cut the network between groups of hosts"],
   ["heal", "end the partition and restore every link"],
@@ -93,8 +96,16 @@ export function parseCommand(line) {
         return post(`nodes/${encodeURIComponent(b)}/components/${encodeURIComponent(rest[0])}/kill`);
       }
       return { error: `${verb}: ${verb === "kill" ? "node, component or member" : "node or member"}? (${usage(verb)})` };
+    case "promote": case "remove":
+      if (a !== "member" || !b) return { error: `${verb}: ${usage(verb)}` };
+      return post(`etcd/members/${encodeURIComponent(b)}/${verb}`);
     case "add": {
-      if (a !== "node") return { error: `add: only "add node <name>" (${usage("add")})` };
+      if (a === "member") {
+        if (!b) return need("host", b);
+        if (rest.length && (rest.length > 1 || rest[0] !== "learner")) return { error: `add member: ${usage("add")}` };
+        return post("etcd/members", { host: b, learner: rest[0] === "learner" });
+      }
+      if (a !== "node") return { error: `add: "add node <name>" or "add member <host>" (${usage("add")})` };
       if (!b) return need("name", b);
       const body = { name: b };
       for (const kv of rest) {
