@@ -20,6 +20,31 @@ def fresh_layer(settings):
 
 
 @pytest_asyncio.fixture
+async def bare_worker(transactional_db, fresh_layer):
+    """A started SimulationWorker with no cluster (no demo seeded); stopped afterwards."""
+    from cluster.worker import SimulationWorker
+
+    w = SimulationWorker(channel_layer=fresh_layer, frame_rate=20, seed_demo=False)
+    await w.start()
+    yield w
+    await w.stop()
+
+
+async def call(client, method: str, path: str, body=None, expect: int = 200) -> dict:
+    """One request of the control API (GET, or POST with a JSON body) through Django's
+    AsyncClient; asserts its status and answers the decoded body."""
+    import json
+
+    if method == "GET":
+        resp = await client.get(path)
+    else:
+        resp = await client.post(path, data=json.dumps(body or {}), content_type="application/json")
+    data = json.loads(resp.content)
+    assert resp.status_code == expect, json.dumps(data)[:2000]
+    return data
+
+
+@pytest_asyncio.fixture
 async def worker(transactional_db, fresh_layer):
     """A started SimulationWorker (demo seeded) on the test's loop; stopped afterwards."""
     from cluster.worker import SimulationWorker

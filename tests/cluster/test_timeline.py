@@ -8,35 +8,18 @@ import asyncio
 import json
 
 import pytest
-import pytest_asyncio
 from django.test import AsyncClient
 
 from cluster.worker import SimulationWorker
 from cluster.worker.timeline import etcd_store, keyspace_digest
 from tests.builders import MakePod
-from tests.cluster.conftest import wait_bootstrapped
+from tests.cluster.conftest import call, wait_bootstrapped
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 SMALL = {"seed": 4, "nodes": [{"name": "cp-1", "role": "control-plane"}, {"name": "worker-1"}]}
 
 
-@pytest_asyncio.fixture
-async def worker(transactional_db, fresh_layer):
-    w = SimulationWorker(channel_layer=fresh_layer, frame_rate=20, seed_demo=False)
-    await w.start()
-    yield w
-    await w.stop()
-
-
-async def call(client: AsyncClient, method: str, path: str, body=None, expect: int = 200) -> dict:
-    if method == "GET":
-        resp = await client.get(path)
-    else:
-        resp = await client.post(path, data=json.dumps(body or {}), content_type="application/json")
-    data = json.loads(resp.content)
-    assert resp.status_code == expect, json.dumps(data)[:2000]
-    return data
 
 
 async def small_cluster(client: AsyncClient, name: str) -> None:
@@ -66,7 +49,7 @@ def pod_names(snapshot: dict) -> set[str]:
     return {p["name"] for n in snapshot["nodes"] for p in n["pods"]} | {p["name"] for p in snapshot["pending"]}
 
 
-async def test_history_shows_the_cluster_as_it_was_before_a_pod_was_created(worker):
+async def test_history_shows_the_cluster_as_it_was_before_a_pod_was_created(bare_worker):
     client = AsyncClient()
     await small_cluster(client, "tl-hist")
     before = await moment_after(client, "tl-hist", 20.0)
@@ -92,7 +75,7 @@ async def test_history_shows_the_cluster_as_it_was_before_a_pod_was_created(work
     assert set(now) == {"cluster", "time", "frame", "revision", "replayable", "snapshot", "etcd"}  # only the parts asked for
 
 
-async def test_an_exported_run_imported_elsewhere_ends_byte_for_byte_where_it_did(worker):
+async def test_an_exported_run_imported_elsewhere_ends_byte_for_byte_where_it_did(bare_worker):
     client = AsyncClient()
     await small_cluster(client, "tl-run")
     await create_pod(client, "tl-run", "web")
@@ -114,7 +97,7 @@ async def test_an_exported_run_imported_elsewhere_ends_byte_for_byte_where_it_di
     carried["metadata"]["note"] = "x" * 3_000_000
     made = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-copy", "import": carried}, expect=201)
     assert made["verified"] is True and made["paused"] is True
-    original, copy = worker.clusters["tl-run"].engine, worker.clusters["tl-copy"].engine
+    original, copy = bare_worker.clusters["tl-run"].engine, bare_worker.clusters["tl-copy"].engine
     assert copy.now == original.now == export["end"]["time"]
     assert copy.kernel.events_run == original.kernel.events_run
     a, b = etcd_store(original), etcd_store(copy)
@@ -128,7 +111,7 @@ async def test_an_exported_run_imported_elsewhere_ends_byte_for_byte_where_it_di
     assert again["journal"] == export["journal"]
 
 
-async def test_a_run_a_lesson_acted_on_replays_byte_for_byte(worker):
+async def test_a_run_a_lesson_acted_on_replays_byte_for_byte(bare_worker):
     """The lesson player's actions are journaled one by one ("lesson.do", with the leader the
     lesson remembered), not as the `lesson` command a replay has no player for: a run a lesson
     acted on exports, imports and forks like any other."""
@@ -145,7 +128,7 @@ async def test_a_run_a_lesson_acted_on_replays_byte_for_byte(worker):
     assert lines[0].startswith("create replicaset web"), lines
     made = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-lesson-copy", "import": export}, expect=201)
     assert made["verified"] is True, made
-    original, copy = worker.clusters["tl-lesson"].engine, worker.clusters["tl-lesson-copy"].engine
+    original, copy = bare_worker.clusters["tl-lesson"].engine, bare_worker.clusters["tl-lesson-copy"].engine
     assert copy.kernel.events_run == original.kernel.events_run
     assert keyspace_digest(etcd_store(copy).current.items()) == export["end"]["etcdDigest"]
     # A fork from the latest moment replays it too (it was refused with 409 before).
@@ -154,7 +137,7 @@ async def test_a_run_a_lesson_acted_on_replays_byte_for_byte(worker):
                expect=201)
 
 
-async def test_a_run_given_commands_while_its_clock_runs_replays_byte_for_byte(worker):
+async def test_a_run_given_commands_while_its_clock_runs_replays_byte_for_byte(bare_worker):
     """Commands that come in while the frame loop runs the cluster land between two kernel
     events, wherever the loop's slice stopped: the journal's points say exactly where."""
     client = AsyncClient()
@@ -172,13 +155,13 @@ async def test_a_run_given_commands_while_its_clock_runs_replays_byte_for_byte(w
     assert len(export["journal"]) >= 11
     made = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-live-copy", "import": export}, expect=201)
     assert made["verified"] is True
-    original, copy = worker.clusters["tl-live"].engine, worker.clusters["tl-live-copy"].engine
+    original, copy = bare_worker.clusters["tl-live"].engine, bare_worker.clusters["tl-live-copy"].engine
     assert (copy.now, copy.kernel.events_run) == (original.now, original.kernel.events_run)
     assert json.dumps(dict(original.snapshot(), cluster=None), sort_keys=True) == \
            json.dumps(dict(copy.snapshot(), cluster=None), sort_keys=True)
 
 
-async def test_an_export_from_another_engine_replays_at_its_times_when_not_exact(worker):
+async def test_an_export_from_another_engine_replays_at_its_times_when_not_exact(bare_worker):
     """An export whose points this engine does not reach (made by another version, say) is
     refused as not faithful; with "exact": false its commands are applied at their virtual
     times instead, as a lesson's saved start would want."""
@@ -192,7 +175,7 @@ async def test_an_export_from_another_engine_replays_at_its_times_when_not_exact
                  end=dict(export["end"], events=export["end"]["events"] + 7))
     data = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-new", "import": other}, expect=409)
     assert "could not be replayed faithfully" in data["message"]
-    assert "tl-new" not in worker.clusters
+    assert "tl-new" not in bare_worker.clusters
 
     made = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-new", "import": other, "exact": False},
                       expect=201)
@@ -201,12 +184,12 @@ async def test_an_export_from_another_engine_replays_at_its_times_when_not_exact
     own = await call(client, "GET", "/clusters/tl-new/sim/v1/export")
     assert [e["op"] for e in own["journal"]] == [e["op"] for e in export["journal"]]
     await call(client, "GET", "/clusters/tl-new/api/v1/namespaces/default/pods/web")
-    assert etcd_store(worker.clusters["tl-new"].engine).current["/lesson/start"].value == "1"
+    assert etcd_store(bare_worker.clusters["tl-new"].engine).current["/lesson/start"].value == "1"
     again = await call(client, "POST", "/sim/v1/clusters", {"name": "tl-newer", "import": own}, expect=201)
     assert again["verified"] is True
 
 
-async def test_a_fork_from_a_moment_is_the_cluster_as_it_was_then(worker):
+async def test_a_fork_from_a_moment_is_the_cluster_as_it_was_then(bare_worker):
     client = AsyncClient()
     await small_cluster(client, "tl-src")
     await create_pod(client, "tl-src", "early")
@@ -219,7 +202,7 @@ async def test_a_fork_from_a_moment_is_the_cluster_as_it_was_then(worker):
                       expect=201)
     assert made["forkOf"] == {"cluster": "tl-src", "time": before["time"]}
     then = await call(client, "GET", f"/clusters/tl-src/sim/v1/history/frame-{before['frame']}?parts=etcd")
-    forked = etcd_store(worker.clusters["tl-fork"].engine)
+    forked = etcd_store(bare_worker.clusters["tl-fork"].engine)
     assert [[k, kv.value, kv.mod_revision] for k, kv in sorted(forked.current.items())] == then["etcd"]["kvs"]
     await call(client, "GET", "/clusters/tl-fork/api/v1/namespaces/default/pods/early")
     await call(client, "GET", "/clusters/tl-fork/api/v1/namespaces/default/pods/late", expect=404)
@@ -233,7 +216,7 @@ async def test_a_fork_from_a_moment_is_the_cluster_as_it_was_then(worker):
     await call(client, "POST", "/clusters/tl-fork2/sim/v1/clock", {"advance": "2s"})
 
 
-async def test_timeline_errors_are_kubernetes_status(worker, fresh_layer):
+async def test_timeline_errors_are_kubernetes_status(bare_worker, fresh_layer):
     client = AsyncClient()
     await small_cluster(client, "tl-err")
 
@@ -261,7 +244,7 @@ async def test_timeline_errors_are_kubernetes_status(worker, fresh_layer):
     data = await call(client, "POST", "/sim/v1/clusters", {"name": "x", "import": hostile}, expect=422)
     status(data, 422, "Invalid")
     assert "cannot be replayed: 'cluster.delete'" in data["message"]
-    assert "x" not in worker.clusters
+    assert "x" not in bare_worker.clusters
     # A request the API server refuses (no resource) is replayed as that refusal: the run goes on.
     # The journal was edited, so the run is not the original's: imported at each entry's virtual
     # time ("exact": false), not its exact event count, which the refusal's own events shift (an
@@ -269,18 +252,18 @@ async def test_timeline_errors_are_kubernetes_status(worker, fresh_layer):
     hostile["journal"] = hostile["journal"][:1]
     data = await call(client, "POST", "/sim/v1/clusters", {"name": "x", "import": hostile, "exact": False},
                       expect=201)
-    assert data["replayed"] == 1 and "x" in worker.clusters
+    assert data["replayed"] == 1 and "x" in bare_worker.clusters
 
 
 
-async def test_a_restored_cluster_cannot_be_replayed_but_forks_from_a_checkpoint(worker, fresh_layer):
+async def test_a_restored_cluster_cannot_be_replayed_but_forks_from_a_checkpoint(bare_worker, fresh_layer):
     """After a restart the cluster is restored from the database, not replayed: its run before
     the restart is not kept, so it says so instead of exporting a run that would not replay; a
     fork is then restored from a moment's etcd keyspace, as the restart itself was."""
     client = AsyncClient()
     await small_cluster(client, "tl-again")
     await create_pod(client, "tl-again", "kept")
-    await worker.stop()
+    await bare_worker.stop()
     again = SimulationWorker(channel_layer=fresh_layer, frame_rate=20, seed_demo=False)
     await again.start()
     try:
@@ -317,7 +300,7 @@ async def restart(worker: SimulationWorker, fresh_layer) -> SimulationWorker:
     return again
 
 
-async def test_the_history_before_a_restart_is_kept_and_its_moments_fork_by_replay(worker, fresh_layer):
+async def test_the_history_before_a_restart_is_kept_and_its_moments_fork_by_replay(bare_worker, fresh_layer):
     """A restart keeps the history (the moments' pages, the journal): the page can still scrub
     back to before it, and a fork from such a moment replays the journal from the origin, so it
     is the cluster as it was then, byte for byte, and can be exported."""
@@ -331,7 +314,7 @@ async def test_the_history_before_a_restart_is_kept_and_its_moments_fork_by_repl
     digest = keyspace_digest((k, type("KV", (), {"value": v, "mod_revision": r})) for k, v, r in then["etcd"]["kvs"])
     old_frames = [m["frame"] for m in (await call(client, "GET", "/clusters/tl-kept/sim/v1/history"))["moments"]]
 
-    again = await restart(worker, fresh_layer)
+    again = await restart(bare_worker, fresh_layer)
     try:
         listing = await call(client, "GET", "/clusters/tl-kept/sim/v1/history")
         assert [m["frame"] for m in listing["moments"]][:len(old_frames)] == old_frames
@@ -361,7 +344,7 @@ async def test_the_history_before_a_restart_is_kept_and_its_moments_fork_by_repl
         await again.stop()
 
 
-async def test_a_reset_starts_a_new_history_that_a_restart_keeps(worker, fresh_layer):
+async def test_a_reset_starts_a_new_history_that_a_restart_keeps(bare_worker, fresh_layer):
     client = AsyncClient()
     await small_cluster(client, "tl-reset")
     await create_pod(client, "tl-reset", "old-run")
@@ -370,7 +353,7 @@ async def test_a_reset_starts_a_new_history_that_a_restart_keeps(worker, fresh_l
     await call(client, "POST", "/clusters/tl-reset/sim/v1/clock", {"paused": True})
     await call(client, "POST", "/clusters/tl-reset/sim/v1/clock", {"advance": "3s"})
     fresh = await moment_after(client, "tl-reset", 3.0)
-    again = await restart(worker, fresh_layer)
+    again = await restart(bare_worker, fresh_layer)
     try:
         moments = (await call(client, "GET", "/clusters/tl-reset/sim/v1/history"))["moments"]
         assert moments and fresh["frame"] in [m["frame"] for m in moments]
@@ -381,7 +364,7 @@ async def test_a_reset_starts_a_new_history_that_a_restart_keeps(worker, fresh_l
         await again.stop()
 
 
-async def test_a_lesson_playing_resumes_at_its_step_after_a_restart(worker, fresh_layer):
+async def test_a_lesson_playing_resumes_at_its_step_after_a_restart(bare_worker, fresh_layer):
     client = AsyncClient()
     await small_cluster(client, "tl-lesson")
     await call(client, "POST", "/clusters/tl-lesson/sim/v1/lesson", {"start": "architecture-request-path"})
@@ -389,7 +372,7 @@ async def test_a_lesson_playing_resumes_at_its_step_after_a_restart(worker, fres
     await call(client, "POST", "/clusters/tl-lesson/sim/v1/lesson", {"action": "play"})
     before = (await call(client, "GET", "/clusters/tl-lesson/sim/v1/lesson"))["player"]
     assert before["index"] >= 2 and before["playing"] is True
-    again = await restart(worker, fresh_layer)
+    again = await restart(bare_worker, fresh_layer)
     try:
         after = (await call(client, "GET", "/clusters/tl-lesson/sim/v1/lesson"))["player"]
         assert after is not None and after["lesson"] == "architecture-request-path"

@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 
 import pytest
-import pytest_asyncio
 from channels.db import database_sync_to_async
 from django.test import AsyncClient
 
 from cluster import persistence
-from cluster.worker import SimulationWorker
 from cluster.worker.timeline import etcd_store, keyspace_digest
 from sim.cluster import Cluster
+from tests.cluster.conftest import call
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -22,22 +21,6 @@ SPEC = {"seed": 4, "nodes": [{"name": "cp-1", "role": "control-plane"}, {"name":
         "etcd": {"members": 3, "topology": "external"}}
 
 
-@pytest_asyncio.fixture
-async def worker(transactional_db, fresh_layer):
-    w = SimulationWorker(channel_layer=fresh_layer, frame_rate=20, seed_demo=False)
-    await w.start()
-    yield w
-    await w.stop()
-
-
-async def call(client: AsyncClient, method: str, path: str, body=None, expect: int = 200) -> dict:
-    if method == "GET":
-        resp = await client.get(path)
-    else:
-        resp = await client.post(path, data=json.dumps(body or {}), content_type="application/json")
-    data = json.loads(resp.content)
-    assert resp.status_code == expect, json.dumps(data)[:2000]
-    return data
 
 
 def refusal(data: dict, code: int, reason: str) -> str:
@@ -47,7 +30,7 @@ def refusal(data: dict, code: int, reason: str) -> str:
     return data["message"]
 
 
-async def test_member_add_promote_remove_over_http_and_a_replay(worker):
+async def test_member_add_promote_remove_over_http_and_a_replay(bare_worker):
     client = AsyncClient()
     base = "/clusters/mem-1/sim/v1"
     await call(client, "POST", "/sim/v1/clusters", {"name": "mem-1", **SPEC}, expect=201)
@@ -97,7 +80,7 @@ async def test_member_add_promote_remove_over_http_and_a_replay(worker):
     assert ops[0] == "etcd.member.add" and "etcd.member.promote" in ops and ops[-1] == "etcd.member.remove"
     made = await call(client, "POST", "/sim/v1/clusters", {"name": "mem-copy", "import": export}, expect=201)
     assert made["verified"] is True
-    original, copy = worker.clusters["mem-1"].engine, worker.clusters["mem-copy"].engine
+    original, copy = bare_worker.clusters["mem-1"].engine, bare_worker.clusters["mem-copy"].engine
     assert copy.etcd_member_list() == original.etcd_member_list()
     assert keyspace_digest(etcd_store(copy).current.items()) == keyspace_digest(etcd_store(original).current.items())
     stores = {json.dumps(m.store.to_snapshot(), sort_keys=True) for m in original.etcd_members}
