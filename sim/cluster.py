@@ -1149,11 +1149,13 @@ class Cluster:
     def kubeadm_status(self, lines: int | None = None) -> dict:
         """The install's progress and each host's last kubeadm run (its output: all of it, or
         the last `lines` lines, as the page's frames carry it)."""
-        from sim.kubeadm_install import join_command
+        from sim.kubeadm_install import control_plane_join_command, join_command
         state = self.config.kubeadm
         return {"install": self.config.install, "installed": list(state.get("installed", [])),
                 "addons": bool(state.get("addons")), "podNetwork": bool(state.get("podNetwork")),
                 "joinCommand": join_command(self),
+                # init --upload-certs: the join command for control-plane nodes, with the key.
+                "controlPlaneJoinCommand": control_plane_join_command(self),
                 "hosts": [{"name": s.name, "role": s.role, "installed": self.host_installed(s.name),
                            "registered": self.node_registered(s.name)} for s in self.config.nodes],
                 "runs": [r.status(lines) for r in self.kubeadm_runs.values()]}
