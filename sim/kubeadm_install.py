@@ -27,7 +27,17 @@ up to 5 minutes, for the kubelet's TLS bootstrap: its CertificateSigningRequest 
 kube-controller-manager's csrapproving controller (or by `kubectl certificate approve`) and
 signed by csrsigning (sim/kubelet/certificate.py); then for its Node.  What is not modelled:
 `--discovery-token-ca-cert-hash` pinning (printed, the cluster CA's real SPKI hash, not
-checked), `kubeadm join --control-plane`, `kubeadm reset`."""
+checked), `kubeadm reset`.
+
+`kubeadm init --upload-certs` stores the control-plane certificates, AES-GCM encrypted with a
+new certificate key, in the Secret kube-system/kubeadm-certs, and prints the control-plane join
+command.  `kubeadm join --control-plane --certificate-key <key>` discovers the cluster as a
+worker's join does, downloads and decrypts the certificates (a wrong key: "cipher: message
+authentication failed"), writes the control-plane manifests, performs the kubelet's TLS
+bootstrap, adds the host's etcd member as a learner and promotes it once in sync (kubeadm's
+learner mode, GA in v1.32), then the host is a control-plane node as one configured from the
+start is (Cluster.kubeadm_add_control_plane): its kube-apiserver on its local member, its
+kube-controller-manager and kube-scheduler in the Lease elections."""
 from __future__ import annotations
 
 import base64
@@ -659,10 +669,18 @@ def _control_plane_join(run: Kubeadm) -> Generator:
     from sim.cluster import ClusterError
     c, host = run.cluster, run.host
     phase = "control-plane-join/etcd"
-    try:
-        rid, name = c.kubeadm_etcd_add_learner(host)
-    except ClusterError as e:
-        raise KubeadmError(f"error execution phase {phase}: error creating local etcd static pod manifest file: {e}")
+    # etcd refuses a member add while a voter has not been connected for long (a member that
+    # joined moments ago): kubeadm's etcd client retries it (addMemberBackoff).
+    deadline = run.now + ETCD_JOIN_TIMEOUT
+    while True:
+        try:
+            rid, name = c.kubeadm_etcd_add_learner(host)
+            break
+        except ClusterError as e:
+            if e.code != 503 or run.now >= deadline:
+                raise KubeadmError(f"error execution phase {phase}: error creating local etcd static pod "
+                                   f"manifest file: {e}") from None
+        yield _sleep(1.0)
     yield from _etcd_reply(run, rid, phase)
     run.say("[etcd] Announced new etcd member joining to the existing etcd cluster",
             '[etcd] Creating static Pod manifest for "etcd"')
