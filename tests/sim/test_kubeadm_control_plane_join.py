@@ -217,3 +217,22 @@ def test_losing_the_first_control_plane_node_leaves_a_working_control_plane():
     c.advance(15)
     pod = ok(get_pod(c, "after"))
     assert pod["spec"]["nodeName"] == "worker-1" and pod["status"]["phase"] == "Running"
+
+
+def test_a_joined_control_plane_node_powers_off_and_on_with_its_static_pods(ha):
+    c, _, _ = ha
+    c.kill_node("cp-3")
+    c.advance(5)
+    assert not c.cp_components["cp-3"][0].running
+    assert not next(m for m in c.etcd_members if m.host == "cp-3").running
+    ok(create_pod(c, "while-cp-3-down"))
+    c.restore_node("cp-3")
+    c.advance(20)
+    assert c.cp_components["cp-3"][0].running and c.cp_components["cp-3"][0].synced
+    assert {m["host"]: m["role"] in ("leader", "follower") for m in c.etcd_status()} == \
+        {"cp-1": True, "cp-2": True, "cp-3": True}
+    # Its kube-apiserver is a static pod the kubelet restarts when killed.
+    c.kill_component("cp-3", "kube-apiserver")
+    c.advance(15)
+    assert c.cp_components["cp-3"][0].running
+    assert ok(get_pod(c, "while-cp-3-down"))["status"]["phase"] == "Running"
