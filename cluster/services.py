@@ -412,11 +412,12 @@ async def restore_node(cluster: str, node: str) -> dict[str, Any]:
     return await sim_command(cluster, {"op": "node.restore", "node": node})
 
 
-async def kubeadm(cluster: str, action: str, node: Any = None, token: Any = None) -> dict[str, Any]:
-    """A student's kubeadm install (sim/kubeadm_install.py): action "status", "init" (on `node`),
-    "join" (`node` with `token`) or "pod-network"; answers the install's status.  Conflict when
-    the cluster was not created with "install": "kubeadm" or kubeadm already runs there."""
-    return await sim_command(cluster, {"op": f"kubeadm.{action}", "node": node, "token": token})
+async def kubeadm(cluster: str, action: str, node: Any = None, token: Any = None, **extra: Any) -> dict[str, Any]:
+    """A student's kubeadm install (sim/kubeadm_install.py): action "status", "init" (on `node`;
+    `uploadCerts`), "join" (`node` with `token`; `controlPlane` and `certificateKey` for
+    `--control-plane`) or "pod-network"; answers the install's status.  Conflict when the
+    cluster was not created with "install": "kubeadm" or kubeadm already runs there."""
+    return await sim_command(cluster, {"op": f"kubeadm.{action}", "node": node, "token": token, **extra})
 
 
 async def pod_cri_calls(cluster: str, namespace: str, name: str) -> dict[str, Any]:

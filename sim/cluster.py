@@ -377,7 +377,9 @@ class Cluster:
         if not cps:
             raise ClusterError("a cluster needs a control-plane node")
         self.cp_hosts = [c.name for c in cps]
-        if len(self.cp_hosts) not in (1, 3):
+        # A cluster the student installs grows its control plane host by host (kubeadm join
+        # --control-plane): it may have any number of control-plane nodes.
+        if len(self.cp_hosts) not in (1, 3) and self.config.install != "kubeadm":
             raise ClusterError("a cluster has 1 or 3 control-plane nodes")
         self.cp_host = self.cp_hosts[0]
         k = self.kernel
@@ -410,32 +412,9 @@ class Cluster:
         # time 0, the same on every restart and replay.
         ca_secret = (self.config.credentials or {}).get("serviceAccountKey") or f"seed/{self.config.seed}"
         self.ca = CertificateAuthority.for_cluster(ca_secret, self.kernel.epoch_offset)
+        self._scheduler_config, self._authentication = scheduler_config, authentication
         for host in self.cp_hosts:
-            local = [m.address for m in self.etcd_members if m.host == host]
-            endpoints = local + [m.address for m in self.etcd_members if m.address not in local]
-            api = KubeAPIServer(host, endpoints, toleration_seconds=self.config.default_toleration_seconds,
-                                service_cluster_ip_range=self.config.service_subnet,
-                                authentication=authentication)
-            # --advertise-address: its node's IP (the kubernetes Service's endpoints)
-            api.advertise_address = node_ip([n.name for n in self.config.nodes].index(host))
-            sched = KubeScheduler(host, api.address, config=scheduler_config,
-                                  kube_api_qps=self.config.scheduler_kube_api_qps,
-                                  kube_api_burst=self.config.scheduler_kube_api_burst)
-            cm = KubeControllerManager(host, api.address,
-                                       kube_api_qps=self.config.controller_manager_kube_api_qps,
-                                       kube_api_burst=self.config.controller_manager_kube_api_burst,
-                                       node_monitor_grace_period=self.config.node_monitor_grace_period,
-                                       node_monitor_period=self.config.node_monitor_period,
-                                       controllers=self.config.controllers,
-                                       cluster_cidr=self.config.pod_subnet, cluster_ca=self.ca)
-            csi = CSIController(host, api.address, self.storage_backend)
-            self.apiservers.append(api)
-            self.schedulers.append(sched)
-            self.controller_managers.append(cm)
-            self.cp_components[host] = [api, sched, cm, csi]
-            if self.config.cloud_provider == "simulated":
-                # cloud-controller-manager: leader elected, one per control-plane node.
-                self.cp_components[host].append(CloudControllerManager(host, api.address, self.cloud.address))
+            self._build_control_plane_host(host)
         self.apiserver, self.scheduler, self.controller_manager = \
             self.apiservers[0], self.schedulers[0], self.controller_managers[0]
         # metrics-server, one replica on the first control-plane node, behind every
@@ -531,7 +510,9 @@ class Cluster:
             n = cfg.etcd_members
             if n not in (1, 3, 5, 7):
                 raise ClusterError("etcd_members must be 1, 3, 5 or 7")
-            if cfg.etcd_topology == "stacked":
+            if cfg.etcd_topology == "stacked" and cfg.install == "kubeadm":
+                hosts = [cps[0].name]   # kubeadm init's local etcd; more join by a member add
+            elif cfg.etcd_topology == "stacked":
                 if n != len(cps):
                     raise ClusterError(f"a stacked topology runs one etcd member per control-plane node: "
                                        f"{len(cps)} control-plane node(s), not {n} members")
@@ -607,6 +588,39 @@ class Cluster:
     def _etcd_record(self, spec: dict) -> dict:
         return member_record(spec["id"], spec["name"], spec["host"], f"{EtcdMember.component}@{spec['host']}",
                              self._etcd_peer_ip(spec["host"]), spec.get("learner", False))
+
+    def _build_control_plane_host(self, host: str) -> list:
+        """The control-plane components of control-plane node `host` (its kube-apiserver, whose
+        etcd is its local member first, kube-scheduler and kube-controller-manager talking to
+        that apiserver, the CSI controller, and cloud-controller-manager): built, not started.
+        At construction for each control-plane node, and for a host `kubeadm join
+        --control-plane` adds at run time."""
+        local = [m.address for m in self.etcd_members if m.host == host]
+        endpoints = local + [m.address for m in self.etcd_members if m.address not in local]
+        api = KubeAPIServer(host, endpoints, toleration_seconds=self.config.default_toleration_seconds,
+                            service_cluster_ip_range=self.config.service_subnet,
+                            authentication=self._authentication)
+        # --advertise-address: its node's IP (the kubernetes Service's endpoints)
+        api.advertise_address = node_ip([n.name for n in self.config.nodes].index(host))
+        sched = KubeScheduler(host, api.address, config=self._scheduler_config,
+                              kube_api_qps=self.config.scheduler_kube_api_qps,
+                              kube_api_burst=self.config.scheduler_kube_api_burst)
+        cm = KubeControllerManager(host, api.address,
+                                   kube_api_qps=self.config.controller_manager_kube_api_qps,
+                                   kube_api_burst=self.config.controller_manager_kube_api_burst,
+                                   node_monitor_grace_period=self.config.node_monitor_grace_period,
+                                   node_monitor_period=self.config.node_monitor_period,
+                                   controllers=self.config.controllers,
+                                   cluster_cidr=self.config.pod_subnet, cluster_ca=self.ca)
+        csi = CSIController(host, api.address, self.storage_backend)
+        self.apiservers.append(api)
+        self.schedulers.append(sched)
+        self.controller_managers.append(cm)
+        self.cp_components[host] = [api, sched, cm, csi]
+        if self.config.cloud_provider == "simulated":
+            # cloud-controller-manager: leader elected, one per control-plane node.
+            self.cp_components[host].append(CloudControllerManager(host, api.address, self.cloud.address))
+        return self.cp_components[host]
 
     def _build_node(self, spec: NodeSpec, index: int) -> None:
         runtime = ContainerRuntime(spec.name, kind=spec.runtime)
@@ -990,18 +1004,87 @@ class Cluster:
         run.run(steps(run))
         return run.status()
 
-    def kubeadm_init(self, host: str) -> dict:
-        """`kubeadm init` on the control-plane host: runs in virtual time; kubeadm_status()
-        follows it."""
+    def kubeadm_init(self, host: str, upload_certs: bool = False) -> dict:
+        """`kubeadm init [--upload-certs]` on the control-plane host: runs in virtual time;
+        kubeadm_status() follows it."""
         from sim.kubeadm_install import init_steps
+        if not isinstance(upload_certs, bool):
+            raise ClusterError("uploadCerts must be true or false")
         self._kubeadm_host(host, "control-plane")
-        return self._kubeadm_run(host, "kubeadm init", init_steps)
+        return self._kubeadm_run(host, "kubeadm init" + (" --upload-certs" if upload_certs else ""),
+                                 lambda run: init_steps(run, upload_certs))
 
-    def kubeadm_join(self, host: str, token: str) -> dict:
-        """`kubeadm join <endpoint> --token <token>` on a worker."""
+    def kubeadm_join(self, host: str, token: str, control_plane: bool = False,
+                     certificate_key: str | None = None) -> dict:
+        """`kubeadm join <endpoint> --token <token>` on a host kubeadm has not set up; with
+        `control_plane`, `--control-plane --certificate-key <key>`: the host becomes a
+        control-plane node with a stacked etcd member (sim/kubeadm_install.py)."""
         from sim.kubeadm_install import join_steps
+        if not isinstance(control_plane, bool):
+            raise ClusterError("controlPlane must be true or false")
+        if certificate_key is not None and not isinstance(certificate_key, str):
+            raise ClusterError("certificateKey must be a string")
         self._kubeadm_host(host, "worker")
-        return self._kubeadm_run(host, f"kubeadm join --token {token}", lambda run: join_steps(run, token))
+        command = f"kubeadm join --token {token}"
+        if control_plane:
+            command += " --control-plane" + (f" --certificate-key {certificate_key}" if certificate_key else "")
+        return self._kubeadm_run(host, command,
+                                 lambda run: join_steps(run, token, control_plane, certificate_key or ""))
+
+    # `kubeadm join --control-plane`'s etcd and control plane (kubeadm's learner mode).
+    def kubeadm_etcd_add_learner(self, host: str) -> tuple[str, str]:
+        """kubeadm's etcd client, MemberAddAsLearner: proposes the new member (a learner) for
+        `host`; answers (request id, member name).  The reply comes to self.client."""
+        srv, name, _rec, change = self._etcd_add_change(host, True)
+        return self.client.send_etcd_member_change(srv.address, change, "kubeadm: etcd member add --learner"), name
+
+    def kubeadm_etcd_started(self, name: str) -> None:
+        """The member's static pod started (etcd with --initial-cluster-state=existing)."""
+        self._etcd_start_new(self._member(name))
+
+    def kubeadm_etcd_promote(self, name: str) -> str | None:
+        """kubeadm's MemberPromote: the request id, or None while etcd would refuse it (no
+        leader, or the learner not in sync yet: kubeadm retries)."""
+        leader = self._etcd_leader()
+        if leader is None:
+            return None
+        try:
+            self._may_promote_member(leader, name)
+        except ClusterError:
+            return None
+        rec = self.etcd_records[name]
+        change = {"type": ConfChangeAddNode, "nodeId": name,
+                  "context": {"member": {"id": rec["id"], "name": name}, "isPromote": True}}
+        return self.client.send_etcd_member_change(leader.address, change, "kubeadm: etcd member promote")
+
+    def kubeadm_add_control_plane(self, host: str) -> None:
+        """The joined host is a control-plane node from now on: its components are built as
+        for a control-plane node at construction (_build_control_plane_host), its kubelet runs
+        them as static pods beside its etcd member, and the control-plane load balancer gains
+        its apiserver (every client's endpoints)."""
+        spec = self.specs[host]
+        spec.role = "control-plane"
+        before = {a.address for a in self.apiservers}
+        self.cp_hosts.append(host)
+        comps = self._build_control_plane_host(host)
+        api = comps[0]
+        api.metrics_server = self.metrics_server.address
+        for c in comps:
+            self.kernel.add_component(c)
+        self.control_plane.extend(comps + [m for m in self.etcd_members if m.host == host])
+        runtime, kubelet, _ = self.node_components[host]
+        kubelet.role = "control-plane"
+        kubeadm.install(self, host, kubelet, runtime)
+        for comp in list(self.kernel.components.values()):
+            client = getattr(comp, "api", None)
+            endpoints = getattr(client, "endpoints", None)
+            if isinstance(endpoints, list) and endpoints and endpoints[0] in before and api.address not in endpoints:
+                endpoints.append(api.address)
+        for c in comps:
+            c.start()
+        self._boot_static_pods(host, rebooted=True)
+        if kubelet.running:
+            kubelet.sync_static_pods()
 
     def kubeadm_pod_network(self) -> dict:
         """`kubectl apply -f` of the CNI plugin's manifest (kube-flannel.yml, calico.yaml), the
@@ -1021,7 +1104,7 @@ class Cluster:
             self._apply_manifest(addons.manifest(addon))
         return self.kubeadm_status()
 
-    def kubeadm_start_host(self, host: str, bootstrap_token: str | None = None) -> None:
+    def kubeadm_start_host(self, host: str, bootstrap_token: str | None = None, control_plane: bool = False) -> None:
         """kubeadm's kubelet-start: the kubelet runs from now on (and on every boot); on the
         control-plane host it starts the static pods kubeadm wrote: etcd and the control plane.
         `kubeadm join` gives the kubelet a bootstrap kubeconfig (`bootstrap_token`) instead of a
@@ -1033,6 +1116,11 @@ class Cluster:
             kubelet = self.node_components[host][1]
             kubelet.kubelet_conf, kubelet.bootstrap_kubeconfig = False, bootstrap_token
             self.config.kubeadm.setdefault("bootstrapping", {})[host] = bootstrap_token
+        if control_plane:
+            # join --control-plane: the kubelet registers its Node as a control-plane node's
+            # (--register-with-taints, as on the host kubeadm init set up).
+            kubelet = self.node_components[host][1]
+            kubelet.role, kubelet.taints = "control-plane", [{"key": TAINT_CONTROL_PLANE, "effect": "NoSchedule"}]
         if host in self.cp_hosts:
             for m in self.etcd_members:
                 if m.host == host and m.name not in self.stopped_members:
@@ -1061,11 +1149,13 @@ class Cluster:
     def kubeadm_status(self, lines: int | None = None) -> dict:
         """The install's progress and each host's last kubeadm run (its output: all of it, or
         the last `lines` lines, as the page's frames carry it)."""
-        from sim.kubeadm_install import join_command
+        from sim.kubeadm_install import control_plane_join_command, join_command
         state = self.config.kubeadm
         return {"install": self.config.install, "installed": list(state.get("installed", [])),
                 "addons": bool(state.get("addons")), "podNetwork": bool(state.get("podNetwork")),
                 "joinCommand": join_command(self),
+                # init --upload-certs: the join command for control-plane nodes, with the key.
+                "controlPlaneJoinCommand": control_plane_join_command(self),
                 "hosts": [{"name": s.name, "role": s.role, "installed": self.host_installed(s.name),
                            "registered": self.node_registered(s.name)} for s in self.config.nodes],
                 "runs": [r.status(lines) for r in self.kubeadm_runs.values()]}
@@ -1529,12 +1619,9 @@ class Cluster:
         raise ClusterError(f'etcd member "{member}" not found', 404)
 
 
-    def etcd_member_add(self, host: Any, learner: bool = False) -> dict:
-        """`etcdctl member add etcd-N --peer-urls=https://<host>:2380 [--learner]`, then etcd
-        started on `host` with --initial-cluster-state=existing: an empty disk that catches up
-        from the leader (its log, or a snapshot).  `host` is a node without an etcd member, or
-        a new host of its own (an external etcd's).  Answers {"member", "members",
-        "initialCluster"}."""
+    def _etcd_add_change(self, host: Any, learner: bool) -> tuple:
+        """etcd's checks before a member add, and the ConfChange: (serving member, new member's
+        name, its record, the change)."""
         if not isinstance(learner, bool):
             raise ClusterError("learner must be true or false")
         if not isinstance(host, str) or not host or not is_dns1123_subdomain(host):
@@ -1568,6 +1655,15 @@ class Cluster:
                                  "id": member_id([self._etcd_peer_url(host)], "", unix_now)})
         change = {"type": ConfChangeAddLearnerNode if learner else ConfChangeAddNode, "nodeId": name,
                   "context": {"member": rec}}
+        return srv, name, rec, change
+
+    def etcd_member_add(self, host: Any, learner: bool = False) -> dict:
+        """`etcdctl member add etcd-N --peer-urls=https://<host>:2380 [--learner]`, then etcd
+        started on `host` with --initial-cluster-state=existing: an empty disk that catches up
+        from the leader (its log, or a snapshot).  `host` is a node without an etcd member, or
+        a new host of its own (an external etcd's).  Answers {"member", "members",
+        "initialCluster"}."""
+        srv, name, rec, change = self._etcd_add_change(host, learner)
         reply = self._etcd_configure(srv, change, "etcdctl member add" + (" --learner" if learner else ""))
         m = self._member(name)
         self._etcd_start_new(m)

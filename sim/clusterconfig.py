@@ -271,10 +271,10 @@ def config_from_spec(spec: Any) -> ClusterConfig:
                               + ", ".join(f'"{m}"' for m in INSTALL_MODES))
         cps = [n for n in config.nodes if n.role == "control-plane"]
         if spec["install"] == "kubeadm" and (len(cps) != 1 or config.etcd_topology != "stacked"):
-            # kubeadm join --control-plane grows etcd by a member add, which the engine's etcd
-            # (a fixed membership) does not model.
+            # kubeadm init runs on the one control-plane host; more join at run time with
+            # kubeadm join --control-plane (an etcd member add), from hosts listed as workers.
             raise ConfigError('install "kubeadm" needs exactly one control-plane node with its stacked etcd '
-                              "(kubeadm join --control-plane is not modelled)")
+                              "(more join with kubeadm join --control-plane: list them as workers)")
         config.install = spec["install"]
     if "owner" in spec:
         owner = spec["owner"]

@@ -27,7 +27,17 @@ up to 5 minutes, for the kubelet's TLS bootstrap: its CertificateSigningRequest 
 kube-controller-manager's csrapproving controller (or by `kubectl certificate approve`) and
 signed by csrsigning (sim/kubelet/certificate.py); then for its Node.  What is not modelled:
 `--discovery-token-ca-cert-hash` pinning (printed, the cluster CA's real SPKI hash, not
-checked), `kubeadm join --control-plane`, `kubeadm reset`."""
+checked), `kubeadm reset`.
+
+`kubeadm init --upload-certs` stores the control-plane certificates, AES-GCM encrypted with a
+new certificate key, in the Secret kube-system/kubeadm-certs, and prints the control-plane join
+command.  `kubeadm join --control-plane --certificate-key <key>` discovers the cluster as a
+worker's join does, downloads and decrypts the certificates (a wrong key: "cipher: message
+authentication failed"), writes the control-plane manifests, performs the kubelet's TLS
+bootstrap, adds the host's etcd member as a learner and promotes it once in sync (kubeadm's
+learner mode, GA in v1.32), then the host is a control-plane node as one configured from the
+start is (Cluster.kubeadm_add_control_plane): its kube-apiserver on its local member, its
+kube-controller-manager and kube-scheduler in the Lease elections."""
 from __future__ import annotations
 
 import base64
@@ -84,7 +94,9 @@ class Kubeadm(ClientComponent):
     component = "kubeadm"
 
     def __init__(self, cluster: "Cluster", host: str, command: str):
-        super().__init__(host, cluster.apiservers[0].address)
+        serving = cluster.serving_apiserver() or cluster.apiservers[0]
+        # Through the control-plane load balancer: the serving apiserver first, then the others.
+        super().__init__(host, [serving.address] + [a.address for a in cluster.apiservers if a is not serving])
         self.cluster, self.command = cluster, command
         self.output: list[str] = []
         self.state = "running"            # running, succeeded, failed
@@ -229,7 +241,7 @@ def _ok(resp: dict, what: str, phase: str) -> None:
 
 # -- kubeadm init ------------------------------------------------------------------------------
 
-def init_steps(run: Kubeadm) -> Generator:
+def init_steps(run: Kubeadm, upload_certs: bool = False) -> Generator:
     c, host = run.cluster, run.host
     ip = c.node_components[host][1].internal_ip
     endpoint = f"{ip}:{API_PORT}"
@@ -300,7 +312,40 @@ def init_steps(run: Kubeadm) -> Generator:
             "for the kubelets in the cluster")
     _ok((yield _cm("kube-system", "kubelet-config", {"kubelet": kubelet_configuration(c)})),
         "kubelet-config", "upload-config/kubelet")
-    run.say("[upload-certs] Skipping phase. Please see --upload-certs")
+    if upload_certs:
+        # uploadcerts.UploadCerts: the control-plane certificates, encrypted with a new key,
+        # in the Secret kube-system/kubeadm-certs, owned by a bootstrap token of its own that
+        # expires in two hours (the token cleaner deletes it, the garbage collector the Secret).
+        key = c.kernel.rng.getrandbits(256).to_bytes(32, "big").hex()
+        run.say('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace')
+        owner = new_token(c.kernel.rng)
+        owner_id, owner_secret = TOKEN_PATTERN.match(owner).groups()
+        owner_resp = yield _api({"verb": "create", "resource": "secrets", "namespace": "kube-system", "body": {
+            "apiVersion": "v1", "kind": "Secret", "type": "bootstrap.kubernetes.io/token",
+            "metadata": {"name": f"bootstrap-token-{owner_id}", "namespace": "kube-system"},
+            "data": _b64data({"token-id": owner_id, "token-secret": owner_secret,
+                              "description": "Proxy for managing TTL for the kubeadm-certs secret",
+                              "expiration": run.timestamp(run.now + CERTS_TTL)})}})
+        _ok(owner_resp, "kubeadm-certs owner token", "upload-certs")
+        owner_uid = ((owner_resp.get("body") or {}).get("metadata") or {}).get("uid")
+        _ok((yield _api({"verb": "create", "resource": "secrets", "namespace": "kube-system", "body": {
+            "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": CERTS_SECRET, "namespace": "kube-system",
+                         "ownerReferences": [{"apiVersion": "v1", "kind": "Secret", "name": f"bootstrap-token-{owner_id}",
+                                              "uid": owner_uid, "controller": True, "blockOwnerDeletion": True}]},
+            "data": encrypt_certs(c, key)}})), CERTS_SECRET, "upload-certs")
+        _ok((yield _api({"verb": "create", "group": RBAC, "resource": "roles", "namespace": "kube-system",
+                         "body": {"apiVersion": f"{RBAC}/v1", "kind": "Role",
+                                  "metadata": {"name": "kubeadm:kubeadm-certs", "namespace": "kube-system"},
+                                  "rules": [{"apiGroups": [""], "resources": ["secrets"],
+                                             "resourceNames": [CERTS_SECRET], "verbs": ["get"]}]}})),
+            "kubeadm:kubeadm-certs", "upload-certs")
+        _ok((yield _binding("kubeadm:kubeadm-certs", "kubeadm:kubeadm-certs", _group(DEFAULT_TOKEN_GROUP),
+                            "kube-system", "Role")), "kubeadm:kubeadm-certs", "upload-certs")
+        c.config.kubeadm["certificateKey"] = key
+        run.say("[upload-certs] Using certificate key:", key)
+    else:
+        run.say("[upload-certs] Skipping phase. Please see --upload-certs")
     # mark-control-plane: once the kubelet has registered the Node (kubeadm waits for it too).
     yield _until(lambda: c.node_registered(host), "mark-control-plane")
     labels = ["node-role.kubernetes.io/control-plane", "node.kubernetes.io/exclude-from-external-load-balancers"]
@@ -379,6 +424,12 @@ def init_steps(run: Kubeadm) -> Generator:
             "You should now deploy a pod network to the cluster.",
             'Run "kubectl apply -f [podnetwork].yaml" with one of the options listed at:',
             "  https://kubernetes.io/docs/concepts/cluster-administration/addons/", "",
+            *((("You can now join any number of control-plane nodes running the following command on each as root:",
+                 "", "  " + control_plane_join_command(c), "",
+                 "Please note that the certificate-key gives access to cluster sensitive data, keep it secret!",
+                 "As a safeguard, uploaded-certs will be deleted in two hours; If necessary, you can use",
+                 '"kubeadm init phase upload-certs --upload-certs" to reload certs afterward.', "")
+               if upload_certs else ())),
             "Then you can join any number of worker nodes by running the following on each as root:", "",
             join_command(c))
 
@@ -392,9 +443,71 @@ def join_command(c: "Cluster") -> str:
     return f"kubeadm join {ip}:{API_PORT} --token {token} --discovery-token-ca-cert-hash {ca_cert_hash(c)}"
 
 
+def control_plane_join_command(c: "Cluster") -> str:
+    """The join command init prints for control-plane nodes (with --upload-certs)."""
+    key = c.config.kubeadm.get("certificateKey")
+    base = join_command(c)
+    return f"{base} --control-plane --certificate-key {key}" if base and key else ""
+
+
+# The control-plane certificates `kubeadm init --upload-certs` shares (copycerts.certsToTransfer).
+CERTS_SECRET = "kubeadm-certs"
+CERTS_TTL = 2 * 3600                      # kubeadmconstants.DefaultCertTokenDuration
+CERT_FILES = ("ca.crt", "ca.key", "sa.key", "sa.pub", "front-proxy-ca.crt", "front-proxy-ca.key",
+              "etcd-ca.crt", "etcd-ca.key")
+
+
+def _cert_contents(c: "Cluster") -> dict[str, bytes]:
+    from cryptography.hazmat.primitives import serialization
+    ca_key = c.ca.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+    out = {"ca.crt": c.ca.certificate_pem.encode(), "ca.key": ca_key}
+    for name in CERT_FILES[2:]:
+        out[name] = f"(the simulator's {name}: not a real file)\n".encode()
+    return out
+
+
+def encrypt_certs(c: "Cluster", key: str) -> dict[str, str]:
+    """copycerts.getDataFromDisk + cryptoutil.EncryptBytes: each file AES-GCM encrypted with the
+    certificate key, the nonce in front, base64 in the Secret's data (the nonces from the
+    cluster's seeded generator)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    aead = AESGCM(bytes.fromhex(key))
+    data = {}
+    for name, content in _cert_contents(c).items():
+        nonce = c.kernel.rng.getrandbits(96).to_bytes(12, "big")
+        sealed = nonce + aead.encrypt(nonce, content, None)
+        data[name] = base64.b64encode(sealed).decode()
+    return data
+
+
+def decrypt_certs(data: dict, key: str) -> dict[str, bytes]:
+    """copycerts.DownloadCerts: KubeadmError with kubeadm's message when the key is not the one."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    phase = "error execution phase control-plane-prepare/download-certs: error downloading certs: "
+    try:
+        raw = bytes.fromhex(key)
+    except ValueError:
+        raise KubeadmError(phase + "error decoding certificate key: encoding/hex: invalid byte") from None
+    if len(raw) != 32:
+        raise KubeadmError(phase + "error decoding secret data with provided key: crypto/aes: invalid key size "
+                           f"{len(raw)}")
+    aead = AESGCM(raw)
+    out = {}
+    for name, value in data.items():
+        sealed = base64.b64decode(value)
+        try:
+            out[name] = aead.decrypt(sealed[:12], sealed[12:], None)
+        except InvalidTag:
+            raise KubeadmError(phase + "error decoding secret data with provided key: "
+                               "cipher: message authentication failed") from None
+    return out
+
+
 # -- kubeadm join ------------------------------------------------------------------------------
 
-def join_steps(run: Kubeadm, token: str) -> Generator:
+def join_steps(run: Kubeadm, token: str, control_plane: bool = False, certificate_key: str = "") -> Generator:
     c, host = run.cluster, run.host
     run.say("[preflight] Running pre-flight checks")
     yield _sleep(0.5)
@@ -428,13 +541,15 @@ def join_steps(run: Kubeadm, token: str) -> Generator:
     if resp.get("code") != 200:
         raise KubeadmError("error execution phase preflight: unable to fetch the kubeadm-config ConfigMap: "
                            + str((resp.get("body") or {}).get("message", f"HTTP {resp.get('code')}")))
+    if control_plane:
+        yield from _control_plane_prepare(run, certificate_key)
     run.say('[kubelet-start] Writing kubelet configuration to file "/var/lib/kubelet/config.yaml"',
             '[kubelet-start] Writing kubelet environment file with flags to file "/var/lib/kubelet/kubeadm-flags.env"',
             "[kubelet-start] Starting the kubelet")
     yield _sleep(0.5)
     # The kubelet gets /etc/kubernetes/bootstrap-kubelet.conf (the token), not a kubelet.conf:
     # it asks for its client certificate with a CertificateSigningRequest before it registers.
-    c.kubeadm_start_host(host, bootstrap_token=token)
+    c.kubeadm_start_host(host, bootstrap_token=token, control_plane=control_plane)
     kubelet = c.node_components[host][1]
     try:
         run.say("[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:10248/healthz. "
@@ -452,7 +567,143 @@ def join_steps(run: Kubeadm, token: str) -> Generator:
         c.kubeadm_remove_bootstrap_kubeconfig(host)   # deferred os.Remove(bootstrapKubeConfigFile)
     # AnnotateCRISocket patches the Node with the new credentials: the Node must be there.
     yield _until(lambda: c.node_registered(host), "kubelet-start")
+    if control_plane:
+        yield from _control_plane_join(run)
+        run.say("", "This node has joined the cluster and a new control plane instance was created:", "",
+                "* Certificate signing request was sent to apiserver and approval was received.",
+                "* The Kubelet was informed of the new secure connection details.",
+                "* Control plane label and taint were applied to the new node.",
+                "* The Kubernetes control plane instances scaled up.",
+                "* A new etcd member was added to the local/stacked etcd cluster.", "",
+                "To start administering your cluster from this node, you need to run the following as a regular user:",
+                "", "\tmkdir -p $HOME/.kube", "\tsudo cp -i /etc/kubernetes/admin.conf $HOME/.kube/config",
+                "\tsudo chown $(id -u):$(id -g) $HOME/.kube/config", "",
+                "Run 'kubectl get nodes' to see this node join the cluster.", "")
+        return
     run.say("", "This node has joined the cluster:",
             "* Certificate signing request was sent to apiserver and a response was received.",
             "* The Kubelet was informed of the new secure connection details.", "",
             "Run 'kubectl get nodes' on the control-plane to see this node join the cluster.")
+
+
+# -- kubeadm join --control-plane (cmd/kubeadm/app/cmd/phases/join: controlplaneprepare.go,
+# controlplanejoin.go; etcd in learner mode, GA in v1.32) ------------------------------------
+
+ETCD_JOIN_TIMEOUT = 40.0                  # "This can take up to 40s"
+ETCD_REQUEST_TIMEOUT = 7.0                # etcd's request timeout, as for etcdctl
+
+
+def _control_plane_prepare(run: Kubeadm, certificate_key: str) -> Generator:
+    """preflight's control-plane checks, then control-plane-prepare: download-certs, certs,
+    kubeconfig, control-plane (the files; the static pods run once etcd has joined)."""
+    c, host = run.cluster, run.host
+    ip = c.node_components[host][1].internal_ip
+    run.say("[preflight] Running pre-flight checks before initializing the new control plane instance",
+            "[preflight] Pulling images required for setting up a Kubernetes cluster",
+            "[preflight] This might take a minute or two, depending on the speed of your internet connection",
+            "[preflight] You can also perform this action beforehand using 'kubeadm config images pull'")
+    yield _sleep(3.0)
+    if not certificate_key:
+        # Without --certificate-key the shared certificates must already be on the host.
+        raise KubeadmError(
+            "error execution phase preflight: \none or more conditions for hosting a new control plane instance "
+            "is not satisfied.\n\n[failure loading certificate for CA: couldn't load the certificate file "
+            "/etc/kubernetes/pki/ca.crt: open /etc/kubernetes/pki/ca.crt: no such file or directory]\n\n"
+            "Please ensure that:\n* The cluster has a stable controlPlaneEndpoint address.\n"
+            "* The certificates that must be shared among control plane instances are provided.")
+    run.say(f'[download-certs] Downloading the certificates in Secret "{CERTS_SECRET}" in the "kube-system" Namespace')
+    resp = yield _api({"verb": "get", "resource": "secrets", "namespace": "kube-system", "name": CERTS_SECRET})
+    if resp.get("code") != 200:
+        raise KubeadmError("error execution phase control-plane-prepare/download-certs: error downloading certs: "
+                           "error downloading the secret: "
+                           + str((resp.get("body") or {}).get("message", f"HTTP {resp.get('code')}")))
+    decrypt_certs((resp.get("body") or {}).get("data") or {}, certificate_key)
+    run.say('[download-certs] Saving the certificates to the folder: "/etc/kubernetes/pki"')
+    yield _sleep(0.5)
+    sans = f"[{host} kubernetes kubernetes.default kubernetes.default.svc kubernetes.default.svc.cluster.local]"
+    svc_ip = first_service_ip(c.config.service_subnet)
+    run.say('[certs] Using certificateDir folder "/etc/kubernetes/pki"',
+            '[certs] Generating "etcd/server" certificate and key',
+            f"[certs] etcd/server serving cert is signed for DNS names [{host} localhost] and IPs [{ip} 127.0.0.1 ::1]",
+            '[certs] Generating "etcd/peer" certificate and key',
+            f"[certs] etcd/peer serving cert is signed for DNS names [{host} localhost] and IPs [{ip} 127.0.0.1 ::1]",
+            '[certs] Generating "etcd/healthcheck-client" certificate and key',
+            '[certs] Generating "apiserver-etcd-client" certificate and key',
+            '[certs] Generating "apiserver" certificate and key',
+            f"[certs] apiserver serving cert is signed for DNS names {sans} and IPs [{svc_ip} {ip}]",
+            '[certs] Generating "apiserver-kubelet-client" certificate and key',
+            '[certs] Generating "front-proxy-client" certificate and key',
+            '[certs] Valid certificates and keys now exist in "/etc/kubernetes/pki"',
+            '[certs] Using the existing "sa" key',
+            "[kubeconfig] Generating kubeconfig files",
+            '[kubeconfig] Using kubeconfig folder "/etc/kubernetes"',
+            '[kubeconfig] Writing "admin.conf" kubeconfig file',
+            '[kubeconfig] Writing "controller-manager.conf" kubeconfig file',
+            '[kubeconfig] Writing "scheduler.conf" kubeconfig file',
+            '[control-plane] Using manifest folder "/etc/kubernetes/manifests"',
+            '[control-plane] Creating static Pod manifest for "kube-apiserver"',
+            '[control-plane] Creating static Pod manifest for "kube-controller-manager"',
+            '[control-plane] Creating static Pod manifest for "kube-scheduler"',
+            "[check-etcd] Checking that the etcd cluster is healthy")
+    if c._etcd_leader() is None:
+        raise KubeadmError("error execution phase check-etcd: etcd cluster is not healthy: etcdserver: no leader")
+    yield _sleep(0.5)
+
+
+def _etcd_reply(run: Kubeadm, rid: str, phase: str) -> Generator:
+    c = run.cluster
+    try:
+        yield _until(lambda: rid in c.client.replies, phase, ETCD_REQUEST_TIMEOUT)
+    except KubeadmError:
+        c.client.forget(rid)
+        raise KubeadmError(f"error execution phase {phase}: etcdserver: request timed out") from None
+    reply = c.client.take_reply(rid) or {}
+    if reply.get("error"):
+        raise KubeadmError(f"error execution phase {phase}: {reply['error'][1]}")
+    return reply
+
+
+def _control_plane_join(run: Kubeadm) -> Generator:
+    """control-plane-join: etcd (the member added as a learner, its static pod, the learner
+    promoted once in sync), the control plane's static pods running, mark-control-plane."""
+    from sim.cluster import ClusterError
+    c, host = run.cluster, run.host
+    phase = "control-plane-join/etcd"
+    # etcd refuses a member add while a voter has not been connected for long (a member that
+    # joined moments ago): kubeadm's etcd client retries it (addMemberBackoff).
+    deadline = run.now + ETCD_JOIN_TIMEOUT
+    while True:
+        try:
+            rid, name = c.kubeadm_etcd_add_learner(host)
+            break
+        except ClusterError as e:
+            if e.code != 503 or run.now >= deadline:
+                raise KubeadmError(f"error execution phase {phase}: error creating local etcd static pod "
+                                   f"manifest file: {e}") from None
+        yield _sleep(1.0)
+    yield from _etcd_reply(run, rid, phase)
+    run.say("[etcd] Announced new etcd member joining to the existing etcd cluster",
+            '[etcd] Creating static Pod manifest for "etcd"')
+    c.kubeadm_etcd_started(name)
+    run.say(f"[etcd] Waiting for the new etcd member to join the cluster. This can take up to {ETCD_JOIN_TIMEOUT:.0f}s")
+    # Learner mode: kubeadm retries MemberPromote until etcd takes it (the learner in sync).
+    deadline = run.now + ETCD_JOIN_TIMEOUT
+    while True:
+        prid = c.kubeadm_etcd_promote(name)
+        if prid is not None:
+            break
+        if run.now >= deadline:
+            raise KubeadmError(f"error execution phase {phase}: {c.ERR_LEARNER_NOT_READY}")
+        yield _sleep(POLL)
+    yield from _etcd_reply(run, prid, phase)
+    # The control plane's static pods, whose apiserver uses the local member.
+    c.kubeadm_add_control_plane(host)
+    api = c.cp_components[host][0]
+    yield _until(lambda: api.running and api.synced, "control-plane-join")
+    labels = ["node-role.kubernetes.io/control-plane", "node.kubernetes.io/exclude-from-external-load-balancers"]
+    run.say(f"[mark-control-plane] Marking the node {host} as control-plane by adding the labels: [{' '.join(labels)}]",
+            f"[mark-control-plane] Marking the node {host} as control-plane by adding the taints "
+            "[node-role.kubernetes.io/control-plane:NoSchedule]")
+    _ok((yield _api({"verb": "patch", "resource": "nodes", "name": host,
+                     "patch_type": "application/merge-patch+json",
+                     "body": {"metadata": {"labels": {k: "" for k in labels}}}})), "node", "mark-control-plane")

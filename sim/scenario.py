@@ -422,21 +422,29 @@ class Scenario:
                    "patch_type": "application/merge-patch+json"})
 
     def kubeadm(self, args: list[str]) -> None:
-        """kubeadm init <node> | kubeadm join <node> [token=<t>] (default: the token init made)
-        | kubeadm pod-network, on a cluster created with install=kubeadm (sim/kubeadm_install.py)."""
+        """kubeadm init <node> [--upload-certs] | kubeadm join <node> [token=<t>] [--control-plane
+        [certificate-key=<k>]] (defaults: the token and certificate key init made) | kubeadm
+        pod-network, on a cluster created with install=kubeadm (sim/kubeadm_install.py)."""
         c = self._ensure()
-        if args[:1] == ["init"] and len(args) == 2:
-            self._cluster_call(lambda: c.kubeadm_init(args[1]))
-        elif args[:1] == ["join"] and len(args) in (2, 3):
-            kv, _ = _kv(args[2:])
+        usage = ("use: kubeadm init <node> [--upload-certs] | kubeadm join <node> [token=<token>] "
+                 "[--control-plane [certificate-key=<key>]] | kubeadm pod-network")
+        flags = [a for a in args[2:] if a.startswith("--")]
+        if args[:1] == ["init"] and len(args) >= 2 and set(flags) <= {"--upload-certs"} and len(args) == 2 + len(flags):
+            self._cluster_call(lambda: c.kubeadm_init(args[1], "--upload-certs" in flags))
+        elif args[:1] == ["join"] and len(args) >= 2 and set(flags) <= {"--control-plane"}:
+            kv, rest = _kv([a for a in args[2:] if not a.startswith("--")])
+            if rest or set(kv) - {"token", "certificate-key"}:
+                raise ScenarioError(usage)
             token = kv.get("token") or c.config.kubeadm.get("token")
             if not token:
                 raise ScenarioError("kubeadm join: no token: run kubeadm init first, or give token=<token>")
-            self._cluster_call(lambda: c.kubeadm_join(args[1], token))
+            control_plane = "--control-plane" in flags
+            key = kv.get("certificate-key") or (c.config.kubeadm.get("certificateKey") if control_plane else None)
+            self._cluster_call(lambda: c.kubeadm_join(args[1], token, control_plane, key))
         elif args == ["pod-network"]:
             self._cluster_call(c.kubeadm_pod_network)
         else:
-            raise ScenarioError("use: kubeadm init <node> | kubeadm join <node> [token=<token>] | kubeadm pod-network")
+            raise ScenarioError(usage)
 
     def expect(self, args: list[str]) -> None:
         what = args[0]

@@ -230,14 +230,30 @@ async def kubeadm_status(request, cluster: str):
 
 @control("POST")
 async def kubeadm_action(request, cluster: str, action: str):
-    """POST …/kubeadm/init {"node"}, …/kubeadm/join {"node", "token"}, …/kubeadm/pod-network."""
+    """POST …/kubeadm/init {"node", "uploadCerts"?}, …/kubeadm/join {"node", "token",
+    "controlPlane"?, "certificateKey"?}, …/kubeadm/pod-network."""
     body = _json_body(request)
     node, token = body.get("node"), body.get("token")
     if action in ("init", "join") and (not isinstance(node, str) or not node):
         raise services.BadCommand("node: Required value (the host to run kubeadm on)")
     if action == "join" and not isinstance(token, str):
         raise services.BadCommand('token: Required value (the "--token" kubeadm init printed)')
-    return JsonResponse(await services.kubeadm(cluster, action, node, token))
+    extra = {}
+    if action == "init" and "uploadCerts" in body:
+        if not isinstance(body["uploadCerts"], bool):
+            raise services.BadCommand("uploadCerts must be true or false")
+        extra["uploadCerts"] = body["uploadCerts"]
+    if action == "join":
+        if not isinstance(body.get("controlPlane", False), bool):
+            raise services.BadCommand("controlPlane must be true or false")
+        key = body.get("certificateKey")
+        if key is not None and not isinstance(key, str):
+            raise services.BadCommand('certificateKey must be a string (the "--certificate-key" kubeadm init printed)')
+        if body.get("controlPlane"):
+            extra["controlPlane"] = True
+            if key:
+                extra["certificateKey"] = key
+    return JsonResponse(await services.kubeadm(cluster, action, node, token, **extra))
 
 
 @control("POST")

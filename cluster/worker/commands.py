@@ -371,12 +371,13 @@ def kubeadm(action: str):
         engine = rc.engine
         try:
             if action == "init":
-                engine.kubeadm_init(args.get("node"))
+                engine.kubeadm_init(args.get("node"), args.get("uploadCerts", False))
             elif action == "join":
                 token = args.get("token")
                 if not isinstance(token, str):
                     raise CommandError("BadRequest", 'token: Required value (the "--token" kubeadm init printed)')
-                engine.kubeadm_join(args.get("node"), token)
+                engine.kubeadm_join(args.get("node"), token, args.get("controlPlane", False),
+                                    args.get("certificateKey"))
             elif action == "pod-network":
                 engine.kubeadm_pod_network()
         except ClusterError as e:

@@ -7,6 +7,9 @@
 //   #kubeadm-panel     hidden unless the cluster is installed by kubeadm; data-installed: the
 //                      hosts kubeadm started, comma-separated; data-network: "true" once applied
 //   [data-kubeadm]     the step buttons: "init", "pod-network", "join"; data-node
+//   #kubeadm-upload-certs  init with --upload-certs (checkbox)
+//   #kubeadm-control-plane join with --control-plane (checkbox); #kubeadm-certificate-key its
+//                      --certificate-key, filled in from init's output
 //   #kubeadm-output    the output of the run shown (the newest), data-node, data-state
 
 export class KubeadmPanel {
@@ -16,6 +19,9 @@ export class KubeadmPanel {
     this.result = panel?.querySelector("#kubeadm-result");
     this.output = panel?.querySelector("#kubeadm-output");
     this.token = panel?.querySelector("#kubeadm-token");
+    this.uploadCerts = panel?.querySelector("#kubeadm-upload-certs");
+    this.controlPlane = panel?.querySelector("#kubeadm-control-plane");
+    this.certificateKey = panel?.querySelector("#kubeadm-certificate-key");
     this.sig = "";
     panel?.addEventListener("click", (e) => {
       const btn = e.target.closest("button[data-kubeadm]");
@@ -44,19 +50,32 @@ export class KubeadmPanel {
         b.disabled = disabled;
         return b;
       };
+      // kubeadm init runs on the cluster's first control-plane host; every other host joins
+      // (as a worker, or with --control-plane, after which it is a control-plane host too).
+      const initHost = hosts.find((h) => h.role === "control-plane");
       const init = this.panel.querySelector("#kubeadm-init-actions");
-      init?.replaceChildren(...hosts.filter((h) => h.role === "control-plane").map((h) =>
+      init?.replaceChildren(...(initHost ? [initHost] : []).map((h) =>
         button("init", h.name, `kubeadm init on ${h.name}`, h.installed || running.has(h.name))));
       const join = this.panel.querySelector("#kubeadm-join-actions");
-      join?.replaceChildren(...hosts.filter((h) => h.role !== "control-plane").map((h) =>
+      join?.replaceChildren(...hosts.filter((h) => h !== initHost).map((h) =>
         button("join", h.name, `kubeadm join on ${h.name}`, h.installed || running.has(h.name) || !k.addons)));
       const net = this.panel.querySelector("#btn-kubeadm-network");
       if (net) net.disabled = !k.addons || !!k.podNetwork;
     }
     const joinLine = this.panel.querySelector("#kubeadm-join-command");
-    joinLine.textContent = k.joinCommand ? `Join command: ${k.joinCommand}` : "";
+    const lines = [k.joinCommand ? `Join command: ${k.joinCommand}` : "",
+      k.controlPlaneJoinCommand ? `Control-plane join command: ${k.controlPlaneJoinCommand}` : ""].filter(Boolean);
+    if (joinLine.textContent !== lines.join("")) {
+      joinLine.replaceChildren(...lines.map((text) => {
+        const div = document.createElement("div");
+        div.textContent = text;
+        return div;
+      }));
+    }
     const m = /--token (\S+)/.exec(k.joinCommand || "");
     if (m && this.token && !this.token.value) this.token.value = m[1];
+    const key = /--certificate-key (\S+)/.exec(k.controlPlaneJoinCommand || "");
+    if (key && this.certificateKey && !this.certificateKey.value) this.certificateKey.value = key[1];
     // The newest run's output: the one running, else the last one listed.
     const runs = k.runs || [];
     const shown = runs.find((r) => r.state === "running") || runs[runs.length - 1];
@@ -74,7 +93,15 @@ export class KubeadmPanel {
 
   async run(action, node) {
     const body = action === "pod-network" ? {} : { node };
-    if (action === "join") body.token = (this.token?.value || "").trim();
+    if (action === "init" && this.uploadCerts?.checked) body.uploadCerts = true;
+    if (action === "join") {
+      body.token = (this.token?.value || "").trim();
+      if (this.controlPlane?.checked) {
+        body.controlPlane = true;
+        const key = (this.certificateKey?.value || "").trim();
+        if (key) body.certificateKey = key;
+      }
+    }
     this.result.className = "result";
     this.result.textContent = "…";
     try {
@@ -84,7 +111,8 @@ export class KubeadmPanel {
       if (r.ok) {
         this.result.className = "result ok";
         this.result.textContent = action === "pod-network" ? "The pod network's manifest is applied"
-          : `kubeadm ${action} started on ${node}: its output follows below and in the event log`;
+          : `kubeadm ${action}${body.controlPlane ? " --control-plane" : ""} started on ${node}: ` +
+            "its output follows below and in the event log";
         this.update({ kubeadm: await r.json() });
       } else {
         let err = {};

@@ -313,9 +313,11 @@ def test_aggregate_counts_every_node_of_a_large_cluster_and_uses_the_servers_cou
 def test_a_cluster_installed_by_hand_with_the_kubeadm_panel(browser, lab):
     """A cluster created with "install": "kubeadm": its hosts say they have no Node yet; the
     panel's buttons run kubeadm init (its output shown as it comes), apply the pod network and
-    run kubeadm join with the token init printed, and the worker ends Ready in the diagram."""
+    run kubeadm join with the token init printed, and the worker ends Ready in the diagram; with
+    --upload-certs, a second host joins as a control-plane node with the certificate key init
+    printed."""
     status, body = lab.request("POST", "/sim/v1/clusters", {"name": "by-hand", "install": "kubeadm", "nodes": [
-        {"name": "cp-1", "role": "control-plane"}, {"name": "worker-1"}]})
+        {"name": "cp-1", "role": "control-plane"}, {"name": "worker-1"}, {"name": "cp-2"}]})
     assert status == 201, body
     lab.request("POST", "/clusters/by-hand/sim/v1/clock", {"speed": 20})
     # A page of its own: until kubeadm init there is no API server, and the page's reads of it
@@ -328,6 +330,7 @@ def test_a_cluster_installed_by_hand_with_the_kubeadm_panel(browser, lab):
     wait_js(page, "() => !document.getElementById('kubeadm-panel').hidden", 20, message="the kubeadm panel")
     assert "no Node" in page.evaluate(
         "() => document.querySelector('#diagram .node[data-node-name=\"worker-1\"]').textContent")
+    page.check("#kubeadm-upload-certs")
     page.click('#kubeadm-panel [data-kubeadm="init"][data-node="cp-1"]')
     wait_js(page, "() => document.getElementById('kubeadm-output').textContent"
                   ".includes('Your Kubernetes control-plane has initialized successfully!')", 60,
@@ -342,6 +345,15 @@ def test_a_cluster_installed_by_hand_with_the_kubeadm_panel(browser, lab):
     wait_js(page, "() => document.querySelector('#diagram .node[data-node-name=\"worker-1\"]')?.dataset.ready === 'True'",
             90, message="worker-1 Ready after kubeadm join")
     assert "This node has joined the cluster:" in page.inner_text("#kubeadm-output")
+    # kubeadm join --control-plane on cp-2, with the certificate key filled in from init's output.
+    assert "--control-plane --certificate-key" in page.inner_text("#kubeadm-join-command")
+    assert page.evaluate("() => document.getElementById('kubeadm-certificate-key').value.length") == 64
+    page.check("#kubeadm-control-plane")
+    page.click('#kubeadm-panel [data-kubeadm="join"][data-node="cp-2"]')
+    wait_js(page, "() => document.getElementById('kubeadm-output').textContent"
+                  ".includes('a new control plane instance was created')", 120, message="cp-2 joined the control plane")
+    wait_js(page, "() => document.querySelector('#diagram .node[data-node-name=\"cp-2\"]')?.dataset.ready === 'True'",
+            90, message="cp-2 Ready")
     context.close()
     assert not errors, errors
 
