@@ -171,6 +171,13 @@ def test_refusals_say_why():
 
 def test_a_restart_finds_the_hosts_as_kubeadm_left_them(initialised):
     c, _ = initialised
+    # The module's cluster, with the pod network and worker-1 joined (as the test above leaves
+    # it, but this one may run alone).
+    if not c.kubeadm_status()["podNetwork"]:
+        c.kubeadm_pod_network()
+    if _obj(c, "nodes", "", "worker-1") is None:
+        c.kubeadm_join("worker-1", c.config.kubeadm["token"])
+        assert _finish(c, "worker-1")["state"] == "succeeded"
     _until(c, lambda: _ready(c, "worker-1") == "True")
     r = Cluster.restore("k", c.topology(), c.committed_since(0), c.now, c.compacted_revision)
     r.advance(30)
