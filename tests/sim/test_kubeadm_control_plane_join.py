@@ -14,6 +14,7 @@ from sim.cluster import Cluster, ClusterError
 from sim.clusterconfig import config_from_spec
 from sim.kubeadm_install import decrypt_certs
 from tests.sim.conftest import create_pod, get_pod, ok
+from tests.sim.kubeadm_helpers import finish_kubeadm
 
 NODES = [{"name": "cp-1", "role": "control-plane"}, {"name": "cp-2"}, {"name": "cp-3"}, {"name": "worker-1"}]
 
@@ -25,13 +26,7 @@ def _cluster() -> Cluster:
 
 
 def _finish(c: Cluster, host: str, limit: float = 200) -> dict:
-    deadline = c.now + limit
-    while c.now < deadline:
-        run = next(r for r in c.kubeadm_status()["runs"] if r["node"] == host)
-        if run["state"] != "running":
-            return run
-        c.advance(0.5)
-    raise AssertionError(f"kubeadm on {host} still running after {limit}s")
+    return finish_kubeadm(c, host, limit)
 
 
 def _node(c: Cluster, name: str) -> dict | None:

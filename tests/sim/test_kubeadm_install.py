@@ -12,6 +12,7 @@ import pytest
 from sim.cluster import Cluster, ClusterError
 from sim.clusterconfig import ConfigError, config_from_spec
 from sim.kubeadm_install import TOKEN_PATTERN, detached_jws
+from tests.sim.kubeadm_helpers import finish_kubeadm
 
 
 def _cluster(**spec) -> Cluster:
@@ -21,13 +22,7 @@ def _cluster(**spec) -> Cluster:
 
 
 def _finish(c: Cluster, host: str, limit: float = 120) -> dict:
-    deadline = c.now + limit
-    while c.now < deadline:
-        run = next(r for r in c.kubeadm_status()["runs"] if r["node"] == host)
-        if run["state"] != "running":
-            return run
-        c.advance(0.5)
-    raise AssertionError(f"kubeadm on {host} still running after {limit}s")
+    return finish_kubeadm(c, host, limit)
 
 
 def _obj(c: Cluster, resource: str, ns: str, name: str) -> dict | None:

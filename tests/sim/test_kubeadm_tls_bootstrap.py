@@ -14,18 +14,13 @@ from cryptography import x509
 from sim.cluster import Cluster
 from sim.clusterconfig import config_from_spec
 from sim.kubeadm_install import TOKEN_PATTERN
+from tests.sim.kubeadm_helpers import finish_kubeadm
 
 G, RBAC = "certificates.k8s.io", "rbac.authorization.k8s.io"
 
 
 def _finish(c: Cluster, host: str, limit: float = 400) -> dict:
-    deadline = c.now + limit
-    while c.now < deadline:
-        run = next(r for r in c.kubeadm_status()["runs"] if r["node"] == host)
-        if run["state"] != "running":
-            return run
-        c.advance(0.5)
-    raise AssertionError(f"kubeadm on {host} still running after {limit}s")
+    return finish_kubeadm(c, host, limit)
 
 
 def _csrs(c: Cluster) -> dict[str, dict]:
