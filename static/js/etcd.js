@@ -473,21 +473,26 @@ export class EtcdPanel {
     }
   }
 
-  // The Raft messages of one frame.  Heartbeats arrive grouped ("count"); important messages
-  // (votes, appends) take the free slots first.
+  // The Raft messages of one frame.  Heartbeats arrive grouped ("count"); an election's messages
+  // (votes, pre-votes, TimeoutNow: rare, and what the panel is about) take a slot even when all
+  // are taken, from the oldest other dot; then appends and the rest; heartbeats last.
   play(events, speed) {
     if (!this.enabled) return;
     const hops = (events || []).filter(isRaftMessage);
     if (!hops.length) return;
-    const minor = (e) => /Heartbeat/.test(e.type || "") ? 1 : 0;
-    hops.sort((a, b) => (minor(a) - minor(b)) || ((a.t || 0) - (b.t || 0)));
+    const rank = (e) => raftClass(e.type).startsWith("vote") ? 0 : /Heartbeat/.test(e.type || "") ? 2 : 1;
+    hops.sort((a, b) => (rank(a) - rank(b)) || ((a.t || 0) - (b.t || 0)));
     const t0 = Math.min(...hops.map((e) => e.t || 0));
     const now = performance.now();
     speed = speed > 0 ? speed : 1;
     for (const ev of hops) {
       const a = this.pos.get(ev.src);
       const b = this.pos.get(ev.dst);
-      if (!a || !b || this.active.length >= (minor(ev) ? MAX_ACTIVE / 2 : MAX_ACTIVE)) {
+      if (a && b && rank(ev) === 0 && this.active.length >= MAX_ACTIVE) {
+        const i = this.active.findIndex((m) => !m.election);
+        if (i >= 0) this.active.splice(i, 1)[0].g.remove();
+      }
+      if (!a || !b || this.active.length >= (rank(ev) === 2 ? MAX_ACTIVE / 2 : MAX_ACTIVE)) {
         this.skipped++;
         continue;
       }
@@ -532,7 +537,8 @@ export class EtcdPanel {
     }
     g.style.opacity = "0";
     this.msgLayer.appendChild(g);
-    this.active.push({ g, dot, label, from, to, start, dur, drop, dy: reply ? 18 : -12 });
+    this.active.push({ g, dot, label, from, to, start, dur, drop, dy: reply ? 18 : -12,
+                       election: raftClass(ev.type).startsWith("vote") });
     const key = raftLabel(ev.type);
     this.drawn[key] = (this.drawn[key] || 0) + 1;
   }

@@ -125,3 +125,24 @@ def test_endpoint_status_table_shows_revision_and_db_size(run):
     """)
     assert [row[7] for row in out] == ["42", "41", "42"]
     assert [row[8] for row in out] == ["20 kB", "512 B", "1.2 MB"]
+
+
+def test_an_election_s_messages_are_drawn_even_when_every_slot_is_taken(run):
+    """A busy leader's appends fill every slot; a vote that comes next still gets one, from the
+    oldest append (the panel's story is the election), and stays counted as drawn."""
+    out = run("""
+      const {panel, snap, mod} = api;
+      panel.render(snap(3), {speed: 1, paused: false, tick: 0.1});
+      const apps = Array.from({length: 40}, (_, i) => ({kind: 'message', src: 'etcd@etcd-1', dst: 'etcd@etcd-3',
+                                                        type: 'MsgApp', t: 1 + i / 1000, arrive: 1.5}));
+      panel.play(apps, 1);
+      const full = panel.active.length;
+      panel.play([{kind: 'message', src: 'etcd@etcd-2', dst: 'etcd@etcd-3', type: 'MsgPreVote', t: 2, arrive: 2.01},
+                  {kind: 'message', src: 'etcd@etcd-2', dst: 'etcd@etcd-3', type: 'MsgVote', t: 2.02, arrive: 2.03},
+                  {kind: 'message', src: 'etcd@etcd-1', dst: 'etcd@etcd-2', type: 'MsgApp', t: 2.05, arrive: 2.06}]);
+      return {full, max: mod.MAX_ACTIVE, active: panel.active.length, drawn: panel.drawn,
+              types: [...document.querySelectorAll('#s .raft-msg')].map(g => g.dataset.type)};""")
+    assert out["full"] == out["max"] and out["active"] == out["max"]
+    assert out["drawn"]["PreVote"] == 1 and out["drawn"]["RequestVote"] == 1
+    assert "MsgPreVote" in out["types"] and "MsgVote" in out["types"]
+    assert out["types"].count("MsgApp") == out["max"] - 2   # the new append found no slot
