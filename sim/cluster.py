@@ -142,6 +142,9 @@ READ_VERBS = ("get", "list", "watch")
 MAX_CORRUPT_LISTED = 100
 KIND_OBJECTS_SHOWN = 20  # names of each kind's objects in a dashboard frame
 REQUEST_TIMEOUT = 60.0  # kube-apiserver's --request-timeout default
+# etcd's request timeout (etcdserver ServerConfig.ReqTimeout: 5 s + 2 x the election timeout of
+# 1 s): how long etcdctl put and move-leader wait for the cluster before "request timed out".
+ETCD_REQUEST_TIMEOUT = 7.0
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
@@ -1372,7 +1375,11 @@ class Cluster:
 
     def etcd_transfer_leadership(self, to: str) -> None:
         """`etcdctl move-leader`: the leader catches `to` up and sends it MsgTimeoutNow, which
-        starts an election that skips pre-vote (thesis §3.10)."""
+        starts an election that skips pre-vote (thesis §3.10).  Answered, as etcdserver's
+        MoveLeader answers, once `to` leads - the kernel runs until then - or with etcd's
+        ErrTimeoutLeaderTransfer (504) after the request timeout: a transferee that does not
+        catch up within an election timeout makes the leader abort the transfer, and one that is
+        a pre-candidate at that moment ignores MsgTimeoutNow (raft's stepCandidate)."""
         target = self._member(to)
         if self.etcd_records.get(to, {}).get("learner"):
             raise ClusterError("etcdserver: bad leader transferee (a learner cannot lead)", 409)
@@ -1381,8 +1388,12 @@ class Cluster:
             raise ClusterError("etcdserver: no leader", 503)
         if not target.running:
             raise ClusterError(f'etcd member "{to}" is stopped', 409)
-        if leader is not target:
-            leader.transfer_leadership(to)
+        if leader is target:
+            return
+        leader.transfer_leadership(to)
+        self.kernel.run_until(self.kernel.now + ETCD_REQUEST_TIMEOUT, stop=lambda: target.is_leader)
+        if not target.is_leader:
+            raise ClusterError("etcdserver: request timed out, leader transfer took too long", 504)
 
     def etcd_put(self, key: str, value: str, member: str | None = None) -> dict:
         """`etcdctl put`: a client write straight to etcd (to `member`, default the first one
@@ -1398,7 +1409,7 @@ class Cluster:
             raise ClusterError("etcdserver: rpc not supported for learner", 503)
         rid = self.client.send_etcd_put(m.address, key, value)
         replies = self.client.replies
-        self.kernel.run_until(self.kernel.now + 7.0, stop=lambda: rid in replies)
+        self.kernel.run_until(self.kernel.now + ETCD_REQUEST_TIMEOUT, stop=lambda: rid in replies)
         reply = self.client.take_reply(rid)
         if reply is None:
             self.client.forget(rid)
@@ -1512,7 +1523,7 @@ class Cluster:
     # etcdserver HealthInterval: a peer must have been connected this long to count as healthy.
     HEALTH_INTERVAL = 5.0
     # The client's deadline for a membership change (etcd's request timeout).
-    MEMBER_CHANGE_TIMEOUT = 7.0
+    MEMBER_CHANGE_TIMEOUT = ETCD_REQUEST_TIMEOUT
 
     def etcd_member_list(self) -> list[dict]:
         """`etcdctl member list -w json`: the members as the leader (or else a running member)

@@ -129,15 +129,33 @@ def test_etcdctl_put_and_timeout_now():
     # With pre-vote and a live leader the follower's campaign does not disrupt the term
     # (thesis §9.6): the leader's followers refuse a pre-vote while they hear from it.
     assert _leaders(c)[0]["term"] == old_term
-    # Leadership transfer does move it: MsgTimeoutNow skips pre-vote (thesis §3.10).
+    # Leadership transfer does move it: MsgTimeoutNow skips pre-vote (thesis §3.10).  Like
+    # etcdserver's MoveLeader, the call returns once the transferee leads.
     c.etcd_transfer_leadership(follower["name"])
-    c.advance(1)
     new, = _leaders(c)
     assert new["name"] == follower["name"] and new["term"] == old_term + 1
     for m in [x["name"] for x in c.etcd_status() if x["role"] != "leader"]:
         c.kill_etcd_member(m)
     with pytest.raises(ClusterError, match="request timed out"):
         c.etcd_put("/demo/x", "y")
+
+
+def test_move_leader_to_a_pre_candidate_times_out_as_etcd_reports_it():
+    """A member whose pre-vote was just refused is a pre-candidate until the leader's next
+    heartbeat, and raft's stepCandidate ignores MsgTimeoutNow: the leader aborts the transfer
+    after an election timeout, and move-leader answers etcd's ErrTimeoutLeaderTransfer after
+    the request timeout.  Once the member is a follower again, the transfer goes through."""
+    c = _cluster()
+    leader, = _leaders(c)
+    follower = next(m["name"] for m in c.etcd_status() if m["role"] == "follower")
+    c.etcd_timeout_now(follower)
+    with pytest.raises(ClusterError, match="leader transfer took too long") as e:
+        c.etcd_transfer_leadership(follower)
+    assert e.value.code == 504
+    assert _leaders(c)[0]["name"] == leader["name"]
+    c.advance(0.5)
+    c.etcd_transfer_leadership(follower)
+    assert _leaders(c)[0]["name"] == follower
 
 
 def test_compaction_on_demand_and_a_watch_from_before_it_fails():
