@@ -30,7 +30,7 @@ from cluster.worker.channels import group_for
 from cluster.worker.pacing import MAX_SPEED, MIN_SPEED, run_request_slice, run_slice
 from cluster.worker.running import RunningCluster
 from sim.api.jsonserializer import encode
-from sim.cluster import ClusterConfig, ClusterError
+from sim.cluster import Cluster, ClusterConfig, ClusterError
 from sim.clusterconfig import MAX_NODES, ConfigError, check_capacity, check_cluster_name, config_from_spec
 from sim.durations import parse_duration
 from sim.metrics import render as render_metrics
@@ -655,11 +655,37 @@ def history(worker, rc: RunningCluster, args: dict) -> dict:
     return {"cluster": rc.name, "time": rc.engine.now, "frame": rc.frame, **rc.timeline.listing()}
 
 
-def history_at(worker, rc: RunningCluster, args: dict) -> dict:
+async def history_at(worker, rc: RunningCluster, args: dict) -> dict:
     parts = args.get("parts") or sorted(timeline.PARTS)
     if not isinstance(parts, list) or not set(parts) <= timeline.PARTS:
         raise CommandError("BadRequest", f"parts: each one of {', '.join(sorted(timeline.PARTS))}")
-    return _timeline_call(lambda: {"cluster": rc.name, **rc.timeline.state_at(str(args.get("at", "")), set(parts))})
+    at, tl = str(args.get("at", "")), rc.timeline
+    if set(parts) & {"etcd", "objects"}:
+        moment = _timeline_call(lambda: tl.find(at))
+        if moment.keyspace is None and moment.replayable and tl.origin is not None:
+            await _rebuild_keyspace(rc, moment)
+    return _timeline_call(lambda: {"cluster": rc.name, **tl.state_at(at, set(parts))})
+
+
+async def _rebuild_keyspace(rc: RunningCluster, moment) -> None:
+    """A moment kept from before a restart has its page but not its etcd keyspace: replay the
+    run's journal from its origin, in an engine of its own that nothing else sees, up to the
+    moment's point, and keep that engine's keyspace on the moment (as a live moment keeps the
+    store's: values shared, not copied)."""
+    tl = rc.timeline
+    try:
+        engine = Cluster(rc.name, ClusterConfig.from_json(tl.origin))
+    except (ClusterError, TypeError, ValueError, KeyError, AttributeError) as e:
+        raise CommandError("Conflict", f"the run's origin cannot be built again: {e}") from None
+    scratch = RunningCluster(rc.name, engine)
+    scratch.timeline = timeline.Timeline(tl.origin)
+    try:
+        await timeline.replay(scratch, tl.journal[:moment.journal], (moment.time, moment.events), _apply_entry)
+    except timeline.ReplayDiverged as e:
+        raise CommandError("Conflict", f"the moment's keyspace could not be rebuilt faithfully: {e}") from None
+    except timeline.TimelineError as e:
+        raise CommandError(e.reason, e.message) from None
+    tl.keep_keyspace(moment, dict(timeline.etcd_store(engine).current))
 
 
 def export_run(worker, rc: RunningCluster, args: dict) -> dict:

@@ -307,6 +307,14 @@ class Timeline:
         self.recorded_at = time.monotonic()
         return m
 
+    def keep_keyspace(self, m: Moment, keyspace: dict) -> None:
+        """A moment's etcd keyspace rebuilt by a replay (a moment kept from before a restart),
+        counted in the history's bytes like a live moment's."""
+        if m.keyspace is None and any(x is m for x in self.moments):
+            m.keyspace = keyspace
+            m.size += KEY_COST * len(keyspace)
+            self.bytes += KEY_COST * len(keyspace)
+
     def _drop(self, m: Moment) -> None:
         self.bytes -= m.size
         if m.seq <= max(self.handed_seq, self.in_flight_seq):
@@ -367,10 +375,10 @@ class Timeline:
                 if p in parts:
                     out[p] = page.get(p)
         if parts & {"etcd", "objects"} and m.keyspace is None:
+            # (A replayable one is rebuilt by replay first: cluster/worker/commands.py history_at.)
             raise TimelineError("Expired", f"the etcd keyspace of the moment at t={m.time:.1f}s (frame {m.frame}) was "
-                                           "not kept across the server's restart, only its page: fork the cluster "
-                                           "from that moment to look at its objects"
-                                           + ("" if m.replayable else " (it is not replayable either)"))
+                                           "not kept across the server's restart, only its page, and the run up to it "
+                                           "cannot be replayed to rebuild it")
         if "etcd" in parts:
             out["etcd"] = {"revision": m.revision,
                            "kvs": [[k, kv.value, kv.mod_revision] for k, kv in sorted(m.keyspace.items())]}
