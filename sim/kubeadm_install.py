@@ -348,13 +348,7 @@ def init_steps(run: Kubeadm, upload_certs: bool = False) -> Generator:
         run.say("[upload-certs] Skipping phase. Please see --upload-certs")
     # mark-control-plane: once the kubelet has registered the Node (kubeadm waits for it too).
     yield _until(lambda: c.node_registered(host), "mark-control-plane")
-    labels = ["node-role.kubernetes.io/control-plane", "node.kubernetes.io/exclude-from-external-load-balancers"]
-    run.say(f"[mark-control-plane] Marking the node {host} as control-plane by adding the labels: [{' '.join(labels)}]",
-            f"[mark-control-plane] Marking the node {host} as control-plane by adding the taints "
-            "[node-role.kubernetes.io/control-plane:NoSchedule]")
-    _ok((yield _api({"verb": "patch", "resource": "nodes", "name": host,
-                     "patch_type": "application/merge-patch+json",
-                     "body": {"metadata": {"labels": {k: "" for k in labels}}}})), "node", "mark-control-plane")
+    yield from _mark_control_plane(run, host)
     token = c.config.kubeadm.get("token") or new_token(c.kernel.rng)
     token_id, token_secret = TOKEN_PATTERN.match(token).groups()
     run.say(f"[bootstrap-token] Using token: {token}",
@@ -663,6 +657,18 @@ def _etcd_reply(run: Kubeadm, rid: str, phase: str) -> Generator:
     return reply
 
 
+def _mark_control_plane(run: Kubeadm, host: str) -> Generator:
+    """The mark-control-plane phase of init and of a control-plane join: the node's control-plane
+    labels (it registered with the NoSchedule taint)."""
+    labels = ["node-role.kubernetes.io/control-plane", "node.kubernetes.io/exclude-from-external-load-balancers"]
+    run.say(f"[mark-control-plane] Marking the node {host} as control-plane by adding the labels: [{' '.join(labels)}]",
+            f"[mark-control-plane] Marking the node {host} as control-plane by adding the taints "
+            "[node-role.kubernetes.io/control-plane:NoSchedule]")
+    _ok((yield _api({"verb": "patch", "resource": "nodes", "name": host,
+                     "patch_type": "application/merge-patch+json",
+                     "body": {"metadata": {"labels": {k: "" for k in labels}}}})), "node", "mark-control-plane")
+
+
 def _control_plane_join(run: Kubeadm) -> Generator:
     """control-plane-join: etcd (the member added as a learner, its static pod, the learner
     promoted once in sync), the control plane's static pods running, mark-control-plane."""
@@ -700,10 +706,4 @@ def _control_plane_join(run: Kubeadm) -> Generator:
     c.kubeadm_add_control_plane(host)
     api = c.cp_components[host][0]
     yield _until(lambda: api.running and api.synced, "control-plane-join")
-    labels = ["node-role.kubernetes.io/control-plane", "node.kubernetes.io/exclude-from-external-load-balancers"]
-    run.say(f"[mark-control-plane] Marking the node {host} as control-plane by adding the labels: [{' '.join(labels)}]",
-            f"[mark-control-plane] Marking the node {host} as control-plane by adding the taints "
-            "[node-role.kubernetes.io/control-plane:NoSchedule]")
-    _ok((yield _api({"verb": "patch", "resource": "nodes", "name": host,
-                     "patch_type": "application/merge-patch+json",
-                     "body": {"metadata": {"labels": {k: "" for k in labels}}}})), "node", "mark-control-plane")
+    yield from _mark_control_plane(run, host)

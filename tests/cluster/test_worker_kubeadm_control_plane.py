@@ -5,39 +5,18 @@ runs are journaled so an exported run replays to the same control plane, and a r
 Pilothouse finds it."""
 from __future__ import annotations
 
-import json
-
 import pytest
-import pytest_asyncio
 from channels.db import database_sync_to_async
 from django.test import AsyncClient
 
 from cluster import persistence
-from cluster.worker import SimulationWorker
 from sim.cluster import Cluster
+from tests.cluster.conftest import call
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 SPEC = {"seed": 5, "install": "kubeadm", "nodes": [
     {"name": "cp-1", "role": "control-plane"}, {"name": "cp-2"}, {"name": "cp-3"}, {"name": "worker-1"}]}
-
-
-@pytest_asyncio.fixture
-async def worker(transactional_db, fresh_layer):
-    w = SimulationWorker(channel_layer=fresh_layer, frame_rate=20, seed_demo=False)
-    await w.start()
-    yield w
-    await w.stop()
-
-
-async def call(client: AsyncClient, method: str, path: str, body=None, expect: int = 200) -> dict:
-    if method == "GET":
-        resp = await client.get(path)
-    else:
-        resp = await client.post(path, data=json.dumps(body or {}), content_type="application/json")
-    data = json.loads(resp.content)
-    assert resp.status_code == expect, json.dumps(data)[:2000]
-    return data
 
 
 async def finish(client: AsyncClient, base: str, node: str) -> dict:
@@ -50,7 +29,7 @@ async def finish(client: AsyncClient, base: str, node: str) -> dict:
     raise AssertionError(f"kubeadm on {node} did not finish")
 
 
-async def test_join_control_plane_over_http_a_replay_and_a_restart(worker):
+async def test_join_control_plane_over_http_a_replay_and_a_restart(bare_worker):
     client = AsyncClient()
     base = "/clusters/ha-hand/sim/v1"
     await call(client, "POST", "/sim/v1/clusters", {"name": "ha-hand", **SPEC}, expect=201)
@@ -86,7 +65,7 @@ async def test_join_control_plane_over_http_a_replay_and_a_restart(worker):
     assert sorted(m["host"] for m in members) == ["cp-1", "cp-2", "cp-3"] and not any(m["isLearner"] for m in members)
     status = await call(client, "GET", f"{base}/kubeadm")
     assert [h["role"] for h in status["hosts"]] == ["control-plane", "control-plane", "control-plane", "worker"]
-    original = worker.clusters["ha-hand"].engine
+    original = bare_worker.clusters["ha-hand"].engine
     assert [a.host for a in original.apiservers if a.running] == ["cp-1", "cp-2", "cp-3"]
 
     # Journaled: an exported run replays to the same control plane.
@@ -95,7 +74,7 @@ async def test_join_control_plane_over_http_a_replay_and_a_restart(worker):
     assert ops.count(("kubeadm.join", True)) == 3
     made = await call(client, "POST", "/sim/v1/clusters", {"name": "ha-copy", "import": export}, expect=201)
     assert made["verified"] is True
-    copy = worker.clusters["ha-copy"].engine
+    copy = bare_worker.clusters["ha-copy"].engine
     assert copy.etcd_member_list() == original.etcd_member_list() and copy.cp_hosts == original.cp_hosts
 
     # What a restart of Pilothouse loads: three control-plane nodes, three voters.

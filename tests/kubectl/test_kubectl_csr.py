@@ -13,7 +13,7 @@ import subprocess
 import pytest
 from cryptography import x509
 
-from tests.conftest import wait_until
+from tests.conftest import require_service, wait_until
 from tests.kubectl.conftest import rows
 
 MANIFEST = """apiVersion: certificates.k8s.io/v1
@@ -30,8 +30,7 @@ spec:
 
 
 def openssl(*args: str, cwd) -> None:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
+    require_service("openssl", shutil.which("openssl") is not None, "the documentation's example makes its key with it")
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
 
 
