@@ -1373,6 +1373,10 @@ class Cluster:
             raise ClusterError(f'etcd member "{name}" is stopped', 409)
         m.campaign()
 
+    def etcd_is_learner(self, name: str) -> bool:
+        """Whether etcd member `name` is a learner (it votes on nothing and serves no client)."""
+        return bool(self.etcd_records.get(name, {}).get("learner"))
+
     def etcd_transfer_leadership(self, to: str) -> None:
         """`etcdctl move-leader`: the leader catches `to` up and sends it MsgTimeoutNow, which
         starts an election that skips pre-vote (thesis §3.10).  Answered, as etcdserver's
@@ -1381,7 +1385,7 @@ class Cluster:
         catch up within an election timeout makes the leader abort the transfer, and one that is
         a pre-candidate at that moment ignores MsgTimeoutNow (raft's stepCandidate)."""
         target = self._member(to)
-        if self.etcd_records.get(to, {}).get("learner"):
+        if self.etcd_is_learner(to):
             raise ClusterError("etcdserver: bad leader transferee (a learner cannot lead)", 409)
         leader = next((m for m in self.etcd_members if m.is_leader), None)
         if leader is None:
@@ -1401,11 +1405,11 @@ class Cluster:
         etcd's request timeout."""
         if not isinstance(key, str) or not key or not isinstance(value, str):
             raise ClusterError("key and value must be non-empty strings")
-        voters = [x for x in self.etcd_members if not self.etcd_records.get(x.name, {}).get("learner")]
+        voters = [x for x in self.etcd_members if not self.etcd_is_learner(x.name)]
         m = self._member(member) if member else next((x for x in voters if x.running), None)
         if m is None or not m.running:
             raise ClusterError("no etcd member is running", 503)
-        if self.etcd_records.get(m.name, {}).get("learner"):
+        if self.etcd_is_learner(m.name):
             raise ClusterError("etcdserver: rpc not supported for learner", 503)
         rid = self.client.send_etcd_put(m.address, key, value)
         replies = self.client.replies
@@ -1429,7 +1433,7 @@ class Cluster:
             raise ClusterError(f"mvcc: required revision has been compacted (compacted at {compacted})")
         if rev > current:
             raise ClusterError("mvcc: required revision is a future revision")
-        m = next((x for x in self.etcd_members if x.running and not self.etcd_records.get(x.name, {}).get("learner")),
+        m = next((x for x in self.etcd_members if x.running and not self.etcd_is_learner(x.name)),
                  None)
         if m is None:
             raise ClusterError("no etcd member is running", 503)
@@ -1550,7 +1554,7 @@ class Cluster:
         if leader is not None:
             return leader
         running = [m for m in self.etcd_members if m.running]
-        return next((m for m in running if not self.etcd_records.get(m.name, {}).get("learner")), None) or \
+        return next((m for m in running if not self.etcd_is_learner(m.name)), None) or \
             next(iter(running), None)
 
     def _etcd_voting(self) -> list[dict]:
