@@ -676,18 +676,25 @@ def _control_plane_join(run: Kubeadm) -> Generator:
     c, host = run.cluster, run.host
     phase = "control-plane-join/etcd"
     # etcd refuses a member add while a voter has not been connected for long (a member that
-    # joined moments ago): kubeadm's etcd client retries it (addMemberBackoff).
+    # joined moments ago, 503) or while another learner is there (a second control-plane node
+    # joining at the same time: "too many learner members in cluster"): kubeadm's etcd client
+    # polls MemberAddAsLearner until it is taken or its timeout (etcdutil addMember).
     deadline = run.now + ETCD_JOIN_TIMEOUT
     while True:
         try:
             rid, name = c.kubeadm_etcd_add_learner(host)
-            break
         except ClusterError as e:
             if e.code != 503 or run.now >= deadline:
                 raise KubeadmError(f"error execution phase {phase}: error creating local etcd static pod "
                                    f"manifest file: {e}") from None
+        else:
+            try:
+                yield from _etcd_reply(run, rid, phase)
+                break
+            except KubeadmError:
+                if run.now >= deadline:
+                    raise
         yield _sleep(1.0)
-    yield from _etcd_reply(run, rid, phase)
     run.say("[etcd] Announced new etcd member joining to the existing etcd cluster",
             '[etcd] Creating static Pod manifest for "etcd"')
     c.kubeadm_etcd_started(name)

@@ -231,3 +231,21 @@ def test_a_joined_control_plane_node_powers_off_and_on_with_its_static_pods(ha):
     c.advance(15)
     assert c.cp_components["cp-3"][0].running
     assert ok(get_pod(c, "while-cp-3-down"))["status"]["phase"] == "Running"
+
+
+def test_two_control_plane_nodes_joining_at_once_both_join():
+    """etcd takes one learner at a time ("too many learner members in cluster"): the second
+    join's etcd client polls its member add until the first learner is promoted, as kubeadm's
+    does, and both nodes join."""
+    c = _cluster()
+    c.kubeadm_init("cp-1", upload_certs=True)
+    assert _finish(c, "cp-1")["state"] == "succeeded"
+    c.kubeadm_pod_network()
+    c.advance(10)
+    token, key = c.config.kubeadm["token"], c.config.kubeadm["certificateKey"]
+    for host in ("cp-2", "cp-3"):
+        c.kubeadm_join(host, token, control_plane=True, certificate_key=key)
+    runs = {host: _finish(c, host) for host in ("cp-2", "cp-3")}
+    assert all(r["state"] == "succeeded" for r in runs.values()), runs
+    assert sorted((m["host"], m["isLearner"]) for m in c.etcd_member_list()) == \
+        [("cp-1", False), ("cp-2", False), ("cp-3", False)]
