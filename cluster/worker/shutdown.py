@@ -8,6 +8,7 @@ process: what was acknowledged is already persisted, so nothing acknowledged is 
 """
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import signal
@@ -21,7 +22,8 @@ SHUTDOWN_DEADLINE = 4.0
 def arm_shutdown_deadline(seconds: float = SHUTDOWN_DEADLINE, code: int = 1) -> threading.Timer:
     """Start the watchdog; the process exits with `code` if it is still running after `seconds`."""
     def expire() -> None:
-        log.error("shutdown did not finish within %.0fs; exiting now", seconds)
+        log.error("shutdown did not finish within %.0fs; exiting now (where each thread was: below)", seconds)
+        faulthandler.dump_traceback(all_threads=True)   # to stderr: what held the stop up
         logging.shutdown()
         os._exit(code)
 

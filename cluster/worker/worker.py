@@ -55,6 +55,8 @@ MIN_FRAME_GAP_SECONDS = 0.01
 MAX_PERSIST_DEFER_SECONDS = 1.0
 # stop() lets the frame in progress finish for at most this long before cancelling it.
 STOP_FRAME_WAIT_SECONDS = 2.0
+# ... and the cancelled command-serving tasks this long (see stop).
+STOP_TASKS_WAIT_SECONDS = 0.5
 
 
 class SimulationWorker:
@@ -143,7 +145,11 @@ class SimulationWorker:
                 await asyncio.wait_for(asyncio.shield(self._frame_task), STOP_FRAME_WAIT_SECONDS)
             except (asyncio.TimeoutError, asyncio.CancelledError):
                 self._frame_task.cancel()
-        await asyncio.gather(*self._tasks, *self._commands, return_exceptions=True)
+        # Bounded: whatever a cancelled task still awaits (a Redis receive), the persist below
+        # does not wait for it long.
+        pending = [t for t in (*self._tasks, *self._commands) if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=STOP_TASKS_WAIT_SECONDS)
         await self._persist()
         log.info("simulation worker stopped; %d cluster(s) persisted", len(self.clusters))
 
@@ -408,6 +414,10 @@ class SimulationWorker:
                 raise
             except Exception:  # a Redis hiccup must not take the worker down: retry
                 self._command_slots.release()
+                if self._stopping:
+                    # The stop's cancellation, which redis-py can turn into a connection error
+                    # while a BZPOPMIN is under way: retrying would never end the task.
+                    return
                 log.warning("receiving on %s failed; retrying", channel, exc_info=True)
                 await asyncio.sleep(0.5)
                 continue
